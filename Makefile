@@ -1,0 +1,30 @@
+# Two set-up commands: `make run` and `make test`. Both work on a fresh machine with Python 3.11 and make.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint snapshot-update clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/csp-console $(ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check console plugins tests
+
+test: $(STAMP)
+	$(BIN)/ruff check console plugins tests
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+snapshot-update: $(STAMP)
+	$(BIN)/python -m pytest tests --snapshot-update -k snapshot
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,243 @@
+"""The command line: ``csp-console [COMMAND]``. With no command it opens the console."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from console import __version__
+from console.clock import parse_iso, utcnow
+from console.config import ConfigError, load_config, write_demo_config
+from console.model import BUILTIN_SERVICES
+from console.paths import default_config_path, default_db_path, log_path
+from console.progress import Progress
+from console.records import KINDS
+from console.store import WorkspaceError
+
+log = logging.getLogger("csp_console")
+
+
+class CommandError(Exception):
+    """A failure to report as ``csp-console: error: ...`` with exit status 1."""
+
+
+def _common() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument(
+        "--db",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="workspace file (default: $CSP_CONSOLE_DB or the user data dir)",
+    )
+    parent.add_argument(
+        "--config",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="config file (default: $CSP_CONSOLE_CONFIG or the user config dir)",
+    )
+    return parent
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = argparse.ArgumentParser(
+        prog="csp-console",
+        parents=[common],
+        description="Keyboard-first triage console for Microsoft CSP partners' support desks.",
+    )
+    parser.add_argument("--version", action="version", version=f"csp-console {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("run", parents=[common], help="open the console (the default)")
+
+    demo = sub.add_parser("demo", parents=[common], help="write a demo workspace")
+    demo.add_argument("--tickets", type=int, default=2000, help="how many tickets (default 2000)")
+    demo.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    demo.add_argument("--now", default=None, help="the demo's clock, ISO 8601 (default: now)")
+
+    imp = sub.add_parser("import", parents=[common], help="import JSON Lines or CSV files")
+    imp.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    imp.add_argument("--kind", choices=list(KINDS), help="what the files hold (default: from their names)")
+
+    exp = sub.add_parser("export", parents=[common], help="export records as JSON Lines or CSV")
+    exp.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    exp.add_argument("--kind", choices=list(KINDS), action="append", help="only these kinds (repeatable)")
+    exp.add_argument("--output", "-o", default=".", help="directory to write into, or - for standard output")
+
+    cfg = sub.add_parser("config", parents=[common], help="show the configuration")
+    cfg_sub = cfg.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    cfg_sub.add_parser("show", parents=[common], help="print the effective configuration")
+    cfg_sub.add_parser("path", parents=[common], help="print where the config file is read from")
+    return parser
+
+
+def _db(args: argparse.Namespace) -> Path:
+    return getattr(args, "db", None) or default_db_path()
+
+
+def _config_path(args: argparse.Namespace) -> Path:
+    return getattr(args, "config", None) or default_config_path()
+
+
+def setup_logging() -> Path:
+    """Diagnostics go to the log file, never to the terminal."""
+    path = log_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError:
+        handler = logging.NullHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(os.environ.get("CSP_CONSOLE_LOG_LEVEL", "INFO").upper())
+    return path
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from console.first_run import open_or_create
+
+    config = load_config(_config_path(args))
+    opened = open_or_create(_db(args), _config_path(args))
+    if opened.notice:
+        config = load_config(_config_path(args))
+    from console.app import CspConsoleApp  # Textual is imported only for the console itself
+
+    app = CspConsoleApp(opened.workspace, config, notice=opened.notice)
+    try:
+        app.run()
+    finally:
+        opened.workspace.close()
+    return app.return_code or 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    if args.tickets < 0:
+        raise CommandError("--tickets must be 0 or more")
+    try:
+        now = parse_iso(args.now) if args.now else utcnow()
+    except ValueError as exc:
+        raise CommandError(f"--now: {exc}") from None
+    path = _db(args)
+    if path.exists() and path.stat().st_size > 0:
+        raise CommandError(f"{path} already exists; the demo writes a new workspace (choose another --db)")
+    _demo(path, args.tickets, args.seed, now)
+    if write_demo_config(_config_path(args)):
+        print(f"Wrote the demo partner profile to {_config_path(args)}")
+    print(f"Demo workspace written to {path}")
+    return 0
+
+
+def _demo(path: Path, tickets: int, seed: int, now: datetime) -> None:
+    from console.demo import generate
+    from console.store import Workspace
+
+    ws = Workspace.open(path)
+    try:
+        with Progress("Writing demo tickets", tickets) as progress:
+            counts = generate(ws, tickets=tickets, seed=seed, now=now, progress=progress.advance)
+    except BaseException:
+        ws.close()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        raise
+    ws.close()
+    log.info("demo written to %s: %s", path, counts)
+    print(", ".join(f"{v:,} {k}" for k, v in counts.items()))
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from console.importer import ImportFailure, import_files
+    from console.store import Workspace
+
+    ws = Workspace.open(_db(args))
+    try:
+        total = sum(_count_lines(p) for p in args.files if p.exists())
+        with Progress("Importing", total) as progress:
+            result = import_files(
+                ws, list(args.files), BUILTIN_SERVICES, kind=args.kind, agent=_agent(), progress=progress.advance
+            )
+    except ImportFailure as exc:
+        log.warning("import failed: %s", exc)
+        raise CommandError(f"{exc}\nNothing was imported (the whole import was rolled back).") from None
+    finally:
+        ws.close()
+    print(result.summary())
+    return 0
+
+
+def _count_lines(path: Path) -> int:
+    try:
+        with path.open("rb") as fh:
+            return sum(1 for _ in fh)
+    except OSError:
+        return 0
+
+
+def _agent() -> str:
+    import getpass
+
+    return os.environ.get("CSP_CONSOLE_AGENT") or getpass.getuser()
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from console.exporter import export_dir, write_kind
+    from console.store import Workspace
+
+    path = _db(args)
+    ws = Workspace.open(path, create=False)
+    try:
+        if args.output == "-":
+            if not args.kind or len(args.kind) != 1:
+                raise CommandError("--output - writes one kind to standard output: add exactly one --kind")
+            write_kind(ws, KINDS[args.kind[0]], args.format, sys.stdout)
+            return 0
+        counts = ws.counts()
+        kinds = args.kind or list(KINDS)
+        with Progress("Exporting", sum(counts[k] for k in kinds)) as progress:
+            written = export_dir(
+                ws, Path(args.output), args.format, kinds, progress=lambda _kind, n: progress.advance(n)
+            )
+    finally:
+        ws.close()
+    for path_written in written.values():
+        print(path_written)
+    return 0
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    path = _config_path(args)
+    if args.config_command == "path":
+        print(path)
+        return 0
+    config = load_config(path)
+    source = f"# from {path}" if config.loaded_from_file else f"# {path} does not exist: defaults"
+    print(source)
+    print(config.to_toml(), end="")
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "demo": cmd_demo, "import": cmd_import, "export": cmd_export, "config": cmd_config}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    setup_logging()
+    command = args.command or "run"
+    try:
+        return COMMANDS[command](args)
+    except (CommandError, ConfigError, WorkspaceError) as exc:
+        print(f"csp-console: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("csp-console: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,192 @@
+"""The configuration file (TOML): the partner profile, which decides the escalation vehicles it may use.
+
+A missing file means the defaults below; a malformed one raises :class:`ConfigError` naming the file, the
+line and the key. ``csp-console config show`` prints the effective configuration.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+COMPETENCY_LEVELS = ("gold", "silver")
+
+
+class ConfigError(Exception):
+    """A malformed config file; the message names the file, line and key."""
+
+
+@dataclass(frozen=True)
+class Contracts:
+    """The partner's paid Microsoft support contracts."""
+
+    premier_support: bool = False  # Premier Support for Partners (PSfP)
+    advanced_support: bool = False  # Advanced Support for Partners (ASfP)
+
+
+@dataclass(frozen=True)
+class Competency:
+    """A Gold or Silver competency; cloud competencies give unlimited Signature Cloud Support incidents."""
+
+    name: str
+    level: str
+    cloud: bool = False
+
+
+@dataclass(frozen=True)
+class Partner:
+    name: str = "Your CSP partner"
+    support_email: str = ""
+    support_phone: str = ""
+    partner_id: str = ""
+    contracts: Contracts = field(default_factory=Contracts)
+    competencies: tuple[Competency, ...] = ()
+
+
+@dataclass(frozen=True)
+class Config:
+    partner: Partner = field(default_factory=Partner)
+    path: Path | None = None
+    loaded_from_file: bool = False
+
+    def to_toml(self) -> str:
+        data: dict[str, Any] = {"partner": asdict(self.partner)}
+        data["partner"]["competencies"] = [asdict(c) for c in self.partner.competencies]
+        return tomli_w.dumps(data)
+
+
+_SCHEMA: dict[str, Any] = {
+    "partner": {
+        "name": str,
+        "support_email": str,
+        "support_phone": str,
+        "partner_id": str,
+        "contracts": {"premier_support": bool, "advanced_support": bool},
+        "competencies": [{"name": str, "level": str, "cloud": bool}],
+    },
+}
+
+
+def _line_of(text: str, dotted: str) -> int | None:
+    """The line where ``dotted`` (``partner.contracts.premier_support``) is set, best effort."""
+    parts = [p for p in dotted.split(".") if not p.isdigit()]
+    key = parts[-1]
+    section = ".".join(parts[:-1])
+    current = ""
+    header = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+    assign = re.compile(rf'^\s*"?{re.escape(key)}"?\s*=')
+    for number, line in enumerate(text.splitlines(), start=1):
+        m = header.match(line)
+        if m:
+            current = m.group(1).replace('"', "").replace(" ", "")
+            if current == dotted:
+                return number
+            continue
+        if assign.match(line) and current == section:
+            return number
+    return None
+
+
+def _check(value: Any, schema: Any, dotted: str, problems: list[str]) -> None:
+    if isinstance(schema, dict):
+        if not isinstance(value, dict):
+            problems.append(f"{dotted}: expected a table")
+            return
+        for key, item in value.items():
+            where = f"{dotted}.{key}" if dotted else key
+            if key not in schema:
+                problems.append(f"{where}: unknown key (expected one of {', '.join(schema)})")
+            else:
+                _check(item, schema[key], where, problems)
+    elif isinstance(schema, list):
+        if not isinstance(value, list):
+            problems.append(f"{dotted}: expected an array of tables ([[{dotted}]])")
+            return
+        for index, item in enumerate(value):
+            _check(item, schema[0], f"{dotted}.{index}", problems)
+    elif not isinstance(value, schema) or (schema is not bool and isinstance(value, bool)):
+        problems.append(f"{dotted}: expected {schema.__name__}, got {type(value).__name__}")
+
+
+def load_config(path: Path) -> Config:
+    """Read the config file at ``path``; defaults when it does not exist."""
+    if not path.exists():
+        return Config(path=path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the config file ({exc})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+        where = f"{path}:{m.group(1)}" if m else str(path)
+        raise ConfigError(f"{where}: malformed TOML: {exc}") from None
+    problems: list[str] = []
+    _check(data, _SCHEMA, "", problems)
+    if problems:
+        first = problems[0]
+        dotted = first.split(":", 1)[0]
+        line = _line_of(text, dotted)
+        where = f"{path}:{line}" if line else str(path)
+        raise ConfigError(f"{where}: {first}")
+    raw = data.get("partner", {})
+    competencies = []
+    for index, item in enumerate(raw.get("competencies", [])):
+        level = item.get("level", "")
+        if level not in COMPETENCY_LEVELS or "name" not in item:
+            dotted = f"partner.competencies.{index}.level"
+            line = _line_of(text, dotted) if "name" in item else _line_of(text, "partner.competencies")
+            problem = f"level must be gold or silver, got {level!r}" if "name" in item else "a competency needs a name"
+            raise ConfigError(f"{path}:{line}: partner.competencies.{index}: {problem}")
+        competencies.append(Competency(item["name"], level, item.get("cloud", False)))
+    partner = Partner(
+        name=raw.get("name", Partner.name),
+        support_email=raw.get("support_email", ""),
+        support_phone=raw.get("support_phone", ""),
+        partner_id=raw.get("partner_id", ""),
+        contracts=Contracts(**raw.get("contracts", {})),
+        competencies=tuple(competencies),
+    )
+    return Config(partner=partner, path=path, loaded_from_file=True)
+
+
+DEMO_CONFIG = """\
+# CSP Triage Console configuration (written by `csp-console demo`; edit freely).
+
+[partner]
+name = "Sakura Cloud Partners"
+support_email = "support@sakura-cloud.example"
+support_phone = "+81-3-5555-0100"
+partner_id = "4812345"
+
+# Paid Microsoft support contracts: Premier / Advanced Support for Partners.
+[partner.contracts]
+premier_support = false
+advanced_support = true
+
+# Gold or Silver competencies (Signature Cloud Support comes with them).
+[[partner.competencies]]
+name = "Cloud Platform"
+level = "gold"
+cloud = true
+
+[[partner.competencies]]
+name = "Cloud Productivity"
+level = "silver"
+cloud = true
+"""
+
+
+def write_demo_config(path: Path) -> bool:
+    """Write the demo partner profile to ``path`` unless a config file is already there."""
+    if path.exists():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(DEMO_CONFIG, encoding="utf-8")
+    return True

@@ -1,0 +1,390 @@
+"""The demo workspace: a deterministic, realistic CSP desk (same seed and clock, same data).
+
+``generate`` writes customers of all three services (direct and indirect, Japanese among them),
+subscriptions in every status, overdue receivables at every dunning stage, several kinds of support offer,
+agents, and tickets in every category, severity, service and status, hostile text included.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from console import demo_content as content
+from console import model
+from console.clock import to_iso
+from console.records import CUSTOMERS, OFFERS, RECEIVABLES, SUBSCRIPTIONS, TICKETS
+from console.search_text import search_form
+from console.store import Workspace
+from console.store.workspace import ticket_columns
+
+ProgressFn = Callable[[int], None]
+CHUNK = 5000
+RESOLUTION_HOURS = {"critical": 24, "moderate": 72, "minimal": 120, "unknown": 120}
+# Days past due that put a receivable at each dunning stage (not yet due, reminder, second notice,
+# final notice, access impacted, suspended, collections).
+OVERDUE_DAYS = [-10, 3, 16, 32, 47, 65, 95]
+
+
+@dataclass
+class _Customer:
+    id: str
+    name: str
+    country: str
+    services: tuple[str, ...]
+    japanese: bool
+    subscriptions: list[tuple[str, str, int]]  # (service, offerName, quantity)
+
+
+def _uuid(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def _customer_specs(count: int, rng: random.Random) -> list[tuple[str, str, str, str, str, tuple[str, ...], str]]:
+    specs = list(content.CUSTOMERS)
+    services = tuple(model.BUILTIN_SERVICES)
+    offer_kinds = list(content.OFFERS)
+    n = 0
+    while len(specs) < count:
+        n += 1
+        if rng.random() < 0.5:
+            name = f"株式会社{rng.choice(content.JA_NAMES)}{rng.choice(content.JA_TRADES)}{n}"
+            culture, country = "ja-JP", "JP"
+        else:
+            name = f"{rng.choice(content.EN_NAMES)} {rng.choice(content.EN_TRADES)} {n}"
+            culture, country = "en-US", "US"
+        picked = tuple(s for s in services if rng.random() < 0.5) or (rng.choice(services),)
+        relation = "indirect" if rng.random() < 0.4 else "direct"
+        specs.append((name, f"customer{n}.example", culture, country, relation, picked, rng.choice(offer_kinds)))
+    return specs
+
+
+def generate(
+    ws: Workspace,
+    *,
+    tickets: int = 2000,
+    seed: int = 1,
+    now: datetime,
+    progress: ProgressFn | None = None,
+) -> dict[str, int]:
+    """Write the demo into the (empty) workspace ``ws`` in one transaction; return rows per kind."""
+    if ws.counts()["customers"]:
+        raise ValueError(f"{ws.path}: the workspace is not empty; the demo needs a new file")
+    rng = random.Random(seed)
+    customer_count = max(len(content.CUSTOMERS), tickets // 200)
+    with ws.transaction():
+        customers = _write_accounts(ws, rng, customer_count, now)
+        _write_agents(ws)
+        _write_tickets(ws, rng, customers, tickets, now, progress)
+    return ws.counts()
+
+
+def _write_agents(ws: Workspace) -> None:
+    ws.bulk_insert(
+        "agents",
+        ["login", "displayName", "email"],
+        [(login, name, f"{login}@sakura-cloud.example") for login, name, _ in content.AGENTS],
+    )
+    ws.bulk_insert(
+        "agent_roles", ["login", "role"], [(login, role) for login, _, roles in content.AGENTS for role in roles]
+    )
+
+
+def _write_accounts(ws: Workspace, rng: random.Random, count: int, now: datetime) -> list[_Customer]:
+    customers: list[_Customer] = []
+    customer_rows, sub_rows, recv_rows, offer_rows = [], [], [], []
+    for index, (name, domain, culture, country, relation, services, offer_kind) in enumerate(
+        _customer_specs(count, rng)
+    ):
+        cid = _uuid(rng)
+        japanese = country == "JP"
+        first, last = ("太郎", "山田") if japanese else ("Alex", "Morgan")
+        customer_rows.append(
+            {
+                "id": cid,
+                "tenantId": cid,
+                "domain": domain,
+                "companyName": name,
+                "relationshipToPartner": "reseller",
+                "associatedPartnerId": f"{5100000 + index}" if relation == "indirect" else None,
+                "culture": culture,
+                "language": culture.split("-")[0],
+                "country": country,
+                "billingFirstName": first,
+                "billingLastName": last,
+                "billingEmail": f"billing@{domain}",
+            }
+        )
+        customer = _Customer(cid, name, country, services, japanese, [])
+        for service in services:
+            sub_rows.extend(_subscriptions(rng, customer, service, now, index))
+        recv_rows.extend(_receivables(rng, customer, now, index))
+        offer_rows.append(_offer(customer, offer_kind, index))
+        customers.append(customer)
+    for kind, rows in (
+        (CUSTOMERS, customer_rows),
+        (SUBSCRIPTIONS, sub_rows),
+        (RECEIVABLES, recv_rows),
+        (OFFERS, offer_rows),
+    ):
+        ws.bulk_insert(kind.table, kind.field_names, ([r.get(c) for c in kind.field_names] for r in rows))
+    return customers
+
+
+def _subscriptions(
+    rng: random.Random, customer: _Customer, service: str, now: datetime, index: int
+) -> Iterator[dict[str, Any]]:
+    offers = content.SUBSCRIPTION_OFFERS[service]
+    statuses = [s.value for s in model.SubscriptionStatus]
+    for n, (offer_id, offer_name, billing_type, unit) in enumerate(offers[: 2 + (index % 2)]):
+        # Spread the interesting cases across customers: every status, NCE windows open and closed,
+        # trials near conversion, over-assigned licences.
+        variant = (index + n) % 8
+        status = statuses[(index // 3) % len(statuses)] if n == 1 and index % 3 == 0 else "active"
+        created = now - timedelta(days=[2, 200, 25, 400, 5, 90, 40, 500][variant], hours=rng.randint(0, 20))
+        quantity = 1 if billing_type == "usage" else rng.choice([5, 12, 25, 60, 150, 290])
+        if "Finance" in offer_name:
+            quantity = rng.choice([12, 20, 35])
+        assigned = (
+            quantity + rng.randint(1, 5)
+            if variant == 6 and billing_type != "usage"
+            else (max(0, quantity - rng.randint(0, 3)))
+        )
+        term = "P1M" if variant in (0, 4) else ("P3Y" if variant == 3 else "P1Y")
+        is_trial = variant == 2 and billing_type != "usage"
+        sid = _uuid(rng)
+        customer.subscriptions.append((service, offer_name, quantity))
+        yield {
+            "id": sid,
+            "customerId": customer.id,
+            "service": service,
+            "offerId": offer_id,
+            "offerName": offer_name,
+            "friendlyName": offer_name,
+            "quantity": 25 if is_trial else quantity,
+            "assignedSeats": assigned,
+            "unitType": unit,
+            "status": status,
+            "autoRenewEnabled": 0 if status == "suspended" else 1,
+            "billingType": billing_type,
+            "billingCycle": "monthly" if term == "P1M" else "annual",
+            "termDuration": term,
+            "commerceType": "legacy" if variant == 3 else "nce",
+            "creationDate": to_iso(created),
+            "effectiveStartDate": to_iso(created),
+            "commitmentEndDate": to_iso(created + timedelta(days={"P1M": 30, "P1Y": 365, "P3Y": 1095}[term])),
+            "cancellationAllowedUntilDate": to_iso(created + timedelta(days=7)),
+            "refundableQuantity": quantity if variant in (0, 4) else 0,
+            "isTrial": int(is_trial),
+            "suspensionReasons": '["CustomerCancellation"]' if status == "suspended" else None,
+            "parentSubscriptionId": None,
+            "etag": f'W/"{rng.getrandbits(32):08x}"',
+        }
+        if n == 0 and service in content.ADDONS:
+            addon_id, addon_name, addon_billing, addon_unit = content.ADDONS[service]
+            yield {
+                "id": _uuid(rng),
+                "customerId": customer.id,
+                "service": service,
+                "offerId": addon_id,
+                "offerName": addon_name,
+                "friendlyName": addon_name,
+                "quantity": 5,
+                "assignedSeats": 5,
+                "unitType": addon_unit,
+                "status": "suspended" if status == "suspended" else "active",
+                "autoRenewEnabled": 1,
+                "billingType": addon_billing,
+                "billingCycle": "annual",
+                "termDuration": "P1Y",
+                "commerceType": "nce",
+                "creationDate": to_iso(created),
+                "effectiveStartDate": to_iso(created),
+                "commitmentEndDate": to_iso(created + timedelta(days=365)),
+                "cancellationAllowedUntilDate": to_iso(created + timedelta(days=7)),
+                "refundableQuantity": 0,
+                "isTrial": 0,
+                "suspensionReasons": None,
+                "parentSubscriptionId": sid,
+                "etag": f'W/"{rng.getrandbits(32):08x}"',
+            }
+
+
+def _receivables(rng: random.Random, customer: _Customer, now: datetime, index: int) -> Iterator[dict[str, Any]]:
+    currency = content.CURRENCIES.get(customer.country, "USD")
+    for month in range(3):
+        overdue = OVERDUE_DAYS[(index + month) % len(OVERDUE_DAYS)] if month == 0 else -5 - month * 30
+        due = (now - timedelta(days=overdue)).date()
+        issued = due - timedelta(days=30)
+        if currency == "JPY":
+            total = Decimal(rng.randint(30, 900) * 1000)
+        else:
+            total = Decimal(rng.randint(20000, 900000)) / 100
+        paid = total if overdue < 0 and month else Decimal(0)
+        status = "paid" if paid == total else ("disputed" if index % 11 == 5 and month == 0 else "open")
+        yield {
+            "id": f"INV-{index:05d}-{month}",
+            "customerId": customer.id,
+            "invoiceDate": issued.isoformat(),
+            "dueDate": due.isoformat(),
+            "totalCharges": str(total),
+            "paidAmount": str(paid),
+            "currencyCode": currency,
+            "status": status,
+            "microsoftInvoiceId": f"G{rng.randint(10**9, 10**10 - 1)}",
+        }
+
+
+def _offer(customer: _Customer, kind: str, index: int) -> dict[str, Any]:
+    name, types, tz, hours, holidays, contacts, pricing, price, currency, prepaid = content.OFFERS[kind]
+    return {
+        "id": f"OFFER-{index:05d}",
+        "customerId": customer.id,
+        "name": name,
+        "supportTypes": _json_list(types),
+        "services": _json_list(list(customer.services)),
+        "timeZone": tz or content.TIME_ZONES.get(customer.country, "UTC"),
+        "serviceHours": hours,
+        "holidayCalendar": holidays,
+        "contactMethods": _json_list(contacts),
+        "pricingModel": pricing,
+        "price": price,
+        "currencyCode": currency or (content.CURRENCIES.get(customer.country) if price else None),
+        "prepaidHours": prepaid,
+    }
+
+
+def _json_list(items: list[str]) -> str:
+    return json.dumps(items, ensure_ascii=False)
+
+
+def _write_tickets(
+    ws: Workspace,
+    rng: random.Random,
+    customers: list[_Customer],
+    count: int,
+    now: datetime,
+    progress: ProgressFn | None,
+) -> None:
+    statuses = [s.value for s in model.TicketStatus]
+    open_statuses = [s.value for s in model.OPEN_STATUSES]
+    open_share = 0.5 if count <= 5000 else 0.12
+    agents = [login for login, _, roles in content.AGENTS if "sales_agent" not in roles]
+    channels = [c.value for c in model.Channel]
+    columns = ["seq", *TICKETS.field_names, "severityRank", "isOpen", "slaDueDate", "lastModifiedDate"]
+    timeline_columns = ["ticketSeq", "kind", "author", "createdDate", "text", "fromValue", "toValue"]
+    rows: list[list[Any]] = []
+    index_rows: list[tuple[int, str, str, str]] = []
+    timeline_rows: list[tuple[Any, ...]] = []
+    stamp = to_iso(now)
+
+    def flush() -> None:
+        nonlocal rows, index_rows, timeline_rows
+        ws.bulk_insert("tickets", columns, rows)
+        ws.bulk_insert("timeline", timeline_columns, timeline_rows)
+        ws.bulk_index(index_rows)
+        if progress is not None:
+            progress(len(rows))
+        rows, index_rows, timeline_rows = [], [], []
+
+    for seq in range(1, count + 1):
+        customer = customers[rng.randrange(len(customers))] if seq > 40 else customers[seq % len(customers)]
+        hostile = seq <= len(content.HOSTILE) * 2 and seq % 2 == 1
+        if hostile:
+            title, body = content.HOSTILE[(seq // 2) % len(content.HOSTILE)]
+            service, category, severity = customer.services[0], "technical", "critical"
+        else:
+            pool = content.TEMPLATES_JA if customer.japanese and rng.random() < 0.7 else content.TEMPLATES
+            candidates = [t for t in pool if t[0] in customer.services] or content.TEMPLATES
+            service, category, severity, title_t, body_t = candidates[rng.randrange(len(candidates))]
+            offer = next((o for s, o, _ in customer.subscriptions if s == service), "Microsoft 365 Business Basic")
+            contact = rng.choice(content.CONTACTS_JA if customer.japanese else content.CONTACTS_EN)
+            values = {
+                "offer": offer,
+                "seats": rng.choice([3, 5, 10, 25]),
+                "company": customer.name,
+                "contact": contact,
+                "amount": f"{rng.randint(100, 9000)}.00",
+            }
+            title, body = title_t.format(**values), body_t.format(**values)
+        # Every status, severity, service and category appears even in a small demo.
+        if seq <= 60:
+            status = statuses[seq % len(statuses)]
+            severity = [s.value for s in model.Severity][seq % 4] if not hostile else severity
+        else:
+            status = rng.choice(open_statuses) if rng.random() < open_share else rng.choice(["resolved", "closed"])
+        if hostile:
+            status = "new"
+        if 40 < seq <= 48:
+            service, category = None, None  # arrived unclassified
+        is_open = status in open_statuses
+        if status == "new":
+            age = timedelta(minutes=rng.randint(3, 60 * 14))
+        elif is_open:
+            age = timedelta(minutes=rng.randint(30, 60 * 24 * 10))
+        else:
+            age = timedelta(minutes=rng.randint(60, 60 * 24 * 365))
+        created = now - age
+        first_due = created + timedelta(hours=model.INITIAL_RESPONSE_HOURS.get(model.Severity(severity), 24))
+        resolution_due = created + timedelta(hours=RESOLUTION_HOURS[severity])
+        responded = status not in ("new",)
+        first_response = created + timedelta(minutes=rng.randint(5, 300)) if responded else None
+        if first_response and first_response > now:
+            first_response = now
+        resolved = min(now, created + timedelta(hours=rng.randint(1, 96))) if not is_open else None
+        if resolved and first_response and resolved < first_response:
+            resolved = first_response
+        contact = rng.choice(content.CONTACTS_JA if customer.japanese else content.CONTACTS_EN)
+        record = {
+            "id": model.ticket_id(seq),
+            "customerId": customer.id,
+            "contactName": contact,
+            "contactEmail": f"{contact.split()[-1].lower()}@example.com"
+            if not customer.japanese
+            else f"user{seq % 97}@example.jp",
+            "contactPhone": f"+81-3-{5000 + seq % 4000:04d}-{seq % 10000:04d}" if customer.japanese else None,
+            "channel": channels[seq % len(channels)],
+            "service": service,
+            "category": category,
+            "severity": severity,
+            "status": status,
+            "assignee": None if (status == "new" or rng.random() < 0.25) and is_open else rng.choice(agents),
+            "createdDate": to_iso(created),
+            "firstResponseDate": to_iso(first_response) if first_response else None,
+            "resolvedDate": to_iso(resolved) if resolved else None,
+            "firstResponseDueDate": to_iso(first_due),
+            "resolutionDueDate": to_iso(resolution_due),
+            "title": title,
+            "body": body,
+            "resolutionCode": rng.choice(content.RESOLUTION_CODES) if resolved else None,
+        }
+        derived = ticket_columns(record, stamp)
+        rows.append([seq, *(record[c] for c in TICKETS.field_names), *(derived[c] for c in columns[-4:])])
+        notes = ""
+        if rng.random() < 0.2 and responded:
+            note = rng.choice(content.NOTES_JA if customer.japanese else content.NOTES_EN)
+            author = record["assignee"] or agents[0]
+            timeline_rows.append((seq, "note", author, record["firstResponseDate"], note, None, None))
+            notes = note
+        if responded:
+            timeline_rows.append(
+                (
+                    seq,
+                    "status_change",
+                    record["assignee"] or agents[0],
+                    record["firstResponseDate"],
+                    None,
+                    "new",
+                    status,
+                )
+            )
+        index_rows.append((seq, search_form(title), search_form(body), search_form(notes)))
+        if len(rows) >= CHUNK:
+            flush()
+    flush()

@@ -1,0 +1,32 @@
+"""Opening the console's workspace, creating the demo on first run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from console.clock import utcnow
+from console.config import write_demo_config
+from console.demo import generate
+from console.store import Workspace
+
+FIRST_RUN_TICKETS = 2000
+
+
+@dataclass
+class Opened:
+    workspace: Workspace
+    notice: str | None  # said on screen when the demo was created
+
+
+def open_or_create(db_path: Path, config_path: Path, tickets: int = FIRST_RUN_TICKETS) -> Opened:
+    """Open the workspace at ``db_path``; where none exists, create the demo workspace there first."""
+    if db_path.exists() and db_path.stat().st_size > 0:
+        return Opened(Workspace.open(db_path, create=False), None)
+    ws = Workspace.open(db_path)
+    generate(ws, tickets=tickets, seed=1, now=utcnow())
+    wrote_config = write_demo_config(config_path)
+    notice = f"No workspace was found, so a demo workspace with {tickets:,} tickets was created at {db_path}." + (
+        f" A demo partner profile was written to {config_path}." if wrote_config else ""
+    )
+    return Opened(ws, notice)

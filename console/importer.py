@@ -1,0 +1,245 @@
+"""Import customers, subscriptions, receivables, support offers and tickets from JSON Lines and CSV.
+
+An import is all or nothing: files are read in dependency order (customers first) and written inside one
+transaction; the first bad record stops it with an :class:`ImportFailure` naming the file, the line and the
+field, and the transaction is rolled back.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from console.records import CUSTOMERS, KINDS, OFFERS, TICKETS, Kind, RecordError, validate
+from console.store import Workspace
+
+CHUNK = 2000
+ProgressFn = Callable[[int], None]
+
+
+class ImportFailure(Exception):
+    """A bad input: the message names the file, the line and the field."""
+
+    def __init__(self, path: Path | str, line: int | None, message: str, field_name: str | None = None) -> None:
+        where = f"{path}:{line}" if line else f"{path}"
+        super().__init__(f"{where}: {message}")
+        self.path = str(path)
+        self.line = line
+        self.field = field_name
+        self.message = message
+
+
+@dataclass
+class ImportResult:
+    """What an import wrote, per kind."""
+
+    inserted: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        parts = [
+            f"{kind}: {self.inserted.get(kind, 0)} new, {self.updated.get(kind, 0)} updated"
+            for kind in KINDS
+            if kind in self.inserted or kind in self.updated
+        ]
+        return "; ".join(parts) or "nothing imported"
+
+
+def detect_kind(path: Path) -> Kind:
+    """The record kind of a file, from its name: ``customers.jsonl``, ``2026-11-tickets.csv``..."""
+    stem = path.name.lower()
+    matches = [k for name, k in KINDS.items() if name in stem or (k is OFFERS and "support_offer" in stem)]
+    if len(matches) != 1:
+        raise ImportFailure(
+            path,
+            None,
+            "cannot tell what the file holds from its name; name it after one of "
+            f"{', '.join(KINDS)} (for example customers.jsonl) or pass --kind",
+        )
+    return matches[0]
+
+
+def detect_format(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        return "jsonl"
+    if suffix == ".csv":
+        return "csv"
+    raise ImportFailure(path, None, f"unknown file type {suffix or '(none)'}; expected .jsonl or .csv")
+
+
+def _decode(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ImportFailure(path, None, f"cannot read the file ({exc.strerror})") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ImportFailure(
+            path, line, f"not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as UTF-8"
+        ) from None
+
+
+def _jsonl_records(path: Path, text: str) -> Iterator[tuple[int, Any]]:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ImportFailure(path, number, f"malformed JSON at column {exc.colno}: {exc.msg}") from None
+
+
+def _csv_records(path: Path, text: str, kind: Kind) -> Iterator[tuple[int, Any]]:
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    start = 1
+    try:
+        header = next(reader, None)
+        if header is None:
+            return
+        header = [h.strip() for h in header]
+        known = set(kind.field_names)
+        for column in header:
+            if column not in known:
+                raise (
+                    ImportFailure(
+                        path, 1, f"unknown column for {kind.name}; expected {', '.join(kind.field_names)}", column
+                    )
+                    if column
+                    else ImportFailure(path, 1, "empty column name in the header")
+                )
+        if len(set(header)) != len(header):
+            raise ImportFailure(path, 1, "a column appears twice in the header")
+        while True:
+            start = reader.line_num + 1
+            row = next(reader, None)
+            if row is None:
+                return
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(header):
+                raise ImportFailure(path, start, f"expected {len(header)} cells, got {len(row)}")
+            yield start, {h: (cell if cell != "" else None) for h, cell in zip(header, row, strict=True)}
+    except csv.Error as exc:
+        raise ImportFailure(path, start, f"malformed CSV (in the record starting here): {exc}") from None
+
+
+def read_records(path: Path, kind: Kind, services: Collection[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Validated records of one file with their line numbers; raises :class:`ImportFailure`."""
+    text = _decode(path)
+    fmt = detect_format(path)
+    raw = _jsonl_records(path, text) if fmt == "jsonl" else _csv_records(path, text, kind)
+    for line, record in raw:
+        try:
+            yield line, validate(kind, record, services)
+        except RecordError as exc:
+            raise ImportFailure(path, line, str(exc), exc.field) from None
+
+
+def import_files(
+    ws: Workspace,
+    paths: list[Path],
+    services: Collection[str],
+    *,
+    kind: str | None = None,
+    agent: str = "import",
+    progress: ProgressFn | None = None,
+) -> ImportResult:
+    """Import ``paths`` into ``ws`` in one transaction; raise :class:`ImportFailure` on the first bad record."""
+    plan: list[tuple[Kind, Path]] = []
+    for path in paths:
+        if not path.exists():
+            raise ImportFailure(path, None, "no such file")
+        k = KINDS[kind] if kind else detect_kind(path)
+        detect_format(path)
+        plan.append((k, path))
+    order = list(KINDS.values())
+    plan.sort(key=lambda item: order.index(item[0]))
+    result = ImportResult()
+    with ws.transaction():
+        for k, path in plan:
+            chunk: list[tuple[int, dict[str, Any]]] = []
+            for line, record in read_records(path, k, services):
+                chunk.append((line, record))
+                if len(chunk) >= CHUNK:
+                    _write_chunk(ws, k, path, chunk, result, progress)
+                    chunk = []
+            _write_chunk(ws, k, path, chunk, result, progress)
+        ws.audit(
+            agent,
+            "import",
+            "workspace",
+            str(ws.path),
+            {
+                "files": [str(p) for _, p in plan],
+                "inserted": result.inserted,
+                "updated": result.updated,
+            },
+        )
+    return result
+
+
+def _write_chunk(
+    ws: Workspace,
+    kind: Kind,
+    path: Path,
+    chunk: list[tuple[int, dict[str, Any]]],
+    result: ImportResult,
+    progress: ProgressFn | None,
+) -> None:
+    if not chunk:
+        return
+    if kind.references_customer:
+        known = ws.existing_keys(CUSTOMERS, {r["customerId"] for _, r in chunk})
+        for line, record in chunk:
+            if record["customerId"] not in known:
+                raise ImportFailure(
+                    path, line, f"field 'customerId': unknown customer {record['customerId']!r}", "customerId"
+                )
+    if kind is OFFERS:
+        _check_one_offer_per_customer(ws, path, chunk)
+    records = [r for _, r in chunk]
+    if kind is TICKETS:
+        _check_ticket_ids(path, chunk)
+    inserted, updated = ws.upsert(kind, records)
+    result.inserted[kind.name] = result.inserted.get(kind.name, 0) + inserted
+    result.updated[kind.name] = result.updated.get(kind.name, 0) + updated
+    if progress is not None:
+        progress(len(chunk))
+
+
+def _check_one_offer_per_customer(ws: Workspace, path: Path, chunk: list[tuple[int, dict[str, Any]]]) -> None:
+    current = ws.offers_by_customer(r["customerId"] for _, r in chunk)
+    for line, record in chunk:
+        other = current.get(record["customerId"])
+        if other is not None and other != record["id"]:
+            raise ImportFailure(
+                path,
+                line,
+                f"field 'customerId': customer {record['customerId']!r} already has support offer {other!r}"
+                " (one offer per customer; reuse its id to update it)",
+                "customerId",
+            )
+        current[record["customerId"]] = record["id"]
+
+
+def _check_ticket_ids(path: Path, chunk: list[tuple[int, dict[str, Any]]]) -> None:
+    seen: dict[str, int] = {}
+    for line, record in chunk:
+        if record["id"] is None:
+            continue
+        if record["id"] in seen:
+            raise ImportFailure(
+                path,
+                line,
+                f"field 'id': ticket {record['id']} appears twice (first at line {seen[record['id']]})",
+                "id",
+            )
+        seen[record["id"]] = line

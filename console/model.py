@@ -1,0 +1,188 @@
+"""The data model: enumerations and record kinds, named as Partner Center names them.
+
+Field names are the Partner Center API's (camelCase) so that data synced from Partner Center maps one to
+one; the console's own records (tickets, timeline, findings) follow the same style.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    """Partner Center ``severity`` (also accepted as the integers 0-3)."""
+
+    CRITICAL = "critical"  # 1, Sev A
+    MODERATE = "moderate"  # 2, Sev B
+    MINIMAL = "minimal"  # 3, Sev C
+    UNKNOWN = "unknown"  # 0
+
+
+SEVERITY_FROM_INT = {0: Severity.UNKNOWN, 1: Severity.CRITICAL, 2: Severity.MODERATE, 3: Severity.MINIMAL}
+SEVERITY_LETTER = {
+    Severity.CRITICAL: "A",
+    Severity.MODERATE: "B",
+    Severity.MINIMAL: "C",
+    Severity.UNKNOWN: "-",
+}
+#: Severity rank for sorting: lower is more urgent.
+SEVERITY_RANK = {Severity.CRITICAL: 1, Severity.MODERATE: 2, Severity.MINIMAL: 3, Severity.UNKNOWN: 4}
+#: CSP-entitlement initial response, in hours.
+INITIAL_RESPONSE_HOURS = {Severity.CRITICAL: 2, Severity.MODERATE: 4, Severity.MINIMAL: 8}
+
+
+class TicketStatus(StrEnum):
+    NEW = "new"
+    TRIAGED = "triaged"
+    IN_PROGRESS = "in_progress"
+    WAITING_CUSTOMER = "waiting_customer"
+    WAITING_MICROSOFT = "waiting_microsoft"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+OPEN_STATUSES = (
+    TicketStatus.NEW,
+    TicketStatus.TRIAGED,
+    TicketStatus.IN_PROGRESS,
+    TicketStatus.WAITING_CUSTOMER,
+    TicketStatus.WAITING_MICROSOFT,
+)
+
+
+class Category(StrEnum):
+    BILLING = "billing"
+    SUBSCRIPTION = "subscription"
+    TECHNICAL = "technical"
+
+
+class Channel(StrEnum):
+    PHONE = "phone"
+    EMAIL = "email"
+    PORTAL = "portal"
+    CHAT = "chat"
+
+
+class SubscriptionStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    DELETED = "deleted"
+    EXPIRED = "expired"
+    PENDING = "pending"
+    DISABLED = "disabled"
+
+
+class BillingType(StrEnum):
+    LICENSE = "license"
+    USAGE = "usage"
+
+
+class BillingCycle(StrEnum):
+    MONTHLY = "monthly"
+    ANNUAL = "annual"
+    TRIENNIAL = "triennial"
+    ONE_TIME = "oneTime"
+    NONE = "none"
+
+
+class TermDuration(StrEnum):
+    P1M = "P1M"
+    P1Y = "P1Y"
+    P3Y = "P3Y"
+
+
+class CommerceType(StrEnum):
+    """New commerce (NCE, since 2022) or the legacy CSP offers."""
+
+    NCE = "nce"
+    LEGACY = "legacy"
+
+
+class Relationship(StrEnum):
+    """Partner Center ``relationshipToPartner``."""
+
+    RESELLER = "reseller"
+    ADVISOR = "advisor"
+    NONE = "none"
+
+
+class ReceivableStatus(StrEnum):
+    OPEN = "open"
+    PARTIAL = "partial"
+    PAID = "paid"
+    DISPUTED = "disputed"
+    WRITTEN_OFF = "written_off"
+
+
+class SupportType(StrEnum):
+    BILLING = "billing"
+    SUBSCRIPTION = "subscription"
+    TECHNICAL = "technical"
+
+
+class PricingModel(StrEnum):
+    INCLUDED = "included"
+    PER_INCIDENT = "per_incident"
+    PREPAID_HOURS = "prepaid_hours"
+    HOURLY = "hourly"
+
+
+class TimelineKind(StrEnum):
+    NOTE = "note"
+    REPLY = "reply"
+    STATUS_CHANGE = "status_change"
+    FIELD_CHANGE = "field_change"
+    ASSIGNMENT = "assignment"
+    ESCALATION = "escalation"
+    CREATED = "created"
+
+
+class Vehicle(StrEnum):
+    """Escalation vehicles to Microsoft."""
+
+    COMMERCIAL = "commercial"
+    PREMIER = "premier"  # Premier Support for Partners
+    ADVANCED = "advanced"  # Advanced Support for Partners
+    SIGNATURE = "signature"  # Signature Cloud Support
+
+
+VEHICLE_NAMES = {
+    Vehicle.COMMERCIAL: "Commercial support",
+    Vehicle.PREMIER: "Premier Support for Partners",
+    Vehicle.ADVANCED: "Advanced Support for Partners",
+    Vehicle.SIGNATURE: "Signature Cloud Support",
+}
+
+
+class Role(StrEnum):
+    GLOBAL_ADMIN = "global_admin"
+    USER_ADMIN = "user_admin"
+    HELPDESK_AGENT = "helpdesk_agent"
+    BILLING_ADMIN = "billing_admin"
+    SALES_AGENT = "sales_agent"
+    ADMIN_AGENT = "admin_agent"
+
+
+#: The services the console ships plugins for. Plugins may add more.
+BUILTIN_SERVICES: dict[str, str] = {
+    "azure": "Azure",
+    "office365": "Microsoft 365",
+    "dynamics365": "Dynamics 365",
+}
+
+#: Currencies whose amounts have no minor unit.
+ZERO_DECIMAL_CURRENCIES = frozenset({"JPY", "KRW", "VND", "CLP", "ISK"})
+
+TICKET_ID_RE = re.compile(r"^CSP-(\d{6,})$")
+
+
+def ticket_id(seq: int) -> str:
+    """The readable id of ticket number ``seq``: ``CSP-000123``."""
+    return f"CSP-{seq:06d}"
+
+
+def ticket_seq(readable: str) -> int | None:
+    """The number inside a readable ticket id, or ``None`` when it is not one of ours."""
+    m = TICKET_ID_RE.match(readable.strip().upper())
+    return int(m.group(1)) if m else None

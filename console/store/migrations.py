@@ -1,0 +1,283 @@
+"""Versioned schema migrations: a list of small functions, each applied once, in order, in a transaction,
+and recorded in ``schema_migrations``."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+from sqlite_utils import Database
+
+from console.clock import to_iso, utcnow
+from console.store.connection import transaction
+
+Migration = Callable[[Database], None]
+
+
+def m001_accounts(db: Database) -> None:
+    """Customers, their subscriptions, the partner's receivables and support offers."""
+    db["customers"].create(
+        {
+            "id": str,
+            "tenantId": str,
+            "domain": str,
+            "companyName": str,
+            "relationshipToPartner": str,
+            "associatedPartnerId": str,
+            "culture": str,
+            "language": str,
+            "country": str,
+            "billingFirstName": str,
+            "billingLastName": str,
+            "billingEmail": str,
+        },
+        pk="id",
+        not_null={"companyName", "domain", "relationshipToPartner"},
+    )
+    db["subscriptions"].create(
+        {
+            "id": str,
+            "customerId": str,
+            "service": str,
+            "offerId": str,
+            "offerName": str,
+            "friendlyName": str,
+            "quantity": int,
+            "assignedSeats": int,
+            "unitType": str,
+            "status": str,
+            "autoRenewEnabled": int,
+            "billingType": str,
+            "billingCycle": str,
+            "termDuration": str,
+            "commerceType": str,
+            "creationDate": str,
+            "effectiveStartDate": str,
+            "commitmentEndDate": str,
+            "cancellationAllowedUntilDate": str,
+            "refundableQuantity": int,
+            "isTrial": int,
+            "suspensionReasons": str,
+            "parentSubscriptionId": str,
+            "etag": str,
+        },
+        pk="id",
+        not_null={"customerId", "service", "offerId", "offerName", "quantity", "status"},
+        foreign_keys=[("customerId", "customers", "id")],
+    )
+    db["subscriptions"].create_index(["customerId"])
+    db["receivables"].create(
+        {
+            "id": str,
+            "customerId": str,
+            "invoiceDate": str,
+            "dueDate": str,
+            "totalCharges": str,
+            "paidAmount": str,
+            "currencyCode": str,
+            "status": str,
+            "microsoftInvoiceId": str,
+        },
+        pk="id",
+        not_null={"customerId", "invoiceDate", "dueDate", "totalCharges", "currencyCode", "status"},
+        foreign_keys=[("customerId", "customers", "id")],
+    )
+    db["receivables"].create_index(["customerId", "dueDate"])
+    db["receivables"].create_index(["status", "dueDate"])
+    db["support_offers"].create(
+        {
+            "id": str,
+            "customerId": str,
+            "name": str,
+            "supportTypes": str,
+            "services": str,
+            "timeZone": str,
+            "serviceHours": str,
+            "holidayCalendar": str,
+            "contactMethods": str,
+            "pricingModel": str,
+            "price": str,
+            "currencyCode": str,
+            "prepaidHours": str,
+        },
+        pk="id",
+        not_null={"customerId", "name", "supportTypes", "timeZone", "serviceHours", "pricingModel"},
+        foreign_keys=[("customerId", "customers", "id")],
+    )
+    db["support_offers"].create_index(["customerId"], unique=True)
+
+
+def m002_people(db: Database) -> None:
+    """Agents with their roles, and the audit log."""
+    db["agents"].create({"login": str, "displayName": str, "email": str}, pk="login")
+    db["agent_roles"].create(
+        {"login": str, "role": str},
+        pk=("login", "role"),
+        foreign_keys=[("login", "agents", "login")],
+    )
+    db["audit_log"].create(
+        {
+            "id": int,
+            "at": str,
+            "agent": str,
+            "action": str,
+            "entity": str,
+            "entityId": str,
+            "detail": str,
+        },
+        pk="id",
+        not_null={"at", "action"},
+    )
+    db["audit_log"].create_index(["entity", "entityId"])
+
+
+def m003_tickets(db: Database) -> None:
+    """Tickets, their timeline, plugin findings and escalations, with the queue's indexes."""
+    db.execute(
+        """
+        CREATE TABLE tickets (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            customerId TEXT NOT NULL REFERENCES customers(id),
+            contactName TEXT,
+            contactEmail TEXT,
+            contactPhone TEXT,
+            channel TEXT NOT NULL,
+            service TEXT,
+            category TEXT,
+            severity TEXT NOT NULL DEFAULT 'unknown',
+            severityRank INTEGER NOT NULL DEFAULT 4,
+            status TEXT NOT NULL DEFAULT 'new',
+            isOpen INTEGER NOT NULL DEFAULT 1,
+            assignee TEXT,
+            createdDate TEXT NOT NULL,
+            firstResponseDate TEXT,
+            resolvedDate TEXT,
+            firstResponseDueDate TEXT,
+            resolutionDueDate TEXT,
+            slaDueDate TEXT NOT NULL DEFAULT '9999-12-31T23:59:59Z',
+            title TEXT NOT NULL,
+            body TEXT NOT NULL DEFAULT '',
+            resolutionCode TEXT,
+            version INTEGER NOT NULL DEFAULT 1,
+            lastModifiedDate TEXT NOT NULL
+        )
+        """
+    )
+    # The queue's sort orders: most urgent SLA first (the default), newest, severity; filters by status,
+    # assignee, service, customer.
+    db.execute("CREATE INDEX idx_tickets_open_sla ON tickets (isOpen, slaDueDate, seq)")
+    db.execute("CREATE INDEX idx_tickets_sla ON tickets (slaDueDate, seq)")
+    db.execute("CREATE INDEX idx_tickets_created ON tickets (createdDate, seq)")
+    db.execute("CREATE INDEX idx_tickets_severity ON tickets (severityRank, seq)")
+    db.execute("CREATE INDEX idx_tickets_status ON tickets (status, slaDueDate, seq)")
+    db.execute("CREATE INDEX idx_tickets_assignee ON tickets (assignee, isOpen, slaDueDate)")
+    db.execute("CREATE INDEX idx_tickets_service ON tickets (service, isOpen, slaDueDate)")
+    db.execute("CREATE INDEX idx_tickets_customer ON tickets (customerId, isOpen)")
+    db["timeline"].create(
+        {
+            "id": int,
+            "ticketSeq": int,
+            "kind": str,
+            "author": str,
+            "createdDate": str,
+            "text": str,
+            "fromValue": str,
+            "toValue": str,
+        },
+        pk="id",
+        not_null={"ticketSeq", "kind", "createdDate"},
+        foreign_keys=[("ticketSeq", "tickets", "seq")],
+    )
+    db["timeline"].create_index(["ticketSeq", "createdDate"])
+    db["findings"].create(
+        {
+            "id": int,
+            "ticketSeq": int,
+            "plugin": str,
+            "checkId": str,
+            "family": str,
+            "severity": str,
+            "title": str,
+            "explanation": str,
+            "suggestedAction": str,
+            "boundary": str,
+            "vehicle": str,
+            "audience": str,
+            "createdDate": str,
+        },
+        pk="id",
+        not_null={"ticketSeq", "plugin", "checkId", "family", "title", "createdDate"},
+        foreign_keys=[("ticketSeq", "tickets", "seq")],
+    )
+    db["findings"].create_index(["ticketSeq"])
+    db["escalations"].create(
+        {
+            "id": int,
+            "ticketSeq": int,
+            "vehicle": str,
+            "state": str,
+            "microsoftCaseId": str,
+            "title": str,
+            "description": str,
+            "severity": str,
+            "createdBy": str,
+            "createdDate": str,
+            "lastModifiedDate": str,
+        },
+        pk="id",
+        not_null={"ticketSeq", "vehicle", "state", "createdDate"},
+        foreign_keys=[("ticketSeq", "tickets", "seq")],
+    )
+    db["escalations"].create_index(["ticketSeq"])
+    db["escalations"].create_index(["state", "createdDate"])
+
+
+def m004_ticket_search(db: Database) -> None:
+    """The full-text index over ticket title, body and notes (see ``console.search_text``)."""
+    db.execute(
+        "CREATE VIRTUAL TABLE ticket_search USING fts5(title, body, notes, tokenize = 'unicode61 remove_diacritics 2')"
+    )
+
+
+MIGRATIONS: list[Migration] = [m001_accounts, m002_people, m003_tickets, m004_ticket_search]
+
+
+def _ensure_table(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        "version INTEGER PRIMARY KEY, name TEXT NOT NULL, appliedAt TEXT NOT NULL)"
+    )
+
+
+def current_version(conn: sqlite3.Connection) -> int:
+    """The highest migration applied to this workspace (0 for an empty file)."""
+    _ensure_table(conn)
+    row = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()
+    return row[0] or 0
+
+
+def migrate(conn: sqlite3.Connection, target: int | None = None) -> list[str]:
+    """Apply every pending migration up to ``target`` (all by default); return the names applied.
+
+    Each migration runs in its own transaction together with its record in ``schema_migrations``, so a
+    failing migration leaves the workspace at the previous version.
+    """
+    target = len(MIGRATIONS) if target is None else target
+    applied: list[str] = []
+    version = current_version(conn)
+    if version > len(MIGRATIONS):
+        raise RuntimeError(
+            f"the workspace is at schema version {version}, newer than this console "
+            f"({len(MIGRATIONS)}): upgrade csp-triage-console"
+        )
+    db = Database(conn)
+    for number, migration in enumerate(MIGRATIONS[version:target], start=version + 1):
+        with transaction(conn):
+            migration(db)
+            conn.execute(
+                "INSERT INTO schema_migrations (version, name, appliedAt) VALUES (?, ?, ?)",
+                (number, migration.__name__, to_iso(utcnow())),
+            )
+        applied.append(migration.__name__)
+    return applied

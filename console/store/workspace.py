@@ -1,0 +1,363 @@
+"""The workspace: one SQLite file, shared by every agent on the host. All SQL lives in this package."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from console import model
+from console.clock import to_iso, utcnow
+from console.queue_query import QueueQuery, QueueRow
+from console.records import KINDS, TICKETS, Kind
+from console.search_text import build_query, search_form
+from console.store.connection import WorkspaceError, connect, transaction
+from console.store.migrations import MIGRATIONS, current_version, migrate
+
+FAR_FUTURE = "9999-12-31T23:59:59Z"
+
+# Sort keys of the queue -> SQL expression (never NULL, so keyset paging compares cleanly).
+_SORT_SQL = {
+    "id": "t.seq",
+    "created": "t.createdDate",
+    "sla": "t.slaDueDate",
+    "severity": "t.severityRank",
+    "service": "coalesce(t.service, '')",
+    "category": "coalesce(t.category, '')",
+    "customer": "c.companyName",
+    "title": "t.title",
+    "assignee": "coalesce(t.assignee, '')",
+    "status": "t.status",
+}
+
+_QUEUE_COLUMNS = (
+    "t.seq, t.id, t.createdDate, t.slaDueDate, t.firstResponseDate, t.severity, t.service, t.category,"
+    " t.customerId, c.companyName, t.title, t.assignee, t.status"
+)
+
+
+def ticket_columns(rec: dict[str, Any], now: str) -> dict[str, Any]:
+    """Derived columns of a ticket record: sequence number, severity rank, open flag, next SLA due."""
+    is_open = rec["status"] in {s.value for s in model.OPEN_STATUSES}
+    if not is_open:
+        due = None
+    elif rec.get("firstResponseDate") is None:
+        due = rec.get("firstResponseDueDate") or rec.get("resolutionDueDate")
+    else:
+        due = rec.get("resolutionDueDate")
+    return {
+        "severityRank": model.SEVERITY_RANK[model.Severity(rec["severity"])],
+        "isOpen": int(is_open),
+        "slaDueDate": due or FAR_FUTURE,
+        "lastModifiedDate": now,
+    }
+
+
+class Workspace:
+    """A handle on the workspace file. Each thread gets its own connection."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: Path | str, *, create: bool = True) -> Workspace:
+        """Open the workspace at ``path``, applying any pending migrations."""
+        path = Path(path)
+        if not create and not path.exists():
+            raise WorkspaceError(f"{path}: no workspace here (run 'csp-console demo' to create one)")
+        ws = cls(path)
+        try:
+            migrate(ws.conn)
+        except sqlite3.DatabaseError as exc:
+            ws.close()
+            raise WorkspaceError(f"{path}: not a usable SQLite workspace ({exc})") from exc
+        except RuntimeError as exc:
+            ws.close()
+            raise WorkspaceError(f"{path}: {exc}") from exc
+        return ws
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = connect(self.path)
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with transaction(self.conn) as conn:
+            yield conn
+
+    def schema_version(self) -> int:
+        return current_version(self.conn)
+
+    @staticmethod
+    def latest_schema_version() -> int:
+        return len(MIGRATIONS)
+
+    # -- reading basics ------------------------------------------------------------------------
+    def counts(self) -> dict[str, int]:
+        """Rows per record kind, plus open tickets."""
+        out = {
+            name: self.conn.execute(f"SELECT count(*) FROM {kind.table}").fetchone()[0] for name, kind in KINDS.items()
+        }
+        out["open tickets"] = self.conn.execute("SELECT count(*) FROM tickets WHERE isOpen = 1").fetchone()[0]
+        return out
+
+    def existing_keys(self, kind: Kind, keys: Iterable[str]) -> set[str]:
+        """Which of ``keys`` already exist as records of ``kind``."""
+        column = "id"
+        found: set[str] = set()
+        batch: list[str] = []
+        for key in keys:
+            batch.append(key)
+            if len(batch) == 500:
+                found |= self._existing(kind.table, column, batch)
+                batch = []
+        if batch:
+            found |= self._existing(kind.table, column, batch)
+        return found
+
+    def _existing(self, table: str, column: str, keys: list[str]) -> set[str]:
+        marks = ",".join("?" * len(keys))
+        rows = self.conn.execute(f"SELECT {column} FROM {table} WHERE {column} IN ({marks})", keys)
+        return {r[0] for r in rows}
+
+    def iter_records(self, kind: Kind) -> Iterator[dict[str, Any]]:
+        """Every record of ``kind`` in stored form, in key order (the export's source)."""
+        cols = ", ".join(kind.field_names)
+        order = "seq" if kind is TICKETS else "id"
+        for row in self.conn.execute(f"SELECT {cols} FROM {kind.table} ORDER BY {order}"):
+            yield dict(row)
+
+    # -- writing records -----------------------------------------------------------------------
+    def upsert(self, kind: Kind, records: Sequence[dict[str, Any]]) -> tuple[int, int]:
+        """Insert or update validated records of ``kind`` (by id) inside the caller's transaction.
+
+        Returns ``(inserted, updated)``. Tickets get their derived columns, a version bump on update and
+        their search index entry.
+        """
+        if not self.conn.in_transaction:
+            raise RuntimeError("upsert() must run inside Workspace.transaction()")
+        if not records:
+            return 0, 0
+        if kind is TICKETS:
+            return self._upsert_tickets(records)
+        existing = self.existing_keys(kind, [r["id"] for r in records])
+        cols = kind.field_names
+        updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c != "id")
+        sql = (
+            f"INSERT INTO {kind.table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
+            f"ON CONFLICT(id) DO UPDATE SET {updates}"
+        )
+        self.conn.executemany(sql, ([r[c] for c in cols] for r in records))
+        updated = len(existing)
+        return len(records) - updated, updated
+
+    def _upsert_tickets(self, records: Sequence[dict[str, Any]]) -> tuple[int, int]:
+        now = to_iso(utcnow())
+        next_seq = (self.conn.execute("SELECT max(seq) FROM tickets").fetchone()[0] or 0) + 1
+        given = [r["id"] for r in records if r["id"]]
+        existing = self.existing_keys(TICKETS, given)
+        cols = [c for c in TICKETS.field_names]
+        derived = ["severityRank", "isOpen", "slaDueDate", "lastModifiedDate"]
+        all_cols = ["seq", *cols, *derived]
+        updates = ", ".join(f"{c} = excluded.{c}" for c in [*cols, *derived] if c != "id")
+        sql = (
+            f"INSERT INTO tickets ({', '.join(all_cols)}) VALUES ({', '.join('?' * len(all_cols))}) "
+            f"ON CONFLICT(seq) DO UPDATE SET {updates}, version = version + 1"
+        )
+        touched: list[int] = []
+        for rec in records:
+            rec = dict(rec)
+            if rec["id"]:
+                seq = model.ticket_seq(rec["id"])
+                assert seq is not None
+            else:
+                seq = next_seq
+                rec["id"] = model.ticket_id(seq)
+            next_seq = max(next_seq, seq + 1)
+            values = {**rec, **ticket_columns(rec, now), "seq": seq}
+            self.conn.execute(sql, [values[c] for c in all_cols])
+            touched.append(seq)
+        self.reindex_tickets(touched)
+        updated = sum(1 for r in records if r["id"] in existing)
+        return len(records) - updated, updated
+
+    def reindex_tickets(self, seqs: Iterable[int]) -> None:
+        """Rebuild the search entry (title, body, notes and replies) of each ticket in ``seqs``."""
+        conn = self.conn
+        for seq in seqs:
+            row = conn.execute("SELECT title, body FROM tickets WHERE seq = ?", (seq,)).fetchone()
+            notes = " ".join(
+                r[0]
+                for r in conn.execute(
+                    "SELECT text FROM timeline WHERE ticketSeq = ? AND kind IN ('note', 'reply')", (seq,)
+                )
+                if r[0]
+            )
+            conn.execute("DELETE FROM ticket_search WHERE rowid = ?", (seq,))
+            if row is not None:
+                conn.execute(
+                    "INSERT INTO ticket_search (rowid, title, body, notes) VALUES (?, ?, ?, ?)",
+                    (seq, search_form(row[0]), search_form(row[1]), search_form(notes)),
+                )
+
+    def audit(self, agent: str, action: str, entity: str, entity_id: str, detail: dict[str, Any]) -> None:
+        """Record who did what (inside the caller's transaction)."""
+        self.conn.execute(
+            "INSERT INTO audit_log (at, agent, action, entity, entityId, detail) VALUES (?, ?, ?, ?, ?, ?)",
+            (to_iso(utcnow()), agent, action, entity, entity_id, json.dumps(detail, ensure_ascii=False)),
+        )
+
+    def audit_entries(self, entity: str | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT at, agent, action, entity, entityId, detail FROM audit_log"
+        args: tuple[Any, ...] = ()
+        if entity is not None:
+            sql += " WHERE entity = ?"
+            args = (entity,)
+        return [dict(r) for r in self.conn.execute(sql + " ORDER BY id", args)]
+
+    def offers_by_customer(self, customer_ids: Iterable[str]) -> dict[str, str]:
+        """The support offer id of each of ``customer_ids`` that has one."""
+        ids = list(dict.fromkeys(customer_ids))
+        out: dict[str, str] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            rows = self.conn.execute(
+                f"SELECT customerId, id FROM support_offers WHERE customerId IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            out.update({r[0]: r[1] for r in rows})
+        return out
+
+    # -- bulk loading (demo) -------------------------------------------------------------------
+    def bulk_insert(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        """Plain ``executemany`` of new rows, for the demo generator (inside the caller's transaction)."""
+        if table not in {k.table for k in KINDS.values()} | {"timeline", "agents", "agent_roles"}:
+            raise ValueError(f"bulk_insert into unknown table {table!r}")
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+        self.conn.executemany(sql, rows)
+
+    def bulk_index(self, rows: Iterable[tuple[int, str, str, str]]) -> None:
+        """Add search entries ``(seq, title, body, notes)`` for new tickets, already in search form."""
+        self.conn.executemany("INSERT INTO ticket_search (rowid, title, body, notes) VALUES (?, ?, ?, ?)", rows)
+
+    # -- tickets -------------------------------------------------------------------------------
+    def ticket(self, ticket_id: str) -> dict[str, Any] | None:
+        """One ticket by readable id, with the customer's company name."""
+        row = self.conn.execute(
+            "SELECT t.*, c.companyName FROM tickets t JOIN customers c ON c.id = t.customerId WHERE t.id = ?",
+            (ticket_id.strip().upper(),),
+        ).fetchone()
+        return dict(row) if row else None
+
+    def timeline(self, seq: int) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT kind, author, createdDate, text, fromValue, toValue FROM timeline "
+            "WHERE ticketSeq = ? ORDER BY createdDate, id",
+            (seq,),
+        )
+        return [dict(r) for r in rows]
+
+    # -- the queue -----------------------------------------------------------------------------
+    def _queue_where(self, q: QueueQuery) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        args: list[Any] = []
+        open_values = {s.value for s in model.OPEN_STATUSES}
+        if q.statuses:
+            if set(q.statuses) == open_values:
+                clauses.append("t.isOpen = 1")
+            else:
+                clauses.append(f"t.status IN ({','.join('?' * len(q.statuses))})")
+                args += list(q.statuses)
+        for column, values in (("service", q.services), ("category", q.categories), ("severity", q.severities)):
+            if values:
+                clauses.append(f"t.{column} IN ({','.join('?' * len(values))})")
+                args += list(values)
+        if q.assignee == "":
+            clauses.append("t.assignee IS NULL")
+        elif q.assignee is not None:
+            clauses.append("t.assignee = ?")
+            args.append(q.assignee)
+        if q.customer_id:
+            clauses.append("t.customerId = ?")
+            args.append(q.customer_id)
+        if q.search.strip():
+            sq = build_query(q.search)
+            if sq.match:
+                clauses.append("t.seq IN (SELECT rowid FROM ticket_search WHERE ticket_search MATCH ?)")
+                args.append(sq.match)
+            for like in sq.likes:
+                escaped = like.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                clauses.append(
+                    "t.seq IN (SELECT rowid FROM ticket_search WHERE title LIKE ? ESCAPE '\\' "
+                    "OR body LIKE ? ESCAPE '\\' OR notes LIKE ? ESCAPE '\\')"
+                )
+                args += [f"%{escaped}%"] * 3
+        return (" AND ".join(clauses) or "1"), args
+
+    def queue_count(self, q: QueueQuery) -> int:
+        where, args = self._queue_where(q)
+        join = "JOIN customers c ON c.id = t.customerId" if "c." in where else ""
+        return self.conn.execute(f"SELECT count(*) FROM tickets t {join} WHERE {where}", args).fetchone()[0]
+
+    def queue_page(
+        self,
+        q: QueueQuery,
+        *,
+        limit: int,
+        after: tuple[object, int] | None = None,
+        before: tuple[object, int] | None = None,
+        offset: int = 0,
+        from_end: bool = False,
+    ) -> list[QueueRow]:
+        """A page of the queue in ``q``'s order.
+
+        Keyset paging: ``after`` (or ``before``) is the ``(sort_value, seq)`` of the row next to the page;
+        ``from_end`` reads the last ``limit`` rows; ``offset`` is the slow fallback for a jump into the middle.
+        """
+        where, args = self._queue_where(q)
+        expr = _SORT_SQL[q.sort]
+        reverse = from_end or before is not None
+        descending = q.descending != reverse
+        direction = "DESC" if descending else "ASC"
+        if after is not None or before is not None:
+            key = after if after is not None else before
+            assert key is not None
+            op = "<" if descending else ">"
+            where += f" AND ({expr}, t.seq) {op} (?, ?)"
+            args += [key[0], key[1]]
+        sql = (
+            f"SELECT {_QUEUE_COLUMNS}, {expr} AS sort_value FROM tickets t "
+            f"JOIN customers c ON c.id = t.customerId WHERE {where} "
+            f"ORDER BY {expr} {direction}, t.seq {direction} LIMIT ? OFFSET ?"
+        )
+        rows = [QueueRow(**dict(r)) for r in self.conn.execute(sql, [*args, limit, offset])]
+        if reverse:
+            rows.reverse()
+        return rows

@@ -1,0 +1,1 @@
+"""The dynamics365 service plugin: its billing, subscription-management and technical checks and escalation handlers."""

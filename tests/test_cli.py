@@ -1,0 +1,121 @@
+"""The command line: demo, import, export, config, first run; exit codes and messages."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from console.cli import main
+from console.first_run import open_or_create
+from console.paths import default_config_path, default_db_path, log_path
+
+EXAMPLES = Path(__file__).parent.parent / "examples" / "import"
+
+
+def test_demo_command_writes_workspace_and_profile(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "demo.db"
+    assert main(["demo", "--db", str(db), "--tickets", "120", "--seed", "2", "--now", "2026-11-23T03:00:00Z"]) == 0
+    out = capsys.readouterr().out
+    assert "120 tickets" in out and str(db) in out
+    assert default_config_path().exists()
+    # A second run refuses to overwrite.
+    assert main(["demo", "--db", str(db)]) == 1
+    assert "already exists" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [(["--tickets", "-1"], "--tickets"), (["--now", "yesterday"], "--now")],
+)
+def test_demo_bad_arguments(tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], words: str) -> None:
+    assert main(["demo", "--db", str(tmp_path / "d.db"), *args]) == 1
+    assert words in capsys.readouterr().err
+    assert not (tmp_path / "d.db").exists()
+
+
+def test_import_and_export_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "w.db"
+    files = [str(p) for p in sorted(EXAMPLES.iterdir())]
+    assert main(["import", "--db", str(db), *files]) == 0
+    assert "tickets: 3 new" in capsys.readouterr().out
+    assert main(["export", "--db", str(db), "--kind", "customers", "-o", "-"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [json.loads(line)["companyName"] for line in lines] == ["北斗電機株式会社", "Alpine Winery LLC"]
+    out_dir = tmp_path / "out"
+    assert main(["export", "--db", str(db), "--format", "csv", "-o", str(out_dir)]) == 0
+    assert sorted(p.name for p in out_dir.iterdir()) == [
+        "customers.csv",
+        "offers.csv",
+        "receivables.csv",
+        "subscriptions.csv",
+        "tickets.csv",
+    ]
+    assert main(["export", "--db", str(db), "-o", "-"]) == 1
+    assert "exactly one --kind" in capsys.readouterr().err
+
+
+def test_import_failure_exits_non_zero_and_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "w.db"
+    bad = tmp_path / "tickets.jsonl"
+    bad.write_text('{"customerId": "0f8c2a4e-1111-4c1e-9a51-000000000001", "channel": "pigeon"}\n', encoding="utf-8")
+    assert main(["import", "--db", str(db), str(EXAMPLES / "customers.jsonl"), str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert f"{bad}:1: field 'channel'" in err and "rolled back" in err
+    assert main(["export", "--db", str(db), "--kind", "customers", "-o", "-"]) == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_export_of_missing_workspace(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["export", "--db", str(tmp_path / "nope.db"), "-o", str(tmp_path)]) == 1
+    assert "no workspace here" in capsys.readouterr().err
+
+
+def test_config_show(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["config", "show"]) == 0
+    out = capsys.readouterr().out
+    assert "does not exist: defaults" in out and "advanced_support = false" in out
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[partner]\nname = 1\n", encoding="utf-8")
+    assert main(["config", "show", "--config", str(bad)]) == 1
+    assert f"{bad}:2: partner.name" in capsys.readouterr().err
+
+
+def test_env_var_chooses_workspace_and_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CSP_CONSOLE_DB", str(tmp_path / "env.db"))
+    monkeypatch.setenv("CSP_CONSOLE_CONFIG", str(tmp_path / "env.toml"))
+    assert default_db_path() == tmp_path / "env.db"
+    assert default_config_path() == tmp_path / "env.toml"
+
+
+def test_first_run_creates_demo_then_reopens(tmp_path: Path) -> None:
+    db = default_db_path()
+    assert not db.exists()
+    opened = open_or_create(db, default_config_path(), tickets=50)
+    assert opened.notice and "demo workspace with 50 tickets" in opened.notice and str(db) in opened.notice
+    assert opened.workspace.counts()["tickets"] == 50
+    opened.workspace.close()
+    again = open_or_create(db, default_config_path())
+    assert again.notice is None
+    assert again.workspace.counts()["tickets"] == 50
+    again.workspace.close()
+
+
+def test_diagnostics_go_to_the_log_file(tmp_path: Path) -> None:
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state"), "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "console.cli", "demo", "--db", str(tmp_path / "d.db"), "--tickets", "30"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""  # piped: no progress bar, no log lines
+    logs = list((tmp_path / "state").rglob("console.log"))
+    assert logs and "demo written" in logs[0].read_text(encoding="utf-8")
+    assert log_path().name == "console.log"

@@ -1,0 +1,67 @@
+"""The config file: defaults, the demo profile, and errors that name the line and key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from console.config import DEMO_CONFIG, ConfigError, load_config, write_demo_config
+
+
+def test_missing_file_means_defaults(tmp_path: Path) -> None:
+    config = load_config(tmp_path / "none.toml")
+    assert not config.loaded_from_file
+    assert not config.partner.contracts.advanced_support
+    assert config.partner.competencies == ()
+
+
+def test_demo_profile_round_trips(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    assert write_demo_config(path)
+    assert not write_demo_config(path)  # never overwrites
+    config = load_config(path)
+    assert config.partner.name == "Sakura Cloud Partners"
+    assert config.partner.contracts.advanced_support and not config.partner.contracts.premier_support
+    assert [(c.name, c.level, c.cloud) for c in config.partner.competencies] == [
+        ("Cloud Platform", "gold", True),
+        ("Cloud Productivity", "silver", True),
+    ]
+    again = tmp_path / "again.toml"
+    again.write_text(config.to_toml(), encoding="utf-8")
+    assert load_config(again).partner == config.partner
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "words"),
+    [
+        ('[partner]\nname = "x"\nname = "y"\n', ":3", "malformed TOML"),
+        ("[partner]\nname = 5\n", ":2", "partner.name: expected str"),
+        (
+            "[partner]\n[partner.contracts]\npremier_suport = true\n",
+            ":3",
+            "partner.contracts.premier_suport: unknown key",
+        ),
+        ('[partner.contracts]\nadvanced_support = "yes"\n', ":2", "expected bool"),
+        (
+            '[partner]\nname = "x"\n\n[[partner.competencies]]\nname = "Cloud"\nlevel = "platinum"\n',
+            ":6",
+            "gold or silver",
+        ),
+        ('[partnr]\nname = "x"\n', ":1", "partnr: unknown key"),
+    ],
+)
+def test_malformed_config_names_line_and_key(tmp_path: Path, text: str, where: str, words: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}{where}"), message
+    assert words in message
+
+
+def test_demo_config_is_valid_toml() -> None:
+    import tomllib
+
+    assert tomllib.loads(DEMO_CONFIG)["partner"]["contracts"]["advanced_support"] is True

@@ -1,0 +1,146 @@
+"""The workspace file: pragmas, migrations, transactions, concurrency."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from console.store import Workspace, WorkspaceError, connect, transaction
+from console.store import migrations as mig
+
+CUSTOMER = ("c1", "t1", "c1.example", "Contoso", "reseller")
+
+
+def test_connection_pragmas(tmp_path: Path) -> None:
+    conn = connect(tmp_path / "w.db")
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
+
+
+def test_migrate_from_empty_applies_all_in_order(tmp_path: Path) -> None:
+    ws = Workspace.open(tmp_path / "w.db")
+    rows = ws.conn.execute("SELECT version, name FROM schema_migrations ORDER BY version").fetchall()
+    assert [tuple(r) for r in rows] == [(i + 1, m.__name__) for i, m in enumerate(mig.MIGRATIONS)]
+    tables = {r[0] for r in ws.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    for table in (
+        "customers",
+        "subscriptions",
+        "receivables",
+        "support_offers",
+        "tickets",
+        "timeline",
+        "findings",
+        "escalations",
+        "agents",
+        "agent_roles",
+        "audit_log",
+        "ticket_search",
+    ):
+        assert table in tables
+    assert ws.schema_version() == Workspace.latest_schema_version()
+    # Opening again applies nothing.
+    assert mig.migrate(ws.conn) == []
+
+
+@pytest.mark.parametrize("start", range(1, len(mig.MIGRATIONS)))
+def test_migrate_from_every_earlier_version_keeps_data(tmp_path: Path, start: int) -> None:
+    path = tmp_path / "w.db"
+    conn = connect(path)
+    assert len(mig.migrate(conn, target=start)) == start
+    conn.execute(
+        "INSERT INTO customers (id, tenantId, domain, companyName, relationshipToPartner) VALUES (?, ?, ?, ?, ?)",
+        CUSTOMER,
+    )
+    conn.close()
+    ws = Workspace.open(path)
+    assert ws.schema_version() == len(mig.MIGRATIONS)
+    assert ws.conn.execute("SELECT companyName FROM customers").fetchone()[0] == "Contoso"
+    ws.close()
+
+
+def test_failing_migration_leaves_previous_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(db: object) -> None:
+        db.execute("CREATE TABLE half_done (x)")  # type: ignore[attr-defined]
+        raise sqlite3.OperationalError("boom")
+
+    monkeypatch.setattr(mig, "MIGRATIONS", [*mig.MIGRATIONS, broken])
+    conn = connect(tmp_path / "w.db")
+    with pytest.raises(sqlite3.OperationalError):
+        mig.migrate(conn)
+    assert mig.current_version(conn) == len(mig.MIGRATIONS) - 1
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    assert "half_done" not in names
+
+
+def test_newer_workspace_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "w.db"
+    Workspace.open(path).close()
+    conn = connect(path)
+    conn.execute("INSERT INTO schema_migrations VALUES (99, 'future', '2030-01-01T00:00:00Z')")
+    conn.close()
+    with pytest.raises(WorkspaceError, match="newer than this console"):
+        Workspace.open(path)
+
+
+def test_not_a_database_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("this is not sqlite" * 100)
+    with pytest.raises(WorkspaceError, match=r"notes\.txt"):
+        Workspace.open(path)
+
+
+def test_open_without_create_names_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(WorkspaceError, match="no workspace here"):
+        Workspace.open(tmp_path / "missing.db", create=False)
+
+
+def test_transaction_rolls_back_on_error(empty_ws: Workspace) -> None:
+    with pytest.raises(RuntimeError), transaction(empty_ws.conn):
+        empty_ws.conn.execute(
+            "INSERT INTO customers (id, domain, companyName, relationshipToPartner) VALUES ('x', 'd', 'n', 'reseller')"
+        )
+        raise RuntimeError("stop")
+    assert empty_ws.counts()["customers"] == 0
+
+
+def test_foreign_keys_are_enforced(empty_ws: Workspace) -> None:
+    with pytest.raises(sqlite3.IntegrityError), empty_ws.transaction():
+        empty_ws.conn.execute(
+            "INSERT INTO receivables (id, customerId, invoiceDate, dueDate, totalCharges, currencyCode, status) "
+            "VALUES ('i', 'nobody', '2026-01-01', '2026-02-01', '1', 'USD', 'open')"
+        )
+
+
+def test_concurrent_writers_from_two_handles_all_succeed(tmp_path: Path) -> None:
+    path = tmp_path / "w.db"
+    Workspace.open(path).close()
+    errors: list[BaseException] = []
+
+    def writer(prefix: str) -> None:
+        ws = Workspace.open(path)
+        try:
+            for i in range(50):
+                with ws.transaction():
+                    ws.conn.execute(
+                        "INSERT INTO customers (id, domain, companyName, relationshipToPartner) "
+                        "VALUES (?, 'd', 'n', 'reseller')",
+                        (f"{prefix}{i}",),
+                    )
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            ws.close()
+
+    threads = [threading.Thread(target=writer, args=(p,)) for p in "abc"]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    ws = Workspace.open(path)
+    assert ws.counts()["customers"] == 150
+    ws.close()
