@@ -17,10 +17,10 @@ run: $(STAMP)
 	$(BIN)/csp-console $(ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check console plugins tests
+	$(BIN)/ruff check console plugins tests examples
 
 test: $(STAMP)
-	$(BIN)/ruff check console plugins tests
+	$(BIN)/ruff check console plugins tests examples
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 snapshot-update: $(STAMP)

@@ -68,6 +68,19 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--kind", choices=list(KINDS), action="append", help="only these kinds (repeatable)")
     exp.add_argument("--output", "-o", default=".", help="directory to write into, or - for standard output")
 
+    plug = sub.add_parser("plugins", parents=[common], help="list plugins, their hooks, services and errors")
+    plug.add_argument("--json", action="store_true", help="print JSON")
+
+    tri = sub.add_parser("triage", parents=[common], help="run the plugins' checks and store the findings")
+    which = tri.add_mutually_exclusive_group(required=True)
+    which.add_argument("--ticket", metavar="ID", help="one ticket, e.g. CSP-000123")
+    which.add_argument("--all", action="store_true", help="every open ticket")
+    tri.add_argument("--json", action="store_true", help="print JSON Lines, one finding a line")
+
+    opp = sub.add_parser("opportunities", parents=[common], help="opportunities for sales, per customer")
+    opp.add_argument("--customer", metavar="ID", help="one customer id")
+    opp.add_argument("--json", action="store_true", help="print JSON Lines")
+
     cfg = sub.add_parser("config", parents=[common], help="show the configuration")
     cfg_sub = cfg.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     cfg_sub.add_parser("show", parents=[common], help="print the effective configuration")
@@ -159,7 +172,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         total = sum(_count_lines(p) for p in args.files if p.exists())
         with Progress("Importing", total) as progress:
             result = import_files(
-                ws, list(args.files), BUILTIN_SERVICES, kind=args.kind, agent=_agent(), progress=progress.advance
+                ws, list(args.files), _known_services(), kind=args.kind, agent=_agent(), progress=progress.advance
             )
     except ImportFailure as exc:
         log.warning("import failed: %s", exc)
@@ -168,6 +181,12 @@ def cmd_import(args: argparse.Namespace) -> int:
         ws.close()
     print(result.summary())
     return 0
+
+
+def _known_services() -> set[str]:
+    from console.plugins import load_plugins
+
+    return set(BUILTIN_SERVICES) | set(load_plugins().services)
 
 
 def _count_lines(path: Path) -> int:
@@ -221,7 +240,34 @@ def cmd_config(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "demo": cmd_demo, "import": cmd_import, "export": cmd_export, "config": cmd_config}
+def cmd_plugins(args: argparse.Namespace) -> int:
+    from console import cli_plugins
+
+    return cli_plugins.cmd_plugins(args)
+
+
+def cmd_triage(args: argparse.Namespace) -> int:
+    from console import cli_plugins
+
+    return cli_plugins.cmd_triage(args, _db(args), _config_path(args))
+
+
+def cmd_opportunities(args: argparse.Namespace) -> int:
+    from console import cli_plugins
+
+    return cli_plugins.cmd_opportunities(args, _db(args), _config_path(args))
+
+
+COMMANDS = {
+    "run": cmd_run,
+    "demo": cmd_demo,
+    "import": cmd_import,
+    "export": cmd_export,
+    "config": cmd_config,
+    "plugins": cmd_plugins,
+    "triage": cmd_triage,
+    "opportunities": cmd_opportunities,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -237,6 +283,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("csp-console: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`| head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

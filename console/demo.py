@@ -185,6 +185,7 @@ def _subscriptions(
             "suspensionReasons": '["CustomerCancellation"]' if status == "suspended" else None,
             "parentSubscriptionId": None,
             "etag": f'W/"{rng.getrandbits(32):08x}"',
+            "details": _details(offer_name, index + n),
         }
         if n == 0 and service in content.ADDONS:
             addon_id, addon_name, addon_billing, addon_unit = content.ADDONS[service]
@@ -214,6 +215,29 @@ def _subscriptions(
                 "parentSubscriptionId": sid,
                 "etag": f'W/"{rng.getrandbits(32):08x}"',
             }
+
+
+def _canonical_json(value: dict[str, object]) -> str:
+    """As the import stores a ``details`` object, so an export of the demo imports back byte for byte."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _details(offer_name: str, variant: int) -> str | None:
+    """Service-specific data the Azure checks read: budget and spend, partner admin access, reservations."""
+    if offer_name == "Azure plan":
+        budget = 5000 * (1 + variant % 4)
+        ratio = (0.45, 0.85, 1.12, 0.7)[variant % 4]
+        return _canonical_json(
+            {
+                "budget": budget,
+                "monthToDateCost": round(budget * ratio, 2),
+                "currency": "USD",
+                "partnerAdminAccess": variant % 5 != 3,
+            },
+        )
+    if "Reserved" in offer_name:
+        return _canonical_json({"price": 24000, "currency": "USD", "refundedThisYear": (0, 30000, 48000)[variant % 3]})
+    return None
 
 
 def _receivables(rng: random.Random, customer: _Customer, now: datetime, index: int) -> Iterator[dict[str, Any]]:

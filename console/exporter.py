@@ -20,7 +20,7 @@ def to_json_value(kind: Kind, record: dict[str, Any]) -> dict[str, Any]:
         value = record.get(f.name)
         if value is None:
             continue
-        if f.type == "list":
+        if f.type in ("list", "json"):
             value = json.loads(value)
         elif f.type == "bool":
             value = bool(value)

@@ -35,7 +35,7 @@ class Field:
     """One field of a record kind: its type, whether it is required, and its default."""
 
     name: str
-    type: str  # str | int | bool | datetime | date | decimal | enum | list | service | currency | tz | hours
+    type: str  # str | int | bool | datetime | date | decimal | enum | list | json | service | currency | tz | hours
     required: bool = False
     default: Any = None
     enum: type[StrEnum] | None = None
@@ -107,6 +107,7 @@ SUBSCRIPTIONS = Kind(
         Field("suspensionReasons", "list"),
         Field("parentSubscriptionId", "str"),
         Field("etag", "str"),
+        Field("details", "json"),
     ),
 )
 
@@ -267,6 +268,18 @@ def _convert(f: Field, value: Any, services: Collection[str]) -> Any:
                 if item not in allowed:
                     raise RecordError(f.name, f"unknown value {item!r}; expected items from {', '.join(allowed)}")
         return json.dumps(items, ensure_ascii=False)
+    if kind == "json":
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise RecordError(f.name, f"expected a JSON object, got malformed JSON ({exc.msg})") from None
+        if not isinstance(value, dict):
+            raise RecordError(f.name, f"expected a JSON object, got {type(value).__name__}")
+        try:
+            return json.dumps(value, ensure_ascii=False, sort_keys=True, allow_nan=False)
+        except ValueError:
+            raise RecordError(f.name, "numbers must be finite") from None
     if kind == "tz":
         text = _as_str(f, value).strip()
         try:

@@ -240,7 +240,21 @@ def m004_ticket_search(db: Database) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [m001_accounts, m002_people, m003_tickets, m004_ticket_search]
+def m005_plugin_data(db: Database) -> None:
+    """Service-specific subscription data (a JSON object, e.g. an Azure plan's budget and spend) and what a
+    finding is about."""
+    db["subscriptions"].add_column("details", str)
+    db["findings"].add_column("subject", str)
+    db["findings"].create_index(["audience", "plugin"])
+
+
+MIGRATIONS: list[Migration] = [
+    m001_accounts,
+    m002_people,
+    m003_tickets,
+    m004_ticket_search,
+    m005_plugin_data,
+]
 
 
 def _ensure_table(conn: sqlite3.Connection) -> None:

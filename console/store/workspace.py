@@ -19,6 +19,24 @@ from console.store.connection import WorkspaceError, connect, transaction
 from console.store.migrations import MIGRATIONS, current_version, migrate
 
 FAR_FUTURE = "9999-12-31T23:59:59Z"
+FINDING_COLUMNS = (
+    "ticketSeq",
+    "plugin",
+    "checkId",
+    "family",
+    "severity",
+    "title",
+    "explanation",
+    "suggestedAction",
+    "boundary",
+    "vehicle",
+    "audience",
+    "subject",
+    "createdDate",
+)
+_INSERT_FINDING = (
+    f"INSERT INTO findings ({', '.join(FINDING_COLUMNS)}) VALUES ({', '.join(':' + c for c in FINDING_COLUMNS)})"
+)
 
 # Sort keys of the queue -> SQL expression (never NULL, so keyset paging compares cleanly).
 _SORT_SQL = {
@@ -282,6 +300,59 @@ class Workspace:
             "WHERE ticketSeq = ? ORDER BY createdDate, id",
             (seq,),
         )
+        return [dict(r) for r in rows]
+
+    # -- what the plugins' checks read and write -----------------------------------------------
+    def account_rows(self, customer_id: str) -> dict[str, Any] | None:
+        """A customer with its subscriptions, receivables and support offer, as stored."""
+        customer = self.conn.execute("SELECT * FROM customers WHERE id = ?", (customer_id,)).fetchone()
+        if customer is None:
+            return None
+        q = self.conn.execute
+        return {
+            "customer": dict(customer),
+            "subscriptions": [
+                dict(r) for r in q("SELECT * FROM subscriptions WHERE customerId = ? ORDER BY id", (customer_id,))
+            ],
+            "receivables": [
+                dict(r) for r in q("SELECT * FROM receivables WHERE customerId = ? ORDER BY dueDate", (customer_id,))
+            ],
+            "offer": (
+                dict(o)
+                if (o := q("SELECT * FROM support_offers WHERE customerId = ?", (customer_id,)).fetchone())
+                else None
+            ),
+        }
+
+    def customer_ids(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT id FROM customers ORDER BY companyName, id")]
+
+    def iter_tickets(self, *, open_only: bool = True, batch: int = 1000) -> Iterator[list[dict[str, Any]]]:
+        """Tickets in number order, ``batch`` at a time (keyset paging: constant memory)."""
+        last = 0
+        where = "isOpen = 1 AND " if open_only else ""
+        while True:
+            rows = [
+                dict(r)
+                for r in self.conn.execute(
+                    f"SELECT * FROM tickets WHERE {where}seq > ? ORDER BY seq LIMIT ?", (last, batch)
+                )
+            ]
+            if not rows:
+                return
+            yield rows
+            last = rows[-1]["seq"]
+
+    def replace_findings(self, seq: int, rows: Sequence[dict[str, Any]]) -> None:
+        """Replace a ticket's findings (inside the caller's transaction)."""
+        self.conn.execute("DELETE FROM findings WHERE ticketSeq = ?", (seq,))
+        self.conn.executemany(
+            _INSERT_FINDING,
+            [{**row, "ticketSeq": seq} for row in rows],
+        )
+
+    def findings(self, seq: int) -> list[dict[str, Any]]:
+        rows = self.conn.execute("SELECT * FROM findings WHERE ticketSeq = ? ORDER BY id", (seq,))
         return [dict(r) for r in rows]
 
     # -- the queue -----------------------------------------------------------------------------

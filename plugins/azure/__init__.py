@@ -1,1 +1,105 @@
-"""The azure service plugin: its billing, subscription-management and technical checks and escalation handlers."""
+"""Azure (Azure plan): spending budgets, reservations, partner earned credit, invoice timing, data retention
+after cancellation; technical triage; escalation handlers (cases through the Azure Support API);
+opportunities."""
+
+from __future__ import annotations
+
+from console.plugin_api import Check, EscalationHandler, Family, Service, hookimpl, standard_handlers
+
+from . import checks
+
+__version__ = "0.1.0"
+
+SERVICE = Service(
+    id="azure",
+    name="Azure",
+    offer_ids=("DZH318Z0BPS6", "DZH318Z0BQ4V"),
+    offer_keywords=("Azure",),
+    ticket_keywords=(
+        "azure",
+        "virtual machine",
+        "vm",
+        "sql database",
+        "storage",
+        "reservation",
+        "subscription id",
+        "仮想マシン",
+        "リージョン",
+        "ポータル",
+    ),
+)
+
+
+@hookimpl
+def csp_services() -> list[Service]:
+    return [SERVICE]
+
+
+@hookimpl
+def csp_checks() -> list[Check]:
+    s = SERVICE.id
+    return [
+        Check(
+            "azure.budget",
+            Family.BILLING,
+            checks.spending_budget,
+            s,
+            description="Spending budget at or over 80 % (usage is not stopped)",
+        ),
+        Check(
+            "azure.reservations",
+            Family.SUBSCRIPTION,
+            checks.reservations,
+            s,
+            description="Reservation refunds: 5 days, 12 % fee, USD 50,000 a year",
+        ),
+        Check(
+            "azure.pec",
+            Family.BILLING,
+            checks.partner_earned_credit,
+            s,
+            description="Partner earned credit lost without the partner's admin access",
+        ),
+        Check(
+            "azure.invoice_timing",
+            Family.BILLING,
+            checks.invoice_timing,
+            s,
+            description="Azure plan invoices by the 8th, usage in arrears, in USD",
+        ),
+        Check(
+            "azure.retention",
+            Family.SUBSCRIPTION,
+            checks.retention,
+            s,
+            description="Data kept 30 to 90 days after cancellation",
+        ),
+        Check(
+            "azure.technical",
+            Family.TECHNICAL,
+            checks.technical,
+            s,
+            description="Service health first; outages go to Microsoft through the Azure Support API",
+        ),
+        Check(
+            "azure.opportunities",
+            Family.SUBSCRIPTION,
+            checks.opportunities,
+            s,
+            scope="account",
+            description="Steady usage without reservations",
+        ),
+    ]
+
+
+@hookimpl
+def csp_escalation_handlers() -> list[EscalationHandler]:
+    return standard_handlers(
+        SERVICE.id,
+        SERVICE.name,
+        {
+            "billing": "Billing / Azure plan invoice",
+            "subscription": "Subscription management / Reservations",
+            "technical": "Azure / Technical (Azure Support API supportTickets)",
+        },
+    )

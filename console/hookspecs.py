@@ -1,0 +1,31 @@
+"""Hook specifications: what a plugin may implement. Each hook is documented in ``docs/plugins.md``.
+
+Every hook returns a list; the console calls each plugin's implementation on its own, guarded, so a
+plugin that raises or returns garbage loses only its own contribution.
+"""
+
+from __future__ import annotations
+
+import pluggy
+
+from console.plugin_api import PROJECT, Check, EscalationHandler, Service
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+
+
+@hookspec
+def csp_services() -> list[Service]:
+    """The online services this plugin supports (id, display name, how to recognise its subscriptions and
+    tickets)."""
+
+
+@hookspec
+def csp_checks() -> list[Check]:
+    """The checks this plugin contributes: billing, subscription-management and technical checks run when
+    a ticket is triaged, and account-level checks (opportunities for sales)."""
+
+
+@hookspec
+def csp_escalation_handlers() -> list[EscalationHandler]:
+    """One handler per escalation vehicle the plugin supports for its services: eligibility and the case
+    it would open."""

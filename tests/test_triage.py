@@ -1,0 +1,76 @@
+"""Triage on a real workspace: findings stored, the command line, opportunities."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from console.cli import main
+from console.config import load_config, write_demo_config
+from console.plugins import load_plugins
+from console.store import Workspace
+from console.triage import Triage
+from tests.conftest import NOW
+
+
+@pytest.fixture
+def triage(demo_ws: Workspace, tmp_path: Path) -> Triage:
+    write_demo_config(tmp_path / "c.toml")
+    return Triage(demo_ws, load_plugins(), load_config(tmp_path / "c.toml").partner, lambda: NOW)
+
+
+def test_triage_ticket_stores_findings_and_replaces_them(triage: Triage, demo_ws: Workspace) -> None:
+    row = next(r for batch in demo_ws.iter_tickets() for r in batch if r["service"] == "office365")
+    result = triage.triage_ticket(row["id"])
+    assert result.failures == []
+    stored = demo_ws.findings(row["seq"])
+    assert [(s["plugin"], s["checkId"], s["title"]) for s in stored] == [
+        (p, f.check_id, f.title) for p, f in result.findings
+    ]
+    again = triage.triage_ticket(row["id"])
+    assert len(demo_ws.findings(row["seq"])) == len(again.findings)  # replaced, not appended
+
+
+def test_triage_open_covers_every_open_ticket(triage: Triage, demo_ws: Workspace) -> None:
+    results = list(triage.triage_open())
+    open_count = demo_ws.counts()["open tickets"]
+    assert len(results) == open_count
+    assert all(r.failures == [] for r in results)
+    checks = {f.check_id for r in results for _, f in r.findings}
+    # The demo holds the situations every family of checks is about.
+    for check in (
+        "common.overdue",
+        "office365.nce_window",
+        "azure.budget",
+        "dynamics365.escalation",
+        "office365.over_assigned",
+        "azure.reservations",
+    ):
+        assert check in checks, check
+    assert all(f.audience == "agent" for r in results for _, f in r.findings)
+
+
+def test_opportunities_only_for_sales(triage: Triage) -> None:
+    found = triage.opportunities()
+    assert found and all(f.audience == "sales" for _, _, f in found)
+
+
+def test_cli_triage_and_opportunities(demo_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "w.db"
+    db.write_bytes(demo_file.read_bytes())
+    assert main(["triage", "--db", str(db), "--ticket", "CSP-000003"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("CSP-000003: ")
+    assert "\x1b" not in out  # plugin and customer text is made safe for the terminal
+    assert main(["triage", "--db", str(db), "--all", "--json"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines and all({"ticket", "checkId", "family", "severity", "boundary"} <= set(json.loads(x)) for x in lines)
+    assert main(["opportunities", "--db", str(db), "--json"]) == 0
+    assert all(json.loads(x)["audience"] == "sales" for x in capsys.readouterr().out.splitlines())
+    assert main(["triage", "--db", str(db), "--ticket", "CSP-999999"]) == 1
+    assert "no ticket CSP-999999" in capsys.readouterr().err
+    assert main(["opportunities", "--db", str(db), "--customer", "nobody"]) == 1
+    assert main(["plugins"]) == 0
+    assert "office365.nce_window" in capsys.readouterr().out
