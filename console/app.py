@@ -4,17 +4,31 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from textual.app import App
+from textual import events
+from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Input, TextArea
 
 from console.clock import utcnow
 from console.config import Config
+from console.desk import Desk
+from console.identity import current_agent
+from console.model import VEHICLE_NAMES
+from console.plugins import PluginHost, load_plugins
+from console.screens.account import AccountScreen
+from console.screens.help import HelpScreen
+from console.screens.intake import IntakeScreen
 from console.screens.queue import QueueScreen
+from console.screens.ticket import TicketScreen
 from console.store import Workspace
+
+log = logging.getLogger(__name__)
 
 
 class CspConsoleApp(App[None]):
@@ -22,8 +36,10 @@ class CspConsoleApp(App[None]):
 
     TITLE = "CSP Triage Console"
     CSS_PATH = "app.tcss"
+    ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Help", id="app.help"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="app.quit_ctrl_c"),
     ]
 
@@ -34,18 +50,94 @@ class CspConsoleApp(App[None]):
         *,
         clock: Callable[[], datetime] = utcnow,
         notice: str | None = None,
+        agent: str | None = None,
+        host: PluginHost | None = None,
+        cursor_blink: bool = True,
     ) -> None:
         super().__init__()
+        self.cursor_blink = cursor_blink
         self.workspace = workspace
         self.config = config
         self.clock = clock
         self.notice = notice
+        self.agent = agent or current_agent()
+        self.host = host or load_plugins()
+        self.desk = Desk(workspace, config, self.host, self.agent, clock)
+        self.agents: list[str] = []
+        self.service_names = {sid: s.name for sid, s in sorted(self.host.services.items())}
+        self.vehicle_names = {v.value: name for v, name in VEHICLE_NAMES.items()}
 
     def on_mount(self) -> None:
+        if self.config.keys:
+            self.set_keymap(self.config.keys)
         self.push_screen(QueueScreen())
         if self.notice:
             self.notify(self.notice, title="First run", timeout=15, markup=False)
+        for name, errors in self.host.load_errors.items():
+            self.notify("; ".join(errors), title=f"Plugin {name} not loaded", severity="warning", markup=False)
+        self.run_worker(self._load_agents, thread=True, exit_on_error=False)
         # A dropped SSH session sends SIGHUP: leave cleanly instead of lingering.
         if hasattr(signal, "SIGHUP"):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        if not self.cursor_blink and isinstance(event.widget, (Input, TextArea)):
+            event.widget.cursor_blink = False
+
+    def _load_agents(self) -> None:
+        agents = self.workspace.agent_logins()
+        self.call_from_thread(setattr, self, "agents", sorted({*agents, self.agent}))
+
+    def on_unmount(self) -> None:
+        self.desk.close()
+
+    # -- navigation ----------------------------------------------------------------------------
+    def open_ticket(self, ticket_id: str) -> None:
+        self.push_screen(TicketScreen(ticket_id))
+
+    def open_account(self, customer_id: str) -> None:
+        self.push_screen(AccountScreen(customer_id))
+
+    def open_intake(self) -> None:
+        self.push_screen(IntakeScreen())
+
+    def show_customer_queue(self, customer_id: str) -> None:
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        queue = self.screen_stack[-1]
+        if isinstance(queue, QueueScreen):
+            queue._apply(queue.table.query_.with_(customer_id=customer_id))
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    # -- failures ------------------------------------------------------------------------------
+    def log_failure(self, error: BaseException | None) -> None:
+        """An unexpected failure in the core: a notice on screen, the traceback in the log file."""
+        log.error("unexpected failure", exc_info=error)
+        self.notify(
+            f"{type(error).__name__}: {error}",
+            title="Something failed (details in the log)",
+            severity="error",
+            markup=False,
+            timeout=10,
+        )
+
+    # -- command palette: the actions of the screen in front -----------------------------------
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        seen: set[str] = set()
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if not binding.description or binding.action in seen or binding.action.startswith("view("):
+                continue
+            seen.add(binding.action)
+            key = self.get_key_display(binding)
+            target = active.node
+
+            def run(action: str = binding.action, node: object = target) -> None:
+                self.call_later(node.run_action, action)  # type: ignore[attr-defined]
+
+            yield SystemCommand(binding.description, f"key: {key}", run)
+        yield from super().get_system_commands(screen)

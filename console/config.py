@@ -51,12 +51,15 @@ class Partner:
 @dataclass(frozen=True)
 class Config:
     partner: Partner = field(default_factory=Partner)
+    keys: dict[str, str] = field(default_factory=dict)  # binding id -> keys, e.g. "queue.claim" = "c,C"
     path: Path | None = None
     loaded_from_file: bool = False
 
     def to_toml(self) -> str:
         data: dict[str, Any] = {"partner": asdict(self.partner)}
         data["partner"]["competencies"] = [asdict(c) for c in self.partner.competencies]
+        if self.keys:
+            data["keys"] = dict(self.keys)
         return tomli_w.dumps(data)
 
 
@@ -69,6 +72,7 @@ _SCHEMA: dict[str, Any] = {
         "contracts": {"premier_support": bool, "advanced_support": bool},
         "competencies": [{"name": str, "level": str, "cloud": bool}],
     },
+    "keys": {"*": str},
 }
 
 
@@ -99,7 +103,9 @@ def _check(value: Any, schema: Any, dotted: str, problems: list[str]) -> None:
             return
         for key, item in value.items():
             where = f"{dotted}.{key}" if dotted else key
-            if key not in schema:
+            if "*" in schema:
+                _check(item, schema["*"], where, problems)
+            elif key not in schema:
                 problems.append(f"{where}: unknown key (expected one of {', '.join(schema)})")
             else:
                 _check(item, schema[key], where, problems)
@@ -153,7 +159,7 @@ def load_config(path: Path) -> Config:
         contracts=Contracts(**raw.get("contracts", {})),
         competencies=tuple(competencies),
     )
-    return Config(partner=partner, path=path, loaded_from_file=True)
+    return Config(partner=partner, keys=dict(data.get("keys", {})), path=path, loaded_from_file=True)
 
 
 DEMO_CONFIG = """\

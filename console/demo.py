@@ -26,7 +26,6 @@ from console.store.workspace import ticket_columns
 
 ProgressFn = Callable[[int], None]
 CHUNK = 5000
-RESOLUTION_HOURS = {"critical": 24, "moderate": 72, "minimal": 120, "unknown": 120}
 # Days past due that put a receivable at each dunning stage (not yet due, reminder, second notice,
 # final notice, access impacted, suspended, collections).
 OVERDUE_DAYS = [-10, 3, 16, 32, 47, 65, 95]
@@ -350,13 +349,13 @@ def _write_tickets(
         is_open = status in open_statuses
         if status == "new":
             age = timedelta(minutes=rng.randint(3, 60 * 14))
-        elif is_open:
-            age = timedelta(minutes=rng.randint(30, 60 * 24 * 10))
+        elif is_open:  # most open tickets are still inside their resolution target; some have breached it
+            age = timedelta(minutes=rng.randint(30, int(60 * model.RESOLUTION_HOURS[model.Severity(severity)] * 1.25)))
         else:
             age = timedelta(minutes=rng.randint(60, 60 * 24 * 365))
         created = now - age
-        first_due = created + timedelta(hours=model.INITIAL_RESPONSE_HOURS.get(model.Severity(severity), 24))
-        resolution_due = created + timedelta(hours=RESOLUTION_HOURS[severity])
+        first_due = created + timedelta(hours=model.FIRST_RESPONSE_HOURS[model.Severity(severity)])
+        resolution_due = created + timedelta(hours=model.RESOLUTION_HOURS[model.Severity(severity)])
         responded = status not in ("new",)
         first_response = created + timedelta(minutes=rng.randint(5, 300)) if responded else None
         if first_response and first_response > now:
@@ -386,7 +385,7 @@ def _write_tickets(
             "resolutionDueDate": to_iso(resolution_due),
             "title": title,
             "body": body,
-            "resolutionCode": rng.choice(content.RESOLUTION_CODES) if resolved else None,
+            "resolutionCode": rng.choice(list(model.RESOLUTION_CODES)) if resolved else None,
         }
         derived = ticket_columns(record, stamp)
         rows.append([seq, *(record[c] for c in TICKETS.field_names), *(derived[c] for c in columns[-4:])])

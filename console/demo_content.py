@@ -390,8 +390,6 @@ NOTES_JA = [
     "Partner Center でサブスクリプションの状態を確認済み。",
 ]
 
-RESOLUTION_CODES = ["answered", "fixed_by_partner", "fixed_by_microsoft", "duplicate", "no_response", "by_design"]
-
 # Hostile text that real customers (and broken mail gateways) send. It must render literally.
 HOSTILE: list[tuple[str, str]] = [
     (

@@ -30,6 +30,22 @@ SEVERITY_LETTER = {
 SEVERITY_RANK = {Severity.CRITICAL: 1, Severity.MODERATE: 2, Severity.MINIMAL: 3, Severity.UNKNOWN: 4}
 #: CSP-entitlement initial response, in hours.
 INITIAL_RESPONSE_HOURS = {Severity.CRITICAL: 2, Severity.MODERATE: 4, Severity.MINIMAL: 8}
+#: Default first-response target for a new ticket: the entitlement's, and one day when the severity is unset
+#: (non-break-fix requests get up to one business day).
+FIRST_RESPONSE_HOURS = {**INITIAL_RESPONSE_HOURS, Severity.UNKNOWN: 24}
+#: Default resolution target, in hours.
+RESOLUTION_HOURS = {Severity.CRITICAL: 24, Severity.MODERATE: 72, Severity.MINIMAL: 120, Severity.UNKNOWN: 120}
+
+#: How a ticket was resolved.
+RESOLUTION_CODES = {
+    "answered": "Question answered",
+    "fixed_by_partner": "Fixed by the partner",
+    "fixed_by_microsoft": "Fixed by Microsoft",
+    "workaround": "Workaround given",
+    "duplicate": "Duplicate of another ticket",
+    "no_response": "No response from the customer",
+    "by_design": "Works as designed",
+}
 
 
 class TicketStatus(StrEnum):

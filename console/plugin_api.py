@@ -28,6 +28,7 @@ import pluggy
 from console.clock import parse_iso
 from console.config import Competency, Contracts, Partner
 from console.model import SEVERITY_LETTER, Severity, Vehicle
+from console.money import money
 from console.service_hours import DAYS, parse_service_hours
 
 PROJECT = "csp_console"
@@ -64,6 +65,7 @@ __all__ = [
     "hookimpl",
     "lifecycle_findings",
     "lifecycle_stage",
+    "money",
     "nce_window_findings",
     "nce_window_left",
     "standard_handlers",

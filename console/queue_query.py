@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 
 from console.model import OPEN_STATUSES
 
@@ -35,6 +35,7 @@ class QueueQuery:
     severities: tuple[str, ...] = ()
     assignee: str | None = None
     customer_id: str | None = None
+    due_before: str | None = None  # SLA due at or before this time (UTC ISO): "breaching soon"
     search: str = ""
     sort: str = "sla"
     descending: bool = False
@@ -45,6 +46,15 @@ class QueueQuery:
 
     def with_(self, **changes: object) -> QueueQuery:
         return replace(self, **changes)  # type: ignore[arg-type]
+
+    def to_json(self) -> dict[str, object]:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> QueueQuery:
+        known = {f.name for f in fields(cls)}
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known}
+        return cls(**values)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

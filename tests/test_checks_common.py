@@ -137,3 +137,13 @@ def test_case_draft_carries_severity_letter_and_diagnostics() -> None:
     assert case.title == "Azure: VMs down [bold]now[/]"
     assert "Azure plan" in case.description and "[critical] Region down: All VMs" in case.description
     assert case.support_topic.startswith("Azure / Technical")
+
+
+def test_money_has_no_minor_unit_for_yen() -> None:
+    from decimal import Decimal
+
+    from console.money import money
+
+    assert money(Decimal("1250000"), "JPY") == "1,250,000 JPY"
+    assert money(Decimal("4210.5"), "usd") == "4,210.50 USD"
+    assert money(Decimal("0"), "EUR", with_code=False) == "0.00"

@@ -144,3 +144,18 @@ def test_concurrent_writers_from_two_handles_all_succeed(tmp_path: Path) -> None
     ws = Workspace.open(path)
     assert ws.counts()["customers"] == 150
     ws.close()
+
+
+def test_connections_of_finished_threads_are_closed(empty_ws: Workspace) -> None:
+    def read() -> None:
+        empty_ws.counts()
+
+    for _ in range(20):
+        t = threading.Thread(target=read)
+        t.start()
+        t.join()
+    empty_ws.counts()  # the main thread's connection, opening prunes the dead ones
+    read_in_thread = threading.Thread(target=read)
+    read_in_thread.start()
+    read_in_thread.join()
+    assert empty_ws.open_connections <= 2

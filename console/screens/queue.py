@@ -4,33 +4,264 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.binding import Binding
+from textual.widgets import Footer, Input, Static
 
-from console.widgets.queue_table import QueueTable, header_text
+from console import views as view_defs
+from console.queue_query import SORT_KEYS, QueueQuery
+from console.safe_text import clean_line
+from console.screens.base import ConsoleScreen
+from console.screens.dialogs import ChoicePrompt, Confirm, TextPrompt
+from console.screens.filters import FilterDialog
+from console.views import View
+from console.widgets.queue_table import QueueTable
+
+COUNT_REFRESH_SECONDS = 5.0
 
 
-class QueueScreen(Screen[None]):
-    """Open tickets, most urgent SLA first."""
+class QueueScreen(ConsoleScreen):
+    """Open tickets, most urgent SLA first; views, filters, search and sort."""
+
+    BINDINGS = [
+        Binding("enter", "open_ticket", "Open", id="queue.open"),
+        Binding("slash", "search", "Search", id="queue.search"),
+        Binding("f", "filter", "Filter", id="queue.filter"),
+        Binding("s", "sort", "Sort", id="queue.sort"),
+        Binding("r", "reverse", "Reverse order", show=False, id="queue.reverse"),
+        Binding("n", "new_ticket", "New", id="queue.new"),
+        Binding("c", "claim", "Claim", id="queue.claim"),
+        Binding("a", "account", "Account", show=False, id="queue.account"),
+        Binding("u", "this_customer", "This customer only", show=False, id="queue.customer"),
+        Binding("v", "choose_view", "Views", show=False, id="queue.views"),
+        Binding("w", "save_view", "Save view", show=False, id="queue.save_view"),
+        Binding("D", "delete_view", "Delete saved view", show=False, id="queue.delete_view"),
+        Binding("ctrl+r", "refresh", "Refresh", show=False, id="queue.refresh"),
+        *[Binding(str(n), f"view({n - 1})", f"View {n}", show=False, id=f"queue.view{n}") for n in range(1, 10)],
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.views: list[View] = []
+        self.counts: list[int | None] = []
+        self.view_index: int | None = 5  # All open
+        self._resumed_before = False
 
     def compose(self) -> ComposeResult:
+        yield Static(id="views-bar")
         yield Static(id="queue-title")
-        yield Static(id="queue-header")
-        yield QueueTable(self.app.workspace, self.app.clock, id="queue")  # type: ignore[attr-defined]
+        yield QueueTable(self.console.workspace, self.console.clock, QueueQuery(), id="queue")
+        yield Input(placeholder="search title, body and notes (enter: to the list · escape: clear)", id="search")
         yield Footer()
 
-    def on_mount(self) -> None:
-        self._show_title(None)
-        self.query_one(QueueTable).focus()
+    @property
+    def table(self) -> QueueTable:
+        return self.query_one(QueueTable)
 
-    def on_queue_table_resized(self, event: QueueTable.Resized) -> None:
-        self.query_one("#queue-header", Static).update(Text(header_text(event.width)))
+    def on_mount(self) -> None:
+        self.views = view_defs.builtin_views(self.console.agent, self.console.clock())
+        self.counts = [None] * len(self.views)
+        self._load_views()
+        self._show_title()
+        self.table.focus()
+        self.set_interval(COUNT_REFRESH_SECONDS, self._refresh_counts)
+
+    def on_screen_resume(self) -> None:
+        if self._resumed_before:  # back from a ticket or a dialog: show what changed meanwhile
+            self.table.reload(keep_cursor=True)
+            self._refresh_counts()
+        self._resumed_before = True
+
+    # -- views and their live counts -------------------------------------------------------------
+    def _load_views(self) -> None:
+        ws, agent, now = self.console.workspace, self.console.agent, self.console.clock()
+        self.call_core(lambda: view_defs.all_views(ws, agent, now), self._views_loaded, group="views")
+
+    def _views_loaded(self, views: list[View]) -> None:
+        self.views = views
+        self.counts = [None] * len(views)
+        self._refresh_counts()
+
+    def _refresh_counts(self) -> None:
+        ws, agent, now = self.console.workspace, self.console.agent, self.console.clock()
+        names = [v.name for v in self.views]
+
+        def count() -> tuple[list[str], list[int]]:
+            fresh = {v.name: v for v in view_defs.builtin_views(agent, now)}
+            queries = [fresh[v.name].query if v.name in fresh and not v.saved else v.query for v in self.views]
+            return names, ws.view_counts(queries)
+
+        self.call_core(count, self._counts_loaded, group="counts", exclusive=True)
+
+    def _counts_loaded(self, result: tuple[list[str], list[int]]) -> None:
+        names, counts = result
+        if names == [v.name for v in self.views]:
+            self.counts = list(counts)
+            self._show_views_bar()
+
+    def _show_views_bar(self) -> None:
+        bar = Text(no_wrap=True, overflow="ellipsis")
+        for n, view in enumerate(self.views[:9]):
+            count = self.counts[n] if n < len(self.counts) else None
+            name = view.name if self.size.width >= 120 else view.short
+            label = f" {n + 1} {clean_line(name)} {'…' if count is None else f'{count:,}'} "
+            style = "reverse bold" if n == self.view_index else ("bold red" if view.short == "Breach" and count else "")
+            bar.append(label, style=style)
+        self.query_one("#views-bar", Static).update(bar)
+
+    def _show_title(self, count: int | None = None) -> None:
+        name = self.views[self.view_index].name if self.view_index is not None and self.views else "Custom view"
+        total = "counting…" if count is None else f"{count:,} tickets"
+        summary = view_defs.describe(self.table.query_)
+        title = Text.assemble((name, "bold"), f" · {total} · ", (clean_line(summary), "dim"))
+        title.no_wrap = True
+        title.overflow = "ellipsis"
+        self.query_one("#queue-title", Static).update(title)
+        self._show_views_bar()
 
     def on_queue_table_count_changed(self, event: QueueTable.CountChanged) -> None:
         self._show_title(event.count)
 
-    def _show_title(self, count: int | None) -> None:
-        partner = self.app.config.partner.name  # type: ignore[attr-defined]
-        counted = "counting…" if count is None else f"{count:,} open tickets"
-        title = Text.assemble(("All open", "bold"), f" · {counted} · ", partner)
-        self.query_one("#queue-title", Static).update(title)
+    def _apply(self, query: QueueQuery, view_index: int | None = None) -> None:
+        self.view_index = view_index
+        self.table.set_query(query)
+        self._show_title()
+
+    def action_view(self, index: int) -> None:
+        if index < len(self.views):
+            query = self.views[index].query
+            if not self.views[index].saved:  # built-in views move with the clock ("breaching soon")
+                fresh = view_defs.builtin_views(self.console.agent, self.console.clock())
+                query = fresh[index].query
+            search = self.query_one("#search", Input)
+            search.value = ""
+            search.display = False
+            self._apply(query, index)
+
+    def action_choose_view(self) -> None:
+        choices = [
+            (n, f"{n + 1 if n < 9 else ' '} {v.name} ({'…' if self.counts[n] is None else self.counts[n]})")
+            for n, v in enumerate(self.views)
+        ]
+        self.app.push_screen(
+            ChoicePrompt("Views", choices, self.view_index), lambda n: self.action_view(n) if n is not None else None
+        )
+
+    def action_save_view(self) -> None:
+        def save(name: str | None) -> None:
+            if not name or not name.strip():
+                return
+            name = " ".join(name.split())[:40]
+            if any(v.name == name and not v.saved for v in self.views):
+                self.app.notify(f"“{name}” is a built-in view; choose another name.", severity="warning", markup=False)
+                return
+            ws, agent, query = self.console.workspace, self.console.agent, self.table.query_
+
+            def done(_: object) -> None:
+                self.app.notify(f"Saved the view “{name}”.", markup=False)
+                self._load_views()
+
+            self.call_core(lambda: ws.save_view(agent, name, query.to_json()), done)
+
+        self.app.push_screen(TextPrompt("Save this view as"), save)
+
+    def action_delete_view(self) -> None:
+        if self.view_index is None or not self.views[self.view_index].saved:
+            self.app.notify("Only a saved view can be deleted: choose one first (v).", markup=False)
+            return
+        name = self.views[self.view_index].name
+        ws, agent = self.console.workspace, self.console.agent
+
+        def done(_: object) -> None:
+            self.app.notify(f"Deleted the view “{name}”.", markup=False)
+            self.view_index = 5
+            self._load_views()
+            self.action_view(5)
+
+        self.call_core(lambda: ws.delete_view(agent, name), done)
+
+    # -- search, filter, sort --------------------------------------------------------------------
+    def action_search(self) -> None:
+        search = self.query_one("#search", Input)
+        search.display = True
+        search.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "search":
+            self.view_index = None if event.value else self.view_index
+            self.table.set_query(self.table.query_.with_(search=event.value))
+            self._show_title()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "search":
+            self.table.focus()
+
+    def key_escape(self) -> None:
+        search = self.query_one("#search", Input)
+        if search.display:
+            search.value = ""
+            search.display = False
+            self.table.focus()
+
+    def action_filter(self) -> None:
+        def apply(query: QueueQuery | None) -> None:
+            if query is not None:
+                self._apply(query)
+
+        agents = self.console.agents
+        self.app.push_screen(
+            FilterDialog(self.table.query_, self.console.agent, agents, self.console.service_names), apply
+        )
+
+    def action_sort(self) -> None:
+        current = self.table.query_
+        choices = [(key, key) for key in SORT_KEYS]
+
+        def apply(key: str | None) -> None:
+            if key is not None:
+                self._apply(current.with_(sort=key, descending=False), self.view_index)
+
+        self.app.push_screen(ChoicePrompt("Sort by", choices, current.sort), apply)
+
+    def action_reverse(self) -> None:
+        current = self.table.query_
+        self._apply(current.with_(descending=not current.descending), self.view_index)
+
+    def action_this_customer(self) -> None:
+        current = self.table.query_
+        if current.customer_id:
+            self._apply(current.with_(customer_id=None))
+        elif (row := self.table.current_row) is not None:
+            self._apply(current.with_(customer_id=row.customerId))
+
+    def action_refresh(self) -> None:
+        self.table.reload(keep_cursor=True)
+        self._refresh_counts()
+
+    # -- tickets ---------------------------------------------------------------------------------
+    def action_open_ticket(self) -> None:
+        if (row := self.table.current_row) is not None:
+            self.console.open_ticket(row.id)
+
+    def action_account(self) -> None:
+        if (row := self.table.current_row) is not None:
+            self.console.open_account(row.customerId)
+
+    def action_new_ticket(self) -> None:
+        self.console.open_intake()
+
+    def action_claim(self) -> None:
+        row = self.table.current_row
+        if row is None:
+            return
+        if row.assignee and row.assignee != self.console.agent:
+            question = f"{row.id} is claimed by {row.assignee}. Take it over?"
+            self.app.push_screen(Confirm(question), lambda yes: self._claim(row.id) if yes else None)
+        else:
+            self._claim(row.id)
+
+    def _claim(self, ticket_id: str) -> None:
+        def done(ticket: dict[str, object]) -> None:
+            self.app.notify(f"{ticket['id']} is yours.", markup=False)
+            self.action_refresh()
+
+        self.call_core(lambda: self.console.desk.claim(ticket_id), done, on_stale=lambda _: self.action_refresh())

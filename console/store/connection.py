@@ -6,8 +6,20 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Protocol
 
 BUSY_TIMEOUT_MS = 5000
+
+
+class Interruptible(Protocol):
+    """A connection whose running query another thread may stop (a superseded search keystroke)."""
+
+    def interrupt(self) -> None: ...
+
+
+def is_interrupted(error: BaseException | None) -> bool:
+    """Whether ``error`` is a query stopped by :meth:`Interruptible.interrupt`."""
+    return isinstance(error, sqlite3.OperationalError) and "interrupt" in str(error)
 
 
 class WorkspaceError(Exception):

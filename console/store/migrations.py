@@ -248,12 +248,22 @@ def m005_plugin_data(db: Database) -> None:
     db["findings"].create_index(["audience", "plugin"])
 
 
+def m006_saved_views(db: Database) -> None:
+    """Queue views an agent saves (a filter and a sort order, as JSON)."""
+    db.execute(
+        "CREATE TABLE saved_views (id INTEGER PRIMARY KEY, owner TEXT NOT NULL, name TEXT NOT NULL, "
+        "query TEXT NOT NULL, createdDate TEXT NOT NULL, UNIQUE (owner, name))"
+    )
+    db.execute("CREATE INDEX idx_tickets_category ON tickets (category, isOpen, slaDueDate)")
+
+
 MIGRATIONS: list[Migration] = [
     m001_accounts,
     m002_people,
     m003_tickets,
     m004_ticket_search,
     m005_plugin_data,
+    m006_saved_views,
 ]
 
 

@@ -17,6 +17,7 @@ from console.records import KINDS, TICKETS, Kind
 from console.search_text import build_query, search_form
 from console.store.connection import WorkspaceError, connect, transaction
 from console.store.migrations import MIGRATIONS, current_version, migrate
+from console.store.tickets import TicketStoreMixin
 
 FAR_FUTURE = "9999-12-31T23:59:59Z"
 FINDING_COLUMNS = (
@@ -75,13 +76,13 @@ def ticket_columns(rec: dict[str, Any], now: str) -> dict[str, Any]:
     }
 
 
-class Workspace:
+class Workspace(TicketStoreMixin):
     """A handle on the workspace file. Each thread gets its own connection."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
+        self._all: list[tuple[threading.Thread, sqlite3.Connection]] = []
         self._lock = threading.Lock()
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -109,12 +110,22 @@ class Workspace:
             conn = connect(self.path)
             self._local.conn = conn
             with self._lock:
-                self._all.append(conn)
+                # Worker threads come and go: close the connections of threads that have ended.
+                for thread, old in self._all:
+                    if not thread.is_alive():
+                        old.close()
+                self._all = [item for item in self._all if item[0].is_alive()]
+                self._all.append((threading.current_thread(), conn))
         return conn
+
+    @property
+    def open_connections(self) -> int:
+        with self._lock:
+            return len(self._all)
 
     def close(self) -> None:
         with self._lock:
-            for conn in self._all:
+            for _, conn in self._all:
                 conn.close()
             self._all.clear()
         self._local = threading.local()
@@ -289,7 +300,7 @@ class Workspace:
     def ticket(self, ticket_id: str) -> dict[str, Any] | None:
         """One ticket by readable id, with the customer's company name."""
         row = self.conn.execute(
-            "SELECT t.*, c.companyName FROM tickets t JOIN customers c ON c.id = t.customerId WHERE t.id = ?",
+            "SELECT t.*, c.companyName, c.domain FROM tickets t JOIN customers c ON c.id = t.customerId WHERE t.id = ?",
             (ticket_id.strip().upper(),),
         ).fetchone()
         return dict(row) if row else None
@@ -378,6 +389,9 @@ class Workspace:
         if q.customer_id:
             clauses.append("t.customerId = ?")
             args.append(q.customer_id)
+        if q.due_before:
+            clauses.append("t.slaDueDate <= ?")
+            args.append(q.due_before)
         if q.search.strip():
             sq = build_query(q.search)
             if sq.match:

@@ -24,7 +24,7 @@ from textual.worker import Worker, WorkerState
 
 from console.clock import humanize_delta, parse_iso
 from console.queue_query import QueueQuery, QueueRow
-from console.store import Workspace
+from console.store import Interruptible, Workspace, is_interrupted
 from console.widgets.cells import fit
 
 PAGE = 60
@@ -111,6 +111,7 @@ class QueueTable(ScrollView, can_focus=True):
         "queue--breached",
         "queue--critical",
         "queue--loading",
+        "queue--header",
     }
 
     DEFAULT_CSS = """
@@ -120,6 +121,7 @@ class QueueTable(ScrollView, can_focus=True):
     QueueTable > .queue--breached { color: $error; text-style: bold; }
     QueueTable > .queue--critical { color: $warning; }
     QueueTable > .queue--loading { color: $text-muted; }
+    QueueTable > .queue--header { color: $text-muted; text-style: bold; }
     """
 
     cursor: reactive[int] = reactive(0, always_update=True, repaint=False)
@@ -130,13 +132,6 @@ class QueueTable(ScrollView, can_focus=True):
         def __init__(self, count: int) -> None:
             super().__init__()
             self.count = count
-
-    class Resized(Message):
-        """The width rows are drawn at changed (the screen redraws the column header)."""
-
-        def __init__(self, width: int) -> None:
-            super().__init__()
-            self.width = width
 
     def __init__(
         self,
@@ -151,6 +146,8 @@ class QueueTable(ScrollView, can_focus=True):
         self.clock = clock
         self.query_ = query or QueueQuery()
         self.count: int | None = None
+        self.count_exact = False
+        self._queries: dict[tuple[int, str], Interruptible] = {}
         self._pages: OrderedDict[int, list[QueueRow]] = OrderedDict()
         self._loading: set[int] = set()
         self._generation = 0
@@ -165,72 +162,108 @@ class QueueTable(ScrollView, can_focus=True):
         self.scroll_to(y=0, animate=False)
         self.reload()
 
-    def reload(self) -> None:
-        """Forget cached pages and count the view again (in a worker)."""
+    def reload(self, *, keep_cursor: bool = False) -> None:
+        """Forget cached pages and read the view again: the first page and the count, in parallel.
+
+        Queries of an older generation (a superseded search keystroke) are interrupted and their results
+        dropped.
+        """
         self._generation += 1
+        generation, query = self._generation, self.query_
+        for (gen, _), conn in list(self._queries.items()):
+            if gen < generation:
+                conn.interrupt()
         self._pages.clear()
         self._loading.clear()
-        generation, query = self._generation, self.query_
-        self.run_worker(
-            lambda: (generation, self.workspace.queue_count(query)),
-            thread=True,
-            group="queue-count",
-            exclusive=True,
-            exit_on_error=False,
-            name="count",
-        )
+        self.count_exact = False
+        if not keep_cursor:
+            self.count = None
+        self._run(generation, "count", lambda: self.workspace.queue_count(query))
+        self._request_page(0)
+
+    def _run(self, generation: int, name: str, fn: Callable[[], object]) -> None:
+        def work() -> tuple[int, object]:
+            self._queries[(generation, name)] = self.workspace.conn
+            try:
+                return generation, fn()
+            finally:
+                self._queries.pop((generation, name), None)
+
+        group = "queue-count" if name == "count" else "queue-pages"
+        self.run_worker(work, thread=True, group=group, exit_on_error=False, name=f"{name}@{generation}")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
+        name, _, gen = worker.name.partition("@")
+        if not gen or not (name == "count" or name.startswith("page-")):
+            return
+        event.stop()
+        generation = int(gen)
+        page = int(name[5:]) if name.startswith("page-") else None
         if event.state == WorkerState.ERROR:
+            if generation != self._generation:
+                return  # a superseded query (possibly interrupted on purpose)
+            if page is not None:
+                self._loading.discard(page)
+            if is_interrupted(worker.error):
+                # A query of this generation caught an interrupt aimed at an older one: run it again.
+                if page is None:
+                    query = self.query_
+                    self._run(generation, "count", lambda: self.workspace.queue_count(query))
+                else:
+                    self._request_page(page)
+                return
             self.app.notify(f"The queue could not be read: {worker.error}", severity="error", markup=False)
             return
-        if event.state != WorkerState.SUCCESS or worker.result is None:
+        if event.state != WorkerState.SUCCESS or worker.result is None or generation != self._generation:
             return
-        if worker.name == "count":
-            generation, count = worker.result
-            if generation == self._generation:
-                self.count = count
-                self.virtual_size = Size(self.content_width, count)
-                self.cursor = min(self.cursor, max(0, count - 1))
-                self.post_message(self.CountChanged(count))
-                self.refresh()
-        elif worker.name.startswith("page"):
-            generation, page, rows = worker.result
+        _, value = worker.result
+        if page is None:
+            self._set_count(value, exact=True)
+        else:
             self._loading.discard(page)
-            if generation == self._generation:
-                self._pages[page] = rows
-                self._pages.move_to_end(page)
-                while len(self._pages) > CACHE_PAGES:
-                    self._pages.popitem(last=False)
-                self.refresh()
+            self._pages[page] = value
+            self._pages.move_to_end(page)
+            while len(self._pages) > CACHE_PAGES:
+                self._pages.popitem(last=False)
+            if page == 0 and not self.count_exact:
+                # The first page is on screen before the count is known; a short page is the count.
+                self._set_count(len(value), exact=len(value) < PAGE)
+            self.refresh()
+
+    def _set_count(self, count: int, *, exact: bool) -> None:
+        self.count = count
+        self.count_exact = exact
+        self.virtual_size = Size(self.content_width, count + 1)  # + the sticky column header
+        self.cursor = min(self.cursor, max(0, count - 1))
+        if exact:
+            self.post_message(self.CountChanged(count))
+        self.refresh()
 
     def _request_page(self, page: int) -> None:
-        if page in self._loading or self.count is None:
+        if page in self._loading:
             return
         self._loading.add(page)
         generation, query, count = self._generation, self.query_, self.count
         prev_rows = self._pages.get(page - 1)
         next_rows = self._pages.get(page + 1)
-        last_page = (count - 1) // PAGE
+        last_page = (count - 1) // PAGE if count and self.count_exact else None
 
-        def load() -> tuple[int, int, list[QueueRow]]:
+        def load() -> list[QueueRow]:
             ws = self.workspace
             if page == 0:
-                rows = ws.queue_page(query, limit=PAGE)
-            elif prev_rows:
+                return ws.queue_page(query, limit=PAGE)
+            if prev_rows:
                 tail = prev_rows[-1]
-                rows = ws.queue_page(query, limit=PAGE, after=(tail.sort_value, tail.seq))
-            elif page == last_page:
-                rows = ws.queue_page(query, limit=count - page * PAGE, from_end=True)
-            elif next_rows:
+                return ws.queue_page(query, limit=PAGE, after=(tail.sort_value, tail.seq))
+            if page == last_page and count is not None:
+                return ws.queue_page(query, limit=count - page * PAGE, from_end=True)
+            if next_rows:
                 head = next_rows[0]
-                rows = ws.queue_page(query, limit=PAGE, before=(head.sort_value, head.seq))
-            else:
-                rows = ws.queue_page(query, limit=PAGE, offset=page * PAGE)
-            return generation, page, rows
+                return ws.queue_page(query, limit=PAGE, before=(head.sort_value, head.seq))
+            return ws.queue_page(query, limit=PAGE, offset=page * PAGE)
 
-        self.run_worker(load, thread=True, group="queue-pages", exit_on_error=False, name=f"page-{page}")
+        self._run(generation, f"page-{page}", load)
 
     def row_at(self, index: int) -> QueueRow | None:
         rows = self._pages.get(index // PAGE)
@@ -244,9 +277,18 @@ class QueueTable(ScrollView, can_focus=True):
         return self.row_at(self.cursor) if self.count else None
 
     # -- drawing -------------------------------------------------------------------------------
+    @property
+    def rows_visible(self) -> int:
+        """Ticket rows on screen: the widget's height less the column header."""
+        return max(1, self.size.height - 1)
+
     def render_line(self, y: int) -> Strip:
-        index = self.scroll_offset.y + y
         width = self.content_width
+        if y == 0:
+            return Strip(
+                [Segment(header_text(width), self.get_component_rich_style("queue--header"))]
+            ).adjust_cell_length(width, self.rich_style)
+        index = self.scroll_offset.y + y - 1
         if self.count is None or index >= self.count:
             return Strip.blank(width, self.rich_style)
         row = self.row_at(index)
@@ -278,8 +320,7 @@ class QueueTable(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         if self.count is not None:
-            self.virtual_size = Size(self.content_width, self.count)
-        self.post_message(self.Resized(self.content_width))
+            self.virtual_size = Size(self.content_width, self.count + 1)
 
     # -- cursor --------------------------------------------------------------------------------
     def watch_cursor(self) -> None:
@@ -288,7 +329,7 @@ class QueueTable(ScrollView, can_focus=True):
 
     def _scroll_cursor_into_view(self) -> None:
         top = self.scroll_offset.y
-        height = max(1, self.size.height)
+        height = self.rows_visible
         if self.cursor < top:
             self.scroll_to(y=self.cursor, animate=False)
         elif self.cursor >= top + height:
@@ -306,10 +347,10 @@ class QueueTable(ScrollView, can_focus=True):
         self._move(-1)
 
     def action_page_down(self) -> None:
-        self._move(max(1, self.size.height - 1))
+        self._move(max(1, self.rows_visible - 1))
 
     def action_page_up(self) -> None:
-        self._move(-max(1, self.size.height - 1))
+        self._move(-max(1, self.rows_visible - 1))
 
     def action_first(self) -> None:
         self._move(-(self.count or 0))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterator
 
-from console.plugin_api import CheckContext, Family, Finding, Level, dunning_stage, within_service_hours
+from console.plugin_api import CheckContext, Family, Finding, Level, dunning_stage, money, within_service_hours
 
 STAGE_TEXT = {
     "reminder": ("Payment reminder due", Level.INFO, "Send a friendly payment reminder."),
@@ -85,7 +85,7 @@ def overdue_receivables(ctx: CheckContext) -> Iterator[Finding]:
         title=f"{title}: {len(overdue)} invoice(s) overdue, oldest {days} days",
         explanation=(
             f"Invoice {worst.id} was due {worst.due_date.isoformat()} ({days} days ago); "
-            f"{total} {worst.currency} outstanding in total. Collections stage: {stage.replace('_', ' ')}."
+            f"{money(total, worst.currency)} outstanding in total. Collections stage: {stage.replace('_', ' ')}."
         ),
         action=action,
         subject=worst.id,

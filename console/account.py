@@ -1,0 +1,92 @@
+"""The account view of a customer: offer, subscriptions with their cancellation windows, receivables aged
+into buckets with their dunning stage, open tickets and Microsoft cases, and opportunities."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from console.plugin_api import (
+    CustomerView,
+    Finding,
+    OfferView,
+    ReceivableView,
+    SubscriptionView,
+    dunning_stage,
+    nce_window_left,
+)
+from console.service_hours import describe, parse_service_hours
+from console.store import Workspace
+
+AGING_BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
+
+
+def aging_bucket(days_overdue: int) -> str:
+    if days_overdue <= 0:
+        return "current"
+    if days_overdue <= 30:
+        return "1-30"
+    if days_overdue <= 60:
+        return "31-60"
+    if days_overdue <= 90:
+        return "61-90"
+    return "90+"
+
+
+@dataclass(frozen=True)
+class ReceivableLine:
+    receivable: ReceivableView
+    days_overdue: int
+    bucket: str
+    stage: str | None
+
+
+@dataclass
+class Account:
+    customer: CustomerView
+    offer: OfferView | None
+    subscriptions: list[tuple[SubscriptionView, float | None]]  # with hours left in the NCE window
+    receivables: list[ReceivableLine]
+    aging: dict[str, dict[str, Decimal]]  # currency -> bucket -> outstanding
+    open_tickets: list[dict[str, Any]]
+    cases: list[dict[str, Any]]
+    opportunities: list[tuple[str, Finding]] = field(default_factory=list)
+
+    @property
+    def hours_text(self) -> str:
+        if self.offer is None:
+            return ""
+        return describe(parse_service_hours(self.offer.service_hours))
+
+
+def load_account(ws: Workspace, customer_id: str, now: datetime) -> Account:
+    rows = ws.account_rows(customer_id)
+    if rows is None:
+        raise LookupError(f"no customer {customer_id}")
+    subs = [SubscriptionView.from_row(r) for r in rows["subscriptions"]]
+    windows = []
+    for sub in subs:
+        left = nce_window_left(sub, now)
+        windows.append((sub, left.total_seconds() / 3600 if left is not None else None))
+    today = now.date()
+    lines = []
+    aging: dict[str, dict[str, Decimal]] = {}
+    for row in rows["receivables"]:
+        r = ReceivableView.from_row(row)
+        days = r.days_overdue(today)
+        bucket = aging_bucket(days)
+        lines.append(ReceivableLine(r, days, bucket, dunning_stage(days)))
+        if r.outstanding > 0 and r.status not in ("paid", "written_off"):
+            per = aging.setdefault(r.currency, {b: Decimal(0) for b in AGING_BUCKETS})
+            per[bucket] += r.outstanding
+    return Account(
+        customer=CustomerView.from_row(rows["customer"]),
+        offer=OfferView.from_row(rows["offer"]) if rows["offer"] else None,
+        subscriptions=windows,
+        receivables=lines,
+        aging=aging,
+        open_tickets=ws.open_tickets_of(customer_id),
+        cases=ws.escalations_of(customer_id),
+    )

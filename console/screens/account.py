@@ -1,0 +1,223 @@
+"""The account screen: who the customer is, what support it bought, its subscriptions, what it owes,
+its open tickets and Microsoft cases, and what sales could offer it."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import Footer, OptionList, Static
+from textual.widgets.option_list import Option
+
+from console.account import AGING_BUCKETS, Account
+from console.money import money
+from console.safe_text import clean_line
+from console.screens.base import ConsoleScreen
+from console.widgets.render import STATUS_TEXT, stamp
+
+
+def _table(*columns: str | tuple[str, int]) -> Table:
+    """A borderless table; a ``(name, width)`` column keeps that width, the others share the rest."""
+    table = Table(box=None, padding=(0, 1), collapse_padding=True, show_header=True, header_style="bold", expand=True)
+    for column in columns:
+        name, width = column if isinstance(column, tuple) else (column, None)
+        table.add_column(name, overflow="ellipsis", no_wrap=True, width=width, ratio=None if width else 1)
+    return table
+
+
+class AccountScreen(ConsoleScreen):
+    BINDINGS = [
+        Binding("escape,backspace", "back", "Back", id="account.back"),
+        Binding("t", "tickets", "Tickets in queue", id="account.tickets"),
+        Binding("j,down", "scroll(1)", "Scroll down", show=False, id="account.down"),
+        Binding("k,up", "scroll(-1)", "Scroll up", show=False, id="account.up"),
+    ]
+
+    def __init__(self, customer_id: str) -> None:
+        super().__init__()
+        self.customer_id = customer_id
+        self.account: Account | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Loading the account…"), id="account-header")
+        with VerticalScroll(id="account-body"):
+            yield Static(id="offer")
+            yield Static(id="subscriptions")
+            yield Static(id="receivables")
+            yield Static(Text("Open tickets (enter opens)", style="bold reverse"), classes="section")
+            yield OptionList(id="open-tickets")
+            yield Static(id="cases")
+            yield Static(id="opportunities")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#account-body").focus()
+        desk, cid = self.console.desk, self.customer_id
+        self.call_core(lambda: desk.account(cid), self._show, group="account", exclusive=True)
+
+    def on_screen_resume(self) -> None:
+        desk, cid = self.console.desk, self.customer_id
+        self.call_core(lambda: desk.account(cid), self._show, group="account", exclusive=True)
+
+    def _show(self, account: Account) -> None:
+        self.account = account
+        c = account.customer
+        relation = "indirect (through a reseller)" if c.indirect else "direct"
+        header = Group(
+            Text(clean_line(c.company_name), style="bold", no_wrap=True, overflow="ellipsis"),
+            Text.assemble(
+                (clean_line(c.domain), ""),
+                ("  ·  ", "dim"),
+                relation,
+                ("  ·  tenant ", "dim"),
+                clean_line(c.id),
+                no_wrap=True,
+                overflow="ellipsis",
+            ),
+        )
+        self.query_one("#account-header", Static).update(header)
+        self.query_one("#offer", Static).update(self._offer(account))
+        self.query_one("#subscriptions", Static).update(self._subscriptions(account))
+        self.query_one("#receivables", Static).update(self._receivables(account))
+        options = self.query_one("#open-tickets", OptionList)
+        options.clear_options()
+        for t in account.open_tickets:
+            label = Text.assemble(
+                (t["id"], "bold"),
+                " ",
+                (STATUS_TEXT.get(t["status"], t["status"]), "dim"),
+                " ",
+                clean_line(t["title"], 200),
+                no_wrap=True,
+                overflow="ellipsis",
+            )
+            options.add_option(Option(label, id=t["id"]))
+        if account.open_tickets:
+            options.highlighted = 0
+        else:
+            options.add_option(Option(Text("No open tickets.", style="dim"), disabled=True))
+        self.query_one("#cases", Static).update(self._cases(account))
+        self.query_one("#opportunities", Static).update(self._opportunities(account))
+
+    def _offer(self, a: Account) -> Group:
+        title = Text("Support offer", style="bold reverse")
+        o = a.offer
+        if o is None:
+            return Group(
+                title, Text("No support offer recorded: the partner must state one to each customer.", style="yellow")
+            )
+        cost = money(o.price, o.currency) if o.price is not None else None
+        if o.pricing_model == "prepaid_hours":
+            price = f"prepaid hours: {o.prepaid_hours} h left" + (f" at {cost}/h" if cost else "")
+        elif o.pricing_model in ("per_incident", "hourly"):
+            price = f"{cost or '—'} {'per incident' if o.pricing_model == 'per_incident' else 'per hour'}"
+        else:
+            price = "included in the customer's plan"
+        services = ", ".join(self.console.service_names.get(s, s) for s in o.services) or "all services"
+        rows = [
+            ("Offer", clean_line(o.name)),
+            ("Covers", f"{', '.join(o.support_types)} support · {services}"),
+            (
+                "Hours",
+                f"{a.hours_text} ({o.time_zone})"
+                + (f" · holidays: {o.holiday_calendar}" if o.holiday_calendar else ""),
+            ),
+            ("Contact", ", ".join(o.contact_methods)),
+            ("Price", price),
+        ]
+        table = Table(box=None, show_header=False, padding=(0, 1))
+        table.add_column(style="dim", no_wrap=True)
+        table.add_column()
+        for label, value in rows:
+            table.add_row(label, Text(value))
+        return Group(title, table)
+
+    def _subscriptions(self, a: Account) -> Group:
+        table = _table("Offer", ("Seats", 7), ("Term", 4), ("Cycle", 7), ("Status", 9), ("Ends", 10), ("Window", 8))
+        for sub, hours in a.subscriptions:
+            window = "—" if hours is None else (f"{int(hours)} h left" if hours > 0 else "closed")
+            seats = f"{sub.quantity}/{sub.assigned_seats}"
+            style = "red" if sub.assigned_seats > sub.quantity else ""
+            status = ("trial " if sub.is_trial else "") + sub.status
+            table.add_row(
+                Text(clean_line(sub.offer_name)),
+                Text(seats, style=style),
+                sub.term or "—",
+                sub.billing_cycle,
+                Text(status, style="" if sub.status == "active" else "yellow"),
+                f"{sub.commitment_end:%Y-%m-%d}" if sub.commitment_end else "—",
+                Text(window, style="green" if hours and hours > 0 else "dim"),
+            )
+        head = Text(f"Subscriptions ({len(a.subscriptions)}) · seats purchased/assigned", style="bold reverse")
+        return Group(head, table)
+
+    def _receivables(self, a: Account) -> Group:
+        head = Text("Receivables", style="bold reverse")
+        aging = _table("Currency", *AGING_BUCKETS)
+        for currency, buckets in a.aging.items():
+            aging.add_row(
+                currency,
+                *[
+                    Text(
+                        money(buckets[b], currency, with_code=False),
+                        style="red" if b != "current" and buckets[b] else "",
+                    )
+                    for b in AGING_BUCKETS
+                ],
+            )
+        lines = _table("Invoice", ("Due", 10), ("Outstanding", 16), ("Days over", 9), ("Stage", 14))
+        for line in a.receivables:
+            r = line.receivable
+            lines.add_row(
+                Text(clean_line(r.id)),
+                r.due_date.isoformat(),
+                money(r.outstanding, r.currency),
+                str(max(line.days_overdue, 0)) if r.status not in ("paid", "written_off") else "—",
+                Text(
+                    (line.stage or r.status).replace("_", " "),
+                    style="bold red" if line.stage in ("suspension", "collections", "access_warning") else "",
+                ),
+            )
+        if not a.aging:
+            return Group(head, Text("Nothing outstanding.", style="dim"), lines)
+        return Group(head, aging, lines)
+
+    def _cases(self, a: Account) -> Group:
+        head = Text("Open Microsoft cases", style="bold reverse")
+        if not a.cases:
+            return Group(head, Text("None.", style="dim"))
+        table = _table("Ticket", "Vehicle", "State", "Microsoft case", "Opened")
+        for case in a.cases:
+            table.add_row(
+                case["ticketId"],
+                case["vehicle"],
+                case["state"],
+                clean_line(case["microsoftCaseId"] or "—"),
+                stamp(case["createdDate"]),
+            )
+        return Group(head, table)
+
+    def _opportunities(self, a: Account) -> Group:
+        head = Text("Opportunities (for sales)", style="bold reverse")
+        if not a.opportunities:
+            return Group(head, Text("None found.", style="dim"))
+        return Group(
+            head,
+            *[Text.assemble("• ", clean_line(f.title, 300), (f"  ({plugin})", "dim")) for plugin, f in a.opportunities],
+        )
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self.console.open_ticket(event.option.id)
+
+    def action_scroll(self, lines: int) -> None:
+        self.query_one("#account-body", VerticalScroll).scroll_relative(y=lines, animate=False)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_tickets(self) -> None:
+        self.console.show_customer_queue(self.customer_id)

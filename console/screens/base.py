@@ -1,0 +1,78 @@
+"""What every console screen shares: running core calls in workers and showing their failures."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from textual.screen import ModalScreen, Screen
+from textual.worker import Worker, WorkerState
+
+from console.store import StaleVersion
+from console.ticket_ops import TicketInputError
+
+if TYPE_CHECKING:
+    from console.app import CspConsoleApp
+
+
+class CoreCalls:
+    """Mixin: ``self.call_core(fn, then)`` runs ``fn`` (store, plugins) on a thread and ``then(result)`` on
+    the UI thread. Known failures become notices; nothing from the core ever crashes the screen."""
+
+    _core_callbacks: dict[Worker[Any], Callable[[Any], None] | None]
+
+    def call_core(
+        self,
+        fn: Callable[[], Any],
+        then: Callable[[Any], None] | None = None,
+        *,
+        group: str = "core",
+        exclusive: bool = False,
+        on_stale: Callable[[dict[str, Any]], None] | None = None,
+    ) -> Worker[Any]:
+        if not hasattr(self, "_core_callbacks"):
+            self._core_callbacks = {}
+        worker = self.run_worker(fn, thread=True, group=group, exclusive=exclusive, exit_on_error=False)  # type: ignore[attr-defined]
+        self._core_callbacks[worker] = then
+        worker._csp_on_stale = on_stale  # type: ignore[attr-defined]
+        return worker
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        callbacks = getattr(self, "_core_callbacks", {})
+        if event.worker not in callbacks:
+            return
+        if event.state == WorkerState.SUCCESS:
+            then = callbacks.pop(event.worker)
+            if then is not None:
+                then(event.worker.result)
+        elif event.state == WorkerState.ERROR:
+            callbacks.pop(event.worker)
+            error = event.worker.error
+            app: CspConsoleApp = self.app  # type: ignore[attr-defined]
+            if isinstance(error, StaleVersion):
+                app.notify(str(error), title="Changed by someone else", severity="warning", markup=False, timeout=10)
+                on_stale = getattr(event.worker, "_csp_on_stale", None)
+                if on_stale is not None:
+                    on_stale(error.current)
+            elif isinstance(error, TicketInputError):
+                app.notify(str(error), title="Not saved", severity="error", markup=False)
+            else:
+                app.log_failure(error)
+        elif event.state == WorkerState.CANCELLED:
+            callbacks.pop(event.worker, None)
+
+
+class ConsoleScreen(CoreCalls, Screen[None]):
+    """A full screen of the console."""
+
+    @property
+    def console(self) -> CspConsoleApp:
+        return self.app  # type: ignore[return-value]
+
+
+class ConsoleModal(CoreCalls, ModalScreen[Any]):
+    """A dialog of the console."""
+
+    @property
+    def console(self) -> CspConsoleApp:
+        return self.app  # type: ignore[return-value]

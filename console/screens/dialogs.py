@@ -1,0 +1,131 @@
+"""Dialogs: a line or a text to type, a choice to pick, a yes or no."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList, Static, TextArea
+from textual.widgets.option_list import Option
+
+from console.safe_text import clean_line
+
+
+class TextPrompt(ModalScreen[str | None]):
+    """Ask for a line (``multiline=False``) or a text. ctrl+s saves, escape cancels."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", priority=True, id="dialog.save"),
+        Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
+    ]
+
+    def __init__(self, title: str, *, multiline: bool = False, value: str = "", hint: str = "") -> None:
+        super().__init__()
+        self.title_text = title
+        self.multiline = multiline
+        self.initial = value
+        self.hint = hint
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(Text(self.title_text, style="bold"))
+            if self.multiline:
+                yield TextArea(self.initial, id="text", soft_wrap=True, tab_behavior="focus")
+            else:
+                yield Input(self.initial, id="text", compact=True)
+            yield Static(
+                Text(
+                    self.hint or ("ctrl+s save · escape cancel" if self.multiline else "enter save · escape cancel"),
+                    style="dim",
+                )
+            )
+
+    def on_mount(self) -> None:
+        self.query_one("#text").focus()
+
+    def on_input_submitted(self) -> None:
+        self.action_save()
+
+    def action_save(self) -> None:
+        widget = self.query_one("#text")
+        value = widget.text if isinstance(widget, TextArea) else widget.value  # type: ignore[attr-defined]
+        self.dismiss(value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ChoicePrompt(ModalScreen[Any]):
+    """Pick one of ``choices`` (value, label); enter picks, escape cancels (returns ``None``)."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
+        Binding("j", "down", "Down", show=False, id="dialog.down"),
+        Binding("k", "up", "Up", show=False, id="dialog.up"),
+        Binding("g", "first", "First", show=False, id="dialog.first"),
+        Binding("G", "last", "Last", show=False, id="dialog.last"),
+    ]
+
+    def __init__(self, title: str, choices: list[tuple[Any, str]], current: Any = None) -> None:
+        super().__init__()
+        self.title_text = title
+        self.choices = choices
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(Text(self.title_text, style="bold"))
+            yield OptionList(
+                *[Option(Text(clean_line(label)), id=str(i)) for i, (_, label) in enumerate(self.choices)],
+                id="choices",
+            )
+            yield Static(Text("enter choose · escape cancel", style="dim"))
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        values = [value for value, _ in self.choices]
+        options.highlighted = values.index(self.current) if self.current in values else 0
+        options.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.choices[int(event.option.id or 0)][0])
+
+    def action_down(self) -> None:
+        self.query_one(OptionList).action_cursor_down()
+
+    def action_up(self) -> None:
+        self.query_one(OptionList).action_cursor_up()
+
+    def action_first(self) -> None:
+        self.query_one(OptionList).action_first()
+
+    def action_last(self) -> None:
+        self.query_one(OptionList).action_last()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class Confirm(ModalScreen[bool]):
+    """A yes/no question: y confirms, n or escape declines."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes", id="dialog.yes"),
+        Binding("n,escape", "answer(False)", "No", id="dialog.no"),
+    ]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(Text(clean_line(self.question)))
+            yield Static(Text("y yes · n no", style="dim"))
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)

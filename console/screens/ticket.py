@@ -1,0 +1,235 @@
+"""The ticket screen: header with the SLA clocks, the plugins' findings, the description and the timeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import Footer, Static
+
+from console import model
+from console.desk import TicketDetails
+from console.safe_text import clean_block
+from console.screens.base import ConsoleScreen
+from console.screens.dialogs import ChoicePrompt, Confirm, TextPrompt
+from console.triage import TriageResult
+from console.widgets.render import STATUS_TEXT, findings_block, ticket_header, timeline_block
+
+
+class TicketScreen(ConsoleScreen):
+    BINDINGS = [
+        Binding("escape,backspace", "back", "Back", id="ticket.back"),
+        Binding("c", "claim", "Claim", id="ticket.claim"),
+        Binding("n", "note", "Note", id="ticket.note"),
+        Binding("r", "reply", "Reply", id="ticket.reply"),
+        Binding("s", "status", "Status", id="ticket.status"),
+        Binding("x", "resolve", "Resolve", id="ticket.resolve"),
+        Binding("a", "assign", "Assign", show=False, id="ticket.assign"),
+        Binding("e", "classify", "Service/category/severity", show=False, id="ticket.classify"),
+        Binding("o", "account", "Account", id="ticket.account"),
+        Binding("t", "recheck", "Run checks", show=False, id="ticket.recheck"),
+        Binding("j,down", "scroll(1)", "Scroll down", show=False, id="ticket.down"),
+        Binding("k,up", "scroll(-1)", "Scroll up", show=False, id="ticket.up"),
+        Binding("g,home", "scroll_home", "Top", show=False, id="ticket.top"),
+        Binding("G,end", "scroll_end_", "Bottom", show=False, id="ticket.bottom"),
+        Binding("pagedown,space", "page(1)", "Page down", show=False, id="ticket.page_down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="ticket.page_up"),
+    ]
+
+    def __init__(self, ticket_id: str) -> None:
+        super().__init__()
+        self.ticket_id = ticket_id
+        self.details: TicketDetails | None = None
+        self._checked = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(f"{self.ticket_id} …"), id="ticket-header")
+        with VerticalScroll(id="ticket-body"):
+            yield Static(Text("Findings", style="bold reverse"), classes="section")
+            yield Static(Text("Running the plugins' checks…", style="dim"), id="findings")
+            yield Static(Text("Description", style="bold reverse"), classes="section")
+            yield Static(id="description")
+            yield Static(Text("Timeline", style="bold reverse"), classes="section")
+            yield Static(id="timeline")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#ticket-body").focus()
+        self.load()
+
+    def load(self, *_: object) -> None:
+        desk, ticket_id = self.console.desk, self.ticket_id
+        self.call_core(lambda: desk.details(ticket_id), self._show, group="ticket", exclusive=True)
+
+    def _show(self, details: TicketDetails) -> None:
+        self.details = details
+        t = details.ticket
+        self.query_one("#ticket-header", Static).update(
+            ticket_header(t, self.console.clock(), self.console.service_names)
+        )
+        if details.findings or self._checked:
+            self.query_one("#findings", Static).update(findings_block(details.findings, self.console.vehicle_names))
+        if not self._checked:
+            self._checked = True
+            self.action_recheck()
+        body = clean_block(t["body"]) or "(no description)"
+        self.query_one("#description", Static).update(Text(body))
+        self.query_one("#timeline", Static).update(timeline_block(details.timeline))
+
+    @property
+    def ticket(self) -> dict[str, Any] | None:
+        return self.details.ticket if self.details else None
+
+    # -- scrolling -------------------------------------------------------------------------------
+    def action_scroll(self, lines: int) -> None:
+        self.query_one("#ticket-body", VerticalScroll).scroll_relative(y=lines, animate=False)
+
+    def action_page(self, direction: int) -> None:
+        body = self.query_one("#ticket-body", VerticalScroll)
+        body.scroll_relative(y=direction * max(1, body.size.height - 1), animate=False)
+
+    def action_scroll_home(self) -> None:
+        self.query_one("#ticket-body", VerticalScroll).scroll_home(animate=False)
+
+    def action_scroll_end_(self) -> None:
+        self.query_one("#ticket-body", VerticalScroll).scroll_end(animate=False)
+
+    # -- actions ---------------------------------------------------------------------------------
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_account(self) -> None:
+        if self.ticket:
+            self.console.open_account(self.ticket["customerId"])
+
+    def action_recheck(self) -> None:
+        desk, ticket_id = self.console.desk, self.ticket_id
+
+        def done(result: TriageResult) -> None:
+            for failure in result.failures:
+                self.app.notify(failure.message, title=f"Plugin {failure.plugin}", severity="warning", markup=False)
+            self.load()
+
+        self.call_core(lambda: desk.check(ticket_id), done, group="checks", exclusive=True)
+
+    def _act(self, fn: Any, message: str | None = None, recheck: bool = False) -> None:
+        def done(_: object) -> None:
+            if message:
+                self.app.notify(message, markup=False)
+            if recheck:
+                self.action_recheck()
+            else:
+                self.load()
+
+        self.call_core(fn, done, on_stale=self.load)
+
+    def action_claim(self) -> None:
+        t = self.ticket
+        if t is None:
+            return
+        desk = self.console.desk
+        if t["assignee"] == desk.agent:
+            self.app.notify(f"{t['id']} is already yours.", markup=False)
+        elif t["assignee"]:
+            self.app.push_screen(
+                Confirm(f"{t['id']} is claimed by {t['assignee']}. Take it over?"),
+                lambda yes: self._act(lambda: desk.claim(t), f"You took over {t['id']}.") if yes else None,
+            )
+        else:
+            self._act(lambda: desk.claim(t), f"{t['id']} is yours.")
+
+    def action_assign(self) -> None:
+        t = self.ticket
+        if t is None:
+            return
+        desk = self.console.desk
+        choices: list[tuple[Any, str]] = [("", "unassigned")] + [(a, a) for a in self.console.agents]
+        self.app.push_screen(
+            ChoicePrompt(f"Assign {t['id']} to", choices, t["assignee"] or ""),
+            lambda who: self._act(lambda: desk.assign(t, who or None)) if who is not None else None,
+        )
+
+    def action_classify(self) -> None:
+        t = self.ticket
+        if t is None:
+            return
+        desk = self.console.desk
+        options = {
+            "service": [(None, "unclassified"), *self.console.service_names.items()],
+            "category": [(None, "unclassified"), *[(c.value, c.value) for c in model.Category]],
+            "severity": [(s.value, f"{s.value} (Sev {model.SEVERITY_LETTER[s]})") for s in model.Severity],
+        }
+
+        def pick_value(field: str | None) -> None:
+            if field is None:
+                return
+            values: list[tuple[Any, str]] = list(options[field])
+            marker = object()
+            choices = [(marker if v is None else v, label) for v, label in values]
+
+            def apply(value: Any) -> None:
+                if value is None:
+                    return
+                chosen = None if value is marker else value
+                self._act(lambda: desk.classify(t, **{field: chosen}), recheck=True)
+
+            current = t[field] if t[field] is not None else marker
+            self.app.push_screen(ChoicePrompt(f"{field.title()} of {t['id']}", choices, current), apply)
+
+        self.app.push_screen(
+            ChoicePrompt("Change", [("service", "Service"), ("category", "Category"), ("severity", "Severity")]),
+            pick_value,
+        )
+
+    def _write(self, reply: bool) -> None:
+        t = self.ticket
+        if t is None:
+            return
+        desk = self.console.desk
+        title = f"Reply logged as sent to the customer ({t['id']})" if reply else f"Internal note on {t['id']}"
+        self.app.push_screen(
+            TextPrompt(title, multiline=True),
+            lambda text: self._act(lambda: desk.note(t, text, reply=reply)) if text is not None else None,
+        )
+
+    def action_note(self) -> None:
+        self._write(reply=False)
+
+    def action_reply(self) -> None:
+        self._write(reply=True)
+
+    def action_status(self) -> None:
+        t = self.ticket
+        if t is None:
+            return
+        desk = self.console.desk
+        choices = [(s.value, STATUS_TEXT[s.value]) for s in model.TicketStatus]
+
+        def apply(status: str | None) -> None:
+            if status in ("resolved", "closed"):
+                self._ask_resolution(status)
+            elif status is not None:
+                self._act(lambda: desk.set_status(t, status))
+
+        self.app.push_screen(ChoicePrompt(f"Status of {t['id']}", choices, t["status"]), apply)
+
+    def action_resolve(self) -> None:
+        self._ask_resolution("resolved")
+
+    def _ask_resolution(self, status: str) -> None:
+        t = self.ticket
+        if t is None:
+            return
+        desk = self.console.desk
+        choices = list(model.RESOLUTION_CODES.items())
+        self.app.push_screen(
+            ChoicePrompt(f"Resolve {t['id']}: resolution code", choices, t["resolutionCode"]),
+            lambda code: (
+                self._act(lambda: desk.set_status(t, status, code), f"{t['id']} {status}.")
+                if code is not None
+                else None
+            ),
+        )

@@ -1,0 +1,163 @@
+"""Ticket writes and account reads (part of the store: all SQL lives in this package)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+from console.clock import to_iso, utcnow
+from console.model import OPEN_STATUSES
+from console.queue_query import QueueQuery
+
+
+class StaleVersion(Exception):
+    """A change based on an older version of the ticket; ``current`` is the ticket as it is now."""
+
+    def __init__(self, current: dict[str, Any], expected: int) -> None:
+        who = current.get("lastModifiedBy") or "another session"
+        super().__init__(
+            f"{current['id']} was changed by {who} at {current['lastModifiedDate']} (now version "
+            f"{current['version']}; your change was based on version {expected}). Nothing was saved: "
+            "the fresh ticket is shown."
+        )
+        self.current = current
+
+
+class TicketStoreMixin:
+    """Mixed into :class:`console.store.Workspace`."""
+
+    conn: sqlite3.Connection
+
+    def update_ticket(
+        self,
+        ticket_id: str,
+        *,
+        expected_version: int | None,
+        changes: dict[str, Any],
+        events: Sequence[dict[str, Any]],
+        agent: str,
+        action: str,
+    ) -> dict[str, Any]:
+        """Apply ``changes`` to a ticket and append timeline ``events``, in one transaction.
+
+        With ``expected_version`` the change is refused (:class:`StaleVersion`) when the ticket moved on
+        since the agent read it. Derived columns (open flag, next SLA due, severity rank) are recomputed.
+        """
+        from console.store.workspace import ticket_columns
+
+        now = to_iso(utcnow())
+        with self.transaction():  # type: ignore[attr-defined]
+            row = self.conn.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
+            if row is None:
+                raise LookupError(f"no ticket {ticket_id}")
+            current = dict(row)
+            if expected_version is not None and current["version"] != expected_version:
+                current["lastModifiedBy"] = self.ticket_editor(ticket_id)
+                raise StaleVersion(current, expected_version)
+            merged = {**current, **changes}
+            derived = ticket_columns(merged, now)
+            values = {**changes, **derived}
+            assignments = ", ".join(f"{column} = :{column}" for column in values)
+            self.conn.execute(
+                f"UPDATE tickets SET {assignments}, version = version + 1 WHERE seq = :seq",
+                {**values, "seq": current["seq"]},
+            )
+            for event in events:
+                self.conn.execute(
+                    "INSERT INTO timeline (ticketSeq, kind, author, createdDate, text, fromValue, toValue) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        current["seq"],
+                        event["kind"],
+                        agent,
+                        event.get("createdDate", now),
+                        event.get("text"),
+                        event.get("fromValue"),
+                        event.get("toValue"),
+                    ),
+                )
+            self.audit(
+                agent,
+                action,
+                "ticket",
+                ticket_id,
+                {
+                    "changes": changes,  # type: ignore[attr-defined]
+                    "events": [e["kind"] for e in events],
+                },
+            )
+            if any(e["kind"] in ("note", "reply") for e in events) or {"title", "body"} & set(changes):
+                self.reindex_tickets([current["seq"]])  # type: ignore[attr-defined]
+        fresh = self.ticket(ticket_id)  # type: ignore[attr-defined]
+        assert fresh is not None
+        return fresh
+
+    def create_ticket(self, record: dict[str, Any], agent: str) -> str:
+        """Store a new, validated ticket record (it gets the next number); return its readable id."""
+        from console.records import TICKETS
+
+        with self.transaction():  # type: ignore[attr-defined]
+            self.upsert(TICKETS, [{**record, "id": None}])  # type: ignore[attr-defined]
+            seq = self.conn.execute("SELECT max(seq) FROM tickets").fetchone()[0]
+            ticket_id = f"CSP-{seq:06d}"
+            self.audit(agent, "ticket.create", "ticket", ticket_id, {"channel": record["channel"]})  # type: ignore[attr-defined]
+        return ticket_id
+
+    def ticket_editor(self, ticket_id: str) -> str | None:
+        """Who last changed the ticket (from the audit log)."""
+        row = self.conn.execute(
+            "SELECT agent FROM audit_log WHERE entity = 'ticket' AND entityId = ? ORDER BY id DESC LIMIT 1",
+            (ticket_id,),
+        ).fetchone()
+        return row[0] if row else None
+
+    def agent_logins(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT login FROM agents ORDER BY login")]
+
+    # -- accounts ------------------------------------------------------------------------------
+    def customer_directory(self) -> list[dict[str, Any]]:
+        """Every customer's id, name and domain, for the intake's type-ahead."""
+        rows = self.conn.execute("SELECT id, companyName, domain FROM customers ORDER BY companyName")
+        return [dict(r) for r in rows]
+
+    def open_tickets_of(self, customer_id: str, limit: int = 200) -> list[dict[str, Any]]:
+        statuses = [s.value for s in OPEN_STATUSES]
+        rows = self.conn.execute(
+            f"SELECT id, title, status, severity, service, slaDueDate, assignee FROM tickets "
+            f"WHERE customerId = ? AND isOpen = 1 AND status IN ({','.join('?' * len(statuses))}) "
+            "ORDER BY slaDueDate, seq LIMIT ?",
+            (customer_id, *statuses, limit),
+        )
+        return [dict(r) for r in rows]
+
+    def escalations_of(self, customer_id: str, *, open_only: bool = True) -> list[dict[str, Any]]:
+        where = "AND e.state NOT IN ('closed', 'cancelled')" if open_only else ""
+        rows = self.conn.execute(
+            "SELECT e.*, t.id AS ticketId FROM escalations e JOIN tickets t ON t.seq = e.ticketSeq "
+            f"WHERE t.customerId = ? {where} ORDER BY e.createdDate",
+            (customer_id,),
+        )
+        return [dict(r) for r in rows]
+
+    # -- saved views ---------------------------------------------------------------------------
+    def saved_views(self, owner: str) -> list[tuple[str, dict[str, Any]]]:
+        rows = self.conn.execute("SELECT name, query FROM saved_views WHERE owner = ? ORDER BY id", (owner,))
+        return [(r[0], json.loads(r[1])) for r in rows]
+
+    def save_view(self, owner: str, name: str, query: dict[str, Any]) -> None:
+        with self.transaction():  # type: ignore[attr-defined]
+            self.conn.execute(
+                "INSERT INTO saved_views (owner, name, query, createdDate) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (owner, name) DO UPDATE SET query = excluded.query",
+                (owner, name, json.dumps(query, ensure_ascii=False), to_iso(utcnow())),
+            )
+
+    def delete_view(self, owner: str, name: str) -> bool:
+        with self.transaction():  # type: ignore[attr-defined]
+            cursor = self.conn.execute("DELETE FROM saved_views WHERE owner = ? AND name = ?", (owner, name))
+        return cursor.rowcount > 0
+
+    def view_counts(self, queries: Sequence[QueueQuery]) -> list[int]:
+        return [self.queue_count(q) for q in queries]  # type: ignore[attr-defined]

@@ -1,0 +1,141 @@
+"""Rich renderables for the console's panes, built from untrusted text made safe (never markup)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+
+from console import model
+from console.clock import humanize_delta, parse_iso
+from console.safe_text import clean_block, clean_line
+
+LEVEL_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
+FAMILY_TITLES = {"billing": "Billing", "subscription": "Subscription management", "technical": "Technical"}
+STATUS_TEXT = {
+    "new": "new",
+    "triaged": "triaged",
+    "in_progress": "in progress",
+    "waiting_customer": "waiting on customer",
+    "waiting_microsoft": "waiting on Microsoft",
+    "resolved": "resolved",
+    "closed": "closed",
+}
+
+
+def stamp(value: str | None) -> str:
+    return f"{value[:10]} {value[11:16]}Z" if value else "—"
+
+
+def due_text(label: str, due: str | None, done: str | None, now: datetime) -> Text:
+    """``First response: due in 1h`` / ``breached 2h ago`` / ``met (03:10Z)``."""
+    text = Text(f"{label}: ", style="dim")
+    if done:
+        met = due is None or done <= due
+        text.append(f"{'met' if met else 'late'} {stamp(done)}", style="green" if met else "red")
+    elif due:
+        left = parse_iso(due) - now
+        if left.total_seconds() < 0:
+            text.append(f"breached {humanize_delta(-left)} ago", style="bold red")
+        else:
+            text.append(f"due in {humanize_delta(left)}", style="yellow" if left.total_seconds() < 3600 else "")
+    else:
+        text.append("—")
+    return text
+
+
+def ticket_header(t: dict[str, Any], now: datetime, service_names: dict[str, str]) -> RenderableType:
+    severity = model.Severity(t["severity"])
+    sev = f"Sev {model.SEVERITY_LETTER[severity]} {severity.value}" if severity != "unknown" else "severity unset"
+    service = service_names.get(t["service"] or "", t["service"] or "no service")
+    line1 = Text.assemble(
+        (t["id"], "bold"),
+        "  ",
+        (STATUS_TEXT.get(t["status"], t["status"]), "reverse"),
+        " · ",
+        (sev, "bold red" if severity == "critical" else ""),
+        " · ",
+        clean_line(service),
+        " · ",
+        t["category"] or "no category",
+        f" · v{t['version']}",
+    )
+    title = Text(clean_line(t["title"], 300), style="bold", no_wrap=True, overflow="ellipsis")
+    customer = Text.assemble(
+        ("Customer ", "dim"), clean_line(t["companyName"]), ("  ", ""), (clean_line(t.get("domain") or ""), "dim")
+    )
+    contact_bits = [clean_line(x) for x in (t["contactName"], t["contactEmail"], t["contactPhone"]) if x]
+    contact = Text.assemble(("Contact ", "dim"), " · ".join(contact_bits) or "—", ("  via ", "dim"), t["channel"])
+    who = Text.assemble(
+        ("Assignee ", "dim"),
+        clean_line(t["assignee"]) if t["assignee"] else ("unassigned", "yellow"),
+        ("  Created ", "dim"),
+        f"{stamp(t['createdDate'])} ({humanize_delta(now - parse_iso(t['createdDate']))} ago)",
+    )
+    clocks = Text.assemble(
+        due_text("First response", t["firstResponseDueDate"], t["firstResponseDate"], now),
+        "  ",
+        due_text("Resolution", t["resolutionDueDate"], t["resolvedDate"], now),
+    )
+    for line in (customer, contact, who, clocks):
+        line.no_wrap = True
+        line.overflow = "ellipsis"
+    return Group(line1, title, customer, contact, who, clocks)
+
+
+def findings_block(findings: list[dict[str, Any]], vehicle_names: dict[str, str]) -> RenderableType:
+    if not findings:
+        return Text("No findings.", style="dim")
+    parts: list[RenderableType] = []
+    for family, heading in FAMILY_TITLES.items():
+        group = [f for f in findings if f["family"] == family]
+        if not group:
+            continue
+        parts.append(Text(f"{heading} ({len(group)})", style="bold underline"))
+        for f in group:
+            level = f["severity"]
+            parts.append(
+                Text.assemble((f"{level.upper():8}", LEVEL_STYLE.get(level, "")), " ", clean_line(f["title"], 300))
+            )
+            if f["boundary"] == "escalate":
+                vehicle = vehicle_names.get(f["vehicle"] or "", "no eligible vehicle")
+                where = Text(f"  → escalate to Microsoft: {vehicle}", style="bold magenta")
+            else:
+                where = Text("  inside the partner's support boundary", style="dim")
+            where.append(f" · {clean_line(f['checkId'])}", style="dim")
+            parts.append(where)
+            parts.append(Text("  " + clean_line(f["explanation"], 2000)))
+            if f["suggestedAction"]:
+                parts.append(Text("  Action: " + clean_line(f["suggestedAction"], 1000), style="green"))
+    return Group(*parts)
+
+
+def timeline_block(events: list[dict[str, Any]]) -> RenderableType:
+    if not events:
+        return Text("Nothing yet.", style="dim")
+    parts: list[RenderableType] = []
+    for e in events:
+        kind = e["kind"]
+        head = Text.assemble((stamp(e["createdDate"]), "dim"), "  ", clean_line(e["author"] or "—"), "  ")
+        if kind in ("note", "reply"):
+            head.append(
+                "internal note" if kind == "note" else "reply sent to the customer",
+                style="yellow" if kind == "note" else "green",
+            )
+            parts.append(head)
+            parts.append(Text(clean_block(e["text"]), style=""))
+        else:
+            change = f"{clean_line(e['fromValue'] or '—')} → {clean_line(e['toValue'] or '—')}"
+            label = {
+                "status_change": "status",
+                "assignment": "assignee",
+                "field_change": clean_line(e["text"] or ""),
+                "escalation": "escalation",
+            }.get(kind, kind)
+            head.append(f"{label}: {change}", style="dim")
+            if kind == "status_change" and e["text"]:
+                head.append(f" ({clean_line(e['text'])})", style="dim")
+            parts.append(head)
+    return Group(*parts)

@@ -1,0 +1,51 @@
+"""Helpers for driving the console with Pilot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.pilot import Pilot
+from textual.worker import WorkerState
+
+from console.app import CspConsoleApp
+from console.config import Config, load_config, write_demo_config
+from console.plugins import PluginHost
+from console.store import Workspace
+from console.widgets.queue_table import QueueTable
+from tests.conftest import NOW
+
+AGENT = "aiko.tanaka"
+
+
+def make_app(
+    ws: Workspace,
+    tmp_path: Path,
+    *,
+    notice: str | None = None,
+    keys: dict[str, str] | None = None,
+    host: PluginHost | None = None,
+) -> CspConsoleApp:
+    config_path = tmp_path / "config.toml"
+    write_demo_config(config_path)
+    config = load_config(config_path)
+    if keys:
+        config = Config(partner=config.partner, keys=keys, path=config.path, loaded_from_file=True)
+    return CspConsoleApp(ws, config, clock=lambda: NOW, notice=notice, agent=AGENT, host=host, cursor_blink=False)
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Wait until every worker has finished and the queue (if in front) has what it shows."""
+    app = pilot.app
+    for _ in range(500):
+        await pilot.pause(0.01)
+        tables = [t for screen in app.screen_stack for t in screen.query(QueueTable)]
+        busy = any(t.count is None or t._loading or not t.count_exact for t in tables)
+        working = any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers)
+        if not busy and not working:
+            await pilot.pause()
+            return
+    raise AssertionError("the console never settled")
+
+
+def table(pilot: Pilot[None]) -> QueueTable:
+    return pilot.app.screen.query_one(QueueTable)
