@@ -81,6 +81,7 @@ def generate(
         customers = _write_accounts(ws, rng, customer_count, now)
         _write_agents(ws)
         _write_tickets(ws, rng, customers, tickets, now, progress)
+    ws.analyze()
     return ws.counts()
 
 
@@ -300,7 +301,7 @@ def _write_tickets(
     open_share = 0.5 if count <= 5000 else 0.12
     agents = [login for login, _, roles in content.AGENTS if "sales_agent" not in roles]
     channels = [c.value for c in model.Channel]
-    columns = ["seq", *TICKETS.field_names, "severityRank", "isOpen", "slaDueDate", "lastModifiedDate"]
+    columns = ["seq", *TICKETS.field_names, "severityRank", "isOpen", "slaDueDate", "lastModifiedDate", "customerName"]
     timeline_columns = ["ticketSeq", "kind", "author", "createdDate", "text", "fromValue", "toValue"]
     rows: list[list[Any]] = []
     index_rows: list[tuple[int, str, str, str]] = []
@@ -388,7 +389,9 @@ def _write_tickets(
             "resolutionCode": rng.choice(list(model.RESOLUTION_CODES)) if resolved else None,
         }
         derived = ticket_columns(record, stamp)
-        rows.append([seq, *(record[c] for c in TICKETS.field_names), *(derived[c] for c in columns[-4:])])
+        rows.append(
+            [seq, *(record[c] for c in TICKETS.field_names), *(derived[c] for c in columns[-5:-1]), customer.name]
+        )
         notes = ""
         if rng.random() < 0.2 and responded:
             note = rng.choice(content.NOTES_JA if customer.japanese else content.NOTES_EN)

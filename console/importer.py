@@ -183,6 +183,7 @@ def import_files(
                 "updated": result.updated,
             },
         )
+    ws.analyze()
     return result
 
 

@@ -54,6 +54,18 @@ def test_upsert_changes_fields(empty_ws: Workspace, tmp_path: Path) -> None:
     assert name == "北斗電機（新社名）"
 
 
+def test_renaming_a_customer_renames_it_on_its_tickets(empty_ws: Workspace, tmp_path: Path) -> None:
+    from console.queue_query import QueueQuery
+
+    run_import(empty_ws, EXAMPLES / "customers.jsonl", EXAMPLES / "tickets.jsonl")
+    renamed = tmp_path / "customers.csv"
+    renamed.write_text(f"id,domain,companyName\n{CID},hokuto.example,あいう電機\n", encoding="utf-8")
+    run_import(empty_ws, renamed)
+    rows = empty_ws.queue_page(QueueQuery(sort="customer"), limit=10)
+    assert [r.companyName for r in rows] == ["Alpine Winery LLC", "あいう電機"]
+    assert empty_ws.ticket("CSP-100001")["customerName"] == "あいう電機"
+
+
 def test_ticket_severity_accepts_integers_and_derives_columns(empty_ws: Workspace) -> None:
     run_import(empty_ws, EXAMPLES / "customers.jsonl", EXAMPLES / "tickets.jsonl")
     ticket = empty_ws.ticket("CSP-100002")

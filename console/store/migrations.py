@@ -257,6 +257,27 @@ def m006_saved_views(db: Database) -> None:
     db.execute("CREATE INDEX idx_tickets_category ON tickets (category, isOpen, slaDueDate)")
 
 
+def m007_open_sort_indexes(db: Database) -> None:
+    """Partial indexes over open tickets for every sort order of the queue, so that sorting the open
+    queue by any column reads one page from an index instead of sorting 100,000 rows. The customer's name
+    is copied onto its tickets (kept in step by the store) so that sorting by customer needs no join."""
+    db.execute("ALTER TABLE tickets ADD COLUMN customerName TEXT NOT NULL DEFAULT ''")
+    db.execute("UPDATE tickets SET customerName = (SELECT companyName FROM customers WHERE id = tickets.customerId)")
+    for name, expression in (
+        ("customer", "customerName"),
+        ("created", "createdDate"),
+        ("severity", "severityRank"),
+        ("service", "coalesce(service, '')"),
+        ("category", "coalesce(category, '')"),
+        ("assignee", "coalesce(assignee, '')"),
+        ("status", "status"),
+        ("title", "title"),
+    ):
+        db.execute(f"CREATE INDEX idx_open_by_{name} ON tickets ({expression}, seq) WHERE isOpen = 1")
+    db.execute("PRAGMA analysis_limit = 0")
+    db.execute("ANALYZE")
+
+
 MIGRATIONS: list[Migration] = [
     m001_accounts,
     m002_people,
@@ -264,6 +285,7 @@ MIGRATIONS: list[Migration] = [
     m004_ticket_search,
     m005_plugin_data,
     m006_saved_views,
+    m007_open_sort_indexes,
 ]
 
 

@@ -47,7 +47,7 @@ _SORT_SQL = {
     "severity": "t.severityRank",
     "service": "coalesce(t.service, '')",
     "category": "coalesce(t.category, '')",
-    "customer": "c.companyName",
+    "customer": "t.customerName",
     "title": "t.title",
     "assignee": "coalesce(t.assignee, '')",
     "status": "t.status",
@@ -141,6 +141,12 @@ class Workspace(TicketStoreMixin):
         with transaction(self.conn) as conn:
             yield conn
 
+    def analyze(self) -> None:
+        """Refresh the query planner's statistics after a bulk load, so that every sort order of the queue
+        picks its index (about 1.5 s at 1,000,000 tickets)."""
+        self.conn.execute("PRAGMA analysis_limit = 0")
+        self.conn.execute("ANALYZE")
+
     def schema_version(self) -> int:
         return current_version(self.conn)
 
@@ -204,6 +210,11 @@ class Workspace(TicketStoreMixin):
             f"ON CONFLICT(id) DO UPDATE SET {updates}"
         )
         self.conn.executemany(sql, ([r[c] for c in cols] for r in records))
+        if kind.name == "customers" and existing:
+            self.conn.executemany(
+                "UPDATE tickets SET customerName = ? WHERE customerId = ? AND customerName != ?",
+                ((r["companyName"], r["id"], r["companyName"]) for r in records if r["id"] in existing),
+            )
         updated = len(existing)
         return len(records) - updated, updated
 
@@ -233,6 +244,13 @@ class Workspace(TicketStoreMixin):
             values = {**rec, **ticket_columns(rec, now), "seq": seq}
             self.conn.execute(sql, [values[c] for c in all_cols])
             touched.append(seq)
+        for start in range(0, len(touched), 500):
+            chunk = touched[start : start + 500]
+            self.conn.execute(
+                "UPDATE tickets SET customerName = (SELECT companyName FROM customers WHERE id = tickets.customerId) "
+                f"WHERE seq IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
         self.reindex_tickets(touched)
         updated = sum(1 for r in records if r["id"] in existing)
         return len(records) - updated, updated
