@@ -277,3 +277,11 @@ async def test_first_run_notice_is_shown_literally(demo_ws: Workspace, tmp_path:
         await settle(pilot)
         assert [n.message for n in app._notifications] == [notice]
         assert not any(n.markup for n in app._notifications)
+
+
+async def test_no_color_is_respected(demo_ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = make_app(demo_ws, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.no_color and app.console.no_color
