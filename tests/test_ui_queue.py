@@ -284,4 +284,4 @@ async def test_no_color_is_respected(demo_ws: Workspace, tmp_path: Path, monkeyp
     app = make_app(demo_ws, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert app.no_color and app.console.no_color
+        assert app.no_color and "nocolor" in app.pseudo_classes  # Textual then drops every colour
