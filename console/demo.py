@@ -267,6 +267,7 @@ def _receivables(rng: random.Random, customer: _Customer, now: datetime, index: 
 
 def _offer(customer: _Customer, kind: str, index: int) -> dict[str, Any]:
     name, types, tz, hours, holidays, contacts, pricing, price, currency, prepaid = content.OFFERS[kind]
+    local = content.CURRENCIES.get(customer.country, "USD")  # priced in the customer's currency unless set
     return {
         "id": f"OFFER-{index:05d}",
         "customerId": customer.id,
@@ -278,8 +279,8 @@ def _offer(customer: _Customer, kind: str, index: int) -> dict[str, Any]:
         "holidayCalendar": holidays,
         "contactMethods": _json_list(contacts),
         "pricingModel": pricing,
-        "price": price,
-        "currencyCode": currency or (content.CURRENCIES.get(customer.country) if price else None),
+        "price": str(int(price) * 100) if price and not currency and local == "JPY" else price,
+        "currencyCode": currency or (local if price else None),
         "prepaidHours": prepaid,
     }
 

@@ -120,3 +120,9 @@ def test_search_with_fts_syntax_characters_does_not_fail(demo_ws: Workspace) -> 
 
 def test_hostile_markup_is_searchable(demo_ws: Workspace) -> None:
     assert demo_ws.queue_count(QueueQuery(statuses=(), search="click")) >= 1
+
+
+def test_search_by_ticket_number(demo_ws: Workspace) -> None:
+    for text in ("CSP-000123", "csp-000123", " CSP-000123 "):
+        rows = demo_ws.queue_page(QueueQuery(statuses=(), search=text), limit=10)
+        assert [r.id for r in rows] == ["CSP-000123"]

@@ -410,7 +410,11 @@ class Workspace(TicketStoreMixin):
         if q.due_before:
             clauses.append("t.slaDueDate <= ?")
             args.append(q.due_before)
-        if q.search.strip():
+        seq = model.ticket_seq(q.search) if q.search.strip() else None
+        if seq is not None:  # a ticket number: that ticket
+            clauses.append("t.seq = ?")
+            args.append(seq)
+        elif q.search.strip():
             sq = build_query(q.search)
             if sq.match:
                 clauses.append("t.seq IN (SELECT rowid FROM ticket_search WHERE ticket_search MATCH ?)")
