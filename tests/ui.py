@@ -42,6 +42,9 @@ async def settle(pilot: Pilot[None]) -> None:
         busy = any(t.count is None or t._loading or not t.count_exact for t in tables)
         working = any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers)
         if not busy and not working:
+            # Let the layout that a new count or page triggers (virtual size, scrollbar) settle too.
+            await pilot.wait_for_scheduled_animations()
+            await pilot.pause(0.05)
             await pilot.pause()
             return
     raise AssertionError("the console never settled")

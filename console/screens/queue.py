@@ -110,7 +110,7 @@ class QueueScreen(ConsoleScreen):
 
     def _show_title(self, count: int | None = None) -> None:
         name = self.views[self.view_index].name if self.view_index is not None and self.views else "Custom view"
-        total = "counting…" if count is None else f"{count:,} tickets"
+        total = "counting…" if count is None else f"{count:,} ticket{'' if count == 1 else 's'}"
         summary = view_defs.describe(self.table.query_)
         title = Text.assemble((name, "bold"), f" · {total} · ", (clean_line(summary), "dim"))
         title.no_wrap = True

@@ -115,7 +115,7 @@ class QueueTable(ScrollView, can_focus=True):
     }
 
     DEFAULT_CSS = """
-    QueueTable { height: 1fr; scrollbar-size-vertical: 1; }
+    QueueTable { height: 1fr; scrollbar-size-vertical: 1; overflow-x: hidden; }
     QueueTable > .queue--cursor { background: $accent 40%; text-style: bold; }
     QueueTable:focus > .queue--cursor { background: $accent; color: $text; }
     QueueTable > .queue--breached { color: $error; text-style: bold; }
@@ -234,7 +234,9 @@ class QueueTable(ScrollView, can_focus=True):
     def _set_count(self, count: int, *, exact: bool) -> None:
         self.count = count
         self.count_exact = exact
-        self.virtual_size = Size(self.content_width, count + 1)  # + the sticky column header
+        # Rows always fit the width (columns shrink), so there is nothing to scroll sideways: a virtual width
+        # wider than the viewport would bring up a horizontal scrollbar over the last row.
+        self.virtual_size = Size(1, count + 1)  # + the sticky column header
         self.cursor = min(self.cursor, max(0, count - 1))
         if exact:
             self.post_message(self.CountChanged(count))
@@ -320,7 +322,7 @@ class QueueTable(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         if self.count is not None:
-            self.virtual_size = Size(self.content_width, self.count + 1)
+            self.virtual_size = Size(1, self.count + 1)
 
     # -- cursor --------------------------------------------------------------------------------
     def watch_cursor(self) -> None:

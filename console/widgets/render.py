@@ -29,10 +29,13 @@ def stamp(value: str | None) -> str:
     return f"{value[:10]} {value[11:16]}Z" if value else "—"
 
 
-def due_text(label: str, due: str | None, done: str | None, now: datetime) -> Text:
-    """``First response: due in 1h`` / ``breached 2h ago`` / ``met (03:10Z)``."""
+def due_text(label: str, due: str | None, done: str | None, now: datetime, *, stopped: bool = False) -> Text:
+    """``First response: due in 1h`` / ``breached 2h ago`` / ``met (03:10Z)``; ``stopped``: the ticket is
+    resolved or closed, so an unmet clock no longer runs."""
     text = Text(f"{label}: ", style="dim")
-    if done:
+    if not done and stopped:
+        text.append("none (ticket closed)", style="dim")
+    elif done:
         met = due is None or done <= due
         text.append(f"{'met' if met else 'late'} {stamp(done)}", style="green" if met else "red")
     elif due:
@@ -75,7 +78,7 @@ def ticket_header(t: dict[str, Any], now: datetime, service_names: dict[str, str
         f"{stamp(t['createdDate'])} ({humanize_delta(now - parse_iso(t['createdDate']))} ago)",
     )
     clocks = Text.assemble(
-        due_text("First response", t["firstResponseDueDate"], t["firstResponseDate"], now),
+        due_text("First response", t["firstResponseDueDate"], t["firstResponseDate"], now, stopped=not t["isOpen"]),
         "  ",
         due_text("Resolution", t["resolutionDueDate"], t["resolvedDate"], now),
     )
