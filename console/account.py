@@ -53,6 +53,7 @@ class Account:
     open_tickets: list[dict[str, Any]]
     cases: list[dict[str, Any]]
     opportunities: list[tuple[str, Finding]] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def hours_text(self) -> str:

@@ -14,6 +14,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Input, TextArea
+from textual.worker import Worker, WorkerState
 
 from console.clock import utcnow
 from console.config import Config
@@ -53,9 +54,11 @@ class CspConsoleApp(App[None]):
         agent: str | None = None,
         host: PluginHost | None = None,
         cursor_blink: bool = True,
+        poll_seconds: float = 0.5,
     ) -> None:
         super().__init__()
         self.cursor_blink = cursor_blink
+        self.poll_seconds = poll_seconds
         self.workspace = workspace
         self.config = config
         self.clock = clock
@@ -70,12 +73,17 @@ class CspConsoleApp(App[None]):
     def on_mount(self) -> None:
         if self.config.keys:
             self.set_keymap(self.config.keys)
+        # The baseline for live updates is taken before anything is read, so no change can slip between
+        # the first read and the first poll (one in-memory read of SQLite's change counter).
+        self._data_version: int | None = self.workspace.data_version()
         self.push_screen(QueueScreen())
         if self.notice:
             self.notify(self.notice, title="First run", timeout=15, markup=False)
         for name, errors in self.host.load_errors.items():
             self.notify("; ".join(errors), title=f"Plugin {name} not loaded", severity="warning", markup=False)
         self.run_worker(self._load_agents, thread=True, exit_on_error=False)
+        self.set_interval(self.poll_seconds, self._poll)
+        self.set_interval(60, self._expire_claims)
         # A dropped SSH session sends SIGHUP: leave cleanly instead of lingering.
         if hasattr(signal, "SIGHUP"):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
@@ -90,7 +98,36 @@ class CspConsoleApp(App[None]):
         self.call_from_thread(setattr, self, "agents", sorted({*agents, self.agent}))
 
     def on_unmount(self) -> None:
+        with contextlib.suppress(Exception):  # leaving must never fail: release what this agent still holds
+            self.desk.release_all()
         self.desk.close()
+
+    # -- live between sessions -----------------------------------------------------------------
+    def _poll(self) -> None:
+        """Every half second, a cheap look at SQLite's data_version; a screen refreshes only on change."""
+        self.run_worker(
+            self.workspace.data_version, thread=True, group="poll", exclusive=True, exit_on_error=False, name="poll"
+        )
+
+    def _expire_claims(self) -> None:
+        self.run_worker(
+            self.desk.expire_claims, thread=True, group="expire", exclusive=True, exit_on_error=False, name="expire"
+        )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.name != "poll" or event.state != WorkerState.SUCCESS:
+            return
+        version = event.worker.result
+        if not self.screen_stack:  # shutting down
+            return
+        if self._data_version is not None and version != self._data_version:
+            handler = getattr(self.screen, "on_workspace_changed", None)
+            if handler is not None:
+                handler()
+            for screen in self.screen_stack[:-1]:  # screens below catch up when they come back
+                if isinstance(screen, QueueScreen):
+                    screen._resumed_before = True
+        self._data_version = version
 
     # -- navigation ----------------------------------------------------------------------------
     def open_ticket(self, ticket_id: str) -> None:

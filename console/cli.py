@@ -81,6 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
     opp.add_argument("--customer", metavar="ID", help="one customer id")
     opp.add_argument("--json", action="store_true", help="print JSON Lines")
 
+    from console import cli_desk
+
+    cli_desk.add_parsers(sub, common)
+
     cfg = sub.add_parser("config", parents=[common], help="show the configuration")
     cfg_sub = cfg.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     cfg_sub.add_parser("show", parents=[common], help="print the effective configuration")
@@ -119,8 +123,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     if opened.notice:
         config = load_config(_config_path(args))
     from console.app import CspConsoleApp  # Textual is imported only for the console itself
+    from console.desk import UnknownAgent
 
-    app = CspConsoleApp(opened.workspace, config, notice=opened.notice)
+    try:
+        app = CspConsoleApp(opened.workspace, config, notice=opened.notice)
+    except UnknownAgent as exc:
+        opened.workspace.close()
+        raise CommandError(str(exc)) from None
     try:
         app.run()
     finally:
@@ -152,7 +161,9 @@ def _demo(path: Path, tickets: int, seed: int, now: datetime) -> None:
     ws = Workspace.open(path)
     try:
         with Progress("Writing demo tickets", tickets) as progress:
-            counts = generate(ws, tickets=tickets, seed=seed, now=now, progress=progress.advance)
+            counts = generate(
+                ws, tickets=tickets, seed=seed, now=now, progress=progress.advance, extra_admins=(_agent(),)
+            )
     except BaseException:
         ws.close()
         for suffix in ("", "-wal", "-shm"):
@@ -258,6 +269,24 @@ def cmd_opportunities(args: argparse.Namespace) -> int:
     return cli_plugins.cmd_opportunities(args, _db(args), _config_path(args))
 
 
+def cmd_ticket(args: argparse.Namespace) -> int:
+    from console import cli_desk
+
+    return cli_desk.cmd_ticket(args, _db(args), _config_path(args))
+
+
+def cmd_agents(args: argparse.Namespace) -> int:
+    from console import cli_desk
+
+    return cli_desk.cmd_agents(args, _db(args), _config_path(args))
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from console import cli_desk
+
+    return cli_desk.cmd_audit(args, _db(args), _config_path(args))
+
+
 COMMANDS = {
     "run": cmd_run,
     "demo": cmd_demo,
@@ -267,6 +296,9 @@ COMMANDS = {
     "plugins": cmd_plugins,
     "triage": cmd_triage,
     "opportunities": cmd_opportunities,
+    "ticket": cmd_ticket,
+    "agents": cmd_agents,
+    "audit": cmd_audit,
 }
 
 

@@ -52,14 +52,19 @@ class Partner:
 class Config:
     partner: Partner = field(default_factory=Partner)
     keys: dict[str, str] = field(default_factory=dict)  # binding id -> keys, e.g. "queue.claim" = "c,C"
+    roles: dict[str, list[str]] = field(default_factory=dict)  # action -> roles allowed (overrides the default)
+    claim_minutes: int = 30  # how long a claim lasts without activity
     path: Path | None = None
     loaded_from_file: bool = False
 
     def to_toml(self) -> str:
         data: dict[str, Any] = {"partner": asdict(self.partner)}
         data["partner"]["competencies"] = [asdict(c) for c in self.partner.competencies]
+        data["console"] = {"claim_minutes": self.claim_minutes}
         if self.keys:
             data["keys"] = dict(self.keys)
+        if self.roles:
+            data["roles"] = {k: list(v) for k, v in self.roles.items()}
         return tomli_w.dumps(data)
 
 
@@ -73,6 +78,8 @@ _SCHEMA: dict[str, Any] = {
         "competencies": [{"name": str, "level": str, "cloud": bool}],
     },
     "keys": {"*": str},
+    "roles": {"*": [str]},
+    "console": {"claim_minutes": int},
 }
 
 
@@ -111,7 +118,8 @@ def _check(value: Any, schema: Any, dotted: str, problems: list[str]) -> None:
                 _check(item, schema[key], where, problems)
     elif isinstance(schema, list):
         if not isinstance(value, list):
-            problems.append(f"{dotted}: expected an array of tables ([[{dotted}]])")
+            expected = f"an array of tables ([[{dotted}]])" if isinstance(schema[0], dict) else "a list"
+            problems.append(f"{dotted}: expected {expected}")
             return
         for index, item in enumerate(value):
             _check(item, schema[0], f"{dotted}.{index}", problems)
@@ -159,7 +167,25 @@ def load_config(path: Path) -> Config:
         contracts=Contracts(**raw.get("contracts", {})),
         competencies=tuple(competencies),
     )
-    return Config(partner=partner, keys=dict(data.get("keys", {})), path=path, loaded_from_file=True)
+    roles = {k: list(v) for k, v in data.get("roles", {}).items()}
+    try:
+        from console.roles import RoleMap
+
+        RoleMap(roles)
+    except ValueError as exc:
+        line = _line_of(text, f"roles.{str(exc).split(chr(39))[1]}") if "'" in str(exc) else None
+        raise ConfigError(f"{path}:{line}: {exc}" if line else f"{path}: {exc}") from None
+    claim_minutes = data.get("console", {}).get("claim_minutes", 30)
+    if not 1 <= claim_minutes <= 24 * 60:
+        raise ConfigError(f"{path}:{_line_of(text, 'console.claim_minutes')}: console.claim_minutes must be 1 to 1440")
+    return Config(
+        partner=partner,
+        keys=dict(data.get("keys", {})),
+        roles=roles,
+        claim_minutes=claim_minutes,
+        path=path,
+        loaded_from_file=True,
+    )
 
 
 DEMO_CONFIG = """\

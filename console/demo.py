@@ -71,6 +71,7 @@ def generate(
     seed: int = 1,
     now: datetime,
     progress: ProgressFn | None = None,
+    extra_admins: tuple[str, ...] = (),
 ) -> dict[str, int]:
     """Write the demo into the (empty) workspace ``ws`` in one transaction; return rows per kind."""
     if ws.counts()["customers"]:
@@ -79,21 +80,23 @@ def generate(
     customer_count = max(len(content.CUSTOMERS), tickets // 200)
     with ws.transaction():
         customers = _write_accounts(ws, rng, customer_count, now)
-        _write_agents(ws)
+        _write_agents(ws, extra_admins)
         _write_tickets(ws, rng, customers, tickets, now, progress)
     ws.analyze()
     return ws.counts()
 
 
-def _write_agents(ws: Workspace) -> None:
+def _write_agents(ws: Workspace, extra_admins: tuple[str, ...]) -> None:
+    """The demo desk's agents, and whoever runs the demo as a Global admin (so it can be used at once)."""
+    agents = list(content.AGENTS)
+    known = {login for login, _, _ in agents}
+    agents += [(login, login, ("global_admin",)) for login in extra_admins if login not in known]
     ws.bulk_insert(
         "agents",
         ["login", "displayName", "email"],
-        [(login, name, f"{login}@sakura-cloud.example") for login, name, _ in content.AGENTS],
+        [(login, name, f"{login}@sakura-cloud.example") for login, name, _ in agents],
     )
-    ws.bulk_insert(
-        "agent_roles", ["login", "role"], [(login, role) for login, _, roles in content.AGENTS for role in roles]
-    )
+    ws.bulk_insert("agent_roles", ["login", "role"], [(login, role) for login, _, roles in agents for role in roles])
 
 
 def _write_accounts(ws: Workspace, rng: random.Random, count: int, now: datetime) -> list[_Customer]:
@@ -302,7 +305,16 @@ def _write_tickets(
     open_share = 0.5 if count <= 5000 else 0.12
     agents = [login for login, _, roles in content.AGENTS if "sales_agent" not in roles]
     channels = [c.value for c in model.Channel]
-    columns = ["seq", *TICKETS.field_names, "severityRank", "isOpen", "slaDueDate", "lastModifiedDate", "customerName"]
+    columns = [
+        "seq",
+        *TICKETS.field_names,
+        "severityRank",
+        "isOpen",
+        "slaDueDate",
+        "lastModifiedDate",
+        "customerName",
+        "claimedUntil",
+    ]
     timeline_columns = ["ticketSeq", "kind", "author", "createdDate", "text", "fromValue", "toValue"]
     rows: list[list[Any]] = []
     index_rows: list[tuple[int, str, str, str]] = []
@@ -390,9 +402,11 @@ def _write_tickets(
             "resolutionCode": rng.choice(list(model.RESOLUTION_CODES)) if resolved else None,
         }
         derived = ticket_columns(record, stamp)
-        rows.append(
-            [seq, *(record[c] for c in TICKETS.field_names), *(derived[c] for c in columns[-5:-1]), customer.name]
-        )
+        # Some agents are working their tickets right now: a live claim with minutes left.
+        working = record["assignee"] and status in ("triaged", "in_progress") and rng.random() < 0.4
+        claimed_until = to_iso(now + timedelta(minutes=rng.randint(3, 30))) if working else None
+        derived_values = [derived[c] for c in ("severityRank", "isOpen", "slaDueDate", "lastModifiedDate")]
+        rows.append([seq, *(record[c] for c in TICKETS.field_names), *derived_values, customer.name, claimed_until])
         notes = ""
         if rng.random() < 0.2 and responded:
             note = rng.choice(content.NOTES_JA if customer.japanese else content.NOTES_EN)

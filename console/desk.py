@@ -3,15 +3,18 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from console import ticket_ops
 from console.account import Account, load_account
+from console.clock import to_iso
 from console.config import Config
 from console.plugins import PluginHost
+from console.roles import RoleMap
 from console.store import Workspace
 from console.triage import Triage, TriageResult
 
@@ -24,9 +27,22 @@ class TicketDetails:
     timeline: list[dict[str, Any]]
     findings: list[dict[str, Any]]
     escalations: list[dict[str, Any]] = field(default_factory=list)
+    audit: list[dict[str, Any]] = field(default_factory=list)
+
+
+class UnknownAgent(LookupError):
+    """The login is not an agent of this workspace."""
+
+    def __init__(self, login: str, path: object) -> None:
+        super().__init__(
+            f"'{login}' is not an agent of the workspace {path}. Ask a Global admin to run: "
+            f"csp-console agents add {login} --role helpdesk_agent (or set CSP_CONSOLE_AGENT to your agent login)."
+        )
 
 
 class Desk:
+    """Every action checks the agent's roles (see :mod:`console.roles`) before it touches the workspace."""
+
     def __init__(
         self,
         workspace: Workspace,
@@ -40,10 +56,39 @@ class Desk:
         self.host = host
         self.agent = agent
         self.clock = clock
+        record = workspace.agent(agent)
+        if record is None:
+            raise UnknownAgent(agent, workspace.path)
+        self.roles: list[str] = record["roles"]
+        self.role_map = RoleMap(config.roles)
+        self.lease = timedelta(minutes=config.claim_minutes)
         self.triage = Triage(workspace, host, config.partner, clock)
 
     def close(self) -> None:
         self.triage.close()
+
+    def may(self, action: str) -> bool:
+        return self.role_map.allowed(self.roles, action)
+
+    def authorize(self, action: str) -> None:
+        """Raise :class:`RoleDenied` (naming the roles needed) unless the agent may do ``action``."""
+        self.role_map.check(self.agent, self.roles, action)
+
+    def release_all(self) -> int:
+        """On exit: the agent's live claims go back to the pool."""
+        released = 0
+        for ticket_id in self.ws.claimed_by(self.agent):
+            with contextlib.suppress(LookupError, ticket_ops.ClaimedByOther):
+                self.release(ticket_id)
+                released += 1
+        return released
+
+    def renew(self, ticket_ids: list[str]) -> int:
+        """Activity on a ticket keeps the agent's claim on it alive."""
+        return self.ws.renew_claims(self.agent, ticket_ids, to_iso(self.clock() + self.lease))
+
+    def expire_claims(self) -> list[str]:
+        return self.ws.release_expired_claims(to_iso(self.clock()))
 
     @property
     def services(self) -> set[str]:
@@ -51,6 +96,7 @@ class Desk:
 
     # -- reading -------------------------------------------------------------------------------
     def details(self, ticket_id: str) -> TicketDetails:
+        self.authorize("ticket.view")
         ticket = self.ws.ticket(ticket_id)
         if ticket is None:
             raise LookupError(f"no ticket {ticket_id}")
@@ -61,15 +107,18 @@ class Desk:
             escalations=[
                 e for e in self.ws.escalations_of(ticket["customerId"], open_only=False) if e["ticketId"] == ticket_id
             ],
+            audit=self.ws.audit_since(entity="ticket", entity_id=ticket["id"]),
         )
 
     def account(self, customer_id: str) -> Account:
         account = load_account(self.ws, customer_id, self.clock())
         account.opportunities = [(p, f) for _, p, f in self.triage.opportunities(customer_id)]
+        account.history = self.ws.audit_for_account(customer_id)
         return account
 
     def check(self, ticket_id: str) -> TriageResult:
         """Run the plugins' checks on the ticket and store the findings."""
+        self.authorize("ticket.view")
         return self.triage.triage_ticket(ticket_id)
 
     # -- acting --------------------------------------------------------------------------------
@@ -82,21 +131,34 @@ class Desk:
         return row
 
     def log_ticket(self, new: ticket_ops.NewTicket) -> str:
+        self.authorize("ticket.create")
         return ticket_ops.log_ticket(self.ws, new, self.agent, self.clock(), self.services)
 
-    def claim(self, ticket: dict[str, Any] | str) -> dict[str, Any]:
-        return ticket_ops.claim(self.ws, self._fresh(ticket), self.agent)
+    def claim(self, ticket: dict[str, Any] | str, *, takeover: bool = False) -> dict[str, Any]:
+        row = self._fresh(ticket)
+        self.authorize("ticket.takeover" if takeover and row["assignee"] not in (None, self.agent) else "ticket.claim")
+        return ticket_ops.claim(self.ws, row, self.agent, self.clock(), self.lease, takeover=takeover)
+
+    def release(self, ticket: dict[str, Any] | str) -> dict[str, Any]:
+        self.authorize("ticket.release")
+        return ticket_ops.release(self.ws, self._fresh(ticket), self.agent)
 
     def assign(self, ticket: dict[str, Any] | str, assignee: str | None) -> dict[str, Any]:
+        self.authorize("ticket.assign")
+        if assignee is not None and self.ws.agent(assignee) is None:
+            raise ticket_ops.TicketInputError("assignee", f"'{assignee}' is not an agent of this workspace.")
         return ticket_ops.assign(self.ws, self._fresh(ticket), assignee, self.agent)
 
     def classify(self, ticket: dict[str, Any] | str, **fields: str | None) -> dict[str, Any]:
+        self.authorize("ticket.classify")
         return ticket_ops.classify(self.ws, self._fresh(ticket), self.agent, self.services, **fields)
 
     def note(self, ticket: dict[str, Any] | str, text: str, *, reply: bool = False) -> dict[str, Any]:
+        self.authorize("ticket.reply" if reply else "ticket.note")
         return ticket_ops.add_note(self.ws, self._fresh(ticket), text, self.agent, self.clock(), reply=reply)
 
     def set_status(
         self, ticket: dict[str, Any] | str, status: str, resolution_code: str | None = None
     ) -> dict[str, Any]:
+        self.authorize("ticket.resolve" if status in ("resolved", "closed") else "ticket.status")
         return ticket_ops.set_status(self.ws, self._fresh(ticket), status, self.agent, self.clock(), resolution_code)

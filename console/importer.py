@@ -169,9 +169,9 @@ def import_files(
             for line, record in read_records(path, k, services):
                 chunk.append((line, record))
                 if len(chunk) >= CHUNK:
-                    _write_chunk(ws, k, path, chunk, result, progress)
+                    _write_chunk(ws, k, path, chunk, result, progress, agent)
                     chunk = []
-            _write_chunk(ws, k, path, chunk, result, progress)
+            _write_chunk(ws, k, path, chunk, result, progress, agent)
         ws.audit(
             agent,
             "import",
@@ -194,6 +194,7 @@ def _write_chunk(
     chunk: list[tuple[int, dict[str, Any]]],
     result: ImportResult,
     progress: ProgressFn | None,
+    agent: str,
 ) -> None:
     if not chunk:
         return
@@ -209,7 +210,7 @@ def _write_chunk(
     records = [r for _, r in chunk]
     if kind is TICKETS:
         _check_ticket_ids(path, chunk)
-    inserted, updated = ws.upsert(kind, records)
+    inserted, updated = ws.upsert(kind, records, agent)
     result.inserted[kind.name] = result.inserted.get(kind.name, 0) + inserted
     result.updated[kind.name] = result.updated.get(kind.name, 0) + updated
     if progress is not None:

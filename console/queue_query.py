@@ -74,4 +74,5 @@ class QueueRow:
     title: str
     assignee: str | None
     status: str
+    claimedUntil: str | None
     sort_value: object

@@ -18,6 +18,15 @@ from console.store import Workspace
 MAX_NOTE = 20_000
 
 
+class ClaimedByOther(Exception):
+    """The ticket is held by another agent; taking it over needs confirmation (and the takeover role)."""
+
+    def __init__(self, ticket_id: str, holder: str, until: str | None) -> None:
+        lease = f" (claim runs until {until[11:16]}Z)" if until else ""
+        super().__init__(f"{ticket_id} is held by {holder}{lease}; take it over to work on it.")
+        self.holder = holder
+
+
 class TicketInputError(ValueError):
     """Bad input for a ticket action; the message says what to fix (``field`` names the form field)."""
 
@@ -87,20 +96,55 @@ def log_ticket(ws: Workspace, new: NewTicket, agent: str, now: datetime, service
     return ws.create_ticket(record, agent)
 
 
-def claim(ws: Workspace, ticket: dict[str, Any], agent: str) -> dict[str, Any]:
-    """Take the ticket. Taking over another agent's ticket is allowed but recorded as such."""
+def claim(
+    ws: Workspace, ticket: dict[str, Any], agent: str, now: datetime, lease: timedelta, *, takeover: bool = False
+) -> dict[str, Any]:
+    """Claim the ticket for ``lease``: atomic, so of several agents claiming at once exactly one wins.
+
+    A ticket held by someone else is refused (:class:`ClaimedByOther`) unless ``takeover``, which is
+    recorded as such.
+    """
+    until = to_iso(now + lease)
+
+    def nobody_else(current: dict[str, Any]) -> None:
+        if current["assignee"] not in (None, agent) and not takeover:
+            raise ClaimedByOther(current["id"], current["assignee"], current["claimedUntil"])
+
     previous = ticket["assignee"]
-    if previous == agent:
-        return ticket
-    action = "ticket.takeover" if previous else "ticket.claim"
-    changes: dict[str, Any] = {"assignee": agent}
-    if ticket["status"] in ("new",):
+    action = "ticket.takeover" if takeover and previous not in (None, agent) else "ticket.claim"
+    changes: dict[str, Any] = {"assignee": agent, "claimedUntil": until}
+    events: list[dict[str, Any]] = []
+    if previous != agent:
+        events.append({"kind": "assignment", "fromValue": previous, "toValue": agent})
+    if ticket["status"] == "new":
         changes["status"] = "triaged"
-    events = [{"kind": "assignment", "fromValue": previous, "toValue": agent}]
-    if "status" in changes:
-        events.append({"kind": "status_change", "fromValue": ticket["status"], "toValue": changes["status"]})
+        events.append({"kind": "status_change", "fromValue": "new", "toValue": "triaged"})
     return ws.update_ticket(
-        ticket["id"], expected_version=ticket["version"], changes=changes, events=events, agent=agent, action=action
+        ticket["id"],
+        expected_version=None,
+        changes=changes,
+        events=events,
+        agent=agent,
+        action=action,
+        precondition=nobody_else,
+    )
+
+
+def release(ws: Workspace, ticket: dict[str, Any], agent: str) -> dict[str, Any]:
+    """Give up one's claim: the ticket goes back to the pool."""
+
+    def mine(current: dict[str, Any]) -> None:
+        if current["assignee"] != agent:
+            raise ClaimedByOther(current["id"], current["assignee"] or "nobody", current["claimedUntil"])
+
+    return ws.update_ticket(
+        ticket["id"],
+        expected_version=None,
+        changes={"assignee": None, "claimedUntil": None},
+        events=[{"kind": "assignment", "fromValue": agent, "toValue": None}],
+        agent=agent,
+        action="ticket.release",
+        precondition=mine,
     )
 
 
@@ -195,7 +239,7 @@ def set_status(
         code = resolution_code or ticket["resolutionCode"]
         if code not in model.RESOLUTION_CODES:
             raise TicketInputError("resolution_code", "Choose a resolution code to resolve the ticket.")
-        changes.update(resolutionCode=code, resolvedDate=ticket["resolvedDate"] or to_iso(now))
+        changes.update(resolutionCode=code, resolvedDate=ticket["resolvedDate"] or to_iso(now), claimedUntil=None)
     elif ticket["status"] in ("resolved", "closed"):
         changes.update(resolutionCode=None, resolvedDate=None)
     events = [

@@ -20,6 +20,7 @@ def test_console_exits_cleanly_on_hangup(demo_file: Path, tmp_path: Path) -> Non
     env = {
         **os.environ,
         "TERM": "xterm-256color",
+        "CSP_CONSOLE_AGENT": "aiko.tanaka",
         "COLUMNS": "80",
         "LINES": "24",
         "XDG_CONFIG_HOME": str(tmp_path / "cfg"),

@@ -16,7 +16,7 @@ from console.account import AGING_BUCKETS, Account
 from console.money import money
 from console.safe_text import clean_line
 from console.screens.base import ConsoleScreen
-from console.widgets.render import STATUS_TEXT, stamp
+from console.widgets.render import STATUS_TEXT, audit_block, stamp
 
 
 def _table(*columns: str | tuple[str, int]) -> Table:
@@ -51,12 +51,17 @@ class AccountScreen(ConsoleScreen):
             yield OptionList(id="open-tickets")
             yield Static(id="cases")
             yield Static(id="opportunities")
+            yield Static(Text("History (audit trail)", style="bold reverse"), classes="section")
+            yield Static(id="history")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#account-body").focus()
         desk, cid = self.console.desk, self.customer_id
         self.call_core(lambda: desk.account(cid), self._show, group="account", exclusive=True)
+
+    def on_workspace_changed(self) -> None:
+        self.on_screen_resume()
 
     def on_screen_resume(self) -> None:
         desk, cid = self.console.desk, self.customer_id
@@ -101,6 +106,7 @@ class AccountScreen(ConsoleScreen):
             options.add_option(Option(Text("No open tickets.", style="dim"), disabled=True))
         self.query_one("#cases", Static).update(self._cases(account))
         self.query_one("#opportunities", Static).update(self._opportunities(account))
+        self.query_one("#history", Static).update(audit_block(account.history))
 
     def _offer(self, a: Account) -> Group:
         title = Text("Support offer", style="bold reverse")

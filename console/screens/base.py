@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
+from console.roles import RoleDenied
 from console.store import StaleVersion
-from console.ticket_ops import TicketInputError
+from console.ticket_ops import ClaimedByOther, TicketInputError
 
 if TYPE_CHECKING:
     from console.app import CspConsoleApp
@@ -56,6 +57,17 @@ class CoreCalls:
                     on_stale(error.current)
             elif isinstance(error, TicketInputError):
                 app.notify(str(error), title="Not saved", severity="error", markup=False)
+            elif isinstance(error, (RoleDenied, ClaimedByOther)):
+                app.notify(
+                    str(error),
+                    title="Not allowed" if isinstance(error, RoleDenied) else "Held by another agent",
+                    severity="warning",
+                    markup=False,
+                    timeout=8,
+                )
+                on_stale = getattr(event.worker, "_csp_on_stale", None)
+                if on_stale is not None and isinstance(error, ClaimedByOther):
+                    on_stale({})
             else:
                 app.log_failure(error)
         elif event.state == WorkerState.CANCELLED:

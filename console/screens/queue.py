@@ -254,14 +254,20 @@ class QueueScreen(ConsoleScreen):
         if row is None:
             return
         if row.assignee and row.assignee != self.console.agent:
-            question = f"{row.id} is claimed by {row.assignee}. Take it over?"
-            self.app.push_screen(Confirm(question), lambda yes: self._claim(row.id) if yes else None)
+            question = f"{row.id} is held by {row.assignee}. Take it over?"
+            self.app.push_screen(Confirm(question), lambda yes: self._claim(row.id, takeover=True) if yes else None)
         else:
             self._claim(row.id)
 
-    def _claim(self, ticket_id: str) -> None:
+    def _claim(self, ticket_id: str, *, takeover: bool = False) -> None:
         def done(ticket: dict[str, object]) -> None:
             self.app.notify(f"{ticket['id']} is yours.", markup=False)
             self.action_refresh()
 
-        self.call_core(lambda: self.console.desk.claim(ticket_id), done, on_stale=lambda _: self.action_refresh())
+        desk = self.console.desk
+        self.call_core(lambda: desk.claim(ticket_id, takeover=takeover), done, on_stale=lambda _: self.action_refresh())
+
+    def on_workspace_changed(self) -> None:
+        """Another session changed something: show it (the cursor stays)."""
+        self.table.reload(keep_cursor=True)
+        self._refresh_counts()

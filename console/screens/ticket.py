@@ -16,13 +16,14 @@ from console.safe_text import clean_block
 from console.screens.base import ConsoleScreen
 from console.screens.dialogs import ChoicePrompt, Confirm, TextPrompt
 from console.triage import TriageResult
-from console.widgets.render import STATUS_TEXT, findings_block, ticket_header, timeline_block
+from console.widgets.render import STATUS_TEXT, audit_block, findings_block, ticket_header, timeline_block
 
 
 class TicketScreen(ConsoleScreen):
     BINDINGS = [
         Binding("escape,backspace", "back", "Back", id="ticket.back"),
         Binding("c", "claim", "Claim", id="ticket.claim"),
+        Binding("u", "release", "Release claim", show=False, id="ticket.release"),
         Binding("n", "note", "Note", id="ticket.note"),
         Binding("r", "reply", "Reply", id="ticket.reply"),
         Binding("s", "status", "Status", id="ticket.status"),
@@ -54,11 +55,14 @@ class TicketScreen(ConsoleScreen):
             yield Static(id="description")
             yield Static(Text("Timeline", style="bold reverse"), classes="section")
             yield Static(id="timeline")
+            yield Static(Text("Audit trail", style="bold reverse"), classes="section")
+            yield Static(id="audit")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#ticket-body").focus()
         self.load()
+        self.set_interval(60, self.renew_claim)
 
     def load(self, *_: object) -> None:
         desk, ticket_id = self.console.desk, self.ticket_id
@@ -78,6 +82,7 @@ class TicketScreen(ConsoleScreen):
         body = clean_block(t["body"]) or "(no description)"
         self.query_one("#description", Static).update(Text(body))
         self.query_one("#timeline", Static).update(timeline_block(details.timeline))
+        self.query_one("#audit", Static).update(audit_block(details.audit))
 
     @property
     def ticket(self) -> dict[str, Any] | None:
@@ -131,15 +136,31 @@ class TicketScreen(ConsoleScreen):
         if t is None:
             return
         desk = self.console.desk
-        if t["assignee"] == desk.agent:
-            self.app.notify(f"{t['id']} is already yours.", markup=False)
-        elif t["assignee"]:
+        if t["assignee"] and t["assignee"] != desk.agent:
             self.app.push_screen(
-                Confirm(f"{t['id']} is claimed by {t['assignee']}. Take it over?"),
-                lambda yes: self._act(lambda: desk.claim(t), f"You took over {t['id']}.") if yes else None,
+                Confirm(f"{t['id']} is held by {t['assignee']}. Take it over?"),
+                lambda yes: (
+                    self._act(lambda: desk.claim(t, takeover=True), f"You took over {t['id']}.") if yes else None
+                ),
             )
         else:
             self._act(lambda: desk.claim(t), f"{t['id']} is yours.")
+
+    def action_release(self) -> None:
+        t = self.ticket
+        if t is not None:
+            desk = self.console.desk
+            self._act(lambda: desk.release(t), f"{t['id']} is back in the pool.")
+
+    def on_workspace_changed(self) -> None:
+        self.load()
+
+    def renew_claim(self) -> None:
+        """While the agent has its ticket open, its claim stays alive."""
+        t = self.ticket
+        if t is not None and t["assignee"] == self.console.agent and t.get("claimedUntil"):
+            desk = self.console.desk
+            self.call_core(lambda: desk.renew([t["id"]]), group="renew", exclusive=True)
 
     def action_assign(self) -> None:
         t = self.ticket

@@ -278,6 +278,22 @@ def m007_open_sort_indexes(db: Database) -> None:
     db.execute("ANALYZE")
 
 
+def m008_claims_and_audit(db: Database) -> None:
+    """Claims are leases (``claimedUntil``); the audit log becomes append-only: the database itself refuses
+    to update or delete its rows."""
+    db.execute("ALTER TABLE tickets ADD COLUMN claimedUntil TEXT")
+    db.execute("CREATE INDEX idx_tickets_claims ON tickets (claimedUntil) WHERE claimedUntil IS NOT NULL")
+    db.execute(
+        "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
+        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
+    )
+    db.execute(
+        "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
+        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
+    )
+    db.execute("CREATE INDEX idx_audit_at ON audit_log (at)")
+
+
 MIGRATIONS: list[Migration] = [
     m001_accounts,
     m002_people,
@@ -286,6 +302,7 @@ MIGRATIONS: list[Migration] = [
     m005_plugin_data,
     m006_saved_views,
     m007_open_sort_indexes,
+    m008_claims_and_audit,
 ]
 
 

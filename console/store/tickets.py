@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from console.clock import to_iso, utcnow
@@ -39,8 +39,12 @@ class TicketStoreMixin:
         events: Sequence[dict[str, Any]],
         agent: str,
         action: str,
+        precondition: Callable[[dict[str, Any]], None] | None = None,
     ) -> dict[str, Any]:
         """Apply ``changes`` to a ticket and append timeline ``events``, in one transaction.
+
+        ``precondition(current)`` runs inside the transaction, after the read: raising there refuses the
+        change atomically (a claim checks that nobody else holds the ticket).
 
         With ``expected_version`` the change is refused (:class:`StaleVersion`) when the ticket moved on
         since the agent read it. Derived columns (open flag, next SLA due, severity rank) are recomputed.
@@ -56,6 +60,8 @@ class TicketStoreMixin:
             if expected_version is not None and current["version"] != expected_version:
                 current["lastModifiedBy"] = self.ticket_editor(ticket_id)
                 raise StaleVersion(current, expected_version)
+            if precondition is not None:
+                precondition(current)
             merged = {**current, **changes}
             derived = ticket_columns(merged, now)
             values = {**changes, **derived}
@@ -78,15 +84,13 @@ class TicketStoreMixin:
                         event.get("toValue"),
                     ),
                 )
-            self.audit(
+            before = {k: current.get(k) for k in changes}
+            self.audit(  # type: ignore[attr-defined]
                 agent,
                 action,
                 "ticket",
                 ticket_id,
-                {
-                    "changes": changes,  # type: ignore[attr-defined]
-                    "events": [e["kind"] for e in events],
-                },
+                {"before": before, "after": changes, "events": [e["kind"] for e in events]},
             )
             if any(e["kind"] in ("note", "reply") for e in events) or {"title", "body"} & set(changes):
                 self.reindex_tickets([current["seq"]])  # type: ignore[attr-defined]
@@ -99,11 +103,29 @@ class TicketStoreMixin:
         from console.records import TICKETS
 
         with self.transaction():  # type: ignore[attr-defined]
-            self.upsert(TICKETS, [{**record, "id": None}])  # type: ignore[attr-defined]
+            self.upsert(TICKETS, [{**record, "id": None}], agent)  # type: ignore[attr-defined]
             seq = self.conn.execute("SELECT max(seq) FROM tickets").fetchone()[0]
             ticket_id = f"CSP-{seq:06d}"
             self.audit(agent, "ticket.create", "ticket", ticket_id, {"channel": record["channel"]})  # type: ignore[attr-defined]
         return ticket_id
+
+    def renew_claims(self, agent: str, ticket_ids: Sequence[str], until: str) -> int:
+        """Extend the agent's live claims on these tickets (activity keeps a claim alive)."""
+        if not ticket_ids:
+            return 0
+        with self.transaction():  # type: ignore[attr-defined]
+            cursor = self.conn.execute(
+                f"UPDATE tickets SET claimedUntil = ? WHERE assignee = ? AND claimedUntil IS NOT NULL "
+                f"AND id IN ({','.join('?' * len(ticket_ids))})",
+                (until, agent, *ticket_ids),
+            )
+        return cursor.rowcount
+
+    def claimed_by(self, agent: str) -> list[str]:
+        rows = self.conn.execute(
+            "SELECT id FROM tickets WHERE assignee = ? AND claimedUntil IS NOT NULL ORDER BY seq", (agent,)
+        )
+        return [r[0] for r in rows]
 
     def ticket_editor(self, ticket_id: str) -> str | None:
         """Who last changed the ticket (from the audit log)."""

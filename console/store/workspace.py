@@ -15,11 +15,20 @@ from console.clock import to_iso, utcnow
 from console.queue_query import QueueQuery, QueueRow
 from console.records import KINDS, TICKETS, Kind
 from console.search_text import build_query, search_form
+from console.store.agents import AgentStoreMixin
 from console.store.connection import WorkspaceError, connect, transaction
 from console.store.migrations import MIGRATIONS, current_version, migrate
 from console.store.tickets import TicketStoreMixin
 
 FAR_FUTURE = "9999-12-31T23:59:59Z"
+#: The audit log's entity name of each record kind.
+ENTITY = {
+    "customers": "customer",
+    "subscriptions": "subscription",
+    "receivables": "receivable",
+    "offers": "offer",
+    "tickets": "ticket",
+}
 FINDING_COLUMNS = (
     "ticketSeq",
     "plugin",
@@ -55,7 +64,7 @@ _SORT_SQL = {
 
 _QUEUE_COLUMNS = (
     "t.seq, t.id, t.createdDate, t.slaDueDate, t.firstResponseDate, t.severity, t.service, t.category,"
-    " t.customerId, c.companyName, t.title, t.assignee, t.status"
+    " t.customerId, c.companyName, t.title, t.assignee, t.status, t.claimedUntil"
 )
 
 
@@ -76,7 +85,7 @@ def ticket_columns(rec: dict[str, Any], now: str) -> dict[str, Any]:
     }
 
 
-class Workspace(TicketStoreMixin):
+class Workspace(TicketStoreMixin, AgentStoreMixin):
     """A handle on the workspace file. Each thread gets its own connection."""
 
     def __init__(self, path: Path | str) -> None:
@@ -84,6 +93,7 @@ class Workspace(TicketStoreMixin):
         self._local = threading.local()
         self._all: list[tuple[threading.Thread, sqlite3.Connection]] = []
         self._lock = threading.Lock()
+        self._watch: sqlite3.Connection | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
     @classmethod
@@ -128,6 +138,9 @@ class Workspace(TicketStoreMixin):
             for _, conn in self._all:
                 conn.close()
             self._all.clear()
+            if self._watch is not None:
+                self._watch.close()
+                self._watch = None
         self._local = threading.local()
 
     def __enter__(self) -> Workspace:
@@ -190,7 +203,7 @@ class Workspace(TicketStoreMixin):
             yield dict(row)
 
     # -- writing records -----------------------------------------------------------------------
-    def upsert(self, kind: Kind, records: Sequence[dict[str, Any]]) -> tuple[int, int]:
+    def upsert(self, kind: Kind, records: Sequence[dict[str, Any]], agent: str = "import") -> tuple[int, int]:
         """Insert or update validated records of ``kind`` (by id) inside the caller's transaction.
 
         Returns ``(inserted, updated)``. Tickets get their derived columns, a version bump on update and
@@ -201,8 +214,9 @@ class Workspace(TicketStoreMixin):
         if not records:
             return 0, 0
         if kind is TICKETS:
-            return self._upsert_tickets(records)
+            return self._upsert_tickets(records, agent)
         existing = self.existing_keys(kind, [r["id"] for r in records])
+        self._audit_updates(kind, [r for r in records if r["id"] in existing], agent)
         cols = kind.field_names
         updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c != "id")
         sql = (
@@ -218,11 +232,37 @@ class Workspace(TicketStoreMixin):
         updated = len(existing)
         return len(records) - updated, updated
 
-    def _upsert_tickets(self, records: Sequence[dict[str, Any]]) -> tuple[int, int]:
+    def _audit_updates(self, kind: Kind, records: Sequence[dict[str, Any]], agent: str) -> None:
+        """Before and after of every field an import changes on an existing record."""
+        key = "id"
+        for start in range(0, len(records), 500):
+            chunk = records[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            old = {
+                r[key]: dict(r)
+                for r in self.conn.execute(
+                    f"SELECT {', '.join(kind.field_names)} FROM {kind.table} WHERE {key} IN ({marks})",
+                    [r[key] for r in chunk],
+                )
+            }
+            for record in chunk:
+                before = old.get(record[key], {})
+                changed = {f: record[f] for f in kind.field_names if f in before and before[f] != record[f]}
+                if changed:
+                    self.audit(
+                        agent,
+                        f"{ENTITY[kind.name]}.update",
+                        ENTITY[kind.name],
+                        record[key],
+                        {"before": {f: before[f] for f in changed}, "after": changed},
+                    )
+
+    def _upsert_tickets(self, records: Sequence[dict[str, Any]], agent: str) -> tuple[int, int]:
         now = to_iso(utcnow())
         next_seq = (self.conn.execute("SELECT max(seq) FROM tickets").fetchone()[0] or 0) + 1
         given = [r["id"] for r in records if r["id"]]
         existing = self.existing_keys(TICKETS, given)
+        self._audit_updates(TICKETS, [r for r in records if r["id"] in existing], agent)
         cols = [c for c in TICKETS.field_names]
         derived = ["severityRank", "isOpen", "slaDueDate", "lastModifiedDate"]
         all_cols = ["seq", *cols, *derived]

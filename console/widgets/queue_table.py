@@ -71,6 +71,16 @@ def columns_for(width: int) -> list[Column]:
     return [Column(c.key, c.label, title) if c.width == 0 else c for c in cols]
 
 
+def _assignee(row: QueueRow, now: datetime) -> str:
+    """The assignee, and the time left on a claim: ``aiko.tanaka 25m`` (the name is cut first)."""
+    if not row.assignee:
+        return "—"
+    if not row.claimedUntil:
+        return row.assignee
+    left = max(0, int((parse_iso(row.claimedUntil) - now).total_seconds() // 60))
+    return f"{row.assignee}\t{left}m"
+
+
 def cell_values(row: QueueRow, now: datetime) -> dict[str, str]:
     if row.slaDueDate.startswith("9999"):
         sla = "—"
@@ -85,7 +95,7 @@ def cell_values(row: QueueRow, now: datetime) -> dict[str, str]:
         "category": CATEGORY_SHORT.get(row.category or "", row.category or "?"),
         "customer": row.companyName,
         "title": row.title,
-        "assignee": row.assignee or "—",
+        "assignee": _assignee(row, now),
         "status": STATUS_SHORT.get(row.status, row.status),
     }
 
@@ -312,7 +322,11 @@ class QueueTable(ScrollView, can_focus=True):
                 style = base + self.get_component_rich_style("queue--critical")
             if n:
                 segments.append(Segment(" ", base))
-            segments.append(Segment(fit(values[column.key], column.width), style))
+            value = values[column.key]
+            if "\t" in value:  # a name and a suffix that must stay visible: cut the name
+                name, suffix = value.split("\t", 1)
+                value = fit(name, max(1, column.width - len(suffix) - 1)) + " " + suffix
+            segments.append(Segment(fit(value, column.width), style))
         return Strip(segments).adjust_cell_length(width, base)
 
     @property

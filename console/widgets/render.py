@@ -142,3 +142,31 @@ def timeline_block(events: list[dict[str, Any]]) -> RenderableType:
                 head.append(f" ({clean_line(e['text'])})", style="dim")
             parts.append(head)
     return Group(*parts)
+
+
+def audit_block(entries: list[dict[str, Any]]) -> RenderableType:
+    """Who changed what, when: ``2026-11-23 03:00Z  aiko.tanaka  ticket.claim  assignee: — → aiko.tanaka``."""
+    if not entries:
+        return Text("No changes recorded.", style="dim")
+    lines: list[RenderableType] = []
+    for e in entries:
+        detail = e.get("detail") or {}
+        before, after = detail.get("before") or {}, detail.get("after") or {}
+        changes = "; ".join(
+            f"{clean_line(k)}: {clean_line(before.get(k) if before.get(k) is not None else '—', 60)} → "
+            f"{clean_line(v if v is not None else '—', 60)}"
+            for k, v in after.items()
+        )
+        line = Text.assemble(
+            (stamp(e["at"]), "dim"),
+            "  ",
+            clean_line(e["agent"] or "—"),
+            "  ",
+            (clean_line(e["action"]), "bold"),
+            "  ",
+            changes,
+        )
+        if e.get("entity") != "ticket":
+            line.append(f"  ({clean_line(e['entity'])} {clean_line(e['entityId'], 40)})", style="dim")
+        lines.append(line)
+    return Group(*lines)

@@ -1,0 +1,75 @@
+"""Who may do what. The role-to-action map is data: a default drawn from Microsoft's partner-center
+articles (which disagree in places), overridable in the config file's ``[roles]`` table. Every action the
+console or the command line performs is checked here, in the core."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from console.model import Role
+
+GA, UA, HD, BA, SA, AA = (
+    Role.GLOBAL_ADMIN,
+    Role.USER_ADMIN,
+    Role.HELPDESK_AGENT,
+    Role.BILLING_ADMIN,
+    Role.SALES_AGENT,
+    Role.ADMIN_AGENT,
+)
+ALL = tuple(Role)
+
+#: action -> roles allowed. Sales agents read tickets and escalate; billing admins and user admins work
+#: billing questions; helpdesk and admin agents work every ticket; only global admins manage agents.
+DEFAULT_ROLE_MAP: dict[str, tuple[Role, ...]] = {
+    "ticket.view": ALL,
+    "ticket.create": (GA, UA, HD, BA, AA),
+    "ticket.claim": (GA, UA, HD, BA, AA),
+    "ticket.release": (GA, UA, HD, BA, AA),
+    "ticket.note": (GA, UA, HD, BA, SA, AA),
+    "ticket.reply": (GA, UA, HD, BA, AA),
+    "ticket.status": (GA, UA, HD, BA, AA),
+    "ticket.resolve": (GA, UA, HD, BA, AA),
+    "ticket.classify": (GA, HD, BA, AA),
+    "ticket.assign": (GA, HD, AA),
+    "ticket.takeover": (GA, HD, AA),
+    "ticket.escalate": (GA, HD, SA, AA),
+    "billing.view": (GA, UA, HD, BA, SA, AA),
+    "subscription.suspend": (GA, HD, BA, SA, AA),
+    "subscription.reactivate": (GA, HD, BA, SA, AA),
+    "audit.view": (GA, BA),
+    "agents.manage": (GA,),
+}
+ACTIONS = tuple(DEFAULT_ROLE_MAP)
+
+
+class RoleDenied(PermissionError):
+    """The agent lacks a role the action needs; the message names the roles that would allow it."""
+
+    def __init__(self, agent: str, roles: Iterable[str], action: str, allowed: Iterable[str]) -> None:
+        held = ", ".join(sorted(roles)) or "no role"
+        needs = " or ".join(sorted(allowed)) or "a role the configuration does not grant to anyone"
+        super().__init__(f"{agent} ({held}) may not {action}: it needs {needs}.")
+        self.action = action
+
+
+class RoleMap:
+    def __init__(self, overrides: Mapping[str, Iterable[str]] | None = None) -> None:
+        self.map: dict[str, frozenset[str]] = {
+            a: frozenset(r.value for r in roles) for a, roles in DEFAULT_ROLE_MAP.items()
+        }
+        for action, roles in (overrides or {}).items():
+            if action not in self.map:
+                raise ValueError(f"unknown action {action!r} in [roles]; expected one of {', '.join(ACTIONS)}")
+            values = frozenset(roles)
+            unknown = values - {r.value for r in Role}
+            if unknown:
+                raise ValueError(f"[roles] {action}: unknown role {sorted(unknown)[0]!r}; expected {', '.join(Role)}")
+            self.map[action] = values
+
+    def allowed(self, roles: Iterable[str], action: str) -> bool:
+        return bool(self.map[action] & set(roles))
+
+    def check(self, agent: str, roles: Iterable[str], action: str) -> None:
+        roles = set(roles)
+        if not self.allowed(roles, action):
+            raise RoleDenied(agent, roles, action, self.map[action])
