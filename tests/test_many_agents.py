@@ -143,6 +143,7 @@ for ticket_id in sys.argv[3].split(","):
         d.claim(ticket_id); won += 1
     except ClaimedByOther:
         pass
+    d.note(ticket_id, f"note by {agent}")  # everyone writes to every ticket at the same time
 print(won)
 """
 
@@ -167,6 +168,12 @@ def test_four_processes_claiming_the_same_tickets(demo_file: Path, tmp_path: Pat
     assert holders <= set(agents)
     claims = [e for e in ws.audit_since(entity="ticket") if e["action"] == "ticket.claim" and e["entityId"] in ids]
     assert len(claims) == len(ids)  # every claim audited, none twice
+    for ticket_id in ids:  # no lost updates: every agent's note is there, and audited
+        t = ws.ticket(ticket_id)
+        notes = [e["text"] for e in ws.timeline(t["seq"]) if e["kind"] == "note" and e["text"].startswith("note by")]
+        assert sorted(notes) == sorted(f"note by {a}" for a in agents)
+    note_audits = [e for e in ws.audit_since(entity="ticket") if e["action"] == "ticket.note" and e["entityId"] in ids]
+    assert len(note_audits) == len(ids) * len(agents)
     ws.close()
 
 
