@@ -67,9 +67,6 @@ class Desk:
     def close(self) -> None:
         self.triage.close()
 
-    def may(self, action: str) -> bool:
-        return self.role_map.allowed(self.roles, action)
-
     def authorize(self, action: str) -> None:
         """Raise :class:`RoleDenied` (naming the roles needed) unless the agent may do ``action``."""
         self.role_map.check(self.agent, self.roles, action)

@@ -118,12 +118,6 @@ class Triage:
             services=tuple(self.host.services.values()),
         )
 
-    def ticket_context(self, ticket_id: str) -> tuple[dict[str, Any], CheckContext]:
-        row = self.ws.ticket(ticket_id)
-        if row is None:
-            raise TicketNotFound(f"no ticket {ticket_id}")
-        return row, self.context(row["customerId"], row)
-
     def run_ticket(self, row: dict[str, Any]) -> TriageResult:
         """Run the ticket-scope checks for one ticket row (nothing stored)."""
         ctx = self.context(row["customerId"], row)

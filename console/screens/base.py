@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from console.roles import RoleDenied
@@ -76,14 +76,6 @@ class CoreCalls:
 
 class ConsoleScreen(CoreCalls, Screen[None]):
     """A full screen of the console."""
-
-    @property
-    def console(self) -> CspConsoleApp:
-        return self.app  # type: ignore[return-value]
-
-
-class ConsoleModal(CoreCalls, ModalScreen[Any]):
-    """A dialog of the console."""
 
     @property
     def console(self) -> CspConsoleApp:
