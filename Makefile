@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint snapshot-update clean
+.PHONY: run test lint snapshot-update clean bench bench-quick
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,11 +17,17 @@ run: $(STAMP)
 	$(BIN)/csp-console $(ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check console plugins tests examples
+	$(BIN)/ruff check console plugins tests examples bench
 
 test: $(STAMP)
-	$(BIN)/ruff check console plugins tests examples
+	$(BIN)/ruff check console plugins tests examples bench
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+bench-quick: $(STAMP)
+	$(BIN)/python -m bench.run --quick
 
 snapshot-update: $(STAMP)
 	$(BIN)/python -m pytest tests --snapshot-update -k snapshot

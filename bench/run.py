@@ -1,0 +1,130 @@
+"""Run the benchmarks and rewrite bench/RESULTS.md: ``python -m bench.run [--quick]``.
+
+Every figure is a ratio against a floor measured in the same run, because these machines are shared and
+noisy. ``--quick`` uses 100,000 tickets (and shorter idle and triage samples); the full run 1,000,000.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+from bench import figures as fx
+from bench.common import ROOT, median, p95
+
+RESULTS = ROOT / "bench" / "RESULTS.md"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    tickets = 100_000 if args.quick else 1_000_000
+    triage_n = 20_000 if args.quick else 100_000
+    idle_s = 10.0 if args.quick else 30.0
+    rows: list[fx.Figure] = []
+    notes: list[str] = []
+
+    def report(f: fx.Figure) -> None:
+        rows.append(f)
+        print(
+            f"{f.name:58} {f.value:12.3f} {f.unit:10} floor {f.floor:12.3f}  ratio {f.ratio:6.2f}  "
+            f"target {f.target:8} {'met' if f.met else 'MISSED'}",
+            flush=True,
+        )
+
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        db = tmp / "demo.db"
+        demo_rate = fx.make_demo(db, tickets)
+        floor = fx.raw_insert_floor(db, tmp / "floor.db")
+        report(
+            fx.Figure(
+                f"demo workspace of {tickets:,} tickets (generation included)", demo_rate, floor, "rows/s", ">= 0.25x"
+            )
+        )
+        report(
+            fx.Figure(
+                f"import of {tickets:,} tickets from JSON Lines", fx.import_rate(db, tmp), floor, "rows/s", ">= 0.5x"
+            )
+        )
+        console, bare = fx.startup(db, tmp)
+        report(fx.Figure(f"start-up to the first painted queue ({tickets:,} tickets)", console, bare, "s", "<= 1.5x"))
+        keys = fx.keystrokes(db, tmp)
+        for key in ("down", "pagedown", "end", "filter", "search"):
+            c, b = keys["console"][key], keys["bare"][key]
+            report(
+                fx.Figure(
+                    f"keystroke {key}, p95 (median {c['median_ms']:.1f} ms)", c["p95_ms"], b["p95_ms"], "ms", "<= 2x"
+                )
+            )
+        report(
+            fx.Figure(
+                "memory: RSS with the queue scrolled to the end",
+                keys["console"]["rss_mib"],
+                keys["bare"]["rss_mib"],
+                "MiB",
+                "<= 2x",
+            )
+        )
+        with_checks, load_only = fx.triage_rate(db, triage_n)
+        report(
+            fx.Figure(
+                f"triage: all built-in checks over {triage_n:,} tickets", with_checks, load_only, "tickets/s", ">= 0.3x"
+            )
+        )
+        console_rate, bare_rate, doubles = fx.claims(db, tmp, 200)
+        report(
+            fx.Figure(
+                f"claims from 4 processes ({doubles} double claims)", console_rate, bare_rate, "claims/s", ">= 0.5x"
+            )
+        )
+        delays = fx.live_update(db, tmp)
+        report(fx.Figure(f"live update p95 (median {median(delays):.3f} s)", p95(delays), 1.0, "s", "<= 1x"))
+        report(
+            fx.Figure(
+                f"idle CPU over {idle_s:g} s (share of a core)", fx.idle_cpu(db, tmp, idle_s), 0.01, "core", "<= 1x"
+            )
+        )
+        notes.append(
+            "health board: one full refresh of every figure — not measured: the health board is issue 8, not built yet."
+        )
+    write_results(rows, notes, tickets)
+
+
+def write_results(rows: list[fx.Figure], notes: list[str], tickets: int) -> None:
+    import textual
+
+    lines = [
+        "# Benchmark results",
+        "",
+        f"- date: {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
+        f"- machine: {platform.machine()}, {platform.processor() or 'cpu'}, {_cores()} cores, "
+        f"Python {platform.python_version()}, SQLite {__import__('sqlite3').sqlite_version}, "
+        f"Textual {textual.__version__}",
+        f"- workspace: {tickets:,} tickets (`make bench` 1,000,000; `make bench-quick` 100,000)",
+        "",
+        "| figure | value | floor | ratio | target | |",
+        "|---|---|---|---|---|---|",
+    ]
+    for f in rows:
+        lines.append(
+            f"| {f.name} | {f.value:.3f} {f.unit} | {f.floor:.3f} {f.unit} | {f.ratio:.2f} | {f.target} | "
+            f"{'met' if f.met else '**missed**'} |"
+        )
+    lines += ["", *[f"- {n}" for n in notes], ""]
+    RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"wrote {RESULTS}")
+
+
+def _cores() -> int:
+    import os
+
+    return os.cpu_count() or 1
+
+
+if __name__ == "__main__":
+    main()
