@@ -119,3 +119,15 @@ def test_diagnostics_go_to_the_log_file(tmp_path: Path) -> None:
     logs = list((tmp_path / "state").rglob("console.log"))
     assert logs and "demo written" in logs[0].read_text(encoding="utf-8")
     assert log_path().name == "console.log"
+
+
+def test_readme_starts_with_the_two_commands_and_its_picture_exists() -> None:
+    import re
+    from urllib.parse import unquote
+
+    root = Path(__file__).parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```sh", 1)[1].split("```", 1)[0].strip().splitlines()
+    assert [line.split("#")[0].strip() for line in block] == ["make run", "make test"]
+    for target in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", readme):
+        assert (root / unquote(target)).exists(), target
