@@ -16,7 +16,8 @@ from console.screens.filters import FilterDialog
 from console.views import View
 from console.widgets.queue_table import QueueTable
 
-COUNT_REFRESH_SECONDS = 5.0
+# Counts follow every change at once (the live poll); this timer only moves the clock-bound "Breaching soon".
+COUNT_REFRESH_SECONDS = 60.0
 
 
 class QueueScreen(ConsoleScreen):
