@@ -22,6 +22,7 @@ from console.desk import Desk
 from console.identity import current_agent
 from console.model import VEHICLE_NAMES
 from console.plugins import PluginHost, load_plugins
+from console.safe_text import clean_line
 from console.screens.account import AccountScreen
 from console.screens.help import HelpScreen
 from console.screens.intake import IntakeScreen
@@ -80,7 +81,12 @@ class CspConsoleApp(App[None]):
         if self.notice:
             self.notify(self.notice, title="First run", timeout=15, markup=False)
         for name, errors in self.host.load_errors.items():
-            self.notify("; ".join(errors), title=f"Plugin {name} not loaded", severity="warning", markup=False)
+            self.notify(
+                clean_line("; ".join(errors)),
+                title=clean_line(f"Plugin {name} not loaded"),
+                severity="warning",
+                markup=False,
+            )
         self.run_worker(self._load_agents, thread=True, exit_on_error=False)
         self.set_interval(self.poll_seconds, self._poll)
         self.set_interval(60, self._expire_claims)
@@ -155,7 +161,7 @@ class CspConsoleApp(App[None]):
         """An unexpected failure in the core: a notice on screen, the traceback in the log file."""
         log.error("unexpected failure", exc_info=error)
         self.notify(
-            f"{type(error).__name__}: {error}",
+            clean_line(f"{type(error).__name__}: {error}"),
             title="Something failed (details in the log)",
             severity="error",
             markup=False,

@@ -12,7 +12,7 @@ from textual.widgets import Footer, Static
 
 from console import model
 from console.desk import TicketDetails
-from console.safe_text import clean_block
+from console.safe_text import clean_block, clean_line
 from console.screens.base import ConsoleScreen
 from console.screens.dialogs import ChoicePrompt, Confirm, TextPrompt
 from console.triage import TriageResult
@@ -115,7 +115,12 @@ class TicketScreen(ConsoleScreen):
 
         def done(result: TriageResult) -> None:
             for failure in result.failures:
-                self.app.notify(failure.message, title=f"Plugin {failure.plugin}", severity="warning", markup=False)
+                self.app.notify(
+                    clean_line(failure.message),
+                    title=clean_line(f"Plugin {failure.plugin}"),
+                    severity="warning",
+                    markup=False,
+                )
             self.load()
 
         self.call_core(lambda: desk.check(ticket_id), done, group="checks", exclusive=True)
