@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from bench.common import ROOT, env, median, timed
 
@@ -127,28 +128,28 @@ def startup(db: Path, tmp: Path, runs: int = 3) -> tuple[float, float]:
     return median(console), median(bare)
 
 
-KEYS_SCRIPT = r"""
-import asyncio, json, sys, time
-sys.path.insert(0, sys.argv[3])
-from bench.keys import run
-print(json.dumps(asyncio.run(run(sys.argv[1], sys.argv[2]))))
-"""
+_IN_PROCESS = (
+    "import asyncio, json, sys; sys.path.insert(0, sys.argv[1]); import bench.keys as k; "
+    "print(json.dumps(asyncio.run(getattr(k, sys.argv[2])(*sys.argv[3:]))))"
+)
+
+
+def _in_process(tmp: Path, measure: str, *args: object) -> Any:
+    """Run ``bench.keys.<measure>(*args)`` in a fresh process (its own memory and CPU) and return its JSON."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _IN_PROCESS, str(ROOT), measure, *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env(tmp),
+        cwd=ROOT,
+        check=True,
+    )
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def keystrokes(db: Path, tmp: Path) -> dict[str, dict[str, float]]:
     """Keystroke latencies of the console and of a bare 60-row DataTable app, each in its own process."""
-    out = {}
-    for which in ("console", "bare"):
-        proc = subprocess.run(
-            [sys.executable, "-c", KEYS_SCRIPT, which, str(db), str(ROOT)],
-            capture_output=True,
-            text=True,
-            env=env(tmp),
-            cwd=ROOT,
-            check=True,
-        )
-        out[which] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return out
+    return {which: _in_process(tmp, "run", which, db) for which in ("console", "bare")}
 
 
 def triage_rate(db: Path, limit: int) -> tuple[float, float]:
@@ -235,40 +236,9 @@ def claims(db: Path, tmp: Path, count: int) -> tuple[float, float, int]:
 
 def live_update(db: Path, tmp: Path) -> list[float]:
     """Seconds from a commit in one process until a running console shows it (10 trials)."""
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import asyncio,json,sys;sys.path.insert(0,sys.argv[2]);"
-            "from bench.keys import live;print(json.dumps(asyncio.run(live(sys.argv[1]))))",
-            str(db),
-            str(ROOT),
-        ],
-        capture_output=True,
-        text=True,
-        env=env(tmp),
-        cwd=ROOT,
-        check=True,
-    )
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return _in_process(tmp, "live", db)
 
 
 def idle_cpu(db: Path, tmp: Path, seconds: float) -> float:
     """Share of one core a console uses over ``seconds`` with nothing changing."""
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import asyncio,json,sys;sys.path.insert(0,sys.argv[3]);"
-            "from bench.keys import idle;print(json.dumps(asyncio.run(idle(sys.argv[1], float(sys.argv[2])))))",
-            str(db),
-            str(seconds),
-            str(ROOT),
-        ],
-        capture_output=True,
-        text=True,
-        env=env(tmp),
-        cwd=ROOT,
-        check=True,
-    )
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return _in_process(tmp, "idle", db, seconds)

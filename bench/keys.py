@@ -148,7 +148,8 @@ async def live(db: str, trials: int = 10) -> list[float]:
     return delays
 
 
-async def idle(db: str, seconds: float) -> float:
+async def idle(db: str, seconds: float | str) -> float:
+    seconds = float(seconds)
     from console.app import CspConsoleApp
     from console.config import Config
     from console.store import Workspace

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
@@ -50,9 +50,7 @@ class Kind:
     name: str
     table: str
     fields: tuple[Field, ...]
-    key: str = "id"
     references_customer: bool = True
-    extra: Mapping[str, Callable[[dict[str, Any]], None]] = field(default_factory=dict)
 
     @property
     def field_names(self) -> list[str]:
