@@ -81,9 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
     opp.add_argument("--customer", metavar="ID", help="one customer id")
     opp.add_argument("--json", action="store_true", help="print JSON Lines")
 
-    from console import cli_desk
+    from console import cli_desk, cli_microsoft
 
     cli_desk.add_parsers(sub, common)
+    cli_microsoft.add_parsers(sub, common)
 
     cfg = sub.add_parser("config", parents=[common], help="show the configuration")
     cfg_sub = cfg.add_subparsers(dest="config_command", metavar="ACTION", required=True)
@@ -287,6 +288,30 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return cli_desk.cmd_audit(args, _db(args), _config_path(args))
 
 
+def cmd_sync(args: argparse.Namespace) -> int:
+    from console import cli_microsoft
+
+    return cli_microsoft.cmd_sync(args, _db(args), _config_path(args))
+
+
+def cmd_escalate(args: argparse.Namespace) -> int:
+    from console import cli_microsoft
+
+    return cli_microsoft.cmd_escalate(args, _db(args), _config_path(args))
+
+
+def cmd_escalations(args: argparse.Namespace) -> int:
+    from console import cli_microsoft
+
+    return cli_microsoft.cmd_escalations(args, _db(args), _config_path(args))
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from console import cli_microsoft
+
+    return cli_microsoft.cmd_sandbox(args, _db(args))
+
+
 COMMANDS = {
     "run": cmd_run,
     "demo": cmd_demo,
@@ -299,6 +324,10 @@ COMMANDS = {
     "ticket": cmd_ticket,
     "agents": cmd_agents,
     "audit": cmd_audit,
+    "sync": cmd_sync,
+    "escalate": cmd_escalate,
+    "escalations": cmd_escalations,
+    "sandbox": cmd_sandbox,
 }
 
 

@@ -49,11 +49,31 @@ class Partner:
 
 
 @dataclass(frozen=True)
+class Microsoft:
+    """How the console reaches Microsoft. URLs and tokens may also come from the environment
+    (``CSP_CONSOLE_PARTNER_CENTER_URL``, ``CSP_CONSOLE_AZURE_MANAGEMENT_URL``, ``..._TOKEN``), which wins."""
+
+    partner_center_url: str = "https://api.partnercenter.microsoft.com"
+    azure_management_url: str = "https://management.azure.com"
+    partner_center_token_command: str = ""
+    azure_token_command: str = ""
+    # Who Microsoft contacts about an Azure case opened through the API (the partner's engineer).
+    contact_first_name: str = ""
+    contact_last_name: str = ""
+    contact_email: str = ""
+    contact_time_zone: str = "UTC"
+    contact_country: str = ""
+    support_language: str = "en-US"
+    poll_seconds: int = 120
+
+
+@dataclass(frozen=True)
 class Config:
     partner: Partner = field(default_factory=Partner)
     keys: dict[str, str] = field(default_factory=dict)  # binding id -> keys, e.g. "queue.claim" = "c,C"
     roles: dict[str, list[str]] = field(default_factory=dict)  # action -> roles allowed (overrides the default)
     claim_minutes: int = 30  # how long a claim lasts without activity
+    microsoft: Microsoft = field(default_factory=Microsoft)
     path: Path | None = None
     loaded_from_file: bool = False
 
@@ -61,6 +81,7 @@ class Config:
         data: dict[str, Any] = {"partner": asdict(self.partner)}
         data["partner"]["competencies"] = [asdict(c) for c in self.partner.competencies]
         data["console"] = {"claim_minutes": self.claim_minutes}
+        data["microsoft"] = asdict(self.microsoft)
         if self.keys:
             data["keys"] = dict(self.keys)
         if self.roles:
@@ -80,6 +101,7 @@ _SCHEMA: dict[str, Any] = {
     "keys": {"*": str},
     "roles": {"*": [str]},
     "console": {"claim_minutes": int},
+    "microsoft": {name: (int if name == "poll_seconds" else str) for name in Microsoft.__dataclass_fields__},
 }
 
 
@@ -178,11 +200,21 @@ def load_config(path: Path) -> Config:
     claim_minutes = data.get("console", {}).get("claim_minutes", 30)
     if not 1 <= claim_minutes <= 24 * 60:
         raise ConfigError(f"{path}:{_line_of(text, 'console.claim_minutes')}: console.claim_minutes must be 1 to 1440")
+    microsoft = Microsoft(**data.get("microsoft", {}))
+    if not 10 <= microsoft.poll_seconds <= 86400:
+        raise ConfigError(
+            f"{path}:{_line_of(text, 'microsoft.poll_seconds')}: microsoft.poll_seconds must be 10 to 86400"
+        )
+    for key in ("partner_center_url", "azure_management_url"):
+        url = getattr(microsoft, key)
+        if not re.match(r"^https?://[^/\s]+", url):
+            raise ConfigError(f"{path}:{_line_of(text, 'microsoft.' + key)}: microsoft.{key} must be an http(s) URL")
     return Config(
         partner=partner,
         keys=dict(data.get("keys", {})),
         roles=roles,
         claim_minutes=claim_minutes,
+        microsoft=microsoft,
         path=path,
         loaded_from_file=True,
     )
@@ -212,6 +244,17 @@ cloud = true
 name = "Cloud Productivity"
 level = "silver"
 cloud = true
+
+# Microsoft's APIs. Tokens come from CSP_CONSOLE_PARTNER_CENTER_TOKEN / CSP_CONSOLE_AZURE_TOKEN or from a
+# command, e.g. azure_token_command = "az account get-access-token --resource https://management.azure.com".
+# Try everything locally first: `csp-console sandbox` serves both APIs on 127.0.0.1.
+[microsoft]
+contact_first_name = "Aiko"
+contact_last_name = "Tanaka"
+contact_email = "support@sakura-cloud.example"
+contact_time_zone = "Tokyo Standard Time"
+contact_country = "JPN"
+support_language = "ja-JP"
 """
 
 

@@ -9,10 +9,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from console import ticket_ops
+from console import escalation, ticket_ops
 from console.account import Account, load_account
 from console.clock import to_iso
 from console.config import Config
+from console.courier import Courier, CourierReport
+from console.microsoft.connect import Clients, connect, credentials_available
+from console.microsoft.credentials import MissingToken
+from console.microsoft.http import ApiError
+from console.model import Vehicle
 from console.plugins import PluginHost
 from console.roles import RoleMap
 from console.store import Workspace
@@ -63,9 +68,74 @@ class Desk:
         self.role_map = RoleMap(config.roles)
         self.lease = timedelta(minutes=config.claim_minutes)
         self.triage = Triage(workspace, host, config.partner, clock)
+        self._clients: Clients | None = None
 
     def close(self) -> None:
         self.triage.close()
+        if self._clients is not None:
+            self._clients.close()
+
+    # -- Microsoft -----------------------------------------------------------------------------
+    @property
+    def clients(self) -> Clients:
+        if self._clients is None:
+            self._clients = connect(self.config.microsoft)
+        return self._clients
+
+    @property
+    def microsoft_configured(self) -> bool:
+        return credentials_available(self.config.microsoft)
+
+    def courier(self) -> Courier:
+        return Courier(self.ws, self.clients, self.clock, agent=self.agent)
+
+    def escalation_options(self, ticket_id: str) -> tuple[dict[str, Any], list[escalation.VehicleOption]]:
+        self.authorize("ticket.escalate")
+        ticket = self._fresh(ticket_id)
+        return ticket, escalation.options(self, ticket)
+
+    def escalation_draft(self, ticket_id: str, vehicle: Vehicle | str) -> escalation.Draft:
+        """The plugin's case for ``vehicle``; for the Azure Support API, with the service and problem
+        classification lists (read from the API once, then from the workspace)."""
+        self.authorize("ticket.escalate")
+        draft = escalation.build_draft(self, self._fresh(ticket_id), Vehicle(vehicle))
+        if draft.via_api:
+            hint = draft.service_id
+            draft.service_id = None
+            try:
+                services = self.ws.catalog("service") or self.courier().refresh_services()
+            except (ApiError, MissingToken) as exc:
+                draft.catalog_error = str(exc)
+                return draft
+            chosen = next((s for s in services if hint and s["displayName"] == hint), None)
+            if chosen is not None:
+                draft.service_id = chosen["id"]
+                problems = self.escalation_problems(chosen["id"])
+                draft.problem_classification_id = problems[0]["id"] if problems else None
+        return draft
+
+    def escalation_services(self) -> list[dict[str, Any]]:
+        return self.ws.catalog("service") or self.courier().refresh_services()
+
+    def escalation_problems(self, service_id: str) -> list[dict[str, Any]]:
+        service = next((s for s in self.ws.catalog("service") if s["id"] == service_id), None)
+        if service is None:
+            raise LookupError(f"unknown Azure support service {service_id}")
+        return self.courier().problems(service["name"])
+
+    def escalate(self, draft: escalation.Draft, case_number: str | None = None) -> dict[str, Any]:
+        return escalation.submit(self, draft, case_number)
+
+    def record_case_number(self, escalation_id: int, case_number: str) -> dict[str, Any]:
+        return escalation.record_case_number(self, escalation_id, case_number)
+
+    def message_microsoft(self, escalation_id: int, text: str) -> int:
+        return escalation.send_message(self, escalation_id, text)
+
+    def microsoft_sync(self, *, force: bool = False, poll: bool = True) -> CourierReport:
+        """Deliver the outbox (and poll open cases): exactly once, whatever happened before."""
+        courier = self.courier()
+        return courier.run(force=force) if poll else courier.deliver(force=force)
 
     def authorize(self, action: str) -> None:
         """Raise :class:`RoleDenied` (naming the roles needed) unless the agent may do ``action``."""

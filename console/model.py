@@ -151,6 +151,7 @@ class TimelineKind(StrEnum):
     FIELD_CHANGE = "field_change"
     ASSIGNMENT = "assignment"
     ESCALATION = "escalation"
+    MICROSOFT = "microsoft"  # a message from Microsoft on an escalated case
     CREATED = "created"
 
 

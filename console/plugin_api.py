@@ -36,8 +36,12 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 """Marker for a plugin's hook implementations: ``@hookimpl def csp_checks(): ...``."""
 
 __all__ = [
+    "DELIVERY_AZURE_API",
+    "DELIVERY_HANDOFF",
     "DUNNING_STAGES",
+    "HANDOFF_URLS",
     "NCE_WINDOW",
+    "SIGNATURE_INCIDENTS",
     "Audience",
     "Boundary",
     "CaseDraft",
@@ -337,6 +341,8 @@ class CheckContext:
     now: datetime
     ticket: TicketView | None = None
     services: tuple[Service, ...] = ()
+    signature_incidents_used: int = 0
+    """Signature Cloud Support incidents the partner opened in the last 365 days (all customers)."""
 
     def subscriptions_of(self, service: str) -> tuple[SubscriptionView, ...]:
         return tuple(s for s in self.subscriptions if s.service == service)
@@ -364,9 +370,32 @@ class Eligibility:
     reason: str
 
 
+DELIVERY_AZURE_API = "azure_support_api"
+"""The case is created through the Azure Support API (Azure technical cases)."""
+DELIVERY_HANDOFF = "handoff"
+"""No create API (Microsoft 365, Dynamics 365, commercial cases since August 2020): the agent opens the case
+at ``handoff_url`` with the prepared text and records Microsoft's case number."""
+
+HANDOFF_URLS: Mapping[str, str] = MappingProxyType(
+    {
+        "commercial": "https://partner.microsoft.com/dashboard/v2/customers/{customer_id}/servicemanagement",
+        "azure": "https://portal.azure.com/#view/Microsoft_Azure_Support/HelpAndSupportBlade",
+        "office365": "https://admin.microsoft.com/Adminportal/Home#/support",
+        "dynamics365": "https://admin.powerplatform.microsoft.com/support",
+    }
+)
+"""Where a handed-off case is opened, by vehicle ``commercial`` or by service; ``{customer_id}`` and
+``{tenant_domain}`` are filled in."""
+
+
 @dataclass(frozen=True)
 class CaseDraft:
-    """The case a handler would open with Microsoft; the agent previews and edits it before submitting."""
+    """The case a handler would open with Microsoft; the agent previews and edits it before submitting.
+
+    ``delivery`` is :data:`DELIVERY_AZURE_API` or :data:`DELIVERY_HANDOFF` (then ``handoff_url`` says where).
+    ``service_hint`` is matched against the Azure Support API's service names to preselect one;
+    ``azure_subscription_id`` is the customer's Azure subscription the case is opened under.
+    """
 
     vehicle: Vehicle
     service: str
@@ -375,6 +404,10 @@ class CaseDraft:
     severity: Severity
     support_topic: str
     problem_classification: str | None = None
+    delivery: str = DELIVERY_HANDOFF
+    handoff_url: str = ""
+    service_hint: str = ""
+    azure_subscription_id: str | None = None
 
     @property
     def severity_letter(self) -> str:
@@ -419,12 +452,17 @@ def lifecycle_stage(sub: SubscriptionView, now: datetime) -> tuple[str, int] | N
     return "deleted", 0
 
 
-def technical_vehicles(partner: Partner, service: str) -> list[tuple[Vehicle, Eligibility]]:
+SIGNATURE_INCIDENTS = {"gold": 10, "silver": 5}
+"""Signature Cloud Support incidents a year for non-cloud competencies (cloud competencies: unlimited)."""
+
+
+def technical_vehicles(partner: Partner, service: str, incidents_used: int = 0) -> list[tuple[Vehicle, Eligibility]]:
     """The technical vehicles, best first, with whether ``partner`` may use them for ``service``.
 
     Premier Support for Partners and Advanced Support for Partners come with a paid contract; Signature
     Cloud Support with a Gold or Silver competency (unlimited incidents for cloud competencies, 5 Silver /
-    10 Gold for others). Dynamics 365 incidents on behalf of a CSP customer need ASfP or higher.
+    10 Gold for others, counted with ``incidents_used`` over the last 365 days). Dynamics 365 incidents on
+    behalf of a CSP customer need ASfP or higher.
     """
     contracts = partner.contracts
     out = [
@@ -446,8 +484,15 @@ def technical_vehicles(partner: Partner, service: str) -> list[tuple[Vehicle, El
     elif partner.competencies:
         cloud = any(c.cloud for c in partner.competencies)
         gold = any(c.level == "gold" for c in partner.competencies)
-        reason = "cloud competency: unlimited incidents" if cloud else f"{'10' if gold else '5'} incidents a year"
-        out.append((Vehicle.SIGNATURE, Eligibility(True, f"Signature Cloud Support ({reason})")))
+        allowed = SIGNATURE_INCIDENTS["gold" if gold else "silver"]
+        if cloud:
+            out.append((Vehicle.SIGNATURE, Eligibility(True, "Signature Cloud Support (cloud competency: unlimited)")))
+        elif incidents_used >= allowed:
+            reason = f"all {allowed} Signature Cloud Support incidents of the last 365 days are used"
+            out.append((Vehicle.SIGNATURE, Eligibility(False, reason)))
+        else:
+            left = f"{allowed - incidents_used} of {allowed} incidents left this year"
+            out.append((Vehicle.SIGNATURE, Eligibility(True, f"Signature Cloud Support ({left})")))
     else:
         out.append((Vehicle.SIGNATURE, Eligibility(False, "no Gold or Silver competency in the partner profile")))
     return out
@@ -510,10 +555,22 @@ def case_description(ctx: CheckContext, findings: Sequence[Finding], limit: int 
     return "\n".join(lines)
 
 
-def standard_handlers(service: str, service_name: str, topics: Mapping[str, str]) -> list[EscalationHandler]:
+def standard_handlers(
+    service: str,
+    service_name: str,
+    topics: Mapping[str, str],
+    *,
+    technical_delivery: str = DELIVERY_HANDOFF,
+    handoff_url: str | None = None,
+    service_hints: Mapping[str, str] | None = None,
+) -> list[EscalationHandler]:
     """Handlers for the four vehicles, with the usual rules: Commercial support for billing and
     subscription questions (every CSP partner has it), the technical vehicles for technical problems as
     the partner's contracts and competencies allow. ``topics`` maps a ticket category to a support topic.
+
+    Technical cases go out by ``technical_delivery``; commercial cases are always handed off (no create
+    API) to Partner Center. ``handoff_url`` overrides the service's admin centre from :data:`HANDOFF_URLS`;
+    ``service_hints`` maps words of the ticket to a support service name (Azure: "SQL" -> "SQL Database").
     """
 
     def commercial(ctx: CheckContext) -> Eligibility:
@@ -527,7 +584,7 @@ def standard_handlers(service: str, service_name: str, topics: Mapping[str, str]
         def check(ctx: CheckContext) -> Eligibility:
             if ctx.ticket is not None and ctx.ticket.category in ("billing", "subscription"):
                 return Eligibility(False, "billing and subscription questions go to Commercial support")
-            return dict(technical_vehicles(ctx.partner, service))[vehicle]
+            return dict(technical_vehicles(ctx.partner, service, ctx.signature_incidents_used))[vehicle]
 
         return check
 
@@ -537,6 +594,19 @@ def standard_handlers(service: str, service_name: str, topics: Mapping[str, str]
             category = (ticket.category if ticket else None) or "technical"
             severity = ticket.severity if ticket and ticket.severity != Severity.UNKNOWN else Severity.MINIMAL
             title = " ".join((ticket.title if ticket else "Request").split())[:180]
+            commercial = vehicle == Vehicle.COMMERCIAL
+            delivery = DELIVERY_HANDOFF if commercial else technical_delivery
+            url = HANDOFF_URLS["commercial"] if commercial else (handoff_url or HANDOFF_URLS.get(service, ""))
+            text = f"{ticket.title} {ticket.body}".casefold() if ticket else ""
+            hint = next((name for word, name in (service_hints or {}).items() if word.casefold() in text), "")
+            azure_sub = next(
+                (
+                    str(s.details.get("azureSubscriptionId") or s.id)
+                    for s in ctx.subscriptions_of(service)
+                    if s.status == "active" and s.parent_id is None
+                ),
+                None,
+            )
             return CaseDraft(
                 vehicle=vehicle,
                 service=service,
@@ -544,6 +614,10 @@ def standard_handlers(service: str, service_name: str, topics: Mapping[str, str]
                 description=case_description(ctx, findings),
                 severity=severity,
                 support_topic=topics.get(category, topics.get("technical", service_name)),
+                delivery=delivery,
+                handoff_url=url.format(customer_id=ctx.customer.id, tenant_domain=ctx.customer.domain),
+                service_hint=hint,
+                azure_subscription_id=azure_sub if delivery == DELIVERY_AZURE_API else None,
             )
 
         return case

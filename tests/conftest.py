@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 
 from console.demo import generate
+from console.microsoft import http
+from console.sandbox import Sandbox
+from console.sandbox.seed import state_from_workspace
 from console.store import Workspace
 
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
@@ -21,7 +24,25 @@ def isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
         monkeypatch.setenv(var, str(home / var.lower()))
     for var in ("CSP_CONSOLE_DB", "CSP_CONSOLE_CONFIG", "CSP_CONSOLE_AGENT", "NO_COLOR"):
         monkeypatch.delenv(var, raising=False)
+    # Never Microsoft: no tokens, and both APIs on a loopback port where nothing listens.
+    for var in ("CSP_CONSOLE_PARTNER_CENTER_TOKEN", "CSP_CONSOLE_AZURE_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    for var in ("CSP_CONSOLE_PARTNER_CENTER_URL", "CSP_CONSOLE_AZURE_MANAGEMENT_URL"):
+        monkeypatch.setenv(var, "http://127.0.0.1:9")
+    monkeypatch.setattr(http, "DEFAULT_POLICY", http.RetryPolicy(attempts=4, base=0.01, cap=0.05, timeout=3))
     return home
+
+
+@pytest.fixture
+def sandbox(demo_ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
+    """The local Partner Center and Azure Support API over the demo workspace's accounts; the console's
+    clients point at it with valid tokens."""
+    with Sandbox(state_from_workspace(demo_ws)) as box:
+        for var in ("CSP_CONSOLE_PARTNER_CENTER_URL", "CSP_CONSOLE_AZURE_MANAGEMENT_URL"):
+            monkeypatch.setenv(var, box.url)
+        for var in ("CSP_CONSOLE_PARTNER_CENTER_TOKEN", "CSP_CONSOLE_AZURE_TOKEN"):
+            monkeypatch.setenv(var, "sandbox")
+        yield box
 
 
 @pytest.fixture

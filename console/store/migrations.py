@@ -294,6 +294,82 @@ def m008_claims_and_audit(db: Database) -> None:
     db.execute("CREATE INDEX idx_audit_at ON audit_log (at)")
 
 
+def m009_microsoft(db: Database) -> None:
+    """Escalations to Microsoft and what keeps them exactly-once: the durable outbox, the Microsoft messages
+    already copied to a ticket, the Azure Support API's catalogue, synced service requests, sync progress."""
+    for column in (
+        "customerId",
+        "service",
+        "delivery",
+        "azureSubscriptionId",
+        "ticketName",
+        "serviceId",
+        "problemClassificationId",
+        "supportTopic",
+        "handoffUrl",
+        "microsoftState",
+        "lastPolledDate",
+        "lastError",
+    ):
+        db.execute(f"ALTER TABLE escalations ADD COLUMN {column} TEXT")
+    db.execute(
+        "CREATE UNIQUE INDEX idx_escalations_ticket_name ON escalations (ticketName) WHERE ticketName IS NOT NULL"
+    )
+    db.execute(
+        """
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            escalationId INTEGER NOT NULL REFERENCES escalations(id),
+            kind TEXT NOT NULL,
+            name TEXT NOT NULL,
+            requestId TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            lastError TEXT,
+            nextAttemptDate TEXT,
+            createdBy TEXT,
+            createdDate TEXT NOT NULL,
+            deliveredDate TEXT
+        )
+        """
+    )
+    db.execute("CREATE INDEX idx_outbox_state ON outbox (state, id)")
+    db.execute(
+        "CREATE TABLE escalation_messages (escalationId INTEGER NOT NULL REFERENCES escalations(id), "
+        "key TEXT NOT NULL, createdDate TEXT, PRIMARY KEY (escalationId, key))"
+    )
+    db.execute(
+        """
+        CREATE TABLE service_requests (
+            id TEXT PRIMARY KEY,
+            customerId TEXT NOT NULL,
+            title TEXT NOT NULL,
+            description TEXT,
+            severity TEXT,
+            status TEXT,
+            supportTopicName TEXT,
+            productName TEXT,
+            primaryContact TEXT,
+            notes TEXT,
+            createdDate TEXT,
+            lastModifiedDate TEXT,
+            lastClosedDate TEXT,
+            syncedDate TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX idx_service_requests_customer ON service_requests (customerId, createdDate)")
+    db.execute(
+        "CREATE TABLE support_catalog (kind TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL, parent TEXT, "
+        "displayName TEXT NOT NULL, fetchedDate TEXT NOT NULL, PRIMARY KEY (kind, id))"
+    )
+    db.execute(
+        "CREATE TABLE sync_state (name TEXT PRIMARY KEY, state TEXT NOT NULL, cursor TEXT, counts TEXT, "
+        "startedDate TEXT, updatedDate TEXT, lastError TEXT)"
+    )
+
+
 MIGRATIONS: list[Migration] = [
     m001_accounts,
     m002_people,
@@ -303,6 +379,7 @@ MIGRATIONS: list[Migration] = [
     m006_saved_views,
     m007_open_sort_indexes,
     m008_claims_and_audit,
+    m009_microsoft,
 ]
 
 

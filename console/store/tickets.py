@@ -40,6 +40,7 @@ class TicketStoreMixin:
         agent: str,
         action: str,
         precondition: Callable[[dict[str, Any]], None] | None = None,
+        also: Callable[[dict[str, Any]], None] | None = None,
     ) -> dict[str, Any]:
         """Apply ``changes`` to a ticket and append timeline ``events``, in one transaction.
 
@@ -48,6 +49,7 @@ class TicketStoreMixin:
 
         With ``expected_version`` the change is refused (:class:`StaleVersion`) when the ticket moved on
         since the agent read it. Derived columns (open flag, next SLA due, severity rank) are recomputed.
+        ``also(current)`` runs last inside the same transaction: writes that must land with the change.
         """
         from console.store.workspace import ticket_columns
 
@@ -94,6 +96,8 @@ class TicketStoreMixin:
             )
             if any(e["kind"] in ("note", "reply") for e in events) or {"title", "body"} & set(changes):
                 self.reindex_tickets([current["seq"]])  # type: ignore[attr-defined]
+            if also is not None:
+                also(current)
         fresh = self.ticket(ticket_id)  # type: ignore[attr-defined]
         assert fresh is not None
         return fresh

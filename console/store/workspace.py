@@ -17,6 +17,8 @@ from console.records import KINDS, TICKETS, Kind
 from console.search_text import build_query, search_form
 from console.store.agents import AgentStoreMixin
 from console.store.connection import WorkspaceError, connect, transaction
+from console.store.escalations import EscalationStoreMixin
+from console.store.microsoft_data import MicrosoftDataStoreMixin
 from console.store.migrations import MIGRATIONS, current_version, migrate
 from console.store.tickets import TicketStoreMixin
 
@@ -85,7 +87,7 @@ def ticket_columns(rec: dict[str, Any], now: str) -> dict[str, Any]:
     }
 
 
-class Workspace(TicketStoreMixin, AgentStoreMixin):
+class Workspace(TicketStoreMixin, AgentStoreMixin, EscalationStoreMixin, MicrosoftDataStoreMixin):
     """A handle on the workspace file. Each thread gets its own connection."""
 
     def __init__(self, path: Path | str) -> None:
@@ -303,7 +305,7 @@ class Workspace(TicketStoreMixin, AgentStoreMixin):
             notes = " ".join(
                 r[0]
                 for r in conn.execute(
-                    "SELECT text FROM timeline WHERE ticketSeq = ? AND kind IN ('note', 'reply')", (seq,)
+                    "SELECT text FROM timeline WHERE ticketSeq = ? AND kind IN ('note', 'reply', 'microsoft')", (seq,)
                 )
                 if r[0]
             )

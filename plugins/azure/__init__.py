@@ -4,7 +4,15 @@ opportunities."""
 
 from __future__ import annotations
 
-from console.plugin_api import Check, EscalationHandler, Family, Service, hookimpl, standard_handlers
+from console.plugin_api import (
+    DELIVERY_AZURE_API,
+    Check,
+    EscalationHandler,
+    Family,
+    Service,
+    hookimpl,
+    standard_handlers,
+)
 
 from . import checks
 
@@ -102,4 +110,25 @@ def csp_escalation_handlers() -> list[EscalationHandler]:
             "subscription": "Subscription management / Reservations",
             "technical": "Azure / Technical (Azure Support API supportTickets)",
         },
+        technical_delivery=DELIVERY_AZURE_API,
+        service_hints=SERVICE_HINTS,
     )
+
+
+#: Words of a ticket -> the Azure Support API service to preselect (the agent can pick another).
+SERVICE_HINTS = {
+    "sql": "SQL Database",
+    "kubernetes": "Kubernetes Service (AKS)",
+    "aks": "Kubernetes Service (AKS)",
+    "linux": "Virtual Machine running Linux",
+    "virtual machine": "Virtual Machine running Windows",
+    "vm": "Virtual Machine running Windows",
+    "storage": "Storage Account Management",
+    "vnet": "Virtual Network",
+    "vpn": "Virtual Network",
+    "app service": "App Service (Web Apps)",
+    "web app": "App Service (Web Apps)",
+    "backup": "Backup",
+    "budget": "Cost Management",
+    "reservation": "Reservations",
+}

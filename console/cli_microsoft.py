@@ -1,0 +1,262 @@
+"""Command-line twins of the console's Microsoft actions: ``sync``, ``escalate``, ``escalations ...`` and
+``sandbox``. They act through the same :class:`~console.desk.Desk` as the console.
+
+Exit status: 0 done, 1 failed (bad input, Microsoft refused), 3 refused (role, stale version), 4 recorded
+but not yet delivered (the outbox will deliver it: ``csp-console escalations sync``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from console import sync as partner_sync
+from console.cli_desk import APPLIED, FAILED, _desk, _outcome
+from console.config import load_config
+from console.courier import CourierReport
+from console.escalation import AZURE_SEVERITIES
+from console.microsoft.connect import URL_ENV
+from console.microsoft.credentials import AZURE, PARTNER_CENTER, MissingToken
+from console.microsoft.http import ApiError
+from console.model import Vehicle
+from console.plugins import load_plugins
+from console.progress import Progress
+from console.safe_text import clean_block, clean_line
+from console.store import Workspace
+
+QUEUED = 4
+
+
+def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
+    sync = sub.add_parser("sync", parents=[common], help="pull customers, subscriptions and service requests")
+    sync.add_argument("--restart", action="store_true", help="start over instead of resuming a failed sync")
+    sync.add_argument("--page-size", type=int, default=100)
+    sync.add_argument("--json", action="store_true")
+
+    esc = sub.add_parser("escalate", parents=[common], help="escalate a ticket to Microsoft")
+    esc.add_argument("ticket", metavar="TICKET")
+    esc.add_argument("--vehicle", required=True, choices=[v.value for v in Vehicle])
+    esc.add_argument("--case-number", help="hand-off: the case number Microsoft gave in the admin centre")
+    esc.add_argument("--title")
+    esc.add_argument("--severity", choices=AZURE_SEVERITIES)
+    esc.add_argument("--description-file", type=Path, help="the case description (UTF-8 text; - for stdin)")
+    esc.add_argument("--subscription", help="Azure: the customer's Azure subscription id")
+    esc.add_argument("--service", help="Azure: the support service (name or id)")
+    esc.add_argument("--problem", help="Azure: the problem classification (name or id)")
+    esc.add_argument("--no-deliver", action="store_true", help="only record it; the outbox delivers later")
+    esc.add_argument("--json", action="store_true")
+
+    escs = sub.add_parser("escalations", parents=[common], help="escalations: list, sync, record, retry, message")
+    escs.add_argument("action", choices=("list", "sync", "record", "retry", "message"))
+    escs.add_argument("id", nargs="?", type=int, help="the escalation's number")
+    escs.add_argument("value", nargs="?", help="record: the case number; message: the text")
+    escs.add_argument("--state", action="append", default=[], help="list: only these states")
+    escs.add_argument("--json", action="store_true")
+
+    box = sub.add_parser("sandbox", parents=[common], help="run a local Partner Center and Azure Support API")
+    box.add_argument("--port", type=int, default=8765)
+    box.add_argument("--host", default="127.0.0.1", choices=("127.0.0.1", "localhost"))
+
+
+def cmd_sync(args: argparse.Namespace, db: Path, config: Path) -> int:
+    settings = load_config(config)
+    from console.microsoft.connect import connect
+
+    ws = Workspace.open(db, create=False)
+    clients = connect(settings.microsoft)
+    try:
+        bars: dict[str, Progress] = {}
+
+        def progress(label: str, done: int, total: int | None) -> None:
+            bar = bars.get(label)
+            if bar is None:
+                bar = bars[label] = Progress(f"Syncing {label}", total).__enter__()
+            bar.total = total
+            bar.done = done
+            bar.advance(0)
+
+        try:
+            report = partner_sync.run(
+                ws,
+                clients.partner_center,
+                load_plugins(),
+                page_size=args.page_size,
+                restart=args.restart,
+                progress=progress,
+            )
+        finally:
+            for bar in bars.values():
+                bar.__exit__()
+    except partner_sync.SyncFailed as exc:
+        print(f"csp-console: sync failed: {exc}", file=sys.stderr)
+        return FAILED
+    finally:
+        clients.close()
+        ws.close()
+    if args.json:
+        print(json.dumps(report.__dict__, ensure_ascii=False))
+    else:
+        print(
+            f"{'Resumed and synced' if report.resumed else 'Synced'} {report.customers} customers, "
+            f"{report.subscriptions} subscriptions, {report.service_requests} service requests."
+        )
+        for line in report.skipped:
+            print(f"  skipped: {clean_line(line, 300)}")
+    return APPLIED
+
+
+def _pick(rows: list[dict[str, Any]], wanted: str, what: str) -> str:
+    folded = wanted.casefold()
+    for row in rows:
+        if wanted in (row["id"], row["name"]) or row["displayName"].casefold() == folded:
+            return str(row["id"])
+    names = ", ".join(r["displayName"] for r in rows[:20])
+    raise ValueError(f"--{what}: no {what} {wanted!r}; choose one of: {names}")
+
+
+def cmd_escalate(args: argparse.Namespace, db: Path, config: Path) -> int:
+    return _outcome(lambda: _escalate(args, db, config))
+
+
+def _escalate(args: argparse.Namespace, db: Path, config: Path) -> int:
+    with _desk(db, config) as desk:
+        draft = desk.escalation_draft(args.ticket.strip().upper(), args.vehicle)
+        if args.title is not None:
+            draft.title = args.title
+        if args.severity:
+            draft.severity = args.severity
+        if args.description_file:
+            source = sys.stdin if str(args.description_file) == "-" else None
+            try:
+                draft.description = source.read() if source else args.description_file.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ValueError(f"--description-file {args.description_file}: cannot read it ({exc})") from None
+        if draft.via_api:
+            if draft.catalog_error:
+                raise ValueError(f"cannot read the Azure Support API's services: {draft.catalog_error}")
+            if args.subscription:
+                draft.azure_subscription_id = args.subscription
+            if args.service:
+                draft.service_id = _pick(desk.escalation_services(), args.service, "service")
+                draft.problem_classification_id = None
+            if args.problem and draft.service_id:
+                draft.problem_classification_id = _pick(
+                    desk.escalation_problems(draft.service_id), args.problem, "problem"
+                )
+            elif draft.service_id and draft.problem_classification_id is None:
+                problems = desk.escalation_problems(draft.service_id)
+                draft.problem_classification_id = problems[0]["id"] if problems else None
+        elif any((args.subscription, args.service, args.problem)):
+            raise ValueError("--subscription, --service and --problem are for Azure technical cases only")
+        stored = desk.escalate(draft, args.case_number)
+        report = None if args.no_deliver or not draft.via_api else desk.microsoft_sync(poll=False)
+        stored = desk.ws.escalation(stored["id"]) or stored
+        if args.json:
+            print(
+                json.dumps({"escalation": stored, "delivery": report.__dict__ if report else None}, ensure_ascii=False)
+            )
+        else:
+            _print_escalation(stored)
+            if stored["state"] == "awaiting_case_number":
+                print("\nOpen the case at:", stored["handoffUrl"])
+                print("Paste this text:\n")
+                print(clean_block(draft.case_text()))
+                print(f"\nThen record Microsoft's case number: csp-console escalations record {stored['id']} NUMBER")
+            for line in (report.pending + report.failed) if report else []:
+                print(f"  delivery: {clean_line(line, 400)}", file=sys.stderr)
+        return QUEUED if stored["state"] == "pending" else APPLIED
+
+
+def _print_escalation(e: dict[str, Any]) -> None:
+    case = e["microsoftCaseId"] or "-"
+    print(
+        f"#{e['id']}  {e['ticketId']}  {e['vehicle']}  {e['state']}  case {case}"
+        + (f"  ({clean_line(e['microsoftState'])})" if e.get("microsoftState") else "")
+    )
+    print(f"  {clean_line(e['title'] or '', 200)}")
+    if e.get("lastError"):
+        print(f"  last error: {clean_line(e['lastError'], 400)}")
+
+
+def cmd_escalations(args: argparse.Namespace, db: Path, config: Path) -> int:
+    return _outcome(lambda: _escalations(args, db, config))
+
+
+def _escalations(args: argparse.Namespace, db: Path, config: Path) -> int:
+    with _desk(db, config) as desk:
+        if args.action == "list":
+            rows = desk.ws.escalations(states=args.state)
+            if args.json:
+                print(json.dumps(rows, ensure_ascii=False))
+            for row in [] if args.json else rows:
+                _print_escalation(row)
+            return APPLIED
+        if args.action == "sync":
+            try:
+                report = desk.microsoft_sync(force=True)
+            except (ApiError, MissingToken) as exc:
+                print(f"csp-console: error: {exc}", file=sys.stderr)
+                return FAILED
+            return _report(report, args.json)
+        if args.id is None:
+            raise ValueError(f"'escalations {args.action}' needs the escalation's number")
+        if args.action == "record":
+            if not args.value:
+                raise ValueError("'escalations record' needs the Microsoft case number")
+            _print_escalation(desk.record_case_number(args.id, args.value))
+        elif args.action == "retry":
+            if desk.ws.retry_escalation(args.id, desk.agent) == 0:
+                raise ValueError(f"escalation {args.id} has no failed delivery to retry")
+            return _report(desk.microsoft_sync(poll=False), args.json)
+        elif args.action == "message":
+            if not args.value:
+                raise ValueError("'escalations message' needs the text")
+            desk.message_microsoft(args.id, args.value)
+            return _report(desk.microsoft_sync(poll=False), args.json)
+        return APPLIED
+
+
+def _report(report: CourierReport, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps(report.__dict__, ensure_ascii=False))
+    else:
+        for line in report.delivered:
+            print(f"delivered: {clean_line(line, 400)}")
+        for line in report.pending:
+            print(f"pending (will retry): {clean_line(line, 400)}", file=sys.stderr)
+        for line in report.failed:
+            print(f"failed: {clean_line(line, 400)}", file=sys.stderr)
+        for line in report.poll_errors:
+            print(f"poll: {clean_line(line, 400)}", file=sys.stderr)
+        print(f"{report.polled} open cases read, {report.updates} updates copied to tickets.")
+    if report.failed:
+        return FAILED
+    return QUEUED if report.pending else APPLIED
+
+
+def cmd_sandbox(args: argparse.Namespace, db: Path) -> int:
+    from console.sandbox import Sandbox
+    from console.sandbox.seed import state_from_workspace
+
+    with Workspace.open(db, create=False) as ws:
+        state = state_from_workspace(ws)
+    box = Sandbox(state, host=args.host, port=args.port)
+    print(f"Sandbox Partner Center and Azure Support API on {box.url} ({len(state.customers)} customers).")
+    print("In another terminal:\n")
+    print(f"  export {URL_ENV['partner_center']}={box.url} {URL_ENV['azure']}={box.url}")
+    print(f"  export {PARTNER_CENTER.env_var}=sandbox {AZURE.env_var}=sandbox")
+    print("  csp-console sync            # then open the console and escalate a ticket (key m)\n")
+    print("Microsoft's answers: curl -XPOST", f"{box.url}/_sandbox/respond", '-d \'{"case": "<case>", "text": "..."}\'')
+    print("Ctrl-C stops it.")
+    sys.stdout.flush()
+    box.start()
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        box.stop()
+    return APPLIED

@@ -1,0 +1,207 @@
+"""Delivering the escalation outbox to Microsoft and bringing Microsoft's answers back.
+
+Delivery is exactly-once by construction: every outbox row carries the Azure ticket (or message) name and
+the ``MS-RequestId`` it was written with, a retry sends the same ones, and Microsoft (or the sandbox)
+answers a repeat with what it already did. A row is marked delivered only after Microsoft said so; a
+process killed at any point leaves it pending for the next run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from console.clock import to_iso
+from console.microsoft.connect import Clients
+from console.microsoft.credentials import MissingToken
+from console.microsoft.http import ApiError
+from console.plugin_api import DELIVERY_AZURE_API
+from console.store import Workspace
+
+SYNC_AGENT = "microsoft-sync"
+
+
+@dataclass
+class CourierReport:
+    delivered: list[str] = field(default_factory=list)  # "escalation 3: case 2611..."
+    pending: list[str] = field(default_factory=list)  # will be tried again
+    failed: list[str] = field(default_factory=list)  # gave up: the agent must act
+    updates: int = 0  # new timeline events from Microsoft
+    polled: int = 0
+    poll_errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.pending or self.failed or self.poll_errors)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """When the background delivery tries again: 30 s, 1, 2, 4 … minutes, at most an hour."""
+    return timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts)))
+
+
+class Courier:
+    def __init__(self, ws: Workspace, clients: Clients, clock: Callable[[], datetime], agent: str = SYNC_AGENT) -> None:
+        self.ws = ws
+        self.clients = clients
+        self.clock = clock
+        self.agent = agent
+
+    # -- the catalogue -------------------------------------------------------------------------
+    def refresh_services(self) -> list[dict[str, Any]]:
+        rows = [
+            {"id": s["id"], "name": s["name"], "displayName": (s.get("properties") or {}).get("displayName", s["name"])}
+            for s in self.clients.azure.services()
+        ]
+        self.ws.replace_catalog("service", None, rows)
+        return self.ws.catalog("service")
+
+    def problems(self, service_name: str, *, refresh: bool = False) -> list[dict[str, Any]]:
+        cached = self.ws.catalog("problem", service_name)
+        if cached and not refresh:
+            return cached
+        rows = [
+            {"id": p["id"], "name": p["name"], "displayName": (p.get("properties") or {}).get("displayName", p["name"])}
+            for p in self.clients.azure.problem_classifications(service_name)
+        ]
+        self.ws.replace_catalog("problem", service_name, rows)
+        return self.ws.catalog("problem", service_name)
+
+    # -- delivery ------------------------------------------------------------------------------
+    def deliver(self, *, force: bool = False) -> CourierReport:
+        """Deliver every pending outbox row (due ones only, unless ``force``), oldest first."""
+        report = CourierReport()
+        now = self.clock()
+        horizon = "9999-12-31T23:59:59Z" if force else to_iso(now)
+        for item in self.ws.due_outbox(horizon, limit=500):
+            label = f"escalation {item['escalationId']} ({item['kind']} {item['name']})"
+            try:
+                case_id, state = self._send(item)
+            except MissingToken as exc:
+                self.ws.outbox_failed(
+                    item["id"], str(exc), to_iso(now + retry_delay(item["attempts"])), permanent=False
+                )
+                report.pending.append(f"{label}: {exc}")
+                break  # no token: every other delivery would fail the same way
+            except ApiError as exc:
+                permanent = not exc.retryable
+                next_at = None if permanent else to_iso(now + retry_delay(item["attempts"]))
+                self.ws.outbox_failed(item["id"], str(exc), next_at, permanent=permanent)
+                (report.failed if permanent else report.pending).append(f"{label}: {exc}")
+                continue
+            if item["kind"] == "create":
+                text = f"Microsoft opened case {case_id} (Azure support ticket {item['name']}, {state})"
+            else:
+                text = f"Message delivered to Microsoft case {item['microsoftCaseId']}"
+            if self.ws.outbox_delivered(
+                item["id"], case_id=case_id, microsoft_state=state, agent=self.agent, event_text=text
+            ):
+                report.delivered.append(f"{label}: {text}")
+        return report
+
+    def _send(self, item: dict[str, Any]) -> tuple[str | None, str | None]:
+        payload = item["payload"]
+        azure = self.clients.azure
+        if item["kind"] == "create":
+            ticket = azure.create_ticket(
+                item["azureSubscriptionId"], item["name"], payload, request_id=item["requestId"]
+            )
+            props = ticket.get("properties") or {}
+            return str(props.get("supportTicketId") or ""), props.get("status")
+        if item["delivery"] == DELIVERY_AZURE_API:
+            azure.add_communication(
+                item["azureSubscriptionId"],
+                item["ticketName"],
+                item["name"],
+                payload["subject"],
+                payload["text"],
+                payload["sender"],
+                request_id=item["requestId"],
+            )
+        else:
+            self.clients.partner_center.add_note(item["microsoftCaseId"], payload["text"], request_id=item["requestId"])
+            # Partner Center lists our own note among the case's notes: do not copy it back as Microsoft's.
+            self.ws.record_microsoft_update(
+                item["escalationId"],
+                microsoft_state=None,
+                closed=False,
+                messages=[],
+                agent=self.agent,
+                seen=[note_key(payload["text"])],
+            )
+        return None, None
+
+    # -- polling -------------------------------------------------------------------------------
+    def poll(self) -> CourierReport:
+        """Read every open case at Microsoft; copy new messages and state changes onto the tickets."""
+        report = CourierReport()
+        for esc in self.ws.escalations(states=("open",)):
+            if not esc["microsoftCaseId"]:
+                continue
+            try:
+                if esc["delivery"] == DELIVERY_AZURE_API:
+                    state, closed, messages = self._azure_case(esc)
+                else:
+                    state, closed, messages = self._partner_center_case(esc)
+            except MissingToken as exc:
+                report.poll_errors.append(str(exc))
+                break
+            except ApiError as exc:
+                self.ws.poll_failed(esc["id"], str(exc))
+                report.poll_errors.append(f"escalation {esc['id']} (case {esc['microsoftCaseId']}): {exc}")
+                continue
+            report.polled += 1
+            report.updates += self.ws.record_microsoft_update(
+                esc["id"], microsoft_state=state, closed=closed, messages=messages, agent=self.agent
+            )
+        return report
+
+    def _azure_case(self, esc: dict[str, Any]) -> tuple[str, bool, list[dict[str, str]]]:
+        azure = self.clients.azure
+        ticket = azure.ticket(esc["azureSubscriptionId"], esc["ticketName"])
+        status = str((ticket.get("properties") or {}).get("status") or "")
+        messages = []
+        for c in azure.communications(esc["azureSubscriptionId"], esc["ticketName"]):
+            props = c.get("properties") or {}
+            if props.get("communicationDirection") != "outbound":
+                continue  # our own messages
+            subject, body = str(props.get("subject") or ""), str(props.get("body") or "")
+            messages.append(
+                {
+                    "key": f"comm:{c.get('name')}",
+                    "author": str(props.get("sender") or "Microsoft Support"),
+                    "createdDate": str(props.get("createdDate") or "") or None,
+                    "text": f"{subject}\n{body}" if subject and subject not in body else body,
+                }
+            )
+        return status, status.casefold() == "closed", messages  # type: ignore[return-value]
+
+    def _partner_center_case(self, esc: dict[str, Any]) -> tuple[str, bool, list[dict[str, str]]]:
+        sr = self.clients.partner_center.service_request(esc["microsoftCaseId"])
+        status = str(sr.get("status") if sr.get("status") is not None else "")
+        status = {"0": "none", "1": "open", "2": "closed", "3": "attention_needed"}.get(status, status)
+        messages = [
+            {
+                "key": note_key(str(n.get("text") or "")),
+                "author": str(n.get("createdByName") or "Microsoft"),
+                "createdDate": str(n.get("createdDate") or "") or None,
+                "text": str(n.get("text") or ""),
+            }
+            for n in sr.get("notes") or []
+            if n.get("text")
+        ]
+        return status, status == "closed", messages  # type: ignore[return-value]
+
+    def run(self, *, force: bool = False) -> CourierReport:
+        """Deliver, then poll: what ``csp-console escalations sync`` and the console's background loop do."""
+        report = self.deliver(force=force)
+        polled = self.poll()
+        report.updates, report.polled, report.poll_errors = polled.updates, polled.polled, polled.poll_errors
+        return report
+
+
+def note_key(text: str) -> str:
+    return "note:" + hashlib.sha1(text.strip().encode()).hexdigest()[:20]

@@ -1,0 +1,296 @@
+"""Escalating a ticket to Microsoft: the vehicles the partner may use for its service (and why not the
+others), the case the service plugin builds, and the submission the agent confirms.
+
+A submission only writes: the escalation, its outbox delivery (Azure technical cases) and the ticket's
+move to ``waiting_microsoft``, in one transaction. :mod:`console.courier` delivers and polls afterwards.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from console.clock import to_iso
+from console.model import VEHICLE_NAMES, Severity, Vehicle
+from console.plugin_api import DELIVERY_AZURE_API, DELIVERY_HANDOFF, CaseDraft, CheckContext
+from console.ticket_ops import TicketInputError
+
+if TYPE_CHECKING:
+    from console.desk import Desk
+
+AZURE_SEVERITIES = ("minimal", "moderate", "critical", "highestcriticalimpact")
+CASE_NUMBER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{4,39}$")
+TITLE_MAX = 200
+DESCRIPTION_MAX = 5000
+
+
+@dataclass(frozen=True)
+class VehicleOption:
+    vehicle: Vehicle
+    name: str
+    eligible: bool
+    reason: str
+    plugin: str | None = None
+
+
+@dataclass
+class Draft:
+    """The case the agent previews and edits before submitting (what a :class:`CaseDraft` proposed)."""
+
+    ticket_id: str
+    ticket_version: int
+    customer_id: str
+    vehicle: Vehicle
+    service: str
+    title: str
+    description: str
+    severity: str
+    support_topic: str
+    delivery: str
+    handoff_url: str = ""
+    azure_subscription_id: str | None = None
+    service_id: str | None = None
+    problem_classification_id: str | None = None
+    subscriptions: list[tuple[str, str]] = field(default_factory=list)  # (Azure subscription id, label)
+    catalog_error: str = ""
+
+    @property
+    def vehicle_name(self) -> str:
+        return VEHICLE_NAMES[self.vehicle]
+
+    @property
+    def via_api(self) -> bool:
+        return self.delivery == DELIVERY_AZURE_API
+
+    def case_text(self) -> str:
+        """The case as the agent pastes it into an admin centre."""
+        return (
+            f"Title: {self.title}\nSeverity: {self.severity}\nSupport topic: {self.support_topic}\n\n{self.description}"
+        )
+
+
+def context(desk: Desk, ticket: dict[str, Any]) -> CheckContext:
+    since = to_iso(desk.clock() - timedelta(days=365))
+    ctx = desk.triage.context(ticket["customerId"], ticket)
+    return replace(ctx, signature_incidents_used=desk.ws.signature_incidents_since(since))
+
+
+def options(desk: Desk, ticket: dict[str, Any]) -> list[VehicleOption]:
+    """Every vehicle, eligible ones first, each with the reason from the service plugin's handler."""
+    service = ticket["service"]
+    handlers = {h.handler.vehicle: h for h in desk.host.handlers_for(service)}
+    if service is None:
+        return [
+            VehicleOption(v, VEHICLE_NAMES[v], False, "classify the ticket's service first (key e)") for v in Vehicle
+        ]
+    ctx = context(desk, ticket)
+    out = []
+    for vehicle in Vehicle:
+        registered = handlers.get(vehicle)
+        if registered is None:
+            out.append(
+                VehicleOption(vehicle, VEHICLE_NAMES[vehicle], False, f"no {service} plugin handles this vehicle")
+            )
+            continue
+        try:
+            verdict = registered.handler.eligibility(ctx)
+        except Exception as exc:  # a plugin's failure costs only its own answer
+            desk.host.record_error(registered.plugin, f"eligibility for {vehicle}: {exc!r}")
+            out.append(VehicleOption(vehicle, VEHICLE_NAMES[vehicle], False, f"plugin {registered.plugin} failed"))
+            continue
+        out.append(VehicleOption(vehicle, VEHICLE_NAMES[vehicle], verdict.eligible, verdict.reason, registered.plugin))
+    return sorted(out, key=lambda o: not o.eligible)
+
+
+def build_draft(desk: Desk, ticket: dict[str, Any], vehicle: Vehicle) -> Draft:
+    """The service plugin's case for ``vehicle``; refused when the partner may not use it."""
+    option = next(o for o in options(desk, ticket) if o.vehicle == vehicle)
+    if not option.eligible:
+        raise TicketInputError("vehicle", f"{option.name} cannot take this ticket: {option.reason}.")
+    handler = next(h for h in desk.host.handlers_for(ticket["service"]) if h.handler.vehicle == vehicle)
+    ctx = context(desk, ticket)
+    findings = [f for _, f in desk.triage.run_ticket(ticket).findings]
+    case: CaseDraft = handler.handler.build_case(ctx, findings)
+    subs = [
+        (str(s.details.get("azureSubscriptionId") or s.id), f"{s.offer_name} · {s.id} ({s.status})")
+        for s in ctx.subscriptions_of(ticket["service"])
+        if s.parent_id is None
+    ]
+    return Draft(
+        ticket_id=ticket["id"],
+        ticket_version=ticket["version"],
+        customer_id=ticket["customerId"],
+        vehicle=vehicle,
+        service=case.service,
+        title=case.title[:TITLE_MAX],
+        description=case.description[:DESCRIPTION_MAX],
+        severity=case.severity.value if case.severity != Severity.UNKNOWN else "minimal",
+        support_topic=case.support_topic,
+        delivery=case.delivery,
+        handoff_url=case.handoff_url,
+        azure_subscription_id=case.azure_subscription_id,
+        subscriptions=subs,
+        service_id=case.service_hint or None,  # a display name until resolve_catalog() turns it into an id
+    )
+
+
+def validate(desk: Desk, draft: Draft, case_number: str | None) -> None:
+    """Refuse a draft Microsoft would refuse, naming the field."""
+    if not draft.title.strip():
+        raise TicketInputError("title", "The case needs a title.")
+    if len(draft.title) > TITLE_MAX:
+        raise TicketInputError("title", f"At most {TITLE_MAX} characters ({len(draft.title)} given).")
+    if not draft.description.strip():
+        raise TicketInputError("description", "The case needs a description.")
+    if len(draft.description) > DESCRIPTION_MAX:
+        raise TicketInputError("description", f"At most {DESCRIPTION_MAX} characters ({len(draft.description)} given).")
+    if draft.severity not in AZURE_SEVERITIES:
+        raise TicketInputError("severity", f"One of {', '.join(AZURE_SEVERITIES)}, not {draft.severity!r}.")
+    if case_number is not None and not CASE_NUMBER_RE.match(case_number):
+        raise TicketInputError("case_number", f"{case_number!r} does not look like a Microsoft case number.")
+    if not draft.via_api:
+        return
+    if case_number is not None:
+        raise TicketInputError("case_number", "Azure technical cases are created through the API; no number to give.")
+    if not draft.azure_subscription_id:
+        raise TicketInputError("subscription", "Choose the customer's Azure subscription the case is about.")
+    services = {r["id"]: r for r in desk.ws.catalog("service")}
+    if draft.service_id not in services:
+        raise TicketInputError("service", "Choose a service from the Azure Support API's list.")
+    problems = {r["id"] for r in desk.ws.catalog("problem", services[draft.service_id]["name"])}
+    if draft.problem_classification_id not in problems:
+        raise TicketInputError("problem_classification", "Choose a problem classification of the chosen service.")
+    ms = desk.config.microsoft
+    contact_email = ms.contact_email or desk.config.partner.support_email
+    for key, value in (
+        ("contact_first_name", ms.contact_first_name),
+        ("contact_last_name", ms.contact_last_name),
+        ("contact_email", contact_email),
+    ):
+        if not value:
+            raise TicketInputError(
+                key,
+                f"Microsoft needs a contact for Azure cases: set {key} in the [microsoft] table of the config file.",
+            )
+
+
+def azure_properties(desk: Desk, draft: Draft, country: str | None) -> dict[str, Any]:
+    """The ``properties`` of the Azure Support API's supportTickets PUT."""
+    ms = desk.config.microsoft
+    return {
+        "title": draft.title,
+        "description": draft.description,
+        "serviceId": draft.service_id,
+        "problemClassificationId": draft.problem_classification_id,
+        "severity": draft.severity,
+        "advancedDiagnosticConsent": "No",
+        "require24X7Response": draft.severity in ("critical", "highestcriticalimpact"),
+        "contactDetails": {
+            "firstName": ms.contact_first_name,
+            "lastName": ms.contact_last_name,
+            "preferredContactMethod": "email",
+            "primaryEmailAddress": ms.contact_email or desk.config.partner.support_email,
+            "preferredTimeZone": ms.contact_time_zone,
+            "country": ms.contact_country or country or "USA",
+            "preferredSupportLanguage": ms.support_language,
+        },
+    }
+
+
+def submit(desk: Desk, draft: Draft, case_number: str | None = None) -> dict[str, Any]:
+    """Record the escalation (and its delivery, for the API path); the ticket waits on Microsoft.
+
+    Refused with :class:`~console.store.StaleVersion` when the ticket changed since the draft was made.
+    Returns the stored escalation."""
+    desk.authorize("ticket.escalate")
+    case_number = case_number.strip() if case_number else None
+    validate(desk, draft, case_number)
+    ticket = desk.ws.ticket(draft.ticket_id)
+    if ticket is None:
+        raise LookupError(f"no ticket {draft.ticket_id}")
+    ticket = {**ticket, "version": draft.ticket_version}
+    base = {
+        "vehicle": draft.vehicle.value,
+        "customerId": draft.customer_id,
+        "service": draft.service,
+        "delivery": draft.delivery,
+        "title": draft.title,
+        "description": draft.description,
+        "severity": draft.severity,
+        "supportTopic": draft.support_topic,
+        "handoffUrl": draft.handoff_url or None,
+    }
+    outbox = None
+    if draft.via_api:
+        name = f"{draft.ticket_id.lower()}-{uuid.uuid4().hex[:12]}"
+        account = desk.ws.account_rows(draft.customer_id)
+        country = account["customer"].get("country") if account else None
+        escalation = {
+            **base,
+            "state": "pending",
+            "ticketName": name,
+            "azureSubscriptionId": draft.azure_subscription_id,
+            "serviceId": draft.service_id,
+            "problemClassificationId": draft.problem_classification_id,
+        }
+        outbox = {
+            "kind": "create",
+            "name": name,
+            "requestId": str(uuid.uuid4()),
+            "payload": azure_properties(desk, draft, country),
+        }
+        text = f"{draft.vehicle_name} through the Azure Support API: queued as support ticket {name}"
+    elif case_number:
+        escalation = {**base, "state": "open", "microsoftCaseId": case_number}
+        where = draft.handoff_url or "the admin centre"
+        text = f"{draft.vehicle_name}: case opened at {where}, Microsoft case {case_number}"
+    else:
+        escalation = {**base, "state": "awaiting_case_number"}
+        where = draft.handoff_url or "the admin centre"
+        text = f"{draft.vehicle_name}: handed off to {where}; waiting for the Microsoft case number"
+    _, escalation_id = desk.ws.open_escalation(ticket, escalation, outbox, agent=desk.agent, event_text=text)
+    stored = desk.ws.escalation(escalation_id)
+    assert stored is not None
+    return stored
+
+
+def record_case_number(desk: Desk, escalation_id: int, case_number: str) -> dict[str, Any]:
+    """The Microsoft case number of a handed-off escalation."""
+    desk.authorize("ticket.escalate")
+    case_number = case_number.strip()
+    if not CASE_NUMBER_RE.match(case_number):
+        raise TicketInputError("case_number", f"{case_number!r} does not look like a Microsoft case number.")
+    esc = desk.ws.escalation(escalation_id)
+    if esc is None:
+        raise LookupError(f"no escalation {escalation_id}")
+    if esc["delivery"] == DELIVERY_AZURE_API and esc["state"] == "pending":
+        raise TicketInputError(
+            "case_number",
+            "This case is still being created through the Azure Support API; its number comes from there.",
+        )
+    return desk.ws.record_case_number(escalation_id, case_number, desk.agent)
+
+
+def send_message(desk: Desk, escalation_id: int, text: str) -> int:
+    """A note to Microsoft on an escalated case, delivered through the outbox (exactly once)."""
+    desk.authorize("ticket.escalate")
+    text = text.strip()
+    if not text:
+        raise TicketInputError("text", "The message is empty.")
+    esc = desk.ws.escalation(escalation_id)
+    if esc is None:
+        raise LookupError(f"no escalation {escalation_id}")
+    if esc["state"] in ("closed", "failed"):
+        raise TicketInputError("escalation", f"The case is {esc['state']}; nothing can be sent to it.")
+    if esc["delivery"] == DELIVERY_HANDOFF and not esc["microsoftCaseId"]:
+        raise TicketInputError("escalation", "Record the Microsoft case number first.")
+    item = {
+        "kind": "note",
+        "name": f"note-{uuid.uuid4().hex[:16]}",
+        "requestId": str(uuid.uuid4()),
+        "payload": {"text": text, "subject": f"Update from {desk.config.partner.name}", "sender": desk.agent},
+    }
+    return desk.ws.enqueue_message(escalation_id, item, desk.agent, f"Message to Microsoft queued: {text[:200]}")

@@ -1,0 +1,223 @@
+"""One retrying request: capped exponential backoff on timeouts, dropped connections, 5xx and 429 (honouring
+``Retry-After``); the same ``MS-RequestId`` on every attempt of one operation; errors that say what to do."""
+
+from __future__ import annotations
+
+import email.utils
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from console.microsoft.credentials import TokenSource
+
+RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """``attempts`` tries in all; the wait before try *n* is ``base * 2**(n-1)`` capped at ``cap`` seconds
+    (or the server's ``Retry-After``, capped at ``max_retry_after``)."""
+
+    attempts: int = 5
+    base: float = 0.5
+    cap: float = 8.0
+    max_retry_after: float = 60.0
+    timeout: float = 20.0
+
+    def backoff(self, attempt: int) -> float:
+        return min(self.cap, self.base * 2 ** (attempt - 1))
+
+
+DEFAULT_POLICY = RetryPolicy()
+"""The policy of clients built without one (the tests shorten its waits)."""
+
+
+class ApiError(Exception):
+    """A request Microsoft (or the network) refused; ``status`` is ``None`` when no answer came."""
+
+    def __init__(self, api: str, operation: str, message: str, status: int | None = None, code: str = "") -> None:
+        super().__init__(f"{api}: {operation}: {message}")
+        self.api = api
+        self.operation = operation
+        self.status = status
+        self.code = code
+
+    @property
+    def retryable(self) -> bool:
+        """Whether trying again later may succeed (network, throttling, Microsoft's side, credentials)."""
+        return self.status is None or self.status in RETRYABLE_STATUS or self.status in (401, 403)
+
+
+class AuthError(ApiError):
+    """401 (token missing, expired or for another tenant) or 403 (role or customer consent)."""
+
+
+class NotFound(ApiError):
+    """404: the resource does not exist (or is not visible to this partner)."""
+
+
+class StaleEtag(ApiError):
+    """412: the resource changed since its etag was read."""
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """``Retry-After`` as seconds: a number of seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _error_text(response: httpx.Response) -> tuple[str, str]:
+    """Microsoft's error code and message from either API's error body, printable and short."""
+    try:
+        body = response.json()
+    except ValueError:
+        return "", response.text[:200].strip()
+    if isinstance(body, dict):
+        inner = body.get("error") if isinstance(body.get("error"), dict) else body
+        code = str(inner.get("code") or inner.get("errorName") or "")
+        message = str(inner.get("message") or inner.get("description") or "")
+        return code, message[:300]
+    return "", str(body)[:200]
+
+
+class MicrosoftApi:
+    """Base of the two clients: a base URL, a token source, and :meth:`request` with retries."""
+
+    name = "Microsoft API"
+
+    def __init__(
+        self,
+        base_url: str,
+        token: TokenSource,
+        *,
+        policy: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.policy = policy or DEFAULT_POLICY
+        self.sleep = sleep
+        self.client = httpx.Client(
+            base_url=self.base_url,
+            timeout=httpx.Timeout(self.policy.timeout, connect=min(10.0, self.policy.timeout)),
+            transport=transport,
+            follow_redirects=False,
+            trust_env=False,
+        )
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> MicrosoftApi:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def extra_headers(self) -> dict[str, str]:
+        return {}
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        operation: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        request_id: str | None = None,
+        ok: tuple[int, ...] = (200, 201, 202, 204),
+    ) -> httpx.Response:
+        """Send with retries. Every attempt carries the same ``MS-RequestId`` (``request_id``, or a new GUID
+        for this operation), so that Microsoft recognises a retry of a request it already carried out."""
+        request_id = request_id or str(uuid.uuid4())
+        correlation = str(uuid.uuid4())
+        refreshed = False
+        attempt = 0
+        while True:
+            attempt += 1
+            sent = {
+                "Authorization": f"Bearer {self.token.get()}",
+                "Accept": "application/json",
+                "MS-RequestId": request_id,
+                "MS-CorrelationId": correlation,
+                "x-ms-client-request-id": request_id,
+                **self.extra_headers(),
+                **(headers or {}),
+            }
+            wait: float | None
+            try:
+                response = self.client.request(method, url, json=json, params=params, headers=sent)
+            except httpx.TimeoutException:
+                failure = ApiError(self.name, operation, f"no answer within {self.policy.timeout:g} s")
+                wait = self.policy.backoff(attempt)
+            except httpx.TransportError as exc:
+                failure = ApiError(self.name, operation, f"cannot reach {self.base_url} ({type(exc).__name__})")
+                wait = self.policy.backoff(attempt)
+            else:
+                if response.status_code in ok:
+                    return response
+                failure = self._failure(response, operation)
+                if response.status_code == 401 and not refreshed and self.token.refreshable:
+                    refreshed = True
+                    self.token.invalidate()
+                    attempt -= 1
+                    continue
+                if response.status_code not in RETRYABLE_STATUS:
+                    raise failure
+                wait = self.policy.backoff(attempt)
+                if response.status_code == 429:
+                    asked = retry_after_seconds(response.headers.get("Retry-After"))
+                    if asked is not None:
+                        wait = min(asked, self.policy.max_retry_after)
+            if attempt >= self.policy.attempts:
+                raise failure
+            self.sleep(wait)
+
+    def _failure(self, response: httpx.Response, operation: str) -> ApiError:
+        status = response.status_code
+        code, message = _error_text(response)
+        detail = f"{code}: {message}" if code and message else (code or message)
+        if status == 401:
+            return AuthError(
+                self.name,
+                operation,
+                f"401 the token was refused (missing, expired or for another tenant). {self.token.how_to()}"
+                + (f" ({detail})" if detail else ""),
+                status,
+                code,
+            )
+        if status == 403:
+            return AuthError(
+                self.name,
+                operation,
+                "403 forbidden: the signed-in account lacks the role (Admin agent for customers' services) or "
+                "the customer has not granted the partner delegated admin consent" + (f" ({detail})" if detail else ""),
+                status,
+                code,
+            )
+        if status == 404:
+            return NotFound(self.name, operation, "404 not found" + (f" ({detail})" if detail else ""), status, code)
+        if status == 412:
+            return StaleEtag(
+                self.name, operation, "412 the resource changed since it was read (stale etag)", status, code
+            )
+        if status == 429:
+            return ApiError(self.name, operation, "429 throttled by Microsoft; try again later", status, code)
+        return ApiError(self.name, operation, f"{status} {detail or response.reason_phrase}", status, code)

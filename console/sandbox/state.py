@@ -1,0 +1,204 @@
+"""The sandbox's data: Partner Center customers, subscriptions and service requests, Azure support tickets,
+and everything the tests want to count (requests seen, tickets created)."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from console.sandbox import catalog
+
+PC_SUBSCRIPTION_FIELDS = (
+    "id",
+    "offerId",
+    "offerName",
+    "friendlyName",
+    "quantity",
+    "unitType",
+    "status",
+    "autoRenewEnabled",
+    "billingType",
+    "billingCycle",
+    "termDuration",
+    "creationDate",
+    "effectiveStartDate",
+    "commitmentEndDate",
+    "cancellationAllowedUntilDate",
+    "refundableQuantity",
+    "isTrial",
+    "parentSubscriptionId",
+)
+SR_STATUS = {0: "none", 1: "open", 2: "closed", 3: "attention_needed"}
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def etag_of(resource: dict[str, Any]) -> str:
+    body = {k: v for k, v in resource.items() if k != "attributes"}
+    return hashlib.sha1(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
+
+
+@dataclass
+class SandboxState:
+    """Thread-safe: the server handles requests on many threads; every access holds ``lock``."""
+
+    customers: list[dict[str, Any]] = field(default_factory=list)
+    subscriptions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    service_requests: dict[str, dict[str, Any]] = field(default_factory=dict)
+    azure_subscriptions: dict[str, str] = field(default_factory=dict)  # Azure subscription id -> customer id
+    tickets: dict[str, dict[str, Any]] = field(default_factory=dict)  # ticket name -> ticket
+    communications: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    tokens: set[str] = field(default_factory=lambda: {"sandbox"})
+    requests: list[dict[str, str]] = field(default_factory=list)  # method, path, request id
+    replies: dict[str, tuple[int, Any]] = field(default_factory=dict)  # MS-RequestId of a PATCH -> its answer
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    _numbers: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def __post_init__(self) -> None:
+        self.services = catalog.services()
+        self.problems = catalog.problem_classifications()
+
+    # -- seeding -------------------------------------------------------------------------------
+    def add_customer(self, record: dict[str, Any]) -> dict[str, Any]:
+        """A customer in Partner Center's shape from a workspace record (``console.records.CUSTOMERS``)."""
+        customer = {
+            "id": record["id"],
+            "companyProfile": {
+                "tenantId": record.get("tenantId") or record["id"],
+                "domain": record["domain"],
+                "companyName": record["companyName"],
+            },
+            "billingProfile": {
+                "firstName": record.get("billingFirstName") or "",
+                "lastName": record.get("billingLastName") or "",
+                "email": record.get("billingEmail") or "",
+                "culture": record.get("culture") or "en-US",
+                "language": record.get("language") or "en",
+                "companyName": record["companyName"],
+                "defaultAddress": {"country": record.get("country") or "US"},
+            },
+            "relationshipToPartner": record.get("relationshipToPartner") or "reseller",
+            "associatedPartnerId": record.get("associatedPartnerId"),
+            "attributes": {"objectType": "Customer"},
+        }
+        with self.lock:
+            self.customers.append(customer)
+            self.subscriptions.setdefault(record["id"], [])
+        return customer
+
+    def add_subscription(self, record: dict[str, Any], azure_subscription_id: str | None = None) -> dict[str, Any]:
+        """A subscription in Partner Center's shape from a workspace record."""
+        keys = PC_SUBSCRIPTION_FIELDS
+        sub: dict[str, Any] = {k: record.get(k) for k in keys}
+        sub["autoRenewEnabled"] = bool(sub["autoRenewEnabled"])
+        sub["isTrial"] = bool(sub["isTrial"])
+        reasons = record.get("suspensionReasons")
+        sub["suspensionReasons"] = json.loads(reasons) if isinstance(reasons, str) and reasons else (reasons or [])
+        sub["attributes"] = {"etag": "", "objectType": "Subscription"}
+        sub["attributes"]["etag"] = etag_of(sub)
+        with self.lock:
+            self.subscriptions.setdefault(record["customerId"], []).append(sub)
+            if azure_subscription_id:
+                self.azure_subscriptions[azure_subscription_id] = record["customerId"]
+        return sub
+
+    def add_service_request(self, customer_id: str, title: str, description: str, **extra: Any) -> dict[str, Any]:
+        with self.lock:
+            number = next(self._numbers)
+            sr_id = extra.pop("id", None) or f"{2611230000000 + number}"
+            stamp = extra.pop("createdDate", None) or now_iso()
+            sr = {
+                "id": sr_id,
+                "title": title,
+                "description": description,
+                "severity": extra.pop("severity", "moderate"),
+                "status": extra.pop("status", "open"),
+                "supportTopicId": extra.pop("supportTopicId", "32444671"),
+                "supportTopicName": extra.pop("supportTopicName", "Microsoft 365"),
+                "primaryContact": extra.pop("primaryContact", {"firstName": "", "lastName": "", "email": ""}),
+                "organization": {"id": customer_id},
+                "productName": extra.pop("productName", "Microsoft 365"),
+                "createdDate": stamp,
+                "lastModifiedDate": stamp,
+                "lastClosedDate": None,
+                "notes": extra.pop("notes", []),
+                "attributes": {"objectType": "ServiceRequest"},
+                **extra,
+            }
+            self.service_requests[sr_id] = sr
+            return sr
+
+    def rename_subscription(self, subscription_id: str) -> None:
+        """Another writer changes the subscription (its etag moves on)."""
+        with self.lock:
+            for subs in self.subscriptions.values():
+                for sub in subs:
+                    if sub["id"] == subscription_id:
+                        sub["friendlyName"] = f"{sub.get('friendlyName') or sub['offerName']} (renamed)"
+                        sub["attributes"]["etag"] = etag_of(sub)
+
+    # -- Microsoft's side answering ----------------------------------------------------------------
+    def respond(self, case: str, text: str = "", status: str | None = None, author: str = "Microsoft Support") -> bool:
+        """A support engineer answers case ``case`` (service request id, ticket name or support ticket id)."""
+        with self.lock:
+            stamp = now_iso()
+            sr = self.service_requests.get(case)
+            if sr is not None:
+                if text:
+                    sr["notes"].append({"createdByName": author, "createdDate": stamp, "text": text})
+                if status:
+                    sr["status"] = status
+                    if status == "closed":
+                        sr["lastClosedDate"] = stamp
+                sr["lastModifiedDate"] = stamp
+                return True
+            ticket = self.tickets.get(case) or next(
+                (t for t in self.tickets.values() if t["properties"]["supportTicketId"] == case), None
+            )
+            if ticket is None:
+                return False
+            if text:
+                self.add_message(ticket["name"], f"m-{next(self._numbers)}", "Update", text, author, "outbound")
+            if status:
+                ticket["properties"]["status"] = status
+            ticket["properties"]["modifiedDate"] = stamp
+            return True
+
+    def add_message(self, ticket: str, name: str, subject: str, body: str, sender: str, direction: str) -> dict:
+        with self.lock:
+            existing = next((c for c in self.communications.setdefault(ticket, []) if c["name"] == name), None)
+            if existing is not None:
+                return existing
+            parent = self.tickets[ticket]["id"]
+            message = {
+                "id": f"{parent}/communications/{name}",
+                "name": name,
+                "type": "Microsoft.Support/communications",
+                "properties": {
+                    "communicationType": "web",
+                    "communicationDirection": direction,
+                    "sender": sender,
+                    "subject": subject,
+                    "body": body,
+                    "createdDate": now_iso(),
+                },
+            }
+            self.communications[ticket].append(message)
+            return message
+
+    def summary(self) -> dict[str, Any]:
+        with self.lock:
+            return {
+                "customers": len(self.customers),
+                "subscriptions": sum(len(v) for v in self.subscriptions.values()),
+                "serviceRequests": len(self.service_requests),
+                "tickets": sorted(self.tickets),
+                "requests": list(self.requests),
+            }

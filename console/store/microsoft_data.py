@@ -1,0 +1,122 @@
+"""What comes from Microsoft besides escalations: synced service requests, the Azure Support API's catalogue
+of services and problem classifications, and the progress of a sync (part of the store)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from console.clock import to_iso, utcnow
+
+SERVICE_REQUEST_COLUMNS = (
+    "id",
+    "customerId",
+    "title",
+    "description",
+    "severity",
+    "status",
+    "supportTopicName",
+    "productName",
+    "primaryContact",
+    "notes",
+    "createdDate",
+    "lastModifiedDate",
+    "lastClosedDate",
+    "syncedDate",
+)
+
+
+class MicrosoftDataStoreMixin:
+    """Mixed into :class:`console.store.Workspace`."""
+
+    conn: sqlite3.Connection
+
+    def records_by_id(self, table: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Existing rows of ``table`` (customers, subscriptions) by id."""
+        if table not in ("customers", "subscriptions"):
+            raise ValueError(table)
+        ids = list(ids)
+        out: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            rows = self.conn.execute(f"SELECT * FROM {table} WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+            out.update({r["id"]: dict(r) for r in rows})
+        return out
+
+    def upsert_service_requests(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Inside the caller's transaction."""
+        now = to_iso(utcnow())
+        cols = SERVICE_REQUEST_COLUMNS
+        self.conn.executemany(
+            f"INSERT INTO service_requests ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
+            f"ON CONFLICT(id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in cols if c != 'id')}",
+            [
+                [
+                    json.dumps(r.get(c), ensure_ascii=False) if c in ("primaryContact", "notes") else r.get(c)
+                    for c in cols[:-1]
+                ]
+                + [now]
+                for r in rows
+            ],
+        )
+
+    def service_requests_of(self, customer_id: str) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT * FROM service_requests WHERE customerId = ? ORDER BY createdDate DESC", (customer_id,)
+        )
+        return [{**dict(r), "notes": json.loads(r["notes"] or "[]")} for r in rows]
+
+    # -- the Azure Support API's catalogue ---------------------------------------------------------
+    def replace_catalog(self, kind: str, parent: str | None, rows: Sequence[dict[str, Any]]) -> None:
+        """Replace the cached ``service`` list (``parent`` None) or one service's ``problem`` list."""
+        now = to_iso(utcnow())
+        with self.transaction():  # type: ignore[attr-defined]
+            if parent is None:
+                self.conn.execute("DELETE FROM support_catalog WHERE kind = ?", (kind,))
+            else:
+                self.conn.execute("DELETE FROM support_catalog WHERE kind = ? AND parent = ?", (kind, parent))
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO support_catalog (kind, id, name, parent, displayName, fetchedDate) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(kind, r["id"], r["name"], parent, r["displayName"], now) for r in rows],
+            )
+
+    def catalog(self, kind: str, parent: str | None = None) -> list[dict[str, Any]]:
+        sql, args = "SELECT * FROM support_catalog WHERE kind = ?", [kind]
+        if parent is not None:
+            sql += " AND parent = ?"
+            args.append(parent)
+        return [dict(r) for r in self.conn.execute(sql + " ORDER BY displayName", args)]
+
+    # -- sync progress ---------------------------------------------------------------------------
+    def sync_state(self, name: str) -> dict[str, Any] | None:
+        row = self.conn.execute("SELECT * FROM sync_state WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            return None
+        out = dict(row)
+        out["cursor"] = json.loads(row["cursor"]) if row["cursor"] else None
+        out["counts"] = json.loads(row["counts"]) if row["counts"] else {}
+        return out
+
+    def save_sync_state(self, name: str, **fields: Any) -> None:
+        """Inside the caller's transaction when there is one (a page's data and its cursor land together)."""
+        values = {k: json.dumps(v, ensure_ascii=False) if k in ("cursor", "counts") else v for k, v in fields.items()}
+        values["updatedDate"] = to_iso(utcnow())
+
+        def write() -> None:
+            assignments = ", ".join(f"{c} = ?" for c in values)
+            cursor = self.conn.execute(f"UPDATE sync_state SET {assignments} WHERE name = ?", [*values.values(), name])
+            if cursor.rowcount == 0:
+                row = {"state": "running", **values}
+                self.conn.execute(
+                    f"INSERT INTO sync_state (name, {', '.join(row)}) VALUES (?{', ?' * len(row)})",
+                    [name, *row.values()],
+                )
+
+        if self.conn.in_transaction:
+            write()
+        else:
+            with self.transaction():  # type: ignore[attr-defined]
+                write()

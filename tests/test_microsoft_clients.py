@@ -1,0 +1,263 @@
+"""The Partner Center and Azure Support clients against the local server: retries, faults, tokens, etags."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from console.microsoft.azure_support import AzureSupport
+from console.microsoft.credentials import AZURE, PARTNER_CENTER, MissingToken, TokenSource
+from console.microsoft.http import ApiError, AuthError, NotFound, RetryPolicy, StaleEtag, retry_after_seconds
+from console.microsoft.partner_center import PartnerCenter, SubscriptionChanged
+from console.sandbox import Sandbox, SandboxState, catalog
+
+FAST = RetryPolicy(attempts=4, base=0.01, cap=0.05, timeout=2)
+PROPS = {
+    "title": "VMs unreachable",
+    "description": "All VMs in Japan East stopped answering.",
+    "serviceId": catalog.services()[0]["id"],
+    "problemClassificationId": catalog.problem_classifications()[str(catalog.services()[0]["name"])][0]["id"],
+    "severity": "critical",
+    "contactDetails": {
+        "firstName": "Aiko",
+        "lastName": "Tanaka",
+        "preferredContactMethod": "email",
+        "primaryEmailAddress": "support@sakura-cloud.example",
+        "preferredTimeZone": "Tokyo Standard Time",
+        "country": "JPN",
+        "preferredSupportLanguage": "ja-JP",
+    },
+}
+AZURE_SUB = "11111111-2222-3333-4444-555555555555"
+
+
+@pytest.fixture
+def box() -> Sandbox:
+    state = SandboxState()
+    for n in range(25):
+        state.add_customer({"id": f"c{n:02d}", "domain": f"c{n}.example", "companyName": f"Customer {n}"})
+    state.add_subscription(
+        {
+            "id": "s1",
+            "customerId": "c00",
+            "offerId": "CFQ7TTC0LH18:0001",
+            "offerName": "Microsoft 365 Business Basic",
+            "quantity": 10,
+            "status": "active",
+            "autoRenewEnabled": 1,
+            "isTrial": 0,
+        }
+    )
+    state.azure_subscriptions[AZURE_SUB] = "c00"
+    with Sandbox(state) as sandbox:
+        yield sandbox
+
+
+def pc(box: Sandbox, sleeps: list[float] | None = None) -> PartnerCenter:
+    sleep = sleeps.append if sleeps is not None else (lambda s: None)
+    return PartnerCenter(box.url, TokenSource(PARTNER_CENTER), policy=FAST, sleep=sleep)
+
+
+def azure(box: Sandbox, *, auxiliary: bool = True) -> AzureSupport:
+    aux = TokenSource(PARTNER_CENTER) if auxiliary else None
+    return AzureSupport(box.url, TokenSource(AZURE), auxiliary=aux, policy=FAST, sleep=lambda s: None)
+
+
+@pytest.fixture(autouse=True)
+def _tokens(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(PARTNER_CENTER.env_var, "sandbox")
+    monkeypatch.setenv(AZURE.env_var, "sandbox")
+
+
+def test_paging_follows_links_next_with_the_continuation_token(box: Sandbox) -> None:
+    client = pc(box)
+    first = client.customers_page(size=10)
+    assert len(first.items) == 10 and first.total == 25 and first.next is not None
+    assert first.next["headers"][0]["key"] == "MS-ContinuationToken"
+    second = client.customers_page(first.next, size=10)
+    third = client.customers_page(second.next, size=10)
+    assert [c["id"] for c in third.items] == [f"c{n}" for n in range(20, 25)]
+    assert third.next is None
+
+
+def test_a_500_is_retried_with_the_same_request_id(box: Sandbox) -> None:
+    box.fault("GET /v1/customers/c00", "500", times=2)
+    sleeps: list[float] = []
+    assert pc(box, sleeps).customer("c00")["companyProfile"]["companyName"] == "Customer 0"
+    tries = [r for r in box.state.requests if r["path"] == "/v1/customers/c00"]
+    assert [r["fault"] for r in tries] == ["500", "500", ""]
+    assert len({r["requestId"] for r in tries}) == 1
+    assert sleeps == [0.01, 0.02]  # capped exponential backoff
+
+
+def test_429_waits_as_long_as_retry_after_says(box: Sandbox) -> None:
+    box.fault("GET /v1/customers", "429", times=1, retry_after=3)
+    sleeps: list[float] = []
+    pc(box, sleeps).customers_page()
+    assert sleeps == [3.0]
+
+
+def test_retry_after_as_an_http_date() -> None:
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+    assert retry_after_seconds("7") == 7.0
+    assert retry_after_seconds("soon") is None
+
+
+def test_retries_end_with_a_clear_error(box: Sandbox) -> None:
+    box.fault("GET /v1/customers/c00", "500", times=10)
+    with pytest.raises(ApiError) as caught:
+        pc(box).customer("c00")
+    assert caught.value.status == 500 and caught.value.retryable
+    assert "read customer c00" in str(caught.value) and "500" in str(caught.value)
+    assert len([r for r in box.state.requests if r["path"] == "/v1/customers/c00"]) == FAST.attempts
+
+
+def test_a_dropped_connection_is_retried(box: Sandbox) -> None:
+    box.fault("GET /v1/customers/c01", "drop")
+    assert pc(box).customer("c01")["id"] == "c01"
+
+
+def test_nothing_listening_is_a_clear_error() -> None:
+    client = PartnerCenter("http://127.0.0.1:9", TokenSource(PARTNER_CENTER), policy=FAST, sleep=lambda s: None)
+    with pytest.raises(ApiError, match=r"cannot reach http://127\.0\.0\.1:9") as caught:
+        client.customer("c00")
+    assert caught.value.status is None
+
+
+def test_an_expired_token_says_which_one_and_how_to_fix_it(box: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = pc(box)
+    monkeypatch.setenv(PARTNER_CENTER.env_var, "expired-secret-token")
+    with pytest.raises(AuthError) as caught:
+        client.customer("c00")
+    message = str(caught.value)
+    assert "401" in message and "CSP_CONSOLE_PARTNER_CENTER_TOKEN" in message
+    assert "expired-secret-token" not in message
+
+
+def test_a_missing_token_never_reaches_the_network(box: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(PARTNER_CENTER.env_var)
+    client = PartnerCenter(box.url, TokenSource(PARTNER_CENTER), policy=FAST)
+    with pytest.raises(MissingToken, match="CSP_CONSOLE_PARTNER_CENTER_TOKEN"):
+        client.customer("c00")
+    assert box.state.requests == []
+
+
+def test_a_token_command_is_asked_again_after_a_401(
+    box: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(PARTNER_CENTER.env_var)
+    counter = tmp_path / "n"
+    script = tmp_path / "token.py"
+    script.write_text(
+        "import json, pathlib\n"
+        f"p = pathlib.Path({str(counter)!r})\n"
+        "n = int(p.read_text()) if p.exists() else 0\n"
+        "p.write_text(str(n + 1))\n"
+        "print(json.dumps({'accessToken': 'stale' if n == 0 else 'sandbox'}))\n"
+    )
+    source = TokenSource(PARTNER_CENTER, f"{sys.executable} {script}")
+    client = PartnerCenter(box.url, source, policy=FAST, sleep=lambda s: None)
+    assert client.customer("c00")["id"] == "c00"
+    assert counter.read_text() == "2"
+
+
+def test_a_failing_token_command_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(PARTNER_CENTER.env_var)
+    with pytest.raises(MissingToken, match="exit status 3"):
+        TokenSource(PARTNER_CENTER, f"{sys.executable} -c 'import sys; sys.exit(3)'").get()
+    with pytest.raises(MissingToken, match="could not run"):
+        TokenSource(PARTNER_CENTER, "/nonexistent/az account get-access-token").get()
+
+
+def test_404_is_not_retried(box: Sandbox) -> None:
+    with pytest.raises(NotFound, match="CustomerNotFound"):
+        pc(box).customer("nobody")
+    assert len(box.state.requests) == 1
+
+
+def test_subscription_patch_sends_the_etag(box: Sandbox) -> None:
+    updated = pc(box).update_subscription("c00", "s1", {"status": "suspended"}, expected={"status": "active"})
+    assert updated["status"] == "suspended"
+    assert updated["attributes"]["etag"] != ""
+
+
+def test_a_stale_etag_is_refetched_and_the_change_reapplied(box: Sandbox) -> None:
+    box.fault("PATCH /v1/customers/c00/subscriptions/s1", "concurrent_change", times=1)
+    updated = pc(box).update_subscription("c00", "s1", {"quantity": 12}, expected={"status": "active"})
+    assert updated["quantity"] == 12 and updated["friendlyName"].endswith("(renamed)")
+    patches = [r for r in box.state.requests if r["method"] == "PATCH"]
+    assert len(patches) == 2
+
+
+def test_a_subscription_that_keeps_changing_is_reported(box: Sandbox) -> None:
+    box.fault("PATCH /v1/customers/c00/subscriptions/s1", "concurrent_change", times=10)
+    with pytest.raises(StaleEtag, match="412"):
+        pc(box).update_subscription("c00", "s1", {"quantity": 12})
+
+
+def test_a_subscription_that_moved_away_from_the_expected_state_is_not_patched(box: Sandbox) -> None:
+    client = pc(box)
+    client.update_subscription("c00", "s1", {"status": "suspended"})
+    with pytest.raises(SubscriptionChanged, match="status is now 'suspended', expected 'active'"):
+        client.update_subscription("c00", "s1", {"quantity": 3}, expected={"status": "active"})
+    assert len([r for r in box.state.requests if r["method"] == "PATCH"]) == 1
+
+
+def test_service_request_note_is_added_once_when_retried(box: Sandbox) -> None:
+    sr = box.state.add_service_request("c00", "Mail flow", "Delayed")
+    box.fault(f"PATCH /v1/servicerequests/{sr['id']}", "drop_after")
+    pc(box).add_note(sr["id"], "Customer confirms the issue persists.", request_id="rid-1")
+    assert [n["text"] for n in box.state.service_requests[sr["id"]]["notes"]] == [
+        "Customer confirms the issue persists."
+    ]
+
+
+def test_azure_ticket_put_is_idempotent_when_the_answer_is_lost(box: Sandbox) -> None:
+    box.fault("PUT /subscriptions/", "drop_after")
+    client = azure(box)
+    ticket = client.create_ticket(AZURE_SUB, "csp-000001-abc", PROPS, request_id="r1")
+    assert ticket["properties"]["supportTicketId"]
+    assert list(box.state.tickets) == ["csp-000001-abc"]
+    puts = [r for r in box.state.requests if r["method"] == "PUT"]
+    assert len(puts) == 2 and {r["requestId"] for r in puts} == {"r1"}
+
+
+def test_azure_slow_answer_times_out_and_the_retry_finds_the_same_ticket(box: Sandbox) -> None:
+    box.fault("PUT /subscriptions/", "slow_after", delay=3)
+    client = azure(box)
+    ticket = client.create_ticket(AZURE_SUB, "csp-000002-abc", PROPS, request_id="r2")
+    assert len(box.state.tickets) == 1
+    assert (
+        ticket["properties"]["supportTicketId"] == box.state.tickets["csp-000002-abc"]["properties"]["supportTicketId"]
+    )
+
+
+def test_azure_without_the_auxiliary_token_is_refused_with_the_reason(box: Sandbox) -> None:
+    with pytest.raises(AuthError, match=r"403.*consent"):
+        azure(box, auxiliary=False).create_ticket(AZURE_SUB, "x-1", PROPS, request_id="r3")
+
+
+def test_azure_validates_the_case(box: Sandbox) -> None:
+    with pytest.raises(ApiError, match=r"400 BadRequest: properties\.severity"):
+        azure(box).create_ticket(AZURE_SUB, "x-2", {**PROPS, "severity": "urgent"}, request_id="r4")
+    with pytest.raises(NotFound, match="SubscriptionNotFound"):
+        azure(box).create_ticket("00000000-0000-0000-0000-000000000000", "x-3", PROPS, request_id="r5")
+
+
+def test_azure_catalogue_and_communications(box: Sandbox) -> None:
+    client = azure(box)
+    services = client.services()
+    assert any(s["properties"]["displayName"] == "SQL Database" for s in services)
+    problems = client.problem_classifications(services[0]["name"])
+    assert problems and all(p["id"].startswith(services[0]["id"]) for p in problems)
+    client.create_ticket(AZURE_SUB, "csp-000003-abc", PROPS, request_id="r6")
+    client.add_communication(
+        AZURE_SUB, "csp-000003-abc", "note-1", "Logs", "Attached the logs.", "aiko", request_id="r7"
+    )
+    client.add_communication(
+        AZURE_SUB, "csp-000003-abc", "note-1", "Logs", "Attached the logs.", "aiko", request_id="r7"
+    )
+    names = [c["name"] for c in client.communications(AZURE_SUB, "csp-000003-abc")]
+    assert names == ["welcome", "note-1"]
