@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from console.clock import to_iso
 from console.model import VEHICLE_NAMES, Severity, Vehicle
-from console.plugin_api import DELIVERY_AZURE_API, DELIVERY_HANDOFF, CaseDraft, CheckContext
+from console.plugin_api import DELIVERY_AZURE_API, DELIVERY_HANDOFF, CaseDraft, CheckContext, technical_vehicles
 from console.ticket_ops import TicketInputError
 
 if TYPE_CHECKING:
@@ -91,9 +91,9 @@ def options(desk: Desk, ticket: dict[str, Any]) -> list[VehicleOption]:
     for vehicle in Vehicle:
         registered = handlers.get(vehicle)
         if registered is None:
-            out.append(
-                VehicleOption(vehicle, VEHICLE_NAMES[vehicle], False, f"no {service} plugin handles this vehicle")
-            )
+            rule = dict(technical_vehicles(desk.config.partner, service, ctx.signature_incidents_used)).get(vehicle)
+            reason = rule.reason if rule and not rule.eligible else f"no {service} plugin handles this vehicle"
+            out.append(VehicleOption(vehicle, VEHICLE_NAMES[vehicle], False, reason))
             continue
         try:
             verdict = registered.handler.eligibility(ctx)
@@ -142,13 +142,15 @@ def validate(desk: Desk, draft: Draft, case_number: str | None) -> None:
     if not draft.title.strip():
         raise TicketInputError("title", "The case needs a title.")
     if len(draft.title) > TITLE_MAX:
-        raise TicketInputError("title", f"At most {TITLE_MAX} characters ({len(draft.title)} given).")
+        raise TicketInputError("title", f"The title has at most {TITLE_MAX} characters ({len(draft.title)} given).")
     if not draft.description.strip():
         raise TicketInputError("description", "The case needs a description.")
     if len(draft.description) > DESCRIPTION_MAX:
         raise TicketInputError("description", f"At most {DESCRIPTION_MAX} characters ({len(draft.description)} given).")
     if draft.severity not in AZURE_SEVERITIES:
-        raise TicketInputError("severity", f"One of {', '.join(AZURE_SEVERITIES)}, not {draft.severity!r}.")
+        raise TicketInputError(
+            "severity", f"Severity must be one of {', '.join(AZURE_SEVERITIES)}, not {draft.severity!r}."
+        )
     if case_number is not None and not CASE_NUMBER_RE.match(case_number):
         raise TicketInputError("case_number", f"{case_number!r} does not look like a Microsoft case number.")
     if not draft.via_api:

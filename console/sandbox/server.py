@@ -94,6 +94,17 @@ def _page(items: list[dict[str, Any]], query: dict[str, list[str]], headers: Any
     return body
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that went away (killed, timed out) is part of the game here, not an error to print.
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
+
 class Sandbox:
     """Run with ``with Sandbox(state) as box: box.url``; faults with :meth:`fault`."""
 
@@ -101,8 +112,7 @@ class Sandbox:
         self.state = state or SandboxState()
         self.faults: list[Fault] = []
         self._faults_lock = threading.Lock()
-        self.server = ThreadingHTTPServer((host, port), self._handler_class())
-        self.server.daemon_threads = True
+        self.server = _Server((host, port), self._handler_class())
         self.thread: threading.Thread | None = None
 
     @property
@@ -181,7 +191,8 @@ class Sandbox:
             def _handle(self, method: str) -> None:
                 parts = urlsplit(self.path)
                 path, query = parts.path, parse_qs(parts.query)
-                line = f"{method} {self.path}"
+                # Faults match the request line and the continuation token (one page of many).
+                line = f"{method} {self.path} {self.headers.get('MS-ContinuationToken', '')}".rstrip()
                 try:
                     body = self._body()
                 except _Answer as answer:
