@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint snapshot-update clean bench bench-quick
+.PHONY: run test lint snapshot-update clean bench bench-quick sandbox
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 run: $(STAMP)
 	$(BIN)/csp-console $(ARGS)
+
+sandbox: $(STAMP)
+	$(BIN)/csp-console sandbox $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check console plugins tests examples bench

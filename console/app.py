@@ -18,6 +18,7 @@ from textual.worker import Worker, WorkerState
 
 from console.clock import utcnow
 from console.config import Config
+from console.courier import CourierReport
 from console.desk import Desk
 from console.identity import current_agent
 from console.model import VEHICLE_NAMES
@@ -90,6 +91,10 @@ class CspConsoleApp(App[None]):
         self.run_worker(self._load_agents, thread=True, exit_on_error=False)
         self.set_interval(self.poll_seconds, self._poll)
         self.set_interval(60, self._expire_claims)
+        if self.desk.microsoft_configured:
+            # Deliver what the outbox still owes and read Microsoft's answers: now, then every few minutes.
+            self._microsoft()
+            self.set_interval(self.config.microsoft.poll_seconds, self._microsoft)
         # A dropped SSH session sends SIGHUP: leave cleanly instead of lingering.
         if hasattr(signal, "SIGHUP"):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
@@ -120,7 +125,29 @@ class CspConsoleApp(App[None]):
             self.desk.expire_claims, thread=True, group="expire", exclusive=True, exit_on_error=False, name="expire"
         )
 
+    def _microsoft(self) -> None:
+        self.run_worker(
+            self.desk.microsoft_sync,
+            thread=True,
+            group="microsoft",
+            exclusive=True,
+            exit_on_error=False,
+            name="microsoft",
+        )
+
+    def report_delivery(self, report: CourierReport) -> None:
+        """What the outbox did, as a notice (quiet when nothing happened)."""
+        for line in report.delivered:
+            self.notify(clean_line(line, 300), title="Delivered to Microsoft", markup=False)
+        for line in report.pending:
+            self.notify(clean_line(line, 300), title="Not delivered yet (will retry)", severity="warning", markup=False)
+        for line in report.failed:
+            self.notify(clean_line(line, 300), title="Microsoft refused", severity="error", markup=False, timeout=15)
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.name == "microsoft" and event.state == WorkerState.SUCCESS:
+            self.report_delivery(event.worker.result)
+            return
         if event.worker.name != "poll" or event.state != WorkerState.SUCCESS:
             return
         version = event.worker.result

@@ -9,7 +9,12 @@ import pytest
 from textual.pilot import Pilot
 
 from console.queue_query import QueueQuery
+from console.sandbox import catalog
 from console.store import Workspace
+from console.store import escalations as store_escalations
+from console.store import tickets as store_tickets
+from console.store import workspace as store_workspace
+from tests.conftest import NOW
 from tests.ui import make_app, settle, table
 
 SIZES = [(80, 24), (160, 48)]
@@ -78,6 +83,66 @@ async def note(pilot: Pilot[None]) -> None:
     await settle(pilot)
 
 
+def _cache_catalogue(pilot: Pilot[None]) -> None:
+    """The Azure Support API's lists as a previous session cached them (no network in snapshots)."""
+    ws = pilot.app.workspace  # type: ignore[attr-defined]
+    ws.replace_catalog(
+        "service", None, [{**s, "displayName": s["properties"]["displayName"]} for s in catalog.services()]
+    )
+    for name, problems in catalog.problem_classifications().items():
+        ws.replace_catalog("problem", name, [{**p, "displayName": p["properties"]["displayName"]} for p in problems])
+
+
+async def escalate_vehicles(pilot: Pilot[None]) -> None:
+    await settle(pilot)
+    pilot.app.open_ticket("CSP-000161")  # type: ignore[attr-defined]
+    await settle(pilot)
+    await pilot.press("m")
+    await settle(pilot)
+
+
+async def escalate_azure(pilot: Pilot[None]) -> None:
+    _cache_catalogue(pilot)
+    await escalate_vehicles(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+async def escalate_handoff(pilot: Pilot[None]) -> None:
+    await settle(pilot)
+    pilot.app.open_ticket("CSP-000001")  # type: ignore[attr-defined]
+    await settle(pilot)
+    await pilot.press("m")
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+async def ticket_escalated(pilot: Pilot[None]) -> None:
+    """A ticket waiting on Microsoft, with a case, Microsoft's (hostile) answer and a failed delivery."""
+    await settle(pilot)
+    desk = pilot.app.desk  # type: ignore[attr-defined]
+    esc = desk.escalate(desk.escalation_draft("CSP-000001", "signature"), "2611230000042")
+    desk.ws.record_microsoft_update(
+        esc["id"],
+        microsoft_state="open",
+        closed=False,
+        messages=[
+            {
+                "key": "n1",
+                "author": "Microsoft Support",
+                "createdDate": "2026-11-23T02:00:00Z",
+                "text": "金額を確認しました [bold]done[/] \x1b[31mred\x1b[0m",
+            }
+        ],
+        agent="microsoft-sync",
+    )
+    pilot.app.open_ticket("CSP-000001")  # type: ignore[attr-defined]
+    await settle(pilot)
+    await pilot.press("G")
+    await settle(pilot)
+
+
 SCREENS: dict[str, Steps] = {
     "queue": queue,
     "queue_hostile": queue_hostile,
@@ -89,12 +154,26 @@ SCREENS: dict[str, Steps] = {
     "help": help_screen,
     "filters": filters,
     "note": note,
+    "escalate_vehicles": escalate_vehicles,
+    "escalate_azure": escalate_azure,
+    "escalate_handoff": escalate_handoff,
+    "ticket_escalated": ticket_escalated,
 }
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "160x48"])
 @pytest.mark.parametrize("name", list(SCREENS))
-def test_snapshot(snap_compare: object, demo_file: Path, tmp_path: Path, name: str, size: tuple[int, int]) -> None:
+def test_snapshot(
+    snap_compare: object,
+    demo_file: Path,
+    tmp_path: Path,
+    name: str,
+    size: tuple[int, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # What the steps write (escalations, timeline, audit) carries the frozen time, not the wall clock.
+    for module in (store_tickets, store_escalations, store_workspace):
+        monkeypatch.setattr(module, "utcnow", lambda: NOW)
     target = tmp_path / "snap.db"
     target.write_bytes(demo_file.read_bytes())
     app = make_app(Workspace.open(target), tmp_path)

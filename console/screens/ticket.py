@@ -15,8 +15,16 @@ from console.desk import TicketDetails
 from console.safe_text import clean_block, clean_line
 from console.screens.base import ConsoleScreen
 from console.screens.dialogs import ChoicePrompt, Confirm, TextPrompt
+from console.screens.escalate import EscalationForm, VehiclePicker
 from console.triage import TriageResult
-from console.widgets.render import STATUS_TEXT, audit_block, findings_block, ticket_header, timeline_block
+from console.widgets.render import (
+    STATUS_TEXT,
+    audit_block,
+    escalations_block,
+    findings_block,
+    ticket_header,
+    timeline_block,
+)
 
 
 class TicketScreen(ConsoleScreen):
@@ -31,6 +39,7 @@ class TicketScreen(ConsoleScreen):
         Binding("a", "assign", "Assign", show=False, id="ticket.assign"),
         Binding("e", "classify", "Service/category/severity", show=False, id="ticket.classify"),
         Binding("o", "account", "Account", id="ticket.account"),
+        Binding("m", "escalate", "Microsoft", id="ticket.escalate"),
         Binding("t", "recheck", "Run checks", show=False, id="ticket.recheck"),
         Binding("j,down", "scroll(1)", "Scroll down", show=False, id="ticket.down"),
         Binding("k,up", "scroll(-1)", "Scroll up", show=False, id="ticket.up"),
@@ -51,6 +60,8 @@ class TicketScreen(ConsoleScreen):
         with VerticalScroll(id="ticket-body"):
             yield Static(Text("Findings", style="bold reverse"), classes="section")
             yield Static(Text("Running the plugins' checks…", style="dim"), id="findings")
+            yield Static(Text("Microsoft cases", style="bold reverse"), classes="section", id="cases-title")
+            yield Static(id="cases")
             yield Static(Text("Description", style="bold reverse"), classes="section")
             yield Static(id="description")
             yield Static(Text("Timeline", style="bold reverse"), classes="section")
@@ -79,6 +90,9 @@ class TicketScreen(ConsoleScreen):
         if not self._checked:
             self._checked = True
             self.action_recheck()
+        self.query_one("#cases-title").display = bool(details.escalations)
+        self.query_one("#cases", Static).display = bool(details.escalations)
+        self.query_one("#cases", Static).update(escalations_block(details.escalations, self.console.vehicle_names))
         body = clean_block(t["body"]) or "(no description)"
         self.query_one("#description", Static).update(Text(body))
         self.query_one("#timeline", Static).update(timeline_block(details.timeline))
@@ -156,6 +170,69 @@ class TicketScreen(ConsoleScreen):
         if t is not None:
             desk = self.console.desk
             self._act(lambda: desk.release(t), f"{t['id']} is back in the pool.")
+
+    # -- Microsoft ---------------------------------------------------------------------------------
+    def action_escalate(self) -> None:
+        t = self.ticket
+        if t is None or self.details is None:
+            return
+        desk, escalations = self.console.desk, self.details.escalations
+
+        def pick(result: tuple[dict[str, Any], list[Any]]) -> None:
+            self.app.push_screen(VehiclePicker(t["id"], result[1], escalations), self._picked)
+
+        self.call_core(lambda: desk.escalation_options(t["id"]), pick)
+
+    def _picked(self, choice: tuple[str, Any] | None) -> None:
+        t = self.ticket
+        if choice is None or t is None:
+            return
+        desk = self.console.desk
+        kind, value = choice
+        if kind == "vehicle":
+            self.call_core(
+                lambda: desk.escalation_draft(t["id"], value),
+                lambda draft: self.app.push_screen(EscalationForm(draft), self._submitted),
+            )
+        elif kind == "record":
+            self.app.push_screen(
+                TextPrompt(f"Microsoft case number of escalation #{value}"),
+                lambda number: (
+                    self._act(lambda: desk.record_case_number(value, number), "Case number recorded.")
+                    if number
+                    else None
+                ),
+            )
+        else:
+            self.app.push_screen(
+                TextPrompt("Message to Microsoft on the case", multiline=True),
+                lambda text: self._send(lambda: desk.message_microsoft(value, text)) if text else None,
+            )
+
+    def _send(self, write: Any) -> None:
+        """Record (the outbox), then deliver at once; a delivery that fails stays queued."""
+        self.call_core(write, lambda _: self._deliver())
+
+    def _submitted(self, escalation: dict[str, Any] | None) -> None:
+        if escalation is None:
+            return
+        if escalation["state"] == "pending":
+            self.app.notify(f"Escalation #{escalation['id']} recorded; sending it to Microsoft…", markup=False)
+            self._deliver()
+        elif escalation["state"] == "awaiting_case_number":
+            self.app.notify(
+                "Handed off: open the case in the admin centre, then record its number (key m).",
+                markup=False,
+                timeout=10,
+            )
+        else:
+            self.app.notify(f"Escalated: Microsoft case {escalation['microsoftCaseId']}.", markup=False)
+        self.load()
+
+    def _deliver(self) -> None:
+        desk = self.console.desk
+        self.call_core(lambda: desk.microsoft_sync(poll=False), self.console.report_delivery, group="microsoft")
+        self.load()
 
     def on_workspace_changed(self) -> None:
         self.load()

@@ -122,13 +122,17 @@ def timeline_block(events: list[dict[str, Any]]) -> RenderableType:
     for e in events:
         kind = e["kind"]
         head = Text.assemble((stamp(e["createdDate"]), "dim"), "  ", clean_line(e["author"] or "—"), "  ")
-        if kind in ("note", "reply"):
+        if kind in ("note", "reply", "microsoft"):
             head.append(
-                "internal note" if kind == "note" else "reply sent to the customer",
-                style="yellow" if kind == "note" else "green",
+                {"note": "internal note", "reply": "reply sent to the customer", "microsoft": "from Microsoft"}[kind],
+                style={"note": "yellow", "reply": "green", "microsoft": "cyan"}[kind],
             )
             parts.append(head)
             parts.append(Text(clean_block(e["text"]), style=""))
+        elif kind == "escalation" and e["text"]:
+            head.append("Microsoft: ", style="cyan")
+            head.append(clean_line(e["text"], 400), style="dim")
+            parts.append(head)
         else:
             change = f"{clean_line(e['fromValue'] or '—')} → {clean_line(e['toValue'] or '—')}"
             label = {
@@ -142,6 +146,38 @@ def timeline_block(events: list[dict[str, Any]]) -> RenderableType:
                 head.append(f" ({clean_line(e['text'])})", style="dim")
             parts.append(head)
     return Group(*parts)
+
+
+ESCALATION_STATE = {
+    "pending": ("sending to Microsoft", "yellow"),
+    "awaiting_case_number": ("handed off: case number needed", "yellow"),
+    "open": ("open at Microsoft", "cyan"),
+    "closed": ("closed by Microsoft", "green"),
+    "failed": ("delivery failed", "red"),
+}
+
+
+def escalations_block(escalations: list[dict[str, Any]], vehicle_names: dict[str, str]) -> RenderableType:
+    """``#3  Advanced Support for Partners  open at Microsoft  case 2611…  (Open)`` and any delivery error."""
+    lines: list[RenderableType] = []
+    for e in escalations:
+        label, style = ESCALATION_STATE.get(e["state"], (e["state"], ""))
+        line = Text.assemble(
+            (f"#{e['id']}  ", "dim"),
+            clean_line(vehicle_names.get(e["vehicle"], e["vehicle"])),
+            "  ",
+            (label, style),
+        )
+        if e["microsoftCaseId"]:
+            line.append(f"  case {clean_line(e['microsoftCaseId'])}")
+        if e.get("microsoftState"):
+            line.append(f"  ({clean_line(e['microsoftState'])})", style="dim")
+        lines.append(line)
+        if e.get("lastError"):
+            lines.append(Text("  " + clean_line(e["lastError"], 300), style="red"))
+        if e["state"] == "awaiting_case_number" and e.get("handoffUrl"):
+            lines.append(Text("  open it at " + clean_line(e["handoffUrl"], 200), style="dim"))
+    return Group(*lines)
 
 
 def audit_block(entries: list[dict[str, Any]]) -> RenderableType:

@@ -1,0 +1,207 @@
+"""Escalating to Microsoft from a ticket: pick a vehicle (the ones the partner may not use are listed
+with the reason), then preview and edit the case the service plugin built, then submit. Azure technical
+cases go out through the Azure Support API; the others are handed off with the text ready to paste."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList, Select, Static, TextArea
+from textual.widgets.option_list import Option
+
+from console.escalation import AZURE_SEVERITIES, Draft, VehicleOption
+from console.safe_text import clean_block, clean_line
+from console.screens.base import CoreCalls
+
+if TYPE_CHECKING:
+    from console.app import CspConsoleApp
+
+
+class VehiclePicker(ModalScreen[Any]):
+    """The vehicles, eligible first; each says why (not). Also the open cases' follow-ups: record a case
+    number, send Microsoft a message. Returns ``("vehicle", v)``, ``("record", id)`` or ``("message", id)``."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
+        Binding("j", "move(1)", "Down", show=False, id="dialog.down"),
+        Binding("k", "move(-1)", "Up", show=False, id="dialog.up"),
+    ]
+
+    def __init__(self, ticket_id: str, options: list[VehicleOption], escalations: list[dict[str, Any]]) -> None:
+        super().__init__()
+        self.ticket_id = ticket_id
+        self.choices: list[tuple[str, Any]] = []
+        self.rows: list[Option] = []
+        for e in escalations:
+            case = clean_line(e["microsoftCaseId"] or "")
+            if e["state"] == "awaiting_case_number":
+                self._add(("record", e["id"]), Text.assemble(("Record the case number ", "bold"), f"of #{e['id']}"))
+            elif e["state"] in ("open", "pending") and (case or e["delivery"] == "azure_support_api"):
+                self._add(("message", e["id"]), Text.assemble(("Message Microsoft ", "bold"), f"on case {case or '#'}"))
+        for o in options:
+            label = Text.assemble((o.name, "bold" if o.eligible else "dim"), "\n  ", (clean_line(o.reason), "dim"))
+            self._add(("vehicle", o.vehicle), label, disabled=not o.eligible)
+
+    def _add(self, value: tuple[str, Any], label: Text, disabled: bool = False) -> None:
+        self.rows.append(Option(label, id=str(len(self.choices)), disabled=disabled))
+        self.choices.append(value)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(Text(f"Escalate {self.ticket_id} to Microsoft", style="bold"))
+            yield OptionList(*self.rows, id="vehicles")
+            yield Static(Text("enter choose · escape cancel · greyed: not available, with the reason", style="dim"))
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        first = next((i for i, row in enumerate(self.rows) if not row.disabled), None)
+        options.highlighted = first
+        options.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.choices[int(event.option.id or 0)])
+
+    def action_move(self, step: int) -> None:
+        options = self.query_one(OptionList)
+        options.action_cursor_down() if step > 0 else options.action_cursor_up()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class EscalationForm(CoreCalls, ModalScreen[dict[str, Any] | None]):
+    """The case as Microsoft will see it, editable. ctrl+s submits; the form stays open on a refusal."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "submit", "Submit", priority=True, id="escalate.submit"),
+        Binding("ctrl+y", "copy", "Copy case text", priority=True, id="escalate.copy"),
+        Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
+    ]
+
+    def __init__(self, draft: Draft) -> None:
+        super().__init__()
+        self.draft = draft
+
+    @property
+    def console(self) -> CspConsoleApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        d = self.draft
+        with Vertical(classes="dialog escalate"):
+            yield Label(Text(f"{d.vehicle_name} · {d.ticket_id}", style="bold"))
+            with VerticalScroll(id="escalate-form"):
+                if d.via_api:
+                    yield Static(
+                        Text("Created through the Azure Support API under the customer's subscription.", style="dim")
+                    )
+                else:
+                    yield Static(
+                        Text.assemble(
+                            ("No create API: open the case at ", "dim"),
+                            (clean_line(d.handoff_url), "underline"),
+                            (
+                                ", paste the text (ctrl+y copies it), and enter Microsoft's case number below "
+                                "(or later, key m on the ticket).",
+                                "dim",
+                            ),
+                        )
+                    )
+                yield Label("Title")
+                yield Input(d.title, id="esc-title", compact=True)
+                yield Label("Severity")
+                yield Select(
+                    [(s, s) for s in AZURE_SEVERITIES],
+                    value=d.severity,
+                    id="esc-severity",
+                    compact=True,
+                    allow_blank=False,
+                )
+                if d.via_api:
+                    if d.catalog_error:
+                        yield Static(Text(clean_line(d.catalog_error, 300), style="red"), id="esc-catalog-error")
+                    yield Label("Azure subscription")
+                    yield Select(
+                        [(clean_line(label), sid) for sid, label in d.subscriptions] or [("none", "")],
+                        value=d.azure_subscription_id or Select.BLANK,
+                        id="esc-subscription",
+                        compact=True,
+                    )
+                    yield Label("Service (Azure Support API)")
+                    yield Select([], id="esc-service", compact=True)
+                    yield Label("Problem classification")
+                    yield Select([], id="esc-problem", compact=True)
+                else:
+                    yield Label("Microsoft case number (when you have it)")
+                    yield Input(id="esc-case", compact=True, placeholder="e.g. 2611230010000123")
+                yield Label("Description")
+                yield TextArea(d.description, id="esc-description", soft_wrap=True, tab_behavior="focus")
+            yield Static(
+                Text("ctrl+s submit · ctrl+y copy the case text · tab next field · escape cancel", style="dim")
+            )
+
+    def on_mount(self) -> None:
+        self.query_one("#esc-title").focus()
+        if self.draft.via_api and not self.draft.catalog_error:
+            desk = self.console.desk
+            self.call_core(desk.escalation_services, self._services, group="catalog")
+
+    def _services(self, services: list[dict[str, Any]]) -> None:
+        select = self.query_one("#esc-service", Select)
+        select.set_options([(clean_line(s["displayName"]), s["id"]) for s in services])
+        if self.draft.service_id:
+            select.value = self.draft.service_id
+            self._load_problems(self.draft.service_id, self.draft.problem_classification_id)
+
+    def _load_problems(self, service_id: str, chosen: str | None = None) -> None:
+        desk = self.console.desk
+
+        def show(problems: list[dict[str, Any]]) -> None:
+            select = self.query_one("#esc-problem", Select)
+            select.set_options([(clean_line(p["displayName"]), p["id"]) for p in problems])
+            ids = [p["id"] for p in problems]
+            if ids:
+                select.value = chosen if chosen in ids else ids[0]
+
+        self.call_core(lambda: desk.escalation_problems(service_id), show, group="problems", exclusive=True)
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id == "esc-service" and isinstance(event.value, str) and event.value != self.draft.service_id:
+            self.draft.service_id = event.value
+            self._load_problems(event.value)
+
+    def _collect(self) -> tuple[Draft, str | None]:
+        d = self.draft
+        d.title = self.query_one("#esc-title", Input).value
+        d.description = self.query_one("#esc-description", TextArea).text
+        severity = self.query_one("#esc-severity", Select).value
+        d.severity = severity if isinstance(severity, str) else d.severity
+        if d.via_api:
+            for attr, wid in (
+                ("azure_subscription_id", "#esc-subscription"),
+                ("service_id", "#esc-service"),
+                ("problem_classification_id", "#esc-problem"),
+            ):
+                value = self.query_one(wid, Select).value
+                setattr(d, attr, value if isinstance(value, str) and value else None)
+            return d, None
+        case = self.query_one("#esc-case", Input).value.strip()
+        return d, case or None
+
+    def action_submit(self) -> None:
+        draft, case = self._collect()
+        desk = self.console.desk
+        self.call_core(lambda: desk.escalate(draft, case), self.dismiss, on_stale=lambda _: self.dismiss(None))
+
+    def action_copy(self) -> None:
+        draft, _ = self._collect()
+        self.app.copy_to_clipboard(clean_block(draft.case_text()))
+        self.app.notify("The case text is on the clipboard (through the terminal).", markup=False)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,90 @@
+"""Escalating from the console, driven with Pilot against the local Partner Center / Azure Support API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from console.sandbox import Sandbox
+from console.screens.escalate import EscalationForm, VehiclePicker
+from console.store import Workspace
+from console.widgets.render import escalations_block
+from tests.test_escalation import pick
+from tests.ui import make_app, settle
+
+
+async def open_form(pilot: Pilot[None], ticket_id: str) -> None:
+    """Open the ticket, press m, choose the first eligible vehicle."""
+    await settle(pilot)
+    pilot.app.open_ticket(ticket_id)  # type: ignore[attr-defined]
+    await settle(pilot)
+    await pilot.press("m")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, VehiclePicker)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+async def test_azure_escalation_from_the_ticket_screen(sandbox: Sandbox, demo_ws: Workspace, tmp_path: Path) -> None:
+    app = make_app(demo_ws, tmp_path)
+    ticket_id = pick(demo_ws, "azure", "technical")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_form(pilot, ticket_id)  # the first eligible: Advanced Support for Partners
+        assert isinstance(app.screen, EscalationForm)
+        assert app.screen.query_one("#esc-service").value  # preselected from the ticket's words
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not isinstance(app.screen, EscalationForm)
+        (esc,) = demo_ws.escalations()
+        assert esc["vehicle"] == "advanced" and esc["state"] == "open" and len(sandbox.state.tickets) == 1
+        assert demo_ws.ticket(ticket_id)["status"] == "waiting_microsoft"  # type: ignore[index]
+        shown = app.screen.details.escalations  # type: ignore[attr-defined]
+        assert app.screen.query_one("#cases").display and shown[0]["microsoftCaseId"] == esc["microsoftCaseId"]
+        text = Console(width=200, record=True)
+        text.print(escalations_block(shown, app.vehicle_names))
+        assert f"Advanced Support for Partners  open at Microsoft  case {esc['microsoftCaseId']}" in text.export_text()
+
+
+async def test_hand_off_with_a_case_number_and_a_refusal_that_keeps_the_form(
+    sandbox: Sandbox, demo_ws: Workspace, tmp_path: Path
+) -> None:
+    app = make_app(demo_ws, tmp_path)
+    ticket_id = pick(demo_ws, "office365", "technical")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_form(pilot, ticket_id)
+        form = app.screen
+        assert isinstance(form, EscalationForm) and not form.draft.via_api
+        form.query_one("#esc-title", Input).value = ""
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form and demo_ws.escalations() == []  # refused: nothing stored, the form stays
+        form.query_one("#esc-title", Input).value = "Microsoft 365: mail flow stopped"
+        form.query_one("#esc-case", Input).value = "2611230000321"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        (esc,) = demo_ws.escalations()
+        assert esc["state"] == "open" and esc["microsoftCaseId"] == "2611230000321"
+        assert esc["title"] == "Microsoft 365: mail flow stopped"
+
+
+async def test_record_the_case_number_later(sandbox: Sandbox, demo_ws: Workspace, tmp_path: Path) -> None:
+    app = make_app(demo_ws, tmp_path)
+    ticket_id = pick(demo_ws, "dynamics365", "technical")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.desk.escalate(app.desk.escalation_draft(ticket_id, "advanced"))
+        app.open_ticket(ticket_id)
+        await settle(pilot)
+        await pilot.press("m")
+        await settle(pilot)
+        await pilot.press("enter")  # first row: record the case number
+        await settle(pilot)
+        await pilot.press(*"2611230000555", "enter")
+        await settle(pilot)
+        (esc,) = demo_ws.escalations()
+        assert esc["state"] == "open" and esc["microsoftCaseId"] == "2611230000555"
+        timeline = [e["text"] for e in demo_ws.timeline(demo_ws.ticket(ticket_id)["seq"])]  # type: ignore[index]
+        assert "Microsoft case number recorded: 2611230000555" in timeline
