@@ -231,8 +231,11 @@ class TicketScreen(ConsoleScreen):
 
     def _deliver(self) -> None:
         desk = self.console.desk
-        self.call_core(lambda: desk.microsoft_sync(poll=False), self.console.report_delivery, group="microsoft")
-        self.load()
+        def done(report: Any) -> None:
+            self.console.report_delivery(report)
+            self.load()
+
+        self.call_core(lambda: desk.microsoft_sync(poll=False), done, group="microsoft")
 
     def on_workspace_changed(self) -> None:
         self.load()
