@@ -52,6 +52,7 @@ class Account:
     aging: dict[str, dict[str, Decimal]]  # currency -> bucket -> outstanding
     open_tickets: list[dict[str, Any]]
     cases: list[dict[str, Any]]
+    service_requests: list[dict[str, Any]] = field(default_factory=list)  # synced from Partner Center
     opportunities: list[tuple[str, Finding]] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)
 
@@ -90,4 +91,5 @@ def load_account(ws: Workspace, customer_id: str, now: datetime) -> Account:
         aging=aging,
         open_tickets=ws.open_tickets_of(customer_id),
         cases=ws.escalations_of(customer_id),
+        service_requests=ws.service_requests_of(customer_id),
     )

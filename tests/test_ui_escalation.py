@@ -8,6 +8,10 @@ from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import Input
 
+from console import sync
+from console.config import Config
+from console.microsoft.connect import connect
+from console.plugins import load_plugins
 from console.sandbox import Sandbox
 from console.screens.escalate import EscalationForm, VehiclePicker
 from console.store import Workspace
@@ -88,3 +92,30 @@ async def test_record_the_case_number_later(sandbox: Sandbox, demo_ws: Workspace
         assert esc["state"] == "open" and esc["microsoftCaseId"] == "2611230000555"
         timeline = [e["text"] for e in demo_ws.timeline(demo_ws.ticket(ticket_id)["seq"])]  # type: ignore[index]
         assert "Microsoft case number recorded: 2611230000555" in timeline
+
+
+async def test_the_console_delivers_what_the_outbox_owes_when_it_starts(
+    sandbox: Sandbox, demo_ws: Workspace, tmp_path: Path
+) -> None:
+    app = make_app(demo_ws, tmp_path)
+    draft = app.desk.escalation_draft(pick(demo_ws, "azure", "technical"), "advanced")
+    stored = app.desk.escalate(draft)  # written, not delivered (as after a crash)
+    assert demo_ws.escalation(stored["id"])["state"] == "pending"  # type: ignore[index]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert demo_ws.escalation(stored["id"])["state"] == "open"  # type: ignore[index]
+        assert len(sandbox.state.tickets) == 1
+
+
+async def test_the_account_shows_synced_service_requests(sandbox: Sandbox, demo_ws: Workspace, tmp_path: Path) -> None:
+    clients = connect(Config().microsoft)
+    sync.run(demo_ws, clients.partner_center, load_plugins())
+    clients.close()
+    customer = next(iter(sandbox.state.service_requests.values()))["organization"]["id"]
+    app = make_app(demo_ws, tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        app.open_account(customer)
+        await settle(pilot)
+        account = app.screen.account  # type: ignore[attr-defined]
+        assert account.service_requests and account.service_requests[0]["notes"]

@@ -193,7 +193,7 @@ class AccountScreen(ConsoleScreen):
 
     def _cases(self, a: Account) -> Group:
         head = Text("Open Microsoft cases", style="bold reverse")
-        if not a.cases:
+        if not a.cases and not a.service_requests:
             return Group(head, Text("None.", style="dim"))
         table = _table("Ticket", "Vehicle", "State", "Microsoft case", "Opened")
         for case in a.cases:
@@ -203,6 +203,19 @@ class AccountScreen(ConsoleScreen):
                 case["state"],
                 clean_line(case["microsoftCaseId"] or "—"),
                 stamp(case["createdDate"]),
+            )
+        if a.service_requests:
+            requests = _table("Service request", "Title", "Status", "Severity", "Last change")
+            for sr in a.service_requests:
+                requests.add_row(
+                    clean_line(sr["id"]),
+                    clean_line(sr["title"], 60),
+                    clean_line(sr["status"] or "—"),
+                    clean_line(sr["severity"] or "—"),
+                    stamp(sr["lastModifiedDate"]) if sr["lastModifiedDate"] else "—",
+                )
+            return Group(
+                head, table, Text("Service requests at Microsoft (from the last sync)", style="bold"), requests
             )
         return Group(head, table)
 

@@ -231,6 +231,7 @@ class TicketScreen(ConsoleScreen):
 
     def _deliver(self) -> None:
         desk = self.console.desk
+
         def done(report: Any) -> None:
             self.console.report_delivery(report)
             self.load()
