@@ -20,11 +20,14 @@ from console.clock import utcnow
 from console.config import Config
 from console.courier import CourierReport
 from console.desk import Desk
+from console.health import SAMPLE_MINUTES, HealthBoard
 from console.identity import current_agent
 from console.model import VEHICLE_NAMES
 from console.plugins import PluginHost, load_plugins
+from console.queue_query import QueueQuery
 from console.safe_text import clean_line
 from console.screens.account import AccountScreen
+from console.screens.health import HealthScreen
 from console.screens.help import HelpScreen
 from console.screens.intake import IntakeScreen
 from console.screens.queue import QueueScreen
@@ -56,11 +59,12 @@ class CspConsoleApp(App[None]):
         agent: str | None = None,
         host: PluginHost | None = None,
         cursor_blink: bool = True,
-        poll_seconds: float = 0.5,
+        poll_seconds: float | None = None,
+        start_screen: str = "queue",
     ) -> None:
         super().__init__()
         self.cursor_blink = cursor_blink
-        self.poll_seconds = poll_seconds
+        self.poll_seconds = poll_seconds if poll_seconds is not None else config.refresh_ms / 1000
         self.workspace = workspace
         self.config = config
         self.clock = clock
@@ -68,6 +72,8 @@ class CspConsoleApp(App[None]):
         self.agent = agent or current_agent()
         self.host = host or load_plugins()
         self.desk = Desk(workspace, config, self.host, self.agent, clock)
+        self.health_board = HealthBoard(workspace, config.time_zone)
+        self.start_screen = start_screen
         self.agents: list[str] = []
         self.service_names = {sid: s.name for sid, s in sorted(self.host.services.items())}
         self.vehicle_names = {v.value: name for v, name in VEHICLE_NAMES.items()}
@@ -79,6 +85,8 @@ class CspConsoleApp(App[None]):
         # the first read and the first poll (one in-memory read of SQLite's change counter).
         self._data_version: int | None = self.workspace.data_version()
         self.push_screen(QueueScreen())
+        if self.start_screen == "health":
+            self.push_screen(HealthScreen())
         if self.notice:
             self.notify(self.notice, title="First run", timeout=15, markup=False)
         for name, errors in self.host.load_errors.items():
@@ -91,6 +99,7 @@ class CspConsoleApp(App[None]):
         self.run_worker(self._load_agents, thread=True, exit_on_error=False)
         self.set_interval(self.poll_seconds, self._poll)
         self.set_interval(60, self._expire_claims)
+        self.set_interval(SAMPLE_MINUTES * 60, self._sample)  # the health board's trends, from any session
         if self.desk.microsoft_configured:
             # Deliver what the outbox still owes and read Microsoft's answers: now, then every few minutes.
             self._microsoft()
@@ -124,6 +133,10 @@ class CspConsoleApp(App[None]):
         self.run_worker(
             self.desk.expire_claims, thread=True, group="expire", exclusive=True, exit_on_error=False, name="expire"
         )
+
+    def _sample(self) -> None:
+        board, clock = self.health_board, self.clock
+        self.run_worker(lambda: board.sample(clock()), thread=True, group="sample", exclusive=True, exit_on_error=False)
 
     def _microsoft(self) -> None:
         self.run_worker(
@@ -171,6 +184,18 @@ class CspConsoleApp(App[None]):
 
     def open_intake(self) -> None:
         self.push_screen(IntakeScreen())
+
+    def open_health(self) -> None:
+        if not isinstance(self.screen, HealthScreen):
+            self.push_screen(HealthScreen())
+
+    def show_queue(self, query: QueueQuery | None) -> None:
+        """Back to the queue (the bottom screen), filtered to ``query`` when given."""
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        queue = self.screen_stack[-1]
+        if isinstance(queue, QueueScreen) and query is not None:
+            queue._apply(query)
 
     def show_customer_queue(self, customer_id: str) -> None:
         while len(self.screen_stack) > 2:

@@ -85,6 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_desk.add_parsers(sub, common)
     cli_microsoft.add_parsers(sub, common)
+    health = sub.add_parser("health", parents=[common], help="queue health: the board's figures (or --tui)")
+    health.add_argument("--json", action="store_true", help="the documented JSON shape (docs/health.md)")
+    health.add_argument("--watch", type=float, metavar="SECONDS", help="print again every SECONDS (JSON Lines)")
+    health.add_argument("--tui", action="store_true", help="open the console on the live health board")
 
     cfg = sub.add_parser("config", parents=[common], help="show the configuration")
     cfg_sub = cfg.add_subparsers(dest="config_command", metavar="ACTION", required=True)
@@ -127,7 +131,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from console.desk import UnknownAgent
 
     try:
-        app = CspConsoleApp(opened.workspace, config, notice=opened.notice)
+        app = CspConsoleApp(
+            opened.workspace, config, notice=opened.notice, start_screen=getattr(args, "start_screen", "queue")
+        )
     except UnknownAgent as exc:
         opened.workspace.close()
         raise CommandError(str(exc)) from None
@@ -288,6 +294,15 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return cli_desk.cmd_audit(args, _db(args), _config_path(args))
 
 
+def cmd_health(args: argparse.Namespace) -> int:
+    if args.tui:
+        args.start_screen = "health"
+        return cmd_run(args)
+    from console import cli_health
+
+    return cli_health.cmd_health(args, _db(args), _config_path(args))
+
+
 def cmd_sync(args: argparse.Namespace) -> int:
     from console import cli_microsoft
 
@@ -325,6 +340,7 @@ COMMANDS = {
     "agents": cmd_agents,
     "audit": cmd_audit,
     "sync": cmd_sync,
+    "health": cmd_health,
     "escalate": cmd_escalate,
     "escalations": cmd_escalations,
     "sandbox": cmd_sandbox,

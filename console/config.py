@@ -11,6 +11,7 @@ import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import tomli_w
 
@@ -73,6 +74,8 @@ class Config:
     keys: dict[str, str] = field(default_factory=dict)  # binding id -> keys, e.g. "queue.claim" = "c,C"
     roles: dict[str, list[str]] = field(default_factory=dict)  # action -> roles allowed (overrides the default)
     claim_minutes: int = 30  # how long a claim lasts without activity
+    time_zone: str = "UTC"  # where the desk's day starts and ends (the health board's "today")
+    refresh_ms: int = 500  # how often the console looks for changes made by other sessions
     microsoft: Microsoft = field(default_factory=Microsoft)
     path: Path | None = None
     loaded_from_file: bool = False
@@ -80,7 +83,11 @@ class Config:
     def to_toml(self) -> str:
         data: dict[str, Any] = {"partner": asdict(self.partner)}
         data["partner"]["competencies"] = [asdict(c) for c in self.partner.competencies]
-        data["console"] = {"claim_minutes": self.claim_minutes}
+        data["console"] = {
+            "claim_minutes": self.claim_minutes,
+            "time_zone": self.time_zone,
+            "refresh_ms": self.refresh_ms,
+        }
         data["microsoft"] = asdict(self.microsoft)
         if self.keys:
             data["keys"] = dict(self.keys)
@@ -100,7 +107,7 @@ _SCHEMA: dict[str, Any] = {
     },
     "keys": {"*": str},
     "roles": {"*": [str]},
-    "console": {"claim_minutes": int},
+    "console": {"claim_minutes": int, "time_zone": str, "refresh_ms": int},
     "microsoft": {name: (int if name == "poll_seconds" else str) for name in Microsoft.__dataclass_fields__},
 }
 
@@ -200,6 +207,17 @@ def load_config(path: Path) -> Config:
     claim_minutes = data.get("console", {}).get("claim_minutes", 30)
     if not 1 <= claim_minutes <= 24 * 60:
         raise ConfigError(f"{path}:{_line_of(text, 'console.claim_minutes')}: console.claim_minutes must be 1 to 1440")
+    console = data.get("console", {})
+    time_zone = console.get("time_zone", "UTC")
+    try:
+        ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{path}:{_line_of(text, 'console.time_zone')}: console.time_zone {time_zone!r} is not an IANA time zone"
+        ) from None
+    refresh_ms = console.get("refresh_ms", 500)
+    if not 100 <= refresh_ms <= 60000:
+        raise ConfigError(f"{path}:{_line_of(text, 'console.refresh_ms')}: console.refresh_ms must be 100 to 60000")
     microsoft = Microsoft(**data.get("microsoft", {}))
     if not 10 <= microsoft.poll_seconds <= 86400:
         raise ConfigError(
@@ -214,6 +232,8 @@ def load_config(path: Path) -> Config:
         keys=dict(data.get("keys", {})),
         roles=roles,
         claim_minutes=claim_minutes,
+        time_zone=time_zone,
+        refresh_ms=refresh_ms,
         microsoft=microsoft,
         path=path,
         loaded_from_file=True,
@@ -244,6 +264,9 @@ cloud = true
 name = "Cloud Productivity"
 level = "silver"
 cloud = true
+
+[console]
+time_zone = "Asia/Tokyo"     # the desk's day (health board: resolved today, attainment today)
 
 # Microsoft's APIs. Tokens come from CSP_CONSOLE_PARTNER_CENTER_TOKEN / CSP_CONSOLE_AZURE_TOKEN or from a
 # command, e.g. azure_token_command = "az account get-access-token --resource https://management.azure.com".

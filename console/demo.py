@@ -19,6 +19,7 @@ from typing import Any
 from console import demo_content as content
 from console import model
 from console.clock import to_iso
+from console.health import backfill_samples
 from console.records import CUSTOMERS, OFFERS, RECEIVABLES, SUBSCRIPTIONS, TICKETS
 from console.search_text import search_form
 from console.store import Workspace
@@ -82,6 +83,7 @@ def generate(
         customers = _write_accounts(ws, rng, customer_count, now)
         _write_agents(ws, extra_admins)
         _write_tickets(ws, rng, customers, tickets, now, progress)
+    backfill_samples(ws, now)  # the health board's trends start with a day of history
     ws.analyze()
     return ws.counts()
 

@@ -30,6 +30,7 @@ class QueueScreen(ConsoleScreen):
         Binding("s", "sort", "Sort", id="queue.sort"),
         Binding("r", "reverse", "Reverse order", show=False, id="queue.reverse"),
         Binding("n", "new_ticket", "New", id="queue.new"),
+        Binding("h", "health", "Health", id="queue.health"),
         Binding("c", "claim", "Claim", id="queue.claim"),
         Binding("a", "account", "Account", show=False, id="queue.account"),
         Binding("u", "this_customer", "This customer only", show=False, id="queue.customer"),
@@ -121,6 +122,9 @@ class QueueScreen(ConsoleScreen):
 
     def on_queue_table_count_changed(self, event: QueueTable.CountChanged) -> None:
         self._show_title(event.count)
+
+    def action_health(self) -> None:
+        self.console.open_health()
 
     def _apply(self, query: QueueQuery, view_index: int | None = None) -> None:
         self.view_index = view_index

@@ -18,6 +18,7 @@ from console.search_text import build_query, search_form
 from console.store.agents import AgentStoreMixin
 from console.store.connection import WorkspaceError, connect, transaction
 from console.store.escalations import EscalationStoreMixin
+from console.store.health import HealthStoreMixin
 from console.store.microsoft_data import MicrosoftDataStoreMixin
 from console.store.migrations import MIGRATIONS, current_version, migrate
 from console.store.tickets import TicketStoreMixin
@@ -87,7 +88,7 @@ def ticket_columns(rec: dict[str, Any], now: str) -> dict[str, Any]:
     }
 
 
-class Workspace(TicketStoreMixin, AgentStoreMixin, EscalationStoreMixin, MicrosoftDataStoreMixin):
+class Workspace(TicketStoreMixin, AgentStoreMixin, EscalationStoreMixin, MicrosoftDataStoreMixin, HealthStoreMixin):
     """A handle on the workspace file. Each thread gets its own connection."""
 
     def __init__(self, path: Path | str) -> None:

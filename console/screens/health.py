@@ -1,0 +1,183 @@
+"""The queue-health board: backlog, aging, SLA, escalations, agents, customers, collections and 24-hour
+trends, live. Figures are recomputed only when the workspace changes (or once a minute, for the clock),
+never two refreshes at once, and only the figures whose text changed are repainted."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.cells import cell_len
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Vertical, VerticalScroll
+from textual.widgets import Footer, Sparkline, Static
+
+from console.health import PANELS, Health, figures
+from console.queue_query import QueueQuery
+from console.safe_text import clean_line
+from console.screens.base import ConsoleScreen
+from console.widgets.cells import fit
+
+
+class FigureLine(Static, can_focus=True):
+    """One figure: label and value on a line; enter opens the queue behind it."""
+
+    def __init__(self, figure_id: str, label: str, value: str) -> None:
+        super().__init__(classes="figure")
+        self.figure_id = figure_id
+        self.label = label
+        self.value = value
+
+    def render(self) -> Text:
+        width = max(10, self.size.width)
+        value = clean_line(self.value)
+        label = fit(clean_line(self.label), max(1, width - cell_len(value) - 1))
+        return Text.assemble(label, " ", (value, "bold"))
+
+    def set_value(self, label: str, value: str) -> bool:
+        if (label, value) == (self.label, self.value):
+            return False
+        self.label, self.value = label, value
+        self.refresh()
+        return True
+
+
+class HealthScreen(ConsoleScreen):
+    BINDINGS = [
+        Binding("escape,backspace", "back", "Queue", id="health.back"),
+        Binding("enter", "open_figure", "Open in queue", id="health.open"),
+        Binding("p", "pause", "Pause/resume", id="health.pause"),
+        Binding("ctrl+r", "refresh_now", "Refresh", show=False, id="health.refresh"),
+        Binding("j,down", "move(1)", "Next figure", show=False, id="health.down"),
+        Binding("k,up", "move(-1)", "Previous figure", show=False, id="health.up"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.paused = False
+        self.health: Health | None = None
+        self._computing = False
+        self._asked_again = False
+        self.refreshes = 0  # how many times the figures were computed (tests and the benchmark read it)
+        self.repaints = 0  # how many figures were repainted
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="health-title")
+        with VerticalScroll(id="health-body"):
+            with Grid(id="health-trends"):
+                yield Static(id="trend-backlog-label")
+                yield Sparkline([], id="trend-backlog")
+                yield Static(id="trend-breached-label")
+                yield Sparkline([], id="trend-breached")
+            with Grid(id="health-grid"):
+                for key, title in PANELS:
+                    with Vertical(classes="panel", id=f"panel-{key}"):
+                        yield Static(Text(title, style="bold reverse"), classes="panel-title")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._title()
+        self.refresh_figures()
+        self.set_interval(60, self.refresh_figures)  # time moves the SLA figures even when nothing changes
+
+    def on_resize(self) -> None:
+        columns = 1 if self.size.width < 120 else 2
+        self.query_one("#health-grid", Grid).styles.grid_size_columns = columns
+
+    def _title(self) -> None:
+        state = ("PAUSED (p resumes)", "black on yellow") if self.paused else ("live", "green")
+        at = self.health.at[:16].replace("T", " ") + "Z" if self.health else "…"
+        self.query_one("#health-title", Static).update(Text.assemble(("Queue health", "bold"), f"  {at}  ", state))
+
+    # -- refreshing ------------------------------------------------------------------------------
+    def on_workspace_changed(self) -> None:
+        self.refresh_figures()
+
+    def refresh_figures(self) -> None:
+        """Recompute unless paused; a refresh asked for while one runs waits for it, then runs once."""
+        if self.paused:
+            return
+        if self._computing:
+            self._asked_again = True
+            return
+        self._computing = True
+        board, clock = self.console.health_board, self.console.clock
+
+        def compute() -> Health:
+            now: datetime = clock()
+            health = board.compute(now)
+            board.sample(now, health)
+            return health
+
+        self.call_core(compute, self._show, group="health")
+
+    def _show(self, health: Health) -> None:
+        self._computing = False
+        self.refreshes += 1
+        self.health = health
+        self._title()
+        panels = figures(health, self.console.vehicle_names, self.console.service_names)
+        for key, rows in panels.items():
+            panel = self.query_one(f"#panel-{key}", Vertical)
+            lines = list(panel.query(FigureLine))
+            if [line.figure_id for line in lines] != [fid for fid, _, _ in rows]:
+                focused = self.focused.figure_id if isinstance(self.focused, FigureLine) else None
+                for line in lines:
+                    line.remove()
+                fresh = [FigureLine(fid, label, value) for fid, label, value in rows]
+                panel.mount(*fresh)
+                self.repaints += len(fresh)
+                for line in fresh:
+                    if line.figure_id == focused:
+                        self.call_after_refresh(line.focus)
+            else:
+                for line, (_, label, value) in zip(lines, rows, strict=True):
+                    self.repaints += line.set_value(label, value)
+        backlog = [float(v) for _, v in health.trend["backlog"]] or [float(health.backlog["total"])]
+        breached = [float(v) for _, v in health.trend["breached"]] or [float(health.sla["breached"])]
+        for wid, name, data in (("trend-backlog", "Backlog", backlog), ("trend-breached", "Breached", breached)):
+            line = self.query_one(f"#{wid}", Sparkline)
+            if list(line.data or []) != data:
+                line.data = data
+                label = Text.assemble((f"{name} 24 h ", "bold"), f"{int(min(data)):,}–{int(max(data)):,}")
+                self.query_one(f"#{wid}-label", Static).update(label)
+        if self.focused is None or not isinstance(self.focused, FigureLine):
+            first = next(iter(self.query(FigureLine)), None)
+            if first is not None:
+                first.focus(scroll_visible=False)
+        if self._asked_again:
+            self._asked_again = False
+            self.refresh_figures()
+
+    # -- actions ---------------------------------------------------------------------------------
+    def action_pause(self) -> None:
+        self.paused = not self.paused
+        self._title()
+        if not self.paused:
+            self.refresh_figures()
+
+    def action_refresh_now(self) -> None:
+        self.refresh_figures()
+
+    def action_move(self, step: int) -> None:
+        self.focus_next(FigureLine) if step > 0 else self.focus_previous(FigureLine)
+
+    def action_open_figure(self) -> None:
+        line = self.focused
+        if not isinstance(line, FigureLine) or self.health is None:
+            return
+        query: QueueQuery | None = self.health.queries.get(line.figure_id)
+        if query is None and line.figure_id.startswith("escalation."):
+            query = self.health.queries.get("escalations.waiting")
+        if query is None:
+            self.app.notify("This figure has no queue behind it.", markup=False)
+            return
+        self.console.show_queue(query)
+
+    def action_back(self) -> None:
+        self.console.show_queue(None)
+
+    def figure_text(self) -> dict[str, str]:
+        """What the board shows, figure by figure (for tests)."""
+        return {line.figure_id: f"{line.label}={line.value}" for line in self.query(FigureLine)}
