@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 
 from rich.cells import cell_len
 
-from console.clock import parse_date, to_iso
+from console.clock import to_iso
 from console.model import OPEN_STATUSES, Severity
-from console.plugin_api import DUNNING_STAGES, dunning_stage
+from console.plugin_api import DUNNING_STAGES
 from console.queue_query import QueueQuery
 from console.safe_text import clean_line
 from console.store import Workspace
@@ -160,14 +160,12 @@ def text_report(h: Health, vehicle_names: dict[str, str], service_names: dict[st
 
 
 class HealthBoard:
-    """Computes :class:`Health`; figures over the last 7 days are recomputed only when a ticket was
-    resolved (or reopened) since the last time, everything else on every call."""
+    """Computes :class:`Health`. Every figure is read fresh on every call: each is one range or group over
+    a small covering index (first-contact resolution reads counters the store keeps on each ticket)."""
 
     def __init__(self, ws: Workspace, time_zone: str = "UTC") -> None:
         self.ws = ws
         self.zone = ZoneInfo(time_zone)
-        self._history_key: tuple[Any, ...] | None = None
-        self._history: dict[str, Any] = {}
 
     def day_start(self, now: datetime) -> datetime:
         local = now.astimezone(self.zone)
@@ -192,23 +190,21 @@ class HealthBoard:
             "bySeverity": {s.value: by_severity.get(s.value, 0) for s in Severity},
         }
         bounds = [to_iso(now - timedelta(hours=h)) for _, h in AGING if h is not None]
-        newer = ws.health_created_since(bounds)
-        aging, previous = [], 0
-        for (bucket, _), count in zip(AGING, [*newer, total], strict=True):
-            aging.append({"bucket": bucket, "count": count - previous})
-            previous = count
-        breached, within15, within60 = ws.health_due_before(
-            [iso, to_iso(now + timedelta(minutes=15)), to_iso(now + timedelta(minutes=60))]
+        spans = ws.health_created_between(bounds)
+        counts = [*spans, total - sum(spans)]  # older than the last bound: the rest of the backlog
+        aging = [{"bucket": bucket, "count": count} for (bucket, _), count in zip(AGING, counts, strict=True)]
+        breached, (within15, within60) = ws.health_due_between(
+            iso, [to_iso(now + timedelta(minutes=15)), to_iso(now + timedelta(minutes=60))]
         )
         today = to_iso(self.day_start(now))
         week = to_iso(now - timedelta(days=7))
         resolved_today = ws.health_resolved_since(today)
-        history = self._history_figures(week, today)
+        history = self._history_figures(week)
         first_today = ws.health_first_responses_since(today)
         sla = {
             "breached": breached,
-            "breachingWithin15m": within15 - breached,
-            "breachingWithin60m": within60 - breached,
+            "breachingWithin15m": within15,
+            "breachingWithin60m": within60,
             "resolutionAttainmentToday": _ratio(resolved_today["met"], resolved_today["resolved"]),
             "resolutionAttainment7d": history["attainment"],
             "firstResponseAttainmentToday": _ratio(first_today[1], first_today[0]),
@@ -232,12 +228,8 @@ class HealthBoard:
                 else None
             ),
         }
-        stages: Counter[str] = Counter()
         local_today = now.astimezone(self.zone).date()
-        for _, due in ws.health_overdue(local_today.isoformat()):
-            stage = dunning_stage((local_today - parse_date(due)).days)
-            if stage:
-                stages[stage] += 1
+        stages = ws.health_dunning_counts(local_today.isoformat(), DUNNING_STAGES)
         collections = {name: stages.get(name, 0) for _, name in DUNNING_STAGES}
         samples = ws.health_samples(to_iso(now - timedelta(hours=TREND_HOURS)))
         health = Health(
@@ -259,20 +251,15 @@ class HealthBoard:
         health.queries = self._queries(health, now)
         return health
 
-    def _history_figures(self, week: str, today: str) -> dict[str, Any]:
+    def _history_figures(self, week: str) -> dict[str, Any]:
         resolved = self.ws.health_resolved_since(week)
-        key = (week[:13], today, resolved["resolved"], resolved["met"], resolved["last"])
-        if key != self._history_key:
-            first = self.ws.health_first_responses_since(week)
-            fcr = self.ws.health_first_contact_resolved(week) if resolved["resolved"] else 0
-            self._history = {
-                "attainment": _ratio(resolved["met"], resolved["resolved"]),
-                "first_response": _ratio(first[1], first[0]),
-                "fcr": _ratio(fcr, resolved["resolved"]),
-                "mttr": _mean(resolved["hours"], resolved["resolved"]),
-            }
-            self._history_key = key
-        return self._history
+        first = self.ws.health_first_responses_since(week)
+        return {
+            "attainment": _ratio(resolved["met"], resolved["resolved"]),
+            "first_response": _ratio(first[1], first[0]),
+            "fcr": _ratio(resolved["first_contact"], resolved["resolved"]),
+            "mttr": _mean(resolved["hours"], resolved["resolved"]),
+        }
 
     def _queries(self, h: Health, now: datetime) -> dict[str, QueueQuery]:
         q: dict[str, QueueQuery] = {"backlog.total": QueueQuery()}
@@ -310,8 +297,8 @@ class HealthBoard:
 
 
 def backfill_samples(ws: Workspace, now: datetime, hours: int = TREND_HOURS) -> int:
-    """Seed the trend of a new workspace with hourly figures rebuilt from ticket history (backlog exactly;
-    breaches of the resolution target, the first-response ones cannot be rebuilt)."""
+    """Seed the trend of a new workspace with hourly figures rebuilt from ticket history: the backlog, and
+    the tickets past a first-response or resolution target at each hour."""
     moments = [to_iso(now - timedelta(hours=h)) for h in range(hours, 0, -1)]
     points = ws.health_backlog_at(moments)
     ws.insert_health_samples(points)

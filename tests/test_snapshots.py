@@ -143,6 +143,12 @@ async def ticket_escalated(pilot: Pilot[None]) -> None:
     await settle(pilot)
 
 
+async def health(pilot: Pilot[None]) -> None:
+    await settle(pilot)
+    await pilot.press("h")
+    await settle(pilot)
+
+
 SCREENS: dict[str, Steps] = {
     "queue": queue,
     "queue_hostile": queue_hostile,
@@ -158,6 +164,7 @@ SCREENS: dict[str, Steps] = {
     "escalate_azure": escalate_azure,
     "escalate_handoff": escalate_handoff,
     "ticket_escalated": ticket_escalated,
+    "health": health,
 }
 
 

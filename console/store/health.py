@@ -17,41 +17,39 @@ class HealthStoreMixin:
 
     def health_backlog(self) -> list[tuple[str, str, str, int]]:
         """(status, service, severity, open tickets)."""
-        rows = self.conn.execute(
-            "SELECT status, coalesce(service, ''), severity, count(*) FROM tickets INDEXED BY idx_health_open "
-            f"WHERE {OPEN} GROUP BY 1, 2, 3"
-        )
+        rows = self.conn.execute("SELECT status, service, severity, n FROM health_open_class WHERE n > 0")
         return [tuple(r) for r in rows]  # type: ignore[misc]
 
-    def health_created_since(self, bounds: Sequence[str]) -> list[int]:
-        """Open tickets created at or after each bound (ISO, newest bound first)."""
+    def health_created_between(self, bounds: Sequence[str]) -> list[int]:
+        """Open tickets created in each span between consecutive bounds (ISO, newest first; the first span is
+        open-ended): range counts, each index entry counted once (SQLite counts them without decoding)."""
+        spans = [(bounds[0], None), *zip(bounds[1:], bounds[:-1], strict=False)]
         return [
             self.conn.execute(
-                f"SELECT count(*) FROM tickets INDEXED BY idx_open_by_created WHERE {OPEN} AND createdDate >= ?",
-                (bound,),
+                f"SELECT count(*) FROM tickets INDEXED BY idx_open_by_created WHERE {OPEN} AND createdDate >= ?"
+                + ("" if hi is None else " AND createdDate < ?"),
+                (lo,) if hi is None else (lo, hi),
             ).fetchone()[0]
-            for bound in bounds
+            for lo, hi in spans
         ]
 
-    def health_due_before(self, bounds: Sequence[str]) -> list[int]:
-        """Open tickets whose next SLA target is at or before each bound."""
-        return [
-            self.conn.execute(
-                "SELECT count(*) FROM tickets INDEXED BY idx_tickets_open_sla WHERE isOpen = 1 AND slaDueDate <= ?",
-                (bound,),
-            ).fetchone()[0]
-            for bound in bounds
-        ]
+    def health_due_between(self, now: str, bounds: Sequence[str]) -> tuple[int, list[int]]:
+        """Open tickets past their next SLA target at ``now``, and those due between ``now`` and each bound."""
+        sql = "SELECT count(*) FROM tickets INDEXED BY idx_tickets_open_sla WHERE isOpen = 1 AND slaDueDate <= ?"
+        breached = self.conn.execute(sql, (now,)).fetchone()[0]
+        soon = [self.conn.execute(sql + " AND slaDueDate > ?", (bound, now)).fetchone()[0] for bound in bounds]
+        return breached, soon
 
     def health_resolved_since(self, since: str) -> dict[str, Any]:
-        """Tickets resolved since ``since``: how many, how many within target, total hours to resolve."""
+        """Tickets resolved since ``since``: how many, how many within target, how many at first contact (at
+        most one reply, never waiting, never escalated), total hours to resolve."""
         row = self.conn.execute(
             "SELECT count(*), sum(resolutionDueDate IS NULL OR resolvedDate <= resolutionDueDate), "
-            "sum((julianday(resolvedDate) - julianday(createdDate)) * 24), max(resolvedDate) "
+            "sum(replyCount <= 1 AND NOT detoured), sum((julianday(resolvedDate) - julianday(createdDate)) * 24) "
             "FROM tickets INDEXED BY idx_health_resolved WHERE resolvedDate IS NOT NULL AND resolvedDate >= ?",
             (since,),
         ).fetchone()
-        return {"resolved": row[0], "met": row[1] or 0, "hours": row[2] or 0.0, "last": row[3]}
+        return {"resolved": row[0], "met": row[1] or 0, "first_contact": row[2] or 0, "hours": row[3] or 0.0}
 
     def health_first_responses_since(self, since: str) -> tuple[int, int]:
         """First responses since ``since``: how many, how many within target."""
@@ -62,20 +60,6 @@ class HealthStoreMixin:
             (since,),
         ).fetchone()
         return row[0], row[1] or 0
-
-    def health_first_contact_resolved(self, since: str) -> int:
-        """Tickets resolved since ``since`` with at most one reply, never waiting on the customer and never
-        escalated: resolved at first contact."""
-        row = self.conn.execute(
-            "SELECT count(*) FROM tickets t INDEXED BY idx_health_resolved "
-            "WHERE t.resolvedDate IS NOT NULL AND t.resolvedDate >= ? "
-            "AND (SELECT count(*) FROM timeline r WHERE r.ticketSeq = t.seq AND r.kind = 'reply') <= 1 "
-            "AND NOT EXISTS (SELECT 1 FROM timeline w WHERE w.ticketSeq = t.seq AND w.kind = 'status_change' "
-            "AND w.toValue IN ('waiting_customer', 'waiting_microsoft')) "
-            "AND NOT EXISTS (SELECT 1 FROM escalations e WHERE e.ticketSeq = t.seq)",
-            (since,),
-        ).fetchone()
-        return row[0]
 
     def health_escalations(self) -> list[tuple[str, str, int]]:
         rows = self.conn.execute("SELECT vehicle, state, count(*) FROM escalations GROUP BY 1, 2")
@@ -93,43 +77,48 @@ class HealthStoreMixin:
     def health_agents(self, now: str, since: str) -> list[dict[str, Any]]:
         """Per agent: open tickets held, live claims, in progress; and resolved since ``since``."""
         out: dict[str, dict[str, Any]] = {}
-        for login, held, claimed, working in self.conn.execute(
-            "SELECT assignee, count(*), sum(claimedUntil IS NOT NULL AND claimedUntil > ?), "
-            "sum(status = 'in_progress') FROM tickets INDEXED BY idx_health_open_assignee "
-            "WHERE isOpen = 1 AND assignee IS NOT NULL GROUP BY assignee",
+
+        def row(login: str) -> dict[str, Any]:
+            return out.setdefault(login, {"agent": login, "open": 0, "claimed": 0, "inProgress": 0, "resolvedToday": 0})
+
+        for login, held, working in self.conn.execute(
+            "SELECT assignee, n, inProgress FROM health_open_assignee WHERE n > 0"
+        ):
+            row(login).update(open=held, inProgress=working)
+        for login, claimed in self.conn.execute(
+            "SELECT assignee, count(*) FROM tickets INDEXED BY idx_tickets_claims "
+            "WHERE claimedUntil IS NOT NULL AND claimedUntil > ? AND isOpen = 1 GROUP BY assignee",
             (now,),
         ):
-            out[login] = {"agent": login, "open": held, "claimed": claimed or 0, "inProgress": working or 0}
+            row(login)["claimed"] = claimed
         for login, resolved in self.conn.execute(
             "SELECT assignee, count(*) FROM tickets INDEXED BY idx_health_resolved "
             "WHERE resolvedDate IS NOT NULL AND resolvedDate >= ? AND assignee IS NOT NULL GROUP BY assignee",
             (since,),
         ):
-            out.setdefault(login, {"agent": login, "open": 0, "claimed": 0, "inProgress": 0})["resolvedToday"] = (
-                resolved
-            )
-        for row in out.values():
-            row.setdefault("resolvedToday", 0)
+            row(login)["resolvedToday"] = resolved
         return sorted(out.values(), key=lambda r: (-r["open"], r["agent"]))
 
     def health_top_customers(self, limit: int = 10) -> list[dict[str, Any]]:
         rows = self.conn.execute(
-            "SELECT o.customerId, c.companyName, o.n FROM (SELECT customerId, count(*) AS n "
-            f"FROM tickets INDEXED BY idx_health_open_customer WHERE {OPEN} GROUP BY customerId "
-            "ORDER BY n DESC, customerId LIMIT ?) o JOIN customers c ON c.id = o.customerId "
-            "ORDER BY o.n DESC, c.companyName",
+            "SELECT o.customerId, c.companyName, o.n FROM health_open_customer o INDEXED BY idx_health_open_customer_n "
+            "JOIN customers c ON c.id = o.customerId WHERE o.n > 0 ORDER BY o.n DESC, c.companyName LIMIT ?",
             (limit,),
         )
         return [{"customerId": r[0], "name": r[1], "open": r[2]} for r in rows]
 
-    def health_overdue(self, today: str) -> list[tuple[str, str]]:
-        """(customer, oldest due date) of every customer with an unpaid receivable past due."""
+    def health_dunning_counts(self, today: str, stages: Sequence[tuple[int, str]]) -> dict[str, int]:
+        """Customers per dunning stage of their oldest unpaid receivable past due (``stages``: days overdue
+        at which each stage starts, ascending)."""
+        cases = " ".join(f"WHEN days >= {int(days)} THEN ?" for days, _ in reversed(stages))
         rows = self.conn.execute(
-            "SELECT customerId, min(dueDate) FROM receivables WHERE status IN ('open', 'partial', 'disputed') "
-            "AND dueDate < ? GROUP BY customerId",
-            (today,),
+            f"SELECT CASE {cases} END AS stage, count(*) FROM ("
+            "SELECT julianday(?) - julianday(min(dueDate)) AS days FROM receivables INDEXED BY idx_health_receivables "
+            "WHERE status IN ('open', 'partial', 'disputed') AND dueDate < ? GROUP BY customerId"
+            ") WHERE stage IS NOT NULL GROUP BY stage",
+            (*[name for _, name in reversed(stages)], today, today),
         )
-        return [(r[0], r[1]) for r in rows]
+        return {r[0]: r[1] for r in rows}
 
     # -- samples for the trends ------------------------------------------------------------------
     def record_health_sample(self, at: str, backlog: int, breached: int, not_since: str) -> bool:
@@ -156,9 +145,10 @@ class HealthStoreMixin:
         out = []
         for at in moments:
             row = self.conn.execute(
-                "SELECT count(*), coalesce(sum(resolutionDueDate < ?), 0) FROM tickets "
-                "WHERE createdDate <= ? AND (resolvedDate IS NULL OR resolvedDate > ?)",
-                (at, at, at),
+                "SELECT count(*), coalesce(sum(resolutionDueDate < :at OR (firstResponseDueDate < :at "
+                "AND (firstResponseDate IS NULL OR firstResponseDate > :at))), 0) FROM tickets "
+                "WHERE createdDate <= :at AND (resolvedDate IS NULL OR resolvedDate > :at)",
+                {"at": at},
             ).fetchone()
             out.append((at, row[0], row[1]))
         return out

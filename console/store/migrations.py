@@ -372,23 +372,106 @@ def m009_microsoft(db: Database) -> None:
 
 def m010_queue_health(db: Database) -> None:
     """What the queue-health board reads, each figure from a small covering index (so a full refresh stays
-    cheap at 1,000,000 tickets), and the samples its trends are drawn from."""
-    db.execute("CREATE INDEX idx_health_open ON tickets (status, service, severity) WHERE isOpen = 1")
-    db.execute("CREATE INDEX idx_health_open_customer ON tickets (customerId) WHERE isOpen = 1")
+    cheap at 1,000,000 tickets), and the samples its trends are drawn from.
+
+    First-contact resolution needs each ticket's replies and whether it ever waited or was escalated: two
+    counters kept on the ticket by a trigger on its timeline, so no refresh ever reads the timeline."""
+    db.execute("ALTER TABLE tickets ADD COLUMN replyCount INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE tickets ADD COLUMN detoured INTEGER NOT NULL DEFAULT 0")
     db.execute(
-        "CREATE INDEX idx_health_open_assignee ON tickets (assignee, status, claimedUntil) "
-        "WHERE isOpen = 1 AND assignee IS NOT NULL"
+        f"""
+        UPDATE tickets SET
+            replyCount = (SELECT count(*) FROM timeline r WHERE r.ticketSeq = tickets.seq AND r.kind = 'reply'),
+            detoured = EXISTS (SELECT 1 FROM timeline d WHERE d.ticketSeq = tickets.seq AND {_DETOUR.format(row="d")})
+        WHERE seq IN (SELECT DISTINCT ticketSeq FROM timeline)
+        """
     )
     db.execute(
-        "CREATE INDEX idx_health_resolved ON tickets (resolvedDate, resolutionDueDate, createdDate, assignee) "
-        "WHERE resolvedDate IS NOT NULL"
+        f"""
+        CREATE TRIGGER timeline_first_contact AFTER INSERT ON timeline
+        WHEN NEW.kind IN ('reply', 'escalation', 'status_change')
+        BEGIN
+            UPDATE tickets SET replyCount = replyCount + (NEW.kind = 'reply'),
+                detoured = detoured OR ({_DETOUR.format(row="NEW")})
+            WHERE seq = NEW.ticketSeq;
+        END
+        """
+    )
+    for statement in _ROLLUPS:
+        db.execute(statement)
+    db.execute(
+        "CREATE INDEX idx_health_resolved ON tickets "
+        "(resolvedDate, resolutionDueDate, createdDate, assignee, replyCount, detoured) WHERE resolvedDate IS NOT NULL"
     )
     db.execute(
         "CREATE INDEX idx_health_first_response ON tickets (firstResponseDate, firstResponseDueDate) "
         "WHERE firstResponseDate IS NOT NULL"
     )
+    db.execute("CREATE INDEX idx_health_receivables ON receivables (status, dueDate, customerId)")
     db.execute("CREATE TABLE health_samples (at TEXT PRIMARY KEY, backlog INTEGER NOT NULL, breached INTEGER NOT NULL)")
     db.execute("ANALYZE")
+
+
+#: Open tickets counted by class, by assignee and by customer, kept up to date by triggers on the tickets
+#: table (so every writer keeps them right), so the board never counts the 100,000s of open tickets.
+_ROLLUP_KEYS: dict[str, tuple[tuple[tuple[str, str], ...], str]] = {
+    "health_open_class": (
+        (("status", "{t}.status"), ("service", "coalesce({t}.service, '')"), ("severity", "{t}.severity")),
+        "",
+    ),
+    "health_open_assignee": ((("assignee", "{t}.assignee"),), " AND {t}.assignee IS NOT NULL"),
+    "health_open_customer": ((("customerId", "{t}.customerId"),), ""),
+}
+
+
+def _rollup_statements() -> list[str]:
+    out = [
+        "CREATE TABLE health_open_class (status TEXT NOT NULL, service TEXT NOT NULL, severity TEXT NOT NULL, "
+        "n INTEGER NOT NULL, inProgress INTEGER NOT NULL, PRIMARY KEY (status, service, severity))",
+        "CREATE TABLE health_open_assignee (assignee TEXT PRIMARY KEY, n INTEGER NOT NULL, "
+        "inProgress INTEGER NOT NULL)",
+        "CREATE TABLE health_open_customer (customerId TEXT PRIMARY KEY, n INTEGER NOT NULL, "
+        "inProgress INTEGER NOT NULL)",
+        "CREATE INDEX idx_health_open_customer_n ON health_open_customer (n)",
+    ]
+    add, remove = [], []
+    for table, (keys, extra) in _ROLLUP_KEYS.items():
+        columns = ", ".join(c for c, _ in keys)
+
+        def values(t: str, keys: tuple[tuple[str, str], ...] = keys) -> str:
+            return ", ".join(e.format(t=t) for _, e in keys)
+
+        add.append(
+            f"INSERT INTO {table} ({columns}, n, inProgress) SELECT {values('NEW')}, 1, NEW.status = 'in_progress' "
+            f"WHERE NEW.isOpen = 1{extra.format(t='NEW')} "
+            "ON CONFLICT DO UPDATE SET n = n + 1, inProgress = inProgress + excluded.inProgress;"
+        )
+        match = " AND ".join(f"{c} = {e.format(t='OLD')}" for c, e in keys)
+        remove.append(
+            f"UPDATE {table} SET n = n - 1, inProgress = inProgress - (OLD.status = 'in_progress') "
+            f"WHERE OLD.isOpen = 1 AND {match};"
+        )
+        out.append(
+            f"INSERT INTO {table} ({columns}, n, inProgress) SELECT {values('tickets')}, count(*), "
+            f"sum(tickets.status = 'in_progress') FROM tickets WHERE tickets.isOpen = 1{extra.format(t='tickets')} "
+            f"GROUP BY {values('tickets')}"
+        )
+    out.append(f"CREATE TRIGGER health_open_insert AFTER INSERT ON tickets BEGIN {' '.join(add)} END")
+    out.append(f"CREATE TRIGGER health_open_delete AFTER DELETE ON tickets BEGIN {' '.join(remove)} END")
+    out.append(
+        "CREATE TRIGGER health_open_update AFTER UPDATE OF isOpen, status, service, severity, assignee, customerId "
+        f"ON tickets BEGIN {' '.join(remove)} {' '.join(add)} END"
+    )
+    return out
+
+
+_ROLLUPS = _rollup_statements()
+
+#: A timeline event that takes a ticket off the first-contact path: waiting on someone, or an escalation.
+_DETOUR = (
+    "{row}.kind = 'escalation' OR ({row}.kind = 'status_change' "
+    "AND {row}.toValue IN ('waiting_customer', 'waiting_microsoft'))"
+)
 
 
 MIGRATIONS: list[Migration] = [
