@@ -383,3 +383,54 @@ def test_rollups_stay_equal_to_a_recount_whatever_the_writes(demo_ws: Workspace)
         "SELECT customerId, count(*) AS n FROM tickets WHERE isOpen = 1 GROUP BY 1 ORDER BY n DESC LIMIT 3"
     ).fetchall()
     assert [c["open"] for c in demo_ws.health_top_customers(3)] == [n for _, n in top]
+    for since in (at(-7 * 24 * H), at(-3.5 * H), "2026-11-22T15:00:00Z"):
+        resolved = demo_ws.conn.execute(
+            "SELECT count(*), sum(resolutionDueDate IS NULL OR resolvedDate <= resolutionDueDate), "
+            "sum(replyCount <= 1 AND NOT detoured), sum((julianday(resolvedDate) - julianday(createdDate)) * 24) "
+            "FROM tickets WHERE resolvedDate >= ?",
+            (since,),
+        ).fetchone()
+        got = demo_ws.health_resolved_since(since)
+        assert (got["resolved"], got["met"], got["first_contact"]) == tuple(resolved[:3])
+        assert got["hours"] == pytest.approx(resolved[3])
+        first = demo_ws.conn.execute(
+            "SELECT count(*), sum(firstResponseDueDate IS NULL OR firstResponseDate <= firstResponseDueDate) "
+            "FROM tickets WHERE firstResponseDate >= ?",
+            (since,),
+        ).fetchone()
+        assert demo_ws.health_first_responses_since(since) == tuple(first)
+
+
+def test_boundaries_of_breaches_aging_and_dunning(small_ws: Workspace) -> None:
+    """A target due exactly now is breached; the age buckets include their newer edge; a receivable exactly
+    15 days overdue is at the second notice; whatever the hour boundaries of the rollups."""
+    for moment in (NOW, NOW + timedelta(minutes=30), NOW + timedelta(seconds=1)):
+        small_ws.update_ticket(
+            "CSP-000002",
+            expected_version=None,
+            changes={"resolutionDueDate": to_iso(moment), "createdDate": to_iso(moment - H)},
+            events=[],
+            agent="t",
+            action="t",
+        )
+        h = HealthBoard(small_ws).compute(moment)
+        direct = small_ws.conn.execute(
+            "SELECT count(*) FROM tickets WHERE isOpen = 1 AND slaDueDate <= ?", (to_iso(moment),)
+        ).fetchone()[0]
+        assert h.sla["breached"] == direct
+        bounds = [None, *[to_iso(moment - timedelta(hours=x)) for x in (1, 4, 24, 72, 168)], None]
+        for bucket, newest, oldest in zip(h.aging, bounds[:-1], bounds[1:], strict=True):
+            sql, args = "SELECT count(*) FROM tickets WHERE isOpen = 1", []
+            if newest is not None:
+                sql += " AND createdDate < ?"
+                args.append(newest)
+            if oldest is not None:
+                sql += " AND createdDate >= ?"
+                args.append(oldest)
+            assert bucket["count"] == small_ws.conn.execute(sql, args).fetchone()[0], (moment, bucket)
+    with small_ws.transaction():
+        small_ws.conn.execute("UPDATE receivables SET dueDate = '2026-11-08' WHERE id = 'inv-1'")
+    assert HealthBoard(small_ws).compute(NOW).collections["second_notice"] == 1
+    with small_ws.transaction():
+        small_ws.conn.execute("UPDATE receivables SET status = 'paid' WHERE id = 'inv-1'")
+    assert sum(HealthBoard(small_ws).compute(NOW).collections.values()) == 0

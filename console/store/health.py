@@ -5,9 +5,23 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 OPEN = "isOpen = 1"
+
+
+def _after(moment: str) -> str:
+    """The smallest ISO timestamp after ``moment`` in the stored form (for "at or before" as "before")."""
+    return moment + "\x01"
+
+
+def _next_hour(moment: str) -> str:
+    """The first whole hour (``YYYY-MM-DDTHH``, UTC) at or after ISO ``moment``."""
+    if moment[13:] in (":00:00Z", ":00Z"):
+        return moment[:13]
+    start = datetime.strptime(moment[:13], "%Y-%m-%dT%H").replace(tzinfo=UTC) + timedelta(hours=1)
+    return start.strftime("%Y-%m-%dT%H")
 
 
 class HealthStoreMixin:
@@ -20,46 +34,91 @@ class HealthStoreMixin:
         rows = self.conn.execute("SELECT status, service, severity, n FROM health_open_class WHERE n > 0")
         return [tuple(r) for r in rows]  # type: ignore[misc]
 
+    def _hourly_count(self, table: str, column: str, lo: str | None, hi: str | None, index: str) -> int:
+        """Open tickets with ``column`` in [lo, hi): whole hours from the hourly rollup ``table``, the partial
+        hours at either end from the tickets' index."""
+        lo_hour = _next_hour(lo) if lo else None
+        hi_hour = hi[:13] if hi else None
+        if lo_hour is not None and hi_hour is not None and lo_hour >= hi_hour:  # within one hour: exact
+            return self._range_count(column, lo, hi, index)
+        total = 0
+        if lo is not None and lo_hour is not None:
+            total += self._range_count(column, lo, f"{lo_hour}:00:00Z", index)
+        if hi is not None and hi_hour is not None:
+            total += self._range_count(column, f"{hi_hour}:00:00Z", hi, index)
+        where, args = [], []
+        if lo_hour is not None:
+            where.append("hour >= ?")
+            args.append(lo_hour)
+        if hi_hour is not None:
+            where.append("hour < ?")
+            args.append(hi_hour)
+        sql = f"SELECT coalesce(sum(n), 0) FROM {table}" + (f" WHERE {' AND '.join(where)}" if where else "")
+        return total + self.conn.execute(sql, args).fetchone()[0]
+
+    def _range_count(self, column: str, lo: str | None, hi: str | None, index: str) -> int:
+        sql = f"SELECT count(*) FROM tickets INDEXED BY {index} WHERE isOpen = 1"
+        args = []
+        if lo is not None:
+            sql += f" AND {column} >= ?"
+            args.append(lo)
+        if hi is not None:
+            sql += f" AND {column} < ?"
+            args.append(hi)
+        return self.conn.execute(sql, args).fetchone()[0]
+
     def health_created_between(self, bounds: Sequence[str]) -> list[int]:
         """Open tickets created in each span between consecutive bounds (ISO, newest first; the first span is
-        open-ended): range counts, each index entry counted once (SQLite counts them without decoding)."""
-        spans = [(bounds[0], None), *zip(bounds[1:], bounds[:-1], strict=False)]
+        open-ended)."""
+        spans: list[tuple[str, str | None]] = [(bounds[0], None), *zip(bounds[1:], bounds[:-1], strict=False)]
         return [
-            self.conn.execute(
-                f"SELECT count(*) FROM tickets INDEXED BY idx_open_by_created WHERE {OPEN} AND createdDate >= ?"
-                + ("" if hi is None else " AND createdDate < ?"),
-                (lo,) if hi is None else (lo, hi),
-            ).fetchone()[0]
+            self._hourly_count("health_open_created_hourly", "createdDate", lo, hi, "idx_open_by_created")
             for lo, hi in spans
         ]
 
     def health_due_between(self, now: str, bounds: Sequence[str]) -> tuple[int, list[int]]:
-        """Open tickets past their next SLA target at ``now``, and those due between ``now`` and each bound."""
-        sql = "SELECT count(*) FROM tickets INDEXED BY idx_tickets_open_sla WHERE isOpen = 1 AND slaDueDate <= ?"
-        breached = self.conn.execute(sql, (now,)).fetchone()[0]
-        soon = [self.conn.execute(sql + " AND slaDueDate > ?", (bound, now)).fetchone()[0] for bound in bounds]
+        """Open tickets past their next SLA target at ``now``, and those due after ``now`` up to each bound."""
+        breached = self._hourly_count("health_open_due_hourly", "slaDueDate", None, _after(now), "idx_tickets_open_sla")
+        soon = [self._range_count("slaDueDate", _after(now), _after(bound), "idx_tickets_open_sla") for bound in bounds]
         return breached, soon
 
     def health_resolved_since(self, since: str) -> dict[str, Any]:
         """Tickets resolved since ``since``: how many, how many within target, how many at first contact (at
-        most one reply, never waiting, never escalated), total hours to resolve."""
-        row = self.conn.execute(
-            "SELECT count(*), sum(resolutionDueDate IS NULL OR resolvedDate <= resolutionDueDate), "
-            "sum(replyCount <= 1 AND NOT detoured), sum((julianday(resolvedDate) - julianday(createdDate)) * 24) "
-            "FROM tickets INDEXED BY idx_health_resolved WHERE resolvedDate IS NOT NULL AND resolvedDate >= ?",
-            (since,),
+        most one reply, never waiting, never escalated), total hours to resolve. Whole hours come from the
+        hourly rollup, the part of an hour before the first whole one from the tickets' index."""
+        hour = _next_hour(since)
+        head = self.conn.execute(
+            "SELECT count(*), coalesce(sum(resolutionDueDate IS NULL OR resolvedDate <= resolutionDueDate), 0), "
+            "coalesce(sum(replyCount <= 1 AND NOT detoured), 0), "
+            "coalesce(sum((julianday(resolvedDate) - julianday(createdDate)) * 24), 0) "
+            "FROM tickets INDEXED BY idx_health_resolved "
+            "WHERE resolvedDate IS NOT NULL AND resolvedDate >= ? AND resolvedDate < ?",
+            (since, f"{hour}:00:00Z"),
         ).fetchone()
-        return {"resolved": row[0], "met": row[1] or 0, "first_contact": row[2] or 0, "hours": row[3] or 0.0}
+        rest = self.conn.execute(
+            "SELECT coalesce(sum(resolved), 0), coalesce(sum(met), 0), coalesce(sum(firstContact), 0), "
+            "coalesce(sum(hours), 0) FROM health_resolved_hourly WHERE hour >= ?",
+            (hour,),
+        ).fetchone()
+        total = [a + b for a, b in zip(head, rest, strict=True)]
+        return {"resolved": total[0], "met": total[1], "first_contact": total[2], "hours": total[3]}
 
     def health_first_responses_since(self, since: str) -> tuple[int, int]:
-        """First responses since ``since``: how many, how many within target."""
-        row = self.conn.execute(
-            "SELECT count(*), sum(firstResponseDueDate IS NULL OR firstResponseDate <= firstResponseDueDate) "
+        """First responses since ``since``: how many, how many within target (hourly rollup + the head)."""
+        hour = _next_hour(since)
+        head = self.conn.execute(
+            "SELECT count(*), "
+            "coalesce(sum(firstResponseDueDate IS NULL OR firstResponseDate <= firstResponseDueDate), 0) "
             "FROM tickets INDEXED BY idx_health_first_response "
-            "WHERE firstResponseDate IS NOT NULL AND firstResponseDate >= ?",
-            (since,),
+            "WHERE firstResponseDate IS NOT NULL AND firstResponseDate >= ? AND firstResponseDate < ?",
+            (since, f"{hour}:00:00Z"),
         ).fetchone()
-        return row[0], row[1] or 0
+        rest = self.conn.execute(
+            "SELECT coalesce(sum(responded), 0), coalesce(sum(met), 0) FROM health_first_response_hourly "
+            "WHERE hour >= ?",
+            (hour,),
+        ).fetchone()
+        return head[0] + rest[0], head[1] + rest[1]
 
     def health_escalations(self) -> list[tuple[str, str, int]]:
         rows = self.conn.execute("SELECT vehicle, state, count(*) FROM escalations GROUP BY 1, 2")
@@ -109,16 +168,19 @@ class HealthStoreMixin:
 
     def health_dunning_counts(self, today: str, stages: Sequence[tuple[int, str]]) -> dict[str, int]:
         """Customers per dunning stage of their oldest unpaid receivable past due (``stages``: days overdue
-        at which each stage starts, ascending)."""
-        cases = " ".join(f"WHEN days >= {int(days)} THEN ?" for days, _ in reversed(stages))
-        rows = self.conn.execute(
-            f"SELECT CASE {cases} END AS stage, count(*) FROM ("
-            "SELECT julianday(?) - julianday(min(dueDate)) AS days FROM receivables INDEXED BY idx_health_receivables "
-            "WHERE status IN ('open', 'partial', 'disputed') AND dueDate < ? GROUP BY customerId"
-            ") WHERE stage IS NOT NULL GROUP BY stage",
-            (*[name for _, name in reversed(stages)], today, today),
-        )
-        return {r[0]: r[1] for r in rows}
+        at which each stage starts, ascending): range counts over each customer's oldest due date."""
+        day = date.fromisoformat(today)
+        out = {}
+        for index, (days, name) in enumerate(stages):
+            newest = (day - timedelta(days=days)).isoformat()  # due on or before: at least ``days`` overdue
+            older = stages[index + 1][0] if index + 1 < len(stages) else None
+            sql = "SELECT count(*) FROM health_customer_due WHERE oldestDue <= ?"
+            args = [newest]
+            if older is not None:
+                sql += " AND oldestDue > ?"
+                args.append((day - timedelta(days=older)).isoformat())
+            out[name] = self.conn.execute(sql, args).fetchone()[0]
+        return out
 
     # -- samples for the trends ------------------------------------------------------------------
     def record_health_sample(self, at: str, backlog: int, breached: int, not_since: str) -> bool:
