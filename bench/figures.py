@@ -152,6 +152,24 @@ def keystrokes(db: Path, tmp: Path) -> dict[str, dict[str, float]]:
     return {which: _in_process(tmp, "run", which, db) for which in ("console", "bare")}
 
 
+def health_refresh(db: Path, runs: int = 9) -> tuple[float, float]:
+    """Median ms of one full refresh of every health-board figure (a new board each time, nothing cached),
+    and median ms of one full scan of the tickets table with raw sqlite3 (both warm)."""
+    from console.health import HealthBoard
+    from console.store import Workspace
+
+    ws = Workspace.open(db)
+    raw = sqlite3.connect(db)
+    scan = "SELECT max(lastModifiedDate), count(title) FROM tickets NOT INDEXED"
+    raw.execute(scan).fetchall()
+    HealthBoard(ws).compute(NOW)
+    board = [timed(lambda: HealthBoard(ws, "Asia/Tokyo").compute(NOW)) * 1000 for _ in range(runs)]
+    floor = [timed(lambda: raw.execute(scan).fetchall()) * 1000 for _ in range(runs)]
+    raw.close()
+    ws.close()
+    return median(board), median(floor)
+
+
 def triage_rate(db: Path, limit: int) -> tuple[float, float]:
     """Tickets per second through every built-in check, and loading the same contexts without checks."""
     from console.config import load_config

@@ -8,6 +8,7 @@ import logging
 import signal
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from textual import events
 from textual.app import App, SystemCommand
@@ -18,7 +19,6 @@ from textual.worker import Worker, WorkerState
 
 from console.clock import utcnow
 from console.config import Config
-from console.courier import CourierReport
 from console.desk import Desk
 from console.health import SAMPLE_MINUTES, HealthBoard
 from console.identity import current_agent
@@ -33,6 +33,9 @@ from console.screens.intake import IntakeScreen
 from console.screens.queue import QueueScreen
 from console.screens.ticket import TicketScreen
 from console.store import Workspace
+
+if TYPE_CHECKING:
+    from console.courier import CourierReport
 
 log = logging.getLogger(__name__)
 

@@ -7,21 +7,21 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from console import escalation, ticket_ops
 from console.account import Account, load_account
 from console.clock import to_iso
 from console.config import Config
-from console.courier import Courier, CourierReport
-from console.microsoft.connect import Clients, connect, credentials_available
-from console.microsoft.credentials import MissingToken
-from console.microsoft.http import ApiError
 from console.model import Vehicle
 from console.plugins import PluginHost
 from console.roles import RoleMap
 from console.store import Workspace
 from console.triage import Triage, TriageResult
+
+if TYPE_CHECKING:  # the HTTP clients (httpx) are imported when Microsoft is first reached, not at start-up
+    from console.courier import Courier, CourierReport
+    from console.microsoft.connect import Clients
 
 
 @dataclass
@@ -79,14 +79,20 @@ class Desk:
     @property
     def clients(self) -> Clients:
         if self._clients is None:
+            from console.microsoft.connect import connect
+
             self._clients = connect(self.config.microsoft)
         return self._clients
 
     @property
     def microsoft_configured(self) -> bool:
+        from console.microsoft.credentials import credentials_available
+
         return credentials_available(self.config.microsoft)
 
     def courier(self) -> Courier:
+        from console.courier import Courier
+
         return Courier(self.ws, self.clients, self.clock, agent=self.agent)
 
     def escalation_options(self, ticket_id: str) -> tuple[dict[str, Any], list[escalation.VehicleOption]]:
@@ -102,6 +108,9 @@ class Desk:
         if draft.via_api:
             hint = draft.service_id
             draft.service_id = None
+            from console.microsoft.credentials import MissingToken
+            from console.microsoft.http import ApiError
+
             try:
                 services = self.ws.catalog("service") or self.courier().refresh_services()
             except (ApiError, MissingToken) as exc:

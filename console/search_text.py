@@ -27,6 +27,8 @@ _CJK = (
 _CJK_RUN = re.compile(f"[{_CJK}]+")
 _TOKEN = re.compile(rf"[{_CJK}]+|[^\s{_CJK}]+")
 _WORD = re.compile(r"\w+")
+MIN_PREFIX = 2
+"""Latin words shorter than this are not searched (the index keeps prefixes of 2 and 3 characters)."""
 
 
 def normalize(text: str) -> str:
@@ -68,8 +70,9 @@ def _quote(token: str) -> str:
 def build_query(user_text: str) -> SearchQuery:
     """Turn what the agent typed into an index query; every term must match (AND).
 
-    Latin-script words match as prefixes (search as you type); CJK words of two or more characters match
-    as a phrase of bigrams; a lone CJK character becomes a substring condition.
+    Latin-script words match as prefixes (search as you type) from their second character on: a
+    one-letter prefix matches nearly every ticket and would only slow the keystroke down. CJK words of two
+    or more characters match as a phrase of bigrams; a lone CJK character becomes a substring condition.
     """
     parts: list[str] = []
     likes: list[str] = []
@@ -81,5 +84,6 @@ def build_query(user_text: str) -> SearchQuery:
                 parts.append(_quote(_bigrams(token)))
         else:
             for word in _WORD.findall(token):
-                parts.append(_quote(word) + "*")
+                if len(word) >= MIN_PREFIX:
+                    parts.append(_quote(word) + "*")
     return SearchQuery(" AND ".join(parts), tuple(likes))

@@ -42,9 +42,4 @@ def connect(settings: Microsoft, *, policy: RetryPolicy | None = None, env: Mapp
     )
 
 
-def credentials_available(settings: Microsoft) -> bool:
-    """Whether any token can be had without asking anyone (so background polling makes sense)."""
-    return (
-        TokenSource(PARTNER_CENTER, settings.partner_center_token_command).available
-        or TokenSource(AZURE, settings.azure_token_command).available
-    )
+from console.microsoft.credentials import credentials_available  # noqa: E402,F401 - re-exported

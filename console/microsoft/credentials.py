@@ -10,6 +10,7 @@ import shlex
 import subprocess
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 
 class MissingToken(Exception):
@@ -98,3 +99,12 @@ class TokenSource:
         if not out or any(c.isspace() for c in out):
             raise MissingToken(f"The {self.spec.api} token command printed no usable token. {self.how_to()}")
         return out
+
+
+def credentials_available(settings: Any) -> bool:
+    """Whether any token can be had without asking anyone (so background polling makes sense);
+    ``settings`` is the config's :class:`~console.config.Microsoft` table."""
+    return (
+        TokenSource(PARTNER_CENTER, settings.partner_center_token_command).available
+        or TokenSource(AZURE, settings.azure_token_command).available
+    )

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from console.clock import to_iso, utcnow
 from console.store.connection import transaction
 
-Migration = Callable[[Database], None]
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+Migration = Callable[["Database"], None]
 
 
 def m001_accounts(db: Database) -> None:
@@ -561,6 +563,20 @@ _DETOUR = (
 )
 
 
+def m011_search_prefixes(db: Database) -> None:
+    """The full-text index keeps 2- and 3-character prefixes, so the first keystrokes of a search ('in',
+    'inv') read one prefix entry instead of merging every word that starts with them."""
+    db.execute(
+        "CREATE VIRTUAL TABLE ticket_search_new USING fts5(title, body, notes, "
+        "tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')"
+    )
+    db.execute(
+        "INSERT INTO ticket_search_new (rowid, title, body, notes) SELECT rowid, title, body, notes FROM ticket_search"
+    )
+    db.execute("DROP TABLE ticket_search")
+    db.execute("ALTER TABLE ticket_search_new RENAME TO ticket_search")
+
+
 MIGRATIONS: list[Migration] = [
     m001_accounts,
     m002_people,
@@ -572,6 +588,7 @@ MIGRATIONS: list[Migration] = [
     m008_claims_and_audit,
     m009_microsoft,
     m010_queue_health,
+    m011_search_prefixes,
 ]
 
 
@@ -603,6 +620,8 @@ def migrate(conn: sqlite3.Connection, target: int | None = None) -> list[str]:
             f"the workspace is at schema version {version}, newer than this console "
             f"({len(MIGRATIONS)}): upgrade csp-triage-console"
         )
+    from sqlite_utils import Database  # only when there is something to migrate
+
     db = Database(conn)
     for number, migration in enumerate(MIGRATIONS[version:target], start=version + 1):
         with transaction(conn):
