@@ -434,3 +434,19 @@ def test_boundaries_of_breaches_aging_and_dunning(small_ws: Workspace) -> None:
     with small_ws.transaction():
         small_ws.conn.execute("UPDATE receivables SET status = 'paid' WHERE id = 'inv-1'")
     assert sum(HealthBoard(small_ws).compute(NOW).collections.values()) == 0
+
+
+async def test_a_failing_refresh_is_reported_and_the_next_one_runs(demo_ws: Workspace, tmp_path: Path) -> None:
+    app = make_app(demo_ws, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        board = await open_board(pilot)
+        real = app.health_board.compute
+        app.health_board.compute = lambda now: (_ for _ in ()).throw(RuntimeError("disk gone"))  # type: ignore[method-assign]
+        board.refresh_figures()
+        await settle(pilot)
+        assert any("disk gone" in str(n.message) for n in app._notifications)
+        app.health_board.compute = real  # type: ignore[method-assign]
+        refreshes = board.refreshes
+        board.refresh_figures()
+        await settle(pilot)
+        assert board.refreshes == refreshes + 1

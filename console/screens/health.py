@@ -104,16 +104,22 @@ class HealthScreen(ConsoleScreen):
         self._computing = True
         board, clock = self.console.health_board, self.console.clock
 
-        def compute() -> Health:
-            now: datetime = clock()
-            health = board.compute(now)
-            board.sample(now, health)
-            return health
+        def compute() -> Health | Exception:
+            try:
+                now: datetime = clock()
+                health = board.compute(now)
+                board.sample(now, health)
+                return health
+            except Exception as exc:  # shown as a notice; the next change tries again
+                return exc
 
         self.call_core(compute, self._show, group="health")
 
-    def _show(self, health: Health) -> None:
+    def _show(self, health: Health | Exception) -> None:
         self._computing = False
+        if isinstance(health, Exception):
+            self.console.log_failure(health)
+            return
         self.refreshes += 1
         self.health = health
         self._title()
