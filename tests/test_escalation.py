@@ -18,6 +18,7 @@ from console.cli import main
 from console.config import load_config, write_demo_config
 from console.desk import Desk
 from console.model import Vehicle
+from console.paths import log_path
 from console.plugins import load_plugins
 from console.queue_query import QueueQuery
 from console.roles import RoleDenied
@@ -394,3 +395,35 @@ def test_killed_mid_delivery_then_delivered_exactly_once(
     assert esc["state"] == "open"
     assert esc["microsoftCaseId"] == next(iter(sandbox.state.tickets.values()))["properties"]["supportTicketId"]
     assert [o["state"] for o in demo_ws.outbox_items(("pending", "delivered"))] == ["delivered"]
+
+
+def test_premier_support_when_the_partner_has_the_contract(
+    sandbox: Sandbox, demo_ws: Workspace, tmp_path: Path
+) -> None:
+    path = tmp_path / "premier.toml"
+    write_demo_config(path)
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("premier_support = false", "premier_support = true"), encoding="utf-8"
+    )
+    d = Desk(demo_ws, load_config(path), load_plugins(), AGENT, lambda: NOW)
+    ticket_id = pick(demo_ws, "azure", "technical")
+    _, options = d.escalation_options(ticket_id)
+    assert options[0].vehicle == Vehicle.PREMIER and options[0].eligible  # the best vehicle first
+    stored = d.escalate(d.escalation_draft(ticket_id, "premier"))
+    d.microsoft_sync(poll=False)
+    assert d.ws.escalation(stored["id"])["state"] == "open"  # type: ignore[index]
+    d.close()
+
+
+def test_tokens_never_reach_the_workspace_or_the_log(
+    sandbox: Sandbox, demo_ws: Workspace, base: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = "sandbox-secret-7f3a9c"
+    sandbox.state.tokens.add(secret)
+    monkeypatch.setenv("CSP_CONSOLE_PARTNER_CENTER_TOKEN", secret)
+    monkeypatch.setenv("CSP_CONSOLE_AZURE_TOKEN", secret)
+    assert main(["sync", *base]) == 0
+    assert main(["escalate", pick(demo_ws, "azure", "technical"), "--vehicle", "advanced", *base]) == 0
+    demo_ws.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert secret.encode() not in demo_ws.path.read_bytes()
+    assert log_path().exists() and secret not in log_path().read_text(encoding="utf-8")
