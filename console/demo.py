@@ -79,7 +79,7 @@ def generate(
         raise ValueError(f"{ws.path}: the workspace is not empty; the demo needs a new file")
     rng = random.Random(seed)
     customer_count = max(len(content.CUSTOMERS), tickets // 200)
-    with ws.transaction():
+    with ws.bulk_load():
         customers = _write_accounts(ws, rng, customer_count, now)
         _write_agents(ws, extra_admins)
         _write_tickets(ws, rng, customers, tickets, now, progress)

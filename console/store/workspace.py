@@ -15,6 +15,7 @@ from console.clock import to_iso, utcnow
 from console.queue_query import QueueQuery, QueueRow
 from console.records import KINDS, TICKETS, Kind
 from console.search_text import build_query, search_form
+from console.store import health_rollups as rollups
 from console.store.agents import AgentStoreMixin
 from console.store.connection import WorkspaceError, connect, transaction
 from console.store.escalations import EscalationStoreMixin
@@ -156,6 +157,18 @@ class Workspace(TicketStoreMixin, AgentStoreMixin, EscalationStoreMixin, Microso
     def transaction(self) -> Iterator[sqlite3.Connection]:
         with transaction(self.conn) as conn:
             yield conn
+
+    @contextmanager
+    def bulk_load(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction for loading many tickets (the demo, an import): the health rollups' triggers
+        are off while it writes and the rollups are refilled in one pass at the end, in the same transaction
+        (no other writer can slip in between; a failure rolls the triggers back with everything else)."""
+        with self.transaction() as conn:
+            for name in rollups.TRIGGERS:
+                conn.execute(f"DROP TRIGGER IF EXISTS {name}")
+            yield conn
+            for statement in rollups.CLEARS + rollups.FILLS + list(rollups.TRIGGERS.values()):
+                conn.execute(statement)
 
     def analyze(self) -> None:
         """Refresh the query planner's statistics after a bulk load, so that every sort order of the queue

@@ -1,0 +1,164 @@
+"""The queue-health rollups: counts that triggers keep up to date as tickets and receivables change, so
+that the health board never counts the 100,000s of open tickets (see :mod:`console.store.health`).
+
+Each rollup has its table, the statement that fills it from scratch, and its triggers. A bulk load (the
+demo, an import) drops the triggers, writes, then refills the rollups in one pass and puts the triggers
+back, all in its one transaction (:meth:`console.store.Workspace.bulk_load`): the same counts, without a
+trigger firing for each of a million rows.
+"""
+
+from __future__ import annotations
+
+#: Open tickets counted by class, by assignee and by customer, kept up to date by triggers on the tickets
+#: table (so every writer keeps them right), so the board never counts the 100,000s of open tickets.
+_ROLLUP_KEYS: dict[str, tuple[tuple[tuple[str, str], ...], str]] = {
+    "health_open_class": (
+        (("status", "{t}.status"), ("service", "coalesce({t}.service, '')"), ("severity", "{t}.severity")),
+        "",
+    ),
+    "health_open_assignee": ((("assignee", "{t}.assignee"),), " AND {t}.assignee IS NOT NULL"),
+    "health_open_customer": ((("customerId", "{t}.customerId"),), ""),
+}
+
+
+def _rollup_statements() -> list[str]:
+    out = [
+        "CREATE TABLE health_open_class (status TEXT NOT NULL, service TEXT NOT NULL, severity TEXT NOT NULL, "
+        "n INTEGER NOT NULL, inProgress INTEGER NOT NULL, PRIMARY KEY (status, service, severity))",
+        "CREATE TABLE health_open_assignee (assignee TEXT PRIMARY KEY, n INTEGER NOT NULL, "
+        "inProgress INTEGER NOT NULL)",
+        "CREATE TABLE health_open_customer (customerId TEXT PRIMARY KEY, n INTEGER NOT NULL, "
+        "inProgress INTEGER NOT NULL)",
+        "CREATE INDEX idx_health_open_customer_n ON health_open_customer (n)",
+    ]
+    add, remove = [], []
+    for table, (keys, extra) in _ROLLUP_KEYS.items():
+        columns = ", ".join(c for c, _ in keys)
+
+        def values(t: str, keys: tuple[tuple[str, str], ...] = keys) -> str:
+            return ", ".join(e.format(t=t) for _, e in keys)
+
+        add.append(
+            f"INSERT INTO {table} ({columns}, n, inProgress) SELECT {values('NEW')}, 1, NEW.status = 'in_progress' "
+            f"WHERE NEW.isOpen = 1{extra.format(t='NEW')} "
+            "ON CONFLICT DO UPDATE SET n = n + 1, inProgress = inProgress + excluded.inProgress;"
+        )
+        match = " AND ".join(f"{c} = {e.format(t='OLD')}" for c, e in keys)
+        remove.append(
+            f"UPDATE {table} SET n = n - 1, inProgress = inProgress - (OLD.status = 'in_progress') "
+            f"WHERE OLD.isOpen = 1 AND {match};"
+        )
+        out.append(
+            f"INSERT INTO {table} ({columns}, n, inProgress) SELECT {values('tickets')}, count(*), "
+            f"sum(tickets.status = 'in_progress') FROM tickets WHERE tickets.isOpen = 1{extra.format(t='tickets')} "
+            f"GROUP BY {values('tickets')}"
+        )
+    out.append(f"CREATE TRIGGER health_open_insert AFTER INSERT ON tickets BEGIN {' '.join(add)} END")
+    out.append(f"CREATE TRIGGER health_open_delete AFTER DELETE ON tickets BEGIN {' '.join(remove)} END")
+    out.append(
+        "CREATE TRIGGER health_open_update AFTER UPDATE OF isOpen, status, service, severity, assignee, customerId "
+        f"ON tickets BEGIN {' '.join(remove)} {' '.join(add)} END"
+    )
+    return out
+
+
+_ROLLUPS = _rollup_statements()
+
+#: Resolutions and first responses per hour (UTC), kept by triggers: the board's 7-day and "today" figures
+#: add up a few hundred rows instead of reading tens of thousands of tickets. name -> (date column, measures)
+_HOURLY_KEYS: dict[str, tuple[str, tuple[tuple[str, str, str], ...], tuple[str, ...], str]] = {
+    "health_resolved_hourly": (
+        "resolvedDate",
+        (
+            ("resolved", "INTEGER", "1"),
+            ("met", "INTEGER", "({t}.resolutionDueDate IS NULL OR {t}.resolvedDate <= {t}.resolutionDueDate)"),
+            ("firstContact", "INTEGER", "({t}.replyCount <= 1 AND NOT {t}.detoured)"),
+            ("hours", "REAL", "(julianday({t}.resolvedDate) - julianday({t}.createdDate)) * 24"),
+        ),
+        ("resolvedDate", "resolutionDueDate", "createdDate", "replyCount", "detoured"),
+        "",
+    ),
+    "health_first_response_hourly": (
+        "firstResponseDate",
+        (
+            ("responded", "INTEGER", "1"),
+            (
+                "met",
+                "INTEGER",
+                "({t}.firstResponseDueDate IS NULL OR {t}.firstResponseDate <= {t}.firstResponseDueDate)",
+            ),
+        ),
+        ("firstResponseDate", "firstResponseDueDate"),
+        "",
+    ),
+    # Open tickets by the hour they were created (aging) and by the hour their next target falls (breaches).
+    "health_open_created_hourly": ("createdDate", (("n", "INTEGER", "1"),), ("isOpen", "createdDate"), "isOpen = 1"),
+    "health_open_due_hourly": ("slaDueDate", (("n", "INTEGER", "1"),), ("isOpen", "slaDueDate"), "isOpen = 1"),
+}
+
+
+def _hourly_statements() -> list[str]:
+    out = []
+    for table, (date, measures, watched, only) in _HOURLY_KEYS.items():
+        new_only, old_only, all_only = (f" AND {t}.{only}" if only else "" for t in ("NEW", "OLD", "tickets"))
+        names = [m for m, _, _ in measures]
+        columns = ", ".join(f"{m} {kind} NOT NULL" for m, kind, _ in measures)
+        out.append(f"CREATE TABLE {table} (hour TEXT PRIMARY KEY, {columns})")
+        out.append(
+            f"INSERT INTO {table} (hour, {', '.join(names)}) SELECT substr({date}, 1, 13), "
+            + ", ".join(f"sum({e.format(t='tickets')})" for _, _, e in measures)
+            + f" FROM tickets WHERE {date} IS NOT NULL{all_only} GROUP BY 1"
+        )
+        add = (
+            f"INSERT INTO {table} (hour, {', '.join(names)}) SELECT substr(NEW.{date}, 1, 13), "
+            + ", ".join(e.format(t="NEW") for _, _, e in measures)
+            + f" WHERE NEW.{date} IS NOT NULL{new_only} ON CONFLICT DO UPDATE SET "
+            + ", ".join(f"{m} = {m} + excluded.{m}" for m in names)
+            + ";"
+        )
+        remove = (
+            f"UPDATE {table} SET "
+            + ", ".join(f"{m} = {m} - {e.format(t='OLD')}" for m, _, e in measures)
+            + f" WHERE OLD.{date} IS NOT NULL{old_only} AND hour = substr(OLD.{date}, 1, 13);"
+        )
+        out.append(f"CREATE TRIGGER {table}_insert AFTER INSERT ON tickets BEGIN {add} END")
+        out.append(f"CREATE TRIGGER {table}_delete AFTER DELETE ON tickets BEGIN {remove} END")
+        out.append(
+            f"CREATE TRIGGER {table}_update AFTER UPDATE OF {', '.join(watched)} ON tickets BEGIN {remove} {add} END"
+        )
+    return out
+
+
+_HOURLY = _hourly_statements()
+
+#: Each customer's oldest unpaid receivable (its due date), kept by triggers on receivables:
+#: the collections figure is then a few range counts.
+_UNPAID = "status IN ('open', 'partial', 'disputed')"
+_OLDEST_DUE = (
+    "INSERT OR REPLACE INTO health_customer_due (customerId, oldestDue) SELECT {c}, "
+    f"(SELECT min(dueDate) FROM receivables WHERE customerId = {{c}} AND {_UNPAID});"
+)
+_HOURLY += [
+    "CREATE TABLE health_customer_due (customerId TEXT PRIMARY KEY, oldestDue TEXT)",
+    f"INSERT INTO health_customer_due SELECT customerId, min(dueDate) FROM receivables WHERE {_UNPAID} "
+    "GROUP BY customerId",
+    "CREATE INDEX idx_health_customer_due ON health_customer_due (oldestDue)",
+    "CREATE TRIGGER health_customer_due_insert AFTER INSERT ON receivables "
+    f"BEGIN {_OLDEST_DUE.format(c='NEW.customerId')} END",
+    "CREATE TRIGGER health_customer_due_delete AFTER DELETE ON receivables "
+    f"BEGIN {_OLDEST_DUE.format(c='OLD.customerId')} END",
+    "CREATE TRIGGER health_customer_due_update AFTER UPDATE OF status, dueDate, customerId ON receivables BEGIN "
+    f"{_OLDEST_DUE.format(c='OLD.customerId')} {_OLDEST_DUE.format(c='NEW.customerId')} END",
+]
+
+
+def _split(statements: list[str]) -> tuple[list[str], list[str], dict[str, str]]:
+    tables = [s for s in statements if s.startswith(("CREATE TABLE", "CREATE INDEX"))]
+    fills = [s for s in statements if s.startswith("INSERT INTO")]
+    triggers = {s.split()[2]: s for s in statements if s.startswith("CREATE TRIGGER")}
+    return tables, fills, triggers
+
+
+TABLES, FILLS, TRIGGERS = _split(_ROLLUPS + _HOURLY)
+#: The rollup tables, emptied before a refill.
+CLEARS = [f"DELETE FROM {s.split()[2]}" for s in TABLES if s.startswith("CREATE TABLE")]
