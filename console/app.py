@@ -161,8 +161,11 @@ class CspConsoleApp(App[None]):
             self.notify(clean_line(line, 300), title="Microsoft refused", severity="error", markup=False, timeout=15)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.name == "microsoft" and event.state == WorkerState.SUCCESS:
-            self.report_delivery(event.worker.result)
+        if event.worker.name == "microsoft":
+            if event.state == WorkerState.SUCCESS:
+                self.report_delivery(event.worker.result)
+            elif event.state == WorkerState.ERROR:
+                self.log_failure(event.worker.error)
             return
         if event.worker.name != "poll" or event.state != WorkerState.SUCCESS:
             return

@@ -12,21 +12,18 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from console import sync as partner_sync
 from console.cli_desk import APPLIED, FAILED, _desk, _outcome
 from console.config import load_config
-from console.courier import CourierReport
 from console.escalation import AZURE_SEVERITIES
-from console.microsoft.connect import URL_ENV
 from console.microsoft.credentials import AZURE, PARTNER_CENTER, MissingToken
-from console.microsoft.http import ApiError
 from console.model import Vehicle
-from console.plugins import load_plugins
-from console.progress import Progress
 from console.safe_text import clean_block, clean_line
 from console.store import Workspace
+
+if TYPE_CHECKING:  # httpx and the clients load only when a command talks to Microsoft
+    from console.courier import CourierReport
 
 QUEUED = 4
 
@@ -63,8 +60,12 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
 
 
 def cmd_sync(args: argparse.Namespace, db: Path, config: Path) -> int:
-    settings = load_config(config)
+    from console import sync as partner_sync
     from console.microsoft.connect import connect
+    from console.plugins import load_plugins
+    from console.progress import Progress
+
+    settings = load_config(config)
 
     ws = Workspace.open(db, create=False)
     clients = connect(settings.microsoft)
@@ -196,6 +197,8 @@ def _escalations(args: argparse.Namespace, db: Path, config: Path) -> int:
                 _print_escalation(row)
             return APPLIED
         if args.action == "sync":
+            from console.microsoft.http import ApiError
+
             try:
                 report = desk.microsoft_sync(force=True)
             except (ApiError, MissingToken) as exc:
@@ -239,6 +242,7 @@ def _report(report: CourierReport, as_json: bool) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace, db: Path) -> int:
+    from console.microsoft.connect import URL_ENV
     from console.sandbox import Sandbox
     from console.sandbox.seed import state_from_workspace
 
