@@ -127,9 +127,11 @@ class HealthStoreMixin:
     def health_oldest_waiting(self) -> dict[str, Any] | None:
         """The oldest escalation still waiting on Microsoft (not closed, not failed)."""
         row = self.conn.execute(
+            # CROSS JOIN keeps the (few) escalations as the outer loop whatever the statistics say.
             "SELECT e.vehicle, e.createdDate, e.microsoftCaseId, t.id FROM escalations e "
-            "JOIN tickets t ON t.seq = e.ticketSeq WHERE e.state IN ('pending', 'awaiting_case_number', 'open') "
-            "AND t.isOpen = 1 ORDER BY e.createdDate LIMIT 1"
+            "CROSS JOIN tickets t ON t.seq = e.ticketSeq "
+            "WHERE e.state IN ('pending', 'awaiting_case_number', 'open') AND t.isOpen = 1 "
+            "ORDER BY e.createdDate LIMIT 1"
         ).fetchone()
         return dict(row) if row else None
 
@@ -145,8 +147,8 @@ class HealthStoreMixin:
         ):
             row(login).update(open=held, inProgress=working)
         for login, claimed in self.conn.execute(
-            "SELECT assignee, count(*) FROM tickets INDEXED BY idx_tickets_claims "
-            "WHERE claimedUntil IS NOT NULL AND claimedUntil > ? AND isOpen = 1 GROUP BY assignee",
+            "SELECT assignee, count(*) FROM tickets INDEXED BY idx_health_claims "
+            "WHERE claimedUntil IS NOT NULL AND isOpen = 1 AND claimedUntil > ? GROUP BY assignee",
             (now,),
         ):
             row(login)["claimed"] = claimed

@@ -411,6 +411,10 @@ def m010_queue_health(db: Database) -> None:
         "WHERE firstResponseDate IS NOT NULL"
     )
     db.execute("CREATE INDEX idx_health_receivables ON receivables (status, dueDate, customerId)")
+    db.execute(
+        "CREATE INDEX idx_health_claims ON tickets (claimedUntil, assignee) "
+        "WHERE claimedUntil IS NOT NULL AND isOpen = 1"
+    )
     db.execute("CREATE TABLE health_samples (at TEXT PRIMARY KEY, backlog INTEGER NOT NULL, breached INTEGER NOT NULL)")
     db.execute("ANALYZE")
 
