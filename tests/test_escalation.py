@@ -427,3 +427,17 @@ def test_tokens_never_reach_the_workspace_or_the_log(
     demo_ws.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     assert secret.encode() not in demo_ws.path.read_bytes()
     assert log_path().exists() and secret not in log_path().read_text(encoding="utf-8")
+
+
+def test_escalating_a_resolved_ticket_reopens_it(sandbox: Sandbox, desk: Desk) -> None:
+    ticket_id = pick(desk.ws, "office365", "technical")
+    desk.set_status(ticket_id, "resolved", "fixed_by_partner")
+    stored = desk.escalate(desk.escalation_draft(ticket_id, "signature"), "2611230000888")
+    ticket = desk.ws.ticket(ticket_id)
+    assert stored["state"] == "open" and ticket is not None
+    assert (ticket["status"], ticket["isOpen"], ticket["resolvedDate"], ticket["resolutionCode"]) == (
+        "waiting_microsoft",
+        1,
+        None,
+        None,
+    )

@@ -65,7 +65,9 @@ class EscalationStoreMixin:
                 {"escalation": escalation_id, "vehicle": row["vehicle"], "state": row["state"]},
             )
 
-        changes = {} if ticket["status"] == "waiting_microsoft" else {"status": "waiting_microsoft"}
+        changes: dict[str, Any] = {} if ticket["status"] == "waiting_microsoft" else {"status": "waiting_microsoft"}
+        if ticket["status"] in ("resolved", "closed"):  # escalating reopens it
+            changes.update(resolutionCode=None, resolvedDate=None)
         events = [
             {"kind": "escalation", "fromValue": ticket["status"], "toValue": "waiting_microsoft", "text": event_text}
         ]
