@@ -23,10 +23,15 @@ ANALYSIS = [
     "0.27 s of imports to Textual's 0.23 s (python -X importtime); httpx and sqlite-utils are no longer "
     "loaded at start-up (a test keeps them out). Next: defer the screens other than the queue and the "
     "plugin API until first use.",
-    "Search keystroke at 1M: a common word's FTS doclist (about 150,000 rowids over all tickets, 18,000 of "
-    "them open) is materialised before the open-ticket filter: 200-450 ms a keystroke for 'in'..'invoice' "
-    "(the 2- and 3-character prefix index and the 2-letter minimum removed the 1-letter case). Next: a second "
-    "full-text index of open tickets only, kept by the same writes, for the default open views.",
+    "Search keystroke at 1M (median 425 ms, p95 4.6 s; the previous run 316 ms / 1.9 s): measured per query, "
+    "a common word's FTS doclist (about 150,000 rowids over all tickets, 18,000 of them open) is materialised "
+    "before the open-ticket filter, 200-460 ms for the first page of 'in'..'invoice' and as much again for the "
+    "count running beside it (the 2- and 3-character prefix index and the 2-letter minimum removed the "
+    "1-letter case, now 3 ms). The multi-second p95 outliers are not yet profiled. Next: a second full-text "
+    "index of open tickets only, kept by the same writes, for the default open views.",
+    "Filter keystroke (2.7x this run, 1.2x the run before on the same code path): a view change reads the new "
+    "view's first page and recounts it in a worker; the spread between two runs on this shared 2-core machine "
+    "is as large as the miss, so it needs more samples before a fix.",
     "Health board: every figure reads a rollup kept by triggers (see docs/health.md); a full refresh reads a "
     "few hundred rows. The first run after the rollups (43 ms) was held back by the per-agent live-claims "
     "count reading 14,520 claimed tickets and by the planner starting the oldest-escalation join from the "
