@@ -18,6 +18,7 @@ from console.clock import to_iso
 from console.microsoft.connect import Clients
 from console.microsoft.credentials import MissingToken
 from console.microsoft.http import ApiError
+from console.model import SERVICE_REQUEST_STATUS_FROM_INT, from_code
 from console.plugin_api import DELIVERY_AZURE_API
 from console.store import Workspace
 
@@ -124,14 +125,7 @@ class Courier:
         else:
             self.clients.partner_center.add_note(item["microsoftCaseId"], payload["text"], request_id=item["requestId"])
             # Partner Center lists our own note among the case's notes: do not copy it back as Microsoft's.
-            self.ws.record_microsoft_update(
-                item["escalationId"],
-                microsoft_state=None,
-                closed=False,
-                messages=[],
-                agent=self.agent,
-                seen=[note_key(payload["text"])],
-            )
+            self.ws.mark_messages_seen(item["escalationId"], [note_key(payload["text"])])
         return None, None
 
     # -- polling -------------------------------------------------------------------------------
@@ -181,8 +175,7 @@ class Courier:
 
     def _partner_center_case(self, esc: dict[str, Any]) -> tuple[str, bool, list[dict[str, str]]]:
         sr = self.clients.partner_center.service_request(esc["microsoftCaseId"])
-        status = str(sr.get("status") if sr.get("status") is not None else "")
-        status = {"0": "none", "1": "open", "2": "closed", "3": "attention_needed"}.get(status, status)
+        status = from_code(sr.get("status"), SERVICE_REQUEST_STATUS_FROM_INT) or ""
         messages = [
             {
                 "key": note_key(str(n.get("text") or "")),

@@ -106,8 +106,6 @@ class Desk:
         self.authorize("ticket.escalate")
         draft = escalation.build_draft(self, self._fresh(ticket_id), Vehicle(vehicle))
         if draft.via_api:
-            hint = draft.service_id
-            draft.service_id = None
             from console.microsoft.credentials import MissingToken
             from console.microsoft.http import ApiError
 
@@ -116,7 +114,7 @@ class Desk:
             except (ApiError, MissingToken) as exc:
                 draft.catalog_error = str(exc)
                 return draft
-            chosen = next((s for s in services if hint and s["displayName"] == hint), None)
+            chosen = next((s for s in services if draft.service_hint and s["displayName"] == draft.service_hint), None)
             if chosen is not None:
                 draft.service_id = chosen["id"]
                 problems = self.escalation_problems(chosen["id"])
@@ -180,9 +178,7 @@ class Desk:
             ticket=ticket,
             timeline=self.ws.timeline(ticket["seq"]),
             findings=self.ws.findings(ticket["seq"]),
-            escalations=[
-                e for e in self.ws.escalations_of(ticket["customerId"], open_only=False) if e["ticketId"] == ticket_id
-            ],
+            escalations=self.ws.escalations(ticket_id=ticket["id"]),
             audit=self.ws.audit_since(entity="ticket", entity_id=ticket["id"]),
         )
 

@@ -55,6 +55,7 @@ class Draft:
     service_id: str | None = None
     problem_classification_id: str | None = None
     subscriptions: list[tuple[str, str]] = field(default_factory=list)  # (Azure subscription id, label)
+    service_hint: str = ""  # the plugin's suggestion, matched against the Support API's service names
     catalog_error: str = ""
 
     @property
@@ -78,7 +79,7 @@ def context(desk: Desk, ticket: dict[str, Any]) -> CheckContext:
     return replace(ctx, signature_incidents_used=desk.ws.signature_incidents_since(since))
 
 
-def options(desk: Desk, ticket: dict[str, Any]) -> list[VehicleOption]:
+def options(desk: Desk, ticket: dict[str, Any], ctx: CheckContext | None = None) -> list[VehicleOption]:
     """Every vehicle, eligible ones first, each with the reason from the service plugin's handler."""
     service = ticket["service"]
     handlers = {h.handler.vehicle: h for h in desk.host.handlers_for(service)}
@@ -86,7 +87,7 @@ def options(desk: Desk, ticket: dict[str, Any]) -> list[VehicleOption]:
         return [
             VehicleOption(v, VEHICLE_NAMES[v], False, "classify the ticket's service first (key e)") for v in Vehicle
         ]
-    ctx = context(desk, ticket)
+    ctx = ctx or context(desk, ticket)
     out = []
     for vehicle in Vehicle:
         registered = handlers.get(vehicle)
@@ -107,11 +108,11 @@ def options(desk: Desk, ticket: dict[str, Any]) -> list[VehicleOption]:
 
 def build_draft(desk: Desk, ticket: dict[str, Any], vehicle: Vehicle) -> Draft:
     """The service plugin's case for ``vehicle``; refused when the partner may not use it."""
-    option = next(o for o in options(desk, ticket) if o.vehicle == vehicle)
-    if not option.eligible:
+    ctx = context(desk, ticket) if ticket["service"] is not None else None
+    option = next(o for o in options(desk, ticket, ctx) if o.vehicle == vehicle)
+    if not option.eligible or ctx is None:
         raise TicketInputError("vehicle", f"{option.name} cannot take this ticket: {option.reason}.")
     handler = next(h for h in desk.host.handlers_for(ticket["service"]) if h.handler.vehicle == vehicle)
-    ctx = context(desk, ticket)
     findings = [f for _, f in desk.triage.run_ticket(ticket).findings]
     case: CaseDraft = handler.handler.build_case(ctx, findings)
     subs = [
@@ -133,7 +134,7 @@ def build_draft(desk: Desk, ticket: dict[str, Any], vehicle: Vehicle) -> Draft:
         handoff_url=case.handoff_url,
         azure_subscription_id=case.azure_subscription_id,
         subscriptions=subs,
-        service_id=case.service_hint or None,  # a display name until resolve_catalog() turns it into an id
+        service_hint=case.service_hint,
     )
 
 

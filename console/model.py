@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from typing import Any
 
 
 class Severity(StrEnum):
@@ -20,6 +21,20 @@ class Severity(StrEnum):
 
 
 SEVERITY_FROM_INT = {0: Severity.UNKNOWN, 1: Severity.CRITICAL, 2: Severity.MODERATE, 3: Severity.MINIMAL}
+#: Partner Center ServiceRequest ``status``, sometimes sent as an integer.
+SERVICE_REQUEST_STATUS_FROM_INT = {0: "none", 1: "open", 2: "closed", 3: "attention_needed"}
+
+
+def from_code(value: object, codes: dict[int, Any]) -> str | None:
+    """A Partner Center enum that arrives as a string or as its integer (``1`` or ``"1"``) as its string."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if text.isdigit() and int(text) in codes:
+        return str(codes[int(text)])
+    return text
+
+
 SEVERITY_LETTER = {
     Severity.CRITICAL: "A",
     Severity.MODERATE: "B",

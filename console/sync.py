@@ -16,6 +16,7 @@ from typing import Any
 from console.microsoft.credentials import MissingToken
 from console.microsoft.http import ApiError, NotFound
 from console.microsoft.partner_center import PartnerCenter
+from console.model import SERVICE_REQUEST_STATUS_FROM_INT, SEVERITY_FROM_INT, from_code
 from console.plugins import PluginHost
 from console.records import CUSTOMERS, SUBSCRIPTIONS, RecordError, validate
 from console.store import Workspace
@@ -178,17 +179,13 @@ def _counts(report: SyncReport) -> dict[str, int]:
 
 
 def _service_request(raw: dict[str, Any], customer_id: str) -> dict[str, Any]:
-    severity = raw.get("severity")
-    severity = {0: "unknown", 1: "critical", 2: "moderate", 3: "minimal"}.get(severity, severity)  # type: ignore[call-overload]
-    status = raw.get("status")
-    status = {0: "none", 1: "open", 2: "closed", 3: "attention_needed"}.get(status, status)  # type: ignore[call-overload]
     return {
         "id": str(raw["id"]),
         "customerId": customer_id,
         "title": str(raw.get("title") or ""),
         "description": raw.get("description"),
-        "severity": severity,
-        "status": status,
+        "severity": from_code(raw.get("severity"), SEVERITY_FROM_INT),
+        "status": from_code(raw.get("status"), SERVICE_REQUEST_STATUS_FROM_INT),
         "supportTopicName": raw.get("supportTopicName"),
         "productName": raw.get("productName"),
         "primaryContact": raw.get("primaryContact"),

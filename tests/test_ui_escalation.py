@@ -119,3 +119,20 @@ async def test_the_account_shows_synced_service_requests(sandbox: Sandbox, demo_
         await settle(pilot)
         account = app.screen.account  # type: ignore[attr-defined]
         assert account.service_requests and account.service_requests[0]["notes"]
+
+
+async def test_names_from_microsoft_and_the_data_render_literally(demo_ws: Workspace, tmp_path: Path) -> None:
+    """Service names from the Support API's list are shown as written, never as markup."""
+    hostile = "[bold red]VMs[/] [@click=app.quit]x[/]"
+    demo_ws.replace_catalog("service", None, [{"id": "/s/1", "name": "s1", "displayName": hostile}])
+    demo_ws.replace_catalog("problem", "s1", [{"id": "/s/1/p/1", "name": "p1", "displayName": "[b]boot[/b]"}])
+    app = make_app(demo_ws, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_form(pilot, pick(demo_ws, "azure", "technical"))
+        service = app.screen.query_one("#esc-service")
+        service.value = "/s/1"
+        await settle(pilot)
+        for select, text in ((service, hostile), (app.screen.query_one("#esc-problem"), "[b]boot[/b]")):
+            label = select.query_one("SelectCurrent").query_one("#label")
+            assert str(label.render()) == text  # a str label would have been read as markup
+        assert app.is_running  # the [@click=app.quit] was not run

@@ -33,7 +33,6 @@ PC_SUBSCRIPTION_FIELDS = (
     "isTrial",
     "parentSubscriptionId",
 )
-SR_STATUS = {0: "none", 1: "open", 2: "closed", 3: "attention_needed"}
 
 
 def now_iso() -> str:

@@ -127,7 +127,7 @@ class EscalationForm(CoreCalls, ModalScreen[dict[str, Any] | None]):
                         yield Static(Text(clean_line(d.catalog_error, 300), style="red"), id="esc-catalog-error")
                     yield Label("Azure subscription")
                     yield Select(
-                        [(clean_line(label), sid) for sid, label in d.subscriptions] or [("none", "")],
+                        [(Text(clean_line(label)), sid) for sid, label in d.subscriptions] or [(Text("none"), "")],
                         value=d.azure_subscription_id or Select.BLANK,
                         id="esc-subscription",
                         compact=True,
@@ -153,7 +153,7 @@ class EscalationForm(CoreCalls, ModalScreen[dict[str, Any] | None]):
 
     def _services(self, services: list[dict[str, Any]]) -> None:
         select = self.query_one("#esc-service", Select)
-        select.set_options([(clean_line(s["displayName"]), s["id"]) for s in services])
+        select.set_options([(Text(clean_line(s["displayName"])), s["id"]) for s in services])
         if self.draft.service_id:
             select.value = self.draft.service_id
             self._load_problems(self.draft.service_id, self.draft.problem_classification_id)
@@ -163,7 +163,7 @@ class EscalationForm(CoreCalls, ModalScreen[dict[str, Any] | None]):
 
         def show(problems: list[dict[str, Any]]) -> None:
             select = self.query_one("#esc-problem", Select)
-            select.set_options([(clean_line(p["displayName"]), p["id"]) for p in problems])
+            select.set_options([(Text(clean_line(p["displayName"])), p["id"]) for p in problems])
             ids = [p["id"] for p in problems]
             if ids:
                 select.value = chosen if chosen in ids else ids[0]

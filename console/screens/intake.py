@@ -62,7 +62,10 @@ class IntakeScreen(ConsoleScreen):
                 compact=True,
             )
             yield Select(
-                [("unclassified", ""), *[(name, sid) for sid, name in self.console.service_names.items()]],
+                [
+                    ("unclassified", ""),
+                    *[(Text(clean_line(name)), sid) for sid, name in self.console.service_names.items()],
+                ],
                 value="",
                 allow_blank=False,
                 id="service",

@@ -269,7 +269,6 @@ class EscalationStoreMixin:
         closed: bool,
         messages: Sequence[dict[str, Any]],
         agent: str,
-        seen: Sequence[str] = (),
     ) -> int:
         """Copy Microsoft's new messages (each once, by ``key``) and state onto the escalation and its ticket's
         timeline; a closed case sends a ticket still waiting on Microsoft back to ``in_progress``. Returns the
@@ -280,10 +279,6 @@ class EscalationStoreMixin:
         def write(_: dict[str, Any] | None = None) -> None:
             esc = self.conn.execute("SELECT * FROM escalations WHERE id = ?", (escalation_id,)).fetchone()
             seq = esc["ticketSeq"]
-            self.conn.executemany(
-                "INSERT OR IGNORE INTO escalation_messages (escalationId, key) VALUES (?, ?)",
-                [(escalation_id, key) for key in seen],
-            )
             for m in messages:
                 cursor = self.conn.execute(
                     "INSERT OR IGNORE INTO escalation_messages (escalationId, key, createdDate) VALUES (?, ?, ?)",
@@ -328,6 +323,14 @@ class EscalationStoreMixin:
             with self.transaction():  # type: ignore[attr-defined]
                 write()
         return len(added)
+
+    def mark_messages_seen(self, escalation_id: int, keys: Sequence[str]) -> None:
+        """Messages of ours that Microsoft will list with its own: never copied back as Microsoft's."""
+        with self.transaction():  # type: ignore[attr-defined]
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO escalation_messages (escalationId, key) VALUES (?, ?)",
+                [(escalation_id, key) for key in keys],
+            )
 
     def poll_failed(self, escalation_id: int, error: str) -> None:
         with self.transaction():  # type: ignore[attr-defined]
