@@ -10,7 +10,7 @@ UTC separately: a 09:00-18:00 day is nine real hours whether or not the clocks m
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -31,6 +31,7 @@ class Calendar:
     schedule: Schedule
     zone: ZoneInfo
     holidays: frozenset[date] = frozenset()
+    _spans: dict[date, list[tuple[datetime, datetime]]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, service_hours: str, time_zone: str, holidays: Iterable[date] = ()) -> Calendar:
@@ -39,14 +40,19 @@ class Calendar:
 
     def spans(self, day: date) -> list[tuple[datetime, datetime]]:
         """The opening spans of local ``day`` in UTC, in order (none on a holiday)."""
-        if day in self.holidays:
-            return []
-        out = []
-        for start, end in self.schedule[DAYS[day.weekday()]]:
-            a = _local(day, start, self.zone)
-            b = _local(day, end, self.zone)
-            if b > a:
-                out.append((a, b))
+        cached = self._spans.get(day)
+        if cached is not None:
+            return cached
+        out: list[tuple[datetime, datetime]] = []
+        if day not in self.holidays:
+            for start, end in self.schedule[DAYS[day.weekday()]]:
+                a = _local(day, start, self.zone)
+                b = _local(day, end, self.zone)
+                if b > a:
+                    out.append((a, b))
+        if len(self._spans) > 20_000:
+            self._spans.clear()
+        self._spans[day] = out
         return out
 
     def local_date(self, moment: datetime) -> date:

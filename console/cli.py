@@ -12,7 +12,7 @@ from pathlib import Path
 
 from console import __version__
 from console.clock import parse_iso, utcnow
-from console.config import ConfigError, load_config, write_demo_config
+from console.config import Config, ConfigError, load_config, write_demo_config
 from console.model import BUILTIN_SERVICES
 from console.paths import default_config_path, default_db_path, log_path
 from console.progress import Progress
@@ -154,14 +154,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     path = _db(args)
     if path.exists() and path.stat().st_size > 0:
         raise CommandError(f"{path} already exists; the demo writes a new workspace (choose another --db)")
-    _demo(path, args.tickets, args.seed, now)
-    if write_demo_config(_config_path(args)):
+    wrote = write_demo_config(_config_path(args))
+    _demo(path, args.tickets, args.seed, now, load_config(_config_path(args)))
+    if wrote:
         print(f"Wrote the demo partner profile to {_config_path(args)}")
     print(f"Demo workspace written to {path}")
     return 0
 
 
-def _demo(path: Path, tickets: int, seed: int, now: datetime) -> None:
+def _demo(path: Path, tickets: int, seed: int, now: datetime, config: Config) -> None:
     from console.demo import generate
     from console.store import Workspace
 
@@ -169,7 +170,13 @@ def _demo(path: Path, tickets: int, seed: int, now: datetime) -> None:
     try:
         with Progress("Writing demo tickets", tickets) as progress:
             counts = generate(
-                ws, tickets=tickets, seed=seed, now=now, progress=progress.advance, extra_admins=(_agent(),)
+                ws,
+                tickets=tickets,
+                seed=seed,
+                now=now,
+                progress=progress.advance,
+                extra_admins=(_agent(),),
+                config=config,
             )
     except BaseException:
         ws.close()

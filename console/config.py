@@ -69,6 +69,26 @@ class Microsoft:
 
 
 @dataclass(frozen=True)
+class Sla:
+    """``[sla]``: the desk's default SLA policy; a customer's support offer overrides its parts."""
+
+    service_hours: str = "24x7"  # for customers without an offer
+    time_zone: str = ""  # empty: the console's time zone
+    holiday_calendar: str = ""
+    first_response_hours: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_FIRST_RESPONSE_HOURS))
+    resolution_hours: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_RESOLUTION_HOURS))
+    pause_on_microsoft: bool = True
+    warn_at: tuple[float, ...] = (0.75,)
+    low_balance_hours: float = 2.0
+
+
+#: Business hours to the first reply: the CSP entitlement's initial response times; one business day unset.
+DEFAULT_FIRST_RESPONSE_HOURS = {"critical": 2.0, "moderate": 4.0, "minimal": 8.0, "unknown": 9.0}
+#: Business hours to resolution.
+DEFAULT_RESOLUTION_HOURS = {"critical": 8.0, "moderate": 27.0, "minimal": 45.0, "unknown": 45.0}
+
+
+@dataclass(frozen=True)
 class Config:
     partner: Partner = field(default_factory=Partner)
     keys: dict[str, str] = field(default_factory=dict)  # binding id -> keys, e.g. "queue.claim" = "c,C"
@@ -77,6 +97,8 @@ class Config:
     time_zone: str = "UTC"  # where the desk's day starts and ends (the health board's "today")
     refresh_ms: int = 500  # how often the console looks for changes made by other sessions
     microsoft: Microsoft = field(default_factory=Microsoft)
+    sla: Sla = field(default_factory=Sla)
+    collections_policy: str = ""  # [collections] policy: a TOML file, relative to the config file
     path: Path | None = None
     loaded_from_file: bool = False
 
@@ -89,6 +111,9 @@ class Config:
             "refresh_ms": self.refresh_ms,
         }
         data["microsoft"] = asdict(self.microsoft)
+        data["sla"] = {**asdict(self.sla), "warn_at": list(self.sla.warn_at)}
+        if self.collections_policy:
+            data["collections"] = {"policy": self.collections_policy}
         if self.keys:
             data["keys"] = dict(self.keys)
         if self.roles:
@@ -109,6 +134,17 @@ _SCHEMA: dict[str, Any] = {
     "roles": {"*": [str]},
     "console": {"claim_minutes": int, "time_zone": str, "refresh_ms": int},
     "microsoft": {name: (int if name == "poll_seconds" else str) for name in Microsoft.__dataclass_fields__},
+    "sla": {
+        "service_hours": str,
+        "time_zone": str,
+        "holiday_calendar": str,
+        "first_response_hours": {"*": (int, float)},
+        "resolution_hours": {"*": (int, float)},
+        "pause_on_microsoft": bool,
+        "warn_at": [(int, float)],
+        "low_balance_hours": (int, float),
+    },
+    "collections": {"policy": str},
 }
 
 
@@ -153,7 +189,8 @@ def _check(value: Any, schema: Any, dotted: str, problems: list[str]) -> None:
         for index, item in enumerate(value):
             _check(item, schema[0], f"{dotted}.{index}", problems)
     elif not isinstance(value, schema) or (schema is not bool and isinstance(value, bool)):
-        problems.append(f"{dotted}: expected {schema.__name__}, got {type(value).__name__}")
+        expected = "a number" if isinstance(schema, tuple) else schema.__name__
+        problems.append(f"{dotted}: expected {expected}, got {type(value).__name__}")
 
 
 def load_config(path: Path) -> Config:
@@ -227,6 +264,7 @@ def load_config(path: Path) -> Config:
         url = getattr(microsoft, key)
         if not re.match(r"^https?://[^/\s]+", url):
             raise ConfigError(f"{path}:{_line_of(text, 'microsoft.' + key)}: microsoft.{key} must be an http(s) URL")
+    sla = _load_sla(data.get("sla", {}), path, text)
     return Config(
         partner=partner,
         keys=dict(data.get("keys", {})),
@@ -235,8 +273,58 @@ def load_config(path: Path) -> Config:
         time_zone=time_zone,
         refresh_ms=refresh_ms,
         microsoft=microsoft,
+        sla=sla,
+        collections_policy=data.get("collections", {}).get("policy", ""),
         path=path,
         loaded_from_file=True,
+    )
+
+
+def _load_sla(raw: dict[str, Any], path: Path, text: str) -> Sla:
+    def fail(key: str, message: str) -> ConfigError:
+        line = _line_of(text, f"sla.{key}")
+        return ConfigError(f"{path}:{line}: sla.{key}: {message}" if line else f"{path}: sla.{key}: {message}")
+
+    from console.service_hours import parse_service_hours
+
+    hours = raw.get("service_hours", "24x7")
+    try:
+        parse_service_hours(hours)
+    except ValueError as exc:
+        raise fail("service_hours", str(exc)) from None
+    zone = raw.get("time_zone", "")
+    if zone:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise fail("time_zone", f"{zone!r} is not an IANA time zone") from None
+    targets = {}
+    for key, default in (
+        ("first_response_hours", DEFAULT_FIRST_RESPONSE_HOURS),
+        ("resolution_hours", DEFAULT_RESOLUTION_HOURS),
+    ):
+        given = raw.get(key, {})
+        for severity, value in given.items():
+            if severity not in default:
+                raise fail(f"{key}.{severity}", f"unknown severity; expected {', '.join(default)}")
+            if not 0 < value <= 10_000:
+                raise fail(f"{key}.{severity}", f"expected business hours above 0, got {value}")
+        targets[key] = {**default, **{k: float(v) for k, v in given.items()}}
+    warn_at = tuple(float(v) for v in raw.get("warn_at", [0.75]))
+    if any(not 0 < v < 1 for v in warn_at):
+        raise fail("warn_at", "each threshold is a fraction of the target between 0 and 1, e.g. [0.75, 0.9]")
+    low = float(raw.get("low_balance_hours", 2.0))
+    if low < 0:
+        raise fail("low_balance_hours", "must not be negative")
+    return Sla(
+        service_hours=hours,
+        time_zone=zone,
+        holiday_calendar=raw.get("holiday_calendar", ""),
+        first_response_hours=targets["first_response_hours"],
+        resolution_hours=targets["resolution_hours"],
+        pause_on_microsoft=raw.get("pause_on_microsoft", True),
+        warn_at=tuple(sorted(warn_at)),
+        low_balance_hours=low,
     )
 
 
@@ -267,6 +355,29 @@ cloud = true
 
 [console]
 time_zone = "Asia/Tokyo"     # the desk's day (health board: resolved today, attainment today)
+
+# SLA clocks count in business hours: the customer's support offer (its hours, time zone and holiday
+# calendar, its targets if it sets them), else these defaults. They stop while a ticket waits on the customer.
+[sla]
+service_hours = "mon-fri 09:00-18:00"
+holiday_calendar = "jp"
+pause_on_microsoft = true
+warn_at = [0.75, 0.9]
+low_balance_hours = 2
+[sla.first_response_hours]
+critical = 2
+moderate = 4
+minimal = 8
+unknown = 9
+[sla.resolution_hours]
+critical = 8
+moderate = 27
+minimal = 45
+unknown = 45
+
+# The dunning stages, holds and payment plans (see collections.toml beside this file).
+[collections]
+policy = "collections.toml"
 
 # Microsoft's APIs. Tokens come from CSP_CONSOLE_PARTNER_CENTER_TOKEN / CSP_CONSOLE_AZURE_TOKEN or from a
 # command, e.g. azure_token_command = "az account get-access-token --resource https://management.azure.com".

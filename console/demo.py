@@ -12,15 +12,16 @@ import random
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from console import demo_content as content
-from console import model
+from console import model, sla
 from console.clock import to_iso
+from console.config import Config
 from console.health import backfill_samples
-from console.records import CUSTOMERS, OFFERS, RECEIVABLES, SUBSCRIPTIONS, TICKETS
+from console.records import CUSTOMERS, OFFERS, RECEIVABLE_LINES, RECEIVABLES, SUBSCRIPTIONS, TICKETS
 from console.search_text import search_form
 from console.store import Workspace
 from console.store.workspace import ticket_columns
@@ -73,8 +74,11 @@ def generate(
     now: datetime,
     progress: ProgressFn | None = None,
     extra_admins: tuple[str, ...] = (),
+    config: Config | None = None,
 ) -> dict[str, int]:
-    """Write the demo into the (empty) workspace ``ws`` in one transaction; return rows per kind."""
+    """Write the demo into the (empty) workspace ``ws`` in one transaction; return rows per kind.
+
+    The tickets' SLA clocks count in each customer's business hours under ``config``'s ``[sla]`` defaults."""
     if ws.counts()["customers"]:
         raise ValueError(f"{ws.path}: the workspace is not empty; the demo needs a new file")
     rng = random.Random(seed)
@@ -82,7 +86,14 @@ def generate(
     with ws.bulk_load():
         customers = _write_accounts(ws, rng, customer_count, now)
         _write_agents(ws, extra_admins)
-        _write_tickets(ws, rng, customers, tickets, now, progress)
+        offers, calendars = ws.offers_and_holidays()
+        policies = {
+            c.id: sla.policy_for(
+                offers.get(c.id), calendars.get((offers.get(c.id) or {}).get("holidayCalendar"), []), config or Config()
+            )
+            for c in customers
+        }
+        _write_tickets(ws, rng, customers, tickets, now, progress, policies)
     backfill_samples(ws, now)  # the health board's trends start with a day of history
     ws.analyze()
     return ws.counts()
@@ -104,6 +115,7 @@ def _write_agents(ws: Workspace, extra_admins: tuple[str, ...]) -> None:
 def _write_accounts(ws: Workspace, rng: random.Random, count: int, now: datetime) -> list[_Customer]:
     customers: list[_Customer] = []
     customer_rows, sub_rows, recv_rows, offer_rows = [], [], [], []
+    index_of: dict[str, int] = {}
     for index, (name, domain, culture, country, relation, services, offer_kind) in enumerate(
         _customer_specs(count, rng)
     ):
@@ -130,15 +142,22 @@ def _write_accounts(ws: Workspace, rng: random.Random, count: int, now: datetime
         for service in services:
             sub_rows.extend(_subscriptions(rng, customer, service, now, index))
         recv_rows.extend(_receivables(rng, customer, now, index))
+        index_of[cid] = index
         offer_rows.append(_offer(customer, offer_kind, index))
         customers.append(customer)
+    line_rows = [line for r in recv_rows for line in _lines(r, sub_rows, index_of[r["customerId"]])]
     for kind, rows in (
         (CUSTOMERS, customer_rows),
         (SUBSCRIPTIONS, sub_rows),
         (RECEIVABLES, recv_rows),
+        (RECEIVABLE_LINES, line_rows),
         (OFFERS, offer_rows),
     ):
         ws.bulk_insert(kind.table, kind.field_names, ([r.get(c) for c in kind.field_names] for r in rows))
+    ws.bulk_insert(
+        "holidays", ["id", "calendar", "date", "name"], [(f"jp/{d}", "jp", d, n) for d, n in content.HOLIDAYS_JP]
+    )
+    ws.save_partner_invoices(_partner_invoices(recv_rows, now))
     return customers
 
 
@@ -266,8 +285,116 @@ def _receivables(rng: random.Random, customer: _Customer, now: datetime, index: 
             "paidAmount": str(paid),
             "currencyCode": currency,
             "status": status,
-            "microsoftInvoiceId": f"G{rng.randint(10**9, 10**10 - 1)}",
+            "microsoftInvoiceId": _microsoft_invoice_id(issued),
         }
+
+
+def _microsoft_invoice_id(issued: date) -> str:
+    """The partner's Microsoft invoice that a customer invoice re-bills: the one of the month it was issued."""
+    return f"G{issued.year}{issued.month:02d}0417"
+
+
+#: What a JPY amount is worth in USD in the demo, to total the partner's Microsoft invoices.
+_USD_JPY = Decimal(150)
+
+
+def _partner_invoices(receivables: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    """The partner's own Microsoft invoices (in USD, net 60): what the customers' invoices re-bill, at cost."""
+    totals: dict[str, Decimal] = {}
+    for r in receivables:
+        amount = Decimal(r["totalCharges"])
+        usd = amount / _USD_JPY if r["currencyCode"] == "JPY" else amount
+        totals[r["microsoftInvoiceId"]] = totals.get(r["microsoftInvoiceId"], Decimal(0)) + usd * Decimal("0.85")
+    out = []
+    for invoice_id, total in sorted(totals.items()):
+        issued = date(int(invoice_id[1:5]), int(invoice_id[5:7]), 1)
+        due = issued + timedelta(days=60)
+        paid = due < now.date()  # the partner pays Microsoft on time; what is not yet due is unpaid
+        start = (issued - timedelta(days=1)).replace(day=1)
+        out.append(
+            {
+                "id": invoice_id,
+                "invoiceDate": issued.isoformat(),
+                "billingPeriodStartDate": start.isoformat(),
+                "billingPeriodEndDate": (issued - timedelta(days=1)).isoformat(),
+                "totalCharges": str(total.quantize(Decimal("0.01"))),
+                "paidAmount": str(total.quantize(Decimal("0.01"))) if paid else "0",
+                "currencyCode": "USD",
+                "invoiceType": "recurring",
+                "documentType": "invoice",
+                "dueDate": due.isoformat(),
+                "syncedDate": to_iso(now),
+            }
+        )
+    return out
+
+
+def _lines(receivable: dict[str, Any], subscriptions: list[dict[str, Any]], index: int) -> Iterator[dict[str, Any]]:
+    """Invoice lines that add up to the receivable: one per licence subscription, and for some customers a
+    prorated line for seats added mid-term (worked out with the proration formula)."""
+    from console.billing import prorate
+
+    subs = [
+        s for s in subscriptions if s["customerId"] == receivable["customerId"] and s["billingType"] == "license"
+    ] or [s for s in subscriptions if s["customerId"] == receivable["customerId"]]
+    total = Decimal(receivable["totalCharges"])
+    currency = receivable["currencyCode"]
+    zero = currency in model.ZERO_DECIMAL_CURRENCIES
+    lines: list[dict[str, Any]] = []
+    remaining = total
+    issued = date.fromisoformat(receivable["invoiceDate"])
+    if subs and index % 4 == 1 and receivable["id"].endswith("-0"):
+        sub = subs[0]
+        term_start = issued - timedelta(days=200)
+        term_end = term_start + timedelta(days=365)
+        added = Decimal(3)
+        unit = Decimal(20400) if zero else Decimal("144.00")
+        change = issued - timedelta(days=20)
+        amount = prorate(unit, added, change, term_end, term_start, term_end, currency)
+        if amount < total:
+            lines.append(
+                {
+                    "id": f"{receivable['id']}-P",
+                    "receivableId": receivable["id"],
+                    "customerId": receivable["customerId"],
+                    "subscriptionId": sub["id"],
+                    "description": f"{sub['offerName']}: 3 seats added {change.isoformat()}",
+                    "chargeType": "prorated",
+                    "quantity": str(added),
+                    "unitPrice": str(unit),
+                    "amount": str(amount),
+                    "periodStart": change.isoformat(),
+                    "periodEnd": term_end.isoformat(),
+                    "termStart": term_start.isoformat(),
+                    "termEnd": term_end.isoformat(),
+                }
+            )
+            remaining -= amount
+    for n, sub in enumerate(subs or [None]):
+        share = (
+            remaining
+            if n == len(subs or [None]) - 1
+            else (remaining / (len(subs) - n)).quantize(Decimal(1) if zero else Decimal("0.01"))
+        )
+        remaining -= share
+        lines.append(
+            {
+                "id": f"{receivable['id']}-{n + 1}",
+                "receivableId": receivable["id"],
+                "customerId": receivable["customerId"],
+                "subscriptionId": sub["id"] if sub else None,
+                "description": f"{sub['offerName']}, {issued:%Y-%m}" if sub else f"Services, {issued:%Y-%m}",
+                "chargeType": "usage" if sub and sub["billingType"] == "usage" else "recurring",
+                "quantity": str(sub["quantity"]) if sub else None,
+                "unitPrice": None,
+                "amount": str(share),
+                "periodStart": issued.isoformat(),
+                "periodEnd": (issued + timedelta(days=30)).isoformat(),
+                "termStart": None,
+                "termEnd": None,
+            }
+        )
+    return iter(lines)
 
 
 def _offer(customer: _Customer, kind: str, index: int) -> dict[str, Any]:
@@ -301,6 +428,7 @@ def _write_tickets(
     count: int,
     now: datetime,
     progress: ProgressFn | None,
+    policies: dict[str, sla.SlaPolicy],
 ) -> None:
     statuses = [s.value for s in model.TicketStatus]
     open_statuses = [s.value for s in model.OPEN_STATUSES]
@@ -316,6 +444,9 @@ def _write_tickets(
         "lastModifiedDate",
         "customerName",
         "claimedUntil",
+        "firstResponseBreachedDate",
+        "resolutionBreachedDate",
+        "slaPausedSince",
     ]
     timeline_columns = ["ticketSeq", "kind", "author", "createdDate", "text", "fromValue", "toValue"]
     rows: list[list[Any]] = []
@@ -370,8 +501,6 @@ def _write_tickets(
         else:
             age = timedelta(minutes=rng.randint(60, 60 * 24 * 365))
         created = now - age
-        first_due = created + timedelta(hours=model.FIRST_RESPONSE_HOURS[model.Severity(severity)])
-        resolution_due = created + timedelta(hours=model.RESOLUTION_HOURS[model.Severity(severity)])
         responded = status not in ("new",)
         first_response = created + timedelta(minutes=rng.randint(5, 300)) if responded else None
         if first_response and first_response > now:
@@ -397,18 +526,33 @@ def _write_tickets(
             "createdDate": to_iso(created),
             "firstResponseDate": to_iso(first_response) if first_response else None,
             "resolvedDate": to_iso(resolved) if resolved else None,
-            "firstResponseDueDate": to_iso(first_due),
-            "resolutionDueDate": to_iso(resolution_due),
+            "firstResponseDueDate": None,
+            "resolutionDueDate": None,
             "title": title,
             "body": body,
             "resolutionCode": rng.choice(list(model.RESOLUTION_CODES)) if resolved else None,
         }
-        derived = ticket_columns(record, stamp)
+        history = [(record["firstResponseDate"], status, "new")] if responded else []
+        clocks = sla.ticket_sla(record, history, policies[customer.id], now).fields()
+        record["firstResponseDueDate"] = clocks["firstResponseDueDate"]
+        record["resolutionDueDate"] = clocks["resolutionDueDate"]
+        derived = {**ticket_columns(record, stamp), "slaDueDate": clocks["slaDueDate"]}
         # Some agents are working their tickets right now: a live claim with minutes left.
         working = record["assignee"] and status in ("triaged", "in_progress") and rng.random() < 0.4
         claimed_until = to_iso(now + timedelta(minutes=rng.randint(3, 30))) if working else None
         derived_values = [derived[c] for c in ("severityRank", "isOpen", "slaDueDate", "lastModifiedDate")]
-        rows.append([seq, *(record[c] for c in TICKETS.field_names), *derived_values, customer.name, claimed_until])
+        rows.append(
+            [
+                seq,
+                *(record[c] for c in TICKETS.field_names),
+                *derived_values,
+                customer.name,
+                claimed_until,
+                clocks["firstResponseBreachedDate"],
+                clocks["resolutionBreachedDate"],
+                clocks["slaPausedSince"],
+            ]
+        )
         notes = ""
         if rng.random() < 0.2 and responded:
             note = rng.choice(content.NOTES_JA if customer.japanese else content.NOTES_EN)

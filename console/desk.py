@@ -16,6 +16,7 @@ from console.config import Config
 from console.model import Vehicle
 from console.plugins import PluginHost
 from console.roles import RoleMap
+from console.sla import keep_clocks
 from console.store import Workspace
 from console.triage import Triage, TriageResult
 
@@ -61,6 +62,7 @@ class Desk:
         self.host = host
         self.agent = agent
         self.clock = clock
+        self.clocks = keep_clocks(workspace, config, clock)
         record = workspace.agent(agent)
         if record is None:
             raise UnknownAgent(agent, workspace.path)

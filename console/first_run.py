@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from console.clock import utcnow
-from console.config import write_demo_config
+from console.config import load_config, write_demo_config
 from console.demo import generate
 from console.identity import current_agent
 from console.store import Workspace
@@ -24,9 +24,10 @@ def open_or_create(db_path: Path, config_path: Path, tickets: int = FIRST_RUN_TI
     """Open the workspace at ``db_path``; where none exists, create the demo workspace there first."""
     if db_path.exists() and db_path.stat().st_size > 0:
         return Opened(Workspace.open(db_path, create=False), None)
-    ws = Workspace.open(db_path)
-    generate(ws, tickets=tickets, seed=1, now=utcnow(), extra_admins=(current_agent(),))
     wrote_config = write_demo_config(config_path)
+    ws = Workspace.open(db_path)
+    config = load_config(config_path)
+    generate(ws, tickets=tickets, seed=1, now=utcnow(), extra_admins=(current_agent(),), config=config)
     notice = f"No workspace was found, so a demo workspace with {tickets:,} tickets was created at {db_path}." + (
         f" A demo partner profile was written to {config_path}." if wrote_config else ""
     )

@@ -15,7 +15,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from console.records import CUSTOMERS, KINDS, OFFERS, TICKETS, Kind, RecordError, validate
+from console.records import (
+    CUSTOMERS,
+    KINDS,
+    OFFERS,
+    RECEIVABLE_LINES,
+    RECEIVABLES,
+    TICKETS,
+    Kind,
+    RecordError,
+    validate,
+)
 from console.store import Workspace
 
 CHUNK = 2000
@@ -54,6 +64,8 @@ def detect_kind(path: Path) -> Kind:
     """The record kind of a file, from its name: ``customers.jsonl``, ``2026-11-tickets.csv``..."""
     stem = path.name.lower()
     matches = [k for name, k in KINDS.items() if name in stem or (k is OFFERS and "support_offer" in stem)]
+    if RECEIVABLE_LINES in matches:  # "receivable_lines" also contains "receivable"
+        matches = [k for k in matches if k is not RECEIVABLES]
     if len(matches) != 1:
         raise ImportFailure(
             path,
@@ -213,6 +225,8 @@ def _write_chunk(
                 )
     if kind is OFFERS:
         _check_one_offer_per_customer(ws, path, chunk)
+    if kind is RECEIVABLE_LINES:
+        _check_receivables(ws, path, chunk)
     records = [r for _, r in chunk]
     if kind is TICKETS:
         _check_ticket_ids(path, chunk)
@@ -236,6 +250,24 @@ def _check_one_offer_per_customer(ws: Workspace, path: Path, chunk: list[tuple[i
                 "customerId",
             )
         current[record["customerId"]] = record["id"]
+
+
+def _check_receivables(ws: Workspace, path: Path, chunk: list[tuple[int, dict[str, Any]]]) -> None:
+    owners = ws.receivable_owners({r["receivableId"] for _, r in chunk})
+    for line, record in chunk:
+        owner = owners.get(record["receivableId"])
+        if owner is None:
+            raise ImportFailure(
+                path, line, f"field 'receivableId': unknown receivable {record['receivableId']!r}", "receivableId"
+            )
+        if owner != record["customerId"]:
+            raise ImportFailure(
+                path,
+                line,
+                f"field 'customerId': receivable {record['receivableId']!r} belongs to {owner!r}, not "
+                f"{record['customerId']!r}",
+                "customerId",
+            )
 
 
 def _check_ticket_ids(path: Path, chunk: list[tuple[int, dict[str, Any]]]) -> None:

@@ -159,6 +159,16 @@ class PricingModel(StrEnum):
     HOURLY = "hourly"
 
 
+class ChargeType(StrEnum):
+    """What an invoice line charges for."""
+
+    RECURRING = "recurring"  # a full billing period of a subscription
+    PRORATED = "prorated"  # part of a term, after a change mid-term (seats added, a new subscription)
+    USAGE = "usage"  # consumption billed in arrears (Azure)
+    ONE_TIME = "one_time"
+    CREDIT = "credit"  # a refund or credit note
+
+
 class TimelineKind(StrEnum):
     NOTE = "note"
     REPLY = "reply"

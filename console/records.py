@@ -142,6 +142,42 @@ OFFERS = Kind(
         Field("price", "decimal"),
         Field("currencyCode", "currency"),
         Field("prepaidHours", "decimal"),
+        Field("firstResponseHours", "targets"),
+        Field("resolutionHours", "targets"),
+        Field("pauseOnMicrosoft", "bool"),
+        Field("lowBalanceHours", "decimal"),
+    ),
+)
+
+HOLIDAYS = Kind(
+    "holidays",
+    "holidays",
+    (
+        Field("id", "str"),
+        Field("calendar", "str", required=True),
+        Field("date", "date", required=True),
+        Field("name", "str", required=True),
+    ),
+    references_customer=False,
+)
+
+RECEIVABLE_LINES = Kind(
+    "receivable_lines",
+    "receivable_lines",
+    (
+        Field("id", "str", required=True),
+        Field("receivableId", "str", required=True),
+        Field("customerId", "str", required=True),
+        Field("subscriptionId", "str"),
+        Field("description", "str", required=True),
+        Field("chargeType", "enum", default="recurring", enum=model.ChargeType),
+        Field("quantity", "decimal"),
+        Field("unitPrice", "decimal"),
+        Field("amount", "decimal", required=True),
+        Field("periodStart", "date"),
+        Field("periodEnd", "date"),
+        Field("termStart", "date"),
+        Field("termEnd", "date"),
     ),
 )
 
@@ -172,7 +208,9 @@ TICKETS = Kind(
 )
 
 #: Import order: a record may reference only kinds imported before it.
-KINDS: dict[str, Kind] = {k.name: k for k in (CUSTOMERS, SUBSCRIPTIONS, RECEIVABLES, OFFERS, TICKETS)}
+KINDS: dict[str, Kind] = {
+    k.name: k for k in (CUSTOMERS, SUBSCRIPTIONS, RECEIVABLES, RECEIVABLE_LINES, HOLIDAYS, OFFERS, TICKETS)
+}
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _TRUE = {"true", "yes", "1", "y"}
@@ -292,7 +330,29 @@ def _convert(f: Field, value: Any, services: Collection[str]) -> Any:
         except ValueError as exc:
             raise RecordError(f.name, str(exc)) from None
         return text
+    if kind == "targets":
+        return _targets(f, value)
     raise AssertionError(f"unknown field type {kind}")
+
+
+def _targets(f: Field, value: Any) -> str:
+    """SLA targets: business hours per severity, e.g. ``{"critical": 2, "moderate": 4}``."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise RecordError(f.name, f"expected hours per severity as JSON, got malformed JSON ({exc.msg})") from None
+    if not isinstance(value, dict) or not value:
+        raise RecordError(f.name, 'expected hours per severity, e.g. {"critical": 2, "moderate": 4, "minimal": 8}')
+    out: dict[str, float] = {}
+    for severity, hours in value.items():
+        if severity not in {s.value for s in model.Severity}:
+            allowed = ", ".join(s.value for s in model.Severity)
+            raise RecordError(f.name, f"unknown severity {severity!r}; expected {allowed}")
+        if isinstance(hours, bool) or not isinstance(hours, (int, float)) or not 0 < hours <= 10_000:
+            raise RecordError(f.name, f"{severity}: expected a number of business hours above 0, got {hours!r}")
+        out[severity] = hours
+    return json.dumps(out, sort_keys=True)
 
 
 def validate(kind: Kind, raw: Mapping[str, Any], services: Collection[str]) -> dict[str, Any]:
@@ -344,5 +404,27 @@ def _check_consistency(kind: Kind, rec: dict[str, Any]) -> None:
         for name in ("firstResponseDate", "resolvedDate"):
             if rec[name] is not None and rec[name] < rec["createdDate"]:
                 raise RecordError(name, f"{rec[name]} is before createdDate {rec['createdDate']}")
+    if kind is HOLIDAYS:
+        rec["id"] = f"{rec['calendar']}/{rec['date']}"
+    if kind is RECEIVABLE_LINES:
+        _check_prorated_line(rec)
+    if kind is OFFERS and rec["pricingModel"] == "prepaid_hours" and rec["prepaidHours"] is None:
+        raise RecordError("prepaidHours", "required when pricingModel is prepaid_hours")
     if kind is OFFERS and rec["pricingModel"] in ("per_incident", "hourly") and rec["price"] is None:
         raise RecordError("price", f"required when pricingModel is {rec['pricingModel']}")
+
+
+def _check_prorated_line(rec: dict[str, Any]) -> None:
+    if rec["chargeType"] != "prorated":
+        return
+    for name in ("quantity", "unitPrice", "periodStart", "periodEnd", "termStart", "termEnd"):
+        if rec[name] is None:
+            raise RecordError(name, "required for a prorated line (the proration is worked out from it)")
+    if not rec["termStart"] <= rec["periodStart"] <= rec["periodEnd"] <= rec["termEnd"]:
+        raise RecordError(
+            "periodStart",
+            f"the prorated period {rec['periodStart']}..{rec['periodEnd']} must lie inside the term "
+            f"{rec['termStart']}..{rec['termEnd']}",
+        )
+    if rec["termStart"] == rec["termEnd"]:
+        raise RecordError("termEnd", "the term has no length")

@@ -50,7 +50,9 @@ def test_import_and_export_commands(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main(["export", "--db", str(db), "--format", "csv", "-o", str(out_dir)]) == 0
     assert sorted(p.name for p in out_dir.iterdir()) == [
         "customers.csv",
+        "holidays.csv",
         "offers.csv",
+        "receivable_lines.csv",
         "receivables.csv",
         "subscriptions.csv",
         "tickets.csv",

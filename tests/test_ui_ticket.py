@@ -210,7 +210,9 @@ async def test_intake_logs_a_phoned_in_request(demo_ws: Workspace, tmp_path: Pat
         )
         assert (t["service"], t["category"], t["severity"], t["status"]) == ("office365", "billing", "minimal", "new")
         assert t["title"] == "請求書の金額が違う" and t["body"] == "先月の請求書を確認してください"
-        assert t["firstResponseDueDate"] == "2026-11-23T11:00:00Z"  # Sev C: 8 hours
+        # Sev C: 8 business hours of the customer's offer (weekdays 09:00-18:00 Tokyo). Monday 23 November is
+        # a Japanese holiday, so the clock starts Tuesday 09:00 JST and ends 17:00 JST.
+        assert t["firstResponseDueDate"] == "2026-11-24T08:00:00Z"
         assert demo_ws.findings(t["seq"])  # the plugins' checks ran on save
 
 

@@ -11,6 +11,9 @@ from console.clock import to_iso, utcnow
 from console.model import OPEN_STATUSES
 from console.queue_query import QueueQuery
 
+#: A change to any of these moves a ticket's SLA clocks.
+CLOCK_FIELDS = frozenset({"status", "severity", "firstResponseDate", "resolvedDate", "createdDate", "customerId"})
+
 
 class StaleVersion(Exception):
     """A change based on an older version of the ticket; ``current`` is the ticket as it is now."""
@@ -29,6 +32,18 @@ class TicketStoreMixin:
     """Mixed into :class:`console.store.Workspace`."""
 
     conn: sqlite3.Connection
+    #: Set by the core (``console.sla.keep_clocks``): recomputes a ticket's SLA fields from its stored row.
+    clock_keeper: Callable[[Any, dict[str, Any]], dict[str, Any]] | None = None
+
+    def refresh_clock(self, seq: int) -> dict[str, Any] | None:
+        """Recompute and store one ticket's SLA fields (inside the caller's transaction, if any)."""
+        if self.clock_keeper is None:
+            return None
+        row = dict(self.conn.execute("SELECT * FROM tickets WHERE seq = ?", (seq,)).fetchone())
+        fields = self.clock_keeper(self, row)
+        assignments = ", ".join(f"{column} = :{column}" for column in fields)
+        self.conn.execute(f"UPDATE tickets SET {assignments} WHERE seq = :seq", {**fields, "seq": seq})
+        return fields
 
     def update_ticket(
         self,
@@ -96,6 +111,8 @@ class TicketStoreMixin:
             )
             if any(e["kind"] in ("note", "reply") for e in events) or {"title", "body"} & set(changes):
                 self.reindex_tickets([current["seq"]])  # type: ignore[attr-defined]
+            if self.clock_keeper is not None and CLOCK_FIELDS & set(changes):
+                self.refresh_clock(current["seq"])
             if also is not None:
                 also(current)
         fresh = self.ticket(ticket_id)  # type: ignore[attr-defined]
@@ -110,6 +127,7 @@ class TicketStoreMixin:
             self.upsert(TICKETS, [{**record, "id": None}], agent)  # type: ignore[attr-defined]
             seq = self.conn.execute("SELECT max(seq) FROM tickets").fetchone()[0]
             ticket_id = f"CSP-{seq:06d}"
+            self.refresh_clock(seq)
             self.audit(agent, "ticket.create", "ticket", ticket_id, {"channel": record["channel"]})  # type: ignore[attr-defined]
         return ticket_id
 

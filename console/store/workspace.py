@@ -17,6 +17,7 @@ from console.records import KINDS, TICKETS, Kind
 from console.search_text import build_query, search_form
 from console.store import health_rollups as rollups
 from console.store.agents import AgentStoreMixin
+from console.store.billing import BillingStoreMixin
 from console.store.connection import WorkspaceError, connect, transaction
 from console.store.escalations import EscalationStoreMixin
 from console.store.health import HealthStoreMixin
@@ -89,7 +90,14 @@ def ticket_columns(rec: dict[str, Any], now: str) -> dict[str, Any]:
     }
 
 
-class Workspace(TicketStoreMixin, AgentStoreMixin, EscalationStoreMixin, MicrosoftDataStoreMixin, HealthStoreMixin):
+class Workspace(
+    BillingStoreMixin,
+    TicketStoreMixin,
+    AgentStoreMixin,
+    EscalationStoreMixin,
+    MicrosoftDataStoreMixin,
+    HealthStoreMixin,
+):
     """A handle on the workspace file. Each thread gets its own connection."""
 
     def __init__(self, path: Path | str) -> None:
