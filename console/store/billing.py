@@ -208,14 +208,15 @@ class BillingStoreMixin:
 
     # -- receivables, lines and payments -----------------------------------------------------
     def receivable_owners(self, ids: Iterable[str]) -> dict[str, str]:
-        keys = list(ids)
+        """The customer of each of these receivables that exists."""
+        return self._pairs("SELECT id, customerId FROM receivables WHERE id IN ({})", ids)
+
+    def _pairs(self, sql: str, ids: Iterable[str]) -> dict[str, str]:
+        keys = list(dict.fromkeys(ids))
         out: dict[str, str] = {}
         for i in range(0, len(keys), 500):
             chunk = keys[i : i + 500]
-            rows = self.conn.execute(
-                f"SELECT id, customerId FROM receivables WHERE id IN ({','.join('?' * len(chunk))})", chunk
-            )
-            out.update({r[0]: r[1] for r in rows})
+            out.update({r[0]: r[1] for r in self.conn.execute(sql.format(",".join("?" * len(chunk))), chunk)})
         return out
 
     def receivable_lines(self, receivable_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
@@ -478,12 +479,4 @@ class BillingStoreMixin:
         return [dict(r) for r in rows]
 
     def customer_names(self, ids: Iterable[str]) -> dict[str, str]:
-        keys = list(dict.fromkeys(ids))
-        out: dict[str, str] = {}
-        for i in range(0, len(keys), 500):
-            chunk = keys[i : i + 500]
-            rows = self.conn.execute(
-                f"SELECT id, companyName FROM customers WHERE id IN ({','.join('?' * len(chunk))})", chunk
-            )
-            out.update({r[0]: r[1] for r in rows})
-        return out
+        return self._pairs("SELECT id, companyName FROM customers WHERE id IN ({})", ids)
