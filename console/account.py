@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from console.billing import BillExplanation, explain_bill
 from console.plugin_api import (
     CustomerView,
     Finding,
@@ -55,6 +56,7 @@ class Account:
     service_requests: list[dict[str, Any]] = field(default_factory=list)  # synced from Partner Center
     opportunities: list[tuple[str, Finding]] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)
+    bills: list[BillExplanation] = field(default_factory=list)  # "why is my bill this amount": lines explained
 
     @property
     def hours_text(self) -> str:
@@ -92,4 +94,12 @@ def load_account(ws: Workspace, customer_id: str, now: datetime) -> Account:
         open_tickets=ws.open_tickets_of(customer_id),
         cases=ws.escalations_of(customer_id),
         service_requests=ws.service_requests_of(customer_id),
+        bills=_bills(ws, rows["receivables"]),
     )
+
+
+def _bills(ws: Workspace, receivables: list[dict[str, Any]]) -> list[BillExplanation]:
+    """The customer's invoices, newest first, each with its lines explained."""
+    newest = sorted(receivables, key=lambda r: r["invoiceDate"], reverse=True)
+    lines = ws.receivable_lines([r["id"] for r in newest])
+    return [explain_bill(r, lines[r["id"]]) for r in newest]

@@ -6,7 +6,7 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -81,10 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
     opp.add_argument("--customer", metavar="ID", help="one customer id")
     opp.add_argument("--json", action="store_true", help="print JSON Lines")
 
-    from console import cli_desk, cli_microsoft
+    from console import cli_billing, cli_desk, cli_microsoft
 
     cli_desk.add_parsers(sub, common)
     cli_microsoft.add_parsers(sub, common)
+    cli_billing.add_parsers(sub, common)
     health = sub.add_parser("health", parents=[common], help="queue health: the board's figures (or --tui)")
     health.add_argument("--json", action="store_true", help="the documented JSON shape (docs/health.md)")
     health.add_argument("--watch", type=float, metavar="SECONDS", help="print again every SECONDS (JSON Lines)")
@@ -199,6 +200,12 @@ def cmd_import(args: argparse.Namespace) -> int:
             result = import_files(
                 ws, list(args.files), _known_services(), kind=args.kind, agent=_agent(), progress=progress.advance
             )
+        touched = {k for k, n in {**result.inserted, **result.updated}.items() if n}
+        if touched & {"tickets", "offers", "holidays"}:
+            from console.sla import ClockKeeper, recompute_open
+
+            moved = recompute_open(ws, ClockKeeper(load_config(_config_path(args))))
+            log.info("import: %s open tickets' SLA clocks recomputed", moved)
     except ImportFailure as exc:
         log.warning("import failed: %s", exc)
         raise CommandError(f"{exc}\nNothing was imported (the whole import was rolled back).") from None
@@ -334,6 +341,17 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return cli_microsoft.cmd_sandbox(args, _db(args))
 
 
+def _billing_command(name: str) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        from console import cli_billing
+
+        return int(getattr(cli_billing, f"cmd_{name}")(args, _db(args), _config_path(args)))
+
+    return run
+
+
+BILLING_COMMANDS = ("collections", "billing", "payment", "invoices", "offer", "holidays", "time", "sla")
+
 COMMANDS = {
     "run": cmd_run,
     "demo": cmd_demo,
@@ -351,6 +369,7 @@ COMMANDS = {
     "escalate": cmd_escalate,
     "escalations": cmd_escalations,
     "sandbox": cmd_sandbox,
+    **{name: _billing_command(name) for name in BILLING_COMMANDS},
 }
 
 

@@ -54,7 +54,7 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
 
 
 @contextmanager
-def _desk(db: Path, config_path: Path) -> Iterator[Desk]:
+def desk_for(db: Path, config_path: Path) -> Iterator[Desk]:
     """The current agent's desk on the workspace, closed afterwards."""
     ws = Workspace.open(db, create=False)
     try:
@@ -67,7 +67,7 @@ def _desk(db: Path, config_path: Path) -> Iterator[Desk]:
         ws.close()
 
 
-def _outcome(command: Callable[[], int]) -> int:
+def outcome(command: Callable[[], int]) -> int:
     """Run a command; refusals (role, stale version, held, unknown agent) exit 3, bad input or lookups 1."""
     try:
         return command()
@@ -104,11 +104,11 @@ def _print_ticket(desk: Desk, ticket_id: str, as_json: bool) -> None:
 
 
 def cmd_ticket(args: argparse.Namespace, db: Path, config: Path) -> int:
-    return _outcome(lambda: _ticket(args, db, config))
+    return outcome(lambda: _ticket(args, db, config))
 
 
 def _ticket(args: argparse.Namespace, db: Path, config: Path) -> int:
-    with _desk(db, config) as desk:
+    with desk_for(db, config) as desk:
         ticket = desk.ws.ticket(args.ticket)
         if ticket is None:
             raise LookupError(f"no ticket {args.ticket}")
@@ -147,7 +147,7 @@ def _ticket(args: argparse.Namespace, db: Path, config: Path) -> int:
 
 
 def cmd_agents(args: argparse.Namespace, db: Path, config: Path) -> int:
-    return _outcome(lambda: _agents(args, db, config))
+    return outcome(lambda: _agents(args, db, config))
 
 
 def _agents(args: argparse.Namespace, db: Path, config: Path) -> int:
@@ -195,11 +195,11 @@ def _agents(args: argparse.Namespace, db: Path, config: Path) -> int:
 
 
 def cmd_audit(args: argparse.Namespace, db: Path, config: Path) -> int:
-    return _outcome(lambda: _audit(args, db, config))
+    return outcome(lambda: _audit(args, db, config))
 
 
 def _audit(args: argparse.Namespace, db: Path, config: Path) -> int:
-    with _desk(db, config) as desk:
+    with desk_for(db, config) as desk:
         desk.authorize("audit.view")
         since = to_iso(parse_iso(args.since)) if args.since else None
         ticket = args.ticket.upper() if args.ticket else None

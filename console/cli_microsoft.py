@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from console.cli_desk import APPLIED, FAILED, _desk, _outcome
+from console.cli_desk import APPLIED, FAILED, desk_for, outcome
 from console.config import load_config
 from console.escalation import AZURE_SEVERITIES
 from console.microsoft.credentials import AZURE, PARTNER_CENTER, MissingToken
@@ -120,11 +120,11 @@ def _pick(rows: list[dict[str, Any]], wanted: str, what: str) -> str:
 
 
 def cmd_escalate(args: argparse.Namespace, db: Path, config: Path) -> int:
-    return _outcome(lambda: _escalate(args, db, config))
+    return outcome(lambda: _escalate(args, db, config))
 
 
 def _escalate(args: argparse.Namespace, db: Path, config: Path) -> int:
-    with _desk(db, config) as desk:
+    with desk_for(db, config) as desk:
         draft = desk.escalation_draft(args.ticket.strip().upper(), args.vehicle)
         if args.title is not None:
             draft.title = args.title
@@ -184,11 +184,11 @@ def _print_escalation(e: dict[str, Any]) -> None:
 
 
 def cmd_escalations(args: argparse.Namespace, db: Path, config: Path) -> int:
-    return _outcome(lambda: _escalations(args, db, config))
+    return outcome(lambda: _escalations(args, db, config))
 
 
 def _escalations(args: argparse.Namespace, db: Path, config: Path) -> int:
-    with _desk(db, config) as desk:
+    with desk_for(db, config) as desk:
         if args.action == "list":
             rows = desk.ws.escalations(states=args.state)
             if args.json:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -392,10 +393,56 @@ support_language = "ja-JP"
 """
 
 
-def write_demo_config(path: Path) -> bool:
-    """Write the demo partner profile to ``path`` unless a config file is already there."""
+def demo_collections_policy(today: date) -> str:
+    """The demo's collections policy: the dunning stages, a hold and a payment plan dated around ``today``."""
+
+    def day(offset: int) -> str:
+        return (today + timedelta(days=offset)).isoformat()
+
+    return f"""\
+# Collections policy: dunning stages by days overdue, holds and payment plans (docs: README, Billing).
+# A customer is named by its id or its domain.
+
+[[stage]]
+days = 1
+name = "reminder"
+action = "notice"
+
+[[stage]]
+days = 15
+name = "second_reminder"
+action = "notice"
+
+[[stage]]
+days = 30
+name = "final_notice"
+action = "notice"
+
+[[stage]]
+days = 45
+name = "suspension"
+action = "suspend"
+
+[[hold]]
+customer = "adatum-legal.com"
+until = "{day(30)}"
+reason = "Invoice disputed by the customer's finance team; review agreed with the account manager"
+
+[[plan]]
+customer = "tailspintoys.com"
+agreed = "{day(-10)}"
+installments = [{{ due = "{day(10)}", amount = "400.00" }}, {{ due = "{day(40)}", amount = "400.00" }}]
+"""
+
+
+def write_demo_config(path: Path, today: date | None = None) -> bool:
+    """Write the demo partner profile to ``path`` (and its collections policy beside it) unless a config file
+    is already there."""
     if path.exists():
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(DEMO_CONFIG, encoding="utf-8")
+    policy = path.parent / "collections.toml"
+    if not policy.exists():
+        policy.write_text(demo_collections_policy(today or date.today()), encoding="utf-8")
     return True

@@ -267,14 +267,15 @@ def _details(offer_name: str, variant: int) -> str | None:
 def _receivables(rng: random.Random, customer: _Customer, now: datetime, index: int) -> Iterator[dict[str, Any]]:
     currency = content.CURRENCIES.get(customer.country, "USD")
     for month in range(3):
-        overdue = OVERDUE_DAYS[(index + month) % len(OVERDUE_DAYS)] if month == 0 else -5 - month * 30
+        # This month's invoice at a dunning stage; the two before it older, and paid.
+        overdue = OVERDUE_DAYS[(index + month) % len(OVERDUE_DAYS)] if month == 0 else 5 + month * 30
         due = (now - timedelta(days=overdue)).date()
         issued = due - timedelta(days=30)
         if currency == "JPY":
             total = Decimal(rng.randint(30, 900) * 1000)
         else:
             total = Decimal(rng.randint(20000, 900000)) / 100
-        paid = total if overdue < 0 and month else Decimal(0)
+        paid = total if month else Decimal(0)
         status = "paid" if paid == total else ("disputed" if index % 11 == 5 and month == 0 else "open")
         yield {
             "id": f"INV-{index:05d}-{month}",

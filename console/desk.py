@@ -21,8 +21,10 @@ from console.store import Workspace
 from console.triage import Triage, TriageResult
 
 if TYPE_CHECKING:  # the HTTP clients (httpx) are imported when Microsoft is first reached, not at start-up
+    from console.billing_desk import BillingDesk
     from console.courier import Courier, CourierReport
     from console.microsoft.connect import Clients
+    from console.offer_desk import OfferDesk
 
 
 @dataclass
@@ -71,6 +73,7 @@ class Desk:
         self.lease = timedelta(minutes=config.claim_minutes)
         self.triage = Triage(workspace, host, config.partner, clock)
         self._clients: Clients | None = None
+        self._billing: BillingDesk | None = None
 
     def close(self) -> None:
         self.triage.close()
@@ -91,6 +94,22 @@ class Desk:
         from console.microsoft.credentials import credentials_available
 
         return credentials_available(self.config.microsoft)
+
+    @property
+    def billing(self) -> BillingDesk:
+        """Collections, suspension, payments, Microsoft invoices and time against offers."""
+        from console.billing_desk import BillingDesk
+
+        if self._billing is None:
+            self._billing = BillingDesk(self)
+        return self._billing
+
+    @property
+    def offers(self) -> OfferDesk:
+        """Support offers and holiday calendars."""
+        from console.offer_desk import OfferDesk
+
+        return OfferDesk(self)
 
     def courier(self) -> Courier:
         from console.courier import Courier

@@ -33,9 +33,13 @@ DEFAULT_ROLE_MAP: dict[str, tuple[Role, ...]] = {
     "ticket.assign": (GA, HD, AA),
     "ticket.takeover": (GA, HD, AA),
     "ticket.escalate": (GA, HD, SA, AA),
+    "ticket.time": (GA, UA, HD, BA, AA),
     "billing.view": (GA, UA, HD, BA, SA, AA),
-    "subscription.suspend": (GA, HD, BA, SA, AA),
-    "subscription.reactivate": (GA, HD, BA, SA, AA),
+    "billing.manage": (GA, BA),  # record payments, act on dunning steps
+    "offer.manage": (GA, BA),  # support offers and holiday calendars
+    # Suspension for non-payment: the articles disagree on who may; by default the billing owners only.
+    "subscription.suspend": (GA, BA),
+    "subscription.reactivate": (GA, BA),
     "audit.view": (GA, BA),
     "agents.manage": (GA,),
 }

@@ -234,3 +234,33 @@ def recompute_open(ws: Any, keeper: ClockKeeper, *, batch: int = 500) -> int:
         changed += len(updates)
         after = rows[-1]["seq"]
     return changed
+
+
+def business_duration(seconds: float) -> str:
+    """``3h 10m`` of business time (``45m``, ``2h``)."""
+    minutes = round(abs(seconds) / 60)
+    hours, mins = divmod(minutes, 60)
+    text = f"{hours}h {mins:02d}m" if hours and mins else (f"{hours}h" if hours else f"{mins}m")
+    return ("-" if seconds < 0 else "") + text
+
+
+def clock_text(clock: ClockState, policy: SlaPolicy) -> str:
+    """One line about a clock, in the policy's time zone: met, breached, paused, or due."""
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(policy.time_zone)
+
+    def at(moment: datetime) -> str:
+        return moment.astimezone(zone).strftime("%m-%d %H:%M")
+
+    target = business_duration(clock.target)
+    if clock.met is not None:
+        late = f", late: target passed {at(clock.breached_at)}" if clock.breached_at else ""
+        return f"{clock.name}: met {at(clock.met)} after {business_duration(clock.used)} of {target}{late}"
+    if clock.breached_at is not None:
+        return f"{clock.name}: BREACHED {at(clock.breached_at)} ({business_duration(clock.used)} of {target} used)"
+    used = f"{round(clock.fraction * 100)} % of {target} used, {business_duration(clock.left)} left"
+    if clock.paused_since is not None:
+        return f"{clock.name}: paused since {at(clock.paused_since)} ({used})"
+    due = f"due {at(clock.due)}" if clock.due else "no due time"
+    return f"{clock.name}: {due} ({used})"

@@ -1,5 +1,5 @@
-"""``csp-console sync``: customers, their subscriptions and their service requests from Partner Center into
-the workspace.
+"""``csp-console sync``: customers, their subscriptions and their service requests, and the partner's own
+Microsoft invoices, from Partner Center into the workspace.
 
 Each page (and each customer's details) lands in one transaction together with the sync's cursor, so a
 failure midway leaves everything synced before it intact, and the next run resumes where this one
@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from console.microsoft.credentials import MissingToken
@@ -34,6 +36,7 @@ class SyncReport:
     customers: int = 0
     subscriptions: int = 0
     service_requests: int = 0
+    invoices: int = 0
     resumed: bool = False
     skipped: list[str] = field(default_factory=list)
 
@@ -96,6 +99,7 @@ def run(
         report.customers = int(saved["counts"].get("customers", 0))
         report.subscriptions = int(saved["counts"].get("subscriptions", 0))
         report.service_requests = int(saved["counts"].get("service_requests", 0))
+        report.invoices = int(saved["counts"].get("invoices", 0))
     ws.save_sync_state(STATE, state="running", cursor=cursor, lastError=None, counts=_counts(report))
     services = set(host.services)
     step = "listing customers"
@@ -160,6 +164,19 @@ def run(
                 ws.save_sync_state(STATE, cursor=cursor, counts=_counts(report))
             if progress:
                 progress("accounts", cursor["index"], len(ids))
+        if cursor["phase"] != "invoices":
+            cursor = {**cursor, "phase": "invoices", "link": None}
+        while cursor["phase"] == "invoices":
+            step = f"listing the partner's Microsoft invoices (after {report.invoices})"
+            page = pc.invoices_page(cursor["link"], size=page_size)
+            rows = [invoice_row(raw) for raw in page.items]
+            cursor = {**cursor, "phase": "invoices" if page.next else "finished", "link": page.next}
+            report.invoices += len(rows)
+            with ws.transaction():
+                ws.save_partner_invoices(rows)
+                ws.save_sync_state(STATE, cursor=cursor, counts=_counts(report))
+            if progress:
+                progress("invoices", report.invoices, page.total)
     except (ApiError, MissingToken, SyncFailed) as exc:
         message = str(exc) if isinstance(exc, SyncFailed) else f"{step}: {exc}"
         ws.save_sync_state(STATE, state="failed", lastError=message)
@@ -175,6 +192,47 @@ def _counts(report: SyncReport) -> dict[str, int]:
         "customers": report.customers,
         "subscriptions": report.subscriptions,
         "service_requests": report.service_requests,
+        "invoices": report.invoices,
+    }
+
+
+#: Partner terms: Microsoft's invoices are due this many days after the invoice date.
+NET_DAYS = 60
+
+
+def invoice_row(raw: dict[str, Any]) -> dict[str, Any]:
+    """Partner Center's invoice resource as a stored row, with its due date (net 60)."""
+    from console.clock import to_iso, utcnow
+
+    where = f"Partner Center invoice {raw.get('id')!r}"
+    try:
+        invoice_date = date.fromisoformat(str(raw["invoiceDate"])[:10])
+        total = Decimal(str(raw["totalCharges"]))
+        paid = Decimal(str(raw.get("paidAmount") or 0))
+        currency = str(raw["currencyCode"]).upper()
+    except (KeyError, ValueError, InvalidOperation) as exc:
+        raise SyncFailed(
+            f"{where}: missing or malformed invoiceDate, totalCharges, paidAmount or currencyCode ({exc})"
+        ) from None
+    if not raw.get("id") or not total.is_finite() or not paid.is_finite() or len(currency) != 3:
+        raise SyncFailed(f"{where}: an invoice needs an id, finite amounts and a currency code")
+
+    def day(name: str) -> str | None:
+        value = raw.get(name)
+        return str(value)[:10] if value else None
+
+    return {
+        "id": str(raw["id"]),
+        "invoiceDate": invoice_date.isoformat(),
+        "billingPeriodStartDate": day("billingPeriodStartDate"),
+        "billingPeriodEndDate": day("billingPeriodEndDate"),
+        "totalCharges": str(total),
+        "paidAmount": str(paid),
+        "currencyCode": currency,
+        "invoiceType": raw.get("invoiceType"),
+        "documentType": raw.get("documentType"),
+        "dueDate": (invoice_date + timedelta(days=NET_DAYS)).isoformat(),
+        "syncedDate": to_iso(utcnow()),
     }
 
 

@@ -114,6 +114,11 @@ class PartnerCenter(MicrosoftApi):
                     raise
         raise AssertionError("unreachable")
 
+    # -- the partner's invoices -------------------------------------------------------------------
+    def invoices_page(self, link: Mapping[str, Any] | None = None, size: int = 100) -> Page:
+        """A page of the partner's own Microsoft invoices (``GET /v1/invoices``)."""
+        return self.page(link, f"/v1/invoices?size={size}&offset=0", "list the partner's invoices")
+
     # -- service requests ------------------------------------------------------------------------
     def service_requests(self, customer_id: str) -> list[dict[str, Any]]:
         return self.all_items(f"/v1/customers/{customer_id}/servicerequests", f"list service requests of {customer_id}")

@@ -44,6 +44,8 @@ def state_from_workspace(ws: Workspace, *, requests_every: int = 4) -> SandboxSt
             details = json.loads(sub["details"]) if sub["details"] else {}
             azure_id = str(details.get("azureSubscriptionId") or sub["id"])
         state.add_subscription(sub, azure_id)
+    for invoice in ws.partner_invoices():
+        state.add_invoice(invoice)
     # Cases the desk already handed off and numbered: the sandbox knows them, as Microsoft would.
     for esc in ws.escalations(states=("open",)):
         if esc["delivery"] != "azure_support_api" and esc["microsoftCaseId"]:

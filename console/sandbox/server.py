@@ -302,6 +302,8 @@ class Sandbox:
         s = self.state
         if method == "GET" and path == "/v1/customers":
             return 200, _page(s.customers, query, headers, path), {}
+        if method == "GET" and path == "/v1/invoices":
+            return 200, _page(s.invoices, query, headers, path), {}
         m = re.fullmatch(r"/v1/customers/([^/]+)(/subscriptions|/servicerequests)?(?:/([^/]+))?", path)
         if m:
             cid, collection, item = m.groups()
@@ -355,10 +357,26 @@ class Sandbox:
         body = body or {}
         if body.get("status") not in (None, "active", "suspended"):
             raise _error(400, "BadRequest", f"status {body.get('status')!r} cannot be set")
+        base = self.state.subscription(sub["parentSubscriptionId"]) if sub.get("parentSubscriptionId") else None
+        was = sub["status"]
+        if body.get("status") == "active" and was != "active" and base is not None and base["status"] != "active":
+            raise _error(
+                409, "BaseSubscriptionNotActive", f"the base subscription {base['id']} must be active before its add-on"
+            )
         for key in ("status", "quantity", "autoRenewEnabled", "friendlyName"):
             if key in body:
                 sub[key] = body[key]
-        sub["suspensionReasons"] = ["CustomerCancellation"] if sub["status"] == "suspended" else []
+        if sub["status"] == "suspended" and was != "suspended":
+            sub["suspensionReasons"] = body.get("suspensionReasons") or ["CustomerCancellation"]
+            sub["autoRenewEnabled"] = False  # suspension switches auto-renew off
+            for addon in self.state.addons_of(sub["id"]):  # add-ons go with their base
+                if addon["status"] == "active":
+                    addon["status"] = "suspended"
+                    addon["suspensionReasons"] = list(sub["suspensionReasons"])
+                    addon["autoRenewEnabled"] = False
+                    addon["attributes"]["etag"] = etag_of(addon)
+        elif sub["status"] != "suspended":
+            sub["suspensionReasons"] = []
         sub["attributes"]["etag"] = etag_of(sub)
         return 200, sub, {}
 

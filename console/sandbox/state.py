@@ -57,6 +57,7 @@ class SandboxState:
     tokens: set[str] = field(default_factory=lambda: {"sandbox"})
     requests: list[dict[str, str]] = field(default_factory=list)  # method, path, request id
     replies: dict[str, tuple[int, Any]] = field(default_factory=dict)  # MS-RequestId of a PATCH -> its answer
+    invoices: list[dict[str, Any]] = field(default_factory=list)  # the partner's own Microsoft invoices
     lock: threading.RLock = field(default_factory=threading.RLock)
     _numbers: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -107,6 +108,43 @@ class SandboxState:
             if azure_subscription_id:
                 self.azure_subscriptions[azure_subscription_id] = record["customerId"]
         return sub
+
+    def subscription(self, subscription_id: str) -> dict[str, Any] | None:
+        with self.lock:
+            return next((x for subs in self.subscriptions.values() for x in subs if x["id"] == subscription_id), None)
+
+    def addons_of(self, subscription_id: str) -> list[dict[str, Any]]:
+        with self.lock:
+            return [
+                x
+                for subs in self.subscriptions.values()
+                for x in subs
+                if x.get("parentSubscriptionId") == subscription_id
+            ]
+
+    def add_invoice(self, record: dict[str, Any]) -> dict[str, Any]:
+        """A partner invoice in Partner Center's shape (amounts as numbers, dates as timestamps)."""
+
+        def stamp(name: str) -> str:
+            return f"{(record.get(name) or record['invoiceDate'])[:10]}T00:00:00Z"
+
+        invoice = {
+            "id": record["id"],
+            "invoiceDate": f"{record['invoiceDate'][:10]}T00:00:00Z",
+            "billingPeriodStartDate": stamp("billingPeriodStartDate"),
+            "billingPeriodEndDate": stamp("billingPeriodEndDate"),
+            "totalCharges": float(record["totalCharges"]),
+            "paidAmount": float(record.get("paidAmount") or 0),
+            "currencyCode": record["currencyCode"],
+            "currencySymbol": "$" if record["currencyCode"] == "USD" else "",
+            "pdfDownloadLink": f"/invoices/{record['id']}/documents/statement",
+            "invoiceType": record.get("invoiceType") or "recurring",
+            "documentType": record.get("documentType") or "invoice",
+            "attributes": {"objectType": "Invoice"},
+        }
+        with self.lock:
+            self.invoices.append(invoice)
+        return invoice
 
     def add_service_request(self, customer_id: str, title: str, description: str, **extra: Any) -> dict[str, Any]:
         with self.lock:

@@ -41,6 +41,33 @@ class BillingStoreMixin:
             args = (calendar,)
         return [dict(r) for r in self.conn.execute(sql + " ORDER BY calendar, date", args)]
 
+    def save_holiday(self, calendar: str, day: date, name: str, agent: str) -> None:
+        with self._writing():
+            self.conn.execute(
+                "INSERT INTO holidays (id, calendar, date, name) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET name = excluded.name",
+                (f"{calendar}/{day.isoformat()}", calendar, day.isoformat(), name),
+            )
+            self.audit(agent, "holiday.save", "holiday", f"{calendar}/{day.isoformat()}", {"name": name})  # type: ignore[attr-defined]
+
+    def delete_holiday(self, calendar: str, day: date, agent: str) -> bool:
+        with self._writing():
+            gone = self.conn.execute(
+                "DELETE FROM holidays WHERE calendar = ? AND date = ?", (calendar, day.isoformat())
+            ).rowcount
+            if gone:
+                self.audit(agent, "holiday.delete", "holiday", f"{calendar}/{day.isoformat()}", {})  # type: ignore[attr-defined]
+        return bool(gone)
+
+    def find_customer(self, key: str) -> str | None:
+        """A customer's id from its id or its domain."""
+        row = self.conn.execute(
+            "SELECT id FROM customers WHERE id = ? UNION ALL SELECT id FROM customers WHERE lower(domain) = lower(?) "
+            "LIMIT 1",
+            (key.strip(), key.strip()),
+        ).fetchone()
+        return row[0] if row else None
+
     def offer_of(self, customer_id: str) -> dict[str, Any] | None:
         row = self.conn.execute("SELECT * FROM support_offers WHERE customerId = ?", (customer_id,)).fetchone()
         return dict(row) if row else None
@@ -217,6 +244,23 @@ class BillingStoreMixin:
         for i in range(0, len(keys), 500):
             chunk = keys[i : i + 500]
             out.update({r[0]: r[1] for r in self.conn.execute(sql.format(",".join("?" * len(chunk))), chunk)})
+        return out
+
+    def receivable(self, receivable_id: str) -> dict[str, Any] | None:
+        row = self.conn.execute("SELECT * FROM receivables WHERE id = ?", (receivable_id,)).fetchone()
+        return dict(row) if row else None
+
+    def customer_cards(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """``{customerId, domain, companyName}`` of each of these customers, by id."""
+        keys = list(dict.fromkeys(ids))
+        out: dict[str, dict[str, Any]] = {}
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(
+                f"SELECT id AS customerId, domain, companyName FROM customers WHERE id IN ({marks})", chunk
+            )
+            out.update({r["customerId"]: dict(r) for r in rows})
         return out
 
     def receivable_lines(self, receivable_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:

@@ -1,0 +1,80 @@
+"""Support offers and holiday calendars: edited (validated, audited) and stated to the customer. A change
+moves the SLA clocks of the customer's open tickets at once."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from console import offer_statement, sla
+from console.records import OFFERS, RecordError, validate
+
+if TYPE_CHECKING:
+    from console.desk import Desk
+
+
+class OfferDesk:
+    def __init__(self, desk: Desk) -> None:
+        self.desk = desk
+        self.ws = desk.ws
+
+    def update(self, customer_id: str, changes: dict[str, Any]) -> int:
+        """Set fields of the customer's offer (creating it needs the required fields); return how many open
+        tickets' clocks moved. Raises ``ValueError`` naming the field."""
+        self.desk.authorize("offer.manage")
+        current = self.ws.offer_of(customer_id) or {}
+        unknown = set(changes) - set(OFFERS.field_names)
+        if unknown:
+            name = sorted(unknown)[0]
+            raise ValueError(f"field '{name}': unknown; expected one of {', '.join(OFFERS.field_names)}")
+        raw = {k: v for k, v in current.items() if k in OFFERS.field_names and v is not None}
+        raw.update(changes)
+        raw.setdefault("id", f"OFFER-{customer_id[:8]}")
+        raw["customerId"] = customer_id
+        for name in ("supportTypes", "services", "contactMethods"):
+            value = raw.get(name)
+            if isinstance(value, str) and value.startswith("["):
+                raw[name] = json.loads(value)
+        try:
+            record = validate(OFFERS, raw, set(self.desk.host.services))
+        except RecordError as exc:
+            raise ValueError(str(exc)) from None
+        self.ws.save_offer(record, self.desk.agent)
+        return sla.recompute_open(self.ws, self.desk.clocks)
+
+    def add_holiday(self, calendar: str, day: date, name: str) -> int:
+        self.desk.authorize("offer.manage")
+        if not calendar.strip() or not name.strip():
+            raise ValueError("a holiday needs a calendar name and a name")
+        self.ws.save_holiday(calendar.strip(), day, name.strip(), self.desk.agent)
+        return sla.recompute_open(self.ws, self.desk.clocks)
+
+    def remove_holiday(self, calendar: str, day: date) -> int:
+        self.desk.authorize("offer.manage")
+        if not self.ws.delete_holiday(calendar, day, self.desk.agent):
+            raise LookupError(f"calendar {calendar!r} has no holiday on {day.isoformat()}")
+        return sla.recompute_open(self.ws, self.desk.clocks)
+
+    def statement(self, customer_id: str, fmt: str = "md") -> str:
+        """The customer's support offer as a statement to send (``md`` or ``html``)."""
+        self.desk.authorize("billing.view")
+        rows = self.ws.account_rows(customer_id)
+        if rows is None:
+            raise LookupError(f"no customer {customer_id}")
+        offer = rows["offer"]
+        if offer is None:
+            raise LookupError(f"{rows['customer']['companyName']} has no support offer to state; set one first")
+        today = self.desk.billing._today()
+        balance = self.desk.billing.offer_balance(customer_id)
+        names = {sid: s.name for sid, s in self.desk.host.services.items()}
+        sections = offer_statement.statement_sections(
+            rows["customer"],
+            offer,
+            self.ws.holiday_rows(offer["holidayCalendar"]) if offer["holidayCalendar"] else [],
+            self.desk.config,
+            names,
+            balance.balance if balance else None,
+            today,
+        )
+        return offer_statement.render(rows["customer"], offer, sections, self.desk.config.partner.name, today, fmt)

@@ -1,0 +1,158 @@
+"""Tickets' SLA clocks in their customer's business hours, through the desk: pauses while waiting, the
+policy on waiting for Microsoft, breaches recorded with their time, warnings, reopening."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from console import sla
+from console.cli import main
+from console.config import load_config, write_demo_config
+from console.desk import Desk
+from console.plugins import load_plugins
+from console.store import Workspace
+from console.ticket_ops import NewTicket
+from tests.conftest import NOW
+
+FAR = "9999-12-31T23:59:59Z"
+
+
+class Clock:
+    """The desk's and the store's clock, moved by the test."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def at(self, text: str) -> None:
+        self.now = datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    c = Clock(NOW)
+    import console.store.billing
+    import console.store.tickets
+
+    monkeypatch.setattr(console.store.tickets, "utcnow", c)
+    monkeypatch.setattr(console.store.billing, "utcnow", c)
+    return c
+
+
+@pytest.fixture
+def config_path(tmp_path: Path) -> Path:
+    path = tmp_path / "config.toml"
+    write_demo_config(path, NOW.date())
+    return path
+
+
+@pytest.fixture
+def desk(demo_ws: Workspace, config_path: Path, clock: Clock) -> Iterator[Desk]:
+    d = Desk(demo_ws, load_config(config_path), load_plugins(), "aiko.tanaka", clock)
+    yield d
+    d.close()
+
+
+def new_ticket(desk: Desk, domain: str, severity: str = "moderate") -> str:
+    cid = desk.ws.find_customer(domain)
+    assert cid is not None
+    return desk.log_ticket(
+        NewTicket(
+            cid, "email", "請求書の金額を確認したい", contact_name="山田 太郎", severity=severity, category="billing"
+        )
+    )
+
+
+def test_waiting_on_the_customer_stops_the_clock_and_the_time_left_carries_over(desk: Desk, clock: Clock) -> None:
+    clock.at("2026-11-24T00:00:00Z")  # Tuesday 09:00 in Tokyo
+    tid = new_ticket(desk, "sakura-shoji.co.jp")  # Mon-Fri 09:00-18:00 Asia/Tokyo, Japanese holidays
+    t = desk.ws.ticket(tid)
+    assert (t["firstResponseDueDate"], t["resolutionDueDate"]) == ("2026-11-24T04:00:00Z", "2026-11-26T09:00:00Z")
+    clock.at("2026-11-24T01:00:00Z")
+    desk.claim(tid)
+    desk.note(tid, "金額を確認しています。", reply=True)
+    desk.set_status(tid, "waiting_customer")
+    t = desk.ws.ticket(tid)
+    assert t["slaPausedSince"] == "2026-11-24T01:00:00Z" and t["slaDueDate"] == FAR and t["resolutionDueDate"] is None
+    clock.at("2026-11-25T00:00:00Z")  # a day later the customer answers: Wednesday 09:00
+    desk.set_status(tid, "in_progress")
+    t = desk.ws.ticket(tid)
+    # 1 business hour was used before the pause; 26 are left: Wed 9 + Thu 9 + Fri 8, until Friday 17:00 JST.
+    assert t["slaPausedSince"] is None and t["resolutionDueDate"] == "2026-11-27T08:00:00Z"
+    assert t["slaDueDate"] == t["resolutionDueDate"]
+    state = desk.clocks.state(desk.ws, t)
+    assert state.first_response.met is not None and state.first_response.breached_at is None
+    assert round(state.resolution.used) == 3600
+
+
+def test_waiting_on_microsoft_counts_when_the_offer_says_so(desk: Desk, clock: Clock) -> None:
+    clock.at("2026-11-24T00:00:00Z")
+    stops = new_ticket(desk, "sakura-shoji.co.jp")
+    desk.set_status(stops, "waiting_microsoft")
+    assert desk.ws.ticket(stops)["slaDueDate"] == FAR  # the desk default: waiting on Microsoft stops the clock
+    kenji = Desk(desk.ws, desk.config, desk.host, "kenji.sato", clock)
+    cid = desk.ws.find_customer("sakura-shoji.co.jp")
+    assert cid is not None
+    kenji.offers.update(cid, {"pauseOnMicrosoft": "false"})
+    t = desk.ws.ticket(stops)
+    assert t["slaPausedSince"] is None and t["resolutionDueDate"] == "2026-11-26T09:00:00Z"
+
+
+def test_breaches_are_recorded_with_the_time_they_happened(desk: Desk, clock: Clock) -> None:
+    clock.at("2026-11-24T00:00:00Z")
+    tid = new_ticket(desk, "sakura-shoji.co.jp", "critical")  # 2 business hours to a first response
+    clock.at("2026-11-24T01:31:00Z")
+    t = desk.ws.ticket(tid)
+    state = desk.clocks.state(desk.ws, t)
+    assert state.first_response.warning((0.75, 0.9)) == 0.75 and state.first_response.fraction > 0.75
+    clock.at("2026-11-24T05:00:00Z")
+    assert desk.ws.record_breaches("2026-11-24T05:00:00Z") >= 1
+    t = desk.ws.ticket(tid)
+    assert t["firstResponseBreachedDate"] == "2026-11-24T02:00:00Z"
+    desk.note(tid, "遅くなり申し訳ありません。", reply=True)  # a late answer keeps the breach and its time
+    t = desk.ws.ticket(tid)
+    assert t["firstResponseBreachedDate"] == "2026-11-24T02:00:00Z" and t["firstResponseDate"] == "2026-11-24T05:00:00Z"
+    text = sla.clock_text(desk.clocks.state(desk.ws, t).first_response, desk.clocks.policy(desk.ws, t["customerId"]))
+    assert "met 11-24 14:00" in text and "late: target passed 11-24 11:00" in text
+
+
+def test_time_while_resolved_does_not_count_after_a_reopen(desk: Desk, clock: Clock) -> None:
+    clock.at("2026-11-24T00:00:00Z")
+    tid = new_ticket(desk, "sakura-shoji.co.jp")
+    clock.at("2026-11-24T02:00:00Z")
+    desk.set_status(tid, "resolved", "answered")
+    clock.at("2026-11-26T00:00:00Z")  # reopened two days later
+    desk.set_status(tid, "in_progress")
+    state = desk.clocks.state(desk.ws, desk.ws.ticket(tid))
+    assert round(state.resolution.used) == 2 * 3600
+    # 25 business hours left from Thursday 09:00 JST: Thursday 9, Friday 9, then Monday until 16:00.
+    assert desk.ws.ticket(tid)["resolutionDueDate"] == "2026-11-30T07:00:00Z"
+
+
+def test_a_customer_without_an_offer_counts_in_the_desk_hours(desk: Desk, clock: Clock) -> None:
+    cid = desk.ws.find_customer("northwindtraders.com")
+    desk.ws.conn.execute("DELETE FROM support_offers WHERE customerId = ?", (cid,))
+    clock.at("2026-11-27T08:00:00Z")  # Friday 17:00 in Tokyo: the desk's [sla] hours, 1 hour left that day
+    tid = new_ticket(desk, "northwindtraders.com", "moderate")
+    # 4 business hours: 1 on Friday, then Monday 09:00 to 12:00 JST.
+    assert desk.ws.ticket(tid)["firstResponseDueDate"] == "2026-11-30T03:00:00Z"
+
+
+def test_sla_commands_show_and_recompute(
+    demo_ws: Workspace, config_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CSP_CONSOLE_AGENT", "kenji.sato")
+    args = ["--db", str(demo_ws.path), "--config", str(config_path)]
+    assert main(["sla", "show", "CSP-000001", *args]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("CSP-000001: ") and "first response:" in out and "resolution:" in out
+    assert main(["sla", "recompute", *args]) == 0
+    assert "open tickets' clocks recomputed" in capsys.readouterr().out
+    monkeypatch.setenv("CSP_CONSOLE_AGENT", "aiko.tanaka")
+    assert main(["sla", "recompute", *args]) == 3
