@@ -10,6 +10,7 @@ from typing import Any
 
 from console.billing import BillExplanation, explain_bill
 from console.plugin_api import (
+    DUNNING_STAGES,
     CustomerView,
     Finding,
     OfferView,
@@ -57,6 +58,8 @@ class Account:
     opportunities: list[tuple[str, Finding]] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)
     bills: list[BillExplanation] = field(default_factory=list)  # "why is my bill this amount": lines explained
+    balance: Any = None  # the offer's prepaid balance and usage (console.billing_desk.OfferBalance)
+    suspension: dict[str, Any] | None = None  # a live suspension for non-payment
 
     @property
     def hours_text(self) -> str:
@@ -65,7 +68,9 @@ class Account:
         return describe(parse_service_hours(self.offer.service_hours))
 
 
-def load_account(ws: Workspace, customer_id: str, now: datetime) -> Account:
+def load_account(
+    ws: Workspace, customer_id: str, now: datetime, stages: tuple[tuple[int, str], ...] = DUNNING_STAGES
+) -> Account:
     rows = ws.account_rows(customer_id)
     if rows is None:
         raise LookupError(f"no customer {customer_id}")
@@ -81,7 +86,7 @@ def load_account(ws: Workspace, customer_id: str, now: datetime) -> Account:
         r = ReceivableView.from_row(row)
         days = r.days_overdue(today)
         bucket = aging_bucket(days)
-        lines.append(ReceivableLine(r, days, bucket, dunning_stage(days)))
+        lines.append(ReceivableLine(r, days, bucket, dunning_stage(days, stages) if r.status != "disputed" else None))
         if r.outstanding > 0 and r.status not in ("paid", "written_off"):
             per = aging.setdefault(r.currency, {b: Decimal(0) for b in AGING_BUCKETS})
             per[bucket] += r.outstanding
@@ -95,6 +100,7 @@ def load_account(ws: Workspace, customer_id: str, now: datetime) -> Account:
         cases=ws.escalations_of(customer_id),
         service_requests=ws.service_requests_of(customer_id),
         bills=_bills(ws, rows["receivables"]),
+        suspension=ws.live_suspension(customer_id),
     )
 
 

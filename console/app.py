@@ -27,6 +27,7 @@ from console.plugins import PluginHost, load_plugins
 from console.queue_query import QueueQuery
 from console.safe_text import clean_line
 from console.screens.account import AccountScreen
+from console.screens.collections import CollectionsScreen
 from console.screens.health import HealthScreen
 from console.screens.help import HelpScreen
 from console.screens.intake import IntakeScreen
@@ -75,7 +76,7 @@ class CspConsoleApp(App[None]):
         self.agent = agent or current_agent()
         self.host = host or load_plugins()
         self.desk = Desk(workspace, config, self.host, self.agent, clock)
-        self.health_board = HealthBoard(workspace, config.time_zone)
+        self.health_board = HealthBoard(workspace, config.time_zone, self.desk.policy.thresholds)
         self.start_screen = start_screen
         self.agents: list[str] = []
         self.service_names = {sid: s.name for sid, s in sorted(self.host.services.items())}
@@ -90,6 +91,8 @@ class CspConsoleApp(App[None]):
         self.push_screen(QueueScreen())
         if self.start_screen == "health":
             self.push_screen(HealthScreen())
+        elif self.start_screen == "collections":
+            self.push_screen(CollectionsScreen())
         if self.notice:
             self.notify(self.notice, title="First run", timeout=15, markup=False)
         for name, errors in self.host.load_errors.items():
@@ -133,9 +136,13 @@ class CspConsoleApp(App[None]):
         )
 
     def _expire_claims(self) -> None:
-        self.run_worker(
-            self.desk.expire_claims, thread=True, group="expire", exclusive=True, exit_on_error=False, name="expire"
-        )
+        desk = self.desk
+
+        def minute() -> None:
+            desk.expire_claims()
+            desk.record_breaches()
+
+        self.run_worker(minute, thread=True, group="expire", exclusive=True, exit_on_error=False, name="expire")
 
     def _sample(self) -> None:
         board, clock = self.health_board, self.clock
@@ -194,6 +201,10 @@ class CspConsoleApp(App[None]):
     def open_health(self) -> None:
         if not isinstance(self.screen, HealthScreen):
             self.push_screen(HealthScreen())
+
+    def open_collections(self) -> None:
+        if not isinstance(self.screen, CollectionsScreen):
+            self.push_screen(CollectionsScreen())
 
     def show_queue(self, query: QueueQuery | None) -> None:
         """Back to the queue (the bottom screen), filtered to ``query`` when given."""

@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from console import collections as coll
-from console import suspension
+from console.errors import UserError
 from console.model import ZERO_DECIMAL_CURRENCIES
 from console.ticket_ops import TicketInputError
 
 if TYPE_CHECKING:
+    from console import suspension
     from console.desk import Desk
 
 #: Warn this many days before a Microsoft invoice falls due.
@@ -25,7 +26,7 @@ PARTNER_SUSPENSION_DAYS = 60
 MAX_MINUTES = 24 * 60
 
 
-class BillingInputError(ValueError):
+class BillingInputError(UserError, ValueError):
     """Bad input for a billing action; ``field`` names what to fix."""
 
     def __init__(self, field_name: str, message: str) -> None:
@@ -84,8 +85,7 @@ class BillingDesk:
 
     # -- collections -----------------------------------------------------------------------------
     def policy(self) -> coll.Policy:
-        config = self.desk.config
-        return coll.load_policy(coll.policy_path(config.path, config.collections_policy))
+        return self.desk.policy
 
     def collections(self, today: date | None = None) -> coll.Collections:
         self.desk.authorize("billing.view")
@@ -122,6 +122,8 @@ class BillingDesk:
 
     # -- suspension ------------------------------------------------------------------------------
     def suspension_plan(self, customer_id: str) -> suspension.SuspensionPlan:
+        from console import suspension
+
         self.desk.authorize("subscription.suspend")
         rows = self.ws.account_rows(customer_id)
         if rows is None:
@@ -129,18 +131,37 @@ class BillingDesk:
         return suspension.plan(rows["customer"], rows["subscriptions"], self.desk.clock())
 
     def suspend(self, customer_id: str) -> suspension.RunResult:
+        from console import suspension
+
         self.desk.authorize("subscription.suspend")
+        self._need_partner_center("suspend")
         return suspension.suspend(
             self.ws, self.desk.clients.partner_center, customer_id, self.desk.agent, self.desk.clock()
         )
 
     def reactivate(self, customer_id: str) -> suspension.RunResult:
+        from console import suspension
+
         self.desk.authorize("subscription.reactivate")
+        self._need_partner_center("reactivate")
         return suspension.reactivate(self.ws, self.desk.clients.partner_center, customer_id, self.desk.agent)
+
+    def _need_partner_center(self, verb: str) -> None:
+        from console.suspension import SuspensionError
+
+        if not self.desk.microsoft_configured:
+            raise SuspensionError(
+                f"Cannot {verb}: Partner Center is not configured (set CSP_CONSOLE_PARTNER_CENTER_TOKEN or "
+                "[microsoft] partner_center_token_command). Nothing was changed."
+            )
 
     def reactivation_due(self, customer_id: str) -> bool:
         standing = next((c for c in self.collections().customers if c.customer_id == customer_id), None)
         return standing is not None and any(a.action == "reactivate" for a in standing.actions)
+
+    def open_receivables(self, customer_id: str) -> list[dict[str, Any]]:
+        self.desk.authorize("billing.view")
+        return [r for r in self.ws.open_receivables() if r["customerId"] == customer_id]
 
     # -- payments --------------------------------------------------------------------------------
     def record_payment(

@@ -345,6 +345,9 @@ def _billing_command(name: str) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         from console import cli_billing
 
+        if getattr(args, "tui", False):
+            args.start_screen = name
+            return cmd_run(args)
         return int(getattr(cli_billing, f"cmd_{name}")(args, _db(args), _config_path(args)))
 
     return run

@@ -30,6 +30,7 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     col.add_argument("--json", action="store_true")
     col.add_argument("--notices", type=Path, metavar="DIR", help="write each notice due as Markdown into DIR")
     col.add_argument("--today", help="assess as of this date (default: today in the desk's time zone)")
+    col.add_argument("--tui", action="store_true", help="open the console on the collections view")
 
     bil = sub.add_parser("billing", parents=[common], help="suspend or reactivate a customer for non-payment")
     bil.add_argument("action", choices=("plan", "suspend", "reactivate", "status"))

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from console.clock import utcnow
+from console.collections import load_policy, policy_path
 from console.config import load_config
 from console.health import HealthBoard, text_report
 from console.model import VEHICLE_NAMES
@@ -24,7 +25,8 @@ def cmd_health(args: argparse.Namespace, db: Path, config_path: Path) -> int:
     services = {sid: s.name for sid, s in load_plugins().services.items()}
     vehicles = {v.value: name for v, name in VEHICLE_NAMES.items()}
     with Workspace.open(db, create=False) as ws:
-        board = HealthBoard(ws, config.time_zone)
+        policy = load_policy(policy_path(config.path, config.collections_policy))
+        board = HealthBoard(ws, config.time_zone, policy.thresholds)
         try:
             while True:
                 now = utcnow()

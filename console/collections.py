@@ -38,11 +38,14 @@ from pathlib import Path
 from typing import Any
 
 from console.account import AGING_BUCKETS, aging_bucket
+from console.config import ConfigError
+from console.errors import UserError
+from console.plugin_api import DUNNING_STAGES
 
 ACTIONS = ("notice", "suspend")
 
 
-class PolicyError(ValueError):
+class PolicyError(ConfigError, UserError, ValueError):
     """A collections policy that cannot be used; the message names the file, line and field."""
 
 
@@ -93,13 +96,9 @@ class Policy:
         return tuple((s.days, s.name) for s in self.stages)
 
 
+#: Without a policy file: the plugin API's default stages, suspension allowed from 60 days overdue.
 DEFAULT_POLICY = Policy(
-    stages=(
-        Stage(1, "reminder", "notice"),
-        Stage(15, "second_reminder", "notice"),
-        Stage(30, "final_notice", "notice"),
-        Stage(45, "suspension", "suspend"),
-    )
+    stages=tuple(Stage(days, name, "suspend" if name == "suspension" else "notice") for days, name in DUNNING_STAGES)
 )
 
 

@@ -82,7 +82,7 @@ OFFERS = {
         ["billing", "subscription", "technical"],
         "Asia/Tokyo",
         "24x7",
-        "jp",
+        None,
         ["phone", "email", "chat", "portal"],
         "included",
         None,

@@ -12,16 +12,17 @@ from typing import TYPE_CHECKING, Any
 from console import escalation, ticket_ops
 from console.account import Account, load_account
 from console.clock import to_iso
+from console.collections import load_policy, policy_path
 from console.config import Config
 from console.model import Vehicle
 from console.plugins import PluginHost
 from console.roles import RoleMap
-from console.sla import keep_clocks
+from console.sla import TicketSla, keep_clocks
 from console.store import Workspace
 from console.triage import Triage, TriageResult
 
 if TYPE_CHECKING:  # the HTTP clients (httpx) are imported when Microsoft is first reached, not at start-up
-    from console.billing_desk import BillingDesk
+    from console.billing_desk import BillingDesk, OfferBalance
     from console.courier import Courier, CourierReport
     from console.microsoft.connect import Clients
     from console.offer_desk import OfferDesk
@@ -36,6 +37,9 @@ class TicketDetails:
     findings: list[dict[str, Any]]
     escalations: list[dict[str, Any]] = field(default_factory=list)
     audit: list[dict[str, Any]] = field(default_factory=list)
+    sla: TicketSla | None = None
+    offer: OfferBalance | None = None
+    time: list[dict[str, Any]] = field(default_factory=list)
 
 
 class UnknownAgent(LookupError):
@@ -71,7 +75,8 @@ class Desk:
         self.roles: list[str] = record["roles"]
         self.role_map = RoleMap(config.roles)
         self.lease = timedelta(minutes=config.claim_minutes)
-        self.triage = Triage(workspace, host, config.partner, clock)
+        self.policy = load_policy(policy_path(config.path, config.collections_policy))
+        self.triage = Triage(workspace, host, config.partner, clock, dunning_stages=self.policy.thresholds)
         self._clients: Clients | None = None
         self._billing: BillingDesk | None = None
 
@@ -185,6 +190,10 @@ class Desk:
     def expire_claims(self) -> list[str]:
         return self.ws.release_expired_claims(to_iso(self.clock()))
 
+    def record_breaches(self) -> int:
+        """Mark the SLA targets that passed unmet since the last look, with the time they passed."""
+        return self.ws.record_breaches(to_iso(self.clock()))
+
     @property
     def services(self) -> set[str]:
         return set(self.host.services)
@@ -201,12 +210,16 @@ class Desk:
             findings=self.ws.findings(ticket["seq"]),
             escalations=self.ws.escalations(ticket_id=ticket["id"]),
             audit=self.ws.audit_since(entity="ticket", entity_id=ticket["id"]),
+            sla=self.clocks.state(self.ws, ticket),
+            offer=self.billing.offer_balance(ticket["customerId"]),
+            time=self.ws.time_entries(ticket["seq"]),
         )
 
     def account(self, customer_id: str) -> Account:
-        account = load_account(self.ws, customer_id, self.clock())
+        account = load_account(self.ws, customer_id, self.clock(), self.policy.thresholds)
         account.opportunities = [(p, f) for _, p, f in self.triage.opportunities(customer_id)]
         account.history = self.ws.audit_for_account(customer_id)
+        account.balance = self.billing.offer_balance(customer_id)
         return account
 
     def check(self, ticket_id: str) -> TriageResult:

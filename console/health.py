@@ -163,9 +163,12 @@ class HealthBoard:
     """Computes :class:`Health`. Every figure is read fresh on every call: each is one range or group over
     a small covering index (first-contact resolution reads counters the store keeps on each ticket)."""
 
-    def __init__(self, ws: Workspace, time_zone: str = "UTC") -> None:
+    def __init__(
+        self, ws: Workspace, time_zone: str = "UTC", stages: tuple[tuple[int, str], ...] = DUNNING_STAGES
+    ) -> None:
         self.ws = ws
         self.zone = ZoneInfo(time_zone)
+        self.stages = stages
 
     def day_start(self, now: datetime) -> datetime:
         local = now.astimezone(self.zone)
@@ -229,8 +232,8 @@ class HealthBoard:
             ),
         }
         local_today = now.astimezone(self.zone).date()
-        stages = ws.health_dunning_counts(local_today.isoformat(), DUNNING_STAGES)
-        collections = {name: stages.get(name, 0) for _, name in DUNNING_STAGES}
+        stages = ws.health_dunning_counts(local_today.isoformat(), self.stages)
+        collections = {name: stages.get(name, 0) for _, name in self.stages}
         samples = ws.health_samples(to_iso(now - timedelta(hours=TREND_HOURS)))
         health = Health(
             at=iso,

@@ -329,6 +329,17 @@ class OfferView:
         )
 
 
+DUNNING_STAGES: tuple[tuple[int, str], ...] = (
+    (1, "reminder"),
+    (15, "second_notice"),
+    (30, "final_notice"),
+    (45, "access_warning"),
+    (60, "suspension"),
+    (90, "collections"),
+)
+"""Default collections policy: the dunning stage reached after so many days overdue."""
+
+
 @dataclass(frozen=True)
 class CheckContext:
     """Everything a check may read. ``ticket`` is ``None`` for account-level checks (opportunities)."""
@@ -343,6 +354,8 @@ class CheckContext:
     services: tuple[Service, ...] = ()
     signature_incidents_used: int = 0
     """Signature Cloud Support incidents the partner opened in the last 365 days (all customers)."""
+    dunning_stages: tuple[tuple[int, str], ...] = DUNNING_STAGES
+    """The desk's collections policy: ``(days overdue, stage name)`` in increasing days."""
 
     def subscriptions_of(self, service: str) -> tuple[SubscriptionView, ...]:
         return tuple(s for s in self.subscriptions if s.service == service)
@@ -501,17 +514,6 @@ def technical_vehicles(partner: Partner, service: str, incidents_used: int = 0) 
 def best_technical_vehicle(partner: Partner, service: str) -> Vehicle | None:
     """The first technical vehicle the partner may use for ``service``, or ``None``."""
     return next((v for v, e in technical_vehicles(partner, service) if e.eligible), None)
-
-
-DUNNING_STAGES: tuple[tuple[int, str], ...] = (
-    (1, "reminder"),
-    (15, "second_notice"),
-    (30, "final_notice"),
-    (45, "access_warning"),
-    (60, "suspension"),
-    (90, "collections"),
-)
-"""Default collections policy: the dunning stage reached after so many days overdue."""
 
 
 def dunning_stage(days_overdue: int, stages: Sequence[tuple[int, str]] = DUNNING_STAGES) -> str | None:

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from console.clock import parse_iso
+from console.errors import UserError
 from console.microsoft.credentials import MissingToken
 from console.microsoft.http import ApiError
 from console.microsoft.partner_center import PartnerCenter, SubscriptionChanged
@@ -28,7 +29,7 @@ REASON = "non_payment"
 LEGACY_DATA_DAYS = 90
 
 
-class SuspensionError(Exception):
+class SuspensionError(UserError):
     """Nothing to suspend or reactivate, or the run stopped; the message says what state it left."""
 
 

@@ -15,6 +15,7 @@ from console.check_runner import CheckRunner, PluginFailure
 from console.clock import to_iso
 from console.config import Partner
 from console.plugin_api import (
+    DUNNING_STAGES,
     Audience,
     CheckContext,
     CustomerView,
@@ -74,9 +75,16 @@ class Triage:
     """Runs checks against the workspace. Reuse one instance for many tickets (accounts are cached)."""
 
     def __init__(
-        self, ws: Workspace, host: PluginHost, partner: Partner, clock: Callable[[], datetime], budget: float = 2.0
+        self,
+        ws: Workspace,
+        host: PluginHost,
+        partner: Partner,
+        clock: Callable[[], datetime],
+        budget: float = 2.0,
+        dunning_stages: tuple[tuple[int, str], ...] = DUNNING_STAGES,
     ) -> None:
         self.ws = ws
+        self.dunning_stages = dunning_stages
         self.host = host
         self.partner = partner
         self.clock = clock
@@ -116,6 +124,7 @@ class Triage:
             now=self.clock(),
             ticket=TicketView.from_row(ticket) if ticket is not None else None,
             services=tuple(self.host.services.values()),
+            dunning_stages=self.dunning_stages,
         )
 
     def run_ticket(self, row: dict[str, Any]) -> TriageResult:

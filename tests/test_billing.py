@@ -80,8 +80,8 @@ def sandbox_subs(box: Sandbox, customer_id: str) -> dict[str, dict[str, Any]]:
         (400, "suspension"),
     ],
 )
-def test_policy_stages_on_both_sides_of_each_threshold(days: int, stage: str | None) -> None:
-    found = coll.DEFAULT_POLICY.stage_for(days)
+def test_policy_stages_on_both_sides_of_each_threshold(days: int, stage: str | None, config_path: Path) -> None:
+    found = coll.load_policy(config_path.parent / "collections.toml").stage_for(days)
     assert (found.name if found else None) == stage
 
 
@@ -297,12 +297,30 @@ def test_a_stale_etag_is_re_read_and_re_applied(desk: Desk, sandbox: Sandbox) ->
     assert all(s["status"] == "suspended" for s in sandbox_subs(sandbox, litware).values())
 
 
-def test_suspension_without_partner_center_fails_clearly_and_keeps_the_plan(desk: Desk) -> None:
+def test_suspension_without_partner_center_fails_clearly_and_changes_nothing(desk: Desk) -> None:
     osaka = customer(desk.ws, "osaka-foods.co.jp")
-    with pytest.raises(SuspensionError, match="CSP_CONSOLE_PARTNER_CENTER_TOKEN"):
+    with pytest.raises(SuspensionError, match=r"CSP_CONSOLE_PARTNER_CENTER_TOKEN.*Nothing was changed"):
         desk.billing.suspend(osaka)
-    live = desk.ws.live_suspension(osaka)
-    assert live["state"] == "suspending" and {i["state"] for i in live["items"]} == {"failed", "pending"}
+    assert desk.ws.live_suspension(osaka) is None
+
+
+def test_a_token_command_failing_midway_leaves_a_resumable_record(
+    demo_ws: Workspace, tmp_path: Path, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "c2.toml"
+    write_demo_config(path, TODAY)
+    text = path.read_text(encoding="utf-8").replace(
+        "[microsoft]\n", f'[microsoft]\npartner_center_token_command = "{tmp_path / "missing-tool"}"\n'
+    )
+    path.write_text(text, encoding="utf-8")
+    monkeypatch.delenv("CSP_CONSOLE_PARTNER_CENTER_TOKEN")
+    d = make_desk(demo_ws, path)
+    osaka = customer(demo_ws, "osaka-foods.co.jp")
+    with pytest.raises(SuspensionError, match="Run it again"):
+        d.billing.suspend(osaka)
+    live = demo_ws.live_suspension(osaka)
+    assert live["state"] == "suspending" and [i["state"] for i in live["items"]][:2] == ["failed", "pending"]
+    assert all(s["status"] == "active" for s in sandbox_subs(sandbox, osaka).values())
 
 
 def test_billing_commands_plan_confirm_suspend_and_pay(

@@ -11,6 +11,7 @@ from textual.pilot import Pilot
 from console.queue_query import QueueQuery
 from console.sandbox import catalog
 from console.store import Workspace
+from console.store import billing as store_billing
 from console.store import escalations as store_escalations
 from console.store import tickets as store_tickets
 from console.store import workspace as store_workspace
@@ -149,6 +150,42 @@ async def health(pilot: Pilot[None]) -> None:
     await settle(pilot)
 
 
+async def collections(pilot: Pilot[None]) -> None:
+    await settle(pilot)
+    await pilot.press("b")
+    await settle(pilot)
+    await pilot.press("down", "down")  # a customer with a Japanese name, its actions in the detail
+    await settle(pilot)
+
+
+async def suspend_confirm(pilot: Pilot[None]) -> None:
+    await settle(pilot)
+    await pilot.press("b")
+    await settle(pilot)
+    await pilot.press("s")
+    await settle(pilot)
+
+
+async def payment(pilot: Pilot[None]) -> None:
+    await settle(pilot)
+    await pilot.press("b")
+    await settle(pilot)
+    await pilot.press("down", "p")
+    await settle(pilot)
+
+
+async def account_bills(pilot: Pilot[None]) -> None:
+    await settle(pilot)
+    pilot.app.open_account(pilot.app.workspace.find_customer("yamada-koumuten.jp"))  # type: ignore[attr-defined]
+    await settle(pilot)
+    for _ in range(30):
+        await pilot.press("j")
+    await settle(pilot)
+
+
+#: Screens a Billing admin sees (the others are the helpdesk agent's).
+BILLING_ADMIN_SCREENS = {"collections", "suspend_confirm", "payment", "account_bills"}
+
 SCREENS: dict[str, Steps] = {
     "queue": queue,
     "queue_hostile": queue_hostile,
@@ -165,6 +202,10 @@ SCREENS: dict[str, Steps] = {
     "escalate_handoff": escalate_handoff,
     "ticket_escalated": ticket_escalated,
     "health": health,
+    "collections": collections,
+    "suspend_confirm": suspend_confirm,
+    "payment": payment,
+    "account_bills": account_bills,
 }
 
 
@@ -179,9 +220,10 @@ def test_snapshot(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # What the steps write (escalations, timeline, audit) carries the frozen time, not the wall clock.
-    for module in (store_tickets, store_escalations, store_workspace):
+    for module in (store_tickets, store_escalations, store_workspace, store_billing):
         monkeypatch.setattr(module, "utcnow", lambda: NOW)
     target = tmp_path / "snap.db"
     target.write_bytes(demo_file.read_bytes())
-    app = make_app(Workspace.open(target), tmp_path)
+    agent = "tom.becker" if name in BILLING_ADMIN_SCREENS else "aiko.tanaka"
+    app = make_app(Workspace.open(target), tmp_path, agent=agent)
     assert snap_compare(app, terminal_size=size, run_before=SCREENS[name])  # type: ignore[operator]

@@ -24,13 +24,24 @@ def make_app(
     notice: str | None = None,
     keys: dict[str, str] | None = None,
     host: PluginHost | None = None,
+    agent: str = AGENT,
+    start_screen: str = "queue",
 ) -> CspConsoleApp:
     config_path = tmp_path / "config.toml"
-    write_demo_config(config_path)
+    write_demo_config(config_path, NOW.date())
     config = load_config(config_path)
     if keys:
         config = Config(partner=config.partner, keys=keys, path=config.path, loaded_from_file=True)
-    return CspConsoleApp(ws, config, clock=lambda: NOW, notice=notice, agent=AGENT, host=host, cursor_blink=False)
+    return CspConsoleApp(
+        ws,
+        config,
+        clock=lambda: NOW,
+        notice=notice,
+        agent=agent,
+        host=host,
+        cursor_blink=False,
+        start_screen=start_screen,
+    )
 
 
 async def settle(pilot: Pilot[None]) -> None:

@@ -3,6 +3,8 @@ its open tickets and Microsoft cases, and what sales could offer it."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -32,6 +34,7 @@ class AccountScreen(ConsoleScreen):
     BINDINGS = [
         Binding("escape,backspace", "back", "Back", id="account.back"),
         Binding("t", "tickets", "Tickets in queue", id="account.tickets"),
+        Binding("b", "collections", "Collections", show=False, id="account.collections"),
         Binding("j,down", "scroll(1)", "Scroll down", show=False, id="account.down"),
         Binding("k,up", "scroll(-1)", "Scroll up", show=False, id="account.up"),
     ]
@@ -47,6 +50,7 @@ class AccountScreen(ConsoleScreen):
             yield Static(id="offer")
             yield Static(id="subscriptions")
             yield Static(id="receivables")
+            yield Static(id="bills")
             yield Static(Text("Open tickets (enter opens)", style="bold reverse"), classes="section")
             yield OptionList(id="open-tickets")
             yield Static(id="cases")
@@ -87,6 +91,7 @@ class AccountScreen(ConsoleScreen):
         self.query_one("#offer", Static).update(self._offer(account))
         self.query_one("#subscriptions", Static).update(self._subscriptions(account))
         self.query_one("#receivables", Static).update(self._receivables(account))
+        self.query_one("#bills", Static).update(self._bills(account))
         options = self.query_one("#open-tickets", OptionList)
         options.clear_options()
         for t in account.open_tickets:
@@ -117,7 +122,8 @@ class AccountScreen(ConsoleScreen):
             )
         cost = money(o.price, o.currency) if o.price is not None else None
         if o.pricing_model == "prepaid_hours":
-            price = f"prepaid hours: {o.prepaid_hours} h left" + (f" at {cost}/h" if cost else "")
+            left = a.balance.balance if a.balance is not None else o.prepaid_hours
+            price = f"prepaid: {left.normalize():f} of {o.prepaid_hours} h left" + (f" ({cost})" if cost else "")
         elif o.pricing_model in ("per_incident", "hourly"):
             price = f"{cost or '—'} {'per incident' if o.pricing_model == 'per_incident' else 'per hour'}"
         else:
@@ -139,6 +145,8 @@ class AccountScreen(ConsoleScreen):
         table.add_column()
         for label, value in rows:
             table.add_row(label, Text(value))
+        if a.balance is not None and a.balance.warning:
+            return Group(title, table, Text(clean_line(a.balance.warning), style="bold yellow"))
         return Group(title, table)
 
     def _subscriptions(self, a: Account) -> Group:
@@ -187,9 +195,45 @@ class AccountScreen(ConsoleScreen):
                     style="bold red" if line.stage in ("suspension", "collections", "access_warning") else "",
                 ),
             )
+        extra: list[Any] = []
+        if a.suspension is not None:
+            extra.append(
+                Text(
+                    f"Suspended for non-payment: {a.suspension['state']} since {a.suspension['startedDate'][:10]} "
+                    f"({len(a.suspension['items'])} subscriptions)",
+                    style="bold red",
+                )
+            )
         if not a.aging:
-            return Group(head, Text("Nothing outstanding.", style="dim"), lines)
-        return Group(head, aging, lines)
+            return Group(head, *extra, Text("Nothing outstanding.", style="dim"), lines)
+        return Group(head, *extra, aging, lines)
+
+    def _bills(self, a: Account) -> Group:
+        head = Text("Why is the bill this amount (invoices, newest first)", style="bold reverse")
+        if not a.bills:
+            return Group(head, Text("No invoices.", style="dim"))
+        parts: list[Any] = [head]
+        for bill in a.bills[:4]:
+            r = bill.receivable
+            total = money(bill.total, r["currencyCode"])
+            parts.append(
+                Text.assemble(
+                    (clean_line(r["id"]), "bold"),
+                    f"  {r['invoiceDate']}  {total}  ",
+                    (r["status"].replace("_", " "), "dim"),
+                )
+            )
+            if not bill.lines:
+                parts.append(Text("  no lines recorded for this invoice", style="dim"))
+            for x in bill.lines:
+                sub = clean_line(x.line["description"], 200)
+                parts.append(Text.assemble("  • ", sub))
+                parts.append(Text(f"    {clean_line(x.text, 300)}", style="dim" if x.matches else "bold red"))
+            if bill.lines and not bill.balanced:
+                parts.append(
+                    Text(f"  the lines add up to {money(bill.lines_total, r['currencyCode'])}, not {total}", "bold red")
+                )
+        return Group(*parts)
 
     def _cases(self, a: Account) -> Group:
         head = Text("Open Microsoft cases", style="bold reverse")
@@ -237,6 +281,9 @@ class AccountScreen(ConsoleScreen):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+    def action_collections(self) -> None:
+        self.console.open_collections()
 
     def action_tickets(self) -> None:
         self.console.show_customer_queue(self.customer_id)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from console.errors import UserError
 from console.roles import RoleDenied
 from console.store import StaleVersion
 from console.ticket_ops import ClaimedByOther, TicketInputError
@@ -55,6 +56,8 @@ class CoreCalls:
                 on_stale = getattr(event.worker, "_csp_on_stale", None)
                 if on_stale is not None:
                     on_stale(error.current)
+            elif isinstance(error, UserError):
+                app.notify(str(error), title=error.title, severity="error", markup=False, timeout=12)
             elif isinstance(error, TicketInputError):
                 app.notify(str(error), title="Not saved", severity="error", markup=False)
             elif isinstance(error, (RoleDenied, ClaimedByOther)):

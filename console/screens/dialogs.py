@@ -124,7 +124,7 @@ class Confirm(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(Text(clean_line(self.question)))
+            yield Static(Text(clean_line(self.question)))
             yield Static(Text("y yes · n no", style="dim"))
 
     def action_answer(self, answer: bool) -> None:

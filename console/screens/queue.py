@@ -31,6 +31,7 @@ class QueueScreen(ConsoleScreen):
         Binding("r", "reverse", "Reverse order", show=False, id="queue.reverse"),
         Binding("n", "new_ticket", "New", id="queue.new"),
         Binding("h", "health", "Health", id="queue.health"),
+        Binding("b", "collections", "Collections (billing)", show=False, id="queue.collections"),
         Binding("c", "claim", "Claim", id="queue.claim"),
         Binding("a", "account", "Account", show=False, id="queue.account"),
         Binding("u", "this_customer", "This customer only", show=False, id="queue.customer"),
@@ -125,6 +126,9 @@ class QueueScreen(ConsoleScreen):
 
     def action_health(self) -> None:
         self.console.open_health()
+
+    def action_collections(self) -> None:
+        self.console.open_collections()
 
     def _apply(self, query: QueueQuery, view_index: int | None = None) -> None:
         self.view_index = view_index

@@ -14,6 +14,7 @@ from console import model
 from console.desk import TicketDetails
 from console.safe_text import clean_block, clean_line
 from console.screens.base import ConsoleScreen
+from console.screens.billing_dialogs import TimeDialog, TimeInput
 from console.screens.dialogs import ChoicePrompt, Confirm, TextPrompt
 from console.screens.escalate import EscalationForm, VehiclePicker
 from console.triage import TriageResult
@@ -22,6 +23,7 @@ from console.widgets.render import (
     audit_block,
     escalations_block,
     findings_block,
+    sla_block,
     ticket_header,
     timeline_block,
 )
@@ -41,6 +43,7 @@ class TicketScreen(ConsoleScreen):
         Binding("o", "account", "Account", id="ticket.account"),
         Binding("m", "escalate", "Microsoft", id="ticket.escalate"),
         Binding("t", "recheck", "Run checks", show=False, id="ticket.recheck"),
+        Binding("l", "log_time", "Log time", show=False, id="ticket.log_time"),
         Binding("j,down", "scroll(1)", "Scroll down", show=False, id="ticket.down"),
         Binding("k,up", "scroll(-1)", "Scroll up", show=False, id="ticket.up"),
         Binding("g,home", "scroll_home", "Top", show=False, id="ticket.top"),
@@ -58,6 +61,8 @@ class TicketScreen(ConsoleScreen):
     def compose(self) -> ComposeResult:
         yield Static(Text(f"{self.ticket_id} …"), id="ticket-header")
         with VerticalScroll(id="ticket-body"):
+            yield Static(Text("SLA and support offer", style="bold reverse"), classes="section")
+            yield Static(id="sla")
             yield Static(Text("Findings", style="bold reverse"), classes="section")
             yield Static(Text("Running the plugins' checks…", style="dim"), id="findings")
             yield Static(Text("Microsoft cases", style="bold reverse"), classes="section", id="cases-title")
@@ -84,6 +89,9 @@ class TicketScreen(ConsoleScreen):
         t = details.ticket
         self.query_one("#ticket-header", Static).update(
             ticket_header(t, self.console.clock(), self.console.service_names)
+        )
+        self.query_one("#sla", Static).update(
+            sla_block(details.sla, details.offer, details.time, self.console.service_names)
         )
         if details.findings or self._checked:
             self.query_one("#findings", Static).update(findings_block(details.findings, self.console.vehicle_names))
@@ -123,6 +131,43 @@ class TicketScreen(ConsoleScreen):
     def action_account(self) -> None:
         if self.ticket:
             self.console.open_account(self.ticket["customerId"])
+
+    def action_log_time(self) -> None:
+        details = self.details
+        if details is None:
+            return
+        offer = details.offer
+        if offer is None:
+            charging = "No support offer: the time is recorded, nothing is charged."
+        else:
+            model = offer.offer["pricingModel"]
+            charging = {
+                "prepaid_hours": "Deducted from the customer's prepaid hours"
+                + (f" ({offer.balance.normalize():f} h left)." if offer.balance is not None else "."),
+                "hourly": "Charged by the hour at the offer's rate.",
+                "per_incident": "The ticket is charged as one incident (once, however long).",
+                "included": "Included in the customer's plan: recorded, not charged.",
+            }.get(model, "")
+        desk, ticket_id = self.console.desk, self.ticket_id
+
+        def logged(result: Any) -> None:
+            _charges, balance = result
+            self.app.notify(f"Time logged on {ticket_id}.", markup=False)
+            if balance is not None and balance.warning:
+                self.app.notify(balance.warning, title="Support offer", severity="warning", markup=False, timeout=10)
+            self.load()
+
+        def entered(value: TimeInput | None) -> None:
+            if value is None:
+                return
+            try:
+                minutes = int(value.minutes.strip())
+            except ValueError:
+                self.app.notify("Minutes must be a whole number, e.g. 30.", title="Not saved", severity="error")
+                return
+            self.call_core(lambda: desk.billing.log_time(ticket_id, minutes, value.note), logged)
+
+        self.app.push_screen(TimeDialog(ticket_id, charging), entered)
 
     def action_recheck(self) -> None:
         desk, ticket_id = self.console.desk, self.ticket_id

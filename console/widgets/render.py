@@ -77,11 +77,19 @@ def ticket_header(t: dict[str, Any], now: datetime, service_names: dict[str, str
         ("  Created ", "dim"),
         f"{stamp(t['createdDate'])} ({humanize_delta(now - parse_iso(t['createdDate']))} ago)",
     )
-    clocks = Text.assemble(
-        due_text("First response", t["firstResponseDueDate"], t["firstResponseDate"], now, stopped=not t["isOpen"]),
-        "  ",
-        due_text("Resolution", t["resolutionDueDate"], t["resolvedDate"], now),
-    )
+    if t.get("slaPausedSince") and t["isOpen"]:
+        clocks = Text.assemble(
+            due_text("First response", t["firstResponseDueDate"], t["firstResponseDate"], now, stopped=False),
+            "  ",
+            ("Resolution ", "dim"),
+            (f"clock paused since {stamp(t['slaPausedSince'])}", "cyan"),
+        )
+    else:
+        clocks = Text.assemble(
+            due_text("First response", t["firstResponseDueDate"], t["firstResponseDate"], now, stopped=not t["isOpen"]),
+            "  ",
+            due_text("Resolution", t["resolutionDueDate"], t["resolvedDate"], now),
+        )
     for line in (customer, contact, who, clocks):
         line.no_wrap = True
         line.overflow = "ellipsis"
@@ -206,3 +214,42 @@ def audit_block(entries: list[dict[str, Any]]) -> RenderableType:
             line.append(f"  ({clean_line(e['entity'])} {clean_line(e['entityId'], 40)})", style="dim")
         lines.append(line)
     return Group(*lines)
+
+
+def sla_block(state: Any, offer: Any, time: list[dict[str, Any]], service_names: dict[str, str]) -> RenderableType:
+    """The ticket's SLA clocks in business hours, the customer's support offer and the time logged."""
+    from console.sla import business_duration, clock_text
+
+    parts: list[RenderableType] = []
+    if state is not None:
+        parts.append(
+            Text.assemble(
+                ("Counted in ", "dim"), clean_line(state.policy.describe()), (f"  ({state.policy.source})", "dim")
+            )
+        )
+        for clock in (state.first_response, state.resolution):
+            warn = clock.warning(state.policy.warn_at)
+            style = "bold red" if clock.breached_at and not clock.met else ("yellow" if warn else "")
+            if clock.met:
+                style = "red" if clock.breached_at else "green"
+            parts.append(Text(clean_line(clock_text(clock, state.policy)), style=style))
+    if offer is not None:
+        o = offer.offer
+        price = o["pricingModel"].replace("_", " ")
+        parts.append(Text.assemble(("Offer ", "dim"), clean_line(o["name"]), ("  ·  ", "dim"), price))
+        if offer.warning:
+            parts.append(Text(clean_line(offer.warning), style="bold yellow"))
+        elif offer.balance is not None:
+            parts.append(Text(f"Prepaid balance {offer.balance.normalize():f} h", style="dim"))
+    else:
+        parts.append(Text("No support offer recorded for this customer.", style="yellow"))
+    if time:
+        total = sum(e["minutes"] for e in time)
+        parts.append(
+            Text(
+                f"Time logged: {business_duration(total * 60)} in {len(time)} "
+                f"{'entry' if len(time) == 1 else 'entries'} (l logs more)",
+                style="dim",
+            )
+        )
+    return Group(*parts)

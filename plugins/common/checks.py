@@ -9,6 +9,7 @@ from console.plugin_api import CheckContext, Family, Finding, Level, dunning_sta
 
 STAGE_TEXT = {
     "reminder": ("Payment reminder due", Level.INFO, "Send a friendly payment reminder."),
+    "second_reminder": ("Second payment reminder due", Level.WARNING, "Send the second reminder; call the customer."),
     "second_notice": (
         "Second payment notice due",
         Level.WARNING,
@@ -73,10 +74,13 @@ def overdue_receivables(ctx: CheckContext) -> Iterator[Finding]:
     if not overdue:
         return
     days, worst = max(overdue, key=lambda item: item[0])
-    stage = dunning_stage(days)
+    stage = dunning_stage(days, ctx.dunning_stages)
     if stage is None:
         return
-    title, level, action = STAGE_TEXT[stage]
+    label = stage.replace("_", " ")
+    title, level, action = STAGE_TEXT.get(
+        stage, (f"Collections stage: {label}", Level.WARNING, f"Take the '{label}' step of the collections policy.")
+    )
     total = sum(r.outstanding for _, r in overdue if r.currency == worst.currency)
     yield Finding(
         check_id="common.overdue",
