@@ -8,6 +8,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from console import offer_statement, sla
+from console.business_clock import reaches
 from console.records import OFFERS, RecordError, validate
 
 if TYPE_CHECKING:
@@ -55,6 +56,50 @@ class OfferDesk:
         if not self.ws.delete_holiday(calendar, day, self.desk.agent):
             raise LookupError(f"calendar {calendar!r} has no holiday on {day.isoformat()}")
         return sla.recompute_open(self.ws, self.desk.clocks)
+
+    def intake_warnings(
+        self, customer_id: str, channel: str | None, category: str | None, service: str | None
+    ) -> list[str]:
+        """What about a request arriving now falls outside the customer's support offer: hours (holidays
+        included), contact method, type of support, service; and a prepaid balance running low."""
+        offer = self.ws.offer_of(customer_id)
+        if offer is None:
+            return ["No support offer is recorded for this customer: the partner must state one."]
+        out = []
+        types = json.loads(offer["supportTypes"])
+        if category and category not in types:
+            out.append(f"{category.title()} support is not in the offer (it covers {', '.join(types)}).")
+        services = json.loads(offer["services"] or "[]")
+        if service and services and service not in services:
+            names = ", ".join(self.desk.host.services[s].name if s in self.desk.host.services else s for s in services)
+            out.append(f"The offer does not cover this service (it covers {names}).")
+        methods = json.loads(offer["contactMethods"])
+        if channel and channel not in methods:
+            out.append(f"Contact by {channel} is not in the offer (it lists {', '.join(methods)}).")
+        policy = self.desk.clocks.policy(self.ws, customer_id)
+        now = self.desk.clock()
+        if not policy.calendar.is_open(now):
+            local = now.astimezone(policy.calendar.zone)
+            holiday = (
+                next(
+                    (
+                        h["name"]
+                        for h in self.ws.holiday_rows(policy.holiday_calendar)
+                        if h["date"] == local.date().isoformat()
+                    ),
+                    None,
+                )
+                if policy.holiday_calendar
+                else None
+            )
+            why = f"today is a holiday ({holiday})" if holiday else f"it is {local:%a %H:%M} there"
+            opens = reaches(policy.calendar, now, 1.0)
+            start = f"; the SLA clocks start {opens.astimezone(policy.calendar.zone):%a %m-%d %H:%M}" if opens else ""
+            out.append(f"Outside service hours ({policy.describe()}): {why}{start}.")
+        balance = self.desk.billing.offer_balance(customer_id)
+        if balance is not None and balance.warning:
+            out.append(balance.warning[0].upper() + balance.warning[1:] + ".")
+        return out
 
     def statement(self, customer_id: str, fmt: str = "md") -> str:
         """The customer's support offer as a statement to send (``md`` or ``html``)."""

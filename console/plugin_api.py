@@ -310,9 +310,11 @@ class OfferView:
     price: Decimal | None
     currency: str | None
     prepaid_hours: Decimal | None
+    holidays: frozenset[date] = frozenset()
+    """The days of the offer's holiday calendar (no service hours on them)."""
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> OfferView:
+    def from_row(cls, row: Mapping[str, Any], holidays: Iterable[date] = ()) -> OfferView:
         return cls(
             id=row["id"],
             name=row["name"],
@@ -326,6 +328,7 @@ class OfferView:
             price=Decimal(row["price"]) if row["price"] else None,
             currency=row["currencyCode"],
             prepaid_hours=Decimal(row["prepaidHours"]) if row["prepaidHours"] else None,
+            holidays=frozenset(holidays),
         )
 
 
@@ -526,8 +529,10 @@ def dunning_stage(days_overdue: int, stages: Sequence[tuple[int, str]] = DUNNING
 
 
 def within_service_hours(offer: OfferView, moment: datetime) -> bool:
-    """Whether ``moment`` falls inside the offer's weekly service hours, in the offer's time zone."""
+    """Whether ``moment`` falls inside the offer's service hours, in the offer's time zone (holidays closed)."""
     local = moment.astimezone(ZoneInfo(offer.time_zone))
+    if local.date() in offer.holidays:
+        return False
     spans = parse_service_hours(offer.service_hours)[DAYS[local.weekday()]]
     minute = local.hour * 60 + local.minute
     return any(start <= minute < end for start, end in spans)

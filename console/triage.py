@@ -106,7 +106,9 @@ class Triage:
             customer=CustomerView.from_row(rows["customer"]),
             subscriptions=tuple(SubscriptionView.from_row(r) for r in rows["subscriptions"]),
             receivables=tuple(ReceivableView.from_row(r) for r in rows["receivables"]),
-            offer=OfferView.from_row(rows["offer"]) if rows["offer"] else None,
+            offer=OfferView.from_row(rows["offer"], self.ws.holidays(rows["offer"]["holidayCalendar"]))
+            if rows["offer"]
+            else None,
         )
         self._accounts[customer_id] = account
         if len(self._accounts) > ACCOUNT_CACHE:

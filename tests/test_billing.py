@@ -518,3 +518,17 @@ def test_receivable_lines_import_names_bad_references(empty_ws: Workspace, tmp_p
     )
     with pytest.raises(ImportFailure, match="field 'quantity': required for a prorated line"):
         import_files(empty_ws, [lines], {"office365"})
+
+
+def test_intake_warns_when_a_request_falls_outside_the_offer(desk: Desk) -> None:
+    # NOW is Monday 2026-11-23 12:00 in Tokyo: Labour Thanksgiving Day, a holiday in the offer's calendar.
+    sakura = customer(desk.ws, "sakura-shoji.co.jp")
+    warnings = desk.offers.intake_warnings(sakura, "chat", "billing", "office365")
+    assert warnings[0] == "Contact by chat is not in the offer (it lists phone, email, portal)."
+    assert "today is a holiday (勤労感謝の日); the SLA clocks start Tue 11-24 09:00" in warnings[1]
+    assert desk.offers.intake_warnings(customer(desk.ws, "tokyo-logi.co.jp"), "phone", "billing", "azure") == []
+    tailspin = customer(desk.ws, "tailspintoys.com")  # pay per incident: technical support only, by email or portal
+    warnings = desk.offers.intake_warnings(tailspin, "email", "billing", None)
+    assert warnings[0] == "Billing support is not in the offer (it covers technical)."
+    minato = customer(desk.ws, "minato-kaikei.jp")
+    assert any("Prepaid balance low" in w for w in desk.offers.intake_warnings(minato, "phone", None, None))

@@ -78,6 +78,15 @@ def test_outside_offer_type_service_channel_and_hours() -> None:
         "Request arrived outside service hours"
     ]
     assert "No support offer" in next(checks.outside_offer(context(ticket=inside))).title
+    # Monday 2026-11-23 11:00 in Tokyo is Labour Thanksgiving Day: closed when the offer's calendar says so.
+    holiday = ticket(
+        category="billing", service="azure", channel="email", created=datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+    )
+    assert list(checks.outside_offer(context(ticket=holiday, offer=o))) == []
+    closed = offer(**{**o.__dict__, "holiday_calendar": "jp", "holidays": frozenset({date(2026, 11, 23)})})
+    assert [f.title for f in checks.outside_offer(context(ticket=holiday, offer=closed))] == [
+        "Request arrived outside service hours"
+    ]
 
 
 def test_classification_suggests_service_and_category() -> None:

@@ -124,3 +124,19 @@ async def test_time_is_logged_from_the_ticket(demo_ws: Workspace, tmp_path: Path
         assert any("used up" in str(n.message) for n in app._notifications)
         sla = shown(app.screen.query_one("#sla"))
         assert "Time logged: 1h 30m in 1 entry" in sla and "used up" in sla
+
+
+async def test_intake_warns_before_saving_when_outside_the_offer(demo_ws: Workspace, tmp_path: Path) -> None:
+    app = make_app(demo_ws, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press(*"さくら商事", "enter")
+        await settle(pilot)
+        warning = shown(app.screen.query_one("#offer-warnings"))
+        assert "Outside service hours" in warning and "勤労感謝の日" in warning
+        assert "Contact by" not in warning  # phone is in the offer
+        app.screen.query_one("#channel").value = "chat"
+        await settle(pilot)
+        assert "Contact by chat is not in the offer" in shown(app.screen.query_one("#offer-warnings"))

@@ -14,11 +14,11 @@ from textual.containers import VerticalScroll
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from console.account import AGING_BUCKETS, Account
+from console.account import Account
 from console.money import money
 from console.safe_text import clean_line
 from console.screens.base import ConsoleScreen
-from console.widgets.render import STATUS_TEXT, audit_block, stamp
+from console.widgets.render import STATUS_TEXT, aging_table, audit_block, stamp
 
 
 def _table(*columns: str | tuple[str, int]) -> Table:
@@ -170,19 +170,8 @@ class AccountScreen(ConsoleScreen):
 
     def _receivables(self, a: Account) -> Group:
         head = Text("Receivables", style="bold reverse")
-        aging = _table("Currency", *AGING_BUCKETS)
-        for currency, buckets in a.aging.items():
-            aging.add_row(
-                currency,
-                *[
-                    Text(
-                        money(buckets[b], currency, with_code=False),
-                        style="red" if b != "current" and buckets[b] else "",
-                    )
-                    for b in AGING_BUCKETS
-                ],
-            )
-        lines = _table("Invoice", ("Due", 10), ("Outstanding", 16), ("Days over", 9), ("Stage", 14))
+        aging = aging_table(a.aging)
+        lines = _table("Invoice", ("Due", 10), ("Outstanding", 15), ("Days over", 9), ("Stage", 16))
         for line in a.receivables:
             r = line.receivable
             lines.add_row(

@@ -18,7 +18,6 @@ from textual.containers import VerticalScroll
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from console.account import AGING_BUCKETS
 from console.billing_desk import PartnerInvoice
 from console.collections import Collections, CustomerStanding
 from console.money import money
@@ -27,6 +26,7 @@ from console.screens.base import ConsoleScreen
 from console.screens.billing_dialogs import ConfirmSuspension, PaymentDialog
 from console.screens.dialogs import Confirm
 from console.widgets.cells import fit
+from console.widgets.render import aging_table
 
 ACTION_TEXT = {"notice": "send", "suspend": "suspend", "reactivate": "reactivate"}
 
@@ -152,24 +152,9 @@ class CollectionsScreen(ConsoleScreen):
         self.query_one("#microsoft-invoices", Static).update(self._invoices(data.invoices))
 
     def _aging(self, report: Collections) -> Group:
-        table = Table(box=None, padding=(0, 1), show_header=True, header_style="bold", expand=True)
-        table.add_column("Aging", no_wrap=True)
-        for bucket in AGING_BUCKETS:
-            table.add_column(bucket, justify="right", no_wrap=True, overflow="ellipsis")
-        for currency, buckets in report.aging.items():
-            table.add_row(
-                currency,
-                *[
-                    Text(
-                        money(buckets[b], currency, with_code=False),
-                        style="red" if b != "current" and buckets[b] else "",
-                    )
-                    for b in AGING_BUCKETS
-                ],
-            )
         if not report.aging:
             return Group(Text("Nothing outstanding.", style="dim"))
-        return Group(table)
+        return Group(aging_table(report.aging, "Aging"))
 
     def _selected(self) -> CustomerStanding | None:
         if self.data is None:

@@ -85,6 +85,7 @@ class IntakeScreen(ConsoleScreen):
                 id="severity",
                 compact=True,
             )
+            yield Static(id="offer-warnings")
             yield Label("Title")
             yield Input(id="title", compact=True, placeholder="What the customer needs, in one line")
             yield Label("Description")
@@ -141,6 +142,31 @@ class IntakeScreen(ConsoleScreen):
         customer.value = clean_line(name)
         self.customer_id = customer_id
         self.query_one("#contact-name", Input).focus()
+        self._check_offer()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id in ("channel", "service", "category"):
+            self._check_offer()
+
+    def _check_offer(self) -> None:
+        """Warn, before saving, when the request falls outside the customer's support offer."""
+        if self.customer_id is None:
+            return
+        desk, cid = self.console.desk, self.customer_id
+        channel, service, category = self._select("#channel"), self._select("#service"), self._select("#category")
+
+        def show(warnings: list[str]) -> None:
+            widget = self.query_one("#offer-warnings", Static)
+            if cid != self.customer_id:
+                return
+            widget.update(Text("\n".join(f"! {clean_line(w, 300)}" for w in warnings), style="yellow"))
+
+        self.call_core(
+            lambda: desk.offers.intake_warnings(cid, channel or None, category or None, service or None),
+            show,
+            group="offer-check",
+            exclusive=True,
+        )
 
     def _value(self, selector: str) -> str:
         return self.query_one(selector, Input).value

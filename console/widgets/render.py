@@ -253,3 +253,23 @@ def sla_block(state: Any, offer: Any, time: list[dict[str, Any]], service_names:
             )
         )
     return Group(*parts)
+
+
+def aging_table(aging: dict[str, dict[str, Any]], first: str = "Currency") -> RenderableType:
+    """Outstanding amounts per currency in the aging buckets (current, 1-30, 31-60, 61-90, 90+); overdue red."""
+    from rich.table import Table
+
+    from console.account import AGING_BUCKETS
+    from console.money import money
+
+    table = Table(box=None, padding=(0, 1), show_header=True, header_style="bold", expand=True)
+    table.add_column(first, no_wrap=True)
+    for bucket in AGING_BUCKETS:
+        table.add_column(bucket, justify="right", no_wrap=True, overflow="ellipsis")
+    for currency, buckets in aging.items():
+        cells = [
+            Text(money(buckets[b], currency, with_code=False), style="red" if b != "current" and buckets[b] else "")
+            for b in AGING_BUCKETS
+        ]
+        table.add_row(currency, *cells)
+    return table
