@@ -532,3 +532,12 @@ def test_intake_warns_when_a_request_falls_outside_the_offer(desk: Desk) -> None
     assert warnings[0] == "Billing support is not in the offer (it covers technical)."
     minato = customer(desk.ws, "minato-kaikei.jp")
     assert any("Prepaid balance low" in w for w in desk.offers.intake_warnings(minato, "phone", None, None))
+
+
+def test_a_broken_policy_file_stops_the_commands_with_its_line(
+    demo_ws: Workspace, config_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CSP_CONSOLE_AGENT", BILLING_ADMIN)
+    (config_path.parent / "collections.toml").write_text('[[stage]]\ndays = "ten"\n', encoding="utf-8")
+    assert main(["collections", "--db", str(demo_ws.path), "--config", str(config_path)]) == 1
+    assert "collections.toml:2: stage 1.days: expected int, got str" in capsys.readouterr().err

@@ -65,3 +65,25 @@ def test_demo_config_is_valid_toml() -> None:
     import tomllib
 
     assert tomllib.loads(DEMO_CONFIG)["partner"]["contracts"]["advanced_support"] is True
+
+
+def test_sla_settings_are_checked_with_their_line(tmp_path: Path) -> None:
+    from console.config import ConfigError, load_config
+
+    path = tmp_path / "c.toml"
+    path.write_text(
+        '[console]\ntime_zone = "Asia/Tokyo"\n\n[sla]\nservice_hours = "mon-fri 09:00-18:00"\nwarn_at = [0.75, 1.5]\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match=r"c\.toml:6: sla\.warn_at: each threshold is a fraction"):
+        load_config(path)
+    path.write_text('[sla]\nservice_hours = "weekdays"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"c\.toml:2: sla\.service_hours: .*expected days then times"):
+        load_config(path)
+    path.write_text("[sla.first_response_hours]\nurgent = 1\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"c\.toml:2: sla\.first_response_hours\.urgent: unknown severity"):
+        load_config(path)
+    path.write_text("[sla]\npause_on_microsoft = false\n[sla.resolution_hours]\ncritical = 4\n", encoding="utf-8")
+    sla = load_config(path).sla
+    assert not sla.pause_on_microsoft and sla.resolution_hours["critical"] == 4.0
+    assert sla.resolution_hours["minimal"] == 45.0  # the rest keep their defaults
