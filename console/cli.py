@@ -200,7 +200,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             result = import_files(
                 ws, list(args.files), _known_services(), kind=args.kind, agent=_agent(), progress=progress.advance
             )
-        touched = {k for k, n in {**result.inserted, **result.updated}.items() if n}
+        touched = {k for k in {*result.inserted, *result.updated} if result.inserted.get(k) or result.updated.get(k)}
         if touched & {"tickets", "offers", "holidays"}:
             from console.sla import ClockKeeper, recompute_open
 

@@ -3,6 +3,7 @@ policy on waiting for Microsoft, breaches recorded with their time, warnings, re
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -156,3 +157,23 @@ def test_sla_commands_show_and_recompute(
     assert "open tickets' clocks recomputed" in capsys.readouterr().out
     monkeypatch.setenv("CSP_CONSOLE_AGENT", "aiko.tanaka")
     assert main(["sla", "recompute", *args]) == 3
+
+
+def test_imported_tickets_get_clocks_in_their_customers_hours(
+    demo_ws: Workspace, config_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cid = demo_ws.find_customer("sakura-shoji.co.jp")
+    path = tmp_path / "tickets.jsonl"
+    record = {
+        "customerId": cid,
+        "channel": "email",
+        "severity": "critical",
+        "title": "請求額の確認",
+        "createdDate": "2026-11-20T08:30:00Z",
+    }
+    path.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert main(["import", str(path), "--db", str(demo_ws.path), "--config", str(config_path)]) == 0
+    row = demo_ws.conn.execute("SELECT * FROM tickets ORDER BY seq DESC LIMIT 1").fetchone()
+    # Friday 17:30 in Tokyo: half an hour that day, then the weekend and Monday's holiday; Tuesday 10:30.
+    assert row["firstResponseDueDate"] == "2026-11-24T01:30:00Z"
+    assert row["slaDueDate"] == row["firstResponseDueDate"]
