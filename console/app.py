@@ -33,6 +33,7 @@ from console.screens.help import HelpScreen
 from console.screens.intake import IntakeScreen
 from console.screens.queue import QueueScreen
 from console.screens.ticket import TicketScreen
+from console.sla import recompute_open, recompute_pending
 from console.store import Workspace
 
 if TYPE_CHECKING:
@@ -103,6 +104,11 @@ class CspConsoleApp(App[None]):
                 markup=False,
             )
         self.run_worker(self._load_agents, thread=True, exit_on_error=False)
+        if recompute_pending(self.workspace):  # upgraded from wall-clock due times: once, in the background
+            desk = self.desk
+            self.run_worker(
+                lambda: recompute_open(desk.ws, desk.clocks), thread=True, exit_on_error=False, name="sla-upgrade"
+            )
         self.set_interval(self.poll_seconds, self._poll)
         self.set_interval(60, self._expire_claims)
         self.set_interval(SAMPLE_MINUTES * 60, self._sample)  # the health board's trends, from any session

@@ -213,9 +213,18 @@ def keep_clocks(ws: Any, config: Config, clock: Any = None) -> ClockKeeper:
     return keeper
 
 
+RECOMPUTE_STATE = "sla_clocks"
+
+
+def recompute_pending(ws: Any) -> bool:
+    """Whether the open tickets' clocks still need a recompute (after the upgrade to business hours)."""
+    state = ws.sync_state(RECOMPUTE_STATE)
+    return state is not None and state["state"] == "pending"
+
+
 def recompute_open(ws: Any, keeper: ClockKeeper, *, batch: int = 500) -> int:
-    """Recompute the clocks of every open ticket (after an import, or a change of offers or holidays);
-    return how many changed."""
+    """Recompute the clocks of every open ticket (after an import, an upgrade, or a change of offers or
+    holidays); return how many changed."""
     changed = 0
     after = 0
     policies: dict[str, SlaPolicy] = {}
@@ -233,6 +242,8 @@ def recompute_open(ws: Any, keeper: ClockKeeper, *, batch: int = 500) -> int:
             ws.set_clocks(updates)
         changed += len(updates)
         after = rows[-1]["seq"]
+    if recompute_pending(ws):
+        ws.save_sync_state(RECOMPUTE_STATE, state="done")
     return changed
 
 

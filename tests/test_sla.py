@@ -177,3 +177,30 @@ def test_imported_tickets_get_clocks_in_their_customers_hours(
     # Friday 17:30 in Tokyo: half an hour that day, then the weekend and Monday's holiday; Tuesday 10:30.
     assert row["firstResponseDueDate"] == "2026-11-24T01:30:00Z"
     assert row["slaDueDate"] == row["firstResponseDueDate"]
+
+
+def test_an_upgraded_workspace_has_its_open_clocks_recomputed_once(tmp_path: Path, config_path: Path) -> None:
+    from console.store import connect
+    from console.store.migrations import migrate
+
+    path = tmp_path / "old.db"
+    conn = connect(path)
+    migrate(conn, target=11)  # the schema before business hours
+    conn.execute(
+        "INSERT INTO customers (id, domain, companyName, relationshipToPartner) VALUES ('c', 'c.jp', 'C', 'reseller')"
+    )
+    conn.execute(
+        "INSERT INTO tickets (seq, id, customerId, channel, severity, status, createdDate, title, lastModifiedDate, "
+        "firstResponseDueDate, slaDueDate) VALUES (1, 'CSP-000001', 'c', 'email', 'critical', 'new', "
+        "'2026-11-20T08:30:00Z', 't', '2026-11-20T08:30:00Z', '2026-11-20T10:30:00Z', '2026-11-20T10:30:00Z')"
+    )
+    conn.close()
+    ws = Workspace.open(path)
+    assert sla.recompute_pending(ws)
+    keeper = sla.ClockKeeper(load_config(config_path), lambda: NOW)
+    assert sla.recompute_open(ws, keeper) == 1
+    assert not sla.recompute_pending(ws)
+    # The desk's default hours, weekdays 09:00-18:00 Tokyo (this workspace holds no holidays): Friday 17:30
+    # plus 2 business hours is Monday 10:30 JST.
+    assert ws.ticket("CSP-000001")["firstResponseDueDate"] == "2026-11-23T01:30:00Z"
+    ws.close()

@@ -603,6 +603,9 @@ def m012_billing(db: Database) -> None:
     )
     db["partner_invoices"].create_index(["dueDate"])
     db["receivables"].create_index(["microsoftInvoiceId"])
+    # Tickets already open kept wall-clock due times: the console recomputes them in business hours once.
+    if db.execute("SELECT 1 FROM tickets WHERE isOpen = 1 LIMIT 1").fetchone():
+        db.execute("INSERT INTO sync_state (name, state) VALUES ('sla_clocks', 'pending')")
 
 
 MIGRATIONS: list[Migration] = [
