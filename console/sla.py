@@ -171,15 +171,11 @@ def ticket_sla(
     resolved = parse_iso(ticket["resolvedDate"]) if ticket.get("resolvedDate") else None
     if resolved is None and ticket["status"] in DONE:
         resolved = now
+    if resolved is not None and (first_met is None or resolved < first_met):
+        first_met = resolved  # resolving answers the customer too
     fr = _clock("first response", policy, policy.first_response_hours[severity], created, first_met, waiting, now)
     res = _clock("resolution", policy, policy.resolution_hours[severity], created, resolved, waiting + done, now)
     return TicketSla(policy, fr, res)
-
-
-def due_fields(created: datetime, severity: str, policy: SlaPolicy, status: str = "new") -> dict[str, str | None]:
-    """The stored SLA fields of a ticket created at ``created`` with no history yet (intake, the demo)."""
-    row = {"createdDate": to_iso(created), "severity": severity, "status": status}
-    return ticket_sla(row, [], policy, created).fields()
 
 
 class ClockKeeper:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -109,6 +109,7 @@ class RunResult:
     state: str
     done: list[str]
     already: list[str]  # found in the target state (a request that succeeded before a failure, or by hand)
+    skipped: list[str] = field(default_factory=list)  # reactivation: deleted or expired meanwhile
 
 
 def _stored(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -166,7 +167,8 @@ def _run(ws: Workspace, pc: PartnerCenter, live: Mapping[str, Any], target: str,
         todo = [i for i in items if i["state"] in ("pending", "failed")]
         status, expected = "suspended", "active"
     else:
-        todo = [i for i in reversed(items) if i["state"] in ("suspended", "reactivate_failed")]
+        # "failed" too: a request whose answer was lost may have suspended it all the same.
+        todo = [i for i in reversed(items) if i["state"] in ("suspended", "reactivate_failed", "failed")]
         status, expected = "active", "suspended"
     result = RunResult(live["id"], live["state"], [], [])
     customer_id = live["customerId"]
@@ -177,6 +179,12 @@ def _run(ws: Workspace, pc: PartnerCenter, live: Mapping[str, Any], target: str,
             if current.get("status") == status:
                 result.already.append(sub_id)
                 fresh = current
+            elif target == "reactivated" and current.get("status") != "suspended":
+                # Deleted or expired meanwhile: nothing to restore; say so and go on.
+                note = f"status is now {current.get('status')!r}: left as it is"
+                ws.set_suspension_item(live["id"], sub_id, "skipped", agent, error=note, subscription=_stored(current))
+                result.skipped.append(sub_id)
+                continue
             else:
                 changes: dict[str, Any] = {"status": status}
                 if status == "active":

@@ -289,6 +289,24 @@ def test_an_answer_lost_after_the_work_is_recognised_on_resume(desk: Desk, sandb
     assert first in result.already and first not in result.done and result.state == "suspended"
 
 
+def test_reactivating_an_interrupted_suspension_restores_what_it_reached(desk: Desk, sandbox: Sandbox) -> None:
+    osaka = customer(desk.ws, "osaka-foods.co.jp")
+    items = desk.billing.suspension_plan(osaka).items
+    second = items[1].subscription["id"]
+    sandbox.fault(f"PATCH /v1/customers/{osaka}/subscriptions/{second}", "drop_after", times=20)
+    with pytest.raises(SuspensionError):
+        desk.billing.suspend(osaka)  # the first suspended, the second suspended but its answer lost, rest pending
+    sandbox.clear_faults()
+    at_pc = sandbox_subs(sandbox, osaka)
+    assert [at_pc[i.subscription["id"]]["status"] for i in items[:3]] == ["suspended", "suspended", "active"]
+    gone = items[0].subscription["id"]
+    at_pc[gone]["status"] = "deleted"  # and one was deleted meanwhile
+    result = desk.billing.reactivate(osaka)
+    assert result.state == "reactivated" and result.done == [second] and result.skipped == [gone]
+    assert all(s["status"] == "active" for sid, s in sandbox_subs(sandbox, osaka).items() if sid != gone)
+    assert desk.ws.live_suspension(osaka) is None
+
+
 def test_a_stale_etag_is_re_read_and_re_applied(desk: Desk, sandbox: Sandbox) -> None:
     litware = customer(desk.ws, "litwarelabs.io")
     first = desk.billing.suspension_plan(litware).items[0].subscription["id"]

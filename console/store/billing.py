@@ -123,9 +123,9 @@ class BillingStoreMixin:
             ).rowcount
             changed += self.conn.execute(
                 "UPDATE tickets SET resolutionBreachedDate = resolutionDueDate "
-                "WHERE isOpen = 1 AND resolutionDueDate <= ? AND resolutionBreachedDate IS NULL "
+                "WHERE isOpen = 1 AND slaDueDate <= ? AND resolutionDueDate <= ? AND resolutionBreachedDate IS NULL "
                 "AND slaPausedSince IS NULL",
-                (now,),
+                (now, now),
             ).rowcount
         return changed
 
@@ -459,7 +459,7 @@ class BillingStoreMixin:
                 )
             self.audit(  # type: ignore[attr-defined]
                 agent,
-                f"subscription.{state}" if error is None else f"subscription.{state}.failed",
+                f"subscription.{state}",
                 "subscription",
                 subscription_id,
                 {"suspension": suspension_id, **({"error": error} if error else {})},
