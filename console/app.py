@@ -26,13 +26,7 @@ from console.model import VEHICLE_NAMES
 from console.plugins import PluginHost, load_plugins
 from console.queue_query import QueueQuery
 from console.safe_text import clean_line
-from console.screens.account import AccountScreen
-from console.screens.collections import CollectionsScreen
-from console.screens.health import HealthScreen
-from console.screens.help import HelpScreen
-from console.screens.intake import IntakeScreen
 from console.screens.queue import QueueScreen
-from console.screens.ticket import TicketScreen
 from console.sla import recompute_open, recompute_pending
 from console.store import Workspace
 
@@ -91,9 +85,9 @@ class CspConsoleApp(App[None]):
         self._data_version: int | None = self.workspace.data_version()
         self.push_screen(QueueScreen())
         if self.start_screen == "health":
-            self.push_screen(HealthScreen())
+            self.open_health()
         elif self.start_screen == "collections":
-            self.push_screen(CollectionsScreen())
+            self.open_collections()
         if self.notice:
             self.notify(self.notice, title="First run", timeout=15, markup=False)
         for name, errors in self.host.load_errors.items():
@@ -196,19 +190,29 @@ class CspConsoleApp(App[None]):
 
     # -- navigation ----------------------------------------------------------------------------
     def open_ticket(self, ticket_id: str) -> None:
+        from console.screens.ticket import TicketScreen
+
         self.push_screen(TicketScreen(ticket_id))
 
     def open_account(self, customer_id: str) -> None:
+        from console.screens.account import AccountScreen
+
         self.push_screen(AccountScreen(customer_id))
 
     def open_intake(self) -> None:
+        from console.screens.intake import IntakeScreen
+
         self.push_screen(IntakeScreen())
 
     def open_health(self) -> None:
+        from console.screens.health import HealthScreen
+
         if not isinstance(self.screen, HealthScreen):
             self.push_screen(HealthScreen())
 
     def open_collections(self) -> None:
+        from console.screens.collections import CollectionsScreen
+
         if not isinstance(self.screen, CollectionsScreen):
             self.push_screen(CollectionsScreen())
 
@@ -228,6 +232,8 @@ class CspConsoleApp(App[None]):
             queue._apply(queue.table.query_.with_(customer_id=customer_id))
 
     def action_help(self) -> None:
+        from console.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 

@@ -14,8 +14,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import tomli_w
-
 COMPETENCY_LEVELS = ("gold", "silver")
 
 
@@ -119,6 +117,8 @@ class Config:
             data["keys"] = dict(self.keys)
         if self.roles:
             data["roles"] = {k: list(v) for k, v in self.roles.items()}
+        import tomli_w  # only to show the configuration
+
         return tomli_w.dumps(data)
 
 

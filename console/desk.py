@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from console import escalation, ticket_ops
+from console import ticket_ops
 from console.account import Account, load_account
 from console.clock import to_iso
 from console.collections import load_policy, policy_path
@@ -22,6 +22,7 @@ from console.store import Workspace
 from console.triage import Triage, TriageResult
 
 if TYPE_CHECKING:  # the HTTP clients (httpx) are imported when Microsoft is first reached, not at start-up
+    from console import escalation
     from console.billing_desk import BillingDesk, OfferBalance
     from console.courier import Courier, CourierReport
     from console.microsoft.connect import Clients
@@ -124,12 +125,16 @@ class Desk:
     def escalation_options(self, ticket_id: str) -> tuple[dict[str, Any], list[escalation.VehicleOption]]:
         self.authorize("ticket.escalate")
         ticket = self._fresh(ticket_id)
+        from console import escalation
+
         return ticket, escalation.options(self, ticket)
 
     def escalation_draft(self, ticket_id: str, vehicle: Vehicle | str) -> escalation.Draft:
         """The plugin's case for ``vehicle``; for the Azure Support API, with the service and problem
         classification lists (read from the API once, then from the workspace)."""
         self.authorize("ticket.escalate")
+        from console import escalation
+
         draft = escalation.build_draft(self, self._fresh(ticket_id), Vehicle(vehicle))
         if draft.via_api:
             from console.microsoft.credentials import MissingToken
@@ -157,12 +162,18 @@ class Desk:
         return self.courier().problems(service["name"])
 
     def escalate(self, draft: escalation.Draft, case_number: str | None = None) -> dict[str, Any]:
+        from console import escalation
+
         return escalation.submit(self, draft, case_number)
 
     def record_case_number(self, escalation_id: int, case_number: str) -> dict[str, Any]:
+        from console import escalation
+
         return escalation.record_case_number(self, escalation_id, case_number)
 
     def message_microsoft(self, escalation_id: int, text: str) -> int:
+        from console import escalation
+
         return escalation.send_message(self, escalation_id, text)
 
     def microsoft_sync(self, *, force: bool = False, poll: bool = True) -> CourierReport:

@@ -6,6 +6,7 @@ import pytest
 
 from console.queue_query import SORT_KEYS, QueueQuery
 from console.store import Workspace
+from tests.conftest import NOW
 
 
 def _all(ws: Workspace, q: QueueQuery) -> list[int]:
@@ -126,3 +127,37 @@ def test_search_by_ticket_number(demo_ws: Workspace) -> None:
     for text in ("CSP-000123", "csp-000123", " CSP-000123 "):
         rows = demo_ws.queue_page(QueueQuery(statuses=(), search=text), limit=10)
         assert [r.id for r in rows] == ["CSP-000123"]
+
+
+def _open_index(ws: Workspace) -> dict[int, tuple[str, str, str]]:
+    return {r[0]: (r[1], r[2], r[3]) for r in ws.conn.execute("SELECT rowid, title, body, notes FROM open_search")}
+
+
+def _expected_open_index(ws: Workspace) -> dict[int, tuple[str, str, str]]:
+    rows = ws.conn.execute(
+        "SELECT s.rowid, s.title, s.body, s.notes FROM ticket_search s JOIN tickets t ON t.seq = s.rowid "
+        "WHERE t.isOpen = 1"
+    )
+    return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+
+def test_the_open_tickets_index_follows_every_change(demo_ws: Workspace) -> None:
+    from console import ticket_ops
+    from console.model import OPEN_STATUSES
+
+    assert _open_index(demo_ws) == _expected_open_index(demo_ws)  # as the demo's bulk load left it
+    open_row = demo_ws.ticket("CSP-000005")
+    closed = demo_ws.conn.execute("SELECT id FROM tickets WHERE isOpen = 0 ORDER BY seq LIMIT 1").fetchone()[0]
+    ticket_ops.set_status(demo_ws, open_row, "resolved", "aiko.tanaka", NOW, "answered")  # closes: leaves the index
+    ticket_ops.set_status(demo_ws, demo_ws.ticket(closed), "in_progress", "aiko.tanaka", NOW)  # reopens: joins it
+    other = demo_ws.ticket("CSP-000007")
+    ticket_ops.add_note(demo_ws, other, "ゼブラ模様の請求書 zebrapattern", "aiko.tanaka", NOW)  # new words
+    assert _open_index(demo_ws) == _expected_open_index(demo_ws)
+    opens = tuple(s.value for s in OPEN_STATUSES)
+    assert _all(demo_ws, QueueQuery(statuses=opens, search="zebrapat")) == [other["seq"]]
+    assert _all(demo_ws, QueueQuery(statuses=opens, search="ゼブラ")) == [other["seq"]]
+    # An open view and the all-tickets index agree on every search.
+    for text in ("invoice", "請求", "金額", "in", "確認"):
+        everywhere = {s for s in _all(demo_ws, QueueQuery(statuses=(), search=text))}
+        open_seqs = {r[0] for r in demo_ws.conn.execute("SELECT seq FROM tickets WHERE isOpen = 1")}
+        assert set(_all(demo_ws, QueueQuery(statuses=opens, search=text))) == everywhere & open_seqs

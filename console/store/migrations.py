@@ -608,6 +608,16 @@ def m012_billing(db: Database) -> None:
         db.execute("INSERT INTO sync_state (name, state) VALUES ('sla_clocks', 'pending')")
 
 
+def m013_open_search(db: Database) -> None:
+    """A full-text index of open tickets only, for searches in the open views (see store/open_search.py)."""
+    from console.store import open_search
+
+    db.execute(open_search.CREATE)
+    db.execute(open_search.COPY)
+    for statement in open_search.TRIGGERS.values():
+        db.execute(statement)
+
+
 MIGRATIONS: list[Migration] = [
     m001_accounts,
     m002_people,
@@ -621,6 +631,7 @@ MIGRATIONS: list[Migration] = [
     m010_queue_health,
     m011_search_prefixes,
     m012_billing,
+    m013_open_search,
 ]
 
 

@@ -16,6 +16,7 @@ from console.queue_query import QueueQuery, QueueRow
 from console.records import KINDS, TICKETS, Kind
 from console.search_text import build_query, search_form
 from console.store import health_rollups as rollups
+from console.store import open_search
 from console.store.agents import AgentStoreMixin
 from console.store.billing import BillingStoreMixin
 from console.store.connection import WorkspaceError, connect, transaction
@@ -172,10 +173,12 @@ class Workspace(
         are off while it writes and the rollups are refilled in one pass at the end, in the same transaction
         (no other writer can slip in between; a failure rolls the triggers back with everything else)."""
         with self.transaction() as conn:
-            for name in rollups.TRIGGERS:
+            for name in [*rollups.TRIGGERS, *open_search.TRIGGERS]:
                 conn.execute(f"DROP TRIGGER IF EXISTS {name}")
             yield conn
             for statement in rollups.CLEARS + rollups.FILLS + list(rollups.TRIGGERS.values()):
+                conn.execute(statement)
+            for statement in [*open_search.REFILL, *open_search.TRIGGERS.values()]:
                 conn.execute(statement)
 
     def analyze(self) -> None:
@@ -323,7 +326,7 @@ class Workspace(
         """Rebuild the search entry (title, body, notes and replies) of each ticket in ``seqs``."""
         conn = self.conn
         for seq in seqs:
-            row = conn.execute("SELECT title, body FROM tickets WHERE seq = ?", (seq,)).fetchone()
+            row = conn.execute("SELECT title, body, isOpen FROM tickets WHERE seq = ?", (seq,)).fetchone()
             notes = " ".join(
                 r[0]
                 for r in conn.execute(
@@ -332,11 +335,12 @@ class Workspace(
                 if r[0]
             )
             conn.execute("DELETE FROM ticket_search WHERE rowid = ?", (seq,))
+            conn.execute("DELETE FROM open_search WHERE rowid = ?", (seq,))
             if row is not None:
-                conn.execute(
-                    "INSERT INTO ticket_search (rowid, title, body, notes) VALUES (?, ?, ?, ?)",
-                    (seq, search_form(row[0]), search_form(row[1]), search_form(notes)),
-                )
+                entry = (seq, search_form(row[0]), search_form(row[1]), search_form(notes))
+                conn.execute("INSERT INTO ticket_search (rowid, title, body, notes) VALUES (?, ?, ?, ?)", entry)
+                if row[2]:
+                    conn.execute("INSERT INTO open_search (rowid, title, body, notes) VALUES (?, ?, ?, ?)", entry)
 
     def audit(self, agent: str, action: str, entity: str, entity_id: str, detail: dict[str, Any]) -> None:
         """Record who did what (inside the caller's transaction)."""
@@ -480,13 +484,15 @@ class Workspace(
             args.append(seq)
         elif q.search.strip():
             sq = build_query(q.search)
+            # Only open tickets wanted: the open-only index is an eighth of the size at scale.
+            index = "open_search" if q.statuses and set(q.statuses) <= open_values else "ticket_search"
             if sq.match:
-                clauses.append("t.seq IN (SELECT rowid FROM ticket_search WHERE ticket_search MATCH ?)")
+                clauses.append(f"t.seq IN (SELECT rowid FROM {index} WHERE {index} MATCH ?)")
                 args.append(sq.match)
             for like in sq.likes:
                 escaped = like.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
                 clauses.append(
-                    "t.seq IN (SELECT rowid FROM ticket_search WHERE title LIKE ? ESCAPE '\\' "
+                    f"t.seq IN (SELECT rowid FROM {index} WHERE title LIKE ? ESCAPE '\\' "
                     "OR body LIKE ? ESCAPE '\\' OR notes LIKE ? ESCAPE '\\')"
                 )
                 args += [f"%{escaped}%"] * 3
