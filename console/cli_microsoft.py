@@ -103,7 +103,8 @@ def cmd_sync(args: argparse.Namespace, db: Path, config: Path) -> int:
     else:
         print(
             f"{'Resumed and synced' if report.resumed else 'Synced'} {report.customers} customers, "
-            f"{report.subscriptions} subscriptions, {report.service_requests} service requests."
+            f"{report.subscriptions} subscriptions, {report.service_requests} service requests, "
+            f"{report.invoices} Microsoft invoices (csp-console invoices shows what is due)."
         )
         for line in report.skipped:
             print(f"  skipped: {clean_line(line, 300)}")

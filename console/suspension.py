@@ -137,13 +137,16 @@ def suspend(ws: Workspace, pc: PartnerCenter, customer_id: str, agent: str, now:
         planned = plan(customer["customer"], customer["subscriptions"], now)
         if not planned.items:
             raise SuspensionError(f"{planned.company} has no active subscription to suspend")
-        sid = ws.start_suspension(
-            customer_id,
-            REASON,
-            [i.as_item() for i in planned.items],
-            agent,
-            {"subscriptions": [i.subscription["id"] for i in planned.items], "consequences": planned.summary},
-        )
+        try:
+            sid = ws.start_suspension(
+                customer_id,
+                REASON,
+                [i.as_item() for i in planned.items],
+                agent,
+                {"subscriptions": [i.subscription["id"] for i in planned.items], "consequences": planned.summary},
+            )
+        except ValueError as exc:
+            raise SuspensionError(f"{exc}; nothing was sent from here") from None
         live = ws.suspension(sid)
         assert live is not None
     return _run(ws, pc, live, "suspended", agent)

@@ -559,3 +559,12 @@ def test_a_broken_policy_file_stops_the_commands_with_its_line(
     (config_path.parent / "collections.toml").write_text('[[stage]]\ndays = "ten"\n', encoding="utf-8")
     assert main(["collections", "--db", str(demo_ws.path), "--config", str(config_path)]) == 1
     assert "collections.toml:2: stage 1.days: expected int, got str" in capsys.readouterr().err
+
+
+def test_two_sessions_cannot_start_two_suspensions(desk: Desk, sandbox: Sandbox) -> None:
+    osaka = customer(desk.ws, "osaka-foods.co.jp")
+    # Another session wrote its plan between this session's check and its own write.
+    desk.ws.start_suspension(osaka, "non_payment", [], "kenji.sato", {})
+    with pytest.raises(ValueError, match="already under way"):
+        desk.ws.start_suspension(osaka, "non_payment", [], BILLING_ADMIN, {})
+    assert [s["startedBy"] for s in desk.ws.suspensions()] == ["kenji.sato"]

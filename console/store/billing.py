@@ -399,11 +399,14 @@ class BillingStoreMixin:
         so that a failure midway always leaves a record of what was meant and what was done."""
         now = to_iso(utcnow())
         with self._writing():
-            cursor = self.conn.execute(
-                "INSERT INTO suspensions (customerId, reason, state, startedDate, startedBy) "
-                "VALUES (?, ?, 'suspending', ?, ?)",
-                (customer_id, reason, now, agent),
-            )
+            try:
+                cursor = self.conn.execute(
+                    "INSERT INTO suspensions (customerId, reason, state, startedDate, startedBy) "
+                    "VALUES (?, ?, 'suspending', ?, ?)",
+                    (customer_id, reason, now, agent),
+                )
+            except sqlite3.IntegrityError:  # another session started one a moment ago
+                raise ValueError(f"a suspension of {customer_id} is already under way in another session") from None
             sid = int(cursor.lastrowid or 0)
             self.conn.executemany(
                 "INSERT INTO suspension_items (suspensionId, subscriptionId, position, offerName, "
