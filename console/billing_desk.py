@@ -94,7 +94,7 @@ class BillingDesk:
         suspensions = {s["customerId"]: s for s in self.ws.suspensions() if s["state"] != "reactivated"}
         ids = {r["customerId"] for r in receivables} | set(suspensions)
         customers = self.ws.customer_cards(ids)
-        payments = {cid: self.ws.payments_of(cid) for cid in ids}
+        payments = self.ws.payments_by_customer()
         return coll.assess(
             receivables, customers, self.ws.dunning_actions(), payments, suspensions, self.policy(), today
         )
@@ -105,12 +105,10 @@ class BillingDesk:
         chosen = [a for a in actions if a.action == "notice"]
         if notices is not None:
             notices.mkdir(parents=True, exist_ok=True)
-            standings = {c.customer_id: c for c in self.collections().customers}
-            receivables = {r["id"]: r for r in self.ws.open_receivables()}
             for a in chosen:
-                text = coll.notice_text(
-                    standings[a.customer_id], a, receivables[a.receivable_id], self.desk.config.partner
-                )
+                receivable = self.ws.receivable(a.receivable_id)
+                assert receivable is not None  # the action was read from it
+                text = coll.notice_text(a, receivable, self.desk.config.partner)
                 (notices / f"{a.receivable_id}-{a.stage}.md").write_text(text, encoding="utf-8")
         return self.ws.record_dunning_actions(
             [
@@ -161,7 +159,7 @@ class BillingDesk:
 
     def open_receivables(self, customer_id: str) -> list[dict[str, Any]]:
         self.desk.authorize("billing.view")
-        return [r for r in self.ws.open_receivables() if r["customerId"] == customer_id]
+        return self.ws.open_receivables(customer_id)
 
     # -- payments --------------------------------------------------------------------------------
     def record_payment(
@@ -169,7 +167,7 @@ class BillingDesk:
     ) -> dict[str, Any]:
         """Record a payment; raise :class:`BillingInputError` naming the bad field."""
         self.desk.authorize("billing.manage")
-        if self.ws.account_rows(customer_id) is None:
+        if not self.ws.customer_cards([customer_id]):
             raise BillingInputError("customer", f"no customer {customer_id}")
         try:
             amount = Decimal(amount_text.strip().replace(",", ""))

@@ -444,7 +444,7 @@ def assess(
     return Collections(today, policy, ordered, aging)
 
 
-def notice_text(standing: CustomerStanding, action: DueAction, receivable: Mapping[str, Any], partner: Any) -> str:
+def notice_text(action: DueAction, receivable: Mapping[str, Any], partner: Any) -> str:
     """A dunning notice to send to the customer's billing contact, in Markdown."""
     from console.money import money
 
@@ -457,7 +457,7 @@ def notice_text(standing: CustomerStanding, action: DueAction, receivable: Mappi
     lines = [
         f"# {heading}",
         "",
-        f"To: {standing.company}",
+        f"To: {action.company}",
         f"From: {partner.name or 'your Microsoft cloud partner'}",
         "",
         f"Invoice {action.receivable_id}, due {receivable['dueDate']}, has {amount} outstanding "

@@ -18,6 +18,7 @@ from typing import Any
 
 from console import demo_content as content
 from console import model, sla
+from console.billing import prorate
 from console.clock import to_iso
 from console.config import Config
 from console.health import backfill_samples
@@ -333,8 +334,6 @@ def _partner_invoices(receivables: list[dict[str, Any]], now: datetime) -> list[
 def _lines(receivable: dict[str, Any], subscriptions: list[dict[str, Any]], index: int) -> Iterator[dict[str, Any]]:
     """Invoice lines that add up to the receivable: one per licence subscription, and for some customers a
     prorated line for seats added mid-term (worked out with the proration formula)."""
-    from console.billing import prorate
-
     subs = [
         s for s in subscriptions if s["customerId"] == receivable["customerId"] and s["billingType"] == "license"
     ] or [s for s in subscriptions if s["customerId"] == receivable["customerId"]]

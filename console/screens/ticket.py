@@ -90,9 +90,7 @@ class TicketScreen(ConsoleScreen):
         self.query_one("#ticket-header", Static).update(
             ticket_header(t, self.console.clock(), self.console.service_names)
         )
-        self.query_one("#sla", Static).update(
-            sla_block(details.sla, details.offer, details.time, self.console.service_names)
-        )
+        self.query_one("#sla", Static).update(sla_block(details.sla, details.offer, details.time))
         if details.findings or self._checked:
             self.query_one("#findings", Static).update(findings_block(details.findings, self.console.vehicle_names))
         if not self._checked:

@@ -4,7 +4,7 @@ invoice lines, payments, dunning actions, suspensions for non-payment and the pa
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import date
 from decimal import Decimal
@@ -238,13 +238,15 @@ class BillingStoreMixin:
         """The customer of each of these receivables that exists."""
         return self._pairs("SELECT id, customerId FROM receivables WHERE id IN ({})", ids)
 
-    def _pairs(self, sql: str, ids: Iterable[str]) -> dict[str, str]:
+    def _rows_in(self, sql: str, ids: Iterable[str]) -> Iterator[sqlite3.Row]:
+        """Rows of ``sql`` (with one ``IN ({})``) for these ids, 500 at a time."""
         keys = list(dict.fromkeys(ids))
-        out: dict[str, str] = {}
         for i in range(0, len(keys), 500):
             chunk = keys[i : i + 500]
-            out.update({r[0]: r[1] for r in self.conn.execute(sql.format(",".join("?" * len(chunk))), chunk)})
-        return out
+            yield from self.conn.execute(sql.format(",".join("?" * len(chunk))), chunk)
+
+    def _pairs(self, sql: str, ids: Iterable[str]) -> dict[str, str]:
+        return {r[0]: r[1] for r in self._rows_in(sql, ids)}
 
     def receivable(self, receivable_id: str) -> dict[str, Any] | None:
         row = self.conn.execute("SELECT * FROM receivables WHERE id = ?", (receivable_id,)).fetchone()
@@ -252,16 +254,8 @@ class BillingStoreMixin:
 
     def customer_cards(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """``{customerId, domain, companyName}`` of each of these customers, by id."""
-        keys = list(dict.fromkeys(ids))
-        out: dict[str, dict[str, Any]] = {}
-        for i in range(0, len(keys), 500):
-            chunk = keys[i : i + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = self.conn.execute(
-                f"SELECT id AS customerId, domain, companyName FROM customers WHERE id IN ({marks})", chunk
-            )
-            out.update({r["customerId"]: dict(r) for r in rows})
-        return out
+        sql = "SELECT id AS customerId, domain, companyName FROM customers WHERE id IN ({})"
+        return {r["customerId"]: dict(r) for r in self._rows_in(sql, ids)}
 
     def receivable_lines(self, receivable_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         out: dict[str, list[dict[str, Any]]] = {r: [] for r in receivable_ids}
@@ -276,11 +270,14 @@ class BillingStoreMixin:
             out[r["receivableId"]].append(dict(r))
         return out
 
-    def open_receivables(self) -> list[dict[str, Any]]:
-        """Every receivable with something outstanding, with its customer's name, oldest due first."""
+    def open_receivables(self, customer_id: str | None = None) -> list[dict[str, Any]]:
+        """Every receivable with something outstanding (of one customer, or all), with the customer's name,
+        oldest due first."""
+        where, args = ("AND r.customerId = ? ", (customer_id,)) if customer_id else ("", ())
         rows = self.conn.execute(
             "SELECT r.*, c.companyName FROM receivables r JOIN customers c ON c.id = r.customerId "
-            "WHERE r.status NOT IN ('paid', 'written_off') ORDER BY r.dueDate, r.id"
+            f"WHERE r.status NOT IN ('paid', 'written_off') {where}ORDER BY r.dueDate, r.id",
+            args,
         )
         return [dict(r) for r in rows if Decimal(r["totalCharges"]) - Decimal(r["paidAmount"] or "0") > 0]
 
@@ -326,12 +323,19 @@ class BillingStoreMixin:
             return dict(self.conn.execute("SELECT * FROM receivables WHERE id = ?", (receivable_id,)).fetchone())
 
     def payments_of(self, customer_id: str) -> list[dict[str, Any]]:
-        rows = self.conn.execute(
-            "SELECT receivableId, amount, currencyCode, paidDate, recordedBy FROM payments WHERE customerId = ? "
-            "ORDER BY paidDate, id",
-            (customer_id,),
-        )
-        return [dict(r) for r in rows]
+        return self.payments_by_customer(customer_id).get(customer_id, [])
+
+    def payments_by_customer(self, customer_id: str | None = None) -> dict[str, list[dict[str, Any]]]:
+        """Recorded payments, oldest first, grouped by customer (one read for the collections view)."""
+        where, args = ("WHERE customerId = ? ", (customer_id,)) if customer_id else ("", ())
+        out: dict[str, list[dict[str, Any]]] = {}
+        for r in self.conn.execute(
+            "SELECT customerId, receivableId, amount, currencyCode, paidDate, recordedBy FROM payments "
+            f"{where}ORDER BY paidDate, id",
+            args,
+        ):
+            out.setdefault(r["customerId"], []).append(dict(r))
+        return out
 
     # -- dunning -----------------------------------------------------------------------------
     def dunning_actions(self) -> list[dict[str, Any]]:

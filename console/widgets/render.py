@@ -216,7 +216,7 @@ def audit_block(entries: list[dict[str, Any]]) -> RenderableType:
     return Group(*lines)
 
 
-def sla_block(state: Any, offer: Any, time: list[dict[str, Any]], service_names: dict[str, str]) -> RenderableType:
+def sla_block(state: Any, offer: Any, time: list[dict[str, Any]]) -> RenderableType:
     """The ticket's SLA clocks in business hours, the customer's support offer and the time logged."""
     from console.sla import business_duration, clock_text
 
