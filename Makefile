@@ -11,6 +11,7 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m compileall -q console plugins  # as an installed package has it, even with PYTHONDONTWRITEBYTECODE
 	touch $(STAMP)
 
 run: $(STAMP)

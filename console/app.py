@@ -8,30 +8,32 @@ import logging
 import signal
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
 
 from console.clock import utcnow
 from console.config import Config
-from console.desk import Desk
-from console.health import SAMPLE_MINUTES, HealthBoard
-from console.identity import current_agent
+from console.identity import UnknownAgent, current_agent
 from console.model import VEHICLE_NAMES
-from console.plugins import PluginHost, load_plugins
 from console.queue_query import QueueQuery
 from console.safe_text import clean_line
 from console.screens.queue import QueueScreen
-from console.sla import recompute_open, recompute_pending
 from console.store import Workspace
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the desk, the plugins and the health board are set up after the queue is painted
     from console.courier import CourierReport
+    from console.desk import Desk
+    from console.health import HealthBoard
+    from console.plugins import PluginHost
+
+#: Seconds after mount by which the deferred set-up runs even if the queue has not shown its first page.
+SETTLE_AT_LATEST = 2.0
 
 log = logging.getLogger(__name__)
 
@@ -69,13 +71,38 @@ class CspConsoleApp(App[None]):
         self.clock = clock
         self.notice = notice
         self.agent = agent or current_agent()
-        self.host = host or load_plugins()
-        self.desk = Desk(workspace, config, self.host, self.agent, clock)
-        self.health_board = HealthBoard(workspace, config.time_zone, self.desk.policy.thresholds)
+        if workspace.agent(self.agent) is None:
+            raise UnknownAgent(self.agent, workspace.path)
+        self._host = host
         self.start_screen = start_screen
         self.agents: list[str] = []
-        self.service_names = {sid: s.name for sid, s in sorted(self.host.services.items())}
         self.vehicle_names = {v.value: name for v, name in VEHICLE_NAMES.items()}
+        self._settled = False
+
+    # -- built on first use: the first painted queue needs none of them -------------------------
+    @cached_property
+    def host(self) -> PluginHost:
+        if self._host is None:
+            from console.plugins import load_plugins
+
+            self._host = load_plugins()
+        return self._host
+
+    @cached_property
+    def desk(self) -> Desk:
+        from console.desk import Desk
+
+        return Desk(self.workspace, self.config, self.host, self.agent, self.clock)
+
+    @cached_property
+    def health_board(self) -> HealthBoard:
+        from console.health import HealthBoard
+
+        return HealthBoard(self.workspace, self.config.time_zone, self.desk.policy.thresholds)
+
+    @cached_property
+    def service_names(self) -> dict[str, str]:
+        return {sid: s.name for sid, s in sorted(self.host.services.items())}
 
     def on_mount(self) -> None:
         if self.config.keys:
@@ -90,6 +117,22 @@ class CspConsoleApp(App[None]):
             self.open_collections()
         if self.notice:
             self.notify(self.notice, title="First run", timeout=15, markup=False)
+        self.set_interval(self.poll_seconds, self._poll)
+        self.set_timer(SETTLE_AT_LATEST, self.settle)
+        # A dropped SSH session sends SIGHUP: leave cleanly instead of lingering.
+        if hasattr(signal, "SIGHUP"):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)
+
+    def settle(self) -> None:
+        """The set-up the first painted queue does not wait for (plugins, the desk, the timers); run once, when
+        the queue has shown its first page (or :data:`SETTLE_AT_LATEST` after mount)."""
+        if self._settled or not self.is_running:
+            return
+        self._settled = True
+        from console.health import SAMPLE_MINUTES
+        from console.sla import recompute_open, recompute_pending
+
         for name, errors in self.host.load_errors.items():
             self.notify(
                 clean_line("; ".join(errors)),
@@ -97,26 +140,21 @@ class CspConsoleApp(App[None]):
                 severity="warning",
                 markup=False,
             )
+        desk = self.desk
         self.run_worker(self._load_agents, thread=True, exit_on_error=False)
         if recompute_pending(self.workspace):  # upgraded from wall-clock due times: once, in the background
-            desk = self.desk
             self.run_worker(
                 lambda: recompute_open(desk.ws, desk.clocks), thread=True, exit_on_error=False, name="sla-upgrade"
             )
-        self.set_interval(self.poll_seconds, self._poll)
         self.set_interval(60, self._expire_claims)
         self.set_interval(SAMPLE_MINUTES * 60, self._sample)  # the health board's trends, from any session
-        if self.desk.microsoft_configured:
+        if desk.microsoft_configured:
             # Deliver what the outbox still owes and read Microsoft's answers: now, then every few minutes.
             self._microsoft()
             self.set_interval(self.config.microsoft.poll_seconds, self._microsoft)
-        # A dropped SSH session sends SIGHUP: leave cleanly instead of lingering.
-        if hasattr(signal, "SIGHUP"):
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
-        if not self.cursor_blink and isinstance(event.widget, (Input, TextArea)):
+        if not self.cursor_blink and hasattr(event.widget, "cursor_blink"):
             event.widget.cursor_blink = False
 
     def _load_agents(self) -> None:
@@ -124,9 +162,12 @@ class CspConsoleApp(App[None]):
         self.call_from_thread(setattr, self, "agents", sorted({*agents, self.agent}))
 
     def on_unmount(self) -> None:
+        desk = self.__dict__.get("desk")
+        if desk is None:  # never set up: nothing claimed, nothing to close
+            return
         with contextlib.suppress(Exception):  # leaving must never fail: release what this agent still holds
-            self.desk.release_all()
-        self.desk.close()
+            desk.release_all()
+        desk.close()
 
     # -- live between sessions -----------------------------------------------------------------
     def _poll(self) -> None:

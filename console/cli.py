@@ -129,7 +129,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if opened.notice:
         config = load_config(_config_path(args))
     from console.app import CspConsoleApp  # Textual is imported only for the console itself
-    from console.desk import UnknownAgent
+    from console.identity import UnknownAgent
 
     try:
         app = CspConsoleApp(

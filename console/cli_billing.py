@@ -11,15 +11,17 @@ import sys
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.cells import set_cell_size
 
 from console.cli_desk import APPLIED, FAILED, REFUSED, desk_for, outcome
 from console.clock import parse_date
-from console.desk import Desk
 from console.money import money
 from console.safe_text import clean_line
+
+if TYPE_CHECKING:
+    from console.desk import Desk
 
 STOPPED = 4
 

@@ -13,17 +13,19 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from console.clock import parse_iso, to_iso, utcnow
 from console.config import load_config
-from console.desk import Desk, UnknownAgent
-from console.identity import current_agent
+from console.identity import UnknownAgent, current_agent
 from console.model import RESOLUTION_CODES, Role, TicketStatus
-from console.plugins import load_plugins
 from console.roles import RoleDenied, RoleMap
 from console.safe_text import clean_block, clean_line
 from console.store import StaleVersion, Workspace
 from console.ticket_ops import ClaimedByOther, TicketInputError
+
+if TYPE_CHECKING:  # the desk and the plugins are imported by the commands that use them
+    from console.desk import Desk
 
 APPLIED, FAILED, REFUSED = 0, 1, 3
 TICKET_ACTIONS = ("show", "claim", "release", "assign", "note", "reply", "status", "resolve")
@@ -58,6 +60,9 @@ def desk_for(db: Path, config_path: Path) -> Iterator[Desk]:
     """The current agent's desk on the workspace, closed afterwards."""
     ws = Workspace.open(db, create=False)
     try:
+        from console.desk import Desk
+        from console.plugins import load_plugins
+
         desk = Desk(ws, load_config(config_path), load_plugins(), current_agent(), utcnow)
         try:
             yield desk

@@ -16,9 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from console.cli_desk import APPLIED, FAILED, desk_for, outcome
 from console.config import load_config
-from console.escalation import AZURE_SEVERITIES
 from console.microsoft.credentials import AZURE, PARTNER_CENTER, MissingToken
-from console.model import Vehicle
+from console.model import AZURE_SEVERITIES, Vehicle
 from console.safe_text import clean_block, clean_line
 from console.store import Workspace
 

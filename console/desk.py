@@ -14,6 +14,7 @@ from console.account import Account, load_account
 from console.clock import to_iso
 from console.collections import load_policy, policy_path
 from console.config import Config
+from console.identity import UnknownAgent
 from console.model import Vehicle
 from console.plugins import PluginHost
 from console.roles import RoleMap
@@ -41,16 +42,6 @@ class TicketDetails:
     sla: TicketSla | None = None
     offer: OfferBalance | None = None
     time: list[dict[str, Any]] = field(default_factory=list)
-
-
-class UnknownAgent(LookupError):
-    """The login is not an agent of this workspace."""
-
-    def __init__(self, login: str, path: object) -> None:
-        super().__init__(
-            f"'{login}' is not an agent of the workspace {path}. Ask a Global admin to run: "
-            f"csp-console agents add {login} --role helpdesk_agent (or set CSP_CONSOLE_AGENT to your agent login)."
-        )
 
 
 class Desk:

@@ -14,14 +14,13 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from console.clock import to_iso
-from console.model import VEHICLE_NAMES, Severity, Vehicle
+from console.model import AZURE_SEVERITIES, VEHICLE_NAMES, Severity, Vehicle
 from console.plugin_api import DELIVERY_AZURE_API, DELIVERY_HANDOFF, CaseDraft, CheckContext, technical_vehicles
 from console.ticket_ops import TicketInputError
 
 if TYPE_CHECKING:
     from console.desk import Desk
 
-AZURE_SEVERITIES = ("minimal", "moderate", "critical", "highestcriticalimpact")
 CASE_NUMBER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{4,39}$")
 TITLE_MAX = 200
 DESCRIPTION_MAX = 5000

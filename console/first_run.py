@@ -7,7 +7,6 @@ from pathlib import Path
 
 from console.clock import utcnow
 from console.config import load_config, write_demo_config
-from console.demo import generate
 from console.identity import current_agent
 from console.store import Workspace
 
@@ -27,6 +26,8 @@ def open_or_create(db_path: Path, config_path: Path, tickets: int = FIRST_RUN_TI
     wrote_config = write_demo_config(config_path)
     ws = Workspace.open(db_path)
     config = load_config(config_path)
+    from console.demo import generate  # only on a first run
+
     generate(ws, tickets=tickets, seed=1, now=utcnow(), extra_admins=(current_agent(),), config=config)
     notice = f"No workspace was found, so a demo workspace with {tickets:,} tickets was created at {db_path}." + (
         f" A demo partner profile was written to {config_path}." if wrote_config else ""

@@ -228,3 +228,7 @@ def ticket_seq(readable: str) -> int | None:
     """The number inside a readable ticket id, or ``None`` when it is not one of ours."""
     m = TICKET_ID_RE.match(readable.strip().upper())
     return int(m.group(1)) if m else None
+
+
+#: The severities the Azure Support API accepts for a technical support ticket.
+AZURE_SEVERITIES = ("minimal", "moderate", "critical", "highestcriticalimpact")

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, OptionList, Static, TextArea
+from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from console.safe_text import clean_line
@@ -34,6 +34,8 @@ class TextPrompt(ModalScreen[str | None]):
         with Vertical(classes="dialog"):
             yield Label(Text(self.title_text, style="bold"))
             if self.multiline:
+                from textual.widgets import TextArea  # a heavy import the queue's start-up does without
+
                 yield TextArea(self.initial, id="text", soft_wrap=True, tab_behavior="focus")
             else:
                 yield Input(self.initial, id="text", compact=True)
@@ -52,7 +54,7 @@ class TextPrompt(ModalScreen[str | None]):
 
     def action_save(self) -> None:
         widget = self.query_one("#text")
-        value = widget.text if isinstance(widget, TextArea) else widget.value  # type: ignore[attr-defined]
+        value = widget.value if isinstance(widget, Input) else widget.text  # type: ignore[attr-defined]
         self.dismiss(value)
 
     def action_cancel(self) -> None:

@@ -14,7 +14,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
 
-from console.escalation import AZURE_SEVERITIES, Draft, VehicleOption
+from console.escalation import Draft, VehicleOption
+from console.model import AZURE_SEVERITIES
 from console.safe_text import clean_block, clean_line
 from console.screens.base import CoreCalls
 

@@ -109,7 +109,7 @@ class QueueScreen(ConsoleScreen):
             label = f" {n + 1} {clean_line(name)} {'…' if count is None else f'{count:,}'} "
             style = "reverse bold" if n == self.view_index else ("bold red" if view.short == "Breach" and count else "")
             bar.append(label, style=style)
-        self.query_one("#views-bar", Static).update(bar)
+        self.query_one("#views-bar", Static).update(bar, layout=False)
 
     def _show_title(self, count: int | None = None) -> None:
         name = self.views[self.view_index].name if self.view_index is not None and self.views else "Custom view"
@@ -118,11 +118,14 @@ class QueueScreen(ConsoleScreen):
         title = Text.assemble((name, "bold"), f" · {total} · ", (clean_line(summary), "dim"))
         title.no_wrap = True
         title.overflow = "ellipsis"
-        self.query_one("#queue-title", Static).update(title)
+        self.query_one("#queue-title", Static).update(title, layout=False)
         self._show_views_bar()
 
     def on_queue_table_count_changed(self, event: QueueTable.CountChanged) -> None:
         self._show_title(event.count)
+
+    def on_queue_table_first_page_shown(self) -> None:
+        self.app.call_after_refresh(self.console.settle)  # the rest of the set-up, once the queue is painted
 
     def action_health(self) -> None:
         self.console.open_health()

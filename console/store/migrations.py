@@ -663,7 +663,9 @@ def migrate(conn: sqlite3.Connection, target: int | None = None) -> list[str]:
             f"the workspace is at schema version {version}, newer than this console "
             f"({len(MIGRATIONS)}): upgrade csp-triage-console"
         )
-    from sqlite_utils import Database  # only when there is something to migrate
+    if version >= target:
+        return applied
+    from sqlite_utils import Database  # only when there is something to migrate (its import takes 0.1 s)
 
     db = Database(conn)
     for number, migration in enumerate(MIGRATIONS[version:target], start=version + 1):

@@ -12,9 +12,8 @@ from typing import Any
 
 from console import model
 from console.clock import to_iso, utcnow
-from console.queue_query import QueueQuery, QueueRow
 from console.records import KINDS, TICKETS, Kind
-from console.search_text import build_query, search_form
+from console.search_text import search_form
 from console.store import health_rollups as rollups
 from console.store import open_search
 from console.store.agents import AgentStoreMixin
@@ -24,6 +23,7 @@ from console.store.escalations import EscalationStoreMixin
 from console.store.health import HealthStoreMixin
 from console.store.microsoft_data import MicrosoftDataStoreMixin
 from console.store.migrations import MIGRATIONS, current_version, migrate
+from console.store.queue import QueueStoreMixin
 from console.store.tickets import TicketStoreMixin
 
 FAR_FUTURE = "9999-12-31T23:59:59Z"
@@ -54,25 +54,6 @@ _INSERT_FINDING = (
     f"INSERT INTO findings ({', '.join(FINDING_COLUMNS)}) VALUES ({', '.join(':' + c for c in FINDING_COLUMNS)})"
 )
 
-# Sort keys of the queue -> SQL expression (never NULL, so keyset paging compares cleanly).
-_SORT_SQL = {
-    "id": "t.seq",
-    "created": "t.createdDate",
-    "sla": "t.slaDueDate",
-    "severity": "t.severityRank",
-    "service": "coalesce(t.service, '')",
-    "category": "coalesce(t.category, '')",
-    "customer": "t.customerName",
-    "title": "t.title",
-    "assignee": "coalesce(t.assignee, '')",
-    "status": "t.status",
-}
-
-_QUEUE_COLUMNS = (
-    "t.seq, t.id, t.createdDate, t.slaDueDate, t.firstResponseDate, t.severity, t.service, t.category,"
-    " t.customerId, c.companyName, t.title, t.assignee, t.status, t.claimedUntil"
-)
-
 
 def ticket_columns(rec: dict[str, Any], now: str) -> dict[str, Any]:
     """Derived columns of a ticket record: sequence number, severity rank, open flag, next SLA due."""
@@ -98,6 +79,7 @@ class Workspace(
     EscalationStoreMixin,
     MicrosoftDataStoreMixin,
     HealthStoreMixin,
+    QueueStoreMixin,
 ):
     """A handle on the workspace file. Each thread gets its own connection."""
 
@@ -451,90 +433,3 @@ class Workspace(
     def findings(self, seq: int) -> list[dict[str, Any]]:
         rows = self.conn.execute("SELECT * FROM findings WHERE ticketSeq = ? ORDER BY id", (seq,))
         return [dict(r) for r in rows]
-
-    # -- the queue -----------------------------------------------------------------------------
-    def _queue_where(self, q: QueueQuery) -> tuple[str, list[Any]]:
-        clauses: list[str] = []
-        args: list[Any] = []
-        open_values = {s.value for s in model.OPEN_STATUSES}
-        if q.statuses:
-            if set(q.statuses) == open_values:
-                clauses.append("t.isOpen = 1")
-            else:
-                clauses.append(f"t.status IN ({','.join('?' * len(q.statuses))})")
-                args += list(q.statuses)
-        for column, values in (("service", q.services), ("category", q.categories), ("severity", q.severities)):
-            if values:
-                clauses.append(f"t.{column} IN ({','.join('?' * len(values))})")
-                args += list(values)
-        if q.assignee == "":
-            clauses.append("t.assignee IS NULL")
-        elif q.assignee is not None:
-            clauses.append("t.assignee = ?")
-            args.append(q.assignee)
-        if q.customer_id:
-            clauses.append("t.customerId = ?")
-            args.append(q.customer_id)
-        if q.due_before:
-            clauses.append("t.slaDueDate <= ?")
-            args.append(q.due_before)
-        seq = model.ticket_seq(q.search) if q.search.strip() else None
-        if seq is not None:  # a ticket number: that ticket
-            clauses.append("t.seq = ?")
-            args.append(seq)
-        elif q.search.strip():
-            sq = build_query(q.search)
-            # Only open tickets wanted: the open-only index is an eighth of the size at scale.
-            index = "open_search" if q.statuses and set(q.statuses) <= open_values else "ticket_search"
-            if sq.match:
-                clauses.append(f"t.seq IN (SELECT rowid FROM {index} WHERE {index} MATCH ?)")
-                args.append(sq.match)
-            for like in sq.likes:
-                escaped = like.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-                clauses.append(
-                    f"t.seq IN (SELECT rowid FROM {index} WHERE title LIKE ? ESCAPE '\\' "
-                    "OR body LIKE ? ESCAPE '\\' OR notes LIKE ? ESCAPE '\\')"
-                )
-                args += [f"%{escaped}%"] * 3
-        return (" AND ".join(clauses) or "1"), args
-
-    def queue_count(self, q: QueueQuery) -> int:
-        where, args = self._queue_where(q)
-        join = "JOIN customers c ON c.id = t.customerId" if "c." in where else ""
-        return self.conn.execute(f"SELECT count(*) FROM tickets t {join} WHERE {where}", args).fetchone()[0]
-
-    def queue_page(
-        self,
-        q: QueueQuery,
-        *,
-        limit: int,
-        after: tuple[object, int] | None = None,
-        before: tuple[object, int] | None = None,
-        offset: int = 0,
-        from_end: bool = False,
-    ) -> list[QueueRow]:
-        """A page of the queue in ``q``'s order.
-
-        Keyset paging: ``after`` (or ``before``) is the ``(sort_value, seq)`` of the row next to the page;
-        ``from_end`` reads the last ``limit`` rows; ``offset`` is the slow fallback for a jump into the middle.
-        """
-        where, args = self._queue_where(q)
-        expr = _SORT_SQL[q.sort]
-        reverse = from_end or before is not None
-        descending = q.descending != reverse
-        direction = "DESC" if descending else "ASC"
-        if after is not None or before is not None:
-            key = after if after is not None else before
-            assert key is not None
-            op = "<" if descending else ">"
-            where += f" AND ({expr}, t.seq) {op} (?, ?)"
-            args += [key[0], key[1]]
-        sql = (
-            f"SELECT {_QUEUE_COLUMNS}, {expr} AS sort_value FROM tickets t "
-            f"JOIN customers c ON c.id = t.customerId WHERE {where} "
-            f"ORDER BY {expr} {direction}, t.seq {direction} LIMIT ? OFFSET ?"
-        )
-        rows = [QueueRow(**dict(r)) for r in self.conn.execute(sql, [*args, limit, offset])]
-        if reverse:
-            rows.reverse()
-        return rows

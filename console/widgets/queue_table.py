@@ -143,6 +143,9 @@ class QueueTable(ScrollView, can_focus=True):
             super().__init__()
             self.count = count
 
+    class FirstPageShown(Message):
+        """The view's first page is read and about to be painted (after every reload)."""
+
     def __init__(
         self,
         workspace: Workspace,
@@ -240,6 +243,8 @@ class QueueTable(ScrollView, can_focus=True):
                 # The first page is on screen before the count is known; a short page is the count.
                 self._set_count(len(value), exact=len(value) < PAGE)
             self.refresh()
+            if page == 0:
+                self.post_message(self.FirstPageShown())
 
     def _set_count(self, count: int, *, exact: bool) -> None:
         self.count = count

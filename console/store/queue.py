@@ -1,0 +1,161 @@
+"""The queue's queries (part of the store): a filtered, sorted page of tickets and its count.
+
+A search is planned by how many tickets its words match, read first from the full-text index (a few
+milliseconds even for a common word). A rare word drives the query: its few matches are fetched and sorted.
+A common word only filters: the queue walks the index of its sort order and stops after a page, instead of
+fetching and sorting tens of thousands of scattered rows (at 1,000,000 tickets, "in" over the open tickets:
+about 20-40 ms instead of 1-2 s).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any
+
+from console import model
+from console.queue_query import QueueQuery, QueueRow
+from console.search_text import build_query
+
+#: Sort keys of the queue -> SQL expression (never NULL, so keyset paging compares cleanly).
+SORT_SQL = {
+    "id": "t.seq",
+    "created": "t.createdDate",
+    "sla": "t.slaDueDate",
+    "severity": "t.severityRank",
+    "service": "coalesce(t.service, '')",
+    "category": "coalesce(t.category, '')",
+    "customer": "t.customerName",
+    "title": "t.title",
+    "assignee": "coalesce(t.assignee, '')",
+    "status": "t.status",
+}
+
+QUEUE_COLUMNS = (
+    "t.seq, t.id, t.createdDate, t.slaDueDate, t.firstResponseDate, t.severity, t.service, t.category,"
+    " t.customerId, c.companyName, t.title, t.assignee, t.status, t.claimedUntil"
+)
+
+SEARCH_DRIVES_UP_TO = 1500
+"""A search matching at most this many tickets drives the query from the full-text index; one matching more
+filters the walk of the sort order's index."""
+
+_OPEN_VALUES = frozenset(s.value for s in model.OPEN_STATUSES)
+
+
+@dataclass
+class _Where:
+    clauses: list[str] = field(default_factory=list)
+    args: list[Any] = field(default_factory=list)
+    #: The full-text matches, when the search's index holds exactly the tickets the other clauses allow
+    #: (so it is also the view's count).
+    index_count: int | None = None
+
+    @property
+    def sql(self) -> str:
+        return " AND ".join(self.clauses) or "1"
+
+
+class QueueStoreMixin:
+    """Mixed into :class:`console.store.Workspace`."""
+
+    conn: sqlite3.Connection
+
+    def _queue_where(self, q: QueueQuery) -> _Where:
+        w = _Where()
+        all_open = bool(q.statuses) and set(q.statuses) == _OPEN_VALUES
+        if q.statuses:
+            if all_open:
+                w.clauses.append("t.isOpen = 1")
+            else:
+                w.clauses.append(f"t.status IN ({','.join('?' * len(q.statuses))})")
+                w.args += list(q.statuses)
+        for column, values in (("service", q.services), ("category", q.categories), ("severity", q.severities)):
+            if values:
+                w.clauses.append(f"t.{column} IN ({','.join('?' * len(values))})")
+                w.args += list(values)
+        if q.assignee == "":
+            w.clauses.append("t.assignee IS NULL")
+        elif q.assignee is not None:
+            w.clauses.append("t.assignee = ?")
+            w.args.append(q.assignee)
+        if q.customer_id:
+            w.clauses.append("t.customerId = ?")
+            w.args.append(q.customer_id)
+        if q.due_before:
+            w.clauses.append("t.slaDueDate <= ?")
+            w.args.append(q.due_before)
+        if q.search.strip():
+            self._search_where(q, w)
+        return w
+
+    def _search_where(self, q: QueueQuery, w: _Where) -> None:
+        seq = model.ticket_seq(q.search)
+        if seq is not None:  # a ticket number: that ticket
+            w.clauses.append("t.seq = ?")
+            w.args.append(seq)
+            return
+        sq = build_query(q.search)
+        # Only open tickets wanted: the open-only index is an eighth of the size at scale.
+        open_only = bool(q.statuses) and set(q.statuses) <= _OPEN_VALUES
+        index = "open_search" if open_only else "ticket_search"
+        if sq.match:
+            matches = self.conn.execute(f"SELECT count(*) FROM {index} WHERE {index} MATCH ?", (sq.match,)).fetchone()[
+                0
+            ]
+            # "+" keeps the planner from driving the query by the matches: it walks the sort order instead.
+            drive = "" if matches <= SEARCH_DRIVES_UP_TO else "+"
+            if not sq.likes and w.clauses == (["t.isOpen = 1"] if open_only else []):
+                w.index_count = matches
+            w.clauses.append(f"{drive}t.seq IN (SELECT rowid FROM {index} WHERE {index} MATCH ?)")
+            w.args.append(sq.match)
+        for like in sq.likes:
+            escaped = like.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            w.clauses.append(
+                f"t.seq IN (SELECT rowid FROM {index} WHERE title LIKE ? ESCAPE '\\' "
+                "OR body LIKE ? ESCAPE '\\' OR notes LIKE ? ESCAPE '\\')"
+            )
+            w.args += [f"%{escaped}%"] * 3
+
+    def queue_count(self, q: QueueQuery) -> int:
+        w = self._queue_where(q)
+        if w.index_count is not None:
+            return w.index_count
+        return self.conn.execute(f"SELECT count(*) FROM tickets t WHERE {w.sql}", w.args).fetchone()[0]
+
+    def queue_page(
+        self,
+        q: QueueQuery,
+        *,
+        limit: int,
+        after: tuple[object, int] | None = None,
+        before: tuple[object, int] | None = None,
+        offset: int = 0,
+        from_end: bool = False,
+    ) -> list[QueueRow]:
+        """A page of the queue in ``q``'s order.
+
+        Keyset paging: ``after`` (or ``before``) is the ``(sort_value, seq)`` of the row next to the page;
+        ``from_end`` reads the last ``limit`` rows; ``offset`` is the slow fallback for a jump into the middle.
+        """
+        w = self._queue_where(q)
+        where, args = w.sql, w.args
+        expr = SORT_SQL[q.sort]
+        reverse = from_end or before is not None
+        descending = q.descending != reverse
+        direction = "DESC" if descending else "ASC"
+        if after is not None or before is not None:
+            key = after if after is not None else before
+            assert key is not None
+            op = "<" if descending else ">"
+            where += f" AND ({expr}, t.seq) {op} (?, ?)"
+            args = [*args, key[0], key[1]]
+        sql = (
+            f"SELECT {QUEUE_COLUMNS}, {expr} AS sort_value FROM tickets t "
+            f"JOIN customers c ON c.id = t.customerId WHERE {where} "
+            f"ORDER BY {expr} {direction}, t.seq {direction} LIMIT ? OFFSET ?"
+        )
+        rows = [QueueRow(**dict(r)) for r in self.conn.execute(sql, [*args, limit, offset])]
+        if reverse:
+            rows.reverse()
+        return rows

@@ -1,0 +1,59 @@
+"""What the console's start-up does before the first queue is painted, and what it leaves for after."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from console.store import Workspace
+from tests.ui import make_app
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: Modules the first painted queue does without: imported when first used, after the queue is on screen.
+DEFERRED = (
+    "console.desk",
+    "console.plugins",
+    "console.health",
+    "console.sla",
+    "console.collections",
+    "console.account",
+    "console.triage",
+    "console.demo",
+    "sqlite_utils",
+    "pluggy",
+    "httpx",
+    "textual.widgets._text_area",
+)
+
+
+def test_the_console_path_imports_nothing_the_first_queue_does_without(demo_file: Path) -> None:
+    script = (
+        "import sys; from console.cli import build_parser; build_parser(); "
+        "from console.app import CspConsoleApp; from console.first_run import open_or_create; "
+        "from console.store import Workspace; Workspace.open(sys.argv[1]).close(); "
+        "print(','.join(m for m in sys.argv[2].split(',') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(demo_file), ",".join(DEFERRED)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    ).stdout.strip()
+    assert out == ""
+
+
+async def test_the_rest_of_the_set_up_runs_once_the_first_page_is_shown(demo_ws: Workspace, tmp_path: Path) -> None:
+    app = make_app(demo_ws, tmp_path)
+    assert "desk" not in app.__dict__ and "host" not in app.__dict__  # nothing of it built before the queue
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(200):
+            await pilot.pause(0.01)
+            if app._settled:
+                break
+        assert app._settled
+        assert "desk" in app.__dict__  # built by the deferred set-up, not at start
+        table = app.screen.query_one("QueueTable")
+        assert table.count and table.row_at(0) is not None
