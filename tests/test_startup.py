@@ -57,3 +57,19 @@ async def test_the_rest_of_the_set_up_runs_once_the_first_page_is_shown(demo_ws:
         assert "desk" in app.__dict__  # built by the deferred set-up, not at start
         table = app.screen.query_one("QueueTable")
         assert table.count and table.row_at(0) is not None
+
+
+async def test_a_broken_plugin_is_reported_once_the_queue_is_up(demo_ws: Workspace, tmp_path: Path) -> None:
+    from console.plugins import load_plugins
+    from tests.test_plugins import plugin
+
+    bad = plugin("bad", csp_checks=lambda: 1 / 0)
+    app = make_app(demo_ws, tmp_path, host=load_plugins(extra={"bad": bad}))
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(200):
+            await pilot.pause(0.01)
+            if app._settled:
+                break
+        await pilot.pause()
+        notices = [(n.title, n.message) for n in app._notifications]
+        assert any(t == "Plugin bad not loaded" and "ZeroDivisionError" in m for t, m in notices), notices
