@@ -7,6 +7,7 @@ by offset as a fallback for a jump into the middle; a small LRU cache keeps rece
 
 from __future__ import annotations
 
+import sqlite3
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -167,7 +168,7 @@ class QueueTable(ScrollView, can_focus=True):
 
     # -- data ----------------------------------------------------------------------------------
     def on_mount(self) -> None:
-        self.reload()
+        self.reload(first_page_now=True)
 
     def set_query(self, query: QueueQuery) -> None:
         self.query_ = query
@@ -175,11 +176,13 @@ class QueueTable(ScrollView, can_focus=True):
         self.scroll_to(y=0, animate=False)
         self.reload()
 
-    def reload(self, *, keep_cursor: bool = False) -> None:
+    def reload(self, *, keep_cursor: bool = False, first_page_now: bool = False) -> None:
         """Forget cached pages and read the view again: the first page and the count, in parallel.
 
         Queries of an older generation (a superseded search keystroke) are interrupted and their results
-        dropped.
+        dropped. ``first_page_now`` reads the first page before returning (a few milliseconds through the sort
+        order's index), so the queue is painted with its rows the first time: at start-up a worker thread
+        would wait for the interpreter while the screen is being built.
         """
         self._generation += 1
         generation, query = self._generation, self.query_
@@ -191,8 +194,21 @@ class QueueTable(ScrollView, can_focus=True):
         self.count_exact = False
         if not keep_cursor:
             self.count = None
-        self._run(generation, "count", lambda: self.workspace.queue_count(query))
+        if first_page_now:
+            try:
+                rows = self.workspace.queue_page(query, limit=PAGE)
+            except sqlite3.Error:
+                pass  # read again by a worker, which reports what fails
+            else:
+                self._page_loaded(0, rows)
+                # Counted once the rows are painted, not while they are laid out.
+                self.call_after_refresh(self._count, generation, query)
+                return
+        self._count(generation, query)
         self._request_page(0)
+
+    def _count(self, generation: int, query: QueueQuery) -> None:
+        self._run(generation, "count", lambda: self.workspace.queue_count(query))
 
     def _run(self, generation: int, name: str, fn: Callable[[], object]) -> None:
         def work() -> tuple[int, object]:
@@ -221,8 +237,7 @@ class QueueTable(ScrollView, can_focus=True):
             if is_interrupted(worker.error):
                 # A query of this generation caught an interrupt aimed at an older one: run it again.
                 if page is None:
-                    query = self.query_
-                    self._run(generation, "count", lambda: self.workspace.queue_count(query))
+                    self._count(generation, self.query_)
                 else:
                     self._request_page(page)
                 return
@@ -234,17 +249,20 @@ class QueueTable(ScrollView, can_focus=True):
         if page is None:
             self._set_count(value, exact=True)
         else:
-            self._loading.discard(page)
-            self._pages[page] = value
-            self._pages.move_to_end(page)
-            while len(self._pages) > CACHE_PAGES:
-                self._pages.popitem(last=False)
-            if page == 0 and not self.count_exact:
-                # The first page is on screen before the count is known; a short page is the count.
-                self._set_count(len(value), exact=len(value) < PAGE)
-            self.refresh()
-            if page == 0:
-                self.post_message(self.FirstPageShown())
+            self._page_loaded(page, value)
+
+    def _page_loaded(self, page: int, rows: list[QueueRow]) -> None:
+        self._loading.discard(page)
+        self._pages[page] = rows
+        self._pages.move_to_end(page)
+        while len(self._pages) > CACHE_PAGES:
+            self._pages.popitem(last=False)
+        if page == 0 and not self.count_exact:
+            # The first page is on screen before the count is known; a short page is the count.
+            self._set_count(len(rows), exact=len(rows) < PAGE)
+        self.refresh()
+        if page == 0:
+            self.post_message(self.FirstPageShown())
 
     def _set_count(self, count: int, *, exact: bool) -> None:
         self.count = count
