@@ -51,14 +51,15 @@ def make_demo(path: Path, tickets: int) -> float:
     return tickets / seconds
 
 
-def raw_insert_floor(source: Path, target: Path) -> float:
-    """Raw sqlite3 executemany of the same ticket rows into the same schema, indexes and full-text index."""
+def raw_insert_floor(source: Path, target: Path, limit: int) -> float:
+    """Raw sqlite3 executemany of the same ticket rows (the first ``limit``) into the same schema, indexes and
+    full-text index."""
     from console.store import Workspace
 
     Workspace.open(target).close()
     src = sqlite3.connect(source)
     columns = [r[1] for r in src.execute("PRAGMA table_info(tickets)")]
-    rows = src.execute(f"SELECT {', '.join(columns)} FROM tickets").fetchall()
+    rows = src.execute(f"SELECT {', '.join(columns)} FROM tickets ORDER BY seq LIMIT ?", (limit,)).fetchall()
     customers = src.execute("SELECT * FROM customers").fetchall()
     src.close()
     dst = sqlite3.connect(target, isolation_level=None)
@@ -81,8 +82,9 @@ def raw_insert_floor(source: Path, target: Path) -> float:
     return len(rows) / seconds
 
 
-def import_rate(source: Path, workdir: Path) -> float:
-    """Export the demo's customers and tickets as JSON Lines, import them into a new workspace: rows/s."""
+def import_rate(source: Path, workdir: Path, limit: int) -> float:
+    """Export the demo's customers and tickets as JSON Lines, import them (the first ``limit`` tickets) into a
+    new workspace: rows/s."""
     from console.exporter import export_dir
     from console.importer import import_files
     from console.model import BUILTIN_SERVICES
@@ -90,10 +92,18 @@ def import_rate(source: Path, workdir: Path) -> float:
 
     ws = Workspace.open(source)
     files = export_dir(ws, workdir / "export", "jsonl", ["customers", "tickets"])
-    tickets = ws.counts()["tickets"]
     ws.close()
+    sample = workdir / "export" / "sample" / "tickets.jsonl"
+    sample.parent.mkdir()
+    tickets = 0
+    with files["tickets"].open(encoding="utf-8") as src, sample.open("w", encoding="utf-8") as out:
+        for line in src:
+            if tickets == limit:
+                break
+            out.write(line)
+            tickets += 1
     target = Workspace.open(workdir / "imported.db")
-    seconds = timed(lambda: import_files(target, [files["customers"], files["tickets"]], BUILTIN_SERVICES))
+    seconds = timed(lambda: import_files(target, [files["customers"], sample], BUILTIN_SERVICES))
     target.close()
     return tickets / seconds
 

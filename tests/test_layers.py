@@ -44,17 +44,3 @@ def test_only_the_store_runs_sql() -> None:
             if pattern.search(line):
                 offenders.append(f"{rel}:{number}: {line.strip()}")
     assert offenders == []
-
-
-def test_start_up_does_not_import_the_http_or_migration_libraries() -> None:
-    """httpx and sqlite-utils cost about 200 ms to import: the console loads them only when it talks to
-    Microsoft or migrates a workspace, never just to start."""
-    import subprocess
-    import sys
-
-    code = (
-        "import sys, console.cli as c; c.build_parser(); import console.app; "
-        "print(sorted(m for m in ('httpx', 'sqlite_utils') if m in sys.modules))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"

@@ -249,3 +249,19 @@ def test_the_count_of_an_all_open_search_is_read_from_the_index_alone(demo_ws: W
     ).fetchone()[0]
     assert demo_ws._queue_where(q).index_count == truth == demo_ws.queue_count(q) > 0
     assert demo_ws._queue_where(q.with_(assignee="")).index_count is None  # another filter: counted by rows
+
+
+_SLOW = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000000) SELECT count(*) FROM n"
+
+
+def test_a_read_within_a_time_budget_is_stopped_when_slower(demo_ws: Workspace) -> None:
+    import time
+
+    q = QueueQuery()
+    assert demo_ws.within(5.0, lambda: demo_ws.queue_count(q)) == demo_ws.queue_count(q)
+    start = time.perf_counter()
+    assert demo_ws.within(0.02, lambda: demo_ws.conn.execute(_SLOW).fetchone()) is None
+    assert time.perf_counter() - start < 1.0
+    # The budget ends with the read: the connection reads on as before. A failing read is left to a worker.
+    assert demo_ws.conn.execute(_SLOW.replace("100000000", "300000")).fetchone()[0] == 300000
+    assert demo_ws.within(5.0, lambda: demo_ws.conn.execute("SELECT * FROM nowhere").fetchall()) is None

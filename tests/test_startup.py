@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from console.store import Workspace
 from tests.ui import make_app
 
@@ -73,3 +75,32 @@ async def test_a_broken_plugin_is_reported_once_the_queue_is_up(demo_ws: Workspa
         await pilot.pause()
         notices = [(n.title, n.message) for n in app._notifications]
         assert any(t == "Plugin bad not loaded" and "ZeroDivisionError" in m for t, m in notices), notices
+
+
+async def test_a_view_too_slow_to_read_inline_is_read_by_a_worker(
+    demo_ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from console.widgets import queue_table
+
+    monkeypatch.setattr(demo_ws, "within", lambda seconds, read: None)  # every inline read is "too slow"
+    ran: list[str] = []
+    run = queue_table.QueueTable._run
+    monkeypatch.setattr(
+        queue_table.QueueTable, "_run", lambda self, g, name, fn: (ran.append(name), run(self, g, name, fn))
+    )
+    app = make_app(demo_ws, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.screen.query_one(queue_table.QueueTable)
+        for _ in range(200):
+            await pilot.pause(0.01)
+            if table.count_exact and table.row_at(0) is not None:
+                break
+        assert table.count == demo_ws.queue_count(table.query_)
+        assert [r.id for r in demo_ws.queue_page(table.query_, limit=3)] == [table.row_at(i).id for i in range(3)]
+        await pilot.press("5")  # another view: read by workers too
+        for _ in range(200):
+            await pilot.pause(0.01)
+            if table.count_exact and table.row_at(0) is not None and table.query_.categories:
+                break
+        assert table.count == demo_ws.queue_count(table.query_) and table.row_at(0).category == "billing"
+    assert ran.count("page-0") == 2 and ran.count("count") == 2

@@ -48,6 +48,7 @@ class QueueScreen(ConsoleScreen):
         self.counts: list[int | None] = []
         self.view_index: int | None = 5  # All open
         self._resumed_before = False
+        self._shown: dict[str, Text] = {}  # what each one-line Static shows now
 
     def compose(self) -> ComposeResult:
         yield Static(id="views-bar")
@@ -109,7 +110,13 @@ class QueueScreen(ConsoleScreen):
             label = f" {n + 1} {clean_line(name)} {'…' if count is None else f'{count:,}'} "
             style = "reverse bold" if n == self.view_index else ("bold red" if view.short == "Breach" and count else "")
             bar.append(label, style=style)
-        self.query_one("#views-bar", Static).update(bar, layout=False)
+        self._update("#views-bar", bar)
+
+    def _update(self, selector: str, text: Text) -> None:
+        """Show ``text`` in a one-line Static, repainting only when it changed."""
+        if self._shown.get(selector) != text:
+            self._shown[selector] = text
+            self.query_one(selector, Static).update(text, layout=False)
 
     def _show_title(self, count: int | None = None) -> None:
         name = self.views[self.view_index].name if self.view_index is not None and self.views else "Custom view"
@@ -118,7 +125,7 @@ class QueueScreen(ConsoleScreen):
         title = Text.assemble((name, "bold"), f" · {total} · ", (clean_line(summary), "dim"))
         title.no_wrap = True
         title.overflow = "ellipsis"
-        self.query_one("#queue-title", Static).update(title, layout=False)
+        self._update("#queue-title", title)
         self._show_views_bar()
 
     def on_queue_table_count_changed(self, event: QueueTable.CountChanged) -> None:
@@ -136,7 +143,7 @@ class QueueScreen(ConsoleScreen):
     def _apply(self, query: QueueQuery, view_index: int | None = None) -> None:
         self.view_index = view_index
         self.table.set_query(query)
-        self._show_title()
+        self._show_title(self.table.count if self.table.count_exact else None)  # often counted already
 
     def action_view(self, index: int) -> None:
         if index < len(self.views):

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
+
+T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -20,6 +23,20 @@ class Interruptible(Protocol):
 def is_interrupted(error: BaseException | None) -> bool:
     """Whether ``error`` is a query stopped by :meth:`Interruptible.interrupt`."""
     return isinstance(error, sqlite3.OperationalError) and "interrupt" in str(error)
+
+
+def within(conn: sqlite3.Connection, seconds: float, read: Callable[[], T]) -> T | None:
+    """``read()`` on ``conn``, stopped once it has run ``seconds``: its result, or ``None`` when it took longer
+    or failed. For the screen's thread, which reads inline only what is quick and hands the rest to a worker
+    (which reads it again, and reports what fails)."""
+    deadline = time.perf_counter() + seconds
+    conn.set_progress_handler(lambda: time.perf_counter() > deadline, 2000)
+    try:
+        return read()
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.set_progress_handler(None, 0)
 
 
 class WorkspaceError(Exception):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from console import model
 from console.clock import to_iso, utcnow
@@ -18,7 +18,7 @@ from console.store import health_rollups as rollups
 from console.store import open_search
 from console.store.agents import AgentStoreMixin
 from console.store.billing import BillingStoreMixin
-from console.store.connection import WorkspaceError, connect, transaction
+from console.store.connection import WorkspaceError, connect, transaction, within
 from console.store.escalations import EscalationStoreMixin
 from console.store.health import HealthStoreMixin
 from console.store.microsoft_data import MicrosoftDataStoreMixin
@@ -26,6 +26,7 @@ from console.store.migrations import MIGRATIONS, current_version, migrate
 from console.store.queue import QueueStoreMixin
 from console.store.tickets import TicketStoreMixin
 
+T = TypeVar("T")
 FAR_FUTURE = "9999-12-31T23:59:59Z"
 #: The audit log's entity name of each record kind.
 ENTITY = {
@@ -143,6 +144,10 @@ class Workspace(
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def within(self, seconds: float, read: Callable[[], T]) -> T | None:
+        """``read()`` on this thread's connection if it succeeds within ``seconds``, else ``None``."""
+        return within(self.conn, seconds, read)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

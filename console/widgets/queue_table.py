@@ -7,11 +7,11 @@ by offset as a fallback for a jump into the middle; a small LRU cache keeps rece
 
 from __future__ import annotations
 
-import sqlite3
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from rich.segment import Segment
 from rich.style import Style
@@ -30,6 +30,10 @@ from console.widgets.cells import fit
 
 PAGE = 60
 CACHE_PAGES = 24
+INLINE_SECONDS = 0.02
+"""How long the screen's thread may read a page or a count itself before it hands the read to a worker."""
+
+T = TypeVar("T")
 
 SERVICE_SHORT = {"azure": "AZ", "office365": "M365", "dynamics365": "D365"}
 CATEGORY_SHORT = {"billing": "BILL", "subscription": "SUBS", "technical": "TECH"}
@@ -168,7 +172,7 @@ class QueueTable(ScrollView, can_focus=True):
 
     # -- data ----------------------------------------------------------------------------------
     def on_mount(self) -> None:
-        self.reload(first_page_now=True)
+        self.reload(count_after_paint=True)
 
     def set_query(self, query: QueueQuery) -> None:
         self.query_ = query
@@ -176,13 +180,14 @@ class QueueTable(ScrollView, can_focus=True):
         self.scroll_to(y=0, animate=False)
         self.reload()
 
-    def reload(self, *, keep_cursor: bool = False, first_page_now: bool = False) -> None:
-        """Forget cached pages and read the view again: the first page and the count, in parallel.
+    def reload(self, *, keep_cursor: bool = False, count_after_paint: bool = False) -> None:
+        """Forget cached pages and read the view again: the first page, then the count.
 
-        Queries of an older generation (a superseded search keystroke) are interrupted and their results
-        dropped. ``first_page_now`` reads the first page before returning (a few milliseconds through the sort
-        order's index), so the queue is painted with its rows the first time: at start-up a worker thread
-        would wait for the interpreter while the screen is being built.
+        Each is read inline when it takes at most :data:`INLINE_SECONDS` (most views: a few milliseconds through
+        the sort order's index), so the next frame shows it without a round trip through a worker thread that
+        would wait for the interpreter while the screen is drawn; a slower read is stopped and handed to a
+        worker. Queries of an older generation (a superseded search keystroke) are interrupted and their
+        results dropped. ``count_after_paint`` leaves the count until the rows are painted (at start-up).
         """
         self._generation += 1
         generation, query = self._generation, self.query_
@@ -194,21 +199,30 @@ class QueueTable(ScrollView, can_focus=True):
         self.count_exact = False
         if not keep_cursor:
             self.count = None
-        if first_page_now:
-            try:
-                rows = self.workspace.queue_page(query, limit=PAGE)
-            except sqlite3.Error:
-                pass  # read again by a worker, which reports what fails
-            else:
-                self._page_loaded(0, rows)
-                # Counted once the rows are painted, not while they are laid out.
-                self.call_after_refresh(self._count, generation, query)
-                return
-        self._count(generation, query)
-        self._request_page(0)
+        ws = self.workspace
+        rows = self._inline(lambda: ws.queue_page(query, limit=PAGE))
+        if rows is None:
+            self._count(generation, query)
+            self._request_page(0)
+            return
+        self._page_loaded(0, rows)
+        if self.count_exact:  # a short first page is the count
+            return
+        if count_after_paint:
+            self.call_after_refresh(self._count, generation, query)
+        else:
+            self._count(generation, query, inline=True)
 
-    def _count(self, generation: int, query: QueueQuery) -> None:
-        self._run(generation, "count", lambda: self.workspace.queue_count(query))
+    def _inline(self, read: Callable[[], T]) -> T | None:
+        """``read()`` on the screen's thread if quick, else ``None`` (a worker reads it and reports failures)."""
+        return self.workspace.within(INLINE_SECONDS, read)
+
+    def _count(self, generation: int, query: QueueQuery, *, inline: bool = False) -> None:
+        count = self._inline(lambda: self.workspace.queue_count(query)) if inline else None
+        if count is not None:
+            self._set_count(count, exact=True)
+        else:
+            self._run(generation, "count", lambda: self.workspace.queue_count(query))
 
     def _run(self, generation: int, name: str, fn: Callable[[], object]) -> None:
         def work() -> tuple[int, object]:
