@@ -11,6 +11,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -18,7 +19,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from console.clock import utcnow
-from console.config import Config
+from console.config import Config, ConfigError
 from console.identity import UnknownAgent, current_agent
 from console.model import VEHICLE_NAMES
 from console.queue_query import QueueQuery
@@ -140,7 +141,11 @@ class CspConsoleApp(App[None]):
                 severity="warning",
                 markup=False,
             )
-        desk = self.desk
+        try:
+            desk = self.desk
+        except ConfigError as exc:  # a broken collections policy: said as the CLI says it, with file and line
+            self.exit(return_code=1, message=Text(f"csp-console: error: {exc}"))
+            return
         self.run_worker(self._load_agents, thread=True, exit_on_error=False)
         if recompute_pending(self.workspace):  # upgraded from wall-clock due times: once, in the background
             self.run_worker(

@@ -104,3 +104,31 @@ async def test_a_view_too_slow_to_read_inline_is_read_by_a_worker(
                 break
         assert table.count == demo_ws.queue_count(table.query_) and table.row_at(0).category == "billing"
     assert ran.count("page-0") == 2 and ran.count("count") == 2
+
+
+async def test_a_refresh_keeps_the_cursor_where_the_agent_left_it(demo_ws: Workspace, tmp_path: Path) -> None:
+    app = make_app(demo_ws, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.screen.query_one("QueueTable")
+        await pilot.pause(0.2)
+        assert table.count > 100
+        await pilot.press(*["pagedown"] * 5)
+        at = table.cursor
+        assert at > 60
+        table.reload(keep_cursor=True)  # what a change written by another session does
+        await pilot.pause(0.2)
+        assert table.cursor == at and table.count_exact
+
+
+async def test_a_broken_collections_policy_closes_the_console_with_its_line(demo_ws: Workspace, tmp_path: Path) -> None:
+    app = make_app(demo_ws, tmp_path)
+    (tmp_path / "collections.toml").write_text('[[stage]]\ndays = "ten"\n', encoding="utf-8")
+    said: list[str] = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(300):
+            await pilot.pause(0.01)
+            if app._exit:
+                said = [str(r) for r in app._exit_renderables]  # printed once the terminal is given back
+                break
+    assert app.return_code == 1
+    assert any("collections.toml:2: stage 1.days: expected int, got str" in line for line in said), said

@@ -218,6 +218,8 @@ class QueueTable(ScrollView, can_focus=True):
         return self.workspace.within(INLINE_SECONDS, read)
 
     def _count(self, generation: int, query: QueueQuery, *, inline: bool = False) -> None:
+        if generation != self._generation:
+            return  # the view changed before this count was due
         count = self._inline(lambda: self.workspace.queue_count(query)) if inline else None
         if count is not None:
             self._set_count(count, exact=True)
@@ -271,8 +273,9 @@ class QueueTable(ScrollView, can_focus=True):
         self._pages.move_to_end(page)
         while len(self._pages) > CACHE_PAGES:
             self._pages.popitem(last=False)
-        if page == 0 and not self.count_exact:
-            # The first page is on screen before the count is known; a short page is the count.
+        # The first page is on screen before the count is known; a short page is the count. A refresh keeps
+        # the count it had until the new one comes (the cursor stays where the agent left it).
+        if page == 0 and not self.count_exact and (len(rows) < PAGE or self.count is None):
             self._set_count(len(rows), exact=len(rows) < PAGE)
         self.refresh()
         if page == 0:
