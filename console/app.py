@@ -83,11 +83,11 @@ class CspConsoleApp(App[None]):
     # -- built on first use: the first painted queue needs none of them -------------------------
     @cached_property
     def host(self) -> PluginHost:
-        if self._host is None:
-            from console.plugins import load_plugins
+        if self._host is not None:
+            return self._host
+        from console.plugins import load_plugins
 
-            self._host = load_plugins()
-        return self._host
+        return load_plugins()
 
     @cached_property
     def desk(self) -> Desk:

@@ -265,3 +265,20 @@ def test_a_read_within_a_time_budget_is_stopped_when_slower(demo_ws: Workspace) 
     # The budget ends with the read: the connection reads on as before. A failing read is left to a worker.
     assert demo_ws.conn.execute(_SLOW.replace("100000000", "300000")).fetchone()[0] == 300000
     assert demo_ws.within(5.0, lambda: demo_ws.conn.execute("SELECT * FROM nowhere").fetchall()) is None
+
+
+def test_pages_after_the_first_reuse_the_search_plan_and_counts_stay_fresh(demo_ws: Workspace) -> None:
+    q = QueueQuery(search="invoice")
+    first = demo_ws.queue_page(q, limit=5)
+    before = demo_ws.queue_count(q)
+    statements: list[str] = []
+    demo_ws.conn.set_trace_callback(statements.append)
+    demo_ws.queue_page(q, limit=5, after=(first[-1].sort_value, first[-1].seq))
+    demo_ws.conn.set_trace_callback(None)
+    assert not [s for s in statements if s.startswith("SELECT count(*)")]  # planned as the first page was
+    # The count is never the remembered one: a ticket that no longer matches leaves it at once.
+    with demo_ws.transaction() as conn:
+        conn.execute("UPDATE tickets SET title = 'x', body = 'x' WHERE seq = ?", (first[0].seq,))
+        conn.execute("DELETE FROM timeline WHERE ticketSeq = ?", (first[0].seq,))
+        demo_ws.reindex_tickets([first[0].seq])
+    assert demo_ws.queue_count(q) == before - 1

@@ -47,8 +47,8 @@ _OPEN_VALUES = frozenset(s.value for s in model.OPEN_STATUSES)
 class _Where:
     clauses: list[str] = field(default_factory=list)
     args: list[Any] = field(default_factory=list)
-    #: The full-text matches, when the search's index holds exactly the tickets the other clauses allow
-    #: (so it is also the view's count).
+    #: The full-text matches counted afresh, when the search's index holds exactly the tickets the other
+    #: clauses allow (so it is also the view's count).
     index_count: int | None = None
 
     @property
@@ -60,8 +60,11 @@ class QueueStoreMixin:
     """Mixed into :class:`console.store.Workspace`."""
 
     conn: sqlite3.Connection
+    #: How many tickets a search matched when last counted, by (index, MATCH expression): a page after the
+    #: first plans as the first did instead of counting again.
+    _match_counts: dict[tuple[str, str], int]
 
-    def _queue_where(self, q: QueueQuery) -> _Where:
+    def _queue_where(self, q: QueueQuery, *, fresh: bool = True) -> _Where:
         w = _Where()
         all_open = bool(q.statuses) and set(q.statuses) == _OPEN_VALUES
         if q.statuses:
@@ -86,10 +89,21 @@ class QueueStoreMixin:
             w.clauses.append("t.slaDueDate <= ?")
             w.args.append(q.due_before)
         if q.search.strip():
-            self._search_where(q, w)
+            self._search_where(q, w, fresh)
         return w
 
-    def _search_where(self, q: QueueQuery, w: _Where) -> None:
+    def _matches(self, index: str, match: str, fresh: bool) -> int:
+        key = (index, match)
+        known = None if fresh else self._match_counts.get(key)
+        if known is not None:
+            return known
+        count = self.conn.execute(f"SELECT count(*) FROM {index} WHERE {index} MATCH ?", (match,)).fetchone()[0]
+        if len(self._match_counts) >= 64:
+            self._match_counts.clear()
+        self._match_counts[key] = count
+        return int(count)
+
+    def _search_where(self, q: QueueQuery, w: _Where, fresh: bool) -> None:
         seq = model.ticket_seq(q.search)
         if seq is not None:  # a ticket number: that ticket
             w.clauses.append("t.seq = ?")
@@ -100,12 +114,10 @@ class QueueStoreMixin:
         open_only = bool(q.statuses) and set(q.statuses) <= _OPEN_VALUES
         index = "open_search" if open_only else "ticket_search"
         if sq.match:
-            matches = self.conn.execute(f"SELECT count(*) FROM {index} WHERE {index} MATCH ?", (sq.match,)).fetchone()[
-                0
-            ]
+            matches = self._matches(index, sq.match, fresh)
             # "+" keeps the planner from driving the query by the matches: it walks the sort order instead.
             drive = "" if matches <= SEARCH_DRIVES_UP_TO else "+"
-            if not sq.likes and w.clauses == (["t.isOpen = 1"] if open_only else []):
+            if fresh and not sq.likes and w.clauses == (["t.isOpen = 1"] if open_only else []):
                 w.index_count = matches
             w.clauses.append(f"{drive}t.seq IN (SELECT rowid FROM {index} WHERE {index} MATCH ?)")
             w.args.append(sq.match)
@@ -138,7 +150,8 @@ class QueueStoreMixin:
         Keyset paging: ``after`` (or ``before``) is the ``(sort_value, seq)`` of the row next to the page;
         ``from_end`` reads the last ``limit`` rows; ``offset`` is the slow fallback for a jump into the middle.
         """
-        w = self._queue_where(q)
+        # The first page of a view counts its search's matches afresh; the pages after it plan the same way.
+        w = self._queue_where(q, fresh=after is None and before is None and not offset and not from_end)
         where, args = w.sql, w.args
         expr = SORT_SQL[q.sort]
         reverse = from_end or before is not None

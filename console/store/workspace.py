@@ -90,6 +90,7 @@ class Workspace(
         self._all: list[tuple[threading.Thread, sqlite3.Connection]] = []
         self._lock = threading.Lock()
         self._watch: sqlite3.Connection | None = None
+        self._match_counts: dict[tuple[str, str], int] = {}
 
     # -- lifecycle -----------------------------------------------------------------------------
     @classmethod
