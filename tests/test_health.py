@@ -293,6 +293,9 @@ async def test_a_running_board_sees_another_process_change_within_a_second(demo_
     app = make_app(demo_ws, tmp_path)
     async with app.run_test(size=(160, 48)) as pilot:
         board = await open_board(pilot)
+        # Opening the board wrote its first trend sample: a change the next poll sees (one more refresh).
+        await pilot.pause(1.2)
+        await settle(pilot)
         before = board.health.backlog["total"]  # type: ignore[union-attr]
         refreshes = board.refreshes
         await pilot.pause(1.2)
