@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import cache
 
 _CJK = (
     "\u3005\u3006\u3007"  # 々 〆 〇
@@ -24,11 +25,16 @@ _CJK = (
     "\uf900-\ufaff"  # compatibility ideographs
     "\uac00-\ud7af"  # hangul syllables
 )
-_CJK_RUN = re.compile(f"[{_CJK}]+")
-_TOKEN = re.compile(rf"[{_CJK}]+|[^\s{_CJK}]+")
 _WORD = re.compile(r"\w+")
 MIN_PREFIX = 2
 """Latin words shorter than this are not searched (the index keeps prefixes of 2 and 3 characters)."""
+
+
+@cache
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(a CJK run, a token: a CJK run or a run of other non-space characters), compiled on first use: the
+    character classes take ~10 ms to compile, which the console's start-up does not need to pay."""
+    return re.compile(f"[{_CJK}]+"), re.compile(rf"[{_CJK}]+|[^\s{_CJK}]+")
 
 
 def normalize(text: str) -> str:
@@ -44,7 +50,7 @@ def _bigrams(run: str) -> str:
 
 def search_form(text: str) -> str:
     """The form of ``text`` stored in the full-text index."""
-    return _CJK_RUN.sub(lambda m: f" {_bigrams(m.group(0))} ", normalize(text))
+    return _patterns()[0].sub(lambda m: f" {_bigrams(m.group(0))} ", normalize(text))
 
 
 @dataclass(frozen=True)
@@ -76,8 +82,9 @@ def build_query(user_text: str) -> SearchQuery:
     """
     parts: list[str] = []
     likes: list[str] = []
-    for token in _TOKEN.findall(normalize(user_text)):
-        if _CJK_RUN.fullmatch(token):
+    cjk_run, any_token = _patterns()
+    for token in any_token.findall(normalize(user_text)):
+        if cjk_run.fullmatch(token):
             if len(token) == 1:
                 likes.append(token)
             else:

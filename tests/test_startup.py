@@ -27,12 +27,16 @@ DEFERRED = (
     "pluggy",
     "httpx",
     "textual.widgets._text_area",
+    "textual.widgets._footer",
+    "console.cli_desk",  # the commands' parsers: opening the console reads only --db and --config
+    "console.cli_billing",
+    "console.cli_microsoft",
 )
 
 
 def test_the_console_path_imports_nothing_the_first_queue_does_without(demo_file: Path) -> None:
     script = (
-        "import sys; from console.cli import build_parser; build_parser(); "
+        "import sys; from console.cli import parse_args; parse_args(['--db', sys.argv[1]]); "
         "from console.app import CspConsoleApp; from console.first_run import open_or_create; "
         "from console.store import Workspace; Workspace.open(sys.argv[1]).close(); "
         "print(','.join(m for m in sys.argv[2].split(',') if m in sys.modules))"
@@ -45,6 +49,29 @@ def test_the_console_path_imports_nothing_the_first_queue_does_without(demo_file
         cwd=ROOT,
     ).stdout.strip()
     assert out == ""
+
+
+def test_opening_the_console_reads_only_its_two_options(tmp_path: Path) -> None:
+    from console.cli import parse_args
+
+    args = parse_args(["--db", str(tmp_path / "w.db"), "--config=c.toml"])
+    assert args.command is None and args.db == tmp_path / "w.db" and args.config == Path("c.toml")
+    assert parse_args([]).command is None
+    # Anything else goes through the whole parser: commands, --help, --version and mistakes.
+    assert parse_args(["--db", "w.db", "plugins", "--json"]).command == "plugins"
+    for argv, status, said in (
+        (["--db"], 2, "argument --db: expected one argument"),
+        (["--bogus"], 2, "unrecognized arguments: --bogus"),
+        (["nosuch"], 2, "invalid choice: 'nosuch'"),
+        (["--help"], 0, "import"),
+        (["--version"], 0, "csp-console "),
+    ):
+        run = subprocess.run(
+            [sys.executable, "-m", "console.cli", *argv], capture_output=True, text=True, cwd=ROOT, check=False
+        )
+        assert run.returncode == status, (argv, run.stderr)
+        assert said in run.stdout + run.stderr, (argv, run.stdout, run.stderr)
+        assert run.stderr.count("usage: csp-console") <= 1
 
 
 async def test_the_rest_of_the_set_up_runs_once_the_first_page_is_shown(demo_ws: Workspace, tmp_path: Path) -> None:

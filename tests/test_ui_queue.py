@@ -104,6 +104,28 @@ async def test_search_as_you_type_and_clear(demo_ws: Workspace, tmp_path: Path) 
         await pilot.press("slash", "escape")
         await settle(pilot)
         assert table(pilot).count == before
+        screen = app.screen
+        assert isinstance(screen, QueueScreen) and screen.search_box is not None
+        assert not screen.search_box.display and screen.search_box.value == ""
+        # The box is mounted once, on the first "/", and reused; a view key closes it and drops the search.
+        await pilot.press("slash", *"in")
+        await settle(pilot)
+        assert len(screen.query("#search")) == 1 and app.focused is screen.search_box
+        await pilot.press("enter", "2")
+        await settle(pilot)
+        assert not screen.search_box.display and table(pilot).query_.search == ""
+        assert screen.view_index == 1
+
+
+async def test_the_search_box_is_mounted_only_when_asked_for(demo_ws: Workspace, tmp_path: Path) -> None:
+    app = make_app(demo_ws, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, QueueScreen) and screen.search_box is None
+        await pilot.press("escape", "2")  # nothing to close: the keys still work
+        await settle(pilot)
+        assert screen.view_index == 1 and screen.search_box is None
 
 
 async def test_filter_dialog_from_the_keyboard(demo_ws: Workspace, tmp_path: Path) -> None:

@@ -11,13 +11,14 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from console.account import Account
 from console.money import money
 from console.safe_text import clean_line
 from console.screens.base import ConsoleScreen
+from console.widgets.key_bar import KeyBar
 from console.widgets.render import STATUS_TEXT, aging_table, audit_block, stamp
 
 
@@ -57,7 +58,7 @@ class AccountScreen(ConsoleScreen):
             yield Static(id="opportunities")
             yield Static(Text("History (audit trail)", style="bold reverse"), classes="section")
             yield Static(id="history")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#account-body").focus()

@@ -15,7 +15,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from console.billing_desk import PartnerInvoice
@@ -26,6 +26,7 @@ from console.screens.base import ConsoleScreen
 from console.screens.billing_dialogs import ConfirmSuspension, PaymentDialog
 from console.screens.dialogs import Confirm
 from console.widgets.cells import fit
+from console.widgets.key_bar import KeyBar
 from console.widgets.render import aging_table
 
 ACTION_TEXT = {"notice": "send", "suspend": "suspend", "reactivate": "reactivate"}
@@ -88,7 +89,7 @@ class CollectionsScreen(ConsoleScreen):
             yield OptionList(id="standings")
             yield Static(id="standing-detail")
             yield Static(id="microsoft-invoices")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#standings", OptionList).focus()

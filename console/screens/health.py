@@ -11,13 +11,14 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical, VerticalScroll
-from textual.widgets import Footer, Sparkline, Static
+from textual.widgets import Sparkline, Static
 
 from console.health import PANELS, Health, figures
 from console.queue_query import QueueQuery
 from console.safe_text import clean_line
 from console.screens.base import ConsoleScreen
 from console.widgets.cells import fit
+from console.widgets.key_bar import KeyBar
 
 
 class FigureLine(Static, can_focus=True):
@@ -74,7 +75,7 @@ class HealthScreen(ConsoleScreen):
                 for key, title in PANELS:
                     with Vertical(classes="panel", id=f"panel-{key}"):
                         yield Static(Text(title, style="bold reverse"), classes="panel-title")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self._title()

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Input, Label, OptionList, Select, Static, TextArea
+from textual.widgets import Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
@@ -17,6 +17,7 @@ from console.safe_text import clean_line
 from console.screens.base import ConsoleScreen
 from console.search_text import normalize
 from console.ticket_ops import NewTicket, TicketInputError
+from console.widgets.key_bar import KeyBar
 
 SUGGESTIONS = 8
 FIELD_WIDGETS = {
@@ -91,7 +92,7 @@ class IntakeScreen(ConsoleScreen):
             yield Label("Description")
             yield TextArea(id="description", soft_wrap=True, tab_behavior="focus")
             yield Static(id="intake-error")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#customer", Input).focus()

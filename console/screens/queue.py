@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from console import views as view_defs
 from console.queue_query import SORT_KEYS, QueueQuery
@@ -14,6 +14,7 @@ from console.screens.base import ConsoleScreen
 from console.screens.dialogs import ChoicePrompt, Confirm, TextPrompt
 from console.screens.filters import FilterDialog
 from console.views import View
+from console.widgets.key_bar import KeyBar
 from console.widgets.queue_table import QueueTable
 
 # Counts follow every change at once (the live poll); this timer only moves the clock-bound "Breaching soon".
@@ -54,8 +55,7 @@ class QueueScreen(ConsoleScreen):
         yield Static(id="views-bar")
         yield Static(id="queue-title")
         yield QueueTable(self.console.workspace, self.console.clock, QueueQuery(), id="queue")
-        yield Input(placeholder="search title, body and notes (enter: to the list · escape: clear)", id="search")
-        yield Footer()
+        yield KeyBar()
 
     @property
     def table(self) -> QueueTable:
@@ -151,9 +151,7 @@ class QueueScreen(ConsoleScreen):
             if not self.views[index].saved:  # built-in views move with the clock ("breaching soon")
                 fresh = view_defs.builtin_views(self.console.agent, self.console.clock())
                 query = fresh[index].query
-            search = self.query_one("#search", Input)
-            search.value = ""
-            search.display = False
+            self._close_search()
             self._apply(query, index)
 
     def action_choose_view(self) -> None:
@@ -199,10 +197,28 @@ class QueueScreen(ConsoleScreen):
         self.call_core(lambda: ws.delete_view(agent, name), done)
 
     # -- search, filter, sort --------------------------------------------------------------------
-    def action_search(self) -> None:
-        search = self.query_one("#search", Input)
+    @property
+    def search_box(self) -> Input | None:
+        """The search line, mounted the first time ``/`` is pressed (the first paint does without it)."""
+        found = self.query("#search")
+        return found.first(Input) if found else None
+
+    async def action_search(self) -> None:
+        search = self.search_box
+        if search is None:
+            search = Input(placeholder="search title, body and notes (enter: to the list · escape: clear)", id="search")
+            await self.mount(search)
         search.display = True
         search.focus()
+
+    def _close_search(self) -> bool:
+        """Clear and hide the search line; whether it was open."""
+        search = self.search_box
+        if search is None or not search.display:
+            return False
+        search.value = ""
+        search.display = False
+        return True
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "search":
@@ -215,10 +231,7 @@ class QueueScreen(ConsoleScreen):
             self.table.focus()
 
     def key_escape(self) -> None:
-        search = self.query_one("#search", Input)
-        if search.display:
-            search.value = ""
-            search.display = False
+        if self._close_search():
             self.table.focus()
 
     def action_filter(self) -> None:

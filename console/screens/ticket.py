@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from console import model
 from console.desk import TicketDetails
@@ -18,6 +18,7 @@ from console.screens.billing_dialogs import TimeDialog, TimeInput
 from console.screens.dialogs import ChoicePrompt, Confirm, TextPrompt
 from console.screens.escalate import EscalationForm, VehiclePicker
 from console.triage import TriageResult
+from console.widgets.key_bar import KeyBar
 from console.widgets.render import (
     STATUS_TEXT,
     audit_block,
@@ -73,7 +74,7 @@ class TicketScreen(ConsoleScreen):
             yield Static(id="timeline")
             yield Static(Text("Audit trail", style="bold reverse"), classes="section")
             yield Static(id="audit")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#ticket-body").focus()
