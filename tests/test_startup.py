@@ -159,3 +159,27 @@ async def test_a_broken_collections_policy_closes_the_console_with_its_line(demo
                 break
     assert app.return_code == 1
     assert any("collections.toml:2: stage 1.days: expected int, got str" in line for line in said), said
+
+
+async def test_the_queue_is_the_bottom_screen_and_the_way_back_leads_to_it(demo_ws: Workspace, tmp_path: Path) -> None:
+    from console.screens.account import AccountScreen
+    from console.screens.queue import QueueScreen
+    from console.screens.ticket import TicketScreen
+    from tests.ui import settle
+
+    app = make_app(demo_ws, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert len(app.screen_stack) == 1 and isinstance(app.screen, QueueScreen)  # no empty screen under it
+        queue = app.screen
+        customer = queue.table.row_at(0).customerId  # type: ignore[union-attr]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, TicketScreen)
+        await pilot.press("o")
+        await settle(pilot)
+        assert isinstance(app.screen, AccountScreen) and len(app.screen_stack) == 3
+        await pilot.press("t")  # this customer's tickets: back down to the queue, filtered
+        await settle(pilot)
+        assert app.screen is queue and len(app.screen_stack) == 1
+        assert queue.table.query_.customer_id == customer
