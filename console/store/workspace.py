@@ -90,6 +90,7 @@ class Workspace(
         self._all: list[tuple[threading.Thread, sqlite3.Connection]] = []
         self._lock = threading.Lock()
         self._watch: sqlite3.Connection | None = None
+        self._left_running: list[sqlite3.Connection] = []  # see close()
         self._match_counts: dict[tuple[str, str], int] = {}
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -131,11 +132,20 @@ class Workspace(
             return len(self._all)
 
     def close(self) -> None:
+        """Close the connections of this thread and of ended threads. A connection of a thread still alive
+        may be in the middle of a query (a worker the console left running as it quit): closing it from here
+        would free what that query is using and crash the process, so it is interrupted and kept until the
+        process ends instead."""
+        me = threading.current_thread()
         with self._lock:
-            for _, conn in self._all:
-                conn.close()
+            for thread, conn in self._all:
+                if thread is me or not thread.is_alive():
+                    conn.close()
+                else:
+                    conn.interrupt()
+                    self._left_running.append(conn)
             self._all.clear()
-            if self._watch is not None:
+            if self._watch is not None:  # only ever used under the lock
                 self._watch.close()
                 self._watch = None
         self._local = threading.local()
