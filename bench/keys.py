@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import resource
 import time
 from datetime import timedelta
@@ -128,6 +129,10 @@ async def live(db: str, trials: int = 10) -> list[float]:
 
     ws = Workspace.open(db)
     other = Workspace.open(db)
+    # Chosen before the console starts: reading 1,000,000 tickets here would stall its event loop (and its
+    # poll timer) during the first trials.
+    unassigned = (r["id"] for b in other.iter_tickets() for r in b if r["assignee"] is None)
+    candidates = list(itertools.islice(unassigned, trials))
     app = CspConsoleApp(ws, Config(), agent="aiko.tanaka", cursor_blink=False)
     delays = []
     async with app.run_test(size=(80, 24)) as pilot:
@@ -135,7 +140,6 @@ async def live(db: str, trials: int = 10) -> list[float]:
         await pilot.press("2")  # unassigned
         await _quiet(pilot)
         table = app.screen.query_one("QueueTable")
-        candidates = [r["id"] for b in other.iter_tickets() for r in b if r["assignee"] is None][:trials]
         for ticket_id in candidates:
             before = table.count
             ticket_ops.claim(other, other.ticket(ticket_id), "kenji.sato", utcnow(), timedelta(minutes=30))

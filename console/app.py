@@ -180,10 +180,18 @@ class CspConsoleApp(App[None]):
 
     # -- live between sessions -----------------------------------------------------------------
     def _poll(self) -> None:
-        """Every half second, a cheap look at SQLite's data_version; a screen refreshes only on change."""
-        self.run_worker(
-            self.workspace.data_version, thread=True, group="poll", exclusive=True, exit_on_error=False, name="poll"
-        )
+        """Every half second, a look at SQLite's data_version (an in-memory read, on this thread: no worker to
+        start); the screen in front refreshes only on change."""
+        if not self.screen_stack:  # shutting down
+            return
+        changed, self._data_version = self.workspace.changed_since(self._data_version)
+        if changed:
+            handler = getattr(self.screen, "on_workspace_changed", None)
+            if handler is not None:
+                handler()
+            for screen in self.screen_stack[:-1]:  # screens below catch up when they come back
+                if isinstance(screen, QueueScreen):
+                    screen._resumed_before = True
 
     def _expire_claims(self) -> None:
         desk = self.desk
@@ -223,20 +231,6 @@ class CspConsoleApp(App[None]):
                 self.report_delivery(event.worker.result)
             elif event.state == WorkerState.ERROR:
                 self.log_failure(event.worker.error)
-            return
-        if event.worker.name != "poll" or event.state != WorkerState.SUCCESS:
-            return
-        version = event.worker.result
-        if not self.screen_stack:  # shutting down
-            return
-        if self._data_version is not None and version != self._data_version:
-            handler = getattr(self.screen, "on_workspace_changed", None)
-            if handler is not None:
-                handler()
-            for screen in self.screen_stack[:-1]:  # screens below catch up when they come back
-                if isinstance(screen, QueueScreen):
-                    screen._resumed_before = True
-        self._data_version = version
 
     # -- navigation ----------------------------------------------------------------------------
     def open_ticket(self, ticket_id: str) -> None:

@@ -159,3 +159,68 @@ def test_connections_of_finished_threads_are_closed(empty_ws: Workspace) -> None
     read_in_thread.start()
     read_in_thread.join()
     assert empty_ws.open_connections <= 2
+
+
+CLOSE_WHILE_A_THREAD_READS = """
+import sys, threading, time
+from console.store import Workspace
+ws = Workspace.open(sys.argv[1])
+started, said = threading.Event(), []
+
+def long_read():
+    conn = ws.conn
+    started.set()
+    try:
+        conn.execute(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300000000) SELECT count(*) FROM n"
+        ).fetchone()
+        said.append("finished")
+    except Exception as exc:
+        said.append(f"{type(exc).__name__}: {exc}")
+
+worker = threading.Thread(target=long_read)
+worker.start()
+started.wait()
+time.sleep(0.3)
+ws.close()  # as the console quits while a worker still counts
+worker.join(30)
+print(said, ws.open_connections)
+"""
+
+
+def test_closing_while_another_thread_reads_interrupts_it_instead_of_crashing(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "w.db"
+    Workspace.open(path).close()
+    run = subprocess.run(
+        [sys.executable, "-c", CLOSE_WHILE_A_THREAD_READS, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parent.parent,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.strip() == "['OperationalError: interrupted'] 0"
+
+
+def test_changed_since_sees_other_connections_commits_and_treats_a_busy_file_as_no_news(
+    empty_ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    changed, version = empty_ws.changed_since(None)
+    assert not changed and isinstance(version, int)  # the first read is the baseline
+    assert empty_ws.changed_since(version) == (False, version)
+    other = Workspace.open(empty_ws.path)
+    other.add_agent("someone", "Some One", "someone@example.com", ["helpdesk_agent"], by="test")
+    changed, now = empty_ws.changed_since(version)
+    assert changed and now != version
+    assert empty_ws.changed_since(now) == (False, now)
+
+    def busy() -> int:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(empty_ws, "data_version", busy)
+    assert empty_ws.changed_since(now) == (False, now)
+    other.close()

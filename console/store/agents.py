@@ -93,13 +93,24 @@ class AgentStoreMixin:
 
         SQLite's ``data_version`` is per connection, so it is always read on one dedicated connection.
         """
-        watch = self._watch  # type: ignore[has-type]
-        if watch is None:
-            from console.store.connection import connect
-
-            watch = self._watch = connect(self.path)  # type: ignore[attr-defined]
         with self._lock:  # type: ignore[attr-defined]
+            watch = self._watch  # type: ignore[has-type]
+            if watch is None:
+                from console.store.connection import connect
+
+                watch = self._watch = connect(self.path)  # type: ignore[attr-defined]
+                # Read on the screen's thread: never wait for another process's lock, say "no news" instead.
+                watch.execute("PRAGMA busy_timeout = 0")
             return watch.execute("PRAGMA data_version").fetchone()[0]
+
+    def changed_since(self, version: int | None) -> tuple[bool, int | None]:
+        """(whether anything was committed since ``version`` was read, the version now). Quick enough for the
+        screen's thread (an in-memory read); when the file is busy, nothing has changed yet."""
+        try:
+            now = self.data_version()
+        except sqlite3.Error:
+            return False, version
+        return version is not None and now != version, now
 
     def release_expired_claims(self, now: str) -> list[str]:
         """Claims whose lease ran out go back to the pool; returns the tickets released."""
