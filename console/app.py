@@ -28,6 +28,8 @@ from console.screens.queue import QueueScreen
 from console.store import Workspace
 
 if TYPE_CHECKING:  # the desk, the plugins and the health board are set up after the queue is painted
+    import subprocess
+
     from console.courier import CourierReport
     from console.desk import Desk
     from console.health import HealthBoard
@@ -79,6 +81,7 @@ class CspConsoleApp(App[None]):
         self.agents: list[str] = []
         self.vehicle_names = {v.value: name for v, name in VEHICLE_NAMES.items()}
         self._settled = False
+        self._recompute: subprocess.Popen[str] | None = None  # the SLA clock upgrade, while it runs
 
     # -- built on first use: the first painted queue needs none of them -------------------------
     @cached_property
@@ -136,7 +139,7 @@ class CspConsoleApp(App[None]):
             return
         self._settled = True
         from console.health import SAMPLE_MINUTES
-        from console.sla import recompute_open, recompute_pending
+        from console.sla import recompute_pending
 
         for name, errors in self.host.load_errors.items():
             self.notify(
@@ -151,16 +154,33 @@ class CspConsoleApp(App[None]):
             self.exit(return_code=1, message=Text(f"csp-console: error: {exc}"))
             return
         self.run_worker(self._load_agents, thread=True, exit_on_error=False)
-        if recompute_pending(self.workspace):  # upgraded from wall-clock due times: once, in the background
-            self.run_worker(
-                lambda: recompute_open(desk.ws, desk.clocks), thread=True, exit_on_error=False, name="sla-upgrade"
-            )
+        if recompute_pending(self.workspace):  # upgraded from wall-clock due times: once, in a child process
+            self._recompute_clocks()
         self.set_interval(60, self._expire_claims)
         self.set_interval(SAMPLE_MINUTES * 60, self._sample)  # the health board's trends, from any session
         if desk.microsoft_configured:
             # Deliver what the outbox still owes and read Microsoft's answers: now, then every few minutes.
             self._microsoft()
             self.set_interval(self.config.microsoft.poll_seconds, self._microsoft)
+
+    def _recompute_clocks(self) -> None:
+        """Recompute every open ticket's SLA clocks in a child process (minutes at a million tickets, which in
+        a thread would slow every keystroke); the live poll shows the new due times as they are written."""
+        from console import sla_upgrade
+
+        proc = sla_upgrade.start(self.workspace.path, self.config.path, self.clock())
+        self._recompute = proc
+
+        def wait() -> None:
+            try:
+                moved = sla_upgrade.finish(proc)
+            except RuntimeError as exc:
+                if self.is_running and proc.returncode is not None and proc.returncode > 0:
+                    self.call_from_thread(self.log_failure, exc)
+                return
+            log.info("sla upgrade: %s open tickets' clocks recomputed", moved)
+
+        self.run_worker(wait, thread=True, exit_on_error=False, name="sla-upgrade")
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         if not self.cursor_blink and hasattr(event.widget, "cursor_blink"):
@@ -171,6 +191,9 @@ class CspConsoleApp(App[None]):
         self.call_from_thread(setattr, self, "agents", sorted({*agents, self.agent}))
 
     def on_unmount(self) -> None:
+        recompute = self._recompute
+        if recompute is not None and recompute.poll() is None:  # the next start runs it again
+            recompute.terminate()
         desk = self.__dict__.get("desk")
         if desk is None:  # never set up: nothing claimed, nothing to close
             return

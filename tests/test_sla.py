@@ -179,11 +179,11 @@ def test_imported_tickets_get_clocks_in_their_customers_hours(
     assert row["slaDueDate"] == row["firstResponseDueDate"]
 
 
-def test_an_upgraded_workspace_has_its_open_clocks_recomputed_once(tmp_path: Path, config_path: Path) -> None:
+def old_workspace(path: Path) -> None:
+    """A workspace of schema 11 (before business hours) with one open ticket on wall-clock due times."""
     from console.store import connect
     from console.store.migrations import migrate
 
-    path = tmp_path / "old.db"
     conn = connect(path)
     migrate(conn, target=11)  # the schema before business hours
     conn.execute(
@@ -195,6 +195,11 @@ def test_an_upgraded_workspace_has_its_open_clocks_recomputed_once(tmp_path: Pat
         "'2026-11-20T08:30:00Z', 't', '2026-11-20T08:30:00Z', '2026-11-20T10:30:00Z', '2026-11-20T10:30:00Z')"
     )
     conn.close()
+
+
+def test_an_upgraded_workspace_has_its_open_clocks_recomputed_once(tmp_path: Path, config_path: Path) -> None:
+    path = tmp_path / "old.db"
+    old_workspace(path)
     ws = Workspace.open(path)
     assert sla.recompute_pending(ws)
     keeper = sla.ClockKeeper(load_config(config_path), lambda: NOW)
@@ -204,3 +209,41 @@ def test_an_upgraded_workspace_has_its_open_clocks_recomputed_once(tmp_path: Pat
     # plus 2 business hours is Monday 10:30 JST.
     assert ws.ticket("CSP-000001")["firstResponseDueDate"] == "2026-11-23T01:30:00Z"
     ws.close()
+
+
+async def test_the_console_recomputes_an_upgraded_workspace_in_a_child_process(tmp_path: Path) -> None:
+    from tests.ui import make_app, settle
+
+    path = tmp_path / "old.db"
+    old_workspace(path)
+    ws = Workspace.open(path)
+    ws.add_agent("aiko.tanaka", "Aiko Tanaka", "aiko@example.jp", ["admin_agent"], by="test")
+    app = make_app(ws, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for _ in range(300):  # the child starts once the queue is painted; the poll then shows its writes
+            await pilot.pause(0.05)
+            if app._recompute is not None and app._recompute.poll() is not None and not sla.recompute_pending(ws):
+                break
+        assert app._recompute is not None and app._recompute.returncode == 0
+        assert not sla.recompute_pending(ws)
+        # The demo config's hours (make_app writes it), weekdays 09:00-18:00 Tokyo: Friday 17:30 + 2 hours.
+        assert ws.ticket("CSP-000001")["firstResponseDueDate"] == "2026-11-23T01:30:00Z"
+        await pilot.pause(0.6)
+        await settle(pilot)
+        assert app.screen.query_one("QueueTable").row_at(0).slaDueDate == "2026-11-23T01:30:00Z"
+    ws.close()
+
+
+def test_the_recompute_child_reports_what_stops_it(tmp_path: Path) -> None:
+    from console import sla_upgrade
+
+    broken = tmp_path / "config.toml"
+    broken.write_text("[console]\nrefresh_ms = 5\n", encoding="utf-8")
+    path = tmp_path / "old.db"
+    old_workspace(path)
+    Workspace.open(path).close()
+    with pytest.raises(RuntimeError, match=r"exited with 1: error: .*config.toml:2: console.refresh_ms"):
+        sla_upgrade.finish(sla_upgrade.start(path, broken, NOW))
+    assert sla_upgrade.finish(sla_upgrade.start(path, None, NOW)) == 1  # the defaults when there is no file
+    assert sla_upgrade.finish(sla_upgrade.start(path, None, NOW)) == 0  # done already: nothing to do
