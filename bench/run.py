@@ -11,6 +11,7 @@ import argparse
 import compileall
 import platform
 import tempfile
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -74,11 +75,14 @@ def main() -> None:
     rows: list[fx.Figure] = []
     notes: list[str] = []
 
+    began = time.perf_counter()
+
     def report(f: fx.Figure) -> None:
         rows.append(f)
+        at = time.perf_counter() - began
         print(
-            f"{f.name:58} {f.value:12.3f} {f.unit:10} floor {f.floor:12.3f}  ratio {f.ratio:6.2f}  "
-            f"target {f.target:8} {'met' if f.met else 'MISSED'}",
+            f"[{at // 60:02.0f}:{at % 60:02.0f}] {f.name:58} {f.value:12.3f} {f.unit:10} floor {f.floor:12.3f}  "
+            f"ratio {f.ratio:6.2f}  target {f.target:8} {'met' if f.met else 'MISSED'}",
             flush=True,
         )
 

@@ -39,26 +39,45 @@ class CheckRun:
     failures: list[PluginFailure] = field(default_factory=list)
 
 
-_Job = tuple[RegisteredCheck, CheckContext]
+class _Batch:
+    """The checks of one context, run in order on the worker; each check has its own budget, counted from its
+    own start. The worker takes the context once and reports once (a hand-over per check between threads was
+    most of the cost of triage: ~80 microseconds each, nine checks a ticket)."""
+
+    def __init__(self, checks: Sequence[RegisteredCheck], ctx: CheckContext) -> None:
+        self.checks = checks
+        self.ctx = ctx
+        self.results: list[tuple[str, Any]] = []
+        self.current = (0, time.monotonic())  # (index of the running check, when it started)
+        self.abandoned = False
+        self.done = threading.Event()
+        self.lock = threading.Lock()
 
 
 class _Worker:
     def __init__(self) -> None:
-        self.jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-        self.results: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+        self.jobs: queue.SimpleQueue[_Batch | None] = queue.SimpleQueue()
         self.thread = threading.Thread(target=self._loop, name="csp-check-worker", daemon=True)
         self.thread.start()
 
     def _loop(self) -> None:
         while True:
-            job = self.jobs.get()
-            if job is None:
+            batch = self.jobs.get()
+            if batch is None:
                 return
-            registered, ctx = job
-            try:
-                self.results.put(("ok", list(registered.check.run(ctx))))
-            except BaseException as exc:  # a plugin's fault, whatever it is
-                self.results.put(("error", exc))
+            with batch.lock:
+                batch.current = (0, time.monotonic())
+            for index, registered in enumerate(batch.checks):
+                try:
+                    outcome: tuple[str, Any] = ("ok", list(registered.check.run(batch.ctx)))
+                except BaseException as exc:  # a plugin's fault, whatever it is
+                    outcome = ("error", exc)
+                with batch.lock:
+                    if batch.abandoned:  # this check ran past its budget: a new worker has taken over
+                        return
+                    batch.results.append(outcome)
+                    batch.current = (index + 1, time.monotonic())
+            batch.done.set()
 
 
 class CheckRunner:
@@ -94,34 +113,47 @@ class CheckRunner:
     ) -> CheckRun:
         """Run the checks that apply to ``ctx`` (every ticket-scope check for its service, or account ones)."""
         result = CheckRun()
+        todo = list(checks if checks is not None else self.checks_for(ctx, scope))
         with self._lock:
-            for rc in checks if checks is not None else self.checks_for(ctx, scope):
-                self._run_one(rc, ctx, result)
+            while todo:
+                todo = self._run_batch(todo, ctx, result)
         return result
 
-    def _run_one(self, rc: RegisteredCheck, ctx: CheckContext, result: CheckRun) -> None:
+    def _run_batch(self, checks: list[RegisteredCheck], ctx: CheckContext, result: CheckRun) -> list[RegisteredCheck]:
+        """Run ``checks`` on the worker; what is left to run after one that hung (an empty list when done)."""
         if self._worker is None:
             self._worker = _Worker()
-        worker = self._worker
-        started = time.monotonic()
-        self.host.trace(f"check {rc.check.id} of plugin {rc.plugin}")
-        worker.jobs.put((rc, ctx))
-        try:
-            status, value = worker.results.get(timeout=self.budget)
-        except queue.Empty:
-            # Abandon the stuck thread (daemon: it cannot keep the process alive) and disable the check.
-            self._worker = None
-            message = f"check {rc.check.id} ran past its {self.budget:g} s budget and was stopped for this session"
-            self.disabled[rc.check.id] = message
-            self._fail(rc, message, result)
-            return
-        elapsed = time.monotonic() - started
-        if status == "error":
-            self._fail(rc, f"check {rc.check.id} raised {type(value).__name__}: {value}", result)
-            return
-        findings = self._validate(rc, value, result)
-        result.findings.extend((rc.plugin, f) for f in findings)
-        log.debug("check %s: %d findings in %.1f ms", rc.check.id, len(findings), elapsed * 1000)
+        for rc in checks:
+            self.host.trace(f"check {rc.check.id} of plugin {rc.plugin}")
+        batch = _Batch(checks, ctx)
+        self._worker.jobs.put(batch)
+        hung: int | None = None
+        while not batch.done.is_set():
+            index, started = batch.current
+            if batch.done.wait(max(0.0, started + self.budget - time.monotonic()) + 0.001):
+                break
+            with batch.lock:
+                running = batch.current == (index, started) and index < len(checks)
+                if running and time.monotonic() - started >= self.budget:
+                    batch.abandoned = True
+                    hung = index
+            if hung is not None:
+                break
+        for rc, (status, value) in zip(checks, batch.results, strict=False):
+            if status == "error":
+                self._fail(rc, f"check {rc.check.id} raised {type(value).__name__}: {value}", result)
+            else:
+                findings = self._validate(rc, value, result)
+                result.findings.extend((rc.plugin, f) for f in findings)
+        if hung is None:
+            return []
+        # Abandon the stuck thread (daemon: it cannot keep the process alive) and disable the check.
+        self._worker = None
+        rc = checks[hung]
+        message = f"check {rc.check.id} ran past its {self.budget:g} s budget and was stopped for this session"
+        self.disabled[rc.check.id] = message
+        self._fail(rc, message, result)
+        return checks[hung + 1 :]
 
     def _validate(self, rc: RegisteredCheck, value: Iterable[Any], result: CheckRun) -> list[Finding]:
         good: list[Finding] = []

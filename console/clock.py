@@ -17,7 +17,7 @@ def to_iso(moment: datetime) -> str:
     """Format an aware datetime as stored: UTC, second precision, ``Z`` suffix."""
     if moment.tzinfo is None:
         raise ValueError("naive datetime: a time zone is required")
-    return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).replace(tzinfo=None, microsecond=0).isoformat() + "Z"  # strftime is slower
 
 
 def parse_iso(text: str) -> datetime:

@@ -144,6 +144,29 @@ def test_hanging_check_is_stopped_at_its_budget_and_disabled() -> None:
     assert "p.hang" in runner.disabled
 
 
+def test_each_check_has_its_own_budget_and_a_hang_in_the_middle_loses_only_itself() -> None:
+    def slow(name: str) -> Check:
+        def run(ctx: object) -> list[Finding]:
+            time.sleep(0.2)  # within the 0.3 s budget, though two of them are not
+            return [Finding(f"p.{name}", Family.TECHNICAL, Level.INFO, f"{name} done", "e")]
+
+        return Check(f"p.{name}", Family.TECHNICAL, run)
+
+    def hang(ctx: object) -> list[Finding]:
+        time.sleep(30)
+        return []
+
+    runner = _runner_with(slow("before"), Check("p.hang", Family.TECHNICAL, hang), slow("after"), budget=0.3)
+    started = time.monotonic()
+    result = runner.run(testing.context(ticket=testing.ticket()))
+    assert time.monotonic() - started < 2
+    titles = [f.title for _, f in result.findings]
+    assert titles.index("before done") < titles.index("Plugin p: check p.hang failed") < titles.index("after done")
+    assert "Good finding" in titles and [f.check_id for f in result.failures] == ["p.hang"]
+    again = runner.run(testing.context(ticket=testing.ticket()))
+    assert [f.title for _, f in again.findings].count("after done") == 1 and again.failures == []
+
+
 def test_plugin_api_never_imports_textual() -> None:
     import subprocess
 
