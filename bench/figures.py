@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import pty
@@ -83,25 +84,23 @@ def raw_insert_floor(source: Path, target: Path, limit: int) -> float:
 
 
 def import_rate(source: Path, workdir: Path, limit: int) -> float:
-    """Export the demo's customers and tickets as JSON Lines, import them (the first ``limit`` tickets) into a
-    new workspace: rows/s."""
-    from console.exporter import export_dir
+    """Export the demo's customers and its first ``limit`` tickets as JSON Lines (the console's own export
+    format), import them into a new workspace: rows/s of the import."""
+    from console.exporter import export_dir, to_json_value
     from console.importer import import_files
     from console.model import BUILTIN_SERVICES
+    from console.records import KINDS
     from console.store import Workspace
 
     ws = Workspace.open(source)
-    files = export_dir(ws, workdir / "export", "jsonl", ["customers", "tickets"])
-    ws.close()
-    sample = workdir / "export" / "sample" / "tickets.jsonl"
-    sample.parent.mkdir()
+    files = export_dir(ws, workdir / "export", "jsonl", ["customers"])
+    sample = workdir / "export" / "tickets.jsonl"
     tickets = 0
-    with files["tickets"].open(encoding="utf-8") as src, sample.open("w", encoding="utf-8") as out:
-        for line in src:
-            if tickets == limit:
-                break
-            out.write(line)
+    with sample.open("w", encoding="utf-8") as out:
+        for record in itertools.islice(ws.iter_records(KINDS["tickets"]), limit):
+            out.write(json.dumps(to_json_value(KINDS["tickets"], record), ensure_ascii=False) + "\n")
             tickets += 1
+    ws.close()
     target = Workspace.open(workdir / "imported.db")
     seconds = timed(lambda: import_files(target, [files["customers"], sample], BUILTIN_SERVICES))
     target.close()
@@ -193,7 +192,7 @@ def triage_rate(db: Path, limit: int) -> tuple[float, float]:
     from console.triage import Triage
 
     ws = Workspace.open(db)
-    rows = [r for batch in ws.iter_tickets(open_only=False) for r in batch][:limit]
+    rows = list(itertools.islice((r for batch in ws.iter_tickets(open_only=False) for r in batch), limit))
     partner = load_config(ROOT / "missing.toml").partner
     triage = Triage(ws, load_plugins(installed=False), partner, lambda: NOW)
     for r in rows[:500]:  # warm up both paths (first calls import and compile what the checks use)
