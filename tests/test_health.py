@@ -477,3 +477,28 @@ def test_the_demo_loads_in_bulk_with_the_same_figures(demo_ws: Workspace) -> Non
         "SELECT status, coalesce(service, ''), severity, count(*) FROM tickets WHERE isOpen = 1 GROUP BY 1, 2, 3"
     ).fetchall()
     assert sorted(demo_ws.health_backlog()) == sorted(tuple(r) for r in recount)
+
+
+def test_the_backfilled_trend_matches_the_ticket_history(demo_ws: Workspace) -> None:
+    moments = [to_iso(NOW - timedelta(hours=h)) for h in (400, 30, 12, 5, 1)] + ["2000-01-01T00:00:00Z"]
+    tickets = [t for batch in demo_ws.iter_tickets(open_only=False) for t in batch]
+
+    def expected(at: str) -> tuple[str, int, int]:
+        open_then = [
+            t for t in tickets if t["createdDate"] <= at and (t["resolvedDate"] is None or t["resolvedDate"] > at)
+        ]
+        late = [
+            t
+            for t in open_then
+            if (t["resolutionDueDate"] or "9") < at
+            or (
+                (t["firstResponseDueDate"] or "9") < at
+                and (t["firstResponseDate"] is None or t["firstResponseDate"] > at)
+            )
+        ]
+        return at, len(open_then), len(late)
+
+    got = demo_ws.health_backlog_at(moments)
+    assert got == [expected(at) for at in moments]
+    assert got[-1][1:] == (0, 0) and all(n > 0 for _, n, _ in got[:-1]) and any(late for _, _, late in got)
+    assert demo_ws.health_backlog_at([]) == []

@@ -206,13 +206,19 @@ class HealthStoreMixin:
     def health_backlog_at(self, moments: Sequence[str]) -> list[tuple[str, int, int]]:
         """Open backlog and resolution breaches at past moments, rebuilt from ticket history (to seed the
         trend of a new workspace)."""
-        out = []
-        for at in moments:
-            row = self.conn.execute(
-                "SELECT count(*), coalesce(sum(resolutionDueDate < :at OR (firstResponseDueDate < :at "
-                "AND (firstResponseDate IS NULL OR firstResponseDate > :at))), 0) FROM tickets "
-                "WHERE createdDate <= :at AND (resolvedDate IS NULL OR resolvedDate > :at)",
-                {"at": at},
-            ).fetchone()
-            out.append((at, row[0], row[1]))
-        return out
+        if not moments:
+            return []
+        # One pass over the tickets (the outer loop of a CROSS JOIN), each checked against every moment,
+        # instead of one scan of the whole table per moment.
+        values = ", ".join("(?)" for _ in moments)
+        rows = self.conn.execute(
+            f"WITH m(at) AS (VALUES {values}) "
+            "SELECT m.at, count(*), coalesce(sum(t.resolutionDueDate < m.at OR (t.firstResponseDueDate < m.at "
+            "AND (t.firstResponseDate IS NULL OR t.firstResponseDate > m.at))), 0) "
+            "FROM (SELECT createdDate, resolvedDate, resolutionDueDate, firstResponseDueDate, firstResponseDate "
+            "      FROM tickets WHERE resolvedDate IS NULL OR resolvedDate > ?) AS t CROSS JOIN m "
+            "WHERE t.createdDate <= m.at AND (t.resolvedDate IS NULL OR t.resolvedDate > m.at) GROUP BY m.at",
+            (*moments, min(moments)),
+        ).fetchall()
+        found = {r[0]: (r[1], r[2]) for r in rows}
+        return [(at, *found.get(at, (0, 0))) for at in moments]
