@@ -8,6 +8,7 @@ Stopped half-way, it leaves the recompute pending and the next console start run
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -15,23 +16,12 @@ from datetime import datetime
 from pathlib import Path
 
 
-def command(workspace: Path, config: Path | None, now: datetime) -> list[str]:
-    """The command line that recomputes ``workspace``'s open clocks as of ``now``."""
-    return [
-        sys.executable,
-        "-m",
-        "console.sla_upgrade",
-        str(workspace),
-        *([str(config)] if config is not None else []),
-        "--now",
-        now.isoformat(),
-    ]
-
-
 def start(workspace: Path, config: Path | None, now: datetime) -> subprocess.Popen[str]:
-    """Start the recompute; its output and errors are read when it ends (see :func:`finish`)."""
+    """Start the recompute of ``workspace``'s open clocks as of ``now``; its output and errors are read when it
+    ends (see :func:`finish`)."""
+    args = [str(workspace), *([str(config)] if config is not None else []), "--now", now.isoformat()]
     return subprocess.Popen(
-        command(workspace, config, now),
+        [sys.executable, "-m", "console.sla_upgrade", *args],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -54,18 +44,15 @@ def main(argv: Sequence[str]) -> int:
     from console.sla import ClockKeeper, recompute_open, recompute_pending
     from console.store import Workspace, WorkspaceError
 
-    args = list(argv)
-    now: datetime | None = None
-    if "--now" in args:
-        at = args.index("--now")
-        now = parse_iso(args[at + 1])
-        del args[at : at + 2]
-    if not 1 <= len(args) <= 2:
-        print(__doc__, file=sys.stderr)
-        return 2
+    parser = argparse.ArgumentParser(prog="python -m console.sla_upgrade", description=__doc__.splitlines()[0])
+    parser.add_argument("workspace", type=Path)
+    parser.add_argument("config", type=Path, nargs="?")
+    parser.add_argument("--now", type=parse_iso, help="the clock, ISO 8601 (default: now)")
+    args = parser.parse_args(argv)
+    now: datetime | None = args.now
     try:
-        config = load_config(Path(args[1])) if len(args) == 2 else Config()
-        ws = Workspace.open(Path(args[0]), create=False)
+        config = load_config(args.config) if args.config is not None else Config()
+        ws = Workspace.open(args.workspace, create=False)
     except (ConfigError, WorkspaceError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -103,9 +103,9 @@ class KeyBar(Widget):
         def add(item: KeyItem) -> None:
             start = line.cell_len
             extra = Style() if item.enabled else dim
-            line.append(f" {item.display} ", key_style + extra)
-            if item.description:
-                line.append(f"{item.description} ", text_style + extra)
+            key_part, text_part = _parts(item)
+            line.append(key_part, key_style + extra)
+            line.append(text_part, text_style + extra)
             self._spans.append((start, line.cell_len, item.key))
 
         for item in shown:
@@ -125,5 +125,10 @@ class KeyBar(Widget):
                 return
 
 
+def _parts(item: KeyItem) -> tuple[str, str]:
+    """What the bar shows for ``item``: the key, then what it does."""
+    return f" {item.display} ", f"{item.description} " if item.description else ""
+
+
 def _width(item: KeyItem) -> int:
-    return cell_len(f" {item.display} ") + (cell_len(item.description) + 1 if item.description else 0)
+    return sum(cell_len(part) for part in _parts(item))
