@@ -159,7 +159,28 @@ def _write_accounts(ws: Workspace, rng: random.Random, count: int, now: datetime
         "holidays", ["id", "calendar", "date", "name"], [(f"jp/{d}", "jp", d, n) for d, n in content.HOLIDAYS_JP]
     )
     ws.save_partner_invoices(_partner_invoices(recv_rows, now))
+    for sub in sub_rows:
+        if sub["offerName"] == "Azure plan" and sub["parentSubscriptionId"] is None:
+            ws.save_azure_entitlements(sub["customerId"], sub["id"], _entitlements(sub, index_of[sub["customerId"]]))
     return customers
+
+
+_ENTITLEMENT_NS = uuid.UUID("0b9c5c1e-3f0a-4d7e-9a61-5a2f0c7d4e11")
+
+
+def _entitlements(plan: dict[str, Any], index: int) -> list[dict[str, Any]]:
+    """An Azure plan's Azure subscriptions, as Partner Center's azureEntitlements lists them; derived from the
+    plan's id (not from the random stream, which would move every later demo row)."""
+    names = ["Production"] + (["Dev/Test"] if index % 2 == 0 else [])
+    return [
+        {
+            "id": str(uuid.uuid5(_ENTITLEMENT_NS, f"{plan['id']}/entitlement/{n}")),
+            "subscriptionId": str(uuid.uuid5(_ENTITLEMENT_NS, f"{plan['id']}/azure/{n}")),
+            "friendlyName": name,
+            "status": "active" if plan["status"] == "active" else plan["status"],
+        }
+        for n, name in enumerate(names)
+    ]
 
 
 def _subscriptions(

@@ -114,11 +114,21 @@ def build_draft(desk: Desk, ticket: dict[str, Any], vehicle: Vehicle) -> Draft:
     handler = next(h for h in desk.host.handlers_for(ticket["service"]) if h.handler.vehicle == vehicle)
     findings = [f for _, f in desk.triage.run_ticket(ticket).findings]
     case: CaseDraft = handler.handler.build_case(ctx, findings)
+    # Azure cases are filed under an Azure subscription id: an Azure plan's entitlements, never the plan's own
+    # Partner Center id (Partner Center .NET SDK, AzureEntitlement.SubscriptionId).
+    entitlements = desk.ws.azure_entitlements(ticket["customerId"])
     subs = [
-        (str(s.details.get("azureSubscriptionId") or s.id), f"{s.offer_name} · {s.id} ({s.status})")
-        for s in ctx.subscriptions_of(ticket["service"])
-        if s.parent_id is None
+        (
+            e["azureSubscriptionId"],
+            f"{e['friendlyName'] or 'Azure subscription'} · {e['azureSubscriptionId']} ({e['status']})",
+        )
+        for e in entitlements
     ]
+    known = {e["azureSubscriptionId"] for e in entitlements}
+    active = [e["azureSubscriptionId"] for e in entitlements if e["status"] == "active"]
+    azure_subscription = case.azure_subscription_id if case.azure_subscription_id in known else None
+    if azure_subscription is None and active:
+        azure_subscription = active[0]
     return Draft(
         ticket_id=ticket["id"],
         ticket_version=ticket["version"],
@@ -131,7 +141,7 @@ def build_draft(desk: Desk, ticket: dict[str, Any], vehicle: Vehicle) -> Draft:
         support_topic=case.support_topic,
         delivery=case.delivery,
         handoff_url=case.handoff_url,
-        azure_subscription_id=case.azure_subscription_id,
+        azure_subscription_id=azure_subscription if case.delivery == DELIVERY_AZURE_API else None,
         subscriptions=subs,
         service_hint=case.service_hint,
     )

@@ -608,9 +608,9 @@ def standard_handlers(
             hint = next((name for word, name in (service_hints or {}).items() if word.casefold() in text), "")
             azure_sub = next(
                 (
-                    str(s.details.get("azureSubscriptionId") or s.id)
+                    str(s.details["azureSubscriptionId"])
                     for s in ctx.subscriptions_of(service)
-                    if s.status == "active" and s.parent_id is None
+                    if s.status == "active" and s.parent_id is None and s.details.get("azureSubscriptionId")
                 ),
                 None,
             )

@@ -4,8 +4,6 @@ Microsoft's notes so that sync and polling have something to bring back."""
 
 from __future__ import annotations
 
-import json
-
 from console.records import CUSTOMERS, SUBSCRIPTIONS
 from console.sandbox.state import SandboxState
 from console.store import Workspace
@@ -39,11 +37,16 @@ def state_from_workspace(ws: Workspace, *, requests_every: int = 4) -> SandboxSt
                 ],
             )
     for sub in ws.iter_records(SUBSCRIPTIONS):
-        azure_id = None
+        state.add_subscription(sub)
         if sub["service"] == "azure" and sub["parentSubscriptionId"] is None:
-            details = json.loads(sub["details"]) if sub["details"] else {}
-            azure_id = str(details.get("azureSubscriptionId") or sub["id"])
-        state.add_subscription(sub, azure_id)
+            for e in ws.azure_entitlements(sub["customerId"]):
+                if e["planSubscriptionId"] == sub["id"]:
+                    state.add_entitlement(
+                        sub["customerId"],
+                        sub["id"],
+                        {k: e[k] for k in ("id", "friendlyName", "status")}
+                        | {"subscriptionId": e["azureSubscriptionId"]},
+                    )
     for invoice in ws.partner_invoices():
         state.add_invoice(invoice)
     # Cases the desk already handed off and numbered: the sandbox knows them, as Microsoft would.

@@ -52,6 +52,7 @@ class SandboxState:
     subscriptions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     service_requests: dict[str, dict[str, Any]] = field(default_factory=dict)
     azure_subscriptions: dict[str, str] = field(default_factory=dict)  # Azure subscription id -> customer id
+    entitlements: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # Azure plan id -> its Azure subs
     tickets: dict[str, dict[str, Any]] = field(default_factory=dict)  # ticket name -> ticket
     communications: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     tokens: set[str] = field(default_factory=lambda: {"sandbox"})
@@ -108,6 +109,21 @@ class SandboxState:
             if azure_subscription_id:
                 self.azure_subscriptions[azure_subscription_id] = record["customerId"]
         return sub
+
+    def add_entitlement(self, customer_id: str, plan_id: str, entitlement: dict[str, Any]) -> dict[str, Any]:
+        """An Azure subscription under Azure plan ``plan_id`` (Partner Center's AzureEntitlement: ``id``,
+        ``friendlyName``, ``subscriptionId`` (the Azure subscription id), ``status``)."""
+        row = {
+            "id": str(entitlement.get("id") or entitlement["subscriptionId"]),
+            "friendlyName": entitlement.get("friendlyName") or "",
+            "subscriptionId": str(entitlement["subscriptionId"]),
+            "status": entitlement.get("status") or "active",
+            "attributes": {"objectType": "AzureEntitlement"},
+        }
+        with self.lock:
+            self.entitlements.setdefault(plan_id, []).append(row)
+            self.azure_subscriptions[row["subscriptionId"]] = customer_id
+        return row
 
     def subscription(self, subscription_id: str) -> dict[str, Any] | None:
         with self.lock:

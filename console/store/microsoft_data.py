@@ -45,6 +45,39 @@ class MicrosoftDataStoreMixin:
             out.update({r["id"]: dict(r) for r in rows})
         return out
 
+    def save_azure_entitlements(self, customer_id: str, plan_id: str, rows: Sequence[dict[str, Any]]) -> None:
+        """The Azure subscriptions of Azure plan ``plan_id`` as Partner Center listed them (``id``,
+        ``subscriptionId``, ``friendlyName``, ``status``): they replace what was stored for the plan. Inside the
+        caller's transaction."""
+        now = to_iso(utcnow())
+        self.conn.execute("DELETE FROM azure_entitlements WHERE planSubscriptionId = ?", (plan_id,))
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO azure_entitlements "
+            "(id, customerId, planSubscriptionId, azureSubscriptionId, friendlyName, status, syncedDate) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    str(r.get("id") or r["subscriptionId"]),
+                    customer_id,
+                    plan_id,
+                    str(r["subscriptionId"]),
+                    r.get("friendlyName"),
+                    r.get("status"),
+                    now,
+                )
+                for r in rows
+            ],
+        )
+
+    def azure_entitlements(self, customer_id: str) -> list[dict[str, Any]]:
+        """The customer's Azure subscriptions (of all its Azure plans), active ones first."""
+        rows = self.conn.execute(
+            "SELECT * FROM azure_entitlements WHERE customerId = ? "
+            "ORDER BY coalesce(status, '') != 'active', friendlyName, azureSubscriptionId",
+            (customer_id,),
+        )
+        return [dict(r) for r in rows]
+
     def upsert_service_requests(self, rows: Sequence[dict[str, Any]]) -> None:
         """Inside the caller's transaction."""
         now = to_iso(utcnow())

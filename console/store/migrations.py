@@ -618,6 +618,26 @@ def m013_open_search(db: Database) -> None:
         db.execute(statement)
 
 
+def m014_azure_entitlements(db: Database) -> None:
+    """The Azure subscriptions of each Azure plan: Partner Center's azureEntitlements (``subscriptionId`` is the
+    Azure subscription id that Azure Support cases are filed under; the plan's own id is not one)."""
+    db.execute(
+        """
+        CREATE TABLE azure_entitlements (
+            id TEXT PRIMARY KEY,
+            customerId TEXT NOT NULL,
+            planSubscriptionId TEXT NOT NULL,
+            azureSubscriptionId TEXT NOT NULL,
+            friendlyName TEXT,
+            status TEXT,
+            syncedDate TEXT
+        )
+        """
+    )
+    db.execute("CREATE INDEX idx_azure_entitlements_customer ON azure_entitlements (customerId)")
+    db.execute("CREATE INDEX idx_azure_entitlements_plan ON azure_entitlements (planSubscriptionId)")
+
+
 MIGRATIONS: list[Migration] = [
     m001_accounts,
     m002_people,
@@ -632,6 +652,7 @@ MIGRATIONS: list[Migration] = [
     m011_search_prefixes,
     m012_billing,
     m013_open_search,
+    m014_azure_entitlements,
 ]
 
 
