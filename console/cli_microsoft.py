@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from console.cli_desk import APPLIED, FAILED, desk_for, outcome
 from console.config import load_config
-from console.microsoft.credentials import AZURE, PARTNER_CENTER, MissingToken
+from console.microsoft.credentials import AUDIENCES, MissingToken
 from console.model import AZURE_SEVERITIES, Vehicle
 from console.safe_text import clean_block, clean_line
 from console.store import Workspace
@@ -251,8 +252,11 @@ def cmd_sandbox(args: argparse.Namespace, db: Path) -> int:
     box = Sandbox(state, host=args.host, port=args.port)
     print(f"Sandbox Partner Center and Azure Support API on {box.url} ({len(state.customers)} customers).")
     print("In another terminal:\n")
+    command = shlex.quote(f"{sys.executable} -m console.sandbox.tokens {{resource}} {{tenant}}")
     print(f"  export {URL_ENV['partner_center']}={box.url} {URL_ENV['azure']}={box.url}")
-    print(f"  export {PARTNER_CENTER.env_var}=sandbox {AZURE.env_var}=sandbox")
+    print(f"  export CSP_CONSOLE_PARTNER_TENANT_ID={state.partner_tenant}")
+    for audience in AUDIENCES:
+        print(f"  export CSP_CONSOLE_{audience.config_key.upper()}={command}")
     print("  csp-console sync            # then open the console and escalate a ticket (key m)\n")
     print("Microsoft's answers: curl -XPOST", f"{box.url}/_sandbox/respond", '-d \'{"case": "<case>", "text": "..."}\'')
     print("Ctrl-C stops it.")

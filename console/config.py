@@ -55,8 +55,12 @@ class Microsoft:
 
     partner_center_url: str = "https://api.partnercenter.microsoft.com"
     azure_management_url: str = "https://management.azure.com"
+    # The partner's own Microsoft Entra tenant id: Partner Center's and the auxiliary ARM token's tenant.
+    partner_tenant_id: str = ""
+    # Commands printing an access token; {resource} and {tenant} are filled in (see console/microsoft/credentials).
     partner_center_token_command: str = ""
     azure_token_command: str = ""
+    graph_token_command: str = ""
     # Who Microsoft contacts about an Azure case opened through the API (the partner's engineer).
     contact_first_name: str = ""
     contact_last_name: str = ""
@@ -147,6 +151,9 @@ _SCHEMA: dict[str, Any] = {
     },
     "collections": {"policy": str},
 }
+
+
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 def _line_of(text: str, dotted: str) -> int | None:
@@ -265,6 +272,11 @@ def load_config(path: Path) -> Config:
         url = getattr(microsoft, key)
         if not re.match(r"^https?://[^/\s]+", url):
             raise ConfigError(f"{path}:{_line_of(text, 'microsoft.' + key)}: microsoft.{key} must be an http(s) URL")
+    if microsoft.partner_tenant_id and not _GUID.match(microsoft.partner_tenant_id):
+        raise ConfigError(
+            f"{path}:{_line_of(text, 'microsoft.partner_tenant_id')}: microsoft.partner_tenant_id must be the "
+            f"partner's Microsoft Entra tenant id (a GUID), not {microsoft.partner_tenant_id!r}"
+        )
     sla = _load_sla(data.get("sla", {}), path, text)
     return Config(
         partner=partner,
@@ -380,9 +392,10 @@ unknown = 45
 [collections]
 policy = "collections.toml"
 
-# Microsoft's APIs. Tokens come from CSP_CONSOLE_PARTNER_CENTER_TOKEN / CSP_CONSOLE_AZURE_TOKEN or from a
-# command, e.g. azure_token_command = "az account get-access-token --resource https://management.azure.com".
-# Try everything locally first: `csp-console sandbox` serves both APIs on 127.0.0.1.
+# Microsoft's APIs. Tokens are per API and per tenant (a customer's Azure cases need a token from the
+# customer's tenant plus the partner's): from a command with {resource} and {tenant} filled in, e.g.
+#   azure_token_command = "az account get-access-token --resource {resource} --tenant {tenant} -o json"
+# Try everything locally first: `csp-console sandbox` serves the APIs on 127.0.0.1.
 [microsoft]
 contact_first_name = "Aiko"
 contact_last_name = "Tanaka"

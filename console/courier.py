@@ -108,7 +108,11 @@ class Courier:
         azure = self.clients.azure
         if item["kind"] == "create":
             ticket = azure.create_ticket(
-                item["azureSubscriptionId"], item["name"], payload, request_id=item["requestId"]
+                item["azureSubscriptionId"],
+                item["name"],
+                payload,
+                request_id=item["requestId"],
+                tenant=item["customerTenantId"],
             )
             props = ticket.get("properties") or {}
             return str(props.get("supportTicketId") or ""), props.get("status")
@@ -121,6 +125,7 @@ class Courier:
                 payload["text"],
                 payload["sender"],
                 request_id=item["requestId"],
+                tenant=item["customerTenantId"],
             )
         else:
             self.clients.partner_center.add_note(item["microsoftCaseId"], payload["text"], request_id=item["requestId"])
@@ -155,10 +160,11 @@ class Courier:
 
     def _azure_case(self, esc: dict[str, Any]) -> tuple[str, bool, list[dict[str, str]]]:
         azure = self.clients.azure
-        ticket = azure.ticket(esc["azureSubscriptionId"], esc["ticketName"])
+        tenant = esc["customerTenantId"]
+        ticket = azure.ticket(esc["azureSubscriptionId"], esc["ticketName"], tenant=tenant)
         status = str((ticket.get("properties") or {}).get("status") or "")
         messages = []
-        for c in azure.communications(esc["azureSubscriptionId"], esc["ticketName"]):
+        for c in azure.communications(esc["azureSubscriptionId"], esc["ticketName"], tenant=tenant):
             props = c.get("properties") or {}
             if props.get("communicationDirection") != "outbound":
                 continue  # our own messages

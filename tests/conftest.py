@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,11 +11,20 @@ import pytest
 
 from console.demo import generate
 from console.microsoft import http
-from console.sandbox import Sandbox
+from console.sandbox import Sandbox, tokens
 from console.sandbox.seed import state_from_workspace
 from console.store import Workspace
 
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+
+#: A token command for every API: ``{resource}`` and ``{tenant}`` filled in, a token the sandbox accepts.
+TOKEN_COMMAND = f"{sys.executable} -m console.sandbox.tokens {{resource}} {{tenant}}"
+SANDBOX_ENV = {
+    "CSP_CONSOLE_PARTNER_TENANT_ID": tokens.PARTNER_TENANT,
+    "CSP_CONSOLE_PARTNER_CENTER_TOKEN_COMMAND": TOKEN_COMMAND,
+    "CSP_CONSOLE_AZURE_TOKEN_COMMAND": TOKEN_COMMAND,
+    "CSP_CONSOLE_GRAPH_TOKEN_COMMAND": TOKEN_COMMAND,
+}
 
 
 @pytest.fixture(autouse=True)
@@ -25,7 +35,9 @@ def isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     for var in ("CSP_CONSOLE_DB", "CSP_CONSOLE_CONFIG", "CSP_CONSOLE_AGENT", "NO_COLOR"):
         monkeypatch.delenv(var, raising=False)
     # Never Microsoft: no tokens, and both APIs on a loopback port where nothing listens.
-    for var in ("CSP_CONSOLE_PARTNER_CENTER_TOKEN", "CSP_CONSOLE_AZURE_TOKEN"):
+    for var in SANDBOX_ENV:
+        monkeypatch.delenv(var, raising=False)
+    for var in ("CSP_CONSOLE_PARTNER_CENTER_TOKEN", "CSP_CONSOLE_AZURE_TOKEN", "CSP_CONSOLE_GRAPH_TOKEN"):
         monkeypatch.delenv(var, raising=False)
     for var in ("CSP_CONSOLE_PARTNER_CENTER_URL", "CSP_CONSOLE_AZURE_MANAGEMENT_URL"):
         monkeypatch.setenv(var, "http://127.0.0.1:9")
@@ -36,12 +48,12 @@ def isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
 @pytest.fixture
 def sandbox(demo_ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
     """The local Partner Center and Azure Support API over the demo workspace's accounts; the console's
-    clients point at it with valid tokens."""
+    clients point at it and get their tokens per API and tenant from a token command."""
     with Sandbox(state_from_workspace(demo_ws)) as box:
         for var in ("CSP_CONSOLE_PARTNER_CENTER_URL", "CSP_CONSOLE_AZURE_MANAGEMENT_URL"):
             monkeypatch.setenv(var, box.url)
-        for var in ("CSP_CONSOLE_PARTNER_CENTER_TOKEN", "CSP_CONSOLE_AZURE_TOKEN"):
-            monkeypatch.setenv(var, "sandbox")
+        for var, value in SANDBOX_ENV.items():
+            monkeypatch.setenv(var, value)
         yield box
 
 

@@ -331,7 +331,7 @@ def test_a_token_command_failing_midway_leaves_a_resumable_record(
         "[microsoft]\n", f'[microsoft]\npartner_center_token_command = "{tmp_path / "missing-tool"}"\n'
     )
     path.write_text(text, encoding="utf-8")
-    monkeypatch.delenv("CSP_CONSOLE_PARTNER_CENTER_TOKEN")
+    monkeypatch.delenv("CSP_CONSOLE_PARTNER_CENTER_TOKEN_COMMAND")
     d = make_desk(demo_ws, path)
     osaka = customer(demo_ws, "osaka-foods.co.jp")
     with pytest.raises(SuspensionError, match="Run it again"):

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from console.microsoft.azure_support import AzureSupport
-from console.microsoft.credentials import AZURE, PARTNER_CENTER, MissingToken, TokenSource
+from console.microsoft.credentials import ARM, PARTNER_CENTER, CommandCredentials, MissingToken
 from console.microsoft.http import ApiError, AuthError, NotFound, RetryPolicy, StaleEtag, retry_after_seconds
 from console.microsoft.partner_center import PartnerCenter, SubscriptionChanged
-from console.sandbox import Sandbox, SandboxState, catalog
+from console.sandbox import Sandbox, SandboxState, catalog, tokens
+from tests.conftest import TOKEN_COMMAND
 
 FAST = RetryPolicy(attempts=4, base=0.01, cap=0.05, timeout=2)
 PROPS = {
@@ -55,20 +56,20 @@ def box() -> Sandbox:
         yield sandbox
 
 
-def pc(box: Sandbox, sleeps: list[float] | None = None) -> PartnerCenter:
+COMMANDS = {a.config_key: TOKEN_COMMAND for a in (PARTNER_CENTER, ARM)}
+
+
+def creds(commands: dict[str, str] | None = None, env: dict[str, str] | None = None) -> CommandCredentials:
+    return CommandCredentials(COMMANDS if commands is None else commands, tokens.PARTNER_TENANT, env or {})
+
+
+def pc(box: Sandbox, sleeps: list[float] | None = None, credentials: CommandCredentials | None = None) -> PartnerCenter:
     sleep = sleeps.append if sleeps is not None else (lambda s: None)
-    return PartnerCenter(box.url, TokenSource(PARTNER_CENTER), policy=FAST, sleep=sleep)
+    return PartnerCenter(box.url, credentials or creds(), policy=FAST, sleep=sleep)
 
 
-def azure(box: Sandbox, *, auxiliary: bool = True) -> AzureSupport:
-    aux = TokenSource(PARTNER_CENTER) if auxiliary else None
-    return AzureSupport(box.url, TokenSource(AZURE), auxiliary=aux, policy=FAST, sleep=lambda s: None)
-
-
-@pytest.fixture(autouse=True)
-def _tokens(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(PARTNER_CENTER.env_var, "sandbox")
-    monkeypatch.setenv(AZURE.env_var, "sandbox")
+def azure(box: Sandbox, credentials: CommandCredentials | None = None) -> AzureSupport:
+    return AzureSupport(box.url, credentials or creds(), policy=FAST, sleep=lambda s: None)
 
 
 def test_paging_follows_links_next_with_the_continuation_token(box: Sandbox) -> None:
@@ -120,55 +121,86 @@ def test_a_dropped_connection_is_retried(box: Sandbox) -> None:
 
 
 def test_nothing_listening_is_a_clear_error() -> None:
-    client = PartnerCenter("http://127.0.0.1:9", TokenSource(PARTNER_CENTER), policy=FAST, sleep=lambda s: None)
+    client = PartnerCenter("http://127.0.0.1:9", creds(), policy=FAST, sleep=lambda s: None)
     with pytest.raises(ApiError, match=r"cannot reach http://127\.0\.0\.1:9") as caught:
         client.customer("c00")
     assert caught.value.status is None
 
 
-def test_an_expired_token_says_which_one_and_how_to_fix_it(box: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
-    client = pc(box)
-    monkeypatch.setenv(PARTNER_CENTER.env_var, "expired-secret-token")
+def test_an_expired_token_says_which_one_and_how_to_fix_it(box: Sandbox) -> None:
+    expired = tokens.mint(PARTNER_CENTER.resource, tokens.PARTNER_TENANT, lifetime=-60)
+    client = pc(box, credentials=creds({}, {PARTNER_CENTER.env_var: expired}))
     with pytest.raises(AuthError) as caught:
         client.customer("c00")
     message = str(caught.value)
-    assert "401" in message and "CSP_CONSOLE_PARTNER_CENTER_TOKEN" in message
-    assert "expired-secret-token" not in message
+    assert "401" in message and "ExpiredAuthenticationToken" in message
+    assert f"Partner Center token for the partner's tenant {tokens.PARTNER_TENANT}" in message
+    assert "CSP_CONSOLE_PARTNER_CENTER_TOKEN" in message and expired not in message
+    assert not caught.value.retryable  # the same token would be refused again: no retry loop
 
 
-def test_a_missing_token_never_reaches_the_network(box: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(PARTNER_CENTER.env_var)
-    client = PartnerCenter(box.url, TokenSource(PARTNER_CENTER), policy=FAST)
+def test_a_token_from_another_tenant_is_refused_naming_audience_and_tenant(box: Sandbox) -> None:
+    """ARM answers 401 InvalidAuthenticationTokenTenant to a token of the partner's tenant on a customer's
+    subscription; it is not retried (issue #16, item 1)."""
+    partner_only = creds({}, {ARM.env_var: tokens.mint(ARM.resource, tokens.PARTNER_TENANT)})
+    client = azure(box, partner_only)
+    with pytest.raises(MissingToken, match=r"Azure Resource Manager token for the customer's tenant c00"):
+        client.create_ticket(AZURE_SUB, "csp-1", PROPS, request_id="r0", tenant="c00")
+    # A command without {tenant} yields the partner's token for every tenant: ARM refuses it.
+    one_tenant = creds(
+        {ARM.config_key: f"{sys.executable} -m console.sandbox.tokens {{resource}} {tokens.PARTNER_TENANT}"}
+    )
+    with pytest.raises(MissingToken, match=r"has no \{tenant\} in it"):
+        azure(box, one_tenant).ticket(AZURE_SUB, "csp-1", tenant="c00")
+    wrong = creds({ARM.config_key: f"{sys.executable} -m console.sandbox.tokens {{resource}} {{tenant}}-x"})
+    box.state.requests.clear()
+    with pytest.raises(AuthError, match="InvalidAuthenticationTokenTenant") as caught:
+        azure(box, wrong).ticket(AZURE_SUB, "csp-1", tenant="c00")
+    assert "Azure Resource Manager token for the customer's tenant c00" in str(caught.value)
+    assert not caught.value.retryable and len(box.state.requests) == 2  # once, then once with fresh tokens
+
+
+def test_a_customer_tenant_call_carries_the_partner_arm_token_as_auxiliary(box: Sandbox) -> None:
+    client = azure(box)
+    client.create_ticket(AZURE_SUB, "csp-aux-1", PROPS, request_id="r-aux", tenant="c00")
+    assert box.state.tickets["csp-aux-1"]
+    wrong_aux = creds({**COMMANDS}, {})
+    wrong_aux.partner_tenant = "c01"  # the "partner" token would come from another tenant
+    with pytest.raises(AuthError, match="auxiliary token"):
+        azure(box, wrong_aux).ticket(AZURE_SUB, "csp-aux-1", tenant="c00")
+
+
+def test_a_missing_token_never_reaches_the_network(box: Sandbox) -> None:
+    client = PartnerCenter(box.url, creds({}), policy=FAST)
     with pytest.raises(MissingToken, match="CSP_CONSOLE_PARTNER_CENTER_TOKEN"):
         client.customer("c00")
     assert box.state.requests == []
 
 
-def test_a_token_command_is_asked_again_after_a_401(
-    box: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv(PARTNER_CENTER.env_var)
+def test_a_token_command_is_asked_again_after_a_401(box: Sandbox, tmp_path: Path) -> None:
     counter = tmp_path / "n"
-    script = tmp_path / "token.py"
+    script = tmp_path / "issue_token.py"
     script.write_text(
-        "import json, pathlib\n"
+        "import json, pathlib, sys\n"
+        "from console.sandbox.tokens import mint\n"
         f"p = pathlib.Path({str(counter)!r})\n"
         "n = int(p.read_text()) if p.exists() else 0\n"
         "p.write_text(str(n + 1))\n"
-        "print(json.dumps({'accessToken': 'stale' if n == 0 else 'sandbox'}))\n"
+        "print(json.dumps({'accessToken': 'stale' if n == 0 else mint(sys.argv[1], sys.argv[2])}))\n"
     )
-    source = TokenSource(PARTNER_CENTER, f"{sys.executable} {script}")
-    client = PartnerCenter(box.url, source, policy=FAST, sleep=lambda s: None)
+    client = pc(
+        box, credentials=creds({PARTNER_CENTER.config_key: f"{sys.executable} {script} {{resource}} {{tenant}}"})
+    )
     assert client.customer("c00")["id"] == "c00"
     assert counter.read_text() == "2"
 
 
-def test_a_failing_token_command_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(PARTNER_CENTER.env_var)
+def test_a_failing_token_command_is_a_clear_error() -> None:
+    bad = creds({PARTNER_CENTER.config_key: f"{sys.executable} -c 'import sys; sys.exit(3)'"})
     with pytest.raises(MissingToken, match="exit status 3"):
-        TokenSource(PARTNER_CENTER, f"{sys.executable} -c 'import sys; sys.exit(3)'").get()
+        bad.source(PARTNER_CENTER).get()
     with pytest.raises(MissingToken, match="could not run"):
-        TokenSource(PARTNER_CENTER, "/nonexistent/az account get-access-token").get()
+        creds({PARTNER_CENTER.config_key: "/nonexistent/az account get-access-token"}).source(PARTNER_CENTER).get()
 
 
 def test_404_is_not_retried(box: Sandbox) -> None:
@@ -217,7 +249,7 @@ def test_service_request_note_is_added_once_when_retried(box: Sandbox) -> None:
 def test_azure_ticket_put_is_idempotent_when_the_answer_is_lost(box: Sandbox) -> None:
     box.fault("PUT /subscriptions/", "drop_after")
     client = azure(box)
-    ticket = client.create_ticket(AZURE_SUB, "csp-000001-abc", PROPS, request_id="r1")
+    ticket = client.create_ticket(AZURE_SUB, "csp-000001-abc", PROPS, request_id="r1", tenant="c00")
     assert ticket["properties"]["supportTicketId"]
     assert list(box.state.tickets) == ["csp-000001-abc"]
     puts = [r for r in box.state.requests if r["method"] == "PUT"]
@@ -227,23 +259,18 @@ def test_azure_ticket_put_is_idempotent_when_the_answer_is_lost(box: Sandbox) ->
 def test_azure_slow_answer_times_out_and_the_retry_finds_the_same_ticket(box: Sandbox) -> None:
     box.fault("PUT /subscriptions/", "slow_after", delay=3)
     client = azure(box)
-    ticket = client.create_ticket(AZURE_SUB, "csp-000002-abc", PROPS, request_id="r2")
+    ticket = client.create_ticket(AZURE_SUB, "csp-000002-abc", PROPS, request_id="r2", tenant="c00")
     assert len(box.state.tickets) == 1
     assert (
         ticket["properties"]["supportTicketId"] == box.state.tickets["csp-000002-abc"]["properties"]["supportTicketId"]
     )
 
 
-def test_azure_without_the_auxiliary_token_is_refused_with_the_reason(box: Sandbox) -> None:
-    with pytest.raises(AuthError, match=r"403.*consent"):
-        azure(box, auxiliary=False).create_ticket(AZURE_SUB, "x-1", PROPS, request_id="r3")
-
-
 def test_azure_validates_the_case(box: Sandbox) -> None:
     with pytest.raises(ApiError, match=r"400 BadRequest: properties\.severity"):
-        azure(box).create_ticket(AZURE_SUB, "x-2", {**PROPS, "severity": "urgent"}, request_id="r4")
+        azure(box).create_ticket(AZURE_SUB, "x-2", {**PROPS, "severity": "urgent"}, request_id="r4", tenant="c00")
     with pytest.raises(NotFound, match="SubscriptionNotFound"):
-        azure(box).create_ticket("00000000-0000-0000-0000-000000000000", "x-3", PROPS, request_id="r5")
+        azure(box).create_ticket("00000000-0000-0000-0000-000000000000", "x-3", PROPS, request_id="r5", tenant="c00")
 
 
 def test_azure_catalogue_and_communications(box: Sandbox) -> None:
@@ -252,12 +279,10 @@ def test_azure_catalogue_and_communications(box: Sandbox) -> None:
     assert any(s["properties"]["displayName"] == "SQL Database" for s in services)
     problems = client.problem_classifications(services[0]["name"])
     assert problems and all(p["id"].startswith(services[0]["id"]) for p in problems)
-    client.create_ticket(AZURE_SUB, "csp-000003-abc", PROPS, request_id="r6")
-    client.add_communication(
-        AZURE_SUB, "csp-000003-abc", "note-1", "Logs", "Attached the logs.", "aiko", request_id="r7"
-    )
-    client.add_communication(
-        AZURE_SUB, "csp-000003-abc", "note-1", "Logs", "Attached the logs.", "aiko", request_id="r7"
-    )
-    names = [c["name"] for c in client.communications(AZURE_SUB, "csp-000003-abc")]
+    client.create_ticket(AZURE_SUB, "csp-000003-abc", PROPS, request_id="r6", tenant="c00")
+    for _ in range(2):
+        client.add_communication(
+            AZURE_SUB, "csp-000003-abc", "note-1", "Logs", "Attached the logs.", "aiko", request_id="r7", tenant="c00"
+        )
+    names = [c["name"] for c in client.communications(AZURE_SUB, "csp-000003-abc", tenant="c00")]
     assert names == ["welcome", "note-1"]

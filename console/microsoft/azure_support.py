@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from console.microsoft.credentials import TokenSource
+from console.microsoft.credentials import ARM, TokenSource
 from console.microsoft.http import MicrosoftApi
 
 DEFAULT_URL = "https://management.azure.com"
@@ -15,22 +15,20 @@ SEVERITIES = ("minimal", "moderate", "critical", "highestcriticalimpact")
 
 class AzureSupport(MicrosoftApi):
     name = "Azure Support API"
+    audience = ARM
 
-    def __init__(self, base_url: str, token: TokenSource, *, auxiliary: TokenSource | None = None, **kw: Any) -> None:
-        super().__init__(base_url, token, **kw)
-        self.auxiliary = auxiliary
+    def auxiliary(self, tenant: str | None) -> TokenSource | None:
+        """In a CSP customer's tenant the primary token is the customer tenant's and the partner tenant's ARM
+        token rides along in ``x-ms-authorization-auxiliary`` ("Authenticate requests across tenants")."""
+        if tenant is None or tenant == self.credentials.partner_tenant:
+            return None
+        return self.credentials.source(ARM, None)
 
-    def extra_headers(self) -> dict[str, str]:
-        # For a CSP customer's subscription the partner's own token rides along.
-        if self.auxiliary is not None and self.auxiliary.available:
-            return {"x-ms-authorization-auxiliary": f"Bearer {self.auxiliary.get()}"}
-        return {}
-
-    def _list(self, path: str, operation: str) -> list[dict[str, Any]]:
+    def _list(self, path: str, operation: str, tenant: str | None = None) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         url: str | None = f"{path}?api-version={API_VERSION}"
         while url:
-            body = self.request("GET", url, operation).json()
+            body = self.request("GET", url, operation, tenant=tenant).json()
             out += body.get("value") or []
             url = body.get("nextLink")
         return out
@@ -50,7 +48,7 @@ class AzureSupport(MicrosoftApi):
         return f"/subscriptions/{subscription_id}/providers/Microsoft.Support/supportTickets/{ticket_name}"
 
     def create_ticket(
-        self, subscription_id: str, ticket_name: str, properties: dict[str, Any], *, request_id: str
+        self, subscription_id: str, ticket_name: str, properties: dict[str, Any], *, request_id: str, tenant: str | None
     ) -> dict[str, Any]:
         """Create the ticket ``ticket_name``; the same name again returns the same ticket (idempotent)."""
         return self.request(
@@ -59,19 +57,22 @@ class AzureSupport(MicrosoftApi):
             f"create support ticket {ticket_name}",
             json={"properties": properties},
             request_id=request_id,
+            tenant=tenant,
         ).json()
 
-    def ticket(self, subscription_id: str, ticket_name: str) -> dict[str, Any]:
+    def ticket(self, subscription_id: str, ticket_name: str, *, tenant: str | None) -> dict[str, Any]:
         return self.request(
             "GET",
             f"{self.ticket_path(subscription_id, ticket_name)}?api-version={API_VERSION}",
             f"read support ticket {ticket_name}",
+            tenant=tenant,
         ).json()
 
-    def communications(self, subscription_id: str, ticket_name: str) -> list[dict[str, Any]]:
+    def communications(self, subscription_id: str, ticket_name: str, *, tenant: str | None) -> list[dict[str, Any]]:
         return self._list(
             f"{self.ticket_path(subscription_id, ticket_name)}/communications",
             f"list communications of support ticket {ticket_name}",
+            tenant,
         )
 
     def add_communication(
@@ -84,6 +85,7 @@ class AzureSupport(MicrosoftApi):
         sender: str,
         *,
         request_id: str,
+        tenant: str | None,
     ) -> dict[str, Any]:
         """Add a message to the ticket; the same ``name`` again adds nothing (idempotent)."""
         return self.request(
@@ -92,4 +94,5 @@ class AzureSupport(MicrosoftApi):
             f"add a message to support ticket {ticket_name}",
             json={"properties": {"subject": subject, "body": body, "sender": sender}},
             request_id=request_id,
+            tenant=tenant,
         ).json()

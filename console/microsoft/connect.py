@@ -1,4 +1,4 @@
-"""The two clients, built from the configuration and the environment (which wins)."""
+"""The clients, built from the configuration and the environment (which wins)."""
 
 from __future__ import annotations
 
@@ -8,17 +8,20 @@ from dataclasses import dataclass
 
 from console.config import Microsoft
 from console.microsoft.azure_support import AzureSupport
-from console.microsoft.credentials import AZURE, PARTNER_CENTER, TokenSource
+from console.microsoft.credentials import Credentials, credentials_available, credentials_for
 from console.microsoft.http import RetryPolicy
 from console.microsoft.partner_center import PartnerCenter
 
 URL_ENV = {"partner_center": "CSP_CONSOLE_PARTNER_CENTER_URL", "azure": "CSP_CONSOLE_AZURE_MANAGEMENT_URL"}
+
+__all__ = ["URL_ENV", "Clients", "connect", "credentials_available", "urls"]
 
 
 @dataclass
 class Clients:
     partner_center: PartnerCenter
     azure: AzureSupport
+    credentials: Credentials
 
     def close(self) -> None:
         self.partner_center.close()
@@ -32,14 +35,17 @@ def urls(settings: Microsoft, env: Mapping[str, str] = os.environ) -> tuple[str,
     )
 
 
-def connect(settings: Microsoft, *, policy: RetryPolicy | None = None, env: Mapping[str, str] = os.environ) -> Clients:
+def connect(
+    settings: Microsoft,
+    *,
+    policy: RetryPolicy | None = None,
+    env: Mapping[str, str] = os.environ,
+    credentials: Credentials | None = None,
+) -> Clients:
     pc_url, azure_url = urls(settings, env)
-    pc_token = TokenSource(PARTNER_CENTER, settings.partner_center_token_command)
-    azure_token = TokenSource(AZURE, settings.azure_token_command)
+    credentials = credentials or credentials_for(settings, env)
     return Clients(
-        PartnerCenter(pc_url, pc_token, policy=policy),
-        AzureSupport(azure_url, azure_token, auxiliary=pc_token, policy=policy),
+        PartnerCenter(pc_url, credentials, policy=policy),
+        AzureSupport(azure_url, credentials, policy=policy),
+        credentials,
     )
-
-
-from console.microsoft.credentials import credentials_available  # noqa: E402,F401 - re-exported

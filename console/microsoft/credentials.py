@@ -1,110 +1,275 @@
-"""Bearer tokens for Partner Center and the Azure Support API: from an environment variable, or from a
-configured command (for example the Azure CLI). A token lives only in memory: never in the workspace, a
-log, an error message or the screen."""
+"""Access tokens per audience and per tenant.
+
+Microsoft's APIs take a bearer token issued for one *audience* (the API) by one *tenant*:
+
+- Partner Center (``https://api.partnercenter.microsoft.com``): a token from the partner's tenant; service
+  requests accept app+user tokens only.
+- Azure Resource Manager (``https://management.azure.com``), for the Azure Support API: for a CSP customer's
+  subscription the primary ``Authorization`` token comes from the **customer's** tenant and the
+  ``x-ms-authorization-auxiliary`` header carries an ARM token from the **partner's** tenant
+  (learn.microsoft.com, "Authenticate requests across tenants"; azure-rest-api-specs, Microsoft.Support
+  2024-04-01 support.json).
+- Microsoft Graph (``https://graph.microsoft.com``): the partner's GDAP relationships, from the partner's tenant.
+
+:class:`Credentials` hands out one :class:`TokenSource` per (audience, tenant). Tokens come from a configured
+command (``{resource}`` and ``{tenant}`` are filled in, e.g. the Azure CLI's
+``az account get-access-token --resource {resource} --tenant {tenant} --query accessToken -o tsv``), from an
+environment variable (the partner's own tenant only: one token cannot serve many tenants), or from the Secure
+Application Model's refresh token through MSAL (:mod:`console.microsoft.msal_credentials`). A token lives only
+in memory: never in the workspace, a log, an error message or the screen.
+"""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shlex
 import subprocess
 import threading
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 
 class MissingToken(Exception):
-    """No token could be had; the message says which one and how to provide it."""
+    """No token could be had; the message says which one (audience, tenant) and how to provide it."""
 
 
 @dataclass(frozen=True)
-class TokenSpec:
-    """Where one API's token comes from."""
+class Audience:
+    """One API's token audience and where its development token may come from."""
 
-    api: str  # "Partner Center" | "Azure Support API"
+    api: str  # "Partner Center" | "Azure Resource Manager" | "Microsoft Graph"
+    resource: str  # the audience's URL, as Microsoft's identity platform names it
     env_var: str
-    command: str = ""  # a shell-free command line whose standard output is the token (or JSON with accessToken)
-    config_key: str = ""
+    config_key: str
+
+    @property
+    def scope(self) -> str:
+        """The MSAL scope of the audience's default permissions."""
+        return f"{self.resource.rstrip('/')}/.default"
 
 
-PARTNER_CENTER = TokenSpec(
-    "Partner Center", "CSP_CONSOLE_PARTNER_CENTER_TOKEN", config_key="partner_center_token_command"
+PARTNER_CENTER = Audience(
+    "Partner Center",
+    "https://api.partnercenter.microsoft.com",
+    "CSP_CONSOLE_PARTNER_CENTER_TOKEN",
+    "partner_center_token_command",
 )
-AZURE = TokenSpec("Azure Support API", "CSP_CONSOLE_AZURE_TOKEN", config_key="azure_token_command")
+ARM = Audience(
+    "Azure Resource Manager", "https://management.azure.com/", "CSP_CONSOLE_AZURE_TOKEN", "azure_token_command"
+)
+GRAPH = Audience("Microsoft Graph", "https://graph.microsoft.com", "CSP_CONSOLE_GRAPH_TOKEN", "graph_token_command")
+AUDIENCES = (PARTNER_CENTER, ARM, GRAPH)
+AZURE = ARM  # the Azure Support API is reached through Azure Resource Manager
+
+#: A token is fetched again this many seconds before it expires.
+EXPIRY_MARGIN = 300.0
+
+
+@dataclass(frozen=True)
+class Token:
+    value: str
+    expires_at: float | None = None  # epoch seconds; None: unknown (used until refused)
+
+    def fresh(self, now: float) -> bool:
+        return self.expires_at is None or now < self.expires_at - EXPIRY_MARGIN
+
+
+def jwt_expiry(value: str) -> float | None:
+    """The ``exp`` claim of a JWT access token, read without verifying it (only to refresh in time)."""
+    parts = value.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+        return float(claims["exp"])
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 class TokenSource:
-    """Gets a token on first use and keeps it in memory; ``invalidate()`` after a 401 makes a command-made
-    token be fetched again (an environment token cannot be refreshed by us)."""
+    """The token of one audience in one tenant: fetched on first use, kept in memory, fetched again before it
+    expires or after :meth:`invalidate` (a 401)."""
 
-    def __init__(self, spec: TokenSpec, command: str = "", timeout: float = 60.0) -> None:
-        self.spec = spec
-        self.command = command or spec.command
-        self.timeout = timeout
-        self._token: str | None = None
+    def __init__(
+        self,
+        audience: Audience,
+        tenant: str,
+        fetch: Callable[[], Token],
+        *,
+        how_to: str,
+        refreshable: bool,
+        role: str = "",
+    ) -> None:
+        self.audience = audience
+        self.tenant = tenant
+        self.refreshable = refreshable
+        self.role = role  # "the partner's" | "the customer's": for messages
+        self._fetch = fetch
+        self._how_to = how_to
+        self._token: Token | None = None
         self._lock = threading.Lock()
 
-    @property
-    def from_env(self) -> bool:
-        return bool(os.environ.get(self.spec.env_var, "").strip())
-
-    @property
-    def available(self) -> bool:
-        return self.from_env or bool(self.command)
-
-    @property
-    def refreshable(self) -> bool:
-        return not self.from_env and bool(self.command)
+    def describe(self) -> str:
+        who = f"{self.role} tenant {self.tenant}" if self.role else f"tenant {self.tenant}"
+        return f"the {self.audience.api} token for {who}"
 
     def how_to(self) -> str:
-        where = f"the [microsoft] {self.spec.config_key} setting" if self.spec.config_key else "a token command"
-        return (
-            f"Set {self.spec.env_var} to a valid {self.spec.api} access token, or configure {where} "
-            "(e.g. az account get-access-token ...)."
-        )
+        return self._how_to
 
     def invalidate(self) -> None:
         with self._lock:
             self._token = None
 
     def get(self) -> str:
-        value = os.environ.get(self.spec.env_var, "").strip()
-        if value:
-            return value
         with self._lock:
-            if self._token is None:
-                self._token = self._run_command()
-            return self._token
+            if self._token is None or not self._token.fresh(time.time()):
+                self._token = self._fetch()
+            return self._token.value
 
-    def _run_command(self) -> str:
-        if not self.command:
-            raise MissingToken(f"No {self.spec.api} token. {self.how_to()}")
-        try:
-            argv = shlex.split(self.command)
-            done = subprocess.run(argv, capture_output=True, text=True, timeout=self.timeout, check=False)
-        except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
-            raise MissingToken(
-                f"The {self.spec.api} token command could not run ({type(exc).__name__}). {self.how_to()}"
-            ) from None
-        if done.returncode != 0:
-            raise MissingToken(
-                f"The {self.spec.api} token command failed with exit status {done.returncode}. {self.how_to()}"
+
+class Credentials:
+    """Where the console's tokens come from; one :class:`TokenSource` per (audience, tenant), cached."""
+
+    kind = "none"
+
+    def __init__(self, partner_tenant: str = "") -> None:
+        self.partner_tenant = partner_tenant
+        self._sources: dict[tuple[str, str], TokenSource] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def available(self) -> bool:
+        """Whether any token can be had without asking anyone (so background work makes sense)."""
+        return False
+
+    def source(self, audience: Audience, tenant: str | None = None) -> TokenSource:
+        """The token source of ``audience`` in ``tenant`` (``None``: the partner's own tenant)."""
+        home = tenant is None or tenant == self.partner_tenant
+        key = (audience.resource, "" if home else str(tenant))
+        with self._lock:
+            found = self._sources.get(key)
+            if found is None:
+                found = self._sources[key] = self._make(audience, None if home else tenant)
+            return found
+
+    def _make(self, audience: Audience, tenant: str | None) -> TokenSource:
+        raise NotImplementedError
+
+    def _label(self, tenant: str | None) -> tuple[str, str]:
+        if tenant is None:
+            return (self.partner_tenant or "(the partner's home tenant)", "the partner's")
+        return tenant, "the customer's"
+
+
+class CommandCredentials(Credentials):
+    """Tokens from environment variables (the partner's tenant only) or configured commands."""
+
+    kind = "command"
+
+    def __init__(
+        self, commands: Mapping[str, str], partner_tenant: str = "", env: Mapping[str, str] = os.environ
+    ) -> None:
+        super().__init__(partner_tenant)
+        self.commands = {a.resource: commands.get(a.config_key, "").strip() for a in AUDIENCES}
+        self.env = env
+
+    @property
+    def available(self) -> bool:
+        return any(self.commands.values()) or any(self.env.get(a.env_var, "").strip() for a in AUDIENCES)
+
+    def _make(self, audience: Audience, tenant: str | None) -> TokenSource:
+        command = self.commands[audience.resource]
+        tenant_id, role = self._label(tenant)
+        env_value = self.env.get(audience.env_var, "").strip() if tenant is None else ""
+        how = self._how_to(audience, tenant)
+        if env_value:
+            return TokenSource(
+                audience,
+                tenant_id,
+                lambda: Token(env_value, jwt_expiry(env_value)),
+                how_to=how,
+                refreshable=False,
+                role=role,
             )
-        out = done.stdout.strip()
-        if out.startswith("{"):
-            try:
-                out = str(json.loads(out).get("accessToken", "")).strip()
-            except (ValueError, AttributeError):
-                out = ""
-        if not out or any(c.isspace() for c in out):
-            raise MissingToken(f"The {self.spec.api} token command printed no usable token. {self.how_to()}")
-        return out
+
+        def fetch() -> Token:
+            if not command:
+                raise MissingToken(f"No {audience.api} token for {role} tenant {tenant_id}. {how}")
+            if tenant is not None and "{tenant}" not in command:
+                raise MissingToken(
+                    f"No {audience.api} token for {role} tenant {tenant_id}: the [microsoft] {audience.config_key} "
+                    "has no {tenant} in it, so it cannot get a token in a customer's tenant. " + how
+                )
+            if "{tenant}" in command and not self.partner_tenant and tenant is None:
+                raise MissingToken(
+                    f"No {audience.api} token for the partner's tenant: set partner_tenant_id in the [microsoft] "
+                    "table of the config file (the {tenant} of the token command)."
+                )
+            value = run_token_command(command, audience, tenant_id if tenant else self.partner_tenant, how)
+            return Token(value, jwt_expiry(value))
+
+        return TokenSource(audience, tenant_id, fetch, how_to=how, refreshable=bool(command), role=role)
+
+    @staticmethod
+    def _how_to(audience: Audience, tenant: str | None) -> str:
+        if tenant is None:
+            return (
+                f"Run `csp-console microsoft login` (the partner's app registration), or configure the [microsoft] "
+                f"{audience.config_key} setting (a command printing the token; {{resource}} and {{tenant}} are "
+                f"filled in), or set {audience.env_var} for development."
+            )
+        return (
+            "Run `csp-console microsoft login` (the partner's app registration), or configure the [microsoft] "
+            f"{audience.config_key} setting with {{tenant}} in it (e.g. az account get-access-token --resource "
+            "{resource} --tenant {tenant} --query accessToken -o tsv)."
+        )
+
+
+def run_token_command(command: str, audience: Audience, tenant: str, how: str, timeout: float = 60.0) -> str:
+    """Run a shell-free token command with ``{resource}`` and ``{tenant}`` filled in; its standard output is the
+    token, or JSON with ``accessToken`` (as the Azure CLI prints it)."""
+    what = f"The {audience.api} token command (tenant {tenant})"
+    try:
+        argv = [p.replace("{resource}", audience.resource).replace("{tenant}", tenant) for p in shlex.split(command)]
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+    except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
+        raise MissingToken(f"{what} could not run ({type(exc).__name__}). {how}") from None
+    if done.returncode != 0:
+        raise MissingToken(f"{what} failed with exit status {done.returncode}. {how}")
+    out = done.stdout.strip()
+    if out.startswith("{"):
+        try:
+            out = str(json.loads(out).get("accessToken", "")).strip()
+        except (ValueError, AttributeError):
+            out = ""
+    if not out or any(c.isspace() for c in out):
+        raise MissingToken(f"{what} printed no usable token. {how}")
+    return out
+
+
+def settings_commands(settings: Any, env: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """The token commands of the config's :class:`~console.config.Microsoft` table; an environment variable
+    ``CSP_CONSOLE_<KEY>`` (e.g. ``CSP_CONSOLE_AZURE_TOKEN_COMMAND``) wins, for development and tests."""
+    return {
+        a.config_key: env.get(f"CSP_CONSOLE_{a.config_key.upper()}") or getattr(settings, a.config_key, "") or ""
+        for a in AUDIENCES
+    }
+
+
+def partner_tenant_of(settings: Any, env: Mapping[str, str] = os.environ) -> str:
+    return (env.get("CSP_CONSOLE_PARTNER_TENANT_ID") or getattr(settings, "partner_tenant_id", "") or "").strip()
+
+
+def credentials_for(settings: Any, env: Mapping[str, str] = os.environ) -> Credentials:
+    """The credentials the config describes: token commands and environment variables."""
+    return CommandCredentials(settings_commands(settings, env), partner_tenant_of(settings, env), env)
 
 
 def credentials_available(settings: Any) -> bool:
     """Whether any token can be had without asking anyone (so background polling makes sense);
     ``settings`` is the config's :class:`~console.config.Microsoft` table."""
-    return (
-        TokenSource(PARTNER_CENTER, settings.partner_center_token_command).available
-        or TokenSource(AZURE, settings.azure_token_command).available
-    )
+    return credentials_for(settings).available

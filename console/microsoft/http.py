@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from console.microsoft.credentials import TokenSource
+from console.microsoft.credentials import Audience, Credentials, TokenSource
 
 RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 
@@ -48,12 +48,13 @@ class ApiError(Exception):
 
     @property
     def retryable(self) -> bool:
-        """Whether trying again later may succeed (network, throttling, Microsoft's side, credentials)."""
-        return self.status is None or self.status in RETRYABLE_STATUS or self.status in (401, 403)
+        """Whether trying again later, unchanged, may succeed (network, throttling, Microsoft's side). A refused
+        token is not: the same token would be refused again, so the error says what to fix."""
+        return self.status is None or self.status in RETRYABLE_STATUS
 
 
 class AuthError(ApiError):
-    """401 (token missing, expired or for another tenant) or 403 (role or customer consent)."""
+    """401 (token missing, expired, for another tenant or audience) or 403 (role, consent, app-only token)."""
 
 
 class NotFound(ApiError):
@@ -95,21 +96,23 @@ def _error_text(response: httpx.Response) -> tuple[str, str]:
 
 
 class MicrosoftApi:
-    """Base of the two clients: a base URL, a token source, and :meth:`request` with retries."""
+    """Base of the clients: a base URL, the credentials, and :meth:`request` with retries. ``audience`` is the
+    API's token audience; a request names the tenant it acts in (``None``: the partner's own)."""
 
     name = "Microsoft API"
+    audience: Audience
 
     def __init__(
         self,
         base_url: str,
-        token: TokenSource,
+        credentials: Credentials,
         *,
         policy: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self.token = token
+        self.credentials = credentials
         self.policy = policy or DEFAULT_POLICY
         self.sleep = sleep
         self.client = httpx.Client(
@@ -129,8 +132,12 @@ class MicrosoftApi:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def extra_headers(self) -> dict[str, str]:
+    def extra_headers(self, tenant: str | None) -> dict[str, str]:
         return {}
+
+    def auxiliary(self, tenant: str | None) -> TokenSource | None:
+        """A second token the request carries (Azure: the partner's for a customer's subscription)."""
+        return None
 
     def request(
         self,
@@ -143,9 +150,13 @@ class MicrosoftApi:
         headers: Mapping[str, str] | None = None,
         request_id: str | None = None,
         ok: tuple[int, ...] = (200, 201, 202, 204),
+        tenant: str | None = None,
     ) -> httpx.Response:
         """Send with retries. Every attempt carries the same ``MS-RequestId`` (``request_id``, or a new GUID
-        for this operation), so that Microsoft recognises a retry of a request it already carried out."""
+        for this operation), so that Microsoft recognises a retry of a request it already carried out. The
+        token is the API's audience in ``tenant`` (``None``: the partner's tenant)."""
+        token = self.credentials.source(self.audience, tenant)
+        aux = self.auxiliary(tenant)
         request_id = request_id or str(uuid.uuid4())
         correlation = str(uuid.uuid4())
         refreshed = False
@@ -153,12 +164,13 @@ class MicrosoftApi:
         while True:
             attempt += 1
             sent = {
-                "Authorization": f"Bearer {self.token.get()}",
+                "Authorization": f"Bearer {token.get()}",
                 "Accept": "application/json",
                 "MS-RequestId": request_id,
                 "MS-CorrelationId": correlation,
                 "x-ms-client-request-id": request_id,
-                **self.extra_headers(),
+                **({"x-ms-authorization-auxiliary": f"Bearer {aux.get()}"} if aux is not None else {}),
+                **self.extra_headers(tenant),
                 **(headers or {}),
             }
             wait: float | None
@@ -173,10 +185,16 @@ class MicrosoftApi:
             else:
                 if response.status_code in ok:
                     return response
-                failure = self._failure(response, operation)
-                if response.status_code == 401 and not refreshed and self.token.refreshable:
-                    refreshed = True
-                    self.token.invalidate()
+                failure = self._failure(response, operation, token, aux)
+                if (
+                    response.status_code == 401
+                    and not refreshed
+                    and (token.refreshable or (aux is not None and aux.refreshable))
+                ):
+                    refreshed = True  # once: a token from the same place is refused the same way
+                    token.invalidate()
+                    if aux is not None:
+                        aux.invalidate()
                     attempt -= 1
                     continue
                 if response.status_code not in RETRYABLE_STATUS:
@@ -190,28 +208,26 @@ class MicrosoftApi:
                 raise failure
             self.sleep(wait)
 
-    def _failure(self, response: httpx.Response, operation: str) -> ApiError:
+    def _failure(
+        self, response: httpx.Response, operation: str, token: TokenSource, aux: TokenSource | None = None
+    ) -> ApiError:
         status = response.status_code
         code, message = _error_text(response)
         detail = f"{code}: {message}" if code and message else (code or message)
         if status == 401:
+            refused = token.describe()
+            if aux is not None and "auxiliary" in f"{code} {message}".casefold():
+                refused = f"{aux.describe()} (sent as x-ms-authorization-auxiliary)"
             return AuthError(
                 self.name,
                 operation,
-                f"401 the token was refused (missing, expired or for another tenant). {self.token.how_to()}"
-                + (f" ({detail})" if detail else ""),
+                f"401 {refused} was refused (missing, expired, or issued by another tenant or for another "
+                f"audience). {token.how_to()}" + (f" ({detail})" if detail else ""),
                 status,
                 code,
             )
         if status == 403:
-            return AuthError(
-                self.name,
-                operation,
-                "403 forbidden: the signed-in account lacks the role (Admin agent for customers' services) or "
-                "the customer has not granted the partner delegated admin consent" + (f" ({detail})" if detail else ""),
-                status,
-                code,
-            )
+            return self._forbidden(operation, token, code, detail)
         if status == 404:
             return NotFound(self.name, operation, "404 not found" + (f" ({detail})" if detail else ""), status, code)
         if status == 412:
@@ -221,3 +237,14 @@ class MicrosoftApi:
         if status == 429:
             return ApiError(self.name, operation, "429 throttled by Microsoft; try again later", status, code)
         return ApiError(self.name, operation, f"{status} {detail or response.reason_phrase}", status, code)
+
+    def _forbidden(self, operation: str, token: TokenSource, code: str, detail: str) -> ApiError:
+        """403: what the API says is missing. Subclasses know their API's codes."""
+        return AuthError(
+            self.name,
+            operation,
+            f"403 forbidden with {token.describe()}: the signed-in account lacks a role this needs, or the "
+            "customer has not granted the partner (GDAP) access" + (f" ({detail})" if detail else ""),
+            403,
+            code,
+        )

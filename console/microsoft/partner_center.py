@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from console.microsoft.credentials import PARTNER_CENTER
 from console.microsoft.http import MicrosoftApi, StaleEtag
 
 DEFAULT_URL = "https://api.partnercenter.microsoft.com"
@@ -26,6 +27,7 @@ class SubscriptionChanged(Exception):
 
 class PartnerCenter(MicrosoftApi):
     name = "Partner Center"
+    audience = PARTNER_CENTER
 
     # -- paging ----------------------------------------------------------------------------------
     def page(self, link: Mapping[str, Any] | None, first: str, operation: str) -> Page:

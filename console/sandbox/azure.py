@@ -7,6 +7,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from console.microsoft.azure_support import SEVERITIES
+from console.sandbox import auth
 from console.sandbox.errors import error as _error
 from console.sandbox.state import now_iso
 
@@ -42,12 +43,7 @@ def route(box: Sandbox, method: str, path: str, headers: Any, body: Any) -> tupl
     subscription, name, comms, comm_name = m.groups()
     if subscription not in s.azure_subscriptions:
         raise _error(404, "SubscriptionNotFound", f"The subscription '{subscription}' could not be found.")
-    if not headers.get("x-ms-authorization-auxiliary", "").startswith("Bearer "):
-        raise _error(
-            403,
-            "AuthorizationFailed",
-            "A CSP customer's subscription needs the partner token in x-ms-authorization-auxiliary.",
-        )
+    auth.arm_subscription(headers, s.tenant_of(s.azure_subscriptions[subscription]), s.partner_tenant)
     ticket = s.tickets.get(name)
     if comms:
         if ticket is None or not ticket["id"].startswith(f"/subscriptions/{subscription}/"):

@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from console.sandbox import azure, partner_center
+from console.sandbox import auth, azure, partner_center
 from console.sandbox.errors import Answer, error
 from console.sandbox.state import SandboxState
 
@@ -218,15 +218,14 @@ class Sandbox:
         s = self.state
         if path.startswith("/_sandbox/"):
             return self._admin(method, path, body)
-        auth = headers.get("Authorization", "")
-        if not auth.startswith("Bearer ") or auth.removeprefix("Bearer ") not in s.tokens:
-            raise error(401, "InvalidAuthenticationToken", "The access token is invalid or has expired.")
         with s.lock:
             if path.startswith("/v1/"):
+                auth.partner_center(headers, s.partner_tenant)
                 return partner_center.route(self, method, path, query, headers, body)
             if "/providers/Microsoft.Support/" in path:
                 if "api-version" not in query:
                     raise error(400, "MissingApiVersionParameter", "The api-version query parameter is required.")
+                auth.arm(headers)
                 return azure.route(self, method, path, headers, body)
         raise error(404, "NotFound", f"no such endpoint: {path}")
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from console.sandbox import catalog
+from console.sandbox import catalog, tokens
 
 PC_SUBSCRIPTION_FIELDS = (
     "id",
@@ -55,7 +55,7 @@ class SandboxState:
     entitlements: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # Azure plan id -> its Azure subs
     tickets: dict[str, dict[str, Any]] = field(default_factory=dict)  # ticket name -> ticket
     communications: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    tokens: set[str] = field(default_factory=lambda: {"sandbox"})
+    partner_tenant: str = tokens.PARTNER_TENANT
     requests: list[dict[str, str]] = field(default_factory=list)  # method, path, request id
     replies: dict[str, tuple[int, Any]] = field(default_factory=dict)  # MS-RequestId of a PATCH -> its answer
     invoices: list[dict[str, Any]] = field(default_factory=list)  # the partner's own Microsoft invoices
@@ -109,6 +109,12 @@ class SandboxState:
             if azure_subscription_id:
                 self.azure_subscriptions[azure_subscription_id] = record["customerId"]
         return sub
+
+    def tenant_of(self, customer_id: str) -> str:
+        """The customer's Microsoft Entra tenant (``companyProfile.tenantId``); the partner's for its own."""
+        with self.lock:
+            found = next((c for c in self.customers if c["id"] == customer_id), None)
+            return str(found["companyProfile"]["tenantId"]) if found else self.partner_tenant
 
     def add_entitlement(self, customer_id: str, plan_id: str, entitlement: dict[str, Any]) -> dict[str, Any]:
         """An Azure subscription under Azure plan ``plan_id`` (Partner Center's AzureEntitlement: ``id``,

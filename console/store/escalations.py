@@ -15,8 +15,9 @@ from console.clock import to_iso, utcnow
 
 ESCALATION_STATES = ("pending", "awaiting_case_number", "open", "closed", "failed")
 _SELECT = (
-    "SELECT e.*, t.id AS ticketId, t.customerId AS ticketCustomerId "
-    "FROM escalations e JOIN tickets t ON t.seq = e.ticketSeq"
+    "SELECT e.*, t.id AS ticketId, t.customerId AS ticketCustomerId, c.tenantId AS customerTenantId "
+    "FROM escalations e JOIN tickets t ON t.seq = e.ticketSeq "
+    "LEFT JOIN customers c ON c.id = coalesce(e.customerId, t.customerId)"
 )
 
 
@@ -144,7 +145,8 @@ class EscalationStoreMixin:
         """Pending deliveries whose time has come, oldest first; messages wait until their case exists."""
         rows = self.conn.execute(
             "SELECT o.*, e.state AS escalationState, e.microsoftCaseId, e.azureSubscriptionId, e.ticketName, "
-            "e.delivery, e.ticketSeq FROM outbox o JOIN escalations e ON e.id = o.escalationId "
+            "e.delivery, e.ticketSeq, c.tenantId AS customerTenantId FROM outbox o "
+            "JOIN escalations e ON e.id = o.escalationId LEFT JOIN customers c ON c.id = e.customerId "
             "WHERE o.state = 'pending' AND (o.nextAttemptDate IS NULL OR o.nextAttemptDate <= ?) "
             "AND (o.kind = 'create' OR e.state = 'open') ORDER BY o.id LIMIT ?",
             (now, limit),
