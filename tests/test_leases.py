@@ -30,6 +30,7 @@ from console.sandbox import Sandbox
 from console.store import Workspace
 from tests.conftest import NOW
 from tests.test_escalation import AGENT, pick
+from tests.ui import make_app, settle
 
 TTL = timedelta(seconds=60)
 #: Holder ids of another host: never "gone" by pid, so only expiry frees their leases.
@@ -401,3 +402,54 @@ def test_three_consoles_make_the_calls_of_one_poller(sandbox: Sandbox, demo_ws: 
         stop(procs)
     row = demo_ws.lease_row("microsoft")
     assert row is not None and row["expiresDate"] <= to_iso(datetime.now(UTC))  # released on a clean exit
+
+
+# -- the console ---------------------------------------------------------------------------------------
+async def test_a_console_without_the_lease_calls_nobody_and_shows_the_holders_results_live(
+    sandbox: Sandbox, demo_ws: Workspace, config_path: Path, tmp_path: Path
+) -> None:
+    other_ws = Workspace.open(demo_ws.path)
+    holder = Desk(other_ws, load_config(config_path), load_plugins(), "kenji.sato", lambda: NOW)
+    try:
+        (case,) = open_azure_cases(holder, 1)
+        assert holder.microsoft_sync(keep=True).polled == 1  # another console's round: it holds the lease
+        seen = len(sandbox.state.requests)
+        app = make_app(demo_ws, tmp_path)
+        async with app.run_test(size=(100, 30)) as pilot:
+            app.settle()
+            await settle(pilot)
+            assert app.desk.microsoft_configured and app._microsoft_timer is not None  # its round ran, and ended
+            assert 0.8 * 120 <= app._microsoft_timer._interval <= 1.2 * 120  # the next, a jittered interval on
+            assert len(sandbox.state.requests) == seen and not app.desk.microsoft_lease.held
+            app.open_ticket(str(case["ticketId"]))
+            await settle(pilot)
+            sandbox.state.respond(str(case["microsoftCaseId"]), "Engineer Sato: the host was restarted.")
+            assert holder.microsoft_sync(keep=True).updates == 1  # the holder's next round
+            calls = len(sandbox.state.requests)
+            deadline = time.monotonic() + 20
+            while not any(
+                "the host was restarted" in (e["text"] or "")
+                for e in app.screen.details.timeline  # type: ignore[attr-defined]
+            ):
+                assert time.monotonic() < deadline, "the holder's update never reached this console"
+                await pilot.pause(0.1)
+            assert len(sandbox.state.requests) == calls  # shown from the workspace, not fetched
+        row = demo_ws.lease_row("microsoft")
+        assert row is not None and row["agent"] == "kenji.sato" and row["expiresDate"] > to_iso(datetime.now(UTC))
+    finally:
+        holder.close()
+        other_ws.close()
+
+
+async def test_the_console_holding_the_lease_gives_it_back_when_it_quits(
+    sandbox: Sandbox, demo_ws: Workspace, tmp_path: Path
+) -> None:
+    app = make_app(demo_ws, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.settle()
+        await settle(pilot)
+        row = demo_ws.lease_row("microsoft")
+        assert row is not None and row["agent"] == AGENT and f":{os.getpid()}:" in row["holder"]
+        assert row["expiresDate"] > to_iso(datetime.now(UTC)) and row["lastRunNote"].endswith("0 cases read, 0 updates")
+    row = demo_ws.lease_row("microsoft")
+    assert row is not None and row["expiresDate"] <= to_iso(datetime.now(UTC))  # the next console takes it at once
