@@ -16,6 +16,7 @@ from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from console.clock import utcnow
@@ -82,6 +83,7 @@ class CspConsoleApp(App[None]):
         self.vehicle_names = {v.value: name for v, name in VEHICLE_NAMES.items()}
         self._settled = False
         self._recompute: subprocess.Popen[str] | None = None  # the SLA clock upgrade, while it runs
+        self._microsoft_timer: Timer | None = None  # the next round of Microsoft work, once scheduled
 
     # -- built on first use: the first painted queue needs none of them -------------------------
     @cached_property
@@ -159,9 +161,10 @@ class CspConsoleApp(App[None]):
         self.set_interval(60, self._expire_claims)
         self.set_interval(SAMPLE_MINUTES * 60, self._sample)  # the health board's trends, from any session
         if desk.microsoft_configured:
-            # Deliver what the outbox still owes and read Microsoft's answers: now, then every few minutes.
+            # Deliver what the outbox still owes and read Microsoft's answers: now, then a poll interval (moved
+            # at random by up to a fifth) after each round has ended. Only the console holding the workspace's
+            # Microsoft lease talks to Microsoft; the others see what it wrote through the live poll.
             self._microsoft()
-            self.set_interval(self.config.microsoft.poll_seconds, self._microsoft)
 
     def _recompute_clocks(self) -> None:
         """Recompute every open ticket's SLA clocks in a child process (minutes at a million tickets, which in
@@ -199,6 +202,10 @@ class CspConsoleApp(App[None]):
             return
         with contextlib.suppress(Exception):  # leaving must never fail: release what this agent still holds
             desk.release_all()
+        lease = desk.__dict__.get("microsoft_lease")
+        if lease is not None:  # the next console's round takes the Microsoft work over at once
+            with contextlib.suppress(Exception):
+                lease.release()
         desk.close()
 
     # -- live between sessions -----------------------------------------------------------------
@@ -230,14 +237,25 @@ class CspConsoleApp(App[None]):
         self.run_worker(lambda: board.sample(clock()), thread=True, group="sample", exclusive=True, exit_on_error=False)
 
     def _microsoft(self) -> None:
-        self.run_worker(
-            self.desk.microsoft_sync,
-            thread=True,
-            group="microsoft",
-            exclusive=True,
-            exit_on_error=False,
-            name="microsoft",
-        )
+        """One round of Microsoft work, under the workspace's Microsoft lease (:meth:`Desk.microsoft_sync`):
+        the console holding it delivers and polls, the others only look whether it is still held. The next
+        round is scheduled when this one ends (:meth:`_next_microsoft`), so rounds never pile up."""
+        self._microsoft_timer = None
+        if not self.is_running:
+            return
+        desk = self.desk
+
+        def round_() -> CourierReport | None:
+            report = desk.microsoft_sync(keep=True)
+            return report if desk.microsoft_lease.held else None  # another console's round: nothing to say
+
+        self.run_worker(round_, thread=True, group="microsoft", exclusive=True, exit_on_error=False, name="microsoft")
+
+    def _next_microsoft(self) -> None:
+        from console.leases import jittered
+
+        if self.is_running and self._microsoft_timer is None:
+            self._microsoft_timer = self.set_timer(jittered(self.config.microsoft.poll_seconds), self._microsoft)
 
     def report_delivery(self, report: CourierReport) -> None:
         """What the outbox did, as a notice (quiet when nothing happened)."""
@@ -250,10 +268,12 @@ class CspConsoleApp(App[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.name == "microsoft":
-            if event.state == WorkerState.SUCCESS:
+            if event.state == WorkerState.SUCCESS and event.worker.result is not None:
                 self.report_delivery(event.worker.result)
             elif event.state == WorkerState.ERROR:
                 self.log_failure(event.worker.error)
+            if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+                self._next_microsoft()
 
     # -- navigation ----------------------------------------------------------------------------
     def open_ticket(self, ticket_id: str) -> None:

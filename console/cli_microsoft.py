@@ -198,8 +198,18 @@ def _escalations(args: argparse.Namespace, db: Path, config: Path) -> int:
                 _print_escalation(row)
             return APPLIED
         if args.action == "sync":
+            from console.leases import LeaseHeld
             from console.microsoft.http import ApiError
 
+            holder = desk.microsoft_lease.other()
+            if holder is not None:  # a console does the Microsoft work: do not poll a second time
+                print(
+                    f"csp-console: refused: {clean_line(str(LeaseHeld(holder, desk.microsoft_lease.clock())))}. "
+                    "It delivers the outbox and reads the open cases in its rounds; this command runs once that "
+                    "process has ended or the lease has expired.",
+                    file=sys.stderr,
+                )
+                return QUEUED
             try:
                 report = desk.microsoft_sync(force=True)
             except (ApiError, MissingToken) as exc:

@@ -9,6 +9,7 @@ process killed at any point leaves it pending for the next run.
 from __future__ import annotations
 
 import hashlib
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -39,9 +40,13 @@ class CourierReport:
         return not (self.pending or self.failed or self.poll_errors)
 
 
-def retry_delay(attempts: int) -> timedelta:
-    """When the background delivery tries again: 30 s, 1, 2, 4 … minutes, at most an hour."""
-    return timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts)))
+def retry_delay(attempts: int, rng: Callable[[], float] = random.random) -> timedelta:
+    """When the background delivery tries again: 30 s, 1, 2, 4 … minutes, up to an hour, each moved at
+    random by up to a fifth either way (:func:`console.leases.jittered`), so that the deliveries one outage
+    held back do not all go again at the same moment."""
+    from console.leases import jittered
+
+    return timedelta(seconds=round(jittered(min(3600, 30 * 2 ** max(0, attempts)), rng=rng)))
 
 
 class Courier:

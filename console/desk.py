@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from console import ticket_ops
@@ -26,6 +27,7 @@ if TYPE_CHECKING:  # the HTTP clients (httpx) are imported when Microsoft is fir
     from console import escalation
     from console.billing_desk import BillingDesk, OfferBalance
     from console.courier import Courier, CourierReport
+    from console.leases import Lease
     from console.microsoft.connect import Clients
     from console.offer_desk import OfferDesk
 
@@ -167,10 +169,53 @@ class Desk:
 
         return escalation.send_message(self, escalation_id, text)
 
-    def microsoft_sync(self, *, force: bool = False, poll: bool = True) -> CourierReport:
-        """Deliver the outbox (and poll open cases): exactly once, whatever happened before."""
-        courier = self.courier()
-        return courier.run(force=force) if poll else courier.deliver(force=force)
+    @cached_property
+    def microsoft_lease(self) -> Lease:
+        """The workspace's Microsoft lease as this desk holds it (or waits for it): one process talks to
+        Microsoft at a time. It lives three poll intervals and is renewed each run; on the wall clock, not on
+        ``self.clock`` (see :mod:`console.leases`)."""
+        from console.leases import MICROSOFT, Lease
+
+        return Lease(self.ws, MICROSOFT, timedelta(seconds=3 * self.config.microsoft.poll_seconds), agent=self.agent)
+
+    def microsoft_sync(self, *, force: bool = False, poll: bool = True, keep: bool = False) -> CourierReport:
+        """Deliver the outbox (and poll open cases): exactly once, whatever happened before, and by one process
+        of the workspace at a time, under the Microsoft lease.
+
+        While another live process holds the lease, nothing is sent to Microsoft: the report has one
+        ``pending`` line saying who will send it. With ``keep`` (the console's background loop) the lease stays
+        with this desk after the run; otherwise a lease taken for this call is given back when it ends (one
+        the desk held already stays held)."""
+        from console.courier import CourierReport
+
+        lease = self.microsoft_lease
+        with lease.lock:
+            had = lease.held
+            if not lease.acquire():
+                state = lease.state
+                assert state is not None
+                return CourierReport(
+                    pending=[
+                        f"queued: {state.who} does this workspace's Microsoft work and sends it in its next round "
+                        f"(it holds the Microsoft lease until {to_iso(state.expires)})"
+                    ]
+                )
+            try:
+                courier = self.courier()
+                report = courier.run(force=force) if poll else courier.deliver(force=force)
+            except Exception as exc:
+                lease.ran(f"failed: {type(exc).__name__}: {exc}"[:300])
+                raise
+            else:
+                lease.ran(
+                    f"{len(report.delivered)} delivered, {len(report.pending)} pending, {len(report.failed)} failed"
+                    + (f"; {report.polled} cases read, {report.updates} updates" if poll else "")
+                    + (f", {len(report.poll_errors)} read errors" if report.poll_errors else "")
+                )
+            finally:
+                if not (keep or had):
+                    lease.release()
+        return report
 
     def authorize(self, action: str) -> None:
         """Raise :class:`RoleDenied` (naming the roles needed) unless the agent may do ``action``."""

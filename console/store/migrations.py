@@ -638,6 +638,25 @@ def m014_azure_entitlements(db: Database) -> None:
     db.execute("CREATE INDEX idx_azure_entitlements_plan ON azure_entitlements (planSubscriptionId)")
 
 
+def m015_leases(db: Database) -> None:
+    """Leases on the workspace's background jobs (see console/leases.py): one row per job, naming the process
+    that does it and until when (wall-clock UTC), and when it last ran."""
+    db.execute(
+        """
+        CREATE TABLE leases (
+            name TEXT PRIMARY KEY,
+            holder TEXT NOT NULL,
+            agent TEXT NOT NULL DEFAULT '',
+            acquiredDate TEXT NOT NULL,
+            renewedDate TEXT NOT NULL,
+            expiresDate TEXT NOT NULL,
+            lastRunDate TEXT,
+            lastRunNote TEXT
+        )
+        """
+    )
+
+
 MIGRATIONS: list[Migration] = [
     m001_accounts,
     m002_people,
@@ -653,6 +672,7 @@ MIGRATIONS: list[Migration] = [
     m012_billing,
     m013_open_search,
     m014_azure_entitlements,
+    m015_leases,
 ]
 
 

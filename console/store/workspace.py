@@ -21,6 +21,7 @@ from console.store.billing import BillingStoreMixin
 from console.store.connection import WorkspaceError, connect, transaction, within
 from console.store.escalations import EscalationStoreMixin
 from console.store.health import HealthStoreMixin
+from console.store.leases import LeaseStoreMixin
 from console.store.microsoft_data import MicrosoftDataStoreMixin
 from console.store.migrations import MIGRATIONS, current_version, migrate
 from console.store.queue import QueueStoreMixin
@@ -80,6 +81,7 @@ class Workspace(
     EscalationStoreMixin,
     MicrosoftDataStoreMixin,
     HealthStoreMixin,
+    LeaseStoreMixin,
     QueueStoreMixin,
 ):
     """A handle on the workspace file. Each thread gets its own connection."""
