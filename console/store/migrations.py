@@ -638,6 +638,15 @@ def m014_azure_entitlements(db: Database) -> None:
     db.execute("CREATE INDEX idx_azure_entitlements_plan ON azure_entitlements (planSubscriptionId)")
 
 
+def m015_suspension_intents(db: Database) -> None:
+    """What a suspension meant to do and saw, per subscription, before each PATCH (see console/suspension.py):
+    the intent and the ``MS-RequestId`` of the PATCH, the subscription as Partner Center had it just before
+    (``readJson``), the answer to our own suspension (``suspendedJson``, to recognise it later) and a note for a
+    person (already suspended by someone else, blocked, changed since)."""
+    for column in ("intent", "intentDate", "requestId", "readJson", "readDate", "suspendedJson", "note"):
+        db.execute(f"ALTER TABLE suspension_items ADD COLUMN {column} TEXT")
+
+
 MIGRATIONS: list[Migration] = [
     m001_accounts,
     m002_people,
@@ -653,6 +662,7 @@ MIGRATIONS: list[Migration] = [
     m012_billing,
     m013_open_search,
     m014_azure_entitlements,
+    m015_suspension_intents,
 ]
 
 
