@@ -203,7 +203,7 @@ def _print_plan(plan: Any) -> None:
         print(f"  {clean_line(s['offerName'])} ({s['id']}), {s['quantity']} seats: {item.consequence}")
     for b in plan.blocked:
         s = b.subscription
-        print(f"  NOT suspended: {clean_line(s['offerName'])} ({s['id']}): {clean_line(b.explanation)}")
+        print(f"  NOT suspended: {clean_line(s['offerName'])} ({s['id']}): {clean_line(b.reason)}")
     for s in plan.untouched:
         print(f"  left as it is: {clean_line(s['offerName'])} ({s['status']})")
     print("Consequences:")

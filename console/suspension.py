@@ -104,12 +104,16 @@ class BlockedItem:
     azure_subscriptions: list[Mapping[str, Any]]
 
     @property
-    def explanation(self) -> str:
+    def reason(self) -> str:
         names = ", ".join(
             f"{a.get('friendlyName') or 'Azure subscription'} ({a['azureSubscriptionId']})"
             for a in self.azure_subscriptions
         )
-        return f"not suspended: its Azure subscriptions {names} are active. {AZURE_PLAN_GUIDANCE}"
+        return f"not suspended: its Azure subscriptions {names} are active (Partner Center: 403, code 900115)"
+
+    @property
+    def explanation(self) -> str:
+        return f"{self.reason}. {AZURE_PLAN_GUIDANCE}"
 
     def as_item(self) -> dict[str, Any]:
         return {**PlannedItem(self.subscription, "").as_item(), "state": "blocked", "note": self.explanation}
@@ -167,11 +171,6 @@ def plan(
     if blocked:
         names = ", ".join(b.subscription["offerName"] for b in blocked)
         summary.append(f"{names}: left active, its Azure subscriptions are active. {AZURE_PLAN_GUIDANCE}")
-    summary.append(
-        "A subscription found already suspended (for fraud, by another admin) is left as it is and stays "
-        "suspended when this suspension is reactivated; reactivation restores auto-renew as Partner Center had "
-        "it just before the suspension."
-    )
     untouched = [s for s in subscriptions if s["status"] != "active"]
     return SuspensionPlan(customer["id"], customer["companyName"], items, untouched, summary, blocked)
 
