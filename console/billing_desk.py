@@ -126,7 +126,9 @@ class BillingDesk:
         rows = self.ws.account_rows(customer_id)
         if rows is None:
             raise LookupError(f"no customer {customer_id}")
-        return suspension.plan(rows["customer"], rows["subscriptions"], self.desk.clock())
+        return suspension.plan(
+            rows["customer"], rows["subscriptions"], self.desk.clock(), self.ws.azure_entitlements(customer_id)
+        )
 
     def suspend(self, customer_id: str) -> suspension.RunResult:
         from console import suspension

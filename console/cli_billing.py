@@ -175,11 +175,25 @@ def _billing(args: argparse.Namespace, db: Path, config: Path) -> int:
         except SuspensionError as exc:
             print(f"csp-console: {exc}", file=sys.stderr)
             return STOPPED if "Run it again" in str(exc) else FAILED
-        print(
-            f"{result.state}: {len(result.done)} subscriptions changed"
-            + (f", {len(result.already)} already so" if result.already else "")
-        )
+        _print_result(result, "changed" if args.action == "suspend" else "restored")
         return APPLIED
+
+
+def _print_result(result: Any, verb: str) -> None:
+    """What the run did, and every subscription it left alone with the reason (Partner Center's own words
+    included, cleaned: they are not ours)."""
+    parts = [f"{len(result.done)} subscriptions {verb}"]
+    if result.already:
+        parts.append(f"{len(result.already)} already so")
+    if result.left:
+        parts.append(f"{len(result.left)} left as they were (not suspended by this console)")
+    if result.blocked:
+        parts.append(f"{len(result.blocked)} blocked (an Azure plan with active Azure subscriptions)")
+    if result.skipped:
+        parts.append(f"{len(result.skipped)} skipped (deleted or expired meanwhile)")
+    print(f"{result.state}: " + ", ".join(parts))
+    for sub_id, note in result.notes.items():
+        print(f"  {sub_id}: {clean_line(note)}")
 
 
 def _print_plan(plan: Any) -> None:
@@ -187,6 +201,9 @@ def _print_plan(plan: Any) -> None:
     for item in plan.items:
         s = item.subscription
         print(f"  {clean_line(s['offerName'])} ({s['id']}), {s['quantity']} seats: {item.consequence}")
+    for b in plan.blocked:
+        s = b.subscription
+        print(f"  NOT suspended: {clean_line(s['offerName'])} ({s['id']}): {clean_line(b.reason)}")
     for s in plan.untouched:
         print(f"  left as it is: {clean_line(s['offerName'])} ({s['status']})")
     print("Consequences:")
@@ -202,6 +219,8 @@ def _status_text(live: dict[str, Any] | None) -> str:
         lines.append(f"  last error: {live['lastError']}")
     for i in live["items"]:
         lines.append(f"  {i['state']:18} {clean_line(i['offerName'])} ({i['subscriptionId']})")
+        if i.get("note"):
+            lines.append(f"  {'':18} {clean_line(i['note'])}")
     return "\n".join(lines)
 
 
@@ -234,7 +253,7 @@ def _payment(args: argparse.Namespace, db: Path, config: Path) -> int:
         except SuspensionError as exc:
             print(f"csp-console: payment recorded; {exc}", file=sys.stderr)
             return STOPPED
-        print(f"reactivated: {len(result.done) + len(result.already)} subscriptions restored")
+        _print_result(result, "restored")
         return APPLIED
 
 

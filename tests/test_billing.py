@@ -211,9 +211,14 @@ def test_suspension_is_refused_to_roles_the_map_does_not_allow(
 def test_the_plan_spells_out_the_consequences(desk: Desk) -> None:
     plan = desk.billing.suspension_plan(customer(desk.ws, "zerowidth.example"))
     text = " ".join(plan.summary)
-    assert "keeps billing the partner" in text and "auto-renew off" in text
     assert "deleted after 90 days (by 2027-02-21)" in text  # its reservation is a legacy subscription
+    # Its Azure plan has active Azure subscriptions: Partner Center would refuse it (403, code 900115).
+    (blocked,) = plan.blocked
+    assert blocked.subscription["offerName"] == "Azure plan" and blocked not in plan.items
+    assert "900115" in text and "cancel those Azure subscriptions first" in text and "role" not in text
+    assert {a["friendlyName"] for a in blocked.azure_subscriptions} == {"Production", "Dev/Test"}
     osaka = desk.billing.suspension_plan(customer(desk.ws, "osaka-foods.co.jp"))
+    assert "keeps billing the partner" in " ".join(osaka.summary) and "auto-renew off" in " ".join(osaka.summary)
     addons = [i for i in osaka.items if i.subscription["parentSubscriptionId"]]
     assert addons and osaka.items[: len(addons)] == addons  # add-ons first, with their base named
     assert all("add-on of" in i.consequence for i in addons)
@@ -307,12 +312,26 @@ def test_reactivating_an_interrupted_suspension_restores_what_it_reached(desk: D
     assert desk.ws.live_suspension(osaka) is None
 
 
-def test_a_stale_etag_is_re_read_and_re_applied(desk: Desk, sandbox: Sandbox) -> None:
+@pytest.mark.parametrize("kind", ["concurrent_change", "etag_2055"])
+def test_a_stale_etag_is_re_read_and_re_applied(desk: Desk, sandbox: Sandbox, kind: str) -> None:
+    """Partner Center answers a stale etag with 412 or with 400 code 2055 "Etag is no longer valid"
+    (learn.microsoft.com/partner-center/developer/error-codes): both are read again and re-applied."""
     litware = customer(desk.ws, "litwarelabs.io")
-    first = desk.billing.suspension_plan(litware).items[0].subscription["id"]
-    sandbox.fault(f"PATCH /v1/customers/{litware}/subscriptions/{first}", "concurrent_change", times=1)
-    assert desk.billing.suspend(litware).state == "suspended"
-    assert all(s["status"] == "suspended" for s in sandbox_subs(sandbox, litware).values())
+    plan = desk.billing.suspension_plan(litware)
+    first = plan.items[0].subscription["id"]
+    sandbox.fault(f"PATCH /v1/customers/{litware}/subscriptions/{first}", kind, times=1)
+    result = desk.billing.suspend(litware)
+    assert result.state == "suspended" and result.done == [first]
+    at_pc = sandbox_subs(sandbox, litware)
+    assert at_pc[first]["status"] == "suspended" and at_pc[first]["friendlyName"].endswith("(renamed)")
+    patches = [r for r in sandbox.state.requests if r["method"] == "PATCH"]
+    assert [r["fault"] for r in patches] == [kind, ""] and patches[0]["requestId"] != patches[1]["requestId"]
+    # The etag travels in double quotes, with the contract version, on every Partner Center call.
+    assert all(r["ifMatch"].startswith('"') and r["ifMatch"].endswith('"') for r in patches)
+    assert {r["contractVersion"] for r in sandbox.state.requests} == {"v1"}
+    (blocked,) = plan.blocked  # its Azure plan, with an active Azure subscription: never PATCHed
+    assert at_pc[blocked.subscription["id"]]["status"] == "active"
+    assert result.blocked == [blocked.subscription["id"]]
 
 
 def test_suspension_without_partner_center_fails_clearly_and_changes_nothing(desk: Desk) -> None:
@@ -355,15 +374,19 @@ def test_billing_commands_plan_confirm_suspend_and_pay(
     assert "keeps billing the partner" in out.out and "Re-run with --yes" in out.err
     litware = customer(demo_ws, "litwarelabs.io")
     assert all(s["status"] == "active" for s in sandbox_subs(sandbox, litware).values())
+    assert "NOT suspended: Azure plan" in out.out and "900115" in out.out  # said up front
     assert main(["billing", "suspend", "litwarelabs.io", "--yes", *args]) == 0
-    assert "suspended: 2 subscriptions changed" in capsys.readouterr().out
+    out = capsys.readouterr()
+    assert "suspended: 1 subscriptions changed, 1 blocked (an Azure plan with active Azure subscriptions)" in out.out
+    assert "role" not in out.out + out.err
+    reservation = next(s for s in demo_ws.subscription_rows(litware) if s["offerName"] != "Azure plan")
     invoice = next(r for r in demo_ws.open_receivables() if r["customerId"] == litware)
     assert main(["payment", "record", "litwarelabs.io", invoice["id"], "100.00", *args]) == 0
     assert "partial" in capsys.readouterr().out  # still overdue: stays suspended
-    assert all(s["status"] == "suspended" for s in sandbox_subs(sandbox, litware).values())
+    assert sandbox_subs(sandbox, litware)[reservation["id"]]["status"] == "suspended"
     rest = str(Decimal(invoice["totalCharges"]) - Decimal(100))
     assert main(["payment", "record", "litwarelabs.io", invoice["id"], rest, "--date", "2026-11-22", *args]) == 0
-    assert "reactivated: 2 subscriptions restored" in capsys.readouterr().out
+    assert "reactivated: 1 subscriptions restored" in capsys.readouterr().out
     assert all(s["status"] == "active" for s in sandbox_subs(sandbox, litware).values())
 
 

@@ -56,6 +56,7 @@ async def test_a_billing_admin_sends_notices_suspends_takes_payment_and_reactiva
         assert isinstance(app.screen, ConfirmSuspension)
         text = " ".join(shown(w) for w in app.screen.query("Static"))
         assert "keeps billing the partner" in text and "auto-renew" in text
+        assert "NOT suspended: Azure plan" in text and "900115" in text and "role" not in text
         await pilot.press("n")
         await settle(pilot)
         assert demo_ws.live_suspension(litware) is None
@@ -64,7 +65,8 @@ async def test_a_billing_admin_sends_notices_suspends_takes_payment_and_reactiva
         await pilot.press("y")
         await settle(pilot)
         assert demo_ws.live_suspension(litware)["state"] == "suspended"
-        assert {s["status"] for s in sandbox.state.subscriptions[litware]} == {"suspended"}
+        statuses = {s["offerName"]: s["status"] for s in sandbox.state.subscriptions[litware]}
+        assert statuses.pop("Azure plan") == "active" and set(statuses.values()) == {"suspended"}
         # Payment: a wrong amount is shown in the dialog, which stays open; then the full amount.
         await go_to(pilot, demo_ws, "litwarelabs.io")
         await pilot.press("p")

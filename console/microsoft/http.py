@@ -62,7 +62,23 @@ class NotFound(ApiError):
 
 
 class StaleEtag(ApiError):
-    """412: the resource changed since its etag was read."""
+    """412, or Partner Center's 400 with code 2055 ("Etag is no longer valid"): the resource changed since its
+    etag was read (learn.microsoft.com/partner-center/developer/error-codes)."""
+
+
+class AzurePlanHasActiveSubscriptions(ApiError):
+    """Partner Center's 403 with code 900115: "Azure plan can't be moved to suspended state since you have one or
+    more Azure Subscriptions in the active state" (learn.microsoft.com/partner-center/developer/error-codes). Not a
+    missing role: the Azure subscriptions under the plan must be cancelled first."""
+
+    @property
+    def retryable(self) -> bool:
+        return False
+
+
+#: Partner Center's error codes (learn.microsoft.com/partner-center/developer/error-codes).
+ETAG_NO_LONGER_VALID = "2055"
+AZURE_PLAN_SUBSCRIPTIONS_ACTIVE = "900115"
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -226,10 +242,24 @@ class MicrosoftApi:
                 status,
                 code,
             )
+        if status == 403 and code == AZURE_PLAN_SUBSCRIPTIONS_ACTIVE:
+            return AzurePlanHasActiveSubscriptions(
+                self.name,
+                operation,
+                "403 code 900115: an Azure plan cannot be suspended while Azure subscriptions under it are active; "
+                "cancel them first (Partner Center: the customer's Azure plan, each Azure subscription, Cancel; or "
+                "the azureEntitlements cancel API)" + (f" ({message})" if message else ""),
+                status,
+                code,
+            )
         if status == 403:
             return self._forbidden(operation, token, code, detail)
         if status == 404:
             return NotFound(self.name, operation, "404 not found" + (f" ({detail})" if detail else ""), status, code)
+        if status == 400 and code == ETAG_NO_LONGER_VALID:
+            return StaleEtag(
+                self.name, operation, "400 code 2055: the etag is no longer valid (the resource changed)", status, code
+            )
         if status == 412:
             return StaleEtag(
                 self.name, operation, "412 the resource changed since it was read (stale etag)", status, code

@@ -1,7 +1,13 @@
-"""Partner Center REST client: customers, subscriptions (PATCH with ``If-Match``) and service requests."""
+"""Partner Center REST client: customers, subscriptions (PATCH with ``If-Match``) and service requests.
+
+Headers as the Partner Center REST headers page documents them (learn.microsoft.com/partner-center/developer/
+headers): ``MS-Contract-Version`` is required ("usually api-version: v1"), ``MS-RequestId`` makes a call idempotent
+(a retry after a timeout carries the same value), ``If-Match`` carries the resource's etag for concurrency control.
+"""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -10,6 +16,15 @@ from console.microsoft.credentials import PARTNER_CENTER
 from console.microsoft.http import MicrosoftApi, StaleEtag
 
 DEFAULT_URL = "https://api.partnercenter.microsoft.com"
+CONTRACT_VERSION = "v1"
+
+
+def if_match(etag: str) -> str:
+    """An etag as an ``If-Match`` value: in double quotes (RFC 9110 entity-tag), unless already quoted or weak."""
+    etag = etag.strip()
+    if etag.startswith('"') or etag.startswith('W/"'):
+        return etag
+    return f'"{etag}"'
 
 
 @dataclass(frozen=True)
@@ -22,12 +37,24 @@ class Page:
 
 
 class SubscriptionChanged(Exception):
-    """The subscription no longer is what the change was based on; nothing was sent."""
+    """The subscription no longer is what the change was based on; nothing was sent. ``current`` is the
+    subscription as read."""
+
+    def __init__(self, message: str, current: Mapping[str, Any]) -> None:
+        super().__init__(message)
+        self.current = dict(current)
+
+
+#: Called with the subscription as read and the ``MS-RequestId`` of the PATCH about to be sent, before it is sent.
+BeforeSend = Callable[[Mapping[str, Any], str], None]
 
 
 class PartnerCenter(MicrosoftApi):
     name = "Partner Center"
     audience = PARTNER_CENTER
+
+    def extra_headers(self) -> dict[str, str]:
+        return {"MS-Contract-Version": CONTRACT_VERSION}
 
     # -- paging ----------------------------------------------------------------------------------
     def page(self, link: Mapping[str, Any] | None, first: str, operation: str) -> Page:
@@ -83,38 +110,59 @@ class PartnerCenter(MicrosoftApi):
         *,
         expected: Mapping[str, Any] | None = None,
         attempts: int = 3,
-        request_id: str | None = None,
+        current: Mapping[str, Any] | None = None,
+        before_send: BeforeSend | None = None,
     ) -> dict[str, Any]:
-        """PATCH the full subscription with ``changes`` applied and ``If-Match: <etag>``.
+        """PATCH the full subscription with ``changes`` applied and ``If-Match: "<etag>"``.
 
-        On 412 (someone changed it meanwhile) the subscription is read again, ``expected`` (the values the
-        change was based on) checked, and the change re-applied; :class:`SubscriptionChanged` reports a
-        subscription that moved away from ``expected``, :class:`StaleEtag` one that keeps changing.
+        ``current`` is the subscription as just read (read here when not given). On a stale etag (412, or 400
+        with code 2055) the subscription is read again, ``expected`` (the values the change was based on)
+        checked, and the change re-applied as a new request; :class:`SubscriptionChanged` reports a subscription
+        that moved away from ``expected`` (nothing sent), :class:`StaleEtag` one that keeps changing.
+        ``before_send`` sees each read and the ``MS-RequestId`` of the PATCH that follows it, before it is sent.
         """
-        operation = f"update subscription {subscription_id}"
         for attempt in range(1, attempts + 1):
-            current = self.subscription(customer_id, subscription_id)
+            if current is None:
+                current = self.subscription(customer_id, subscription_id)
             different = {k: current.get(k) for k, v in (expected or {}).items() if current.get(k) != v}
             if different:
                 raise SubscriptionChanged(
                     f"Partner Center: subscription {subscription_id} changed: "
                     + ", ".join(f"{k} is now {v!r}, expected {expected[k]!r}" for k, v in different.items())  # type: ignore[index]
-                    + ". Nothing was sent."
+                    + ". Nothing was sent.",
+                    current,
                 )
-            etag = str((current.get("attributes") or {}).get("etag", ""))
+            request_id = str(uuid.uuid4())
+            if before_send is not None:
+                before_send(current, request_id)
             try:
-                return self.request(
-                    "PATCH",
-                    f"/v1/customers/{customer_id}/subscriptions/{subscription_id}",
-                    operation,
-                    json={**current, **changes},
-                    headers={"If-Match": etag},
-                    request_id=request_id,
-                ).json()
+                return self.send_update(customer_id, subscription_id, current, changes, request_id)
             except StaleEtag:
                 if attempt == attempts:
                     raise
+                current = None
         raise AssertionError("unreachable")
+
+    def send_update(
+        self,
+        customer_id: str,
+        subscription_id: str,
+        current: Mapping[str, Any],
+        changes: Mapping[str, Any],
+        request_id: str,
+    ) -> dict[str, Any]:
+        """One PATCH of ``current`` with ``changes`` applied, under ``current``'s etag and ``request_id``.
+        Sent again with the same ``request_id`` and the same ``current``, it asks Partner Center whether it
+        already carried that request out (the headers page: a retry carries the same ``MS-RequestId``)."""
+        etag = str((current.get("attributes") or {}).get("etag", ""))
+        return self.request(
+            "PATCH",
+            f"/v1/customers/{customer_id}/subscriptions/{subscription_id}",
+            f"update subscription {subscription_id}",
+            json={**current, **changes},
+            headers={"If-Match": if_match(etag)},
+            request_id=request_id,
+        ).json()
 
     # -- the partner's invoices -------------------------------------------------------------------
     def invoices_page(self, link: Mapping[str, Any] | None = None, size: int = 100) -> Page:

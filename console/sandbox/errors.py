@@ -18,6 +18,12 @@ def error(status: int, code: str, message: str) -> Answer:
     return Answer(status, {"error": {"code": code, "message": message}})
 
 
+def partner_center_error(status: int, code: str, description: str) -> Answer:
+    """Partner Center's error shape (learn.microsoft.com/partner-center/developer/error-codes: ``code``,
+    ``description``, ``data``, ``source``)."""
+    return Answer(status, {"code": code, "description": description, "data": [], "source": "PartnerCenterSandbox"})
+
+
 def page(items: list[dict[str, Any]], query: dict[str, list[str]], headers: Any, path: str) -> dict[str, Any]:
     size = int((query.get("size") or ["100"])[0])
     token = headers.get("MS-ContinuationToken")

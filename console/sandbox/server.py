@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from console.sandbox import auth, azure, partner_center
-from console.sandbox.errors import Answer, error
+from console.sandbox.errors import Answer, error, partner_center_error
 from console.sandbox.state import SandboxState
 
 
@@ -25,8 +25,9 @@ class Fault:
 
     ``kind``: ``429`` (with ``Retry-After: retry_after``), ``500``, ``slow`` (wait ``delay`` s, then work),
     ``slow_after`` (work, then wait), ``drop`` (close the connection without working), ``drop_after``
-    (work, then close the connection without answering: the client never learns it succeeded) or
-    ``concurrent_change`` (someone else changes the subscription first: its etag moves on).
+    (work, then close the connection without answering: the client never learns it succeeded),
+    ``concurrent_change`` (someone else changes the subscription first: its etag moves on, the PATCH gets 412) or
+    ``etag_2055`` (the same, answered as Partner Center also does: 400 with code 2055 "Etag is no longer valid").
     """
 
     match: str
@@ -163,6 +164,8 @@ class Sandbox:
                                 "method": method,
                                 "path": self.path,
                                 "requestId": self.headers.get("MS-RequestId", ""),
+                                "ifMatch": self.headers.get("If-Match", ""),
+                                "contractVersion": self.headers.get("MS-Contract-Version", ""),
                                 "fault": fault.kind if fault else "",
                             }
                         )
@@ -181,8 +184,12 @@ class Sandbox:
                 if fault and fault.kind == "500":
                     self._send(500, {"error": {"code": "InternalServerError", "message": "sandbox fault"}})
                     return
-                if fault and fault.kind == "concurrent_change":
+                if fault and fault.kind in ("concurrent_change", "etag_2055"):
                     box.state.rename_subscription(path.rsplit("/", 1)[-1])
+                if fault and fault.kind == "etag_2055":
+                    stale = partner_center_error(400, "2055", "Etag is no longer valid")
+                    self._send(stale.status, stale.body)
+                    return
                 try:
                     status, answer, extra = box._route(method, path, query, self.headers, body)
                 except Answer as a:

@@ -194,6 +194,30 @@ class SandboxState:
             self.service_requests[sr_id] = sr
             return sr
 
+    def suspend(self, sub: dict[str, Any], reasons: tuple[str, ...] | list[str]) -> None:
+        """Suspend ``sub`` (and its active add-ons, which go with their base) for ``reasons``: suspension
+        switches auto-renew off. Whoever suspends sets ``suspensionReasons``; they stay until reactivation."""
+        with self.lock:
+            sub["status"] = "suspended"
+            sub["suspensionReasons"] = list(reasons)
+            sub["autoRenewEnabled"] = False
+            sub["attributes"]["etag"] = etag_of(sub)
+            for addon in self.addons_of(sub["id"]):
+                if addon["status"] == "active":
+                    addon["status"] = "suspended"
+                    addon["suspensionReasons"] = list(reasons)
+                    addon["autoRenewEnabled"] = False
+                    addon["attributes"]["etag"] = etag_of(addon)
+
+    def suspend_elsewhere(self, subscription_id: str, reasons: list[str]) -> dict[str, Any]:
+        """Someone else (Microsoft for fraud, another admin) suspends the subscription, outside this console."""
+        with self.lock:
+            sub = self.subscription(subscription_id)
+            if sub is None:
+                raise KeyError(subscription_id)
+            self.suspend(sub, reasons)
+            return sub
+
     def rename_subscription(self, subscription_id: str) -> None:
         """Another writer changes the subscription (its etag moves on)."""
         with self.lock:

@@ -45,6 +45,10 @@ class ConfirmSuspension(ModalScreen[bool]):
                     s = item.subscription
                     lines.append(Text.assemble("• ", clean_line(s["offerName"]), f" ({s['quantity']} seats)"))
                     lines.append(Text(f"  {item.consequence}", style="dim"))
+                for b in plan.blocked:
+                    s = b.subscription
+                    lines.append(Text.assemble("• NOT suspended: ", clean_line(s["offerName"]), style="bold red"))
+                    lines.append(Text(f"  {clean_line(b.reason)}", style="dim"))
                 for s in plan.untouched:
                     lines.append(Text(f"• left as it is: {clean_line(s['offerName'])} ({s['status']})", style="dim"))
                 lines.append(Text("Consequences:", style="bold"))

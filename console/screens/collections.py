@@ -281,9 +281,12 @@ class CollectionsScreen(ConsoleScreen):
         self.app.notify("Resuming the suspension…" if resume else "Suspending through Partner Center…", markup=False)
 
         def done(result: Any) -> None:
+            blocked = f", {len(result.blocked)} Azure plan not suspended (active Azure subscriptions)"
             self.app.notify(
                 f"Suspended: {len(result.done)} subscriptions"
-                + (f", {len(result.already)} already" if result.already else ""),
+                + (f", {len(result.already)} already" if result.already else "")
+                + (f", {len(result.left)} left as they were (suspended by someone else)" if result.left else "")
+                + (blocked if result.blocked else ""),
                 title="Suspended for non-payment",
                 markup=False,
             )
@@ -301,7 +304,13 @@ class CollectionsScreen(ConsoleScreen):
         desk, cid = self.console.desk, c.customer_id
 
         def done(result: Any) -> None:
-            self.app.notify(f"Reactivated {len(result.done) + len(result.already)} subscriptions.", markup=False)
+            self.app.notify(
+                f"Reactivated {len(result.done)} subscriptions"
+                + (f", {len(result.already)} already active" if result.already else "")
+                + (f"; {len(result.left)} left suspended (not suspended by this console)" if result.left else "")
+                + ".",
+                markup=False,
+            )
             self.reload()
 
         self.call_core(lambda: desk.billing.reactivate(cid), done, group="suspend", exclusive=True)

@@ -3,6 +3,7 @@ invoice lines, payments, dunning actions, suspensions for non-payment and the pa
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -399,8 +400,9 @@ class BillingStoreMixin:
     def start_suspension(
         self, customer_id: str, reason: str, items: Sequence[dict[str, Any]], agent: str, detail: dict[str, Any]
     ) -> int:
-        """Write the plan (every subscription to suspend, ``pending``) before anything is sent to Partner Center,
-        so that a failure midway always leaves a record of what was meant and what was done."""
+        """Write the plan (every subscription to suspend, ``pending``; one that cannot be, ``blocked`` with its
+        ``note``) before anything is sent to Partner Center, so that a failure midway always leaves a record of
+        what was meant and what was done."""
         now = to_iso(utcnow())
         with self._writing():
             try:
@@ -414,8 +416,8 @@ class BillingStoreMixin:
             sid = int(cursor.lastrowid or 0)
             self.conn.executemany(
                 "INSERT INTO suspension_items (suspensionId, subscriptionId, position, offerName, "
-                "parentSubscriptionId, commerceType, priorStatus, priorAutoRenew, state, updatedDate) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+                "parentSubscriptionId, commerceType, priorStatus, priorAutoRenew, state, note, updatedDate) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         sid,
@@ -426,6 +428,8 @@ class BillingStoreMixin:
                         i["commerceType"],
                         i["priorStatus"],
                         i["priorAutoRenew"],
+                        i.get("state") or "pending",
+                        i.get("note"),
                         now,
                     )
                     for n, i in enumerate(items)
@@ -433,6 +437,71 @@ class BillingStoreMixin:
             )
             self.audit(agent, "subscription.suspend.start", "customer", customer_id, {"suspension": sid, **detail})  # type: ignore[attr-defined]
         return sid
+
+    def record_suspension_intent(self, suspension_id: int, subscription_id: str, intent: str, agent: str) -> None:
+        """Before anything is sent for one subscription: what is about to be done to it (``suspend`` or
+        ``reactivate``), committed. A request may have gone out only once :meth:`record_suspension_read` recorded
+        its read and request id."""
+        now = to_iso(utcnow())
+        state = "intent" if intent == "suspend" else "reactivate_intent"
+        with self._writing():
+            self.conn.execute(
+                # A PATCH recorded under the same intent may still be in flight: its request id and read stay
+                # until the next read replaces them, so that it can still be recognised.
+                "UPDATE suspension_items SET state = :state, intent = :intent, intentDate = :now, "
+                "requestId = CASE WHEN intent = :intent THEN requestId END, "
+                "readJson = CASE WHEN intent = :intent THEN readJson END, "
+                "readDate = CASE WHEN intent = :intent THEN readDate END, error = NULL, updatedDate = :now "
+                "WHERE suspensionId = :sid AND subscriptionId = :sub",
+                {"state": state, "intent": intent, "now": now, "sid": suspension_id, "sub": subscription_id},
+            )
+            self.audit(  # type: ignore[attr-defined]
+                agent, f"subscription.{intent}.intent", "subscription", subscription_id, {"suspension": suspension_id}
+            )
+
+    def record_suspension_read(
+        self, suspension_id: int, subscription_id: str, read: dict[str, Any], request_id: str, agent: str
+    ) -> None:
+        """The subscription as Partner Center had it just before the PATCH sent with ``request_id``, committed
+        before that PATCH is sent. Before a suspension, what was read is what reactivation restores
+        (``priorStatus``, ``priorAutoRenew``)."""
+        now = to_iso(utcnow())
+        row = self.conn.execute(
+            "SELECT intent FROM suspension_items WHERE suspensionId = ? AND subscriptionId = ?",
+            (suspension_id, subscription_id),
+        ).fetchone()
+        if row is None:
+            raise UnknownRecord(f"suspension {suspension_id} has no subscription {subscription_id}")
+        suspending = row[0] == "suspend"
+        prior = ", priorStatus = :status, priorAutoRenew = :autoRenew" if suspending else ""
+        with self._writing():
+            self.conn.execute(
+                "UPDATE suspension_items SET state = :state, requestId = :requestId, readJson = :read, "
+                f"readDate = :now, updatedDate = :now{prior} WHERE suspensionId = :sid AND subscriptionId = :sub",
+                {
+                    "state": "read" if suspending else "reactivate_read",
+                    "requestId": request_id,
+                    "read": json.dumps(read, ensure_ascii=False, sort_keys=True),
+                    "now": now,
+                    "status": read.get("status"),
+                    "autoRenew": int(bool(read.get("autoRenewEnabled"))),
+                    "sid": suspension_id,
+                    "sub": subscription_id,
+                },
+            )
+            self.audit(  # type: ignore[attr-defined]
+                agent,
+                f"subscription.{row[0]}.read",
+                "subscription",
+                subscription_id,
+                {
+                    "suspension": suspension_id,
+                    "requestId": request_id,
+                    "status": read.get("status"),
+                    "suspensionReasons": read.get("suspensionReasons") or [],
+                    "autoRenewEnabled": bool(read.get("autoRenewEnabled")),
+                },
+            )
 
     def set_suspension_item(
         self,
@@ -442,15 +511,27 @@ class BillingStoreMixin:
         agent: str,
         *,
         error: str | None = None,
+        note: str | None = None,
         subscription: dict[str, Any] | None = None,
+        suspended: dict[str, Any] | None = None,
     ) -> None:
-        """Record one subscription's outcome (and Partner Center's copy of it) in one transaction."""
+        """Record one subscription's outcome (and Partner Center's copy of it) in one transaction; ``suspended``
+        is the answer to our own suspension, kept to recognise it later."""
         now = to_iso(utcnow())
         with self._writing():
             self.conn.execute(
-                "UPDATE suspension_items SET state = ?, error = ?, updatedDate = ? "
+                "UPDATE suspension_items SET state = ?, error = ?, note = coalesce(?, note), "
+                "suspendedJson = coalesce(?, suspendedJson), updatedDate = ? "
                 "WHERE suspensionId = ? AND subscriptionId = ?",
-                (state, error, now, suspension_id, subscription_id),
+                (
+                    state,
+                    error,
+                    note,
+                    json.dumps(suspended, ensure_ascii=False, sort_keys=True) if suspended is not None else None,
+                    now,
+                    suspension_id,
+                    subscription_id,
+                ),
             )
             if subscription is not None:
                 self.conn.execute(
@@ -469,7 +550,11 @@ class BillingStoreMixin:
                 f"subscription.{state}",
                 "subscription",
                 subscription_id,
-                {"suspension": suspension_id, **({"error": error} if error else {})},
+                {
+                    "suspension": suspension_id,
+                    **({"error": error} if error else {}),
+                    **({"note": note} if note else {}),
+                },
             )
 
     def set_suspension_state(self, suspension_id: int, state: str, agent: str, *, error: str | None = None) -> None:

@@ -657,6 +657,15 @@ def m015_leases(db: Database) -> None:
     )
 
 
+def m016_suspension_intents(db: Database) -> None:
+    """What a suspension meant to do and saw, per subscription, before each PATCH (see console/suspension.py):
+    the intent and the ``MS-RequestId`` of the PATCH, the subscription as Partner Center had it just before
+    (``readJson``), the answer to our own suspension (``suspendedJson``, to recognise it later) and a note for a
+    person (already suspended by someone else, blocked, changed since)."""
+    for column in ("intent", "intentDate", "requestId", "readJson", "readDate", "suspendedJson", "note"):
+        db.execute(f"ALTER TABLE suspension_items ADD COLUMN {column} TEXT")
+
+
 MIGRATIONS: list[Migration] = [
     m001_accounts,
     m002_people,
@@ -673,6 +682,7 @@ MIGRATIONS: list[Migration] = [
     m013_open_search,
     m014_azure_entitlements,
     m015_leases,
+    m016_suspension_intents,
 ]
 
 
