@@ -28,8 +28,9 @@ import pytest
 from console.cli import main
 from console.config import load_config, write_demo_config
 from console.desk import Desk
+from console.microsoft.credentials import PARTNER_CENTER
 from console.plugins import load_plugins
-from console.sandbox import Sandbox
+from console.sandbox import Sandbox, tokens
 from console.sandbox.state import etag_of
 from console.store import Workspace
 from console.suspension import REACTIVATE_TODO, SUSPEND_TODO
@@ -236,7 +237,7 @@ def test_the_sandbox_answers_as_partner_center_documents(sandbox: Sandbox, demo_
     assert cid is not None
     sub = next(iter(at_pc(sandbox, cid).values()))
     url = f"{sandbox.url}/v1/customers/{cid}/subscriptions/{sub['id']}"
-    auth = {"Authorization": "Bearer sandbox"}
+    auth = {"Authorization": f"Bearer {tokens.mint(PARTNER_CENTER.resource, tokens.PARTNER_TENANT)}"}
     missing = httpx.get(url, headers=auth)
     assert missing.status_code == 400 and "MS-Contract-Version" in missing.text
     headers = {**auth, "MS-Contract-Version": "v1"}

@@ -53,7 +53,7 @@ class PartnerCenter(MicrosoftApi):
     name = "Partner Center"
     audience = PARTNER_CENTER
 
-    def extra_headers(self) -> dict[str, str]:
+    def extra_headers(self, tenant: str | None) -> dict[str, str]:
         return {"MS-Contract-Version": CONTRACT_VERSION}
 
     # -- paging ----------------------------------------------------------------------------------
