@@ -102,11 +102,16 @@ def cmd_sync(args: argparse.Namespace, db: Path, config: Path) -> int:
     else:
         print(
             f"{'Resumed and synced' if report.resumed else 'Synced'} {report.customers} customers, "
-            f"{report.subscriptions} subscriptions, {report.service_requests} service requests, "
-            f"{report.invoices} Microsoft invoices (csp-console invoices shows what is due)."
+            f"{report.subscriptions} subscriptions ({report.azure_entitlements} Azure subscriptions under Azure "
+            f"plans), {report.service_requests} service requests, {report.invoices} Microsoft invoices "
+            "(csp-console invoices shows what is due)."
         )
+        for line in report.notes:
+            print(f"  note: {clean_line(line, 400)}")
         for line in report.skipped:
             print(f"  skipped: {clean_line(line, 300)}")
+        if report.skipped:
+            print(f"  {len(report.skipped)} records could not be read and were skipped; the rest is synced.")
     return APPLIED
 
 
