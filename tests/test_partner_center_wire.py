@@ -327,3 +327,15 @@ def test_migration_turns_old_positive_payments_into_microsofts_sign(tmp_path: Pa
     assert microsoft_invoice_outstanding(stored["OLD-PAID"]) == 0
     assert microsoft_invoice_outstanding(stored["UNPAID"]) == 100
     conn.close()
+
+
+def test_the_account_shows_what_can_be_refunded_until_when(box: Sandbox, empty_ws: Workspace) -> None:
+    from datetime import UTC, datetime
+
+    from console.account import load_account
+
+    _run(empty_ws)
+    cid = box.state.customers[0]["id"]
+    before = load_account(empty_ws, cid, datetime(2021, 1, 14, 20, 0, tzinfo=UTC))
+    assert before.refunds == ["Refundable: Microsoft 365 Business Basic: 1 seats until 2021-01-15 00:00 UTC"]
+    assert load_account(empty_ws, cid, datetime(2021, 1, 15, 0, 1, tzinfo=UTC)).refunds == []  # window closed
