@@ -56,6 +56,11 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     box = sub.add_parser("sandbox", parents=[common], help="run a local Partner Center and Azure Support API")
     box.add_argument("--port", type=int, default=8765)
     box.add_argument("--host", default="127.0.0.1", choices=("127.0.0.1", "localhost"))
+    box.add_argument(
+        "--app-only-token",
+        action="store_true",
+        help="answer service requests 403, as Partner Center does to an app-only token",
+    )
 
 
 def cmd_sync(args: argparse.Namespace, db: Path, config: Path) -> int:
@@ -253,6 +258,7 @@ def cmd_sandbox(args: argparse.Namespace, db: Path) -> int:
 
     with Workspace.open(db, create=False) as ws:
         state = state_from_workspace(ws)
+    state.app_only_service_requests = args.app_only_token
     box = Sandbox(state, host=args.host, port=args.port)
     print(f"Sandbox Partner Center and Azure Support API on {box.url} ({len(state.customers)} customers).")
     print("In another terminal:\n")

@@ -41,7 +41,7 @@ AZURE_PLAN_PRODUCT_ID = "DZH318Z0BPS6"
 
 SERVICE_REQUESTS_APP_ONLY = (
     "service requests not read: Partner Center refused them (403): the token is app-only, and service requests "
-    "need App+User credentials (Partner Center REST docs, service requests: 'App+User credentials only'). Sign "
+    "need App+User credentials (Partner Center REST docs, 'Get all service requests for a customer'). Sign "
     "the desk in as a partner admin (csp-console microsoft login) or give a user's token in "
     "CSP_CONSOLE_PARTNER_CENTER_TOKEN; customers, subscriptions and invoices were synced."
 )
