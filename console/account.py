@@ -19,6 +19,7 @@ from console.plugin_api import (
     dunning_stage,
     nce_window_left,
 )
+from console.safe_text import clean_line
 from console.service_hours import describe, parse_service_hours
 from console.store import Workspace
 
@@ -60,6 +61,7 @@ class Account:
     bills: list[BillExplanation] = field(default_factory=list)  # "why is my bill this amount": lines explained
     balance: Any = None  # the offer's prepaid balance and usage (console.billing_desk.OfferBalance)
     suspension: dict[str, Any] | None = None  # a live suspension for non-payment
+    refunds: list[str] = field(default_factory=list)  # seats still refundable, and until when
 
     @property
     def hours_text(self) -> str:
@@ -101,7 +103,20 @@ def load_account(
         service_requests=ws.service_requests_of(customer_id),
         bills=_bills(ws, rows["receivables"]),
         suspension=ws.live_suspension(customer_id),
+        refunds=refundable_lines(subs, now),
     )
+
+
+def refundable_lines(subs: list[SubscriptionView], now: datetime) -> list[str]:
+    """What can still be reduced with a refund, and until when (Partner Center's ``refundableQuantity``
+    details), one line per subscription with seats whose window is still open."""
+    out = []
+    for sub in subs:
+        open_ = [(quantity, until) for quantity, until in sub.refundable if until > now and quantity > 0]
+        if open_:
+            windows = ", ".join(f"{q} seats until {until:%Y-%m-%d %H:%M} UTC" for q, until in open_)
+            out.append(f"Refundable: {clean_line(sub.offer_name, 60)}: {windows}")
+    return out
 
 
 def _bills(ws: Workspace, receivables: list[dict[str, Any]]) -> list[BillExplanation]:

@@ -11,6 +11,7 @@ rounded half-up to the currency's minor unit (none for JPY).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -102,3 +103,18 @@ def explain_bill(receivable: Mapping[str, Any], lines: list[Mapping[str, Any]]) 
         sum((Decimal(line["amount"]) for line in lines), Decimal(0)),
         Decimal(receivable["totalCharges"]),
     )
+
+
+def microsoft_invoice_outstanding(row: Mapping[str, Any]) -> Decimal:
+    """What is still owed on one of Microsoft's invoices to the partner (a ``partner_invoices`` row).
+
+    Partner Center's ``paidAmount`` is negative when a payment was received and ``totalCharges`` includes the
+    invoice's charges (REST docs, invoice resources), so the invoice's own balance is ``totalCharges +
+    paidAmount``. Each of ``amendments[]`` is an invoice of its own (a credit note or adjustment note with its
+    own ``totalCharges`` and ``paidAmount``) amending this one; its balance is added the same way (a credit
+    note's negative charges lower what is owed).
+    """
+    owed = Decimal(row["totalCharges"]) + Decimal(row["paidAmount"] or "0")
+    for amendment in json.loads(row.get("amendments") or "[]"):
+        owed += Decimal(amendment["totalCharges"]) + Decimal(amendment.get("paidAmount") or "0")
+    return owed

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from console import collections as coll
+from console.billing import microsoft_invoice_outstanding
 from console.errors import UserError
 from console.model import ZERO_DECIMAL_CURRENCIES
 from console.ticket_ops import TicketInputError
@@ -203,7 +204,7 @@ class BillingDesk:
         out = []
         for row in rows:
             due = date.fromisoformat(row["dueDate"])
-            unpaid = Decimal(row["totalCharges"]) - Decimal(row["paidAmount"] or "0")
+            unpaid = microsoft_invoice_outstanding(row)
             days = (due - today).days
             if unpaid <= 0:
                 level = "paid"

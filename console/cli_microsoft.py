@@ -57,6 +57,11 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     box = sub.add_parser("sandbox", parents=[common], help="run a local Partner Center and Azure Support API")
     box.add_argument("--port", type=int, default=8765)
     box.add_argument("--host", default="127.0.0.1", choices=("127.0.0.1", "localhost"))
+    box.add_argument(
+        "--app-only-token",
+        action="store_true",
+        help="answer service requests 403, as Partner Center does to an app-only token",
+    )
 
 
 def cmd_sync(args: argparse.Namespace, db: Path, config: Path) -> int:
@@ -103,11 +108,16 @@ def cmd_sync(args: argparse.Namespace, db: Path, config: Path) -> int:
     else:
         print(
             f"{'Resumed and synced' if report.resumed else 'Synced'} {report.customers} customers, "
-            f"{report.subscriptions} subscriptions, {report.service_requests} service requests, "
-            f"{report.invoices} Microsoft invoices (csp-console invoices shows what is due)."
+            f"{report.subscriptions} subscriptions ({report.azure_entitlements} Azure subscriptions under Azure "
+            f"plans), {report.service_requests} service requests, {report.invoices} Microsoft invoices "
+            "(csp-console invoices shows what is due)."
         )
+        for line in report.notes:
+            print(f"  note: {clean_line(line, 400)}")
         for line in report.skipped:
             print(f"  skipped: {clean_line(line, 300)}")
+        if report.skipped:
+            print(f"  {len(report.skipped)} records could not be read and were skipped; the rest is synced.")
     return APPLIED
 
 
@@ -259,6 +269,7 @@ def cmd_sandbox(args: argparse.Namespace, db: Path) -> int:
 
     with Workspace.open(db, create=False) as ws:
         state = state_from_workspace(ws)
+    state.app_only_service_requests = args.app_only_token
     box = Sandbox(state, host=args.host, port=args.port)
     print(f"Sandbox Partner Center and Azure Support API on {box.url} ({len(state.customers)} customers).")
     print("In another terminal:\n")

@@ -22,7 +22,15 @@ from console.billing import prorate
 from console.clock import to_iso
 from console.config import Config
 from console.health import backfill_samples
-from console.records import CUSTOMERS, OFFERS, RECEIVABLE_LINES, RECEIVABLES, SUBSCRIPTIONS, TICKETS
+from console.records import (
+    CUSTOMERS,
+    OFFERS,
+    RECEIVABLE_LINES,
+    RECEIVABLES,
+    SUBSCRIPTIONS,
+    TICKETS,
+    refund_details_json,
+)
 from console.search_text import search_form
 from console.store import Workspace
 from console.store.workspace import ticket_columns
@@ -166,6 +174,7 @@ def _write_accounts(ws: Workspace, rng: random.Random, count: int, now: datetime
 
 
 _ENTITLEMENT_NS = uuid.UUID("0b9c5c1e-3f0a-4d7e-9a61-5a2f0c7d4e11")
+_LEGACY_OFFER_NS = uuid.UUID("5d1f0a3e-8c2b-4b7e-a9d4-3e6f1c2b7a90")
 
 
 def _entitlements(plan: dict[str, Any], index: int) -> list[dict[str, Any]]:
@@ -187,7 +196,7 @@ def _subscriptions(
     rng: random.Random, customer: _Customer, service: str, now: datetime, index: int
 ) -> Iterator[dict[str, Any]]:
     offers = content.SUBSCRIPTION_OFFERS[service]
-    statuses = [s.value for s in model.SubscriptionStatus]
+    statuses = ["active", "suspended", "deleted", "expired", "pending", "disabled"]  # the demo's spread
     for n, (offer_id, offer_name, billing_type, unit) in enumerate(offers[: 2 + (index % 2)]):
         # Spread the interesting cases across customers: every status, NCE windows open and closed,
         # trials near conversion, over-assigned licences.
@@ -204,6 +213,12 @@ def _subscriptions(
         )
         term = "P1M" if variant in (0, 4) else ("P3Y" if variant == 3 else "P1Y")
         is_trial = variant == 2 and billing_type != "usage"
+        # Legacy CSP offers have GUID offer ids; new commerce ones productId:skuId (an Azure plan is always new
+        # commerce): the sync reads the commerce type from that, as Partner Center has it.
+        legacy = variant == 3 and offer_name != "Azure plan"
+        if legacy:
+            offer_id = str(uuid.uuid5(_LEGACY_OFFER_NS, offer_id)).upper()
+        refundable = quantity if variant in (0, 4) else 0
         sid = _uuid(rng)
         customer.subscriptions.append((service, offer_name, quantity))
         yield {
@@ -221,12 +236,18 @@ def _subscriptions(
             "billingType": billing_type,
             "billingCycle": "monthly" if term == "P1M" else "annual",
             "termDuration": term,
-            "commerceType": "legacy" if variant == 3 else "nce",
+            "commerceType": "legacy" if legacy else "nce",
             "creationDate": to_iso(created),
             "effectiveStartDate": to_iso(created),
             "commitmentEndDate": to_iso(created + timedelta(days={"P1M": 30, "P1Y": 365, "P3Y": 1095}[term])),
             "cancellationAllowedUntilDate": to_iso(created + timedelta(days=7)),
-            "refundableQuantity": quantity if variant in (0, 4) else 0,
+            "refundableQuantity": refundable,
+            "refundableDetails": refund_details_json(
+                None,
+                [{"quantity": refundable, "allowedUntilDateTime": to_iso(created + timedelta(days=7))}]
+                if refundable
+                else [],
+            ),
             "isTrial": int(is_trial),
             "suspensionReasons": '["CustomerCancellation"]' if status == "suspended" else None,
             "parentSubscriptionId": None,
@@ -341,7 +362,8 @@ def _partner_invoices(receivables: list[dict[str, Any]], now: datetime) -> list[
                 "billingPeriodStartDate": start.isoformat(),
                 "billingPeriodEndDate": (issued - timedelta(days=1)).isoformat(),
                 "totalCharges": str(total.quantize(Decimal("0.01"))),
-                "paidAmount": str(total.quantize(Decimal("0.01"))) if paid else "0",
+                # Partner Center's sign: a payment received is negative (REST docs, invoice resources).
+                "paidAmount": str(-total.quantize(Decimal("0.01"))) if paid else "0",
                 "currencyCode": "USD",
                 "invoiceType": "recurring",
                 "documentType": "invoice",

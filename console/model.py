@@ -95,6 +95,15 @@ class Channel(StrEnum):
     CHAT = "chat"
 
 
+# Partner Center's enums as they arrive on the wire: the .NET SDK's models (Source/PartnerSdk.Models/
+# Subscriptions/SubscriptionStatus.cs, Invoices/BillingType.cs, Offers/BillingCycleType.cs,
+# Customers/CustomerPartnerRelationship.cs in microsoft/partner-center-sdk-for-dotNET) written by its
+# EnumJsonConverter (PascalCase to lower snake_case: OneTime -> "one_time"), and the REST docs' subscription
+# resources (billingType "none", "usage", "license" or "benefit"). Microsoft adds values over time: a sync keeps
+# a value it does not know as it came (``console.records`` open enums), and code branching on these values
+# must treat an unknown one as "none of the known ones" (never as active).
+
+
 class SubscriptionStatus(StrEnum):
     ACTIVE = "active"
     SUSPENDED = "suspended"
@@ -102,19 +111,24 @@ class SubscriptionStatus(StrEnum):
     EXPIRED = "expired"
     PENDING = "pending"
     DISABLED = "disabled"
+    NONE = "none"  # the SDK's initializer value (0)
 
 
 class BillingType(StrEnum):
     LICENSE = "license"
     USAGE = "usage"
+    NONE = "none"
+    BENEFIT = "benefit"  # REST docs, subscription resources
 
 
 class BillingCycle(StrEnum):
     MONTHLY = "monthly"
     ANNUAL = "annual"
     TRIENNIAL = "triennial"
-    ONE_TIME = "oneTime"
+    ONE_TIME = "one_time"
     NONE = "none"
+    UNKNOWN = "unknown"
+    BIENNIAL = "biennial"
 
 
 class TermDuration(StrEnum):
@@ -131,11 +145,23 @@ class CommerceType(StrEnum):
 
 
 class Relationship(StrEnum):
-    """Partner Center ``relationshipToPartner``."""
+    """Partner Center ``relationshipToPartner`` (CustomerPartnerRelationship)."""
 
     RESELLER = "reseller"
     ADVISOR = "advisor"
     NONE = "none"
+    UNKNOWN = "unknown"
+    SYNDICATION = "syndication"
+    MICROSOFT_SUPPORT = "microsoft_support"
+
+
+#: Other spellings of a known value, read as that value: ``oneTime`` is what this console wrote before it
+#: followed the wire format (old imports and workspaces); the Java SDK (microsoft/Partner-Center-Java,
+#: models/customers/CustomerPartnerRelationship.java) spells MicrosoftSupport ``microsoftSupport``.
+ENUM_ALIASES: dict[type[StrEnum], dict[str, str]] = {
+    BillingCycle: {"oneTime": "one_time"},
+    Relationship: {"microsoftSupport": "microsoft_support"},
+}
 
 
 class ReceivableStatus(StrEnum):

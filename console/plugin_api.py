@@ -235,11 +235,15 @@ class SubscriptionView:
     is_trial: bool
     parent_id: str | None
     details: Mapping[str, Any] = field(default_factory=dict)
+    #: Seats that can still be reduced with a refund, and until when: Partner Center's
+    #: ``refundableQuantity.details`` as ``(quantity, allowed until)``, earliest first.
+    refundable: tuple[tuple[int, datetime], ...] = ()
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> SubscriptionView:
         raw = row.get("details")
         details = json.loads(raw) if raw else {}
+        refunds = json.loads(row.get("refundableDetails") or "[]")
         return cls(
             id=row["id"],
             service=row["service"],
@@ -258,6 +262,7 @@ class SubscriptionView:
             is_trial=bool(row["isTrial"]),
             parent_id=row["parentSubscriptionId"],
             details=MappingProxyType(details if isinstance(details, dict) else {}),
+            refundable=tuple((int(r["quantity"]), parse_iso(r["allowedUntilDateTime"])) for r in refunds),
         )
 
 

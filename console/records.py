@@ -35,12 +35,16 @@ class Field:
     """One field of a record kind: its type, whether it is required, and its default."""
 
     name: str
-    type: str  # str | int | bool | datetime | date | decimal | enum | list | json | service | currency | tz | hours
+    #: str, int, bool, datetime, date, decimal, enum, list, json, service, currency, tz, hours, targets, refunds
+    type: str
     required: bool = False
     default: Any = None
     enum: type[StrEnum] | None = None
     item_enum: type[StrEnum] | None = None
     nonnegative: bool = False
+    #: A Partner Center enum: Microsoft adds values over time, so a sync (``validate(..., open_enums=True)``)
+    #: keeps a value it does not know, as it came; an import still refuses one (most likely a typo).
+    open_enum: bool = False
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,7 @@ CUSTOMERS = Kind(
         Field("tenantId", "str"),
         Field("domain", "str", required=True),
         Field("companyName", "str", required=True),
-        Field("relationshipToPartner", "enum", default="reseller", enum=model.Relationship),
+        Field("relationshipToPartner", "enum", default="reseller", enum=model.Relationship, open_enum=True),
         Field("associatedPartnerId", "str"),
         Field("culture", "str"),
         Field("language", "str"),
@@ -90,10 +94,10 @@ SUBSCRIPTIONS = Kind(
         Field("quantity", "int", required=True, nonnegative=True),
         Field("assignedSeats", "int", default=0, nonnegative=True),
         Field("unitType", "str", default="Licenses"),
-        Field("status", "enum", required=True, enum=model.SubscriptionStatus),
+        Field("status", "enum", required=True, enum=model.SubscriptionStatus, open_enum=True),
         Field("autoRenewEnabled", "bool", default=True),
-        Field("billingType", "enum", default="license", enum=model.BillingType),
-        Field("billingCycle", "enum", default="monthly", enum=model.BillingCycle),
+        Field("billingType", "enum", default="license", enum=model.BillingType, open_enum=True),
+        Field("billingCycle", "enum", default="monthly", enum=model.BillingCycle, open_enum=True),
         Field("termDuration", "enum", enum=model.TermDuration),
         Field("commerceType", "enum", default="nce", enum=model.CommerceType),
         Field("creationDate", "datetime", required=True),
@@ -101,6 +105,7 @@ SUBSCRIPTIONS = Kind(
         Field("commitmentEndDate", "datetime"),
         Field("cancellationAllowedUntilDate", "datetime"),
         Field("refundableQuantity", "int", nonnegative=True),
+        Field("refundableDetails", "refunds"),
         Field("isTrial", "bool", default=False),
         Field("suspensionReasons", "list"),
         Field("parentSubscriptionId", "str"),
@@ -226,7 +231,11 @@ def _as_str(f: Field, value: Any) -> str:
     return text
 
 
-def _convert(f: Field, value: Any, services: Collection[str]) -> Any:
+#: The most an unknown enum value kept from Partner Center may be: a short identifier-like word.
+_OPEN_ENUM = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]{0,63}$")
+
+
+def _convert(f: Field, value: Any, services: Collection[str], open_enums: bool = False) -> Any:
     """Convert one present, non-empty value to its stored form or raise :class:`RecordError`."""
     kind = f.type
     if kind == "str":
@@ -282,10 +291,13 @@ def _convert(f: Field, value: Any, services: Collection[str]) -> Any:
         text = _as_str(f, value).strip()
         if f.enum is model.Severity and text.isdigit() and int(text) in model.SEVERITY_FROM_INT:
             return model.SEVERITY_FROM_INT[int(text)].value
+        text = model.ENUM_ALIASES.get(f.enum, {}).get(text, text)
         allowed = [e.value for e in f.enum]
-        if text not in allowed:
-            raise RecordError(f.name, f"unknown value {text!r}; expected one of {', '.join(allowed)}")
-        return text
+        if text in allowed:
+            return text
+        if open_enums and f.open_enum and _OPEN_ENUM.match(text):
+            return text  # a value Microsoft added since: kept as it came, shown as such
+        raise RecordError(f.name, f"unknown value {text!r}; expected one of {', '.join(allowed)}")
     if kind == "service":
         text = _as_str(f, value).strip()
         if text not in services:
@@ -332,7 +344,58 @@ def _convert(f: Field, value: Any, services: Collection[str]) -> Any:
         return text
     if kind == "targets":
         return _targets(f, value)
+    if kind == "refunds":
+        return refund_details_json(f, value)
     raise AssertionError(f"unknown field type {kind}")
+
+
+def refund_details_json(f: Field | None, value: Any) -> str | None:
+    """Partner Center's ``refundableQuantity.details`` (RefundableQuantityDetail: ``quantity``,
+    ``allowedUntilDateTime``) in stored form: a JSON list sorted by date, or ``None`` when empty."""
+    name = f.name if f else "refundableDetails"
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise RecordError(name, f"expected a JSON list, got malformed JSON ({exc.msg})") from None
+    if not isinstance(value, list):
+        raise RecordError(name, f"expected a list of {{quantity, allowedUntilDateTime}}, got {type(value).__name__}")
+    out = []
+    for item in value:
+        if not isinstance(item, Mapping):
+            raise RecordError(name, f"expected {{quantity, allowedUntilDateTime}}, got {item!r}")
+        quantity = item.get("quantity")
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
+            raise RecordError(name, f"quantity must be a whole number of seats, got {quantity!r}")
+        try:
+            until = to_iso(parse_iso(str(item.get("allowedUntilDateTime") or "")))
+        except ValueError:
+            raise RecordError(
+                name, f"allowedUntilDateTime must be an ISO 8601 timestamp, got {item.get('allowedUntilDateTime')!r}"
+            ) from None
+        out.append({"allowedUntilDateTime": until, "quantity": quantity})
+    out.sort(key=lambda d: d["allowedUntilDateTime"])
+    return json.dumps(out, sort_keys=True) if out else None
+
+
+def _split_refundable(raw: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``refundableQuantity`` as Partner Center sends it, an object ``{totalQuantity, details}`` (SDK
+    Subscriptions/RefundableQuantity.cs), split into the total and its details; a plain number (older
+    imports) stays as it is."""
+    value = raw.get("refundableQuantity")
+    if not isinstance(value, Mapping):
+        return raw
+    unknown = set(value) - {"totalQuantity", "details"}
+    if unknown:
+        raise RecordError(
+            "refundableQuantity", f"unknown field {sorted(unknown)[0]!r}; expected totalQuantity, details"
+        )
+    out = dict(raw)
+    out["refundableQuantity"] = value.get("totalQuantity")
+    if "refundableDetails" in raw and raw["refundableDetails"] is not None:
+        raise RecordError("refundableDetails", "given twice (also inside refundableQuantity)")
+    out["refundableDetails"] = value.get("details") or None
+    return out
 
 
 def _targets(f: Field, value: Any) -> str:
@@ -355,14 +418,19 @@ def _targets(f: Field, value: Any) -> str:
     return json.dumps(out, sort_keys=True)
 
 
-def validate(kind: Kind, raw: Mapping[str, Any], services: Collection[str]) -> dict[str, Any]:
+def validate(
+    kind: Kind, raw: Mapping[str, Any], services: Collection[str], *, open_enums: bool = False
+) -> dict[str, Any]:
     """Check one raw record (from JSON or CSV) against ``kind`` and return it in stored form.
 
     Unknown fields, missing required fields, wrong types and unknown enum values raise
-    :class:`RecordError` naming the field.
+    :class:`RecordError` naming the field; with ``open_enums`` (data from Partner Center) an unknown value of
+    a Partner Center enum is kept as it came instead.
     """
     if not isinstance(raw, Mapping):
         raise RecordError("(record)", f"expected a JSON object, got {type(raw).__name__}")
+    if kind is SUBSCRIPTIONS:
+        raw = _split_refundable(raw)
     known = set(kind.field_names)
     for name in raw:
         if name not in known:
@@ -377,7 +445,7 @@ def validate(kind: Kind, raw: Mapping[str, Any], services: Collection[str]) -> d
             continue
         if f.type == "str" and f.required and str(value).strip() == "":
             raise RecordError(f.name, "required but empty")
-        out[f.name] = _convert(f, value, services)
+        out[f.name] = _convert(f, value, services, open_enums)
     _check_consistency(kind, out)
     return out
 

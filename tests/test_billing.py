@@ -24,7 +24,6 @@ from console.roles import RoleDenied
 from console.sandbox import Sandbox
 from console.store import Workspace
 from console.suspension import SuspensionError
-from console.sync import SyncFailed
 from console.sync import run as sync_run
 from console.ticket_ops import TicketInputError
 from tests.conftest import NOW
@@ -435,10 +434,13 @@ def test_sync_pulls_the_partners_invoices_with_net_60_due_dates(desk: Desk, sand
     assert all(w["daysOverdue"] > 0 for w in soon.waiting_on)
 
 
-def test_a_malformed_invoice_stops_the_sync_and_names_it(desk: Desk, sandbox: Sandbox) -> None:
+def test_a_malformed_invoice_is_skipped_and_named_and_the_rest_synced(desk: Desk, sandbox: Sandbox) -> None:
+    """Was: a malformed invoice stopped the whole sync. Now it is skipped and reported; the others land."""
     sandbox.state.invoices.append({"id": "BAD-1", "invoiceDate": "yesterday", "totalCharges": 1, "currencyCode": "USD"})
-    with pytest.raises(SyncFailed, match=r"invoice 'BAD-1'.*malformed"):
-        sync_run(desk.ws, desk.clients.partner_center, desk.host)
+    report = sync_run(desk.ws, desk.clients.partner_center, desk.host)
+    assert any("invoice 'BAD-1'" in line and "invoiceDate" in line for line in report.skipped)
+    assert report.invoices == len(sandbox.state.invoices) - 1
+    assert "BAD-1" not in {r["id"] for r in desk.ws.partner_invoices()}
 
 
 # -- support offers: time, balances, statements -------------------------------------------------------------

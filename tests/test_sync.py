@@ -102,10 +102,14 @@ def test_sync_without_a_token_says_how_to_get_one(tmp_path: Path, capsys: pytest
     assert "CSP_CONSOLE_PARTNER_CENTER_TOKEN" in err and "resume" in err
 
 
-def test_bad_data_from_partner_center_names_the_record_and_field(sandbox: Sandbox, empty_ws: Workspace) -> None:
+def test_one_unreadable_customer_is_skipped_and_named_and_the_rest_synced(
+    sandbox: Sandbox, empty_ws: Workspace
+) -> None:
+    """Was: one bad customer aborted the whole run (SyncFailed). Now it is skipped, reported with its id and the
+    field at fault, and every other customer lands."""
     sandbox.state.customers[3]["companyProfile"]["domain"] = None
-    with pytest.raises(sync.SyncFailed) as caught:
-        _run(empty_ws, page_size=100)
+    report = _run(empty_ws, page_size=100)
     bad = sandbox.state.customers[3]["id"]
-    assert f"Partner Center customer '{bad}'" in str(caught.value) and "field 'domain'" in str(caught.value)
-    assert empty_ws.counts()["customers"] == 0  # the page is one transaction: nothing half-written
+    assert any(f"customer '{bad}'" in line and "field 'domain'" in line for line in report.skipped)
+    assert empty_ws.counts()["customers"] == report.customers == len(sandbox.state.customers) - 1
+    assert empty_ws.sync_state("partner_center")["state"] == "done"  # type: ignore[index]

@@ -95,6 +95,15 @@ class PartnerCenter(MicrosoftApi):
     def subscriptions(self, customer_id: str) -> list[dict[str, Any]]:
         return self.all_items(f"/v1/customers/{customer_id}/subscriptions", f"list subscriptions of {customer_id}")
 
+    def azure_entitlements(self, customer_id: str, subscription_id: str) -> list[dict[str, Any]]:
+        """The Azure subscriptions of Azure plan ``subscription_id`` (``GET /v1/customers/{customer-id}/
+        subscriptions/{subscription-id}/azureEntitlements``; .NET SDK IAzureEntitlementCollection): each
+        entitlement's ``subscriptionId`` is the Azure subscription id."""
+        return self.all_items(
+            f"/v1/customers/{customer_id}/subscriptions/{subscription_id}/azureEntitlements",
+            f"list the Azure subscriptions of plan {subscription_id}",
+        )
+
     def subscription(self, customer_id: str, subscription_id: str) -> dict[str, Any]:
         return self.request(
             "GET",

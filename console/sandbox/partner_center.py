@@ -50,6 +50,12 @@ def route(
         if collection is None and method == "GET":
             return 200, customer, {}
         if collection == "/servicerequests" and method == "GET" and item is None:
+            if s.app_only_service_requests:
+                raise _error(
+                    403,
+                    "Forbidden",
+                    "This operation requires App+User credentials; the access token is app-only.",
+                )
             mine = [r for r in s.service_requests.values() if r["organization"]["id"] == cid]
             return 200, _page(mine, query, headers, path), {}
         if collection == "/subscriptions":

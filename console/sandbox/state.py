@@ -44,6 +44,19 @@ def etag_of(resource: dict[str, Any]) -> str:
     return hashlib.sha1(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def refundable_quantity(record: dict[str, Any]) -> dict[str, Any]:
+    """``refundableQuantity`` as Partner Center sends it: ``{totalQuantity, details: [{quantity,
+    allowedUntilDateTime}]}`` (.NET SDK Subscriptions/RefundableQuantity.cs, RefundableQuantityDetail.cs), from a
+    workspace record (or a record already carrying the object)."""
+    value = record.get("refundableQuantity")
+    if isinstance(value, dict):
+        return value
+    details = record.get("refundableDetails")
+    if isinstance(details, str):
+        details = json.loads(details)
+    return {"totalQuantity": int(value or 0), "details": list(details or [])}
+
+
 @dataclass
 class SandboxState:
     """Thread-safe: the server handles requests on many threads; every access holds ``lock``."""
@@ -59,6 +72,9 @@ class SandboxState:
     requests: list[dict[str, str]] = field(default_factory=list)  # method, path, request id
     replies: dict[str, tuple[int, Any]] = field(default_factory=dict)  # MS-RequestId of a PATCH -> its answer
     invoices: list[dict[str, Any]] = field(default_factory=list)  # the partner's own Microsoft invoices
+    #: Answer service-request listings 403, as Partner Center does to an app-only token (service requests
+    #: accept App+User credentials only).
+    app_only_service_requests: bool = False
     lock: threading.RLock = field(default_factory=threading.RLock)
     _numbers: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -102,6 +118,10 @@ class SandboxState:
         sub["isTrial"] = bool(sub["isTrial"])
         reasons = record.get("suspensionReasons")
         sub["suspensionReasons"] = json.loads(reasons) if isinstance(reasons, str) and reasons else (reasons or [])
+        sub["refundableQuantity"] = refundable_quantity(record)
+        if record.get("commerceType") == "nce" and record.get("service") != "azure":
+            # New commerce licences say so (REST docs' new commerce subscription examples).
+            sub["productType"] = {"id": "OnlineServicesNCE", "displayName": "OnlineServicesNCE"}
         sub["attributes"] = {"etag": "", "objectType": "Subscription"}
         sub["attributes"]["etag"] = etag_of(sub)
         with self.lock:
@@ -156,6 +176,7 @@ class SandboxState:
             "billingPeriodStartDate": stamp("billingPeriodStartDate"),
             "billingPeriodEndDate": stamp("billingPeriodEndDate"),
             "totalCharges": float(record["totalCharges"]),
+            # Microsoft's sign: negative when a payment was received (REST docs, invoice resources).
             "paidAmount": float(record.get("paidAmount") or 0),
             "currencyCode": record["currencyCode"],
             "currencySymbol": "$" if record["currencyCode"] == "USD" else "",
@@ -164,6 +185,23 @@ class SandboxState:
             "documentType": record.get("documentType") or "invoice",
             "attributes": {"objectType": "Invoice"},
         }
+        amendments = record.get("amendments")
+        if isinstance(amendments, str):
+            amendments = json.loads(amendments)
+        if amendments:
+            invoice["amendments"] = [
+                {
+                    "id": a["id"],
+                    "invoiceDate": f"{(a.get('invoiceDate') or record['invoiceDate'])[:10]}T00:00:00Z",
+                    "totalCharges": float(a["totalCharges"]),
+                    "paidAmount": float(a.get("paidAmount") or 0),
+                    "currencyCode": a.get("currencyCode") or record["currencyCode"],
+                    "documentType": a.get("documentType") or "credit_note",
+                    "amendsOf": a.get("amendsOf") or record["id"],
+                    "attributes": {"objectType": "Invoice"},
+                }
+                for a in amendments
+            ]
         with self.lock:
             self.invoices.append(invoice)
         return invoice

@@ -167,7 +167,7 @@ class AccountScreen(ConsoleScreen):
                 Text(window, style="green" if hours and hours > 0 else "dim"),
             )
         head = Text(f"Subscriptions ({len(a.subscriptions)}) · seats purchased/assigned", style="bold reverse")
-        return Group(head, table)
+        return Group(head, table, *(Text(line, style="green") for line in a.refunds))
 
     def _receivables(self, a: Account) -> Group:
         head = Text("Receivables", style="bold reverse")

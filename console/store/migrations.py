@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
 from console.clock import to_iso, utcnow
@@ -666,6 +667,32 @@ def m016_suspension_intents(db: Database) -> None:
         db.execute(f"ALTER TABLE suspension_items ADD COLUMN {column} TEXT")
 
 
+def m017_partner_center_values(db: Database) -> None:
+    """Partner Center's values as Microsoft sends them.
+
+    - ``billingCycle``: the wire value is ``one_time`` (SDK EnumJsonConverter); ``oneTime`` was ours.
+    - ``subscriptions.refundableDetails``: ``refundableQuantity.details`` (seats refundable until when); the
+      total stays in ``refundableQuantity``.
+    - ``partner_invoices.amendments``: the invoice's credit notes and adjustment notes (``amendments[]``).
+    - ``partner_invoices.paidAmount`` in Microsoft's sign: negative when a payment was received (REST docs,
+      invoice resources; SDK Invoices/Invoice.cs). Rows written before this migration held a payment as a
+      positive amount (the demo and our old sandbox wrote it so; the arithmetic subtracted it), so a positive
+      amount is turned into the negative one it meant. A row that came from Partner Center itself is
+      rewritten as Microsoft has it by the next ``csp-console sync``.
+    """
+    db.execute("UPDATE subscriptions SET billingCycle = 'one_time' WHERE billingCycle = 'oneTime'")
+    db.execute("ALTER TABLE subscriptions ADD COLUMN refundableDetails TEXT")
+    db.execute("ALTER TABLE partner_invoices ADD COLUMN amendments TEXT")
+    rows = db.execute("SELECT id, paidAmount FROM partner_invoices").fetchall()
+    for invoice_id, paid in rows:
+        try:
+            amount = Decimal(paid or "0")
+        except InvalidOperation:
+            continue
+        if amount > 0:
+            db.execute("UPDATE partner_invoices SET paidAmount = ? WHERE id = ?", (str(-amount), invoice_id))
+
+
 MIGRATIONS: list[Migration] = [
     m001_accounts,
     m002_people,
@@ -683,6 +710,7 @@ MIGRATIONS: list[Migration] = [
     m014_azure_entitlements,
     m015_leases,
     m016_suspension_intents,
+    m017_partner_center_values,
 ]
 
 
