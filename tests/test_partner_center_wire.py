@@ -24,14 +24,15 @@ from console.billing import microsoft_invoice_outstanding
 from console.cli import main
 from console.config import Config, write_demo_config
 from console.microsoft.connect import connect
+from console.microsoft.credentials import PARTNER_CENTER
 from console.plugins import load_plugins
 from console.records import SUBSCRIPTIONS, RecordError, validate
-from console.sandbox import Sandbox
+from console.sandbox import Sandbox, tokens
 from console.sandbox.state import SandboxState
 from console.store import Workspace
 from console.store import migrations as mig
 from console.store.connection import connect as db_connect
-from tests.conftest import NOW
+from tests.conftest import NOW, SANDBOX_ENV
 
 FIXTURES = Path(__file__).parent / "fixtures" / "partner_center"
 NCE_SUB = "a4c1340d-6911-4758-bba3-0c4c6007d161"  # the new commerce example of the REST docs
@@ -96,7 +97,8 @@ def wire() -> SandboxState:
 def box(wire: SandboxState, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
     with Sandbox(wire) as sandbox:
         monkeypatch.setenv("CSP_CONSOLE_PARTNER_CENTER_URL", sandbox.url)
-        monkeypatch.setenv("CSP_CONSOLE_PARTNER_CENTER_TOKEN", "sandbox")
+        for var, value in SANDBOX_ENV.items():
+            monkeypatch.setenv(var, value)
         yield sandbox
 
 
@@ -219,7 +221,10 @@ def test_the_sandbox_switch_answers_403_and_other_faults_still_work(box: Sandbox
     import httpx
 
     cid = box.state.customers[0]["id"]
-    headers = {"Authorization": "Bearer sandbox"}
+    headers = {
+        "Authorization": f"Bearer {tokens.mint(PARTNER_CENTER.resource, tokens.PARTNER_TENANT)}",
+        "MS-Contract-Version": "v1",
+    }
     assert httpx.get(f"{box.url}/v1/customers/{cid}/servicerequests", headers=headers).status_code == 200
     box.state.app_only_service_requests = True
     assert httpx.get(f"{box.url}/v1/customers/{cid}/servicerequests", headers=headers).status_code == 403
@@ -310,7 +315,7 @@ def test_the_demo_sandbox_serves_partner_centers_shapes_and_paid_stays_paid(
 
 def test_migration_turns_old_positive_payments_into_microsofts_sign(tmp_path: Path) -> None:
     conn = db_connect(tmp_path / "w.db")
-    version = mig.MIGRATIONS.index(mig.m015_partner_center_values)
+    version = mig.MIGRATIONS.index(mig.m017_partner_center_values)
     mig.migrate(conn, target=version)
     rows = [("OLD-PAID", "100.00"), ("NEW-PAID", "-50"), ("UNPAID", "0")]
     for invoice_id, paid in rows:

@@ -16,6 +16,7 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
+from console.sandbox import tokens
 from console.sandbox.errors import error as _error
 from console.sandbox.errors import page as _page
 from console.sandbox.errors import partner_center_error
@@ -50,7 +51,8 @@ def route(
         if collection is None and method == "GET":
             return 200, customer, {}
         if collection == "/servicerequests" and method == "GET" and item is None:
-            if s.app_only_service_requests:
+            claims = tokens.read(str(headers.get("Authorization", "")).removeprefix("Bearer ").strip()) or {}
+            if s.app_only_service_requests or claims.get("idtyp") == "app":
                 raise _error(
                     403,
                     "Forbidden",
