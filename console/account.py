@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from console.billing import BillExplanation, explain_bill
+from console.gdap import GdapLine, customer_gdap
 from console.plugin_api import (
     DUNNING_STAGES,
     CustomerView,
@@ -60,6 +61,8 @@ class Account:
     bills: list[BillExplanation] = field(default_factory=list)  # "why is my bill this amount": lines explained
     balance: Any = None  # the offer's prepaid balance and usage (console.billing_desk.OfferBalance)
     suspension: dict[str, Any] | None = None  # a live suspension for non-payment
+    gdap: list[GdapLine] = field(default_factory=list)  # the partner's GDAP relationships with the customer
+    gdap_known: bool = False  # whether they were ever read from Microsoft Graph (csp-console gdap sync)
 
     @property
     def hours_text(self) -> str:
@@ -101,7 +104,13 @@ def load_account(
         service_requests=ws.service_requests_of(customer_id),
         bills=_bills(ws, rows["receivables"]),
         suspension=ws.live_suspension(customer_id),
+        **_gdap(ws, customer_id, now),
     )
+
+
+def _gdap(ws: Workspace, customer_id: str, now: datetime) -> dict[str, Any]:
+    lines, known = customer_gdap(ws, customer_id, now)
+    return {"gdap": lines, "gdap_known": known}
 
 
 def _bills(ws: Workspace, receivables: list[dict[str, Any]]) -> list[BillExplanation]:

@@ -219,8 +219,11 @@ class Authority:
                 )
             if not secrets.compare_digest(secret, registered):
                 raise oauth_error(
-                    "invalid_client", 7000215, "Invalid client secret provided. Ensure the secret being sent "
-                    "in the request is the client secret value, not the client secret ID.", 401,
+                    "invalid_client",
+                    7000215,
+                    "Invalid client secret provided. Ensure the secret being sent "
+                    "in the request is the client secret value, not the client secret ID.",
+                    401,
                 )
         return client_id
 
@@ -291,9 +294,7 @@ class Authority:
             if code is None or code.client_id != client_id or code.status == "redeemed":
                 raise oauth_error("bad_verification_code", 70000, "The provided device code is not valid.")
             if now >= code.expires_at:
-                raise oauth_error(
-                    "expired_token", 70019, "Verification code expired. The user didn't sign in in time."
-                )
+                raise oauth_error("expired_token", 70019, "Verification code expired. The user didn't sign in in time.")
             too_soon = code.last_poll and now - code.last_poll < code.interval * 0.5
             code.last_poll = now
             if code.status == "declined":
@@ -337,7 +338,8 @@ class Authority:
                 raise oauth_error(
                     "invalid_grant",
                     50020,
-                    f"User account '{grant.user}' from identity provider 'https://sts.windows.net/{grant.home_tenant}/' "
+                    f"User account '{grant.user}' from identity provider "
+                    f"'https://sts.windows.net/{grant.home_tenant}/' "
                     f"does not exist in tenant '{target}' and cannot access the application '{client_id}' in that "
                     "tenant.",
                 )

@@ -638,6 +638,39 @@ def m014_azure_entitlements(db: Database) -> None:
     db.execute("CREATE INDEX idx_azure_entitlements_plan ON azure_entitlements (planSubscriptionId)")
 
 
+def m015_gdap(db: Database) -> None:
+    """The partner's GDAP relationships per customer tenant (Microsoft Graph delegatedAdminRelationship) and
+    the Entra roles each grants and each access assignment gives the partner's security groups."""
+    db.execute(
+        """
+        CREATE TABLE gdap_relationships (
+            id TEXT PRIMARY KEY,
+            customerTenantId TEXT NOT NULL,
+            customerName TEXT,
+            displayName TEXT,
+            status TEXT NOT NULL,
+            duration TEXT,
+            autoExtendDuration TEXT,
+            activatedDateTime TEXT,
+            endDateTime TEXT,
+            syncedDate TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX idx_gdap_relationships_tenant ON gdap_relationships (customerTenantId)")
+    db.execute(
+        """
+        CREATE TABLE gdap_roles (
+            relationshipId TEXT NOT NULL REFERENCES gdap_relationships(id) ON DELETE CASCADE,
+            roleDefinitionId TEXT NOT NULL,
+            granted INTEGER NOT NULL,
+            assigned INTEGER NOT NULL,
+            PRIMARY KEY (relationshipId, roleDefinitionId)
+        )
+        """
+    )
+
+
 MIGRATIONS: list[Migration] = [
     m001_accounts,
     m002_people,
@@ -653,6 +686,7 @@ MIGRATIONS: list[Migration] = [
     m012_billing,
     m013_open_search,
     m014_azure_entitlements,
+    m015_gdap,
 ]
 
 

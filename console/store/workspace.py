@@ -20,6 +20,7 @@ from console.store.agents import AgentStoreMixin
 from console.store.billing import BillingStoreMixin
 from console.store.connection import WorkspaceError, connect, transaction, within
 from console.store.escalations import EscalationStoreMixin
+from console.store.gdap import GdapStoreMixin
 from console.store.health import HealthStoreMixin
 from console.store.microsoft_data import MicrosoftDataStoreMixin
 from console.store.migrations import MIGRATIONS, current_version, migrate
@@ -79,6 +80,7 @@ class Workspace(
     AgentStoreMixin,
     EscalationStoreMixin,
     MicrosoftDataStoreMixin,
+    GdapStoreMixin,
     HealthStoreMixin,
     QueueStoreMixin,
 ):
