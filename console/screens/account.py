@@ -274,7 +274,8 @@ class AccountScreen(ConsoleScreen):
                 Text("None: the desk cannot act in this customer's tenant (the customer approves one).", "bold red"),
             )
         parts: list[Any] = [head]
-        table = _table("Relationship", ("Status", 14), ("Ends", 10), "Roles given to the desk")
+        table = _table("Relationship", ("Status", 14), ("Ends", 10))
+        table.add_column("Roles given to the desk", ratio=2, overflow="fold")  # every role, wrapped
         for line in a.gdap:
             rel = line.relationship
             end = (rel["endDateTime"] or "")[:10] or "—"
