@@ -46,6 +46,8 @@ from console.microsoft.credentials import (
 )
 
 log = logging.getLogger("csp_console")
+# MSAL's own debug lines describe token requests and its cache: never in the desk's log, whatever its level.
+logging.getLogger("msal").setLevel(logging.WARNING)
 
 #: Hosts MSAL knows itself (no instance discovery is needed, or wanted, for any other: the sandbox).
 MICROSOFT_AUTHORITY_HOSTS = frozenset(
