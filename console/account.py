@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from console.billing import BillExplanation, explain_bill
+from console.gdap import GdapLine, customer_gdap
 from console.plugin_api import (
     DUNNING_STAGES,
     CustomerView,
@@ -62,6 +63,8 @@ class Account:
     balance: Any = None  # the offer's prepaid balance and usage (console.billing_desk.OfferBalance)
     suspension: dict[str, Any] | None = None  # a live suspension for non-payment
     refunds: list[str] = field(default_factory=list)  # seats still refundable, and until when
+    gdap: list[GdapLine] = field(default_factory=list)  # the partner's GDAP relationships with the customer
+    gdap_known: bool = False  # whether they were ever read from Microsoft Graph (csp-console gdap sync)
 
     @property
     def hours_text(self) -> str:
@@ -104,6 +107,7 @@ def load_account(
         bills=_bills(ws, rows["receivables"]),
         suspension=ws.live_suspension(customer_id),
         refunds=refundable_lines(subs, now),
+        **_gdap(ws, customer_id, now),
     )
 
 
@@ -117,6 +121,11 @@ def refundable_lines(subs: list[SubscriptionView], now: datetime) -> list[str]:
             windows = ", ".join(f"{q} seats until {until:%Y-%m-%d %H:%M} UTC" for q, until in open_)
             out.append(f"Refundable: {clean_line(sub.offer_name, 60)}: {windows}")
     return out
+
+
+def _gdap(ws: Workspace, customer_id: str, now: datetime) -> dict[str, Any]:
+    lines, known = customer_gdap(ws, customer_id, now)
+    return {"gdap": lines, "gdap_known": known}
 
 
 def _bills(ws: Workspace, receivables: list[dict[str, Any]]) -> list[BillExplanation]:

@@ -81,10 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
     opp.add_argument("--customer", metavar="ID", help="one customer id")
     opp.add_argument("--json", action="store_true", help="print JSON Lines")
 
-    from console import cli_billing, cli_desk, cli_microsoft
+    from console import cli_billing, cli_desk, cli_login, cli_microsoft
 
     cli_desk.add_parsers(sub, common)
     cli_microsoft.add_parsers(sub, common)
+    cli_login.add_parsers(sub, common)
     cli_billing.add_parsers(sub, common)
     health = sub.add_parser("health", parents=[common], help="queue health: the board's figures (or --tui)")
     health.add_argument("--json", action="store_true", help="the documented JSON shape (docs/health.md)")
@@ -341,6 +342,18 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return cli_microsoft.cmd_sandbox(args, _db(args))
 
 
+def cmd_microsoft(args: argparse.Namespace) -> int:
+    from console import cli_login
+
+    return cli_login.cmd_microsoft(args, _db(args), _config_path(args))
+
+
+def cmd_gdap(args: argparse.Namespace) -> int:
+    from console import cli_login
+
+    return cli_login.cmd_gdap(args, _db(args), _config_path(args))
+
+
 def _billing_command(name: str) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         from console import cli_billing
@@ -372,6 +385,8 @@ COMMANDS = {
     "escalate": cmd_escalate,
     "escalations": cmd_escalations,
     "sandbox": cmd_sandbox,
+    "microsoft": cmd_microsoft,
+    "gdap": cmd_gdap,
     **{name: _billing_command(name) for name in BILLING_COMMANDS},
 }
 

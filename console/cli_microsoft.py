@@ -62,6 +62,9 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
         action="store_true",
         help="answer service requests 403, as Partner Center does to an app-only token",
     )
+    box.add_argument(
+        "--tls", action="store_true", help="serve https with a test CA (MSAL's device-code login needs it)"
+    )
 
 
 def cmd_sync(args: argparse.Namespace, db: Path, config: Path) -> int:
@@ -265,21 +268,39 @@ def _report(report: CourierReport, as_json: bool) -> int:
 def cmd_sandbox(args: argparse.Namespace, db: Path) -> int:
     from console.microsoft.connect import URL_ENV
     from console.sandbox import Sandbox
+    from console.sandbox.authority import SANDBOX_CLIENT_ID
     from console.sandbox.seed import state_from_workspace
 
     with Workspace.open(db, create=False) as ws:
         state = state_from_workspace(ws)
     state.app_only_service_requests = args.app_only_token
-    box = Sandbox(state, host=args.host, port=args.port)
-    print(f"Sandbox Partner Center and Azure Support API on {box.url} ({len(state.customers)} customers).")
+    box = Sandbox(state, host=args.host, port=args.port, tls=args.tls)
+    apis = "Partner Center, Azure Support API, Microsoft Graph (GDAP)"
+    apis += " and a device-code authority" if args.tls else ""
+    print(f"Sandbox {apis} on {box.url} ({len(state.customers)} customers).")
     print("In another terminal:\n")
-    command = shlex.quote(f"{sys.executable} -m console.sandbox.tokens {{resource}} {{tenant}}")
-    print(f"  export {URL_ENV['partner_center']}={box.url} {URL_ENV['azure']}={box.url}")
+    print(f"  export {URL_ENV['partner_center']}={box.url} {URL_ENV['azure']}={box.url} {URL_ENV['graph']}={box.url}")
     print(f"  export CSP_CONSOLE_PARTNER_TENANT_ID={state.partner_tenant}")
-    for audience in AUDIENCES:
-        print(f"  export CSP_CONSOLE_{audience.config_key.upper()}={command}")
-    print("  csp-console sync            # then open the console and escalate a ticket (key m)\n")
-    print("Microsoft's answers: curl -XPOST", f"{box.url}/_sandbox/respond", '-d \'{"case": "<case>", "text": "..."}\'')
+    if args.tls and box.ca_file is not None:
+        token_file = Path.home() / ".config" / "csp-console-sandbox" / "refresh-token"
+        print(f"  export CSP_CONSOLE_CA_BUNDLE={box.ca_file}")
+        print(f"  export CSP_CONSOLE_AUTHORITY={box.url} CSP_CONSOLE_CLIENT_ID={SANDBOX_CLIENT_ID}")
+        print(f"  export CSP_CONSOLE_REFRESH_TOKEN_FILE={token_file}")
+        print("  csp-console microsoft login     # prints a code; approve it (below), then:")
+        print("  csp-console gdap sync && csp-console sync\n")
+        print(
+            "Approve the device code (the sandbox's sign-in page):",
+            f"curl --cacert {box.ca_file} -d user_code=<code> {box.url}/devicelogin",
+        )
+    else:
+        command = shlex.quote(f"{sys.executable} -m console.sandbox.tokens {{resource}} {{tenant}}")
+        for audience in AUDIENCES:
+            print(f"  export CSP_CONSOLE_{audience.config_key.upper()}={command}")
+        print("  csp-console sync            # then open the console and escalate a ticket (key m)")
+        print("  (csp-console sandbox --tls serves a device-code authority for `csp-console microsoft login`)\n")
+    curl = f"curl{' --cacert ' + str(box.ca_file) if box.ca_file else ''}"
+    body = '-d \'{"case": "<case>", "text": "..."}\''
+    print("Microsoft's answers:", curl, "-XPOST", f"{box.url}/_sandbox/respond", body)
     print("Ctrl-C stops it.")
     sys.stdout.flush()
     box.start()

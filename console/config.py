@@ -61,6 +61,27 @@ class Microsoft:
     partner_center_token_command: str = ""
     azure_token_command: str = ""
     graph_token_command: str = ""
+    # The Secure Application Model (console/microsoft/msal_credentials.py, docs/microsoft.md): the partner's app
+    # registration's client id, the identity platform's authority, and where the refresh token of the one-time
+    # consent (`csp-console microsoft login`) lives: a file only the desk's service account can read (mode 0600,
+    # outside the workspace) or a command printing it (a vault's CLI). The confidential app's secret never sits
+    # here: it comes from the environment variable named by client_secret_env or from client_secret_command; a
+    # certificate from client_certificate_file (PEM, private key included) with its SHA-1 thumbprint.
+    client_id: str = ""
+    authority: str = "https://login.microsoftonline.com"
+    refresh_token_file: str = ""
+    refresh_token_command: str = ""
+    refresh_token_store_command: str = ""  # reads a rotated refresh token on its standard input
+    client_secret_env: str = "CSP_CONSOLE_CLIENT_SECRET"
+    client_secret_command: str = ""
+    client_certificate_file: str = ""
+    client_certificate_thumbprint: str = ""
+    # A PEM file of certificate authorities to trust (the sandbox's test CA); empty: the system's.
+    ca_bundle: str = ""
+    graph_url: str = "https://graph.microsoft.com"
+    # GDAP: which Microsoft Entra roles (template ids or names) in an active relationship allow each desk task;
+    # empty: console.gdap.DEFAULT_TASK_ROLES (Microsoft's "GDAP least-privileged roles by task" guidance).
+    gdap_task_roles: dict[str, list[str]] = field(default_factory=dict)
     # Who Microsoft contacts about an Azure case opened through the API (the partner's engineer).
     contact_first_name: str = ""
     contact_last_name: str = ""
@@ -138,7 +159,10 @@ _SCHEMA: dict[str, Any] = {
     "keys": {"*": str},
     "roles": {"*": [str]},
     "console": {"claim_minutes": int, "time_zone": str, "refresh_ms": int},
-    "microsoft": {name: (int if name == "poll_seconds" else str) for name in Microsoft.__dataclass_fields__},
+    "microsoft": {
+        name: (int if name == "poll_seconds" else {"*": [str]} if name == "gdap_task_roles" else str)
+        for name in Microsoft.__dataclass_fields__
+    },
     "sla": {
         "service_hours": str,
         "time_zone": str,
@@ -268,7 +292,7 @@ def load_config(path: Path) -> Config:
         raise ConfigError(
             f"{path}:{_line_of(text, 'microsoft.poll_seconds')}: microsoft.poll_seconds must be 10 to 86400"
         )
-    for key in ("partner_center_url", "azure_management_url"):
+    for key in ("partner_center_url", "azure_management_url", "authority", "graph_url"):
         url = getattr(microsoft, key)
         if not re.match(r"^https?://[^/\s]+", url):
             raise ConfigError(f"{path}:{_line_of(text, 'microsoft.' + key)}: microsoft.{key} must be an http(s) URL")

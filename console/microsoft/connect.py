@@ -9,10 +9,16 @@ from dataclasses import dataclass
 from console.config import Microsoft
 from console.microsoft.azure_support import AzureSupport
 from console.microsoft.credentials import Credentials, credentials_available, credentials_for
+from console.microsoft.graph import GraphClient
 from console.microsoft.http import RetryPolicy
+from console.microsoft.msal_credentials import ca_bundle_of
 from console.microsoft.partner_center import PartnerCenter
 
-URL_ENV = {"partner_center": "CSP_CONSOLE_PARTNER_CENTER_URL", "azure": "CSP_CONSOLE_AZURE_MANAGEMENT_URL"}
+URL_ENV = {
+    "partner_center": "CSP_CONSOLE_PARTNER_CENTER_URL",
+    "azure": "CSP_CONSOLE_AZURE_MANAGEMENT_URL",
+    "graph": "CSP_CONSOLE_GRAPH_URL",
+}
 
 __all__ = ["URL_ENV", "Clients", "connect", "credentials_available", "urls"]
 
@@ -22,10 +28,13 @@ class Clients:
     partner_center: PartnerCenter
     azure: AzureSupport
     credentials: Credentials
+    graph: GraphClient | None = None
 
     def close(self) -> None:
         self.partner_center.close()
         self.azure.close()
+        if self.graph is not None:
+            self.graph.close()
 
 
 def urls(settings: Microsoft, env: Mapping[str, str] = os.environ) -> tuple[str, str]:
@@ -44,8 +53,14 @@ def connect(
 ) -> Clients:
     pc_url, azure_url = urls(settings, env)
     credentials = credentials or credentials_for(settings, env)
+    verify: str | bool = ca_bundle_of(settings, env) or True
     return Clients(
-        PartnerCenter(pc_url, credentials, policy=policy),
-        AzureSupport(azure_url, credentials, policy=policy),
+        PartnerCenter(pc_url, credentials, policy=policy, verify=verify),
+        AzureSupport(azure_url, credentials, policy=policy, verify=verify),
         credentials,
+        GraphClient(graph_url(settings, env), credentials, policy=policy, verify=verify),
     )
+
+
+def graph_url(settings: Microsoft, env: Mapping[str, str] = os.environ) -> str:
+    return env.get(URL_ENV["graph"]) or settings.graph_url

@@ -265,8 +265,41 @@ def partner_tenant_of(settings: Any, env: Mapping[str, str] = os.environ) -> str
 
 
 def credentials_for(settings: Any, env: Mapping[str, str] = os.environ) -> Credentials:
-    """The credentials the config describes: token commands and environment variables."""
-    return CommandCredentials(settings_commands(settings, env), partner_tenant_of(settings, env), env)
+    """The credentials the config describes: the Secure Application Model through MSAL when the app
+    registration's ``client_id`` and a refresh-token file or command are configured (a token command or an
+    environment variable still wins for its audience, for development); token commands and environment
+    variables otherwise."""
+    from console.microsoft.msal_credentials import msal_credentials_for
+
+    commands = CommandCredentials(settings_commands(settings, env), partner_tenant_of(settings, env), env)
+    msal = msal_credentials_for(settings, env)
+    if msal is None:
+        return commands
+    if not commands.available:
+        return msal
+    return LayeredCredentials(commands, msal)
+
+
+class LayeredCredentials(Credentials):
+    """Development overrides first: an audience with a token command or environment variable takes it from
+    there, every other from MSAL."""
+
+    kind = "msal"
+
+    def __init__(self, first: CommandCredentials, then: Credentials) -> None:
+        super().__init__(then.partner_tenant or first.partner_tenant)
+        self.first = first
+        self.then = then
+
+    @property
+    def available(self) -> bool:
+        return self.first.available or self.then.available
+
+    def _make(self, audience: Audience, tenant: str | None) -> TokenSource:
+        overridden = bool(self.first.commands[audience.resource]) or (
+            tenant is None and bool(self.first.env.get(audience.env_var, "").strip())
+        )
+        return (self.first if overridden else self.then).source(audience, tenant)
 
 
 def credentials_available(settings: Any) -> bool:

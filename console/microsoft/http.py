@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import email.utils
+import ssl
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -126,6 +127,7 @@ class MicrosoftApi:
         policy: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         transport: httpx.BaseTransport | None = None,
+        verify: str | bool = True,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.credentials = credentials
@@ -137,6 +139,8 @@ class MicrosoftApi:
             transport=transport,
             follow_redirects=False,
             trust_env=False,
+            # a CA bundle's path: [microsoft] ca_bundle (the sandbox's test CA)
+            verify=ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify,
         )
 
     def close(self) -> None:

@@ -1,21 +1,32 @@
 """The sandbox's HTTP server: Partner Center's and the Azure Support API's endpoints with their field
-names and behaviour (paging with ``links.next``, etags and 412, an idempotent ticket PUT), plus faults to
-switch on: 429 with ``Retry-After``, 500, slow answers, connections dropped before or after the work."""
+names and behaviour (paging with ``links.next``, etags and 412, an idempotent ticket PUT), Microsoft Graph's
+GDAP relationships, and an OAuth 2.0 / OpenID authority for MSAL (console/sandbox/authority.py), plus faults to
+switch on: 429 with ``Retry-After``, 500, slow answers, connections dropped before or after the work.
+
+MSAL accepts only an ``https`` authority, so ``Sandbox(tls=True)`` serves HTTPS with a certificate for
+127.0.0.1 and localhost from a test certificate authority made by ``trustme``; :attr:`Sandbox.ca_file` is that
+CA's PEM file, which the console's clients trust through ``[microsoft] ca_bundle`` / ``CSP_CONSOLE_CA_BUNDLE``."""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import socket
+import ssl
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from console.sandbox import auth, azure, partner_center
+from console.sandbox.authority import Authority
 from console.sandbox.errors import Answer, error, partner_center_error
+from console.sandbox.graph import PREFIX as GRAPH_PREFIX
+from console.sandbox.graph import GraphState
 from console.sandbox.state import SandboxState
 
 
@@ -65,17 +76,40 @@ class _Server(ThreadingHTTPServer):
 class Sandbox:
     """Run with ``with Sandbox(state) as box: box.url``; faults with :meth:`fault`."""
 
-    def __init__(self, state: SandboxState | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, state: SandboxState | None = None, host: str = "127.0.0.1", port: int = 0, *, tls: bool = False
+    ) -> None:
         self.state = state or SandboxState()
+        self.graph = GraphState.for_customers(self.state)
+        self.authority = Authority(self)
         self.faults: list[Fault] = []
         self._faults_lock = threading.Lock()
         self.server = _Server((host, port), self._handler_class())
         self.thread: threading.Thread | None = None
+        self.tls = tls
+        self.ca_file: Path | None = None
+        self._ca_dir: tempfile.TemporaryDirectory[str] | None = None
+        if tls:
+            self._serve_tls()
+
+    def _serve_tls(self) -> None:
+        try:
+            import trustme
+        except ImportError:  # pragma: no cover - a dependency of the package
+            raise RuntimeError("the sandbox's TLS needs the trustme package (pip install trustme)") from None
+        ca = trustme.CA()
+        cert = ca.issue_cert("127.0.0.1", "localhost")
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        cert.configure_cert(context)
+        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self._ca_dir = tempfile.TemporaryDirectory(prefix="csp-sandbox-ca-")
+        self.ca_file = Path(self._ca_dir.name) / "sandbox-ca.pem"
+        ca.cert_pem.write_to_path(str(self.ca_file))
 
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{'https' if self.tls else 'http'}://{host}:{port}"
 
     def start(self) -> Sandbox:
         self.thread = threading.Thread(
@@ -87,6 +121,8 @@ class Sandbox:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+        if self._ca_dir is not None:
+            self._ca_dir.cleanup()
 
     def __enter__(self) -> Sandbox:
         return self.start()
@@ -125,15 +161,19 @@ class Sandbox:
                 raw = self.rfile.read(length) if length else b""
                 if not raw:
                     return None
+                if self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
+                    # OAuth 2.0 token and device-code requests are forms (RFC 6749 section 4)
+                    return {k: v[-1] for k, v in parse_qs(raw.decode("utf-8", "replace")).items()}
                 try:
                     return json.loads(raw)
                 except ValueError:
                     raise error(400, "BadRequest", "the body is not JSON") from None
 
             def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-                data = json.dumps(body, ensure_ascii=False).encode()
+                html = isinstance(body, str)
+                data = body.encode() if html else json.dumps(body, ensure_ascii=False).encode()
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Type", f"{'text/html' if html else 'application/json'}; charset=utf-8")
                 self.send_header("Content-Length", str(len(data)))
                 for key, value in (headers or {}).items():
                     self.send_header(key, value)
@@ -191,7 +231,12 @@ class Sandbox:
                     self._send(stale.status, stale.body)
                     return
                 try:
-                    status, answer, extra = box._route(method, path, query, self.headers, body)
+                    if box.authority.handles(path):
+                        status, answer, extra = box.authority.route(method, path, self.headers, body)
+                    elif path.startswith(GRAPH_PREFIX):
+                        status, answer, extra = 200, box._graph(method, self.path, self.headers), {}
+                    else:
+                        status, answer, extra = box._route(method, path, query, self.headers, body)
                 except Answer as a:
                     status, answer, extra = a.status, a.body, a.headers
                 if fault and fault.kind == "drop_after":
@@ -236,8 +281,20 @@ class Sandbox:
                 return azure.route(self, method, path, headers, body)
         raise error(404, "NotFound", f"no such endpoint: {path}")
 
+    def _graph(self, method: str, raw_path: str, headers: Any) -> Any:
+        return self.graph.route(self.url, method, raw_path, headers, self.state.partner_tenant)
+
     def _admin(self, method: str, path: str, body: Any) -> tuple[int, Any, dict[str, str]]:
         s = self.state
+        if path == "/_sandbox/authority" and method == "POST":
+            fault = str((body or {}).get("fault", ""))
+            if fault == "expire_refresh_tokens":
+                self.authority.expire_refresh_tokens()
+            elif fault in ("revoke_consent", "restore_consent"):
+                self.authority.revoke_consent(fault == "revoke_consent")
+            else:
+                raise error(400, "BadRequest", "fault: expire_refresh_tokens, revoke_consent or restore_consent")
+            return 200, {"fault": fault}, {}
         if path == "/_sandbox/state":
             return 200, s.summary(), {}
         if path == "/_sandbox/faults" and method == "POST":

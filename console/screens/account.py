@@ -56,6 +56,7 @@ class AccountScreen(ConsoleScreen):
             yield OptionList(id="open-tickets")
             yield Static(id="cases")
             yield Static(id="opportunities")
+            yield Static(id="gdap")
             yield Static(Text("History (audit trail)", style="bold reverse"), classes="section")
             yield Static(id="history")
         yield KeyBar()
@@ -112,6 +113,7 @@ class AccountScreen(ConsoleScreen):
             options.add_option(Option(Text("No open tickets.", style="dim"), disabled=True))
         self.query_one("#cases", Static).update(self._cases(account))
         self.query_one("#opportunities", Static).update(self._opportunities(account))
+        self.query_one("#gdap", Static).update(self._gdap(account))
         self.query_one("#history", Static).update(audit_block(account.history))
 
     def _offer(self, a: Account) -> Group:
@@ -261,6 +263,40 @@ class AccountScreen(ConsoleScreen):
             head,
             *[Text.assemble("• ", clean_line(f.title, 300), (f"  ({plugin})", "dim")) for plugin, f in a.opportunities],
         )
+
+    def _gdap(self, a: Account) -> Group:
+        head = Text("Delegated admin (GDAP) relationships", style="bold reverse")
+        if not a.gdap_known:
+            return Group(head, Text("Not read from Microsoft yet (csp-console gdap sync).", style="dim"))
+        if not a.gdap:
+            return Group(
+                head,
+                Text("None: the desk cannot act in this customer's tenant (the customer approves one).", "bold red"),
+            )
+        parts: list[Any] = [head]
+        table = _table("Relationship", ("Status", 14), ("Ends", 10))
+        table.add_column("Roles given to the desk", ratio=2, overflow="fold")  # every role, wrapped
+        for line in a.gdap:
+            rel = line.relationship
+            end = (rel["endDateTime"] or "")[:10] or "—"
+            table.add_row(
+                Text(clean_line(rel["displayName"] or rel["id"])),
+                Text(clean_line(rel["status"]), style="green" if line.in_force else "yellow"),
+                Text(end, style="bold yellow" if line.warning else ""),
+                Text(clean_line(", ".join(line.roles) or "none assigned"), style="" if line.roles else "yellow"),
+            )
+        parts.append(table)
+        for line in a.gdap:
+            if line.warning:
+                parts.append(Text(clean_line(line.warning, 300), style="bold yellow"))
+            if line.unassigned and line.in_force:
+                parts.append(
+                    Text(
+                        clean_line(f"Granted but assigned to no group of the desk: {', '.join(line.unassigned)}", 300),
+                        style="yellow",
+                    )
+                )
+        return Group(*parts)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         if event.option.id:

@@ -653,6 +653,36 @@ def m015_leases(db: Database) -> None:
             expiresDate TEXT NOT NULL,
             lastRunDate TEXT,
             lastRunNote TEXT
+
+
+def m018_gdap(db: Database) -> None:
+    """The partner's GDAP relationships per customer tenant (Microsoft Graph delegatedAdminRelationship) and
+    the Entra roles each grants and each access assignment gives the partner's security groups."""
+    db.execute(
+        """
+        CREATE TABLE gdap_relationships (
+            id TEXT PRIMARY KEY,
+            customerTenantId TEXT NOT NULL,
+            customerName TEXT,
+            displayName TEXT,
+            status TEXT NOT NULL,
+            duration TEXT,
+            autoExtendDuration TEXT,
+            activatedDateTime TEXT,
+            endDateTime TEXT,
+            syncedDate TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX idx_gdap_relationships_tenant ON gdap_relationships (customerTenantId)")
+    db.execute(
+        """
+        CREATE TABLE gdap_roles (
+            relationshipId TEXT NOT NULL REFERENCES gdap_relationships(id) ON DELETE CASCADE,
+            roleDefinitionId TEXT NOT NULL,
+            granted INTEGER NOT NULL,
+            assigned INTEGER NOT NULL,
+            PRIMARY KEY (relationshipId, roleDefinitionId)
         )
         """
     )
@@ -693,6 +723,7 @@ def m017_partner_center_values(db: Database) -> None:
             db.execute("UPDATE partner_invoices SET paidAmount = ? WHERE id = ?", (str(-amount), invoice_id))
 
 
+    m018_gdap,
 MIGRATIONS: list[Migration] = [
     m001_accounts,
     m002_people,
@@ -711,6 +742,7 @@ MIGRATIONS: list[Migration] = [
     m015_leases,
     m016_suspension_intents,
     m017_partner_center_values,
+    m018_gdap,
 ]
 
 

@@ -20,6 +20,7 @@ from console.store.agents import AgentStoreMixin
 from console.store.billing import BillingStoreMixin
 from console.store.connection import WorkspaceError, connect, transaction, within
 from console.store.escalations import EscalationStoreMixin
+from console.store.gdap import GdapStoreMixin
 from console.store.health import HealthStoreMixin
 from console.store.leases import LeaseStoreMixin
 from console.store.microsoft_data import MicrosoftDataStoreMixin
@@ -80,6 +81,7 @@ class Workspace(
     AgentStoreMixin,
     EscalationStoreMixin,
     MicrosoftDataStoreMixin,
+    GdapStoreMixin,
     HealthStoreMixin,
     LeaseStoreMixin,
     QueueStoreMixin,
