@@ -653,6 +653,9 @@ def m015_leases(db: Database) -> None:
             expiresDate TEXT NOT NULL,
             lastRunDate TEXT,
             lastRunNote TEXT
+        )
+        """
+    )
 
 
 def m018_gdap(db: Database) -> None:
