@@ -726,7 +726,6 @@ def m017_partner_center_values(db: Database) -> None:
             db.execute("UPDATE partner_invoices SET paidAmount = ? WHERE id = ?", (str(-amount), invoice_id))
 
 
-    m018_gdap,
 MIGRATIONS: list[Migration] = [
     m001_accounts,
     m002_people,
