@@ -143,7 +143,8 @@ def test_a_long_outage_leaves_the_escalation_pending_then_delivers_it_once(sandb
 
 def test_a_refused_case_fails_visibly_and_can_be_retried(sandbox: Sandbox, desk: Desk) -> None:
     draft = desk.escalation_draft(pick(desk.ws, "azure", "technical"), "advanced")
-    draft.azure_subscription_id = "00000000-0000-0000-0000-000000000000"  # not the customer's
+    # One of the customer's Azure subscriptions on file, which Azure no longer knows (cancelled meanwhile).
+    del sandbox.state.azure_subscriptions[draft.azure_subscription_id]  # type: ignore[arg-type]
     stored = desk.escalate(draft)
     report = desk.microsoft_sync(poll=False)
     assert report.failed and "SubscriptionNotFound" in report.failed[0]
@@ -183,8 +184,10 @@ def test_a_message_to_microsoft_goes_once_and_is_not_echoed(sandbox: Sandbox, de
     desk.message_microsoft(stored["id"], "Logs attached to the partner ticket.")
     desk.microsoft_sync()
     name = stored["ticketName"]
-    inbound = [c for c in sandbox.state.communications[name] if c["properties"]["communicationDirection"] == "inbound"]
-    assert [c["properties"]["body"] for c in inbound] == ["Logs attached to the partner ticket."]
+    # The customer side's own messages come back "outbound" (the spec's CreateSupportTicketCommunication.json).
+    ours = [c for c in sandbox.state.communications[name] if c["properties"]["communicationDirection"] == "outbound"]
+    assert [c["properties"]["body"] for c in ours] == ["Logs attached to the partner ticket."]  # once, despite the drop
+    assert ours[0]["properties"]["sender"] == desk.ws.agent(AGENT)["email"]  # type: ignore[index]  # an email, not a login
     assert not any(
         e["text"] == "Logs attached to the partner ticket."
         for e in desk.details(ticket_id).timeline

@@ -638,6 +638,13 @@ def m014_azure_entitlements(db: Database) -> None:
     db.execute("CREATE INDEX idx_azure_entitlements_plan ON azure_entitlements (planSubscriptionId)")
 
 
+def m015_azure_case_details(db: Database) -> None:
+    """What the Azure Support API says of a problem classification beyond its name (``secondaryConsentEnabled``,
+    as JSON), so that a case asks for the consents its classification needs."""
+    db.execute("ALTER TABLE support_catalog ADD COLUMN details TEXT")
+    db.execute("CREATE INDEX idx_outbox_escalation ON outbox (escalationId, state)")
+
+
 MIGRATIONS: list[Migration] = [
     m001_accounts,
     m002_people,
@@ -653,6 +660,7 @@ MIGRATIONS: list[Migration] = [
     m012_billing,
     m013_open_search,
     m014_azure_entitlements,
+    m015_azure_case_details,
 ]
 
 
