@@ -260,7 +260,7 @@ def test_a_lost_create_answer_is_looked_up_never_sent_again(box: Sandbox, fault:
     assert list(box.state.tickets) == ["csp-000001-abc"]
     puts = [r for r in box.state.requests if r["method"] == "PUT"]
     assert len(puts) == 1 and puts[0]["requestId"] == "r1"
-    assert [r["method"] for r in box.state.requests][0] == "POST"  # checkNameAvailability came first
+    assert box.state.requests[0]["method"] == "POST"  # checkNameAvailability came first
 
 
 def test_azure_slow_answer_times_out_and_the_retry_finds_the_same_ticket(box: Sandbox) -> None:

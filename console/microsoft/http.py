@@ -160,8 +160,9 @@ class MicrosoftApi:
     ) -> httpx.Response:
         """Send with retries (``idempotent=False``: only while the request surely was not carried out, i.e.
         no connection, a 429 or a 401; otherwise :class:`AnswerLost`). Every attempt carries the same
-        ``MS-RequestId`` (``request_id``, or a new GUID for this operation), so that Microsoft recognises a retry of a request it already carried out. The
-        token is the API's audience in ``tenant`` (``None``: the partner's tenant)."""
+        ``MS-RequestId`` (``request_id``, or a new GUID for this operation), so that Microsoft recognises a
+        retry of a request it already carried out. The token is the API's audience in ``tenant`` (``None``:
+        the partner's tenant)."""
         token = self.credentials.source(self.audience, tenant)
         aux = self.auxiliary(tenant)
         request_id = request_id or str(uuid.uuid4())
