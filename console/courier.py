@@ -84,7 +84,7 @@ class Courier:
             for s in self.clients.azure.services()
             if s.get("id")
         ]
-        self.ws.replace_catalog("service", None, rows)
+        self.ws.replace_catalog("service", None, rows, to_iso(self.clock()))
         return self.ws.catalog("service")
 
     def problems(self, service_name: str, *, refresh: bool = False) -> list[dict[str, Any]]:
@@ -105,7 +105,7 @@ class Courier:
                     "details": {"secondaryConsentEnabled": consents} if consents else {},
                 }
             )
-        self.ws.replace_catalog("problem", service_name, rows)
+        self.ws.replace_catalog("problem", service_name, rows, to_iso(self.clock()))
         return self.ws.catalog("problem", service_name)
 
     def _refresh_after_refusal(self, item: dict[str, Any]) -> str:

@@ -170,6 +170,9 @@ def settle(s: SandboxState, op_id: str | None = None) -> None:
             continue
         if now < op["ready_at"] and not (key == op_id and op["polls"] >= 1):
             continue
+        if op["kind"] == "ticket" and op["name"] in s.azure_fail:
+            op.update(status="Failed", error=s.azure_fail[op["name"]], endTime=now_iso())
+            continue
         if op["kind"] == "ticket":
             _commit_ticket(s, op["resource"])
         else:
@@ -177,7 +180,7 @@ def settle(s: SandboxState, op_id: str | None = None) -> None:
         op["status"] = "Succeeded"
         op["endTime"] = now_iso()
     for key, op in list(s.azure_operations.items()):
-        if op["status"] == "Succeeded" and key != op_id and op.get("reported"):
+        if op["status"] != "InProgress" and key != op_id and op.get("reported"):
             del s.azure_operations[key]  # once the client saw the end, the name check relies on the resource
 
 
@@ -200,6 +203,8 @@ def _operation(box: Sandbox, subscription: str, what: str) -> tuple[int, Any, di
     if op["status"] == "InProgress":
         return 200, body, retry
     op["reported"] = True
+    if op["status"] == "Failed":
+        body["error"] = op["error"]
     return 200, {**body, "endTime": op.get("endTime")}, {}
 
 

@@ -65,6 +65,7 @@ class SandboxState:
     azure_operations: dict[str, dict[str, Any]] = field(default_factory=dict)
     azure_retry_after: float = 0
     azure_settle_seconds: float = 0.05
+    azure_fail: dict[str, dict[str, str]] = field(default_factory=dict)  # ticket name -> the operation's error
     lock: threading.RLock = field(default_factory=threading.RLock)
     _numbers: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 

@@ -102,9 +102,12 @@ class MicrosoftDataStoreMixin:
         return [{**dict(r), "notes": json.loads(r["notes"] or "[]")} for r in rows]
 
     # -- the Azure Support API's catalogue ---------------------------------------------------------
-    def replace_catalog(self, kind: str, parent: str | None, rows: Sequence[dict[str, Any]]) -> None:
-        """Replace the cached ``service`` list (``parent`` None) or one service's ``problem`` list."""
-        now = to_iso(utcnow())
+    def replace_catalog(
+        self, kind: str, parent: str | None, rows: Sequence[dict[str, Any]], fetched: str | None = None
+    ) -> None:
+        """Replace the cached ``service`` list (``parent`` None) or one service's ``problem`` list, read at
+        ``fetched`` (now by default)."""
+        now = fetched or to_iso(utcnow())
         with self.transaction():  # type: ignore[attr-defined]
             if parent is None:
                 self.conn.execute("DELETE FROM support_catalog WHERE kind = ?", (kind,))
