@@ -41,9 +41,20 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     esc.add_argument("--title")
     esc.add_argument("--severity", choices=AZURE_SEVERITIES)
     esc.add_argument("--description-file", type=Path, help="the case description (UTF-8 text; - for stdin)")
-    esc.add_argument("--subscription", help="Azure: the customer's Azure subscription id")
+    esc.add_argument("--subscription", help="Azure: one of the customer's Azure subscription ids (from the sync)")
     esc.add_argument("--service", help="Azure: the support service (name or id)")
     esc.add_argument("--problem", help="Azure: the problem classification (name or id)")
+    esc.add_argument(
+        "--consent",
+        action="store_true",
+        help="Azure: the customer consents to what the problem classification asks (secondary consent)",
+    )
+    esc.add_argument(
+        "--diagnostics", action="store_true", help="Azure: Microsoft may collect diagnostics (advanced consent)"
+    )
+    esc.add_argument(
+        "--another", metavar="REASON", help="open another case although the ticket has one open, and say why"
+    )
     esc.add_argument("--no-deliver", action="store_true", help="only record it; the outbox delivers later")
     esc.add_argument("--json", action="store_true")
 
@@ -165,10 +176,19 @@ def _escalate(args: argparse.Namespace, db: Path, config: Path) -> int:
             elif draft.service_id and draft.problem_classification_id is None:
                 problems = desk.escalation_problems(draft.service_id)
                 draft.problem_classification_id = problems[0]["id"] if problems else None
-        elif any((args.subscription, args.service, args.problem)):
-            raise ValueError("--subscription, --service and --problem are for Azure technical cases only")
+            draft.secondary_consent = args.consent
+            draft.advanced_diagnostic_consent = args.diagnostics
+        elif any((args.subscription, args.service, args.problem, args.consent, args.diagnostics)):
+            raise ValueError(
+                "--subscription, --service, --problem, --consent and --diagnostics are for Azure technical cases only"
+            )
+        if args.another is not None:
+            if not args.another.strip():
+                raise ValueError("--another needs the reason a second case is needed")
+            draft.another_reason = args.another
         stored = desk.escalate(draft, args.case_number)
-        report = None if args.no_deliver or not draft.via_api else desk.microsoft_sync(poll=False)
+        # Saved: from here on nothing invites a retry (that would open a second case); the outbox delivers.
+        report, trouble = _deliver_after_saving(desk, None if args.no_deliver or not draft.via_api else True)
         stored = desk.ws.escalation(stored["id"]) or stored
         if args.json:
             print(
@@ -183,7 +203,28 @@ def _escalate(args: argparse.Namespace, db: Path, config: Path) -> int:
                 print(f"\nThen record Microsoft's case number: csp-console escalations record {stored['id']} NUMBER")
             for line in (report.pending + report.failed) if report else []:
                 print(f"  delivery: {clean_line(line, 400)}", file=sys.stderr)
-        return QUEUED if stored["state"] == "pending" else APPLIED
+        if trouble:
+            print(f"  delivery: {clean_line(trouble, 400)}", file=sys.stderr)
+        if stored["state"] in ("pending", "failed"):
+            print(
+                f"queued: escalation #{stored['id']} is saved and not yet with Microsoft; do not escalate again "
+                f"(csp-console escalations sync delivers it; escalations list shows why it waits)",
+                file=sys.stderr,
+            )
+            return QUEUED
+        return APPLIED
+
+
+def _deliver_after_saving(desk: Any, deliver: bool | None) -> tuple[CourierReport | None, str]:
+    """Deliver what was just saved; any trouble is reported, never raised (the escalation exists)."""
+    if not deliver:
+        return None, ""
+    from console.microsoft.http import ApiError
+
+    try:
+        return desk.microsoft_sync(poll=False), ""
+    except (ApiError, MissingToken, OSError) as exc:
+        return None, str(exc)
 
 
 def _print_escalation(e: dict[str, Any]) -> None:
@@ -243,7 +284,11 @@ def _escalations(args: argparse.Namespace, db: Path, config: Path) -> int:
             if not args.value:
                 raise ValueError("'escalations message' needs the text")
             desk.message_microsoft(args.id, args.value)
-            return _report(desk.microsoft_sync(poll=False), args.json)
+            report, trouble = _deliver_after_saving(desk, True)
+            if report is None:
+                print(f"queued: the message is saved; delivery: {clean_line(trouble, 400)}", file=sys.stderr)
+                return QUEUED
+            return _report(report, args.json)
         return APPLIED
 
 

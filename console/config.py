@@ -301,6 +301,7 @@ def load_config(path: Path) -> Config:
             f"{path}:{_line_of(text, 'microsoft.partner_tenant_id')}: microsoft.partner_tenant_id must be the "
             f"partner's Microsoft Entra tenant id (a GUID), not {microsoft.partner_tenant_id!r}"
         )
+    _check_azure_contact(microsoft, data.get("microsoft", {}), path, text)
     sla = _load_sla(data.get("sla", {}), path, text)
     return Config(
         partner=partner,
@@ -315,6 +316,26 @@ def load_config(path: Path) -> Config:
         path=path,
         loaded_from_file=True,
     )
+
+
+def _check_azure_contact(microsoft: Microsoft, raw: dict[str, Any], path: Path, text: str) -> None:
+    """The Azure Support API's ContactProfile wants a Windows time-zone id and an ISO 3166-1 alpha-3 country
+    (see console/microsoft/contact.py for the sources)."""
+    if "contact_time_zone" not in raw and "contact_country" not in raw:
+        return
+    from console.microsoft.contact import country_alpha3, is_windows_time_zone
+
+    if "contact_time_zone" in raw and not is_windows_time_zone(microsoft.contact_time_zone):
+        raise ConfigError(
+            f"{path}:{_line_of(text, 'microsoft.contact_time_zone')}: microsoft.contact_time_zone "
+            f'{microsoft.contact_time_zone!r} is not a Windows time-zone id (e.g. "Tokyo Standard Time", '
+            '"Pacific Standard Time", "UTC"): Azure support tickets take Microsoft\'s time-zone names'
+        )
+    if microsoft.contact_country and country_alpha3(microsoft.contact_country) != microsoft.contact_country:
+        raise ConfigError(
+            f"{path}:{_line_of(text, 'microsoft.contact_country')}: microsoft.contact_country "
+            f'{microsoft.contact_country!r} is not an ISO 3166-1 alpha-3 country code (e.g. "JPN", "USA")'
+        )
 
 
 def _load_sla(raw: dict[str, Any], path: Path, text: str) -> Sla:

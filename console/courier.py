@@ -1,9 +1,11 @@
 """Delivering the escalation outbox to Microsoft and bringing Microsoft's answers back.
 
 Delivery is exactly-once by construction: every outbox row carries the Azure ticket (or message) name and
-the ``MS-RequestId`` it was written with, a retry sends the same ones, and Microsoft (or the sandbox)
-answers a repeat with what it already did. A row is marked delivered only after Microsoft said so; a
-process killed at any point leaves it pending for the next run.
+the ``MS-RequestId`` it was written with. Creating a ticket or a message is not a safe replay (the Azure
+Support API's PUT "creates a new support ticket"), so the client checks the name first
+(``checkNameAvailability``) and looks a taken name up instead of sending again (see
+:mod:`console.microsoft.azure_support`). A row is marked delivered only after Microsoft said so; a process
+killed at any point leaves it pending, and the next run finds what was already created.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from console.clock import to_iso
+from console.clock import parse_iso, to_iso
 from console.microsoft.connect import Clients
 from console.microsoft.credentials import MissingToken
 from console.microsoft.http import ApiError
@@ -24,6 +26,15 @@ from console.plugin_api import DELIVERY_AZURE_API
 from console.store import Workspace
 
 SYNC_AGENT = "microsoft-sync"
+#: The Services and ProblemClassifications lists are read again when older than this (support.json:
+#: "Always call the Services and ProblemClassifications API to get the most recent set").
+CATALOG_MAX_AGE = timedelta(days=1)
+
+
+def refused_classification(exc: ApiError) -> bool:
+    """Microsoft refused the create for its service or problem classification (unknown or retired)."""
+    text = f"{exc.code} {exc}".casefold()
+    return exc.status in (400, 404) and ("problemclassification" in text or "serviceid" in text)
 
 
 @dataclass
@@ -57,24 +68,66 @@ class Courier:
         self.agent = agent
 
     # -- the catalogue -------------------------------------------------------------------------
+    def _stale(self, rows: list[dict[str, Any]]) -> bool:
+        if not rows:
+            return True
+        oldest = min(parse_iso(r["fetchedDate"]) for r in rows)
+        return self.clock() - oldest > CATALOG_MAX_AGE
+
+    def services(self, *, refresh: bool = False) -> list[dict[str, Any]]:
+        """The support services, from the workspace while less than a day old, else read again."""
+        cached = self.ws.catalog("service")
+        return self.refresh_services() if refresh or self._stale(cached) else cached
+
     def refresh_services(self) -> list[dict[str, Any]]:
         rows = [
-            {"id": s["id"], "name": s["name"], "displayName": (s.get("properties") or {}).get("displayName", s["name"])}
+            {
+                "id": str(s["id"]),
+                "name": str(s.get("name") or str(s["id"]).rsplit("/", 1)[-1]),
+                "displayName": str((s.get("properties") or {}).get("displayName") or s.get("name") or s["id"]),
+            }
             for s in self.clients.azure.services()
+            if s.get("id")
         ]
-        self.ws.replace_catalog("service", None, rows)
+        self.ws.replace_catalog("service", None, rows, to_iso(self.clock()))
         return self.ws.catalog("service")
 
     def problems(self, service_name: str, *, refresh: bool = False) -> list[dict[str, Any]]:
         cached = self.ws.catalog("problem", service_name)
-        if cached and not refresh:
+        if cached and not refresh and not self._stale(cached):
             return cached
-        rows = [
-            {"id": p["id"], "name": p["name"], "displayName": (p.get("properties") or {}).get("displayName", p["name"])}
-            for p in self.clients.azure.problem_classifications(service_name)
-        ]
-        self.ws.replace_catalog("problem", service_name, rows)
+        rows = []
+        for p in self.clients.azure.problem_classifications(service_name):
+            if not p.get("id"):
+                continue
+            props = p.get("properties") or {}
+            consents = [c for c in props.get("secondaryConsentEnabled") or [] if isinstance(c, dict)]
+            rows.append(
+                {
+                    "id": str(p["id"]),
+                    "name": str(p.get("name") or str(p["id"]).rsplit("/", 1)[-1]),
+                    "displayName": str(props.get("displayName") or p.get("name") or p["id"]),
+                    "details": {"secondaryConsentEnabled": consents} if consents else {},
+                }
+            )
+        self.ws.replace_catalog("problem", service_name, rows, to_iso(self.clock()))
         return self.ws.catalog("problem", service_name)
+
+    def _refresh_after_refusal(self, item: dict[str, Any]) -> str:
+        """A create refused for its service or problem classification: read both lists again (so a retired
+        classification is gone from the form) and tell the agent to choose again."""
+        service_id = str(item["payload"].get("serviceId") or "")
+        try:
+            services = self.refresh_services()
+            service = next((s for s in services if s["id"] == service_id), None)
+            if service is not None:
+                self.problems(service["name"], refresh=True)
+        except (ApiError, MissingToken) as exc:
+            return f" (the service list could not be read again: {exc})"
+        return (
+            "; the service and problem lists were read again: escalate again and choose a current problem "
+            "classification"
+        )
 
     # -- delivery ------------------------------------------------------------------------------
     def deliver(self, *, force: bool = False) -> CourierReport:
@@ -93,13 +146,21 @@ class Courier:
                 report.pending.append(f"{label}: {exc}")
                 break  # no token: every other delivery would fail the same way
             except ApiError as exc:
-                permanent = not exc.retryable
+                hint = (
+                    self._refresh_after_refusal(item)
+                    if item["kind"] == "create" and refused_classification(exc)
+                    else ""
+                )
+                permanent = bool(hint) or not exc.retryable
                 next_at = None if permanent else to_iso(now + retry_delay(item["attempts"]))
-                self.ws.outbox_failed(item["id"], str(exc), next_at, permanent=permanent)
-                (report.failed if permanent else report.pending).append(f"{label}: {exc}")
+                self.ws.outbox_failed(item["id"], f"{exc}{hint}", next_at, permanent=permanent)
+                (report.failed if permanent else report.pending).append(f"{label}: {exc}{hint}")
                 continue
             if item["kind"] == "create":
                 text = f"Microsoft opened case {case_id} (Azure support ticket {item['name']}, {state})"
+            elif item["kind"] == "update":
+                changed = ", ".join(f"{k} {v}" for k, v in item["payload"].items())
+                text = f"Microsoft case {item['microsoftCaseId']} updated: {changed}"
             else:
                 text = f"Message delivered to Microsoft case {item['microsoftCaseId']}"
             if self.ws.outbox_delivered(
@@ -121,6 +182,15 @@ class Courier:
             )
             props = ticket.get("properties") or {}
             return str(props.get("supportTicketId") or ""), props.get("status")
+        if item["kind"] == "update":
+            ticket = azure.update_ticket(
+                item["azureSubscriptionId"],
+                item["ticketName"],
+                payload,
+                request_id=item["requestId"],
+                tenant=item["customerTenantId"],
+            )
+            return None, (ticket.get("properties") or {}).get("status")
         if item["delivery"] == DELIVERY_AZURE_API:
             azure.add_communication(
                 item["azureSubscriptionId"],
@@ -132,6 +202,7 @@ class Courier:
                 request_id=item["requestId"],
                 tenant=item["customerTenantId"],
             )
+            self.ws.mark_messages_seen(item["escalationId"], [f"comm:{item['name']}"])
         else:
             self.clients.partner_center.add_note(item["microsoftCaseId"], payload["text"], request_id=item["requestId"])
             # Partner Center lists our own note among the case's notes: do not copy it back as Microsoft's.
@@ -171,8 +242,11 @@ class Courier:
         messages = []
         for c in azure.communications(esc["azureSubscriptionId"], esc["ticketName"], tenant=tenant):
             props = c.get("properties") or {}
-            if props.get("communicationDirection") != "outbound":
-                continue  # our own messages
+            # Our own messages: in the spec's examples (CreateSupportTicketCommunication.json,
+            # ListCommunicationsForSubscriptionSupportTicket.json) the customer's messages come back
+            # "outbound"; Microsoft's engineers' are "inbound". The names we sent are also marked seen.
+            if props.get("communicationDirection") == "outbound":
+                continue
             subject, body = str(props.get("subject") or ""), str(props.get("body") or "")
             messages.append(
                 {

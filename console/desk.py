@@ -134,7 +134,7 @@ class Desk:
             from console.microsoft.http import ApiError
 
             try:
-                services = self.ws.catalog("service") or self.courier().refresh_services()
+                services = self.courier().services()  # read again when older than a day
             except (ApiError, MissingToken) as exc:
                 draft.catalog_error = str(exc)
                 return draft
@@ -146,7 +146,7 @@ class Desk:
         return draft
 
     def escalation_services(self) -> list[dict[str, Any]]:
-        return self.ws.catalog("service") or self.courier().refresh_services()
+        return self.courier().services()
 
     def escalation_problems(self, service_id: str) -> list[dict[str, Any]]:
         service = next((s for s in self.ws.catalog("service") if s["id"] == service_id), None)

@@ -14,14 +14,18 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from console.clock import to_iso
+from console.microsoft.contact import country_alpha3, is_windows_time_zone
 from console.model import AZURE_SEVERITIES, VEHICLE_NAMES, Severity, Vehicle
 from console.plugin_api import DELIVERY_AZURE_API, DELIVERY_HANDOFF, CaseDraft, CheckContext, technical_vehicles
+from console.store.escalations import OPEN_CASE_STATES, CaseAlreadyOpen
 from console.ticket_ops import TicketInputError
 
 if TYPE_CHECKING:
     from console.desk import Desk
 
 CASE_NUMBER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{4,39}$")
+NO_SUBSCRIPTION = "no Azure subscription of this customer is known: run csp-console sync"
+REASON_MAX = 500
 TITLE_MAX = 200
 DESCRIPTION_MAX = 5000
 
@@ -56,6 +60,15 @@ class Draft:
     subscriptions: list[tuple[str, str]] = field(default_factory=list)  # (Azure subscription id, label)
     service_hint: str = ""  # the plugin's suggestion, matched against the Support API's service names
     catalog_error: str = ""
+    open_cases: list[dict[str, Any]] = field(default_factory=list)  # the ticket's cases still open
+    another_reason: str = ""  # why a second case is opened while one is open (required then)
+    secondary_consent: bool = False  # the customer's consent the problem classification asks for
+    advanced_diagnostic_consent: bool = False  # Microsoft may collect diagnostics from the resources
+
+    @property
+    def no_subscription_known(self) -> bool:
+        """An Azure case with no Azure subscription of the customer on file (run csp-console sync)."""
+        return self.via_api and not self.subscriptions
 
     @property
     def vehicle_name(self) -> str:
@@ -144,6 +157,7 @@ def build_draft(desk: Desk, ticket: dict[str, Any], vehicle: Vehicle) -> Draft:
         azure_subscription_id=azure_subscription if case.delivery == DELIVERY_AZURE_API else None,
         subscriptions=subs,
         service_hint=case.service_hint,
+        open_cases=[e for e in desk.ws.escalations(ticket_id=ticket["id"]) if e["state"] in OPEN_CASE_STATES],
     )
 
 
@@ -163,12 +177,23 @@ def validate(desk: Desk, draft: Draft, case_number: str | None) -> None:
         )
     if case_number is not None and not CASE_NUMBER_RE.match(case_number):
         raise TicketInputError("case_number", f"{case_number!r} does not look like a Microsoft case number.")
+    if len(draft.another_reason) > REASON_MAX:
+        raise TicketInputError("another", f"The reason has at most {REASON_MAX} characters.")
     if not draft.via_api:
         return
     if case_number is not None:
         raise TicketInputError("case_number", "Azure technical cases are created through the API; no number to give.")
+    known = {e["azureSubscriptionId"] for e in desk.ws.azure_entitlements(draft.customer_id)}
+    if not known:
+        raise TicketInputError("subscription", f"Cannot open an Azure case: {NO_SUBSCRIPTION}.")
     if not draft.azure_subscription_id:
         raise TicketInputError("subscription", "Choose the customer's Azure subscription the case is about.")
+    if draft.azure_subscription_id not in known:
+        raise TicketInputError(
+            "subscription",
+            f"{draft.azure_subscription_id!r} is not one of the customer's Azure subscriptions "
+            f"({', '.join(sorted(known))}).",
+        )
     services = {r["id"]: r for r in desk.ws.catalog("service")}
     if draft.service_id not in services:
         raise TicketInputError("service", "Choose a service from the Azure Support API's list.")
@@ -187,18 +212,77 @@ def validate(desk: Desk, draft: Draft, case_number: str | None) -> None:
                 key,
                 f"Microsoft needs a contact for Azure cases: set {key} in the [microsoft] table of the config file.",
             )
+    if not is_windows_time_zone(ms.contact_time_zone):
+        raise TicketInputError(
+            "contact_time_zone",
+            f'contact_time_zone {ms.contact_time_zone!r} is not a Windows time-zone id (e.g. "Tokyo Standard '
+            'Time"): set it in the [microsoft] table of the config file.',
+        )
+    contact_country(desk, draft)
 
 
-def azure_properties(desk: Desk, draft: Draft, country: str | None) -> dict[str, Any]:
-    """The ``properties`` of the Azure Support API's supportTickets PUT."""
+def contact_country(desk: Desk, draft: Draft) -> str:
+    """ContactProfile.country, ISO 3166-1 alpha-3: the configured contact's country, else the customer's
+    (Partner Center's 2-letter code, mapped through ISO 3166-1); never guessed."""
+    configured = desk.config.microsoft.contact_country
+    if configured:
+        found = country_alpha3(configured)
+        if found is None or found != configured.upper():
+            raise TicketInputError(
+                "contact_country", f"contact_country {configured!r} is not an ISO 3166-1 alpha-3 code."
+            )
+        return found
+    account = desk.ws.account_rows(draft.customer_id)
+    raw = account["customer"].get("country") if account else None
+    found = country_alpha3(raw)
+    if found is None:
+        raise TicketInputError(
+            "contact_country",
+            f"Microsoft needs the contact's country (ISO 3166-1 alpha-3, e.g. JPN): the customer's country "
+            f"{raw!r} is not one; set contact_country in the [microsoft] table of the config file.",
+        )
+    return found
+
+
+def problem_classification(desk: Desk, draft: Draft) -> dict[str, Any] | None:
+    services = {r["id"]: r for r in desk.ws.catalog("service")}
+    service = services.get(draft.service_id or "")
+    if service is None:
+        return None
+    return next(
+        (p for p in desk.ws.catalog("problem", service["name"]) if p["id"] == draft.problem_classification_id), None
+    )
+
+
+def consents_asked(desk: Desk, draft: Draft) -> list[dict[str, str]]:
+    """The secondary consents the chosen problem classification asks for (ProblemClassificationProperties.
+    secondaryConsentEnabled: ``[{description, type}]``)."""
+    problem = problem_classification(desk, draft)
+    asked = (problem or {}).get("details", {}).get("secondaryConsentEnabled") or []
+    return [
+        {"type": str(a.get("type")), "description": str(a.get("description") or "")} for a in asked if a.get("type")
+    ]
+
+
+def case_description_for_azure(draft: Draft) -> str:
+    """The description as sent: the agent's text and the Azure subscription the case is about."""
+    line = f"Azure subscription: {draft.azure_subscription_id}"
+    if draft.azure_subscription_id and draft.azure_subscription_id not in draft.description:
+        return f"{draft.description.rstrip()}\n\n{line}"[:DESCRIPTION_MAX]
+    return draft.description
+
+
+def azure_properties(desk: Desk, draft: Draft) -> dict[str, Any]:
+    """The ``properties`` of SupportTickets_Create (SupportTicketDetailsProperties: ``advancedDiagnosticConsent``
+    is required; ``secondaryConsent`` answers what the problem classification asks)."""
     ms = desk.config.microsoft
-    return {
+    properties: dict[str, Any] = {
         "title": draft.title,
-        "description": draft.description,
+        "description": case_description_for_azure(draft),
         "serviceId": draft.service_id,
         "problemClassificationId": draft.problem_classification_id,
         "severity": draft.severity,
-        "advancedDiagnosticConsent": "No",
+        "advancedDiagnosticConsent": "Yes" if draft.advanced_diagnostic_consent else "No",
         "require24X7Response": draft.severity in ("critical", "highestcriticalimpact"),
         "contactDetails": {
             "firstName": ms.contact_first_name,
@@ -206,10 +290,15 @@ def azure_properties(desk: Desk, draft: Draft, country: str | None) -> dict[str,
             "preferredContactMethod": "email",
             "primaryEmailAddress": ms.contact_email or desk.config.partner.support_email,
             "preferredTimeZone": ms.contact_time_zone,
-            "country": ms.contact_country or country or "USA",
+            "country": contact_country(desk, draft),
             "preferredSupportLanguage": ms.support_language,
         },
     }
+    asked = consents_asked(desk, draft)
+    if asked:
+        answer = "Yes" if draft.secondary_consent else "No"
+        properties["secondaryConsent"] = [{"userConsent": answer, "type": a["type"]} for a in asked]
+    return properties
 
 
 def submit(desk: Desk, draft: Draft, case_number: str | None = None) -> dict[str, Any]:
@@ -219,6 +308,7 @@ def submit(desk: Desk, draft: Draft, case_number: str | None = None) -> dict[str
     Returns the stored escalation."""
     desk.authorize("ticket.escalate")
     case_number = case_number.strip() if case_number else None
+    draft.another_reason = " ".join(draft.another_reason.split())
     validate(desk, draft, case_number)
     ticket = desk.ws.ticket(draft.ticket_id)
     if ticket is None:
@@ -238,8 +328,6 @@ def submit(desk: Desk, draft: Draft, case_number: str | None = None) -> dict[str
     outbox = None
     if draft.via_api:
         name = f"{draft.ticket_id.lower()}-{uuid.uuid4().hex[:12]}"
-        account = desk.ws.account_rows(draft.customer_id)
-        country = account["customer"].get("country") if account else None
         escalation = {
             **base,
             "state": "pending",
@@ -252,7 +340,7 @@ def submit(desk: Desk, draft: Draft, case_number: str | None = None) -> dict[str
             "kind": "create",
             "name": name,
             "requestId": str(uuid.uuid4()),
-            "payload": azure_properties(desk, draft, country),
+            "payload": azure_properties(desk, draft),
         }
         text = f"{draft.vehicle_name} through the Azure Support API: queued as support ticket {name}"
     elif case_number:
@@ -263,7 +351,14 @@ def submit(desk: Desk, draft: Draft, case_number: str | None = None) -> dict[str
         escalation = {**base, "state": "awaiting_case_number"}
         where = draft.handoff_url or "the admin centre"
         text = f"{draft.vehicle_name}: handed off to {where}; waiting for the Microsoft case number"
-    _, escalation_id = desk.ws.open_escalation(ticket, escalation, outbox, agent=desk.agent, event_text=text)
+    if draft.another_reason:
+        text += f" (another case while one is open: {draft.another_reason})"
+    try:
+        _, escalation_id = desk.ws.open_escalation(
+            ticket, escalation, outbox, agent=desk.agent, event_text=text, another_reason=draft.another_reason or None
+        )
+    except CaseAlreadyOpen as exc:
+        raise TicketInputError("another", f"{exc} (CLI: --another REASON)") from None
     stored = desk.ws.escalation(escalation_id)
     assert stored is not None
     return stored
@@ -299,10 +394,17 @@ def send_message(desk: Desk, escalation_id: int, text: str) -> int:
         raise TicketInputError("escalation", f"The case is {esc['state']}; nothing can be sent to it.")
     if esc["delivery"] == DELIVERY_HANDOFF and not esc["microsoftCaseId"]:
         raise TicketInputError("escalation", "Record the Microsoft case number first.")
-    item = {
-        "kind": "note",
-        "name": f"note-{uuid.uuid4().hex[:16]}",
-        "requestId": str(uuid.uuid4()),
-        "payload": {"text": text, "subject": f"Update from {desk.config.partner.name}", "sender": desk.agent},
-    }
+    payload = {"text": text, "subject": f"Update from {desk.config.partner.name}"}
+    if esc["delivery"] == DELIVERY_AZURE_API:
+        # CommunicationDetailsProperties.sender: "Email address of the sender" (the agent's, never a login).
+        record = desk.ws.agent(desk.agent) or {}
+        email = str(record.get("email") or "").strip()
+        if "@" not in email:
+            raise TicketInputError(
+                "sender",
+                f"Microsoft needs the sender's email address and agent {desk.agent} has none on record: "
+                "add it with csp-console agents.",
+            )
+        payload["sender"] = email
+    item = {"kind": "note", "name": f"note-{uuid.uuid4().hex[:16]}", "requestId": str(uuid.uuid4()), "payload": payload}
     return desk.ws.enqueue_message(escalation_id, item, desk.agent, f"Message to Microsoft queued: {text[:200]}")

@@ -66,6 +66,7 @@ __all__ = [
     "best_technical_vehicle",
     "case_description",
     "dunning_stage",
+    "for_microsoft",
     "hookimpl",
     "lifecycle_findings",
     "lifecycle_stage",
@@ -543,8 +544,17 @@ def within_service_hours(offer: OfferView, moment: datetime) -> bool:
     return any(start <= minute < end for start, end in spans)
 
 
+def for_microsoft(finding: Finding) -> bool:
+    """Whether a finding belongs in a case to Microsoft: the partner's technical diagnostics for the agent.
+    Billing and subscription findings (collections stage, budgets, spend, refunds, prices) and sales
+    opportunities are the partner's business with its customer, never Microsoft's."""
+    return finding.family == Family.TECHNICAL and finding.audience == Audience.AGENT
+
+
 def case_description(ctx: CheckContext, findings: Sequence[Finding], limit: int = 4000) -> str:
-    """A case description Microsoft can act on: the customer, the request, and the partner's diagnostics."""
+    """A case description Microsoft can act on: the customer, the request, and the partner's technical
+    diagnostics (only those: see :func:`for_microsoft`)."""
+    findings = [f for f in findings if for_microsoft(f)]
     ticket = ctx.ticket
     lines = [
         f"CSP customer: {ctx.customer.company_name} (tenant domain {ctx.customer.domain}, id {ctx.customer.id})",

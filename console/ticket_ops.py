@@ -198,6 +198,7 @@ def classify(
         events=events,
         agent=agent,
         action="ticket.classify",
+        also=lambda current: ws.queue_case_updates(current, changes, agent),  # open Azure cases follow
     )
 
 
@@ -257,4 +258,5 @@ def set_status(
         events=events,
         agent=agent,
         action="ticket.status",
+        also=lambda current: ws.queue_case_updates(current, changes, agent),  # resolved: the Azure case closes
     )

@@ -4,7 +4,9 @@ back onto the ticket."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -143,7 +145,8 @@ def test_a_long_outage_leaves_the_escalation_pending_then_delivers_it_once(sandb
 
 def test_a_refused_case_fails_visibly_and_can_be_retried(sandbox: Sandbox, desk: Desk) -> None:
     draft = desk.escalation_draft(pick(desk.ws, "azure", "technical"), "advanced")
-    draft.azure_subscription_id = "00000000-0000-0000-0000-000000000000"  # not the customer's
+    # One of the customer's Azure subscriptions on file, which Azure no longer knows (cancelled meanwhile).
+    del sandbox.state.azure_subscriptions[draft.azure_subscription_id]  # type: ignore[arg-type]
     stored = desk.escalate(draft)
     report = desk.microsoft_sync(poll=False)
     assert report.failed and "SubscriptionNotFound" in report.failed[0]
@@ -183,8 +186,10 @@ def test_a_message_to_microsoft_goes_once_and_is_not_echoed(sandbox: Sandbox, de
     desk.message_microsoft(stored["id"], "Logs attached to the partner ticket.")
     desk.microsoft_sync()
     name = stored["ticketName"]
-    inbound = [c for c in sandbox.state.communications[name] if c["properties"]["communicationDirection"] == "inbound"]
-    assert [c["properties"]["body"] for c in inbound] == ["Logs attached to the partner ticket."]
+    # The customer side's own messages come back "outbound" (the spec's CreateSupportTicketCommunication.json).
+    ours = [c for c in sandbox.state.communications[name] if c["properties"]["communicationDirection"] == "outbound"]
+    assert [c["properties"]["body"] for c in ours] == ["Logs attached to the partner ticket."]  # once, despite the drop
+    assert ours[0]["properties"]["sender"] == desk.ws.agent(AGENT)["email"]  # type: ignore[index]  # an email, not a login
     assert not any(
         e["text"] == "Logs attached to the partner ticket."
         for e in desk.details(ticket_id).timeline
@@ -450,3 +455,221 @@ def test_escalating_a_resolved_ticket_reopens_it(sandbox: Sandbox, desk: Desk) -
         None,
         None,
     )
+
+
+# -- one case per problem (issue 16, item 12) ----------------------------------------------------
+def test_a_second_case_on_a_ticket_with_an_open_case_needs_a_reason(sandbox: Sandbox, desk: Desk) -> None:
+    ticket_id = pick(desk.ws, "azure", "technical")
+    first = desk.escalate(desk.escalation_draft(ticket_id, "advanced"))
+    again = desk.escalation_draft(ticket_id, "advanced")
+    assert [e["id"] for e in again.open_cases] == [first["id"]]  # the form knows and asks for a reason
+    with pytest.raises(TicketInputError, match="already has an open Microsoft case") as refused:
+        desk.escalate(again)
+    assert refused.value.field == "another"
+    desk.microsoft_sync(poll=False)
+    with pytest.raises(TicketInputError, match="already has an open Microsoft case"):  # open at Microsoft too
+        desk.escalate(desk.escalation_draft(ticket_id, "advanced"))
+    assert len(desk.ws.escalations(ticket_id=ticket_id)) == 1 and len(sandbox.state.tickets) == 1
+    other = desk.escalation_draft(ticket_id, "signature")
+    other.another_reason = "A second, unrelated outage in Japan West"
+    second = desk.escalate(other)
+    desk.microsoft_sync(poll=False)
+    assert second["id"] != first["id"] and len(sandbox.state.tickets) == 2
+    texts = [e["text"] or "" for e in desk.details(ticket_id).timeline]
+    assert any("another case while one is open: A second, unrelated outage in Japan West" in t for t in texts)
+    audit = [a for a in desk.ws.audit_since(entity="ticket", entity_id=ticket_id) if a["action"] == "escalation.create"]
+    assert "A second, unrelated outage" in json.dumps(audit, ensure_ascii=False)
+
+
+def test_escalate_twice_on_the_command_line_opens_one_case(
+    sandbox: Sandbox, demo_ws: Workspace, base: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    ticket_id = pick(demo_ws, "azure", "technical")
+    for _ in range(3):
+        main(["escalate", ticket_id, "--vehicle", "advanced", *base])
+    assert len(sandbox.state.tickets) == 1 and len(demo_ws.escalations(ticket_id=ticket_id)) == 1
+    assert "already has an open Microsoft case" in capsys.readouterr().err
+    assert main(["escalate", ticket_id, "--vehicle", "advanced", "--another", "  ", *base]) == 1
+    assert main(["escalate", ticket_id, "--vehicle", "signature", "--another", "second region", *base]) == 0
+    assert len(sandbox.state.tickets) == 2
+
+
+def test_a_delivery_error_after_saving_exits_queued_not_failed(
+    sandbox: Sandbox, demo_ws: Workspace, base: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    ticket_id = pick(demo_ws, "azure", "technical")
+    sandbox.fault("POST /subscriptions/", "500", times=100)  # checkNameAvailability keeps failing
+    assert main(["escalate", ticket_id, "--vehicle", "advanced", *base]) == 4
+    err = capsys.readouterr().err
+    assert "queued: escalation #1 is saved" in err and "do not escalate again" in err
+    sandbox.clear_faults()
+    sub = demo_ws.escalations()[0]["azureSubscriptionId"]
+    del sandbox.state.azure_subscriptions[sub]  # now refused for good (it used to exit 0 on a failed delivery)
+    args = ["escalate", ticket_id, "--vehicle", "signature", "--another", "a second outage", *base]
+    assert main(args) == 4
+    err = capsys.readouterr().err
+    assert "SubscriptionNotFound" in err and "queued: escalation #2 is saved" in err
+    assert [e["state"] for e in demo_ws.escalations(ticket_id=ticket_id)] == ["pending", "failed"]
+
+
+# -- the Azure subscription (issue 16, item 4) ------------------------------------------------------
+def test_the_subscription_must_be_one_of_the_customers_known_ones(
+    sandbox: Sandbox, desk: Desk, demo_ws: Workspace, base: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    ticket_id = pick(desk.ws, "azure", "technical")
+    draft = desk.escalation_draft(ticket_id, "advanced")
+    draft.azure_subscription_id = "00000000-0000-0000-0000-000000000000"
+    with pytest.raises(TicketInputError, match="is not one of the customer's Azure subscriptions"):
+        desk.escalate(draft)
+    args = ["escalate", ticket_id, "--vehicle", "advanced", "--subscription", "not-a-known-one", *base]
+    assert main(args) == 1 and "is not one of the customer's Azure subscriptions" in capsys.readouterr().err
+    desk.ws.conn.execute("DELETE FROM azure_entitlements WHERE customerId = ?", (draft.customer_id,))
+    desk.ws.conn.commit()
+    none = desk.escalation_draft(ticket_id, "advanced")
+    assert none.no_subscription_known and none.azure_subscription_id is None
+    with pytest.raises(TicketInputError, match="no Azure subscription of this customer is known: run csp-console sync"):
+        desk.escalate(none)
+    assert sandbox.state.tickets == {}
+
+
+# -- what goes into the case (issue 16, item 11) ---------------------------------------------------
+def test_the_case_carries_no_collections_budget_spend_or_refund_figures(sandbox: Sandbox, desk: Desk) -> None:
+    from console.plugin_api import Audience, Family, Finding, Level, case_description
+
+    ticket_id = pick(desk.ws, "azure", "technical")
+    ctx = __import__("console.escalation", fromlist=["context"]).context(desk, desk.ws.ticket(ticket_id))
+    findings = [
+        Finding(
+            "azure.budget", Family.BILLING, Level.CRITICAL, "Azure spend at 130% of the budget (1300 of 1000 USD)", "x"
+        ),
+        Finding("common.collections", Family.BILLING, Level.WARNING, "Invoice 45 days overdue: suspension stage", "x"),
+        Finding(
+            "azure.reservations", Family.SUBSCRIPTION, Level.WARNING, "Refund would exceed the USD 50,000 cap", "x"
+        ),
+        Finding(
+            "azure.opportunities",
+            Family.TECHNICAL,
+            Level.INFO,
+            "Sales: propose reservations",
+            "x",
+            audience=Audience.SALES,
+        ),
+        Finding(
+            "azure.technical", Family.TECHNICAL, Level.CRITICAL, "Production down: Resource Health unavailable", "x"
+        ),
+    ]
+    text = case_description(ctx, findings)
+    assert "Production down: Resource Health unavailable" in text
+    for figure in ("budget", "overdue", "suspension", "Refund", "reservations", "1300"):
+        assert figure not in text
+    draft = desk.escalation_draft(ticket_id, "advanced")
+    for word in ("budget", "overdue", "dunning", "refund", "spend"):
+        assert word not in draft.description.casefold()
+
+
+def test_contact_country_is_alpha3_from_the_customers_country_never_a_guess(
+    sandbox: Sandbox, demo_ws: Workspace, tmp_path: Path
+) -> None:
+    path = tmp_path / "config.toml"
+    write_demo_config(path)
+    path.write_text(path.read_text(encoding="utf-8").replace('contact_country = "JPN"\n', ""), encoding="utf-8")
+    desk = Desk(demo_ws, load_config(path), load_plugins(), AGENT, lambda: NOW)
+    try:
+        draft = desk.escalation_draft(pick(demo_ws, "azure", "technical"), "advanced")
+        country = demo_ws.account_rows(draft.customer_id)["customer"]["country"]  # type: ignore[index]
+        stored = desk.escalate(draft)
+        (item,) = [o for o in demo_ws.outbox_items() if o["escalationId"] == stored["id"]]
+        sent = json.loads(item["payload"])["contactDetails"]["country"]
+        assert len(country) == 2 and sent == {"JP": "JPN", "US": "USA"}[country]
+        demo_ws.conn.execute("UPDATE customers SET country = 'XX' WHERE id = ?", (draft.customer_id,))
+        demo_ws.conn.commit()
+        with pytest.raises(TicketInputError, match="ISO 3166-1 alpha-3"):
+            desk.escalate(desk.escalation_draft(draft.ticket_id, "signature"))
+    finally:
+        desk.close()
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "says"),
+    [
+        ("contact_time_zone", "Asia/Tokyo", "is not a Windows time-zone id"),
+        ("contact_country", "JP", "is not an ISO 3166-1 alpha-3 country code"),
+    ],
+)
+def test_a_contact_value_azure_refuses_is_a_config_error_naming_the_line(
+    tmp_path: Path, key: str, value: str, says: str
+) -> None:
+    from console.config import ConfigError
+
+    path = tmp_path / "config.toml"
+    write_demo_config(path)
+    text = path.read_text(encoding="utf-8")
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if row.startswith(f"{key} ="))
+    path.write_text(re.sub(rf'^{key} = ".*"$', f'{key} = "{value}"', text, flags=re.M), encoding="utf-8")
+    with pytest.raises(ConfigError, match=rf"config\.toml:{line}: microsoft\.{key} .*{says}"):
+        load_config(path)
+
+
+def test_a_note_to_azure_needs_the_agents_email(sandbox: Sandbox, desk: Desk) -> None:
+    stored = desk.escalate(desk.escalation_draft(pick(desk.ws, "azure", "technical"), "advanced"))
+    desk.microsoft_sync(poll=False)
+    desk.ws.conn.execute("UPDATE agents SET email = '' WHERE login = ?", (AGENT,))
+    desk.ws.conn.commit()
+    with pytest.raises(TicketInputError, match=f"agent {AGENT} has none on record"):
+        desk.message_microsoft(stored["id"], "More logs.")
+
+
+def test_a_retired_problem_classification_refreshes_the_catalogue_and_asks_to_choose_again(
+    sandbox: Sandbox, desk: Desk
+) -> None:
+    ticket_id = pick(desk.ws, "azure", "technical")
+    draft = desk.escalation_draft(ticket_id, "advanced")
+    retired = draft.problem_classification_id
+    service = next(s for s in desk.ws.catalog("service") if s["id"] == draft.service_id)
+    stored = desk.escalate(draft)
+    sandbox.state.problems[service["name"]] = [p for p in sandbox.state.problems[service["name"]] if p["id"] != retired]
+    report = desk.microsoft_sync(poll=False)
+    assert report.failed and "choose a current problem classification" in report.failed[0]
+    assert desk.ws.escalation(stored["id"])["state"] == "failed"  # type: ignore[index]
+    assert retired not in {p["id"] for p in desk.ws.catalog("problem", service["name"])}  # gone from the form
+    again = desk.escalation_draft(ticket_id, "advanced")  # a failed case is not an open one
+    assert again.problem_classification_id != retired
+    desk.escalate(again)
+    assert desk.microsoft_sync(poll=False).delivered and len(sandbox.state.tickets) == 1
+
+
+def test_the_catalogue_is_read_again_when_a_day_old(sandbox: Sandbox, desk: Desk) -> None:
+    desk.escalation_services()
+
+    def reads() -> int:
+        return len(
+            [r for r in sandbox.state.requests if r["path"].startswith("/providers/Microsoft.Support/services?")]
+        )
+
+    before = reads()
+    desk.escalation_services()
+    assert reads() == before  # fresh: from the workspace
+    desk.ws.conn.execute("UPDATE support_catalog SET fetchedDate = '2000-01-01T00:00:00Z'")
+    desk.ws.conn.commit()
+    desk.escalation_services()
+    assert reads() == before + 1
+
+
+# -- the case follows the ticket (PATCH supportTickets) ------------------------------------------------
+def test_severity_and_resolution_reach_the_azure_case_once_even_after_an_outage(sandbox: Sandbox, desk: Desk) -> None:
+    ticket_id = pick(desk.ws, "azure", "technical")
+    stored = desk.escalate(desk.escalation_draft(ticket_id, "advanced"))
+    desk.microsoft_sync(poll=False)
+    sandbox.fault("PATCH /subscriptions/", "500", times=100)
+    desk.classify(desk.ws.ticket(ticket_id), severity="moderate")  # type: ignore[arg-type]
+    assert desk.microsoft_sync(poll=False).pending  # Microsoft down: it waits in the outbox
+    sandbox.clear_faults()
+    desk.set_status(ticket_id, "resolved", "fixed_by_microsoft")
+    report = desk.microsoft_sync(poll=False, force=True)
+    assert len(report.delivered) == 2, report
+    assert desk.microsoft_sync(poll=False, force=True).delivered == []  # once
+    (ticket,) = sandbox.state.tickets.values()
+    assert ticket["properties"]["severity"] == "moderate" and ticket["properties"]["status"] == "Closed"
+    assert desk.ws.escalation(stored["id"])["severity"] == "moderate"  # type: ignore[index]
+    patches = [r["body"] for r in sandbox.state.requests if r["method"] == "PATCH" and not r["fault"]]
+    assert patches == [{"severity": "moderate"}, {"status": "closed"}]

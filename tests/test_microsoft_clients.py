@@ -21,6 +21,7 @@ PROPS = {
     "serviceId": catalog.services()[0]["id"],
     "problemClassificationId": catalog.problem_classifications()[str(catalog.services()[0]["name"])][0]["id"],
     "severity": "critical",
+    "advancedDiagnosticConsent": "No",
     "contactDetails": {
         "firstName": "Aiko",
         "lastName": "Tanaka",
@@ -246,14 +247,20 @@ def test_service_request_note_is_added_once_when_retried(box: Sandbox) -> None:
     ]
 
 
-def test_azure_ticket_put_is_idempotent_when_the_answer_is_lost(box: Sandbox) -> None:
-    box.fault("PUT /subscriptions/", "drop_after")
+@pytest.mark.parametrize("fault", ["drop_after", "500_after"])
+def test_a_lost_create_answer_is_looked_up_never_sent_again(box: Sandbox, fault: str) -> None:
+    """The PUT "creates a new support ticket" (support.json, SupportTickets_Create): after the answer is lost
+    the client reads the ticket by name instead of sending the create again (it used to re-send it, assuming
+    an idempotent PUT)."""
+    box.fault("PUT /subscriptions/", fault)
+    box.state.azure_settle_seconds = 0  # Microsoft finishes at once; nobody polls the lost operation
     client = azure(box)
     ticket = client.create_ticket(AZURE_SUB, "csp-000001-abc", PROPS, request_id="r1", tenant="c00")
     assert ticket["properties"]["supportTicketId"]
     assert list(box.state.tickets) == ["csp-000001-abc"]
     puts = [r for r in box.state.requests if r["method"] == "PUT"]
-    assert len(puts) == 2 and {r["requestId"] for r in puts} == {"r1"}
+    assert len(puts) == 1 and puts[0]["requestId"] == "r1"
+    assert box.state.requests[0]["method"] == "POST"  # checkNameAvailability came first
 
 
 def test_azure_slow_answer_times_out_and_the_retry_finds_the_same_ticket(box: Sandbox) -> None:
@@ -282,7 +289,96 @@ def test_azure_catalogue_and_communications(box: Sandbox) -> None:
     client.create_ticket(AZURE_SUB, "csp-000003-abc", PROPS, request_id="r6", tenant="c00")
     for _ in range(2):
         client.add_communication(
-            AZURE_SUB, "csp-000003-abc", "note-1", "Logs", "Attached the logs.", "aiko", request_id="r7", tenant="c00"
+            AZURE_SUB,
+            "csp-000003-abc",
+            "note-1",
+            "Logs",
+            "Attached the logs.",
+            "aiko.tanaka@sakura-cloud.example",
+            request_id="r7",
+            tenant="c00",
         )
     names = [c["name"] for c in client.communications(AZURE_SUB, "csp-000003-abc", tenant="c00")]
     assert names == ["welcome", "note-1"]
+
+
+# -- Azure's long-running creates (support.json: x-ms-long-running-operation, final-state-via azure-async-operation)
+def test_a_202_create_is_followed_to_its_end_honouring_retry_after(box: Sandbox) -> None:
+    box.state.azure_retry_after = 3
+    sleeps: list[float] = []
+    client = AzureSupport(box.url, creds(), policy=FAST, sleep=sleeps.append)
+    ticket = client.create_ticket(AZURE_SUB, "csp-lro-1", PROPS, request_id="r-lro", tenant="c00")
+    assert ticket["name"] == "csp-lro-1" and ticket["properties"]["status"] == "Open"
+    put = next(r for r in box.state.requests if r["method"] == "PUT")
+    assert put["status"] == 202 and put["answer"] is None  # no body: nothing to .json()
+    polls = [r for r in box.state.requests if "/operationsStatus/" in r["path"]]
+    assert [r["answer"]["status"] for r in polls] == ["InProgress", "Succeeded"]
+    assert sleeps[:2] == [3.0, 3.0]  # Retry-After of the 202, then of the InProgress answer
+    assert box.state.requests[-1]["method"] == "GET" and box.state.requests[-1]["path"].startswith(
+        f"/subscriptions/{AZURE_SUB}/providers/Microsoft.Support/supportTickets/csp-lro-1"
+    )  # then the resource itself
+
+
+def test_a_200_create_is_used_as_it_came(box: Sandbox) -> None:
+    box.state.azure_async = False
+    ticket = azure(box).create_ticket(AZURE_SUB, "csp-sync-1", PROPS, request_id="r-s", tenant="c00")
+    assert ticket["properties"]["supportTicketId"]
+    assert not [r for r in box.state.requests if "/operation" in r["path"]]
+
+
+def test_a_failed_operation_is_a_clear_error_naming_the_ticket(box: Sandbox) -> None:
+    from console.microsoft.azure_support import OperationFailed
+
+    box.state.azure_fail["csp-fail-1"] = {"code": "SupportPlanNotFound", "message": "No support plan"}
+    with pytest.raises(
+        OperationFailed, match=r"create support ticket csp-fail-1: .*ended Failed.*SupportPlanNotFound"
+    ) as e:
+        azure(box).create_ticket(AZURE_SUB, "csp-fail-1", PROPS, request_id="r-f", tenant="c00")
+    assert not e.value.retryable and "csp-fail-1" not in box.state.tickets
+
+
+def test_a_used_name_is_refused_not_answered_with_the_old_ticket(box: Sandbox) -> None:
+    client = azure(box)
+    client.create_ticket(AZURE_SUB, "csp-dup-1", PROPS, request_id="r-d1", tenant="c00")
+    assert not client.ticket_name_available(AZURE_SUB, "csp-dup-1", tenant="c00")
+    assert client.ticket_name_available(AZURE_SUB, "csp-dup-2", tenant="c00")
+    with pytest.raises(ApiError, match="409 Conflict") as e:  # a raw second PUT of the name
+        client.request(
+            "PUT",
+            f"{client.ticket_path(AZURE_SUB, 'csp-dup-1')}?api-version=2024-04-01",
+            "create again",
+            json={"properties": PROPS},
+            tenant="c00",
+            idempotent=False,
+        )
+    assert e.value.status == 409 and len(box.state.tickets) == 1
+    again = client.create_ticket(AZURE_SUB, "csp-dup-1", PROPS, request_id="r-d2", tenant="c00")  # finds it
+    assert again["properties"]["supportTicketId"] == box.state.tickets["csp-dup-1"]["properties"]["supportTicketId"]
+    assert len([r for r in box.state.requests if r["method"] == "PUT"]) == 2  # the create and the raw one only
+
+
+def test_a_patch_changes_severity_and_closes(box: Sandbox) -> None:
+    client = azure(box)
+    client.create_ticket(AZURE_SUB, "csp-patch-1", PROPS, request_id="r-p", tenant="c00")
+    assert (
+        client.update_ticket(AZURE_SUB, "csp-patch-1", {"severity": "moderate"}, request_id="r-p2", tenant="c00")[
+            "properties"
+        ]["severity"]
+        == "moderate"
+    )
+    closed = client.update_ticket(AZURE_SUB, "csp-patch-1", {"status": "closed"}, request_id="r-p3", tenant="c00")
+    assert closed["properties"]["status"] == "Closed"
+    with pytest.raises(ApiError, match="severity must be one of"):
+        client.update_ticket(AZURE_SUB, "csp-patch-1", {"severity": "urgent"}, request_id="r-p4", tenant="c00")
+
+
+def test_the_sandbox_refuses_two_letter_countries_and_iana_zones(box: Sandbox) -> None:
+    client = azure(box)
+    for field, value, code in (
+        ("country", "JP", "InvalidCountry"),
+        ("preferredTimeZone", "Asia/Tokyo", "InvalidTimeZone"),
+    ):
+        props = {**PROPS, "contactDetails": {**PROPS["contactDetails"], field: value}}  # type: ignore[dict-item]
+        with pytest.raises(ApiError, match=code):
+            client.create_ticket(AZURE_SUB, f"csp-bad-{field}", props, request_id="r-b", tenant="c00")
+    assert box.state.tickets == {}

@@ -136,3 +136,49 @@ async def test_names_from_microsoft_and_the_data_render_literally(demo_ws: Works
             label = select.query_one("SelectCurrent").query_one("#label")
             assert str(label.render()) == text  # a str label would have been read as markup
         assert app.is_running  # the [@click=app.quit] was not run
+
+
+async def test_m_again_on_a_ticket_with_an_open_case_asks_for_a_reason(
+    sandbox: Sandbox, demo_ws: Workspace, tmp_path: Path
+) -> None:
+    app = make_app(demo_ws, tmp_path)
+    ticket_id = pick(demo_ws, "azure", "technical")
+    async with app.run_test(size=(100, 40)) as pilot:
+        await open_form(pilot, ticket_id)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert len(demo_ws.escalations()) == 1
+        await pilot.press("m")
+        await settle(pilot)
+        picker = app.screen
+        assert isinstance(picker, VehiclePicker)
+        picker.dismiss(next(c for c in picker.choices if c[0] == "vehicle" and c[1].value == "signature"))
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, EscalationForm) and form.query_one("#esc-open-case").display
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form and len(demo_ws.escalations()) == 1  # refused: one case per problem
+        form.query_one("#esc-another", Input).value = "Second outage, other region"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert len(demo_ws.escalations()) == 2 and len(sandbox.state.tickets) == 2
+
+
+async def test_the_form_says_when_no_azure_subscription_is_known(
+    sandbox: Sandbox, demo_ws: Workspace, tmp_path: Path
+) -> None:
+    ticket_id = pick(demo_ws, "azure", "technical")
+    customer = demo_ws.ticket(ticket_id)["customerId"]  # type: ignore[index]
+    demo_ws.conn.execute("DELETE FROM azure_entitlements WHERE customerId = ?", (customer,))
+    demo_ws.conn.commit()
+    app = make_app(demo_ws, tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await open_form(pilot, ticket_id)
+        form = app.screen
+        assert isinstance(form, EscalationForm)
+        assert "run csp-console sync" in str(form.query_one("#esc-no-subscription").render())
+        assert not form.query("#esc-subscription")  # the plan's Partner Center id is never offered
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form and demo_ws.escalations() == []

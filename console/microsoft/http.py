@@ -82,6 +82,11 @@ ETAG_NO_LONGER_VALID = "2055"
 AZURE_PLAN_SUBSCRIPTIONS_ACTIVE = "900115"
 
 
+class AnswerLost(ApiError):
+    """A request that is not safe to repeat (``idempotent=False``) may have been carried out, but its answer
+    never came (a timeout or a dropped connection after it was sent, a 5xx): look before sending it again."""
+
+
 def retry_after_seconds(value: str | None) -> float | None:
     """``Retry-After`` as seconds: a number of seconds or an HTTP date."""
     if not value:
@@ -171,10 +176,13 @@ class MicrosoftApi:
         request_id: str | None = None,
         ok: tuple[int, ...] = (200, 201, 202, 204),
         tenant: str | None = None,
+        idempotent: bool = True,
     ) -> httpx.Response:
-        """Send with retries. Every attempt carries the same ``MS-RequestId`` (``request_id``, or a new GUID
-        for this operation), so that Microsoft recognises a retry of a request it already carried out. The
-        token is the API's audience in ``tenant`` (``None``: the partner's tenant)."""
+        """Send with retries (``idempotent=False``: only while the request surely was not carried out, i.e.
+        no connection, a 429 or a 401; otherwise :class:`AnswerLost`). Every attempt carries the same
+        ``MS-RequestId`` (``request_id``, or a new GUID for this operation), so that Microsoft recognises a
+        retry of a request it already carried out. The token is the API's audience in ``tenant`` (``None``:
+        the partner's tenant)."""
         token = self.credentials.source(self.audience, tenant)
         aux = self.auxiliary(tenant)
         request_id = request_id or str(uuid.uuid4())
@@ -196,11 +204,15 @@ class MicrosoftApi:
             wait: float | None
             try:
                 response = self.client.request(method, url, json=json, params=params, headers=sent)
-            except httpx.TimeoutException:
+            except httpx.TimeoutException as exc:
                 failure = ApiError(self.name, operation, f"no answer within {self.policy.timeout:g} s")
+                if not idempotent and not isinstance(exc, httpx.ConnectTimeout):
+                    raise AnswerLost(self.name, operation, f"no answer within {self.policy.timeout:g} s") from exc
                 wait = self.policy.backoff(attempt)
             except httpx.TransportError as exc:
                 failure = ApiError(self.name, operation, f"cannot reach {self.base_url} ({type(exc).__name__})")
+                if not idempotent and not isinstance(exc, httpx.ConnectError):
+                    raise AnswerLost(self.name, operation, f"the connection dropped ({type(exc).__name__})") from exc
                 wait = self.policy.backoff(attempt)
             else:
                 if response.status_code in ok:
@@ -219,6 +231,10 @@ class MicrosoftApi:
                     continue
                 if response.status_code not in RETRYABLE_STATUS:
                     raise failure
+                if not idempotent and response.status_code not in (408, 429):
+                    raise AnswerLost(
+                        self.name, operation, str(failure).split(": ", 2)[-1], failure.status, failure.code
+                    )
                 wait = self.policy.backoff(attempt)
                 if response.status_code == 429:
                     asked = retry_after_seconds(response.headers.get("Retry-After"))

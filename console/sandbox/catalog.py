@@ -19,6 +19,19 @@ SERVICES: dict[str, list[str]] = {
     "Backup": ["Backup failure", "Restore failure"],
     "Cost Management": ["Budgets and alerts", "Cost analysis"],
     "Reservations": ["Exchange or refund a reservation", "Reservation not applied"],
+    "Azure Databricks": ["Cluster creation or start failure", "Job failures"],
+}
+
+#: Problem classifications that ask for a secondary consent (ProblemClassificationProperties.
+#: secondaryConsentEnabled); the type and text are those of the spec's ListProblemClassifications.json.
+SECONDARY_CONSENT: dict[tuple[str, str], list[dict[str, str]]] = {
+    ("Azure Databricks", "Cluster creation or start failure"): [
+        {
+            "description": "For faster resolution, allow Microsoft and Databricks to temporarily have read and "
+            "write access to your Databricks workspace.",
+            "type": "DatabricksConsent",
+        }
+    ]
 }
 
 
@@ -51,7 +64,14 @@ def problem_classifications() -> dict[str, list[dict[str, object]]]:
                 "id": f"/providers/Microsoft.Support/services/{name}/problemClassifications/{problem_name(display, p)}",
                 "name": problem_name(display, p),
                 "type": "Microsoft.Support/problemClassifications",
-                "properties": {"displayName": p},
+                "properties": {
+                    "displayName": p,
+                    **(
+                        {"secondaryConsentEnabled": SECONDARY_CONSENT[(display, p)]}
+                        if (display, p) in SECONDARY_CONSENT
+                        else {}
+                    ),
+                },
             }
             for p in problems
         ]

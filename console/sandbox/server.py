@@ -1,7 +1,8 @@
 """The sandbox's HTTP server: Partner Center's and the Azure Support API's endpoints with their field
-names and behaviour (paging with ``links.next``, etags and 412, an idempotent ticket PUT), Microsoft Graph's
-GDAP relationships, and an OAuth 2.0 / OpenID authority for MSAL (console/sandbox/authority.py), plus faults to
-switch on: 429 with ``Retry-After``, 500, slow answers, connections dropped before or after the work.
+names and behaviour (paging with ``links.next``, etags and 412, Azure's 202 long-running creates that are
+not safe to replay), Microsoft Graph's GDAP relationships, and an OAuth 2.0 / OpenID authority for MSAL
+(console/sandbox/authority.py), plus faults to switch on: 429 with ``Retry-After``, 500 before or after the work,
+slow answers, connections dropped before or after the work.
 
 MSAL accepts only an ``https`` authority, so ``Sandbox(tls=True)`` serves HTTPS with a certificate for
 127.0.0.1 and localhost from a test certificate authority made by ``trustme``; :attr:`Sandbox.ca_file` is that
@@ -34,7 +35,8 @@ from console.sandbox.state import SandboxState
 class Fault:
     """Applied to the next ``times`` requests whose ``METHOD path`` contains ``match``.
 
-    ``kind``: ``429`` (with ``Retry-After: retry_after``), ``500``, ``slow`` (wait ``delay`` s, then work),
+    ``kind``: ``429`` (with ``Retry-After: retry_after``), ``500``, ``500_after`` (work, then answer 500),
+    ``slow`` (wait ``delay`` s, then work),
     ``slow_after`` (work, then wait), ``drop`` (close the connection without working), ``drop_after``
     (work, then close the connection without answering: the client never learns it succeeded),
     ``concurrent_change`` (someone else changes the subscription first: its etag moves on, the PATCH gets 412) or
@@ -171,9 +173,13 @@ class Sandbox:
 
             def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
                 html = isinstance(body, str)
-                data = body.encode() if html else json.dumps(body, ensure_ascii=False).encode()
+                if body is None:  # no body (Azure's 202s)
+                    data = b""
+                else:
+                    data = body.encode() if html else json.dumps(body, ensure_ascii=False).encode()
                 self.send_response(status)
-                self.send_header("Content-Type", f"{'text/html' if html else 'application/json'}; charset=utf-8")
+                if data:
+                    self.send_header("Content-Type", f"{'text/html' if html else 'application/json'}; charset=utf-8")
                 self.send_header("Content-Length", str(len(data)))
                 for key, value in (headers or {}).items():
                     self.send_header(key, value)
@@ -197,18 +203,19 @@ class Sandbox:
                     return
                 admin = path.startswith("/_sandbox")
                 fault = None if admin else box._take_fault(line)
+                seen: dict[str, Any] = {}
                 if not admin:
                     with box.state.lock:
-                        box.state.requests.append(
-                            {
-                                "method": method,
-                                "path": self.path,
-                                "requestId": self.headers.get("MS-RequestId", ""),
-                                "ifMatch": self.headers.get("If-Match", ""),
-                                "contractVersion": self.headers.get("MS-Contract-Version", ""),
-                                "fault": fault.kind if fault else "",
-                            }
-                        )
+                        seen = {
+                            "method": method,
+                            "path": self.path,
+                            "requestId": self.headers.get("MS-RequestId", ""),
+                            "ifMatch": self.headers.get("If-Match", ""),
+                            "contractVersion": self.headers.get("MS-Contract-Version", ""),
+                            "fault": fault.kind if fault else "",
+                            "body": body,
+                        }
+                        box.state.requests.append(seen)
                 if fault and fault.kind == "drop":
                     self._drop()
                     return
@@ -239,8 +246,12 @@ class Sandbox:
                         status, answer, extra = box._route(method, path, query, self.headers, body)
                 except Answer as a:
                     status, answer, extra = a.status, a.body, a.headers
+                seen.update(status=status, answer=answer)
                 if fault and fault.kind == "drop_after":
                     self._drop()
+                    return
+                if fault and fault.kind == "500_after":
+                    self._send(500, {"error": {"code": "InternalServerError", "message": "sandbox fault"}})
                     return
                 if fault and fault.kind == "slow_after":
                     time.sleep(fault.delay)
@@ -305,6 +316,9 @@ class Sandbox:
         if path == "/_sandbox/faults" and method == "DELETE":
             self.clear_faults()
             return 200, {"faults": 0}, {}
+        if path == "/_sandbox/azure" and method == "POST":  # {"async": false}: 200 with the body
+            s.azure_async = bool((body or {}).get("async", True))
+            return 200, {"async": s.azure_async}, {}
         if path == "/_sandbox/respond" and method == "POST":
             found = s.respond(str(body["case"]), str(body.get("text", "")), body.get("status"))
             return (200 if found else 404), {"found": found}, {}

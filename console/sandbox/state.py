@@ -75,6 +75,13 @@ class SandboxState:
     #: Answer service-request listings 403, as Partner Center does to an app-only token (service requests
     #: accept App+User credentials only).
     app_only_service_requests: bool = False
+    # Azure Support API: 202 + operation headers as documented (False: 200 with the body), the operations
+    # under way, the Retry-After they answer and how long one takes when nobody polls it.
+    azure_async: bool = True
+    azure_operations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    azure_retry_after: float = 0
+    azure_settle_seconds: float = 0.05
+    azure_fail: dict[str, dict[str, str]] = field(default_factory=dict)  # ticket name -> the operation's error
     lock: threading.RLock = field(default_factory=threading.RLock)
     _numbers: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -286,7 +293,9 @@ class SandboxState:
             if ticket is None:
                 return False
             if text:
-                self.add_message(ticket["name"], f"m-{next(self._numbers)}", "Update", text, author, "outbound")
+                # An engineer's message reaches the customer "inbound" (the customer's own are "outbound" in
+                # the spec's CreateSupportTicketCommunication.json).
+                self.add_message(ticket["name"], f"m-{next(self._numbers)}", "Update", text, author, "inbound")
             if status:
                 ticket["properties"]["status"] = status
             ticket["properties"]["modifiedDate"] = stamp

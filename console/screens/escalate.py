@@ -11,10 +11,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, OptionList, Select, Static, TextArea
+from textual.widgets import Checkbox, Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
 
-from console.escalation import Draft, VehicleOption
+from console.escalation import NO_SUBSCRIPTION, Draft, VehicleOption
 from console.model import AZURE_SEVERITIES
 from console.safe_text import clean_block, clean_line
 from console.screens.base import CoreCalls
@@ -97,6 +97,18 @@ class EscalationForm(CoreCalls, ModalScreen[dict[str, Any] | None]):
         with Vertical(classes="dialog escalate"):
             yield Label(Text(f"{d.vehicle_name} · {d.ticket_id}", style="bold"))
             with VerticalScroll(id="escalate-form"):
+                if d.open_cases:
+                    first = d.open_cases[0]
+                    case = clean_line(first["microsoftCaseId"] or first["ticketName"] or "being opened")
+                    yield Static(
+                        Text(
+                            f"This ticket already has an open Microsoft case (#{first['id']}, {case}, "
+                            f"{first['state']}). Message it instead (key m), or give the reason for another case:",
+                            style="yellow",
+                        ),
+                        id="esc-open-case",
+                    )
+                    yield Input(id="esc-another", compact=True, placeholder="why a second case is needed")
                 if d.via_api:
                     yield Static(
                         Text("Created through the Azure Support API under the customer's subscription.", style="dim")
@@ -127,16 +139,26 @@ class EscalationForm(CoreCalls, ModalScreen[dict[str, Any] | None]):
                     if d.catalog_error:
                         yield Static(Text(clean_line(d.catalog_error, 300), style="red"), id="esc-catalog-error")
                     yield Label("Azure subscription")
-                    yield Select(
-                        [(Text(clean_line(label)), sid) for sid, label in d.subscriptions] or [(Text("none"), "")],
-                        value=d.azure_subscription_id or Select.BLANK,
-                        id="esc-subscription",
-                        compact=True,
-                    )
+                    if d.subscriptions:
+                        yield Select(
+                            [(Text(clean_line(label)), sid) for sid, label in d.subscriptions],
+                            value=d.azure_subscription_id or Select.BLANK,
+                            id="esc-subscription",
+                            compact=True,
+                        )
+                    else:  # never the plan's Partner Center id: it is not an Azure subscription id
+                        yield Static(Text(NO_SUBSCRIPTION.capitalize() + ".", style="red"), id="esc-no-subscription")
                     yield Label("Service (Azure Support API)")
                     yield Select([], id="esc-service", compact=True)
                     yield Label("Problem classification")
                     yield Select([], id="esc-problem", compact=True)
+                    yield Checkbox("", value=d.secondary_consent, id="esc-consent", compact=True)
+                    yield Checkbox(
+                        "Microsoft may collect diagnostics from the resources (advanced diagnostic consent)",
+                        value=d.advanced_diagnostic_consent,
+                        id="esc-diagnostics",
+                        compact=True,
+                    )
                 else:
                     yield Label("Microsoft case number (when you have it)")
                     yield Input(id="esc-case", compact=True, placeholder="e.g. 2611230010000123")
@@ -148,6 +170,9 @@ class EscalationForm(CoreCalls, ModalScreen[dict[str, Any] | None]):
 
     def on_mount(self) -> None:
         self.query_one("#esc-title").focus()
+        if self.draft.via_api:
+            self.query_one("#esc-consent", Checkbox).display = False
+        self.problems: dict[str, dict[str, Any]] = {}
         if self.draft.via_api and not self.draft.catalog_error:
             desk = self.console.desk
             self.call_core(desk.escalation_services, self._services, group="catalog")
@@ -165,16 +190,29 @@ class EscalationForm(CoreCalls, ModalScreen[dict[str, Any] | None]):
         def show(problems: list[dict[str, Any]]) -> None:
             select = self.query_one("#esc-problem", Select)
             select.set_options([(Text(clean_line(p["displayName"])), p["id"]) for p in problems])
+            self.problems = {p["id"]: p for p in problems}
             ids = [p["id"] for p in problems]
             if ids:
                 select.value = chosen if chosen in ids else ids[0]
+                self._show_consent(str(select.value))
 
         self.call_core(lambda: desk.escalation_problems(service_id), show, group="problems", exclusive=True)
+
+    def _show_consent(self, problem_id: str) -> None:
+        """The secondary consent the problem classification asks for (secondaryConsentEnabled), if any."""
+        asked = (self.problems.get(problem_id) or {}).get("details", {}).get("secondaryConsentEnabled") or []
+        box = self.query_one("#esc-consent", Checkbox)
+        box.display = bool(asked)
+        if asked:
+            text = " ".join(clean_line(str(a.get("description") or a.get("type")), 300) for a in asked)
+            box.label = Text(f"The customer consents: {text}")
 
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id == "esc-service" and isinstance(event.value, str) and event.value != self.draft.service_id:
             self.draft.service_id = event.value
             self._load_problems(event.value)
+        elif event.select.id == "esc-problem" and isinstance(event.value, str):
+            self._show_consent(event.value)
 
     def _collect(self) -> tuple[Draft, str | None]:
         d = self.draft
@@ -182,14 +220,19 @@ class EscalationForm(CoreCalls, ModalScreen[dict[str, Any] | None]):
         d.description = self.query_one("#esc-description", TextArea).text
         severity = self.query_one("#esc-severity", Select).value
         d.severity = severity if isinstance(severity, str) else d.severity
+        if d.open_cases:
+            d.another_reason = self.query_one("#esc-another", Input).value
         if d.via_api:
             for attr, wid in (
                 ("azure_subscription_id", "#esc-subscription"),
                 ("service_id", "#esc-service"),
                 ("problem_classification_id", "#esc-problem"),
             ):
-                value = self.query_one(wid, Select).value
+                found = self.query(wid)
+                value = found.first(Select).value if found else None
                 setattr(d, attr, value if isinstance(value, str) and value else None)
+            d.secondary_consent = self.query_one("#esc-consent", Checkbox).value
+            d.advanced_diagnostic_consent = self.query_one("#esc-diagnostics", Checkbox).value
             return d, None
         case = self.query_one("#esc-case", Input).value.strip()
         return d, case or None

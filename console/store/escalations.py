@@ -8,12 +8,32 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
 from console.clock import to_iso, utcnow
 
 ESCALATION_STATES = ("pending", "awaiting_case_number", "open", "closed", "failed")
+#: A case in one of these states is the ticket's case with Microsoft: another needs a reason.
+OPEN_CASE_STATES = ("pending", "awaiting_case_number", "open")
+AZURE_API = "azure_support_api"
+
+
+class CaseAlreadyOpen(Exception):
+    """The ticket already has a case with Microsoft; a second one is opened only with a reason."""
+
+    def __init__(self, ticket_id: str, open_cases: Sequence[dict[str, Any]]) -> None:
+        first = open_cases[0]
+        case = first["microsoftCaseId"] or first["ticketName"] or "being opened"
+        super().__init__(
+            f"Ticket {ticket_id} already has an open Microsoft case (escalation {first['id']}, case {case}, "
+            f"{first['state']}): add to it (escalations message), or open another only with a reason."
+        )
+        self.ticket_id = ticket_id
+        self.open_cases = list(open_cases)
+
+
 _SELECT = (
     "SELECT e.*, t.id AS ticketId, t.customerId AS ticketCustomerId, c.tenantId AS customerTenantId "
     "FROM escalations e JOIN tickets t ON t.seq = e.ticketSeq "
@@ -34,12 +54,26 @@ class EscalationStoreMixin:
         *,
         agent: str,
         event_text: str,
+        another_reason: str | None = None,
     ) -> tuple[dict[str, Any], int]:
         """Store ``escalation`` (and its ``outbox`` delivery, if any), move the ticket to ``waiting_microsoft``
         and add the timeline event: all or nothing. Refused (StaleVersion) when the ticket changed since
-        ``ticket`` was read. Returns the fresh ticket and the escalation's id."""
+        ``ticket`` was read, and (:class:`CaseAlreadyOpen`) while the ticket has an open case, unless
+        ``another_reason`` says why a second one is needed (it goes to the audit log). Returns the fresh ticket
+        and the escalation's id."""
         now = to_iso(utcnow())
         created: list[int] = []
+
+        def one_case(current: dict[str, Any]) -> None:
+            if another_reason:
+                return
+            marks = ",".join("?" * len(OPEN_CASE_STATES))
+            rows = self.conn.execute(
+                f"SELECT * FROM escalations WHERE ticketSeq = ? AND state IN ({marks}) ORDER BY id",
+                (current["seq"], *OPEN_CASE_STATES),
+            ).fetchall()
+            if rows:
+                raise CaseAlreadyOpen(current["id"], [dict(r) for r in rows])
 
         def write(current: dict[str, Any]) -> None:
             row = {
@@ -63,7 +97,12 @@ class EscalationStoreMixin:
                 "escalation.create",
                 "ticket",
                 current["id"],
-                {"escalation": escalation_id, "vehicle": row["vehicle"], "state": row["state"]},
+                {
+                    "escalation": escalation_id,
+                    "vehicle": row["vehicle"],
+                    "state": row["state"],
+                    **({"anotherCaseReason": another_reason} if another_reason else {}),
+                },
             )
 
         changes: dict[str, Any] = {} if ticket["status"] == "waiting_microsoft" else {"status": "waiting_microsoft"}
@@ -79,9 +118,45 @@ class EscalationStoreMixin:
             events=events,
             agent=agent,
             action="ticket.escalate",
+            precondition=one_case,
             also=write,
         )
         return fresh, created[0]
+
+    def queue_case_updates(self, current: dict[str, Any], changes: dict[str, Any], agent: str) -> int:
+        """Inside the transaction that changes ticket ``current``: the changes its open Azure cases must follow
+        (SupportTickets_Update: ``severity``; ``status: closed`` when the ticket is resolved or closed), queued
+        in the outbox so they reach Microsoft once, even after a crash. Returns the number queued."""
+        payload: dict[str, Any] = {}
+        if changes.get("severity") in ("minimal", "moderate", "critical"):
+            payload["severity"] = changes["severity"]
+        if changes.get("status") in ("resolved", "closed"):
+            payload["status"] = "closed"
+        if not payload:
+            return 0
+        now = to_iso(utcnow())
+        rows = self.conn.execute(
+            "SELECT * FROM escalations WHERE ticketSeq = ? AND delivery = ? AND state IN ('pending', 'open')",
+            (current["seq"], AZURE_API),
+        ).fetchall()
+        queued = 0
+        for esc in rows:
+            wanted = {k: v for k, v in payload.items() if not (k == "severity" and esc["severity"] == v)}
+            if not wanted:
+                continue
+            item = {
+                "kind": "update",
+                "name": f"update-{esc['id']}-{uuid.uuid4().hex[:12]}",
+                "requestId": str(uuid.uuid4()),
+                "payload": wanted,
+            }
+            self._enqueue(esc["id"], item, agent, now)
+            what = ", ".join(f"{k} {v}" for k, v in wanted.items())
+            self._event(
+                current["seq"], "escalation", agent, f"Azure support ticket {esc['ticketName']}: {what} queued", now
+            )
+            queued += 1
+        return queued
 
     def _enqueue(self, escalation_id: int, item: dict[str, Any], agent: str, now: str) -> int:
         cursor = self.conn.execute(
@@ -195,7 +270,9 @@ class EscalationStoreMixin:
             )
             if cursor.rowcount == 0:
                 return False
-            row = self.conn.execute("SELECT escalationId, kind FROM outbox WHERE id = ?", (outbox_id,)).fetchone()
+            row = self.conn.execute(
+                "SELECT escalationId, kind, payload FROM outbox WHERE id = ?", (outbox_id,)
+            ).fetchone()
             escalation_id = row["escalationId"]
             seq = self.conn.execute("SELECT ticketSeq FROM escalations WHERE id = ?", (escalation_id,)).fetchone()[0]
             if row["kind"] == "create":
@@ -203,6 +280,13 @@ class EscalationStoreMixin:
                     "UPDATE escalations SET state = 'open', microsoftCaseId = ?, microsoftState = ?, lastError = NULL, "
                     "lastModifiedDate = ? WHERE id = ?",
                     (case_id, microsoft_state, now, escalation_id),
+                )
+            elif row["kind"] == "update":
+                payload = json.loads(row["payload"])
+                self.conn.execute(
+                    "UPDATE escalations SET severity = coalesce(?, severity), "
+                    "microsoftState = coalesce(?, microsoftState), lastModifiedDate = ? WHERE id = ?",
+                    (payload.get("severity"), microsoft_state, now, escalation_id),
                 )
             self._event(seq, "escalation", agent, event_text, now)
             self.audit(
@@ -291,6 +375,12 @@ class EscalationStoreMixin:
                     self._event(seq, "microsoft", m.get("author") or "Microsoft", m["text"], when)
                     added.append(1)
             new_state = "closed" if closed else esc["state"]
+            if closed:  # nothing more to change on a case Microsoft closed
+                self.conn.execute(
+                    "UPDATE outbox SET state = 'cancelled' WHERE escalationId = ? AND kind = 'update' "
+                    "AND state = 'pending'",
+                    (escalation_id,),
+                )
             if (microsoft_state is not None and microsoft_state != esc["microsoftState"]) or new_state != esc["state"]:
                 text = f"Microsoft case {esc['microsoftCaseId']}: {microsoft_state or new_state}"
                 self._event(seq, "escalation", agent, text, now, esc["microsoftState"], microsoft_state or new_state)

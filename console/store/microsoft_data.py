@@ -102,18 +102,24 @@ class MicrosoftDataStoreMixin:
         return [{**dict(r), "notes": json.loads(r["notes"] or "[]")} for r in rows]
 
     # -- the Azure Support API's catalogue ---------------------------------------------------------
-    def replace_catalog(self, kind: str, parent: str | None, rows: Sequence[dict[str, Any]]) -> None:
-        """Replace the cached ``service`` list (``parent`` None) or one service's ``problem`` list."""
-        now = to_iso(utcnow())
+    def replace_catalog(
+        self, kind: str, parent: str | None, rows: Sequence[dict[str, Any]], fetched: str | None = None
+    ) -> None:
+        """Replace the cached ``service`` list (``parent`` None) or one service's ``problem`` list, read at
+        ``fetched`` (now by default)."""
+        now = fetched or to_iso(utcnow())
         with self.transaction():  # type: ignore[attr-defined]
             if parent is None:
                 self.conn.execute("DELETE FROM support_catalog WHERE kind = ?", (kind,))
             else:
                 self.conn.execute("DELETE FROM support_catalog WHERE kind = ? AND parent = ?", (kind, parent))
             self.conn.executemany(
-                "INSERT OR REPLACE INTO support_catalog (kind, id, name, parent, displayName, fetchedDate) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                [(kind, r["id"], r["name"], parent, r["displayName"], now) for r in rows],
+                "INSERT OR REPLACE INTO support_catalog (kind, id, name, parent, displayName, fetchedDate, details) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (kind, r["id"], r["name"], parent, r["displayName"], now, json.dumps(r.get("details") or {}))
+                    for r in rows
+                ],
             )
 
     def catalog(self, kind: str, parent: str | None = None) -> list[dict[str, Any]]:
@@ -121,7 +127,8 @@ class MicrosoftDataStoreMixin:
         if parent is not None:
             sql += " AND parent = ?"
             args.append(parent)
-        return [dict(r) for r in self.conn.execute(sql + " ORDER BY displayName", args)]
+        rows = self.conn.execute(sql + " ORDER BY displayName", args)
+        return [{**dict(r), "details": json.loads(r["details"] or "{}")} for r in rows]
 
     # -- sync progress ---------------------------------------------------------------------------
     def sync_state(self, name: str) -> dict[str, Any] | None:

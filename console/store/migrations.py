@@ -726,6 +726,13 @@ def m017_partner_center_values(db: Database) -> None:
             db.execute("UPDATE partner_invoices SET paidAmount = ? WHERE id = ?", (str(-amount), invoice_id))
 
 
+def m019_azure_case_details(db: Database) -> None:
+    """What the Azure Support API says of a problem classification beyond its name (``secondaryConsentEnabled``,
+    as JSON), so that a case asks for the consents its classification needs."""
+    db.execute("ALTER TABLE support_catalog ADD COLUMN details TEXT")
+    db.execute("CREATE INDEX idx_outbox_escalation ON outbox (escalationId, state)")
+
+
 MIGRATIONS: list[Migration] = [
     m001_accounts,
     m002_people,
@@ -745,6 +752,7 @@ MIGRATIONS: list[Migration] = [
     m016_suspension_intents,
     m017_partner_center_values,
     m018_gdap,
+    m019_azure_case_details,
 ]
 
 
