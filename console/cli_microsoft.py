@@ -111,6 +111,7 @@ def cmd_sync(args: argparse.Namespace, db: Path, config: Path) -> int:
         finally:
             for bar in bars.values():
                 bar.__exit__()
+        gdap_line = _sync_gdap(ws, clients)
     except partner_sync.SyncFailed as exc:
         print(f"csp-console: sync failed: {exc}", file=sys.stderr)
         return FAILED
@@ -126,6 +127,7 @@ def cmd_sync(args: argparse.Namespace, db: Path, config: Path) -> int:
             f"plans), {report.service_requests} service requests, {report.invoices} Microsoft invoices "
             "(csp-console invoices shows what is due)."
         )
+        print(f"GDAP: {clean_line(gdap_line, 400)}")
         for line in report.notes:
             print(f"  note: {clean_line(line, 400)}")
         for line in report.skipped:
@@ -133,6 +135,22 @@ def cmd_sync(args: argparse.Namespace, db: Path, config: Path) -> int:
         if report.skipped:
             print(f"  {len(report.skipped)} records could not be read and were skipped; the rest is synced.")
     return APPLIED
+
+
+def _sync_gdap(ws: Workspace, clients: Any) -> str:
+    """The partner's GDAP relationships through Microsoft Graph, after the Partner Center part: a failure here
+    (no Graph token, Graph refusing) is said and leaves what Partner Center gave synced."""
+    from console import gdap
+    from console.microsoft.http import ApiError
+
+    if clients.graph is None:
+        return "not read (no Microsoft Graph client configured)"
+    try:
+        found = gdap.sync(ws, clients.graph)
+    except (ApiError, MissingToken) as exc:
+        return f"relationships not read: {exc} (csp-console gdap sync tries again)"
+    skipped = f"; {len(found.skipped)} unreadable skipped: " + "; ".join(found.skipped[:5]) if found.skipped else ""
+    return f"{found.relationships} relationships read ({found.active} in force){skipped}"
 
 
 def _pick(rows: list[dict[str, Any]], wanted: str, what: str) -> str:
@@ -161,6 +179,8 @@ def _escalate(args: argparse.Namespace, db: Path, config: Path) -> int:
                 draft.description = source.read() if source else args.description_file.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as exc:
                 raise ValueError(f"--description-file {args.description_file}: cannot read it ({exc})") from None
+        if draft.gdap is not None and not draft.gdap.ok:
+            print(f"csp-console: warning: {clean_line(draft.gdap.message, 400)}", file=sys.stderr)
         if draft.via_api:
             if draft.catalog_error:
                 raise ValueError(f"cannot read the Azure Support API's services: {draft.catalog_error}")

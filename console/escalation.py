@@ -22,6 +22,7 @@ from console.ticket_ops import TicketInputError
 
 if TYPE_CHECKING:
     from console.desk import Desk
+    from console.gdap import Readiness
 
 CASE_NUMBER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{4,39}$")
 NO_SUBSCRIPTION = "no Azure subscription of this customer is known: run csp-console sync"
@@ -60,6 +61,7 @@ class Draft:
     subscriptions: list[tuple[str, str]] = field(default_factory=list)  # (Azure subscription id, label)
     service_hint: str = ""  # the plugin's suggestion, matched against the Support API's service names
     catalog_error: str = ""
+    gdap: Readiness | None = None  # whether the desk's GDAP access allows this escalation (None: not asked)
     open_cases: list[dict[str, Any]] = field(default_factory=list)  # the ticket's cases still open
     another_reason: str = ""  # why a second case is opened while one is open (required then)
     secondary_consent: bool = False  # the customer's consent the problem classification asks for
@@ -158,7 +160,24 @@ def build_draft(desk: Desk, ticket: dict[str, Any], vehicle: Vehicle) -> Draft:
         subscriptions=subs,
         service_hint=case.service_hint,
         open_cases=[e for e in desk.ws.escalations(ticket_id=ticket["id"]) if e["state"] in OPEN_CASE_STATES],
+        gdap=gdap_readiness(desk, ticket, vehicle),
     )
+
+
+def gdap_task(service: str | None, vehicle: Vehicle) -> str:
+    """The GDAP task an escalation is (see console/gdap.py TASK_TEXT)."""
+    if vehicle == Vehicle.COMMERCIAL:
+        return "escalate"
+    return {"azure": "escalate_azure", "office365": "escalate_microsoft365"}.get(service or "", "escalate")
+
+
+def gdap_readiness(desk: Desk, ticket: dict[str, Any], vehicle: Vehicle) -> Readiness:
+    """Told before escalating: no active GDAP relationship holding a role that allows the task means the desk
+    cannot act in the customer's tenant (learn.microsoft.com, "GDAP introduction" and least-privileged roles)."""
+    from console import gdap
+
+    roles = gdap.task_roles(desk.config.microsoft.gdap_task_roles)
+    return gdap.readiness(desk.ws, ticket["customerId"], gdap_task(ticket["service"], vehicle), desk.clock(), roles)
 
 
 def validate(desk: Desk, draft: Draft, case_number: str | None) -> None:

@@ -176,3 +176,34 @@ async def test_the_account_screen_shows_the_gdap_section(
         assert "Delegated admin (GDAP) relationships" in text
         assert "Support Exp" in text and "Service Support Administrator" in text
         assert "ask the customer to approve a new one" in text
+
+
+def test_sync_reads_gdap_and_escalating_without_a_relationship_warns_first(
+    graph_box: Sandbox,
+    demo_ws: Workspace,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`csp-console sync` reads the GDAP relationships after Partner Center; escalating a customer's Azure problem
+    when the desk has no relationship with it says so before the case goes (issue #16, GDAP)."""
+    from console.config import write_demo_config
+    from tests.test_escalation import pick
+
+    config = tmp_path / "config.toml"
+    write_demo_config(config)
+    args = ["--db", str(demo_ws.path), "--config", str(config)]
+    monkeypatch.setenv("CSP_CONSOLE_AGENT", "aiko.tanaka")
+    ticket_id = pick(demo_ws, "azure", "technical")
+    ticket = demo_ws.ticket(ticket_id)
+    assert ticket is not None
+    tenant = demo_ws.customer_tenant(ticket["customerId"])
+    assert tenant is not None
+    graph_box.graph.remove_customer(tenant)
+    assert main(["sync", *args]) == 0
+    out = capsys.readouterr().out
+    assert "GDAP: " in out and "relationships read" in out
+    assert demo_ws.gdap_synced_date() is not None
+    main(["escalate", ticket_id, "--vehicle", "advanced", "--no-deliver", *args])
+    err = capsys.readouterr().err
+    assert "warning: No GDAP relationship with this customer" in err

@@ -173,6 +173,9 @@ class EscalationForm(CoreCalls, ModalScreen[dict[str, Any] | None]):
         if self.draft.via_api:
             self.query_one("#esc-consent", Checkbox).display = False
         self.problems: dict[str, dict[str, Any]] = {}
+        gdap = self.draft.gdap
+        if gdap is not None and gdap.known and not gdap.ok:  # read from Graph and found wanting: say so first
+            self.app.notify(clean_line(gdap.message, 300), title="GDAP", severity="warning", markup=False, timeout=12)
         if self.draft.via_api and not self.draft.catalog_error:
             desk = self.console.desk
             self.call_core(desk.escalation_services, self._services, group="catalog")
