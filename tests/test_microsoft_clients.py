@@ -382,3 +382,18 @@ def test_the_sandbox_refuses_two_letter_countries_and_iana_zones(box: Sandbox) -
         with pytest.raises(ApiError, match=code):
             client.create_ticket(AZURE_SUB, f"csp-bad-{field}", props, request_id="r-b", tenant="c00")
     assert box.state.tickets == {}
+
+
+def test_the_sandbox_admin_endpoints_take_json_as_curl_d_sends_it(box: Sandbox) -> None:
+    """`curl -d '{...}'` labels its body application/x-www-form-urlencoded; the README's respond command must
+    work as printed (found trying the sandbox as a new user: the handler failed with KeyError 'case')."""
+    import httpx
+
+    sr = box.state.add_service_request("c00", "Mail flow", "Delayed")
+    answer = httpx.post(
+        f"{box.url}/_sandbox/respond",
+        content=f'{{"case": "{sr["id"]}", "text": "Looking into it."}}',
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert answer.status_code == 200 and answer.json() == {"found": True}
+    assert box.state.service_requests[sr["id"]]["notes"][-1]["text"] == "Looking into it."

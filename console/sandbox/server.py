@@ -163,7 +163,9 @@ class Sandbox:
                 raw = self.rfile.read(length) if length else b""
                 if not raw:
                     return None
-                if self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
+                form = self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded")
+                # The sandbox's own endpoints take JSON, however curl -d labels it.
+                if form and not self.path.startswith("/_sandbox/"):
                     # OAuth 2.0 token and device-code requests are forms (RFC 6749 section 4)
                     return {k: v[-1] for k, v in parse_qs(raw.decode("utf-8", "replace")).items()}
                 try:
