@@ -452,7 +452,10 @@ async def test_a_failing_refresh_is_reported_and_the_next_one_runs(demo_ws: Work
         refreshes = board.refreshes
         board.refresh_figures()
         await settle(pilot)
-        assert board.refreshes == refreshes + 1
+        # The refresh after the failure ran (a stuck `_computing` would leave the count as it was). The live poll
+        # may add one of its own: the successful refresh writes a health sample, and that change is seen too.
+        assert board.refreshes >= refreshes + 1
+        assert not board._computing
 
 
 def test_a_bulk_load_leaves_the_rollups_as_the_triggers_would(small_ws: Workspace, tmp_path: Path) -> None:
