@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -673,3 +674,38 @@ def test_severity_and_resolution_reach_the_azure_case_once_even_after_an_outage(
     assert desk.ws.escalation(stored["id"])["severity"] == "moderate"  # type: ignore[index]
     patches = [r["body"] for r in sandbox.state.requests if r["method"] == "PATCH" and not r["fault"]]
     assert patches == [{"severity": "moderate"}, {"status": "closed"}]
+
+
+def test_a_closed_case_keeps_the_tickets_clocks_and_breaches(
+    sandbox: Sandbox, demo_ws: Workspace, config_path: Path
+) -> None:
+    """When Microsoft closes a case the ticket goes back to in progress with its clocks as they were, paused only
+    while it waited on Microsoft (found trying the console: the clocks restarted from the close and a recorded
+    first-response breach was erased, because the escalation's move to waiting_microsoft was not in the ticket's
+    status history)."""
+    later = NOW + timedelta(hours=12)  # the unanswered tickets' first responses are overdue by then
+    desk = Desk(demo_ws, load_config(config_path), load_plugins(), AGENT, lambda: later)
+    desk.record_breaches()
+    row = desk.ws.conn.execute(
+        "SELECT id FROM tickets WHERE isOpen = 1 AND service = 'azure' AND category = 'technical' "
+        "AND status != 'waiting_microsoft' AND firstResponseBreachedDate IS NOT NULL AND firstResponseDate IS NULL "
+        "ORDER BY seq LIMIT 1"
+    ).fetchone()
+    assert row is not None
+    ticket_id = row[0]
+    before = desk.ws.ticket(ticket_id)
+    assert before is not None
+    draft = desk.escalation_draft(ticket_id, "advanced")
+    if draft.service_id is None:
+        draft.service_id = desk.escalation_services()[0]["id"]
+        draft.problem_classification_id = desk.escalation_problems(draft.service_id)[0]["id"]
+    stored = desk.escalate(draft)
+    desk.microsoft_sync()
+    case = desk.ws.escalation(stored["id"])["microsoftCaseId"]  # type: ignore[index]
+    sandbox.state.respond(case, "Fixed.", status="Closed")
+    desk.microsoft_sync()
+    desk.close()
+    after = desk.ws.ticket(ticket_id)
+    assert after is not None and after["status"] == "in_progress"
+    assert after["firstResponseBreachedDate"] == before["firstResponseBreachedDate"]
+    assert after["firstResponseDueDate"] == before["firstResponseDueDate"]  # the desk's clock stood still meanwhile

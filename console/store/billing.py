@@ -12,7 +12,10 @@ from decimal import Decimal
 from typing import Any
 
 from console.clock import to_iso, utcnow
+from console.model import TicketStatus
 
+#: The ticket statuses, as an SQL list (constants of ours, not input).
+_STATUS_LIST = ", ".join(f"'{s.value}'" for s in TicketStatus)
 
 class UnknownRecord(LookupError):
     """A customer, receivable or suspension that the workspace does not hold."""
@@ -103,10 +106,12 @@ class BillingStoreMixin:
 
     # -- SLA bookkeeping ---------------------------------------------------------------------
     def status_history(self, seq: int) -> list[tuple[str, str, str | None]]:
-        """``(when, to, from)`` of every status change of a ticket, oldest first."""
+        """``(when, to, from)`` of every status change of a ticket, oldest first: the agents' changes and an
+        escalation's move to ``waiting_microsoft`` (an ``escalation`` event whose values are statuses; its other
+        events carry case numbers there)."""
         rows = self.conn.execute(
-            "SELECT createdDate, toValue, fromValue FROM timeline WHERE ticketSeq = ? AND kind = 'status_change' "
-            "ORDER BY createdDate, id",
+            "SELECT createdDate, toValue, fromValue FROM timeline WHERE ticketSeq = ? AND (kind = 'status_change' "
+            f"OR (kind = 'escalation' AND toValue IN ({_STATUS_LIST}))) ORDER BY createdDate, id",
             (seq,),
         )
         return [(r[0], r[1], r[2]) for r in rows]
