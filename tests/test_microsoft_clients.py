@@ -397,3 +397,54 @@ def test_the_sandbox_admin_endpoints_take_json_as_curl_d_sends_it(box: Sandbox) 
     )
     assert answer.status_code == 200 and answer.json() == {"found": True}
     assert box.state.service_requests[sr["id"]]["notes"][-1]["text"] == "Looking into it."
+
+
+def test_a_next_link_to_another_host_is_refused_and_gets_no_token(box: Sandbox) -> None:
+    """Tokens go only to Partner Center's own host: a ``links.next`` elsewhere is refused (found in review: the
+    partner's token was sent to whatever host the link named)."""
+    with Sandbox(SandboxState()) as other:
+        with pytest.raises(ApiError, match="refused to follow"):
+            pc(box).page({"uri": f"{other.url}/v1/customers"}, "/v1/customers", "list customers")
+        assert other.state.requests == []
+
+
+def test_a_non_json_answer_is_an_api_error_naming_the_operation() -> None:
+    """A proxy's login page in place of Partner Center's answer (a real server on loopback answering HTML)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    class Proxy(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            page = b"<html>proxy login</html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+    server = HTTPServer(("127.0.0.1", 0), Proxy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = PartnerCenter(f"http://127.0.0.1:{server.server_port}", creds(), policy=FAST, sleep=lambda s: None)
+        with pytest.raises(ApiError, match=r"read customer c00: 200: the answer is not a JSON object \(text/html\)"):
+            client.customer("c00")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_sandbox_log_keeps_no_sign_in_secrets(box: Sandbox) -> None:
+    """``GET /_sandbox/state`` serves the request log to anyone local: sign-in bodies and answers (refresh
+    tokens, client secrets, access tokens) are not kept in it."""
+    import httpx
+
+    httpx.post(
+        f"{box.url}/{tokens.PARTNER_TENANT}/oauth2/v2.0/token",
+        data={"grant_type": "refresh_token", "refresh_token": "RT-SECRET", "client_secret": "CS-SECRET"},
+    )
+    state = httpx.get(f"{box.url}/_sandbox/state").text
+    assert "RT-SECRET" not in state and "CS-SECRET" not in state
+    assert any("/oauth2/v2.0/token" in r["path"] for r in box.state.requests)  # counted, not kept

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import time
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -355,14 +354,3 @@ class AzureSupport(MicrosoftApi):
             last = self.request("GET", url, f"{operation} (operation result)", tenant=tenant)
             if last.status_code != 202:
                 return
-
-    def _same_origin(self, url: str, operation: str) -> None:
-        """Tokens go only to the API's own host: an operation URL elsewhere is refused, not followed."""
-        parts = urlsplit(url)
-        if not parts.scheme:
-            return  # a path on the API itself
-        base = urlsplit(self.base_url)
-        if (parts.scheme, parts.netloc.casefold()) != (base.scheme, base.netloc.casefold()):
-            raise ApiError(
-                self.name, operation, f"refused to follow {parts.scheme}://{parts.netloc}: not {self.base_url}"
-            )

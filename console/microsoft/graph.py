@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit
 
 from console.microsoft.credentials import GRAPH
 from console.microsoft.http import ApiError, MicrosoftApi
@@ -26,21 +25,20 @@ class GraphClient(MicrosoftApi):
 
     def _pages(self, url: str, operation: str) -> Iterator[dict[str, Any]]:
         """Every item of a collection, following ``@odata.nextLink`` (only to this client's own host)."""
-        own = urlsplit(self.base_url).netloc
         seen: set[str] = set()
         while url:
             if url in seen:
                 raise ApiError(self.name, operation, "@odata.nextLink repeats a page already read")
             seen.add(url)
-            body = self.request("GET", url, operation).json()
+            body = self.request_json("GET", url, operation)
             if not isinstance(body, dict) or not isinstance(body.get("value"), list):
                 raise ApiError(self.name, operation, "the answer has no 'value' collection")
             for item in body["value"]:
                 if isinstance(item, dict):
                     yield item
             url = str(body.get("@odata.nextLink") or "")
-            if url and urlsplit(url).netloc not in ("", own):
-                raise ApiError(self.name, operation, f"@odata.nextLink points to another host ({urlsplit(url).netloc})")
+            if url:
+                self._same_origin(url, operation)
 
     def relationships(self) -> Iterator[dict[str, Any]]:
         return self._pages(RELATIONSHIPS, "list GDAP relationships")

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -159,6 +160,31 @@ class MicrosoftApi:
 
     def extra_headers(self, tenant: str | None) -> dict[str, str]:
         return {}
+
+    def request_json(self, method: str, url: str, operation: str, **kw: Any) -> dict[str, Any]:
+        """:meth:`request`, and its answer's JSON object; an answer that is not one (a proxy's HTML page, say)
+        is an :class:`ApiError` naming the operation, not a ``ValueError`` escaping the caller."""
+        response = self.request(method, url, operation, **kw)
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            kind = response.headers.get("Content-Type", "no content type")
+            raise ApiError(self.name, operation, f"{response.status_code}: the answer is not a JSON object ({kind})")
+        return body
+
+    def _same_origin(self, url: str, operation: str) -> None:
+        """Tokens go only to the API's own host: a link or operation URL elsewhere (scheme, host and port) is
+        refused, not followed."""
+        parts = urlsplit(url)
+        if not parts.scheme and not parts.netloc:
+            return  # a path on the API itself
+        base = urlsplit(self.base_url)
+        if (parts.scheme, parts.netloc.casefold()) != (base.scheme, base.netloc.casefold()):
+            raise ApiError(
+                self.name, operation, f"refused to follow {parts.scheme}://{parts.netloc}: not {self.base_url}"
+            )
 
     def auxiliary(self, tenant: str | None) -> TokenSource | None:
         """A second token the request carries (Azure: the partner's for a customer's subscription)."""

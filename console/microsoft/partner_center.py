@@ -69,9 +69,10 @@ class PartnerCenter(MicrosoftApi):
                 if uri.startswith(("http://", "https://", "/v1/"))
                 else "/v1" + (uri if uri.startswith("/") else "/" + uri)
             )
+            self._same_origin(url, operation)
             for header in link.get("headers") or []:
                 headers[str(header["key"])] = str(header["value"])
-        body = self.request("GET", url, operation, headers=headers).json()
+        body = self.request_json("GET", url, operation, headers=headers)
         links = body.get("links") or {}
         return Page(list(body.get("items") or []), links.get("next"), body.get("totalCount"))
 
@@ -90,7 +91,7 @@ class PartnerCenter(MicrosoftApi):
         return self.page(link, f"/v1/customers?size={size}", "list customers")
 
     def customer(self, customer_id: str) -> dict[str, Any]:
-        return self.request("GET", f"/v1/customers/{customer_id}", f"read customer {customer_id}").json()
+        return self.request_json("GET", f"/v1/customers/{customer_id}", f"read customer {customer_id}")
 
     def subscriptions(self, customer_id: str) -> list[dict[str, Any]]:
         return self.all_items(f"/v1/customers/{customer_id}/subscriptions", f"list subscriptions of {customer_id}")
@@ -105,11 +106,11 @@ class PartnerCenter(MicrosoftApi):
         )
 
     def subscription(self, customer_id: str, subscription_id: str) -> dict[str, Any]:
-        return self.request(
+        return self.request_json(
             "GET",
             f"/v1/customers/{customer_id}/subscriptions/{subscription_id}",
             f"read subscription {subscription_id}",
-        ).json()
+        )
 
     def update_subscription(
         self,
@@ -164,14 +165,14 @@ class PartnerCenter(MicrosoftApi):
         Sent again with the same ``request_id`` and the same ``current``, it asks Partner Center whether it
         already carried that request out (the headers page: a retry carries the same ``MS-RequestId``)."""
         etag = str((current.get("attributes") or {}).get("etag", ""))
-        return self.request(
+        return self.request_json(
             "PATCH",
             f"/v1/customers/{customer_id}/subscriptions/{subscription_id}",
             f"update subscription {subscription_id}",
             json={**current, **changes},
             headers={"If-Match": if_match(etag)},
             request_id=request_id,
-        ).json()
+        )
 
     # -- the partner's invoices -------------------------------------------------------------------
     def invoices_page(self, link: Mapping[str, Any] | None = None, size: int = 100) -> Page:
@@ -183,17 +184,17 @@ class PartnerCenter(MicrosoftApi):
         return self.all_items(f"/v1/customers/{customer_id}/servicerequests", f"list service requests of {customer_id}")
 
     def service_request(self, request_id: str) -> dict[str, Any]:
-        return self.request("GET", f"/v1/servicerequests/{request_id}", f"read service request {request_id}").json()
+        return self.request_json("GET", f"/v1/servicerequests/{request_id}", f"read service request {request_id}")
 
     def add_note(self, service_request_id: str, text: str, *, request_id: str | None = None) -> dict[str, Any]:
         """Add a note to a service request; a retry with the same ``request_id`` adds it once."""
-        return self.request(
+        return self.request_json(
             "PATCH",
             f"/v1/servicerequests/{service_request_id}",
             f"add a note to service request {service_request_id}",
             json={"NewNote": {"Text": text}},
             request_id=request_id,
-        ).json()
+        )
 
 
 Factory = Callable[[], PartnerCenter]

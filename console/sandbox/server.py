@@ -67,12 +67,12 @@ class _Dropped(Exception):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def handleerror(self, request: Any, client_address: Any) -> None:
+    def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that went away (killed, timed out) is part of the game here, not an error to print.
         import sys
 
         if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
-            super().handleerror(request, client_address)
+            super().handle_error(request, client_address)
 
 
 class Sandbox:
@@ -206,6 +206,9 @@ class Sandbox:
                 admin = path.startswith("/_sandbox")
                 fault = None if admin else box._take_fault(line)
                 seen: dict[str, Any] = {}
+                # Sign-in requests carry refresh tokens, client secrets and device codes, and their answers
+                # tokens: they are counted, never kept (GET /_sandbox/state serves the log to anyone local).
+                secret = box.authority.handles(path)
                 if not admin:
                     with box.state.lock:
                         seen = {
@@ -215,9 +218,9 @@ class Sandbox:
                             "ifMatch": self.headers.get("If-Match", ""),
                             "contractVersion": self.headers.get("MS-Contract-Version", ""),
                             "fault": fault.kind if fault else "",
-                            "body": body,
+                            "body": None if secret else body,
                         }
-                        box.state.requests.append(seen)
+                        box.state.log_request(seen)
                 if fault and fault.kind == "drop":
                     self._drop()
                     return
@@ -248,7 +251,8 @@ class Sandbox:
                         status, answer, extra = box._route(method, path, query, self.headers, body)
                 except Answer as a:
                     status, answer, extra = a.status, a.body, a.headers
-                seen.update(status=status, answer=answer)
+                with box.state.lock:
+                    seen.update(status=status, answer=None if secret else answer)
                 if fault and fault.kind == "drop_after":
                     self._drop()
                     return

@@ -35,6 +35,10 @@ PC_SUBSCRIPTION_FIELDS = (
 )
 
 
+#: How many requests the sandbox remembers (tests count far fewer; ``csp-console sandbox`` runs for hours).
+REQUEST_LOG = 10_000
+
+
 def now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -322,6 +326,13 @@ class SandboxState:
             }
             self.communications[ticket].append(message)
             return message
+
+    def log_request(self, seen: dict[str, Any]) -> None:
+        """Keep a request for the tests to count; a long-running sandbox keeps the last :data:`REQUEST_LOG`."""
+        with self.lock:
+            self.requests.append(seen)
+            if len(self.requests) > REQUEST_LOG:
+                del self.requests[: len(self.requests) - REQUEST_LOG]
 
     def summary(self) -> dict[str, Any]:
         with self.lock:
