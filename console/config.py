@@ -302,6 +302,17 @@ def load_config(path: Path) -> Config:
             f"partner's Microsoft Entra tenant id (a GUID), not {microsoft.partner_tenant_id!r}"
         )
     _check_azure_contact(microsoft, data.get("microsoft", {}), path, text)
+    if microsoft.gdap_task_roles:  # role names are read when the file is, not at the first escalation
+        from console.gdap import task_roles
+
+        for task, roles in microsoft.gdap_task_roles.items():
+            try:
+                task_roles({task: roles})
+            except ValueError as exc:
+                line = _line_of(text, f"microsoft.gdap_task_roles.{task}") or _line_of(
+                    text, "microsoft.gdap_task_roles"
+                )
+                raise ConfigError(f"{path}:{line}: {exc}") from None
     sla = _load_sla(data.get("sla", {}), path, text)
     return Config(
         partner=partner,

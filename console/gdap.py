@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from console.clock import parse_iso
+from console.microsoft.http import ApiError
 from console.store import Workspace
 
 #: Microsoft Entra built-in role template ids -> names ("Microsoft Entra built-in roles", All roles).
@@ -193,7 +194,7 @@ def sync(ws: Workspace, graph: GraphSource) -> GdapReport:
             in_force = status in ACTIVE_STATUSES and body.get("id")
             assignments = graph.access_assignments(str(body["id"])) if in_force else []
             rows.append(read_relationship(body, assignments))
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, ApiError) as exc:  # this relationship alone
             report.skipped.append(f"{body.get('id') or '(no id)'}: {exc}")
             continue
         report.active += status in ACTIVE_STATUSES

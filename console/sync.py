@@ -323,8 +323,11 @@ def _sync_customer(
             if exc.status != 403:
                 raise
             requests = []
-            cursor["serviceRequestsRefused"] = True  # asked no more this run: the answer will not change
-            report.notes.append(SERVICE_REQUESTS_APP_ONLY)
+            if pc.app_only_token():  # the token itself is refused: asked no more this run, the answer won't change
+                cursor["serviceRequestsRefused"] = True
+                report.notes.append(SERVICE_REQUESTS_APP_ONLY)
+            else:  # this customer's refusal (GDAP, consent): said for it alone, the others are still asked
+                report.notes.append(f"service requests of customer {customer_id} not read: {exc}")
         for raw in requests:
             try:
                 srs.append(_service_request(raw, customer_id))

@@ -87,3 +87,14 @@ def test_sla_settings_are_checked_with_their_line(tmp_path: Path) -> None:
     sla = load_config(path).sla
     assert not sla.pause_on_microsoft and sla.resolution_hours["critical"] == 4.0
     assert sla.resolution_hours["minimal"] == 45.0  # the rest keep their defaults
+
+
+def test_an_unknown_gdap_role_is_named_by_file_and_line_when_the_config_is_read(tmp_path: Path) -> None:
+    """Found in review: a misspelt role failed only at the first escalation, without its place."""
+    path = tmp_path / "config.toml"
+    write_demo_config(path)
+    text = path.read_text(encoding="utf-8") + '\n[microsoft.gdap_task_roles]\ndiagnose = ["Chief Wizard"]\n'
+    path.write_text(text, encoding="utf-8")
+    line = text.splitlines().index('diagnose = ["Chief Wizard"]') + 1
+    with pytest.raises(ConfigError, match=rf"config\.toml:{line}: .*'Chief Wizard' is neither"):
+        load_config(path)

@@ -207,3 +207,19 @@ def test_sync_reads_gdap_and_escalating_without_a_relationship_warns_first(
     main(["escalate", ticket_id, "--vehicle", "advanced", "--no-deliver", *args])
     err = capsys.readouterr().err
     assert "warning: No GDAP relationship with this customer" in err
+
+
+def test_a_relationship_whose_assignments_cannot_be_read_is_skipped_not_the_sync(
+    graph_box: Sandbox, demo_ws: Workspace
+) -> None:
+    """Graph failing on one relationship's accessAssignments costs that relationship only (found in review: the
+    whole GDAP sync stopped)."""
+    first = next(r for r in graph_box.graph.relationships if r["status"] == "active")
+    graph_box.fault(f"{first['id']}/accessAssignments", "500", times=50)
+    clients = connect(Microsoft())
+    try:
+        report = gdap.sync(demo_ws, clients.graph)
+    finally:
+        clients.close()
+    assert [s.split(":")[0] for s in report.skipped] == [first["id"]]
+    assert report.relationships == len(graph_box.graph.relationships) - 1

@@ -448,3 +448,22 @@ def test_the_sandbox_log_keeps_no_sign_in_secrets(box: Sandbox) -> None:
     state = httpx.get(f"{box.url}/_sandbox/state").text
     assert "RT-SECRET" not in state and "CS-SECRET" not in state
     assert any("/oauth2/v2.0/token" in r["path"] for r in box.state.requests)  # counted, not kept
+
+
+def test_a_name_taken_between_the_check_and_the_put_is_the_case_not_a_refusal(box: Sandbox) -> None:
+    """The name check said free, then an earlier create that Microsoft carried out late took the name: the PUT's
+    409 is answered by reading the case, never by marking the escalation refused (found in review)."""
+    client = azure(box)
+    first = client.create_ticket(AZURE_SUB, "csp-race-1", PROPS, request_id="r-race", tenant="c00")
+    url = f"{client.ticket_path(AZURE_SUB, 'csp-race-1')}?api-version=2024-04-01"
+    found = client._create_once(
+        url,
+        "create support ticket csp-race-1",
+        {"properties": PROPS},
+        request_id="r-race-2",
+        tenant="c00",
+        available=lambda: True,  # the check ran before the late create landed
+        find=lambda: client.find_ticket(AZURE_SUB, "csp-race-1", tenant="c00"),
+    )
+    assert found["properties"]["supportTicketId"] == first["properties"]["supportTicketId"]
+    assert len(box.state.tickets) == 1

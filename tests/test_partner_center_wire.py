@@ -32,7 +32,7 @@ from console.sandbox.state import SandboxState
 from console.store import Workspace
 from console.store import migrations as mig
 from console.store.connection import connect as db_connect
-from tests.conftest import NOW, SANDBOX_ENV
+from tests.conftest import NOW, SANDBOX_ENV, TOKEN_COMMAND
 
 FIXTURES = Path(__file__).parent / "fixtures" / "partner_center"
 NCE_SUB = "a4c1340d-6911-4758-bba3-0c4c6007d161"  # the new commerce example of the REST docs
@@ -205,9 +205,10 @@ def test_an_azure_plans_azure_subscriptions_are_synced(box: Sandbox, empty_ws: W
 
 
 def test_an_app_only_403_on_service_requests_is_reported_once_and_the_rest_synced(
-    box: Sandbox, empty_ws: Workspace
+    box: Sandbox, empty_ws: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    box.state.app_only_service_requests = True
+    """An app-only token (``idtyp: app``) is refused service requests by Partner Center: said once, asked once."""
+    monkeypatch.setenv("CSP_CONSOLE_PARTNER_CENTER_TOKEN_COMMAND", f"{TOKEN_COMMAND} --app-only")
     report = _run(empty_ws)
     assert report.customers == len(box.state.customers) and report.subscriptions > 0 and report.invoices == 3
     assert [n for n in report.notes if "service requests not read" in n and "app-only" in n] == [report.notes[0]]
@@ -215,6 +216,17 @@ def test_an_app_only_403_on_service_requests_is_reported_once_and_the_rest_synce
     asked = [r for r in box.state.requests if r["path"].endswith("/servicerequests")]
     assert len(asked) == 1  # Partner Center's answer will not change this run: asked once
     assert empty_ws.sync_state("partner_center")["state"] == "done"  # type: ignore[index]
+
+
+def test_a_403_with_a_user_token_is_that_customers_alone(box: Sandbox, empty_ws: Workspace) -> None:
+    """A 403 to an app+user token is about that customer (GDAP, consent), not the token: the others are still
+    asked (found in review: one customer's refusal stopped service requests for every later one)."""
+    box.state.app_only_service_requests = True  # the sandbox refuses them whatever the token
+    report = _run(empty_ws)
+    asked = [r for r in box.state.requests if r["path"].endswith("/servicerequests")]
+    assert len(asked) == len(box.state.customers)
+    assert len([n for n in report.notes if "service requests of customer" in n]) == len(box.state.customers)
+    assert sync.SERVICE_REQUESTS_APP_ONLY not in report.notes
 
 
 def test_the_sandbox_switch_answers_403_and_other_faults_still_work(box: Sandbox) -> None:

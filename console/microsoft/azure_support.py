@@ -75,7 +75,7 @@ class AzureSupport(MicrosoftApi):
     def auxiliary(self, tenant: str | None) -> TokenSource | None:
         """In a CSP customer's tenant the primary token is the customer tenant's and the partner tenant's ARM
         token rides along in ``x-ms-authorization-auxiliary`` ("Authenticate requests across tenants")."""
-        if tenant is None or tenant == self.credentials.partner_tenant:
+        if self.credentials.is_partner_tenant(tenant):
             return None
         return self.credentials.source(ARM, None)
 
@@ -274,6 +274,17 @@ class AzureSupport(MicrosoftApi):
                 if found:
                     return found
                 continue  # the lookup says nothing was created: the name is checked and the create sent again
+            except ApiError as exc:
+                if exc.status != 409:
+                    raise
+                # Taken between the name check and the PUT (an earlier create Microsoft carried out late): the
+                # case exists; it is ours to read, not a refusal.
+                found = self._look_again(find)
+                if found:
+                    return found
+                raise StillCreating(
+                    self.name, operation, "409: the name was taken meanwhile; the next delivery looks again"
+                ) from None
             return self._finish(response, url, operation, tenant, find)
         reason = str(lost).split(": ", 2)[-1] if lost else "no answer"
         raise ApiError(

@@ -78,16 +78,34 @@ class Token:
         return self.expires_at is None or now < self.expires_at - EXPIRY_MARGIN
 
 
-def jwt_expiry(value: str) -> float | None:
-    """The ``exp`` claim of a JWT access token, read without verifying it (only to refresh in time)."""
+def jwt_claims(value: str) -> dict[str, Any]:
+    """The claims of a JWT access token, read without verifying it (to refresh in time, to tell an app-only
+    token); ``{}`` for a token that is not a readable JWT."""
     parts = value.split(".")
     if len(parts) != 3:
-        return None
+        return {}
     try:
         claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-        return float(claims["exp"])
-    except (ValueError, KeyError, TypeError):
+    except ValueError:
+        return {}
+    return claims if isinstance(claims, dict) else {}
+
+
+def jwt_expiry(value: str) -> float | None:
+    """The ``exp`` claim of a JWT access token."""
+    try:
+        return float(jwt_claims(value)["exp"])
+    except (KeyError, TypeError, ValueError):
         return None
+
+
+def app_only(value: str) -> bool | None:
+    """Whether a token is app-only (``idtyp: app``, or no ``scp`` while it carries ``roles``: Microsoft identity
+    platform, "Access token claims reference"); ``None`` when the token cannot be read."""
+    claims = jwt_claims(value)
+    if not claims:
+        return None
+    return claims.get("idtyp") == "app" or ("scp" not in claims and "roles" in claims)
 
 
 class TokenSource:
@@ -146,9 +164,13 @@ class Credentials:
         """Whether any token can be had without asking anyone (so background work makes sense)."""
         return False
 
+    def is_partner_tenant(self, tenant: str | None) -> bool:
+        """Whether ``tenant`` is the partner's own (``None`` is); tenant ids are GUIDs, compared without case."""
+        return tenant is None or (bool(self.partner_tenant) and tenant.casefold() == self.partner_tenant.casefold())
+
     def source(self, audience: Audience, tenant: str | None = None) -> TokenSource:
         """The token source of ``audience`` in ``tenant`` (``None``: the partner's own tenant)."""
-        home = tenant is None or tenant == self.partner_tenant
+        home = self.is_partner_tenant(tenant)
         key = (audience.resource, "" if home else str(tenant))
         with self._lock:
             found = self._sources.get(key)

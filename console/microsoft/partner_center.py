@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from console.microsoft.credentials import PARTNER_CENTER
+from console.microsoft.credentials import PARTNER_CENTER, app_only
 from console.microsoft.http import MicrosoftApi, StaleEtag
 
 DEFAULT_URL = "https://api.partnercenter.microsoft.com"
@@ -55,6 +55,10 @@ class PartnerCenter(MicrosoftApi):
 
     def extra_headers(self, tenant: str | None) -> dict[str, str]:
         return {"MS-Contract-Version": CONTRACT_VERSION}
+
+    def app_only_token(self) -> bool | None:
+        """Whether the desk's Partner Center token is app-only (``None``: it cannot be told)."""
+        return app_only(self.credentials.source(self.audience).get())
 
     # -- paging ----------------------------------------------------------------------------------
     def page(self, link: Mapping[str, Any] | None, first: str, operation: str) -> Page:

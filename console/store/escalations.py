@@ -34,8 +34,13 @@ class CaseAlreadyOpen(Exception):
         self.open_cases = list(open_cases)
 
 
+#: The tenant a customer's case is filed in: its Entra tenant id, else its Partner Center id (which is the tenant
+#: id in Partner Center); never NULL, so a customer's case never goes out with the partner's own token alone.
+CUSTOMER_TENANT = "coalesce(c.tenantId, c.id, e.customerId, t.customerId)"
+
 _SELECT = (
-    "SELECT e.*, t.id AS ticketId, t.customerId AS ticketCustomerId, c.tenantId AS customerTenantId "
+    "SELECT e.*, t.id AS ticketId, t.customerId AS ticketCustomerId, "
+    f"{CUSTOMER_TENANT} AS customerTenantId "
     "FROM escalations e JOIN tickets t ON t.seq = e.ticketSeq "
     "LEFT JOIN customers c ON c.id = coalesce(e.customerId, t.customerId)"
 )
@@ -220,8 +225,9 @@ class EscalationStoreMixin:
         """Pending deliveries whose time has come, oldest first; messages wait until their case exists."""
         rows = self.conn.execute(
             "SELECT o.*, e.state AS escalationState, e.microsoftCaseId, e.azureSubscriptionId, e.ticketName, "
-            "e.delivery, e.ticketSeq, c.tenantId AS customerTenantId FROM outbox o "
-            "JOIN escalations e ON e.id = o.escalationId LEFT JOIN customers c ON c.id = e.customerId "
+            f"e.delivery, e.ticketSeq, {CUSTOMER_TENANT} AS customerTenantId FROM outbox o "
+            "JOIN escalations e ON e.id = o.escalationId JOIN tickets t ON t.seq = e.ticketSeq "
+            "LEFT JOIN customers c ON c.id = coalesce(e.customerId, t.customerId) "
             "WHERE o.state = 'pending' AND (o.nextAttemptDate IS NULL OR o.nextAttemptDate <= ?) "
             "AND (o.kind = 'create' OR e.state = 'open') ORDER BY o.id LIMIT ?",
             (now, limit),
