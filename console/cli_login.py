@@ -39,7 +39,7 @@ def cmd_microsoft(args: argparse.Namespace, db: Path, config: Path) -> int:
 
     settings = load_config(config).microsoft
     try:
-        creds = msal_credentials_for(settings)
+        creds = msal_credentials_for(settings, config_file=str(config))
     except MissingToken as exc:
         _say(f"csp-console: error: {exc}", err=True)
         return FAILED
@@ -80,6 +80,13 @@ def _status(creds: object, tenants: list[str]) -> int:
 
     assert isinstance(creds, MsalCredentials)
     _say(f"App registration {creds.client_id} at {creds.authority}; refresh token: {creds.store.describe()}.")
+    if creds.partner_tenant:
+        _say(f"Partner tenant {creds.partner_tenant}, from {creds.partner_tenant_origin}.")
+    else:
+        _say(
+            "Partner tenant: not set (partner_tenant_id in the [microsoft] table of the config file, or "
+            "CSP_CONSOLE_PARTNER_TENANT_ID; `csp-console microsoft login` prints the tenant it signed in to)."
+        )
     failed = 0
     wanted = [(a, None) for a in AUDIENCES] + [(a, t) for t in tenants for a in AUDIENCES if a.api.startswith("Azure")]
     for audience, tenant in wanted:

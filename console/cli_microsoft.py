@@ -21,6 +21,8 @@ from console.microsoft.credentials import AUDIENCES, MissingToken
 from console.model import AZURE_SEVERITIES, Vehicle
 from console.safe_text import clean_block, clean_line
 from console.store import Workspace
+from console.store.escalations import ESCALATION_STATES
+from console.ticket_ops import TicketInputError
 
 if TYPE_CHECKING:  # httpx and the clients load only when a command talks to Microsoft
     from console.courier import CourierReport
@@ -58,11 +60,23 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     esc.add_argument("--no-deliver", action="store_true", help="only record it; the outbox delivers later")
     esc.add_argument("--json", action="store_true")
 
-    escs = sub.add_parser("escalations", parents=[common], help="escalations: list, sync, record, retry, message")
-    escs.add_argument("action", choices=("list", "sync", "record", "retry", "message"))
-    escs.add_argument("id", nargs="?", type=int, help="the escalation's number")
+    escs = sub.add_parser(
+        "escalations", parents=[common], help="escalations: list, sync, record, retry, message; services"
+    )
+    escs.add_argument("action", choices=("list", "sync", "record", "retry", "message", "services"))
+    escs.add_argument(
+        "id",
+        nargs="?",
+        metavar="ID|SERVICE",
+        help="the escalation's number; services: a service (name or id) to list its problem classifications",
+    )
     escs.add_argument("value", nargs="?", help="record: the case number; message: the text")
-    escs.add_argument("--state", action="append", default=[], help="list: only these states")
+    escs.add_argument(
+        "--state",
+        action="append",
+        default=[],
+        help=f"list: only these states (comma-separated or repeated: {', '.join(ESCALATION_STATES)})",
+    )
     escs.add_argument("--json", action="store_true")
 
     box = sub.add_parser("sandbox", parents=[common], help="run a local Partner Center and Azure Support API")
@@ -153,13 +167,45 @@ def _sync_gdap(ws: Workspace, clients: Any) -> str:
     return f"{found.relationships} relationships read ({found.active} in force){skipped}"
 
 
+#: How many of the Azure Support API's names an error lists before "…" (the real lists have hundreds).
+CHOICES_SHOWN = 20
+
+
+def _choices(rows: list[dict[str, Any]], limit: int = CHOICES_SHOWN) -> str:
+    """The display names of ``rows`` (Microsoft's text, cleaned), the first ``limit`` of them, then "…"."""
+    names = [clean_line(str(r["displayName"]), 120) for r in rows[:limit]]
+    return ", ".join(names) + (", …" if len(rows) > limit else "") if names else "(none)"
+
+
 def _pick(rows: list[dict[str, Any]], wanted: str, what: str) -> str:
     folded = wanted.casefold()
     for row in rows:
         if wanted in (row["id"], row["name"]) or row["displayName"].casefold() == folded:
             return str(row["id"])
-    names = ", ".join(r["displayName"] for r in rows[:20])
-    raise ValueError(f"--{what}: no {what} {wanted!r}; choose one of: {names}")
+    raise ValueError(f"--{what}: no {what} {clean_line(wanted, 200)!r}; choose one of: {_choices(rows)}")
+
+
+def _service_of(desk: Any, draft: Any) -> dict[str, Any] | None:
+    return next((s for s in desk.escalation_services() if s["id"] == draft.service_id), None)
+
+
+def _choose_error(desk: Any, draft: Any, exc: TicketInputError) -> ValueError:
+    """The desk's "choose a service / problem classification" as the command line says it: the option to
+    use and the Azure Support API's choices (the console's form lists them itself)."""
+    if exc.field == "service":
+        services = desk.escalation_services()
+        return ValueError(
+            "--service: the Azure Support API needs the service the case is about (--service NAME, and "
+            f"--problem NAME for its problem classification); choose one of: {_choices(services)} "
+            f"(csp-console escalations services lists all {len(services)})"
+        )
+    service = _service_of(desk, draft)
+    label = clean_line(str(service["displayName"]), 120) if service else "the service"
+    problems = desk.escalation_problems(draft.service_id) if service else []
+    return ValueError(
+        f"--problem: choose a problem classification of {label} (--problem NAME): {_choices(problems)} "
+        f"(csp-console escalations services {shlex.quote(label)} lists all {len(problems)})"
+    )
 
 
 def cmd_escalate(args: argparse.Namespace, db: Path, config: Path) -> int:
@@ -179,6 +225,14 @@ def _escalate(args: argparse.Namespace, db: Path, config: Path) -> int:
                 draft.description = source.read() if source else args.description_file.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as exc:
                 raise ValueError(f"--description-file {args.description_file}: cannot read it ({exc})") from None
+        if args.another is not None:
+            if not args.another.strip():
+                raise ValueError("--another needs the reason a second case is needed")
+            draft.another_reason = args.another
+        # One case per problem: that refusal comes before anything about the case's fields.
+        from console.escalation import refuse_second_case
+
+        refuse_second_case(desk, draft)
         if draft.gdap is not None and not draft.gdap.ok:
             print(f"csp-console: warning: {clean_line(draft.gdap.message, 400)}", file=sys.stderr)
         if draft.via_api:
@@ -202,11 +256,12 @@ def _escalate(args: argparse.Namespace, db: Path, config: Path) -> int:
             raise ValueError(
                 "--subscription, --service, --problem, --consent and --diagnostics are for Azure technical cases only"
             )
-        if args.another is not None:
-            if not args.another.strip():
-                raise ValueError("--another needs the reason a second case is needed")
-            draft.another_reason = args.another
-        stored = desk.escalate(draft, args.case_number)
+        try:
+            stored = desk.escalate(draft, args.case_number)
+        except TicketInputError as exc:
+            if draft.via_api and exc.field in ("service", "problem_classification"):
+                raise _choose_error(desk, draft, exc) from None
+            raise
         # Saved: from here on nothing invites a retry (that would open a second case); the outbox delivers.
         report, trouble = _deliver_after_saving(desk, None if args.no_deliver or not draft.via_api else True)
         stored = desk.ws.escalation(stored["id"]) or stored
@@ -265,7 +320,7 @@ def cmd_escalations(args: argparse.Namespace, db: Path, config: Path) -> int:
 def _escalations(args: argparse.Namespace, db: Path, config: Path) -> int:
     with desk_for(db, config) as desk:
         if args.action == "list":
-            rows = desk.ws.escalations(states=args.state)
+            rows = desk.ws.escalations(states=_states(args.state))
             if args.json:
                 print(json.dumps(rows, ensure_ascii=False))
             for row in [] if args.json else rows:
@@ -290,29 +345,66 @@ def _escalations(args: argparse.Namespace, db: Path, config: Path) -> int:
                 print(f"csp-console: error: {exc}", file=sys.stderr)
                 return FAILED
             return _report(report, args.json)
+        if args.action == "services":
+            return _services(desk, args.id, args.json)
         if args.id is None:
             raise ValueError(f"'escalations {args.action}' needs the escalation's number")
+        if not args.id.isdigit():
+            raise ValueError(f"'escalations {args.action}': {clean_line(args.id, 100)!r} is not an escalation's number")
+        number = int(args.id)
         if args.action == "record":
             if not args.value:
                 raise ValueError("'escalations record' needs the Microsoft case number")
-            _print_escalation(desk.record_case_number(args.id, args.value))
+            _print_escalation(desk.record_case_number(number, args.value))
         elif args.action == "retry":
-            if desk.ws.retry_escalation(args.id, desk.agent) == 0:
-                raise ValueError(f"escalation {args.id} has no failed delivery to retry")
-            return _report(desk.microsoft_sync(poll=False), args.json)
+            if desk.ws.retry_escalation(number, desk.agent) == 0:
+                raise ValueError(f"escalation {number} has no failed delivery to retry")
+            return _report(desk.microsoft_sync(poll=False), args.json, polled=False)
         elif args.action == "message":
             if not args.value:
                 raise ValueError("'escalations message' needs the text")
-            desk.message_microsoft(args.id, args.value)
+            desk.message_microsoft(number, args.value)
             report, trouble = _deliver_after_saving(desk, True)
             if report is None:
                 print(f"queued: the message is saved; delivery: {clean_line(trouble, 400)}", file=sys.stderr)
                 return QUEUED
-            return _report(report, args.json)
+            return _report(report, args.json, polled=False)
         return APPLIED
 
 
-def _report(report: CourierReport, as_json: bool) -> int:
+def _states(given: list[str]) -> list[str]:
+    """``--state`` values, comma-separated or repeated, each one of the escalation states."""
+    states = [part.strip() for value in given for part in value.split(",") if part.strip()]
+    unknown = [s for s in states if s not in ESCALATION_STATES]
+    if unknown:
+        raise ValueError(
+            f"--state: no escalation state {', '.join(repr(clean_line(u, 60)) for u in unknown)}; "
+            f"the states are {', '.join(ESCALATION_STATES)}"
+        )
+    return states
+
+
+def _services(desk: Any, service: str | None, as_json: bool) -> int:
+    """The Azure Support API's services (what ``escalate --service`` takes), or one service's problem
+    classifications (``--problem``): display names, then the name (a GUID) the options also accept."""
+    from console.microsoft.http import ApiError
+
+    try:
+        rows = desk.escalation_services()
+        if service is not None:
+            rows = desk.escalation_problems(_pick(rows, service, "service"))
+    except (ApiError, MissingToken) as exc:
+        raise ValueError(f"cannot read the Azure Support API's services: {exc}") from None
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return APPLIED
+    for row in rows:
+        print(f"{clean_line(str(row['displayName']), 200)}  ({clean_line(str(row['name']), 100)})")
+    return APPLIED
+
+
+def _report(report: CourierReport, as_json: bool, *, polled: bool = True) -> int:
+    """The courier's report; ``polled=False``: it only delivered (no case was read), and says nothing of a poll."""
     if as_json:
         print(json.dumps(report.__dict__, ensure_ascii=False))
     else:
@@ -324,7 +416,8 @@ def _report(report: CourierReport, as_json: bool) -> int:
             print(f"failed: {clean_line(line, 400)}", file=sys.stderr)
         for line in report.poll_errors:
             print(f"poll: {clean_line(line, 400)}", file=sys.stderr)
-        print(f"{report.polled} open cases read, {report.updates} updates copied to tickets.")
+        if polled:
+            print(f"{report.polled} open cases read, {report.updates} updates copied to tickets.")
     if report.failed:
         return FAILED
     return QUEUED if report.pending else APPLIED
@@ -344,6 +437,13 @@ def cmd_sandbox(args: argparse.Namespace, db: Path) -> int:
     apis += " and a device-code authority" if args.tls else ""
     print(f"Sandbox {apis} on {box.url} ({len(state.customers)} customers).")
     print("In another terminal:\n")
+    # The commands below act on the workspace this sandbox serves, wherever that terminal is (its cwd, its own
+    # CSP_CONSOLE_DB): without it, `csp-console sync` would fill the default workspace instead.
+    workspace = f"CSP_CONSOLE_DB={shlex.quote(str(db.resolve()))}"
+    config = getattr(args, "config", None)
+    if config is not None:
+        workspace += f" CSP_CONSOLE_CONFIG={shlex.quote(str(Path(config).resolve()))}"
+    print(f"  export {workspace}")
     print(f"  export {URL_ENV['partner_center']}={box.url} {URL_ENV['azure']}={box.url} {URL_ENV['graph']}={box.url}")
     print(f"  export CSP_CONSOLE_PARTNER_TENANT_ID={state.partner_tenant}")
     if args.tls and box.ca_file is not None:

@@ -180,6 +180,17 @@ def gdap_readiness(desk: Desk, ticket: dict[str, Any], vehicle: Vehicle) -> Read
     return gdap.readiness(desk.ws, ticket["customerId"], gdap_task(ticket["service"], vehicle), desk.clock(), roles)
 
 
+def refuse_second_case(desk: Desk, draft: Draft) -> None:
+    """One case per problem: while the ticket has an open case, another is refused unless the agent says why
+    (``draft.another_reason``). Checked before the draft's fields, so a re-run is told this first; the store
+    checks it again inside the transaction that opens the case."""
+    if draft.another_reason.strip():
+        return
+    still_open = [e for e in desk.ws.escalations(ticket_id=draft.ticket_id) if e["state"] in OPEN_CASE_STATES]
+    if still_open:
+        raise TicketInputError("another", f"{CaseAlreadyOpen(draft.ticket_id, still_open)} (CLI: --another REASON)")
+
+
 def validate(desk: Desk, draft: Draft, case_number: str | None) -> None:
     """Refuse a draft Microsoft would refuse, naming the field."""
     if not draft.title.strip():
@@ -328,6 +339,7 @@ def submit(desk: Desk, draft: Draft, case_number: str | None = None) -> dict[str
     desk.authorize("ticket.escalate")
     case_number = case_number.strip() if case_number else None
     draft.another_reason = " ".join(draft.another_reason.split())
+    refuse_second_case(desk, draft)
     validate(desk, draft, case_number)
     ticket = desk.ws.ticket(draft.ticket_id)
     if ticket is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from console.cli import main
 from console.first_run import open_or_create
 from console.paths import default_config_path, default_db_path, log_path
+from console.store import Workspace
 
 EXAMPLES = Path(__file__).parent.parent / "examples" / "import"
 
@@ -133,3 +135,44 @@ def test_readme_starts_with_the_two_commands_and_its_picture_exists() -> None:
     assert [line.split("#")[0].strip() for line in block] == ["make run", "make test"]
     for target in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", readme):
         assert (root / unquote(target)).exists(), target
+
+
+def test_the_sandboxs_next_steps_followed_literally_sync_the_workspace_it_serves(
+    demo_ws: Workspace, tmp_path: Path
+) -> None:
+    """`csp-console sandbox --db PATH` prints what to run in another terminal; run as printed there (another
+    directory, no --db), `csp-console sync` fills the sandbox's workspace, not the default one. README's
+    sandbox paragraph says the same."""
+    db = demo_ws.path
+    box = subprocess.Popen(
+        [sys.executable, "-m", "console.cli", "sandbox", "--db", str(db), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert box.stdout is not None
+        printed: list[str] = []
+        while not printed or not printed[-1].startswith("Ctrl-C stops it."):
+            line = box.stdout.readline()
+            assert line, box.stderr.read() if box.stderr else "the sandbox ended"
+            printed.append(line)
+        exports = [line.strip() for line in printed if line.strip().startswith("export ")]
+        assert exports[0] == f"export CSP_CONSOLE_DB={db.resolve()}"
+        steps = [line.split("#")[0].strip() for line in printed if line.strip().startswith("csp-console ")]
+        assert steps == ["csp-console sync"]
+        elsewhere = tmp_path / "another-terminal"
+        elsewhere.mkdir()
+        script = "\n".join([f'csp-console() {{ "{sys.executable}" -m console.cli "$@"; }}', *exports, *steps])
+        done = subprocess.run(["bash", "-c", script], cwd=elsewhere, capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stderr
+        assert "Synced" in done.stdout and "customers" in done.stdout
+        assert not default_db_path().exists()  # the default workspace was never written
+        with Workspace.open(db, create=False) as ws:
+            assert ws.sync_state("partner_center") is not None
+    finally:
+        box.send_signal(signal.SIGINT)
+        box.wait(10)
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    paragraph = readme.split("**Try it without credentials.**", 1)[1].split("\n\n", 1)[0]
+    assert "CSP_CONSOLE_DB" in paragraph and f"{len(exports)} `export` lines" in paragraph

@@ -584,8 +584,10 @@ def test_contact_country_is_alpha3_from_the_customers_country_never_a_guess(
         assert len(country) == 2 and sent == {"JP": "JPN", "US": "USA"}[country]
         demo_ws.conn.execute("UPDATE customers SET country = 'XX' WHERE id = ?", (draft.customer_id,))
         demo_ws.conn.commit()
+        again = desk.escalation_draft(draft.ticket_id, "signature")
+        again.another_reason = "a second outage"  # past the one-case-per-problem refusal, which comes first
         with pytest.raises(TicketInputError, match="ISO 3166-1 alpha-3"):
-            desk.escalate(desk.escalation_draft(draft.ticket_id, "signature"))
+            desk.escalate(again)
     finally:
         desk.close()
 
@@ -709,3 +711,97 @@ def test_a_closed_case_keeps_the_tickets_clocks_and_breaches(
     assert after is not None and after["status"] == "in_progress"
     assert after["firstResponseBreachedDate"] == before["firstResponseBreachedDate"]
     assert after["firstResponseDueDate"] == before["firstResponseDueDate"]  # the desk's clock stood still meanwhile
+
+
+# -- the command line's papercuts (issue 16 smoke test) ---------------------------------------------
+def test_escalate_without_a_service_names_the_options_and_the_choices(
+    sandbox: Sandbox, demo_ws: Workspace, base: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A ticket whose words preselect no service (its title is Japanese): the error names --service and
+    --problem and lists the Azure Support API's services (the sandbox serves them as SupportServices_List
+    does: ``properties.displayName``, azure-rest-api-specs specification/support); nothing is stored."""
+    ticket_id = pick(demo_ws, "azure", "technical", "東日本%")
+    assert main(["escalate", ticket_id, "--vehicle", "advanced", *base]) == 1
+    err = capsys.readouterr().err
+    assert "--service NAME" in err and "--problem NAME" in err and "csp-console escalations services" in err
+    assert "Virtual Machine running Windows" in err and "Azure Databricks" in err and "…" not in err
+    assert demo_ws.escalations() == [] and sandbox.state.tickets == {}
+    assert main(["escalations", "services", *base]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert len(listed) == 11 and any(line.startswith("Backup  (") for line in listed)
+    assert main(["escalations", "services", "Backup", *base]) == 0
+    assert [line.split("  (")[0] for line in capsys.readouterr().out.splitlines()] == [
+        "Backup failure",
+        "Restore failure",
+    ]
+    assert main(["escalations", "services", "Nope", *base]) == 1
+    assert "--service: no service 'Nope'; choose one of: " in capsys.readouterr().err
+    args = ["--service", "Backup", "--problem", "Restore failure"]
+    assert main(["escalate", ticket_id, "--vehicle", "advanced", *args, *base]) == 0
+
+
+def test_the_choices_are_cut_after_twenty() -> None:
+    from console.cli_microsoft import _choices
+
+    rows = [{"displayName": f"Service {i:02}\x1b[31m"} for i in range(25)]  # the real lists have hundreds
+    shown = _choices(rows)
+    assert shown.endswith(", …") and "Service 19" in shown and "Service 20" not in shown
+    assert "\x1b" not in shown  # Microsoft's text, made literal (safe_text.clean_line)
+    assert _choices([{"displayName": "Backup"}, {"displayName": "SQL Database"}]) == "Backup, SQL Database"
+
+
+def test_a_rerun_on_a_ticket_with_an_open_case_is_refused_for_that_first(
+    sandbox: Sandbox, demo_ws: Workspace, desk: Desk, base: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One case per problem comes before the case's fields: a re-run without --service is told the ticket
+    has an open case (and --another), not to choose a service."""
+    ticket_id = pick(demo_ws, "azure", "technical", "東日本%")
+    args = ["escalate", ticket_id, "--vehicle", "advanced"]
+    assert main([*args, "--service", "Backup", *base]) == 0
+    capsys.readouterr()
+    assert main([*args, *base]) == 1
+    err = capsys.readouterr().err
+    assert "already has an open Microsoft case" in err and "--another REASON" in err and "--service" not in err
+    again = desk.escalation_draft(ticket_id, "advanced")  # the desk too: no service chosen, refused for the case
+    assert again.service_id is None
+    with pytest.raises(TicketInputError, match="already has an open Microsoft case") as refused:
+        desk.escalate(again)
+    assert refused.value.field == "another"
+    assert len(demo_ws.escalations(ticket_id=ticket_id)) == 1 and len(sandbox.state.tickets) == 1
+
+
+def test_escalations_list_takes_comma_separated_states_and_refuses_unknown_ones(
+    sandbox: Sandbox, demo_ws: Workspace, base: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    azure = pick(demo_ws, "azure", "technical")
+    handed_off = pick(demo_ws, "dynamics365", "technical")
+    assert main(["escalate", azure, "--vehicle", "advanced", *base]) == 0
+    assert main(["escalate", handed_off, "--vehicle", "advanced", *base]) == 0
+    capsys.readouterr()
+    assert main(["escalations", "list", "--state", "open,awaiting_case_number", *base]) == 0
+    out = capsys.readouterr().out
+    assert f"{azure}  advanced  open" in out and f"{handed_off}  advanced  awaiting_case_number" in out
+    assert main(["escalations", "list", "--state", "pending, open", *base]) == 0
+    out = capsys.readouterr().out
+    assert f"{azure}  advanced  open" in out and handed_off not in out
+    assert main(["escalations", "list", "--state", "open", "--state", "awaiting_case_number", *base]) == 0
+    assert handed_off in capsys.readouterr().out
+    assert main(["escalations", "list", "--state", "open,bogus", *base]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "--state: no escalation state 'bogus'" in captured.err
+    assert "pending, awaiting_case_number, open, closed, failed" in captured.err
+
+
+def test_a_message_says_it_was_delivered_and_nothing_of_a_poll_it_did_not_run(
+    sandbox: Sandbox, demo_ws: Workspace, base: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["escalate", pick(demo_ws, "azure", "technical"), "--vehicle", "advanced", *base]) == 0
+    capsys.readouterr()
+    assert main(["escalations", "message", "1", "More logs attached.", *base]) == 0
+    out = capsys.readouterr().out
+    assert "delivered: " in out and "open cases read" not in out
+    assert main(["escalations", "message", "one", "text", *base]) == 1
+    assert "'one' is not an escalation's number" in capsys.readouterr().err
+    assert main(["escalations", "sync", *base]) == 0  # a sync does read the open cases, and says so
+    assert "1 open cases read" in capsys.readouterr().out

@@ -242,3 +242,42 @@ def test_logout_removes_the_refresh_token(authority: Sandbox, tmp_path: Path) ->
     assert main(["microsoft", "logout", "--config", str(tmp_path / "none.toml")]) == 0
     assert not path.exists()
     assert main(["microsoft", "status", "--config", str(tmp_path / "none.toml")]) == 1
+
+
+WRONG_TENANT = "3f2a9c1e-5b7d-4e8f-9a0b-1c2d3e4f5a6b"  # a well-formed GUID that is no tenant at the authority
+
+
+@pytest.mark.parametrize("where", ["environment", "config"])
+def test_a_wrong_partner_tenant_names_the_setting_it_came_from(
+    authority: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    """An unknown tenant's OpenID discovery document answers 400 (learn.microsoft.com, "OpenID Connect on the
+    Microsoft identity platform": AADSTS90002 invalid_tenant) and MSAL raises "Unable to get authority
+    configuration ... double check your tenant name or GUID": the desk adds where that tenant was set."""
+    config = tmp_path / "config.toml"
+    if where == "config":
+        monkeypatch.delenv("CSP_CONSOLE_PARTNER_TENANT_ID")
+        config.write_text(f'[microsoft]\npartner_tenant_id = "{WRONG_TENANT}"\n', encoding="utf-8")
+        origin = f"partner_tenant_id in the [microsoft] table of {config}"
+    else:
+        monkeypatch.setenv("CSP_CONSOLE_PARTNER_TENANT_ID", WRONG_TENANT)
+        origin = "the environment variable CSP_CONSOLE_PARTNER_TENANT_ID"
+    assert main(["microsoft", "login", "--config", str(config)]) == 1
+    err = capsys.readouterr().err
+    assert "Unable to get authority configuration" in err
+    assert f"Check the partner tenant {WRONG_TENANT}, set by {origin}" in err
+    consented(authority, tmp_path)
+    assert main(["microsoft", "status", "--config", str(config)]) == 1  # token acquisition says it too
+    out = capsys.readouterr().out
+    assert f"Partner tenant {WRONG_TENANT}, from {origin}." in out
+    assert out.count(f"set by {origin}") == 3, out
+
+
+def test_status_says_which_partner_tenant_it_used_and_from_where(
+    authority: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    consented(authority, tmp_path)
+    assert main(["microsoft", "status", "--config", str(tmp_path / "none.toml")]) == 0
+    out = capsys.readouterr().out
+    tenant = authority.state.partner_tenant
+    assert f"Partner tenant {tenant}, from the environment variable CSP_CONSOLE_PARTNER_TENANT_ID." in out

@@ -282,8 +282,21 @@ def settings_commands(settings: Any, env: Mapping[str, str] = os.environ) -> dic
     }
 
 
+PARTNER_TENANT_ENV = "CSP_CONSOLE_PARTNER_TENANT_ID"
+
+
 def partner_tenant_of(settings: Any, env: Mapping[str, str] = os.environ) -> str:
-    return (env.get("CSP_CONSOLE_PARTNER_TENANT_ID") or getattr(settings, "partner_tenant_id", "") or "").strip()
+    return (env.get(PARTNER_TENANT_ENV) or getattr(settings, "partner_tenant_id", "") or "").strip()
+
+
+def partner_tenant_origin(settings: Any, env: Mapping[str, str] = os.environ, config_file: str = "") -> str:
+    """Where :func:`partner_tenant_of` found the partner tenant (the environment variable wins), said so that
+    whoever fixes a wrong one edits the right place; ``""`` when it is set nowhere."""
+    if (env.get(PARTNER_TENANT_ENV) or "").strip():
+        return f"the environment variable {PARTNER_TENANT_ENV}"
+    if (getattr(settings, "partner_tenant_id", "") or "").strip():
+        return f"partner_tenant_id in the [microsoft] table of {config_file or 'the config file'}"
+    return ""
 
 
 def credentials_for(settings: Any, env: Mapping[str, str] = os.environ) -> Credentials:

@@ -305,8 +305,10 @@ class MsalCredentials(Credentials):
         credential: str | dict[str, str] | Callable[[], str | dict[str, str] | None] | None = None,
         ca_bundle: str = "",
         timeout: float = 30.0,
+        partner_tenant_origin: str = "",
     ) -> None:
         super().__init__(partner_tenant)
+        self.partner_tenant_origin = partner_tenant_origin  # where partner_tenant was set, for the hints
         self.client_id = client_id
         self.store = store
         self.authority = authority.rstrip("/")
@@ -358,12 +360,27 @@ class MsalCredentials(Credentials):
                 return msal.ConfidentialClientApplication(self.client_id, client_credential=credential, **kwargs)
             return msal.PublicClientApplication(self.client_id, **kwargs)
         except ValueError as exc:  # the authority's OpenID configuration could not be read
-            raise MissingToken(f"The authority {self.authority}/{tenant} cannot be used: {exc}") from None
+            raise MissingToken(
+                f"The authority {self.authority}/{tenant} cannot be used: {exc}{self._tenant_hint(tenant)}"
+            ) from None
         except OSError as exc:  # requests' connection errors, a CA bundle that cannot be read
             raise MissingToken(
                 f"Cannot reach the authority {self.authority}/{tenant} ({type(exc).__name__}); check the network "
                 "and [microsoft] authority / ca_bundle."
             ) from None
+
+    def _tenant_hint(self, tenant: str) -> str:
+        """What to check when the authority does not know ``tenant`` (MSAL's "Unable to get authority
+        configuration": the tenant's OpenID discovery document answered 400, as for a tenant that does not
+        exist): for the partner's tenant, the setting it came from."""
+        if tenant != self.partner_tenant:
+            return ""
+        origin = self.partner_tenant_origin or "partner_tenant_id in the [microsoft] table of the config file"
+        return (
+            f" Check the partner tenant {tenant}, set by {origin}: it must be the tenant ID of the partner's own "
+            "Microsoft Entra tenant (the Microsoft Entra admin center's Overview shows it; `csp-console microsoft "
+            "login` prints the tenant it signed in to)."
+        )
 
     def _http_client(self) -> Any:
         """MSAL's HTTP client: a requests session trusting ``ca_bundle`` (the sandbox's test CA) or the system's
@@ -505,10 +522,12 @@ def ca_bundle_of(settings: Any, env: Mapping[str, str] = os.environ) -> str:
     return (env.get("CSP_CONSOLE_CA_BUNDLE") or getattr(settings, "ca_bundle", "") or "").strip()
 
 
-def msal_credentials_for(settings: Any, env: Mapping[str, str] = os.environ) -> MsalCredentials | None:
+def msal_credentials_for(
+    settings: Any, env: Mapping[str, str] = os.environ, *, config_file: str = ""
+) -> MsalCredentials | None:
     """MSAL credentials when the config names the app registration (``client_id``, or ``CSP_CONSOLE_CLIENT_ID``)
-    and where its refresh token lives; ``None`` otherwise."""
-    from console.microsoft.credentials import partner_tenant_of
+    and where its refresh token lives; ``None`` otherwise. ``config_file`` names the file in the hints."""
+    from console.microsoft.credentials import partner_tenant_of, partner_tenant_origin
 
     client_id = (env.get("CSP_CONSOLE_CLIENT_ID") or getattr(settings, "client_id", "") or "").strip()
     store = token_store(settings, env)
@@ -522,6 +541,7 @@ def msal_credentials_for(settings: Any, env: Mapping[str, str] = os.environ) -> 
         authority=authority or "https://login.microsoftonline.com",
         credential=lambda: client_credential(settings, env),
         ca_bundle=ca_bundle_of(settings, env),
+        partner_tenant_origin=partner_tenant_origin(settings, env, config_file),
     )
 
 
