@@ -8,7 +8,7 @@ import logging
 import signal
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # the desk, the plugins and the health board are set up after
     from console.courier import CourierReport
     from console.desk import Desk
     from console.health import HealthBoard
+    from console.jobs import ClockUpgrade, Failure, Job, Jobs, Outcome
     from console.plugins import PluginHost
 
 #: Seconds after mount by which the deferred set-up runs even if the queue has not shown its first page.
@@ -82,8 +83,10 @@ class CspConsoleApp(App[None]):
         self.agents: list[str] = []
         self.vehicle_names = {v.value: name for v, name in VEHICLE_NAMES.items()}
         self._settled = False
-        self._recompute: subprocess.Popen[str] | None = None  # the SLA clock upgrade, while it runs
-        self._microsoft_timer: Timer | None = None  # the next round of Microsoft work, once scheduled
+        self._upgrade: ClockUpgrade | None = None  # the SLA clock upgrade, when this workspace needs it
+        self._jobs: list[Job] = []  # the background jobs (console.jobs), once the console has settled
+        self._job_timers: dict[str, Timer] = {}  # each job's next run, set when its previous run ended
+        self._job_workers: dict[Worker[Outcome], Job] = {}
 
     # -- built on first use: the first painted queue needs none of them -------------------------
     @cached_property
@@ -140,9 +143,6 @@ class CspConsoleApp(App[None]):
         if self._settled or not self.is_running:
             return
         self._settled = True
-        from console.health import SAMPLE_MINUTES
-        from console.sla import recompute_pending
-
         for name, errors in self.host.load_errors.items():
             self.notify(
                 clean_line("; ".join(errors)),
@@ -156,34 +156,7 @@ class CspConsoleApp(App[None]):
             self.exit(return_code=1, message=Text(f"csp-console: error: {exc}"))
             return
         self.run_worker(self._load_agents, thread=True, exit_on_error=False)
-        if recompute_pending(self.workspace):  # upgraded from wall-clock due times: once, in a child process
-            self._recompute_clocks()
-        self.set_interval(60, self._expire_claims)
-        self.set_interval(SAMPLE_MINUTES * 60, self._sample)  # the health board's trends, from any session
-        if desk.microsoft_configured:
-            # Deliver what the outbox still owes and read Microsoft's answers: now, then a poll interval (moved
-            # at random by up to a fifth) after each round has ended. Only the console holding the workspace's
-            # Microsoft lease talks to Microsoft; the others see what it wrote through the live poll.
-            self._microsoft()
-
-    def _recompute_clocks(self) -> None:
-        """Recompute every open ticket's SLA clocks in a child process (minutes at a million tickets, which in
-        a thread would slow every keystroke); the live poll shows the new due times as they are written."""
-        from console import sla_upgrade
-
-        proc = sla_upgrade.start(self.workspace.path, self.config.path, self.clock())
-        self._recompute = proc
-
-        def wait() -> None:
-            try:
-                moved = sla_upgrade.finish(proc)
-            except RuntimeError as exc:
-                if self.is_running and proc.returncode is not None and proc.returncode > 0:
-                    self.call_from_thread(self.log_failure, exc)
-                return
-            log.info("sla upgrade: %s open tickets' clocks recomputed", moved)
-
-        self.run_worker(wait, thread=True, exit_on_error=False, name="sla-upgrade")
+        self._start_jobs(desk)
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         if not self.cursor_blink and hasattr(event.widget, "cursor_blink"):
@@ -194,14 +167,15 @@ class CspConsoleApp(App[None]):
         self.call_from_thread(setattr, self, "agents", sorted({*agents, self.agent}))
 
     def on_unmount(self) -> None:
-        recompute = self._recompute
-        if recompute is not None and recompute.poll() is None:  # the next start runs it again
-            recompute.terminate()
+        if self._upgrade is not None:  # the next start runs it again
+            self._upgrade.stop()
         desk = self.__dict__.get("desk")
         if desk is None:  # never set up: nothing claimed, nothing to close
             return
         with contextlib.suppress(Exception):  # leaving must never fail: release what this agent still holds
             desk.release_all()
+        with contextlib.suppress(Exception):  # the next console's runs take the once-per-workspace jobs over
+            self.jobs.release(self._jobs)
         lease = desk.__dict__.get("microsoft_lease")
         if lease is not None:  # the next console's round takes the Microsoft work over at once
             with contextlib.suppress(Exception):
@@ -223,39 +197,94 @@ class CspConsoleApp(App[None]):
                 if isinstance(screen, QueueScreen):
                     screen._resumed_before = True
 
-    def _expire_claims(self) -> None:
-        desk = self.desk
+    # -- background jobs (console.jobs) ----------------------------------------------------------
+    @cached_property
+    def jobs(self) -> Jobs:
+        from console.jobs import Jobs
 
-        def minute() -> None:
-            desk.expire_claims()
-            desk.record_breaches()
+        return Jobs(self.clock)
 
-        self.run_worker(minute, thread=True, group="expire", exclusive=True, exit_on_error=False, name="expire")
+    def _start_jobs(self, desk: Desk) -> None:
+        """Schedule each background job's first run; a job due at once (the Microsoft round, the SLA clock
+        upgrade) starts now."""
+        from console.jobs import ClockUpgrade, console_jobs
+        from console.sla import recompute_pending
 
-    def _sample(self) -> None:
-        board, clock = self.health_board, self.clock
-        self.run_worker(lambda: board.sample(clock()), thread=True, group="sample", exclusive=True, exit_on_error=False)
+        if recompute_pending(self.workspace):  # upgraded from wall-clock due times: once, in a child process
+            self._upgrade = ClockUpgrade(self.workspace.path, self.config.path, self.clock)
+        self._jobs = console_jobs(desk, self.health_board, self.clock, upgrade=self._upgrade)
+        for job in self._jobs:
+            delay = job.first_delay()
+            if delay <= 0:
+                self._run_job(job)
+            else:
+                self._job_timers[job.name] = self.set_timer(delay, partial(self._run_job, job))
 
-    def _microsoft(self) -> None:
-        """One round of Microsoft work, under the workspace's Microsoft lease (:meth:`Desk.microsoft_sync`):
-        the console holding it delivers and polls, the others only look whether it is still held. The next
-        round is scheduled when this one ends (:meth:`_next_microsoft`), so rounds never pile up."""
-        self._microsoft_timer = None
-        if not self.is_running:
+    def run_job_now(self, name: str) -> bool:
+        """Run the job ``name`` now instead of at its next time (``False`` if there is no such job, or a run
+        of it is under way: runs never overlap)."""
+        job = next((j for j in self._jobs if j.name == name), None)
+        if job is None or job in self._job_workers.values():
+            return False
+        timer = self._job_timers.get(name)
+        if timer is not None:
+            timer.stop()
+        self._run_job(job)
+        return True
+
+    def _run_job(self, job: Job) -> None:
+        """One run of ``job`` in a thread worker; the next is scheduled when it ends (:meth:`_job_ended`)."""
+        self._job_timers.pop(job.name, None)
+        if not self.is_running or job in self._job_workers.values():
             return
-        desk = self.desk
+        jobs = self.jobs
+        worker = self.run_worker(
+            partial(jobs.run, job), thread=True, group=f"job:{job.name}", exit_on_error=False, name=f"job:{job.name}"
+        )
+        self._job_workers[worker] = job
 
-        def round_() -> CourierReport | None:
-            report = desk.microsoft_sync(keep=True)
-            return report if desk.microsoft_lease.held else None  # another console's round: nothing to say
+    def _job_ended(self, job: Job, outcome: Outcome | None, error: BaseException | None) -> None:
+        from console.courier import CourierReport
 
-        self.run_worker(round_, thread=True, group="microsoft", exclusive=True, exit_on_error=False, name="microsoft")
+        if error is not None:  # not an Exception (Jobs.run catches those): said as any unexpected failure
+            self.log_failure(error)
+        if outcome is not None:
+            if outcome.started_failing:
+                self.notify(
+                    clean_line(f"{job.title}: {type(outcome.error).__name__}: {outcome.error}"),
+                    title="A background job failed (details in the log; the health board lists it)",
+                    severity="error",
+                    markup=False,
+                    timeout=10,
+                )
+            if outcome.started_failing or outcome.recovered:
+                self._jobs_changed()
+            if isinstance(outcome.value, CourierReport):
+                self.report_delivery(outcome.value)
+        if job.repeat and self.is_running and job.name not in self._job_timers:
+            self._job_timers[job.name] = self.set_timer(job.every(), partial(self._run_job, job))
 
-    def _next_microsoft(self) -> None:
-        from console.leases import jittered
+    def job_failures(self) -> list[Failure]:
+        """The background jobs failing now in this console (none before they started)."""
+        return self.jobs.failures() if self._jobs else []
 
-        if self.is_running and self._microsoft_timer is None:
-            self._microsoft_timer = self.set_timer(jittered(self.config.microsoft.poll_seconds), self._microsoft)
+    def _jobs_changed(self) -> None:
+        from console.screens.health import HealthScreen
+
+        failures = self.job_failures()
+        for screen in self.screen_stack:
+            if isinstance(screen, HealthScreen):
+                screen.show_jobs(failures)
+
+    @property
+    def _microsoft_timer(self) -> Timer | None:
+        """The next Microsoft round, once scheduled (after the previous one ended)."""
+        return self._job_timers.get("microsoft")
+
+    @property
+    def _recompute(self) -> subprocess.Popen[str] | None:
+        """The SLA clock upgrade's child process, once started."""
+        return self._upgrade.proc if self._upgrade is not None else None
 
     def report_delivery(self, report: CourierReport) -> None:
         """What the outbox did, as a notice (quiet when nothing happened)."""
@@ -267,13 +296,12 @@ class CspConsoleApp(App[None]):
             self.notify(clean_line(line, 300), title="Microsoft refused", severity="error", markup=False, timeout=15)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.name == "microsoft":
-            if event.state == WorkerState.SUCCESS and event.worker.result is not None:
-                self.report_delivery(event.worker.result)
-            elif event.state == WorkerState.ERROR:
-                self.log_failure(event.worker.error)
-            if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
-                self._next_microsoft()
+        if event.state not in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            return
+        job = self._job_workers.pop(event.worker, None)
+        if job is not None:
+            result = event.worker.result if event.state == WorkerState.SUCCESS else None
+            self._job_ended(job, result, event.worker.error)
 
     # -- navigation ----------------------------------------------------------------------------
     def open_ticket(self, ticket_id: str) -> None:

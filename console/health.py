@@ -5,9 +5,10 @@ the queue filter each figure jumps to. ``to_json`` is the stable shape of ``csp-
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from rich.cells import cell_len
@@ -18,6 +19,9 @@ from console.plugin_api import DUNNING_STAGES
 from console.queue_query import QueueQuery
 from console.safe_text import clean_line
 from console.store import Workspace
+
+if TYPE_CHECKING:
+    from console.jobs import Failure
 
 SCHEMA = 1
 AGING = (("<1h", 1), ("1-4h", 4), ("4-24h", 24), ("1-3d", 72), ("3-7d", 168), (">7d", None))
@@ -145,6 +149,15 @@ def figures(
                 (f"escalation.{vehicle}.{state}", f"{vehicle_names.get(vehicle, vehicle)}: {state}", f"{count:,}")
             )
     return out
+
+
+def job_notice(failures: Sequence[Failure]) -> list[str]:
+    """The board's notice of failing background jobs (:mod:`console.jobs`), one line each: the job, since
+    when, and its error; empty when every job works."""
+    return [
+        f"{f.title} failing since {to_iso(f.since)[:16].replace('T', ' ')}Z: {clean_line(f.error, 300)}"
+        for f in failures
+    ]
 
 
 def text_report(h: Health, vehicle_names: dict[str, str], service_names: dict[str, str], width: int = 60) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -84,6 +85,66 @@ def test_newer_workspace_is_refused(tmp_path: Path) -> None:
     conn.close()
     with pytest.raises(WorkspaceError, match="newer than this console"):
         Workspace.open(path)
+
+
+OPEN_AT_THE_SIGNAL = """
+import sys, time
+from pathlib import Path
+from console.store import Workspace
+path, ready, go = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+ready.touch()
+while not go.exists():
+    time.sleep(0.001)
+try:
+    Workspace.open(path).close()
+except Exception as exc:
+    print(f"{type(exc).__name__}: {exc}")
+    sys.exit(1)
+"""
+
+
+def test_concurrent_opens_of_an_outdated_workspace_all_succeed(tmp_path: Path) -> None:
+    """Eight processes open a workspace left at an old schema at the same moment (the morning after an
+    upgrade): each migration is applied once, by whichever process takes the write lock first; the others
+    wait for it and then find it recorded. Before the version was read inside the lock, most opens failed
+    with "table ... already exists"."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "w.db"
+    conn = connect(path)
+    mig.migrate(conn, target=11)
+    conn.close()
+    go = tmp_path / "go"
+    readies = [tmp_path / f"ready-{n}" for n in range(8)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", OPEN_AT_THE_SIGNAL, str(path), str(ready), str(go)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+        for ready in readies
+    ]
+    try:
+        deadline = time.monotonic() + 60
+        while not all(r.exists() for r in readies) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert all(r.exists() for r in readies), "the openers never got ready"
+        go.touch()  # the barrier: all eight are past their imports and open at once
+        results = [(p.wait(timeout=60), *p.communicate()) for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+    failures = [f"{out.strip()} {err.strip()[-500:]}" for code, out, err in results if code != 0]
+    assert failures == []
+    ws = Workspace.open(path)
+    assert ws.schema_version() == len(mig.MIGRATIONS)
+    rows = ws.conn.execute("SELECT version, name FROM schema_migrations ORDER BY version").fetchall()
+    assert [tuple(r) for r in rows] == [(i + 1, m.__name__) for i, m in enumerate(mig.MIGRATIONS)]
+    ws.close()
 
 
 def test_not_a_database_names_the_file(tmp_path: Path) -> None:

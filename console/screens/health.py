@@ -5,6 +5,7 @@ never two refreshes at once, and only the figures whose text changed are repaint
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -13,12 +14,15 @@ from textual.binding import Binding
 from textual.containers import Grid, Vertical, VerticalScroll
 from textual.widgets import Sparkline, Static
 
-from console.health import PANELS, Health, figures
+from console.health import PANELS, Health, figures, job_notice
 from console.queue_query import QueueQuery
 from console.safe_text import clean_line
 from console.screens.base import ConsoleScreen
 from console.widgets.cells import fit
 from console.widgets.key_bar import KeyBar
+
+if TYPE_CHECKING:
+    from console.jobs import Failure
 
 
 class FigureLine(Static, can_focus=True):
@@ -65,6 +69,7 @@ class HealthScreen(ConsoleScreen):
 
     def compose(self) -> ComposeResult:
         yield Static(id="health-title")
+        yield Static(id="health-jobs")  # failing background jobs; hidden while every job works
         with VerticalScroll(id="health-body"):
             with Grid(id="health-trends"):
                 yield Static(id="trend-backlog-label")
@@ -79,6 +84,7 @@ class HealthScreen(ConsoleScreen):
 
     def on_mount(self) -> None:
         self._title()
+        self.show_jobs(self.console.job_failures())
         self.refresh_figures()
         self.set_interval(60, self.refresh_figures)  # time moves the SLA figures even when nothing changes
 
@@ -90,6 +96,22 @@ class HealthScreen(ConsoleScreen):
         state = ("PAUSED (p resumes)", "black on yellow") if self.paused else ("live", "green")
         at = self.health.at[:16].replace("T", " ") + "Z" if self.health else "…"
         self.query_one("#health-title", Static).update(Text.assemble(("Queue health", "bold"), f"  {at}  ", state))
+
+    def show_jobs(self, failures: list[Failure]) -> None:
+        """The notice of failing background jobs (the console calls this when one starts or stops failing)."""
+        notice = self.query_one("#health-jobs", Static)
+        lines = job_notice(failures)
+        notice.display = bool(lines)
+        text = Text("Background jobs failing (details in the log)", style="bold white on red")
+        for line in lines:
+            text.append("\n")
+            text.append(line)
+        notice.update(text)
+
+    def jobs_text(self) -> str:
+        """What the notice shows, or "" when hidden (for tests)."""
+        notice = self.query_one("#health-jobs", Static)
+        return str(notice.render()) if notice.display else ""
 
     # -- refreshing ------------------------------------------------------------------------------
     def on_workspace_changed(self) -> None:

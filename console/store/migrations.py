@@ -773,28 +773,45 @@ def current_version(conn: sqlite3.Connection) -> int:
 def migrate(conn: sqlite3.Connection, target: int | None = None) -> list[str]:
     """Apply every pending migration up to ``target`` (all by default); return the names applied.
 
-    Each migration runs in its own transaction together with its record in ``schema_migrations``, so a
-    failing migration leaves the workspace at the previous version.
+    Each migration runs in its own write transaction together with its record in ``schema_migrations``, so a
+    failing migration leaves the workspace at the previous version. The version is read again inside that
+    transaction (``BEGIN IMMEDIATE``: the write lock), never before it: of several processes opening an
+    outdated workspace at once, one applies each migration while the others wait on the busy timeout, then
+    find it recorded and go on to the next (or find nothing left to do).
     """
     target = len(MIGRATIONS) if target is None else target
     applied: list[str] = []
-    version = current_version(conn)
-    if version > len(MIGRATIONS):
-        raise RuntimeError(
-            f"the workspace is at schema version {version}, newer than this console "
-            f"({len(MIGRATIONS)}): upgrade csp-triage-console"
-        )
+    version = current_version(conn)  # a first look without the lock: an up-to-date workspace takes none
+    _refuse_newer(version)
     if version >= target:
         return applied
     from sqlite_utils import Database  # only when there is something to migrate (its import takes 0.1 s)
 
     db = Database(conn)
-    for number, migration in enumerate(MIGRATIONS[version:target], start=version + 1):
+    while True:
         with transaction(conn):
+            version = _locked_version(conn)
+            _refuse_newer(version)
+            if version >= target:
+                return applied
+            migration = MIGRATIONS[version]
             migration(db)
             conn.execute(
                 "INSERT INTO schema_migrations (version, name, appliedAt) VALUES (?, ?, ?)",
-                (number, migration.__name__, to_iso(utcnow())),
+                (version + 1, migration.__name__, to_iso(utcnow())),
             )
         applied.append(migration.__name__)
-    return applied
+
+
+def _locked_version(conn: sqlite3.Connection) -> int:
+    """The schema version as the transaction holding the write lock sees it."""
+    row = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()
+    return row[0] or 0
+
+
+def _refuse_newer(version: int) -> None:
+    if version > len(MIGRATIONS):
+        raise RuntimeError(
+            f"the workspace is at schema version {version}, newer than this console "
+            f"({len(MIGRATIONS)}): upgrade csp-triage-console"
+        )
