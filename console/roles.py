@@ -5,6 +5,7 @@ console or the command line performs is checked here, in the core."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
 
 from console.model import Role
 
@@ -42,6 +43,12 @@ DEFAULT_ROLE_MAP: dict[str, tuple[Role, ...]] = {
     "subscription.reactivate": (GA, BA),
     "audit.view": (GA, BA),
     "agents.manage": (GA,),
+    # Import and export: a Global admin restores or bulk-changes records; the billing owners also take exports
+    # (the whole book of customers and receivables). An import that overwrites newer changes needs both
+    # records.import and records.overwrite (``--force``).
+    "records.import": (GA,),
+    "records.export": (GA, BA),
+    "records.overwrite": (GA,),
 }
 ACTIONS = tuple(DEFAULT_ROLE_MAP)
 
@@ -77,3 +84,50 @@ class RoleMap:
         roles = set(roles)
         if not self.allowed(roles, action):
             raise RoleDenied(agent, roles, action, self.map[action])
+
+
+class AgentSource(Protocol):
+    def agent(self, login: str) -> dict[str, Any] | None: ...
+
+    def agent_count(self) -> int: ...
+
+
+class Door:
+    """One agent's authorization: who acts, with which roles, under which map. The desk holds one; so does the
+    queue before the desk is built (it needs no plugins), so both check the same way."""
+
+    def __init__(self, agent: str, roles: Iterable[str], role_map: RoleMap, *, owner: bool = False) -> None:
+        self.agent = agent
+        self.roles = sorted(set(roles))
+        self.role_map = role_map
+        self.owner = owner  #: the workspace has no agent yet: whoever holds the file sets it up
+
+    @classmethod
+    def for_agent(
+        cls,
+        agents: AgentSource,
+        overrides: Mapping[str, Iterable[str]] | None,
+        agent: str,
+        *,
+        path: object = None,
+        owner_if_empty: bool = False,
+    ) -> Door:
+        """The door of ``agent`` in a workspace; :class:`~console.identity.UnknownAgent` unless it is an agent.
+        With ``owner_if_empty`` a workspace with no agent at all (before its first ``agents add``) lets its
+        owner act as a Global admin, the same bootstrap as ``agents add``."""
+        from console.identity import UnknownAgent
+
+        role_map = RoleMap(overrides)
+        record = agents.agent(agent)
+        if record is not None:
+            return cls(agent, record["roles"], role_map)
+        if owner_if_empty and agents.agent_count() == 0:
+            return cls(agent, [GA.value], role_map, owner=True)
+        raise UnknownAgent(agent, path)
+
+    def may(self, action: str) -> bool:
+        return self.role_map.allowed(self.roles, action)
+
+    def authorize(self, action: str) -> None:
+        """Raise :class:`RoleDenied` (naming the roles needed) unless the agent may do ``action``."""
+        self.role_map.check(self.agent, self.roles, action)
