@@ -12,7 +12,6 @@ from typing import IO, Any
 from console.records import KINDS, TICKETS, Kind
 from console.store import Workspace
 
-
 #: A ticket's version and last change follow its fields, so that importing the file again refuses the records
 #: of tickets changed since (see :mod:`console.importer`).
 TICKET_STAMPS = ("version", "lastModifiedDate")

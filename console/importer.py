@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from console.clock import parse_iso, to_iso, utcnow
 from console.records import (
     CUSTOMERS,
     KINDS,
@@ -26,7 +27,6 @@ from console.records import (
     RecordError,
     validate,
 )
-from console.clock import parse_iso, to_iso, utcnow
 from console.store import Workspace
 
 CHUNK = 2000
