@@ -15,10 +15,10 @@ from console import ticket_ops
 from console.clock import to_iso
 from console.identity import UnknownAgent  # noqa: F401  (re-exported: callers catch it from the desk)
 from console.model import Vehicle
-from console.roles import Door
+from console.roles import Door, QueueReads
 
 if TYPE_CHECKING:  # the HTTP clients (httpx) are imported when Microsoft is first reached, not at start-up;
-    # the rest when the desk is built, so the queue's reads (:class:`QueueReads`) cost no start-up time
+    # the rest when the desk is built
     from console import escalation
     from console.account import Account
     from console.billing_desk import BillingDesk, OfferBalance
@@ -29,35 +29,9 @@ if TYPE_CHECKING:  # the HTTP clients (httpx) are imported when Microsoft is fir
     from console.microsoft.connect import Clients
     from console.offer_desk import OfferDesk
     from console.plugins import PluginHost
-    from console.queue_query import QueueQuery, QueueRow
     from console.sla import TicketSla
     from console.store import Workspace
     from console.triage import TriageResult
-
-
-class QueueReads:
-    """The queue's reads, each authorized ``ticket.view`` (one in-memory check, no query): the desk's, and the
-    queue screen's before the desk is built (it needs no plugins). A page is still one query from SQLite."""
-
-    def __init__(self, ws: Workspace, door: Door | Desk) -> None:
-        self.ws = ws
-        self.door = door
-
-    @property
-    def may_view(self) -> bool:
-        return self.door.may("ticket.view")
-
-    def queue_page(self, query: QueueQuery, **page: Any) -> list[QueueRow]:
-        self.door.authorize("ticket.view")
-        return self.ws.queue_page(query, **page)
-
-    def queue_count(self, query: QueueQuery) -> int:
-        self.door.authorize("ticket.view")
-        return self.ws.queue_count(query)
-
-    def view_counts(self, queries: list[QueueQuery]) -> list[int]:
-        self.door.authorize("ticket.view")
-        return self.ws.view_counts(queries)
 
 
 @dataclass

@@ -4,10 +4,15 @@ console or the command line performs is checked here, in the core."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from console.model import Role
+
+if TYPE_CHECKING:
+    from console.desk import Desk
+    from console.queue_query import QueueQuery, QueueRow
+    from console.store import Interruptible, Workspace
 
 GA, UA, HD, BA, SA, AA = (
     Role.GLOBAL_ADMIN,
@@ -131,3 +136,44 @@ class Door:
     def authorize(self, action: str) -> None:
         """Raise :class:`RoleDenied` (naming the roles needed) unless the agent may do ``action``."""
         self.role_map.check(self.agent, self.roles, action)
+
+
+T = TypeVar("T")
+
+
+class QueueReads:
+    """The queue's reads, each authorized ``ticket.view`` (one in-memory check, no query): the desk's
+    (:attr:`console.desk.Desk.reads`), and the queue screen's before the desk is built (it needs no plugins,
+    so it lives here, on the first painted queue's path). A page is still one query from SQLite."""
+
+    def __init__(self, ws: Workspace, door: Door | Desk) -> None:
+        self.ws = ws
+        self.door = door
+
+    @property
+    def may_view(self) -> bool:
+        return self.door.may("ticket.view")
+
+    def authorize_view(self) -> None:
+        self.door.authorize("ticket.view")
+
+    def within(self, seconds: float, read: Callable[[], T]) -> T | None:
+        """``read()`` (one of these reads) if it succeeds within ``seconds`` on this thread, else ``None``."""
+        return self.ws.within(seconds, read)
+
+    @property
+    def connection(self) -> Interruptible:
+        """This thread's connection, to interrupt a superseded read."""
+        return self.ws.conn
+
+    def queue_page(self, query: QueueQuery, **page: Any) -> list[QueueRow]:
+        self.door.authorize("ticket.view")
+        return self.ws.queue_page(query, **page)
+
+    def queue_count(self, query: QueueQuery) -> int:
+        self.door.authorize("ticket.view")
+        return self.ws.queue_count(query)
+
+    def view_counts(self, queries: list[QueueQuery]) -> list[int]:
+        self.door.authorize("ticket.view")
+        return self.ws.view_counts(queries)
