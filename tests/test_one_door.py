@@ -320,9 +320,8 @@ def test_an_import_does_not_overwrite_another_agents_claim(
 def test_the_queue_reads_through_ticket_view(door: dict[str, Any]) -> None:
     """With ``ticket.view`` narrowed, the queue's reads are refused for a sales agent (the queue used to read
     the store directly and list every ticket)."""
-    from console.roles import Door, QueueReads
-
     from console.queue_query import QueueQuery
+    from console.roles import Door, QueueReads
 
     ws = door["ws"]
     config = load_config(door["config"])
@@ -334,9 +333,35 @@ def test_the_queue_reads_through_ticket_view(door: dict[str, Any]) -> None:
         lambda: sales.queue_count(QueueQuery()),
         lambda: sales.view_counts([QueueQuery()]),
     ):
-        with pytest.raises(RoleDenied, match="may not ticket.view: it needs helpdesk_agent"):
+        with pytest.raises(RoleDenied, match=r"may not ticket\.view: it needs helpdesk_agent"):
             read()
     helpdesk = QueueReads(ws, Door.for_agent(ws, narrowed, "maria.garcia"))
     assert [r.id for r in helpdesk.queue_page(QueueQuery(), limit=5)] == [
         r.id for r in ws.queue_page(QueueQuery(), limit=5)
     ]
+
+
+async def test_a_refused_agent_sees_why_instead_of_the_queue(demo_ws: Workspace, tmp_path: Path) -> None:
+    """The console's queue, for a sales agent once ``ticket.view`` is narrowed: no ticket, the refusal in their
+    place (before, the queue listed every ticket); a helpdesk agent still sees the queue."""
+    import dataclasses
+
+    from console.app import CspConsoleApp
+    from tests.ui import settle, table
+
+    path = tmp_path / "config.toml"
+    write_demo_config(path, NOW.date())
+    config = load_config(path)
+    config = dataclasses.replace(config, roles={**config.roles, "ticket.view": ["helpdesk_agent"]})
+    for agent, listed in (("priya.nair", False), ("maria.garcia", True)):
+        app = CspConsoleApp(demo_ws, config, clock=lambda: NOW, agent=agent, cursor_blink=False)
+        async with app.run_test(size=(120, 30)) as pilot:
+            await settle(pilot)
+            queue = table(pilot)
+            first = queue.render_line(1).text
+            if listed:
+                assert queue.count == demo_ws.queue_count(queue.query_) > 0 and queue.denied is None
+                assert first.lstrip().startswith("CSP-")
+            else:
+                assert queue.count == 0 and queue.row_at(0) is None
+                assert "priya.nair (sales_agent) may not ticket.view: it needs helpdesk_agent" in first
