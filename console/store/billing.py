@@ -17,7 +17,6 @@ from console.model import TicketStatus
 #: The ticket statuses, as an SQL list (constants of ours, not input).
 _STATUS_LIST = ", ".join(f"'{s.value}'" for s in TicketStatus)
 
-
 class UnknownRecord(LookupError):
     """A customer, receivable or suspension that the workspace does not hold."""
 
