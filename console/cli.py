@@ -13,7 +13,6 @@ from pathlib import Path
 from console import __version__
 from console.clock import parse_iso, utcnow
 from console.config import Config, ConfigError, load_config, write_demo_config
-from console.model import BUILTIN_SERVICES
 from console.paths import default_config_path, default_db_path, log_path
 from console.progress import Progress
 from console.records import KINDS
@@ -62,6 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("import", parents=[common], help="import JSON Lines or CSV files")
     imp.add_argument("files", nargs="+", type=Path, metavar="FILE")
     imp.add_argument("--kind", choices=list(KINDS), help="what the files hold (default: from their names)")
+    imp.add_argument(
+        "--force",
+        action="store_true",
+        help="write tickets changed since the file was exported, or claimed by another agent (records.overwrite)",
+    )
 
     exp = sub.add_parser("export", parents=[common], help="export records as JSON Lines or CSV")
     exp.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
@@ -191,35 +195,28 @@ def _demo(path: Path, tickets: int, seed: int, now: datetime, config: Config) ->
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from console.importer import ImportFailure, import_files
-    from console.store import Workspace
+    from console.cli_desk import outcome
 
-    ws = Workspace.open(_db(args))
-    try:
-        total = sum(_count_lines(p) for p in args.files if p.exists())
-        with Progress("Importing", total) as progress:
-            result = import_files(
-                ws, list(args.files), _known_services(), kind=args.kind, agent=_agent(), progress=progress.advance
-            )
-        touched = {k for k in {*result.inserted, *result.updated} if result.inserted.get(k) or result.updated.get(k)}
-        if touched & {"tickets", "offers", "holidays"}:
-            from console.sla import ClockKeeper, recompute_open
+    return outcome(lambda: _import(args))
 
-            moved = recompute_open(ws, ClockKeeper(load_config(_config_path(args))))
-            log.info("import: %s open tickets' SLA clocks recomputed", moved)
-    except ImportFailure as exc:
-        log.warning("import failed: %s", exc)
-        raise CommandError(f"{exc}\nNothing was imported (the whole import was rolled back).") from None
-    finally:
-        ws.close()
+
+def _import(args: argparse.Namespace) -> int:
+    from console.cli_desk import desk_for
+    from console.importer import ImportFailure
+
+    # As the current agent, through the desk: records.import (records.overwrite with --force), audited.
+    with desk_for(_db(args), _config_path(args), create=True, owner_if_empty=True) as desk:
+        try:
+            total = sum(_count_lines(p) for p in args.files if p.exists())
+            with Progress("Importing", total) as progress:
+                result = desk.import_records(
+                    list(args.files), kind=args.kind, force=args.force, progress=progress.advance
+                )
+        except ImportFailure as exc:
+            log.warning("import failed: %s", exc)
+            raise CommandError(f"{exc}\nNothing was imported (the whole import was rolled back).") from None
     print(result.summary())
     return 0
-
-
-def _known_services() -> set[str]:
-    from console.plugins import load_plugins
-
-    return set(BUILTIN_SERVICES) | set(load_plugins().services)
 
 
 def _count_lines(path: Path) -> int:
@@ -237,25 +234,26 @@ def _agent() -> str:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from console.exporter import export_dir, write_kind
-    from console.store import Workspace
+    from console.cli_desk import outcome
 
-    path = _db(args)
-    ws = Workspace.open(path, create=False)
-    try:
+    return outcome(lambda: _export(args))
+
+
+def _export(args: argparse.Namespace) -> int:
+    from console.cli_desk import desk_for
+
+    if args.output == "-" and (not args.kind or len(args.kind) != 1):
+        raise CommandError("--output - writes one kind to standard output: add exactly one --kind")
+    # As the current agent, through the desk: records.export, audited.
+    with desk_for(_db(args), _config_path(args), owner_if_empty=True) as desk:
         if args.output == "-":
-            if not args.kind or len(args.kind) != 1:
-                raise CommandError("--output - writes one kind to standard output: add exactly one --kind")
-            write_kind(ws, KINDS[args.kind[0]], args.format, sys.stdout)
+            desk.export_kind(args.kind[0], args.format, sys.stdout)
             return 0
-        counts = ws.counts()
         kinds = args.kind or list(KINDS)
-        with Progress("Exporting", sum(counts[k] for k in kinds)) as progress:
-            written = export_dir(
-                ws, Path(args.output), args.format, kinds, progress=lambda _kind, n: progress.advance(n)
+        with Progress("Exporting", desk.record_count(kinds)) as progress:
+            written = desk.export_records(
+                Path(args.output), args.format, kinds, progress=lambda _kind, n: progress.advance(n)
             )
-    finally:
-        ws.close()
     for path_written in written.values():
         print(path_written)
     return 0

@@ -406,17 +406,12 @@ def _sla(args: argparse.Namespace, db: Path, config: Path) -> int:
 
     with desk_for(db, config) as desk:
         if args.action == "recompute":
-            desk.authorize("offer.manage")
-            changed = sla.recompute_open(desk.ws, desk.clocks)
-            marked = desk.ws.record_breaches(sla.to_iso(desk.clock()))
+            changed, marked = desk.recompute_sla()
             print(f"{changed} open tickets' clocks recomputed; {marked} breaches recorded")
             return APPLIED
         if not args.ticket:
             raise ValueError("sla show needs a TICKET")
-        ticket = desk.ws.ticket(args.ticket)
-        if ticket is None:
-            raise LookupError(f"no ticket {args.ticket}")
-        state = desk.clocks.state(desk.ws, ticket)
+        ticket, state = desk.sla_state(args.ticket)
         print(f"{ticket['id']}: {state.policy.describe()} ({state.policy.source})")
         for c in (state.first_response, state.resolution):
             print(f"  {sla.clock_text(c, state.policy)}")

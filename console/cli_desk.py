@@ -19,7 +19,7 @@ from console.clock import parse_iso, to_iso, utcnow
 from console.config import load_config
 from console.identity import UnknownAgent, current_agent
 from console.model import RESOLUTION_CODES, Role, TicketStatus
-from console.roles import RoleDenied, RoleMap
+from console.roles import RoleDenied
 from console.safe_text import clean_block, clean_line
 from console.store import StaleVersion, Workspace
 from console.ticket_ops import ClaimedByOther, TicketInputError
@@ -56,14 +56,18 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
 
 
 @contextmanager
-def desk_for(db: Path, config_path: Path) -> Iterator[Desk]:
-    """The current agent's desk on the workspace, closed afterwards."""
-    ws = Workspace.open(db, create=False)
+def desk_for(db: Path, config_path: Path, *, create: bool = False, owner_if_empty: bool = False) -> Iterator[Desk]:
+    """The current agent's desk on the workspace, closed afterwards. ``create``: a missing workspace is created
+    (import); ``owner_if_empty``: in a workspace with no agent yet its owner acts as a Global admin (see
+    :class:`~console.desk.Desk`)."""
+    ws = Workspace.open(db, create=create)
     try:
         from console.desk import Desk
         from console.plugins import load_plugins
 
-        desk = Desk(ws, load_config(config_path), load_plugins(), current_agent(), utcnow)
+        desk = Desk(
+            ws, load_config(config_path), load_plugins(), current_agent(), utcnow, owner_if_empty=owner_if_empty
+        )
         try:
             yield desk
         finally:
@@ -156,33 +160,29 @@ def cmd_agents(args: argparse.Namespace, db: Path, config: Path) -> int:
 
 
 def _agents(args: argparse.Namespace, db: Path, config: Path) -> int:
-    ws = Workspace.open(db, create=False)
-    try:
-        me = current_agent()
-        if args.action == "list":
+    if args.action == "list":
+        with Workspace.open(db, create=False) as ws:
             agents = ws.agents()
-            if args.json:
-                print(json.dumps(agents, ensure_ascii=False))
-            for a in [] if args.json else agents:
-                print(f"{a['login']:20} {', '.join(a['roles']) or '-':40} {clean_line(a['displayName'] or '')}")
-            return APPLIED
-        if not args.login:
-            print(f"csp-console: error: 'agents {args.action}' needs a LOGIN", file=sys.stderr)
-            return FAILED
-        # Only a Global admin manages agents; the very first agent of an empty workspace bootstraps it.
-        if ws.agent_count():
-            record = ws.agent(me)
-            role_map = RoleMap(load_config(config).roles)
-            role_map.check(me, record["roles"] if record else [], "agents.manage")
+        if args.json:
+            print(json.dumps(agents, ensure_ascii=False))
+        for a in [] if args.json else agents:
+            print(f"{a['login']:20} {', '.join(a['roles']) or '-':40} {clean_line(a['displayName'] or '')}")
+        return APPLIED
+    if not args.login:
+        print(f"csp-console: error: 'agents {args.action}' needs a LOGIN", file=sys.stderr)
+        return FAILED
+    # Only a Global admin manages agents (agents.manage); the very first agent of an empty workspace bootstraps it.
+    with desk_for(db, config, owner_if_empty=True) as desk:
         if args.action == "add":
             roles = args.roles or ([args.role] if args.role else [])
             if not roles:
                 print("csp-console: error: give at least one --role", file=sys.stderr)
                 return FAILED
-            ws.add_agent(args.login, args.name or args.login, args.email, roles, me)
+            desk.add_agent(args.login, roles, args.name, args.email)
             print(f"added {args.login}: {', '.join(sorted(roles))}")
             return APPLIED
-        record = ws.agent(args.login)
+        desk.authorize("agents.manage")
+        record = desk.ws.agent(args.login)
         if record is None:
             print(f"csp-console: error: no agent {args.login!r}", file=sys.stderr)
             return FAILED
@@ -192,11 +192,9 @@ def _agents(args: argparse.Namespace, db: Path, config: Path) -> int:
             return FAILED
         roles = set(record["roles"])
         roles = roles | {role} if args.action == "grant" else roles - {role}
-        result = ws.set_roles(args.login, sorted(roles), me, f"agent.{args.action}")
+        result = desk.set_roles(args.login, sorted(roles), f"agent.{args.action}")
         print(f"{args.login}: {', '.join(result) or 'no roles'}")
         return APPLIED
-    finally:
-        ws.close()
 
 
 def cmd_audit(args: argparse.Namespace, db: Path, config: Path) -> int:

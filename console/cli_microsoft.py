@@ -320,7 +320,7 @@ def cmd_escalations(args: argparse.Namespace, db: Path, config: Path) -> int:
 def _escalations(args: argparse.Namespace, db: Path, config: Path) -> int:
     with desk_for(db, config) as desk:
         if args.action == "list":
-            rows = desk.ws.escalations(states=_states(args.state))
+            rows = desk.escalations(states=_states(args.state))
             if args.json:
                 print(json.dumps(rows, ensure_ascii=False))
             for row in [] if args.json else rows:
@@ -357,7 +357,7 @@ def _escalations(args: argparse.Namespace, db: Path, config: Path) -> int:
                 raise ValueError("'escalations record' needs the Microsoft case number")
             _print_escalation(desk.record_case_number(number, args.value))
         elif args.action == "retry":
-            if desk.ws.retry_escalation(number, desk.agent) == 0:
+            if desk.retry_escalation(number) == 0:
                 raise ValueError(f"escalation {number} has no failed delivery to retry")
             return _report(desk.microsoft_sync(poll=False), args.json, polled=False)
         elif args.action == "message":

@@ -4,32 +4,34 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
 
 from console import ticket_ops
-from console.account import Account, load_account
 from console.clock import to_iso
-from console.collections import load_policy, policy_path
-from console.config import Config
-from console.identity import UnknownAgent
+from console.identity import UnknownAgent  # noqa: F401  (re-exported: callers catch it from the desk)
 from console.model import Vehicle
-from console.plugins import PluginHost
-from console.roles import RoleMap
-from console.sla import TicketSla, keep_clocks
-from console.store import Workspace
-from console.triage import Triage, TriageResult
+from console.roles import Door, QueueReads
 
-if TYPE_CHECKING:  # the HTTP clients (httpx) are imported when Microsoft is first reached, not at start-up
+if TYPE_CHECKING:  # the HTTP clients (httpx) are imported when Microsoft is first reached, not at start-up;
+    # the rest when the desk is built
     from console import escalation
+    from console.account import Account
     from console.billing_desk import BillingDesk, OfferBalance
+    from console.config import Config
     from console.courier import Courier, CourierReport
+    from console.importer import ImportResult
     from console.leases import Lease
     from console.microsoft.connect import Clients
     from console.offer_desk import OfferDesk
+    from console.plugins import PluginHost
+    from console.sla import TicketSla
+    from console.store import Workspace
+    from console.triage import TriageResult
 
 
 @dataclass
@@ -56,18 +58,25 @@ class Desk:
         host: PluginHost,
         agent: str,
         clock: Callable[[], datetime],
+        *,
+        owner_if_empty: bool = False,
     ) -> None:
+        """``owner_if_empty``: in a workspace with no agent yet, the one at the keyboard acts as its owner (a
+        Global admin), as for the first ``agents add`` (import and export of a new workspace)."""
+        from console.collections import load_policy, policy_path
+        from console.sla import keep_clocks
+        from console.triage import Triage
+
         self.ws = workspace
         self.config = config
         self.host = host
         self.agent = agent
         self.clock = clock
         self.clocks = keep_clocks(workspace, config, clock)
-        record = workspace.agent(agent)
-        if record is None:
-            raise UnknownAgent(agent, workspace.path)
-        self.roles: list[str] = record["roles"]
-        self.role_map = RoleMap(config.roles)
+        self.door = Door.for_agent(workspace, config.roles, agent, path=workspace.path, owner_if_empty=owner_if_empty)
+        self.roles = self.door.roles
+        self.role_map = self.door.role_map
+        self.reads = QueueReads(workspace, self)
         self.lease = timedelta(minutes=config.claim_minutes)
         self.policy = load_policy(policy_path(config.path, config.collections_policy))
         self.triage = Triage(workspace, host, config.partner, clock, dunning_stages=self.policy.thresholds)
@@ -221,6 +230,9 @@ class Desk:
         """Raise :class:`RoleDenied` (naming the roles needed) unless the agent may do ``action``."""
         self.role_map.check(self.agent, self.roles, action)
 
+    def may(self, action: str) -> bool:
+        return self.role_map.allowed(self.roles, action)
+
     def release_all(self) -> int:
         """On exit: the agent's live claims go back to the pool."""
         released = 0
@@ -263,6 +275,8 @@ class Desk:
         )
 
     def account(self, customer_id: str) -> Account:
+        from console.account import load_account
+
         account = load_account(self.ws, customer_id, self.clock(), self.policy.thresholds)
         account.opportunities = [(p, f) for _, p, f in self.triage.opportunities(customer_id)]
         account.history = self.ws.audit_for_account(customer_id)
@@ -274,7 +288,109 @@ class Desk:
         self.authorize("ticket.view")
         return self.triage.triage_ticket(ticket_id)
 
+    def escalations(self, states: list[str] | None = None) -> list[dict[str, Any]]:
+        self.authorize("ticket.view")
+        return self.ws.escalations(states=states)
+
+    def sla_state(self, ticket_id: str) -> tuple[dict[str, Any], TicketSla]:
+        """The ticket and its SLA clocks, as the ticket screen shows them."""
+        self.authorize("ticket.view")
+        ticket = self._fresh(ticket_id)
+        return ticket, self.clocks.state(self.ws, ticket)
+
+    def export_records(
+        self,
+        directory: Path,
+        fmt: str,
+        kinds: Iterable[str] | None = None,
+        progress: Callable[[str, int], None] | None = None,
+    ) -> dict[str, Path]:
+        """One file per kind into ``directory`` (see :func:`console.exporter.export_dir`), audited."""
+        from console.exporter import export_dir
+
+        self.authorize("records.export")
+        written = export_dir(self.ws, directory, fmt, kinds, progress=progress)
+        self._audit_export([*written], str(directory.resolve()), fmt)
+        return written
+
+    def record_count(self, kinds: Iterable[str]) -> int:
+        """How many records an export of ``kinds`` writes (for its progress bar)."""
+        self.authorize("records.export")
+        counts = self.ws.counts()
+        return sum(counts[k] for k in kinds)
+
+    def export_kind(self, kind: str, fmt: str, out: IO[str]) -> int:
+        from console.exporter import write_kind
+        from console.records import KINDS
+
+        self.authorize("records.export")
+        count = write_kind(self.ws, KINDS[kind], fmt, out)
+        self._audit_export([kind], "-", fmt)
+        return count
+
+    def _audit_export(self, kinds: list[str], target: str, fmt: str) -> None:
+        with self.ws.transaction():
+            self.ws.audit(
+                self.agent, "export", "workspace", str(self.ws.path), {"kinds": kinds, "to": target, "format": fmt}
+            )
+
     # -- acting --------------------------------------------------------------------------------
+    def import_records(
+        self,
+        paths: list[Path],
+        *,
+        kind: str | None = None,
+        force: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> ImportResult:
+        """Import files (see :func:`console.importer.import_files`) as this agent: ``records.import``, and
+        ``records.overwrite`` to ``force`` past newer changes and live claims; the open tickets' SLA clocks are
+        recomputed when tickets, offers or holidays changed."""
+        from console.importer import import_files
+        from console.model import BUILTIN_SERVICES
+        from console.sla import recompute_open
+
+        self.authorize("records.import")
+        if force:
+            self.authorize("records.overwrite")
+        services = set(BUILTIN_SERVICES) | self.services
+        result = import_files(
+            self.ws,
+            paths,
+            services,
+            kind=kind,
+            agent=self.agent,
+            progress=progress,
+            force=force,
+            now=to_iso(self.clock()),
+        )
+        if result.touched & {"tickets", "offers", "holidays"}:
+            recompute_open(self.ws, self.clocks)
+        return result
+
+    def retry_escalation(self, escalation_id: int) -> int:
+        """Put a failed delivery back in the outbox (the store audits it); it re-sends a case to Microsoft, so it
+        needs ``ticket.escalate``."""
+        self.authorize("ticket.escalate")
+        return self.ws.retry_escalation(escalation_id, self.agent)
+
+    def recompute_sla(self) -> tuple[int, int]:
+        """Recompute every open ticket's clocks (after offers or holidays changed), then record the breaches."""
+        from console.sla import recompute_open
+
+        self.authorize("offer.manage")
+        return recompute_open(self.ws, self.clocks), self.record_breaches()
+
+    def add_agent(self, login: str, roles: list[str], name: str = "", email: str = "") -> None:
+        self.authorize("agents.manage")
+        self.ws.add_agent(login, name or login, email, roles, self.agent)
+
+    def set_roles(self, login: str, roles: list[str], action: str) -> list[str]:
+        self.authorize("agents.manage")
+        if self.ws.agent(login) is None:
+            raise LookupError(f"no agent {login!r}")
+        return list(self.ws.set_roles(login, sorted(roles), self.agent, action))
+
     def _fresh(self, ticket: dict[str, Any] | str) -> dict[str, Any]:
         if isinstance(ticket, dict):
             return ticket

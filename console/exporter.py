@@ -9,8 +9,17 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any
 
-from console.records import KINDS, Kind
+from console.records import KINDS, TICKETS, Kind
 from console.store import Workspace
+
+#: A ticket's version and last change follow its fields, so that importing the file again refuses the records
+#: of tickets changed since (see :mod:`console.importer`).
+TICKET_STAMPS = ("version", "lastModifiedDate")
+
+
+def columns(kind: Kind) -> list[str]:
+    """The columns of an exported file of ``kind``."""
+    return [*kind.field_names, *(TICKET_STAMPS if kind is TICKETS else ())]
 
 
 def to_json_value(kind: Kind, record: dict[str, Any]) -> dict[str, Any]:
@@ -25,7 +34,13 @@ def to_json_value(kind: Kind, record: dict[str, Any]) -> dict[str, Any]:
         elif f.type == "bool":
             value = bool(value)
         out[f.name] = value
-    return out
+    return {**out, **_stamps(kind, record)}
+
+
+def _stamps(kind: Kind, record: dict[str, Any]) -> dict[str, Any]:
+    if kind is not TICKETS:
+        return {}
+    return {k: record[k] for k in TICKET_STAMPS if record.get(k) is not None}
 
 
 def to_csv_row(kind: Kind, record: dict[str, Any]) -> list[str]:
@@ -41,6 +56,8 @@ def to_csv_row(kind: Kind, record: dict[str, Any]) -> list[str]:
             cells.append("true" if value else "false")
         else:
             cells.append(str(value))
+    if kind is TICKETS:
+        cells += ["" if record.get(k) is None else str(record[k]) for k in TICKET_STAMPS]
     return cells
 
 
@@ -49,7 +66,7 @@ def write_kind(ws: Workspace, kind: Kind, fmt: str, out: IO[str]) -> int:
     count = 0
     if fmt == "csv":
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(kind.field_names)
+        writer.writerow(columns(kind))
         for record in ws.iter_records(kind):
             writer.writerow(to_csv_row(kind, record))
             count += 1

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from console.clock import parse_iso, to_iso, utcnow
 from console.records import (
     CUSTOMERS,
     KINDS,
@@ -50,14 +51,47 @@ class ImportResult:
 
     inserted: dict[str, int] = field(default_factory=dict)
     updated: dict[str, int] = field(default_factory=dict)
+    unchanged: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def touched(self) -> set[str]:
+        """The kinds of which a record was written."""
+        return {k for k in KINDS if self.inserted.get(k) or self.updated.get(k)}
 
     def summary(self) -> str:
         parts = [
             f"{kind}: {self.inserted.get(kind, 0)} new, {self.updated.get(kind, 0)} updated"
+            + (f", {self.unchanged[kind]} unchanged" if self.unchanged.get(kind) else "")
             for kind in KINDS
-            if kind in self.inserted or kind in self.updated
+            if kind in self.inserted or kind in self.updated or kind in self.unchanged
         ]
         return "; ".join(parts) or "nothing imported"
+
+
+#: What an export adds to each ticket beyond its fields: the version and the time of its last change, so that
+#: importing the file again can tell a record older than the ticket (see :func:`_check_tickets`).
+TICKET_STAMPS = ("version", "lastModifiedDate")
+
+
+def _stamps(raw: Any) -> tuple[Any, dict[str, Any]]:
+    """``raw`` without the ticket stamps, and the stamps read (a bad one raises :class:`RecordError`)."""
+    if not isinstance(raw, dict):
+        return raw, {}
+    stamps = {k: raw.get(k) for k in TICKET_STAMPS if raw.get(k) not in (None, "")}
+    rest = {k: v for k, v in raw.items() if k not in TICKET_STAMPS}
+    if "version" in stamps:
+        version = stamps["version"]
+        if isinstance(version, str) and version.strip().isdigit():
+            version = int(version)
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            raise RecordError("version", f"expected a whole number from 1, got {stamps['version']!r}")
+        stamps["version"] = version
+    if "lastModifiedDate" in stamps:
+        try:
+            stamps["lastModifiedDate"] = to_iso(parse_iso(str(stamps["lastModifiedDate"])))
+        except ValueError as exc:
+            raise RecordError("lastModifiedDate", str(exc)) from None
+    return rest, stamps
 
 
 def detect_kind(path: Path) -> Kind:
@@ -117,7 +151,7 @@ def _csv_records(path: Path, text: str, kind: Kind) -> Iterator[tuple[int, Any]]
         if header is None:
             return
         header = [h.strip() for h in header]
-        known = set(kind.field_names)
+        known = set(kind.field_names) | (set(TICKET_STAMPS) if kind is TICKETS else set())
         for column in header:
             if column not in known:
                 raise (
@@ -150,7 +184,8 @@ def read_records(path: Path, kind: Kind, services: Collection[str]) -> Iterator[
     raw = _jsonl_records(path, text) if fmt == "jsonl" else _csv_records(path, text, kind)
     for line, record in raw:
         try:
-            yield line, validate(kind, record, services)
+            record, stamps = _stamps(record) if kind is TICKETS else (record, {})
+            yield line, {**validate(kind, record, services), **stamps}
         except RecordError as exc:
             raise ImportFailure(path, line, str(exc), exc.field) from None
 
@@ -167,8 +202,16 @@ def import_files(
     kind: str | None = None,
     agent: str = "import",
     progress: ProgressFn | None = None,
+    force: bool = False,
+    now: str | None = None,
 ) -> ImportResult:
-    """Import ``paths`` into ``ws`` in one transaction; raise :class:`ImportFailure` on the first bad record."""
+    """Import ``paths`` into ``ws`` in one transaction; raise :class:`ImportFailure` on the first bad record.
+
+    A ticket record that is older than the stored ticket (by its exported version or last change), or that
+    would overwrite another agent's live claim, is refused with its line unless ``force``; an exported record
+    identical to the stored ticket is left alone (no write, no version, no audit row). Who may import, and
+    force, is the desk's to check (:meth:`console.desk.Desk.import_records`)."""
+    checks = _TicketChecks(agent, force, now or to_iso(utcnow()))
     plan: list[tuple[Kind, Path]] = []
     for path in paths:
         if not path.exists():
@@ -187,9 +230,9 @@ def import_files(
             for line, record in read_records(path, k, services):
                 chunk.append((line, record))
                 if len(chunk) >= CHUNK:
-                    _write_chunk(ws, k, path, chunk, result, progress, agent)
+                    _write_chunk(ws, k, path, chunk, result, progress, checks)
                     chunk = []
-            _write_chunk(ws, k, path, chunk, result, progress, agent)
+            _write_chunk(ws, k, path, chunk, result, progress, checks)
         ws.audit(
             agent,
             "import",
@@ -212,10 +255,11 @@ def _write_chunk(
     chunk: list[tuple[int, dict[str, Any]]],
     result: ImportResult,
     progress: ProgressFn | None,
-    agent: str,
+    checks: _TicketChecks,
 ) -> None:
     if not chunk:
         return
+    agent = checks.agent
     if kind.references_customer:
         known = ws.existing_keys(CUSTOMERS, {r["customerId"] for _, r in chunk})
         for line, record in chunk:
@@ -230,6 +274,8 @@ def _write_chunk(
     records = [r for _, r in chunk]
     if kind is TICKETS:
         _check_ticket_ids(path, chunk)
+        records = _check_tickets(ws, path, chunk, checks)
+        result.unchanged[kind.name] = result.unchanged.get(kind.name, 0) + len(chunk) - len(records)
     inserted, updated = ws.upsert(kind, records, agent)
     result.inserted[kind.name] = result.inserted.get(kind.name, 0) + inserted
     result.updated[kind.name] = result.updated.get(kind.name, 0) + updated
@@ -283,3 +329,64 @@ def _check_ticket_ids(path: Path, chunk: list[tuple[int, dict[str, Any]]]) -> No
                 "id",
             )
         seen[record["id"]] = line
+
+
+@dataclass(frozen=True)
+class _TicketChecks:
+    agent: str
+    force: bool
+    now: str
+
+
+def _check_tickets(
+    ws: Workspace, path: Path, chunk: list[tuple[int, dict[str, Any]]], checks: _TicketChecks
+) -> list[dict[str, Any]]:
+    """The chunk's ticket records to write: a new ticket keeps its stamps; an existing one is checked against
+    the stored ticket (refused when older or claimed by another agent, unless forced; skipped when an exported
+    record is identical) and written without stamps, so the update bumps its version and is changed now."""
+    existing = ws.existing_keys(TICKETS, [r["id"] for _, r in chunk if r["id"]])
+    out: list[dict[str, Any]] = []
+    for line, record in chunk:
+        if record["id"] not in existing:
+            out.append(record)
+            continue
+        stored = ws.ticket(record["id"])
+        assert stored is not None
+        stamped = any(k in record for k in TICKET_STAMPS)
+        if stamped and all(record[f] == stored[f] for f in TICKETS.field_names):
+            continue
+        if not checks.force:
+            _refuse_older(path, line, record, stored)
+            _refuse_claimed(path, line, stored, checks)
+        out.append({k: v for k, v in record.items() if k not in TICKET_STAMPS})
+    return out
+
+
+FORCE_HINT = "export the ticket again and edit that, or import with --force (records.overwrite: a Global admin)"
+
+
+def _refuse_older(path: Path, line: int, record: dict[str, Any], stored: dict[str, Any]) -> None:
+    version, changed = record.get("version"), record.get("lastModifiedDate")
+    older = (version is not None and version < stored["version"]) or (
+        changed is not None
+        and stored["lastModifiedDate"]
+        and parse_iso(changed) < parse_iso(stored["lastModifiedDate"])
+    )
+    if older:
+        field_name = "version" if version is not None else "lastModifiedDate"
+        raise ImportFailure(
+            path,
+            line,
+            f"field '{field_name}': ticket {stored['id']} changed since this record "
+            f"(record: version {version or '-'}, {changed or '-'}; now: version {stored['version']}, "
+            f"{stored['lastModifiedDate']}); {FORCE_HINT}",
+            field_name,
+        )
+
+
+def _refuse_claimed(path: Path, line: int, stored: dict[str, Any], checks: _TicketChecks) -> None:
+    holder, until = stored.get("assignee"), stored.get("claimedUntil")
+    if holder and until and holder != checks.agent and parse_iso(until) > parse_iso(checks.now):
+        raise ImportFailure(
+            path, line, f"ticket {stored['id']} is claimed by {holder} until {until}; {FORCE_HINT}", "id"
+        )

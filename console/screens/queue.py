@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -9,6 +11,7 @@ from textual.widgets import Input, Static
 
 from console import views as view_defs
 from console.queue_query import SORT_KEYS, QueueQuery
+from console.roles import Door, QueueReads
 from console.safe_text import clean_line
 from console.screens.base import ConsoleScreen
 from console.screens.dialogs import ChoicePrompt, Confirm, TextPrompt
@@ -54,8 +57,19 @@ class QueueScreen(ConsoleScreen):
     def compose(self) -> ComposeResult:
         yield Static(id="views-bar")
         yield Static(id="queue-title")
-        yield QueueTable(self.console.workspace, self.console.clock, QueueQuery(), id="queue")
+        yield QueueTable(self.reads, self.console.clock, QueueQuery(), id="queue")
         yield KeyBar()
+
+    @cached_property
+    def reads(self) -> QueueReads:
+        """The queue's reads through the desk's door (``ticket.view``): the desk's own once it is built, else
+        the same check on the agent's roles without the plugins (the first queue is painted before them)."""
+        app = self.console
+        desk = app.__dict__.get("desk")
+        if desk is not None:
+            return desk.reads
+        door = Door.for_agent(app.workspace, app.config.roles, app.agent, path=app.workspace.path)
+        return QueueReads(app.workspace, door)
 
     @property
     def table(self) -> QueueTable:
@@ -86,13 +100,15 @@ class QueueScreen(ConsoleScreen):
         self._refresh_counts()
 
     def _refresh_counts(self) -> None:
-        ws, agent, now = self.console.workspace, self.console.agent, self.console.clock()
+        reads, agent, now = self.reads, self.console.agent, self.console.clock()
+        if not reads.may_view:
+            return  # the queue says why; the views bar shows no counts
         names = [v.name for v in self.views]
 
         def count() -> tuple[list[str], list[int]]:
             fresh = {v.name: v for v in view_defs.builtin_views(agent, now)}
             queries = [fresh[v.name].query if v.name in fresh and not v.saved else v.query for v in self.views]
-            return names, ws.view_counts(queries)
+            return names, reads.view_counts(queries)
 
         self.call_core(count, self._counts_loaded, group="counts", exclusive=True)
 

@@ -226,7 +226,7 @@ class Workspace(
 
     def iter_records(self, kind: Kind) -> Iterator[dict[str, Any]]:
         """Every record of ``kind`` in stored form, in key order (the export's source)."""
-        cols = ", ".join(kind.field_names)
+        cols = ", ".join([*kind.field_names, *(("version", "lastModifiedDate") if kind is TICKETS else ())])
         order = "seq" if kind is TICKETS else "id"
         for row in self.conn.execute(f"SELECT {cols} FROM {kind.table} ORDER BY {order}"):
             yield dict(row)
@@ -294,7 +294,7 @@ class Workspace(
         self._audit_updates(TICKETS, [r for r in records if r["id"] in existing], agent)
         cols = [c for c in TICKETS.field_names]
         derived = ["severityRank", "isOpen", "slaDueDate", "lastModifiedDate"]
-        all_cols = ["seq", *cols, *derived]
+        all_cols = ["seq", *cols, *derived, "version"]
         updates = ", ".join(f"{c} = excluded.{c}" for c in [*cols, *derived] if c != "id")
         sql = (
             f"INSERT INTO tickets ({', '.join(all_cols)}) VALUES ({', '.join('?' * len(all_cols))}) "
@@ -311,6 +311,10 @@ class Workspace(
                 rec["id"] = model.ticket_id(seq)
             next_seq = max(next_seq, seq + 1)
             values = {**rec, **ticket_columns(rec, now), "seq": seq}
+            # A new ticket from an export keeps its version and last change (the importer passes them only
+            # for new tickets); an update bumps the version (ON CONFLICT) and is changed now.
+            values["version"] = rec.get("version") or 1
+            values["lastModifiedDate"] = rec.get("lastModifiedDate") or now
             self.conn.execute(sql, [values[c] for c in all_cols])
             touched.append(seq)
         for start in range(0, len(touched), 500):

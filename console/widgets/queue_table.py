@@ -11,7 +11,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from rich.segment import Segment
 from rich.style import Style
@@ -25,8 +25,12 @@ from textual.worker import Worker, WorkerState
 
 from console.clock import humanize_delta, parse_iso
 from console.queue_query import QueueQuery, QueueRow
-from console.store import Interruptible, Workspace, is_interrupted
+from console.roles import RoleDenied
+from console.store import Interruptible, is_interrupted
 from console.widgets.cells import fit
+
+if TYPE_CHECKING:
+    from console.roles import QueueReads
 
 PAGE = 60
 CACHE_PAGES = 24
@@ -153,14 +157,15 @@ class QueueTable(ScrollView, can_focus=True):
 
     def __init__(
         self,
-        workspace: Workspace,
+        reads: QueueReads,
         clock: Callable[[], datetime],
         query: QueueQuery | None = None,
         *,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
-        self.workspace = workspace
+        self.reads = reads  # every read goes through the desk's door (ticket.view)
+        self.denied: str | None = None  # why the agent may not see the queue, shown instead of tickets
         self.clock = clock
         self.query_ = query or QueueQuery()
         self.count: int | None = None
@@ -199,8 +204,10 @@ class QueueTable(ScrollView, can_focus=True):
         self.count_exact = False
         if not keep_cursor:
             self.count = None
-        ws = self.workspace
-        rows = self._inline(lambda: ws.queue_page(query, limit=PAGE))
+        if self._refused():
+            return
+        reads = self.reads
+        rows = self._inline(lambda: reads.queue_page(query, limit=PAGE))
         if rows is None:
             self._count(generation, query)
             self._request_page(0)
@@ -215,20 +222,32 @@ class QueueTable(ScrollView, can_focus=True):
 
     def _inline(self, read: Callable[[], T]) -> T | None:
         """``read()`` on the screen's thread if quick, else ``None`` (a worker reads it and reports failures)."""
-        return self.workspace.within(INLINE_SECONDS, read)
+        return self.reads.within(INLINE_SECONDS, read)
+
+    def _refused(self) -> bool:
+        """When the agent may not view tickets: no read, an empty queue and the refusal in its place."""
+        try:
+            self.reads.authorize_view()
+        except RoleDenied as exc:
+            self.denied = str(exc)
+            self._set_count(0, exact=True)
+            self.post_message(self.FirstPageShown())
+            return True
+        self.denied = None
+        return False
 
     def _count(self, generation: int, query: QueueQuery, *, inline: bool = False) -> None:
         if generation != self._generation:
             return  # the view changed before this count was due
-        count = self._inline(lambda: self.workspace.queue_count(query)) if inline else None
+        count = self._inline(lambda: self.reads.queue_count(query)) if inline else None
         if count is not None:
             self._set_count(count, exact=True)
         else:
-            self._run(generation, "count", lambda: self.workspace.queue_count(query))
+            self._run(generation, "count", lambda: self.reads.queue_count(query))
 
     def _run(self, generation: int, name: str, fn: Callable[[], object]) -> None:
         def work() -> tuple[int, object]:
-            self._queries[(generation, name)] = self.workspace.conn
+            self._queries[(generation, name)] = self.reads.connection
             try:
                 return generation, fn()
             finally:
@@ -302,7 +321,7 @@ class QueueTable(ScrollView, can_focus=True):
         last_page = (count - 1) // PAGE if count and self.count_exact else None
 
         def load() -> list[QueueRow]:
-            ws = self.workspace
+            ws = self.reads
             if page == 0:
                 return ws.queue_page(query, limit=PAGE)
             if prev_rows:
@@ -341,6 +360,9 @@ class QueueTable(ScrollView, can_focus=True):
                 [Segment(header_text(width), self.get_component_rich_style("queue--header"))]
             ).adjust_cell_length(width, self.rich_style)
         index = self.scroll_offset.y + y - 1
+        if self.denied is not None:
+            text = f"  {self.denied}" if index == 0 else ""
+            return Strip([Segment(fit(text, width), self.get_component_rich_style("queue--loading"))], width)
         if self.count is None or index >= self.count:
             return Strip.blank(width, self.rich_style)
         row = self.row_at(index)
