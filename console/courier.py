@@ -61,11 +61,21 @@ def retry_delay(attempts: int, rng: Callable[[], float] = random.random) -> time
 
 
 class Courier:
-    def __init__(self, ws: Workspace, clients: Clients, clock: Callable[[], datetime], agent: str = SYNC_AGENT) -> None:
+    def __init__(
+        self,
+        ws: Workspace,
+        clients: Clients,
+        clock: Callable[[], datetime],
+        agent: str = SYNC_AGENT,
+        keep_alive: Callable[[], bool] | None = None,
+    ) -> None:
         self.ws = ws
         self.clients = clients
         self.clock = clock
         self.agent = agent
+        # Called before each delivery and each case read: renews the workspace's Microsoft lease; False means
+        # another process took it over (this round ran too long), so the round stops: one poller at a time.
+        self.keep_alive = keep_alive or (lambda: True)
 
     # -- the catalogue -------------------------------------------------------------------------
     def _stale(self, rows: list[dict[str, Any]]) -> bool:
@@ -75,9 +85,18 @@ class Courier:
         return self.clock() - oldest > CATALOG_MAX_AGE
 
     def services(self, *, refresh: bool = False) -> list[dict[str, Any]]:
-        """The support services, from the workspace while less than a day old, else read again."""
+        """The support services, from the workspace while less than a day old, else read again; when Microsoft
+        cannot be reached a stale list is used (the outbox still queues the case; a refused classification
+        forces the re-read), an empty one is the error."""
         cached = self.ws.catalog("service")
-        return self.refresh_services() if refresh or self._stale(cached) else cached
+        if not (refresh or self._stale(cached)):
+            return cached
+        try:
+            return self.refresh_services()
+        except (ApiError, MissingToken):
+            if cached and not refresh:
+                return cached
+            raise
 
     def refresh_services(self) -> list[dict[str, Any]]:
         rows = [
@@ -96,8 +115,14 @@ class Courier:
         cached = self.ws.catalog("problem", service_name)
         if cached and not refresh and not self._stale(cached):
             return cached
+        try:
+            listed = self.clients.azure.problem_classifications(service_name)
+        except (ApiError, MissingToken):
+            if cached and not refresh:  # stale but known: the case can still be queued while Microsoft is away
+                return cached
+            raise
         rows = []
-        for p in self.clients.azure.problem_classifications(service_name):
+        for p in listed:
             if not p.get("id"):
                 continue
             props = p.get("properties") or {}
@@ -137,6 +162,9 @@ class Courier:
         horizon = "9999-12-31T23:59:59Z" if force else to_iso(now)
         for item in self.ws.due_outbox(horizon, limit=500):
             label = f"escalation {item['escalationId']} ({item['kind']} {item['name']})"
+            if not self.keep_alive():
+                report.pending.append(f"{label}: left to the process that took over the Microsoft lease")
+                break
             try:
                 case_id, state = self._send(item)
             except MissingToken as exc:
@@ -216,6 +244,9 @@ class Courier:
         for esc in self.ws.escalations(states=("open",)):
             if not esc["microsoftCaseId"]:
                 continue
+            if not self.keep_alive():
+                report.poll_errors.append("the Microsoft lease was taken over: the other process reads the rest")
+                break
             try:
                 if esc["delivery"] == DELIVERY_AZURE_API:
                     state, closed, messages = self._azure_case(esc)

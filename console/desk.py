@@ -144,14 +144,15 @@ class Desk:
 
             try:
                 services = self.courier().services()  # read again when older than a day
+                chosen = next(
+                    (s for s in services if draft.service_hint and s["displayName"] == draft.service_hint), None
+                )
+                if chosen is not None:
+                    draft.service_id = chosen["id"]
+                    problems = self.escalation_problems(chosen["id"])
+                    draft.problem_classification_id = problems[0]["id"] if problems else None
             except (ApiError, MissingToken) as exc:
                 draft.catalog_error = str(exc)
-                return draft
-            chosen = next((s for s in services if draft.service_hint and s["displayName"] == draft.service_hint), None)
-            if chosen is not None:
-                draft.service_id = chosen["id"]
-                problems = self.escalation_problems(chosen["id"])
-                draft.problem_classification_id = problems[0]["id"] if problems else None
         return draft
 
     def escalation_services(self) -> list[dict[str, Any]]:
@@ -211,6 +212,7 @@ class Desk:
                 )
             try:
                 courier = self.courier()
+                courier.keep_alive = lease.acquire  # renewed item by item: a long round keeps its lease
                 report = courier.run(force=force) if poll else courier.deliver(force=force)
             except Exception as exc:
                 lease.ran(f"failed: {type(exc).__name__}: {exc}"[:300])

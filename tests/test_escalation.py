@@ -805,3 +805,57 @@ def test_a_message_says_it_was_delivered_and_nothing_of_a_poll_it_did_not_run(
     assert "'one' is not an escalation's number" in capsys.readouterr().err
     assert main(["escalations", "sync", *base]) == 0  # a sync does read the open cases, and says so
     assert "1 open cases read" in capsys.readouterr().out
+
+
+def test_a_day_old_catalogue_still_queues_a_case_while_microsoft_is_away(sandbox: Sandbox, desk: Desk) -> None:
+    """Found in review: once the services list was a day old, an outage meant no case at all (the form could
+    not be submitted) instead of a case queued in the outbox."""
+    ticket_id = pick(desk.ws, "azure", "technical")
+    desk.escalation_draft(ticket_id, "advanced")  # the lists are read and kept
+    desk.ws.conn.execute("UPDATE support_catalog SET fetchedDate = '2000-01-01T00:00:00Z'")
+    desk.ws.conn.commit()
+    sandbox.fault("/providers/Microsoft.Support/services", "drop", times=1000)
+    draft = desk.escalation_draft(ticket_id, "advanced")
+    assert draft.catalog_error == "" and draft.service_id and draft.problem_classification_id
+    stored = desk.escalate(draft)
+    assert stored["state"] == "pending"  # queued; the outbox delivers when Microsoft is back
+    sandbox.clear_faults()
+    desk.microsoft_sync(poll=False)
+    assert desk.ws.escalation(stored["id"])["state"] == "open"  # type: ignore[index]
+
+
+def test_a_round_that_loses_the_microsoft_lease_stops(sandbox: Sandbox, desk: Desk) -> None:
+    """A round renews the workspace's Microsoft lease before each delivery; when another process has taken it
+    over (the round ran past the lease's life) the round stops, so two processes never deliver side by side
+    (found in review)."""
+    first, second = pick(desk.ws, "azure", "technical"), None
+    desk.escalate(desk.escalation_draft(first, "advanced"))
+    row = desk.ws.conn.execute(
+        "SELECT id FROM tickets WHERE isOpen = 1 AND service = 'azure' AND category = 'technical' "
+        "AND status != 'waiting_microsoft' AND id != ? ORDER BY seq LIMIT 1",
+        (first,),
+    ).fetchone()
+    second = row[0]
+    draft = desk.escalation_draft(second, "advanced")
+    if draft.service_id is None:
+        draft.service_id = desk.escalation_services()[0]["id"]
+        draft.problem_classification_id = desk.escalation_problems(draft.service_id)[0]["id"]
+    desk.escalate(draft)
+    courier = desk.courier()
+    answers = iter([True, False])
+    courier.keep_alive = lambda: next(answers)
+    report = courier.deliver()
+    assert len(report.delivered) == 1 and len(sandbox.state.tickets) == 1
+    assert "took over the Microsoft lease" in report.pending[0]
+    renewed = []
+    lease = desk.microsoft_lease
+    real = lease.acquire
+
+    def counting() -> bool:
+        renewed.append(1)
+        return real()
+
+    lease.acquire = counting  # type: ignore[method-assign]
+    desk.microsoft_sync(poll=False)
+    assert len(renewed) >= 2  # taken for the round, then renewed before the remaining delivery
+    assert len(sandbox.state.tickets) == 2

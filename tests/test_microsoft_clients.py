@@ -467,3 +467,11 @@ def test_a_name_taken_between_the_check_and_the_put_is_the_case_not_a_refusal(bo
     )
     assert found["properties"]["supportTicketId"] == first["properties"]["supportTicketId"]
     assert len(box.state.tickets) == 1
+
+
+def test_the_sandbox_answers_400_to_an_incomplete_admin_request(box: Sandbox) -> None:
+    import httpx
+
+    for path in ("/_sandbox/respond", "/_sandbox/servicerequests"):
+        answer = httpx.post(f"{box.url}{path}", json={})
+        assert answer.status_code == 400 and "send {" in answer.json()["error"]["message"]

@@ -281,3 +281,21 @@ def test_status_says_which_partner_tenant_it_used_and_from_where(
     out = capsys.readouterr().out
     tenant = authority.state.partner_tenant
     assert f"Partner tenant {tenant}, from the environment variable CSP_CONSOLE_PARTNER_TENANT_ID." in out
+
+
+def test_a_refresh_token_file_that_cannot_be_written_is_a_clear_login_error(authority: Sandbox, tmp_path: Path) -> None:
+    """Found in review: an OSError from storing the refresh token escaped login as a traceback."""
+    approver = approve_when_shown(authority)
+    blocked = tmp_path / "not-a-dir"
+    blocked.write_text("a file where the token's folder should be", encoding="utf-8")
+    assert authority.ca_file is not None
+    creds = MsalCredentials(
+        SANDBOX_CLIENT_ID,
+        FileTokenStore(blocked / "refresh-token"),
+        authority.state.partner_tenant,
+        authority=authority.url,
+        ca_bundle=str(authority.ca_file),
+    )
+    with pytest.raises(MissingToken, match=r"Login failed: .*writable by the desk's account"):
+        creds.login(lambda _line: None)
+    approver.join(5)

@@ -449,7 +449,17 @@ class MsalCredentials(Credentials):
     def login(self, show: Callable[[str], None], *, tenant: str | None = None) -> dict[str, Any]:
         """The device-code flow in the partner's tenant (or ``organizations`` when none is configured):
         ``show`` gets the identity platform's message (URL and user code); blocks while the admin signs in.
-        Stores the refresh token and returns the token response's ID token claims (``tid``, the user)."""
+        Stores the refresh token and returns the token response's ID token claims (``tid``, the user). A
+        network failure or a refresh-token file that cannot be written is a :class:`MissingToken` saying so."""
+        try:
+            return self._login(show, tenant)
+        except OSError as exc:  # requests' connection errors and the token file's write are OSErrors
+            raise MissingToken(
+                f"Login failed: {type(exc).__name__}: {str(exc)[:300]} (authority {self.authority}; the refresh "
+                "token file must be writable by the desk's account)"
+            ) from None
+
+    def _login(self, show: Callable[[str], None], tenant: str | None) -> dict[str, Any]:
         where = tenant or self.partner_tenant or "organizations"
         app = self.app(where)
         scopes = list(LOGIN_SCOPES)

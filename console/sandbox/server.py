@@ -326,9 +326,15 @@ class Sandbox:
             s.azure_async = bool((body or {}).get("async", True))
             return 200, {"async": s.azure_async}, {}
         if path == "/_sandbox/respond" and method == "POST":
+            if not isinstance(body, dict) or not body.get("case"):
+                raise error(
+                    400, "BadRequest", 'send {"case": "<case number or ticket name>", "text": "...", "status": "..."}'
+                )
             found = s.respond(str(body["case"]), str(body.get("text", "")), body.get("status"))
             return (200 if found else 404), {"found": found}, {}
         if path == "/_sandbox/servicerequests" and method == "POST":
+            if not isinstance(body, dict) or not body.get("customerId") or not body.get("title"):
+                raise error(400, "BadRequest", 'send {"customerId": "...", "title": "...", "description": "..."}')
             sr = s.add_service_request(
                 str(body.pop("customerId")), str(body.pop("title")), str(body.pop("description", "")), **body
             )
