@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
 from console.sandbox import auth, azure, partner_center
@@ -67,12 +67,12 @@ class _Dropped(Exception):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def handleerror(self, request: Any, client_address: Any) -> None:
+    def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that went away (killed, timed out) is part of the game here, not an error to print.
         import sys
 
         if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
-            super().handleerror(request, client_address)
+            super().handle_error(request, client_address)
 
 
 class Sandbox:
@@ -110,7 +110,7 @@ class Sandbox:
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
+        host, port = cast("tuple[str, int]", self.server.server_address[:2])  # AF_INET: (host, port)
         return f"{'https' if self.tls else 'http'}://{host}:{port}"
 
     def start(self) -> Sandbox:
@@ -200,8 +200,8 @@ class Sandbox:
                 line = f"{method} {self.path} {self.headers.get('MS-ContinuationToken', '')}".rstrip()
                 try:
                     body = self._body()
-                except Answer as answer:
-                    self._send(answer.status, answer.body)
+                except Answer as refused:
+                    self._send(refused.status, refused.body)
                     return
                 admin = path.startswith("/_sandbox")
                 fault = None if admin else box._take_fault(line)
