@@ -28,14 +28,14 @@ lint: $(STAMP)
 
 # The import contracts (pyproject.toml's [tool.importlinter]): the floors hold on the import graph.
 imports: $(STAMP)
-	$(BIN)/lint-imports
+	$(BIN)/lint-imports --no-logo
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
 test: $(STAMP)
 	$(BIN)/ruff check console plugins tests examples bench
-	$(BIN)/lint-imports
+	$(BIN)/lint-imports --no-logo
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 bench: $(STAMP)
