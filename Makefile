@@ -3,8 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# pytest-xdist workers for `make test`. Most of the suite waits (subprocesses, the sandbox's slow answers, the
+# console's timers) rather than computes, so more workers than this machine's 2 cores finish sooner.
+PYTEST_WORKERS ?= 4
 
-.PHONY: run test lint snapshot-update clean bench bench-quick sandbox
+.PHONY: run test lint imports typecheck snapshot-update clean bench bench-quick sandbox
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,9 +26,17 @@ sandbox: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check console plugins tests examples bench
 
+# The import contracts (pyproject.toml's [tool.importlinter]): the floors hold on the import graph.
+imports: $(STAMP)
+	$(BIN)/lint-imports --no-logo
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
 test: $(STAMP)
 	$(BIN)/ruff check console plugins tests examples bench
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/lint-imports --no-logo
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
@@ -37,4 +48,4 @@ snapshot-update: $(STAMP)
 	$(BIN)/python -m pytest tests --snapshot-update -k snapshot
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .import_linter_cache

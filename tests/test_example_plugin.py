@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,10 @@ EXAMPLE = ROOT / "examples" / "csp-console-windows365"
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # pip builds in the source tree (build/, *.egg-info): from a copy, so that parallel workers each building
+    # their own never share those directories.
+    source = tmp_path_factory.mktemp("example") / EXAMPLE.name
+    shutil.copytree(EXAMPLE, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
     target = tmp_path_factory.mktemp("site")
     proc = subprocess.run(
         [
@@ -29,7 +34,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "--no-index",
             "--target",
             str(target),
-            str(EXAMPLE),
+            str(source),
         ],
         capture_output=True,
         text=True,

@@ -350,7 +350,8 @@ class AzureSupport(MicrosoftApi):
                 continue
             if status.casefold() == "succeeded":
                 return
-            error = status_body.get("error") if isinstance(status_body.get("error"), dict) else {}
+            found = status_body.get("error")
+            error: dict[str, Any] = found if isinstance(found, dict) else {}
             detail = ": ".join(str(x) for x in (error.get("code"), error.get("message")) if x)
             raise OperationFailed(
                 self.name, operation, f"Microsoft's operation ended {status}" + (f" ({detail})" if detail else "")

@@ -111,7 +111,8 @@ def _error_text(response: httpx.Response) -> tuple[str, str]:
     except ValueError:
         return "", response.text[:200].strip()
     if isinstance(body, dict):
-        inner = body.get("error") if isinstance(body.get("error"), dict) else body
+        error = body.get("error")
+        inner: dict[str, Any] = error if isinstance(error, dict) else body
         code = str(inner.get("code") or inner.get("errorName") or "")
         message = str(inner.get("message") or inner.get("description") or "")
         return code, message[:300]

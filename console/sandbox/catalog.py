@@ -5,6 +5,7 @@ the console)."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 _NS = uuid.UUID("6f1c8a52-7d1e-4c55-9a3b-2c4f0e9d1a77")
 
@@ -55,8 +56,8 @@ def services() -> list[dict[str, object]]:
     ]
 
 
-def problem_classifications() -> dict[str, list[dict[str, object]]]:
-    out: dict[str, list[dict[str, object]]] = {}
+def problem_classifications() -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
     for display, problems in SERVICES.items():
         name = service_name(display)
         out[name] = [

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
 from console.sandbox import auth, azure, partner_center
@@ -110,7 +110,7 @@ class Sandbox:
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
+        host, port = cast("tuple[str, int]", self.server.server_address[:2])  # AF_INET: (host, port)
         return f"{'https' if self.tls else 'http'}://{host}:{port}"
 
     def start(self) -> Sandbox:
@@ -200,8 +200,8 @@ class Sandbox:
                 line = f"{method} {self.path} {self.headers.get('MS-ContinuationToken', '')}".rstrip()
                 try:
                     body = self._body()
-                except Answer as answer:
-                    self._send(answer.status, answer.body)
+                except Answer as refused:
+                    self._send(refused.status, refused.body)
                     return
                 admin = path.startswith("/_sandbox")
                 fault = None if admin else box._take_fault(line)

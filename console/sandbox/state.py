@@ -150,7 +150,7 @@ class SandboxState:
     def add_entitlement(self, customer_id: str, plan_id: str, entitlement: dict[str, Any]) -> dict[str, Any]:
         """An Azure subscription under Azure plan ``plan_id`` (Partner Center's AzureEntitlement: ``id``,
         ``friendlyName``, ``subscriptionId`` (the Azure subscription id), ``status``)."""
-        row = {
+        row: dict[str, Any] = {
             "id": str(entitlement.get("id") or entitlement["subscriptionId"]),
             "friendlyName": entitlement.get("friendlyName") or "",
             "subscriptionId": str(entitlement["subscriptionId"]),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterator
+from decimal import Decimal
 
 from console.plugin_api import CheckContext, Family, Finding, Level, dunning_stage, money, within_service_hours
 
@@ -81,7 +82,7 @@ def overdue_receivables(ctx: CheckContext) -> Iterator[Finding]:
     title, level, action = STAGE_TEXT.get(
         stage, (f"Collections stage: {label}", Level.WARNING, f"Take the '{label}' step of the collections policy.")
     )
-    total = sum(r.outstanding for _, r in overdue if r.currency == worst.currency)
+    total = sum((r.outstanding for _, r in overdue if r.currency == worst.currency), Decimal(0))
     yield Finding(
         check_id="common.overdue",
         family=Family.BILLING,
