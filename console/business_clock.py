@@ -208,17 +208,19 @@ def reaches(calendar: Calendar, start: datetime, target: float, pauses: Iterable
 def pauses_from_statuses(
     start: datetime, initial: str, transitions: Iterable[tuple[datetime, str]], paused: Iterable[str]
 ) -> list[Pause]:
-    """Pauses from a ticket's status history: ``initial`` at ``start``, then ``(when, new status)`` pairs in any
-    order.
+    """Pauses from a ticket's status history: ``initial`` at ``start``, then ``(when, new status)`` pairs, sorted
+    here by time.
 
-    The clock is paused while the status is one of ``paused``. Transitions at the same moment are ordered by
-    status name, so the result never depends on the order they arrive in.
+    The clock is paused while the status is one of ``paused``. Transitions at the same moment (the timeline
+    keeps whole seconds) are taken in the order given, which is the order they were written: waiting on the
+    customer and back in progress within one second ends unpaused. (Ordering them by status name left such a
+    ticket paused.)
     """
     stop = set(paused)
     out: list[Pause] = []
     current = initial
     since: datetime | None = start if initial in stop else None
-    for when, status in sorted(transitions, key=lambda t: (t[0], t[1])):
+    for when, status in sorted(transitions, key=lambda t: t[0]):  # stable: ties keep their written order
         if status in stop and current not in stop:
             since = when
         elif current in stop and status not in stop and since is not None:

@@ -173,7 +173,11 @@ def test_results_do_not_depend_on_the_order_events_arrive_in(
 @settings(max_examples=100, deadline=None)
 @given(
     moments,
-    st.lists(st.tuples(moments, st.sampled_from(["in_progress", "waiting_customer", "waiting_microsoft"])), max_size=8),
+    st.lists(
+        st.tuples(moments, st.sampled_from(["in_progress", "waiting_customer", "waiting_microsoft"])),
+        max_size=8,
+        unique_by=lambda change: change[0],  # at one moment the written order decides (the next test)
+    ),
     st.randoms(),
 )
 def test_status_histories_in_any_order_give_the_same_pauses(
@@ -183,3 +187,12 @@ def test_status_histories_in_any_order_give_the_same_pauses(
     rnd.shuffle(shuffled)
     paused = {"waiting_customer", "waiting_microsoft"}
     assert pauses_from_statuses(start, "new", history, paused) == pauses_from_statuses(start, "new", shuffled, paused)
+
+
+def test_changes_at_the_same_moment_keep_the_order_they_were_written() -> None:
+    start = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
+    paused = {"waiting_customer", "waiting_microsoft"}
+    back = [(start, "waiting_customer"), (start, "in_progress")]
+    assert pauses_from_statuses(start, "triaged", back, paused) == [Pause(start, start)]
+    away = [(start, "in_progress"), (start, "waiting_customer")]
+    assert pauses_from_statuses(start, "triaged", away, paused) == [Pause(start, None)]

@@ -252,3 +252,15 @@ def test_the_recompute_child_reports_what_stops_it(tmp_path: Path) -> None:
         sla_upgrade.finish(sla_upgrade.start(path, broken, NOW))
     assert sla_upgrade.finish(sla_upgrade.start(path, None, NOW)) == 1  # the defaults when there is no file
     assert sla_upgrade.finish(sla_upgrade.start(path, None, NOW)) == 0  # done already: nothing to do
+
+
+def test_two_status_changes_in_one_second_are_taken_in_the_order_they_were_made(desk: Desk, clock: Clock) -> None:
+    """Found trying the console: waiting on the customer and back in progress within one second left the clock
+    paused (changes at the same second were ordered by status name, not by when they were written)."""
+    clock.at("2026-11-24T01:00:00Z")
+    tid = new_ticket(desk, "sakura-shoji.co.jp")
+    desk.claim(tid)
+    desk.set_status(tid, "waiting_customer")
+    desk.set_status(tid, "in_progress")  # the same second on the desk's clock
+    t = desk.ws.ticket(tid)
+    assert t["slaPausedSince"] is None and t["resolutionDueDate"] is not None
