@@ -77,8 +77,8 @@ def explain_line(line: Mapping[str, Any], currency: str) -> LineExplanation:
     period = ""
     if line.get("periodStart") and line.get("periodEnd"):
         period = f" {line['periodStart']} to {line['periodEnd']}"
-    qty = f", {Decimal(line['quantity']).normalize():f} seats" if line.get("quantity") else ""
-    return LineExplanation(line, f"{labels.get(kind, kind)}{period}{qty}: {money(amount, currency)}", None, True)
+    seats = f", {Decimal(line['quantity']).normalize():f} seats" if line.get("quantity") else ""
+    return LineExplanation(line, f"{labels.get(kind, kind)}{period}{seats}: {money(amount, currency)}", None, True)
 
 
 @dataclass(frozen=True)
