@@ -63,6 +63,7 @@ class QueueStoreMixin:
         # The workspace's per-thread connection (a read-only property of :class:`Workspace`).
         @property
         def conn(self) -> sqlite3.Connection: ...
+
     #: How many tickets a search matched when last counted, by (index, MATCH expression): a page after the
     #: first plans as the first did instead of counting again.
     _match_counts: dict[tuple[str, str], int]

@@ -35,6 +35,7 @@ class TicketStoreMixin:
         # The workspace's per-thread connection (a read-only property of :class:`Workspace`).
         @property
         def conn(self) -> sqlite3.Connection: ...
+
     #: Set by the core (``console.sla.keep_clocks``): recomputes a ticket's SLA fields from its stored row.
     clock_keeper: Callable[[Any, dict[str, Any]], dict[str, Any]] | None = None
 
