@@ -126,7 +126,8 @@ class AccountScreen(ConsoleScreen):
             )
         cost = money(o.price, o.currency) if o.price is not None else None
         if o.pricing_model == "prepaid_hours":
-            # No balance yet: all the offer's hours are left (none recorded: the offer's 0 hours, stored as NULL).
+            # The desk reads the balance with the offer; without it, the offer's hours (NULL reads as 0 hours, as in
+            # console.billing_desk.offer_balance).
             left = a.balance.balance if a.balance is not None else o.prepaid_hours or Decimal(0)
             price = f"prepaid: {left.normalize():f} of {o.prepaid_hours} h left" + (f" ({cost})" if cost else "")
         elif o.pricing_model in ("per_incident", "hourly"):
