@@ -36,6 +36,7 @@ typecheck: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check console plugins tests examples bench
 	$(BIN)/lint-imports --no-logo
+	$(BIN)/mypy console plugins
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 bench: $(STAMP)

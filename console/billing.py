@@ -12,7 +12,7 @@ rounded half-up to the currency's minor unit (none for JPY).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -77,8 +77,8 @@ def explain_line(line: Mapping[str, Any], currency: str) -> LineExplanation:
     period = ""
     if line.get("periodStart") and line.get("periodEnd"):
         period = f" {line['periodStart']} to {line['periodEnd']}"
-    qty = f", {Decimal(line['quantity']).normalize():f} seats" if line.get("quantity") else ""
-    return LineExplanation(line, f"{labels.get(kind, kind)}{period}{qty}: {money(amount, currency)}", None, True)
+    seats = f", {Decimal(line['quantity']).normalize():f} seats" if line.get("quantity") else ""
+    return LineExplanation(line, f"{labels.get(kind, kind)}{period}{seats}: {money(amount, currency)}", None, True)
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ class BillExplanation:
         return self.lines_total == self.total
 
 
-def explain_bill(receivable: Mapping[str, Any], lines: list[Mapping[str, Any]]) -> BillExplanation:
+def explain_bill(receivable: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]) -> BillExplanation:
     """An invoice with its lines explained and checked against its total."""
     currency = receivable["currencyCode"]
     explained = [explain_line(line, currency) for line in lines]

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 STOPPED = 4
 
 
-def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
+def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     col = sub.add_parser("collections", parents=[common], help="who is overdue, their dunning stage, actions due")
     col.add_argument("--dry-run", action="store_true", help="show what is due; record nothing")
     col.add_argument("--json", action="store_true")

@@ -31,7 +31,7 @@ APPLIED, FAILED, REFUSED = 0, 1, 3
 TICKET_ACTIONS = ("show", "claim", "release", "assign", "note", "reply", "status", "resolve")
 
 
-def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
+def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     ticket = sub.add_parser("ticket", parents=[common], help="act on a ticket as the current agent")
     ticket.add_argument("action", choices=TICKET_ACTIONS)
     ticket.add_argument("ticket", metavar="TICKET", help="e.g. CSP-000123")

@@ -19,7 +19,7 @@ from console.safe_text import clean_line
 REFUSED = 3
 
 
-def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
+def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     ms = sub.add_parser("microsoft", parents=[common], help="sign the desk in to Microsoft (Secure Application Model)")
     ms.add_argument("action", choices=("login", "status", "logout"))
     ms.add_argument("--tenant", action="append", default=[], help="status: also a customer's tenant (ARM token)")

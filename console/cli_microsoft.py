@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # httpx and the clients load only when a command talks to Mic
 QUEUED = 4
 
 
-def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
+def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     sync = sub.add_parser("sync", parents=[common], help="pull customers, subscriptions and service requests")
     sync.add_argument("--restart", action="store_true", help="start over instead of resuming a failed sync")
     sync.add_argument("--page-size", type=int, default=100)
@@ -364,11 +364,11 @@ def _escalations(args: argparse.Namespace, db: Path, config: Path) -> int:
             if not args.value:
                 raise ValueError("'escalations message' needs the text")
             desk.message_microsoft(number, args.value)
-            report, trouble = _deliver_after_saving(desk, True)
-            if report is None:
+            delivered, trouble = _deliver_after_saving(desk, True)
+            if delivered is None:
                 print(f"queued: the message is saved; delivery: {clean_line(trouble, 400)}", file=sys.stderr)
                 return QUEUED
-            return _report(report, args.json, polled=False)
+            return _report(delivered, args.json, polled=False)
         return APPLIED
 
 

@@ -107,9 +107,9 @@ class Sla:
 
 
 #: Business hours to the first reply: the CSP entitlement's initial response times; one business day unset.
-DEFAULT_FIRST_RESPONSE_HOURS = {"critical": 2.0, "moderate": 4.0, "minimal": 8.0, "unknown": 9.0}
+DEFAULT_FIRST_RESPONSE_HOURS: dict[str, float] = {"critical": 2.0, "moderate": 4.0, "minimal": 8.0, "unknown": 9.0}
 #: Business hours to resolution.
-DEFAULT_RESOLUTION_HOURS = {"critical": 8.0, "moderate": 27.0, "minimal": 45.0, "unknown": 45.0}
+DEFAULT_RESOLUTION_HOURS: dict[str, float] = {"critical": 8.0, "moderate": 27.0, "minimal": 45.0, "unknown": 45.0}
 
 
 @dataclass(frozen=True)
@@ -305,9 +305,9 @@ def load_config(path: Path) -> Config:
     if microsoft.gdap_task_roles:  # role names are read when the file is, not at the first escalation
         from console.gdap import task_roles
 
-        for task, roles in microsoft.gdap_task_roles.items():
+        for task, entra_roles in microsoft.gdap_task_roles.items():
             try:
-                task_roles({task: roles})
+                task_roles({task: entra_roles})
             except ValueError as exc:
                 line = _line_of(text, f"microsoft.gdap_task_roles.{task}") or _line_of(
                     text, "microsoft.gdap_task_roles"

@@ -97,15 +97,19 @@ def generate(
         _write_agents(ws, extra_admins)
         offers, calendars = ws.offers_and_holidays()
         policies = {
-            c.id: sla.policy_for(
-                offers.get(c.id), calendars.get((offers.get(c.id) or {}).get("holidayCalendar"), []), config or Config()
-            )
+            c.id: sla.policy_for(offers.get(c.id), _holidays(offers.get(c.id), calendars), config or Config())
             for c in customers
         }
         _write_tickets(ws, rng, customers, tickets, now, progress, policies)
     backfill_samples(ws, now)  # the health board's trends start with a day of history
     ws.analyze()
     return ws.counts()
+
+
+def _holidays(offer: dict[str, Any] | None, calendars: dict[str, list[date]]) -> list[date]:
+    """The holidays of the calendar a customer's support offer names (none without an offer or a calendar)."""
+    name = (offer or {}).get("holidayCalendar")
+    return calendars.get(name, []) if name is not None else []
 
 
 def _write_agents(ws: Workspace, extra_admins: tuple[str, ...]) -> None:
@@ -123,7 +127,10 @@ def _write_agents(ws: Workspace, extra_admins: tuple[str, ...]) -> None:
 
 def _write_accounts(ws: Workspace, rng: random.Random, count: int, now: datetime) -> list[_Customer]:
     customers: list[_Customer] = []
-    customer_rows, sub_rows, recv_rows, offer_rows = [], [], [], []
+    customer_rows: list[dict[str, Any]] = []
+    sub_rows: list[dict[str, Any]] = []
+    recv_rows: list[dict[str, Any]] = []
+    offer_rows: list[dict[str, Any]] = []
     index_of: dict[str, int] = {}
     for index, (name, domain, culture, country, relation, services, offer_kind) in enumerate(
         _customer_specs(count, rng)
@@ -387,7 +394,7 @@ def _lines(receivable: dict[str, Any], subscriptions: list[dict[str, Any]], inde
     remaining = total
     issued = date.fromisoformat(receivable["invoiceDate"])
     if subs and index % 4 == 1 and receivable["id"].endswith("-0"):
-        sub = subs[0]
+        added_to = subs[0]
         term_start = issued - timedelta(days=200)
         term_end = term_start + timedelta(days=365)
         added = Decimal(3)
@@ -400,8 +407,8 @@ def _lines(receivable: dict[str, Any], subscriptions: list[dict[str, Any]], inde
                     "id": f"{receivable['id']}-P",
                     "receivableId": receivable["id"],
                     "customerId": receivable["customerId"],
-                    "subscriptionId": sub["id"],
-                    "description": f"{sub['offerName']}: 3 seats added {change.isoformat()}",
+                    "subscriptionId": added_to["id"],
+                    "description": f"{added_to['offerName']}: 3 seats added {change.isoformat()}",
                     "chargeType": "prorated",
                     "quantity": str(added),
                     "unitPrice": str(unit),
@@ -413,10 +420,11 @@ def _lines(receivable: dict[str, Any], subscriptions: list[dict[str, Any]], inde
                 }
             )
             remaining -= amount
-    for n, sub in enumerate(subs or [None]):
+    charged: list[dict[str, Any] | None] = [*subs] or [None]  # no subscription: one line for services
+    for n, sub in enumerate(charged):
         share = (
             remaining
-            if n == len(subs or [None]) - 1
+            if n == len(charged) - 1
             else (remaining / (len(subs) - n)).quantize(Decimal(1) if zero else Decimal("0.01"))
         )
         remaining -= share
@@ -509,6 +517,8 @@ def _write_tickets(
     for seq in range(1, count + 1):
         customer = customers[rng.randrange(len(customers))] if seq > 40 else customers[seq % len(customers)]
         hostile = seq <= len(content.HOSTILE) * 2 and seq % 2 == 1
+        service: str | None  # None: the ticket arrived unclassified
+        category: str | None
         if hostile:
             title, body = content.HOSTILE[(seq // 2) % len(content.HOSTILE)]
             service, category, severity = customer.services[0], "technical", "critical"
@@ -552,7 +562,7 @@ def _write_tickets(
         if resolved and first_response and resolved < first_response:
             resolved = first_response
         contact = rng.choice(content.CONTACTS_JA if customer.japanese else content.CONTACTS_EN)
-        record = {
+        record: dict[str, Any] = {
             "id": model.ticket_id(seq),
             "customerId": customer.id,
             "contactName": contact,

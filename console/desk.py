@@ -292,7 +292,7 @@ class Desk:
 
     def escalations(self, states: list[str] | None = None) -> list[dict[str, Any]]:
         self.authorize("ticket.view")
-        return self.ws.escalations(states=states)
+        return self.ws.escalations(states=states or ())
 
     def sla_state(self, ticket_id: str) -> tuple[dict[str, Any], TicketSla]:
         """The ticket and its SLA clocks, as the ticket screen shows them."""

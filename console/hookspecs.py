@@ -12,20 +12,23 @@ from console.plugin_api import PROJECT, Check, EscalationHandler, Service
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 
+# A hook specification is a signature that pluggy reads and never calls, so its body is only its docstring;
+# mypy cannot know that of a plain function (pluggy marks it with an attribute), hence `ignore[empty-body]`.
+
 
 @hookspec
-def csp_services() -> list[Service]:
+def csp_services() -> list[Service]:  # type: ignore[empty-body]
     """The online services this plugin supports (id, display name, how to recognise its subscriptions and
     tickets)."""
 
 
 @hookspec
-def csp_checks() -> list[Check]:
+def csp_checks() -> list[Check]:  # type: ignore[empty-body]
     """The checks this plugin contributes: billing, subscription-management and technical checks run when
     a ticket is triaged, and account-level checks (opportunities for sales)."""
 
 
 @hookspec
-def csp_escalation_handlers() -> list[EscalationHandler]:
+def csp_escalation_handlers() -> list[EscalationHandler]:  # type: ignore[empty-body]
     """One handler per escalation vehicle the plugin supports for its services: eligibility and the case
     it would open."""

@@ -8,6 +8,7 @@ calls to stderr. Under pytest only this project's own plugins load unless a test
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 import os
@@ -125,8 +126,13 @@ def _candidates(installed: bool) -> list[tuple[str, str, Callable[[], ModuleType
         found.append((ep.name, ep.value, ep.load, dist.version if dist is not None else None))
     for name, module in DEFAULT_PLUGINS.items():
         if name not in seen:
-            found.append((name, module, lambda m=module: importlib.import_module(m), None))
+            found.append((name, module, functools.partial(importlib.import_module, module), None))
     return found
+
+
+def _given(obj: object) -> object:
+    """The loader of a plugin object passed in (``extra``): the object itself."""
+    return obj
 
 
 def load_plugins(
@@ -179,7 +185,7 @@ def load_plugins(
             register(name, module_path, loader, version)
     for name, obj in (extra or {}).items():
         if _selected(name, env):
-            register(name, getattr(obj, "__name__", repr(obj)), lambda o=obj: o, None)
+            register(name, getattr(obj, "__name__", repr(obj)), functools.partial(_given, obj), None)
 
     host = PluginHost(pm=pm, plugins=plugins, services={}, checks=[], handlers=[], tracing=tracing)
     _collect(host)

@@ -7,6 +7,7 @@ the workspace until a whole import has validated.
 
 from __future__ import annotations
 
+import builtins
 import json
 import re
 from collections.abc import Collection, Mapping
@@ -39,8 +40,8 @@ class Field:
     type: str
     required: bool = False
     default: Any = None
-    enum: type[StrEnum] | None = None
-    item_enum: type[StrEnum] | None = None
+    enum: builtins.type[StrEnum] | None = None  # `type` alone is the field above, in this class's scope
+    item_enum: builtins.type[StrEnum] | None = None
     nonnegative: bool = False
     #: A Partner Center enum: Microsoft adds values over time, so a sync (``validate(..., open_enums=True)``)
     #: keeps a value it does not know, as it came; an import still refuses one (most likely a typo).
@@ -360,7 +361,7 @@ def refund_details_json(f: Field | None, value: Any) -> str | None:
             raise RecordError(name, f"expected a JSON list, got malformed JSON ({exc.msg})") from None
     if not isinstance(value, list):
         raise RecordError(name, f"expected a list of {{quantity, allowedUntilDateTime}}, got {type(value).__name__}")
-    out = []
+    out: list[dict[str, Any]] = []
     for item in value:
         if not isinstance(item, Mapping):
             raise RecordError(name, f"expected {{quantity, allowedUntilDateTime}}, got {item!r}")

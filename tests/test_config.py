@@ -98,3 +98,17 @@ def test_an_unknown_gdap_role_is_named_by_file_and_line_when_the_config_is_read(
     line = text.splitlines().index('diagnose = ["Chief Wizard"]') + 1
     with pytest.raises(ConfigError, match=rf"config\.toml:{line}: .*'Chief Wizard' is neither"):
         load_config(path)
+
+
+def test_gdap_task_roles_leave_the_role_map_as_configured(tmp_path: Path) -> None:
+    """Found by mypy: the GDAP check's loop reused the name ``roles``, so a file with both ``[roles]`` and
+    ``[microsoft.gdap_task_roles]`` came back with the last task's Entra role names as the desk's role map."""
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[roles]\n"ticket.claim" = ["global_admin", "helpdesk_agent"]\n'
+        '[microsoft.gdap_task_roles]\ndiagnose = ["Helpdesk Administrator"]\n',
+        encoding="utf-8",
+    )
+    config = load_config(path)
+    assert config.roles == {"ticket.claim": ["global_admin", "helpdesk_agent"]}
+    assert config.microsoft.gdap_task_roles == {"diagnose": ["Helpdesk Administrator"]}

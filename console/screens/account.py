@@ -3,6 +3,7 @@ its open tickets and Microsoft cases, and what sales could offer it."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from rich.console import Group
@@ -125,7 +126,9 @@ class AccountScreen(ConsoleScreen):
             )
         cost = money(o.price, o.currency) if o.price is not None else None
         if o.pricing_model == "prepaid_hours":
-            left = a.balance.balance if a.balance is not None else o.prepaid_hours
+            # The desk reads the balance with the offer; without it, the offer's hours (NULL reads as 0 hours, as in
+            # console.billing_desk.offer_balance).
+            left = a.balance.balance if a.balance is not None else o.prepaid_hours or Decimal(0)
             price = f"prepaid: {left.normalize():f} of {o.prepaid_hours} h left" + (f" ({cost})" if cost else "")
         elif o.pricing_model in ("per_incident", "hourly"):
             price = f"{cost or '—'} {'per incident' if o.pricing_model == 'per_incident' else 'per hour'}"

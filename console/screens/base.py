@@ -21,22 +21,22 @@ class CoreCalls:
     """Mixin: ``self.call_core(fn, then)`` runs ``fn`` (store, plugins) on a thread and ``then(result)`` on
     the UI thread. Known failures become notices; nothing from the core ever crashes the screen."""
 
-    _core_callbacks: dict[Worker[Any], Callable[[Any], None] | None]
+    _core_callbacks: dict[Worker[Any], Callable[[Any], object] | None]
 
     def call_core(
         self,
         fn: Callable[[], Any],
-        then: Callable[[Any], None] | None = None,
+        then: Callable[[Any], object] | None = None,
         *,
         group: str = "core",
         exclusive: bool = False,
-        on_stale: Callable[[dict[str, Any]], None] | None = None,
+        on_stale: Callable[[dict[str, Any]], object] | None = None,
     ) -> Worker[Any]:
         if not hasattr(self, "_core_callbacks"):
             self._core_callbacks = {}
         worker = self.run_worker(fn, thread=True, group=group, exclusive=exclusive, exit_on_error=False)  # type: ignore[attr-defined]
         self._core_callbacks[worker] = then
-        worker._csp_on_stale = on_stale  # type: ignore[attr-defined]
+        worker._csp_on_stale = on_stale
         return worker
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

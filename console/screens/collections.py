@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,7 @@ def _load(desk: Any) -> CollectionsData:
 
 def _outstanding(c: CustomerStanding) -> str:
     """The customer's largest outstanding currency, with a + when there are others."""
-    totals = [(sum(b.values()), cur) for cur, b in c.outstanding.items()]
+    totals = [(sum(b.values(), Decimal(0)), cur) for cur, b in c.outstanding.items()]
     if not totals:
         return "—"
     amount, cur = max(totals)

@@ -166,11 +166,11 @@ class HealthScreen(ConsoleScreen):
         backlog = [float(v) for _, v in health.trend["backlog"]] or [float(health.backlog["total"])]
         breached = [float(v) for _, v in health.trend["breached"]] or [float(health.sla["breached"])]
         for wid, name, data in (("trend-backlog", "Backlog", backlog), ("trend-breached", "Breached", breached)):
-            line = self.query_one(f"#{wid}", Sparkline)
-            if list(line.data or []) != data:
-                line.data = data
-                label = Text.assemble((f"{name} 24 h ", "bold"), f"{int(min(data)):,}–{int(max(data)):,}")
-                self.query_one(f"#{wid}-label", Static).update(label)
+            spark = self.query_one(f"#{wid}", Sparkline)
+            if list(spark.data or []) != data:
+                spark.data = data
+                heading = Text.assemble((f"{name} 24 h ", "bold"), f"{int(min(data)):,}–{int(max(data)):,}")
+                self.query_one(f"#{wid}-label", Static).update(heading)
         if self.focused is None or not isinstance(self.focused, FigureLine):
             first = next(iter(self.query(FigureLine)), None)
             if first is not None:

@@ -199,7 +199,7 @@ class IntakeScreen(ConsoleScreen):
         if event.worker.name != "log-ticket":
             super().on_worker_state_changed(event)
             return
-        if event.state == WorkerState.SUCCESS:
+        if event.state == WorkerState.SUCCESS and isinstance(event.worker.result, str):  # the new ticket's id
             ticket_id = event.worker.result
             self.app.notify(f"Logged {ticket_id}.", markup=False)
             self.app.pop_screen()

@@ -308,7 +308,7 @@ class TicketScreen(ConsoleScreen):
         if t is None:
             return
         desk = self.console.desk
-        options = {
+        options: dict[str, list[tuple[Any, str]]] = {
             "service": [(None, "unclassified"), *self.console.service_names.items()],
             "category": [(None, "unclassified"), *[(c.value, c.value) for c in model.Category]],
             "severity": [(s.value, f"{s.value} (Sev {model.SEVERITY_LETTER[s]})") for s in model.Severity],

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from console.clock import to_iso, utcnow
 
 
 class AgentStoreMixin:
-    conn: sqlite3.Connection
+    if TYPE_CHECKING:
+        # The workspace's per-thread connection (a read-only property of :class:`Workspace`).
+        @property
+        def conn(self) -> sqlite3.Connection: ...
+
+    # Set by :class:`Workspace`: the file, the lock over its connections, the connection data_version is read on.
+    path: Path
+    _lock: threading.Lock
+    _watch: sqlite3.Connection | None
 
     def agent(self, login: str) -> dict[str, Any] | None:
         """An agent with its roles, or ``None`` when the login is unknown."""
@@ -49,9 +59,9 @@ class AgentStoreMixin:
             self.conn.executemany(
                 "INSERT INTO agent_roles (login, role) VALUES (?, ?)", [(login, r) for r in sorted(set(roles))]
             )
-            self.audit(
+            self.audit(  # type: ignore[attr-defined]
                 by, action, "agent", login, {"before": {"roles": before}, "after": {"roles": sorted(set(roles))}}
-            )  # type: ignore[attr-defined]
+            )
         return sorted(set(roles))
 
     def audit_since(
@@ -93,12 +103,12 @@ class AgentStoreMixin:
 
         SQLite's ``data_version`` is per connection, so it is always read on one dedicated connection.
         """
-        with self._lock:  # type: ignore[attr-defined]
-            watch = self._watch  # type: ignore[has-type]
+        with self._lock:
+            watch = self._watch
             if watch is None:
                 from console.store.connection import connect
 
-                watch = self._watch = connect(self.path)  # type: ignore[attr-defined]
+                watch = self._watch = connect(self.path)
                 # Read on the screen's thread: never wait for another process's lock, say "no news" instead.
                 watch.execute("PRAGMA busy_timeout = 0")
             return watch.execute("PRAGMA data_version").fetchone()[0]
@@ -124,11 +134,11 @@ class AgentStoreMixin:
                     "lastModifiedDate = ? WHERE id = ?",
                     (to_iso(utcnow()), ticket_id),
                 )
-                self.audit(
+                self.audit(  # type: ignore[attr-defined]
                     "system",
                     "ticket.claim_expired",
                     "ticket",
-                    ticket_id,  # type: ignore[attr-defined]
+                    ticket_id,
                     {"before": {"assignee": assignee}, "after": {"assignee": None}},
                 )
         return [r[0] for r in rows]

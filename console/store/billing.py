@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from console.clock import to_iso, utcnow
 from console.model import TicketStatus
@@ -25,7 +25,10 @@ class UnknownRecord(LookupError):
 class BillingStoreMixin:
     """Mixed into :class:`console.store.Workspace`."""
 
-    conn: sqlite3.Connection
+    if TYPE_CHECKING:
+        # The workspace's per-thread connection (a read-only property of :class:`Workspace`).
+        @property
+        def conn(self) -> sqlite3.Connection: ...
 
     def _writing(self) -> AbstractContextManager[Any]:
         """A transaction of its own, or the caller's when one is open (a bulk load)."""

@@ -10,7 +10,7 @@ import json
 import sqlite3
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from console.clock import to_iso, utcnow
 
@@ -49,7 +49,10 @@ _SELECT = (
 class EscalationStoreMixin:
     """Mixed into :class:`console.store.Workspace`."""
 
-    conn: sqlite3.Connection
+    if TYPE_CHECKING:
+        # The workspace's per-thread connection (a read-only property of :class:`Workspace`).
+        @property
+        def conn(self) -> sqlite3.Connection: ...
 
     def open_escalation(
         self,
@@ -295,9 +298,9 @@ class EscalationStoreMixin:
                     (payload.get("severity"), microsoft_state, now, escalation_id),
                 )
             self._event(seq, "escalation", agent, event_text, now)
-            self.audit(
+            self.audit(  # type: ignore[attr-defined]
                 agent, "escalation.delivered", "escalation", str(escalation_id), {"outbox": outbox_id, "case": case_id}
-            )  # type: ignore[attr-defined]
+            )
         return True
 
     def retry_escalation(self, escalation_id: int, agent: str) -> int:
@@ -342,13 +345,13 @@ class EscalationStoreMixin:
                 before,
                 case_id,
             )
-            self.audit(
+            self.audit(  # type: ignore[attr-defined]
                 agent,
                 "escalation.case_number",
                 "escalation",
                 str(escalation_id),
                 {"before": {"microsoftCaseId": before}, "after": {"microsoftCaseId": case_id}},
-            )  # type: ignore[attr-defined]
+            )
         fresh = self.escalation(escalation_id)
         assert fresh is not None
         return fresh

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from console.clock import to_iso, utcnow
 from console.store.connection import transaction
@@ -25,7 +25,10 @@ RELATIONSHIP_COLUMNS = (
 class GdapStoreMixin:
     """Mixed into :class:`console.store.Workspace`."""
 
-    conn: sqlite3.Connection
+    if TYPE_CHECKING:
+        # The workspace's per-thread connection (a read-only property of :class:`Workspace`).
+        @property
+        def conn(self) -> sqlite3.Connection: ...
 
     def replace_gdap(self, relationships: Sequence[dict[str, Any]]) -> int:
         """Everything Graph listed replaces what was stored, in one transaction. Each relationship is a dict of

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 OPEN = "isOpen = 1"
 
@@ -27,12 +27,15 @@ def _next_hour(moment: str) -> str:
 class HealthStoreMixin:
     """Mixed into :class:`console.store.Workspace`."""
 
-    conn: sqlite3.Connection
+    if TYPE_CHECKING:
+        # The workspace's per-thread connection (a read-only property of :class:`Workspace`).
+        @property
+        def conn(self) -> sqlite3.Connection: ...
 
     def health_backlog(self) -> list[tuple[str, str, str, int]]:
         """(status, service, severity, open tickets)."""
         rows = self.conn.execute("SELECT status, service, severity, n FROM health_open_class WHERE n > 0")
-        return [tuple(r) for r in rows]  # type: ignore[misc]
+        return [tuple(r) for r in rows]
 
     def _hourly_count(self, table: str, column: str, lo: str | None, hi: str | None, index: str) -> int:
         """Open tickets with ``column`` in [lo, hi): whole hours from the hourly rollup ``table``, the partial
@@ -122,7 +125,7 @@ class HealthStoreMixin:
 
     def health_escalations(self) -> list[tuple[str, str, int]]:
         rows = self.conn.execute("SELECT vehicle, state, count(*) FROM escalations GROUP BY 1, 2")
-        return [tuple(r) for r in rows]  # type: ignore[misc]
+        return [tuple(r) for r in rows]
 
     def health_oldest_waiting(self) -> dict[str, Any] | None:
         """The oldest escalation still waiting on Microsoft (not closed, not failed)."""
@@ -201,7 +204,7 @@ class HealthStoreMixin:
 
     def health_samples(self, since: str) -> list[tuple[str, int, int]]:
         rows = self.conn.execute("SELECT at, backlog, breached FROM health_samples WHERE at >= ? ORDER BY at", (since,))
-        return [tuple(r) for r in rows]  # type: ignore[misc]
+        return [tuple(r) for r in rows]
 
     def health_backlog_at(self, moments: Sequence[str]) -> list[tuple[str, int, int]]:
         """Open backlog and resolution breaches at past moments, rebuilt from ticket history (to seed the

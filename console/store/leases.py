@@ -11,7 +11,7 @@ caller's, or held by a holder the caller knows to be gone: two processes racing 
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from console.store.connection import transaction
 
@@ -30,7 +30,10 @@ LEASE_COLUMNS = (
 class LeaseStoreMixin:
     """Mixed into :class:`console.store.Workspace`."""
 
-    conn: sqlite3.Connection
+    if TYPE_CHECKING:
+        # The workspace's per-thread connection (a read-only property of :class:`Workspace`).
+        @property
+        def conn(self) -> sqlite3.Connection: ...
 
     def lease_row(self, name: str) -> dict[str, Any] | None:
         """The lease ``name`` as stored (held, expired or released), or ``None`` if nobody ever took it."""

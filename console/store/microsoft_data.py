@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from console.clock import to_iso, utcnow
 
@@ -31,7 +31,10 @@ SERVICE_REQUEST_COLUMNS = (
 class MicrosoftDataStoreMixin:
     """Mixed into :class:`console.store.Workspace`."""
 
-    conn: sqlite3.Connection
+    if TYPE_CHECKING:
+        # The workspace's per-thread connection (a read-only property of :class:`Workspace`).
+        @property
+        def conn(self) -> sqlite3.Connection: ...
 
     def records_by_id(self, table: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Existing rows of ``table`` (customers, subscriptions) by id."""

@@ -20,7 +20,7 @@ Migration = Callable[["Database"], None]
 
 def m001_accounts(db: Database) -> None:
     """Customers, their subscriptions, the partner's receivables and support offers."""
-    db["customers"].create(
+    db.table("customers").create(
         {
             "id": str,
             "tenantId": str,
@@ -38,7 +38,7 @@ def m001_accounts(db: Database) -> None:
         pk="id",
         not_null={"companyName", "domain", "relationshipToPartner"},
     )
-    db["subscriptions"].create(
+    db.table("subscriptions").create(
         {
             "id": str,
             "customerId": str,
@@ -69,8 +69,8 @@ def m001_accounts(db: Database) -> None:
         not_null={"customerId", "service", "offerId", "offerName", "quantity", "status"},
         foreign_keys=[("customerId", "customers", "id")],
     )
-    db["subscriptions"].create_index(["customerId"])
-    db["receivables"].create(
+    db.table("subscriptions").create_index(["customerId"])
+    db.table("receivables").create(
         {
             "id": str,
             "customerId": str,
@@ -86,9 +86,9 @@ def m001_accounts(db: Database) -> None:
         not_null={"customerId", "invoiceDate", "dueDate", "totalCharges", "currencyCode", "status"},
         foreign_keys=[("customerId", "customers", "id")],
     )
-    db["receivables"].create_index(["customerId", "dueDate"])
-    db["receivables"].create_index(["status", "dueDate"])
-    db["support_offers"].create(
+    db.table("receivables").create_index(["customerId", "dueDate"])
+    db.table("receivables").create_index(["status", "dueDate"])
+    db.table("support_offers").create(
         {
             "id": str,
             "customerId": str,
@@ -108,18 +108,18 @@ def m001_accounts(db: Database) -> None:
         not_null={"customerId", "name", "supportTypes", "timeZone", "serviceHours", "pricingModel"},
         foreign_keys=[("customerId", "customers", "id")],
     )
-    db["support_offers"].create_index(["customerId"], unique=True)
+    db.table("support_offers").create_index(["customerId"], unique=True)
 
 
 def m002_people(db: Database) -> None:
     """Agents with their roles, and the audit log."""
-    db["agents"].create({"login": str, "displayName": str, "email": str}, pk="login")
-    db["agent_roles"].create(
+    db.table("agents").create({"login": str, "displayName": str, "email": str}, pk="login")
+    db.table("agent_roles").create(
         {"login": str, "role": str},
         pk=("login", "role"),
         foreign_keys=[("login", "agents", "login")],
     )
-    db["audit_log"].create(
+    db.table("audit_log").create(
         {
             "id": int,
             "at": str,
@@ -132,7 +132,7 @@ def m002_people(db: Database) -> None:
         pk="id",
         not_null={"at", "action"},
     )
-    db["audit_log"].create_index(["entity", "entityId"])
+    db.table("audit_log").create_index(["entity", "entityId"])
 
 
 def m003_tickets(db: Database) -> None:
@@ -178,7 +178,7 @@ def m003_tickets(db: Database) -> None:
     db.execute("CREATE INDEX idx_tickets_assignee ON tickets (assignee, isOpen, slaDueDate)")
     db.execute("CREATE INDEX idx_tickets_service ON tickets (service, isOpen, slaDueDate)")
     db.execute("CREATE INDEX idx_tickets_customer ON tickets (customerId, isOpen)")
-    db["timeline"].create(
+    db.table("timeline").create(
         {
             "id": int,
             "ticketSeq": int,
@@ -193,8 +193,8 @@ def m003_tickets(db: Database) -> None:
         not_null={"ticketSeq", "kind", "createdDate"},
         foreign_keys=[("ticketSeq", "tickets", "seq")],
     )
-    db["timeline"].create_index(["ticketSeq", "createdDate"])
-    db["findings"].create(
+    db.table("timeline").create_index(["ticketSeq", "createdDate"])
+    db.table("findings").create(
         {
             "id": int,
             "ticketSeq": int,
@@ -214,8 +214,8 @@ def m003_tickets(db: Database) -> None:
         not_null={"ticketSeq", "plugin", "checkId", "family", "title", "createdDate"},
         foreign_keys=[("ticketSeq", "tickets", "seq")],
     )
-    db["findings"].create_index(["ticketSeq"])
-    db["escalations"].create(
+    db.table("findings").create_index(["ticketSeq"])
+    db.table("escalations").create(
         {
             "id": int,
             "ticketSeq": int,
@@ -233,8 +233,8 @@ def m003_tickets(db: Database) -> None:
         not_null={"ticketSeq", "vehicle", "state", "createdDate"},
         foreign_keys=[("ticketSeq", "tickets", "seq")],
     )
-    db["escalations"].create_index(["ticketSeq"])
-    db["escalations"].create_index(["state", "createdDate"])
+    db.table("escalations").create_index(["ticketSeq"])
+    db.table("escalations").create_index(["state", "createdDate"])
 
 
 def m004_ticket_search(db: Database) -> None:
@@ -247,9 +247,9 @@ def m004_ticket_search(db: Database) -> None:
 def m005_plugin_data(db: Database) -> None:
     """Service-specific subscription data (a JSON object, e.g. an Azure plan's budget and spend) and what a
     finding is about."""
-    db["subscriptions"].add_column("details", str)
-    db["findings"].add_column("subject", str)
-    db["findings"].create_index(["audience", "plugin"])
+    db.table("subscriptions").add_column("details", str)
+    db.table("findings").add_column("subject", str)
+    db.table("findings").create_index(["audience", "plugin"])
 
 
 def m006_saved_views(db: Database) -> None:
@@ -454,12 +454,12 @@ def m012_billing(db: Database) -> None:
         db.execute(f"ALTER TABLE support_offers ADD COLUMN {column} {kind}")
     for column in ("firstResponseBreachedDate", "resolutionBreachedDate", "slaPausedSince"):
         db.execute(f"ALTER TABLE tickets ADD COLUMN {column} TEXT")
-    db["holidays"].create(
+    db.table("holidays").create(
         {"id": str, "calendar": str, "date": str, "name": str},
         pk="id",
         not_null={"calendar", "date", "name"},
     )
-    db["holidays"].create_index(["calendar", "date"], unique=True)
+    db.table("holidays").create_index(["calendar", "date"], unique=True)
     db.execute(
         """
         CREATE TABLE time_entries (
@@ -498,7 +498,7 @@ def m012_billing(db: Database) -> None:
         "CREATE UNIQUE INDEX idx_support_charges_incident ON support_charges (offerId, ticketSeq) "
         "WHERE kind = 'incident'"
     )
-    db["receivable_lines"].create(
+    db.table("receivable_lines").create(
         {
             "id": str,
             "receivableId": str,
@@ -518,7 +518,7 @@ def m012_billing(db: Database) -> None:
         not_null={"receivableId", "customerId", "description", "chargeType", "amount"},
         foreign_keys=[("receivableId", "receivables", "id"), ("customerId", "customers", "id")],
     )
-    db["receivable_lines"].create_index(["receivableId"])
+    db.table("receivable_lines").create_index(["receivableId"])
     db.execute(
         """
         CREATE TABLE payments (
@@ -585,7 +585,7 @@ def m012_billing(db: Database) -> None:
         )
         """
     )
-    db["partner_invoices"].create(
+    db.table("partner_invoices").create(
         {
             "id": str,
             "invoiceDate": str,
@@ -602,8 +602,8 @@ def m012_billing(db: Database) -> None:
         pk="id",
         not_null={"invoiceDate", "totalCharges", "currencyCode", "dueDate"},
     )
-    db["partner_invoices"].create_index(["dueDate"])
-    db["receivables"].create_index(["microsoftInvoiceId"])
+    db.table("partner_invoices").create_index(["dueDate"])
+    db.table("receivables").create_index(["microsoftInvoiceId"])
     # Tickets already open kept wall-clock due times: the console recomputes them in business hours once.
     if db.execute("SELECT 1 FROM tickets WHERE isOpen = 1 LIMIT 1").fetchone():
         db.execute("INSERT INTO sync_state (name, state) VALUES ('sla_clocks', 'pending')")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from console import model
 from console.queue_query import QueueQuery, QueueRow
@@ -59,7 +59,11 @@ class _Where:
 class QueueStoreMixin:
     """Mixed into :class:`console.store.Workspace`."""
 
-    conn: sqlite3.Connection
+    if TYPE_CHECKING:
+        # The workspace's per-thread connection (a read-only property of :class:`Workspace`).
+        @property
+        def conn(self) -> sqlite3.Connection: ...
+
     #: How many tickets a search matched when last counted, by (index, MATCH expression): a page after the
     #: first plans as the first did instead of counting again.
     _match_counts: dict[tuple[str, str], int]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from console.clock import to_iso, utcnow
 from console.model import OPEN_STATUSES
@@ -31,7 +31,11 @@ class StaleVersion(Exception):
 class TicketStoreMixin:
     """Mixed into :class:`console.store.Workspace`."""
 
-    conn: sqlite3.Connection
+    if TYPE_CHECKING:
+        # The workspace's per-thread connection (a read-only property of :class:`Workspace`).
+        @property
+        def conn(self) -> sqlite3.Connection: ...
+
     #: Set by the core (``console.sla.keep_clocks``): recomputes a ticket's SLA fields from its stored row.
     clock_keeper: Callable[[Any, dict[str, Any]], dict[str, Any]] | None = None
 
@@ -55,7 +59,7 @@ class TicketStoreMixin:
         agent: str,
         action: str,
         precondition: Callable[[dict[str, Any]], None] | None = None,
-        also: Callable[[dict[str, Any]], None] | None = None,
+        also: Callable[[dict[str, Any]], object] | None = None,
     ) -> dict[str, Any]:
         """Apply ``changes`` to a ticket and append timeline ``events``, in one transaction.
 

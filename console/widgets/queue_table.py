@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 
 from rich.segment import Segment
-from rich.style import Style
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
@@ -377,7 +376,7 @@ class QueueTable(ScrollView, can_focus=True):
             base = base + self.get_component_rich_style("queue--cursor")
         segments: list[Segment] = []
         for n, column in enumerate(columns_for(width)):
-            style: Style = base
+            style = base
             if column.key == "sla" and values["sla"].startswith("-"):
                 style = base + self.get_component_rich_style("queue--breached")
             elif column.key == "severity" and row.severity == "critical":
