@@ -140,10 +140,12 @@ def build_draft(desk: Desk, ticket: dict[str, Any], vehicle: Vehicle) -> Draft:
         for e in entitlements
     ]
     known = {e["azureSubscriptionId"] for e in entitlements}
-    active = [e["azureSubscriptionId"] for e in entitlements if e["status"] == "active"]
+    active = [e for e in entitlements if e["status"] == "active"]
     azure_subscription = case.azure_subscription_id if case.azure_subscription_id in known else None
     if azure_subscription is None and active:
-        azure_subscription = active[0]
+        azure_subscription = (
+            named_in(active, f"{ticket['title']} {ticket.get('body') or ''}") or active[0]["azureSubscriptionId"]
+        )
     return Draft(
         ticket_id=ticket["id"],
         ticket_version=ticket["version"],
@@ -189,6 +191,20 @@ def refuse_second_case(desk: Desk, draft: Draft) -> None:
     still_open = [e for e in desk.ws.escalations(ticket_id=draft.ticket_id) if e["state"] in OPEN_CASE_STATES]
     if still_open:
         raise TicketInputError("another", f"{CaseAlreadyOpen(draft.ticket_id, still_open)} (CLI: --another REASON)")
+
+
+def named_in(entitlements: list[dict[str, Any]], text: str) -> str | None:
+    """The Azure subscription the customer's words name ("our Production VMs are down" -> the one called
+    Production), when exactly one does; folded with NFKC so full-width forms match too."""
+    import unicodedata
+
+    words = unicodedata.normalize("NFKC", text).casefold()
+    named = [
+        e["azureSubscriptionId"]
+        for e in entitlements
+        if e["friendlyName"] and unicodedata.normalize("NFKC", str(e["friendlyName"])).casefold() in words
+    ]
+    return named[0] if len(named) == 1 else None
 
 
 def validate(desk: Desk, draft: Draft, case_number: str | None) -> None:

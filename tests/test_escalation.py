@@ -859,3 +859,18 @@ def test_a_round_that_loses_the_microsoft_lease_stops(sandbox: Sandbox, desk: De
     desk.microsoft_sync(poll=False)
     assert len(renewed) >= 2  # taken for the round, then renewed before the remaining delivery
     assert len(sandbox.state.tickets) == 2
+
+
+def test_the_azure_subscription_the_customer_names_is_preselected(sandbox: Sandbox, desk: Desk) -> None:
+    """Found trying the console: for "Production VMs ..." the form preselected the customer's Dev/Test
+    subscription (the first by name); the one the customer's words name comes first."""
+    for row in desk.ws.conn.execute(
+        "SELECT id, customerId FROM tickets WHERE isOpen = 1 AND service = 'azure' AND category = 'technical' "
+        "AND title LIKE 'Production VMs%' AND status != 'waiting_microsoft' ORDER BY seq"
+    ).fetchall():
+        subs = {e["friendlyName"]: e["azureSubscriptionId"] for e in desk.ws.azure_entitlements(row[1])}
+        if {"Production", "Dev/Test"} <= set(subs):
+            draft = desk.escalation_draft(row[0], "advanced")
+            assert draft.azure_subscription_id == subs["Production"]
+            return
+    pytest.fail("no Production VMs ticket of a customer with Production and Dev/Test subscriptions in the demo")

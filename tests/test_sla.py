@@ -264,3 +264,22 @@ def test_two_status_changes_in_one_second_are_taken_in_the_order_they_were_made(
     desk.set_status(tid, "in_progress")  # the same second on the desk's clock
     t = desk.ws.ticket(tid)
     assert t["slaPausedSince"] is None and t["resolutionDueDate"] is not None
+
+
+def test_a_severity_change_audits_the_due_times_the_ticket_got(desk: Desk, clock: Clock) -> None:
+    """Found trying the console: the audit recorded the built-in wall-clock due time of the new severity, not
+    the one computed in the customer's business hours that the ticket was given."""
+    import json
+
+    clock.at("2026-11-24T00:00:00Z")
+    tid = new_ticket(desk, "sakura-shoji.co.jp", severity="minimal")
+    desk.classify(tid, severity="moderate")
+    ticket = desk.ws.ticket(tid)
+    assert ticket is not None
+    row = desk.ws.conn.execute(
+        "SELECT detail FROM audit_log WHERE action = 'ticket.classify' AND entityId = ? ORDER BY id DESC LIMIT 1",
+        (tid,),
+    ).fetchone()
+    after = json.loads(row[0])["after"]
+    assert after["resolutionDueDate"] == ticket["resolutionDueDate"]
+    assert after["firstResponseDueDate"] == ticket["firstResponseDueDate"]

@@ -103,7 +103,8 @@ class EscalationForm(CoreCalls, ModalScreen[dict[str, Any] | None]):
                     yield Static(
                         Text(
                             f"This ticket already has an open Microsoft case (#{first['id']}, {case}, "
-                            f"{first['state']}). Message it instead (key m), or give the reason for another case:",
+                            f"{first['state']}). Message it instead (escape, then 'Message Microsoft' in the "
+                            "list), or give the reason for another case:",
                             style="yellow",
                         ),
                         id="esc-open-case",

@@ -106,17 +106,23 @@ class TicketStoreMixin:
                     ),
                 )
             before = {k: current.get(k) for k in changes}
+            if any(e["kind"] in ("note", "reply") for e in events) or {"title", "body"} & set(changes):
+                self.reindex_tickets([current["seq"]])  # type: ignore[attr-defined]
+            after = dict(changes)
+            if self.clock_keeper is not None and CLOCK_FIELDS & set(changes):
+                self.refresh_clock(current["seq"])
+                # The audit says what was stored: the clock keeper's due times in business hours, not the
+                # defaults the change was built with (found trying the console: a severity change audited a
+                # wall-clock due date the ticket never had).
+                stored = self.conn.execute("SELECT * FROM tickets WHERE seq = ?", (current["seq"],)).fetchone()
+                after = {k: stored[k] for k in changes}
             self.audit(  # type: ignore[attr-defined]
                 agent,
                 action,
                 "ticket",
                 ticket_id,
-                {"before": before, "after": changes, "events": [e["kind"] for e in events]},
+                {"before": before, "after": after, "events": [e["kind"] for e in events]},
             )
-            if any(e["kind"] in ("note", "reply") for e in events) or {"title", "body"} & set(changes):
-                self.reindex_tickets([current["seq"]])  # type: ignore[attr-defined]
-            if self.clock_keeper is not None and CLOCK_FIELDS & set(changes):
-                self.refresh_clock(current["seq"])
             if also is not None:
                 also(current)
         fresh = self.ticket(ticket_id)  # type: ignore[attr-defined]
