@@ -155,7 +155,7 @@ class EscalationForm(CoreCalls, ModalScreen[dict[str, Any] | None]):
                     yield Select([], id="esc-problem", compact=True)
                     yield Checkbox("", value=d.secondary_consent, id="esc-consent", compact=True)
                     yield Checkbox(
-                        "Microsoft may collect diagnostics from the resources (advanced diagnostic consent)",
+                        "Diagnostics: Microsoft may collect them from the resources",
                         value=d.advanced_diagnostic_consent,
                         id="esc-diagnostics",
                         compact=True,
