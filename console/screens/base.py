@@ -31,12 +31,16 @@ class CoreCalls:
         group: str = "core",
         exclusive: bool = False,
         on_stale: Callable[[dict[str, Any]], object] | None = None,
+        on_error: Callable[[BaseException], bool] | None = None,
     ) -> Worker[Any]:
+        """``on_error(error)`` sees a failure first and returns True when it showed it itself (a form naming
+        the bad field); anything else gets this one handler's notice."""
         if not hasattr(self, "_core_callbacks"):
             self._core_callbacks = {}
         worker = self.run_worker(fn, thread=True, group=group, exclusive=exclusive, exit_on_error=False)  # type: ignore[attr-defined]
         self._core_callbacks[worker] = then
         worker._csp_on_stale = on_stale
+        worker._csp_on_error = on_error
         return worker
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -51,6 +55,9 @@ class CoreCalls:
             callbacks.pop(event.worker)
             error = event.worker.error
             app: CspConsoleApp = self.app  # type: ignore[attr-defined]
+            on_error = getattr(event.worker, "_csp_on_error", None)
+            if error is not None and on_error is not None and on_error(error):
+                return
             if isinstance(error, StaleVersion):
                 app.notify(str(error), title="Changed by someone else", severity="warning", markup=False, timeout=10)
                 on_stale = getattr(event.worker, "_csp_on_stale", None)

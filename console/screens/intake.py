@@ -10,7 +10,6 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
-from textual.worker import Worker, WorkerState
 
 from console import model
 from console.safe_text import clean_line
@@ -193,23 +192,20 @@ class IntakeScreen(ConsoleScreen):
             severity=self._select("#severity") or "unknown",
         )
         desk = self.console.desk
-        self.run_worker(lambda: desk.log_ticket(new), thread=True, exit_on_error=False, name="log-ticket")
+        self.call_core(lambda: desk.log_ticket(new), self._logged, on_error=self._input_error)
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.name != "log-ticket":
-            super().on_worker_state_changed(event)
-            return
-        if event.state == WorkerState.SUCCESS and isinstance(event.worker.result, str):  # the new ticket's id
-            ticket_id = event.worker.result
+    def _logged(self, ticket_id: object) -> None:
+        if isinstance(ticket_id, str):  # the new ticket's id
             self.app.notify(f"Logged {ticket_id}.", markup=False)
             self.app.pop_screen()
             self.console.open_ticket(ticket_id)
-        elif event.state == WorkerState.ERROR:
-            error = event.worker.error
-            if isinstance(error, TicketInputError):
-                self._error(error)
-            else:
-                self.console.log_failure(error)
+
+    def _input_error(self, error: BaseException) -> bool:
+        """A bad field is named and focused on the form itself, not in a notice."""
+        if isinstance(error, TicketInputError):
+            self._error(error)
+            return True
+        return False
 
     def _error(self, error: TicketInputError) -> None:
         self.query_one("#intake-error", Static).update(Text(f"Not saved: {error}", style="bold red"))

@@ -20,7 +20,6 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.worker import Worker, WorkerState
 
 from console.clock import humanize_delta, parse_iso
 from console.queue_query import QueueQuery, QueueRow
@@ -154,6 +153,17 @@ class QueueTable(ScrollView, can_focus=True):
     class FirstPageShown(Message):
         """The view's first page is read and about to be painted (after every reload)."""
 
+    class Read(Message):
+        """A read for the view of ``generation`` ended: ``page`` (``None``: the count) with its ``value``, or
+        the ``error`` that stopped it. Posted by the reading worker; handled on the table's thread."""
+
+        def __init__(self, generation: int, page: int | None, value: object, error: BaseException | None) -> None:
+            super().__init__()
+            self.generation = generation
+            self.page = page
+            self.value = value
+            self.error = error
+
     def __init__(
         self,
         reads: QueueReads,
@@ -242,48 +252,51 @@ class QueueTable(ScrollView, can_focus=True):
         if count is not None:
             self._set_count(count, exact=True)
         else:
-            self._run(generation, "count", lambda: self.reads.queue_count(query))
+            self._run(generation, None, lambda: self.reads.queue_count(query))
 
-    def _run(self, generation: int, name: str, fn: Callable[[], object]) -> None:
-        def work() -> tuple[int, object]:
-            self._queries[(generation, name)] = self.reads.connection
+    def _run(self, generation: int, page: int | None, fn: Callable[[], object]) -> None:
+        """Read in a worker thread; the result (or the error) comes back as a :class:`Read` message."""
+        key = (generation, "count" if page is None else f"page-{page}")
+
+        def work() -> None:
+            self._queries[key] = self.reads.connection
             try:
-                return generation, fn()
+                value = fn()
+            except Exception as exc:  # posted back: the table decides (a superseded read, an interrupt, a notice)
+                self.post_message(self.Read(generation, page, None, exc))
+            else:
+                self.post_message(self.Read(generation, page, value, None))
             finally:
-                self._queries.pop((generation, name), None)
+                self._queries.pop(key, None)
 
-        group = "queue-count" if name == "count" else "queue-pages"
-        self.run_worker(work, thread=True, group=group, exit_on_error=False, name=f"{name}@{generation}")
+        group = "queue-count" if page is None else "queue-pages"
+        self.run_worker(work, thread=True, group=group, exit_on_error=False, name=f"queue {key[1]}")
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        worker = event.worker
-        name, _, gen = worker.name.partition("@")
-        if not gen or not (name == "count" or name.startswith("page-")):
-            return
-        event.stop()
-        generation = int(gen)
-        page = int(name[5:]) if name.startswith("page-") else None
-        if event.state == WorkerState.ERROR:
+    def on_queue_table_read(self, message: Read) -> None:
+        message.stop()
+        generation, page = message.generation, message.page
+        if message.error is not None:
             if generation != self._generation:
                 return  # a superseded query (possibly interrupted on purpose)
             if page is not None:
                 self._loading.discard(page)
-            if is_interrupted(worker.error):
+            if is_interrupted(message.error):
                 # A query of this generation caught an interrupt aimed at an older one: run it again.
                 if page is None:
                     self._count(generation, self.query_)
                 else:
                     self._request_page(page)
                 return
-            self.app.notify(f"The queue could not be read: {worker.error}", severity="error", markup=False)
+            self.app.notify(f"The queue could not be read: {message.error}", severity="error", markup=False)
             return
-        if event.state != WorkerState.SUCCESS or worker.result is None or generation != self._generation:
+        if generation != self._generation or message.value is None:
             return
-        _, value = worker.result
         if page is None:
-            self._set_count(value, exact=True)
+            assert isinstance(message.value, int)
+            self._set_count(message.value, exact=True)
         else:
-            self._page_loaded(page, value)
+            assert isinstance(message.value, list)
+            self._page_loaded(page, message.value)
 
     def _page_loaded(self, page: int, rows: list[QueueRow]) -> None:
         self._loading.discard(page)
@@ -333,7 +346,7 @@ class QueueTable(ScrollView, can_focus=True):
                 return ws.queue_page(query, limit=PAGE, before=(head.sort_value, head.seq))
             return ws.queue_page(query, limit=PAGE, offset=page * PAGE)
 
-        self._run(generation, f"page-{page}", load)
+        self._run(generation, page, load)
 
     def row_at(self, index: int) -> QueueRow | None:
         rows = self._pages.get(index // PAGE)
