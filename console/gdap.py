@@ -23,7 +23,6 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from console.clock import parse_iso
-from console.microsoft.http import ApiError
 from console.store import Workspace
 
 #: Microsoft Entra built-in role template ids -> names ("Microsoft Entra built-in roles", All roles).
@@ -186,6 +185,8 @@ def read_relationship(body: Mapping[str, Any], assignments: Sequence[Mapping[str
 def sync(ws: Workspace, graph: GraphSource) -> GdapReport:
     """Read every relationship (and the access assignments of those in force) and replace the stored ones in
     one transaction; a relationship that cannot be read is reported with its id and skipped."""
+    from console.microsoft.http import ApiError  # httpx loads when Microsoft is reached, not with the account
+
     report = GdapReport()
     rows = []
     for body in graph.relationships():

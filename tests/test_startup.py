@@ -183,3 +183,15 @@ async def test_the_queue_is_the_bottom_screen_and_the_way_back_leads_to_it(demo_
         await settle(pilot)
         assert app.screen is queue and len(app.screen_stack) == 1
         assert queue.table.query_.customer_id == customer
+
+
+def test_the_desk_and_the_account_load_no_http_client() -> None:
+    """httpx (and the Microsoft clients) load when Microsoft is first reached: a desk opened for a claim, or the
+    account view, does without them (found by bench-quick: an import in console.gdap made every desk ~70 ms
+    slower to open, and the 4-process claims figure missed its target)."""
+    code = (
+        "import sys, console.desk, console.account, console.gdap; "
+        "print(sorted(m for m in sys.modules if m.startswith(('httpx', 'msal'))))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
