@@ -41,6 +41,7 @@ from console.account import AGING_BUCKETS, aging_bucket
 from console.config import ConfigError
 from console.errors import UserError
 from console.plugin_api import DUNNING_STAGES
+from console.toml_lines import line_of
 
 ACTIONS = ("notice", "suspend")
 
@@ -104,17 +105,7 @@ DEFAULT_POLICY = Policy(
 
 def _line_of(text: str, table: str, index: int, key: str | None) -> int | None:
     """The line of ``key`` in the ``index``-th ``[[table]]`` of ``text`` (or of the header), best effort."""
-    seen = -1
-    lines = text.splitlines()
-    for number, line in enumerate(lines, start=1):
-        if line.strip().startswith(f"[[{table}]]"):
-            seen += 1
-            if seen == index and key is None:
-                return number
-            continue
-        if seen == index and key is not None and line.strip().startswith(f"{key}") and "=" in line:
-            return number
-    return None
+    return line_of(text, f"{table}.{index}" + (f".{key}" if key is not None else ""))
 
 
 def load_policy(path: Path | None) -> Policy:

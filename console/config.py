@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from console.toml_lines import line_of
+
 COMPETENCY_LEVELS = ("gold", "silver")
 
 
@@ -182,22 +184,7 @@ _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 
 def _line_of(text: str, dotted: str) -> int | None:
     """The line where ``dotted`` (``partner.contracts.premier_support``) is set, best effort."""
-    parts = [p for p in dotted.split(".") if not p.isdigit()]
-    key = parts[-1]
-    section = ".".join(parts[:-1])
-    current = ""
-    header = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
-    assign = re.compile(rf'^\s*"?{re.escape(key)}"?\s*=')
-    for number, line in enumerate(text.splitlines(), start=1):
-        m = header.match(line)
-        if m:
-            current = m.group(1).replace('"', "").replace(" ", "")
-            if current == dotted:
-                return number
-            continue
-        if assign.match(line) and current == section:
-            return number
-    return None
+    return line_of(text, dotted)
 
 
 def _check(value: Any, schema: Any, dotted: str, problems: list[str]) -> None:
