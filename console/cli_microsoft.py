@@ -303,7 +303,7 @@ def _deliver_after_saving(desk: Any, deliver: bool | None) -> tuple[CourierRepor
 
 
 def _print_escalation(e: dict[str, Any]) -> None:
-    case = e["microsoftCaseId"] or "-"
+    case = clean_line(e["microsoftCaseId"] or "-", 60)  # Microsoft's value
     print(
         f"#{e['id']}  {e['ticketId']}  {e['vehicle']}  {e['state']}  case {case}"
         + (f"  ({clean_line(e['microsoftState'])})" if e.get("microsoftState") else "")

@@ -212,7 +212,7 @@ class Desk:
                 )
             try:
                 courier = self.courier()
-                courier.keep_alive = lease.acquire  # renewed item by item: a long round keeps its lease
+                courier.keep_alive = lease.keep  # checked item by item: a long round keeps its lease
                 report = courier.run(force=force) if poll else courier.deliver(force=force)
             except Exception as exc:
                 lease.ran(f"failed: {type(exc).__name__}: {exc}"[:300])

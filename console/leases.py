@@ -206,6 +206,17 @@ class Lease:
             return None
         return None if holder_gone(current.holder) else current
 
+    def keep(self) -> bool:
+        """For a long run, before each step: ``True`` while this handle holds the lease, renewing it (one write)
+        only once a third of its life has passed, so a round of many deliveries does not wake every console's
+        live update at each one; ``False`` when another live process took it over."""
+        now = self.clock()
+        current = self.read()
+        fresh = current is not None and current.holder == self.holder and current.live(now)
+        if fresh and current is not None and now - current.renewed < self.ttl / 3:
+            return True
+        return self.acquire()
+
     def ran(self, note: str) -> bool:
         """Record a run of the job (``note``: what it did, one line) and renew the lease; ``False`` if this
         handle lost the lease meanwhile (it expired and another process took it)."""

@@ -453,3 +453,18 @@ async def test_the_console_holding_the_lease_gives_it_back_when_it_quits(
         assert row["expiresDate"] > to_iso(datetime.now(UTC)) and row["lastRunNote"].endswith("0 cases read, 0 updates")
     row = demo_ws.lease_row("microsoft")
     assert row is not None and row["expiresDate"] <= to_iso(datetime.now(UTC))  # the next console takes it at once
+
+
+def test_keep_renews_only_once_a_third_of_the_life_has_passed(two: tuple[Workspace, Workspace]) -> None:
+    """A long round asks before each step: a lease renewed moments ago is not written again (each write wakes
+    every console's live update); one a third through its life is renewed; one taken over says so."""
+    clock = Clock()
+    a = Lease(two[0], "job", TTL, agent="aiko.tanaka", holder=FAR_A, clock=clock)
+    b = Lease(two[1], "job", TTL, agent="kenji.sato", holder=FAR_B, clock=clock)
+    assert a.acquire()
+    clock.now += timedelta(seconds=5)
+    assert a.keep() and two[1].lease_row("job")["renewedDate"] == "2026-11-23T03:00:00Z"  # type: ignore[index]
+    clock.now += timedelta(seconds=20)  # 25 s of 60: past a third
+    assert a.keep() and two[1].lease_row("job")["renewedDate"] == "2026-11-23T03:00:25Z"  # type: ignore[index]
+    clock.now += timedelta(seconds=61)  # expired: another process takes it over
+    assert b.acquire() and not a.keep()

@@ -63,7 +63,6 @@ ARM = Audience(
 )
 GRAPH = Audience("Microsoft Graph", "https://graph.microsoft.com", "CSP_CONSOLE_GRAPH_TOKEN", "graph_token_command")
 AUDIENCES = (PARTNER_CENTER, ARM, GRAPH)
-AZURE = ARM  # the Azure Support API is reached through Azure Resource Manager
 
 #: A token is fetched again this many seconds before it expires.
 EXPIRY_MARGIN = 300.0

@@ -43,6 +43,7 @@ from console.microsoft.credentials import (
     MissingToken,
     Token,
     TokenSource,
+    jwt_claims,
 )
 
 log = logging.getLogger("csp_console")
@@ -412,7 +413,7 @@ class MsalCredentials(Credentials):
                 self._refresh_token = self.store.read()
             return self._refresh_token
 
-    def _rotated(self, old: str, new: str) -> None:
+    def _rotated(self, new: str) -> None:
         with self._rt_lock:
             if new and new != self._refresh_token:
                 self.store.write(new)
@@ -431,7 +432,7 @@ class MsalCredentials(Credentials):
             ) from None
         if "access_token" not in result:
             raise MissingToken(explain(result, audience, tenant_id, role))
-        self._rotated(token, str(result.get("refresh_token") or ""))
+        self._rotated(str(result.get("refresh_token") or ""))
         expires_in = float(result.get("expires_in") or 3600)
         return Token(str(result["access_token"]), time.time() + expires_in)
 
@@ -492,7 +493,7 @@ class MsalCredentials(Credentials):
             self._refresh_token = str(result["refresh_token"])
         claims = dict(result.get("id_token_claims") or {})
         if "tid" not in claims:
-            claims.update(_claims_of(str(result.get("access_token") or "")))
+            claims.update(jwt_claims(str(result.get("access_token") or "")))
         return claims
 
     def logout(self) -> bool:
@@ -501,20 +502,6 @@ class MsalCredentials(Credentials):
         for source in list(self._sources.values()):
             source.invalidate()
         return self.store.forget()
-
-
-def _claims_of(jwt: str) -> dict[str, Any]:
-    import base64
-    import json
-
-    parts = jwt.split(".")
-    if len(parts) != 3:
-        return {}
-    try:
-        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-    except ValueError:
-        return {}
-    return claims if isinstance(claims, dict) else {}
 
 
 def token_store(settings: Any, env: Mapping[str, str] = os.environ) -> RefreshTokenStore | None:

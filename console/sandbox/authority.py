@@ -202,12 +202,7 @@ class Authority:
             user, _, password = raw.partition(":")
             client_id, secret = client_id or unquote_plus(user), unquote_plus(password)
         with self.lock:
-            if client_id not in self.apps:
-                raise oauth_error(
-                    "unauthorized_client",
-                    700016,
-                    f"Application with identifier '{client_id}' was not found in the directory.",
-                )
+            self._known_app(client_id)
             registered = self.apps[client_id]
         if registered is not None:
             if not secret:
@@ -227,16 +222,20 @@ class Authority:
                 )
         return client_id
 
+    def _known_app(self, client_id: str) -> None:
+        """AADSTS700016 for an app the directory does not have (call with the lock held)."""
+        if client_id not in self.apps:
+            raise oauth_error(
+                "unauthorized_client",
+                700016,
+                f"Application with identifier '{client_id}' was not found in the directory.",
+            )
+
     # -- device authorization ----------------------------------------------------------------------------
     def _devicecode(self, tenant: str, form: dict[str, str], headers: Any) -> dict[str, Any]:
         client_id = form.get("client_id", "")
         with self.lock:
-            if client_id not in self.apps:
-                raise oauth_error(
-                    "unauthorized_client",
-                    700016,
-                    f"Application with identifier '{client_id}' was not found in the directory.",
-                )
+            self._known_app(client_id)
             alphabet = string.ascii_uppercase + string.digits
             user_code = "".join(secrets.choice(alphabet) for _ in range(9))
             code = DeviceCode(

@@ -18,6 +18,8 @@ import json
 import time
 from typing import Any
 
+from console.microsoft.credentials import jwt_claims
+
 #: The tenant the sandbox's partner signs in to.
 PARTNER_TENANT = "7d3e2f10-5a4b-4c1d-8e9f-0a1b2c3d4e5f"
 
@@ -57,16 +59,8 @@ def mint(
 
 def read(token: str) -> dict[str, Any] | None:
     """The claims of a token the sandbox can read, or ``None``."""
-    parts = token.split(".")
-    if len(parts) != 3:
-        return None
-    try:
-        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-    except ValueError:
-        return None
-    if not isinstance(claims, dict) or not all(k in claims for k in ("aud", "tid", "exp")):
-        return None
-    return claims
+    claims = jwt_claims(token)
+    return claims if all(k in claims for k in ("aud", "tid", "exp")) else None
 
 
 def audience_of(claims: dict[str, Any]) -> str:

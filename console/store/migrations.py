@@ -658,39 +658,6 @@ def m015_leases(db: Database) -> None:
     )
 
 
-def m018_gdap(db: Database) -> None:
-    """The partner's GDAP relationships per customer tenant (Microsoft Graph delegatedAdminRelationship) and
-    the Entra roles each grants and each access assignment gives the partner's security groups."""
-    db.execute(
-        """
-        CREATE TABLE gdap_relationships (
-            id TEXT PRIMARY KEY,
-            customerTenantId TEXT NOT NULL,
-            customerName TEXT,
-            displayName TEXT,
-            status TEXT NOT NULL,
-            duration TEXT,
-            autoExtendDuration TEXT,
-            activatedDateTime TEXT,
-            endDateTime TEXT,
-            syncedDate TEXT NOT NULL
-        )
-        """
-    )
-    db.execute("CREATE INDEX idx_gdap_relationships_tenant ON gdap_relationships (customerTenantId)")
-    db.execute(
-        """
-        CREATE TABLE gdap_roles (
-            relationshipId TEXT NOT NULL REFERENCES gdap_relationships(id) ON DELETE CASCADE,
-            roleDefinitionId TEXT NOT NULL,
-            granted INTEGER NOT NULL,
-            assigned INTEGER NOT NULL,
-            PRIMARY KEY (relationshipId, roleDefinitionId)
-        )
-        """
-    )
-
-
 def m016_suspension_intents(db: Database) -> None:
     """What a suspension meant to do and saw, per subscription, before each PATCH (see console/suspension.py):
     the intent and the ``MS-RequestId`` of the PATCH, the subscription as Partner Center had it just before
@@ -726,9 +693,43 @@ def m017_partner_center_values(db: Database) -> None:
             db.execute("UPDATE partner_invoices SET paidAmount = ? WHERE id = ?", (str(-amount), invoice_id))
 
 
+def m018_gdap(db: Database) -> None:
+    """The partner's GDAP relationships per customer tenant (Microsoft Graph delegatedAdminRelationship) and
+    the Entra roles each grants and each access assignment gives the partner's security groups."""
+    db.execute(
+        """
+        CREATE TABLE gdap_relationships (
+            id TEXT PRIMARY KEY,
+            customerTenantId TEXT NOT NULL,
+            customerName TEXT,
+            displayName TEXT,
+            status TEXT NOT NULL,
+            duration TEXT,
+            autoExtendDuration TEXT,
+            activatedDateTime TEXT,
+            endDateTime TEXT,
+            syncedDate TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX idx_gdap_relationships_tenant ON gdap_relationships (customerTenantId)")
+    db.execute(
+        """
+        CREATE TABLE gdap_roles (
+            relationshipId TEXT NOT NULL REFERENCES gdap_relationships(id) ON DELETE CASCADE,
+            roleDefinitionId TEXT NOT NULL,
+            granted INTEGER NOT NULL,
+            assigned INTEGER NOT NULL,
+            PRIMARY KEY (relationshipId, roleDefinitionId)
+        )
+        """
+    )
+
+
 def m019_azure_case_details(db: Database) -> None:
     """What the Azure Support API says of a problem classification beyond its name (``secondaryConsentEnabled``,
-    as JSON), so that a case asks for the consents its classification needs."""
+    as JSON), so that a case asks for the consents its classification needs; and an index on the outbox by
+    escalation and state."""
     db.execute("ALTER TABLE support_catalog ADD COLUMN details TEXT")
     db.execute("CREATE INDEX idx_outbox_escalation ON outbox (escalationId, state)")
 
