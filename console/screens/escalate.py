@@ -138,7 +138,7 @@ class EscalationForm(CoreCalls, ModalScreen[dict[str, Any] | None]):
                 )
                 if d.via_api:
                     if d.catalog_error:
-                        yield Static(Text(clean_line(d.catalog_error, 300), style="red"), id="esc-catalog-error")
+                        yield Static(Text(clean_line(d.catalog_error, 600), style="red"), id="esc-catalog-error")
                     yield Label("Azure subscription")
                     if d.subscriptions:
                         yield Select(
