@@ -78,7 +78,7 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
 
 
 def _customer(desk: Desk, key: str) -> str:
-    found = desk.ws.find_customer(key)
+    found = desk.ws.accounts.find_customer(key)
     if found is None:
         raise LookupError(f"no customer with id or domain {key!r}")
     return found
@@ -153,10 +153,10 @@ def _billing(args: argparse.Namespace, db: Path, config: Path) -> int:
         cid = _customer(desk, args.customer)
         if args.action == "status":
             desk.authorize("billing.view")
-            live = desk.ws.live_suspension(cid)
+            live = desk.ws.suspensions.live_suspension(cid)
             print(json.dumps(live, ensure_ascii=False, default=str) if args.json else _status_text(live))
             return APPLIED
-        if args.action in ("plan", "suspend") and desk.ws.live_suspension(cid) is None:
+        if args.action in ("plan", "suspend") and desk.ws.suspensions.live_suspension(cid) is None:
             plan = desk.billing.suspension_plan(cid)
             _print_plan(plan)
             if args.action == "plan":
@@ -165,7 +165,7 @@ def _billing(args: argparse.Namespace, db: Path, config: Path) -> int:
                 print("Nothing was sent. Re-run with --yes to suspend with these consequences.", file=sys.stderr)
                 return REFUSED
         elif args.action == "plan":
-            print(_status_text(desk.ws.live_suspension(cid)))
+            print(_status_text(desk.ws.suspensions.live_suspension(cid)))
             return APPLIED
         try:
             if args.action == "suspend":
@@ -240,7 +240,7 @@ def _payment(args: argparse.Namespace, db: Path, config: Path) -> int:
         r = desk.billing.record_payment(cid, args.invoice, args.amount, _day(args.date, "date"))
         outstanding = money(Decimal(r["totalCharges"]) - Decimal(r["paidAmount"] or "0"), r["currencyCode"])
         print(f"{r['id']}: {r['status']} ({outstanding} outstanding)")
-        if desk.ws.live_suspension(cid) is None or not desk.billing.reactivation_due(cid):
+        if desk.ws.suspensions.live_suspension(cid) is None or not desk.billing.reactivation_due(cid):
             return APPLIED
         if args.no_reactivate:
             print(f"Reactivation is now due: csp-console billing reactivate {cid}")
@@ -329,7 +329,7 @@ def _offer(args: argparse.Namespace, db: Path, config: Path) -> int:
             return APPLIED
         if args.action == "show":
             desk.authorize("billing.view")
-            offer = desk.ws.offer_of(cid)
+            offer = desk.ws.accounts.offer_of(cid)
             print(json.dumps(offer, ensure_ascii=False, indent=2) if offer else "no support offer")
             return APPLIED
         changes: dict[str, str] = {}
@@ -353,7 +353,7 @@ def _holidays(args: argparse.Namespace, db: Path, config: Path) -> int:
     with desk_for(db, config) as desk:
         if args.action == "list":
             desk.authorize("billing.view")
-            for h in desk.ws.holiday_rows(args.calendar):
+            for h in desk.ws.accounts.holiday_rows(args.calendar):
                 print(f"{h['calendar']}  {h['date']}  {clean_line(h['name'])}")
             return APPLIED
         if not (args.calendar and args.date):
@@ -376,12 +376,12 @@ def cmd_time(args: argparse.Namespace, db: Path, config: Path) -> int:
 
 def _time(args: argparse.Namespace, db: Path, config: Path) -> int:
     with desk_for(db, config) as desk:
-        ticket = desk.ws.ticket(args.ticket)
+        ticket = desk.ws.tickets.ticket(args.ticket)
         if ticket is None:
             raise LookupError(f"no ticket {args.ticket}")
         if args.action == "list":
             desk.authorize("ticket.view")
-            for e in desk.ws.time_entries(ticket["seq"]):
+            for e in desk.ws.billing.time_entries(ticket["seq"]):
                 print(f"{e['workDate']}  {e['agent']:14} {e['minutes']:>4} min  {clean_line(e['note'] or '')}")
             return APPLIED
         if args.minutes is None:

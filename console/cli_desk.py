@@ -118,11 +118,11 @@ def cmd_ticket(args: argparse.Namespace, db: Path, config: Path) -> int:
 
 def _ticket(args: argparse.Namespace, db: Path, config: Path) -> int:
     with desk_for(db, config) as desk:
-        ticket = desk.ws.ticket(args.ticket)
+        ticket = desk.ws.tickets.ticket(args.ticket)
         if ticket is None:
             raise LookupError(f"no ticket {args.ticket}")
         if args.version is not None and ticket["version"] != args.version:
-            raise StaleVersion({**ticket, "lastModifiedBy": desk.ws.ticket_editor(ticket["id"])}, args.version)
+            raise StaleVersion({**ticket, "lastModifiedBy": desk.ws.tickets.ticket_editor(ticket["id"])}, args.version)
         value, action = args.value, args.action
         if action == "show":
             _print_ticket(desk, ticket["id"], args.json)
@@ -162,7 +162,7 @@ def cmd_agents(args: argparse.Namespace, db: Path, config: Path) -> int:
 def _agents(args: argparse.Namespace, db: Path, config: Path) -> int:
     if args.action == "list":
         with Workspace.open(db, create=False) as ws:
-            agents = ws.agents()
+            agents = ws.agents.agents()
         if args.json:
             print(json.dumps(agents, ensure_ascii=False))
         for a in [] if args.json else agents:
@@ -182,7 +182,7 @@ def _agents(args: argparse.Namespace, db: Path, config: Path) -> int:
             print(f"added {args.login}: {', '.join(sorted(roles))}")
             return APPLIED
         desk.authorize("agents.manage")
-        record = desk.ws.agent(args.login)
+        record = desk.ws.agents.agent(args.login)
         if record is None:
             print(f"csp-console: error: no agent {args.login!r}", file=sys.stderr)
             return FAILED
@@ -206,7 +206,7 @@ def _audit(args: argparse.Namespace, db: Path, config: Path) -> int:
         desk.authorize("audit.view")
         since = to_iso(parse_iso(args.since)) if args.since else None
         ticket = args.ticket.upper() if args.ticket else None
-        for e in desk.ws.audit_since(since, "ticket" if ticket else None, ticket):
+        for e in desk.ws.agents.audit_since(since, "ticket" if ticket else None, ticket):
             if args.json:
                 print(json.dumps(e, ensure_ascii=False))
             else:

@@ -128,7 +128,7 @@ def cmd_gdap(args: argparse.Namespace, db: Path, config: Path) -> int:
                 _say(f"  warning: {warning}")
             return APPLIED
         if args.action == "list":
-            for rel in ws.gdap_relationships():
+            for rel in ws.gdap.gdap_relationships():
                 roles = ", ".join(gdap.role_name(r["roleDefinitionId"]) for r in rel["roles"] if r["granted"])
                 _say(
                     f"{rel['customerTenantId']}  {rel['status']:<16} ends {(rel['endDateTime'] or '-')[:10]}  "
@@ -138,7 +138,7 @@ def cmd_gdap(args: argparse.Namespace, db: Path, config: Path) -> int:
         if not args.customer:
             _say("csp-console: error: 'gdap check' needs the customer (id or domain)", err=True)
             return FAILED
-        customer = ws.find_customer(args.customer) or args.customer
+        customer = ws.accounts.find_customer(args.customer) or args.customer
         try:
             verdict = gdap.readiness(ws, customer, args.task, now, gdap.task_roles(settings.gdap_task_roles))
         except ValueError as exc:

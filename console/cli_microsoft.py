@@ -264,7 +264,7 @@ def _escalate(args: argparse.Namespace, db: Path, config: Path) -> int:
             raise
         # Saved: from here on nothing invites a retry (that would open a second case); the outbox delivers.
         report, trouble = _deliver_after_saving(desk, None if args.no_deliver or not draft.via_api else True)
-        stored = desk.ws.escalation(stored["id"]) or stored
+        stored = desk.ws.escalations.escalation(stored["id"]) or stored
         if args.json:
             print(
                 json.dumps({"escalation": stored, "delivery": report.__dict__ if report else None}, ensure_ascii=False)

@@ -59,7 +59,7 @@ def cmd_triage(args: argparse.Namespace, db: Path, config: Path) -> int:
             except TicketNotFound as exc:
                 raise CommandError(str(exc)) from None
         else:
-            with Progress("Triaging", ws.counts()["open tickets"]) as progress:
+            with Progress("Triaging", ws.records.counts()["open tickets"]) as progress:
                 results = list(triage.triage_open(progress.advance))
         failed = 0
         for result in results:

@@ -90,7 +90,7 @@ class Draft:
 def context(desk: Desk, ticket: dict[str, Any]) -> CheckContext:
     since = to_iso(desk.clock() - timedelta(days=365))
     ctx = desk.triage.context(ticket["customerId"], ticket)
-    return replace(ctx, signature_incidents_used=desk.ws.signature_incidents_since(since))
+    return replace(ctx, signature_incidents_used=desk.ws.escalations.signature_incidents_since(since))
 
 
 def options(desk: Desk, ticket: dict[str, Any], ctx: CheckContext | None = None) -> list[VehicleOption]:
@@ -131,7 +131,7 @@ def build_draft(desk: Desk, ticket: dict[str, Any], vehicle: Vehicle) -> Draft:
     case: CaseDraft = handler.handler.build_case(ctx, findings)
     # Azure cases are filed under an Azure subscription id: an Azure plan's entitlements, never the plan's own
     # Partner Center id (Partner Center .NET SDK, AzureEntitlement.SubscriptionId).
-    entitlements = desk.ws.azure_entitlements(ticket["customerId"])
+    entitlements = desk.ws.microsoft.azure_entitlements(ticket["customerId"])
     subs = [
         (
             e["azureSubscriptionId"],
@@ -161,7 +161,9 @@ def build_draft(desk: Desk, ticket: dict[str, Any], vehicle: Vehicle) -> Draft:
         azure_subscription_id=azure_subscription if case.delivery == DELIVERY_AZURE_API else None,
         subscriptions=subs,
         service_hint=case.service_hint,
-        open_cases=[e for e in desk.ws.escalations(ticket_id=ticket["id"]) if e["state"] in OPEN_CASE_STATES],
+        open_cases=[
+            e for e in desk.ws.escalations.escalations(ticket_id=ticket["id"]) if e["state"] in OPEN_CASE_STATES
+        ],
         gdap=gdap_readiness(desk, ticket, vehicle),
     )
 
@@ -188,7 +190,9 @@ def refuse_second_case(desk: Desk, draft: Draft) -> None:
     checks it again inside the transaction that opens the case."""
     if draft.another_reason.strip():
         return
-    still_open = [e for e in desk.ws.escalations(ticket_id=draft.ticket_id) if e["state"] in OPEN_CASE_STATES]
+    still_open = [
+        e for e in desk.ws.escalations.escalations(ticket_id=draft.ticket_id) if e["state"] in OPEN_CASE_STATES
+    ]
     if still_open:
         raise TicketInputError("another", f"{CaseAlreadyOpen(draft.ticket_id, still_open)} (CLI: --another REASON)")
 
@@ -229,7 +233,7 @@ def validate(desk: Desk, draft: Draft, case_number: str | None) -> None:
         return
     if case_number is not None:
         raise TicketInputError("case_number", "Azure technical cases are created through the API; no number to give.")
-    known = {e["azureSubscriptionId"] for e in desk.ws.azure_entitlements(draft.customer_id)}
+    known = {e["azureSubscriptionId"] for e in desk.ws.microsoft.azure_entitlements(draft.customer_id)}
     if not known:
         raise TicketInputError("subscription", f"Cannot open an Azure case: {NO_SUBSCRIPTION}.")
     if not draft.azure_subscription_id:
@@ -240,10 +244,10 @@ def validate(desk: Desk, draft: Draft, case_number: str | None) -> None:
             f"{draft.azure_subscription_id!r} is not one of the customer's Azure subscriptions "
             f"({', '.join(sorted(known))}).",
         )
-    services = {r["id"]: r for r in desk.ws.catalog("service")}
+    services = {r["id"]: r for r in desk.ws.microsoft.catalog("service")}
     if draft.service_id not in services:
         raise TicketInputError("service", "Choose a service from the Azure Support API's list.")
-    problems = {r["id"] for r in desk.ws.catalog("problem", services[draft.service_id]["name"])}
+    problems = {r["id"] for r in desk.ws.microsoft.catalog("problem", services[draft.service_id]["name"])}
     if draft.problem_classification_id not in problems:
         raise TicketInputError("problem_classification", "Choose a problem classification of the chosen service.")
     ms = desk.config.microsoft
@@ -278,7 +282,7 @@ def contact_country(desk: Desk, draft: Draft) -> str:
                 "contact_country", f"contact_country {configured!r} is not an ISO 3166-1 alpha-3 code."
             )
         return found
-    account = desk.ws.account_rows(draft.customer_id)
+    account = desk.ws.accounts.account_rows(draft.customer_id)
     raw = account["customer"].get("country") if account else None
     found = country_alpha3(raw)
     if found is None:
@@ -291,12 +295,17 @@ def contact_country(desk: Desk, draft: Draft) -> str:
 
 
 def problem_classification(desk: Desk, draft: Draft) -> dict[str, Any] | None:
-    services = {r["id"]: r for r in desk.ws.catalog("service")}
+    services = {r["id"]: r for r in desk.ws.microsoft.catalog("service")}
     service = services.get(draft.service_id or "")
     if service is None:
         return None
     return next(
-        (p for p in desk.ws.catalog("problem", service["name"]) if p["id"] == draft.problem_classification_id), None
+        (
+            p
+            for p in desk.ws.microsoft.catalog("problem", service["name"])
+            if p["id"] == draft.problem_classification_id
+        ),
+        None,
     )
 
 
@@ -357,7 +366,7 @@ def submit(desk: Desk, draft: Draft, case_number: str | None = None) -> dict[str
     draft.another_reason = " ".join(draft.another_reason.split())
     refuse_second_case(desk, draft)
     validate(desk, draft, case_number)
-    ticket = desk.ws.ticket(draft.ticket_id)
+    ticket = desk.ws.tickets.ticket(draft.ticket_id)
     if ticket is None:
         raise LookupError(f"no ticket {draft.ticket_id}")
     ticket = {**ticket, "version": draft.ticket_version}
@@ -401,12 +410,12 @@ def submit(desk: Desk, draft: Draft, case_number: str | None = None) -> dict[str
     if draft.another_reason:
         text += f" (another case while one is open: {draft.another_reason})"
     try:
-        _, escalation_id = desk.ws.open_escalation(
+        _, escalation_id = desk.ws.escalations.open_escalation(
             ticket, escalation, outbox, agent=desk.agent, event_text=text, another_reason=draft.another_reason or None
         )
     except CaseAlreadyOpen as exc:
         raise TicketInputError("another", f"{exc} (CLI: --another REASON)") from None
-    stored = desk.ws.escalation(escalation_id)
+    stored = desk.ws.escalations.escalation(escalation_id)
     assert stored is not None
     return stored
 
@@ -417,7 +426,7 @@ def record_case_number(desk: Desk, escalation_id: int, case_number: str) -> dict
     case_number = case_number.strip()
     if not CASE_NUMBER_RE.match(case_number):
         raise TicketInputError("case_number", f"{case_number!r} does not look like a Microsoft case number.")
-    esc = desk.ws.escalation(escalation_id)
+    esc = desk.ws.escalations.escalation(escalation_id)
     if esc is None:
         raise LookupError(f"no escalation {escalation_id}")
     if esc["delivery"] == DELIVERY_AZURE_API and esc["state"] == "pending":
@@ -425,7 +434,7 @@ def record_case_number(desk: Desk, escalation_id: int, case_number: str) -> dict
             "case_number",
             "This case is still being created through the Azure Support API; its number comes from there.",
         )
-    return desk.ws.record_case_number(escalation_id, case_number, desk.agent)
+    return desk.ws.escalations.record_case_number(escalation_id, case_number, desk.agent)
 
 
 def send_message(desk: Desk, escalation_id: int, text: str) -> int:
@@ -434,7 +443,7 @@ def send_message(desk: Desk, escalation_id: int, text: str) -> int:
     text = text.strip()
     if not text:
         raise TicketInputError("text", "The message is empty.")
-    esc = desk.ws.escalation(escalation_id)
+    esc = desk.ws.escalations.escalation(escalation_id)
     if esc is None:
         raise LookupError(f"no escalation {escalation_id}")
     if esc["state"] in ("closed", "failed"):
@@ -444,7 +453,7 @@ def send_message(desk: Desk, escalation_id: int, text: str) -> int:
     payload = {"text": text, "subject": f"Update from {desk.config.partner.name}"}
     if esc["delivery"] == DELIVERY_AZURE_API:
         # CommunicationDetailsProperties.sender: "Email address of the sender" (the agent's, never a login).
-        record = desk.ws.agent(desk.agent) or {}
+        record = desk.ws.agents.agent(desk.agent) or {}
         email = str(record.get("email") or "").strip()
         if "@" not in email:
             raise TicketInputError(
@@ -454,4 +463,6 @@ def send_message(desk: Desk, escalation_id: int, text: str) -> int:
             )
         payload["sender"] = email
     item = {"kind": "note", "name": f"note-{uuid.uuid4().hex[:16]}", "requestId": str(uuid.uuid4()), "payload": payload}
-    return desk.ws.enqueue_message(escalation_id, item, desk.agent, f"Message to Microsoft queued: {text[:200]}")
+    return desk.ws.escalations.enqueue_message(
+        escalation_id, item, desk.agent, f"Message to Microsoft queued: {text[:200]}"
+    )

@@ -190,7 +190,7 @@ class HealthBoard:
     def compute(self, now: datetime) -> Health:
         ws = self.ws
         iso = to_iso(now)
-        rows = ws.health_backlog()
+        rows = ws.health.health_backlog()
         by_status: Counter[str] = Counter()
         by_service: Counter[str] = Counter()
         by_severity: Counter[str] = Counter()
@@ -206,17 +206,17 @@ class HealthBoard:
             "bySeverity": {s.value: by_severity.get(s.value, 0) for s in Severity},
         }
         bounds = [to_iso(now - timedelta(hours=h)) for _, h in AGING if h is not None]
-        spans = ws.health_created_between(bounds)
+        spans = ws.health.health_created_between(bounds)
         counts = [*spans, total - sum(spans)]  # older than the last bound: the rest of the backlog
         aging = [{"bucket": bucket, "count": count} for (bucket, _), count in zip(AGING, counts, strict=True)]
-        breached, (within15, within60) = ws.health_due_between(
+        breached, (within15, within60) = ws.health.health_due_between(
             iso, [to_iso(now + timedelta(minutes=15)), to_iso(now + timedelta(minutes=60))]
         )
         today = to_iso(self.day_start(now))
         week = to_iso(now - timedelta(days=7))
-        resolved_today = ws.health_resolved_since(today)
+        resolved_today = ws.health.health_resolved_since(today)
         history = self._history_figures(week)
-        first_today = ws.health_first_responses_since(today)
+        first_today = ws.health.health_first_responses_since(today)
         sla = {
             "breached": breached,
             "breachingWithin15m": within15,
@@ -228,9 +228,9 @@ class HealthBoard:
             "resolvedToday": resolved_today["resolved"],
         }
         esc_counts: dict[str, dict[str, int]] = {}
-        for vehicle, state, count in ws.health_escalations():
+        for vehicle, state, count in ws.health.health_escalations():
             esc_counts.setdefault(vehicle, {})[state] = count
-        oldest = ws.health_oldest_waiting()
+        oldest = ws.health.health_oldest_waiting()
         escalations = {
             "byVehicle": esc_counts,
             "oldestWaiting": (
@@ -245,9 +245,9 @@ class HealthBoard:
             ),
         }
         local_today = now.astimezone(self.zone).date()
-        stages = ws.health_dunning_counts(local_today.isoformat(), self.stages)
+        stages = ws.health.health_dunning_counts(local_today.isoformat(), self.stages)
         collections = {name: stages.get(name, 0) for _, name in self.stages}
-        samples = ws.health_samples(to_iso(now - timedelta(hours=TREND_HOURS)))
+        samples = ws.health.health_samples(to_iso(now - timedelta(hours=TREND_HOURS)))
         health = Health(
             at=iso,
             backlog=backlog,
@@ -259,8 +259,8 @@ class HealthBoard:
                 "7d": history["mttr"],
             },
             escalations=escalations,
-            agents=ws.health_agents(iso, today),
-            top_customers=ws.health_top_customers(),
+            agents=ws.health.health_agents(iso, today),
+            top_customers=ws.health.health_top_customers(),
             collections=collections,
             trend={"backlog": [[a, b] for a, b, _ in samples], "breached": [[a, c] for a, _, c in samples]},
         )
@@ -268,8 +268,8 @@ class HealthBoard:
         return health
 
     def _history_figures(self, week: str) -> dict[str, Any]:
-        resolved = self.ws.health_resolved_since(week)
-        first = self.ws.health_first_responses_since(week)
+        resolved = self.ws.health.health_resolved_since(week)
+        first = self.ws.health.health_first_responses_since(week)
         return {
             "attainment": _ratio(resolved["met"], resolved["resolved"]),
             "first_response": _ratio(first[1], first[0]),
@@ -304,7 +304,7 @@ class HealthBoard:
     def sample(self, now: datetime, health: Health | None = None) -> bool:
         """Record the backlog and breaches for the trend, at most once every 5 minutes across sessions."""
         health = health or self.compute(now)
-        return self.ws.record_health_sample(
+        return self.ws.health.record_health_sample(
             to_iso(now),
             health.backlog["total"],
             health.sla["breached"],
@@ -316,6 +316,6 @@ def backfill_samples(ws: Workspace, now: datetime, hours: int = TREND_HOURS) -> 
     """Seed the trend of a new workspace with hourly figures rebuilt from ticket history: the backlog, and
     the tickets past a first-response or resolution target at each hour."""
     moments = [to_iso(now - timedelta(hours=h)) for h in range(hours, 0, -1)]
-    points = ws.health_backlog_at(moments)
-    ws.insert_health_samples(points)
+    points = ws.health.health_backlog_at(moments)
+    ws.health.insert_health_samples(points)
     return len(points)

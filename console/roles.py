@@ -168,12 +168,12 @@ class QueueReads:
 
     def queue_page(self, query: QueueQuery, **page: Any) -> list[QueueRow]:
         self.door.authorize("ticket.view")
-        return self.ws.queue_page(query, **page)
+        return self.ws.queue.queue_page(query, **page)
 
     def queue_count(self, query: QueueQuery) -> int:
         self.door.authorize("ticket.view")
-        return self.ws.queue_count(query)
+        return self.ws.queue.queue_count(query)
 
     def view_counts(self, queries: list[QueueQuery]) -> list[int]:
         self.door.authorize("ticket.view")
-        return self.ws.view_counts(queries)
+        return self.ws.queue.view_counts(queries)

@@ -183,7 +183,7 @@ def run(
     progress: Callable[[str, int, int | None], None] | None = None,
 ) -> SyncReport:
     report = SyncReport()
-    saved = None if restart else ws.sync_state(STATE)
+    saved = None if restart else ws.microsoft.sync_state(STATE)
     cursor: dict[str, Any] = {"phase": "customers", "link": None, "ids": []}
     if saved and saved["state"] != "done" and saved["cursor"]:
         cursor = saved["cursor"]
@@ -192,7 +192,7 @@ def run(
             setattr(report, name, int(saved["counts"].get(name, 0)))
         report.skipped = list(cursor.get("skipped") or [])
         report.notes = list(cursor.get("notes") or [])
-    ws.save_sync_state(STATE, state="running", cursor=cursor, lastError=None, counts=_counts(report))
+    ws.microsoft.save_sync_state(STATE, state="running", cursor=cursor, lastError=None, counts=_counts(report))
     services = set(host.services)
 
     def advance(**changes: Any) -> dict[str, Any]:
@@ -221,8 +221,8 @@ def run(
                 index=0,
             )
             with ws.transaction():
-                ws.upsert(CUSTOMERS, records, agent=AGENT)
-                ws.save_sync_state(STATE, cursor=cursor, counts=_counts(report))
+                ws.records.upsert(CUSTOMERS, records, agent=AGENT)
+                ws.microsoft.save_sync_state(STATE, cursor=cursor, counts=_counts(report))
             if progress:
                 progress("customers", report.customers, page.total)
         ids: list[str] = cursor["ids"]
@@ -248,17 +248,17 @@ def run(
             report.invoices += len(rows)
             cursor = advance(phase="invoices" if page.next else "finished", link=page.next)
             with ws.transaction():
-                ws.save_partner_invoices(rows)
-                ws.save_sync_state(STATE, cursor=cursor, counts=_counts(report))
+                ws.billing.save_partner_invoices(rows)
+                ws.microsoft.save_sync_state(STATE, cursor=cursor, counts=_counts(report))
             if progress:
                 progress("invoices", report.invoices, page.total)
     except (ApiError, MissingToken, SyncFailed) as exc:
         message = str(exc) if isinstance(exc, SyncFailed) else f"{step}: {exc}"
-        ws.save_sync_state(STATE, state="failed", lastError=message)
+        ws.microsoft.save_sync_state(STATE, state="failed", lastError=message)
         raise SyncFailed(
             f"{message}\nEverything synced before this is kept; run `csp-console sync` again to resume."
         ) from None
-    ws.save_sync_state(STATE, state="done", cursor=None, counts=_counts(report))
+    ws.microsoft.save_sync_state(STATE, state="done", cursor=None, counts=_counts(report))
     return report
 
 
@@ -279,7 +279,7 @@ def _sync_customer(
     except NotFound as exc:  # gone from Partner Center since it was listed: kept as it was
         report.skipped.append(f"customer {customer_id}: {exc}")
         subs = []
-    local = ws.records_by_id("subscriptions", [str(s.get("id")) for s in subs if isinstance(s, dict)])
+    local = ws.microsoft.records_by_id("subscriptions", [str(s.get("id")) for s in subs if isinstance(s, dict)])
     records = []
     for raw in subs:
         rid = raw.get("id") if isinstance(raw, dict) else None
@@ -338,11 +338,11 @@ def _sync_customer(
     report.service_requests += len(srs)
     report.azure_entitlements += sum(len(v) for v in entitlements.values())
     with ws.transaction():
-        ws.upsert(SUBSCRIPTIONS, records, agent=AGENT)
+        ws.records.upsert(SUBSCRIPTIONS, records, agent=AGENT)
         for plan_id, rows in entitlements.items():
-            ws.save_azure_entitlements(customer_id, plan_id, rows)
-        ws.upsert_service_requests(srs)
-        ws.save_sync_state(STATE, cursor=advance(index=cursor["index"] + 1), counts=_counts(report))
+            ws.microsoft.save_azure_entitlements(customer_id, plan_id, rows)
+        ws.microsoft.upsert_service_requests(srs)
+        ws.microsoft.save_sync_state(STATE, cursor=advance(index=cursor["index"] + 1), counts=_counts(report))
 
 
 def _counts(report: SyncReport) -> dict[str, int]:

@@ -99,14 +99,14 @@ class Triage:
         if cached is not None:
             self._accounts.move_to_end(customer_id)
             return cached
-        rows = self.ws.account_rows(customer_id)
+        rows = self.ws.accounts.account_rows(customer_id)
         if rows is None:
             raise LookupError(f"unknown customer {customer_id!r}")
         account = _Account(
             customer=CustomerView.from_row(rows["customer"]),
             subscriptions=tuple(SubscriptionView.from_row(r) for r in rows["subscriptions"]),
             receivables=tuple(ReceivableView.from_row(r) for r in rows["receivables"]),
-            offer=OfferView.from_row(rows["offer"], self.ws.holidays(rows["offer"]["holidayCalendar"]))
+            offer=OfferView.from_row(rows["offer"], self.ws.accounts.holidays(rows["offer"]["holidayCalendar"]))
             if rows["offer"]
             else None,
         )
@@ -138,23 +138,23 @@ class Triage:
 
     def triage_ticket(self, ticket_id: str) -> TriageResult:
         """Run the checks for one ticket and store its findings (replacing earlier ones)."""
-        row = self.ws.ticket(ticket_id)
+        row = self.ws.tickets.ticket(ticket_id)
         if row is None:
             raise TicketNotFound(f"no ticket {ticket_id}")
         result = self.run_ticket(row)
         now = self.clock()
         with self.ws.transaction():
-            self.ws.replace_findings(row["seq"], [finding_row(p, f, now) for p, f in result.findings])
+            self.ws.tickets.replace_findings(row["seq"], [finding_row(p, f, now) for p, f in result.findings])
         return result
 
     def triage_open(self, progress: Callable[[int], None] | None = None) -> Iterator[TriageResult]:
         """Triage every open ticket, storing findings one batch (one transaction) at a time."""
-        for batch in self.ws.iter_tickets(open_only=True):
+        for batch in self.ws.tickets.iter_tickets(open_only=True):
             results = [(row["seq"], self.run_ticket(row)) for row in batch]
             now = self.clock()
             with self.ws.transaction():
                 for seq, result in results:
-                    self.ws.replace_findings(seq, [finding_row(p, f, now) for p, f in result.findings])
+                    self.ws.tickets.replace_findings(seq, [finding_row(p, f, now) for p, f in result.findings])
             if progress is not None:
                 progress(len(batch))
             for _, result in results:
@@ -163,7 +163,7 @@ class Triage:
     def opportunities(self, customer_id: str | None = None) -> list[tuple[CustomerView, str, Finding]]:
         """Account-level findings addressed to sales, for one customer or all."""
         out: list[tuple[CustomerView, str, Finding]] = []
-        for cid in [customer_id] if customer_id else self.ws.customer_ids():
+        for cid in [customer_id] if customer_id else self.ws.accounts.customer_ids():
             ctx = self.context(cid)
             run = self.runner.run(ctx, "account")
             out += [(ctx.customer, p, f) for p, f in run.findings if f.audience == Audience.SALES]

@@ -34,7 +34,7 @@ def builtin_views(agent: str, now: datetime) -> list[View]:
 
 
 def all_views(ws: Workspace, agent: str, now: datetime) -> list[View]:
-    saved = [View(name, name[:12], QueueQuery.from_json(q), saved=True) for name, q in ws.saved_views(agent)]
+    saved = [View(name, name[:12], QueueQuery.from_json(q), saved=True) for name, q in ws.queue.saved_views(agent)]
     return builtin_views(agent, now) + saved
 
 

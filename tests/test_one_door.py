@@ -50,7 +50,7 @@ def door(demo_ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     """The demo workspace with one agent per role, a config, a ticket claimed by :data:`HOLDER` and a file of
     one ticket record to import."""
     for role, login in LOGIN.items():
-        demo_ws.add_agent(login, login, "", [role], "test")
+        demo_ws.agents.add_agent(login, login, "", [role], "test")
     config = tmp_path / "config.toml"
     write_demo_config(config)
     holder = Desk(demo_ws, load_config(config), load_plugins(), HOLDER, utcnow)  # live for the commands too
@@ -191,9 +191,9 @@ def test_escalations_retry_needs_ticket_escalate(
     base = ["--db", str(ws.path), "--config", str(door["config"])]
     assert main(["escalations", "retry", str(stored["id"]), *base]) == 3
     assert "may not ticket.escalate" in capsys.readouterr().err
-    assert ws.escalation(stored["id"])["state"] == "failed"  # type: ignore[index]
+    assert ws.escalations.escalation(stored["id"])["state"] == "failed"  # type: ignore[index]
     assert len(sandbox.state.requests) == requests  # nothing went to Microsoft
-    assert not [e for e in ws.audit_entries("escalation") if e["action"] == "escalation.retry"]
+    assert not [e for e in ws.agents.audit_entries("escalation") if e["action"] == "escalation.retry"]
 
 
 def test_sla_show_needs_ticket_view(
@@ -232,8 +232,8 @@ def test_export_needs_an_agent_and_records_export(
     assert out == "" and "may not records.export: it needs billing_admin or global_admin" in err
     monkeypatch.setenv("CSP_CONSOLE_AGENT", "tom.becker")
     assert main(["export", "--kind", "customers", "-o", "-", *base]) == 0
-    assert capsys.readouterr().out.count("\n") == door["ws"].counts()["customers"]
-    (entry,) = [e for e in door["ws"].audit_entries("workspace") if e["action"] == "export"]
+    assert capsys.readouterr().out.count("\n") == door["ws"].records.counts()["customers"]
+    (entry,) = [e for e in door["ws"].agents.audit_entries("workspace") if e["action"] == "export"]
     assert entry["agent"] == "tom.becker"
 
 
@@ -271,30 +271,30 @@ def test_an_old_export_does_not_revert_newer_changes(
     desk = Desk(ws, load_config(door["config"]), load_plugins(), "maria.garcia", lambda: NOW)
     desk.classify(ticket, category="billing")  # after the export
     desk.close()
-    changed = ws.ticket(ticket)
+    changed = ws.tickets.ticket(ticket)
     assert changed is not None
-    audit_rows = len(ws.audit_entries())
+    audit_rows = len(ws.agents.audit_entries())
     base = ["--db", str(ws.path), "--config", str(door["config"])]
     capsys.readouterr()
     assert main(["import", str(exported), *base]) == 1
     err = capsys.readouterr().err
     assert f"{exported}:{number}: field 'version': ticket {ticket} changed since this record" in err
     assert "--force" in err and "rolled back" in err
-    assert ws.ticket(ticket) == changed and len(ws.audit_entries()) == audit_rows
+    assert ws.tickets.ticket(ticket) == changed and len(ws.agents.audit_entries()) == audit_rows
     # The same export with only that line left out: every record is unchanged, so nothing is written.
     rest = tmp_path / "rest" / "tickets.jsonl"
     rest.parent.mkdir()
     rest.write_text("\n".join(line for n, line in enumerate(lines, 1) if n != number) + "\n", encoding="utf-8")
     assert main(["import", str(rest), *base]) == 0
     assert f"0 updated, {len(lines) - 1} unchanged" in capsys.readouterr().out
-    per_record = [e for e in ws.audit_entries() if e["entity"] == "ticket"]
-    assert len(ws.audit_entries()) == audit_rows + 1 and len(per_record) == len(
-        [e for e in ws.audit_entries() if e["entity"] == "ticket"]
+    per_record = [e for e in ws.agents.audit_entries() if e["entity"] == "ticket"]
+    assert len(ws.agents.audit_entries()) == audit_rows + 1 and len(per_record) == len(
+        [e for e in ws.agents.audit_entries() if e["entity"] == "ticket"]
     )
-    assert ws.ticket(ticket) == changed
+    assert ws.tickets.ticket(ticket) == changed
     # --force by a Global admin writes the old record back, audited.
     assert main(["import", str(exported), "--force", *base]) == 0
-    forced = ws.ticket(ticket)
+    forced = ws.tickets.ticket(ticket)
     assert forced is not None and forced["category"] == json.loads(lines[number - 1]).get("category")
     assert forced["version"] == changed["version"] + 1
 
@@ -314,7 +314,7 @@ def test_an_import_does_not_overwrite_another_agents_claim(
     base = ["--db", str(ws.path), "--config", str(door["config"])]
     assert main(["import", str(one), *base]) == 1
     assert f"{one}:1: ticket {held} is claimed by {HOLDER}" in capsys.readouterr().err
-    assert ws.ticket(held)["title"] != "renamed by the import"  # type: ignore[index]
+    assert ws.tickets.ticket(held)["title"] != "renamed by the import"  # type: ignore[index]
 
 
 def test_the_queue_reads_through_ticket_view(door: dict[str, Any]) -> None:
@@ -326,7 +326,7 @@ def test_the_queue_reads_through_ticket_view(door: dict[str, Any]) -> None:
     ws = door["ws"]
     config = load_config(door["config"])
     narrowed = {**config.roles, "ticket.view": ["helpdesk_agent"]}
-    sales = QueueReads(ws, Door.for_agent(ws, narrowed, "priya.nair"))
+    sales = QueueReads(ws, Door.for_agent(ws.agents, narrowed, "priya.nair"))
     assert not sales.may_view
     for read in (
         lambda: sales.queue_page(QueueQuery(), limit=10),
@@ -335,9 +335,9 @@ def test_the_queue_reads_through_ticket_view(door: dict[str, Any]) -> None:
     ):
         with pytest.raises(RoleDenied, match=r"may not ticket\.view: it needs helpdesk_agent"):
             read()
-    helpdesk = QueueReads(ws, Door.for_agent(ws, narrowed, "maria.garcia"))
+    helpdesk = QueueReads(ws, Door.for_agent(ws.agents, narrowed, "maria.garcia"))
     assert [r.id for r in helpdesk.queue_page(QueueQuery(), limit=5)] == [
-        r.id for r in ws.queue_page(QueueQuery(), limit=5)
+        r.id for r in ws.queue.queue_page(QueueQuery(), limit=5)
     ]
 
 
@@ -360,7 +360,7 @@ async def test_a_refused_agent_sees_why_instead_of_the_queue(demo_ws: Workspace,
             queue = table(pilot)
             first = queue.render_line(1).text
             if listed:
-                assert queue.count == demo_ws.queue_count(queue.query_) > 0 and queue.denied is None
+                assert queue.count == demo_ws.queue.queue_count(queue.query_) > 0 and queue.denied is None
                 assert first.lstrip().startswith("CSP-")
             else:
                 assert queue.count == 0 and queue.row_at(0) is None

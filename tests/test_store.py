@@ -165,7 +165,7 @@ def test_transaction_rolls_back_on_error(empty_ws: Workspace) -> None:
             "INSERT INTO customers (id, domain, companyName, relationshipToPartner) VALUES ('x', 'd', 'n', 'reseller')"
         )
         raise RuntimeError("stop")
-    assert empty_ws.counts()["customers"] == 0
+    assert empty_ws.records.counts()["customers"] == 0
 
 
 def test_foreign_keys_are_enforced(empty_ws: Workspace) -> None:
@@ -203,19 +203,19 @@ def test_concurrent_writers_from_two_handles_all_succeed(tmp_path: Path) -> None
         t.join()
     assert errors == []
     ws = Workspace.open(path)
-    assert ws.counts()["customers"] == 150
+    assert ws.records.counts()["customers"] == 150
     ws.close()
 
 
 def test_connections_of_finished_threads_are_closed(empty_ws: Workspace) -> None:
     def read() -> None:
-        empty_ws.counts()
+        empty_ws.records.counts()
 
     for _ in range(20):
         t = threading.Thread(target=read)
         t.start()
         t.join()
-    empty_ws.counts()  # the main thread's connection, opening prunes the dead ones
+    empty_ws.records.counts()  # the main thread's connection, opening prunes the dead ones
     read_in_thread = threading.Thread(target=read)
     read_in_thread.start()
     read_in_thread.join()
@@ -274,7 +274,7 @@ def test_changed_since_sees_other_connections_commits_and_treats_a_busy_file_as_
     assert not changed and isinstance(version, int)  # the first read is the baseline
     assert empty_ws.changed_since(version) == (False, version)
     other = Workspace.open(empty_ws.path)
-    other.add_agent("someone", "Some One", "someone@example.com", ["helpdesk_agent"], by="test")
+    other.agents.add_agent("someone", "Some One", "someone@example.com", ["helpdesk_agent"], by="test")
     changed, now = empty_ws.changed_since(version)
     assert changed and now != version
     assert empty_ws.changed_since(now) == (False, now)

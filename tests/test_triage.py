@@ -22,20 +22,20 @@ def triage(demo_ws: Workspace, tmp_path: Path) -> Triage:
 
 
 def test_triage_ticket_stores_findings_and_replaces_them(triage: Triage, demo_ws: Workspace) -> None:
-    row = next(r for batch in demo_ws.iter_tickets() for r in batch if r["service"] == "office365")
+    row = next(r for batch in demo_ws.tickets.iter_tickets() for r in batch if r["service"] == "office365")
     result = triage.triage_ticket(row["id"])
     assert result.failures == []
-    stored = demo_ws.findings(row["seq"])
+    stored = demo_ws.tickets.findings(row["seq"])
     assert [(s["plugin"], s["checkId"], s["title"]) for s in stored] == [
         (p, f.check_id, f.title) for p, f in result.findings
     ]
     again = triage.triage_ticket(row["id"])
-    assert len(demo_ws.findings(row["seq"])) == len(again.findings)  # replaced, not appended
+    assert len(demo_ws.tickets.findings(row["seq"])) == len(again.findings)  # replaced, not appended
 
 
 def test_triage_open_covers_every_open_ticket(triage: Triage, demo_ws: Workspace) -> None:
     results = list(triage.triage_open())
-    open_count = demo_ws.counts()["open tickets"]
+    open_count = demo_ws.records.counts()["open tickets"]
     assert len(results) == open_count
     assert all(r.failures == [] for r in results)
     checks = {f.check_id for r in results for _, f in r.findings}

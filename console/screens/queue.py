@@ -68,7 +68,7 @@ class QueueScreen(ConsoleScreen):
         desk = app.__dict__.get("desk")
         if desk is not None:
             return desk.reads
-        door = Door.for_agent(app.workspace, app.config.roles, app.agent, path=app.workspace.path)
+        door = Door.for_agent(app.workspace.agents, app.config.roles, app.agent, path=app.workspace.path)
         return QueueReads(app.workspace, door)
 
     @property
@@ -193,7 +193,7 @@ class QueueScreen(ConsoleScreen):
                 self.app.notify(f"Saved the view “{name}”.", markup=False)
                 self._load_views()
 
-            self.call_core(lambda: ws.save_view(agent, name, query.to_json()), done)
+            self.call_core(lambda: ws.queue.save_view(agent, name, query.to_json()), done)
 
         self.app.push_screen(TextPrompt("Save this view as"), save)
 
@@ -210,7 +210,7 @@ class QueueScreen(ConsoleScreen):
             self._load_views()
             self.action_view(5)
 
-        self.call_core(lambda: ws.delete_view(agent, name), done)
+        self.call_core(lambda: ws.queue.delete_view(agent, name), done)
 
     # -- search, filter, sort --------------------------------------------------------------------
     @property
