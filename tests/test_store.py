@@ -285,3 +285,49 @@ def test_changed_since_sees_other_connections_commits_and_treats_a_busy_file_as_
     monkeypatch.setattr(empty_ws, "data_version", busy)
     assert empty_ws.changed_since(now) == (False, now)
     other.close()
+
+
+def test_a_store_with_a_fixed_clock_stamps_everything_it_writes_with_that_time(demo_file: Path, tmp_path: Path) -> None:
+    """The store reads no wall clock: its audit rows, ticket changes, timeline events and migration records all
+    carry the time of the clock it was given."""
+    from datetime import UTC, datetime
+
+    from console.records import TICKETS
+
+    fixed = datetime(2031, 2, 3, 4, 5, 6, tzinfo=UTC)
+    stamp = "2031-02-03T04:05:06Z"
+    fresh = Workspace.open(tmp_path / "fresh.db", clock=lambda: fixed)
+    applied = {r[0] for r in fresh.conn.execute("SELECT appliedAt FROM schema_migrations")}
+    fresh.close()
+    assert applied == {stamp}
+
+    target = tmp_path / "demo.db"
+    target.write_bytes(demo_file.read_bytes())
+    ws = Workspace.open(target, clock=lambda: fixed)
+    first_new = (ws.conn.execute("SELECT max(id) FROM audit_log").fetchone()[0] or 0) + 1
+    ticket = ws.tickets.update_ticket(
+        "CSP-000001",
+        expected_version=None,
+        changes={"title": "Printer on fire", "assignee": "aiko.tanaka", "claimedUntil": "2000-01-01T00:00:00Z"},
+        events=[{"kind": "note", "text": "looked at it"}],
+        agent="aiko.tanaka",
+        action="ticket.note",
+    )
+    record = {f: ticket[f] for f in TICKETS.field_names}
+    created = ws.tickets.create_ticket(record, "aiko.tanaka")
+    ws.agents.add_agent("new.agent", "New Agent", "new.agent@example.com", ["helpdesk_agent"], by="aiko.tanaka")
+    ws.queue.save_view("aiko.tanaka", "mine", {"assignee": "aiko.tanaka"})
+    assert ws.tickets.release_expired_claims("2001-01-01T00:00:00Z") == ["CSP-000001"]
+
+    audited = ws.conn.execute("SELECT DISTINCT at FROM audit_log WHERE id >= ?", (first_new,)).fetchall()
+    assert [r[0] for r in audited] == [stamp]
+    actions = [r[0] for r in ws.conn.execute("SELECT action FROM audit_log WHERE id >= ?", (first_new,))]
+    assert actions == ["ticket.note", "ticket.create", "agent.add", "ticket.claim_expired"]
+    assert ticket["lastModifiedDate"] == stamp
+    released = ws.tickets.ticket("CSP-000001")
+    assert released is not None and released["assignee"] is None and released["lastModifiedDate"] == stamp
+    assert ws.tickets.timeline(ticket["seq"])[-1]["createdDate"] == stamp
+    new_ticket = ws.tickets.ticket(created)
+    assert new_ticket is not None and new_ticket["lastModifiedDate"] == stamp
+    assert ws.conn.execute("SELECT createdDate FROM saved_views WHERE name = 'mine'").fetchone()[0] == stamp
+    ws.close()
