@@ -137,7 +137,7 @@ def plan(
 ) -> SuspensionPlan:
     """What suspending ``customer`` for non-payment would do, with the consequences spelled out.
 
-    ``azure_subscriptions``: the customer's Azure subscriptions (``Workspace.azure_entitlements`` rows, with
+    ``azure_subscriptions``: the customer's Azure subscriptions (``workspace.microsoft.azure_entitlements`` rows, with
     ``planSubscriptionId`` and ``status``): an Azure plan with an active one cannot be suspended."""
     active = [s for s in subscriptions if s["status"] == "active"]
     by_id = {s["id"]: s for s in subscriptions}
