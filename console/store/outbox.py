@@ -23,6 +23,8 @@ class OutboxRepo:
         self.tickets = tickets
 
     def enqueue(self, escalation_id: int, item: dict[str, Any], agent: str, now: str) -> int:
+        """Queue a delivery (``kind``, ``name``, ``requestId``, ``payload``) of an escalation, inside the caller's
+        transaction; return its id."""
         cursor = self.db.conn.execute(
             "INSERT INTO outbox (escalationId, kind, name, requestId, payload, createdBy, createdDate) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
