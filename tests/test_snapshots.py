@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from console.queue_query import QueueQuery
 from console.sandbox import catalog
 from console.store import Workspace
+from console.tickets.queue_query import QueueQuery
 from tests.conftest import NOW
 from tests.ui import make_app, settle, table
 

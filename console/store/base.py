@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from console.clock import to_iso, utcnow
+from console.shared.clock import to_iso, utcnow
 from console.store.dialect import SQLITE, SqliteDialect
 
 T = TypeVar("T")

@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from console import model
-from console.queue_query import QueueQuery, QueueRow
-from console.search_text import build_query
+from console.shared import model
 from console.store.base import Base
+from console.tickets.queue_query import QueueQuery, QueueRow
+from console.tickets.search_text import build_query
 
 #: Sort keys of the queue -> SQL expression (never NULL, so keyset paging compares cleanly).
 SORT_SQL = {

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from console.records import KINDS, TICKETS, Kind
+from console.records.kinds import KINDS, TICKETS, Kind
 from console.store.base import Base
 from console.store.rows import audit_updates, existing_keys
 from console.store.tickets import TicketRepo

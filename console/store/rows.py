@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from console.records import Kind
+from console.records.kinds import Kind
 from console.store.base import Base
 
 #: Keys per ``IN (...)`` list (SQLite's parameter limit is far above; this keeps statements small).

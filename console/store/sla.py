@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from console.model import TicketStatus
+from console.shared.model import TicketStatus
 from console.store.base import Base
 
 #: The ticket statuses, as an SQL list (constants of ours, not input).

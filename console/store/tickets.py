@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from console import model
-from console.records import TICKETS
-from console.search_text import search_form
+from console.records.kinds import TICKETS
+from console.shared import model
 from console.store.base import Base
 from console.store.rows import audit_updates, existing_keys
+from console.tickets.search_text import search_form
 
 #: A change to any of these moves a ticket's SLA clocks.
 CLOCK_FIELDS = frozenset({"status", "severity", "firstResponseDate", "resolvedDate", "createdDate", "customerId"})
@@ -37,7 +37,7 @@ _INSERT_FINDING = (
 _INSERT_EVENT = (
     "INSERT INTO timeline (ticketSeq, kind, author, createdDate, text, fromValue, toValue) VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
-#: What the SLA clocks of a stored ticket row are recomputed by (``console.sla.keep_clocks`` sets it).
+#: What the SLA clocks of a stored ticket row are recomputed by (``console.sla.clocks.keep_clocks`` sets it).
 ClockKeeper = Callable[[dict[str, Any]], dict[str, Any]]
 
 
@@ -76,7 +76,7 @@ class TicketRepo:
 
     def __init__(self, db: Base) -> None:
         self.db = db
-        #: Recomputes a ticket's SLA fields from its stored row (set by the core: ``console.sla.keep_clocks``).
+        #: Recomputes a ticket's SLA fields from its stored row (set by the core: ``console.sla.clocks.keep_clocks``).
         self.clock_keeper: ClockKeeper | None = None
 
     # -- reading -----------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from console.clock import utcnow
+from console.shared.clock import utcnow
 from console.store import health_rollups as rollups
 from console.store import open_search
 from console.store.accounts import AccountRepo

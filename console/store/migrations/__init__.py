@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from console.clock import to_iso, utcnow
+from console.shared.clock import to_iso, utcnow
 from console.store.base import transaction
 from console.store.migrations.accounts import m001_accounts, m002_people
 from console.store.migrations.billing import m012_billing, m016_suspension_intents

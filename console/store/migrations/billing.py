@@ -19,7 +19,7 @@ def m012_billing(db: Database) -> None:
 
 
 def m016_suspension_intents(db: Database) -> None:
-    """What a suspension meant to do and saw, per subscription, before each PATCH (see console/suspension.py):
+    """What a suspension meant to do and saw, per subscription, before each PATCH (see console/billing/suspension.py):
     the intent and the ``MS-RequestId`` of the PATCH, the subscription as Partner Center had it just before
     (``readJson``), the answer to our own suspension (``suspendedJson``, to recognise it later) and a note for a
     person (already suspended by someone else, blocked, changed since)."""

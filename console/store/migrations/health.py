@@ -63,7 +63,7 @@ def m010_queue_health(db: Database) -> None:
 
 
 def m015_leases(db: Database) -> None:
-    """Leases on the workspace's background jobs (see console/leases.py): one row per job, naming the process
+    """Leases on the workspace's background jobs (see console/background/leases.py): one row per job, naming the process
     that does it and until when (wall-clock UTC), and when it last ran."""
     db.execute(
         """

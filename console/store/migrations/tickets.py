@@ -16,7 +16,7 @@ def m003_tickets(db: Database) -> None:
 
 
 def m004_ticket_search(db: Database) -> None:
-    """The full-text index over ticket title, body and notes (see ``console.search_text``)."""
+    """The full-text index over ticket title, body and notes (see ``console.tickets.search_text``)."""
     db.execute(
         "CREATE VIRTUAL TABLE ticket_search USING fts5(title, body, notes, tokenize = 'unicode61 remove_diacritics 2')"
     )
