@@ -292,7 +292,7 @@ def test_a_store_with_a_fixed_clock_stamps_everything_it_writes_with_that_time(d
     carry the time of the clock it was given."""
     from datetime import UTC, datetime
 
-    from console.records import TICKETS
+    from console.records.kinds import TICKETS
 
     fixed = datetime(2031, 2, 3, 4, 5, 6, tzinfo=UTC)
     stamp = "2031-02-03T04:05:06Z"
