@@ -40,6 +40,11 @@ DEFAULT_ROLE_MAP: dict[str, tuple[Role, ...]] = {
     "ticket.takeover": (GA, HD, AA),
     "ticket.escalate": (GA, HD, SA, AA),
     "ticket.time": (GA, UA, HD, BA, AA),
+    # Running the plugins' checks and storing their findings: whoever works tickets (a Sales agent reads the
+    # findings others stored, and its escalations run the checks without storing them).
+    "ticket.triage": (GA, UA, HD, BA, AA),
+    # An agent's own saved queue views (save, replace, delete): every agent, Sales agents included.
+    "view.save": ALL,
     "billing.view": (GA, UA, HD, BA, SA, AA),
     "billing.manage": (GA, BA),  # record payments, act on dunning steps
     "offer.manage": (GA, BA),  # support offers and holiday calendars
@@ -48,6 +53,8 @@ DEFAULT_ROLE_MAP: dict[str, tuple[Role, ...]] = {
     "subscription.reactivate": (GA, BA),
     "audit.view": (GA, BA),
     "agents.manage": (GA,),
+    # Reading Partner Center and GDAP into the workspace (`sync`, `gdap sync`) decides nothing: every agent.
+    "microsoft.sync": ALL,
     # Import and export: a Global admin restores or bulk-changes records; the billing owners also take exports
     # (the whole book of customers and receivables). An import that overwrites newer changes needs both
     # records.import and records.overwrite (``--force``).
