@@ -424,8 +424,8 @@ def test_a_sales_agent_may_not_store_findings(
     assert main(["triage", "--ticket", ticket, *base]) == 0
     stored = [f["checkId"] for f in ws.findings(seq)]
     assert stored
-    (entry,) = [e for e in ws.audit_entries("ticket") if e["action"] == "ticket.triage" and e["entityId"] == ticket]
-    assert entry["agent"] == "maria.garcia" and entry["detail"]["after"] == stored
+    (entry,) = [e for e in ws.audit_entries("findings") if e["action"] == "ticket.triage" and e["entityId"] == ticket]
+    assert entry["agent"] == "maria.garcia" and json.loads(entry["detail"])["after"] == {"checks": ", ".join(stored)}
 
 
 def test_findings_are_audited_when_they_change(door: dict[str, Any]) -> None:
@@ -443,9 +443,10 @@ def test_findings_are_audited_when_they_change(door: dict[str, Any]) -> None:
     finally:
         desk.close()
     assert [f.check_id for _, f in result.findings] == [f.check_id for _, f in again.findings]
-    rows = [e for e in ws.audit_entries("ticket") if e["action"] == "ticket.triage" and e["entityId"] == ticket]
+    rows = [e for e in ws.audit_entries("findings") if e["action"] == "ticket.triage" and e["entityId"] == ticket]
     assert len(rows) == 1
-    assert rows[0]["detail"] == {"before": [], "after": [f.check_id for _, f in result.findings]}
+    checks = ", ".join(f.check_id for _, f in result.findings)
+    assert json.loads(rows[0]["detail"]) == {"before": {"checks": ""}, "after": {"checks": checks}}
 
 
 def test_saved_views_go_through_the_door(door: dict[str, Any]) -> None:
