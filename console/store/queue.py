@@ -185,7 +185,8 @@ class QueueRepo:
         return [(r[0], json.loads(r[1])) for r in rows]
 
     def save_view(self, owner: str, name: str, query: dict[str, Any]) -> None:
-        with self.db.transaction():
+        """Inside the caller's transaction (the desk's, with its audit row), or one of its own."""
+        with self.db.writing():
             self.db.conn.execute(
                 "INSERT INTO saved_views (owner, name, query, createdDate) VALUES (?, ?, ?, ?) "
                 + self.db.dialect.upsert_set("owner, name", "query = excluded.query"),
@@ -193,6 +194,6 @@ class QueueRepo:
             )
 
     def delete_view(self, owner: str, name: str) -> bool:
-        with self.db.transaction():
+        with self.db.writing():
             cursor = self.db.conn.execute("DELETE FROM saved_views WHERE owner = ? AND name = ?", (owner, name))
         return cursor.rowcount > 0
