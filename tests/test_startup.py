@@ -122,14 +122,14 @@ async def test_a_view_too_slow_to_read_inline_is_read_by_a_worker(
             await pilot.pause(0.01)
             if table.count_exact and table.row_at(0) is not None:
                 break
-        assert table.count == demo_ws.queue_count(table.query_)
-        assert [r.id for r in demo_ws.queue_page(table.query_, limit=3)] == [table.row_at(i).id for i in range(3)]
+        assert table.count == demo_ws.queue.queue_count(table.query_)
+        assert [r.id for r in demo_ws.queue.queue_page(table.query_, limit=3)] == [table.row_at(i).id for i in range(3)]
         await pilot.press("5")  # another view: read by workers too
         for _ in range(200):
             await pilot.pause(0.01)
             if table.count_exact and table.row_at(0) is not None and table.query_.categories:
                 break
-        assert table.count == demo_ws.queue_count(table.query_) and table.row_at(0).category == "billing"
+        assert table.count == demo_ws.queue.queue_count(table.query_) and table.row_at(0).category == "billing"
     assert ran.count(0) == 2 and ran.count(None) == 2  # page 0 and the count, for each view
 
 
