@@ -135,15 +135,17 @@ async def test_a_view_too_slow_to_read_inline_is_read_by_a_worker(
 
 async def test_a_refresh_keeps_the_cursor_where_the_agent_left_it(demo_ws: Workspace, tmp_path: Path) -> None:
     app = make_app(demo_ws, tmp_path)
+    from tests.ui import settle
+
     async with app.run_test(size=(80, 24)) as pilot:
         table = app.screen.query_one("QueueTable")
-        await pilot.pause(0.2)
+        await settle(pilot)  # waits for the count: a fixed 0.2 s was too short on a loaded machine
         assert table.count > 100
         await pilot.press(*["pagedown"] * 5)
         at = table.cursor
         assert at > 60
         table.reload(keep_cursor=True)  # what a change written by another session does
-        await pilot.pause(0.2)
+        await settle(pilot)
         assert table.cursor == at and table.count_exact
 
 
