@@ -266,7 +266,7 @@ class Desk:
         self.authorize("ticket.view")
         row = self._fresh(ticket)
         if version is not None and row["version"] != version:
-            from console.store import StaleVersion
+            from console.shared.errors import StaleVersion
 
             raise StaleVersion({**row, "lastModifiedBy": self.ws.tickets.ticket_editor(row["id"])}, version)
         return row

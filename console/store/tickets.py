@@ -8,6 +8,7 @@ from typing import Any
 
 from console.records.kinds import TICKETS
 from console.shared import model
+from console.shared.errors import StaleVersion
 from console.store.base import Base
 from console.store.rows import audit_updates, existing_keys
 from console.tickets.search_text import search_form
@@ -39,19 +40,6 @@ _INSERT_EVENT = (
 )
 #: What the SLA clocks of a stored ticket row are recomputed by (``console.sla.clocks.keep_clocks`` sets it).
 ClockKeeper = Callable[[dict[str, Any]], dict[str, Any]]
-
-
-class StaleVersion(Exception):
-    """A change based on an older version of the ticket; ``current`` is the ticket as it is now."""
-
-    def __init__(self, current: dict[str, Any], expected: int) -> None:
-        who = current.get("lastModifiedBy") or "another session"
-        super().__init__(
-            f"{current['id']} was changed by {who} at {current['lastModifiedDate']} (now version "
-            f"{current['version']}; your change was based on version {expected}). Nothing was saved: "
-            "the fresh ticket is shown."
-        )
-        self.current = current
 
 
 def ticket_columns(rec: dict[str, Any], now: str) -> dict[str, Any]:
