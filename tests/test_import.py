@@ -311,3 +311,31 @@ def test_every_field_is_documented() -> None:
         section = doc.split(f"## {name}", 1)[1].split("\n## ", 1)[0]
         for field in kind.field_names:
             assert f"| `{field}` |" in section, (name, field)
+
+
+def test_an_export_imports_back_into_its_own_workspace(demo_ws: Workspace, tmp_path: Path) -> None:
+    """Re-importing receivables fired the collections rollup's ``INSERT OR REPLACE`` trigger inside the import's
+    upsert, whose conflict policy SQLite applies to the trigger's statements too: a traceback
+    (``UNIQUE constraint failed: health_customer_due.customerId``), found by a new user trying the README's
+    "an export imports back unchanged"."""
+    files = export_dir(demo_ws, tmp_path / "out", "jsonl")
+    receivables = [json.loads(line) for line in files["receivables"].read_text(encoding="utf-8").splitlines()]
+    unpaid = next(r for r in receivables if r["status"] == "open")
+    unpaid["dueDate"] = unpaid["invoiceDate"]  # a real change, so the upsert updates a row the trigger watches
+    files["receivables"].write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in receivables), encoding="utf-8"
+    )
+    before = demo_ws.records.counts()
+    result = run_import(demo_ws, *files.values())
+    assert result.inserted == {} or not any(result.inserted.values())
+    assert result.updated.get("receivables", 0) >= 1
+    assert demo_ws.records.counts() == before
+    oldest = demo_ws.conn.execute(
+        "SELECT oldestDue FROM health_customer_due WHERE customerId = ?", (unpaid["customerId"],)
+    ).fetchone()[0]
+    unpaid_dues = [
+        r["dueDate"]
+        for r in receivables
+        if r["customerId"] == unpaid["customerId"] and r["status"] in ("open", "partial", "disputed")
+    ]
+    assert oldest == min(unpaid_dues)

@@ -331,3 +331,37 @@ def test_a_store_with_a_fixed_clock_stamps_everything_it_writes_with_that_time(d
     assert new_ticket is not None and new_ticket["lastModifiedDate"] == stamp
     assert ws.conn.execute("SELECT createdDate FROM saved_views WHERE name = 'mine'").fetchone()[0] == stamp
     ws.close()
+
+
+def test_migration_20_replaces_the_collections_rollup_triggers(tmp_path: Path) -> None:
+    """A workspace made before migration 20 has ``INSERT OR REPLACE`` triggers, which abort inside an upsert of
+    receivables; migrating rewrites all three as upserts."""
+    conn = connect(tmp_path / "w.db")
+    mig.migrate(conn, target=19)
+
+    def triggers() -> dict[str, str]:
+        rows = conn.execute("SELECT name, sql FROM sqlite_master WHERE name LIKE 'health_customer_due_%'")
+        return {name: sql for name, sql in rows if sql and "TRIGGER" in sql}
+
+    # As a workspace made before migration 20 has them (the trigger text of the earlier release):
+    unpaid = "status IN ('open', 'partial', 'disputed')"
+    old = (
+        "INSERT OR REPLACE INTO health_customer_due (customerId, oldestDue) SELECT {c}, "
+        f"(SELECT min(dueDate) FROM receivables WHERE customerId = {{c}} AND {unpaid});"
+    )
+    for name, when, rows in (("insert", "INSERT", "NEW"), ("delete", "DELETE", "OLD")):
+        conn.execute(f"DROP TRIGGER health_customer_due_{name}")
+        conn.execute(
+            f"CREATE TRIGGER health_customer_due_{name} AFTER {when} ON receivables "
+            f"BEGIN {old.format(c=rows + '.customerId')} END"
+        )
+    conn.execute("DROP TRIGGER health_customer_due_update")
+    conn.execute(
+        "CREATE TRIGGER health_customer_due_update AFTER UPDATE OF status, dueDate, customerId ON receivables "
+        f"BEGIN {old.format(c='OLD.customerId')} {old.format(c='NEW.customerId')} END"
+    )
+    assert len(triggers()) == 3 and all("INSERT OR REPLACE" in sql for sql in triggers().values())
+    mig.migrate(conn)
+    assert len(triggers()) == 3 and not any("INSERT OR REPLACE" in sql for sql in triggers().values())
+    conn.execute("INSERT INTO customers (id, companyName) VALUES ('c1', 'Alpine')") if False else None
+    conn.close()

@@ -134,10 +134,16 @@ _HOURLY = _hourly_statements()
 #: Each customer's oldest unpaid receivable (its due date), kept by triggers on receivables:
 #: the collections figure is then a few range counts.
 _UNPAID = "status IN ('open', 'partial', 'disputed')"
+#: An upsert, not ``INSERT OR REPLACE``: SQLite applies the conflict policy of the statement that fired a trigger to
+#: the trigger's own statements, so inside an import's upsert of receivables ``OR REPLACE`` became an abort
+#: (https://www.sqlite.org/lang_createtrigger.html, "the conflict handling policy of the outer statement is used").
 _OLDEST_DUE = (
-    "INSERT OR REPLACE INTO health_customer_due (customerId, oldestDue) SELECT {c}, "
-    f"(SELECT min(dueDate) FROM receivables WHERE customerId = {{c}} AND {_UNPAID});"
+    "INSERT INTO health_customer_due (customerId, oldestDue) SELECT {c}, "
+    f"(SELECT min(dueDate) FROM receivables WHERE customerId = {{c}} AND {_UNPAID}) "
+    "WHERE true ON CONFLICT (customerId) DO UPDATE SET oldestDue = excluded.oldestDue;"
 )
+#: The triggers that keep ``health_customer_due`` (migration 20 replaces the ``INSERT OR REPLACE`` ones).
+CUSTOMER_DUE_TRIGGERS = ("health_customer_due_insert", "health_customer_due_delete", "health_customer_due_update")
 _HOURLY += [
     "CREATE TABLE health_customer_due (customerId TEXT PRIMARY KEY, oldestDue TEXT)",
     f"INSERT INTO health_customer_due SELECT customerId, min(dueDate) FROM receivables WHERE {_UNPAID} "

@@ -15,7 +15,7 @@ from console.shared.clock import to_iso, utcnow
 from console.store.base import transaction
 from console.store.migrations.accounts import m001_accounts, m002_people
 from console.store.migrations.billing import m012_billing, m016_suspension_intents
-from console.store.migrations.health import m010_queue_health, m015_leases
+from console.store.migrations.health import m010_queue_health, m015_leases, m020_customer_due_upsert
 from console.store.migrations.microsoft import (
     m009_microsoft,
     m014_azure_entitlements,
@@ -59,6 +59,7 @@ MIGRATIONS: list[Migration] = [
     m017_partner_center_values,
     m018_gdap,
     m019_azure_case_details,
+    m020_customer_due_upsert,
 ]
 
 

@@ -79,3 +79,11 @@ def m015_leases(db: Database) -> None:
         )
         """
     )
+
+
+def m020_customer_due_upsert(db: Database) -> None:
+    """The collections rollup's triggers as upserts: their ``INSERT OR REPLACE`` aborted inside an import's upsert
+    of receivables (see ``health_rollups._OLDEST_DUE``)."""
+    for name in rollups.CUSTOMER_DUE_TRIGGERS:
+        db.execute(f"DROP TRIGGER IF EXISTS {name}")
+        db.execute(rollups.TRIGGERS[name])
