@@ -123,7 +123,9 @@ def _message(text: str, value: Any, tp: Any, path: Path) -> str:
 
 def _noun(expected: str, tp: Any, path: Path) -> str:
     if expected == "array" and _is_struct(_item_type(tp)):
-        return f"an array of tables ([[{label(path)}]])"
+        if all(isinstance(p, str) for p in path):
+            return f"an array of tables ([[{label(path)}]])"
+        return "a list of tables"
     return _NOUNS.get(expected, expected)
 
 
