@@ -195,55 +195,69 @@ def assess(
     companyName}`` of every customer to consider; ``acted``: dunning actions already taken; ``payments``:
     customer id -> payments; ``suspensions``: customer id -> its live suspension for non-payment.
     """
-    done = {(a["customerId"], a["receivableId"], a["stage"]) for a in acted}
-    rank = {s.name: n for n, s in enumerate(policy.stages)}
-    standings: dict[str, CustomerStanding] = {}
-    aging: dict[str, dict[str, Decimal]] = {}
-
-    def standing(cid: str) -> CustomerStanding:
-        if cid not in standings:
-            c = customers[cid]
-            standings[cid] = CustomerStanding(cid, c["companyName"], c["domain"], {}, 0, None)
-        return standings[cid]
-
+    book = _Book(customers, policy, today, {(a["customerId"], a["receivableId"], a["stage"]) for a in acted})
     for r in receivables:
+        if r["customerId"] in customers:
+            book.receivable(r, suspensions)
+    for cid, suspension in suspensions.items():
+        if cid in customers:
+            book.suspension(cid, suspension)
+    for s in book.standings.values():
+        _hold_back(s, customers[s.customer_id], payments.get(s.customer_id, ()), policy, today)
+    ordered = sorted(book.standings.values(), key=lambda s: (-s.days_overdue, s.company))
+    return Collections(today, policy, ordered, book.aging)
+
+
+@dataclass
+class _Book:
+    """The standings being worked out by :func:`assess`, customer by customer."""
+
+    customers: Mapping[str, Mapping[str, Any]]
+    policy: Policy
+    today: date
+    done: set[tuple[str, str, str]]
+    standings: dict[str, CustomerStanding] = field(default_factory=dict)
+    aging: dict[str, dict[str, Decimal]] = field(default_factory=dict)
+
+    def standing(self, cid: str) -> CustomerStanding:
+        if cid not in self.standings:
+            c = self.customers[cid]
+            self.standings[cid] = CustomerStanding(cid, c["companyName"], c["domain"], {}, 0, None)
+        return self.standings[cid]
+
+    def receivable(self, r: Mapping[str, Any], suspensions: Mapping[str, Mapping[str, Any]]) -> None:
         cid = r["customerId"]
-        if cid not in customers:
-            continue
         outstanding = Decimal(r["totalCharges"]) - Decimal(r["paidAmount"] or "0")
         if outstanding <= 0 or r["status"] in ("paid", "written_off"):
-            continue
-        days = (today - date.fromisoformat(r["dueDate"])).days
-        bucket = aging_bucket(days)
-        s = standing(cid)
-        per = s.outstanding.setdefault(r["currencyCode"], {b: Decimal(0) for b in AGING_BUCKETS})
-        per[bucket] += outstanding
-        total = aging.setdefault(r["currencyCode"], {b: Decimal(0) for b in AGING_BUCKETS})
-        total[bucket] += outstanding
+            return
+        days = (self.today - date.fromisoformat(r["dueDate"])).days
+        s = self.standing(cid)
+        for totals in (s.outstanding, self.aging):
+            per = totals.setdefault(r["currencyCode"], {b: Decimal(0) for b in AGING_BUCKETS})
+            per[aging_bucket(days)] += outstanding
         if r["status"] == "disputed":
             if days > 0:
                 s.disputed.append(r["id"])  # not dunned while the dispute runs
-            continue
-        stage = policy.stage_for(days)
+            return
+        stage = self.policy.stage_for(days)
         if stage is None:
-            continue
+            return
         if days > s.days_overdue:
             s.days_overdue, s.stage = days, stage
-        if any((cid, r["id"], later.name) in done for later in policy.stages[rank[stage.name] :]):
-            continue
+        stages = self.policy.stages
+        if any((cid, r["id"], later.name) in self.done for later in stages[stages.index(stage) :]):
+            return
         if stage.action == "suspend" and suspensions.get(cid) is not None:
-            continue  # already suspended (or being suspended) for non-payment
+            return  # already suspended (or being suspended) for non-payment
         s.actions.append(
             DueAction(cid, s.company, r["id"], stage.name, stage.action, days, outstanding, r["currencyCode"])
         )
 
-    for cid, suspension in suspensions.items():
-        if cid not in customers:
-            continue
-        s = standing(cid)
+    def suspension(self, cid: str, suspension: Mapping[str, Any]) -> None:
+        s = self.standing(cid)
         s.suspension = suspension
         still = s.stage is not None and any(
-            st.action == "suspend" and s.days_overdue >= st.days for st in policy.stages
+            st.action == "suspend" and s.days_overdue >= st.days for st in self.policy.stages
         )
         if suspension["state"] in ("suspended", "reactivating") and not still:
             s.actions.append(DueAction(cid, s.company, "-", "paid", "reactivate", s.days_overdue, Decimal(0), ""))
@@ -252,30 +266,30 @@ def assess(
                 DueAction(cid, s.company, "-", "suspension", "suspend", s.days_overdue, Decimal(0), "")
             )  # resume an interrupted suspension
 
-    for s in standings.values():
-        cust = customers[s.customer_id]
-        hold = next(
-            (h for h in policy.holds if _matches(h.customer, cust) and (h.until is None or h.until >= today)), None
+
+def _hold_back(
+    s: CustomerStanding,
+    customer: Mapping[str, Any],
+    payments: Sequence[Mapping[str, Any]],
+    policy: Policy,
+    today: date,
+) -> None:
+    """A hold in force, or a payment plan being kept, holds back the customer's actions (not a reactivation)."""
+    hold = next(
+        (h for h in policy.holds if _matches(h.customer, customer) and (h.until is None or h.until >= today)), None
+    )
+    plan = next((p for p in policy.plans if _matches(p.customer, customer)), None)
+    if plan is not None:
+        due_so_far = sum((i.amount for i in plan.installments if i.due <= today), Decimal(0))
+        paid = sum(
+            (Decimal(p["amount"]) for p in payments if date.fromisoformat(p["paidDate"]) >= plan.agreed), Decimal(0)
         )
-        plan = next((p for p in policy.plans if _matches(p.customer, cust)), None)
-        if plan is not None:
-            due_so_far = sum((i.amount for i in plan.installments if i.due <= today), Decimal(0))
-            paid = sum(
-                (
-                    Decimal(p["amount"])
-                    for p in payments.get(s.customer_id, ())
-                    if date.fromisoformat(p["paidDate"]) >= plan.agreed
-                ),
-                Decimal(0),
-            )
-            s.plan = PlanStatus(plan, due_so_far, paid, next((i for i in plan.installments if i.due > today), None))
-        s.hold = hold
-        if hold is not None or (s.plan is not None and s.plan.kept):
-            keep = [a for a in s.actions if a.action == "reactivate"]
-            s.held_back = [a for a in s.actions if a.action != "reactivate"]
-            s.actions = keep
-    ordered = sorted(standings.values(), key=lambda s: (-s.days_overdue, s.company))
-    return Collections(today, policy, ordered, aging)
+        s.plan = PlanStatus(plan, due_so_far, paid, next((i for i in plan.installments if i.due > today), None))
+    s.hold = hold
+    if hold is not None or (s.plan is not None and s.plan.kept):
+        keep = [a for a in s.actions if a.action == "reactivate"]
+        s.held_back = [a for a in s.actions if a.action != "reactivate"]
+        s.actions = keep
 
 
 def notice_text(action: DueAction, receivable: Mapping[str, Any], partner: Any) -> str:

@@ -111,7 +111,7 @@ def _message(text: str, value: Any, tp: Any, path: Path) -> str:
         got = expected.group(2)
         return f"expected {noun}, got {_GOT.get(got, got)}" if got else f"expected {noun}"
     if text.startswith("Invalid enum value"):
-        allowed = [repr(v) if not isinstance(v, str) else v for v in typing.get_args(_bare(tp))]
+        allowed = [repr(v) if not isinstance(v, str) else v for v in typing.get_args(bare(tp))]
         name = next((p for p in reversed(path) if isinstance(p, str)), "value")
         return f"unknown {name} {value!r}; expected {_either(allowed)}"
     if text.startswith("Invalid RFC3339 encoded date"):
@@ -172,7 +172,7 @@ def _failing_key(table: Any, tp: Any, dec_hook: DecHook | None) -> str:
     return "..."
 
 
-def _bare(tp: Any) -> Any:
+def bare(tp: Any) -> Any:
     """``tp`` without ``| None``."""
     if isinstance(tp, types.UnionType) or typing.get_origin(tp) is typing.Union:
         rest = [a for a in typing.get_args(tp) if a is not type(None)]
@@ -185,22 +185,22 @@ def _is_struct(tp: Any) -> bool:
 
 
 def _field_names(tp: Any) -> list[str]:
-    tp = _bare(tp)
+    tp = bare(tp)
     return [f.name for f in msgspec.structs.fields(tp)] if _is_struct(tp) else []
 
 
 def _field_type(tp: Any, name: str) -> Any:
-    tp = _bare(tp)
+    tp = bare(tp)
     if _is_struct(tp):
         return next((f.type for f in msgspec.structs.fields(tp) if f.name == name), Any)
     return Any
 
 
 def _item_type(tp: Any) -> Any:
-    args = typing.get_args(_bare(tp))
+    args = typing.get_args(bare(tp))
     return args[0] if args else Any
 
 
 def _value_type(tp: Any) -> Any:
-    args = typing.get_args(_bare(tp))
+    args = typing.get_args(bare(tp))
     return args[1] if len(args) == 2 else Any

@@ -37,3 +37,63 @@ def test_an_unknown_policy_table_names_its_line(tmp_path: Path) -> None:
     path.write_text('[[stage]]\ndays = 7\nname = "a"\naction = "notice"\n\n[stages]\nx = 1\n', encoding="utf-8")
     with pytest.raises(coll.PolicyError, match=r"collections\.toml:6: stages: unknown key \(expected one of stage"):
         coll.load_policy(path)
+
+
+def test_a_timestamp_that_is_not_text_names_its_field_once() -> None:
+    """The old converter wrapped its own error: ``field 'createdDate': expected an ISO 8601 timestamp, got True
+    (field 'createdDate': expected text, got bool)``."""
+    from console.records import TICKETS, RecordError, validate
+
+    raw = {"customerId": "c", "channel": "phone", "createdDate": True, "title": "t"}
+    with pytest.raises(RecordError) as info:
+        validate(TICKETS, raw, ["azure"])
+    assert str(info.value) == "field 'createdDate': expected an ISO 8601 timestamp, got True"
+
+
+def test_a_null_unknown_field_is_still_unknown() -> None:
+    from console.records import TICKETS, RecordError, validate
+
+    raw = {"customerId": "c", "channel": "phone", "createdDate": "2026-11-01T00:00:00Z", "title": "t", "prio": None}
+    with pytest.raises(RecordError, match="field 'prio': unknown field for tickets"):
+        validate(TICKETS, raw, ["azure"])
+
+
+def test_records_keep_their_stored_form() -> None:
+    from console.records import SUBSCRIPTIONS, validate
+
+    raw = {
+        "id": "s1",
+        "customerId": "c",
+        "service": "azure",
+        "offerId": "o",
+        "offerName": "n",
+        "quantity": "3",
+        "status": "active",
+        "creationDate": "2026-11-01T09:00:00+09:00",
+        "autoRenewEnabled": "no",
+        "refundableQuantity": {"totalQuantity": 2, "details": []},
+        "suspensionReasons": "a; b",
+    }
+    record = validate(SUBSCRIPTIONS, raw, ["azure"])
+    assert record["quantity"] == 3 and record["assignedSeats"] == 0
+    assert record["autoRenewEnabled"] == 0 and record["isTrial"] == 0
+    assert record["creationDate"] == "2026-11-01T00:00:00Z"
+    assert record["refundableQuantity"] == 2 and record["refundableDetails"] is None
+    assert record["suspensionReasons"] == '["a", "b"]'
+    assert record["billingCycle"] == "monthly" and record["unitType"] == "Licenses"
+    assert list(record) == SUBSCRIPTIONS.field_names
+
+
+def test_a_table_value_error_names_its_key() -> None:
+    """msgspec says only ``$.keys[...]`` for a table's value: the translator finds the key."""
+    import msgspec
+
+    from console.shapes import ShapeError, convert
+
+    class Shape(msgspec.Struct, forbid_unknown_fields=True):
+        keys: dict[str, str] = {}
+
+    with pytest.raises(ShapeError) as info:
+        convert({"keys": {"a": "x", "b": 5}}, Shape)
+    assert info.value.path == ("keys", "b")
+    assert info.value.message == "expected str, got int"

@@ -1,0 +1,265 @@
+"""The record kinds of import and export, each declared as a msgspec struct: a field's type is one of the value
+types of :mod:`console.record_values`, a field without a default is required.
+
+The same field names are the workspace's columns and the JSON Lines / CSV import format (see
+``docs/import-format.md``), in this order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import msgspec
+
+from console import model
+from console.record_values import (
+    Amount,
+    Choice,
+    Count,
+    Currency,
+    Day,
+    Flag,
+    Hours,
+    JsonObject,
+    Key,
+    Refunds,
+    Service,
+    SeverityChoice,
+    Targets,
+    Text,
+    TextList,
+    Timestamp,
+    Zone,
+)
+from console.shapes import bare
+
+
+class Record(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A record of one kind: its fields in import and column order."""
+
+
+class Relationship(Choice, enum=model.Relationship, open=True): ...
+
+
+class SubscriptionStatus(Choice, enum=model.SubscriptionStatus, open=True): ...
+
+
+class BillingType(Choice, enum=model.BillingType, open=True): ...
+
+
+class BillingCycle(Choice, enum=model.BillingCycle, open=True): ...
+
+
+class TermDuration(Choice, enum=model.TermDuration): ...
+
+
+class CommerceType(Choice, enum=model.CommerceType): ...
+
+
+class ReceivableStatus(Choice, enum=model.ReceivableStatus): ...
+
+
+class PricingModel(Choice, enum=model.PricingModel): ...
+
+
+class ChargeType(Choice, enum=model.ChargeType): ...
+
+
+class Channel(Choice, enum=model.Channel): ...
+
+
+class Category(Choice, enum=model.Category): ...
+
+
+class TicketStatus(Choice, enum=model.TicketStatus): ...
+
+
+class SupportTypes(TextList, items=model.SupportType): ...
+
+
+class Channels(TextList, items=model.Channel): ...
+
+
+class CustomerRecord(Record, kw_only=True):
+    id: Key
+    tenantId: Text | None = None
+    domain: Key
+    companyName: Key
+    relationshipToPartner: Relationship = Relationship("reseller")
+    associatedPartnerId: Text | None = None
+    culture: Text | None = None
+    language: Text | None = None
+    country: Text | None = None
+    billingFirstName: Text | None = None
+    billingLastName: Text | None = None
+    billingEmail: Text | None = None
+
+
+class SubscriptionRecord(Record, kw_only=True):
+    id: Key
+    customerId: Key
+    service: Service
+    offerId: Key
+    offerName: Key
+    friendlyName: Text | None = None
+    quantity: Count
+    assignedSeats: Count = Count(0)
+    unitType: Text = Text("Licenses")
+    status: SubscriptionStatus
+    autoRenewEnabled: Flag = Flag(1)
+    billingType: BillingType = BillingType("license")
+    billingCycle: BillingCycle = BillingCycle("monthly")
+    termDuration: TermDuration | None = None
+    commerceType: CommerceType = CommerceType("nce")
+    creationDate: Timestamp
+    effectiveStartDate: Timestamp | None = None
+    commitmentEndDate: Timestamp | None = None
+    cancellationAllowedUntilDate: Timestamp | None = None
+    refundableQuantity: Count | None = None
+    refundableDetails: Refunds | None = None
+    isTrial: Flag = Flag(0)
+    suspensionReasons: TextList | None = None
+    parentSubscriptionId: Text | None = None
+    etag: Text | None = None
+    details: JsonObject | None = None
+
+
+class ReceivableRecord(Record, kw_only=True):
+    id: Key
+    customerId: Key
+    invoiceDate: Day
+    dueDate: Day
+    totalCharges: Amount
+    paidAmount: Amount = Amount("0")
+    currencyCode: Currency
+    status: ReceivableStatus = ReceivableStatus("open")
+    microsoftInvoiceId: Text | None = None
+
+
+class OfferRecord(Record, kw_only=True):
+    id: Key
+    customerId: Key
+    name: Key
+    supportTypes: SupportTypes
+    services: TextList | None = None
+    timeZone: Zone
+    serviceHours: Hours
+    holidayCalendar: Text | None = None
+    contactMethods: Channels
+    pricingModel: PricingModel
+    price: Amount | None = None
+    currencyCode: Currency | None = None
+    prepaidHours: Amount | None = None
+    firstResponseHours: Targets | None = None
+    resolutionHours: Targets | None = None
+    pauseOnMicrosoft: Flag | None = None
+    lowBalanceHours: Amount | None = None
+
+
+class HolidayRecord(Record, kw_only=True):
+    id: Text | None = None
+    calendar: Key
+    date: Day
+    name: Key
+
+
+class ReceivableLineRecord(Record, kw_only=True):
+    id: Key
+    receivableId: Key
+    customerId: Key
+    subscriptionId: Text | None = None
+    description: Key
+    chargeType: ChargeType = ChargeType("recurring")
+    quantity: Amount | None = None
+    unitPrice: Amount | None = None
+    amount: Amount
+    periodStart: Day | None = None
+    periodEnd: Day | None = None
+    termStart: Day | None = None
+    termEnd: Day | None = None
+
+
+class TicketRecord(Record, kw_only=True):
+    id: Text | None = None
+    customerId: Key
+    contactName: Text | None = None
+    contactEmail: Text | None = None
+    contactPhone: Text | None = None
+    channel: Channel
+    service: Service | None = None
+    category: Category | None = None
+    severity: SeverityChoice = SeverityChoice("unknown")
+    status: TicketStatus = TicketStatus("new")
+    assignee: Text | None = None
+    createdDate: Timestamp
+    firstResponseDate: Timestamp | None = None
+    resolvedDate: Timestamp | None = None
+    firstResponseDueDate: Timestamp | None = None
+    resolutionDueDate: Timestamp | None = None
+    title: Key
+    body: Text = Text("")
+    resolutionCode: Text | None = None
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of a record kind, as the store and the exporter see it: its name, its type's name (``str``,
+    ``int``, ``bool``, ``datetime``, ``date``, ``decimal``, ``enum``, ``list``, ``json``...), whether it is
+    required and its default (in stored form)."""
+
+    name: str
+    type: str
+    required: bool = False
+    default: Any = None
+
+
+@dataclass(frozen=True, eq=False)
+class Kind:
+    """A record kind: its table, its shape, and whether it references a customer. Its fields are read from the
+    shape when first asked for (not at start-up: resolving the structs' annotations takes a few milliseconds)."""
+
+    name: str
+    table: str
+    shape: type[Record]
+    references_customer: bool = True
+
+    @cached_property
+    def fields(self) -> tuple[Field, ...]:
+        return tuple(
+            Field(
+                f.name,
+                bare(f.type).field_type,
+                f.required,
+                None if f.default is msgspec.NODEFAULT or f.default is None else f.default,
+            )
+            for f in msgspec.structs.fields(self.shape)
+        )
+
+    @property
+    def field_names(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+    @cached_property
+    def names(self) -> frozenset[str]:
+        return frozenset(f.name for f in self.fields)
+
+    @cached_property
+    def blank_is_unset(self) -> frozenset[str]:
+        """Fields that a blank value leaves unset (all but text: a blank text is a value)."""
+        return frozenset(f.name for f in self.fields if f.type != "str")
+
+
+CUSTOMERS = Kind("customers", "customers", CustomerRecord, references_customer=False)
+SUBSCRIPTIONS = Kind("subscriptions", "subscriptions", SubscriptionRecord)
+RECEIVABLES = Kind("receivables", "receivables", ReceivableRecord)
+OFFERS = Kind("offers", "support_offers", OfferRecord)
+HOLIDAYS = Kind("holidays", "holidays", HolidayRecord, references_customer=False)
+RECEIVABLE_LINES = Kind("receivable_lines", "receivable_lines", ReceivableLineRecord)
+TICKETS = Kind("tickets", "tickets", TicketRecord)
+
+#: Import order: a record may reference only kinds imported before it.
+KINDS: dict[str, Kind] = {
+    k.name: k for k in (CUSTOMERS, SUBSCRIPTIONS, RECEIVABLES, RECEIVABLE_LINES, HOLIDAYS, OFFERS, TICKETS)
+}
