@@ -31,6 +31,7 @@ from console.record_values import (
     Text,
     TextList,
     Timestamp,
+    Version,
     Zone,
 )
 from console.shapes import bare
@@ -201,6 +202,14 @@ class TicketRecord(Record, kw_only=True):
     title: Key
     body: Text = Text("")
     resolutionCode: Text | None = None
+
+
+class TicketStamps(Record, kw_only=True):
+    """What an export adds to each ticket beyond its fields: its version and the time of its last change, so
+    that importing the file again can tell a record older than the ticket."""
+
+    version: Version | None = None
+    lastModifiedDate: Timestamp | None = None
 
 
 @dataclass(frozen=True)

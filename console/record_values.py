@@ -101,6 +101,19 @@ class Count(int):
         return cls(number)
 
 
+class Version(int):
+    """A ticket's version as an export stamps it: a whole number from 1."""
+
+    field_type: ClassVar[str] = "int"
+
+    @classmethod
+    def parse(cls, value: Any, context: Context) -> Self:
+        number = int(value) if isinstance(value, str) and value.strip().isdecimal() else value
+        if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+            raise ValueError(f"expected a whole number from 1, got {value!r}")
+        return cls(number)
+
+
 _TRUE = frozenset({"true", "yes", "1", "y"})
 _FALSE = frozenset({"false", "no", "0", "n", ""})
 

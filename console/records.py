@@ -23,6 +23,7 @@ from console.record_kinds import (
     TICKETS,
     Field,
     Kind,
+    TicketStamps,
 )
 from console.record_rules import RULES, split_refundable
 from console.record_values import Context, RecordError, hook, refund_details_json
@@ -40,6 +41,7 @@ __all__ = [
     "Field",
     "Kind",
     "RecordError",
+    "read_stamps",
     "refund_details_json",
     "validate",
 ]
@@ -68,6 +70,15 @@ def validate(
     if rule is not None:
         rule(record)
     return record
+
+
+def read_stamps(given: Mapping[str, Any]) -> dict[str, Any]:
+    """An exported ticket's stamps (``version``, ``lastModifiedDate``) in stored form, those given only."""
+    try:
+        stamps = msgspec.structs.asdict(convert(given, TicketStamps, dec_hook=hook(Context(()))))
+    except ShapeError as exc:
+        raise RecordError(str(exc.path[0]) if exc.path else "(record)", exc.message) from None
+    return {k: v for k, v in stamps.items() if v is not None}
 
 
 def _unset(kind: Kind, name: Any, value: Any) -> bool:

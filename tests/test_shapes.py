@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from console import collections as coll
+from console.store import Workspace
 
 
 def test_a_policy_whose_stage_is_not_a_table_is_an_error_not_a_traceback(tmp_path: Path) -> None:
@@ -97,3 +98,20 @@ def test_a_table_value_error_names_its_key() -> None:
         convert({"keys": {"a": "x", "b": 5}}, Shape)
     assert info.value.path == ("keys", "b")
     assert info.value.message == "expected str, got int"
+
+
+def test_an_odd_digit_in_an_exported_version_is_an_import_error_not_a_traceback(
+    empty_ws: Workspace, tmp_path: Path
+) -> None:
+    """Found moving the ticket stamps to a declared shape: ``"²".isdigit()`` is true and ``int("²")`` raised
+    a ValueError out of the import."""
+    from console.importer import ImportFailure, import_files
+    from console.model import BUILTIN_SERVICES
+
+    examples = Path(__file__).parent.parent / "examples" / "import"
+    import_files(empty_ws, [examples / "customers.jsonl"], BUILTIN_SERVICES)
+    line = (examples / "tickets.jsonl").read_text(encoding="utf-8").splitlines()[0]
+    bad = tmp_path / "tickets.jsonl"
+    bad.write_text(line[:-1] + ', "version": "\u00b2"}\n', encoding="utf-8")
+    with pytest.raises(ImportFailure, match=r"tickets\.jsonl:1: field 'version': expected a whole number from 1"):
+        import_files(empty_ws, [bad], BUILTIN_SERVICES)
