@@ -16,6 +16,7 @@ import msgspec
 from console.config import ConfigError
 from console.errors import UserError
 from console.plugin_api import DUNNING_STAGES
+from console.safe_text import clean_line
 from console.shapes import ShapeError, convert
 from console.toml_lines import line_near
 
@@ -113,7 +114,8 @@ def _label(path: tuple[str | int, ...]) -> str:
     """``stage 2.days``, ``plan 1.installments 2.amount``: tables counted from 1, as a reader counts them."""
     out = ""
     for part in path:
-        out += f" {part + 1}" if isinstance(part, int) else (f".{part}" if out else part)
+        name = clean_line(part, 200) if isinstance(part, str) else ""  # a key from the file, shown literally
+        out += f" {part + 1}" if isinstance(part, int) else (f".{name}" if out else name)
     return out
 
 

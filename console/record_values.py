@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from console import model
 from console.clock import parse_date, parse_iso, to_iso
+from console.safe_text import clean_line
 from console.service_hours import parse_service_hours
 
 
@@ -27,7 +28,8 @@ class RecordError(ValueError):
     """A value that does not fit its field; ``field`` names it."""
 
     def __init__(self, field_name: str, message: str) -> None:
-        super().__init__(f"field '{field_name}': {message}")
+        # An unknown field's name comes from the file: shown literally (escape sequences made visible).
+        super().__init__(f"field '{clean_line(field_name, 200)}': {message}")
         self.field = field_name
         self.message = message
 

@@ -115,3 +115,19 @@ def test_an_odd_digit_in_an_exported_version_is_an_import_error_not_a_traceback(
     bad.write_text(line[:-1] + ', "version": "\u00b2"}\n', encoding="utf-8")
     with pytest.raises(ImportFailure, match=r"tickets\.jsonl:1: field 'version': expected a whole number from 1"):
         import_files(empty_ws, [bad], BUILTIN_SERVICES)
+
+
+def test_untrusted_names_in_errors_are_shown_literally(tmp_path: Path) -> None:
+    """A field or table name comes from the file: its escape sequence must not reach the terminal."""
+    from console.records import TICKETS, RecordError, validate
+
+    raw = {"customerId": "c", "channel": "phone", "createdDate": "2026-11-01T00:00:00Z", "title": "t", "\x1b[2J": 1}
+    with pytest.raises(RecordError) as info:
+        validate(TICKETS, raw, ["azure"])
+    assert info.value.field == "\x1b[2J"
+    assert str(info.value).startswith("field '\u241b[2J': unknown field for tickets")
+    path = tmp_path / "collections.toml"
+    path.write_text('[[stage]]\ndays = 7\nname = "a"\naction = "notice"\n["\\u001b[2J"]\nx = 1\n', encoding="utf-8")
+    with pytest.raises(coll.PolicyError) as err:
+        coll.load_policy(path)
+    assert "\x1b" not in str(err.value) and "\u241b[2J: unknown key" in str(err.value)
