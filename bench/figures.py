@@ -42,7 +42,7 @@ class Figure:
 
 def make_demo(path: Path, tickets: int) -> float:
     """Write the demo; return rows per second."""
-    from console.demo import generate
+    from console.demo.workspace import generate
     from console.store import Workspace
 
     ws = Workspace.open(path)
@@ -86,10 +86,10 @@ def raw_insert_floor(source: Path, target: Path, limit: int) -> float:
 def import_rate(source: Path, workdir: Path, limit: int) -> float:
     """Export the demo's customers and its first ``limit`` tickets as JSON Lines (the console's own export
     format), import them into a new workspace: rows/s of the import."""
-    from console.exporter import export_dir, to_json_value
-    from console.importer import import_files
-    from console.model import BUILTIN_SERVICES
-    from console.records import KINDS
+    from console.records.exporter import export_dir, to_json_value
+    from console.records.importer import import_files
+    from console.records.kinds import KINDS
+    from console.shared.model import BUILTIN_SERVICES
     from console.store import Workspace
 
     ws = Workspace.open(source)
@@ -169,7 +169,7 @@ def keystrokes(db: Path, tmp: Path) -> dict[str, dict[str, float]]:
 def health_refresh(db: Path, runs: int = 9) -> tuple[float, float]:
     """Median ms of one full refresh of every health-board figure (a new board each time, nothing cached),
     and median ms of one full scan of the tickets table with raw sqlite3 (both warm)."""
-    from console.health import HealthBoard
+    from console.health.board import HealthBoard
     from console.store import Workspace
 
     ws = Workspace.open(db)
@@ -186,10 +186,10 @@ def health_refresh(db: Path, runs: int = 9) -> tuple[float, float]:
 
 def triage_rate(db: Path, limit: int) -> tuple[float, float]:
     """Tickets per second through every built-in check, and loading the same contexts without checks."""
-    from console.config import load_config
-    from console.plugins import load_plugins
+    from console.plugins.host import load_plugins
+    from console.settings.config import load_config
     from console.store import Workspace
-    from console.triage import Triage
+    from console.tickets.triage import Triage
 
     ws = Workspace.open(db)
     rows = list(itertools.islice((r for batch in ws.iter_tickets(open_only=False) for r in batch), limit))
@@ -209,12 +209,12 @@ def triage_rate(db: Path, limit: int) -> tuple[float, float]:
 CLAIM_SCRIPT = r"""
 import sys, time, sqlite3
 sys.path.insert(0, sys.argv[4])
-from console.clock import utcnow
-from console.config import Config
-from console.desk import Desk
-from console.plugins import load_plugins
+from console.shared.clock import utcnow
+from console.settings.config import Config
+from console.desk.door import Desk
+from console.plugins.host import load_plugins
 from console.store import Workspace
-from console.ticket_ops import ClaimedByOther
+from console.tickets.ops import ClaimedByOther
 db, agent, mode = sys.argv[1], sys.argv[2], sys.argv[3]
 ids = sys.stdin.read().split(",")
 won = 0

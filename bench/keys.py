@@ -102,7 +102,7 @@ async def run(which: str, db: str) -> dict[str, Any]:
             result["rss_mib"] = _rss_mib()
         return result
     from console.app import CspConsoleApp
-    from console.config import Config
+    from console.settings.config import Config
     from console.store import Workspace
 
     ws = Workspace.open(db)
@@ -121,11 +121,11 @@ async def run(which: str, db: str) -> dict[str, Any]:
 
 
 async def live(db: str, trials: int = 10) -> list[float]:
-    from console import ticket_ops
     from console.app import CspConsoleApp
-    from console.clock import utcnow
-    from console.config import Config
+    from console.settings.config import Config
+    from console.shared.clock import utcnow
     from console.store import Workspace
+    from console.tickets import ops as ticket_ops
 
     ws = Workspace.open(db)
     other = Workspace.open(db)
@@ -155,7 +155,7 @@ async def live(db: str, trials: int = 10) -> list[float]:
 async def idle(db: str, seconds: float | str) -> float:
     seconds = float(seconds)
     from console.app import CspConsoleApp
-    from console.config import Config
+    from console.settings.config import Config
     from console.store import Workspace
 
     ws = Workspace.open(db)

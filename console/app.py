@@ -19,23 +19,23 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
-from console.clock import utcnow
-from console.config import Config, ConfigError
-from console.identity import UnknownAgent, current_agent
-from console.model import VEHICLE_NAMES
-from console.queue_query import QueueQuery
-from console.safe_text import clean_line
+from console.desk.identity import UnknownAgent, current_agent
 from console.screens.queue import QueueScreen
+from console.settings.config import Config, ConfigError
+from console.shared.clock import utcnow
+from console.shared.model import VEHICLE_NAMES
+from console.shared.safe_text import clean_line
 from console.store import Workspace
+from console.tickets.queue_query import QueueQuery
 
 if TYPE_CHECKING:  # the desk, the plugins and the health board are set up after the queue is painted
     import subprocess
 
-    from console.courier import CourierReport
-    from console.desk import Desk
-    from console.health import HealthBoard
-    from console.jobs import ClockUpgrade, Failure, Job, Jobs, Outcome
-    from console.plugins import PluginHost
+    from console.background.jobs import ClockUpgrade, Failure, Job, Jobs, Outcome
+    from console.desk.door import Desk
+    from console.escalation.courier import CourierReport
+    from console.health.board import HealthBoard
+    from console.plugins.host import PluginHost
 
 #: Seconds after mount by which the deferred set-up runs even if the queue has not shown its first page.
 SETTLE_AT_LATEST = 2.0
@@ -84,7 +84,7 @@ class CspConsoleApp(App[None]):
         self.vehicle_names = {v.value: name for v, name in VEHICLE_NAMES.items()}
         self._settled = False
         self._upgrade: ClockUpgrade | None = None  # the SLA clock upgrade, when this workspace needs it
-        self._jobs: list[Job] = []  # the background jobs (console.jobs), once the console has settled
+        self._jobs: list[Job] = []  # the background jobs (console.background.jobs), once the console has settled
         self._job_timers: dict[str, Timer] = {}  # each job's next run, set when its previous run ended
         self._job_workers: dict[Worker[Outcome], Job] = {}
 
@@ -93,19 +93,19 @@ class CspConsoleApp(App[None]):
     def host(self) -> PluginHost:
         if self._host is not None:
             return self._host
-        from console.plugins import load_plugins
+        from console.plugins.host import load_plugins
 
         return load_plugins()
 
     @cached_property
     def desk(self) -> Desk:
-        from console.desk import Desk
+        from console.desk.door import Desk
 
         return Desk(self.workspace, self.config, self.host, self.agent, self.clock)
 
     @cached_property
     def health_board(self) -> HealthBoard:
-        from console.health import HealthBoard
+        from console.health.board import HealthBoard
 
         return HealthBoard(self.workspace, self.config.time_zone, self.desk.policy.thresholds)
 
@@ -197,18 +197,18 @@ class CspConsoleApp(App[None]):
                 if isinstance(screen, QueueScreen):
                     screen._resumed_before = True
 
-    # -- background jobs (console.jobs) ----------------------------------------------------------
+    # -- background jobs (console.background.jobs) ----------------------------------------------------------
     @cached_property
     def jobs(self) -> Jobs:
-        from console.jobs import Jobs
+        from console.background.jobs import Jobs
 
         return Jobs(self.clock)
 
     def _start_jobs(self, desk: Desk) -> None:
         """Schedule each background job's first run; a job due at once (the Microsoft round, the SLA clock
         upgrade) starts now."""
-        from console.jobs import ClockUpgrade, console_jobs
-        from console.sla import recompute_pending
+        from console.background.jobs import ClockUpgrade, console_jobs
+        from console.sla.clocks import recompute_pending
 
         if recompute_pending(self.workspace):  # upgraded from wall-clock due times: once, in a child process
             self._upgrade = ClockUpgrade(self.workspace.path, self.config.path, self.clock)
@@ -244,7 +244,7 @@ class CspConsoleApp(App[None]):
         self._job_workers[worker] = job
 
     def _job_ended(self, job: Job, outcome: Outcome | None, error: BaseException | None) -> None:
-        from console.courier import CourierReport
+        from console.escalation.courier import CourierReport
 
         if error is not None:  # not an Exception (Jobs.run catches those): said as any unexpected failure
             self.log_failure(error)

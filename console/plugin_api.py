@@ -1,7 +1,7 @@
 """The public plugin API: everything a service plugin imports, and nothing else of the console.
 
 A plugin is a module (or package) with functions marked ``@hookimpl`` that implement the hooks in
-:mod:`console.hookspecs`, registered under the ``csp_console`` entry-point group::
+:mod:`console.plugins.hookspecs`, registered under the ``csp_console`` entry-point group::
 
     [project.entry-points.csp_console]
     windows365 = "csp_windows365"
@@ -25,11 +25,11 @@ from zoneinfo import ZoneInfo
 
 import pluggy
 
-from console.clock import parse_iso
-from console.config import Competency, Contracts, Partner
-from console.model import SEVERITY_LETTER, Severity, Vehicle
-from console.money import money
-from console.service_hours import DAYS, parse_service_hours
+from console.settings.config import Competency, Contracts, Partner
+from console.shared.clock import parse_iso
+from console.shared.model import SEVERITY_LETTER, Severity, Vehicle
+from console.shared.money import money
+from console.sla.service_hours import DAYS, parse_service_hours
 
 PROJECT = "csp_console"
 hookimpl = pluggy.HookimplMarker(PROJECT)

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from console import testing
-from console.check_runner import CheckRunner, PluginFailure
 from console.plugin_api import CheckContext, Finding
-from console.plugins import PluginHost, load_plugins
+from console.plugins.host import PluginHost, load_plugins
+from console.plugins.runner import CheckRunner, PluginFailure
 
 
 @pytest.fixture

@@ -15,8 +15,6 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from console.config import Competency, Contracts, Partner
-from console.model import Severity
 from console.plugin_api import (
     CheckContext,
     CustomerView,
@@ -26,6 +24,8 @@ from console.plugin_api import (
     SubscriptionView,
     TicketView,
 )
+from console.settings.config import Competency, Contracts, Partner
+from console.shared.model import Severity
 
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
 

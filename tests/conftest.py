@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from console.demo import generate
+from console.demo.workspace import generate
 from console.microsoft import http
 from console.sandbox import Sandbox, tokens
 from console.sandbox.seed import state_from_workspace

@@ -20,13 +20,13 @@ from typing import Any
 import pytest
 from azure.mgmt.support import models
 
-from console.config import load_config, write_demo_config
-from console.courier import Courier
-from console.desk import Desk
+from console.desk.door import Desk
+from console.escalation.courier import Courier
 from console.microsoft.azure_support import body_of
 from console.microsoft.connect import connect
-from console.plugins import load_plugins
+from console.plugins.host import load_plugins
 from console.sandbox import Sandbox
+from console.settings.config import load_config, write_demo_config
 from console.store import Workspace
 from tests.conftest import NOW
 

@@ -12,20 +12,20 @@ from typing import Any
 
 import pytest
 
-from console import collections as coll
-from console.billing import explain_line, prorate
-from console.billing_desk import BillingInputError
-from console.cli import main
-from console.config import load_config, write_demo_config
-from console.desk import Desk
-from console.importer import ImportFailure, import_files
-from console.plugins import load_plugins
-from console.roles import RoleDenied
+from console.billing import collections as coll
+from console.billing.desk import BillingInputError
+from console.billing.questions import explain_line, prorate
+from console.billing.suspension import SuspensionError
+from console.cli.main import main
+from console.desk.door import Desk
+from console.desk.roles import RoleDenied
+from console.microsoft.sync import run as sync_run
+from console.plugins.host import load_plugins
+from console.records.importer import ImportFailure, import_files
 from console.sandbox import Sandbox
+from console.settings.config import load_config, write_demo_config
 from console.store import Workspace
-from console.suspension import SuspensionError
-from console.sync import run as sync_run
-from console.ticket_ops import TicketInputError
+from console.tickets.ops import TicketInputError
 from tests.conftest import NOW
 
 BILLING_ADMIN = "tom.becker"

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from console.business_clock import (
+from console.sla.business_clock import (
     Calendar,
     NeverOpen,
     Pause,

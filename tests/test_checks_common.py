@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from console.config import Competency
 from console.plugin_api import Level, Vehicle
-from console.plugins import load_plugins
+from console.plugins.host import load_plugins
+from console.settings.config import Competency
 from console.testing import context, offer, partner, receivable, subscription, ticket
 from plugins.common import checks
 
@@ -151,7 +151,7 @@ def test_case_draft_carries_severity_letter_and_diagnostics() -> None:
 def test_money_has_no_minor_unit_for_yen() -> None:
     from decimal import Decimal
 
-    from console.money import money
+    from console.shared.money import money
 
     assert money(Decimal("1250000"), "JPY") == "1,250,000 JPY"
     assert money(Decimal("4210.5"), "usd") == "4,210.50 USD"

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from console.config import Competency
 from console.plugin_api import Boundary, Level, Vehicle
+from console.settings.config import Competency
 from console.testing import NOW, context, partner, subscription, ticket
 from plugins.dynamics365 import checks
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from console.cli import main
-from console.first_run import open_or_create
-from console.paths import default_config_path, default_db_path, log_path
+from console.cli.main import main
+from console.demo.first_run import open_or_create
+from console.settings.paths import default_config_path, default_db_path, log_path
 from console.store import Workspace
 
 EXAMPLES = Path(__file__).parent.parent / "examples" / "import"

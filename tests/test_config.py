@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from console.config import DEMO_CONFIG, ConfigError, load_config, write_demo_config
+from console.settings.config import DEMO_CONFIG, ConfigError, load_config, write_demo_config
 
 
 def test_missing_file_means_defaults(tmp_path: Path) -> None:
@@ -68,7 +68,7 @@ def test_demo_config_is_valid_toml() -> None:
 
 
 def test_sla_settings_are_checked_with_their_line(tmp_path: Path) -> None:
-    from console.config import ConfigError, load_config
+    from console.settings.config import ConfigError, load_config
 
     path = tmp_path / "c.toml"
     path.write_text(

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from console import model
-from console.demo import generate
-from console.exporter import export_dir
+from console.demo.workspace import generate
+from console.records.exporter import export_dir
+from console.shared import model
 from console.store import Workspace
 from tests.conftest import NOW
 

@@ -17,17 +17,17 @@ from pathlib import Path
 
 import pytest
 
-from console.cli import main
-from console.config import load_config, write_demo_config
-from console.desk import Desk
-from console.model import Vehicle
-from console.paths import log_path
-from console.plugins import load_plugins
-from console.queue_query import QueueQuery
-from console.roles import RoleDenied
+from console.cli.main import main
+from console.desk.door import Desk
+from console.desk.roles import RoleDenied
+from console.plugins.host import load_plugins
 from console.sandbox import Sandbox
+from console.settings.config import load_config, write_demo_config
+from console.settings.paths import log_path
+from console.shared.model import Vehicle
 from console.store import StaleVersion, Workspace
-from console.ticket_ops import TicketInputError
+from console.tickets.ops import TicketInputError
+from console.tickets.queue_query import QueueQuery
 from tests.conftest import NOW
 
 AGENT = "aiko.tanaka"
@@ -538,7 +538,7 @@ def test_the_case_carries_no_collections_budget_spend_or_refund_figures(sandbox:
     from console.plugin_api import Audience, Family, Finding, Level, case_description
 
     ticket_id = pick(desk.ws, "azure", "technical")
-    ctx = __import__("console.escalation", fromlist=["context"]).context(desk, desk.ws.ticket(ticket_id))
+    ctx = __import__("console.escalation.cases", fromlist=["context"]).context(desk, desk.ws.ticket(ticket_id))
     findings = [
         Finding(
             "azure.budget", Family.BILLING, Level.CRITICAL, "Azure spend at 130% of the budget (1300 of 1000 USD)", "x"
@@ -602,7 +602,7 @@ def test_contact_country_is_alpha3_from_the_customers_country_never_a_guess(
 def test_a_contact_value_azure_refuses_is_a_config_error_naming_the_line(
     tmp_path: Path, key: str, value: str, says: str
 ) -> None:
-    from console.config import ConfigError
+    from console.settings.config import ConfigError
 
     path = tmp_path / "config.toml"
     write_demo_config(path)
@@ -741,7 +741,7 @@ def test_escalate_without_a_service_names_the_options_and_the_choices(
 
 
 def test_the_choices_are_cut_after_twenty() -> None:
-    from console.cli_microsoft import _choices
+    from console.cli.microsoft import _choices
 
     rows = [{"displayName": f"Service {i:02}\x1b[31m"} for i in range(25)]  # the real lists have hundreds
     shown = _choices(rows)

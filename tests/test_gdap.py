@@ -17,14 +17,14 @@ import pytest
 from rich.console import Console
 from textual.widgets import Static
 
-from console import gdap
-from console.account import load_account
-from console.cli import main
-from console.config import Microsoft
+from console.billing.account import load_account
+from console.cli.main import main
+from console.microsoft import gdap
 from console.microsoft.connect import connect
 from console.sandbox import Sandbox
 from console.sandbox.graph import DIRECTORY_READERS, GLOBAL_READER, SERVICE_SUPPORT_ADMINISTRATOR
 from console.screens.account import AccountScreen
+from console.settings.config import Microsoft
 from console.store import Workspace
 from tests.conftest import NOW
 from tests.ui import make_app, settle
@@ -187,7 +187,7 @@ def test_sync_reads_gdap_and_escalating_without_a_relationship_warns_first(
 ) -> None:
     """`csp-console sync` reads the GDAP relationships after Partner Center; escalating a customer's Azure problem
     when the desk has no relationship with it says so before the case goes (issue #16, GDAP)."""
-    from console.config import write_demo_config
+    from console.settings.config import write_demo_config
     from tests.test_escalation import pick
 
     config = tmp_path / "config.toml"

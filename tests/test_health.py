@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from console.cli import main
-from console.clock import to_iso
-from console.health import SCHEMA, HealthBoard
-from console.queue_query import QueueQuery
-from console.records import CUSTOMERS, RECEIVABLES, TICKETS, validate
+from console.cli.main import main
+from console.health.board import SCHEMA, HealthBoard
+from console.records.kinds import CUSTOMERS, RECEIVABLES, TICKETS, validate
 from console.screens.health import HealthScreen
+from console.shared.clock import to_iso
 from console.store import Workspace
+from console.tickets.queue_query import QueueQuery
 from tests.conftest import NOW
 from tests.ui import make_app, settle, table
 
@@ -341,7 +341,7 @@ async def test_pause_and_jump_to_the_queue(demo_ws: Workspace, tmp_path: Path) -
 
 def test_tui_entry_point_opens_on_the_board(demo_ws: Workspace) -> None:
     from console.app import CspConsoleApp
-    from console.config import Config
+    from console.settings.config import Config
 
     app = CspConsoleApp(demo_ws, Config(), clock=lambda: NOW, agent="aiko.tanaka", start_screen="health")
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from console.exporter import export_dir
-from console.importer import ImportFailure, import_files
-from console.model import BUILTIN_SERVICES
+from console.records.exporter import export_dir
+from console.records.importer import ImportFailure, import_files
+from console.shared.model import BUILTIN_SERVICES
 from console.store import Workspace
 
 EXAMPLES = Path(__file__).parent.parent / "examples" / "import"
@@ -55,7 +55,7 @@ def test_upsert_changes_fields(empty_ws: Workspace, tmp_path: Path) -> None:
 
 
 def test_renaming_a_customer_renames_it_on_its_tickets(empty_ws: Workspace, tmp_path: Path) -> None:
-    from console.queue_query import QueueQuery
+    from console.tickets.queue_query import QueueQuery
 
     run_import(empty_ws, EXAMPLES / "customers.jsonl", EXAMPLES / "tickets.jsonl")
     renamed = tmp_path / "customers.csv"
@@ -303,7 +303,7 @@ def test_duplicate_ticket_id_in_one_file(empty_ws: Workspace, tmp_path: Path) ->
 
 
 def test_every_field_is_documented() -> None:
-    from console.records import KINDS
+    from console.records.kinds import KINDS
 
     doc = (Path(__file__).parent.parent / "docs" / "import-format.md").read_text(encoding="utf-8")
     for name, kind in KINDS.items():

@@ -12,9 +12,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from console.importer import ImportFailure, import_files
-from console.model import BUILTIN_SERVICES
-from console.records import KINDS
+from console.records.importer import ImportFailure, import_files
+from console.records.kinds import KINDS
+from console.shared.model import BUILTIN_SERVICES
 from console.store import Workspace
 
 CID = "cust-1"

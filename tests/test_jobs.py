@@ -1,4 +1,4 @@
-"""Background jobs (console/jobs.py): a failure is reported once (log with traceback, the health board's
+"""Background jobs (console/background/jobs.py): a failure is reported once (log with traceback, the health board's
 notice) until the job works again; a once-per-workspace job runs in one process only; runs never overlap.
 
 The failures are real ones: a trigger in the SQLite file refuses the write the job makes, as a damaged or
@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from console.cli import setup_logging
-from console.jobs import Job, Jobs, lease_for
-from console.leases import Lease
-from console.paths import log_path
+from console.background.jobs import Job, Jobs, lease_for
+from console.background.leases import Lease
+from console.cli.main import setup_logging
 from console.screens.health import HealthScreen
+from console.settings.paths import log_path
 from console.store import Workspace
 from tests.conftest import NOW
 from tests.ui import make_app, settle
@@ -41,7 +41,7 @@ def stale_claim(ws: Workspace) -> str:
 
 @pytest.fixture
 def log_file() -> object:
-    """The console's own log file (console.cli.setup_logging), under the test's own user dirs."""
+    """The console's own log file (console.cli.main.setup_logging), under the test's own user dirs."""
     root = logging.getLogger()
     saved = (root.handlers[:], root.level)
     path = setup_logging()
@@ -139,7 +139,7 @@ def test_a_failure_is_reported_once_until_the_job_works_again(
 
     jobs = Jobs(lambda: NOW)
     job = Job("flaky", "Flaky job", lambda: 1.0, work)
-    with caplog.at_level(logging.INFO, logger="console.jobs"):
+    with caplog.at_level(logging.INFO, logger="console.background.jobs"):
         first, second, third, fourth = (jobs.run(job) for _ in range(4))
     assert first.started_failing and not second.started_failing and third.recovered and fourth.started_failing
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]
@@ -169,7 +169,7 @@ def test_a_once_per_workspace_job_runs_in_the_process_holding_its_lease(empty_ws
 
 def test_the_console_declares_which_jobs_run_once_per_workspace(demo_ws: Workspace, tmp_path: Path) -> None:
     app = make_app(demo_ws, tmp_path)
-    from console.jobs import console_jobs
+    from console.background.jobs import console_jobs
 
     jobs = {j.name: j for j in console_jobs(app.desk, app.health_board, app.clock)}
     assert sorted(jobs) == ["breach-sweep", "claim-expiry", "health-samples"]  # Microsoft is not configured

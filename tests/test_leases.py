@@ -1,4 +1,4 @@
-"""The workspace's job leases (console/leases.py over console/store/leases.py), on real SQLite files and real
+"""The workspace's job leases (console/background/leases.py over console/store/leases.py), on real SQLite files and real
 processes: exactly one holder, renewal, release, takeover after expiry and after the holder is SIGKILLed; and
 the Microsoft lease in use: with three consoles' rounds on one workspace, one round makes the calls of one
 poller, against the local Azure Support API (console/sandbox)."""
@@ -19,14 +19,14 @@ from pathlib import Path
 
 import pytest
 
-from console.cli import main
-from console.clock import to_iso
-from console.config import load_config, write_demo_config
-from console.courier import retry_delay
-from console.desk import Desk
-from console.leases import Lease, holder_gone, jittered, new_holder
-from console.plugins import load_plugins
+from console.background.leases import Lease, holder_gone, jittered, new_holder
+from console.cli.main import main
+from console.desk.door import Desk
+from console.escalation.courier import retry_delay
+from console.plugins.host import load_plugins
 from console.sandbox import Sandbox
+from console.settings.config import load_config, write_demo_config
+from console.shared.clock import to_iso
 from console.store import Workspace
 from tests.conftest import NOW
 from tests.test_escalation import AGENT, pick
@@ -157,7 +157,7 @@ CONTENDER = textwrap.dedent(
     """
     import sys
     from datetime import timedelta
-    from console.leases import Lease
+    from console.background.leases import Lease
     from console.store import Workspace
 
     ws = Workspace.open(sys.argv[1])
@@ -328,10 +328,10 @@ ROUND = textwrap.dedent(
     """
     import json, sys
     from pathlib import Path
-    from console.clock import utcnow
-    from console.config import load_config, write_demo_config
-    from console.desk import Desk
-    from console.plugins import load_plugins
+    from console.shared.clock import utcnow
+    from console.settings.config import load_config, write_demo_config
+    from console.desk.door import Desk
+    from console.plugins.host import load_plugins
     from console.store import Workspace
 
     ws = Workspace.open(sys.argv[1])

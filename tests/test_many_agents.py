@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from console import ticket_ops
-from console.cli import main
-from console.config import Config
-from console.desk import Desk, UnknownAgent
-from console.model import Role
-from console.plugins import load_plugins
-from console.roles import DEFAULT_ROLE_MAP, RoleDenied, RoleMap
+from console.cli.main import main
+from console.desk.door import Desk, UnknownAgent
+from console.desk.roles import DEFAULT_ROLE_MAP, RoleDenied, RoleMap
+from console.plugins.host import load_plugins
+from console.settings.config import Config
+from console.shared.model import Role
 from console.store import Workspace
+from console.tickets import ops as ticket_ops
 from tests.conftest import NOW
 
 ROOT = Path(__file__).parent.parent
@@ -129,12 +129,12 @@ def test_audit_log_is_append_only(demo_ws: Workspace) -> None:
 
 CLAIMER = """
 import sys
-from console.config import Config
-from console.desk import Desk
-from console.plugins import load_plugins
+from console.settings.config import Config
+from console.desk.door import Desk
+from console.plugins.host import load_plugins
 from console.store import Workspace
-from console.ticket_ops import ClaimedByOther
-from console.clock import utcnow
+from console.tickets.ops import ClaimedByOther
+from console.shared.clock import utcnow
 ws = Workspace.open(sys.argv[1]); agent = sys.argv[2]
 d = Desk(ws, Config(), load_plugins(installed=False), agent, utcnow)
 won = 0
@@ -243,8 +243,8 @@ def test_bootstrap_first_agent_of_an_empty_workspace(tmp_path: Path, monkeypatch
 
 
 def test_import_updates_are_audited_with_before_and_after(empty_ws: Workspace, tmp_path: Path) -> None:
-    from console.importer import import_files
-    from console.model import BUILTIN_SERVICES
+    from console.records.importer import import_files
+    from console.shared.model import BUILTIN_SERVICES
 
     examples = ROOT / "examples" / "import"
     import_files(empty_ws, [examples / "customers.jsonl", examples / "subscriptions.csv"], BUILTIN_SERVICES)

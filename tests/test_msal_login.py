@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from console.cli import main
+from console.cli.main import main
 from console.microsoft.credentials import ARM, GRAPH, PARTNER_CENTER, CommandCredentials, MissingToken, credentials_for
 from console.microsoft.msal_credentials import (
     FileTokenStore,
@@ -26,10 +26,10 @@ from console.microsoft.msal_credentials import (
     MsalCredentials,
     msal_credentials_for,
 )
-from console.paths import log_path
 from console.sandbox import Sandbox, tokens
 from console.sandbox.authority import SANDBOX_CLIENT_ID, Grant
 from console.sandbox.seed import state_from_workspace
+from console.settings.paths import log_path
 from console.store import Workspace
 from tests.conftest import SANDBOX_ENV
 

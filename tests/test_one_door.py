@@ -3,8 +3,8 @@ and a refusal names the roles it needs. Also the four leaks of issue 17, each a 
 was fixed: ``escalations retry`` and ``sla show`` without their roles, ``import``/``export`` without identity,
 role or version checks, and the queue reading the store past ``ticket.view``.
 
-Everything runs on a real SQLite workspace (the demo's), through :func:`console.cli.main` or a real
-:class:`~console.desk.Desk`; the escalation test delivers to the sandbox's Azure Support API on 127.0.0.1.
+Everything runs on a real SQLite workspace (the demo's), through :func:`console.cli.main.main` or a real
+:class:`~console.desk.door.Desk`; the escalation test delivers to the sandbox's Azure Support API on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -17,16 +17,16 @@ from typing import Any
 
 import pytest
 
-from console.cli import main
-from console.clock import utcnow
-from console.config import load_config, write_demo_config
-from console.desk import Desk
-from console.model import Role
-from console.plugins import load_plugins
-from console.roles import ACTIONS, DEFAULT_ROLE_MAP, RoleDenied
+from console.cli.main import main
+from console.desk.door import Desk
+from console.desk.roles import ACTIONS, DEFAULT_ROLE_MAP, RoleDenied
+from console.plugins.host import load_plugins
 from console.sandbox import Sandbox
+from console.settings.config import load_config, write_demo_config
+from console.shared.clock import utcnow
+from console.shared.model import Role
 from console.store import Workspace
-from console.ticket_ops import NewTicket
+from console.tickets.ops import NewTicket
 from tests.conftest import NOW
 
 #: One agent per role, added to the demo workspace (the demo's own agents hold several roles).
@@ -320,8 +320,8 @@ def test_an_import_does_not_overwrite_another_agents_claim(
 def test_the_queue_reads_through_ticket_view(door: dict[str, Any]) -> None:
     """With ``ticket.view`` narrowed, the queue's reads are refused for a sales agent (the queue used to read
     the store directly and list every ticket)."""
-    from console.queue_query import QueueQuery
-    from console.roles import Door, QueueReads
+    from console.desk.roles import Door, QueueReads
+    from console.tickets.queue_query import QueueQuery
 
     ws = door["ws"]
     config = load_config(door["config"])

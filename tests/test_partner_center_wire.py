@@ -19,16 +19,16 @@ from typing import Any
 
 import pytest
 
-from console import sync
-from console.billing import microsoft_invoice_outstanding
-from console.cli import main
-from console.config import Config, write_demo_config
+from console.billing.questions import microsoft_invoice_outstanding
+from console.cli.main import main
+from console.microsoft import sync
 from console.microsoft.connect import connect
 from console.microsoft.credentials import PARTNER_CENTER
-from console.plugins import load_plugins
-from console.records import SUBSCRIPTIONS, RecordError, validate
+from console.plugins.host import load_plugins
+from console.records.kinds import SUBSCRIPTIONS, RecordError, validate
 from console.sandbox import Sandbox, tokens
 from console.sandbox.state import SandboxState
+from console.settings.config import Config, write_demo_config
 from console.store import Workspace
 from console.store import migrations as mig
 from console.store.connection import connect as db_connect
@@ -142,7 +142,7 @@ def test_a_value_microsoft_adds_later_is_kept_and_an_import_still_refuses_it(box
 
 
 def test_an_unknown_status_is_never_taken_as_active(box: Sandbox, empty_ws: Workspace) -> None:
-    from console.suspension import plan
+    from console.billing.suspension import plan
 
     cid = box.state.customers[0]["id"]
     box.state.subscriptions[cid] = [_variant(901, status="transferring")]
@@ -349,7 +349,7 @@ def test_migration_turns_old_positive_payments_into_microsofts_sign(tmp_path: Pa
 def test_the_account_shows_what_can_be_refunded_until_when(box: Sandbox, empty_ws: Workspace) -> None:
     from datetime import UTC, datetime
 
-    from console.account import load_account
+    from console.billing.account import load_account
 
     _run(empty_ws)
     cid = box.state.customers[0]["id"]

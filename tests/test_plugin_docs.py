@@ -6,7 +6,7 @@ import ast
 import inspect
 from pathlib import Path
 
-from console import hookspecs
+from console.plugins import hookspecs
 
 ROOT = Path(__file__).parent.parent
 

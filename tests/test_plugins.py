@@ -10,9 +10,9 @@ from importlib import metadata
 import pytest
 
 from console import testing
-from console.check_runner import CheckRunner
 from console.plugin_api import Check, Family, Finding, Level, Service, hookimpl
-from console.plugins import DEFAULT_PLUGINS, load_plugins
+from console.plugins.host import DEFAULT_PLUGINS, load_plugins
+from console.plugins.runner import CheckRunner
 
 
 def plugin(name: str, **hooks: object) -> types.ModuleType:
@@ -171,5 +171,8 @@ def test_each_check_has_its_own_budget_and_a_hang_in_the_middle_loses_only_itsel
 def test_plugin_api_never_imports_textual() -> None:
     import subprocess
 
-    code = "import sys, console.plugin_api, console.hookspecs, console.testing\nassert 'textual' not in sys.modules"
+    code = (
+        "import sys, console.plugin_api, console.plugins.hookspecs, console.testing\n"
+        "assert 'textual' not in sys.modules"
+    )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from console.queue_query import SORT_KEYS, QueueQuery
 from console.store import Workspace
+from console.tickets.queue_query import SORT_KEYS, QueueQuery
 from tests.conftest import NOW
 
 
@@ -87,7 +87,7 @@ def test_search_finds_words_inside_japanese_sentences(
 
 
 def test_full_width_and_half_width_forms_match(empty_ws: Workspace) -> None:
-    from console.records import CUSTOMERS, TICKETS, validate
+    from console.records.kinds import CUSTOMERS, TICKETS, validate
 
     with empty_ws.transaction():
         empty_ws.upsert(
@@ -142,8 +142,8 @@ def _expected_open_index(ws: Workspace) -> dict[int, tuple[str, str, str]]:
 
 
 def test_the_open_tickets_index_follows_every_change(demo_ws: Workspace) -> None:
-    from console import ticket_ops
-    from console.model import OPEN_STATUSES
+    from console.shared.model import OPEN_STATUSES
+    from console.tickets import ops as ticket_ops
 
     assert _open_index(demo_ws) == _expected_open_index(demo_ws)  # as the demo's bulk load left it
     open_row = demo_ws.ticket("CSP-000005")

@@ -1,4 +1,4 @@
-"""Declared shapes (console/shapes.py): the config file, the collections policy and import records are checked
+"""Declared shapes (console/shared/shapes.py): the config file, the collections policy and import records are checked
 against msgspec structs, and every mistake reads FILE:LINE: field: message."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from console import collections as coll
+from console.billing import collections as coll
 from console.store import Workspace
 
 
@@ -43,7 +43,7 @@ def test_an_unknown_policy_table_names_its_line(tmp_path: Path) -> None:
 def test_a_timestamp_that_is_not_text_names_its_field_once() -> None:
     """The old converter wrapped its own error: ``field 'createdDate': expected an ISO 8601 timestamp, got True
     (field 'createdDate': expected text, got bool)``."""
-    from console.records import TICKETS, RecordError, validate
+    from console.records.kinds import TICKETS, RecordError, validate
 
     raw = {"customerId": "c", "channel": "phone", "createdDate": True, "title": "t"}
     with pytest.raises(RecordError) as info:
@@ -52,7 +52,7 @@ def test_a_timestamp_that_is_not_text_names_its_field_once() -> None:
 
 
 def test_a_null_unknown_field_is_still_unknown() -> None:
-    from console.records import TICKETS, RecordError, validate
+    from console.records.kinds import TICKETS, RecordError, validate
 
     raw = {"customerId": "c", "channel": "phone", "createdDate": "2026-11-01T00:00:00Z", "title": "t", "prio": None}
     with pytest.raises(RecordError, match="field 'prio': unknown field for tickets"):
@@ -60,7 +60,7 @@ def test_a_null_unknown_field_is_still_unknown() -> None:
 
 
 def test_records_keep_their_stored_form() -> None:
-    from console.records import SUBSCRIPTIONS, validate
+    from console.records.kinds import SUBSCRIPTIONS, validate
 
     raw = {
         "id": "s1",
@@ -89,7 +89,7 @@ def test_a_table_value_error_names_its_key() -> None:
     """msgspec says only ``$.keys[...]`` for a table's value: the translator finds the key."""
     import msgspec
 
-    from console.shapes import ShapeError, convert
+    from console.shared.shapes import ShapeError, convert
 
     class Shape(msgspec.Struct, forbid_unknown_fields=True):
         keys: dict[str, str] = {}
@@ -105,8 +105,8 @@ def test_an_odd_digit_in_an_exported_version_is_an_import_error_not_a_traceback(
 ) -> None:
     """Found moving the ticket stamps to a declared shape: ``"²".isdigit()`` is true and ``int("²")`` raised
     a ValueError out of the import."""
-    from console.importer import ImportFailure, import_files
-    from console.model import BUILTIN_SERVICES
+    from console.records.importer import ImportFailure, import_files
+    from console.shared.model import BUILTIN_SERVICES
 
     examples = Path(__file__).parent.parent / "examples" / "import"
     import_files(empty_ws, [examples / "customers.jsonl"], BUILTIN_SERVICES)
@@ -119,7 +119,7 @@ def test_an_odd_digit_in_an_exported_version_is_an_import_error_not_a_traceback(
 
 def test_untrusted_names_in_errors_are_shown_literally(tmp_path: Path) -> None:
     """A field or table name comes from the file: its escape sequence must not reach the terminal."""
-    from console.records import TICKETS, RecordError, validate
+    from console.records.kinds import TICKETS, RecordError, validate
 
     raw = {"customerId": "c", "channel": "phone", "createdDate": "2026-11-01T00:00:00Z", "title": "t", "\x1b[2J": 1}
     with pytest.raises(RecordError) as info:

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from console import sla
-from console.cli import main
-from console.config import load_config, write_demo_config
-from console.desk import Desk
-from console.plugins import load_plugins
+from console.cli.main import main
+from console.desk.door import Desk
+from console.plugins.host import load_plugins
+from console.settings.config import load_config, write_demo_config
+from console.sla import clocks as sla
 from console.store import Workspace
-from console.ticket_ops import NewTicket
+from console.tickets.ops import NewTicket
 from tests.conftest import NOW
 
 FAR = "9999-12-31T23:59:59Z"
@@ -241,7 +241,7 @@ async def test_the_console_recomputes_an_upgraded_workspace_in_a_child_process(t
 
 
 def test_the_recompute_child_reports_what_stops_it(tmp_path: Path) -> None:
-    from console import sla_upgrade
+    from console.sla import upgrade as sla_upgrade
 
     broken = tmp_path / "config.toml"
     broken.write_text("[console]\nrefresh_ms = 5\n", encoding="utf-8")

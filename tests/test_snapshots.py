@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from console.queue_query import QueueQuery
 from console.sandbox import catalog
 from console.store import Workspace
 from console.store import billing as store_billing
 from console.store import escalations as store_escalations
 from console.store import tickets as store_tickets
 from console.store import workspace as store_workspace
+from console.tickets.queue_query import QueueQuery
 from tests.conftest import NOW
 from tests.ui import make_app, settle, table
 

@@ -15,29 +15,29 @@ ROOT = Path(__file__).resolve().parent.parent
 
 #: Modules the first painted queue does without: imported when first used, after the queue is on screen.
 DEFERRED = (
-    "console.desk",
-    "console.plugins",
-    "console.health",
-    "console.sla",
-    "console.collections",
-    "console.account",
-    "console.triage",
-    "console.demo",
+    "console.desk.door",
+    "console.plugins.host",
+    "console.health.board",
+    "console.sla.clocks",
+    "console.billing.collections",
+    "console.billing.account",
+    "console.tickets.triage",
+    "console.demo.workspace",
     "sqlite_utils",
     "pluggy",
     "httpx",
     "textual.widgets._text_area",
     "textual.widgets._footer",
-    "console.cli_desk",  # the commands' parsers: opening the console reads only --db and --config
-    "console.cli_billing",
-    "console.cli_microsoft",
+    "console.cli.desk",  # the commands' parsers: opening the console reads only --db and --config
+    "console.cli.billing",
+    "console.cli.microsoft",
 )
 
 
 def test_the_console_path_imports_nothing_the_first_queue_does_without(demo_file: Path) -> None:
     script = (
-        "import sys; from console.cli import parse_args; parse_args(['--db', sys.argv[1]]); "
-        "from console.app import CspConsoleApp; from console.first_run import open_or_create; "
+        "import sys; from console.cli.main import parse_args; parse_args(['--db', sys.argv[1]]); "
+        "from console.app import CspConsoleApp; from console.demo.first_run import open_or_create; "
         "from console.store import Workspace; Workspace.open(sys.argv[1]).close(); "
         "print(','.join(m for m in sys.argv[2].split(',') if m in sys.modules))"
     )
@@ -52,7 +52,7 @@ def test_the_console_path_imports_nothing_the_first_queue_does_without(demo_file
 
 
 def test_opening_the_console_reads_only_its_two_options(tmp_path: Path) -> None:
-    from console.cli import parse_args
+    from console.cli.main import parse_args
 
     args = parse_args(["--db", str(tmp_path / "w.db"), "--config=c.toml"])
     assert args.command is None and args.db == tmp_path / "w.db" and args.config == Path("c.toml")
@@ -89,7 +89,7 @@ async def test_the_rest_of_the_set_up_runs_once_the_first_page_is_shown(demo_ws:
 
 
 async def test_a_broken_plugin_is_reported_once_the_queue_is_up(demo_ws: Workspace, tmp_path: Path) -> None:
-    from console.plugins import load_plugins
+    from console.plugins.host import load_plugins
     from tests.test_plugins import plugin
 
     bad = plugin("bad", csp_checks=lambda: 1 / 0)
@@ -187,10 +187,10 @@ async def test_the_queue_is_the_bottom_screen_and_the_way_back_leads_to_it(demo_
 
 def test_the_desk_and_the_account_load_no_http_client() -> None:
     """httpx (and the Microsoft clients) load when Microsoft is first reached: a desk opened for a claim, or the
-    account view, does without them (found by bench-quick: an import in console.gdap made every desk ~70 ms
+    account view, does without them (found by bench-quick: an import in console.microsoft.gdap made every desk ~70 ms
     slower to open, and the 4-process claims figure missed its target)."""
     code = (
-        "import sys, console.desk, console.account, console.gdap; "
+        "import sys, console.desk.door, console.billing.account, console.microsoft.gdap; "
         "print(sorted(m for m in sys.modules if m.startswith(('httpx', 'msal'))))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

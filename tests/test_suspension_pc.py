@@ -25,15 +25,15 @@ from typing import Any
 import httpx
 import pytest
 
-from console.cli import main
-from console.config import load_config, write_demo_config
-from console.desk import Desk
+from console.billing.suspension import REACTIVATE_TODO, SUSPEND_TODO
+from console.cli.main import main
+from console.desk.door import Desk
 from console.microsoft.credentials import PARTNER_CENTER
-from console.plugins import load_plugins
+from console.plugins.host import load_plugins
 from console.sandbox import Sandbox, tokens
 from console.sandbox.state import etag_of
+from console.settings.config import load_config, write_demo_config
 from console.store import Workspace
-from console.suspension import REACTIVATE_TODO, SUSPEND_TODO
 from tests.conftest import NOW
 
 BILLING_ADMIN = "tom.becker"

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from console import sync
-from console.cli import main
-from console.config import Config
+from console.cli.main import main
+from console.microsoft import sync
 from console.microsoft.connect import connect
-from console.plugins import load_plugins
-from console.records import CUSTOMERS, SUBSCRIPTIONS
+from console.plugins.host import load_plugins
+from console.records.kinds import CUSTOMERS, SUBSCRIPTIONS
 from console.sandbox import Sandbox
+from console.settings.config import Config
 from console.store import Workspace
 
 

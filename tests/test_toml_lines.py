@@ -3,7 +3,7 @@ policy (there were two, and the policy's matched a key by its prefix)."""
 
 from __future__ import annotations
 
-from console.toml_lines import line_of
+from console.settings.toml_lines import line_of
 
 TEXT = """\
 [partner]

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from console.cli import main
-from console.config import load_config, write_demo_config
-from console.plugins import load_plugins
+from console.cli.main import main
+from console.plugins.host import load_plugins
+from console.settings.config import load_config, write_demo_config
 from console.store import Workspace
-from console.triage import Triage
+from console.tickets.triage import Triage
 from tests.conftest import NOW
 
 

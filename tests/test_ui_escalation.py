@@ -8,12 +8,12 @@ from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from console import sync
-from console.config import Config
+from console.microsoft import sync
 from console.microsoft.connect import connect
-from console.plugins import load_plugins
+from console.plugins.host import load_plugins
 from console.sandbox import Sandbox
 from console.screens.escalate import EscalationForm, VehiclePicker
+from console.settings.config import Config
 from console.store import Workspace
 from console.widgets.render import escalations_block
 from tests.test_escalation import pick

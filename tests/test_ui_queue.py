@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from console import ticket_ops
-from console.clock import to_iso
-from console.queue_query import QueueQuery
 from console.screens.dialogs import ChoicePrompt, Confirm, TextPrompt
 from console.screens.filters import FilterDialog
 from console.screens.help import HelpScreen
 from console.screens.queue import QueueScreen
+from console.shared.clock import to_iso
 from console.store import Workspace
+from console.tickets import ops as ticket_ops
+from console.tickets.queue_query import QueueQuery
 from console.widgets.queue_table import PAGE
 from tests.conftest import NOW
 from tests.ui import AGENT, make_app, settle, table

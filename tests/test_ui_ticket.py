@@ -5,15 +5,16 @@ from __future__ import annotations
 import types
 from pathlib import Path
 
-from console import ticket_ops
 from console.plugin_api import Check, Family, hookimpl
-from console.plugins import load_plugins
+from console.plugins.host import load_plugins
 from console.screens.account import AccountScreen
 from console.screens.dialogs import ChoicePrompt, TextPrompt
 from console.screens.intake import IntakeScreen
 from console.screens.queue import QueueScreen
 from console.screens.ticket import TicketScreen
 from console.store import Workspace
+from console.tickets import ops as ticket_ops
+from console.tickets.queue_query import QueueQuery
 from tests.conftest import NOW
 from tests.ui import AGENT, make_app, settle, table
 
@@ -108,7 +109,7 @@ async def test_claim_note_reply_status_classify_assign_resolve(demo_ws: Workspac
             "ticket.assign",
             "ticket.status",
         ]
-        assert demo_ws.queue_count(__import__("console.queue_query").queue_query.QueueQuery(search="確認")) >= 1
+        assert demo_ws.queue_count(QueueQuery(search="確認")) >= 1
 
 
 async def test_stale_change_is_refused_and_the_fresh_ticket_shown(demo_ws: Workspace, tmp_path: Path) -> None:

@@ -8,8 +8,8 @@ from textual.pilot import Pilot
 from textual.worker import WorkerState
 
 from console.app import CspConsoleApp
-from console.config import Config, load_config, write_demo_config
-from console.plugins import PluginHost
+from console.plugins.host import PluginHost
+from console.settings.config import Config, load_config, write_demo_config
 from console.store import Workspace
 from console.widgets.queue_table import QueueTable
 from tests.conftest import NOW

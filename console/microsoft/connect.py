@@ -6,13 +6,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from console.config import Microsoft
 from console.microsoft.azure_support import AzureSupport
 from console.microsoft.credentials import Credentials, credentials_available, credentials_for
 from console.microsoft.graph import GraphClient
 from console.microsoft.http import RetryPolicy
 from console.microsoft.msal_credentials import ca_bundle_of
 from console.microsoft.partner_center import PartnerCenter
+from console.settings.config import Microsoft
 
 URL_ENV = {
     "partner_center": "CSP_CONSOLE_PARTNER_CENTER_URL",

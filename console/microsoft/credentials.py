@@ -273,7 +273,7 @@ def run_token_command(command: str, audience: Audience, tenant: str, how: str, t
 
 
 def settings_commands(settings: Any, env: Mapping[str, str] = os.environ) -> dict[str, str]:
-    """The token commands of the config's :class:`~console.config.Microsoft` table; an environment variable
+    """The token commands of the config's :class:`~console.settings.config.Microsoft` table; an environment variable
     ``CSP_CONSOLE_<KEY>`` (e.g. ``CSP_CONSOLE_AZURE_TOKEN_COMMAND``) wins, for development and tests."""
     return {
         a.config_key: env.get(f"CSP_CONSOLE_{a.config_key.upper()}") or getattr(settings, a.config_key, "") or ""
@@ -338,5 +338,5 @@ class LayeredCredentials(Credentials):
 
 def credentials_available(settings: Any) -> bool:
     """Whether any token can be had without asking anyone (so background polling makes sense);
-    ``settings`` is the config's :class:`~console.config.Microsoft` table."""
+    ``settings`` is the config's :class:`~console.settings.config.Microsoft` table."""
     return credentials_for(settings).available

@@ -4,7 +4,7 @@ Microsoft's notes so that sync and polling have something to bring back."""
 
 from __future__ import annotations
 
-from console.records import CUSTOMERS, SUBSCRIPTIONS
+from console.records.kinds import CUSTOMERS, SUBSCRIPTIONS
 from console.sandbox.state import SandboxState
 from console.store import Workspace
 

@@ -95,7 +95,7 @@ class SandboxState:
 
     # -- seeding -------------------------------------------------------------------------------
     def add_customer(self, record: dict[str, Any]) -> dict[str, Any]:
-        """A customer in Partner Center's shape from a workspace record (``console.records.CUSTOMERS``)."""
+        """A customer in Partner Center's shape from a workspace record (``console.records.kinds.CUSTOMERS``)."""
         customer = {
             "id": record["id"],
             "companyProfile": {

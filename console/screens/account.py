@@ -15,10 +15,10 @@ from textual.containers import VerticalScroll
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from console.account import Account
-from console.money import money
-from console.safe_text import clean_line
+from console.billing.account import Account
 from console.screens.base import ConsoleScreen
+from console.shared.money import money
+from console.shared.safe_text import clean_line
 from console.widgets.key_bar import KeyBar
 from console.widgets.render import STATUS_TEXT, aging_table, audit_block, stamp
 
@@ -127,7 +127,7 @@ class AccountScreen(ConsoleScreen):
         cost = money(o.price, o.currency) if o.price is not None else None
         if o.pricing_model == "prepaid_hours":
             # The desk reads the balance with the offer; without it, the offer's hours (NULL reads as 0 hours, as in
-            # console.billing_desk.offer_balance).
+            # console.billing.desk.offer_balance).
             left = a.balance.balance if a.balance is not None else o.prepaid_hours or Decimal(0)
             price = f"prepaid: {left.normalize():f} of {o.prepaid_hours} h left" + (f" ({cost})" if cost else "")
         elif o.pricing_model in ("per_incident", "hourly"):

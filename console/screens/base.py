@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from console.errors import UserError
-from console.roles import RoleDenied
+from console.desk.roles import RoleDenied
+from console.shared.errors import UserError
 from console.store import StaleVersion
-from console.ticket_ops import ClaimedByOther, TicketInputError
+from console.tickets.ops import ClaimedByOther, TicketInputError
 
 if TYPE_CHECKING:
     from console.app import CspConsoleApp

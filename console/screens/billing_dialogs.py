@@ -15,10 +15,10 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Select, Static
 
-from console.billing_desk import BillingInputError
-from console.money import money
-from console.safe_text import clean_line
+from console.billing.desk import BillingInputError
 from console.screens.base import CoreCalls
+from console.shared.money import money
+from console.shared.safe_text import clean_line
 
 
 class ConfirmSuspension(ModalScreen[bool]):

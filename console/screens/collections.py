@@ -19,13 +19,13 @@ from textual.containers import VerticalScroll
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from console.billing_desk import PartnerInvoice
-from console.collections import Collections, CustomerStanding
-from console.money import money
-from console.safe_text import clean_line
+from console.billing.collections import Collections, CustomerStanding
+from console.billing.desk import PartnerInvoice
 from console.screens.base import ConsoleScreen
 from console.screens.billing_dialogs import ConfirmSuspension, PaymentDialog
 from console.screens.dialogs import Confirm
+from console.shared.money import money
+from console.shared.safe_text import clean_line
 from console.widgets.cells import fit
 from console.widgets.key_bar import KeyBar
 from console.widgets.render import aging_table

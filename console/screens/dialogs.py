@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from console.safe_text import clean_line
+from console.shared.safe_text import clean_line
 
 
 class TextPrompt(ModalScreen[str | None]):

@@ -14,10 +14,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
 
-from console.escalation import NO_SUBSCRIPTION, Draft, VehicleOption
-from console.model import AZURE_SEVERITIES
-from console.safe_text import clean_block, clean_line
+from console.escalation.cases import NO_SUBSCRIPTION, Draft, VehicleOption
 from console.screens.base import CoreCalls
+from console.shared.model import AZURE_SEVERITIES
+from console.shared.safe_text import clean_block, clean_line
 
 if TYPE_CHECKING:
     from console.app import CspConsoleApp

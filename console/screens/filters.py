@@ -11,8 +11,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, Select, Static
 
-from console import model
-from console.queue_query import QueueQuery
+from console.shared import model
+from console.tickets.queue_query import QueueQuery
 
 ANY = "*"
 OPEN = "open"

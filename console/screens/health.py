@@ -14,15 +14,15 @@ from textual.binding import Binding
 from textual.containers import Grid, Vertical, VerticalScroll
 from textual.widgets import Sparkline, Static
 
-from console.health import PANELS, Health, figures, job_notice
-from console.queue_query import QueueQuery
-from console.safe_text import clean_line
+from console.health.board import PANELS, Health, figures, job_notice
 from console.screens.base import ConsoleScreen
+from console.shared.safe_text import clean_line
+from console.tickets.queue_query import QueueQuery
 from console.widgets.cells import fit
 from console.widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
-    from console.jobs import Failure
+    from console.background.jobs import Failure
 
 
 class FigureLine(Static, can_focus=True):

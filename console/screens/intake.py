@@ -11,11 +11,11 @@ from textual.containers import VerticalScroll
 from textual.widgets import Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
 
-from console import model
-from console.safe_text import clean_line
 from console.screens.base import ConsoleScreen
-from console.search_text import normalize
-from console.ticket_ops import NewTicket, TicketInputError
+from console.shared import model
+from console.shared.safe_text import clean_line
+from console.tickets.ops import NewTicket, TicketInputError
+from console.tickets.search_text import normalize
 from console.widgets.key_bar import KeyBar
 
 SUGGESTIONS = 8

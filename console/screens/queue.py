@@ -9,14 +9,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Input, Static
 
-from console import views as view_defs
-from console.queue_query import SORT_KEYS, QueueQuery
-from console.roles import Door, QueueReads
-from console.safe_text import clean_line
+from console.desk.roles import Door, QueueReads
 from console.screens.base import ConsoleScreen
 from console.screens.dialogs import ChoicePrompt, Confirm, TextPrompt
 from console.screens.filters import FilterDialog
-from console.views import View
+from console.shared.safe_text import clean_line
+from console.tickets import views as view_defs
+from console.tickets.queue_query import SORT_KEYS, QueueQuery
+from console.tickets.views import View
 from console.widgets.key_bar import KeyBar
 from console.widgets.queue_table import QueueTable
 

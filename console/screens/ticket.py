@@ -10,14 +10,14 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from console import model
-from console.desk import TicketDetails
-from console.safe_text import clean_block, clean_line
+from console.desk.door import TicketDetails
 from console.screens.base import ConsoleScreen
 from console.screens.billing_dialogs import TimeDialog, TimeInput
 from console.screens.dialogs import ChoicePrompt, Confirm, TextPrompt
 from console.screens.escalate import EscalationForm, VehiclePicker
-from console.triage import TriageResult
+from console.shared import model
+from console.shared.safe_text import clean_block, clean_line
+from console.tickets.triage import TriageResult
 from console.widgets.key_bar import KeyBar
 from console.widgets.render import (
     STATUS_TEXT,

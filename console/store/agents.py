@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from console.clock import to_iso, utcnow
+from console.shared.clock import to_iso, utcnow
 
 
 class AgentStoreMixin:

@@ -11,8 +11,8 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from console.clock import to_iso, utcnow
-from console.model import TicketStatus
+from console.shared.clock import to_iso, utcnow
+from console.shared.model import TicketStatus
 
 #: The ticket statuses, as an SQL list (constants of ours, not input).
 _STATUS_LIST = ", ".join(f"'{s.value}'" for s in TicketStatus)

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from console.clock import to_iso, utcnow
+from console.shared.clock import to_iso, utcnow
 
 ESCALATION_STATES = ("pending", "awaiting_case_number", "open", "closed", "failed")
 #: A case in one of these states is the ticket's case with Microsoft: another needs a reason.

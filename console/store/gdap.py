@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from console.clock import to_iso, utcnow
+from console.shared.clock import to_iso, utcnow
 from console.store.connection import transaction
 
 RELATIONSHIP_COLUMNS = (

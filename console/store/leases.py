@@ -2,10 +2,10 @@
 
 One row per job (``name``): the process that holds it (``holder``), the agent whose console or command that
 is, and until when it holds it. Times are wall-clock UTC strings in the store's one format
-(``2026-11-23T03:09:44Z``, see :func:`console.clock.to_iso`), so they compare as text. Taking a lease is one
+(``2026-11-23T03:09:44Z``, see :func:`console.shared.clock.to_iso`), so they compare as text. Taking a lease is one
 ``BEGIN IMMEDIATE`` transaction that reads the row and writes it only if it is free, expired, already the
 caller's, or held by a holder the caller knows to be gone: two processes racing for it cannot both win.
-:mod:`console.leases` decides when to call these.
+:mod:`console.background.leases` decides when to call these.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from console.clock import to_iso, utcnow
+from console.shared.clock import to_iso, utcnow
 
 SERVICE_REQUEST_COLUMNS = (
     "id",

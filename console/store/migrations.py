@@ -8,7 +8,7 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
-from console.clock import to_iso, utcnow
+from console.shared.clock import to_iso, utcnow
 from console.store import health_rollups as rollups
 from console.store.connection import transaction
 
@@ -238,7 +238,7 @@ def m003_tickets(db: Database) -> None:
 
 
 def m004_ticket_search(db: Database) -> None:
-    """The full-text index over ticket title, body and notes (see ``console.search_text``)."""
+    """The full-text index over ticket title, body and notes (see ``console.tickets.search_text``)."""
     db.execute(
         "CREATE VIRTUAL TABLE ticket_search USING fts5(title, body, notes, tokenize = 'unicode61 remove_diacritics 2')"
     )
@@ -640,7 +640,7 @@ def m014_azure_entitlements(db: Database) -> None:
 
 
 def m015_leases(db: Database) -> None:
-    """Leases on the workspace's background jobs (see console/leases.py): one row per job, naming the process
+    """Leases on the workspace's background jobs (see console/background/leases.py): one row per job, naming the process
     that does it and until when (wall-clock UTC), and when it last ran."""
     db.execute(
         """
@@ -659,7 +659,7 @@ def m015_leases(db: Database) -> None:
 
 
 def m016_suspension_intents(db: Database) -> None:
-    """What a suspension meant to do and saw, per subscription, before each PATCH (see console/suspension.py):
+    """What a suspension meant to do and saw, per subscription, before each PATCH (see console/billing/suspension.py):
     the intent and the ``MS-RequestId`` of the PATCH, the subscription as Partner Center had it just before
     (``readJson``), the answer to our own suspension (``suspendedJson``, to recognise it later) and a note for a
     person (already suspended by someone else, blocked, changed since)."""

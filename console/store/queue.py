@@ -13,9 +13,9 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from console import model
-from console.queue_query import QueueQuery, QueueRow
-from console.search_text import build_query
+from console.shared import model
+from console.tickets.queue_query import QueueQuery, QueueRow
+from console.tickets.search_text import build_query
 
 #: Sort keys of the queue -> SQL expression (never NULL, so keyset paging compares cleanly).
 SORT_SQL = {

@@ -7,9 +7,9 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from console.clock import to_iso, utcnow
-from console.model import OPEN_STATUSES
-from console.queue_query import QueueQuery
+from console.shared.clock import to_iso, utcnow
+from console.shared.model import OPEN_STATUSES
+from console.tickets.queue_query import QueueQuery
 
 #: A change to any of these moves a ticket's SLA clocks.
 CLOCK_FIELDS = frozenset({"status", "severity", "firstResponseDate", "resolvedDate", "createdDate", "customerId"})
@@ -36,7 +36,7 @@ class TicketStoreMixin:
         @property
         def conn(self) -> sqlite3.Connection: ...
 
-    #: Set by the core (``console.sla.keep_clocks``): recomputes a ticket's SLA fields from its stored row.
+    #: Set by the core (``console.sla.clocks.keep_clocks``): recomputes a ticket's SLA fields from its stored row.
     clock_keeper: Callable[[Any, dict[str, Any]], dict[str, Any]] | None = None
 
     def refresh_clock(self, seq: int) -> dict[str, Any] | None:
@@ -131,7 +131,7 @@ class TicketStoreMixin:
 
     def create_ticket(self, record: dict[str, Any], agent: str) -> str:
         """Store a new, validated ticket record (it gets the next number); return its readable id."""
-        from console.records import TICKETS
+        from console.records.kinds import TICKETS
 
         with self.transaction():  # type: ignore[attr-defined]
             self.upsert(TICKETS, [{**record, "id": None}], agent)  # type: ignore[attr-defined]

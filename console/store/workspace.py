@@ -10,10 +10,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from console import model
-from console.clock import to_iso, utcnow
-from console.records import KINDS, TICKETS, Kind
-from console.search_text import search_form
+from console.records.kinds import KINDS, TICKETS, Kind
+from console.shared import model
+from console.shared.clock import to_iso, utcnow
 from console.store import health_rollups as rollups
 from console.store import open_search
 from console.store.agents import AgentStoreMixin
@@ -27,6 +26,7 @@ from console.store.microsoft_data import MicrosoftDataStoreMixin
 from console.store.migrations import MIGRATIONS, current_version, migrate
 from console.store.queue import QueueStoreMixin
 from console.store.tickets import TicketStoreMixin
+from console.tickets.search_text import search_form
 
 T = TypeVar("T")
 FAR_FUTURE = "9999-12-31T23:59:59Z"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.cells import cell_len, set_cell_size
 
-from console.safe_text import clean_line
+from console.shared.safe_text import clean_line
 
 
 def fit(text: object, width: int) -> str:

@@ -21,14 +21,14 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from console.clock import humanize_delta, parse_iso
-from console.queue_query import QueueQuery, QueueRow
-from console.roles import RoleDenied
+from console.desk.roles import RoleDenied
+from console.shared.clock import humanize_delta, parse_iso
 from console.store import Interruptible, is_interrupted
+from console.tickets.queue_query import QueueQuery, QueueRow
 from console.widgets.cells import fit
 
 if TYPE_CHECKING:
-    from console.roles import QueueReads
+    from console.desk.roles import QueueReads
 
 PAGE = 60
 CACHE_PAGES = 24

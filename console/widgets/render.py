@@ -8,9 +8,9 @@ from typing import Any
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from console import model
-from console.clock import humanize_delta, parse_iso
-from console.safe_text import clean_block, clean_line
+from console.shared import model
+from console.shared.clock import humanize_delta, parse_iso
+from console.shared.safe_text import clean_block, clean_line
 
 LEVEL_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
 FAMILY_TITLES = {"billing": "Billing", "subscription": "Subscription management", "technical": "Technical"}
@@ -218,7 +218,7 @@ def audit_block(entries: list[dict[str, Any]]) -> RenderableType:
 
 def sla_block(state: Any, offer: Any, time: list[dict[str, Any]]) -> RenderableType:
     """The ticket's SLA clocks in business hours, the customer's support offer and the time logged."""
-    from console.sla import business_duration, clock_text
+    from console.sla.clocks import business_duration, clock_text
 
     parts: list[RenderableType] = []
     if state is not None:
@@ -259,8 +259,8 @@ def aging_table(aging: dict[str, dict[str, Any]], first: str = "Currency") -> Re
     """Outstanding amounts per currency in the aging buckets (current, 1-30, 31-60, 61-90, 90+); overdue red."""
     from rich.table import Table
 
-    from console.account import AGING_BUCKETS
-    from console.money import money
+    from console.billing.account import AGING_BUCKETS
+    from console.shared.money import money
 
     table = Table(box=None, padding=(0, 1), show_header=True, header_style="bold", expand=True)
     table.add_column(first, no_wrap=True)

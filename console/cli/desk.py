@@ -1,0 +1,215 @@
+"""Command-line twins of the console's actions: ``csp-console ticket ...``, ``agents ...`` and ``audit``.
+
+They act as the current agent through the same :class:`~console.desk.door.Desk` as the console, so the same
+role checks, versions and audit apply. Exit status: 0 applied, 3 refused (role, stale version, held by
+someone else), 1 failed (unknown ticket, bad input).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from console.desk.identity import UnknownAgent, current_agent
+from console.desk.roles import RoleDenied
+from console.settings.config import load_config
+from console.shared.clock import parse_iso, to_iso, utcnow
+from console.shared.model import RESOLUTION_CODES, Role, TicketStatus
+from console.shared.safe_text import clean_block, clean_line
+from console.store import StaleVersion, Workspace
+from console.tickets.ops import ClaimedByOther, TicketInputError
+
+if TYPE_CHECKING:  # the desk and the plugins are imported by the commands that use them
+    from console.desk.door import Desk
+
+APPLIED, FAILED, REFUSED = 0, 1, 3
+TICKET_ACTIONS = ("show", "claim", "release", "assign", "note", "reply", "status", "resolve")
+
+
+def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    ticket = sub.add_parser("ticket", parents=[common], help="act on a ticket as the current agent")
+    ticket.add_argument("action", choices=TICKET_ACTIONS)
+    ticket.add_argument("ticket", metavar="TICKET", help="e.g. CSP-000123")
+    ticket.add_argument("value", nargs="?", help="assign: LOGIN or -; note/reply: TEXT; status: STATUS; resolve: CODE")
+    ticket.add_argument("--takeover", action="store_true", help="claim: take over another agent's ticket")
+    ticket.add_argument("--version", type=int, help="refuse the change unless the ticket is at this version")
+    ticket.add_argument("--json", action="store_true")
+
+    agents = sub.add_parser("agents", parents=[common], help="the workspace's agents and their roles")
+    agents.add_argument("action", choices=("list", "add", "grant", "revoke"))
+    agents.add_argument("login", nargs="?")
+    agents.add_argument("role", nargs="?", choices=[r.value for r in Role])
+    agents.add_argument("--role", dest="roles", action="append", choices=[r.value for r in Role], default=[])
+    agents.add_argument("--name", default="")
+    agents.add_argument("--email", default="")
+    agents.add_argument("--json", action="store_true")
+
+    audit = sub.add_parser("audit", parents=[common], help="who did what, when (append-only)")
+    audit.add_argument("--since", help="ISO 8601 time, e.g. 2026-11-23T00:00:00Z")
+    audit.add_argument("--ticket", help="only this ticket")
+    audit.add_argument("--json", action="store_true")
+
+
+@contextmanager
+def desk_for(db: Path, config_path: Path, *, create: bool = False, owner_if_empty: bool = False) -> Iterator[Desk]:
+    """The current agent's desk on the workspace, closed afterwards. ``create``: a missing workspace is created
+    (import); ``owner_if_empty``: in a workspace with no agent yet its owner acts as a Global admin (see
+    :class:`~console.desk.door.Desk`)."""
+    ws = Workspace.open(db, create=create)
+    try:
+        from console.desk.door import Desk
+        from console.plugins.host import load_plugins
+
+        desk = Desk(
+            ws, load_config(config_path), load_plugins(), current_agent(), utcnow, owner_if_empty=owner_if_empty
+        )
+        try:
+            yield desk
+        finally:
+            desk.close()
+    finally:
+        ws.close()
+
+
+def outcome(command: Callable[[], int]) -> int:
+    """Run a command; refusals (role, stale version, held, unknown agent) exit 3, bad input or lookups 1."""
+    try:
+        return command()
+    except (RoleDenied, StaleVersion, ClaimedByOther, UnknownAgent) as exc:
+        print(f"csp-console: refused: {exc}", file=sys.stderr)
+        return REFUSED
+    except (TicketInputError, ValueError, LookupError) as exc:
+        print(f"csp-console: error: {exc}", file=sys.stderr)
+        return FAILED
+
+
+def _print_ticket(desk: Desk, ticket_id: str, as_json: bool) -> None:
+    details = desk.details(ticket_id)
+    if as_json:
+        print(
+            json.dumps(
+                {"ticket": details.ticket, "timeline": details.timeline, "findings": details.findings},
+                ensure_ascii=False,
+                default=str,
+            )
+        )
+        return
+    t = details.ticket
+    print(f"{t['id']}  {t['status']}  severity {t['severity']}  v{t['version']}")
+    print(f"  {clean_line(t['title'])}")
+    print(
+        f"  customer: {clean_line(t['companyName'])}  assignee: {t['assignee'] or '-'}"
+        + (f" (claimed until {t['claimedUntil']})" if t.get("claimedUntil") else "")
+    )
+    print(f"  first response due {t['firstResponseDueDate'] or '-'}; resolution due {t['resolutionDueDate'] or '-'}")
+    for event in details.timeline:
+        what = clean_line(event["text"] or f"{event['fromValue'] or '-'} -> {event['toValue'] or '-'}", 200)
+        print(f"  {event['createdDate']} {event['author']} {event['kind']}: {what}")
+
+
+def cmd_ticket(args: argparse.Namespace, db: Path, config: Path) -> int:
+    return outcome(lambda: _ticket(args, db, config))
+
+
+def _ticket(args: argparse.Namespace, db: Path, config: Path) -> int:
+    with desk_for(db, config) as desk:
+        ticket = desk.ws.ticket(args.ticket)
+        if ticket is None:
+            raise LookupError(f"no ticket {args.ticket}")
+        if args.version is not None and ticket["version"] != args.version:
+            raise StaleVersion({**ticket, "lastModifiedBy": desk.ws.ticket_editor(ticket["id"])}, args.version)
+        value, action = args.value, args.action
+        if action == "show":
+            _print_ticket(desk, ticket["id"], args.json)
+            return APPLIED
+        if action in ("assign", "note", "reply", "status", "resolve") and not value:
+            raise ValueError(f"'ticket {action}' needs a value")
+        if action == "claim":
+            result = desk.claim(ticket, takeover=args.takeover)
+        elif action == "release":
+            result = desk.release(ticket)
+        elif action == "assign":
+            result = desk.assign(ticket, None if value == "-" else value)
+        elif action in ("note", "reply"):
+            result = desk.note(ticket, value, reply=action == "reply")
+        elif action == "status":
+            if value not in [s.value for s in TicketStatus]:
+                raise ValueError(f"unknown status {value!r}")
+            result = desk.set_status(ticket, value)
+        else:
+            if value not in RESOLUTION_CODES:
+                raise ValueError(f"unknown resolution code {value!r}; expected one of {', '.join(RESOLUTION_CODES)}")
+            result = desk.set_status(ticket, "resolved", value)
+        if args.json:
+            print(json.dumps(result, ensure_ascii=False, default=str))
+        else:
+            print(
+                f"{result['id']}: {action} applied (now version {result['version']}, "
+                f"status {result['status']}, assignee {result['assignee'] or '-'})"
+            )
+        return APPLIED
+
+
+def cmd_agents(args: argparse.Namespace, db: Path, config: Path) -> int:
+    return outcome(lambda: _agents(args, db, config))
+
+
+def _agents(args: argparse.Namespace, db: Path, config: Path) -> int:
+    if args.action == "list":
+        with Workspace.open(db, create=False) as ws:
+            agents = ws.agents()
+        if args.json:
+            print(json.dumps(agents, ensure_ascii=False))
+        for a in [] if args.json else agents:
+            print(f"{a['login']:20} {', '.join(a['roles']) or '-':40} {clean_line(a['displayName'] or '')}")
+        return APPLIED
+    if not args.login:
+        print(f"csp-console: error: 'agents {args.action}' needs a LOGIN", file=sys.stderr)
+        return FAILED
+    # Only a Global admin manages agents (agents.manage); the very first agent of an empty workspace bootstraps it.
+    with desk_for(db, config, owner_if_empty=True) as desk:
+        if args.action == "add":
+            roles = args.roles or ([args.role] if args.role else [])
+            if not roles:
+                print("csp-console: error: give at least one --role", file=sys.stderr)
+                return FAILED
+            desk.add_agent(args.login, roles, args.name, args.email)
+            print(f"added {args.login}: {', '.join(sorted(roles))}")
+            return APPLIED
+        desk.authorize("agents.manage")
+        record = desk.ws.agent(args.login)
+        if record is None:
+            print(f"csp-console: error: no agent {args.login!r}", file=sys.stderr)
+            return FAILED
+        role = args.role or (args.roles[0] if args.roles else None)
+        if not role:
+            print(f"csp-console: error: 'agents {args.action}' needs a ROLE", file=sys.stderr)
+            return FAILED
+        roles = set(record["roles"])
+        roles = roles | {role} if args.action == "grant" else roles - {role}
+        result = desk.set_roles(args.login, sorted(roles), f"agent.{args.action}")
+        print(f"{args.login}: {', '.join(result) or 'no roles'}")
+        return APPLIED
+
+
+def cmd_audit(args: argparse.Namespace, db: Path, config: Path) -> int:
+    return outcome(lambda: _audit(args, db, config))
+
+
+def _audit(args: argparse.Namespace, db: Path, config: Path) -> int:
+    with desk_for(db, config) as desk:
+        desk.authorize("audit.view")
+        since = to_iso(parse_iso(args.since)) if args.since else None
+        ticket = args.ticket.upper() if args.ticket else None
+        for e in desk.ws.audit_since(since, "ticket" if ticket else None, ticket):
+            if args.json:
+                print(json.dumps(e, ensure_ascii=False))
+            else:
+                detail = clean_block(json.dumps(e["detail"], ensure_ascii=False))[:300]
+                print(f"{e['at']} {e['agent']:14} {e['action']:22} {e['entity']}:{clean_line(e['entityId'])} {detail}")
+        return APPLIED

@@ -1,0 +1,435 @@
+"""The desk: one agent's handle on the workspace, the plugins and the clock. The console's screens call it
+(in workers) and so can any other front end; every rule lives in the core modules it calls."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import cached_property
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from console.desk.identity import UnknownAgent  # noqa: F401  (re-exported: callers catch it from the desk)
+from console.desk.roles import Door, QueueReads
+from console.shared.clock import to_iso
+from console.shared.model import Vehicle
+from console.tickets import ops as ticket_ops
+
+if TYPE_CHECKING:  # the HTTP clients (httpx) are imported when Microsoft is first reached, not at start-up;
+    # the rest when the desk is built
+    from console.background.leases import Lease
+    from console.billing.account import Account
+    from console.billing.desk import BillingDesk, OfferBalance
+    from console.escalation import cases as escalation
+    from console.escalation.courier import Courier, CourierReport
+    from console.microsoft.connect import Clients
+    from console.offers.desk import OfferDesk
+    from console.plugins.host import PluginHost
+    from console.records.importer import ImportResult
+    from console.settings.config import Config
+    from console.sla.clocks import TicketSla
+    from console.store import Workspace
+    from console.tickets.triage import TriageResult
+
+
+@dataclass
+class TicketDetails:
+    """Everything the ticket screen shows."""
+
+    ticket: dict[str, Any]
+    timeline: list[dict[str, Any]]
+    findings: list[dict[str, Any]]
+    escalations: list[dict[str, Any]] = field(default_factory=list)
+    audit: list[dict[str, Any]] = field(default_factory=list)
+    sla: TicketSla | None = None
+    offer: OfferBalance | None = None
+    time: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Desk:
+    """Every action checks the agent's roles (see :mod:`console.desk.roles`) before it touches the workspace."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        config: Config,
+        host: PluginHost,
+        agent: str,
+        clock: Callable[[], datetime],
+        *,
+        owner_if_empty: bool = False,
+    ) -> None:
+        """``owner_if_empty``: in a workspace with no agent yet, the one at the keyboard acts as its owner (a
+        Global admin), as for the first ``agents add`` (import and export of a new workspace)."""
+        from console.billing.collections import load_policy, policy_path
+        from console.sla.clocks import keep_clocks
+        from console.tickets.triage import Triage
+
+        self.ws = workspace
+        self.config = config
+        self.host = host
+        self.agent = agent
+        self.clock = clock
+        self.clocks = keep_clocks(workspace, config, clock)
+        self.door = Door.for_agent(workspace, config.roles, agent, path=workspace.path, owner_if_empty=owner_if_empty)
+        self.roles = self.door.roles
+        self.role_map = self.door.role_map
+        self.reads = QueueReads(workspace, self)
+        self.lease = timedelta(minutes=config.claim_minutes)
+        self.policy = load_policy(policy_path(config.path, config.collections_policy))
+        self.triage = Triage(workspace, host, config.partner, clock, dunning_stages=self.policy.thresholds)
+        self._clients: Clients | None = None
+        self._billing: BillingDesk | None = None
+
+    def close(self) -> None:
+        self.triage.close()
+        if self._clients is not None:
+            self._clients.close()
+
+    # -- Microsoft -----------------------------------------------------------------------------
+    @property
+    def clients(self) -> Clients:
+        if self._clients is None:
+            from console.microsoft.connect import connect
+
+            self._clients = connect(self.config.microsoft)
+        return self._clients
+
+    @property
+    def microsoft_configured(self) -> bool:
+        from console.microsoft.credentials import credentials_available
+
+        return credentials_available(self.config.microsoft)
+
+    @property
+    def billing(self) -> BillingDesk:
+        """Collections, suspension, payments, Microsoft invoices and time against offers."""
+        from console.billing.desk import BillingDesk
+
+        if self._billing is None:
+            self._billing = BillingDesk(self)
+        return self._billing
+
+    @property
+    def offers(self) -> OfferDesk:
+        """Support offers and holiday calendars."""
+        from console.offers.desk import OfferDesk
+
+        return OfferDesk(self)
+
+    def courier(self) -> Courier:
+        from console.escalation.courier import Courier
+
+        return Courier(self.ws, self.clients, self.clock, agent=self.agent)
+
+    def escalation_options(self, ticket_id: str) -> tuple[dict[str, Any], list[escalation.VehicleOption]]:
+        self.authorize("ticket.escalate")
+        ticket = self._fresh(ticket_id)
+        from console.escalation import cases as escalation
+
+        return ticket, escalation.options(self, ticket)
+
+    def escalation_draft(self, ticket_id: str, vehicle: Vehicle | str) -> escalation.Draft:
+        """The plugin's case for ``vehicle``; for the Azure Support API, with the service and problem
+        classification lists (read from the API once, then from the workspace)."""
+        self.authorize("ticket.escalate")
+        from console.escalation import cases as escalation
+
+        draft = escalation.build_draft(self, self._fresh(ticket_id), Vehicle(vehicle))
+        if draft.via_api:
+            from console.microsoft.credentials import MissingToken
+            from console.microsoft.http import ApiError
+
+            try:
+                services = self.courier().services()  # read again when older than a day
+                chosen = next(
+                    (s for s in services if draft.service_hint and s["displayName"] == draft.service_hint), None
+                )
+                if chosen is not None:
+                    draft.service_id = chosen["id"]
+                    problems = self.escalation_problems(chosen["id"])
+                    draft.problem_classification_id = problems[0]["id"] if problems else None
+            except (ApiError, MissingToken) as exc:
+                draft.catalog_error = str(exc)
+        return draft
+
+    def escalation_services(self) -> list[dict[str, Any]]:
+        return self.courier().services()
+
+    def escalation_problems(self, service_id: str) -> list[dict[str, Any]]:
+        service = next((s for s in self.ws.catalog("service") if s["id"] == service_id), None)
+        if service is None:
+            raise LookupError(f"unknown Azure support service {service_id}")
+        return self.courier().problems(service["name"])
+
+    def escalate(self, draft: escalation.Draft, case_number: str | None = None) -> dict[str, Any]:
+        from console.escalation import cases as escalation
+
+        return escalation.submit(self, draft, case_number)
+
+    def record_case_number(self, escalation_id: int, case_number: str) -> dict[str, Any]:
+        from console.escalation import cases as escalation
+
+        return escalation.record_case_number(self, escalation_id, case_number)
+
+    def message_microsoft(self, escalation_id: int, text: str) -> int:
+        from console.escalation import cases as escalation
+
+        return escalation.send_message(self, escalation_id, text)
+
+    @cached_property
+    def microsoft_lease(self) -> Lease:
+        """The workspace's Microsoft lease as this desk holds it (or waits for it): one process talks to
+        Microsoft at a time. It lives three poll intervals and is renewed each run; on the wall clock, not on
+        ``self.clock`` (see :mod:`console.background.leases`)."""
+        from console.background.leases import MICROSOFT, Lease
+
+        return Lease(self.ws, MICROSOFT, timedelta(seconds=3 * self.config.microsoft.poll_seconds), agent=self.agent)
+
+    def microsoft_sync(self, *, force: bool = False, poll: bool = True, keep: bool = False) -> CourierReport:
+        """Deliver the outbox (and poll open cases): exactly once, whatever happened before, and by one process
+        of the workspace at a time, under the Microsoft lease.
+
+        While another live process holds the lease, nothing is sent to Microsoft: the report has one
+        ``pending`` line saying who will send it. With ``keep`` (the console's background loop) the lease stays
+        with this desk after the run; otherwise a lease taken for this call is given back when it ends (one
+        the desk held already stays held)."""
+        from console.escalation.courier import CourierReport
+
+        lease = self.microsoft_lease
+        with lease.lock:
+            had = lease.held
+            if not lease.acquire():
+                state = lease.state
+                assert state is not None
+                return CourierReport(
+                    pending=[
+                        f"queued: {state.who} does this workspace's Microsoft work and sends it in its next round "
+                        f"(it holds the Microsoft lease until {to_iso(state.expires)})"
+                    ]
+                )
+            try:
+                courier = self.courier()
+                courier.keep_alive = lease.keep  # checked item by item: a long round keeps its lease
+                report = courier.run(force=force) if poll else courier.deliver(force=force)
+            except Exception as exc:
+                lease.ran(f"failed: {type(exc).__name__}: {exc}"[:300])
+                raise
+            else:
+                lease.ran(
+                    f"{len(report.delivered)} delivered, {len(report.pending)} pending, {len(report.failed)} failed"
+                    + (f"; {report.polled} cases read, {report.updates} updates" if poll else "")
+                    + (f", {len(report.poll_errors)} read errors" if report.poll_errors else "")
+                )
+            finally:
+                if not (keep or had):
+                    lease.release()
+        return report
+
+    def authorize(self, action: str) -> None:
+        """Raise :class:`RoleDenied` (naming the roles needed) unless the agent may do ``action``."""
+        self.role_map.check(self.agent, self.roles, action)
+
+    def may(self, action: str) -> bool:
+        return self.role_map.allowed(self.roles, action)
+
+    def release_all(self) -> int:
+        """On exit: the agent's live claims go back to the pool."""
+        released = 0
+        for ticket_id in self.ws.claimed_by(self.agent):
+            with contextlib.suppress(LookupError, ticket_ops.ClaimedByOther):
+                self.release(ticket_id)
+                released += 1
+        return released
+
+    def renew(self, ticket_ids: list[str]) -> int:
+        """Activity on a ticket keeps the agent's claim on it alive."""
+        return self.ws.renew_claims(self.agent, ticket_ids, to_iso(self.clock() + self.lease))
+
+    def expire_claims(self) -> list[str]:
+        return self.ws.release_expired_claims(to_iso(self.clock()))
+
+    def record_breaches(self) -> int:
+        """Mark the SLA targets that passed unmet since the last look, with the time they passed."""
+        return self.ws.record_breaches(to_iso(self.clock()))
+
+    @property
+    def services(self) -> set[str]:
+        return set(self.host.services)
+
+    # -- reading -------------------------------------------------------------------------------
+    def details(self, ticket_id: str) -> TicketDetails:
+        self.authorize("ticket.view")
+        ticket = self.ws.ticket(ticket_id)
+        if ticket is None:
+            raise LookupError(f"no ticket {ticket_id}")
+        return TicketDetails(
+            ticket=ticket,
+            timeline=self.ws.timeline(ticket["seq"]),
+            findings=self.ws.findings(ticket["seq"]),
+            escalations=self.ws.escalations(ticket_id=ticket["id"]),
+            audit=self.ws.audit_since(entity="ticket", entity_id=ticket["id"]),
+            sla=self.clocks.state(self.ws, ticket),
+            offer=self.billing.offer_balance(ticket["customerId"]),
+            time=self.ws.time_entries(ticket["seq"]),
+        )
+
+    def account(self, customer_id: str) -> Account:
+        from console.billing.account import load_account
+
+        account = load_account(self.ws, customer_id, self.clock(), self.policy.thresholds)
+        account.opportunities = [(p, f) for _, p, f in self.triage.opportunities(customer_id)]
+        account.history = self.ws.audit_for_account(customer_id)
+        account.balance = self.billing.offer_balance(customer_id)
+        return account
+
+    def check(self, ticket_id: str) -> TriageResult:
+        """Run the plugins' checks on the ticket and store the findings."""
+        self.authorize("ticket.view")
+        return self.triage.triage_ticket(ticket_id)
+
+    def escalations(self, states: list[str] | None = None) -> list[dict[str, Any]]:
+        self.authorize("ticket.view")
+        return self.ws.escalations(states=states or ())
+
+    def sla_state(self, ticket_id: str) -> tuple[dict[str, Any], TicketSla]:
+        """The ticket and its SLA clocks, as the ticket screen shows them."""
+        self.authorize("ticket.view")
+        ticket = self._fresh(ticket_id)
+        return ticket, self.clocks.state(self.ws, ticket)
+
+    def export_records(
+        self,
+        directory: Path,
+        fmt: str,
+        kinds: Iterable[str] | None = None,
+        progress: Callable[[str, int], None] | None = None,
+    ) -> dict[str, Path]:
+        """One file per kind into ``directory`` (see :func:`console.records.exporter.export_dir`), audited."""
+        from console.records.exporter import export_dir
+
+        self.authorize("records.export")
+        written = export_dir(self.ws, directory, fmt, kinds, progress=progress)
+        self._audit_export([*written], str(directory.resolve()), fmt)
+        return written
+
+    def record_count(self, kinds: Iterable[str]) -> int:
+        """How many records an export of ``kinds`` writes (for its progress bar)."""
+        self.authorize("records.export")
+        counts = self.ws.counts()
+        return sum(counts[k] for k in kinds)
+
+    def export_kind(self, kind: str, fmt: str, out: IO[str]) -> int:
+        from console.records.exporter import write_kind
+        from console.records.kinds import KINDS
+
+        self.authorize("records.export")
+        count = write_kind(self.ws, KINDS[kind], fmt, out)
+        self._audit_export([kind], "-", fmt)
+        return count
+
+    def _audit_export(self, kinds: list[str], target: str, fmt: str) -> None:
+        with self.ws.transaction():
+            self.ws.audit(
+                self.agent, "export", "workspace", str(self.ws.path), {"kinds": kinds, "to": target, "format": fmt}
+            )
+
+    # -- acting --------------------------------------------------------------------------------
+    def import_records(
+        self,
+        paths: list[Path],
+        *,
+        kind: str | None = None,
+        force: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> ImportResult:
+        """Import files (see :func:`console.records.importer.import_files`) as this agent: ``records.import``, and
+        ``records.overwrite`` to ``force`` past newer changes and live claims; the open tickets' SLA clocks are
+        recomputed when tickets, offers or holidays changed."""
+        from console.records.importer import import_files
+        from console.shared.model import BUILTIN_SERVICES
+        from console.sla.clocks import recompute_open
+
+        self.authorize("records.import")
+        if force:
+            self.authorize("records.overwrite")
+        services = set(BUILTIN_SERVICES) | self.services
+        result = import_files(
+            self.ws,
+            paths,
+            services,
+            kind=kind,
+            agent=self.agent,
+            progress=progress,
+            force=force,
+            now=to_iso(self.clock()),
+        )
+        if result.touched & {"tickets", "offers", "holidays"}:
+            recompute_open(self.ws, self.clocks)
+        return result
+
+    def retry_escalation(self, escalation_id: int) -> int:
+        """Put a failed delivery back in the outbox (the store audits it); it re-sends a case to Microsoft, so it
+        needs ``ticket.escalate``."""
+        self.authorize("ticket.escalate")
+        return self.ws.retry_escalation(escalation_id, self.agent)
+
+    def recompute_sla(self) -> tuple[int, int]:
+        """Recompute every open ticket's clocks (after offers or holidays changed), then record the breaches."""
+        from console.sla.clocks import recompute_open
+
+        self.authorize("offer.manage")
+        return recompute_open(self.ws, self.clocks), self.record_breaches()
+
+    def add_agent(self, login: str, roles: list[str], name: str = "", email: str = "") -> None:
+        self.authorize("agents.manage")
+        self.ws.add_agent(login, name or login, email, roles, self.agent)
+
+    def set_roles(self, login: str, roles: list[str], action: str) -> list[str]:
+        self.authorize("agents.manage")
+        if self.ws.agent(login) is None:
+            raise LookupError(f"no agent {login!r}")
+        return list(self.ws.set_roles(login, sorted(roles), self.agent, action))
+
+    def _fresh(self, ticket: dict[str, Any] | str) -> dict[str, Any]:
+        if isinstance(ticket, dict):
+            return ticket
+        row = self.ws.ticket(ticket)
+        if row is None:
+            raise LookupError(f"no ticket {ticket}")
+        return row
+
+    def log_ticket(self, new: ticket_ops.NewTicket) -> str:
+        self.authorize("ticket.create")
+        return ticket_ops.log_ticket(self.ws, new, self.agent, self.clock(), self.services)
+
+    def claim(self, ticket: dict[str, Any] | str, *, takeover: bool = False) -> dict[str, Any]:
+        row = self._fresh(ticket)
+        self.authorize("ticket.takeover" if takeover and row["assignee"] not in (None, self.agent) else "ticket.claim")
+        return ticket_ops.claim(self.ws, row, self.agent, self.clock(), self.lease, takeover=takeover)
+
+    def release(self, ticket: dict[str, Any] | str) -> dict[str, Any]:
+        self.authorize("ticket.release")
+        return ticket_ops.release(self.ws, self._fresh(ticket), self.agent)
+
+    def assign(self, ticket: dict[str, Any] | str, assignee: str | None) -> dict[str, Any]:
+        self.authorize("ticket.assign")
+        if assignee is not None and self.ws.agent(assignee) is None:
+            raise ticket_ops.TicketInputError("assignee", f"'{assignee}' is not an agent of this workspace.")
+        return ticket_ops.assign(self.ws, self._fresh(ticket), assignee, self.agent)
+
+    def classify(self, ticket: dict[str, Any] | str, **fields: str | None) -> dict[str, Any]:
+        self.authorize("ticket.classify")
+        return ticket_ops.classify(self.ws, self._fresh(ticket), self.agent, self.services, **fields)
+
+    def note(self, ticket: dict[str, Any] | str, text: str, *, reply: bool = False) -> dict[str, Any]:
+        self.authorize("ticket.reply" if reply else "ticket.note")
+        return ticket_ops.add_note(self.ws, self._fresh(ticket), text, self.agent, self.clock(), reply=reply)
+
+    def set_status(
+        self, ticket: dict[str, Any] | str, status: str, resolution_code: str | None = None
+    ) -> dict[str, Any]:
+        self.authorize("ticket.resolve" if status in ("resolved", "closed") else "ticket.status")
+        return ticket_ops.set_status(self.ws, self._fresh(ticket), status, self.agent, self.clock(), resolution_code)

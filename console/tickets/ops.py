@@ -1,0 +1,262 @@
+"""What an agent does to a ticket: log it, claim, assign, classify, note, reply, change status, resolve.
+
+The console and the command line both call these; each checks its input, carries the version the agent
+saw (a change based on a stale version is refused by the store), and records the timeline and the audit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from console.records.kinds import TICKETS, RecordError, validate
+from console.shared import model
+from console.shared.clock import parse_iso, to_iso
+from console.store import Workspace
+
+MAX_NOTE = 20_000
+
+
+class ClaimedByOther(Exception):
+    """The ticket is held by another agent; taking it over needs confirmation (and the takeover role)."""
+
+    def __init__(self, ticket_id: str, holder: str, until: str | None) -> None:
+        lease = f" (claim runs until {until[11:16]}Z)" if until else ""
+        super().__init__(f"{ticket_id} is held by {holder}{lease}; take it over to work on it.")
+        self.holder = holder
+
+
+class TicketInputError(ValueError):
+    """Bad input for a ticket action; the message says what to fix (``field`` names the form field)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    """What the intake form collects."""
+
+    customer_id: str
+    channel: str
+    title: str
+    body: str = ""
+    contact_name: str = ""
+    contact_email: str = ""
+    contact_phone: str = ""
+    service: str | None = None
+    category: str | None = None
+    severity: str = "unknown"
+
+
+def due_dates(created: datetime, severity: str) -> tuple[str, str]:
+    """First-response and resolution due times for a new ticket of ``severity``."""
+    sev = model.Severity(severity)
+    first = created + timedelta(hours=model.FIRST_RESPONSE_HOURS[sev])
+    resolution = created + timedelta(hours=model.RESOLUTION_HOURS[sev])
+    return to_iso(first), to_iso(resolution)
+
+
+def log_ticket(ws: Workspace, new: NewTicket, agent: str, now: datetime, services: set[str]) -> str:
+    """Validate and store a new ticket; return its id. Raises :class:`TicketInputError`."""
+    if not new.title.strip():
+        raise TicketInputError("title", "A title is required: one line saying what the customer needs.")
+    if len(new.title) > 300:
+        raise TicketInputError("title", f"The title is {len(new.title)} characters; keep it under 300.")
+    email = new.contact_email.strip()
+    if email and ("@" not in email or " " in email or email.startswith("@") or email.endswith("@")):
+        raise TicketInputError("contact_email", f"'{email}' is not an email address.")
+    if not (new.contact_name.strip() or email or new.contact_phone.strip()):
+        raise TicketInputError("contact_name", "Give at least one way to reach the contact: name, email or phone.")
+    if ws.account_rows(new.customer_id) is None:
+        raise TicketInputError("customer", "Pick the customer from the list.")
+    first_due, resolution_due = due_dates(now, new.severity)
+    raw = {
+        "customerId": new.customer_id,
+        "contactName": new.contact_name.strip() or None,
+        "contactEmail": email or None,
+        "contactPhone": new.contact_phone.strip() or None,
+        "channel": new.channel,
+        "service": new.service,
+        "category": new.category,
+        "severity": new.severity,
+        "status": "new",
+        "createdDate": to_iso(now),
+        "firstResponseDueDate": first_due,
+        "resolutionDueDate": resolution_due,
+        "title": " ".join(new.title.split()),
+        "body": new.body,
+    }
+    try:
+        record = validate(TICKETS, raw, services)
+    except RecordError as exc:
+        raise TicketInputError(exc.field, exc.message) from None
+    return ws.create_ticket(record, agent)
+
+
+def claim(
+    ws: Workspace, ticket: dict[str, Any], agent: str, now: datetime, lease: timedelta, *, takeover: bool = False
+) -> dict[str, Any]:
+    """Claim the ticket for ``lease``: atomic, so of several agents claiming at once exactly one wins.
+
+    A ticket held by someone else is refused (:class:`ClaimedByOther`) unless ``takeover``, which is
+    recorded as such.
+    """
+    until = to_iso(now + lease)
+
+    def nobody_else(current: dict[str, Any]) -> None:
+        if current["assignee"] not in (None, agent) and not takeover:
+            raise ClaimedByOther(current["id"], current["assignee"], current["claimedUntil"])
+
+    previous = ticket["assignee"]
+    action = "ticket.takeover" if takeover and previous not in (None, agent) else "ticket.claim"
+    changes: dict[str, Any] = {"assignee": agent, "claimedUntil": until}
+    events: list[dict[str, Any]] = []
+    if previous != agent:
+        events.append({"kind": "assignment", "fromValue": previous, "toValue": agent})
+    if ticket["status"] == "new":
+        changes["status"] = "triaged"
+        events.append({"kind": "status_change", "fromValue": "new", "toValue": "triaged"})
+    return ws.update_ticket(
+        ticket["id"],
+        expected_version=None,
+        changes=changes,
+        events=events,
+        agent=agent,
+        action=action,
+        precondition=nobody_else,
+    )
+
+
+def release(ws: Workspace, ticket: dict[str, Any], agent: str) -> dict[str, Any]:
+    """Give up one's claim: the ticket goes back to the pool."""
+
+    def mine(current: dict[str, Any]) -> None:
+        if current["assignee"] != agent:
+            raise ClaimedByOther(current["id"], current["assignee"] or "nobody", current["claimedUntil"])
+
+    return ws.update_ticket(
+        ticket["id"],
+        expected_version=None,
+        changes={"assignee": None, "claimedUntil": None},
+        events=[{"kind": "assignment", "fromValue": agent, "toValue": None}],
+        agent=agent,
+        action="ticket.release",
+        precondition=mine,
+    )
+
+
+def assign(ws: Workspace, ticket: dict[str, Any], assignee: str | None, agent: str) -> dict[str, Any]:
+    """Give the ticket to ``assignee`` (``None``: unassign)."""
+    if assignee is not None and not assignee.strip():
+        raise TicketInputError("assignee", "Name the agent to assign, or choose unassigned.")
+    return ws.update_ticket(
+        ticket["id"],
+        expected_version=ticket["version"],
+        changes={"assignee": assignee},
+        events=[{"kind": "assignment", "fromValue": ticket["assignee"], "toValue": assignee}],
+        agent=agent,
+        action="ticket.assign",
+    )
+
+
+def classify(
+    ws: Workspace, ticket: dict[str, Any], agent: str, services: set[str], **fields: str | None
+) -> dict[str, Any]:
+    """Set service, category and/or severity. A new severity moves the SLA targets."""
+    changes: dict[str, Any] = {}
+    for name, value in fields.items():
+        if name == "service":
+            if value is not None and value not in services:
+                raise TicketInputError("service", f"Unknown service {value!r}.")
+        elif name == "category":
+            if value is not None and value not in {c.value for c in model.Category}:
+                raise TicketInputError("category", f"Unknown category {value!r}.")
+        elif name == "severity":
+            if value not in {s.value for s in model.Severity}:
+                raise TicketInputError("severity", f"Unknown severity {value!r}.")
+        else:
+            raise TicketInputError(name, f"{name} cannot be set here.")
+        if ticket[name] != value:
+            changes[name] = value
+    if not changes:
+        return ticket
+    if "severity" in changes:
+        first, resolution = due_dates(parse_iso(ticket["createdDate"]), changes["severity"])
+        changes.update(firstResponseDueDate=first, resolutionDueDate=resolution)
+    events = [
+        {"kind": "field_change", "text": name, "fromValue": ticket[name], "toValue": changes[name]}
+        for name in fields
+        if name in changes
+    ]
+    return ws.update_ticket(
+        ticket["id"],
+        expected_version=ticket["version"],
+        changes=changes,
+        events=events,
+        agent=agent,
+        action="ticket.classify",
+        also=lambda current: ws.queue_case_updates(current, changes, agent),  # open Azure cases follow
+    )
+
+
+def add_note(
+    ws: Workspace, ticket: dict[str, Any], text: str, agent: str, now: datetime, *, reply: bool = False
+) -> dict[str, Any]:
+    """An internal note, or (``reply``) a reply sent to the customer; the first reply stops the
+    first-response clock."""
+    body = text.strip()
+    if not body:
+        raise TicketInputError("text", "The note is empty.")
+    if len(body) > MAX_NOTE:
+        raise TicketInputError("text", f"The note is {len(body):,} characters; the limit is {MAX_NOTE:,}.")
+    changes: dict[str, Any] = {}
+    if reply and ticket["firstResponseDate"] is None:
+        changes["firstResponseDate"] = to_iso(now)
+    event = {"kind": "reply" if reply else "note", "text": body, "createdDate": to_iso(now)}
+    # Notes only append: they never conflict, so no version is required.
+    return ws.update_ticket(
+        ticket["id"],
+        expected_version=None,
+        changes=changes,
+        events=[event],
+        agent=agent,
+        action="ticket.reply" if reply else "ticket.note",
+    )
+
+
+def set_status(
+    ws: Workspace, ticket: dict[str, Any], status: str, agent: str, now: datetime, resolution_code: str | None = None
+) -> dict[str, Any]:
+    """Move the ticket to ``status``; resolving needs a resolution code, reopening clears it."""
+    if status not in {s.value for s in model.TicketStatus}:
+        raise TicketInputError("status", f"Unknown status {status!r}.")
+    if status == ticket["status"]:
+        return ticket
+    changes: dict[str, Any] = {"status": status}
+    if status in ("resolved", "closed"):
+        code = resolution_code or ticket["resolutionCode"]
+        if code not in model.RESOLUTION_CODES:
+            raise TicketInputError("resolution_code", "Choose a resolution code to resolve the ticket.")
+        changes.update(resolutionCode=code, resolvedDate=ticket["resolvedDate"] or to_iso(now), claimedUntil=None)
+    elif ticket["status"] in ("resolved", "closed"):
+        changes.update(resolutionCode=None, resolvedDate=None)
+    events = [
+        {
+            "kind": "status_change",
+            "fromValue": ticket["status"],
+            "toValue": status,
+            "text": model.RESOLUTION_CODES.get(changes.get("resolutionCode") or ""),
+        }
+    ]
+    return ws.update_ticket(
+        ticket["id"],
+        expected_version=ticket["version"],
+        changes=changes,
+        events=events,
+        agent=agent,
+        action="ticket.status",
+        also=lambda current: ws.queue_case_updates(current, changes, agent),  # resolved: the Azure case closes
+    )

@@ -1,0 +1,170 @@
+"""Triage: build the read-only context of a ticket or a customer, run the plugins' checks, store findings.
+
+The command line (``csp-console triage``, ``csp-console opportunities``) and the console both call this.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from console.plugin_api import (
+    DUNNING_STAGES,
+    Audience,
+    CheckContext,
+    CustomerView,
+    Finding,
+    OfferView,
+    ReceivableView,
+    SubscriptionView,
+    TicketView,
+)
+from console.plugins.host import PluginHost
+from console.plugins.runner import CheckRunner, PluginFailure
+from console.settings.config import Partner
+from console.shared.clock import to_iso
+from console.store import Workspace
+
+ACCOUNT_CACHE = 256
+
+
+@dataclass
+class TriageResult:
+    ticket_id: str
+    findings: list[tuple[str, Finding]] = field(default_factory=list)
+    failures: list[PluginFailure] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Account:
+    customer: CustomerView
+    subscriptions: tuple[SubscriptionView, ...]
+    receivables: tuple[ReceivableView, ...]
+    offer: OfferView | None
+
+
+class TicketNotFound(LookupError):
+    pass
+
+
+def finding_dict(plugin: str, finding: Finding) -> dict[str, Any]:
+    """A finding as stored (less its time) and as ``--json`` prints it."""
+    return {
+        "plugin": plugin,
+        "checkId": finding.check_id,
+        "family": finding.family.value,
+        "severity": finding.level.value,
+        "title": finding.title,
+        "explanation": finding.explanation,
+        "suggestedAction": finding.action,
+        "boundary": finding.boundary.value,
+        "vehicle": finding.vehicle.value if finding.vehicle else None,
+        "audience": finding.audience.value,
+        "subject": finding.subject,
+    }
+
+
+def finding_row(plugin: str, finding: Finding, now: datetime) -> dict[str, Any]:
+    return {**finding_dict(plugin, finding), "createdDate": to_iso(now)}
+
+
+class Triage:
+    """Runs checks against the workspace. Reuse one instance for many tickets (accounts are cached)."""
+
+    def __init__(
+        self,
+        ws: Workspace,
+        host: PluginHost,
+        partner: Partner,
+        clock: Callable[[], datetime],
+        budget: float = 2.0,
+        dunning_stages: tuple[tuple[int, str], ...] = DUNNING_STAGES,
+    ) -> None:
+        self.ws = ws
+        self.dunning_stages = dunning_stages
+        self.host = host
+        self.partner = partner
+        self.clock = clock
+        self.runner = CheckRunner(host, budget=budget)
+        self._accounts: OrderedDict[str, _Account] = OrderedDict()
+
+    def close(self) -> None:
+        self.runner.close()
+
+    def _account(self, customer_id: str) -> _Account:
+        cached = self._accounts.get(customer_id)
+        if cached is not None:
+            self._accounts.move_to_end(customer_id)
+            return cached
+        rows = self.ws.account_rows(customer_id)
+        if rows is None:
+            raise LookupError(f"unknown customer {customer_id!r}")
+        account = _Account(
+            customer=CustomerView.from_row(rows["customer"]),
+            subscriptions=tuple(SubscriptionView.from_row(r) for r in rows["subscriptions"]),
+            receivables=tuple(ReceivableView.from_row(r) for r in rows["receivables"]),
+            offer=OfferView.from_row(rows["offer"], self.ws.holidays(rows["offer"]["holidayCalendar"]))
+            if rows["offer"]
+            else None,
+        )
+        self._accounts[customer_id] = account
+        if len(self._accounts) > ACCOUNT_CACHE:
+            self._accounts.popitem(last=False)
+        return account
+
+    def context(self, customer_id: str, ticket: dict[str, Any] | None = None) -> CheckContext:
+        account = self._account(customer_id)
+        return CheckContext(
+            customer=account.customer,
+            subscriptions=account.subscriptions,
+            receivables=account.receivables,
+            offer=account.offer,
+            partner=self.partner,
+            now=self.clock(),
+            ticket=TicketView.from_row(ticket) if ticket is not None else None,
+            services=tuple(self.host.services.values()),
+            dunning_stages=self.dunning_stages,
+        )
+
+    def run_ticket(self, row: dict[str, Any]) -> TriageResult:
+        """Run the ticket-scope checks for one ticket row (nothing stored)."""
+        ctx = self.context(row["customerId"], row)
+        run = self.runner.run(ctx, "ticket")
+        findings = [(p, f) for p, f in run.findings if f.audience == Audience.AGENT]
+        return TriageResult(row["id"], findings, run.failures)
+
+    def triage_ticket(self, ticket_id: str) -> TriageResult:
+        """Run the checks for one ticket and store its findings (replacing earlier ones)."""
+        row = self.ws.ticket(ticket_id)
+        if row is None:
+            raise TicketNotFound(f"no ticket {ticket_id}")
+        result = self.run_ticket(row)
+        now = self.clock()
+        with self.ws.transaction():
+            self.ws.replace_findings(row["seq"], [finding_row(p, f, now) for p, f in result.findings])
+        return result
+
+    def triage_open(self, progress: Callable[[int], None] | None = None) -> Iterator[TriageResult]:
+        """Triage every open ticket, storing findings one batch (one transaction) at a time."""
+        for batch in self.ws.iter_tickets(open_only=True):
+            results = [(row["seq"], self.run_ticket(row)) for row in batch]
+            now = self.clock()
+            with self.ws.transaction():
+                for seq, result in results:
+                    self.ws.replace_findings(seq, [finding_row(p, f, now) for p, f in result.findings])
+            if progress is not None:
+                progress(len(batch))
+            for _, result in results:
+                yield result
+
+    def opportunities(self, customer_id: str | None = None) -> list[tuple[CustomerView, str, Finding]]:
+        """Account-level findings addressed to sales, for one customer or all."""
+        out: list[tuple[CustomerView, str, Finding]] = []
+        for cid in [customer_id] if customer_id else self.ws.customer_ids():
+            ctx = self.context(cid)
+            run = self.runner.run(ctx, "account")
+            out += [(ctx.customer, p, f) for p, f in run.findings if f.audience == Audience.SALES]
+        return out
