@@ -313,7 +313,12 @@ def validate(
         raise RecordError("(record)", f"expected a JSON object, got {type(raw).__name__}")
     if kind is SUBSCRIPTIONS:
         raw = split_refundable(raw)
-    given = {k: v for k, v in raw.items() if not _unset(kind, k, v)}
+    names, blank_is_unset = kind.names, kind.blank_is_unset
+    given = {  # a missing value, null and (but for text) a blank one leave a field at its default
+        k: v
+        for k, v in raw.items()
+        if not ((v is None and k in names) or (isinstance(v, str) and k in blank_is_unset and not v.strip()))
+    }
     try:
         record = msgspec.structs.asdict(convert(given, kind.shape, dec_hook=hook(Context(services, open_enums))))
     except ShapeError as exc:
@@ -331,13 +336,6 @@ def read_stamps(given: Mapping[str, Any]) -> dict[str, Any]:
     except ShapeError as exc:
         raise RecordError(str(exc.path[0]) if exc.path else "(record)", exc.message) from None
     return {k: v for k, v in stamps.items() if v is not None}
-
-
-def _unset(kind: Kind, name: Any, value: Any) -> bool:
-    """Whether ``value`` leaves the field ``name`` at its default: ``None``, or blank (but for text)."""
-    if value is None:
-        return name in kind.names
-    return isinstance(value, str) and name in kind.blank_is_unset and not value.strip()
 
 
 def _record_error(kind: Kind, exc: ShapeError) -> RecordError:

@@ -56,6 +56,8 @@ def hook(context: Context) -> Callable[[type, Any], Any]:
 
 
 def _text(value: Any) -> str:
+    if type(value) is str and "\x00" not in value:
+        return value  # the common case, first
     if isinstance(value, (dict, list, bool)):
         raise ValueError(f"expected text, got {type(value).__name__}")
     text = str(value)
