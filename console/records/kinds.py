@@ -16,6 +16,7 @@ from typing import Any
 
 import msgspec
 
+from console.records.json_values import JsonObject, Refunds, Targets, refund_details_json
 from console.records.rules import RULES, split_refundable
 from console.records.values import (
     Amount,
@@ -26,20 +27,16 @@ from console.records.values import (
     Day,
     Flag,
     Hours,
-    JsonObject,
     Key,
     RecordError,
-    Refunds,
     Service,
     SeverityChoice,
-    Targets,
     Text,
     TextList,
     Timestamp,
     Version,
     Zone,
     hook,
-    refund_details_json,
 )
 from console.shared import model
 from console.shared.shapes import ShapeError, bare, convert
