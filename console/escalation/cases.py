@@ -7,13 +7,20 @@ move to ``waiting_microsoft``, in one transaction. :mod:`console.escalation.cour
 
 from __future__ import annotations
 
-import re
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from console.microsoft.contact import country_alpha3, is_windows_time_zone
+from console.escalation import azure_case
+from console.escalation.drafts import (
+    CASE_NUMBER_RE,
+    DESCRIPTION_MAX,
+    REASON_MAX,
+    TITLE_MAX,
+    Draft,
+    VehicleOption,
+)
 from console.plugin_api import DELIVERY_AZURE_API, DELIVERY_HANDOFF, CaseDraft, CheckContext, technical_vehicles
 from console.shared.clock import to_iso
 from console.shared.model import AZURE_SEVERITIES, VEHICLE_NAMES, Severity, Vehicle
@@ -23,68 +30,6 @@ from console.tickets.ops import TicketInputError
 if TYPE_CHECKING:
     from console.desk.door import Desk
     from console.microsoft.gdap import Readiness
-
-CASE_NUMBER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{4,39}$")
-NO_SUBSCRIPTION = "no Azure subscription of this customer is known: run csp-console sync"
-REASON_MAX = 500
-TITLE_MAX = 200
-DESCRIPTION_MAX = 5000
-
-
-@dataclass(frozen=True)
-class VehicleOption:
-    vehicle: Vehicle
-    name: str
-    eligible: bool
-    reason: str
-    plugin: str | None = None
-
-
-@dataclass
-class Draft:
-    """The case the agent previews and edits before submitting (what a :class:`CaseDraft` proposed)."""
-
-    ticket_id: str
-    ticket_version: int
-    customer_id: str
-    vehicle: Vehicle
-    service: str
-    title: str
-    description: str
-    severity: str
-    support_topic: str
-    delivery: str
-    handoff_url: str = ""
-    azure_subscription_id: str | None = None
-    service_id: str | None = None
-    problem_classification_id: str | None = None
-    subscriptions: list[tuple[str, str]] = field(default_factory=list)  # (Azure subscription id, label)
-    service_hint: str = ""  # the plugin's suggestion, matched against the Support API's service names
-    catalog_error: str = ""
-    gdap: Readiness | None = None  # whether the desk's GDAP access allows this escalation (None: not asked)
-    open_cases: list[dict[str, Any]] = field(default_factory=list)  # the ticket's cases still open
-    another_reason: str = ""  # why a second case is opened while one is open (required then)
-    secondary_consent: bool = False  # the customer's consent the problem classification asks for
-    advanced_diagnostic_consent: bool = False  # Microsoft may collect diagnostics from the resources
-
-    @property
-    def no_subscription_known(self) -> bool:
-        """An Azure case with no Azure subscription of the customer on file (run csp-console sync)."""
-        return self.via_api and not self.subscriptions
-
-    @property
-    def vehicle_name(self) -> str:
-        return VEHICLE_NAMES[self.vehicle]
-
-    @property
-    def via_api(self) -> bool:
-        return self.delivery == DELIVERY_AZURE_API
-
-    def case_text(self) -> str:
-        """The case as the agent pastes it into an admin centre."""
-        return (
-            f"Title: {self.title}\nSeverity: {self.severity}\nSupport topic: {self.support_topic}\n\n{self.description}"
-        )
 
 
 def context(desk: Desk, ticket: dict[str, Any]) -> CheckContext:
@@ -229,122 +174,7 @@ def validate(desk: Desk, draft: Draft, case_number: str | None) -> None:
         return
     if case_number is not None:
         raise TicketInputError("case_number", "Azure technical cases are created through the API; no number to give.")
-    known = {e["azureSubscriptionId"] for e in desk.ws.azure_entitlements(draft.customer_id)}
-    if not known:
-        raise TicketInputError("subscription", f"Cannot open an Azure case: {NO_SUBSCRIPTION}.")
-    if not draft.azure_subscription_id:
-        raise TicketInputError("subscription", "Choose the customer's Azure subscription the case is about.")
-    if draft.azure_subscription_id not in known:
-        raise TicketInputError(
-            "subscription",
-            f"{draft.azure_subscription_id!r} is not one of the customer's Azure subscriptions "
-            f"({', '.join(sorted(known))}).",
-        )
-    services = {r["id"]: r for r in desk.ws.catalog("service")}
-    if draft.service_id not in services:
-        raise TicketInputError("service", "Choose a service from the Azure Support API's list.")
-    problems = {r["id"] for r in desk.ws.catalog("problem", services[draft.service_id]["name"])}
-    if draft.problem_classification_id not in problems:
-        raise TicketInputError("problem_classification", "Choose a problem classification of the chosen service.")
-    ms = desk.config.microsoft
-    contact_email = ms.contact_email or desk.config.partner.support_email
-    for key, value in (
-        ("contact_first_name", ms.contact_first_name),
-        ("contact_last_name", ms.contact_last_name),
-        ("contact_email", contact_email),
-    ):
-        if not value:
-            raise TicketInputError(
-                key,
-                f"Microsoft needs a contact for Azure cases: set {key} in the [microsoft] table of the config file.",
-            )
-    if not is_windows_time_zone(ms.contact_time_zone):
-        raise TicketInputError(
-            "contact_time_zone",
-            f'contact_time_zone {ms.contact_time_zone!r} is not a Windows time-zone id (e.g. "Tokyo Standard '
-            'Time"): set it in the [microsoft] table of the config file.',
-        )
-    contact_country(desk, draft)
-
-
-def contact_country(desk: Desk, draft: Draft) -> str:
-    """ContactProfile.country, ISO 3166-1 alpha-3: the configured contact's country, else the customer's
-    (Partner Center's 2-letter code, mapped through ISO 3166-1); never guessed."""
-    configured = desk.config.microsoft.contact_country
-    if configured:
-        found = country_alpha3(configured)
-        if found is None or found != configured.upper():
-            raise TicketInputError(
-                "contact_country", f"contact_country {configured!r} is not an ISO 3166-1 alpha-3 code."
-            )
-        return found
-    account = desk.ws.account_rows(draft.customer_id)
-    raw = account["customer"].get("country") if account else None
-    found = country_alpha3(raw)
-    if found is None:
-        raise TicketInputError(
-            "contact_country",
-            f"Microsoft needs the contact's country (ISO 3166-1 alpha-3, e.g. JPN): the customer's country "
-            f"{raw!r} is not one; set contact_country in the [microsoft] table of the config file.",
-        )
-    return found
-
-
-def problem_classification(desk: Desk, draft: Draft) -> dict[str, Any] | None:
-    services = {r["id"]: r for r in desk.ws.catalog("service")}
-    service = services.get(draft.service_id or "")
-    if service is None:
-        return None
-    return next(
-        (p for p in desk.ws.catalog("problem", service["name"]) if p["id"] == draft.problem_classification_id), None
-    )
-
-
-def consents_asked(desk: Desk, draft: Draft) -> list[dict[str, str]]:
-    """The secondary consents the chosen problem classification asks for (ProblemClassificationProperties.
-    secondaryConsentEnabled: ``[{description, type}]``)."""
-    problem = problem_classification(desk, draft)
-    asked = (problem or {}).get("details", {}).get("secondaryConsentEnabled") or []
-    return [
-        {"type": str(a.get("type")), "description": str(a.get("description") or "")} for a in asked if a.get("type")
-    ]
-
-
-def case_description_for_azure(draft: Draft) -> str:
-    """The description as sent: the agent's text and the Azure subscription the case is about."""
-    line = f"Azure subscription: {draft.azure_subscription_id}"
-    if draft.azure_subscription_id and draft.azure_subscription_id not in draft.description:
-        return f"{draft.description.rstrip()}\n\n{line}"[:DESCRIPTION_MAX]
-    return draft.description
-
-
-def azure_properties(desk: Desk, draft: Draft) -> dict[str, Any]:
-    """The ``properties`` of SupportTickets_Create (SupportTicketDetailsProperties: ``advancedDiagnosticConsent``
-    is required; ``secondaryConsent`` answers what the problem classification asks)."""
-    ms = desk.config.microsoft
-    properties: dict[str, Any] = {
-        "title": draft.title,
-        "description": case_description_for_azure(draft),
-        "serviceId": draft.service_id,
-        "problemClassificationId": draft.problem_classification_id,
-        "severity": draft.severity,
-        "advancedDiagnosticConsent": "Yes" if draft.advanced_diagnostic_consent else "No",
-        "require24X7Response": draft.severity in ("critical", "highestcriticalimpact"),
-        "contactDetails": {
-            "firstName": ms.contact_first_name,
-            "lastName": ms.contact_last_name,
-            "preferredContactMethod": "email",
-            "primaryEmailAddress": ms.contact_email or desk.config.partner.support_email,
-            "preferredTimeZone": ms.contact_time_zone,
-            "country": contact_country(desk, draft),
-            "preferredSupportLanguage": ms.support_language,
-        },
-    }
-    asked = consents_asked(desk, draft)
-    if asked:
-        answer = "Yes" if draft.secondary_consent else "No"
-        properties["secondaryConsent"] = [{"userConsent": answer, "type": a["type"]} for a in asked]
-    return properties
+    azure_case.validate(desk, draft)
 
 
 def submit(desk: Desk, draft: Draft, case_number: str | None = None) -> dict[str, Any]:
@@ -361,6 +191,20 @@ def submit(desk: Desk, draft: Draft, case_number: str | None = None) -> dict[str
     if ticket is None:
         raise LookupError(f"no ticket {draft.ticket_id}")
     ticket = {**ticket, "version": draft.ticket_version}
+    escalation, outbox, text = _records(desk, draft, case_number)
+    try:
+        _, escalation_id = desk.ws.open_escalation(
+            ticket, escalation, outbox, agent=desk.agent, event_text=text, another_reason=draft.another_reason or None
+        )
+    except CaseAlreadyOpen as exc:
+        raise TicketInputError("another", f"{exc} (CLI: --another REASON)") from None
+    stored = desk.ws.escalation(escalation_id)
+    assert stored is not None
+    return stored
+
+
+def _records(desk: Desk, draft: Draft, case_number: str | None) -> tuple[dict[str, Any], dict[str, Any] | None, str]:
+    """The escalation to store, its outbox delivery (the API path only) and the text of the ticket's event."""
     base = {
         "vehicle": draft.vehicle.value,
         "customerId": draft.customer_id,
@@ -387,7 +231,7 @@ def submit(desk: Desk, draft: Draft, case_number: str | None = None) -> dict[str
             "kind": "create",
             "name": name,
             "requestId": str(uuid.uuid4()),
-            "payload": azure_properties(desk, draft),
+            "payload": azure_case.azure_properties(desk, draft),
         }
         text = f"{draft.vehicle_name} through the Azure Support API: queued as support ticket {name}"
     elif case_number:
@@ -400,15 +244,7 @@ def submit(desk: Desk, draft: Draft, case_number: str | None = None) -> dict[str
         text = f"{draft.vehicle_name}: handed off to {where}; waiting for the Microsoft case number"
     if draft.another_reason:
         text += f" (another case while one is open: {draft.another_reason})"
-    try:
-        _, escalation_id = desk.ws.open_escalation(
-            ticket, escalation, outbox, agent=desk.agent, event_text=text, another_reason=draft.another_reason or None
-        )
-    except CaseAlreadyOpen as exc:
-        raise TicketInputError("another", f"{exc} (CLI: --another REASON)") from None
-    stored = desk.ws.escalation(escalation_id)
-    assert stored is not None
-    return stored
+    return escalation, outbox, text
 
 
 def record_case_number(desk: Desk, escalation_id: int, case_number: str) -> dict[str, Any]:

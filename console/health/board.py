@@ -190,60 +190,14 @@ class HealthBoard:
     def compute(self, now: datetime) -> Health:
         ws = self.ws
         iso = to_iso(now)
-        rows = ws.health_backlog()
-        by_status: Counter[str] = Counter()
-        by_service: Counter[str] = Counter()
-        by_severity: Counter[str] = Counter()
-        for status, service, severity, count in rows:
-            by_status[status] += count
-            by_service[service or "unclassified"] += count
-            by_severity[severity] += count
-        total = sum(by_status.values())
-        backlog = {
-            "total": total,
-            "byStatus": {s.value: by_status.get(s.value, 0) for s in OPEN_STATUSES},
-            "byService": dict(sorted(by_service.items())),
-            "bySeverity": {s.value: by_severity.get(s.value, 0) for s in Severity},
-        }
-        bounds = [to_iso(now - timedelta(hours=h)) for _, h in AGING if h is not None]
-        spans = ws.health_created_between(bounds)
-        counts = [*spans, total - sum(spans)]  # older than the last bound: the rest of the backlog
-        aging = [{"bucket": bucket, "count": count} for (bucket, _), count in zip(AGING, counts, strict=True)]
-        breached, (within15, within60) = ws.health_due_between(
-            iso, [to_iso(now + timedelta(minutes=15)), to_iso(now + timedelta(minutes=60))]
-        )
+        backlog = self._backlog()
+        aging = self._aging(now, backlog["total"])
         today = to_iso(self.day_start(now))
         week = to_iso(now - timedelta(days=7))
         resolved_today = ws.health_resolved_since(today)
         history = self._history_figures(week)
-        first_today = ws.health_first_responses_since(today)
-        sla = {
-            "breached": breached,
-            "breachingWithin15m": within15,
-            "breachingWithin60m": within60,
-            "resolutionAttainmentToday": _ratio(resolved_today["met"], resolved_today["resolved"]),
-            "resolutionAttainment7d": history["attainment"],
-            "firstResponseAttainmentToday": _ratio(first_today[1], first_today[0]),
-            "firstResponseAttainment7d": history["first_response"],
-            "resolvedToday": resolved_today["resolved"],
-        }
-        esc_counts: dict[str, dict[str, int]] = {}
-        for vehicle, state, count in ws.health_escalations():
-            esc_counts.setdefault(vehicle, {})[state] = count
-        oldest = ws.health_oldest_waiting()
-        escalations = {
-            "byVehicle": esc_counts,
-            "oldestWaiting": (
-                {
-                    "ticket": oldest["id"],
-                    "vehicle": oldest["vehicle"],
-                    "since": oldest["createdDate"],
-                    "case": oldest["microsoftCaseId"],
-                }
-                if oldest
-                else None
-            ),
-        }
+        sla = self._sla(now, today, resolved_today, history)
+        escalations = self._escalations()
         local_today = now.astimezone(self.zone).date()
         stages = ws.health_dunning_counts(local_today.isoformat(), self.stages)
         collections = {name: stages.get(name, 0) for _, name in self.stages}
@@ -266,6 +220,68 @@ class HealthBoard:
         )
         health.queries = self._queries(health, now)
         return health
+
+    def _backlog(self) -> dict[str, Any]:
+        """The open tickets by status, service and severity."""
+        by_status: Counter[str] = Counter()
+        by_service: Counter[str] = Counter()
+        by_severity: Counter[str] = Counter()
+        for status, service, severity, count in self.ws.health_backlog():
+            by_status[status] += count
+            by_service[service or "unclassified"] += count
+            by_severity[severity] += count
+        return {
+            "total": sum(by_status.values()),
+            "byStatus": {s.value: by_status.get(s.value, 0) for s in OPEN_STATUSES},
+            "byService": dict(sorted(by_service.items())),
+            "bySeverity": {s.value: by_severity.get(s.value, 0) for s in Severity},
+        }
+
+    def _aging(self, now: datetime, total: int) -> list[dict[str, Any]]:
+        """The open tickets per age bucket."""
+        bounds = [to_iso(now - timedelta(hours=h)) for _, h in AGING if h is not None]
+        spans = self.ws.health_created_between(bounds)
+        counts = [*spans, total - sum(spans)]  # older than the last bound: the rest of the backlog
+        return [{"bucket": bucket, "count": count} for (bucket, _), count in zip(AGING, counts, strict=True)]
+
+    def _sla(
+        self, now: datetime, today: str, resolved_today: dict[str, Any], history: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Breaches now and soon, and the targets met today and over 7 days."""
+        breached, (within15, within60) = self.ws.health_due_between(
+            to_iso(now), [to_iso(now + timedelta(minutes=15)), to_iso(now + timedelta(minutes=60))]
+        )
+        first_today = self.ws.health_first_responses_since(today)
+        return {
+            "breached": breached,
+            "breachingWithin15m": within15,
+            "breachingWithin60m": within60,
+            "resolutionAttainmentToday": _ratio(resolved_today["met"], resolved_today["resolved"]),
+            "resolutionAttainment7d": history["attainment"],
+            "firstResponseAttainmentToday": _ratio(first_today[1], first_today[0]),
+            "firstResponseAttainment7d": history["first_response"],
+            "resolvedToday": resolved_today["resolved"],
+        }
+
+    def _escalations(self) -> dict[str, Any]:
+        """Escalations per vehicle and state, and the one waiting longest on Microsoft."""
+        esc_counts: dict[str, dict[str, int]] = {}
+        for vehicle, state, count in self.ws.health_escalations():
+            esc_counts.setdefault(vehicle, {})[state] = count
+        oldest = self.ws.health_oldest_waiting()
+        return {
+            "byVehicle": esc_counts,
+            "oldestWaiting": (
+                {
+                    "ticket": oldest["id"],
+                    "vehicle": oldest["vehicle"],
+                    "since": oldest["createdDate"],
+                    "case": oldest["microsoftCaseId"],
+                }
+                if oldest
+                else None
+            ),
+        }
 
     def _history_figures(self, week: str) -> dict[str, Any]:
         resolved = self.ws.health_resolved_since(week)

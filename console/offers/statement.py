@@ -44,12 +44,27 @@ def statement_sections(
     today: date,
 ) -> list[tuple[str, list[str]]]:
     """The statement as (heading, paragraphs or items) sections, in plain text."""
-    partner = config.partner
     services = json.loads(offer["services"] or "[]") or list(service_names)
     names = [service_names.get(s) or BUILTIN_SERVICES.get(s, s) for s in services]
     types = json.loads(offer["supportTypes"])
     covered = [f"{TYPE_TEXT.get(t, t)}" for t in types]
     covered.append("for " + ", ".join(names))
+    escalation = [
+        "We diagnose and resolve what lies within our support. Problems that need Microsoft are escalated by us "
+        "on your behalf: you do not need to contact Microsoft. Phone support from Microsoft is not part of the "
+        "CSP entitlement.",
+    ]
+    return [
+        ("What is covered", covered),
+        ("Service hours", _service_hours(offer, holidays, today)),
+        ("How to reach us", _contacts(offer, config)),
+        ("Response and resolution targets", _targets(offer, config)),
+        ("Price", _pricing(offer, balance_hours, today)),
+        ("Escalation to Microsoft", escalation),
+    ]
+
+
+def _service_hours(offer: Mapping[str, Any], holidays: Sequence[Mapping[str, Any]], today: date) -> list[str]:
     hours = describe(parse_service_hours(offer["serviceHours"]))
     when = [f"{hours} ({offer['timeZone']} time)."]
     upcoming = [h for h in holidays if h["date"] >= today.isoformat()][:12]
@@ -57,6 +72,11 @@ def statement_sections(
         when.append(f"Closed on the holidays of the '{offer['holidayCalendar']}' calendar.")
         when += [f"{h['date']}: {h['name']}" for h in upcoming]
     when.append("Requests outside these hours are answered when the desk next opens.")
+    return when
+
+
+def _contacts(offer: Mapping[str, Any], config: Config) -> list[str]:
+    partner = config.partner
     contacts = []
     for method in json.loads(offer["contactMethods"]):
         detail = ""
@@ -65,6 +85,10 @@ def statement_sections(
         elif method == "phone" and partner.support_phone:
             detail = f": {partner.support_phone}"
         contacts.append(f"{CONTACT_TEXT.get(method, method)}{detail}")
+    return contacts
+
+
+def _targets(offer: Mapping[str, Any], config: Config) -> list[str]:
     first = json.loads(offer.get("firstResponseHours") or "{}")
     resolution = json.loads(offer.get("resolutionHours") or "{}")
     targets = []
@@ -78,6 +102,10 @@ def statement_sections(
         "Business hours are counted; the clock stops while we wait for your reply"
         + (" or for Microsoft." if pause_ms else ".")
     )
+    return targets
+
+
+def _pricing(offer: Mapping[str, Any], balance_hours: Decimal | None, today: date) -> list[str]:
     currency = offer["currencyCode"]
     price = Decimal(offer["price"]) if offer["price"] else None
     model = offer["pricingModel"]
@@ -95,19 +123,7 @@ def statement_sections(
         if balance_hours is not None:
             pricing.append(f"Balance on {today.isoformat()}: {balance_hours.normalize():f} hours.")
     pricing.append("Prices exclude consumption tax (10 %)." if currency == "JPY" else "Prices exclude taxes.")
-    escalation = [
-        "We diagnose and resolve what lies within our support. Problems that need Microsoft are escalated by us "
-        "on your behalf: you do not need to contact Microsoft. Phone support from Microsoft is not part of the "
-        "CSP entitlement.",
-    ]
-    return [
-        ("What is covered", covered),
-        ("Service hours", when),
-        ("How to reach us", contacts),
-        ("Response and resolution targets", targets),
-        ("Price", pricing),
-        ("Escalation to Microsoft", escalation),
-    ]
+    return pricing
 
 
 def render(

@@ -1,3 +1,2 @@
-"""The plugin host: hook specifications, loading plugins one by one, and running their checks guarded.
-
-What plugins import is ``console.plugin_api``; nothing here is for plugins to import."""
+"""The plugin host (hook specifications, loading plugins one by one, running their checks guarded) and the parts of
+the public plugin API. Plugins import those parts only through ``console.plugin_api``, never from here."""

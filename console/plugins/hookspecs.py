@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import pluggy
 
-from console.plugin_api import PROJECT, Check, EscalationHandler, Service
+from console.plugins.markers import PROJECT
+from console.plugins.vehicles import EscalationHandler
+from console.plugins.views import Check, Service
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 

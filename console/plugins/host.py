@@ -21,8 +21,10 @@ from typing import Any
 
 import pluggy
 
-from console.plugin_api import PROJECT, Check, EscalationHandler, Service
 from console.plugins import hookspecs
+from console.plugins.markers import PROJECT
+from console.plugins.vehicles import EscalationHandler
+from console.plugins.views import Check, Service
 
 log = logging.getLogger(__name__)
 

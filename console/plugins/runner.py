@@ -16,8 +16,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from console.plugin_api import CheckContext, Family, Finding, Level
+from console.plugins.findings import Family, Finding, Level
 from console.plugins.host import PluginHost, RegisteredCheck
+from console.plugins.views import CheckContext
 
 log = logging.getLogger(__name__)
 DEFAULT_BUDGET = 2.0

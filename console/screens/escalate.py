@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
 
-from console.escalation.cases import NO_SUBSCRIPTION, Draft, VehicleOption
+from console.escalation.drafts import NO_SUBSCRIPTION, Draft, VehicleOption
 from console.screens.base import CoreCalls
 from console.shared.model import AZURE_SEVERITIES
 from console.shared.safe_text import clean_block, clean_line
@@ -98,34 +98,8 @@ class EscalationForm(CoreCalls, ModalScreen[dict[str, Any] | None]):
             yield Label(Text(f"{d.vehicle_name} · {d.ticket_id}", style="bold"))
             with VerticalScroll(id="escalate-form"):
                 if d.open_cases:
-                    first = d.open_cases[0]
-                    case = clean_line(first["microsoftCaseId"] or first["ticketName"] or "being opened")
-                    yield Static(
-                        Text(
-                            f"This ticket already has an open Microsoft case (#{first['id']}, {case}, "
-                            f"{first['state']}). Message it instead (escape, then 'Message Microsoft' in the "
-                            "list), or give the reason for another case:",
-                            style="yellow",
-                        ),
-                        id="esc-open-case",
-                    )
-                    yield Input(id="esc-another", compact=True, placeholder="why a second case is needed")
-                if d.via_api:
-                    yield Static(
-                        Text("Created through the Azure Support API under the customer's subscription.", style="dim")
-                    )
-                else:
-                    yield Static(
-                        Text.assemble(
-                            ("No create API: open the case at ", "dim"),
-                            (clean_line(d.handoff_url), "underline"),
-                            (
-                                ", paste the text (ctrl+y copies it), and enter Microsoft's case number below "
-                                "(or later, key m on the ticket).",
-                                "dim",
-                            ),
-                        )
-                    )
+                    yield from self._open_case_fields()
+                yield self._delivery_note()
                 yield Label("Title")
                 yield Input(d.title, id="esc-title", compact=True)
                 yield Label("Severity")
@@ -137,29 +111,7 @@ class EscalationForm(CoreCalls, ModalScreen[dict[str, Any] | None]):
                     allow_blank=False,
                 )
                 if d.via_api:
-                    if d.catalog_error:
-                        yield Static(Text(clean_line(d.catalog_error, 600), style="red"), id="esc-catalog-error")
-                    yield Label("Azure subscription")
-                    if d.subscriptions:
-                        yield Select(
-                            [(Text(clean_line(label)), sid) for sid, label in d.subscriptions],
-                            value=d.azure_subscription_id or Select.BLANK,
-                            id="esc-subscription",
-                            compact=True,
-                        )
-                    else:  # never the plan's Partner Center id: it is not an Azure subscription id
-                        yield Static(Text(NO_SUBSCRIPTION.capitalize() + ".", style="red"), id="esc-no-subscription")
-                    yield Label("Service (Azure Support API)")
-                    yield Select([], id="esc-service", compact=True)
-                    yield Label("Problem classification")
-                    yield Select([], id="esc-problem", compact=True)
-                    yield Checkbox("", value=d.secondary_consent, id="esc-consent", compact=True)
-                    yield Checkbox(
-                        "Diagnostics: Microsoft may collect them from the resources",
-                        value=d.advanced_diagnostic_consent,
-                        id="esc-diagnostics",
-                        compact=True,
-                    )
+                    yield from self._azure_fields()
                 else:
                     yield Label("Microsoft case number (when you have it)")
                     yield Input(id="esc-case", compact=True, placeholder="e.g. 2611230010000123")
@@ -168,6 +120,64 @@ class EscalationForm(CoreCalls, ModalScreen[dict[str, Any] | None]):
             yield Static(
                 Text("ctrl+s submit · ctrl+y copy the case text · tab next field · escape cancel", style="dim")
             )
+
+    def _open_case_fields(self) -> ComposeResult:
+        """The ticket's open case, and the reason asked for a second one."""
+        first = self.draft.open_cases[0]
+        case = clean_line(first["microsoftCaseId"] or first["ticketName"] or "being opened")
+        yield Static(
+            Text(
+                f"This ticket already has an open Microsoft case (#{first['id']}, {case}, "
+                f"{first['state']}). Message it instead (escape, then 'Message Microsoft' in the "
+                "list), or give the reason for another case:",
+                style="yellow",
+            ),
+            id="esc-open-case",
+        )
+        yield Input(id="esc-another", compact=True, placeholder="why a second case is needed")
+
+    def _delivery_note(self) -> Static:
+        """How the case reaches Microsoft: through the Azure Support API, or handed off at an admin centre."""
+        if self.draft.via_api:
+            return Static(Text("Created through the Azure Support API under the customer's subscription.", style="dim"))
+        return Static(
+            Text.assemble(
+                ("No create API: open the case at ", "dim"),
+                (clean_line(self.draft.handoff_url), "underline"),
+                (
+                    ", paste the text (ctrl+y copies it), and enter Microsoft's case number below "
+                    "(or later, key m on the ticket).",
+                    "dim",
+                ),
+            )
+        )
+
+    def _azure_fields(self) -> ComposeResult:
+        """The Azure Support API's fields: the customer's subscription, service, problem and consents."""
+        d = self.draft
+        if d.catalog_error:
+            yield Static(Text(clean_line(d.catalog_error, 600), style="red"), id="esc-catalog-error")
+        yield Label("Azure subscription")
+        if d.subscriptions:
+            yield Select(
+                [(Text(clean_line(label)), sid) for sid, label in d.subscriptions],
+                value=d.azure_subscription_id or Select.BLANK,
+                id="esc-subscription",
+                compact=True,
+            )
+        else:  # never the plan's Partner Center id: it is not an Azure subscription id
+            yield Static(Text(NO_SUBSCRIPTION.capitalize() + ".", style="red"), id="esc-no-subscription")
+        yield Label("Service (Azure Support API)")
+        yield Select([], id="esc-service", compact=True)
+        yield Label("Problem classification")
+        yield Select([], id="esc-problem", compact=True)
+        yield Checkbox("", value=d.secondary_consent, id="esc-consent", compact=True)
+        yield Checkbox(
+            "Diagnostics: Microsoft may collect them from the resources",
+            value=d.advanced_diagnostic_consent,
+            id="esc-diagnostics",
+            compact=True,
+        )
 
     def on_mount(self) -> None:
         self.query_one("#esc-title").focus()

@@ -35,66 +35,44 @@ def csp_services() -> list[Service]:
     return [SERVICE]
 
 
+#: The ticket checks: (name, family, check, what it looks at).
+TICKET_CHECKS = (
+    (
+        "nce_window",
+        Family.SUBSCRIPTION,
+        checks.nce_window,
+        "NCE cancellation / seat-reduction window: hours left, or closed",
+    ),
+    ("trial", Family.SUBSCRIPTION, checks.trial_conversion, "Trials (25 licences, 30 days) converting to paid"),
+    (
+        "seat_cap",
+        Family.SUBSCRIPTION,
+        checks.business_seat_cap,
+        "Business Basic/Standard/Premium: 300 seats per tenant across the family",
+    ),
+    (
+        "over_assigned",
+        Family.SUBSCRIPTION,
+        checks.over_assigned,
+        "More licences assigned than purchased (90 days to fix)",
+    ),
+    ("addons", Family.SUBSCRIPTION, checks.addon_on_suspended_base, "Add-ons need an active base subscription"),
+    (
+        "suspended_billing",
+        Family.BILLING,
+        checks.suspended_still_billing,
+        "A suspended NCE subscription keeps billing the partner",
+    ),
+    ("lifecycle", Family.SUBSCRIPTION, checks.lifecycle, "Expired -> disabled -> deleted"),
+    ("technical", Family.TECHNICAL, checks.technical, "Service health first; outages go to Microsoft"),
+)
+
+
 @hookimpl
 def csp_checks() -> list[Check]:
     s = SERVICE.id
-    return [
-        Check(
-            "office365.nce_window",
-            Family.SUBSCRIPTION,
-            checks.nce_window,
-            s,
-            description="NCE cancellation / seat-reduction window: hours left, or closed",
-        ),
-        Check(
-            "office365.trial",
-            Family.SUBSCRIPTION,
-            checks.trial_conversion,
-            s,
-            description="Trials (25 licences, 30 days) converting to paid",
-        ),
-        Check(
-            "office365.seat_cap",
-            Family.SUBSCRIPTION,
-            checks.business_seat_cap,
-            s,
-            description="Business Basic/Standard/Premium: 300 seats per tenant across the family",
-        ),
-        Check(
-            "office365.over_assigned",
-            Family.SUBSCRIPTION,
-            checks.over_assigned,
-            s,
-            description="More licences assigned than purchased (90 days to fix)",
-        ),
-        Check(
-            "office365.addons",
-            Family.SUBSCRIPTION,
-            checks.addon_on_suspended_base,
-            s,
-            description="Add-ons need an active base subscription",
-        ),
-        Check(
-            "office365.suspended_billing",
-            Family.BILLING,
-            checks.suspended_still_billing,
-            s,
-            description="A suspended NCE subscription keeps billing the partner",
-        ),
-        Check(
-            "office365.lifecycle",
-            Family.SUBSCRIPTION,
-            checks.lifecycle,
-            s,
-            description="Expired -> disabled -> deleted",
-        ),
-        Check(
-            "office365.technical",
-            Family.TECHNICAL,
-            checks.technical,
-            s,
-            description="Service health first; outages go to Microsoft",
-        ),
+    found = [Check(f"office365.{name}", family, run, s, description=text) for name, family, run, text in TICKET_CHECKS]
+    found.append(
         Check(
             "office365.opportunities",
             Family.SUBSCRIPTION,
@@ -102,8 +80,9 @@ def csp_checks() -> list[Check]:
             s,
             scope="account",
             description="Annual terms, Enterprise plans, trials about to convert",
-        ),
-    ]
+        )
+    )
+    return found
 
 
 @hookimpl
