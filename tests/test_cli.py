@@ -164,7 +164,10 @@ def test_the_sandboxs_next_steps_followed_literally_sync_the_workspace_it_serves
         elsewhere = tmp_path / "another-terminal"
         elsewhere.mkdir()
         script = "\n".join([f'csp-console() {{ "{sys.executable}" -m console.cli "$@"; }}', *exports, *steps])
-        done = subprocess.run(["bash", "-c", script], cwd=elsewhere, capture_output=True, text=True, check=False)
+        agent = {**os.environ, "CSP_CONSOLE_AGENT": "kenji.sato"}  # an agent, as `demo` makes its writer
+        done = subprocess.run(
+            ["bash", "-c", script], cwd=elsewhere, capture_output=True, text=True, check=False, env=agent
+        )
         assert done.returncode == 0, done.stderr
         assert "Synced" in done.stdout and "customers" in done.stdout
         assert not default_db_path().exists()  # the default workspace was never written

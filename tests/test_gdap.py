@@ -122,8 +122,13 @@ def test_an_unreadable_relationship_is_skipped_and_reported(graph_box: Sandbox, 
 
 
 def test_cli_gdap_sync_warns_and_check_exits(
-    graph_box: Sandbox, demo_ws: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    graph_box: Sandbox,
+    demo_ws: Workspace,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("CSP_CONSOLE_AGENT", "aiko.tanaka")  # the commands act as an agent of the workspace
     config = str(tmp_path / "none.toml")
     assert main(["gdap", "sync", "--db", str(demo_ws.path), "--config", config]) == 0
     out = capsys.readouterr().out

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 from datetime import timedelta
@@ -241,7 +242,10 @@ def test_the_demo_starts_with_a_day_of_trend(demo_ws: Workspace) -> None:
     assert h.trend["backlog"][-1][1] > 0
 
 
-def test_json_shape_is_stable(demo_ws: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
+def test_json_shape_is_stable(
+    demo_ws: Workspace, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CSP_CONSOLE_AGENT", "kenji.sato")  # the board is read as an agent (ticket.view)
     assert main(["health", "--db", str(demo_ws.path), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["schema"] == SCHEMA
@@ -258,7 +262,10 @@ def test_json_shape_is_stable(demo_ws: Workspace, capsys: pytest.CaptureFixture[
     assert data["backlog"]["total"] == sum(data["backlog"]["byStatus"].values())
 
 
-def test_health_command_text_and_errors(demo_ws: Workspace, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_health_command_text_and_errors(
+    demo_ws: Workspace, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CSP_CONSOLE_AGENT", "kenji.sato")
     assert main(["health", "--db", str(demo_ws.path)]) == 0
     out = capsys.readouterr().out
     assert "Open backlog" in out and "Breached now" in out
@@ -272,6 +279,7 @@ def test_watch_prints_json_lines(demo_ws: Workspace) -> None:
         [sys.executable, "-m", "console.cli", "health", "--db", str(demo_ws.path), "--json", "--watch", "0.5"],
         stdout=subprocess.PIPE,
         text=True,
+        env={**os.environ, "CSP_CONSOLE_AGENT": "kenji.sato"},
     )
     assert proc.stdout is not None
     lines = [proc.stdout.readline(), proc.stdout.readline()]

@@ -27,6 +27,7 @@ from console.shared.clock import utcnow
 from console.shared.model import Role
 from console.store import Workspace
 from console.tickets.ops import NewTicket
+from console.tickets.queue_query import QueueQuery
 from tests.conftest import NOW
 
 #: One agent per role, added to the demo workspace (the demo's own agents hold several roles).
@@ -95,10 +96,13 @@ DESK_CALLS: dict[str, DeskCall] = {
     "subscription.suspend": lambda d, f: d.billing.suspension_plan(f["customer"]),
     "subscription.reactivate": lambda d, f: d.billing.reactivate(f["customer"]),
     "audit.view": lambda d, f: d.authorize("audit.view"),  # the audit trail's one reader is `csp-console audit`
-    "agents.manage": lambda d, f: d.add_agent(f"new.{d.agent}", ["sales_agent"]),
-    "records.import": lambda d, f: d.import_records([f["records"]]),
-    "records.export": lambda d, f: d.export_kind("customers", "jsonl", io.StringIO()),
-    "records.overwrite": lambda d, f: d.import_records([f["records"]], force=True),
+    "agents.manage": lambda d, f: d.agents.add(f"new.{d.agent}", ["sales_agent"]),
+    "records.import": lambda d, f: d.records.import_records([f["records"]]),
+    "records.export": lambda d, f: d.records.export_kind("customers", "jsonl", io.StringIO()),
+    "records.overwrite": lambda d, f: d.records.import_records([f["records"]], force=True),
+    "ticket.triage": lambda d, f: d.check(_open_ticket(d.ws)),
+    "view.save": lambda d, f: d.reads.save_view(f"saved by {d.agent}", QueueQuery(categories=("billing",))),
+    "microsoft.sync": lambda d, f: d.partner.gdap_sync(),
 }
 
 #: The command line's twin of each action that has one: the arguments after the command's name.
@@ -122,6 +126,8 @@ CLI_CALLS: dict[str, Callable[[dict[str, Any]], list[str]]] = {
     "records.import": lambda f: ["import", str(f["records"])],
     "records.export": lambda f: ["export", "--kind", "customers", "-o", "-"],
     "records.overwrite": lambda f: ["import", str(f["records"]), "--force"],
+    "ticket.triage": lambda f: ["triage", "--ticket", _open_ticket(f["ws"])],
+    "microsoft.sync": lambda f: ["sync"],
 }
 
 
@@ -321,7 +327,6 @@ def test_the_queue_reads_through_ticket_view(door: dict[str, Any]) -> None:
     """With ``ticket.view`` narrowed, the queue's reads are refused for a sales agent (the queue used to read
     the store directly and list every ticket)."""
     from console.desk.roles import Door, QueueReads
-    from console.tickets.queue_query import QueueQuery
 
     ws = door["ws"]
     config = load_config(door["config"])
@@ -365,3 +370,140 @@ async def test_a_refused_agent_sees_why_instead_of_the_queue(demo_ws: Workspace,
             else:
                 assert queue.count == 0 and queue.row_at(0) is None
                 assert "priya.nair (sales_agent) may not ticket.view: it needs helpdesk_agent" in first
+
+
+# -- the command line's leaks past the desk, and the console's unchecked writes ----------------------
+#: Commands that used to open the store without asking who acts: each listed or wrote for anyone.
+STRANGER_COMMANDS: dict[str, Callable[[dict[str, Any]], list[str]]] = {
+    "agents list": lambda f: ["agents", "list", "--json"],
+    "gdap list": lambda f: ["gdap", "list"],
+    "gdap check": lambda f: ["gdap", "check", f["customer"], "diagnose"],
+    "health": lambda f: ["health", "--json"],
+    "triage": lambda f: ["triage", "--ticket", _open_ticket(f["ws"])],
+    "triage --all": lambda f: ["triage", "--all", "--json"],
+    "opportunities": lambda f: ["opportunities", "--json"],
+    "sync": lambda f: ["sync"],
+}
+
+
+@pytest.mark.parametrize("command", list(STRANGER_COMMANDS))
+def test_a_login_that_is_no_agent_gets_nothing_from_the_command_line(
+    command: str, door: dict[str, Any], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``agents list``, ``gdap``, ``health``, ``triage`` (which stores findings), ``opportunities`` and ``sync``
+    read the store past the desk: a login that is no agent of the workspace got the agents and their roles,
+    the board, the findings. Now each is refused with the message naming who can add it, and writes nothing."""
+    ws = door["ws"]
+    findings = ws.conn.execute("SELECT count(*) FROM findings").fetchone()[0]
+    audit = len(ws.audit_entries())
+    monkeypatch.setenv("CSP_CONSOLE_AGENT", "stranger")
+    base = ["--db", str(ws.path), "--config", str(door["config"])]
+    assert main([*STRANGER_COMMANDS[command](door), *base]) == 3
+    out, err = capsys.readouterr()
+    assert out == "" and "'stranger' is not an agent" in err
+    assert ws.conn.execute("SELECT count(*) FROM findings").fetchone()[0] == findings
+    assert len(ws.audit_entries()) == audit
+
+
+def test_a_sales_agent_may_not_store_findings(
+    door: dict[str, Any], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``csp-console triage`` replaced a ticket's findings for anyone (the checks wrote to the store directly);
+    storing findings is ``ticket.triage`` now, and a helpdesk agent's run is audited."""
+    ws = door["ws"]
+    ticket = _open_ticket(ws)
+    seq = ws.ticket(ticket)["seq"]  # type: ignore[index]
+    with ws.transaction():
+        ws.replace_findings(seq, [])
+    base = ["--db", str(ws.path), "--config", str(door["config"])]
+    monkeypatch.setenv("CSP_CONSOLE_AGENT", "priya.nair")
+    assert main(["triage", "--ticket", ticket, *base]) == 3
+    assert "may not ticket.triage: it needs" in capsys.readouterr().err
+    assert ws.findings(seq) == []
+    monkeypatch.setenv("CSP_CONSOLE_AGENT", "maria.garcia")
+    assert main(["triage", "--ticket", ticket, *base]) == 0
+    stored = [f["checkId"] for f in ws.findings(seq)]
+    assert stored
+    (entry,) = [e for e in ws.audit_entries("findings") if e["action"] == "ticket.triage" and e["entityId"] == ticket]
+    assert entry["agent"] == "maria.garcia" and json.loads(entry["detail"])["after"] == {"checks": ", ".join(stored)}
+
+
+def test_findings_are_audited_when_they_change(door: dict[str, Any]) -> None:
+    """The desk stores a ticket's findings with an audit row of the checks before and after; running the
+    checks again with the same outcome writes no second row."""
+    ws = door["ws"]
+    ticket = _open_ticket(ws, 1)
+    seq = ws.ticket(ticket)["seq"]  # type: ignore[index]
+    with ws.transaction():
+        ws.replace_findings(seq, [])
+    desk = Desk(ws, load_config(door["config"]), load_plugins(), "maria.garcia", lambda: NOW)
+    try:
+        result = desk.check(ticket)
+        again = desk.check(ticket)
+    finally:
+        desk.close()
+    assert [f.check_id for _, f in result.findings] == [f.check_id for _, f in again.findings]
+    rows = [e for e in ws.audit_entries("findings") if e["action"] == "ticket.triage" and e["entityId"] == ticket]
+    assert len(rows) == 1
+    checks = ", ".join(f.check_id for _, f in result.findings)
+    assert json.loads(rows[0]["detail"]) == {"before": {"checks": ""}, "after": {"checks": checks}}
+
+
+def test_saved_views_go_through_the_door(door: dict[str, Any]) -> None:
+    """Saving and deleting a view wrote to the store from the queue screen with no role and no audit row: now
+    it is ``view.save`` (every role by default, a Sales agent too), audited, and refused when narrowed."""
+    ws = door["ws"]
+    config = load_config(door["config"])
+    desk = Desk(ws, config, load_plugins(), "priya.nair", lambda: NOW)
+    try:
+        query = QueueQuery(categories=("billing",))
+        desk.reads.save_view("billing", query)
+        assert [(v.name, v.query) for v in desk.reads.views(NOW) if v.saved] == [("billing", query)]
+        assert desk.reads.delete_view("billing")
+        assert [v for v in desk.reads.views(NOW) if v.saved] == []
+    finally:
+        desk.close()
+    actions = [(e["agent"], e["action"], e["entityId"]) for e in ws.audit_entries("view")]
+    assert actions == [("priya.nair", "view.save", "billing"), ("priya.nair", "view.delete", "billing")]
+    from console.desk.roles import Door, QueueReads
+
+    narrowed = QueueReads(ws, Door.for_agent(ws, {**config.roles, "view.save": ["helpdesk_agent"]}, "priya.nair"))
+    with pytest.raises(RoleDenied, match=r"may not view\.save: it needs helpdesk_agent"):
+        narrowed.save_view("billing", QueueQuery())
+    assert ws.saved_views("priya.nair") == []
+
+
+async def test_the_queue_saves_views_through_the_door(demo_ws: Workspace, tmp_path: Path) -> None:
+    """The queue screen's ``w`` saves through the door (audited); with ``view.save`` narrowed, a Sales agent's
+    save is refused and nothing is stored (it used to be written straight to the store)."""
+    import dataclasses
+
+    from console.app import CspConsoleApp
+    from tests.ui import settle
+
+    path = tmp_path / "config.toml"
+    write_demo_config(path, NOW.date())
+    config = load_config(path)
+    narrowed = dataclasses.replace(config, roles={**config.roles, "view.save": ["helpdesk_agent"]})
+    for agent, saves in (("priya.nair", False), ("maria.garcia", True)):
+        app = CspConsoleApp(demo_ws, narrowed, clock=lambda: NOW, agent=agent, cursor_blink=False)
+        async with app.run_test(size=(120, 30)) as pilot:
+            await settle(pilot)
+            await pilot.press("w", *"mine", "enter")
+            await settle(pilot)
+        assert bool(demo_ws.saved_views(agent)) is saves, agent
+        audited = [e for e in demo_ws.audit_entries("view") if e["agent"] == agent]
+        assert [e["action"] for e in audited] == (["view.save"] if saves else [])
+
+
+def test_the_command_line_opens_the_store_in_one_module() -> None:
+    """Only ``console/cli/desk.py`` opens a workspace (to build the desk); no other command module reads the
+    store or reaches past the desk to it (``desk.ws``)."""
+    import re
+
+    root = Path(__file__).resolve().parent.parent / "console" / "cli"
+    for module in sorted(root.glob("*.py")):
+        if module.name == "desk.py":
+            continue
+        text = module.read_text(encoding="utf-8")
+        assert not re.search(r"console\.store|\bWorkspace\b|\bws\.|\.ws\b", text), module.name

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from console.cli.main import main
+from console.desk.door import Desk
 from console.plugins.host import load_plugins
 from console.settings.config import load_config, write_demo_config
 from console.store import Workspace
@@ -21,20 +23,29 @@ def triage(demo_ws: Workspace, tmp_path: Path) -> Triage:
     return Triage(demo_ws, load_plugins(), load_config(tmp_path / "c.toml").partner, lambda: NOW)
 
 
-def test_triage_ticket_stores_findings_and_replaces_them(triage: Triage, demo_ws: Workspace) -> None:
+@pytest.fixture
+def desk(demo_ws: Workspace, tmp_path: Path) -> Iterator[Desk]:
+    """The findings are stored through the desk (``ticket.triage``): a helpdesk agent's."""
+    write_demo_config(tmp_path / "d.toml")
+    desk = Desk(demo_ws, load_config(tmp_path / "d.toml"), load_plugins(), "maria.garcia", lambda: NOW)
+    yield desk
+    desk.close()
+
+
+def test_triage_ticket_stores_findings_and_replaces_them(desk: Desk, demo_ws: Workspace) -> None:
     row = next(r for batch in demo_ws.iter_tickets() for r in batch if r["service"] == "office365")
-    result = triage.triage_ticket(row["id"])
+    result = desk.check(row["id"])
     assert result.failures == []
     stored = demo_ws.findings(row["seq"])
     assert [(s["plugin"], s["checkId"], s["title"]) for s in stored] == [
         (p, f.check_id, f.title) for p, f in result.findings
     ]
-    again = triage.triage_ticket(row["id"])
+    again = desk.check(row["id"])
     assert len(demo_ws.findings(row["seq"])) == len(again.findings)  # replaced, not appended
 
 
-def test_triage_open_covers_every_open_ticket(triage: Triage, demo_ws: Workspace) -> None:
-    results = list(triage.triage_open())
+def test_triage_open_covers_every_open_ticket(desk: Desk, demo_ws: Workspace) -> None:
+    results = list(desk.check_open())
     open_count = demo_ws.counts()["open tickets"]
     assert len(results) == open_count
     assert all(r.failures == [] for r in results)
@@ -57,7 +68,10 @@ def test_opportunities_only_for_sales(triage: Triage) -> None:
     assert found and all(f.audience == "sales" for _, _, f in found)
 
 
-def test_cli_triage_and_opportunities(demo_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_triage_and_opportunities(
+    demo_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CSP_CONSOLE_AGENT", "maria.garcia")  # the findings are stored as an agent (ticket.triage)
     db = tmp_path / "w.db"
     db.write_bytes(demo_file.read_bytes())
     assert main(["triage", "--db", str(db), "--ticket", "CSP-000003"]) == 0

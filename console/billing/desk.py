@@ -285,3 +285,13 @@ class BillingDesk:
         from zoneinfo import ZoneInfo
 
         return self.desk.clock().astimezone(ZoneInfo(self.desk.config.time_zone)).date()
+
+    def live_suspension(self, customer_id: str) -> dict[str, Any] | None:
+        """The customer's suspension for non-payment not yet fully reactivated, with its items (``billing.view``)."""
+        self.desk.authorize("billing.view")
+        return self.ws.live_suspension(customer_id)
+
+    def time_entries(self, ticket: dict[str, Any] | str) -> list[dict[str, Any]]:
+        """The time logged on a ticket (``ticket.view``)."""
+        self.desk.authorize("ticket.view")
+        return self.ws.time_entries(self.desk.ticket(ticket)["seq"])

@@ -1,7 +1,8 @@
-"""Billing from the command line: ``collections``, ``billing``, ``payment``, ``invoices``, ``offer``,
-``holidays``, ``time`` and ``sla``. They act as the current agent through the same desk as the console (same
-role checks and audit). Exit status: 0 done, 1 failed (bad input, unknown customer, a Partner Center failure:
-the state is recorded and the command can be run again), 3 refused (role), 4 stopped midway (resumable)."""
+"""Billing from the command line: ``collections``, ``billing``, ``payment`` and ``invoices`` (``offer``,
+``holidays``, ``time`` and ``sla`` are in :mod:`console.cli.offers`). They act as the current agent through
+the same desk as the console (same role checks and audit). Exit status: 0 done, 1 failed (bad input, unknown
+customer, a Partner Center failure: the state is recorded and the command can be run again), 3 refused
+(role), 4 stopped midway (resumable)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import sys
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.cells import set_cell_size
 
@@ -19,9 +20,6 @@ from console.cli.desk import APPLIED, FAILED, REFUSED, desk_for, outcome
 from console.shared.clock import parse_date
 from console.shared.money import money
 from console.shared.safe_text import clean_line
-
-if TYPE_CHECKING:
-    from console.desk.door import Desk
 
 STOPPED = 4
 
@@ -52,39 +50,8 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     inv.add_argument("--json", action="store_true")
     inv.add_argument("--unpaid", action="store_true", help="only what is still to pay")
 
-    off = sub.add_parser("offer", parents=[common], help="a customer's support offer: show, set, statement")
-    off.add_argument("action", choices=("show", "set", "statement"))
-    off.add_argument("customer", metavar="CUSTOMER", help="customer id or domain")
-    off.add_argument("fields", nargs="*", metavar="FIELD=VALUE", help="set: fields as in docs/import-format.md")
-    off.add_argument("--format", choices=("md", "html"), default="md", help="statement: Markdown or HTML")
-    off.add_argument("--output", "-o", type=Path, help="statement: write to this file (default: standard output)")
 
-    hol = sub.add_parser("holidays", parents=[common], help="holiday calendars: list, add, remove")
-    hol.add_argument("action", choices=("list", "add", "remove"))
-    hol.add_argument("calendar", nargs="?", metavar="CALENDAR")
-    hol.add_argument("date", nargs="?", metavar="DATE")
-    hol.add_argument("name", nargs="?", metavar="NAME")
-
-    tim = sub.add_parser("time", parents=[common], help="log time on a ticket (charged to the support offer)")
-    tim.add_argument("action", choices=("log", "list"))
-    tim.add_argument("ticket", metavar="TICKET")
-    tim.add_argument("minutes", nargs="?", type=int, metavar="MINUTES")
-    tim.add_argument("--note", default="")
-    tim.add_argument("--date", help="the day worked, YYYY-MM-DD (default: today)")
-
-    sla = sub.add_parser("sla", parents=[common], help="SLA clocks: recompute after changing offers or holidays")
-    sla.add_argument("action", choices=("recompute", "show"))
-    sla.add_argument("ticket", nargs="?", metavar="TICKET")
-
-
-def _customer(desk: Desk, key: str) -> str:
-    found = desk.ws.find_customer(key)
-    if found is None:
-        raise LookupError(f"no customer with id or domain {key!r}")
-    return found
-
-
-def _day(text: str | None, name: str) -> date | None:
+def day_of(text: str | None, name: str) -> date | None:
     if not text:
         return None
     try:
@@ -102,7 +69,7 @@ def cmd_collections(args: argparse.Namespace, db: Path, config: Path) -> int:
 
 def _collections(args: argparse.Namespace, db: Path, config: Path) -> int:
     with desk_for(db, config) as desk:
-        report = desk.billing.collections(_day(args.today, "today"))
+        report = desk.billing.collections(day_of(args.today, "today"))
         recorded = 0
         if not args.dry_run:
             recorded = desk.billing.record_notices(report.actions, args.notices)
@@ -150,13 +117,12 @@ def _billing(args: argparse.Namespace, db: Path, config: Path) -> int:
     from console.billing.suspension import SuspensionError
 
     with desk_for(db, config) as desk:
-        cid = _customer(desk, args.customer)
+        cid = desk.find_customer(args.customer)
         if args.action == "status":
-            desk.authorize("billing.view")
-            live = desk.ws.live_suspension(cid)
+            live = desk.billing.live_suspension(cid)
             print(json.dumps(live, ensure_ascii=False, default=str) if args.json else _status_text(live))
             return APPLIED
-        if args.action in ("plan", "suspend") and desk.ws.live_suspension(cid) is None:
+        if args.action in ("plan", "suspend") and desk.billing.live_suspension(cid) is None:
             plan = desk.billing.suspension_plan(cid)
             _print_plan(plan)
             if args.action == "plan":
@@ -165,7 +131,7 @@ def _billing(args: argparse.Namespace, db: Path, config: Path) -> int:
                 print("Nothing was sent. Re-run with --yes to suspend with these consequences.", file=sys.stderr)
                 return REFUSED
         elif args.action == "plan":
-            print(_status_text(desk.ws.live_suspension(cid)))
+            print(_status_text(desk.billing.live_suspension(cid)))
             return APPLIED
         try:
             if args.action == "suspend":
@@ -236,11 +202,11 @@ def _payment(args: argparse.Namespace, db: Path, config: Path) -> int:
     from console.microsoft.credentials import credentials_available
 
     with desk_for(db, config) as desk:
-        cid = _customer(desk, args.customer)
-        r = desk.billing.record_payment(cid, args.invoice, args.amount, _day(args.date, "date"))
+        cid = desk.find_customer(args.customer)
+        r = desk.billing.record_payment(cid, args.invoice, args.amount, day_of(args.date, "date"))
         outstanding = money(Decimal(r["totalCharges"]) - Decimal(r["paidAmount"] or "0"), r["currencyCode"])
         print(f"{r['id']}: {r['status']} ({outstanding} outstanding)")
-        if desk.ws.live_suspension(cid) is None or not desk.billing.reactivation_due(cid):
+        if desk.billing.live_suspension(cid) is None or not desk.billing.reactivation_due(cid):
             return APPLIED
         if args.no_reactivate:
             print(f"Reactivation is now due: csp-console billing reactivate {cid}")
@@ -306,113 +272,4 @@ def _invoices(args: argparse.Namespace, db: Path, config: Path) -> int:
                     f"    waiting on {clean_line(w['companyName'])}: {w['id']} "
                     f"{money(w['outstanding'], w['currencyCode'])}, {w['daysOverdue']} days overdue"
                 )
-        return APPLIED
-
-
-# -- offers, holidays, time, SLA -----------------------------------------------------------------------------
-
-
-def cmd_offer(args: argparse.Namespace, db: Path, config: Path) -> int:
-    return outcome(lambda: _offer(args, db, config))
-
-
-def _offer(args: argparse.Namespace, db: Path, config: Path) -> int:
-    with desk_for(db, config) as desk:
-        cid = _customer(desk, args.customer)
-        if args.action == "statement":
-            text = desk.offers.statement(cid, args.format)
-            if args.output:
-                args.output.write_text(text, encoding="utf-8")
-                print(f"Wrote the support offer statement to {args.output}")
-            else:
-                sys.stdout.write(text)
-            return APPLIED
-        if args.action == "show":
-            desk.authorize("billing.view")
-            offer = desk.ws.offer_of(cid)
-            print(json.dumps(offer, ensure_ascii=False, indent=2) if offer else "no support offer")
-            return APPLIED
-        changes: dict[str, str] = {}
-        for item in args.fields:
-            if "=" not in item:
-                raise ValueError(f"expected FIELD=VALUE, got {item!r}")
-            key, value = item.split("=", 1)
-            changes[key.strip()] = value
-        if not changes:
-            raise ValueError("name the fields to set, e.g. serviceHours='mon-fri 09:00-18:00'")
-        changed = desk.offers.update(cid, changes)
-        print(f"offer saved; {changed} open tickets' SLA clocks moved")
-        return APPLIED
-
-
-def cmd_holidays(args: argparse.Namespace, db: Path, config: Path) -> int:
-    return outcome(lambda: _holidays(args, db, config))
-
-
-def _holidays(args: argparse.Namespace, db: Path, config: Path) -> int:
-    with desk_for(db, config) as desk:
-        if args.action == "list":
-            desk.authorize("billing.view")
-            for h in desk.ws.holiday_rows(args.calendar):
-                print(f"{h['calendar']}  {h['date']}  {clean_line(h['name'])}")
-            return APPLIED
-        if not (args.calendar and args.date):
-            raise ValueError(f"holidays {args.action} needs CALENDAR and DATE")
-        day = _day(args.date, "date")
-        assert day is not None
-        if args.action == "add":
-            if not args.name:
-                raise ValueError("holidays add needs a NAME")
-            changed = desk.offers.add_holiday(args.calendar, day, args.name)
-        else:
-            changed = desk.offers.remove_holiday(args.calendar, day)
-        print(f"{args.calendar} {day.isoformat()} {args.action}ed; {changed} open tickets' SLA clocks moved")
-        return APPLIED
-
-
-def cmd_time(args: argparse.Namespace, db: Path, config: Path) -> int:
-    return outcome(lambda: _time(args, db, config))
-
-
-def _time(args: argparse.Namespace, db: Path, config: Path) -> int:
-    with desk_for(db, config) as desk:
-        ticket = desk.ws.ticket(args.ticket)
-        if ticket is None:
-            raise LookupError(f"no ticket {args.ticket}")
-        if args.action == "list":
-            desk.authorize("ticket.view")
-            for e in desk.ws.time_entries(ticket["seq"]):
-                print(f"{e['workDate']}  {e['agent']:14} {e['minutes']:>4} min  {clean_line(e['note'] or '')}")
-            return APPLIED
-        if args.minutes is None:
-            raise ValueError("time log needs MINUTES")
-        charges, balance = desk.billing.log_time(ticket["id"], args.minutes, args.note, _day(args.date, "date"))
-        print(f"{args.minutes} minutes logged on {ticket['id']}")
-        for c in charges:
-            what = f"{c['hours']} h" if c["kind"] == "hours" else "1 incident"
-            amount = Decimal(c["amount"])
-            print(f"  charged: {what}" + (f", {money(amount, c['currencyCode'])}" if amount else ""))
-        if balance is not None and balance.warning:
-            print(f"  warning: {balance.warning}")
-        return APPLIED
-
-
-def cmd_sla(args: argparse.Namespace, db: Path, config: Path) -> int:
-    return outcome(lambda: _sla(args, db, config))
-
-
-def _sla(args: argparse.Namespace, db: Path, config: Path) -> int:
-    from console.sla import clocks as sla
-
-    with desk_for(db, config) as desk:
-        if args.action == "recompute":
-            changed, marked = desk.recompute_sla()
-            print(f"{changed} open tickets' clocks recomputed; {marked} breaches recorded")
-            return APPLIED
-        if not args.ticket:
-            raise ValueError("sla show needs a TICKET")
-        ticket, state = desk.sla_state(args.ticket)
-        print(f"{ticket['id']}: {state.policy.describe()} ({state.policy.source})")
-        for c in (state.first_response, state.resolution):
-            print(f"  {sla.clock_text(c, state.policy)}")
         return APPLIED

@@ -3,6 +3,10 @@
 They act as the current agent through the same :class:`~console.desk.door.Desk` as the console, so the same
 role checks, versions and audit apply. Exit status: 0 applied, 3 refused (role, stale version, held by
 someone else), 1 failed (unknown ticket, bad input).
+
+This is the command line's one module that opens a workspace: :func:`desk_for` builds the desk every command
+acts through; the demo writer and the sandbox's seed open one too, as files, before any agent exists. No
+other module of ``console.cli`` imports the store (an import contract in ``pyproject.toml``).
 """
 
 from __future__ import annotations
@@ -12,22 +16,35 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from console.desk.identity import UnknownAgent, current_agent
 from console.desk.roles import RoleDenied
-from console.settings.config import load_config
+from console.settings.config import Config, load_config
 from console.shared.clock import parse_iso, to_iso, utcnow
 from console.shared.model import RESOLUTION_CODES, Role, TicketStatus
 from console.shared.safe_text import clean_block, clean_line
-from console.store import StaleVersion, Workspace
+from console.store import StaleVersion, Workspace, WorkspaceError
+from console.store.escalations import ESCALATION_STATES
 from console.tickets.ops import ClaimedByOther, TicketInputError
 
 if TYPE_CHECKING:  # the desk and the plugins are imported by the commands that use them
     from console.desk.door import Desk
 
+__all__ = [
+    "ESCALATION_STATES",
+    "WorkspaceError",
+    "desk_for",
+    "outcome",
+    "sandbox_seed",
+    "write_demo",
+]
+
 APPLIED, FAILED, REFUSED = 0, 1, 3
+
+
 TICKET_ACTIONS = ("show", "claim", "release", "assign", "note", "reply", "status", "resolve")
 
 
@@ -76,6 +93,35 @@ def desk_for(db: Path, config_path: Path, *, create: bool = False, owner_if_empt
         ws.close()
 
 
+def write_demo(
+    path: Path, tickets: int, seed: int, now: datetime, config: Config, progress: Callable[[int], None]
+) -> dict[str, int]:
+    """A new demo workspace at ``path`` (``csp-console demo``), with the demo's agents and the current login as
+    a Global admin; on any failure the half-written file is removed."""
+    from console.demo.workspace import generate
+
+    ws = Workspace.open(path)
+    try:
+        counts = generate(
+            ws, tickets=tickets, seed=seed, now=now, progress=progress, extra_admins=(current_agent(),), config=config
+        )
+    except BaseException:
+        ws.close()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        raise
+    ws.close()
+    return counts
+
+
+def sandbox_seed(db: Path) -> Any:
+    """The sandbox's Partner Center, Azure and Graph state, seeded from a workspace's accounts (read only)."""
+    from console.sandbox.seed import state_from_workspace
+
+    with Workspace.open(db, create=False) as ws:
+        return state_from_workspace(ws)
+
+
 def outcome(command: Callable[[], int]) -> int:
     """Run a command; refusals (role, stale version, held, unknown agent) exit 3, bad input or lookups 1."""
     try:
@@ -118,11 +164,7 @@ def cmd_ticket(args: argparse.Namespace, db: Path, config: Path) -> int:
 
 def _ticket(args: argparse.Namespace, db: Path, config: Path) -> int:
     with desk_for(db, config) as desk:
-        ticket = desk.ws.ticket(args.ticket)
-        if ticket is None:
-            raise LookupError(f"no ticket {args.ticket}")
-        if args.version is not None and ticket["version"] != args.version:
-            raise StaleVersion({**ticket, "lastModifiedBy": desk.ws.ticket_editor(ticket["id"])}, args.version)
+        ticket = desk.ticket(args.ticket, args.version)
         value, action = args.value, args.action
         if action == "show":
             _print_ticket(desk, ticket["id"], args.json)
@@ -161,8 +203,8 @@ def cmd_agents(args: argparse.Namespace, db: Path, config: Path) -> int:
 
 def _agents(args: argparse.Namespace, db: Path, config: Path) -> int:
     if args.action == "list":
-        with Workspace.open(db, create=False) as ws:
-            agents = ws.agents()
+        with desk_for(db, config, owner_if_empty=True) as desk:
+            agents = desk.agents.listing()
         if args.json:
             print(json.dumps(agents, ensure_ascii=False))
         for a in [] if args.json else agents:
@@ -178,21 +220,16 @@ def _agents(args: argparse.Namespace, db: Path, config: Path) -> int:
             if not roles:
                 print("csp-console: error: give at least one --role", file=sys.stderr)
                 return FAILED
-            desk.add_agent(args.login, roles, args.name, args.email)
+            desk.agents.add(args.login, roles, args.name, args.email)
             print(f"added {args.login}: {', '.join(sorted(roles))}")
             return APPLIED
-        desk.authorize("agents.manage")
-        record = desk.ws.agent(args.login)
-        if record is None:
-            print(f"csp-console: error: no agent {args.login!r}", file=sys.stderr)
-            return FAILED
+        held = set(desk.agents.roles_of(args.login))  # LookupError: "no agent 'LOGIN'", exit 1
         role = args.role or (args.roles[0] if args.roles else None)
         if not role:
             print(f"csp-console: error: 'agents {args.action}' needs a ROLE", file=sys.stderr)
             return FAILED
-        roles = set(record["roles"])
-        roles = roles | {role} if args.action == "grant" else roles - {role}
-        result = desk.set_roles(args.login, sorted(roles), f"agent.{args.action}")
+        roles = held | {role} if args.action == "grant" else held - {role}
+        result = desk.agents.set_roles(args.login, sorted(roles), f"agent.{args.action}")
         print(f"{args.login}: {', '.join(result) or 'no roles'}")
         return APPLIED
 
@@ -206,7 +243,7 @@ def _audit(args: argparse.Namespace, db: Path, config: Path) -> int:
         desk.authorize("audit.view")
         since = to_iso(parse_iso(args.since)) if args.since else None
         ticket = args.ticket.upper() if args.ticket else None
-        for e in desk.ws.audit_since(since, "ticket" if ticket else None, ticket):
+        for e in desk.agents.audit_trail(since, ticket):
             if args.json:
                 print(json.dumps(e, ensure_ascii=False))
             else:

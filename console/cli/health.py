@@ -8,25 +8,32 @@ import sys
 import time
 from pathlib import Path
 
-from console.billing.collections import load_policy, policy_path
-from console.health.board import HealthBoard, text_report
-from console.plugins.host import load_plugins
-from console.settings.config import load_config
+from console.cli.desk import desk_for, outcome
+from console.health.board import text_report
 from console.shared.clock import utcnow
 from console.shared.model import VEHICLE_NAMES
-from console.store import Workspace
+
+
+def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    health = sub.add_parser("health", parents=[common], help="queue health: the board's figures (or --tui)")
+    health.add_argument("--json", action="store_true", help="the documented JSON shape (docs/health.md)")
+    health.add_argument("--watch", type=float, metavar="SECONDS", help="print again every SECONDS (JSON Lines)")
+    health.add_argument("--tui", action="store_true", help="open the console on the live health board")
 
 
 def cmd_health(args: argparse.Namespace, db: Path, config_path: Path) -> int:
     if args.watch is not None and not 0.5 <= args.watch <= 86400:
         print("csp-console: error: --watch must be 0.5 to 86400 seconds", file=sys.stderr)
         return 1
-    config = load_config(config_path)
-    services = {sid: s.name for sid, s in load_plugins().services.items()}
-    vehicles = {v.value: name for v, name in VEHICLE_NAMES.items()}
-    with Workspace.open(db, create=False) as ws:
-        policy = load_policy(policy_path(config.path, config.collections_policy))
-        board = HealthBoard(ws, config.time_zone, policy.thresholds)
+    return outcome(lambda: _health(args, db, config_path))
+
+
+def _health(args: argparse.Namespace, db: Path, config_path: Path) -> int:
+    # As the current agent, through the desk (ticket.view); an empty workspace's owner may look too.
+    with desk_for(db, config_path, owner_if_empty=True) as desk:
+        board = desk.health_board()
+        services = {sid: s.name for sid, s in desk.host.services.items()}
+        vehicles = {v.value: name for v, name in VEHICLE_NAMES.items()}
         try:
             while True:
                 now = utcnow()

@@ -10,11 +10,15 @@ import argparse
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from console.cli.desk import APPLIED, FAILED
 from console.microsoft.credentials import AUDIENCES, MissingToken
 from console.settings.config import load_config
 from console.shared.safe_text import clean_line
+
+if TYPE_CHECKING:
+    from console.desk.door import Desk
 
 REFUSED = 3
 
@@ -102,34 +106,22 @@ def _status(creds: object, tenants: list[str]) -> int:
 
 
 def cmd_gdap(args: argparse.Namespace, db: Path, config: Path) -> int:
-    from console.microsoft import gdap
-    from console.microsoft.http import ApiError
-    from console.store import Workspace
+    from console.cli.desk import outcome
 
-    settings = load_config(config).microsoft
-    now = datetime.now(UTC)
-    with Workspace.open(db, create=False) as ws:
+    return outcome(lambda: _gdap(args, db, config))
+
+
+def _gdap(args: argparse.Namespace, db: Path, config: Path) -> int:
+    from console.cli.desk import desk_for
+
+    with desk_for(db, config, owner_if_empty=True) as desk:
         if args.action == "sync":
-            from console.microsoft.connect import connect
-
-            clients = connect(settings)
-            try:
-                assert clients.graph is not None
-                report = gdap.sync(ws, clients.graph)
-            except (ApiError, MissingToken) as exc:
-                _say(f"csp-console: gdap sync failed: {exc}", err=True)
-                return FAILED
-            finally:
-                clients.close()
-            _say(f"Read {report.relationships} GDAP relationships ({report.active} in force).")
-            for line in report.skipped:
-                _say(f"  skipped: {line}")
-            for _rel, warning in gdap.expiring(ws, now):
-                _say(f"  warning: {warning}")
-            return APPLIED
+            return _gdap_sync(desk)
         if args.action == "list":
-            for rel in ws.gdap_relationships():
-                roles = ", ".join(gdap.role_name(r["roleDefinitionId"]) for r in rel["roles"] if r["granted"])
+            from console.microsoft.gdap import role_name
+
+            for rel in desk.partner.gdap_relationships():
+                roles = ", ".join(role_name(r["roleDefinitionId"]) for r in rel["roles"] if r["granted"])
                 _say(
                     f"{rel['customerTenantId']}  {rel['status']:<16} ends {(rel['endDateTime'] or '-')[:10]}  "
                     f"{rel['displayName']}: {roles or 'no roles'}"
@@ -138,11 +130,29 @@ def cmd_gdap(args: argparse.Namespace, db: Path, config: Path) -> int:
         if not args.customer:
             _say("csp-console: error: 'gdap check' needs the customer (id or domain)", err=True)
             return FAILED
-        customer = ws.find_customer(args.customer) or args.customer
         try:
-            verdict = gdap.readiness(ws, customer, args.task, now, gdap.task_roles(settings.gdap_task_roles))
+            verdict = desk.partner.gdap_readiness(args.customer, args.task, datetime.now(UTC))
         except ValueError as exc:
             _say(f"csp-console: error: {exc}", err=True)
             return FAILED
         _say(verdict.message)
         return APPLIED if verdict.ok else REFUSED
+
+
+def _gdap_sync(desk: Desk) -> int:
+    from console.microsoft.http import ApiError
+
+    try:
+        report = desk.partner.gdap_sync()
+    except (ApiError, MissingToken) as exc:
+        _say(f"csp-console: gdap sync failed: {exc}", err=True)
+        return FAILED
+    if report is None:
+        _say("csp-console: gdap sync failed: no Microsoft Graph client is configured", err=True)
+        return FAILED
+    _say(f"Read {report.relationships} GDAP relationships ({report.active} in force).")
+    for line in report.skipped:
+        _say(f"  skipped: {line}")
+    for _rel, warning in desk.partner.gdap_expiring(datetime.now(UTC)):
+        _say(f"  warning: {warning}")
+    return APPLIED

@@ -7,22 +7,14 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from pathlib import Path
 
 from console import __version__
-from console.records.kinds import KINDS
-from console.settings.config import Config, ConfigError, load_config, write_demo_config
+from console.cli import CommandError
+from console.settings.config import ConfigError, load_config
 from console.settings.paths import default_config_path, default_db_path, log_path
-from console.shared.clock import parse_iso, utcnow
-from console.shared.progress import Progress
-from console.store import WorkspaceError
 
 log = logging.getLogger("csp_console")
-
-
-class CommandError(Exception):
-    """A failure to report as ``csp-console: error: ...`` with exit status 1."""
 
 
 def _common() -> argparse.ArgumentParser:
@@ -53,52 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("run", parents=[common], help="open the console (the default)")
 
-    demo = sub.add_parser("demo", parents=[common], help="write a demo workspace")
-    demo.add_argument("--tickets", type=int, default=2000, help="how many tickets (default 2000)")
-    demo.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-    demo.add_argument("--now", default=None, help="the demo's clock, ISO 8601 (default: now)")
+    from console.cli import billing, desk, escalate, health, login, microsoft, offers, plugins, records, sandbox
 
-    imp = sub.add_parser("import", parents=[common], help="import JSON Lines or CSV files")
-    imp.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    imp.add_argument("--kind", choices=list(KINDS), help="what the files hold (default: from their names)")
-    imp.add_argument(
-        "--force",
-        action="store_true",
-        help="write tickets changed since the file was exported, or claimed by another agent (records.overwrite)",
-    )
-
-    exp = sub.add_parser("export", parents=[common], help="export records as JSON Lines or CSV")
-    exp.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
-    exp.add_argument("--kind", choices=list(KINDS), action="append", help="only these kinds (repeatable)")
-    exp.add_argument("--output", "-o", default=".", help="directory to write into, or - for standard output")
-
-    plug = sub.add_parser("plugins", parents=[common], help="list plugins, their hooks, services and errors")
-    plug.add_argument("--json", action="store_true", help="print JSON")
-
-    tri = sub.add_parser("triage", parents=[common], help="run the plugins' checks and store the findings")
-    which = tri.add_mutually_exclusive_group(required=True)
-    which.add_argument("--ticket", metavar="ID", help="one ticket, e.g. CSP-000123")
-    which.add_argument("--all", action="store_true", help="every open ticket")
-    tri.add_argument("--json", action="store_true", help="print JSON Lines, one finding a line")
-
-    opp = sub.add_parser("opportunities", parents=[common], help="opportunities for sales, per customer")
-    opp.add_argument("--customer", metavar="ID", help="one customer id")
-    opp.add_argument("--json", action="store_true", help="print JSON Lines")
-
-    from console.cli import billing as cli_billing
-    from console.cli import desk as cli_desk
-    from console.cli import login as cli_login
-    from console.cli import microsoft as cli_microsoft
-
-    cli_desk.add_parsers(sub, common)
-    cli_microsoft.add_parsers(sub, common)
-    cli_login.add_parsers(sub, common)
-    cli_billing.add_parsers(sub, common)
-    health = sub.add_parser("health", parents=[common], help="queue health: the board's figures (or --tui)")
-    health.add_argument("--json", action="store_true", help="the documented JSON shape (docs/health.md)")
-    health.add_argument("--watch", type=float, metavar="SECONDS", help="print again every SECONDS (JSON Lines)")
-    health.add_argument("--tui", action="store_true", help="open the console on the live health board")
-
+    for module in (records, plugins, desk, microsoft, escalate, sandbox, login, billing, offers, health):
+        module.add_parsers(sub, common)
     cfg = sub.add_parser("config", parents=[common], help="show the configuration")
     cfg_sub = cfg.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     cfg_sub.add_parser("show", parents=[common], help="print the effective configuration")
@@ -153,113 +103,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     return app.return_code or 0
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
-    if args.tickets < 0:
-        raise CommandError("--tickets must be 0 or more")
-    try:
-        now = parse_iso(args.now) if args.now else utcnow()
-    except ValueError as exc:
-        raise CommandError(f"--now: {exc}") from None
-    path = _db(args)
-    if path.exists() and path.stat().st_size > 0:
-        raise CommandError(f"{path} already exists; the demo writes a new workspace (choose another --db)")
-    wrote = write_demo_config(_config_path(args))
-    _demo(path, args.tickets, args.seed, now, load_config(_config_path(args)))
-    if wrote:
-        print(f"Wrote the demo partner profile to {_config_path(args)}")
-    print(f"Demo workspace written to {path}")
-    return 0
+def _records_command(name: str) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        from console.cli import records as cli_records
 
+        return int(getattr(cli_records, f"cmd_{name}")(args, _db(args), _config_path(args)))
 
-def _demo(path: Path, tickets: int, seed: int, now: datetime, config: Config) -> None:
-    from console.demo.workspace import generate
-    from console.store import Workspace
-
-    ws = Workspace.open(path)
-    try:
-        with Progress("Writing demo tickets", tickets) as progress:
-            counts = generate(
-                ws,
-                tickets=tickets,
-                seed=seed,
-                now=now,
-                progress=progress.advance,
-                extra_admins=(_agent(),),
-                config=config,
-            )
-    except BaseException:
-        ws.close()
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        raise
-    ws.close()
-    log.info("demo written to %s: %s", path, counts)
-    print(", ".join(f"{v:,} {k}" for k, v in counts.items()))
-
-
-def cmd_import(args: argparse.Namespace) -> int:
-    from console.cli.desk import outcome
-
-    return outcome(lambda: _import(args))
-
-
-def _import(args: argparse.Namespace) -> int:
-    from console.cli.desk import desk_for
-    from console.records.importer import ImportFailure
-
-    # As the current agent, through the desk: records.import (records.overwrite with --force), audited.
-    with desk_for(_db(args), _config_path(args), create=True, owner_if_empty=True) as desk:
-        try:
-            total = sum(_count_lines(p) for p in args.files if p.exists())
-            with Progress("Importing", total) as progress:
-                result = desk.import_records(
-                    list(args.files), kind=args.kind, force=args.force, progress=progress.advance
-                )
-        except ImportFailure as exc:
-            log.warning("import failed: %s", exc)
-            raise CommandError(f"{exc}\nNothing was imported (the whole import was rolled back).") from None
-    print(result.summary())
-    return 0
-
-
-def _count_lines(path: Path) -> int:
-    try:
-        with path.open("rb") as fh:
-            return sum(1 for _ in fh)
-    except OSError:
-        return 0
-
-
-def _agent() -> str:
-    import getpass
-
-    return os.environ.get("CSP_CONSOLE_AGENT") or getpass.getuser()
-
-
-def cmd_export(args: argparse.Namespace) -> int:
-    from console.cli.desk import outcome
-
-    return outcome(lambda: _export(args))
-
-
-def _export(args: argparse.Namespace) -> int:
-    from console.cli.desk import desk_for
-
-    if args.output == "-" and (not args.kind or len(args.kind) != 1):
-        raise CommandError("--output - writes one kind to standard output: add exactly one --kind")
-    # As the current agent, through the desk: records.export, audited.
-    with desk_for(_db(args), _config_path(args), owner_if_empty=True) as desk:
-        if args.output == "-":
-            desk.export_kind(args.kind[0], args.format, sys.stdout)
-            return 0
-        kinds = args.kind or list(KINDS)
-        with Progress("Exporting", desk.record_count(kinds)) as progress:
-            written = desk.export_records(
-                Path(args.output), args.format, kinds, progress=lambda _kind, n: progress.advance(n)
-            )
-    for path_written in written.values():
-        print(path_written)
-    return 0
+    return run
 
 
 def cmd_config(args: argparse.Namespace) -> int:
@@ -326,9 +176,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 def cmd_escalate(args: argparse.Namespace) -> int:
-    from console.cli import microsoft as cli_microsoft
+    from console.cli import escalate as cli_escalate
 
-    return cli_microsoft.cmd_escalate(args, _db(args), _config_path(args))
+    return cli_escalate.cmd_escalate(args, _db(args), _config_path(args))
 
 
 def cmd_escalations(args: argparse.Namespace) -> int:
@@ -338,9 +188,9 @@ def cmd_escalations(args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    from console.cli import microsoft as cli_microsoft
+    from console.cli import sandbox as cli_sandbox
 
-    return cli_microsoft.cmd_sandbox(args, _db(args))
+    return cli_sandbox.cmd_sandbox(args, _db(args))
 
 
 def cmd_microsoft(args: argparse.Namespace) -> int:
@@ -358,22 +208,23 @@ def cmd_gdap(args: argparse.Namespace) -> int:
 def _billing_command(name: str) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         from console.cli import billing as cli_billing
+        from console.cli import offers as cli_offers
 
         if getattr(args, "tui", False):
             args.start_screen = name
             return cmd_run(args)
-        return int(getattr(cli_billing, f"cmd_{name}")(args, _db(args), _config_path(args)))
+        module = cli_offers if name in OFFER_COMMANDS else cli_billing
+        return int(getattr(module, f"cmd_{name}")(args, _db(args), _config_path(args)))
 
     return run
 
 
-BILLING_COMMANDS = ("collections", "billing", "payment", "invoices", "offer", "holidays", "time", "sla")
+OFFER_COMMANDS = ("offer", "holidays", "time", "sla")
+BILLING_COMMANDS = ("collections", "billing", "payment", "invoices", *OFFER_COMMANDS)
 
 COMMANDS = {
     "run": cmd_run,
-    "demo": cmd_demo,
-    "import": cmd_import,
-    "export": cmd_export,
+    **{name: _records_command(name) for name in ("demo", "import", "export")},
     "config": cmd_config,
     "plugins": cmd_plugins,
     "triage": cmd_triage,
@@ -409,14 +260,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args.command or "run"
     try:
         return COMMANDS[command](args)
-    except (CommandError, ConfigError, WorkspaceError) as exc:
-        print(f"csp-console: error: {exc}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         print("csp-console: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # the reader went away (`| head`): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except Exception as exc:
+        if not isinstance(exc, _said_errors()):
+            raise
+        print(f"csp-console: error: {exc}", file=sys.stderr)
+        return 1
 
 
+def _said_errors() -> tuple[type[Exception], ...]:
+    """The failures said in one line with exit status 1: the store's (an unusable workspace) is imported only
+    when one happened, through the command line's one door to the store."""
+    from console.cli.desk import WorkspaceError
+
+    return (CommandError, ConfigError, WorkspaceError)

@@ -7,15 +7,28 @@ import json
 import sys
 from pathlib import Path
 
-from console.cli.main import CommandError
+from console.cli import CommandError
+from console.cli.desk import desk_for, outcome
 from console.plugin_api import Boundary, Finding
 from console.plugins.host import load_plugins
-from console.settings.config import load_config
-from console.shared.clock import utcnow
 from console.shared.progress import Progress
 from console.shared.safe_text import clean_line
-from console.store import Workspace
-from console.tickets.triage import TicketNotFound, Triage, finding_dict
+from console.tickets.triage import finding_dict
+
+
+def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    plug = sub.add_parser("plugins", parents=[common], help="list plugins, their hooks, services and errors")
+    plug.add_argument("--json", action="store_true", help="print JSON")
+
+    tri = sub.add_parser("triage", parents=[common], help="run the plugins' checks and store the findings")
+    which = tri.add_mutually_exclusive_group(required=True)
+    which.add_argument("--ticket", metavar="ID", help="one ticket, e.g. CSP-000123")
+    which.add_argument("--all", action="store_true", help="every open ticket")
+    tri.add_argument("--json", action="store_true", help="print JSON Lines, one finding a line")
+
+    opp = sub.add_parser("opportunities", parents=[common], help="opportunities for sales, per customer")
+    opp.add_argument("--customer", metavar="ID", help="one customer id")
+    opp.add_argument("--json", action="store_true", help="print JSON Lines")
 
 
 def cmd_plugins(args: argparse.Namespace) -> int:
@@ -34,12 +47,6 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     return 0
 
 
-def _open(db: Path, config: Path) -> tuple[Workspace, Triage]:
-    partner = load_config(config).partner
-    ws = Workspace.open(db, create=False)
-    return ws, Triage(ws, load_plugins(), partner, utcnow)
-
-
 def _print_finding(plugin: str, finding: Finding) -> None:
     where = ""
     if finding.boundary == Boundary.ESCALATE:
@@ -51,16 +58,21 @@ def _print_finding(plugin: str, finding: Finding) -> None:
 
 
 def cmd_triage(args: argparse.Namespace, db: Path, config: Path) -> int:
-    ws, triage = _open(db, config)
-    try:
+    return outcome(lambda: _triage(args, db, config))
+
+
+def _triage(args: argparse.Namespace, db: Path, config: Path) -> int:
+    # As the current agent, through the desk: ticket.triage, each ticket's changed findings audited.
+    with desk_for(db, config, owner_if_empty=True) as desk:
         if args.ticket:
             try:
-                results = [triage.triage_ticket(args.ticket)]
-            except TicketNotFound as exc:
+                results = [desk.check(args.ticket)]
+            except LookupError as exc:
                 raise CommandError(str(exc)) from None
         else:
-            with Progress("Triaging", ws.counts()["open tickets"]) as progress:
-                results = list(triage.triage_open(progress.advance))
+            desk.authorize("ticket.triage")  # refused before the progress bar
+            with Progress("Triaging", desk.open_tickets()) as progress:
+                results = list(desk.check_open(progress.advance))
         failed = 0
         for result in results:
             failed += len(result.failures)
@@ -73,17 +85,17 @@ def cmd_triage(args: argparse.Namespace, db: Path, config: Path) -> int:
                     _print_finding(plugin, finding)
         if failed:
             print(f"csp-console: {failed} plugin check(s) failed; see the findings and the log", file=sys.stderr)
-    finally:
-        triage.close()
-        ws.close()
     return 0
 
 
 def cmd_opportunities(args: argparse.Namespace, db: Path, config: Path) -> int:
-    ws, triage = _open(db, config)
-    try:
+    return outcome(lambda: _opportunities(args, db, config))
+
+
+def _opportunities(args: argparse.Namespace, db: Path, config: Path) -> int:
+    with desk_for(db, config, owner_if_empty=True) as desk:
         try:
-            found = triage.opportunities(args.customer)
+            found = desk.opportunities(args.customer)
         except LookupError as exc:
             raise CommandError(str(exc)) from None
         for customer, plugin, finding in found:
@@ -93,7 +105,4 @@ def cmd_opportunities(args: argparse.Namespace, db: Path, config: Path) -> int:
             else:
                 print(f"{clean_line(customer.company_name)}: {clean_line(finding.title)}")
                 print(f"      {clean_line(finding.explanation)}  ({plugin})")
-    finally:
-        triage.close()
-        ws.close()
     return 0

@@ -4,12 +4,11 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
-from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 from console.desk.identity import UnknownAgent  # noqa: F401  (re-exported: callers catch it from the desk)
 from console.desk.roles import Door, QueueReads
@@ -22,12 +21,16 @@ if TYPE_CHECKING:  # the HTTP clients (httpx) are imported when Microsoft is fir
     from console.background.leases import Lease
     from console.billing.account import Account
     from console.billing.desk import BillingDesk, OfferBalance
+    from console.desk.agents import AgentsDesk
+    from console.desk.partner import PartnerDesk
+    from console.desk.records import RecordsDesk
     from console.escalation import cases as escalation
     from console.escalation.courier import Courier, CourierReport
+    from console.health.board import HealthBoard
     from console.microsoft.connect import Clients
     from console.offers.desk import OfferDesk
+    from console.plugin_api import CustomerView, Finding
     from console.plugins.host import PluginHost
-    from console.records.importer import ImportResult
     from console.settings.config import Config
     from console.sla.clocks import TicketSla
     from console.store import Workspace
@@ -119,6 +122,27 @@ class Desk:
 
         return OfferDesk(self)
 
+    @cached_property
+    def records(self) -> RecordsDesk:
+        """Imports and exports."""
+        from console.desk.records import RecordsDesk
+
+        return RecordsDesk(self)
+
+    @cached_property
+    def agents(self) -> AgentsDesk:
+        """The workspace's agents, their roles, and the audit trail."""
+        from console.desk.agents import AgentsDesk
+
+        return AgentsDesk(self)
+
+    @cached_property
+    def partner(self) -> PartnerDesk:
+        """Partner Center and GDAP read into the workspace."""
+        from console.desk.partner import PartnerDesk
+
+        return PartnerDesk(self)
+
     def courier(self) -> Courier:
         from console.escalation.courier import Courier
 
@@ -132,28 +156,10 @@ class Desk:
         return ticket, escalation.options(self, ticket)
 
     def escalation_draft(self, ticket_id: str, vehicle: Vehicle | str) -> escalation.Draft:
-        """The plugin's case for ``vehicle``; for the Azure Support API, with the service and problem
-        classification lists (read from the API once, then from the workspace)."""
-        self.authorize("ticket.escalate")
-        from console.escalation import cases as escalation
+        """The plugin's case for ``vehicle`` (see :func:`console.desk.microsoft.draft`)."""
+        from console.desk import microsoft
 
-        draft = escalation.build_draft(self, self._fresh(ticket_id), Vehicle(vehicle))
-        if draft.via_api:
-            from console.microsoft.credentials import MissingToken
-            from console.microsoft.http import ApiError
-
-            try:
-                services = self.courier().services()  # read again when older than a day
-                chosen = next(
-                    (s for s in services if draft.service_hint and s["displayName"] == draft.service_hint), None
-                )
-                if chosen is not None:
-                    draft.service_id = chosen["id"]
-                    problems = self.escalation_problems(chosen["id"])
-                    draft.problem_classification_id = problems[0]["id"] if problems else None
-            except (ApiError, MissingToken) as exc:
-                draft.catalog_error = str(exc)
-        return draft
+        return microsoft.draft(self, ticket_id, Vehicle(vehicle))
 
     def escalation_services(self) -> list[dict[str, Any]]:
         return self.courier().services()
@@ -189,44 +195,11 @@ class Desk:
         return Lease(self.ws, MICROSOFT, timedelta(seconds=3 * self.config.microsoft.poll_seconds), agent=self.agent)
 
     def microsoft_sync(self, *, force: bool = False, poll: bool = True, keep: bool = False) -> CourierReport:
-        """Deliver the outbox (and poll open cases): exactly once, whatever happened before, and by one process
-        of the workspace at a time, under the Microsoft lease.
+        """Deliver the outbox (and poll open cases) under the Microsoft lease: see
+        :func:`console.desk.microsoft.sync`."""
+        from console.desk import microsoft
 
-        While another live process holds the lease, nothing is sent to Microsoft: the report has one
-        ``pending`` line saying who will send it. With ``keep`` (the console's background loop) the lease stays
-        with this desk after the run; otherwise a lease taken for this call is given back when it ends (one
-        the desk held already stays held)."""
-        from console.escalation.courier import CourierReport
-
-        lease = self.microsoft_lease
-        with lease.lock:
-            had = lease.held
-            if not lease.acquire():
-                state = lease.state
-                assert state is not None
-                return CourierReport(
-                    pending=[
-                        f"queued: {state.who} does this workspace's Microsoft work and sends it in its next round "
-                        f"(it holds the Microsoft lease until {to_iso(state.expires)})"
-                    ]
-                )
-            try:
-                courier = self.courier()
-                courier.keep_alive = lease.keep  # checked item by item: a long round keeps its lease
-                report = courier.run(force=force) if poll else courier.deliver(force=force)
-            except Exception as exc:
-                lease.ran(f"failed: {type(exc).__name__}: {exc}"[:300])
-                raise
-            else:
-                lease.ran(
-                    f"{len(report.delivered)} delivered, {len(report.pending)} pending, {len(report.failed)} failed"
-                    + (f"; {report.polled} cases read, {report.updates} updates" if poll else "")
-                    + (f", {len(report.poll_errors)} read errors" if report.poll_errors else "")
-                )
-            finally:
-                if not (keep or had):
-                    lease.release()
-        return report
+        return microsoft.sync(self, force=force, poll=poll, keep=keep)
 
     def authorize(self, action: str) -> None:
         """Raise :class:`RoleDenied` (naming the roles needed) unless the agent may do ``action``."""
@@ -279,16 +252,62 @@ class Desk:
     def account(self, customer_id: str) -> Account:
         from console.billing.account import load_account
 
+        self.authorize("billing.view")
         account = load_account(self.ws, customer_id, self.clock(), self.policy.thresholds)
         account.opportunities = [(p, f) for _, p, f in self.triage.opportunities(customer_id)]
         account.history = self.ws.audit_for_account(customer_id)
         account.balance = self.billing.offer_balance(customer_id)
         return account
 
-    def check(self, ticket_id: str) -> TriageResult:
-        """Run the plugins' checks on the ticket and store the findings."""
+    def ticket(self, ticket: dict[str, Any] | str, version: int | None = None) -> dict[str, Any]:
+        """The ticket as stored now (``ticket.view``); :class:`StaleVersion` unless it is at ``version``."""
         self.authorize("ticket.view")
-        return self.triage.triage_ticket(ticket_id)
+        row = self._fresh(ticket)
+        if version is not None and row["version"] != version:
+            from console.store import StaleVersion
+
+            raise StaleVersion({**row, "lastModifiedBy": self.ws.ticket_editor(row["id"])}, version)
+        return row
+
+    def find_customer(self, key: str) -> str:
+        """The id of the customer with id or domain ``key`` (``billing.view``); :class:`LookupError` if none."""
+        self.authorize("billing.view")
+        found = self.ws.find_customer(key)
+        if found is None:
+            raise LookupError(f"no customer with id or domain {key!r}")
+        return found
+
+    def check(self, ticket_id: str) -> TriageResult:
+        """Run the plugins' checks on the ticket and store the findings (``ticket.triage``, audited)."""
+        from console.desk import findings
+
+        return findings.check_ticket(self, ticket_id)
+
+    def check_open(self, progress: Callable[[int], None] | None = None) -> Iterator[TriageResult]:
+        """:meth:`check` for every open ticket, a batch at a time; :meth:`open_tickets` of them."""
+        from console.desk import findings
+
+        return findings.check_open(self, progress)
+
+    def open_tickets(self) -> int:
+        self.authorize("ticket.view")
+        return int(self.ws.counts()["open tickets"])
+
+    def opportunities(self, customer_id: str | None = None) -> list[tuple[CustomerView, str, Finding]]:
+        """The plugins' account-level findings for sales (``billing.view``), for one customer or all."""
+        self.authorize("billing.view")
+        return self.triage.opportunities(customer_id)
+
+    def health_board(self) -> HealthBoard:
+        """The team lead's board over this workspace (``ticket.view``)."""
+        from console.health.board import HealthBoard
+
+        self.authorize("ticket.view")
+        return HealthBoard(self.ws, self.config.time_zone, self.policy.thresholds)
+
+    def escalation(self, escalation_id: int) -> dict[str, Any] | None:
+        self.authorize("ticket.view")
+        return self.ws.escalation(escalation_id)
 
     def escalations(self, states: list[str] | None = None) -> list[dict[str, Any]]:
         self.authorize("ticket.view")
@@ -300,76 +319,7 @@ class Desk:
         ticket = self._fresh(ticket_id)
         return ticket, self.clocks.state(self.ws, ticket)
 
-    def export_records(
-        self,
-        directory: Path,
-        fmt: str,
-        kinds: Iterable[str] | None = None,
-        progress: Callable[[str, int], None] | None = None,
-    ) -> dict[str, Path]:
-        """One file per kind into ``directory`` (see :func:`console.records.exporter.export_dir`), audited."""
-        from console.records.exporter import export_dir
-
-        self.authorize("records.export")
-        written = export_dir(self.ws, directory, fmt, kinds, progress=progress)
-        self._audit_export([*written], str(directory.resolve()), fmt)
-        return written
-
-    def record_count(self, kinds: Iterable[str]) -> int:
-        """How many records an export of ``kinds`` writes (for its progress bar)."""
-        self.authorize("records.export")
-        counts = self.ws.counts()
-        return sum(counts[k] for k in kinds)
-
-    def export_kind(self, kind: str, fmt: str, out: IO[str]) -> int:
-        from console.records.exporter import write_kind
-        from console.records.kinds import KINDS
-
-        self.authorize("records.export")
-        count = write_kind(self.ws, KINDS[kind], fmt, out)
-        self._audit_export([kind], "-", fmt)
-        return count
-
-    def _audit_export(self, kinds: list[str], target: str, fmt: str) -> None:
-        with self.ws.transaction():
-            self.ws.audit(
-                self.agent, "export", "workspace", str(self.ws.path), {"kinds": kinds, "to": target, "format": fmt}
-            )
-
     # -- acting --------------------------------------------------------------------------------
-    def import_records(
-        self,
-        paths: list[Path],
-        *,
-        kind: str | None = None,
-        force: bool = False,
-        progress: Callable[[int], None] | None = None,
-    ) -> ImportResult:
-        """Import files (see :func:`console.records.importer.import_files`) as this agent: ``records.import``, and
-        ``records.overwrite`` to ``force`` past newer changes and live claims; the open tickets' SLA clocks are
-        recomputed when tickets, offers or holidays changed."""
-        from console.records.importer import import_files
-        from console.shared.model import BUILTIN_SERVICES
-        from console.sla.clocks import recompute_open
-
-        self.authorize("records.import")
-        if force:
-            self.authorize("records.overwrite")
-        services = set(BUILTIN_SERVICES) | self.services
-        result = import_files(
-            self.ws,
-            paths,
-            services,
-            kind=kind,
-            agent=self.agent,
-            progress=progress,
-            force=force,
-            now=to_iso(self.clock()),
-        )
-        if result.touched & {"tickets", "offers", "holidays"}:
-            recompute_open(self.ws, self.clocks)
-        return result
-
     def retry_escalation(self, escalation_id: int) -> int:
         """Put a failed delivery back in the outbox (the store audits it); it re-sends a case to Microsoft, so it
         needs ``ticket.escalate``."""
@@ -382,16 +332,6 @@ class Desk:
 
         self.authorize("offer.manage")
         return recompute_open(self.ws, self.clocks), self.record_breaches()
-
-    def add_agent(self, login: str, roles: list[str], name: str = "", email: str = "") -> None:
-        self.authorize("agents.manage")
-        self.ws.add_agent(login, name or login, email, roles, self.agent)
-
-    def set_roles(self, login: str, roles: list[str], action: str) -> list[str]:
-        self.authorize("agents.manage")
-        if self.ws.agent(login) is None:
-            raise LookupError(f"no agent {login!r}")
-        return list(self.ws.set_roles(login, sorted(roles), self.agent, action))
 
     def _fresh(self, ticket: dict[str, Any] | str) -> dict[str, Any]:
         if isinstance(ticket, dict):

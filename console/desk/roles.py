@@ -10,9 +10,12 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from console.shared.model import Role
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from console.desk.door import Desk
     from console.store import Interruptible, Workspace
     from console.tickets.queue_query import QueueQuery, QueueRow
+    from console.tickets.views import View
 
 GA, UA, HD, BA, SA, AA = (
     Role.GLOBAL_ADMIN,
@@ -40,6 +43,11 @@ DEFAULT_ROLE_MAP: dict[str, tuple[Role, ...]] = {
     "ticket.takeover": (GA, HD, AA),
     "ticket.escalate": (GA, HD, SA, AA),
     "ticket.time": (GA, UA, HD, BA, AA),
+    # Running the plugins' checks and storing their findings: whoever works tickets (a Sales agent reads the
+    # findings others stored, and its escalations run the checks without storing them).
+    "ticket.triage": (GA, UA, HD, BA, AA),
+    # An agent's own saved queue views (save, replace, delete): every agent, Sales agents included.
+    "view.save": ALL,
     "billing.view": (GA, UA, HD, BA, SA, AA),
     "billing.manage": (GA, BA),  # record payments, act on dunning steps
     "offer.manage": (GA, BA),  # support offers and holiday calendars
@@ -48,6 +56,8 @@ DEFAULT_ROLE_MAP: dict[str, tuple[Role, ...]] = {
     "subscription.reactivate": (GA, BA),
     "audit.view": (GA, BA),
     "agents.manage": (GA,),
+    # Reading Partner Center and GDAP into the workspace (`sync`, `gdap sync`) decides nothing: every agent.
+    "microsoft.sync": ALL,
     # Import and export: a Global admin restores or bulk-changes records; the billing owners also take exports
     # (the whole book of customers and receivables). An import that overwrites newer changes needs both
     # records.import and records.overwrite (``--force``).
@@ -144,7 +154,8 @@ T = TypeVar("T")
 class QueueReads:
     """The queue's reads, each authorized ``ticket.view`` (one in-memory check, no query): the desk's
     (:attr:`console.desk.door.Desk.reads`), and the queue screen's before the desk is built (it needs no plugins,
-    so it lives here, on the first painted queue's path). A page is still one query from SQLite."""
+    so it lives here, on the first painted queue's path). A page is still one query from SQLite. Also the
+    agent's saved views: read with the queue, saved and deleted with ``view.save``, audited."""
 
     def __init__(self, ws: Workspace, door: Door | Desk) -> None:
         self.ws = ws
@@ -177,3 +188,30 @@ class QueueReads:
     def view_counts(self, queries: list[QueueQuery]) -> list[int]:
         self.door.authorize("ticket.view")
         return self.ws.view_counts(queries)
+
+    # -- views -----------------------------------------------------------------------------------
+    def views(self, now: datetime) -> list[View]:
+        """The built-in views, then the ones this agent saved."""
+        from console.tickets.queue_query import QueueQuery
+        from console.tickets.views import View, builtin_views
+
+        self.door.authorize("ticket.view")
+        agent = self.door.agent
+        saved = [View(name, name[:12], QueueQuery.from_json(q), saved=True) for name, q in self.ws.saved_views(agent)]
+        return builtin_views(agent, now) + saved
+
+    def save_view(self, name: str, query: QueueQuery) -> None:
+        """Save (or replace) this agent's view ``name``."""
+        self.door.authorize("view.save")
+        with self.ws.transaction():
+            self.ws.save_view(self.door.agent, name, query.to_json())
+            self.ws.audit(self.door.agent, "view.save", "view", name, {"query": query.to_json()})
+
+    def delete_view(self, name: str) -> bool:
+        """Delete this agent's view ``name``; whether there was one."""
+        self.door.authorize("view.save")
+        with self.ws.transaction():
+            deleted = self.ws.delete_view(self.door.agent, name)
+            if deleted:
+                self.ws.audit(self.door.agent, "view.delete", "view", name, {})
+        return deleted

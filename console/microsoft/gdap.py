@@ -264,35 +264,50 @@ def readiness(
     rels = ws.gdap_relationships(tenant.lower())
     live = [r for r in rels if in_force(r, now)]
     if not live:
-        if not rels:
-            return Readiness(
-                False,
-                f"No GDAP relationship with this customer: the desk cannot {what}. Ask the customer to approve "
-                "one (Partner Center: Customers, Admin relationships).",
-            )
-        r = rels[0]
-        end = _end(r)
-        return Readiness(
-            False,
-            f"The GDAP relationship {r['displayName'] or r['id']} is {r['status']}"
-            + (f" (ended {end:%Y-%m-%d})" if end and end <= now else "")
-            + f": the desk cannot {what} until the customer approves a new one.",
-        )
+        return _none_in_force(rels, now, what)
     allowed = roles[task]
     for rel in live:
         usable = [x["roleDefinitionId"] for x in rel["roles"] if x["granted"] and x["assigned"]]
         match = usable if ANY_ROLE in allowed else [x for x in usable if x in allowed]
         if match:
-            end = _end(rel)
-            text = (
-                f"GDAP: {rel['displayName'] or rel['id']} gives the desk {role_name(match[0])}"
-                + (f" until {end:%Y-%m-%d}" if end else "")
-                + "."
-            )
-            if task == "escalate_azure":
-                text += " The Azure subscription also needs an Azure RBAC role such as Support Request Contributor."
-            warning = expiry_warning(rel, now)
-            return Readiness(True, f"{text} {warning}." if warning else text)
+            return _allowed(rel, match[0], task, now)
+    return _not_allowed(live, allowed, what)
+
+
+def _none_in_force(rels: Sequence[Mapping[str, Any]], now: datetime, what: str) -> Readiness:
+    """No relationship in force: none at all, or the first one's status (and when it ended)."""
+    if not rels:
+        return Readiness(
+            False,
+            f"No GDAP relationship with this customer: the desk cannot {what}. Ask the customer to approve "
+            "one (Partner Center: Customers, Admin relationships).",
+        )
+    r = rels[0]
+    end = _end(r)
+    return Readiness(
+        False,
+        f"The GDAP relationship {r['displayName'] or r['id']} is {r['status']}"
+        + (f" (ended {end:%Y-%m-%d})" if end and end <= now else "")
+        + f": the desk cannot {what} until the customer approves a new one.",
+    )
+
+
+def _allowed(rel: Mapping[str, Any], role: str, task: str, now: datetime) -> Readiness:
+    """``rel`` gives the desk ``role``, which allows ``task``: which, until when, and what else to know."""
+    end = _end(rel)
+    text = (
+        f"GDAP: {rel['displayName'] or rel['id']} gives the desk {role_name(role)}"
+        + (f" until {end:%Y-%m-%d}" if end else "")
+        + "."
+    )
+    if task == "escalate_azure":
+        text += " The Azure subscription also needs an Azure RBAC role such as Support Request Contributor."
+    warning = expiry_warning(rel, now)
+    return Readiness(True, f"{text} {warning}." if warning else text)
+
+
+def _not_allowed(live: Sequence[Mapping[str, Any]], allowed: frozenset[str], what: str) -> Readiness:
+    """No relationship in force gives the desk a role for the task: one granted but not assigned, or none."""
     granted = sorted({x["roleDefinitionId"] for r in live for x in r["roles"] if x["granted"]})
     unassigned = [g for g in granted if (ANY_ROLE in allowed or g in allowed)]
     if unassigned:

@@ -218,58 +218,75 @@ class MicrosoftApi:
         attempt = 0
         while True:
             attempt += 1
-            sent = {
-                "Authorization": f"Bearer {token.get()}",
-                "Accept": "application/json",
-                "MS-RequestId": request_id,
-                "MS-CorrelationId": correlation,
-                "x-ms-client-request-id": request_id,
-                **({"x-ms-authorization-auxiliary": f"Bearer {aux.get()}"} if aux is not None else {}),
-                **self.extra_headers(tenant),
-                **(headers or {}),
-            }
-            wait: float | None
+            sent = self._headers(token, aux, request_id, correlation, tenant, headers)
             try:
                 response = self.client.request(method, url, json=json, params=params, headers=sent)
-            except httpx.TimeoutException as exc:
-                failure = ApiError(self.name, operation, f"no answer within {self.policy.timeout:g} s")
-                if not idempotent and not isinstance(exc, httpx.ConnectTimeout):
-                    raise AnswerLost(self.name, operation, f"no answer within {self.policy.timeout:g} s") from exc
-                wait = self.policy.backoff(attempt)
-            except httpx.TransportError as exc:
-                failure = ApiError(self.name, operation, f"cannot reach {self.base_url} ({type(exc).__name__})")
-                if not idempotent and not isinstance(exc, httpx.ConnectError):
-                    raise AnswerLost(self.name, operation, f"the connection dropped ({type(exc).__name__})") from exc
+            except httpx.TransportError as exc:  # timeouts included
+                failure = self._unanswered(exc, operation, idempotent)
                 wait = self.policy.backoff(attempt)
             else:
                 if response.status_code in ok:
                     return response
                 failure = self._failure(response, operation, token, aux)
-                if (
-                    response.status_code == 401
-                    and not refreshed
-                    and (token.refreshable or (aux is not None and aux.refreshable))
-                ):
+                if response.status_code == 401 and not refreshed and _refreshable(token, aux):
                     refreshed = True  # once: a token from the same place is refused the same way
                     token.invalidate()
                     if aux is not None:
                         aux.invalidate()
                     attempt -= 1
                     continue
-                if response.status_code not in RETRYABLE_STATUS:
-                    raise failure
-                if not idempotent and response.status_code not in (408, 429):
-                    raise AnswerLost(
-                        self.name, operation, str(failure).split(": ", 2)[-1], failure.status, failure.code
-                    )
-                wait = self.policy.backoff(attempt)
-                if response.status_code == 429:
-                    asked = retry_after_seconds(response.headers.get("Retry-After"))
-                    if asked is not None:
-                        wait = min(asked, self.policy.max_retry_after)
+                wait = self._retry_wait(response, failure, operation, idempotent, attempt)
             if attempt >= self.policy.attempts:
                 raise failure
             self.sleep(wait)
+
+    def _headers(
+        self,
+        token: TokenSource,
+        aux: TokenSource | None,
+        request_id: str,
+        correlation: str,
+        tenant: str | None,
+        headers: Mapping[str, str] | None,
+    ) -> dict[str, str]:
+        """One attempt's headers: the tokens (asked again each time: a refreshed one is sent), the request's ids."""
+        return {
+            "Authorization": f"Bearer {token.get()}",
+            "Accept": "application/json",
+            "MS-RequestId": request_id,
+            "MS-CorrelationId": correlation,
+            "x-ms-client-request-id": request_id,
+            **({"x-ms-authorization-auxiliary": f"Bearer {aux.get()}"} if aux is not None else {}),
+            **self.extra_headers(tenant),
+            **(headers or {}),
+        }
+
+    def _unanswered(self, exc: httpx.TransportError, operation: str, idempotent: bool) -> ApiError:
+        """No answer came: the failure to raise if the retries run out, or :class:`AnswerLost` at once when a
+        request that must not be replayed may have been carried out (only a connection never made was not)."""
+        if isinstance(exc, httpx.TimeoutException):
+            if not idempotent and not isinstance(exc, httpx.ConnectTimeout):
+                raise AnswerLost(self.name, operation, f"no answer within {self.policy.timeout:g} s") from exc
+            return ApiError(self.name, operation, f"no answer within {self.policy.timeout:g} s")
+        if not idempotent and not isinstance(exc, httpx.ConnectError):
+            raise AnswerLost(self.name, operation, f"the connection dropped ({type(exc).__name__})") from exc
+        return ApiError(self.name, operation, f"cannot reach {self.base_url} ({type(exc).__name__})")
+
+    def _retry_wait(
+        self, response: httpx.Response, failure: ApiError, operation: str, idempotent: bool, attempt: int
+    ) -> float:
+        """How long to wait before the next attempt after a refused answer; ``failure`` raised when it is not
+        worth another (or, for a request that must not be replayed, :class:`AnswerLost`)."""
+        if response.status_code not in RETRYABLE_STATUS:
+            raise failure
+        if not idempotent and response.status_code not in (408, 429):
+            raise AnswerLost(self.name, operation, str(failure).split(": ", 2)[-1], failure.status, failure.code)
+        wait = self.policy.backoff(attempt)
+        if response.status_code == 429:
+            asked = retry_after_seconds(response.headers.get("Retry-After"))
+            if asked is not None:
+                wait = min(asked, self.policy.max_retry_after)
+        return wait
 
     def _failure(
         self, response: httpx.Response, operation: str, token: TokenSource, aux: TokenSource | None = None
@@ -325,3 +342,8 @@ class MicrosoftApi:
             403,
             code,
         )
+
+
+def _refreshable(token: TokenSource, aux: TokenSource | None) -> bool:
+    """Whether a 401 is worth one more attempt with fresh tokens."""
+    return token.refreshable or (aux is not None and aux.refreshable)

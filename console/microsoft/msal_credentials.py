@@ -13,23 +13,20 @@ OAuth 2.0 device authorization grant flow" (``/devicecode``, ``device_code``/``u
 ``message``, polling errors ``authorization_pending``, ``authorization_declined``, ``bad_verification_code``,
 ``expired_token``); "Microsoft identity platform refresh tokens" (a refresh token may be replaced by a new one
 on each redemption: store the new one); "Microsoft Entra authentication and authorization error codes"
-(the AADSTS codes explained in :func:`explain`). MSAL Python (``msal``): ``acquire_token_by_refresh_token``,
-``initiate_device_flow``, and its ``oauth2cli`` client's device-flow loop, read in its source.
+(the AADSTS codes explained in :mod:`console.microsoft.refusals`). MSAL Python (``msal``):
+``acquire_token_by_refresh_token``, ``initiate_device_flow``, and its ``oauth2cli`` client's device-flow loop,
+read in its source. Where the refresh token is kept: :mod:`console.microsoft.token_stores`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import shlex
-import stat
 import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -45,8 +42,15 @@ from console.microsoft.credentials import (
     TokenSource,
     jwt_claims,
 )
+from console.microsoft.refusals import explain, refusal_of
+from console.microsoft.token_stores import (
+    CommandTokenStore,
+    FileTokenStore,
+    InsecureTokenFile,
+    RefreshTokenStore,
+    token_store,
+)
 
-log = logging.getLogger("csp_console")
 # MSAL's own debug lines describe token requests and its cache: never in the desk's log, whatever its level.
 logging.getLogger("msal").setLevel(logging.WARNING)
 
@@ -57,151 +61,6 @@ MICROSOFT_AUTHORITY_HOSTS = frozenset(
 #: What the one-time consent asks for: Partner Center's delegated permission (the refresh token it yields is
 #: redeemed for the other APIs the app registration has permissions for), and a refresh token.
 LOGIN_SCOPES = (PARTNER_CENTER.scope,)
-REFRESH_TOKEN_ENV = "CSP_CONSOLE_REFRESH_TOKEN_FILE"
-
-
-class InsecureTokenFile(MissingToken):
-    """The refresh-token file may be read by others than its owner."""
-
-
-# -- where the refresh token lives ---------------------------------------------------------------------------
-class RefreshTokenStore:
-    """Reads (and, after a rotation, writes) the refresh token. The token itself is never logged."""
-
-    def describe(self) -> str:
-        raise NotImplementedError
-
-    def read(self) -> str:
-        raise NotImplementedError
-
-    def write(self, token: str) -> None:
-        raise NotImplementedError
-
-    def forget(self) -> bool:
-        raise NotImplementedError
-
-    def exists(self) -> bool:
-        raise NotImplementedError
-
-
-class FileTokenStore(RefreshTokenStore):
-    """A file only its owner may read or write (0600); written atomically (a temporary file in the same folder,
-    fsynced, renamed over it)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def describe(self) -> str:
-        return f"the refresh-token file {self.path}"
-
-    def exists(self) -> bool:
-        return self.path.exists()
-
-    def read(self) -> str:
-        try:
-            info = self.path.stat()
-        except FileNotFoundError:
-            raise MissingToken(
-                f"No refresh token at {self.path}: a partner admin runs `csp-console microsoft login` once."
-            ) from None
-        except OSError as exc:
-            raise MissingToken(f"Cannot read the refresh-token file {self.path} ({exc.strerror}).") from None
-        if not stat.S_ISREG(info.st_mode):
-            raise MissingToken(f"The refresh-token file {self.path} is not a regular file.")
-        if info.st_mode & 0o077:
-            raise InsecureTokenFile(
-                f"The refresh-token file {self.path} can be read by others (mode {stat.S_IMODE(info.st_mode):04o}): "
-                f"it is the partner's standing access to every customer. Make it private to the desk's service "
-                f"account (chmod 600 {shlex.quote(str(self.path))}) or run `csp-console microsoft login` again."
-            )
-        if hasattr(os, "getuid") and info.st_uid != os.getuid():
-            raise InsecureTokenFile(
-                f"The refresh-token file {self.path} belongs to another account (uid {info.st_uid}): it must be the "
-                "desk's service account's own."
-            )
-        try:
-            value = self.path.read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise MissingToken(f"Cannot read the refresh-token file {self.path} ({exc}).") from None
-        if not value or any(c.isspace() for c in value):
-            raise MissingToken(
-                f"The refresh-token file {self.path} holds no refresh token: run `csp-console microsoft login`."
-            )
-        return value
-
-    def write(self, token: str) -> None:
-        folder = self.path.parent
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=folder)  # mkstemp creates it 0600
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(token + "\n")
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        with contextlib.suppress(OSError):  # the rename itself durable
-            dir_fd = os.open(folder, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
-
-    def forget(self) -> bool:
-        try:
-            self.path.unlink()
-        except FileNotFoundError:
-            return False
-        return True
-
-
-class CommandTokenStore(RefreshTokenStore):
-    """A command prints the token (a vault's CLI); an optional second command stores a rotated one, reading it
-    on its standard input. Without one, a rotated token lives in this process's memory only."""
-
-    def __init__(self, read_command: str, store_command: str = "", timeout: float = 60.0) -> None:
-        self.read_command = read_command
-        self.store_command = store_command
-        self.timeout = timeout
-
-    def describe(self) -> str:
-        return "the refresh-token command ([microsoft] refresh_token_command)"
-
-    def exists(self) -> bool:
-        return True
-
-    def _run(self, command: str, what: str, stdin: str | None = None) -> str:
-        try:
-            done = subprocess.run(
-                shlex.split(command), input=stdin, capture_output=True, text=True, timeout=self.timeout, check=False
-            )
-        except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
-            raise MissingToken(f"The {what} could not run ({type(exc).__name__}).") from None
-        if done.returncode != 0:
-            raise MissingToken(f"The {what} failed with exit status {done.returncode}.")
-        return done.stdout.strip()
-
-    def read(self) -> str:
-        value = self._run(self.read_command, "refresh-token command ([microsoft] refresh_token_command)")
-        if not value or any(c.isspace() for c in value):
-            raise MissingToken(
-                "The refresh-token command ([microsoft] refresh_token_command) printed no refresh token: store the "
-                "one `csp-console microsoft login` obtained in the vault."
-            )
-        return value
-
-    def write(self, token: str) -> None:
-        if not self.store_command:
-            log.warning("microsoft: a rotated refresh token is kept in memory only (no refresh_token_store_command)")
-            return
-        self._run(self.store_command, "refresh-token store command ([microsoft] refresh_token_store_command)", token)
-
-    def forget(self) -> bool:
-        return False
 
 
 # -- the app registration's credential ----------------------------------------------------------------------
@@ -233,61 +92,6 @@ def client_credential(settings: Any, env: Mapping[str, str] = os.environ) -> str
             raise MissingToken(f"Cannot read [microsoft] client_certificate_file {cert} ({exc}).") from None
         return {"private_key": key, "thumbprint": thumbprint}
     return None
-
-
-# -- what a refusal means -----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Refusal:
-    code: str  # "AADSTS700082" or the OAuth error
-    text: str
-
-
-#: AADSTS codes (learn.microsoft.com, "Microsoft Entra authentication and authorization error codes") and what
-#: the desk does about each. ``{tenant}`` and ``{api}`` are filled in.
-AADSTS_ADVICE = {
-    "AADSTS700082": "the refresh token expired after 90 days unused: a partner admin runs "
-    "`csp-console microsoft login` again",
-    "AADSTS70008": "the refresh token has expired or was revoked: a partner admin runs `csp-console microsoft login`",
-    "AADSTS50173": "the refresh token was revoked (the admin's password changed or sessions were revoked): a "
-    "partner admin runs `csp-console microsoft login` again",
-    "AADSTS70043": "the refresh token is past the tenant's Conditional Access sign-in frequency: a partner admin "
-    "runs `csp-console microsoft login` again",
-    "AADSTS65001": "the app registration has no consent for {api} in tenant {tenant}: a partner admin runs "
-    "`csp-console microsoft login` again and consents (for a customer's tenant: the app is consented there "
-    "through Partner Center's application consent, and the customer has an active GDAP relationship)",
-    "AADSTS50020": "the partner's admin has no access to tenant {tenant}: the customer has no active GDAP "
-    "relationship with the partner (Partner Center, Customers, Admin relationships; `csp-console gdap sync`)",
-    "AADSTS500011": "{api} is not registered in tenant {tenant}: the customer's tenant does not use the service",
-    "AADSTS700016": "the app registration (client id) is not known in tenant {tenant}: check [microsoft] client_id",
-    "AADSTS7000215": "the app's client secret is wrong or expired: set a current one (the environment variable "
-    "named by [microsoft] client_secret_env, or client_secret_command)",
-    "AADSTS7000222": "the app's client secret has expired: create a new one in the app registration",
-    "AADSTS700025": "the refresh token was issued to the app as a public client; log in and exchange it the same "
-    "way (both with the client secret, or both without)",
-    "AADSTS90002": "tenant {tenant} does not exist at the authority",
-}
-
-
-def refusal_of(result: Mapping[str, Any]) -> Refusal:
-    desc = str(result.get("error_description") or "")
-    code = desc.split(":", 1)[0].strip() if desc.startswith("AADSTS") else ""
-    if not code and result.get("error_codes"):
-        code = f"AADSTS{result['error_codes'][0]}"
-    return Refusal(code or str(result.get("error") or "error"), desc.splitlines()[0][:300] if desc else "")
-
-
-def explain(result: Mapping[str, Any], audience: Audience, tenant: str, role: str) -> str:
-    refusal = refusal_of(result)
-    advice = AADSTS_ADVICE.get(refusal.code, "")
-    if not advice:
-        advice = (
-            "a partner admin runs `csp-console microsoft login` again"
-            if result.get("error") == "invalid_grant"
-            else "see the identity platform's message"
-        )
-    advice = advice.format(tenant=tenant, api=audience.api)
-    detail = f" ({refusal.text})" if refusal.text else f" ({refusal.code})"
-    return f"The {audience.api} token for {role} tenant {tenant} was refused: {advice}{detail}."
 
 
 # -- the credentials ------------------------------------------------------------------------------------------
@@ -502,17 +306,6 @@ class MsalCredentials(Credentials):
         for source in list(self._sources.values()):
             source.invalidate()
         return self.store.forget()
-
-
-def token_store(settings: Any, env: Mapping[str, str] = os.environ) -> RefreshTokenStore | None:
-    """Where the config keeps the refresh token (``CSP_CONSOLE_REFRESH_TOKEN_FILE`` wins); ``None``: nowhere."""
-    path = env.get(REFRESH_TOKEN_ENV) or getattr(settings, "refresh_token_file", "") or ""
-    if path.strip():
-        return FileTokenStore(Path(path.strip()).expanduser())
-    command = (getattr(settings, "refresh_token_command", "") or "").strip()
-    if command:
-        return CommandTokenStore(command, (getattr(settings, "refresh_token_store_command", "") or "").strip())
-    return None
 
 
 def ca_bundle_of(settings: Any, env: Mapping[str, str] = os.environ) -> str:

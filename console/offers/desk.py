@@ -124,3 +124,13 @@ class OfferDesk:
             today,
         )
         return offer_statement.render(rows["customer"], offer, sections, self.desk.config.partner.name, today, fmt)
+
+    def offer(self, customer_id: str) -> dict[str, Any] | None:
+        """The customer's support offer as stored (``billing.view``)."""
+        self.desk.authorize("billing.view")
+        return self.ws.offer_of(customer_id)
+
+    def holidays(self, calendar: str | None = None) -> list[dict[str, Any]]:
+        """The holidays of one calendar, or of all (``billing.view``)."""
+        self.desk.authorize("billing.view")
+        return self.ws.holiday_rows(calendar)

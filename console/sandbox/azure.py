@@ -59,35 +59,45 @@ def route(box: Sandbox, method: str, path: str, headers: Any, body: Any) -> tupl
         return 200, {"value": s.problems[m.group(1)]}, {}
     m = re.fullmatch(_PROVIDER + r"/(checkNameAvailability|operationsStatus/[^/]+|operationResults/[^/]+)", path)
     if m:
-        subscription, what = m.groups()
-        _subscription(box, subscription, headers)
-        if what == "checkNameAvailability" and method == "POST":
-            name = _name_input(body, TICKET_TYPE)
-            return 200, _availability(not ticket_name_taken(s, name)), {}
-        if method == "GET":
-            return _operation(box, subscription, what)
-        raise _error(405, "MethodNotAllowed", method)
+        return _provider_call(box, method, m.group(1), m.group(2), headers, body)
     m = re.fullmatch(
         _PROVIDER + r"/supportTickets/([^/]+)(/checkNameAvailability|/communications(?:/([^/]+))?)?",
         path,
     )
     if not m:
         raise _error(404, "NotFound", f"no such Azure endpoint: {method} {path}")
+    return _ticket_call(box, method, m, headers, body)
+
+
+def _provider_call(
+    box: Sandbox, method: str, subscription: str, what: str, headers: Any, body: Any
+) -> tuple[int, Any, dict[str, str]]:
+    """The subscription's ``checkNameAvailability`` (POST) and its long-running operations (GET)."""
+    _subscription(box, subscription, headers)
+    if what == "checkNameAvailability" and method == "POST":
+        name = _name_input(body, TICKET_TYPE)
+        return 200, _availability(not ticket_name_taken(box.state, name)), {}
+    if method == "GET":
+        return _operation(box, subscription, what)
+    raise _error(405, "MethodNotAllowed", method)
+
+
+def _ticket_call(
+    box: Sandbox, method: str, m: re.Match[str], headers: Any, body: Any
+) -> tuple[int, Any, dict[str, str]]:
+    """A support ticket (GET, PATCH; PUT creates it) and its communications."""
+    s = box.state
     subscription, name, rest, comm_name = m.groups()
     _subscription(box, subscription, headers)
     ticket = s.tickets.get(name)
     mine = ticket is not None and ticket["id"].startswith(f"/subscriptions/{subscription}/")
+    if (rest or method in ("GET", "PATCH")) and not mine:
+        raise _error(404, "SupportTicketNotFound", f"support ticket {name} not found")
     if rest:
-        if not mine:
-            raise _error(404, "SupportTicketNotFound", f"support ticket {name} not found")
         return _communications(box, subscription, name, rest, comm_name, method, body)
     if method == "GET":
-        if not mine:
-            raise _error(404, "SupportTicketNotFound", f"support ticket {name} not found")
         return 200, ticket, {}
     if method == "PATCH":
-        if not mine:
-            raise _error(404, "SupportTicketNotFound", f"support ticket {name} not found")
         return 200, _update(ticket, body), {}  # type: ignore[arg-type]
     if method != "PUT":
         raise _error(405, "MethodNotAllowed", method)

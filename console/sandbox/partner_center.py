@@ -14,84 +14,152 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from console.sandbox import tokens
 from console.sandbox.errors import error as _error
 from console.sandbox.errors import page as _page
 from console.sandbox.errors import partner_center_error
-from console.sandbox.state import etag_of, now_iso
+from console.sandbox.state import SandboxState, etag_of, now_iso
 
 if TYPE_CHECKING:
     from console.sandbox.server import Sandbox
 
 
+@dataclass(frozen=True)
+class _Call:
+    """One request to a Partner Center endpoint, as the routes read it."""
+
+    box: Sandbox
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: Any
+    body: Any
+
+    @property
+    def state(self) -> SandboxState:
+        return self.box.state
+
+    def page(self, items: list[dict[str, Any]]) -> dict[str, Any]:
+        return _page(items, self.query, self.headers, self.path)
+
+
+_Reply = tuple[int, Any, dict[str, str]]
+#: A route's handler: its answer, or ``None`` when the path is its but not the method (the next route is tried).
+_Handler = Callable[[_Call, "re.Match[str]"], "_Reply | None"]
+
+
 def route(
     box: Sandbox, method: str, path: str, query: dict[str, list[str]], headers: Any, body: Any
 ) -> tuple[int, Any, dict[str, str]]:
-    s = box.state
     if headers.get("MS-Contract-Version") is None:
         raise _error(400, "MissingContractVersion", "The MS-Contract-Version header is required (v1).")
-    if method == "GET" and path == "/v1/customers":
-        return 200, _page(s.customers, query, headers, path), {}
-    if method == "GET" and path == "/v1/invoices":
-        return 200, _page(s.invoices, query, headers, path), {}
-    m = re.fullmatch(r"/v1/customers/([^/]+)/subscriptions/([^/]+)/azureEntitlements", path)
-    if m and method == "GET":
-        plan = next((x for x in s.subscriptions.get(m.group(1), []) if x["id"] == m.group(2)), None)
-        if plan is None:
-            raise _error(404, "SubscriptionNotFound", f"subscription {m.group(2)} not found")
-        return 200, _page(s.entitlements.get(plan["id"], []), query, headers, path), {}
-    m = re.fullmatch(r"/v1/customers/([^/]+)(/subscriptions|/servicerequests)?(?:/([^/]+))?", path)
-    if m:
-        cid, collection, item = m.groups()
-        customer = next((c for c in s.customers if c["id"] == cid), None)
-        if customer is None:
-            raise _error(404, "CustomerNotFound", f"customer {cid} not found")
-        if collection is None and method == "GET":
-            return 200, customer, {}
-        if collection == "/servicerequests" and method == "GET" and item is None:
-            claims = tokens.read(str(headers.get("Authorization", "")).removeprefix("Bearer ").strip()) or {}
-            if s.app_only_service_requests or claims.get("idtyp") == "app":
-                raise _error(
-                    403,
-                    "Forbidden",
-                    "This operation requires App+User credentials; the access token is app-only.",
-                )
-            mine = [r for r in s.service_requests.values() if r["organization"]["id"] == cid]
-            return 200, _page(mine, query, headers, path), {}
-        if collection == "/subscriptions":
-            subs = s.subscriptions.get(cid, [])
-            if item is None and method == "GET":
-                return 200, _page(subs, query, headers, path), {}
-            sub = next((x for x in subs if x["id"] == item), None)
-            if sub is None:
-                raise _error(404, "SubscriptionNotFound", f"subscription {item} not found")
-            if method == "GET":
-                return 200, sub, {}
-            if method == "PATCH":
-                return patch_subscription(box, sub, headers, body)
-    m = re.fullmatch(r"/v1/servicerequests/([^/]+)", path)
-    if m:
-        sr = s.service_requests.get(m.group(1))
-        if sr is None:
-            raise _error(404, "ServiceRequestNotFound", f"service request {m.group(1)} not found")
-        if method == "GET":
-            return 200, sr, {}
-        if method == "PATCH":
-            request_id = headers.get("MS-RequestId", "")
-            if request_id and request_id in s.replies:
-                status, answer = s.replies[request_id]
-                return status, answer, {}
-            note = ((body or {}).get("NewNote") or {}).get("Text")
-            if not note:
-                raise _error(400, "BadRequest", "NewNote.Text is required")
-            sr["notes"].append({"createdByName": "Partner", "createdDate": now_iso(), "text": note})
-            sr["lastModifiedDate"] = now_iso()
-            if request_id:
-                s.replies[request_id] = (200, json.loads(json.dumps(sr)))
-            return 200, sr, {}
+    call = _Call(box, method, path, query, headers, body)
+    for wanted, pattern, handler in _ROUTES:
+        m = pattern.fullmatch(path)
+        if m and wanted in (None, method):
+            answer = handler(call, m)
+            if answer is not None:
+                return answer
     raise _error(404, "NotFound", f"no such Partner Center endpoint: {method} {path}")
+
+
+def _customers(call: _Call, m: re.Match[str]) -> _Reply:
+    return 200, call.page(call.state.customers), {}
+
+
+def _invoices(call: _Call, m: re.Match[str]) -> _Reply:
+    return 200, call.page(call.state.invoices), {}
+
+
+def _entitlements(call: _Call, m: re.Match[str]) -> _Reply:
+    s = call.state
+    plan = next((x for x in s.subscriptions.get(m.group(1), []) if x["id"] == m.group(2)), None)
+    if plan is None:
+        raise _error(404, "SubscriptionNotFound", f"subscription {m.group(2)} not found")
+    return 200, call.page(s.entitlements.get(plan["id"], [])), {}
+
+
+def _customer(call: _Call, m: re.Match[str]) -> _Reply | None:
+    """A customer, its service requests, its subscriptions (any method: an unknown customer is a 404 first)."""
+    cid, collection, item = m.groups()
+    customer = next((c for c in call.state.customers if c["id"] == cid), None)
+    if customer is None:
+        raise _error(404, "CustomerNotFound", f"customer {cid} not found")
+    if collection is None and call.method == "GET":
+        return 200, customer, {}
+    if collection == "/servicerequests" and call.method == "GET" and item is None:
+        return _customer_service_requests(call, cid)
+    if collection == "/subscriptions":
+        return _subscription(call, cid, item)
+    return None
+
+
+def _customer_service_requests(call: _Call, cid: str) -> _Reply:
+    s = call.state
+    claims = tokens.read(str(call.headers.get("Authorization", "")).removeprefix("Bearer ").strip()) or {}
+    if s.app_only_service_requests or claims.get("idtyp") == "app":
+        raise _error(
+            403,
+            "Forbidden",
+            "This operation requires App+User credentials; the access token is app-only.",
+        )
+    mine = [r for r in s.service_requests.values() if r["organization"]["id"] == cid]
+    return 200, call.page(mine), {}
+
+
+def _subscription(call: _Call, cid: str, item: str | None) -> _Reply | None:
+    subs = call.state.subscriptions.get(cid, [])
+    if item is None and call.method == "GET":
+        return 200, call.page(subs), {}
+    sub = next((x for x in subs if x["id"] == item), None)
+    if sub is None:
+        raise _error(404, "SubscriptionNotFound", f"subscription {item} not found")
+    if call.method == "GET":
+        return 200, sub, {}
+    if call.method == "PATCH":
+        return patch_subscription(call.box, sub, call.headers, call.body)
+    return None
+
+
+def _service_request(call: _Call, m: re.Match[str]) -> _Reply | None:
+    sr = call.state.service_requests.get(m.group(1))
+    if sr is None:
+        raise _error(404, "ServiceRequestNotFound", f"service request {m.group(1)} not found")
+    if call.method == "GET":
+        return 200, sr, {}
+    if call.method == "PATCH":
+        return _add_note(call, sr)
+    return None
+
+
+def _add_note(call: _Call, sr: dict[str, Any]) -> _Reply:
+    s = call.state
+    request_id = call.headers.get("MS-RequestId", "")
+    if request_id and request_id in s.replies:
+        status, answer = s.replies[request_id]
+        return status, answer, {}
+    note = ((call.body or {}).get("NewNote") or {}).get("Text")
+    if not note:
+        raise _error(400, "BadRequest", "NewNote.Text is required")
+    sr["notes"].append({"createdByName": "Partner", "createdDate": now_iso(), "text": note})
+    sr["lastModifiedDate"] = now_iso()
+    if request_id:
+        s.replies[request_id] = (200, json.loads(json.dumps(sr)))
+    return 200, sr, {}
+
+
+#: (method, or ``None`` for any; the whole path; handler), tried in order.
+_ROUTES: list[tuple[str | None, re.Pattern[str], _Handler]] = [
+    ("GET", re.compile(r"/v1/customers"), _customers),
+    ("GET", re.compile(r"/v1/invoices"), _invoices),
+    ("GET", re.compile(r"/v1/customers/([^/]+)/subscriptions/([^/]+)/azureEntitlements"), _entitlements),
+    (None, re.compile(r"/v1/customers/([^/]+)(/subscriptions|/servicerequests)?(?:/([^/]+))?"), _customer),
+    (None, re.compile(r"/v1/servicerequests/([^/]+)"), _service_request),
+]
 
 
 def etag_value(header: str) -> str:

@@ -64,6 +64,9 @@ class _Dropped(Exception):
     pass
 
 
+_SANDBOX_FAULT = {"error": {"code": "InternalServerError", "message": "sandbox fault"}}
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
@@ -73,6 +76,159 @@ class _Server(ThreadingHTTPServer):
 
         if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
             super().handle_error(request, client_address)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """One request to the sandbox: its faults, its entry in the request log, and the answer of the route it
+    names. :meth:`Sandbox._handler_class` makes a subclass bound to its sandbox (``box``)."""
+
+    protocol_version = "HTTP/1.1"
+    box: Sandbox
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+    def _body(self) -> Any:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        if not raw:
+            return None
+        form = self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded")
+        # The sandbox's own endpoints take JSON, however curl -d labels it.
+        if form and not self.path.startswith("/_sandbox/"):
+            # OAuth 2.0 token and device-code requests are forms (RFC 6749 section 4)
+            return {k: v[-1] for k, v in parse_qs(raw.decode("utf-8", "replace")).items()}
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise error(400, "BadRequest", "the body is not JSON") from None
+
+    def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        html = isinstance(body, str)
+        if body is None:  # no body (Azure's 202s)
+            data = b""
+        else:
+            data = body.encode() if html else json.dumps(body, ensure_ascii=False).encode()
+        self.send_response(status)
+        if data:
+            self.send_header("Content-Type", f"{'text/html' if html else 'application/json'}; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _drop(self) -> None:
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+    def _handle(self, method: str) -> None:
+        box = self.box
+        parts = urlsplit(self.path)
+        path, query = parts.path, parse_qs(parts.query)
+        # Faults match the request line and the continuation token (one page of many).
+        line = f"{method} {self.path} {self.headers.get('MS-ContinuationToken', '')}".rstrip()
+        try:
+            body = self._body()
+        except Answer as refused:
+            self._send(refused.status, refused.body)
+            return
+        admin = path.startswith("/_sandbox")
+        fault = None if admin else box._take_fault(line)
+        # Sign-in requests carry refresh tokens, client secrets and device codes, and their answers
+        # tokens: they are counted, never kept (GET /_sandbox/state serves the log to anyone local).
+        secret = box.authority.handles(path)
+        seen = {} if admin else self._log(method, fault, None if secret else body)
+        if fault and self._fault_before(fault, path):
+            return
+        status, answer, extra = self._answer(method, path, query, body)
+        with box.state.lock:
+            seen.update(status=status, answer=None if secret else answer)
+        if fault and self._fault_after(fault):
+            return
+        self._send(status, answer, extra)
+
+    def _log(self, method: str, fault: Fault | None, body: Any) -> dict[str, Any]:
+        """The request's entry in the sandbox's log (its answer is added once known)."""
+        with self.box.state.lock:
+            seen = {
+                "method": method,
+                "path": self.path,
+                "requestId": self.headers.get("MS-RequestId", ""),
+                "ifMatch": self.headers.get("If-Match", ""),
+                "contractVersion": self.headers.get("MS-Contract-Version", ""),
+                "fault": fault.kind if fault else "",
+                "body": body,
+            }
+            self.box.state.log_request(seen)
+        return seen
+
+    def _fault_before(self, fault: Fault, path: str) -> bool:
+        """The fault's part before the work; whether it answered (or dropped) the request already."""
+        kind = fault.kind
+        if kind == "drop":
+            self._drop()
+            return True
+        if kind == "slow":
+            time.sleep(fault.delay)
+        if kind == "429":
+            self._send(
+                429,
+                {"error": {"code": "TooManyRequests", "message": "throttled"}},
+                {"Retry-After": f"{fault.retry_after:g}"},
+            )
+            return True
+        if kind == "500":
+            self._send(500, _SANDBOX_FAULT)
+            return True
+        if kind in ("concurrent_change", "etag_2055"):
+            self.box.state.rename_subscription(path.rsplit("/", 1)[-1])
+        if kind == "etag_2055":
+            stale = partner_center_error(400, "2055", "Etag is no longer valid")
+            self._send(stale.status, stale.body)
+            return True
+        return False
+
+    def _fault_after(self, fault: Fault) -> bool:
+        """The fault's part after the work; whether it answered (or dropped) the request instead of the route."""
+        if fault.kind == "drop_after":
+            self._drop()
+            return True
+        if fault.kind == "500_after":
+            self._send(500, _SANDBOX_FAULT)
+            return True
+        if fault.kind == "slow_after":
+            time.sleep(fault.delay)
+        return False
+
+    def _answer(
+        self, method: str, path: str, query: dict[str, list[str]], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        box = self.box
+        try:
+            if box.authority.handles(path):
+                return box.authority.route(method, path, self.headers, body)
+            if path.startswith(GRAPH_PREFIX):
+                return 200, box._graph(method, self.path, self.headers), {}
+            return box._route(method, path, query, self.headers, body)
+        except Answer as a:
+            return a.status, a.body, a.headers
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_PUT(self) -> None:
+        self._handle("PUT")
+
+    def do_PATCH(self) -> None:
+        self._handle("PATCH")
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
 
 
 class Sandbox:
@@ -150,135 +306,7 @@ class Sandbox:
 
     # -- the handler ---------------------------------------------------------------------------
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        box = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-            def _body(self) -> Any:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                if not raw:
-                    return None
-                form = self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded")
-                # The sandbox's own endpoints take JSON, however curl -d labels it.
-                if form and not self.path.startswith("/_sandbox/"):
-                    # OAuth 2.0 token and device-code requests are forms (RFC 6749 section 4)
-                    return {k: v[-1] for k, v in parse_qs(raw.decode("utf-8", "replace")).items()}
-                try:
-                    return json.loads(raw)
-                except ValueError:
-                    raise error(400, "BadRequest", "the body is not JSON") from None
-
-            def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-                html = isinstance(body, str)
-                if body is None:  # no body (Azure's 202s)
-                    data = b""
-                else:
-                    data = body.encode() if html else json.dumps(body, ensure_ascii=False).encode()
-                self.send_response(status)
-                if data:
-                    self.send_header("Content-Type", f"{'text/html' if html else 'application/json'}; charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                for key, value in (headers or {}).items():
-                    self.send_header(key, value)
-                self.end_headers()
-                self.wfile.write(data)
-
-            def _drop(self) -> None:
-                self.close_connection = True
-                with contextlib.suppress(OSError):
-                    self.connection.shutdown(socket.SHUT_RDWR)
-
-            def _handle(self, method: str) -> None:
-                parts = urlsplit(self.path)
-                path, query = parts.path, parse_qs(parts.query)
-                # Faults match the request line and the continuation token (one page of many).
-                line = f"{method} {self.path} {self.headers.get('MS-ContinuationToken', '')}".rstrip()
-                try:
-                    body = self._body()
-                except Answer as refused:
-                    self._send(refused.status, refused.body)
-                    return
-                admin = path.startswith("/_sandbox")
-                fault = None if admin else box._take_fault(line)
-                seen: dict[str, Any] = {}
-                # Sign-in requests carry refresh tokens, client secrets and device codes, and their answers
-                # tokens: they are counted, never kept (GET /_sandbox/state serves the log to anyone local).
-                secret = box.authority.handles(path)
-                if not admin:
-                    with box.state.lock:
-                        seen = {
-                            "method": method,
-                            "path": self.path,
-                            "requestId": self.headers.get("MS-RequestId", ""),
-                            "ifMatch": self.headers.get("If-Match", ""),
-                            "contractVersion": self.headers.get("MS-Contract-Version", ""),
-                            "fault": fault.kind if fault else "",
-                            "body": None if secret else body,
-                        }
-                        box.state.log_request(seen)
-                if fault and fault.kind == "drop":
-                    self._drop()
-                    return
-                if fault and fault.kind == "slow":
-                    time.sleep(fault.delay)
-                if fault and fault.kind == "429":
-                    self._send(
-                        429,
-                        {"error": {"code": "TooManyRequests", "message": "throttled"}},
-                        {"Retry-After": f"{fault.retry_after:g}"},
-                    )
-                    return
-                if fault and fault.kind == "500":
-                    self._send(500, {"error": {"code": "InternalServerError", "message": "sandbox fault"}})
-                    return
-                if fault and fault.kind in ("concurrent_change", "etag_2055"):
-                    box.state.rename_subscription(path.rsplit("/", 1)[-1])
-                if fault and fault.kind == "etag_2055":
-                    stale = partner_center_error(400, "2055", "Etag is no longer valid")
-                    self._send(stale.status, stale.body)
-                    return
-                try:
-                    if box.authority.handles(path):
-                        status, answer, extra = box.authority.route(method, path, self.headers, body)
-                    elif path.startswith(GRAPH_PREFIX):
-                        status, answer, extra = 200, box._graph(method, self.path, self.headers), {}
-                    else:
-                        status, answer, extra = box._route(method, path, query, self.headers, body)
-                except Answer as a:
-                    status, answer, extra = a.status, a.body, a.headers
-                with box.state.lock:
-                    seen.update(status=status, answer=None if secret else answer)
-                if fault and fault.kind == "drop_after":
-                    self._drop()
-                    return
-                if fault and fault.kind == "500_after":
-                    self._send(500, {"error": {"code": "InternalServerError", "message": "sandbox fault"}})
-                    return
-                if fault and fault.kind == "slow_after":
-                    time.sleep(fault.delay)
-                self._send(status, answer, extra)
-
-            def do_GET(self) -> None:
-                self._handle("GET")
-
-            def do_PUT(self) -> None:
-                self._handle("PUT")
-
-            def do_PATCH(self) -> None:
-                self._handle("PATCH")
-
-            def do_POST(self) -> None:
-                self._handle("POST")
-
-            def do_DELETE(self) -> None:
-                self._handle("DELETE")
-
-        return Handler
+        return type("Handler", (_Handler,), {"box": self})
 
     # -- routing -------------------------------------------------------------------------------
     def _route(

@@ -91,8 +91,10 @@ class QueueScreen(ConsoleScreen):
 
     # -- views and their live counts -------------------------------------------------------------
     def _load_views(self) -> None:
-        ws, agent, now = self.console.workspace, self.console.agent, self.console.clock()
-        self.call_core(lambda: view_defs.all_views(ws, agent, now), self._views_loaded, group="views")
+        reads, now = self.reads, self.console.clock()
+        if not reads.may_view:
+            return  # the queue says why; only the built-in views are listed
+        self.call_core(lambda: reads.views(now), self._views_loaded, group="views")
 
     def _views_loaded(self, views: list[View]) -> None:
         self.views = views
@@ -187,13 +189,13 @@ class QueueScreen(ConsoleScreen):
             if any(v.name == name and not v.saved for v in self.views):
                 self.app.notify(f"“{name}” is a built-in view; choose another name.", severity="warning", markup=False)
                 return
-            ws, agent, query = self.console.workspace, self.console.agent, self.table.query_
+            reads, query = self.reads, self.table.query_
 
             def done(_: object) -> None:
                 self.app.notify(f"Saved the view “{name}”.", markup=False)
                 self._load_views()
 
-            self.call_core(lambda: ws.save_view(agent, name, query.to_json()), done)
+            self.call_core(lambda: reads.save_view(name, query), done)
 
         self.app.push_screen(TextPrompt("Save this view as"), save)
 
@@ -201,8 +203,7 @@ class QueueScreen(ConsoleScreen):
         if self.view_index is None or not self.views[self.view_index].saved:
             self.app.notify("Only a saved view can be deleted: choose one first (v).", markup=False)
             return
-        name = self.views[self.view_index].name
-        ws, agent = self.console.workspace, self.console.agent
+        name, reads = self.views[self.view_index].name, self.reads
 
         def done(_: object) -> None:
             self.app.notify(f"Deleted the view “{name}”.", markup=False)
@@ -210,7 +211,7 @@ class QueueScreen(ConsoleScreen):
             self._load_views()
             self.action_view(5)
 
-        self.call_core(lambda: ws.delete_view(agent, name), done)
+        self.call_core(lambda: reads.delete_view(name), done)
 
     # -- search, filter, sort --------------------------------------------------------------------
     @property

@@ -96,7 +96,8 @@ class TicketScreen(ConsoleScreen):
             self.query_one("#findings", Static).update(findings_block(details.findings, self.console.vehicle_names))
         if not self._checked:
             self._checked = True
-            self.action_recheck()
+            if self.console.desk.may("ticket.triage"):  # others read the findings stored before
+                self.action_recheck()
         self.query_one("#cases-title").display = bool(details.escalations)
         self.query_one("#cases", Static).display = bool(details.escalations)
         self.query_one("#cases", Static).update(escalations_block(details.escalations, self.console.vehicle_names))

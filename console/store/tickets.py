@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 from console.shared.clock import to_iso, utcnow
@@ -201,7 +202,8 @@ class TicketStoreMixin:
         return [(r[0], json.loads(r[1])) for r in rows]
 
     def save_view(self, owner: str, name: str, query: dict[str, Any]) -> None:
-        with self.transaction():  # type: ignore[attr-defined]
+        """Inside the caller's transaction (the desk's, with its audit row), or one of its own."""
+        with self._writing():
             self.conn.execute(
                 "INSERT INTO saved_views (owner, name, query, createdDate) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (owner, name) DO UPDATE SET query = excluded.query",
@@ -209,9 +211,13 @@ class TicketStoreMixin:
             )
 
     def delete_view(self, owner: str, name: str) -> bool:
-        with self.transaction():  # type: ignore[attr-defined]
+        with self._writing():
             cursor = self.conn.execute("DELETE FROM saved_views WHERE owner = ? AND name = ?", (owner, name))
         return cursor.rowcount > 0
+
+    def _writing(self) -> AbstractContextManager[Any]:
+        """The caller's open transaction, or a transaction of its own."""
+        return nullcontext() if self.conn.in_transaction else self.transaction()  # type: ignore[attr-defined]
 
     def view_counts(self, queries: Sequence[QueueQuery]) -> list[int]:
         return [self.queue_count(q) for q in queries]  # type: ignore[attr-defined]

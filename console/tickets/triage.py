@@ -1,12 +1,12 @@
-"""Triage: build the read-only context of a ticket or a customer, run the plugins' checks, store findings.
-
-The command line (``csp-console triage``, ``csp-console opportunities``) and the console both call this.
+"""Triage: build the read-only context of a ticket or a customer and run the plugins' checks. Nothing here
+writes: the desk stores the findings (:mod:`console.desk.findings`, ``ticket.triage``, audited), for the
+console and the command line (``csp-console triage``, ``csp-console opportunities``) alike.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -44,10 +44,6 @@ class _Account:
     subscriptions: tuple[SubscriptionView, ...]
     receivables: tuple[ReceivableView, ...]
     offer: OfferView | None
-
-
-class TicketNotFound(LookupError):
-    pass
 
 
 def finding_dict(plugin: str, finding: Finding) -> dict[str, Any]:
@@ -135,30 +131,6 @@ class Triage:
         run = self.runner.run(ctx, "ticket")
         findings = [(p, f) for p, f in run.findings if f.audience == Audience.AGENT]
         return TriageResult(row["id"], findings, run.failures)
-
-    def triage_ticket(self, ticket_id: str) -> TriageResult:
-        """Run the checks for one ticket and store its findings (replacing earlier ones)."""
-        row = self.ws.ticket(ticket_id)
-        if row is None:
-            raise TicketNotFound(f"no ticket {ticket_id}")
-        result = self.run_ticket(row)
-        now = self.clock()
-        with self.ws.transaction():
-            self.ws.replace_findings(row["seq"], [finding_row(p, f, now) for p, f in result.findings])
-        return result
-
-    def triage_open(self, progress: Callable[[int], None] | None = None) -> Iterator[TriageResult]:
-        """Triage every open ticket, storing findings one batch (one transaction) at a time."""
-        for batch in self.ws.iter_tickets(open_only=True):
-            results = [(row["seq"], self.run_ticket(row)) for row in batch]
-            now = self.clock()
-            with self.ws.transaction():
-                for seq, result in results:
-                    self.ws.replace_findings(seq, [finding_row(p, f, now) for p, f in result.findings])
-            if progress is not None:
-                progress(len(batch))
-            for _, result in results:
-                yield result
 
     def opportunities(self, customer_id: str | None = None) -> list[tuple[CustomerView, str, Finding]]:
         """Account-level findings addressed to sales, for one customer or all."""

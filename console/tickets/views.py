@@ -1,4 +1,5 @@
-"""Queue views: the built-in ones every agent has, and the ones an agent saves."""
+"""Queue views: the built-in ones every agent has, and the ones an agent saves (read, saved and deleted through
+the desk's :class:`~console.desk.roles.QueueReads`)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from console.shared.clock import to_iso
-from console.store import Workspace
 from console.tickets.queue_query import QueueQuery
 
 BREACHING_WITHIN = timedelta(minutes=60)
@@ -31,11 +31,6 @@ def builtin_views(agent: str, now: datetime) -> list[View]:
         View("Billing", "Bill", QueueQuery(categories=("billing",))),
         View("All open", "Open", QueueQuery()),
     ]
-
-
-def all_views(ws: Workspace, agent: str, now: datetime) -> list[View]:
-    saved = [View(name, name[:12], QueueQuery.from_json(q), saved=True) for name, q in ws.saved_views(agent)]
-    return builtin_views(agent, now) + saved
 
 
 def describe(query: QueueQuery) -> str:

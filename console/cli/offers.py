@@ -1,0 +1,146 @@
+"""Support offers, holidays, time and SLA clocks from the command line: ``offer``, ``holidays``, ``time`` and
+``sla``. They act as the current agent through the same desk as the console (same role checks and audit).
+Exit status: 0 done, 1 failed (bad input, unknown customer or ticket), 3 refused (role)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+from console.cli.billing import day_of
+from console.cli.desk import APPLIED, desk_for, outcome
+from console.shared.money import money
+from console.shared.safe_text import clean_line
+
+
+def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    off = sub.add_parser("offer", parents=[common], help="a customer's support offer: show, set, statement")
+    off.add_argument("action", choices=("show", "set", "statement"))
+    off.add_argument("customer", metavar="CUSTOMER", help="customer id or domain")
+    off.add_argument("fields", nargs="*", metavar="FIELD=VALUE", help="set: fields as in docs/import-format.md")
+    off.add_argument("--format", choices=("md", "html"), default="md", help="statement: Markdown or HTML")
+    off.add_argument("--output", "-o", type=Path, help="statement: write to this file (default: standard output)")
+
+    hol = sub.add_parser("holidays", parents=[common], help="holiday calendars: list, add, remove")
+    hol.add_argument("action", choices=("list", "add", "remove"))
+    hol.add_argument("calendar", nargs="?", metavar="CALENDAR")
+    hol.add_argument("date", nargs="?", metavar="DATE")
+    hol.add_argument("name", nargs="?", metavar="NAME")
+
+    tim = sub.add_parser("time", parents=[common], help="log time on a ticket (charged to the support offer)")
+    tim.add_argument("action", choices=("log", "list"))
+    tim.add_argument("ticket", metavar="TICKET")
+    tim.add_argument("minutes", nargs="?", type=int, metavar="MINUTES")
+    tim.add_argument("--note", default="")
+    tim.add_argument("--date", help="the day worked, YYYY-MM-DD (default: today)")
+
+    sla = sub.add_parser("sla", parents=[common], help="SLA clocks: recompute after changing offers or holidays")
+    sla.add_argument("action", choices=("recompute", "show"))
+    sla.add_argument("ticket", nargs="?", metavar="TICKET")
+
+
+# -- offers, holidays, time, SLA -----------------------------------------------------------------------------
+
+
+def cmd_offer(args: argparse.Namespace, db: Path, config: Path) -> int:
+    return outcome(lambda: _offer(args, db, config))
+
+
+def _offer(args: argparse.Namespace, db: Path, config: Path) -> int:
+    with desk_for(db, config) as desk:
+        cid = desk.find_customer(args.customer)
+        if args.action == "statement":
+            text = desk.offers.statement(cid, args.format)
+            if args.output:
+                args.output.write_text(text, encoding="utf-8")
+                print(f"Wrote the support offer statement to {args.output}")
+            else:
+                sys.stdout.write(text)
+            return APPLIED
+        if args.action == "show":
+            offer = desk.offers.offer(cid)
+            print(json.dumps(offer, ensure_ascii=False, indent=2) if offer else "no support offer")
+            return APPLIED
+        changes: dict[str, str] = {}
+        for item in args.fields:
+            if "=" not in item:
+                raise ValueError(f"expected FIELD=VALUE, got {item!r}")
+            key, value = item.split("=", 1)
+            changes[key.strip()] = value
+        if not changes:
+            raise ValueError("name the fields to set, e.g. serviceHours='mon-fri 09:00-18:00'")
+        changed = desk.offers.update(cid, changes)
+        print(f"offer saved; {changed} open tickets' SLA clocks moved")
+        return APPLIED
+
+
+def cmd_holidays(args: argparse.Namespace, db: Path, config: Path) -> int:
+    return outcome(lambda: _holidays(args, db, config))
+
+
+def _holidays(args: argparse.Namespace, db: Path, config: Path) -> int:
+    with desk_for(db, config) as desk:
+        if args.action == "list":
+            for h in desk.offers.holidays(args.calendar):
+                print(f"{h['calendar']}  {h['date']}  {clean_line(h['name'])}")
+            return APPLIED
+        if not (args.calendar and args.date):
+            raise ValueError(f"holidays {args.action} needs CALENDAR and DATE")
+        day = day_of(args.date, "date")
+        assert day is not None
+        if args.action == "add":
+            if not args.name:
+                raise ValueError("holidays add needs a NAME")
+            changed = desk.offers.add_holiday(args.calendar, day, args.name)
+        else:
+            changed = desk.offers.remove_holiday(args.calendar, day)
+        print(f"{args.calendar} {day.isoformat()} {args.action}ed; {changed} open tickets' SLA clocks moved")
+        return APPLIED
+
+
+def cmd_time(args: argparse.Namespace, db: Path, config: Path) -> int:
+    return outcome(lambda: _time(args, db, config))
+
+
+def _time(args: argparse.Namespace, db: Path, config: Path) -> int:
+    with desk_for(db, config) as desk:
+        ticket = desk.ticket(args.ticket)
+        if args.action == "list":
+            for e in desk.billing.time_entries(ticket):
+                print(f"{e['workDate']}  {e['agent']:14} {e['minutes']:>4} min  {clean_line(e['note'] or '')}")
+            return APPLIED
+        if args.minutes is None:
+            raise ValueError("time log needs MINUTES")
+        charges, balance = desk.billing.log_time(ticket["id"], args.minutes, args.note, day_of(args.date, "date"))
+        print(f"{args.minutes} minutes logged on {ticket['id']}")
+        for c in charges:
+            what = f"{c['hours']} h" if c["kind"] == "hours" else "1 incident"
+            amount = Decimal(c["amount"])
+            print(f"  charged: {what}" + (f", {money(amount, c['currencyCode'])}" if amount else ""))
+        if balance is not None and balance.warning:
+            print(f"  warning: {balance.warning}")
+        return APPLIED
+
+
+def cmd_sla(args: argparse.Namespace, db: Path, config: Path) -> int:
+    return outcome(lambda: _sla(args, db, config))
+
+
+def _sla(args: argparse.Namespace, db: Path, config: Path) -> int:
+    from console.sla import clocks as sla
+
+    with desk_for(db, config) as desk:
+        if args.action == "recompute":
+            changed, marked = desk.recompute_sla()
+            print(f"{changed} open tickets' clocks recomputed; {marked} breaches recorded")
+            return APPLIED
+        if not args.ticket:
+            raise ValueError("sla show needs a TICKET")
+        ticket, state = desk.sla_state(args.ticket)
+        print(f"{ticket['id']}: {state.policy.describe()} ({state.policy.source})")
+        for c in (state.first_response, state.resolution):
+            print(f"  {sla.clock_text(c, state.policy)}")
+        return APPLIED

@@ -1,0 +1,117 @@
+"""Records from the command line: ``demo`` (a new demo workspace), ``import`` and ``export`` (JSON Lines or CSV).
+Import and export act as the current agent through the desk (``records.import``, ``records.overwrite`` with
+``--force``, ``records.export``), audited."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from console.cli import CommandError
+from console.cli.desk import desk_for, outcome, write_demo
+from console.records.kinds import KINDS
+from console.settings.config import Config, load_config, write_demo_config
+from console.shared.clock import parse_iso, utcnow
+from console.shared.progress import Progress
+
+log = logging.getLogger("csp_console")
+
+
+def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    demo = sub.add_parser("demo", parents=[common], help="write a demo workspace")
+    demo.add_argument("--tickets", type=int, default=2000, help="how many tickets (default 2000)")
+    demo.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    demo.add_argument("--now", default=None, help="the demo's clock, ISO 8601 (default: now)")
+
+    imp = sub.add_parser("import", parents=[common], help="import JSON Lines or CSV files")
+    imp.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    imp.add_argument("--kind", choices=list(KINDS), help="what the files hold (default: from their names)")
+    imp.add_argument(
+        "--force",
+        action="store_true",
+        help="write tickets changed since the file was exported, or claimed by another agent (records.overwrite)",
+    )
+
+    exp = sub.add_parser("export", parents=[common], help="export records as JSON Lines or CSV")
+    exp.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    exp.add_argument("--kind", choices=list(KINDS), action="append", help="only these kinds (repeatable)")
+    exp.add_argument("--output", "-o", default=".", help="directory to write into, or - for standard output")
+
+
+def cmd_demo(args: argparse.Namespace, path: Path, config_path: Path) -> int:
+    if args.tickets < 0:
+        raise CommandError("--tickets must be 0 or more")
+    try:
+        now = parse_iso(args.now) if args.now else utcnow()
+    except ValueError as exc:
+        raise CommandError(f"--now: {exc}") from None
+    if path.exists() and path.stat().st_size > 0:
+        raise CommandError(f"{path} already exists; the demo writes a new workspace (choose another --db)")
+    wrote = write_demo_config(config_path)
+    _demo(path, args.tickets, args.seed, now, load_config(config_path))
+    if wrote:
+        print(f"Wrote the demo partner profile to {config_path}")
+    print(f"Demo workspace written to {path}")
+    return 0
+
+
+def _demo(path: Path, tickets: int, seed: int, now: datetime, config: Config) -> None:
+    with Progress("Writing demo tickets", tickets) as progress:
+        counts = write_demo(path, tickets, seed, now, config, progress.advance)
+    log.info("demo written to %s: %s", path, counts)
+    print(", ".join(f"{v:,} {k}" for k, v in counts.items()))
+
+
+def cmd_import(args: argparse.Namespace, db: Path, config: Path) -> int:
+    return outcome(lambda: _import(args, db, config))
+
+
+def _import(args: argparse.Namespace, db: Path, config: Path) -> int:
+    from console.records.importer import ImportFailure
+
+    # As the current agent, through the desk: records.import (records.overwrite with --force), audited.
+    with desk_for(db, config, create=True, owner_if_empty=True) as desk:
+        try:
+            total = sum(_count_lines(p) for p in args.files if p.exists())
+            with Progress("Importing", total) as progress:
+                result = desk.records.import_records(
+                    list(args.files), kind=args.kind, force=args.force, progress=progress.advance
+                )
+        except ImportFailure as exc:
+            log.warning("import failed: %s", exc)
+            raise CommandError(f"{exc}\nNothing was imported (the whole import was rolled back).") from None
+    print(result.summary())
+    return 0
+
+
+def _count_lines(path: Path) -> int:
+    try:
+        with path.open("rb") as fh:
+            return sum(1 for _ in fh)
+    except OSError:
+        return 0
+
+
+def cmd_export(args: argparse.Namespace, db: Path, config: Path) -> int:
+    return outcome(lambda: _export(args, db, config))
+
+
+def _export(args: argparse.Namespace, db: Path, config: Path) -> int:
+    if args.output == "-" and (not args.kind or len(args.kind) != 1):
+        raise CommandError("--output - writes one kind to standard output: add exactly one --kind")
+    # As the current agent, through the desk: records.export, audited.
+    with desk_for(db, config, owner_if_empty=True) as desk:
+        if args.output == "-":
+            desk.records.export_kind(args.kind[0], args.format, sys.stdout)
+            return 0
+        kinds = args.kind or list(KINDS)
+        with Progress("Exporting", desk.records.record_count(kinds)) as progress:
+            written = desk.records.export_records(
+                Path(args.output), args.format, kinds, progress=lambda _kind, n: progress.advance(n)
+            )
+    for path_written in written.values():
+        print(path_written)
+    return 0
