@@ -97,7 +97,7 @@ def import_rate(source: Path, workdir: Path, limit: int) -> float:
     sample = workdir / "export" / "tickets.jsonl"
     tickets = 0
     with sample.open("w", encoding="utf-8") as out:
-        for record in itertools.islice(ws.iter_records(KINDS["tickets"]), limit):
+        for record in itertools.islice(ws.records.iter_records(KINDS["tickets"]), limit):
             out.write(json.dumps(to_json_value(KINDS["tickets"], record), ensure_ascii=False) + "\n")
             tickets += 1
     ws.close()
@@ -192,7 +192,7 @@ def triage_rate(db: Path, limit: int) -> tuple[float, float]:
     from console.tickets.triage import Triage
 
     ws = Workspace.open(db)
-    rows = list(itertools.islice((r for batch in ws.iter_tickets(open_only=False) for r in batch), limit))
+    rows = list(itertools.islice((r for batch in ws.tickets.iter_tickets(open_only=False) for r in batch), limit))
     partner = load_config(ROOT / "missing.toml").partner
     triage = Triage(ws, load_plugins(installed=False), partner, lambda: NOW)
     for r in rows[:500]:  # warm up both paths (first calls import and compile what the checks use)
@@ -248,7 +248,7 @@ def claims(db: Path, tmp: Path, count: int) -> tuple[float, float, int]:
         for suffix in ("-wal", "-shm"):
             Path(f"{copy}{suffix}").unlink(missing_ok=True)
         ws = Workspace.open(copy)
-        ids = [r["id"] for b in ws.iter_tickets() for r in b if r["assignee"] is None][:count]
+        ids = [r["id"] for b in ws.tickets.iter_tickets() for r in b if r["assignee"] is None][:count]
         ws.close()
         agents = ["aiko.tanaka", "li.wei", "maria.garcia", "kenji.sato"]
         start = time.perf_counter()

@@ -131,7 +131,7 @@ async def live(db: str, trials: int = 10) -> list[float]:
     other = Workspace.open(db)
     # Chosen before the console starts: reading 1,000,000 tickets here would stall its event loop (and its
     # poll timer) during the first trials.
-    unassigned = (r["id"] for b in other.iter_tickets() for r in b if r["assignee"] is None)
+    unassigned = (r["id"] for b in other.tickets.iter_tickets() for r in b if r["assignee"] is None)
     candidates = list(itertools.islice(unassigned, trials))
     app = CspConsoleApp(ws, Config(), agent="aiko.tanaka", cursor_blink=False)
     delays = []
@@ -142,7 +142,7 @@ async def live(db: str, trials: int = 10) -> list[float]:
         table = app.screen.query_one("QueueTable")
         for ticket_id in candidates:
             before = table.count
-            ticket_ops.claim(other, other.ticket(ticket_id), "kenji.sato", utcnow(), timedelta(minutes=30))
+            ticket_ops.claim(other, other.tickets.ticket(ticket_id), "kenji.sato", utcnow(), timedelta(minutes=30))
             start = time.perf_counter()
             while table.count == before and time.perf_counter() - start < 5:
                 await pilot.pause(0.005)

@@ -76,7 +76,7 @@ class CspConsoleApp(App[None]):
         self.clock = clock
         self.notice = notice
         self.agent = agent or current_agent()
-        if workspace.agent(self.agent) is None:
+        if workspace.agents.agent(self.agent) is None:
             raise UnknownAgent(self.agent, workspace.path)
         self._host = host
         self.start_screen = start_screen
@@ -163,7 +163,7 @@ class CspConsoleApp(App[None]):
             event.widget.cursor_blink = False
 
     def _load_agents(self) -> None:
-        agents = self.workspace.agent_logins()
+        agents = self.workspace.agents.agent_logins()
         self.call_from_thread(setattr, self, "agents", sorted({*agents, self.agent}))
 
     def on_unmount(self) -> None:

@@ -175,7 +175,7 @@ def test_every_request_body_we_send_is_one_the_definition_accepts(sandbox: Sandb
     stored = desk.escalate(draft)
     assert desk.microsoft_sync(poll=False).delivered
     desk.message_microsoft(stored["id"], "The cluster logs are attached to our ticket.")
-    desk.classify(desk.ws.ticket(ticket_id), severity="moderate")  # type: ignore[arg-type]
+    desk.classify(desk.ws.tickets.ticket(ticket_id), severity="moderate")  # type: ignore[arg-type]
     desk.set_status(ticket_id, "resolved", "fixed_by_microsoft")
     report = desk.microsoft_sync(poll=False)
     assert len(report.delivered) == 3 and report.ok, report  # the note, the severity, the close
@@ -213,7 +213,7 @@ def test_a_request_the_definition_refuses_is_caught(sandbox: Sandbox, desk: Desk
             f"{clients.azure.ticket_path(stored['azureSubscriptionId'], stored['ticketName'])}?api-version=2024-04-01",
             "bad update",
             json={"severity": "urgent", "supportTicketId": "1"},
-            tenant=desk.ws.escalation(stored["id"])["customerTenantId"],  # type: ignore[index]
+            tenant=desk.ws.escalations.escalation(stored["id"])["customerTenantId"],  # type: ignore[index]
             ok=(200, 400),
         )
     finally:
@@ -300,14 +300,14 @@ def test_microsofts_examples_are_read_by_the_courier(sandbox: Sandbox, desk: Des
 
     report = courier.poll()
     assert report.ok, report
-    esc = desk.ws.escalation(stored["id"])
+    esc = desk.ws.escalations.escalation(stored["id"])
     assert esc is not None and esc["microsoftState"] == "Open"
     copied = [e["text"] for e in desk.details(ticket_id).timeline if e["kind"] == "microsoft"]
     assert "this is a test message" not in copied  # "outbound": the customer side's own messages
     closed = example("UpdateStatusOfSupportTicketForSubscription.json")["responses"]["200"]["body"]
     shown["properties"]["status"] = closed["properties"]["status"]
     courier.poll()
-    assert desk.ws.escalation(stored["id"])["state"] == "closed"  # type: ignore[index]
+    assert desk.ws.escalations.escalation(stored["id"])["state"] == "closed"  # type: ignore[index]
 
 
 def test_an_empty_202_is_never_parsed_as_json() -> None:

@@ -53,7 +53,7 @@ def desk(demo_ws: Workspace, config_path: Path) -> Iterator[Desk]:
 
 
 def customer(ws: Workspace, domain: str) -> str:
-    found = ws.find_customer(domain)
+    found = ws.accounts.find_customer(domain)
     assert found is not None
     return found
 
@@ -144,7 +144,7 @@ def test_a_broken_payment_plan_lets_the_dunning_resume(demo_ws: Workspace, confi
     d = make_desk(demo_ws, config_path)
     tailspin = next(c for c in d.billing.collections().customers if c.domain == "tailspintoys.com")
     assert "BROKEN" in tailspin.note and [a.stage for a in tailspin.actions] == ["final_notice"]
-    receivable = next(r for r in demo_ws.open_receivables() if r["customerId"] == tailspin.customer_id)
+    receivable = next(r for r in demo_ws.billing.open_receivables() if r["customerId"] == tailspin.customer_id)
     d.billing.record_payment(tailspin.customer_id, receivable["id"], "400.00", TODAY - timedelta(days=1))
     tailspin = next(c for c in d.billing.collections().customers if c.domain == "tailspintoys.com")
     assert "kept" in tailspin.note and not tailspin.actions
@@ -170,7 +170,7 @@ def test_notices_are_recorded_once_and_written(desk: Desk, tmp_path: Path) -> No
     again = desk.billing.collections()
     assert [a for a in again.actions if a.action == "notice"] == []  # done: nothing due any more
     assert desk.billing.record_notices(report.actions) == 0
-    assert [e["action"] for e in desk.ws.audit_entries("customer")].count("dunning.notice") == len(notices)
+    assert [e["action"] for e in desk.ws.agents.audit_entries("customer")].count("dunning.notice") == len(notices)
 
 
 def test_collections_command_dry_run_records_nothing(
@@ -182,7 +182,7 @@ def test_collections_command_dry_run_records_nothing(
     out = json.loads(capsys.readouterr().out)
     assert out["recorded"] == 0 and out["dryRun"] and set(out["aging"]) >= {"JPY", "USD"}
     assert {"customerId", "stage", "actions", "heldBack"} <= set(out["customers"][0])
-    assert demo_ws.dunning_actions() == []
+    assert demo_ws.billing.dunning_actions() == []
     assert main(["collections", *args, "--today", TODAY.isoformat()]) == 0
     text = capsys.readouterr().out
     assert "recorded 7 notices as sent" in text and "run: csp-console billing suspend" in text
@@ -204,7 +204,7 @@ def test_suspension_is_refused_to_roles_the_map_does_not_allow(
     with pytest.raises(RoleDenied):
         helpdesk.billing.reactivate(osaka)
     assert all(s["status"] == "active" for s in sandbox_subs(sandbox, osaka).values())
-    assert demo_ws.live_suspension(osaka) is None
+    assert demo_ws.suspensions.live_suspension(osaka) is None
 
 
 def test_the_plan_spells_out_the_consequences(desk: Desk) -> None:
@@ -226,7 +226,9 @@ def test_the_plan_spells_out_the_consequences(desk: Desk) -> None:
 
 def test_suspend_then_pay_reactivates_exactly_what_was_suspended(desk: Desk, sandbox: Sandbox) -> None:
     osaka = customer(desk.ws, "osaka-foods.co.jp")
-    fraud = next(s for s in desk.ws.subscription_rows(osaka) if s["offerName"] == "Dynamics 365 Sales Enterprise")
+    fraud = next(
+        s for s in desk.ws.accounts.subscription_rows(osaka) if s["offerName"] == "Dynamics 365 Sales Enterprise"
+    )
     # Suspended earlier for another reason: not ours to touch.
     sandbox_subs(sandbox, osaka)[fraud["id"]]["status"] = "suspended"
     desk.ws.conn.execute("UPDATE subscriptions SET status = 'suspended' WHERE id = ?", (fraud["id"],))
@@ -235,7 +237,7 @@ def test_suspend_then_pay_reactivates_exactly_what_was_suspended(desk: Desk, san
     at_pc = sandbox_subs(sandbox, osaka)
     assert all(s["status"] == "suspended" for s in at_pc.values())
     assert all(not s["autoRenewEnabled"] for sid, s in at_pc.items() if sid != fraud["id"])
-    stored = {s["id"]: s for s in desk.ws.subscription_rows(osaka)}
+    stored = {s["id"]: s for s in desk.ws.accounts.subscription_rows(osaka)}
     assert all(stored[sid]["status"] == "suspended" for sid in result.done)  # the workspace knows
     with pytest.raises(SuspensionError, match="already suspended"):
         desk.billing.suspend(osaka)
@@ -243,7 +245,7 @@ def test_suspend_then_pay_reactivates_exactly_what_was_suspended(desk: Desk, san
     standing = next(c for c in desk.billing.collections().customers if c.customer_id == osaka)
     assert standing.actions == [] and "suspension suspended" in standing.note
 
-    receivable = next(r for r in desk.ws.open_receivables() if r["customerId"] == osaka)
+    receivable = next(r for r in desk.ws.billing.open_receivables() if r["customerId"] == osaka)
     assert desk.billing.record_payment(osaka, receivable["id"], receivable["totalCharges"])["status"] == "paid"
     assert desk.billing.reactivation_due(osaka)
     back = desk.billing.reactivate(osaka)
@@ -251,11 +253,11 @@ def test_suspend_then_pay_reactivates_exactly_what_was_suspended(desk: Desk, san
     at_pc = sandbox_subs(sandbox, osaka)
     assert at_pc[fraud["id"]]["status"] == "suspended"  # untouched
     assert all(at_pc[sid]["status"] == "active" and at_pc[sid]["autoRenewEnabled"] for sid in result.done)
-    actions = [e["action"] for e in desk.ws.audit_entries()]
+    actions = [e["action"] for e in desk.ws.agents.audit_entries()]
     for step in ("subscription.suspend.start", "suspension.suspended", "payment.record", "suspension.reactivated"):
         assert step in actions
     assert actions.count("subscription.suspended") == 5 and actions.count("subscription.reactivated") == 5
-    assert desk.ws.live_suspension(osaka) is None
+    assert desk.ws.suspensions.live_suspension(osaka) is None
 
 
 def test_a_failure_halfway_is_recorded_and_the_resume_finishes_it(desk: Desk, sandbox: Sandbox) -> None:
@@ -265,7 +267,7 @@ def test_a_failure_halfway_is_recorded_and_the_resume_finishes_it(desk: Desk, sa
     sandbox.fault(f"PATCH /v1/customers/{osaka}/subscriptions/{third}", "500", times=20)
     with pytest.raises(SuspensionError, match=r"(?s)stopped at .*2 done, 4 left.*Run it again"):
         desk.billing.suspend(osaka)
-    live = desk.ws.live_suspension(osaka)
+    live = desk.ws.suspensions.live_suspension(osaka)
     assert (live["state"] == "suspending" and "500" in (live["lastError"] or "")) or live["lastError"]
     assert [i["state"] for i in live["items"]] == ["suspended", "suspended", "failed", "pending", "pending", "pending"]
     at_pc = sandbox_subs(sandbox, osaka)
@@ -287,7 +289,7 @@ def test_an_answer_lost_after_the_work_is_recognised_on_resume(desk: Desk, sandb
     with pytest.raises(SuspensionError, match="Run it again"):
         desk.billing.suspend(osaka)
     assert sandbox_subs(sandbox, osaka)[first]["status"] == "suspended"
-    assert desk.ws.live_suspension(osaka)["items"][0]["state"] == "failed"
+    assert desk.ws.suspensions.live_suspension(osaka)["items"][0]["state"] == "failed"
     sandbox.clear_faults()
     result = desk.billing.suspend(osaka)
     assert first in result.already and first not in result.done and result.state == "suspended"
@@ -308,7 +310,7 @@ def test_reactivating_an_interrupted_suspension_restores_what_it_reached(desk: D
     result = desk.billing.reactivate(osaka)
     assert result.state == "reactivated" and result.done == [second] and result.skipped == [gone]
     assert all(s["status"] == "active" for sid, s in sandbox_subs(sandbox, osaka).items() if sid != gone)
-    assert desk.ws.live_suspension(osaka) is None
+    assert desk.ws.suspensions.live_suspension(osaka) is None
 
 
 @pytest.mark.parametrize("kind", ["concurrent_change", "etag_2055"])
@@ -337,7 +339,7 @@ def test_suspension_without_partner_center_fails_clearly_and_changes_nothing(des
     osaka = customer(desk.ws, "osaka-foods.co.jp")
     with pytest.raises(SuspensionError, match=r"CSP_CONSOLE_PARTNER_CENTER_TOKEN.*Nothing was changed"):
         desk.billing.suspend(osaka)
-    assert desk.ws.live_suspension(osaka) is None
+    assert desk.ws.suspensions.live_suspension(osaka) is None
 
 
 def test_a_token_command_failing_midway_leaves_a_resumable_record(
@@ -354,7 +356,7 @@ def test_a_token_command_failing_midway_leaves_a_resumable_record(
     osaka = customer(demo_ws, "osaka-foods.co.jp")
     with pytest.raises(SuspensionError, match="Run it again"):
         d.billing.suspend(osaka)
-    live = demo_ws.live_suspension(osaka)
+    live = demo_ws.suspensions.live_suspension(osaka)
     assert live["state"] == "suspending" and [i["state"] for i in live["items"]][:2] == ["failed", "pending"]
     assert all(s["status"] == "active" for s in sandbox_subs(sandbox, osaka).values())
 
@@ -378,8 +380,8 @@ def test_billing_commands_plan_confirm_suspend_and_pay(
     out = capsys.readouterr()
     assert "suspended: 1 subscriptions changed, 1 blocked (an Azure plan with active Azure subscriptions)" in out.out
     assert "role" not in out.out + out.err
-    reservation = next(s for s in demo_ws.subscription_rows(litware) if s["offerName"] != "Azure plan")
-    invoice = next(r for r in demo_ws.open_receivables() if r["customerId"] == litware)
+    reservation = next(s for s in demo_ws.accounts.subscription_rows(litware) if s["offerName"] != "Azure plan")
+    invoice = next(r for r in demo_ws.billing.open_receivables() if r["customerId"] == litware)
     assert main(["payment", "record", "litwarelabs.io", invoice["id"], "100.00", *args]) == 0
     assert "partial" in capsys.readouterr().out  # still overdue: stays suspended
     assert sandbox_subs(sandbox, litware)[reservation["id"]]["status"] == "suspended"
@@ -391,7 +393,7 @@ def test_billing_commands_plan_confirm_suspend_and_pay(
 
 def test_bad_payments_are_refused_and_nothing_is_written(desk: Desk) -> None:
     sakura = customer(desk.ws, "yamada-koumuten.jp")
-    invoice = next(r for r in desk.ws.open_receivables() if r["customerId"] == sakura)
+    invoice = next(r for r in desk.ws.billing.open_receivables() if r["customerId"] == sakura)
     cases = [
         ("12.5", None, "amount", "JPY has no minor unit"),
         ("-1", None, "amount", "above 0"),
@@ -405,7 +407,7 @@ def test_bad_payments_are_refused_and_nothing_is_written(desk: Desk) -> None:
         assert err.value.field == field
     with pytest.raises(BillingInputError, match="has no invoice"):
         desk.billing.record_payment(sakura, "INV-00002-0", "1000")
-    assert desk.ws.payments_of(sakura) == [] and desk.ws.receivable(invoice["id"])["paidAmount"] == "0"
+    assert desk.ws.billing.payments_of(sakura) == [] and desk.ws.billing.receivable(invoice["id"])["paidAmount"] == "0"
     helpdesk = make_desk(desk.ws, Path(desk.config.path))  # type: ignore[arg-type]
     helpdesk.agent, helpdesk.roles = HELPDESK, ["helpdesk_agent"]
     with pytest.raises(RoleDenied):
@@ -440,7 +442,7 @@ def test_a_malformed_invoice_is_skipped_and_named_and_the_rest_synced(desk: Desk
     report = sync_run(desk.ws, desk.clients.partner_center, desk.host)
     assert any("invoice 'BAD-1'" in line and "invoiceDate" in line for line in report.skipped)
     assert report.invoices == len(sandbox.state.invoices) - 1
-    assert "BAD-1" not in {r["id"] for r in desk.ws.partner_invoices()}
+    assert "BAD-1" not in {r["id"] for r in desk.ws.billing.partner_invoices()}
 
 
 # -- support offers: time, balances, statements -------------------------------------------------------------
@@ -448,7 +450,7 @@ def test_a_malformed_invoice_is_skipped_and_named_and_the_rest_synced(desk: Desk
 
 def test_time_is_charged_against_the_offer_with_balance_warnings(desk: Desk) -> None:
     minato = customer(desk.ws, "minato-kaikei.jp")  # prepaid: 1.5 hours
-    ticket = desk.ws.open_tickets_of(minato)[0]["id"]
+    ticket = desk.ws.tickets.open_tickets_of(minato)[0]["id"]
     balance = desk.billing.offer_balance(minato)
     assert balance.balance == Decimal("1.5") and "balance low" in balance.warning
     charges, balance = desk.billing.log_time(ticket, 60, "checked licences")
@@ -456,13 +458,13 @@ def test_time_is_charged_against_the_offer_with_balance_warnings(desk: Desk) -> 
     charges, balance = desk.billing.log_time(ticket, 45)
     assert balance.balance == Decimal("-0.25") and "used up" in balance.warning
     sakura = customer(desk.ws, "sakura-shoji.co.jp")  # per incident: 30,000 JPY once per ticket
-    t = desk.ws.open_tickets_of(sakura)[0]["id"]
+    t = desk.ws.tickets.open_tickets_of(sakura)[0]["id"]
     first, _ = desk.billing.log_time(t, 30)
     second, balance = desk.billing.log_time(t, 30)
     assert [c["amount"] for c in first] == ["30000"] and second == [] and balance.incidents == 1
     with pytest.raises(TicketInputError, match="1 to 1440 minutes"):
         desk.billing.log_time(t, 0)
-    assert len(desk.ws.time_entries(desk.ws.ticket(t)["seq"])) == 2
+    assert len(desk.ws.billing.time_entries(desk.ws.tickets.ticket(t)["seq"])) == 2
 
 
 def test_the_offer_statement_in_markdown_and_html(desk: Desk) -> None:
@@ -489,10 +491,10 @@ def test_the_offer_statement_in_markdown_and_html(desk: Desk) -> None:
 def test_editing_an_offer_moves_the_open_clocks(desk: Desk) -> None:
     kenji = make_desk(desk.ws, Path(desk.config.path), "kenji.sato")  # type: ignore[arg-type]
     sakura = customer(desk.ws, "sakura-shoji.co.jp")
-    before = {t["id"]: t["slaDueDate"] for t in desk.ws.open_tickets_of(sakura)}
+    before = {t["id"]: t["slaDueDate"] for t in desk.ws.tickets.open_tickets_of(sakura)}
     moved = kenji.offers.update(sakura, {"serviceHours": "24x7"})
     assert moved > 0
-    after = {t["id"]: t["slaDueDate"] for t in desk.ws.open_tickets_of(sakura)}
+    after = {t["id"]: t["slaDueDate"] for t in desk.ws.tickets.open_tickets_of(sakura)}
     assert any(after[k] < before[k] for k in before if before[k] != "9999-12-31T23:59:59Z")
     with pytest.raises(ValueError, match="field 'serviceHours'"):
         kenji.offers.update(sakura, {"serviceHours": "weekdays"})
@@ -589,7 +591,7 @@ def test_a_broken_policy_file_stops_the_commands_with_its_line(
 def test_two_sessions_cannot_start_two_suspensions(desk: Desk, sandbox: Sandbox) -> None:
     osaka = customer(desk.ws, "osaka-foods.co.jp")
     # Another session wrote its plan between this session's check and its own write.
-    desk.ws.start_suspension(osaka, "non_payment", [], "kenji.sato", {})
+    desk.ws.suspensions.start_suspension(osaka, "non_payment", [], "kenji.sato", {})
     with pytest.raises(ValueError, match="already under way"):
-        desk.ws.start_suspension(osaka, "non_payment", [], BILLING_ADMIN, {})
-    assert [s["startedBy"] for s in desk.ws.suspensions()] == ["kenji.sato"]
+        desk.ws.suspensions.start_suspension(osaka, "non_payment", [], BILLING_ADMIN, {})
+    assert [s["startedBy"] for s in desk.ws.suspensions.suspensions()] == ["kenji.sato"]

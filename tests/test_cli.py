@@ -101,11 +101,11 @@ def test_first_run_creates_demo_then_reopens(tmp_path: Path) -> None:
     assert not db.exists()
     opened = open_or_create(db, default_config_path(), tickets=50)
     assert opened.notice and "demo workspace with 50 tickets" in opened.notice and str(db) in opened.notice
-    assert opened.workspace.counts()["tickets"] == 50
+    assert opened.workspace.records.counts()["tickets"] == 50
     opened.workspace.close()
     again = open_or_create(db, default_config_path())
     assert again.notice is None
-    assert again.workspace.counts()["tickets"] == 50
+    assert again.workspace.records.counts()["tickets"] == 50
     again.workspace.close()
 
 
@@ -172,7 +172,7 @@ def test_the_sandboxs_next_steps_followed_literally_sync_the_workspace_it_serves
         assert "Synced" in done.stdout and "customers" in done.stdout
         assert not default_db_path().exists()  # the default workspace was never written
         with Workspace.open(db, create=False) as ws:
-            assert ws.sync_state("partner_center") is not None
+            assert ws.microsoft.sync_state("partner_center") is not None
     finally:
         box.send_signal(signal.SIGINT)
         box.wait(10)

@@ -62,7 +62,7 @@ def desk(demo_ws: Workspace, config_path: Path) -> Iterator[Desk]:
 
 
 def outbox(ws: Workspace) -> list[dict[str, object]]:
-    return ws.outbox_items(("pending", "delivered", "failed", "cancelled"))
+    return ws.outbox.outbox_items(("pending", "delivered", "failed", "cancelled"))
 
 
 # -- which vehicles -------------------------------------------------------------------------------
@@ -92,10 +92,10 @@ def test_azure_case_is_created_through_the_api_under_the_customers_subscription(
     assert draft.azure_subscription_id in sandbox.state.azure_subscriptions
     draft.title = "Azure: 本番 VM に接続できない"
     stored = desk.escalate(draft)
-    assert stored["state"] == "pending" and desk.ws.ticket(ticket_id)["status"] == "waiting_microsoft"  # type: ignore[index]
+    assert stored["state"] == "pending" and desk.ws.tickets.ticket(ticket_id)["status"] == "waiting_microsoft"  # type: ignore[index]
     report = desk.microsoft_sync(poll=False)
     assert report.delivered and report.ok
-    esc = desk.ws.escalation(stored["id"])
+    esc = desk.ws.escalations.escalation(stored["id"])
     assert esc is not None and esc["state"] == "open"
     (created,) = sandbox.state.tickets.values()
     assert esc["microsoftCaseId"] == created["properties"]["supportTicketId"]
@@ -108,7 +108,7 @@ def test_azure_case_is_created_through_the_api_under_the_customers_subscription(
     assert any(f"Microsoft opened case {esc['microsoftCaseId']}" in t for t in timeline)
     # The catalogue came from the API once and is now in the workspace.
     assert (
-        desk.ws.catalog("service")
+        desk.ws.microsoft.catalog("service")
         and len([r for r in sandbox.state.requests if r["path"].startswith("/providers")]) >= 2
     )
 
@@ -119,10 +119,10 @@ def test_each_fault_ends_with_exactly_one_azure_ticket(sandbox: Sandbox, desk: D
     sandbox.fault("PUT /subscriptions/", fault, times=1, retry_after=0.05, delay=4)
     report = desk.microsoft_sync(poll=False)
     for _ in range(5):  # whatever the client's own retries did not finish, the next runs do
-        if desk.ws.escalation(stored["id"])["state"] == "open":  # type: ignore[index]
+        if desk.ws.escalations.escalation(stored["id"])["state"] == "open":  # type: ignore[index]
             break
         report = desk.microsoft_sync(poll=False, force=True)
-    assert desk.ws.escalation(stored["id"])["state"] == "open", report  # type: ignore[index]
+    assert desk.ws.escalations.escalation(stored["id"])["state"] == "open", report  # type: ignore[index]
     assert len(sandbox.state.tickets) == 1
     assert [o["state"] for o in outbox(desk.ws)] == ["delivered"]
 
@@ -133,7 +133,7 @@ def test_a_long_outage_leaves_the_escalation_pending_then_delivers_it_once(sandb
     sandbox.fault("PUT /subscriptions/", "500", times=100)
     report = desk.microsoft_sync(poll=False)
     assert report.pending and not report.delivered
-    esc = desk.ws.escalation(stored["id"])
+    esc = desk.ws.escalations.escalation(stored["id"])
     assert esc["state"] == "pending" and "500" in esc["lastError"]  # type: ignore[index]
     (item,) = outbox(desk.ws)
     assert item["state"] == "pending" and item["nextAttemptDate"] and item["attempts"] == 1
@@ -151,9 +151,9 @@ def test_a_refused_case_fails_visibly_and_can_be_retried(sandbox: Sandbox, desk:
     stored = desk.escalate(draft)
     report = desk.microsoft_sync(poll=False)
     assert report.failed and "SubscriptionNotFound" in report.failed[0]
-    assert desk.ws.escalation(stored["id"])["state"] == "failed"  # type: ignore[index]
+    assert desk.ws.escalations.escalation(stored["id"])["state"] == "failed"  # type: ignore[index]
     assert any("Delivery to Microsoft failed" in (e["text"] or "") for e in desk.details(draft.ticket_id).timeline)
-    assert desk.ws.retry_escalation(stored["id"], AGENT) == 1
+    assert desk.ws.outbox.retry_escalation(stored["id"], AGENT) == 1
     assert desk.microsoft_sync(poll=False).failed  # still the wrong subscription: fails again, nothing created
     assert sandbox.state.tickets == {}
 
@@ -162,7 +162,7 @@ def test_microsofts_answers_and_closing_flow_back_once(sandbox: Sandbox, desk: D
     ticket_id = pick(desk.ws, "azure", "technical")
     stored = desk.escalate(desk.escalation_draft(ticket_id, "advanced"))
     desk.microsoft_sync()
-    case = desk.ws.escalation(stored["id"])["microsoftCaseId"]  # type: ignore[index]
+    case = desk.ws.escalations.escalation(stored["id"])["microsoftCaseId"]  # type: ignore[index]
     sandbox.state.respond(case, "Please send the [bold]query plan[/bold] \x1b[31m.", author="Engineer Sato")
     first = desk.microsoft_sync()
     again = desk.microsoft_sync()
@@ -172,10 +172,10 @@ def test_microsofts_answers_and_closing_flow_back_once(sandbox: Sandbox, desk: D
     assert "[bold]query plan[/bold]" in notes[1]["text"]  # stored as written; the screens render it literally
     sandbox.state.respond(case, "Fixed by the product group.", status="Closed")
     desk.microsoft_sync()
-    assert desk.ws.escalation(stored["id"])["state"] == "closed"  # type: ignore[index]
-    ticket = desk.ws.ticket(ticket_id)
+    assert desk.ws.escalations.escalation(stored["id"])["state"] == "closed"  # type: ignore[index]
+    ticket = desk.ws.tickets.ticket(ticket_id)
     assert ticket is not None and ticket["status"] == "in_progress"
-    hits = desk.ws.queue_page(QueueQuery(search="product group"), limit=50)
+    hits = desk.ws.queue.queue_page(QueueQuery(search="product group"), limit=50)
     assert ticket_id in [r.id for r in hits]  # Microsoft's answers are found by search
 
 
@@ -190,7 +190,7 @@ def test_a_message_to_microsoft_goes_once_and_is_not_echoed(sandbox: Sandbox, de
     # The customer side's own messages come back "outbound" (the spec's CreateSupportTicketCommunication.json).
     ours = [c for c in sandbox.state.communications[name] if c["properties"]["communicationDirection"] == "outbound"]
     assert [c["properties"]["body"] for c in ours] == ["Logs attached to the partner ticket."]  # once, despite the drop
-    assert ours[0]["properties"]["sender"] == desk.ws.agent(AGENT)["email"]  # type: ignore[index]  # an email, not a login
+    assert ours[0]["properties"]["sender"] == desk.ws.agents.agent(AGENT)["email"]  # type: ignore[index]  # an email, not a login
     assert not any(
         e["text"] == "Logs attached to the partner ticket."
         for e in desk.details(ticket_id).timeline
@@ -209,7 +209,9 @@ def test_microsoft_365_case_is_handed_off_and_its_number_recorded(sandbox: Sandb
     assert sandbox.state.requests == [] or all(r["method"] == "GET" for r in sandbox.state.requests)
     with pytest.raises(TicketInputError, match="case number"):
         desk.record_case_number(stored["id"], "x")
-    sr = sandbox.state.add_service_request(desk.ws.ticket(ticket_id)["customerId"], draft.title, draft.description)  # type: ignore[index]
+    sr = sandbox.state.add_service_request(
+        desk.ws.tickets.ticket(ticket_id)["customerId"], draft.title, draft.description
+    )  # type: ignore[index]
     esc = desk.record_case_number(stored["id"], sr["id"])
     assert esc["state"] == "open" and esc["microsoftCaseId"] == sr["id"]
     sandbox.state.respond(sr["id"], "Mail flow restored after a fix on our side.")
@@ -221,7 +223,7 @@ def test_microsoft_365_case_is_handed_off_and_its_number_recorded(sandbox: Sandb
     assert sandbox.state.service_requests[sr["id"]]["notes"][-1]["text"] == "The customer confirms."
     sandbox.state.respond(sr["id"], status="closed")
     desk.microsoft_sync()
-    assert desk.ws.escalation(stored["id"])["state"] == "closed"  # type: ignore[index]
+    assert desk.ws.escalations.escalation(stored["id"])["state"] == "closed"  # type: ignore[index]
 
 
 def test_commercial_case_with_its_number_at_once(sandbox: Sandbox, desk: Desk) -> None:
@@ -232,7 +234,7 @@ def test_commercial_case_with_its_number_at_once(sandbox: Sandbox, desk: Desk) -
     assert stored["state"] == "open" and stored["microsoftCaseId"] == "2611230000099"
     report = desk.microsoft_sync()
     assert report.poll_errors and "404" in report.poll_errors[0]  # not visible in Partner Center: said, kept
-    assert desk.ws.escalation(stored["id"])["state"] == "open"  # type: ignore[index]
+    assert desk.ws.escalations.escalation(stored["id"])["state"] == "open"  # type: ignore[index]
 
 
 def test_a_ticket_changed_meanwhile_is_not_escalated(sandbox: Sandbox, desk: Desk, demo_ws: Workspace) -> None:
@@ -242,7 +244,7 @@ def test_a_ticket_changed_meanwhile_is_not_escalated(sandbox: Sandbox, desk: Des
     other.note(ticket_id, "I am on the phone with them.")
     with pytest.raises(StaleVersion):
         desk.escalate(draft)
-    assert desk.ws.escalations() == [] and outbox(desk.ws) == []
+    assert desk.ws.escalations.escalations() == [] and outbox(desk.ws) == []
 
 
 def test_bad_drafts_and_roles_are_refused(sandbox: Sandbox, desk: Desk, demo_ws: Workspace, config_path: Path) -> None:
@@ -256,11 +258,11 @@ def test_bad_drafts_and_roles_are_refused(sandbox: Sandbox, desk: Desk, demo_ws:
     draft.severity, draft.problem_classification_id = "moderate", "nope"
     with pytest.raises(TicketInputError, match="problem classification"):
         desk.escalate(draft)
-    demo_ws.add_agent("bo.billing", "Bo", "", ["billing_admin"], by="test")
+    demo_ws.agents.add_agent("bo.billing", "Bo", "", ["billing_admin"], by="test")
     billing = Desk(demo_ws, desk.config, desk.host, "bo.billing", lambda: NOW)
     with pytest.raises(RoleDenied):
         billing.escalation_options(draft.ticket_id)
-    assert demo_ws.escalations() == []
+    assert demo_ws.escalations.escalations() == []
 
 
 def test_azure_cases_need_a_contact(sandbox: Sandbox, demo_ws: Workspace, tmp_path: Path) -> None:
@@ -353,7 +355,7 @@ def test_escalate_command_without_tokens_queues_and_says_so(
 ) -> None:
     assert main(["escalate", pick(demo_ws, "azure", "technical"), "--vehicle", "advanced", *base]) == 1
     assert "CSP_CONSOLE_AZURE_TOKEN" in capsys.readouterr().err  # the catalogue cannot be read: nothing stored
-    assert demo_ws.escalations() == []
+    assert demo_ws.escalations.escalations() == []
 
 
 # -- a process killed between the outbox write and the delivery ---------------------------------
@@ -392,15 +394,15 @@ def test_killed_mid_delivery_then_delivered_exactly_once(
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    (item,) = demo_ws.outbox_items()
+    (item,) = demo_ws.outbox.outbox_items()
     assert item["state"] == "pending"  # written before the delivery, still owed
     assert main(["escalations", "sync", "--db", str(demo_ws.path), "--config", str(config_path)]) == 0
     time.sleep(3.5)  # let the killed request's slow handler finish too
     assert len(sandbox.state.tickets) == 1
-    (esc,) = demo_ws.escalations()
+    (esc,) = demo_ws.escalations.escalations()
     assert esc["state"] == "open"
     assert esc["microsoftCaseId"] == next(iter(sandbox.state.tickets.values()))["properties"]["supportTicketId"]
-    assert [o["state"] for o in demo_ws.outbox_items(("pending", "delivered"))] == ["delivered"]
+    assert [o["state"] for o in demo_ws.outbox.outbox_items(("pending", "delivered"))] == ["delivered"]
 
 
 def test_premier_support_when_the_partner_has_the_contract(
@@ -417,7 +419,7 @@ def test_premier_support_when_the_partner_has_the_contract(
     assert options[0].vehicle == Vehicle.PREMIER and options[0].eligible  # the best vehicle first
     stored = d.escalate(d.escalation_draft(ticket_id, "premier"))
     d.microsoft_sync(poll=False)
-    assert d.ws.escalation(stored["id"])["state"] == "open"  # type: ignore[index]
+    assert d.ws.escalations.escalation(stored["id"])["state"] == "open"  # type: ignore[index]
     d.close()
 
 
@@ -448,7 +450,7 @@ def test_escalating_a_resolved_ticket_reopens_it(sandbox: Sandbox, desk: Desk) -
     ticket_id = pick(desk.ws, "office365", "technical")
     desk.set_status(ticket_id, "resolved", "fixed_by_partner")
     stored = desk.escalate(desk.escalation_draft(ticket_id, "signature"), "2611230000888")
-    ticket = desk.ws.ticket(ticket_id)
+    ticket = desk.ws.tickets.ticket(ticket_id)
     assert stored["state"] == "open" and ticket is not None
     assert (ticket["status"], ticket["isOpen"], ticket["resolvedDate"], ticket["resolutionCode"]) == (
         "waiting_microsoft",
@@ -470,7 +472,7 @@ def test_a_second_case_on_a_ticket_with_an_open_case_needs_a_reason(sandbox: San
     desk.microsoft_sync(poll=False)
     with pytest.raises(TicketInputError, match="already has an open Microsoft case"):  # open at Microsoft too
         desk.escalate(desk.escalation_draft(ticket_id, "advanced"))
-    assert len(desk.ws.escalations(ticket_id=ticket_id)) == 1 and len(sandbox.state.tickets) == 1
+    assert len(desk.ws.escalations.escalations(ticket_id=ticket_id)) == 1 and len(sandbox.state.tickets) == 1
     other = desk.escalation_draft(ticket_id, "signature")
     other.another_reason = "A second, unrelated outage in Japan West"
     second = desk.escalate(other)
@@ -478,7 +480,11 @@ def test_a_second_case_on_a_ticket_with_an_open_case_needs_a_reason(sandbox: San
     assert second["id"] != first["id"] and len(sandbox.state.tickets) == 2
     texts = [e["text"] or "" for e in desk.details(ticket_id).timeline]
     assert any("another case while one is open: A second, unrelated outage in Japan West" in t for t in texts)
-    audit = [a for a in desk.ws.audit_since(entity="ticket", entity_id=ticket_id) if a["action"] == "escalation.create"]
+    audit = [
+        a
+        for a in desk.ws.agents.audit_since(entity="ticket", entity_id=ticket_id)
+        if a["action"] == "escalation.create"
+    ]
     assert "A second, unrelated outage" in json.dumps(audit, ensure_ascii=False)
 
 
@@ -488,7 +494,7 @@ def test_escalate_twice_on_the_command_line_opens_one_case(
     ticket_id = pick(demo_ws, "azure", "technical")
     for _ in range(3):
         main(["escalate", ticket_id, "--vehicle", "advanced", *base])
-    assert len(sandbox.state.tickets) == 1 and len(demo_ws.escalations(ticket_id=ticket_id)) == 1
+    assert len(sandbox.state.tickets) == 1 and len(demo_ws.escalations.escalations(ticket_id=ticket_id)) == 1
     assert "already has an open Microsoft case" in capsys.readouterr().err
     assert main(["escalate", ticket_id, "--vehicle", "advanced", "--another", "  ", *base]) == 1
     assert main(["escalate", ticket_id, "--vehicle", "signature", "--another", "second region", *base]) == 0
@@ -504,13 +510,13 @@ def test_a_delivery_error_after_saving_exits_queued_not_failed(
     err = capsys.readouterr().err
     assert "queued: escalation #1 is saved" in err and "do not escalate again" in err
     sandbox.clear_faults()
-    sub = demo_ws.escalations()[0]["azureSubscriptionId"]
+    sub = demo_ws.escalations.escalations()[0]["azureSubscriptionId"]
     del sandbox.state.azure_subscriptions[sub]  # now refused for good (it used to exit 0 on a failed delivery)
     args = ["escalate", ticket_id, "--vehicle", "signature", "--another", "a second outage", *base]
     assert main(args) == 4
     err = capsys.readouterr().err
     assert "SubscriptionNotFound" in err and "queued: escalation #2 is saved" in err
-    assert [e["state"] for e in demo_ws.escalations(ticket_id=ticket_id)] == ["pending", "failed"]
+    assert [e["state"] for e in demo_ws.escalations.escalations(ticket_id=ticket_id)] == ["pending", "failed"]
 
 
 # -- the Azure subscription (issue 16, item 4) ------------------------------------------------------
@@ -538,7 +544,7 @@ def test_the_case_carries_no_collections_budget_spend_or_refund_figures(sandbox:
     from console.plugin_api import Audience, Family, Finding, Level, case_description
 
     ticket_id = pick(desk.ws, "azure", "technical")
-    ctx = __import__("console.escalation.cases", fromlist=["context"]).context(desk, desk.ws.ticket(ticket_id))
+    ctx = __import__("console.escalation.cases", fromlist=["context"]).context(desk, desk.ws.tickets.ticket(ticket_id))
     findings = [
         Finding(
             "azure.budget", Family.BILLING, Level.CRITICAL, "Azure spend at 130% of the budget (1300 of 1000 USD)", "x"
@@ -577,9 +583,9 @@ def test_contact_country_is_alpha3_from_the_customers_country_never_a_guess(
     desk = Desk(demo_ws, load_config(path), load_plugins(), AGENT, lambda: NOW)
     try:
         draft = desk.escalation_draft(pick(demo_ws, "azure", "technical"), "advanced")
-        country = demo_ws.account_rows(draft.customer_id)["customer"]["country"]  # type: ignore[index]
+        country = demo_ws.accounts.account_rows(draft.customer_id)["customer"]["country"]  # type: ignore[index]
         stored = desk.escalate(draft)
-        (item,) = [o for o in demo_ws.outbox_items() if o["escalationId"] == stored["id"]]
+        (item,) = [o for o in demo_ws.outbox.outbox_items() if o["escalationId"] == stored["id"]]
         sent = json.loads(item["payload"])["contactDetails"]["country"]
         assert len(country) == 2 and sent == {"JP": "JPN", "US": "USA"}[country]
         demo_ws.conn.execute("UPDATE customers SET country = 'XX' WHERE id = ?", (draft.customer_id,))
@@ -628,13 +634,13 @@ def test_a_retired_problem_classification_refreshes_the_catalogue_and_asks_to_ch
     ticket_id = pick(desk.ws, "azure", "technical")
     draft = desk.escalation_draft(ticket_id, "advanced")
     retired = draft.problem_classification_id
-    service = next(s for s in desk.ws.catalog("service") if s["id"] == draft.service_id)
+    service = next(s for s in desk.ws.microsoft.catalog("service") if s["id"] == draft.service_id)
     stored = desk.escalate(draft)
     sandbox.state.problems[service["name"]] = [p for p in sandbox.state.problems[service["name"]] if p["id"] != retired]
     report = desk.microsoft_sync(poll=False)
     assert report.failed and "choose a current problem classification" in report.failed[0]
-    assert desk.ws.escalation(stored["id"])["state"] == "failed"  # type: ignore[index]
-    assert retired not in {p["id"] for p in desk.ws.catalog("problem", service["name"])}  # gone from the form
+    assert desk.ws.escalations.escalation(stored["id"])["state"] == "failed"  # type: ignore[index]
+    assert retired not in {p["id"] for p in desk.ws.microsoft.catalog("problem", service["name"])}  # gone from the form
     again = desk.escalation_draft(ticket_id, "advanced")  # a failed case is not an open one
     assert again.problem_classification_id != retired
     desk.escalate(again)
@@ -664,7 +670,7 @@ def test_severity_and_resolution_reach_the_azure_case_once_even_after_an_outage(
     stored = desk.escalate(desk.escalation_draft(ticket_id, "advanced"))
     desk.microsoft_sync(poll=False)
     sandbox.fault("PATCH /subscriptions/", "500", times=100)
-    desk.classify(desk.ws.ticket(ticket_id), severity="moderate")  # type: ignore[arg-type]
+    desk.classify(desk.ws.tickets.ticket(ticket_id), severity="moderate")  # type: ignore[arg-type]
     assert desk.microsoft_sync(poll=False).pending  # Microsoft down: it waits in the outbox
     sandbox.clear_faults()
     desk.set_status(ticket_id, "resolved", "fixed_by_microsoft")
@@ -673,7 +679,7 @@ def test_severity_and_resolution_reach_the_azure_case_once_even_after_an_outage(
     assert desk.microsoft_sync(poll=False, force=True).delivered == []  # once
     (ticket,) = sandbox.state.tickets.values()
     assert ticket["properties"]["severity"] == "moderate" and ticket["properties"]["status"] == "Closed"
-    assert desk.ws.escalation(stored["id"])["severity"] == "moderate"  # type: ignore[index]
+    assert desk.ws.escalations.escalation(stored["id"])["severity"] == "moderate"  # type: ignore[index]
     patches = [r["body"] for r in sandbox.state.requests if r["method"] == "PATCH" and not r["fault"]]
     assert patches == [{"severity": "moderate"}, {"status": "closed"}]
 
@@ -695,7 +701,7 @@ def test_a_closed_case_keeps_the_tickets_clocks_and_breaches(
     ).fetchone()
     assert row is not None
     ticket_id = row[0]
-    before = desk.ws.ticket(ticket_id)
+    before = desk.ws.tickets.ticket(ticket_id)
     assert before is not None
     draft = desk.escalation_draft(ticket_id, "advanced")
     if draft.service_id is None:
@@ -703,11 +709,11 @@ def test_a_closed_case_keeps_the_tickets_clocks_and_breaches(
         draft.problem_classification_id = desk.escalation_problems(draft.service_id)[0]["id"]
     stored = desk.escalate(draft)
     desk.microsoft_sync()
-    case = desk.ws.escalation(stored["id"])["microsoftCaseId"]  # type: ignore[index]
+    case = desk.ws.escalations.escalation(stored["id"])["microsoftCaseId"]  # type: ignore[index]
     sandbox.state.respond(case, "Fixed.", status="Closed")
     desk.microsoft_sync()
     desk.close()
-    after = desk.ws.ticket(ticket_id)
+    after = desk.ws.tickets.ticket(ticket_id)
     assert after is not None and after["status"] == "in_progress"
     assert after["firstResponseBreachedDate"] == before["firstResponseBreachedDate"]
     assert after["firstResponseDueDate"] == before["firstResponseDueDate"]  # the desk's clock stood still meanwhile
@@ -725,7 +731,7 @@ def test_escalate_without_a_service_names_the_options_and_the_choices(
     err = capsys.readouterr().err
     assert "--service NAME" in err and "--problem NAME" in err and "csp-console escalations services" in err
     assert "Virtual Machine running Windows" in err and "Azure Databricks" in err and "…" not in err
-    assert demo_ws.escalations() == [] and sandbox.state.tickets == {}
+    assert demo_ws.escalations.escalations() == [] and sandbox.state.tickets == {}
     assert main(["escalations", "services", *base]) == 0
     listed = capsys.readouterr().out.splitlines()
     assert len(listed) == 11 and any(line.startswith("Backup  (") for line in listed)
@@ -767,7 +773,7 @@ def test_a_rerun_on_a_ticket_with_an_open_case_is_refused_for_that_first(
     with pytest.raises(TicketInputError, match="already has an open Microsoft case") as refused:
         desk.escalate(again)
     assert refused.value.field == "another"
-    assert len(demo_ws.escalations(ticket_id=ticket_id)) == 1 and len(sandbox.state.tickets) == 1
+    assert len(demo_ws.escalations.escalations(ticket_id=ticket_id)) == 1 and len(sandbox.state.tickets) == 1
 
 
 def test_escalations_list_takes_comma_separated_states_and_refuses_unknown_ones(
@@ -821,7 +827,7 @@ def test_a_day_old_catalogue_still_queues_a_case_while_microsoft_is_away(sandbox
     assert stored["state"] == "pending"  # queued; the outbox delivers when Microsoft is back
     sandbox.clear_faults()
     desk.microsoft_sync(poll=False)
-    assert desk.ws.escalation(stored["id"])["state"] == "open"  # type: ignore[index]
+    assert desk.ws.escalations.escalation(stored["id"])["state"] == "open"  # type: ignore[index]
 
 
 def test_a_round_that_loses_the_microsoft_lease_stops(sandbox: Sandbox, desk: Desk) -> None:
@@ -868,7 +874,7 @@ def test_the_azure_subscription_the_customer_names_is_preselected(sandbox: Sandb
         "SELECT id, customerId FROM tickets WHERE isOpen = 1 AND service = 'azure' AND category = 'technical' "
         "AND title LIKE 'Production VMs%' AND status != 'waiting_microsoft' ORDER BY seq"
     ).fetchall():
-        subs = {e["friendlyName"]: e["azureSubscriptionId"] for e in desk.ws.azure_entitlements(row[1])}
+        subs = {e["friendlyName"]: e["azureSubscriptionId"] for e in desk.ws.microsoft.azure_entitlements(row[1])}
         if {"Production", "Dev/Test"} <= set(subs):
             draft = desk.escalation_draft(row[0], "advanced")
             assert draft.azure_subscription_id == subs["Production"]

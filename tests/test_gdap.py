@@ -72,7 +72,7 @@ def test_sync_reads_every_page_and_the_readiness_of_each_task(graph_box: Sandbox
     assert report.relationships == len(graph_box.graph.relationships) and not report.skipped
     pages = [r for r in graph_box.state.requests if r["path"].startswith("/v1.0/tenantRelationships")]
     assert any("$skiptoken" in r["path"] for r in pages)
-    stored = demo_ws.gdap_relationships()
+    stored = demo_ws.gdap.gdap_relationships()
     assert {r["id"] for r in stored} == {r["id"] for r in graph_box.graph.relationships}
 
     ok = gdap.readiness(demo_ws, customer_id(graph_box, 0), "escalate", NOW)
@@ -200,15 +200,15 @@ def test_sync_reads_gdap_and_escalating_without_a_relationship_warns_first(
     args = ["--db", str(demo_ws.path), "--config", str(config)]
     monkeypatch.setenv("CSP_CONSOLE_AGENT", "aiko.tanaka")
     ticket_id = pick(demo_ws, "azure", "technical")
-    ticket = demo_ws.ticket(ticket_id)
+    ticket = demo_ws.tickets.ticket(ticket_id)
     assert ticket is not None
-    tenant = demo_ws.customer_tenant(ticket["customerId"])
+    tenant = demo_ws.gdap.customer_tenant(ticket["customerId"])
     assert tenant is not None
     graph_box.graph.remove_customer(tenant)
     assert main(["sync", *args]) == 0
     out = capsys.readouterr().out
     assert "GDAP: " in out and "relationships read" in out
-    assert demo_ws.gdap_synced_date() is not None
+    assert demo_ws.gdap.gdap_synced_date() is not None
     main(["escalate", ticket_id, "--vehicle", "advanced", "--no-deliver", *args])
     err = capsys.readouterr().err
     assert "warning: No GDAP relationship with this customer" in err

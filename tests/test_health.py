@@ -100,7 +100,7 @@ TICKETS_ROWS = [
 def small_ws(empty_ws: Workspace) -> Workspace:
     ws = empty_ws
     with ws.transaction():
-        ws.upsert(
+        ws.records.upsert(
             CUSTOMERS,
             [
                 validate(CUSTOMERS, {"id": "a", "domain": "a.example", "companyName": "株式会社エー"}, SERVICES),
@@ -131,8 +131,8 @@ def small_ws(empty_ws: Workspace) -> Workspace:
                     SERVICES,
                 )
             )
-        ws.upsert(TICKETS, records)
-        ws.upsert(
+        ws.records.upsert(TICKETS, records)
+        ws.records.upsert(
             RECEIVABLES,
             [
                 validate(
@@ -150,8 +150,8 @@ def small_ws(empty_ws: Workspace) -> Workspace:
                 )
             ],
         )
-    ws.add_agent("aiko", "Aiko", "", ["helpdesk_agent"], by="test")
-    ws.add_agent("li", "Li", "", ["helpdesk_agent"], by="test")
+    ws.agents.add_agent("aiko", "Aiko", "", ["helpdesk_agent"], by="test")
+    ws.agents.add_agent("li", "Li", "", ["helpdesk_agent"], by="test")
     return ws
 
 
@@ -193,7 +193,7 @@ def test_today_follows_the_desks_time_zone(small_ws: Workspace) -> None:
 
 
 def test_first_contact_resolution_counts_replies_waits_and_escalations(small_ws: Workspace) -> None:
-    seq = small_ws.ticket("CSP-000007")["seq"]  # type: ignore[index]
+    seq = small_ws.tickets.ticket("CSP-000007")["seq"]  # type: ignore[index]
     with small_ws.transaction():
         small_ws.conn.execute(
             "INSERT INTO timeline (ticketSeq, kind, author, createdDate, text, fromValue, toValue) "
@@ -205,7 +205,7 @@ def test_first_contact_resolution_counts_replies_waits_and_escalations(small_ws:
 
 def test_first_contact_counters_follow_every_writer(small_ws: Workspace) -> None:
     """The counters first-contact resolution reads are kept by the database itself, for every writer."""
-    small_ws.update_ticket(
+    small_ws.tickets.update_ticket(
         "CSP-000006",
         expected_version=None,
         changes={},
@@ -213,18 +213,18 @@ def test_first_contact_counters_follow_every_writer(small_ws: Workspace) -> None
         agent="aiko",
         action="ticket.reply",
     )
-    assert small_ws.ticket("CSP-000006")["replyCount"] == 2  # type: ignore[index]
+    assert small_ws.tickets.ticket("CSP-000006")["replyCount"] == 2  # type: ignore[index]
     assert HealthBoard(small_ws).compute(NOW).first_contact_resolution_7d == 0.5  # 6 now had two replies
 
 
 def test_queries_behind_the_figures(small_ws: Workspace) -> None:
     h = HealthBoard(small_ws).compute(NOW)
-    assert small_ws.queue_count(h.queries["sla.breached"]) == h.sla["breached"]
-    assert small_ws.queue_count(h.queries["sla.15m"]) == 2
-    assert small_ws.queue_count(h.queries["agent.aiko"]) == 2
-    assert small_ws.queue_count(h.queries["customer.b"]) == 3
-    assert small_ws.queue_count(h.queries["status.waiting_customer"]) == 1
-    assert small_ws.queue_count(h.queries["service.azure"]) == 2
+    assert small_ws.queue.queue_count(h.queries["sla.breached"]) == h.sla["breached"]
+    assert small_ws.queue.queue_count(h.queries["sla.15m"]) == 2
+    assert small_ws.queue.queue_count(h.queries["agent.aiko"]) == 2
+    assert small_ws.queue.queue_count(h.queries["customer.b"]) == 3
+    assert small_ws.queue.queue_count(h.queries["status.waiting_customer"]) == 1
+    assert small_ws.queue.queue_count(h.queries["service.azure"]) == 2
 
 
 def test_samples_are_taken_at_most_every_five_minutes(small_ws: Workspace) -> None:
@@ -311,8 +311,9 @@ async def test_a_running_board_sees_another_process_change_within_a_second(demo_
         ticket = demo_ws.conn.execute("SELECT id FROM tickets WHERE isOpen = 1 ORDER BY seq LIMIT 1").fetchone()[0]
         code = (
             f"from console.store import Workspace; ws = Workspace.open({str(demo_ws.path)!r}); "
-            f"ws.update_ticket({ticket!r}, expected_version=None, changes={{'status': 'resolved', 'resolvedDate': "
-            "'2026-11-23T02:59:00Z', 'resolutionCode': 'fixed'}, events=[], agent='kenji.sato', action='ticket.status')"
+            f"ws.tickets.update_ticket({ticket!r}, expected_version=None, changes={{'status': 'resolved', "
+            "'resolvedDate': '2026-11-23T02:59:00Z', 'resolutionCode': 'fixed'}, events=[], agent='kenji.sato', "
+            "action='ticket.status')"
         )
         subprocess.run([sys.executable, "-c", code], check=True)
         for _ in range(20):
@@ -371,10 +372,12 @@ def test_rollups_stay_equal_to_a_recount_whatever_the_writes(demo_ws: Workspace)
             {"status": "resolved", "resolvedDate": at(0 * H), "resolutionCode": "fixed"},
             {"status": "in_progress", "assignee": "li.wei"},
             {"service": "azure", "severity": "critical"},
-            {"customerId": demo_ws.ticket(rows[-1][0])["customerId"]},  # type: ignore[index]
+            {"customerId": demo_ws.tickets.ticket(rows[-1][0])["customerId"]},  # type: ignore[index]
             {"status": "new", "resolvedDate": None, "resolutionCode": None, "assignee": None},
         ][n % 5]
-        demo_ws.update_ticket(ticket_id, expected_version=None, changes=change, events=[], agent="t", action="t")
+        demo_ws.tickets.update_ticket(
+            ticket_id, expected_version=None, changes=change, events=[], agent="t", action="t"
+        )
     with demo_ws.transaction():
         demo_ws.conn.execute("DELETE FROM timeline WHERE ticketSeq = 400")
         demo_ws.conn.execute("DELETE FROM findings WHERE ticketSeq = 400")
@@ -383,17 +386,17 @@ def test_rollups_stay_equal_to_a_recount_whatever_the_writes(demo_ws: Workspace)
     recount = demo_ws.conn.execute(
         "SELECT status, coalesce(service, ''), severity, count(*) FROM tickets WHERE isOpen = 1 GROUP BY 1, 2, 3"
     ).fetchall()
-    assert sorted(demo_ws.health_backlog()) == sorted(tuple(r) for r in recount)
+    assert sorted(demo_ws.health.health_backlog()) == sorted(tuple(r) for r in recount)
     agents = dict(
         demo_ws.conn.execute(
             "SELECT assignee, count(*) FROM tickets WHERE isOpen = 1 AND assignee IS NOT NULL GROUP BY 1"
         ).fetchall()
     )
-    assert {a["agent"]: a["open"] for a in demo_ws.health_agents(at(0 * H), at(-3 * H)) if a["open"]} == agents
+    assert {a["agent"]: a["open"] for a in demo_ws.health.health_agents(at(0 * H), at(-3 * H)) if a["open"]} == agents
     top = demo_ws.conn.execute(
         "SELECT customerId, count(*) AS n FROM tickets WHERE isOpen = 1 GROUP BY 1 ORDER BY n DESC LIMIT 3"
     ).fetchall()
-    assert [c["open"] for c in demo_ws.health_top_customers(3)] == [n for _, n in top]
+    assert [c["open"] for c in demo_ws.health.health_top_customers(3)] == [n for _, n in top]
     for since in (at(-7 * 24 * H), at(-3.5 * H), "2026-11-22T15:00:00Z"):
         resolved = demo_ws.conn.execute(
             "SELECT count(*), sum(resolutionDueDate IS NULL OR resolvedDate <= resolutionDueDate), "
@@ -401,7 +404,7 @@ def test_rollups_stay_equal_to_a_recount_whatever_the_writes(demo_ws: Workspace)
             "FROM tickets WHERE resolvedDate >= ?",
             (since,),
         ).fetchone()
-        got = demo_ws.health_resolved_since(since)
+        got = demo_ws.health.health_resolved_since(since)
         assert (got["resolved"], got["met"], got["first_contact"]) == tuple(resolved[:3])
         assert got["hours"] == pytest.approx(resolved[3])
         first = demo_ws.conn.execute(
@@ -409,14 +412,14 @@ def test_rollups_stay_equal_to_a_recount_whatever_the_writes(demo_ws: Workspace)
             "FROM tickets WHERE firstResponseDate >= ?",
             (since,),
         ).fetchone()
-        assert demo_ws.health_first_responses_since(since) == tuple(first)
+        assert demo_ws.health.health_first_responses_since(since) == tuple(first)
 
 
 def test_boundaries_of_breaches_aging_and_dunning(small_ws: Workspace) -> None:
     """A target due exactly now is breached; the age buckets include their newer edge; a receivable exactly
     15 days overdue is at the second notice; whatever the hour boundaries of the rollups."""
     for moment in (NOW, NOW + timedelta(minutes=30), NOW + timedelta(seconds=1)):
-        small_ws.update_ticket(
+        small_ws.tickets.update_ticket(
             "CSP-000002",
             expected_version=None,
             changes={"resolutionDueDate": to_iso(moment), "createdDate": to_iso(moment - H)},
@@ -487,12 +490,12 @@ def test_the_demo_loads_in_bulk_with_the_same_figures(demo_ws: Workspace) -> Non
     recount = demo_ws.conn.execute(
         "SELECT status, coalesce(service, ''), severity, count(*) FROM tickets WHERE isOpen = 1 GROUP BY 1, 2, 3"
     ).fetchall()
-    assert sorted(demo_ws.health_backlog()) == sorted(tuple(r) for r in recount)
+    assert sorted(demo_ws.health.health_backlog()) == sorted(tuple(r) for r in recount)
 
 
 def test_the_backfilled_trend_matches_the_ticket_history(demo_ws: Workspace) -> None:
     moments = [to_iso(NOW - timedelta(hours=h)) for h in (400, 30, 12, 5, 1)] + ["2000-01-01T00:00:00Z"]
-    tickets = [t for batch in demo_ws.iter_tickets(open_only=False) for t in batch]
+    tickets = [t for batch in demo_ws.tickets.iter_tickets(open_only=False) for t in batch]
 
     def expected(at: str) -> tuple[str, int, int]:
         open_then = [
@@ -509,7 +512,7 @@ def test_the_backfilled_trend_matches_the_ticket_history(demo_ws: Workspace) -> 
         ]
         return at, len(open_then), len(late)
 
-    got = demo_ws.health_backlog_at(moments)
+    got = demo_ws.health.health_backlog_at(moments)
     assert got == [expected(at) for at in moments]
     assert got[-1][1:] == (0, 0) and all(n > 0 for _, n, _ in got[:-1]) and any(late for _, _, late in got)
-    assert demo_ws.health_backlog_at([]) == []
+    assert demo_ws.health.health_backlog_at([]) == []

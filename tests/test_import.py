@@ -32,15 +32,15 @@ def test_examples_import_and_reimport_updates(empty_ws: Workspace) -> None:
     files = sorted(EXAMPLES.iterdir())
     result = run_import(empty_ws, *files)
     assert result.inserted == {"customers": 2, "subscriptions": 3, "receivables": 2, "offers": 2, "tickets": 3}
-    before = empty_ws.ticket("CSP-100001")
+    before = empty_ws.tickets.ticket("CSP-100001")
     assert before is not None and before["version"] == 1
     again = run_import(empty_ws, *[f for f in files if f.suffix == ".jsonl"])
     assert again.updated == {"customers": 2, "offers": 2, "tickets": 2}
-    assert empty_ws.counts()["tickets"] == 3
-    after = empty_ws.ticket("CSP-100001")
+    assert empty_ws.records.counts()["tickets"] == 3
+    after = empty_ws.tickets.ticket("CSP-100001")
     assert after is not None and after["version"] == 2
     assert after["companyName"] == "北斗電機株式会社"
-    audit = empty_ws.audit_entries("workspace")
+    audit = empty_ws.agents.audit_entries("workspace")
     assert [a["action"] for a in audit] == ["import", "import"]
 
 
@@ -61,14 +61,14 @@ def test_renaming_a_customer_renames_it_on_its_tickets(empty_ws: Workspace, tmp_
     renamed = tmp_path / "customers.csv"
     renamed.write_text(f"id,domain,companyName\n{CID},hokuto.example,あいう電機\n", encoding="utf-8")
     run_import(empty_ws, renamed)
-    rows = empty_ws.queue_page(QueueQuery(sort="customer"), limit=10)
+    rows = empty_ws.queue.queue_page(QueueQuery(sort="customer"), limit=10)
     assert [r.companyName for r in rows] == ["Alpine Winery LLC", "あいう電機"]
-    assert empty_ws.ticket("CSP-100001")["customerName"] == "あいう電機"
+    assert empty_ws.tickets.ticket("CSP-100001")["customerName"] == "あいう電機"
 
 
 def test_ticket_severity_accepts_integers_and_derives_columns(empty_ws: Workspace) -> None:
     run_import(empty_ws, EXAMPLES / "customers.jsonl", EXAMPLES / "tickets.jsonl")
-    ticket = empty_ws.ticket("CSP-100002")
+    ticket = empty_ws.tickets.ticket("CSP-100002")
     assert ticket is not None
     assert ticket["severity"] == "critical" and ticket["severityRank"] == 1
     # Responded already: the next SLA clock is resolution.
@@ -84,7 +84,7 @@ def test_round_trip_demo(demo_ws: Workspace, tmp_path: Path, fmt: str) -> None:
     second = export_dir(fresh, tmp_path / "two", fmt)
     for kind in first:
         assert first[kind].read_bytes() == second[kind].read_bytes(), kind
-    assert fresh.counts() == demo_ws.counts()
+    assert fresh.records.counts() == demo_ws.records.counts()
     fresh.close()
 
 
@@ -264,7 +264,7 @@ def test_wrong_encoding_names_the_line(empty_ws: Workspace, tmp_path: Path) -> N
     )
     with pytest.raises(ImportFailure, match=r"customers.csv:3: not UTF-8"):
         run_import(empty_ws, bad)
-    assert empty_ws.counts()["customers"] == 0
+    assert empty_ws.records.counts()["customers"] == 0
 
 
 def test_unknown_file_name_and_type(empty_ws: Workspace, tmp_path: Path) -> None:

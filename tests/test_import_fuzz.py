@@ -68,7 +68,7 @@ def file_content(draw: st.DrawFn) -> tuple[str, bytes]:
 def _state(ws: Workspace) -> list[tuple[object, ...]]:
     rows: list[tuple[object, ...]] = []
     for kind in KINDS.values():
-        rows += [tuple(r.values()) for r in ws.iter_records(kind)]
+        rows += [tuple(r.values()) for r in ws.records.iter_records(kind)]
     rows += [tuple(r) for r in ws.conn.execute("SELECT rowid, * FROM ticket_search")]
     rows += [tuple(r) for r in ws.conn.execute("SELECT * FROM audit_log")]
     return rows

@@ -84,7 +84,7 @@ async def test_a_failing_job_shows_on_the_health_board_and_logs_its_traceback_on
         assert app.run_job_now("claim-expiry")
         await settle(pilot)
         assert board.jobs_text() == ""
-        assert demo_ws.ticket(ticket_id)["claimedUntil"] is None  # type: ignore[index]
+        assert demo_ws.tickets.ticket(ticket_id)["claimedUntil"] is None  # type: ignore[index]
         assert "background job claim-expiry works again" in log_path().read_text(encoding="utf-8")
         # A board opened after a failure shows it from the start.
         demo_ws.conn.execute(REFUSE_RELEASES)
@@ -159,7 +159,7 @@ def test_a_once_per_workspace_job_runs_in_the_process_holding_its_lease(empty_ws
         theirs = Job("breach-sweep", "Breach sweep", lambda: 60.0, lambda: ran.append("kenji") or "swept", second)
         assert Jobs().run(mine).ran and not Jobs().run(theirs).ran
         assert ran == ["aiko"]
-        row = empty_ws.lease_row("breach-sweep")
+        row = empty_ws.leases.lease_row("breach-sweep")
         assert row is not None and row["agent"] == "aiko.tanaka" and row["lastRunNote"] == "swept"
         Jobs().release([mine])  # a clean exit: the other console's next run takes over
         assert Jobs().run(theirs).ran and ran == ["aiko", "kenji"]

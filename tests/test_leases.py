@@ -77,7 +77,7 @@ def test_exactly_one_of_two_holds_and_the_holder_renews(two: tuple[Workspace, Wo
     assert "held by aiko.tanaka's process 101 on elsewhere-a until 2026-11-23T03:01:00Z" in other.describe(clock.now)
     clock.now += timedelta(seconds=45)
     assert a.acquire() and not b.acquire()  # renewed: 45 s later it runs a full minute again
-    row = two[1].lease_row("job")
+    row = two[1].leases.lease_row("job")
     assert row is not None and row["holder"] == FAR_A
     assert (row["acquiredDate"], row["renewedDate"], row["expiresDate"]) == (
         "2026-11-23T03:00:00Z",
@@ -99,7 +99,7 @@ def test_an_expired_lease_is_taken_over_and_the_old_holder_knows_it_lost_it(two:
     assert b.acquire() and b.held
     assert not a.held and a.other() is not None
     assert not a.ran("a round it should not have run")  # nothing written for a holder that lost it
-    row = two[0].lease_row("job")
+    row = two[0].leases.lease_row("job")
     assert row is not None and row["holder"] == FAR_B and row["lastRunNote"] == "first round"
     assert not a.acquire()
 
@@ -117,7 +117,7 @@ def test_release_frees_it_at_once_and_keeps_the_last_run(two: tuple[Workspace, W
         "free (last held by aiko.tanaka's process 101 on elsewhere-a); last ran 2026-11-23T03:00:00Z"
     )
     assert b.acquire()
-    row = two[1].lease_row("job")
+    row = two[1].leases.lease_row("job")
     assert row is not None and row["lastRunNote"] == "3 delivered" and row["lastRunDate"] == "2026-11-23T03:00:00Z"
 
 
@@ -125,7 +125,7 @@ def test_leases_of_different_jobs_are_independent(two: tuple[Workspace, Workspac
     clock = Clock()
     assert Lease(two[0], "microsoft", TTL, holder=FAR_A, clock=clock).acquire()
     assert Lease(two[1], "breaches", TTL, holder=FAR_B, clock=clock).acquire()
-    assert [r["name"] for r in two[0].lease_rows()] == ["breaches", "microsoft"]
+    assert [r["name"] for r in two[0].leases.lease_rows()] == ["breaches", "microsoft"]
 
 
 def test_waiting_for_a_held_lease_writes_nothing(two: tuple[Workspace, Workspace], tmp_path: Path) -> None:
@@ -226,7 +226,7 @@ def test_processes_contend_one_holds_and_a_sigkilled_holder_is_replaced(tmp_path
         assert sorted(second) == ["held", "refused", "refused"]
         new = rest[second.index("held")]
         with Workspace.open(path) as ws:
-            row = ws.lease_row("job")
+            row = ws.leases.lease_row("job")
         assert row is not None and row["agent"] == f"agent{procs.index(new)}"
         assert ask([new], "release") == ["released"]
         third = ask(rest, "acquire")  # released: the next to ask has it at once
@@ -277,7 +277,7 @@ def open_azure_cases(desk: Desk, count: int) -> list[dict[str, object]]:
         desk.escalate(desk.escalation_draft(pick(desk.ws, "azure", "technical"), "advanced"))
     report = desk.microsoft_sync(poll=False)
     assert len(report.delivered) == count, report
-    cases = desk.ws.escalations(states=("open",))
+    cases = desk.ws.escalations.escalations(states=("open",))
     assert len(cases) == count
     return cases
 
@@ -315,7 +315,7 @@ def test_a_second_desk_waits_while_another_holds_and_a_command_refuses(
         assert console.microsoft_lease.release()  # the console quits cleanly
         assert main(["escalations", "sync", *base]) == 0
         assert "2 open cases read" in capsys.readouterr().out
-        row = demo_ws.lease_row("microsoft")
+        row = demo_ws.leases.lease_row("microsoft")
         assert row is not None and row["lastRunNote"].startswith("0 delivered, 0 pending, 0 failed; 2 cases read")
         assert not Lease(demo_ws, "microsoft", TTL).other()  # the command gave it back when it ended
     finally:
@@ -395,12 +395,12 @@ def test_three_consoles_make_the_calls_of_one_poller(sandbox: Sandbox, demo_ws: 
         answers, calls = one_round(procs[1:])
         assert sorted(a["held"] for a in answers) == [False, True]  # type: ignore[type-var]
         assert len(calls) == len(yardstick) and reads_per_case(calls) == dict.fromkeys(names, 1)
-        row = demo_ws.lease_row("microsoft")
+        row = demo_ws.leases.lease_row("microsoft")
         assert row is not None and row["agent"] in agents[1:]
         assert row["expiresDate"] > to_iso(datetime.now(UTC))
     finally:
         stop(procs)
-    row = demo_ws.lease_row("microsoft")
+    row = demo_ws.leases.lease_row("microsoft")
     assert row is not None and row["expiresDate"] <= to_iso(datetime.now(UTC))  # released on a clean exit
 
 
@@ -434,7 +434,7 @@ async def test_a_console_without_the_lease_calls_nobody_and_shows_the_holders_re
                 assert time.monotonic() < deadline, "the holder's update never reached this console"
                 await pilot.pause(0.1)
             assert len(sandbox.state.requests) == calls  # shown from the workspace, not fetched
-        row = demo_ws.lease_row("microsoft")
+        row = demo_ws.leases.lease_row("microsoft")
         assert row is not None and row["agent"] == "kenji.sato" and row["expiresDate"] > to_iso(datetime.now(UTC))
     finally:
         holder.close()
@@ -448,10 +448,10 @@ async def test_the_console_holding_the_lease_gives_it_back_when_it_quits(
     async with app.run_test(size=(100, 30)) as pilot:
         app.settle()
         await settle(pilot)
-        row = demo_ws.lease_row("microsoft")
+        row = demo_ws.leases.lease_row("microsoft")
         assert row is not None and row["agent"] == AGENT and f":{os.getpid()}:" in row["holder"]
         assert row["expiresDate"] > to_iso(datetime.now(UTC)) and row["lastRunNote"].endswith("0 cases read, 0 updates")
-    row = demo_ws.lease_row("microsoft")
+    row = demo_ws.leases.lease_row("microsoft")
     assert row is not None and row["expiresDate"] <= to_iso(datetime.now(UTC))  # the next console takes it at once
 
 
@@ -463,8 +463,8 @@ def test_keep_renews_only_once_a_third_of_the_life_has_passed(two: tuple[Workspa
     b = Lease(two[1], "job", TTL, agent="kenji.sato", holder=FAR_B, clock=clock)
     assert a.acquire()
     clock.now += timedelta(seconds=5)
-    assert a.keep() and two[1].lease_row("job")["renewedDate"] == "2026-11-23T03:00:00Z"  # type: ignore[index]
+    assert a.keep() and two[1].leases.lease_row("job")["renewedDate"] == "2026-11-23T03:00:00Z"  # type: ignore[index]
     clock.now += timedelta(seconds=20)  # 25 s of 60: past a third
-    assert a.keep() and two[1].lease_row("job")["renewedDate"] == "2026-11-23T03:00:25Z"  # type: ignore[index]
+    assert a.keep() and two[1].leases.lease_row("job")["renewedDate"] == "2026-11-23T03:00:25Z"  # type: ignore[index]
     clock.now += timedelta(seconds=61)  # expired: another process takes it over
     assert b.acquire() and not a.keep()

@@ -50,7 +50,7 @@ def desk(ws: Workspace, agent: str, roles: dict[str, list[str]] | None = None) -
 
 
 def an_open(ws: Workspace, **match: object) -> dict:
-    return next(r for b in ws.iter_tickets() for r in b if all(r[k] == v for k, v in match.items()))
+    return next(r for b in ws.tickets.iter_tickets() for r in b if all(r[k] == v for k, v in match.items()))
 
 
 def test_desk_enforces_roles_in_the_core(demo_ws: Workspace) -> None:
@@ -69,7 +69,7 @@ def test_desk_enforces_roles_in_the_core(demo_ws: Workspace) -> None:
     billing.claim(ticket)
     with pytest.raises(RoleDenied, match=r"ticket\.assign: it needs admin_agent or global_admin or helpdesk_agent"):
         billing.assign(ticket["id"], "li.wei")
-    assert demo_ws.ticket(ticket["id"])["assignee"] == "tom.becker"
+    assert demo_ws.tickets.ticket(ticket["id"])["assignee"] == "tom.becker"
 
 
 def test_unknown_login_gets_a_clear_message(demo_ws: Workspace) -> None:
@@ -83,30 +83,30 @@ def test_claim_is_exclusive_and_takeover_is_audited(demo_ws: Workspace) -> None:
     a.claim(ticket)
     with pytest.raises(ticket_ops.ClaimedByOther, match=r"held by aiko\.tanaka"):
         b.claim(ticket["id"])
-    held = demo_ws.ticket(ticket["id"])
+    held = demo_ws.tickets.ticket(ticket["id"])
     assert held["assignee"] == "aiko.tanaka" and held["claimedUntil"] == "2026-11-23T03:30:00Z"
     b.claim(ticket["id"], takeover=True)
-    assert demo_ws.ticket(ticket["id"])["assignee"] == "li.wei"
-    actions = [(e["agent"], e["action"]) for e in demo_ws.audit_since(entity="ticket", entity_id=ticket["id"])]
+    assert demo_ws.tickets.ticket(ticket["id"])["assignee"] == "li.wei"
+    actions = [(e["agent"], e["action"]) for e in demo_ws.agents.audit_since(entity="ticket", entity_id=ticket["id"])]
     assert actions == [("aiko.tanaka", "ticket.claim"), ("li.wei", "ticket.takeover")]
-    entry = demo_ws.audit_since(entity="ticket", entity_id=ticket["id"])[-1]["detail"]
+    entry = demo_ws.agents.audit_since(entity="ticket", entity_id=ticket["id"])[-1]["detail"]
     assert entry["before"]["assignee"] == "aiko.tanaka" and entry["after"]["assignee"] == "li.wei"
 
 
 def test_lease_expires_back_to_the_pool_and_exit_releases(demo_ws: Workspace) -> None:
     a = desk(demo_ws, "aiko.tanaka")
-    first, second = [r for b in demo_ws.iter_tickets() for r in b if r["assignee"] is None][:2]
+    first, second = [r for b in demo_ws.tickets.iter_tickets() for r in b if r["assignee"] is None][:2]
     a.claim(first)
     a.claim(second)
     assert a.renew([first["id"]]) == 1
     later = Desk(demo_ws, Config(), load_plugins(), "li.wei", lambda: NOW + timedelta(minutes=31))
     assert {first["id"], second["id"]} <= set(later.expire_claims())  # (the demo's live claims expire too)
     assert later.expire_claims() == []
-    assert demo_ws.ticket(first["id"])["assignee"] is None
+    assert demo_ws.tickets.ticket(first["id"])["assignee"] is None
     third = an_open(demo_ws, assignee=None)
     a.claim(third)
     assert a.release_all() == 1
-    assert demo_ws.ticket(third["id"])["assignee"] is None
+    assert demo_ws.tickets.ticket(third["id"])["assignee"] is None
 
 
 def test_stale_version_is_refused(demo_ws: Workspace) -> None:
@@ -117,7 +117,7 @@ def test_stale_version_is_refused(demo_ws: Workspace) -> None:
 
     with pytest.raises(StaleVersion, match=r"changed by aiko\.tanaka"):
         b.set_status(seen, "waiting_customer")
-    assert demo_ws.ticket(seen["id"])["status"] == "in_progress"
+    assert demo_ws.tickets.ticket(seen["id"])["status"] == "in_progress"
 
 
 def test_audit_log_is_append_only(demo_ws: Workspace) -> None:
@@ -152,7 +152,7 @@ def test_four_processes_claiming_the_same_tickets(demo_file: Path, tmp_path: Pat
     db = tmp_path / "w.db"
     db.write_bytes(demo_file.read_bytes())
     ws = Workspace.open(db)
-    ids = [r["id"] for b in ws.iter_tickets() for r in b if r["assignee"] is None][:60]
+    ids = [r["id"] for b in ws.tickets.iter_tickets() for r in b if r["assignee"] is None][:60]
     ws.close()
     agents = ["aiko.tanaka", "li.wei", "maria.garcia", "kenji.sato"]
     procs = [
@@ -164,15 +164,21 @@ def test_four_processes_claiming_the_same_tickets(demo_file: Path, tmp_path: Pat
     wins = [int(p.communicate(timeout=120)[0].strip()) for p in procs]
     assert sum(wins) == len(ids)  # exactly one winner per ticket
     ws = Workspace.open(db)
-    holders = {ws.ticket(i)["assignee"] for i in ids}
+    holders = {ws.tickets.ticket(i)["assignee"] for i in ids}
     assert holders <= set(agents)
-    claims = [e for e in ws.audit_since(entity="ticket") if e["action"] == "ticket.claim" and e["entityId"] in ids]
+    claims = [
+        e for e in ws.agents.audit_since(entity="ticket") if e["action"] == "ticket.claim" and e["entityId"] in ids
+    ]
     assert len(claims) == len(ids)  # every claim audited, none twice
     for ticket_id in ids:  # no lost updates: every agent's note is there, and audited
-        t = ws.ticket(ticket_id)
-        notes = [e["text"] for e in ws.timeline(t["seq"]) if e["kind"] == "note" and e["text"].startswith("note by")]
+        t = ws.tickets.ticket(ticket_id)
+        notes = [
+            e["text"] for e in ws.tickets.timeline(t["seq"]) if e["kind"] == "note" and e["text"].startswith("note by")
+        ]
         assert sorted(notes) == sorted(f"note by {a}" for a in agents)
-    note_audits = [e for e in ws.audit_since(entity="ticket") if e["action"] == "ticket.note" and e["entityId"] in ids]
+    note_audits = [
+        e for e in ws.agents.audit_since(entity="ticket") if e["action"] == "ticket.note" and e["entityId"] in ids
+    ]
     assert len(note_audits) == len(ids) * len(agents)
     ws.close()
 
@@ -266,7 +272,7 @@ def test_import_updates_are_audited_with_before_and_after(empty_ws: Workspace, t
         encoding="utf-8",
     )
     import_files(empty_ws, [changed], BUILTIN_SERVICES, agent="tom.becker")
-    history = empty_ws.audit_for_account("0f8c2a4e-1111-4c1e-9a51-000000000001")
+    history = empty_ws.agents.audit_for_account("0f8c2a4e-1111-4c1e-9a51-000000000001")
     update = next(e for e in history if e["action"] == "subscription.update")
     assert update["detail"]["before"]["quantity"] == 48 and update["detail"]["after"]["quantity"] == 60
     assert update["detail"]["before"]["status"] == "active" and update["detail"]["after"]["status"] == "suspended"

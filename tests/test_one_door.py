@@ -51,7 +51,7 @@ def door(demo_ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     """The demo workspace with one agent per role, a config, a ticket claimed by :data:`HOLDER` and a file of
     one ticket record to import."""
     for role, login in LOGIN.items():
-        demo_ws.add_agent(login, login, "", [role], "test")
+        demo_ws.agents.add_agent(login, login, "", [role], "test")
     config = tmp_path / "config.toml"
     write_demo_config(config)
     holder = Desk(demo_ws, load_config(config), load_plugins(), HOLDER, utcnow)  # live for the commands too
@@ -197,9 +197,9 @@ def test_escalations_retry_needs_ticket_escalate(
     base = ["--db", str(ws.path), "--config", str(door["config"])]
     assert main(["escalations", "retry", str(stored["id"]), *base]) == 3
     assert "may not ticket.escalate" in capsys.readouterr().err
-    assert ws.escalation(stored["id"])["state"] == "failed"  # type: ignore[index]
+    assert ws.escalations.escalation(stored["id"])["state"] == "failed"  # type: ignore[index]
     assert len(sandbox.state.requests) == requests  # nothing went to Microsoft
-    assert not [e for e in ws.audit_entries("escalation") if e["action"] == "escalation.retry"]
+    assert not [e for e in ws.agents.audit_entries("escalation") if e["action"] == "escalation.retry"]
 
 
 def test_sla_show_needs_ticket_view(
@@ -238,8 +238,8 @@ def test_export_needs_an_agent_and_records_export(
     assert out == "" and "may not records.export: it needs billing_admin or global_admin" in err
     monkeypatch.setenv("CSP_CONSOLE_AGENT", "tom.becker")
     assert main(["export", "--kind", "customers", "-o", "-", *base]) == 0
-    assert capsys.readouterr().out.count("\n") == door["ws"].counts()["customers"]
-    (entry,) = [e for e in door["ws"].audit_entries("workspace") if e["action"] == "export"]
+    assert capsys.readouterr().out.count("\n") == door["ws"].records.counts()["customers"]
+    (entry,) = [e for e in door["ws"].agents.audit_entries("workspace") if e["action"] == "export"]
     assert entry["agent"] == "tom.becker"
 
 
@@ -277,30 +277,30 @@ def test_an_old_export_does_not_revert_newer_changes(
     desk = Desk(ws, load_config(door["config"]), load_plugins(), "maria.garcia", lambda: NOW)
     desk.classify(ticket, category="billing")  # after the export
     desk.close()
-    changed = ws.ticket(ticket)
+    changed = ws.tickets.ticket(ticket)
     assert changed is not None
-    audit_rows = len(ws.audit_entries())
+    audit_rows = len(ws.agents.audit_entries())
     base = ["--db", str(ws.path), "--config", str(door["config"])]
     capsys.readouterr()
     assert main(["import", str(exported), *base]) == 1
     err = capsys.readouterr().err
     assert f"{exported}:{number}: field 'version': ticket {ticket} changed since this record" in err
     assert "--force" in err and "rolled back" in err
-    assert ws.ticket(ticket) == changed and len(ws.audit_entries()) == audit_rows
+    assert ws.tickets.ticket(ticket) == changed and len(ws.agents.audit_entries()) == audit_rows
     # The same export with only that line left out: every record is unchanged, so nothing is written.
     rest = tmp_path / "rest" / "tickets.jsonl"
     rest.parent.mkdir()
     rest.write_text("\n".join(line for n, line in enumerate(lines, 1) if n != number) + "\n", encoding="utf-8")
     assert main(["import", str(rest), *base]) == 0
     assert f"0 updated, {len(lines) - 1} unchanged" in capsys.readouterr().out
-    per_record = [e for e in ws.audit_entries() if e["entity"] == "ticket"]
-    assert len(ws.audit_entries()) == audit_rows + 1 and len(per_record) == len(
-        [e for e in ws.audit_entries() if e["entity"] == "ticket"]
+    per_record = [e for e in ws.agents.audit_entries() if e["entity"] == "ticket"]
+    assert len(ws.agents.audit_entries()) == audit_rows + 1 and len(per_record) == len(
+        [e for e in ws.agents.audit_entries() if e["entity"] == "ticket"]
     )
-    assert ws.ticket(ticket) == changed
+    assert ws.tickets.ticket(ticket) == changed
     # --force by a Global admin writes the old record back, audited.
     assert main(["import", str(exported), "--force", *base]) == 0
-    forced = ws.ticket(ticket)
+    forced = ws.tickets.ticket(ticket)
     assert forced is not None and forced["category"] == json.loads(lines[number - 1]).get("category")
     assert forced["version"] == changed["version"] + 1
 
@@ -320,7 +320,7 @@ def test_an_import_does_not_overwrite_another_agents_claim(
     base = ["--db", str(ws.path), "--config", str(door["config"])]
     assert main(["import", str(one), *base]) == 1
     assert f"{one}:1: ticket {held} is claimed by {HOLDER}" in capsys.readouterr().err
-    assert ws.ticket(held)["title"] != "renamed by the import"  # type: ignore[index]
+    assert ws.tickets.ticket(held)["title"] != "renamed by the import"  # type: ignore[index]
 
 
 def test_the_queue_reads_through_ticket_view(door: dict[str, Any]) -> None:
@@ -331,7 +331,7 @@ def test_the_queue_reads_through_ticket_view(door: dict[str, Any]) -> None:
     ws = door["ws"]
     config = load_config(door["config"])
     narrowed = {**config.roles, "ticket.view": ["helpdesk_agent"]}
-    sales = QueueReads(ws, Door.for_agent(ws, narrowed, "priya.nair"))
+    sales = QueueReads(ws, Door.for_agent(ws.agents, narrowed, "priya.nair"))
     assert not sales.may_view
     for read in (
         lambda: sales.queue_page(QueueQuery(), limit=10),
@@ -340,9 +340,9 @@ def test_the_queue_reads_through_ticket_view(door: dict[str, Any]) -> None:
     ):
         with pytest.raises(RoleDenied, match=r"may not ticket\.view: it needs helpdesk_agent"):
             read()
-    helpdesk = QueueReads(ws, Door.for_agent(ws, narrowed, "maria.garcia"))
+    helpdesk = QueueReads(ws, Door.for_agent(ws.agents, narrowed, "maria.garcia"))
     assert [r.id for r in helpdesk.queue_page(QueueQuery(), limit=5)] == [
-        r.id for r in ws.queue_page(QueueQuery(), limit=5)
+        r.id for r in ws.queue.queue_page(QueueQuery(), limit=5)
     ]
 
 
@@ -365,7 +365,7 @@ async def test_a_refused_agent_sees_why_instead_of_the_queue(demo_ws: Workspace,
             queue = table(pilot)
             first = queue.render_line(1).text
             if listed:
-                assert queue.count == demo_ws.queue_count(queue.query_) > 0 and queue.denied is None
+                assert queue.count == demo_ws.queue.queue_count(queue.query_) > 0 and queue.denied is None
                 assert first.lstrip().startswith("CSP-")
             else:
                 assert queue.count == 0 and queue.row_at(0) is None
@@ -395,14 +395,14 @@ def test_a_login_that_is_no_agent_gets_nothing_from_the_command_line(
     the board, the findings. Now each is refused with the message naming who can add it, and writes nothing."""
     ws = door["ws"]
     findings = ws.conn.execute("SELECT count(*) FROM findings").fetchone()[0]
-    audit = len(ws.audit_entries())
+    audit = len(ws.agents.audit_entries())
     monkeypatch.setenv("CSP_CONSOLE_AGENT", "stranger")
     base = ["--db", str(ws.path), "--config", str(door["config"])]
     assert main([*STRANGER_COMMANDS[command](door), *base]) == 3
     out, err = capsys.readouterr()
     assert out == "" and "'stranger' is not an agent" in err
     assert ws.conn.execute("SELECT count(*) FROM findings").fetchone()[0] == findings
-    assert len(ws.audit_entries()) == audit
+    assert len(ws.agents.audit_entries()) == audit
 
 
 def test_a_sales_agent_may_not_store_findings(
@@ -412,19 +412,21 @@ def test_a_sales_agent_may_not_store_findings(
     storing findings is ``ticket.triage`` now, and a helpdesk agent's run is audited."""
     ws = door["ws"]
     ticket = _open_ticket(ws)
-    seq = ws.ticket(ticket)["seq"]  # type: ignore[index]
+    seq = ws.tickets.ticket(ticket)["seq"]  # type: ignore[index]
     with ws.transaction():
-        ws.replace_findings(seq, [])
+        ws.tickets.replace_findings(seq, [])
     base = ["--db", str(ws.path), "--config", str(door["config"])]
     monkeypatch.setenv("CSP_CONSOLE_AGENT", "priya.nair")
     assert main(["triage", "--ticket", ticket, *base]) == 3
     assert "may not ticket.triage: it needs" in capsys.readouterr().err
-    assert ws.findings(seq) == []
+    assert ws.tickets.findings(seq) == []
     monkeypatch.setenv("CSP_CONSOLE_AGENT", "maria.garcia")
     assert main(["triage", "--ticket", ticket, *base]) == 0
-    stored = [f["checkId"] for f in ws.findings(seq)]
+    stored = [f["checkId"] for f in ws.tickets.findings(seq)]
     assert stored
-    (entry,) = [e for e in ws.audit_entries("findings") if e["action"] == "ticket.triage" and e["entityId"] == ticket]
+    (entry,) = [
+        e for e in ws.agents.audit_entries("findings") if e["action"] == "ticket.triage" and e["entityId"] == ticket
+    ]
     assert entry["agent"] == "maria.garcia" and json.loads(entry["detail"])["after"] == {"checks": ", ".join(stored)}
 
 
@@ -433,9 +435,9 @@ def test_findings_are_audited_when_they_change(door: dict[str, Any]) -> None:
     checks again with the same outcome writes no second row."""
     ws = door["ws"]
     ticket = _open_ticket(ws, 1)
-    seq = ws.ticket(ticket)["seq"]  # type: ignore[index]
+    seq = ws.tickets.ticket(ticket)["seq"]  # type: ignore[index]
     with ws.transaction():
-        ws.replace_findings(seq, [])
+        ws.tickets.replace_findings(seq, [])
     desk = Desk(ws, load_config(door["config"]), load_plugins(), "maria.garcia", lambda: NOW)
     try:
         result = desk.check(ticket)
@@ -443,7 +445,9 @@ def test_findings_are_audited_when_they_change(door: dict[str, Any]) -> None:
     finally:
         desk.close()
     assert [f.check_id for _, f in result.findings] == [f.check_id for _, f in again.findings]
-    rows = [e for e in ws.audit_entries("findings") if e["action"] == "ticket.triage" and e["entityId"] == ticket]
+    rows = [
+        e for e in ws.agents.audit_entries("findings") if e["action"] == "ticket.triage" and e["entityId"] == ticket
+    ]
     assert len(rows) == 1
     checks = ", ".join(f.check_id for _, f in result.findings)
     assert json.loads(rows[0]["detail"]) == {"before": {"checks": ""}, "after": {"checks": checks}}
@@ -463,14 +467,16 @@ def test_saved_views_go_through_the_door(door: dict[str, Any]) -> None:
         assert [v for v in desk.reads.views(NOW) if v.saved] == []
     finally:
         desk.close()
-    actions = [(e["agent"], e["action"], e["entityId"]) for e in ws.audit_entries("view")]
+    actions = [(e["agent"], e["action"], e["entityId"]) for e in ws.agents.audit_entries("view")]
     assert actions == [("priya.nair", "view.save", "billing"), ("priya.nair", "view.delete", "billing")]
     from console.desk.roles import Door, QueueReads
 
-    narrowed = QueueReads(ws, Door.for_agent(ws, {**config.roles, "view.save": ["helpdesk_agent"]}, "priya.nair"))
+    narrowed = QueueReads(
+        ws, Door.for_agent(ws.agents, {**config.roles, "view.save": ["helpdesk_agent"]}, "priya.nair")
+    )
     with pytest.raises(RoleDenied, match=r"may not view\.save: it needs helpdesk_agent"):
         narrowed.save_view("billing", QueueQuery())
-    assert ws.saved_views("priya.nair") == []
+    assert ws.queue.saved_views("priya.nair") == []
 
 
 async def test_the_queue_saves_views_through_the_door(demo_ws: Workspace, tmp_path: Path) -> None:
@@ -491,8 +497,8 @@ async def test_the_queue_saves_views_through_the_door(demo_ws: Workspace, tmp_pa
             await settle(pilot)
             await pilot.press("w", *"mine", "enter")
             await settle(pilot)
-        assert bool(demo_ws.saved_views(agent)) is saves, agent
-        audited = [e for e in demo_ws.audit_entries("view") if e["agent"] == agent]
+        assert bool(demo_ws.queue.saved_views(agent)) is saves, agent
+        audited = [e for e in demo_ws.agents.audit_entries("view") if e["agent"] == agent]
         assert [e["action"] for e in audited] == (["view.save"] if saves else [])
 
 

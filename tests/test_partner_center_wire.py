@@ -135,7 +135,7 @@ def test_a_value_microsoft_adds_later_is_kept_and_an_import_still_refuses_it(box
     _run(empty_ws)
     sub = _sub(empty_ws, _variant(900)["id"])
     assert (sub["billingCycle"], sub["status"]) == ("quadrennial", "transferring")
-    assert empty_ws.find_customer("WingtipToys1254789149.onmicrosoft.com") is not None
+    assert empty_ws.accounts.find_customer("WingtipToys1254789149.onmicrosoft.com") is not None
     record = {k: v for k, v in sub.items() if k in SUBSCRIPTIONS.field_names} | {"status": "active"}
     with pytest.raises(RecordError, match="billingCycle"):
         validate(SUBSCRIPTIONS, record, {"office365"})  # an import: most likely a typo
@@ -148,7 +148,7 @@ def test_an_unknown_status_is_never_taken_as_active(box: Sandbox, empty_ws: Work
     box.state.subscriptions[cid] = [_variant(901, status="transferring")]
     _run(empty_ws)
     customer = empty_ws.conn.execute("SELECT * FROM customers WHERE id = ?", (cid,)).fetchone()
-    subs = empty_ws.subscription_rows(cid)
+    subs = empty_ws.accounts.subscription_rows(cid)
     suspension = plan(dict(customer), subs, NOW)
     assert suspension.items == [] and [s["status"] for s in suspension.untouched] == ["transferring"]
 
@@ -194,7 +194,7 @@ def test_commerce_type_is_read_from_partner_center_not_defaulted(box: Sandbox, e
 def test_an_azure_plans_azure_subscriptions_are_synced(box: Sandbox, empty_ws: Workspace) -> None:
     report = _run(empty_ws)
     cid = box.state.customers[1]["id"]
-    rows = empty_ws.azure_entitlements(cid)
+    rows = empty_ws.microsoft.azure_entitlements(cid)
     documented = fixture("azure_entitlements.json")["items"]
     assert {(r["azureSubscriptionId"], r["status"], r["planSubscriptionId"]) for r in rows} == {
         (e["subscriptionId"], e["status"], AZURE_PLAN) for e in documented
@@ -215,7 +215,7 @@ def test_an_app_only_403_on_service_requests_is_reported_once_and_the_rest_synce
     assert len(report.notes) == 1
     asked = [r for r in box.state.requests if r["path"].endswith("/servicerequests")]
     assert len(asked) == 1  # Partner Center's answer will not change this run: asked once
-    assert empty_ws.sync_state("partner_center")["state"] == "done"  # type: ignore[index]
+    assert empty_ws.microsoft.sync_state("partner_center")["state"] == "done"  # type: ignore[index]
 
 
 def test_a_403_with_a_user_token_is_that_customers_alone(box: Sandbox, empty_ws: Workspace) -> None:
@@ -265,13 +265,13 @@ def test_unreadable_records_are_skipped_named_and_a_resumed_sync_goes_past_them(
     assert "customer 'broken-customer'" in skipped and "companyProfile" in skipped
     assert f"subscription '{_variant(902)['id']}' of customer {cid}" in skipped and "quantity" in skipped
     assert "Microsoft invoice 'BAD-INVOICE'" in skipped and "totalCharges" in skipped
-    assert empty_ws.counts()["customers"] == len(state.customers) - 1
-    assert {r["id"] for r in empty_ws.partner_invoices()} == {"D02005YFHI", "G000024130", "D030001PAID"}
+    assert empty_ws.records.counts()["customers"] == len(state.customers) - 1
+    assert {r["id"] for r in empty_ws.billing.partner_invoices()} == {"D02005YFHI", "G000024130", "D030001PAID"}
 
 
 def test_documented_invoices_are_read_with_microsofts_signs_and_amendments(box: Sandbox, empty_ws: Workspace) -> None:
     _run(empty_ws)
-    rows = {r["id"]: r for r in empty_ws.partner_invoices()}
+    rows = {r["id"]: r for r in empty_ws.billing.partner_invoices()}
     paid = rows["D030001PAID"]
     assert paid["paidAmount"] == "-1100.5"
     assert [a["id"] for a in json.loads(paid["amendments"])] == ["D030001CN1"]
@@ -319,9 +319,9 @@ def test_the_demo_sandbox_serves_partner_centers_shapes_and_paid_stays_paid(
     assert any(s["refundableQuantity"]["details"] for s in subs)
     assert any(i["paidAmount"] < 0 for i in sandbox.state.invoices)
     assert all(i["paidAmount"] <= 0 for i in sandbox.state.invoices)
-    before = {r["id"]: microsoft_invoice_outstanding(r) for r in demo_ws.partner_invoices()}
+    before = {r["id"]: microsoft_invoice_outstanding(r) for r in demo_ws.billing.partner_invoices()}
     _run(demo_ws)
-    after = {r["id"]: microsoft_invoice_outstanding(r) for r in demo_ws.partner_invoices()}
+    after = {r["id"]: microsoft_invoice_outstanding(r) for r in demo_ws.billing.partner_invoices()}
     assert after == before and any(v == 0 for v in after.values())
 
 

@@ -36,14 +36,8 @@ class Clock:
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    c = Clock(NOW)
-    import console.store.billing
-    import console.store.tickets
-
-    monkeypatch.setattr(console.store.tickets, "utcnow", c)
-    monkeypatch.setattr(console.store.billing, "utcnow", c)
-    return c
+def clock() -> Clock:
+    return Clock(NOW)
 
 
 @pytest.fixture
@@ -55,13 +49,14 @@ def config_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def desk(demo_ws: Workspace, config_path: Path, clock: Clock) -> Iterator[Desk]:
+    demo_ws.clock = clock  # the store's clock is the desk's
     d = Desk(demo_ws, load_config(config_path), load_plugins(), "aiko.tanaka", clock)
     yield d
     d.close()
 
 
 def new_ticket(desk: Desk, domain: str, severity: str = "moderate") -> str:
-    cid = desk.ws.find_customer(domain)
+    cid = desk.ws.accounts.find_customer(domain)
     assert cid is not None
     return desk.log_ticket(
         NewTicket(
@@ -73,17 +68,17 @@ def new_ticket(desk: Desk, domain: str, severity: str = "moderate") -> str:
 def test_waiting_on_the_customer_stops_the_clock_and_the_time_left_carries_over(desk: Desk, clock: Clock) -> None:
     clock.at("2026-11-24T00:00:00Z")  # Tuesday 09:00 in Tokyo
     tid = new_ticket(desk, "sakura-shoji.co.jp")  # Mon-Fri 09:00-18:00 Asia/Tokyo, Japanese holidays
-    t = desk.ws.ticket(tid)
+    t = desk.ws.tickets.ticket(tid)
     assert (t["firstResponseDueDate"], t["resolutionDueDate"]) == ("2026-11-24T04:00:00Z", "2026-11-26T09:00:00Z")
     clock.at("2026-11-24T01:00:00Z")
     desk.claim(tid)
     desk.note(tid, "金額を確認しています。", reply=True)
     desk.set_status(tid, "waiting_customer")
-    t = desk.ws.ticket(tid)
+    t = desk.ws.tickets.ticket(tid)
     assert t["slaPausedSince"] == "2026-11-24T01:00:00Z" and t["slaDueDate"] == FAR and t["resolutionDueDate"] is None
     clock.at("2026-11-25T00:00:00Z")  # a day later the customer answers: Wednesday 09:00
     desk.set_status(tid, "in_progress")
-    t = desk.ws.ticket(tid)
+    t = desk.ws.tickets.ticket(tid)
     # 1 business hour was used before the pause; 26 are left: Wed 9 + Thu 9 + Fri 8, until Friday 17:00 JST.
     assert t["slaPausedSince"] is None and t["resolutionDueDate"] == "2026-11-27T08:00:00Z"
     assert t["slaDueDate"] == t["resolutionDueDate"]
@@ -96,12 +91,12 @@ def test_waiting_on_microsoft_counts_when_the_offer_says_so(desk: Desk, clock: C
     clock.at("2026-11-24T00:00:00Z")
     stops = new_ticket(desk, "sakura-shoji.co.jp")
     desk.set_status(stops, "waiting_microsoft")
-    assert desk.ws.ticket(stops)["slaDueDate"] == FAR  # the desk default: waiting on Microsoft stops the clock
+    assert desk.ws.tickets.ticket(stops)["slaDueDate"] == FAR  # the desk default: waiting on Microsoft stops the clock
     kenji = Desk(desk.ws, desk.config, desk.host, "kenji.sato", clock)
-    cid = desk.ws.find_customer("sakura-shoji.co.jp")
+    cid = desk.ws.accounts.find_customer("sakura-shoji.co.jp")
     assert cid is not None
     kenji.offers.update(cid, {"pauseOnMicrosoft": "false"})
-    t = desk.ws.ticket(stops)
+    t = desk.ws.tickets.ticket(stops)
     assert t["slaPausedSince"] is None and t["resolutionDueDate"] == "2026-11-26T09:00:00Z"
 
 
@@ -109,15 +104,15 @@ def test_breaches_are_recorded_with_the_time_they_happened(desk: Desk, clock: Cl
     clock.at("2026-11-24T00:00:00Z")
     tid = new_ticket(desk, "sakura-shoji.co.jp", "critical")  # 2 business hours to a first response
     clock.at("2026-11-24T01:31:00Z")
-    t = desk.ws.ticket(tid)
+    t = desk.ws.tickets.ticket(tid)
     state = desk.clocks.state(desk.ws, t)
     assert state.first_response.warning((0.75, 0.9)) == 0.75 and state.first_response.fraction > 0.75
     clock.at("2026-11-24T05:00:00Z")
-    assert desk.ws.record_breaches("2026-11-24T05:00:00Z") >= 1
-    t = desk.ws.ticket(tid)
+    assert desk.ws.sla.record_breaches("2026-11-24T05:00:00Z") >= 1
+    t = desk.ws.tickets.ticket(tid)
     assert t["firstResponseBreachedDate"] == "2026-11-24T02:00:00Z"
     desk.note(tid, "遅くなり申し訳ありません。", reply=True)  # a late answer keeps the breach and its time
-    t = desk.ws.ticket(tid)
+    t = desk.ws.tickets.ticket(tid)
     assert t["firstResponseBreachedDate"] == "2026-11-24T02:00:00Z" and t["firstResponseDate"] == "2026-11-24T05:00:00Z"
     text = sla.clock_text(desk.clocks.state(desk.ws, t).first_response, desk.clocks.policy(desk.ws, t["customerId"]))
     assert "met 11-24 14:00" in text and "late: target passed 11-24 11:00" in text
@@ -130,19 +125,19 @@ def test_time_while_resolved_does_not_count_after_a_reopen(desk: Desk, clock: Cl
     desk.set_status(tid, "resolved", "answered")
     clock.at("2026-11-26T00:00:00Z")  # reopened two days later
     desk.set_status(tid, "in_progress")
-    state = desk.clocks.state(desk.ws, desk.ws.ticket(tid))
+    state = desk.clocks.state(desk.ws, desk.ws.tickets.ticket(tid))
     assert round(state.resolution.used) == 2 * 3600
     # 25 business hours left from Thursday 09:00 JST: Thursday 9, Friday 9, then Monday until 16:00.
-    assert desk.ws.ticket(tid)["resolutionDueDate"] == "2026-11-30T07:00:00Z"
+    assert desk.ws.tickets.ticket(tid)["resolutionDueDate"] == "2026-11-30T07:00:00Z"
 
 
 def test_a_customer_without_an_offer_counts_in_the_desk_hours(desk: Desk, clock: Clock) -> None:
-    cid = desk.ws.find_customer("northwindtraders.com")
+    cid = desk.ws.accounts.find_customer("northwindtraders.com")
     desk.ws.conn.execute("DELETE FROM support_offers WHERE customerId = ?", (cid,))
     clock.at("2026-11-27T08:00:00Z")  # Friday 17:00 in Tokyo: the desk's [sla] hours, 1 hour left that day
     tid = new_ticket(desk, "northwindtraders.com", "moderate")
     # 4 business hours: 1 on Friday, then Monday 09:00 to 12:00 JST.
-    assert desk.ws.ticket(tid)["firstResponseDueDate"] == "2026-11-30T03:00:00Z"
+    assert desk.ws.tickets.ticket(tid)["firstResponseDueDate"] == "2026-11-30T03:00:00Z"
 
 
 def test_sla_commands_show_and_recompute(
@@ -167,7 +162,7 @@ def test_imported_tickets_get_clocks_in_their_customers_hours(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("CSP_CONSOLE_AGENT", "kenji.sato")  # an import needs records.import: a Global admin
-    cid = demo_ws.find_customer("sakura-shoji.co.jp")
+    cid = demo_ws.accounts.find_customer("sakura-shoji.co.jp")
     path = tmp_path / "tickets.jsonl"
     record = {
         "customerId": cid,
@@ -212,7 +207,7 @@ def test_an_upgraded_workspace_has_its_open_clocks_recomputed_once(tmp_path: Pat
     assert not sla.recompute_pending(ws)
     # The desk's default hours, weekdays 09:00-18:00 Tokyo (this workspace holds no holidays): Friday 17:30
     # plus 2 business hours is Monday 10:30 JST.
-    assert ws.ticket("CSP-000001")["firstResponseDueDate"] == "2026-11-23T01:30:00Z"
+    assert ws.tickets.ticket("CSP-000001")["firstResponseDueDate"] == "2026-11-23T01:30:00Z"
     ws.close()
 
 
@@ -222,7 +217,7 @@ async def test_the_console_recomputes_an_upgraded_workspace_in_a_child_process(t
     path = tmp_path / "old.db"
     old_workspace(path)
     ws = Workspace.open(path)
-    ws.add_agent("aiko.tanaka", "Aiko Tanaka", "aiko@example.jp", ["admin_agent"], by="test")
+    ws.agents.add_agent("aiko.tanaka", "Aiko Tanaka", "aiko@example.jp", ["admin_agent"], by="test")
     app = make_app(ws, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -233,7 +228,7 @@ async def test_the_console_recomputes_an_upgraded_workspace_in_a_child_process(t
         assert app._recompute is not None and app._recompute.returncode == 0
         assert not sla.recompute_pending(ws)
         # The demo config's hours (make_app writes it), weekdays 09:00-18:00 Tokyo: Friday 17:30 + 2 hours.
-        assert ws.ticket("CSP-000001")["firstResponseDueDate"] == "2026-11-23T01:30:00Z"
+        assert ws.tickets.ticket("CSP-000001")["firstResponseDueDate"] == "2026-11-23T01:30:00Z"
         await pilot.pause(0.6)
         await settle(pilot)
         assert app.screen.query_one("QueueTable").row_at(0).slaDueDate == "2026-11-23T01:30:00Z"
@@ -262,7 +257,7 @@ def test_two_status_changes_in_one_second_are_taken_in_the_order_they_were_made(
     desk.claim(tid)
     desk.set_status(tid, "waiting_customer")
     desk.set_status(tid, "in_progress")  # the same second on the desk's clock
-    t = desk.ws.ticket(tid)
+    t = desk.ws.tickets.ticket(tid)
     assert t["slaPausedSince"] is None and t["resolutionDueDate"] is not None
 
 
@@ -274,7 +269,7 @@ def test_a_severity_change_audits_the_due_times_the_ticket_got(desk: Desk, clock
     clock.at("2026-11-24T00:00:00Z")
     tid = new_ticket(desk, "sakura-shoji.co.jp", severity="minimal")
     desk.classify(tid, severity="moderate")
-    ticket = desk.ws.ticket(tid)
+    ticket = desk.ws.tickets.ticket(tid)
     assert ticket is not None
     row = desk.ws.conn.execute(
         "SELECT detail FROM audit_log WHERE action = 'ticket.classify' AND entityId = ? ORDER BY id DESC LIMIT 1",

@@ -10,10 +10,6 @@ from textual.pilot import Pilot
 
 from console.sandbox import catalog
 from console.store import Workspace
-from console.store import billing as store_billing
-from console.store import escalations as store_escalations
-from console.store import tickets as store_tickets
-from console.store import workspace as store_workspace
 from console.tickets.queue_query import QueueQuery
 from tests.conftest import NOW
 from tests.ui import make_app, settle, table
@@ -87,11 +83,13 @@ async def note(pilot: Pilot[None]) -> None:
 def _cache_catalogue(pilot: Pilot[None]) -> None:
     """The Azure Support API's lists as a previous session cached them (no network in snapshots)."""
     ws = pilot.app.workspace  # type: ignore[attr-defined]
-    ws.replace_catalog(
+    ws.microsoft.replace_catalog(
         "service", None, [{**s, "displayName": s["properties"]["displayName"]} for s in catalog.services()]
     )
     for name, problems in catalog.problem_classifications().items():
-        ws.replace_catalog("problem", name, [{**p, "displayName": p["properties"]["displayName"]} for p in problems])
+        ws.microsoft.replace_catalog(
+            "problem", name, [{**p, "displayName": p["properties"]["displayName"]} for p in problems]
+        )
 
 
 async def escalate_vehicles(pilot: Pilot[None]) -> None:
@@ -124,7 +122,7 @@ async def ticket_escalated(pilot: Pilot[None]) -> None:
     await settle(pilot)
     desk = pilot.app.desk  # type: ignore[attr-defined]
     esc = desk.escalate(desk.escalation_draft("CSP-000001", "signature"), "2611230000042")
-    desk.ws.record_microsoft_update(
+    desk.ws.escalations.record_microsoft_update(
         esc["id"],
         microsoft_state="open",
         closed=False,
@@ -176,7 +174,7 @@ async def payment(pilot: Pilot[None]) -> None:
 
 async def account_bills(pilot: Pilot[None]) -> None:
     await settle(pilot)
-    pilot.app.open_account(pilot.app.workspace.find_customer("yamada-koumuten.jp"))  # type: ignore[attr-defined]
+    pilot.app.open_account(pilot.app.workspace.accounts.find_customer("yamada-koumuten.jp"))  # type: ignore[attr-defined]
     await settle(pilot)
     for _ in range(30):
         await pilot.press("j")
@@ -217,13 +215,10 @@ def test_snapshot(
     tmp_path: Path,
     name: str,
     size: tuple[int, int],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # What the steps write (escalations, timeline, audit) carries the frozen time, not the wall clock.
-    for module in (store_tickets, store_escalations, store_workspace, store_billing):
-        monkeypatch.setattr(module, "utcnow", lambda: NOW)
     target = tmp_path / "snap.db"
     target.write_bytes(demo_file.read_bytes())
     agent = "tom.becker" if name in BILLING_ADMIN_SCREENS else "aiko.tanaka"
-    app = make_app(Workspace.open(target), tmp_path, agent=agent)
+    # What the steps write (escalations, timeline, audit) carries the frozen time, not the wall clock.
+    app = make_app(Workspace.open(target, clock=lambda: NOW), tmp_path, agent=agent)
     assert snap_compare(app, terminal_size=size, run_before=SCREENS[name])  # type: ignore[operator]

@@ -122,28 +122,30 @@ async def test_a_view_too_slow_to_read_inline_is_read_by_a_worker(
             await pilot.pause(0.01)
             if table.count_exact and table.row_at(0) is not None:
                 break
-        assert table.count == demo_ws.queue_count(table.query_)
-        assert [r.id for r in demo_ws.queue_page(table.query_, limit=3)] == [table.row_at(i).id for i in range(3)]
+        assert table.count == demo_ws.queue.queue_count(table.query_)
+        assert [r.id for r in demo_ws.queue.queue_page(table.query_, limit=3)] == [table.row_at(i).id for i in range(3)]
         await pilot.press("5")  # another view: read by workers too
         for _ in range(200):
             await pilot.pause(0.01)
             if table.count_exact and table.row_at(0) is not None and table.query_.categories:
                 break
-        assert table.count == demo_ws.queue_count(table.query_) and table.row_at(0).category == "billing"
+        assert table.count == demo_ws.queue.queue_count(table.query_) and table.row_at(0).category == "billing"
     assert ran.count(0) == 2 and ran.count(None) == 2  # page 0 and the count, for each view
 
 
 async def test_a_refresh_keeps_the_cursor_where_the_agent_left_it(demo_ws: Workspace, tmp_path: Path) -> None:
     app = make_app(demo_ws, tmp_path)
+    from tests.ui import settle
+
     async with app.run_test(size=(80, 24)) as pilot:
         table = app.screen.query_one("QueueTable")
-        await pilot.pause(0.2)
+        await settle(pilot)  # waits for the count: a fixed 0.2 s was too short on a loaded machine
         assert table.count > 100
         await pilot.press(*["pagedown"] * 5)
         at = table.cursor
         assert at > 60
         table.reload(keep_cursor=True)  # what a change written by another session does
-        await pilot.pause(0.2)
+        await settle(pilot)
         assert table.cursor == at and table.count_exact
 
 

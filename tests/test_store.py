@@ -165,7 +165,7 @@ def test_transaction_rolls_back_on_error(empty_ws: Workspace) -> None:
             "INSERT INTO customers (id, domain, companyName, relationshipToPartner) VALUES ('x', 'd', 'n', 'reseller')"
         )
         raise RuntimeError("stop")
-    assert empty_ws.counts()["customers"] == 0
+    assert empty_ws.records.counts()["customers"] == 0
 
 
 def test_foreign_keys_are_enforced(empty_ws: Workspace) -> None:
@@ -203,19 +203,19 @@ def test_concurrent_writers_from_two_handles_all_succeed(tmp_path: Path) -> None
         t.join()
     assert errors == []
     ws = Workspace.open(path)
-    assert ws.counts()["customers"] == 150
+    assert ws.records.counts()["customers"] == 150
     ws.close()
 
 
 def test_connections_of_finished_threads_are_closed(empty_ws: Workspace) -> None:
     def read() -> None:
-        empty_ws.counts()
+        empty_ws.records.counts()
 
     for _ in range(20):
         t = threading.Thread(target=read)
         t.start()
         t.join()
-    empty_ws.counts()  # the main thread's connection, opening prunes the dead ones
+    empty_ws.records.counts()  # the main thread's connection, opening prunes the dead ones
     read_in_thread = threading.Thread(target=read)
     read_in_thread.start()
     read_in_thread.join()
@@ -274,7 +274,7 @@ def test_changed_since_sees_other_connections_commits_and_treats_a_busy_file_as_
     assert not changed and isinstance(version, int)  # the first read is the baseline
     assert empty_ws.changed_since(version) == (False, version)
     other = Workspace.open(empty_ws.path)
-    other.add_agent("someone", "Some One", "someone@example.com", ["helpdesk_agent"], by="test")
+    other.agents.add_agent("someone", "Some One", "someone@example.com", ["helpdesk_agent"], by="test")
     changed, now = empty_ws.changed_since(version)
     assert changed and now != version
     assert empty_ws.changed_since(now) == (False, now)
@@ -285,3 +285,49 @@ def test_changed_since_sees_other_connections_commits_and_treats_a_busy_file_as_
     monkeypatch.setattr(empty_ws, "data_version", busy)
     assert empty_ws.changed_since(now) == (False, now)
     other.close()
+
+
+def test_a_store_with_a_fixed_clock_stamps_everything_it_writes_with_that_time(demo_file: Path, tmp_path: Path) -> None:
+    """The store reads no wall clock: its audit rows, ticket changes, timeline events and migration records all
+    carry the time of the clock it was given."""
+    from datetime import UTC, datetime
+
+    from console.records.kinds import TICKETS
+
+    fixed = datetime(2031, 2, 3, 4, 5, 6, tzinfo=UTC)
+    stamp = "2031-02-03T04:05:06Z"
+    fresh = Workspace.open(tmp_path / "fresh.db", clock=lambda: fixed)
+    applied = {r[0] for r in fresh.conn.execute("SELECT appliedAt FROM schema_migrations")}
+    fresh.close()
+    assert applied == {stamp}
+
+    target = tmp_path / "demo.db"
+    target.write_bytes(demo_file.read_bytes())
+    ws = Workspace.open(target, clock=lambda: fixed)
+    first_new = (ws.conn.execute("SELECT max(id) FROM audit_log").fetchone()[0] or 0) + 1
+    ticket = ws.tickets.update_ticket(
+        "CSP-000001",
+        expected_version=None,
+        changes={"title": "Printer on fire", "assignee": "aiko.tanaka", "claimedUntil": "2000-01-01T00:00:00Z"},
+        events=[{"kind": "note", "text": "looked at it"}],
+        agent="aiko.tanaka",
+        action="ticket.note",
+    )
+    record = {f: ticket[f] for f in TICKETS.field_names}
+    created = ws.tickets.create_ticket(record, "aiko.tanaka")
+    ws.agents.add_agent("new.agent", "New Agent", "new.agent@example.com", ["helpdesk_agent"], by="aiko.tanaka")
+    ws.queue.save_view("aiko.tanaka", "mine", {"assignee": "aiko.tanaka"})
+    assert ws.tickets.release_expired_claims("2001-01-01T00:00:00Z") == ["CSP-000001"]
+
+    audited = ws.conn.execute("SELECT DISTINCT at FROM audit_log WHERE id >= ?", (first_new,)).fetchall()
+    assert [r[0] for r in audited] == [stamp]
+    actions = [r[0] for r in ws.conn.execute("SELECT action FROM audit_log WHERE id >= ?", (first_new,))]
+    assert actions == ["ticket.note", "ticket.create", "agent.add", "ticket.claim_expired"]
+    assert ticket["lastModifiedDate"] == stamp
+    released = ws.tickets.ticket("CSP-000001")
+    assert released is not None and released["assignee"] is None and released["lastModifiedDate"] == stamp
+    assert ws.tickets.timeline(ticket["seq"])[-1]["createdDate"] == stamp
+    new_ticket = ws.tickets.ticket(created)
+    assert new_ticket is not None and new_ticket["lastModifiedDate"] == stamp
+    assert ws.conn.execute("SELECT createdDate FROM saved_views WHERE name = 'mine'").fetchone()[0] == stamp
+    ws.close()

@@ -66,8 +66,8 @@ def set_at_pc(box: Sandbox, sub: dict[str, Any], **changes: Any) -> None:
 
 
 def items(ws: Workspace, customer_id: str) -> dict[str, dict[str, Any]]:
-    live = ws.live_suspension(customer_id) or max(
-        (ws.suspension(s["id"]) for s in ws.suspensions() if s["customerId"] == customer_id),
+    live = ws.suspensions.live_suspension(customer_id) or max(
+        (ws.suspensions.suspension(s["id"]) for s in ws.suspensions.suspensions() if s["customerId"] == customer_id),
         key=lambda s: s["id"],  # type: ignore[union-attr]
     )
     return {i["subscriptionId"]: i for i in live["items"]}  # type: ignore[index]
@@ -80,7 +80,7 @@ def run_killed(
     hangs: its GET (between the intent and the read), its PATCH before the work, or its PATCH after the work
     (Partner Center changed it; the answer never arrives). Return whether it was killed."""
     todo = SUSPEND_TODO if action == "suspend" else REACTIVATE_TODO
-    live = ws.live_suspension(cid)
+    live = ws.suspensions.live_suspension(cid)
     rows = {i["subscriptionId"]: i for i in live["items"]} if live else {}
     candidates = [s for s in order if (rows[s]["state"] if s in rows else "pending") in todo]
     if not candidates:
@@ -121,7 +121,7 @@ def run_killed(
 def test_killed_eight_times_the_fraud_suspension_stays_and_auto_renew_is_as_partner_center_had_it(
     desk: Desk, demo_ws: Workspace, sandbox: Sandbox, config_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    cid = demo_ws.find_customer(CUSTOMER)
+    cid = demo_ws.accounts.find_customer(CUSTOMER)
     assert cid is not None
     plan = desk.billing.suspension_plan(cid)
     (azure,) = plan.blocked  # said up front: not in the PATCHes
@@ -180,22 +180,22 @@ def test_killed_eight_times_the_fraud_suspension_stays_and_auto_renew_is_as_part
     }  # as Partner Center had it when read, not the workspace's copy
     assert subs[azure_id]["status"] == "active"
     assert not [r for r in sandbox.state.requests if r["method"] == "PATCH" and azure_id in r["path"]]
-    assert demo_ws.live_suspension(cid) is None
+    assert demo_ws.suspensions.live_suspension(cid) is None
 
 
 def test_a_resume_tells_its_own_patch_from_someone_elses(desk: Desk, demo_ws: Workspace, sandbox: Sandbox) -> None:
     """The two kill points that look alike on resume: a read and a request id recorded, the subscription found
     suspended. Ours if Partner Center knows the request id; someone else's if the recorded etag is refused."""
-    cid = demo_ws.find_customer("osaka-foods.co.jp")
+    cid = demo_ws.accounts.find_customer("osaka-foods.co.jp")
     assert cid is not None
     planned = desk.billing.suspension_plan(cid).items
     theirs, ours = planned[0].subscription["id"], planned[1].subscription["id"]
-    sid = demo_ws.start_suspension(cid, "non_payment", [i.as_item() for i in planned], BILLING_ADMIN, {})
+    sid = demo_ws.suspensions.start_suspension(cid, "non_payment", [i.as_item() for i in planned], BILLING_ADMIN, {})
     pc = desk.clients.partner_center
     rids = {theirs: "11111111-1111-4111-8111-111111111111", ours: "22222222-2222-4222-8222-222222222222"}
     for sub_id, rid in rids.items():
-        demo_ws.record_suspension_intent(sid, sub_id, "suspend", BILLING_ADMIN)
-        demo_ws.record_suspension_read(sid, sub_id, pc.subscription(cid, sub_id), rid, BILLING_ADMIN)
+        demo_ws.suspensions.record_suspension_intent(sid, sub_id, "suspend", BILLING_ADMIN)
+        demo_ws.suspensions.record_suspension_read(sid, sub_id, pc.subscription(cid, sub_id), rid, BILLING_ADMIN)
     # The process died there. Ours: its PATCH had gone out. Theirs: Microsoft suspended it for fraud instead.
     read = pc.subscription(cid, ours)
     pc.send_update(cid, ours, read, {"status": "suspended"}, rids[ours])
@@ -214,7 +214,7 @@ def test_900115_at_run_time_is_recorded_as_blocked_and_the_run_goes_on(
 ) -> None:
     """The workspace does not know the Azure subscriptions (not synced yet): Partner Center's 403/900115 is an
     Azure plan that cannot be suspended, not a missing role."""
-    cid = demo_ws.find_customer(CUSTOMER)
+    cid = demo_ws.accounts.find_customer(CUSTOMER)
     assert cid is not None
     demo_ws.conn.execute("DELETE FROM azure_entitlements WHERE customerId = ?", (cid,))
     plan = desk.billing.suspension_plan(cid)
@@ -233,7 +233,7 @@ def test_900115_at_run_time_is_recorded_as_blocked_and_the_run_goes_on(
 
 
 def test_the_sandbox_answers_as_partner_center_documents(sandbox: Sandbox, demo_ws: Workspace) -> None:
-    cid = demo_ws.find_customer(CUSTOMER)
+    cid = demo_ws.accounts.find_customer(CUSTOMER)
     assert cid is not None
     sub = next(iter(at_pc(sandbox, cid).values()))
     url = f"{sandbox.url}/v1/customers/{cid}/subscriptions/{sub['id']}"

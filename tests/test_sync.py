@@ -32,15 +32,15 @@ def test_sync_pages_through_customers_and_upserts(sandbox: Sandbox, empty_ws: Wo
     assert report.service_requests == len(sandbox.state.service_requests) > 0
     pages = [r for r in sandbox.state.requests if r["path"].startswith("/v1/customers?")]
     assert len(pages) == -(-report.customers // 5)
-    names = {c["companyName"] for c in empty_ws.iter_records(CUSTOMERS)}
+    names = {c["companyName"] for c in empty_ws.records.iter_records(CUSTOMERS)}
     assert "株式会社さくら商事" in names
-    assert empty_ws.sync_state("partner_center")["state"] == "done"  # type: ignore[index]
+    assert empty_ws.microsoft.sync_state("partner_center")["state"] == "done"  # type: ignore[index]
 
 
 def test_sync_keeps_what_only_the_workspace_knows(sandbox: Sandbox, demo_ws: Workspace) -> None:
-    before = {s["id"]: s for s in demo_ws.iter_records(SUBSCRIPTIONS)}
+    before = {s["id"]: s for s in demo_ws.records.iter_records(SUBSCRIPTIONS)}
     _run(demo_ws)
-    after = {s["id"]: s for s in demo_ws.iter_records(SUBSCRIPTIONS)}
+    after = {s["id"]: s for s in demo_ws.records.iter_records(SUBSCRIPTIONS)}
     etags = {s["id"]: s["attributes"]["etag"] for subs in sandbox.state.subscriptions.values() for s in subs}
     assert {k: v["etag"] for k, v in after.items()} == etags  # Partner Center's etag, for the next PATCH
     strip = lambda rows: {k: {**v, "etag": None} for k, v in rows.items()}  # noqa: E731
@@ -59,8 +59,8 @@ def test_a_failure_midway_keeps_the_synced_pages_and_the_next_run_resumes(
         _run(empty_ws, page_size=5)
     message = str(caught.value)
     assert "listing customers (page after 10 customers)" in message and "500" in message and "resume" in message
-    assert empty_ws.counts()["customers"] == 10  # pages one and two are in, whole
-    saved = empty_ws.sync_state("partner_center")
+    assert empty_ws.records.counts()["customers"] == 10  # pages one and two are in, whole
+    saved = empty_ws.microsoft.sync_state("partner_center")
     assert saved is not None and saved["state"] == "failed" and "500" in saved["lastError"]
 
     sandbox.clear_faults()
@@ -68,8 +68,8 @@ def test_a_failure_midway_keeps_the_synced_pages_and_the_next_run_resumes(
     report = _run(empty_ws, page_size=5)
     assert report.resumed
     assert len([r for r in state.requests if r["path"] == "/v1/customers?size=5"]) == first_pages  # not again
-    assert empty_ws.counts()["customers"] == report.customers == len(state.customers)
-    assert empty_ws.sync_state("partner_center")["state"] == "done"  # type: ignore[index]
+    assert empty_ws.records.counts()["customers"] == report.customers == len(state.customers)
+    assert empty_ws.microsoft.sync_state("partner_center")["state"] == "done"  # type: ignore[index]
 
 
 def test_a_failure_while_reading_a_customer_resumes_at_that_customer(sandbox: Sandbox, empty_ws: Workspace) -> None:
@@ -77,7 +77,7 @@ def test_a_failure_while_reading_a_customer_resumes_at_that_customer(sandbox: Sa
     sandbox.fault(f"/v1/customers/{victim}/subscriptions", "500", times=100)
     with pytest.raises(sync.SyncFailed, match=f"reading customer {victim}"):
         _run(empty_ws, page_size=50)
-    assert empty_ws.sync_state("partner_center")["cursor"]["index"] == 4  # type: ignore[index]
+    assert empty_ws.microsoft.sync_state("partner_center")["cursor"]["index"] == 4  # type: ignore[index]
     sandbox.clear_faults()
     before = len(sandbox.state.requests)
     _run(empty_ws, page_size=50)
@@ -111,5 +111,5 @@ def test_one_unreadable_customer_is_skipped_and_named_and_the_rest_synced(
     report = _run(empty_ws, page_size=100)
     bad = sandbox.state.customers[3]["id"]
     assert any(f"customer '{bad}'" in line and "field 'domain'" in line for line in report.skipped)
-    assert empty_ws.counts()["customers"] == report.customers == len(sandbox.state.customers) - 1
-    assert empty_ws.sync_state("partner_center")["state"] == "done"  # type: ignore[index]
+    assert empty_ws.records.counts()["customers"] == report.customers == len(sandbox.state.customers) - 1
+    assert empty_ws.microsoft.sync_state("partner_center")["state"] == "done"  # type: ignore[index]

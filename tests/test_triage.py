@@ -33,20 +33,20 @@ def desk(demo_ws: Workspace, tmp_path: Path) -> Iterator[Desk]:
 
 
 def test_triage_ticket_stores_findings_and_replaces_them(desk: Desk, demo_ws: Workspace) -> None:
-    row = next(r for batch in demo_ws.iter_tickets() for r in batch if r["service"] == "office365")
+    row = next(r for batch in demo_ws.tickets.iter_tickets() for r in batch if r["service"] == "office365")
     result = desk.check(row["id"])
     assert result.failures == []
-    stored = demo_ws.findings(row["seq"])
+    stored = demo_ws.tickets.findings(row["seq"])
     assert [(s["plugin"], s["checkId"], s["title"]) for s in stored] == [
         (p, f.check_id, f.title) for p, f in result.findings
     ]
     again = desk.check(row["id"])
-    assert len(demo_ws.findings(row["seq"])) == len(again.findings)  # replaced, not appended
+    assert len(demo_ws.tickets.findings(row["seq"])) == len(again.findings)  # replaced, not appended
 
 
 def test_triage_open_covers_every_open_ticket(desk: Desk, demo_ws: Workspace) -> None:
     results = list(desk.check_open())
-    open_count = demo_ws.counts()["open tickets"]
+    open_count = demo_ws.records.counts()["open tickets"]
     assert len(results) == open_count
     assert all(r.failures == [] for r in results)
     checks = {f.check_id for r in results for _, f in r.findings}

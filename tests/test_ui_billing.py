@@ -23,7 +23,7 @@ def highlighted(app: object) -> str:
 
 
 async def go_to(pilot: object, ws: Workspace, domain: str) -> None:
-    target = ws.find_customer(domain)
+    target = ws.accounts.find_customer(domain)
     for _ in range(40):
         if highlighted(pilot.app) == target:  # type: ignore[attr-defined]
             return
@@ -44,13 +44,13 @@ async def test_a_billing_admin_sends_notices_suspends_takes_payment_and_reactiva
         await go_to(pilot, demo_ws, "minato-kaikei.jp")
         await pilot.press("a")
         await settle(pilot)
-        assert [(a["stage"], a["action"]) for a in demo_ws.dunning_actions()] == [("final_notice", "notice")]
+        assert [(a["stage"], a["action"]) for a in demo_ws.billing.dunning_actions()] == [("final_notice", "notice")]
         await pilot.press("a")
         await settle(pilot)
-        assert len(demo_ws.dunning_actions()) == 1
+        assert len(demo_ws.billing.dunning_actions()) == 1
         # Suspension: the plan with its consequences first; n changes nothing.
         await go_to(pilot, demo_ws, "litwarelabs.io")
-        litware = demo_ws.find_customer("litwarelabs.io")
+        litware = demo_ws.accounts.find_customer("litwarelabs.io")
         await pilot.press("s")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmSuspension)
@@ -59,12 +59,12 @@ async def test_a_billing_admin_sends_notices_suspends_takes_payment_and_reactiva
         assert "NOT suspended: Azure plan" in text and "900115" in text and "role" not in text
         await pilot.press("n")
         await settle(pilot)
-        assert demo_ws.live_suspension(litware) is None
+        assert demo_ws.suspensions.live_suspension(litware) is None
         await pilot.press("s")
         await settle(pilot)
         await pilot.press("y")
         await settle(pilot)
-        assert demo_ws.live_suspension(litware)["state"] == "suspended"
+        assert demo_ws.suspensions.live_suspension(litware)["state"] == "suspended"
         statuses = {s["offerName"]: s["status"] for s in sandbox.state.subscriptions[litware]}
         assert statuses.pop("Azure plan") == "active" and set(statuses.values()) == {"suspended"}
         # Payment: a wrong amount is shown in the dialog, which stays open; then the full amount.
@@ -86,7 +86,7 @@ async def test_a_billing_admin_sends_notices_suspends_takes_payment_and_reactiva
         assert isinstance(app.screen, Confirm)
         await pilot.press("y")
         await settle(pilot)
-        assert demo_ws.live_suspension(litware) is None
+        assert demo_ws.suspensions.live_suspension(litware) is None
         assert {s["status"] for s in sandbox.state.subscriptions[litware]} == {"active"}
 
 
@@ -104,15 +104,15 @@ async def test_a_helpdesk_agent_may_look_but_not_suspend(demo_ws: Workspace, tmp
         assert any("billing_admin or global_admin" in str(n.message) for n in app._notifications)
         await pilot.press("a")
         await settle(pilot)
-        assert demo_ws.dunning_actions() == []
+        assert demo_ws.billing.dunning_actions() == []
     assert {s["id"]: s["status"] for subs in sandbox.state.subscriptions.values() for s in subs} == before
     assert not [r for r in sandbox.state.requests if r["method"] == "PATCH"]
 
 
 async def test_time_is_logged_from_the_ticket(demo_ws: Workspace, tmp_path: Path) -> None:
     app = make_app(demo_ws, tmp_path)
-    minato = demo_ws.find_customer("minato-kaikei.jp")
-    ticket = demo_ws.open_tickets_of(minato)[0]["id"]
+    minato = demo_ws.accounts.find_customer("minato-kaikei.jp")
+    ticket = demo_ws.tickets.open_tickets_of(minato)[0]["id"]
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         app.open_ticket(ticket)
@@ -121,7 +121,7 @@ async def test_time_is_logged_from_the_ticket(demo_ws: Workspace, tmp_path: Path
         await settle(pilot)
         await pilot.press(*"90", "tab", *"ライセンス確認", "ctrl+s")
         await settle(pilot)
-        entries = demo_ws.time_entries(demo_ws.ticket(ticket)["seq"])
+        entries = demo_ws.billing.time_entries(demo_ws.tickets.ticket(ticket)["seq"])
         assert [(e["minutes"], e["note"]) for e in entries] == [(90, "ライセンス確認")]
         assert any("used up" in str(n.message) for n in app._notifications)
         sla = shown(app.screen.query_one("#sla"))

@@ -42,9 +42,9 @@ async def test_azure_escalation_from_the_ticket_screen(sandbox: Sandbox, demo_ws
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert not isinstance(app.screen, EscalationForm)
-        (esc,) = demo_ws.escalations()
+        (esc,) = demo_ws.escalations.escalations()
         assert esc["vehicle"] == "advanced" and esc["state"] == "open" and len(sandbox.state.tickets) == 1
-        assert demo_ws.ticket(ticket_id)["status"] == "waiting_microsoft"  # type: ignore[index]
+        assert demo_ws.tickets.ticket(ticket_id)["status"] == "waiting_microsoft"  # type: ignore[index]
         shown = app.screen.details.escalations  # type: ignore[attr-defined]
         assert app.screen.query_one("#cases").display and shown[0]["microsoftCaseId"] == esc["microsoftCaseId"]
         text = Console(width=200, record=True)
@@ -64,12 +64,12 @@ async def test_hand_off_with_a_case_number_and_a_refusal_that_keeps_the_form(
         form.query_one("#esc-title", Input).value = ""
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert app.screen is form and demo_ws.escalations() == []  # refused: nothing stored, the form stays
+        assert app.screen is form and demo_ws.escalations.escalations() == []  # refused: nothing stored, the form stays
         form.query_one("#esc-title", Input).value = "Microsoft 365: mail flow stopped"
         form.query_one("#esc-case", Input).value = "2611230000321"
         await pilot.press("ctrl+s")
         await settle(pilot)
-        (esc,) = demo_ws.escalations()
+        (esc,) = demo_ws.escalations.escalations()
         assert esc["state"] == "open" and esc["microsoftCaseId"] == "2611230000321"
         assert esc["title"] == "Microsoft 365: mail flow stopped"
 
@@ -88,9 +88,9 @@ async def test_record_the_case_number_later(sandbox: Sandbox, demo_ws: Workspace
         await settle(pilot)
         await pilot.press(*"2611230000555", "enter")
         await settle(pilot)
-        (esc,) = demo_ws.escalations()
+        (esc,) = demo_ws.escalations.escalations()
         assert esc["state"] == "open" and esc["microsoftCaseId"] == "2611230000555"
-        timeline = [e["text"] for e in demo_ws.timeline(demo_ws.ticket(ticket_id)["seq"])]  # type: ignore[index]
+        timeline = [e["text"] for e in demo_ws.tickets.timeline(demo_ws.tickets.ticket(ticket_id)["seq"])]  # type: ignore[index]
         assert "Microsoft case number recorded: 2611230000555" in timeline
 
 
@@ -100,10 +100,10 @@ async def test_the_console_delivers_what_the_outbox_owes_when_it_starts(
     app = make_app(demo_ws, tmp_path)
     draft = app.desk.escalation_draft(pick(demo_ws, "azure", "technical"), "advanced")
     stored = app.desk.escalate(draft)  # written, not delivered (as after a crash)
-    assert demo_ws.escalation(stored["id"])["state"] == "pending"  # type: ignore[index]
+    assert demo_ws.escalations.escalation(stored["id"])["state"] == "pending"  # type: ignore[index]
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert demo_ws.escalation(stored["id"])["state"] == "open"  # type: ignore[index]
+        assert demo_ws.escalations.escalation(stored["id"])["state"] == "open"  # type: ignore[index]
         assert len(sandbox.state.tickets) == 1
 
 
@@ -124,8 +124,8 @@ async def test_the_account_shows_synced_service_requests(sandbox: Sandbox, demo_
 async def test_names_from_microsoft_and_the_data_render_literally(demo_ws: Workspace, tmp_path: Path) -> None:
     """Service names from the Support API's list are shown as written, never as markup."""
     hostile = "[bold red]VMs[/] [@click=app.quit]x[/]"
-    demo_ws.replace_catalog("service", None, [{"id": "/s/1", "name": "s1", "displayName": hostile}])
-    demo_ws.replace_catalog("problem", "s1", [{"id": "/s/1/p/1", "name": "p1", "displayName": "[b]boot[/b]"}])
+    demo_ws.microsoft.replace_catalog("service", None, [{"id": "/s/1", "name": "s1", "displayName": hostile}])
+    demo_ws.microsoft.replace_catalog("problem", "s1", [{"id": "/s/1/p/1", "name": "p1", "displayName": "[b]boot[/b]"}])
     app = make_app(demo_ws, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await open_form(pilot, pick(demo_ws, "azure", "technical"))
@@ -147,7 +147,7 @@ async def test_m_again_on_a_ticket_with_an_open_case_asks_for_a_reason(
         await open_form(pilot, ticket_id)
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert len(demo_ws.escalations()) == 1
+        assert len(demo_ws.escalations.escalations()) == 1
         await pilot.press("m")
         await settle(pilot)
         picker = app.screen
@@ -158,18 +158,18 @@ async def test_m_again_on_a_ticket_with_an_open_case_asks_for_a_reason(
         assert isinstance(form, EscalationForm) and form.query_one("#esc-open-case").display
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert app.screen is form and len(demo_ws.escalations()) == 1  # refused: one case per problem
+        assert app.screen is form and len(demo_ws.escalations.escalations()) == 1  # refused: one case per problem
         form.query_one("#esc-another", Input).value = "Second outage, other region"
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert len(demo_ws.escalations()) == 2 and len(sandbox.state.tickets) == 2
+        assert len(demo_ws.escalations.escalations()) == 2 and len(sandbox.state.tickets) == 2
 
 
 async def test_the_form_says_when_no_azure_subscription_is_known(
     sandbox: Sandbox, demo_ws: Workspace, tmp_path: Path
 ) -> None:
     ticket_id = pick(demo_ws, "azure", "technical")
-    customer = demo_ws.ticket(ticket_id)["customerId"]  # type: ignore[index]
+    customer = demo_ws.tickets.ticket(ticket_id)["customerId"]  # type: ignore[index]
     demo_ws.conn.execute("DELETE FROM azure_entitlements WHERE customerId = ?", (customer,))
     demo_ws.conn.commit()
     app = make_app(demo_ws, tmp_path)
@@ -181,4 +181,4 @@ async def test_the_form_says_when_no_azure_subscription_is_known(
         assert not form.query("#esc-subscription")  # the plan's Partner Center id is never offered
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert app.screen is form and demo_ws.escalations() == []
+        assert app.screen is form and demo_ws.escalations.escalations() == []

@@ -40,7 +40,7 @@ async def test_queue_lists_navigates_and_quits(demo_ws: Workspace, tmp_path: Pat
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         t = table(pilot)
-        expected = demo_ws.queue_page(QueueQuery(), limit=10_000)
+        expected = demo_ws.queue.queue_page(QueueQuery(), limit=10_000)
         assert t.count == len(expected)
         assert t.current_row.id == expected[0].id
         await pilot.press("j", "j", "k")
@@ -95,10 +95,10 @@ async def test_search_as_you_type_and_clear(demo_ws: Workspace, tmp_path: Path) 
         found = await load_all(pilot)
         assert found
         for r in found:
-            t = demo_ws.ticket(r.id)
-            notes = " ".join(e["text"] or "" for e in demo_ws.timeline(t["seq"]))
+            t = demo_ws.tickets.ticket(r.id)
+            notes = " ".join(e["text"] or "" for e in demo_ws.tickets.timeline(t["seq"]))
             assert "金額" in t["title"] + t["body"] + notes
-        assert table(pilot).count == demo_ws.queue_count(QueueQuery(search="金額"))
+        assert table(pilot).count == demo_ws.queue.queue_count(QueueQuery(search="金額"))
         await pilot.press("enter")  # back to the list, search kept
         assert app.focused is table(pilot)
         await pilot.press("slash", "escape")
@@ -145,12 +145,12 @@ async def test_filter_dialog_from_the_keyboard(demo_ws: Workspace, tmp_path: Pat
         found = await load_all(pilot)
         assert found and all(r.service == "azure" and r.category == "billing" for r in found)
         assert any(r.status in ("resolved", "closed") for r in found)  # any status
-        assert table(pilot).count == demo_ws.queue_count(
+        assert table(pilot).count == demo_ws.queue.queue_count(
             QueueQuery(statuses=(), services=("azure",), categories=("billing",))
         )
         await pilot.press("f", "ctrl+l")
         await settle(pilot)
-        assert table(pilot).count == demo_ws.queue_count(QueueQuery())
+        assert table(pilot).count == demo_ws.queue.queue_count(QueueQuery())
 
 
 async def test_assignee_filter_and_this_customer(demo_ws: Workspace, tmp_path: Path) -> None:
@@ -195,7 +195,7 @@ async def test_save_use_and_delete_a_view(demo_ws: Workspace, tmp_path: Path) ->
         assert isinstance(app.screen, TextPrompt)
         await pilot.press(*"請求 billing", "enter")
         await settle(pilot)
-        saved = demo_ws.saved_views(AGENT)
+        saved = demo_ws.queue.saved_views(AGENT)
         assert saved == [("請求 billing", QueueQuery(categories=("billing",), sort="created").to_json())]
         await pilot.press("6")
         await settle(pilot)
@@ -204,7 +204,7 @@ async def test_save_use_and_delete_a_view(demo_ws: Workspace, tmp_path: Path) ->
         assert table(pilot).query_ == QueueQuery(categories=("billing",), sort="created")
         await pilot.press("D")
         await settle(pilot)
-        assert demo_ws.saved_views(AGENT) == []
+        assert demo_ws.queue.saved_views(AGENT) == []
 
 
 async def test_claim_from_the_queue_and_take_over_with_confirmation(demo_ws: Workspace, tmp_path: Path) -> None:
@@ -216,7 +216,7 @@ async def test_claim_from_the_queue_and_take_over_with_confirmation(demo_ws: Wor
         ticket_id = table(pilot).current_row.id
         await pilot.press("c")
         await settle(pilot)
-        assert demo_ws.ticket(ticket_id)["assignee"] == AGENT
+        assert demo_ws.tickets.ticket(ticket_id)["assignee"] == AGENT
         await pilot.press("6")
         await settle(pilot)
         t = table(pilot)
@@ -228,11 +228,13 @@ async def test_claim_from_the_queue_and_take_over_with_confirmation(demo_ws: Wor
         assert isinstance(app.screen, Confirm)
         await pilot.press("n")
         await settle(pilot)
-        assert demo_ws.ticket(other.id)["assignee"] == other.assignee
+        assert demo_ws.tickets.ticket(other.id)["assignee"] == other.assignee
         await pilot.press("c", "y")
         await settle(pilot)
-        assert demo_ws.ticket(other.id)["assignee"] == AGENT
-        actions = [a["action"] for a in demo_ws.audit_entries("ticket") if a["entityId"] in (ticket_id, other.id)]
+        assert demo_ws.tickets.ticket(other.id)["assignee"] == AGENT
+        actions = [
+            a["action"] for a in demo_ws.agents.audit_entries("ticket") if a["entityId"] in (ticket_id, other.id)
+        ]
         assert actions == ["ticket.claim", "ticket.takeover"]
 
 
@@ -273,10 +275,10 @@ async def test_keys_can_be_remapped_from_the_config(demo_ws: Workspace, tmp_path
         ticket_id = table(pilot).current_row.id
         await pilot.press("c")  # no longer claims
         await settle(pilot)
-        assert demo_ws.ticket(ticket_id)["assignee"] is None
+        assert demo_ws.tickets.ticket(ticket_id)["assignee"] is None
         await pilot.press("K")
         await settle(pilot)
-        assert demo_ws.ticket(ticket_id)["assignee"] == AGENT
+        assert demo_ws.tickets.ticket(ticket_id)["assignee"] == AGENT
 
 
 async def test_another_sessions_change_reaches_the_open_console(demo_ws: Workspace, tmp_path: Path) -> None:
@@ -287,7 +289,7 @@ async def test_another_sessions_change_reaches_the_open_console(demo_ws: Workspa
         await settle(pilot)
         before = table(pilot).count
         other = Workspace.open(demo_ws.path)  # another agent's session: its own connection
-        first = other.ticket(table(pilot).current_row.id)
+        first = other.tickets.ticket(table(pilot).current_row.id)
         ticket_ops.claim(other, first, "kenji.sato", NOW, timedelta(minutes=30))
         started = asyncio.get_running_loop().time()
         while table(pilot).count != before - 1 and asyncio.get_running_loop().time() - started < 3:
@@ -296,7 +298,7 @@ async def test_another_sessions_change_reaches_the_open_console(demo_ws: Workspa
         assert asyncio.get_running_loop().time() - started < 2  # 1 s target; the suite runs on a busy machine
         await settle(pilot)
         # An open ticket follows too.
-        second = other.ticket(table(pilot).current_row.id)
+        second = other.tickets.ticket(table(pilot).current_row.id)
         await pilot.press("enter")
         await settle(pilot)
         ticket_ops.add_note(other, second, "seen by another agent", "kenji.sato", NOW)

@@ -28,7 +28,7 @@ async def open_ticket(pilot: object, ticket_id: str) -> TicketScreen:
 
 
 def first_open(ws: Workspace, **match: object) -> dict:
-    for batch in ws.iter_tickets():
+    for batch in ws.tickets.iter_tickets():
         for row in batch:
             if all(row[k] == v for k, v in match.items()):
                 return row
@@ -44,7 +44,7 @@ async def test_open_from_queue_shows_findings_and_goes_back(demo_ws: Workspace, 
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, TicketScreen) and screen.ticket_id == ticket_id
-        stored = demo_ws.findings(demo_ws.ticket(ticket_id)["seq"])
+        stored = demo_ws.tickets.findings(demo_ws.tickets.ticket(ticket_id)["seq"])
         assert stored and [f["checkId"] for f in stored] == [f["checkId"] for f in screen.details.findings]
         await pilot.press("escape")
         assert isinstance(app.screen, QueueScreen)
@@ -58,7 +58,7 @@ async def test_claim_note_reply_status_classify_assign_resolve(demo_ws: Workspac
         await open_ticket(pilot, row["id"])
         await pilot.press("c")
         await settle(pilot)
-        t = demo_ws.ticket(row["id"])
+        t = demo_ws.tickets.ticket(row["id"])
         assert t["assignee"] == AGENT and t["status"] == "triaged"
         # An internal note, with text that looks like markup.
         await pilot.press("n")
@@ -68,10 +68,10 @@ async def test_claim_note_reply_status_classify_assign_resolve(demo_ws: Workspac
         # A reply: stops the first-response clock.
         await pilot.press("r", *"Hello", "ctrl+s")
         await settle(pilot)
-        t = demo_ws.ticket(row["id"])
+        t = demo_ws.tickets.ticket(row["id"])
         assert t["firstResponseDate"] == "2026-11-23T03:00:00Z"
         assert t["slaDueDate"] == t["resolutionDueDate"]
-        events = demo_ws.timeline(t["seq"])
+        events = demo_ws.tickets.timeline(t["seq"])
         assert [(e["kind"], e["text"]) for e in events if e["kind"] in ("note", "reply")] == [
             ("note", "金額を確認 [b]x[/b]"),
             ("reply", "Hello"),
@@ -81,25 +81,25 @@ async def test_claim_note_reply_status_classify_assign_resolve(demo_ws: Workspac
         assert isinstance(app.screen, ChoicePrompt)
         await pilot.press("j", "j", "enter")  # from triaged: in_progress, [waiting_customer]
         await settle(pilot)
-        assert demo_ws.ticket(row["id"])["status"] == "waiting_customer"
+        assert demo_ws.tickets.ticket(row["id"])["status"] == "waiting_customer"
         # Severity to critical moves the SLA targets.
         await pilot.press("e", "j", "j", "enter")  # severity
         await pilot.press("g", "enter")  # critical is first
         await settle(pilot)
-        t = demo_ws.ticket(row["id"])
+        t = demo_ws.tickets.ticket(row["id"])
         assert t["severity"] == "critical" and t["severityRank"] == 1
         # Assign to another agent.
         await pilot.press("a")
         choices = [label for _, label in app.screen.choices]
         await pilot.press("g", *["j"] * choices.index("maria.garcia"), "enter")
         await settle(pilot)
-        assert demo_ws.ticket(row["id"])["assignee"] == "maria.garcia"
+        assert demo_ws.tickets.ticket(row["id"])["assignee"] == "maria.garcia"
         # Resolve with a code.
         await pilot.press("x", "g", "j", "enter")  # fixed_by_partner
         await settle(pilot)
-        t = demo_ws.ticket(row["id"])
+        t = demo_ws.tickets.ticket(row["id"])
         assert (t["status"], t["resolutionCode"], t["isOpen"]) == ("resolved", "fixed_by_partner", 0)
-        actions = [a["action"] for a in demo_ws.audit_entries("ticket") if a["entityId"] == row["id"]]
+        actions = [a["action"] for a in demo_ws.agents.audit_entries("ticket") if a["entityId"] == row["id"]]
         assert actions == [
             "ticket.claim",
             "ticket.note",
@@ -109,7 +109,7 @@ async def test_claim_note_reply_status_classify_assign_resolve(demo_ws: Workspac
             "ticket.assign",
             "ticket.status",
         ]
-        assert demo_ws.queue_count(QueueQuery(search="確認")) >= 1
+        assert demo_ws.queue.queue_count(QueueQuery(search="確認")) >= 1
 
 
 async def test_stale_change_is_refused_and_the_fresh_ticket_shown(demo_ws: Workspace, tmp_path: Path) -> None:
@@ -119,10 +119,10 @@ async def test_stale_change_is_refused_and_the_fresh_ticket_shown(demo_ws: Works
         await settle(pilot)
         screen = await open_ticket(pilot, row["id"])
         seen = screen.ticket["version"]
-        ticket_ops.set_status(demo_ws, demo_ws.ticket(row["id"]), "in_progress", "kenji.sato", NOW)  # elsewhere
+        ticket_ops.set_status(demo_ws, demo_ws.tickets.ticket(row["id"]), "in_progress", "kenji.sato", NOW)  # elsewhere
         await pilot.press("s", "j", "j", "j", "enter")  # triaged -> waiting_microsoft, on the old version
         await settle(pilot)
-        t = demo_ws.ticket(row["id"])
+        t = demo_ws.tickets.ticket(row["id"])
         assert t["status"] == "in_progress"  # nothing overwritten
         messages = [n.message for n in app._notifications]
         assert any("was changed by kenji.sato" in m and f"based on version {seen}" in m for m in messages)
@@ -138,7 +138,7 @@ async def test_resolve_needs_a_code_and_escape_cancels(demo_ws: Workspace, tmp_p
         await pilot.press("x", "escape")
         await pilot.press("n", "escape")
         await settle(pilot)
-        assert demo_ws.ticket(row["id"])["version"] == row["version"]
+        assert demo_ws.tickets.ticket(row["id"])["version"] == row["version"]
         await pilot.press("n", "ctrl+s")  # an empty note
         await settle(pilot)
         assert any("The note is empty" in n.message for n in app._notifications)
@@ -157,7 +157,7 @@ async def test_account_screen(demo_ws: Workspace, tmp_path: Path) -> None:
         account = screen.account
         assert account.customer.id == row["customerId"]
         assert {t["id"] for t in account.open_tickets} >= {row["id"]}
-        assert len(account.subscriptions) == len(demo_ws.account_rows(row["customerId"])["subscriptions"])
+        assert len(account.subscriptions) == len(demo_ws.accounts.account_rows(row["customerId"])["subscriptions"])
         await pilot.press("tab")  # to the open tickets list
         await pilot.press("enter")
         await settle(pilot)
@@ -173,13 +173,13 @@ async def test_intake_logs_a_phoned_in_request(demo_ws: Workspace, tmp_path: Pat
     app = make_app(demo_ws, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        before = demo_ws.counts()["tickets"]
+        before = demo_ws.records.counts()["tickets"]
         await pilot.press("n")
         await settle(pilot)
         assert isinstance(app.screen, IntakeScreen)
         await pilot.press("ctrl+s")  # nothing filled in
         await settle(pilot)
-        assert isinstance(app.screen, IntakeScreen) and demo_ws.counts()["tickets"] == before
+        assert isinstance(app.screen, IntakeScreen) and demo_ws.records.counts()["tickets"] == before
         await pilot.press(*"ｻｸﾗ", "enter")  # half-width katakana finds さくら? no: type-ahead is NFKC, so ｻｸﾗ = サクラ
         await settle(pilot)
         screen = app.screen
@@ -197,12 +197,12 @@ async def test_intake_logs_a_phoned_in_request(demo_ws: Workspace, tmp_path: Pat
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, IntakeScreen)  # a bad email is refused, nothing written
-        assert demo_ws.counts()["tickets"] == before
+        assert demo_ws.records.counts()["tickets"] == before
         assert app.screen.focused.id == "contact-email"
         await pilot.press(*["backspace"] * 12, *"sasaki@sakura-shoji.co.jp", "ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, TicketScreen)
-        t = demo_ws.ticket(app.screen.ticket_id)
+        t = demo_ws.tickets.ticket(app.screen.ticket_id)
         assert t["customerId"] == screen.customer_id
         assert (t["contactName"], t["contactEmail"], t["channel"]) == (
             "佐々木 花子",
@@ -214,7 +214,7 @@ async def test_intake_logs_a_phoned_in_request(demo_ws: Workspace, tmp_path: Pat
         # Sev C: 8 business hours of the customer's offer (weekdays 09:00-18:00 Tokyo). Monday 23 November is
         # a Japanese holiday, so the clock starts Tuesday 09:00 JST and ends 17:00 JST.
         assert t["firstResponseDueDate"] == "2026-11-24T08:00:00Z"
-        assert demo_ws.findings(t["seq"])  # the plugins' checks ran on save
+        assert demo_ws.tickets.findings(t["seq"])  # the plugins' checks ran on save
 
 
 async def test_a_failing_plugin_shows_a_notice_and_the_console_keeps_working(
@@ -236,7 +236,7 @@ async def test_a_failing_plugin_shows_a_notice_and_the_console_keeps_working(
         assert "bad.boom.failed" in checks and any(c.startswith("common.") for c in checks)
         await pilot.press("c")
         await settle(pilot)
-        assert demo_ws.ticket(row["id"])["assignee"] == AGENT
+        assert demo_ws.tickets.ticket(row["id"])["assignee"] == AGENT
 
 
 def shown(widget: object) -> str:

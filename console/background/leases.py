@@ -174,7 +174,7 @@ class Lease:
 
     def read(self) -> LeaseState | None:
         """The lease as stored now (``None`` if nobody ever took it)."""
-        row = self.ws.lease_row(self.name)
+        row = self.ws.leases.lease_row(self.name)
         self.state = LeaseState.from_row(row) if row else None
         return self.state
 
@@ -188,7 +188,7 @@ class Lease:
             if not holder_gone(current.holder):
                 return False
             displace = current.holder
-        row = self.ws.take_lease(
+        row = self.ws.leases.take_lease(
             self.name, self.holder, self.agent, to_iso(now), to_iso(now + self.ttl), displace=displace
         )
         self.state = LeaseState.from_row(row)
@@ -221,13 +221,13 @@ class Lease:
         """Record a run of the job (``note``: what it did, one line) and renew the lease; ``False`` if this
         handle lost the lease meanwhile (it expired and another process took it)."""
         now = self.clock()
-        kept = self.ws.lease_ran(self.name, self.holder, to_iso(now), to_iso(now + self.ttl), note)
+        kept = self.ws.leases.lease_ran(self.name, self.holder, to_iso(now), to_iso(now + self.ttl), note)
         self.read()
         return kept
 
     def release(self) -> bool:
         """Give the lease up at once, if this handle holds it (on a clean exit)."""
-        released = self.ws.release_lease(self.name, self.holder, to_iso(self.clock()))
+        released = self.ws.leases.release_lease(self.name, self.holder, to_iso(self.clock()))
         if released:
             self.read()
         return released

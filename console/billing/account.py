@@ -76,7 +76,7 @@ class Account:
 def load_account(
     ws: Workspace, customer_id: str, now: datetime, stages: tuple[tuple[int, str], ...] = DUNNING_STAGES
 ) -> Account:
-    rows = ws.account_rows(customer_id)
+    rows = ws.accounts.account_rows(customer_id)
     if rows is None:
         raise LookupError(f"no customer {customer_id}")
     subs = [SubscriptionView.from_row(r) for r in rows["subscriptions"]]
@@ -101,11 +101,11 @@ def load_account(
         subscriptions=windows,
         receivables=lines,
         aging=aging,
-        open_tickets=ws.open_tickets_of(customer_id),
-        cases=ws.escalations_of(customer_id),
-        service_requests=ws.service_requests_of(customer_id),
+        open_tickets=ws.tickets.open_tickets_of(customer_id),
+        cases=ws.escalations.escalations_of(customer_id),
+        service_requests=ws.microsoft.service_requests_of(customer_id),
         bills=_bills(ws, rows["receivables"]),
-        suspension=ws.live_suspension(customer_id),
+        suspension=ws.suspensions.live_suspension(customer_id),
         refunds=refundable_lines(subs, now),
         **_gdap(ws, customer_id, now),
     )
@@ -131,5 +131,5 @@ def _gdap(ws: Workspace, customer_id: str, now: datetime) -> dict[str, Any]:
 def _bills(ws: Workspace, receivables: list[dict[str, Any]]) -> list[BillExplanation]:
     """The customer's invoices, newest first, each with its lines explained."""
     newest = sorted(receivables, key=lambda r: r["invoiceDate"], reverse=True)
-    lines = ws.receivable_lines([r["id"] for r in newest])
+    lines = ws.billing.receivable_lines([r["id"] for r in newest])
     return [explain_bill(r, lines[r["id"]]) for r in newest]

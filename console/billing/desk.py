@@ -91,13 +91,13 @@ class BillingDesk:
     def collections(self, today: date | None = None) -> coll.Collections:
         self.desk.authorize("billing.view")
         today = today or self._today()
-        receivables = self.ws.open_receivables()
-        suspensions = {s["customerId"]: s for s in self.ws.suspensions() if s["state"] != "reactivated"}
+        receivables = self.ws.billing.open_receivables()
+        suspensions = {s["customerId"]: s for s in self.ws.suspensions.suspensions() if s["state"] != "reactivated"}
         ids = {r["customerId"] for r in receivables} | set(suspensions)
-        customers = self.ws.customer_cards(ids)
-        payments = self.ws.payments_by_customer()
+        customers = self.ws.accounts.customer_cards(ids)
+        payments = self.ws.billing.payments_by_customer()
         return coll.assess(
-            receivables, customers, self.ws.dunning_actions(), payments, suspensions, self.policy(), today
+            receivables, customers, self.ws.billing.dunning_actions(), payments, suspensions, self.policy(), today
         )
 
     def record_notices(self, actions: list[coll.DueAction], notices: Path | None = None) -> int:
@@ -107,11 +107,11 @@ class BillingDesk:
         if notices is not None:
             notices.mkdir(parents=True, exist_ok=True)
             for a in chosen:
-                receivable = self.ws.receivable(a.receivable_id)
+                receivable = self.ws.billing.receivable(a.receivable_id)
                 assert receivable is not None  # the action was read from it
                 text = coll.notice_text(a, receivable, self.desk.config.partner)
                 (notices / f"{a.receivable_id}-{a.stage}.md").write_text(text, encoding="utf-8")
-        return self.ws.record_dunning_actions(
+        return self.ws.billing.record_dunning_actions(
             [
                 {"customerId": a.customer_id, "receivableId": a.receivable_id, "stage": a.stage, "action": a.action}
                 for a in chosen
@@ -124,11 +124,14 @@ class BillingDesk:
         from console.billing import suspension
 
         self.desk.authorize("subscription.suspend")
-        rows = self.ws.account_rows(customer_id)
+        rows = self.ws.accounts.account_rows(customer_id)
         if rows is None:
             raise LookupError(f"no customer {customer_id}")
         return suspension.plan(
-            rows["customer"], rows["subscriptions"], self.desk.clock(), self.ws.azure_entitlements(customer_id)
+            rows["customer"],
+            rows["subscriptions"],
+            self.desk.clock(),
+            self.ws.microsoft.azure_entitlements(customer_id),
         )
 
     def suspend(self, customer_id: str) -> suspension.RunResult:
@@ -162,7 +165,7 @@ class BillingDesk:
 
     def open_receivables(self, customer_id: str) -> list[dict[str, Any]]:
         self.desk.authorize("billing.view")
-        return self.ws.open_receivables(customer_id)
+        return self.ws.billing.open_receivables(customer_id)
 
     # -- payments --------------------------------------------------------------------------------
     def record_payment(
@@ -170,7 +173,7 @@ class BillingDesk:
     ) -> dict[str, Any]:
         """Record a payment; raise :class:`BillingInputError` naming the bad field."""
         self.desk.authorize("billing.manage")
-        if not self.ws.customer_cards([customer_id]):
+        if not self.ws.accounts.customer_cards([customer_id]):
             raise BillingInputError("customer", f"no customer {customer_id}")
         try:
             amount = Decimal(amount_text.strip().replace(",", ""))
@@ -178,7 +181,7 @@ class BillingDesk:
             raise BillingInputError("amount", f"{amount_text!r} is not an amount (e.g. 125000 or 1250.50)") from None
         if not amount.is_finite() or amount <= 0:
             raise BillingInputError("amount", f"the amount must be above 0, got {amount_text}")
-        receivable = self.ws.receivable(invoice_id)
+        receivable = self.ws.billing.receivable(invoice_id)
         if receivable is None or receivable["customerId"] != customer_id:
             raise BillingInputError("invoice", f"customer {customer_id} has no invoice {invoice_id}")
         currency = receivable["currencyCode"]
@@ -191,7 +194,7 @@ class BillingDesk:
         if on > today:
             raise BillingInputError("date", f"{on.isoformat()} is in the future")
         try:
-            return self.ws.record_payment(customer_id, invoice_id, amount, on, self.desk.agent)
+            return self.ws.billing.record_payment(customer_id, invoice_id, amount, on, self.desk.agent)
         except ValueError as exc:
             raise BillingInputError("amount", str(exc)) from None
 
@@ -199,8 +202,8 @@ class BillingDesk:
     def partner_invoices(self, today: date | None = None) -> list[PartnerInvoice]:
         self.desk.authorize("billing.view")
         today = today or self._today()
-        rows = self.ws.partner_invoices()
-        rebilling = self.ws.receivables_rebilling([r["id"] for r in rows])
+        rows = self.ws.billing.partner_invoices()
+        rebilling = self.ws.billing.receivables_rebilling([r["id"] for r in rows])
         out = []
         for row in rows:
             due = date.fromisoformat(row["dueDate"])
@@ -227,10 +230,10 @@ class BillingDesk:
 
     # -- time against the offer -------------------------------------------------------------------
     def offer_balance(self, customer_id: str) -> OfferBalance | None:
-        offer = self.ws.offer_of(customer_id)
+        offer = self.ws.accounts.offer_of(customer_id)
         if offer is None:
             return None
-        usage = self.ws.offer_usage(offer["id"])
+        usage = self.ws.billing.offer_usage(offer["id"])
         balance = None
         if offer["pricingModel"] == "prepaid_hours":
             balance = Decimal(offer["prepaidHours"] or "0") - usage["hours"]
@@ -243,7 +246,7 @@ class BillingDesk:
     ) -> tuple[list[dict[str, Any]], OfferBalance | None]:
         """Log ``minutes`` on a ticket and charge the customer's offer; return the charges and the balance."""
         self.desk.authorize("ticket.time")
-        ticket = self.ws.ticket(ticket_id)
+        ticket = self.ws.tickets.ticket(ticket_id)
         if ticket is None:
             raise LookupError(f"no ticket {ticket_id}")
         if not 1 <= minutes <= MAX_MINUTES:
@@ -254,7 +257,7 @@ class BillingDesk:
         day = work_date or today
         if day > today:
             raise TicketInputError("date", f"{day.isoformat()} is in the future")
-        offer = self.ws.offer_of(ticket["customerId"])
+        offer = self.ws.accounts.offer_of(ticket["customerId"])
         hours = (Decimal(minutes) / 60).quantize(Decimal("0.01"))
         charges: list[dict[str, Any]] = []
         if offer is not None:
@@ -278,7 +281,7 @@ class BillingDesk:
             "note": note.strip() or None,
             "workDate": day.isoformat(),
         }
-        _, stored = self.ws.log_time(entry, charges, self.desk.agent)
+        _, stored = self.ws.billing.log_time(entry, charges, self.desk.agent)
         return stored, self.offer_balance(ticket["customerId"])
 
     def _today(self) -> date:
@@ -289,9 +292,9 @@ class BillingDesk:
     def live_suspension(self, customer_id: str) -> dict[str, Any] | None:
         """The customer's suspension for non-payment not yet fully reactivated, with its items (``billing.view``)."""
         self.desk.authorize("billing.view")
-        return self.ws.live_suspension(customer_id)
+        return self.ws.suspensions.live_suspension(customer_id)
 
     def time_entries(self, ticket: dict[str, Any] | str) -> list[dict[str, Any]]:
         """The time logged on a ticket (``ticket.view``)."""
         self.desk.authorize("ticket.view")
-        return self.ws.time_entries(self.desk.ticket(ticket)["seq"])
+        return self.ws.billing.time_entries(self.desk.ticket(ticket)["seq"])

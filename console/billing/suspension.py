@@ -117,22 +117,24 @@ class _Stop(Exception):
 
 def suspend(ws: Workspace, pc: PartnerCenter, customer_id: str, agent: str, now: datetime) -> RunResult:
     """Suspend the customer's active subscriptions, or resume an interrupted suspension."""
-    live = ws.live_suspension(customer_id)
+    live = ws.suspensions.live_suspension(customer_id)
     if live is not None and live["state"] != "suspending":
         raise SuspensionError(
             f"{customer_id} is already suspended for non-payment (since {live['startedDate'][:10]}, "
             f"state {live['state']}); reactivate it first"
         )
     if live is None:
-        customer = ws.account_rows(customer_id)
+        customer = ws.accounts.account_rows(customer_id)
         if customer is None:
             raise SuspensionError(f"no customer {customer_id}")
-        planned = plan(customer["customer"], customer["subscriptions"], now, ws.azure_entitlements(customer_id))
+        planned = plan(
+            customer["customer"], customer["subscriptions"], now, ws.microsoft.azure_entitlements(customer_id)
+        )
         if not planned.items:
             why = f" ({planned.blocked[0].explanation})" if planned.blocked else ""
             raise SuspensionError(f"{planned.company} has no active subscription to suspend{why}")
         try:
-            sid = ws.start_suspension(
+            sid = ws.suspensions.start_suspension(
                 customer_id,
                 REASON,
                 [i.as_item() for i in planned.items] + [b.as_item() for b in planned.blocked],
@@ -145,7 +147,7 @@ def suspend(ws: Workspace, pc: PartnerCenter, customer_id: str, agent: str, now:
             )
         except ValueError as exc:
             raise SuspensionError(f"{exc}; nothing was sent from here") from None
-        live = ws.suspension(sid)
+        live = ws.suspensions.suspension(sid)
         assert live is not None
     run = _Run(ws, pc, live, agent)
     result = run.result
@@ -155,24 +157,24 @@ def suspend(ws: Workspace, pc: PartnerCenter, customer_id: str, agent: str, now:
             result.notes[item["subscriptionId"]] = item["note"] or ""
     todo = [i for i in live["items"] if i["state"] in SUSPEND_TODO]
     run.each(todo, run.suspend_one, "suspension")
-    ws.set_suspension_state(live["id"], "suspended", agent)
+    ws.suspensions.set_suspension_state(live["id"], "suspended", agent)
     result.state = "suspended"
     return result
 
 
 def reactivate(ws: Workspace, pc: PartnerCenter, customer_id: str, agent: str) -> RunResult:
     """Reactivate exactly the subscriptions this console suspended for non-payment (resumable too)."""
-    live = ws.live_suspension(customer_id)
+    live = ws.suspensions.live_suspension(customer_id)
     if live is None:
         raise SuspensionError(f"{customer_id} has no suspension for non-payment to reactivate")
     if live["state"] != "reactivating":
-        ws.set_suspension_state(live["id"], "reactivating", agent)
-        live = ws.suspension(live["id"])
+        ws.suspensions.set_suspension_state(live["id"], "reactivating", agent)
+        live = ws.suspensions.suspension(live["id"])
         assert live is not None
     run = _Run(ws, pc, live, agent)
     todo = [i for i in reversed(live["items"]) if i["state"] in REACTIVATE_TODO]
     run.each(todo, run.reactivate_one, "reactivation")
-    ws.set_suspension_state(live["id"], "reactivated", agent)
+    ws.suspensions.set_suspension_state(live["id"], "reactivated", agent)
     run.result.state = "reactivated"
     return run.result
 
@@ -193,8 +195,8 @@ class _Run:
             except _Stop as stop:
                 failed = "failed" if verb == "suspension" else "reactivate_failed"
                 sub_id = stop.item["subscriptionId"]
-                self.ws.set_suspension_item(self.sid, sub_id, failed, self.agent, error=str(stop.exc))
-                self.ws.set_suspension_state(
+                self.ws.suspensions.set_suspension_item(self.sid, sub_id, failed, self.agent, error=str(stop.exc))
+                self.ws.suspensions.set_suspension_state(
                     self.sid, self.live["state"], self.agent, error=f"{stop.item['offerName']} ({sub_id}): {stop.exc}"
                 )
                 finished = len(self.result.done) + len(self.result.already) + len(self.result.left)
@@ -228,7 +230,7 @@ class _Run:
         sub_id = item["subscriptionId"]
 
         def before_send(read: Mapping[str, Any], request_id: str) -> None:
-            self.ws.record_suspension_read(self.sid, sub_id, dict(read), request_id, self.agent)
+            self.ws.suspensions.record_suspension_read(self.sid, sub_id, dict(read), request_id, self.agent)
 
         try:
             return self.pc.update_subscription(
@@ -241,7 +243,7 @@ class _Run:
 
     def _mark(self, item: Mapping[str, Any], state: str, bucket: list[str], note: str | None = None, **kw: Any) -> None:
         sub_id = item["subscriptionId"]
-        self.ws.set_suspension_item(self.sid, sub_id, state, self.agent, note=note, **kw)
+        self.ws.suspensions.set_suspension_item(self.sid, sub_id, state, self.agent, note=note, **kw)
         bucket.append(sub_id)
         if note:
             self.result.notes[sub_id] = note
@@ -276,7 +278,7 @@ class _Run:
 
     def _suspend_fresh(self, item: Mapping[str, Any]) -> None:
         sub_id = item["subscriptionId"]
-        self.ws.record_suspension_intent(self.sid, sub_id, "suspend", self.agent)
+        self.ws.suspensions.record_suspension_intent(self.sid, sub_id, "suspend", self.agent)
         current = self._read(item)
         if current.get("status") != "active":  # an earlier PATCH of ours may have landed meanwhile
             self._settle_suspended(item, current)
@@ -314,7 +316,7 @@ class _Run:
                 return
             if not self._settle_suspended(item, current, bucket=[]):
                 return
-            fresh = self.ws.suspension(self.sid)
+            fresh = self.ws.suspensions.suspension(self.sid)
             assert fresh is not None
             item = next(i for i in fresh["items"] if i["subscriptionId"] == sub_id)
         elif item["intent"] == "reactivate" and item["requestId"]:
@@ -342,7 +344,7 @@ class _Run:
 
     def _reactivate_fresh(self, item: Mapping[str, Any]) -> None:
         sub_id = item["subscriptionId"]
-        self.ws.record_suspension_intent(self.sid, sub_id, "reactivate", self.agent)
+        self.ws.suspensions.record_suspension_intent(self.sid, sub_id, "reactivate", self.agent)
         current = self._read(item)
         if current.get("status") != "suspended":
             self._settle_not_suspended(item, current)

@@ -15,7 +15,7 @@ from console.records.kinds import TICKETS
 from console.shared import model
 from console.shared.clock import to_iso
 from console.sla import clocks as sla
-from console.store.workspace import ticket_columns
+from console.store.tickets import ticket_columns
 from console.tickets.search_text import search_form
 
 COLUMNS = [

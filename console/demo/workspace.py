@@ -45,14 +45,14 @@ def generate(
     """Write the demo into the (empty) workspace ``ws`` in one transaction; return rows per kind.
 
     The tickets' SLA clocks count in each customer's business hours under ``config``'s ``[sla]`` defaults."""
-    if ws.counts()["customers"]:
+    if ws.records.counts()["customers"]:
         raise ValueError(f"{ws.path}: the workspace is not empty; the demo needs a new file")
     rng = random.Random(seed)
     customer_count = max(len(content.CUSTOMERS), tickets // 200)
     with ws.bulk_load():
         customers = _write_accounts(ws, rng, customer_count, now)
         _write_agents(ws, extra_admins)
-        offers, calendars = ws.offers_and_holidays()
+        offers, calendars = ws.accounts.offers_and_holidays()
         policies = {
             c.id: sla.policy_for(offers.get(c.id), _holidays(offers.get(c.id), calendars), config or Config())
             for c in customers
@@ -60,7 +60,7 @@ def generate(
         _write_tickets(ws, rng, customers, tickets, now, progress, policies)
     backfill_samples(ws, now)  # the health board's trends start with a day of history
     ws.analyze()
-    return ws.counts()
+    return ws.records.counts()
 
 
 def _holidays(offer: dict[str, Any] | None, calendars: dict[str, list[date]]) -> list[date]:
@@ -74,12 +74,14 @@ def _write_agents(ws: Workspace, extra_admins: tuple[str, ...]) -> None:
     agents = list(content.AGENTS)
     known = {login for login, _, _ in agents}
     agents += [(login, login, ("global_admin",)) for login in extra_admins if login not in known]
-    ws.bulk_insert(
+    ws.records.bulk_insert(
         "agents",
         ["login", "displayName", "email"],
         [(login, name, f"{login}@sakura-cloud.example") for login, name, _ in agents],
     )
-    ws.bulk_insert("agent_roles", ["login", "role"], [(login, role) for login, _, roles in agents for role in roles])
+    ws.records.bulk_insert(
+        "agent_roles", ["login", "role"], [(login, role) for login, _, roles in agents for role in roles]
+    )
 
 
 def _write_accounts(ws: Workspace, rng: random.Random, count: int, now: datetime) -> list[Customer]:
@@ -108,14 +110,14 @@ def _write_accounts(ws: Workspace, rng: random.Random, count: int, now: datetime
         (RECEIVABLE_LINES, line_rows),
         (OFFERS, offer_rows),
     ):
-        ws.bulk_insert(kind.table, kind.field_names, ([r.get(c) for c in kind.field_names] for r in rows))
-    ws.bulk_insert(
+        ws.records.bulk_insert(kind.table, kind.field_names, ([r.get(c) for c in kind.field_names] for r in rows))
+    ws.records.bulk_insert(
         "holidays", ["id", "calendar", "date", "name"], [(f"jp/{d}", "jp", d, n) for d, n in content.HOLIDAYS_JP]
     )
-    ws.save_partner_invoices(invoices.partner_invoices(recv_rows, now))
+    ws.billing.save_partner_invoices(invoices.partner_invoices(recv_rows, now))
     for sub in sub_rows:
         if sub["offerName"] == "Azure plan" and sub["parentSubscriptionId"] is None:
-            ws.save_azure_entitlements(
+            ws.microsoft.save_azure_entitlements(
                 sub["customerId"], sub["id"], accounts.entitlements(sub, index_of[sub["customerId"]])
             )
     return customers
@@ -137,9 +139,9 @@ def _write_tickets(
 
     def flush() -> None:
         nonlocal rows, index_rows, timeline_rows
-        ws.bulk_insert("tickets", ticket_rows.COLUMNS, rows)
-        ws.bulk_insert("timeline", ticket_rows.TIMELINE_COLUMNS, timeline_rows)
-        ws.bulk_index(index_rows)
+        ws.records.bulk_insert("tickets", ticket_rows.COLUMNS, rows)
+        ws.records.bulk_insert("timeline", ticket_rows.TIMELINE_COLUMNS, timeline_rows)
+        ws.tickets.bulk_index(index_rows)
         if progress is not None:
             progress(len(rows))
         rows, index_rows, timeline_rows = [], [], []

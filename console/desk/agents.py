@@ -16,25 +16,25 @@ class AgentsDesk:
     def listing(self) -> list[dict[str, Any]]:
         """Every agent and their roles: any agent may read who works the workspace (the console's assignee
         list shows them all)."""
-        return self.desk.ws.agents()
+        return self.desk.ws.agents.agents()
 
     def add(self, login: str, roles: list[str], name: str = "", email: str = "") -> None:
         self.desk.authorize("agents.manage")
-        self.desk.ws.add_agent(login, name or login, email, roles, self.desk.agent)
+        self.desk.ws.agents.add_agent(login, name or login, email, roles, self.desk.agent)
 
     def roles_of(self, login: str) -> list[str]:
         """``login``'s roles, for a Global admin about to change them; :class:`LookupError` if no agent."""
         self.desk.authorize("agents.manage")
-        record = self.desk.ws.agent(login)
+        record = self.desk.ws.agents.agent(login)
         if record is None:
             raise LookupError(f"no agent {login!r}")
         return list(record["roles"])
 
     def set_roles(self, login: str, roles: list[str], action: str) -> list[str]:
         self.roles_of(login)
-        return list(self.desk.ws.set_roles(login, sorted(roles), self.desk.agent, action))
+        return list(self.desk.ws.agents.set_roles(login, sorted(roles), self.desk.agent, action))
 
     def audit_trail(self, since: str | None = None, ticket: str | None = None) -> list[dict[str, Any]]:
         """The audit rows since ``since`` (ISO 8601), of one ticket or all."""
         self.desk.authorize("audit.view")
-        return list(self.desk.ws.audit_since(since, "ticket" if ticket else None, ticket))
+        return list(self.desk.ws.agents.audit_since(since, "ticket" if ticket else None, ticket))

@@ -76,7 +76,9 @@ class Desk:
         self.agent = agent
         self.clock = clock
         self.clocks = keep_clocks(workspace, config, clock)
-        self.door = Door.for_agent(workspace, config.roles, agent, path=workspace.path, owner_if_empty=owner_if_empty)
+        self.door = Door.for_agent(
+            workspace.agents, config.roles, agent, path=workspace.path, owner_if_empty=owner_if_empty
+        )
         self.roles = self.door.roles
         self.role_map = self.door.role_map
         self.reads = QueueReads(workspace, self)
@@ -165,7 +167,7 @@ class Desk:
         return self.courier().services()
 
     def escalation_problems(self, service_id: str) -> list[dict[str, Any]]:
-        service = next((s for s in self.ws.catalog("service") if s["id"] == service_id), None)
+        service = next((s for s in self.ws.microsoft.catalog("service") if s["id"] == service_id), None)
         if service is None:
             raise LookupError(f"unknown Azure support service {service_id}")
         return self.courier().problems(service["name"])
@@ -211,7 +213,7 @@ class Desk:
     def release_all(self) -> int:
         """On exit: the agent's live claims go back to the pool."""
         released = 0
-        for ticket_id in self.ws.claimed_by(self.agent):
+        for ticket_id in self.ws.tickets.claimed_by(self.agent):
             with contextlib.suppress(LookupError, ticket_ops.ClaimedByOther):
                 self.release(ticket_id)
                 released += 1
@@ -219,14 +221,14 @@ class Desk:
 
     def renew(self, ticket_ids: list[str]) -> int:
         """Activity on a ticket keeps the agent's claim on it alive."""
-        return self.ws.renew_claims(self.agent, ticket_ids, to_iso(self.clock() + self.lease))
+        return self.ws.tickets.renew_claims(self.agent, ticket_ids, to_iso(self.clock() + self.lease))
 
     def expire_claims(self) -> list[str]:
-        return self.ws.release_expired_claims(to_iso(self.clock()))
+        return self.ws.tickets.release_expired_claims(to_iso(self.clock()))
 
     def record_breaches(self) -> int:
         """Mark the SLA targets that passed unmet since the last look, with the time they passed."""
-        return self.ws.record_breaches(to_iso(self.clock()))
+        return self.ws.sla.record_breaches(to_iso(self.clock()))
 
     @property
     def services(self) -> set[str]:
@@ -235,18 +237,18 @@ class Desk:
     # -- reading -------------------------------------------------------------------------------
     def details(self, ticket_id: str) -> TicketDetails:
         self.authorize("ticket.view")
-        ticket = self.ws.ticket(ticket_id)
+        ticket = self.ws.tickets.ticket(ticket_id)
         if ticket is None:
             raise LookupError(f"no ticket {ticket_id}")
         return TicketDetails(
             ticket=ticket,
-            timeline=self.ws.timeline(ticket["seq"]),
-            findings=self.ws.findings(ticket["seq"]),
-            escalations=self.ws.escalations(ticket_id=ticket["id"]),
-            audit=self.ws.audit_since(entity="ticket", entity_id=ticket["id"]),
+            timeline=self.ws.tickets.timeline(ticket["seq"]),
+            findings=self.ws.tickets.findings(ticket["seq"]),
+            escalations=self.ws.escalations.escalations(ticket_id=ticket["id"]),
+            audit=self.ws.agents.audit_since(entity="ticket", entity_id=ticket["id"]),
             sla=self.clocks.state(self.ws, ticket),
             offer=self.billing.offer_balance(ticket["customerId"]),
-            time=self.ws.time_entries(ticket["seq"]),
+            time=self.ws.billing.time_entries(ticket["seq"]),
         )
 
     def account(self, customer_id: str) -> Account:
@@ -255,7 +257,7 @@ class Desk:
         self.authorize("billing.view")
         account = load_account(self.ws, customer_id, self.clock(), self.policy.thresholds)
         account.opportunities = [(p, f) for _, p, f in self.triage.opportunities(customer_id)]
-        account.history = self.ws.audit_for_account(customer_id)
+        account.history = self.ws.agents.audit_for_account(customer_id)
         account.balance = self.billing.offer_balance(customer_id)
         return account
 
@@ -264,15 +266,15 @@ class Desk:
         self.authorize("ticket.view")
         row = self._fresh(ticket)
         if version is not None and row["version"] != version:
-            from console.store import StaleVersion
+            from console.shared.errors import StaleVersion
 
-            raise StaleVersion({**row, "lastModifiedBy": self.ws.ticket_editor(row["id"])}, version)
+            raise StaleVersion({**row, "lastModifiedBy": self.ws.tickets.ticket_editor(row["id"])}, version)
         return row
 
     def find_customer(self, key: str) -> str:
         """The id of the customer with id or domain ``key`` (``billing.view``); :class:`LookupError` if none."""
         self.authorize("billing.view")
-        found = self.ws.find_customer(key)
+        found = self.ws.accounts.find_customer(key)
         if found is None:
             raise LookupError(f"no customer with id or domain {key!r}")
         return found
@@ -291,7 +293,7 @@ class Desk:
 
     def open_tickets(self) -> int:
         self.authorize("ticket.view")
-        return int(self.ws.counts()["open tickets"])
+        return int(self.ws.records.counts()["open tickets"])
 
     def opportunities(self, customer_id: str | None = None) -> list[tuple[CustomerView, str, Finding]]:
         """The plugins' account-level findings for sales (``billing.view``), for one customer or all."""
@@ -307,11 +309,11 @@ class Desk:
 
     def escalation(self, escalation_id: int) -> dict[str, Any] | None:
         self.authorize("ticket.view")
-        return self.ws.escalation(escalation_id)
+        return self.ws.escalations.escalation(escalation_id)
 
     def escalations(self, states: list[str] | None = None) -> list[dict[str, Any]]:
         self.authorize("ticket.view")
-        return self.ws.escalations(states=states or ())
+        return self.ws.escalations.escalations(states=states or ())
 
     def sla_state(self, ticket_id: str) -> tuple[dict[str, Any], TicketSla]:
         """The ticket and its SLA clocks, as the ticket screen shows them."""
@@ -324,7 +326,7 @@ class Desk:
         """Put a failed delivery back in the outbox (the store audits it); it re-sends a case to Microsoft, so it
         needs ``ticket.escalate``."""
         self.authorize("ticket.escalate")
-        return self.ws.retry_escalation(escalation_id, self.agent)
+        return self.ws.outbox.retry_escalation(escalation_id, self.agent)
 
     def recompute_sla(self) -> tuple[int, int]:
         """Recompute every open ticket's clocks (after offers or holidays changed), then record the breaches."""
@@ -336,7 +338,7 @@ class Desk:
     def _fresh(self, ticket: dict[str, Any] | str) -> dict[str, Any]:
         if isinstance(ticket, dict):
             return ticket
-        row = self.ws.ticket(ticket)
+        row = self.ws.tickets.ticket(ticket)
         if row is None:
             raise LookupError(f"no ticket {ticket}")
         return row
@@ -356,7 +358,7 @@ class Desk:
 
     def assign(self, ticket: dict[str, Any] | str, assignee: str | None) -> dict[str, Any]:
         self.authorize("ticket.assign")
-        if assignee is not None and self.ws.agent(assignee) is None:
+        if assignee is not None and self.ws.agents.agent(assignee) is None:
             raise ticket_ops.TicketInputError("assignee", f"'{assignee}' is not an agent of this workspace.")
         return ticket_ops.assign(self.ws, self._fresh(ticket), assignee, self.agent)
 

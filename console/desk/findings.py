@@ -29,7 +29,7 @@ def check_open(desk: Desk, progress: Callable[[int], None] | None = None) -> Ite
 
 
 def _check_open(desk: Desk, progress: Callable[[int], None] | None) -> Iterator[TriageResult]:
-    for batch in desk.ws.iter_tickets(open_only=True):
+    for batch in desk.ws.tickets.iter_tickets(open_only=True):
         results = [(row, desk.triage.run_ticket(row)) for row in batch]
         _store(desk, results)
         if progress is not None:
@@ -42,9 +42,9 @@ def _store(desk: Desk, results: list[tuple[dict[str, Any], TriageResult]]) -> No
     ws, now = desk.ws, desk.clock()
     with ws.transaction():
         for row, result in results:
-            before = ", ".join(f["checkId"] for f in ws.findings(row["seq"]))
+            before = ", ".join(f["checkId"] for f in ws.tickets.findings(row["seq"]))
             after = ", ".join(f.check_id for _, f in result.findings)
-            ws.replace_findings(row["seq"], [finding_row(p, f, now) for p, f in result.findings])
+            ws.tickets.replace_findings(row["seq"], [finding_row(p, f, now) for p, f in result.findings])
             if before != after:
                 detail = {"before": {"checks": before}, "after": {"checks": after}}
                 ws.audit(desk.agent, "ticket.triage", "findings", row["id"], detail)

@@ -43,7 +43,7 @@ class PartnerDesk:
 
     def gdap_relationships(self) -> list[dict[str, Any]]:
         self.desk.authorize("ticket.view")
-        return list(self.desk.ws.gdap_relationships())
+        return list(self.desk.ws.gdap.gdap_relationships())
 
     def gdap_expiring(self, now: datetime) -> list[tuple[dict[str, Any], str]]:
         """The relationships in force that end soon, each with its warning."""
@@ -58,6 +58,6 @@ class PartnerDesk:
 
         self.desk.authorize("ticket.view")
         ws = self.desk.ws
-        customer_id = ws.find_customer(customer) or customer
+        customer_id = ws.accounts.find_customer(customer) or customer
         roles = gdap.task_roles(self.desk.config.microsoft.gdap_task_roles)
         return gdap.readiness(ws, customer_id, task, now, roles)

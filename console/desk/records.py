@@ -38,7 +38,7 @@ class RecordsDesk:
     def record_count(self, kinds: Iterable[str]) -> int:
         """How many records an export of ``kinds`` writes (for its progress bar)."""
         self.desk.authorize("records.export")
-        counts = self.desk.ws.counts()
+        counts = self.desk.ws.records.counts()
         return sum(counts[k] for k in kinds)
 
     def export_kind(self, kind: str, fmt: str, out: IO[str]) -> int:

@@ -179,15 +179,15 @@ class QueueReads:
 
     def queue_page(self, query: QueueQuery, **page: Any) -> list[QueueRow]:
         self.door.authorize("ticket.view")
-        return self.ws.queue_page(query, **page)
+        return self.ws.queue.queue_page(query, **page)
 
     def queue_count(self, query: QueueQuery) -> int:
         self.door.authorize("ticket.view")
-        return self.ws.queue_count(query)
+        return self.ws.queue.queue_count(query)
 
     def view_counts(self, queries: list[QueueQuery]) -> list[int]:
         self.door.authorize("ticket.view")
-        return self.ws.view_counts(queries)
+        return self.ws.queue.view_counts(queries)
 
     # -- views -----------------------------------------------------------------------------------
     def views(self, now: datetime) -> list[View]:
@@ -197,21 +197,23 @@ class QueueReads:
 
         self.door.authorize("ticket.view")
         agent = self.door.agent
-        saved = [View(name, name[:12], QueueQuery.from_json(q), saved=True) for name, q in self.ws.saved_views(agent)]
+        saved = [
+            View(name, name[:12], QueueQuery.from_json(q), saved=True) for name, q in self.ws.queue.saved_views(agent)
+        ]
         return builtin_views(agent, now) + saved
 
     def save_view(self, name: str, query: QueueQuery) -> None:
         """Save (or replace) this agent's view ``name``."""
         self.door.authorize("view.save")
         with self.ws.transaction():
-            self.ws.save_view(self.door.agent, name, query.to_json())
+            self.ws.queue.save_view(self.door.agent, name, query.to_json())
             self.ws.audit(self.door.agent, "view.save", "view", name, {"query": query.to_json()})
 
     def delete_view(self, name: str) -> bool:
         """Delete this agent's view ``name``; whether there was one."""
         self.door.authorize("view.save")
         with self.ws.transaction():
-            deleted = self.ws.delete_view(self.door.agent, name)
+            deleted = self.ws.queue.delete_view(self.door.agent, name)
             if deleted:
                 self.ws.audit(self.door.agent, "view.delete", "view", name, {})
         return deleted

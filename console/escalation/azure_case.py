@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 def validate(desk: Desk, draft: Draft) -> None:
     """Refuse an Azure case Microsoft would refuse, naming the field."""
-    known = {e["azureSubscriptionId"] for e in desk.ws.azure_entitlements(draft.customer_id)}
+    known = {e["azureSubscriptionId"] for e in desk.ws.microsoft.azure_entitlements(draft.customer_id)}
     if not known:
         raise TicketInputError("subscription", f"Cannot open an Azure case: {NO_SUBSCRIPTION}.")
     if not draft.azure_subscription_id:
@@ -27,10 +27,10 @@ def validate(desk: Desk, draft: Draft) -> None:
             f"{draft.azure_subscription_id!r} is not one of the customer's Azure subscriptions "
             f"({', '.join(sorted(known))}).",
         )
-    services = {r["id"]: r for r in desk.ws.catalog("service")}
+    services = {r["id"]: r for r in desk.ws.microsoft.catalog("service")}
     if draft.service_id not in services:
         raise TicketInputError("service", "Choose a service from the Azure Support API's list.")
-    problems = {r["id"] for r in desk.ws.catalog("problem", services[draft.service_id]["name"])}
+    problems = {r["id"] for r in desk.ws.microsoft.catalog("problem", services[draft.service_id]["name"])}
     if draft.problem_classification_id not in problems:
         raise TicketInputError("problem_classification", "Choose a problem classification of the chosen service.")
     ms = desk.config.microsoft
@@ -65,7 +65,7 @@ def contact_country(desk: Desk, draft: Draft) -> str:
                 "contact_country", f"contact_country {configured!r} is not an ISO 3166-1 alpha-3 code."
             )
         return found
-    account = desk.ws.account_rows(draft.customer_id)
+    account = desk.ws.accounts.account_rows(draft.customer_id)
     raw = account["customer"].get("country") if account else None
     found = country_alpha3(raw)
     if found is None:
@@ -78,12 +78,17 @@ def contact_country(desk: Desk, draft: Draft) -> str:
 
 
 def problem_classification(desk: Desk, draft: Draft) -> dict[str, Any] | None:
-    services = {r["id"]: r for r in desk.ws.catalog("service")}
+    services = {r["id"]: r for r in desk.ws.microsoft.catalog("service")}
     service = services.get(draft.service_id or "")
     if service is None:
         return None
     return next(
-        (p for p in desk.ws.catalog("problem", service["name"]) if p["id"] == draft.problem_classification_id), None
+        (
+            p
+            for p in desk.ws.microsoft.catalog("problem", service["name"])
+            if p["id"] == draft.problem_classification_id
+        ),
+        None,
     )
 
 

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 def context(desk: Desk, ticket: dict[str, Any]) -> CheckContext:
     since = to_iso(desk.clock() - timedelta(days=365))
     ctx = desk.triage.context(ticket["customerId"], ticket)
-    return replace(ctx, signature_incidents_used=desk.ws.signature_incidents_since(since))
+    return replace(ctx, signature_incidents_used=desk.ws.escalations.signature_incidents_since(since))
 
 
 def options(desk: Desk, ticket: dict[str, Any], ctx: CheckContext | None = None) -> list[VehicleOption]:
@@ -76,7 +76,7 @@ def build_draft(desk: Desk, ticket: dict[str, Any], vehicle: Vehicle) -> Draft:
     case: CaseDraft = handler.handler.build_case(ctx, findings)
     # Azure cases are filed under an Azure subscription id: an Azure plan's entitlements, never the plan's own
     # Partner Center id (Partner Center .NET SDK, AzureEntitlement.SubscriptionId).
-    entitlements = desk.ws.azure_entitlements(ticket["customerId"])
+    entitlements = desk.ws.microsoft.azure_entitlements(ticket["customerId"])
     subs = [
         (
             e["azureSubscriptionId"],
@@ -106,7 +106,9 @@ def build_draft(desk: Desk, ticket: dict[str, Any], vehicle: Vehicle) -> Draft:
         azure_subscription_id=azure_subscription if case.delivery == DELIVERY_AZURE_API else None,
         subscriptions=subs,
         service_hint=case.service_hint,
-        open_cases=[e for e in desk.ws.escalations(ticket_id=ticket["id"]) if e["state"] in OPEN_CASE_STATES],
+        open_cases=[
+            e for e in desk.ws.escalations.escalations(ticket_id=ticket["id"]) if e["state"] in OPEN_CASE_STATES
+        ],
         gdap=gdap_readiness(desk, ticket, vehicle),
     )
 
@@ -133,7 +135,9 @@ def refuse_second_case(desk: Desk, draft: Draft) -> None:
     checks it again inside the transaction that opens the case."""
     if draft.another_reason.strip():
         return
-    still_open = [e for e in desk.ws.escalations(ticket_id=draft.ticket_id) if e["state"] in OPEN_CASE_STATES]
+    still_open = [
+        e for e in desk.ws.escalations.escalations(ticket_id=draft.ticket_id) if e["state"] in OPEN_CASE_STATES
+    ]
     if still_open:
         raise TicketInputError("another", f"{CaseAlreadyOpen(draft.ticket_id, still_open)} (CLI: --another REASON)")
 
@@ -187,18 +191,18 @@ def submit(desk: Desk, draft: Draft, case_number: str | None = None) -> dict[str
     draft.another_reason = " ".join(draft.another_reason.split())
     refuse_second_case(desk, draft)
     validate(desk, draft, case_number)
-    ticket = desk.ws.ticket(draft.ticket_id)
+    ticket = desk.ws.tickets.ticket(draft.ticket_id)
     if ticket is None:
         raise LookupError(f"no ticket {draft.ticket_id}")
     ticket = {**ticket, "version": draft.ticket_version}
     escalation, outbox, text = _records(desk, draft, case_number)
     try:
-        _, escalation_id = desk.ws.open_escalation(
+        _, escalation_id = desk.ws.escalations.open_escalation(
             ticket, escalation, outbox, agent=desk.agent, event_text=text, another_reason=draft.another_reason or None
         )
     except CaseAlreadyOpen as exc:
         raise TicketInputError("another", f"{exc} (CLI: --another REASON)") from None
-    stored = desk.ws.escalation(escalation_id)
+    stored = desk.ws.escalations.escalation(escalation_id)
     assert stored is not None
     return stored
 
@@ -253,7 +257,7 @@ def record_case_number(desk: Desk, escalation_id: int, case_number: str) -> dict
     case_number = case_number.strip()
     if not CASE_NUMBER_RE.match(case_number):
         raise TicketInputError("case_number", f"{case_number!r} does not look like a Microsoft case number.")
-    esc = desk.ws.escalation(escalation_id)
+    esc = desk.ws.escalations.escalation(escalation_id)
     if esc is None:
         raise LookupError(f"no escalation {escalation_id}")
     if esc["delivery"] == DELIVERY_AZURE_API and esc["state"] == "pending":
@@ -261,7 +265,7 @@ def record_case_number(desk: Desk, escalation_id: int, case_number: str) -> dict
             "case_number",
             "This case is still being created through the Azure Support API; its number comes from there.",
         )
-    return desk.ws.record_case_number(escalation_id, case_number, desk.agent)
+    return desk.ws.escalations.record_case_number(escalation_id, case_number, desk.agent)
 
 
 def send_message(desk: Desk, escalation_id: int, text: str) -> int:
@@ -270,7 +274,7 @@ def send_message(desk: Desk, escalation_id: int, text: str) -> int:
     text = text.strip()
     if not text:
         raise TicketInputError("text", "The message is empty.")
-    esc = desk.ws.escalation(escalation_id)
+    esc = desk.ws.escalations.escalation(escalation_id)
     if esc is None:
         raise LookupError(f"no escalation {escalation_id}")
     if esc["state"] in ("closed", "failed"):
@@ -280,7 +284,7 @@ def send_message(desk: Desk, escalation_id: int, text: str) -> int:
     payload = {"text": text, "subject": f"Update from {desk.config.partner.name}"}
     if esc["delivery"] == DELIVERY_AZURE_API:
         # CommunicationDetailsProperties.sender: "Email address of the sender" (the agent's, never a login).
-        record = desk.ws.agent(desk.agent) or {}
+        record = desk.ws.agents.agent(desk.agent) or {}
         email = str(record.get("email") or "").strip()
         if "@" not in email:
             raise TicketInputError(
@@ -290,4 +294,6 @@ def send_message(desk: Desk, escalation_id: int, text: str) -> int:
             )
         payload["sender"] = email
     item = {"kind": "note", "name": f"note-{uuid.uuid4().hex[:16]}", "requestId": str(uuid.uuid4()), "payload": payload}
-    return desk.ws.enqueue_message(escalation_id, item, desk.agent, f"Message to Microsoft queued: {text[:200]}")
+    return desk.ws.escalations.enqueue_message(
+        escalation_id, item, desk.agent, f"Message to Microsoft queued: {text[:200]}"
+    )

@@ -88,7 +88,7 @@ class Courier:
         """The support services, from the workspace while less than a day old, else read again; when Microsoft
         cannot be reached a stale list is used (the outbox still queues the case; a refused classification
         forces the re-read), an empty one is the error."""
-        cached = self.ws.catalog("service")
+        cached = self.ws.microsoft.catalog("service")
         if not (refresh or self._stale(cached)):
             return cached
         try:
@@ -108,11 +108,11 @@ class Courier:
             for s in self.clients.azure.services()
             if s.get("id")
         ]
-        self.ws.replace_catalog("service", None, rows, to_iso(self.clock()))
-        return self.ws.catalog("service")
+        self.ws.microsoft.replace_catalog("service", None, rows, to_iso(self.clock()))
+        return self.ws.microsoft.catalog("service")
 
     def problems(self, service_name: str, *, refresh: bool = False) -> list[dict[str, Any]]:
-        cached = self.ws.catalog("problem", service_name)
+        cached = self.ws.microsoft.catalog("problem", service_name)
         if cached and not refresh and not self._stale(cached):
             return cached
         try:
@@ -135,8 +135,8 @@ class Courier:
                     "details": {"secondaryConsentEnabled": consents} if consents else {},
                 }
             )
-        self.ws.replace_catalog("problem", service_name, rows, to_iso(self.clock()))
-        return self.ws.catalog("problem", service_name)
+        self.ws.microsoft.replace_catalog("problem", service_name, rows, to_iso(self.clock()))
+        return self.ws.microsoft.catalog("problem", service_name)
 
     def _refresh_after_refusal(self, item: dict[str, Any]) -> str:
         """A create refused for its service or problem classification: read both lists again (so a retired
@@ -160,7 +160,7 @@ class Courier:
         report = CourierReport()
         now = self.clock()
         horizon = "9999-12-31T23:59:59Z" if force else to_iso(now)
-        for item in self.ws.due_outbox(horizon, limit=500):
+        for item in self.ws.outbox.due_outbox(horizon, limit=500):
             label = f"escalation {item['escalationId']} ({item['kind']} {item['name']})"
             if not self.keep_alive():
                 report.pending.append(f"{label}: left to the process that took over the Microsoft lease")
@@ -168,7 +168,7 @@ class Courier:
             try:
                 case_id, state = self._send(item)
             except MissingToken as exc:
-                self.ws.outbox_failed(
+                self.ws.outbox.outbox_failed(
                     item["id"], str(exc), to_iso(now + retry_delay(item["attempts"])), permanent=False
                 )
                 report.pending.append(f"{label}: {exc}")
@@ -181,7 +181,7 @@ class Courier:
                 )
                 permanent = bool(hint) or not exc.retryable
                 next_at = None if permanent else to_iso(now + retry_delay(item["attempts"]))
-                self.ws.outbox_failed(item["id"], f"{exc}{hint}", next_at, permanent=permanent)
+                self.ws.outbox.outbox_failed(item["id"], f"{exc}{hint}", next_at, permanent=permanent)
                 (report.failed if permanent else report.pending).append(f"{label}: {exc}{hint}")
                 continue
             if item["kind"] == "create":
@@ -191,7 +191,7 @@ class Courier:
                 text = f"Microsoft case {item['microsoftCaseId']} updated: {changed}"
             else:
                 text = f"Message delivered to Microsoft case {item['microsoftCaseId']}"
-            if self.ws.outbox_delivered(
+            if self.ws.outbox.outbox_delivered(
                 item["id"], case_id=case_id, microsoft_state=state, agent=self.agent, event_text=text
             ):
                 report.delivered.append(f"{label}: {text}")
@@ -230,18 +230,18 @@ class Courier:
                 request_id=item["requestId"],
                 tenant=item["customerTenantId"],
             )
-            self.ws.mark_messages_seen(item["escalationId"], [f"comm:{item['name']}"])
+            self.ws.escalations.mark_messages_seen(item["escalationId"], [f"comm:{item['name']}"])
         else:
             self.clients.partner_center.add_note(item["microsoftCaseId"], payload["text"], request_id=item["requestId"])
             # Partner Center lists our own note among the case's notes: do not copy it back as Microsoft's.
-            self.ws.mark_messages_seen(item["escalationId"], [note_key(payload["text"])])
+            self.ws.escalations.mark_messages_seen(item["escalationId"], [note_key(payload["text"])])
         return None, None
 
     # -- polling -------------------------------------------------------------------------------
     def poll(self) -> CourierReport:
         """Read every open case at Microsoft; copy new messages and state changes onto the tickets."""
         report = CourierReport()
-        for esc in self.ws.escalations(states=("open",)):
+        for esc in self.ws.escalations.escalations(states=("open",)):
             if not esc["microsoftCaseId"]:
                 continue
             if not self.keep_alive():
@@ -256,11 +256,11 @@ class Courier:
                 report.poll_errors.append(str(exc))
                 break
             except ApiError as exc:
-                self.ws.poll_failed(esc["id"], str(exc))
+                self.ws.escalations.poll_failed(esc["id"], str(exc))
                 report.poll_errors.append(f"escalation {esc['id']} (case {esc['microsoftCaseId']}): {exc}")
                 continue
             report.polled += 1
-            report.updates += self.ws.record_microsoft_update(
+            report.updates += self.ws.escalations.record_microsoft_update(
                 esc["id"], microsoft_state=state, closed=closed, messages=messages, agent=self.agent
             )
         return report

@@ -194,14 +194,14 @@ class HealthBoard:
         aging = self._aging(now, backlog["total"])
         today = to_iso(self.day_start(now))
         week = to_iso(now - timedelta(days=7))
-        resolved_today = ws.health_resolved_since(today)
+        resolved_today = ws.health.health_resolved_since(today)
         history = self._history_figures(week)
         sla = self._sla(now, today, resolved_today, history)
         escalations = self._escalations()
         local_today = now.astimezone(self.zone).date()
-        stages = ws.health_dunning_counts(local_today.isoformat(), self.stages)
+        stages = ws.health.health_dunning_counts(local_today.isoformat(), self.stages)
         collections = {name: stages.get(name, 0) for _, name in self.stages}
-        samples = ws.health_samples(to_iso(now - timedelta(hours=TREND_HOURS)))
+        samples = ws.health.health_samples(to_iso(now - timedelta(hours=TREND_HOURS)))
         health = Health(
             at=iso,
             backlog=backlog,
@@ -213,8 +213,8 @@ class HealthBoard:
                 "7d": history["mttr"],
             },
             escalations=escalations,
-            agents=ws.health_agents(iso, today),
-            top_customers=ws.health_top_customers(),
+            agents=ws.health.health_agents(iso, today),
+            top_customers=ws.health.health_top_customers(),
             collections=collections,
             trend={"backlog": [[a, b] for a, b, _ in samples], "breached": [[a, c] for a, _, c in samples]},
         )
@@ -226,7 +226,7 @@ class HealthBoard:
         by_status: Counter[str] = Counter()
         by_service: Counter[str] = Counter()
         by_severity: Counter[str] = Counter()
-        for status, service, severity, count in self.ws.health_backlog():
+        for status, service, severity, count in self.ws.health.health_backlog():
             by_status[status] += count
             by_service[service or "unclassified"] += count
             by_severity[severity] += count
@@ -240,7 +240,7 @@ class HealthBoard:
     def _aging(self, now: datetime, total: int) -> list[dict[str, Any]]:
         """The open tickets per age bucket."""
         bounds = [to_iso(now - timedelta(hours=h)) for _, h in AGING if h is not None]
-        spans = self.ws.health_created_between(bounds)
+        spans = self.ws.health.health_created_between(bounds)
         counts = [*spans, total - sum(spans)]  # older than the last bound: the rest of the backlog
         return [{"bucket": bucket, "count": count} for (bucket, _), count in zip(AGING, counts, strict=True)]
 
@@ -248,10 +248,10 @@ class HealthBoard:
         self, now: datetime, today: str, resolved_today: dict[str, Any], history: dict[str, Any]
     ) -> dict[str, Any]:
         """Breaches now and soon, and the targets met today and over 7 days."""
-        breached, (within15, within60) = self.ws.health_due_between(
+        breached, (within15, within60) = self.ws.health.health_due_between(
             to_iso(now), [to_iso(now + timedelta(minutes=15)), to_iso(now + timedelta(minutes=60))]
         )
-        first_today = self.ws.health_first_responses_since(today)
+        first_today = self.ws.health.health_first_responses_since(today)
         return {
             "breached": breached,
             "breachingWithin15m": within15,
@@ -266,9 +266,9 @@ class HealthBoard:
     def _escalations(self) -> dict[str, Any]:
         """Escalations per vehicle and state, and the one waiting longest on Microsoft."""
         esc_counts: dict[str, dict[str, int]] = {}
-        for vehicle, state, count in self.ws.health_escalations():
+        for vehicle, state, count in self.ws.health.health_escalations():
             esc_counts.setdefault(vehicle, {})[state] = count
-        oldest = self.ws.health_oldest_waiting()
+        oldest = self.ws.health.health_oldest_waiting()
         return {
             "byVehicle": esc_counts,
             "oldestWaiting": (
@@ -284,8 +284,8 @@ class HealthBoard:
         }
 
     def _history_figures(self, week: str) -> dict[str, Any]:
-        resolved = self.ws.health_resolved_since(week)
-        first = self.ws.health_first_responses_since(week)
+        resolved = self.ws.health.health_resolved_since(week)
+        first = self.ws.health.health_first_responses_since(week)
         return {
             "attainment": _ratio(resolved["met"], resolved["resolved"]),
             "first_response": _ratio(first[1], first[0]),
@@ -320,7 +320,7 @@ class HealthBoard:
     def sample(self, now: datetime, health: Health | None = None) -> bool:
         """Record the backlog and breaches for the trend, at most once every 5 minutes across sessions."""
         health = health or self.compute(now)
-        return self.ws.record_health_sample(
+        return self.ws.health.record_health_sample(
             to_iso(now),
             health.backlog["total"],
             health.sla["breached"],
@@ -332,6 +332,6 @@ def backfill_samples(ws: Workspace, now: datetime, hours: int = TREND_HOURS) -> 
     """Seed the trend of a new workspace with hourly figures rebuilt from ticket history: the backlog, and
     the tickets past a first-response or resolution target at each hour."""
     moments = [to_iso(now - timedelta(hours=h)) for h in range(hours, 0, -1)]
-    points = ws.health_backlog_at(moments)
-    ws.insert_health_samples(points)
+    points = ws.health.health_backlog_at(moments)
+    ws.health.insert_health_samples(points)
     return len(points)

@@ -199,7 +199,7 @@ def sync(ws: Workspace, graph: GraphSource) -> GdapReport:
             report.skipped.append(f"{body.get('id') or '(no id)'}: {exc}")
             continue
         report.active += status in ACTIVE_STATUSES
-    report.relationships = ws.replace_gdap(rows)
+    report.relationships = ws.gdap.replace_gdap(rows)
     return report
 
 
@@ -251,17 +251,17 @@ def readiness(
     if task not in roles:
         raise ValueError(f"unknown GDAP task {task!r}; one of: {', '.join(sorted(roles))}")
     what = TASK_TEXT.get(task, task)
-    tenant = ws.customer_tenant(customer_id)
+    tenant = ws.gdap.customer_tenant(customer_id)
     if tenant is None:
         return Readiness(False, f"No customer {customer_id} in the workspace.")
-    if ws.gdap_synced_date() is None:
+    if ws.gdap.gdap_synced_date() is None:
         return Readiness(
             False,
             "The desk's GDAP relationships have not been read yet (`csp-console gdap sync`): it is not known "
             f"whether the desk may {what}.",
             known=False,
         )
-    rels = ws.gdap_relationships(tenant.lower())
+    rels = ws.gdap.gdap_relationships(tenant.lower())
     live = [r for r in rels if in_force(r, now)]
     if not live:
         return _none_in_force(rels, now, what)
@@ -337,11 +337,11 @@ class GdapLine:
 def customer_gdap(ws: Workspace, customer_id: str, now: datetime) -> tuple[list[GdapLine], bool]:
     """The account's GDAP section: each relationship with its roles by name and a warning when it ends within
     30 days; and whether the relationships were ever read."""
-    tenant = ws.customer_tenant(customer_id)
-    if ws.gdap_synced_date() is None or tenant is None:
+    tenant = ws.gdap.customer_tenant(customer_id)
+    if ws.gdap.gdap_synced_date() is None or tenant is None:
         return [], False
     lines = []
-    for rel in ws.gdap_relationships(tenant.lower()):
+    for rel in ws.gdap.gdap_relationships(tenant.lower()):
         lines.append(
             GdapLine(
                 rel,
@@ -357,7 +357,7 @@ def customer_gdap(ws: Workspace, customer_id: str, now: datetime) -> tuple[list[
 def expiring(ws: Workspace, now: datetime, days: int = EXPIRY_WARNING_DAYS) -> list[tuple[dict[str, Any], str]]:
     """Every relationship in force that ends within ``days``, with its warning."""
     out = []
-    for rel in ws.gdap_relationships():
+    for rel in ws.gdap.gdap_relationships():
         warning = expiry_warning(rel, now, days)
         if warning:
             out.append((rel, warning))

@@ -81,19 +81,21 @@ def run(
     progress: Callable[[str, int, int | None], None] | None = None,
 ) -> SyncReport:
     sync = _Sync(ws, pc, host, page_size, progress)
-    sync.resume(None if restart else ws.sync_state(STATE))
-    ws.save_sync_state(STATE, state="running", cursor=sync.cursor, lastError=None, counts=_counts(sync.report))
+    sync.resume(None if restart else ws.microsoft.sync_state(STATE))
+    ws.microsoft.save_sync_state(
+        STATE, state="running", cursor=sync.cursor, lastError=None, counts=_counts(sync.report)
+    )
     try:
         sync.customers()
         sync.details()
         sync.invoices()
     except (ApiError, MissingToken, SyncFailed) as exc:
         message = str(exc) if isinstance(exc, SyncFailed) else f"{sync.step}: {exc}"
-        ws.save_sync_state(STATE, state="failed", lastError=message)
+        ws.microsoft.save_sync_state(STATE, state="failed", lastError=message)
         raise SyncFailed(
             f"{message}\nEverything synced before this is kept; run `csp-console sync` again to resume."
         ) from None
-    ws.save_sync_state(STATE, state="done", cursor=None, counts=_counts(sync.report))
+    ws.microsoft.save_sync_state(STATE, state="done", cursor=None, counts=_counts(sync.report))
     return sync.report
 
 
@@ -168,8 +170,8 @@ class _Sync:
                 index=0,
             )
             with self.ws.transaction():
-                self.ws.upsert(CUSTOMERS, records, agent=AGENT)
-                self.ws.save_sync_state(STATE, cursor=self.cursor, counts=_counts(report))
+                self.ws.records.upsert(CUSTOMERS, records, agent=AGENT)
+                self.ws.microsoft.save_sync_state(STATE, cursor=self.cursor, counts=_counts(report))
             self._tell("customers", report.customers, page.total)
 
     def details(self) -> None:
@@ -192,8 +194,8 @@ class _Sync:
             report.invoices += len(rows)
             self.cursor = self.advance(phase="invoices" if page.next else "finished", link=page.next)
             with self.ws.transaction():
-                self.ws.save_partner_invoices(rows)
-                self.ws.save_sync_state(STATE, cursor=self.cursor, counts=_counts(report))
+                self.ws.billing.save_partner_invoices(rows)
+                self.ws.microsoft.save_sync_state(STATE, cursor=self.cursor, counts=_counts(report))
             self._tell("invoices", report.invoices, page.total)
 
     # -- one customer --------------------------------------------------------------------------------------
@@ -213,11 +215,13 @@ class _Sync:
         report.service_requests += len(srs)
         report.azure_entitlements += sum(len(v) for v in entitlements.values())
         with self.ws.transaction():
-            self.ws.upsert(SUBSCRIPTIONS, records, agent=AGENT)
+            self.ws.records.upsert(SUBSCRIPTIONS, records, agent=AGENT)
             for plan_id, rows in entitlements.items():
-                self.ws.save_azure_entitlements(customer_id, plan_id, rows)
-            self.ws.upsert_service_requests(srs)
-            self.ws.save_sync_state(STATE, cursor=self.advance(index=self.cursor["index"] + 1), counts=_counts(report))
+                self.ws.microsoft.save_azure_entitlements(customer_id, plan_id, rows)
+            self.ws.microsoft.upsert_service_requests(srs)
+            self.ws.microsoft.save_sync_state(
+                STATE, cursor=self.advance(index=self.cursor["index"] + 1), counts=_counts(report)
+            )
 
     def _subscriptions(self, customer_id: str) -> list[dict[str, Any]]:
         try:
@@ -225,7 +229,9 @@ class _Sync:
         except NotFound as exc:  # gone from Partner Center since it was listed: kept as it was
             self.report.skipped.append(f"customer {customer_id}: {exc}")
             subs = []
-        local = self.ws.records_by_id("subscriptions", [str(s.get("id")) for s in subs if isinstance(s, dict)])
+        local = self.ws.microsoft.records_by_id(
+            "subscriptions", [str(s.get("id")) for s in subs if isinstance(s, dict)]
+        )
         return self._read_each(
             subs, lambda raw: self._subscription(raw, customer_id, local), "subscription", f" of customer {customer_id}"
         )

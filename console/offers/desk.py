@@ -25,7 +25,7 @@ class OfferDesk:
         """Set fields of the customer's offer (creating it needs the required fields); return how many open
         tickets' clocks moved. Raises ``ValueError`` naming the field."""
         self.desk.authorize("offer.manage")
-        current = self.ws.offer_of(customer_id) or {}
+        current = self.ws.accounts.offer_of(customer_id) or {}
         unknown = set(changes) - set(OFFERS.field_names)
         if unknown:
             name = sorted(unknown)[0]
@@ -42,19 +42,19 @@ class OfferDesk:
             record = validate(OFFERS, raw, set(self.desk.host.services))
         except RecordError as exc:
             raise ValueError(str(exc)) from None
-        self.ws.save_offer(record, self.desk.agent)
+        self.ws.accounts.save_offer(record, self.desk.agent)
         return sla.recompute_open(self.ws, self.desk.clocks)
 
     def add_holiday(self, calendar: str, day: date, name: str) -> int:
         self.desk.authorize("offer.manage")
         if not calendar.strip() or not name.strip():
             raise ValueError("a holiday needs a calendar name and a name")
-        self.ws.save_holiday(calendar.strip(), day, name.strip(), self.desk.agent)
+        self.ws.accounts.save_holiday(calendar.strip(), day, name.strip(), self.desk.agent)
         return sla.recompute_open(self.ws, self.desk.clocks)
 
     def remove_holiday(self, calendar: str, day: date) -> int:
         self.desk.authorize("offer.manage")
-        if not self.ws.delete_holiday(calendar, day, self.desk.agent):
+        if not self.ws.accounts.delete_holiday(calendar, day, self.desk.agent):
             raise LookupError(f"calendar {calendar!r} has no holiday on {day.isoformat()}")
         return sla.recompute_open(self.ws, self.desk.clocks)
 
@@ -63,7 +63,7 @@ class OfferDesk:
     ) -> list[str]:
         """What about a request arriving now falls outside the customer's support offer: hours (holidays
         included), contact method, type of support, service; and a prepaid balance running low."""
-        offer = self.ws.offer_of(customer_id)
+        offer = self.ws.accounts.offer_of(customer_id)
         if offer is None:
             return ["No support offer is recorded for this customer: the partner must state one."]
         out = []
@@ -85,7 +85,7 @@ class OfferDesk:
                 next(
                     (
                         h["name"]
-                        for h in self.ws.holiday_rows(policy.holiday_calendar)
+                        for h in self.ws.accounts.holiday_rows(policy.holiday_calendar)
                         if h["date"] == local.date().isoformat()
                     ),
                     None,
@@ -105,7 +105,7 @@ class OfferDesk:
     def statement(self, customer_id: str, fmt: str = "md") -> str:
         """The customer's support offer as a statement to send (``md`` or ``html``)."""
         self.desk.authorize("billing.view")
-        rows = self.ws.account_rows(customer_id)
+        rows = self.ws.accounts.account_rows(customer_id)
         if rows is None:
             raise LookupError(f"no customer {customer_id}")
         offer = rows["offer"]
@@ -117,7 +117,7 @@ class OfferDesk:
         sections = offer_statement.statement_sections(
             rows["customer"],
             offer,
-            self.ws.holiday_rows(offer["holidayCalendar"]) if offer["holidayCalendar"] else [],
+            self.ws.accounts.holiday_rows(offer["holidayCalendar"]) if offer["holidayCalendar"] else [],
             self.desk.config,
             names,
             balance.balance if balance else None,
@@ -128,9 +128,9 @@ class OfferDesk:
     def offer(self, customer_id: str) -> dict[str, Any] | None:
         """The customer's support offer as stored (``billing.view``)."""
         self.desk.authorize("billing.view")
-        return self.ws.offer_of(customer_id)
+        return self.ws.accounts.offer_of(customer_id)
 
     def holidays(self, calendar: str | None = None) -> list[dict[str, Any]]:
         """The holidays of one calendar, or of all (``billing.view``)."""
         self.desk.authorize("billing.view")
-        return self.ws.holiday_rows(calendar)
+        return self.ws.accounts.holiday_rows(calendar)

@@ -67,11 +67,11 @@ def write_kind(ws: Workspace, kind: Kind, fmt: str, out: IO[str]) -> int:
     if fmt == "csv":
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(columns(kind))
-        for record in ws.iter_records(kind):
+        for record in ws.records.iter_records(kind):
             writer.writerow(to_csv_row(kind, record))
             count += 1
     elif fmt == "jsonl":
-        for record in ws.iter_records(kind):
+        for record in ws.records.iter_records(kind):
             out.write(json.dumps(to_json_value(kind, record), ensure_ascii=False) + "\n")
             count += 1
     else:

@@ -250,7 +250,7 @@ def _write_chunk(
         return
     agent = checks.agent
     if kind.references_customer:
-        known = ws.existing_keys(CUSTOMERS, {r["customerId"] for _, r in chunk})
+        known = ws.records.existing_keys(CUSTOMERS, {r["customerId"] for _, r in chunk})
         for line, record in chunk:
             if record["customerId"] not in known:
                 raise ImportFailure(
@@ -265,7 +265,7 @@ def _write_chunk(
         _check_ticket_ids(path, chunk)
         records = _check_tickets(ws, path, chunk, checks)
         result.unchanged[kind.name] = result.unchanged.get(kind.name, 0) + len(chunk) - len(records)
-    inserted, updated = ws.upsert(kind, records, agent)
+    inserted, updated = ws.records.upsert(kind, records, agent)
     result.inserted[kind.name] = result.inserted.get(kind.name, 0) + inserted
     result.updated[kind.name] = result.updated.get(kind.name, 0) + updated
     if progress is not None:
@@ -273,7 +273,7 @@ def _write_chunk(
 
 
 def _check_one_offer_per_customer(ws: Workspace, path: Path, chunk: list[tuple[int, dict[str, Any]]]) -> None:
-    current = ws.offers_by_customer(r["customerId"] for _, r in chunk)
+    current = ws.accounts.offers_by_customer(r["customerId"] for _, r in chunk)
     for line, record in chunk:
         other = current.get(record["customerId"])
         if other is not None and other != record["id"]:
@@ -288,7 +288,7 @@ def _check_one_offer_per_customer(ws: Workspace, path: Path, chunk: list[tuple[i
 
 
 def _check_receivables(ws: Workspace, path: Path, chunk: list[tuple[int, dict[str, Any]]]) -> None:
-    owners = ws.receivable_owners({r["receivableId"] for _, r in chunk})
+    owners = ws.billing.receivable_owners({r["receivableId"] for _, r in chunk})
     for line, record in chunk:
         owner = owners.get(record["receivableId"])
         if owner is None:
@@ -333,13 +333,13 @@ def _check_tickets(
     """The chunk's ticket records to write: a new ticket keeps its stamps; an existing one is checked against
     the stored ticket (refused when older or claimed by another agent, unless forced; skipped when an exported
     record is identical) and written without stamps, so the update bumps its version and is changed now."""
-    existing = ws.existing_keys(TICKETS, [r["id"] for _, r in chunk if r["id"]])
+    existing = ws.records.existing_keys(TICKETS, [r["id"] for _, r in chunk if r["id"]])
     out: list[dict[str, Any]] = []
     for line, record in chunk:
         if record["id"] not in existing:
             out.append(record)
             continue
-        stored = ws.ticket(record["id"])
+        stored = ws.tickets.ticket(record["id"])
         assert stored is not None
         stamped = any(k in record for k in TICKET_STAMPS)
         if stamped and all(record[f] == stored[f] for f in TICKETS.field_names):

@@ -20,7 +20,7 @@ SAMPLE_REQUESTS = (
 
 def state_from_workspace(ws: Workspace, *, requests_every: int = 4) -> SandboxState:
     state = SandboxState()
-    for index, customer in enumerate(ws.iter_records(CUSTOMERS)):
+    for index, customer in enumerate(ws.records.iter_records(CUSTOMERS)):
         state.add_customer(customer)
         if index % requests_every == 0:
             title, body = SAMPLE_REQUESTS[index % len(SAMPLE_REQUESTS)]
@@ -36,10 +36,10 @@ def state_from_workspace(ws: Workspace, *, requests_every: int = 4) -> SandboxSt
                     }
                 ],
             )
-    for sub in ws.iter_records(SUBSCRIPTIONS):
+    for sub in ws.records.iter_records(SUBSCRIPTIONS):
         state.add_subscription(sub)
         if sub["service"] == "azure" and sub["parentSubscriptionId"] is None:
-            for e in ws.azure_entitlements(sub["customerId"]):
+            for e in ws.microsoft.azure_entitlements(sub["customerId"]):
                 if e["planSubscriptionId"] == sub["id"]:
                     state.add_entitlement(
                         sub["customerId"],
@@ -47,10 +47,10 @@ def state_from_workspace(ws: Workspace, *, requests_every: int = 4) -> SandboxSt
                         {k: e[k] for k in ("id", "friendlyName", "status")}
                         | {"subscriptionId": e["azureSubscriptionId"]},
                     )
-    for invoice in ws.partner_invoices():
+    for invoice in ws.billing.partner_invoices():
         state.add_invoice(invoice)
     # Cases the desk already handed off and numbered: the sandbox knows them, as Microsoft would.
-    for esc in ws.escalations(states=("open",)):
+    for esc in ws.escalations.escalations(states=("open",)):
         if esc["delivery"] != "azure_support_api" and esc["microsoftCaseId"]:
             state.add_service_request(
                 esc["customerId"] or esc["ticketCustomerId"],

@@ -9,8 +9,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from console.desk.roles import RoleDenied
-from console.shared.errors import UserError
-from console.store import StaleVersion
+from console.shared.errors import StaleVersion, UserError
 from console.tickets.ops import ClaimedByOther, TicketInputError
 
 if TYPE_CHECKING:

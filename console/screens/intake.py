@@ -96,7 +96,7 @@ class IntakeScreen(ConsoleScreen):
     def on_mount(self) -> None:
         self.query_one("#customer", Input).focus()
         ws = self.console.workspace
-        self.call_core(ws.customer_directory, self._directory_loaded, group="directory")
+        self.call_core(ws.accounts.customer_directory, self._directory_loaded, group="directory")
 
     def _directory_loaded(self, rows: list[dict[str, Any]]) -> None:
         self.directory = [(r["id"], r["companyName"], normalize(f"{r['companyName']} {r['domain']}")) for r in rows]

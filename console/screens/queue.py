@@ -68,7 +68,7 @@ class QueueScreen(ConsoleScreen):
         desk = app.__dict__.get("desk")
         if desk is not None:
             return desk.reads
-        door = Door.for_agent(app.workspace, app.config.roles, app.agent, path=app.workspace.path)
+        door = Door.for_agent(app.workspace.agents, app.config.roles, app.agent, path=app.workspace.path)
         return QueueReads(app.workspace, door)
 
     @property

@@ -191,12 +191,14 @@ class ClockKeeper:
         self.clock = clock or utcnow
 
     def policy(self, ws: Any, customer_id: str) -> SlaPolicy:
-        offer = ws.offer_of(customer_id)
+        offer = ws.accounts.offer_of(customer_id)
         calendar = offer["holidayCalendar"] if offer else self.config.sla.holiday_calendar
-        return policy_for(offer, ws.holidays(calendar), self.config)
+        return policy_for(offer, ws.accounts.holidays(calendar), self.config)
 
     def state(self, ws: Any, row: Mapping[str, Any], now: datetime | None = None) -> TicketSla:
-        return ticket_sla(row, ws.status_history(row["seq"]), self.policy(ws, row["customerId"]), now or self.clock())
+        return ticket_sla(
+            row, ws.sla.status_history(row["seq"]), self.policy(ws, row["customerId"]), now or self.clock()
+        )
 
     def __call__(self, ws: Any, row: Mapping[str, Any]) -> dict[str, str | None]:
         return self.state(ws, row).fields()
@@ -205,7 +207,7 @@ class ClockKeeper:
 def keep_clocks(ws: Any, config: Config, clock: Any = None) -> ClockKeeper:
     """Have ``ws`` keep every ticket's SLA clock in its customer's business hours; return the keeper."""
     keeper = ClockKeeper(config, clock)
-    ws.clock_keeper = keeper
+    ws.tickets.clock_keeper = lambda row: keeper(ws, row)
     return keeper
 
 
@@ -214,7 +216,7 @@ RECOMPUTE_STATE = "sla_clocks"
 
 def recompute_pending(ws: Any) -> bool:
     """Whether the open tickets' clocks still need a recompute (after the upgrade to business hours)."""
-    state = ws.sync_state(RECOMPUTE_STATE)
+    state = ws.microsoft.sync_state(RECOMPUTE_STATE)
     return state is not None and state["state"] == "pending"
 
 
@@ -225,21 +227,21 @@ def recompute_open(ws: Any, keeper: ClockKeeper, *, batch: int = 500) -> int:
     after = 0
     policies: dict[str, SlaPolicy] = {}
     now = keeper.clock()
-    while rows := ws.open_ticket_clocks(after, batch):
+    while rows := ws.sla.open_ticket_clocks(after, batch):
         updates = []
         for row in rows:
             policy = policies.get(row["customerId"]) or policies.setdefault(
                 row["customerId"], keeper.policy(ws, row["customerId"])
             )
-            fields = ticket_sla(row, ws.status_history(row["seq"]), policy, now).fields()
+            fields = ticket_sla(row, ws.sla.status_history(row["seq"]), policy, now).fields()
             if any(row.get(k) != v for k, v in fields.items()):
                 updates.append({"seq": row["seq"], **fields})
         if updates:
-            ws.set_clocks(updates)
+            ws.sla.set_clocks(updates)
         changed += len(updates)
         after = rows[-1]["seq"]
     if recompute_pending(ws):
-        ws.save_sync_state(RECOMPUTE_STATE, state="done")
+        ws.microsoft.save_sync_state(RECOMPUTE_STATE, state="done")
     return changed
 
 

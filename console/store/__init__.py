@@ -1,7 +1,9 @@
 """The store: the only code that runs SQL. Everything else asks it."""
 
-from console.store.connection import Interruptible, WorkspaceError, connect, is_interrupted, transaction
-from console.store.tickets import StaleVersion
+from console.shared.errors import StaleVersion
+from console.store.base import Interruptible, transaction
+from console.store.connection import connect, is_interrupted
+from console.store.dialect import WorkspaceError
 from console.store.workspace import Workspace
 
 __all__ = [

@@ -1,68 +1,74 @@
-"""Agents, their roles and the audit trail (part of the store)."""
+"""Agents, their roles and the audit trail (part of the store). The audit append itself is the base's
+(:meth:`console.store.base.Base.audit`); this reads it."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from console.shared.clock import to_iso, utcnow
+from console.store.base import Base
+
+_AUDIT_COLUMNS = "id, at, agent, action, entity, entityId, detail"
 
 
-class AgentStoreMixin:
-    if TYPE_CHECKING:
-        # The workspace's per-thread connection (a read-only property of :class:`Workspace`).
-        @property
-        def conn(self) -> sqlite3.Connection: ...
+class AgentRepo:
+    """The agents, their roles, and what the audit log says they did."""
 
-    # Set by :class:`Workspace`: the file, the lock over its connections, the connection data_version is read on.
-    path: Path
-    _lock: threading.Lock
-    _watch: sqlite3.Connection | None
+    def __init__(self, db: Base) -> None:
+        self.db = db
 
     def agent(self, login: str) -> dict[str, Any] | None:
         """An agent with its roles, or ``None`` when the login is unknown."""
-        row = self.conn.execute("SELECT login, displayName, email FROM agents WHERE login = ?", (login,)).fetchone()
+        conn = self.db.conn
+        row = conn.execute("SELECT login, displayName, email FROM agents WHERE login = ?", (login,)).fetchone()
         if row is None:
             return None
-        roles = [
-            r[0] for r in self.conn.execute("SELECT role FROM agent_roles WHERE login = ? ORDER BY role", (login,))
-        ]
+        roles = [r[0] for r in conn.execute("SELECT role FROM agent_roles WHERE login = ? ORDER BY role", (login,))]
         return {**dict(row), "roles": roles}
 
+    def agent_logins(self) -> list[str]:
+        return [r[0] for r in self.db.conn.execute("SELECT login FROM agents ORDER BY login")]
+
     def agents(self) -> list[dict[str, Any]]:
-        return [a for login in self.agent_logins() if (a := self.agent(login)) is not None]  # type: ignore[attr-defined]
+        return [a for login in self.agent_logins() if (a := self.agent(login)) is not None]
 
     def agent_count(self) -> int:
-        return self.conn.execute("SELECT count(*) FROM agents").fetchone()[0]
+        return int(self.db.conn.execute("SELECT count(*) FROM agents").fetchone()[0])
 
     def add_agent(self, login: str, display_name: str, email: str, roles: list[str], by: str) -> None:
-        with self.transaction():  # type: ignore[attr-defined]
-            if self.conn.execute("SELECT 1 FROM agents WHERE login = ?", (login,)).fetchone():
+        with self.db.transaction() as conn:
+            if conn.execute("SELECT 1 FROM agents WHERE login = ?", (login,)).fetchone():
                 raise ValueError(f"agent {login!r} already exists")
-            self.conn.execute(
+            conn.execute(
                 "INSERT INTO agents (login, displayName, email) VALUES (?, ?, ?)", (login, display_name, email)
             )
-            self.conn.executemany("INSERT INTO agent_roles (login, role) VALUES (?, ?)", [(login, r) for r in roles])
-            self.audit(by, "agent.add", "agent", login, {"after": {"roles": sorted(roles)}})  # type: ignore[attr-defined]
+            conn.executemany("INSERT INTO agent_roles (login, role) VALUES (?, ?)", [(login, r) for r in roles])
+            self.db.audit(by, "agent.add", "agent", login, {"after": {"roles": sorted(roles)}})
 
     def set_roles(self, login: str, roles: list[str], by: str, action: str) -> list[str]:
-        with self.transaction():  # type: ignore[attr-defined]
+        with self.db.transaction() as conn:
             before = [
-                r[0] for r in self.conn.execute("SELECT role FROM agent_roles WHERE login = ? ORDER BY role", (login,))
+                r[0] for r in conn.execute("SELECT role FROM agent_roles WHERE login = ? ORDER BY role", (login,))
             ]
-            if not self.conn.execute("SELECT 1 FROM agents WHERE login = ?", (login,)).fetchone():
+            if not conn.execute("SELECT 1 FROM agents WHERE login = ?", (login,)).fetchone():
                 raise LookupError(f"no agent {login!r}")
-            self.conn.execute("DELETE FROM agent_roles WHERE login = ?", (login,))
-            self.conn.executemany(
+            conn.execute("DELETE FROM agent_roles WHERE login = ?", (login,))
+            conn.executemany(
                 "INSERT INTO agent_roles (login, role) VALUES (?, ?)", [(login, r) for r in sorted(set(roles))]
             )
-            self.audit(  # type: ignore[attr-defined]
+            self.db.audit(
                 by, action, "agent", login, {"before": {"roles": before}, "after": {"roles": sorted(set(roles))}}
             )
         return sorted(set(roles))
+
+    # -- the audit log -----------------------------------------------------------------------------
+    def audit_entries(self, entity: str | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT at, agent, action, entity, entityId, detail FROM audit_log"
+        args: tuple[Any, ...] = ()
+        if entity is not None:
+            sql += " WHERE entity = ?"
+            args = (entity,)
+        return [dict(r) for r in self.db.conn.execute(sql + " ORDER BY id", args)]
 
     def audit_since(
         self, since: str | None = None, entity: str | None = None, entity_id: str | None = None, limit: int = 10_000
@@ -79,16 +85,16 @@ class AgentStoreMixin:
             clauses.append("entityId = ?")
             args.append(entity_id)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        rows = self.conn.execute(
-            f"SELECT id, at, agent, action, entity, entityId, detail FROM audit_log {where} ORDER BY id LIMIT ?",
+        rows = self.db.conn.execute(
+            f"SELECT {_AUDIT_COLUMNS} FROM audit_log {where} ORDER BY id LIMIT ?",
             (*args, limit),
         )
         return [{**dict(r), "detail": json.loads(r["detail"] or "{}")} for r in rows]
 
     def audit_for_account(self, customer_id: str, limit: int = 200) -> list[dict[str, Any]]:
         """Changes to a customer, its subscriptions, receivables and support offer, newest first."""
-        rows = self.conn.execute(
-            "SELECT id, at, agent, action, entity, entityId, detail FROM audit_log WHERE "
+        rows = self.db.conn.execute(
+            f"SELECT {_AUDIT_COLUMNS} FROM audit_log WHERE "
             "(entity = 'customer' AND entityId = :c) "
             "OR (entity = 'subscription' AND entityId IN (SELECT id FROM subscriptions WHERE customerId = :c)) "
             "OR (entity = 'receivable' AND entityId IN (SELECT id FROM receivables WHERE customerId = :c)) "
@@ -97,48 +103,3 @@ class AgentStoreMixin:
             {"c": customer_id, "limit": limit},
         )
         return [{**dict(r), "detail": json.loads(r["detail"] or "{}")} for r in rows]
-
-    def data_version(self) -> int:
-        """A number that changes whenever any connection commits a change to the workspace (a cheap poll).
-
-        SQLite's ``data_version`` is per connection, so it is always read on one dedicated connection.
-        """
-        with self._lock:
-            watch = self._watch
-            if watch is None:
-                from console.store.connection import connect
-
-                watch = self._watch = connect(self.path)
-                # Read on the screen's thread: never wait for another process's lock, say "no news" instead.
-                watch.execute("PRAGMA busy_timeout = 0")
-            return watch.execute("PRAGMA data_version").fetchone()[0]
-
-    def changed_since(self, version: int | None) -> tuple[bool, int | None]:
-        """(whether anything was committed since ``version`` was read, the version now). Quick enough for the
-        screen's thread (an in-memory read); when the file is busy, nothing has changed yet."""
-        try:
-            now = self.data_version()
-        except sqlite3.Error:
-            return False, version
-        return version is not None and now != version, now
-
-    def release_expired_claims(self, now: str) -> list[str]:
-        """Claims whose lease ran out go back to the pool; returns the tickets released."""
-        with self.transaction():  # type: ignore[attr-defined]
-            rows = self.conn.execute(
-                "SELECT id, assignee FROM tickets WHERE claimedUntil IS NOT NULL AND claimedUntil < ?", (now,)
-            ).fetchall()
-            for ticket_id, assignee in rows:
-                self.conn.execute(
-                    "UPDATE tickets SET assignee = NULL, claimedUntil = NULL, version = version + 1, "
-                    "lastModifiedDate = ? WHERE id = ?",
-                    (to_iso(utcnow()), ticket_id),
-                )
-                self.audit(  # type: ignore[attr-defined]
-                    "system",
-                    "ticket.claim_expired",
-                    "ticket",
-                    ticket_id,
-                    {"before": {"assignee": assignee}, "after": {"assignee": None}},
-                )
-        return [r[0] for r in rows]

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from console.shared.clock import to_iso, utcnow
-from console.store.connection import transaction
+from console.store.base import Base
 
 RELATIONSHIP_COLUMNS = (
     "id",
@@ -22,30 +20,31 @@ RELATIONSHIP_COLUMNS = (
 )
 
 
-class GdapStoreMixin:
-    """Mixed into :class:`console.store.Workspace`."""
+class GdapRepo:
+    """The partner's GDAP relationships as last read from Graph."""
 
-    if TYPE_CHECKING:
-        # The workspace's per-thread connection (a read-only property of :class:`Workspace`).
-        @property
-        def conn(self) -> sqlite3.Connection: ...
+    def __init__(self, db: Base) -> None:
+        self.db = db
 
     def replace_gdap(self, relationships: Sequence[dict[str, Any]]) -> int:
         """Everything Graph listed replaces what was stored, in one transaction. Each relationship is a dict of
         :data:`RELATIONSHIP_COLUMNS` plus ``roles``: ``[(roleDefinitionId, granted, assigned)]``."""
-        now = to_iso(utcnow())
-        with transaction(self.conn):
-            self.conn.execute("DELETE FROM gdap_roles")
-            self.conn.execute("DELETE FROM gdap_relationships")
+        now = self.db.now()
+        with self.db.transaction():
+            self.db.conn.execute("DELETE FROM gdap_roles")
+            self.db.conn.execute("DELETE FROM gdap_relationships")
             for rel in relationships:
-                self.conn.execute(
+                self.db.conn.execute(
                     f"INSERT INTO gdap_relationships ({', '.join(RELATIONSHIP_COLUMNS)}, syncedDate) "
                     f"VALUES ({', '.join('?' * len(RELATIONSHIP_COLUMNS))}, ?)",
                     [rel.get(c) for c in RELATIONSHIP_COLUMNS] + [now],
                 )
-                self.conn.executemany(
-                    "INSERT OR REPLACE INTO gdap_roles (relationshipId, roleDefinitionId, granted, assigned) "
-                    "VALUES (?, ?, ?, ?)",
+                self.db.conn.executemany(
+                    self.db.dialect.insert(
+                        "gdap_roles",
+                        ("relationshipId", "roleDefinitionId", "granted", "assigned"),
+                        self.db.dialect.insert_or_replace,
+                    ),
                     [(rel["id"], role, int(granted), int(assigned)) for role, granted, assigned in rel["roles"]],
                 )
         return len(relationships)
@@ -56,7 +55,9 @@ class GdapStoreMixin:
         where, args = ("WHERE customerTenantId = ?", (tenant_id,)) if tenant_id else ("", ())
         rows = [
             dict(r)
-            for r in self.conn.execute(f"SELECT * FROM gdap_relationships {where} ORDER BY endDateTime DESC, id", args)
+            for r in self.db.conn.execute(
+                f"SELECT * FROM gdap_relationships {where} ORDER BY endDateTime DESC, id", args
+            )
         ]
         if not rows:
             return rows
@@ -64,7 +65,7 @@ class GdapStoreMixin:
         roles: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
-            for r in self.conn.execute(
+            for r in self.db.conn.execute(
                 f"SELECT * FROM gdap_roles WHERE relationshipId IN ({','.join('?' * len(chunk))}) "
                 "ORDER BY roleDefinitionId",
                 chunk,
@@ -81,12 +82,12 @@ class GdapStoreMixin:
         return rows
 
     def gdap_synced_date(self) -> str | None:
-        row = self.conn.execute("SELECT max(syncedDate) FROM gdap_relationships").fetchone()
+        row = self.db.conn.execute("SELECT max(syncedDate) FROM gdap_relationships").fetchone()
         return row[0] if row else None
 
     def customer_tenant(self, customer_id: str) -> str | None:
         """The customer's Microsoft Entra tenant id (its Partner Center id when none is recorded)."""
-        row = self.conn.execute("SELECT id, tenantId FROM customers WHERE id = ?", (customer_id,)).fetchone()
+        row = self.db.conn.execute("SELECT id, tenantId FROM customers WHERE id = ?", (customer_id,)).fetchone()
         if row is None:
             return None
         return str(row["tenantId"] or row["id"])

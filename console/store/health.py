@@ -3,10 +3,11 @@ here scans the tickets table."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from console.store.base import Base
 
 OPEN = "isOpen = 1"
 
@@ -24,17 +25,15 @@ def _next_hour(moment: str) -> str:
     return start.strftime("%Y-%m-%dT%H")
 
 
-class HealthStoreMixin:
-    """Mixed into :class:`console.store.Workspace`."""
+class HealthRepo:
+    """The queue-health board's figures and the samples of its trends."""
 
-    if TYPE_CHECKING:
-        # The workspace's per-thread connection (a read-only property of :class:`Workspace`).
-        @property
-        def conn(self) -> sqlite3.Connection: ...
+    def __init__(self, db: Base) -> None:
+        self.db = db
 
     def health_backlog(self) -> list[tuple[str, str, str, int]]:
         """(status, service, severity, open tickets)."""
-        rows = self.conn.execute("SELECT status, service, severity, n FROM health_open_class WHERE n > 0")
+        rows = self.db.conn.execute("SELECT status, service, severity, n FROM health_open_class WHERE n > 0")
         return [tuple(r) for r in rows]
 
     def _hourly_count(self, table: str, column: str, lo: str | None, hi: str | None, index: str) -> int:
@@ -57,10 +56,10 @@ class HealthStoreMixin:
             where.append("hour < ?")
             args.append(hi_hour)
         sql = f"SELECT coalesce(sum(n), 0) FROM {table}" + (f" WHERE {' AND '.join(where)}" if where else "")
-        return total + self.conn.execute(sql, args).fetchone()[0]
+        return total + self.db.conn.execute(sql, args).fetchone()[0]
 
     def _range_count(self, column: str, lo: str | None, hi: str | None, index: str) -> int:
-        sql = f"SELECT count(*) FROM tickets INDEXED BY {index} WHERE isOpen = 1"
+        sql = f"SELECT count(*) FROM tickets{self.db.dialect.indexed_by(index)} WHERE isOpen = 1"
         args = []
         if lo is not None:
             sql += f" AND {column} >= ?"
@@ -68,7 +67,7 @@ class HealthStoreMixin:
         if hi is not None:
             sql += f" AND {column} < ?"
             args.append(hi)
-        return self.conn.execute(sql, args).fetchone()[0]
+        return self.db.conn.execute(sql, args).fetchone()[0]
 
     def health_created_between(self, bounds: Sequence[str]) -> list[int]:
         """Open tickets created in each span between consecutive bounds (ISO, newest first; the first span is
@@ -89,16 +88,17 @@ class HealthStoreMixin:
         """Tickets resolved since ``since``: how many, how many within target, how many at first contact (at
         most one reply, never waiting, never escalated), total hours to resolve. Whole hours come from the
         hourly rollup, the part of an hour before the first whole one from the tickets' index."""
+        d = self.db.dialect
         hour = _next_hour(since)
-        head = self.conn.execute(
+        head = self.db.conn.execute(
             "SELECT count(*), coalesce(sum(resolutionDueDate IS NULL OR resolvedDate <= resolutionDueDate), 0), "
             "coalesce(sum(replyCount <= 1 AND NOT detoured), 0), "
-            "coalesce(sum((julianday(resolvedDate) - julianday(createdDate)) * 24), 0) "
-            "FROM tickets INDEXED BY idx_health_resolved "
+            f"coalesce(sum({d.hours_between('createdDate', 'resolvedDate')}), 0) "
+            f"FROM tickets{d.indexed_by('idx_health_resolved')} "
             "WHERE resolvedDate IS NOT NULL AND resolvedDate >= ? AND resolvedDate < ?",
             (since, f"{hour}:00:00Z"),
         ).fetchone()
-        rest = self.conn.execute(
+        rest = self.db.conn.execute(
             "SELECT coalesce(sum(resolved), 0), coalesce(sum(met), 0), coalesce(sum(firstContact), 0), "
             "coalesce(sum(hours), 0) FROM health_resolved_hourly WHERE hour >= ?",
             (hour,),
@@ -109,14 +109,14 @@ class HealthStoreMixin:
     def health_first_responses_since(self, since: str) -> tuple[int, int]:
         """First responses since ``since``: how many, how many within target (hourly rollup + the head)."""
         hour = _next_hour(since)
-        head = self.conn.execute(
+        head = self.db.conn.execute(
             "SELECT count(*), "
             "coalesce(sum(firstResponseDueDate IS NULL OR firstResponseDate <= firstResponseDueDate), 0) "
-            "FROM tickets INDEXED BY idx_health_first_response "
+            f"FROM tickets{self.db.dialect.indexed_by('idx_health_first_response')} "
             "WHERE firstResponseDate IS NOT NULL AND firstResponseDate >= ? AND firstResponseDate < ?",
             (since, f"{hour}:00:00Z"),
         ).fetchone()
-        rest = self.conn.execute(
+        rest = self.db.conn.execute(
             "SELECT coalesce(sum(responded), 0), coalesce(sum(met), 0) FROM health_first_response_hourly "
             "WHERE hour >= ?",
             (hour,),
@@ -124,12 +124,12 @@ class HealthStoreMixin:
         return head[0] + rest[0], head[1] + rest[1]
 
     def health_escalations(self) -> list[tuple[str, str, int]]:
-        rows = self.conn.execute("SELECT vehicle, state, count(*) FROM escalations GROUP BY 1, 2")
+        rows = self.db.conn.execute("SELECT vehicle, state, count(*) FROM escalations GROUP BY 1, 2")
         return [tuple(r) for r in rows]
 
     def health_oldest_waiting(self) -> dict[str, Any] | None:
         """The oldest escalation still waiting on Microsoft (not closed, not failed)."""
-        row = self.conn.execute(
+        row = self.db.conn.execute(
             # CROSS JOIN keeps the (few) escalations as the outer loop whatever the statistics say.
             "SELECT e.vehicle, e.createdDate, e.microsoftCaseId, t.id FROM escalations e "
             "CROSS JOIN tickets t ON t.seq = e.ticketSeq "
@@ -140,23 +140,24 @@ class HealthStoreMixin:
 
     def health_agents(self, now: str, since: str) -> list[dict[str, Any]]:
         """Per agent: open tickets held, live claims, in progress; and resolved since ``since``."""
+        d = self.db.dialect
         out: dict[str, dict[str, Any]] = {}
 
         def row(login: str) -> dict[str, Any]:
             return out.setdefault(login, {"agent": login, "open": 0, "claimed": 0, "inProgress": 0, "resolvedToday": 0})
 
-        for login, held, working in self.conn.execute(
+        for login, held, working in self.db.conn.execute(
             "SELECT assignee, n, inProgress FROM health_open_assignee WHERE n > 0"
         ):
             row(login).update(open=held, inProgress=working)
-        for login, claimed in self.conn.execute(
-            "SELECT assignee, count(*) FROM tickets INDEXED BY idx_health_claims "
+        for login, claimed in self.db.conn.execute(
+            f"SELECT assignee, count(*) FROM tickets{d.indexed_by('idx_health_claims')} "
             "WHERE claimedUntil IS NOT NULL AND isOpen = 1 AND claimedUntil > ? GROUP BY assignee",
             (now,),
         ):
             row(login)["claimed"] = claimed
-        for login, resolved in self.conn.execute(
-            "SELECT assignee, count(*) FROM tickets INDEXED BY idx_health_resolved "
+        for login, resolved in self.db.conn.execute(
+            f"SELECT assignee, count(*) FROM tickets{d.indexed_by('idx_health_resolved')} "
             "WHERE resolvedDate IS NOT NULL AND resolvedDate >= ? AND assignee IS NOT NULL GROUP BY assignee",
             (since,),
         ):
@@ -164,8 +165,9 @@ class HealthStoreMixin:
         return sorted(out.values(), key=lambda r: (-r["open"], r["agent"]))
 
     def health_top_customers(self, limit: int = 10) -> list[dict[str, Any]]:
-        rows = self.conn.execute(
-            "SELECT o.customerId, c.companyName, o.n FROM health_open_customer o INDEXED BY idx_health_open_customer_n "
+        rows = self.db.conn.execute(
+            "SELECT o.customerId, c.companyName, o.n FROM health_open_customer o"
+            f"{self.db.dialect.indexed_by('idx_health_open_customer_n')} "
             "JOIN customers c ON c.id = o.customerId WHERE o.n > 0 ORDER BY o.n DESC, c.companyName LIMIT ?",
             (limit,),
         )
@@ -184,26 +186,30 @@ class HealthStoreMixin:
             if older is not None:
                 sql += " AND oldestDue > ?"
                 args.append((day - timedelta(days=older)).isoformat())
-            out[name] = self.conn.execute(sql, args).fetchone()[0]
+            out[name] = self.db.conn.execute(sql, args).fetchone()[0]
         return out
 
     # -- samples for the trends ------------------------------------------------------------------
     def record_health_sample(self, at: str, backlog: int, breached: int, not_since: str) -> bool:
         """Record a sample unless one was taken since ``not_since`` (any session may sample; one wins)."""
-        with self.transaction():  # type: ignore[attr-defined]
-            cursor = self.conn.execute(
-                "INSERT OR IGNORE INTO health_samples (at, backlog, breached) SELECT ?, ?, ? "
+        with self.db.transaction():
+            cursor = self.db.conn.execute(
+                f"{self.db.dialect.insert_or_ignore} INTO health_samples (at, backlog, breached) SELECT ?, ?, ? "
                 "WHERE NOT EXISTS (SELECT 1 FROM health_samples WHERE at > ?)",
                 (at, backlog, breached, not_since),
             )
         return cursor.rowcount > 0
 
     def insert_health_samples(self, rows: Sequence[tuple[str, int, int]]) -> None:
-        with self.transaction():  # type: ignore[attr-defined]
-            self.conn.executemany("INSERT OR IGNORE INTO health_samples (at, backlog, breached) VALUES (?, ?, ?)", rows)
+        with self.db.transaction():
+            self.db.conn.executemany(
+                f"{self.db.dialect.insert_or_ignore} INTO health_samples (at, backlog, breached) VALUES (?, ?, ?)", rows
+            )
 
     def health_samples(self, since: str) -> list[tuple[str, int, int]]:
-        rows = self.conn.execute("SELECT at, backlog, breached FROM health_samples WHERE at >= ? ORDER BY at", (since,))
+        rows = self.db.conn.execute(
+            "SELECT at, backlog, breached FROM health_samples WHERE at >= ? ORDER BY at", (since,)
+        )
         return [tuple(r) for r in rows]
 
     def health_backlog_at(self, moments: Sequence[str]) -> list[tuple[str, int, int]]:
@@ -214,7 +220,7 @@ class HealthStoreMixin:
         # One pass over the tickets (the outer loop of a CROSS JOIN), each checked against every moment,
         # instead of one scan of the whole table per moment.
         values = ", ".join("(?)" for _ in moments)
-        rows = self.conn.execute(
+        rows = self.db.conn.execute(
             f"WITH m(at) AS (VALUES {values}) "
             "SELECT m.at, count(*), coalesce(sum(t.resolutionDueDate < m.at OR (t.firstResponseDueDate < m.at "
             "AND (t.firstResponseDate IS NULL OR t.firstResponseDate > m.at))), 0) "

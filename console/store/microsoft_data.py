@@ -4,11 +4,10 @@ of services and problem classifications, and the progress of a sync (part of the
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from console.shared.clock import to_iso, utcnow
+from console.store.base import Base
 
 SERVICE_REQUEST_COLUMNS = (
     "id",
@@ -28,13 +27,11 @@ SERVICE_REQUEST_COLUMNS = (
 )
 
 
-class MicrosoftDataStoreMixin:
-    """Mixed into :class:`console.store.Workspace`."""
+class MicrosoftDataRepo:
+    """What is synced from Microsoft besides escalations."""
 
-    if TYPE_CHECKING:
-        # The workspace's per-thread connection (a read-only property of :class:`Workspace`).
-        @property
-        def conn(self) -> sqlite3.Connection: ...
+    def __init__(self, db: Base) -> None:
+        self.db = db
 
     def records_by_id(self, table: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Existing rows of ``table`` (customers, subscriptions) by id."""
@@ -44,7 +41,7 @@ class MicrosoftDataStoreMixin:
         out: dict[str, dict[str, Any]] = {}
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
-            rows = self.conn.execute(f"SELECT * FROM {table} WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+            rows = self.db.conn.execute(f"SELECT * FROM {table} WHERE id IN ({','.join('?' * len(chunk))})", chunk)
             out.update({r["id"]: dict(r) for r in rows})
         return out
 
@@ -52,10 +49,10 @@ class MicrosoftDataStoreMixin:
         """The Azure subscriptions of Azure plan ``plan_id`` as Partner Center listed them (``id``,
         ``subscriptionId``, ``friendlyName``, ``status``): they replace what was stored for the plan. Inside the
         caller's transaction."""
-        now = to_iso(utcnow())
-        self.conn.execute("DELETE FROM azure_entitlements WHERE planSubscriptionId = ?", (plan_id,))
-        self.conn.executemany(
-            "INSERT OR REPLACE INTO azure_entitlements "
+        now = self.db.now()
+        self.db.conn.execute("DELETE FROM azure_entitlements WHERE planSubscriptionId = ?", (plan_id,))
+        self.db.conn.executemany(
+            f"{self.db.dialect.insert_or_replace} INTO azure_entitlements "
             "(id, customerId, planSubscriptionId, azureSubscriptionId, friendlyName, status, syncedDate) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
@@ -74,7 +71,7 @@ class MicrosoftDataStoreMixin:
 
     def azure_entitlements(self, customer_id: str) -> list[dict[str, Any]]:
         """The customer's Azure subscriptions (of all its Azure plans), active ones first."""
-        rows = self.conn.execute(
+        rows = self.db.conn.execute(
             "SELECT * FROM azure_entitlements WHERE customerId = ? "
             "ORDER BY coalesce(status, '') != 'active', friendlyName, azureSubscriptionId",
             (customer_id,),
@@ -83,11 +80,10 @@ class MicrosoftDataStoreMixin:
 
     def upsert_service_requests(self, rows: Sequence[dict[str, Any]]) -> None:
         """Inside the caller's transaction."""
-        now = to_iso(utcnow())
+        now = self.db.now()
         cols = SERVICE_REQUEST_COLUMNS
-        self.conn.executemany(
-            f"INSERT INTO service_requests ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
-            f"ON CONFLICT(id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in cols if c != 'id')}",
+        self.db.conn.executemany(
+            self.db.dialect.upsert("service_requests", cols, "id"),
             [
                 [
                     json.dumps(r.get(c), ensure_ascii=False) if c in ("primaryContact", "notes") else r.get(c)
@@ -99,7 +95,7 @@ class MicrosoftDataStoreMixin:
         )
 
     def service_requests_of(self, customer_id: str) -> list[dict[str, Any]]:
-        rows = self.conn.execute(
+        rows = self.db.conn.execute(
             "SELECT * FROM service_requests WHERE customerId = ? ORDER BY createdDate DESC", (customer_id,)
         )
         return [{**dict(r), "notes": json.loads(r["notes"] or "[]")} for r in rows]
@@ -110,15 +106,18 @@ class MicrosoftDataStoreMixin:
     ) -> None:
         """Replace the cached ``service`` list (``parent`` None) or one service's ``problem`` list, read at
         ``fetched`` (now by default)."""
-        now = fetched or to_iso(utcnow())
-        with self.transaction():  # type: ignore[attr-defined]
+        now = fetched or self.db.now()
+        with self.db.transaction():
             if parent is None:
-                self.conn.execute("DELETE FROM support_catalog WHERE kind = ?", (kind,))
+                self.db.conn.execute("DELETE FROM support_catalog WHERE kind = ?", (kind,))
             else:
-                self.conn.execute("DELETE FROM support_catalog WHERE kind = ? AND parent = ?", (kind, parent))
-            self.conn.executemany(
-                "INSERT OR REPLACE INTO support_catalog (kind, id, name, parent, displayName, fetchedDate, details) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                self.db.conn.execute("DELETE FROM support_catalog WHERE kind = ? AND parent = ?", (kind, parent))
+            self.db.conn.executemany(
+                self.db.dialect.insert(
+                    "support_catalog",
+                    ("kind", "id", "name", "parent", "displayName", "fetchedDate", "details"),
+                    self.db.dialect.insert_or_replace,
+                ),
                 [
                     (kind, r["id"], r["name"], parent, r["displayName"], now, json.dumps(r.get("details") or {}))
                     for r in rows
@@ -130,12 +129,12 @@ class MicrosoftDataStoreMixin:
         if parent is not None:
             sql += " AND parent = ?"
             args.append(parent)
-        rows = self.conn.execute(sql + " ORDER BY displayName", args)
+        rows = self.db.conn.execute(sql + " ORDER BY displayName", args)
         return [{**dict(r), "details": json.loads(r["details"] or "{}")} for r in rows]
 
     # -- sync progress ---------------------------------------------------------------------------
     def sync_state(self, name: str) -> dict[str, Any] | None:
-        row = self.conn.execute("SELECT * FROM sync_state WHERE name = ?", (name,)).fetchone()
+        row = self.db.conn.execute("SELECT * FROM sync_state WHERE name = ?", (name,)).fetchone()
         if row is None:
             return None
         out = dict(row)
@@ -146,20 +145,22 @@ class MicrosoftDataStoreMixin:
     def save_sync_state(self, name: str, **fields: Any) -> None:
         """Inside the caller's transaction when there is one (a page's data and its cursor land together)."""
         values = {k: json.dumps(v, ensure_ascii=False) if k in ("cursor", "counts") else v for k, v in fields.items()}
-        values["updatedDate"] = to_iso(utcnow())
+        values["updatedDate"] = self.db.now()
 
         def write() -> None:
             assignments = ", ".join(f"{c} = ?" for c in values)
-            cursor = self.conn.execute(f"UPDATE sync_state SET {assignments} WHERE name = ?", [*values.values(), name])
+            cursor = self.db.conn.execute(
+                f"UPDATE sync_state SET {assignments} WHERE name = ?", [*values.values(), name]
+            )
             if cursor.rowcount == 0:
                 row = {"state": "running", **values}
-                self.conn.execute(
+                self.db.conn.execute(
                     f"INSERT INTO sync_state (name, {', '.join(row)}) VALUES (?{', ?' * len(row)})",
                     [name, *row.values()],
                 )
 
-        if self.conn.in_transaction:
+        if self.db.conn.in_transaction:
             write()
         else:
-            with self.transaction():  # type: ignore[attr-defined]
+            with self.db.transaction():
                 write()

@@ -3,7 +3,8 @@
 A search in an open view reads this small index (about an eighth of the tickets at scale) instead of every
 ticket's: the prefix doclists of common words shrink accordingly. It copies the main index's rows (already
 in search form), so nothing is normalised twice. Triggers keep it in step when a ticket opens, closes or is
-deleted; :meth:`Workspace.reindex_tickets` refreshes a ticket whose text changed; bulk loads refill it once.
+deleted; :meth:`console.store.tickets.TicketRepo.reindex_tickets` refreshes a ticket whose text changed; bulk
+loads refill it once.
 """
 
 from __future__ import annotations

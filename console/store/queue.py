@@ -9,11 +9,13 @@ about 20-40 ms instead of 1-2 s).
 
 from __future__ import annotations
 
-import sqlite3
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from console.shared import model
+from console.store.base import Base
 from console.tickets.queue_query import QueueQuery, QueueRow
 from console.tickets.search_text import build_query
 
@@ -56,17 +58,14 @@ class _Where:
         return " AND ".join(self.clauses) or "1"
 
 
-class QueueStoreMixin:
-    """Mixed into :class:`console.store.Workspace`."""
+class QueueRepo:
+    """The queue's pages and counts, and the views agents save."""
 
-    if TYPE_CHECKING:
-        # The workspace's per-thread connection (a read-only property of :class:`Workspace`).
-        @property
-        def conn(self) -> sqlite3.Connection: ...
-
-    #: How many tickets a search matched when last counted, by (index, MATCH expression): a page after the
-    #: first plans as the first did instead of counting again.
-    _match_counts: dict[tuple[str, str], int]
+    def __init__(self, db: Base) -> None:
+        self.db = db
+        #: How many tickets a search matched when last counted, by (index, MATCH expression): a page after the
+        #: first plans as the first did instead of counting again.
+        self._match_counts: dict[tuple[str, str], int] = {}
 
     def _queue_where(self, q: QueueQuery, *, fresh: bool = True) -> _Where:
         w = _Where()
@@ -75,11 +74,11 @@ class QueueStoreMixin:
             if all_open:
                 w.clauses.append("t.isOpen = 1")
             else:
-                w.clauses.append(f"t.status IN ({','.join('?' * len(q.statuses))})")
+                w.clauses.append(f"t.status IN ({self.db.dialect.marks(len(q.statuses))})")
                 w.args += list(q.statuses)
         for column, values in (("service", q.services), ("category", q.categories), ("severity", q.severities)):
             if values:
-                w.clauses.append(f"t.{column} IN ({','.join('?' * len(values))})")
+                w.clauses.append(f"t.{column} IN ({self.db.dialect.marks(len(values))})")
                 w.args += list(values)
         if q.assignee == "":
             w.clauses.append("t.assignee IS NULL")
@@ -101,7 +100,8 @@ class QueueStoreMixin:
         known = None if fresh else self._match_counts.get(key)
         if known is not None:
             return known
-        count = self.conn.execute(f"SELECT count(*) FROM {index} WHERE {index} MATCH ?", (match,)).fetchone()[0]
+        sql = f"SELECT count(*) FROM {index} WHERE {self.db.dialect.fts_match(index)}"
+        count = self.db.conn.execute(sql, (match,)).fetchone()[0]
         if len(self._match_counts) >= 64:
             self._match_counts.clear()
         self._match_counts[key] = count
@@ -114,30 +114,29 @@ class QueueStoreMixin:
             w.args.append(seq)
             return
         sq = build_query(q.search)
+        dialect = self.db.dialect
         # Only open tickets wanted: the open-only index is an eighth of the size at scale.
         open_only = bool(q.statuses) and set(q.statuses) <= _OPEN_VALUES
         index = "open_search" if open_only else "ticket_search"
         if sq.match:
             matches = self._matches(index, sq.match, fresh)
-            # "+" keeps the planner from driving the query by the matches: it walks the sort order instead.
-            drive = "" if matches <= SEARCH_DRIVES_UP_TO else "+"
+            # Many matches: the planner must not drive the query by them; it walks the sort order instead.
+            seq_column = "t.seq" if matches <= SEARCH_DRIVES_UP_TO else dialect.not_driving("t.seq")
             if fresh and not sq.likes and w.clauses == (["t.isOpen = 1"] if open_only else []):
                 w.index_count = matches
-            w.clauses.append(f"{drive}t.seq IN (SELECT rowid FROM {index} WHERE {index} MATCH ?)")
+            w.clauses.append(f"{seq_column} IN ({dialect.fts_rowids(index)})")
             w.args.append(sq.match)
         for like in sq.likes:
             escaped = like.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            w.clauses.append(
-                f"t.seq IN (SELECT rowid FROM {index} WHERE title LIKE ? ESCAPE '\\' "
-                "OR body LIKE ? ESCAPE '\\' OR notes LIKE ? ESCAPE '\\')"
-            )
+            contains = " OR ".join(dialect.like_escaped(c) for c in ("title", "body", "notes"))
+            w.clauses.append(f"t.seq IN (SELECT rowid FROM {index} WHERE {contains})")
             w.args += [f"%{escaped}%"] * 3
 
     def queue_count(self, q: QueueQuery) -> int:
         w = self._queue_where(q)
         if w.index_count is not None:
             return w.index_count
-        return self.conn.execute(f"SELECT count(*) FROM tickets t WHERE {w.sql}", w.args).fetchone()[0]
+        return self.db.conn.execute(f"SELECT count(*) FROM tickets t WHERE {w.sql}", w.args).fetchone()[0]
 
     def queue_page(
         self,
@@ -172,7 +171,29 @@ class QueueStoreMixin:
             f"JOIN customers c ON c.id = t.customerId WHERE {where} "
             f"ORDER BY {expr} {direction}, t.seq {direction} LIMIT ? OFFSET ?"
         )
-        rows = [QueueRow(**dict(r)) for r in self.conn.execute(sql, [*args, limit, offset])]
+        rows = [QueueRow(**dict(r)) for r in self.db.conn.execute(sql, [*args, limit, offset])]
         if reverse:
             rows.reverse()
         return rows
+
+    def view_counts(self, queries: Sequence[QueueQuery]) -> list[int]:
+        return [self.queue_count(q) for q in queries]
+
+    # -- saved views -------------------------------------------------------------------------------
+    def saved_views(self, owner: str) -> list[tuple[str, dict[str, Any]]]:
+        rows = self.db.conn.execute("SELECT name, query FROM saved_views WHERE owner = ? ORDER BY id", (owner,))
+        return [(r[0], json.loads(r[1])) for r in rows]
+
+    def save_view(self, owner: str, name: str, query: dict[str, Any]) -> None:
+        """Inside the caller's transaction (the desk's, with its audit row), or one of its own."""
+        with self.db.writing():
+            self.db.conn.execute(
+                "INSERT INTO saved_views (owner, name, query, createdDate) VALUES (?, ?, ?, ?) "
+                + self.db.dialect.upsert_set("owner, name", "query = excluded.query"),
+                (owner, name, json.dumps(query, ensure_ascii=False), self.db.now()),
+            )
+
+    def delete_view(self, owner: str, name: str) -> bool:
+        with self.db.writing():
+            cursor = self.db.conn.execute("DELETE FROM saved_views WHERE owner = ? AND name = ?", (owner, name))
+        return cursor.rowcount > 0

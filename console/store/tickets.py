@@ -1,53 +1,132 @@
-"""Ticket writes and account reads (part of the store: all SQL lives in this package)."""
+"""Tickets: reading one, changing one (versions, timeline, SLA clocks and audit in one transaction), claims,
+their search entries and their findings (part of the store: all SQL lives in this package)."""
 
 from __future__ import annotations
 
-import json
-import sqlite3
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager, nullcontext
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
 
-from console.shared.clock import to_iso, utcnow
-from console.shared.model import OPEN_STATUSES
-from console.tickets.queue_query import QueueQuery
+from console.records.kinds import TICKETS
+from console.shared import model
+from console.shared.errors import StaleVersion
+from console.store.base import Base
+from console.store.rows import audit_updates, existing_keys
+from console.tickets.search_text import search_form
 
 #: A change to any of these moves a ticket's SLA clocks.
 CLOCK_FIELDS = frozenset({"status", "severity", "firstResponseDate", "resolvedDate", "createdDate", "customerId"})
+FAR_FUTURE = "9999-12-31T23:59:59Z"
+_OPEN_VALUES = frozenset(s.value for s in model.OPEN_STATUSES)
+FINDING_COLUMNS = (
+    "ticketSeq",
+    "plugin",
+    "checkId",
+    "family",
+    "severity",
+    "title",
+    "explanation",
+    "suggestedAction",
+    "boundary",
+    "vehicle",
+    "audience",
+    "subject",
+    "createdDate",
+)
+_INSERT_FINDING = (
+    f"INSERT INTO findings ({', '.join(FINDING_COLUMNS)}) VALUES ({', '.join(':' + c for c in FINDING_COLUMNS)})"
+)
+_INSERT_EVENT = (
+    "INSERT INTO timeline (ticketSeq, kind, author, createdDate, text, fromValue, toValue) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+#: What the SLA clocks of a stored ticket row are recomputed by (``console.sla.clocks.keep_clocks`` sets it).
+ClockKeeper = Callable[[dict[str, Any]], dict[str, Any]]
 
 
-class StaleVersion(Exception):
-    """A change based on an older version of the ticket; ``current`` is the ticket as it is now."""
+def ticket_columns(rec: dict[str, Any], now: str) -> dict[str, Any]:
+    """Derived columns of a ticket record: sequence number, severity rank, open flag, next SLA due."""
+    is_open = rec["status"] in _OPEN_VALUES
+    if not is_open:
+        due = None
+    elif rec.get("firstResponseDate") is None:
+        due = rec.get("firstResponseDueDate") or rec.get("resolutionDueDate")
+    else:
+        due = rec.get("resolutionDueDate")
+    return {
+        "severityRank": model.SEVERITY_RANK[model.Severity(rec["severity"])],
+        "isOpen": int(is_open),
+        "slaDueDate": due or FAR_FUTURE,
+        "lastModifiedDate": now,
+    }
 
-    def __init__(self, current: dict[str, Any], expected: int) -> None:
-        who = current.get("lastModifiedBy") or "another session"
-        super().__init__(
-            f"{current['id']} was changed by {who} at {current['lastModifiedDate']} (now version "
-            f"{current['version']}; your change was based on version {expected}). Nothing was saved: "
-            "the fresh ticket is shown."
+
+class TicketRepo:
+    """The tickets table, its timeline, its search entries and its findings."""
+
+    def __init__(self, db: Base) -> None:
+        self.db = db
+        #: Recomputes a ticket's SLA fields from its stored row (set by the core: ``console.sla.clocks.keep_clocks``).
+        self.clock_keeper: ClockKeeper | None = None
+
+    # -- reading -----------------------------------------------------------------------------------
+    def ticket(self, ticket_id: str) -> dict[str, Any] | None:
+        """One ticket by readable id, with the customer's company name."""
+        row = self.db.conn.execute(
+            "SELECT t.*, c.companyName, c.domain FROM tickets t JOIN customers c ON c.id = t.customerId WHERE t.id = ?",
+            (ticket_id.strip().upper(),),
+        ).fetchone()
+        return dict(row) if row else None
+
+    def timeline(self, seq: int) -> list[dict[str, Any]]:
+        rows = self.db.conn.execute(
+            "SELECT kind, author, createdDate, text, fromValue, toValue FROM timeline "
+            "WHERE ticketSeq = ? ORDER BY createdDate, id",
+            (seq,),
         )
-        self.current = current
+        return [dict(r) for r in rows]
 
+    def iter_tickets(self, *, open_only: bool = True, batch: int = 1000) -> Iterator[list[dict[str, Any]]]:
+        """Tickets in number order, ``batch`` at a time (keyset paging: constant memory)."""
+        last = 0
+        where = "isOpen = 1 AND " if open_only else ""
+        while True:
+            rows = [
+                dict(r)
+                for r in self.db.conn.execute(
+                    f"SELECT * FROM tickets WHERE {where}seq > ? ORDER BY seq LIMIT ?", (last, batch)
+                )
+            ]
+            if not rows:
+                return
+            yield rows
+            last = rows[-1]["seq"]
 
-class TicketStoreMixin:
-    """Mixed into :class:`console.store.Workspace`."""
+    def open_tickets_of(self, customer_id: str, limit: int = 200) -> list[dict[str, Any]]:
+        statuses = [s.value for s in model.OPEN_STATUSES]
+        rows = self.db.conn.execute(
+            f"SELECT id, title, status, severity, service, slaDueDate, assignee FROM tickets "
+            f"WHERE customerId = ? AND isOpen = 1 AND status IN ({self.db.dialect.marks(len(statuses))}) "
+            "ORDER BY slaDueDate, seq LIMIT ?",
+            (customer_id, *statuses, limit),
+        )
+        return [dict(r) for r in rows]
 
-    if TYPE_CHECKING:
-        # The workspace's per-thread connection (a read-only property of :class:`Workspace`).
-        @property
-        def conn(self) -> sqlite3.Connection: ...
+    def ticket_editor(self, ticket_id: str) -> str | None:
+        """Who last changed the ticket (from the audit log)."""
+        row = self.db.conn.execute(
+            "SELECT agent FROM audit_log WHERE entity = 'ticket' AND entityId = ? ORDER BY id DESC LIMIT 1",
+            (ticket_id,),
+        ).fetchone()
+        return row[0] if row else None
 
-    #: Set by the core (``console.sla.clocks.keep_clocks``): recomputes a ticket's SLA fields from its stored row.
-    clock_keeper: Callable[[Any, dict[str, Any]], dict[str, Any]] | None = None
-
+    # -- changing one ticket -----------------------------------------------------------------------
     def refresh_clock(self, seq: int) -> dict[str, Any] | None:
         """Recompute and store one ticket's SLA fields (inside the caller's transaction, if any)."""
         if self.clock_keeper is None:
             return None
-        row = dict(self.conn.execute("SELECT * FROM tickets WHERE seq = ?", (seq,)).fetchone())
-        fields = self.clock_keeper(self, row)
+        row = dict(self.db.conn.execute("SELECT * FROM tickets WHERE seq = ?", (seq,)).fetchone())
+        fields = self.clock_keeper(row)
         assignments = ", ".join(f"{column} = :{column}" for column in fields)
-        self.conn.execute(f"UPDATE tickets SET {assignments} WHERE seq = :seq", {**fields, "seq": seq})
+        self.db.conn.execute(f"UPDATE tickets SET {assignments} WHERE seq = :seq", {**fields, "seq": seq})
         return fields
 
     def update_ticket(
@@ -71,153 +150,198 @@ class TicketStoreMixin:
         since the agent read it. Derived columns (open flag, next SLA due, severity rank) are recomputed.
         ``also(current)`` runs last inside the same transaction: writes that must land with the change.
         """
-        from console.store.workspace import ticket_columns
-
-        now = to_iso(utcnow())
-        with self.transaction():  # type: ignore[attr-defined]
-            row = self.conn.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
-            if row is None:
-                raise LookupError(f"no ticket {ticket_id}")
-            current = dict(row)
-            if expected_version is not None and current["version"] != expected_version:
-                current["lastModifiedBy"] = self.ticket_editor(ticket_id)
-                raise StaleVersion(current, expected_version)
+        now = self.db.now()
+        with self.db.transaction():
+            current = self._current(ticket_id, expected_version)
             if precondition is not None:
                 precondition(current)
-            merged = {**current, **changes}
-            derived = ticket_columns(merged, now)
-            values = {**changes, **derived}
+            values = {**changes, **ticket_columns({**current, **changes}, now)}
             assignments = ", ".join(f"{column} = :{column}" for column in values)
-            self.conn.execute(
+            self.db.conn.execute(
                 f"UPDATE tickets SET {assignments}, version = version + 1 WHERE seq = :seq",
                 {**values, "seq": current["seq"]},
             )
-            for event in events:
-                self.conn.execute(
-                    "INSERT INTO timeline (ticketSeq, kind, author, createdDate, text, fromValue, toValue) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        current["seq"],
-                        event["kind"],
-                        agent,
-                        event.get("createdDate", now),
-                        event.get("text"),
-                        event.get("fromValue"),
-                        event.get("toValue"),
-                    ),
-                )
-            before = {k: current.get(k) for k in changes}
+            self.add_events(current["seq"], events, agent, now)
             if any(e["kind"] in ("note", "reply") for e in events) or {"title", "body"} & set(changes):
-                self.reindex_tickets([current["seq"]])  # type: ignore[attr-defined]
-            after = dict(changes)
-            if self.clock_keeper is not None and CLOCK_FIELDS & set(changes):
-                self.refresh_clock(current["seq"])
-                # The audit says what was stored: the clock keeper's due times in business hours, not the
-                # defaults the change was built with (found trying the console: a severity change audited a
-                # wall-clock due date the ticket never had).
-                stored = self.conn.execute("SELECT * FROM tickets WHERE seq = ?", (current["seq"],)).fetchone()
-                after = {k: stored[k] for k in changes}
-            self.audit(  # type: ignore[attr-defined]
-                agent,
-                action,
-                "ticket",
-                ticket_id,
-                {"before": before, "after": after, "events": [e["kind"] for e in events]},
-            )
+                self.reindex_tickets([current["seq"]])
+            detail = {
+                "before": {k: current.get(k) for k in changes},
+                "after": self._stored_after(current["seq"], changes),
+                "events": [e["kind"] for e in events],
+            }
+            self.db.audit(agent, action, "ticket", ticket_id, detail)
             if also is not None:
                 also(current)
-        fresh = self.ticket(ticket_id)  # type: ignore[attr-defined]
+        fresh = self.ticket(ticket_id)
         assert fresh is not None
         return fresh
 
+    def _current(self, ticket_id: str, expected_version: int | None) -> dict[str, Any]:
+        """The ticket as stored, refused (:class:`StaleVersion`) when it is not at ``expected_version``."""
+        row = self.db.conn.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
+        if row is None:
+            raise LookupError(f"no ticket {ticket_id}")
+        current = dict(row)
+        if expected_version is not None and current["version"] != expected_version:
+            current["lastModifiedBy"] = self.ticket_editor(ticket_id)
+            raise StaleVersion(current, expected_version)
+        return current
+
+    def _stored_after(self, seq: int, changes: dict[str, Any]) -> dict[str, Any]:
+        """What the audit says a change stored: after the clock keeper ran, its due times in business hours,
+        not the defaults the change was built with (found trying the console: a severity change audited a
+        wall-clock due date the ticket never had)."""
+        if self.clock_keeper is None or not CLOCK_FIELDS & set(changes):
+            return dict(changes)
+        self.refresh_clock(seq)
+        stored = self.db.conn.execute("SELECT * FROM tickets WHERE seq = ?", (seq,)).fetchone()
+        return {k: stored[k] for k in changes}
+
+    def add_events(self, seq: int, events: Iterable[dict[str, Any]], author: str, now: str) -> None:
+        """Append timeline ``events`` (``kind``, and optionally ``text``, ``fromValue``, ``toValue``,
+        ``createdDate``) to ticket ``seq`` (inside the caller's transaction)."""
+        for event in events:
+            self.db.conn.execute(
+                _INSERT_EVENT,
+                (
+                    seq,
+                    event["kind"],
+                    author,
+                    event.get("createdDate", now),
+                    event.get("text"),
+                    event.get("fromValue"),
+                    event.get("toValue"),
+                ),
+            )
+
+    def add_event(
+        self, seq: int, kind: str, author: str, text: str, when: str, from_v: str | None = None, to_v: str | None = None
+    ) -> None:
+        """Append one timeline event to ticket ``seq`` (inside the caller's transaction)."""
+        self.db.conn.execute(_INSERT_EVENT, (seq, kind, author, when, text, from_v, to_v))
+
     def create_ticket(self, record: dict[str, Any], agent: str) -> str:
         """Store a new, validated ticket record (it gets the next number); return its readable id."""
-        from console.records.kinds import TICKETS
-
-        with self.transaction():  # type: ignore[attr-defined]
-            self.upsert(TICKETS, [{**record, "id": None}], agent)  # type: ignore[attr-defined]
-            seq = self.conn.execute("SELECT max(seq) FROM tickets").fetchone()[0]
+        with self.db.transaction():
+            self.upsert_tickets([{**record, "id": None}], agent)
+            seq = self.db.conn.execute("SELECT max(seq) FROM tickets").fetchone()[0]
             ticket_id = f"CSP-{seq:06d}"
             self.refresh_clock(seq)
-            self.audit(agent, "ticket.create", "ticket", ticket_id, {"channel": record["channel"]})  # type: ignore[attr-defined]
+            self.db.audit(agent, "ticket.create", "ticket", ticket_id, {"channel": record["channel"]})
         return ticket_id
 
+    def upsert_tickets(self, records: Sequence[dict[str, Any]], agent: str) -> tuple[int, int]:
+        """Insert or update validated ticket records (inside the caller's transaction): derived columns, a
+        version bump on update, the customer's name and the search entry. Returns ``(inserted, updated)``."""
+        now = self.db.now()
+        next_seq = (self.db.conn.execute("SELECT max(seq) FROM tickets").fetchone()[0] or 0) + 1
+        existing = existing_keys(self.db, TICKETS, [r["id"] for r in records if r["id"]])
+        audit_updates(self.db, TICKETS, [r for r in records if r["id"] in existing], agent)
+        changed = [*TICKETS.field_names, "severityRank", "isOpen", "slaDueDate", "lastModifiedDate"]
+        cols = ["seq", *changed, "version"]
+        update = [c for c in changed if c != "id"]
+        sql = self.db.dialect.upsert("tickets", cols, "seq", update=update, also="version = version + 1")
+        touched: list[int] = []
+        for rec in records:
+            rec = dict(rec)
+            if rec["id"]:
+                seq = model.ticket_seq(rec["id"])
+                assert seq is not None
+            else:
+                seq = next_seq
+                rec["id"] = model.ticket_id(seq)
+            next_seq = max(next_seq, seq + 1)
+            values = {**rec, **ticket_columns(rec, now), "seq": seq}
+            # A new ticket from an export keeps its version and last change (the importer passes them only
+            # for new tickets); an update bumps the version (ON CONFLICT) and is changed now.
+            values["version"] = rec.get("version") or 1
+            values["lastModifiedDate"] = rec.get("lastModifiedDate") or now
+            self.db.conn.execute(sql, [values[c] for c in cols])
+            touched.append(seq)
+        self._copy_customer_names(touched)
+        self.reindex_tickets(touched)
+        updated = sum(1 for r in records if r["id"] in existing)
+        return len(records) - updated, updated
+
+    def _copy_customer_names(self, seqs: Sequence[int]) -> None:
+        for start in range(0, len(seqs), 500):
+            chunk = seqs[start : start + 500]
+            self.db.conn.execute(
+                "UPDATE tickets SET customerName = (SELECT companyName FROM customers WHERE id = tickets.customerId) "
+                f"WHERE seq IN ({self.db.dialect.marks(len(chunk))})",
+                chunk,
+            )
+
+    def reindex_tickets(self, seqs: Iterable[int]) -> None:
+        """Rebuild the search entry (title, body, notes and replies) of each ticket in ``seqs``."""
+        conn = self.db.conn
+        for seq in seqs:
+            row = conn.execute("SELECT title, body, isOpen FROM tickets WHERE seq = ?", (seq,)).fetchone()
+            notes = " ".join(
+                r[0]
+                for r in conn.execute(
+                    "SELECT text FROM timeline WHERE ticketSeq = ? AND kind IN ('note', 'reply', 'microsoft')", (seq,)
+                )
+                if r[0]
+            )
+            conn.execute("DELETE FROM ticket_search WHERE rowid = ?", (seq,))
+            conn.execute("DELETE FROM open_search WHERE rowid = ?", (seq,))
+            if row is not None:
+                entry = (seq, search_form(row[0]), search_form(row[1]), search_form(notes))
+                conn.execute("INSERT INTO ticket_search (rowid, title, body, notes) VALUES (?, ?, ?, ?)", entry)
+                if row[2]:
+                    conn.execute("INSERT INTO open_search (rowid, title, body, notes) VALUES (?, ?, ?, ?)", entry)
+
+    def bulk_index(self, rows: Iterable[tuple[int, str, str, str]]) -> None:
+        """Add search entries ``(seq, title, body, notes)`` for new tickets, already in search form."""
+        self.db.conn.executemany("INSERT INTO ticket_search (rowid, title, body, notes) VALUES (?, ?, ?, ?)", rows)
+
+    # -- claims ------------------------------------------------------------------------------------
     def renew_claims(self, agent: str, ticket_ids: Sequence[str], until: str) -> int:
         """Extend the agent's live claims on these tickets (activity keeps a claim alive)."""
         if not ticket_ids:
             return 0
-        with self.transaction():  # type: ignore[attr-defined]
-            cursor = self.conn.execute(
+        with self.db.transaction():
+            cursor = self.db.conn.execute(
                 f"UPDATE tickets SET claimedUntil = ? WHERE assignee = ? AND claimedUntil IS NOT NULL "
-                f"AND id IN ({','.join('?' * len(ticket_ids))})",
+                f"AND id IN ({self.db.dialect.marks(len(ticket_ids))})",
                 (until, agent, *ticket_ids),
             )
         return cursor.rowcount
 
     def claimed_by(self, agent: str) -> list[str]:
-        rows = self.conn.execute(
+        rows = self.db.conn.execute(
             "SELECT id FROM tickets WHERE assignee = ? AND claimedUntil IS NOT NULL ORDER BY seq", (agent,)
         )
         return [r[0] for r in rows]
 
-    def ticket_editor(self, ticket_id: str) -> str | None:
-        """Who last changed the ticket (from the audit log)."""
-        row = self.conn.execute(
-            "SELECT agent FROM audit_log WHERE entity = 'ticket' AND entityId = ? ORDER BY id DESC LIMIT 1",
-            (ticket_id,),
-        ).fetchone()
-        return row[0] if row else None
+    def release_expired_claims(self, now: str) -> list[str]:
+        """Claims whose lease ran out go back to the pool; returns the tickets released."""
+        with self.db.transaction():
+            rows = self.db.conn.execute(
+                "SELECT id, assignee FROM tickets WHERE claimedUntil IS NOT NULL AND claimedUntil < ?", (now,)
+            ).fetchall()
+            for ticket_id, assignee in rows:
+                self.db.conn.execute(
+                    "UPDATE tickets SET assignee = NULL, claimedUntil = NULL, version = version + 1, "
+                    "lastModifiedDate = ? WHERE id = ?",
+                    (self.db.now(), ticket_id),
+                )
+                self.db.audit(
+                    "system",
+                    "ticket.claim_expired",
+                    "ticket",
+                    ticket_id,
+                    {"before": {"assignee": assignee}, "after": {"assignee": None}},
+                )
+        return [r[0] for r in rows]
 
-    def agent_logins(self) -> list[str]:
-        return [r[0] for r in self.conn.execute("SELECT login FROM agents ORDER BY login")]
+    # -- what the plugins' checks found ------------------------------------------------------------
+    def replace_findings(self, seq: int, rows: Sequence[dict[str, Any]]) -> None:
+        """Replace a ticket's findings (inside the caller's transaction)."""
+        self.db.conn.execute("DELETE FROM findings WHERE ticketSeq = ?", (seq,))
+        self.db.conn.executemany(_INSERT_FINDING, [{**row, "ticketSeq": seq} for row in rows])
 
-    # -- accounts ------------------------------------------------------------------------------
-    def customer_directory(self) -> list[dict[str, Any]]:
-        """Every customer's id, name and domain, for the intake's type-ahead."""
-        rows = self.conn.execute("SELECT id, companyName, domain FROM customers ORDER BY companyName")
+    def findings(self, seq: int) -> list[dict[str, Any]]:
+        rows = self.db.conn.execute("SELECT * FROM findings WHERE ticketSeq = ? ORDER BY id", (seq,))
         return [dict(r) for r in rows]
-
-    def open_tickets_of(self, customer_id: str, limit: int = 200) -> list[dict[str, Any]]:
-        statuses = [s.value for s in OPEN_STATUSES]
-        rows = self.conn.execute(
-            f"SELECT id, title, status, severity, service, slaDueDate, assignee FROM tickets "
-            f"WHERE customerId = ? AND isOpen = 1 AND status IN ({','.join('?' * len(statuses))}) "
-            "ORDER BY slaDueDate, seq LIMIT ?",
-            (customer_id, *statuses, limit),
-        )
-        return [dict(r) for r in rows]
-
-    def escalations_of(self, customer_id: str, *, open_only: bool = True) -> list[dict[str, Any]]:
-        where = "AND e.state NOT IN ('closed', 'cancelled')" if open_only else ""
-        rows = self.conn.execute(
-            "SELECT e.*, t.id AS ticketId FROM escalations e JOIN tickets t ON t.seq = e.ticketSeq "
-            f"WHERE t.customerId = ? {where} ORDER BY e.createdDate",
-            (customer_id,),
-        )
-        return [dict(r) for r in rows]
-
-    # -- saved views ---------------------------------------------------------------------------
-    def saved_views(self, owner: str) -> list[tuple[str, dict[str, Any]]]:
-        rows = self.conn.execute("SELECT name, query FROM saved_views WHERE owner = ? ORDER BY id", (owner,))
-        return [(r[0], json.loads(r[1])) for r in rows]
-
-    def save_view(self, owner: str, name: str, query: dict[str, Any]) -> None:
-        """Inside the caller's transaction (the desk's, with its audit row), or one of its own."""
-        with self._writing():
-            self.conn.execute(
-                "INSERT INTO saved_views (owner, name, query, createdDate) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (owner, name) DO UPDATE SET query = excluded.query",
-                (owner, name, json.dumps(query, ensure_ascii=False), to_iso(utcnow())),
-            )
-
-    def delete_view(self, owner: str, name: str) -> bool:
-        with self._writing():
-            cursor = self.conn.execute("DELETE FROM saved_views WHERE owner = ? AND name = ?", (owner, name))
-        return cursor.rowcount > 0
-
-    def _writing(self) -> AbstractContextManager[Any]:
-        """The caller's open transaction, or a transaction of its own."""
-        return nullcontext() if self.conn.in_transaction else self.transaction()  # type: ignore[attr-defined]
-
-    def view_counts(self, queries: Sequence[QueueQuery]) -> list[int]:
-        return [self.queue_count(q) for q in queries]  # type: ignore[attr-defined]

@@ -70,7 +70,7 @@ def log_ticket(ws: Workspace, new: NewTicket, agent: str, now: datetime, service
         raise TicketInputError("contact_email", f"'{email}' is not an email address.")
     if not (new.contact_name.strip() or email or new.contact_phone.strip()):
         raise TicketInputError("contact_name", "Give at least one way to reach the contact: name, email or phone.")
-    if ws.account_rows(new.customer_id) is None:
+    if ws.accounts.account_rows(new.customer_id) is None:
         raise TicketInputError("customer", "Pick the customer from the list.")
     first_due, resolution_due = due_dates(now, new.severity)
     raw = {
@@ -93,7 +93,7 @@ def log_ticket(ws: Workspace, new: NewTicket, agent: str, now: datetime, service
         record = validate(TICKETS, raw, services)
     except RecordError as exc:
         raise TicketInputError(exc.field, exc.message) from None
-    return ws.create_ticket(record, agent)
+    return ws.tickets.create_ticket(record, agent)
 
 
 def claim(
@@ -119,7 +119,7 @@ def claim(
     if ticket["status"] == "new":
         changes["status"] = "triaged"
         events.append({"kind": "status_change", "fromValue": "new", "toValue": "triaged"})
-    return ws.update_ticket(
+    return ws.tickets.update_ticket(
         ticket["id"],
         expected_version=None,
         changes=changes,
@@ -137,7 +137,7 @@ def release(ws: Workspace, ticket: dict[str, Any], agent: str) -> dict[str, Any]
         if current["assignee"] != agent:
             raise ClaimedByOther(current["id"], current["assignee"] or "nobody", current["claimedUntil"])
 
-    return ws.update_ticket(
+    return ws.tickets.update_ticket(
         ticket["id"],
         expected_version=None,
         changes={"assignee": None, "claimedUntil": None},
@@ -152,7 +152,7 @@ def assign(ws: Workspace, ticket: dict[str, Any], assignee: str | None, agent: s
     """Give the ticket to ``assignee`` (``None``: unassign)."""
     if assignee is not None and not assignee.strip():
         raise TicketInputError("assignee", "Name the agent to assign, or choose unassigned.")
-    return ws.update_ticket(
+    return ws.tickets.update_ticket(
         ticket["id"],
         expected_version=ticket["version"],
         changes={"assignee": assignee},
@@ -191,14 +191,14 @@ def classify(
         for name in fields
         if name in changes
     ]
-    return ws.update_ticket(
+    return ws.tickets.update_ticket(
         ticket["id"],
         expected_version=ticket["version"],
         changes=changes,
         events=events,
         agent=agent,
         action="ticket.classify",
-        also=lambda current: ws.queue_case_updates(current, changes, agent),  # open Azure cases follow
+        also=lambda current: ws.escalations.queue_case_updates(current, changes, agent),  # open Azure cases follow
     )
 
 
@@ -217,7 +217,7 @@ def add_note(
         changes["firstResponseDate"] = to_iso(now)
     event = {"kind": "reply" if reply else "note", "text": body, "createdDate": to_iso(now)}
     # Notes only append: they never conflict, so no version is required.
-    return ws.update_ticket(
+    return ws.tickets.update_ticket(
         ticket["id"],
         expected_version=None,
         changes=changes,
@@ -251,12 +251,14 @@ def set_status(
             "text": model.RESOLUTION_CODES.get(changes.get("resolutionCode") or ""),
         }
     ]
-    return ws.update_ticket(
+    return ws.tickets.update_ticket(
         ticket["id"],
         expected_version=ticket["version"],
         changes=changes,
         events=events,
         agent=agent,
         action="ticket.status",
-        also=lambda current: ws.queue_case_updates(current, changes, agent),  # resolved: the Azure case closes
+        also=lambda current: ws.escalations.queue_case_updates(
+            current, changes, agent
+        ),  # resolved: the Azure case closes
     )

@@ -95,14 +95,14 @@ class Triage:
         if cached is not None:
             self._accounts.move_to_end(customer_id)
             return cached
-        rows = self.ws.account_rows(customer_id)
+        rows = self.ws.accounts.account_rows(customer_id)
         if rows is None:
             raise LookupError(f"unknown customer {customer_id!r}")
         account = _Account(
             customer=CustomerView.from_row(rows["customer"]),
             subscriptions=tuple(SubscriptionView.from_row(r) for r in rows["subscriptions"]),
             receivables=tuple(ReceivableView.from_row(r) for r in rows["receivables"]),
-            offer=OfferView.from_row(rows["offer"], self.ws.holidays(rows["offer"]["holidayCalendar"]))
+            offer=OfferView.from_row(rows["offer"], self.ws.accounts.holidays(rows["offer"]["holidayCalendar"]))
             if rows["offer"]
             else None,
         )
@@ -135,7 +135,7 @@ class Triage:
     def opportunities(self, customer_id: str | None = None) -> list[tuple[CustomerView, str, Finding]]:
         """Account-level findings addressed to sales, for one customer or all."""
         out: list[tuple[CustomerView, str, Finding]] = []
-        for cid in [customer_id] if customer_id else self.ws.customer_ids():
+        for cid in [customer_id] if customer_id else self.ws.accounts.customer_ids():
             ctx = self.context(cid)
             run = self.runner.run(ctx, "account")
             out += [(ctx.customer, p, f) for p, f in run.findings if f.audience == Audience.SALES]

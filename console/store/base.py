@@ -1,0 +1,146 @@
+"""The store's base: the workspace file's connections (one per thread), its write transactions, the audit
+append and the clock. Every repository (``console/store/*.py``) takes one and writes through it; none reads
+the wall clock or opens a connection of its own."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from console.shared.clock import to_iso, utcnow
+from console.store.dialect import SQLITE, SqliteDialect
+
+T = TypeVar("T")
+
+
+class Interruptible(Protocol):
+    """A connection whose running query another thread may stop (a superseded search keystroke)."""
+
+    def interrupt(self) -> None: ...
+
+
+class Base:
+    """A handle on the workspace file. Each thread gets its own connection."""
+
+    def __init__(
+        self, path: Path | str, *, clock: Callable[[], datetime] = utcnow, dialect: SqliteDialect = SQLITE
+    ) -> None:
+        self.path = Path(path)
+        #: The store's one source of time: every stamp it writes (audit rows, changes, deliveries) reads it.
+        self.clock = clock
+        self.dialect = dialect
+        self._local = threading.local()
+        self._all: list[tuple[threading.Thread, sqlite3.Connection]] = []
+        self._lock = threading.Lock()
+        self._watch: sqlite3.Connection | None = None
+        self._left_running: list[sqlite3.Connection] = []  # see close()
+
+    def now(self) -> str:
+        """The clock's time in the stored form (``2026-11-23T03:09:44Z``)."""
+        return to_iso(self.clock())
+
+    # -- connections -------------------------------------------------------------------------------
+    @property
+    def conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self.dialect.connect(self.path)
+            self._local.conn = conn
+            with self._lock:
+                # Worker threads come and go: close the connections of threads that have ended.
+                for thread, old in self._all:
+                    if not thread.is_alive():
+                        old.close()
+                self._all = [item for item in self._all if item[0].is_alive()]
+                self._all.append((threading.current_thread(), conn))
+        return conn
+
+    @property
+    def open_connections(self) -> int:
+        with self._lock:
+            return len(self._all)
+
+    def close(self) -> None:
+        """Close the connections of this thread and of ended threads. A connection of a thread still alive
+        may be in the middle of a query (a worker the console left running as it quit): closing it from here
+        would free what that query is using and crash the process, so it is interrupted and kept until the
+        process ends instead."""
+        me = threading.current_thread()
+        with self._lock:
+            for thread, conn in self._all:
+                if thread is me or not thread.is_alive():
+                    conn.close()
+                else:
+                    conn.interrupt()
+                    self._left_running.append(conn)
+            self._all.clear()
+            if self._watch is not None:  # only ever used under the lock
+                self._watch.close()
+                self._watch = None
+        self._local = threading.local()
+
+    def within(self, seconds: float, read: Callable[[], T]) -> T | None:
+        """``read()`` on this thread's connection if it succeeds within ``seconds``, else ``None``."""
+        return self.dialect.within(self.conn, seconds, read)
+
+    # -- transactions ------------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction on this thread's connection (the write lock at once), committed on success and
+        rolled back on any exception."""
+        with transaction(self.conn, self.dialect) as conn:
+            yield conn
+
+    def writing(self) -> AbstractContextManager[Any]:
+        """A transaction of its own, or the caller's when one is open (a bulk load, an import)."""
+        return nullcontext() if self.conn.in_transaction else self.transaction()
+
+    def require_transaction(self, what: str) -> None:
+        if not self.conn.in_transaction:
+            raise RuntimeError(f"{what} must run inside Workspace.transaction()")
+
+    # -- the audit log -----------------------------------------------------------------------------
+    def audit(self, agent: str, action: str, entity: str, entity_id: str, detail: dict[str, Any]) -> None:
+        """Record who did what (inside the caller's transaction), at the clock's time."""
+        self.conn.execute(
+            "INSERT INTO audit_log (at, agent, action, entity, entityId, detail) VALUES (?, ?, ?, ?, ?, ?)",
+            (self.now(), agent, action, entity, entity_id, json.dumps(detail, ensure_ascii=False)),
+        )
+
+    # -- change notices ----------------------------------------------------------------------------
+    def data_version(self) -> int:
+        """A number that changes whenever any connection commits a change to the workspace (a cheap poll),
+        always read on one dedicated connection."""
+        with self._lock:
+            watch = self._watch
+            if watch is None:
+                watch = self._watch = self.dialect.watcher(self.path)
+            return self.dialect.data_version(watch)
+
+    def changed_since(self, version: int | None) -> tuple[bool, int | None]:
+        """(whether anything was committed since ``version`` was read, the version now). Quick enough for the
+        screen's thread (an in-memory read); when the file is busy, nothing has changed yet."""
+        try:
+            now = self.data_version()
+        except sqlite3.Error:
+            return False, version
+        return version is not None and now != version, now
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection, dialect: SqliteDialect = SQLITE) -> Iterator[sqlite3.Connection]:
+    """A write transaction on ``conn``: committed on success, rolled back on any exception."""
+    dialect.begin(conn)
+    try:
+        yield conn
+    except BaseException:
+        dialect.rollback(conn)
+        raise
+    else:
+        dialect.commit(conn)

@@ -1,0 +1,169 @@
+"""What is SQLite about the store, in one place: opening a file (WAL, busy timeout, foreign keys), the write
+lock, the change counter the consoles poll, interrupting a query, and the SQL fragments the repositories
+build their statements from (upserts, "insert unless present", full-text matches, planner hints).
+
+The repositories write plain SQL with ``?`` parameters and ask the dialect for anything else. A second
+database (PostgreSQL) is a second class with the same methods; the schema itself (``migrations/``, the
+rollups' triggers, the full-text tables) is the SQLite dialect's and would come with its own migrations.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+
+BUSY_TIMEOUT_MS = 5000
+
+
+class WorkspaceError(Exception):
+    """The workspace file cannot be opened or used; the message says why and where."""
+
+
+class SqliteDialect:
+    """SQLite 3 (the workspace file)."""
+
+    name = "sqlite"
+    #: ``INSERT`` that skips a row whose key is already there.
+    insert_or_ignore = "INSERT OR IGNORE"
+    #: ``INSERT`` that replaces a row whose key is already there.
+    insert_or_replace = "INSERT OR REPLACE"
+
+    # -- connections -----------------------------------------------------------------------------
+    def connect(self, path: Path | str) -> sqlite3.Connection:
+        """Open (creating if needed) the SQLite file at ``path`` with the workspace's pragmas.
+
+        The connection is in autocommit mode; writes go through :meth:`begin` / :meth:`commit`.
+        """
+        target = Path(path)
+        memory = str(path) == ":memory:"
+        if not memory:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = sqlite3.connect(
+                str(target), isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
+            )
+            conn.row_factory = sqlite3.Row
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            if not memory:
+                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                if mode.lower() != "wal":
+                    raise WorkspaceError(f"{target}: cannot switch to WAL mode (got {mode})")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+        except sqlite3.DatabaseError as exc:
+            raise WorkspaceError(f"{target}: not a usable SQLite workspace ({exc})") from exc
+        return conn
+
+    def begin(self, conn: sqlite3.Connection, *, immediate: bool = True) -> None:
+        """Start a write transaction: ``BEGIN IMMEDIATE`` takes the write lock at once, so writers queue on the
+        busy timeout instead of failing midway."""
+        conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    def commit(self, conn: sqlite3.Connection) -> None:
+        conn.execute("COMMIT")
+
+    def rollback(self, conn: sqlite3.Connection) -> None:
+        conn.execute("ROLLBACK")
+
+    def watcher(self, path: Path | str) -> sqlite3.Connection:
+        """The one connection the change counter is read on (it is per connection in SQLite). Read on the
+        screen's thread: it never waits for another process's lock."""
+        watch = self.connect(path)
+        watch.execute("PRAGMA busy_timeout = 0")
+        return watch
+
+    def data_version(self, watch: sqlite3.Connection) -> int:
+        """A number that changes whenever any connection commits a change to the file."""
+        return int(watch.execute("PRAGMA data_version").fetchone()[0])
+
+    def analyze(self, conn: sqlite3.Connection) -> None:
+        """Refresh the query planner's statistics (every index, all rows)."""
+        conn.execute("PRAGMA analysis_limit = 0")
+        conn.execute("ANALYZE")
+
+    def is_interrupted(self, error: BaseException | None) -> bool:
+        """Whether ``error`` is a query stopped by ``conn.interrupt()``."""
+        return isinstance(error, sqlite3.OperationalError) and "interrupt" in str(error)
+
+    def within(self, conn: sqlite3.Connection, seconds: float, read: Callable[[], T]) -> T | None:
+        """``read()`` on ``conn``, stopped once it has run ``seconds``: its result, or ``None`` when it took
+        longer or failed."""
+        deadline = time.perf_counter() + seconds
+        conn.set_progress_handler(lambda: time.perf_counter() > deadline, 2000)
+        try:
+            return read()
+        except sqlite3.Error:
+            return None
+        finally:
+            conn.set_progress_handler(None, 0)
+
+    # -- SQL fragments -----------------------------------------------------------------------------
+    @staticmethod
+    def marks(count: int) -> str:
+        """``count`` parameter marks, comma-separated (for ``IN (...)`` and ``VALUES (...)``)."""
+        return ",".join("?" * count)
+
+    def insert(self, table: str, columns: Sequence[str], verb: str = "INSERT") -> str:
+        return f"{verb} INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+    def upsert(
+        self, table: str, columns: Sequence[str], key: str, *, update: Sequence[str] | None = None, also: str = ""
+    ) -> str:
+        """Insert ``columns`` or, when the row with this ``key`` exists, update the ``update`` columns (every
+        other column by default) and run ``also`` (a further assignment such as ``version = version + 1``)."""
+        chosen = [c for c in columns if c != key] if update is None else update
+        updates = ", ".join([*(f"{c} = excluded.{c}" for c in chosen), *([also] if also else [])])
+        return f"{self.insert(table, columns)} {self.upsert_set(key, updates)}"
+
+    def upsert_set(self, key: str, assignments: str) -> str:
+        """The clause after an ``INSERT``: on a row with this ``key`` already, ``assignments`` (``excluded.c``
+        is the value offered)."""
+        return f"ON CONFLICT({key}) DO UPDATE SET {assignments}"
+
+    @staticmethod
+    def greatest(a: str, b: str) -> str:
+        """The larger of two SQL values."""
+        return f"max({a}, {b})"
+
+    @staticmethod
+    def hours_between(start: str, end: str) -> str:
+        """Hours from timestamp ``start`` to ``end`` (both ISO text), as a real number."""
+        return f"(julianday({end}) - julianday({start})) * 24"
+
+    @staticmethod
+    def indexed_by(index: str) -> str:
+        """A hint after a table name: read it through ``index``."""
+        return f" INDEXED BY {index}"
+
+    @staticmethod
+    def not_driving(expression: str) -> str:
+        """``expression`` such that the planner does not drive the query by an index on it."""
+        return f"+{expression}"
+
+    @staticmethod
+    def fts_match(index: str) -> str:
+        """The full-text condition on ``index`` (one parameter: the match expression)."""
+        return f"{index} MATCH ?"
+
+    @staticmethod
+    def fts_rowids(index: str) -> str:
+        """The ticket numbers a full-text match on ``index`` finds (one parameter)."""
+        return f"SELECT rowid FROM {index} WHERE {index} MATCH ?"
+
+    @staticmethod
+    def like_escaped(column: str) -> str:
+        """``column`` contains the parameter, with ``\\`` escaping ``%`` and ``_``."""
+        return f"{column} LIKE ? ESCAPE '\\'"
+
+    @staticmethod
+    def values_list(rows: Iterable[object]) -> str:
+        """``(?), (?), ...``: one single-column row per item, for a ``WITH m(x) AS (VALUES ...)``."""
+        return ", ".join("(?)" for _ in rows)
+
+
+SQLITE = SqliteDialect()

@@ -1,0 +1,125 @@
+"""Versioned schema migrations: a list of small functions, each applied once, in order, in a transaction,
+and recorded in ``schema_migrations`` (by number and by the function's name, which therefore never changes).
+
+The functions live by domain in this package's modules; :data:`MIGRATIONS` is their order. A schema change is
+a new function at the end of it."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from console.shared.clock import to_iso, utcnow
+from console.store.base import transaction
+from console.store.migrations.accounts import m001_accounts, m002_people
+from console.store.migrations.billing import m012_billing, m016_suspension_intents
+from console.store.migrations.health import m010_queue_health, m015_leases
+from console.store.migrations.microsoft import (
+    m009_microsoft,
+    m014_azure_entitlements,
+    m017_partner_center_values,
+    m018_gdap,
+    m019_azure_case_details,
+)
+from console.store.migrations.tickets import (
+    m003_tickets,
+    m004_ticket_search,
+    m005_plugin_data,
+    m006_saved_views,
+    m007_open_sort_indexes,
+    m008_claims_and_audit,
+    m011_search_prefixes,
+    m013_open_search,
+)
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+Migration = Callable[["Database"], None]
+
+MIGRATIONS: list[Migration] = [
+    m001_accounts,
+    m002_people,
+    m003_tickets,
+    m004_ticket_search,
+    m005_plugin_data,
+    m006_saved_views,
+    m007_open_sort_indexes,
+    m008_claims_and_audit,
+    m009_microsoft,
+    m010_queue_health,
+    m011_search_prefixes,
+    m012_billing,
+    m013_open_search,
+    m014_azure_entitlements,
+    m015_leases,
+    m016_suspension_intents,
+    m017_partner_center_values,
+    m018_gdap,
+    m019_azure_case_details,
+]
+
+
+def _ensure_table(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        "version INTEGER PRIMARY KEY, name TEXT NOT NULL, appliedAt TEXT NOT NULL)"
+    )
+
+
+def current_version(conn: sqlite3.Connection) -> int:
+    """The highest migration applied to this workspace (0 for an empty file)."""
+    _ensure_table(conn)
+    row = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()
+    return row[0] or 0
+
+
+def migrate(
+    conn: sqlite3.Connection, target: int | None = None, *, clock: Callable[[], datetime] = utcnow
+) -> list[str]:
+    """Apply every pending migration up to ``target`` (all by default); return the names applied.
+
+    Each migration runs in its own write transaction together with its record in ``schema_migrations`` (at
+    ``clock``'s time), so a failing migration leaves the workspace at the previous version. The version is
+    read again inside that transaction (``BEGIN IMMEDIATE``: the write lock), never before it: of several
+    processes opening an outdated workspace at once, one applies each migration while the others wait on the
+    busy timeout, then find it recorded and go on to the next (or find nothing left to do).
+    """
+    target = len(MIGRATIONS) if target is None else target
+    applied: list[str] = []
+    version = current_version(conn)  # a first look without the lock: an up-to-date workspace takes none
+    _refuse_newer(version)
+    if version >= target:
+        return applied
+    from sqlite_utils import Database  # only when there is something to migrate (its import takes 0.1 s)
+
+    db = Database(conn)
+    while True:
+        with transaction(conn):
+            version = _locked_version(conn)
+            _refuse_newer(version)
+            if version >= target:
+                return applied
+            migration = MIGRATIONS[version]
+            migration(db)
+            conn.execute(
+                "INSERT INTO schema_migrations (version, name, appliedAt) VALUES (?, ?, ?)",
+                (version + 1, migration.__name__, to_iso(clock())),
+            )
+        applied.append(migration.__name__)
+
+
+def _locked_version(conn: sqlite3.Connection) -> int:
+    """The schema version as the transaction holding the write lock sees it."""
+    row = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()
+    return row[0] or 0
+
+
+def _refuse_newer(version: int) -> None:
+    if version > len(MIGRATIONS):
+        raise RuntimeError(
+            f"the workspace is at schema version {version}, newer than this console "
+            f"({len(MIGRATIONS)}): upgrade csp-triage-console"
+        )

@@ -1,0 +1,81 @@
+"""Migrations 10 and 15: the queue-health board's rollups and samples; the background jobs' leases."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from console.store import health_rollups as rollups
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+#: A timeline event that takes a ticket off the first-contact path: waiting on someone, or an escalation.
+_DETOUR = (
+    "{row}.kind = 'escalation' OR ({row}.kind = 'status_change' "
+    "AND {row}.toValue IN ('waiting_customer', 'waiting_microsoft'))"
+)
+
+
+def m010_queue_health(db: Database) -> None:
+    """What the queue-health board reads, each figure from a small covering index (so a full refresh stays
+    cheap at 1,000,000 tickets), and the samples its trends are drawn from.
+
+    First-contact resolution needs each ticket's replies and whether it ever waited or was escalated: two
+    counters kept on the ticket by a trigger on its timeline, so no refresh ever reads the timeline."""
+    db.execute("ALTER TABLE tickets ADD COLUMN replyCount INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE tickets ADD COLUMN detoured INTEGER NOT NULL DEFAULT 0")
+    db.execute(
+        f"""
+        UPDATE tickets SET
+            replyCount = (SELECT count(*) FROM timeline r WHERE r.ticketSeq = tickets.seq AND r.kind = 'reply'),
+            detoured = EXISTS (SELECT 1 FROM timeline d WHERE d.ticketSeq = tickets.seq AND {_DETOUR.format(row="d")})
+        WHERE seq IN (SELECT DISTINCT ticketSeq FROM timeline)
+        """
+    )
+    db.execute(
+        f"""
+        CREATE TRIGGER timeline_first_contact AFTER INSERT ON timeline
+        WHEN NEW.kind IN ('reply', 'escalation', 'status_change')
+        BEGIN
+            UPDATE tickets SET replyCount = replyCount + (NEW.kind = 'reply'),
+                detoured = detoured OR ({_DETOUR.format(row="NEW")})
+            WHERE seq = NEW.ticketSeq;
+        END
+        """
+    )
+    for statement in rollups.TABLES + rollups.FILLS + list(rollups.TRIGGERS.values()):
+        db.execute(statement)
+    db.execute(
+        "CREATE INDEX idx_health_resolved ON tickets "
+        "(resolvedDate, resolutionDueDate, createdDate, assignee, replyCount, detoured) WHERE resolvedDate IS NOT NULL"
+    )
+    db.execute(
+        "CREATE INDEX idx_health_first_response ON tickets (firstResponseDate, firstResponseDueDate) "
+        "WHERE firstResponseDate IS NOT NULL"
+    )
+    db.execute("CREATE INDEX idx_health_receivables ON receivables (status, dueDate, customerId)")
+    db.execute(
+        "CREATE INDEX idx_health_claims ON tickets (claimedUntil, assignee) "
+        "WHERE claimedUntil IS NOT NULL AND isOpen = 1"
+    )
+    db.execute("CREATE TABLE health_samples (at TEXT PRIMARY KEY, backlog INTEGER NOT NULL, breached INTEGER NOT NULL)")
+    db.execute("ANALYZE")
+
+
+def m015_leases(db: Database) -> None:
+    """Leases on the workspace's background jobs (see console/background/leases.py): one row per job, naming the process
+    that does it and until when (wall-clock UTC), and when it last ran."""
+    db.execute(
+        """
+        CREATE TABLE leases (
+            name TEXT PRIMARY KEY,
+            holder TEXT NOT NULL,
+            agent TEXT NOT NULL DEFAULT '',
+            acquiredDate TEXT NOT NULL,
+            renewedDate TEXT NOT NULL,
+            expiresDate TEXT NOT NULL,
+            lastRunDate TEXT,
+            lastRunNote TEXT
+        )
+        """
+    )

@@ -1,0 +1,72 @@
+"""Records by kind (customers, subscriptions, receivables, offers, tickets) as the import, the export and the
+demo move them in bulk (part of the store: all SQL lives in this package)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from console.records.kinds import KINDS, TICKETS, Kind
+from console.store.base import Base
+from console.store.rows import audit_updates, existing_keys
+from console.store.tickets import TicketRepo
+
+#: The tables the demo generator may fill with plain inserts.
+_BULK_TABLES = frozenset({k.table for k in KINDS.values()} | {"timeline", "agents", "agent_roles"})
+
+
+class RecordRepo:
+    """Every record kind's rows: counts, keys, upserts, the export's reads."""
+
+    def __init__(self, db: Base, tickets: TicketRepo) -> None:
+        self.db = db
+        self.tickets = tickets
+
+    def counts(self) -> dict[str, int]:
+        """Rows per record kind, plus open tickets."""
+        conn = self.db.conn
+        out = {name: conn.execute(f"SELECT count(*) FROM {kind.table}").fetchone()[0] for name, kind in KINDS.items()}
+        out["open tickets"] = conn.execute("SELECT count(*) FROM tickets WHERE isOpen = 1").fetchone()[0]
+        return out
+
+    def existing_keys(self, kind: Kind, keys: Iterable[str]) -> set[str]:
+        """Which of ``keys`` already exist as records of ``kind``."""
+        return existing_keys(self.db, kind, keys)
+
+    def iter_records(self, kind: Kind) -> Iterator[dict[str, Any]]:
+        """Every record of ``kind`` in stored form, in key order (the export's source)."""
+        cols = ", ".join([*kind.field_names, *(("version", "lastModifiedDate") if kind is TICKETS else ())])
+        order = "seq" if kind is TICKETS else "id"
+        for row in self.db.conn.execute(f"SELECT {cols} FROM {kind.table} ORDER BY {order}"):
+            yield dict(row)
+
+    def upsert(self, kind: Kind, records: Sequence[dict[str, Any]], agent: str = "import") -> tuple[int, int]:
+        """Insert or update validated records of ``kind`` (by id) inside the caller's transaction.
+
+        Returns ``(inserted, updated)``. Tickets get their derived columns, a version bump on update and
+        their search index entry.
+        """
+        self.db.require_transaction("upsert()")
+        if not records:
+            return 0, 0
+        if kind is TICKETS:
+            return self.tickets.upsert_tickets(records, agent)
+        existing = existing_keys(self.db, kind, [r["id"] for r in records])
+        audit_updates(self.db, kind, [r for r in records if r["id"] in existing], agent)
+        cols = kind.field_names
+        self.db.conn.executemany(
+            self.db.dialect.upsert(kind.table, cols, "id"), ([r[c] for c in cols] for r in records)
+        )
+        if kind.name == "customers" and existing:
+            self.db.conn.executemany(
+                "UPDATE tickets SET customerName = ? WHERE customerId = ? AND customerName != ?",
+                ((r["companyName"], r["id"], r["companyName"]) for r in records if r["id"] in existing),
+            )
+        updated = len(existing)
+        return len(records) - updated, updated
+
+    def bulk_insert(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        """Plain ``executemany`` of new rows, for the demo generator (inside the caller's transaction)."""
+        if table not in _BULK_TABLES:
+            raise ValueError(f"bulk_insert into unknown table {table!r}")
+        self.db.conn.executemany(self.db.dialect.insert(table, columns), rows)
