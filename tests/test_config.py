@@ -112,3 +112,21 @@ def test_gdap_task_roles_leave_the_role_map_as_configured(tmp_path: Path) -> Non
     config = load_config(path)
     assert config.roles == {"ticket.claim": ["global_admin", "helpdesk_agent"]}
     assert config.microsoft.gdap_task_roles == {"diagnose": ["Helpdesk Administrator"]}
+
+
+def test_a_competency_without_a_level_names_its_table_line(tmp_path: Path) -> None:
+    """Found moving to declared shapes: the old check printed ``config.toml:None:`` for a missing level."""
+    path = tmp_path / "config.toml"
+    path.write_text('[partner]\nname = "x"\n\n[[partner.competencies]]\nname = "Cloud"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"config\.toml:4: partner\.competencies\.0: 'level' is required"):
+        load_config(path)
+
+
+def test_a_key_with_an_escape_sequence_is_shown_literally(tmp_path: Path) -> None:
+    """An unknown or mistyped key is untrusted text: its escape sequence must not reach the terminal."""
+    path = tmp_path / "config.toml"
+    path.write_text('[keys]\n"queue\\u001b[31m" = 5\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert "\x1b" not in str(info.value)
+    assert "keys.queue\u241b[31m: expected str, got int" in str(info.value)

@@ -29,201 +29,44 @@ a reactivation.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
-from pathlib import Path
+from decimal import Decimal
 from typing import Any
 
 from console.billing.account import AGING_BUCKETS, aging_bucket
-from console.plugin_api import DUNNING_STAGES
-from console.settings.config import ConfigError
-from console.settings.toml_lines import line_of
-from console.shared.errors import UserError
-
-ACTIONS = ("notice", "suspend")
-
-
-class PolicyError(ConfigError, UserError, ValueError):
-    """A collections policy that cannot be used; the message names the file, line and field."""
-
-
-@dataclass(frozen=True)
-class Stage:
-    days: int
-    name: str
-    action: str  # notice | suspend
-
-    @property
-    def label(self) -> str:
-        return self.name.replace("_", " ")
-
-
-@dataclass(frozen=True)
-class Hold:
-    customer: str
-    until: date | None
-    reason: str
-
-
-@dataclass(frozen=True)
-class Installment:
-    due: date
-    amount: Decimal
-
-
-@dataclass(frozen=True)
-class Plan:
-    customer: str
-    agreed: date
-    installments: tuple[Installment, ...]
-
-
-@dataclass(frozen=True)
-class Policy:
-    stages: tuple[Stage, ...]
-    holds: tuple[Hold, ...] = ()
-    plans: tuple[Plan, ...] = ()
-    source: str = "default policy"
-
-    def stage_for(self, days_overdue: int) -> Stage | None:
-        reached = [s for s in self.stages if days_overdue >= s.days]
-        return reached[-1] if reached else None
-
-    @property
-    def thresholds(self) -> tuple[tuple[int, str], ...]:
-        return tuple((s.days, s.name) for s in self.stages)
-
-
-#: Without a policy file: the plugin API's default stages, suspension allowed from 60 days overdue.
-DEFAULT_POLICY = Policy(
-    stages=tuple(Stage(days, name, "suspend" if name == "suspension" else "notice") for days, name in DUNNING_STAGES)
+from console.billing.policy import (
+    ACTIONS,
+    DEFAULT_POLICY,
+    Hold,
+    Installment,
+    Plan,
+    Policy,
+    PolicyError,
+    Stage,
+    load_policy,
+    policy_path,
 )
 
-
-def _line_of(text: str, table: str, index: int, key: str | None) -> int | None:
-    """The line of ``key`` in the ``index``-th ``[[table]]`` of ``text`` (or of the header), best effort."""
-    return line_of(text, f"{table}.{index}" + (f".{key}" if key is not None else ""))
-
-
-def load_policy(path: Path | None) -> Policy:
-    """Read the policy at ``path``; the default policy when ``path`` is ``None``. Raises :class:`PolicyError`."""
-    if path is None:
-        return DEFAULT_POLICY
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PolicyError(f"{path}: no collections policy here (write one, or remove [collections] policy)") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise PolicyError(f"{path}: {exc}") from None
-    unknown = set(data) - {"stage", "hold", "plan"}
-    if unknown:
-        raise PolicyError(f"{path}: unknown table {sorted(unknown)[0]!r}; expected [[stage]], [[hold]], [[plan]]")
-
-    def fail(table: str, index: int, key: str | None, message: str) -> PolicyError:
-        line = _line_of(text, table, index, key)
-        where = f"{path}:{line}" if line else str(path)
-        return PolicyError(f"{where}: {table} {index + 1}{'.' + key if key else ''}: {message}")
-
-    def get(table: str, index: int, entry: Mapping[str, Any], key: str, kind: type, required: bool = True) -> Any:
-        if key not in entry:
-            if required:
-                raise fail(table, index, None, f"'{key}' is required")
-            return None
-        value = entry[key]
-        if kind is date:
-            if isinstance(value, date):
-                return value
-            try:
-                return date.fromisoformat(str(value))
-            except ValueError:
-                raise fail(table, index, key, f"expected a date YYYY-MM-DD, got {value!r}") from None
-        if kind is Decimal:
-            try:
-                amount = Decimal(str(value))
-            except InvalidOperation:
-                raise fail(table, index, key, f"expected an amount, got {value!r}") from None
-            if not amount.is_finite() or amount <= 0:
-                raise fail(table, index, key, f"expected an amount above 0, got {value!r}")
-            return amount
-        if not isinstance(value, kind) or isinstance(value, bool):
-            raise fail(table, index, key, f"expected {kind.__name__}, got {type(value).__name__}")
-        return value
-
-    def check_keys(table: str, index: int, entry: Any, allowed: set[str]) -> Mapping[str, Any]:
-        if not isinstance(entry, dict):
-            raise fail(table, index, None, f"expected a table [[{table}]]")
-        extra = set(entry) - allowed
-        if extra:
-            key = sorted(extra)[0]
-            raise fail(table, index, key, f"unknown key; expected {', '.join(sorted(allowed))}")
-        return entry
-
-    stages: list[Stage] = []
-    for i, entry in enumerate(data.get("stage", [])):
-        entry = check_keys("stage", i, entry, {"days", "name", "action"})
-        days = get("stage", i, entry, "days", int)
-        name = get("stage", i, entry, "name", str).strip()
-        action = get("stage", i, entry, "action", str)
-        if days < 1:
-            raise fail("stage", i, "days", f"a stage starts at 1 day overdue or later, got {days}")
-        if not name:
-            raise fail("stage", i, "name", "a stage needs a name")
-        if action not in ACTIONS:
-            raise fail("stage", i, "action", f"unknown action {action!r}; expected {' or '.join(ACTIONS)}")
-        if stages and days <= stages[-1].days:
-            raise fail(
-                "stage", i, "days", f"stages must be in increasing days overdue ({days} after {stages[-1].days})"
-            )
-        if any(s.name == name for s in stages):
-            raise fail("stage", i, "name", f"stage {name!r} appears twice")
-        stages.append(Stage(days, name, action))
-    holds = []
-    for i, entry in enumerate(data.get("hold", [])):
-        entry = check_keys("hold", i, entry, {"customer", "until", "reason"})
-        holds.append(
-            Hold(
-                get("hold", i, entry, "customer", str),
-                get("hold", i, entry, "until", date, required=False),
-                get("hold", i, entry, "reason", str),
-            )
-        )
-    plans = []
-    for i, entry in enumerate(data.get("plan", [])):
-        entry = check_keys("plan", i, entry, {"customer", "agreed", "installments"})
-        raw = get("plan", i, entry, "installments", list)
-        installments = []
-        for n, item in enumerate(raw):
-            if not isinstance(item, dict) or set(item) != {"due", "amount"}:
-                raise fail("plan", i, "installments", f"installment {n + 1}: expected {{ due = ..., amount = ... }}")
-            installments.append(Installment(get("plan", i, item, "due", date), get("plan", i, item, "amount", Decimal)))
-        if not installments:
-            raise fail("plan", i, "installments", "a payment plan needs at least one installment")
-        plans.append(
-            Plan(
-                get("plan", i, entry, "customer", str),
-                get("plan", i, entry, "agreed", date),
-                tuple(sorted(installments, key=lambda x: x.due)),
-            )
-        )
-    if not stages:
-        raise PolicyError(f"{path}: the policy has no [[stage]]; at least one dunning stage is needed")
-    return Policy(tuple(stages), tuple(holds), tuple(plans), str(path))
-
-
-def policy_path(config_path: Path | None, configured: str) -> Path | None:
-    """Where the configured policy file is: relative paths are beside the config file."""
-    if not configured:
-        return None
-    path = Path(configured).expanduser()
-    if not path.is_absolute() and config_path is not None:
-        path = config_path.parent / path
-    return path
-
+__all__ = [
+    "ACTIONS",
+    "DEFAULT_POLICY",
+    "Collections",
+    "CustomerStanding",
+    "DueAction",
+    "Hold",
+    "Installment",
+    "Plan",
+    "PlanStatus",
+    "Policy",
+    "PolicyError",
+    "Stage",
+    "assess",
+    "load_policy",
+    "notice_text",
+    "policy_path",
+]
 
 # -- assessment --------------------------------------------------------------------------------------------
 
@@ -352,55 +195,69 @@ def assess(
     companyName}`` of every customer to consider; ``acted``: dunning actions already taken; ``payments``:
     customer id -> payments; ``suspensions``: customer id -> its live suspension for non-payment.
     """
-    done = {(a["customerId"], a["receivableId"], a["stage"]) for a in acted}
-    rank = {s.name: n for n, s in enumerate(policy.stages)}
-    standings: dict[str, CustomerStanding] = {}
-    aging: dict[str, dict[str, Decimal]] = {}
-
-    def standing(cid: str) -> CustomerStanding:
-        if cid not in standings:
-            c = customers[cid]
-            standings[cid] = CustomerStanding(cid, c["companyName"], c["domain"], {}, 0, None)
-        return standings[cid]
-
+    book = _Book(customers, policy, today, {(a["customerId"], a["receivableId"], a["stage"]) for a in acted})
     for r in receivables:
+        if r["customerId"] in customers:
+            book.receivable(r, suspensions)
+    for cid, suspension in suspensions.items():
+        if cid in customers:
+            book.suspension(cid, suspension)
+    for s in book.standings.values():
+        _hold_back(s, customers[s.customer_id], payments.get(s.customer_id, ()), policy, today)
+    ordered = sorted(book.standings.values(), key=lambda s: (-s.days_overdue, s.company))
+    return Collections(today, policy, ordered, book.aging)
+
+
+@dataclass
+class _Book:
+    """The standings being worked out by :func:`assess`, customer by customer."""
+
+    customers: Mapping[str, Mapping[str, Any]]
+    policy: Policy
+    today: date
+    done: set[tuple[str, str, str]]
+    standings: dict[str, CustomerStanding] = field(default_factory=dict)
+    aging: dict[str, dict[str, Decimal]] = field(default_factory=dict)
+
+    def standing(self, cid: str) -> CustomerStanding:
+        if cid not in self.standings:
+            c = self.customers[cid]
+            self.standings[cid] = CustomerStanding(cid, c["companyName"], c["domain"], {}, 0, None)
+        return self.standings[cid]
+
+    def receivable(self, r: Mapping[str, Any], suspensions: Mapping[str, Mapping[str, Any]]) -> None:
         cid = r["customerId"]
-        if cid not in customers:
-            continue
         outstanding = Decimal(r["totalCharges"]) - Decimal(r["paidAmount"] or "0")
         if outstanding <= 0 or r["status"] in ("paid", "written_off"):
-            continue
-        days = (today - date.fromisoformat(r["dueDate"])).days
-        bucket = aging_bucket(days)
-        s = standing(cid)
-        per = s.outstanding.setdefault(r["currencyCode"], {b: Decimal(0) for b in AGING_BUCKETS})
-        per[bucket] += outstanding
-        total = aging.setdefault(r["currencyCode"], {b: Decimal(0) for b in AGING_BUCKETS})
-        total[bucket] += outstanding
+            return
+        days = (self.today - date.fromisoformat(r["dueDate"])).days
+        s = self.standing(cid)
+        for totals in (s.outstanding, self.aging):
+            per = totals.setdefault(r["currencyCode"], {b: Decimal(0) for b in AGING_BUCKETS})
+            per[aging_bucket(days)] += outstanding
         if r["status"] == "disputed":
             if days > 0:
                 s.disputed.append(r["id"])  # not dunned while the dispute runs
-            continue
-        stage = policy.stage_for(days)
+            return
+        stage = self.policy.stage_for(days)
         if stage is None:
-            continue
+            return
         if days > s.days_overdue:
             s.days_overdue, s.stage = days, stage
-        if any((cid, r["id"], later.name) in done for later in policy.stages[rank[stage.name] :]):
-            continue
+        stages = self.policy.stages
+        if any((cid, r["id"], later.name) in self.done for later in stages[stages.index(stage) :]):
+            return
         if stage.action == "suspend" and suspensions.get(cid) is not None:
-            continue  # already suspended (or being suspended) for non-payment
+            return  # already suspended (or being suspended) for non-payment
         s.actions.append(
             DueAction(cid, s.company, r["id"], stage.name, stage.action, days, outstanding, r["currencyCode"])
         )
 
-    for cid, suspension in suspensions.items():
-        if cid not in customers:
-            continue
-        s = standing(cid)
+    def suspension(self, cid: str, suspension: Mapping[str, Any]) -> None:
+        s = self.standing(cid)
         s.suspension = suspension
         still = s.stage is not None and any(
-            st.action == "suspend" and s.days_overdue >= st.days for st in policy.stages
+            st.action == "suspend" and s.days_overdue >= st.days for st in self.policy.stages
         )
         if suspension["state"] in ("suspended", "reactivating") and not still:
             s.actions.append(DueAction(cid, s.company, "-", "paid", "reactivate", s.days_overdue, Decimal(0), ""))
@@ -409,30 +266,30 @@ def assess(
                 DueAction(cid, s.company, "-", "suspension", "suspend", s.days_overdue, Decimal(0), "")
             )  # resume an interrupted suspension
 
-    for s in standings.values():
-        cust = customers[s.customer_id]
-        hold = next(
-            (h for h in policy.holds if _matches(h.customer, cust) and (h.until is None or h.until >= today)), None
+
+def _hold_back(
+    s: CustomerStanding,
+    customer: Mapping[str, Any],
+    payments: Sequence[Mapping[str, Any]],
+    policy: Policy,
+    today: date,
+) -> None:
+    """A hold in force, or a payment plan being kept, holds back the customer's actions (not a reactivation)."""
+    hold = next(
+        (h for h in policy.holds if _matches(h.customer, customer) and (h.until is None or h.until >= today)), None
+    )
+    plan = next((p for p in policy.plans if _matches(p.customer, customer)), None)
+    if plan is not None:
+        due_so_far = sum((i.amount for i in plan.installments if i.due <= today), Decimal(0))
+        paid = sum(
+            (Decimal(p["amount"]) for p in payments if date.fromisoformat(p["paidDate"]) >= plan.agreed), Decimal(0)
         )
-        plan = next((p for p in policy.plans if _matches(p.customer, cust)), None)
-        if plan is not None:
-            due_so_far = sum((i.amount for i in plan.installments if i.due <= today), Decimal(0))
-            paid = sum(
-                (
-                    Decimal(p["amount"])
-                    for p in payments.get(s.customer_id, ())
-                    if date.fromisoformat(p["paidDate"]) >= plan.agreed
-                ),
-                Decimal(0),
-            )
-            s.plan = PlanStatus(plan, due_so_far, paid, next((i for i in plan.installments if i.due > today), None))
-        s.hold = hold
-        if hold is not None or (s.plan is not None and s.plan.kept):
-            keep = [a for a in s.actions if a.action == "reactivate"]
-            s.held_back = [a for a in s.actions if a.action != "reactivate"]
-            s.actions = keep
-    ordered = sorted(standings.values(), key=lambda s: (-s.days_overdue, s.company))
-    return Collections(today, policy, ordered, aging)
+        s.plan = PlanStatus(plan, due_so_far, paid, next((i for i in plan.installments if i.due > today), None))
+    s.hold = hold
+    if hold is not None or (s.plan is not None and s.plan.kept):
+        keep = [a for a in s.actions if a.action == "reactivate"]
+        s.held_back = [a for a in s.actions if a.action != "reactivate"]
+        s.actions = keep
 
 
 def notice_text(action: DueAction, receivable: Mapping[str, Any], partner: Any) -> str:

@@ -24,6 +24,7 @@ from console.records.kinds import (
     TICKETS,
     Kind,
     RecordError,
+    read_stamps,
     validate,
 )
 from console.shared.clock import parse_iso, to_iso, utcnow
@@ -77,21 +78,9 @@ def _stamps(raw: Any) -> tuple[Any, dict[str, Any]]:
     """``raw`` without the ticket stamps, and the stamps read (a bad one raises :class:`RecordError`)."""
     if not isinstance(raw, dict):
         return raw, {}
-    stamps = {k: raw.get(k) for k in TICKET_STAMPS if raw.get(k) not in (None, "")}
+    given = {k: raw[k] for k in TICKET_STAMPS if raw.get(k) not in (None, "")}
     rest = {k: v for k, v in raw.items() if k not in TICKET_STAMPS}
-    if "version" in stamps:
-        version = stamps["version"]
-        if isinstance(version, str) and version.strip().isdigit():
-            version = int(version)
-        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-            raise RecordError("version", f"expected a whole number from 1, got {stamps['version']!r}")
-        stamps["version"] = version
-    if "lastModifiedDate" in stamps:
-        try:
-            stamps["lastModifiedDate"] = to_iso(parse_iso(str(stamps["lastModifiedDate"])))
-        except ValueError as exc:
-            raise RecordError("lastModifiedDate", str(exc)) from None
-    return rest, stamps
+    return rest, read_stamps(given) if given else {}
 
 
 def detect_kind(path: Path) -> Kind:

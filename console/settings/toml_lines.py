@@ -40,3 +40,13 @@ def line_of(text: str, dotted: str) -> int | None:
         if assign is not None and current == section and at_index and assign.match(line):
             return number
     return None
+
+
+def line_near(text: str, path: tuple[str | int, ...]) -> int | None:
+    """The line of ``path`` (``("stage", 2, "days")``), else of the nearest table or key above it that has one
+    (a key inside an inline table, a missing key: its table's header)."""
+    for end in range(len(path), 0, -1):
+        line = line_of(text, ".".join(str(p) for p in path[:end]))
+        if line is not None:
+            return line
+    return None
