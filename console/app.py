@@ -195,7 +195,7 @@ class CspConsoleApp(App[None]):
                 handler()
             for screen in self.screen_stack[:-1]:  # screens below catch up when they come back
                 if isinstance(screen, QueueScreen):
-                    screen._resumed_before = True
+                    screen.catch_up_on_resume()
 
     # -- background jobs (console.background.jobs) ----------------------------------------------------------
     @cached_property
@@ -341,11 +341,11 @@ class CspConsoleApp(App[None]):
         """Back to the queue, filtered to ``query`` when given."""
         queue = self._back_to_queue()
         if query is not None:
-            queue._apply(query)
+            queue.show_query(query)
 
     def show_customer_queue(self, customer_id: str) -> None:
         queue = self._back_to_queue()
-        queue._apply(queue.table.query_.with_(customer_id=customer_id))
+        queue.show_query(queue.table.query_.with_(customer_id=customer_id))
 
     def action_help(self) -> None:
         from console.screens.help import HelpScreen

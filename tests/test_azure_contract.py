@@ -48,6 +48,27 @@ def _split(key: str) -> list[str]:
     return [part.replace("\\.", ".") for part in re.split(r"(?<!\\)\.", key)]
 
 
+def _value_refusals(cls: type, attr: str, value: Any, name: str, *, request: bool) -> list[str]:
+    """What the definition refuses in one attribute's value (``None`` when the body has none)."""
+    rules = cls._validation.get(attr, {})  # type: ignore[attr-defined]
+    if value is None:
+        return [f"{name}: required by {cls.__name__}"] if rules.get("required") else []
+    out = []
+    if request and rules.get("readonly"):
+        out.append(f"{name}: read-only in {cls.__name__}, never sent")
+    enum = _enum_of(cls, attr)
+    if enum is not None and value not in {e.value for e in enum}:
+        out.append(f"{name}: {value!r} is not one of {enum.__name__} {[e.value for e in enum]}")
+    kind = cls._attribute_map[attr]["type"]  # type: ignore[attr-defined]
+    inner = getattr(models, kind.strip("[]"), None)
+    if isinstance(inner, type) and hasattr(inner, "_attribute_map"):
+        items = value if kind.startswith("[") else [value]
+        for n, item in enumerate(items if isinstance(items, list) else [items]):
+            at = f"{name}[{n}]." if kind.startswith("[") else f"{name}."
+            out += refusals(inner, item, request=request, where=at)
+    return out
+
+
 def refusals(cls: type, body: Any, *, request: bool, where: str = "") -> list[str]:
     """What the definition refuses in ``body`` for model ``cls``: unknown keys, missing required values,
     read-only values in a request, enum values the SDK does not list, and a body the SDK cannot read."""
@@ -55,7 +76,6 @@ def refusals(cls: type, body: Any, *, request: bool, where: str = "") -> list[st
         return [f"{where or cls.__name__}: not an object"]
     out: list[str] = []
     attribute_map: dict[str, dict[str, str]] = cls._attribute_map  # type: ignore[attr-defined]
-    validation: dict[str, dict[str, bool]] = cls._validation  # type: ignore[attr-defined]
     known: dict[tuple[str, ...], str] = {tuple(_split(d["key"])): a for a, d in attribute_map.items()}
     prefixes = {path[:i] for path in known for i in range(1, len(path))}
 
@@ -74,24 +94,7 @@ def refusals(cls: type, body: Any, *, request: bool, where: str = "") -> list[st
         value: Any = body
         for part in path:
             value = value.get(part) if isinstance(value, dict) else None
-        rules = validation.get(attr, {})
-        name = f"{where}{'.'.join(path)}"
-        if value is None:
-            if rules.get("required"):
-                out.append(f"{name}: required by {cls.__name__}")
-            continue
-        if request and rules.get("readonly"):
-            out.append(f"{name}: read-only in {cls.__name__}, never sent")
-        enum = _enum_of(cls, attr)
-        if enum is not None and value not in {e.value for e in enum}:
-            out.append(f"{name}: {value!r} is not one of {enum.__name__} {[e.value for e in enum]}")
-        kind = attribute_map[attr]["type"]
-        inner = getattr(models, kind.strip("[]"), None)
-        if isinstance(inner, type) and hasattr(inner, "_attribute_map"):
-            items = value if kind.startswith("[") else [value]
-            for n, item in enumerate(items if isinstance(items, list) else [items]):
-                at = f"{name}[{n}]." if kind.startswith("[") else f"{name}."
-                out += refusals(inner, item, request=request, where=at)
+        out += _value_refusals(cls, attr, value, f"{where}{'.'.join(path)}", request=request)
     if not where:
         try:
             cls.deserialize(body)  # type: ignore[attr-defined]

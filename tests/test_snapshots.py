@@ -24,7 +24,7 @@ async def queue(pilot: Pilot[None]) -> None:
 
 async def queue_hostile(pilot: Pilot[None]) -> None:
     await settle(pilot)
-    pilot.app.screen._apply(QueueQuery(statuses=(), sort="id"))  # type: ignore[attr-defined]
+    pilot.app.screen.show_query(QueueQuery(statuses=(), sort="id"))  # type: ignore[attr-defined]
     await settle(pilot)
 
 

@@ -158,7 +158,12 @@ class QueueScreen(ConsoleScreen):
     def action_collections(self) -> None:
         self.console.open_collections()
 
-    def _apply(self, query: QueueQuery, view_index: int | None = None) -> None:
+    def catch_up_on_resume(self) -> None:
+        """The workspace changed while another screen was in front: reload when this one comes back."""
+        self._resumed_before = True
+
+    def show_query(self, query: QueueQuery, view_index: int | None = None) -> None:
+        """Show ``query`` (the view at ``view_index``, or a filter of the agent's own)."""
         self.view_index = view_index
         self.table.set_query(query)
         self._show_title(self.table.count if self.table.count_exact else None)  # often counted already
@@ -170,7 +175,7 @@ class QueueScreen(ConsoleScreen):
                 fresh = view_defs.builtin_views(self.console.agent, self.console.clock())
                 query = fresh[index].query
             self._close_search()
-            self._apply(query, index)
+            self.show_query(query, index)
 
     def action_choose_view(self) -> None:
         choices = [
@@ -254,7 +259,7 @@ class QueueScreen(ConsoleScreen):
     def action_filter(self) -> None:
         def apply(query: QueueQuery | None) -> None:
             if query is not None:
-                self._apply(query)
+                self.show_query(query)
 
         agents = self.console.agents
         self.app.push_screen(
@@ -267,20 +272,20 @@ class QueueScreen(ConsoleScreen):
 
         def apply(key: str | None) -> None:
             if key is not None:
-                self._apply(current.with_(sort=key, descending=False), self.view_index)
+                self.show_query(current.with_(sort=key, descending=False), self.view_index)
 
         self.app.push_screen(ChoicePrompt("Sort by", choices, current.sort), apply)
 
     def action_reverse(self) -> None:
         current = self.table.query_
-        self._apply(current.with_(descending=not current.descending), self.view_index)
+        self.show_query(current.with_(descending=not current.descending), self.view_index)
 
     def action_this_customer(self) -> None:
         current = self.table.query_
         if current.customer_id:
-            self._apply(current.with_(customer_id=None))
+            self.show_query(current.with_(customer_id=None))
         elif (row := self.table.current_row) is not None:
-            self._apply(current.with_(customer_id=row.customerId))
+            self.show_query(current.with_(customer_id=row.customerId))
 
     def action_refresh(self) -> None:
         self.table.reload(keep_cursor=True)
