@@ -186,4 +186,4 @@ def test_sla_recompute_says_recomputed_and_moved(base: list[str], capsys: pytest
     assert main(["sla", "recompute", *base]) == 0
     out = capsys.readouterr().out
     assert "open tickets' clocks recomputed" not in out
-    assert "recomputed" in out and "moved" in out
+    assert "clocks recomputed on" in out and "moved" in out and "unchanged" in out
