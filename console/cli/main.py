@@ -35,7 +35,7 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(self, message)
 
 
-def _common() -> argparse.ArgumentParser:
+def _common() -> Parser:
     parent = Parser(prog="csp-console", add_help=False)
     parent.add_argument(
         "--db",
