@@ -187,3 +187,23 @@ def test_sla_recompute_says_recomputed_and_moved(base: list[str], capsys: pytest
     out = capsys.readouterr().out
     assert "open tickets' clocks recomputed" not in out
     assert "clocks recomputed on" in out and "moved" in out and "unchanged" in out
+
+
+def test_agents_changes_answer_in_json(base: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["agents", "add", "new.agent", "--role", "helpdesk_agent", "--json", *base]) == 0
+    assert json.loads(capsys.readouterr().out) == {"login": "new.agent", "roles": ["helpdesk_agent"]}
+    assert main(["agents", "grant", "new.agent", "billing_admin", "--json", *base]) == 0
+    assert json.loads(capsys.readouterr().out)["roles"] == ["billing_admin", "helpdesk_agent"]
+
+
+def test_health_watch_out_of_range_is_json_under_json(base: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["health", "--watch", "0", "--json", *base]) == 1
+    said = json.loads(capsys.readouterr().err)
+    assert said["status"] == "failed" and "--watch" in said["message"]
+
+
+def test_demo_now_takes_a_plain_date_and_says_the_form(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    err = usage(capsys, ["demo", "--db", str(tmp_path / "a.db"), "--now", "2026-02-30"])
+    assert "--now" in err and "YYYY-MM-DD" in err and "day is out of range" not in err
+    assert not (tmp_path / "a.db").exists()
+    assert main(["demo", "--db", str(tmp_path / "b.db"), "--tickets", "5", "--now", "2026-11-23"]) == 0
