@@ -239,7 +239,10 @@ def _agents(args: argparse.Namespace, db: Path, config: Path) -> int:
             if not roles:
                 return say("failed", "give at least one --role", FAILED)
             desk.agents.add(args.login, roles, args.name, args.email)
-            print(f"added {args.login}: {', '.join(sorted(roles))}")
+            if args.json:
+                print(json.dumps({"login": args.login, "roles": sorted(roles)}, ensure_ascii=False))
+            else:
+                print(f"added {args.login}: {', '.join(sorted(roles))}")
             return APPLIED
         held = set(desk.agents.roles_of(args.login))  # LookupError: "no agent 'LOGIN'", exit 1
         role = args.role or (args.roles[0] if args.roles else None)
@@ -247,7 +250,10 @@ def _agents(args: argparse.Namespace, db: Path, config: Path) -> int:
             return say("failed", f"'agents {args.action}' needs a ROLE", FAILED)
         roles = held | {role} if args.action == "grant" else held - {role}
         result = desk.agents.set_roles(args.login, sorted(roles), f"agent.{args.action}")
-        print(f"{args.login}: {', '.join(result) or 'no roles'}")
+        if args.json:
+            print(json.dumps({"login": args.login, "roles": list(result)}, ensure_ascii=False))
+        else:
+            print(f"{args.login}: {', '.join(result) or 'no roles'}")
         return APPLIED
 
 

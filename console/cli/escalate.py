@@ -87,7 +87,7 @@ def _escalate(args: argparse.Namespace, db: Path, config: Path) -> int:
         # One case per problem: that refusal comes before anything about the case's fields.
         refuse_second_case(desk, draft)
         if draft.gdap is not None and not draft.gdap.ok:
-            print(f"csp-console: warning: {clean_line(draft.gdap.message, 400)}", file=sys.stderr)
+            say("warning", clean_line(draft.gdap.message, 400), 0, prefix="csp-console: warning: ")
         _fill_azure(desk, draft, args)
         try:
             stored = desk.escalate(draft, args.case_number)
@@ -149,7 +149,8 @@ def _escalated(
 ) -> int:
     """What was saved and how its delivery went; 4 while it waits in the outbox."""
     if args.json:
-        print(json.dumps({"escalation": stored, "delivery": report.__dict__ if report else None}, ensure_ascii=False))
+        delivery = {"delivery": report.__dict__ if report else None, "deliveryError": trouble or None}
+        print(json.dumps({"escalation": stored, **delivery}, ensure_ascii=False))
     else:
         print_escalation(stored)
         if stored["state"] == "awaiting_case_number":
@@ -159,7 +160,7 @@ def _escalated(
             print(f"\nThen record Microsoft's case number: csp-console escalations record {stored['id']} NUMBER")
         for line in (report.pending + report.failed) if report else []:
             print(f"  delivery: {clean_line(line, 400)}", file=sys.stderr)
-    if trouble:
+    if trouble and not args.json:
         print(f"  delivery: {clean_line(trouble, 400)}", file=sys.stderr)
     if stored["state"] == "failed":  # Microsoft refused it for good: nothing will deliver it as it is
         return say(

@@ -37,6 +37,17 @@ def positive_int(text: str) -> int:
     return value
 
 
+def count(text: str) -> int:
+    """A whole number of 0 or more (how many)."""
+    try:
+        value = int(text.strip())
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 0 or more, got {_shown(text)}")
+    return value
+
+
 def day(text: str) -> date:
     """A calendar date, ``YYYY-MM-DD``."""
     try:
