@@ -105,9 +105,8 @@ class CspConsoleApp(App[None]):
 
     @cached_property
     def health_board(self) -> HealthBoard:
-        from console.health.board import HealthBoard
-
-        return HealthBoard(self.workspace, self.config.time_zone, self.desk.policy.thresholds)
+        """The board through the desk (``ticket.view``); raises :class:`RoleDenied` when refused."""
+        return self.desk.health_board()
 
     @cached_property
     def service_names(self) -> dict[str, str]:
@@ -212,7 +211,7 @@ class CspConsoleApp(App[None]):
 
         if recompute_pending(self.workspace):  # upgraded from wall-clock due times: once, in a child process
             self._upgrade = ClockUpgrade(self.workspace.path, self.config.path, self.clock)
-        self._jobs = console_jobs(desk, self.health_board, self.clock, upgrade=self._upgrade)
+        self._jobs = console_jobs(desk, self.clock, upgrade=self._upgrade)
         for job in self._jobs:
             delay = job.first_delay()
             if delay <= 0:

@@ -24,18 +24,16 @@ from console.desk.identity import UnknownAgent, current_agent
 from console.desk.roles import RoleDenied
 from console.settings.config import Config, load_config
 from console.shared.clock import parse_iso, to_iso, utcnow
+from console.shared.errors import StaleVersion
 from console.shared.model import RESOLUTION_CODES, Role, TicketStatus
 from console.shared.safe_text import clean_block, clean_line
-from console.store import StaleVersion, Workspace, WorkspaceError
-from console.store.escalations import ESCALATION_STATES
+from console.store import Workspace
 from console.tickets.ops import ClaimedByOther, TicketInputError
 
 if TYPE_CHECKING:  # the desk and the plugins are imported by the commands that use them
     from console.desk.door import Desk
 
 __all__ = [
-    "ESCALATION_STATES",
-    "WorkspaceError",
     "desk_for",
     "outcome",
     "sandbox_seed",
