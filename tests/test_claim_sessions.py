@@ -107,11 +107,13 @@ async def test_quitting_a_second_console_keeps_the_first_consoles_claim(demo_ws:
 
 
 async def test_quitting_a_console_keeps_a_command_line_claim(
-    demo_ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    demo_ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (ticket_id,) = free_tickets(demo_ws, 1)
     monkeypatch.setenv("CSP_CONSOLE_AGENT", AGENT)
     assert main(["ticket", "claim", ticket_id, "--db", str(demo_ws.path)]) == 0
+    until = demo_ws.tickets.ticket(ticket_id)["claimedUntil"]
+    assert f"held until {until} or 'ticket release'" in capsys.readouterr().out
     app = make_app(demo_ws, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
