@@ -128,3 +128,13 @@ def test_the_claim_commands_help_says_how_long_a_claim_lasts(capsys: pytest.Capt
     said = " ".join(capsys.readouterr().out.split())
     assert "a claim from the command line belongs to no console" in said
     assert "until its lease ends" in said
+
+
+def test_a_claim_handed_to_another_agent_is_no_longer_the_consoles(demo_ws: Workspace) -> None:
+    console = session_desk(demo_ws.path, "A")
+    (ticket_id,) = free_tickets(demo_ws, 1)
+    console.claim(ticket_id)
+    console.assign(ticket_id, "li.wei")
+    assert holder(demo_ws, ticket_id) == ("li.wei", None)
+    assert console.leave() == []
+    assert holder(demo_ws, ticket_id) == ("li.wei", None)
