@@ -57,6 +57,26 @@ def due_text(
     return text
 
 
+def clocks_line(t: dict[str, Any], now: datetime, sla: Any = None) -> Text:
+    """The header's line of clocks: first response and resolution (or the resolution clock's pause)."""
+    first = due_text(
+        "First response",
+        t["firstResponseDueDate"],
+        t["firstResponseDate"],
+        now,
+        stopped=not t["isOpen"],
+        clock=sla.first_response if sla else None,
+    )
+    if t.get("slaPausedSince") and t["isOpen"]:
+        return Text.assemble(
+            first, "  ", ("Resolution ", "dim"), (f"clock paused since {stamp(t['slaPausedSince'])}", "cyan")
+        )
+    resolution = due_text(
+        "Resolution", t["resolutionDueDate"], t["resolvedDate"], now, clock=sla.resolution if sla else None
+    )
+    return Text.assemble(first, "  ", resolution)
+
+
 def ticket_header(t: dict[str, Any], now: datetime, service_names: dict[str, str], sla: Any = None) -> RenderableType:
     """The ticket's header; with ``sla`` (its :class:`~console.sla.clocks.TicketSla`) the clocks say the
     business time left, in the SLA section's words."""
@@ -87,34 +107,7 @@ def ticket_header(t: dict[str, Any], now: datetime, service_names: dict[str, str
         ("  Created ", "dim"),
         f"{stamp(t['createdDate'])} ({humanize_delta(now - parse_iso(t['createdDate']))} ago)",
     )
-    if t.get("slaPausedSince") and t["isOpen"]:
-        clocks = Text.assemble(
-            due_text(
-                "First response",
-                t["firstResponseDueDate"],
-                t["firstResponseDate"],
-                now,
-                clock=sla.first_response if sla else None,
-            ),
-            "  ",
-            ("Resolution ", "dim"),
-            (f"clock paused since {stamp(t['slaPausedSince'])}", "cyan"),
-        )
-    else:
-        clocks = Text.assemble(
-            due_text(
-                "First response",
-                t["firstResponseDueDate"],
-                t["firstResponseDate"],
-                now,
-                stopped=not t["isOpen"],
-                clock=sla.first_response if sla else None,
-            ),
-            "  ",
-            due_text(
-                "Resolution", t["resolutionDueDate"], t["resolvedDate"], now, clock=sla.resolution if sla else None
-            ),
-        )
+    clocks = clocks_line(t, now, sla)
     for line in (customer, contact, who, clocks):
         line.no_wrap = True
         line.overflow = "ellipsis"
