@@ -139,7 +139,7 @@ def test_a_handed_off_case_closed_by_microsoft_starts_the_clock_again(
 def test_migration_21_rewrites_old_escalation_events_and_recomputes_the_clocks(
     sandbox: Sandbox, desk: Desk, clock: Clock
 ) -> None:
-    """A workspace from before migration 21: the escalation's move was an ``escalation`` event with the
+    """A workspace from before migration 22: the escalation's move was an ``escalation`` event with the
     statuses, and the stored clocks of a ticket whose case Microsoft closed stood paused for good. After the
     upgrade and its recompute they are what a ticket escalated today has."""
     ticket_id = pick(desk.ws, "office365", "%")
@@ -173,11 +173,11 @@ def test_migration_21_rewrites_old_escalation_events_and_recomputes_the_clocks(
         (paused, FAR, seq),
     )
     conn.execute("UPDATE sync_state SET state = 'done' WHERE name = 'sla_clocks'")
-    conn.execute("DELETE FROM schema_migrations WHERE version = 21")
+    conn.execute("DELETE FROM schema_migrations WHERE version = 22")
     from console.sla.clocks import recompute_open, recompute_pending
     from console.store import migrations
 
-    assert migrations.migrate(conn) == ["m021_escalation_status_changes"]
+    assert migrations.migrate(conn) == ["m022_escalation_status_changes"]
     assert recompute_pending(desk.ws)
 
     def events(timeline: list[dict]) -> list[tuple]:

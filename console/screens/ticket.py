@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from console.desk.door import TicketDetails
+from console.desk.details import TicketDetails
 from console.screens.base import ConsoleScreen
 from console.screens.billing_dialogs import TimeDialog, TimeInput
 from console.screens.dialogs import ChoicePrompt, Confirm, TextPrompt

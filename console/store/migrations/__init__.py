@@ -22,7 +22,7 @@ from console.store.migrations.microsoft import (
     m017_partner_center_values,
     m018_gdap,
     m019_azure_case_details,
-    m021_escalation_status_changes,
+    m022_escalation_status_changes,
 )
 from console.store.migrations.tickets import (
     m003_tickets,
@@ -33,6 +33,7 @@ from console.store.migrations.tickets import (
     m008_claims_and_audit,
     m011_search_prefixes,
     m013_open_search,
+    m021_claim_sessions,
 )
 
 if TYPE_CHECKING:
@@ -61,7 +62,8 @@ MIGRATIONS: list[Migration] = [
     m018_gdap,
     m019_azure_case_details,
     m020_customer_due_upsert,
-    m021_escalation_status_changes,
+    m021_claim_sessions,
+    m022_escalation_status_changes,
 ]
 
 

@@ -180,7 +180,7 @@ def _m009_synced_data(db: Database) -> None:
     )
 
 
-def m021_escalation_status_changes(db: Database) -> None:
+def m022_escalation_status_changes(db: Database) -> None:
     """An escalation's move to ``waiting_microsoft`` is a ``status_change`` event, the one kind the SLA clocks
     read (issue 19, item 1). Until now it was an ``escalation`` event carrying the statuses, beside the case's
     own events carrying Microsoft's states; the clocks read both, and a case ``closed`` by Microsoft stopped the
