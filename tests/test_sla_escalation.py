@@ -136,7 +136,7 @@ def test_a_handed_off_case_closed_by_microsoft_starts_the_clock_again(
     assert later.used > res.used  # type: ignore[attr-defined]
 
 
-def test_migration_21_rewrites_old_escalation_events_and_recomputes_the_clocks(
+def test_migration_22_rewrites_old_escalation_events_and_recomputes_the_clocks(
     sandbox: Sandbox, desk: Desk, clock: Clock
 ) -> None:
     """A workspace from before migration 22: the escalation's move was an ``escalation`` event with the
