@@ -258,7 +258,7 @@ class Desk:
         from console.billing.account import load_account
 
         self.authorize("billing.view")
-        account = load_account(self.ws, customer_id, self.clock(), self.policy.thresholds)
+        account = load_account(self.ws, customer_id, self.clock(), self.policy.thresholds, zone=self.config.time_zone)
         account.opportunities = [(p, f) for _, p, f in self.triage.opportunities(customer_id)]
         account.history = self.ws.agents.audit_for_account(customer_id)
         account.balance = self.billing.offer_balance(customer_id)

@@ -89,7 +89,7 @@ class TicketScreen(ConsoleScreen):
         self.details = details
         t = details.ticket
         self.query_one("#ticket-header", Static).update(
-            ticket_header(t, self.console.clock(), self.console.service_names)
+            ticket_header(t, self.console.clock(), self.console.service_names, details.sla)
         )
         self.query_one("#sla", Static).update(sla_block(details.sla, details.offer, details.time))
         if details.findings or self._checked:
