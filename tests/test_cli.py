@@ -35,7 +35,7 @@ def test_demo_command_writes_workspace_and_profile(tmp_path: Path, capsys: pytes
     [(["--tickets", "-1"], "--tickets"), (["--now", "yesterday"], "--now")],
 )
 def test_demo_bad_arguments(tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], words: str) -> None:
-    assert main(["demo", "--db", str(tmp_path / "d.db"), *args]) == 1
+    assert main(["demo", "--db", str(tmp_path / "d.db"), *args]) == 2  # a value of the wrong form (issue 19, item 9)
     assert words in capsys.readouterr().err
     assert not (tmp_path / "d.db").exists()
 

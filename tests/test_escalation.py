@@ -513,9 +513,10 @@ def test_a_delivery_error_after_saving_exits_queued_not_failed(
     sub = demo_ws.escalations.escalations()[0]["azureSubscriptionId"]
     del sandbox.state.azure_subscriptions[sub]  # now refused for good (it used to exit 0 on a failed delivery)
     args = ["escalate", ticket_id, "--vehicle", "signature", "--another", "a second outage", *base]
-    assert main(args) == 4
+    assert main(args) == 1  # refused for good is a failure, not a wait in the outbox (issue 19, item 9)
     err = capsys.readouterr().err
-    assert "SubscriptionNotFound" in err and "queued: escalation #2 is saved" in err
+    assert "SubscriptionNotFound" in err and "escalation #2 is saved but Microsoft refused it" in err
+    assert "csp-console escalations retry 2" in err
     assert [e["state"] for e in demo_ws.escalations.escalations(ticket_id=ticket_id)] == ["pending", "failed"]
 
 
@@ -792,7 +793,7 @@ def test_escalations_list_takes_comma_separated_states_and_refuses_unknown_ones(
     assert f"{azure}  advanced  open" in out and handed_off not in out
     assert main(["escalations", "list", "--state", "open", "--state", "awaiting_case_number", *base]) == 0
     assert handed_off in capsys.readouterr().out
-    assert main(["escalations", "list", "--state", "open,bogus", *base]) == 1
+    assert main(["escalations", "list", "--state", "open,bogus", *base]) == 2  # a usage error (issue 19, item 9)
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "--state: no escalation state 'bogus'" in captured.err

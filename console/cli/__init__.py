@@ -1,8 +1,32 @@
 """The command line: ``csp-console [COMMAND]``; with no command it opens the console.
 
 Every command acts through the desk (``console.desk.door``) as the current agent; only ``cli/desk.py`` opens
-the workspace (to build the desk, write the demo and seed the sandbox), a contract in ``pyproject.toml``."""
+the workspace (to build the desk, write the demo and seed the sandbox), a contract in ``pyproject.toml``.
+A failure is said on standard error in one line, or, under ``--json``, as one JSON object
+``{"status": ..., "exit": ..., "message": ...}`` (README, "The command line", lists the exit statuses)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextvars import ContextVar
+
+#: Whether this command answers in JSON (its ``--json``); :func:`say` reads it.
+ANSWER_IN_JSON: ContextVar[bool] = ContextVar("csp_console_json", default=False)
+
+#: The words a failure's line starts with, by its status.
+_PREFIX = {"failed": "csp-console: error: ", "refused": "csp-console: refused: ", "queued": "queued: "}
 
 
 class CommandError(Exception):
     """A failure to report as ``csp-console: error: ...`` with exit status 1."""
+
+
+def say(status: str, message: str, code: int, *, prefix: str | None = None) -> int:
+    """Say a failure (``failed``, ``refused``, ``queued``, ``stopped``, ``usage``) on standard error, as text or,
+    under ``--json``, as a JSON object; return ``code``, the exit status."""
+    if ANSWER_IN_JSON.get():
+        print(json.dumps({"status": status, "exit": code, "message": message}, ensure_ascii=False), file=sys.stderr)
+    else:
+        print(f"{_PREFIX.get(status, 'csp-console: ') if prefix is None else prefix}{message}", file=sys.stderr)
+    return code

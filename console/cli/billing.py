@@ -1,23 +1,23 @@
 """Billing from the command line: ``collections``, ``billing``, ``payment`` and ``invoices`` (``offer``,
 ``holidays``, ``time`` and ``sla`` are in :mod:`console.cli.offers`). They act as the current agent through
 the same desk as the console (same role checks and audit). Exit status: 0 done, 1 failed (bad input, unknown
-customer, a Partner Center failure: the state is recorded and the command can be run again), 3 refused
-(role), 4 stopped midway (resumable)."""
+customer, a Partner Center failure: the state is recorded and the command can be run again), 2 a value of the
+wrong form, 3 refused (role), 4 stopped midway (resumable)."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
-import sys
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from rich.cells import set_cell_size
 
+from console.cli import say
 from console.cli.desk import APPLIED, FAILED, REFUSED, desk_for, outcome
-from console.shared.clock import parse_date
+from console.cli.options import day
 from console.shared.money import money
 from console.shared.safe_text import clean_line
 
@@ -29,7 +29,7 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     col.add_argument("--dry-run", action="store_true", help="show what is due; record nothing")
     col.add_argument("--json", action="store_true")
     col.add_argument("--notices", type=Path, metavar="DIR", help="write each notice due as Markdown into DIR")
-    col.add_argument("--today", help="assess as of this date (default: today in the desk's time zone)")
+    col.add_argument("--today", type=day, help="assess as of this date (default: today in the desk's time zone)")
     col.add_argument("--tui", action="store_true", help="open the console on the collections view")
 
     bil = sub.add_parser("billing", parents=[common], help="suspend or reactivate a customer for non-payment")
@@ -43,21 +43,12 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     pay.add_argument("customer", metavar="CUSTOMER", help="customer id or domain")
     pay.add_argument("invoice", metavar="INVOICE", help="the receivable's id")
     pay.add_argument("amount", metavar="AMOUNT")
-    pay.add_argument("--date", help="when it was paid, YYYY-MM-DD (default: today)")
+    pay.add_argument("--date", type=day, help="when it was paid, YYYY-MM-DD (default: today)")
     pay.add_argument("--no-reactivate", action="store_true", help="do not reactivate a suspended customer now")
 
     inv = sub.add_parser("invoices", parents=[common], help="the partner's Microsoft invoices: due dates (net 60)")
     inv.add_argument("--json", action="store_true")
     inv.add_argument("--unpaid", action="store_true", help="only what is still to pay")
-
-
-def day_of(text: str | None, name: str) -> date | None:
-    if not text:
-        return None
-    try:
-        return parse_date(text)
-    except ValueError:
-        raise ValueError(f"--{name}: expected a date YYYY-MM-DD, got {text!r}") from None
 
 
 # -- collections ---------------------------------------------------------------------------------------------
@@ -69,7 +60,7 @@ def cmd_collections(args: argparse.Namespace, db: Path, config: Path) -> int:
 
 def _collections(args: argparse.Namespace, db: Path, config: Path) -> int:
     with desk_for(db, config) as desk:
-        report = desk.billing.collections(day_of(args.today, "today"))
+        report = desk.billing.collections(args.today)
         recorded = 0
         if not args.dry_run:
             recorded = desk.billing.record_notices(report.actions, args.notices)
@@ -124,14 +115,22 @@ def _billing(args: argparse.Namespace, db: Path, config: Path) -> int:
             return APPLIED
         if args.action in ("plan", "suspend") and desk.billing.live_suspension(cid) is None:
             plan = desk.billing.suspension_plan(cid)
-            _print_plan(plan)
+            if args.json and args.action == "plan":
+                print(json.dumps(_plan_json(plan), ensure_ascii=False, default=str))
+            else:
+                _print_plan(plan)
             if args.action == "plan":
                 return APPLIED
             if not args.yes:
-                print("Nothing was sent. Re-run with --yes to suspend with these consequences.", file=sys.stderr)
-                return REFUSED
+                return say(
+                    "refused",
+                    "Nothing was sent. Re-run with --yes to suspend with these consequences.",
+                    REFUSED,
+                    prefix="",
+                )
         elif args.action == "plan":
-            print(_status_text(desk.billing.live_suspension(cid)))
+            live = desk.billing.live_suspension(cid)
+            print(json.dumps(live, ensure_ascii=False, default=str) if args.json else _status_text(live))
             return APPLIED
         try:
             if args.action == "suspend":
@@ -139,10 +138,34 @@ def _billing(args: argparse.Namespace, db: Path, config: Path) -> int:
             else:
                 result = desk.billing.reactivate(cid)
         except SuspensionError as exc:
-            print(f"csp-console: {exc}", file=sys.stderr)
-            return STOPPED if "Run it again" in str(exc) else FAILED
-        _print_result(result, "changed" if args.action == "suspend" else "restored")
+            stopped = "Run it again" in str(exc)
+            return say(
+                "stopped" if stopped else "failed", str(exc), STOPPED if stopped else FAILED, prefix="csp-console: "
+            )
+        if args.json:
+            print(json.dumps(dataclasses.asdict(result), ensure_ascii=False, default=str))
+        else:
+            _print_result(result, "changed" if args.action == "suspend" else "restored")
         return APPLIED
+
+
+def _plan_json(plan: Any) -> dict[str, Any]:
+    """What ``billing plan --json`` prints: the plan as ``_print_plan`` says it."""
+    return {
+        "customerId": plan.customer_id,
+        "companyName": plan.company,
+        "items": [
+            {**i.as_item(), "quantity": i.subscription["quantity"], "consequence": i.consequence} for i in plan.items
+        ],
+        "blocked": [
+            {"subscriptionId": b.subscription["id"], "offerName": b.subscription["offerName"], "reason": b.reason}
+            for b in plan.blocked
+        ],
+        "untouched": [
+            {"subscriptionId": s["id"], "offerName": s["offerName"], "status": s["status"]} for s in plan.untouched
+        ],
+        "summary": list(plan.summary),
+    }
 
 
 def _print_result(result: Any, verb: str) -> None:
@@ -203,7 +226,7 @@ def _payment(args: argparse.Namespace, db: Path, config: Path) -> int:
 
     with desk_for(db, config) as desk:
         cid = desk.find_customer(args.customer)
-        r = desk.billing.record_payment(cid, args.invoice, args.amount, day_of(args.date, "date"))
+        r = desk.billing.record_payment(cid, args.invoice, args.amount, args.date)
         outstanding = money(Decimal(r["totalCharges"]) - Decimal(r["paidAmount"] or "0"), r["currencyCode"])
         print(f"{r['id']}: {r['status']} ({outstanding} outstanding)")
         if desk.billing.live_suspension(cid) is None or not desk.billing.reactivation_due(cid):
@@ -217,8 +240,7 @@ def _payment(args: argparse.Namespace, db: Path, config: Path) -> int:
         try:
             result = desk.billing.reactivate(cid)
         except SuspensionError as exc:
-            print(f"csp-console: payment recorded; {exc}", file=sys.stderr)
-            return STOPPED
+            return say("stopped", f"payment recorded; {exc}", STOPPED, prefix="csp-console: ")
         _print_result(result, "restored")
         return APPLIED
 

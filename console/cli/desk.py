@@ -2,7 +2,7 @@
 
 They act as the current agent through the same :class:`~console.desk.door.Desk` as the console, so the same
 role checks, versions and audit apply. Exit status: 0 applied, 3 refused (role, stale version, held by
-someone else), 1 failed (unknown ticket, bad input).
+someone else), 1 failed (unknown ticket, bad input), 2 a value of the wrong form (:mod:`console.cli.options`).
 
 This is the command line's one module that opens a workspace: :func:`desk_for` builds the desk every command
 acts through; the demo writer and the sandbox's seed open one too, as files, before any agent exists. No
@@ -13,17 +13,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from console.cli import say
+from console.cli.options import moment, one_of
 from console.desk.identity import UnknownAgent, current_agent
 from console.desk.roles import RoleDenied
 from console.settings.config import Config, load_config
-from console.shared.clock import parse_iso, to_iso, utcnow
+from console.shared.clock import to_iso, utcnow
 from console.shared.errors import StaleVersion
 from console.shared.model import RESOLUTION_CODES, Role, TicketStatus
 from console.shared.safe_text import clean_block, clean_line
@@ -75,7 +76,9 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     agents.add_argument("--json", action="store_true")
 
     audit = sub.add_parser("audit", parents=[common], help="who did what, when (append-only)")
-    audit.add_argument("--since", help="ISO 8601 time, e.g. 2026-11-23T00:00:00Z")
+    audit.add_argument(
+        "--since", type=moment, help="a date or an ISO 8601 time (without an offset: the desk's time zone)"
+    )
     audit.add_argument("--ticket", help="only this ticket")
     audit.add_argument("--json", action="store_true")
 
@@ -130,16 +133,35 @@ def sandbox_seed(db: Path) -> Any:
         return state_from_workspace(ws)
 
 
+#: The statuses as the console shows them (the queue's column and the ticket screen), also accepted.
+STATUS_WORDS = {
+    "waiting on customer": "waiting_customer",
+    "wait cust": "waiting_customer",
+    "waiting on Microsoft": "waiting_microsoft",
+    "wait MS": "waiting_microsoft",
+    "working": "in_progress",
+}
+status_of = one_of([s.value for s in TicketStatus], "status", plural="statuses", aliases=STATUS_WORDS)
+
+
 def outcome(command: Callable[[], int]) -> int:
-    """Run a command; refusals (role, stale version, held, unknown agent) exit 3, bad input or lookups 1."""
+    """Run a command; refusals (role, stale version, held, unknown agent) exit 3, bad input or lookups 1;
+    each said with what to run next (as JSON under ``--json``: :func:`console.cli.say`)."""
     try:
         return command()
-    except (RoleDenied, StaleVersion, ClaimedByOther, UnknownAgent) as exc:
-        print(f"csp-console: refused: {exc}", file=sys.stderr)
-        return REFUSED
+    except StaleVersion as exc:
+        fresh = exc.current
+        message = str(exc).replace("the fresh ticket is shown.", "")
+        return say("refused", f"{message}see it with: csp-console ticket show {fresh['id']}", REFUSED)
+    except ClaimedByOther as exc:
+        message = str(exc).replace("take it over to work on it.", "take it over with --takeover to work on it.")
+        return say("refused", message, REFUSED)
+    except (RoleDenied, UnknownAgent) as exc:
+        return say("refused", str(exc), REFUSED)
+    except argparse.ArgumentTypeError as exc:  # a positional read by its action (``ticket status X VALUE``)
+        return say("failed", str(exc), FAILED)
     except (TicketInputError, ValueError, LookupError) as exc:
-        print(f"csp-console: error: {exc}", file=sys.stderr)
-        return FAILED
+        return say("failed", str(exc), FAILED)
 
 
 def _print_ticket(desk: Desk, ticket_id: str, as_json: bool) -> None:
@@ -188,9 +210,7 @@ def _ticket(args: argparse.Namespace, db: Path, config: Path) -> int:
         elif action in ("note", "reply"):
             result = desk.note(ticket, value, reply=action == "reply")
         elif action == "status":
-            if value not in [s.value for s in TicketStatus]:
-                raise ValueError(f"unknown status {value!r}")
-            result = desk.set_status(ticket, value)
+            result = desk.set_status(ticket, status_of(value))
         else:
             if value not in RESOLUTION_CODES:
                 raise ValueError(f"unknown resolution code {value!r}; expected one of {', '.join(RESOLUTION_CODES)}")
@@ -220,26 +240,29 @@ def _agents(args: argparse.Namespace, db: Path, config: Path) -> int:
             print(f"{a['login']:20} {', '.join(a['roles']) or '-':40} {clean_line(a['displayName'] or '')}")
         return APPLIED
     if not args.login:
-        print(f"csp-console: error: 'agents {args.action}' needs a LOGIN", file=sys.stderr)
-        return FAILED
+        return say("failed", f"'agents {args.action}' needs a LOGIN", FAILED)
     # Only a Global admin manages agents (agents.manage); the very first agent of an empty workspace bootstraps it.
     with desk_for(db, config, owner_if_empty=True) as desk:
         if args.action == "add":
             roles = args.roles or ([args.role] if args.role else [])
             if not roles:
-                print("csp-console: error: give at least one --role", file=sys.stderr)
-                return FAILED
+                return say("failed", "give at least one --role", FAILED)
             desk.agents.add(args.login, roles, args.name, args.email)
-            print(f"added {args.login}: {', '.join(sorted(roles))}")
+            if args.json:
+                print(json.dumps({"login": args.login, "roles": sorted(roles)}, ensure_ascii=False))
+            else:
+                print(f"added {args.login}: {', '.join(sorted(roles))}")
             return APPLIED
         held = set(desk.agents.roles_of(args.login))  # LookupError: "no agent 'LOGIN'", exit 1
         role = args.role or (args.roles[0] if args.roles else None)
         if not role:
-            print(f"csp-console: error: 'agents {args.action}' needs a ROLE", file=sys.stderr)
-            return FAILED
+            return say("failed", f"'agents {args.action}' needs a ROLE", FAILED)
         roles = held | {role} if args.action == "grant" else held - {role}
         result = desk.agents.set_roles(args.login, sorted(roles), f"agent.{args.action}")
-        print(f"{args.login}: {', '.join(result) or 'no roles'}")
+        if args.json:
+            print(json.dumps({"login": args.login, "roles": list(result)}, ensure_ascii=False))
+        else:
+            print(f"{args.login}: {', '.join(result) or 'no roles'}")
         return APPLIED
 
 
@@ -250,8 +273,8 @@ def cmd_audit(args: argparse.Namespace, db: Path, config: Path) -> int:
 def _audit(args: argparse.Namespace, db: Path, config: Path) -> int:
     with desk_for(db, config) as desk:
         desk.authorize("audit.view")
-        since = to_iso(parse_iso(args.since)) if args.since else None
-        ticket = args.ticket.upper() if args.ticket else None
+        since = to_iso(args.since.utc(desk.config.time_zone)) if args.since else None
+        ticket = desk.ticket(args.ticket.strip().upper())["id"] if args.ticket else None  # LookupError: no ticket
         for e in desk.agents.audit_trail(since, ticket):
             if args.json:
                 print(json.dumps(e, ensure_ascii=False))

@@ -1,6 +1,7 @@
 """``csp-console escalate``: a ticket escalated to Microsoft through the same desk as the console (the same
-role check, one case per problem, the outbox). Exit status: 0 done, 1 failed (bad input, Microsoft refused),
-3 refused (role), 4 recorded but not yet delivered (``csp-console escalations sync`` delivers it)."""
+role check, one case per problem, the outbox). Exit status: 0 done, 1 failed (bad input, Microsoft refused
+the case: ``csp-console escalations retry`` once it is fixed), 2 a value of the wrong form, 3 refused (role),
+4 recorded but not yet delivered (``csp-console escalations sync`` delivers it)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from console.cli.desk import APPLIED, desk_for, outcome
+from console.cli import say
+from console.cli.desk import APPLIED, FAILED, desk_for, outcome
 from console.cli.microsoft import QUEUED, choices, deliver_after_saving, pick, print_escalation
 from console.shared.model import AZURE_SEVERITIES, Vehicle
 from console.shared.safe_text import clean_block, clean_line
@@ -85,7 +87,7 @@ def _escalate(args: argparse.Namespace, db: Path, config: Path) -> int:
         # One case per problem: that refusal comes before anything about the case's fields.
         refuse_second_case(desk, draft)
         if draft.gdap is not None and not draft.gdap.ok:
-            print(f"csp-console: warning: {clean_line(draft.gdap.message, 400)}", file=sys.stderr)
+            say("warning", clean_line(draft.gdap.message, 400), 0, prefix="csp-console: warning: ")
         _fill_azure(desk, draft, args)
         try:
             stored = desk.escalate(draft, args.case_number)
@@ -147,7 +149,8 @@ def _escalated(
 ) -> int:
     """What was saved and how its delivery went; 4 while it waits in the outbox."""
     if args.json:
-        print(json.dumps({"escalation": stored, "delivery": report.__dict__ if report else None}, ensure_ascii=False))
+        delivery = {"delivery": report.__dict__ if report else None, "deliveryError": trouble or None}
+        print(json.dumps({"escalation": stored, **delivery}, ensure_ascii=False))
     else:
         print_escalation(stored)
         if stored["state"] == "awaiting_case_number":
@@ -157,13 +160,21 @@ def _escalated(
             print(f"\nThen record Microsoft's case number: csp-console escalations record {stored['id']} NUMBER")
         for line in (report.pending + report.failed) if report else []:
             print(f"  delivery: {clean_line(line, 400)}", file=sys.stderr)
-    if trouble:
+    if trouble and not args.json:
         print(f"  delivery: {clean_line(trouble, 400)}", file=sys.stderr)
-    if stored["state"] in ("pending", "failed"):
-        print(
-            f"queued: escalation #{stored['id']} is saved and not yet with Microsoft; do not escalate again "
-            f"(csp-console escalations sync delivers it; escalations list shows why it waits)",
-            file=sys.stderr,
+    if stored["state"] == "failed":  # Microsoft refused it for good: nothing will deliver it as it is
+        return say(
+            "failed",
+            f"escalation #{stored['id']} is saved but Microsoft refused it: "
+            f"{clean_line(stored.get('lastError') or 'see csp-console escalations list', 400)}; do not escalate "
+            f"again: once that is fixed, csp-console escalations retry {stored['id']} sends it",
+            FAILED,
         )
-        return QUEUED
+    if stored["state"] == "pending":
+        return say(
+            "queued",
+            f"escalation #{stored['id']} is saved and not yet with Microsoft; do not escalate again "
+            f"(csp-console escalations sync delivers it; escalations list shows why it waits)",
+            QUEUED,
+        )
     return APPLIED

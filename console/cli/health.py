@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
+from console.cli import say
 from console.cli.desk import desk_for, outcome
 from console.health.board import text_report
 from console.shared.clock import utcnow
@@ -23,8 +23,7 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
 
 def cmd_health(args: argparse.Namespace, db: Path, config_path: Path) -> int:
     if args.watch is not None and not 0.5 <= args.watch <= 86400:
-        print("csp-console: error: --watch must be 0.5 to 86400 seconds", file=sys.stderr)
-        return 1
+        return say("failed", "--watch must be 0.5 to 86400 seconds", 1)
     return outcome(lambda: _health(args, db, config_path))
 
 

@@ -8,17 +8,35 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from console import __version__
-from console.cli import CommandError
+from console.cli import ANSWER_IN_JSON, CommandError, say
 from console.settings.config import ConfigError, load_config
 from console.settings.paths import default_config_path, default_db_path, log_path
 
 log = logging.getLogger("csp_console")
 
+USAGE = 2  # the command line itself is wrong: an unknown command or option, a value of the wrong form
 
-def _common() -> argparse.ArgumentParser:
-    parent = argparse.ArgumentParser(prog="csp-console", add_help=False)
+
+class UsageError(Exception):
+    """argparse's refusal of the command line, said by :func:`main` (as JSON under ``--json``)."""
+
+    def __init__(self, parser: argparse.ArgumentParser, message: str) -> None:
+        super().__init__(message)
+        self.parser = parser
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse's parser, whose refusals :func:`main` says (argparse would print them and exit)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(self, message)
+
+
+def _common() -> Parser:
+    parent = Parser(prog="csp-console", add_help=False)
     parent.add_argument(
         "--db",
         type=Path,
@@ -36,7 +54,7 @@ def _common() -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     common = _common()
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="csp-console",
         parents=[common],
         description="Keyboard-first triage console for Microsoft CSP partners' support desks.",
@@ -255,7 +273,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
+    """Run one command; the exit status: 0 done, 1 failed, 2 usage, 3 refused, 4 queued or stopped midway
+    (resumable), 130 interrupted (README, "The command line")."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    ANSWER_IN_JSON.set("--json" in argv)
+    try:
+        args = parse_args(argv)
+    except UsageError as exc:
+        if not ANSWER_IN_JSON.get():
+            exc.parser.print_usage(sys.stderr)
+        return say("usage", str(exc), USAGE, prefix=f"{exc.parser.prog}: error: ")
+    ANSWER_IN_JSON.set(bool(getattr(args, "json", False)))
     setup_logging()
     command = args.command or "run"
     try:
@@ -269,8 +297,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if not isinstance(exc, _said_errors()):
             raise
-        print(f"csp-console: error: {exc}", file=sys.stderr)
-        return 1
+        return say("failed", str(exc), 1)
 
 
 def _said_errors() -> tuple[type[Exception], ...]:

@@ -2,8 +2,8 @@
 :mod:`console.cli.escalate`, ``sandbox`` in :mod:`console.cli.sandbox`). They act through the same
 :class:`~console.desk.door.Desk` as the console.
 
-Exit status: 0 done, 1 failed (bad input, Microsoft refused), 3 refused (role, stale version), 4 recorded
-but not yet delivered (the outbox will deliver it: ``csp-console escalations sync``).
+Exit status: 0 done, 1 failed (bad input, Microsoft refused), 2 a value of the wrong form, 3 refused (role,
+stale version), 4 recorded but not yet delivered (the outbox will deliver it: ``csp-console escalations sync``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from console.cli import say
 from console.cli.desk import APPLIED, FAILED, desk_for, outcome
+from console.cli.options import positive_int, some_of
 from console.microsoft.credentials import MissingToken
 from console.shared.model import ESCALATION_STATES
 from console.shared.safe_text import clean_line
@@ -29,7 +31,7 @@ QUEUED = 4
 def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     sync = sub.add_parser("sync", parents=[common], help="pull customers, subscriptions and service requests")
     sync.add_argument("--restart", action="store_true", help="start over instead of resuming a failed sync")
-    sync.add_argument("--page-size", type=int, default=100)
+    sync.add_argument("--page-size", type=positive_int, default=100, help="records per request (default 100)")
     sync.add_argument("--json", action="store_true")
 
     escs = sub.add_parser(
@@ -45,7 +47,8 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     escs.add_argument("value", nargs="?", help="record: the case number; message: the text")
     escs.add_argument(
         "--state",
-        action="append",
+        action="extend",
+        type=some_of(ESCALATION_STATES, "escalation state"),
         default=[],
         help=f"list: only these states (comma-separated or repeated: {', '.join(ESCALATION_STATES)})",
     )
@@ -80,8 +83,7 @@ def _sync(args: argparse.Namespace, db: Path, config: Path) -> int:
                     bar.__exit__()
             gdap_line = _sync_gdap(desk)
         except SyncFailed as exc:
-            print(f"csp-console: sync failed: {exc}", file=sys.stderr)
-            return FAILED
+            return say("failed", str(exc), FAILED, prefix="csp-console: sync failed: ")
     if args.json:
         print(json.dumps(report.__dict__, ensure_ascii=False))
         return APPLIED
@@ -164,9 +166,11 @@ def cmd_escalations(args: argparse.Namespace, db: Path, config: Path) -> int:
 def _escalations(args: argparse.Namespace, db: Path, config: Path) -> int:
     with desk_for(db, config) as desk:
         if args.action == "list":
-            rows = desk.escalations(states=_states(args.state))
+            rows = desk.escalations(states=args.state)
             if args.json:
                 print(json.dumps(rows, ensure_ascii=False))
+            elif not rows:
+                print(f"no escalations{' in ' + ', '.join(args.state) if args.state else ''}")
             for row in [] if args.json else rows:
                 print_escalation(row)
             return APPLIED
@@ -188,18 +192,17 @@ def _round(desk: Desk, as_json: bool) -> int:
 
     holder = desk.microsoft_lease.other()
     if holder is not None:  # a console does the Microsoft work: do not poll a second time
-        print(
-            f"csp-console: refused: {clean_line(str(LeaseHeld(holder, desk.microsoft_lease.clock())))}. "
+        return say(
+            "refused",
+            f"{clean_line(str(LeaseHeld(holder, desk.microsoft_lease.clock())))}. "
             "It delivers the outbox and reads the open cases in its rounds; this command runs once that "
             "process has ended or the lease has expired.",
-            file=sys.stderr,
+            QUEUED,
         )
-        return QUEUED
     try:
         report = desk.microsoft_sync(force=True)
     except (ApiError, MissingToken) as exc:
-        print(f"csp-console: error: {exc}", file=sys.stderr)
-        return FAILED
+        return say("failed", str(exc), FAILED)
     return _report(report, as_json)
 
 
@@ -208,7 +211,11 @@ def _on_one(desk: Desk, action: str, number: int, value: str | None, as_json: bo
     if action == "record":
         if not value:
             raise ValueError("'escalations record' needs the Microsoft case number")
-        print_escalation(desk.record_case_number(number, value))
+        recorded = desk.record_case_number(number, value)
+        if as_json:
+            print(json.dumps(recorded, ensure_ascii=False))
+        else:
+            print_escalation(recorded)
     elif action == "retry":
         if desk.retry_escalation(number) == 0:
             raise ValueError(f"escalation {number} has no failed delivery to retry")
@@ -219,22 +226,9 @@ def _on_one(desk: Desk, action: str, number: int, value: str | None, as_json: bo
         desk.message_microsoft(number, value)
         delivered, trouble = deliver_after_saving(desk, True)
         if delivered is None:
-            print(f"queued: the message is saved; delivery: {clean_line(trouble, 400)}", file=sys.stderr)
-            return QUEUED
+            return say("queued", f"the message is saved; delivery: {clean_line(trouble, 400)}", QUEUED)
         return _report(delivered, as_json, polled=False)
     return APPLIED
-
-
-def _states(given: list[str]) -> list[str]:
-    """``--state`` values, comma-separated or repeated, each one of the escalation states."""
-    states = [part.strip() for value in given for part in value.split(",") if part.strip()]
-    unknown = [s for s in states if s not in ESCALATION_STATES]
-    if unknown:
-        raise ValueError(
-            f"--state: no escalation state {', '.join(repr(clean_line(u, 60)) for u in unknown)}; "
-            f"the states are {', '.join(ESCALATION_STATES)}"
-        )
-    return states
 
 
 def _services(desk: Any, service: str | None, as_json: bool) -> int:

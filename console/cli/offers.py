@@ -1,6 +1,7 @@
 """Support offers, holidays, time and SLA clocks from the command line: ``offer``, ``holidays``, ``time`` and
 ``sla``. They act as the current agent through the same desk as the console (same role checks and audit).
-Exit status: 0 done, 1 failed (bad input, unknown customer or ticket), 3 refused (role)."""
+Exit status: 0 done, 1 failed (bad input, unknown customer, ticket or calendar), 2 a value of the wrong form,
+3 refused (role)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-from console.cli.billing import day_of
 from console.cli.desk import APPLIED, desk_for, outcome
+from console.cli.options import day, positive_int
 from console.shared.money import money
 from console.shared.safe_text import clean_line
 
@@ -27,15 +28,16 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     hol = sub.add_parser("holidays", parents=[common], help="holiday calendars: list, add, remove")
     hol.add_argument("action", choices=("list", "add", "remove"))
     hol.add_argument("calendar", nargs="?", metavar="CALENDAR")
-    hol.add_argument("date", nargs="?", metavar="DATE")
+    hol.add_argument("date", nargs="?", type=day, metavar="DATE", help="YYYY-MM-DD")
     hol.add_argument("name", nargs="?", metavar="NAME")
+    hol.add_argument("--new-calendar", action="store_true", help="add: start a calendar of this name")
 
     tim = sub.add_parser("time", parents=[common], help="log time on a ticket (charged to the support offer)")
     tim.add_argument("action", choices=("log", "list"))
     tim.add_argument("ticket", metavar="TICKET")
-    tim.add_argument("minutes", nargs="?", type=int, metavar="MINUTES")
+    tim.add_argument("minutes", nargs="?", type=positive_int, metavar="MINUTES")
     tim.add_argument("--note", default="")
-    tim.add_argument("--date", help="the day worked, YYYY-MM-DD (default: today)")
+    tim.add_argument("--date", type=day, help="the day worked, YYYY-MM-DD (default: today)")
 
     sla = sub.add_parser("sla", parents=[common], help="SLA clocks: recompute after changing offers or holidays")
     sla.add_argument("action", choices=("recompute", "show"))
@@ -83,21 +85,30 @@ def cmd_holidays(args: argparse.Namespace, db: Path, config: Path) -> int:
 
 def _holidays(args: argparse.Namespace, db: Path, config: Path) -> int:
     with desk_for(db, config) as desk:
+        known = sorted({h["calendar"] for h in desk.offers.holidays()})
+        new = args.action == "add" and args.new_calendar
+        if args.calendar and args.calendar not in known and not new:
+            more = "; holidays add --new-calendar starts one" if args.action == "add" else ""
+            raise LookupError(
+                f"no holiday calendar {clean_line(args.calendar, 60)!r}; the calendars are "
+                f"{', '.join(known) or '(none)'}{more}"
+            )
         if args.action == "list":
-            for h in desk.offers.holidays(args.calendar):
+            holidays = desk.offers.holidays(args.calendar)
+            for h in holidays:
                 print(f"{h['calendar']}  {h['date']}  {clean_line(h['name'])}")
+            if not holidays:
+                print("no holidays")
             return APPLIED
         if not (args.calendar and args.date):
             raise ValueError(f"holidays {args.action} needs CALENDAR and DATE")
-        day = day_of(args.date, "date")
-        assert day is not None
         if args.action == "add":
             if not args.name:
                 raise ValueError("holidays add needs a NAME")
-            changed = desk.offers.add_holiday(args.calendar, day, args.name)
+            changed = desk.offers.add_holiday(args.calendar, args.date, args.name)
         else:
-            changed = desk.offers.remove_holiday(args.calendar, day)
-        print(f"{args.calendar} {day.isoformat()} {args.action}ed; {changed} open tickets' SLA clocks moved")
+            changed = desk.offers.remove_holiday(args.calendar, args.date)
+        print(f"{args.calendar} {args.date.isoformat()} {args.action}ed; {changed} open tickets' SLA clocks moved")
         return APPLIED
 
 
@@ -114,7 +125,7 @@ def _time(args: argparse.Namespace, db: Path, config: Path) -> int:
             return APPLIED
         if args.minutes is None:
             raise ValueError("time log needs MINUTES")
-        charges, balance = desk.billing.log_time(ticket["id"], args.minutes, args.note, day_of(args.date, "date"))
+        charges, balance = desk.billing.log_time(ticket["id"], args.minutes, args.note, args.date)
         print(f"{args.minutes} minutes logged on {ticket['id']}")
         for c in charges:
             what = f"{c['hours']} h" if c["kind"] == "hours" else "1 incident"
@@ -131,11 +142,16 @@ def cmd_sla(args: argparse.Namespace, db: Path, config: Path) -> int:
 
 def _sla(args: argparse.Namespace, db: Path, config: Path) -> int:
     from console.sla import clocks as sla
+    from console.tickets.queue_query import QueueQuery
 
     with desk_for(db, config) as desk:
         if args.action == "recompute":
             changed, marked = desk.recompute_sla()
-            print(f"{changed} open tickets' clocks recomputed; {marked} breaches recorded")
+            recomputed = desk.reads.queue_count(QueueQuery())  # the open tickets: every one was recomputed
+            print(
+                f"clocks recomputed on {recomputed} open tickets: {changed} moved, {max(recomputed - changed, 0)} "
+                f"unchanged; {marked} breaches recorded"
+            )
             return APPLIED
         if not args.ticket:
             raise ValueError("sla show needs a TICKET")

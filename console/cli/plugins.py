@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
-from console.cli import CommandError
+from console.cli import CommandError, say
 from console.cli.desk import desk_for, outcome
 from console.plugin_api import Boundary, Finding
 from console.plugins.host import load_plugins
@@ -84,7 +83,7 @@ def _triage(args: argparse.Namespace, db: Path, config: Path) -> int:
                 for plugin, finding in result.findings:
                     _print_finding(plugin, finding)
         if failed:
-            print(f"csp-console: {failed} plugin check(s) failed; see the findings and the log", file=sys.stderr)
+            say("warning", f"{failed} plugin check(s) failed; see the findings and the log", 0, prefix="csp-console: ")
     return 0
 
 

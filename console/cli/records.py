@@ -12,9 +12,10 @@ from pathlib import Path
 
 from console.cli import CommandError
 from console.cli.desk import desk_for, outcome, write_demo
+from console.cli.options import count, moment
 from console.records.kinds import KINDS
 from console.settings.config import Config, load_config, write_demo_config
-from console.shared.clock import parse_iso, utcnow
+from console.shared.clock import utcnow
 from console.shared.progress import Progress
 
 log = logging.getLogger("csp_console")
@@ -22,9 +23,11 @@ log = logging.getLogger("csp_console")
 
 def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     demo = sub.add_parser("demo", parents=[common], help="write a demo workspace")
-    demo.add_argument("--tickets", type=int, default=2000, help="how many tickets (default 2000)")
+    demo.add_argument("--tickets", type=count, default=2000, help="how many tickets (default 2000)")
     demo.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-    demo.add_argument("--now", default=None, help="the demo's clock, ISO 8601 (default: now)")
+    demo.add_argument(
+        "--now", type=moment, default=None, help="the demo's clock: a date or an ISO 8601 time (default: now)"
+    )
 
     imp = sub.add_parser("import", parents=[common], help="import JSON Lines or CSV files")
     imp.add_argument("files", nargs="+", type=Path, metavar="FILE")
@@ -42,16 +45,12 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
 
 
 def cmd_demo(args: argparse.Namespace, path: Path, config_path: Path) -> int:
-    if args.tickets < 0:
-        raise CommandError("--tickets must be 0 or more")
-    try:
-        now = parse_iso(args.now) if args.now else utcnow()
-    except ValueError as exc:
-        raise CommandError(f"--now: {exc}") from None
     if path.exists() and path.stat().st_size > 0:
         raise CommandError(f"{path} already exists; the demo writes a new workspace (choose another --db)")
     wrote = write_demo_config(config_path)
-    _demo(path, args.tickets, args.seed, now, load_config(config_path))
+    config = load_config(config_path)
+    now = args.now.utc(config.time_zone) if args.now else utcnow()  # without an offset: the desk's time zone
+    _demo(path, args.tickets, args.seed, now, config)
     if wrote:
         print(f"Wrote the demo partner profile to {config_path}")
     print(f"Demo workspace written to {path}")
