@@ -27,6 +27,7 @@ from console.shared.model import VEHICLE_NAMES
 from console.shared.safe_text import clean_line
 from console.store import Workspace
 from console.tickets.queue_query import QueueQuery
+from console.widgets.ordered_keys import OrderedKeys
 
 if TYPE_CHECKING:  # the desk, the plugins and the health board are set up after the queue is painted
     import subprocess
@@ -43,7 +44,7 @@ SETTLE_AT_LATEST = 2.0
 log = logging.getLogger(__name__)
 
 
-class CspConsoleApp(App[None]):
+class CspConsoleApp(OrderedKeys, App[None]):
     """CSP Triage Console."""
 
     TITLE = "CSP Triage Console"
