@@ -20,6 +20,7 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from console.desk.identity import UnknownAgent, current_agent
+from console.screens.leaving import Leaving
 from console.screens.queue import QueueScreen
 from console.settings.config import Config, ConfigError
 from console.shared.clock import utcnow
@@ -44,14 +45,13 @@ SETTLE_AT_LATEST = 2.0
 log = logging.getLogger(__name__)
 
 
-class CspConsoleApp(OrderedKeys, App[None]):
+class CspConsoleApp(OrderedKeys, Leaving, App[None]):
     """CSP Triage Console."""
 
     TITLE = "CSP Triage Console"
     CSS_PATH = "app.tcss"
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
-        Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="app.quit_ctrl_c"),
     ]
@@ -353,6 +353,12 @@ class CspConsoleApp(OrderedKeys, App[None]):
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
+
+    def claims_released_on_exit(self) -> list[str]:
+        """The tickets whose claims leaving releases (:meth:`on_unmount`), named when quitting asks first."""
+        if self.__dict__.get("desk") is None:  # never set up: nothing is released
+            return []
+        return self.workspace.tickets.claimed_by(self.agent)
 
     # -- failures ------------------------------------------------------------------------------
     def log_failure(self, error: BaseException | None) -> None:

@@ -89,3 +89,32 @@ class ConsoleScreen(CoreCalls, Screen[None]):
     @property
     def console(self) -> CspConsoleApp:
         return self.app  # type: ignore[return-value]
+
+
+def form_values(screen: Screen[Any]) -> tuple[tuple[str, object], ...]:
+    """What a form's fields hold now: each Input's and TextArea's text, each Select's value."""
+    from textual.widgets import Input, Select, TextArea
+
+    values: list[tuple[str, object]] = []
+    for widget in screen.query("Input, TextArea, Select"):
+        if isinstance(widget, Input):
+            values.append((widget.id or "", widget.value))
+        elif isinstance(widget, TextArea):
+            values.append((widget.id or "", widget.text))
+        elif isinstance(widget, Select):
+            values.append((widget.id or "", widget.value))
+    return tuple(values)
+
+
+class UnsavedInput:
+    """Mixin for a form screen: what was typed since it opened is unsaved until it is saved or cancelled
+    (quitting asks first; see console/screens/leaving.py)."""
+
+    form_name = "a form"
+    _opened_with: tuple[tuple[str, object], ...] | None = None
+
+    def on_mount(self) -> None:
+        self._opened_with = form_values(self)  # type: ignore[arg-type]
+
+    def has_unsaved_input(self) -> bool:
+        return self._opened_with is not None and form_values(self) != self._opened_with  # type: ignore[arg-type]

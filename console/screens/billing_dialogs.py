@@ -16,7 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Select, Static
 
 from console.billing.desk import BillingInputError
-from console.screens.base import CoreCalls
+from console.screens.base import CoreCalls, UnsavedInput
 from console.shared.money import money
 from console.shared.safe_text import clean_line
 
@@ -67,7 +67,7 @@ class ConfirmSuspension(ModalScreen[bool]):
 RecordPayment = Callable[[str, str, date | None], dict[str, Any]]
 
 
-class PaymentDialog(CoreCalls, ModalScreen[dict[str, Any] | None]):
+class PaymentDialog(UnsavedInput, CoreCalls, ModalScreen[dict[str, Any] | None]):
     """Record a payment: the invoice, the amount (the outstanding amount to start with), the date. A mistake is
     shown in the dialog next to its field; the dialog closes with the updated receivable once recorded."""
 
@@ -104,6 +104,8 @@ class PaymentDialog(CoreCalls, ModalScreen[dict[str, Any] | None]):
     @staticmethod
     def _left(r: dict[str, Any]) -> Decimal:
         return Decimal(r["totalCharges"]) - Decimal(r["paidAmount"] or "0")
+
+    form_name = "the payment"
 
     def on_mount(self) -> None:
         self.query_one("#amount", Input).focus()
@@ -157,7 +159,7 @@ class TimeInput:
     note: str
 
 
-class TimeDialog(ModalScreen[TimeInput | None]):
+class TimeDialog(UnsavedInput, ModalScreen[TimeInput | None]):
     """Log time on a ticket: minutes and a note; what it costs the customer is stated."""
 
     BINDINGS = [
@@ -179,6 +181,8 @@ class TimeDialog(ModalScreen[TimeInput | None]):
             yield Label(Text("Note (optional)", style="dim"))
             yield Input("", id="time-note", compact=True)
             yield Static(Text("ctrl+s save · escape cancel", style="dim"))
+
+    form_name = "the time log"
 
     def on_mount(self) -> None:
         self.query_one("#minutes", Input).focus()

@@ -11,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
 
-from console.screens.base import ConsoleScreen
+from console.screens.base import ConsoleScreen, UnsavedInput
 from console.shared import model
 from console.shared.safe_text import clean_line
 from console.tickets.ops import NewTicket, TicketInputError
@@ -32,7 +32,8 @@ FIELD_WIDGETS = {
 }
 
 
-class IntakeScreen(ConsoleScreen):
+class IntakeScreen(UnsavedInput, ConsoleScreen):
+    form_name = "the New-ticket form"
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True, id="intake.save"),
         Binding("escape", "cancel", "Cancel", id="intake.cancel"),
