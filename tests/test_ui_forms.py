@@ -6,6 +6,7 @@ from pathlib import Path
 
 from textual import events
 from textual.app import _character_to_key
+from textual.errors import NoWidget
 from textual.pilot import Pilot
 from textual.widgets import Input
 
@@ -77,3 +78,62 @@ async def test_keys_after_tab_in_the_time_dialog(demo_ws: Workspace, tmp_path: P
         await burst(pilot, *"30", "tab", *"call with the customer")
         assert value(pilot, "#minutes") == "30"
         assert value(pilot, "#time-note") == "call with the customer"
+
+
+def in_sight(pilot: Pilot[None], selector: str) -> bool:
+    """Whether the widget is drawn on screen (not scrolled away, not under the key bar)."""
+    screen = pilot.app.screen
+    widget = screen.query_one(selector)
+    region = widget.region
+    if not widget.display or region.height == 0 or region.bottom > pilot.app.size.height - 1:
+        return False
+    try:
+        found, _ = screen.get_widget_at(region.x + 1, region.y)
+    except NoWidget:
+        return False
+    return found is widget or widget in found.ancestors
+
+
+async def test_a_failed_save_at_80x24_is_said_in_sight_at_the_bad_field(demo_ws: Workspace, tmp_path: Path) -> None:
+    app = make_app(demo_ws, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press(*"contoso", "enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, IntakeScreen) and screen.customer_id is not None
+        await pilot.press(*"Sato", "tab", *"not-an-email", "tab", "tab", "tab", "tab", "tab", "tab")
+        await pilot.press(*"Invoice question", "tab", *"Please check last month's invoice")
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, IntakeScreen)
+        assert in_sight(pilot, "#intake-error")
+        assert "Not saved" in str(app.screen.query_one("#intake-error").render())
+        assert app.focused is not None and app.focused.id == "contact-email" and in_sight(pilot, "#contact-email")
+        assert app.focused.has_class("-bad-field")
+        await pilot.press(*["backspace"] * 12, *"sato@contoso.example", "ctrl+s")
+        await settle(pilot)
+        assert not isinstance(app.screen, IntakeScreen)  # saved
+
+
+async def test_the_time_dialog_says_what_is_wrong_and_stays_open(demo_ws: Workspace, tmp_path: Path) -> None:
+    app = make_app(demo_ws, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("l")
+        await settle(pilot)
+        assert isinstance(app.screen, TimeDialog)
+        await pilot.press(*"half an hour", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, TimeDialog)  # nothing typed is lost
+        assert value(pilot, "#minutes") == "half an hour"  # and nothing typed was dropped
+        assert in_sight(pilot, "#time-error") and app.focused is not None and app.focused.id == "minutes"
+        assert "whole number of minutes" in str(app.screen.query_one("#time-error").render())
+        await pilot.press(*["backspace"] * 12, *"30", "ctrl+s")
+        await settle(pilot)
+        assert not isinstance(app.screen, TimeDialog)

@@ -118,3 +118,26 @@ class UnsavedInput:
 
     def has_unsaved_input(self) -> bool:
         return self._opened_with is not None and form_values(self) != self._opened_with  # type: ignore[arg-type]
+
+
+def show_form_error(screen: Screen[Any], where: str, message: str, field: str | None) -> None:
+    """A failed save said where the eye is: on the form's error line (in sight above the fields, red and
+    reversed, so also without colour), the bad field marked and focused (scrolled into view)."""
+    from rich.text import Text
+    from textual.widgets import Static
+
+    line = screen.query_one(where, Static)
+    line.update(Text(f" {message} ", style="bold reverse red"))
+    line.display = True
+    if field:
+        widget = screen.query_one(field)
+        widget.add_class("-bad-field")
+        widget.focus()
+
+
+def clear_form_error(screen: Screen[Any], where: str) -> None:
+    from textual.widgets import Static
+
+    screen.query_one(where, Static).display = False
+    for widget in screen.query(".-bad-field"):
+        widget.remove_class("-bad-field")

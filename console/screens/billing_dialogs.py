@@ -15,8 +15,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Select, Static
 
-from console.billing.desk import BillingInputError
-from console.screens.base import CoreCalls, UnsavedInput
+from console.billing.desk import MAX_MINUTES, BillingInputError
+from console.screens.base import CoreCalls, UnsavedInput, clear_form_error, show_form_error
 from console.shared.money import money
 from console.shared.safe_text import clean_line
 
@@ -98,7 +98,7 @@ class PaymentDialog(UnsavedInput, CoreCalls, ModalScreen[dict[str, Any] | None])
             yield Input(amount, id="amount", compact=True)
             yield Label(Text("Paid on (YYYY-MM-DD)", style="dim"))
             yield Input(self.today.isoformat(), id="paid-on", compact=True)
-            yield Static(id="payment-error")
+            yield Static(id="payment-error", classes="form-error")
             yield Static(Text("ctrl+s save · escape cancel", style="dim"))
 
     @staticmethod
@@ -116,10 +116,9 @@ class PaymentDialog(UnsavedInput, CoreCalls, ModalScreen[dict[str, Any] | None])
             self.query_one("#amount", Input).value = str(self._left(chosen))
 
     def show_error(self, field: str, message: str) -> None:
-        self.query_one("#payment-error", Static).update(Text(message, style="bold red"))
+        clear_form_error(self, "#payment-error")
         target = {"amount": "#amount", "date": "#paid-on", "invoice": "#invoice"}.get(field)
-        if target:
-            self.query_one(target).focus()
+        show_form_error(self, "#payment-error", message, target)
 
     def action_save(self) -> None:
         invoice = self.query_one("#invoice", Select).value
@@ -176,8 +175,9 @@ class TimeDialog(UnsavedInput, ModalScreen[TimeInput | None]):
         with Vertical(classes="dialog"):
             yield Label(Text(f"Log time on {self.ticket_id}", style="bold"))
             yield Static(Text(clean_line(self.charging), style="dim"))
+            yield Static(id="time-error", classes="form-error")
             yield Label(Text("Minutes worked", style="dim"))
-            yield Input("", id="minutes", compact=True, type="integer")
+            yield Input("", id="minutes", compact=True, placeholder="30")  # what is not a number is said, not dropped
             yield Label(Text("Note (optional)", style="dim"))
             yield Input("", id="time-note", compact=True)
             yield Static(Text("ctrl+s save · escape cancel", style="dim"))
@@ -191,7 +191,17 @@ class TimeDialog(UnsavedInput, ModalScreen[TimeInput | None]):
         self.action_save()
 
     def action_save(self) -> None:
-        self.dismiss(TimeInput(self.query_one("#minutes", Input).value, self.query_one("#time-note", Input).value))
+        clear_form_error(self, "#time-error")
+        typed, note = self.query_one("#minutes", Input).value.strip(), self.query_one("#time-note", Input).value
+        if not typed.isdecimal() or not 1 <= int(typed) <= MAX_MINUTES:
+            said = f"“{clean_line(typed, 40)}” is not" if typed else "Type"
+            message = f"Not saved: {said} a whole number of minutes from 1 to {MAX_MINUTES} (e.g. 30)."
+            show_form_error(self, "#time-error", message, "#minutes")
+            return
+        if len(note) > 2000:
+            show_form_error(self, "#time-error", "Not saved: keep the note under 2,000 characters.", "#time-note")
+            return
+        self.dismiss(TimeInput(typed, note))
 
     def action_cancel(self) -> None:
         self.dismiss(None)
