@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
-from console.desk.identity import UnknownAgent, current_agent
+from console.desk.identity import UnknownAgent, current_agent, new_session
 from console.screens.leaving import Leaving
 from console.screens.queue import QueueScreen
 from console.settings.config import Config, ConfigError
@@ -102,13 +102,12 @@ class CspConsoleApp(OrderedKeys, Leaving, App[None]):
     def desk(self) -> Desk:
         from console.desk.door import Desk
 
-        return Desk(self.workspace, self.config, self.host, self.agent, self.clock)
+        return Desk(self.workspace, self.config, self.host, self.agent, self.clock, session=new_session())
 
     @cached_property
     def health_board(self) -> HealthBoard:
-        from console.health.board import HealthBoard
-
-        return HealthBoard(self.workspace, self.config.time_zone, self.desk.policy.thresholds)
+        """The board through the desk (``ticket.view``); raises :class:`RoleDenied` when refused."""
+        return self.desk.health_board()
 
     @cached_property
     def service_names(self) -> dict[str, str]:
@@ -173,8 +172,8 @@ class CspConsoleApp(OrderedKeys, Leaving, App[None]):
         desk = self.__dict__.get("desk")
         if desk is None:  # never set up: nothing claimed, nothing to close
             return
-        with contextlib.suppress(Exception):  # leaving must never fail: release what this agent still holds
-            desk.release_all()
+        with contextlib.suppress(Exception):  # leaving must never fail: release what this console still holds
+            desk.leave()  # (only this console's claims: not the agent's in other consoles or from the CLI)
         with contextlib.suppress(Exception):  # the next console's runs take the once-per-workspace jobs over
             self.jobs.release(self._jobs)
         lease = desk.__dict__.get("microsoft_lease")
@@ -213,7 +212,7 @@ class CspConsoleApp(OrderedKeys, Leaving, App[None]):
 
         if recompute_pending(self.workspace):  # upgraded from wall-clock due times: once, in a child process
             self._upgrade = ClockUpgrade(self.workspace.path, self.config.path, self.clock)
-        self._jobs = console_jobs(desk, self.health_board, self.clock, upgrade=self._upgrade)
+        self._jobs = console_jobs(desk, self.clock, upgrade=self._upgrade)
         for job in self._jobs:
             delay = job.first_delay()
             if delay <= 0:
@@ -355,10 +354,10 @@ class CspConsoleApp(OrderedKeys, Leaving, App[None]):
             self.push_screen(HelpScreen(self.screen))
 
     def claims_released_on_exit(self) -> list[str]:
-        """The tickets whose claims leaving releases (:meth:`on_unmount`), named when quitting asks first."""
-        if self.__dict__.get("desk") is None:  # never set up: nothing is released
-            return []
-        return self.workspace.tickets.claimed_by(self.agent)
+        """The tickets whose claims leaving releases (this console's: :meth:`on_unmount`), named when quitting
+        asks first."""
+        desk = self.__dict__.get("desk")
+        return [] if desk is None else desk.session_claims()  # never set up: nothing is released
 
     # -- failures ------------------------------------------------------------------------------
     def log_failure(self, error: BaseException | None) -> None:

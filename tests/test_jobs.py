@@ -171,7 +171,7 @@ def test_the_console_declares_which_jobs_run_once_per_workspace(demo_ws: Workspa
     app = make_app(demo_ws, tmp_path)
     from console.background.jobs import console_jobs
 
-    jobs = {j.name: j for j in console_jobs(app.desk, app.health_board, app.clock)}
+    jobs = {j.name: j for j in console_jobs(app.desk, app.clock)}
     assert sorted(jobs) == ["breach-sweep", "claim-expiry", "health-samples"]  # Microsoft is not configured
     assert [n for n, j in sorted(jobs.items()) if j.once_per_workspace] == ["breach-sweep", "health-samples"]
     assert lease_for(app.desk, "health-samples", 300).ttl == timedelta(minutes=15)

@@ -95,7 +95,7 @@ DESK_CALLS: dict[str, DeskCall] = {
     "offer.manage": lambda d, f: d.offers.update(f["customer"], {}),
     "subscription.suspend": lambda d, f: d.billing.suspension_plan(f["customer"]),
     "subscription.reactivate": lambda d, f: d.billing.reactivate(f["customer"]),
-    "audit.view": lambda d, f: d.authorize("audit.view"),  # the audit trail's one reader is `csp-console audit`
+    "audit.view": lambda d, f: d.agents.audit_trail(since="2026-11-23T00:00:00Z"),
     "agents.manage": lambda d, f: d.agents.add(f"new.{d.agent}", ["sales_agent"]),
     "records.import": lambda d, f: d.records.import_records([f["records"]]),
     "records.export": lambda d, f: d.records.export_kind("customers", "jsonl", io.StringIO()),
@@ -128,11 +128,33 @@ CLI_CALLS: dict[str, Callable[[dict[str, Any]], list[str]]] = {
     "records.overwrite": lambda f: ["import", str(f["records"]), "--force"],
     "ticket.triage": lambda f: ["triage", "--ticket", _open_ticket(f["ws"])],
     "microsoft.sync": lambda f: ["sync"],
+    "subscription.suspend": lambda f: ["billing", "plan", f["customer"]],
+    "subscription.reactivate": lambda f: ["billing", "reactivate", f["customer"], "--yes"],
+}
+#: The actions the command line has no command for: the console's own (the intake form, the classify keys,
+#: the queue's saved views).
+NO_COMMAND = {"ticket.create", "ticket.classify", "view.save"}
+#: The other commands behind an action (each checked against every role like the first).
+MORE_CLI_CALLS: dict[str, tuple[str, Callable[[dict[str, Any]], list[str]]]] = {
+    "billing suspend": ("subscription.suspend", lambda f: ["billing", "suspend", f["customer"], "--yes"]),
+    "billing status": ("billing.view", lambda f: ["billing", "status", f["customer"]]),
+    "invoices": ("billing.view", lambda f: ["invoices", "--unpaid"]),
+    "offer set": ("offer.manage", lambda f: ["offer", "set", f["customer"], "price=1000"]),
+    "holidays add": ("offer.manage", lambda f: ["holidays", "add", "jp", "2027-01-04", "仕事始め"]),
+    "gdap sync": ("microsoft.sync", lambda f: ["gdap", "sync"]),
+    "escalate": (
+        "ticket.escalate",
+        lambda f: ["escalate", _open_ticket(f["ws"]), "--vehicle", "commercial", "--title", "t"],
+    ),
 }
 
 
 def test_every_action_has_a_desk_call() -> None:
     assert set(DESK_CALLS) == set(ACTIONS)
+
+
+def test_every_action_has_a_command_or_is_the_consoles_own() -> None:
+    assert set(CLI_CALLS) | NO_COMMAND == set(ACTIONS) and not set(CLI_CALLS) & NO_COMMAND
 
 
 def _needs(action: str) -> str:
@@ -158,15 +180,23 @@ def test_the_desk_allows_exactly_what_the_role_map_says(action: str, door: dict[
             desk.close()
 
 
-@pytest.mark.parametrize("action", list(CLI_CALLS))
+@pytest.mark.parametrize(
+    "action, command",
+    [(a, c) for a, c in CLI_CALLS.items()] + list(MORE_CLI_CALLS.values()),
+    ids=[*CLI_CALLS, *MORE_CLI_CALLS],
+)
 def test_the_command_line_allows_exactly_what_the_role_map_says(
-    action: str, door: dict[str, Any], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    action: str,
+    command: Callable[[dict[str, Any]], list[str]],
+    door: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     _grant_prerequisite(door["config"], action)
     base = ["--db", str(door["ws"].path), "--config", str(door["config"])]
     for role in Role:
         monkeypatch.setenv("CSP_CONSOLE_AGENT", LOGIN[role.value])
-        code = main([*CLI_CALLS[action](door), *base])
+        code = main([*command(door), *base])
         err = capsys.readouterr().err
         refused = f"may not {action}: it needs {_needs(action)}" in err
         if role in DEFAULT_ROLE_MAP[action]:
@@ -513,3 +543,55 @@ def test_the_command_line_opens_the_store_in_one_module() -> None:
             continue
         text = module.read_text(encoding="utf-8")
         assert not re.search(r"console\.store|\bWorkspace\b|\bws\.|\.ws\b", text), module.name
+
+
+async def test_the_console_health_board_reads_through_ticket_view(demo_ws: Workspace, tmp_path: Path) -> None:
+    """The console's health board, for a sales agent once ``ticket.view`` is narrowed: no figure, the refusal
+    named (before, the console built the board past the desk and showed the whole workspace; the command line's
+    ``health`` was refused). A helpdesk agent still sees the board."""
+    import dataclasses
+
+    from console.app import CspConsoleApp
+    from console.screens.health import HealthScreen
+    from tests.ui import settle
+
+    path = tmp_path / "config.toml"
+    write_demo_config(path, NOW.date())
+    config = load_config(path)
+    config = dataclasses.replace(config, roles={**config.roles, "ticket.view": ["helpdesk_agent"]})
+    for agent, shown in (("priya.nair", False), ("maria.garcia", True)):
+        app = CspConsoleApp(demo_ws, config, clock=lambda: NOW, agent=agent, cursor_blink=False)
+        notices: list[str] = []
+        app.notify = lambda message, notices=notices, **kw: notices.append(str(message))  # type: ignore[method-assign,misc]
+        async with app.run_test(size=(120, 30)) as pilot:
+            await settle(pilot)
+            app.open_health()
+            await settle(pilot)
+            screen = app.screen
+            assert isinstance(screen, HealthScreen)
+            if shown:
+                assert screen.health is not None and screen.health.backlog["total"] > 0
+            else:
+                assert screen.health is None
+                assert any("may not ticket.view: it needs helpdesk_agent" in n for n in notices), notices
+
+
+def test_triage_of_one_ticket_needs_ticket_view_too(
+    door: dict[str, Any], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With ``ticket.view`` narrowed to helpdesk agents, a billing admin (who may triage) is refused
+    ``triage --ticket``: it prints the ticket's findings (it used to, checking ``ticket.triage`` only)."""
+    door["config"].write_text(
+        door["config"].read_text(encoding="utf-8") + '\n[roles]\n"ticket.view" = ["helpdesk_agent"]\n',
+        encoding="utf-8",
+    )
+    ticket = _open_ticket(door["ws"])
+    base = ["--db", str(door["ws"].path), "--config", str(door["config"])]
+    monkeypatch.setenv("CSP_CONSOLE_AGENT", "tom.becker")
+    for command in (["triage", "--ticket", ticket], ["triage", "--all"]):
+        assert main([*command, *base]) == 3, command
+        out, err = capsys.readouterr()
+        assert ticket not in out and "may not ticket.view: it needs helpdesk_agent" in err
+    monkeypatch.setenv("CSP_CONSOLE_AGENT", "maria.garcia")
+    assert main(["triage", "--ticket", ticket, *base]) == 0
+    assert ticket in capsys.readouterr().out

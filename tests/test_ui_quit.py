@@ -15,12 +15,7 @@ from console.screens.intake import IntakeScreen
 from console.screens.queue import QueueScreen
 from console.screens.ticket import TicketScreen
 from console.store import Workspace
-from tests.ui import AGENT, make_app, settle
-
-
-def release_all_claims(ws: Workspace) -> None:
-    ws.conn.execute("UPDATE tickets SET claimedUntil = NULL WHERE claimedUntil IS NOT NULL")
-    ws.conn.commit()
+from tests.ui import AGENT, make_app, settle, table
 
 
 async def test_q_in_the_new_ticket_form_is_a_letter_never_a_quit(demo_ws: Workspace, tmp_path: Path) -> None:
@@ -63,7 +58,9 @@ async def test_q_goes_back_one_screen_from_ticket_account_and_health(demo_ws: Wo
 
 
 async def test_q_on_the_queue_quits_at_once_when_nothing_is_held(demo_ws: Workspace, tmp_path: Path) -> None:
-    release_all_claims(demo_ws)
+    sql = "SELECT count(*) FROM tickets WHERE assignee = ? AND claimedUntil IS NOT NULL"
+    held = demo_ws.conn.execute(sql, (AGENT,))
+    assert held.fetchone()[0]  # claims from other consoles or the command line: not this console's to release
     app = make_app(demo_ws, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -76,8 +73,14 @@ async def test_quitting_with_claims_asks_and_names_them(demo_ws: Workspace, tmp_
     app = make_app(demo_ws, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        held = demo_ws.tickets.claimed_by(AGENT)
-        assert held
+        await pilot.press("2")  # Unassigned
+        await settle(pilot)
+        row = table(pilot).current_row
+        assert row is not None and row.assignee is None
+        await pilot.press("c")  # claimed in this console: leaving releases it
+        await settle(pilot)
+        held = app.desk.session_claims()
+        assert held == [row.id]
         await pilot.press("q")
         await settle(pilot)
         assert isinstance(app.screen, Confirm) and held[0] in app.screen.question
@@ -94,7 +97,6 @@ async def test_quitting_with_claims_asks_and_names_them(demo_ws: Workspace, tmp_
 
 
 async def test_ctrl_q_and_the_palette_ask_when_a_form_holds_unsaved_input(demo_ws: Workspace, tmp_path: Path) -> None:
-    release_all_claims(demo_ws)
     app = make_app(demo_ws, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)

@@ -31,7 +31,6 @@ from console.shared.clock import Clock, utcnow
 
 if TYPE_CHECKING:
     from console.desk.door import Desk
-    from console.health.board import HealthBoard
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +176,7 @@ def lease_for(desk: Desk, name: str, seconds: float) -> Lease:
     return Lease(desk.ws, name, timedelta(seconds=LEASE_INTERVALS * seconds), agent=desk.agent)
 
 
-def console_jobs(desk: Desk, board: HealthBoard, clock: Clock, *, upgrade: ClockUpgrade | None = None) -> list[Job]:
+def console_jobs(desk: Desk, clock: Clock, *, upgrade: ClockUpgrade | None = None) -> list[Job]:
     """The console's jobs: claim expiry (every console: it only frees claims past their time), the breach
     sweep and the health samples (once per workspace), the Microsoft round (under the Microsoft lease, when
     Microsoft is configured) and the SLA clock upgrade (once, when a workspace was upgraded to it)."""
@@ -192,7 +191,7 @@ def console_jobs(desk: Desk, board: HealthBoard, clock: Clock, *, upgrade: Clock
         return f"{desk.record_breaches()} breaches recorded"
 
     def sample() -> str:
-        return "sampled" if board.sample(clock()) else "a recent sample exists"
+        return "sampled" if desk.sample_health(clock()) else "a recent sample exists"
 
     jobs = [
         Job("claim-expiry", "Claim expiry", lambda: MINUTE, expire),

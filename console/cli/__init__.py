@@ -1,6 +1,7 @@
 """The command line: ``csp-console [COMMAND]``; with no command it opens the console.
 
-Every command acts through the desk (``console.desk.door``) as the current agent; none touches the store."""
+Every command acts through the desk (``console.desk.door``) as the current agent; only ``cli/desk.py`` opens
+the workspace (to build the desk, write the demo and seed the sandbox), a contract in ``pyproject.toml``."""
 
 
 class CommandError(Exception):

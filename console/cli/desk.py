@@ -24,18 +24,16 @@ from console.desk.identity import UnknownAgent, current_agent
 from console.desk.roles import RoleDenied
 from console.settings.config import Config, load_config
 from console.shared.clock import parse_iso, to_iso, utcnow
+from console.shared.errors import StaleVersion
 from console.shared.model import RESOLUTION_CODES, Role, TicketStatus
 from console.shared.safe_text import clean_block, clean_line
-from console.store import StaleVersion, Workspace, WorkspaceError
-from console.store.escalations import ESCALATION_STATES
+from console.store import Workspace
 from console.tickets.ops import ClaimedByOther, TicketInputError
 
 if TYPE_CHECKING:  # the desk and the plugins are imported by the commands that use them
     from console.desk.door import Desk
 
 __all__ = [
-    "ESCALATION_STATES",
-    "WorkspaceError",
     "desk_for",
     "outcome",
     "sandbox_seed",
@@ -49,7 +47,17 @@ TICKET_ACTIONS = ("show", "claim", "release", "assign", "note", "reply", "status
 
 
 def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    ticket = sub.add_parser("ticket", parents=[common], help="act on a ticket as the current agent")
+    ticket = sub.add_parser(
+        "ticket",
+        parents=[common],
+        help="act on a ticket as the current agent",
+        description=(
+            "Act on a ticket as the current agent. claim: the ticket is yours for [console] claim_minutes "
+            "(30 by default); a claim from the command line belongs to no console, so quitting a console "
+            "leaves it held: it is kept until its lease ends (opening the ticket in a console renews it) or "
+            "until 'ticket release'. A claim taken in a console is that console's: quitting it releases it."
+        ),
+    )
     ticket.add_argument("action", choices=TICKET_ACTIONS)
     ticket.add_argument("ticket", metavar="TICKET", help="e.g. CSP-000123")
     ticket.add_argument("value", nargs="?", help="assign: LOGIN or -; note/reply: TEXT; status: STATUS; resolve: CODE")
@@ -190,9 +198,10 @@ def _ticket(args: argparse.Namespace, db: Path, config: Path) -> int:
         if args.json:
             print(json.dumps(result, ensure_ascii=False, default=str))
         else:
+            held = f"; held until {result['claimedUntil']} or 'ticket release'" if action == "claim" else ""
             print(
                 f"{result['id']}: {action} applied (now version {result['version']}, "
-                f"status {result['status']}, assignee {result['assignee'] or '-'})"
+                f"status {result['status']}, assignee {result['assignee'] or '-'}){held}"
             )
         return APPLIED
 

@@ -14,8 +14,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from console.cli.desk import APPLIED, ESCALATION_STATES, FAILED, desk_for, outcome
+from console.cli.desk import APPLIED, FAILED, desk_for, outcome
 from console.microsoft.credentials import MissingToken
+from console.shared.model import ESCALATION_STATES
 from console.shared.safe_text import clean_line
 
 if TYPE_CHECKING:  # httpx and the clients load only when a command talks to Microsoft

@@ -63,9 +63,14 @@ class Desk:
         clock: Callable[[], datetime],
         *,
         owner_if_empty: bool = False,
+        session: str | None = None,
     ) -> None:
         """``owner_if_empty``: in a workspace with no agent yet, the one at the keyboard acts as its owner (a
-        Global admin), as for the first ``agents add`` (import and export of a new workspace)."""
+        Global admin), as for the first ``agents add`` (import and export of a new workspace).
+
+        ``session``: the console session this desk acts in (:func:`console.desk.identity.new_session`); the
+        claims it takes are that session's, released by :meth:`leave`. ``None`` (the command line): its claims
+        belong to no console and last until their lease ends or they are released."""
         from console.billing.collections import load_policy, policy_path
         from console.sla.clocks import keep_clocks
         from console.tickets.triage import Triage
@@ -74,6 +79,7 @@ class Desk:
         self.config = config
         self.host = host
         self.agent = agent
+        self.session = session
         self.clock = clock
         self.clocks = keep_clocks(workspace, config, clock)
         self.door = Door.for_agent(
@@ -210,13 +216,25 @@ class Desk:
     def may(self, action: str) -> bool:
         return self.role_map.allowed(self.roles, action)
 
-    def release_all(self) -> int:
-        """On exit: the agent's live claims go back to the pool."""
-        released = 0
-        for ticket_id in self.ws.tickets.claimed_by(self.agent):
-            with contextlib.suppress(LookupError, ticket_ops.ClaimedByOther):
-                self.release(ticket_id)
-                released += 1
+    def session_claims(self) -> list[str]:
+        """The live claims taken in this desk's session (none without a session)."""
+        if self.session is None:
+            return []
+        return self.ws.tickets.session_claims(self.agent, self.session)
+
+    def leave(self) -> list[str]:
+        """On leaving a console: the claims taken in its session go back to the pool, each released and audited
+        (``ticket.release``, its detail naming the session). The agent's claims in other consoles, and those
+        taken from the command line, stay; a console that never left (killed, its SSH link gone) loses its
+        claims when their lease ends (:meth:`expire_claims`). Returns the tickets released."""
+        claims = self.session_claims()
+        if claims:  # (an agent who may not claim has nothing to leave)
+            self.authorize("ticket.release")
+        released: list[str] = []
+        for ticket_id in claims:
+            with contextlib.suppress(LookupError, ticket_ops.ClaimedByOther):  # taken over, or claimed elsewhere
+                ticket_ops.release(self.ws, self._fresh(ticket_id), self.agent, session=self.session)
+                released.append(ticket_id)
         return released
 
     def renew(self, ticket_ids: list[str]) -> int:
@@ -307,6 +325,13 @@ class Desk:
         self.authorize("ticket.view")
         return HealthBoard(self.ws, self.config.time_zone, self.policy.thresholds)
 
+    def sample_health(self, now: datetime) -> bool:
+        """The trend's sample (the backlog and breaches, at most every 5 minutes), the console's background work:
+        it shows the agent nothing, so it needs no role."""
+        from console.health.board import HealthBoard
+
+        return HealthBoard(self.ws, self.config.time_zone, self.policy.thresholds).sample(now)
+
     def escalation(self, escalation_id: int) -> dict[str, Any] | None:
         self.authorize("ticket.view")
         return self.ws.escalations.escalation(escalation_id)
@@ -350,7 +375,9 @@ class Desk:
     def claim(self, ticket: dict[str, Any] | str, *, takeover: bool = False) -> dict[str, Any]:
         row = self._fresh(ticket)
         self.authorize("ticket.takeover" if takeover and row["assignee"] not in (None, self.agent) else "ticket.claim")
-        return ticket_ops.claim(self.ws, row, self.agent, self.clock(), self.lease, takeover=takeover)
+        return ticket_ops.claim(
+            self.ws, row, self.agent, self.clock(), self.lease, takeover=takeover, session=self.session
+        )
 
     def release(self, ticket: dict[str, Any] | str) -> dict[str, Any]:
         self.authorize("ticket.release")

@@ -13,7 +13,9 @@ if TYPE_CHECKING:
 
 
 def check_ticket(desk: Desk, ticket: dict[str, Any] | str) -> TriageResult:
-    """Run the checks for one ticket and store its findings (replacing earlier ones)."""
+    """Run the checks for one ticket and store its findings (replacing earlier ones): ``ticket.triage``, and
+    ``ticket.view`` since the findings are shown."""
+    desk.authorize("ticket.view")
     desk.authorize("ticket.triage")
     row = desk._fresh(ticket)
     result = desk.triage.run_ticket(row)
@@ -23,7 +25,8 @@ def check_ticket(desk: Desk, ticket: dict[str, Any] | str) -> TriageResult:
 
 def check_open(desk: Desk, progress: Callable[[int], None] | None = None) -> Iterator[TriageResult]:
     """Triage every open ticket, storing findings one batch (one transaction) at a time; refused at once, before
-    the first batch, without ``ticket.triage``."""
+    the first batch, without ``ticket.view`` or ``ticket.triage``."""
+    desk.authorize("ticket.view")
     desk.authorize("ticket.triage")
     return _check_open(desk, progress)
 

@@ -125,9 +125,10 @@ class HealthScreen(ConsoleScreen):
             self._asked_again = True
             return
         self._computing = True
-        board, clock = self.console.health_board, self.console.clock
+        console, clock = self.console, self.console.clock
 
         def compute() -> Health | Exception:
+            board = console.health_board  # the desk's: refused without ticket.view, by the one handler's notice
             try:
                 now: datetime = clock()
                 health = board.compute(now)
@@ -136,7 +137,13 @@ class HealthScreen(ConsoleScreen):
             except Exception as exc:  # shown as a notice; the next change tries again
                 return exc
 
-        self.call_core(compute, self._show, group="health")
+        self.call_core(compute, self._show, group="health", on_error=self._not_computed)
+
+    def _not_computed(self, error: BaseException) -> bool:
+        """A refusal (or a failure building the board): the next refresh may try again; the notice is the one
+        handler's."""
+        self._computing = False
+        return False
 
     def _show(self, health: Health | Exception) -> None:
         self._computing = False

@@ -22,3 +22,7 @@ class StaleVersion(Exception):
             "the fresh ticket is shown."
         )
         self.current = current
+
+
+class WorkspaceError(Exception):
+    """The workspace file cannot be opened or used; the message says why and where."""

@@ -258,3 +258,6 @@ def ticket_seq(readable: str) -> int | None:
 
 #: The severities the Azure Support API accepts for a technical support ticket.
 AZURE_SEVERITIES = ("minimal", "moderate", "critical", "highestcriticalimpact")
+
+#: The states of an escalation record (the outbox row of a case with Microsoft).
+ESCALATION_STATES = ("pending", "awaiting_case_number", "open", "closed", "failed")

@@ -1,9 +1,10 @@
-"""The store: the only code that runs SQL. Everything else asks it."""
+"""The store: the only code that runs SQL, as repositories over one base (connection, transactions, audit, clock).
 
-from console.shared.errors import StaleVersion
+SQLite's own syntax lives in ``dialect.py`` and the schema (``migrations/``); everything else asks the store."""
+
+from console.shared.errors import StaleVersion, WorkspaceError
 from console.store.base import Interruptible, transaction
 from console.store.connection import connect, is_interrupted
-from console.store.dialect import WorkspaceError
 from console.store.workspace import Workspace
 
 __all__ = [

@@ -6,8 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from sqlite3 import Connection
 
+from console.shared.errors import WorkspaceError
 from console.store.base import Interruptible, transaction
-from console.store.dialect import BUSY_TIMEOUT_MS, SQLITE, WorkspaceError
+from console.store.dialect import BUSY_TIMEOUT_MS, SQLITE
 
 
 def connect(path: Path | str) -> Connection:

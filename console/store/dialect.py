@@ -15,13 +15,11 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
+from console.shared.errors import WorkspaceError
+
 T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 5000
-
-
-class WorkspaceError(Exception):
-    """The workspace file cannot be opened or used; the message says why and where."""
 
 
 class SqliteDialect:

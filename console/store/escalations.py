@@ -14,7 +14,6 @@ from console.store.base import Base
 from console.store.outbox import CUSTOMER_TENANT, OutboxRepo
 from console.store.tickets import TicketRepo
 
-ESCALATION_STATES = ("pending", "awaiting_case_number", "open", "closed", "failed")
 #: A case in one of these states is the ticket's case with Microsoft: another needs a reason.
 OPEN_CASE_STATES = ("pending", "awaiting_case_number", "open")
 _OPEN_MARKS = ", ".join("?" * len(OPEN_CASE_STATES))

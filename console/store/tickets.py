@@ -309,9 +309,12 @@ class TicketRepo:
             )
         return cursor.rowcount
 
-    def claimed_by(self, agent: str) -> list[str]:
+    def session_claims(self, agent: str, session: str) -> list[str]:
+        """The agent's live claims taken in console ``session`` (not those of its other sessions, nor the ones
+        taken from the command line)."""
         rows = self.db.conn.execute(
-            "SELECT id FROM tickets WHERE assignee = ? AND claimedUntil IS NOT NULL ORDER BY seq", (agent,)
+            "SELECT id FROM tickets WHERE claimedUntil IS NOT NULL AND assignee = ? AND claimSession = ? ORDER BY seq",
+            (agent, session),
         )
         return [r[0] for r in rows]
 
@@ -323,8 +326,8 @@ class TicketRepo:
             ).fetchall()
             for ticket_id, assignee in rows:
                 self.db.conn.execute(
-                    "UPDATE tickets SET assignee = NULL, claimedUntil = NULL, version = version + 1, "
-                    "lastModifiedDate = ? WHERE id = ?",
+                    "UPDATE tickets SET assignee = NULL, claimedUntil = NULL, claimSession = NULL, "
+                    "version = version + 1, lastModifiedDate = ? WHERE id = ?",
                     (self.db.now(), ticket_id),
                 )
                 self.db.audit(

@@ -13,13 +13,13 @@ from datetime import datetime
 from pathlib import Path
 
 from console.shared.clock import utcnow
+from console.shared.errors import WorkspaceError
 from console.store import health_rollups as rollups
 from console.store import open_search
 from console.store.accounts import AccountRepo
 from console.store.agents import AgentRepo
 from console.store.base import Base
 from console.store.billing import BillingRepo
-from console.store.dialect import WorkspaceError
 from console.store.escalations import EscalationRepo
 from console.store.gdap import GdapRepo
 from console.store.health import HealthRepo

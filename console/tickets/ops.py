@@ -97,12 +97,20 @@ def log_ticket(ws: Workspace, new: NewTicket, agent: str, now: datetime, service
 
 
 def claim(
-    ws: Workspace, ticket: dict[str, Any], agent: str, now: datetime, lease: timedelta, *, takeover: bool = False
+    ws: Workspace,
+    ticket: dict[str, Any],
+    agent: str,
+    now: datetime,
+    lease: timedelta,
+    *,
+    takeover: bool = False,
+    session: str | None = None,
 ) -> dict[str, Any]:
     """Claim the ticket for ``lease``: atomic, so of several agents claiming at once exactly one wins.
 
     A ticket held by someone else is refused (:class:`ClaimedByOther`) unless ``takeover``, which is
-    recorded as such.
+    recorded as such. The claim belongs to the console ``session`` that took it (``None``: the command line,
+    no console's); claiming a ticket one already holds moves it to the session that claimed it last.
     """
     until = to_iso(now + lease)
 
@@ -112,7 +120,7 @@ def claim(
 
     previous = ticket["assignee"]
     action = "ticket.takeover" if takeover and previous not in (None, agent) else "ticket.claim"
-    changes: dict[str, Any] = {"assignee": agent, "claimedUntil": until}
+    changes: dict[str, Any] = {"assignee": agent, "claimedUntil": until, "claimSession": session}
     events: list[dict[str, Any]] = []
     if previous != agent:
         events.append({"kind": "assignment", "fromValue": previous, "toValue": agent})
@@ -130,17 +138,22 @@ def claim(
     )
 
 
-def release(ws: Workspace, ticket: dict[str, Any], agent: str) -> dict[str, Any]:
-    """Give up one's claim: the ticket goes back to the pool."""
+def release(ws: Workspace, ticket: dict[str, Any], agent: str, *, session: str | None = None) -> dict[str, Any]:
+    """Give up one's claim (in whichever session it was taken): the ticket goes back to the pool.
+
+    With ``session`` (a console leaving), only a claim of that session is released: one the agent took again
+    in another console or from the command line in the meantime is refused (:class:`ClaimedByOther`)."""
 
     def mine(current: dict[str, Any]) -> None:
         if current["assignee"] != agent:
             raise ClaimedByOther(current["id"], current["assignee"] or "nobody", current["claimedUntil"])
+        if session is not None and current["claimSession"] != session:
+            raise ClaimedByOther(current["id"], f"{agent} in another session", current["claimedUntil"])
 
     return ws.tickets.update_ticket(
         ticket["id"],
         expected_version=None,
-        changes={"assignee": None, "claimedUntil": None},
+        changes={"assignee": None, "claimedUntil": None, "claimSession": None},
         events=[{"kind": "assignment", "fromValue": agent, "toValue": None}],
         agent=agent,
         action="ticket.release",
@@ -152,10 +165,13 @@ def assign(ws: Workspace, ticket: dict[str, Any], assignee: str | None, agent: s
     """Give the ticket to ``assignee`` (``None``: unassign)."""
     if assignee is not None and not assignee.strip():
         raise TicketInputError("assignee", "Name the agent to assign, or choose unassigned.")
+    changes: dict[str, Any] = {"assignee": assignee}
+    if ticket.get("claimSession") is not None and assignee != ticket["assignee"]:
+        changes["claimSession"] = None  # the claim is no longer its console's to release on leaving
     return ws.tickets.update_ticket(
         ticket["id"],
         expected_version=ticket["version"],
-        changes={"assignee": assignee},
+        changes=changes,
         events=[{"kind": "assignment", "fromValue": ticket["assignee"], "toValue": assignee}],
         agent=agent,
         action="ticket.assign",
@@ -241,6 +257,8 @@ def set_status(
         if code not in model.RESOLUTION_CODES:
             raise TicketInputError("resolution_code", "Choose a resolution code to resolve the ticket.")
         changes.update(resolutionCode=code, resolvedDate=ticket["resolvedDate"] or to_iso(now), claimedUntil=None)
+        if ticket.get("claimSession") is not None:
+            changes["claimSession"] = None
     elif ticket["status"] in ("resolved", "closed"):
         changes.update(resolutionCode=None, resolvedDate=None)
     events = [

@@ -32,6 +32,7 @@ from console.store.migrations.tickets import (
     m008_claims_and_audit,
     m011_search_prefixes,
     m013_open_search,
+    m021_claim_sessions,
 )
 
 if TYPE_CHECKING:
@@ -60,6 +61,7 @@ MIGRATIONS: list[Migration] = [
     m018_gdap,
     m019_azure_case_details,
     m020_customer_due_upsert,
+    m021_claim_sessions,
 ]
 
 

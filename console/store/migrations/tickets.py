@@ -1,4 +1,5 @@
-"""Migrations 3-8, 11 and 13: tickets, their timeline, findings and search, the queue's indexes, claims."""
+"""Migrations 3-8, 11, 13 and 21: tickets, their timeline, findings and search, the queue's indexes, claims and
+the console session each claim belongs to."""
 
 from __future__ import annotations
 
@@ -205,3 +206,10 @@ def _m003_escalations(db: Database) -> None:
     )
     db.table("escalations").create_index(["ticketSeq"])
     db.table("escalations").create_index(["state", "createdDate"])
+
+
+def m021_claim_sessions(db: Database) -> None:
+    """A claim belongs to the console session that took it (``claimSession``; ``NULL`` for a claim taken from the
+    command line, and for the claims of a workspace from before sessions): leaving a console releases its own
+    claims only. The live claims are few, so the partial index on ``claimedUntil`` finds a session's."""
+    db.execute("ALTER TABLE tickets ADD COLUMN claimSession TEXT")
