@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from console.cli.main import main
-from console.desk.door import Desk, UnknownAgent
+from console.desk.door import Desk
+from console.desk.identity import UnknownAgent
 from console.desk.roles import DEFAULT_ROLE_MAP, RoleDenied, RoleMap
 from console.plugins.host import load_plugins
 from console.settings.config import Config

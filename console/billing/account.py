@@ -4,9 +4,10 @@ into buckets with their dunning stage, open tickets and Microsoft cases, and opp
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from console.billing.questions import BillExplanation, explain_bill
 from console.microsoft.gdap import GdapLine, customer_gdap
@@ -25,6 +26,18 @@ from console.sla.service_hours import describe, parse_service_hours
 from console.store import Workspace
 
 AGING_BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
+
+
+def desk_day(now: datetime, zone: str) -> date:
+    """The desk's calendar day at ``now`` (its ``time_zone``): the day every overdue count is counted in."""
+    return now.astimezone(ZoneInfo(zone)).date()
+
+
+def days_overdue(due: date | str, today: date) -> int:
+    """Days an invoice due on ``due`` is overdue on the desk's day ``today`` (0 or less: not yet due): the one
+    count of the account view, the collections and the board (two screens said 16 and 17 days of one
+    invoice: one counted in UTC's day, the other in the desk's)."""
+    return (today - (date.fromisoformat(due) if isinstance(due, str) else due)).days
 
 
 def aging_bucket(days_overdue: int) -> str:
@@ -74,8 +87,14 @@ class Account:
 
 
 def load_account(
-    ws: Workspace, customer_id: str, now: datetime, stages: tuple[tuple[int, str], ...] = DUNNING_STAGES
+    ws: Workspace,
+    customer_id: str,
+    now: datetime,
+    stages: tuple[tuple[int, str], ...] = DUNNING_STAGES,
+    *,
+    zone: str = "UTC",
 ) -> Account:
+    """The account view of ``customer_id`` at ``now``, its receivables aged in the desk's day (``zone``)."""
     rows = ws.accounts.account_rows(customer_id)
     if rows is None:
         raise LookupError(f"no customer {customer_id}")
@@ -84,12 +103,12 @@ def load_account(
     for sub in subs:
         left = nce_window_left(sub, now)
         windows.append((sub, left.total_seconds() / 3600 if left is not None else None))
-    today = now.date()
+    today = desk_day(now, zone)
     lines = []
     aging: dict[str, dict[str, Decimal]] = {}
     for row in rows["receivables"]:
         r = ReceivableView.from_row(row)
-        days = r.days_overdue(today)
+        days = days_overdue(r.due_date, today) if r.status not in ("paid", "written_off") and r.outstanding > 0 else 0
         bucket = aging_bucket(days)
         lines.append(ReceivableLine(r, days, bucket, dunning_stage(days, stages) if r.status != "disputed" else None))
         if r.outstanding > 0 and r.status not in ("paid", "written_off"):

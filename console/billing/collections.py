@@ -35,7 +35,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from console.billing.account import AGING_BUCKETS, aging_bucket
+from console.billing.account import AGING_BUCKETS, aging_bucket, days_overdue
 from console.billing.policy import (
     ACTIONS,
     DEFAULT_POLICY,
@@ -230,7 +230,7 @@ class _Book:
         outstanding = Decimal(r["totalCharges"]) - Decimal(r["paidAmount"] or "0")
         if outstanding <= 0 or r["status"] in ("paid", "written_off"):
             return
-        days = (self.today - date.fromisoformat(r["dueDate"])).days
+        days = days_overdue(r["dueDate"], self.today)
         s = self.standing(cid)
         for totals in (s.outstanding, self.aging):
             per = totals.setdefault(r["currencyCode"], {b: Decimal(0) for b in AGING_BUCKETS})

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from console.billing import collections as coll
+from console.billing.account import days_overdue, desk_day
 from console.billing.questions import microsoft_invoice_outstanding
 from console.shared.errors import UserError
 from console.shared.model import ZERO_DECIMAL_CURRENCIES
@@ -208,7 +209,7 @@ class BillingDesk:
         for row in rows:
             due = date.fromisoformat(row["dueDate"])
             unpaid = microsoft_invoice_outstanding(row)
-            days = (due - today).days
+            days = -days_overdue(due, today)
             if unpaid <= 0:
                 level = "paid"
             elif days < -(PARTNER_SUSPENSION_DAYS // 2):
@@ -222,7 +223,7 @@ class BillingDesk:
             waiting = []
             for r in rebilling.get(row["id"], []):
                 outstanding = Decimal(r["totalCharges"]) - Decimal(r["paidAmount"] or "0")
-                late = (today - date.fromisoformat(r["dueDate"])).days
+                late = days_overdue(r["dueDate"], today)
                 if outstanding > 0 and late > 0 and r["status"] not in ("paid", "written_off"):
                     waiting.append({**r, "outstanding": outstanding, "daysOverdue": late})
             out.append(PartnerInvoice(row, due, unpaid, days, level, waiting))
@@ -285,9 +286,7 @@ class BillingDesk:
         return stored, self.offer_balance(ticket["customerId"])
 
     def _today(self) -> date:
-        from zoneinfo import ZoneInfo
-
-        return self.desk.clock().astimezone(ZoneInfo(self.desk.config.time_zone)).date()
+        return desk_day(self.desk.clock(), self.desk.config.time_zone)
 
     def live_suspension(self, customer_id: str) -> dict[str, Any] | None:
         """The customer's suspension for non-payment not yet fully reactivated, with its items (``billing.view``)."""

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from console.desk.identity import UnknownAgent  # noqa: F401  (re-exported: callers catch it from the desk)
+from console.desk.details import TicketDetails
 from console.desk.roles import Door, QueueReads
 from console.shared.clock import to_iso
 from console.shared.model import Vehicle
@@ -20,7 +19,7 @@ if TYPE_CHECKING:  # the HTTP clients (httpx) are imported when Microsoft is fir
     # the rest when the desk is built
     from console.background.leases import Lease
     from console.billing.account import Account
-    from console.billing.desk import BillingDesk, OfferBalance
+    from console.billing.desk import BillingDesk
     from console.desk.agents import AgentsDesk
     from console.desk.partner import PartnerDesk
     from console.desk.records import RecordsDesk
@@ -35,20 +34,6 @@ if TYPE_CHECKING:  # the HTTP clients (httpx) are imported when Microsoft is fir
     from console.sla.clocks import TicketSla
     from console.store import Workspace
     from console.tickets.triage import TriageResult
-
-
-@dataclass
-class TicketDetails:
-    """Everything the ticket screen shows."""
-
-    ticket: dict[str, Any]
-    timeline: list[dict[str, Any]]
-    findings: list[dict[str, Any]]
-    escalations: list[dict[str, Any]] = field(default_factory=list)
-    audit: list[dict[str, Any]] = field(default_factory=list)
-    sla: TicketSla | None = None
-    offer: OfferBalance | None = None
-    time: list[dict[str, Any]] = field(default_factory=list)
 
 
 class Desk:
@@ -273,7 +258,7 @@ class Desk:
         from console.billing.account import load_account
 
         self.authorize("billing.view")
-        account = load_account(self.ws, customer_id, self.clock(), self.policy.thresholds)
+        account = load_account(self.ws, customer_id, self.clock(), self.policy.thresholds, zone=self.config.time_zone)
         account.opportunities = [(p, f) for _, p, f in self.triage.opportunities(customer_id)]
         account.history = self.ws.agents.audit_for_account(customer_id)
         account.balance = self.billing.offer_balance(customer_id)

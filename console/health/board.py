@@ -27,6 +27,8 @@ SCHEMA = 1
 AGING = (("<1h", 1), ("1-4h", 4), ("4-24h", 24), ("1-3d", 72), ("3-7d", 168), (">7d", None))
 TREND_HOURS = 24
 SAMPLE_MINUTES = 5
+#: How the board names the tickets waiting on Microsoft with no case recorded (set waiting by hand).
+NO_VEHICLE, NO_CASE = "none", "no case recorded"
 PANELS = (
     ("backlog", "Open backlog"),
     ("sla", "SLA"),
@@ -136,6 +138,7 @@ def figures(
     }
     esc = out["escalations"]
     oldest = h.escalations["oldestWaiting"]
+    esc.append(("escalations.total", "Tickets waiting", f"{h.escalations['waiting']:,}"))
     esc.append(
         (
             "escalations.waiting",
@@ -264,18 +267,21 @@ class HealthBoard:
         }
 
     def _escalations(self) -> dict[str, Any]:
-        """Escalations per vehicle and state, and the one waiting longest on Microsoft."""
-        esc_counts: dict[str, dict[str, int]] = {}
-        for vehicle, state, count in self.ws.health.health_escalations():
-            esc_counts.setdefault(vehicle, {})[state] = count
+        """The tickets waiting on Microsoft (the backlog's ``waiting_microsoft``, one definition for both), per
+        vehicle and state of their latest case, and the one waiting longest."""
+        per: dict[str, dict[str, int]] = {}
+        for vehicle, state, count in self.ws.health.health_waiting_microsoft():
+            cell = per.setdefault(vehicle or NO_VEHICLE, {})
+            cell[state or NO_CASE] = cell.get(state or NO_CASE, 0) + count
         oldest = self.ws.health.health_oldest_waiting()
         return {
-            "byVehicle": esc_counts,
+            "waiting": sum(n for states in per.values() for n in states.values()),
+            "byVehicle": per,
             "oldestWaiting": (
                 {
                     "ticket": oldest["id"],
                     "vehicle": oldest["vehicle"],
-                    "since": oldest["createdDate"],
+                    "since": oldest["since"],
                     "case": oldest["microsoftCaseId"],
                 }
                 if oldest
@@ -308,6 +314,7 @@ class HealthBoard:
         for bucket in h.aging:
             q[f"aging.{bucket['bucket']}"] = QueueQuery(sort="created")
         q["escalations.waiting"] = QueueQuery(statuses=("waiting_microsoft",), sort="created")
+        q["escalations.total"] = q["escalations.waiting"]
         for agent in h.agents:
             q[f"agent.{agent['agent']}"] = QueueQuery(assignee=agent["agent"])
         for customer in h.top_customers:

@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from console.desk.door import TicketDetails
+from console.desk.details import TicketDetails
 from console.screens.base import ConsoleScreen
 from console.screens.billing_dialogs import TimeDialog, TimeInput
 from console.screens.dialogs import ChoicePrompt, Confirm, TextPrompt
@@ -89,7 +89,7 @@ class TicketScreen(ConsoleScreen):
         self.details = details
         t = details.ticket
         self.query_one("#ticket-header", Static).update(
-            ticket_header(t, self.console.clock(), self.console.service_names)
+            ticket_header(t, self.console.clock(), self.console.service_names, details.sla)
         )
         self.query_one("#sla", Static).update(sla_block(details.sla, details.offer, details.time))
         if details.findings or self._checked:

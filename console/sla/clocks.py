@@ -253,6 +253,12 @@ def business_duration(seconds: float) -> str:
     return ("-" if seconds < 0 else "") + text
 
 
+def time_left(clock: ClockState) -> str:
+    """``1h 57m left``: the business time a running clock has left, as the ticket's header and its SLA section
+    both say it (the header said ``due in 1h``, the wall-clock time to the due moment in whole hours)."""
+    return f"{business_duration(clock.left)} left"
+
+
 def clock_text(clock: ClockState, policy: SlaPolicy) -> str:
     """One line about a clock, in the policy's time zone: met, breached, paused, or due."""
     from zoneinfo import ZoneInfo
@@ -268,7 +274,7 @@ def clock_text(clock: ClockState, policy: SlaPolicy) -> str:
         return f"{clock.name}: met {at(clock.met)} after {business_duration(clock.used)} of {target}{late}"
     if clock.breached_at is not None:
         return f"{clock.name}: BREACHED {at(clock.breached_at)} ({business_duration(clock.used)} of {target} used)"
-    used = f"{round(clock.fraction * 100)} % of {target} used, {business_duration(clock.left)} left"
+    used = f"{round(clock.fraction * 100)} % of {target} used, {time_left(clock)}"
     if clock.paused_since is not None:
         return f"{clock.name}: paused since {at(clock.paused_since)} ({used})"
     due = f"due {at(clock.due)}" if clock.due else "no due time"

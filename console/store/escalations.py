@@ -20,6 +20,19 @@ _OPEN_MARKS = ", ".join("?" * len(OPEN_CASE_STATES))
 AZURE_API = "azure_support_api"
 
 
+#: The text of the status change an escalation writes (its case text is on the ``escalation`` event beside it).
+ESCALATED = "escalated to Microsoft"
+
+
+def escalation_status_events(status: str) -> list[dict[str, Any]]:
+    """The timeline's record of an escalation moving a ticket in ``status`` to ``waiting_microsoft``: a
+    ``status_change`` like any other, the one kind the SLA clocks read (issue 19: written as an ``escalation``
+    event, the move was missed, and a case state that reads like a status, ``closed``, was taken for one)."""
+    if status == "waiting_microsoft":
+        return []
+    return [{"kind": "status_change", "fromValue": status, "toValue": "waiting_microsoft", "text": ESCALATED}]
+
+
 class CaseAlreadyOpen(Exception):
     """The ticket already has a case with Microsoft; a second one is opened only with a reason."""
 
@@ -78,9 +91,7 @@ class EscalationRepo:
         changes: dict[str, Any] = {} if ticket["status"] == "waiting_microsoft" else {"status": "waiting_microsoft"}
         if ticket["status"] in ("resolved", "closed"):  # escalating reopens it
             changes.update(resolutionCode=None, resolvedDate=None)
-        events = [
-            {"kind": "escalation", "fromValue": ticket["status"], "toValue": "waiting_microsoft", "text": event_text}
-        ]
+        events = [{"kind": "escalation", "text": event_text}, *escalation_status_events(ticket["status"])]
         fresh = self.tickets.update_ticket(
             ticket["id"],
             expected_version=ticket["version"],

@@ -123,18 +123,25 @@ class HealthRepo:
         ).fetchone()
         return head[0] + rest[0], head[1] + rest[1]
 
-    def health_escalations(self) -> list[tuple[str, str, int]]:
-        rows = self.db.conn.execute("SELECT vehicle, state, count(*) FROM escalations GROUP BY 1, 2")
-        return [tuple(r) for r in rows]
+    def health_waiting_microsoft(self) -> list[tuple[str | None, str | None, int]]:
+        """The tickets waiting on Microsoft, the backlog's ``waiting_microsoft`` (open tickets in that status,
+        by the status index), per vehicle and state of each one's latest case (``None``: no case recorded)."""
+        rows = self.db.conn.execute(
+            "SELECT e.vehicle, e.state, count(*) FROM tickets t "
+            "LEFT JOIN escalations e ON e.id = (SELECT max(x.id) FROM escalations x WHERE x.ticketSeq = t.seq) "
+            f"WHERE t.status = 'waiting_microsoft' AND t.{OPEN} GROUP BY 1, 2"
+        )
+        return [(r[0], r[1], r[2]) for r in rows]
 
     def health_oldest_waiting(self) -> dict[str, Any] | None:
-        """The oldest escalation still waiting on Microsoft (not closed, not failed)."""
+        """The ticket waiting longest on Microsoft (of those :meth:`health_waiting_microsoft` counts): since its
+        last move to ``waiting_microsoft`` (else its last change), with its latest case."""
         row = self.db.conn.execute(
-            # CROSS JOIN keeps the (few) escalations as the outer loop whatever the statistics say.
-            "SELECT e.vehicle, e.createdDate, e.microsoftCaseId, t.id FROM escalations e "
-            "CROSS JOIN tickets t ON t.seq = e.ticketSeq "
-            "WHERE e.state IN ('pending', 'awaiting_case_number', 'open') AND t.isOpen = 1 "
-            "ORDER BY e.createdDate LIMIT 1"
+            "SELECT t.id, coalesce((SELECT max(l.createdDate) FROM timeline l WHERE l.ticketSeq = t.seq "
+            "AND l.kind = 'status_change' AND l.toValue = 'waiting_microsoft'), t.lastModifiedDate) AS since, "
+            "e.vehicle, e.microsoftCaseId FROM tickets t "
+            "LEFT JOIN escalations e ON e.id = (SELECT max(x.id) FROM escalations x WHERE x.ticketSeq = t.seq) "
+            f"WHERE t.status = 'waiting_microsoft' AND t.{OPEN} ORDER BY since, t.seq LIMIT 1"
         ).fetchone()
         return dict(row) if row else None
 

@@ -5,11 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from console.shared.model import TicketStatus
 from console.store.base import Base
 
-#: The ticket statuses, as an SQL list (constants of ours, not input).
-_STATUS_LIST = ", ".join(f"'{s.value}'" for s in TicketStatus)
 CLOCK_COLUMNS = (
     "firstResponseDueDate",
     "resolutionDueDate",
@@ -27,12 +24,12 @@ class SlaRepo:
         self.db = db
 
     def status_history(self, seq: int) -> list[tuple[str, str, str | None]]:
-        """``(when, to, from)`` of every status change of a ticket, oldest first: the agents' changes and an
-        escalation's move to ``waiting_microsoft`` (an ``escalation`` event whose values are statuses; its other
-        events carry case numbers there)."""
+        """``(when, to, from)`` of every status change of a ticket, oldest first: its ``status_change`` events,
+        the agents' and an escalation's alike. (An ``escalation`` event's values are the case's: case numbers
+        and Microsoft's states, ``closed`` among them, never the ticket's status.)"""
         rows = self.db.conn.execute(
-            "SELECT createdDate, toValue, fromValue FROM timeline WHERE ticketSeq = ? AND (kind = 'status_change' "
-            f"OR (kind = 'escalation' AND toValue IN ({_STATUS_LIST}))) ORDER BY createdDate, id",
+            "SELECT createdDate, toValue, fromValue FROM timeline WHERE ticketSeq = ? AND kind = 'status_change' "
+            "ORDER BY createdDate, id",
             (seq,),
         )
         return [(r[0], r[1], r[2]) for r in rows]

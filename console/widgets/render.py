@@ -29,9 +29,13 @@ def stamp(value: str | None) -> str:
     return f"{value[:10]} {value[11:16]}Z" if value else "—"
 
 
-def due_text(label: str, due: str | None, done: str | None, now: datetime, *, stopped: bool = False) -> Text:
-    """``First response: due in 1h`` / ``breached 2h ago`` / ``met (03:10Z)``; ``stopped``: the ticket is
-    resolved or closed, so an unmet clock no longer runs."""
+def due_text(
+    label: str, due: str | None, done: str | None, now: datetime, *, stopped: bool = False, clock: Any = None
+) -> Text:
+    """``First response: 1h 57m left`` / ``breached 2h ago`` / ``met (03:10Z)``; ``stopped``: the ticket is
+    resolved or closed, so an unmet clock no longer runs. With ``clock`` (the SLA state's
+    :class:`~console.sla.clocks.ClockState`) a running clock says its business time left, as the SLA section
+    does; without it, the wall-clock time to ``due``."""
     text = Text(f"{label}: ", style="dim")
     if not done and stopped:
         text.append("none (ticket closed)", style="dim")
@@ -42,6 +46,10 @@ def due_text(label: str, due: str | None, done: str | None, now: datetime, *, st
         left = parse_iso(due) - now
         if left.total_seconds() < 0:
             text.append(f"breached {humanize_delta(-left)} ago", style="bold red")
+        elif clock is not None:
+            from console.sla.clocks import time_left
+
+            text.append(time_left(clock), style="yellow" if clock.left < 3600 else "")
         else:
             text.append(f"due in {humanize_delta(left)}", style="yellow" if left.total_seconds() < 3600 else "")
     else:
@@ -49,7 +57,29 @@ def due_text(label: str, due: str | None, done: str | None, now: datetime, *, st
     return text
 
 
-def ticket_header(t: dict[str, Any], now: datetime, service_names: dict[str, str]) -> RenderableType:
+def clocks_line(t: dict[str, Any], now: datetime, sla: Any = None) -> Text:
+    """The header's line of clocks: first response and resolution (or the resolution clock's pause)."""
+    first = due_text(
+        "First response",
+        t["firstResponseDueDate"],
+        t["firstResponseDate"],
+        now,
+        stopped=not t["isOpen"],
+        clock=sla.first_response if sla else None,
+    )
+    if t.get("slaPausedSince") and t["isOpen"]:
+        return Text.assemble(
+            first, "  ", ("Resolution ", "dim"), (f"clock paused since {stamp(t['slaPausedSince'])}", "cyan")
+        )
+    resolution = due_text(
+        "Resolution", t["resolutionDueDate"], t["resolvedDate"], now, clock=sla.resolution if sla else None
+    )
+    return Text.assemble(first, "  ", resolution)
+
+
+def ticket_header(t: dict[str, Any], now: datetime, service_names: dict[str, str], sla: Any = None) -> RenderableType:
+    """The ticket's header; with ``sla`` (its :class:`~console.sla.clocks.TicketSla`) the clocks say the
+    business time left, in the SLA section's words."""
     severity = model.Severity(t["severity"])
     sev = f"Sev {model.SEVERITY_LETTER[severity]} {severity.value}" if severity != "unknown" else "severity unset"
     service = service_names.get(t["service"] or "", t["service"] or "no service")
@@ -77,19 +107,7 @@ def ticket_header(t: dict[str, Any], now: datetime, service_names: dict[str, str
         ("  Created ", "dim"),
         f"{stamp(t['createdDate'])} ({humanize_delta(now - parse_iso(t['createdDate']))} ago)",
     )
-    if t.get("slaPausedSince") and t["isOpen"]:
-        clocks = Text.assemble(
-            due_text("First response", t["firstResponseDueDate"], t["firstResponseDate"], now, stopped=False),
-            "  ",
-            ("Resolution ", "dim"),
-            (f"clock paused since {stamp(t['slaPausedSince'])}", "cyan"),
-        )
-    else:
-        clocks = Text.assemble(
-            due_text("First response", t["firstResponseDueDate"], t["firstResponseDate"], now, stopped=not t["isOpen"]),
-            "  ",
-            due_text("Resolution", t["resolutionDueDate"], t["resolvedDate"], now),
-        )
+    clocks = clocks_line(t, now, sla)
     for line in (customer, contact, who, clocks):
         line.no_wrap = True
         line.overflow = "ellipsis"

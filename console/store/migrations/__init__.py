@@ -22,6 +22,7 @@ from console.store.migrations.microsoft import (
     m017_partner_center_values,
     m018_gdap,
     m019_azure_case_details,
+    m022_escalation_status_changes,
 )
 from console.store.migrations.tickets import (
     m003_tickets,
@@ -62,6 +63,7 @@ MIGRATIONS: list[Migration] = [
     m019_azure_case_details,
     m020_customer_due_upsert,
     m021_claim_sessions,
+    m022_escalation_status_changes,
 ]
 
 

@@ -178,3 +178,28 @@ def _m009_synced_data(db: Database) -> None:
         "CREATE TABLE sync_state (name TEXT PRIMARY KEY, state TEXT NOT NULL, cursor TEXT, counts TEXT, "
         "startedDate TEXT, updatedDate TEXT, lastError TEXT)"
     )
+
+
+def m022_escalation_status_changes(db: Database) -> None:
+    """An escalation's move to ``waiting_microsoft`` is a ``status_change`` event, the one kind the SLA clocks
+    read (issue 19, item 1). Until now it was an ``escalation`` event carrying the statuses, beside the case's
+    own events carrying Microsoft's states; the clocks read both, and a case ``closed`` by Microsoft stopped the
+    ticket's resolution clock for good. Each such event becomes a status change in its place (same moment, same
+    order), its text kept on a new ``escalation`` event; the open tickets' clocks are recomputed once (the
+    console does it at start in a child process, or ``csp-console sla recompute``)."""
+    old = "kind = 'escalation' AND toValue = 'waiting_microsoft'"
+    db.execute(
+        "INSERT INTO timeline (ticketSeq, kind, author, createdDate, text) "
+        f"SELECT ticketSeq, 'escalation', author, createdDate, text FROM timeline WHERE {old} ORDER BY id"
+    )
+    db.execute(f"DELETE FROM timeline WHERE {old} AND (fromValue IS NULL OR fromValue = 'waiting_microsoft')")
+    db.execute(f"UPDATE timeline SET kind = 'status_change', text = 'escalated to Microsoft' WHERE {old}")
+    escalated_open = db.execute(
+        "SELECT 1 FROM tickets t WHERE t.isOpen = 1 AND EXISTS (SELECT 1 FROM escalations e WHERE e.ticketSeq = t.seq) "
+        "LIMIT 1"
+    ).fetchone()
+    if escalated_open:
+        db.execute(
+            "INSERT INTO sync_state (name, state) VALUES ('sla_clocks', 'pending') "
+            "ON CONFLICT (name) DO UPDATE SET state = 'pending'"
+        )
