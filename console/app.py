@@ -20,6 +20,7 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from console.desk.identity import UnknownAgent, current_agent, new_session
+from console.screens.leaving import Leaving
 from console.screens.queue import QueueScreen
 from console.settings.config import Config, ConfigError
 from console.shared.clock import utcnow
@@ -27,6 +28,7 @@ from console.shared.model import VEHICLE_NAMES
 from console.shared.safe_text import clean_line
 from console.store import Workspace
 from console.tickets.queue_query import QueueQuery
+from console.widgets.ordered_keys import OrderedKeys
 
 if TYPE_CHECKING:  # the desk, the plugins and the health board are set up after the queue is painted
     import subprocess
@@ -43,14 +45,13 @@ SETTLE_AT_LATEST = 2.0
 log = logging.getLogger(__name__)
 
 
-class CspConsoleApp(App[None]):
+class CspConsoleApp(OrderedKeys, Leaving, App[None]):
     """CSP Triage Console."""
 
     TITLE = "CSP Triage Console"
     CSS_PATH = "app.tcss"
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
-        Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="app.quit_ctrl_c"),
     ]
@@ -351,6 +352,12 @@ class CspConsoleApp(App[None]):
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
+
+    def claims_released_on_exit(self) -> list[str]:
+        """The tickets whose claims leaving releases (this console's: :meth:`on_unmount`), named when quitting
+        asks first."""
+        desk = self.__dict__.get("desk")
+        return [] if desk is None else desk.session_claims()  # never set up: nothing is released
 
     # -- failures ------------------------------------------------------------------------------
     def log_failure(self, error: BaseException | None) -> None:

@@ -60,6 +60,24 @@ async def intake(pilot: Pilot[None]) -> None:
     await settle(pilot)
 
 
+async def intake_refused(pilot: Pilot[None]) -> None:
+    """A save refused with the form scrolled to its end: the error in sight, the bad field marked and focused."""
+    await intake(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+    await pilot.press(*"Sato", "tab", *"not-an-email", *["tab"] * 6, *"Invoice", "tab", *"Please check")
+    await pilot.press("ctrl+s")
+    await settle(pilot)
+
+
+async def time_refused(pilot: Pilot[None]) -> None:
+    await ticket(pilot)
+    await pilot.press("l")
+    await settle(pilot)
+    await pilot.press(*"half an hour", "enter")
+    await settle(pilot)
+
+
 async def help_screen(pilot: Pilot[None]) -> None:
     await settle(pilot)
     await pilot.press("question_mark")
@@ -192,6 +210,8 @@ SCREENS: dict[str, Steps] = {
     "ticket_escapes": ticket_escapes,
     "account": account,
     "intake": intake,
+    "intake_refused": intake_refused,
+    "time_refused": time_refused,
     "help": help_screen,
     "filters": filters,
     "note": note,

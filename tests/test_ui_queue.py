@@ -54,7 +54,7 @@ async def test_queue_lists_navigates_and_quits(demo_ws: Workspace, tmp_path: Pat
         assert t.current_row.id == expected[len(expected) - 1 - (t.rows_visible - 1)].id
         await pilot.press("g")
         assert t.cursor == 0
-        await pilot.press("q")
+        await pilot.press("q")  # nothing claimed in this console, nothing typed: no question
     assert app.return_code == 0
 
 

@@ -34,7 +34,7 @@ def _table(*columns: str | tuple[str, int]) -> Table:
 
 class AccountScreen(ConsoleScreen):
     BINDINGS = [
-        Binding("escape,backspace", "back", "Back", id="account.back"),
+        Binding("escape,backspace,q", "back", "Back", id="account.back"),
         Binding("t", "tickets", "Tickets in queue", id="account.tickets"),
         Binding("b", "collections", "Collections", show=False, id="account.collections"),
         Binding("j,down", "scroll(1)", "Scroll down", show=False, id="account.down"),

@@ -89,3 +89,55 @@ class ConsoleScreen(CoreCalls, Screen[None]):
     @property
     def console(self) -> CspConsoleApp:
         return self.app  # type: ignore[return-value]
+
+
+def form_values(screen: Screen[Any]) -> tuple[tuple[str, object], ...]:
+    """What a form's fields hold now: each Input's and TextArea's text, each Select's value."""
+    from textual.widgets import Input, Select, TextArea
+
+    values: list[tuple[str, object]] = []
+    for widget in screen.query("Input, TextArea, Select"):
+        if isinstance(widget, Input):
+            values.append((widget.id or "", widget.value))
+        elif isinstance(widget, TextArea):
+            values.append((widget.id or "", widget.text))
+        elif isinstance(widget, Select):
+            values.append((widget.id or "", widget.value))
+    return tuple(values)
+
+
+class UnsavedInput:
+    """Mixin for a form screen: what was typed since it opened is unsaved until it is saved or cancelled
+    (quitting asks first; see console/screens/leaving.py)."""
+
+    form_name = "a form"
+    _opened_with: tuple[tuple[str, object], ...] | None = None
+
+    def on_mount(self) -> None:
+        self._opened_with = form_values(self)  # type: ignore[arg-type]
+
+    def has_unsaved_input(self) -> bool:
+        return self._opened_with is not None and form_values(self) != self._opened_with  # type: ignore[arg-type]
+
+
+def show_form_error(screen: Screen[Any], where: str, message: str, field: str | None) -> None:
+    """A failed save said where the eye is: on the form's error line (in sight above the fields, red and
+    reversed, so also without colour), the bad field marked and focused (scrolled into view)."""
+    from rich.text import Text
+    from textual.widgets import Static
+
+    line = screen.query_one(where, Static)
+    line.update(Text(f" {message} ", style="bold reverse red"))
+    line.display = True
+    if field:
+        widget = screen.query_one(field)
+        widget.add_class("-bad-field")
+        widget.focus()
+
+
+def clear_form_error(screen: Screen[Any], where: str) -> None:
+    from textual.widgets import Static
+
+    screen.query_one(where, Static).display = False
+    for widget in screen.query(".-bad-field"):
+        widget.remove_class("-bad-field")

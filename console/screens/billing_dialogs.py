@@ -15,8 +15,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Select, Static
 
-from console.billing.desk import BillingInputError
-from console.screens.base import CoreCalls
+from console.billing.desk import MAX_MINUTES, BillingInputError
+from console.screens.base import CoreCalls, UnsavedInput, clear_form_error, show_form_error
 from console.shared.money import money
 from console.shared.safe_text import clean_line
 
@@ -67,7 +67,7 @@ class ConfirmSuspension(ModalScreen[bool]):
 RecordPayment = Callable[[str, str, date | None], dict[str, Any]]
 
 
-class PaymentDialog(CoreCalls, ModalScreen[dict[str, Any] | None]):
+class PaymentDialog(UnsavedInput, CoreCalls, ModalScreen[dict[str, Any] | None]):
     """Record a payment: the invoice, the amount (the outstanding amount to start with), the date. A mistake is
     shown in the dialog next to its field; the dialog closes with the updated receivable once recorded."""
 
@@ -98,12 +98,14 @@ class PaymentDialog(CoreCalls, ModalScreen[dict[str, Any] | None]):
             yield Input(amount, id="amount", compact=True)
             yield Label(Text("Paid on (YYYY-MM-DD)", style="dim"))
             yield Input(self.today.isoformat(), id="paid-on", compact=True)
-            yield Static(id="payment-error")
+            yield Static(id="payment-error", classes="form-error")
             yield Static(Text("ctrl+s save · escape cancel", style="dim"))
 
     @staticmethod
     def _left(r: dict[str, Any]) -> Decimal:
         return Decimal(r["totalCharges"]) - Decimal(r["paidAmount"] or "0")
+
+    form_name = "the payment"
 
     def on_mount(self) -> None:
         self.query_one("#amount", Input).focus()
@@ -114,10 +116,9 @@ class PaymentDialog(CoreCalls, ModalScreen[dict[str, Any] | None]):
             self.query_one("#amount", Input).value = str(self._left(chosen))
 
     def show_error(self, field: str, message: str) -> None:
-        self.query_one("#payment-error", Static).update(Text(message, style="bold red"))
+        clear_form_error(self, "#payment-error")
         target = {"amount": "#amount", "date": "#paid-on", "invoice": "#invoice"}.get(field)
-        if target:
-            self.query_one(target).focus()
+        show_form_error(self, "#payment-error", message, target)
 
     def action_save(self) -> None:
         invoice = self.query_one("#invoice", Select).value
@@ -157,7 +158,7 @@ class TimeInput:
     note: str
 
 
-class TimeDialog(ModalScreen[TimeInput | None]):
+class TimeDialog(UnsavedInput, ModalScreen[TimeInput | None]):
     """Log time on a ticket: minutes and a note; what it costs the customer is stated."""
 
     BINDINGS = [
@@ -174,11 +175,14 @@ class TimeDialog(ModalScreen[TimeInput | None]):
         with Vertical(classes="dialog"):
             yield Label(Text(f"Log time on {self.ticket_id}", style="bold"))
             yield Static(Text(clean_line(self.charging), style="dim"))
+            yield Static(id="time-error", classes="form-error")
             yield Label(Text("Minutes worked", style="dim"))
-            yield Input("", id="minutes", compact=True, type="integer")
+            yield Input("", id="minutes", compact=True, placeholder="30")  # what is not a number is said, not dropped
             yield Label(Text("Note (optional)", style="dim"))
             yield Input("", id="time-note", compact=True)
             yield Static(Text("ctrl+s save · escape cancel", style="dim"))
+
+    form_name = "the time log"
 
     def on_mount(self) -> None:
         self.query_one("#minutes", Input).focus()
@@ -187,7 +191,17 @@ class TimeDialog(ModalScreen[TimeInput | None]):
         self.action_save()
 
     def action_save(self) -> None:
-        self.dismiss(TimeInput(self.query_one("#minutes", Input).value, self.query_one("#time-note", Input).value))
+        clear_form_error(self, "#time-error")
+        typed, note = self.query_one("#minutes", Input).value.strip(), self.query_one("#time-note", Input).value
+        if not typed.isdecimal() or not 1 <= int(typed) <= MAX_MINUTES:
+            said = f"“{clean_line(typed, 40)}” is not" if typed else "Type"
+            message = f"Not saved: {said} a whole number of minutes from 1 to {MAX_MINUTES} (e.g. 30)."
+            show_form_error(self, "#time-error", message, "#minutes")
+            return
+        if len(note) > 2000:
+            show_form_error(self, "#time-error", "Not saved: keep the note under 2,000 characters.", "#time-note")
+            return
+        self.dismiss(TimeInput(typed, note))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -64,7 +64,7 @@ def _due_text(c: CustomerStanding) -> str:
 
 class CollectionsScreen(ConsoleScreen):
     BINDINGS = [
-        Binding("escape,backspace", "back", "Back", id="collections.back"),
+        Binding("escape,backspace,q", "back", "Back", id="collections.back"),
         Binding("enter", "account", "Account", id="collections.account"),
         Binding("a", "act", "Send notices", id="collections.act"),
         Binding("s", "suspend", "Suspend", id="collections.suspend"),

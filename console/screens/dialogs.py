@@ -12,10 +12,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from console.screens.base import UnsavedInput
 from console.shared.safe_text import clean_line
 
 
-class TextPrompt(ModalScreen[str | None]):
+class TextPrompt(UnsavedInput, ModalScreen[str | None]):
     """Ask for a line (``multiline=False``) or a text. ctrl+s saves, escape cancels."""
 
     BINDINGS = [
@@ -29,6 +30,7 @@ class TextPrompt(ModalScreen[str | None]):
         self.multiline = multiline
         self.initial = value
         self.hint = hint
+        self.form_name = f"“{title}”"
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -120,8 +122,8 @@ class Confirm(ModalScreen[bool]):
         Binding("n,escape", "answer(False)", "No", id="dialog.no"),
     ]
 
-    def __init__(self, question: str) -> None:
-        super().__init__()
+    def __init__(self, question: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
         self.question = question
 
     def compose(self) -> ComposeResult:

@@ -50,7 +50,7 @@ class FigureLine(Static, can_focus=True):
 
 class HealthScreen(ConsoleScreen):
     BINDINGS = [
-        Binding("escape,backspace", "back", "Queue", id="health.back"),
+        Binding("escape,backspace,q", "back", "Queue", id="health.back"),
         Binding("enter", "open_figure", "Open in queue", id="health.open"),
         Binding("p", "pause", "Pause/resume", id="health.pause"),
         Binding("ctrl+r", "refresh_now", "Refresh", show=False, id="health.refresh"),

@@ -11,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
 
-from console.screens.base import ConsoleScreen
+from console.screens.base import ConsoleScreen, UnsavedInput, clear_form_error, show_form_error
 from console.shared import model
 from console.shared.safe_text import clean_line
 from console.tickets.ops import NewTicket, TicketInputError
@@ -32,7 +32,8 @@ FIELD_WIDGETS = {
 }
 
 
-class IntakeScreen(ConsoleScreen):
+class IntakeScreen(UnsavedInput, ConsoleScreen):
+    form_name = "the New-ticket form"
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True, id="intake.save"),
         Binding("escape", "cancel", "Cancel", id="intake.cancel"),
@@ -45,6 +46,7 @@ class IntakeScreen(ConsoleScreen):
 
     def compose(self) -> ComposeResult:
         yield Static(Text("New ticket", style="bold"), id="intake-title")
+        yield Static(id="intake-error", classes="form-error")  # above the form: in sight whatever is scrolled
         with VerticalScroll(id="intake-form"):
             yield Label("Customer (type part of the name or domain, then enter or tab to the list)")
             yield Input(id="customer", compact=True, placeholder="株式会社… / contoso…")
@@ -90,7 +92,6 @@ class IntakeScreen(ConsoleScreen):
             yield Input(id="title", compact=True, placeholder="What the customer needs, in one line")
             yield Label("Description")
             yield TextArea(id="description", soft_wrap=True, tab_behavior="focus")
-            yield Static(id="intake-error")
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -176,6 +177,7 @@ class IntakeScreen(ConsoleScreen):
         return value if isinstance(value, str) else ""
 
     def action_save(self) -> None:
+        clear_form_error(self, "#intake-error")
         if self.customer_id is None:
             self._error(TicketInputError("customer", "Pick the customer from the list (type, then enter)."))
             return
@@ -208,10 +210,7 @@ class IntakeScreen(ConsoleScreen):
         return False
 
     def _error(self, error: TicketInputError) -> None:
-        self.query_one("#intake-error", Static).update(Text(f"Not saved: {error}", style="bold red"))
-        selector = FIELD_WIDGETS.get(error.field)
-        if selector:
-            self.query_one(selector).focus()
+        show_form_error(self, "#intake-error", f"Not saved: {error}", FIELD_WIDGETS.get(error.field))
 
     def action_cancel(self) -> None:
         self.app.pop_screen()

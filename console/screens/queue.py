@@ -43,6 +43,7 @@ class QueueScreen(ConsoleScreen):
         Binding("w", "save_view", "Save view", show=False, id="queue.save_view"),
         Binding("D", "delete_view", "Delete saved view", show=False, id="queue.delete_view"),
         Binding("ctrl+r", "refresh", "Refresh", show=False, id="queue.refresh"),
+        Binding("q", "app.quit", "Quit", id="app.quit"),  # the id a keymap names it by
         *[Binding(str(n), f"view({n - 1})", f"View {n}", show=False, id=f"queue.view{n}") for n in range(1, 10)],
     ]
 

@@ -32,7 +32,7 @@ from console.widgets.render import (
 
 class TicketScreen(ConsoleScreen):
     BINDINGS = [
-        Binding("escape,backspace", "back", "Back", id="ticket.back"),
+        Binding("escape,backspace,q", "back", "Back", id="ticket.back"),
         Binding("c", "claim", "Claim", id="ticket.claim"),
         Binding("u", "release", "Release claim", show=False, id="ticket.release"),
         Binding("n", "note", "Note", id="ticket.note"),
