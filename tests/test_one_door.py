@@ -572,8 +572,12 @@ async def test_the_console_health_board_reads_through_ticket_view(demo_ws: Works
             if shown:
                 assert screen.health is not None and screen.health.backlog["total"] > 0
             else:
-                assert screen.health is None
+                assert screen.health is None and screen.refused
                 assert any("may not ticket.view: it needs helpdesk_agent" in n for n in notices), notices
+                said = len(notices)
+                screen.refresh_figures()  # what every change in the workspace does: not said again
+                await settle(pilot)
+                assert len(notices) == said
 
 
 def test_triage_of_one_ticket_needs_ticket_view_too(

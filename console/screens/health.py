@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.containers import Grid, Vertical, VerticalScroll
 from textual.widgets import Sparkline, Static
 
+from console.desk.roles import RoleDenied
 from console.health.board import PANELS, Health, figures, job_notice
 from console.screens.base import ConsoleScreen
 from console.shared.safe_text import clean_line
@@ -61,6 +62,7 @@ class HealthScreen(ConsoleScreen):
     def __init__(self) -> None:
         super().__init__()
         self.paused = False
+        self.refused = False  # the agent may not view tickets: the board was refused once, and is not asked again
         self.health: Health | None = None
         self._computing = False
         self._asked_again = False
@@ -119,7 +121,7 @@ class HealthScreen(ConsoleScreen):
 
     def refresh_figures(self) -> None:
         """Recompute unless paused; a refresh asked for while one runs waits for it, then runs once."""
-        if self.paused:
+        if self.paused or self.refused:
             return
         if self._computing:
             self._asked_again = True
@@ -140,9 +142,10 @@ class HealthScreen(ConsoleScreen):
         self.call_core(compute, self._show, group="health", on_error=self._not_computed)
 
     def _not_computed(self, error: BaseException) -> bool:
-        """A refusal (or a failure building the board): the next refresh may try again; the notice is the one
-        handler's."""
+        """A refusal (said once, by the one handler's notice; not asked again on every change) or a failure
+        building the board (the next refresh tries again)."""
         self._computing = False
+        self.refused = isinstance(error, RoleDenied)
         return False
 
     def _show(self, health: Health | Exception) -> None:
