@@ -182,3 +182,27 @@ async def test_the_form_says_when_no_azure_subscription_is_known(
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert app.screen is form and demo_ws.escalations.escalations() == []
+
+
+async def test_quitting_from_the_escalation_form_asks_once_the_case_text_is_edited(
+    sandbox: Sandbox, demo_ws: Workspace, tmp_path: Path
+) -> None:
+    """The escalation form is a form like the New-ticket one: the catalogue's preselection is not the agent's
+    input, what they type is (quitting used to leave without asking and lose an edited case text)."""
+    from console.screens.dialogs import Confirm
+
+    app = make_app(demo_ws, tmp_path)
+    ticket_id = pick(demo_ws, "azure", "technical")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_form(pilot, ticket_id)
+        form = app.screen
+        assert isinstance(form, EscalationForm) and form.query_one("#esc-service").value  # preselected
+        assert not form.has_unsaved_input()
+        await pilot.press(*" after resize")
+        assert form.has_unsaved_input()
+        await pilot.press("ctrl+q")
+        await settle(pilot)
+        assert isinstance(app.screen, Confirm) and "escalation form" in app.screen.question
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is form and form.query_one("#esc-title", Input).value.endswith(" after resize")

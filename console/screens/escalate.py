@@ -15,7 +15,7 @@ from textual.widgets import Checkbox, Input, Label, OptionList, Select, Static, 
 from textual.widgets.option_list import Option
 
 from console.escalation.drafts import NO_SUBSCRIPTION, Draft, VehicleOption
-from console.screens.base import CoreCalls
+from console.screens.base import CoreCalls, UnsavedInput, form_values
 from console.shared.model import AZURE_SEVERITIES
 from console.shared.safe_text import clean_block, clean_line
 
@@ -75,8 +75,10 @@ class VehiclePicker(ModalScreen[Any]):
         self.dismiss(None)
 
 
-class EscalationForm(CoreCalls, ModalScreen[dict[str, Any] | None]):
+class EscalationForm(UnsavedInput, CoreCalls, ModalScreen[dict[str, Any] | None]):
     """The case as Microsoft will see it, editable. ctrl+s submits; the form stays open on a refusal."""
+
+    form_name = "the escalation form"
 
     BINDINGS = [
         Binding("ctrl+s", "submit", "Submit", priority=True, id="escalate.submit"),
@@ -91,6 +93,12 @@ class EscalationForm(CoreCalls, ModalScreen[dict[str, Any] | None]):
     @property
     def console(self) -> CspConsoleApp:
         return self.app  # type: ignore[return-value]
+
+    def has_unsaved_input(self) -> bool:
+        """Only what the agent typed counts: the dropdowns are preselected from the catalogue after mounting."""
+        typed = {w.id for w in self.query("Input, TextArea")}
+        now = [v for v in form_values(self) if v[0] in typed]
+        return self._opened_with is not None and now != [v for v in self._opened_with if v[0] in typed]
 
     def compose(self) -> ComposeResult:
         d = self.draft
