@@ -64,6 +64,22 @@ def test_audit_of_an_unknown_ticket_fails(base: list[str], capsys: pytest.Captur
     assert "no ticket CSP-999999" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("json_flag", [[], ["--json"]])
+def test_a_failure_quoting_untrusted_text_shows_its_control_characters(
+    base: list[str], capsys: pytest.CaptureFixture[str], json_flag: list[str]
+) -> None:
+    """A message quoting what was typed (or read from a file) never sends an escape sequence to the terminal:
+    the sayer cleans every failure's text (the CLI printed it raw)."""
+    hostile = "CSP-\x1b]0;owned\x07\x1b[31m"
+    assert main(["ticket", "show", hostile, *json_flag, *base]) == 1
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\x07" not in err
+    message = json.loads(err)["message"] if json_flag else err
+    assert "CSP-" in message
+    if not json_flag:
+        assert "\u241b]0;owned\u2407" in err
+
+
 @pytest.mark.parametrize(
     ("since", "expect"),
     [("yesterday", "--since"), ("2026-13-01", "--since"), ("2026-11-23T25:00", "--since")],

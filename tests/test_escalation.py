@@ -748,7 +748,7 @@ def test_escalate_without_a_service_names_the_options_and_the_choices(
 
 
 def test_the_choices_are_cut_after_twenty() -> None:
-    from console.cli.microsoft import _choices
+    from console.cli.microsoft import choices as _choices
 
     rows = [{"displayName": f"Service {i:02}\x1b[31m"} for i in range(25)]  # the real lists have hundreds
     shown = _choices(rows)

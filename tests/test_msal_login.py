@@ -20,12 +20,8 @@ import pytest
 
 from console.cli.main import main
 from console.microsoft.credentials import ARM, GRAPH, PARTNER_CENTER, CommandCredentials, MissingToken, credentials_for
-from console.microsoft.msal_credentials import (
-    FileTokenStore,
-    InsecureTokenFile,
-    MsalCredentials,
-    msal_credentials_for,
-)
+from console.microsoft.msal_credentials import MsalCredentials, msal_credentials_for
+from console.microsoft.token_stores import FileTokenStore, InsecureTokenFile
 from console.sandbox import Sandbox, tokens
 from console.sandbox.authority import SANDBOX_CLIENT_ID, Grant
 from console.sandbox.seed import state_from_workspace

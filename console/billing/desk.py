@@ -19,6 +19,7 @@ from console.tickets.ops import TicketInputError
 
 if TYPE_CHECKING:
     from console.billing import suspension
+    from console.billing.suspension_plan import SuspensionPlan
     from console.desk.door import Desk
 
 #: Warn this many days before a Microsoft invoice falls due.
@@ -121,7 +122,7 @@ class BillingDesk:
         )
 
     # -- suspension ------------------------------------------------------------------------------
-    def suspension_plan(self, customer_id: str) -> suspension.SuspensionPlan:
+    def suspension_plan(self, customer_id: str) -> SuspensionPlan:
         from console.billing import suspension
 
         self.desk.authorize("subscription.suspend")

@@ -53,7 +53,6 @@ from datetime import datetime
 from typing import Any
 
 from console.billing.suspension_plan import AZURE_PLAN_GUIDANCE, plan
-from console.billing.suspension_plan import SuspensionPlan as SuspensionPlan  # the desk's suspension_plan
 from console.microsoft.credentials import MissingToken
 from console.microsoft.http import ApiError, AzurePlanHasActiveSubscriptions
 from console.microsoft.partner_center import PartnerCenter, SubscriptionChanged

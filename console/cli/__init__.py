@@ -11,6 +11,8 @@ import json
 import sys
 from contextvars import ContextVar
 
+from console.shared.safe_text import clean_block
+
 #: Whether this command answers in JSON (its ``--json``); :func:`say` reads it.
 ANSWER_IN_JSON: ContextVar[bool] = ContextVar("csp_console_json", default=False)
 
@@ -28,5 +30,7 @@ def say(status: str, message: str, code: int, *, prefix: str | None = None) -> i
     if ANSWER_IN_JSON.get():
         print(json.dumps({"status": status, "exit": code, "message": message}, ensure_ascii=False), file=sys.stderr)
     else:
-        print(f"{_PREFIX.get(status, 'csp-console: ') if prefix is None else prefix}{message}", file=sys.stderr)
+        # A message may quote untrusted text (a name, a value from a file): control characters shown, never run.
+        start = _PREFIX.get(status, "csp-console: ") if prefix is None else prefix
+        print(f"{start}{clean_block(message)}", file=sys.stderr)
     return code

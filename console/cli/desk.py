@@ -150,12 +150,9 @@ def outcome(command: Callable[[], int]) -> int:
     try:
         return command()
     except StaleVersion as exc:
-        fresh = exc.current
-        message = str(exc).replace("the fresh ticket is shown.", "")
-        return say("refused", f"{message}see it with: csp-console ticket show {fresh['id']}", REFUSED)
+        return say("refused", f"{exc.what}: see it with: csp-console ticket show {exc.current['id']}", REFUSED)
     except ClaimedByOther as exc:
-        message = str(exc).replace("take it over to work on it.", "take it over with --takeover to work on it.")
-        return say("refused", message, REFUSED)
+        return say("refused", f"{exc.held}; take it over with --takeover to work on it.", REFUSED)
     except (RoleDenied, UnknownAgent) as exc:
         return say("refused", str(exc), REFUSED)
     except argparse.ArgumentTypeError as exc:  # a positional read by its action (``ticket status X VALUE``)

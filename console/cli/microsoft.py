@@ -270,4 +270,3 @@ def _report(report: CourierReport, as_json: bool, *, polled: bool = True) -> int
     return QUEUED if report.pending else APPLIED
 
 
-_choices = choices  # the name the tests know

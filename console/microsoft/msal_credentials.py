@@ -43,13 +43,7 @@ from console.microsoft.credentials import (
     jwt_claims,
 )
 from console.microsoft.refusals import explain, refusal_of
-from console.microsoft.token_stores import (
-    CommandTokenStore,
-    FileTokenStore,
-    InsecureTokenFile,
-    RefreshTokenStore,
-    token_store,
-)
+from console.microsoft.token_stores import RefreshTokenStore, token_store
 
 # MSAL's own debug lines describe token requests and its cache: never in the desk's log, whatever its level.
 logging.getLogger("msal").setLevel(logging.WARNING)
@@ -339,12 +333,6 @@ __all__ = [
     "ARM",
     "GRAPH",
     "PARTNER_CENTER",
-    "CommandTokenStore",
-    "FileTokenStore",
-    "InsecureTokenFile",
     "MsalCredentials",
-    "RefreshTokenStore",
-    "explain",
     "msal_credentials_for",
-    "token_store",
 ]

@@ -16,11 +16,12 @@ class StaleVersion(Exception):
 
     def __init__(self, current: dict[str, Any], expected: int) -> None:
         who = current.get("lastModifiedBy") or "another session"
-        super().__init__(
+        #: What happened, without what the console then does (each front end says its own next step).
+        self.what = (
             f"{current['id']} was changed by {who} at {current['lastModifiedDate']} (now version "
-            f"{current['version']}; your change was based on version {expected}). Nothing was saved: "
-            "the fresh ticket is shown."
+            f"{current['version']}; your change was based on version {expected}). Nothing was saved"
         )
+        super().__init__(f"{self.what}: the fresh ticket is shown.")
         self.current = current
 
 

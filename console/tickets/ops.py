@@ -23,7 +23,9 @@ class ClaimedByOther(Exception):
 
     def __init__(self, ticket_id: str, holder: str, until: str | None) -> None:
         lease = f" (claim runs until {until[11:16]}Z)" if until else ""
-        super().__init__(f"{ticket_id} is held by {holder}{lease}; take it over to work on it.")
+        #: Who holds it, without the way to take it over (a key in the console, ``--takeover`` on the command line).
+        self.held = f"{ticket_id} is held by {holder}{lease}"
+        super().__init__(f"{self.held}; take it over to work on it.")
         self.holder = holder
 
 
