@@ -122,17 +122,26 @@ def _subscription(
     status = _STATUSES[(index // 3) % len(_STATUSES)] if n == 1 and index % 3 == 0 else "active"
     created = now - timedelta(days=[2, 200, 25, 400, 5, 90, 40, 500][variant], hours=rng.randint(0, 20))
     quantity, assigned = _seats(rng, variant, offer_name, billing_type)
+    reservation = "Reserved" in offer_name  # a 1-year reservation of a few VM instances, not seats
     term = "P1M" if variant in (0, 4) else ("P3Y" if variant == 3 else "P1Y")
-    is_trial = variant == 2 and billing_type != "usage"
+    if reservation:
+        term = "P1Y"
+        quantity = assigned = 1 + quantity % 3
+    is_trial = variant == 2 and billing_type != "usage" and not reservation
     # Legacy CSP offers have GUID offer ids; new commerce ones productId:skuId (an Azure plan is always new
     # commerce): the sync reads the commerce type from that, as Partner Center has it.
-    legacy = variant == 3 and offer_name != "Azure plan"
+    legacy = variant == 3 and offer_name != "Azure plan" and not reservation
     if legacy:
         offer_id = str(uuid.uuid5(_LEGACY_OFFER_NS, offer_id)).upper()
     refundable = quantity if variant in (0, 4) else 0
-    window = to_iso(created + timedelta(days=7))  # the cancellation window of new commerce
+    window: str | None = to_iso(created + timedelta(days=7))  # the cancellation window of new commerce
     sid = new_uuid(rng)
     customer.subscriptions.append((service, offer_name, quantity))
+    usage = billing_type == "usage"  # an Azure plan: pay-as-you-go, billed monthly in arrears, no term
+    if usage:
+        quantity, assigned, refundable, window = 1, 1, 0, None
+    # New commerce bills a term monthly or annually; a few of the demo's 1-year terms are paid up front.
+    cycle = "annual" if variant in (1, 5) and term == "P1Y" and not usage else "monthly"
     row = {
         "id": sid,
         "customerId": customer.id,
@@ -146,12 +155,12 @@ def _subscription(
         "status": status,
         "autoRenewEnabled": 0 if status == "suspended" else 1,
         "billingType": billing_type,
-        "billingCycle": "monthly" if term == "P1M" else "annual",
-        "termDuration": term,
+        "billingCycle": cycle,
+        "termDuration": None if usage else term,
         "commerceType": "legacy" if legacy else "nce",
         "creationDate": to_iso(created),
         "effectiveStartDate": to_iso(created),
-        "commitmentEndDate": to_iso(created + timedelta(days={"P1M": 30, "P1Y": 365, "P3Y": 1095}[term])),
+        "commitmentEndDate": None if usage else to_iso(created + timedelta(days={"P1M": 30, "P1Y": 365, "P3Y": 1095}[term])),
         "cancellationAllowedUntilDate": window,
         "refundableQuantity": refundable,
         "refundableDetails": refund_details_json(
