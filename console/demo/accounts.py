@@ -160,7 +160,9 @@ def _subscription(
         "commerceType": "legacy" if legacy else "nce",
         "creationDate": to_iso(created),
         "effectiveStartDate": to_iso(created),
-        "commitmentEndDate": None if usage else to_iso(created + timedelta(days={"P1M": 30, "P1Y": 365, "P3Y": 1095}[term])),
+        "commitmentEndDate": None
+        if usage
+        else to_iso(created + timedelta(days={"P1M": 30, "P1Y": 365, "P3Y": 1095}[term])),
         "cancellationAllowedUntilDate": window,
         "refundableQuantity": refundable,
         "refundableDetails": refund_details_json(

@@ -22,7 +22,6 @@ from console.shared.clock import to_iso
 OVERDUE_DAYS = [-10, 3, 16, 32, 47, 65, 95]
 
 
-
 def receivables(rng: random.Random, customer: Customer, now: datetime, index: int) -> Iterator[dict[str, Any]]:
     """The ``index``-th customer's last three invoices."""
     currency = content.CURRENCIES.get(customer.country, "USD")
@@ -94,5 +93,3 @@ def partner_invoices(receivables: list[dict[str, Any]], now: datetime) -> list[d
             }
         )
     return out
-
-

@@ -89,9 +89,7 @@ def _write_agents(ws: Workspace, extra_admins: tuple[str, ...]) -> None:
     )
 
 
-def _write_accounts(
-    ws: Workspace, rng: random.Random, count: int, now: datetime
-) -> tuple[list[Customer], _Billing]:
+def _write_accounts(ws: Workspace, rng: random.Random, count: int, now: datetime) -> tuple[list[Customer], _Billing]:
     customers: list[Customer] = []
     customer_rows: list[dict[str, Any]] = []
     sub_rows: list[dict[str, Any]] = []
