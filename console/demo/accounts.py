@@ -130,7 +130,7 @@ def _subscription(
     is_trial = variant == 2 and billing_type != "usage" and not reservation
     # Legacy CSP offers have GUID offer ids; new commerce ones productId:skuId (an Azure plan is always new
     # commerce): the sync reads the commerce type from that, as Partner Center has it.
-    legacy = variant == 3 and offer_name != "Azure plan" and not reservation
+    legacy = variant == 3 and offer_name != "Azure plan"
     if legacy:
         offer_id = str(uuid.uuid5(_LEGACY_OFFER_NS, offer_id)).upper()
     refundable = quantity if variant in (0, 4) else 0
