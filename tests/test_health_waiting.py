@@ -79,7 +79,7 @@ def _move(ws: Workspace, ticket_id: str, status: str, when: str | None = None) -
     ws.tickets.update_ticket(ticket_id, expected_version=None, changes=changes, events=[event], agent="t", action="t")
 
 
-def test_the_waiting_rollup_equals_the_direct_count_whatever_the_writes(demo_ws: Workspace) -> None:  # noqa: F811
+def test_the_waiting_rollup_equals_the_direct_count_whatever_the_writes(demo_ws: Workspace) -> None:
     """Escalations recorded, moved on by Microsoft, given a case number and deleted; tickets set waiting and back,
     resolved, reopened, deleted; status changes back-dated; then a bulk load of more waiting tickets with cases:
     after each, the rollup the board reads equals the count over the tickets."""
@@ -151,7 +151,7 @@ def _steps(ws: Workspace) -> int:
     return steps[0]
 
 
-def test_waiting_on_microsoft_costs_the_same_with_many_more_waiting_tickets(demo_ws: Workspace) -> None:  # noqa: F811
+def test_waiting_on_microsoft_costs_the_same_with_many_more_waiting_tickets(demo_ws: Workspace) -> None:
     """The regression of bench/RESULTS-quick.md (health board 0.31x, was 0.04x): the figure read every waiting
     ticket's latest case and timeline. From the rollup it reads the same few rows at 3,000 more waiting tickets."""
     ws = demo_ws

@@ -200,9 +200,9 @@ def invoice_lines(
             out.append(line)
     if receivable["id"].endswith("-0"):
         for k, (offer, seats) in enumerate(sorted(asks.items())):
-            sub = next((s for s in subs if s["offerName"] == offer and s["billingType"] == "license"), None)
-            if sub is not None:
-                out += proration_lines(receivable, len(out) + 1, sub, seats, issued, credit=(index + k) % 2 == 0)
+            added_to = next((s for s in subs if s["offerName"] == offer and s["billingType"] == "license"), None)
+            if added_to is not None:
+                out += proration_lines(receivable, len(out) + 1, added_to, seats, issued, credit=(index + k) % 2 == 0)
     if not out:  # nothing charged this period: the partner's own support, per incident
         out.append(_support_line(receivable, issued))
     return out

@@ -101,14 +101,15 @@ def _text(
     service, category, severity, title_t, body_t = template
     offer = next((o for s, o, _ in customer.subscriptions if s == service), "Microsoft 365 Business Basic")
     contact = rng.choice(content.CONTACTS_JA if customer.japanese else content.CONTACTS_EN)
+    seats = rng.choice([3, 5, 10, 25])
     values = {
         "offer": offer,
-        "seats": rng.choice([3, 5, 10, 25]),
+        "seats": seats,
         "company": customer.name,
         "contact": contact,
         "amount": f"{rng.randint(100, 9000)}.00",
     }
-    asks = (offer, values["seats"]) if template in ticket_text.PRORATION else None
+    asks = (offer, seats) if template in ticket_text.PRORATION else None
     return service, category, severity, title_t.format(**values), body_t.format(**values), asks
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from console.store.base import Base
 
+
 def _after(moment: str) -> str:
     """The smallest ISO timestamp after ``moment`` in the stored form (for "at or before" as "before")."""
     return moment + "\x01"

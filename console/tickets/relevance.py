@@ -25,10 +25,11 @@ from console.plugin_api import Boundary, Finding, Level
 _LEVEL = {Level.CRITICAL: 2, Level.WARNING: 1, Level.INFO: 0}
 _WORD = re.compile(r"[^\W\d_]{3,}")
 #: Words too common in findings and tickets to say what either is about.
-_COMMON = frozenset(
-    "the and for not was are has have with from this that into can its our your you all any more than been "
-    "out now one per off new only after before within azure microsoft office dynamics".split()
+_COMMON_WORDS = (
+    "the and for not was are has have with from this that into can its our your you all any more than been out "
+    "now one per off new only after before within azure microsoft office dynamics"
 )
+_COMMON = frozenset(_COMMON_WORDS.split())
 
 
 def _words(text: str) -> set[str]:

@@ -90,7 +90,7 @@ def m020_customer_due_upsert(db: Database) -> None:
 
 
 def m024_health_waiting_rollup(db: Database) -> None:
-    """"Waiting on Microsoft" from a rollup kept by triggers (issue 19): each waiting ticket's latest case and the
+    """ "Waiting on Microsoft" from a rollup kept by triggers (issue 19): each waiting ticket's latest case and the
     moment it started waiting, and the count per vehicle and state, instead of a read per waiting ticket at
     every refresh of the board (see ``health_rollups._WAITING``)."""
     for statement in rollups.WAITING_TABLES + rollups.WAITING_FILLS + list(rollups.WAITING_TRIGGERS.values()):
