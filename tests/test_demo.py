@@ -112,7 +112,7 @@ _DEMO_TABLES = (
     "ticket_search_content",
     "health_samples",
 )
-_DEMO_DIGEST = "dadaef11a7adc00fab5ce2b7fdc7e836e2db61c5779658aafef8460eda154861"
+_DEMO_DIGEST = "8151b267fb403f4ecf2c15b8e2911e298e6dfe08d365738fc6a1a02e90e7f692"
 
 
 def _digest(ws: Workspace) -> str:

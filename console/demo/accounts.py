@@ -160,9 +160,7 @@ def _subscription(
         "commerceType": "legacy" if legacy else "nce",
         "creationDate": to_iso(created),
         "effectiveStartDate": to_iso(created),
-        "commitmentEndDate": None
-        if usage
-        else to_iso(created + timedelta(days={"P1M": 30, "P1Y": 365, "P3Y": 1095}[term])),
+        "commitmentEndDate": None if usage else to_iso(_term_end(created, term, status, now)),
         "cancellationAllowedUntilDate": window,
         "refundableQuantity": refundable,
         "refundableDetails": refund_details_json(
@@ -175,6 +173,15 @@ def _subscription(
         "details": _details(offer_name, index + n),
     }
     return row, created
+
+
+def _term_end(created: datetime, term: str, status: str, now: datetime) -> datetime:
+    """The end of the current term: a subscription still running has renewed (auto-renew), term after term."""
+    length = timedelta(days={"P1M": 30, "P1Y": 365, "P3Y": 1095}[term])
+    end = created + length
+    while status in ("active", "suspended", "pending") and end < now:
+        end += length
+    return end
 
 
 def _seats(rng: random.Random, variant: int, offer_name: str, billing_type: str) -> tuple[int, int]:
@@ -208,12 +215,12 @@ def _addon(
         "status": "suspended" if parent["status"] == "suspended" else "active",
         "autoRenewEnabled": 1,
         "billingType": addon_billing,
-        "billingCycle": "annual",
-        "termDuration": "P1Y",
+        "billingCycle": parent["billingCycle"],  # co-terminous with its base: same term, same cycle
+        "termDuration": parent["termDuration"],
         "commerceType": "nce",
         "creationDate": to_iso(created),
         "effectiveStartDate": to_iso(created),
-        "commitmentEndDate": to_iso(created + timedelta(days=365)),
+        "commitmentEndDate": parent["commitmentEndDate"],
         "cancellationAllowedUntilDate": to_iso(created + timedelta(days=7)),
         "refundableQuantity": 0,
         "isTrial": 0,

@@ -5,10 +5,11 @@ come first, not a reservation's refund cap; for a question about a prorated char
 finding ranks by (highest first):
 
 1. its family is the ticket's category (a technical ticket's technical findings);
-2. the ticket's own words name what the finding is about (a word of its title in the ticket's title or body:
+2. it is critical (what the agent must act on now);
+3. the ticket's own words name what the finding is about (a word of its title in the ticket's title or body:
    "reservation", "budget", "trial");
-3. it comes from the ticket's service's plugin rather than a cross-service one;
-4. its level (critical, warning, info); a finding to escalate before one inside the partner's boundary;
+4. it comes from the ticket's service's plugin rather than a cross-service one;
+5. its level (warning before info); a finding to escalate before one inside the partner's boundary;
 
 and otherwise keeps the order the checks produced it in.
 """
@@ -50,6 +51,7 @@ def rank_key(ticket: dict[str, Any], words: set[str], plugin: str, finding: Find
     named = bool(words & _words(finding.title))
     return (
         -(finding.family == category),
+        -(finding.level == Level.CRITICAL),
         -named,
         -(service is not None and (plugin == service or finding.check_id.startswith(f"{service}."))),
         -_LEVEL.get(finding.level, 0),
