@@ -112,7 +112,7 @@ _DEMO_TABLES = (
     "ticket_search_content",
     "health_samples",
 )
-_DEMO_DIGEST = "8151b267fb403f4ecf2c15b8e2911e298e6dfe08d365738fc6a1a02e90e7f692"
+_DEMO_DIGEST = "4475a58b61f9fd3e3ec6ec37c8409b8abd9bb657122f9a7dc59cfcb356f4c6d8"
 
 
 def _digest(ws: Workspace) -> str:

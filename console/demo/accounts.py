@@ -122,26 +122,18 @@ def _subscription(
     status = _STATUSES[(index // 3) % len(_STATUSES)] if n == 1 and index % 3 == 0 else "active"
     created = now - timedelta(days=[2, 200, 25, 400, 5, 90, 40, 500][variant], hours=rng.randint(0, 20))
     quantity, assigned = _seats(rng, variant, offer_name, billing_type)
-    reservation = "Reserved" in offer_name  # a 1-year reservation of a few VM instances, not seats
-    term = "P1M" if variant in (0, 4) else ("P3Y" if variant == 3 else "P1Y")
-    if reservation:
-        term = "P1Y"
-        quantity = assigned = 1 + quantity % 3
-    is_trial = variant == 2 and billing_type != "usage" and not reservation
+    term, cycle, quantity, assigned = _terms(variant, offer_name, billing_type, quantity, assigned)
+    usage = billing_type == "usage"  # an Azure plan: pay-as-you-go, billed monthly in arrears, no term
+    is_trial = variant == 2 and not usage and "Reserved" not in offer_name
     # Legacy CSP offers have GUID offer ids; new commerce ones productId:skuId (an Azure plan is always new
     # commerce): the sync reads the commerce type from that, as Partner Center has it.
     legacy = variant == 3 and offer_name != "Azure plan"
     if legacy:
         offer_id = str(uuid.uuid5(_LEGACY_OFFER_NS, offer_id)).upper()
-    refundable = quantity if variant in (0, 4) else 0
-    window: str | None = to_iso(created + timedelta(days=7))  # the cancellation window of new commerce
+    refundable = quantity if variant in (0, 4) and not usage else 0
+    window = None if usage else to_iso(created + timedelta(days=7))  # new commerce's (an Azure plan has none)
     sid = new_uuid(rng)
     customer.subscriptions.append((service, offer_name, quantity))
-    usage = billing_type == "usage"  # an Azure plan: pay-as-you-go, billed monthly in arrears, no term
-    if usage:
-        quantity, assigned, refundable, window = 1, 1, 0, None
-    # New commerce bills a term monthly or annually; a few of the demo's 1-year terms are paid up front.
-    cycle = "annual" if variant in (1, 5) and term == "P1Y" and not usage else "monthly"
     row = {
         "id": sid,
         "customerId": customer.id,
@@ -156,11 +148,11 @@ def _subscription(
         "autoRenewEnabled": 0 if status == "suspended" else 1,
         "billingType": billing_type,
         "billingCycle": cycle,
-        "termDuration": None if usage else term,
+        "termDuration": term,
         "commerceType": "legacy" if legacy else "nce",
         "creationDate": to_iso(created),
         "effectiveStartDate": to_iso(created),
-        "commitmentEndDate": None if usage else to_iso(_term_end(created, term, status, now)),
+        "commitmentEndDate": None if term is None else to_iso(_term_end(created, term, status, now)),
         "cancellationAllowedUntilDate": window,
         "refundableQuantity": refundable,
         "refundableDetails": refund_details_json(
@@ -173,6 +165,19 @@ def _subscription(
         "details": _details(offer_name, index + n),
     }
     return row, created
+
+
+def _terms(
+    variant: int, offer_name: str, billing_type: str, quantity: int, assigned: int
+) -> tuple[str | None, str, int, int]:
+    """(termDuration, billingCycle, seats bought, seats assigned) of a subscription of ``offer_name``."""
+    if billing_type == "usage":  # an Azure plan: no term, billed monthly in arrears, one plan (no seats)
+        return None, "monthly", 1, 1
+    if "Reserved" in offer_name:  # a 1-year reservation of a few VM instances, not seats
+        return "P1Y", "monthly", 1 + quantity % 3, 1 + quantity % 3
+    term = "P1M" if variant in (0, 4) else ("P3Y" if variant == 3 else "P1Y")
+    # New commerce bills a term monthly or annually; a few of the demo's 1-year terms are paid up front.
+    return term, "annual" if variant in (1, 5) and term == "P1Y" else "monthly", quantity, assigned
 
 
 def _term_end(created: datetime, term: str, status: str, now: datetime) -> datetime:

@@ -3,7 +3,8 @@
 ``generate`` writes customers of all three services (direct and indirect, Japanese among them),
 subscriptions in every status, overdue receivables at every dunning stage, several kinds of support offer,
 agents, and tickets in every category, severity, service and status, hostile text included. The rows are built
-in ``accounts``, ``invoices`` and ``tickets``, from one random stream in a fixed order; this module writes them.
+in ``accounts``, ``invoices``, ``charges`` and ``tickets``, from one random stream in a fixed order; this module
+writes them (the invoices last: their prorated lines follow what the tickets ask).
 """
 
 from __future__ import annotations
