@@ -76,3 +76,5 @@ class QueueRow:
     status: str
     claimedUntil: str | None
     sort_value: object
+    #: Changed by someone else since the agent last opened it (``console.notices``; set by the desk's reads).
+    changed: bool = False
