@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -97,16 +98,23 @@ class NoticeFeed:
             queue.show_unseen(unseen)
 
 
-def notice_line(notice: Notice, zone: str) -> Text:
-    """One notice in the list: unseen mark, time (the desk's zone), kind, what happened (literal text)."""
+def notice_line(notice: Notice, zone: str) -> Table:
+    """One notice in the list: unseen mark, time (the desk's zone), kind, then what happened (literal text),
+    wrapped in its own column so every notice's lines stay to the right of its time and kind."""
     unseen = notice.seenAt is None
-    line = Text(no_wrap=True, overflow="ellipsis")
-    line.append(f"{UNSEEN_MARK if unseen else ' '} ", style="bold" if unseen else "")
-    line.append(f"{local_time(notice.createdAt, zone)}  ", style="" if unseen else "dim")
-    title = notice.title
-    line.append(title + " " * (TITLE_WIDTH - cell_len(title) + 1), style="bold" if unseen else "dim")
-    line.append(clean_line(notice.text, 500), style="" if unseen else "dim")
-    return line
+    style = "" if unseen else "dim"
+    grid = Table.grid(padding=(0, 1), expand=True)
+    grid.add_column(width=1, no_wrap=True)
+    grid.add_column(width=11, no_wrap=True)
+    grid.add_column(width=TITLE_WIDTH, no_wrap=True)
+    grid.add_column(ratio=1, overflow="fold")
+    grid.add_row(
+        Text(UNSEEN_MARK if unseen else " ", style="bold"),
+        Text(local_time(notice.createdAt, zone), style=style),
+        Text(notice.title, style="bold" if unseen else "dim"),
+        Text(clean_line(notice.text, 500), style=style),
+    )
+    return grid
 
 
 class NoticesScreen(ConsoleScreen):
