@@ -53,9 +53,9 @@ def notices(ws: Workspace, agent: str) -> list[Notice]:
 def free_ticket(ws: Workspace, **match: object) -> str:
     for batch in ws.tickets.iter_tickets():
         for row in batch:
-            if row["assignee"] is None and row["status"] not in ("new", "waiting_microsoft"):
-                if all(row[k] == v for k, v in match.items()):
-                    return str(row["id"])
+            free = row["assignee"] is None and row["status"] not in ("new", "waiting_microsoft")
+            if free and all(row[k] == v for k, v in match.items()):
+                return str(row["id"])
     raise AssertionError(f"no free ticket with {match}")
 
 
@@ -136,6 +136,7 @@ def test_microsofts_reply_tells_the_assignee_once_and_literally(
     assert fresh[0].ticketId == ticket_id
     assert fresh[0].text.startswith(f"{ticket_id}: Engineer Sato on case {case}: ")
     assert fresh[0].text.endswith("Please send the [bold]query plan[/bold] \x1b[31m.")  # stored as written
+    desk.release(ticket_id)  # nobody holds the ticket now: who escalated hears Microsoft instead
     sandbox.state.respond(case, "Fixed by the product group.", status="Closed")
     desk.microsoft_sync()
     latest = notices(demo_ws, AGENT)[:2]

@@ -17,7 +17,7 @@ from console.settings.config import Config
 from console.store import Workspace
 from console.widgets.queue_rows import CHANGED_MARK
 from tests.conftest import NOW
-from tests.ui import AGENT, make_app, settle, table
+from tests.ui import make_app, settle, table
 
 OTHER = "li.wei"
 

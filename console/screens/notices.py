@@ -76,8 +76,9 @@ class NoticeFeed:
         self.app.run_worker(work, thread=True, group="notices", exclusive=True, exit_on_error=False)
 
     def _show(self, after: int, fresh: list[Notice], unseen: int) -> None:
-        first = self.after is None
-        self.after = max(after, self.after or 0)
+        first, shown = self.after is None, self.after or 0
+        fresh = [n for n in fresh if n.id > shown]  # two reads that overlapped toast each notice once
+        self.after = max(after, shown)
         self.unseen = unseen
         if first and unseen:
             word = "notice" if unseen == 1 else "notices"
@@ -93,6 +94,8 @@ class NoticeFeed:
         if len(fresh) > TOAST_AT_MOST:
             more = len(fresh) - TOAST_AT_MOST
             self.app.notify(f"{more} more new notices: N on the queue lists them.", title="Notices", markup=False)
+        if first:  # what came while the first read was under way
+            self.check()
         queue = self.app.screen_stack[0] if self.app.screen_stack else None
         if isinstance(queue, QueueScreen):  # the count of unseen, in the queue's title
             queue.show_unseen(unseen)

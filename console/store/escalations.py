@@ -326,13 +326,15 @@ class EscalationRepo:
                 when = m.get("createdDate") or now
                 self.tickets.add_event(seq, "microsoft", m.get("author") or "Microsoft", m["text"], when)
                 fresh.append(m)
-        added, case = len(fresh), esc["microsoftCaseId"]
-        if fresh:  # the ticket's assignee hears of it in every console (issue 19, "Notifications")
+        added, case, by = len(fresh), esc["microsoftCaseId"], esc["createdBy"]
+        if fresh:  # the ticket's assignee (else who escalated) hears of it in every console (issue 19)
             author, text = fresh[-1].get("author") or "Microsoft", fresh[-1]["text"]
-            self.notices.to_assignee(seq, "microsoft", lambda t: notice.microsoft_replied(t, case, added, author, text))
+            self.notices.to_assignee(
+                seq, "microsoft", lambda t: notice.microsoft_replied(t, case, added, author, text), otherwise=by
+            )
         new_state = "closed" if closed else esc["state"]
         if closed and esc["state"] != "closed":
-            self.notices.to_assignee(seq, "microsoft", lambda t: notice.microsoft_closed(t, case))
+            self.notices.to_assignee(seq, "microsoft", lambda t: notice.microsoft_closed(t, case), otherwise=by)
         if closed:  # nothing more to change on a case Microsoft closed
             conn.execute(
                 "UPDATE outbox SET state = 'cancelled' WHERE escalationId = ? AND kind = 'update' "

@@ -45,12 +45,14 @@ class NoticeRepo:
         )
         return cursor.rowcount > 0
 
-    def to_assignee(self, seq: int, kind: str, text: Callable[[str], str]) -> bool:
-        """A notice to the assignee of ticket ``seq`` (none when it has none), ``text(ticket id)`` saying what."""
+    def to_assignee(self, seq: int, kind: str, text: Callable[[str], str], *, otherwise: str | None = None) -> bool:
+        """A notice to the assignee of ticket ``seq`` (to ``otherwise`` when it has none; to nobody when neither),
+        ``text(ticket id)`` saying what."""
         row = self.db.conn.execute("SELECT id, assignee, customerId FROM tickets WHERE seq = ?", (seq,)).fetchone()
-        if row is None or not row["assignee"]:
+        agent = (row["assignee"] or otherwise) if row is not None else None
+        if not agent:
             return False
-        return self.add(row["assignee"], kind, text(row["id"]), ticket_id=row["id"], customer_id=row["customerId"])
+        return self.add(agent, kind, text(row["id"]), ticket_id=row["id"], customer_id=row["customerId"])
 
     def add_many(self, rows: Iterable[dict[str, Any]]) -> int:
         """Notices given as dicts of ``agent``, ``kind``, ``text`` and optionally ``ticketId``, ``customerId``,
