@@ -259,3 +259,16 @@ def test_a_ticket_changed_by_someone_else_is_marked_until_it_is_opened(
     assert me.notices.changed([ticket_id, untouched]) == {ticket_id}
     me.details(ticket_id)
     assert marked() == set()
+
+
+def test_a_takeover_from_the_command_line_tells_the_holder_too(
+    desks: dict[str, Desk], demo_ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from console.cli.main import main
+
+    ticket_id = free_ticket(demo_ws)
+    desks[AGENT].claim(ticket_id)
+    monkeypatch.setenv("CSP_CONSOLE_AGENT", OTHER)
+    assert main(["ticket", "claim", ticket_id, "--takeover", "--db", str(demo_ws.path)]) == 0
+    (notice,) = notices(demo_ws, AGENT)
+    assert notice.text.startswith(f"{ticket_id} taken over by {OTHER}: ")

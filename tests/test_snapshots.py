@@ -257,10 +257,14 @@ async def queue_changed(pilot: Pilot[None]) -> None:
     await settle(pilot)
     app = pilot.app
     app.settle()  # type: ignore[attr-defined]
+    other = _other_desk(pilot)
     for n in (0, 2):
         ticket_id = table(pilot).row_at(n).id  # type: ignore[union-attr]
         app.desk.details(ticket_id)  # type: ignore[attr-defined]
-        _other_desk(pilot).note(ticket_id, "Customer called back.")  # type: ignore[attr-defined]
+        other.note(ticket_id, "Customer called back.")  # type: ignore[attr-defined]
+    taken = table(pilot).row_at(3).id  # type: ignore[union-attr]
+    app.desk.claim(taken, takeover=True)  # type: ignore[attr-defined]
+    other.claim(taken, takeover=True)  # type: ignore[attr-defined]  # a notice: counted in the queue's title
     await pilot.pause(0.8)  # a poll
     await settle(pilot)
     app.clear_notifications()

@@ -130,3 +130,37 @@ async def test_the_changed_marker_follows_another_agents_note_and_goes_when_open
         await wait_for(pilot, lambda: CHANGED_MARK not in row_of(pilot, ticket_id))
         other.ws.close()
         other.close()
+
+
+async def test_a_console_started_later_counts_the_unseen_and_toasts_only_what_is_new(
+    demo_ws: Workspace, tmp_path: Path
+) -> None:
+    first, second = free_tickets(demo_ws, 2)
+    mine = Desk(demo_ws, Config(), load_plugins(), "aiko.tanaka", lambda: NOW)
+    taker = other_desk(demo_ws.path)
+    for ticket_id in (first, second):
+        mine.claim(ticket_id)
+        taker.claim(ticket_id, takeover=True)  # two notices while aiko had no console open
+    app = make_app(demo_ws, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.settle()
+        await wait_for(pilot, lambda: toasts(app, "Notices"))
+        assert toasts(app, "Notices") == ["2 unseen notices: N on the queue lists them."]
+        assert toasts(app, "Taken over") == []  # said once as a count, not replayed
+        await wait_for(pilot, lambda: "2 new notices (N)" in str(pilot.app.screen.query_one("#queue-title").render()))
+        (third,) = [t for t in free_tickets(demo_ws, 3) if t not in (first, second)][:1]
+        app.desk.claim(third)
+        taker.claim(third, takeover=True)
+        await wait_for(pilot, lambda: toasts(app, "Taken over"))
+        assert len(toasts(app, "Taken over")) == 1 and third in toasts(app, "Taken over")[0]
+        severities = [n.severity for n in app._notifications if n.title == "Taken over"]
+        assert severities == ["warning"]
+    taker.ws.close()
+    taker.close()
+    mine.close()
+
+
+def free_tickets(ws: Workspace, count: int) -> list[str]:
+    free = [r["id"] for b in ws.tickets.iter_tickets() for r in b if r["assignee"] is None and r["status"] != "new"]
+    return free[:count]

@@ -76,5 +76,5 @@ class QueueRow:
     status: str
     claimedUntil: str | None
     sort_value: object
-    #: Changed by someone else since the agent last opened it (``console.notices``; set by the desk's reads).
+    #: The ticket changed since the agent last looked (drawn in the row's gutter; never from the store's page).
     changed: bool = False
