@@ -272,3 +272,18 @@ def test_a_takeover_from_the_command_line_tells_the_holder_too(
     assert main(["ticket", "claim", ticket_id, "--takeover", "--db", str(demo_ws.path)]) == 0
     (notice,) = notices(demo_ws, AGENT)
     assert notice.text.startswith(f"{ticket_id} taken over by {OTHER}: ")
+
+
+def test_the_sweep_forgets_notices_older_than_it_keeps(demo_ws: Workspace, config_path: Path) -> None:
+    from console.notices.desk import KEEP
+
+    with demo_ws.transaction():
+        demo_ws.notices.add(AGENT, "takeover", "old news", ticket_id="CSP-000001")
+    old = (NOW - KEEP - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    demo_ws.conn.execute("UPDATE notices SET createdAt = ?", (old,))
+    with demo_ws.transaction():
+        demo_ws.notices.add(AGENT, "takeover", "recent news", ticket_id="CSP-000002")
+    desk = desk_of(demo_ws, config_path, AGENT)
+    desk.notices.warn_breaching()
+    assert [n.text for n in notices(demo_ws, AGENT) if n.kind == "takeover"] == ["recent news"]
+    desk.close()

@@ -9,6 +9,7 @@ what the agent saw of it, a read marker with no audit row (it changes nothing an
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from console.notices import kinds
@@ -18,6 +19,9 @@ from console.tickets.views import BREACHING_WITHIN
 
 if TYPE_CHECKING:
     from console.desk.door import Desk
+
+#: How long notices are kept (the list shows the latest; the ticket's timeline and the audit keep the facts).
+KEEP = timedelta(days=90)
 
 
 class NoticesDesk:
@@ -59,10 +63,12 @@ class NoticesDesk:
     def warn_breaching(self) -> int:
         """A notice to the assignee of each open ticket whose next SLA target falls within the desk's
         "breaching soon" window (:data:`console.tickets.views.BREACHING_WITHIN`), once per ticket, agent and due
-        time however many consoles sweep (a unique key); a moved due time warns again. How many were written."""
+        time however many consoles sweep (a unique key); a moved due time warns again. How many were written.
+        Notices older than :data:`KEEP` go in the same sweep."""
         now = self.desk.clock()
         zone = self.desk.config.time_zone
         with self.ws.transaction():
+            self.ws.notices.prune(to_iso(now - KEEP))
             rows = self.ws.notices.breaching(to_iso(now), to_iso(now + BREACHING_WITHIN))
             return self.ws.notices.add_many(
                 {

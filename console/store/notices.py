@@ -86,6 +86,11 @@ class NoticeRepo:
         )
         return [dict(r) for r in rows]
 
+    def prune(self, before: str) -> int:
+        """Forget the notices written before ``before`` (inside the caller's transaction); how many."""
+        self.db.require_transaction("pruning notices")
+        return self.db.conn.execute("DELETE FROM notices WHERE createdAt < ?", (before,)).rowcount
+
     # -- reading -------------------------------------------------------------------------------
     def unseen(self, agent: str, after: int = 0, limit: int = 50) -> list[dict[str, Any]]:
         """The agent's notices not yet seen, past id ``after``, oldest first."""

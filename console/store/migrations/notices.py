@@ -35,6 +35,7 @@ def m023_notices(db: Database) -> None:
     db.execute("CREATE INDEX idx_notices_agent ON notices (agent, id)")
     db.execute("CREATE INDEX idx_notices_unseen ON notices (agent, ticketId) WHERE seenAt IS NULL")
     db.execute("CREATE UNIQUE INDEX idx_notices_dedupe ON notices (agent, dedupe) WHERE dedupe IS NOT NULL")
+    db.execute("CREATE INDEX idx_notices_created ON notices (createdAt)")
     db.execute(
         """
         CREATE TABLE ticket_seen (
