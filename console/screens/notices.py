@@ -4,6 +4,7 @@ opens the ticket (or the account) and marks the notice seen."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
@@ -67,9 +68,9 @@ class NoticeFeed:
 
         self._read(read)
 
-    def _read(self, read: object) -> None:
+    def _read(self, read: Callable[[], tuple[int, list[Notice], int]]) -> None:
         def work() -> None:
-            result = read()  # type: ignore[operator]
+            result = read()
             if self.app.is_running:
                 self.app.call_from_thread(self._show, *result)
 
