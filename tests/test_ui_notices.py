@@ -164,3 +164,22 @@ async def test_a_console_started_later_counts_the_unseen_and_toasts_only_what_is
 def free_tickets(ws: Workspace, count: int) -> list[str]:
     free = [r["id"] for b in ws.tickets.iter_tickets() for r in b if r["assignee"] is None and r["status"] != "new"]
     return free[:count]
+
+
+async def test_a_notice_about_the_ticket_in_front_still_toasts_and_counts_as_seen(
+    demo_ws: Workspace, tmp_path: Path
+) -> None:
+    app = make_app(demo_ws, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.settle()
+        (ticket_id,) = free_tickets(demo_ws, 1)
+        app.desk.claim(ticket_id)
+        app.open_ticket(ticket_id)
+        await settle(pilot)
+        taker = other_desk(demo_ws.path)
+        taker.claim(ticket_id, takeover=True)
+        await wait_for(pilot, lambda: any(ticket_id in t for t in toasts(app, "Taken over")))
+        await wait_for(pilot, lambda: app.desk.notices.unseen_count() == 0)  # the agent is looking at it
+        taker.ws.close()
+        taker.close()

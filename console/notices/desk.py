@@ -33,9 +33,11 @@ class NoticesDesk:
         self.agent = desk.agent
 
     # -- the agent's notices -------------------------------------------------------------------
-    def unseen(self, after: int = 0) -> list[Notice]:
-        """Notices not seen yet, past id ``after`` (the last one this console showed), oldest first."""
-        return [Notice(**row) for row in self.ws.notices.unseen(self.agent, after)]
+    def since(self, after: int = 0) -> list[Notice]:
+        """Notices past id ``after`` (the last one this console showed), oldest first, seen or not: a notice
+        about the ticket in front of the agent is marked seen as that screen refreshes, maybe before this
+        console's read, and still toasts."""
+        return [Notice(**row) for row in self.ws.notices.since(self.agent, after)]
 
     def recent(self, limit: int = 200) -> list[Notice]:
         """The latest notices, newest first, seen or not."""

@@ -63,7 +63,7 @@ class NoticeFeed:
         notices, after = self.app.desk.notices, self.after
 
         def read() -> tuple[int, list[Notice], int]:
-            fresh = notices.unseen(after)
+            fresh = notices.since(after)
             return (fresh[-1].id if fresh else after), fresh, notices.unseen_count()
 
         self._read(read)

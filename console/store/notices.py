@@ -92,11 +92,10 @@ class NoticeRepo:
         return self.db.conn.execute("DELETE FROM notices WHERE createdAt < ?", (before,)).rowcount
 
     # -- reading -------------------------------------------------------------------------------
-    def unseen(self, agent: str, after: int = 0, limit: int = 50) -> list[dict[str, Any]]:
-        """The agent's notices not yet seen, past id ``after``, oldest first."""
-        rows = self.db.conn.execute(
-            f"{_SELECT} WHERE agent = ? AND id > ? AND seenAt IS NULL ORDER BY id LIMIT ?", (agent, after, limit)
-        )
+    def since(self, agent: str, after: int = 0, limit: int = 50) -> list[dict[str, Any]]:
+        """The agent's notices past id ``after``, oldest first, seen or not (one already seen in another
+        console is still news to this one)."""
+        rows = self.db.conn.execute(f"{_SELECT} WHERE agent = ? AND id > ? ORDER BY id LIMIT ?", (agent, after, limit))
         return [dict(r) for r in rows]
 
     def recent(self, agent: str, limit: int = 200) -> list[dict[str, Any]]:
