@@ -4,8 +4,9 @@ the display names of the Azure Support API's catalogue (Microsoft's Services and
 A word of the title counts twice a word of the body; a service is kept only when a word of its name (or the
 plugin's hint for it) is in the ticket, and a problem classification only when a word of its own (not of its
 service's name, which all its siblings share) is. When two candidates tie (and the plugin's hint does not name
-one of them), nothing is chosen: the agent picks rather than being handed a wrong guess. English and Japanese tickets are read alike through a small table of
-terms (``VM``, ``仮想マシン``, ``起動`` ...) that name the same thing the catalogue's English names do."""
+one of them), nothing is chosen: the agent picks rather than being handed a wrong guess. English and Japanese
+tickets are read alike through a small table of terms (``VM``, ``仮想マシン``, ``起動`` ...) that name the same
+thing the catalogue's English names do."""
 
 from __future__ import annotations
 
