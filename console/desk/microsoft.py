@@ -29,7 +29,8 @@ def draft(desk: Desk, ticket_id: str, vehicle: Vehicle) -> escalation.Draft:
         from console.microsoft.http import ApiError
 
         try:
-            preselect(desk, made, desk.courier().services())  # the list read again when older than a day
+            services = desk.courier().services()  # read again when older than a day
+            preselect(made, services, desk.escalation_problems)
         except (ApiError, MissingToken) as exc:
             made.catalog_error = str(exc)
     return made

@@ -4,6 +4,7 @@ Azure subscription, the service and problem classification from the API's catalo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from console.escalation import support_match
@@ -15,15 +16,15 @@ if TYPE_CHECKING:
     from console.desk.door import Desk
 
 
-def preselect(desk: Desk, draft: Draft, services: list[dict[str, Any]]) -> None:
+def preselect(draft: Draft, services: list[dict[str, Any]], problems_of: Callable[[str], list[dict[str, Any]]]) -> None:
     """Preselect the service and problem classification the ticket's words match best (see support_match):
     the few services whose names match, each with its best problem. Of two that tie, the one the plugin's hint
     names; nothing when no service matches or the tie stays (the agent chooses); the service alone when none
-    of its problems matches."""
+    of its problems matches. ``problems_of(service_id)`` lists a service's problem classifications."""
     ticket = support_match.TicketWords.of(draft.ticket_title, draft.ticket_body)
     scored: list[tuple[int, bool, dict[str, Any], str | None]] = []
     for service_score, service in support_match.rank_services(ticket, services, draft.service_hint):
-        ranked = support_match.rank_problems(ticket, service["displayName"], desk.escalation_problems(service["id"]))
+        ranked = support_match.rank_problems(ticket, service["displayName"], problems_of(service["id"]))
         best = support_match.best_problem(ticket, service["displayName"], [p for _, p in ranked])
         total = service_score + (ranked[0][0] if ranked else 0)
         scored.append((total, service["displayName"] == draft.service_hint, service, best))
