@@ -125,6 +125,7 @@ async def test_tab_keeps_the_focused_field_in_sight(sandbox: Sandbox, demo_ws: W
         form = app.screen
         assert isinstance(form, EscalationForm)
         scroll = form.query_one("#escalate-form")
+        assert app.focused is form.query_one("#esc-title") and scroll.scroll_y == 0  # opened at its first line
         seen = []
         for _ in range(10):
             await pilot.press("tab")

@@ -86,6 +86,8 @@ class EscalationForm(UnsavedInput, CoreCalls, ModalScreen[dict[str, Any] | None]
     text on focus (an Input has no undo: one key would have replaced the whole prefilled title)."""
 
     form_name = "the escalation form"
+    AUTO_FOCUS = ""  # none: on_mount focuses the title without scrolling (Textual's auto focus ran before the
+    # layout and scrolled the form to centre the title, hiding the lines above it)
 
     BINDINGS = [
         Binding("ctrl+s", "submit", "Submit", priority=True, id="escalate.submit"),
@@ -197,7 +199,7 @@ class EscalationForm(UnsavedInput, CoreCalls, ModalScreen[dict[str, Any] | None]
         )
 
     def on_mount(self) -> None:
-        self.query_one("#esc-title").focus()
+        self.query_one("#esc-title").focus(scroll_visible=False)  # in sight: a scroll before the layout hid it
         if self.draft.via_api:
             self.query_one("#esc-consent", Checkbox).display = False
         self.problems: dict[str, dict[str, Any]] = {}
