@@ -84,9 +84,31 @@ def test_a_failing_or_emptying_editor_leaves_the_text(tmp_path: Path) -> None:
     emptying = editor(tmp_path, "path.write_text('\\n  \\n', 'utf-8')\n", "emptying")
     edited = external_editor.edit("keep me", "note", command=[str(emptying)])
     assert edited.text is None and "empty" in edited.notice
+    interrupted = editor(tmp_path, "import signal; os.kill(os.getpid(), signal.SIGINT)\n", "interrupted")
+    edited = external_editor.edit("keep me", "note", command=[str(interrupted)])
+    assert edited.text is None and "stopped by SIGINT" in edited.notice
     latin1 = editor(tmp_path, "path.write_bytes(b'caf\\xe9')\n", "latin1")
     edited = external_editor.edit("keep me", "note", command=[str(latin1)])
     assert edited.text is None and "not UTF-8" in edited.notice
+
+
+def test_ctrl_c_in_the_editor_is_the_editors(tmp_path: Path) -> None:
+    """ctrl+c in a terminal signals the whole foreground process group: the console must live on (as git does,
+    it ignores SIGINT while it waits). Run in a process of its own, in a session of its own, so that the group
+    signalled is not the test run's."""
+    import subprocess
+
+    script = editor(tmp_path, "import signal; os.killpg(os.getpgrp(), signal.SIGINT)\n")
+    program = (
+        "from console.shared import external_editor\n"
+        f"edited = external_editor.edit('keep me', 'note', command=[{str(script)!r}])\n"
+        "print('alive:', edited.notice)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, start_new_session=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert "alive: The editor was stopped by SIGINT" in done.stdout
 
 
 def test_an_editor_command_with_arguments_runs_without_a_shell(tmp_path: Path) -> None:

@@ -109,6 +109,8 @@ def _signals_left_to_the_editor() -> Iterator[None]:
 
 def read_back(original: str, path: Path, status: int) -> Edited:
     """The text the editor left, or why the field keeps ``original``."""
+    if status < 0:
+        return Edited(None, f"The editor was stopped by {_signal_name(-status)}: the text is unchanged.")
     if status != 0:
         return Edited(None, f"The editor exited with status {status}: the text is unchanged.")
     try:
@@ -124,6 +126,13 @@ def read_back(original: str, path: Path, status: int) -> Edited:
     if text == original:
         return Edited(None, "No change in the editor.")
     return Edited(text, "")
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
 
 
 def edit(
