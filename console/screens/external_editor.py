@@ -13,15 +13,17 @@ editor programs that need none. A terminal that cannot be handed over (Textual w
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import SuspendNotSupported
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import TextArea
 
 from console.shared import external_editor
 from console.shared.safe_text import clean_block
+
+if TYPE_CHECKING:
+    from textual.widgets import TextArea  # a heavy import the queue's start-up does without
 
 #: The key, on every long-text field (ctrl+e stays Textual's end of line in an Input and a TextArea).
 EDITOR_KEY = "ctrl+o"
