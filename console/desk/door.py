@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # the HTTP clients (httpx) are imported when Microsoft is fir
     from console.billing.account import Account
     from console.billing.desk import BillingDesk
     from console.desk.agents import AgentsDesk
+    from console.desk.directory import DirectoryDesk
     from console.desk.partner import PartnerDesk
     from console.desk.records import RecordsDesk
     from console.escalation import cases as escalation
@@ -135,6 +136,13 @@ class Desk:
         from console.desk.partner import PartnerDesk
 
         return PartnerDesk(self)
+
+    @cached_property
+    def directory(self) -> DirectoryDesk:
+        """The customer directory: customers and their callers, by name, domain, email or phone."""
+        from console.desk.directory import DirectoryDesk
+
+        return DirectoryDesk(self)
 
     def courier(self) -> Courier:
         from console.escalation.courier import Courier

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from console.shared.clock import to_iso, utcnow
 from console.store.base import transaction
-from console.store.migrations.accounts import m001_accounts, m002_people
+from console.store.migrations.accounts import m001_accounts, m002_people, m025_directory
 from console.store.migrations.billing import m012_billing, m016_suspension_intents
 from console.store.migrations.health import m010_queue_health, m015_leases, m020_customer_due_upsert
 from console.store.migrations.microsoft import (
@@ -64,6 +64,7 @@ MIGRATIONS: list[Migration] = [
     m020_customer_due_upsert,
     m021_claim_sessions,
     m022_escalation_status_changes,
+    m025_directory,
 ]
 
 
