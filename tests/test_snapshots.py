@@ -199,6 +199,27 @@ async def account_bills(pilot: Pilot[None]) -> None:
     await settle(pilot)
 
 
+async def directory(pilot: Pilot[None]) -> None:
+    """The customer directory, found by a caller's two-character name: customers with the callers matched."""
+    await settle(pilot)
+    await pilot.press("C")
+    await settle(pilot)
+    await pilot.press(*"山田")
+    await settle(pilot)
+
+
+async def command_help(pilot: Pilot[None]) -> None:
+    await settle(pilot)
+    await pilot.press("colon", *"help", "enter")
+    await settle(pilot)
+
+
+async def command_error(pilot: Pilot[None]) -> None:
+    await settle(pilot)
+    await pilot.press("colon", *"frobnicate", "enter")
+    await settle(pilot)
+
+
 #: Screens a Billing admin sees (the others are the helpdesk agent's).
 BILLING_ADMIN_SCREENS = {"collections", "suspend_confirm", "payment", "account_bills"}
 
@@ -224,6 +245,9 @@ SCREENS: dict[str, Steps] = {
     "suspend_confirm": suspend_confirm,
     "payment": payment,
     "account_bills": account_bills,
+    "directory": directory,
+    "command_help": command_help,
+    "command_error": command_error,
 }
 
 

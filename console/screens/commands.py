@@ -27,11 +27,11 @@ if TYPE_CHECKING:
     from console.desk.directory import Found
 
 HELP = (
-    ("1511  CSP-001511", "open that ticket (in any view)"),
-    ("c TEXT  customer TEXT", "find a customer or caller: name, domain, email, phone"),
-    ("c", "the customer directory"),
-    ("q  quit", "leave the console (asks first when something would be lost)"),
-    ("help", "this list"),
+    (":1511  :CSP-001511", "open that ticket (in any view)"),
+    (":c TEXT  :customer TEXT", "a customer or caller: name, domain, email, phone"),
+    (":c", "the customer directory"),
+    (":q  :quit", "quit (asks first when work would be lost)"),
+    (":help", "this list"),
 )
 HISTORY = 50
 
@@ -183,7 +183,7 @@ def help_text() -> Text:
     text = Text("Commands", style="bold")
     width = max(len(c) for c, _ in HELP)
     for command, what in HELP:
-        text.append(f"\n:{command.ljust(width)}  ", style="bold")
+        text.append(f"\n{command.ljust(width)}  ", style="bold")
         text.append(what)
     text.append("\nup/down: earlier commands · escape: cancel", style="dim")
     return text

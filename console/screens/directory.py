@@ -39,7 +39,7 @@ class DirectoryScreen(ConsoleScreen):
     DirectoryScreen #directory-people { height: 45%; padding: 0 1; border-top: solid $panel-lighten-2; }
     """
     BINDINGS = [
-        Binding("enter", "open_account", "Account", id="directory.account"),
+        Binding("enter", "open_account", "Account", id="directory.account", priority=True),
         Binding("ctrl+t", "tickets", "Tickets in queue", id="directory.tickets"),
         Binding("escape", "back", "Back (clear first)", id="directory.back"),
         Binding("down", "move(1)", "Next customer", show=False, id="directory.down"),
@@ -111,7 +111,7 @@ class DirectoryScreen(ConsoleScreen):
             n = len(found.customers)
             count = f"{n}{'+' if found.more else ''} customer{'' if n == 1 else 's'}"
             how = f" {HOW[found.how]}" if found.customers and HOW[found.how] else ""
-            title.append(f" · {count}{how}", style="dim")
+            title.append(f"  ·  {count}{how}", style="dim")
             if found.more:
                 title.append(" · type more to narrow", style="dim")
         title.no_wrap, title.overflow = True, "ellipsis"
@@ -194,7 +194,7 @@ def customer_lines(hit: CustomerHit, width: int) -> Text:
     """A customer's line (name, domain, open tickets), then a line per person of it the search matched."""
     tickets = f"{hit.open_tickets} open" if hit.open_tickets else "no open tickets"
     domain = clean_line(hit.domain)
-    name_width = max(8, width - cell_len(domain) - len(tickets) - 4)
+    name_width = max(8, min(50, width - cell_len(domain) - len(tickets) - 4))
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(fit(hit.name, name_width), style="bold")
     text.append(f"  {domain}  ", style="")
