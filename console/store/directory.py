@@ -14,10 +14,12 @@ a large import) refills it once at the end (:meth:`DirectoryRepo.refill`).
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from console.store.base import Base
+from console.store.dialect import SQLITE
 from console.tickets.search_text import SearchQuery, search_form, stored_phone_key
 
 CREATE = (
@@ -32,6 +34,7 @@ CREATE = (
 )
 #: Kinds of row, in the order a customer's people are listed.
 KINDS = ("customer", "billing", "caller")
+_COLUMNS = ("id", "customerId", "kind", "name", "email", "phone", "phoneKey", "lastSeen")
 _CUSTOMER = "id, companyName, domain, billingFirstName, billingLastName, billingEmail"
 _ROW = "d.id, d.customerId, d.kind, d.name, d.email, d.phone, d.lastSeen"
 _CHUNK = 500
@@ -39,6 +42,17 @@ _CHUNK = 500
 
 def _entry(customer_id: str, kind: str, name: str | None, email: str | None, phone: str | None) -> tuple[str, ...]:
     return (customer_id, kind, (name or "").strip(), (email or "").strip(), (phone or "").strip())
+
+
+def _customer_entries(rows: Iterable[Sequence[Any]]) -> list[tuple[str, ...]]:
+    """Each customer's own entry (its name and domain) and its billing contact's."""
+    entries: list[tuple[str, ...]] = []
+    for cid, company, domain, first, last, email in rows:
+        entries.append(_entry(cid, "customer", company, domain, None))
+        billing = " ".join(p for p in (first, last) if p)
+        if billing or email:
+            entries.append(_entry(cid, "billing", billing, email, None))
+    return entries
 
 
 class DirectoryRepo:
@@ -58,8 +72,7 @@ class DirectoryRepo:
             if not (name or email or phone):
                 continue
             cursor = conn.execute(
-                "INSERT INTO directory (customerId, kind, name, email, phone, phoneKey, lastSeen) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                self.db.dialect.insert("directory", _COLUMNS[1:], self.db.dialect.insert_or_ignore),
                 (*entry, stored_phone_key(phone), seen.get(entry)),
             )
             if cursor.rowcount:
@@ -103,35 +116,16 @@ class DirectoryRepo:
             self._add_customers(rows)
 
     def _add_customers(self, rows: Iterable[Sequence[Any]]) -> None:
-        entries: list[tuple[str, ...]] = []
-        for cid, company, domain, first, last, email in rows:
-            entries.append(_entry(cid, "customer", company, domain, None))
-            billing = " ".join(p for p in (first, last) if p)
-            if billing or email:
-                entries.append(_entry(cid, "billing", billing, email, None))
-        self._add(entries, {})
+        self._add(_customer_entries(rows), {})
 
     def refill(self) -> None:
         """Every row again from the customers and the tickets (the end of a bulk load; the migration)."""
-        conn = self.db.conn
-        conn.execute("DELETE FROM directory")
-        conn.execute("DELETE FROM directory_search")
-        self._add_customers(conn.execute(f"SELECT {_CUSTOMER} FROM customers"))
-        callers = conn.execute(
-            "SELECT customerId, coalesce(trim(contactName), ''), coalesce(trim(contactEmail), ''), "
-            "coalesce(trim(contactPhone), ''), max(createdDate) FROM tickets GROUP BY 1, 2, 3, 4"
-        )
-        batch: dict[tuple[str, ...], str | None] = {}
-        for cid, name, email, phone, last in callers:
-            batch[(cid, "caller", name, email, phone)] = last
-            if len(batch) >= 5000:
-                self._add(batch, batch)
-                batch = {}
-        self._add(batch, batch)
+        refill(self.db.conn)
 
     # -- finding ---------------------------------------------------------------------------------
     def matching(self, query: SearchQuery, limit: int) -> list[dict[str, Any]]:
-        """Rows whose text matches ``query`` (every term), customers' own rows first, at most ``limit``."""
+        """Rows whose text matches ``query`` (every term), at most ``limit`` (the newest entries), customers' own
+        rows first, then the latest callers: sorted here, not by SQLite, which would sort every match first."""
         clauses, args = [], []
         if query.match:
             clauses.append(f"d.id IN ({self.db.dialect.fts_rowids('directory_search')})")
@@ -142,18 +136,19 @@ class DirectoryRepo:
             args.append(f"%{escaped}%")
         if not clauses:
             return []
-        sql = (
-            f"SELECT {_ROW} FROM directory d WHERE {' AND '.join(clauses)} "
-            "ORDER BY d.kind != 'customer', d.lastSeen DESC LIMIT ?"
-        )
-        return [dict(r) for r in self.db.conn.execute(sql, [*args, limit])]
+        sql = f"SELECT {_ROW} FROM directory d WHERE {' AND '.join(clauses)} ORDER BY d.id DESC LIMIT ?"
+        rows = [dict(r) for r in self.db.conn.execute(sql, [*args, limit])]
+        rows.sort(key=lambda r: r["lastSeen"] or "", reverse=True)
+        rows.sort(key=lambda r: r["kind"] != "customer")
+        return rows
 
     def by_phone(self, reversed_key: str, suffixes: Sequence[str], limit: int) -> list[dict[str, Any]]:
         """Rows whose phone ends with the digits of ``reversed_key`` (reversed), or is one of ``suffixes`` (the
         typed number's endings, reversed): both an index range."""
         sql = (
-            f"SELECT {_ROW} FROM directory d WHERE d.phoneKey != '' AND ((d.phoneKey >= ? AND d.phoneKey < ?) "
-            f"OR d.phoneKey IN ({self.db.dialect.marks(len(suffixes))})) ORDER BY d.lastSeen DESC LIMIT ?"
+            f"SELECT {_ROW} FROM directory d WHERE d.id IN (SELECT id FROM directory WHERE phoneKey != '' AND "
+            "phoneKey >= ? AND phoneKey < ? UNION SELECT id FROM directory WHERE phoneKey != '' AND phoneKey IN "
+            f"({self.db.dialect.marks(len(suffixes))})) ORDER BY d.lastSeen DESC LIMIT ?"
         )
         rows = self.db.conn.execute(sql, (reversed_key, reversed_key + ":", *suffixes, limit))
         return [dict(r) for r in rows]
@@ -199,3 +194,28 @@ class DirectoryRepo:
 
     def customer_count(self) -> int:
         return int(self.db.conn.execute("SELECT count(*) FROM customers").fetchone()[0])
+
+
+def refill(conn: sqlite3.Connection) -> None:
+    """Every row of the directory again, from the customers and the tickets, on ``conn`` (inside its
+    transaction): new rows of distinct entries, so they are written in batches."""
+    conn.execute("DELETE FROM directory")
+    conn.execute("DELETE FROM directory_search")
+    entries: list[tuple[tuple[str, ...], str | None]] = [
+        (e, None) for e in _customer_entries(conn.execute(f"SELECT {_CUSTOMER} FROM customers"))
+    ]
+    callers = conn.execute(
+        "SELECT customerId, 'caller', coalesce(trim(contactName), ''), coalesce(trim(contactEmail), ''), "
+        "coalesce(trim(contactPhone), ''), max(createdDate) FROM tickets "
+        "WHERE coalesce(contactName, contactEmail, contactPhone) IS NOT NULL GROUP BY 1, 3, 4, 5"
+    )
+    entries += [(tuple(r[:5]), r[5]) for r in callers]
+    insert = SQLITE.insert("directory", _COLUMNS)
+    for start in range(0, len(entries), 5000):
+        batch = [(e, last) for e, last in entries[start : start + 5000] if any(e[2:])]
+        rows = [(start + n + 1, *e, stored_phone_key(e[4]), last) for n, (e, last) in enumerate(batch)]
+        conn.executemany(insert, rows)
+        conn.executemany(
+            "INSERT INTO directory_search (rowid, form) VALUES (?, ?)",
+            [(r[0], search_form(f"{r[3]} {r[4]}")) for r in rows],
+        )

@@ -84,8 +84,8 @@ class Workspace(Base):
     def bulk_load(self) -> Iterator[sqlite3.Connection]:
         """A write transaction for loading many tickets (the demo, an import): the health rollups' triggers
         are off while it writes and the rollups are refilled in one pass at the end, in the same transaction
-        (no other writer can slip in between; a failure rolls the triggers back with everything else). The customer
-directory is refilled at the end too."""
+        (no other writer can slip in between; a failure rolls the triggers back with everything else). The
+        customer directory is refilled at the end too (console/store/directory.py)."""
         with self.transaction() as conn:
             for name in [*rollups.TRIGGERS, *open_search.TRIGGERS]:
                 conn.execute(f"DROP TRIGGER IF EXISTS {name}")

@@ -101,6 +101,7 @@ _TICKET_NUMBER = re.compile(r"(?:CSP-?|#)?0*(\d{1,9})")
 #: What may stand between a phone number's digits: spaces, + ( ) . / and the dashes Japanese input produces
 #: (after NFKC: ‐ ‑ ‒ – — ― − and the long vowel mark ー, often typed for a dash).
 _PHONE_SHAPE = re.compile(r"\+?[\d\s().\-/\u2010-\u2015\u2212\u30fc]+")
+_NOT_DIGIT = re.compile(r"[^0-9]")
 PHONE_DIGITS_MIN = 6
 """A phone number is matched on at least this many digits (fewer would match half the directory)."""
 
@@ -131,7 +132,7 @@ def stored_phone_key(text: str | None) -> str:
     """:func:`phone_key` of a stored phone number, reversed (so an index finds the numbers that end with
     some digits by a range of its keys); ``""`` when there is none. Stored numbers are not held to the shape a
     query must have (``+81-3-1234-5678 ext. 12`` keeps its digits)."""
-    digits = "".join(c for c in normalize(text or "") if c.isdigit()).lstrip("0")
+    digits = _NOT_DIGIT.sub("", normalize(text or "")).lstrip("0")
     return digits[::-1] if len(digits) >= PHONE_DIGITS_MIN else ""
 
 

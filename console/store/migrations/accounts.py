@@ -137,18 +137,8 @@ def _m001_receivables_and_offers(db: Database) -> None:
 def m025_directory(db: Database) -> None:
     """The customer directory: each customer, its billing contact and its tickets' callers, indexed by name,
     domain, email and phone (see store/directory.py); filled from what is stored."""
-    from console.store.directory import CREATE, DirectoryRepo
+    from console.store import directory
 
-    for statement in CREATE:
+    for statement in directory.CREATE:
         db.execute(statement)
-    DirectoryRepo(_Bare(db.conn)).refill()  # type: ignore[arg-type]
-
-
-class _Bare:
-    """Enough of the store's base for the directory's refill inside a migration (its connection, the dialect)."""
-
-    def __init__(self, conn: object) -> None:
-        from console.store.dialect import SQLITE
-
-        self.conn = conn
-        self.dialect = SQLITE
+    directory.refill(db.conn)
