@@ -23,14 +23,14 @@ from console.store.dialect import SQLITE
 from console.tickets.search_text import SearchQuery, search_form, stored_phone_key
 
 CREATE = (
-    "CREATE TABLE directory (id INTEGER PRIMARY KEY, customerId TEXT NOT NULL, kind TEXT NOT NULL, "
+    "CREATE TABLE IF NOT EXISTS directory (id INTEGER PRIMARY KEY, customerId TEXT NOT NULL, kind TEXT NOT NULL, "
     "name TEXT NOT NULL DEFAULT '', email TEXT NOT NULL DEFAULT '', phone TEXT NOT NULL DEFAULT '', "
     "phoneKey TEXT NOT NULL DEFAULT '', lastSeen TEXT, UNIQUE (customerId, kind, name, email, phone))",
-    "CREATE INDEX idx_directory_phone ON directory (phoneKey) WHERE phoneKey != ''",
-    "CREATE INDEX idx_directory_customer ON directory (customerId, kind, lastSeen)",
-    "CREATE VIRTUAL TABLE directory_search USING fts5(form, tokenize = 'unicode61 remove_diacritics 2', "
+    "CREATE INDEX IF NOT EXISTS idx_directory_phone ON directory (phoneKey) WHERE phoneKey != ''",
+    "CREATE INDEX IF NOT EXISTS idx_directory_customer ON directory (customerId, kind, lastSeen)",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS directory_search USING fts5(form, tokenize = 'unicode61 remove_diacritics 2', "
     "prefix = '2 3')",
-    "CREATE INDEX idx_customers_domain ON customers (lower(domain))",
+    "CREATE INDEX IF NOT EXISTS idx_customers_domain ON customers (lower(domain))",
 )
 #: Kinds of row, in the order a customer's people are listed.
 KINDS = ("customer", "billing", "caller")
