@@ -40,7 +40,7 @@ def new_customer_ticket(desk: Desk, customer: str, **contact: str) -> str:
 
 # -- the directory, through the desk -----------------------------------------------------------------
 def test_directory_finds_japanese_forms_as_intake_does(demo_ws: Workspace, tmp_path: Path) -> None:
-    directory = desk_of(demo_ws, tmp_path).directory
+    directory = desk_of(demo_ws, tmp_path).reads.directory
     names = lambda text: [h.name for h in directory.find(text).customers]  # noqa: E731
     assert "有限会社ヤマダ工務店" in names("工務")  # a two-character word inside a name
     assert names("さくら") == ["株式会社さくら商事"]
@@ -64,15 +64,15 @@ def test_a_caller_is_found_by_name_email_and_phone_in_any_format(demo_ws: Worksp
         "1234-5678",
         "(03) 1234ー5678",
     ):
-        found = desk.directory.find(typed)
+        found = desk.reads.directory.find(typed)
         assert found.how == "phone", typed
         assert [h.name for h in found.customers] == ["Tailspin Toys"], typed
         assert [p.name for p in found.customers[0].matched] == ["佐藤 健"], typed
-    assert [h.name for h in desk.directory.find("佐藤").customers] == ["Tailspin Toys"]  # two characters
-    assert [h.name for h in desk.directory.find("ken.sato@tailspintoys.com").customers] == ["Tailspin Toys"]
+    assert [h.name for h in desk.reads.directory.find("佐藤").customers] == ["Tailspin Toys"]  # two characters
+    assert [h.name for h in desk.reads.directory.find("ken.sato@tailspintoys.com").customers] == ["Tailspin Toys"]
     # A caller not in the directory yet: the customer by the email's domain.
-    assert [h.name for h in desk.directory.find("new.person@tailspintoys.com").customers] == ["Tailspin Toys"]
-    people, total = desk.directory.people(desk.find_customer("tailspintoys.com"))
+    assert [h.name for h in desk.reads.directory.find("new.person@tailspintoys.com").customers] == ["Tailspin Toys"]
+    people, total = desk.reads.directory.people(desk.find_customer("tailspintoys.com"))
     assert ("佐藤 健", "+81 3-1234-5678") in [(p.name, p.phone) for p in people]
     assert total == len(people)
 
@@ -80,7 +80,7 @@ def test_a_caller_is_found_by_name_email_and_phone_in_any_format(demo_ws: Worksp
 def test_a_number_stored_in_full_width_is_found_by_its_digits(demo_ws: Workspace, tmp_path: Path) -> None:
     desk = desk_of(demo_ws, tmp_path)
     new_customer_ticket(desk, "sakura-shoji.co.jp", contact_name="田中 一", contact_phone="０３－９８７６－５４３２")
-    found = desk.directory.find("+81-3-9876-5432")
+    found = desk.reads.directory.find("+81-3-9876-5432")
     assert [(h.name, [p.name for p in h.matched]) for h in found.customers] == [("株式会社さくら商事", ["田中 一"])]
 
 
@@ -116,7 +116,7 @@ def test_the_directory_read_is_checked_by_role(demo_ws: Workspace, tmp_path: Pat
     config = dataclasses.replace(config, roles={"ticket.view": ["global_admin"]})
     desk = Desk(demo_ws, config, load_plugins(), AGENT, lambda: NOW)
     with pytest.raises(RoleDenied):
-        desk.directory.find("litware")
+        desk.reads.directory.find("litware")
 
 
 # -- the queue's search by ticket number ------------------------------------------------------------

@@ -11,6 +11,8 @@ from console.tickets.search_text import build_query, normalize, phone_key, phone
 
 if TYPE_CHECKING:
     from console.desk.door import Desk
+    from console.desk.roles import Door
+    from console.store import Workspace
 
 #: Customers shown for one search (more: type more of the name).
 SHOWN = 100
@@ -69,17 +71,17 @@ def email_domains(text: str) -> list[str]:
     return [".".join(labels[n:]) for n in range(len(labels) - 1) if labels[n]]
 
 
-class DirectoryDesk:
-    """The directory's reads, each authorized ``ticket.view``."""
+class DirectoryReads:
+    """The directory's reads, each authorized ``ticket.view`` (``desk.reads.directory``)."""
 
-    def __init__(self, desk: Desk) -> None:
-        self.desk = desk
-        self.repo = desk.ws.directory
+    def __init__(self, ws: Workspace, door: Door | Desk) -> None:
+        self.door = door
+        self.repo = ws.directory
 
     def find(self, text: str, limit: int = SHOWN) -> Found:
         """The customers matching ``text``: their name or domain, or one of their people's name, email or phone
         (a phone number in any format: see :func:`console.tickets.search_text.phone_key`)."""
-        self.desk.authorize("ticket.view")
+        self.door.authorize("ticket.view")
         text = text.strip()
         if not text:
             ids = self.repo.first_customers(limit + 1)
@@ -125,7 +127,7 @@ class DirectoryDesk:
 
     def people(self, customer_id: str, limit: int = PEOPLE_SHOWN) -> tuple[list[Person], int]:
         """A customer's billing contact and callers (the latest first, at most ``limit``) and how many it has."""
-        self.desk.authorize("ticket.view")
+        self.door.authorize("ticket.view")
         rows = self.repo.people(customer_id, limit)
         total = len(rows) if len(rows) < limit else self.repo.people_count(customer_id)
         return [Person.of(r) for r in rows], total

@@ -21,13 +21,13 @@ if TYPE_CHECKING:  # the HTTP clients (httpx) are imported when Microsoft is fir
     from console.billing.account import Account
     from console.billing.desk import BillingDesk
     from console.desk.agents import AgentsDesk
-    from console.desk.directory import DirectoryDesk
     from console.desk.partner import PartnerDesk
     from console.desk.records import RecordsDesk
     from console.escalation import cases as escalation
     from console.escalation.courier import Courier, CourierReport
     from console.health.board import HealthBoard
     from console.microsoft.connect import Clients
+    from console.notices.desk import NoticesDesk
     from console.offers.desk import OfferDesk
     from console.plugin_api import CustomerView, Finding
     from console.plugins.host import PluginHost
@@ -138,11 +138,11 @@ class Desk:
         return PartnerDesk(self)
 
     @cached_property
-    def directory(self) -> DirectoryDesk:
-        """The customer directory: customers and their callers, by name, domain, email or phone."""
-        from console.desk.directory import DirectoryDesk
+    def notices(self) -> NoticesDesk:
+        """The agent's notices, read markers and the breach sweep's warnings."""
+        from console.notices.desk import NoticesDesk
 
-        return DirectoryDesk(self)
+        return NoticesDesk(self)
 
     def courier(self) -> Courier:
         from console.escalation.courier import Courier
@@ -251,6 +251,7 @@ class Desk:
         ticket = self.ws.tickets.ticket(ticket_id)
         if ticket is None:
             raise LookupError(f"no ticket {ticket_id}")
+        self.notices.see_ticket(ticket["id"])  # what the agent saw: the queue's "changed" marker goes
         return TicketDetails(
             ticket=ticket,
             timeline=self.ws.tickets.timeline(ticket["seq"]),

@@ -160,7 +160,7 @@ class CommandPrompt(CoreCalls, ModalScreen[Command | None]):
             self.call_core(lambda: desk.ticket(opened), lambda _: self.dismiss(command), on_error=self._missing)
         elif command.verb == "customer" and command.argument:
             text = command.argument
-            self.call_core(lambda: desk.directory.find(text, limit=2), self._customer_found)
+            self.call_core(lambda: desk.reads.directory.find(text, limit=2), self._customer_found)
         else:
             self.dismiss(command)
 

@@ -82,7 +82,7 @@ class DirectoryScreen(ConsoleScreen):
         self._find(self.typed)
 
     def _find(self, text: str) -> None:
-        directory = self.console.desk.directory
+        directory = self.console.desk.reads.directory
         self.call_core(lambda: directory.find(text), self._show, group="directory", exclusive=True)
 
     # -- showing ---------------------------------------------------------------------------------
@@ -138,7 +138,7 @@ class DirectoryScreen(ConsoleScreen):
             self._shown_people = None
             panel.update(Text(""))
             return
-        directory, cid = self.console.desk.directory, hit.id
+        directory, cid = self.console.desk.reads.directory, hit.id
         self._shown_people = cid
         self.call_core(lambda: (cid, directory.people(cid)), self._people_loaded, group="people", exclusive=True)
 
