@@ -331,3 +331,24 @@ async def test_yank_copies_the_ticket_id(demo_ws: Workspace, tmp_path: Path) -> 
         second = app.screen.ticket_id
         await pilot.press("y")
         assert app.clipboard == second and copied == [first, second]
+
+
+async def test_help_and_key_bar_name_the_new_keys(demo_ws: Workspace, tmp_path: Path) -> None:
+    from console.screens.help import HelpScreen
+    from console.widgets.key_bar import KeyBar
+
+    app = make_app(demo_ws, tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        ids = {row[2] for row in app.screen.rows}
+        assert {"queue.directory", "queue.yank", "app.command"} <= ids
+        await pilot.press("escape", "enter")
+        await settle(pilot)
+        left, _ = app.screen.query_one(KeyBar).items()
+        assert {"Next", "Previous"} <= {item.description for item in left}
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert {"ticket.next", "ticket.previous", "ticket.yank", "app.command"} <= {row[2] for row in app.screen.rows}

@@ -194,8 +194,9 @@ class CommandMode:
     dialog) and carries out what it was dismissed with."""
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "command_mode":
-            return command_mode_allowed(self.screen)  # type: ignore[attr-defined]
+        if action == "command_mode":  # the help screen lists the keys of the screen it is over (its target)
+            screen = self.screen  # type: ignore[attr-defined]
+            return command_mode_allowed(getattr(screen, "target", screen))
         return super().check_action(action, parameters)  # type: ignore[misc]
 
     def action_command_mode(self) -> None:
