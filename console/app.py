@@ -20,6 +20,7 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from console.desk.identity import UnknownAgent, current_agent, new_session
+from console.screens.commands import CommandMode
 from console.screens.leaving import Leaving
 from console.screens.queue import QueueScreen
 from console.settings.config import Config, ConfigError
@@ -46,7 +47,7 @@ SETTLE_AT_LATEST = 2.0
 log = logging.getLogger(__name__)
 
 
-class CspConsoleApp(OrderedKeys, Leaving, App[None]):
+class CspConsoleApp(OrderedKeys, Leaving, CommandMode, App[None]):
     """CSP Triage Console."""
 
     TITLE = "CSP Triage Console"
@@ -54,6 +55,7 @@ class CspConsoleApp(OrderedKeys, Leaving, App[None]):
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
         Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("colon", "command_mode", "Command (:1511, :c name, :q, :help)", show=False, id="app.command"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="app.quit_ctrl_c"),
     ]
 

@@ -226,6 +226,27 @@ async def account_bills(pilot: Pilot[None]) -> None:
     await settle(pilot)
 
 
+async def directory(pilot: Pilot[None]) -> None:
+    """The customer directory, found by a caller's two-character name: customers with the callers matched."""
+    await settle(pilot)
+    await pilot.press("C")
+    await settle(pilot)
+    await pilot.press(*"山田")
+    await settle(pilot)
+
+
+async def command_help(pilot: Pilot[None]) -> None:
+    await settle(pilot)
+    await pilot.press("colon", *"help", "enter")
+    await settle(pilot)
+
+
+async def command_error(pilot: Pilot[None]) -> None:
+    await settle(pilot)
+    await pilot.press("colon", *"frobnicate", "enter")
+    await settle(pilot)
+
+
 async def toasts_shown(pilot: Pilot[None]) -> None:
     """Wait until the console has toasted the agent's notices (within a poll), then clear the toasts: a
     snapshot taken while one may or may not have arrived would differ from run to run."""
@@ -334,6 +355,9 @@ SCREENS: dict[str, Steps] = {
     "suspend_confirm": suspend_confirm,
     "payment": payment,
     "account_bills": account_bills,
+    "directory": directory,
+    "command_help": command_help,
+    "command_error": command_error,
     "notices": notices,
     "queue_changed": queue_changed,
 }

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from console.shared.model import Role
@@ -13,6 +14,7 @@ from console.shared.model import Role
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from console.desk.directory import DirectoryReads
     from console.desk.door import Desk
     from console.store import Interruptible, Workspace
     from console.tickets.queue_query import QueueQuery, QueueRow
@@ -177,6 +179,13 @@ class QueueReads:
     def connection(self) -> Interruptible:
         """This thread's connection, to interrupt a superseded read."""
         return self.ws.conn
+
+    @cached_property
+    def directory(self) -> DirectoryReads:
+        """The customer directory: customers and their callers by name, domain, email or phone (``ticket.view``)."""
+        from console.desk.directory import DirectoryReads
+
+        return DirectoryReads(self.ws, self.door)
 
     def queue_page(self, query: QueueQuery, **page: Any) -> list[QueueRow]:
         """A page of the queue, each row marked ``changed`` when someone else changed it since this agent

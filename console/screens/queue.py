@@ -40,6 +40,8 @@ class QueueScreen(ConsoleScreen):
         Binding("c", "claim", "Claim", id="queue.claim"),
         Binding("a", "account", "Account", show=False, id="queue.account"),
         Binding("u", "this_customer", "This customer only", show=False, id="queue.customer"),
+        Binding("C", "app.open_directory", "Customers and callers", show=False, id="queue.directory"),
+        Binding("y", "yank", "Copy id", show=False, id="queue.yank"),
         Binding("v", "choose_view", "Views", show=False, id="queue.views"),
         Binding("w", "save_view", "Save view", show=False, id="queue.save_view"),
         Binding("D", "delete_view", "Delete saved view", show=False, id="queue.delete_view"),
@@ -245,7 +247,10 @@ class QueueScreen(ConsoleScreen):
     async def action_search(self) -> None:
         search = self.search_box
         if search is None:
-            search = Input(placeholder="search title, body and notes (enter: to the list · escape: clear)", id="search")
+            search = Input(
+                placeholder="search title, body, notes or a ticket number (enter: to the list · escape: clear)",
+                id="search",
+            )
             await self.mount(search)
         search.display = True
         search.focus()
@@ -316,6 +321,10 @@ class QueueScreen(ConsoleScreen):
     def action_account(self) -> None:
         if (row := self.table.current_row) is not None:
             self.console.open_account(row.customerId)
+
+    def action_yank(self) -> None:
+        if (row := self.table.current_row) is not None:
+            self.console.copy_ticket_id(row.id)
 
     def action_new_ticket(self) -> None:
         self.console.open_intake()

@@ -15,6 +15,7 @@ from console.screens.base import ConsoleScreen
 from console.screens.billing_dialogs import TimeDialog, TimeInput
 from console.screens.dialogs import ChoicePrompt, Confirm, TextPrompt
 from console.screens.escalate import EscalationForm, VehiclePicker
+from console.screens.ticket_steps import TicketSteps
 from console.shared import model
 from console.shared.safe_text import clean_block, clean_line
 from console.tickets.triage import TriageResult
@@ -30,7 +31,7 @@ from console.widgets.render import (
 )
 
 
-class TicketScreen(ConsoleScreen):
+class TicketScreen(TicketSteps, ConsoleScreen):
     BINDINGS = [
         Binding("escape,backspace,q", "back", "Back", id="ticket.back"),
         Binding("c", "claim", "Claim", id="ticket.claim"),
@@ -42,6 +43,9 @@ class TicketScreen(ConsoleScreen):
         Binding("a", "assign", "Assign", show=False, id="ticket.assign"),
         Binding("e", "classify", "Service/category/severity", show=False, id="ticket.classify"),
         Binding("o", "account", "Account", id="ticket.account"),
+        Binding("right_square_bracket", "step(1)", "Next", id="ticket.next"),  # of the queue's view
+        Binding("left_square_bracket", "step(-1)", "Previous", id="ticket.previous"),
+        Binding("y", "yank", "Copy id", show=False, id="ticket.yank"),
         Binding("m", "escalate", "Microsoft", id="ticket.escalate"),
         Binding("t", "recheck", "Run checks", show=False, id="ticket.recheck"),
         Binding("l", "log_time", "Log time", show=False, id="ticket.log_time"),

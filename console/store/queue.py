@@ -17,7 +17,7 @@ from typing import Any
 from console.shared import model
 from console.store.base import Base
 from console.tickets.queue_query import QueueQuery, QueueRow
-from console.tickets.search_text import build_query
+from console.tickets.search_text import SearchQuery, build_query
 
 #: Sort keys of the queue -> SQL expression (never NULL, so keyset paging compares cleanly).
 SORT_SQL = {
@@ -108,12 +108,18 @@ class QueueRepo:
         return int(count)
 
     def _search_where(self, q: QueueQuery, w: _Where, fresh: bool) -> None:
-        seq = model.ticket_seq(q.search)
-        if seq is not None:  # a ticket number: that ticket
+        number = q.ticket_number
+        if number is not None and not number[1]:  # a ticket's id: that ticket
             w.clauses.append("t.seq = ?")
-            w.args.append(seq)
+            w.args.append(number[0])
             return
         sq = build_query(q.search)
+        if number is not None:  # a bare number: that ticket, or the tickets that mention it
+            self._text_where(q, sq, w, fresh, also_seq=number[0])
+        else:
+            self._text_where(q, sq, w, fresh)
+
+    def _text_where(self, q: QueueQuery, sq: SearchQuery, w: _Where, fresh: bool, also_seq: int | None = None) -> None:
         dialect = self.db.dialect
         # Only open tickets wanted: the open-only index is an eighth of the size at scale.
         open_only = bool(q.statuses) and set(q.statuses) <= _OPEN_VALUES
@@ -122,10 +128,17 @@ class QueueRepo:
             matches = self._matches(index, sq.match, fresh)
             # Many matches: the planner must not drive the query by them; it walks the sort order instead.
             seq_column = "t.seq" if matches <= SEARCH_DRIVES_UP_TO else dialect.not_driving("t.seq")
-            if fresh and not sq.likes and w.clauses == (["t.isOpen = 1"] if open_only else []):
+            if fresh and not sq.likes and also_seq is None and w.clauses == (["t.isOpen = 1"] if open_only else []):
                 w.index_count = matches
-            w.clauses.append(f"{seq_column} IN ({dialect.fts_rowids(index)})")
-            w.args.append(sq.match)
+            if also_seq is not None:
+                w.clauses.append(f"(t.seq = ? OR {seq_column} IN ({dialect.fts_rowids(index)}))")
+                w.args += [also_seq, sq.match]
+            else:
+                w.clauses.append(f"{seq_column} IN ({dialect.fts_rowids(index)})")
+                w.args.append(sq.match)
+        elif also_seq is not None:
+            w.clauses.append("t.seq = ?")
+            w.args.append(also_seq)
         for like in sq.likes:
             escaped = like.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             contains = " OR ".join(dialect.like_escaped(c) for c in ("title", "body", "notes"))

@@ -57,6 +57,8 @@ class RecordRepo:
         self.db.conn.executemany(
             self.db.dialect.upsert(kind.table, cols, "id"), ([r[c] for c in cols] for r in records)
         )
+        if kind.name == "customers" and self.tickets.directory is not None:
+            self.tickets.directory.refresh_customers([r["id"] for r in records])
         if kind.name == "customers" and existing:
             self.db.conn.executemany(
                 "UPDATE tickets SET customerName = ? WHERE customerId = ? AND customerName != ?",

@@ -10,6 +10,7 @@ from console.records.kinds import TICKETS
 from console.shared import model
 from console.shared.errors import StaleVersion
 from console.store.base import Base
+from console.store.directory import DirectoryRepo
 from console.store.rows import audit_updates, existing_keys
 from console.tickets.search_text import search_form
 
@@ -62,8 +63,9 @@ def ticket_columns(rec: dict[str, Any], now: str) -> dict[str, Any]:
 class TicketRepo:
     """The tickets table, its timeline, its search entries and its findings."""
 
-    def __init__(self, db: Base) -> None:
+    def __init__(self, db: Base, directory: DirectoryRepo | None = None) -> None:
         self.db = db
+        self.directory = directory  #: notes each written ticket's caller (the customer directory)
         #: Recomputes a ticket's SLA fields from its stored row (set by the core: ``console.sla.clocks.keep_clocks``).
         self.clock_keeper: ClockKeeper | None = None
 
@@ -260,6 +262,8 @@ class TicketRepo:
             touched.append(seq)
         self._copy_customer_names(touched)
         self.reindex_tickets(touched)
+        if self.directory is not None:
+            self.directory.note_callers(records)
         updated = sum(1 for r in records if r["id"] in existing)
         return len(records) - updated, updated
 

@@ -20,6 +20,7 @@ from console.store.accounts import AccountRepo
 from console.store.agents import AgentRepo
 from console.store.base import Base
 from console.store.billing import BillingRepo
+from console.store.directory import DirectoryRepo
 from console.store.escalations import EscalationRepo
 from console.store.gdap import GdapRepo
 from console.store.health import HealthRepo
@@ -40,7 +41,8 @@ class Workspace(Base):
 
     def __init__(self, path: Path | str, *, clock: Callable[[], datetime] = utcnow) -> None:
         super().__init__(path, clock=clock)
-        self.tickets = TicketRepo(self)
+        self.directory = DirectoryRepo(self)
+        self.tickets = TicketRepo(self, self.directory)
         self.notices = NoticeRepo(self)
         self.records = RecordRepo(self, self.tickets)
         self.queue = QueueRepo(self)
@@ -84,11 +86,17 @@ class Workspace(Base):
     def bulk_load(self) -> Iterator[sqlite3.Connection]:
         """A write transaction for loading many tickets (the demo, an import): the health rollups' triggers
         are off while it writes and the rollups are refilled in one pass at the end, in the same transaction
-        (no other writer can slip in between; a failure rolls the triggers back with everything else)."""
+        (no other writer can slip in between; a failure rolls the triggers back with everything else). The
+        customer directory is refilled at the end too (console/store/directory.py)."""
         with self.transaction() as conn:
             for name in [*rollups.TRIGGERS, *open_search.TRIGGERS]:
                 conn.execute(f"DROP TRIGGER IF EXISTS {name}")
-            yield conn
+            self.directory.deferred = True
+            try:
+                yield conn
+            finally:
+                self.directory.deferred = False
+            self.directory.refill()
             for statement in rollups.CLEARS + rollups.FILLS + list(rollups.TRIGGERS.values()):
                 conn.execute(statement)
             for statement in [*open_search.REFILL, *open_search.TRIGGERS.values()]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields, replace
 
 from console.shared.model import OPEN_STATUSES
+from console.tickets.search_text import normalize, ticket_number
 
 #: Columns the queue can sort by, in display order.
 SORT_KEYS = (
@@ -43,6 +44,16 @@ class QueueQuery:
     def __post_init__(self) -> None:
         if self.sort not in SORT_KEYS:
             raise ValueError(f"unknown sort key {self.sort!r}; expected one of {', '.join(SORT_KEYS)}")
+
+    @property
+    def ticket_number(self) -> tuple[int, bool] | None:
+        """The ticket number the search names, and whether its text is searched too: ``CSP-001511`` (or
+        ``csp-1511``, ``#1511``) is that ticket only; a bare ``1511`` is that ticket and the tickets that mention
+        1511. ``None`` when the search is not a number."""
+        number = ticket_number(self.search)
+        if number is None:
+            return None
+        return number, normalize(self.search.strip()).isdecimal()
 
     def with_(self, **changes: object) -> QueueQuery:
         return replace(self, **changes)  # type: ignore[arg-type]

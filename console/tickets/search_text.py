@@ -94,3 +94,50 @@ def build_query(user_text: str) -> SearchQuery:
                 if len(word) >= MIN_PREFIX:
                     parts.append(_quote(word) + "*")
     return SearchQuery(" AND ".join(parts), tuple(likes))
+
+
+# -- ticket numbers and phone numbers -------------------------------------------------------------
+_TICKET_NUMBER = re.compile(r"(?:CSP-?|#)?0*(\d{1,9})")
+#: What may stand between a phone number's digits: spaces, + ( ) . / and the dashes Japanese input produces
+#: (after NFKC: ‐ ‑ ‒ – — ― − and the long vowel mark ー, often typed for a dash).
+_PHONE_SHAPE = re.compile(r"\+?[\d\s().\-/\u2010-\u2015\u2212\u30fc]+")
+_NOT_DIGIT = re.compile(r"[^0-9]")
+PHONE_DIGITS_MIN = 6
+"""A phone number is matched on at least this many digits (fewer would match half the directory)."""
+
+
+def ticket_number(text: str) -> int | None:
+    """The ticket number in ``text``: ``CSP-001511``, ``csp-1511``, ``#1511``, ``1511`` or ``１５１１`` (full-width)
+    all give 1511; ``None`` when ``text`` is not only a ticket number."""
+    m = _TICKET_NUMBER.fullmatch(normalize(text.strip()).upper())
+    return int(m.group(1)) if m and int(m.group(1)) > 0 else None
+
+
+def phone_key(text: str) -> str | None:
+    """The digits a phone number is matched by, or ``None`` when ``text`` is not shaped like one.
+
+    NFKC first (full-width ``０３－１２３４－５６７８`` becomes ``03-1234-5678``), then only the digits are kept and
+    the leading zeros dropped (the trunk prefix ``0`` and international prefixes such as ``00``):
+    ``+81 3-1234-5678`` -> ``81312345678``, ``03-1234-5678`` and ``0312345678`` -> ``312345678``. Two numbers
+    meet when one key ends with the other (the country code is the only difference, or only the subscriber's
+    part was typed), on at least :data:`PHONE_DIGITS_MIN` digits (see :func:`phone_suffixes`)."""
+    folded = normalize(text.strip())
+    if not folded or not _PHONE_SHAPE.fullmatch(folded):
+        return None
+    digits = "".join(c for c in folded if c.isdigit()).lstrip("0")
+    return digits if len(digits) >= PHONE_DIGITS_MIN else None
+
+
+def stored_phone_key(text: str | None) -> str:
+    """:func:`phone_key` of a stored phone number, reversed (so an index finds the numbers that end with
+    some digits by a range of its keys); ``""`` when there is none. Stored numbers are not held to the shape a
+    query must have (``+81-3-1234-5678 ext. 12`` keeps its digits)."""
+    digits = _NOT_DIGIT.sub("", normalize(text or "")).lstrip("0")
+    return digits[::-1] if len(digits) >= PHONE_DIGITS_MIN else ""
+
+
+def phone_suffixes(key: str) -> list[str]:
+    """The reversed endings of ``key`` a stored number may be (it was stored without the country code, say):
+    each of at least :data:`PHONE_DIGITS_MIN` digits."""
+    reversed_key = key[::-1]
+    return [reversed_key[:n] for n in range(PHONE_DIGITS_MIN, len(reversed_key) + 1)]

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from console.shared.clock import to_iso, utcnow
 from console.store.base import transaction
-from console.store.migrations.accounts import m001_accounts, m002_people
+from console.store.migrations.accounts import m001_accounts, m002_people, m025_directory
 from console.store.migrations.billing import m012_billing, m016_suspension_intents
 from console.store.migrations.health import (
     m010_queue_health,
@@ -72,6 +72,7 @@ MIGRATIONS: list[Migration] = [
     m022_escalation_status_changes,
     m023_notices,
     m024_health_waiting_rollup,
+    m025_directory,
 ]
 
 

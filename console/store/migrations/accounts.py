@@ -1,4 +1,5 @@
-"""Migrations 1-2: customers, subscriptions, receivables, support offers; agents and the audit log."""
+"""Migrations 1-2 and 25: customers, subscriptions, receivables, support offers; agents and the audit log; the
+customer directory."""
 
 from __future__ import annotations
 
@@ -131,3 +132,13 @@ def _m001_receivables_and_offers(db: Database) -> None:
         foreign_keys=[("customerId", "customers", "id")],
     )
     db.table("support_offers").create_index(["customerId"], unique=True)
+
+
+def m025_directory(db: Database) -> None:
+    """The customer directory: each customer, its billing contact and its tickets' callers, indexed by name,
+    domain, email and phone (see store/directory.py); filled from what is stored."""
+    from console.store import directory
+
+    for statement in directory.CREATE:
+        db.execute(statement)
+    directory.refill(db.conn)
