@@ -101,6 +101,13 @@ class PlanStatus:
     due_so_far: Decimal
     paid_so_far: Decimal
     next_due: Installment | None
+    currency: str | None = None  # the customer's outstanding currency (a plan's amounts carry none)
+
+    def amount(self, value: Decimal) -> str:
+        """``400.00 USD``, ``40,000 JPY``: the plan's amounts as every amount is shown."""
+        from console.shared.money import money
+
+        return money(value, self.currency)
 
     @property
     def kept(self) -> bool:
@@ -129,11 +136,11 @@ class CustomerStanding:
             return f"on hold{until}: {self.hold.reason}"
         if self.plan is not None:
             p = self.plan
-            nxt = f"next {p.next_due.amount} on {p.next_due.due}" if p.next_due else "no installment left"
+            nxt = f"next {p.amount(p.next_due.amount)} on {p.next_due.due}" if p.next_due else "no installment left"
             if p.due_so_far == 0:
                 return f"payment plan agreed {p.plan.agreed}: {nxt}"
             state = "kept" if p.kept else "BROKEN"
-            return f"payment plan {state}: {p.paid_so_far} paid of {p.due_so_far} due so far; {nxt}"
+            return f"payment plan {state}: {p.amount(p.paid_so_far)} paid of {p.amount(p.due_so_far)} due so far; {nxt}"
         if self.suspension is not None:
             return f"suspension {self.suspension['state']} since {self.suspension['startedDate'][:10]}"
         if self.disputed:
@@ -284,7 +291,9 @@ def _hold_back(
         paid = sum(
             (Decimal(p["amount"]) for p in payments if date.fromisoformat(p["paidDate"]) >= plan.agreed), Decimal(0)
         )
-        s.plan = PlanStatus(plan, due_so_far, paid, next((i for i in plan.installments if i.due > today), None))
+        upcoming = next((i for i in plan.installments if i.due > today), None)
+        currency = next(iter(s.outstanding), None) if len(s.outstanding) == 1 else None
+        s.plan = PlanStatus(plan, due_so_far, paid, upcoming, currency)
     s.hold = hold
     if hold is not None or (s.plan is not None and s.plan.kept):
         keep = [a for a in s.actions if a.action == "reactivate"]

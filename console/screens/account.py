@@ -17,6 +17,7 @@ from textual.widgets.option_list import Option
 
 from console.billing.account import Account
 from console.screens.base import ConsoleScreen
+from console.settings.local_time import customer_zone, day
 from console.shared.money import money
 from console.shared.safe_text import clean_line
 from console.widgets.key_bar import KeyBar
@@ -115,7 +116,7 @@ class AccountScreen(ConsoleScreen):
         self.query_one("#cases", Static).update(self._cases(account))
         self.query_one("#opportunities", Static).update(self._opportunities(account))
         self.query_one("#gdap", Static).update(self._gdap(account))
-        self.query_one("#history", Static).update(audit_block(account.history))
+        self.query_one("#history", Static).update(audit_block(account.history, self.zone))
 
     def _offer(self, a: Account) -> Group:
         title = Text("Support offer", style="bold reverse")
@@ -140,7 +141,7 @@ class AccountScreen(ConsoleScreen):
             ("Covers", f"{', '.join(o.support_types)} support · {services}"),
             (
                 "Hours",
-                f"{a.hours_text} ({o.time_zone})"
+                f"{a.hours_text} {customer_zone(o.time_zone)}"
                 + (f" · holidays: {o.holiday_calendar}" if o.holiday_calendar else ""),
             ),
             ("Contact", ", ".join(o.contact_methods)),
@@ -194,7 +195,8 @@ class AccountScreen(ConsoleScreen):
         if a.suspension is not None:
             extra.append(
                 Text(
-                    f"Suspended for non-payment: {a.suspension['state']} since {a.suspension['startedDate'][:10]} "
+                    f"Suspended for non-payment: {a.suspension['state']} "
+                    f"since {day(a.suspension['startedDate'], self.zone)} "
                     f"({len(a.suspension['items'])} subscriptions)",
                     style="bold red",
                 )
@@ -241,7 +243,7 @@ class AccountScreen(ConsoleScreen):
                 case["vehicle"],
                 case["state"],
                 clean_line(case["microsoftCaseId"] or "—"),
-                stamp(case["createdDate"]),
+                stamp(case["createdDate"], self.zone),
             )
         if a.service_requests:
             requests = _table("Service request", "Title", "Status", "Severity", "Last change")
@@ -251,7 +253,7 @@ class AccountScreen(ConsoleScreen):
                     clean_line(sr["title"], 60),
                     clean_line(sr["status"] or "—"),
                     clean_line(sr["severity"] or "—"),
-                    stamp(sr["lastModifiedDate"]) if sr["lastModifiedDate"] else "—",
+                    stamp(sr["lastModifiedDate"], self.zone),
                 )
             return Group(
                 head, table, Text("Service requests at Microsoft (from the last sync)", style="bold"), requests
@@ -281,7 +283,7 @@ class AccountScreen(ConsoleScreen):
         table.add_column("Roles given to the desk", ratio=2, overflow="fold")  # every role, wrapped
         for line in a.gdap:
             rel = line.relationship
-            end = (rel["endDateTime"] or "")[:10] or "—"
+            end = day(rel["endDateTime"], self.zone)
             table.add_row(
                 Text(clean_line(rel["displayName"] or rel["id"])),
                 Text(clean_line(rel["status"]), style="green" if line.in_force else "yellow"),

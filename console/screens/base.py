@@ -90,6 +90,11 @@ class ConsoleScreen(CoreCalls, Screen[None]):
     def console(self) -> CspConsoleApp:
         return self.app  # type: ignore[return-value]
 
+    @property
+    def zone(self) -> str:
+        """The desk's time zone (``[console] time_zone``): every time on screen is shown in it."""
+        return self.console.config.time_zone
+
 
 def form_values(screen: Screen[Any]) -> tuple[tuple[str, object], ...]:
     """What a form's fields hold now: each Input's and TextArea's text, each Select's value."""

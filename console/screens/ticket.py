@@ -89,9 +89,9 @@ class TicketScreen(ConsoleScreen):
         self.details = details
         t = details.ticket
         self.query_one("#ticket-header", Static).update(
-            ticket_header(t, self.console.clock(), self.console.service_names, details.sla)
+            ticket_header(t, self.console.clock(), self.console.service_names, details.sla, zone=self.zone)
         )
-        self.query_one("#sla", Static).update(sla_block(details.sla, details.offer, details.time))
+        self.query_one("#sla", Static).update(sla_block(details.sla, details.offer, details.time, self.zone))
         if details.findings or self._checked:
             self.query_one("#findings", Static).update(findings_block(details.findings, self.console.vehicle_names))
         if not self._checked:
@@ -103,8 +103,8 @@ class TicketScreen(ConsoleScreen):
         self.query_one("#cases", Static).update(escalations_block(details.escalations, self.console.vehicle_names))
         body = clean_block(t["body"]) or "(no description)"
         self.query_one("#description", Static).update(Text(body))
-        self.query_one("#timeline", Static).update(timeline_block(details.timeline))
-        self.query_one("#audit", Static).update(audit_block(details.audit))
+        self.query_one("#timeline", Static).update(timeline_block(details.timeline, self.zone))
+        self.query_one("#audit", Static).update(audit_block(details.audit, self.zone))
 
     @property
     def ticket(self) -> dict[str, Any] | None:
