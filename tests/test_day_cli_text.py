@@ -48,7 +48,8 @@ def ticket_at_0030z(demo_ws: Workspace, config_path: Path) -> Iterator[str]:
     desk = Desk(demo_ws, load_config(config_path), load_plugins(), "aiko.tanaka", lambda: CREATED)
     cid = desk.ws.accounts.find_customer(CUSTOMER)
     assert cid is not None
-    tid = desk.log_ticket(NewTicket(cid, "phone", "請求書の金額を確認したい", contact_name="山田 太郎", severity="moderate"))
+    request = NewTicket(cid, "phone", "請求書の金額を確認したい", contact_name="山田 太郎", severity="moderate")
+    tid = desk.log_ticket(request)
     desk.claim(tid)
     desk.note(tid, "お客様に折り返し連絡します。")
     desk.close()
