@@ -206,20 +206,11 @@ def _ticket(args: argparse.Namespace, db: Path, config: Path) -> int:
             return APPLIED
         if action in ("assign", "note", "reply", "status", "resolve") and not value:
             raise ValueError(f"'ticket {action}' needs a value")
-        if action == "claim":
-            result = desk.claim(ticket, takeover=args.takeover)
-        elif action == "release":
-            result = desk.release(ticket)
-        elif action == "assign":
-            result = desk.assign(ticket, None if value == "-" else value)
-        elif action in ("note", "reply"):
-            result = desk.note(ticket, value, reply=action == "reply")
-        elif action == "status":
-            result = desk.set_status(ticket, status_of(value))
-        else:
-            if value not in RESOLUTION_CODES:
-                raise ValueError(f"unknown resolution code {value!r}; expected one of {', '.join(RESOLUTION_CODES)}")
-            result = desk.set_status(ticket, "resolved", value)
+        try:
+            result = _apply(desk, ticket, action, value, takeover=args.takeover)
+        except ClaimedByOther as exc:  # said with the claim's end in the desk's time
+            exc.held = exc.held_in(desk.config.time_zone)
+            raise
         if args.json:
             print(json.dumps(result, ensure_ascii=False, default=str))
         else:
@@ -230,6 +221,23 @@ def _ticket(args: argparse.Namespace, db: Path, config: Path) -> int:
                 f"status {result['status']}, assignee {result['assignee'] or '-'}){held}"
             )
         return APPLIED
+
+
+def _apply(desk: Desk, ticket: dict[str, Any], action: str, value: str | None, *, takeover: bool) -> dict[str, Any]:
+    if action == "claim":
+        return desk.claim(ticket, takeover=takeover)
+    if action == "release":
+        return desk.release(ticket)
+    assert value is not None
+    if action == "assign":
+        return desk.assign(ticket, None if value == "-" else value)
+    if action in ("note", "reply"):
+        return desk.note(ticket, value, reply=action == "reply")
+    if action == "status":
+        return desk.set_status(ticket, status_of(value))
+    if value not in RESOLUTION_CODES:
+        raise ValueError(f"unknown resolution code {value!r}; expected one of {', '.join(RESOLUTION_CODES)}")
+    return desk.set_status(ticket, "resolved", value)
 
 
 def cmd_agents(args: argparse.Namespace, db: Path, config: Path) -> int:

@@ -68,7 +68,7 @@ class CoreCalls:
                 app.notify(str(error), title="Not saved", severity="error", markup=False)
             elif isinstance(error, (RoleDenied, ClaimedByOther)):
                 app.notify(
-                    str(error),
+                    error.said_in(app.config.time_zone) if isinstance(error, ClaimedByOther) else str(error),
                     title="Not allowed" if isinstance(error, RoleDenied) else "Held by another agent",
                     severity="warning",
                     markup=False,

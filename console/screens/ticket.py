@@ -11,6 +11,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from console.desk.details import TicketDetails
+from console.screens.assign import ask_assignee
 from console.screens.base import ConsoleScreen
 from console.screens.billing_dialogs import TimeDialog, TimeInput
 from console.screens.dialogs import ChoicePrompt, Confirm, TextPrompt
@@ -294,15 +295,8 @@ class TicketScreen(ConsoleScreen):
             self.call_core(lambda: desk.renew([t["id"]]), group="renew", exclusive=True)
 
     def action_assign(self) -> None:
-        t = self.ticket
-        if t is None:
-            return
-        desk = self.console.desk
-        choices: list[tuple[Any, str]] = [("", "unassigned")] + [(a, a) for a in self.console.agents]
-        self.app.push_screen(
-            ChoicePrompt(f"Assign {t['id']} to", choices, t["assignee"] or ""),
-            lambda who: self._act(lambda: desk.assign(t, who or None)) if who is not None else None,
-        )
+        if self.ticket is not None:
+            ask_assignee(self, self.ticket, self._act)
 
     def action_classify(self) -> None:
         t = self.ticket

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -220,6 +221,18 @@ def escalations_block(escalations: list[dict[str, Any]], vehicle_names: dict[str
     return Group(*lines)
 
 
+_STORED_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?Z")
+
+
+def _audit_value(value: Any, zone: str) -> str:
+    """A value an audit row changed, made safe; a stored time (a claim's end, a due time) in the desk's ``zone``."""
+    if value is None:
+        return "—"
+    if isinstance(value, str) and _STORED_TIME.fullmatch(value):
+        return stamp(value, zone)
+    return clean_line(value, 60)
+
+
 def audit_block(entries: list[dict[str, Any]], zone: str) -> RenderableType:
     """Who changed what, when (the desk's ``zone``):
     ``2026-11-23 12:00 JST  aiko.tanaka  ticket.claim  assignee: — → aiko.tanaka``."""
@@ -230,9 +243,7 @@ def audit_block(entries: list[dict[str, Any]], zone: str) -> RenderableType:
         detail = e.get("detail") or {}
         before, after = detail.get("before") or {}, detail.get("after") or {}
         changes = "; ".join(
-            f"{clean_line(k)}: {clean_line(before.get(k) if before.get(k) is not None else '—', 60)} → "
-            f"{clean_line(v if v is not None else '—', 60)}"
-            for k, v in after.items()
+            f"{clean_line(k)}: {_audit_value(before.get(k), zone)} → {_audit_value(v, zone)}" for k, v in after.items()
         )
         line = Text.assemble(
             (stamp(e["at"], zone), "dim"),
