@@ -128,6 +128,7 @@ class CustomerStanding:
     actions: list[DueAction] = field(default_factory=list)
     disputed: list[str] = field(default_factory=list)  # overdue invoices not dunned while disputed
     held_back: list[DueAction] = field(default_factory=list)  # what a hold or a kept plan holds back
+    zone: str = "UTC"  # the desk's time zone: the day a suspension started is the desk's
 
     @property
     def note(self) -> str:
@@ -142,7 +143,9 @@ class CustomerStanding:
             state = "kept" if p.kept else "BROKEN"
             return f"payment plan {state}: {p.amount(p.paid_so_far)} paid of {p.amount(p.due_so_far)} due so far; {nxt}"
         if self.suspension is not None:
-            return f"suspension {self.suspension['state']} since {self.suspension['startedDate'][:10]}"
+            from console.settings.local_time import day
+
+            return f"suspension {self.suspension['state']} since {day(self.suspension['startedDate'], self.zone)}"
         if self.disputed:
             return f"disputed, not dunned: {', '.join(self.disputed)}"
         return ""
