@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from console.billing.suspension_plan import plan
+from console.billing.suspension_plan import AZURE_PLAN_GUIDANCE, plan
 from console.microsoft.credentials import MissingToken
 from console.microsoft.http import ApiError, AzurePlanHasActiveSubscriptions
 from console.microsoft.partner_center import PartnerCenter, SubscriptionChanged
@@ -288,7 +288,7 @@ class _Run:
             self._settle_suspended(item, exc.current)
             return
         except AzurePlanHasActiveSubscriptions as exc:
-            self._mark(item, "blocked", self.result.blocked, note=f"not suspended: {exc}")
+            self._mark(item, "blocked", self.result.blocked, note=f"not suspended: {exc}. {AZURE_PLAN_GUIDANCE}")
             return
         self._mark(item, "suspended", self.result.done, subscription=_stored(answer), suspended=_summary(answer))
 
