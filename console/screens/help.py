@@ -61,10 +61,11 @@ def _main_screens() -> list[type[Screen[None]]]:
     from console.screens.collections import CollectionsScreen
     from console.screens.health import HealthScreen
     from console.screens.intake import IntakeScreen
+    from console.screens.notices import NoticesScreen
     from console.screens.queue import QueueScreen
     from console.screens.ticket import TicketScreen
 
-    return [QueueScreen, TicketScreen, AccountScreen, IntakeScreen, HealthScreen, CollectionsScreen]
+    return [QueueScreen, TicketScreen, AccountScreen, IntakeScreen, NoticesScreen, HealthScreen, CollectionsScreen]
 
 
 class HelpScreen(ModalScreen[None]):
