@@ -125,6 +125,32 @@ async def escalate_azure(pilot: Pilot[None]) -> None:
     await settle(pilot)
 
 
+async def escalate_api(pilot: Pilot[None]) -> None:
+    """An Azure case through the Azure Support API (VMs down): the service and problem preselected by its words."""
+    _cache_catalogue(pilot)
+    await settle(pilot)
+    ws = pilot.app.workspace  # type: ignore[attr-defined]
+    row = ws.conn.execute(
+        "SELECT id FROM tickets WHERE isOpen = 1 AND service = 'azure' AND category = 'technical' "
+        "AND title LIKE 'Production VMs%' ORDER BY seq LIMIT 1"
+    ).fetchone()
+    pilot.app.open_ticket(row[0])  # type: ignore[attr-defined]
+    await settle(pilot)
+    await pilot.press("m")
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+async def escalate_dropdown(pilot: Pilot[None]) -> None:
+    """The service list open: inside the form, above the key bar."""
+    await escalate_api(pilot)
+    pilot.app.screen.query_one("#esc-service").focus()
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
 async def escalate_handoff(pilot: Pilot[None]) -> None:
     await settle(pilot)
     pilot.app.open_ticket("CSP-000001")  # type: ignore[attr-defined]
@@ -332,6 +358,8 @@ SCREENS: dict[str, Steps] = {
     "note": note,
     "escalate_vehicles": escalate_vehicles,
     "escalate_azure": escalate_azure,
+    "escalate_api": escalate_api,
+    "escalate_dropdown": escalate_dropdown,
     "escalate_handoff": escalate_handoff,
     "ticket_escalated": ticket_escalated,
     "health": health,

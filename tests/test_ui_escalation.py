@@ -132,6 +132,8 @@ async def test_names_from_microsoft_and_the_data_render_literally(demo_ws: Works
         service = app.screen.query_one("#esc-service")
         service.value = "/s/1"
         await settle(pilot)
+        app.screen.query_one("#esc-problem").value = "/s/1/p/1"  # no word of the ticket's matches: chosen by hand
+        await settle(pilot)
         for select, text in ((service, hostile), (app.screen.query_one("#esc-problem"), "[b]boot[/b]")):
             label = select.query_one("SelectCurrent").query_one("#label")
             assert str(label.render()) == text  # a str label would have been read as markup

@@ -20,18 +20,17 @@ def draft(desk: Desk, ticket_id: str, vehicle: Vehicle) -> escalation.Draft:
     desk.authorize("ticket.escalate")
     from console.escalation import cases as escalation
 
-    made = escalation.build_draft(desk, desk._fresh(ticket_id), vehicle)
+    ticket = desk._fresh(ticket_id)
+    made = escalation.build_draft(desk, ticket, vehicle)
+    made.ticket_title, made.ticket_body = ticket["title"] or "", ticket.get("body") or ""
     if made.via_api:
+        from console.escalation.azure_case import preselect
         from console.microsoft.credentials import MissingToken
         from console.microsoft.http import ApiError
 
         try:
             services = desk.courier().services()  # read again when older than a day
-            chosen = next((s for s in services if made.service_hint and s["displayName"] == made.service_hint), None)
-            if chosen is not None:
-                made.service_id = chosen["id"]
-                problems = desk.escalation_problems(chosen["id"])
-                made.problem_classification_id = problems[0]["id"] if problems else None
+            preselect(made, services, desk.escalation_problems)
         except (ApiError, MissingToken) as exc:
             made.catalog_error = str(exc)
     return made

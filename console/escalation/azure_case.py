@@ -4,14 +4,35 @@ Azure subscription, the service and problem classification from the API's catalo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from console.escalation import support_match
 from console.escalation.drafts import DESCRIPTION_MAX, NO_SUBSCRIPTION, Draft
 from console.microsoft.contact import country_alpha3, is_windows_time_zone
 from console.tickets.ops import TicketInputError
 
 if TYPE_CHECKING:
     from console.desk.door import Desk
+
+
+def preselect(draft: Draft, services: list[dict[str, Any]], problems_of: Callable[[str], list[dict[str, Any]]]) -> None:
+    """Preselect the service and problem classification the ticket's words match best (see support_match):
+    the few services whose names match, each with its best problem. Of two that tie, the one the plugin's hint
+    names; nothing when no service matches or the tie stays (the agent chooses); the service alone when none
+    of its problems matches. ``problems_of(service_id)`` lists a service's problem classifications."""
+    ticket = support_match.TicketWords.of(draft.ticket_title, draft.ticket_body)
+    scored: list[tuple[int, bool, dict[str, Any], str | None]] = []
+    for service_score, service in support_match.rank_services(ticket, services, draft.service_hint):
+        ranked = support_match.rank_problems(ticket, service["displayName"], problems_of(service["id"]))
+        best = support_match.best_problem(ticket, service["displayName"], [p for _, p in ranked])
+        total = service_score + (ranked[0][0] if ranked else 0)
+        scored.append((total, service["displayName"] == draft.service_hint, service, best))
+    scored.sort(key=lambda row: (-row[0], not row[1]))
+    if not scored or (len(scored) > 1 and scored[1][:2] == scored[0][:2]):
+        return
+    draft.service_id = scored[0][2]["id"]
+    draft.problem_classification_id = scored[0][3]
 
 
 def validate(desk: Desk, draft: Draft) -> None:

@@ -49,6 +49,8 @@ class Draft:
     problem_classification_id: str | None = None
     subscriptions: list[tuple[str, str]] = field(default_factory=list)  # (Azure subscription id, label)
     service_hint: str = ""  # the plugin's suggestion, matched against the Support API's service names
+    ticket_title: str = ""  # the ticket's own words, which the service and problem are preselected by
+    ticket_body: str = ""
     catalog_error: str = ""
     gdap: Readiness | None = None  # whether the desk's GDAP access allows this escalation (None: not asked)
     open_cases: list[dict[str, Any]] = field(default_factory=list)  # the ticket's cases still open

@@ -5,6 +5,7 @@ Part of the public plugin API: plugins import :func:`standard_handlers` from :mo
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 
 from console.plugins.findings import Finding
@@ -102,9 +103,23 @@ def _case_builder(
 
 
 def _service_hint(ticket: TicketView | None, service_hints: Mapping[str, str]) -> str:
-    """The support service name the ticket's words point to ("" when none does)."""
-    text = f"{ticket.title} {ticket.body}".casefold() if ticket else ""
-    return next((name for word, name in service_hints.items() if word.casefold() in text), "")
+    """The support service name the ticket's words point to, a word of the title before one of the body (the
+    title says what it is about; a body mentions much else): "" when none does."""
+    if ticket is None:
+        return ""
+    for text in (ticket.title.casefold(), (ticket.body or "").casefold()):
+        found = next((name for word, name in service_hints.items() if _has_word(text, word.casefold())), "")
+        if found:
+            return found
+    return ""
+
+
+def _has_word(text: str, word: str) -> bool:
+    """``word`` (or its plural) as a word of ``text``, not inside another ("vm" is not in "vmware"); a Japanese
+    term anywhere (Japanese has no spaces between words)."""
+    if not word.isascii():
+        return word in text
+    return re.search(rf"(?<![a-z0-9]){re.escape(word)}(?:e?s)?(?![a-z0-9])", text) is not None
 
 
 def _azure_subscription(ctx: CheckContext, service: str) -> str | None:

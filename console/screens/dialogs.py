@@ -13,14 +13,18 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from console.screens.base import UnsavedInput
+from console.screens.external_editor import edit_in_editor, editor_binding
 from console.shared.safe_text import clean_line
+from console.widgets.key_bar import KeyBar
 
 
 class TextPrompt(UnsavedInput, ModalScreen[str | None]):
-    """Ask for a line (``multiline=False``) or a text. ctrl+s saves, escape cancels."""
+    """Ask for a line (``multiline=False``) or a text. ctrl+s saves, escape cancels; in a text (a note, a reply,
+    a message to Microsoft) ctrl+o edits it in $EDITOR."""
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True, id="dialog.save"),
+        editor_binding("dialog.editor"),
         Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
     ]
 
@@ -40,19 +44,33 @@ class TextPrompt(UnsavedInput, ModalScreen[str | None]):
 
                 yield TextArea(self.initial, id="text", soft_wrap=True, tab_behavior="focus")
             else:
-                yield Input(self.initial, id="text", compact=True)
+                yield Input(self.initial, id="text", compact=True, select_on_focus=False)
             yield Static(
                 Text(
-                    self.hint or ("ctrl+s save · escape cancel" if self.multiline else "enter save · escape cancel"),
+                    self.hint
+                    or (
+                        "ctrl+s save · ctrl+o edit in $EDITOR · escape cancel"
+                        if self.multiline
+                        else "enter save · escape cancel"
+                    ),
                     style="dim",
                 )
             )
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#text").focus()
 
     def on_input_submitted(self) -> None:
         self.action_save()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.multiline if action == "editor" else True
+
+    def action_editor(self) -> None:
+        from textual.widgets import TextArea
+
+        edit_in_editor(self, self.query_one("#text", TextArea), self.title_text)
 
     def action_save(self) -> None:
         widget = self.query_one("#text")

@@ -14,10 +14,14 @@ from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
 
+from console.escalation import support_match
 from console.escalation.drafts import NO_SUBSCRIPTION, Draft, VehicleOption
 from console.screens.base import CoreCalls, UnsavedInput, form_values
+from console.screens.external_editor import edit_in_editor, editor_binding
 from console.shared.model import AZURE_SEVERITIES
 from console.shared.safe_text import clean_block, clean_line
+from console.widgets.fitted_select import FittedSelect
+from console.widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
     from console.app import CspConsoleApp
@@ -76,13 +80,19 @@ class VehiclePicker(ModalScreen[Any]):
 
 
 class EscalationForm(UnsavedInput, CoreCalls, ModalScreen[dict[str, Any] | None]):
-    """The case as Microsoft will see it, editable. ctrl+s submits; the form stays open on a refusal."""
+    """The case as Microsoft will see it, editable. ctrl+s submits; the form stays open on a refusal; ctrl+o
+    edits the case text in $EDITOR. At 80x24: the dropdowns open inside the form, Tab goes field to field (the
+    scrolling form itself takes no focus) with the focused one scrolled into sight, and no field selects its
+    text on focus (an Input has no undo: one key would have replaced the whole prefilled title)."""
 
     form_name = "the escalation form"
+    AUTO_FOCUS = ""  # none: on_mount focuses the title without scrolling (Textual's auto focus ran before the
+    # layout and scrolled the form to centre the title, hiding the lines above it)
 
     BINDINGS = [
         Binding("ctrl+s", "submit", "Submit", priority=True, id="escalate.submit"),
         Binding("ctrl+y", "copy", "Copy case text", priority=True, id="escalate.copy"),
+        editor_binding("escalate.editor"),
         Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
     ]
 
@@ -104,14 +114,14 @@ class EscalationForm(UnsavedInput, CoreCalls, ModalScreen[dict[str, Any] | None]
         d = self.draft
         with Vertical(classes="dialog escalate"):
             yield Label(Text(f"{d.vehicle_name} · {d.ticket_id}", style="bold"))
-            with VerticalScroll(id="escalate-form"):
+            with VerticalScroll(id="escalate-form", can_focus=False):
                 if d.open_cases:
                     yield from self._open_case_fields()
                 yield self._delivery_note()
                 yield Label("Title")
-                yield Input(d.title, id="esc-title", compact=True)
+                yield Input(clean_line(d.title), id="esc-title", compact=True, select_on_focus=False)
                 yield Label("Severity")
-                yield Select(
+                yield FittedSelect(
                     [(s, s) for s in AZURE_SEVERITIES],
                     value=d.severity,
                     id="esc-severity",
@@ -122,12 +132,13 @@ class EscalationForm(UnsavedInput, CoreCalls, ModalScreen[dict[str, Any] | None]
                     yield from self._azure_fields()
                 else:
                     yield Label("Microsoft case number (when you have it)")
-                    yield Input(id="esc-case", compact=True, placeholder="e.g. 2611230010000123")
+                    yield Input(id="esc-case", compact=True, placeholder="e.g. 2611230010000123", select_on_focus=False)
                 yield Label("Description")
-                yield TextArea(d.description, id="esc-description", soft_wrap=True, tab_behavior="focus")
+                yield TextArea(clean_block(d.description), id="esc-description", soft_wrap=True, tab_behavior="focus")
             yield Static(
-                Text("ctrl+s submit · ctrl+y copy the case text · tab next field · escape cancel", style="dim")
+                Text("ctrl+s submit · ctrl+o case text in $EDITOR · tab next field · escape cancel", style="dim")
             )
+        yield KeyBar()
 
     def _open_case_fields(self) -> ComposeResult:
         """The ticket's open case, and the reason asked for a second one."""
@@ -142,7 +153,7 @@ class EscalationForm(UnsavedInput, CoreCalls, ModalScreen[dict[str, Any] | None]
             ),
             id="esc-open-case",
         )
-        yield Input(id="esc-another", compact=True, placeholder="why a second case is needed")
+        yield Input(id="esc-another", compact=True, placeholder="why a second case is needed", select_on_focus=False)
 
     def _delivery_note(self) -> Static:
         """How the case reaches Microsoft: through the Azure Support API, or handed off at an admin centre."""
@@ -167,7 +178,7 @@ class EscalationForm(UnsavedInput, CoreCalls, ModalScreen[dict[str, Any] | None]
             yield Static(Text(clean_line(d.catalog_error, 600), style="red"), id="esc-catalog-error")
         yield Label("Azure subscription")
         if d.subscriptions:
-            yield Select(
+            yield FittedSelect(
                 [(Text(clean_line(label)), sid) for sid, label in d.subscriptions],
                 value=d.azure_subscription_id or Select.BLANK,
                 id="esc-subscription",
@@ -176,9 +187,9 @@ class EscalationForm(UnsavedInput, CoreCalls, ModalScreen[dict[str, Any] | None]
         else:  # never the plan's Partner Center id: it is not an Azure subscription id
             yield Static(Text(NO_SUBSCRIPTION.capitalize() + ".", style="red"), id="esc-no-subscription")
         yield Label("Service (Azure Support API)")
-        yield Select([], id="esc-service", compact=True)
+        yield FittedSelect([], id="esc-service", compact=True, prompt="Choose the service")
         yield Label("Problem classification")
-        yield Select([], id="esc-problem", compact=True)
+        yield FittedSelect([], id="esc-problem", compact=True, prompt="Choose the problem")
         yield Checkbox("", value=d.secondary_consent, id="esc-consent", compact=True)
         yield Checkbox(
             "Diagnostics: Microsoft may collect them from the resources",
@@ -188,7 +199,7 @@ class EscalationForm(UnsavedInput, CoreCalls, ModalScreen[dict[str, Any] | None]
         )
 
     def on_mount(self) -> None:
-        self.query_one("#esc-title").focus()
+        self.query_one("#esc-title").focus(scroll_visible=False)  # in sight: a scroll before the layout hid it
         if self.draft.via_api:
             self.query_one("#esc-consent", Checkbox).display = False
         self.problems: dict[str, dict[str, Any]] = {}
@@ -202,21 +213,27 @@ class EscalationForm(UnsavedInput, CoreCalls, ModalScreen[dict[str, Any] | None]
     def _services(self, services: list[dict[str, Any]]) -> None:
         select = self.query_one("#esc-service", Select)
         select.set_options([(Text(clean_line(s["displayName"])), s["id"]) for s in services])
-        if self.draft.service_id:
-            select.value = self.draft.service_id
-            self._load_problems(self.draft.service_id, self.draft.problem_classification_id)
+        self.service_names = {s["id"]: s["displayName"] for s in services}
+        chosen = self.draft.service_id
+        if chosen is not None and chosen in self.service_names:  # preselected by the ticket's words, else not
+            select.value = chosen
+            self._load_problems(chosen, self.draft.problem_classification_id)
 
     def _load_problems(self, service_id: str, chosen: str | None = None) -> None:
+        """The service's problem classifications; the one chosen, else the one the ticket's words match (none
+        when none does: never the first of the list)."""
         desk = self.console.desk
+        ticket = support_match.TicketWords.of(self.draft.ticket_title, self.draft.ticket_body)
 
         def show(problems: list[dict[str, Any]]) -> None:
             select = self.query_one("#esc-problem", Select)
             select.set_options([(Text(clean_line(p["displayName"])), p["id"]) for p in problems])
             self.problems = {p["id"]: p for p in problems}
-            ids = [p["id"] for p in problems]
-            if ids:
-                select.value = chosen if chosen in ids else ids[0]
-                self._show_consent(str(select.value))
+            name = getattr(self, "service_names", {}).get(service_id, "")
+            best = chosen if chosen in self.problems else support_match.best_problem(ticket, name, problems)
+            if best is not None:
+                select.value = best
+            self._show_consent(best or "")
 
         self.call_core(lambda: desk.escalation_problems(service_id), show, group="problems", exclusive=True)
 
@@ -268,6 +285,10 @@ class EscalationForm(UnsavedInput, CoreCalls, ModalScreen[dict[str, Any] | None]
         draft, _ = self._collect()
         self.app.copy_to_clipboard(clean_block(draft.case_text()))
         self.app.notify("The case text is on the clipboard (through the terminal).", markup=False)
+
+    def action_editor(self) -> None:
+        """The case text (the description) in $EDITOR, whichever field has the focus."""
+        edit_in_editor(self, self.query_one("#esc-description", TextArea), f"{self.draft.ticket_id}-case")
 
     def action_cancel(self) -> None:
         self.dismiss(None)
