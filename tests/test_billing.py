@@ -580,7 +580,8 @@ def test_intake_warns_when_a_request_falls_outside_the_offer(desk: Desk) -> None
     sakura = customer(desk.ws, "sakura-shoji.co.jp")
     warnings = desk.offers.intake_warnings(sakura, "chat", "billing", "office365")
     assert warnings[0] == "Contact by chat is not in the offer (it lists phone, email, portal)."
-    assert "today is a holiday (勤労感謝の日); the SLA clocks start Tue 11-24 09:00" in warnings[1]
+    assert "today is a holiday there (勤労感謝の日); the SLA clocks start Tue 11-24 09:00 JST" in warnings[1]
+    assert "Mon-Fri 09:00-18:00 Asia/Tokyo (customer)" in warnings[1]  # the customer's hours, named as theirs
     assert desk.offers.intake_warnings(customer(desk.ws, "tokyo-logi.co.jp"), "phone", "billing", "azure") == []
     tailspin = customer(desk.ws, "tailspintoys.com")  # pay per incident: technical support only, by email or portal
     warnings = desk.offers.intake_warnings(tailspin, "email", "billing", None)

@@ -45,7 +45,7 @@ def test_budget_ignores_missing_or_garbage_details() -> None:
         assert list(checks.spending_budget(context(subscriptions=[plan(**details)]))) == []
 
 
-@pytest.mark.parametrize(("age", "words"), [(4.9, "without fee"), (5.1, "12 % fee (2880 USD")])
+@pytest.mark.parametrize(("age", "words"), [(4.9, "without fee"), (5.1, "12 % fee (2,880.00 USD on a 24,000.00 USD")])
 def test_reservation_cancellation_fee_after_5_days(age: float, words: str) -> None:
     found = list(checks.reservations(context(subscriptions=[reservation(age)])))
     assert words in found[0].title
@@ -54,7 +54,7 @@ def test_reservation_cancellation_fee_after_5_days(age: float, words: str) -> No
 @pytest.mark.parametrize(("refunded", "capped"), [(26000, False), (26001, True)])
 def test_reservation_refund_cap(refunded: int, capped: bool) -> None:
     found = list(checks.reservations(context(subscriptions=[reservation(1, refunded=refunded)])))
-    assert any("50,000 yearly cap" in f.title for f in found) is capped
+    assert any("50,000.00 USD yearly cap" in f.title for f in found) is capped
 
 
 @pytest.mark.parametrize(("access", "count"), [(True, 0), (None, 0), (False, 1)])
@@ -94,3 +94,13 @@ def test_opportunity_reservations(cost: int, has_reservation: bool, count: int) 
     subs = [plan(monthToDateCost=cost)] + ([reservation(100)] if has_reservation else [])
     found = list(checks.opportunities(context(subscriptions=subs)))
     assert len(found) == count and all(f.audience == Audience.SALES for f in found)
+
+
+def test_the_budget_finding_formats_its_amounts_as_money() -> None:
+    """The new-user trial read "16800.0 of 15000 USD": one money format (thousands, the currency's decimals)."""
+    budget = plan(budget=15000, monthToDateCost=16800.0)
+    (finding,) = checks.spending_budget(context(subscriptions=[budget]))
+    assert "(16,800.00 of 15,000.00 USD)" in finding.title
+    yen = plan(budget=2000000, monthToDateCost=1800000.0, currency="JPY")
+    (finding,) = checks.spending_budget(context(subscriptions=[yen]))
+    assert "(1,800,000 of 2,000,000 JPY)" in finding.title

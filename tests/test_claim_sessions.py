@@ -113,7 +113,10 @@ async def test_quitting_a_console_keeps_a_command_line_claim(
     monkeypatch.setenv("CSP_CONSOLE_AGENT", AGENT)
     assert main(["ticket", "claim", ticket_id, "--db", str(demo_ws.path)]) == 0
     until = demo_ws.tickets.ticket(ticket_id)["claimedUntil"]
-    assert f"held until {until} or 'ticket release'" in capsys.readouterr().out
+    from console.settings.local_time import stamp
+
+    # In the desk's time (no config file here: UTC), as every time the command line says.
+    assert f"held until {stamp(until, 'UTC')} or 'ticket release'" in capsys.readouterr().out
     app = make_app(demo_ws, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)

@@ -100,7 +100,8 @@ def test_first_run_creates_demo_then_reopens(tmp_path: Path) -> None:
     db = default_db_path()
     assert not db.exists()
     opened = open_or_create(db, default_config_path(), tickets=50)
-    assert opened.notice and "demo workspace with 50 tickets" in opened.notice and str(db) in opened.notice
+    assert opened.notice and "demo one with 50 tickets" in opened.notice
+    assert db.name in opened.notice and default_config_path().name in opened.notice
     assert opened.workspace.records.counts()["tickets"] == 50
     opened.workspace.close()
     again = open_or_create(db, default_config_path())
@@ -179,3 +180,21 @@ def test_the_sandboxs_next_steps_followed_literally_sync_the_workspace_it_serves
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     paragraph = readme.split("**Try it without credentials.**", 1)[1].split("\n\n", 1)[0]
     assert "CSP_CONSOLE_DB" in paragraph and f"{len(exports)} `export` lines" in paragraph
+
+
+def test_the_first_run_notice_fits_a_toast_at_80_columns(
+    tmp_path: Path, isolated_dirs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The new-user trial: the first-run toast wrapped its paths mid-name. Short lines, each path on its own
+    (``~`` for home, a long one split after its directory), at most 34 columns but the first line's words."""
+    monkeypatch.setenv("HOME", str(isolated_dirs))
+    db, config = default_db_path(), default_config_path()
+    opened = open_or_create(db, config, tickets=20)
+    assert opened.notice is not None
+    opened.workspace.close()
+    lines = opened.notice.splitlines()
+    assert lines[0] == "No workspace yet: created a demo one with 20 tickets."
+    assert all(len(line) <= 34 for line in lines[1:]), lines
+    said = "".join(line.strip() for line in lines if line.startswith(("~", " ")))
+    home = str(isolated_dirs)
+    assert said == f"{db}{config}".replace(home, "~"), lines  # each path whole, in order

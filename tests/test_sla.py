@@ -114,8 +114,10 @@ def test_breaches_are_recorded_with_the_time_they_happened(desk: Desk, clock: Cl
     desk.note(tid, "遅くなり申し訳ありません。", reply=True)  # a late answer keeps the breach and its time
     t = desk.ws.tickets.ticket(tid)
     assert t["firstResponseBreachedDate"] == "2026-11-24T02:00:00Z" and t["firstResponseDate"] == "2026-11-24T05:00:00Z"
-    text = sla.clock_text(desk.clocks.state(desk.ws, t).first_response, desk.clocks.policy(desk.ws, t["customerId"]))
-    assert "met 11-24 14:00" in text and "late: target passed 11-24 11:00" in text
+    text = sla.clock_text(
+        desk.clocks.state(desk.ws, t).first_response, desk.clocks.policy(desk.ws, t["customerId"]), "Asia/Tokyo"
+    )
+    assert "met 11-24 14:00 JST" in text and "late: target passed 11-24 11:00 JST" in text
 
 
 def test_time_while_resolved_does_not_count_after_a_reopen(desk: Desk, clock: Clock) -> None:

@@ -247,6 +247,39 @@ async def command_error(pilot: Pilot[None]) -> None:
     await settle(pilot)
 
 
+async def account_many(pilot: Pilot[None]) -> None:
+    """A customer with 54 open tickets: all listed, the count in the title, the list focused and scrolled."""
+    from console.tickets.ops import NewTicket
+
+    await settle(pilot)
+    desk = pilot.app.desk  # type: ignore[attr-defined]
+    cid = desk.ws.accounts.find_customer("sakura-shoji.co.jp")
+    for n in range(40):
+        desk.log_ticket(NewTicket(cid, "phone", f"請求書の金額を確認したい ({n + 1})", contact_name="山田 太郎"))
+    pilot.app.open_account(cid)  # type: ignore[attr-defined]
+    await settle(pilot)
+    await pilot.press("tab", *["j"] * 12)
+    await settle(pilot)
+
+
+async def assign(pilot: Pilot[None]) -> None:
+    await ticket(pilot)
+    await pilot.press("a")
+    await settle(pilot)
+
+
+async def delete_view(pilot: Pilot[None]) -> None:
+    """Saved views with long and Japanese names: the bar keeps the current one in sight; deleting it asks."""
+    ws = pilot.app.workspace  # type: ignore[attr-defined]
+    for name in ("請求", "Sev A overdue in Tokyo and Osaka", "東京 重大度A と B のエスカレーション待ち"):
+        ws.queue.save_view("aiko.tanaka", name, QueueQuery(categories=("billing",)).to_json())
+    await settle(pilot)
+    await pilot.press("9")
+    await settle(pilot)
+    await pilot.press("D")
+    await settle(pilot)
+
+
 async def toasts_shown(pilot: Pilot[None]) -> None:
     """Wait until the console has toasted the agent's notices (within a poll), then clear the toasts: a
     snapshot taken while one may or may not have arrived would differ from run to run."""
@@ -358,6 +391,9 @@ SCREENS: dict[str, Steps] = {
     "directory": directory,
     "command_help": command_help,
     "command_error": command_error,
+    "account_many": account_many,
+    "assign": assign,
+    "delete_view": delete_view,
     "notices": notices,
     "queue_changed": queue_changed,
 }

@@ -204,6 +204,10 @@ async def test_save_use_and_delete_a_view(demo_ws: Workspace, tmp_path: Path) ->
         assert table(pilot).query_ == QueueQuery(categories=("billing",), sort="created")
         await pilot.press("D")
         await settle(pilot)
+        assert isinstance(app.screen, Confirm) and "“請求 billing”" in app.screen.question  # asks, naming it
+        assert demo_ws.queue.saved_views(AGENT) != []  # nothing deleted before the answer
+        await pilot.press("y")
+        await settle(pilot)
         assert demo_ws.queue.saved_views(AGENT) == []
 
 

@@ -90,7 +90,8 @@ async def test_claim_note_reply_status_classify_assign_resolve(demo_ws: Workspac
         assert t["severity"] == "critical" and t["severityRank"] == 1
         # Assign to another agent.
         await pilot.press("a")
-        choices = [label for _, label in app.screen.choices]
+        await settle(pilot)  # who may work it is read when the dialog opens
+        choices = [value for value, _ in app.screen.choices]
         await pilot.press("g", *["j"] * choices.index("maria.garcia"), "enter")
         await settle(pilot)
         assert demo_ws.tickets.ticket(row["id"])["assignee"] == "maria.garcia"

@@ -67,8 +67,9 @@ class Account:
     subscriptions: list[tuple[SubscriptionView, float | None]]  # with hours left in the NCE window
     receivables: list[ReceivableLine]
     aging: dict[str, dict[str, Decimal]]  # currency -> bucket -> outstanding
-    open_tickets: list[dict[str, Any]]
+    open_tickets: list[dict[str, Any]]  # the most urgent first, up to 1,000
     cases: list[dict[str, Any]]
+    open_count: int = 0  # all the customer's open tickets (more than listed only past 1,000)
     service_requests: list[dict[str, Any]] = field(default_factory=list)  # synced from Partner Center
     opportunities: list[tuple[str, Finding]] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)
@@ -121,6 +122,7 @@ def load_account(
         receivables=lines,
         aging=aging,
         open_tickets=ws.tickets.open_tickets_of(customer_id),
+        open_count=ws.tickets.open_count_of(customer_id),
         cases=ws.escalations.escalations_of(customer_id),
         service_requests=ws.microsoft.service_requests_of(customer_id),
         bills=_bills(ws, rows["receivables"]),

@@ -101,6 +101,13 @@ class PlanStatus:
     due_so_far: Decimal
     paid_so_far: Decimal
     next_due: Installment | None
+    currency: str | None = None  # the customer's outstanding currency (a plan's amounts carry none)
+
+    def amount(self, value: Decimal) -> str:
+        """``400.00 USD``, ``40,000 JPY``: the plan's amounts as every amount is shown."""
+        from console.shared.money import money
+
+        return money(value, self.currency)
 
     @property
     def kept(self) -> bool:
@@ -121,6 +128,7 @@ class CustomerStanding:
     actions: list[DueAction] = field(default_factory=list)
     disputed: list[str] = field(default_factory=list)  # overdue invoices not dunned while disputed
     held_back: list[DueAction] = field(default_factory=list)  # what a hold or a kept plan holds back
+    zone: str = "UTC"  # the desk's time zone: the day a suspension started is the desk's
 
     @property
     def note(self) -> str:
@@ -129,13 +137,15 @@ class CustomerStanding:
             return f"on hold{until}: {self.hold.reason}"
         if self.plan is not None:
             p = self.plan
-            nxt = f"next {p.next_due.amount} on {p.next_due.due}" if p.next_due else "no installment left"
+            nxt = f"next {p.amount(p.next_due.amount)} on {p.next_due.due}" if p.next_due else "no installment left"
             if p.due_so_far == 0:
                 return f"payment plan agreed {p.plan.agreed}: {nxt}"
             state = "kept" if p.kept else "BROKEN"
-            return f"payment plan {state}: {p.paid_so_far} paid of {p.due_so_far} due so far; {nxt}"
+            return f"payment plan {state}: {p.amount(p.paid_so_far)} paid of {p.amount(p.due_so_far)} due so far; {nxt}"
         if self.suspension is not None:
-            return f"suspension {self.suspension['state']} since {self.suspension['startedDate'][:10]}"
+            from console.settings.local_time import day
+
+            return f"suspension {self.suspension['state']} since {day(self.suspension['startedDate'], self.zone)}"
         if self.disputed:
             return f"disputed, not dunned: {', '.join(self.disputed)}"
         return ""
@@ -284,7 +294,9 @@ def _hold_back(
         paid = sum(
             (Decimal(p["amount"]) for p in payments if date.fromisoformat(p["paidDate"]) >= plan.agreed), Decimal(0)
         )
-        s.plan = PlanStatus(plan, due_so_far, paid, next((i for i in plan.installments if i.due > today), None))
+        upcoming = next((i for i in plan.installments if i.due > today), None)
+        currency = next(iter(s.outstanding), None) if len(s.outstanding) == 1 else None
+        s.plan = PlanStatus(plan, due_so_far, paid, upcoming, currency)
     s.hold = hold
     if hold is not None or (s.plan is not None and s.plan.kept):
         keep = [a for a in s.actions if a.action == "reactivate"]

@@ -98,9 +98,12 @@ class BillingDesk:
         ids = {r["customerId"] for r in receivables} | set(suspensions)
         customers = self.ws.accounts.customer_cards(ids)
         payments = self.ws.billing.payments_by_customer()
-        return coll.assess(
+        report = coll.assess(
             receivables, customers, self.ws.billing.dunning_actions(), payments, suspensions, self.policy(), today
         )
+        for standing in report.customers:
+            standing.zone = self.desk.config.time_zone
+        return report
 
     def record_notices(self, actions: list[coll.DueAction], notices: Path | None = None) -> int:
         """Record due notices as sent (writing each notice to ``notices`` when given); return how many."""

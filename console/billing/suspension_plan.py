@@ -49,15 +49,21 @@ class BlockedItem:
     azure_subscriptions: list[Mapping[str, Any]]
 
     @property
-    def reason(self) -> str:
+    def why(self) -> str:
+        """``its Azure subscriptions Dev/Test (…), Production (…) are active``."""
         names = ", ".join(
             f"{a.get('friendlyName') or 'Azure subscription'} ({a['azureSubscriptionId']})"
             for a in self.azure_subscriptions
         )
-        return f"not suspended: its Azure subscriptions {names} are active (Partner Center: 403, code 900115)"
+        return f"its Azure subscriptions {names} are active"
+
+    @property
+    def reason(self) -> str:
+        return f"not suspended: {self.why}"
 
     @property
     def explanation(self) -> str:
+        """The reason and what to do, once (the guidance names Partner Center's 403, code 900115)."""
         return f"{self.reason}. {AZURE_PLAN_GUIDANCE}"
 
     def as_item(self) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from rich.cells import set_cell_size
 from console.cli import say
 from console.cli.desk import APPLIED, FAILED, REFUSED, desk_for, outcome
 from console.cli.options import day
+from console.settings.local_time import stamp
 from console.shared.money import money
 from console.shared.safe_text import clean_line
 
@@ -109,9 +110,14 @@ def _billing(args: argparse.Namespace, db: Path, config: Path) -> int:
 
     with desk_for(db, config) as desk:
         cid = desk.find_customer(args.customer)
+        said: frozenset[str] = frozenset()  # the blocked subscriptions whose reason the plan just printed
         if args.action == "status":
             live = desk.billing.live_suspension(cid)
-            print(json.dumps(live, ensure_ascii=False, default=str) if args.json else _status_text(live))
+            print(
+                json.dumps(live, ensure_ascii=False, default=str)
+                if args.json
+                else _status_text(live, desk.config.time_zone)
+            )
             return APPLIED
         if args.action in ("plan", "suspend") and desk.billing.live_suspension(cid) is None:
             plan = desk.billing.suspension_plan(cid)
@@ -119,6 +125,7 @@ def _billing(args: argparse.Namespace, db: Path, config: Path) -> int:
                 print(json.dumps(_plan_json(plan), ensure_ascii=False, default=str))
             else:
                 _print_plan(plan)
+                said = frozenset(b.subscription["id"] for b in plan.blocked)
             if args.action == "plan":
                 return APPLIED
             if not args.yes:
@@ -130,7 +137,11 @@ def _billing(args: argparse.Namespace, db: Path, config: Path) -> int:
                 )
         elif args.action == "plan":
             live = desk.billing.live_suspension(cid)
-            print(json.dumps(live, ensure_ascii=False, default=str) if args.json else _status_text(live))
+            print(
+                json.dumps(live, ensure_ascii=False, default=str)
+                if args.json
+                else _status_text(live, desk.config.time_zone)
+            )
             return APPLIED
         try:
             if args.action == "suspend":
@@ -145,7 +156,7 @@ def _billing(args: argparse.Namespace, db: Path, config: Path) -> int:
         if args.json:
             print(json.dumps(dataclasses.asdict(result), ensure_ascii=False, default=str))
         else:
-            _print_result(result, "changed" if args.action == "suspend" else "restored")
+            _print_result(result, "changed" if args.action == "suspend" else "restored", said)
         return APPLIED
 
 
@@ -168,9 +179,9 @@ def _plan_json(plan: Any) -> dict[str, Any]:
     }
 
 
-def _print_result(result: Any, verb: str) -> None:
+def _print_result(result: Any, verb: str, said: frozenset[str] = frozenset()) -> None:
     """What the run did, and every subscription it left alone with the reason (Partner Center's own words
-    included, cleaned: they are not ours)."""
+    included, cleaned: they are not ours); ``said``: subscriptions whose reason the plan printed just before."""
     parts = [f"{len(result.done)} subscriptions {verb}"]
     if result.already:
         parts.append(f"{len(result.already)} already so")
@@ -182,7 +193,8 @@ def _print_result(result: Any, verb: str) -> None:
         parts.append(f"{len(result.skipped)} skipped (deleted or expired meanwhile)")
     print(f"{result.state}: " + ", ".join(parts))
     for sub_id, note in result.notes.items():
-        print(f"  {sub_id}: {clean_line(note)}")
+        if sub_id not in said:
+            print(f"  {sub_id}: {clean_line(note)}")
 
 
 def _print_plan(plan: Any) -> None:
@@ -192,7 +204,7 @@ def _print_plan(plan: Any) -> None:
         print(f"  {clean_line(s['offerName'])} ({s['id']}), {s['quantity']} seats: {item.consequence}")
     for b in plan.blocked:
         s = b.subscription
-        print(f"  NOT suspended: {clean_line(s['offerName'])} ({s['id']}): {clean_line(b.reason)}")
+        print(f"  NOT suspended: {clean_line(s['offerName'])} ({s['id']}): {clean_line(b.why)}")
     for s in plan.untouched:
         print(f"  left as it is: {clean_line(s['offerName'])} ({s['status']})")
     print("Consequences:")
@@ -200,12 +212,14 @@ def _print_plan(plan: Any) -> None:
         print(f"  - {line}")
 
 
-def _status_text(live: dict[str, Any] | None) -> str:
+def _status_text(live: dict[str, Any] | None, zone: str) -> str:
+    """The live suspension as text, its start in the desk's ``zone``."""
     if live is None:
         return "no suspension for non-payment"
-    lines = [f"suspension {live['id']}: {live['state']} (started {live['startedDate']} by {live['startedBy']})"]
+    started = stamp(live["startedDate"], zone)
+    lines = [f"suspension {live['id']}: {live['state']} (started {started} by {clean_line(live['startedBy'])})"]
     if live["lastError"]:
-        lines.append(f"  last error: {live['lastError']}")
+        lines.append(f"  last error: {clean_line(live['lastError'])}")
     for i in live["items"]:
         lines.append(f"  {i['state']:18} {clean_line(i['offerName'])} ({i['subscriptionId']})")
         if i.get("note"):

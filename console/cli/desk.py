@@ -24,6 +24,7 @@ from console.cli.options import moment, one_of
 from console.desk.identity import UnknownAgent, current_agent
 from console.desk.roles import RoleDenied
 from console.settings.config import Config, load_config
+from console.settings.local_time import stamp
 from console.shared.clock import to_iso, utcnow
 from console.shared.errors import StaleVersion
 from console.shared.model import RESOLUTION_CODES, Role, TicketStatus
@@ -69,8 +70,11 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     agents = sub.add_parser("agents", parents=[common], help="the workspace's agents and their roles")
     agents.add_argument("action", choices=("list", "add", "grant", "revoke"))
     agents.add_argument("login", nargs="?")
-    agents.add_argument("role", nargs="?", choices=[r.value for r in Role])
-    agents.add_argument("--role", dest="roles", action="append", choices=[r.value for r in Role], default=[])
+    roles = [r.value for r in Role]
+    agents.add_argument("role", nargs="?", choices=roles, metavar="ROLE", help=f"one of {', '.join(roles)}")
+    agents.add_argument(
+        "--role", dest="roles", action="append", choices=roles, metavar="ROLE", default=[], help="(repeatable)"
+    )
     agents.add_argument("--name", default="")
     agents.add_argument("--email", default="")
     agents.add_argument("--json", action="store_true")
@@ -172,17 +176,21 @@ def _print_ticket(desk: Desk, ticket_id: str, as_json: bool) -> None:
             )
         )
         return
-    t = details.ticket
+    t, zone = details.ticket, desk.config.time_zone
     print(f"{t['id']}  {t['status']}  severity {t['severity']}  v{t['version']}")
     print(f"  {clean_line(t['title'])}")
     print(
         f"  customer: {clean_line(t['companyName'])}  assignee: {t['assignee'] or '-'}"
-        + (f" (claimed until {t['claimedUntil']})" if t.get("claimedUntil") else "")
+        + (f" (claimed until {stamp(t['claimedUntil'], zone)})" if t.get("claimedUntil") else "")
     )
-    print(f"  first response due {t['firstResponseDueDate'] or '-'}; resolution due {t['resolutionDueDate'] or '-'}")
+    print(f"  created {stamp(t['createdDate'], zone)}")
+    print(
+        f"  first response due {stamp(t['firstResponseDueDate'], zone)}; "
+        f"resolution due {stamp(t['resolutionDueDate'], zone)}"
+    )
     for event in details.timeline:
         what = clean_line(event["text"] or f"{event['fromValue'] or '-'} -> {event['toValue'] or '-'}", 200)
-        print(f"  {event['createdDate']} {event['author']} {event['kind']}: {what}")
+        print(f"  {stamp(event['createdDate'], zone)} {event['author']} {event['kind']}: {what}")
 
 
 def cmd_ticket(args: argparse.Namespace, db: Path, config: Path) -> int:
@@ -198,29 +206,38 @@ def _ticket(args: argparse.Namespace, db: Path, config: Path) -> int:
             return APPLIED
         if action in ("assign", "note", "reply", "status", "resolve") and not value:
             raise ValueError(f"'ticket {action}' needs a value")
-        if action == "claim":
-            result = desk.claim(ticket, takeover=args.takeover)
-        elif action == "release":
-            result = desk.release(ticket)
-        elif action == "assign":
-            result = desk.assign(ticket, None if value == "-" else value)
-        elif action in ("note", "reply"):
-            result = desk.note(ticket, value, reply=action == "reply")
-        elif action == "status":
-            result = desk.set_status(ticket, status_of(value))
-        else:
-            if value not in RESOLUTION_CODES:
-                raise ValueError(f"unknown resolution code {value!r}; expected one of {', '.join(RESOLUTION_CODES)}")
-            result = desk.set_status(ticket, "resolved", value)
+        try:
+            result = _apply(desk, ticket, action, value, takeover=args.takeover)
+        except ClaimedByOther as exc:  # said with the claim's end in the desk's time
+            exc.held = exc.held_in(desk.config.time_zone)
+            raise
         if args.json:
             print(json.dumps(result, ensure_ascii=False, default=str))
         else:
-            held = f"; held until {result['claimedUntil']} or 'ticket release'" if action == "claim" else ""
+            until = stamp(result["claimedUntil"], desk.config.time_zone)
+            held = f"; held until {until} or 'ticket release'" if action == "claim" else ""
             print(
                 f"{result['id']}: {action} applied (now version {result['version']}, "
                 f"status {result['status']}, assignee {result['assignee'] or '-'}){held}"
             )
         return APPLIED
+
+
+def _apply(desk: Desk, ticket: dict[str, Any], action: str, value: str | None, *, takeover: bool) -> dict[str, Any]:
+    if action == "claim":
+        return desk.claim(ticket, takeover=takeover)
+    if action == "release":
+        return desk.release(ticket)
+    assert value is not None
+    if action == "assign":
+        return desk.assign(ticket, None if value == "-" else value)
+    if action in ("note", "reply"):
+        return desk.note(ticket, value, reply=action == "reply")
+    if action == "status":
+        return desk.set_status(ticket, status_of(value))
+    if value not in RESOLUTION_CODES:
+        raise ValueError(f"unknown resolution code {value!r}; expected one of {', '.join(RESOLUTION_CODES)}")
+    return desk.set_status(ticket, "resolved", value)
 
 
 def cmd_agents(args: argparse.Namespace, db: Path, config: Path) -> int:
@@ -277,5 +294,6 @@ def _audit(args: argparse.Namespace, db: Path, config: Path) -> int:
                 print(json.dumps(e, ensure_ascii=False))
             else:
                 detail = clean_block(json.dumps(e["detail"], ensure_ascii=False))[:300]
-                print(f"{e['at']} {e['agent']:14} {e['action']:22} {e['entity']}:{clean_line(e['entityId'])} {detail}")
+                at = stamp(e["at"], desk.config.time_zone)
+                print(f"{at} {e['agent']:14} {e['action']:22} {e['entity']}:{clean_line(e['entityId'])} {detail}")
         return APPLIED

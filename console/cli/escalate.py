@@ -31,7 +31,9 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     esc.add_argument("--vehicle", required=True, choices=[v.value for v in Vehicle])
     esc.add_argument("--case-number", help="hand-off: the case number Microsoft gave in the admin centre")
     esc.add_argument("--title")
-    esc.add_argument("--severity", choices=AZURE_SEVERITIES)
+    esc.add_argument(
+        "--severity", choices=AZURE_SEVERITIES, metavar="SEVERITY", help=f"Azure: {', '.join(AZURE_SEVERITIES)}"
+    )
     esc.add_argument("--description-file", type=Path, help="the case description (UTF-8 text; - for stdin)")
     esc.add_argument("--subscription", help="Azure: one of the customer's Azure subscription ids (from the sync)")
     esc.add_argument("--service", help="Azure: the support service (name or id)")

@@ -41,7 +41,7 @@ def _health(args: argparse.Namespace, db: Path, config_path: Path) -> int:
                 if args.json:
                     print(json.dumps(health.to_json(), ensure_ascii=False), flush=True)
                 else:
-                    print(text_report(health, vehicles, services), flush=True)
+                    print(text_report(health, vehicles, services, zone=desk.config.time_zone), flush=True)
                 if args.watch is None:
                     return 0
                 if not args.json:

@@ -119,12 +119,14 @@ def _gdap(args: argparse.Namespace, db: Path, config: Path) -> int:
             return _gdap_sync(desk)
         if args.action == "list":
             from console.microsoft.gdap import role_name
+            from console.settings.local_time import day
 
             for rel in desk.partner.gdap_relationships():
                 roles = ", ".join(role_name(r["roleDefinitionId"]) for r in rel["roles"] if r["granted"])
+                ends = day(rel["endDateTime"], desk.config.time_zone)  # the desk's day
                 _say(
-                    f"{rel['customerTenantId']}  {rel['status']:<16} ends {(rel['endDateTime'] or '-')[:10]}  "
-                    f"{rel['displayName']}: {roles or 'no roles'}"
+                    f"{rel['customerTenantId']}  {rel['status']:<16} ends {ends}  "
+                    f"{clean_line(rel['displayName'] or '')}: {roles or 'no roles'}"
                 )
             return APPLIED
         if not args.customer:

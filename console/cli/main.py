@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from console import __version__
 from console.cli import ANSWER_IN_JSON, CommandError, say
@@ -28,8 +29,25 @@ class UsageError(Exception):
         self.parser = parser
 
 
+HELP_WIDTH = 80  # the widest line of any --help: an 80-column SSH terminal reads it unwrapped
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's help, never wider than :data:`HELP_WIDTH` (or the terminal, when that is narrower)."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None):
+        columns = shutil.get_terminal_size((HELP_WIDTH, 24)).columns
+        width = min(width or HELP_WIDTH, columns, HELP_WIDTH) - 2
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
 class Parser(argparse.ArgumentParser):
-    """argparse's parser, whose refusals :func:`main` says (argparse would print them and exit)."""
+    """argparse's parser, whose refusals :func:`main` says (argparse would print them and exit); its help (and
+    every subcommand's, which argparse builds with this class) fits 80 columns."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(self, message)

@@ -158,5 +158,5 @@ def _sla(args: argparse.Namespace, db: Path, config: Path) -> int:
         ticket, state = desk.sla_state(args.ticket)
         print(f"{ticket['id']}: {state.policy.describe()} ({state.policy.source})")
         for c in (state.first_response, state.resolution):
-            print(f"  {sla.clock_text(c, state.policy)}")
+            print(f"  {sla.clock_text(c, state.policy, desk.config.time_zone)}")
         return APPLIED

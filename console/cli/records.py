@@ -31,7 +31,12 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
 
     imp = sub.add_parser("import", parents=[common], help="import JSON Lines or CSV files")
     imp.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    imp.add_argument("--kind", choices=list(KINDS), help="what the files hold (default: from their names)")
+    imp.add_argument(
+        "--kind",
+        choices=list(KINDS),
+        metavar="KIND",
+        help=f"what the files hold: {', '.join(KINDS)} (default: from their names)",
+    )
     imp.add_argument(
         "--force",
         action="store_true",
@@ -40,7 +45,9 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
 
     exp = sub.add_parser("export", parents=[common], help="export records as JSON Lines or CSV")
     exp.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
-    exp.add_argument("--kind", choices=list(KINDS), action="append", help="only these kinds (repeatable)")
+    exp.add_argument(
+        "--kind", choices=list(KINDS), metavar="KIND", action="append", help=f"only {', '.join(KINDS)} (repeatable)"
+    )
     exp.add_argument("--output", "-o", default=".", help="directory to write into, or - for standard output")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +12,28 @@ from console.shared.clock import utcnow
 from console.store import Workspace
 
 FIRST_RUN_TICKETS = 2000
+#: The widest line of the first-run notice: a toast at 80 columns holds about 36 (it takes half the screen).
+NOTICE_WIDTH = 34
+
+
+def notice_path(path: Path, width: int = NOTICE_WIDTH) -> str:
+    """A path as the first-run notice shows it, on lines of its own: ``~`` for the home directory, and one too long
+    for the toast split after its directory (the file name indented on the next line), never mid-name."""
+    text, home = str(path), str(Path.home())
+    if home not in ("", "/") and text.startswith(home + os.sep):
+        text = "~" + text[len(home) :]
+    if len(text) <= width:
+        return text
+    head, sep, name = text.rpartition(os.sep)
+    return f"{head}{sep}\n  {name}" if head else text
+
+
+def first_run_notice(tickets: int, db_path: Path, config_path: Path | None) -> str:
+    """What the console says on a first run, readable in a toast at 80x24: short lines, each path on its own."""
+    lines = [f"No workspace yet: created a demo one with {tickets:,} tickets.", "Workspace:", notice_path(db_path)]
+    if config_path is not None:
+        lines += ["Demo partner profile:", notice_path(config_path)]
+    return "\n".join(lines)
 
 
 @dataclass
@@ -29,7 +52,4 @@ def open_or_create(db_path: Path, config_path: Path, tickets: int = FIRST_RUN_TI
     from console.demo.workspace import generate  # only on a first run
 
     generate(ws, tickets=tickets, seed=1, now=utcnow(), extra_admins=(current_agent(),), config=config)
-    notice = f"No workspace was found, so a demo workspace with {tickets:,} tickets was created at {db_path}." + (
-        f" A demo partner profile was written to {config_path}." if wrote_config else ""
-    )
-    return Opened(ws, notice)
+    return Opened(ws, first_run_notice(tickets, db_path, config_path if wrote_config else None))

@@ -9,6 +9,10 @@ if TYPE_CHECKING:
     from console.desk.door import Desk
 
 
+#: What an assignee must be allowed to do: work the ticket (claim it).
+WORK_ACTION = "ticket.claim"
+
+
 class AgentsDesk:
     def __init__(self, desk: Desk) -> None:
         self.desk = desk
@@ -17,6 +21,17 @@ class AgentsDesk:
         """Every agent and their roles: any agent may read who works the workspace (the console's assignee
         list shows them all)."""
         return self.desk.ws.agents.agents()
+
+    def assignable(self) -> list[dict[str, Any]]:
+        """The agents a ticket may be assigned to (login, displayName, roles): those whose roles allow working it
+        (``ticket.claim`` in the desk's role map: an agent whose roles were all revoked, or a Sales agent by
+        default, is not offered), read now, so an agent added since the console started is there."""
+        role_map = self.desk.role_map
+        return [a for a in self.desk.ws.agents.agents() if role_map.allowed(a["roles"], WORK_ACTION)]
+
+    def may_work(self, login: str) -> bool:
+        record = self.desk.ws.agents.agent(login)
+        return record is not None and self.desk.role_map.allowed(record["roles"], WORK_ACTION)
 
     def add(self, login: str, roles: list[str], name: str = "", email: str = "") -> None:
         self.desk.authorize("agents.manage")

@@ -381,6 +381,8 @@ class Desk:
         self.authorize("ticket.assign")
         if assignee is not None and self.ws.agents.agent(assignee) is None:
             raise ticket_ops.TicketInputError("assignee", f"'{assignee}' is not an agent of this workspace.")
+        if assignee is not None and not self.agents.may_work(assignee):
+            raise ticket_ops.TicketInputError("assignee", f"'{assignee}' has no role that may work tickets.")
         return ticket_ops.assign(self.ws, self._fresh(ticket), assignee, self.agent)
 
     def classify(self, ticket: dict[str, Any] | str, **fields: str | None) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from rich.cells import cell_len
 
 from console.plugin_api import DUNNING_STAGES
+from console.settings.local_time import stamp
 from console.shared.clock import to_iso
 from console.shared.model import OPEN_STATUSES, Severity
 from console.shared.safe_text import clean_line
@@ -100,9 +101,9 @@ def _hours(value: float | None) -> str:
 
 
 def figures(
-    h: Health, vehicle_names: dict[str, str], service_names: dict[str, str]
+    h: Health, vehicle_names: dict[str, str], service_names: dict[str, str], zone: str = "UTC"
 ) -> dict[str, list[tuple[str, str, str]]]:
-    """Per panel: (figure id, label, value) in display order."""
+    """Per panel: (figure id, label, value) in display order; times in the desk's ``zone``."""
     b, s = h.backlog, h.sla
     out: dict[str, list[tuple[str, str, str]]] = {
         "backlog": [("backlog.total", "All open", f"{b['total']:,}")]
@@ -143,7 +144,7 @@ def figures(
         (
             "escalations.waiting",
             "Oldest waiting",
-            f"{oldest['ticket']} since {oldest['since'][:16].replace('T', ' ')}Z" if oldest else "none",
+            f"{oldest['ticket']} since {stamp(oldest['since'], zone)}" if oldest else "none",
         )
     )
     for vehicle, states in sorted(h.escalations["byVehicle"].items()):
@@ -154,20 +155,19 @@ def figures(
     return out
 
 
-def job_notice(failures: Sequence[Failure]) -> list[str]:
+def job_notice(failures: Sequence[Failure], zone: str = "UTC") -> list[str]:
     """The board's notice of failing background jobs (:mod:`console.background.jobs`), one line each: the job, since
-    when, and its error; empty when every job works."""
-    return [
-        f"{f.title} failing since {to_iso(f.since)[:16].replace('T', ' ')}Z: {clean_line(f.error, 300)}"
-        for f in failures
-    ]
+    when (the desk's ``zone``), and its error; empty when every job works."""
+    return [f"{f.title} failing since {stamp(f.since, zone)}: {clean_line(f.error, 300)}" for f in failures]
 
 
-def text_report(h: Health, vehicle_names: dict[str, str], service_names: dict[str, str], width: int = 60) -> str:
-    """The board as plain text, panel by panel (``csp-console health``)."""
+def text_report(
+    h: Health, vehicle_names: dict[str, str], service_names: dict[str, str], width: int = 60, zone: str = "UTC"
+) -> str:
+    """The board as plain text, panel by panel (``csp-console health``), its times in the desk's ``zone``."""
     titles = dict(PANELS)
-    lines = [f"Queue health at {h.at}"]
-    for key, rows in figures(h, vehicle_names, service_names).items():
+    lines = [f"Queue health at {stamp(h.at, zone)}"]
+    for key, rows in figures(h, vehicle_names, service_names, zone).items():
         lines += ["", titles[key]]
         for _, label, value in rows:
             label = clean_line(label)

@@ -93,9 +93,12 @@ class OfferDesk:
                 if policy.holiday_calendar
                 else None
             )
-            why = f"today is a holiday ({holiday})" if holiday else f"it is {local:%a %H:%M} there"
+            from console.settings.local_time import customer_zone, local_time_text
+
+            there = f"{local:%a %H:%M} {customer_zone(policy.time_zone)}"
+            why = f"today is a holiday there ({holiday})" if holiday else f"it is {there}"
             opens = reaches(policy.calendar, now, 1.0)
-            start = f"; the SLA clocks start {opens.astimezone(policy.calendar.zone):%a %m-%d %H:%M}" if opens else ""
+            start = f"; the SLA clocks start {local_time_text(opens, self.desk.config.time_zone)}" if opens else ""
             out.append(f"Outside service hours ({policy.describe()}): {why}{start}.")
         balance = self.desk.billing.offer_balance(customer_id)
         if balance is not None and balance.warning:

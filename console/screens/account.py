@@ -17,6 +17,7 @@ from textual.widgets.option_list import Option
 
 from console.billing.account import Account
 from console.screens.base import ConsoleScreen
+from console.settings.local_time import customer_zone, day, short
 from console.shared.money import money
 from console.shared.safe_text import clean_line
 from console.widgets.key_bar import KeyBar
@@ -53,7 +54,7 @@ class AccountScreen(ConsoleScreen):
             yield Static(id="subscriptions")
             yield Static(id="receivables")
             yield Static(id="bills")
-            yield Static(Text("Open tickets (enter opens)", style="bold reverse"), classes="section")
+            yield Static(Text("Open tickets", style="bold reverse"), classes="section", id="open-title")
             yield OptionList(id="open-tickets")
             yield Static(id="cases")
             yield Static(id="opportunities")
@@ -95,27 +96,44 @@ class AccountScreen(ConsoleScreen):
         self.query_one("#subscriptions", Static).update(self._subscriptions(account))
         self.query_one("#receivables", Static).update(self._receivables(account))
         self.query_one("#bills", Static).update(self._bills(account))
+        self._open_tickets(account)
+        self.query_one("#cases", Static).update(self._cases(account))
+        self.query_one("#opportunities", Static).update(self._opportunities(account))
+        self.query_one("#gdap", Static).update(self._gdap(account))
+        self.query_one("#history", Static).update(audit_block(account.history, self.zone))
+
+    def _open_tickets(self, a: Account) -> None:
+        """Every open ticket of the customer, most urgent first, in a list of its own (tab to it; j/k move,
+        enter opens), its count in the title; the one highlighted stays so when the account refreshes."""
+        listed, count = len(a.open_tickets), max(a.open_count, len(a.open_tickets))
+        title = Text.assemble(("Open tickets", "bold reverse"), (f" {count:,} ", "bold reverse"))
+        if count:
+            title.append("  tab to the list · enter opens · t all in the queue", style="dim")
+        if listed < count:
+            title.append(f" · the {listed:,} most urgent listed", style="bold yellow")
+        self.query_one("#open-title", Static).update(title)
         options = self.query_one("#open-tickets", OptionList)
+        was = options.highlighted_option.id if options.highlighted_option is not None else None
         options.clear_options()
-        for t in account.open_tickets:
+        for t in a.open_tickets:
+            due = short(t["slaDueDate"], self.zone, label=True) if t["slaDueDate"] and t["slaDueDate"] < "9999" else "—"
             label = Text.assemble(
                 (t["id"], "bold"),
-                " ",
+                "  ",
+                (f"due {due}", "dim"),
+                "  ",
                 (STATUS_TEXT.get(t["status"], t["status"]), "dim"),
-                " ",
+                "  ",
                 clean_line(t["title"], 200),
                 no_wrap=True,
                 overflow="ellipsis",
             )
             options.add_option(Option(label, id=t["id"]))
-        if account.open_tickets:
-            options.highlighted = 0
-        else:
+        if not a.open_tickets:
             options.add_option(Option(Text("No open tickets.", style="dim"), disabled=True))
-        self.query_one("#cases", Static).update(self._cases(account))
-        self.query_one("#opportunities", Static).update(self._opportunities(account))
-        self.query_one("#gdap", Static).update(self._gdap(account))
-        self.query_one("#history", Static).update(audit_block(account.history))
+            return
+        ids = [t["id"] for t in a.open_tickets]
+        options.highlighted = ids.index(was) if was in ids else 0
 
     def _offer(self, a: Account) -> Group:
         title = Text("Support offer", style="bold reverse")
@@ -140,7 +158,7 @@ class AccountScreen(ConsoleScreen):
             ("Covers", f"{', '.join(o.support_types)} support · {services}"),
             (
                 "Hours",
-                f"{a.hours_text} ({o.time_zone})"
+                f"{a.hours_text} {customer_zone(o.time_zone)}"
                 + (f" · holidays: {o.holiday_calendar}" if o.holiday_calendar else ""),
             ),
             ("Contact", ", ".join(o.contact_methods)),
@@ -194,7 +212,8 @@ class AccountScreen(ConsoleScreen):
         if a.suspension is not None:
             extra.append(
                 Text(
-                    f"Suspended for non-payment: {a.suspension['state']} since {a.suspension['startedDate'][:10]} "
+                    f"Suspended for non-payment: {a.suspension['state']} "
+                    f"since {day(a.suspension['startedDate'], self.zone)} "
                     f"({len(a.suspension['items'])} subscriptions)",
                     style="bold red",
                 )
@@ -241,7 +260,7 @@ class AccountScreen(ConsoleScreen):
                 case["vehicle"],
                 case["state"],
                 clean_line(case["microsoftCaseId"] or "—"),
-                stamp(case["createdDate"]),
+                stamp(case["createdDate"], self.zone),
             )
         if a.service_requests:
             requests = _table("Service request", "Title", "Status", "Severity", "Last change")
@@ -251,7 +270,7 @@ class AccountScreen(ConsoleScreen):
                     clean_line(sr["title"], 60),
                     clean_line(sr["status"] or "—"),
                     clean_line(sr["severity"] or "—"),
-                    stamp(sr["lastModifiedDate"]) if sr["lastModifiedDate"] else "—",
+                    stamp(sr["lastModifiedDate"], self.zone),
                 )
             return Group(
                 head, table, Text("Service requests at Microsoft (from the last sync)", style="bold"), requests
@@ -281,7 +300,7 @@ class AccountScreen(ConsoleScreen):
         table.add_column("Roles given to the desk", ratio=2, overflow="fold")  # every role, wrapped
         for line in a.gdap:
             rel = line.relationship
-            end = (rel["endDateTime"] or "")[:10] or "—"
+            end = day(rel["endDateTime"], self.zone)
             table.add_row(
                 Text(clean_line(rel["displayName"] or rel["id"])),
                 Text(clean_line(rel["status"]), style="green" if line.in_force else "yellow"),
@@ -306,6 +325,10 @@ class AccountScreen(ConsoleScreen):
             self.console.open_ticket(event.option.id)
 
     def action_scroll(self, lines: int) -> None:
+        options = self.query_one("#open-tickets", OptionList)
+        if options.has_focus:  # j/k move in the open tickets' list
+            (options.action_cursor_down if lines > 0 else options.action_cursor_up)()
+            return
         self.query_one("#account-body", VerticalScroll).scroll_relative(y=lines, animate=False)
 
     def action_back(self) -> None:

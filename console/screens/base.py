@@ -68,7 +68,7 @@ class CoreCalls:
                 app.notify(str(error), title="Not saved", severity="error", markup=False)
             elif isinstance(error, (RoleDenied, ClaimedByOther)):
                 app.notify(
-                    str(error),
+                    error.said_in(app.config.time_zone) if isinstance(error, ClaimedByOther) else str(error),
                     title="Not allowed" if isinstance(error, RoleDenied) else "Held by another agent",
                     severity="warning",
                     markup=False,
@@ -89,6 +89,11 @@ class ConsoleScreen(CoreCalls, Screen[None]):
     @property
     def console(self) -> CspConsoleApp:
         return self.app  # type: ignore[return-value]
+
+    @property
+    def zone(self) -> str:
+        """The desk's time zone (``[console] time_zone``): every time on screen is shown in it."""
+        return self.console.config.time_zone
 
 
 def form_values(screen: Screen[Any]) -> tuple[tuple[str, object], ...]:

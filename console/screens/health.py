@@ -17,6 +17,7 @@ from textual.widgets import Sparkline, Static
 from console.desk.roles import RoleDenied
 from console.health.board import PANELS, Health, figures, job_notice
 from console.screens.base import ConsoleScreen
+from console.settings.local_time import stamp
 from console.shared.safe_text import clean_line
 from console.tickets.queue_query import QueueQuery
 from console.widgets.cells import fit
@@ -96,13 +97,13 @@ class HealthScreen(ConsoleScreen):
 
     def _title(self) -> None:
         state = ("PAUSED (p resumes)", "black on yellow") if self.paused else ("live", "green")
-        at = self.health.at[:16].replace("T", " ") + "Z" if self.health else "…"
+        at = stamp(self.health.at, self.zone) if self.health else "…"
         self.query_one("#health-title", Static).update(Text.assemble(("Queue health", "bold"), f"  {at}  ", state))
 
     def show_jobs(self, failures: list[Failure]) -> None:
         """The notice of failing background jobs (the console calls this when one starts or stops failing)."""
         notice = self.query_one("#health-jobs", Static)
-        lines = job_notice(failures)
+        lines = job_notice(failures, self.zone)
         notice.display = bool(lines)
         text = Text("Background jobs failing (details in the log)", style="bold white on red")
         for line in lines:
@@ -156,7 +157,7 @@ class HealthScreen(ConsoleScreen):
         self.refreshes += 1
         self.health = health
         self._title()
-        panels = figures(health, self.console.vehicle_names, self.console.service_names)
+        panels = figures(health, self.console.vehicle_names, self.console.service_names, self.zone)
         for key, rows in panels.items():
             panel = self.query_one(f"#panel-{key}", Vertical)
             lines = list(panel.query(FigureLine))

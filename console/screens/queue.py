@@ -19,6 +19,7 @@ from console.tickets.queue_query import SORT_KEYS, QueueQuery
 from console.tickets.views import View
 from console.widgets.key_bar import KeyBar
 from console.widgets.queue_table import QueueTable
+from console.widgets.views_bar import cut, picker_label, views_bar
 
 # Counts follow every change at once (the live poll); this timer only moves the clock-bound "Breaching soon".
 COUNT_REFRESH_SECONDS = 60.0
@@ -126,14 +127,7 @@ class QueueScreen(ConsoleScreen):
             self._show_views_bar()
 
     def _show_views_bar(self) -> None:
-        bar = Text(no_wrap=True, overflow="ellipsis")
-        for n, view in enumerate(self.views[:9]):
-            count = self.counts[n] if n < len(self.counts) else None
-            name = view.name if self.size.width >= 120 else view.short
-            label = f" {n + 1} {clean_line(name)} {'…' if count is None else f'{count:,}'} "
-            style = "reverse bold" if n == self.view_index else ("bold red" if view.short == "Breach" and count else "")
-            bar.append(label, style=style)
-        self._update("#views-bar", bar)
+        self._update("#views-bar", views_bar(self.views, self.counts, self.view_index, self.size.width or 80))
 
     def _update(self, selector: str, text: Text) -> None:
         """Show ``text`` in a one-line Static, repainting only when it changed."""
@@ -144,7 +138,7 @@ class QueueScreen(ConsoleScreen):
     def _show_title(self, count: int | None = None) -> None:
         name = self.views[self.view_index].name if self.view_index is not None and self.views else "Custom view"
         total = "counting…" if count is None else f"{count:,} ticket{'' if count == 1 else 's'}"
-        summary = view_defs.describe(self.table.query_)
+        summary = view_defs.describe(self.table.query_, self.zone)
         title = Text.assemble((name, "bold"), f" · {total} · ")
         if self.unseen_notices:  # before the filters: in sight at 80 columns
             title.append(f"{self.unseen_notices} new notice{'' if self.unseen_notices == 1 else 's'} (N)", "bold")
@@ -197,10 +191,8 @@ class QueueScreen(ConsoleScreen):
             self.show_query(query, index)
 
     def action_choose_view(self) -> None:
-        choices = [
-            (n, f"{n + 1 if n < 9 else ' '} {v.name} ({'…' if self.counts[n] is None else self.counts[n]})")
-            for n, v in enumerate(self.views)
-        ]
+        counts = [*self.counts, *[None] * len(self.views)]
+        choices = [(n, picker_label(n, v, counts[n])) for n, v in enumerate(self.views)]
         self.app.push_screen(
             ChoicePrompt("Views", choices, self.view_index), lambda n: self.action_view(n) if n is not None else None
         )
@@ -235,7 +227,12 @@ class QueueScreen(ConsoleScreen):
             self._load_views()
             self.action_view(5)
 
-        self.call_core(lambda: reads.delete_view(name), done)
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.call_core(lambda: reads.delete_view(name), done)
+
+        question = f"Delete the saved view “{cut(name, 60)}”? Its filters are lost."
+        self.app.push_screen(Confirm(question, id="delete-view"), answered)
 
     # -- search, filter, sort --------------------------------------------------------------------
     @property

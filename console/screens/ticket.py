@@ -11,6 +11,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from console.desk.details import TicketDetails
+from console.screens.assign import ask_assignee
 from console.screens.base import ConsoleScreen
 from console.screens.billing_dialogs import TimeDialog, TimeInput
 from console.screens.dialogs import ChoicePrompt, Confirm, TextPrompt
@@ -93,9 +94,9 @@ class TicketScreen(TicketSteps, ConsoleScreen):
         self.details = details
         t = details.ticket
         self.query_one("#ticket-header", Static).update(
-            ticket_header(t, self.console.clock(), self.console.service_names, details.sla)
+            ticket_header(t, self.console.clock(), self.console.service_names, details.sla, zone=self.zone)
         )
-        self.query_one("#sla", Static).update(sla_block(details.sla, details.offer, details.time))
+        self.query_one("#sla", Static).update(sla_block(details.sla, details.offer, details.time, self.zone))
         if details.findings or self._checked:
             self.query_one("#findings", Static).update(findings_block(details.findings, self.console.vehicle_names))
         if not self._checked:
@@ -107,8 +108,8 @@ class TicketScreen(TicketSteps, ConsoleScreen):
         self.query_one("#cases", Static).update(escalations_block(details.escalations, self.console.vehicle_names))
         body = clean_block(t["body"]) or "(no description)"
         self.query_one("#description", Static).update(Text(body))
-        self.query_one("#timeline", Static).update(timeline_block(details.timeline))
-        self.query_one("#audit", Static).update(audit_block(details.audit))
+        self.query_one("#timeline", Static).update(timeline_block(details.timeline, self.zone))
+        self.query_one("#audit", Static).update(audit_block(details.audit, self.zone))
 
     @property
     def ticket(self) -> dict[str, Any] | None:
@@ -298,15 +299,8 @@ class TicketScreen(TicketSteps, ConsoleScreen):
             self.call_core(lambda: desk.renew([t["id"]]), group="renew", exclusive=True)
 
     def action_assign(self) -> None:
-        t = self.ticket
-        if t is None:
-            return
-        desk = self.console.desk
-        choices: list[tuple[Any, str]] = [("", "unassigned")] + [(a, a) for a in self.console.agents]
-        self.app.push_screen(
-            ChoicePrompt(f"Assign {t['id']} to", choices, t["assignee"] or ""),
-            lambda who: self._act(lambda: desk.assign(t, who or None)) if who is not None else None,
-        )
+        if self.ticket is not None:
+            ask_assignee(self, self.ticket, self._act)
 
     def action_classify(self) -> None:
         t = self.ticket

@@ -43,8 +43,12 @@ class SlaPolicy:
         return frozenset({"waiting_customer", *(("waiting_microsoft",) if self.pause_on_microsoft else ())})
 
     def describe(self) -> str:
+        """``Mon-Fri 09:00–18:00 Asia/Tokyo (customer), jp holidays``: the business hours are the customer's,
+        in the customer's zone, and say so (the times of the clocks are the desk's)."""
+        from console.settings.local_time import customer_zone
+
         holidays = f", {self.holiday_calendar} holidays" if self.holiday_calendar else ""
-        return f"{describe(self.calendar.schedule)} {self.time_zone}{holidays}"
+        return f"{describe(self.calendar.schedule)} {customer_zone(self.time_zone)}{holidays}"
 
 
 def policy_for(offer: Mapping[str, Any] | None, holidays: Iterable[date], config: Config) -> SlaPolicy:
@@ -259,14 +263,13 @@ def time_left(clock: ClockState) -> str:
     return f"{business_duration(clock.left)} left"
 
 
-def clock_text(clock: ClockState, policy: SlaPolicy) -> str:
-    """One line about a clock, in the policy's time zone: met, breached, paused, or due."""
-    from zoneinfo import ZoneInfo
-
-    zone = ZoneInfo(policy.time_zone)
+def clock_text(clock: ClockState, policy: SlaPolicy, zone: str) -> str:
+    """One line about a clock: met, breached, paused, or due; its moments in the desk's ``zone``
+    (``due 11-23 15:00 JST``), its durations in the customer's business hours (``policy``)."""
+    from console.settings.local_time import short
 
     def at(moment: datetime) -> str:
-        return moment.astimezone(zone).strftime("%m-%d %H:%M")
+        return short(moment, zone, label=True)
 
     target = business_duration(clock.target)
     if clock.met is not None:

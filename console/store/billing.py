@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from console.shared.money import money
 from console.store.base import Base
 from console.store.rows import rows_in
 
@@ -154,7 +155,8 @@ class BillingRepo:
                 raise ValueError(f"invoice {receivable_id} is already {row['status']}; nothing is outstanding")
             if amount > total - paid:
                 raise ValueError(
-                    f"{amount} is more than the {total - paid} outstanding on invoice {receivable_id}; record what "
+                    f"{money(amount, row['currencyCode'])} is more than the {money(total - paid, row['currencyCode'])} "
+                    f"outstanding on invoice {receivable_id}; record what "
                     "was actually received against this invoice"
                 )
             new_paid = paid + amount

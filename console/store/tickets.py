@@ -102,7 +102,17 @@ class TicketRepo:
             yield rows
             last = rows[-1]["seq"]
 
-    def open_tickets_of(self, customer_id: str, limit: int = 200) -> list[dict[str, Any]]:
+    def open_count_of(self, customer_id: str) -> int:
+        """How many open tickets the customer has (all of them, however many :meth:`open_tickets_of` lists)."""
+        statuses = [s.value for s in model.OPEN_STATUSES]
+        row = self.db.conn.execute(
+            f"SELECT count(*) FROM tickets WHERE customerId = ? AND isOpen = 1 "
+            f"AND status IN ({self.db.dialect.marks(len(statuses))})",
+            (customer_id, *statuses),
+        ).fetchone()
+        return int(row[0])
+
+    def open_tickets_of(self, customer_id: str, limit: int = 1000) -> list[dict[str, Any]]:
         statuses = [s.value for s in model.OPEN_STATUSES]
         rows = self.db.conn.execute(
             f"SELECT id, title, status, severity, service, slaDueDate, assignee FROM tickets "

@@ -23,11 +23,20 @@ class ClaimedByOther(Exception):
     """The ticket is held by another agent; taking it over needs confirmation (and the takeover role)."""
 
     def __init__(self, ticket_id: str, holder: str, until: str | None) -> None:
-        lease = f" (claim runs until {until[11:16]}Z)" if until else ""
+        self.ticket_id, self.holder, self.until = ticket_id, holder, until
         #: Who holds it, without the way to take it over (a key in the console, ``--takeover`` on the command line).
-        self.held = f"{ticket_id} is held by {holder}{lease}"
+        self.held = self.held_in("UTC")
         super().__init__(f"{self.held}; take it over to work on it.")
-        self.holder = holder
+
+    def held_in(self, zone: str) -> str:
+        """:attr:`held` with the claim's end in the desk's ``zone``: ``… (claim runs until 12:30 JST)``."""
+        from console.settings.local_time import clock_time
+
+        lease = f" (claim runs until {clock_time(self.until, zone)})" if self.until else ""
+        return f"{self.ticket_id} is held by {self.holder}{lease}"
+
+    def said_in(self, zone: str) -> str:
+        return f"{self.held_in(zone)}; take it over to work on it."
 
 
 class TicketInputError(ValueError):

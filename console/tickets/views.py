@@ -33,8 +33,8 @@ def builtin_views(agent: str, now: datetime) -> list[View]:
     ]
 
 
-def describe(query: QueueQuery) -> str:
-    """A one-line summary of a query's filters, for the queue's title line."""
+def describe(query: QueueQuery, zone: str = "UTC") -> str:
+    """A one-line summary of a query's filters, for the queue's title line (a due time in the desk's ``zone``)."""
     parts = []
     if query.statuses and set(query.statuses) != set(QueueQuery().statuses):
         parts.append("status " + "/".join(query.statuses))
@@ -50,7 +50,9 @@ def describe(query: QueueQuery) -> str:
     if query.customer_id:
         parts.append("one customer")
     if query.due_before:
-        parts.append(f"due before {query.due_before[11:16]}Z")
+        from console.settings.local_time import clock_time
+
+        parts.append(f"due before {clock_time(query.due_before, zone)}")
     if query.search:
         parts.append(f"search “{query.search}”")
     order = f"by {query.sort}{' ↓' if query.descending else ''}"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.text import Text
 
+from console.settings import local_time
 from console.shared import model
 from console.shared.clock import humanize_delta, parse_iso
 from console.shared.safe_text import clean_block, clean_line
@@ -25,14 +27,23 @@ STATUS_TEXT = {
 }
 
 
-def stamp(value: str | None) -> str:
-    return f"{value[:10]} {value[11:16]}Z" if value else "—"
+def stamp(value: str | None, zone: str) -> str:
+    """A stored time in the desk's zone ``zone``: ``2026-11-23 09:30 JST`` (``—`` for none)."""
+    return local_time.stamp(value, zone)
 
 
 def due_text(
-    label: str, due: str | None, done: str | None, now: datetime, *, stopped: bool = False, clock: Any = None
+    label: str,
+    due: str | None,
+    done: str | None,
+    now: datetime,
+    *,
+    zone: str,
+    stopped: bool = False,
+    clock: Any = None,
 ) -> Text:
-    """``First response: 1h 57m left`` / ``breached 2h ago`` / ``met (03:10Z)``; ``stopped``: the ticket is
+    """``First response: 1h 57m left`` / ``breached 2h ago`` / ``met 2026-11-23 12:10 JST`` (the desk's
+    ``zone``); ``stopped``: the ticket is
     resolved or closed, so an unmet clock no longer runs. With ``clock`` (the SLA state's
     :class:`~console.sla.clocks.ClockState`) a running clock says its business time left, as the SLA section
     does; without it, the wall-clock time to ``due``."""
@@ -41,7 +52,7 @@ def due_text(
         text.append("none (ticket closed)", style="dim")
     elif done:
         met = due is None or done <= due
-        text.append(f"{'met' if met else 'late'} {stamp(done)}", style="green" if met else "red")
+        text.append(f"{'met' if met else 'late'} {stamp(done, zone)}", style="green" if met else "red")
     elif due:
         left = parse_iso(due) - now
         if left.total_seconds() < 0:
@@ -57,29 +68,32 @@ def due_text(
     return text
 
 
-def clocks_line(t: dict[str, Any], now: datetime, sla: Any = None) -> Text:
+def clocks_line(t: dict[str, Any], now: datetime, sla: Any = None, *, zone: str) -> Text:
     """The header's line of clocks: first response and resolution (or the resolution clock's pause)."""
     first = due_text(
         "First response",
         t["firstResponseDueDate"],
         t["firstResponseDate"],
         now,
+        zone=zone,
         stopped=not t["isOpen"],
         clock=sla.first_response if sla else None,
     )
     if t.get("slaPausedSince") and t["isOpen"]:
         return Text.assemble(
-            first, "  ", ("Resolution ", "dim"), (f"clock paused since {stamp(t['slaPausedSince'])}", "cyan")
+            first, "  ", ("Resolution ", "dim"), (f"clock paused since {stamp(t['slaPausedSince'], zone)}", "cyan")
         )
     resolution = due_text(
-        "Resolution", t["resolutionDueDate"], t["resolvedDate"], now, clock=sla.resolution if sla else None
+        "Resolution", t["resolutionDueDate"], t["resolvedDate"], now, zone=zone, clock=sla.resolution if sla else None
     )
     return Text.assemble(first, "  ", resolution)
 
 
-def ticket_header(t: dict[str, Any], now: datetime, service_names: dict[str, str], sla: Any = None) -> RenderableType:
-    """The ticket's header; with ``sla`` (its :class:`~console.sla.clocks.TicketSla`) the clocks say the
-    business time left, in the SLA section's words."""
+def ticket_header(
+    t: dict[str, Any], now: datetime, service_names: dict[str, str], sla: Any = None, *, zone: str
+) -> RenderableType:
+    """The ticket's header, its times in the desk's ``zone``; with ``sla`` (its
+    :class:`~console.sla.clocks.TicketSla`) the clocks say the business time left, in the SLA section's words."""
     severity = model.Severity(t["severity"])
     sev = f"Sev {model.SEVERITY_LETTER[severity]} {severity.value}" if severity != "unknown" else "severity unset"
     service = service_names.get(t["service"] or "", t["service"] or "no service")
@@ -105,9 +119,9 @@ def ticket_header(t: dict[str, Any], now: datetime, service_names: dict[str, str
         ("Assignee ", "dim"),
         clean_line(t["assignee"]) if t["assignee"] else ("unassigned", "yellow"),
         ("  Created ", "dim"),
-        f"{stamp(t['createdDate'])} ({humanize_delta(now - parse_iso(t['createdDate']))} ago)",
+        f"{stamp(t['createdDate'], zone)} ({humanize_delta(now - parse_iso(t['createdDate']))} ago)",
     )
-    clocks = clocks_line(t, now, sla)
+    clocks = clocks_line(t, now, sla, zone=zone)
     for line in (customer, contact, who, clocks):
         line.no_wrap = True
         line.overflow = "ellipsis"
@@ -144,13 +158,14 @@ def findings_block(findings: list[dict[str, Any]], vehicle_names: dict[str, str]
     return Group(*parts)
 
 
-def timeline_block(events: list[dict[str, Any]]) -> RenderableType:
+def timeline_block(events: list[dict[str, Any]], zone: str) -> RenderableType:
+    """What happened on the ticket, oldest first, each stamped in the desk's ``zone``."""
     if not events:
         return Text("Nothing yet.", style="dim")
     parts: list[RenderableType] = []
     for e in events:
         kind = e["kind"]
-        head = Text.assemble((stamp(e["createdDate"]), "dim"), "  ", clean_line(e["author"] or "—"), "  ")
+        head = Text.assemble((stamp(e["createdDate"], zone), "dim"), "  ", clean_line(e["author"] or "—"), "  ")
         if kind in ("note", "reply", "microsoft"):
             head.append(
                 {"note": "internal note", "reply": "reply sent to the customer", "microsoft": "from Microsoft"}[kind],
@@ -209,8 +224,21 @@ def escalations_block(escalations: list[dict[str, Any]], vehicle_names: dict[str
     return Group(*lines)
 
 
-def audit_block(entries: list[dict[str, Any]]) -> RenderableType:
-    """Who changed what, when: ``2026-11-23 03:00Z  aiko.tanaka  ticket.claim  assignee: — → aiko.tanaka``."""
+_STORED_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?Z")
+
+
+def _audit_value(value: Any, zone: str) -> str:
+    """A value an audit row changed, made safe; a stored time (a claim's end, a due time) in the desk's ``zone``."""
+    if value is None:
+        return "—"
+    if isinstance(value, str) and _STORED_TIME.fullmatch(value):
+        return stamp(value, zone)
+    return clean_line(value, 60)
+
+
+def audit_block(entries: list[dict[str, Any]], zone: str) -> RenderableType:
+    """Who changed what, when (the desk's ``zone``):
+    ``2026-11-23 12:00 JST  aiko.tanaka  ticket.claim  assignee: — → aiko.tanaka``."""
     if not entries:
         return Text("No changes recorded.", style="dim")
     lines: list[RenderableType] = []
@@ -218,12 +246,10 @@ def audit_block(entries: list[dict[str, Any]]) -> RenderableType:
         detail = e.get("detail") or {}
         before, after = detail.get("before") or {}, detail.get("after") or {}
         changes = "; ".join(
-            f"{clean_line(k)}: {clean_line(before.get(k) if before.get(k) is not None else '—', 60)} → "
-            f"{clean_line(v if v is not None else '—', 60)}"
-            for k, v in after.items()
+            f"{clean_line(k)}: {_audit_value(before.get(k), zone)} → {_audit_value(v, zone)}" for k, v in after.items()
         )
         line = Text.assemble(
-            (stamp(e["at"]), "dim"),
+            (stamp(e["at"], zone), "dim"),
             "  ",
             clean_line(e["agent"] or "—"),
             "  ",
@@ -237,8 +263,9 @@ def audit_block(entries: list[dict[str, Any]]) -> RenderableType:
     return Group(*lines)
 
 
-def sla_block(state: Any, offer: Any, time: list[dict[str, Any]]) -> RenderableType:
-    """The ticket's SLA clocks in business hours, the customer's support offer and the time logged."""
+def sla_block(state: Any, offer: Any, time: list[dict[str, Any]], zone: str) -> RenderableType:
+    """The ticket's SLA clocks in business hours (the customer's, named as theirs; the times in the desk's
+    ``zone``), the customer's support offer and the time logged."""
     from console.sla.clocks import business_duration, clock_text
 
     parts: list[RenderableType] = []
@@ -253,7 +280,7 @@ def sla_block(state: Any, offer: Any, time: list[dict[str, Any]]) -> RenderableT
             style = "bold red" if clock.breached_at and not clock.met else ("yellow" if warn else "")
             if clock.met:
                 style = "red" if clock.breached_at else "green"
-            parts.append(Text(clean_line(clock_text(clock, state.policy)), style=style))
+            parts.append(Text(clean_line(clock_text(clock, state.policy, zone)), style=style))
     if offer is not None:
         o = offer.offer
         price = o["pricingModel"].replace("_", " ")

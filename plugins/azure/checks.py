@@ -15,6 +15,7 @@ from console.plugin_api import (
     Level,
     SubscriptionView,
     best_technical_vehicle,
+    money,
 )
 
 SERVICE = "azure"
@@ -55,7 +56,8 @@ def spending_budget(ctx: CheckContext) -> Iterator[Finding]:
             "azure.budget",
             Family.BILLING,
             Level.CRITICAL if share >= 1 else Level.WARNING,
-            f"Azure spend at {share:.0%} of the budget ({spent} of {budget} {currency})",
+            f"Azure spend at {share:.0%} of the budget ({money(spent, currency, with_code=False)} of "
+            f"{money(budget, currency)})",
             "The spending budget alerts at 80 % and its data refreshes daily; it does not stop usage: the "
             "partner is billed for everything the customer consumes.",
             "Tell the customer; agree a higher budget or reduce usage; consider reservations for steady workloads.",
@@ -82,7 +84,7 @@ def reservations(ctx: CheckContext) -> Iterator[Finding]:
                 subject=sub.id,
             )
         else:
-            fee = f" ({(price * CANCEL_FEE).quantize(Decimal('1'))} USD on a {price} USD reservation)" if price else ""
+            fee = f" ({money(price * CANCEL_FEE, 'USD')} on a {money(price, 'USD')} reservation)" if price else ""
             yield Finding(
                 "azure.reservations",
                 Family.SUBSCRIPTION,
@@ -99,8 +101,9 @@ def reservations(ctx: CheckContext) -> Iterator[Finding]:
                 "azure.reservations",
                 Family.SUBSCRIPTION,
                 Level.WARNING,
-                f"Refund would exceed the USD 50,000 yearly cap (USD {max(remaining, Decimal(0))} left)",
-                f"USD {refunded} has been refunded this year; reservation refunds are capped at USD 50,000 a year.",
+                f"Refund would exceed the 50,000.00 USD yearly cap ({money(max(remaining, Decimal(0)), 'USD')} left)",
+                f"{money(refunded, 'USD')} has been refunded this year; reservation refunds are capped at "
+                "50,000.00 USD a year.",
                 "Refund only part, or wait for the next 12-month period.",
                 subject=sub.id,
             )
@@ -189,7 +192,7 @@ def opportunities(ctx: CheckContext) -> Iterator[Finding]:
                 "azure.opportunities",
                 Family.SUBSCRIPTION,
                 Level.INFO,
-                f"Steady Azure usage ({spent} USD this month) without reservations",
+                f"Steady Azure usage ({money(spent, 'USD')} this month) without reservations",
                 "1- or 3-year reservations lower the price of steady virtual machine and database workloads.",
                 "Sales: review the usage and propose reservations.",
                 audience=Audience.SALES,

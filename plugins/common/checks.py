@@ -144,7 +144,8 @@ def outside_offer(ctx: CheckContext) -> Iterator[Finding]:
             Family.BILLING,
             Level.INFO,
             "Request arrived outside service hours",
-            f"Service hours are {offer.service_hours} ({offer.time_zone}); SLA clocks start at the next opening.",
+            f"Service hours are {offer.service_hours} {offer.time_zone} (customer); SLA clocks start at the next "
+            "opening.",
             "No out-of-hours promise applies unless the offer includes it.",
         )
 
