@@ -18,6 +18,7 @@ from console.escalation.drafts import NO_SUBSCRIPTION, Draft, VehicleOption
 from console.screens.base import CoreCalls, UnsavedInput, form_values
 from console.shared.model import AZURE_SEVERITIES
 from console.shared.safe_text import clean_block, clean_line
+from console.widgets.palette import BAD, WARN, styled
 
 if TYPE_CHECKING:
     from console.app import CspConsoleApp
@@ -134,11 +135,11 @@ class EscalationForm(UnsavedInput, CoreCalls, ModalScreen[dict[str, Any] | None]
         first = self.draft.open_cases[0]
         case = clean_line(first["microsoftCaseId"] or first["ticketName"] or "being opened")
         yield Static(
-            Text(
+            styled(
                 f"This ticket already has an open Microsoft case (#{first['id']}, {case}, "
                 f"{first['state']}). Message it instead (escape, then 'Message Microsoft' in the "
                 "list), or give the reason for another case:",
-                style="yellow",
+                WARN,
             ),
             id="esc-open-case",
         )
@@ -164,7 +165,7 @@ class EscalationForm(UnsavedInput, CoreCalls, ModalScreen[dict[str, Any] | None]
         """The Azure Support API's fields: the customer's subscription, service, problem and consents."""
         d = self.draft
         if d.catalog_error:
-            yield Static(Text(clean_line(d.catalog_error, 600), style="red"), id="esc-catalog-error")
+            yield Static(styled(clean_line(d.catalog_error, 600), BAD), id="esc-catalog-error")
         yield Label("Azure subscription")
         if d.subscriptions:
             yield Select(
@@ -174,7 +175,7 @@ class EscalationForm(UnsavedInput, CoreCalls, ModalScreen[dict[str, Any] | None]
                 compact=True,
             )
         else:  # never the plan's Partner Center id: it is not an Azure subscription id
-            yield Static(Text(NO_SUBSCRIPTION.capitalize() + ".", style="red"), id="esc-no-subscription")
+            yield Static(styled(NO_SUBSCRIPTION.capitalize() + ".", BAD), id="esc-no-subscription")
         yield Label("Service (Azure Support API)")
         yield Select([], id="esc-service", compact=True)
         yield Label("Problem classification")

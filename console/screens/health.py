@@ -21,9 +21,14 @@ from console.shared.safe_text import clean_line
 from console.tickets.queue_query import QueueQuery
 from console.widgets.cells import fit
 from console.widgets.key_bar import KeyBar
+from console.widgets.palette import ALARM, HEADING, OK, WARN, WARN_BANNER, WARN_STRONG, styled
 
 if TYPE_CHECKING:
     from console.background.jobs import Failure
+
+
+#: Figures that say a breach (or one coming), drawn as such while they are not zero.
+FIGURE_ROLES = {"sla.breached": ALARM, "sla.15m": WARN_STRONG, "sla.60m": WARN}
 
 
 class FigureLine(Static, can_focus=True):
@@ -39,7 +44,8 @@ class FigureLine(Static, can_focus=True):
         width = max(10, self.size.width)
         value = clean_line(self.value)
         label = fit(clean_line(self.label), max(1, width - cell_len(value) - 1))
-        return Text.assemble(label, " ", (value, "bold"))
+        role = FIGURE_ROLES.get(self.figure_id, "bold") if any(c in "123456789" for c in value) else "bold"
+        return Text.assemble(label, " ", (value, role))
 
     def set_value(self, label: str, value: str) -> bool:
         if (label, value) == (self.label, self.value):
@@ -81,7 +87,7 @@ class HealthScreen(ConsoleScreen):
             with Grid(id="health-grid"):
                 for key, title in PANELS:
                     with Vertical(classes="panel", id=f"panel-{key}"):
-                        yield Static(Text(title, style="bold reverse"), classes="panel-title")
+                        yield Static(styled(title, HEADING), classes="panel-title")
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -95,7 +101,7 @@ class HealthScreen(ConsoleScreen):
         self.query_one("#health-grid", Grid).styles.grid_size_columns = columns
 
     def _title(self) -> None:
-        state = ("PAUSED (p resumes)", "black on yellow") if self.paused else ("live", "green")
+        state = ("PAUSED (p resumes)", WARN_BANNER) if self.paused else ("live", OK)
         at = self.health.at[:16].replace("T", " ") + "Z" if self.health else "…"
         self.query_one("#health-title", Static).update(Text.assemble(("Queue health", "bold"), f"  {at}  ", state))
 
@@ -104,10 +110,11 @@ class HealthScreen(ConsoleScreen):
         notice = self.query_one("#health-jobs", Static)
         lines = job_notice(failures)
         notice.display = bool(lines)
-        text = Text("Background jobs failing (details in the log)", style="bold white on red")
+        text = Text("Background jobs failing (details in the log)")
         for line in lines:
             text.append("\n")
             text.append(line)
+        text.stylize(ALARM)
         notice.update(text)
 
     def jobs_text(self) -> str:

@@ -18,6 +18,7 @@ from console.tickets import views as view_defs
 from console.tickets.queue_query import SORT_KEYS, QueueQuery
 from console.tickets.views import View
 from console.widgets.key_bar import KeyBar
+from console.widgets.palette import ALARM, ALARM_CURRENT, CURRENT
 from console.widgets.queue_table import QueueTable
 
 # Counts follow every change at once (the live poll); this timer only moves the clock-bound "Breaching soon".
@@ -126,9 +127,10 @@ class QueueScreen(ConsoleScreen):
         for n, view in enumerate(self.views[:9]):
             count = self.counts[n] if n < len(self.counts) else None
             name = view.name if self.size.width >= 120 else view.short
-            label = f" {n + 1} {clean_line(name)} {'…' if count is None else f'{count:,}'} "
-            style = "reverse bold" if n == self.view_index else ("bold red" if view.short == "Breach" and count else "")
-            bar.append(label, style=style)
+            breached = view.short == "Breach" and bool(count)  # said in text too: "3 Breach 20!"
+            label = f" {n + 1} {clean_line(name)} {'…' if count is None else f'{count:,}'}{'!' if breached else ''} "
+            current = n == self.view_index
+            bar.append(label, style=(ALARM_CURRENT if current else ALARM) if breached else (CURRENT if current else ""))
         self._update("#views-bar", bar)
 
     def _update(self, selector: str, text: Text) -> None:

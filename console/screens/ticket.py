@@ -19,6 +19,7 @@ from console.shared import model
 from console.shared.safe_text import clean_block, clean_line
 from console.tickets.triage import TriageResult
 from console.widgets.key_bar import KeyBar
+from console.widgets.palette import HEADING, styled
 from console.widgets.render import (
     STATUS_TEXT,
     audit_block,
@@ -62,17 +63,17 @@ class TicketScreen(ConsoleScreen):
     def compose(self) -> ComposeResult:
         yield Static(Text(f"{self.ticket_id} …"), id="ticket-header")
         with VerticalScroll(id="ticket-body"):
-            yield Static(Text("SLA and support offer", style="bold reverse"), classes="section")
+            yield Static(styled("SLA and support offer", HEADING), classes="section")
             yield Static(id="sla")
-            yield Static(Text("Findings", style="bold reverse"), classes="section")
+            yield Static(styled("Findings", HEADING), classes="section")
             yield Static(Text("Running the plugins' checks…", style="dim"), id="findings")
-            yield Static(Text("Microsoft cases", style="bold reverse"), classes="section", id="cases-title")
+            yield Static(styled("Microsoft cases", HEADING), classes="section", id="cases-title")
             yield Static(id="cases")
-            yield Static(Text("Description", style="bold reverse"), classes="section")
+            yield Static(styled("Description", HEADING), classes="section")
             yield Static(id="description")
-            yield Static(Text("Timeline", style="bold reverse"), classes="section")
+            yield Static(styled("Timeline", HEADING), classes="section")
             yield Static(id="timeline")
-            yield Static(Text("Audit trail", style="bold reverse"), classes="section")
+            yield Static(styled("Audit trail", HEADING), classes="section")
             yield Static(id="audit")
         yield KeyBar()
 
