@@ -129,7 +129,8 @@ async def test_without_colour_the_health_boards_breach_figure_is_bold_and_revers
         y = find_row(rows, "Breached now")
         value = row_text(rows[y]).split("Breached now")[1].split()[0]
         assert int(value.replace(",", "")) > 0
-        assert _emphasised(styles_of(rows[y], value)[-1])
+        assert all(_emphasised(s) for s in styles_of(rows[y], "Breached now"))  # the whole line
+        assert all(_emphasised(s) for s in styles_of(rows[y], value))
         assert not any(s.reverse for s in styles_of(rows[find_row(rows, "Resolved today")], "Resolved today"))
 
 

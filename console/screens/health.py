@@ -44,8 +44,10 @@ class FigureLine(Static, can_focus=True):
         width = max(10, self.size.width)
         value = clean_line(self.value)
         label = fit(clean_line(self.label), max(1, width - cell_len(value) - 1))
-        role = FIGURE_ROLES.get(self.figure_id, "bold") if any(c in "123456789" for c in value) else "bold"
-        return Text.assemble(label, " ", (value, role))
+        role = FIGURE_ROLES.get(self.figure_id) if any(c in "123456789" for c in value) else None
+        if role is not None:  # the whole line: a breach figure is seen from across the board
+            return styled(f"{label} {value}", role)
+        return Text.assemble(label, " ", (value, "bold"))
 
     def set_value(self, label: str, value: str) -> bool:
         if (label, value) == (self.label, self.value):

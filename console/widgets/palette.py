@@ -148,6 +148,7 @@ class Palette:
     def __init__(self, app: App[Any]) -> None:
         self.app = app
         self._pushed = False
+        self.theme = ""  # the theme whose roles are given
         self.apply()
 
     def apply(self) -> None:
@@ -156,9 +157,13 @@ class Palette:
             console.pop_theme()
         console.push_theme(rich_theme(self.app.get_css_variables(), self.app.no_color))
         self._pushed = True
+        self.theme = self.app.theme
 
     def follow(self) -> None:
+        """From now on (the app is running), follow the theme; one set since :meth:`apply` is taken at once."""
         self.app.theme_changed_signal.subscribe(self.app, self._theme_changed)
+        if self.app.theme != self.theme:
+            self._theme_changed(self.app.current_theme)
 
     def _theme_changed(self, _theme: TextualTheme) -> None:
         self.apply()
