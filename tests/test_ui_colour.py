@@ -291,6 +291,33 @@ async def test_a_theme_changed_while_running_restyles_what_is_shown(demo_ws: Wor
         assert contrast(light) >= 3.0
 
 
+def test_every_theme_gives_roles_that_read_on_its_backgrounds() -> None:
+    from textual.app import App
+    from textual.color import Color
+    from textual.theme import BUILTIN_THEMES
+
+    from console.widgets.palette import MIN_CONTRAST, NO_COLOR_ROLES, ROLES, colour_roles
+    from console.widgets.palette import contrast as ratio
+
+    assert set(NO_COLOR_ROLES) == set(ROLES)
+    assert all(s.color is None and s.bgcolor is None for s in NO_COLOR_ROLES.values())
+    app: App[None] = App()
+    for name in BUILTIN_THEMES:
+        app.theme = name
+        variables = app.get_css_variables()
+        roles = colour_roles(variables)
+        assert set(roles) == set(ROLES)
+        if variables["background"].startswith("ansi"):
+            continue  # the terminal's own colours
+        for role, style in roles.items():
+            if style.color is None:
+                continue
+            fg = Color.from_rich_color(style.color)
+            behind = [Color.from_rich_color(style.bgcolor)] if style.bgcolor else []
+            behind = behind or [Color.parse(variables[v]) for v in ("background", "surface", "panel")]
+            assert min(ratio(fg, b) for b in behind) >= (3.0 if style.bgcolor else MIN_CONTRAST), (name, role)
+
+
 # -- our own styles use the theme ----------------------------------------------------------------------------------
 _STYLE_WORDS = r"(?:bold|dim|italic|underline|reverse|strike|on|not)"
 _COLOUR = (

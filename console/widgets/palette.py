@@ -72,7 +72,10 @@ def _colour(variables: Mapping[str, str], name: str) -> Color:
 def _on(variables: Mapping[str, str], name: str) -> Style:
     """Bold text on the colour ``name``, in the theme's contrasting text colour."""
     background = _colour(variables, name)
-    text = background + background.get_contrast_text(0.95)
+    if background.ansi is not None:  # an ANSI theme
+        text = Color.parse("ansi_bright_white")
+    else:
+        text = background + background.get_contrast_text(0.95)
     return Style(bold=True, color=text.rich_color, bgcolor=background.rich_color)
 
 
@@ -97,6 +100,8 @@ def contrast(a: Color, b: Color) -> float:
 def readable(color: Color, backgrounds: list[Color]) -> Color:
     """``color``, darkened on light backgrounds (lightened on dark ones) until it reads on each of them: a theme's
     ``$text-warning`` is tuned for ``$background`` and falls to 2.8:1 on the lighter ``$panel`` of a light theme."""
+    if color.ansi is not None or any(b.ansi is not None for b in backgrounds):
+        return color  # an ANSI theme's colours are the terminal's own: nothing to measure
     light = sum(_luminance(b) for b in backgrounds) / len(backgrounds) > 0.4
     for _ in range(20):
         if min(contrast(color, b) for b in backgrounds) >= MIN_CONTRAST:
