@@ -337,3 +337,22 @@ def test_the_screens_and_widgets_name_no_colour_of_their_own() -> None:
     tcss = (ROOT / "console/app.tcss").read_text(encoding="utf-8")
     found += [f"app.tcss: {m}" for m in re.findall(rf"(?:color|background):\s*{_COLOUR}\b", tcss)]
     assert not found, "\n".join(found)
+
+
+async def test_a_focused_breach_figure_still_shows_its_focus(demo_ws: Workspace, tmp_path: Path) -> None:
+    """The breach figure's block covers the focus colour; the underline still says where focus is."""
+    app = make_app(demo_ws, tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("h")
+        await settle(pilot)
+        rows = screen_rows(app)
+        unfocused = styles_of(rows[find_row(rows, "Breached now")], "Breached now")[0]
+        screen = app.screen
+        line = next(f for f in screen.query("FigureLine") if f.figure_id == "sla.breached")  # type: ignore[attr-defined]
+        line.focus()
+        await settle(pilot)
+        rows = screen_rows(app)
+        focused = styles_of(rows[find_row(rows, "Breached now")], "Breached now")[0]
+        assert focused.underline and not unfocused.underline
+        assert focused.bgcolor == unfocused.bgcolor  # still the breach block
