@@ -36,6 +36,7 @@ class QueueScreen(ConsoleScreen):
         Binding("r", "reverse", "Reverse order", show=False, id="queue.reverse"),
         Binding("n", "new_ticket", "New", id="queue.new"),
         Binding("h", "health", "Health", id="queue.health"),
+        Binding("N", "notices", "Notices", id="queue.notices"),
         Binding("b", "collections", "Collections (billing)", show=False, id="queue.collections"),
         Binding("c", "claim", "Claim", id="queue.claim"),
         Binding("a", "account", "Account", show=False, id="queue.account"),
@@ -55,6 +56,7 @@ class QueueScreen(ConsoleScreen):
         self.view_index: int | None = 5  # All open
         self._resumed_before = False
         self._shown: dict[str, Text] = {}  # what each one-line Static shows now
+        self.unseen_notices = 0  # the agent's unseen notices (console.screens.notices.NoticeFeed)
 
     def compose(self) -> ComposeResult:
         yield Static(id="views-bar")
@@ -143,11 +145,25 @@ class QueueScreen(ConsoleScreen):
         name = self.views[self.view_index].name if self.view_index is not None and self.views else "Custom view"
         total = "counting…" if count is None else f"{count:,} ticket{'' if count == 1 else 's'}"
         summary = view_defs.describe(self.table.query_)
-        title = Text.assemble((name, "bold"), f" · {total} · ", (clean_line(summary), "dim"))
+        title = Text.assemble((name, "bold"), f" · {total} · ")
+        if self.unseen_notices:  # before the filters: in sight at 80 columns
+            title.append(f"{self.unseen_notices} new notice{'' if self.unseen_notices == 1 else 's'} (N)", "bold")
+            title.append(" · ")
+        title.append(clean_line(summary), "dim")
         title.no_wrap = True
         title.overflow = "ellipsis"
         self._update("#queue-title", title)
         self._show_views_bar()
+
+    def show_unseen(self, count: int) -> None:
+        if count != self.unseen_notices:
+            self.unseen_notices = count
+            self._show_title(self.table.count if self.table.count_exact else None)
+
+    def action_notices(self) -> None:
+        from console.screens.notices import NoticesScreen
+
+        self.app.push_screen(NoticesScreen())
 
     def on_queue_table_count_changed(self, event: QueueTable.CountChanged) -> None:
         self._show_title(event.count)

@@ -21,6 +21,9 @@ STATUS_SHORT = {
     "resolved": "resolved",
     "closed": "closed",
 }
+#: Before the title of a ticket someone else changed since the agent last opened it (a character, not a colour:
+#: NO_COLOR shows it too).
+CHANGED_MARK = "•"
 SEVERITY_SHORT = {"critical": "A", "moderate": "B", "minimal": "C", "unknown": "-"}
 
 
@@ -74,7 +77,7 @@ def cell_values(row: QueueRow, now: datetime) -> dict[str, str]:
         "service": SERVICE_SHORT.get(row.service or "", row.service or "?"),
         "category": CATEGORY_SHORT.get(row.category or "", row.category or "?"),
         "customer": row.companyName,
-        "title": row.title,
+        "title": f"{CHANGED_MARK} {row.title}" if row.changed else row.title,
         "assignee": _assignee(row, now),
         "status": STATUS_SHORT.get(row.status, row.status),
     }
