@@ -29,7 +29,7 @@ from console.shared.safe_text import clean_line
 from console.store import Workspace
 from console.tickets.queue_query import QueueQuery
 from console.widgets.ordered_keys import OrderedKeys
-from console.widgets.palette import Palette, honour_no_color
+from console.widgets.palette import ThemedApp
 
 if TYPE_CHECKING:  # the desk, the plugins and the health board are set up after the queue is painted
     import subprocess
@@ -47,7 +47,7 @@ SETTLE_AT_LATEST = 2.0
 log = logging.getLogger(__name__)
 
 
-class CspConsoleApp(OrderedKeys, Leaving, App[None]):
+class CspConsoleApp(OrderedKeys, Leaving, ThemedApp, App[None]):
     """CSP Triage Console."""
 
     TITLE = "CSP Triage Console"
@@ -72,9 +72,7 @@ class CspConsoleApp(OrderedKeys, Leaving, App[None]):
         start_screen: str = "queue",
     ) -> None:
         super().__init__()
-        honour_no_color(self)
-        self.theme = config.theme
-        self.palette = Palette(self)  # the console's own styles, by role, from the theme (before anything is shown)
+        self.use_palette(config.theme)  # NO_COLOR, the theme and our styles by role, before anything is shown
         self.cursor_blink = cursor_blink
         self.poll_seconds = poll_seconds if poll_seconds is not None else config.refresh_ms / 1000
         self.workspace = workspace
@@ -127,7 +125,6 @@ class CspConsoleApp(OrderedKeys, Leaving, App[None]):
         return QueueScreen()
 
     def on_mount(self) -> None:
-        self.palette.follow()
         if self.config.keys:
             self.set_keymap(self.config.keys)
         if self.start_screen == "health":

@@ -534,7 +534,17 @@ def test_the_account_answers_why_the_bill_is_this_amount(desk: Desk) -> None:
     bills = {b.receivable["id"]: b for b in account.bills}
     assert bills and all(b.balanced for b in bills.values())
     prorated = [x for b in bills.values() for x in b.lines if x.line["chargeType"] == "prorated"]
-    assert prorated and all(x.matches and "× 3 seats ×" in x.text for x in prorated)
+    assert prorated and all(x.matches for x in prorated)
+    # The seats its ticket about the prorated charge says were added (issue 19, item 11).
+    (asked,) = {
+        r[0]
+        for r in desk.ws.conn.execute(
+            "SELECT body FROM tickets t JOIN customers c ON c.id = t.customerId "
+            "WHERE c.domain = 'yamada-koumuten.jp' AND body LIKE '%日割り%' ORDER BY seq LIMIT 1"
+        )
+    }
+    seats = next(x.line["quantity"] for x in prorated if int(x.line["quantity"]) > 0)
+    assert f"{seats}件追加" in asked and any(f"× {seats} seats ×" in x.text for x in prorated)
 
 
 def test_receivable_lines_import_names_bad_references(empty_ws: Workspace, tmp_path: Path) -> None:

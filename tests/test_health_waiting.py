@@ -43,3 +43,135 @@ def test_a_ticket_set_waiting_by_hand_is_counted_with_no_case(small_ws: Workspac
     assert h.escalations["waiting"] == h.backlog["byStatus"]["waiting_microsoft"] == 1
     assert h.escalations["byVehicle"] == {"none": {"no case recorded": 1}}
     assert h.escalations["oldestWaiting"]["ticket"] == "CSP-000004"
+
+
+#: The board's figures as a direct count over the tickets (what the rollup replaces: a read per waiting ticket).
+_DIRECT_COUNT = (
+    "SELECT e.vehicle, e.state, count(*) FROM tickets t "
+    "LEFT JOIN escalations e ON e.id = (SELECT max(x.id) FROM escalations x WHERE x.ticketSeq = t.seq) "
+    "WHERE t.status = 'waiting_microsoft' AND t.isOpen = 1 GROUP BY 1, 2"
+)
+_DIRECT_OLDEST = (
+    "SELECT t.id, coalesce((SELECT max(l.createdDate) FROM timeline l WHERE l.ticketSeq = t.seq "
+    "AND l.kind = 'status_change' AND l.toValue = 'waiting_microsoft'), t.lastModifiedDate) AS since, "
+    "e.vehicle, e.microsoftCaseId FROM tickets t "
+    "LEFT JOIN escalations e ON e.id = (SELECT max(x.id) FROM escalations x WHERE x.ticketSeq = t.seq) "
+    "WHERE t.status = 'waiting_microsoft' AND t.isOpen = 1 ORDER BY since, t.seq LIMIT 1"
+)
+
+
+def _assert_rollup_is_the_direct_count(ws: Workspace) -> None:
+    direct = [tuple(r) for r in ws.conn.execute(_DIRECT_COUNT)]
+    assert sorted(ws.health.health_waiting_microsoft(), key=str) == sorted(direct, key=str)
+    oldest = ws.conn.execute(_DIRECT_OLDEST).fetchone()
+    assert ws.health.health_oldest_waiting() == (dict(oldest) if oldest else None)
+
+
+def _move(ws: Workspace, ticket_id: str, status: str, when: str | None = None) -> None:
+    current = ws.tickets.ticket(ticket_id)
+    assert current is not None
+    event = {"kind": "status_change", "fromValue": current["status"], "toValue": status}
+    if when is not None:
+        event["createdDate"] = when
+    changes: dict[str, object] = {"status": status}
+    if status == "resolved":
+        changes.update(resolvedDate=at(0 * H), resolutionCode="fixed")
+    ws.tickets.update_ticket(ticket_id, expected_version=None, changes=changes, events=[event], agent="t", action="t")
+
+
+def test_the_waiting_rollup_equals_the_direct_count_whatever_the_writes(demo_ws: Workspace) -> None:
+    """Escalations recorded, moved on by Microsoft, given a case number and deleted; tickets set waiting and back,
+    resolved, reopened, deleted; status changes back-dated; then a bulk load of more waiting tickets with cases:
+    after each, the rollup the board reads equals the count over the tickets."""
+    ws = demo_ws
+    _assert_rollup_is_the_direct_count(ws)  # the demo, written in bulk
+    ids = [r[0] for r in ws.conn.execute("SELECT id FROM tickets WHERE isOpen = 1 ORDER BY seq LIMIT 24")]
+    for n, ticket_id in enumerate(ids):
+        if n % 3 == 0:
+            escalation(ws, ticket_id, ("signature", "advanced", "premier")[n % 9 // 3], "pending", at(-n * H))
+        _move(ws, ticket_id, "waiting_microsoft", at(-(30 - n) * H) if n % 4 == 0 else None)
+        _assert_rollup_is_the_direct_count(ws)
+    with ws.transaction():
+        ws.conn.execute("UPDATE escalations SET state = 'open', microsoftCaseId = '2611230000' || id WHERE id % 2 = 0")
+        seq = ws.tickets.ticket(ids[3])["seq"]  # type: ignore[index]
+        ws.conn.execute("DELETE FROM escalations WHERE ticketSeq = ?", (seq,))
+    _assert_rollup_is_the_direct_count(ws)
+    escalation(ws, ids[6], "advanced", "open", at(-2 * H))  # a newer case on a ticket already waiting
+    _assert_rollup_is_the_direct_count(ws)
+    for n, ticket_id in enumerate(ids[:8]):
+        _move(ws, ticket_id, ("in_progress", "resolved", "waiting_customer", "waiting_microsoft")[n % 4])
+        _assert_rollup_is_the_direct_count(ws)
+    _move(ws, ids[1], "triaged")  # reopened
+    _move(ws, ids[1], "waiting_microsoft", at(-100 * H))  # and waiting since long ago: now the oldest
+    _assert_rollup_is_the_direct_count(ws)
+    with ws.transaction():
+        seq = ws.tickets.ticket(ids[9])["seq"]  # type: ignore[index]
+        for table in ("timeline", "findings", "escalations"):
+            ws.conn.execute(f"DELETE FROM {table} WHERE ticketSeq = ?", (seq,))
+        ws.conn.execute("DELETE FROM ticket_search WHERE rowid = ?", (seq,))
+        ws.conn.execute("DELETE FROM tickets WHERE seq = ?", (seq,))
+        ws.conn.execute(
+            "UPDATE timeline SET createdDate = ? WHERE kind = 'status_change' AND toValue = 'waiting_microsoft' "
+            "AND ticketSeq = (SELECT seq FROM tickets WHERE id = ?)",
+            (at(-200 * H), ids[12]),
+        )
+    _assert_rollup_is_the_direct_count(ws)
+    with ws.bulk_load():
+        top = ws.conn.execute("SELECT max(seq) FROM tickets").fetchone()[0]
+        columns = [r[1] for r in ws.conn.execute("PRAGMA table_info(tickets)") if r[1] not in ("seq", "id")]
+        for k in range(1, 6):
+            ws.conn.execute(
+                f"INSERT INTO tickets (seq, id, {', '.join(columns)}) SELECT ?, ?, {', '.join(columns)} "
+                "FROM tickets WHERE id = ?",
+                (top + k, f"CSP-{top + k:06d}", ids[15]),
+            )
+            ws.conn.execute("UPDATE tickets SET status = 'waiting_microsoft', isOpen = 1 WHERE seq = ?", (top + k,))
+            if k % 2:
+                escalation(ws, f"CSP-{top + k:06d}", "signature", "open", at(-k * H))
+    _assert_rollup_is_the_direct_count(ws)
+    assert ws.health.health_waiting_microsoft()  # something is waiting, with and without cases
+    _move(ws, f"CSP-{top + 1:06d}", "in_progress")  # the triggers are back after the bulk load
+    _assert_rollup_is_the_direct_count(ws)
+
+
+def _steps(ws: Workspace) -> int:
+    """SQLite's virtual-machine steps to read the board's "Waiting on Microsoft" figures."""
+    steps = [0]
+
+    def count() -> int:
+        steps[0] += 1
+        return 0
+
+    ws.conn.set_progress_handler(count, 1)
+    try:
+        ws.health.health_waiting_microsoft()
+        ws.health.health_oldest_waiting()
+    finally:
+        ws.conn.set_progress_handler(None, 1)
+    return steps[0]
+
+
+def test_waiting_on_microsoft_costs_the_same_with_many_more_waiting_tickets(demo_ws: Workspace) -> None:
+    """The regression of bench/RESULTS-quick.md (health board 0.31x, was 0.04x): the figure read every waiting
+    ticket's latest case and timeline. From the rollup it reads the same few rows at 3,000 more waiting tickets."""
+    ws = demo_ws
+    before = _steps(ws)
+    with ws.bulk_load():
+        top = ws.conn.execute("SELECT max(seq) FROM tickets").fetchone()[0]
+        columns = [r[1] for r in ws.conn.execute("PRAGMA table_info(tickets)") if r[1] not in ("seq", "id")]
+        source = ws.conn.execute("SELECT id FROM tickets WHERE isOpen = 1 LIMIT 1").fetchone()[0]
+        for k in range(1, 3001):
+            ws.conn.execute(
+                f"INSERT INTO tickets (seq, id, {', '.join(columns)}) SELECT ?, ?, {', '.join(columns)} "
+                "FROM tickets WHERE id = ?",
+                (top + k, f"CSP-{top + k:06d}", source),
+            )
+        ws.conn.execute("UPDATE tickets SET status = 'waiting_microsoft', isOpen = 1 WHERE seq > ?", (top,))
+        ws.conn.execute(
+            "INSERT INTO escalations (ticketSeq, vehicle, state, createdBy, createdDate, lastModifiedDate) "
+            "SELECT seq, 'advanced', 'open', 'li', createdDate, createdDate FROM tickets WHERE seq > ? AND seq % 2 = 0",
+            (top,),
+        )
+    waiting = sum(n for _, _, n in ws.health.health_waiting_microsoft())
+    assert waiting >= 3000
+    assert _steps(ws) <= before + 50, (before, _steps(ws))

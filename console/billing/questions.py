@@ -78,6 +78,8 @@ def explain_line(line: Mapping[str, Any], currency: str) -> LineExplanation:
     if line.get("periodStart") and line.get("periodEnd"):
         period = f" {line['periodStart']} to {line['periodEnd']}"
     seats = f", {Decimal(line['quantity']).normalize():f} seats" if line.get("quantity") else ""
+    if seats and line.get("unitPrice") is not None:  # priced by seats: quantity × the offer's unit price
+        seats += f" × {money(Decimal(line['unitPrice']), currency)}"
     return LineExplanation(line, f"{labels.get(kind, kind)}{period}{seats}: {money(amount, currency)}", None, True)
 
 

@@ -100,7 +100,7 @@ def plan(
     summary = [
         "Users lose access to the suspended subscriptions' services until they are reactivated.",
     ]
-    if any(s["commerceType"] != "legacy" for s in movable):
+    if any(s["commerceType"] != "legacy" and s["billingType"] != "usage" for s in movable):
         summary.append(
             "A suspended new-commerce (NCE) subscription keeps billing the partner until its term ends, and "
             "suspension switches its auto-renew off: the partner keeps paying Microsoft for it."
@@ -125,6 +125,8 @@ def _consequence(sub: Mapping[str, Any], by_id: Mapping[str, Mapping[str, Any]],
     if sub["commerceType"] == "legacy":
         deadline = (now + timedelta(days=LEGACY_DATA_DAYS)).date().isoformat()
         parts.append(f"legacy: data deleted by {deadline} unless reactivated")
+    elif sub["billingType"] == "usage":
+        parts.append("pay-as-you-go, no term: usage up to the suspension is billed in arrears")
     else:
         end = sub["commitmentEndDate"]
         until = f" until {parse_iso(end).date().isoformat()}" if end else ""

@@ -122,15 +122,16 @@ def _subscription(
     status = _STATUSES[(index // 3) % len(_STATUSES)] if n == 1 and index % 3 == 0 else "active"
     created = now - timedelta(days=[2, 200, 25, 400, 5, 90, 40, 500][variant], hours=rng.randint(0, 20))
     quantity, assigned = _seats(rng, variant, offer_name, billing_type)
-    term = "P1M" if variant in (0, 4) else ("P3Y" if variant == 3 else "P1Y")
-    is_trial = variant == 2 and billing_type != "usage"
+    term, cycle, quantity, assigned = _terms(variant, offer_name, billing_type, quantity, assigned)
+    usage = billing_type == "usage"  # an Azure plan: pay-as-you-go, billed monthly in arrears, no term
+    is_trial = variant == 2 and not usage and "Reserved" not in offer_name
     # Legacy CSP offers have GUID offer ids; new commerce ones productId:skuId (an Azure plan is always new
     # commerce): the sync reads the commerce type from that, as Partner Center has it.
     legacy = variant == 3 and offer_name != "Azure plan"
     if legacy:
         offer_id = str(uuid.uuid5(_LEGACY_OFFER_NS, offer_id)).upper()
-    refundable = quantity if variant in (0, 4) else 0
-    window = to_iso(created + timedelta(days=7))  # the cancellation window of new commerce
+    refundable = quantity if variant in (0, 4) and not usage else 0
+    window = None if usage else to_iso(created + timedelta(days=7))  # new commerce's (an Azure plan has none)
     sid = new_uuid(rng)
     customer.subscriptions.append((service, offer_name, quantity))
     row = {
@@ -146,12 +147,12 @@ def _subscription(
         "status": status,
         "autoRenewEnabled": 0 if status == "suspended" else 1,
         "billingType": billing_type,
-        "billingCycle": "monthly" if term == "P1M" else "annual",
+        "billingCycle": cycle,
         "termDuration": term,
         "commerceType": "legacy" if legacy else "nce",
         "creationDate": to_iso(created),
         "effectiveStartDate": to_iso(created),
-        "commitmentEndDate": to_iso(created + timedelta(days={"P1M": 30, "P1Y": 365, "P3Y": 1095}[term])),
+        "commitmentEndDate": None if term is None else to_iso(_term_end(created, term, status, now)),
         "cancellationAllowedUntilDate": window,
         "refundableQuantity": refundable,
         "refundableDetails": refund_details_json(
@@ -164,6 +165,28 @@ def _subscription(
         "details": _details(offer_name, index + n),
     }
     return row, created
+
+
+def _terms(
+    variant: int, offer_name: str, billing_type: str, quantity: int, assigned: int
+) -> tuple[str | None, str, int, int]:
+    """(termDuration, billingCycle, seats bought, seats assigned) of a subscription of ``offer_name``."""
+    if billing_type == "usage":  # an Azure plan: no term, billed monthly in arrears, one plan (no seats)
+        return None, "monthly", 1, 1
+    if "Reserved" in offer_name:  # a 1-year reservation of a few VM instances, not seats
+        return "P1Y", "monthly", 1 + quantity % 3, 1 + quantity % 3
+    term = "P1M" if variant in (0, 4) else ("P3Y" if variant == 3 else "P1Y")
+    # New commerce bills a term monthly or annually; a few of the demo's 1-year terms are paid up front.
+    return term, "annual" if variant in (1, 5) and term == "P1Y" else "monthly", quantity, assigned
+
+
+def _term_end(created: datetime, term: str, status: str, now: datetime) -> datetime:
+    """The end of the current term: a subscription still running has renewed (auto-renew), term after term."""
+    length = timedelta(days={"P1M": 30, "P1Y": 365, "P3Y": 1095}[term])
+    end = created + length
+    while status in ("active", "suspended", "pending") and end < now:
+        end += length
+    return end
 
 
 def _seats(rng: random.Random, variant: int, offer_name: str, billing_type: str) -> tuple[int, int]:
@@ -197,12 +220,12 @@ def _addon(
         "status": "suspended" if parent["status"] == "suspended" else "active",
         "autoRenewEnabled": 1,
         "billingType": addon_billing,
-        "billingCycle": "annual",
-        "termDuration": "P1Y",
+        "billingCycle": parent["billingCycle"],  # co-terminous with its base: same term, same cycle
+        "termDuration": parent["termDuration"],
         "commerceType": "nce",
         "creationDate": to_iso(created),
         "effectiveStartDate": to_iso(created),
-        "commitmentEndDate": to_iso(created + timedelta(days=365)),
+        "commitmentEndDate": parent["commitmentEndDate"],
         "cancellationAllowedUntilDate": to_iso(created + timedelta(days=7)),
         "refundableQuantity": 0,
         "isTrial": 0,

@@ -188,6 +188,26 @@ ADDONS = {
     "dynamics365": ("CFQ7TTC0LHXX:0001", "Dynamics 365 Customer Service Enterprise (Attach)", "license", "Licenses"),
 }
 
+#: The demo's price list: per licence per month on an annual term, in USD (a monthly term costs 20 % more;
+#: a reservation's price is per month). Offer names as Microsoft's new-commerce price list names them.
+PRICES_USD = {
+    "Microsoft 365 Business Basic": "6.00",
+    "Microsoft 365 Business Standard": "12.50",
+    "Microsoft 365 Business Premium": "22.00",
+    "Office 365 E3": "23.00",
+    "Microsoft 365 E5": "57.00",
+    "Exchange Online (Plan 1)": "4.00",
+    "Microsoft Teams Phone Standard": "10.00",
+    "Azure Reserved VM Instances (1 year)": "2000.00",
+    "Dynamics 365 Business Central Essentials": "80.00",
+    "Dynamics 365 Sales Enterprise": "105.00",
+    "Dynamics 365 Finance": "210.00",
+    "Dynamics 365 Team Members": "8.00",
+    "Dynamics 365 Customer Service Enterprise (Attach)": "20.00",
+}
+#: What one USD of the price list is in each currency the demo invoices in (the partner's own rates).
+FX_FROM_USD = {"USD": "1", "JPY": "150", "EUR": "0.92", "GBP": "0.79"}
+
 # The "jp" holiday calendar: Japan's national holidays (Golden Week, the New Year holidays and the rest) and
 # the partner's own year-end closing, 2025-2027.
 HOLIDAYS_JP: list[tuple[str, str]] = [

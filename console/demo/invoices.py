@@ -1,5 +1,9 @@
-"""The demo's money as rows: customers' invoices at every dunning stage, their lines (a prorated one among
-them), and the partner's own Microsoft invoices. Pure row building; ``workspace`` writes the rows."""
+"""The demo's money as rows: customers' invoices at every dunning stage, their lines, and the partner's own
+Microsoft invoices. Pure row building; ``workspace`` writes the rows.
+
+Each invoice is the sum of its lines (:mod:`console.demo.charges`): licence-based subscriptions priced by seats
+and offer (unit price × seats), Azure plans by usage billed in arrears, and the prorated charges and credits of
+the seat changes the customer's tickets ask about."""
 
 from __future__ import annotations
 
@@ -9,18 +13,13 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from console.billing.questions import prorate
 from console.demo import content
 from console.demo.accounts import Customer
-from console.shared import model
 from console.shared.clock import to_iso
 
 # Days past due that put a receivable at each dunning stage (not yet due, reminder, second notice,
 # final notice, access impacted, suspended, collections).
 OVERDUE_DAYS = [-10, 3, 16, 32, 47, 65, 95]
-
-#: What a JPY amount is worth in USD in the demo, to total the partner's Microsoft invoices.
-_USD_JPY = Decimal(150)
 
 
 def receivables(rng: random.Random, customer: Customer, now: datetime, index: int) -> Iterator[dict[str, Any]]:
@@ -31,23 +30,32 @@ def receivables(rng: random.Random, customer: Customer, now: datetime, index: in
         overdue = OVERDUE_DAYS[(index + month) % len(OVERDUE_DAYS)] if month == 0 else 5 + month * 30
         due = (now - timedelta(days=overdue)).date()
         issued = due - timedelta(days=30)
-        if currency == "JPY":
-            total = Decimal(rng.randint(30, 900) * 1000)
-        else:
-            total = Decimal(rng.randint(20000, 900000)) / 100
-        paid = total if month else Decimal(0)
-        status = "paid" if paid == total else ("disputed" if index % 11 == 5 and month == 0 else "open")
+        # How much of its budget an Azure plan used in the month this invoice bills in arrears (drawn where the
+        # demo once drew the invoice's total, so every later row of the demo stays as it was).
+        draw = rng.randint(30, 900) if currency == "JPY" else rng.randint(20000, 900000)
+        usage_share = Decimal(40 + draw % 70) / 100  # 40 % to 109 % of the budget
         yield {
             "id": f"INV-{index:05d}-{month}",
             "customerId": customer.id,
             "invoiceDate": issued.isoformat(),
             "dueDate": due.isoformat(),
-            "totalCharges": str(total),
-            "paidAmount": str(paid),
+            "totalCharges": None,  # the sum of the lines (settle)
+            "paidAmount": None,
             "currencyCode": currency,
-            "status": status,
+            "status": "disputed" if index % 11 == 5 and month == 0 else "open",
             "microsoftInvoiceId": _microsoft_invoice_id(issued),
+            "usageShare": usage_share,  # not a field: what charges.usage_line bills
         }
+
+
+def settle(receivable: dict[str, Any], lines: list[dict[str, Any]]) -> None:
+    """The receivable's total from its lines; the older invoices paid in full, this month's unpaid."""
+    total = sum((Decimal(line["amount"]) for line in lines), Decimal(0))
+    receivable["totalCharges"] = str(total)
+    paid = not receivable["id"].endswith("-0")
+    receivable["paidAmount"] = str(total) if paid else "0"
+    if paid:
+        receivable["status"] = "paid"
 
 
 def _microsoft_invoice_id(issued: date) -> str:
@@ -60,7 +68,7 @@ def partner_invoices(receivables: list[dict[str, Any]], now: datetime) -> list[d
     totals: dict[str, Decimal] = {}
     for r in receivables:
         amount = Decimal(r["totalCharges"])
-        usd = amount / _USD_JPY if r["currencyCode"] == "JPY" else amount
+        usd = amount / Decimal(content.FX_FROM_USD[r["currencyCode"]])
         totals[r["microsoftInvoiceId"]] = totals.get(r["microsoftInvoiceId"], Decimal(0)) + usd * Decimal("0.85")
     out = []
     for invoice_id, total in sorted(totals.items()):
@@ -85,80 +93,3 @@ def partner_invoices(receivables: list[dict[str, Any]], now: datetime) -> list[d
             }
         )
     return out
-
-
-def lines(receivable: dict[str, Any], subscriptions: list[dict[str, Any]], index: int) -> Iterator[dict[str, Any]]:
-    """Invoice lines that add up to the receivable: one per licence subscription, and for some customers a
-    prorated line for seats added mid-term (worked out with the proration formula)."""
-    subs = [
-        s for s in subscriptions if s["customerId"] == receivable["customerId"] and s["billingType"] == "license"
-    ] or [s for s in subscriptions if s["customerId"] == receivable["customerId"]]
-    total = Decimal(receivable["totalCharges"])
-    zero = receivable["currencyCode"] in model.ZERO_DECIMAL_CURRENCIES
-    out: list[dict[str, Any]] = []
-    remaining = total
-    issued = date.fromisoformat(receivable["invoiceDate"])
-    if subs and index % 4 == 1 and receivable["id"].endswith("-0"):
-        prorated, amount = _prorated_line(receivable, subs[0], issued, zero)
-        if amount < total:
-            out.append(prorated)
-            remaining -= amount
-    charged: list[dict[str, Any] | None] = [*subs] or [None]  # no subscription: one line for services
-    for n, sub in enumerate(charged):
-        share = (
-            remaining
-            if n == len(charged) - 1
-            else (remaining / (len(subs) - n)).quantize(Decimal(1) if zero else Decimal("0.01"))
-        )
-        remaining -= share
-        out.append(_recurring_line(receivable, n, sub, share, issued))
-    return iter(out)
-
-
-def _prorated_line(
-    receivable: dict[str, Any], added_to: dict[str, Any], issued: date, zero: bool
-) -> tuple[dict[str, Any], Decimal]:
-    """Three seats added to ``added_to`` 20 days before the invoice, 200 days into its annual term; and the
-    amount charged for them."""
-    term_start = issued - timedelta(days=200)
-    term_end = term_start + timedelta(days=365)
-    added = Decimal(3)
-    unit = Decimal(20400) if zero else Decimal("144.00")
-    change = issued - timedelta(days=20)
-    amount = prorate(unit, added, change, term_end, term_start, term_end, receivable["currencyCode"])
-    row = {
-        "id": f"{receivable['id']}-P",
-        "receivableId": receivable["id"],
-        "customerId": receivable["customerId"],
-        "subscriptionId": added_to["id"],
-        "description": f"{added_to['offerName']}: 3 seats added {change.isoformat()}",
-        "chargeType": "prorated",
-        "quantity": str(added),
-        "unitPrice": str(unit),
-        "amount": str(amount),
-        "periodStart": change.isoformat(),
-        "periodEnd": term_end.isoformat(),
-        "termStart": term_start.isoformat(),
-        "termEnd": term_end.isoformat(),
-    }
-    return row, amount
-
-
-def _recurring_line(
-    receivable: dict[str, Any], n: int, sub: dict[str, Any] | None, share: Decimal, issued: date
-) -> dict[str, Any]:
-    return {
-        "id": f"{receivable['id']}-{n + 1}",
-        "receivableId": receivable["id"],
-        "customerId": receivable["customerId"],
-        "subscriptionId": sub["id"] if sub else None,
-        "description": f"{sub['offerName']}, {issued:%Y-%m}" if sub else f"Services, {issued:%Y-%m}",
-        "chargeType": "usage" if sub and sub["billingType"] == "usage" else "recurring",
-        "quantity": str(sub["quantity"]) if sub else None,
-        "unitPrice": None,
-        "amount": str(share),
-        "periodStart": issued.isoformat(),
-        "periodEnd": (issued + timedelta(days=30)).isoformat(),
-        "termStart": None,
-        "termEnd": None,
-    }

@@ -196,6 +196,10 @@ TEMPLATES_JA: list[tuple[str, str, str, str, str]] = [
     ),
 ]
 
+#: The templates of tickets that ask about a prorated charge for seats added (their customers' newest invoices
+#: carry the prorated lines, for the offer and seats the ticket names).
+PRORATION = frozenset(t for t in TEMPLATES + TEMPLATES_JA if "prorat" in t[4] or "日割り" in t[4])
+
 NOTES_EN = [
     "Checked service health: no active incident for this tenant.",
     "Called the customer back; they confirmed the issue started after the change on Monday.",

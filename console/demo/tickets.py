@@ -60,13 +60,15 @@ class TicketRows:
     row: list[Any]
     timeline: list[tuple[Any, ...]]
     index: tuple[int, str, str, str]
+    customer_id: str = ""
+    proration: tuple[str, int] | None = None  # (offer, seats added) when the ticket asks about a prorated charge
 
 
 def ticket(rng: random.Random, seq: int, customers: list[Customer], spread: Spread) -> TicketRows:
     """The ``seq``-th ticket. Every status, severity, service and category appears even in a small demo."""
     customer = customers[rng.randrange(len(customers))] if seq > 40 else customers[seq % len(customers)]
     hostile = seq <= len(ticket_text.HOSTILE) * 2 and seq % 2 == 1
-    service, category, severity, title, body = _text(rng, seq, customer, hostile)
+    service, category, severity, title, body, proration = _text(rng, seq, customer, hostile)
     if seq <= 60:
         status = spread.statuses[seq % len(spread.statuses)]
         severity = [s.value for s in model.Severity][seq % 4] if not hostile else severity
@@ -80,29 +82,35 @@ def ticket(rng: random.Random, seq: int, customers: list[Customer], spread: Spre
         service, category = None, None  # arrived unclassified
     record = _record(rng, seq, customer, spread, status, severity)
     record.update(service=service, category=category, title=title, body=body)
-    return _rows(rng, seq, customer, spread, record)
+    made = _rows(rng, seq, customer, spread, record)
+    made.customer_id, made.proration = customer.id, proration
+    return made
 
 
 def _text(
     rng: random.Random, seq: int, customer: Customer, hostile: bool
-) -> tuple[str | None, str | None, str, str, str]:
-    """(service, category, severity, title, body); a service of None: the ticket arrived unclassified."""
+) -> tuple[str | None, str | None, str, str, str, tuple[str, int] | None]:
+    """(service, category, severity, title, body, (offer, seats) when it asks about a prorated charge); a
+    service of None: the ticket arrived unclassified."""
     if hostile:
         title, body = ticket_text.HOSTILE[(seq // 2) % len(ticket_text.HOSTILE)]
-        return customer.services[0], "technical", "critical", title, body
+        return customer.services[0], "technical", "critical", title, body, None
     pool = ticket_text.TEMPLATES_JA if customer.japanese and rng.random() < 0.7 else ticket_text.TEMPLATES
     candidates = [t for t in pool if t[0] in customer.services] or ticket_text.TEMPLATES
-    service, category, severity, title_t, body_t = candidates[rng.randrange(len(candidates))]
+    template = candidates[rng.randrange(len(candidates))]
+    service, category, severity, title_t, body_t = template
     offer = next((o for s, o, _ in customer.subscriptions if s == service), "Microsoft 365 Business Basic")
     contact = rng.choice(content.CONTACTS_JA if customer.japanese else content.CONTACTS_EN)
+    seats = rng.choice([3, 5, 10, 25])
     values = {
         "offer": offer,
-        "seats": rng.choice([3, 5, 10, 25]),
+        "seats": seats,
         "company": customer.name,
         "contact": contact,
         "amount": f"{rng.randint(100, 9000)}.00",
     }
-    return service, category, severity, title_t.format(**values), body_t.format(**values)
+    asks = (offer, seats) if template in ticket_text.PRORATION else None
+    return service, category, severity, title_t.format(**values), body_t.format(**values), asks
 
 
 def _times(

@@ -3,17 +3,19 @@
 ``generate`` writes customers of all three services (direct and indirect, Japanese among them),
 subscriptions in every status, overdue receivables at every dunning stage, several kinds of support offer,
 agents, and tickets in every category, severity, service and status, hostile text included. The rows are built
-in ``accounts``, ``invoices`` and ``tickets``, from one random stream in a fixed order; this module writes them.
+in ``accounts``, ``invoices``, ``charges`` and ``tickets``, from one random stream in a fixed order; this module
+writes them (the invoices last: their prorated lines follow what the tickets ask).
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from console.demo import accounts, content, invoices
+from console.demo import accounts, charges, content, invoices
 from console.demo import tickets as ticket_rows
 from console.demo.accounts import Customer
 from console.health.board import backfill_samples
@@ -23,12 +25,15 @@ from console.records.kinds import (
     RECEIVABLE_LINES,
     RECEIVABLES,
     SUBSCRIPTIONS,
+    Kind,
 )
 from console.settings.config import Config
 from console.sla import clocks as sla
 from console.store import Workspace
 
 ProgressFn = Callable[[int], None]
+#: Customer id -> offer name -> seats added, as the customer's tickets about a prorated charge say.
+Asks = dict[str, dict[str, int]]
 CHUNK = 5000
 
 
@@ -50,14 +55,15 @@ def generate(
     rng = random.Random(seed)
     customer_count = max(len(content.CUSTOMERS), tickets // 200)
     with ws.bulk_load():
-        customers = _write_accounts(ws, rng, customer_count, now)
+        customers, billing = _write_accounts(ws, rng, customer_count, now)
         _write_agents(ws, extra_admins)
         offers, calendars = ws.accounts.offers_and_holidays()
         policies = {
             c.id: sla.policy_for(offers.get(c.id), _holidays(offers.get(c.id), calendars), config or Config())
             for c in customers
         }
-        _write_tickets(ws, rng, customers, tickets, now, progress, policies)
+        asks = _write_tickets(ws, rng, customers, tickets, now, progress, policies)
+        _write_bills(ws, billing, asks, now)
     backfill_samples(ws, now)  # the health board's trends start with a day of history
     ws.analyze()
     return ws.records.counts()
@@ -84,7 +90,7 @@ def _write_agents(ws: Workspace, extra_admins: tuple[str, ...]) -> None:
     )
 
 
-def _write_accounts(ws: Workspace, rng: random.Random, count: int, now: datetime) -> list[Customer]:
+def _write_accounts(ws: Workspace, rng: random.Random, count: int, now: datetime) -> tuple[list[Customer], _Billing]:
     customers: list[Customer] = []
     customer_rows: list[dict[str, Any]] = []
     sub_rows: list[dict[str, Any]] = []
@@ -102,25 +108,46 @@ def _write_accounts(ws: Workspace, rng: random.Random, count: int, now: datetime
         index_of[cid] = index
         offer_rows.append(accounts.offer(customer, offer_kind, index))
         customers.append(customer)
-    line_rows = [line for r in recv_rows for line in invoices.lines(r, sub_rows, index_of[r["customerId"]])]
-    for kind, rows in (
-        (CUSTOMERS, customer_rows),
-        (SUBSCRIPTIONS, sub_rows),
-        (RECEIVABLES, recv_rows),
-        (RECEIVABLE_LINES, line_rows),
-        (OFFERS, offer_rows),
-    ):
-        ws.records.bulk_insert(kind.table, kind.field_names, ([r.get(c) for c in kind.field_names] for r in rows))
+    for kind, rows in ((CUSTOMERS, customer_rows), (SUBSCRIPTIONS, sub_rows), (OFFERS, offer_rows)):
+        _insert(ws, kind, rows)
     ws.records.bulk_insert(
         "holidays", ["id", "calendar", "date", "name"], [(f"jp/{d}", "jp", d, n) for d, n in content.HOLIDAYS_JP]
     )
-    ws.billing.save_partner_invoices(invoices.partner_invoices(recv_rows, now))
     for sub in sub_rows:
         if sub["offerName"] == "Azure plan" and sub["parentSubscriptionId"] is None:
             ws.microsoft.save_azure_entitlements(
                 sub["customerId"], sub["id"], accounts.entitlements(sub, index_of[sub["customerId"]])
             )
-    return customers
+    return customers, _Billing(recv_rows, sub_rows, index_of)
+
+
+def _insert(ws: Workspace, kind: Kind, rows: list[dict[str, Any]]) -> None:
+    ws.records.bulk_insert(kind.table, kind.field_names, ([r.get(c) for c in kind.field_names] for r in rows))
+
+
+@dataclass
+class _Billing:
+    """What the invoices are made from, kept until the tickets say which customers ask about proration."""
+
+    receivables: list[dict[str, Any]]
+    subscriptions: list[dict[str, Any]]
+    index_of: dict[str, int]
+
+
+def _write_bills(ws: Workspace, billing: _Billing, asks: Asks, now: datetime) -> None:
+    """The customers' invoices, each the sum of its lines, and the partner's Microsoft invoices re-billed."""
+    subs_of: dict[str, list[dict[str, Any]]] = {}
+    for sub in billing.subscriptions:
+        subs_of.setdefault(sub["customerId"], []).append(sub)
+    line_rows: list[dict[str, Any]] = []
+    for r in billing.receivables:
+        cid = r["customerId"]
+        lines = charges.invoice_lines(r, subs_of.get(cid, []), asks.get(cid, {}), billing.index_of[cid])
+        invoices.settle(r, lines)
+        line_rows += lines
+    _insert(ws, RECEIVABLES, billing.receivables)
+    _insert(ws, RECEIVABLE_LINES, line_rows)
+    ws.billing.save_partner_invoices(invoices.partner_invoices(billing.receivables, now))
 
 
 def _write_tickets(
@@ -131,7 +158,10 @@ def _write_tickets(
     now: datetime,
     progress: ProgressFn | None,
     policies: dict[str, sla.SlaPolicy],
-) -> None:
+) -> Asks:
+    """Write the tickets; return what those asking about a prorated charge say was added: customer -> offer ->
+    seats (the first such ticket's, by number)."""
+    asks: Asks = {}
     spread = ticket_rows.Spread.of(count, now, policies)
     rows: list[list[Any]] = []
     index_rows: list[tuple[int, str, str, str]] = []
@@ -151,6 +181,10 @@ def _write_tickets(
         rows.append(made.row)
         timeline_rows.extend(made.timeline)
         index_rows.append(made.index)
+        if made.proration is not None:
+            offer, seats = made.proration
+            asks.setdefault(made.customer_id, {}).setdefault(offer, seats)
         if len(rows) >= CHUNK:
             flush()
     flush()
+    return asks

@@ -20,8 +20,9 @@ NCE_WINDOW = timedelta(hours=168)
 
 
 def nce_window_left(sub: SubscriptionView, now: datetime) -> timedelta | None:
-    """Time left to cancel or reduce an NCE subscription (negative: closed), or ``None`` if not NCE."""
-    if not sub.nce:
+    """Time left to cancel or reduce an NCE subscription (negative: closed), or ``None`` if not NCE or without a
+    term (an Azure plan is pay-as-you-go: no seats to reduce, no term to cancel within)."""
+    if not sub.nce or sub.term is None:
         return None
     end = sub.cancellation_allowed_until or (sub.created + NCE_WINDOW)
     return end - now

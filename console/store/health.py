@@ -9,8 +9,6 @@ from typing import Any
 
 from console.store.base import Base
 
-OPEN = "isOpen = 1"
-
 
 def _after(moment: str) -> str:
     """The smallest ISO timestamp after ``moment`` in the stored form (for "at or before" as "before")."""
@@ -124,24 +122,20 @@ class HealthRepo:
         return head[0] + rest[0], head[1] + rest[1]
 
     def health_waiting_microsoft(self) -> list[tuple[str | None, str | None, int]]:
-        """The tickets waiting on Microsoft, the backlog's ``waiting_microsoft`` (open tickets in that status,
-        by the status index), per vehicle and state of each one's latest case (``None``: no case recorded)."""
+        """The tickets waiting on Microsoft, the backlog's ``waiting_microsoft`` (open tickets in that status),
+        per vehicle and state of each one's latest case (``None``: no case recorded), from the rollup."""
         rows = self.db.conn.execute(
-            "SELECT e.vehicle, e.state, count(*) FROM tickets t "
-            "LEFT JOIN escalations e ON e.id = (SELECT max(x.id) FROM escalations x WHERE x.ticketSeq = t.seq) "
-            f"WHERE t.status = 'waiting_microsoft' AND t.{OPEN} GROUP BY 1, 2"
+            "SELECT nullif(vehicle, ''), nullif(state, ''), n FROM health_waiting_case WHERE n > 0"
         )
         return [(r[0], r[1], r[2]) for r in rows]
 
     def health_oldest_waiting(self) -> dict[str, Any] | None:
         """The ticket waiting longest on Microsoft (of those :meth:`health_waiting_microsoft` counts): since its
-        last move to ``waiting_microsoft`` (else its last change), with its latest case."""
+        last move to ``waiting_microsoft`` (else its last change), with its latest case: the rollup's first row."""
         row = self.db.conn.execute(
-            "SELECT t.id, coalesce((SELECT max(l.createdDate) FROM timeline l WHERE l.ticketSeq = t.seq "
-            "AND l.kind = 'status_change' AND l.toValue = 'waiting_microsoft'), t.lastModifiedDate) AS since, "
-            "e.vehicle, e.microsoftCaseId FROM tickets t "
-            "LEFT JOIN escalations e ON e.id = (SELECT max(x.id) FROM escalations x WHERE x.ticketSeq = t.seq) "
-            f"WHERE t.status = 'waiting_microsoft' AND t.{OPEN} ORDER BY since, t.seq LIMIT 1"
+            "SELECT t.id, w.since, w.vehicle, w.caseId AS microsoftCaseId "
+            f"FROM health_waiting w{self.db.dialect.indexed_by('idx_health_waiting_since')} "
+            "JOIN tickets t ON t.seq = w.seq ORDER BY w.since, w.seq LIMIT 1"
         ).fetchone()
         return dict(row) if row else None
 

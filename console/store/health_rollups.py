@@ -158,6 +158,68 @@ _HOURLY += [
 ]
 
 
+#: "Waiting on Microsoft" (issue 19): the open tickets in ``waiting_microsoft``, one row each with the moment of
+#: its last move to that status (else its last change) and its latest case (the escalation of highest id), and
+#: their count per vehicle and state of that case ('' for none). Every write that can change a ticket's row
+#: (the ticket's status, openness or last change; an escalation's ticket, vehicle, state or case number; a
+#: status change to ``waiting_microsoft`` on the timeline) recomputes that one ticket's row, so the board reads
+#: a handful of counts and the first row of an index, whatever the size of the workspace.
+_WAITING_SINCE = (
+    "coalesce((SELECT max(l.createdDate) FROM timeline l WHERE l.ticketSeq = t.seq AND l.kind = 'status_change' "
+    "AND l.toValue = 'waiting_microsoft'), t.lastModifiedDate)"
+)
+_WAITING_ROWS = (
+    f"INSERT INTO health_waiting (seq, since, escalationId, vehicle, state, caseId) SELECT t.seq, {_WAITING_SINCE}, "
+    "e.id, e.vehicle, e.state, e.microsoftCaseId FROM tickets t "
+    "LEFT JOIN escalations e ON e.id = (SELECT max(x.id) FROM escalations x WHERE x.ticketSeq = t.seq) "
+    "WHERE t.status = 'waiting_microsoft' AND t.isOpen = 1"
+)
+
+
+def _refresh_waiting(seq: str) -> str:
+    """The statements that recompute ticket ``seq``'s row of ``health_waiting`` (none when it is not waiting)."""
+    return f"DELETE FROM health_waiting WHERE seq = {seq}; {_WAITING_ROWS} AND t.seq = {seq};"
+
+
+_WAITING_STEP = "status_change' AND {r}.toValue = 'waiting_microsoft'"
+_WAITING = [
+    "CREATE TABLE health_waiting (seq INTEGER PRIMARY KEY, since TEXT, escalationId INTEGER, vehicle TEXT, "
+    "state TEXT, caseId TEXT)",
+    "CREATE INDEX idx_health_waiting_since ON health_waiting (since, seq)",
+    "CREATE TABLE health_waiting_case (vehicle TEXT NOT NULL, state TEXT NOT NULL, n INTEGER NOT NULL, "
+    "PRIMARY KEY (vehicle, state))",
+    _WAITING_ROWS,
+    "INSERT INTO health_waiting_case (vehicle, state, n) SELECT coalesce(vehicle, ''), coalesce(state, ''), "
+    "count(*) FROM health_waiting GROUP BY 1, 2",
+    "CREATE TRIGGER health_waiting_case_insert AFTER INSERT ON health_waiting BEGIN "
+    "INSERT INTO health_waiting_case (vehicle, state, n) VALUES (coalesce(NEW.vehicle, ''), coalesce(NEW.state, ''), "
+    "1) ON CONFLICT DO UPDATE SET n = n + 1; END",
+    "CREATE TRIGGER health_waiting_case_delete AFTER DELETE ON health_waiting BEGIN "
+    "UPDATE health_waiting_case SET n = n - 1 WHERE vehicle = coalesce(OLD.vehicle, '') "
+    "AND state = coalesce(OLD.state, ''); END",
+    "CREATE TRIGGER health_waiting_ticket_insert AFTER INSERT ON tickets WHEN NEW.status = 'waiting_microsoft' "
+    f"BEGIN {_refresh_waiting('NEW.seq')} END",
+    "CREATE TRIGGER health_waiting_ticket_delete AFTER DELETE ON tickets WHEN OLD.status = 'waiting_microsoft' "
+    "BEGIN DELETE FROM health_waiting WHERE seq = OLD.seq; END",
+    "CREATE TRIGGER health_waiting_ticket_update AFTER UPDATE OF status, isOpen, lastModifiedDate ON tickets "
+    "WHEN NEW.status = 'waiting_microsoft' OR OLD.status = 'waiting_microsoft' "
+    f"BEGIN {_refresh_waiting('NEW.seq')} END",
+    f"CREATE TRIGGER health_waiting_escalation_insert AFTER INSERT ON escalations BEGIN "
+    f"{_refresh_waiting('NEW.ticketSeq')} END",
+    f"CREATE TRIGGER health_waiting_escalation_delete AFTER DELETE ON escalations BEGIN "
+    f"{_refresh_waiting('OLD.ticketSeq')} END",
+    "CREATE TRIGGER health_waiting_escalation_update AFTER UPDATE OF ticketSeq, vehicle, state, microsoftCaseId "
+    f"ON escalations BEGIN {_refresh_waiting('OLD.ticketSeq')} {_refresh_waiting('NEW.ticketSeq')} END",
+    "CREATE TRIGGER health_waiting_timeline_insert AFTER INSERT ON timeline "
+    f"WHEN NEW.kind = '{_WAITING_STEP.format(r='NEW')} BEGIN {_refresh_waiting('NEW.ticketSeq')} END",
+    "CREATE TRIGGER health_waiting_timeline_delete AFTER DELETE ON timeline "
+    f"WHEN OLD.kind = '{_WAITING_STEP.format(r='OLD')} BEGIN {_refresh_waiting('OLD.ticketSeq')} END",
+    "CREATE TRIGGER health_waiting_timeline_update AFTER UPDATE OF ticketSeq, kind, toValue, createdDate ON timeline "
+    f"WHEN (OLD.kind = '{_WAITING_STEP.format(r='OLD')}) OR (NEW.kind = '{_WAITING_STEP.format(r='NEW')}) "
+    f"BEGIN {_refresh_waiting('OLD.ticketSeq')} {_refresh_waiting('NEW.ticketSeq')} END",
+]
+
+
 def _split(statements: list[str]) -> tuple[list[str], list[str], dict[str, str]]:
     tables = [s for s in statements if s.startswith(("CREATE TABLE", "CREATE INDEX"))]
     fills = [s for s in statements if s.startswith("INSERT INTO")]
@@ -165,6 +227,12 @@ def _split(statements: list[str]) -> tuple[list[str], list[str], dict[str, str]]
     return tables, fills, triggers
 
 
-TABLES, FILLS, TRIGGERS = _split(_ROLLUPS + _HOURLY)
+#: What migration 10 created (the board's first rollups) and what migration 24 adds ("waiting on Microsoft").
+M010_TABLES, M010_FILLS, M010_TRIGGERS = _split(_ROLLUPS + _HOURLY)
+WAITING_TABLES, WAITING_FILLS, WAITING_TRIGGERS = _split(_WAITING)
+#: Every rollup, as a bulk load drops its triggers, refills it (in this order) and puts its triggers back.
+TABLES = M010_TABLES + WAITING_TABLES
+FILLS = M010_FILLS + WAITING_FILLS
+TRIGGERS = {**M010_TRIGGERS, **WAITING_TRIGGERS}
 #: The rollup tables, emptied before a refill.
 CLEARS = [f"DELETE FROM {s.split()[2]}" for s in TABLES if s.startswith("CREATE TABLE")]

@@ -27,6 +27,7 @@ from console.plugins.runner import CheckRunner, PluginFailure
 from console.settings.config import Partner
 from console.shared.clock import to_iso
 from console.store import Workspace
+from console.tickets.relevance import by_relevance
 
 ACCOUNT_CACHE = 256
 
@@ -126,10 +127,11 @@ class Triage:
         )
 
     def run_ticket(self, row: dict[str, Any]) -> TriageResult:
-        """Run the ticket-scope checks for one ticket row (nothing stored)."""
+        """Run the ticket-scope checks for one ticket row (nothing stored); the findings most relevant to the
+        ticket first (:mod:`console.tickets.relevance`)."""
         ctx = self.context(row["customerId"], row)
         run = self.runner.run(ctx, "ticket")
-        findings = [(p, f) for p, f in run.findings if f.audience == Audience.AGENT]
+        findings = by_relevance(row, [(p, f) for p, f in run.findings if f.audience == Audience.AGENT])
         return TriageResult(row["id"], findings, run.failures)
 
     def opportunities(self, customer_id: str | None = None) -> list[tuple[CustomerView, str, Finding]]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from rich.style import Style
 from rich.text import Text
@@ -147,10 +147,13 @@ def honour_no_color(app: App[Any]) -> None:
 
 
 class Palette:
-    """The roles of ``app``'s theme on its Rich console: given at once (before any text is shown), and again
-    whenever the theme changes once the app runs (:meth:`follow`)."""
+    """The roles of ``app``'s theme on its Rich console: given at once (before any text is shown: ``NO_COLOR``
+    read as no-color.org says, ``theme`` set), and again whenever the theme changes once the app runs
+    (:meth:`follow`)."""
 
-    def __init__(self, app: App[Any]) -> None:
+    def __init__(self, app: App[Any], theme: str) -> None:
+        honour_no_color(app)
+        app.theme = theme
         self.app = app
         self._pushed = False
         self.theme = ""  # the theme whose roles are given
@@ -173,6 +176,19 @@ class Palette:
     def _theme_changed(self, _theme: TextualTheme) -> None:
         self.apply()
         restyle(self.app)
+
+
+class ThemedApp:
+    """An App's mixin: :meth:`use_palette` when the app is made; it follows the theme once mounted (Textual calls
+    each class's ``on_mount``)."""
+
+    palette: Palette
+
+    def use_palette(self, theme: str) -> None:
+        self.palette = Palette(cast("App[Any]", self), theme)
+
+    def on_mount(self) -> None:
+        self.palette.follow()
 
 
 def restyle(app: App[Any]) -> None:

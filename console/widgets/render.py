@@ -119,7 +119,10 @@ def findings_block(findings: list[dict[str, Any]], vehicle_names: dict[str, str]
     if not findings:
         return Text("No findings.", style="dim")
     parts: list[RenderableType] = []
-    for family, heading in FAMILY_TITLES.items():
+    # The families in the order of their first finding: the findings come most relevant to the ticket first.
+    order = list(dict.fromkeys([f["family"] for f in findings if f["family"] in FAMILY_TITLES]))
+    for family in order:
+        heading = FAMILY_TITLES[family]
         group = [f for f in findings if f["family"] == family]
         if not group:
             continue

@@ -15,7 +15,12 @@ from console.shared.clock import to_iso, utcnow
 from console.store.base import transaction
 from console.store.migrations.accounts import m001_accounts, m002_people
 from console.store.migrations.billing import m012_billing, m016_suspension_intents
-from console.store.migrations.health import m010_queue_health, m015_leases, m020_customer_due_upsert
+from console.store.migrations.health import (
+    m010_queue_health,
+    m015_leases,
+    m020_customer_due_upsert,
+    m024_health_waiting_rollup,
+)
 from console.store.migrations.microsoft import (
     m009_microsoft,
     m014_azure_entitlements,
@@ -66,6 +71,7 @@ MIGRATIONS: list[Migration] = [
     m021_claim_sessions,
     m022_escalation_status_changes,
     m023_notices,
+    m024_health_waiting_rollup,
 ]
 
 

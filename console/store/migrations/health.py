@@ -1,4 +1,4 @@
-"""Migrations 10 and 15: the queue-health board's rollups and samples; the background jobs' leases."""
+"""Migrations 10, 15, 20 and 24: the queue-health board's rollups and samples; the background jobs' leases."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def m010_queue_health(db: Database) -> None:
         END
         """
     )
-    for statement in rollups.TABLES + rollups.FILLS + list(rollups.TRIGGERS.values()):
+    for statement in rollups.M010_TABLES + rollups.M010_FILLS + list(rollups.M010_TRIGGERS.values()):
         db.execute(statement)
     db.execute(
         "CREATE INDEX idx_health_resolved ON tickets "
@@ -87,3 +87,11 @@ def m020_customer_due_upsert(db: Database) -> None:
     for name in rollups.CUSTOMER_DUE_TRIGGERS:
         db.execute(f"DROP TRIGGER IF EXISTS {name}")
         db.execute(rollups.TRIGGERS[name])
+
+
+def m024_health_waiting_rollup(db: Database) -> None:
+    """ "Waiting on Microsoft" from a rollup kept by triggers (issue 19): each waiting ticket's latest case and the
+    moment it started waiting, and the count per vehicle and state, instead of a read per waiting ticket at
+    every refresh of the board (see ``health_rollups._WAITING``)."""
+    for statement in rollups.WAITING_TABLES + rollups.WAITING_FILLS + list(rollups.WAITING_TRIGGERS.values()):
+        db.execute(statement)
