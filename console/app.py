@@ -30,13 +30,13 @@ from console.shared.safe_text import clean_line
 from console.store import Workspace
 from console.tickets.queue_query import QueueQuery
 from console.widgets.ordered_keys import OrderedKeys
+from console.widgets.palette import ThemedApp
 
 if TYPE_CHECKING:  # the desk, the plugins and the health board are set up after the queue is painted
     import subprocess
 
     from console.background.jobs import ClockUpgrade, Failure, Job, Jobs, Outcome
     from console.desk.door import Desk
-    from console.escalation.courier import CourierReport
     from console.health.board import HealthBoard
     from console.plugins.host import PluginHost
     from console.screens.notices import NoticeFeed
@@ -47,7 +47,7 @@ SETTLE_AT_LATEST = 2.0
 log = logging.getLogger(__name__)
 
 
-class CspConsoleApp(OrderedKeys, Leaving, CommandMode, App[None]):
+class CspConsoleApp(OrderedKeys, Leaving, CommandMode, ThemedApp, App[None]):
     """CSP Triage Console."""
 
     TITLE = "CSP Triage Console"
@@ -73,6 +73,7 @@ class CspConsoleApp(OrderedKeys, Leaving, CommandMode, App[None]):
         start_screen: str = "queue",
     ) -> None:
         super().__init__()
+        self.use_palette(config.theme)  # NO_COLOR, the theme and our styles by role, before anything is shown
         self.cursor_blink = cursor_blink
         self.poll_seconds = poll_seconds if poll_seconds is not None else config.refresh_ms / 1000
         self.workspace = workspace
@@ -256,6 +257,7 @@ class CspConsoleApp(OrderedKeys, Leaving, CommandMode, App[None]):
 
     def _job_ended(self, job: Job, outcome: Outcome | None, error: BaseException | None) -> None:
         from console.escalation.courier import CourierReport
+        from console.screens.delivery import report_delivery
 
         if error is not None:  # not an Exception (Jobs.run catches those): said as any unexpected failure
             self.log_failure(error)
@@ -271,7 +273,7 @@ class CspConsoleApp(OrderedKeys, Leaving, CommandMode, App[None]):
             if outcome.started_failing or outcome.recovered:
                 self._jobs_changed()
             if isinstance(outcome.value, CourierReport):
-                self.report_delivery(outcome.value)
+                report_delivery(self, outcome.value)
         if job.repeat and self.is_running and job.name not in self._job_timers:
             self._job_timers[job.name] = self.set_timer(job.every(), partial(self._run_job, job))
 
@@ -296,15 +298,6 @@ class CspConsoleApp(OrderedKeys, Leaving, CommandMode, App[None]):
     def _recompute(self) -> subprocess.Popen[str] | None:
         """The SLA clock upgrade's child process, once started."""
         return self._upgrade.proc if self._upgrade is not None else None
-
-    def report_delivery(self, report: CourierReport) -> None:
-        """What the outbox did, as a notice (quiet when nothing happened)."""
-        for line in report.delivered:
-            self.notify(clean_line(line, 300), title="Delivered to Microsoft", markup=False)
-        for line in report.pending:
-            self.notify(clean_line(line, 300), title="Not delivered yet (will retry)", severity="warning", markup=False)
-        for line in report.failed:
-            self.notify(clean_line(line, 300), title="Microsoft refused", severity="error", markup=False, timeout=15)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state not in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):

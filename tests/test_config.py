@@ -130,3 +130,23 @@ def test_a_key_with_an_escape_sequence_is_shown_literally(tmp_path: Path) -> Non
         load_config(path)
     assert "\x1b" not in str(info.value)
     assert "keys.queue\u241b[31m: expected str, got int" in str(info.value)
+
+
+def test_the_theme_is_one_of_textuals_and_a_wrong_one_is_named_by_file_line_and_key(tmp_path: Path) -> None:
+    from textual.theme import BUILTIN_THEMES
+
+    from console.settings.shapes import THEMES
+
+    assert set(THEMES) == set(BUILTIN_THEMES)  # the list the config accepts is Textual's
+    path = tmp_path / "config.toml"
+    assert load_config(path).theme == "textual-dark"
+    path.write_text('[console]\ntime_zone = "Asia/Tokyo"\ntheme = "textual-light"\n', encoding="utf-8")
+    assert load_config(path).theme == "textual-light"
+    assert 'theme = "textual-light"' in load_config(path).to_toml()
+    path.write_text('[console]\ntime_zone = "Asia/Tokyo"\ntheme = "solarised"\n', encoding="utf-8")
+    wrong = r"config\.toml:3: console\.theme 'solarised' is not a theme \(one of textual-dark, textual-light, "
+    with pytest.raises(ConfigError, match=wrong):
+        load_config(path)
+    path.write_text("[console]\ntheme = 1\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"config\.toml:2: console\.theme: expected str, got int"):
+        load_config(path)

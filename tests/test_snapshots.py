@@ -1,4 +1,5 @@
-"""SVG snapshots of every screen at 80x24 and 160x48, hostile text included (fixed clock, no blink)."""
+"""SVG snapshots of every screen at 80x24 and 160x48, hostile text included (fixed clock, no blink): each also
+without colour (NO_COLOR, ``-nocolor``), and the main screens in the light theme (``-light``)."""
 
 from __future__ import annotations
 
@@ -399,18 +400,37 @@ SCREENS: dict[str, Steps] = {
 }
 
 
-@pytest.mark.parametrize("size", SIZES, ids=["80x24", "160x48"])
-@pytest.mark.parametrize("name", list(SCREENS))
+#: Screens also shown in the light theme ([console] theme = "textual-light"), at 80x24.
+LIGHT_SCREENS = ("queue", "ticket", "health")
+
+#: (screen, size, look): every screen at both sizes in colour ("") and without colour ("nocolor"), so a screen
+#: added to SCREENS gets its NO_COLOR snapshots too; the light theme for LIGHT_SCREENS.
+CASES = [
+    *((name, size, look) for name in SCREENS for look in ("", "nocolor") for size in SIZES),
+    *((name, (80, 24), "light") for name in LIGHT_SCREENS),
+]
+
+
+def _case_id(case: tuple[str, tuple[int, int], str]) -> str:
+    name, (width, height), look = case
+    return f"{name}-{width}x{height}" + (f"-{look}" if look else "")
+
+
+@pytest.mark.parametrize("case", CASES, ids=[_case_id(c) for c in CASES])
 def test_snapshot(
     snap_compare: object,
     demo_file: Path,
     tmp_path: Path,
-    name: str,
-    size: tuple[int, int],
+    monkeypatch: pytest.MonkeyPatch,
+    case: tuple[str, tuple[int, int], str],
 ) -> None:
+    name, size, look = case
+    if look == "nocolor":
+        monkeypatch.setenv("NO_COLOR", "1")  # read by the app when it is made
     target = tmp_path / "snap.db"
     target.write_bytes(demo_file.read_bytes())
     agent = "tom.becker" if name in BILLING_ADMIN_SCREENS else "aiko.tanaka"
     # What the steps write (escalations, timeline, audit) carries the frozen time, not the wall clock.
-    app = make_app(Workspace.open(target, clock=lambda: NOW), tmp_path, agent=agent)
+    ws = Workspace.open(target, clock=lambda: NOW)
+    app = make_app(ws, tmp_path, agent=agent, theme="textual-light" if look == "light" else None)
     assert snap_compare(app, terminal_size=size, run_before=SCREENS[name])  # type: ignore[operator]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from textual.pilot import Pilot
@@ -26,12 +27,15 @@ def make_app(
     host: PluginHost | None = None,
     agent: str = AGENT,
     start_screen: str = "queue",
+    theme: str | None = None,
 ) -> CspConsoleApp:
     config_path = tmp_path / "config.toml"
     write_demo_config(config_path, NOW.date())
     config = load_config(config_path)
     if keys:
         config = Config(partner=config.partner, keys=keys, path=config.path, loaded_from_file=True)
+    if theme:
+        config = dataclasses.replace(config, theme=theme)
     return CspConsoleApp(
         ws,
         config,

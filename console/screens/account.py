@@ -21,6 +21,7 @@ from console.settings.local_time import customer_zone, day, short
 from console.shared.money import money
 from console.shared.safe_text import clean_line
 from console.widgets.key_bar import KeyBar
+from console.widgets.palette import ALARM, BAD, HEADING, OK, WARN, WARN_STRONG, styled
 from console.widgets.render import STATUS_TEXT, aging_table, audit_block, stamp
 
 
@@ -54,12 +55,12 @@ class AccountScreen(ConsoleScreen):
             yield Static(id="subscriptions")
             yield Static(id="receivables")
             yield Static(id="bills")
-            yield Static(Text("Open tickets", style="bold reverse"), classes="section", id="open-title")
+            yield Static(styled("Open tickets", HEADING), classes="section", id="open-title")
             yield OptionList(id="open-tickets")
             yield Static(id="cases")
             yield Static(id="opportunities")
             yield Static(id="gdap")
-            yield Static(Text("History (audit trail)", style="bold reverse"), classes="section")
+            yield Static(styled("History (audit trail)", HEADING), classes="section")
             yield Static(id="history")
         yield KeyBar()
 
@@ -106,11 +107,11 @@ class AccountScreen(ConsoleScreen):
         """Every open ticket of the customer, most urgent first, in a list of its own (tab to it; j/k move,
         enter opens), its count in the title; the one highlighted stays so when the account refreshes."""
         listed, count = len(a.open_tickets), max(a.open_count, len(a.open_tickets))
-        title = Text.assemble(("Open tickets", "bold reverse"), (f" {count:,} ", "bold reverse"))
+        title = Text.assemble(("Open tickets", HEADING), (f" {count:,} ", HEADING))
         if count:
             title.append("  tab to the list · enter opens · t all in the queue", style="dim")
         if listed < count:
-            title.append(f" · the {listed:,} most urgent listed", style="bold yellow")
+            title.append(f" · the {listed:,} most urgent listed", style=WARN_STRONG)
         self.query_one("#open-title", Static).update(title)
         options = self.query_one("#open-tickets", OptionList)
         was = options.highlighted_option.id if options.highlighted_option is not None else None
@@ -136,11 +137,11 @@ class AccountScreen(ConsoleScreen):
         options.highlighted = ids.index(was) if was in ids else 0
 
     def _offer(self, a: Account) -> Group:
-        title = Text("Support offer", style="bold reverse")
+        title = styled("Support offer", HEADING)
         o = a.offer
         if o is None:
             return Group(
-                title, Text("No support offer recorded: the partner must state one to each customer.", style="yellow")
+                title, styled("No support offer recorded: the partner must state one to each customer.", WARN)
             )
         cost = money(o.price, o.currency) if o.price is not None else None
         if o.pricing_model == "prepaid_hours":
@@ -170,7 +171,7 @@ class AccountScreen(ConsoleScreen):
         for label, value in rows:
             table.add_row(label, Text(value))
         if a.balance is not None and a.balance.warning:
-            return Group(title, table, Text(clean_line(a.balance.warning), style="bold yellow"))
+            return Group(title, table, styled(clean_line(a.balance.warning), WARN_STRONG))
         return Group(title, table)
 
     def _subscriptions(self, a: Account) -> Group:
@@ -178,22 +179,22 @@ class AccountScreen(ConsoleScreen):
         for sub, hours in a.subscriptions:
             window = "—" if hours is None else (f"{int(hours)} h left" if hours > 0 else "closed")
             seats = f"{sub.quantity}/{sub.assigned_seats}"
-            style = "red" if sub.assigned_seats > sub.quantity else ""
+            style = BAD if sub.assigned_seats > sub.quantity else ""
             status = ("trial " if sub.is_trial else "") + sub.status
             table.add_row(
                 Text(clean_line(sub.offer_name)),
                 Text(seats, style=style),
                 sub.term or "—",
                 sub.billing_cycle,
-                Text(status, style="" if sub.status == "active" else "yellow"),
+                styled(status, "" if sub.status == "active" else WARN),
                 f"{sub.commitment_end:%Y-%m-%d}" if sub.commitment_end else "—",
-                Text(window, style="green" if hours and hours > 0 else "dim"),
+                styled(window, OK if hours and hours > 0 else "dim"),
             )
-        head = Text(f"Subscriptions ({len(a.subscriptions)}) · seats purchased/assigned", style="bold reverse")
-        return Group(head, table, *(Text(line, style="green") for line in a.refunds))
+        head = styled(f"Subscriptions ({len(a.subscriptions)}) · seats purchased/assigned", HEADING)
+        return Group(head, table, *(styled(line, OK) for line in a.refunds))
 
     def _receivables(self, a: Account) -> Group:
-        head = Text("Receivables", style="bold reverse")
+        head = styled("Receivables", HEADING)
         aging = aging_table(a.aging)
         lines = _table("Invoice", ("Due", 10), ("Outstanding", 15), ("Days over", 9), ("Stage", 16))
         for line in a.receivables:
@@ -203,19 +204,19 @@ class AccountScreen(ConsoleScreen):
                 r.due_date.isoformat(),
                 money(r.outstanding, r.currency),
                 str(max(line.days_overdue, 0)) if r.status not in ("paid", "written_off") else "—",
-                Text(
+                styled(
                     (line.stage or r.status).replace("_", " "),
-                    style="bold red" if line.stage in ("suspension", "collections", "access_warning") else "",
+                    ALARM if line.stage in ("suspension", "collections", "access_warning") else "",
                 ),
             )
         extra: list[Any] = []
         if a.suspension is not None:
             extra.append(
-                Text(
+                styled(
                     f"Suspended for non-payment: {a.suspension['state']} "
                     f"since {day(a.suspension['startedDate'], self.zone)} "
                     f"({len(a.suspension['items'])} subscriptions)",
-                    style="bold red",
+                    ALARM,
                 )
             )
         if not a.aging:
@@ -223,7 +224,7 @@ class AccountScreen(ConsoleScreen):
         return Group(head, *extra, aging, lines)
 
     def _bills(self, a: Account) -> Group:
-        head = Text("Why is the bill this amount (invoices, newest first)", style="bold reverse")
+        head = styled("Why is the bill this amount (invoices, newest first)", HEADING)
         if not a.bills:
             return Group(head, Text("No invoices.", style="dim"))
         parts: list[Any] = [head]
@@ -242,15 +243,15 @@ class AccountScreen(ConsoleScreen):
             for x in bill.lines:
                 sub = clean_line(x.line["description"], 200)
                 parts.append(Text.assemble("  • ", sub))
-                parts.append(Text(f"    {clean_line(x.text, 300)}", style="dim" if x.matches else "bold red"))
+                parts.append(styled(f"    {clean_line(x.text, 300)}", "dim" if x.matches else BAD))
             if bill.lines and not bill.balanced:
                 parts.append(
-                    Text(f"  the lines add up to {money(bill.lines_total, r['currencyCode'])}, not {total}", "bold red")
+                    styled(f"  the lines add up to {money(bill.lines_total, r['currencyCode'])}, not {total}", BAD)
                 )
         return Group(*parts)
 
     def _cases(self, a: Account) -> Group:
-        head = Text("Open Microsoft cases", style="bold reverse")
+        head = styled("Open Microsoft cases", HEADING)
         if not a.cases and not a.service_requests:
             return Group(head, Text("None.", style="dim"))
         table = _table("Ticket", "Vehicle", "State", "Microsoft case", "Opened")
@@ -278,7 +279,7 @@ class AccountScreen(ConsoleScreen):
         return Group(head, table)
 
     def _opportunities(self, a: Account) -> Group:
-        head = Text("Opportunities (for sales)", style="bold reverse")
+        head = styled("Opportunities (for sales)", HEADING)
         if not a.opportunities:
             return Group(head, Text("None found.", style="dim"))
         return Group(
@@ -287,13 +288,13 @@ class AccountScreen(ConsoleScreen):
         )
 
     def _gdap(self, a: Account) -> Group:
-        head = Text("Delegated admin (GDAP) relationships", style="bold reverse")
+        head = styled("Delegated admin (GDAP) relationships", HEADING)
         if not a.gdap_known:
             return Group(head, Text("Not read from Microsoft yet (csp-console gdap sync).", style="dim"))
         if not a.gdap:
             return Group(
                 head,
-                Text("None: the desk cannot act in this customer's tenant (the customer approves one).", "bold red"),
+                styled("None: the desk cannot act in this customer's tenant (the customer approves one).", BAD),
             )
         parts: list[Any] = [head]
         table = _table("Relationship", ("Status", 14), ("Ends", 10))
@@ -303,19 +304,19 @@ class AccountScreen(ConsoleScreen):
             end = day(rel["endDateTime"], self.zone)
             table.add_row(
                 Text(clean_line(rel["displayName"] or rel["id"])),
-                Text(clean_line(rel["status"]), style="green" if line.in_force else "yellow"),
-                Text(end, style="bold yellow" if line.warning else ""),
-                Text(clean_line(", ".join(line.roles) or "none assigned"), style="" if line.roles else "yellow"),
+                styled(clean_line(rel["status"]), OK if line.in_force else WARN),
+                styled(end, WARN_STRONG if line.warning else ""),
+                styled(clean_line(", ".join(line.roles) or "none assigned"), "" if line.roles else WARN),
             )
         parts.append(table)
         for line in a.gdap:
             if line.warning:
-                parts.append(Text(clean_line(line.warning, 300), style="bold yellow"))
+                parts.append(styled(clean_line(line.warning, 300), WARN_STRONG))
             if line.unassigned and line.in_force:
                 parts.append(
-                    Text(
+                    styled(
                         clean_line(f"Granted but assigned to no group of the desk: {', '.join(line.unassigned)}", 300),
-                        style="yellow",
+                        WARN,
                     )
                 )
         return Group(*parts)

@@ -11,6 +11,7 @@ from textual.worker import Worker, WorkerState
 from console.desk.roles import RoleDenied
 from console.shared.errors import StaleVersion, UserError
 from console.tickets.ops import ClaimedByOther, TicketInputError
+from console.widgets.palette import ALARM, styled
 
 if TYPE_CHECKING:
     from console.app import CspConsoleApp
@@ -128,11 +129,10 @@ class UnsavedInput:
 def show_form_error(screen: Screen[Any], where: str, message: str, field: str | None) -> None:
     """A failed save said where the eye is: on the form's error line (in sight above the fields, red and
     reversed, so also without colour), the bad field marked and focused (scrolled into view)."""
-    from rich.text import Text
     from textual.widgets import Static
 
     line = screen.query_one(where, Static)
-    line.update(Text(f" {message} ", style="bold reverse red"))
+    line.update(styled(f" {message} ", ALARM))
     line.display = True
     if field:
         widget = screen.query_one(field)

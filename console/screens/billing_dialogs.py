@@ -19,6 +19,7 @@ from console.billing.desk import MAX_MINUTES, BillingInputError
 from console.screens.base import CoreCalls, UnsavedInput, clear_form_error, show_form_error
 from console.shared.money import money
 from console.shared.safe_text import clean_line
+from console.widgets.palette import BAD, WARN, styled
 
 
 class ConfirmSuspension(ModalScreen[bool]):
@@ -47,12 +48,12 @@ class ConfirmSuspension(ModalScreen[bool]):
                     lines.append(Text(f"  {item.consequence}", style="dim"))
                 for b in plan.blocked:
                     s = b.subscription
-                    lines.append(Text.assemble("• NOT suspended: ", clean_line(s["offerName"]), style="bold red"))
+                    lines.append(styled("• NOT suspended: " + clean_line(s["offerName"]), BAD))
                     lines.append(Text(f"  {clean_line(b.reason)}", style="dim"))
                 for s in plan.untouched:
                     lines.append(Text(f"• left as it is: {clean_line(s['offerName'])} ({s['status']})", style="dim"))
                 lines.append(Text("Consequences:", style="bold"))
-                lines += [Text(f"• {line}", style="yellow") for line in plan.summary]
+                lines += [styled(f"• {line}", WARN) for line in plan.summary]
                 for line in lines:
                     yield Static(line)
             yield Static(Text("y suspend · n cancel", style="dim"))

@@ -28,6 +28,7 @@ from console.shared.money import money
 from console.shared.safe_text import clean_line
 from console.widgets.cells import fit
 from console.widgets.key_bar import KeyBar
+from console.widgets.palette import ALARM, BAD, HEADING, OK, WARN, WARN_STRONG, styled
 from console.widgets.render import aging_table
 
 ACTION_TEXT = {"notice": "send", "suspend": "suspend", "reactivate": "reactivate"}
@@ -85,7 +86,7 @@ class CollectionsScreen(ConsoleScreen):
         with VerticalScroll(id="collections-body"):
             yield Static(id="aging")
             yield Static(
-                Text("Customers (enter account · a send notices · s suspend · p payment)", style="bold reverse")
+                styled("Customers (enter account · a send notices · s suspend · p payment)", HEADING)
             )
             yield OptionList(id="standings")
             yield Static(id="standing-detail")
@@ -114,7 +115,7 @@ class CollectionsScreen(ConsoleScreen):
         title = Text.assemble(
             ("Collections", "bold"),
             f" · {report.today.isoformat()} · ",
-            (f"{due} actions due", "bold yellow" if due else "green"),
+            (f"{due} actions due", WARN_STRONG if due else OK),
             (f" · policy: {clean_line(Path(report.policy.source).name)}", "dim"),
             no_wrap=True,
             overflow="ellipsis",
@@ -131,7 +132,7 @@ class CollectionsScreen(ConsoleScreen):
         due_w = max(8, width - name_w - 36)
         for c in report.customers:
             stage = c.stage.label if c.stage else "current"
-            style = "bold red" if c.stage and c.stage.action == "suspend" else ("yellow" if c.stage else "dim")
+            style = ALARM if c.stage and c.stage.action == "suspend" else (WARN_STRONG if c.stage else "dim")
             label = Text.assemble(
                 fit(c.company, name_w),
                 " ",
@@ -172,7 +173,7 @@ class CollectionsScreen(ConsoleScreen):
             return
         lines = [Text.assemble((clean_line(c.company), "bold"), (f"  {clean_line(c.domain)}", "dim"))]
         if c.note:
-            lines.append(Text(clean_line(c.note, 300), style="yellow"))
+            lines.append(styled(clean_line(c.note, 300), WARN))
         for a in c.actions:
             if a.action == "reactivate":
                 lines.append(Text("• due: reactivate what was suspended (nothing is overdue past suspension)", "bold"))
@@ -189,7 +190,7 @@ class CollectionsScreen(ConsoleScreen):
         widget.update(Group(*lines))
 
     def _invoices(self, invoices: list[PartnerInvoice]) -> Group:
-        head = Text("What the partner owes Microsoft (net 60)", style="bold reverse")
+        head = styled("What the partner owes Microsoft (net 60)", HEADING)
         unpaid = [i for i in invoices if i.unpaid > 0]
         if not invoices:
             return Group(head, Text("No Microsoft invoices yet: csp-console sync pulls them.", style="dim"))
@@ -201,12 +202,12 @@ class CollectionsScreen(ConsoleScreen):
             if i.waiting_on:
                 waiting = f"waiting on {len(i.waiting_on)} customers' overdue invoices"
             warn = i.warning or waiting
-            style = {"critical": "bold red", "overdue": "red", "soon": "yellow"}.get(i.level, "dim")
+            style = {"critical": ALARM, "overdue": BAD, "soon": WARN}.get(i.level, "dim")
             table.add_row(
                 clean_line(i.row["id"]),
                 i.due.isoformat(),
                 money(i.unpaid, i.row["currencyCode"]),
-                Text(clean_line(warn) + ("; " + waiting if i.warning and waiting else ""), style=style),
+                styled(clean_line(warn) + ("; " + waiting if i.warning and waiting else ""), style),
             )
         return Group(head, table)
 

@@ -22,6 +22,7 @@ from console.shared.model import AZURE_SEVERITIES
 from console.shared.safe_text import clean_block, clean_line
 from console.widgets.fitted_select import FittedSelect
 from console.widgets.key_bar import KeyBar
+from console.widgets.palette import BAD, WARN, styled
 
 if TYPE_CHECKING:
     from console.app import CspConsoleApp
@@ -145,11 +146,11 @@ class EscalationForm(UnsavedInput, CoreCalls, ModalScreen[dict[str, Any] | None]
         first = self.draft.open_cases[0]
         case = clean_line(first["microsoftCaseId"] or first["ticketName"] or "being opened")
         yield Static(
-            Text(
+            styled(
                 f"This ticket already has an open Microsoft case (#{first['id']}, {case}, "
                 f"{first['state']}). Message it instead (escape, then 'Message Microsoft' in the "
                 "list), or give the reason for another case:",
-                style="yellow",
+                WARN,
             ),
             id="esc-open-case",
         )
@@ -175,7 +176,7 @@ class EscalationForm(UnsavedInput, CoreCalls, ModalScreen[dict[str, Any] | None]
         """The Azure Support API's fields: the customer's subscription, service, problem and consents."""
         d = self.draft
         if d.catalog_error:
-            yield Static(Text(clean_line(d.catalog_error, 600), style="red"), id="esc-catalog-error")
+            yield Static(styled(clean_line(d.catalog_error, 600), BAD), id="esc-catalog-error")
         yield Label("Azure subscription")
         if d.subscriptions:
             yield FittedSelect(
@@ -185,7 +186,7 @@ class EscalationForm(UnsavedInput, CoreCalls, ModalScreen[dict[str, Any] | None]
                 compact=True,
             )
         else:  # never the plan's Partner Center id: it is not an Azure subscription id
-            yield Static(Text(NO_SUBSCRIPTION.capitalize() + ".", style="red"), id="esc-no-subscription")
+            yield Static(styled(NO_SUBSCRIPTION.capitalize() + ".", BAD), id="esc-no-subscription")
         yield Label("Service (Azure Support API)")
         yield FittedSelect([], id="esc-service", compact=True, prompt="Choose the service")
         yield Label("Problem classification")

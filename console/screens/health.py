@@ -22,9 +22,14 @@ from console.shared.safe_text import clean_line
 from console.tickets.queue_query import QueueQuery
 from console.widgets.cells import fit
 from console.widgets.key_bar import KeyBar
+from console.widgets.palette import ALARM, HEADING, OK, WARN, WARN_BANNER, WARN_STRONG, styled
 
 if TYPE_CHECKING:
     from console.background.jobs import Failure
+
+
+#: Figures that say a breach (or one coming), drawn as such while they are not zero.
+FIGURE_ROLES = {"sla.breached": ALARM, "sla.15m": WARN_STRONG, "sla.60m": WARN}
 
 
 class FigureLine(Static, can_focus=True):
@@ -40,6 +45,9 @@ class FigureLine(Static, can_focus=True):
         width = max(10, self.size.width)
         value = clean_line(self.value)
         label = fit(clean_line(self.label), max(1, width - cell_len(value) - 1))
+        role = FIGURE_ROLES.get(self.figure_id) if any(c in "123456789" for c in value) else None
+        if role is not None:  # the whole line: a breach figure is seen from across the board
+            return styled(f"{label} {value}", role)
         return Text.assemble(label, " ", (value, "bold"))
 
     def set_value(self, label: str, value: str) -> bool:
@@ -82,7 +90,7 @@ class HealthScreen(ConsoleScreen):
             with Grid(id="health-grid"):
                 for key, title in PANELS:
                     with Vertical(classes="panel", id=f"panel-{key}"):
-                        yield Static(Text(title, style="bold reverse"), classes="panel-title")
+                        yield Static(styled(title, HEADING), classes="panel-title")
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -96,7 +104,7 @@ class HealthScreen(ConsoleScreen):
         self.query_one("#health-grid", Grid).styles.grid_size_columns = columns
 
     def _title(self) -> None:
-        state = ("PAUSED (p resumes)", "black on yellow") if self.paused else ("live", "green")
+        state = ("PAUSED (p resumes)", WARN_BANNER) if self.paused else ("live", OK)
         at = stamp(self.health.at, self.zone) if self.health else "…"
         self.query_one("#health-title", Static).update(Text.assemble(("Queue health", "bold"), f"  {at}  ", state))
 
@@ -105,10 +113,11 @@ class HealthScreen(ConsoleScreen):
         notice = self.query_one("#health-jobs", Static)
         lines = job_notice(failures, self.zone)
         notice.display = bool(lines)
-        text = Text("Background jobs failing (details in the log)", style="bold white on red")
+        text = Text("Background jobs failing (details in the log)")
         for line in lines:
             text.append("\n")
             text.append(line)
+        text.stylize(ALARM)
         notice.update(text)
 
     def jobs_text(self) -> str:

@@ -17,6 +17,7 @@ from console.shared.safe_text import clean_line
 from console.tickets.ops import NewTicket, TicketInputError
 from console.tickets.search_text import normalize
 from console.widgets.key_bar import KeyBar
+from console.widgets.palette import WARN, styled
 
 SUGGESTIONS = 8
 FIELD_WIDGETS = {
@@ -160,7 +161,7 @@ class IntakeScreen(UnsavedInput, ConsoleScreen):
             widget = self.query_one("#offer-warnings", Static)
             if cid != self.customer_id:
                 return
-            widget.update(Text("\n".join(f"! {clean_line(w, 300)}" for w in warnings), style="yellow"))
+            widget.update(styled("\n".join(f"! {clean_line(w, 300)}" for w in warnings), WARN))
 
         self.call_core(
             lambda: desk.offers.intake_warnings(cid, channel or None, category or None, service or None),

@@ -14,6 +14,7 @@ from console.desk.details import TicketDetails
 from console.screens.assign import ask_assignee
 from console.screens.base import ConsoleScreen
 from console.screens.billing_dialogs import TimeDialog, TimeInput
+from console.screens.delivery import report_delivery
 from console.screens.dialogs import ChoicePrompt, Confirm, TextPrompt
 from console.screens.escalate import EscalationForm, VehiclePicker
 from console.screens.ticket_steps import TicketSteps
@@ -21,6 +22,7 @@ from console.shared import model
 from console.shared.safe_text import clean_block, clean_line
 from console.tickets.triage import TriageResult
 from console.widgets.key_bar import KeyBar
+from console.widgets.palette import HEADING, styled
 from console.widgets.render import (
     STATUS_TEXT,
     audit_block,
@@ -67,17 +69,17 @@ class TicketScreen(TicketSteps, ConsoleScreen):
     def compose(self) -> ComposeResult:
         yield Static(Text(f"{self.ticket_id} …"), id="ticket-header")
         with VerticalScroll(id="ticket-body"):
-            yield Static(Text("SLA and support offer", style="bold reverse"), classes="section")
+            yield Static(styled("SLA and support offer", HEADING), classes="section")
             yield Static(id="sla")
-            yield Static(Text("Findings", style="bold reverse"), classes="section")
+            yield Static(styled("Findings", HEADING), classes="section")
             yield Static(Text("Running the plugins' checks…", style="dim"), id="findings")
-            yield Static(Text("Microsoft cases", style="bold reverse"), classes="section", id="cases-title")
+            yield Static(styled("Microsoft cases", HEADING), classes="section", id="cases-title")
             yield Static(id="cases")
-            yield Static(Text("Description", style="bold reverse"), classes="section")
+            yield Static(styled("Description", HEADING), classes="section")
             yield Static(id="description")
-            yield Static(Text("Timeline", style="bold reverse"), classes="section")
+            yield Static(styled("Timeline", HEADING), classes="section")
             yield Static(id="timeline")
-            yield Static(Text("Audit trail", style="bold reverse"), classes="section")
+            yield Static(styled("Audit trail", HEADING), classes="section")
             yield Static(id="audit")
         yield KeyBar()
 
@@ -283,7 +285,7 @@ class TicketScreen(TicketSteps, ConsoleScreen):
         desk = self.console.desk
 
         def done(report: Any) -> None:
-            self.console.report_delivery(report)
+            report_delivery(self.console, report)
             self.load()
 
         self.call_core(lambda: desk.microsoft_sync(poll=False), done, group="microsoft")

@@ -61,6 +61,7 @@ class Config:
     claim_minutes: int = 30  # how long a claim lasts without activity
     time_zone: str = "UTC"  # where the desk's day starts and ends (the health board's "today")
     refresh_ms: int = 500  # how often the console looks for changes made by other sessions
+    theme: str = "textual-dark"  # the colour theme (console.settings.shapes.THEMES)
     microsoft: Microsoft = field(default_factory=Microsoft)
     sla: Sla = field(default_factory=Sla)
     collections_policy: str = ""  # [collections] policy: a TOML file, relative to the config file
@@ -73,6 +74,7 @@ class Config:
             "claim_minutes": self.claim_minutes,
             "time_zone": self.time_zone,
             "refresh_ms": self.refresh_ms,
+            "theme": self.theme,
         }
         data["microsoft"] = msgspec.to_builtins(self.microsoft)
         data["sla"] = msgspec.to_builtins(self.sla)
@@ -117,6 +119,7 @@ def load_config(path: Path) -> Config:
         claim_minutes=console.claim_minutes,
         time_zone=console.time_zone,
         refresh_ms=console.refresh_ms,
+        theme=console.theme,
         microsoft=shape.microsoft,
         sla=_with_defaults(shape.sla),
         collections_policy=shape.collections.policy,

@@ -32,6 +32,7 @@ cloud = true
 
 [console]
 time_zone = "Asia/Tokyo"     # the desk's day (health board: resolved today, attainment today)
+# theme = "textual-light"   # the colour theme (default "textual-dark"); NO_COLOR=1 draws without colour
 
 # SLA clocks count in business hours: the customer's support offer (its hours, time zone and holiday
 # calendar, its targets if it sets them), else these defaults. They stop while a ticket waits on the customer.

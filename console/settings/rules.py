@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from console.settings.shapes import DEFAULT_FIRST_RESPONSE_HOURS, ConfigFile, ConsoleSection, Microsoft, Sla
+from console.settings.shapes import DEFAULT_FIRST_RESPONSE_HOURS, THEMES, ConfigFile, ConsoleSection, Microsoft, Sla
 from console.shared.shapes import ShapeError
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -53,6 +53,12 @@ def _check_console(console: ConsoleSection) -> None:
             ("console", "time_zone"), f"console.time_zone {console.time_zone!r} is not an IANA time zone", whole=True
         )
     _check_range("console", "refresh_ms", console.refresh_ms, 100, 60000)
+    if console.theme not in THEMES:
+        raise ShapeError(
+            ("console", "theme"),
+            f"console.theme {console.theme!r} is not a theme (one of {', '.join(THEMES)})",
+            whole=True,
+        )
 
 
 def _check_microsoft(microsoft: Microsoft, given: Mapping[str, Any]) -> None:

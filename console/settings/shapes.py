@@ -102,12 +102,40 @@ class Sla(_Section, frozen=True):
     low_balance_hours: float = 2.0
 
 
+#: The console's colour themes: Textual's built-in ones, by name (tests/test_ui_colour.py checks the list against
+#: the installed Textual; this layer does not import it).
+THEMES = (
+    "textual-dark",
+    "textual-light",
+    "nord",
+    "gruvbox",
+    "catppuccin-mocha",
+    "dracula",
+    "tokyo-night",
+    "monokai",
+    "flexoki",
+    "catppuccin-latte",
+    "catppuccin-frappe",
+    "catppuccin-macchiato",
+    "solarized-light",
+    "solarized-dark",
+    "rose-pine",
+    "rose-pine-moon",
+    "rose-pine-dawn",
+    "atom-one-dark",
+    "atom-one-light",
+    "ansi-dark",
+    "ansi-light",
+)
+
+
 class ConsoleSection(_Section, frozen=True):
     """``[console]``."""
 
     claim_minutes: int = 30  # how long a claim lasts without activity
     time_zone: str = "UTC"  # where the desk's day starts and ends (the health board's "today")
     refresh_ms: int = 500  # how often the console looks for changes made by other sessions
+    theme: str = "textual-dark"  # the colour theme, one of THEMES (a light one: "textual-light")
 
 
 class CollectionsSection(_Section, frozen=True):

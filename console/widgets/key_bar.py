@@ -44,6 +44,7 @@ class KeyBar(Widget):
         .key-bar--description { color: $footer-description-foreground; }
         .key-bar--disabled { text-style: dim; }
     }
+    KeyBar:light > .key-bar--key { color: $text-primary; }  /* the footer's blue is 2.9:1 on a light footer */
     """
 
     def __init__(self, *, id: str | None = None) -> None:

@@ -319,7 +319,7 @@ class QueueTable(ScrollView, can_focus=True):
             if column.key == "sla" and values["sla"].startswith("-"):
                 style = base + self.get_component_rich_style("queue--breached")
             elif column.key == "severity" and row.severity == "critical":
-                style = base + self.get_component_rich_style("queue--critical")
+                style = base + self.get_component_rich_style("queue--critical", partial=True)  # keeps the cursor bar
             if n:
                 segments.append(Segment(" ", base))
             value = values[column.key]

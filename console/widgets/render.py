@@ -13,8 +13,9 @@ from console.settings import local_time
 from console.shared import model
 from console.shared.clock import humanize_delta, parse_iso
 from console.shared.safe_text import clean_block, clean_line
+from console.widgets.palette import ALARM, BAD, BADGE, ESCALATE, INFO, OK, WARN, WARN_STRONG, styled
 
-LEVEL_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
+LEVEL_STYLE = {"critical": BAD, "warning": WARN, "info": INFO}
 FAMILY_TITLES = {"billing": "Billing", "subscription": "Subscription management", "technical": "Technical"}
 STATUS_TEXT = {
     "new": "new",
@@ -47,22 +48,22 @@ def due_text(
     resolved or closed, so an unmet clock no longer runs. With ``clock`` (the SLA state's
     :class:`~console.sla.clocks.ClockState`) a running clock says its business time left, as the SLA section
     does; without it, the wall-clock time to ``due``."""
-    text = Text(f"{label}: ", style="dim")
+    text = Text.assemble((f"{label}: ", "dim"))  # a span: the value after it is not dimmed
     if not done and stopped:
         text.append("none (ticket closed)", style="dim")
     elif done:
         met = due is None or done <= due
-        text.append(f"{'met' if met else 'late'} {stamp(done, zone)}", style="green" if met else "red")
+        text.append(f"{'met' if met else 'late'} {stamp(done, zone)}", style=OK if met else BAD)
     elif due:
         left = parse_iso(due) - now
         if left.total_seconds() < 0:
-            text.append(f"breached {humanize_delta(-left)} ago", style="bold red")
+            text.append(f"breached {humanize_delta(-left)} ago", style=ALARM)
         elif clock is not None:
             from console.sla.clocks import time_left
 
-            text.append(time_left(clock), style="yellow" if clock.left < 3600 else "")
+            text.append(time_left(clock), style=WARN if clock.left < 3600 else "")
         else:
-            text.append(f"due in {humanize_delta(left)}", style="yellow" if left.total_seconds() < 3600 else "")
+            text.append(f"due in {humanize_delta(left)}", style=WARN if left.total_seconds() < 3600 else "")
     else:
         text.append("—")
     return text
@@ -81,7 +82,7 @@ def clocks_line(t: dict[str, Any], now: datetime, sla: Any = None, *, zone: str)
     )
     if t.get("slaPausedSince") and t["isOpen"]:
         return Text.assemble(
-            first, "  ", ("Resolution ", "dim"), (f"clock paused since {stamp(t['slaPausedSince'], zone)}", "cyan")
+            first, "  ", ("Resolution ", "dim"), (f"clock paused since {stamp(t['slaPausedSince'], zone)}", INFO)
         )
     resolution = due_text(
         "Resolution", t["resolutionDueDate"], t["resolvedDate"], now, zone=zone, clock=sla.resolution if sla else None
@@ -100,9 +101,9 @@ def ticket_header(
     line1 = Text.assemble(
         (t["id"], "bold"),
         "  ",
-        (STATUS_TEXT.get(t["status"], t["status"]), "reverse"),
+        (STATUS_TEXT.get(t["status"], t["status"]), BADGE),
         " · ",
-        (sev, "bold red" if severity == "critical" else ""),
+        (sev, WARN_STRONG if severity == "critical" else ""),
         " · ",
         clean_line(service),
         " · ",
@@ -117,7 +118,7 @@ def ticket_header(
     contact = Text.assemble(("Contact ", "dim"), " · ".join(contact_bits) or "—", ("  via ", "dim"), t["channel"])
     who = Text.assemble(
         ("Assignee ", "dim"),
-        clean_line(t["assignee"]) if t["assignee"] else ("unassigned", "yellow"),
+        clean_line(t["assignee"]) if t["assignee"] else ("unassigned", WARN),
         ("  Created ", "dim"),
         f"{stamp(t['createdDate'], zone)} ({humanize_delta(now - parse_iso(t['createdDate']))} ago)",
     )
@@ -147,14 +148,14 @@ def findings_block(findings: list[dict[str, Any]], vehicle_names: dict[str, str]
             )
             if f["boundary"] == "escalate":
                 vehicle = vehicle_names.get(f["vehicle"] or "", "no eligible vehicle")
-                where = Text(f"  → escalate to Microsoft: {vehicle}", style="bold magenta")
+                where = styled(f"  → escalate to Microsoft: {vehicle}", ESCALATE)
             else:
                 where = Text("  inside the partner's support boundary", style="dim")
             where.append(f" · {clean_line(f['checkId'])}", style="dim")
             parts.append(where)
             parts.append(Text("  " + clean_line(f["explanation"], 2000)))
             if f["suggestedAction"]:
-                parts.append(Text("  Action: " + clean_line(f["suggestedAction"], 1000), style="green"))
+                parts.append(styled("  Action: " + clean_line(f["suggestedAction"], 1000), OK))
     return Group(*parts)
 
 
@@ -169,12 +170,12 @@ def timeline_block(events: list[dict[str, Any]], zone: str) -> RenderableType:
         if kind in ("note", "reply", "microsoft"):
             head.append(
                 {"note": "internal note", "reply": "reply sent to the customer", "microsoft": "from Microsoft"}[kind],
-                style={"note": "yellow", "reply": "green", "microsoft": "cyan"}[kind],
+                style={"note": WARN, "reply": OK, "microsoft": INFO}[kind],
             )
             parts.append(head)
             parts.append(Text(clean_block(e["text"]), style=""))
         elif kind == "escalation" and e["text"]:
-            head.append("Microsoft: ", style="cyan")
+            head.append("Microsoft: ", style=INFO)
             head.append(clean_line(e["text"], 400), style="dim")
             parts.append(head)
         else:
@@ -193,11 +194,11 @@ def timeline_block(events: list[dict[str, Any]], zone: str) -> RenderableType:
 
 
 ESCALATION_STATE = {
-    "pending": ("sending to Microsoft", "yellow"),
-    "awaiting_case_number": ("handed off: case number needed", "yellow"),
-    "open": ("open at Microsoft", "cyan"),
-    "closed": ("closed by Microsoft", "green"),
-    "failed": ("delivery failed", "red"),
+    "pending": ("sending to Microsoft", WARN),
+    "awaiting_case_number": ("handed off: case number needed", WARN),
+    "open": ("open at Microsoft", INFO),
+    "closed": ("closed by Microsoft", OK),
+    "failed": ("delivery failed", BAD),
 }
 
 
@@ -218,7 +219,7 @@ def escalations_block(escalations: list[dict[str, Any]], vehicle_names: dict[str
             line.append(f"  ({clean_line(e['microsoftState'])})", style="dim")
         lines.append(line)
         if e.get("lastError"):
-            lines.append(Text("  " + clean_line(e["lastError"], 300), style="red"))
+            lines.append(styled("  " + clean_line(e["lastError"], 300), BAD))
         if e["state"] == "awaiting_case_number" and e.get("handoffUrl"):
             lines.append(Text("  open it at " + clean_line(e["handoffUrl"], 200), style="dim"))
     return Group(*lines)
@@ -277,20 +278,20 @@ def sla_block(state: Any, offer: Any, time: list[dict[str, Any]], zone: str) -> 
         )
         for clock in (state.first_response, state.resolution):
             warn = clock.warning(state.policy.warn_at)
-            style = "bold red" if clock.breached_at and not clock.met else ("yellow" if warn else "")
+            style = ALARM if clock.breached_at and not clock.met else (WARN if warn else "")
             if clock.met:
-                style = "red" if clock.breached_at else "green"
-            parts.append(Text(clean_line(clock_text(clock, state.policy, zone)), style=style))
+                style = BAD if clock.breached_at else OK
+            parts.append(styled(clean_line(clock_text(clock, state.policy, zone)), style))
     if offer is not None:
         o = offer.offer
         price = o["pricingModel"].replace("_", " ")
         parts.append(Text.assemble(("Offer ", "dim"), clean_line(o["name"]), ("  ·  ", "dim"), price))
         if offer.warning:
-            parts.append(Text(clean_line(offer.warning), style="bold yellow"))
+            parts.append(styled(clean_line(offer.warning), WARN_STRONG))
         elif offer.balance is not None:
             parts.append(Text(f"Prepaid balance {offer.balance.normalize():f} h", style="dim"))
     else:
-        parts.append(Text("No support offer recorded for this customer.", style="yellow"))
+        parts.append(styled("No support offer recorded for this customer.", WARN))
     if time:
         total = sum(e["minutes"] for e in time)
         parts.append(
@@ -304,7 +305,7 @@ def sla_block(state: Any, offer: Any, time: list[dict[str, Any]], zone: str) -> 
 
 
 def aging_table(aging: dict[str, dict[str, Any]], first: str = "Currency") -> RenderableType:
-    """Outstanding amounts per currency in the aging buckets (current, 1-30, 31-60, 61-90, 90+); overdue red."""
+    """Outstanding amounts per currency in the aging buckets (current, 1-30, 31-60, 61-90, 90+); overdue marked."""
     from rich.table import Table
 
     from console.billing.account import AGING_BUCKETS
@@ -316,7 +317,7 @@ def aging_table(aging: dict[str, dict[str, Any]], first: str = "Currency") -> Re
         table.add_column(bucket, justify="right", no_wrap=True, overflow="ellipsis")
     for currency, buckets in aging.items():
         cells = [
-            Text(money(buckets[b], currency, with_code=False), style="red" if b != "current" and buckets[b] else "")
+            styled(money(buckets[b], currency, with_code=False), BAD if b != "current" and buckets[b] else "")
             for b in AGING_BUCKETS
         ]
         table.add_row(currency, *cells)

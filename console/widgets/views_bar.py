@@ -11,6 +11,7 @@ from rich.text import Text
 
 from console.shared.safe_text import clean_line
 from console.tickets.views import View
+from console.widgets.palette import ALARM, ALARM_CURRENT, CURRENT
 
 NARROW_NAME = 12  # cells of a view's name in the bar below 120 columns
 WIDE_NAME = 24
@@ -30,10 +31,16 @@ def _count(count: int | None) -> str:
     return MORE if count is None else f"{count:,}"
 
 
-def view_label(n: int, view: View, count: int | None, width: int) -> str:
-    """`` 8 Tokyo Sev … 12 ``: the key, the name (the short one below 120 columns), the live count."""
+def _breached(view: View, count: int | None, breach: str) -> bool:
+    return view.short == breach and bool(count)
+
+
+def view_label(n: int, view: View, count: int | None, width: int, *, breach: str = "Breach") -> str:
+    """`` 8 Tokyo Sev … 12 ``: the key, the name (the short one below 120 columns), the live count; breaching
+    tickets are said in text too (`` 3 Breach 20! ``), not by colour alone."""
     name = view.name if width >= 120 else (view.short if not view.saved else view.name)
-    return f" {n + 1} {cut(name, WIDE_NAME if width >= 120 else NARROW_NAME)} {_count(count)} "
+    mark = "!" if _breached(view, count, breach) else ""
+    return f" {n + 1} {cut(name, WIDE_NAME if width >= 120 else NARROW_NAME)} {_count(count)}{mark} "
 
 
 def _window(widths: Sequence[int], current: int, width: int) -> tuple[int, int]:
@@ -57,9 +64,11 @@ def views_bar(
     views: Sequence[View], counts: Sequence[int | None], current: int | None, width: int, *, breach: str = "Breach"
 ) -> Text:
     """The bar of the first nine views (keys ``1``…``9``) in ``width`` columns; the current view reversed and always
-    in sight, breaching tickets red."""
+    in sight, breaching tickets in the alarm style."""
     shown = list(views[:9])
-    labels = [view_label(n, v, counts[n] if n < len(counts) else None, width) for n, v in enumerate(shown)]
+    labels = [
+        view_label(n, v, counts[n] if n < len(counts) else None, width, breach=breach) for n, v in enumerate(shown)
+    ]
     if not labels:
         return Text()
     here = current if current is not None and current < len(labels) else 0
@@ -69,7 +78,8 @@ def views_bar(
         bar.append(MORE, style="dim")
     for n in range(first, last + 1):
         count = counts[n] if n < len(counts) else None
-        style = "reverse bold" if n == current else ("bold red" if shown[n].short == breach and count else "")
+        current_one, breached = n == current, _breached(shown[n], count, breach)
+        style = (ALARM_CURRENT if current_one else ALARM) if breached else (CURRENT if current_one else "")
         bar.append(labels[n], style=style)
     if last < len(labels) - 1:
         bar.append(MORE, style="dim")
