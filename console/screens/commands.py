@@ -19,6 +19,7 @@ from console.screens.base import CoreCalls
 from console.shared.model import ticket_id
 from console.shared.safe_text import clean_line
 from console.tickets.search_text import ticket_number
+from console.widgets.palette import ALARM, styled
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -111,7 +112,7 @@ class CommandPrompt(CoreCalls, ModalScreen[Command | None]):
     def say(self, message: Text | str, *, error: bool = False) -> None:
         """A message above the prompt line (the prompt stays open)."""
         line = self.query_one("#command-message", Static)
-        text = message if isinstance(message, Text) else Text(message, style="bold reverse red" if error else "")
+        text = message if isinstance(message, Text) else (styled(message, ALARM) if error else Text(message))
         line.update(text)
         line.display = True
 
