@@ -376,9 +376,7 @@ def test_a_workspace_migrated_by_another_build_is_refused_by_name(tmp_path: Path
     conn = connect(path)
     last = len(mig.MIGRATIONS)
     conn.execute("DELETE FROM schema_migrations WHERE version = ?", (last,))
-    conn.execute(
-        "UPDATE schema_migrations SET name = 'm099_from_a_branch' WHERE version = ?", (last - 1,)
-    )
+    conn.execute("UPDATE schema_migrations SET name = 'm099_from_a_branch' WHERE version = ?", (last - 1,))
     conn.commit()
     conn.close()
     before = path.read_bytes()
