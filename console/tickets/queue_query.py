@@ -76,3 +76,5 @@ class QueueRow:
     status: str
     claimedUntil: str | None
     sort_value: object
+    #: The ticket changed since the agent last looked (drawn in the row's gutter; never from the store's page).
+    changed: bool = False
