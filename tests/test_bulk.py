@@ -40,7 +40,9 @@ def test_bulk_resolve_changes_each_ticket_audited_and_leaves_anothers_claim_alon
     held_version = demo_ws.tickets.ticket(ids[2])["version"]
     seen: list[tuple[int, int]] = []
 
-    result = bulk.apply_each(desk, ids, bulk.set_status("resolved", "answered"), progress=lambda d, t: seen.append((d, t)))
+    result = bulk.apply_each(
+        desk, ids, bulk.set_status("resolved", "answered"), progress=lambda d, t: seen.append((d, t))
+    )
 
     assert result.changed == [i for i in ids if i != ids[2]]
     assert [r.ticket_id for r in result.refused] == [ids[2]]

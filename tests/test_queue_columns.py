@@ -36,7 +36,18 @@ def test_the_title_has_room_and_the_row_fills_the_width(width: int) -> None:
 
 def test_at_80_columns_what_matters_least_gives_way() -> None:
     assert keys(79) == ["id", "sla", "severity", "service", "customer", "title", "assignee", "status"]
-    assert keys(159) == ["id", "age", "sla", "severity", "service", "category", "customer", "title", "assignee", "status"]
+    assert keys(159) == [
+        "id",
+        "age",
+        "sla",
+        "severity",
+        "service",
+        "category",
+        "customer",
+        "title",
+        "assignee",
+        "status",
+    ]
     status = next(c for c in columns_for(79) if c.key == "status")
     assert status.width == 4  # a code: "wMS", "wCus"
 
@@ -57,16 +68,39 @@ def test_a_views_own_columns_are_kept_in_their_order() -> None:
     assert keys(79, configured=configured) == list(configured)
     assert keys(79, QueueQuery(customer_id="c1"), configured) == list(configured)  # as written, nothing dropped
     assert used(79, configured=configured) == 79
-    crowded = ("id", "age", "sla", "severity", "service", "category", "customer", "assignee", "claim", "status", "title")
+    crowded = (
+        "id",
+        "age",
+        "sla",
+        "severity",
+        "service",
+        "category",
+        "customer",
+        "assignee",
+        "claim",
+        "status",
+        "title",
+    )
     assert used(79, configured=crowded) <= 79  # too many for 80 columns: the least useful give way
 
 
 def _row(**over: object) -> QueueRow:
     base = dict(
-        seq=1, id="CSP-000001", createdDate="2026-11-22T03:00:00Z", slaDueDate="2026-11-23T02:00:00Z",
-        firstResponseDate=None, severity="critical", service="azure", category="billing", customerId="c1",
-        companyName="株式会社さくら商事ホールディングス", title="請求書の金額が契約と違います（11月分）", assignee="kenji.sato",
-        status="waiting_microsoft", claimedUntil="2026-11-23T03:25:00Z", sort_value="x",
+        seq=1,
+        id="CSP-000001",
+        createdDate="2026-11-22T03:00:00Z",
+        slaDueDate="2026-11-23T02:00:00Z",
+        firstResponseDate=None,
+        severity="critical",
+        service="azure",
+        category="billing",
+        customerId="c1",
+        companyName="株式会社さくら商事ホールディングス",
+        title="請求書の金額が契約と違います（11月分）",
+        assignee="kenji.sato",
+        status="waiting_microsoft",
+        claimedUntil="2026-11-23T03:25:00Z",
+        sort_value="x",
     )
     return QueueRow(**{**base, **over})  # type: ignore[arg-type]
 

@@ -199,6 +199,25 @@ async def account_bills(pilot: Pilot[None]) -> None:
     await settle(pilot)
 
 
+async def queue_marked(pilot: Pilot[None]) -> None:
+    """Five tickets marked (two with space, three by a range), the cursor back on a marked one."""
+    await settle(pilot)
+    await pilot.press("space", "space", "j", "V", "j", "j", "V", "k")
+    await settle(pilot)
+
+
+async def bulk_confirm(pilot: Pilot[None]) -> None:
+    await queue_marked(pilot)
+    await pilot.press("x", "enter")  # resolve, "Question answered"
+    await settle(pilot)
+
+
+async def bulk_result(pilot: Pilot[None]) -> None:
+    await bulk_confirm(pilot)
+    await pilot.press("y")
+    await settle(pilot)
+
+
 #: Screens a Billing admin sees (the others are the helpdesk agent's).
 BILLING_ADMIN_SCREENS = {"collections", "suspend_confirm", "payment", "account_bills"}
 
@@ -224,6 +243,9 @@ SCREENS: dict[str, Steps] = {
     "suspend_confirm": suspend_confirm,
     "payment": payment,
     "account_bills": account_bills,
+    "queue_marked": queue_marked,
+    "bulk_confirm": bulk_confirm,
+    "bulk_result": bulk_result,
 }
 
 
@@ -242,3 +264,15 @@ def test_snapshot(
     # What the steps write (escalations, timeline, audit) carries the frozen time, not the wall clock.
     app = make_app(Workspace.open(target, clock=lambda: NOW), tmp_path, agent=agent)
     assert snap_compare(app, terminal_size=size, run_before=SCREENS[name])  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "160x48"])
+def test_snapshot_marked_without_colour(
+    snap_compare: object, demo_file: Path, tmp_path: Path, size: tuple[int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With NO_COLOR the marked rows still show: the gutter's ● and the title's reversed count."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    target = tmp_path / "snap.db"
+    target.write_bytes(demo_file.read_bytes())
+    app = make_app(Workspace.open(target, clock=lambda: NOW), tmp_path)
+    assert snap_compare(app, terminal_size=size, run_before=queue_marked)  # type: ignore[operator]

@@ -78,7 +78,11 @@ async def test_marks_survive_a_live_refresh_and_a_change_of_view_and_say_how_man
         # Another session changes the first marked ticket (it moves down the queue): the marks stay by id.
         other = Workspace.open(demo_ws.path, clock=lambda: NOW)
         other.tickets.update_ticket(
-            marked[0], expected_version=None, changes={"severity": "minimal"}, events=[], agent="kenji.sato",
+            marked[0],
+            expected_version=None,
+            changes={"severity": "minimal"},
+            events=[],
+            agent="kenji.sato",
             action="ticket.classify",
         )
         other.close()
@@ -136,7 +140,8 @@ async def test_bulk_resolve_one_confirmation_each_through_the_desk_with_the_refu
 
         for ticket_id in ids:
             audit = [
-                a for a in demo_ws.agents.audit_since(entity="ticket", entity_id=ticket_id)
+                a
+                for a in demo_ws.agents.audit_since(entity="ticket", entity_id=ticket_id)
                 if a["action"] == "ticket.status"
             ]
             ticket = demo_ws.tickets.ticket(ticket_id)

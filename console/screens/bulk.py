@@ -69,6 +69,9 @@ class BulkOutcome(ModalScreen[None]):
     """The changes' progress while they run, then what changed and what was refused (each refused id, why)."""
 
     BINDINGS = [Binding("escape,enter,q", "close", "Close", id="bulk.close")]
+    DEFAULT_CSS = """
+    BulkOutcome #bulk-refused { height: auto; max-height: 14; }
+    """
 
     def __init__(self, op: bulk.BulkOp, total: int) -> None:
         super().__init__(id="bulk-outcome")
@@ -96,8 +99,9 @@ class BulkOutcome(ModalScreen[None]):
         if result.refused:
             refused.append("Refused (still marked):\n", style="bold")
             for r in result.refused:
-                refused.append(f"  {r.ticket_id}  ")
-                refused.append(clean_line(r.detail, 300) + "\n")
+                detail = r.detail.removeprefix(f"{r.ticket_id} ")  # the id is said once, in front
+                refused.append(f"  {r.ticket_id}  ", style="bold")
+                refused.append(clean_line(detail, 300) + "\n")
         self.query_one("#bulk-refused-list", Static).update(refused)
         self.query_one("#bulk-hint", Static).update(Text("enter or escape close", style="dim"))
 

@@ -164,11 +164,11 @@ class QueueScreen(ConsoleScreen):
     def _marks_text(self) -> Text:
         marks, table = self.table.marks, self.table
         if (span := marks.span(table.cursor)) is not None:
-            return Text(f"● range of {span[1] - span[0] + 1:,} (V or space ends)", style="bold reverse") + " · "
+            return Text.assemble((f" ● range of {span[1] - span[0] + 1:,} (V or space ends) ", "bold reverse"), " · ")
         if not len(marks):
             return Text()
         elsewhere = f" ({self._elsewhere:,} not in view)" if self._elsewhere else ""
-        return Text(f"● {len(marks):,} marked{elsewhere}", style="bold reverse") + " · "
+        return Text.assemble((f" ● {len(marks):,} marked{elsewhere} ", "bold reverse"), " · ")
 
     def on_queue_table_marks_changed(self) -> None:
         ids, reads, query = self.table.marks.ids, self.reads, self.table.query_

@@ -24,7 +24,7 @@ COLUMNS: dict[str, str] = {
 def column_problem(names: Sequence[str]) -> str | None:
     """Why ``names`` is not a list of columns (unknown, repeated, none), or ``None``."""
     if not names:
-        return "name at least one column, e.g. [\"id\", \"sla\", \"title\"]"
+        return 'name at least one column, e.g. ["id", "sla", "title"]'
     for name in names:
         if name not in COLUMNS:
             return f"unknown column {name!r}; the columns are {', '.join(COLUMNS)}"
