@@ -53,6 +53,8 @@ async def test_space_marks_and_moves_down_a_range_marks_between_and_M_clears(
         assert t.marks.ids == ids_at(pilot, 0, 1, 4, 5, 6, 7, 8) and t.cursor == 8
         await pilot.press("M")
         assert t.marks.ids == [] and "marked" not in title(pilot)
+        await pilot.press("space", "V", "j", "escape")  # escape drops the range, not the marks before it
+        assert t.marks.ids == ids_at(pilot, 8) and "range" not in title(pilot)
 
 
 async def test_a_range_over_rows_not_read_yet_marks_them_all(demo_ws: Workspace, tmp_path: Path) -> None:

@@ -61,6 +61,7 @@ class QueueScreen(ConsoleScreen):
         self._shown: dict[str, Text] = {}  # what each one-line Static shows now
         self.bulk = BulkFlow(self)
         self._elsewhere: int | None = None  # marked tickets not in this view (None: not counted yet)
+        self._elsewhere_of: tuple[object, ...] | None = None  # the marks and view it was counted for
 
     def compose(self) -> ComposeResult:
         yield Static(id="views-bar")
@@ -158,6 +159,7 @@ class QueueScreen(ConsoleScreen):
 
     def on_queue_table_count_changed(self, event: QueueTable.CountChanged) -> None:
         self._show_title(event.count)
+        self._elsewhere_of = None  # the view was read again: which marks are in it may have changed
         self.on_queue_table_marks_changed()
 
     # -- marks: shown in the title, counted against the view -------------------------------------
@@ -175,12 +177,15 @@ class QueueScreen(ConsoleScreen):
         count = self.table.count if self.table.count_exact else None
         self._show_title(count)
         if not ids or not reads.may_view:
-            self._elsewhere = None
+            self._elsewhere, self._elsewhere_of = None, None
             return
+        key = (tuple(ids), query)
+        if key == self._elsewhere_of:
+            return  # counted already (a range being drawn moves only the cursor)
 
         def counted(in_view: set[str]) -> None:
             if ids == self.table.marks.ids and query == self.table.query_:
-                self._elsewhere = sum(1 for i in ids if i not in in_view)
+                self._elsewhere, self._elsewhere_of = sum(1 for i in ids if i not in in_view), key
                 self._show_title(self.table.count if self.table.count_exact else None)
 
         self.call_core(lambda: reads.in_view(query, ids), counted, group="marks", exclusive=True)
@@ -296,6 +301,9 @@ class QueueScreen(ConsoleScreen):
     def key_escape(self) -> None:
         if self._close_search():
             self.table.focus()
+        elif self.table.marks.anchor is not None:  # a range being marked: dropped, the marks before it kept
+            self.table.marks.anchor = None
+            self.table.marking.changed()
 
     def action_filter(self) -> None:
         def apply(query: QueueQuery | None) -> None:

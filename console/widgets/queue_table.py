@@ -130,6 +130,7 @@ class QueueTable(ScrollView, can_focus=True):
 
     def set_query(self, query: QueueQuery) -> None:
         self.query_ = query
+        self.marks.anchor = None  # a range is of one view's rows; the marks are by id and stay
         self.cursor = 0
         self.scroll_to(y=0, animate=False)
         self.reload()
