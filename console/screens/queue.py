@@ -21,6 +21,8 @@ from console.tickets.views import View
 from console.widgets.key_bar import KeyBar
 from console.widgets.queue_table import QueueTable
 
+#: The bulk keys the title line names while tickets are marked (all of them, and M to clear, are on ``?``).
+BULK_KEYS = ("x", " resolve ", "A", " assign ", "S", " status ", "N", " note")
 # Counts follow every change at once (the live poll); this timer only moves the clock-bound "Breaching soon".
 COUNT_REFRESH_SECONDS = 60.0
 
@@ -170,7 +172,8 @@ class QueueScreen(ConsoleScreen):
         if not len(marks):
             return Text()
         elsewhere = f" ({self._elsewhere:,} not in view)" if self._elsewhere else ""
-        return Text.assemble((f" ● {len(marks):,} marked{elsewhere} ", "bold reverse"), " · ")
+        keys = [(k, "bold") if n % 2 == 0 else k for n, k in enumerate(BULK_KEYS)]
+        return Text.assemble((f" ● {len(marks):,} marked{elsewhere} ", "bold reverse"), " ", *keys, " · ")
 
     def on_queue_table_marks_changed(self) -> None:
         ids, reads, query = self.table.marks.ids, self.reads, self.table.query_
