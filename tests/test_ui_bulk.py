@@ -199,3 +199,39 @@ async def test_at_80_columns_the_title_has_room_and_japanese_cells_line_up(demo_
                     assert line[n:].startswith(row.title[:3]) or row.title[:1] == "", (line, row.title)  # type: ignore[union-attr]
                     break
                 prefix_cells += cell_len(ch)
+
+
+async def test_the_outcome_closed_while_it_runs_comes_as_a_notice(
+    demo_ws: Workspace, tmp_path: Path, monkeypatch: object
+) -> None:
+    import threading
+
+    from console.desk import bulk
+
+    release = threading.Event()
+    real = bulk.apply_each
+
+    def slow(*args: object, **kwargs: object) -> bulk.BulkResult:
+        release.wait(10)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(bulk, "apply_each", slow)  # type: ignore[attr-defined]
+    app = make_app(demo_ws, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("space", "space", "N")
+        await settle(pilot)
+        await pilot.press(*"Called the customer", "ctrl+s")
+        await settle(pilot)
+        await pilot.press("y")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, BulkOutcome)
+        assert "working… 0 of 2" in str(app.screen.query_one("#bulk-summary").render())
+        await pilot.press("escape")  # back to the queue while it runs
+        assert isinstance(app.screen, QueueScreen)
+        release.set()
+        await settle(pilot)
+        assert any("2 changed" in n.message for n in app._notifications)
+        assert table(pilot).marks.ids == []

@@ -77,44 +77,54 @@ class BulkOutcome(ModalScreen[None]):
         super().__init__(id="bulk-outcome")
         self.op, self.total = op, total
         self.result: bulk.BulkResult | None = None
+        self.closed = False  # closed by the agent, maybe before the changes ended
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(self._heading(f"working… 0 of {self.total:,}"), id="bulk-summary")
             with VerticalScroll(id="bulk-refused"):
                 yield Static(id="bulk-refused-list")
-            yield Static(Text("working: the queue stays usable behind", style="dim"), id="bulk-hint")
+            yield Static(
+                Text("escape: back to the queue while this goes on (a notice says the outcome)", style="dim"),
+                id="bulk-hint",
+            )
 
     def _heading(self, what: str) -> Text:
         return Text.assemble((f"{self.op.verb.capitalize()} {_tickets(self.total)}", "bold"), f": {what}")
 
     def progress(self, done: int, total: int) -> None:
-        if self.result is None and self.is_mounted:
+        if self.result is None and self.open:
             self.query_one("#bulk-summary", Static).update(self._heading(f"working… {done:,} of {total:,}"))
 
     def show(self, result: bulk.BulkResult) -> None:
         self.result = result
         self.query_one("#bulk-summary", Static).update(self._heading(clean_line(result.summary(), 400)))
-        refused = Text()
+        listed = Text()
         if result.refused:
-            refused.append("Refused (still marked):\n", style="bold")
+            listed.append("Refused (still marked):\n", style="bold")
             for r in result.refused:
                 detail = r.detail.removeprefix(f"{r.ticket_id} ")  # the id is said once, in front
-                refused.append(f"  {r.ticket_id}  ", style="bold")
-                refused.append(clean_line(detail, 300) + "\n")
-        self.query_one("#bulk-refused-list", Static).update(refused)
+                listed.append(f"  {r.ticket_id}  ", style="bold")
+                listed.append(clean_line(detail, 300) + "\n")
+        self.query_one("#bulk-refused-list", Static).update(listed)
         self.query_one("#bulk-hint", Static).update(Text("enter or escape close", style="dim"))
 
     def failed(self, error: BaseException) -> bool:
         """The run stopped on an unexpected failure: say so (the console's notice has the details)."""
         self.result = bulk.BulkResult(self.op)
+        if not self.open:
+            return False
         self.query_one("#bulk-summary", Static).update(self._heading(f"stopped: {clean_line(error, 300)}"))
         self.query_one("#bulk-hint", Static).update(Text("enter or escape close", style="dim"))
         return False  # the console's one handler shows it too
 
+    @property
+    def open(self) -> bool:
+        return self.is_mounted and not self.closed
+
     def action_close(self) -> None:
-        if self.result is not None:
-            self.dismiss(None)
+        self.closed = True
+        self.dismiss(None)
 
 
 class BulkFlow:
@@ -196,8 +206,18 @@ class BulkFlow:
 
         def done(result: bulk.BulkResult) -> None:
             screen.table.marking.unmark(result.done)
-            outcome.show(result)
             screen.action_refresh()
+            if outcome.open:
+                outcome.show(result)
+                return
+            refused = f" Refused: {', '.join(r.ticket_id for r in result.refused)}." if result.refused else ""
+            self.app.notify(  # closed while it ran: the outcome as a notice
+                f"{result.summary()}.{refused}",
+                title=op.verb.capitalize(),
+                severity="warning" if result.refused else "information",
+                markup=False,
+                timeout=15,
+            )
 
         screen.call_core(
             lambda: bulk.apply_each(desk, ids, op, progress=progress), done, group="bulk", on_error=outcome.failed
