@@ -27,6 +27,18 @@ def title(pilot: object) -> str:
     return str(pilot.app.screen.query_one("#queue-title").render())  # type: ignore[attr-defined]
 
 
+async def outcome_shown(pilot: object) -> BulkOutcome:
+    """The outcome dialog once its changes have ended (their result comes back after the worker's end)."""
+    for _ in range(500):
+        await settle(pilot)  # type: ignore[arg-type]
+        screen = pilot.app.screen  # type: ignore[attr-defined]
+        if isinstance(screen, BulkOutcome) and screen.result is not None:
+            return screen
+    screen = pilot.app.screen  # type: ignore[attr-defined]
+    notes = [n.message for n in pilot.app._notifications]  # type: ignore[attr-defined]
+    raise AssertionError(f"the bulk change never ended: {screen!r} {notes}")
+
+
 def gutter_of(pilot: object, y: int) -> str:
     return table(pilot).render_line(y).text[:2]  # type: ignore[arg-type]
 
@@ -133,9 +145,7 @@ async def test_bulk_resolve_one_confirmation_each_through_the_desk_with_the_refu
         assert all(i in text for i in ids)
         assert len(app.screen_stack) == 2  # the code chosen, one question over the queue
         await pilot.press("y")
-        await settle(pilot)
-        outcome = app.screen
-        assert isinstance(outcome, BulkOutcome)
+        outcome = await outcome_shown(pilot)
         summary = str(outcome.query_one("#bulk-summary").render())
         assert "4 changed, 1 refused: 1 claimed by kenji.sato" in summary
         assert ids[3] in str(outcome.query_one("#bulk-refused-list").render())
@@ -172,8 +182,8 @@ async def test_with_nothing_marked_the_action_is_on_the_ticket_under_the_cursor(
         await settle(pilot)
         assert isinstance(app.screen, BulkConfirm)
         await pilot.press("y")
-        await settle(pilot)
-        assert "1 changed" in str(app.screen.query_one("#bulk-summary").render())
+        outcome = await outcome_shown(pilot)
+        assert "1 changed" in str(outcome.query_one("#bulk-summary").render())
         assert demo_ws.tickets.ticket(current)["assignee"] == "li.wei"
 
 
@@ -232,6 +242,9 @@ async def test_the_outcome_closed_while_it_runs_comes_as_a_notice(
         await pilot.press("escape")  # back to the queue while it runs
         assert isinstance(app.screen, QueueScreen)
         release.set()
-        await settle(pilot)
+        for _ in range(100):
+            await settle(pilot)
+            if any("2 changed" in n.message for n in app._notifications):
+                break
         assert any("2 changed" in n.message for n in app._notifications)
         assert table(pilot).marks.ids == []

@@ -78,6 +78,7 @@ class BulkOutcome(ModalScreen[None]):
         self.op, self.total = op, total
         self.result: bulk.BulkResult | None = None
         self.closed = False  # closed by the agent, maybe before the changes ended
+        self.stopped = ""  # the unexpected failure that stopped the changes
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -93,12 +94,29 @@ class BulkOutcome(ModalScreen[None]):
         return Text.assemble((f"{self.op.verb.capitalize()} {_tickets(self.total)}", "bold"), f": {what}")
 
     def progress(self, done: int, total: int) -> None:
-        if self.result is None and self.open:
+        if self.result is None and self.showing:
             self.query_one("#bulk-summary", Static).update(self._heading(f"working… {done:,} of {total:,}"))
+
+    def on_mount(self) -> None:
+        if self.result is not None:  # the changes ended before this dialog was up (a few tickets)
+            self._paint()
 
     def show(self, result: bulk.BulkResult) -> None:
         self.result = result
-        self.query_one("#bulk-summary", Static).update(self._heading(clean_line(result.summary(), 400)))
+        if self.showing:
+            self._paint()
+
+    def failed(self, error: BaseException) -> bool:
+        """The run stopped on an unexpected failure: say so (the console's one handler notifies the details)."""
+        self.stopped = clean_line(error, 300)
+        self.show(bulk.BulkResult(self.op))
+        return False
+
+    def _paint(self) -> None:
+        result = self.result
+        assert result is not None
+        what = f"stopped: {self.stopped}" if self.stopped else clean_line(result.summary(), 400)
+        self.query_one("#bulk-summary", Static).update(self._heading(what))
         listed = Text()
         if result.refused:
             listed.append("Refused (still marked):\n", style="bold")
@@ -109,17 +127,9 @@ class BulkOutcome(ModalScreen[None]):
         self.query_one("#bulk-refused-list", Static).update(listed)
         self.query_one("#bulk-hint", Static).update(Text("enter or escape close", style="dim"))
 
-    def failed(self, error: BaseException) -> bool:
-        """The run stopped on an unexpected failure: say so (the console's notice has the details)."""
-        self.result = bulk.BulkResult(self.op)
-        if not self.open:
-            return False
-        self.query_one("#bulk-summary", Static).update(self._heading(f"stopped: {clean_line(error, 300)}"))
-        self.query_one("#bulk-hint", Static).update(Text("enter or escape close", style="dim"))
-        return False  # the console's one handler shows it too
-
     @property
-    def open(self) -> bool:
+    def showing(self) -> bool:
+        """Up on screen: mounted (not before: a few tickets can be done first) and not closed."""
         return self.is_mounted and not self.closed
 
     def action_close(self) -> None:
@@ -207,7 +217,7 @@ class BulkFlow:
         def done(result: bulk.BulkResult) -> None:
             screen.table.marking.unmark(result.done)
             screen.action_refresh()
-            if outcome.open:
+            if not outcome.closed:
                 outcome.show(result)
                 return
             refused = f" Refused: {', '.join(r.ticket_id for r in result.refused)}." if result.refused else ""
