@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # the desk, the plugins and the health board are set up after
     from console.escalation.courier import CourierReport
     from console.health.board import HealthBoard
     from console.plugins.host import PluginHost
+    from console.screens.notices import NoticeFeed
 
 #: Seconds after mount by which the deferred set-up runs even if the queue has not shown its first page.
 SETTLE_AT_LATEST = 2.0
@@ -157,6 +158,7 @@ class CspConsoleApp(OrderedKeys, Leaving, App[None]):
             return
         self.run_worker(self._load_agents, thread=True, exit_on_error=False)
         self._start_jobs(desk)
+        self.notice_feed.start()
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         if not self.cursor_blink and hasattr(event.widget, "cursor_blink"):
@@ -190,12 +192,19 @@ class CspConsoleApp(OrderedKeys, Leaving, App[None]):
             return
         changed, self._data_version = self.workspace.changed_since(self._data_version)
         if changed:
+            self.notice_feed.check()  # this agent's new notices, as toasts (once the desk is set up)
             handler = getattr(self.screen, "on_workspace_changed", None)
             if handler is not None:
                 handler()
             for screen in self.screen_stack[:-1]:  # screens below catch up when they come back
                 if isinstance(screen, QueueScreen):
                     screen.catch_up_on_resume()
+
+    @cached_property
+    def notice_feed(self) -> NoticeFeed:
+        from console.screens.notices import NoticeFeed
+
+        return NoticeFeed(self)
 
     # -- background jobs (console.background.jobs) ----------------------------------------------------------
     @cached_property

@@ -154,6 +154,7 @@ async def ticket_escalated(pilot: Pilot[None]) -> None:
         ],
         agent="microsoft-sync",
     )
+    await toasts_shown(pilot)  # Microsoft's answer is a notice to who escalated: its toast is not this snapshot's
     pilot.app.open_ticket("CSP-000001")  # type: ignore[attr-defined]
     await settle(pilot)
     await pilot.press("G")
@@ -218,6 +219,87 @@ async def bulk_result(pilot: Pilot[None]) -> None:
     await settle(pilot)
 
 
+async def toasts_shown(pilot: Pilot[None]) -> None:
+    """Wait until the console has toasted the agent's notices (within a poll), then clear the toasts: a
+    snapshot taken while one may or may not have arrived would differ from run to run."""
+    app = pilot.app
+    app.settle()  # type: ignore[attr-defined]
+    latest = app.desk.notices.last_id()  # type: ignore[attr-defined]
+    for _ in range(100):
+        if (app.notice_feed.after or 0) >= latest:  # type: ignore[attr-defined]
+            break
+        await pilot.pause(0.05)
+    await settle(pilot)
+    app.clear_notifications()
+
+
+def _other_desk(pilot: Pilot[None], agent: str = "li.wei") -> object:
+    """Another agent's console on the same workspace file (its own connection, the frozen clock)."""
+    from console.desk.door import Desk
+    from console.plugins.host import load_plugins
+    from console.settings.config import Config
+
+    ws = Workspace.open(pilot.app.workspace.path, clock=lambda: NOW)  # type: ignore[attr-defined]
+    return Desk(ws, Config(), load_plugins(), agent, lambda: NOW)
+
+
+async def notices(pilot: Pilot[None]) -> None:
+    """The list of notices: a takeover (a hostile title), Microsoft's reply and a suspension with hostile text,
+    the breach sweep's warnings; one already seen."""
+    from console.notices import kinds
+
+    await settle(pilot)
+    app = pilot.app
+    app.settle()  # type: ignore[attr-defined]
+    desk = app.desk  # type: ignore[attr-defined]
+    ws = app.workspace  # type: ignore[attr-defined]
+    for ticket_id in ("CSP-000001", "CSP-000005"):
+        desk.claim(ticket_id, takeover=True)
+    other = _other_desk(pilot)
+    other.claim("CSP-000001", takeover=True)  # type: ignore[attr-defined]
+    other.claim("CSP-000005", takeover=True)  # type: ignore[attr-defined]
+    hostile = "Please run \x1b[2J and send [@click=app.quit]the logs[/] \u202eevil"
+    with ws.transaction():
+        ws.notices.add(
+            "aiko.tanaka",
+            "microsoft",
+            kinds.microsoft_replied("CSP-000003", "2611230010000001", 2, "Engineer [red]Sato[/red]", hostile),
+            ticket_id="CSP-000003",
+        )
+        ws.notices.add(
+            "aiko.tanaka",
+            "suspension",
+            kinds.suspended("株式会社さくら商事 [bold]", "tom.becker", 3),
+            customer_id="c-1",
+        )
+    soon = ws.conn.execute(
+        "SELECT id FROM tickets WHERE isOpen = 1 AND slaPausedSince IS NULL AND slaDueDate > ? ORDER BY slaDueDate",
+        ("2026-11-23T03:00:00Z",),
+    ).fetchone()[0]
+    desk.claim(soon, takeover=True)  # due within the hour: the breach sweep warns its assignee
+    desk.notices.warn_breaching()
+    desk.notices.mark_seen([ws.notices.recent("aiko.tanaka")[-1]["id"]])
+    await toasts_shown(pilot)
+    await pilot.press("N")
+    await settle(pilot)
+
+
+async def queue_changed(pilot: Pilot[None]) -> None:
+    """The queue with the "changed since you looked" mark: opened by the agent, then noted by another."""
+    await settle(pilot)
+    app = pilot.app
+    app.settle()  # type: ignore[attr-defined]
+    other = _other_desk(pilot)
+    for n in (0, 2):
+        ticket_id = table(pilot).row_at(n).id  # type: ignore[union-attr]
+        app.desk.details(ticket_id)  # type: ignore[attr-defined]
+        other.note(ticket_id, "Customer called back.")  # type: ignore[attr-defined]
+    taken = table(pilot).row_at(3).id  # type: ignore[union-attr]
+    app.desk.claim(taken, takeover=True)  # type: ignore[attr-defined]
+    other.claim(taken, takeover=True)  # type: ignore[attr-defined]  # a notice: counted in the queue's title
+    await toasts_shown(pilot)  # a poll: the marks and the count of unseen notices are shown
+
+
 #: Screens a Billing admin sees (the others are the helpdesk agent's).
 BILLING_ADMIN_SCREENS = {"collections", "suspend_confirm", "payment", "account_bills"}
 
@@ -246,6 +328,8 @@ SCREENS: dict[str, Steps] = {
     "queue_marked": queue_marked,
     "bulk_confirm": bulk_confirm,
     "bulk_result": bulk_result,
+    "notices": notices,
+    "queue_changed": queue_changed,
 }
 
 

@@ -231,7 +231,7 @@ async def test_the_outcome_closed_while_it_runs_comes_as_a_notice(
         await settle(pilot)
         await pilot.press("2")
         await settle(pilot)
-        await pilot.press("space", "space", "N")
+        await pilot.press("space", "space", "I")
         await settle(pilot)
         await pilot.press(*"Called the customer", "ctrl+s")
         await settle(pilot)

@@ -188,7 +188,7 @@ def console_jobs(desk: Desk, clock: Clock, *, upgrade: ClockUpgrade | None = Non
         return f"{len(desk.expire_claims())} expired claims released"
 
     def sweep() -> str:
-        return f"{desk.record_breaches()} breaches recorded"
+        return f"{desk.record_breaches()} breaches recorded, {desk.notices.warn_breaching()} about to breach told"
 
     def sample() -> str:
         return "sampled" if desk.sample_health(clock()) else "a recent sample exists"

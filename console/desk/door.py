@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # the HTTP clients (httpx) are imported when Microsoft is fir
     from console.escalation.courier import Courier, CourierReport
     from console.health.board import HealthBoard
     from console.microsoft.connect import Clients
+    from console.notices.desk import NoticesDesk
     from console.offers.desk import OfferDesk
     from console.plugin_api import CustomerView, Finding
     from console.plugins.host import PluginHost
@@ -136,6 +137,13 @@ class Desk:
 
         return PartnerDesk(self)
 
+    @cached_property
+    def notices(self) -> NoticesDesk:
+        """The agent's notices, read markers and the breach sweep's warnings."""
+        from console.notices.desk import NoticesDesk
+
+        return NoticesDesk(self)
+
     def courier(self) -> Courier:
         from console.escalation.courier import Courier
 
@@ -243,6 +251,7 @@ class Desk:
         ticket = self.ws.tickets.ticket(ticket_id)
         if ticket is None:
             raise LookupError(f"no ticket {ticket_id}")
+        self.notices.see_ticket(ticket["id"])  # what the agent saw: the queue's "changed" marker goes
         return TicketDetails(
             ticket=ticket,
             timeline=self.ws.tickets.timeline(ticket["seq"]),

@@ -5,6 +5,7 @@ console or the command line performs is checked here, in the core."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from console.shared.model import Role
@@ -178,8 +179,12 @@ class QueueReads:
         return self.ws.conn
 
     def queue_page(self, query: QueueQuery, **page: Any) -> list[QueueRow]:
+        """A page of the queue, each row marked ``changed`` when someone else changed it since this agent
+        opened it (one more query, over the page's ids only)."""
         self.door.authorize("ticket.view")
-        return self.ws.queue.queue_page(query, **page)
+        rows = self.ws.queue.queue_page(query, **page)
+        changed = self.ws.notices.changed_among(self.door.agent, [r.id for r in rows])
+        return [replace(r, changed=True) if r.id in changed else r for r in rows] if changed else rows
 
     def queue_count(self, query: QueueQuery) -> int:
         self.door.authorize("ticket.view")

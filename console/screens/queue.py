@@ -22,7 +22,7 @@ from console.widgets.key_bar import KeyBar
 from console.widgets.queue_table import QueueTable
 
 #: The bulk keys the title line names while tickets are marked (all of them, and M to clear, are on ``?``).
-BULK_KEYS = ("x", " resolve ", "A", " assign ", "S", " status ", "N", " note")
+BULK_KEYS = ("x", " resolve ", "A", " assign ", "S", " status ", "I", " note")
 # Counts follow every change at once (the live poll); this timer only moves the clock-bound "Breaching soon".
 COUNT_REFRESH_SECONDS = 60.0
 
@@ -38,6 +38,7 @@ class QueueScreen(ConsoleScreen):
         Binding("r", "reverse", "Reverse order", show=False, id="queue.reverse"),
         Binding("n", "new_ticket", "New", id="queue.new"),
         Binding("h", "health", "Health", id="queue.health"),
+        Binding("N", "notices", "Notices", id="queue.notices"),
         Binding("b", "collections", "Collections (billing)", show=False, id="queue.collections"),
         Binding("c", "claim", "Claim", id="queue.claim"),
         Binding("a", "account", "Account", show=False, id="queue.account"),
@@ -49,7 +50,7 @@ class QueueScreen(ConsoleScreen):
         Binding("A", "bulk('assign')", "Assign the marked (or this) ticket", show=False, id="queue.bulk_assign"),
         Binding("S", "bulk('status')", "Status of the marked (or this)", show=False, id="queue.bulk_status"),
         Binding("x", "bulk('resolve')", "Resolve the marked (or this)", show=False, id="queue.bulk_resolve"),
-        Binding("N", "bulk('note')", "Note on the marked (or this)", show=False, id="queue.bulk_note"),
+        Binding("I", "bulk('note')", "Internal note on the marked (or this)", show=False, id="queue.bulk_note"),
         Binding("q", "app.quit", "Quit", id="app.quit"),  # the id a keymap names it by
         *[Binding(str(n), f"view({n - 1})", f"View {n}", show=False, id=f"queue.view{n}") for n in range(1, 10)],
     ]
@@ -64,6 +65,7 @@ class QueueScreen(ConsoleScreen):
         self.bulk = BulkFlow(self)
         self._elsewhere: int | None = None  # marked tickets not in this view (None: not counted yet)
         self._elsewhere_of: tuple[object, ...] | None = None  # the marks and view it was counted for
+        self.unseen_notices = 0  # the agent's unseen notices (console.screens.notices.NoticeFeed)
 
     def compose(self) -> ComposeResult:
         yield Static(id="views-bar")
@@ -153,11 +155,25 @@ class QueueScreen(ConsoleScreen):
         name = self.views[self.view_index].name if self.view_index is not None and self.views else "Custom view"
         total = "counting…" if count is None else f"{count:,} ticket{'' if count == 1 else 's'}"
         summary = view_defs.describe(self.table.query_)
-        title = Text.assemble((name, "bold"), f" · {total} · ", self._marks_text(), (clean_line(summary), "dim"))
+        title = Text.assemble((name, "bold"), f" · {total} · ", self._marks_text())
+        if self.unseen_notices:  # before the filters: in sight at 80 columns
+            title.append(f"{self.unseen_notices} new notice{'' if self.unseen_notices == 1 else 's'} (N)", "bold")
+            title.append(" · ")
+        title.append(clean_line(summary), "dim")
         title.no_wrap = True
         title.overflow = "ellipsis"
         self._update("#queue-title", title)
         self._show_views_bar()
+
+    def show_unseen(self, count: int) -> None:
+        if count != self.unseen_notices:
+            self.unseen_notices = count
+            self._show_title(self.table.count if self.table.count_exact else None)
+
+    def action_notices(self) -> None:
+        from console.screens.notices import NoticesScreen
+
+        self.app.push_screen(NoticesScreen())
 
     def on_queue_table_count_changed(self, event: QueueTable.CountChanged) -> None:
         self._show_title(event.count)

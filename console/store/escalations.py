@@ -10,7 +10,9 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from console.notices import kinds as notice
 from console.store.base import Base
+from console.store.notices import NoticeRepo
 from console.store.outbox import CUSTOMER_TENANT, OutboxRepo
 from console.store.tickets import TicketRepo
 
@@ -58,10 +60,11 @@ _SELECT = (
 class EscalationRepo:
     """Escalations to Microsoft: opening one with its ticket's move, their state as Microsoft reports it."""
 
-    def __init__(self, db: Base, tickets: TicketRepo, outbox: OutboxRepo) -> None:
+    def __init__(self, db: Base, tickets: TicketRepo, outbox: OutboxRepo, notices: NoticeRepo) -> None:
         self.db = db
         self.tickets = tickets
         self.outbox = outbox
+        self.notices = notices
 
     def open_escalation(
         self,
@@ -312,7 +315,7 @@ class EscalationRepo:
         conn = self.db.conn
         esc = conn.execute("SELECT * FROM escalations WHERE id = ?", (escalation_id,)).fetchone()
         seq = esc["ticketSeq"]
-        added = 0
+        fresh = []
         for m in messages:
             cursor = conn.execute(
                 f"{self.db.dialect.insert_or_ignore} INTO escalation_messages (escalationId, key, createdDate) "
@@ -322,8 +325,16 @@ class EscalationRepo:
             if cursor.rowcount:
                 when = m.get("createdDate") or now
                 self.tickets.add_event(seq, "microsoft", m.get("author") or "Microsoft", m["text"], when)
-                added += 1
+                fresh.append(m)
+        added, case, by = len(fresh), esc["microsoftCaseId"], esc["createdBy"]
+        if fresh:  # the ticket's assignee (else who escalated) hears of it in every console (issue 19)
+            author, text = fresh[-1].get("author") or "Microsoft", fresh[-1]["text"]
+            self.notices.to_assignee(
+                seq, "microsoft", lambda t: notice.microsoft_replied(t, case, added, author, text), otherwise=by
+            )
         new_state = "closed" if closed else esc["state"]
+        if closed and esc["state"] != "closed":
+            self.notices.to_assignee(seq, "microsoft", lambda t: notice.microsoft_closed(t, case), otherwise=by)
         if closed:  # nothing more to change on a case Microsoft closed
             conn.execute(
                 "UPDATE outbox SET state = 'cancelled' WHERE escalationId = ? AND kind = 'update' "

@@ -8,15 +8,18 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
+from console.notices import kinds as notice
 from console.store.base import Base
 from console.store.billing import UnknownRecord
+from console.store.notices import NoticeRepo
 
 
 class SuspensionRepo:
     """A customer's suspension and its items, each step committed before the next request goes out."""
 
-    def __init__(self, db: Base) -> None:
+    def __init__(self, db: Base, notices: NoticeRepo) -> None:
         self.db = db
+        self.notices = notices
 
     def live_suspension(self, customer_id: str) -> dict[str, Any] | None:
         """The customer's suspension for non-payment that is not yet fully reactivated, with its items."""
@@ -222,6 +225,8 @@ class SuspensionRepo:
                 {"state": state, "error": error, "now": now, "agent": agent, "id": suspension_id},
             )
             row = self.db.conn.execute("SELECT customerId FROM suspensions WHERE id = ?", (suspension_id,)).fetchone()
+            if state == "suspended":
+                self._tell_agents(row[0], suspension_id, agent)
             self.db.audit(
                 agent,
                 f"suspension.{state}",
@@ -229,3 +234,13 @@ class SuspensionRepo:
                 row[0],
                 {"suspension": suspension_id, **({"error": error} if error else {})},
             )
+
+    def _tell_agents(self, customer_id: str, suspension_id: int, by: str) -> None:
+        """Each other agent holding open tickets of the customer hears that it was suspended, once per
+        suspension (inside the caller's transaction)."""
+        company = self.db.conn.execute("SELECT companyName FROM customers WHERE id = ?", (customer_id,)).fetchone()
+        name = company[0] if company else customer_id
+        for assignee, count in self.notices.assignees_of_customer(customer_id).items():
+            if assignee != by:
+                text, key = notice.suspended(name, by, count), f"suspension:{suspension_id}"
+                self.notices.add(assignee, "suspension", text, customer_id=customer_id, dedupe=key)

@@ -26,6 +26,7 @@ from console.store.health import HealthRepo
 from console.store.leases import LeaseRepo
 from console.store.microsoft_data import MicrosoftDataRepo
 from console.store.migrations import MIGRATIONS, current_version, migrate
+from console.store.notices import NoticeRepo
 from console.store.outbox import OutboxRepo
 from console.store.queue import QueueRepo
 from console.store.records import RecordRepo
@@ -40,15 +41,16 @@ class Workspace(Base):
     def __init__(self, path: Path | str, *, clock: Callable[[], datetime] = utcnow) -> None:
         super().__init__(path, clock=clock)
         self.tickets = TicketRepo(self)
+        self.notices = NoticeRepo(self)
         self.records = RecordRepo(self, self.tickets)
         self.queue = QueueRepo(self)
         self.sla = SlaRepo(self)
         self.agents = AgentRepo(self)
         self.accounts = AccountRepo(self)
         self.billing = BillingRepo(self)
-        self.suspensions = SuspensionRepo(self)
+        self.suspensions = SuspensionRepo(self, self.notices)
         self.outbox = OutboxRepo(self, self.tickets)
-        self.escalations = EscalationRepo(self, self.tickets, self.outbox)
+        self.escalations = EscalationRepo(self, self.tickets, self.outbox, self.notices)
         self.microsoft = MicrosoftDataRepo(self)
         self.gdap = GdapRepo(self)
         self.health = HealthRepo(self)

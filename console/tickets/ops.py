@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from console.notices import tell
 from console.records.kinds import TICKETS, RecordError, validate
 from console.shared import model
 from console.shared.clock import parse_iso, to_iso
@@ -137,6 +138,7 @@ def claim(
         agent=agent,
         action=action,
         precondition=nobody_else,
+        also=lambda current: tell.taken_over(ws, current, agent, agent),  # the holder it was taken from hears
     )
 
 
@@ -177,6 +179,7 @@ def assign(ws: Workspace, ticket: dict[str, Any], assignee: str | None, agent: s
         events=[{"kind": "assignment", "fromValue": ticket["assignee"], "toValue": assignee}],
         agent=agent,
         action="ticket.assign",
+        also=lambda current: tell.taken_over(ws, current, agent, assignee),
     )
 
 

@@ -47,7 +47,9 @@ SEVERITY_SHORT = {"critical": "A", "moderate": "B", "minimal": "C", "unknown": "
 
 GUTTER = 2
 MARK = "●"  # a marked row (a glyph, so it shows without colour too)
-CHANGED_MARK = "•"  # the ticket changed since the agent looked (QueueRow.changed)
+#: In the gutter's second cell of a ticket someone else changed since the agent last opened it (a character,
+#: not a colour: NO_COLOR shows it too).
+CHANGED_MARK = "•"
 WIDE = 120
 TITLE_MIN = 24  # below this the default columns give way
 TITLE_FLOOR = 10  # a view's own columns give way only below this
@@ -155,7 +157,7 @@ def cell_values(row: QueueRow, now: datetime, *, narrow: bool = False) -> dict[s
         "service": SERVICE_SHORT.get(row.service or "", row.service or "?"),
         "category": CATEGORY_SHORT.get(row.category or "", row.category or "?"),
         "customer": row.companyName,
-        "title": row.title,
+        "title": row.title,  # (changed since the agent looked: the gutter says it, the title keeps its room)
         "assignee": _assignee(row, now),
         "claim": _minutes_left(row, now) or "—",
         "status": (STATUS_CODE if narrow else STATUS_SHORT).get(row.status, row.status),

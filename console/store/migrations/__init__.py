@@ -24,6 +24,7 @@ from console.store.migrations.microsoft import (
     m019_azure_case_details,
     m022_escalation_status_changes,
 )
+from console.store.migrations.notices import m023_notices
 from console.store.migrations.tickets import (
     m003_tickets,
     m004_ticket_search,
@@ -64,6 +65,7 @@ MIGRATIONS: list[Migration] = [
     m020_customer_due_upsert,
     m021_claim_sessions,
     m022_escalation_status_changes,
+    m023_notices,
 ]
 
 
