@@ -32,6 +32,11 @@ def _app(ws: Workspace, tmp_path: Path, *, theme: str | None = None, agent: str 
     return CspConsoleApp(ws, load_config(path), clock=lambda: NOW, agent=agent, cursor_blink=False)
 
 
+def _ticket_text(row: list[Cell]) -> str:
+    """A queue row's text after its marks gutter (the bulk mark and the changed marker)."""
+    return row_text(row).lstrip("● •")
+
+
 def _sla_cells(rows: list[list[Cell]]) -> list[tuple[int, str, Style]]:
     """(row, SLA text, style) of every ticket row on screen."""
     header = find_row(rows, "Ticket")
@@ -40,7 +45,7 @@ def _sla_cells(rows: list[list[Cell]]) -> list[tuple[int, str, Style]]:
     found = []
     for y in range(header + 1, len(rows)):
         text = row_text(rows[y])
-        if not text.lstrip("● •").startswith("CSP-"):  # after the marks gutter
+        if not _ticket_text(rows[y]).startswith("CSP-"):
             continue
         value = text[start:end].strip()
         if value:
@@ -74,7 +79,7 @@ async def test_without_colour_breached_sla_cells_are_bold_and_reversed(
         current = table(pilot).current_row
         assert current is not None
         rows = screen_rows(app)
-        cursor_y = next(y for y, _, _ in breached if row_text(rows[y]).startswith(current.id))
+        cursor_y = next(y for y, _, _ in breached if _ticket_text(rows[y]).startswith(current.id))
         row = rows[cursor_y]
         sla = next(s for y, _, s in breached if y == cursor_y)
         assert seen(sla) != seen(styles_of(row, "CSP-")[0])
