@@ -373,7 +373,7 @@ async def queue_changed(pilot: Pilot[None]) -> None:
     other = _other_desk(pilot)
     for n in (0, 2):
         ticket_id = table(pilot).row_at(n).id  # type: ignore[union-attr]
-        app.desk.details(ticket_id)  # type: ignore[attr-defined]
+        app.desk.notices.see_ticket(ticket_id)  # type: ignore[attr-defined]
         other.note(ticket_id, "Customer called back.")  # type: ignore[attr-defined]
     taken = table(pilot).row_at(3).id  # type: ignore[union-attr]
     app.desk.claim(taken, takeover=True)  # type: ignore[attr-defined]

@@ -180,7 +180,7 @@ def _print_ticket(desk: Desk, ticket_id: str, as_json: bool) -> None:
     print(f"{t['id']}  {t['status']}  severity {t['severity']}  v{t['version']}")
     print(f"  {clean_line(t['title'])}")
     print(
-        f"  customer: {clean_line(t['companyName'])}  assignee: {t['assignee'] or '-'}"
+        f"  customer: {clean_line(t['companyName'])}  assignee: {clean_line(t['assignee'] or '-', 100)}"
         + (f" (claimed until {stamp(t['claimedUntil'], zone)})" if t.get("claimedUntil") else "")
     )
     print(f"  created {stamp(t['createdDate'], zone)}")
@@ -190,7 +190,8 @@ def _print_ticket(desk: Desk, ticket_id: str, as_json: bool) -> None:
     )
     for event in details.timeline:
         what = clean_line(event["text"] or f"{event['fromValue'] or '-'} -> {event['toValue'] or '-'}", 200)
-        print(f"  {stamp(event['createdDate'], zone)} {event['author']} {event['kind']}: {what}")
+        who, kind = clean_line(event["author"], 100), clean_line(event["kind"], 40)  # Microsoft's names, imports
+        print(f"  {stamp(event['createdDate'], zone)} {who} {kind}: {what}")
 
 
 def cmd_ticket(args: argparse.Namespace, db: Path, config: Path) -> int:

@@ -247,11 +247,11 @@ class Desk:
 
     # -- reading -------------------------------------------------------------------------------
     def details(self, ticket_id: str) -> TicketDetails:
+        """What the ticket screen shows (``ticket.view``); reads only (see ``NoticesDesk.see_ticket``)."""
         self.authorize("ticket.view")
         ticket = self.ws.tickets.ticket(ticket_id)
         if ticket is None:
             raise LookupError(f"no ticket {ticket_id}")
-        self.notices.see_ticket(ticket["id"])  # what the agent saw: the queue's "changed" marker goes
         return TicketDetails(
             ticket=ticket,
             timeline=self.ws.tickets.timeline(ticket["seq"]),

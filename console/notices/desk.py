@@ -2,13 +2,16 @@
 warnings the workspace's breach sweep writes.
 
 An agent's notices are theirs: reading them and marking them seen needs no role beyond being an agent of
-the workspace (the desk is built for one). Opening a ticket (:meth:`console.desk.door.Desk.details`) records
-what the agent saw of it, a read marker with no audit row (it changes nothing anyone else sees but the
-"changed" marker of that agent's own queue)."""
+the workspace (the desk is built for one). Reading a ticket (:meth:`console.desk.door.Desk.details`) writes
+nothing; the ticket screen, once it has shown the ticket, records what the agent saw of it
+(:meth:`NoticesDesk.see_ticket`): a read marker with no audit row (it changes nothing anyone else sees but the
+"changed" marker of that agent's own queue), written only when something is new and never waiting long for
+another writer. The command line's ``ticket show`` records none."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -24,6 +27,15 @@ if TYPE_CHECKING:
 KEEP = timedelta(days=90)
 
 
+@dataclass(frozen=True)
+class News:
+    """What came for the agent past the last notice a console showed."""
+
+    last: int  # the id of the latest (the one shown before when nothing came)
+    count: int  # how many came, however many that is
+    newest: list[Notice]  # the latest few of them, oldest first
+
+
 class NoticesDesk:
     """One agent's notices, through the desk."""
 
@@ -33,11 +45,12 @@ class NoticesDesk:
         self.agent = desk.agent
 
     # -- the agent's notices -------------------------------------------------------------------
-    def since(self, after: int = 0) -> list[Notice]:
-        """Notices past id ``after`` (the last one this console showed), oldest first, seen or not: a notice
-        about the ticket in front of the agent is marked seen as that screen refreshes, maybe before this
-        console's read, and still toasts."""
-        return [Notice(**row) for row in self.ws.notices.since(self.agent, after)]
+    def news(self, after: int, newest: int) -> News:
+        """What is past id ``after`` (the last one this console showed), seen or not: how many, the last id,
+        and the ``newest`` latest ones. A notice about the ticket in front of the agent is marked seen as that
+        screen refreshes, maybe before this console's read, and is still news."""
+        count, last, rows = self.ws.notices.news(self.agent, after, newest)
+        return News(last, count, [Notice(**row) for row in rows])
 
     def recent(self, limit: int = 200) -> list[Notice]:
         """The latest notices, newest first, seen or not."""
@@ -52,9 +65,17 @@ class NoticesDesk:
     def mark_seen(self, ids: Sequence[int]) -> int:
         return self.ws.notices.mark_seen(self.agent, ids)
 
+    def mark_all_seen(self, up_to: int) -> int:
+        """Every notice of the agent up to id ``up_to`` (the newest the agent was shown) seen, listed or not."""
+        return self.ws.notices.mark_all_seen(self.agent, up_to)
+
     # -- what the agent saw of a ticket ------------------------------------------------------------
-    def see_ticket(self, ticket_id: str) -> bool:
-        """The agent opened the ticket: its "changed" marker goes, and its notices count as seen."""
+    def see_ticket(self, ticket_id: str) -> bool | None:
+        """The agent was shown the ticket: its "changed" marker goes, and its notices count as seen. Best
+        effort: a write only when something is new since the agent's marker, and none while another writer
+        holds the workspace (a bulk import). Whether it wrote; ``None`` when it gave way to another writer
+        (the screen tries again a little later, and on its next load)."""
+        self.desk.authorize("ticket.view")
         return self.ws.notices.see_ticket(self.agent, ticket_id)
 
     def changed(self, ticket_ids: Sequence[str]) -> set[str]:
@@ -68,7 +89,6 @@ class NoticesDesk:
         time however many consoles sweep (a unique key); a moved due time warns again. How many were written.
         Notices older than :data:`KEEP` go in the same sweep."""
         now = self.desk.clock()
-        zone = self.desk.config.time_zone
         with self.ws.transaction():
             self.ws.notices.prune(to_iso(now - KEEP))
             rows = self.ws.notices.breaching(to_iso(now), to_iso(now + BREACHING_WITHIN))
@@ -79,8 +99,9 @@ class NoticesDesk:
                     "ticketId": row["id"],
                     "customerId": row["customerId"],
                     "text": kinds.breaching(
-                        row["id"], row["slaDueDate"], row["firstResponseDate"] is None, row["title"], zone
+                        row["id"], row["slaDueDate"], row["firstResponseDate"] is None, row["title"]
                     ),
+                    "dueAt": row["slaDueDate"],
                     "dedupe": f"breach:{row['id']}:{row['slaDueDate']}",
                 }
                 for row in rows

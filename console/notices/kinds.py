@@ -7,11 +7,9 @@ is shown (``console.shared.safe_text`` and a Rich ``Text``), never here: the sto
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
-from console.shared.clock import parse_iso
+from console.settings.local_time import short
 
 #: How much of Microsoft's message a notice quotes (the ticket's timeline has the rest).
 QUOTE = 200
@@ -45,6 +43,8 @@ class Notice:
     text: str
     createdAt: str
     seenAt: str | None
+    #: The moment the notice is about (a breach warning's due time, UTC ISO 8601), said in each reader's zone.
+    dueAt: str | None = None
 
     @property
     def title(self) -> str:
@@ -52,6 +52,14 @@ class Notice:
             return TITLES[Kind(self.kind)]
         except ValueError:  # a kind of a newer console: shown by its name
             return self.kind
+
+    def says(self, zone: str) -> str:
+        """The notice's text for a reader whose desk is in ``zone``: the due time it is about in that zone,
+        labelled (``due 11-23 12:05 JST``), however the console that wrote it was set. Still untrusted text:
+        clean it where it is shown."""
+        if self.dueAt and self.dueAt in self.text:  # (before the title: the first occurrence is the due time)
+            return self.text.replace(self.dueAt, short(self.dueAt, zone, label=True), 1)
+        return self.text
 
 
 def microsoft_replied(ticket_id: str, case_id: str | None, count: int, author: str, latest: str) -> str:
@@ -85,13 +93,9 @@ def suspended(company: str, by: str, open_tickets: int) -> str:
     return f"{company} suspended for non-payment by {by} ({tickets})"
 
 
-def breaching(ticket_id: str, due: str, first_response: bool, title: str, zone: str) -> str:
-    """``CSP-000123 first response due 11-23 12:05: title`` (in the desk's zone)."""
+def breaching(ticket_id: str, due: str, first_response: bool, title: str) -> str:
+    """``CSP-000123 first response due 2026-11-23T03:05:00Z: title``: the due time as stored (UTC), which the
+    notice also keeps as its ``dueAt`` and :meth:`Notice.says` turns into the reader's time
+    (``due 11-23 12:05 JST``): the consoles sweeping and reading may be set to different zones."""
     target = "first response" if first_response else "resolution"
-    return f"{ticket_id} {target} due {local_time(due, zone)}: {title}"
-
-
-def local_time(stamp: str, zone: str) -> str:
-    """A stored time in the desk's zone, with its day: ``11-23 12:05``."""
-    moment: datetime = parse_iso(stamp).astimezone(ZoneInfo(zone or "UTC"))
-    return moment.strftime("%m-%d %H:%M")
+    return f"{ticket_id} {target} due {due}: {title}"

@@ -16,9 +16,11 @@ from textual.notifications import SeverityLevel
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from console.notices.kinds import TITLES, Kind, Notice, local_time
+from console.notices.desk import News
+from console.notices.kinds import TITLES, Kind, Notice
 from console.screens.base import ConsoleScreen
 from console.screens.queue import QueueScreen
+from console.settings.local_time import short
 from console.shared.safe_text import clean_line
 from console.widgets.key_bar import KeyBar
 
@@ -40,71 +42,91 @@ TITLE_WIDTH = max(cell_len(t) for t in TITLES.values())
 
 class NoticeFeed:
     """The toasts of one console: on each change of the workspace, this agent's notices past the last one it
-    showed (one indexed read, in a worker), each as a toast; the unseen count goes to the queue's title."""
+    showed (indexed reads, in a worker, one read at a time), the newest few as toasts and the rest counted;
+    the unseen count goes to the queue's title."""
 
     def __init__(self, app: CspConsoleApp) -> None:
         self.app = app
         self.after: int | None = None  # the last notice shown here (None: not started)
         self.unseen = 0
+        self._started = False
+        self._reading = False  # a read is under way: a change meanwhile is read after it (_again)
+        self._again = False
 
     def start(self) -> None:
         """After the desk is set up: the notices before this console started are counted, not toasted."""
-        notices = self.app.desk.notices
+        notices, self._started = self.app.desk.notices, True
 
-        def read() -> tuple[int, list[Notice], int]:
-            return notices.last_id(), [], notices.unseen_count()
+        def read() -> tuple[News, int]:
+            return News(notices.last_id(), 0, []), notices.unseen_count()
 
         self._read(read)
 
     def check(self) -> None:
         """The workspace changed: toast what is new for this agent."""
-        if self.after is None:
+        if self._reading:
+            self._again = True
+            return
+        if self.after is None:  # not started yet, or the first read failed: (again) once the desk is set up
+            if self._started:
+                self.start()
             return
         notices, after = self.app.desk.notices, self.after
 
-        def read() -> tuple[int, list[Notice], int]:
-            fresh = notices.since(after)
-            return (fresh[-1].id if fresh else after), fresh, notices.unseen_count()
+        def read() -> tuple[News, int]:
+            return notices.news(after, TOAST_AT_MOST), notices.unseen_count()
 
         self._read(read)
 
-    def _read(self, read: Callable[[], tuple[int, list[Notice], int]]) -> None:
+    def _read(self, read: Callable[[], tuple[News, int]]) -> None:
+        self._reading = True
+
         def work() -> None:
-            result = read()
+            try:
+                result: tuple[News, int] | None = read()
+            except Exception:  # (a failed read is tried again on the next change)
+                result = None
             if self.app.is_running:
-                self.app.call_from_thread(self._show, *result)
+                self.app.call_from_thread(self._done, result)
 
-        self.app.run_worker(work, thread=True, group="notices", exclusive=True, exit_on_error=False)
+        self.app.run_worker(work, thread=True, group="notices", exit_on_error=False)
 
-    def _show(self, after: int, fresh: list[Notice], unseen: int) -> None:
-        first, shown = self.after is None, self.after or 0
-        fresh = [n for n in fresh if n.id > shown]  # two reads that overlapped toast each notice once
-        self.after = max(after, shown)
+    def _done(self, result: tuple[News, int] | None) -> None:
+        first = self.after is None
+        self._reading = False
+        if result is not None:
+            self._show(*result)
+        if self.after is not None and (first or self._again):  # what came while the read was under way
+            self._again = False
+            self.check()
+
+    def _show(self, news: News, unseen: int) -> None:
+        first, zone = self.after is None, self.app.config.time_zone
+        self.after = max(news.last, self.after or 0)
         self.unseen = unseen
         if first and unseen:
             word = "notice" if unseen == 1 else "notices"
             self.app.notify(f"{unseen} unseen {word}: N on the queue lists them.", title="Notices", markup=False)
-        for notice in fresh[:TOAST_AT_MOST]:
+        for notice in news.newest:
             self.app.notify(
-                clean_line(notice.text, 300),
+                clean_line(notice.says(zone), 300),
                 title=notice.title,
                 severity=SEVERITY.get(notice.kind, "information"),
                 markup=False,
                 timeout=12,
             )
-        if len(fresh) > TOAST_AT_MOST:
-            more = len(fresh) - TOAST_AT_MOST
+        if news.count > len(news.newest):
+            more = news.count - len(news.newest)
             self.app.notify(f"{more} more new notices: N on the queue lists them.", title="Notices", markup=False)
-        if first:  # what came while the first read was under way
-            self.check()
         queue = self.app.screen_stack[0] if self.app.screen_stack else None
         if isinstance(queue, QueueScreen):  # the count of unseen, in the queue's title
             queue.show_unseen(unseen)
 
 
 def notice_line(notice: Notice, zone: str) -> Table:
-    """One notice in the list: unseen mark, time (the desk's zone), kind, then what happened (literal text),
-    wrapped in its own column so every notice's lines stay to the right of its time and kind."""
+    """One notice in the list: unseen mark, time (the desk's zone), kind, then what happened (literal text, a
+    due time in it in the desk's zone, labelled), wrapped in its own column so every notice's lines stay to
+    the right of its time and kind."""
     unseen = notice.seenAt is None
     style = "" if unseen else "dim"
     grid = Table.grid(padding=(0, 1), expand=True)
@@ -114,9 +136,9 @@ def notice_line(notice: Notice, zone: str) -> Table:
     grid.add_column(ratio=1, overflow="fold")
     grid.add_row(
         Text(UNSEEN_MARK if unseen else " ", style="bold"),
-        Text(local_time(notice.createdAt, zone), style=style),
+        Text(short(notice.createdAt, zone), style=style),
         Text(notice.title, style="bold" if unseen else "dim"),
-        Text(clean_line(notice.text, 500), style=style),
+        Text(clean_line(notice.says(zone), 500), style=style),
     )
     return grid
 
@@ -156,10 +178,12 @@ class NoticesScreen(ConsoleScreen):
 
     def load(self) -> None:
         notices = self.console.desk.notices
-        self.call_core(notices.recent, self._show, group="notices-list", exclusive=True)
+        self.call_core(
+            lambda: (notices.recent(), notices.unseen_count()), self._show, group="notices-list", exclusive=True
+        )
 
-    def _show(self, notices: list[Notice]) -> None:
-        listing, zone = self.listing, self.console.config.time_zone
+    def _show(self, loaded: tuple[list[Notice], int]) -> None:
+        (notices, unseen), listing, zone = loaded, self.listing, self.console.config.time_zone
         keep = listing.highlighted
         chosen = self.notices[keep].id if keep is not None and keep < len(self.notices) else None
         self.notices = notices
@@ -170,7 +194,6 @@ class NoticesScreen(ConsoleScreen):
         ids = [n.id for n in notices]
         if notices:
             listing.highlighted = ids.index(chosen) if chosen in ids else 0
-        unseen = sum(1 for n in notices if n.seenAt is None)
         title = Text.assemble(("Notices", "bold"), f" · {len(notices)} recent · {unseen} unseen")
         title.append("  (enter: open and mark seen · A: mark all seen)", style="dim")
         title.no_wrap, title.overflow = True, "ellipsis"
@@ -204,6 +227,9 @@ class NoticesScreen(ConsoleScreen):
             self.console.open_account(notice.customerId)
 
     def action_seen_all(self) -> None:
-        ids = [n.id for n in self.notices if n.seenAt is None]
-        notices = self.console.desk.notices
-        self.call_core(lambda: notices.mark_seen(ids), lambda _: self.load())
+        """Every notice up to the newest listed seen, also those older than the list shows (one statement); one
+        that came since the list was drawn stays news."""
+        if not self.notices:
+            return
+        newest, notices = self.notices[0].id, self.console.desk.notices
+        self.call_core(lambda: notices.mark_all_seen(newest), lambda _: self.load())

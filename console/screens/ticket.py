@@ -17,6 +17,7 @@ from console.screens.billing_dialogs import TimeDialog, TimeInput
 from console.screens.delivery import report_delivery
 from console.screens.dialogs import ChoicePrompt, Confirm, TextPrompt
 from console.screens.escalate import EscalationForm, VehiclePicker
+from console.screens.ticket_seen import SeenMarker
 from console.screens.ticket_steps import TicketSteps
 from console.shared import model
 from console.shared.safe_text import clean_block, clean_line
@@ -65,6 +66,7 @@ class TicketScreen(TicketSteps, ConsoleScreen):
         self.ticket_id = ticket_id
         self.details: TicketDetails | None = None
         self._checked = False
+        self.seen = SeenMarker(self)
 
     def compose(self) -> ComposeResult:
         yield Static(Text(f"{self.ticket_id} …"), id="ticket-header")
@@ -112,6 +114,7 @@ class TicketScreen(TicketSteps, ConsoleScreen):
         self.query_one("#description", Static).update(Text(body))
         self.query_one("#timeline", Static).update(timeline_block(details.timeline, self.zone))
         self.query_one("#audit", Static).update(audit_block(details.audit, self.zone))
+        self.seen.record()  # what the agent saw, on its own after the read (best effort)
 
     @property
     def ticket(self) -> dict[str, Any] | None:

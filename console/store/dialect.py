@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -67,6 +68,23 @@ class SqliteDialect:
 
     def rollback(self, conn: sqlite3.Connection) -> None:
         conn.execute("ROLLBACK")
+
+    @contextmanager
+    def patience(self, conn: sqlite3.Connection, seconds: float) -> Iterator[None]:
+        """Within the block, ``conn`` waits at most ``seconds`` for another connection's lock (a write that
+        may as well give way, :meth:`is_busy`), then the usual busy timeout again."""
+        conn.execute(f"PRAGMA busy_timeout = {max(0, int(seconds * 1000))}")
+        try:
+            yield
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+
+    def is_busy(self, error: BaseException | None) -> bool:
+        """Whether ``error`` is another connection holding the lock (``database is locked``)."""
+        if not isinstance(error, sqlite3.OperationalError):
+            return False
+        code = getattr(error, "sqlite_errorcode", 0) & 0xFF  # (the primary code of an extended one)
+        return code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
     def watcher(self, path: Path | str) -> sqlite3.Connection:
         """The one connection the change counter is read on (it is per connection in SQLite). Read on the

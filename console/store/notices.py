@@ -9,13 +9,16 @@ tickets of the page it shows and no others, which of them gained an event by som
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from console.store.base import Base
 
-_COLUMNS = ("agent", "kind", "ticketId", "customerId", "text", "createdAt", "dedupe")
-_SELECT = "SELECT id, agent, kind, ticketId, customerId, text, createdAt, seenAt FROM notices"
+_COLUMNS = ("agent", "kind", "ticketId", "customerId", "text", "createdAt", "dedupe", "dueAt")
+_SELECT = "SELECT id, agent, kind, ticketId, customerId, text, createdAt, seenAt, dueAt FROM notices"
+#: How long the seen marker waits for another writer's lock before it gives way (the next load tries again).
+SEEN_WAIT_SECONDS = 0.25
 
 
 class NoticeRepo:
@@ -35,13 +38,14 @@ class NoticeRepo:
         ticket_id: str | None = None,
         customer_id: str | None = None,
         dedupe: str | None = None,
+        due_at: str | None = None,
     ) -> bool:
         """One notice to ``agent``; with ``dedupe``, none if the agent already has one of that key. Whether
         it was written."""
         self.db.require_transaction("a notice")
         cursor = self.db.conn.execute(
             self.db.dialect.insert("notices", _COLUMNS, self.db.dialect.insert_or_ignore),
-            (agent, kind, ticket_id, customer_id, text, self.db.now(), dedupe),
+            (agent, kind, ticket_id, customer_id, text, self.db.now(), dedupe, due_at),
         )
         return cursor.rowcount > 0
 
@@ -56,14 +60,14 @@ class NoticeRepo:
 
     def add_many(self, rows: Iterable[dict[str, Any]]) -> int:
         """Notices given as dicts of ``agent``, ``kind``, ``text`` and optionally ``ticketId``, ``customerId``,
-        ``dedupe``, each skipped when its agent already has its key; how many were written."""
+        ``dedupe``, ``dueAt``, each skipped when its agent already has its key; how many were written."""
         self.db.require_transaction("a notice")
         now = self.db.now()
         sql = self.db.dialect.insert("notices", _COLUMNS, self.db.dialect.insert_or_ignore)
         written = 0
         for row in rows:
             values = (row["agent"], row["kind"], row.get("ticketId"), row.get("customerId"), row["text"], now)
-            written += self.db.conn.execute(sql, (*values, row.get("dedupe"))).rowcount
+            written += self.db.conn.execute(sql, (*values, row.get("dedupe"), row.get("dueAt"))).rowcount
         return written
 
     def assignees_of_customer(self, customer_id: str) -> dict[str, int]:
@@ -92,11 +96,18 @@ class NoticeRepo:
         return self.db.conn.execute("DELETE FROM notices WHERE createdAt < ?", (before,)).rowcount
 
     # -- reading -------------------------------------------------------------------------------
-    def since(self, agent: str, after: int = 0, limit: int = 50) -> list[dict[str, Any]]:
-        """The agent's notices past id ``after``, oldest first, seen or not (one already seen in another
-        console is still news to this one)."""
-        rows = self.db.conn.execute(f"{_SELECT} WHERE agent = ? AND id > ? ORDER BY id LIMIT ?", (agent, after, limit))
-        return [dict(r) for r in rows]
+    def news(self, agent: str, after: int, newest: int) -> tuple[int, int, list[dict[str, Any]]]:
+        """What is past id ``after`` for the agent, seen or not (one already seen in another console is still
+        news to this one): how many, the last id (``after`` when none), and the ``newest`` latest of them,
+        oldest first. Two ranges of ``idx_notices_agent``, however many came."""
+        count, last = self.db.conn.execute(
+            "SELECT count(*), max(id) FROM notices WHERE agent = ? AND id > ?", (agent, after)
+        ).fetchone()
+        last = int(last or after)
+        rows = self.db.conn.execute(  # up to the last one counted: one written in between is the next news
+            f"{_SELECT} WHERE agent = ? AND id > ? AND id <= ? ORDER BY id DESC LIMIT ?", (agent, after, last, newest)
+        ).fetchall()
+        return int(count), last, [dict(r) for r in reversed(rows)]
 
     def recent(self, agent: str, limit: int = 200) -> list[dict[str, Any]]:
         """The agent's latest notices, newest first, seen or not."""
@@ -127,10 +138,31 @@ class NoticeRepo:
             )
         return cursor.rowcount
 
-    def see_ticket(self, agent: str, ticket_id: str) -> bool:
-        """The agent opened the ticket: remember its version and last timeline event, and mark the agent's
-        notices about it seen. Writes only when something changed, so a console refreshing an open ticket
-        on every change of the workspace does not itself change the workspace again. Whether it wrote."""
+    def mark_all_seen(self, agent: str, up_to: int) -> int:
+        """Mark every notice of the agent up to id ``up_to`` seen, however many (one statement); a notice
+        that came after (the list the agent looked at did not show it) stays unseen. How many changed."""
+        with self.db.writing():
+            cursor = self.db.conn.execute(
+                "UPDATE notices SET seenAt = ? WHERE agent = ? AND seenAt IS NULL AND id <= ?",
+                (self.db.now(), agent, up_to),
+            )
+        return cursor.rowcount
+
+    def see_ticket(self, agent: str, ticket_id: str, *, wait: float = SEEN_WAIT_SECONDS) -> bool | None:
+        """The agent was shown the ticket: remember its last timeline event (and version), and mark the agent's
+        notices about it seen. Writes only when something is new since the agent's marker (the first look, a
+        new event, a notice about it unseen), so a console refreshing an open ticket on every change of the
+        workspace does not itself change it again; and gives way to another writer: with the workspace's write
+        lock held longer than ``wait`` seconds it writes nothing. Whether it wrote (``None``: it gave way, to
+        be tried again later)."""
+        try:
+            return self._see_ticket(agent, ticket_id, wait)
+        except sqlite3.OperationalError as exc:
+            if self.db.dialect.is_busy(exc):
+                return None
+            raise
+
+    def _see_ticket(self, agent: str, ticket_id: str, wait: float) -> bool:
         conn = self.db.conn
         ticket = conn.execute("SELECT seq, version FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
         if ticket is None:
@@ -143,13 +175,13 @@ class NoticeRepo:
             f"SELECT 1 FROM notices{self._unseen} WHERE agent = ? AND ticketId = ? AND seenAt IS NULL",
             (agent, ticket_id),
         ).fetchone()
-        if seen is not None and tuple(seen) == (ticket[1], last) and unseen is None:
+        if seen is not None and seen["seenEvent"] == last and unseen is None:
             return False
         now = self.db.now()
         upsert = self.db.dialect.upsert(
             "ticket_seen", ("agent", "ticketId", "seenVersion", "seenEvent", "seenAt"), "agent, ticketId"
         )
-        with self.db.writing():
+        with self.db.dialect.patience(conn, wait), self.db.writing():
             conn.execute(upsert, (agent, ticket_id, ticket[1], last, now))
             conn.execute(
                 "UPDATE notices SET seenAt = ? WHERE agent = ? AND ticketId = ? AND seenAt IS NULL",

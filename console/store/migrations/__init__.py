@@ -29,7 +29,7 @@ from console.store.migrations.microsoft import (
     m019_azure_case_details,
     m022_escalation_status_changes,
 )
-from console.store.migrations.notices import m023_notices
+from console.store.migrations.notices import m023_notices, m026_notice_due
 from console.store.migrations.tickets import (
     m003_tickets,
     m004_ticket_search,
@@ -73,6 +73,7 @@ MIGRATIONS: list[Migration] = [
     m023_notices,
     m024_health_waiting_rollup,
     m025_directory,
+    m026_notice_due,
 ]
 
 

@@ -48,3 +48,9 @@ def m023_notices(db: Database) -> None:
         ) WITHOUT ROWID
         """
     )
+
+
+def m026_notice_due(db: Database) -> None:
+    """``notices.dueAt``: the due time a breach warning is about, kept as data (UTC ISO 8601) so each reader
+    sees it in their own desk's zone, labelled, whatever the zone of the console that swept it."""
+    db.execute("ALTER TABLE notices ADD COLUMN dueAt TEXT")
