@@ -9,6 +9,7 @@ from pathlib import Path
 from console.desk.door import Desk
 from console.plugins.host import load_plugins
 from console.records.kinds import CUSTOMERS, TICKETS
+from console.screens.account import AccountScreen
 from console.screens.commands import CommandPrompt
 from console.screens.directory import DirectoryScreen
 from console.screens.help import HelpScreen
@@ -118,7 +119,8 @@ async def test_colon_and_question_mark_in_an_empty_find_box(demo_ws: Workspace, 
         await pilot.press("escape")  # clears the box: : opens command mode again
         await pilot.press("colon", *"c litware", "enter")
         await settle(pilot)
-        assert isinstance(app.screen, DirectoryScreen) and app.screen.typed == "litware"
+        assert isinstance(app.screen, AccountScreen)  # one customer matches: straight to its account
+        assert app.screen.customer_id == demo_ws.accounts.find_customer("litwarelabs.io")
 
 
 async def test_colon_and_question_mark_from_the_list(demo_ws: Workspace, tmp_path: Path) -> None:
