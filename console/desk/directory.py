@@ -95,7 +95,7 @@ class DirectoryReads:
             return Found(text, "all", self._hits(ids[:limit], {}), more=len(ids) > limit)
         key = phone_key(text)
         if key is not None:
-            rows = self.repo.by_phone(key[::-1], phone_suffixes(key), ROWS_READ)
+            rows = self.repo.by_phone(key[::-1], phone_suffixes(key), ROWS_READ, self._kinds(KINDS))
             how, domains = "phone", []
         else:
             rows = self.repo.matching(build_query(text), ROWS_READ, self._kinds(KINDS))

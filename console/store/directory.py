@@ -153,15 +153,18 @@ class DirectoryRepo:
         rows.sort(key=lambda r: r["kind"] != "customer")
         return rows
 
-    def by_phone(self, reversed_key: str, suffixes: Sequence[str], limit: int) -> list[dict[str, Any]]:
-        """Rows whose phone ends with the digits of ``reversed_key`` (reversed), or is one of ``suffixes`` (the
-        typed number's endings, reversed): both an index range."""
+    def by_phone(
+        self, reversed_key: str, suffixes: Sequence[str], limit: int, kinds: Sequence[str] = KINDS
+    ) -> list[dict[str, Any]]:
+        """Rows of ``kinds`` whose phone ends with the digits of ``reversed_key`` (reversed), or is one of
+        ``suffixes`` (the typed number's endings, reversed): both an index range."""
         sql = (
             f"SELECT {_ROW} FROM directory d WHERE d.id IN (SELECT id FROM directory WHERE phoneKey != '' AND "
             "phoneKey >= ? AND phoneKey < ? UNION SELECT id FROM directory WHERE phoneKey != '' AND phoneKey IN "
-            f"({self.db.dialect.marks(len(suffixes))})) ORDER BY d.lastSeen DESC LIMIT ?"
+            f"({self.db.dialect.marks(len(suffixes))})) AND d.kind IN ({self.db.dialect.marks(len(kinds))}) "
+            "ORDER BY d.lastSeen DESC LIMIT ?"
         )
-        rows = self.db.conn.execute(sql, (reversed_key, reversed_key + ":", *suffixes, limit))
+        rows = self.db.conn.execute(sql, (reversed_key, reversed_key + ":", *suffixes, *kinds, limit))
         return [dict(r) for r in rows]
 
     def customers_of_domains(self, domains: Sequence[str]) -> list[str]:
