@@ -281,6 +281,25 @@ async def delete_view(pilot: Pilot[None]) -> None:
     await settle(pilot)
 
 
+async def queue_marked(pilot: Pilot[None]) -> None:
+    """Five tickets marked (two with space, three by a range), the cursor back on a marked one."""
+    await settle(pilot)
+    await pilot.press("space", "space", "j", "V", "j", "j", "V", "k")
+    await settle(pilot)
+
+
+async def bulk_confirm(pilot: Pilot[None]) -> None:
+    await queue_marked(pilot)
+    await pilot.press("x", "enter")  # resolve, "Question answered"
+    await settle(pilot)
+
+
+async def bulk_result(pilot: Pilot[None]) -> None:
+    await bulk_confirm(pilot)
+    await pilot.press("y")
+    await settle(pilot)
+
+
 async def toasts_shown(pilot: Pilot[None]) -> None:
     """Wait until the console has toasted the agent's notices (within a poll), then clear the toasts: a
     snapshot taken while one may or may not have arrived would differ from run to run."""
@@ -395,6 +414,9 @@ SCREENS: dict[str, Steps] = {
     "account_many": account_many,
     "assign": assign,
     "delete_view": delete_view,
+    "queue_marked": queue_marked,
+    "bulk_confirm": bulk_confirm,
+    "bulk_result": bulk_result,
     "notices": notices,
     "queue_changed": queue_changed,
 }

@@ -365,3 +365,22 @@ def test_migration_20_replaces_the_collections_rollup_triggers(tmp_path: Path) -
     assert len(triggers()) == 3 and not any("INSERT OR REPLACE" in sql for sql in triggers().values())
     conn.execute("INSERT INTO customers (id, companyName) VALUES ('c1', 'Alpine')") if False else None
     conn.close()
+
+
+def test_a_workspace_migrated_by_another_build_is_refused_by_name(tmp_path: Path) -> None:
+    """Migration numbers are positions in MIGRATIONS: a workspace whose recorded migration at a position has
+    another name (made by a build with other migrations there) is refused with both names, never half-applied
+    (found in review: a branch build's m025 at position 23 made main skip its own 23, the notices tables)."""
+    path = tmp_path / "w.db"
+    Workspace.open(path).close()
+    conn = connect(path)
+    last = len(mig.MIGRATIONS)
+    conn.execute("DELETE FROM schema_migrations WHERE version = ?", (last,))
+    conn.execute("UPDATE schema_migrations SET name = 'm099_from_a_branch' WHERE version = ?", (last - 1,))
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(WorkspaceError, match=f"migration {last - 1} is 'm099_from_a_branch'") as raised:
+        Workspace.open(path)
+    assert mig.MIGRATIONS[last - 2].__name__ in str(raised.value)
+    assert path.read_bytes() == before  # nothing applied on top of the foreign schema

@@ -203,6 +203,11 @@ class QueueReads:
         self.door.authorize("ticket.view")
         return self.ws.queue.view_counts(queries)
 
+    def in_view(self, query: QueueQuery, ids: list[str]) -> set[str]:
+        """Which of the marked tickets ``ids`` the view holds now (the rest are marked elsewhere)."""
+        self.door.authorize("ticket.view")
+        return self.ws.queue.in_view(query, ids)
+
     # -- views -----------------------------------------------------------------------------------
     def views(self, now: datetime) -> list[View]:
         """The built-in views, then the ones this agent saved."""

@@ -11,6 +11,7 @@ from textual.widgets import Input, Static
 
 from console.desk.roles import Door, QueueReads
 from console.screens.base import ConsoleScreen
+from console.screens.bulk import BulkFlow
 from console.screens.dialogs import ChoicePrompt, Confirm, TextPrompt
 from console.screens.filters import FilterDialog
 from console.shared.safe_text import clean_line
@@ -21,6 +22,8 @@ from console.widgets.key_bar import KeyBar
 from console.widgets.queue_table import QueueTable
 from console.widgets.views_bar import cut, picker_label, views_bar
 
+#: The bulk keys the title line names while tickets are marked (all of them, and M to clear, are on ``?``).
+BULK_KEYS = ("x", " resolve ", "A", " assign ", "S", " status ", "I", " note")
 # Counts follow every change at once (the live poll); this timer only moves the clock-bound "Breaching soon".
 COUNT_REFRESH_SECONDS = 60.0
 
@@ -47,6 +50,10 @@ class QueueScreen(ConsoleScreen):
         Binding("w", "save_view", "Save view", show=False, id="queue.save_view"),
         Binding("D", "delete_view", "Delete saved view", show=False, id="queue.delete_view"),
         Binding("ctrl+r", "refresh", "Refresh", show=False, id="queue.refresh"),
+        Binding("A", "bulk('assign')", "Assign the marked (or this) ticket", show=False, id="queue.bulk_assign"),
+        Binding("S", "bulk('status')", "Status of the marked (or this)", show=False, id="queue.bulk_status"),
+        Binding("x", "bulk('resolve')", "Resolve the marked (or this)", show=False, id="queue.bulk_resolve"),
+        Binding("I", "bulk('note')", "Internal note on the marked (or this)", show=False, id="queue.bulk_note"),
         Binding("q", "app.quit", "Quit", id="app.quit"),  # the id a keymap names it by
         *[Binding(str(n), f"view({n - 1})", f"View {n}", show=False, id=f"queue.view{n}") for n in range(1, 10)],
     ]
@@ -58,12 +65,17 @@ class QueueScreen(ConsoleScreen):
         self.view_index: int | None = 5  # All open
         self._resumed_before = False
         self._shown: dict[str, Text] = {}  # what each one-line Static shows now
+        self.bulk = BulkFlow(self)
+        self._elsewhere: int | None = None  # marked tickets not in this view (None: not counted yet)
+        self._elsewhere_of: tuple[object, ...] | None = None  # the marks and view it was counted for
         self.unseen_notices = 0  # the agent's unseen notices (console.screens.notices.NoticeFeed)
 
     def compose(self) -> ComposeResult:
         yield Static(id="views-bar")
         yield Static(id="queue-title")
-        yield QueueTable(self.reads, self.console.clock, QueueQuery(), id="queue")
+        table = QueueTable(self.reads, self.console.clock, QueueQuery(), id="queue")
+        table.configured = self.console.config.views.get("All open")  # the first view's own columns, if any
+        yield table
         yield KeyBar()
 
     @cached_property
@@ -139,7 +151,7 @@ class QueueScreen(ConsoleScreen):
         name = self.views[self.view_index].name if self.view_index is not None and self.views else "Custom view"
         total = "counting…" if count is None else f"{count:,} ticket{'' if count == 1 else 's'}"
         summary = view_defs.describe(self.table.query_, self.zone)
-        title = Text.assemble((name, "bold"), f" · {total} · ")
+        title = Text.assemble((name, "bold"), f" · {total} · ", self._marks_text())
         if self.unseen_notices:  # before the filters: in sight at 80 columns
             title.append(f"{self.unseen_notices} new notice{'' if self.unseen_notices == 1 else 's'} (N)", "bold")
             title.append(" · ")
@@ -161,6 +173,40 @@ class QueueScreen(ConsoleScreen):
 
     def on_queue_table_count_changed(self, event: QueueTable.CountChanged) -> None:
         self._show_title(event.count)
+        self._elsewhere_of = None  # the view was read again: which marks are in it may have changed
+        self.on_queue_table_marks_changed()
+
+    # -- marks: shown in the title, counted against the view -------------------------------------
+    def _marks_text(self) -> Text:
+        marks, table = self.table.marks, self.table
+        if (span := marks.span(table.cursor)) is not None:
+            return Text.assemble((f" ● range of {span[1] - span[0] + 1:,} (V or space ends) ", "bold reverse"), " · ")
+        if not len(marks):
+            return Text()
+        elsewhere = f" ({self._elsewhere:,} not in view)" if self._elsewhere else ""
+        keys = [(k, "bold") if n % 2 == 0 else k for n, k in enumerate(BULK_KEYS)]
+        return Text.assemble((f" ● {len(marks):,} marked{elsewhere} ", "bold reverse"), " ", *keys, " · ")
+
+    def on_queue_table_marks_changed(self) -> None:
+        ids, reads, query = self.table.marks.ids, self.reads, self.table.query_
+        count = self.table.count if self.table.count_exact else None
+        self._show_title(count)
+        if not ids or not reads.may_view:
+            self._elsewhere, self._elsewhere_of = None, None
+            return
+        key = (tuple(ids), query)
+        if key == self._elsewhere_of:
+            return  # counted already (a range being drawn moves only the cursor)
+
+        def counted(in_view: set[str]) -> None:
+            if ids == self.table.marks.ids and query == self.table.query_:
+                self._elsewhere, self._elsewhere_of = sum(1 for i in ids if i not in in_view), key
+                self._show_title(self.table.count if self.table.count_exact else None)
+
+        self.call_core(lambda: reads.in_view(query, ids), counted, group="marks", exclusive=True)
+
+    def action_bulk(self, what: str) -> None:
+        getattr(self.bulk, what)()  # assign, status, resolve, note
 
     def on_queue_table_first_page_shown(self) -> None:
         self.app.call_after_refresh(self.console.settle)  # the rest of the set-up, once the queue is painted
@@ -178,6 +224,8 @@ class QueueScreen(ConsoleScreen):
     def show_query(self, query: QueueQuery, view_index: int | None = None) -> None:
         """Show ``query`` (the view at ``view_index``, or a filter of the agent's own)."""
         self.view_index = view_index
+        named = self.views[view_index].name if view_index is not None and view_index < len(self.views) else None
+        self.table.configured = self.console.config.views.get(named) if named else None
         self.table.set_query(query)
         self._show_title(self.table.count if self.table.count_exact else None)  # often counted already
 
@@ -274,6 +322,9 @@ class QueueScreen(ConsoleScreen):
     def key_escape(self) -> None:
         if self._close_search():
             self.table.focus()
+        elif self.table.marks.anchor is not None:  # a range being marked: dropped, the marks before it kept
+            self.table.marks.anchor = None
+            self.table.marking.changed()
 
     def action_filter(self) -> None:
         def apply(query: QueueQuery | None) -> None:

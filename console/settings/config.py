@@ -65,6 +65,7 @@ class Config:
     microsoft: Microsoft = field(default_factory=Microsoft)
     sla: Sla = field(default_factory=Sla)
     collections_policy: str = ""  # [collections] policy: a TOML file, relative to the config file
+    views: dict[str, tuple[str, ...]] = field(default_factory=dict)  # [views."NAME"] columns: view -> columns
     path: Path | None = None
     loaded_from_file: bool = False
 
@@ -84,6 +85,8 @@ class Config:
             data["keys"] = dict(self.keys)
         if self.roles:
             data["roles"] = {k: list(v) for k, v in self.roles.items()}
+        if self.views:
+            data["views"] = {name: {"columns": list(columns)} for name, columns in self.views.items()}
         import tomli_w  # only to show the configuration
 
         return tomli_w.dumps(data)
@@ -123,6 +126,7 @@ def load_config(path: Path) -> Config:
         microsoft=shape.microsoft,
         sla=_with_defaults(shape.sla),
         collections_policy=shape.collections.policy,
+        views={name: view.columns for name, view in shape.views.items() if view.columns},
         path=path,
         loaded_from_file=True,
     )

@@ -8,7 +8,15 @@ from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from console.settings.shapes import DEFAULT_FIRST_RESPONSE_HOURS, THEMES, ConfigFile, ConsoleSection, Microsoft, Sla
+from console.settings.shapes import (
+    DEFAULT_FIRST_RESPONSE_HOURS,
+    THEMES,
+    ConfigFile,
+    ConsoleSection,
+    Microsoft,
+    Sla,
+    ViewSection,
+)
 from console.shared.shapes import ShapeError
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -21,6 +29,7 @@ def check(shape: ConfigFile, given: Mapping[str, Any]) -> None:
     _check_console(shape.console)
     _check_microsoft(shape.microsoft, given.get("microsoft", {}))
     _check_sla(shape.sla)
+    _check_views(shape.views, given.get("views", {}))
 
 
 def _is_zone(name: str) -> bool:
@@ -140,3 +149,12 @@ def _check_sla(sla: Sla) -> None:
         )
     if sla.low_balance_hours < 0:
         raise ShapeError(("sla", "low_balance_hours"), "must not be negative")
+
+
+def _check_views(views: dict[str, ViewSection], given: Mapping[str, Any]) -> None:
+    """Each view's columns are known ones, none twice, at least one when the key is set."""
+    from console.tickets.columns import column_problem
+
+    for name, view in views.items():
+        if "columns" in given.get(name, {}) and (problem := column_problem(view.columns)):
+            raise ShapeError(("views", name, "columns"), problem)

@@ -144,6 +144,12 @@ class CollectionsSection(_Section, frozen=True):
     policy: str = ""  # a TOML file, relative to the config file
 
 
+class ViewSection(_Section, frozen=True):
+    """``[views."NAME"]``: a queue view's own settings (a built-in view's name or a saved view's)."""
+
+    columns: tuple[str, ...] = ()  # the queue's columns in this view, by name (console/tickets/columns.py)
+
+
 class ConfigFile(_Section, frozen=True):
     """The whole file, table by table."""
 
@@ -154,3 +160,4 @@ class ConfigFile(_Section, frozen=True):
     microsoft: Microsoft = Microsoft()
     sla: Sla = Sla()
     collections: CollectionsSection = CollectionsSection()
+    views: dict[str, ViewSection] = {}

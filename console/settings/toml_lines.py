@@ -19,8 +19,9 @@ def line_of(text: str, dotted: str) -> int | None:
         return None
     header_only = parts[-1].isdigit()
     key = None if header_only else names[-1]
-    section = ".".join(names if header_only else names[:-1])
-    whole = ".".join(names)
+    # A header's name is compared without quotes and spaces (``[views."Breaching soon"]``), so is the path's.
+    section = ".".join(names if header_only else names[:-1]).replace(" ", "")
+    whole = ".".join(names).replace(" ", "")
     assign = re.compile(rf'^\s*"?{re.escape(key)}"?\s*=') if key is not None else None
     current = ""
     occurrence: dict[str, int] = {}  # [[table]] occurrences seen so far, by name

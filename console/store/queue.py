@@ -192,6 +192,16 @@ class QueueRepo:
     def view_counts(self, queries: Sequence[QueueQuery]) -> list[int]:
         return [self.queue_count(q) for q in queries]
 
+    def in_view(self, q: QueueQuery, ids: Sequence[str]) -> set[str]:
+        """Which of the tickets ``ids`` (the queue's marks) the view of ``q`` holds now."""
+        w = self._queue_where(q)
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            sql = f"SELECT t.id FROM tickets t WHERE {w.sql} AND t.id IN ({self.db.dialect.marks(len(chunk))})"
+            found.update(r[0] for r in self.db.conn.execute(sql, [*w.args, *chunk]))
+        return found
+
     # -- saved views -------------------------------------------------------------------------------
     def saved_views(self, owner: str) -> list[tuple[str, dict[str, Any]]]:
         rows = self.db.conn.execute("SELECT name, query FROM saved_views WHERE owner = ? ORDER BY id", (owner,))

@@ -24,7 +24,9 @@ from console.desk.roles import RoleDenied
 from console.store import Interruptible, is_interrupted
 from console.tickets.queue_query import QueueQuery, QueueRow
 from console.widgets.cells import fit
-from console.widgets.queue_rows import cell_values, columns_for, header_text
+from console.widgets.queue_marking import MarkKeys
+from console.widgets.queue_marks import Marks
+from console.widgets.queue_rows import Column, RowStyles, columns_for, header_text, row_segments
 
 if TYPE_CHECKING:
     from console.desk.roles import QueueReads
@@ -47,6 +49,9 @@ class QueueTable(ScrollView, can_focus=True):
         Binding("pageup,ctrl+b", "page_up", "Page up", show=False, id="queue.page_up"),
         Binding("home,g", "first", "First", show=False, id="queue.first"),
         Binding("end,G", "last", "Last", show=False, id="queue.last"),
+        Binding("space", "mark", "Mark or unmark, then down", show=False, id="queue.mark"),
+        Binding("V", "mark_range", "Mark a range: move, then V or space", show=False, id="queue.mark_range"),
+        Binding("M", "clear_marks", "Clear every mark", show=False, id="queue.clear_marks"),
     ]
 
     COMPONENT_CLASSES = {
@@ -55,6 +60,7 @@ class QueueTable(ScrollView, can_focus=True):
         "queue--critical",
         "queue--loading",
         "queue--header",
+        "queue--marked",
     }
 
     DEFAULT_CSS = """
@@ -65,6 +71,7 @@ class QueueTable(ScrollView, can_focus=True):
     QueueTable > .queue--critical { color: $warning; }
     QueueTable > .queue--loading { color: $text-muted; }
     QueueTable > .queue--header { color: $text-muted; text-style: bold; }
+    QueueTable > .queue--marked { background: $secondary 35%; }
     """
 
     cursor: reactive[int] = reactive(0, always_update=True, repaint=False)
@@ -75,6 +82,9 @@ class QueueTable(ScrollView, can_focus=True):
         def __init__(self, count: int) -> None:
             super().__init__()
             self.count = count
+
+    class MarksChanged(Message):
+        """Tickets were marked or unmarked, or a range is being marked."""
 
     class FirstPageShown(Message):
         """The view's first page is read and about to be painted (after every reload)."""
@@ -109,6 +119,10 @@ class QueueTable(ScrollView, can_focus=True):
         self._pages: OrderedDict[int, list[QueueRow]] = OrderedDict()
         self._loading: set[int] = set()
         self._generation = 0
+        self.marks = Marks()  # by ticket id: they outlive pages, refreshes and views
+        self.marking = MarkKeys(self)
+        self.configured: tuple[str, ...] | None = None  # the view's own columns (config), else the default
+        self._columns: tuple[object, list[Column]] | None = None
 
     # -- data ----------------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -116,6 +130,7 @@ class QueueTable(ScrollView, can_focus=True):
 
     def set_query(self, query: QueueQuery) -> None:
         self.query_ = query
+        self.marks.anchor = None  # a range is of one view's rows; the marks are by id and stay
         self.cursor = 0
         self.scroll_to(y=0, animate=False)
         self.reload()
@@ -291,11 +306,18 @@ class QueueTable(ScrollView, can_focus=True):
         """Ticket rows on screen: the widget's height less the column header."""
         return max(1, self.size.height - 1)
 
+    def columns(self) -> list[Column]:
+        """The columns at this width for this view (or the view's own from the config)."""
+        key = (self.content_width, self.query_, self.configured)
+        if self._columns is None or self._columns[0] != key:
+            self._columns = (key, columns_for(self.content_width, self.query_, self.configured))
+        return self._columns[1]
+
     def render_line(self, y: int) -> Strip:
         width = self.content_width
         if y == 0:
             return Strip(
-                [Segment(header_text(width), self.get_component_rich_style("queue--header"))]
+                [Segment(header_text(self.columns()), self.get_component_rich_style("queue--header"))]
             ).adjust_cell_length(width, self.rich_style)
         index = self.scroll_offset.y + y - 1
         if self.denied is not None:
@@ -308,25 +330,14 @@ class QueueTable(ScrollView, can_focus=True):
             self._request_page(index // PAGE)
             style = self.get_component_rich_style("queue--loading")
             return Strip([Segment(fit("  …", width), style)], width)
-        now = self.clock()
-        values = cell_values(row, now)
         base = self.rich_style
         if index == self.cursor:
             base = base + self.get_component_rich_style("queue--cursor")
-        segments: list[Segment] = []
-        for n, column in enumerate(columns_for(width)):
-            style = base
-            if column.key == "sla" and values["sla"].startswith("-"):
-                style = base + self.get_component_rich_style("queue--breached")
-            elif column.key == "severity" and row.severity == "critical":
-                style = base + self.get_component_rich_style("queue--critical", partial=True)  # keeps the cursor bar
-            if n:
-                segments.append(Segment(" ", base))
-            value = values[column.key]
-            if "\t" in value:  # a name and a suffix that must stay visible: cut the name
-                name, suffix = value.split("\t", 1)
-                value = fit(name, max(1, column.width - len(suffix) - 1)) + " " + suffix
-            segments.append(Segment(fit(value, column.width), style))
+        marked_style, breached = (self.get_component_rich_style(f"queue--{c}") for c in ("marked", "breached"))
+        critical = self.get_component_rich_style("queue--critical", partial=True)  # keeps the cursor bar
+        styles = RowStyles(base, marked_style, breached, critical)
+        marked = self.marks.shows(row.id, index, self.cursor)
+        segments = row_segments(row, self.columns(), self.clock(), styles, marked=marked)
         return Strip(segments).adjust_cell_length(width, base)
 
     @property
@@ -342,6 +353,8 @@ class QueueTable(ScrollView, can_focus=True):
     def watch_cursor(self) -> None:
         self._scroll_cursor_into_view()
         self.refresh()
+        if self.marks.anchor is not None:
+            self.post_message(self.MarksChanged())
 
     def _scroll_cursor_into_view(self) -> None:
         top = self.scroll_offset.y
@@ -373,3 +386,13 @@ class QueueTable(ScrollView, can_focus=True):
 
     def action_last(self) -> None:
         self._move(self.count or 0)
+
+    # -- marks (console/widgets/queue_marking.py) ------------------------------------------------
+    def action_mark(self) -> None:
+        self.marking.mark()
+
+    def action_mark_range(self) -> None:
+        self.marking.mark_range()
+
+    def action_clear_marks(self) -> None:
+        self.marking.clear()

@@ -105,6 +105,7 @@ def migrate(
     applied: list[str] = []
     version = current_version(conn)  # a first look without the lock: an up-to-date workspace takes none
     _refuse_newer(version)
+    _refuse_foreign(conn)
     if version >= target:
         return applied
     from sqlite_utils import Database  # only when there is something to migrate (its import takes 0.1 s)
@@ -129,6 +130,18 @@ def _locked_version(conn: sqlite3.Connection) -> int:
     """The schema version as the transaction holding the write lock sees it."""
     row = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()
     return row[0] or 0
+
+
+def _refuse_foreign(conn: sqlite3.Connection) -> None:
+    """Refuse a workspace whose recorded migrations are not this console's at the same numbers (a version is a
+    position in :data:`MIGRATIONS`): made by another build, it would skip or repeat a schema change."""
+    for version, name in conn.execute("SELECT version, name FROM schema_migrations ORDER BY version"):
+        if 1 <= version <= len(MIGRATIONS) and name != MIGRATIONS[version - 1].__name__:
+            raise RuntimeError(
+                f"the workspace's schema migration {version} is {name!r}, where this console has "
+                f"{MIGRATIONS[version - 1].__name__!r}: it was made by another build of csp-triage-console "
+                "(open it with that build, or start a new workspace)"
+            )
 
 
 def _refuse_newer(version: int) -> None:
