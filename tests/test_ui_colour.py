@@ -40,7 +40,7 @@ def _sla_cells(rows: list[list[Cell]]) -> list[tuple[int, str, Style]]:
     found = []
     for y in range(header + 1, len(rows)):
         text = row_text(rows[y])
-        if not text.startswith("CSP-"):
+        if not text.lstrip("● •").startswith("CSP-"):  # after the marks gutter
             continue
         value = text[start:end].strip()
         if value:

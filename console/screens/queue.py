@@ -22,8 +22,7 @@ from console.widgets.key_bar import KeyBar
 from console.widgets.queue_table import QueueTable
 from console.widgets.views_bar import cut, picker_label, views_bar
 
-#: The bulk keys the title line names while tickets are marked (all of them, and M to clear, are on ``?``).
-BULK_KEYS = ("x", " resolve ", "A", " assign ", "S", " status ", "I", " note")
+BULK_KEYS = ("x", " resolve ", "A", " assign ", "S", " status ", "I", " note")  # in the title while marked
 # Counts follow every change at once (the live poll); this timer only moves the clock-bound "Breaching soon".
 COUNT_REFRESH_SECONDS = 60.0
 
