@@ -1,12 +1,14 @@
 """The customer directory through the desk: find a customer by its name or domain, or the caller on the line
 by name, email or phone, in any of the forms agents type them (``ticket.view``, as the queue's reads: the
-callers are the tickets' contacts)."""
+callers are the tickets' contacts). A customer's billing contact is billing's: it is found and listed only for
+an agent who may also ``billing.view``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from console.store.directory import KINDS, PEOPLE
 from console.tickets.search_text import build_query, normalize, phone_key, phone_suffixes
 
 if TYPE_CHECKING:
@@ -72,11 +74,16 @@ def email_domains(text: str) -> list[str]:
 
 
 class DirectoryReads:
-    """The directory's reads, each authorized ``ticket.view`` (``desk.reads.directory``)."""
+    """The directory's reads, each authorized ``ticket.view`` (``desk.reads.directory``); billing contacts only
+    with ``billing.view`` too."""
 
     def __init__(self, ws: Workspace, door: Door | Desk) -> None:
         self.door = door
         self.repo = ws.directory
+
+    def _kinds(self, kinds: tuple[str, ...]) -> tuple[str, ...]:
+        """``kinds`` of row this agent may read: without ``billing`` unless it may ``billing.view``."""
+        return kinds if self.door.may("billing.view") else tuple(k for k in kinds if k != "billing")
 
     def find(self, text: str, limit: int = SHOWN) -> Found:
         """The customers matching ``text``: their name or domain, or one of their people's name, email or phone
@@ -88,10 +95,10 @@ class DirectoryReads:
             return Found(text, "all", self._hits(ids[:limit], {}), more=len(ids) > limit)
         key = phone_key(text)
         if key is not None:
-            rows = self.repo.by_phone(key[::-1], phone_suffixes(key), ROWS_READ)
+            rows = self.repo.by_phone(key[::-1], phone_suffixes(key), ROWS_READ, self._kinds(KINDS))
             how, domains = "phone", []
         else:
-            rows = self.repo.matching(build_query(text), ROWS_READ)
+            rows = self.repo.matching(build_query(text), ROWS_READ, self._kinds(KINDS))
             domains = email_domains(text)
             how = "email" if domains else "name"
         order: dict[str, list[dict[str, Any]]] = {}
@@ -126,8 +133,10 @@ class DirectoryReads:
         return hits
 
     def people(self, customer_id: str, limit: int = PEOPLE_SHOWN) -> tuple[list[Person], int]:
-        """A customer's billing contact and callers (the latest first, at most ``limit``) and how many it has."""
+        """A customer's billing contact (with ``billing.view``) and callers (the latest first, at most ``limit``)
+        and how many it has."""
         self.door.authorize("ticket.view")
-        rows = self.repo.people(customer_id, limit)
-        total = len(rows) if len(rows) < limit else self.repo.people_count(customer_id)
+        kinds = self._kinds(PEOPLE)
+        rows = self.repo.people(customer_id, limit, kinds)
+        total = len(rows) if len(rows) < limit else self.repo.people_count(customer_id, kinds)
         return [Person.of(r) for r in rows], total

@@ -12,6 +12,7 @@ from rich.cells import cell_len
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Input, OptionList, Static
@@ -24,8 +25,30 @@ from console.shared.safe_text import clean_line
 from console.widgets.cells import fit
 from console.widgets.key_bar import KeyBar
 
+#: Keys that an empty find box leaves to the console (``:`` command mode, ``?`` help): a name, domain, email or
+#: phone never starts with them; once something is typed they are part of the search.
+LEFT_WHEN_EMPTY = {"colon": ":", "question_mark": "?"}
+
 PLACEHOLDER = "name, domain, caller's name, email or phone (山田 · contoso · 03-1234-5678)"
 HOW = {"phone": "by phone", "email": "by email or domain", "name": "by name, domain or email", "all": ""}
+
+
+class FindBox(Input):
+    """The find box: ``:`` and ``?`` as its first character are the console's (command mode, help), as on every
+    other screen; after that they are typed."""
+
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        if not self.value and key in LEFT_WHEN_EMPTY:
+            return False  # the app's binding stays in the chain (and in the key bar and help)
+        return super().check_consume_key(key, character)
+
+    async def _on_key(self, event: events.Key) -> None:
+        if not self.value and event.key in LEFT_WHEN_EMPTY:
+            event.prevent_default()  # Input's handler does not type it: it bubbles to the console's binding
+
+    def watch_value(self, value: str) -> None:
+        if not value or len(value) == 1:  # whether : and ? are the console's changed
+            self.refresh_bindings()
 
 
 class DirectoryScreen(ConsoleScreen):
@@ -57,7 +80,7 @@ class DirectoryScreen(ConsoleScreen):
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Customers and callers", style="bold"), id="directory-title")
-        yield Input(self.initial, placeholder=PLACEHOLDER, id="directory-find", compact=True)
+        yield FindBox(self.initial, placeholder=PLACEHOLDER, id="directory-find", compact=True)
         yield OptionList(id="directory-list")
         yield Static(id="directory-people")
         yield KeyBar()

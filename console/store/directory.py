@@ -34,14 +34,23 @@ CREATE = (
 )
 #: Kinds of row, in the order a customer's people are listed.
 KINDS = ("customer", "billing", "caller")
+#: A customer's people: its billing contact (for who may see billing) and its callers.
+PEOPLE = ("billing", "caller")
 _COLUMNS = ("id", "customerId", "kind", "name", "email", "phone", "phoneKey", "lastSeen")
 _CUSTOMER = "id, companyName, domain, billingFirstName, billingLastName, billingEmail"
 _ROW = "d.id, d.customerId, d.kind, d.name, d.email, d.phone, d.lastSeen"
 _CHUNK = 500
 
 
+def clean(value: str | None) -> str:
+    """A name, email or phone as the directory keeps it: without the whitespace around it (Python's, so also
+    U+3000, the full-width space of Japanese input, and tabs). The one cleaning of both the live path and the
+    refill: the same caller is the same row whichever wrote it."""
+    return (value or "").strip()
+
+
 def _entry(customer_id: str, kind: str, name: str | None, email: str | None, phone: str | None) -> tuple[str, ...]:
-    return (customer_id, kind, (name or "").strip(), (email or "").strip(), (phone or "").strip())
+    return (customer_id, kind, clean(name), clean(email), clean(phone))
 
 
 def _customer_entries(rows: Iterable[Sequence[Any]]) -> list[tuple[str, ...]]:
@@ -123,9 +132,10 @@ class DirectoryRepo:
         refill(self.db.conn)
 
     # -- finding ---------------------------------------------------------------------------------
-    def matching(self, query: SearchQuery, limit: int) -> list[dict[str, Any]]:
-        """Rows whose text matches ``query`` (every term), at most ``limit`` (the newest entries), customers' own
-        rows first, then the latest callers: sorted here, not by SQLite, which would sort every match first."""
+    def matching(self, query: SearchQuery, limit: int, kinds: Sequence[str] = KINDS) -> list[dict[str, Any]]:
+        """Rows of ``kinds`` whose text matches ``query`` (every term), at most ``limit`` (the newest entries),
+        customers' own rows first, then the latest callers: sorted here, not by SQLite, which would sort every
+        match first."""
         clauses, args = [], []
         if query.match:
             clauses.append(f"d.id IN ({self.db.dialect.fts_rowids('directory_search')})")
@@ -136,21 +146,25 @@ class DirectoryRepo:
             args.append(f"%{escaped}%")
         if not clauses:
             return []
+        clauses.append(f"d.kind IN ({self.db.dialect.marks(len(kinds))})")
         sql = f"SELECT {_ROW} FROM directory d WHERE {' AND '.join(clauses)} ORDER BY d.id DESC LIMIT ?"
-        rows = [dict(r) for r in self.db.conn.execute(sql, [*args, limit])]
+        rows = [dict(r) for r in self.db.conn.execute(sql, [*args, *kinds, limit])]
         rows.sort(key=lambda r: r["lastSeen"] or "", reverse=True)
         rows.sort(key=lambda r: r["kind"] != "customer")
         return rows
 
-    def by_phone(self, reversed_key: str, suffixes: Sequence[str], limit: int) -> list[dict[str, Any]]:
-        """Rows whose phone ends with the digits of ``reversed_key`` (reversed), or is one of ``suffixes`` (the
-        typed number's endings, reversed): both an index range."""
+    def by_phone(
+        self, reversed_key: str, suffixes: Sequence[str], limit: int, kinds: Sequence[str] = KINDS
+    ) -> list[dict[str, Any]]:
+        """Rows of ``kinds`` whose phone ends with the digits of ``reversed_key`` (reversed), or is one of
+        ``suffixes`` (the typed number's endings, reversed): both an index range."""
         sql = (
             f"SELECT {_ROW} FROM directory d WHERE d.id IN (SELECT id FROM directory WHERE phoneKey != '' AND "
             "phoneKey >= ? AND phoneKey < ? UNION SELECT id FROM directory WHERE phoneKey != '' AND phoneKey IN "
-            f"({self.db.dialect.marks(len(suffixes))})) ORDER BY d.lastSeen DESC LIMIT ?"
+            f"({self.db.dialect.marks(len(suffixes))})) AND d.kind IN ({self.db.dialect.marks(len(kinds))}) "
+            "ORDER BY d.lastSeen DESC LIMIT ?"
         )
-        rows = self.db.conn.execute(sql, (reversed_key, reversed_key + ":", *suffixes, limit))
+        rows = self.db.conn.execute(sql, (reversed_key, reversed_key + ":", *suffixes, *kinds, limit))
         return [dict(r) for r in rows]
 
     def customers_of_domains(self, domains: Sequence[str]) -> list[str]:
@@ -160,28 +174,32 @@ class DirectoryRepo:
         sql = f"SELECT id FROM customers WHERE lower(domain) IN ({self.db.dialect.marks(len(domains))})"
         return [r[0] for r in self.db.conn.execute(sql, list(domains))]
 
-    def people(self, customer_id: str, limit: int) -> list[dict[str, Any]]:
-        """A customer's billing contact and callers, the latest caller first, at most ``limit``."""
+    def people(self, customer_id: str, limit: int, kinds: Sequence[str] = PEOPLE) -> list[dict[str, Any]]:
+        """A customer's people of ``kinds`` (its billing contact, its callers), the latest caller first, at most
+        ``limit``."""
+        marks = self.db.dialect.marks(len(kinds))
         rows = self.db.conn.execute(
-            f"SELECT {_ROW} FROM directory d WHERE d.customerId = ? AND d.kind IN ('billing', 'caller') "
+            f"SELECT {_ROW} FROM directory d WHERE d.customerId = ? AND d.kind IN ({marks}) "
             "ORDER BY d.kind, d.lastSeen DESC LIMIT ?",
-            (customer_id, limit),
+            (customer_id, *kinds, limit),
         )
         return [dict(r) for r in rows]
 
-    def people_count(self, customer_id: str) -> int:
-        sql = "SELECT count(*) FROM directory WHERE customerId = ? AND kind IN ('billing', 'caller')"
-        return int(self.db.conn.execute(sql, (customer_id,)).fetchone()[0])
+    def people_count(self, customer_id: str, kinds: Sequence[str] = PEOPLE) -> int:
+        sql = f"SELECT count(*) FROM directory WHERE customerId = ? AND kind IN ({self.db.dialect.marks(len(kinds))})"
+        return int(self.db.conn.execute(sql, (customer_id, *kinds)).fetchone()[0])
 
     def cards(self, customer_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        """Each customer's name, domain and open tickets, by id."""
+        """Each customer's name, domain and open tickets, by id: the open tickets from the health board's rollup
+        (``health_open_customer``: its tickets with ``isOpen = 1``, kept by triggers on the tickets), a row read
+        per customer instead of counting its tickets at each keystroke."""
         out: dict[str, dict[str, Any]] = {}
         for start in range(0, len(customer_ids), _CHUNK):
             chunk = list(customer_ids[start : start + _CHUNK])
             marks = self.db.dialect.marks(len(chunk))
             rows = self.db.conn.execute(
-                "SELECT c.id, c.companyName, c.domain, (SELECT count(*) FROM tickets t WHERE t.customerId = c.id "
-                f"AND t.isOpen = 1) AS openTickets FROM customers c WHERE c.id IN ({marks})",
+                "SELECT c.id, c.companyName, c.domain, coalesce(o.n, 0) AS openTickets FROM customers c "
+                f"LEFT JOIN health_open_customer o ON o.customerId = c.id WHERE c.id IN ({marks})",
                 chunk,
             )
             out.update({r["id"]: dict(r) for r in rows})
@@ -196,6 +214,20 @@ class DirectoryRepo:
         return int(self.db.conn.execute("SELECT count(*) FROM customers").fetchone()[0])
 
 
+def _callers(conn: sqlite3.Connection) -> dict[tuple[str, ...], str | None]:
+    """Each distinct caller of the tickets, cleaned as the live path cleans it (:func:`clean`, in Python: SQL's
+    ``trim()`` strips only U+0020), with its latest ticket's date."""
+    callers: dict[tuple[str, ...], str | None] = {}
+    rows = conn.execute(
+        "SELECT customerId, contactName, contactEmail, contactPhone, max(createdDate) FROM tickets "
+        "WHERE coalesce(contactName, contactEmail, contactPhone) IS NOT NULL GROUP BY 1, 2, 3, 4"
+    )
+    for cid, name, email, phone, last in rows:
+        entry = _entry(cid, "caller", name, email, phone)
+        callers[entry] = max(filter(None, (callers.get(entry), last)), default=None)
+    return callers
+
+
 def refill(conn: sqlite3.Connection) -> None:
     """Every row of the directory again, from the customers and the tickets, on ``conn`` (inside its
     transaction): new rows of distinct entries, so they are written in batches."""
@@ -204,12 +236,7 @@ def refill(conn: sqlite3.Connection) -> None:
     entries: list[tuple[tuple[str, ...], str | None]] = [
         (e, None) for e in _customer_entries(conn.execute(f"SELECT {_CUSTOMER} FROM customers"))
     ]
-    callers = conn.execute(
-        "SELECT customerId, 'caller', coalesce(trim(contactName), ''), coalesce(trim(contactEmail), ''), "
-        "coalesce(trim(contactPhone), ''), max(createdDate) FROM tickets "
-        "WHERE coalesce(contactName, contactEmail, contactPhone) IS NOT NULL GROUP BY 1, 3, 4, 5"
-    )
-    entries += [(tuple(r[:5]), r[5]) for r in callers]
+    entries += list(_callers(conn).items())
     insert = SQLITE.insert("directory", _COLUMNS)
     for start in range(0, len(entries), 5000):
         batch = [(e, last) for e, last in entries[start : start + 5000] if any(e[2:])]
