@@ -137,3 +137,34 @@ async def test_the_time_dialog_says_what_is_wrong_and_stays_open(demo_ws: Worksp
         await pilot.press(*["backspace"] * 12, *"30", "ctrl+s")
         await settle(pilot)
         assert not isinstance(app.screen, TimeDialog)
+
+
+async def test_going_back_to_a_filled_field_and_typing_keeps_its_text(demo_ws: Workspace, tmp_path: Path) -> None:
+    """Issue 19 item 8: a field that selects all on focus loses its whole text to one key, and Textual's Input
+    has no undo. Tab back into the filled contact name and type: the key is added, nothing is lost."""
+    app = make_app(demo_ws, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        app.screen.query_one("#contact-name", Input).focus()
+        await settle(pilot)
+        await pilot.press(*"Sato", "tab", *"sato@example.com", "shift+tab", "end", *" Ken")
+        await settle(pilot)
+        assert value(pilot, "#contact-name") == "Sato Ken"
+        assert value(pilot, "#contact-email") == "sato@example.com"
+        await pilot.press("tab", "x")
+        await settle(pilot)
+        assert value(pilot, "#contact-email") != "x"
+
+
+async def test_no_field_of_the_console_selects_all_on_focus() -> None:
+    """Every Input the screens build keeps its text when focused (select_on_focus=False)."""
+    import ast
+
+    for path in sorted(Path("console/screens").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("Input", "FindBox"):
+                keywords = {k.arg: k.value for k in node.keywords}
+                flag = keywords.get("select_on_focus")
+                assert isinstance(flag, ast.Constant) and flag.value is False, f"{path}:{node.lineno}"

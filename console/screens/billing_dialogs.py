@@ -96,9 +96,9 @@ class PaymentDialog(UnsavedInput, CoreCalls, ModalScreen[dict[str, Any] | None])
             yield Select(options, value=first, allow_blank=False, id="invoice", compact=True)
             yield Label(Text("Amount received", style="dim"))
             amount = str(self._left(self.receivables[0])) if self.receivables else ""
-            yield Input(amount, id="amount", compact=True)
+            yield Input(amount, id="amount", compact=True, select_on_focus=False)
             yield Label(Text("Paid on (YYYY-MM-DD)", style="dim"))
-            yield Input(self.today.isoformat(), id="paid-on", compact=True)
+            yield Input(self.today.isoformat(), id="paid-on", compact=True, select_on_focus=False)
             yield Static(id="payment-error", classes="form-error")
             yield Static(Text("ctrl+s save · escape cancel", style="dim"))
 
@@ -178,9 +178,10 @@ class TimeDialog(UnsavedInput, ModalScreen[TimeInput | None]):
             yield Static(Text(clean_line(self.charging), style="dim"))
             yield Static(id="time-error", classes="form-error")
             yield Label(Text("Minutes worked", style="dim"))
-            yield Input("", id="minutes", compact=True, placeholder="30")  # what is not a number is said, not dropped
+            # what is not a number is said, not dropped
+            yield Input("", id="minutes", compact=True, select_on_focus=False, placeholder="30")
             yield Label(Text("Note (optional)", style="dim"))
-            yield Input("", id="time-note", compact=True)
+            yield Input("", id="time-note", compact=True, select_on_focus=False)
             yield Static(Text("ctrl+s save · escape cancel", style="dim"))
 
     form_name = "the time log"

@@ -100,7 +100,9 @@ class CommandPrompt(CoreCalls, ModalScreen[Command | None]):
             yield Static(id="command-message")
             with Horizontal(id="command-row"):
                 yield Static(Text(":"), id="command-colon")
-                yield Input(id="command-line", compact=True, placeholder="1511 · c litware · q · help")
+                yield Input(
+                    id="command-line", compact=True, select_on_focus=False, placeholder="1511 · c litware · q · help"
+                )
 
     def on_mount(self) -> None:
         self.query_one("#command-line", Input).focus()

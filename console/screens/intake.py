@@ -50,12 +50,12 @@ class IntakeScreen(UnsavedInput, ConsoleScreen):
         yield Static(id="intake-error", classes="form-error")  # above the form: in sight whatever is scrolled
         with VerticalScroll(id="intake-form"):
             yield Label("Customer (type part of the name or domain, then enter or tab to the list)")
-            yield Input(id="customer", compact=True, placeholder="株式会社… / contoso…")
+            yield Input(id="customer", compact=True, select_on_focus=False, placeholder="株式会社… / contoso…")
             yield OptionList(id="customer-list")
             yield Label("Contact: name, email, phone")
-            yield Input(id="contact-name", compact=True, placeholder="山田 太郎")
-            yield Input(id="contact-email", compact=True, placeholder="name@example.com")
-            yield Input(id="contact-phone", compact=True, placeholder="+81-3-…")
+            yield Input(id="contact-name", compact=True, select_on_focus=False, placeholder="山田 太郎")
+            yield Input(id="contact-email", compact=True, select_on_focus=False, placeholder="name@example.com")
+            yield Input(id="contact-phone", compact=True, select_on_focus=False, placeholder="+81-3-…")
             yield Label("Channel, service, category, severity")
             yield Select(
                 [(c.value, c.value) for c in model.Channel],
@@ -90,7 +90,9 @@ class IntakeScreen(UnsavedInput, ConsoleScreen):
             )
             yield Static(id="offer-warnings")
             yield Label("Title")
-            yield Input(id="title", compact=True, placeholder="What the customer needs, in one line")
+            yield Input(
+                id="title", compact=True, select_on_focus=False, placeholder="What the customer needs, in one line"
+            )
             yield Label("Description")
             yield TextArea(id="description", soft_wrap=True, tab_behavior="focus")
         yield KeyBar()

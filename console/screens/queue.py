@@ -294,6 +294,7 @@ class QueueScreen(ConsoleScreen):
             search = Input(
                 placeholder="search title, body, notes or a ticket number (enter: to the list · escape: clear)",
                 id="search",
+                select_on_focus=False,  # back to the search: the words stay, one key does not replace them
             )
             await self.mount(search)
         search.display = True
