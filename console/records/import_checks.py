@@ -10,9 +10,9 @@ from typing import Any
 
 from console.records.kinds import CUSTOMERS, RECEIVABLES, TICKETS
 from console.records.reading import TICKET_STAMPS, ImportFailure
-from console.records.staging import Stage
 from console.shared.clock import parse_iso
 from console.store import Workspace
+from console.store.import_stage import Stage
 
 Chunk = list[tuple[int, dict[str, Any]]]
 #: The staged ticket's key for the version of the stored ticket it was checked against (0: a new ticket).

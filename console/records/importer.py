@@ -29,9 +29,9 @@ from typing import Any
 from console.records import import_checks as check
 from console.records.kinds import KINDS, OFFERS, RECEIVABLE_LINES, TICKETS, Kind
 from console.records.reading import ImportFailure, detect_format, detect_kind, read_records
-from console.records.staging import DuplicateRecord, Stage, Staged
 from console.shared.clock import to_iso, utcnow
 from console.store import Workspace
+from console.store.import_stage import DuplicateRecord, Stage, Staged
 
 __all__ = ["BATCH", "ImportFailure", "ImportInterrupted", "ImportResult", "import_files"]
 

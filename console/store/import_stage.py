@@ -1,4 +1,5 @@
-"""The staging file of an import: every validated record, written before anything reaches the workspace.
+"""The staging file of an import: every validated record, written before anything reaches the workspace (part
+of the store: all SQL lives in this package).
 
 An import first reads, validates and checks every record of every file into a private SQLite file beside the
 workspace (mode 0600, removed afterwards), holding no lock on the workspace; only then does it write the
