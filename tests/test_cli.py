@@ -69,7 +69,7 @@ def test_import_failure_exits_non_zero_and_writes_nothing(tmp_path: Path, capsys
     bad.write_text('{"customerId": "0f8c2a4e-1111-4c1e-9a51-000000000001", "channel": "pigeon"}\n', encoding="utf-8")
     assert main(["import", "--db", str(db), str(EXAMPLES / "customers.jsonl"), str(bad)]) == 1
     err = capsys.readouterr().err
-    assert f"{bad}:1: field 'channel'" in err and "rolled back" in err
+    assert f"{bad}:1: field 'channel'" in err and "Nothing was imported" in err
     assert main(["export", "--db", str(db), "--kind", "customers", "-o", "-"]) == 0
     assert capsys.readouterr().out == ""
 

@@ -76,19 +76,22 @@ def cmd_import(args: argparse.Namespace, db: Path, config: Path) -> int:
 
 
 def _import(args: argparse.Namespace, db: Path, config: Path) -> int:
-    from console.records.importer import ImportFailure
+    from console.records.importer import ImportFailure, ImportInterrupted
 
     # As the current agent, through the desk: records.import (records.overwrite with --force), audited.
     with desk_for(db, config, create=True, owner_if_empty=True) as desk:
         try:
-            total = sum(_count_lines(p) for p in args.files if p.exists())
+            total = 2 * sum(_count_lines(p) for p in args.files if p.exists())  # each record read, then written
             with Progress("Importing", total) as progress:
                 result = desk.records.import_records(
                     list(args.files), kind=args.kind, force=args.force, progress=progress.advance
                 )
         except ImportFailure as exc:
             log.warning("import failed: %s", exc)
-            raise CommandError(f"{exc}\nNothing was imported (the whole import was rolled back).") from None
+            raise CommandError(f"{exc}\nNothing was imported: every record is checked before any is written.") from None
+        except ImportInterrupted as exc:
+            log.warning("import interrupted: %s", exc)
+            raise CommandError(str(exc)) from None
     print(result.summary())
     return 0
 

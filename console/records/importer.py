@@ -1,58 +1,58 @@
 """Import customers, subscriptions, receivables, support offers and tickets from JSON Lines and CSV.
 
-An import is all or nothing: files are read in dependency order (customers first) and written inside one
-transaction; the first bad record stops it with an :class:`ImportFailure` naming the file, the line and the
-field, and the transaction is rolled back.
+An import works in two steps, so that a long one never stops the desk:
+
+1. **Staging.** Files are read in dependency order (customers first); every record is validated and checked
+   against the workspace and against the records staged before it (:mod:`console.records.staging`), holding no
+   lock. The first bad record stops the import with an :class:`ImportFailure` naming the file, the line and the
+   field: nothing has been written.
+2. **Writing**, in batches of :data:`BATCH` records, each batch a short transaction of its own, so that the
+   other agents' claims, notes and saves go through between them. A ticket an agent changed after it was
+   staged is left as the agent made it and reported with its line (:attr:`ImportResult.kept`). Each batch also
+   moves the import's journal forward (``import_runs``): an import stopped half-way (disk full, the process
+   killed) is finished by running the same import again, which writes only what is still missing.
+
+Into a workspace without tickets (a desk moving in, nobody working yet) everything is written in one bulk
+transaction instead (:meth:`Workspace.bulk_load`), all or nothing.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
+import hashlib
+import time
 from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from console.records.kinds import (
-    CUSTOMERS,
-    KINDS,
-    OFFERS,
-    RECEIVABLE_LINES,
-    RECEIVABLES,
-    TICKETS,
-    Kind,
-    RecordError,
-    read_stamps,
-    validate,
-)
-from console.shared.clock import parse_iso, to_iso, utcnow
+from console.records import import_checks as check
+from console.records.kinds import KINDS, OFFERS, RECEIVABLE_LINES, TICKETS, Kind
+from console.records.reading import ImportFailure, detect_format, detect_kind, read_records
+from console.shared.clock import to_iso, utcnow
 from console.store import Workspace
+from console.store.import_stage import DuplicateRecord, Stage, Staged
 
-CHUNK = 2000
+__all__ = ["BATCH", "ImportFailure", "ImportInterrupted", "ImportResult", "import_files"]
+
+CHUNK = 2000  # records read and checked at a time
+BATCH = 500  # records written per transaction: well under a tenth of a second of the write lock
+#: Seconds between two batches: longer than the longest sleep of a writer waiting on the lock (SQLite's busy
+#: handler sleeps at most 100 ms at a time), so that every agent waiting gets in before the next batch.
+PAUSE = 0.1
 ProgressFn = Callable[[int], None]
-
-
-class ImportFailure(Exception):
-    """A bad input: the message names the file, the line and the field."""
-
-    def __init__(self, path: Path | str, line: int | None, message: str, field_name: str | None = None) -> None:
-        where = f"{path}:{line}" if line else f"{path}"
-        super().__init__(f"{where}: {message}")
-        self.path = str(path)
-        self.line = line
-        self.field = field_name
-        self.message = message
 
 
 @dataclass
 class ImportResult:
-    """What an import wrote, per kind."""
+    """What an import wrote, per kind; ``kept``: tickets changed by an agent while the import ran, left as the
+    agent made them (file, line, ticket, who changed it)."""
 
     inserted: dict[str, int] = field(default_factory=dict)
     updated: dict[str, int] = field(default_factory=dict)
     unchanged: dict[str, int] = field(default_factory=dict)
+    kept: list[tuple[str, int, str, str]] = field(default_factory=list)
+    resumed: bool = False
 
     @property
     def touched(self) -> set[str]:
@@ -66,121 +66,23 @@ class ImportResult:
             for kind in KINDS
             if kind in self.inserted or kind in self.updated or kind in self.unchanged
         ]
-        return "; ".join(parts) or "nothing imported"
+        text = "; ".join(parts) or "nothing imported"
+        if self.resumed:
+            text = "resumed a stopped import: " + text
+        for path, line, ticket, who in self.kept:
+            text += f"\n{path}:{line}: ticket {ticket} was changed by {who} during the import; kept their change"
+        return text
 
 
-#: What an export adds to each ticket beyond its fields: the version and the time of its last change, so that
-#: importing the file again can tell a record older than the ticket (see :func:`_check_tickets`).
-TICKET_STAMPS = ("version", "lastModifiedDate")
+class ImportInterrupted(Exception):
+    """The import stopped while writing (the cause is chained): what was written is complete and journaled."""
 
-
-def _stamps(raw: Any) -> tuple[Any, dict[str, Any]]:
-    """``raw`` without the ticket stamps, and the stamps read (a bad one raises :class:`RecordError`)."""
-    if not isinstance(raw, dict):
-        return raw, {}
-    given = {k: raw[k] for k in TICKET_STAMPS if raw.get(k) not in (None, "")}
-    rest = {k: v for k, v in raw.items() if k not in TICKET_STAMPS}
-    return rest, read_stamps(given) if given else {}
-
-
-def detect_kind(path: Path) -> Kind:
-    """The record kind of a file, from its name: ``customers.jsonl``, ``2026-11-tickets.csv``..."""
-    stem = path.name.lower()
-    matches = [k for name, k in KINDS.items() if name in stem or (k is OFFERS and "support_offer" in stem)]
-    if RECEIVABLE_LINES in matches:  # "receivable_lines" also contains "receivable"
-        matches = [k for k in matches if k is not RECEIVABLES]
-    if len(matches) != 1:
-        raise ImportFailure(
-            path,
-            None,
-            "cannot tell what the file holds from its name; name it after one of "
-            f"{', '.join(KINDS)} (for example customers.jsonl) or pass --kind",
+    def __init__(self, written: int, total: int, cause: BaseException) -> None:
+        super().__init__(
+            f"the import stopped after writing {written:,} of {total:,} records ({cause}); what was written is "
+            "complete: run the same import again to write the rest"
         )
-    return matches[0]
-
-
-def detect_format(path: Path) -> str:
-    suffix = path.suffix.lower()
-    if suffix in (".jsonl", ".ndjson", ".json"):
-        return "jsonl"
-    if suffix == ".csv":
-        return "csv"
-    raise ImportFailure(path, None, f"unknown file type {suffix or '(none)'}; expected .jsonl or .csv")
-
-
-def _decode(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ImportFailure(path, None, f"cannot read the file ({exc.strerror})") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ImportFailure(
-            path, line, f"not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as UTF-8"
-        ) from None
-
-
-def _jsonl_records(path: Path, text: str) -> Iterator[tuple[int, Any]]:
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            yield number, json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ImportFailure(path, number, f"malformed JSON at column {exc.colno}: {exc.msg}") from None
-
-
-def _csv_records(path: Path, text: str, kind: Kind) -> Iterator[tuple[int, Any]]:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    start = 1
-    try:
-        header = next(reader, None)
-        if header is None:
-            return
-        header = [h.strip() for h in header]
-        known = set(kind.field_names) | (set(TICKET_STAMPS) if kind is TICKETS else set())
-        for column in header:
-            if column not in known:
-                raise (
-                    ImportFailure(
-                        path, 1, f"unknown column for {kind.name}; expected {', '.join(kind.field_names)}", column
-                    )
-                    if column
-                    else ImportFailure(path, 1, "empty column name in the header")
-                )
-        if len(set(header)) != len(header):
-            raise ImportFailure(path, 1, "a column appears twice in the header")
-        while True:
-            start = reader.line_num + 1
-            row = next(reader, None)
-            if row is None:
-                return
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) != len(header):
-                raise ImportFailure(path, start, f"expected {len(header)} cells, got {len(row)}")
-            yield start, {h: (cell if cell != "" else None) for h, cell in zip(header, row, strict=True)}
-    except csv.Error as exc:
-        raise ImportFailure(path, start, f"malformed CSV (in the record starting here): {exc}") from None
-
-
-def read_records(path: Path, kind: Kind, services: Collection[str]) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Validated records of one file with their line numbers; raises :class:`ImportFailure`."""
-    text = _decode(path)
-    fmt = detect_format(path)
-    raw = _jsonl_records(path, text) if fmt == "jsonl" else _csv_records(path, text, kind)
-    for line, record in raw:
-        try:
-            record, stamps = _stamps(record) if kind is TICKETS else (record, {})
-            yield line, {**validate(kind, record, services), **stamps}
-        except RecordError as exc:
-            raise ImportFailure(path, line, str(exc), exc.field) from None
-
-
-BULK_BYTES = 8_000_000
-"""Imports larger than this (about 10,000 tickets) load in bulk (see :meth:`Workspace.bulk_load`)."""
+        self.written, self.total = written, total
 
 
 def import_files(
@@ -194,13 +96,32 @@ def import_files(
     force: bool = False,
     now: str | None = None,
 ) -> ImportResult:
-    """Import ``paths`` into ``ws`` in one transaction; raise :class:`ImportFailure` on the first bad record.
+    """Import ``paths`` into ``ws``: stage and check everything, then write (see the module's text).
 
     A ticket record that is older than the stored ticket (by its exported version or last change), or that
     would overwrite another agent's live claim, is refused with its line unless ``force``; an exported record
-    identical to the stored ticket is left alone (no write, no version, no audit row). Who may import, and
-    force, is the desk's to check (:meth:`console.desk.door.Desk.import_records`)."""
-    checks = _TicketChecks(agent, force, now or to_iso(utcnow()))
+    identical to the stored ticket is left alone (no write, no version, no audit row). ``progress`` is told of
+    each record twice: once read, once written. Who may import, and force, is the desk's to check
+    (:meth:`console.desk.door.Desk.import_records`)."""
+    checks = check.Checks(agent, force, now or to_iso(utcnow()))
+    plan = _plan(paths, kind)
+    result = ImportResult()
+    stage = Stage(ws.path.parent)
+    try:
+        for k, path in plan:
+            _stage_file(ws, stage, k, path, services, checks, result, progress)
+        kinds = [k for k in KINDS.values() if stage.count(k)]
+        if ws.records.counts_of(TICKETS) == 0:
+            _write_in_bulk(ws, stage, kinds, result, progress, agent, plan)
+        else:
+            _write_in_batches(ws, stage, kinds, result, progress, agent, plan, _digest(plan, force))
+    finally:
+        stage.close()
+    ws.analyze()
+    return result
+
+
+def _plan(paths: list[Path], kind: str | None) -> list[tuple[Kind, Path]]:
     plan: list[tuple[Kind, Path]] = []
     for path in paths:
         if not path.exists():
@@ -210,172 +131,178 @@ def import_files(
         plan.append((k, path))
     order = list(KINDS.values())
     plan.sort(key=lambda item: order.index(item[0]))
-    result = ImportResult()
-    # A large import refills the health rollups once at the end instead of firing their triggers per row.
-    large = sum(path.stat().st_size for _, path in plan) > BULK_BYTES
-    with ws.bulk_load() if large else ws.transaction():
-        for k, path in plan:
-            chunk: list[tuple[int, dict[str, Any]]] = []
-            for line, record in read_records(path, k, services):
-                chunk.append((line, record))
-                if len(chunk) >= CHUNK:
-                    _write_chunk(ws, k, path, chunk, result, progress, checks)
-                    chunk = []
-            _write_chunk(ws, k, path, chunk, result, progress, checks)
-        ws.audit(
-            agent,
-            "import",
-            "workspace",
-            str(ws.path),
-            {
-                "files": [str(p) for _, p in plan],
-                "inserted": result.inserted,
-                "updated": result.updated,
-            },
-        )
-    ws.analyze()
-    return result
+    return plan
 
 
-def _write_chunk(
+def _digest(plan: list[tuple[Kind, Path]], force: bool) -> str:
+    """The input's identity for the journal: each file's kind and bytes, and ``force``."""
+    digest = hashlib.sha256(b"force" if force else b"")
+    for k, path in plan:
+        digest.update(k.name.encode() + b"\0")
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def _stage_file(
     ws: Workspace,
+    stage: Stage,
+    kind: Kind,
+    path: Path,
+    services: Collection[str],
+    checks: check.Checks,
+    result: ImportResult,
+    progress: ProgressFn | None,
+) -> None:
+    chunk: list[tuple[int, dict[str, Any]]] = []
+    for line, record in read_records(path, kind, services):
+        chunk.append((line, record))
+        if len(chunk) >= CHUNK:
+            _stage_chunk(ws, stage, kind, path, chunk, checks, result, progress)
+            chunk = []
+    _stage_chunk(ws, stage, kind, path, chunk, checks, result, progress)
+
+
+def _stage_chunk(
+    ws: Workspace,
+    stage: Stage,
     kind: Kind,
     path: Path,
     chunk: list[tuple[int, dict[str, Any]]],
+    checks: check.Checks,
     result: ImportResult,
     progress: ProgressFn | None,
-    checks: _TicketChecks,
 ) -> None:
     if not chunk:
         return
-    agent = checks.agent
+    where = str(path)
     if kind.references_customer:
-        known = ws.records.existing_keys(CUSTOMERS, {r["customerId"] for _, r in chunk})
-        for line, record in chunk:
-            if record["customerId"] not in known:
-                raise ImportFailure(
-                    path, line, f"field 'customerId': unknown customer {record['customerId']!r}", "customerId"
-                )
+        check.check_customers(ws, stage, where, chunk)
     if kind is OFFERS:
-        _check_one_offer_per_customer(ws, path, chunk)
+        check.check_one_offer_per_customer(ws, where, chunk, checks)
     if kind is RECEIVABLE_LINES:
-        _check_receivables(ws, path, chunk)
-    records = [r for _, r in chunk]
+        check.check_receivables(ws, stage, where, chunk)
+    records: list[tuple[int, dict[str, Any] | None]] = list(chunk)
     if kind is TICKETS:
-        _check_ticket_ids(path, chunk)
-        records = _check_tickets(ws, path, chunk, checks)
-        result.unchanged[kind.name] = result.unchanged.get(kind.name, 0) + len(chunk) - len(records)
-    inserted, updated = ws.records.upsert(kind, records, agent)
-    result.inserted[kind.name] = result.inserted.get(kind.name, 0) + inserted
-    result.updated[kind.name] = result.updated.get(kind.name, 0) + updated
+        _refuse_duplicates_within(kind, where, chunk)
+        records = check.check_tickets(ws, where, chunk, checks)
+        skipped = sum(1 for _, record in records if record is None)
+        result.unchanged[kind.name] = result.unchanged.get(kind.name, 0) + skipped
+        if progress is not None and skipped:
+            progress(skipped)  # nothing to write for these
+    try:
+        stage.add(kind, path, records)
+    except DuplicateRecord as exc:
+        raise ImportFailure(exc.again[0], exc.again[1], f"field 'id': {exc}", "id") from None
     if progress is not None:
         progress(len(chunk))
 
 
-def _check_one_offer_per_customer(ws: Workspace, path: Path, chunk: list[tuple[int, dict[str, Any]]]) -> None:
-    current = ws.accounts.offers_by_customer(r["customerId"] for _, r in chunk)
-    for line, record in chunk:
-        other = current.get(record["customerId"])
-        if other is not None and other != record["id"]:
-            raise ImportFailure(
-                path,
-                line,
-                f"field 'customerId': customer {record['customerId']!r} already has support offer {other!r}"
-                " (one offer per customer; reuse its id to update it)",
-                "customerId",
-            )
-        current[record["customerId"]] = record["id"]
-
-
-def _check_receivables(ws: Workspace, path: Path, chunk: list[tuple[int, dict[str, Any]]]) -> None:
-    owners = ws.billing.receivable_owners({r["receivableId"] for _, r in chunk})
-    for line, record in chunk:
-        owner = owners.get(record["receivableId"])
-        if owner is None:
-            raise ImportFailure(
-                path, line, f"field 'receivableId': unknown receivable {record['receivableId']!r}", "receivableId"
-            )
-        if owner != record["customerId"]:
-            raise ImportFailure(
-                path,
-                line,
-                f"field 'customerId': receivable {record['receivableId']!r} belongs to {owner!r}, not "
-                f"{record['customerId']!r}",
-                "customerId",
-            )
-
-
-def _check_ticket_ids(path: Path, chunk: list[tuple[int, dict[str, Any]]]) -> None:
+def _refuse_duplicates_within(kind: Kind, path: str, chunk: list[tuple[int, dict[str, Any]]]) -> None:
+    """A ticket twice in one chunk, before the checks (which would take the second for an update)."""
     seen: dict[str, int] = {}
     for line, record in chunk:
-        if record["id"] is None:
+        key = record["id"]
+        if key is None:
             continue
-        if record["id"] in seen:
-            raise ImportFailure(
-                path,
-                line,
-                f"field 'id': ticket {record['id']} appears twice (first at line {seen[record['id']]})",
-                "id",
-            )
-        seen[record["id"]] = line
+        if key in seen:
+            raise ImportFailure(path, line, f"field 'id': ticket {key} appears twice (first at line {seen[key]})", "id")
+        seen[key] = line
 
 
-@dataclass(frozen=True)
-class _TicketChecks:
-    agent: str
-    force: bool
-    now: str
+def _write_in_bulk(
+    ws: Workspace,
+    stage: Stage,
+    kinds: list[Kind],
+    result: ImportResult,
+    progress: ProgressFn | None,
+    agent: str,
+    plan: list[tuple[Kind, Path]],
+) -> None:
+    """Into a workspace without tickets: one transaction, the rollups and search refilled once at its end."""
+    with ws.bulk_load():
+        for k in kinds:
+            for _, batch in stage.batches(k, CHUNK):
+                _write_batch(ws, k, batch, result, agent)
+                if progress is not None:
+                    progress(len(batch))
+        _audit(ws, agent, plan, result)
 
 
-def _check_tickets(
-    ws: Workspace, path: Path, chunk: list[tuple[int, dict[str, Any]]], checks: _TicketChecks
-) -> list[dict[str, Any]]:
-    """The chunk's ticket records to write: a new ticket keeps its stamps; an existing one is checked against
-    the stored ticket (refused when older or claimed by another agent, unless forced; skipped when an exported
-    record is identical) and written without stamps, so the update bumps its version and is changed now."""
-    existing = ws.records.existing_keys(TICKETS, [r["id"] for _, r in chunk if r["id"]])
+def _write_in_batches(
+    ws: Workspace,
+    stage: Stage,
+    kinds: list[Kind],
+    result: ImportResult,
+    progress: ProgressFn | None,
+    agent: str,
+    plan: list[tuple[Kind, Path]],
+    digest: str,
+) -> None:
+    run, done = ws.records.runs.start(digest, agent)  # per kind: the number of the last record written
+    result.resumed = bool(done)
+    total = sum(stage.count(k) for k in kinds)
+    written = sum(stage.count_upto(k, done.get(k.name, 0)) for k in kinds)
+    if progress is not None and written:
+        progress(written)
+    for k in kinds:
+        for last, batch in stage.batches(k, BATCH, after=done.get(k.name, 0)):
+            try:
+                with ws.transaction():
+                    _write_batch(ws, k, batch, result, agent)
+                    ws.records.runs.advance(run, {**done, k.name: last})
+            except Exception as exc:
+                raise ImportInterrupted(written, total, exc) from exc
+            done[k.name] = last
+            written += len(batch)
+            if progress is not None:
+                progress(len(batch))
+            time.sleep(PAUSE)
+    with _interrupted(written, total), ws.transaction():
+        _audit(ws, agent, plan, result)
+        ws.records.runs.finish(run)
+
+
+@contextmanager
+def _interrupted(written: int, total: int) -> Iterator[None]:
+    try:
+        yield
+    except Exception as exc:
+        raise ImportInterrupted(written, total, exc) from exc
+
+
+def _write_batch(ws: Workspace, kind: Kind, batch: list[Staged], result: ImportResult, agent: str) -> None:
+    records = [record for _, _, record in batch]
+    if kind is TICKETS:
+        records = _still_as_staged(ws, batch, result)
+    inserted, updated = ws.records.upsert(kind, records, agent)
+    result.inserted[kind.name] = result.inserted.get(kind.name, 0) + inserted
+    result.updated[kind.name] = result.updated.get(kind.name, 0) + updated
+
+
+def _still_as_staged(ws: Workspace, batch: list[Staged], result: ImportResult) -> list[dict[str, Any]]:
+    """The batch's tickets whose stored version is still the one they were checked against; the others were
+    changed by an agent after staging: left as the agent made them, reported in ``result.kept``."""
+    versions = ws.records.versions([r["id"] for _, _, r in batch if r["id"]])
     out: list[dict[str, Any]] = []
-    for line, record in chunk:
-        if record["id"] not in existing:
-            out.append(record)
+    for path, line, staged in batch:
+        record = dict(staged)
+        based_on = record.pop(check.BASED_ON, 0)
+        now = versions.get(record["id"], 0) if record["id"] else 0
+        if now != based_on:
+            result.kept.append((path, line, record["id"], ws.tickets.ticket_editor(record["id"]) or "another agent"))
             continue
-        stored = ws.tickets.ticket(record["id"])
-        assert stored is not None
-        stamped = any(k in record for k in TICKET_STAMPS)
-        if stamped and all(record[f] == stored[f] for f in TICKETS.field_names):
-            continue
-        if not checks.force:
-            _refuse_older(path, line, record, stored)
-            _refuse_claimed(path, line, stored, checks)
-        out.append({k: v for k, v in record.items() if k not in TICKET_STAMPS})
+        out.append(record)
     return out
 
 
-FORCE_HINT = "export the ticket again and edit that, or import with --force (records.overwrite: a Global admin)"
-
-
-def _refuse_older(path: Path, line: int, record: dict[str, Any], stored: dict[str, Any]) -> None:
-    version, changed = record.get("version"), record.get("lastModifiedDate")
-    older = (version is not None and version < stored["version"]) or (
-        changed is not None
-        and stored["lastModifiedDate"]
-        and parse_iso(changed) < parse_iso(stored["lastModifiedDate"])
-    )
-    if older:
-        field_name = "version" if version is not None else "lastModifiedDate"
-        raise ImportFailure(
-            path,
-            line,
-            f"field '{field_name}': ticket {stored['id']} changed since this record "
-            f"(record: version {version or '-'}, {changed or '-'}; now: version {stored['version']}, "
-            f"{stored['lastModifiedDate']}); {FORCE_HINT}",
-            field_name,
-        )
-
-
-def _refuse_claimed(path: Path, line: int, stored: dict[str, Any], checks: _TicketChecks) -> None:
-    holder, until = stored.get("assignee"), stored.get("claimedUntil")
-    if holder and until and holder != checks.agent and parse_iso(until) > parse_iso(checks.now):
-        raise ImportFailure(
-            path, line, f"ticket {stored['id']} is claimed by {holder} until {until}; {FORCE_HINT}", "id"
-        )
+def _audit(ws: Workspace, agent: str, plan: list[tuple[Kind, Path]], result: ImportResult) -> None:
+    detail: dict[str, Any] = {
+        "files": [str(p) for _, p in plan],
+        "inserted": result.inserted,
+        "updated": result.updated,
+    }
+    if result.kept:
+        detail["kept"] = [ticket for _, _, ticket, _ in result.kept]
+    ws.audit(agent, "import", "workspace", str(ws.path), detail)

@@ -87,6 +87,13 @@ class Key(Text):
         return cls(text)
 
 
+#: The largest whole number a field takes: SQLite's INTEGER is 64-bit signed.
+LARGEST = 2**63 - 1
+#: An amount's largest order of magnitude: below 10^15 (a quadrillion yen), with at most 10 decimals, so that
+#: every amount is exact in the money arithmetic and fits a report's column.
+AMOUNT_DIGITS, AMOUNT_DECIMALS = 15, 10
+
+
 class Count(int):
     """A whole number, not negative: ``48``, ``"48"``, ``48.0``."""
 
@@ -102,6 +109,8 @@ class Count(int):
             raise ValueError(f"expected a whole number, got {value!r}") from None
         if number < 0:
             raise ValueError(f"must not be negative, got {number}")
+        if number > LARGEST:
+            raise ValueError(f"too large: at most {LARGEST:,}")
         return cls(number)
 
 
@@ -115,6 +124,8 @@ class Version(int):
         number = int(value) if isinstance(value, str) and value.strip().isdecimal() else value
         if isinstance(number, bool) or not isinstance(number, int) or number < 1:
             raise ValueError(f"expected a whole number from 1, got {value!r}")
+        if number > LARGEST:
+            raise ValueError(f"too large: at most {LARGEST:,}")
         return cls(number)
 
 
@@ -180,6 +191,10 @@ class Amount(str):
             raise ValueError(f"expected an amount such as 1200.50, got {value!r}") from None
         if not amount.is_finite():
             raise ValueError(f"expected a finite amount, got {value!r}")
+        if amount and amount.adjusted() >= AMOUNT_DIGITS:
+            raise ValueError(f"amount too large: below 10^{AMOUNT_DIGITS}, got {value!r}")
+        if -amount.as_tuple().exponent > AMOUNT_DECIMALS:  # type: ignore[operator]
+            raise ValueError(f"at most {AMOUNT_DECIMALS} decimals, got {value!r}")
         return cls(str(amount))
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from console.records.kinds import KINDS, TICKETS, Kind
 from console.store.base import Base
+from console.store.import_runs import ImportRuns
 from console.store.rows import audit_updates, existing_keys
 from console.store.tickets import TicketRepo
 
@@ -21,12 +22,28 @@ class RecordRepo:
     def __init__(self, db: Base, tickets: TicketRepo) -> None:
         self.db = db
         self.tickets = tickets
+        self.runs = ImportRuns(db)
 
     def counts(self) -> dict[str, int]:
         """Rows per record kind, plus open tickets."""
         conn = self.db.conn
         out = {name: conn.execute(f"SELECT count(*) FROM {kind.table}").fetchone()[0] for name, kind in KINDS.items()}
         out["open tickets"] = conn.execute("SELECT count(*) FROM tickets WHERE isOpen = 1").fetchone()[0]
+        return out
+
+    def counts_of(self, kind: Kind) -> int:
+        """How many records of ``kind`` there are (0 or not, at once: the count of an indexed table)."""
+        return int(self.db.conn.execute(f"SELECT count(*) FROM {kind.table}").fetchone()[0])
+
+    def versions(self, ticket_ids: Sequence[str]) -> dict[str, int]:
+        """The stored version of each of these tickets that exists."""
+        out: dict[str, int] = {}
+        for start in range(0, len(ticket_ids), 500):
+            batch = list(ticket_ids[start : start + 500])
+            rows = self.db.conn.execute(
+                f"SELECT id, version FROM tickets WHERE id IN ({self.db.dialect.marks(len(batch))})", batch
+            )
+            out.update((row[0], row[1]) for row in rows)
         return out
 
     def existing_keys(self, kind: Kind, keys: Iterable[str]) -> set[str]:

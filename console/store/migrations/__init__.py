@@ -21,6 +21,7 @@ from console.store.migrations.health import (
     m020_customer_due_upsert,
     m024_health_waiting_rollup,
 )
+from console.store.migrations.imports import m029_import_runs
 from console.store.migrations.microsoft import (
     m009_microsoft,
     m014_azure_entitlements,
@@ -74,6 +75,7 @@ MIGRATIONS: list[Migration] = [
     m024_health_waiting_rollup,
     m025_directory,
     m026_notice_due,
+    m029_import_runs,
 ]
 
 
