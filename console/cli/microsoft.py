@@ -268,3 +268,5 @@ def _report(report: CourierReport, as_json: bool, *, polled: bool = True) -> int
     if report.failed:
         return FAILED
     return QUEUED if report.pending else APPLIED
+
+

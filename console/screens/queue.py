@@ -293,8 +293,7 @@ class QueueScreen(ConsoleScreen):
         if search is None:
             search = Input(
                 placeholder="search title, body, notes or a ticket number (enter: to the list · escape: clear)",
-                id="search",
-                select_on_focus=False,  # back to the search: one key does not replace the words
+                id="search", select_on_focus=False,  # back to the search: one key does not replace the words
             )
             await self.mount(search)
         search.display = True
