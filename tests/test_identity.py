@@ -66,7 +66,7 @@ def test_sudo_to_the_owner_names_who_ran_sudo(own: Path) -> None:
     assert current_agent(own, sudo) == "nobody"
     with pytest.raises(IdentityRefused, match="CSP_CONSOLE_AGENT is not honoured for a console run through sudo"):
         current_agent(own, {**sudo, "CSP_CONSOLE_AGENT": "kenji.sato"})
-    with pytest.raises(IdentityRefused, match="SUDO_USER \\('kenji.sato'\\) is not the login of SUDO_UID"):
+    with pytest.raises(IdentityRefused, match=r"SUDO_USER \('kenji.sato'\) is not the login of SUDO_UID"):
         current_agent(own, {**sudo, "SUDO_USER": "kenji.sato"})
     with pytest.raises(IdentityRefused, match="SUDO_UID is not a uid"):
         current_agent(own, {**sudo, "SUDO_UID": "x"})
