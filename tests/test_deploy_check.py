@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from console.cli import CommandError
+from console.cli.deploy import ssh_words
 from console.cli.main import main
 from console.deploy.check import check_host
 from console.store import Workspace
@@ -172,3 +174,20 @@ def test_a_finding_says_where_why_and_how(host: Host) -> None:
 def test_a_missing_workspace_is_said(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["deploy", "check", "--db", str(tmp_path / "none.db"), "--config", str(tmp_path / "c.toml")]) == 1
     assert "the workspace is missing" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["--db /tmp/mine.db agents list", "agents list --config=/tmp/x.toml", "agents list --con /tmp/x.toml",
+     "--d=/tmp/x.db health", "demo", "sandbox", "agents list 'unclosed"],
+)  # fmt: skip
+def test_an_ssh_command_keeps_the_forcecommands_workspace_and_config(command: str) -> None:
+    """``ssh desk COMMAND`` runs ``csp-console COMMAND`` (README): never with another workspace or config (argparse
+    takes an abbreviated ``--con``), nor the commands that write files or start servers where the agent says."""
+    with pytest.raises(CommandError):
+        ssh_words(command)
+
+
+def test_an_ssh_command_is_the_console_words() -> None:
+    assert ssh_words("csp-console agents grant li.wei 'global_admin'") == ["agents", "grant", "li.wei", "global_admin"]
+    assert ssh_words("") == []

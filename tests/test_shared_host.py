@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import pwd
 import shutil
 import site
 import socket
@@ -48,8 +49,7 @@ def run(*command: str, check: bool = True, **kwargs: object) -> subprocess.Compl
 
 def as_user(login: str, *command: str) -> subprocess.CompletedProcess[str]:
     """``command`` as ``login`` with a clean environment and umask 077, as the recipe's sudo runs the console."""
-    home = f"/tmp/{login}"
-    env = ["env", "-i", "PATH=/usr/bin:/bin", f"HOME={home}"]
+    env = ["env", "-i", "PATH=/usr/bin:/bin", f"HOME={pwd.getpwnam(login).pw_dir}"]
     return run("runuser", "-u", login, "--", *env, "sh", "-c", 'umask 077; exec "$@"', "-", *command, check=False)
 
 
@@ -118,7 +118,6 @@ def _logins(base: Path) -> None:
             (home / ".ssh").mkdir(mode=0o700)
             shutil.copy(f"{key}.pub", home / ".ssh" / "authorized_keys")
             run("chown", "-R", f"{login}:", str(home / ".ssh"))
-    run("ln", "-sfn", str(base / "home" / SERVICE), f"/tmp/{SERVICE}")
 
 
 def _workspace(desk: Desk) -> None:
@@ -181,7 +180,6 @@ def desk() -> Iterator[Desk]:
         yield from _sshd_then(desk, names)
     finally:
         _remove_logins()
-        Path(f"/tmp/{SERVICE}").unlink(missing_ok=True)
         shutil.rmtree(base, ignore_errors=True)
 
 
