@@ -23,6 +23,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -179,7 +180,9 @@ def lease_for(desk: Desk, name: str, seconds: float) -> Lease:
 def console_jobs(desk: Desk, clock: Clock, *, upgrade: ClockUpgrade | None = None) -> list[Job]:
     """The console's jobs: claim expiry (every console: it only frees claims past their time), the breach
     sweep and the health samples (once per workspace), the Microsoft round (under the Microsoft lease, when
-    Microsoft is configured) and the SLA clock upgrade (once, when a workspace was upgraded to it)."""
+    Microsoft is configured), the SLA clock upgrade (once, when a workspace was upgraded to it) and the audit
+    chain's check (once, at start: :func:`console.desk.audit_chain.start_check`)."""
+    from console.desk import audit_chain
     from console.health.board import SAMPLE_MINUTES
 
     sample_every = SAMPLE_MINUTES * 60.0
@@ -220,4 +223,14 @@ def console_jobs(desk: Desk, clock: Clock, *, upgrade: ClockUpgrade | None = Non
         )
     if upgrade is not None:
         jobs.append(Job("sla-upgrade", "SLA clock upgrade", lambda: 0.0, upgrade, first=0.0, repeat=False))
+    jobs.append(
+        Job(
+            "audit-chain",
+            "Audit chain check",
+            lambda: 0.0,
+            partial(audit_chain.start_check, desk),
+            first=0.0,
+            repeat=False,
+        )
+    )
     return jobs

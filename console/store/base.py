@@ -107,11 +107,13 @@ class Base:
 
     # -- the audit log -----------------------------------------------------------------------------
     def audit(self, agent: str, action: str, entity: str, entity_id: str, detail: dict[str, Any]) -> None:
-        """Record who did what (inside the caller's transaction), at the clock's time."""
-        self.conn.execute(
-            "INSERT INTO audit_log (at, agent, action, entity, entityId, detail) VALUES (?, ?, ?, ?, ?, ?)",
-            (self.now(), agent, action, entity, entity_id, json.dumps(detail, ensure_ascii=False)),
-        )
+        """Record who did what (inside the caller's transaction, or one of its own), at the clock's time, chained
+        to the row before it (:mod:`console.store.audit_chain`)."""
+        from console.store import audit_chain
+
+        with self.writing():
+            detail_text = json.dumps(detail, ensure_ascii=False)
+            audit_chain.append(self.conn, self.now(), agent, action, entity, entity_id, detail_text)
 
     # -- change notices ----------------------------------------------------------------------------
     def data_version(self) -> int:
