@@ -53,9 +53,11 @@ def as_stored(value: Any) -> Any:
     return value if value is None or isinstance(value, str) else str(value)
 
 
-def append(conn: sqlite3.Connection, at: str, agent: str, action: str, entity: str, entity_id: str, detail: str) -> int:
+def append(
+    conn: sqlite3.Connection, at: str, agent: str, action: str, entity: str, entity_id: str, detail: str
+) -> tuple[int, str]:
     """Append one chained row inside the caller's write transaction (``BEGIN IMMEDIATE``: appends are serial);
-    its id. The previous row is read by the primary key (one step of the index), and the id is the one after
+    its id and hash. The previous row is read by the primary key (one step of the index), and the id is the one after
     the last given out, so a gap left by removed rows stays a gap."""
     last = conn.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
     given = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'").fetchone()
@@ -66,7 +68,7 @@ def append(conn: sqlite3.Connection, at: str, agent: str, action: str, entity: s
         "INSERT INTO audit_log (id, at, agent, action, entity, entityId, detail, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (*values, digest),
     )
-    return row_id
+    return row_id, digest
 
 
 def chain_rows(conn: sqlite3.Connection, rows: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
