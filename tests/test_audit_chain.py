@@ -247,6 +247,21 @@ def test_the_child_process_walk_finds_what_the_thread_finds(ws: Workspace) -> No
     assert child.report == here.report and next(b.what for b in child.open) == "row 3 was removed"
 
 
+async def test_a_large_log_is_walked_in_a_child_process_at_start(
+    ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(audit_chain, "CHILD_ABOVE", 0)  # every log is "large": the real `python -m` child
+    tamper(ws.path, "DELETE FROM audit_log WHERE id = 3")
+    restore_triggers(ws.path)
+    app = make_app(ws, tmp_path, agent=HELPDESK, start_screen="health")
+    async with app.run_test(size=(140, 45)) as pilot:
+        app.settle()
+        await settle(pilot)
+        assert isinstance(app.screen, HealthScreen)
+        assert app.screen.audit_text().splitlines()[1].startswith("row 3 was removed (after row 2, ")
+        assert app.job_failures() == []
+
+
 async def test_the_next_start_shows_the_break_to_global_admins_and_on_the_board(ws: Workspace, tmp_path: Path) -> None:
     at = ws.conn.execute("SELECT at FROM audit_log WHERE id = 4").fetchone()[0]
     tamper(ws.path, """UPDATE audit_log SET detail = '{}' WHERE id = 4""")

@@ -23,7 +23,6 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -136,8 +135,12 @@ class Jobs:
             return sorted(self._failing.values(), key=lambda f: (f.since, f.job))
 
     def release(self, jobs: list[Job]) -> None:
-        """On a clean exit: give up the leases this process holds, so the next console takes over at once."""
+        """On a clean exit: stop the jobs' child processes (a job's work with a ``stop``) and give up the leases
+        this process holds, so the next console takes over at once."""
         for job in jobs:
+            stop = getattr(job.work, "stop", None)
+            if callable(stop):
+                stop()
             if job.lease is not None and job.lease.held:
                 job.lease.release()
 
@@ -223,14 +226,6 @@ def console_jobs(desk: Desk, clock: Clock, *, upgrade: ClockUpgrade | None = Non
         )
     if upgrade is not None:
         jobs.append(Job("sla-upgrade", "SLA clock upgrade", lambda: 0.0, upgrade, first=0.0, repeat=False))
-    jobs.append(
-        Job(
-            "audit-chain",
-            "Audit chain check",
-            lambda: 0.0,
-            partial(audit_chain.start_check, desk),
-            first=0.0,
-            repeat=False,
-        )
-    )
+    check = audit_chain.StartCheck(desk)
+    jobs.append(Job("audit-chain", "Audit chain check", lambda: 0.0, check, first=0.0, repeat=False))
     return jobs

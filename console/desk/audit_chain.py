@@ -18,7 +18,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -87,27 +87,54 @@ def verdict(ws: Workspace, report: ChainReport) -> Verdict:
     return Verdict(report, [b for b in report.breaks if b.key not in done], acked)
 
 
-def check(ws: Workspace, *, child_above: int = CHILD_ABOVE) -> Verdict:
-    """Walk the chain: here for a small log, in a child process for a large one (see the module's doc)."""
-    if chain.size(ws.conn) <= child_above:
+def check(
+    ws: Workspace, *, child_above: int | None = None, started: Callable[[subprocess.Popen[str]], None] | None = None
+) -> Verdict:
+    """Walk the chain: here for a log of up to ``child_above`` rows (:data:`CHILD_ABOVE`), in a child process for
+    a larger one (see the module's doc); ``started`` is given the child, to stop it (:class:`StartCheck`)."""
+    if chain.size(ws.conn) <= (CHILD_ABOVE if child_above is None else child_above):
         return verdict(ws, chain.verify(ws.conn))
-    proc = subprocess.run(
+    proc = subprocess.Popen(
         [sys.executable, "-m", "console.desk.audit_chain", str(ws.path)],
         stdin=subprocess.DEVNULL,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        check=False,
     )
+    if started is not None:
+        started(proc)
+    out, err = proc.communicate()
     if proc.returncode != 0:
-        raise RuntimeError(f"the audit chain check exited with {proc.returncode}: {proc.stderr.strip()[-500:]}")
-    return verdict(ws, ChainReport.from_json(json.loads(proc.stdout)))
+        raise RuntimeError(f"the audit chain check exited with {proc.returncode}: {err.strip()[-500:]}")
+    return verdict(ws, ChainReport.from_json(json.loads(out)))
 
 
-def start_check(desk: Desk) -> Verdict:
-    """The console's start-up check (a background job, no role: it shows nothing by itself); an open break is
-    told to every agent who may acknowledge it, once per break (:func:`tell`)."""
-    found = check(desk.ws)
-    return replace(found, told=frozenset(tell(desk, found.open))) if found.open else found
+class StartCheck:
+    """The console's start-up check as a background job (no role: it shows nothing by itself); an open break
+    is told to every agent who may acknowledge it, once per break (:func:`tell`). :meth:`stop` ends a walk
+    still running in its child process as the console quits (the next start walks again)."""
+
+    def __init__(self, desk: Desk) -> None:
+        self.desk = desk
+        self.proc: subprocess.Popen[str] | None = None
+        self.stopped = False
+
+    def __call__(self) -> Verdict | str:
+        try:
+            found = check(self.desk.ws, started=self._started)
+        except RuntimeError:
+            if self.stopped:
+                return "stopped as the console quit; the next start checks again"
+            raise
+        return replace(found, told=frozenset(tell(self.desk, found.open))) if found.open else found
+
+    def _started(self, proc: subprocess.Popen[str]) -> None:
+        self.proc = proc
+
+    def stop(self) -> None:
+        self.stopped = True
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
 
 
 def tell(desk: Desk, breaks: Sequence[Break]) -> list[str]:
