@@ -156,7 +156,7 @@ def test_triggers_missing_changed_or_added_are_reported(
         ws.path,
         "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log WHEN OLD.agent <> 'kenji.sato' "
         "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
-        "CREATE TRIGGER audit_log_quiet AFTER INSERT ON audit_log BEGIN SELECT 1; END",
+        "CREATE TRIGGER audit_log_quiet AFTER INSERT ON audit_log BEGIN SELECT '\x1b]0;pwned\x07\u202e'; END",
     )
     code, out = cli(capsys, monkeypatch, ADMIN, ws.path, "verify", "--json")
     what = [b["what"] for b in json.loads(out)["open"]]
@@ -164,6 +164,9 @@ def test_triggers_missing_changed_or_added_are_reported(
     assert what[0] == "trigger audit_log_no_update is missing"
     assert what[1].startswith("trigger audit_log_no_delete was changed: CREATE TRIGGER audit_log_no_delete")
     assert what[2].startswith("trigger audit_log_quiet on audit_log is not the console's")
+    assert what[2].endswith("SELECT '\\u001b]0;pwned\\u0007\\u202e'; END")  # the file's text, never run
+    code, out = cli(capsys, monkeypatch, ADMIN, ws.path, "verify")
+    assert code == 1 and "\x1b" not in out and "\x07" not in out and "\u202e" not in out
     # Acknowledging puts the console's triggers back (and drops the stranger): updates are refused again.
     assert cli(capsys, monkeypatch, ADMIN, ws.path, "acknowledge")[0] == 0
     triggers = dict(

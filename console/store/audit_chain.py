@@ -174,6 +174,7 @@ def _walk(conn: sqlite3.Connection, report: ChainReport) -> tuple[int, str | Non
 def _check_end(conn: sqlite3.Connection, report: ChainReport, last_id: int, last_at: str | None) -> None:
     given = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'").fetchone()
     seq = int(given[0]) if given and given[0] is not None else None
+    last_at = None if last_at is None else _shown(last_at)
     if seq is None:
         if last_id:
             report.add(Break("counter", last_id, last_id, last_at, _COUNTER_LOST, "counter:lost"))
@@ -194,11 +195,11 @@ def _check_triggers(conn: sqlite3.Connection, report: ChainReport) -> None:
         if have is None:
             report.add(Break("trigger", 0, 0, None, f"trigger {name} is missing", f"trigger:{name}:missing"))
         elif have != sql:
-            what = f"trigger {name} was changed: {' '.join(str(have).split())}"
+            what = f"trigger {name} was changed: {_shown(have)}"
             report.add(Break("trigger", 0, 0, None, what, f"trigger:{name}:{_short(str(have))}"))
     for name, sql in sorted(found.items()):
-        what = f"trigger {name} on audit_log is not the console's: {' '.join(str(sql).split())}"
-        report.add(Break("trigger", 0, 0, None, what, f"trigger:{name}:{_short(str(sql))}"))
+        what = f"trigger {_shown(name)} on audit_log is not the console's: {_shown(sql)}"
+        report.add(Break("trigger", 0, 0, None, what, f"trigger:{_short(str(name))}:{_short(str(sql))}"))
 
 
 def restore_triggers(conn: sqlite3.Connection) -> list[str]:
@@ -216,21 +217,28 @@ def restore_triggers(conn: sqlite3.Connection) -> list[str]:
     return created
 
 
+def _shown(value: object) -> str:
+    """Text from the file (a trigger's SQL, a row's time), as a break says it: whitespace runs as one space, every
+    other control or non-ASCII character escaped (``\\u001b``), so no log, toast or terminal runs it."""
+    return json.dumps(" ".join(str(value).split()), ensure_ascii=True)[1:-1]
+
+
 def _short(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:16]
 
 
-def _missing(first: int, last: int, at: str | None, *, at_end: bool) -> Break:
+def _missing(first: int, last: int, at: object, *, at_end: bool) -> Break:
     rows = f"row {first}" if first == last else f"rows {first} to {last}"
     where = " at the end of the log" if at_end else ""
     what = f"{rows} {'was' if first == last else 'were'} removed{where}"
-    return Break("missing", first, last, at, what, f"missing:{first}-{last}")
+    return Break("missing", first, last, None if at is None else _shown(at), what, f"missing:{first}-{last}")
 
 
-def _changed(row_id: int, at: str | None, actual: str) -> Break:
+def _changed(row_id: int, at: object, actual: str) -> Break:
     """Keyed by what the row holds now: changed again later, it is a new break."""
     what = f"row {row_id} was changed after it was written (its hash does not match its content)"
-    return Break("changed", row_id, row_id, at, what, f"changed:{row_id}:{_short(actual)}")
+    shown = None if at is None else _shown(at)
+    return Break("changed", row_id, row_id, shown, what, f"changed:{row_id}:{_short(actual)}")
 
 
 # -- acknowledgements ----------------------------------------------------------------------------
