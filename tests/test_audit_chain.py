@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import socket
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -347,3 +349,48 @@ def test_the_syslog_mirror_copies_each_committed_row_outside_the_workspace(
     assert capsys.readouterr().err == (
         f"csp-console: error: {config}:2: audit.syslog must be the path of a syslog socket, such as /dev/log\n"
     )
+
+
+APPENDER = """
+import sys
+from console.store import Workspace
+ws = Workspace.open(sys.argv[1], create=False)
+for i in range(int(sys.argv[3])):
+    with ws.transaction():
+        ws.audit(sys.argv[2], "ticket.note", "ticket", "CSP-000001", {"i": i})
+ws.close()
+"""
+
+
+def test_agents_appending_at_once_keep_one_unbroken_chain(ws: Workspace) -> None:
+    """Four processes append at once: BEGIN IMMEDIATE makes appends serial, so ids follow each other and every
+    row chains to the one before it."""
+    before = ws.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", APPENDER, str(ws.path), f"agent{n}", "60"], stderr=subprocess.PIPE)
+        for n in range(4)
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+    verdict = audit_chain.check(ws)
+    assert verdict.report.intact and verdict.report.rows == before + 240 == verdict.report.last_id
+
+
+def test_a_rolled_back_row_is_not_mirrored(ws: Workspace, tmp_path: Path) -> None:
+    from console.desk.audit_mirror import syslog_mirror
+
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    server.bind(str(tmp_path / "log.sock"))
+    server.settimeout(0.3)
+    ws.mirror = syslog_mirror(str(tmp_path / "log.sock"))
+    with pytest.raises(RuntimeError), ws.transaction():
+        ws.audit(HELPDESK, "ticket.note", "ticket", "CSP-000001", {"n": "rolled back"})
+        raise RuntimeError("the action failed after its audit row")
+    with pytest.raises(TimeoutError):
+        server.recv(65536)
+    with ws.transaction():
+        ws.audit(HELPDESK, "ticket.note", "ticket", "CSP-000001", {"n": "kept"})
+    assert '"detail":{"n":"kept"}' in server.recv(65536).decode("ascii")
+    server.close()
+    assert audit_chain.check(ws).report.intact

@@ -102,6 +102,7 @@ class HealthScreen(ConsoleScreen):
         self._title()
         self.show_jobs(self.console.job_failures())
         self.show_audit(self.console.audit_breaks)
+        self.recheck_audit()
         self.refresh_figures()
         self.set_interval(60, self.refresh_figures)  # time moves the SLA figures even when nothing changes
 
@@ -153,8 +154,12 @@ class HealthScreen(ConsoleScreen):
     # -- refreshing ------------------------------------------------------------------------------
     def on_workspace_changed(self) -> None:
         self.refresh_figures()
+        self.recheck_audit()
+
+    def recheck_audit(self) -> None:
+        """The breaks shown, less those acknowledged since (from any console or the command line)."""
         breaks = self.console.audit_breaks
-        if breaks:  # an acknowledgement (from any console or the command line) takes them off
+        if breaks:
             desk = self.console.desk
 
             def still_open() -> Verdict:
