@@ -56,7 +56,7 @@ def as_stored(value: Any) -> Any:
 def append(
     conn: sqlite3.Connection, at: str, agent: str, action: str, entity: str, entity_id: str, detail: str
 ) -> tuple[int, str]:
-    """Append one chained row inside the caller's write transaction (``BEGIN IMMEDIATE``: appends are serial);
+    """Append one chained row inside the caller's write transaction (which holds the write lock from its start: appends are serial);
     its id and hash. The previous row is read by the primary key (one step of the index), and the id is the one after
     the last given out, so a gap left by removed rows stays a gap."""
     last = conn.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
