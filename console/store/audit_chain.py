@@ -56,9 +56,9 @@ def as_stored(value: Any) -> Any:
 def append(
     conn: sqlite3.Connection, at: str, agent: str, action: str, entity: str, entity_id: str, detail: str
 ) -> tuple[int, str]:
-    """Append one chained row inside the caller's write transaction (which holds the write lock from its start: appends are serial);
-    its id and hash. The previous row is read by the primary key (one step of the index), and the id is the one after
-    the last given out, so a gap left by removed rows stays a gap."""
+    """Append one chained row inside the caller's write transaction (which holds the write lock from its start:
+    appends are serial); its id and hash. The previous row is read by the primary key (one step of the index),
+    and the id is the one after the last given out, so a gap left by removed rows stays a gap."""
     last = conn.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
     given = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'").fetchone()
     row_id = max(int(last[0]) if last else 0, int(given[0]) if given and given[0] is not None else 0) + 1
@@ -71,7 +71,7 @@ def append(
     return row_id, digest
 
 
-def chain_rows(conn: sqlite3.Connection, rows: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+def chain_rows(rows: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
     """Rows of :data:`CHAINED` values in id order, each with its hash appended (the migration's fill)."""
     previous = ""
     for row in rows:

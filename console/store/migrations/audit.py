@@ -36,7 +36,7 @@ def m028_audit_chain(db: Database) -> None:
     columns = ", ".join(CHAINED)
     rows = conn.execute(f"SELECT {columns} FROM audit_log ORDER BY id")
     conn.executemany(
-        f"INSERT INTO audit_log_chained ({columns}, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", chain_rows(conn, rows)
+        f"INSERT INTO audit_log_chained ({columns}, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", chain_rows(rows)
     )
     conn.execute("DROP TABLE audit_log")
     conn.execute("ALTER TABLE audit_log_chained RENAME TO audit_log")
