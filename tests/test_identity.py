@@ -88,3 +88,17 @@ def test_logname_does_not_impersonate_on_the_command_line(demo_file: Path, tmp_p
     )  # fmt: skip
     assert done.returncode == 3, done.stderr
     assert f"'{ME}' is not an agent of the workspace" in done.stderr
+
+
+def test_a_refused_identity_is_one_sentence(tmp_path: Path) -> None:
+    nobody = pwd.getpwnam("nobody")
+    env = {**os.environ, "SUDO_UID": str(nobody.pw_uid), "SUDO_USER": "kenji.sato"}
+    db = tmp_path / "new.db"
+    done = subprocess.run(
+        [sys.executable, "-m", "console.cli", "demo", "--tickets", "5", "--db", str(db)],
+        capture_output=True, text=True, env=env, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.startswith("csp-console: error: SUDO_USER ('kenji.sato') is not the login of SUDO_UID")
+    assert "Traceback" not in done.stderr
+    assert not db.exists()

@@ -332,6 +332,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _said_errors() -> tuple[type[Exception], ...]:
     """The failures said in one line with exit status 1: the store's (an unusable workspace) is imported only
     when one happened, through the command line's one door to the store."""
+    from console.desk.identity import IdentityRefused
     from console.shared.errors import WorkspaceError
 
-    return (CommandError, ConfigError, WorkspaceError)
+    return (CommandError, ConfigError, WorkspaceError, IdentityRefused)
