@@ -101,7 +101,7 @@ def desk_for(db: Path, config_path: Path, *, create: bool = False, owner_if_empt
         from console.plugins.host import load_plugins
 
         desk = Desk(
-            ws, load_config(config_path), load_plugins(), current_agent(), utcnow, owner_if_empty=owner_if_empty
+            ws, load_config(config_path), load_plugins(), current_agent(db), utcnow, owner_if_empty=owner_if_empty
         )
         try:
             yield desk
@@ -121,7 +121,13 @@ def write_demo(
     ws = Workspace.open(path)
     try:
         counts = generate(
-            ws, tickets=tickets, seed=seed, now=now, progress=progress, extra_admins=(current_agent(),), config=config
+            ws,
+            tickets=tickets,
+            seed=seed,
+            now=now,
+            progress=progress,
+            extra_admins=(current_agent(path),),
+            config=config,
         )
     except BaseException:
         ws.close()

@@ -81,9 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("run", parents=[common], help="open the console (the default)")
 
-    from console.cli import billing, desk, escalate, health, login, microsoft, offers, plugins, records, sandbox
+    from console.cli import billing, deploy, desk, escalate, health, login, microsoft, offers, plugins, records, sandbox
 
-    for module in (records, plugins, desk, microsoft, escalate, sandbox, login, billing, offers, health):
+    for module in (records, plugins, desk, microsoft, escalate, sandbox, login, billing, offers, health, deploy):
         module.add_parsers(sub, common)
     cfg = sub.add_parser("config", parents=[common], help="show the configuration")
     cfg_sub = cfg.add_subparsers(dest="config_command", metavar="ACTION", required=True)
@@ -223,6 +223,15 @@ def cmd_escalations(args: argparse.Namespace) -> int:
     return cli_microsoft.cmd_escalations(args, _db(args), _config_path(args))
 
 
+def _deploy_command(name: str) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        from console.cli import deploy as cli_deploy
+
+        return int(getattr(cli_deploy, f"cmd_{name}")(args, _db(args), _config_path(args)))
+
+    return run
+
+
 def cmd_sandbox(args: argparse.Namespace) -> int:
     from console.cli import sandbox as cli_sandbox
 
@@ -276,6 +285,8 @@ COMMANDS = {
     "microsoft": cmd_microsoft,
     "gdap": cmd_gdap,
     **{name: _billing_command(name) for name in BILLING_COMMANDS},
+    "deploy": _deploy_command("deploy"),
+    "ssh-command": _deploy_command("ssh_command"),
 }
 
 
@@ -321,6 +332,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _said_errors() -> tuple[type[Exception], ...]:
     """The failures said in one line with exit status 1: the store's (an unusable workspace) is imported only
     when one happened, through the command line's one door to the store."""
+    from console.desk.identity import IdentityRefused
     from console.shared.errors import WorkspaceError
 
-    return (CommandError, ConfigError, WorkspaceError)
+    return (CommandError, ConfigError, WorkspaceError, IdentityRefused)
