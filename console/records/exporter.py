@@ -72,9 +72,13 @@ def write_kind(ws: Workspace, kind: Kind, fmt: str, out: IO[str]) -> int:
     count = 0
     if fmt == "csv":
         writer = csv.writer(out, lineterminator="\n")
+        # csv quotes a cell holding a line terminator of the writer's (\n) only: a row with a CR in a cell is
+        # written fully quoted, or a reader (which takes CR as a line end) would cut the record there.
+        quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
         writer.writerow(columns(kind))
         for record in ws.records.iter_records(kind):
-            writer.writerow(to_csv_row(kind, record))
+            row = to_csv_row(kind, record)
+            (quoted if any("\r" in cell for cell in row) else writer).writerow(row)
             count += 1
     elif fmt == "jsonl":
         for record in ws.records.iter_records(kind):
