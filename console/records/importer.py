@@ -111,10 +111,11 @@ def import_files(
         for k, path in plan:
             _stage_file(ws, stage, k, path, services, checks, result, progress)
         kinds = [k for k in KINDS.values() if stage.count(k)]
+        writing = _Writing(ws, stage, kinds, result, progress, agent, plan)
         if ws.records.counts_of(TICKETS) == 0:
-            _write_in_bulk(ws, stage, kinds, result, progress, agent, plan)
+            _write_in_bulk(writing)
         else:
-            _write_in_batches(ws, stage, kinds, result, progress, agent, plan, _digest(plan, force))
+            _write_in_batches(writing, _digest(plan, force))
     finally:
         stage.close()
     ws.analyze()
@@ -211,56 +212,51 @@ def _refuse_duplicates_within(kind: Kind, path: str, chunk: list[tuple[int, dict
         seen[key] = line
 
 
-def _write_in_bulk(
-    ws: Workspace,
-    stage: Stage,
-    kinds: list[Kind],
-    result: ImportResult,
-    progress: ProgressFn | None,
-    agent: str,
-    plan: list[tuple[Kind, Path]],
-) -> None:
+@dataclass
+class _Writing:
+    """What the writing step works with: the staged records, of these kinds, for this import."""
+
+    ws: Workspace
+    stage: Stage
+    kinds: list[Kind]
+    result: ImportResult
+    progress: ProgressFn | None
+    agent: str
+    plan: list[tuple[Kind, Path]]
+
+    def tell(self, count: int) -> None:
+        if self.progress is not None and count:
+            self.progress(count)
+
+
+def _write_in_bulk(w: _Writing) -> None:
     """Into a workspace without tickets: one transaction, the rollups and search refilled once at its end."""
-    with ws.bulk_load():
-        for k in kinds:
-            for _, batch in stage.batches(k, CHUNK):
-                _write_batch(ws, k, batch, result, agent)
-                if progress is not None:
-                    progress(len(batch))
-        _audit(ws, agent, plan, result)
+    with w.ws.bulk_load():
+        for k in w.kinds:
+            for _, batch in w.stage.batches(k, CHUNK):
+                _write_batch(w.ws, k, batch, w.result, w.agent)
+                w.tell(len(batch))
+        _audit(w.ws, w.agent, w.plan, w.result)
 
 
-def _write_in_batches(
-    ws: Workspace,
-    stage: Stage,
-    kinds: list[Kind],
-    result: ImportResult,
-    progress: ProgressFn | None,
-    agent: str,
-    plan: list[tuple[Kind, Path]],
-    digest: str,
-) -> None:
-    run, done = ws.records.runs.start(digest, agent)  # per kind: the number of the last record written
-    result.resumed = bool(done)
-    total = sum(stage.count(k) for k in kinds)
-    written = sum(stage.count_upto(k, done.get(k.name, 0)) for k in kinds)
-    if progress is not None and written:
-        progress(written)
-    for k in kinds:
+def _write_in_batches(w: _Writing, digest: str) -> None:
+    ws, stage = w.ws, w.stage
+    run, done = ws.records.runs.start(digest, w.agent)  # per kind: the number of the last record written
+    w.result.resumed = bool(done)
+    total = sum(stage.count(k) for k in w.kinds)
+    written = sum(stage.count_upto(k, done.get(k.name, 0)) for k in w.kinds)
+    w.tell(written)
+    for k in w.kinds:
         for last, batch in stage.batches(k, BATCH, after=done.get(k.name, 0)):
-            try:
-                with ws.transaction():
-                    _write_batch(ws, k, batch, result, agent)
-                    ws.records.runs.advance(run, {**done, k.name: last})
-            except Exception as exc:
-                raise ImportInterrupted(written, total, exc) from exc
+            with _interrupted(written, total), ws.transaction():
+                _write_batch(ws, k, batch, w.result, w.agent)
+                ws.records.runs.advance(run, {**done, k.name: last})
             done[k.name] = last
             written += len(batch)
-            if progress is not None:
-                progress(len(batch))
+            w.tell(len(batch))
             time.sleep(PAUSE)
     with _interrupted(written, total), ws.transaction():
-        _audit(ws, agent, plan, result)
+        _audit(ws, w.agent, w.plan, w.result)
         ws.records.runs.finish(run)
 
 
