@@ -209,3 +209,11 @@ def test_json_text_escapes_every_control_and_keeps_the_value() -> None:
     assert json.loads(text) == value
     assert all(unicodedata.category(c) not in ("Cc", "Cf", "Zl", "Zp") for c in text)
     assert "é 日本" in text  # readable text stays readable
+
+
+def test_the_refresh_token_file_is_private_under_umask_022(tmp_path: Path, umask_022: None) -> None:
+    from console.microsoft.token_stores import FileTokenStore
+
+    path = tmp_path / "vault" / "refresh-token"
+    FileTokenStore(path).write("0.AXrt-refresh")
+    assert mode(path) == 0o600 and mode(path.parent) == 0o700
