@@ -209,6 +209,8 @@ def test_json_text_escapes_every_control_and_keeps_the_value() -> None:
     assert json.loads(text) == value
     assert all(unicodedata.category(c) not in ("Cc", "Cf", "Zl", "Zp") for c in text)
     assert "é 日本" in text  # readable text stays readable
+    indented = json_text([value], indent=2)  # the indent's line feeds stay line feeds
+    assert json.loads(indented) == [value] and indented.startswith("[\n  {")
 
 
 def test_the_refresh_token_file_is_private_under_umask_022(tmp_path: Path, umask_022: None) -> None:

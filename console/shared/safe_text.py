@@ -51,9 +51,10 @@ def clean_block(text: object) -> str:
     return _LINE_BREAKS.sub("\n", value).translate(_BLOCK_TABLE)
 
 
-#: What :func:`json_text` writes as ``\\uXXXX``: C0 left by :mod:`json` (none: it escapes them), DEL, C1
-#: controls, line and paragraph separators, lone surrogates and the format characters.
-_JSON_UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff{FORMAT_CHARS}]")
+#: What :func:`json_text` writes as ``\\uXXXX``: DEL, C1 controls, line and paragraph separators, lone
+#: surrogates and the format characters (:mod:`json` escapes C0 inside strings itself; outside them the only
+#: C0 is the line feed of ``indent``).
+_JSON_UNSAFE = re.compile(f"[\x7f-\x9f\u2028\u2029\ud800-\udfff{FORMAT_CHARS}]")
 
 
 def _escape(match: re.Match[str]) -> str:
