@@ -4,6 +4,7 @@ under umask 022, the log rotated, and no token in the log at DEBUG (the sandbox 
 
 from __future__ import annotations
 
+import base64
 import csv
 import logging
 import os
@@ -159,6 +160,7 @@ def test_no_token_reaches_the_log_at_debug(demo_ws: Workspace, monkeypatch: pyte
     then every kind of record a library or our code might write with a secret in it."""
     token = tokens.mint(PARTNER_CENTER.resource, tokens.PARTNER_TENANT)
     secret = "s3cr3t-Client-Value~1234567890"
+    basic = base64.b64encode(f"client:{secret}".encode()).decode()  # RFC 7617
     monkeypatch.setenv("CSP_CONSOLE_LOG_LEVEL", "DEBUG")
     monkeypatch.setenv("CSP_CONSOLE_AGENT", "kenji.sato")
     monkeypatch.setenv("CSP_CONSOLE_PARTNER_TENANT_ID", tokens.PARTNER_TENANT)
@@ -182,11 +184,11 @@ def test_no_token_reaches_the_log_at_debug(demo_ws: Workspace, monkeypatch: pyte
     try:
         raise RuntimeError(f"the answer was {token}")
     except RuntimeError:
-        logging.getLogger("csp_console").exception("failed with Authorization: Basic %s", secret)
+        logging.getLogger("csp_console").exception("failed with Authorization: Basic %s", basic)
     text = log_path().read_text(encoding="utf-8")
     assert "HTTP Request: GET" in text and "DEBUG" in text  # the requests were logged
     head, payload = token.split(".")[:2]
-    assert payload not in text and head not in text and secret not in text
+    assert payload not in text and head not in text and secret not in text and basic not in text
     assert "eyJ" not in text
     assert text.count("[redacted]") >= 7
 

@@ -30,8 +30,12 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # A JWT anywhere (header.payload[.signature]; headers start with {"  -> eyJ).
     (re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}(\.[A-Za-z0-9_-]*)?"), REDACTED),
     # Authorization: Bearer xyz / Basic xyz, as a header line, a dict or bytes repr ('authorization', 'Bearer x').
-    (re.compile(r"(?i)\b(bearer|basic)(\s+|['\"],\s*['\"]|\s*['\"]?\s*)[A-Za-z0-9._~+/=-]{6,}"), rf"\1 {REDACTED}"),
-    (re.compile(r"(?i)(authorization['\"]?\s*[:=,]\s*b?['\"]?)(?!\s*(bearer|basic)\b)[^\s'\",}\]]+"), rf"\1{REDACTED}"),
+    (re.compile(r"\b(Bearer|bearer|BEARER)\s+[A-Za-z0-9._~+/=-]{6,}"), rf"\1 {REDACTED}"),
+    (re.compile(r"\b(Basic|BASIC)\s+[A-Za-z0-9+/]{8,}=*"), rf"\1 {REDACTED}"),
+    (
+        re.compile(r"(?i)(authorization['\"]?\s*[:=,]\s*)(?!b?['\"]?(bearer|basic)\b)(b?['\"]?)[^\s'\",}\]]+"),
+        rf"\1\3{REDACTED}",
+    ),
     # "refresh_token": "xyz"  refresh_token=xyz  'client_secret': 'xyz'
     (re.compile(rf"(?i)(['\"]?\b({_SECRET_KEYS})['\"]?\s*[:=]\s*b?['\"]?)[^\s'\"&,}}\]]+"), rf"\1{REDACTED}"),
 )
