@@ -20,6 +20,7 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from console.desk.identity import UnknownAgent, current_agent, new_session
+from console.desk.policy import PolicyWatch
 from console.screens.commands import CommandMode
 from console.screens.leaving import Leaving
 from console.screens.queue import QueueScreen
@@ -77,7 +78,8 @@ class CspConsoleApp(OrderedKeys, Leaving, CommandMode, ThemedApp, App[None]):
         self.cursor_blink = cursor_blink
         self.poll_seconds = poll_seconds if poll_seconds is not None else config.refresh_ms / 1000
         self.workspace = workspace
-        self.config = config
+        self.rules = PolicyWatch(workspace, config)  # the desk's policy over the file, followed as it changes
+        self.config = self.rules.config
         self.clock = clock
         self.notice = notice
         self.agent = agent or current_agent()
@@ -195,6 +197,9 @@ class CspConsoleApp(OrderedKeys, Leaving, CommandMode, ThemedApp, App[None]):
             return
         changed, self._data_version = self.workspace.changed_since(self._data_version)
         if changed:
+            doors = [s.__dict__["reads"].door for s in self.screen_stack if "reads" in s.__dict__]
+            if self.rules.follow(self.__dict__.get("desk"), doors):  # a Global admin changed the desk's policy
+                self.config = self.rules.config
             self.notice_feed.check()  # this agent's new notices, as toasts (once the desk is set up)
             handler = getattr(self.screen, "on_workspace_changed", None)
             if handler is not None:

@@ -1,5 +1,6 @@
 """Who may do what. The role-to-action map is data: a default drawn from Microsoft's partner-center
-articles (which disagree in places), overridable in the config file's ``[roles]`` table. Every action the
+articles (which disagree in places), overridable by the desk's policy in the workspace (``roles.ACTION``,
+:mod:`console.desk.policy`), never by an agent's config file. Every action the
 console or the command line performs is checked here, in the core."""
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ DEFAULT_ROLE_MAP: dict[str, tuple[Role, ...]] = {
     "subscription.reactivate": (GA, BA),
     "audit.view": (GA, BA),
     "agents.manage": (GA,),
+    # The desk's policy (console.desk.policy): the role map itself, claim time, SLA defaults.
+    "policy.set": (GA,),
     # Reading Partner Center and GDAP into the workspace (`sync`, `gdap sync`) decides nothing: every agent.
     "microsoft.sync": ALL,
     # Import and export: a Global admin restores or bulk-changes records; the billing owners also take exports

@@ -56,7 +56,10 @@ def main(argv: Sequence[str]) -> int:
     except (ConfigError, WorkspaceError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    from console.desk.policy import applied, read_policy
+
     try:
+        config = applied(config, read_policy(ws))  # the desk's SLA defaults live in the workspace
         moved = recompute_open(ws, ClockKeeper(config, (lambda: now) if now else None)) if recompute_pending(ws) else 0
     finally:
         ws.close()
