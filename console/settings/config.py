@@ -137,6 +137,12 @@ DESK_RULES_IN_FILES: dict[tuple[str, str | None], str] = {
 }
 
 
+def _table_line(text: str, table: str) -> int | None:
+    """The first line of table ``table`` or of a table inside it (``[sla.first_response_hours]``)."""
+    header = re.compile(rf'^\s*\[\s*"?{re.escape(table)}"?\s*[\].]')
+    return next((n for n, line in enumerate(text.splitlines(), start=1) if header.match(line)), None)
+
+
 def _refuse_desk_rules(path: Path, text: str, data: dict[str, Any]) -> None:
     """A desk rule in an agent's own file is refused, never applied: the file would widen the agent's roles."""
     for (table, key), command in DESK_RULES_IN_FILES.items():
@@ -144,7 +150,7 @@ def _refuse_desk_rules(path: Path, text: str, data: dict[str, Any]) -> None:
         if section is None or (key is not None and (not isinstance(section, dict) or key not in section)):
             continue
         name = f"[{table}]" if key is None else f"[{table}] {key}"
-        line = line_of(text, table if key is None else f"{table}.{key}")
+        line = line_of(text, f"{table}.{key}") if key is not None else _table_line(text, table)
         where = f"{path}:{line}" if line else str(path)
         raise ConfigError(
             f"{where}: {name} is a desk rule: it lives in the workspace, not in a config file; a Global admin sets "
