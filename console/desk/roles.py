@@ -91,11 +91,11 @@ class RoleMap:
         }
         for action, roles in (overrides or {}).items():
             if action not in self.map:
-                raise ValueError(f"unknown action {action!r} in [roles]; expected one of {', '.join(ACTIONS)}")
+                raise ValueError(f"unknown action {action!r} in the role map; expected one of {', '.join(ACTIONS)}")
             values = frozenset(roles)
             unknown = values - {r.value for r in Role}
             if unknown:
-                raise ValueError(f"[roles] {action}: unknown role {sorted(unknown)[0]!r}; expected {', '.join(Role)}")
+                raise ValueError(f"roles.{action}: unknown role {sorted(unknown)[0]!r}; expected {', '.join(Role)}")
             self.map[action] = values
 
     def allowed(self, roles: Iterable[str], action: str) -> bool:
