@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # the desk, the plugins and the health board are set up after
     import subprocess
 
     from console.background.jobs import ClockUpgrade, Failure, Job, Jobs, Outcome
+    from console.desk.audit_chain import Break
     from console.desk.door import Desk
     from console.health.board import HealthBoard
     from console.plugins.host import PluginHost
@@ -94,6 +95,7 @@ class CspConsoleApp(OrderedKeys, Leaving, CommandMode, ThemedApp, App[None]):
         self._jobs: list[Job] = []  # the background jobs (console.background.jobs), once the console has settled
         self._job_timers: dict[str, Timer] = {}  # each job's next run, set when its previous run ended
         self._job_workers: dict[Worker[Outcome], Job] = {}
+        self.audit_breaks: list[Break] = []  # the open breaks of the audit chain its start-up check found
 
     # -- built on first use: the first painted queue needs none of them -------------------------
     @cached_property
@@ -196,10 +198,8 @@ class CspConsoleApp(OrderedKeys, Leaving, CommandMode, ThemedApp, App[None]):
         if not self.screen_stack:  # shutting down
             return
         changed, self._data_version = self.workspace.changed_since(self._data_version)
-        if changed:
-            doors = [s.__dict__["reads"].door for s in self.screen_stack if "reads" in s.__dict__]
-            if self.rules.follow(self.__dict__.get("desk"), doors):  # a Global admin changed the desk's policy
-                self.config = self.rules.config
+        if changed:  # a Global admin may have changed the desk's policy: the desk and the queue follow it
+            self.config = self.rules.follow(self.__dict__.get("desk"), self.screen_stack)
             self.notice_feed.check()  # this agent's new notices, as toasts (once the desk is set up)
             handler = getattr(self.screen, "on_workspace_changed", None)
             if handler is not None:
@@ -262,6 +262,7 @@ class CspConsoleApp(OrderedKeys, Leaving, CommandMode, ThemedApp, App[None]):
 
     def _job_ended(self, job: Job, outcome: Outcome | None, error: BaseException | None) -> None:
         from console.escalation.courier import CourierReport
+        from console.screens.audit_alarm import report_audit
         from console.screens.delivery import report_delivery
 
         if error is not None:  # not an Exception (Jobs.run catches those): said as any unexpected failure
@@ -279,6 +280,7 @@ class CspConsoleApp(OrderedKeys, Leaving, CommandMode, ThemedApp, App[None]):
                 self._jobs_changed()
             if isinstance(outcome.value, CourierReport):
                 report_delivery(self, outcome.value)
+            report_audit(self, outcome.value)
         if job.repeat and self.is_running and job.name not in self._job_timers:
             self._job_timers[job.name] = self.set_timer(job.every(), partial(self._run_job, job))
 

@@ -16,8 +16,7 @@ from console.shared.clock import to_iso
 from console.shared.model import Vehicle
 from console.tickets import ops as ticket_ops
 
-if TYPE_CHECKING:  # the HTTP clients (httpx) are imported when Microsoft is first reached, not at start-up;
-    # the rest when the desk is built
+if TYPE_CHECKING:  # httpx is imported when Microsoft is first reached, the rest when the desk is built
     from console.background.leases import Lease
     from console.billing.account import Account
     from console.billing.desk import BillingDesk
@@ -51,16 +50,16 @@ class Desk(DeskParts):
     ) -> None:
         """``owner_if_empty``: in a workspace with no agent yet, the one at the keyboard acts as its owner (a
         Global admin), as for the first ``agents add`` (import and export of a new workspace).
-
         ``session``: the console session this desk acts in (:func:`console.desk.identity.new_session`); the
         claims it takes are that session's, released by :meth:`leave`. ``None`` (the command line): its claims
         belong to no console and last until their lease ends or they are released."""
         from console.billing.collections import load_policy, policy_path
+        from console.desk.audit_mirror import attach
         from console.desk.policy import applied, read_policy
         from console.sla.clocks import keep_clocks
         from console.tickets.triage import Triage
 
-        self.ws = workspace
+        self.ws = attach(workspace, config)  # the syslog mirror of the audit rows, when the config asks for one
         self.file_config = config  # the agent's own file; ``config`` adds the desk's rules from the workspace
         self.desk_policy = read_policy(workspace)
         config = self.config = applied(config, self.desk_policy)

@@ -220,21 +220,23 @@ class PolicyWatch:
         self.policy = read_policy(ws)
         self.config = applied(file_config, self.policy)
 
-    def follow(self, desk: Desk | None, doors: Iterable[object] = ()) -> bool:
-        """After a change in the workspace: whether the policy changed; if it did, ``desk`` and the ``doors``
-        (the queue's own, before the desk was built) act under it from now on."""
+    def follow(self, desk: Desk | None, holders: Iterable[object] = ()) -> Config:
+        """After a change in the workspace: the configuration under the desk's policy as it is now. When the policy
+        changed, ``desk`` acts under it from now on, and so does the door of each of ``holders`` that already
+        built its ``reads`` with a door of its own (the console's queue screen, before the desk was built)."""
         from console.desk.roles import Door, RoleMap
 
         try:
             policy = read_policy(self.ws)
         except (sqlite3.Error, PolicyError, WorkspaceError):  # a busy file, a newer build's value: try again later
-            return False
+            return self.config
         if policy.stored == self.policy.stored:
-            return False
+            return self.config
         self.policy, self.config = policy, applied(self.file_config, policy)
         if desk is not None:
             desk.use_policy(policy)
-        for door in doors:
+        for holder in holders:
+            door = getattr(vars(holder).get("reads"), "door", None)  # never builds it: only one already there
             if isinstance(door, Door):
                 door.role_map = RoleMap(policy.roles)
-        return True
+        return self.config

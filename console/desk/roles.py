@@ -59,6 +59,8 @@ DEFAULT_ROLE_MAP: dict[str, tuple[Role, ...]] = {
     "subscription.suspend": (GA, BA),
     "subscription.reactivate": (GA, BA),
     "audit.view": (GA, BA),
+    # Acknowledging a break in the audit chain (audited, naming the break): Global admins.
+    "audit.acknowledge": (GA,),
     "agents.manage": (GA,),
     # The desk's policy (console.desk.policy): the role map itself, claim time, SLA defaults.
     "policy.set": (GA,),

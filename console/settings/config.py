@@ -72,6 +72,7 @@ class Config:
     microsoft: Microsoft = field(default_factory=Microsoft)
     collections_policy: str = ""  # [collections] policy: a TOML file, relative to the config file
     views: dict[str, tuple[str, ...]] = field(default_factory=dict)  # [views."NAME"] columns: view -> columns
+    audit_syslog: str = ""  # [audit] syslog: mirror every audit row to this syslog socket ("" for none)
     path: Path | None = None
     loaded_from_file: bool = False
 
@@ -83,6 +84,8 @@ class Config:
             data["collections"] = {"policy": self.collections_policy}
         if self.keys:
             data["keys"] = dict(self.keys)
+        if self.audit_syslog:
+            data["audit"] = {"syslog": self.audit_syslog}
         if self.views:
             data["views"] = {name: {"columns": list(columns)} for name, columns in self.views.items()}
         import tomli_w  # only to show the configuration
@@ -122,6 +125,7 @@ def load_config(path: Path) -> Config:
         microsoft=shape.microsoft,
         collections_policy=shape.collections.policy,
         views={name: view.columns for name, view in shape.views.items() if view.columns},
+        audit_syslog=shape.audit.syslog,
         path=path,
         loaded_from_file=True,
     )

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from console.shared.clock import to_iso, utcnow
 from console.store.base import transaction
 from console.store.migrations.accounts import m001_accounts, m002_people, m025_directory
+from console.store.migrations.audit import m028_audit_chain
 from console.store.migrations.billing import m012_billing, m016_suspension_intents
 from console.store.migrations.health import (
     m010_queue_health,
@@ -77,6 +78,7 @@ MIGRATIONS: list[Migration] = [
     m025_directory,
     m026_notice_due,
     m027_desk_policy,
+    m028_audit_chain,
     m029_import_runs,
 ]
 
