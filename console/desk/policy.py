@@ -9,7 +9,7 @@ as the config file's were (:mod:`console.settings.rules`). Changing them is :mod
 from __future__ import annotations
 
 import dataclasses
-import sqlite3
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -18,13 +18,15 @@ import msgspec
 
 from console.desk.roles import ACTIONS, DEFAULT_ROLE_MAP
 from console.settings.shapes import DEFAULT_FIRST_RESPONSE_HOURS, Sla
-from console.shared.errors import WorkspaceError
 from console.shared.model import Role
 
 if TYPE_CHECKING:
     from console.desk.door import Desk
     from console.settings.config import Config
     from console.store import Workspace
+
+
+log = logging.getLogger(__name__)
 
 
 class PolicyError(ValueError):
@@ -228,7 +230,8 @@ class PolicyWatch:
 
         try:
             policy = read_policy(self.ws)
-        except (sqlite3.Error, PolicyError, WorkspaceError):  # a busy file, a newer build's value: try again later
+        except Exception:  # the file busy (sqlite3, which only the store imports), gone, or from a newer build
+            log.warning("could not read the desk policy; the next change tries again", exc_info=True)
             return self.config
         if policy.stored == self.policy.stored:
             return self.config

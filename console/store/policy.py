@@ -24,9 +24,7 @@ class PolicyRepo:
         """Set rule ``key`` (inside the caller's transaction)."""
         self.db.require_transaction("setting a desk rule")
         self.db.conn.execute(
-            "INSERT INTO desk_policy (key, value, changedBy, changedAt) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (key) DO UPDATE SET value = excluded.value, changedBy = excluded.changedBy, "
-            "changedAt = excluded.changedAt",
+            self.db.dialect.upsert("desk_policy", ("key", "value", "changedBy", "changedAt"), "key"),
             (key, json.dumps(value, ensure_ascii=False), agent, self.db.now()),
         )
 
