@@ -51,6 +51,6 @@ def open_or_create(db_path: Path, config_path: Path, tickets: int = FIRST_RUN_TI
     config = load_config(config_path)
     from console.demo.workspace import generate  # only on a first run
 
-    now, admins = utcnow(), (current_agent(),)
+    now, admins = utcnow(), (current_agent(db_path),)
     generate(ws, tickets=tickets, seed=1, now=now, extra_admins=admins, config=config, policy=DEMO_POLICY)
     return Opened(ws, first_run_notice(tickets, db_path, config_path if wrote_config else None))

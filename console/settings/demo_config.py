@@ -7,6 +7,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from console.shared.private_files import private_dir, write_file
+
 #: The demo desk's rules (``csp-console policy show``): its day in Tokyo, and SLA clocks that count in Japanese
 #: business hours for customers without a support offer. The others keep their defaults.
 DEMO_POLICY: dict[str, Any] = {
@@ -113,9 +115,9 @@ def write_demo_config(path: Path, today: date | None = None) -> bool:
     is already there."""
     if path.exists():
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(DEMO_CONFIG, encoding="utf-8")
+    private_dir(path.parent)
+    write_file(path, DEMO_CONFIG)
     policy = path.parent / "collections.toml"
     if not policy.exists():
-        policy.write_text(demo_collections_policy(today or date.today()), encoding="utf-8")
+        write_file(policy, demo_collections_policy(today or date.today()))
     return True
