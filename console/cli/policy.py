@@ -5,12 +5,12 @@ status: 0 applied, 3 refused (role, lock-out), 1 failed (unknown rule, bad value
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
 from console.cli import say
 from console.cli.desk import APPLIED, REFUSED, desk_for, outcome
+from console.cli.output import out, out_json
 from console.shared.safe_text import clean_line
 
 
@@ -46,12 +46,12 @@ def _text(value: Any) -> str:
 
 def _show(rows: list[dict[str, Any]], as_json: bool) -> None:
     if as_json:
-        print(json.dumps(rows, ensure_ascii=False))
+        out_json(rows)
         return
     width = max(len(r["key"]) for r in rows)
     for r in rows:
         default = "" if not r["set"] else f"  (set; default {_text(r['default'])})"
-        print(f"{r['key']:{width}}  {_text(r['value'])}{default}")
+        out(f"{r['key']:{width}}  {_text(r['value'])}{default}")
 
 
 def _policy(args: argparse.Namespace, db: Path, config: Path) -> int:
@@ -70,7 +70,7 @@ def _policy(args: argparse.Namespace, db: Path, config: Path) -> int:
         except LockOut as exc:
             return say("refused", str(exc), REFUSED)
     if args.json:
-        print(json.dumps(change, ensure_ascii=False))
+        out_json(change)
     else:
-        print(f"{change['key']}: {_text(change['before'])} -> {_text(change['after'])}")
+        out(f"{change['key']}: {_text(change['before'])} -> {_text(change['after'])}")
     return APPLIED
