@@ -20,6 +20,7 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from console.desk.identity import UnknownAgent, current_agent, new_session
+from console.desk.policy import PolicyWatch
 from console.screens.commands import CommandMode
 from console.screens.leaving import Leaving
 from console.screens.queue import QueueScreen
@@ -78,7 +79,8 @@ class CspConsoleApp(OrderedKeys, Leaving, CommandMode, ThemedApp, App[None]):
         self.cursor_blink = cursor_blink
         self.poll_seconds = poll_seconds if poll_seconds is not None else config.refresh_ms / 1000
         self.workspace = workspace
-        self.config = config
+        self.policy_watch = PolicyWatch(workspace, config)  # the desk's policy over the file, as it changes
+        self.config = self.policy_watch.config
         self.clock = clock
         self.notice = notice
         self.agent = agent or current_agent(workspace.path)
@@ -196,7 +198,8 @@ class CspConsoleApp(OrderedKeys, Leaving, CommandMode, ThemedApp, App[None]):
         if not self.screen_stack:  # shutting down
             return
         changed, self._data_version = self.workspace.changed_since(self._data_version)
-        if changed:
+        if changed:  # a Global admin may have changed the desk's policy: the desk and the queue follow it
+            self.config = self.policy_watch.follow(self.__dict__.get("desk"), self.screen_stack)
             self.notice_feed.check()  # this agent's new notices, as toasts (once the desk is set up)
             handler = getattr(self.screen, "on_workspace_changed", None)
             if handler is not None:

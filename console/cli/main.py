@@ -90,9 +90,23 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("run", parents=[common], help="open the console (the default)")
 
-    from console.cli import billing, deploy, desk, escalate, health, login, microsoft, offers, plugins, records, sandbox
+    from console.cli import (
+        billing,
+        deploy,
+        desk,
+        escalate,
+        health,
+        login,
+        microsoft,
+        offers,
+        plugins,
+        policy,
+        records,
+        sandbox,
+    )
 
-    for module in (records, plugins, desk, microsoft, escalate, sandbox, login, billing, offers, health, deploy):
+    modules = (records, plugins, desk, microsoft, escalate, sandbox, login, billing, offers, health, deploy, policy)
+    for module in modules:
         module.add_parsers(sub, common)
     cfg = sub.add_parser("config", parents=[common], help="show the configuration")
     cfg_sub = cfg.add_subparsers(dest="config_command", metavar="ACTION", required=True)
@@ -161,6 +175,12 @@ def cmd_config(args: argparse.Namespace) -> int:
     out(source)
     out(config.to_toml(), end="")
     return 0
+
+
+def cmd_policy(args: argparse.Namespace) -> int:
+    from console.cli import policy as cli_policy
+
+    return cli_policy.cmd_policy(args, _db(args), _config_path(args))
 
 
 def cmd_plugins(args: argparse.Namespace) -> int:
@@ -274,6 +294,7 @@ COMMANDS = {
     "run": cmd_run,
     **{name: _records_command(name) for name in ("demo", "import", "export")},
     "config": cmd_config,
+    "policy": cmd_policy,
     "plugins": cmd_plugins,
     "triage": cmd_triage,
     "opportunities": cmd_opportunities,

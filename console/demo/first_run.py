@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from console.desk.identity import current_agent
-from console.settings.config import load_config, write_demo_config
+from console.settings.config import DEMO_POLICY, load_config, write_demo_config
 from console.shared.clock import utcnow
 from console.store import Workspace
 
@@ -51,5 +51,6 @@ def open_or_create(db_path: Path, config_path: Path, tickets: int = FIRST_RUN_TI
     config = load_config(config_path)
     from console.demo.workspace import generate  # only on a first run
 
-    generate(ws, tickets=tickets, seed=1, now=utcnow(), extra_admins=(current_agent(db_path),), config=config)
+    now, admins = utcnow(), (current_agent(db_path),)
+    generate(ws, tickets=tickets, seed=1, now=now, extra_admins=admins, config=config, policy=DEMO_POLICY)
     return Opened(ws, first_run_notice(tickets, db_path, config_path if wrote_config else None))

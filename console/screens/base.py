@@ -93,7 +93,7 @@ class ConsoleScreen(CoreCalls, Screen[None]):
 
     @property
     def zone(self) -> str:
-        """The desk's time zone (``[console] time_zone``): every time on screen is shown in it."""
+        """The desk's time zone (the desk rule ``time_zone``): every time on screen is shown in it."""
         return self.console.config.time_zone
 
 

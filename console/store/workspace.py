@@ -29,6 +29,7 @@ from console.store.microsoft_data import MicrosoftDataRepo
 from console.store.migrations import MIGRATIONS, current_version, migrate
 from console.store.notices import NoticeRepo
 from console.store.outbox import OutboxRepo
+from console.store.policy import PolicyRepo
 from console.store.queue import QueueRepo
 from console.store.records import RecordRepo
 from console.store.sla import SlaRepo
@@ -57,6 +58,7 @@ class Workspace(Base):
         self.gdap = GdapRepo(self)
         self.health = HealthRepo(self)
         self.leases = LeaseRepo(self)
+        self.policy = PolicyRepo(self)
 
     # -- lifecycle -----------------------------------------------------------------------------
     @classmethod
