@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -10,11 +11,15 @@ from textual.worker import Worker, WorkerState
 
 from console.desk.roles import RoleDenied
 from console.shared.errors import StaleVersion, UserError
+from console.shared.faults import fault_sentence
+from console.shared.safe_text import clean_line
 from console.tickets.ops import ClaimedByOther, TicketInputError
 from console.widgets.palette import ALARM, styled
 
 if TYPE_CHECKING:
     from console.app import CspConsoleApp
+
+log = logging.getLogger(__name__)
 
 
 class CoreCalls:
@@ -58,6 +63,8 @@ class CoreCalls:
             on_error = getattr(event.worker, "_csp_on_error", None)
             if error is not None and on_error is not None and on_error(error):
                 return
+            if error is not None and show_fault(app, error):
+                return
             if isinstance(error, StaleVersion):
                 app.notify(str(error), title="Changed by someone else", severity="warning", markup=False, timeout=10)
                 on_stale = getattr(event.worker, "_csp_on_stale", None)
@@ -82,6 +89,19 @@ class CoreCalls:
                 app.log_failure(error)
         elif event.state == WorkerState.CANCELLED:
             callbacks.pop(event.worker, None)
+
+
+def show_fault(app: CspConsoleApp, error: BaseException, title: str = "Not done: nothing was saved") -> bool:
+    """A fault of the workspace (disk full, read-only, damaged, busy) said in its one sentence, as a notice
+    that stays until read; the traceback goes to the log. False when ``error`` is not one."""
+    sentence = fault_sentence(error, app.workspace.path)
+    if sentence is None:
+        return False
+    log.warning("workspace fault: %s", sentence, exc_info=error)
+    app.notify(
+        clean_line(sentence[0].upper() + sentence[1:] + "."), title=title, severity="error", markup=False, timeout=30
+    )
+    return True
 
 
 class ConsoleScreen(CoreCalls, Screen[None]):
