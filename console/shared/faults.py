@@ -80,7 +80,7 @@ def fault_sentence(error: BaseException, path: Path | str | None) -> str | None:
         return readonly_sentence(where)
     if code in _IOERR:
         problem = f"a disk error: {_plain(cause)}"
-        return f"the workspace {_name(where)}could not be read or written ({problem}); check the disk and the system log"
+        return f"the workspace {_name(where)}could not be read or written ({problem}); check the disk, the system log"
     return None
 
 
@@ -165,4 +165,4 @@ def readonly_sentence(where: Path | None) -> str:
             f"the directory {folder} cannot be written by {who}: nothing was saved; SQLite writes its -wal and "
             f"-shm files next to the workspace, so the desk's agents need write access to it (ls -ld {folder})"
         )
-    return f"the workspace {where} is read-only (immutable, or locked by the system): nothing was saved; see lsattr {where}"
+    return f"the workspace {where} is read-only (immutable?): nothing was saved; see lsattr {where}"
