@@ -136,10 +136,12 @@ class CspConsoleApp(OrderedKeys, Leaving, CommandMode, ThemedApp, App[None]):
             self.notify(self.notice, title="First run", timeout=15, markup=False)
         self.set_interval(self.poll_seconds, self._poll)
         self.set_timer(SETTLE_AT_LATEST, self.settle)
-        # A dropped SSH session sends SIGHUP: leave cleanly instead of lingering.
-        if hasattr(signal, "SIGHUP"):
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)
+        # A dropped SSH session sends SIGHUP, a shutdown or `kill` SIGTERM: leave cleanly (the terminal restored,
+        # this console's claims released and audited, as on quitting) instead of lingering or dying mid-screen.
+        for name in ("SIGHUP", "SIGTERM"):
+            if hasattr(signal, name):
+                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                    asyncio.get_running_loop().add_signal_handler(getattr(signal, name), self.exit)
 
     def settle(self) -> None:
         """The set-up the first painted queue does not wait for (plugins, the desk, the timers); run once, when

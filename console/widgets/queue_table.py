@@ -21,6 +21,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from console.desk.roles import RoleDenied
+from console.shared.faults import fault_sentence
+from console.shared.safe_text import clean_line
 from console.store import Interruptible, is_interrupted
 from console.tickets.queue_query import QueueQuery, QueueRow
 from console.widgets.cells import fit
@@ -227,6 +229,12 @@ class QueueTable(ScrollView, can_focus=True):
                     self._count(generation, self.query_)
                 else:
                     self._request_page(page)
+                return
+            workspace = getattr(self.app, "workspace", None)
+            said = fault_sentence(message.error, getattr(workspace, "path", None))  # damaged, unreadable
+            if said is not None:
+                text = clean_line(said[0].upper() + said[1:] + ".")
+                self.app.notify(text, title="The queue could not be read", severity="error", markup=False, timeout=30)
                 return
             self.app.notify(f"The queue could not be read: {message.error}", severity="error", markup=False)
             return
