@@ -369,9 +369,9 @@ class CspConsoleApp(OrderedKeys, Leaving, CommandMode, ThemedApp, App[None]):
     def log_failure(self, error: BaseException | None) -> None:
         """An unexpected failure in the core: a notice on screen, the traceback in the log file. A fault of the
         workspace (disk full, read-only, damaged, busy) is said in its one sentence instead."""
-        from console.screens.base import show_fault
+        from console.widgets.fault_notice import notify_fault
 
-        if error is not None and show_fault(self, error, title="The workspace cannot be used"):
+        if error is not None and notify_fault(self, error, "The workspace cannot be used"):
             return
         log.error("unexpected failure", exc_info=error)
         self.notify(

@@ -25,7 +25,7 @@ from tests.ui import make_app, settle, table
 @pytest.fixture
 def short_patience(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(dialect, "BUSY_TIMEOUT_MS", 400)
-    monkeypatch.setattr(base, "BUSY_BACKOFF", (0.05, 0.1))
+    monkeypatch.setattr(base, "BUSY_BACKOFF", (0.05, 0.1), raising=False)
 
 
 class Holder:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cached_property
+from functools import cached_property, partial
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.widgets import Input, Static
 
 from console.desk.roles import Door, QueueReads
-from console.screens.base import ConsoleScreen, show_fault
+from console.screens.base import ConsoleScreen
 from console.screens.bulk import BulkFlow
 from console.screens.dialogs import ChoicePrompt, Confirm, TextPrompt
 from console.screens.filters import FilterDialog
@@ -293,8 +293,7 @@ class QueueScreen(ConsoleScreen):
         if search is None:
             search = Input(
                 placeholder="search title, body, notes or a ticket number (enter: to the list · escape: clear)",
-                id="search",
-                select_on_focus=False,  # back to the search: one key does not replace the words
+                id="search", select_on_focus=False,  # back to the search: one key does not replace the words
             )
             await self.mount(search)
         search.display = True
@@ -392,16 +391,8 @@ class QueueScreen(ConsoleScreen):
             self.app.notify(f"{ticket['id']} is yours.", markup=False)
             self.action_refresh()
 
-        def failed(error: BaseException) -> bool:  # nothing was claimed: `c` again tries again
-            return show_fault(self.console, error, title=f"{ticket_id} not claimed")
-
-        desk = self.console.desk
-        self.call_core(
-            lambda: desk.claim(ticket_id, takeover=takeover),
-            done,
-            on_stale=lambda _: self.action_refresh(),
-            on_error=failed,
-        )
+        claim = partial(self.console.desk.claim, ticket_id, takeover=takeover)  # a fault: `c` again retries
+        self.call_core(claim, done, on_stale=lambda _: self.action_refresh(), title=f"{ticket_id} not claimed")
 
     def on_workspace_changed(self) -> None:
         """Another session changed something: show it (the cursor stays)."""

@@ -21,11 +21,10 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from console.desk.roles import RoleDenied
-from console.shared.faults import fault_sentence
-from console.shared.safe_text import clean_line
 from console.store import Interruptible, is_interrupted
 from console.tickets.queue_query import QueueQuery, QueueRow
 from console.widgets.cells import fit
+from console.widgets.fault_notice import notify_fault
 from console.widgets.queue_marking import MarkKeys
 from console.widgets.queue_marks import Marks
 from console.widgets.queue_rows import Column, RowStyles, columns_for, header_text, row_segments
@@ -230,13 +229,8 @@ class QueueTable(ScrollView, can_focus=True):
                 else:
                     self._request_page(page)
                 return
-            workspace = getattr(self.app, "workspace", None)
-            said = fault_sentence(message.error, getattr(workspace, "path", None))  # damaged, unreadable
-            if said is not None:
-                text = clean_line(said[0].upper() + said[1:] + ".")
-                self.app.notify(text, title="The queue could not be read", severity="error", markup=False, timeout=30)
-                return
-            self.app.notify(f"The queue could not be read: {message.error}", severity="error", markup=False)
+            if not notify_fault(self.app, message.error, "The queue could not be read"):  # damaged, unreadable
+                self.app.notify(f"The queue could not be read: {message.error}", severity="error", markup=False)
             return
         if generation != self._generation or message.value is None:
             return
