@@ -9,6 +9,7 @@ where mounting is refused). Root ignores file modes, so the chmod tests run the 
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -44,11 +45,18 @@ def test_a_note_on_a_full_disk_is_said_plainly_and_nothing_is_half_written(
     small_demo: Path, disk: Path, tmp_path: Path
 ) -> None:
     db = place(small_demo, disk)
+    # Another agent's console has the workspace open (its -wal and -shm files exist): the disk fills up while the
+    # note is being written, not before the file is opened.
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("PRAGMA journal_mode = WAL")
+    other.execute("SELECT count(*) FROM tickets").fetchone()
     ballast = fill(disk)
     done = cli(db, "ticket", "note", "CSP-000001", NOTE * 200, home=tmp_path)
     assert done.returncode == 1
     line = said_plainly(done, f"the disk holding {disk} is full", "nothing was saved", "df -h")
     assert "rollback" not in line and "no transaction" not in line
+    assert other.execute("SELECT count(*) FROM timeline WHERE text LIKE ?", (f"%{NOTE}%",)).fetchone()[0] == 0
+    other.close()
     ballast.unlink()  # space freed (SQLite's own check needs a little, for its -shm file)
     intact(db)
     assert notes_saying(db, NOTE) == 0
@@ -135,3 +143,15 @@ def test_a_folder_the_agent_cannot_write_is_named(small_demo: Path, shared_dir: 
     assert done.returncode == 1
     said_plainly(done, f"the directory {shared_dir} cannot be written by uid {NOBODY}", "-wal and -shm")
     intact(db)
+
+
+def test_a_transaction_sqlite_rolled_back_itself_keeps_the_first_error(empty_ws: Workspace) -> None:
+    """After some SQLITE_FULL and SQLITE_IOERR errors SQLite rolls the transaction back itself
+    (https://sqlite.org/lang_transaction.html, "Response To Errors Within A Transaction"); the ROLLBACK that
+    followed then failed with "cannot rollback - no transaction is active" and hid the disk-full error."""
+    with pytest.raises(sqlite3.OperationalError, match="database or disk is full"), empty_ws.transaction() as conn:
+        conn.execute("ROLLBACK")  # as SQLite does on its own after such an error
+        raise sqlite3.OperationalError("database or disk is full")
+    assert not empty_ws.conn.in_transaction
+    with empty_ws.transaction():  # the connection is usable again
+        pass
