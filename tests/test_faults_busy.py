@@ -103,3 +103,34 @@ async def test_c_on_a_busy_workspace_says_so_and_works_when_pressed_again(demo_w
         await pilot.press("c")
         await settle(pilot)
         assert assignee(demo_ws.path, ticket_id) == "aiko.tanaka"
+
+
+@pytest.mark.usefixtures("short_patience")
+async def test_a_note_on_a_busy_workspace_comes_back_to_be_saved_again(demo_ws: Workspace, tmp_path: Path) -> None:
+    """The text an agent typed is never lost to a fault: the prompt comes back holding it; ctrl+s saves it."""
+    from textual.widgets import TextArea
+
+    from console.screens.dialogs import TextPrompt
+
+    ticket_id = free_ticket(demo_ws)
+    app = make_app(demo_ws, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_ticket(ticket_id)
+        await settle(pilot)
+        await pilot.press("n", *"call back at 3pm")
+        holder = Holder(demo_ws.path)
+        try:
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            said = [n for n in app._notifications if n.severity == "error"]
+            assert [n.title for n in said] == ["Not saved: the text is kept"]
+            assert said[0].message.startswith("The workspace is busy: another agent is importing or writing")
+            assert isinstance(app.screen, TextPrompt)
+            assert app.screen.query_one(TextArea).text == "call back at 3pm"
+        finally:
+            holder.release()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    seq = demo_ws.tickets.ticket(ticket_id)["seq"]
+    assert [e["text"] for e in demo_ws.tickets.timeline(seq) if e["kind"] == "note"][-1] == "call back at 3pm"
