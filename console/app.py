@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # the desk, the plugins and the health board are set up after
     import subprocess
 
     from console.background.jobs import ClockUpgrade, Failure, Job, Jobs, Outcome
+    from console.desk.audit_chain import Break
     from console.desk.door import Desk
     from console.health.board import HealthBoard
     from console.plugins.host import PluginHost
@@ -92,6 +93,7 @@ class CspConsoleApp(OrderedKeys, Leaving, CommandMode, ThemedApp, App[None]):
         self._jobs: list[Job] = []  # the background jobs (console.background.jobs), once the console has settled
         self._job_timers: dict[str, Timer] = {}  # each job's next run, set when its previous run ended
         self._job_workers: dict[Worker[Outcome], Job] = {}
+        self.audit_breaks: list[Break] = []  # the open breaks of the audit chain its start-up check found
 
     # -- built on first use: the first painted queue needs none of them -------------------------
     @cached_property
@@ -259,6 +261,7 @@ class CspConsoleApp(OrderedKeys, Leaving, CommandMode, ThemedApp, App[None]):
 
     def _job_ended(self, job: Job, outcome: Outcome | None, error: BaseException | None) -> None:
         from console.escalation.courier import CourierReport
+        from console.screens.audit_alarm import report_audit
         from console.screens.delivery import report_delivery
 
         if error is not None:  # not an Exception (Jobs.run catches those): said as any unexpected failure
@@ -276,6 +279,7 @@ class CspConsoleApp(OrderedKeys, Leaving, CommandMode, ThemedApp, App[None]):
                 self._jobs_changed()
             if isinstance(outcome.value, CourierReport):
                 report_delivery(self, outcome.value)
+            report_audit(self, outcome.value)
         if job.repeat and self.is_running and job.name not in self._job_timers:
             self._job_timers[job.name] = self.set_timer(job.every(), partial(self._run_job, job))
 

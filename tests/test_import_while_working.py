@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from console.records.exporter import export_dir
-from console.records.importer import import_files
+from console.records.importer import BATCH, import_files
 from console.shared.model import BUILTIN_SERVICES
 from console.store import Workspace
 
@@ -161,7 +161,7 @@ def test_an_import_killed_half_way_is_finished_by_running_it_again(
     half = ws.records.counts()["tickets"] - before
     ws.close()
     assert 0 < half < 6_000  # stopped part-way, with whole batches written
-    assert half % 500 == 0
+    assert half % BATCH == 0
     again = subprocess.run(_import_command(db, source), env=_env(IMPORTER), capture_output=True, text=True, cwd=ROOT)
     assert again.returncode == 0, again.stderr
     assert again.stdout.startswith("resumed a stopped import: ")

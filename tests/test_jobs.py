@@ -173,7 +173,9 @@ def test_the_console_declares_which_jobs_run_once_per_workspace(demo_ws: Workspa
     from console.background.jobs import console_jobs
 
     jobs = {j.name: j for j in console_jobs(app.desk, app.clock)}
-    assert sorted(jobs) == ["breach-sweep", "claim-expiry", "health-samples"]  # Microsoft is not configured
+    # Microsoft is not configured; the audit chain's check runs in every console, once, at start.
+    assert sorted(jobs) == ["audit-chain", "breach-sweep", "claim-expiry", "health-samples"]
+    assert (jobs["audit-chain"].first, jobs["audit-chain"].repeat) == (0.0, False)
     assert [n for n, j in sorted(jobs.items()) if j.once_per_workspace] == ["breach-sweep", "health-samples"]
     assert lease_for(app.desk, "health-samples", 300).ttl == timedelta(minutes=15)
     app.desk.close()

@@ -135,8 +135,12 @@ class Jobs:
             return sorted(self._failing.values(), key=lambda f: (f.since, f.job))
 
     def release(self, jobs: list[Job]) -> None:
-        """On a clean exit: give up the leases this process holds, so the next console takes over at once."""
+        """On a clean exit: stop the jobs' child processes (a job's work with a ``stop``) and give up the leases
+        this process holds, so the next console takes over at once."""
         for job in jobs:
+            stop = getattr(job.work, "stop", None)
+            if callable(stop):
+                stop()
             if job.lease is not None and job.lease.held:
                 job.lease.release()
 
@@ -179,7 +183,9 @@ def lease_for(desk: Desk, name: str, seconds: float) -> Lease:
 def console_jobs(desk: Desk, clock: Clock, *, upgrade: ClockUpgrade | None = None) -> list[Job]:
     """The console's jobs: claim expiry (every console: it only frees claims past their time), the breach
     sweep and the health samples (once per workspace), the Microsoft round (under the Microsoft lease, when
-    Microsoft is configured) and the SLA clock upgrade (once, when a workspace was upgraded to it)."""
+    Microsoft is configured), the SLA clock upgrade (once, when a workspace was upgraded to it) and the audit
+    chain's check (once, at start: :func:`console.desk.audit_chain.start_check`)."""
+    from console.desk import audit_chain
     from console.health.board import SAMPLE_MINUTES
 
     sample_every = SAMPLE_MINUTES * 60.0
@@ -220,4 +226,6 @@ def console_jobs(desk: Desk, clock: Clock, *, upgrade: ClockUpgrade | None = Non
         )
     if upgrade is not None:
         jobs.append(Job("sla-upgrade", "SLA clock upgrade", lambda: 0.0, upgrade, first=0.0, repeat=False))
+    check = audit_chain.StartCheck(desk)
+    jobs.append(Job("audit-chain", "Audit chain check", lambda: 0.0, check, first=0.0, repeat=False))
     return jobs

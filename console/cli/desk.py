@@ -79,7 +79,10 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     agents.add_argument("--email", default="")
     agents.add_argument("--json", action="store_true")
 
-    audit = sub.add_parser("audit", parents=[common], help="who did what, when (append-only)")
+    audit = sub.add_parser("audit", parents=[common], help="who did what, when (append-only, hash-chained)")
+    audit.add_argument(
+        "check", nargs="?", choices=("verify", "acknowledge"), help="verify the chain; acknowledge its breaks"
+    )
     audit.add_argument(
         "--since", type=moment, help="a date or an ISO 8601 time (without an offset: the desk's time zone)"
     )
@@ -287,6 +290,10 @@ def cmd_audit(args: argparse.Namespace, db: Path, config: Path) -> int:
 
 def _audit(args: argparse.Namespace, db: Path, config: Path) -> int:
     with desk_for(db, config) as desk:
+        if args.check:
+            from console.cli import audit
+
+            return (audit.verify if args.check == "verify" else audit.acknowledge)(desk, args.json)
         desk.authorize("audit.view")
         since = to_iso(args.since.utc(desk.config.time_zone)) if args.since else None
         ticket = desk.ticket(args.ticket.strip().upper())["id"] if args.ticket else None  # LookupError: no ticket

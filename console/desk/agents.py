@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from console.desk.audit_chain import Break, Verdict
     from console.desk.door import Desk
 
 
@@ -53,3 +54,16 @@ class AgentsDesk:
         """The audit rows since ``since`` (ISO 8601), of one ticket or all."""
         self.desk.authorize("audit.view")
         return list(self.desk.ws.agents.audit_since(since, "ticket" if ticket else None, ticket))
+
+    def verify_audit(self) -> Verdict:
+        """Walk the audit chain and check its triggers (``audit.view``): see :mod:`console.desk.audit_chain`."""
+        from console.desk import audit_chain
+
+        self.desk.authorize("audit.view")
+        return audit_chain.check(self.desk.ws)
+
+    def acknowledge_audit(self) -> list[Break]:
+        """Acknowledge the open breaks of the audit chain (``audit.acknowledge``), each audited by name."""
+        from console.desk import audit_chain
+
+        return audit_chain.acknowledge(self.desk)

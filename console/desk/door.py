@@ -15,8 +15,7 @@ from console.shared.clock import to_iso
 from console.shared.model import Vehicle
 from console.tickets import ops as ticket_ops
 
-if TYPE_CHECKING:  # the HTTP clients (httpx) are imported when Microsoft is first reached, not at start-up;
-    # the rest when the desk is built
+if TYPE_CHECKING:  # httpx is imported when Microsoft is first reached, the rest when the desk is built
     from console.background.leases import Lease
     from console.billing.account import Account
     from console.billing.desk import BillingDesk
@@ -53,15 +52,15 @@ class Desk:
     ) -> None:
         """``owner_if_empty``: in a workspace with no agent yet, the one at the keyboard acts as its owner (a
         Global admin), as for the first ``agents add`` (import and export of a new workspace).
-
         ``session``: the console session this desk acts in (:func:`console.desk.identity.new_session`); the
         claims it takes are that session's, released by :meth:`leave`. ``None`` (the command line): its claims
         belong to no console and last until their lease ends or they are released."""
         from console.billing.collections import load_policy, policy_path
+        from console.desk.audit_mirror import attach
         from console.sla.clocks import keep_clocks
         from console.tickets.triage import Triage
 
-        self.ws = workspace
+        self.ws = attach(workspace, config)  # the syslog mirror of the audit rows, when the config asks for one
         self.config = config
         self.host = host
         self.agent = agent

@@ -58,6 +58,8 @@ DEFAULT_ROLE_MAP: dict[str, tuple[Role, ...]] = {
     "subscription.suspend": (GA, BA),
     "subscription.reactivate": (GA, BA),
     "audit.view": (GA, BA),
+    # Acknowledging a break in the audit chain (audited, naming the break): Global admins.
+    "audit.acknowledge": (GA,),
     "agents.manage": (GA,),
     # Reading Partner Center and GDAP into the workspace (`sync`, `gdap sync`) decides nothing: every agent.
     "microsoft.sync": ALL,

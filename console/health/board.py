@@ -23,6 +23,7 @@ from console.tickets.queue_query import QueueQuery
 
 if TYPE_CHECKING:
     from console.background.jobs import Failure
+    from console.desk.audit_chain import Break
 
 SCHEMA = 1
 AGING = (("<1h", 1), ("1-4h", 4), ("4-24h", 24), ("1-3d", 72), ("3-7d", 168), (">7d", None))
@@ -159,6 +160,14 @@ def job_notice(failures: Sequence[Failure], zone: str = "UTC") -> list[str]:
     """The board's notice of failing background jobs (:mod:`console.background.jobs`), one line each: the job, since
     when (the desk's ``zone``), and its error; empty when every job works."""
     return [f"{f.title} failing since {stamp(f.since, zone)}: {clean_line(f.error, 300)}" for f in failures]
+
+
+def audit_notice(breaks: Sequence[Break]) -> list[str]:
+    """The board's notice of the audit chain's open breaks (:mod:`console.desk.audit_chain`), one line each; empty
+    while the chain is intact or every break was acknowledged."""
+    from console.desk.audit_chain import describe
+
+    return [clean_line(describe(b), 300) for b in breaks]
 
 
 def text_report(

@@ -20,6 +20,7 @@ class Kind(StrEnum):
     BREACH = "breach"
     TAKEOVER = "takeover"
     SUSPENSION = "suspension"
+    AUDIT = "audit"
 
 
 #: Each kind's title, as a toast and the list of notices show it.
@@ -28,6 +29,7 @@ TITLES = {
     Kind.BREACH: "About to breach",
     Kind.TAKEOVER: "Taken over",
     Kind.SUSPENSION: "Customer suspended",
+    Kind.AUDIT: "Audit trail broken",
 }
 
 

@@ -36,7 +36,7 @@ from console.store.import_stage import DuplicateRecord, Stage, Staged
 __all__ = ["BATCH", "ImportFailure", "ImportInterrupted", "ImportResult", "import_files"]
 
 CHUNK = 2000  # records read and checked at a time
-BATCH = 500  # records written per transaction: well under a tenth of a second of the write lock
+BATCH = 250  # records written per transaction: a few hundredths of a second of the write lock
 #: Seconds between two batches: longer than the longest sleep of a writer waiting on the lock (SQLite's busy
 #: handler sleeps at most 100 ms at a time), so that every agent waiting gets in before the next batch.
 PAUSE = 0.1

@@ -5,6 +5,7 @@ never two refreshes at once, and only the figures whose text changed are repaint
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
@@ -14,8 +15,10 @@ from textual.binding import Binding
 from textual.containers import Grid, Vertical, VerticalScroll
 from textual.widgets import Sparkline, Static
 
+from console.desk.audit_chain import ChainReport, Verdict, open_breaks
 from console.desk.roles import RoleDenied
-from console.health.board import PANELS, Health, figures, job_notice
+from console.health.board import PANELS, Health, audit_notice, figures, job_notice
+from console.screens.audit_alarm import show_breaks
 from console.screens.base import ConsoleScreen
 from console.settings.local_time import stamp
 from console.shared.safe_text import clean_line
@@ -26,6 +29,7 @@ from console.widgets.palette import ALARM, HEADING, OK, WARN, WARN_BANNER, WARN_
 
 if TYPE_CHECKING:
     from console.background.jobs import Failure
+    from console.desk.audit_chain import Break
 
 
 #: Figures that say a breach (or one coming), drawn as such while they are not zero.
@@ -81,6 +85,7 @@ class HealthScreen(ConsoleScreen):
     def compose(self) -> ComposeResult:
         yield Static(id="health-title")
         yield Static(id="health-jobs")  # failing background jobs; hidden while every job works
+        yield Static(id="health-audit")  # the audit chain's open breaks; hidden while there is none
         with VerticalScroll(id="health-body"):
             with Grid(id="health-trends"):
                 yield Static(id="trend-backlog-label")
@@ -96,6 +101,8 @@ class HealthScreen(ConsoleScreen):
     def on_mount(self) -> None:
         self._title()
         self.show_jobs(self.console.job_failures())
+        self.show_audit(self.console.audit_breaks)
+        self.recheck_audit()
         self.refresh_figures()
         self.set_interval(60, self.refresh_figures)  # time moves the SLA figures even when nothing changes
 
@@ -120,6 +127,25 @@ class HealthScreen(ConsoleScreen):
         text.stylize(ALARM)
         notice.update(text)
 
+    def show_audit(self, breaks: list[Break]) -> None:
+        """The notice of the audit chain's open breaks (the start-up check's, less those acknowledged since)."""
+        notice = self.query_one("#health-audit", Static)
+        lines = audit_notice(breaks)
+        notice.display = bool(lines)
+        text = Text("Audit trail broken (csp-console audit verify; a Global admin acknowledges)")
+        for line in lines[:5]:
+            text.append("\n")
+            text.append(line)
+        if len(lines) > 5:
+            text.append(f"\n… and {len(lines) - 5} more")
+        text.stylize(ALARM)
+        notice.update(text)
+
+    def audit_text(self) -> str:
+        """What the audit notice shows, or "" when hidden (for tests)."""
+        notice = self.query_one("#health-audit", Static)
+        return str(notice.render()) if notice.display else ""
+
     def jobs_text(self) -> str:
         """What the notice shows, or "" when hidden (for tests)."""
         notice = self.query_one("#health-jobs", Static)
@@ -128,6 +154,18 @@ class HealthScreen(ConsoleScreen):
     # -- refreshing ------------------------------------------------------------------------------
     def on_workspace_changed(self) -> None:
         self.refresh_figures()
+        self.recheck_audit()
+
+    def recheck_audit(self) -> None:
+        """The breaks shown, less those acknowledged since (from any console or the command line)."""
+        breaks = self.console.audit_breaks
+        if breaks:
+            desk = self.console.desk
+
+            def still_open() -> Verdict:
+                return Verdict(ChainReport(), open_breaks(desk, breaks))
+
+            self.call_core(still_open, partial(show_breaks, self.console), group="health-audit")
 
     def refresh_figures(self) -> None:
         """Recompute unless paused; a refresh asked for while one runs waits for it, then runs once."""

@@ -33,6 +33,7 @@ SEVERITY: dict[str, SeverityLevel] = {
     Kind.BREACH.value: "error",
     Kind.TAKEOVER.value: "warning",
     Kind.SUSPENSION.value: "warning",
+    Kind.AUDIT.value: "error",
 }
 #: More new notices than this at once are said in one toast (a console back from a long pause).
 TOAST_AT_MOST = 5

@@ -66,6 +66,7 @@ class Config:
     sla: Sla = field(default_factory=Sla)
     collections_policy: str = ""  # [collections] policy: a TOML file, relative to the config file
     views: dict[str, tuple[str, ...]] = field(default_factory=dict)  # [views."NAME"] columns: view -> columns
+    audit_syslog: str = ""  # [audit] syslog: mirror every audit row to this syslog socket ("" for none)
     path: Path | None = None
     loaded_from_file: bool = False
 
@@ -85,6 +86,8 @@ class Config:
             data["keys"] = dict(self.keys)
         if self.roles:
             data["roles"] = {k: list(v) for k, v in self.roles.items()}
+        if self.audit_syslog:
+            data["audit"] = {"syslog": self.audit_syslog}
         if self.views:
             data["views"] = {name: {"columns": list(columns)} for name, columns in self.views.items()}
         import tomli_w  # only to show the configuration
@@ -127,6 +130,7 @@ def load_config(path: Path) -> Config:
         sla=_with_defaults(shape.sla),
         collections_policy=shape.collections.policy,
         views={name: view.columns for name, view in shape.views.items() if view.columns},
+        audit_syslog=shape.audit.syslog,
         path=path,
         loaded_from_file=True,
     )

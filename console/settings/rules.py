@@ -30,6 +30,10 @@ def check(shape: ConfigFile, given: Mapping[str, Any]) -> None:
     _check_microsoft(shape.microsoft, given.get("microsoft", {}))
     _check_sla(shape.sla)
     _check_views(shape.views, given.get("views", {}))
+    if shape.audit.syslog and not shape.audit.syslog.startswith("/"):
+        raise ShapeError(
+            ("audit", "syslog"), "audit.syslog must be the path of a syslog socket, such as /dev/log", whole=True
+        )
 
 
 def _is_zone(name: str) -> bool:

@@ -144,6 +144,12 @@ class CollectionsSection(_Section, frozen=True):
     policy: str = ""  # a TOML file, relative to the config file
 
 
+class AuditSection(_Section, frozen=True):
+    """``[audit]``."""
+
+    syslog: str = ""  # copy every audit row to the syslog socket at this path ("/dev/log"); "" for none
+
+
 class ViewSection(_Section, frozen=True):
     """``[views."NAME"]``: a queue view's own settings (a built-in view's name or a saved view's)."""
 
@@ -161,3 +167,4 @@ class ConfigFile(_Section, frozen=True):
     sla: Sla = Sla()
     collections: CollectionsSection = CollectionsSection()
     views: dict[str, ViewSection] = {}
+    audit: AuditSection = AuditSection()

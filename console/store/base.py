@@ -42,6 +42,8 @@ class Base:
         self._lock = threading.Lock()
         self._watch: sqlite3.Connection | None = None
         self._left_running: list[sqlite3.Connection] = []  # see close()
+        #: Told every audit row once its transaction committed (the syslog mirror, console.desk.audit_mirror).
+        self.mirror: Callable[[dict[str, Any]], None] | None = None
 
     def now(self) -> str:
         """The clock's time in the stored form (``2026-11-23T03:09:44Z``)."""
@@ -96,8 +98,14 @@ class Base:
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction on this thread's connection (the write lock at once), committed on success and
         rolled back on any exception."""
-        with transaction(self.conn, self.dialect) as conn:
-            yield conn
+        try:
+            with transaction(self.conn, self.dialect) as conn:
+                yield conn
+        finally:  # committed or rolled back: the audit rows it wrote are mirrored, or forgotten
+            written, self._local.mirrored = getattr(self._local, "mirrored", []), []
+        if self.mirror is not None:
+            for row in written:
+                self.mirror(row)
 
     def writing(self) -> AbstractContextManager[Any]:
         """A transaction of its own, or the caller's when one is open (a bulk load, an import)."""
@@ -109,11 +117,16 @@ class Base:
 
     # -- the audit log -----------------------------------------------------------------------------
     def audit(self, agent: str, action: str, entity: str, entity_id: str, detail: dict[str, Any]) -> None:
-        """Record who did what (inside the caller's transaction), at the clock's time."""
-        self.conn.execute(
-            "INSERT INTO audit_log (at, agent, action, entity, entityId, detail) VALUES (?, ?, ?, ?, ?, ?)",
-            (self.now(), agent, action, entity, entity_id, json.dumps(detail, ensure_ascii=False)),
-        )
+        """Record who did what (inside the caller's transaction, or one of its own), at the clock's time, chained
+        to the row before it (:mod:`console.store.audit_chain`)."""
+        from console.store import audit_chain
+
+        with self.writing():
+            at, detail_text = self.now(), json.dumps(detail, ensure_ascii=False)
+            row_id, digest = audit_chain.append(self.conn, at, agent, action, entity, entity_id, detail_text)
+        if self.mirror is not None:  # told when the transaction commits (a rolled-back row never happened)
+            row = {"id": row_id, "at": at, "agent": agent, "action": action, "entity": entity, "entityId": entity_id}
+            self._local.__dict__.setdefault("mirrored", []).append({**row, "detail": detail, "hash": digest})
 
     # -- change notices ----------------------------------------------------------------------------
     def data_version(self) -> int:

@@ -60,6 +60,15 @@ class SqliteDialect:
             raise WorkspaceError(said or f"{target}: not a usable SQLite workspace ({exc})") from exc
         return conn
 
+    @staticmethod
+    def scratch(path: Path | str) -> sqlite3.Connection:
+        """A private SQLite file for scratch work (an import's staging file): SQLite on either engine, no
+        durability (rebuilt from the input if lost), a journal in memory for savepoints."""
+        conn = sqlite3.connect(str(path), isolation_level=None)
+        conn.execute("PRAGMA journal_mode = MEMORY")
+        conn.execute("PRAGMA synchronous = OFF")
+        return conn
+
     def begin(self, conn: sqlite3.Connection, *, immediate: bool = True) -> None:
         """Start a write transaction: ``BEGIN IMMEDIATE`` takes the write lock at once, so writers queue on the
         busy timeout instead of failing midway."""

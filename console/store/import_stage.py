@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from console.records.kinds import Kind
+from console.store.dialect import SQLITE
 
 _SCHEMA = (
     "CREATE TABLE staged (kind TEXT NOT NULL, seq INTEGER NOT NULL, path TEXT NOT NULL, line INTEGER NOT NULL,"
@@ -45,9 +46,7 @@ class Stage:
         fd, name = tempfile.mkstemp(prefix=".import-", suffix=".stage.db", dir=directory)
         os.close(fd)  # mkstemp made it 0600, ours alone; SQLite opens the empty file as a new database
         self.path = Path(name)
-        self.conn = sqlite3.connect(name, isolation_level=None)
-        self.conn.execute("PRAGMA journal_mode = MEMORY")  # a scratch file (but savepoints need a journal)
-        self.conn.execute("PRAGMA synchronous = OFF")
+        self.conn = SQLITE.scratch(name)
         for statement in _SCHEMA:
             self.conn.execute(statement)
         self.conn.execute("BEGIN")

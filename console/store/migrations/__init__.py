@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from console.shared.clock import to_iso, utcnow
 from console.store.base import transaction
 from console.store.migrations.accounts import m001_accounts, m002_people, m025_directory
+from console.store.migrations.audit import m028_audit_chain
 from console.store.migrations.billing import m012_billing, m016_suspension_intents
 from console.store.migrations.health import (
     m010_queue_health,
@@ -75,6 +76,7 @@ MIGRATIONS: list[Migration] = [
     m024_health_waiting_rollup,
     m025_directory,
     m026_notice_due,
+    m028_audit_chain,
     m029_import_runs,
 ]
 
