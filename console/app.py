@@ -29,6 +29,7 @@ from console.shared.model import VEHICLE_NAMES
 from console.shared.safe_text import clean_line
 from console.store import Workspace
 from console.tickets.queue_query import QueueQuery
+from console.widgets.fault_notice import notify_fault  # a fault of the workspace: its one sentence instead
 from console.widgets.ordered_keys import OrderedKeys
 from console.widgets.palette import ThemedApp
 
@@ -138,12 +139,10 @@ class CspConsoleApp(OrderedKeys, Leaving, CommandMode, ThemedApp, App[None]):
             self.notify(self.notice, title="First run", timeout=15, markup=False)
         self.set_interval(self.poll_seconds, self._poll)
         self.set_timer(SETTLE_AT_LATEST, self.settle)
-        # A dropped SSH session sends SIGHUP, a shutdown or `kill` SIGTERM: leave cleanly (the terminal restored,
-        # this console's claims released and audited, as on quitting) instead of lingering or dying mid-screen.
-        for name in ("SIGHUP", "SIGTERM"):
-            if hasattr(signal, name):
-                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                    asyncio.get_running_loop().add_signal_handler(getattr(signal, name), self.exit)
+        # SIGHUP (a dropped SSH session) and SIGTERM (`kill`, a shutdown): leave cleanly, as on quitting.
+        for sig in {getattr(signal, "SIGHUP", signal.SIGTERM), signal.SIGTERM}:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                asyncio.get_running_loop().add_signal_handler(sig, self.exit)
 
     def settle(self) -> None:
         """The set-up the first painted queue does not wait for (plugins, the desk, the timers); run once, when
@@ -371,10 +370,7 @@ class CspConsoleApp(OrderedKeys, Leaving, CommandMode, ThemedApp, App[None]):
 
     # -- failures ------------------------------------------------------------------------------
     def log_failure(self, error: BaseException | None) -> None:
-        """An unexpected failure in the core: a notice on screen, the traceback in the log file. A fault of the
-        workspace (disk full, read-only, damaged, busy) is said in its one sentence instead."""
-        from console.widgets.fault_notice import notify_fault
-
+        """An unexpected failure in the core: a notice on screen, the traceback in the log file."""
         if error is not None and notify_fault(self, error, "The workspace cannot be used"):
             return
         log.error("unexpected failure", exc_info=error)
