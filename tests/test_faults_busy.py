@@ -134,3 +134,13 @@ async def test_a_note_on_a_busy_workspace_comes_back_to_be_saved_again(demo_ws: 
         await settle(pilot)
     seq = demo_ws.tickets.ticket(ticket_id)["seq"]
     assert [e["text"] for e in demo_ws.tickets.timeline(seq) if e["kind"] == "note"][-1] == "call back at 3pm"
+
+
+def test_a_write_that_gives_way_still_gives_way_at_once(demo_ws: Workspace, hold: Holder) -> None:
+    """Recording that a ticket was seen gives way to another writer (``patience``): no retries, no busy notice."""
+    import time
+
+    ticket_id = free_ticket(demo_ws)
+    started = time.monotonic()
+    assert demo_ws.notices.see_ticket("aiko.tanaka", ticket_id, wait=0.1) is None
+    assert time.monotonic() - started < 1.5

@@ -180,14 +180,14 @@ BUSY_BACKOFF = (0.25, 1.0)
 def begin_patiently(conn: sqlite3.Connection, dialect: SqliteDialect = SQLITE) -> None:
     """Take the write lock, trying again after each of :data:`BUSY_BACKOFF` while another connection holds it;
     then :class:`WorkspaceBusy` (nothing was done). Under :meth:`SqliteDialect.patience` (a write that gives
-    way) the first refusal is final."""
+    way) the first refusal is final, and SQLite's own."""
     for pause in (*BUSY_BACKOFF, None):
         try:
             dialect.begin(conn)
             return
         except sqlite3.OperationalError as exc:
-            if not dialect.is_busy(exc):
-                raise
-            if pause is None or dialect.giving_way(conn):
+            if not dialect.is_busy(exc) or dialect.giving_way(conn):
+                raise  # (a write that gives way sees SQLite's own busy error, as it expects)
+            if pause is None:
                 raise WorkspaceBusy() from exc
             time.sleep(pause)
