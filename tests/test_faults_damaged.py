@@ -73,3 +73,26 @@ async def test_the_console_says_a_damaged_workspace_plainly(demo_file: Path, tmp
             assert not any("Malformed" in n.message or "DatabaseError" in n.message for n in said)
     finally:
         ws.close()
+
+
+def test_the_result_codes_read_are_sqlites() -> None:
+    """The faults module names SQLite's result codes by number (only the store imports sqlite3): the same ones."""
+    from console.shared import faults
+
+    assert {sqlite3.SQLITE_FULL} == faults._FULL
+    assert {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB} == faults._CORRUPT
+    assert {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED} == faults._BUSY
+    assert {sqlite3.SQLITE_IOERR} == faults._IOERR
+    assert {
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_PERM,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_AUTH,
+    } == faults._READONLY
+
+
+def test_a_directory_given_as_the_workspace_is_said(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ticket", "show", "CSP-000001", "--db", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    said = f"{tmp_path} is a directory, not a workspace file: give the file's path (--db, CSP_CONSOLE_DB)"
+    assert err == f"csp-console: error: {said}\n"

@@ -5,14 +5,14 @@ words or a traceback for these.
 
 It reads SQLite's result codes (``sqlite3.Error.sqlite_errorcode``, Python 3.11; the codes are SQLite's
 "Result and Error Codes", https://sqlite.org/rescode.html) and ``errno`` rather than messages. It lives with
-the shared core (no Textual, no store) because the screens and the command line may not import the store.
+the shared core (no Textual, no store, no ``sqlite3`` import) because the screens and the command line may
+not import the store.
 """
 
 from __future__ import annotations
 
 import errno
 import os
-import sqlite3
 from pathlib import Path
 
 from console.shared.errors import UserError, WorkspaceError
@@ -22,11 +22,13 @@ BUSY_SENTENCE = (
     "the workspace is busy: another agent is importing or writing; try again in a moment (nothing was changed)"
 )
 
-_FULL = {sqlite3.SQLITE_FULL}
-_READONLY = {sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_AUTH}
-_CORRUPT = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
-_BUSY = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
-_IOERR = {sqlite3.SQLITE_IOERR}
+# SQLite's primary result codes (https://sqlite.org/rescode.html; the same numbers as the ``sqlite3`` module's
+# SQLITE_* constants, which only the store imports).
+_FULL = {13}  # SQLITE_FULL
+_READONLY = {8, 3, 14, 23}  # SQLITE_READONLY, SQLITE_PERM, SQLITE_CANTOPEN, SQLITE_AUTH
+_CORRUPT = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
+_BUSY = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED
+_IOERR = {10}  # SQLITE_IOERR
 _NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
 _NO_WRITE = {errno.EACCES, errno.EPERM, errno.EROFS}
 
@@ -54,7 +56,7 @@ def is_busy(error: BaseException | None) -> bool:
 def _sqlite_cause(error: BaseException) -> BaseException:
     """The SQLite (or OS) error behind ``error``: a :class:`WorkspaceError` raised ``from`` one says it."""
     seen = error
-    while not isinstance(seen, (sqlite3.Error, OSError)) and seen.__cause__ is not None:
+    while primary_code(seen) is None and not isinstance(seen, OSError) and seen.__cause__ is not None:
         seen = seen.__cause__
     return seen
 
@@ -143,6 +145,8 @@ def readonly_sentence(where: Path | None) -> str:
     """Which part is read-only: the file system, the file, its -wal/-shm files, or its directory."""
     if where is None:
         return "the workspace is read-only: nothing was saved"
+    if where.is_dir():
+        return f"{where} is a directory, not a workspace file: give the file's path (--db, CSP_CONSOLE_DB)"
     folder = _existing(where.parent)
     try:
         mounted_ro = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
