@@ -82,7 +82,7 @@ class CspConsoleApp(OrderedKeys, Leaving, CommandMode, ThemedApp, App[None]):
         self.config = config
         self.clock = clock
         self.notice = notice
-        self.agent = agent or current_agent()
+        self.agent = agent or current_agent(workspace.path)
         if workspace.agents.agent(self.agent) is None:
             raise UnknownAgent(self.agent, workspace.path)
         self._host = host

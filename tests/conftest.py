@@ -32,7 +32,15 @@ def isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     home = tmp_path_factory.mktemp("home")
     for var in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
         monkeypatch.setenv(var, str(home / var.lower()))
-    for var in ("CSP_CONSOLE_DB", "CSP_CONSOLE_CONFIG", "CSP_CONSOLE_AGENT", "NO_COLOR"):
+    for var in (
+        "CSP_CONSOLE_DB",
+        "CSP_CONSOLE_CONFIG",
+        "CSP_CONSOLE_AGENT",
+        "NO_COLOR",
+        "SUDO_UID",
+        "SUDO_USER",
+        "SUDO_GID",
+    ):
         monkeypatch.delenv(var, raising=False)
     # Never Microsoft: no tokens, and both APIs on a loopback port where nothing listens.
     for var in SANDBOX_ENV:

@@ -15,6 +15,7 @@ from console.billing.account import days_overdue, desk_day
 from console.billing.questions import microsoft_invoice_outstanding
 from console.shared.errors import UserError
 from console.shared.model import ZERO_DECIMAL_CURRENCIES
+from console.shared.private_files import private_dir, write_file
 from console.tickets.ops import TicketInputError
 
 if TYPE_CHECKING:
@@ -110,12 +111,12 @@ class BillingDesk:
         self.desk.authorize("billing.manage")
         chosen = [a for a in actions if a.action == "notice"]
         if notices is not None:
-            notices.mkdir(parents=True, exist_ok=True)
+            private_dir(notices)
             for a in chosen:
                 receivable = self.ws.billing.receivable(a.receivable_id)
                 assert receivable is not None  # the action was read from it
                 text = coll.notice_text(a, receivable, self.desk.config.partner)
-                (notices / f"{a.receivable_id}-{a.stage}.md").write_text(text, encoding="utf-8")
+                write_file(notices / f"{a.receivable_id}-{a.stage}.md", text)
         return self.ws.billing.record_dunning_actions(
             [
                 {"customerId": a.customer_id, "receivableId": a.receivable_id, "stage": a.stage, "action": a.action}

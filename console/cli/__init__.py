@@ -7,11 +7,7 @@ A failure is said on standard error in one line, or, under ``--json``, as one JS
 
 from __future__ import annotations
 
-import json
-import sys
 from contextvars import ContextVar
-
-from console.shared.safe_text import clean_block
 
 #: Whether this command answers in JSON (its ``--json``); :func:`say` reads it.
 ANSWER_IN_JSON: ContextVar[bool] = ContextVar("csp_console_json", default=False)
@@ -27,10 +23,12 @@ class CommandError(Exception):
 def say(status: str, message: str, code: int, *, prefix: str | None = None) -> int:
     """Say a failure (``failed``, ``refused``, ``busy``, ``queued``, ``stopped``, ``usage``) on standard error,
     as text or, under ``--json``, as a JSON object; return ``code``, the exit status."""
+    from console.cli.output import out, out_json
+
     if ANSWER_IN_JSON.get():
-        print(json.dumps({"status": status, "exit": code, "message": message}, ensure_ascii=False), file=sys.stderr)
+        out_json({"status": status, "exit": code, "message": message}, err=True)
     else:
         # A message may quote untrusted text (a name, a value from a file): control characters shown, never run.
         start = _PREFIX.get(status, "csp-console: ") if prefix is None else prefix
-        print(f"{start}{clean_block(message)}", file=sys.stderr)
+        out(f"{start}{message}", err=True)
     return code

@@ -5,9 +5,9 @@ admin)."""
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
+from console.cli.output import out, out_json
 from console.desk.audit_chain import describe
 from console.shared.safe_text import clean_line
 
@@ -21,28 +21,28 @@ def verify(desk: Desk, as_json: bool) -> int:
     found = desk.agents.verify_audit()
     code = INTACT if found.first is None else BROKEN
     if as_json:
-        print(json.dumps({**found.to_json(), "exit": code}, ensure_ascii=True))
+        out_json({**found.to_json(), "exit": code})
         return code
     if found.first is None:
-        print(clean_line(str(found)))
+        out(clean_line(str(found)))
         for b in found.report.breaks:
             who, at = found.acknowledged[b.key]
-            print(clean_line(f"  acknowledged by {who} at {at}: {describe(b)}"))
+            out(clean_line(f"  acknowledged by {who} at {at}: {describe(b)}"))
         return code
-    print(clean_line(f"audit chain broken at {describe(found.first)}"))
+    out(clean_line(f"audit chain broken at {describe(found.first)}"))
     if len(found.open) > 1 or found.report.more:
         more = "more than " if found.report.more else ""
-        print(f"  ({more}{len(found.open)} open breaks in {found.report.rows} rows; --json lists them)")
-    print("  acknowledge with: csp-console audit acknowledge (a Global admin)")
+        out(f"  ({more}{len(found.open)} open breaks in {found.report.rows} rows; --json lists them)")
+    out("  acknowledge with: csp-console audit acknowledge (a Global admin)")
     return code
 
 
 def acknowledge(desk: Desk, as_json: bool) -> int:
     done = desk.agents.acknowledge_audit()
     if as_json:
-        print(json.dumps({"acknowledged": [b.to_json() for b in done]}, ensure_ascii=True))
+        out_json({"acknowledged": [b.to_json() for b in done]})
     elif not done:
-        print("nothing to acknowledge: no open break in the audit chain")
+        out("nothing to acknowledge: no open break in the audit chain")
     for b in [] if as_json else done:
-        print(clean_line(f"acknowledged: {describe(b)}"))
+        out(clean_line(f"acknowledged: {describe(b)}"))
     return 0

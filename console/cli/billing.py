@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from rich.cells import set_cell_size
 from console.cli import say
 from console.cli.desk import APPLIED, FAILED, REFUSED, desk_for, outcome
 from console.cli.options import day
+from console.cli.output import out, out_json
 from console.settings.local_time import stamp
 from console.shared.money import money
 from console.shared.safe_text import clean_line
@@ -66,28 +66,28 @@ def _collections(args: argparse.Namespace, db: Path, config: Path) -> int:
         if not args.dry_run:
             recorded = desk.billing.record_notices(report.actions, args.notices)
         if args.json:
-            out = report.as_json()
-            out["recorded"] = recorded
-            out["dryRun"] = bool(args.dry_run)
-            print(json.dumps(out, ensure_ascii=False))
+            answer = report.as_json()
+            answer["recorded"] = recorded
+            answer["dryRun"] = bool(args.dry_run)
+            out_json(answer)
             return APPLIED
-        print(f"Collections on {report.today.isoformat()} ({report.policy.source})")
+        out(f"Collections on {report.today.isoformat()} ({report.policy.source})")
         for currency, buckets in report.aging.items():
             cells = "  ".join(f"{b}: {money(v, currency, with_code=False)}" for b, v in buckets.items())
-            print(f"  {currency}  {cells}")
+            out(f"  {currency}  {cells}")
         for c in report.customers:
             stage = c.stage.label if c.stage else "current"
-            print(f"{set_cell_size(clean_line(c.company), 36)} {c.days_overdue:>4}d  {stage:15}  {c.note}")
+            out(f"{set_cell_size(clean_line(c.company), 36)} {c.days_overdue:>4}d  {stage:15}  {c.note}")
             for a in c.actions:
-                print(f"    due: {_action_text(a)}")
+                out(f"    due: {_action_text(a)}")
             for a in c.held_back:
-                print(f"    held back: {_action_text(a)}")
+                out(f"    held back: {_action_text(a)}")
         verb = "would record" if args.dry_run else "recorded"
         notices = sum(1 for a in report.actions if a.action == "notice")
-        print(f"{len(report.actions)} actions due; {verb} {notices if args.dry_run else recorded} notices as sent.")
+        out(f"{len(report.actions)} actions due; {verb} {notices if args.dry_run else recorded} notices as sent.")
         others = [a for a in report.actions if a.action != "notice"]
         for a in others:
-            print(f"  run: csp-console billing {a.action} {a.customer_id}")
+            out(f"  run: csp-console billing {a.action} {a.customer_id}")
         return APPLIED
 
 
@@ -113,16 +113,15 @@ def _billing(args: argparse.Namespace, db: Path, config: Path) -> int:
         said: frozenset[str] = frozenset()  # the blocked subscriptions whose reason the plan just printed
         if args.action == "status":
             live = desk.billing.live_suspension(cid)
-            print(
-                json.dumps(live, ensure_ascii=False, default=str)
-                if args.json
-                else _status_text(live, desk.config.time_zone)
-            )
+            if args.json:
+                out_json(live, default=str)
+            else:
+                out(_status_text(live, desk.config.time_zone))
             return APPLIED
         if args.action in ("plan", "suspend") and desk.billing.live_suspension(cid) is None:
             plan = desk.billing.suspension_plan(cid)
             if args.json and args.action == "plan":
-                print(json.dumps(_plan_json(plan), ensure_ascii=False, default=str))
+                out_json(_plan_json(plan), default=str)
             else:
                 _print_plan(plan)
                 said = frozenset(b.subscription["id"] for b in plan.blocked)
@@ -137,11 +136,10 @@ def _billing(args: argparse.Namespace, db: Path, config: Path) -> int:
                 )
         elif args.action == "plan":
             live = desk.billing.live_suspension(cid)
-            print(
-                json.dumps(live, ensure_ascii=False, default=str)
-                if args.json
-                else _status_text(live, desk.config.time_zone)
-            )
+            if args.json:
+                out_json(live, default=str)
+            else:
+                out(_status_text(live, desk.config.time_zone))
             return APPLIED
         try:
             if args.action == "suspend":
@@ -154,7 +152,7 @@ def _billing(args: argparse.Namespace, db: Path, config: Path) -> int:
                 "stopped" if stopped else "failed", str(exc), STOPPED if stopped else FAILED, prefix="csp-console: "
             )
         if args.json:
-            print(json.dumps(dataclasses.asdict(result), ensure_ascii=False, default=str))
+            out_json(dataclasses.asdict(result), default=str)
         else:
             _print_result(result, "changed" if args.action == "suspend" else "restored", said)
         return APPLIED
@@ -191,25 +189,25 @@ def _print_result(result: Any, verb: str, said: frozenset[str] = frozenset()) ->
         parts.append(f"{len(result.blocked)} blocked (an Azure plan with active Azure subscriptions)")
     if result.skipped:
         parts.append(f"{len(result.skipped)} skipped (deleted or expired meanwhile)")
-    print(f"{result.state}: " + ", ".join(parts))
+    out(f"{result.state}: " + ", ".join(parts))
     for sub_id, note in result.notes.items():
         if sub_id not in said:
-            print(f"  {sub_id}: {clean_line(note)}")
+            out(f"  {sub_id}: {clean_line(note)}")
 
 
 def _print_plan(plan: Any) -> None:
-    print(f"Suspending {clean_line(plan.company)} for non-payment would suspend:")
+    out(f"Suspending {clean_line(plan.company)} for non-payment would suspend:")
     for item in plan.items:
         s = item.subscription
-        print(f"  {clean_line(s['offerName'])} ({s['id']}), {s['quantity']} seats: {item.consequence}")
+        out(f"  {clean_line(s['offerName'])} ({s['id']}), {s['quantity']} seats: {item.consequence}")
     for b in plan.blocked:
         s = b.subscription
-        print(f"  NOT suspended: {clean_line(s['offerName'])} ({s['id']}): {clean_line(b.why)}")
+        out(f"  NOT suspended: {clean_line(s['offerName'])} ({s['id']}): {clean_line(b.why)}")
     for s in plan.untouched:
-        print(f"  left as it is: {clean_line(s['offerName'])} ({s['status']})")
-    print("Consequences:")
+        out(f"  left as it is: {clean_line(s['offerName'])} ({s['status']})")
+    out("Consequences:")
     for line in plan.summary:
-        print(f"  - {line}")
+        out(f"  - {line}")
 
 
 def _status_text(live: dict[str, Any] | None, zone: str) -> str:
@@ -242,14 +240,14 @@ def _payment(args: argparse.Namespace, db: Path, config: Path) -> int:
         cid = desk.find_customer(args.customer)
         r = desk.billing.record_payment(cid, args.invoice, args.amount, args.date)
         outstanding = money(Decimal(r["totalCharges"]) - Decimal(r["paidAmount"] or "0"), r["currencyCode"])
-        print(f"{r['id']}: {r['status']} ({outstanding} outstanding)")
+        out(f"{r['id']}: {r['status']} ({outstanding} outstanding)")
         if desk.billing.live_suspension(cid) is None or not desk.billing.reactivation_due(cid):
             return APPLIED
         if args.no_reactivate:
-            print(f"Reactivation is now due: csp-console billing reactivate {cid}")
+            out(f"Reactivation is now due: csp-console billing reactivate {cid}")
             return APPLIED
         if not credentials_available(desk.config.microsoft):
-            print(f"Reactivation is now due; Partner Center is not configured: csp-console billing reactivate {cid}")
+            out(f"Reactivation is now due; Partner Center is not configured: csp-console billing reactivate {cid}")
             return APPLIED
         try:
             result = desk.billing.reactivate(cid)
@@ -270,41 +268,38 @@ def _invoices(args: argparse.Namespace, db: Path, config: Path) -> int:
             invoices = [i for i in invoices if i.unpaid > 0]
         if args.json:
             for i in invoices:
-                print(
-                    json.dumps(
-                        {
-                            **i.row,
-                            "unpaid": str(i.unpaid),
-                            "daysToDue": i.days_to_due,
-                            "level": i.level,
-                            "warning": i.warning,
-                            "waitingOn": [
-                                {
-                                    "customerId": w["customerId"],
-                                    "companyName": w["companyName"],
-                                    "receivableId": w["id"],
-                                    "outstanding": str(w["outstanding"]),
-                                    "currencyCode": w["currencyCode"],
-                                    "daysOverdue": w["daysOverdue"],
-                                }
-                                for w in i.waiting_on
-                            ],
-                        },
-                        ensure_ascii=False,
-                    )
+                out_json(
+                    {
+                        **i.row,
+                        "unpaid": str(i.unpaid),
+                        "daysToDue": i.days_to_due,
+                        "level": i.level,
+                        "warning": i.warning,
+                        "waitingOn": [
+                            {
+                                "customerId": w["customerId"],
+                                "companyName": w["companyName"],
+                                "receivableId": w["id"],
+                                "outstanding": str(w["outstanding"]),
+                                "currencyCode": w["currencyCode"],
+                                "daysOverdue": w["daysOverdue"],
+                            }
+                            for w in i.waiting_on
+                        ],
+                    },
                 )
             return APPLIED
         if not invoices:
-            print("No Microsoft invoices synced yet: run csp-console sync.")
+            out("No Microsoft invoices synced yet: run csp-console sync.")
         for i in invoices:
             cur = i.row["currencyCode"]
-            print(
+            out(
                 f"{i.row['id']}  {i.row['invoiceDate']}  due {i.due.isoformat()}  total "
                 f"{money(Decimal(i.row['totalCharges']), cur)}  unpaid {money(i.unpaid, cur)}"
                 + (f"  ! {i.warning}" if i.warning else "")
             )
             for w in i.waiting_on:
-                print(
+                out(
                     f"    waiting on {clean_line(w['companyName'])}: {w['id']} "
                     f"{money(w['outstanding'], w['currencyCode'])}, {w['daysOverdue']} days overdue"
                 )

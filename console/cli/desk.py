@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from console.cli import say
 from console.cli.options import moment, one_of
+from console.cli.output import out, out_json
 from console.desk.identity import UnknownAgent, current_agent
 from console.desk.roles import RoleDenied
 from console.settings.config import Config, load_config
@@ -101,7 +102,7 @@ def desk_for(db: Path, config_path: Path, *, create: bool = False, owner_if_empt
         from console.plugins.host import load_plugins
 
         desk = Desk(
-            ws, load_config(config_path), load_plugins(), current_agent(), utcnow, owner_if_empty=owner_if_empty
+            ws, load_config(config_path), load_plugins(), current_agent(db), utcnow, owner_if_empty=owner_if_empty
         )
         try:
             yield desk
@@ -121,7 +122,13 @@ def write_demo(
     ws = Workspace.open(path)
     try:
         counts = generate(
-            ws, tickets=tickets, seed=seed, now=now, progress=progress, extra_admins=(current_agent(),), config=config
+            ws,
+            tickets=tickets,
+            seed=seed,
+            now=now,
+            progress=progress,
+            extra_admins=(current_agent(path),),
+            config=config,
         )
     except BaseException:
         ws.close()
@@ -171,30 +178,27 @@ def outcome(command: Callable[[], int]) -> int:
 def _print_ticket(desk: Desk, ticket_id: str, as_json: bool) -> None:
     details = desk.details(ticket_id)
     if as_json:
-        print(
-            json.dumps(
-                {"ticket": details.ticket, "timeline": details.timeline, "findings": details.findings},
-                ensure_ascii=False,
-                default=str,
-            )
+        out_json(
+            {"ticket": details.ticket, "timeline": details.timeline, "findings": details.findings},
+            default=str,
         )
         return
     t, zone = details.ticket, desk.config.time_zone
-    print(f"{t['id']}  {t['status']}  severity {t['severity']}  v{t['version']}")
-    print(f"  {clean_line(t['title'])}")
-    print(
+    out(f"{t['id']}  {t['status']}  severity {t['severity']}  v{t['version']}")
+    out(f"  {clean_line(t['title'])}")
+    out(
         f"  customer: {clean_line(t['companyName'])}  assignee: {clean_line(t['assignee'] or '-', 100)}"
         + (f" (claimed until {stamp(t['claimedUntil'], zone)})" if t.get("claimedUntil") else "")
     )
-    print(f"  created {stamp(t['createdDate'], zone)}")
-    print(
+    out(f"  created {stamp(t['createdDate'], zone)}")
+    out(
         f"  first response due {stamp(t['firstResponseDueDate'], zone)}; "
         f"resolution due {stamp(t['resolutionDueDate'], zone)}"
     )
     for event in details.timeline:
         what = clean_line(event["text"] or f"{event['fromValue'] or '-'} -> {event['toValue'] or '-'}", 200)
         who, kind = clean_line(event["author"], 100), clean_line(event["kind"], 40)  # Microsoft's names, imports
-        print(f"  {stamp(event['createdDate'], zone)} {who} {kind}: {what}")
+        out(f"  {stamp(event['createdDate'], zone)} {who} {kind}: {what}")
 
 
 def cmd_ticket(args: argparse.Namespace, db: Path, config: Path) -> int:
@@ -216,11 +220,11 @@ def _ticket(args: argparse.Namespace, db: Path, config: Path) -> int:
             exc.held = exc.held_in(desk.config.time_zone)
             raise
         if args.json:
-            print(json.dumps(result, ensure_ascii=False, default=str))
+            out_json(result, default=str)
         else:
             until = stamp(result["claimedUntil"], desk.config.time_zone)
             held = f"; held until {until} or 'ticket release'" if action == "claim" else ""
-            print(
+            out(
                 f"{result['id']}: {action} applied (now version {result['version']}, "
                 f"status {result['status']}, assignee {result['assignee'] or '-'}){held}"
             )
@@ -253,9 +257,9 @@ def _agents(args: argparse.Namespace, db: Path, config: Path) -> int:
         with desk_for(db, config, owner_if_empty=True) as desk:
             agents = desk.agents.listing()
         if args.json:
-            print(json.dumps(agents, ensure_ascii=False))
+            out_json(agents)
         for a in [] if args.json else agents:
-            print(f"{a['login']:20} {', '.join(a['roles']) or '-':40} {clean_line(a['displayName'] or '')}")
+            out(f"{a['login']:20} {', '.join(a['roles']) or '-':40} {clean_line(a['displayName'] or '')}")
         return APPLIED
     if not args.login:
         return say("failed", f"'agents {args.action}' needs a LOGIN", FAILED)
@@ -267,9 +271,9 @@ def _agents(args: argparse.Namespace, db: Path, config: Path) -> int:
                 return say("failed", "give at least one --role", FAILED)
             desk.agents.add(args.login, roles, args.name, args.email)
             if args.json:
-                print(json.dumps({"login": args.login, "roles": sorted(roles)}, ensure_ascii=False))
+                out_json({"login": args.login, "roles": sorted(roles)})
             else:
-                print(f"added {args.login}: {', '.join(sorted(roles))}")
+                out(f"added {args.login}: {', '.join(sorted(roles))}")
             return APPLIED
         held = set(desk.agents.roles_of(args.login))  # LookupError: "no agent 'LOGIN'", exit 1
         role = args.role or (args.roles[0] if args.roles else None)
@@ -278,9 +282,9 @@ def _agents(args: argparse.Namespace, db: Path, config: Path) -> int:
         roles = held | {role} if args.action == "grant" else held - {role}
         result = desk.agents.set_roles(args.login, sorted(roles), f"agent.{args.action}")
         if args.json:
-            print(json.dumps({"login": args.login, "roles": list(result)}, ensure_ascii=False))
+            out_json({"login": args.login, "roles": list(result)})
         else:
-            print(f"{args.login}: {', '.join(result) or 'no roles'}")
+            out(f"{args.login}: {', '.join(result) or 'no roles'}")
         return APPLIED
 
 
@@ -299,9 +303,9 @@ def _audit(args: argparse.Namespace, db: Path, config: Path) -> int:
         ticket = desk.ticket(args.ticket.strip().upper())["id"] if args.ticket else None  # LookupError: no ticket
         for e in desk.agents.audit_trail(since, ticket):
             if args.json:
-                print(json.dumps(e, ensure_ascii=False))
+                out_json(e)
             else:
                 detail = clean_block(json.dumps(e["detail"], ensure_ascii=False))[:300]
                 at = stamp(e["at"], desk.config.time_zone)
-                print(f"{at} {e['agent']:14} {e['action']:22} {e['entity']}:{clean_line(e['entityId'])} {detail}")
+                out(f"{at} {e['agent']:14} {e['action']:22} {e['entity']}:{clean_line(e['entityId'])} {detail}")
         return APPLIED

@@ -6,7 +6,6 @@ the case: ``csp-console escalations retry`` once it is fixed), 2 a value of the 
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 import sys
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from console.cli import say
 from console.cli.desk import APPLIED, FAILED, desk_for, outcome
 from console.cli.microsoft import QUEUED, choices, deliver_after_saving, pick, print_escalation
+from console.cli.output import out, out_json
 from console.shared.model import AZURE_SEVERITIES, Vehicle
 from console.shared.safe_text import clean_block, clean_line
 from console.tickets.ops import TicketInputError
@@ -152,18 +152,18 @@ def _escalated(
     """What was saved and how its delivery went; 4 while it waits in the outbox."""
     if args.json:
         delivery = {"delivery": report.__dict__ if report else None, "deliveryError": trouble or None}
-        print(json.dumps({"escalation": stored, **delivery}, ensure_ascii=False))
+        out_json({"escalation": stored, **delivery})
     else:
         print_escalation(stored)
         if stored["state"] == "awaiting_case_number":
-            print("\nOpen the case at:", stored["handoffUrl"])
-            print("Paste this text:\n")
-            print(clean_block(draft.case_text()))
-            print(f"\nThen record Microsoft's case number: csp-console escalations record {stored['id']} NUMBER")
+            out("\nOpen the case at:", stored["handoffUrl"])
+            out("Paste this text:\n")
+            out(clean_block(draft.case_text()))
+            out(f"\nThen record Microsoft's case number: csp-console escalations record {stored['id']} NUMBER")
         for line in (report.pending + report.failed) if report else []:
-            print(f"  delivery: {clean_line(line, 400)}", file=sys.stderr)
+            out(f"  delivery: {clean_line(line, 400)}", err=True)
     if trouble and not args.json:
-        print(f"  delivery: {clean_line(trouble, 400)}", file=sys.stderr)
+        out(f"  delivery: {clean_line(trouble, 400)}", err=True)
     if stored["state"] == "failed":  # Microsoft refused it for good: nothing will deliver it as it is
         return say(
             "failed",

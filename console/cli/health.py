@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
 from console.cli import say
 from console.cli.desk import desk_for, outcome
+from console.cli.output import out, out_json
 from console.health.board import text_report
 from console.shared.clock import utcnow
 from console.shared.model import VEHICLE_NAMES
@@ -39,13 +39,13 @@ def _health(args: argparse.Namespace, db: Path, config_path: Path) -> int:
                 health = board.compute(now)
                 board.sample(now, health)
                 if args.json:
-                    print(json.dumps(health.to_json(), ensure_ascii=False), flush=True)
+                    out_json(health.to_json(), flush=True)
                 else:
-                    print(text_report(health, vehicles, services, zone=desk.config.time_zone), flush=True)
+                    out(text_report(health, vehicles, services, zone=desk.config.time_zone), flush=True)
                 if args.watch is None:
                     return 0
                 if not args.json:
-                    print(flush=True)
+                    out(flush=True)
                 time.sleep(args.watch)
         except KeyboardInterrupt:
             return 0

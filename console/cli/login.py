@@ -7,12 +7,12 @@ Exit status: 0 done, 1 failed, 3 ``gdap check``: the desk may not do the task.
 from __future__ import annotations
 
 import argparse
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from console.cli.desk import APPLIED, FAILED
+from console.cli.output import out
 from console.microsoft.credentials import AUDIENCES, MissingToken
 from console.settings.config import load_config
 from console.shared.safe_text import clean_line
@@ -35,7 +35,7 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
 
 
 def _say(line: str, err: bool = False) -> None:
-    print(clean_line(line, 2000), file=sys.stderr if err else sys.stdout, flush=True)
+    out(clean_line(line, 2000), err=err, flush=True)
 
 
 def cmd_microsoft(args: argparse.Namespace, db: Path, config: Path) -> int:

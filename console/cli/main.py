@@ -9,12 +9,16 @@ import shutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from console import __version__
 from console.cli import ANSWER_IN_JSON, CommandError, say
+from console.cli.output import out
 from console.settings.config import ConfigError, load_config
 from console.settings.paths import default_config_path, default_db_path, log_path
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 log = logging.getLogger("csp_console")
 
@@ -53,6 +57,11 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(self, message)
 
+    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
+        """Help and usage, through the command line's one writer (choices may come from plugins)."""
+        if message:
+            out(message, end="", err=file is sys.stderr)
+
 
 def _common() -> Parser:
     parent = Parser(prog="csp-console", add_help=False)
@@ -82,9 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("run", parents=[common], help="open the console (the default)")
 
-    from console.cli import billing, desk, escalate, health, login, microsoft, offers, plugins, records, sandbox
+    from console.cli import billing, deploy, desk, escalate, health, login, microsoft, offers, plugins, records, sandbox
 
-    for module in (records, plugins, desk, microsoft, escalate, sandbox, login, billing, offers, health):
+    for module in (records, plugins, desk, microsoft, escalate, sandbox, login, billing, offers, health, deploy):
         module.add_parsers(sub, common)
     cfg = sub.add_parser("config", parents=[common], help="show the configuration")
     cfg_sub = cfg.add_subparsers(dest="config_command", metavar="ACTION", required=True)
@@ -108,17 +117,11 @@ def _config_path(args: argparse.Namespace) -> Path:
 
 
 def setup_logging() -> Path:
-    """Diagnostics go to the log file, never to the terminal."""
+    """Diagnostics go to the log file (0600, rotated, tokens redacted), never to the terminal."""
+    from console.shared.log_file import open_log
+
     path = log_path()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = logging.FileHandler(path, encoding="utf-8")
-    except OSError:
-        handler = logging.NullHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(os.environ.get("CSP_CONSOLE_LOG_LEVEL", "INFO").upper())
+    open_log(path, os.environ.get("CSP_CONSOLE_LOG_LEVEL", "INFO"))
     return path
 
 
@@ -158,12 +161,12 @@ def _records_command(name: str) -> Callable[[argparse.Namespace], int]:
 def cmd_config(args: argparse.Namespace) -> int:
     path = _config_path(args)
     if args.config_command == "path":
-        print(path)
+        out(path)
         return 0
     config = load_config(path)
     source = f"# from {path}" if config.loaded_from_file else f"# {path} does not exist: defaults"
-    print(source)
-    print(config.to_toml(), end="")
+    out(source)
+    out(config.to_toml(), end="")
     return 0
 
 
@@ -230,6 +233,15 @@ def cmd_escalations(args: argparse.Namespace) -> int:
     return cli_microsoft.cmd_escalations(args, _db(args), _config_path(args))
 
 
+def _deploy_command(name: str) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        from console.cli import deploy as cli_deploy
+
+        return int(getattr(cli_deploy, f"cmd_{name}")(args, _db(args), _config_path(args)))
+
+    return run
+
+
 def cmd_sandbox(args: argparse.Namespace) -> int:
     from console.cli import sandbox as cli_sandbox
 
@@ -283,6 +295,8 @@ COMMANDS = {
     "microsoft": cmd_microsoft,
     "gdap": cmd_gdap,
     **{name: _billing_command(name) for name in BILLING_COMMANDS},
+    "deploy": _deploy_command("deploy"),
+    "ssh-command": _deploy_command("ssh_command"),
 }
 
 
@@ -314,7 +328,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[command](args)
     except KeyboardInterrupt:
-        print("csp-console: interrupted", file=sys.stderr)
+        out("csp-console: interrupted", err=True)
         return 130
     except BrokenPipeError:  # the reader went away (`| head`): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -342,6 +356,7 @@ def _said_fault(exc: Exception, args: argparse.Namespace) -> int | None:
 def _said_errors() -> tuple[type[Exception], ...]:
     """The failures said in one line with exit status 1: the store's (an unusable workspace) is imported only
     when one happened, through the command line's one door to the store."""
+    from console.desk.identity import IdentityRefused
     from console.shared.errors import WorkspaceError
 
-    return (CommandError, ConfigError, WorkspaceError)
+    return (CommandError, ConfigError, WorkspaceError, IdentityRefused)

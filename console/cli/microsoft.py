@@ -9,14 +9,13 @@ stale version), 4 recorded but not yet delivered (the outbox will deliver it: ``
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from console.cli import say
 from console.cli.desk import APPLIED, FAILED, desk_for, outcome
 from console.cli.options import positive_int, some_of
+from console.cli.output import out, out_json
 from console.microsoft.credentials import MissingToken
 from console.shared.model import ESCALATION_STATES
 from console.shared.safe_text import clean_line
@@ -85,21 +84,21 @@ def _sync(args: argparse.Namespace, db: Path, config: Path) -> int:
         except SyncFailed as exc:
             return say("failed", str(exc), FAILED, prefix="csp-console: sync failed: ")
     if args.json:
-        print(json.dumps(report.__dict__, ensure_ascii=False))
+        out_json(report.__dict__)
         return APPLIED
-    print(
+    out(
         f"{'Resumed and synced' if report.resumed else 'Synced'} {report.customers} customers, "
         f"{report.subscriptions} subscriptions ({report.azure_entitlements} Azure subscriptions under Azure "
         f"plans), {report.service_requests} service requests, {report.invoices} Microsoft invoices "
         "(csp-console invoices shows what is due)."
     )
-    print(f"GDAP: {clean_line(gdap_line, 400)}")
+    out(f"GDAP: {clean_line(gdap_line, 400)}")
     for line in report.notes:
-        print(f"  note: {clean_line(line, 400)}")
+        out(f"  note: {clean_line(line, 400)}")
     for line in report.skipped:
-        print(f"  skipped: {clean_line(line, 300)}")
+        out(f"  skipped: {clean_line(line, 300)}")
     if report.skipped:
-        print(f"  {len(report.skipped)} records could not be read and were skipped; the rest is synced.")
+        out(f"  {len(report.skipped)} records could not be read and were skipped; the rest is synced.")
     return APPLIED
 
 
@@ -150,13 +149,13 @@ def deliver_after_saving(desk: Any, deliver: bool | None) -> tuple[CourierReport
 
 def print_escalation(e: dict[str, Any]) -> None:
     case = clean_line(e["microsoftCaseId"] or "-", 60)  # Microsoft's value
-    print(
+    out(
         f"#{e['id']}  {e['ticketId']}  {e['vehicle']}  {e['state']}  case {case}"
         + (f"  ({clean_line(e['microsoftState'])})" if e.get("microsoftState") else "")
     )
-    print(f"  {clean_line(e['title'] or '', 200)}")
+    out(f"  {clean_line(e['title'] or '', 200)}")
     if e.get("lastError"):
-        print(f"  last error: {clean_line(e['lastError'], 400)}")
+        out(f"  last error: {clean_line(e['lastError'], 400)}")
 
 
 def cmd_escalations(args: argparse.Namespace, db: Path, config: Path) -> int:
@@ -168,9 +167,9 @@ def _escalations(args: argparse.Namespace, db: Path, config: Path) -> int:
         if args.action == "list":
             rows = desk.escalations(states=args.state)
             if args.json:
-                print(json.dumps(rows, ensure_ascii=False))
+                out_json(rows)
             elif not rows:
-                print(f"no escalations{' in ' + ', '.join(args.state) if args.state else ''}")
+                out(f"no escalations{' in ' + ', '.join(args.state) if args.state else ''}")
             for row in [] if args.json else rows:
                 print_escalation(row)
             return APPLIED
@@ -213,7 +212,7 @@ def _on_one(desk: Desk, action: str, number: int, value: str | None, as_json: bo
             raise ValueError("'escalations record' needs the Microsoft case number")
         recorded = desk.record_case_number(number, value)
         if as_json:
-            print(json.dumps(recorded, ensure_ascii=False))
+            out_json(recorded)
         else:
             print_escalation(recorded)
     elif action == "retry":
@@ -243,30 +242,28 @@ def _services(desk: Any, service: str | None, as_json: bool) -> int:
     except (ApiError, MissingToken) as exc:
         raise ValueError(f"cannot read the Azure Support API's services: {exc}") from None
     if as_json:
-        print(json.dumps(rows, ensure_ascii=False))
+        out_json(rows)
         return APPLIED
     for row in rows:
-        print(f"{clean_line(str(row['displayName']), 200)}  ({clean_line(str(row['name']), 100)})")
+        out(f"{clean_line(str(row['displayName']), 200)}  ({clean_line(str(row['name']), 100)})")
     return APPLIED
 
 
 def _report(report: CourierReport, as_json: bool, *, polled: bool = True) -> int:
     """The courier's report; ``polled=False``: it only delivered (no case was read), and says nothing of a poll."""
     if as_json:
-        print(json.dumps(report.__dict__, ensure_ascii=False))
+        out_json(report.__dict__)
     else:
         for line in report.delivered:
-            print(f"delivered: {clean_line(line, 400)}")
+            out(f"delivered: {clean_line(line, 400)}")
         for line in report.pending:
-            print(f"pending (will retry): {clean_line(line, 400)}", file=sys.stderr)
+            out(f"pending (will retry): {clean_line(line, 400)}", err=True)
         for line in report.failed:
-            print(f"failed: {clean_line(line, 400)}", file=sys.stderr)
+            out(f"failed: {clean_line(line, 400)}", err=True)
         for line in report.poll_errors:
-            print(f"poll: {clean_line(line, 400)}", file=sys.stderr)
+            out(f"poll: {clean_line(line, 400)}", err=True)
         if polled:
-            print(f"{report.polled} open cases read, {report.updates} updates copied to tickets.")
+            out(f"{report.polled} open cases read, {report.updates} updates copied to tickets.")
     if report.failed:
         return FAILED
     return QUEUED if report.pending else APPLIED
-
-

@@ -6,14 +6,14 @@ Exit status: 0 done, 1 failed (bad input, unknown customer, ticket or calendar),
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from decimal import Decimal
 from pathlib import Path
 
 from console.cli.desk import APPLIED, desk_for, outcome
 from console.cli.options import day, positive_int
+from console.cli.output import out, out_json
 from console.shared.money import money
+from console.shared.private_files import write_file
 from console.shared.safe_text import clean_line
 
 
@@ -57,14 +57,17 @@ def _offer(args: argparse.Namespace, db: Path, config: Path) -> int:
         if args.action == "statement":
             text = desk.offers.statement(cid, args.format)
             if args.output:
-                args.output.write_text(text, encoding="utf-8")
-                print(f"Wrote the support offer statement to {args.output}")
+                write_file(args.output, text)
+                out(f"Wrote the support offer statement to {args.output}")
             else:
-                sys.stdout.write(text)
+                out(text, end="")
             return APPLIED
         if args.action == "show":
             offer = desk.offers.offer(cid)
-            print(json.dumps(offer, ensure_ascii=False, indent=2) if offer else "no support offer")
+            if offer:
+                out_json(offer, indent=2)
+            else:
+                out("no support offer")
             return APPLIED
         changes: dict[str, str] = {}
         for item in args.fields:
@@ -75,7 +78,7 @@ def _offer(args: argparse.Namespace, db: Path, config: Path) -> int:
         if not changes:
             raise ValueError("name the fields to set, e.g. serviceHours='mon-fri 09:00-18:00'")
         changed = desk.offers.update(cid, changes)
-        print(f"offer saved; {changed} open tickets' SLA clocks moved")
+        out(f"offer saved; {changed} open tickets' SLA clocks moved")
         return APPLIED
 
 
@@ -96,9 +99,9 @@ def _holidays(args: argparse.Namespace, db: Path, config: Path) -> int:
         if args.action == "list":
             holidays = desk.offers.holidays(args.calendar)
             for h in holidays:
-                print(f"{h['calendar']}  {h['date']}  {clean_line(h['name'])}")
+                out(f"{h['calendar']}  {h['date']}  {clean_line(h['name'])}")
             if not holidays:
-                print("no holidays")
+                out("no holidays")
             return APPLIED
         if not (args.calendar and args.date):
             raise ValueError(f"holidays {args.action} needs CALENDAR and DATE")
@@ -108,7 +111,7 @@ def _holidays(args: argparse.Namespace, db: Path, config: Path) -> int:
             changed = desk.offers.add_holiday(args.calendar, args.date, args.name)
         else:
             changed = desk.offers.remove_holiday(args.calendar, args.date)
-        print(f"{args.calendar} {args.date.isoformat()} {args.action}ed; {changed} open tickets' SLA clocks moved")
+        out(f"{args.calendar} {args.date.isoformat()} {args.action}ed; {changed} open tickets' SLA clocks moved")
         return APPLIED
 
 
@@ -121,18 +124,18 @@ def _time(args: argparse.Namespace, db: Path, config: Path) -> int:
         ticket = desk.ticket(args.ticket)
         if args.action == "list":
             for e in desk.billing.time_entries(ticket):
-                print(f"{e['workDate']}  {e['agent']:14} {e['minutes']:>4} min  {clean_line(e['note'] or '')}")
+                out(f"{e['workDate']}  {e['agent']:14} {e['minutes']:>4} min  {clean_line(e['note'] or '')}")
             return APPLIED
         if args.minutes is None:
             raise ValueError("time log needs MINUTES")
         charges, balance = desk.billing.log_time(ticket["id"], args.minutes, args.note, args.date)
-        print(f"{args.minutes} minutes logged on {ticket['id']}")
+        out(f"{args.minutes} minutes logged on {ticket['id']}")
         for c in charges:
             what = f"{c['hours']} h" if c["kind"] == "hours" else "1 incident"
             amount = Decimal(c["amount"])
-            print(f"  charged: {what}" + (f", {money(amount, c['currencyCode'])}" if amount else ""))
+            out(f"  charged: {what}" + (f", {money(amount, c['currencyCode'])}" if amount else ""))
         if balance is not None and balance.warning:
-            print(f"  warning: {balance.warning}")
+            out(f"  warning: {balance.warning}")
         return APPLIED
 
 
@@ -148,7 +151,7 @@ def _sla(args: argparse.Namespace, db: Path, config: Path) -> int:
         if args.action == "recompute":
             changed, marked = desk.recompute_sla()
             recomputed = desk.reads.queue_count(QueueQuery())  # the open tickets: every one was recomputed
-            print(
+            out(
                 f"clocks recomputed on {recomputed} open tickets: {changed} moved, {max(recomputed - changed, 0)} "
                 f"unchanged; {marked} breaches recorded"
             )
@@ -156,7 +159,7 @@ def _sla(args: argparse.Namespace, db: Path, config: Path) -> int:
         if not args.ticket:
             raise ValueError("sla show needs a TICKET")
         ticket, state = desk.sla_state(args.ticket)
-        print(f"{ticket['id']}: {state.policy.describe()} ({state.policy.source})")
+        out(f"{ticket['id']}: {state.policy.describe()} ({state.policy.source})")
         for c in (state.first_response, state.resolution):
-            print(f"  {sla.clock_text(c, state.policy, desk.config.time_zone)}")
+            out(f"  {sla.clock_text(c, state.policy, desk.config.time_zone)}")
         return APPLIED

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from console.cli import CommandError, say
 from console.cli.desk import desk_for, outcome
+from console.cli.output import out, out_json
 from console.plugin_api import Boundary, Finding
 from console.plugins.host import load_plugins
 from console.shared.progress import Progress
@@ -33,16 +33,16 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
 def cmd_plugins(args: argparse.Namespace) -> int:
     host = load_plugins()
     if args.json:
-        print(json.dumps([info.as_dict() for info in host.plugins.values()], ensure_ascii=False, indent=2))
+        out_json([info.as_dict() for info in host.plugins.values()], indent=2)
         return 0
     for info in host.plugins.values():
-        print(f"{info.name} {info.version or ''}  ({info.module})")
-        print(f"  hooks:    {', '.join(info.hooks) or '-'}")
-        print(f"  services: {', '.join(info.services) or '-'}")
-        print(f"  checks:   {', '.join(info.checks) or '-'}")
-        print(f"  vehicles: {', '.join(info.vehicles) or '-'}")
+        out(f"{info.name} {info.version or ''}  ({info.module})")
+        out(f"  hooks:    {', '.join(info.hooks) or '-'}")
+        out(f"  services: {', '.join(info.services) or '-'}")
+        out(f"  checks:   {', '.join(info.checks) or '-'}")
+        out(f"  vehicles: {', '.join(info.vehicles) or '-'}")
         for error in info.errors:
-            print(f"  ERROR:    {clean_line(error)}")
+            out(f"  ERROR:    {clean_line(error)}")
     return 0
 
 
@@ -50,10 +50,10 @@ def _print_finding(plugin: str, finding: Finding) -> None:
     where = ""
     if finding.boundary == Boundary.ESCALATE:
         where = f" -> escalate via {finding.vehicle.value}" if finding.vehicle else " -> escalate"
-    print(f"  [{finding.level.value.upper():8}] {finding.family.value:12} {clean_line(finding.title)}{where}")
-    print(f"      {clean_line(finding.explanation)}")
+    out(f"  [{finding.level.value.upper():8}] {finding.family.value:12} {clean_line(finding.title)}{where}")
+    out(f"      {clean_line(finding.explanation)}")
     if finding.action:
-        print(f"      action: {clean_line(finding.action)}  ({plugin})")
+        out(f"      action: {clean_line(finding.action)}  ({plugin})")
 
 
 def cmd_triage(args: argparse.Namespace, db: Path, config: Path) -> int:
@@ -77,9 +77,9 @@ def _triage(args: argparse.Namespace, db: Path, config: Path) -> int:
             failed += len(result.failures)
             if args.json:
                 for plugin, finding in result.findings:
-                    print(json.dumps({"ticket": result.ticket_id, **finding_dict(plugin, finding)}, ensure_ascii=False))
+                    out_json({"ticket": result.ticket_id, **finding_dict(plugin, finding)})
             elif args.ticket or result.findings:
-                print(f"{result.ticket_id}: {len(result.findings)} finding(s)")
+                out(f"{result.ticket_id}: {len(result.findings)} finding(s)")
                 for plugin, finding in result.findings:
                     _print_finding(plugin, finding)
         if failed:
@@ -100,8 +100,8 @@ def _opportunities(args: argparse.Namespace, db: Path, config: Path) -> int:
         for customer, plugin, finding in found:
             if args.json:
                 record = {"customerId": customer.id, "companyName": customer.company_name}
-                print(json.dumps({**record, **finding_dict(plugin, finding)}, ensure_ascii=False))
+                out_json({**record, **finding_dict(plugin, finding)})
             else:
-                print(f"{clean_line(customer.company_name)}: {clean_line(finding.title)}")
-                print(f"      {clean_line(finding.explanation)}  ({plugin})")
+                out(f"{clean_line(customer.company_name)}: {clean_line(finding.title)}")
+                out(f"      {clean_line(finding.explanation)}  ({plugin})")
     return 0

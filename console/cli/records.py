@@ -13,6 +13,7 @@ from pathlib import Path
 from console.cli import CommandError
 from console.cli.desk import desk_for, outcome, write_demo
 from console.cli.options import count, moment
+from console.cli.output import out
 from console.records.kinds import KINDS
 from console.settings.config import Config, load_config, write_demo_config
 from console.shared.clock import utcnow
@@ -59,8 +60,8 @@ def cmd_demo(args: argparse.Namespace, path: Path, config_path: Path) -> int:
     now = args.now.utc(config.time_zone) if args.now else utcnow()  # without an offset: the desk's time zone
     _demo(path, args.tickets, args.seed, now, config)
     if wrote:
-        print(f"Wrote the demo partner profile to {config_path}")
-    print(f"Demo workspace written to {path}")
+        out(f"Wrote the demo partner profile to {config_path}")
+    out(f"Demo workspace written to {path}")
     return 0
 
 
@@ -68,7 +69,7 @@ def _demo(path: Path, tickets: int, seed: int, now: datetime, config: Config) ->
     with Progress("Writing demo tickets", tickets) as progress:
         counts = write_demo(path, tickets, seed, now, config, progress.advance)
     log.info("demo written to %s: %s", path, counts)
-    print(", ".join(f"{v:,} {k}" for k, v in counts.items()))
+    out(", ".join(f"{v:,} {k}" for k, v in counts.items()))
 
 
 def cmd_import(args: argparse.Namespace, db: Path, config: Path) -> int:
@@ -92,7 +93,7 @@ def _import(args: argparse.Namespace, db: Path, config: Path) -> int:
         except ImportInterrupted as exc:
             log.warning("import interrupted: %s", exc)
             raise CommandError(str(exc)) from None
-    print(result.summary())
+    out(result.summary())
     return 0
 
 
@@ -111,6 +112,9 @@ def cmd_export(args: argparse.Namespace, db: Path, config: Path) -> int:
 def _export(args: argparse.Namespace, db: Path, config: Path) -> int:
     if args.output == "-" and (not args.kind or len(args.kind) != 1):
         raise CommandError("--output - writes one kind to standard output: add exactly one --kind")
+    if args.output == "-" and args.format == "csv" and sys.stdout.isatty():
+        # CSV has no escapes: its cells are the records' exact text, control characters included.
+        raise CommandError("CSV is not shown on a terminal: pipe it (| less), or write files with --output DIR")
     # As the current agent, through the desk: records.export, audited.
     with desk_for(db, config, owner_if_empty=True) as desk:
         if args.output == "-":
@@ -122,5 +126,5 @@ def _export(args: argparse.Namespace, db: Path, config: Path) -> int:
                 Path(args.output), args.format, kinds, progress=lambda _kind, n: progress.advance(n)
             )
     for path_written in written.values():
-        print(path_written)
+        out(path_written)
     return 0

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from console.cli.desk import APPLIED, sandbox_seed
+from console.cli.output import out
 from console.microsoft.credentials import AUDIENCES
 
 
@@ -37,38 +38,38 @@ def cmd_sandbox(args: argparse.Namespace, db: Path) -> int:
     box = Sandbox(state, host=args.host, port=args.port, tls=args.tls)
     apis = "Partner Center, Azure Support API, Microsoft Graph (GDAP)"
     apis += " and a device-code authority" if args.tls else ""
-    print(f"Sandbox {apis} on {box.url} ({len(state.customers)} customers).")
-    print("In another terminal:\n")
+    out(f"Sandbox {apis} on {box.url} ({len(state.customers)} customers).")
+    out("In another terminal:\n")
     # The commands below act on the workspace this sandbox serves, wherever that terminal is (its cwd, its own
     # CSP_CONSOLE_DB): without it, `csp-console sync` would fill the default workspace instead.
     workspace = f"CSP_CONSOLE_DB={shlex.quote(str(db.resolve()))}"
     config = getattr(args, "config", None)
     if config is not None:
         workspace += f" CSP_CONSOLE_CONFIG={shlex.quote(str(Path(config).resolve()))}"
-    print(f"  export {workspace}")
-    print(f"  export {URL_ENV['partner_center']}={box.url} {URL_ENV['azure']}={box.url} {URL_ENV['graph']}={box.url}")
-    print(f"  export CSP_CONSOLE_PARTNER_TENANT_ID={state.partner_tenant}")
+    out(f"  export {workspace}")
+    out(f"  export {URL_ENV['partner_center']}={box.url} {URL_ENV['azure']}={box.url} {URL_ENV['graph']}={box.url}")
+    out(f"  export CSP_CONSOLE_PARTNER_TENANT_ID={state.partner_tenant}")
     if args.tls and box.ca_file is not None:
         token_file = Path.home() / ".config" / "csp-console-sandbox" / "refresh-token"
-        print(f"  export CSP_CONSOLE_CA_BUNDLE={box.ca_file}")
-        print(f"  export CSP_CONSOLE_AUTHORITY={box.url} CSP_CONSOLE_CLIENT_ID={SANDBOX_CLIENT_ID}")
-        print(f"  export CSP_CONSOLE_REFRESH_TOKEN_FILE={token_file}")
-        print("  csp-console microsoft login     # prints a code; approve it (below), then:")
-        print("  csp-console gdap sync && csp-console sync\n")
-        print(
+        out(f"  export CSP_CONSOLE_CA_BUNDLE={box.ca_file}")
+        out(f"  export CSP_CONSOLE_AUTHORITY={box.url} CSP_CONSOLE_CLIENT_ID={SANDBOX_CLIENT_ID}")
+        out(f"  export CSP_CONSOLE_REFRESH_TOKEN_FILE={token_file}")
+        out("  csp-console microsoft login     # prints a code; approve it (below), then:")
+        out("  csp-console gdap sync && csp-console sync\n")
+        out(
             "Approve the device code (the sandbox's sign-in page):",
             f"curl --cacert {box.ca_file} -d user_code=<code> {box.url}/devicelogin",
         )
     else:
         command = shlex.quote(f"{sys.executable} -m console.sandbox.tokens {{resource}} {{tenant}}")
         for audience in AUDIENCES:
-            print(f"  export CSP_CONSOLE_{audience.config_key.upper()}={command}")
-        print("  csp-console sync            # then open the console and escalate a ticket (key m)")
-        print("  (csp-console sandbox --tls serves a device-code authority for `csp-console microsoft login`)\n")
+            out(f"  export CSP_CONSOLE_{audience.config_key.upper()}={command}")
+        out("  csp-console sync            # then open the console and escalate a ticket (key m)")
+        out("  (csp-console sandbox --tls serves a device-code authority for `csp-console microsoft login`)\n")
     curl = f"curl{' --cacert ' + str(box.ca_file) if box.ca_file else ''}"
     body = '-d \'{"case": "<case>", "text": "..."}\''
-    print("Microsoft's answers:", curl, "-XPOST", f"{box.url}/_sandbox/respond", body)
-    print("Ctrl-C stops it.")
+    out("Microsoft's answers:", curl, "-XPOST", f"{box.url}/_sandbox/respond", body)
+    out("Ctrl-C stops it.")
     sys.stdout.flush()
     box.start()
     try:

@@ -68,5 +68,5 @@ def open_or_create(
     config = load_config(config_path)
     from console.demo.workspace import generate  # only on a first run
 
-    generate(ws, tickets=tickets, seed=1, now=utcnow(), extra_admins=(current_agent(),), config=config)
+    generate(ws, tickets=tickets, seed=1, now=utcnow(), extra_admins=(current_agent(db_path),), config=config)
     return Opened(ws, first_run_notice(tickets, db_path, config_path if wrote_config else None))

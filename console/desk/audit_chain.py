@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from console.notices.kinds import Kind
+from console.shared.safe_text import clean_block
 from console.store import audit_chain as chain
 from console.store.audit_chain import ACKNOWLEDGE, Break, ChainReport
 
@@ -188,10 +189,10 @@ def main(argv: Sequence[str]) -> int:
     try:
         ws = Workspace.open(args.workspace, create=False)
     except WorkspaceError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        sys.stderr.write(f"error: {clean_block(str(exc))}\n")  # a path: shown, never run
         return 1
     try:
-        print(json.dumps(chain.verify(ws.conn).to_json()))
+        sys.stdout.write(json.dumps(chain.verify(ws.conn).to_json()) + "\n")  # ASCII JSON, for the console
     finally:
         ws.close()
     return 0

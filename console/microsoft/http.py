@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import email.utils
+import re
 import ssl
 import time
 import uuid
@@ -86,6 +87,11 @@ AZURE_PLAN_SUBSCRIPTIONS_ACTIVE = "900115"
 class AnswerLost(ApiError):
     """A request that is not safe to repeat (``idempotent=False``) may have been carried out, but its answer
     never came (a timeout or a dropped connection after it was sent, a 5xx): look before sending it again."""
+
+
+#: Characters httpx refuses in a URL (controls and spaces, RFC 3986 section 2): percent-encoded, so a name or case
+#: number from the workspace holding them is sent as data (Microsoft answers it is unknown) and never crashes.
+_UNSENDABLE = re.compile(r"[\x00-\x20\x7f]")
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -210,6 +216,7 @@ class MicrosoftApi:
         ``MS-RequestId`` (``request_id``, or a new GUID for this operation), so that Microsoft recognises a
         retry of a request it already carried out. The token is the API's audience in ``tenant`` (``None``:
         the partner's tenant)."""
+        url = _UNSENDABLE.sub(lambda m: f"%{ord(m.group()):02X}", url)  # a case number holding ESC: encoded
         token = self.credentials.source(self.audience, tenant)
         aux = self.auxiliary(tenant)
         request_id = request_id or str(uuid.uuid4())

@@ -25,6 +25,7 @@ from console.plugins import hookspecs
 from console.plugins.markers import PROJECT
 from console.plugins.vehicles import EscalationHandler
 from console.plugins.views import Check, Service
+from console.shared.safe_text import clean_line
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ class PluginHost:
     def trace(self, text: str) -> None:
         """With ``CSP_CONSOLE_TRACE_PLUGINS=1``: one line per hook or check call, on stderr."""
         if self.tracing:
-            sys.stderr.write(f"csp_console trace: {text}\n")
+            sys.stderr.write(f"csp_console trace: {clean_line(text, 2000)}\n")  # a plugin's words: shown, never run
 
     @property
     def load_errors(self) -> dict[str, list[str]]:

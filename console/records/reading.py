@@ -3,7 +3,8 @@
 Nothing here writes: a bad byte, line, cell or value raises :class:`ImportFailure` naming the file, the line and
 the field. JSON Lines are split on line feeds only (a U+2028 or U+0085 inside a string is text, as an export writes
 it); a JSON record nested deeper than a record can be, an integer too long to read, ``NaN`` and ``Infinity`` are
-refused with their line.
+refused with their line. A CSV cell the export defused against formula injection (``'=1+1``) reads back as
+written before (``=1+1``; :mod:`console.records.csv_cells`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
 
+from console.records.csv_cells import restore
 from console.records.kinds import (
     KINDS,
     OFFERS,
@@ -148,7 +150,7 @@ def _csv_records(path: Path, text: str, kind: Kind) -> Iterator[tuple[int, Any]]
                 continue
             if len(row) != len(header):
                 raise ImportFailure(path, start, f"expected {len(header)} cells, got {len(row)}")
-            yield start, {h: (cell if cell != "" else None) for h, cell in zip(header, row, strict=True)}
+            yield start, {h: (restore(cell) if cell != "" else None) for h, cell in zip(header, row, strict=True)}
     except csv.Error as exc:
         raise ImportFailure(path, start, f"malformed CSV (in the record starting here): {exc}") from None
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
+from console.shared.private_files import private_dir, write_file
+
 DEMO_CONFIG = """\
 # CSP Triage Console configuration (written by `csp-console demo`; edit freely).
 
@@ -118,9 +120,9 @@ def write_demo_config(path: Path, today: date | None = None) -> bool:
     is already there."""
     if path.exists():
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(DEMO_CONFIG, encoding="utf-8")
+    private_dir(path.parent)
+    write_file(path, DEMO_CONFIG)
     policy = path.parent / "collections.toml"
     if not policy.exists():
-        policy.write_text(demo_collections_policy(today or date.today()), encoding="utf-8")
+        write_file(policy, demo_collections_policy(today or date.today()))
     return True

@@ -162,11 +162,11 @@ def readonly_sentence(where: Path | None) -> str:
         if part.exists() and not os.access(part, os.R_OK | os.W_OK):
             return (
                 f"the workspace file {part} cannot be written by {who}: nothing was saved; check its owner and "
-                f"mode (ls -l {part}): the desk's agents need read and write access"
+                f"mode (ls -l {part}): the account the console runs as needs read and write"
             )
     if not os.access(folder, os.W_OK | os.X_OK):
         return (
             f"the directory {folder} cannot be written by {who}: nothing was saved; SQLite writes its -wal and "
-            f"-shm files next to the workspace, so the desk's agents need write access to it (ls -ld {folder})"
+            f"-shm files next to the workspace, so the account the console runs as needs to write there (ls -ld {folder})"
         )
     return f"the workspace {where} is read-only (immutable?): nothing was saved; see lsattr {where}"

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+from console.shared.safe_text import clean_block
+
 
 def start(workspace: Path, config: Path | None, now: datetime) -> subprocess.Popen[str]:
     """Start the recompute of ``workspace``'s open clocks as of ``now``; its output and errors are read when it
@@ -54,13 +56,13 @@ def main(argv: Sequence[str]) -> int:
         config = load_config(args.config) if args.config is not None else Config()
         ws = Workspace.open(args.workspace, create=False)
     except (ConfigError, WorkspaceError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        sys.stderr.write(f"error: {clean_block(str(exc))}\n")  # a path or a config value: shown, never run
         return 1
     try:
         moved = recompute_open(ws, ClockKeeper(config, (lambda: now) if now else None)) if recompute_pending(ws) else 0
     finally:
         ws.close()
-    print(moved)
+    sys.stdout.write(f"{moved}\n")
     return 0
 
 

@@ -9,6 +9,7 @@ rollups' triggers, the full-text tables) is the SQLite dialect's and would come 
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -18,6 +19,7 @@ from typing import TypeVar
 
 from console.shared.errors import WorkspaceError
 from console.shared.faults import fault_sentence, is_busy
+from console.shared.private_files import create_private, private_dir
 
 T = TypeVar("T")
 
@@ -35,14 +37,16 @@ class SqliteDialect:
 
     # -- connections -----------------------------------------------------------------------------
     def connect(self, path: Path | str) -> sqlite3.Connection:
-        """Open (creating if needed) the SQLite file at ``path`` with the workspace's pragmas.
+        """Open (creating if needed, mode 0600) the SQLite file at ``path`` with the workspace's pragmas.
 
         The connection is in autocommit mode; writes go through :meth:`begin` / :meth:`commit`.
         """
         target = Path(path)
         memory = str(path) == ":memory:"
-        if not memory:
-            target.parent.mkdir(parents=True, exist_ok=True)
+        if not memory:  # a new workspace is its owner's alone (0600; SQLite gives -wal and -shm the same mode)
+            with contextlib.suppress(OSError):  # a folder it cannot write: SQLite's own error says so below
+                private_dir(target.parent)
+                create_private(target)
         try:
             conn = sqlite3.connect(
                 str(target), isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
