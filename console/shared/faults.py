@@ -167,6 +167,6 @@ def readonly_sentence(where: Path | None) -> str:
     if not os.access(folder, os.W_OK | os.X_OK):
         return (
             f"the directory {folder} cannot be written by {who}: nothing was saved; SQLite writes its -wal and "
-            f"-shm files next to the workspace, so the account the console runs as needs to write there (ls -ld {folder})"
+            f"-shm files next to the workspace, so the account the console runs as must write there (ls -ld {folder})"
         )
     return f"the workspace {where} is read-only (immutable?): nothing was saved; see lsattr {where}"
