@@ -124,7 +124,8 @@ def shared_dir(tmp_path: Path) -> Iterator[Path]:
 
 def test_a_workspace_file_the_agent_cannot_write_is_named(small_demo: Path, shared_dir: Path, tmp_path: Path) -> None:
     db = place(small_demo, shared_dir)
-    db.chmod(0o444)  # the agent (nobody) may read it, not write it
+    os.chown(db, NOBODY, NOBODY)  # the owner (who may name the agent, CSP_CONSOLE_AGENT) ...
+    db.chmod(0o444)  # ... may read it, not write it
     done = cli(db, "ticket", "note", "CSP-000001", NOTE, user=NOBODY, home=shared_dir)
     assert done.returncode == 1
     said_plainly(done, f"the workspace file {db} cannot be written by uid {NOBODY}", "ls -l")
@@ -134,6 +135,7 @@ def test_a_workspace_file_the_agent_cannot_write_is_named(small_demo: Path, shar
 
 def test_a_folder_the_agent_cannot_write_is_named(small_demo: Path, shared_dir: Path, tmp_path: Path) -> None:
     db = place(small_demo, shared_dir)
+    os.chown(db, NOBODY, NOBODY)
     db.chmod(0o666)
     shared_dir.chmod(0o555)  # SQLite cannot create the -wal and -shm files next to the workspace
     try:
