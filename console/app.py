@@ -29,7 +29,7 @@ from console.shared.model import VEHICLE_NAMES
 from console.shared.safe_text import clean_line
 from console.store import Workspace
 from console.tickets.queue_query import QueueQuery
-from console.widgets.fault_notice import notify_fault  # a fault of the workspace: its one sentence instead
+from console.widgets.fault_notice import described, notify_fault  # a fault of the workspace: its one sentence
 from console.widgets.ordered_keys import OrderedKeys
 from console.widgets.palette import ThemedApp
 
@@ -268,7 +268,7 @@ class CspConsoleApp(OrderedKeys, Leaving, CommandMode, ThemedApp, App[None]):
         if outcome is not None:
             if outcome.started_failing:
                 self.notify(
-                    clean_line(f"{job.title}: {type(outcome.error).__name__}: {outcome.error}"),
+                    clean_line(f"{job.title}: {described(outcome.error, self.workspace.path)}"),
                     title="A background job failed (details in the log; the health board lists it)",
                     severity="error",
                     markup=False,

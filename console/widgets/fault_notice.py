@@ -26,3 +26,10 @@ def notify_fault(app: App[Any], error: BaseException, title: str) -> bool:
     text = clean_line(sentence[0].upper() + sentence[1:] + ".")
     app.notify(text, title=title, severity="error", markup=False, timeout=30)
     return True
+
+
+def described(error: BaseException | None, path: Path | None) -> str:
+    """A failure in one line: a fault of the workspace in its sentence, anything else as ``Type: message``."""
+    if error is None:
+        return "failed"
+    return fault_sentence(error, path) or f"{type(error).__name__}: {error}"
