@@ -30,6 +30,7 @@ from console.shared.model import VEHICLE_NAMES
 from console.shared.safe_text import clean_line
 from console.store import Workspace
 from console.tickets.queue_query import QueueQuery
+from console.widgets.fault_notice import described, notify_fault  # a fault of the workspace: its one sentence
 from console.widgets.ordered_keys import OrderedKeys
 from console.widgets.palette import ThemedApp
 
@@ -140,10 +141,10 @@ class CspConsoleApp(OrderedKeys, Leaving, CommandMode, ThemedApp, App[None]):
             self.notify(self.notice, title="First run", timeout=15, markup=False)
         self.set_interval(self.poll_seconds, self._poll)
         self.set_timer(SETTLE_AT_LATEST, self.settle)
-        # A dropped SSH session sends SIGHUP: leave cleanly instead of lingering.
-        if hasattr(signal, "SIGHUP"):
+        # SIGHUP (a dropped SSH session) and SIGTERM (`kill`, a shutdown): leave cleanly, as on quitting.
+        for sig in {getattr(signal, "SIGHUP", signal.SIGTERM), signal.SIGTERM}:
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)
+                asyncio.get_running_loop().add_signal_handler(sig, self.exit)
 
     def settle(self) -> None:
         """The set-up the first painted queue does not wait for (plugins, the desk, the timers); run once, when
@@ -270,7 +271,7 @@ class CspConsoleApp(OrderedKeys, Leaving, CommandMode, ThemedApp, App[None]):
         if outcome is not None:
             if outcome.started_failing:
                 self.notify(
-                    clean_line(f"{job.title}: {type(outcome.error).__name__}: {outcome.error}"),
+                    clean_line(f"{job.title}: {described(outcome.error, self.workspace.path)}"),
                     title="A background job failed (details in the log; the health board lists it)",
                     severity="error",
                     markup=False,
@@ -373,6 +374,8 @@ class CspConsoleApp(OrderedKeys, Leaving, CommandMode, ThemedApp, App[None]):
     # -- failures ------------------------------------------------------------------------------
     def log_failure(self, error: BaseException | None) -> None:
         """An unexpected failure in the core: a notice on screen, the traceback in the log file."""
+        if error is not None and notify_fault(self, error, "The workspace cannot be used"):
+            return
         log.error("unexpected failure", exc_info=error)
         self.notify(
             clean_line(f"{type(error).__name__}: {error}"),

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from console.shared.clock import utcnow
 from console.shared.errors import WorkspaceError
+from console.shared.faults import fault_sentence
 from console.store import health_rollups as rollups
 from console.store import open_search
 from console.store.accounts import AccountRepo
@@ -72,7 +73,7 @@ class Workspace(Base):
             migrate(ws.conn, clock=clock)
         except sqlite3.DatabaseError as exc:
             ws.close()
-            raise WorkspaceError(f"{path}: not a usable SQLite workspace ({exc})") from exc
+            raise WorkspaceError(fault_sentence(exc, path) or f"{path}: not a usable SQLite workspace ({exc})") from exc
         except RuntimeError as exc:
             ws.close()
             raise WorkspaceError(f"{path}: {exc}") from exc
