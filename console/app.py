@@ -20,6 +20,7 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from console.desk.identity import UnknownAgent, current_agent, new_session
+from console.desk.policy import PolicyWatch
 from console.screens.commands import CommandMode
 from console.screens.leaving import Leaving
 from console.screens.queue import QueueScreen
@@ -29,6 +30,7 @@ from console.shared.model import VEHICLE_NAMES
 from console.shared.safe_text import clean_line
 from console.store import Workspace
 from console.tickets.queue_query import QueueQuery
+from console.widgets.fault_notice import described, notify_fault  # a fault of the workspace: its one sentence
 from console.widgets.ordered_keys import OrderedKeys
 from console.widgets.palette import ThemedApp
 
@@ -78,7 +80,8 @@ class CspConsoleApp(OrderedKeys, Leaving, CommandMode, ThemedApp, App[None]):
         self.cursor_blink = cursor_blink
         self.poll_seconds = poll_seconds if poll_seconds is not None else config.refresh_ms / 1000
         self.workspace = workspace
-        self.config = config
+        self.policy_watch = PolicyWatch(workspace, config)  # the desk's policy over the file, as it changes
+        self.config = self.policy_watch.config
         self.clock = clock
         self.notice = notice
         self.agent = agent or current_agent(workspace.path)
@@ -138,10 +141,10 @@ class CspConsoleApp(OrderedKeys, Leaving, CommandMode, ThemedApp, App[None]):
             self.notify(self.notice, title="First run", timeout=15, markup=False)
         self.set_interval(self.poll_seconds, self._poll)
         self.set_timer(SETTLE_AT_LATEST, self.settle)
-        # A dropped SSH session sends SIGHUP: leave cleanly instead of lingering.
-        if hasattr(signal, "SIGHUP"):
+        # SIGHUP (a dropped SSH session) and SIGTERM (`kill`, a shutdown): leave cleanly, as on quitting.
+        for sig in {getattr(signal, "SIGHUP", signal.SIGTERM), signal.SIGTERM}:
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)
+                asyncio.get_running_loop().add_signal_handler(sig, self.exit)
 
     def settle(self) -> None:
         """The set-up the first painted queue does not wait for (plugins, the desk, the timers); run once, when
@@ -196,7 +199,8 @@ class CspConsoleApp(OrderedKeys, Leaving, CommandMode, ThemedApp, App[None]):
         if not self.screen_stack:  # shutting down
             return
         changed, self._data_version = self.workspace.changed_since(self._data_version)
-        if changed:
+        if changed:  # a Global admin may have changed the desk's policy: the desk and the queue follow it
+            self.config = self.policy_watch.follow(self.__dict__.get("desk"), self.screen_stack)
             self.notice_feed.check()  # this agent's new notices, as toasts (once the desk is set up)
             handler = getattr(self.screen, "on_workspace_changed", None)
             if handler is not None:
@@ -267,7 +271,7 @@ class CspConsoleApp(OrderedKeys, Leaving, CommandMode, ThemedApp, App[None]):
         if outcome is not None:
             if outcome.started_failing:
                 self.notify(
-                    clean_line(f"{job.title}: {type(outcome.error).__name__}: {outcome.error}"),
+                    clean_line(f"{job.title}: {described(outcome.error, self.workspace.path)}"),
                     title="A background job failed (details in the log; the health board lists it)",
                     severity="error",
                     markup=False,
@@ -370,6 +374,8 @@ class CspConsoleApp(OrderedKeys, Leaving, CommandMode, ThemedApp, App[None]):
     # -- failures ------------------------------------------------------------------------------
     def log_failure(self, error: BaseException | None) -> None:
         """An unexpected failure in the core: a notice on screen, the traceback in the log file."""
+        if error is not None and notify_fault(self, error, "The workspace cannot be used"):
+            return
         log.error("unexpected failure", exc_info=error)
         self.notify(
             clean_line(f"{type(error).__name__}: {error}"),

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,6 +26,27 @@ SANDBOX_ENV = {
     "CSP_CONSOLE_AZURE_TOKEN_COMMAND": TOKEN_COMMAND,
     "CSP_CONSOLE_GRAPH_TOKEN_COMMAND": TOKEN_COMMAND,
 }
+
+
+def set_policy(ws: Workspace | Path, rules: Mapping[str, Any]) -> None:
+    """Desk rules written into a test's workspace (checked as ``policy set`` checks them; ``DEMO_POLICY``: the demo
+    desk's), where tests once wrote ``[roles]``, ``[sla]`` or ``[console] claim_minutes`` in a config file."""
+    from console.desk.policy import seed_policy
+
+    if isinstance(ws, Workspace):
+        seed_policy(ws, rules, "test")
+        return
+    with Workspace.open(ws, create=False) as opened:
+        seed_policy(opened, rules, "test")
+
+
+def demo_desk_rules(ws: Workspace) -> None:
+    """The demo desk's rules (Tokyo, Japanese business hours) in a demo workspace that has none yet, as
+    ``csp-console demo`` writes them beside the demo's config file."""
+    from console.settings.config import DEMO_POLICY
+
+    if not ws.policy.rules():
+        set_policy(ws, DEMO_POLICY)
 
 
 @pytest.fixture(autouse=True)

@@ -26,7 +26,7 @@ from console.sandbox import Sandbox
 from console.settings.config import load_config, write_demo_config
 from console.store import Workspace
 from console.tickets.ops import TicketInputError
-from tests.conftest import NOW
+from tests.conftest import NOW, demo_desk_rules
 
 BILLING_ADMIN = "tom.becker"
 HELPDESK = "aiko.tanaka"
@@ -42,6 +42,7 @@ def config_path(tmp_path: Path) -> Path:
 
 
 def make_desk(ws: Workspace, config_path: Path, agent: str = BILLING_ADMIN) -> Desk:
+    demo_desk_rules(ws)
     return Desk(ws, load_config(config_path), load_plugins(), agent, lambda: NOW)
 
 

@@ -14,6 +14,7 @@ import pytest
 from console.cli.main import main
 from console.demo.first_run import open_or_create
 from console.settings.paths import default_config_path, default_db_path, log_path
+from console.shared.errors import WorkspaceError
 from console.store import Workspace
 
 EXAMPLES = Path(__file__).parent.parent / "examples" / "import"
@@ -198,3 +199,44 @@ def test_the_first_run_notice_fits_a_toast_at_80_columns(
     said = "".join(line.strip() for line in lines if line.startswith(("~", " ")))
     home = str(isolated_dirs)
     assert said == f"{db}{config}".replace(home, "~"), lines  # each path whole, in order
+
+
+def test_a_missing_workspace_at_a_configured_path_is_refused_never_a_demo(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A deployed workspace gone missing (`--db`, `CSP_CONSOLE_DB`) must not become a demo whose first login is a
+    Global admin: one sentence naming the path and what to do; nothing is created there."""
+    db = tmp_path / "srv" / "workspace.db"
+    assert main(["--db", str(db)]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        f"csp-console: error: no workspace at {db}: create one with `csp-console import --db {db} FILE...` (or "
+        f"restore a backup), or write a demo there with `csp-console demo --db {db}`\n"
+    )
+    assert not db.exists() and not db.parent.exists()
+    monkeypatch.setenv("CSP_CONSOLE_DB", str(db))
+    assert main([]) == 1
+    assert f"no workspace at {db}" in capsys.readouterr().err
+    assert not db.exists()
+
+
+def test_an_empty_workspace_file_at_a_configured_path_is_refused_not_overwritten(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "workspace.db"
+    db.touch()  # 0 bytes: a failed copy, a truncated restore
+    assert main(["--db", str(db)]) == 1
+    assert f"the workspace {db} is empty (0 bytes): create one with" in capsys.readouterr().err
+    assert db.stat().st_size == 0
+    with pytest.raises(WorkspaceError, match="is empty"):
+        open_or_create(db, tmp_path / "config.toml", tickets=20, personal=False)
+    assert db.stat().st_size == 0 and not (tmp_path / "config.toml").exists()
+
+
+def test_the_demo_at_a_configured_path_only_when_asked_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "w.db"
+    monkeypatch.setenv("CSP_CONSOLE_AGENT", "aiko.tanaka")
+    assert main(["demo", "--db", str(db), "--tickets", "20", "--config", str(tmp_path / "c.toml")]) == 0
+    opened = open_or_create(db, tmp_path / "c.toml", personal=False)
+    assert opened.notice is None and opened.workspace.records.counts()["tickets"] == 20
+    opened.workspace.close()

@@ -67,26 +67,29 @@ def test_demo_config_is_valid_toml() -> None:
     assert tomllib.loads(DEMO_CONFIG)["partner"]["contracts"]["advanced_support"] is True
 
 
-def test_sla_settings_are_checked_with_their_line(tmp_path: Path) -> None:
-    from console.settings.config import ConfigError, load_config
-
-    path = tmp_path / "c.toml"
-    path.write_text(
-        '[console]\ntime_zone = "Asia/Tokyo"\n\n[sla]\nservice_hours = "mon-fri 09:00-18:00"\nwarn_at = [0.75, 1.5]\n',
-        encoding="utf-8",
-    )
-    with pytest.raises(ConfigError, match=r"c\.toml:6: sla\.warn_at: each threshold is a fraction"):
+@pytest.mark.parametrize(
+    ("text", "line", "named", "command"),
+    [
+        ('[partner]\nname = "x"\n\n[roles]\n"agents.manage" = ["helpdesk_agent"]\n', 4, "[roles]", "roles.ACTION"),
+        ('[sla]\nservice_hours = "mon-fri 09:00-18:00"\n', 1, "[sla]", "sla.KEY"),
+        ("[sla.first_response_hours]\ncritical = 1\n", 1, "[sla]", "sla.KEY"),
+        ('[console]\ntheme = "nord"\nclaim_minutes = 600\n', 3, "[console] claim_minutes", "claim_minutes"),
+        ('[console]\ntime_zone = "Asia/Tokyo"\n', 2, "[console] time_zone", "time_zone"),
+    ],
+)
+def test_a_desk_rule_in_a_config_file_is_refused_naming_where_it_lives_now(
+    tmp_path: Path, text: str, line: int, named: str, command: str
+) -> None:
+    """Issue 18: a helpdesk agent wrote ``[roles] "agents.manage" = ["helpdesk_agent"]`` in their own file and
+    became a Global admin. The desk's rules now live in the workspace: a file that sets one is refused, never
+    read, and the message says where the rule is set now."""
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
         load_config(path)
-    path.write_text('[sla]\nservice_hours = "weekdays"\n', encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"c\.toml:2: sla\.service_hours: .*expected days then times"):
-        load_config(path)
-    path.write_text("[sla.first_response_hours]\nurgent = 1\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"c\.toml:2: sla\.first_response_hours\.urgent: unknown severity"):
-        load_config(path)
-    path.write_text("[sla]\npause_on_microsoft = false\n[sla.resolution_hours]\ncritical = 4\n", encoding="utf-8")
-    sla = load_config(path).sla
-    assert not sla.pause_on_microsoft and sla.resolution_hours["critical"] == 4.0
-    assert sla.resolution_hours["minimal"] == 45.0  # the rest keep their defaults
+    message = str(info.value)
+    assert message.startswith(f"{path}:{line}: {named} is a desk rule: it lives in the workspace"), message
+    assert f"a Global admin sets it with csp-console policy set {command}" in message, message
 
 
 def test_an_unknown_gdap_role_is_named_by_file_and_line_when_the_config_is_read(tmp_path: Path) -> None:
@@ -100,17 +103,14 @@ def test_an_unknown_gdap_role_is_named_by_file_and_line_when_the_config_is_read(
         load_config(path)
 
 
-def test_gdap_task_roles_leave_the_role_map_as_configured(tmp_path: Path) -> None:
-    """Found by mypy: the GDAP check's loop reused the name ``roles``, so a file with both ``[roles]`` and
-    ``[microsoft.gdap_task_roles]`` came back with the last task's Entra role names as the desk's role map."""
+def test_gdap_task_roles_are_read_without_touching_the_role_map(tmp_path: Path) -> None:
+    """Found by mypy: the GDAP check's loop reused the name ``roles``, so a file with ``[roles]`` and
+    ``[microsoft.gdap_task_roles]`` came back with the last task's Entra role names as the desk's role map. The
+    role map is the workspace's now; the file's GDAP roles still leave it alone."""
     path = tmp_path / "config.toml"
-    path.write_text(
-        '[roles]\n"ticket.claim" = ["global_admin", "helpdesk_agent"]\n'
-        '[microsoft.gdap_task_roles]\ndiagnose = ["Helpdesk Administrator"]\n',
-        encoding="utf-8",
-    )
+    path.write_text('[microsoft.gdap_task_roles]\ndiagnose = ["Helpdesk Administrator"]\n', encoding="utf-8")
     config = load_config(path)
-    assert config.roles == {"ticket.claim": ["global_admin", "helpdesk_agent"]}
+    assert config.roles == {}
     assert config.microsoft.gdap_task_roles == {"diagnose": ["Helpdesk Administrator"]}
 
 
@@ -140,10 +140,10 @@ def test_the_theme_is_one_of_textuals_and_a_wrong_one_is_named_by_file_line_and_
     assert set(THEMES) == set(BUILTIN_THEMES)  # the list the config accepts is Textual's
     path = tmp_path / "config.toml"
     assert load_config(path).theme == "textual-dark"
-    path.write_text('[console]\ntime_zone = "Asia/Tokyo"\ntheme = "textual-light"\n', encoding="utf-8")
+    path.write_text('[console]\nrefresh_ms = 800\ntheme = "textual-light"\n', encoding="utf-8")
     assert load_config(path).theme == "textual-light"
     assert 'theme = "textual-light"' in load_config(path).to_toml()
-    path.write_text('[console]\ntime_zone = "Asia/Tokyo"\ntheme = "solarised"\n', encoding="utf-8")
+    path.write_text('[console]\nrefresh_ms = 800\ntheme = "solarised"\n', encoding="utf-8")
     wrong = r"config\.toml:3: console\.theme 'solarised' is not a theme \(one of textual-dark, textual-light, "
     with pytest.raises(ConfigError, match=wrong):
         load_config(path)

@@ -17,10 +17,10 @@ from console.cli.main import build_parser, main
 from console.desk.door import Desk
 from console.plugins.host import load_plugins
 from console.sandbox import Sandbox
-from console.settings.config import load_config, write_demo_config
+from console.settings.config import DEMO_POLICY, load_config, write_demo_config
 from console.store import Workspace
 from console.tickets.ops import NewTicket
-from tests.conftest import NOW
+from tests.conftest import NOW, set_policy
 
 BILLING_ADMIN = "tom.becker"
 CUSTOMER = "sakura-shoji.co.jp"  # an Azure plan with two active Azure subscriptions; Mon-Fri 09:00-18:00 Tokyo
@@ -30,9 +30,10 @@ CREATED = datetime(2026, 11, 24, 0, 30, tzinfo=UTC)  # 09:30 in Tokyo
 
 
 @pytest.fixture
-def config_path(tmp_path: Path) -> Path:
+def config_path(tmp_path: Path, demo_ws: Workspace) -> Path:
     path = tmp_path / "config.toml"
-    write_demo_config(path, NOW.date())  # [console] time_zone = "Asia/Tokyo"
+    write_demo_config(path, NOW.date())
+    set_policy(demo_ws, DEMO_POLICY)  # the demo desk's rules: time_zone = "Asia/Tokyo"
     return path
 
 

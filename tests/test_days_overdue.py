@@ -12,9 +12,9 @@ import pytest
 from console.billing.account import days_overdue, desk_day
 from console.desk.door import Desk
 from console.plugins.host import load_plugins
-from console.settings.config import load_config, write_demo_config
+from console.settings.config import DEMO_POLICY, load_config, write_demo_config
 from console.store import Workspace
-from tests.conftest import NOW
+from tests.conftest import NOW, set_policy
 
 #: 2026-11-23 23:30 UTC is already 2026-11-24 08:30 in Tokyo.
 LATE_UTC = datetime(2026, 11, 23, 23, 30, tzinfo=UTC)
@@ -32,6 +32,7 @@ def test_the_day_is_the_desks() -> None:
 def test_the_account_and_the_collections_count_the_same_days(demo_ws: Workspace, tmp_path: Path, now: datetime) -> None:
     path = tmp_path / "config.toml"
     write_demo_config(path, NOW.date())
+    set_policy(demo_ws, DEMO_POLICY)  # the demo desk's day: Asia/Tokyo
     desk = Desk(demo_ws, load_config(path), load_plugins(), "tom.becker", lambda: now)
     try:
         report = desk.billing.collections()

@@ -3,7 +3,6 @@ names on the refill and the live path, ``:`` and ``?`` on the directory screen, 
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 from console.desk.door import Desk
@@ -17,7 +16,7 @@ from console.settings.config import load_config, write_demo_config
 from console.store import Workspace
 from console.tickets.ops import NewTicket
 from console.widgets.key_bar import KeyBar
-from tests.conftest import NOW
+from tests.conftest import NOW, set_policy
 from tests.ui import AGENT, make_app, settle
 
 YAMADA = "yamada-koumuten.jp"
@@ -26,10 +25,9 @@ YAMADA = "yamada-koumuten.jp"
 def desk_of(ws: Workspace, tmp_path: Path, roles: dict[str, list[str]] | None = None) -> Desk:
     config_path = tmp_path / "config.toml"
     write_demo_config(config_path, NOW.date())
-    config = load_config(config_path)
-    if roles:
-        config = dataclasses.replace(config, roles=roles)
-    return Desk(ws, config, load_plugins(), AGENT, lambda: NOW)
+    if roles:  # the desk's role map, as a Global admin sets it (csp-console policy set roles.ACTION ROLES)
+        set_policy(ws, {f"roles.{action}": allowed for action, allowed in roles.items()})
+    return Desk(ws, load_config(config_path), load_plugins(), AGENT, lambda: NOW)
 
 
 # -- 1. billing contacts behind billing.view -----------------------------------------------------------------

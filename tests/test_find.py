@@ -4,7 +4,6 @@ next and previous ticket of the queue's view, and yanking a ticket's id."""
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from console.store import Workspace
 from console.tickets import ops as ticket_ops
 from console.tickets.queue_query import QueueQuery
 from console.tickets.search_text import build_query, phone_key, ticket_number
-from tests.conftest import NOW
+from tests.conftest import NOW, set_policy
 from tests.ui import AGENT, make_app, settle, table
 
 
@@ -112,9 +111,8 @@ def test_the_directory_read_is_checked_by_role(demo_ws: Workspace, tmp_path: Pat
 
     config_path = tmp_path / "config.toml"
     write_demo_config(config_path, NOW.date())
-    config = load_config(config_path)
-    config = dataclasses.replace(config, roles={"ticket.view": ["global_admin"]})
-    desk = Desk(demo_ws, config, load_plugins(), AGENT, lambda: NOW)
+    set_policy(demo_ws, {"roles.ticket.view": ["global_admin"]})  # the desk's role map, in the workspace
+    desk = Desk(demo_ws, load_config(config_path), load_plugins(), AGENT, lambda: NOW)
     with pytest.raises(RoleDenied):
         desk.reads.directory.find("litware")
 

@@ -46,8 +46,8 @@ def test_role_map_is_configurable_and_validated() -> None:
         RoleMap({"ticket.assign": ["owner"]})
 
 
-def desk(ws: Workspace, agent: str, roles: dict[str, list[str]] | None = None) -> Desk:
-    return Desk(ws, Config(roles=roles or {}), load_plugins(), agent, lambda: NOW)
+def desk(ws: Workspace, agent: str) -> Desk:
+    return Desk(ws, Config(), load_plugins(), agent, lambda: NOW)
 
 
 def an_open(ws: Workspace, **match: object) -> dict:

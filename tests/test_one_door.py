@@ -22,13 +22,13 @@ from console.desk.door import Desk
 from console.desk.roles import ACTIONS, DEFAULT_ROLE_MAP, RoleDenied
 from console.plugins.host import load_plugins
 from console.sandbox import Sandbox
-from console.settings.config import load_config, write_demo_config
+from console.settings.config import DEMO_POLICY, load_config, write_demo_config
 from console.shared.clock import utcnow
 from console.shared.model import Role
 from console.store import Workspace
 from console.tickets.ops import NewTicket
 from console.tickets.queue_query import QueueQuery
-from tests.conftest import NOW
+from tests.conftest import NOW, set_policy
 
 #: One agent per role, added to the demo workspace (the demo's own agents hold several roles).
 LOGIN = {role.value: f"only.{role.value}" for role in Role}
@@ -65,12 +65,9 @@ def door(demo_ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     yield {"ws": demo_ws, "config": config, "held": held, "records": records, "customer": customer}
 
 
-def _grant_prerequisite(config: Path, action: str) -> None:
-    if action in PREREQUISITE:
-        roles = ", ".join(f'"{r.value}"' for r in Role)
-        config.write_text(
-            config.read_text(encoding="utf-8") + f'\n[roles]\n"{PREREQUISITE[action]}" = [{roles}]\n', encoding="utf-8"
-        )
+def _grant_prerequisite(ws: Workspace, action: str) -> None:
+    if action in PREREQUISITE:  # the desk's role map, in the workspace (csp-console policy set)
+        set_policy(ws, {f"roles.{PREREQUISITE[action]}": [r.value for r in Role]})
 
 
 DeskCall = Callable[[Desk, dict[str, Any]], object]
@@ -104,6 +101,7 @@ DESK_CALLS: dict[str, DeskCall] = {
     "ticket.triage": lambda d, f: d.check(_open_ticket(d.ws)),
     "view.save": lambda d, f: d.reads.save_view(f"saved by {d.agent}", QueueQuery(categories=("billing",))),
     "microsoft.sync": lambda d, f: d.partner.gdap_sync(),
+    "policy.set": lambda d, f: d.rules.set("claim_minutes", "31"),
 }
 
 #: The command line's twin of each action that has one: the arguments after the command's name.
@@ -132,6 +130,7 @@ CLI_CALLS: dict[str, Callable[[dict[str, Any]], list[str]]] = {
     "microsoft.sync": lambda f: ["sync"],
     "subscription.suspend": lambda f: ["billing", "plan", f["customer"]],
     "subscription.reactivate": lambda f: ["billing", "reactivate", f["customer"], "--yes"],
+    "policy.set": lambda f: ["policy", "set", "claim_minutes", "31"],
 }
 #: The actions the command line has no command for: the console's own (the intake form, the classify keys,
 #: the queue's saved views).
@@ -144,6 +143,7 @@ MORE_CLI_CALLS: dict[str, tuple[str, Callable[[dict[str, Any]], list[str]]]] = {
     "offer set": ("offer.manage", lambda f: ["offer", "set", f["customer"], "price=1000"]),
     "holidays add": ("offer.manage", lambda f: ["holidays", "add", "jp", "2027-01-04", "仕事始め"]),
     "gdap sync": ("microsoft.sync", lambda f: ["gdap", "sync"]),
+    "policy unset": ("policy.set", lambda f: ["policy", "unset", "claim_minutes"]),
     "escalate": (
         "ticket.escalate",
         lambda f: ["escalate", _open_ticket(f["ws"]), "--vehicle", "commercial", "--title", "t"],
@@ -165,7 +165,7 @@ def _needs(action: str) -> str:
 
 @pytest.mark.parametrize("action", ACTIONS)
 def test_the_desk_allows_exactly_what_the_role_map_says(action: str, door: dict[str, Any]) -> None:
-    _grant_prerequisite(door["config"], action)
+    _grant_prerequisite(door["ws"], action)
     config = load_config(door["config"])
     for role in Role:
         desk = Desk(door["ws"], config, load_plugins(), LOGIN[role.value], lambda: NOW)
@@ -194,7 +194,7 @@ def test_the_command_line_allows_exactly_what_the_role_map_says(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    _grant_prerequisite(door["config"], action)
+    _grant_prerequisite(door["ws"], action)
     base = ["--db", str(door["ws"].path), "--config", str(door["config"])]
     for role in Role:
         monkeypatch.setenv("CSP_CONSOLE_AGENT", LOGIN[role.value])
@@ -239,10 +239,7 @@ def test_sla_show_needs_ticket_view(
 ) -> None:
     """With ``ticket.view`` narrowed to helpdesk agents, a sales agent's ``sla show`` is refused (it used to
     print the ticket's clocks)."""
-    door["config"].write_text(
-        door["config"].read_text(encoding="utf-8") + '\n[roles]\n"ticket.view" = ["helpdesk_agent"]\n',
-        encoding="utf-8",
-    )
+    set_policy(door["ws"], {"roles.ticket.view": ["helpdesk_agent"]})
     ticket = _open_ticket(door["ws"])
     base = ["--db", str(door["ws"].path), "--config", str(door["config"])]
     monkeypatch.setenv("CSP_CONSOLE_AGENT", "priya.nair")
@@ -381,15 +378,13 @@ def test_the_queue_reads_through_ticket_view(door: dict[str, Any]) -> None:
 async def test_a_refused_agent_sees_why_instead_of_the_queue(demo_ws: Workspace, tmp_path: Path) -> None:
     """The console's queue, for a sales agent once ``ticket.view`` is narrowed: no ticket, the refusal in their
     place (before, the queue listed every ticket); a helpdesk agent still sees the queue."""
-    import dataclasses
-
     from console.app import CspConsoleApp
     from tests.ui import settle, table
 
     path = tmp_path / "config.toml"
     write_demo_config(path, NOW.date())
     config = load_config(path)
-    config = dataclasses.replace(config, roles={**config.roles, "ticket.view": ["helpdesk_agent"]})
+    set_policy(demo_ws, {**DEMO_POLICY, "roles.ticket.view": ["helpdesk_agent"]})
     for agent, listed in (("priya.nair", False), ("maria.garcia", True)):
         app = CspConsoleApp(demo_ws, config, clock=lambda: NOW, agent=agent, cursor_blink=False)
         async with app.run_test(size=(120, 30)) as pilot:
@@ -514,15 +509,13 @@ def test_saved_views_go_through_the_door(door: dict[str, Any]) -> None:
 async def test_the_queue_saves_views_through_the_door(demo_ws: Workspace, tmp_path: Path) -> None:
     """The queue screen's ``w`` saves through the door (audited); with ``view.save`` narrowed, a Sales agent's
     save is refused and nothing is stored (it used to be written straight to the store)."""
-    import dataclasses
-
     from console.app import CspConsoleApp
     from tests.ui import settle
 
     path = tmp_path / "config.toml"
     write_demo_config(path, NOW.date())
-    config = load_config(path)
-    narrowed = dataclasses.replace(config, roles={**config.roles, "view.save": ["helpdesk_agent"]})
+    narrowed = load_config(path)
+    set_policy(demo_ws, {**DEMO_POLICY, "roles.view.save": ["helpdesk_agent"]})
     for agent, saves in (("priya.nair", False), ("maria.garcia", True)):
         app = CspConsoleApp(demo_ws, narrowed, clock=lambda: NOW, agent=agent, cursor_blink=False)
         async with app.run_test(size=(120, 30)) as pilot:
@@ -551,8 +544,6 @@ async def test_the_console_health_board_reads_through_ticket_view(demo_ws: Works
     """The console's health board, for a sales agent once ``ticket.view`` is narrowed: no figure, the refusal
     named (before, the console built the board past the desk and showed the whole workspace; the command line's
     ``health`` was refused). A helpdesk agent still sees the board."""
-    import dataclasses
-
     from console.app import CspConsoleApp
     from console.screens.health import HealthScreen
     from tests.ui import settle
@@ -560,7 +551,7 @@ async def test_the_console_health_board_reads_through_ticket_view(demo_ws: Works
     path = tmp_path / "config.toml"
     write_demo_config(path, NOW.date())
     config = load_config(path)
-    config = dataclasses.replace(config, roles={**config.roles, "ticket.view": ["helpdesk_agent"]})
+    set_policy(demo_ws, {**DEMO_POLICY, "roles.ticket.view": ["helpdesk_agent"]})
     for agent, shown in (("priya.nair", False), ("maria.garcia", True)):
         app = CspConsoleApp(demo_ws, config, clock=lambda: NOW, agent=agent, cursor_blink=False)
         notices: list[str] = []
@@ -587,10 +578,7 @@ def test_triage_of_one_ticket_needs_ticket_view_too(
 ) -> None:
     """With ``ticket.view`` narrowed to helpdesk agents, a billing admin (who may triage) is refused
     ``triage --ticket``: it prints the ticket's findings (it used to, checking ``ticket.triage`` only)."""
-    door["config"].write_text(
-        door["config"].read_text(encoding="utf-8") + '\n[roles]\n"ticket.view" = ["helpdesk_agent"]\n',
-        encoding="utf-8",
-    )
+    set_policy(door["ws"], {"roles.ticket.view": ["helpdesk_agent"]})
     ticket = _open_ticket(door["ws"])
     base = ["--db", str(door["ws"].path), "--config", str(door["config"])]
     monkeypatch.setenv("CSP_CONSOLE_AGENT", "tom.becker")

@@ -12,12 +12,13 @@ import pytest
 
 from console.cli.main import main
 from console.desk.door import Desk
+from console.desk.policy import applied, read_policy
 from console.plugins.host import load_plugins
 from console.settings.config import load_config, write_demo_config
 from console.sla import clocks as sla
 from console.store import Workspace
 from console.tickets.ops import NewTicket
-from tests.conftest import NOW
+from tests.conftest import NOW, demo_desk_rules
 
 FAR = "9999-12-31T23:59:59Z"
 
@@ -50,6 +51,7 @@ def config_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def desk(demo_ws: Workspace, config_path: Path, clock: Clock) -> Iterator[Desk]:
     demo_ws.clock = clock  # the store's clock is the desk's
+    demo_desk_rules(demo_ws)
     d = Desk(demo_ws, load_config(config_path), load_plugins(), "aiko.tanaka", clock)
     yield d
     d.close()
@@ -204,7 +206,8 @@ def test_an_upgraded_workspace_has_its_open_clocks_recomputed_once(tmp_path: Pat
     old_workspace(path)
     ws = Workspace.open(path)
     assert sla.recompute_pending(ws)
-    keeper = sla.ClockKeeper(load_config(config_path), lambda: NOW)
+    demo_desk_rules(ws)
+    keeper = sla.ClockKeeper(applied(load_config(config_path), read_policy(ws)), lambda: NOW)
     assert sla.recompute_open(ws, keeper) == 1
     assert not sla.recompute_pending(ws)
     # The desk's default hours, weekdays 09:00-18:00 Tokyo (this workspace holds no holidays): Friday 17:30
@@ -229,7 +232,7 @@ async def test_the_console_recomputes_an_upgraded_workspace_in_a_child_process(t
                 break
         assert app._recompute is not None and app._recompute.returncode == 0
         assert not sla.recompute_pending(ws)
-        # The demo config's hours (make_app writes it), weekdays 09:00-18:00 Tokyo: Friday 17:30 + 2 hours.
+        # The demo desk's hours (make_app writes its rules), weekdays 09:00-18:00 Tokyo: Friday 17:30 + 2 hours.
         assert ws.tickets.ticket("CSP-000001")["firstResponseDueDate"] == "2026-11-23T01:30:00Z"
         await pilot.pause(0.6)
         await settle(pilot)

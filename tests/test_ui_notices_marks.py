@@ -26,9 +26,10 @@ from tests.ui import AGENT, make_app, settle
 OTHER = "li.wei"
 
 
-def other_desk(path: Path, zone: str = "UTC") -> Desk:
-    """Another agent's console (its own process: its own connection), in its own zone."""
-    return Desk(Workspace.open(path), Config(time_zone=zone), load_plugins(), OTHER, lambda: NOW)
+def other_desk(path: Path) -> Desk:
+    """Another agent's console (its own process: its own connection), built while the desk's time zone was still
+    the default, UTC (``make_app`` then writes the demo desk's rules: Asia/Tokyo)."""
+    return Desk(Workspace.open(path), Config(), load_plugins(), OTHER, lambda: NOW)
 
 
 def errors(pilot: Pilot[None]) -> list[str]:
@@ -70,7 +71,7 @@ def listed(pilot: Pilot[None]) -> str:
 
 async def test_a_breach_swept_in_utc_is_said_in_this_desks_zone(demo_ws: Workspace, tmp_path: Path) -> None:
     ticket_id, due = breach_for(demo_ws, AGENT)
-    sweeper = other_desk(demo_ws.path, zone="UTC")
+    sweeper = other_desk(demo_ws.path)
     assert sweeper.notices.warn_breaching() == 1  # a console on UTC swept first
     app = make_app(demo_ws, tmp_path)  # the demo desk: Asia/Tokyo
     async with app.run_test(size=(80, 24)) as pilot:

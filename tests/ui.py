@@ -13,7 +13,7 @@ from console.plugins.host import PluginHost
 from console.settings.config import Config, load_config, write_demo_config
 from console.store import Workspace
 from console.widgets.queue_table import QueueTable
-from tests.conftest import NOW
+from tests.conftest import NOW, demo_desk_rules
 
 AGENT = "aiko.tanaka"
 
@@ -31,6 +31,7 @@ def make_app(
 ) -> CspConsoleApp:
     config_path = tmp_path / "config.toml"
     write_demo_config(config_path, NOW.date())
+    demo_desk_rules(ws)
     config = load_config(config_path)
     if keys:
         config = Config(partner=config.partner, keys=keys, path=config.path, loaded_from_file=True)

@@ -21,8 +21,8 @@ class CommandError(Exception):
 
 
 def say(status: str, message: str, code: int, *, prefix: str | None = None) -> int:
-    """Say a failure (``failed``, ``refused``, ``queued``, ``stopped``, ``usage``) on standard error, as text or,
-    under ``--json``, as a JSON object; return ``code``, the exit status."""
+    """Say a failure (``failed``, ``refused``, ``busy``, ``queued``, ``stopped``, ``usage``) on standard error,
+    as text or, under ``--json``, as a JSON object; return ``code``, the exit status."""
     from console.cli.output import out, out_json
 
     if ANSWER_IN_JSON.get():

@@ -55,10 +55,11 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
         parents=[common],
         help="act on a ticket as the current agent",
         description=(
-            "Act on a ticket as the current agent. claim: the ticket is yours for [console] claim_minutes "
-            "(30 by default); a claim from the command line belongs to no console, so quitting a console "
-            "leaves it held: it is kept until its lease ends (opening the ticket in a console renews it) or "
-            "until 'ticket release'. A claim taken in a console is that console's: quitting it releases it."
+            "Act on a ticket as the current agent. claim: the ticket is yours for the desk rule claim_minutes "
+            "(30 by default: csp-console policy show); a claim from the command line belongs to no console, so "
+            "quitting a console leaves it held: it is kept until its lease ends (opening the ticket in a console "
+            "renews it) or until 'ticket release'. A claim taken in a console is that console's: quitting it "
+            "releases it."
         ),
     )
     ticket.add_argument("action", choices=TICKET_ACTIONS)
@@ -116,8 +117,10 @@ def write_demo(
     path: Path, tickets: int, seed: int, now: datetime, config: Config, progress: Callable[[int], None]
 ) -> dict[str, int]:
     """A new demo workspace at ``path`` (``csp-console demo``), with the demo's agents and the current login as
-    a Global admin; on any failure the half-written file is removed."""
+    a Global admin, and the demo desk's rules (:data:`~console.settings.config.DEMO_POLICY`); on any failure the
+    half-written file is removed."""
     from console.demo.workspace import generate
+    from console.settings.config import DEMO_POLICY
 
     ws = Workspace.open(path)
     try:
@@ -129,6 +132,7 @@ def write_demo(
             progress=progress,
             extra_admins=(current_agent(path),),
             config=config,
+            policy=DEMO_POLICY,
         )
     except BaseException:
         ws.close()

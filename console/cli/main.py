@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("csp_console")
 
 USAGE = 2  # the command line itself is wrong: an unknown command or option, a value of the wrong form
+BUSY = 75  # another agent held the write lock past the retries; nothing changed: run it again (EX_TEMPFAIL, sysexits.h)
 
 
 class UsageError(Exception):
@@ -90,9 +91,23 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("run", parents=[common], help="open the console (the default)")
 
-    from console.cli import billing, deploy, desk, escalate, health, login, microsoft, offers, plugins, records, sandbox
+    from console.cli import (
+        billing,
+        deploy,
+        desk,
+        escalate,
+        health,
+        login,
+        microsoft,
+        offers,
+        plugins,
+        policy,
+        records,
+        sandbox,
+    )
 
-    for module in (records, plugins, desk, microsoft, escalate, sandbox, login, billing, offers, health, deploy):
+    modules = (records, plugins, desk, microsoft, escalate, sandbox, login, billing, offers, health, deploy, policy)
+    for module in modules:
         module.add_parsers(sub, common)
     cfg = sub.add_parser("config", parents=[common], help="show the configuration")
     cfg_sub = cfg.add_subparsers(dest="config_command", metavar="ACTION", required=True)
@@ -103,6 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _db(args: argparse.Namespace) -> Path:
     return getattr(args, "db", None) or default_db_path()
+
+
+def _personal_db(args: argparse.Namespace) -> bool:
+    """Whether the workspace is the user's own default one (no ``--db``, no ``CSP_CONSOLE_DB``): only there
+    does a first run create the demo."""
+    return getattr(args, "db", None) is None and not os.environ.get("CSP_CONSOLE_DB")
 
 
 def _config_path(args: argparse.Namespace) -> Path:
@@ -122,7 +143,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from console.demo.first_run import open_or_create
 
     config = load_config(_config_path(args))
-    opened = open_or_create(_db(args), _config_path(args))
+    opened = open_or_create(_db(args), _config_path(args), personal=_personal_db(args))
     if opened.notice:
         config = load_config(_config_path(args))
     from console.app import CspConsoleApp  # Textual is imported only for the console itself
@@ -161,6 +182,12 @@ def cmd_config(args: argparse.Namespace) -> int:
     out(source)
     out(config.to_toml(), end="")
     return 0
+
+
+def cmd_policy(args: argparse.Namespace) -> int:
+    from console.cli import policy as cli_policy
+
+    return cli_policy.cmd_policy(args, _db(args), _config_path(args))
 
 
 def cmd_plugins(args: argparse.Namespace) -> int:
@@ -274,6 +301,7 @@ COMMANDS = {
     "run": cmd_run,
     **{name: _records_command(name) for name in ("demo", "import", "export")},
     "config": cmd_config,
+    "policy": cmd_policy,
     "plugins": cmd_plugins,
     "triage": cmd_triage,
     "opportunities": cmd_opportunities,
@@ -306,7 +334,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; the exit status: 0 done, 1 failed, 2 usage, 3 refused, 4 queued or stopped midway
-    (resumable), 130 interrupted (README, "The command line")."""
+    (resumable), 75 the workspace busy (run it again), 130 interrupted (README, "The command line")."""
     argv = list(sys.argv[1:] if argv is None else argv)
     ANSWER_IN_JSON.set("--json" in argv)
     try:
@@ -327,9 +355,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     except Exception as exc:
+        if (code := _said_fault(exc, args)) is not None:
+            return code
         if not isinstance(exc, _said_errors()):
             raise
         return say("failed", str(exc), 1)
+
+
+def _said_fault(exc: Exception, args: argparse.Namespace) -> int | None:
+    """A fault of the workspace (disk full, read-only, damaged, busy) said in one sentence, the traceback only
+    in the log; ``None`` for anything else."""
+    from console.shared.faults import fault_sentence, is_busy
+
+    sentence = fault_sentence(exc, _db(args))
+    if sentence is None:
+        return None
+    log.warning("workspace fault: %s", sentence, exc_info=exc)
+    return say("busy", sentence, BUSY) if is_busy(exc) else say("failed", sentence, 1)
 
 
 def _said_errors() -> tuple[type[Exception], ...]:

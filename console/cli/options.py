@@ -2,7 +2,7 @@
 naming the option (argparse adds ``argument --NAME:``) and the form it accepts, never Python's own words.
 
 A time option takes an ISO 8601 time with or without its offset, or a plain date: without an offset it is read
-in the desk's time zone (``[console] time_zone``), which only the command knows, so the type returns a
+in the desk's time zone (the desk rule ``time_zone``), which only the command knows, so the type returns a
 :class:`When` the command resolves with :meth:`When.utc`.
 """
 

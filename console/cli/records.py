@@ -15,7 +15,7 @@ from console.cli.desk import desk_for, outcome, write_demo
 from console.cli.options import count, moment
 from console.cli.output import out
 from console.records.kinds import KINDS
-from console.settings.config import Config, load_config, write_demo_config
+from console.settings.config import DEMO_POLICY, Config, load_config, write_demo_config
 from console.shared.clock import utcnow
 from console.shared.progress import Progress
 
@@ -57,7 +57,7 @@ def cmd_demo(args: argparse.Namespace, path: Path, config_path: Path) -> int:
         raise CommandError(f"{path} already exists; the demo writes a new workspace (choose another --db)")
     wrote = write_demo_config(config_path)
     config = load_config(config_path)
-    now = args.now.utc(config.time_zone) if args.now else utcnow()  # without an offset: the desk's time zone
+    now = args.now.utc(DEMO_POLICY["time_zone"]) if args.now else utcnow()  # without an offset: the demo desk's
     _demo(path, args.tickets, args.seed, now, config)
     if wrote:
         out(f"Wrote the demo partner profile to {config_path}")

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from console.desk.identity import current_agent
-from console.settings.config import load_config, write_demo_config
+from console.settings.config import DEMO_POLICY, load_config, write_demo_config
 from console.shared.clock import utcnow
+from console.shared.errors import WorkspaceError
 from console.store import Workspace
 
 FIRST_RUN_TICKETS = 2000
@@ -42,14 +43,31 @@ class Opened:
     notice: str | None  # said on screen when the demo was created
 
 
-def open_or_create(db_path: Path, config_path: Path, tickets: int = FIRST_RUN_TICKETS) -> Opened:
-    """Open the workspace at ``db_path``; where none exists, create the demo workspace there first."""
-    if db_path.exists() and db_path.stat().st_size > 0:
+def missing_sentence(db_path: Path, *, empty: bool) -> str:
+    what = f"the workspace {db_path} is empty (0 bytes)" if empty else f"no workspace at {db_path}"
+    return (
+        f"{what}: create one with `csp-console import --db {db_path} FILE...` (or restore a backup), "
+        f"or write a demo there with `csp-console demo --db {db_path}`"
+    )
+
+
+def open_or_create(
+    db_path: Path, config_path: Path, tickets: int = FIRST_RUN_TICKETS, *, personal: bool = True
+) -> Opened:
+    """Open the workspace at ``db_path``. Where none exists (or the file is empty) on a personal first run (the
+    default path in the user's own data dir: ``personal``), create the demo workspace there first; at a path
+    given with ``--db`` or ``CSP_CONSOLE_DB`` (a desk's workspace) refuse, with :class:`WorkspaceError`: a
+    deployed workspace gone missing must never become a demo whose first login is a Global admin."""
+    present = db_path.exists()
+    if present and (db_path.is_dir() or db_path.stat().st_size > 0):
         return Opened(Workspace.open(db_path, create=False), None)
+    if not personal:
+        raise WorkspaceError(missing_sentence(db_path, empty=present))
     wrote_config = write_demo_config(config_path)
     ws = Workspace.open(db_path)
     config = load_config(config_path)
     from console.demo.workspace import generate  # only on a first run
 
-    generate(ws, tickets=tickets, seed=1, now=utcnow(), extra_admins=(current_agent(db_path),), config=config)
+    now, admins = utcnow(), (current_agent(db_path),)
+    generate(ws, tickets=tickets, seed=1, now=now, extra_admins=admins, config=config, policy=DEMO_POLICY)
     return Opened(ws, first_run_notice(tickets, db_path, config_path if wrote_config else None))

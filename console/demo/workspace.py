@@ -10,7 +10,7 @@ writes them (the invoices last: their prorated lines follow what the tickets ask
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -46,12 +46,19 @@ def generate(
     progress: ProgressFn | None = None,
     extra_admins: tuple[str, ...] = (),
     config: Config | None = None,
+    policy: Mapping[str, Any] | None = None,
 ) -> dict[str, int]:
     """Write the demo into the (empty) workspace ``ws`` in one transaction; return rows per kind.
 
-    The tickets' SLA clocks count in each customer's business hours under ``config``'s ``[sla]`` defaults."""
+    ``policy``: the desk's rules to write first (:data:`console.settings.demo_config.DEMO_POLICY` for the demo
+    desk); the tickets' SLA clocks count in each customer's business hours under its SLA defaults."""
+    from console.desk.policy import applied, read_policy, seed_policy
+
     if ws.records.counts()["customers"]:
         raise ValueError(f"{ws.path}: the workspace is not empty; the demo needs a new file")
+    if policy:
+        seed_policy(ws, policy, "demo")
+    config = applied(config or Config(), read_policy(ws))
     rng = random.Random(seed)
     customer_count = max(len(content.CUSTOMERS), tickets // 200)
     with ws.bulk_load():
@@ -59,8 +66,7 @@ def generate(
         _write_agents(ws, extra_admins)
         offers, calendars = ws.accounts.offers_and_holidays()
         policies = {
-            c.id: sla.policy_for(offers.get(c.id), _holidays(offers.get(c.id), calendars), config or Config())
-            for c in customers
+            c.id: sla.policy_for(offers.get(c.id), _holidays(offers.get(c.id), calendars), config) for c in customers
         }
         asks = _write_tickets(ws, rng, customers, tickets, now, progress, policies)
         _write_bills(ws, billing, asks, now)

@@ -10,6 +10,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from console.desk.details import TicketDetails
+from console.desk.parts import DeskParts
 from console.desk.roles import Door, QueueReads
 from console.shared.clock import to_iso
 from console.shared.model import Vehicle
@@ -19,14 +20,11 @@ if TYPE_CHECKING:  # httpx is imported when Microsoft is first reached, the rest
     from console.background.leases import Lease
     from console.billing.account import Account
     from console.billing.desk import BillingDesk
-    from console.desk.agents import AgentsDesk
-    from console.desk.partner import PartnerDesk
-    from console.desk.records import RecordsDesk
+    from console.desk.policy import DeskPolicy
     from console.escalation import cases as escalation
     from console.escalation.courier import Courier, CourierReport
     from console.health.board import HealthBoard
     from console.microsoft.connect import Clients
-    from console.notices.desk import NoticesDesk
     from console.offers.desk import OfferDesk
     from console.plugin_api import CustomerView, Finding
     from console.plugins.host import PluginHost
@@ -36,7 +34,7 @@ if TYPE_CHECKING:  # httpx is imported when Microsoft is first reached, the rest
     from console.tickets.triage import TriageResult
 
 
-class Desk:
+class Desk(DeskParts):
     """Every action checks the agent's roles (see :mod:`console.desk.roles`) before it touches the workspace."""
 
     def __init__(
@@ -57,11 +55,14 @@ class Desk:
         belong to no console and last until their lease ends or they are released."""
         from console.billing.collections import load_policy, policy_path
         from console.desk.audit_mirror import attach
+        from console.desk.policy import applied, read_policy
         from console.sla.clocks import keep_clocks
         from console.tickets.triage import Triage
 
         self.ws = attach(workspace, config)  # the syslog mirror of the audit rows, when the config asks for one
-        self.config = config
+        self.file_config = config  # the agent's own file; ``config`` adds the desk's rules from the workspace
+        self.desk_policy = read_policy(workspace)
+        config = self.config = applied(config, self.desk_policy)
         self.host = host
         self.agent = agent
         self.session = session
@@ -79,6 +80,17 @@ class Desk:
         self._clients: Clients | None = None
         self._billing: BillingDesk | None = None
 
+    def use_policy(self, policy: DeskPolicy) -> None:
+        """Act under the desk's policy ``policy`` from now on (it changed in the workspace): the role map, the
+        claim time, the time zone and the SLA defaults."""
+        from console.desk.policy import applied
+        from console.desk.roles import RoleMap
+
+        self.desk_policy = policy
+        self.config = self.clocks.config = applied(self.file_config, policy)
+        self.door.role_map = self.role_map = RoleMap(policy.roles)
+        self.lease = timedelta(minutes=policy.claim_minutes)
+
     def close(self) -> None:
         self.triage.close()
         if self._clients is not None:
@@ -90,7 +102,7 @@ class Desk:
         if self._clients is None:
             from console.microsoft.connect import connect
 
-            self._clients = connect(self.config.microsoft)
+            self._clients = connect(self.config.microsoft, allow_http=self.desk_policy.allow_http)
         return self._clients
 
     @property
@@ -114,34 +126,6 @@ class Desk:
         from console.offers.desk import OfferDesk
 
         return OfferDesk(self)
-
-    @cached_property
-    def records(self) -> RecordsDesk:
-        """Imports and exports."""
-        from console.desk.records import RecordsDesk
-
-        return RecordsDesk(self)
-
-    @cached_property
-    def agents(self) -> AgentsDesk:
-        """The workspace's agents, their roles, and the audit trail."""
-        from console.desk.agents import AgentsDesk
-
-        return AgentsDesk(self)
-
-    @cached_property
-    def partner(self) -> PartnerDesk:
-        """Partner Center and GDAP read into the workspace."""
-        from console.desk.partner import PartnerDesk
-
-        return PartnerDesk(self)
-
-    @cached_property
-    def notices(self) -> NoticesDesk:
-        """The agent's notices, read markers and the breach sweep's warnings."""
-        from console.notices.desk import NoticesDesk
-
-        return NoticesDesk(self)
 
     def courier(self) -> Courier:
         from console.escalation.courier import Courier

@@ -1,5 +1,6 @@
 """Who may do what. The role-to-action map is data: a default drawn from Microsoft's partner-center
-articles (which disagree in places), overridable in the config file's ``[roles]`` table. Every action the
+articles (which disagree in places), overridable by the desk's policy in the workspace (``roles.ACTION``,
+:mod:`console.desk.policy`), never by an agent's config file. Every action the
 console or the command line performs is checked here, in the core."""
 
 from __future__ import annotations
@@ -61,6 +62,8 @@ DEFAULT_ROLE_MAP: dict[str, tuple[Role, ...]] = {
     # Acknowledging a break in the audit chain (audited, naming the break): Global admins.
     "audit.acknowledge": (GA,),
     "agents.manage": (GA,),
+    # The desk's policy (console.desk.policy): the role map itself, claim time, SLA defaults.
+    "policy.set": (GA,),
     # Reading Partner Center and GDAP into the workspace (`sync`, `gdap sync`) decides nothing: every agent.
     "microsoft.sync": ALL,
     # Import and export: a Global admin restores or bulk-changes records; the billing owners also take exports
@@ -90,11 +93,11 @@ class RoleMap:
         }
         for action, roles in (overrides or {}).items():
             if action not in self.map:
-                raise ValueError(f"unknown action {action!r} in [roles]; expected one of {', '.join(ACTIONS)}")
+                raise ValueError(f"unknown action {action!r} in the role map; expected one of {', '.join(ACTIONS)}")
             values = frozenset(roles)
             unknown = values - {r.value for r in Role}
             if unknown:
-                raise ValueError(f"[roles] {action}: unknown role {sorted(unknown)[0]!r}; expected {', '.join(Role)}")
+                raise ValueError(f"roles.{action}: unknown role {sorted(unknown)[0]!r}; expected {', '.join(Role)}")
             self.map[action] = values
 
     def allowed(self, roles: Iterable[str], action: str) -> bool:

@@ -11,6 +11,7 @@ from textual.worker import Worker, WorkerState
 from console.desk.roles import RoleDenied
 from console.shared.errors import StaleVersion, UserError
 from console.tickets.ops import ClaimedByOther, TicketInputError
+from console.widgets.fault_notice import notify_fault
 from console.widgets.palette import ALARM, styled
 
 if TYPE_CHECKING:
@@ -32,15 +33,18 @@ class CoreCalls:
         exclusive: bool = False,
         on_stale: Callable[[dict[str, Any]], object] | None = None,
         on_error: Callable[[BaseException], bool] | None = None,
+        title: str = "Not done: nothing was saved",
     ) -> Worker[Any]:
         """``on_error(error)`` sees a failure first and returns True when it showed it itself (a form naming
-        the bad field); anything else gets this one handler's notice."""
+        the bad field); anything else gets this one handler's notice (a fault of the workspace, such as a full
+        disk or another agent's long write, under ``title``: what was not done)."""
         if not hasattr(self, "_core_callbacks"):
             self._core_callbacks = {}
         worker = self.run_worker(fn, thread=True, group=group, exclusive=exclusive, exit_on_error=False)  # type: ignore[attr-defined]
         self._core_callbacks[worker] = then
         worker._csp_on_stale = on_stale
         worker._csp_on_error = on_error
+        worker._csp_title = title
         return worker
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -57,6 +61,8 @@ class CoreCalls:
             app: CspConsoleApp = self.app  # type: ignore[attr-defined]
             on_error = getattr(event.worker, "_csp_on_error", None)
             if error is not None and on_error is not None and on_error(error):
+                return
+            if error is not None and show_fault(app, error, getattr(event.worker, "_csp_title", "Not done")):
                 return
             if isinstance(error, StaleVersion):
                 app.notify(str(error), title="Changed by someone else", severity="warning", markup=False, timeout=10)
@@ -84,6 +90,12 @@ class CoreCalls:
             callbacks.pop(event.worker, None)
 
 
+def show_fault(app: CspConsoleApp, error: BaseException, title: str = "Not done: nothing was saved") -> bool:
+    """A fault of the workspace (disk full, read-only, damaged, busy) said in its one sentence; False when
+    ``error`` is not one."""
+    return notify_fault(app, error, title)
+
+
 class ConsoleScreen(CoreCalls, Screen[None]):
     """A full screen of the console."""
 
@@ -93,7 +105,7 @@ class ConsoleScreen(CoreCalls, Screen[None]):
 
     @property
     def zone(self) -> str:
-        """The desk's time zone (``[console] time_zone``): every time on screen is shown in it."""
+        """The desk's time zone (the desk rule ``time_zone``): every time on screen is shown in it."""
         return self.console.config.time_zone
 
 

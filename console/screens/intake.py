@@ -13,6 +13,7 @@ from textual.widgets.option_list import Option
 
 from console.screens.base import ConsoleScreen, UnsavedInput, clear_form_error, show_form_error
 from console.shared import model
+from console.shared.faults import fault_sentence
 from console.shared.safe_text import clean_line
 from console.tickets.ops import NewTicket, TicketInputError
 from console.tickets.search_text import normalize
@@ -209,6 +210,10 @@ class IntakeScreen(UnsavedInput, ConsoleScreen):
         """A bad field is named and focused on the form itself, not in a notice."""
         if isinstance(error, TicketInputError):
             self._error(error)
+            return True
+        sentence = fault_sentence(error, self.console.workspace.path)
+        if sentence is not None:  # the form stays as typed: saving again retries
+            show_form_error(self, "#intake-error", f"Not saved: {sentence}", None)
             return True
         return False
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cached_property
+from functools import cached_property, partial
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -391,8 +391,8 @@ class QueueScreen(ConsoleScreen):
             self.app.notify(f"{ticket['id']} is yours.", markup=False)
             self.action_refresh()
 
-        desk = self.console.desk
-        self.call_core(lambda: desk.claim(ticket_id, takeover=takeover), done, on_stale=lambda _: self.action_refresh())
+        claim = partial(self.console.desk.claim, ticket_id, takeover=takeover)  # a fault: `c` again retries
+        self.call_core(claim, done, on_stale=lambda _: self.action_refresh(), title=f"{ticket_id} not claimed")
 
     def on_workspace_changed(self) -> None:
         """Another session changed something: show it (the cursor stays)."""

@@ -12,7 +12,7 @@ from textual.widgets import Static
 
 from console.desk.details import TicketDetails
 from console.screens.assign import ask_assignee
-from console.screens.base import ConsoleScreen
+from console.screens.base import ConsoleScreen, show_fault
 from console.screens.billing_dialogs import TimeDialog, TimeInput
 from console.screens.delivery import report_delivery
 from console.screens.dialogs import ChoicePrompt, Confirm, TextPrompt
@@ -339,16 +339,24 @@ class TicketScreen(TicketSteps, ConsoleScreen):
             pick_value,
         )
 
-    def _write(self, reply: bool) -> None:
+    def _write(self, reply: bool, draft: str = "") -> None:
         t = self.ticket
         if t is None:
             return
         desk = self.console.desk
         title = f"Reply logged as sent to the customer ({t['id']})" if reply else f"Internal note on {t['id']}"
-        self.app.push_screen(
-            TextPrompt(title, multiline=True),
-            lambda text: self._act(lambda: desk.note(t, text, reply=reply)) if text is not None else None,
-        )
+
+        def save(text: str | None) -> None:
+            def kept(error: BaseException) -> bool:  # a full disk, a busy workspace: the text back, to save again
+                if not show_fault(self.console, error, "Not saved: the text is kept"):
+                    return False
+                self._write(reply, text or "")
+                return True
+
+            if text is not None:
+                self.call_core(lambda: desk.note(t, text, reply=reply), self.load, on_stale=self.load, on_error=kept)
+
+        self.app.push_screen(TextPrompt(title, multiline=True, value=draft), save)
 
     def action_note(self) -> None:
         self._write(reply=False)

@@ -1,4 +1,7 @@
-"""The configuration file (TOML): the partner profile, which decides the escalation vehicles it may use.
+"""The configuration file (TOML): the partner profile, which decides the escalation vehicles it may use, how the
+console reaches Microsoft (``[microsoft]``, the desk's deployment), and the agent's own settings (keys, theme,
+refresh, views' columns). The desk's rules (roles, claim time, time zone, SLA defaults) are not here: they live in
+the workspace (:mod:`console.desk.policy`) and a file that sets one is refused, naming its line.
 
 A missing file means the defaults below; a malformed one raises :class:`ConfigError` naming the file, the
 line and the key. ``csp-console config show`` prints the effective configuration. The file's shape is declared
@@ -15,7 +18,7 @@ from typing import Any
 
 import msgspec
 
-from console.settings.demo_config import DEMO_CONFIG, demo_collections_policy, write_demo_config
+from console.settings.demo_config import DEMO_CONFIG, DEMO_POLICY, demo_collections_policy, write_demo_config
 from console.settings.rules import check
 from console.settings.shapes import (
     COMPETENCY_LEVELS,
@@ -36,6 +39,7 @@ __all__ = [
     "DEFAULT_FIRST_RESPONSE_HOURS",
     "DEFAULT_RESOLUTION_HOURS",
     "DEMO_CONFIG",
+    "DEMO_POLICY",
     "Competency",
     "Config",
     "ConfigError",
@@ -57,13 +61,15 @@ class ConfigError(Exception):
 class Config:
     partner: Partner = field(default_factory=Partner)
     keys: dict[str, str] = field(default_factory=dict)  # binding id -> keys, e.g. "queue.claim" = "c,C"
+    # The desk's rules in force: never read from the file, filled from the workspace's desk policy by
+    # console.desk.policy.applied (the desk, the console and every command do); the defaults until then.
     roles: dict[str, list[str]] = field(default_factory=dict)  # action -> roles allowed (overrides the default)
     claim_minutes: int = 30  # how long a claim lasts without activity
     time_zone: str = "UTC"  # where the desk's day starts and ends (the health board's "today")
+    sla: Sla = field(default_factory=Sla)
     refresh_ms: int = 500  # how often the console looks for changes made by other sessions
     theme: str = "textual-dark"  # the colour theme (console.settings.shapes.THEMES)
     microsoft: Microsoft = field(default_factory=Microsoft)
-    sla: Sla = field(default_factory=Sla)
     collections_policy: str = ""  # [collections] policy: a TOML file, relative to the config file
     views: dict[str, tuple[str, ...]] = field(default_factory=dict)  # [views."NAME"] columns: view -> columns
     audit_syslog: str = ""  # [audit] syslog: mirror every audit row to this syslog socket ("" for none)
@@ -72,20 +78,12 @@ class Config:
 
     def to_toml(self) -> str:
         data: dict[str, Any] = {"partner": msgspec.to_builtins(self.partner)}
-        data["console"] = {
-            "claim_minutes": self.claim_minutes,
-            "time_zone": self.time_zone,
-            "refresh_ms": self.refresh_ms,
-            "theme": self.theme,
-        }
+        data["console"] = {"refresh_ms": self.refresh_ms, "theme": self.theme}
         data["microsoft"] = msgspec.to_builtins(self.microsoft)
-        data["sla"] = msgspec.to_builtins(self.sla)
         if self.collections_policy:
             data["collections"] = {"policy": self.collections_policy}
         if self.keys:
             data["keys"] = dict(self.keys)
-        if self.roles:
-            data["roles"] = {k: list(v) for k, v in self.roles.items()}
         if self.audit_syslog:
             data["audit"] = {"syslog": self.audit_syslog}
         if self.views:
@@ -109,6 +107,7 @@ def load_config(path: Path) -> Config:
         m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
         where = f"{path}:{m.group(1)}" if m else str(path)
         raise ConfigError(f"{where}: malformed TOML: {exc}") from None
+    _refuse_desk_rules(path, text, data)
     try:
         shape = convert(data, ConfigFile)
         check(shape, data)
@@ -121,13 +120,9 @@ def load_config(path: Path) -> Config:
     return Config(
         partner=shape.partner,
         keys=dict(shape.keys),
-        roles={k: list(v) for k, v in shape.roles.items()},
-        claim_minutes=console.claim_minutes,
-        time_zone=console.time_zone,
         refresh_ms=console.refresh_ms,
         theme=console.theme,
         microsoft=shape.microsoft,
-        sla=_with_defaults(shape.sla),
         collections_policy=shape.collections.policy,
         views={name: view.columns for name, view in shape.views.items() if view.columns},
         audit_syslog=shape.audit.syslog,
@@ -136,11 +131,32 @@ def load_config(path: Path) -> Config:
     )
 
 
-def _with_defaults(sla: Sla) -> Sla:
-    """``[sla]`` as the desk uses it: every severity's targets (the file's over the defaults), thresholds sorted."""
-    return msgspec.structs.replace(
-        sla,
-        first_response_hours={**DEFAULT_FIRST_RESPONSE_HOURS, **sla.first_response_hours},
-        resolution_hours={**DEFAULT_RESOLUTION_HOURS, **sla.resolution_hours},
-        warn_at=tuple(sorted(sla.warn_at)),
-    )
+#: The desk rules a config file once held: (table, key or None for the whole table) -> the rule's key now.
+DESK_RULES_IN_FILES: dict[tuple[str, str | None], str] = {
+    ("roles", None): "roles.ACTION ROLES",
+    ("sla", None): "sla.KEY VALUE",
+    ("console", "claim_minutes"): "claim_minutes MINUTES",
+    ("console", "time_zone"): "time_zone ZONE",
+    ("microsoft", "allow_http"): "microsoft.allow_http true",
+}
+
+
+def _table_line(text: str, table: str) -> int | None:
+    """The first line of table ``table`` or of a table inside it (``[sla.first_response_hours]``)."""
+    header = re.compile(rf'^\s*\[\s*"?{re.escape(table)}"?\s*[\].]')
+    return next((n for n, line in enumerate(text.splitlines(), start=1) if header.match(line)), None)
+
+
+def _refuse_desk_rules(path: Path, text: str, data: dict[str, Any]) -> None:
+    """A desk rule in an agent's own file is refused, never applied: the file would widen the agent's roles."""
+    for (table, key), command in DESK_RULES_IN_FILES.items():
+        section = data.get(table)
+        if section is None or (key is not None and (not isinstance(section, dict) or key not in section)):
+            continue
+        name = f"[{table}]" if key is None else f"[{table}] {key}"
+        line = line_of(text, f"{table}.{key}") if key is not None else _table_line(text, table)
+        where = f"{path}:{line}" if line else str(path)
+        raise ConfigError(
+            f"{where}: {name} is a desk rule: it lives in the workspace, not in a config file; a Global admin sets "
+            f"it with csp-console policy set {command} (csp-console policy show lists the rules)"
+        )

@@ -1,11 +1,22 @@
-"""The demo's config file and collections policy (``csp-console demo`` writes them)."""
+"""The demo's config file and collections policy (``csp-console demo`` writes them), and its desk's rules
+(written into the demo workspace: :data:`DEMO_POLICY`)."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from console.shared.private_files import private_dir, write_file
+
+#: The demo desk's rules (``csp-console policy show``): its day in Tokyo, and SLA clocks that count in Japanese
+#: business hours for customers without a support offer. The others keep their defaults.
+DEMO_POLICY: dict[str, Any] = {
+    "time_zone": "Asia/Tokyo",
+    "sla.service_hours": "mon-fri 09:00-18:00",
+    "sla.holiday_calendar": "jp",
+    "sla.warn_at": [0.75, 0.9],
+}
 
 DEMO_CONFIG = """\
 # CSP Triage Console configuration (written by `csp-console demo`; edit freely).
@@ -33,27 +44,11 @@ level = "silver"
 cloud = true
 
 [console]
-time_zone = "Asia/Tokyo"     # the desk's day (health board: resolved today, attainment today)
 # theme = "textual-light"   # the colour theme (default "textual-dark"); NO_COLOR=1 draws without colour
 
-# SLA clocks count in business hours: the customer's support offer (its hours, time zone and holiday
-# calendar, its targets if it sets them), else these defaults. They stop while a ticket waits on the customer.
-[sla]
-service_hours = "mon-fri 09:00-18:00"
-holiday_calendar = "jp"
-pause_on_microsoft = true
-warn_at = [0.75, 0.9]
-low_balance_hours = 2
-[sla.first_response_hours]
-critical = 2
-moderate = 4
-minimal = 8
-unknown = 9
-[sla.resolution_hours]
-critical = 8
-moderate = 27
-minimal = 45
-unknown = 45
+# The desk's rules (roles, claim time, the desk's time zone, the SLA defaults) are not in this file: they live
+# in the workspace, the same for every agent. See them with `csp-console policy show`; a Global admin changes
+# them with `csp-console policy set KEY VALUE`.
 
 # The dunning stages, holds and payment plans (see collections.toml beside this file).
 [collections]

@@ -1,4 +1,4 @@
-"""Times as the desk reads them: in the desk's zone (``[console] time_zone``), with the zone's abbreviation;
+"""Times as the desk reads them: in the desk's zone (the desk rule ``time_zone``), with the zone's abbreviation;
 another zone meant (a customer's service hours) is named with the zone and whose it is.
 
 Stored timestamps stay UTC ISO 8601 (``2026-11-23T00:30:00Z``) and JSON output keeps ISO 8601 with an offset;

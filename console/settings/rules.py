@@ -1,5 +1,6 @@
-"""The rules on the config file's values, past its shape (:mod:`console.settings.config`): ranges, time zones, URLs,
-role names. Each raises :class:`console.shared.shapes.ShapeError` naming the key, so the error names its line."""
+"""The rules on the config file's values, past its shape (:mod:`console.settings.config`), and on the desk
+policy's (:mod:`console.desk.policy`): ranges, time zones, URLs, role names. Each raises
+:class:`console.shared.shapes.ShapeError` naming the key, so the error names its line."""
 
 from __future__ import annotations
 
@@ -24,11 +25,11 @@ _URL = re.compile(r"^https?://[^/\s]+")
 
 
 def check(shape: ConfigFile, given: Mapping[str, Any]) -> None:
-    """Check the values of a file of the right shape; ``given`` is the file as read (what it sets)."""
-    _check_roles(shape.roles)
+    """Check the values of a file of the right shape; ``given`` is the file as read (what it sets). The desk's
+    rules (roles, claim time, time zone, SLA defaults) are checked by the same functions when a Global admin sets
+    them in the workspace (:mod:`console.desk.policy`)."""
     _check_console(shape.console)
     _check_microsoft(shape.microsoft, given.get("microsoft", {}))
-    _check_sla(shape.sla)
     _check_views(shape.views, given.get("views", {}))
     if shape.audit.syslog and not shape.audit.syslog.startswith("/"):
         raise ShapeError(
@@ -44,28 +45,29 @@ def _is_zone(name: str) -> bool:
     return True
 
 
-def _check_roles(roles: dict[str, list[str]]) -> None:
+def check_roles(roles: Mapping[str, list[str]], prefix: str = "roles") -> None:
+    """Each action known, each role known (:class:`console.desk.roles.RoleMap`)."""
     from console.desk.roles import RoleMap
 
     try:
         RoleMap({k: list(v) for k, v in roles.items()})
     except ValueError as exc:
         action = str(exc).split("'")[1] if "'" in str(exc) else ""
-        raise ShapeError(("roles", action) if action else (), str(exc), whole=True) from None
+        raise ShapeError((prefix, action) if action else (), str(exc), whole=True) from None
 
 
-def _check_range(section: str, key: str, value: int, low: int, high: int) -> None:
+def check_range(path: tuple[str, ...], value: float, low: int, high: int) -> None:
     if not low <= value <= high:
-        raise ShapeError((section, key), f"{section}.{key} must be {low} to {high}", whole=True)
+        raise ShapeError(path, f"{'.'.join(path)} must be {low} to {high}", whole=True)
+
+
+def check_zone(path: tuple[str, ...], zone: str) -> None:
+    if not _is_zone(zone):
+        raise ShapeError(path, f"{'.'.join(path)} {zone!r} is not an IANA time zone", whole=True)
 
 
 def _check_console(console: ConsoleSection) -> None:
-    _check_range("console", "claim_minutes", console.claim_minutes, 1, 24 * 60)
-    if not _is_zone(console.time_zone):
-        raise ShapeError(
-            ("console", "time_zone"), f"console.time_zone {console.time_zone!r} is not an IANA time zone", whole=True
-        )
-    _check_range("console", "refresh_ms", console.refresh_ms, 100, 60000)
+    check_range(("console", "refresh_ms"), console.refresh_ms, 100, 60000)
     if console.theme not in THEMES:
         raise ShapeError(
             ("console", "theme"),
@@ -75,7 +77,7 @@ def _check_console(console: ConsoleSection) -> None:
 
 
 def _check_microsoft(microsoft: Microsoft, given: Mapping[str, Any]) -> None:
-    _check_range("microsoft", "poll_seconds", microsoft.poll_seconds, 10, 86400)
+    check_range(("microsoft", "poll_seconds"), microsoft.poll_seconds, 10, 86400)
     for key in ("partner_center_url", "azure_management_url", "authority", "graph_url"):
         if not _URL.match(getattr(microsoft, key)):
             raise ShapeError(("microsoft", key), f"microsoft.{key} must be an http(s) URL", whole=True)
@@ -127,7 +129,8 @@ def _check_gdap_roles(task_roles: dict[str, list[str]]) -> None:
             raise ShapeError(("microsoft", "gdap_task_roles", task), str(exc), whole=True) from None
 
 
-def _check_sla(sla: Sla) -> None:
+def check_sla(sla: Sla) -> None:
+    """The desk's SLA defaults (``sla.*`` desk rules)."""
     from console.sla.service_hours import parse_service_hours
 
     try:

@@ -1,6 +1,6 @@
 """The config file's shape: its tables and keys as msgspec structs (see :mod:`console.shared.shapes`). The loaded
-sections are these structs too (``Config.partner``, ``Config.microsoft``, ``Config.sla``); an unknown key is an
-error."""
+sections are these structs too (``Config.partner``, ``Config.microsoft``); an unknown key is an error. ``Sla`` is
+the desk policy's SLA defaults (``Config.sla``, from the workspace, never from the file)."""
 
 from __future__ import annotations
 
@@ -89,8 +89,8 @@ DEFAULT_RESOLUTION_HOURS: dict[str, float] = {"critical": 8.0, "moderate": 27.0,
 
 
 class Sla(_Section, frozen=True):
-    """``[sla]``: the desk's default SLA policy; a customer's support offer overrides its parts. In the file a
-    target table may name only some severities: the loaded policy has the others' defaults."""
+    """The desk's default SLA policy (the ``sla.*`` desk rules, :mod:`console.desk.policy`); a customer's support
+    offer overrides its parts."""
 
     service_hours: str = "24x7"  # for customers without an offer
     time_zone: str = ""  # empty: the console's time zone
@@ -130,10 +130,9 @@ THEMES = (
 
 
 class ConsoleSection(_Section, frozen=True):
-    """``[console]``."""
+    """``[console]``: the agent's own settings (the claim time and the desk's time zone are desk rules, in the
+    workspace: :mod:`console.desk.policy`)."""
 
-    claim_minutes: int = 30  # how long a claim lasts without activity
-    time_zone: str = "UTC"  # where the desk's day starts and ends (the health board's "today")
     refresh_ms: int = 500  # how often the console looks for changes made by other sessions
     theme: str = "textual-dark"  # the colour theme, one of THEMES (a light one: "textual-light")
 
@@ -161,10 +160,8 @@ class ConfigFile(_Section, frozen=True):
 
     partner: Partner = Partner()
     keys: dict[str, str] = {}  # binding id -> keys, e.g. "queue.claim" = "c,C"
-    roles: dict[str, list[str]] = {}  # action -> roles allowed (overrides the default)
     console: ConsoleSection = ConsoleSection()
     microsoft: Microsoft = Microsoft()
-    sla: Sla = Sla()
     collections: CollectionsSection = CollectionsSection()
     views: dict[str, ViewSection] = {}
     audit: AuditSection = AuditSection()

@@ -29,8 +29,8 @@ DecHook = Callable[[type, Any], Any]
 
 class ShapeError(ValueError):
     """A value that does not fit its shape. ``path`` names it (``("partner", "competencies", 0, "level")``);
-    ``message`` says what is wrong; ``whole`` means the message names the field itself (``console.claim_minutes
-    must be 1 to 1440``) and is shown without a label. ``missing`` and ``unknown`` name a key that is missing
+    ``message`` says what is wrong; ``whole`` means the message names the field itself (``console.refresh_ms
+    must be 100 to 60000``) and is shown without a label. ``missing`` and ``unknown`` name a key that is missing
     from, or unknown in, the table at ``path``."""
 
     def __init__(

@@ -1,9 +1,10 @@
 """A ticket's SLA clocks: first response and resolution, counted in its customer's business hours.
 
 The policy comes from the customer's support offer (service hours, time zone, holiday calendar, targets per
-severity, whether waiting on Microsoft stops the clock) with the desk's ``[sla]`` defaults for what it leaves
-out. The arithmetic is :mod:`console.sla.business_clock`; this module turns a ticket and its status history into
-due times, time used, warnings and breaches, and into the fields the store keeps for sorting and sweeping.
+severity, whether waiting on Microsoft stops the clock) with the desk's ``sla.*`` rules
+(:mod:`console.desk.policy`) for what it leaves out. The arithmetic is :mod:`console.sla.business_clock`;
+this module turns a ticket and its status history into due times, time used, warnings and breaches, and into
+the fields the store keeps for sorting and sweeping.
 """
 
 from __future__ import annotations

@@ -58,7 +58,10 @@ def main(argv: Sequence[str]) -> int:
     except (ConfigError, WorkspaceError) as exc:
         sys.stderr.write(f"error: {clean_block(str(exc))}\n")  # a path or a config value: shown, never run
         return 1
+    from console.desk.policy import applied, read_policy
+
     try:
+        config = applied(config, read_policy(ws))  # the desk's SLA defaults live in the workspace
         moved = recompute_open(ws, ClockKeeper(config, (lambda: now) if now else None)) if recompute_pending(ws) else 0
     finally:
         ws.close()

@@ -7,13 +7,15 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from console.shared.clock import to_iso, utcnow
+from console.shared.faults import WorkspaceBusy
 from console.store.dialect import SQLITE, SqliteDialect
 
 T = TypeVar("T")
@@ -149,11 +151,43 @@ class Base:
 @contextmanager
 def transaction(conn: sqlite3.Connection, dialect: SqliteDialect = SQLITE) -> Iterator[sqlite3.Connection]:
     """A write transaction on ``conn``: committed on success, rolled back on any exception."""
-    dialect.begin(conn)
+    begin_patiently(conn, dialect)
     try:
         yield conn
     except BaseException:
-        dialect.rollback(conn)
+        # After some errors (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM) SQLite has rolled the transaction back
+        # itself; a ROLLBACK then fails ("cannot rollback - no transaction is active") and must not hide the
+        # first error, the one the agent is told about.
+        if conn.in_transaction:
+            with suppress(sqlite3.Error):
+                dialect.rollback(conn)
         raise
     else:
-        dialect.commit(conn)
+        try:
+            dialect.commit(conn)
+        except BaseException:
+            if conn.in_transaction:  # a failed COMMIT (the disk filled up) leaves the transaction open
+                with suppress(sqlite3.Error):
+                    dialect.rollback(conn)
+            raise
+
+
+#: The pauses between tries to take the write lock, each try waiting the busy timeout (5 s): another agent's
+#: import batch or long write gets about 15 s in all before the caller is told the workspace is busy.
+BUSY_BACKOFF = (0.25, 1.0)
+
+
+def begin_patiently(conn: sqlite3.Connection, dialect: SqliteDialect = SQLITE) -> None:
+    """Take the write lock, trying again after each of :data:`BUSY_BACKOFF` while another connection holds it;
+    then :class:`WorkspaceBusy` (nothing was done). Under :meth:`SqliteDialect.patience` (a write that gives
+    way) the first refusal is final, and SQLite's own."""
+    for pause in (*BUSY_BACKOFF, None):
+        try:
+            dialect.begin(conn)
+            return
+        except sqlite3.OperationalError as exc:
+            if not dialect.is_busy(exc) or dialect.giving_way(conn):
+                raise  # (a write that gives way sees SQLite's own busy error, as it expects)
+            if pause is None:
+                raise WorkspaceBusy() from exc
+            time.sleep(pause)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from console.shared.errors import WorkspaceError
+from console.shared.faults import fault_sentence, is_busy
 from console.shared.private_files import create_private, private_dir
 
 T = TypeVar("T")
@@ -59,7 +60,8 @@ class SqliteDialect:
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
         except sqlite3.DatabaseError as exc:
-            raise WorkspaceError(f"{target}: not a usable SQLite workspace ({exc})") from exc
+            said = fault_sentence(exc, None if memory else target)
+            raise WorkspaceError(said or f"{target}: not a usable SQLite workspace ({exc})") from exc
         return conn
 
     @staticmethod
@@ -93,11 +95,13 @@ class SqliteDialect:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
     def is_busy(self, error: BaseException | None) -> bool:
-        """Whether ``error`` is another connection holding the lock (``database is locked``)."""
-        if not isinstance(error, sqlite3.OperationalError):
-            return False
-        code = getattr(error, "sqlite_errorcode", 0) & 0xFF  # (the primary code of an extended one)
-        return code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+        """Whether ``error`` is another connection holding the lock (``database is locked``), or the
+        :class:`~console.shared.faults.WorkspaceBusy` said after the retries."""
+        return is_busy(error)
+
+    def giving_way(self, conn: sqlite3.Connection) -> bool:
+        """Whether ``conn`` is inside :meth:`patience` (its busy timeout shorter than the usual)."""
+        return int(conn.execute("PRAGMA busy_timeout").fetchone()[0]) < BUSY_TIMEOUT_MS
 
     def watcher(self, path: Path | str) -> sqlite3.Connection:
         """The one connection the change counter is read on (it is per connection in SQLite). Read on the

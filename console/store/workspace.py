@@ -14,6 +14,7 @@ from pathlib import Path
 
 from console.shared.clock import utcnow
 from console.shared.errors import WorkspaceError
+from console.shared.faults import fault_sentence
 from console.store import health_rollups as rollups
 from console.store import open_search
 from console.store.accounts import AccountRepo
@@ -29,6 +30,7 @@ from console.store.microsoft_data import MicrosoftDataRepo
 from console.store.migrations import MIGRATIONS, current_version, migrate
 from console.store.notices import NoticeRepo
 from console.store.outbox import OutboxRepo
+from console.store.policy import PolicyRepo
 from console.store.queue import QueueRepo
 from console.store.records import RecordRepo
 from console.store.sla import SlaRepo
@@ -57,6 +59,7 @@ class Workspace(Base):
         self.gdap = GdapRepo(self)
         self.health = HealthRepo(self)
         self.leases = LeaseRepo(self)
+        self.policy = PolicyRepo(self)
 
     # -- lifecycle -----------------------------------------------------------------------------
     @classmethod
@@ -70,7 +73,7 @@ class Workspace(Base):
             migrate(ws.conn, clock=clock)
         except sqlite3.DatabaseError as exc:
             ws.close()
-            raise WorkspaceError(f"{path}: not a usable SQLite workspace ({exc})") from exc
+            raise WorkspaceError(fault_sentence(exc, path) or f"{path}: not a usable SQLite workspace ({exc})") from exc
         except RuntimeError as exc:
             ws.close()
             raise WorkspaceError(f"{path}: {exc}") from exc

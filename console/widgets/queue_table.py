@@ -24,6 +24,7 @@ from console.desk.roles import RoleDenied
 from console.store import Interruptible, is_interrupted
 from console.tickets.queue_query import QueueQuery, QueueRow
 from console.widgets.cells import fit
+from console.widgets.fault_notice import notify_fault
 from console.widgets.queue_marking import MarkKeys
 from console.widgets.queue_marks import Marks
 from console.widgets.queue_rows import Column, RowStyles, columns_for, header_text, row_segments
@@ -228,7 +229,8 @@ class QueueTable(ScrollView, can_focus=True):
                 else:
                     self._request_page(page)
                 return
-            self.app.notify(f"The queue could not be read: {message.error}", severity="error", markup=False)
+            if not notify_fault(self.app, message.error, "The queue could not be read"):  # damaged, unreadable
+                self.app.notify(f"The queue could not be read: {message.error}", severity="error", markup=False)
             return
         if generation != self._generation or message.value is None:
             return

@@ -32,6 +32,7 @@ from console.store.migrations.microsoft import (
     m022_escalation_status_changes,
 )
 from console.store.migrations.notices import m023_notices, m026_notice_due
+from console.store.migrations.policy import m027_desk_policy
 from console.store.migrations.tickets import (
     m003_tickets,
     m004_ticket_search,
@@ -76,6 +77,7 @@ MIGRATIONS: list[Migration] = [
     m024_health_waiting_rollup,
     m025_directory,
     m026_notice_due,
+    m027_desk_policy,
     m028_audit_chain,
     m029_import_runs,
 ]
