@@ -37,7 +37,7 @@ test: $(STAMP)
 	$(BIN)/ruff check console plugins tests examples bench
 	$(BIN)/lint-imports --no-logo
 	$(BIN)/mypy console plugins
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run

@@ -153,12 +153,8 @@ class CspConsoleApp(OrderedKeys, Leaving, CommandMode, ThemedApp, App[None]):
             return
         self._settled = True
         for name, errors in self.host.load_errors.items():
-            self.notify(
-                clean_line("; ".join(errors)),
-                title=clean_line(f"Plugin {name} not loaded"),
-                severity="warning",
-                markup=False,
-            )
+            title, text = clean_line(f"Plugin {name} not loaded"), clean_line("; ".join(errors))
+            self.notify(text, title=title, severity="warning", markup=False)
         try:
             desk = self.desk
         except ConfigError as exc:  # a broken collections policy: said as the CLI says it, with file and line
@@ -186,9 +182,8 @@ class CspConsoleApp(OrderedKeys, Leaving, CommandMode, ThemedApp, App[None]):
             desk.leave()  # (only this console's claims: not the agent's in other consoles or from the CLI)
         with contextlib.suppress(Exception):  # the next console's runs take the once-per-workspace jobs over
             self.jobs.release(self._jobs)
-        lease = desk.__dict__.get("microsoft_lease")
-        if lease is not None:  # the next console's round takes the Microsoft work over at once
-            with contextlib.suppress(Exception):
+        with contextlib.suppress(Exception):  # the next console's round takes the Microsoft work over at once
+            if (lease := desk.__dict__.get("microsoft_lease")) is not None:
                 lease.release()
         desk.close()
 

@@ -201,3 +201,37 @@ def test_a_ticket_an_agent_changes_during_the_import_keeps_the_change(demo_ws: W
     assert f"tickets.jsonl:{len(records)}: ticket {last} was changed by" in result.summary()
     assert result.updated["tickets"] == len(records) - 1
     agent.close()
+
+
+def test_an_import_stopped_by_a_full_disk_says_so_and_finishes_when_run_again(tmp_path: Path) -> None:
+    """A real full disk (a tmpfs, tests/faults.py) part-way through the writing: the import names the cause in
+    the faults' own sentence and how far it got; the first batches stay written (whole, audited), and the same
+    import run again once space is freed writes the rest and nothing twice."""
+    from console.demo.workspace import generate
+    from console.records.importer import ImportInterrupted
+    from tests.conftest import NOW
+    from tests.faults import fill, intact, small_disk
+
+    with small_disk(tmp_path / "disk", size="24m") as disk:
+        ws = Workspace.open(disk / "workspace.db")
+        generate(ws, tickets=20, seed=7, now=NOW)
+        source = _tickets_file(ws, tmp_path, 3_000, with_ids=False)
+        before = ws.records.counts()["tickets"]
+        ballast: list[Path] = []
+
+        def fill_after_the_first_batch(count: int) -> None:
+            if not ballast and ws.records.counts()["tickets"] > before:
+                ballast.append(fill(disk))
+
+        with pytest.raises(ImportInterrupted) as raised:
+            import_files(ws, [source], BUILTIN_SERVICES, agent="kenji.sato", progress=fill_after_the_first_batch)
+        said = str(raised.value)
+        assert said.startswith(f"the import stopped after writing {BATCH} of 3,000 records: ")
+        assert f"the disk holding {disk} is full" in said and "run the same import again" in said
+        assert ws.records.counts()["tickets"] == before + BATCH
+        ballast[0].unlink()
+        result = import_files(ws, [source], BUILTIN_SERVICES, agent="kenji.sato")
+        assert result.resumed and result.inserted["tickets"] == 3_000 - BATCH
+        assert ws.records.counts()["tickets"] == before + 3_000
+        ws.close()
+        intact(disk / "workspace.db")

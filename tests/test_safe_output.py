@@ -281,6 +281,9 @@ def workspace_copy(hostile_files: Fixture, tmp_path: Path, monkeypatch: pytest.M
     ws.close()
     monkeypatch.setenv("CSP_CONSOLE_AGENT", ADMIN)
     monkeypatch.setenv("COLUMNS", "120")
+    # ``ssh-command`` runs what the SSH client asked for (without one it would open the console): a listing of
+    # the hostile data, printed through the same writer.
+    monkeypatch.setenv("SSH_ORIGINAL_COMMAND", "agents list")
     with Sandbox(state) as box:
         for var in ("CSP_CONSOLE_PARTNER_CENTER_URL", "CSP_CONSOLE_AZURE_MANAGEMENT_URL", "CSP_CONSOLE_GRAPH_URL"):
             monkeypatch.setenv(var, box.url)

@@ -32,6 +32,9 @@ SUDOERS_FILE = Path("/etc/sudoers.d/cspt-console")  # no dot: sudo's @includedir
 TOKEN = "rt-cspt-secret-0123456789"
 
 pytestmark = [
+    # The logins are the host's, not the test's: every test of this file on one worker (make test runs pytest
+    # with --dist loadgroup), else two workers' fixtures would create the same users at once.
+    pytest.mark.xdist_group("shared_host"),
     pytest.mark.skipif(os.getuid() != 0, reason="creating logins and a sudoers drop-in needs root"),
     pytest.mark.skipif(
         not (SSHD.exists() and shutil.which("ssh") and shutil.which("sudo") and shutil.which("visudo")),

@@ -4,12 +4,12 @@ the recipe's ForceCommand runs: the command the SSH client asked for, or the con
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shlex
 from pathlib import Path
 
 from console.cli import CommandError
+from console.cli.output import out, out_json
 
 #: Commands not offered over SSH: they write files or start servers where the agent chooses.
 NOT_OVER_SSH = ("demo", "sandbox")
@@ -40,11 +40,11 @@ def cmd_deploy(args: argparse.Namespace, db: Path, config: Path) -> int:
 
     found = check_host(db, config, args.sshd_config, args.sudoers)
     if args.json:
-        print(json.dumps({"safe": not found, "findings": [f.to_json() for f in found]}, ensure_ascii=True))
+        out_json({"safe": not found, "findings": [f.to_json() for f in found]})
     else:
         for finding in found:
-            print(finding.line())
-        print("safe" if not found else f"{len(found)} unsafe finding{'s' if len(found) != 1 else ''}")
+            out(finding.line())
+        out("safe" if not found else f"{len(found)} unsafe finding{'s' if len(found) != 1 else ''}")
     return 1 if found else 0
 
 

@@ -30,6 +30,7 @@ from console.records import import_checks as check
 from console.records.kinds import KINDS, OFFERS, RECEIVABLE_LINES, TICKETS, Kind
 from console.records.reading import ImportFailure, detect_format, detect_kind, read_records
 from console.shared.clock import to_iso, utcnow
+from console.shared.faults import fault_sentence
 from console.store import Workspace
 from console.store.import_stage import DuplicateRecord, Stage, Staged
 
@@ -77,9 +78,10 @@ class ImportResult:
 class ImportInterrupted(Exception):
     """The import stopped while writing (the cause is chained): what was written is complete and journaled."""
 
-    def __init__(self, written: int, total: int, cause: BaseException) -> None:
+    def __init__(self, written: int, total: int, cause: BaseException, workspace: Path) -> None:
+        said = fault_sentence(cause, workspace) or f"{type(cause).__name__}: {cause}"
         super().__init__(
-            f"the import stopped after writing {written:,} of {total:,} records ({cause}); what was written is "
+            f"the import stopped after writing {written:,} of {total:,} records: {said}. What was written is "
             "complete: run the same import again to write the rest"
         )
         self.written, self.total = written, total
@@ -248,24 +250,24 @@ def _write_in_batches(w: _Writing, digest: str) -> None:
     w.tell(written)
     for k in w.kinds:
         for last, batch in stage.batches(k, BATCH, after=done.get(k.name, 0)):
-            with _interrupted(written, total), ws.transaction():
+            with _interrupted(written, total, ws.path), ws.transaction():
                 _write_batch(ws, k, batch, w.result, w.agent)
                 ws.records.runs.advance(run, {**done, k.name: last})
             done[k.name] = last
             written += len(batch)
             w.tell(len(batch))
             time.sleep(PAUSE)
-    with _interrupted(written, total), ws.transaction():
+    with _interrupted(written, total, ws.path), ws.transaction():
         _audit(ws, w.agent, w.plan, w.result)
         ws.records.runs.finish(run)
 
 
 @contextmanager
-def _interrupted(written: int, total: int) -> Iterator[None]:
+def _interrupted(written: int, total: int, workspace: Path) -> Iterator[None]:
     try:
         yield
     except Exception as exc:
-        raise ImportInterrupted(written, total, exc) from exc
+        raise ImportInterrupted(written, total, exc, workspace) from exc
 
 
 def _write_batch(ws: Workspace, kind: Kind, batch: list[Staged], result: ImportResult, agent: str) -> None:
