@@ -13,16 +13,16 @@ import time
 from pathlib import Path
 
 
-def test_console_exits_cleanly_on_hangup(demo_file: Path, tmp_path: Path) -> None:
-    db = tmp_path / "w.db"
-    db.write_bytes(demo_file.read_bytes())
+def _console_in_a_pty(db: Path, tmp_path: Path, columns: int, lines: int) -> tuple[subprocess.Popen[bytes], int]:
+    """The real console on ``db`` in a new pseudo-terminal of that size, as aiko.tanaka: the process and the
+    terminal's side to read and type on."""
     leader, follower = pty.openpty()
     env = {
         **os.environ,
         "TERM": "xterm-256color",
         "CSP_CONSOLE_AGENT": "aiko.tanaka",
-        "COLUMNS": "80",
-        "LINES": "24",
+        "COLUMNS": str(columns),
+        "LINES": str(lines),
         "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
         "XDG_STATE_HOME": str(tmp_path / "state"),
     }
@@ -35,6 +35,13 @@ def test_console_exits_cleanly_on_hangup(demo_file: Path, tmp_path: Path) -> Non
         start_new_session=True,
     )
     os.close(follower)
+    return proc, leader
+
+
+def test_console_exits_cleanly_on_hangup(demo_file: Path, tmp_path: Path) -> None:
+    db = tmp_path / "w.db"
+    db.write_bytes(demo_file.read_bytes())
+    proc, leader = _console_in_a_pty(db, tmp_path, 80, 24)
     try:
         output = b""
         deadline = time.monotonic() + 20
@@ -69,25 +76,7 @@ def test_console_restores_the_terminal_and_releases_its_claim_on_sigterm(demo_fi
 
     db = tmp_path / "w.db"
     db.write_bytes(demo_file.read_bytes())
-    leader, follower = pty.openpty()
-    env = {
-        **os.environ,
-        "TERM": "xterm-256color",
-        "CSP_CONSOLE_AGENT": "aiko.tanaka",
-        "COLUMNS": "100",
-        "LINES": "30",
-        "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
-        "XDG_STATE_HOME": str(tmp_path / "state"),
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "console.cli", "--db", str(db)],
-        stdin=follower,
-        stdout=follower,
-        stderr=follower,
-        env=env,
-        start_new_session=True,
-    )
-    os.close(follower)
+    proc, leader = _console_in_a_pty(db, tmp_path, 100, 30)
     output = bytearray()
 
     def read() -> None:  # as a terminal does: everything the console writes, kept
