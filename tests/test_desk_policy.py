@@ -236,3 +236,21 @@ def test_a_desk_built_before_a_change_follows_it(demo_ws: Workspace) -> None:
     assert not helpdesk.may("ticket.claim") and helpdesk.config.roles == {"ticket.claim": ["global_admin"]}
     with pytest.raises(RoleDenied):
         helpdesk.claim(next(r for b in demo_ws.tickets.iter_tickets() for r in b if not r["assignee"])["id"])
+
+
+def test_a_config_an_earlier_demo_wrote_says_how_to_go_on(tmp_path: Path) -> None:
+    """Found by a new user upgrading: the config an earlier ``csp-console demo`` wrote (with ``[sla]`` in it) stopped
+    the console at once; the refusal now says which file it is and what to do with it."""
+    from console.settings.config import ConfigError, load_config
+
+    path = tmp_path / "config.toml"
+    path.write_text(
+        "# CSP Triage Console configuration (written by `csp-console demo`; edit freely).\n"
+        '[partner]\nname = "Sakura"\n\n[sla]\nholiday_calendar = "jp"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    said = str(raised.value)
+    assert said.startswith(f"{path}:5: [sla] is a desk rule")
+    assert "written by an earlier csp-console demo: delete the desk rules from it" in said

@@ -141,6 +141,14 @@ DESK_RULES_IN_FILES: dict[tuple[str, str | None], str] = {
 }
 
 
+#: The first line of a config file an earlier ``csp-console demo`` wrote (with the desk rules of its day in it).
+DEMO_HEADER = "written by `csp-console demo`"
+DEMO_FILE_HINT = (
+    ". This file was written by an earlier csp-console demo: delete the desk rules from it (or move it aside: the"
+    " defaults apply without it) and set them with csp-console policy set"
+)
+
+
 def _table_line(text: str, table: str) -> int | None:
     """The first line of table ``table`` or of a table inside it (``[sla.first_response_hours]``)."""
     header = re.compile(rf'^\s*\[\s*"?{re.escape(table)}"?\s*[\].]')
@@ -159,4 +167,5 @@ def _refuse_desk_rules(path: Path, text: str, data: dict[str, Any]) -> None:
         raise ConfigError(
             f"{where}: {name} is a desk rule: it lives in the workspace, not in a config file; a Global admin sets "
             f"it with csp-console policy set {command} (csp-console policy show lists the rules)"
+            + (DEMO_FILE_HINT if DEMO_HEADER in text else "")
         )
