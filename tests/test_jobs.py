@@ -174,7 +174,7 @@ def test_the_console_declares_which_jobs_run_once_per_workspace(demo_ws: Workspa
 
     jobs = {j.name: j for j in console_jobs(app.desk, app.clock)}
     # Microsoft is not configured; the audit chain's check runs in every console, once, at start.
-    assert sorted(jobs) == ["audit-chain", "breach-sweep", "claim-expiry", "health-samples"]
+    assert sorted(jobs) == ["audit-chain", "breach-sweep", "checkpoint", "claim-expiry", "health-samples"]
     assert (jobs["audit-chain"].first, jobs["audit-chain"].repeat) == (0.0, False)
     assert [n for n, j in sorted(jobs.items()) if j.once_per_workspace] == ["breach-sweep", "health-samples"]
     assert lease_for(app.desk, "health-samples", 300).ttl == timedelta(minutes=15)

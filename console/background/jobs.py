@@ -36,6 +36,10 @@ log = logging.getLogger(__name__)
 
 #: Seconds between two looks for expired claims, and between two breach sweeps.
 MINUTE = 60.0
+#: Seconds between two checkpoints of the workspace's write-ahead log (every console: a checkpoint that finds
+#: another running, or nothing to copy, does nothing), so that no agent's commit pays for one
+#: (:data:`console.store.dialect.AUTOCHECKPOINT_PAGES`).
+CHECKPOINT_SECONDS = 2.0
 #: A job's lease lives this many of its intervals, so a holder that dies is replaced within a few runs.
 LEASE_INTERVALS = 3
 
@@ -181,7 +185,7 @@ def lease_for(desk: Desk, name: str, seconds: float) -> Lease:
 
 
 def console_jobs(desk: Desk, clock: Clock, *, upgrade: ClockUpgrade | None = None) -> list[Job]:
-    """The console's jobs: claim expiry (every console: it only frees claims past their time), the breach
+    """The console's jobs: the log checkpoint and claim expiry (every console), the breach
     sweep and the health samples (once per workspace), the Microsoft round (under the Microsoft lease, when
     Microsoft is configured), the SLA clock upgrade (once, when a workspace was upgraded to it) and the audit
     chain's check (once, at start: :func:`console.desk.audit_chain.start_check`)."""
@@ -199,7 +203,12 @@ def console_jobs(desk: Desk, clock: Clock, *, upgrade: ClockUpgrade | None = Non
     def sample() -> str:
         return "sampled" if desk.sample_health(clock()) else "a recent sample exists"
 
+    def checkpoint() -> str:
+        frames, copied = desk.ws.checkpoint()
+        return f"{copied} of {frames} log pages written back"
+
     jobs = [
+        Job("checkpoint", "Write-ahead log checkpoint", lambda: CHECKPOINT_SECONDS, checkpoint),
         Job("claim-expiry", "Claim expiry", lambda: MINUTE, expire),
         Job("breach-sweep", "Breach sweep", lambda: MINUTE, sweep, lease=lease_for(desk, "breach-sweep", MINUTE)),
         Job(

@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any, ClassVar, Self
@@ -155,6 +156,12 @@ class Timestamp(str):
 
     @classmethod
     def parse(cls, value: Any, context: Context) -> Self:
+        if type(value) is str and len(value) == 20 and value[10] == "T" and value[19] == "Z" and value.isascii():
+            try:  # already as stored (every export's timestamps): checked by parsing, kept as it is
+                datetime.fromisoformat(value)
+                return cls(value)
+            except ValueError:
+                pass  # said below, with the reason
         if isinstance(value, (dict, list, bool)):
             raise ValueError(f"expected an ISO 8601 timestamp, got {value!r}")
         try:

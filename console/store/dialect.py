@@ -24,6 +24,13 @@ from console.shared.private_files import create_private, private_dir
 T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 5000
+#: The page cache of a bulk load (the demo, an import into a new workspace), in KiB.
+BULK_CACHE_KIB = 256 * 1024
+#: Pages in the write-ahead log past which the commit that crosses it copies them back into the file. A
+#: console keeps the log far below it (:meth:`SqliteDialect.checkpoint`, every couple of seconds, on a
+#: background thread); SQLite's default of 1,000 made every ~50th claim write ~1,000 scattered pages back and
+#: wait for the disk, which was five sixths of a claim's time (issue 23).
+AUTOCHECKPOINT_PAGES = 10_000
 
 
 class SqliteDialect:
@@ -59,6 +66,7 @@ class SqliteDialect:
                     raise WorkspaceError(f"{target}: cannot switch to WAL mode (got {mode})")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute(f"PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT_PAGES}")
         except sqlite3.DatabaseError as exc:
             said = fault_sentence(exc, None if memory else target)
             raise WorkspaceError(said or f"{target}: not a usable SQLite workspace ({exc})") from exc
@@ -113,6 +121,35 @@ class SqliteDialect:
     def data_version(self, watch: sqlite3.Connection) -> int:
         """A number that changes whenever any connection commits a change to the file."""
         return int(watch.execute("PRAGMA data_version").fetchone()[0])
+
+    @contextmanager
+    def bulk_memory(self, conn: sqlite3.Connection) -> Iterator[None]:
+        """Within the block ``conn`` keeps up to :data:`BULK_CACHE_KIB` of pages in memory (SQLite's default is
+        2 MiB): a bulk load's index builds sort in memory and its inserts find their pages."""
+        before = int(conn.execute("PRAGMA cache_size").fetchone()[0])
+        conn.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+        try:
+            yield
+        finally:
+            conn.execute(f"PRAGMA cache_size = {before}")
+
+    def drop_indexes(self, conn: sqlite3.Connection, table: str) -> list[str]:
+        """Drop the indexes made by ``CREATE INDEX`` on ``table`` (inside the caller's transaction); return the
+        statements that build them again."""
+        rows = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL "
+            "ORDER BY name",
+            (table,),
+        ).fetchall()
+        for name, _ in rows:
+            conn.execute(f'DROP INDEX "{name}"')
+        return [sql for _, sql in rows]
+
+    def checkpoint(self, conn: sqlite3.Connection) -> tuple[int, int]:
+        """Copy what the write-ahead log holds back into the file without waiting for (or blocking) anyone:
+        ``(frames in the log, frames copied)``."""
+        _, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        return int(frames), int(copied)
 
     def analyze(self, conn: sqlite3.Connection) -> None:
         """Refresh the query planner's statistics (every index, all rows)."""

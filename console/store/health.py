@@ -157,12 +157,17 @@ class HealthRepo:
             (now,),
         ):
             row(login)["claimed"] = claimed
+        hour = _next_hour(since)  # the part of an hour before the first whole one from the index, then the rollup
         for login, resolved in self.db.conn.execute(
             f"SELECT assignee, count(*) FROM tickets{d.indexed_by('idx_health_resolved')} "
-            "WHERE resolvedDate IS NOT NULL AND resolvedDate >= ? AND assignee IS NOT NULL GROUP BY assignee",
-            (since,),
+            "WHERE resolvedDate IS NOT NULL AND resolvedDate >= ? AND resolvedDate < ? AND assignee IS NOT NULL "
+            "GROUP BY assignee "
+            "UNION ALL SELECT assignee, sum(resolved) FROM health_resolved_agent_hourly WHERE hour >= ? "
+            "GROUP BY assignee",
+            (since, f"{hour}:00:00Z", hour),
         ):
-            row(login)["resolvedToday"] = resolved
+            if resolved:
+                row(login)["resolvedToday"] += resolved
         return sorted(out.values(), key=lambda r: (-r["open"], r["agent"]))
 
     def health_top_customers(self, limit: int = 10) -> list[dict[str, Any]]:

@@ -6,18 +6,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from console.records.kinds import TICKETS
 from console.shared import model
 from console.shared.errors import StaleVersion
+from console.store import ticket_upserts
 from console.store.base import Base
 from console.store.directory import DirectoryRepo
-from console.store.rows import audit_updates, existing_keys
+from console.store.ticket_columns import changed_columns, ticket_columns
 from console.tickets.search_text import search_form
 
 #: A change to any of these moves a ticket's SLA clocks.
 CLOCK_FIELDS = frozenset({"status", "severity", "firstResponseDate", "resolvedDate", "createdDate", "customerId"})
-FAR_FUTURE = "9999-12-31T23:59:59Z"
-_OPEN_VALUES = frozenset(s.value for s in model.OPEN_STATUSES)
 FINDING_COLUMNS = (
     "ticketSeq",
     "plugin",
@@ -43,23 +41,6 @@ _INSERT_EVENT = (
 ClockKeeper = Callable[[dict[str, Any]], dict[str, Any]]
 
 
-def ticket_columns(rec: dict[str, Any], now: str) -> dict[str, Any]:
-    """Derived columns of a ticket record: sequence number, severity rank, open flag, next SLA due."""
-    is_open = rec["status"] in _OPEN_VALUES
-    if not is_open:
-        due = None
-    elif rec.get("firstResponseDate") is None:
-        due = rec.get("firstResponseDueDate") or rec.get("resolutionDueDate")
-    else:
-        due = rec.get("resolutionDueDate")
-    return {
-        "severityRank": model.SEVERITY_RANK[model.Severity(rec["severity"])],
-        "isOpen": int(is_open),
-        "slaDueDate": due or FAR_FUTURE,
-        "lastModifiedDate": now,
-    }
-
-
 class TicketRepo:
     """The tickets table, its timeline, its search entries and its findings."""
 
@@ -68,8 +49,14 @@ class TicketRepo:
         self.directory = directory  #: notes each written ticket's caller (the customer directory)
         #: Recomputes a ticket's SLA fields from its stored row (set by the core: ``console.sla.clocks.keep_clocks``).
         self.clock_keeper: ClockKeeper | None = None
+        #: Inside :meth:`console.store.workspace.Workspace.bulk_load` (set by it).
+        self.bulk = False
 
     # -- reading -----------------------------------------------------------------------------------
+    def empty(self) -> bool:
+        """Whether the workspace holds no ticket at all."""
+        return self.db.conn.execute("SELECT 1 FROM tickets LIMIT 1").fetchone() is None
+
     def ticket(self, ticket_id: str) -> dict[str, Any] | None:
         """One ticket by readable id, with the customer's company name."""
         row = self.db.conn.execute(
@@ -137,8 +124,10 @@ class TicketRepo:
             return None
         row = dict(self.db.conn.execute("SELECT * FROM tickets WHERE seq = ?", (seq,)).fetchone())
         fields = self.clock_keeper(row)
-        assignments = ", ".join(f"{column} = :{column}" for column in fields)
-        self.db.conn.execute(f"UPDATE tickets SET {assignments} WHERE seq = :seq", {**fields, "seq": seq})
+        moved = changed_columns(row, fields)
+        if moved:
+            assignments = ", ".join(f"{column} = :{column}" for column in moved)
+            self.db.conn.execute(f"UPDATE tickets SET {assignments} WHERE seq = :seq", {**moved, "seq": seq})
         return fields
 
     def update_ticket(
@@ -167,10 +156,10 @@ class TicketRepo:
             current = self._current(ticket_id, expected_version)
             if precondition is not None:
                 precondition(current)
-            values = {**changes, **ticket_columns({**current, **changes}, now)}
-            assignments = ", ".join(f"{column} = :{column}" for column in values)
+            values = changed_columns(current, {**changes, **ticket_columns({**current, **changes}, now)})
+            assignments = "".join(f"{column} = :{column}, " for column in values)
             self.db.conn.execute(
-                f"UPDATE tickets SET {assignments}, version = version + 1 WHERE seq = :seq",
+                f"UPDATE tickets SET {assignments}version = version + 1 WHERE seq = :seq",
                 {**values, "seq": current["seq"]},
             )
             self.add_events(current["seq"], events, agent, now)
@@ -244,47 +233,9 @@ class TicketRepo:
 
     def upsert_tickets(self, records: Sequence[dict[str, Any]], agent: str) -> tuple[int, int]:
         """Insert or update validated ticket records (inside the caller's transaction): derived columns, a
-        version bump on update, the customer's name and the search entry. Returns ``(inserted, updated)``."""
-        now = self.db.now()
-        next_seq = (self.db.conn.execute("SELECT max(seq) FROM tickets").fetchone()[0] or 0) + 1
-        existing = existing_keys(self.db, TICKETS, [r["id"] for r in records if r["id"]])
-        audit_updates(self.db, TICKETS, [r for r in records if r["id"] in existing], agent)
-        changed = [*TICKETS.field_names, "severityRank", "isOpen", "slaDueDate", "lastModifiedDate"]
-        cols = ["seq", *changed, "version"]
-        update = [c for c in changed if c != "id"]
-        sql = self.db.dialect.upsert("tickets", cols, "seq", update=update, also="version = version + 1")
-        touched: list[int] = []
-        for rec in records:
-            rec = dict(rec)
-            if rec["id"]:
-                seq = model.ticket_seq(rec["id"])
-                assert seq is not None
-            else:
-                seq = next_seq
-                rec["id"] = model.ticket_id(seq)
-            next_seq = max(next_seq, seq + 1)
-            values = {**rec, **ticket_columns(rec, now), "seq": seq}
-            # A new ticket from an export keeps its version and last change (the importer passes them only
-            # for new tickets); an update bumps the version (ON CONFLICT) and is changed now.
-            values["version"] = rec.get("version") or 1
-            values["lastModifiedDate"] = rec.get("lastModifiedDate") or now
-            self.db.conn.execute(sql, [values[c] for c in cols])
-            touched.append(seq)
-        self._copy_customer_names(touched)
-        self.reindex_tickets(touched)
-        if self.directory is not None:
-            self.directory.note_callers(records)
-        updated = sum(1 for r in records if r["id"] in existing)
-        return len(records) - updated, updated
-
-    def _copy_customer_names(self, seqs: Sequence[int]) -> None:
-        for start in range(0, len(seqs), 500):
-            chunk = seqs[start : start + 500]
-            self.db.conn.execute(
-                "UPDATE tickets SET customerName = (SELECT companyName FROM customers WHERE id = tickets.customerId) "
-                f"WHERE seq IN ({self.db.dialect.marks(len(chunk))})",
-                chunk,
-            )
+        version bump on update, the customer's name and the search entry. Returns ``(inserted, updated)``
+        (:func:`console.store.ticket_upserts.upsert_tickets`)."""
+        return ticket_upserts.upsert_tickets(self, records, agent)
 
     def reindex_tickets(self, seqs: Iterable[int]) -> None:
         """Rebuild the search entry (title, body, notes and replies) of each ticket in ``seqs``."""
@@ -311,6 +262,11 @@ class TicketRepo:
         self.db.conn.executemany("INSERT INTO ticket_search (rowid, title, body, notes) VALUES (?, ?, ?, ?)", rows)
 
     # -- claims ------------------------------------------------------------------------------------
+    def holder(self, ticket_id: str) -> dict[str, Any] | None:
+        """The ticket's ``assignee`` and ``claimedUntil`` as stored now (``None``: no such ticket)."""
+        row = self.db.conn.execute("SELECT assignee, claimedUntil FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
+        return None if row is None else {"assignee": row[0], "claimedUntil": row[1]}
+
     def renew_claims(self, agent: str, ticket_ids: Sequence[str], until: str) -> int:
         """Extend the agent's live claims on these tickets (activity keeps a claim alive)."""
         if not ticket_ids:

@@ -90,20 +90,32 @@ class Workspace(Base):
         """A write transaction for loading many tickets (the demo, an import): the health rollups' triggers
         are off while it writes and the rollups are refilled in one pass at the end, in the same transaction
         (no other writer can slip in between; a failure rolls the triggers back with everything else). The
-        customer directory is refilled at the end too (console/store/directory.py)."""
-        with self.transaction() as conn:
+        customer directory is refilled at the end too (console/store/directory.py).
+
+        Into an empty tickets table the table's own indexes are dropped too and built once at the end, each
+        from the sorted rows: kept up row by row, the random inserts into 20 index B-trees far larger than
+        the page cache were most of a million-ticket load, and grew with it (issue 23)."""
+        with self.transaction() as conn, self.dialect.bulk_memory(conn):
             for name in [*rollups.TRIGGERS, *open_search.TRIGGERS]:
                 conn.execute(f"DROP TRIGGER IF EXISTS {name}")
-            self.directory.deferred = True
+            rebuild = self.dialect.drop_indexes(conn, "tickets") if self.tickets.empty() else []
+            self.directory.deferred = self.tickets.bulk = True
             try:
                 yield conn
             finally:
-                self.directory.deferred = False
+                self.directory.deferred = self.tickets.bulk = False
+            for statement in rebuild:
+                conn.execute(statement)
             self.directory.refill()
             for statement in rollups.CLEARS + rollups.FILLS + list(rollups.TRIGGERS.values()):
                 conn.execute(statement)
             for statement in [*open_search.REFILL, *open_search.TRIGGERS.values()]:
                 conn.execute(statement)
+
+    def checkpoint(self) -> tuple[int, int]:
+        """Copy the write-ahead log back into the workspace file, as far as no reader needs it:
+        ``(frames in the log, frames copied)``. Never waits for a lock."""
+        return self.dialect.checkpoint(self.conn)
 
     def analyze(self) -> None:
         """Refresh the query planner's statistics after a bulk load, so that every sort order of the queue

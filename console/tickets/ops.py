@@ -130,6 +130,10 @@ def claim(
         if current["assignee"] not in (None, agent) and not takeover:
             raise ClaimedByOther(current["id"], current["assignee"], current["claimedUntil"])
 
+    if not takeover:  # held by another: refused from a read, without queueing for the write lock
+        held = ws.tickets.holder(ticket["id"])
+        if held is not None:
+            nobody_else({"id": ticket["id"], **held})
     previous = ticket["assignee"]
     action = "ticket.takeover" if takeover and previous not in (None, agent) else "ticket.claim"
     changes: dict[str, Any] = {"assignee": agent, "claimedUntil": until, "claimSession": session}

@@ -21,6 +21,7 @@ from console.store.migrations.health import (
     m015_leases,
     m020_customer_due_upsert,
     m024_health_waiting_rollup,
+    m030_resolved_by_agent,
 )
 from console.store.migrations.imports import m029_import_runs
 from console.store.migrations.microsoft import (
@@ -80,6 +81,7 @@ MIGRATIONS: list[Migration] = [
     m027_desk_policy,
     m028_audit_chain,
     m029_import_runs,
+    m030_resolved_by_agent,
 ]
 
 
