@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import json
+import os
 import platform
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -64,125 +68,251 @@ ANALYSIS = [
 ]
 
 
+@dataclass
+class Plan:
+    """What one run measures: the workspace sizes (every figure at each), and the sample sizes."""
+
+    sizes: tuple[int, ...]
+    triage: int  # open tickets triaged (at most the workspace's)
+    claims: int  # tickets claimed by the four processes
+    startups: int  # start-ups of the console and of the bare app, alternating
+    idle_s: float  # the idle sample, at the largest size only
+
+
+FULL = Plan(sizes=(10_000, 100_000, 1_000_000), triage=100_000, claims=1000, startups=7, idle_s=30.0)
+QUICK = Plan(sizes=(10_000, 100_000), triage=4_000, claims=400, startups=3, idle_s=5.0)
+#: The scaling table: figure key -> (what it is, unit, the largest growth allowed from the second largest size
+#: to the largest, '' for none). Growth is of the cost of one operation: for a rate, the rate at the smaller size
+#: over the rate at the larger.
+SCALING = {
+    "demo": ("demo generation", "rows/s", 2.0),
+    "import": ("import from JSON Lines", "rows/s", 2.0),
+    "floor.plain_insert": ("floor: plain-table insert + one FTS5 build", "rows/s", None),
+    "floor.schema_insert": ("floor: insert into our schema (indexes, FTS, triggers)", "rows/s", None),
+    "claims": ("claims from 4 processes", "claims/s", 1.5),
+    "floor.plain_claims": ("floor: conditional update on a plain table", "claims/s", None),
+    "floor.schema_claims": ("floor: conditional update on our schema", "claims/s", None),
+    "key.down": ("keystroke down, p95", "ms", 1.5),
+    "key.pagedown": ("keystroke pagedown, p95", "ms", 1.5),
+    "key.end": ("keystroke end, p95", "ms", 1.5),
+    "key.filter": ("keystroke filter, p95", "ms", 1.5),
+    "key.search": ("keystroke search, p95", "ms", 1.5),
+    "triage": ("triage, all built-in checks", "tickets/s", 1.5),
+    "health": ("health board, one full refresh", "ms", 1.5),
+    "startup": ("start-up to the first painted queue", "s", None),
+    "live": ("live update, p95", "s", None),
+}
+RATES = {"rows/s", "claims/s", "tickets/s"}
+
+
+def measure(size: int, plan: Plan, tmp: Path, report: Callable[[str, fx.Figure], None], largest: bool) -> None:
+    """Every figure at one workspace size, each reported under its key as it is measured."""
+    db = tmp / f"demo-{size}.db"
+    demo_rate = fx.make_demo(db, size)
+    plain = fx.plain_insert_floor(db, tmp / "plain.db", size)
+    schema = fx.schema_insert_floor(db, tmp / "floor.db", size)
+    report("floor.plain_insert", fx.Figure("floor: plain-table insert + one FTS5 build", plain, plain, "rows/s", ""))
+    report("floor.schema_insert", fx.Figure("floor: insert into our schema", schema, schema, "rows/s", ""))
+    report(
+        "demo",
+        fx.Figure(
+            f"demo workspace of {size:,} tickets, against our schema's floor", demo_rate, schema, "rows/s", ">= 0.25x"
+        ),
+    )
+    imported = fx.import_rate(db, tmp, size)
+    report(
+        "import",
+        fx.Figure(
+            f"import of {size:,} tickets from JSON Lines, against the plain-table floor",
+            imported,
+            plain,
+            "rows/s",
+            ">= 0.25x",
+        ),
+    )
+    report(
+        "import.schema",
+        fx.Figure(f"import of {size:,} tickets, against our schema's floor", imported, schema, "rows/s", ">= 0.5x"),
+    )
+    console, bare = fx.startup(db, tmp, plan.startups)
+    report(
+        "startup", fx.Figure(f"start-up to the first painted queue ({size:,} tickets)", console, bare, "s", "<= 1.5x")
+    )
+    keys = fx.keystrokes(db, tmp)
+    for key in ("down", "pagedown", "end", "filter", "search"):
+        c, b = keys["console"][key], keys["bare"][key]
+        report(
+            f"key.{key}",
+            fx.Figure(
+                f"keystroke {key}, p95 (median {c['median_ms']:.1f} ms)", c["p95_ms"], b["p95_ms"], "ms", "<= 2x"
+            ),
+        )
+    report(
+        "memory",
+        fx.Figure(
+            "memory: RSS with the queue scrolled to the end",
+            keys["console"]["rss_mib"],
+            keys["bare"]["rss_mib"],
+            "MiB",
+            "<= 2x",
+        ),
+    )
+    board_ms, scan_ms = fx.health_refresh(db)
+    report(
+        "health",
+        fx.Figure(
+            f"health board: one full refresh of every figure ({size:,} tickets)", board_ms, scan_ms, "ms", "<= 0.1x"
+        ),
+    )
+    with_checks, load_only, triaged = fx.triage_rate(db, plan.triage)
+    report(
+        "triage",
+        fx.Figure(
+            f"triage: all built-in checks over {triaged:,} open tickets", with_checks, load_only, "tickets/s", ">= 0.3x"
+        ),
+    )
+    claimed = fx.claims(db, tmp, plan.claims)
+    (rate, doubles), (plain_rate, _), (schema_rate, _) = claimed["console"], claimed["plain"], claimed["schema"]
+    report(
+        "floor.plain_claims",
+        fx.Figure("floor: conditional update on a plain table", plain_rate, plain_rate, "claims/s", ""),
+    )
+    report(
+        "floor.schema_claims",
+        fx.Figure("floor: conditional update on our schema", schema_rate, schema_rate, "claims/s", ""),
+    )
+    report(
+        "claims",
+        fx.Figure(
+            f"claims from 4 processes ({doubles} double claims), against a plain table's",
+            rate,
+            plain_rate,
+            "claims/s",
+            ">= 0.5x",
+        ),
+    )
+    report(
+        "claims.schema",
+        fx.Figure(
+            "claims from 4 processes, against our schema's bare update", rate, schema_rate, "claims/s", ">= 0.5x"
+        ),
+    )
+    delays = fx.live_update(db, tmp)
+    report("live", fx.Figure(f"live update p95 (median {median(delays):.3f} s)", p95(delays), 1.0, "s", "<= 1x"))
+    if largest:
+        report(
+            "idle",
+            fx.Figure(
+                f"idle CPU over {plan.idle_s:g} s (share of a core)",
+                fx.idle_cpu(db, tmp, plan.idle_s),
+                0.01,
+                "core",
+                "<= 1x",
+            ),
+        )
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--render", action="store_true", help="rewrite the results file from the last run's figures")
     args = parser.parse_args()
+    if args.render:
+        render(args.quick)
+        return
     # The console's bytecode, as an installed package has it (pip compiles it; the floor's Textual has it too).
     for package in ("console", "plugins"):
         compileall.compile_dir(ROOT / package, quiet=1)
-    tickets = 100_000 if args.quick else 1_000_000
-    # Quick: the insert rates (raw floor and import) over the first 20,000 of the 100,000 tickets, fewer
-    # triaged tickets and a shorter idle sample, so the whole run takes under two minutes.
-    inserted = 20_000 if args.quick else tickets
-    triage_n = 10_000 if args.quick else 100_000
-    idle_s = 5.0 if args.quick else 30.0
-    rows: list[fx.Figure] = []
-    notes: list[str] = []
-
+    plan = QUICK if args.quick else FULL
+    results: dict[int, dict[str, fx.Figure]] = {size: {} for size in plan.sizes}
     began = time.perf_counter()
 
-    def report(f: fx.Figure) -> None:
-        rows.append(f)
-        at = time.perf_counter() - began
-        print(
-            f"[{at // 60:02.0f}:{at % 60:02.0f}] {f.name:58} {f.value:12.3f} {f.unit:10} floor {f.floor:12.3f}  "
-            f"ratio {f.ratio:6.2f}  target {f.target:8} {'met' if f.met else 'MISSED'}",
-            flush=True,
-        )
+    def reporter(size: int) -> Callable[[str, fx.Figure], None]:
+        def report(key: str, f: fx.Figure) -> None:
+            results[size][key] = f
+            at = time.perf_counter() - began
+            print(
+                f"[{at // 60:02.0f}:{at % 60:02.0f}] {size:>9,} {f.name[:56]:56} {f.value:12.3f} {f.unit:9} "
+                f"floor {f.floor:12.3f}  ratio {f.ratio:6.2f}  {f.target:8} {'met' if f.met else 'MISSED'}",
+                flush=True,
+            )
 
-    with tempfile.TemporaryDirectory() as tmp_name:
-        tmp = Path(tmp_name)
-        db = tmp / "demo.db"
-        demo_rate = fx.make_demo(db, tickets)
-        floor = fx.raw_insert_floor(db, tmp / "floor.db", inserted)
-        report(
-            fx.Figure(
-                f"demo workspace of {tickets:,} tickets (generation included)", demo_rate, floor, "rows/s", ">= 0.25x"
-            )
-        )
-        report(
-            fx.Figure(
-                f"import of {inserted:,} tickets from JSON Lines",
-                fx.import_rate(db, tmp, inserted),
-                floor,
-                "rows/s",
-                ">= 0.5x",
-            )
-        )
-        console, bare = fx.startup(db, tmp)
-        report(fx.Figure(f"start-up to the first painted queue ({tickets:,} tickets)", console, bare, "s", "<= 1.5x"))
-        keys = fx.keystrokes(db, tmp)
-        for key in ("down", "pagedown", "end", "filter", "search"):
-            c, b = keys["console"][key], keys["bare"][key]
-            report(
-                fx.Figure(
-                    f"keystroke {key}, p95 (median {c['median_ms']:.1f} ms)", c["p95_ms"], b["p95_ms"], "ms", "<= 2x"
-                )
-            )
-        report(
-            fx.Figure(
-                "memory: RSS with the queue scrolled to the end",
-                keys["console"]["rss_mib"],
-                keys["bare"]["rss_mib"],
-                "MiB",
-                "<= 2x",
-            )
-        )
-        board_ms, scan_ms = fx.health_refresh(db)
-        report(
-            fx.Figure(
-                f"health board: one full refresh of every figure ({tickets:,} tickets)",
-                board_ms,
-                scan_ms,
-                "ms",
-                "<= 0.1x",
-            )
-        )
-        with_checks, load_only = fx.triage_rate(db, triage_n)
-        report(
-            fx.Figure(
-                f"triage: all built-in checks over {triage_n:,} tickets", with_checks, load_only, "tickets/s", ">= 0.3x"
-            )
-        )
-        console_rate, bare_rate, doubles = fx.claims(db, tmp, 200)
-        report(
-            fx.Figure(
-                f"claims from 4 processes ({doubles} double claims)", console_rate, bare_rate, "claims/s", ">= 0.5x"
-            )
-        )
-        delays = fx.live_update(db, tmp)
-        report(fx.Figure(f"live update p95 (median {median(delays):.3f} s)", p95(delays), 1.0, "s", "<= 1x"))
-        report(
-            fx.Figure(
-                f"idle CPU over {idle_s:g} s (share of a core)", fx.idle_cpu(db, tmp, idle_s), 0.01, "core", "<= 1x"
-            )
-        )
-    notes += ANALYSIS
-    write_results(RESULTS_QUICK if args.quick else RESULTS, rows, notes, tickets)
+        return report
+
+    with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as tmp_name:
+        for size in plan.sizes:
+            measure(size, plan, Path(tmp_name), reporter(size), size == plan.sizes[-1])
+    minutes = (time.perf_counter() - began) / 60
+    target = RESULTS_QUICK if args.quick else RESULTS
+    stamp = f"{datetime.now().astimezone():%Y-%m-%d %H:%M %Z} ({minutes:.0f} minutes)"
+    raw = {"date": stamp, "results": {size: {k: asdict(f) for k, f in r.items()} for size, r in results.items()}}
+    target.with_suffix(".json").write_text(json.dumps(raw, indent=1) + "\n", encoding="utf-8")
+    write_results(target, plan, results, ANALYSIS, stamp)
 
 
-def write_results(target: Path, rows: list[fx.Figure], notes: list[str], tickets: int) -> None:
+def render(quick: bool) -> None:
+    """Write the results file again from the figures the last run kept beside it (after the notes changed)."""
+    target = RESULTS_QUICK if quick else RESULTS
+    raw = json.loads(target.with_suffix(".json").read_text(encoding="utf-8"))
+    results = {int(size): {k: fx.Figure(**f) for k, f in r.items()} for size, r in raw["results"].items()}
+    write_results(target, QUICK if quick else FULL, results, ANALYSIS, raw["date"])
+
+
+def growth(key: str, small: fx.Figure, large: fx.Figure) -> float:
+    """How much more one operation costs at the larger size."""
+    unit = SCALING[key][1]
+    return small.value / large.value if unit in RATES else large.value / small.value
+
+
+def scaling_lines(plan: Plan, results: dict[int, dict[str, fx.Figure]]) -> list[str]:
+    small, large = plan.sizes[-2], plan.sizes[-1]
+    head = " | ".join(f"{size:,} tickets" for size in plan.sizes)
+    lines = [
+        f"| figure | unit | {head} | growth {small:,} -> {large:,} | target | |",
+        "|---|---|" + "---|" * len(plan.sizes) + "---|---|---|",
+    ]
+    for key, (name, unit, limit) in SCALING.items():
+        cells = " | ".join(f"{results[size][key].value:,.1f}" for size in plan.sizes)
+        g = growth(key, results[small][key], results[large][key])
+        verdict = "" if limit is None else ("met" if g <= limit else "**missed**")
+        target = "" if limit is None else f"<= {limit:g}x"
+        lines.append(f"| {name} | {unit} | {cells} | {g:.2f}x | {target} | {verdict} |")
+    return lines
+
+
+def write_results(
+    target: Path, plan: Plan, results: dict[int, dict[str, fx.Figure]], notes: list[str], stamp: str
+) -> None:
     import textual
 
+    largest = plan.sizes[-1]
     lines = [
         "# Benchmark results",
         "",
-        f"- date: {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
+        f"- date: {stamp}",
         f"- machine: {platform.machine()}, {platform.processor() or 'cpu'}, {_cores()} cores, "
         f"Python {platform.python_version()}, SQLite {__import__('sqlite3').sqlite_version}, "
         f"Textual {textual.__version__}",
-        f"- workspace: {tickets:,} tickets (`make bench` 1,000,000; `make bench-quick` 100,000)",
+        f"- workspaces: {', '.join(f'{s:,}' for s in plan.sizes)} tickets "
+        "(`make bench` 10,000, 100,000 and 1,000,000; `make bench-quick` 10,000 and 100,000)",
+        "",
+        f"## Every figure at {largest:,} tickets, against its floor",
         "",
         "| figure | value | floor | ratio | target | |",
         "|---|---|---|---|---|---|",
     ]
-    for f in rows:
+    for f in results[largest].values():
+        if not f.target:
+            continue
         lines.append(
             f"| {f.name} | {f.value:.3f} {f.unit} | {f.floor:.3f} {f.unit} | {f.ratio:.2f} | {f.target} | "
             f"{'met' if f.met else '**missed**'} |"
         )
-    lines += ["", *[f"- {n}" for n in notes], ""]
+    lines += ["", "## Scaling: the cost of one operation as the workspace grows", ""]
+    lines += scaling_lines(plan, results)
+    lines += ["", "## What was measured and changed", "", *[f"- {n}" for n in notes], ""]
     target.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {target}")
 
