@@ -88,3 +88,32 @@ def test_cli_triage_and_opportunities(
     assert main(["opportunities", "--db", str(db), "--customer", "nobody"]) == 1
     assert main(["plugins"]) == 0
     assert "office365.nce_window" in capsys.readouterr().out
+
+
+def test_triage_of_every_open_ticket_reads_each_account_once(
+    desk: Desk, demo_ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A desk serving more customers than the account cache holds (256; here 2): in number order, an account was
+    read again for nearly every ticket (issue 23: triage grew with the desk); customer by customer, once each."""
+    import console.tickets.triage as triage_module
+
+    monkeypatch.setattr(triage_module, "ACCOUNT_CACHE", 2)
+    reads: list[str] = []
+    account_rows = demo_ws.accounts.account_rows
+    monkeypatch.setattr(demo_ws.accounts, "account_rows", lambda cid: reads.append(cid) or account_rows(cid))
+    results = list(desk.check_open())
+    customers = {r["customerId"] for b in demo_ws.tickets.iter_tickets() for r in b}
+    assert len(customers) > 2
+    assert sorted(reads) == sorted(customers)  # each once
+    assert sorted(r.ticket_id for r in results) == sorted(r["id"] for b in demo_ws.tickets.iter_tickets() for r in b)
+
+
+def test_triage_all_prints_in_ticket_order(
+    demo_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CSP_CONSOLE_AGENT", "maria.garcia")
+    db = tmp_path / "w.db"
+    db.write_bytes(demo_file.read_bytes())
+    assert main(["triage", "--db", str(db), "--all", "--json"]) == 0
+    tickets = [json.loads(x)["ticket"] for x in capsys.readouterr().out.splitlines()]
+    assert len(set(tickets)) > 2 and tickets == sorted(tickets)

@@ -10,6 +10,7 @@ from console.cli.desk import desk_for, outcome
 from console.cli.output import out, out_json
 from console.plugin_api import Boundary, Finding
 from console.plugins.host import load_plugins
+from console.shared import model
 from console.shared.progress import Progress
 from console.shared.safe_text import clean_line
 from console.tickets.triage import finding_dict
@@ -71,7 +72,8 @@ def _triage(args: argparse.Namespace, db: Path, config: Path) -> int:
         else:
             desk.authorize("ticket.triage")  # refused before the progress bar
             with Progress("Triaging", desk.open_tickets()) as progress:
-                results = list(desk.check_open(progress.advance))
+                results = list(desk.check_open(progress.advance))  # customer by customer: told in number order
+            results.sort(key=lambda r: model.ticket_seq(r.ticket_id) or 0)
         failed = 0
         for result in results:
             failed += len(result.failures)

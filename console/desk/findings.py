@@ -24,15 +24,16 @@ def check_ticket(desk: Desk, ticket: dict[str, Any] | str) -> TriageResult:
 
 
 def check_open(desk: Desk, progress: Callable[[int], None] | None = None) -> Iterator[TriageResult]:
-    """Triage every open ticket, storing findings one batch (one transaction) at a time; refused at once, before
-    the first batch, without ``ticket.view`` or ``ticket.triage``."""
+    """Triage every open ticket, customer by customer (each account read once), storing findings one batch (one
+    transaction) at a time; refused at once, before the first batch, without ``ticket.view`` or
+    ``ticket.triage``."""
     desk.authorize("ticket.view")
     desk.authorize("ticket.triage")
     return _check_open(desk, progress)
 
 
 def _check_open(desk: Desk, progress: Callable[[int], None] | None) -> Iterator[TriageResult]:
-    for batch in desk.ws.tickets.iter_tickets(open_only=True):
+    for batch in desk.ws.tickets.iter_open_by_customer():
         results = [(row, desk.triage.run_ticket(row)) for row in batch]
         _store(desk, results)
         if progress is not None:

@@ -171,11 +171,18 @@ class HealthRepo:
         return sorted(out.values(), key=lambda r: (-r["open"], r["agent"]))
 
     def health_top_customers(self, limit: int = 10) -> list[dict[str, Any]]:
+        """The ``limit`` customers with the most open tickets (ties by name). Only the customers at or above the
+        ``limit``-th count are joined and sorted, read from the count's index: sorting every customer made the
+        refresh grow with the desk (issue 23: 0.6 ms of 2 at 5,000 customers)."""
+        index = self.db.dialect.indexed_by("idx_health_open_customer_n")
+        least = self.db.conn.execute(
+            f"SELECT n FROM health_open_customer{index} WHERE n > 0 ORDER BY n DESC LIMIT 1 OFFSET ?",
+            (max(0, limit - 1),),
+        ).fetchone()
         rows = self.db.conn.execute(
-            "SELECT o.customerId, c.companyName, o.n FROM health_open_customer o"
-            f"{self.db.dialect.indexed_by('idx_health_open_customer_n')} "
-            "JOIN customers c ON c.id = o.customerId WHERE o.n > 0 ORDER BY o.n DESC, c.companyName LIMIT ?",
-            (limit,),
+            f"SELECT o.customerId, c.companyName, o.n FROM health_open_customer o{index} "
+            "JOIN customers c ON c.id = o.customerId WHERE o.n >= ? ORDER BY o.n DESC, c.companyName LIMIT ?",
+            (least[0] if least else 1, limit),
         )
         return [{"customerId": r[0], "name": r[1], "open": r[2]} for r in rows]
 

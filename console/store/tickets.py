@@ -89,6 +89,22 @@ class TicketRepo:
             yield rows
             last = rows[-1]["seq"]
 
+    def iter_open_by_customer(self, *, batch: int = 1000) -> Iterator[list[dict[str, Any]]]:
+        """The open tickets customer by customer (each one's in number order), in batches of about ``batch``:
+        what reads each customer's account (triage) reads it once per customer, however many customers the
+        desk serves (in number order, a desk of 5,000 customers read an account for nearly every ticket)."""
+        rows: list[dict[str, Any]] = []
+        for (customer_id,) in self.db.conn.execute("SELECT id FROM customers ORDER BY id").fetchall():
+            found = self.db.conn.execute(
+                "SELECT * FROM tickets WHERE customerId = ? AND isOpen = 1 ORDER BY seq", (customer_id,)
+            )
+            rows.extend(dict(r) for r in found)
+            if len(rows) >= batch:
+                yield rows
+                rows = []
+        if rows:
+            yield rows
+
     def open_count_of(self, customer_id: str) -> int:
         """How many open tickets the customer has (all of them, however many :meth:`open_tickets_of` lists)."""
         statuses = [s.value for s in model.OPEN_STATUSES]
