@@ -206,3 +206,24 @@ def test_resolved_today_per_agent_comes_from_its_rollup(demo_ws: Workspace, sinc
     with demo_ws.bulk_load():
         pass
     assert board() == _resolved_by_agent(demo_ws, since)
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ("2026-11-23T01:15:00Z", "2026-11-23T01:15:00Z"),  # as stored: kept as it is
+        ("2026-W47-1T01:15:00Z", "2026-11-16T01:15:00Z"),  # an ISO week date of the same length: converted
+        ("2026-11-23T10:15:00+09:00", "2026-11-23T01:15:00Z"),
+    ],
+)
+def test_an_imported_timestamp_is_stored_in_one_form(given: str, stored: str) -> None:
+    from console.records.values import Context, Timestamp
+
+    assert Timestamp.parse(given, Context(services=())) == stored
+
+
+def test_triage_batches_stay_bounded_for_a_customer_with_many_open_tickets(demo_ws: Workspace) -> None:
+    batches = list(demo_ws.tickets.iter_open_by_customer(batch=3))
+    assert all(len(b) <= 3 for b in batches)
+    seen = [r["id"] for b in batches for r in b]
+    assert sorted(seen) == sorted(r["id"] for b in demo_ws.tickets.iter_tickets() for r in b)

@@ -149,6 +149,11 @@ class Flag(int):
         raise ValueError(f"expected true or false, got {value!r}")
 
 
+#: A timestamp exactly as stored (UTC, to the second, ``Z``): ASCII digits only, so that another form
+#: ``fromisoformat`` reads (an ISO week date, ``2026-W47-1T01:15:00Z``) is converted, not kept.
+_STORED_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+
+
 class Timestamp(str):
     """An ISO 8601 timestamp, stored in UTC: ``2026-11-23T01:15:00Z``."""
 
@@ -156,7 +161,7 @@ class Timestamp(str):
 
     @classmethod
     def parse(cls, value: Any, context: Context) -> Self:
-        if type(value) is str and len(value) == 20 and value[10] == "T" and value[19] == "Z" and value.isascii():
+        if type(value) is str and _STORED_TIMESTAMP.fullmatch(value):
             try:  # already as stored (every export's timestamps): checked by parsing, kept as it is
                 datetime.fromisoformat(value)
                 return cls(value)

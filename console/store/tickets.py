@@ -97,11 +97,12 @@ class TicketRepo:
         for (customer_id,) in self.db.conn.execute("SELECT id FROM customers ORDER BY id").fetchall():
             found = self.db.conn.execute(
                 "SELECT * FROM tickets WHERE customerId = ? AND isOpen = 1 ORDER BY seq", (customer_id,)
-            )
-            rows.extend(dict(r) for r in found)
-            if len(rows) >= batch:
-                yield rows
-                rows = []
+            ).fetchall()
+            for row in found:  # a customer with many open tickets still goes ``batch`` at a time
+                rows.append(dict(row))
+                if len(rows) >= batch:
+                    yield rows
+                    rows = []
         if rows:
             yield rows
 
