@@ -16,6 +16,21 @@ from __future__ import annotations
 from console.plugins.findings import Audience, Boundary, Family, Finding, Level
 from console.plugins.handlers import standard_handlers
 from console.plugins.markers import PROJECT, hookimpl
+from console.plugins.reach import (
+    AccountSection,
+    ActionContext,
+    ActionResult,
+    ActionScope,
+    Command,
+    CommandContext,
+    Event,
+    EventKind,
+    EventReceiver,
+    IntakeField,
+    QueueColumn,
+    Setting,
+    TicketAction,
+)
 from console.plugins.rules import (
     NCE_WINDOW,
     dunning_stage,
@@ -38,6 +53,7 @@ from console.plugins.vehicles import (
     for_microsoft,
     technical_vehicles,
 )
+from console.plugins.versions import API_VERSION
 from console.plugins.views import (
     DUNNING_STAGES,
     Check,
@@ -54,6 +70,7 @@ from console.shared.model import Severity, Vehicle
 from console.shared.money import money
 
 __all__ = [
+    "API_VERSION",
     "DELIVERY_AZURE_API",
     "DELIVERY_HANDOFF",
     "DUNNING_STAGES",
@@ -61,25 +78,38 @@ __all__ = [
     "NCE_WINDOW",
     "PROJECT",
     "SIGNATURE_INCIDENTS",
+    "AccountSection",
+    "ActionContext",
+    "ActionResult",
+    "ActionScope",
     "Audience",
     "Boundary",
     "CaseDraft",
     "Check",
     "CheckContext",
+    "Command",
+    "CommandContext",
     "Competency",
     "Contracts",
     "CustomerView",
     "Eligibility",
     "EscalationHandler",
+    "Event",
+    "EventKind",
+    "EventReceiver",
     "Family",
     "Finding",
+    "IntakeField",
     "Level",
     "OfferView",
     "Partner",
+    "QueueColumn",
     "ReceivableView",
     "Service",
+    "Setting",
     "Severity",
     "SubscriptionView",
+    "TicketAction",
     "TicketView",
     "Vehicle",
     "best_technical_vehicle",

@@ -28,7 +28,7 @@ def good_finding(ctx: object) -> list[Finding]:
 
 GOOD = plugin(
     "good",
-    csp_services=lambda: [Service("windows365", "Windows 365")],
+    csp_services=lambda: [Service("good", "Good service")],
     csp_checks=lambda: [Check("good.one", Family.BILLING, good_finding)],
 )
 
@@ -81,15 +81,19 @@ def test_trace_goes_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
         (plugin("bad", csp_checks=lambda: 1 / 0), "csp_checks raised ZeroDivisionError"),
         (plugin("bad", csp_checks=lambda: {"not": "a list"}), "returned dict, expected a list"),
         (plugin("bad", csp_checks=lambda: ["garbage"]), "returned str, expected Check"),
-        (plugin("bad", csp_services=lambda: [Service("azure", "Azure again")]), "already provided"),
-        (plugin("bad", csp_checks=lambda: [Check("azure.budget", Family.BILLING, good_finding)]), "used twice"),
+        (plugin("bad", csp_services=lambda: [Service("azure", "Azure again")]), "belongs to plugin 'azure'"),
+        (plugin("bad", csp_checks=lambda: [Check("azure.budget", Family.BILLING, good_finding)]), "not in the plugin's namespace"),
+        (
+            plugin("bad", csp_checks=lambda: [Check("bad.x", Family.BILLING, good_finding)] * 2),
+            "the id is used twice",
+        ),
         (plugin("bad", csp_checks=lambda: [Check("bad.x", Family.BILLING, good_finding, scope="weird")]), "scope"),
     ],
 )
 def test_a_broken_plugin_costs_only_its_own_contribution(bad: types.ModuleType, words: str) -> None:
     host = load_plugins(extra={"bad": bad, "good": GOOD})
     assert any(words in e for e in host.plugins["bad"].errors), host.plugins["bad"].errors
-    assert "windows365" in host.services and "good.one" in [c.check.id for c in host.checks]
+    assert "good" in host.services and "good.one" in [c.check.id for c in host.checks]
     assert len(host.services) == 4
 
 

@@ -6,9 +6,21 @@ plugin that raises or returns garbage loses only its own contribution.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import pluggy
 
 from console.plugins.markers import PROJECT
+from console.plugins.reach import (
+    AccountSection,
+    Command,
+    EventReceiver,
+    IntakeField,
+    QueueColumn,
+    Setting,
+    TicketAction,
+)
 from console.plugins.vehicles import EscalationHandler
 from console.plugins.views import Check, Service
 
@@ -34,3 +46,43 @@ def csp_checks() -> list[Check]:  # type: ignore[empty-body]
 def csp_escalation_handlers() -> list[EscalationHandler]:  # type: ignore[empty-body]
     """One handler per escalation vehicle the plugin supports for its services: eligibility and the case
     it would open."""
+
+
+@hookspec
+def csp_commands() -> list[Command]:  # type: ignore[empty-body]
+    """``csp-console`` subcommands, named after the plugin."""
+
+
+@hookspec
+def csp_queue_columns() -> list[QueueColumn]:  # type: ignore[empty-body]
+    """Columns of the triage queue."""
+
+
+@hookspec
+def csp_account_sections() -> list[AccountSection]:  # type: ignore[empty-body]
+    """Sections of the account screen."""
+
+
+@hookspec
+def csp_ticket_actions() -> list[TicketAction]:  # type: ignore[empty-body]
+    """Key-bound actions on a ticket (ticket screen, or queue row too)."""
+
+
+@hookspec
+def csp_intake_fields() -> list[IntakeField]:  # type: ignore[empty-body]
+    """Fields of the intake form for the plugin's services."""
+
+
+@hookspec
+def csp_event_receivers() -> list[EventReceiver]:  # type: ignore[empty-body]
+    """Receivers of ticket events, delivered from the durable outbox."""
+
+
+@hookspec
+def csp_settings() -> list[Setting]:  # type: ignore[empty-body]
+    """The keys of the plugin's ``[plugins.NAME]`` config section."""
+
+
+@hookspec
+def csp_configure(settings: Mapping[str, Any]) -> None:
+    """Called once after loading with the plugin's validated settings (defaults filled in)."""

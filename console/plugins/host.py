@@ -17,20 +17,36 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 import pluggy
 
-from console.plugins import hookspecs
+from console.plugins import hookspecs, reach
+from console.plugins.collect import Registered, collect
 from console.plugins.markers import PROJECT
 from console.plugins.vehicles import EscalationHandler
+from console.plugins.versions import refusal
 from console.plugins.views import Check, Service
+from console.shared.model import Vehicle
 from console.shared.safe_text import clean_line
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 GROUP = "csp_console"
-HOOKS = ("csp_services", "csp_checks", "csp_escalation_handlers")
+HOOKS = (
+    "csp_services",
+    "csp_checks",
+    "csp_escalation_handlers",
+    "csp_commands",
+    "csp_queue_columns",
+    "csp_account_sections",
+    "csp_ticket_actions",
+    "csp_intake_fields",
+    "csp_event_receivers",
+    "csp_settings",
+    "csp_configure",
+)
 OWN_DISTRIBUTION = "csp-triage-console"
 #: The built-in plugins, as declared in pyproject.toml (used when the package metadata is missing).
 DEFAULT_PLUGINS = {
@@ -53,6 +69,9 @@ class PluginInfo:
     checks: list[str] = field(default_factory=list)
     vehicles: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    api: str | None = None
+    """The plugin API version the plugin declares it needs (``csp_console_api``)."""
+    builtin: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -80,6 +99,16 @@ class PluginHost:
     checks: list[RegisteredCheck]
     handlers: list[RegisteredHandler]
     tracing: bool = False
+    service_owner: dict[str, str] = field(default_factory=dict)
+    commands: list[Registered[reach.Command]] = field(default_factory=list)
+    columns: list[Registered[reach.QueueColumn]] = field(default_factory=list)
+    sections: list[Registered[reach.AccountSection]] = field(default_factory=list)
+    actions: list[Registered[reach.TicketAction]] = field(default_factory=list)
+    intake_fields: list[Registered[reach.IntakeField]] = field(default_factory=list)
+    receivers: list[Registered[reach.EventReceiver]] = field(default_factory=list)
+    settings_schema: dict[str, list[reach.Setting]] = field(default_factory=dict)
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Each plugin's validated ``[plugins.NAME]`` values (see :func:`console.plugins.collect.settings_for`)."""
 
     def trace(self, text: str) -> None:
         """With ``CSP_CONSOLE_TRACE_PLUGINS=1``: one line per hook or check call, on stderr."""
@@ -96,7 +125,12 @@ class PluginHost:
             self.plugins[plugin].errors.append(message)
 
     def handlers_for(self, service: str | None) -> list[RegisteredHandler]:
+        """The handlers of ``service``: at most one per vehicle, all of the plugin that provides it."""
         return [h for h in self.handlers if h.handler.service == service]
+
+    def handler(self, service: str | None, vehicle: Vehicle) -> RegisteredHandler | None:
+        """The one handler for ``service`` through ``vehicle`` (the menu and the submit both ask here)."""
+        return next((h for h in self.handlers_for(service) if h.handler.vehicle == vehicle), None)
 
 
 def _called_from_test() -> bool:
@@ -117,7 +151,10 @@ def _candidates(installed: bool) -> list[tuple[str, str, Callable[[], ModuleType
     """(name, module path, loader, version) for each plugin the entry points (or defaults) name."""
     found: list[tuple[str, str, Callable[[], ModuleType], str | None]] = []
     seen: set[str] = set()
-    for ep in metadata.entry_points(group=GROUP):
+    # The built-ins first, then third-party plugins by name: registration order decides nothing of who owns
+    # what (console.plugins.collect), only the order pluggy calls hooks in among equals.
+    points = sorted(metadata.entry_points(group=GROUP), key=lambda ep: (not _is_own(ep), ep.name))
+    for ep in points:
         dist = getattr(ep, "dist", None)
         dist_name = dist.metadata["Name"] if dist is not None else None
         own = dist_name is not None and dist_name.lower() == OWN_DISTRIBUTION
@@ -127,10 +164,29 @@ def _candidates(installed: bool) -> list[tuple[str, str, Callable[[], ModuleType
             continue
         seen.add(ep.name)
         found.append((ep.name, ep.value, ep.load, dist.version if dist is not None else None))
-    for name, module in DEFAULT_PLUGINS.items():
-        if name not in seen:
-            found.append((name, module, functools.partial(importlib.import_module, module), None))
-    return found
+    missing = [
+        (name, module, functools.partial(importlib.import_module, module), None)
+        for name, module in DEFAULT_PLUGINS.items()
+        if name not in seen
+    ]
+    return missing + found
+
+
+def _is_own(ep: metadata.EntryPoint) -> bool:
+    dist = getattr(ep, "dist", None)
+    return dist is not None and str(dist.metadata["Name"]).lower() == OWN_DISTRIBUTION
+
+
+def _api_honoured(info: PluginInfo, obj: object) -> bool:
+    """Whether the console offers the plugin API version ``obj`` declares (``csp_console_api``); if not, the
+    refusal is the plugin's error."""
+    declared = getattr(obj, "csp_console_api", None)
+    info.api = declared if isinstance(declared, str) else None
+    refused = refusal(declared)
+    if refused is not None:
+        info.errors.append(refused)
+        log.warning("plugin %s refused: %s", info.name, refused)
+    return refused is None
 
 
 def _given(obj: object) -> object:
@@ -143,12 +199,13 @@ def load_plugins(
     installed: bool | None = None,
     env: Mapping[str, str] | None = None,
     extra: Mapping[str, object] | None = None,
+    replace: Mapping[str, str] | None = None,
+    settings: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> PluginHost:
-    """Load every selected plugin, one at a time; never raises for a plugin's fault.
-
-    ``installed`` includes third-party plugins from entry points (default: yes, except under pytest);
-    ``extra`` registers plugin objects directly (``{name: module_or_object}``), as tests do.
-    """
+    """Load every selected plugin, one at a time; never raises for a plugin's fault. ``installed``: include
+    third-party plugins (default: yes, except under pytest); ``extra``: plugin objects ``{name: module}``, as
+    tests give; ``replace``: the desk policy's ``plugins.replace`` (service id -> the plugin that provides it
+    instead of its owner); ``settings``: the config's ``[plugins.NAME]`` sections."""
     env = os.environ if env is None else env
     installed = (not _called_from_test()) if installed is None else installed
     pm = pluggy.PluginManager(PROJECT)
@@ -167,6 +224,9 @@ def load_plugins(
             return
         if info.version is None:
             info.version = getattr(obj, "__version__", None)
+        info.builtin = module_path.startswith("plugins.") and name in DEFAULT_PLUGINS
+        if not _api_honoured(info, obj):
+            return
         try:
             pm.register(obj, name=name)
             pm.check_pending()
@@ -191,14 +251,38 @@ def load_plugins(
             register(name, getattr(obj, "__name__", repr(obj)), functools.partial(_given, obj), None)
 
     host = PluginHost(pm=pm, plugins=plugins, services={}, checks=[], handlers=[], tracing=tracing)
-    _collect(host)
+    collect(host, replace or {})
+    configure(host, settings or {})
     return host
 
 
-def _call_each(host: PluginHost, hook: str, expected: type) -> list[tuple[str, Any]]:
-    """Call ``hook`` plugin by plugin; keep well-typed items, record everything else as that plugin's error."""
-    results: list[tuple[str, Any]] = []
-    for impl in getattr(host.pm.hook, hook).get_hookimpls():
+def configure(host: PluginHost, sections: Mapping[str, Mapping[str, Any]]) -> None:
+    """Check each plugin's ``[plugins.NAME]`` section against its settings and hand it the values
+    (``csp_configure``); a section that does not fit is that plugin's error, the others go on. A section of a
+    plugin that is not loaded is kept as it is (the plugin may be disabled on this host)."""
+    from console.plugins.collect import settings_for
+    from console.plugins.validate import PluginValueError
+
+    for name in host.plugins:
+        try:
+            host.settings[name] = settings_for(host, name, sections.get(name, {}))
+        except PluginValueError as exc:
+            host.record_error(name, str(exc))
+            continue
+    for impl in reversed(host.pm.hook.csp_configure.get_hookimpls()):
+        if impl.plugin_name not in host.settings:
+            continue
+        try:
+            impl.function(settings=dict(host.settings[impl.plugin_name]))
+        except Exception as exc:
+            host.record_error(impl.plugin_name, f"csp_configure raised {type(exc).__name__}: {exc}")
+
+
+def call_each(host: PluginHost, hook: str, expected: type[T]) -> list[tuple[str, T]]:
+    """Call ``hook`` plugin by plugin, in the order pluggy calls them (``tryfirst`` first, ``trylast`` last);
+    keep well-typed items, record everything else as that plugin's error."""
+    results: list[tuple[str, T]] = []
+    for impl in reversed(getattr(host.pm.hook, hook).get_hookimpls()):
         host.trace(f"{hook}() of plugin {impl.plugin_name}")
         try:
             value = impl.function()
@@ -216,26 +300,3 @@ def _call_each(host: PluginHost, hook: str, expected: type) -> list[tuple[str, A
                     impl.plugin_name, f"{hook} returned {type(item).__name__}, expected {expected.__name__}"
                 )
     return results
-
-
-def _collect(host: PluginHost) -> None:
-    for plugin, service in _call_each(host, "csp_services", Service):
-        if service.id in host.services:
-            host.record_error(plugin, f"service {service.id!r} is already provided by another plugin")
-            continue
-        host.services[service.id] = service
-        host.plugins[plugin].services.append(service.id)
-    seen: set[str] = set()
-    for plugin, check in _call_each(host, "csp_checks", Check):
-        if check.id in seen:
-            host.record_error(plugin, f"check id {check.id!r} is used twice")
-            continue
-        if check.scope not in ("ticket", "account") or not callable(check.run):
-            host.record_error(plugin, f"check {check.id!r} has scope {check.scope!r} or no callable run")
-            continue
-        seen.add(check.id)
-        host.checks.append(RegisteredCheck(plugin, check))
-        host.plugins[plugin].checks.append(check.id)
-    for plugin, handler in _call_each(host, "csp_escalation_handlers", EscalationHandler):
-        host.handlers.append(RegisteredHandler(plugin, handler))
-        host.plugins[plugin].vehicles.append(f"{handler.service}:{handler.vehicle.value}")

@@ -63,6 +63,8 @@ class TicketView:
     title: str
     body: str
     contact_name: str | None = None
+    fields: Mapping[str, str] = field(default_factory=dict)
+    """The values of plugins' intake fields (:class:`~console.plugins.reach.IntakeField`), by field id."""
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> TicketView:
