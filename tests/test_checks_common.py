@@ -141,7 +141,14 @@ def test_case_draft_carries_severity_letter_and_diagnostics() -> None:
     handler = _handlers("azure")[Vehicle.ADVANCED]
     from console.plugin_api import Family, Finding
 
-    case = handler.build_case(ctx, [Finding("x", Family.TECHNICAL, Level.CRITICAL, "Region down", "All VMs")])  # type: ignore[attr-defined]
+    case = handler.build_case(
+        ctx,
+        [
+            Finding(
+                check_id="x", family=Family.TECHNICAL, level=Level.CRITICAL, title="Region down", explanation="All VMs"
+            )
+        ],
+    )  # type: ignore[attr-defined]
     assert case.severity_letter == "A" and case.vehicle == Vehicle.ADVANCED
     assert case.title == "Azure: VMs down [bold]now[/]"
     assert "Azure plan" in case.description and "[critical] Region down: All VMs" in case.description

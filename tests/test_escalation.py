@@ -548,22 +548,40 @@ def test_the_case_carries_no_collections_budget_spend_or_refund_figures(sandbox:
     ctx = __import__("console.escalation.cases", fromlist=["context"]).context(desk, desk.ws.tickets.ticket(ticket_id))
     findings = [
         Finding(
-            "azure.budget", Family.BILLING, Level.CRITICAL, "Azure spend at 130% of the budget (1300 of 1000 USD)", "x"
+            check_id="azure.budget",
+            family=Family.BILLING,
+            level=Level.CRITICAL,
+            title="Azure spend at 130% of the budget (1300 of 1000 USD)",
+            explanation="x",
         ),
-        Finding("common.collections", Family.BILLING, Level.WARNING, "Invoice 45 days overdue: suspension stage", "x"),
         Finding(
-            "azure.reservations", Family.SUBSCRIPTION, Level.WARNING, "Refund would exceed the USD 50,000 cap", "x"
+            check_id="common.collections",
+            family=Family.BILLING,
+            level=Level.WARNING,
+            title="Invoice 45 days overdue: suspension stage",
+            explanation="x",
         ),
         Finding(
-            "azure.opportunities",
-            Family.TECHNICAL,
-            Level.INFO,
-            "Sales: propose reservations",
-            "x",
+            check_id="azure.reservations",
+            family=Family.SUBSCRIPTION,
+            level=Level.WARNING,
+            title="Refund would exceed the USD 50,000 cap",
+            explanation="x",
+        ),
+        Finding(
+            check_id="azure.opportunities",
+            family=Family.TECHNICAL,
+            level=Level.INFO,
+            title="Sales: propose reservations",
+            explanation="x",
             audience=Audience.SALES,
         ),
         Finding(
-            "azure.technical", Family.TECHNICAL, Level.CRITICAL, "Production down: Resource Health unavailable", "x"
+            check_id="azure.technical",
+            family=Family.TECHNICAL,
+            level=Level.CRITICAL,
+            title="Production down: Resource Health unavailable",
+            explanation="x",
         ),
     ]
     text = case_description(ctx, findings)

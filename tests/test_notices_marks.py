@@ -18,6 +18,7 @@ from console.notices.kinds import Kind, Notice
 from console.plugins.host import load_plugins
 from console.settings.config import Config, load_config, write_demo_config
 from console.store import Workspace
+from console.store.connection import connect
 from tests.conftest import NOW
 
 AGENT = "aiko.tanaka"
@@ -27,7 +28,7 @@ OTHER = "li.wei"
 @contextmanager
 def write_lock(path: Path) -> Iterator[sqlite3.Connection]:
     """Another process's long write (a bulk import) holding the workspace's write lock, committed at the end."""
-    other = sqlite3.connect(str(path), isolation_level=None)
+    other = connect(path)  # a console's connection: the door guard (migration 31) lets only those write
     other.execute("BEGIN IMMEDIATE")
     other.execute("UPDATE customers SET culture = culture")
     try:

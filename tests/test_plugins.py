@@ -23,13 +23,17 @@ def plugin(name: str, **hooks: object) -> types.ModuleType:
 
 
 def good_finding(ctx: object) -> list[Finding]:
-    return [Finding("good.one", Family.BILLING, Level.INFO, "Good finding", "It works.")]
+    return [
+        Finding(
+            check_id="good.one", family=Family.BILLING, level=Level.INFO, title="Good finding", explanation="It works."
+        )
+    ]
 
 
 GOOD = plugin(
     "good",
-    csp_services=lambda: [Service("good", "Good service")],
-    csp_checks=lambda: [Check("good.one", Family.BILLING, good_finding)],
+    csp_services=lambda: [Service(id="good", name="Good service")],
+    csp_checks=lambda: [Check(id="good.one", family=Family.BILLING, run=good_finding)],
 )
 
 
@@ -81,13 +85,21 @@ def test_trace_goes_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
         (plugin("bad", csp_checks=lambda: 1 / 0), "csp_checks raised ZeroDivisionError"),
         (plugin("bad", csp_checks=lambda: {"not": "a list"}), "returned dict, expected a list"),
         (plugin("bad", csp_checks=lambda: ["garbage"]), "returned str, expected Check"),
-        (plugin("bad", csp_services=lambda: [Service("azure", "Azure again")]), "belongs to plugin 'azure'"),
-        (plugin("bad", csp_checks=lambda: [Check("azure.budget", Family.BILLING, good_finding)]), "not in the plugin's namespace"),
+        (plugin("bad", csp_services=lambda: [Service(id="azure", name="Azure again")]), "belongs to plugin 'azure'"),
         (
-            plugin("bad", csp_checks=lambda: [Check("bad.x", Family.BILLING, good_finding)] * 2),
+            plugin("bad", csp_checks=lambda: [Check(id="azure.budget", family=Family.BILLING, run=good_finding)]),
+            "not in the plugin's namespace",
+        ),
+        (
+            plugin("bad", csp_checks=lambda: [Check(id="bad.x", family=Family.BILLING, run=good_finding)] * 2),
             "the id is used twice",
         ),
-        (plugin("bad", csp_checks=lambda: [Check("bad.x", Family.BILLING, good_finding, scope="weird")]), "scope"),
+        (
+            plugin(
+                "bad", csp_checks=lambda: [Check(id="bad.x", family=Family.BILLING, run=good_finding, scope="weird")]
+            ),
+            "scope",
+        ),
     ],
 )
 def test_a_broken_plugin_costs_only_its_own_contribution(bad: types.ModuleType, words: str) -> None:
@@ -107,7 +119,7 @@ def test_raising_check_becomes_a_failure_finding_and_others_still_run() -> None:
     def boom(ctx: object) -> list[Finding]:
         raise RuntimeError("plugin bug")
 
-    runner = _runner_with(Check("p.boom", Family.TECHNICAL, boom))
+    runner = _runner_with(Check(id="p.boom", family=Family.TECHNICAL, run=boom))
     result = runner.run(testing.context(ticket=testing.ticket()))
     titles = [f.title for _, f in result.findings]
     assert "Good finding" in titles
@@ -120,13 +132,16 @@ def test_garbage_returning_check_is_reported() -> None:
         return ["not a finding"]
 
     def bad_level(ctx: object) -> list[Finding]:
-        return [Finding("p.lvl", Family.BILLING, "loud", "t", "e")]  # type: ignore[arg-type]
+        return [Finding(check_id="p.lvl", family=Family.BILLING, level="loud", title="t", explanation="e")]  # type: ignore[arg-type]
 
-    runner = _runner_with(Check("p.garbage", Family.BILLING, garbage), Check("p.lvl", Family.BILLING, bad_level))
+    runner = _runner_with(
+        Check(id="p.garbage", family=Family.BILLING, run=garbage),
+        Check(id="p.lvl", family=Family.BILLING, run=bad_level),
+    )
     result = runner.run(testing.context(ticket=testing.ticket()))
     messages = [f.message for f in result.failures]
-    assert any("returned str, expected Finding" in m for m in messages)
-    assert any("'loud' is not a valid Level" in m for m in messages)
+    assert any("finding is str, expected Finding" in m for m in messages)
+    assert any("field level is 'loud', expected one of 'info', 'warning', 'critical'" in m for m in messages)
     assert "Good finding" in [f.title for _, f in result.findings]
 
 
@@ -135,7 +150,7 @@ def test_hanging_check_is_stopped_at_its_budget_and_disabled() -> None:
         time.sleep(30)
         return []
 
-    runner = _runner_with(Check("p.hang", Family.TECHNICAL, hang), budget=0.3)
+    runner = _runner_with(Check(id="p.hang", family=Family.TECHNICAL, run=hang), budget=0.3)
     started = time.monotonic()
     first = runner.run(testing.context(ticket=testing.ticket()))
     second = runner.run(testing.context(ticket=testing.ticket()))
@@ -152,16 +167,26 @@ def test_each_check_has_its_own_budget_and_a_hang_in_the_middle_loses_only_itsel
     def slow(name: str) -> Check:
         def run(ctx: object) -> list[Finding]:
             time.sleep(0.35)  # within the 0.6 s budget, though two of them are not
-            return [Finding(f"p.{name}", Family.TECHNICAL, Level.INFO, f"{name} done", "e")]
+            return [
+                Finding(
+                    check_id=f"p.{name}",
+                    family=Family.TECHNICAL,
+                    level=Level.INFO,
+                    title=f"{name} done",
+                    explanation="e",
+                )
+            ]
 
-        return Check(f"p.{name}", Family.TECHNICAL, run)
+        return Check(id=f"p.{name}", family=Family.TECHNICAL, run=run)
 
     def hang(ctx: object) -> list[Finding]:
         time.sleep(30)
         return []
 
     # Margins of a quarter second each way: on a loaded machine (parallel workers) a thread may wait its turn.
-    runner = _runner_with(slow("before"), Check("p.hang", Family.TECHNICAL, hang), slow("after"), budget=0.6)
+    runner = _runner_with(
+        slow("before"), Check(id="p.hang", family=Family.TECHNICAL, run=hang), slow("after"), budget=0.6
+    )
     started = time.monotonic()
     result = runner.run(testing.context(ticket=testing.ticket()))
     assert time.monotonic() - started < 3  # 0.35 + 0.6 + 0.35 s, not the 30 s the hanging check wanted

@@ -225,7 +225,7 @@ async def test_a_failing_plugin_shows_a_notice_and_the_console_keeps_working(
         raise RuntimeError("plugin bug")
 
     bad = types.ModuleType("bad")
-    bad.csp_checks = hookimpl(lambda: [Check("bad.boom", Family.TECHNICAL, boom)])  # type: ignore[attr-defined]
+    bad.csp_checks = hookimpl(lambda: [Check(id="bad.boom", family=Family.TECHNICAL, run=boom)])  # type: ignore[attr-defined]
     host = load_plugins(extra={"bad": bad})
     row = first_open(demo_ws)
     app = make_app(demo_ws, tmp_path, host=host)

@@ -22,8 +22,10 @@ from console.escalation.drafts import (
     VehicleOption,
 )
 from console.plugin_api import DELIVERY_AZURE_API, DELIVERY_HANDOFF, CaseDraft, CheckContext, technical_vehicles
+from console.plugins import validate as plugin_values
 from console.shared.clock import to_iso
 from console.shared.model import AZURE_SEVERITIES, VEHICLE_NAMES, Severity, Vehicle
+from console.shared.safe_text import clean_line
 from console.store.escalations import OPEN_CASE_STATES, CaseAlreadyOpen
 from console.tickets.ops import TicketInputError
 
@@ -41,7 +43,6 @@ def context(desk: Desk, ticket: dict[str, Any]) -> CheckContext:
 def options(desk: Desk, ticket: dict[str, Any], ctx: CheckContext | None = None) -> list[VehicleOption]:
     """Every vehicle, eligible ones first, each with the reason from the service plugin's handler."""
     service = ticket["service"]
-    handlers = {h.handler.vehicle: h for h in desk.host.handlers_for(service)}
     if service is None:
         return [
             VehicleOption(v, VEHICLE_NAMES[v], False, "classify the ticket's service first (key e)") for v in Vehicle
@@ -49,20 +50,37 @@ def options(desk: Desk, ticket: dict[str, Any], ctx: CheckContext | None = None)
     ctx = ctx or context(desk, ticket)
     out = []
     for vehicle in Vehicle:
-        registered = handlers.get(vehicle)
+        registered = desk.host.handler(service, vehicle)  # the one the submit takes too
         if registered is None:
             rule = dict(technical_vehicles(desk.config.partner, service, ctx.signature_incidents_used)).get(vehicle)
             reason = rule.reason if rule and not rule.eligible else f"no {service} plugin handles this vehicle"
             out.append(VehicleOption(vehicle, VEHICLE_NAMES[vehicle], False, reason))
             continue
+        where = f"eligibility of {service}:{vehicle.value}"
         try:
-            verdict = registered.handler.eligibility(ctx)
-        except Exception as exc:  # a plugin's failure costs only its own answer
-            desk.host.record_error(registered.plugin, f"eligibility for {vehicle}: {exc!r}")
+            verdict = plugin_values.eligibility(registered.plugin, where, registered.handler.eligibility(ctx))
+        except BaseException as exc:  # a plugin's failure (SystemExit included) costs only its own answer
+            desk.host.record_error(registered.plugin, f"{where}: {clean_line(str(exc) or type(exc).__name__)}")
             out.append(VehicleOption(vehicle, VEHICLE_NAMES[vehicle], False, f"plugin {registered.plugin} failed"))
             continue
         out.append(VehicleOption(vehicle, VEHICLE_NAMES[vehicle], verdict.eligible, verdict.reason, registered.plugin))
     return sorted(out, key=lambda o: not o.eligible)
+
+
+def _case(desk: Desk, ticket: dict[str, Any], vehicle: Vehicle, ctx: CheckContext) -> CaseDraft:
+    """The case the service's handler for ``vehicle`` builds, checked; a plugin's failure is refused naming it."""
+    handler = desk.host.handler(ticket["service"], vehicle)
+    if handler is None:
+        raise TicketInputError("vehicle", f"no {ticket['service']} plugin handles {VEHICLE_NAMES[vehicle]}.")
+    findings = [f for _, f in desk.triage.run_ticket(ticket).findings]
+    where = f"case of {ticket['service']}:{vehicle.value}"
+    try:
+        built = handler.handler.build_case(ctx, findings)
+        return plugin_values.case_draft(handler.plugin, where, built, vehicle, ticket["service"])
+    except BaseException as exc:  # SystemExit of a plugin included: the agent is told, the console goes on
+        said = clean_line(str(exc) or type(exc).__name__)
+        desk.host.record_error(handler.plugin, f"{where}: {said}")
+        raise TicketInputError("vehicle", f"plugin {handler.plugin} failed to build the case: {said}") from None
 
 
 def build_draft(desk: Desk, ticket: dict[str, Any], vehicle: Vehicle) -> Draft:
@@ -71,9 +89,7 @@ def build_draft(desk: Desk, ticket: dict[str, Any], vehicle: Vehicle) -> Draft:
     option = next(o for o in options(desk, ticket, ctx) if o.vehicle == vehicle)
     if not option.eligible or ctx is None:
         raise TicketInputError("vehicle", f"{option.name} cannot take this ticket: {option.reason}.")
-    handler = next(h for h in desk.host.handlers_for(ticket["service"]) if h.handler.vehicle == vehicle)
-    findings = [f for _, f in desk.triage.run_ticket(ticket).findings]
-    case: CaseDraft = handler.handler.build_case(ctx, findings)
+    case = _case(desk, ticket, vehicle, ctx)
     # Azure cases are filed under an Azure subscription id: an Azure plan's entitlements, never the plan's own
     # Partner Center id (Partner Center .NET SDK, AzureEntitlement.SubscriptionId).
     entitlements = desk.ws.microsoft.azure_entitlements(ticket["customerId"])

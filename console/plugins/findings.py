@@ -40,7 +40,7 @@ class Audience(StrEnum):
     SALES = "sales"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Finding:
     """What a check found.
 

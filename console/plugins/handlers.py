@@ -47,9 +47,13 @@ def standard_handlers(
         url = HANDOFF_URLS["commercial"] if commercial else (handoff_url or HANDOFF_URLS.get(service, ""))
         return _case_builder(vehicle, service, service_name, topics, delivery, url, service_hints)
 
-    handlers = [EscalationHandler(Vehicle.COMMERCIAL, service, _commercial, build(Vehicle.COMMERCIAL))]
+    handlers = [
+        EscalationHandler(
+            vehicle=Vehicle.COMMERCIAL, service=service, eligibility=_commercial, build_case=build(Vehicle.COMMERCIAL)
+        )
+    ]
     handlers += [
-        EscalationHandler(v, service, _technical(service, v), build(v))
+        EscalationHandler(vehicle=v, service=service, eligibility=_technical(service, v), build_case=build(v))
         for v in (Vehicle.PREMIER, Vehicle.ADVANCED, Vehicle.SIGNATURE)
     ]
     return handlers
@@ -58,15 +62,18 @@ def standard_handlers(
 def _commercial(ctx: CheckContext) -> Eligibility:
     if ctx.ticket is not None and ctx.ticket.category == "technical":
         return Eligibility(
-            False, "Commercial support covers billing, licensing and subscriptions, not technical problems"
+            eligible=False,
+            reason="Commercial support covers billing, licensing and subscriptions, not technical problems",
         )
-    return Eligibility(True, "every CSP partner has Commercial support (billing, licensing, subscriptions)")
+    return Eligibility(
+        eligible=True, reason="every CSP partner has Commercial support (billing, licensing, subscriptions)"
+    )
 
 
 def _technical(service: str, vehicle: Vehicle) -> Callable[[CheckContext], Eligibility]:
     def check(ctx: CheckContext) -> Eligibility:
         if ctx.ticket is not None and ctx.ticket.category in ("billing", "subscription"):
-            return Eligibility(False, "billing and subscription questions go to Commercial support")
+            return Eligibility(eligible=False, reason="billing and subscription questions go to Commercial support")
         return dict(technical_vehicles(ctx.partner, service, ctx.signature_incidents_used))[vehicle]
 
     return check

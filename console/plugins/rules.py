@@ -73,13 +73,15 @@ def nce_window_findings(ctx: CheckContext, service: str, check_id: str) -> list[
         if left.total_seconds() > 0:
             out.append(
                 Finding(
-                    check_id,
-                    Family.SUBSCRIPTION,
-                    Level.WARNING if hours < 24 else Level.INFO,
-                    f"{sub.offer_name}: cancellation window open, {hours} h left",
-                    "New commerce allows cancelling or reducing seats within 7 days (168 h) of purchase, renewal "
-                    "or a seat addition (a reduction only of the seats just added).",
-                    "If the customer wants fewer seats, reduce them now in Partner Center.",
+                    check_id=check_id,
+                    family=Family.SUBSCRIPTION,
+                    level=Level.WARNING if hours < 24 else Level.INFO,
+                    title=f"{sub.offer_name}: cancellation window open, {hours} h left",
+                    explanation=(
+                        "New commerce allows cancelling or reducing seats within 7 days (168 h) of purchase, renewal "
+                        "or a seat addition (a reduction only of the seats just added)."
+                    ),
+                    action="If the customer wants fewer seats, reduce them now in Partner Center.",
                     subject=sub.id,
                 )
             )
@@ -88,12 +90,14 @@ def nce_window_findings(ctx: CheckContext, service: str, check_id: str) -> list[
             end = f" (term ends {sub.commitment_end:%Y-%m-%d})" if sub.commitment_end else ""
             out.append(
                 Finding(
-                    check_id,
-                    Family.SUBSCRIPTION,
-                    Level.WARNING,
-                    f"{sub.offer_name}: cancellation window closed {days} days ago",
-                    "After the 7-day window the full term is billed; seats can be reduced only at renewal" + end + ".",
-                    "Explain the term commitment; schedule the reduction for the renewal date (auto-renew settings).",
+                    check_id=check_id,
+                    family=Family.SUBSCRIPTION,
+                    level=Level.WARNING,
+                    title=f"{sub.offer_name}: cancellation window closed {days} days ago",
+                    explanation="After the 7-day window the full term is billed; seats can be reduced only at "
+                    f"renewal{end}.",
+                    action="Explain the term commitment; schedule the reduction for the renewal date "
+                    "(auto-renew settings).",
                     subject=sub.id,
                 )
             )
@@ -115,12 +119,12 @@ def lifecycle_findings(ctx: CheckContext, service: str, check_id: str) -> list[F
         }[name]
         out.append(
             Finding(
-                check_id,
-                Family.SUBSCRIPTION,
-                Level.CRITICAL if name != "expired" else Level.WARNING,
-                f"{sub.offer_name}: {name}" + (f", {days_left} days left in this stage" if days_left else ""),
-                text,
-                "Renew or buy a new subscription before data is lost."
+                check_id=check_id,
+                family=Family.SUBSCRIPTION,
+                level=Level.CRITICAL if name != "expired" else Level.WARNING,
+                title=f"{sub.offer_name}: {name}" + (f", {days_left} days left in this stage" if days_left else ""),
+                explanation=text,
+                action="Renew or buy a new subscription before data is lost."
                 if name != "deleted"
                 else "Data cannot be recovered; plan a new subscription and restore from the customer's backups.",
                 subject=sub.id,

@@ -16,8 +16,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from console.plugins.findings import Family, Finding, Level
+from console.plugins import validate
+from console.plugins.findings import Finding, Level
 from console.plugins.host import PluginHost, RegisteredCheck
+from console.plugins.validate import PluginValueError
 from console.plugins.views import CheckContext
 
 log = logging.getLogger(__name__)
@@ -157,22 +159,20 @@ class CheckRunner:
         return checks[hung + 1 :]
 
     def _validate(self, rc: RegisteredCheck, value: Iterable[Any], result: CheckRun) -> list[Finding]:
+        """The check's findings, each checked at the boundary (:func:`console.plugins.validate.finding`): one
+        that does not fit costs only itself, reported naming the plugin, the check and the field."""
         good: list[Finding] = []
+        refused: list[str] = []
         for item in value:
-            if not isinstance(item, Finding):
-                self._fail(rc, f"check {rc.check.id} returned {type(item).__name__}, expected Finding", result)
-                return good
-            if not (isinstance(item.title, str) and isinstance(item.explanation, str)):
-                self._fail(rc, f"check {rc.check.id} returned a finding without text", result)
-                return good
             try:
-                Family(item.family), Level(item.level)
-            except ValueError as exc:
-                self._fail(rc, f"check {rc.check.id} returned a finding with {exc}", result)
-                return good
-            good.append(item)
-            if len(good) >= MAX_FINDINGS_PER_CHECK:
+                good.append(validate.finding(rc.plugin, rc.check.id, item))
+            except PluginValueError as exc:
+                refused.append(str(exc).removeprefix(f"plugin {rc.plugin}: "))
+            if len(good) + len(refused) >= MAX_FINDINGS_PER_CHECK:
                 break
+        if refused:
+            more = f" (and {len(refused) - 1} more refused)" if len(refused) > 1 else ""
+            self._fail(rc, refused[0] + more, result)
         return good
 
     def _fail(self, rc: RegisteredCheck, message: str, result: CheckRun) -> None:

@@ -14,12 +14,13 @@ from enum import Enum
 from typing import Any, TypeVar
 
 from console.plugins.findings import Audience, Boundary, Family, Finding, Level
+from console.plugins.vehicles import DELIVERY_AZURE_API, DELIVERY_HANDOFF, CaseDraft, Eligibility
 from console.shared.model import Severity, Vehicle
 
 E = TypeVar("E", bound=Enum)
 
-#: Limits of a finding's text, in characters (a title fills one line of the ticket screen at 80 columns).
-TITLE_LIMIT = 100
+#: Limits of a finding's text, in characters (a title is one line: two at 80 columns at most).
+TITLE_LIMIT = 120
 EXPLANATION_LIMIT = 2000
 ACTION_LIMIT = 500
 SUBJECT_LIMIT = 200
@@ -123,3 +124,39 @@ def callable_value(value: object, where: str) -> Callable[..., Any]:
 def _shown(value: object) -> str:
     text = repr(value)
     return cut(text, 60)
+
+
+def eligibility(plugin: str, where: str, value: object) -> Eligibility:
+    """A handler's answer: ``Eligibility(eligible, reason)`` with a boolean and a short text."""
+    where = f"plugin {plugin}: {where}"
+    if not isinstance(value, Eligibility):
+        raise PluginValueError(f"{where} returned {type(value).__name__}, expected Eligibility")
+    if not isinstance(value.eligible, bool):
+        raise PluginValueError(f"{where} field eligible is {_shown(value.eligible)}, expected True or False")
+    return Eligibility(
+        eligible=value.eligible, reason=text_value(value.reason, f"{where} field reason", 300, line=True)
+    )
+
+
+def case_draft(plugin: str, where: str, value: object, vehicle: Vehicle, service: str) -> CaseDraft:
+    """A handler's case, checked: the vehicle and service of the handler that built it, a known severity and
+    delivery, texts within Microsoft's limits (the draft screen cuts them again to the API's)."""
+    where = f"plugin {plugin}: {where}"
+    if not isinstance(value, CaseDraft):
+        raise PluginValueError(f"{where} returned {type(value).__name__}, expected CaseDraft")
+    if enum_value(Vehicle, value.vehicle, f"{where} field vehicle") != vehicle or value.service != service:
+        raise PluginValueError(f"{where} built a case for {value.service}:{value.vehicle}, not {service}:{vehicle}")
+    if value.delivery not in (DELIVERY_AZURE_API, DELIVERY_HANDOFF):
+        raise PluginValueError(f"{where} field delivery is {_shown(value.delivery)}")
+    sub = value.azure_subscription_id
+    return dataclasses.replace(
+        value,
+        vehicle=vehicle,
+        title=text_value(value.title, f"{where} field title", 200, line=True, empty=False),
+        description=text_value(value.description, f"{where} field description", 20_000),
+        severity=enum_value(Severity, value.severity, f"{where} field severity"),
+        support_topic=text_value(value.support_topic, f"{where} field support_topic", 200, line=True),
+        handoff_url=text_value(value.handoff_url, f"{where} field handoff_url", 2000, line=True),
+        service_hint=text_value(value.service_hint, f"{where} field service_hint", 200, line=True),
+        azure_subscription_id=None if sub is None else text_value(sub, f"{where} field azure_subscription_id", 100),
+    )

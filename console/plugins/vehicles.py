@@ -15,7 +15,7 @@ from console.settings.config import Partner
 from console.shared.model import SEVERITY_LETTER, Severity, Vehicle
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Eligibility:
     eligible: bool
     reason: str
@@ -39,7 +39,7 @@ HANDOFF_URLS: Mapping[str, str] = MappingProxyType(
 ``{tenant_domain}`` are filled in."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CaseDraft:
     """The case a handler would open with Microsoft; the agent previews and edits it before submitting.
 
@@ -66,7 +66,7 @@ class CaseDraft:
         return SEVERITY_LETTER[self.severity]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class EscalationHandler:
     """How a plugin escalates its service's tickets through one vehicle."""
 
@@ -92,33 +92,43 @@ def technical_vehicles(partner: Partner, service: str, incidents_used: int = 0) 
     out = [
         (
             Vehicle.PREMIER,
-            Eligibility(True, "Premier Support for Partners contract")
+            Eligibility(eligible=True, reason="Premier Support for Partners contract")
             if contracts.premier_support
-            else Eligibility(False, "no Premier Support for Partners contract in the partner profile"),
+            else Eligibility(eligible=False, reason="no Premier Support for Partners contract in the partner profile"),
         ),
         (
             Vehicle.ADVANCED,
-            Eligibility(True, "Advanced Support for Partners contract")
+            Eligibility(eligible=True, reason="Advanced Support for Partners contract")
             if contracts.advanced_support
-            else Eligibility(False, "no Advanced Support for Partners contract in the partner profile"),
+            else Eligibility(eligible=False, reason="no Advanced Support for Partners contract in the partner profile"),
         ),
     ]
     if service == "dynamics365":
-        out.append((Vehicle.SIGNATURE, Eligibility(False, "Dynamics 365 incidents need ASfP or PSfP")))
+        out.append((Vehicle.SIGNATURE, Eligibility(eligible=False, reason="Dynamics 365 incidents need ASfP or PSfP")))
     elif partner.competencies:
         cloud = any(c.cloud for c in partner.competencies)
         gold = any(c.level == "gold" for c in partner.competencies)
         allowed = SIGNATURE_INCIDENTS["gold" if gold else "silver"]
         if cloud:
-            out.append((Vehicle.SIGNATURE, Eligibility(True, "Signature Cloud Support (cloud competency: unlimited)")))
+            out.append(
+                (
+                    Vehicle.SIGNATURE,
+                    Eligibility(eligible=True, reason="Signature Cloud Support (cloud competency: unlimited)"),
+                )
+            )
         elif incidents_used >= allowed:
             reason = f"all {allowed} Signature Cloud Support incidents of the last 365 days are used"
-            out.append((Vehicle.SIGNATURE, Eligibility(False, reason)))
+            out.append((Vehicle.SIGNATURE, Eligibility(eligible=False, reason=reason)))
         else:
             left = f"{allowed - incidents_used} of {allowed} incidents left this year"
-            out.append((Vehicle.SIGNATURE, Eligibility(True, f"Signature Cloud Support ({left})")))
+            out.append((Vehicle.SIGNATURE, Eligibility(eligible=True, reason=f"Signature Cloud Support ({left})")))
     else:
-        out.append((Vehicle.SIGNATURE, Eligibility(False, "no Gold or Silver competency in the partner profile")))
+        out.append(
+            (
+                Vehicle.SIGNATURE,
+                Eligibility(eligible=False, reason="no Gold or Silver competency in the partner profile"),
+            )
+        )
     return out
 
 

@@ -19,7 +19,7 @@ from console.shared.clock import parse_iso
 from console.shared.model import Severity
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Service:
     """An online service a plugin supports.
 
@@ -48,7 +48,7 @@ def _dt(value: str | None) -> datetime | None:
     return parse_iso(value) if value else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TicketView:
     id: str
     customer_id: str
@@ -85,7 +85,7 @@ class TicketView:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CustomerView:
     id: str
     company_name: str
@@ -106,7 +106,7 @@ class CustomerView:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SubscriptionView:
     """A subscription with Partner Center's fields; ``details`` holds service-specific data (for Azure:
     ``budget``, ``monthToDateCost``, ``partnerAdminAccess``, ``refundedThisYear``, ``price``)."""
@@ -159,7 +159,7 @@ class SubscriptionView:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ReceivableView:
     id: str
     invoice_date: date
@@ -192,7 +192,7 @@ class ReceivableView:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class OfferView:
     """The customer's support offer: what is covered, when, how to reach the desk, and the price."""
 
@@ -241,7 +241,7 @@ DUNNING_STAGES: tuple[tuple[int, str], ...] = (
 """Default collections policy: the dunning stage reached after so many days overdue."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CheckContext:
     """Everything a check may read. ``ticket`` is ``None`` for account-level checks (opportunities)."""
 
@@ -262,7 +262,7 @@ class CheckContext:
         return tuple(s for s in self.subscriptions if s.service == service)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Check:
     """One check: ``run(ctx)`` returns findings.
 

@@ -33,6 +33,15 @@ BULK_CACHE_KIB = 256 * 1024
 AUTOCHECKPOINT_PAGES = 10_000
 
 
+#: The SQL function the door guard's triggers call (migration 31): only the console's connections define it.
+DOOR_FUNCTION = "csp_door"
+
+
+def _door_open() -> int:
+    """``csp_door()``: defined only on the console's connections (migration 31, ``door_guard``)."""
+    return 1
+
+
 class SqliteDialect:
     """SQLite 3 (the workspace file)."""
 
@@ -59,6 +68,7 @@ class SqliteDialect:
                 str(target), isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
             )
             conn.row_factory = sqlite3.Row
+            conn.create_function(DOOR_FUNCTION, 0, _door_open)  # the guarded tables' triggers ask for it
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             if not memory:
                 mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]

@@ -53,14 +53,16 @@ def spending_budget(ctx: CheckContext) -> Iterator[Finding]:
             continue
         currency = sub.details.get("currency", "USD")
         yield Finding(
-            "azure.budget",
-            Family.BILLING,
-            Level.CRITICAL if share >= 1 else Level.WARNING,
-            f"Azure spend at {share:.0%} of the budget ({money(spent, currency, with_code=False)} of "
+            check_id="azure.budget",
+            family=Family.BILLING,
+            level=Level.CRITICAL if share >= 1 else Level.WARNING,
+            title=f"Azure spend at {share:.0%} of the budget ({money(spent, currency, with_code=False)} of "
             f"{money(budget, currency)})",
-            "The spending budget alerts at 80 % and its data refreshes daily; it does not stop usage: the "
+            explanation="The spending budget alerts at 80 % and its data refreshes daily; it does not stop usage: the "
             "partner is billed for everything the customer consumes.",
-            "Tell the customer; agree a higher budget or reduce usage; consider reservations for steady workloads.",
+            action=(
+                "Tell the customer; agree a higher budget or reduce usage; consider reservations for steady workloads."
+            ),
             subject=sub.id,
         )
 
@@ -74,37 +76,44 @@ def reservations(ctx: CheckContext) -> Iterator[Finding]:
         refunded = _number(sub.details, "refundedThisYear") or Decimal(0)
         if age_days <= FREE_CANCEL_DAYS:
             yield Finding(
-                "azure.reservations",
-                Family.SUBSCRIPTION,
-                Level.INFO,
-                f"{sub.offer_name}: can be cancelled without fee for {FREE_CANCEL_DAYS - int(age_days)} more days",
-                "Reservations (1 or 3 years) can be cancelled within 5 days of purchase without the early "
+                check_id="azure.reservations",
+                family=Family.SUBSCRIPTION,
+                level=Level.INFO,
+                title=(
+                    f"{sub.offer_name}: can be cancelled without fee for {FREE_CANCEL_DAYS - int(age_days)} more days"
+                ),
+                explanation="Reservations (1 or 3 years) can be cancelled within 5 days of purchase without the early "
                 "termination fee.",
-                "If it was bought by mistake, cancel it now.",
+                action="If it was bought by mistake, cancel it now.",
                 subject=sub.id,
             )
         else:
             fee = f" ({money(price * CANCEL_FEE, 'USD')} on a {money(price, 'USD')} reservation)" if price else ""
             yield Finding(
-                "azure.reservations",
-                Family.SUBSCRIPTION,
-                Level.WARNING,
-                f"{sub.offer_name}: cancelling now costs a 12 % fee{fee}",
-                "After 5 days a reservation refund carries a 12 % early termination fee; refunds are capped at "
-                "USD 50,000 per year.",
-                "Consider an exchange instead of a refund.",
+                check_id="azure.reservations",
+                family=Family.SUBSCRIPTION,
+                level=Level.WARNING,
+                title=f"{sub.offer_name}: cancelling now costs a 12 % fee{fee}",
+                explanation=(
+                    "After 5 days a reservation refund carries a 12 % early termination fee; refunds are capped at "
+                    "USD 50,000 per year."
+                ),
+                action="Consider an exchange instead of a refund.",
                 subject=sub.id,
             )
         remaining = REFUND_CAP_USD - refunded
         if price is not None and price > remaining:
             yield Finding(
-                "azure.reservations",
-                Family.SUBSCRIPTION,
-                Level.WARNING,
-                f"Refund would exceed the 50,000.00 USD yearly cap ({money(max(remaining, Decimal(0)), 'USD')} left)",
-                f"{money(refunded, 'USD')} has been refunded this year; reservation refunds are capped at "
+                check_id="azure.reservations",
+                family=Family.SUBSCRIPTION,
+                level=Level.WARNING,
+                title=(
+                    "Refund would exceed the 50,000.00 USD yearly cap "
+                    f"({money(max(remaining, Decimal(0)), 'USD')} left)"
+                ),
+                explanation=f"{money(refunded, 'USD')} has been refunded this year; reservation refunds are capped at "
                 "50,000.00 USD a year.",
-                "Refund only part, or wait for the next 12-month period.",
+                action="Refund only part, or wait for the next 12-month period.",
                 subject=sub.id,
             )
 
@@ -113,13 +122,15 @@ def partner_earned_credit(ctx: CheckContext) -> Iterator[Finding]:
     for sub in ctx.subscriptions_of(SERVICE):
         if sub.details.get("partnerAdminAccess") is False and sub.status == "active":
             yield Finding(
-                "azure.pec",
-                Family.BILLING,
-                Level.WARNING,
-                "Partner earned credit lost: the partner's admin access was removed",
-                "Partner earned credit needs the partner's Owner or Contributor access (admin on behalf of) all "
-                "day; the customer can remove it, and with it the credit.",
-                "Ask the customer to restore the partner's admin access (AOBO / granular admin).",
+                check_id="azure.pec",
+                family=Family.BILLING,
+                level=Level.WARNING,
+                title="Partner earned credit lost: the partner's admin access was removed",
+                explanation=(
+                    "Partner earned credit needs the partner's Owner or Contributor access (admin on behalf of) all "
+                    "day; the customer can remove it, and with it the credit."
+                ),
+                action="Ask the customer to restore the partner's admin access (AOBO / granular admin).",
                 subject=sub.id,
             )
 
@@ -130,12 +141,14 @@ def invoice_timing(ctx: CheckContext) -> Iterator[Finding]:
         return
     pending = ctx.now.day < INVOICE_DAY
     yield Finding(
-        "azure.invoice_timing",
-        Family.BILLING,
-        Level.INFO,
-        "This month's Azure plan invoice is not out yet" if pending else "Azure plan invoice timing",
-        "Azure plan invoices are issued by the 8th of the month; usage is billed in arrears and priced in USD.",
-        "Answer with the billing period the charge belongs to.",
+        check_id="azure.invoice_timing",
+        family=Family.BILLING,
+        level=Level.INFO,
+        title="This month's Azure plan invoice is not out yet" if pending else "Azure plan invoice timing",
+        explanation=(
+            "Azure plan invoices are issued by the 8th of the month; usage is billed in arrears and priced in USD."
+        ),
+        action="Answer with the billing period the charge belongs to.",
     )
 
 
@@ -143,12 +156,14 @@ def retention(ctx: CheckContext) -> Iterator[Finding]:
     for sub in ctx.subscriptions_of(SERVICE):
         if sub.status in ("deleted", "disabled", "expired"):
             yield Finding(
-                "azure.retention",
-                Family.SUBSCRIPTION,
-                Level.CRITICAL if sub.status == "disabled" else Level.WARNING,
-                f"{sub.offer_name} is {sub.status}: data kept only 30 to 90 days",
-                "After an Azure subscription is cancelled, its data is kept for 30 to 90 days before deletion.",
-                "Reactivate now if the customer needs the resources or their data.",
+                check_id="azure.retention",
+                family=Family.SUBSCRIPTION,
+                level=Level.CRITICAL if sub.status == "disabled" else Level.WARNING,
+                title=f"{sub.offer_name} is {sub.status}: data kept only 30 to 90 days",
+                explanation=(
+                    "After an Azure subscription is cancelled, its data is kept for 30 to 90 days before deletion."
+                ),
+                action="Reactivate now if the customer needs the resources or their data.",
                 subject=sub.id,
             )
 
@@ -158,24 +173,26 @@ def technical(ctx: CheckContext) -> Iterator[Finding]:
     if ticket is None or ticket.category != "technical":
         return
     yield Finding(
-        "azure.technical",
-        Family.TECHNICAL,
-        Level.INFO,
-        "Check Azure status and Resource Health first",
-        "Inside the baseline support boundary: check service health for the region, then the resource's "
+        check_id="azure.technical",
+        family=Family.TECHNICAL,
+        level=Level.INFO,
+        title="Check Azure status and Resource Health first",
+        explanation="Inside the baseline support boundary: check service health for the region, then the resource's "
         "configuration with the partner's admin access.",
-        "Collect the subscription id, resource id and the time the problem started.",
+        action="Collect the subscription id, resource id and the time the problem started.",
     )
     if ticket.severity == "critical":
         vehicle = best_technical_vehicle(ctx.partner, SERVICE)
         yield Finding(
-            "azure.technical",
-            Family.TECHNICAL,
-            Level.CRITICAL,
-            "Production down: escalate to Microsoft (Sev A) if no known incident explains it",
-            "Unavailable services and regional issues go to Microsoft; Azure cases for a CSP customer are opened "
-            "through the Azure Support API with the partner's auxiliary token.",
-            "Escalate now with the resource id" + (f" through {vehicle.value}." if vehicle else "."),
+            check_id="azure.technical",
+            family=Family.TECHNICAL,
+            level=Level.CRITICAL,
+            title="Production down: escalate to Microsoft (Sev A) if no known incident explains it",
+            explanation=(
+                "Unavailable services and regional issues go to Microsoft; Azure cases for a CSP customer are opened "
+                "through the Azure Support API with the partner's auxiliary token."
+            ),
+            action="Escalate now with the resource id" + (f" through {vehicle.value}." if vehicle else "."),
             boundary=Boundary.ESCALATE,
             vehicle=vehicle,
         )
@@ -189,12 +206,14 @@ def opportunities(ctx: CheckContext) -> Iterator[Finding]:
         spent = _number(sub.details, "monthToDateCost")
         if sub.status == "active" and spent is not None and spent >= STEADY_SPEND:
             yield Finding(
-                "azure.opportunities",
-                Family.SUBSCRIPTION,
-                Level.INFO,
-                f"Steady Azure usage ({money(spent, 'USD')} this month) without reservations",
-                "1- or 3-year reservations lower the price of steady virtual machine and database workloads.",
-                "Sales: review the usage and propose reservations.",
+                check_id="azure.opportunities",
+                family=Family.SUBSCRIPTION,
+                level=Level.INFO,
+                title=f"Steady Azure usage ({money(spent, 'USD')} this month) without reservations",
+                explanation=(
+                    "1- or 3-year reservations lower the price of steady virtual machine and database workloads."
+                ),
+                action="Sales: review the usage and propose reservations.",
                 audience=Audience.SALES,
                 subject=sub.id,
             )

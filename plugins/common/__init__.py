@@ -14,21 +14,21 @@ __version__ = "0.1.0"
 def csp_checks() -> list[Check]:
     return [
         Check(
-            "common.overdue",
-            Family.BILLING,
-            checks.overdue_receivables,
+            id="common.overdue",
+            family=Family.BILLING,
+            run=checks.overdue_receivables,
             description="Overdue receivables and the dunning stage they reached",
         ),
         Check(
-            "common.outside_offer",
-            Family.TECHNICAL,
-            checks.outside_offer,
+            id="common.outside_offer",
+            family=Family.TECHNICAL,
+            run=checks.outside_offer,
             description="A request outside the customer's support offer: hours, contact method, type, service",
         ),
         Check(
-            "common.classify",
-            Family.TECHNICAL,
-            checks.classify,
+            id="common.classify",
+            family=Family.TECHNICAL,
+            run=checks.classify,
             description="Suggests the service and category of an unclassified ticket",
         ),
     ]

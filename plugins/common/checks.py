@@ -103,50 +103,52 @@ def outside_offer(ctx: CheckContext) -> Iterator[Finding]:
         return
     if offer is None:
         yield Finding(
-            "common.outside_offer",
-            Family.BILLING,
-            Level.WARNING,
-            "No support offer on record",
-            "The partner must state its support offer to each customer; none is recorded for this one.",
-            "Record the customer's support offer (types, hours, contact methods, price).",
+            check_id="common.outside_offer",
+            family=Family.BILLING,
+            level=Level.WARNING,
+            title="No support offer on record",
+            explanation="The partner must state its support offer to each customer; none is recorded for this one.",
+            action="Record the customer's support offer (types, hours, contact methods, price).",
         )
         return
     if ticket.category and ticket.category not in offer.support_types:
         yield Finding(
-            "common.outside_offer",
-            Family.BILLING,
-            Level.WARNING,
-            f"{ticket.category.title()} support is not in the offer",
-            f"Offer '{offer.name}' covers {', '.join(offer.support_types)}.",
-            "Tell the customer what the offer covers; quote extra work before doing it.",
+            check_id="common.outside_offer",
+            family=Family.BILLING,
+            level=Level.WARNING,
+            title=f"{ticket.category.title()} support is not in the offer",
+            explanation=f"Offer '{offer.name}' covers {', '.join(offer.support_types)}.",
+            action="Tell the customer what the offer covers; quote extra work before doing it.",
         )
     if ticket.service and offer.services and ticket.service not in offer.services:
         yield Finding(
-            "common.outside_offer",
-            Family.BILLING,
-            Level.WARNING,
-            f"Service {ticket.service} is not covered by the offer",
-            f"Offer '{offer.name}' covers {', '.join(offer.services)}.",
-            "Confirm the service, or quote support for it.",
+            check_id="common.outside_offer",
+            family=Family.BILLING,
+            level=Level.WARNING,
+            title=f"Service {ticket.service} is not covered by the offer",
+            explanation=f"Offer '{offer.name}' covers {', '.join(offer.services)}.",
+            action="Confirm the service, or quote support for it.",
         )
     if ticket.channel not in offer.contact_methods:
         yield Finding(
-            "common.outside_offer",
-            Family.BILLING,
-            Level.INFO,
-            f"Contact by {ticket.channel} is not in the offer",
-            f"Offer '{offer.name}' lists {', '.join(offer.contact_methods)}.",
-            "Answer, and remind the customer of the agreed contact methods.",
+            check_id="common.outside_offer",
+            family=Family.BILLING,
+            level=Level.INFO,
+            title=f"Contact by {ticket.channel} is not in the offer",
+            explanation=f"Offer '{offer.name}' lists {', '.join(offer.contact_methods)}.",
+            action="Answer, and remind the customer of the agreed contact methods.",
         )
     if not within_service_hours(offer, ticket.created):
         yield Finding(
-            "common.outside_offer",
-            Family.BILLING,
-            Level.INFO,
-            "Request arrived outside service hours",
-            f"Service hours are {offer.service_hours} {offer.time_zone} (customer); SLA clocks start at the next "
-            "opening.",
-            "No out-of-hours promise applies unless the offer includes it.",
+            check_id="common.outside_offer",
+            family=Family.BILLING,
+            level=Level.INFO,
+            title="Request arrived outside service hours",
+            explanation=(
+                f"Service hours are {offer.service_hours} {offer.time_zone} (customer); SLA clocks start at the next "
+                "opening."
+            ),
+            action="No out-of-hours promise applies unless the offer includes it.",
         )
 
 
@@ -172,19 +174,19 @@ def classify(ctx: CheckContext) -> Iterator[Finding]:
             suggestions.append(f"category {category}")
     if suggestions:
         yield Finding(
-            "common.classify",
-            Family.TECHNICAL,
-            Level.INFO,
-            "Unclassified ticket: suggested " + " and ".join(suggestions),
-            "Suggested from the ticket's words and the customer's subscriptions.",
-            "Confirm the service and category so the right checks and SLA apply.",
+            check_id="common.classify",
+            family=Family.TECHNICAL,
+            level=Level.INFO,
+            title="Unclassified ticket: suggested " + " and ".join(suggestions),
+            explanation="Suggested from the ticket's words and the customer's subscriptions.",
+            action="Confirm the service and category so the right checks and SLA apply.",
         )
     else:
         yield Finding(
-            "common.classify",
-            Family.TECHNICAL,
-            Level.WARNING,
-            "Unclassified ticket",
-            "Neither the text nor the customer's subscriptions point to a service or category.",
-            "Ask the customer which service the request is about.",
+            check_id="common.classify",
+            family=Family.TECHNICAL,
+            level=Level.WARNING,
+            title="Unclassified ticket",
+            explanation="Neither the text nor the customer's subscriptions point to a service or category.",
+            action="Ask the customer which service the request is about.",
         )

@@ -41,13 +41,15 @@ def base_attach(ctx: CheckContext) -> Iterator[Finding]:
     attach = sum(s.quantity for s in active if _is_attach(s))
     if attach > base:
         yield Finding(
-            "dynamics365.base_attach",
-            Family.SUBSCRIPTION,
-            Level.WARNING,
-            f"{attach} attach licences but only {base} base licences",
-            "Every full user needs one base licence; attach licences are sold only on top of a qualifying base "
-            "licence for the same user.",
-            f"Buy {attach - base} base licences or reduce the attach licences at renewal.",
+            check_id="dynamics365.base_attach",
+            family=Family.SUBSCRIPTION,
+            level=Level.WARNING,
+            title=f"{attach} attach licences but only {base} base licences",
+            explanation=(
+                "Every full user needs one base licence; attach licences are sold only on top of a qualifying base "
+                "licence for the same user."
+            ),
+            action=f"Buy {attach - base} base licences or reduce the attach licences at renewal.",
         )
 
 
@@ -60,14 +62,18 @@ def twenty_user_minimum(ctx: CheckContext) -> Iterator[Finding]:
         users = Decimal(sub.quantity) + devices / DEVICES_PER_USER
         if users < MINIMUM_USERS:
             yield Finding(
-                "dynamics365.minimum",
-                Family.SUBSCRIPTION,
-                Level.WARNING,
-                f"{sub.offer_name}: {users.normalize()} users, below the 20-user minimum",
-                "Finance, Supply Chain Management, Commerce and Project Operations need at least 20 base user "
-                "licences (2.5 device licences count as one user).",
-                f"Add {int(MINIMUM_USERS - users + Decimal('0.999'))} base licences, or the order will be refused "
-                "at renewal.",
+                check_id="dynamics365.minimum",
+                family=Family.SUBSCRIPTION,
+                level=Level.WARNING,
+                title=f"{sub.offer_name}: {users.normalize()} users, below the 20-user minimum",
+                explanation=(
+                    "Finance, Supply Chain Management, Commerce and Project Operations need at least 20 base user "
+                    "licences (2.5 device licences count as one user)."
+                ),
+                action=(
+                    f"Add {int(MINIMUM_USERS - users + Decimal('0.999'))} base licences, or the order will be refused "
+                    "at renewal."
+                ),
                 subject=sub.id,
             )
 
@@ -79,24 +85,28 @@ def escalation_vehicle(ctx: CheckContext) -> Iterator[Finding]:
     vehicle = best_technical_vehicle(ctx.partner, SERVICE)
     if vehicle is None:
         yield Finding(
-            "dynamics365.escalation",
-            Family.TECHNICAL,
-            Level.CRITICAL,
-            "No vehicle to escalate Dynamics 365 incidents",
-            "Dynamics 365 incidents on behalf of a CSP customer need Advanced Support for Partners or Premier "
-            "Support for Partners; the partner profile has neither.",
-            "Resolve inside the partner's boundary, or buy an ASfP contract.",
+            check_id="dynamics365.escalation",
+            family=Family.TECHNICAL,
+            level=Level.CRITICAL,
+            title="No vehicle to escalate Dynamics 365 incidents",
+            explanation=(
+                "Dynamics 365 incidents on behalf of a CSP customer need Advanced Support for Partners or Premier "
+                "Support for Partners; the partner profile has neither."
+            ),
+            action="Resolve inside the partner's boundary, or buy an ASfP contract.",
             boundary=Boundary.ESCALATE,
         )
     elif ticket.severity == "critical":
         yield Finding(
-            "dynamics365.escalation",
-            Family.TECHNICAL,
-            Level.CRITICAL,
-            "Production down: escalate the Dynamics 365 incident (Sev A)",
-            "Open the case in the Power Platform admin center on the customer's behalf; Dynamics 365 incidents "
-            f"need ASfP or higher, and the partner has {vehicle.value}.",
-            f"Escalate through {vehicle.value} with the environment id and the error.",
+            check_id="dynamics365.escalation",
+            family=Family.TECHNICAL,
+            level=Level.CRITICAL,
+            title="Production down: escalate the Dynamics 365 incident (Sev A)",
+            explanation=(
+                "Open the case in the Power Platform admin center on the customer's behalf; Dynamics 365 incidents "
+                f"need ASfP or higher, and the partner has {vehicle.value}."
+            ),
+            action=f"Escalate through {vehicle.value} with the environment id and the error.",
             boundary=Boundary.ESCALATE,
             vehicle=vehicle,
         )

@@ -71,13 +71,16 @@ TICKET_CHECKS = (
 @hookimpl
 def csp_checks() -> list[Check]:
     s = SERVICE.id
-    found = [Check(f"office365.{name}", family, run, s, description=text) for name, family, run, text in TICKET_CHECKS]
+    found = [
+        Check(id=f"office365.{name}", family=family, run=run, service=s, description=text)
+        for name, family, run, text in TICKET_CHECKS
+    ]
     found.append(
         Check(
-            "office365.opportunities",
-            Family.SUBSCRIPTION,
-            checks.opportunities,
-            s,
+            id="office365.opportunities",
+            family=Family.SUBSCRIPTION,
+            run=checks.opportunities,
+            service=s,
             scope="account",
             description="Annual terms, Enterprise plans, trials about to convert",
         )

@@ -16,6 +16,7 @@ from console.store.base import transaction
 from console.store.migrations.accounts import m001_accounts, m002_people, m025_directory
 from console.store.migrations.audit import m028_audit_chain
 from console.store.migrations.billing import m012_billing, m016_suspension_intents
+from console.store.migrations.door_guard import m031_door_guard
 from console.store.migrations.health import (
     m010_queue_health,
     m015_leases,
@@ -82,6 +83,7 @@ MIGRATIONS: list[Migration] = [
     m028_audit_chain,
     m029_import_runs,
     m030_resolved_by_agent,
+    m031_door_guard,
 ]
 
 

@@ -37,12 +37,12 @@ def business_cap(ctx: CheckContext) -> Iterator[Finding]:
     seats = sum(s.quantity for s in ctx.subscriptions_of(SERVICE.id) if "business" in s.offer_name.casefold())
     if seats > BUSINESS_CAP:
         yield Finding(
-            "windows365.business_cap",
-            Family.SUBSCRIPTION,
-            Level.CRITICAL,
-            f"Windows 365 Business over the 300-seat cap: {seats} seats",
-            "Windows 365 Business is limited to 300 seats per tenant.",
-            "Move the extra users to Windows 365 Enterprise.",
+            check_id="windows365.business_cap",
+            family=Family.SUBSCRIPTION,
+            level=Level.CRITICAL,
+            title=f"Windows 365 Business over the 300-seat cap: {seats} seats",
+            explanation="Windows 365 Business is limited to 300 seats per tenant.",
+            action="Move the extra users to Windows 365 Enterprise.",
         )
 
 
@@ -53,13 +53,13 @@ def enterprise_prerequisites(ctx: CheckContext) -> Iterator[Finding]:
     names = " ".join(s.offer_name.casefold() for s in ctx.subscriptions if s.status == "active")
     if not any(p in names for p in ENTERPRISE_PREREQUISITES):
         yield Finding(
-            "windows365.prerequisites",
-            Family.SUBSCRIPTION,
-            Level.WARNING,
-            "Windows 365 Enterprise without Intune and Entra ID P1",
-            "Windows 365 Enterprise needs Windows E3, Intune and Microsoft Entra ID P1 for each user "
+            check_id="windows365.prerequisites",
+            family=Family.SUBSCRIPTION,
+            level=Level.WARNING,
+            title="Windows 365 Enterprise without Intune and Entra ID P1",
+            explanation="Windows 365 Enterprise needs Windows E3, Intune and Microsoft Entra ID P1 for each user "
             "(for example through Microsoft 365 E3).",
-            "Add Microsoft 365 E3 (or the separate licences) before provisioning Cloud PCs.",
+            action="Add Microsoft 365 E3 (or the separate licences) before provisioning Cloud PCs.",
         )
 
 
@@ -76,21 +76,25 @@ def csp_services() -> list[Service]:
 def csp_checks() -> list[Check]:
     return [
         Check(
-            "windows365.business_cap",
-            Family.SUBSCRIPTION,
-            business_cap,
-            SERVICE.id,
+            id="windows365.business_cap",
+            family=Family.SUBSCRIPTION,
+            run=business_cap,
+            service=SERVICE.id,
             description="Windows 365 Business: 300 seats per tenant",
         ),
         Check(
-            "windows365.prerequisites",
-            Family.SUBSCRIPTION,
-            enterprise_prerequisites,
-            SERVICE.id,
+            id="windows365.prerequisites",
+            family=Family.SUBSCRIPTION,
+            run=enterprise_prerequisites,
+            service=SERVICE.id,
             description="Windows 365 Enterprise needs Intune and Entra ID P1",
         ),
         Check(
-            "windows365.nce_window", Family.SUBSCRIPTION, nce_window, SERVICE.id, description="NCE cancellation window"
+            id="windows365.nce_window",
+            family=Family.SUBSCRIPTION,
+            run=nce_window,
+            service=SERVICE.id,
+            description="NCE cancellation window",
         ),
     ]
 
