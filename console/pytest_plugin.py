@@ -1,15 +1,19 @@
 """pytest fixtures for plugin authors: add ``pytest_plugins = ["console.pytest_plugin"]`` to a conftest.
 
 - ``csp_build``: the :mod:`console.testing` builders (``csp_build.subscription(quantity=310)``...).
-- ``csp_host``: a plugin host with only the plugins named in ``csp_plugins`` (a fixture you may override to
-  return ``{"name": module}``); the built-in ones are not loaded unless named.
+- ``csp_plugins``: override it to name the plugins under test, ``{"windows365": my_plugin_module}``.
+- ``csp_settings``: override it to give their ``[plugins.NAME]`` sections, ``{"windows365": {"limit": 3}}``.
+- ``csp_host``: a plugin host with only the plugins named in ``csp_plugins`` (the built-in ones are not loaded
+  unless named). It **fails the test** when ``csp_plugins`` names nothing, when a plugin under test did not
+  load (an import error, a misspelled hook, a refused API version, settings its schema refuses) or
+  registered no hook at all (``@hookimpl`` forgotten): a broken plugin never passes "expects nothing" tests.
 - ``csp_run``: ``csp_run(ctx)`` runs the host's ticket checks (``scope="account"`` for opportunities)
   with the console's isolation and returns ``(findings, failures)``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from types import ModuleType
 from typing import Any
 
@@ -33,8 +37,42 @@ def csp_plugins() -> dict[str, Any]:
 
 
 @pytest.fixture
-def csp_host(csp_plugins: dict[str, Any]) -> PluginHost:
-    return load_plugins(installed=False, env={"CSP_CONSOLE_LOAD_PLUGINS": ",".join(csp_plugins)}, extra=csp_plugins)
+def csp_settings() -> dict[str, Mapping[str, Any]]:
+    """Override to give the plugins' ``[plugins.NAME]`` sections: ``{"windows365": {"limit": 3}}``."""
+    return {}
+
+
+def problems_of(host: PluginHost, names: Mapping[str, Any]) -> list[str]:
+    """Why the plugins ``names`` are not fit to be tested (empty: they loaded and registered hooks)."""
+    if not names:
+        return ["csp_plugins names no plugin: override the fixture to return {'name': your_plugin_module}"]
+    problems = []
+    for name in names:
+        info = host.plugins.get(name)
+        if info is None:
+            problems.append(f"plugin {name} was not loaded")
+            continue
+        problems.extend(f"plugin {name}: {error}" for error in info.errors)
+        if not info.hooks:
+            problems.append(
+                f"plugin {name} registered no hook: mark its functions with @hookimpl (from console.plugin_api)"
+                " and name them as the hooks are named (csp_checks, csp_services, ...)"
+            )
+    return problems
+
+
+@pytest.fixture
+def csp_host(csp_plugins: dict[str, Any], csp_settings: dict[str, Mapping[str, Any]]) -> PluginHost:
+    host = load_plugins(
+        installed=False,
+        env={"CSP_CONSOLE_LOAD_PLUGINS": ",".join(csp_plugins)},
+        extra=csp_plugins,
+        settings=csp_settings,
+    )
+    problems = problems_of(host, csp_plugins)
+    if problems:
+        pytest.fail("the plugin under test is not usable:\n  " + "\n  ".join(problems), pytrace=False)
+    return host
 
 
 @pytest.fixture
