@@ -103,9 +103,9 @@ class CspConsoleApp(OrderedKeys, Leaving, CommandMode, ThemedApp, App[None]):
     def host(self) -> PluginHost:
         if self._host is not None:
             return self._host
-        from console.plugins.host import load_plugins
+        from console.desk.plugin_host import desk_plugins
 
-        return load_plugins()
+        return desk_plugins(self.workspace, self.config)
 
     @cached_property
     def desk(self) -> Desk:

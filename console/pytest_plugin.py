@@ -21,6 +21,7 @@ import pytest
 
 from console import testing
 from console.plugin_api import CheckContext, Finding
+from console.plugins.checkup import problems_of
 from console.plugins.host import PluginHost, load_plugins
 from console.plugins.runner import CheckRunner, PluginFailure
 
@@ -40,25 +41,6 @@ def csp_plugins() -> dict[str, Any]:
 def csp_settings() -> dict[str, Mapping[str, Any]]:
     """Override to give the plugins' ``[plugins.NAME]`` sections: ``{"windows365": {"limit": 3}}``."""
     return {}
-
-
-def problems_of(host: PluginHost, names: Mapping[str, Any]) -> list[str]:
-    """Why the plugins ``names`` are not fit to be tested (empty: they loaded and registered hooks)."""
-    if not names:
-        return ["csp_plugins names no plugin: override the fixture to return {'name': your_plugin_module}"]
-    problems = []
-    for name in names:
-        info = host.plugins.get(name)
-        if info is None:
-            problems.append(f"plugin {name} was not loaded")
-            continue
-        problems.extend(f"plugin {name}: {error}" for error in info.errors)
-        if not info.hooks:
-            problems.append(
-                f"plugin {name} registered no hook: mark its functions with @hookimpl (from console.plugin_api)"
-                " and name them as the hooks are named (csp_checks, csp_services, ...)"
-            )
-    return problems
 
 
 @pytest.fixture

@@ -35,10 +35,12 @@ from console.tickets.ops import ClaimedByOther, TicketInputError
 
 if TYPE_CHECKING:  # the desk and the plugins are imported by the commands that use them
     from console.desk.door import Desk
+    from console.plugins.host import PluginHost
 
 __all__ = [
     "desk_for",
     "outcome",
+    "plugins_of",
     "sandbox_seed",
     "write_demo",
 ]
@@ -100,17 +102,28 @@ def desk_for(db: Path, config_path: Path, *, create: bool = False, owner_if_empt
     ws = Workspace.open(db, create=create)
     try:
         from console.desk.door import Desk
-        from console.plugins.host import load_plugins
+        from console.desk.plugin_host import desk_plugins
 
-        desk = Desk(
-            ws, load_config(config_path), load_plugins(), current_agent(db), utcnow, owner_if_empty=owner_if_empty
-        )
+        config = load_config(config_path)
+        desk = Desk(ws, config, desk_plugins(ws, config), current_agent(db), utcnow, owner_if_empty=owner_if_empty)
         try:
             yield desk
         finally:
             desk.close()
     finally:
         ws.close()
+
+
+def plugins_of(db: Path, config_path: Path) -> PluginHost:
+    """The plugins as a desk on ``db`` loads them (with the desk policy's ``plugins.replace`` when the workspace
+    exists) and the config's ``[plugins.NAME]`` sections."""
+    from console.desk.plugin_host import desk_plugins
+
+    config = load_config(config_path)
+    if not db.exists():
+        return desk_plugins(None, config)
+    with Workspace.open(db, create=False) as ws:
+        return desk_plugins(ws, config)
 
 
 def write_demo(

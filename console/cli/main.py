@@ -20,6 +20,8 @@ from console.settings.paths import default_config_path, default_db_path, log_pat
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
 
+    from console.plugins.host import PluginHost
+
 log = logging.getLogger("csp_console")
 
 USAGE = 2  # the command line itself is wrong: an unknown command or option, a value of the wrong form
@@ -80,7 +82,8 @@ def _common() -> Parser:
     return parent
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(host: PluginHost | None = None) -> argparse.ArgumentParser:
+    """The whole parser; with ``host``, the plugins' commands too (:mod:`console.cli.plugin_commands`)."""
     common = _common()
     parser = Parser(
         prog="csp-console",
@@ -113,6 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
     cfg_sub = cfg.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     cfg_sub.add_parser("show", parents=[common], help="print the effective configuration")
     cfg_sub.add_parser("path", parents=[common], help="print where the config file is read from")
+    if host is not None:
+        from console.cli import plugin_commands
+
+        plugin_commands.add_parsers(sub, common, host)
     return parser
 
 
@@ -173,15 +180,9 @@ def _records_command(name: str) -> Callable[[argparse.Namespace], int]:
 
 
 def cmd_config(args: argparse.Namespace) -> int:
-    path = _config_path(args)
-    if args.config_command == "path":
-        out(path)
-        return 0
-    config = load_config(path)
-    source = f"# from {path}" if config.loaded_from_file else f"# {path} does not exist: defaults"
-    out(source)
-    out(config.to_toml(), end="")
-    return 0
+    from console.cli.config_show import cmd_config as show
+
+    return show(args, _config_path(args))
 
 
 def cmd_policy(args: argparse.Namespace) -> int:
@@ -193,7 +194,7 @@ def cmd_policy(args: argparse.Namespace) -> int:
 def cmd_plugins(args: argparse.Namespace) -> int:
     from console.cli import plugins as cli_plugins
 
-    return cli_plugins.cmd_plugins(args)
+    return cli_plugins.cmd_plugins(args, _db(args), _config_path(args))
 
 
 def cmd_triage(args: argparse.Namespace) -> int:
@@ -329,7 +330,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     if not rest:
         opened.command = None
         return opened
-    return build_parser().parse_args(argv)
+    from console.cli import plugin_commands
+
+    if not plugin_commands.wanted(rest, list(COMMANDS)):
+        return build_parser().parse_args(argv)
+    parser = build_parser(plugin_commands.host_for(_config_path(opened)))
+    args, extra = parser.parse_known_args(argv)
+    if extra and not getattr(args, "plugin_broken", None):  # a broken command says why, whatever it was given
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -347,6 +356,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging()
     command = args.command or "run"
     try:
+        if command not in COMMANDS:
+            from console.cli import plugin_commands
+
+            return plugin_commands.run(args, _db(args), _config_path(args))
         return COMMANDS[command](args)
     except KeyboardInterrupt:
         out("csp-console: interrupted", err=True)

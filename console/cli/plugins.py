@@ -9,7 +9,6 @@ from console.cli import CommandError, say
 from console.cli.desk import desk_for, outcome
 from console.cli.output import out, out_json
 from console.plugin_api import Boundary, Finding
-from console.plugins.host import load_plugins
 from console.shared import model
 from console.shared.progress import Progress
 from console.shared.safe_text import clean_line
@@ -17,7 +16,19 @@ from console.tickets.triage import finding_dict
 
 
 def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    plug = sub.add_parser("plugins", parents=[common], help="list plugins, their hooks, services and errors")
+    plug = sub.add_parser(
+        "plugins",
+        parents=[common],
+        help="list plugins, their hooks, services and errors; check one",
+        description=(
+            "list: every plugin with what it contributes and its errors. check PLUGIN: load one plugin (an installed"
+            " entry point's name or an importable module) beside the built-in ones, call each of its hooks with"
+            " sample data and list every problem; exit status 1 when there is one."
+        ),
+    )
+    plug.add_argument("action", nargs="?", choices=("list", "check"), default="list")
+    plug.add_argument("plugin", nargs="?", metavar="PLUGIN", help="check: an entry point's name or a module")
+    plug.add_argument("--name", help="check: the plugin's name, when PLUGIN is a module not yet installed")
     plug.add_argument("--json", action="store_true", help="print JSON")
 
     tri = sub.add_parser("triage", parents=[common], help="run the plugins' checks and store the findings")
@@ -31,8 +42,14 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     opp.add_argument("--json", action="store_true", help="print JSON Lines")
 
 
-def cmd_plugins(args: argparse.Namespace) -> int:
-    host = load_plugins()
+def cmd_plugins(args: argparse.Namespace, db: Path, config_path: Path) -> int:
+    from console.cli.desk import plugins_of
+
+    if args.action == "check":
+        return _check(args, config_path)
+    if args.plugin:
+        raise CommandError("'plugins list' takes no PLUGIN; 'plugins check PLUGIN' checks one")
+    host = plugins_of(db, config_path)
     if args.json:
         out_json([info.as_dict() for info in host.plugins.values()], indent=2)
         return 0
@@ -45,6 +62,26 @@ def cmd_plugins(args: argparse.Namespace) -> int:
         for error in info.errors:
             out(f"  ERROR:    {clean_line(error)}")
     return 0
+
+
+def _check(args: argparse.Namespace, config_path: Path) -> int:
+    from console.plugins.checkup import check_plugin, find
+    from console.settings.config import load_config
+
+    if not args.plugin:
+        raise CommandError("'plugins check' needs a PLUGIN: an installed plugin's name or an importable module")
+    name = find(args.plugin, args.name)[0]
+    report = check_plugin(args.plugin, name=args.name, settings=load_config(config_path).plugins.get(name, {}))
+    if args.json:
+        out_json(report.as_dict(), indent=2)
+    else:
+        out(f"plugin {report.plugin} ({report.module})")
+        for line in report.checked:
+            out(f"  called:  {clean_line(line)}")
+        for problem in report.problems:
+            out(f"  PROBLEM: {clean_line(problem)}")
+        out(f"{len(report.problems)} problem(s)" if report.problems else "no problems found")
+    return 1 if report.problems else 0
 
 
 def _print_finding(plugin: str, finding: Finding) -> None:

@@ -68,6 +68,21 @@ def _text(key: str, text: str) -> str:
     return text.strip()
 
 
+def _replacements(key: str, text: str) -> dict[str, str]:
+    """``office365=acme365,azure=contoso``: the service ids another plugin than their owner provides."""
+    out: dict[str, str] = {}
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        service, sep, plugin = (s.strip() for s in part.partition("="))
+        if not sep or not service or not plugin:
+            raise PolicyError(
+                f"{key} must be SERVICE=PLUGIN pairs separated by commas (office365=acme365), not {part!r}"
+            )
+        out[service] = plugin
+    return out
+
+
 def _fractions(key: str, text: str) -> list[float]:
     try:
         return [float(part) for part in text.split(",") if part.strip()]
@@ -115,6 +130,14 @@ def _catalog() -> dict[str, Rule]:
     rules.append(
         Rule("microsoft.allow_http", False, _bool, "allow http:// to Microsoft's APIs beyond this host (127.0.0.1)")
     )
+    rules.append(
+        Rule(
+            "plugins.replace",
+            {},
+            _replacements,
+            "services another plugin provides in place of their owner: SERVICE=PLUGIN,... (empty: none)",
+        )
+    )
     return {rule.key: rule for rule in rules}
 
 
@@ -131,6 +154,7 @@ class DeskPolicy:
     time_zone: str = "UTC"
     sla: Sla = field(default_factory=Sla)
     allow_http: bool = False
+    plugin_replacements: dict[str, str] = field(default_factory=dict)  # service id -> the plugin providing it
     stored: Mapping[str, Any] = field(default_factory=dict)  # the rules as set in the workspace
 
     def value(self, key: str) -> Any:
@@ -169,6 +193,7 @@ def policy_of(stored: Mapping[str, Any]) -> DeskPolicy:
             time_zone=str(value["time_zone"]),
             sla=msgspec.convert(sla, Sla),
             allow_http=bool(value["microsoft.allow_http"]),
+            plugin_replacements={str(k): str(v) for k, v in dict(value["plugins.replace"]).items()},
             stored=dict(known),
         )
     except msgspec.ValidationError as exc:

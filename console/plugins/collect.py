@@ -72,7 +72,7 @@ def _owner(service_id: str, host: PluginHost) -> str | None:
 def _may_provide(plugin: str, service_id: str, host: PluginHost, replace: Mapping[str, str]) -> str | None:
     """Why ``plugin`` may not provide ``service_id`` (``None``: it may)."""
     granted = replace.get(service_id)
-    if granted is not None:
+    if granted is not None and granted in host.plugins:  # a grant to a plugin not loaded here changes nothing
         return None if granted == plugin else f"the desk's policy lets plugin {granted!r} provide it"
     try:
         validate.own_name(plugin, service_id, f"plugin {plugin}: service")
@@ -290,12 +290,12 @@ def settings_for(host: PluginHost, plugin: str, given: Mapping[str, Any]) -> dic
     unknown = sorted(set(given) - set(schema))
     if unknown:
         known = ", ".join(sorted(schema)) or "none"
-        raise PluginValueError(f"[plugins.{plugin}] has unknown key {unknown[0]!r} (the plugin's settings: {known})")
+        raise _keyed(f"[plugins.{plugin}] has unknown key {unknown[0]!r} (the plugin's settings: {known})", unknown[0])
     out: dict[str, Any] = {}
     for name, setting in schema.items():
         if name not in given:
             if setting.required:
-                raise PluginValueError(f"[plugins.{plugin}] needs {name!r}: {setting.help or kind_name(setting.kind)}")
+                raise _keyed(f"[plugins.{plugin}] needs {name!r}: {setting.help or kind_name(setting.kind)}", None)
             if setting.default is not None:
                 out[name] = setting.default
             continue
@@ -306,6 +306,19 @@ def settings_for(host: PluginHost, plugin: str, given: Mapping[str, Any]) -> dic
         if setting.kind is list and good and not all(isinstance(v, str) for v in value):
             good = False
         if not good:
-            raise PluginValueError(f"[plugins.{plugin}] {name} must be {kind_name(setting.kind)}, not {value!r}")
+            raise _keyed(f"[plugins.{plugin}] {name} must be {kind_name(setting.kind)}, not {value!r}", name)
         out[name] = value
     return out
+
+
+class SettingError(PluginValueError):
+    """A ``[plugins.NAME]`` section its plugin's settings refuse; ``key``: the key at fault (``None``: the
+    section as a whole, e.g. a required key missing)."""
+
+    key: str | None = None
+
+
+def _keyed(message: str, key: str | None) -> SettingError:
+    error = SettingError(message)
+    error.key = key
+    return error

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
+from pathlib import Path
 from types import ModuleType
 from typing import Any, TypeVar
 
@@ -201,13 +202,13 @@ def load_plugins(
     extra: Mapping[str, object] | None = None,
     replace: Mapping[str, str] | None = None,
     settings: Mapping[str, Mapping[str, Any]] | None = None,
+    settings_file: Path | None = None,
 ) -> PluginHost:
     """Load every selected plugin, one at a time; never raises for a plugin's fault. ``installed``: include
     third-party plugins (default: yes, except under pytest); ``extra``: plugin objects ``{name: module}``, as
-    tests give; ``replace``: the desk policy's ``plugins.replace`` (service id -> the plugin that provides it
-    instead of its owner); ``settings``: the config's ``[plugins.NAME]`` sections."""
-    env = os.environ if env is None else env
-    installed = (not _called_from_test()) if installed is None else installed
+    tests give; ``replace``: the desk policy's ``plugins.replace`` (service id -> plugin instead of its owner);
+    ``settings``: the ``[plugins.NAME]`` sections of ``settings_file`` (named with the line in their errors)."""
+    env, installed = os.environ if env is None else env, (not _called_from_test()) if installed is None else installed
     pm = pluggy.PluginManager(PROJECT)
     pm.add_hookspecs(hookspecs)
     tracing = env.get("CSP_CONSOLE_TRACE_PLUGINS") == "1"
@@ -252,22 +253,35 @@ def load_plugins(
 
     host = PluginHost(pm=pm, plugins=plugins, services={}, checks=[], handlers=[], tracing=tracing)
     collect(host, replace or {})
-    configure(host, settings or {})
+    configure(host, settings or {}, settings_file)
     return host
 
 
-def configure(host: PluginHost, sections: Mapping[str, Mapping[str, Any]]) -> None:
+def _place(path: Path | None, plugin: str, key: str | None) -> str:
+    """``FILE:LINE: `` of a plugin's section (or of its key) in the config file, as config errors say it."""
+    if path is None:
+        return ""
+    from console.settings.toml_lines import line_of
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return f"{path}: "
+    line = (line_of(text, f"plugins.{plugin}.{key}") if key else None) or line_of(text, f"plugins.{plugin}")
+    return f"{path}:{line}: " if line else f"{path}: "
+
+
+def configure(host: PluginHost, sections: Mapping[str, Mapping[str, Any]], origin: Path | None = None) -> None:
     """Check each plugin's ``[plugins.NAME]`` section against its settings and hand it the values
     (``csp_configure``); a section that does not fit is that plugin's error, the others go on. A section of a
     plugin that is not loaded is kept as it is (the plugin may be disabled on this host)."""
-    from console.plugins.collect import settings_for
-    from console.plugins.validate import PluginValueError
+    from console.plugins.collect import SettingError, settings_for
 
     for name in host.plugins:
         try:
             host.settings[name] = settings_for(host, name, sections.get(name, {}))
-        except PluginValueError as exc:
-            host.record_error(name, str(exc))
+        except SettingError as exc:
+            host.record_error(name, f"{_place(origin, name, exc.key)}{exc}")
             continue
     for impl in reversed(host.pm.hook.csp_configure.get_hookimpls()):
         if impl.plugin_name not in host.settings:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,10 +74,12 @@ class Config:
     collections_policy: str = ""  # [collections] policy: a TOML file, relative to the config file
     views: dict[str, tuple[str, ...]] = field(default_factory=dict)  # [views."NAME"] columns: view -> columns
     audit_syslog: str = ""  # [audit] syslog: mirror every audit row to this syslog socket ("" for none)
+    plugins: dict[str, dict[str, Any]] = field(default_factory=dict)  # [plugins.NAME] sections, as written
     path: Path | None = None
     loaded_from_file: bool = False
 
-    def to_toml(self) -> str:
+    def to_toml(self, hidden: Mapping[str, Iterable[str]] | None = None) -> str:
+        """The configuration as TOML; ``hidden``: per plugin, the keys of its section never printed (secrets)."""
         data: dict[str, Any] = {"partner": msgspec.to_builtins(self.partner)}
         data["console"] = {"refresh_ms": self.refresh_ms, "theme": self.theme}
         data["microsoft"] = msgspec.to_builtins(self.microsoft)
@@ -88,6 +91,11 @@ class Config:
             data["audit"] = {"syslog": self.audit_syslog}
         if self.views:
             data["views"] = {name: {"columns": list(columns)} for name, columns in self.views.items()}
+        if self.plugins:
+            data["plugins"] = {
+                name: {k: ("(hidden)" if k in set((hidden or {}).get(name, ())) else v) for k, v in section.items()}
+                for name, section in self.plugins.items()
+            }
         import tomli_w  # only to show the configuration
 
         return tomli_w.dumps(data)
@@ -126,6 +134,7 @@ def load_config(path: Path) -> Config:
         collections_policy=shape.collections.policy,
         views={name: view.columns for name, view in shape.views.items() if view.columns},
         audit_syslog=shape.audit.syslog,
+        plugins={name: dict(section) for name, section in shape.plugins.items()},
         path=path,
         loaded_from_file=True,
     )

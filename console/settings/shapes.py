@@ -4,7 +4,7 @@ the desk policy's SLA defaults (``Config.sla``, from the workspace, never from t
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
@@ -165,3 +165,4 @@ class ConfigFile(_Section, frozen=True):
     collections: CollectionsSection = CollectionsSection()
     views: dict[str, ViewSection] = {}
     audit: AuditSection = AuditSection()
+    plugins: dict[str, dict[str, Any]] = {}  # [plugins.NAME]: each plugin's own settings, checked by its schema
