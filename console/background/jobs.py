@@ -40,6 +40,8 @@ MINUTE = 60.0
 #: another running, or nothing to copy, does nothing), so that no agent's commit pays for one
 #: (:data:`console.store.dialect.AUTOCHECKPOINT_PAGES`).
 CHECKPOINT_SECONDS = 2.0
+#: Seconds between two deliveries of the plugins' ticket events (console.desk.plugin_events).
+EVENT_SECONDS = 5.0
 #: A job's lease lives this many of its intervals, so a holder that dies is replaced within a few runs.
 LEASE_INTERVALS = 3
 
@@ -235,6 +237,35 @@ def console_jobs(desk: Desk, clock: Clock, *, upgrade: ClockUpgrade | None = Non
         )
     if upgrade is not None:
         jobs.append(Job("sla-upgrade", "SLA clock upgrade", lambda: 0.0, upgrade, first=0.0, repeat=False))
+    jobs += _plugin_event_jobs(desk)
     check = audit_chain.StartCheck(desk)
     jobs.append(Job("audit-chain", "Audit chain check", lambda: 0.0, check, first=0.0, repeat=False))
     return jobs
+
+
+def _plugin_event_jobs(desk: Desk) -> list[Job]:
+    """With plugins' event receivers: say what they want (every console, once, at start), and deliver what is
+    owed to them (once per workspace, every :data:`EVENT_SECONDS`)."""
+    from console.desk import plugin_events
+
+    if not desk.host.receivers:
+        return []
+
+    def announce() -> str:
+        plugin_events.announce(desk)
+        return f"{len(desk.host.receivers)} event receiver(s) announced"
+
+    def deliver() -> str:
+        return str(plugin_events.deliver_events(desk))
+
+    return [
+        Job("plugin-event-wants", "Plugin event receivers", lambda: 0.0, announce, first=0.0, repeat=False),
+        Job(
+            "plugin-events",
+            "Plugin event delivery",
+            lambda: EVENT_SECONDS,
+            deliver,
+            lease=lease_for(desk, "plugin-events", EVENT_SECONDS),
+            first=1.0,
+        ),
+    ]

@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # the desk and the plugins are imported by the commands that 
 
 __all__ = [
     "desk_for",
+    "event_backlog",
     "outcome",
     "plugins_of",
     "sandbox_seed",
@@ -124,6 +125,14 @@ def plugins_of(db: Path, config_path: Path) -> PluginHost:
         return desk_plugins(None, config)
     with Workspace.open(db, create=False) as ws:
         return desk_plugins(ws, config)
+
+
+def event_backlog(db: Path) -> list[dict[str, Any]]:
+    """Per event receiver: what the workspace still owes it and what it delivered (none without a workspace)."""
+    if not db.exists():
+        return []
+    with Workspace.open(db, create=False) as ws:
+        return ws.plugin_events.backlog()
 
 
 def write_demo(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from console.cli import CommandError, say
 from console.cli.desk import desk_for, outcome
@@ -13,6 +14,9 @@ from console.shared import model
 from console.shared.progress import Progress
 from console.shared.safe_text import clean_line
 from console.tickets.triage import finding_dict
+
+if TYPE_CHECKING:
+    from console.plugins.host import PluginHost
 
 
 def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -43,15 +47,16 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
 
 
 def cmd_plugins(args: argparse.Namespace, db: Path, config_path: Path) -> int:
-    from console.cli.desk import plugins_of
+    from console.cli.desk import event_backlog, plugins_of
 
     if args.action == "check":
         return _check(args, config_path)
     if args.plugin:
         raise CommandError("'plugins list' takes no PLUGIN; 'plugins check PLUGIN' checks one")
     host = plugins_of(db, config_path)
+    events = _events_by_plugin(host, event_backlog(db))
     if args.json:
-        out_json([info.as_dict() for info in host.plugins.values()], indent=2)
+        out_json([{**info.as_dict(), "events": events.get(info.name, [])} for info in host.plugins.values()], indent=2)
         return 0
     for info in host.plugins.values():
         out(f"{info.name} {info.version or ''}  ({info.module})")
@@ -59,9 +64,23 @@ def cmd_plugins(args: argparse.Namespace, db: Path, config_path: Path) -> int:
         out(f"  services: {', '.join(info.services) or '-'}")
         out(f"  checks:   {', '.join(info.checks) or '-'}")
         out(f"  vehicles: {', '.join(info.vehicles) or '-'}")
+        for row in events.get(info.name, []):
+            failing = f", {row['failing']} failing: {clean_line(row['lastError'] or '')}" if row.get("failing") else ""
+            owed, done = row["pending"] or 0, row["delivered"] or 0
+            out(f"  events:   {row['receiver']}: {owed} owed, {done} delivered{failing}")
         for error in info.errors:
             out(f"  ERROR:    {clean_line(error)}")
     return 0
+
+
+def _events_by_plugin(host: PluginHost, backlog: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Per plugin, what the workspace owes each of its event receivers and what it delivered."""
+    owed = {row["receiver"]: row for row in backlog}
+    events: dict[str, list[dict[str, Any]]] = {}
+    for registered in host.receivers:
+        empty = {"receiver": registered.item.id, "pending": 0, "failing": 0, "delivered": 0, "lastError": None}
+        events.setdefault(registered.plugin, []).append(owed.get(registered.item.id, empty))
+    return events
 
 
 def _check(args: argparse.Namespace, config_path: Path) -> int:

@@ -8,7 +8,7 @@ from typing import Any
 
 from console.shared import model
 from console.shared.errors import StaleVersion
-from console.store import ticket_upserts
+from console.store import plugin_events, ticket_upserts
 from console.store.base import Base
 from console.store.directory import DirectoryRepo
 from console.store.ticket_columns import changed_columns, ticket_columns
@@ -246,6 +246,7 @@ class TicketRepo:
             ticket_id = f"CSP-{seq:06d}"
             self.refresh_clock(seq)
             self.db.audit(agent, "ticket.create", "ticket", ticket_id, {"channel": record["channel"]})
+            plugin_events.record_created(self.db.conn, seq, self.db.now(), record["channel"])
         return ticket_id
 
     def upsert_tickets(self, records: Sequence[dict[str, Any]], agent: str) -> tuple[int, int]:

@@ -30,6 +30,7 @@ from console.store.microsoft_data import MicrosoftDataRepo
 from console.store.migrations import MIGRATIONS, current_version, migrate
 from console.store.notices import NoticeRepo
 from console.store.outbox import OutboxRepo
+from console.store.plugin_events import PluginEventRepo
 from console.store.policy import PolicyRepo
 from console.store.queue import QueueRepo
 from console.store.records import RecordRepo
@@ -60,6 +61,7 @@ class Workspace(Base):
         self.health = HealthRepo(self)
         self.leases = LeaseRepo(self)
         self.policy = PolicyRepo(self)
+        self.plugin_events = PluginEventRepo(self)
 
     # -- lifecycle -----------------------------------------------------------------------------
     @classmethod
