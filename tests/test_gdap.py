@@ -129,6 +129,9 @@ def test_cli_gdap_sync_warns_and_check_exits(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("CSP_CONSOLE_AGENT", "aiko.tanaka")  # the commands act as an agent of the workspace
+    # The commands' clock at the fixture's NOW: the relationships are dated from it (on the real clock, "Support
+    # Exp" ended on 2026-12-03 and this test failed from that day on).
+    monkeypatch.setattr("console.cli.desk.utcnow", lambda: NOW)
     config = str(tmp_path / "none.toml")
     assert main(["gdap", "sync", "--db", str(demo_ws.path), "--config", config]) == 0
     out = capsys.readouterr().out

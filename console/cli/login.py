@@ -7,7 +7,6 @@ Exit status: 0 done, 1 failed, 3 ``gdap check``: the desk may not do the task.
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -133,7 +132,7 @@ def _gdap(args: argparse.Namespace, db: Path, config: Path) -> int:
             _say("csp-console: error: 'gdap check' needs the customer (id or domain)", err=True)
             return FAILED
         try:
-            verdict = desk.partner.gdap_readiness(args.customer, args.task, datetime.now(UTC))
+            verdict = desk.partner.gdap_readiness(args.customer, args.task, desk.clock())
         except ValueError as exc:
             _say(f"csp-console: error: {exc}", err=True)
             return FAILED
@@ -155,6 +154,6 @@ def _gdap_sync(desk: Desk) -> int:
     _say(f"Read {report.relationships} GDAP relationships ({report.active} in force).")
     for line in report.skipped:
         _say(f"  skipped: {line}")
-    for _rel, warning in desk.partner.gdap_expiring(datetime.now(UTC)):
+    for _rel, warning in desk.partner.gdap_expiring(desk.clock()):
         _say(f"  warning: {warning}")
     return APPLIED
