@@ -34,6 +34,7 @@ from console.store.migrations.microsoft import (
     m022_escalation_status_changes,
 )
 from console.store.migrations.notices import m023_notices, m026_notice_due
+from console.store.migrations.plugin_fields import m032_plugin_fields
 from console.store.migrations.policy import m027_desk_policy
 from console.store.migrations.tickets import (
     m003_tickets,
@@ -84,6 +85,7 @@ MIGRATIONS: list[Migration] = [
     m029_import_runs,
     m030_resolved_by_agent,
     m031_door_guard,
+    m032_plugin_fields,
 ]
 
 
