@@ -56,8 +56,8 @@ class PluginFields(Vertical):
         kept = self.kept.get(field.id, "")
         if field.choices:
             options = [(Text(clean_line(c, 200)), c) for c in field.choices]
-            value = kept if kept in field.choices else Select.BLANK
-            yield Select(options, value=value, prompt="choose…", id=f"plugin-field-{n}", compact=True)
+            value = kept if kept in field.choices else Select.NULL
+            yield Select(options, value=value, prompt="choose…", allow_blank=True, id=f"plugin-field-{n}", compact=True)
         else:
             yield Input(kept, id=f"plugin-field-{n}", compact=True, select_on_focus=False, max_length=field.max_length)
         error = Static(id=f"plugin-field-{n}-error", classes="plugin-field-error")
