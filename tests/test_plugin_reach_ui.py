@@ -75,7 +75,11 @@ async def intune_queue(pilot: Pilot[None]) -> list[str]:
     """Three Intune tickets (devices with Japanese names among them), the queue on Intune and Microsoft 365."""
     await settle(pilot)
     app: Any = pilot.app
-    for device, title in (("会議室PC-01", "Intune の登録ができない"), ("LAPTOP-7K2Q", "Compliance"), ("受付iPad", "iPad")):
+    for device, title in (
+        ("会議室PC-01", "Intune の登録ができない"),
+        ("LAPTOP-7K2Q", "Compliance"),
+        ("受付iPad", "iPad"),
+    ):
         intune_ticket(app.desk, DOMAIN, device, title)
     app.screen.show_query(QueueQuery(services=("intune", "office365"), sort="created", descending=True))
     await settle(pilot)
@@ -120,7 +124,9 @@ async def test_values_are_computed_for_the_rows_in_sight_only_once_each(demo_ws:
         assert ticket.body == "" and ticket.channel  # built from the queue's row: no description read
         return ticket.severity.value
 
-    counter = plugin("count", csp_queue_columns=lambda: [QueueColumn(id="count.sev", title="Sev", width=4, value=value)])
+    counter = plugin(
+        "count", csp_queue_columns=lambda: [QueueColumn(id="count.sev", title="Sev", width=4, value=value)]
+    )
     app = make_app(demo_ws, tmp_path, host=load_plugins(extra={"count": counter}))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -148,7 +154,9 @@ async def test_a_column_that_fails_or_is_slow_is_hidden_and_the_agent_told_why(
             return "x"
         return 42
 
-    bad = plugin("slowpoke", csp_queue_columns=lambda: [QueueColumn(id="slowpoke.c", title="Slow", width=6, value=value)])
+    bad = plugin(
+        "slowpoke", csp_queue_columns=lambda: [QueueColumn(id="slowpoke.c", title="Slow", width=6, value=value)]
+    )
     app = make_app(demo_ws, tmp_path, host=load_plugins(extra={"slowpoke": bad}))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -166,7 +174,11 @@ async def test_a_column_that_fails_or_is_slow_is_hidden_and_the_agent_told_why(
 def test_a_column_that_hangs_costs_one_wait_and_is_hidden(monkeypatch: pytest.MonkeyPatch) -> None:
     release = threading.Event()
     hung = plugin_columns.ColumnCells(
-        [plugin_columns.Registered("hang", QueueColumn(id="hang.c", title="H", width=2, value=lambda t: str(release.wait())))],
+        [
+            plugin_columns.Registered(
+                "hang", QueueColumn(id="hang.c", title="H", width=2, value=lambda t: str(release.wait()))
+            )
+        ],
         wait=0.1,
     )
     from tests.test_queue_columns import _row as queue_row
@@ -180,7 +192,12 @@ def test_a_column_that_hangs_costs_one_wait_and_is_hidden(monkeypatch: pytest.Mo
 
 # -- account sections ------------------------------------------------------------------------------------------
 
-HOSTILE = ["[b]bold?[/b]", "[@click=app.quit]quit?[/]", "\x1b[31mred\x1b[0m tab\there", *[f"line {n}" for n in range(3, 30)]]
+HOSTILE = [
+    "[b]bold?[/b]",
+    "[@click=app.quit]quit?[/]",
+    "\x1b[31mred\x1b[0m tab\there",
+    *[f"line {n}" for n in range(3, 30)],
+]
 
 
 def _sections(threads: list[str]) -> Any:
@@ -238,7 +255,9 @@ async def test_a_section_past_its_budget_says_so(
         app.open_account(demo_ws.accounts.find_customer(DOMAIN))
         await settle(pilot)
         release.set()
-        assert "plugin slow: section failed: it did not finish in 0.2 s" in shown(app.screen.query_one("#plugin-sections"))
+        assert "plugin slow: section failed: it did not finish in 0.2 s" in shown(
+            app.screen.query_one("#plugin-sections")
+        )
 
 
 # -- ticket actions --------------------------------------------------------------------------------------------
@@ -383,9 +402,7 @@ def test_the_budget_of_an_action_is_ten_seconds() -> None:
     assert reach.ACTION_BUDGET == 10.0 and seconds_text(reach.ACTION_BUDGET) == "10 s"
 
 
-async def test_a_key_the_console_binds_is_refused_at_load_naming_the_plugin(
-    demo_ws: Workspace, tmp_path: Path
-) -> None:
+async def test_a_key_the_console_binds_is_refused_at_load_naming_the_plugin(demo_ws: Workspace, tmp_path: Path) -> None:
     def run(ctx: ActionContext) -> ActionResult:
         return ActionResult(message="ran")
 
@@ -405,8 +422,13 @@ async def test_a_key_the_console_binds_is_refused_at_load_naming_the_plugin(
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         errors = host.plugins["clash"].errors
-        assert "ticket action clash.claim refused: its key 'c' is taken on the ticket screen by Claim (ticket.claim)" in errors
-        assert "ticket action clash.filter refused: its key 'f' is taken on the queue by Filter (queue.filter)" in errors
+        assert (
+            "ticket action clash.claim refused: its key 'c' is taken on the ticket screen by Claim (ticket.claim)"
+            in errors
+        )
+        assert (
+            "ticket action clash.filter refused: its key 'f' is taken on the queue by Filter (queue.filter)" in errors
+        )
         assert any(e.startswith("ticket action clash.help refused: its key '?'") for e in errors)
         assert any(e.startswith("ticket action clash.twice refused: its key 'p' is taken") for e in errors)
         assert not any("clash.ok" in e or "clash.slash" in e for e in errors)
@@ -458,7 +480,7 @@ def test_an_action_needs_its_role_and_a_ticket_of_its_services(demo_ws: Workspac
         desk.close()
     refused = _desk(demo_ws, tmp_path, host)
     try:
-        with pytest.raises(RoleDenied, match="may not ticket.plugin_action"):
+        with pytest.raises(RoleDenied, match=r"may not ticket\.plugin_action"):
             refused.reach.run_action(ticket, "robot.go")
         assert not calls
     finally:
@@ -605,4 +627,5 @@ def test_the_docs_quote_the_example_plugin_as_it_is() -> None:
     parts = re.findall(r"^# docs: (\S+)\n(.*?)^# /docs$", code, re.S | re.M)
     assert [name for name, _ in parts] == ["queue-column", "account-section", "ticket-actions", "intake-fields"]
     for name, part in parts:
+        part = part.rstrip() + "\n"
         assert f"```python\n{part}```" in doc, f"docs/plugins.md does not quote the example's {name} as it is"

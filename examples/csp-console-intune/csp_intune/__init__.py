@@ -50,6 +50,8 @@ def device(ticket: TicketView) -> str:
 @hookimpl
 def csp_queue_columns() -> list[QueueColumn]:
     return [QueueColumn(id="intune.device", title="Device", width=12, value=device, services=("intune",))]
+
+
 # /docs
 
 
@@ -68,6 +70,8 @@ def intune_plans(ctx: CheckContext) -> list[str]:
 @hookimpl
 def csp_account_sections() -> list[AccountSection]:
     return [AccountSection(id="intune.plans", title="Intune", lines=intune_plans, services=("office365",))]
+
+
 # /docs
 
 
@@ -101,6 +105,8 @@ def csp_ticket_actions() -> list[TicketAction]:
             dangerous=True,
         ),
     ]
+
+
 # /docs
 
 
@@ -119,7 +125,12 @@ def csp_intake_fields() -> list[IntakeField]:
             id="intune.device", service="intune", label="Device name", required=True, max_length=15, check=device_name
         ),
         IntakeField(
-            id="intune.platform", service="intune", label="Platform", choices=("Windows", "iOS/iPadOS", "Android", "macOS")
+            id="intune.platform",
+            service="intune",
+            label="Platform",
+            choices=("Windows", "iOS/iPadOS", "Android", "macOS"),
         ),
     ]
+
+
 # /docs
