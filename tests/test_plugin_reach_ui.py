@@ -33,7 +33,7 @@ from console.plugin_api import (
 from console.plugins import columns as plugin_columns
 from console.plugins.host import load_plugins
 from console.screens.account import AccountScreen
-from console.screens.dialogs import Confirm, TextPrompt
+from console.screens.dialogs import Confirm, TextPrompt, TypedConfirm
 from console.screens.help import HelpScreen
 from console.screens.intake import IntakeScreen
 from console.screens.ticket import TicketScreen
@@ -333,7 +333,7 @@ async def test_a_dangerous_action_goes_on_only_once_the_ticket_number_is_typed(
         await _ticket(pilot, "CSP-000010")
         await pilot.press("ctrl+g")
         await settle(pilot)
-        assert isinstance(app.screen, TextPrompt) and "CSP-000010" in app.screen.title_text
+        assert isinstance(app.screen, TypedConfirm) and "CSP-000010" in app.screen.title_text
         await pilot.press(*"11", "enter")
         await settle(pilot)
         assert not calls and any("CSP-000010 was not typed" in n for n in notices(app))

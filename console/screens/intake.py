@@ -222,6 +222,7 @@ class IntakeScreen(UnsavedInput, ConsoleScreen):
             fields.show_errors(error.errors)
             widget = fields.widget_id(error.field.removeprefix(FIELD_PREFIX))
             show_form_error(self, "#intake-error", f"Not saved: {error}", f"#{widget}" if widget else None)
+            fields.reveal(error.field.removeprefix(FIELD_PREFIX))
             return True
         if isinstance(error, TicketInputError):
             self._error(error)

@@ -84,5 +84,12 @@ class PluginFields(Vertical):
             line.display = error is not None
             line.update(styled(f" {clean_line(error, 300)} ", ALARM) if error is not None else "")
 
+    def reveal(self, field_id: str) -> None:
+        """Scroll the field and its error into sight (once the errors shown have been laid out)."""
+        widget = self.widget_id(field_id)
+        if widget is not None:
+            line = self.query_one(f"#{widget}-error")
+            self.call_after_refresh(line.scroll_visible, animate=False)
+
     def clear_errors(self) -> None:
         self.show_errors({})

@@ -21,7 +21,7 @@ from textual.keys import _character_to_key
 from console.plugins.reach import ActionScope, TicketAction
 from console.shared.safe_text import clean_line
 from console.tickets.search_text import ticket_number
-from console.widgets.palette import HEADING, WARN, styled
+from console.widgets.palette import HEADING, WARN
 
 if TYPE_CHECKING:
     from console.app import CspConsoleApp
@@ -163,7 +163,7 @@ class PluginActions:
         self._ask(registered, ticket_id)
 
     def _ask(self, registered: Registered[TicketAction], ticket_id: str) -> None:
-        from console.screens.dialogs import Confirm, TextPrompt
+        from console.screens.dialogs import Confirm, TypedConfirm
 
         action, plugin = registered.item, registered.plugin
         app = self._reach_app
@@ -173,11 +173,6 @@ class PluginActions:
 
         if action.dangerous:
             question = action.confirm or f"“{action.label}” cannot be undone."
-            title = clean_line(
-                f"Dangerous action of plugin {plugin}: {action.label}. {question} "
-                f"Type the ticket number ({ticket_id}) to go on.",
-                600,
-            )
 
             def typed(value: str | None) -> None:
                 if value is None:
@@ -187,7 +182,8 @@ class PluginActions:
                 else:
                     app.notify(f"Not done: {ticket_id} was not typed.", severity="warning", markup=False)
 
-            app.push_screen(TextPrompt(title, hint="type the ticket number, then enter · escape cancel"), typed)
+            title = f"Dangerous: {action.label} (plugin {plugin}) on {ticket_id}"
+            app.push_screen(TypedConfirm(title, f"{question} Type the ticket number to go on.", ticket_id), typed)
         elif action.confirm:
             question = clean_line(f"{action.confirm} ({action.label}, plugin {plugin}, on {ticket_id})", 600)
             app.push_screen(Confirm(question, id="plugin-confirm"), lambda yes: go() if yes else None)
@@ -265,7 +261,7 @@ def sections_block(sections: list[SectionShown]) -> RenderableType:
     for section in sections:
         parts.append(Text.assemble((clean_line(section.title, 200), HEADING), (f"  plugin {section.plugin}", "dim")))
         if section.error is not None:
-            parts.append(styled(section.error, WARN))
+            parts.append(Text(section.error, style=WARN, no_wrap=True, overflow="ellipsis"))
             continue
         if not section.lines:
             parts.append(Text("Nothing to show.", style="dim"))
