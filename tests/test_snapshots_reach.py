@@ -59,6 +59,7 @@ async def _tickets(pilot: Pilot[None]) -> list[str]:
             ("受付iPad", "受付の iPad が同期しない"),
         )
     ]
+    app.screen_stack[0].action_refresh()  # the views' counts now, not at the next poll
     await settle(pilot)
     return made
 
