@@ -85,11 +85,12 @@ class PluginFields(Vertical):
             line.update(styled(f" {clean_line(error, 300)} ", ALARM) if error is not None else "")
 
     def reveal(self, field_id: str) -> None:
-        """Scroll the field and its error into sight (once the errors shown have been laid out)."""
+        """Scroll the field to the middle of the form, its error under it in sight (once the errors shown have
+        been laid out: where focusing it scrolls to, without waiting for that animation)."""
         widget = self.widget_id(field_id)
         if widget is not None:
-            line = self.query_one(f"#{widget}-error")
-            self.call_after_refresh(line.scroll_visible, animate=False)
+            field = self.query_one(f"#{widget}")
+            self.call_after_refresh(self.screen.scroll_to_center, field, animate=False, origin_visible=True)
 
     def clear_errors(self) -> None:
         self.show_errors({})
