@@ -135,7 +135,7 @@ class PluginActions:
                 key = normal_key(registered.item.key)
                 action = f"plugin_action({registered.item.id!r})"
                 binding = Binding(key, action, description(registered), show=False, id=f"plugin.{registered.item.id}")
-                bindings.setdefault(key, []).append(binding)
+                bindings[key] = [*bindings.get(key, []), binding]  # (the lists are shared with the class's map)
         self.refresh_bindings()  # type: ignore[attr-defined]
 
     def plugin_target(self) -> tuple[str, str | None] | None:
