@@ -15,12 +15,14 @@ from rich.text import Text
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.markup import escape
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from console.desk.identity import UnknownAgent, current_agent, new_session
 from console.desk.policy import PolicyWatch
+from console.screens import reach
 from console.screens.commands import CommandMode
 from console.screens.leaving import Leaving
 from console.screens.queue import QueueScreen
@@ -152,6 +154,7 @@ class CspConsoleApp(OrderedKeys, Leaving, CommandMode, ThemedApp, App[None]):
         if self._settled or not self.is_running:
             return
         self._settled = True
+        reach.attach(self)  # the plugins' actions checked (a refused key is the plugin's error), the queue's columns
         for name, errors in self.host.load_errors.items():
             title, text = clean_line(f"Plugin {name} not loaded"), clean_line("; ".join(errors))
             self.notify(text, title=title, severity="warning", markup=False)
@@ -218,8 +221,7 @@ class CspConsoleApp(OrderedKeys, Leaving, CommandMode, ThemedApp, App[None]):
         return Jobs(self.clock)
 
     def _start_jobs(self, desk: Desk) -> None:
-        """Schedule each background job's first run; a job due at once (the Microsoft round, the SLA clock
-        upgrade) starts now."""
+        """Schedule each background job's first run; one due at once (the Microsoft round, the SLA upgrade) starts."""
         from console.background.jobs import ClockUpgrade, console_jobs
         from console.sla.clocks import recompute_pending
 
@@ -361,8 +363,7 @@ class CspConsoleApp(OrderedKeys, Leaving, CommandMode, ThemedApp, App[None]):
             self.push_screen(HelpScreen(self.screen))
 
     def claims_released_on_exit(self) -> list[str]:
-        """The tickets whose claims leaving releases (this console's: :meth:`on_unmount`), named when quitting
-        asks first."""
+        """The tickets whose claims leaving releases (this console's: :meth:`on_unmount`), named when quitting asks."""
         desk = self.__dict__.get("desk")
         return [] if desk is None else desk.session_claims()  # never set up: nothing is released
 
@@ -394,5 +395,5 @@ class CspConsoleApp(OrderedKeys, Leaving, CommandMode, ThemedApp, App[None]):
             def run(action: str = binding.action, node: object = target) -> None:
                 self.call_later(node.run_action, action)  # type: ignore[attr-defined]
 
-            yield SystemCommand(binding.description, f"key: {key}", run)
+            yield SystemCommand(escape(binding.description), escape(f"key: {key}"), run)  # a plugin's words: shown
         yield from super().get_system_commands(screen)

@@ -80,6 +80,7 @@ DESK_CALLS: dict[str, DeskCall] = {
     "ticket.release": lambda d, f: d.release(_open_ticket(d.ws)),
     "ticket.note": lambda d, f: d.note(_open_ticket(d.ws), "a note"),
     "ticket.reply": lambda d, f: d.note(_open_ticket(d.ws), "a reply", reply=True),
+    "ticket.plugin_action": lambda d, f: d.reach.run_action(_open_ticket(d.ws), "none.such"),
     "ticket.status": lambda d, f: d.set_status(_open_ticket(d.ws), "in_progress"),
     "ticket.resolve": lambda d, f: d.set_status(_open_ticket(d.ws), "resolved", "answered"),
     "ticket.classify": lambda d, f: d.classify(_open_ticket(d.ws), category="billing"),
@@ -133,8 +134,8 @@ CLI_CALLS: dict[str, Callable[[dict[str, Any]], list[str]]] = {
     "policy.set": lambda f: ["policy", "set", "claim_minutes", "31"],
 }
 #: The actions the command line has no command for: the console's own (the intake form, the classify keys,
-#: the queue's saved views).
-NO_COMMAND = {"ticket.create", "ticket.classify", "view.save"}
+#: the queue's saved views, the plugins' ticket actions).
+NO_COMMAND = {"ticket.create", "ticket.classify", "view.save", "ticket.plugin_action"}
 #: The other commands behind an action (each checked against every role like the first).
 MORE_CLI_CALLS: dict[str, tuple[str, Callable[[dict[str, Any]], list[str]]]] = {
     "billing suspend": ("subscription.suspend", lambda f: ["billing", "suspend", f["customer"], "--yes"]),

@@ -347,7 +347,8 @@ class Desk(DeskParts):
 
     def log_ticket(self, new: ticket_ops.NewTicket) -> str:
         self.authorize("ticket.create")
-        return ticket_ops.log_ticket(self.ws, new, self.agent, self.clock(), self.services)
+        fields = self.reach.checked_fields(new)  # the plugins' intake fields, each checked (a bad one is named)
+        return ticket_ops.log_ticket(self.ws, new, self.agent, self.clock(), self.services, fields)
 
     def claim(self, ticket: dict[str, Any] | str, *, takeover: bool = False) -> dict[str, Any]:
         row = self._fresh(ticket)

@@ -1,5 +1,5 @@
 """The desk's parts, each built on first use (``desk.records``, ``desk.agents``, ``desk.rules``, ``desk.partner``,
-``desk.notices``): each acts through the same desk, so the same door (roles, audit)."""
+``desk.notices``, ``desk.reach``): each acts through the same desk, so the same door (roles, audit)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from console.desk.door import Desk
     from console.desk.partner import PartnerDesk
     from console.desk.policy_changes import PolicyDesk
+    from console.desk.reach import PluginReach
     from console.desk.records import RecordsDesk
     from console.notices.desk import NoticesDesk
 
@@ -52,3 +53,10 @@ class DeskParts:
         from console.notices.desk import NoticesDesk
 
         return NoticesDesk(cast("Desk", self))
+
+    @cached_property
+    def reach(self) -> PluginReach:
+        """What the plugins add to the screens: account sections, ticket actions, intake fields."""
+        from console.desk.reach import PluginReach
+
+        return PluginReach(cast("Desk", self))

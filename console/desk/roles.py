@@ -39,6 +39,9 @@ DEFAULT_ROLE_MAP: dict[str, tuple[Role, ...]] = {
     "ticket.claim": (GA, UA, HD, BA, AA),
     "ticket.release": (GA, UA, HD, BA, AA),
     "ticket.note": (GA, UA, HD, BA, SA, AA),
+    # Running a plugin's ticket action (console.desk.reach), and the note it adds to the timeline: whoever may
+    # add a note.
+    "ticket.plugin_action": (GA, UA, HD, BA, SA, AA),
     "ticket.reply": (GA, UA, HD, BA, AA),
     "ticket.status": (GA, UA, HD, BA, AA),
     "ticket.resolve": (GA, UA, HD, BA, AA),
@@ -168,6 +171,8 @@ class QueueReads:
     def __init__(self, ws: Workspace, door: Door | Desk) -> None:
         self.ws = ws
         self.door = door
+        #: Pages carry each ticket's plugin intake fields (while the queue shows a plugin's column).
+        self.with_fields = False
 
     @property
     def may_view(self) -> bool:
@@ -194,11 +199,15 @@ class QueueReads:
 
     def queue_page(self, query: QueueQuery, **page: Any) -> list[QueueRow]:
         """A page of the queue, each row marked ``changed`` when someone else changed it since this agent
-        opened it (one more query, over the page's ids only)."""
+        opened it (one more query, over the page's ids only), and with :attr:`with_fields` its tickets' plugin
+        intake fields (one more, over the page's tickets)."""
         self.door.authorize("ticket.view")
         rows = self.ws.queue.queue_page(query, **page)
         changed = self.ws.notices.changed_among(self.door.agent, [r.id for r in rows])
-        return [replace(r, changed=True) if r.id in changed else r for r in rows] if changed else rows
+        fields = self.ws.tickets.fields_among([r.seq for r in rows]) if self.with_fields and rows else {}
+        if not changed and not fields:
+            return rows
+        return [replace(r, changed=r.id in changed, fields=fields.get(r.seq, ())) for r in rows]
 
     def queue_count(self, query: QueueQuery) -> int:
         self.door.authorize("ticket.view")

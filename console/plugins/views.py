@@ -67,7 +67,7 @@ class TicketView:
     """The values of plugins' intake fields (:class:`~console.plugins.reach.IntakeField`), by field id."""
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> TicketView:
+    def from_row(cls, row: Mapping[str, Any], fields: Mapping[str, str] | None = None) -> TicketView:
         return cls(
             id=row["id"],
             customer_id=row["customerId"],
@@ -82,6 +82,7 @@ class TicketView:
             title=row["title"],
             body=row["body"],
             contact_name=row.get("contactName"),
+            fields=MappingProxyType(dict(fields or {})),
         )
 
 

@@ -16,7 +16,9 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from console.billing.account import Account
+from console.desk.reach import SectionShown
 from console.screens.base import ConsoleScreen
+from console.screens.reach import sections_block
 from console.settings.local_time import customer_zone, day, short
 from console.shared.money import money
 from console.shared.safe_text import clean_line
@@ -60,6 +62,9 @@ class AccountScreen(ConsoleScreen):
             yield Static(id="cases")
             yield Static(id="opportunities")
             yield Static(id="gdap")
+            plugins = Static(id="plugin-sections", classes="section")  # the plugins' sections, when any apply
+            plugins.display = False
+            yield plugins
             yield Static(styled("History (audit trail)", HEADING), classes="section")
             yield Static(id="history")
         yield KeyBar()
@@ -68,6 +73,13 @@ class AccountScreen(ConsoleScreen):
         self.query_one("#account-body").focus()
         desk, cid = self.console.desk, self.customer_id
         self.call_core(lambda: desk.account(cid), self._show, group="account", exclusive=True)
+        if desk.host.sections:  # the plugins' code, each with its budget: once, when the screen opens
+            self.call_core(lambda: desk.reach.sections(cid), self._show_sections, group="account-sections")
+
+    def _show_sections(self, sections: list[SectionShown]) -> None:
+        widget = self.query_one("#plugin-sections", Static)
+        widget.display = bool(sections)
+        widget.update(sections_block(sections))
 
     def on_workspace_changed(self) -> None:
         self.on_screen_resume()

@@ -151,3 +151,33 @@ class Confirm(ModalScreen[bool]):
 
     def action_answer(self, answer: bool) -> None:
         self.dismiss(answer)
+
+
+class TypedConfirm(ModalScreen[str | None]):
+    """A question that cannot be answered by reflex: the agent types ``expected`` (a ticket number) and enter;
+    dismissed with what was typed (the caller compares), or ``None`` on escape."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
+
+    def __init__(self, title: str, question: str, expected: str) -> None:
+        super().__init__()
+        self.title_text = clean_line(title, 300)
+        self.question = clean_line(question, 600)
+        self.expected = expected
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(Text(self.title_text, style="bold"))
+            yield Static(Text(self.question))
+            yield Input(id="text", compact=True, select_on_focus=False)
+            yield Static(Text(f"type {clean_line(self.expected, 40)}, then enter · escape cancel", style="dim"))
+        yield KeyBar()
+
+    def on_mount(self) -> None:
+        self.query_one("#text").focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -17,6 +17,8 @@ from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
+from console.screens.reach import help_rows
+
 #: A row: the keys (as shown), what they do, the binding id.
 Row = tuple[str, str, str]
 REMAPPED = "*"
@@ -131,6 +133,8 @@ class HelpScreen(ModalScreen[None]):
         self.rows = mine + everywhere
         front = screen_title(self.target)
         self.groups = [(f"{front} (this screen)", mine), ("Everywhere", everywhere)]
+        plugin_rows = help_rows(self.app, [row[2] for row in self.rows])  # type: ignore[arg-type]
+        self.groups.append(("The plugins' actions", plugin_rows))  # those of other screens (the front's: above)
         for cls in _main_screens():
             if not isinstance(self.target, cls):
                 self.groups.append((screen_title(cls), self._screen_rows(cls)))

@@ -11,7 +11,9 @@ from textual.containers import VerticalScroll
 from textual.widgets import Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
 
+from console.desk.reach import FIELD_PREFIX, PluginFieldErrors
 from console.screens.base import ConsoleScreen, UnsavedInput, clear_form_error, show_form_error
+from console.screens.intake_fields import PluginFields
 from console.shared import model
 from console.shared.faults import fault_sentence
 from console.shared.safe_text import clean_line
@@ -90,6 +92,7 @@ class IntakeScreen(UnsavedInput, ConsoleScreen):
                 compact=True,
             )
             yield Static(id="offer-warnings")
+            yield PluginFields(id="plugin-fields")  # the fields plugins add for the service chosen
             yield Label("Title")
             yield Input(
                 id="title", compact=True, select_on_focus=False, placeholder="What the customer needs, in one line"
@@ -149,9 +152,12 @@ class IntakeScreen(UnsavedInput, ConsoleScreen):
         self.query_one("#contact-name", Input).focus()
         self._check_offer()
 
-    def on_select_changed(self, event: Select.Changed) -> None:
+    async def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id in ("channel", "service", "category"):
             self._check_offer()
+        if event.select.id == "service":
+            service = self._select("#service") or None
+            await self.query_one(PluginFields).show(self.console.desk.reach.intake_fields(service))
 
     def _check_offer(self) -> None:
         """Warn, before saving, when the request falls outside the customer's support offer."""
@@ -182,6 +188,8 @@ class IntakeScreen(UnsavedInput, ConsoleScreen):
 
     def action_save(self) -> None:
         clear_form_error(self, "#intake-error")
+        plugin_fields = self.query_one(PluginFields)
+        plugin_fields.clear_errors()
         if self.customer_id is None:
             self._error(TicketInputError("customer", "Pick the customer from the list (type, then enter)."))
             return
@@ -196,6 +204,7 @@ class IntakeScreen(UnsavedInput, ConsoleScreen):
             service=self._select("#service") or None,
             category=self._select("#category") or None,
             severity=self._select("#severity") or "unknown",
+            fields=tuple(plugin_fields.values().items()),
         )
         desk = self.console.desk
         self.call_core(lambda: desk.log_ticket(new), self._logged, on_error=self._input_error)
@@ -208,6 +217,13 @@ class IntakeScreen(UnsavedInput, ConsoleScreen):
 
     def _input_error(self, error: BaseException) -> bool:
         """A bad field is named and focused on the form itself, not in a notice."""
+        if isinstance(error, PluginFieldErrors):  # each beside its field, the first focused
+            fields = self.query_one(PluginFields)
+            fields.show_errors(error.errors)
+            widget = fields.widget_id(error.field.removeprefix(FIELD_PREFIX))
+            show_form_error(self, "#intake-error", f"Not saved: {error}", f"#{widget}" if widget else None)
+            fields.reveal(error.field.removeprefix(FIELD_PREFIX))
+            return True
         if isinstance(error, TicketInputError):
             self._error(error)
             return True

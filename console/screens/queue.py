@@ -14,6 +14,7 @@ from console.screens.base import ConsoleScreen
 from console.screens.bulk import BulkFlow
 from console.screens.dialogs import ChoicePrompt, Confirm, TextPrompt
 from console.screens.filters import FilterDialog
+from console.screens.reach import QueuePluginActions
 from console.shared.safe_text import clean_line
 from console.tickets import views as view_defs
 from console.tickets.queue_query import SORT_KEYS, QueueQuery
@@ -23,11 +24,10 @@ from console.widgets.queue_table import QueueTable
 from console.widgets.views_bar import cut, picker_label, views_bar
 
 BULK_KEYS = ("x", " resolve ", "A", " assign ", "S", " status ", "I", " note")  # in the title while marked
-# Counts follow every change at once (the live poll); this timer only moves the clock-bound "Breaching soon".
-COUNT_REFRESH_SECONDS = 60.0
+COUNT_REFRESH_SECONDS = 60.0  # counts follow every change at once (the poll); this moves only "Breaching soon"
 
 
-class QueueScreen(ConsoleScreen):
+class QueueScreen(QueuePluginActions, ConsoleScreen):
     """Open tickets, most urgent SLA first; views, filters, search and sort."""
 
     BINDINGS = [

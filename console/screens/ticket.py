@@ -17,6 +17,7 @@ from console.screens.billing_dialogs import TimeDialog, TimeInput
 from console.screens.delivery import report_delivery
 from console.screens.dialogs import ChoicePrompt, Confirm, TextPrompt
 from console.screens.escalate import EscalationForm, VehiclePicker
+from console.screens.reach import TicketPluginActions
 from console.screens.ticket_seen import SeenMarker
 from console.screens.ticket_steps import TicketSteps
 from console.shared import model
@@ -35,7 +36,7 @@ from console.widgets.render import (
 )
 
 
-class TicketScreen(TicketSteps, ConsoleScreen):
+class TicketScreen(TicketPluginActions, TicketSteps, ConsoleScreen):
     BINDINGS = [
         Binding("escape,backspace,q", "back", "Back", id="ticket.back"),
         Binding("c", "claim", "Claim", id="ticket.claim"),

@@ -35,7 +35,7 @@ SORT_SQL = {
 
 QUEUE_COLUMNS = (
     "t.seq, t.id, t.createdDate, t.slaDueDate, t.firstResponseDate, t.severity, t.service, t.category,"
-    " t.customerId, c.companyName, t.title, t.assignee, t.status, t.claimedUntil"
+    " t.customerId, c.companyName, t.title, t.assignee, t.status, t.claimedUntil, t.channel, t.contactName"
 )
 
 SEARCH_DRIVES_UP_TO = 1500

@@ -158,6 +158,7 @@ class TicketRepo:
         action: str,
         precondition: Callable[[dict[str, Any]], None] | None = None,
         also: Callable[[dict[str, Any]], object] | None = None,
+        audit: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Apply ``changes`` to a ticket and append timeline ``events``, in one transaction.
 
@@ -167,6 +168,7 @@ class TicketRepo:
         With ``expected_version`` the change is refused (:class:`StaleVersion`) when the ticket moved on
         since the agent read it. Derived columns (open flag, next SLA due, severity rank) are recomputed.
         ``also(current)`` runs last inside the same transaction: writes that must land with the change.
+        ``audit`` is added to the audit row's detail (who else had a hand in it: a plugin's action).
         """
         now = self.db.now()
         with self.db.transaction():
@@ -186,6 +188,7 @@ class TicketRepo:
                 "before": {k: current.get(k) for k in changes},
                 "after": self._stored_after(current["seq"], changes),
                 "events": [e["kind"] for e in events],
+                **(audit or {}),
             }
             self.db.audit(agent, action, "ticket", ticket_id, detail)
             if also is not None:
@@ -238,16 +241,38 @@ class TicketRepo:
         """Append one timeline event to ticket ``seq`` (inside the caller's transaction)."""
         self.db.conn.execute(_INSERT_EVENT, (seq, kind, author, when, text, from_v, to_v))
 
-    def create_ticket(self, record: dict[str, Any], agent: str) -> str:
-        """Store a new, validated ticket record (it gets the next number); return its readable id."""
+    def create_ticket(self, record: dict[str, Any], agent: str, fields: Sequence[tuple[str, str, str]] = ()) -> str:
+        """Store a new, validated ticket record (it gets the next number) with its plugins' intake ``fields``
+        (``(plugin, field id, value)``, checked by the desk); return its readable id."""
         with self.db.transaction():
             self.upsert_tickets([{**record, "id": None}], agent)
             seq = self.db.conn.execute("SELECT max(seq) FROM tickets").fetchone()[0]
             ticket_id = f"CSP-{seq:06d}"
             self.refresh_clock(seq)
-            self.db.audit(agent, "ticket.create", "ticket", ticket_id, {"channel": record["channel"]})
+            self.db.conn.executemany(
+                "INSERT INTO ticket_fields (ticketSeq, plugin, fieldId, value) VALUES (?, ?, ?, ?)",
+                [(seq, plugin, field, value) for plugin, field, value in fields],
+            )
+            detail: dict[str, Any] = {"channel": record["channel"]}
+            if fields:
+                detail["fields"] = {field: value for _, field, value in fields}
+            self.db.audit(agent, "ticket.create", "ticket", ticket_id, detail)
             plugin_events.record_created(self.db.conn, seq, self.db.now(), record["channel"])
         return ticket_id
+
+    def fields_of(self, seq: int) -> dict[str, str]:
+        """The plugins' intake fields of ticket ``seq``: value by field id."""
+        rows = self.db.conn.execute("SELECT fieldId, value FROM ticket_fields WHERE ticketSeq = ?", (seq,))
+        return {r[0]: r[1] for r in rows}
+
+    def fields_among(self, seqs: Sequence[int]) -> dict[int, tuple[tuple[str, str], ...]]:
+        """The intake fields of the tickets ``seqs`` (a page of the queue) that have any."""
+        found: dict[int, list[tuple[str, str]]] = {}
+        marks = self.db.dialect.marks(len(seqs))
+        sql = f"SELECT ticketSeq, fieldId, value FROM ticket_fields WHERE ticketSeq IN ({marks}) ORDER BY ticketSeq, id"
+        for seq, field, value in self.db.conn.execute(sql, list(seqs)):
+            found.setdefault(seq, []).append((field, value))
+        return {seq: tuple(pairs) for seq, pairs in found.items()}
 
     def upsert_tickets(self, records: Sequence[dict[str, Any]], agent: str) -> tuple[int, int]:
         """Insert or update validated ticket records (inside the caller's transaction): derived columns, a

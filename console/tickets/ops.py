@@ -6,6 +6,7 @@ saw (a change based on a stale version is refused by the store), and records the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -61,6 +62,8 @@ class NewTicket:
     service: str | None = None
     category: str | None = None
     severity: str = "unknown"
+    #: The plugins' intake fields of the ticket's service, ``(field id, value)`` (checked by the desk).
+    fields: tuple[tuple[str, str], ...] = ()
 
 
 def due_dates(created: datetime, severity: str) -> tuple[str, str]:
@@ -71,8 +74,16 @@ def due_dates(created: datetime, severity: str) -> tuple[str, str]:
     return to_iso(first), to_iso(resolution)
 
 
-def log_ticket(ws: Workspace, new: NewTicket, agent: str, now: datetime, services: set[str]) -> str:
-    """Validate and store a new ticket; return its id. Raises :class:`TicketInputError`."""
+def log_ticket(
+    ws: Workspace,
+    new: NewTicket,
+    agent: str,
+    now: datetime,
+    services: set[str],
+    fields: Sequence[tuple[str, str, str]] = (),
+) -> str:
+    """Validate and store a new ticket with its plugins' intake ``fields`` (``(plugin, field id, value)``, as the
+    desk checked them); return its id. Raises :class:`TicketInputError`."""
     if not new.title.strip():
         raise TicketInputError("title", "A title is required: one line saying what the customer needs.")
     if len(new.title) > 300:
@@ -105,7 +116,7 @@ def log_ticket(ws: Workspace, new: NewTicket, agent: str, now: datetime, service
         record = validate(TICKETS, raw, services)
     except RecordError as exc:
         raise TicketInputError(exc.field, exc.message) from None
-    return ws.tickets.create_ticket(record, agent)
+    return ws.tickets.create_ticket(record, agent, fields)
 
 
 def claim(
@@ -237,10 +248,19 @@ def classify(
 
 
 def add_note(
-    ws: Workspace, ticket: dict[str, Any], text: str, agent: str, now: datetime, *, reply: bool = False
+    ws: Workspace,
+    ticket: dict[str, Any],
+    text: str,
+    agent: str,
+    now: datetime,
+    *,
+    reply: bool = False,
+    action: str | None = None,
+    audit: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """An internal note, or (``reply``) a reply sent to the customer; the first reply stops the
-    first-response clock."""
+    first-response clock. ``action`` is what the audit row says was done (a plugin's action adding its note:
+    ``ticket.plugin_action``), ``audit`` what it adds to the row's detail."""
     body = text.strip()
     if not body:
         raise TicketInputError("text", "The note is empty.")
@@ -257,7 +277,8 @@ def add_note(
         changes=changes,
         events=[event],
         agent=agent,
-        action="ticket.reply" if reply else "ticket.note",
+        action=action or ("ticket.reply" if reply else "ticket.note"),
+        audit=audit,
     )
 
 

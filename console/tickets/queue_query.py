@@ -89,3 +89,7 @@ class QueueRow:
     sort_value: object
     #: The ticket changed since the agent last looked (drawn in the row's gutter; never from the store's page).
     changed: bool = False
+    channel: str = ""
+    contactName: str | None = None
+    #: The plugins' intake fields of the ticket, ``(field id, value)``, when the queue shows plugins' columns.
+    fields: tuple[tuple[str, str], ...] = ()

@@ -121,10 +121,14 @@ class Triage:
             offer=account.offer,
             partner=self.partner,
             now=self.clock(),
-            ticket=TicketView.from_row(ticket) if ticket is not None else None,
+            ticket=self._ticket_view(ticket) if ticket is not None else None,
             services=tuple(self.host.services.values()),
             dunning_stages=self.dunning_stages,
         )
+
+    def _ticket_view(self, row: dict[str, Any]) -> TicketView:
+        """The ticket's view, with its plugins' intake fields (a row without ``seq``, not stored: none)."""
+        return TicketView.from_row(row, self.ws.tickets.fields_of(row["seq"]) if "seq" in row else None)
 
     def run_ticket(self, row: dict[str, Any]) -> TriageResult:
         """Run the ticket-scope checks for one ticket row (nothing stored); the findings most relevant to the

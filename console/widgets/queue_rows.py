@@ -11,7 +11,7 @@ cells, the columns that matter least give way, in :data:`DROP_ORDER` (as k9s doe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -106,9 +106,15 @@ def view_columns(query: QueueQuery | None) -> tuple[str, ...]:
     return tuple(keys)
 
 
-def columns_for(width: int, query: QueueQuery | None = None, configured: Sequence[str] | None = None) -> list[Column]:
+def columns_for(
+    width: int,
+    query: QueueQuery | None = None,
+    configured: Sequence[str] | None = None,
+    plugins: Sequence[Column] = (),
+) -> list[Column]:
     """The queue's columns at ``width`` (the gutter's cells included) for the view of ``query``, or the view's own
-    ``configured`` ones; the title takes what is left."""
+    ``configured`` ones, then the ``plugins``' columns; the title takes what is left. Short of room, the plugins'
+    columns give way after the built-in ones of :data:`DROP_ORDER` but before the customer (the last first)."""
     wide = width >= WIDE
     keys = list(configured) if configured else list(view_columns(query))
     target = TITLE_FLOOR if configured else TITLE_MIN
@@ -121,8 +127,8 @@ def columns_for(width: int, query: QueueQuery | None = None, configured: Sequenc
     def left(cols: list[Column]) -> int:  # the title's room: the rest less one space between columns
         return room - sum(c.width for c in cols) - (len(cols) - 1)
 
-    cols = [spec(k) for k in keys]
-    for key in DROP_ORDER:
+    cols = [*(spec(k) for k in keys), *plugins]
+    for key in (*DROP_ORDER[:-1], *(c.key for c in reversed(plugins)), DROP_ORDER[-1]):
         short = left(cols) < target if any(c.key == "title" for c in cols) else left(cols) < 0
         if not short:
             break
@@ -184,11 +190,19 @@ class RowStyles:
 
 
 def row_segments(
-    row: QueueRow, columns: Sequence[Column], now: datetime, styles: RowStyles, *, marked: bool
+    row: QueueRow,
+    columns: Sequence[Column],
+    now: datetime,
+    styles: RowStyles,
+    *,
+    marked: bool,
+    plugins: Mapping[str, str] | None = None,
 ) -> list[Segment]:
-    """The segments of one row: the gutter, then each column's cell cut to its width in terminal cells."""
+    """The segments of one row: the gutter, then each column's cell cut to its width in terminal cells (the
+    plugins' cells are ``plugins``, by column key; a column without one shows an empty cell)."""
     base = styles.base + styles.marked if marked else styles.base
     values = cell_values(row, now, narrow=any(c.key == "status" and c.width < 9 for c in columns))
+    values.update(plugins or {})
     segments = [Segment(gutter(marked, row.changed), base + Style(bold=True) if marked else base)]
     for n, column in enumerate(columns):
         style = base
@@ -198,7 +212,7 @@ def row_segments(
             style = base + styles.critical
         if n:
             segments.append(Segment(" ", base))
-        value = values[column.key]
+        value = values.get(column.key, "")
         if "\t" in value:  # a name and a suffix that must stay visible: cut the name
             name, suffix = value.split("\t", 1)
             value = fit(name, max(1, column.width - len(suffix) - 1)) + " " + suffix

@@ -27,6 +27,7 @@ from console.widgets.cells import fit
 from console.widgets.fault_notice import notify_fault
 from console.widgets.queue_marking import MarkKeys
 from console.widgets.queue_marks import Marks
+from console.widgets.queue_plugins import PluginColumns
 from console.widgets.queue_rows import Column, RowStyles, columns_for, header_text, row_segments
 
 if TYPE_CHECKING:
@@ -55,14 +56,7 @@ class QueueTable(ScrollView, can_focus=True):
         Binding("M", "clear_marks", "Clear every mark", show=False, id="queue.clear_marks"),
     ]
 
-    COMPONENT_CLASSES = {
-        "queue--cursor",
-        "queue--breached",
-        "queue--critical",
-        "queue--loading",
-        "queue--header",
-        "queue--marked",
-    }
+    COMPONENT_CLASSES = {f"queue--{c}" for c in ("cursor", "breached", "critical", "loading", "header", "marked")}
 
     DEFAULT_CSS = """
     QueueTable { height: 1fr; scrollbar-size-vertical: 1; overflow-x: hidden; }
@@ -124,6 +118,7 @@ class QueueTable(ScrollView, can_focus=True):
         self.marking = MarkKeys(self)
         self.configured: tuple[str, ...] | None = None  # the view's own columns (config), else the default
         self._columns: tuple[object, list[Column]] | None = None
+        self.plugins = PluginColumns(self)  # the plugins' columns, once the plugins are loaded
 
     # -- data ----------------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -310,9 +305,10 @@ class QueueTable(ScrollView, can_focus=True):
 
     def columns(self) -> list[Column]:
         """The columns at this width for this view (or the view's own from the config)."""
-        key = (self.content_width, self.query_, self.configured)
+        key = (self.content_width, self.query_, self.configured, self.plugins.key())
         if self._columns is None or self._columns[0] != key:
-            self._columns = (key, columns_for(self.content_width, self.query_, self.configured))
+            extra = self.plugins.columns(self.query_)
+            self._columns = (key, columns_for(self.content_width, self.query_, self.configured, extra))
         return self._columns[1]
 
     def render_line(self, y: int) -> Strip:
@@ -339,7 +335,8 @@ class QueueTable(ScrollView, can_focus=True):
         critical = self.get_component_rich_style("queue--critical", partial=True)  # keeps the cursor bar
         styles = RowStyles(base, marked_style, breached, critical)
         marked = self.marks.shows(row.id, index, self.cursor)
-        segments = row_segments(row, self.columns(), self.clock(), styles, marked=marked)
+        cells = self.plugins.cells(row)  # (computed for the rows in sight, a page of them at a time)
+        segments = row_segments(row, self.columns(), self.clock(), styles, marked=marked, plugins=cells)
         return Strip(segments).adjust_cell_length(width, base)
 
     @property

@@ -35,6 +35,7 @@ from console.store.migrations.microsoft import (
 )
 from console.store.migrations.notices import m023_notices, m026_notice_due
 from console.store.migrations.plugin_events import m032_plugin_events
+from console.store.migrations.plugin_fields import m033_plugin_fields
 from console.store.migrations.policy import m027_desk_policy
 from console.store.migrations.tickets import (
     m003_tickets,
@@ -86,6 +87,7 @@ MIGRATIONS: list[Migration] = [
     m030_resolved_by_agent,
     m031_door_guard,
     m032_plugin_events,
+    m033_plugin_fields,
 ]
 
 

@@ -24,8 +24,8 @@ from console.store.dialect import DOOR_FUNCTION
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-#: The desk's records: what the door writes and audits.
-GUARDED = (
+#: The desk's records: what the door writes and audits (as migration 31 guarded them: a migration never changes).
+GUARDED_AT_31 = (
     "tickets",
     "timeline",
     "findings",
@@ -47,6 +47,8 @@ GUARDED = (
     "receivables",
     "support_offers",
 )
+#: Every guarded table: migration 31's, then those later migrations made (each guards its own as it makes it).
+GUARDED = (*GUARDED_AT_31, "ticket_fields")
 
 
 def guard_statements(table: str) -> list[str]:
@@ -58,8 +60,8 @@ def guard_statements(table: str) -> list[str]:
 
 
 def m031_door_guard(db: Database) -> None:
-    """Triggers on every table of :data:`GUARDED` that refuse a write from a connection the console did not
+    """Triggers on every table of :data:`GUARDED_AT_31` that refuse a write from a connection the console did not
     open (see the module's docstring)."""
-    for table in GUARDED:
+    for table in GUARDED_AT_31:
         for statement in guard_statements(table):
             db.execute(statement)
