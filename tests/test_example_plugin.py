@@ -62,7 +62,7 @@ def test_example_shows_in_plugins(site: Path, tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     plugins = {p["name"]: p for p in json.loads(proc.stdout)}
     w365 = plugins["windows365"]
-    assert w365["version"] == "1.0.0" and w365["module"] == "csp_windows365"
+    assert w365["version"] == "1.1.0" and w365["module"] == "csp_windows365"
     assert w365["services"] == ["windows365"] and w365["errors"] == []
     assert "windows365.business_cap" in w365["checks"]
     assert {"azure", "office365", "dynamics365", "common"} <= set(plugins)
@@ -123,4 +123,4 @@ def test_example_own_tests_pass(site: Path) -> None:
         cwd=EXAMPLE,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "5 passed" in proc.stdout
+    assert "9 passed" in proc.stdout

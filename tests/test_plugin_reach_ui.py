@@ -625,7 +625,15 @@ def test_the_docs_quote_the_example_plugin_as_it_is() -> None:
     code = Path(source).read_text(encoding="utf-8")
     doc = (ROOT / "docs" / "plugins.md").read_text(encoding="utf-8")
     parts = re.findall(r"^# docs: (\S+)\n(.*?)^# /docs$", code, re.S | re.M)
-    assert [name for name, _ in parts] == ["queue-column", "account-section", "ticket-actions", "intake-fields"]
+    assert [name for name, _ in parts] == [
+        "queue-column",
+        "account-section",
+        "ticket-actions",
+        "intake-fields",
+        "settings",
+        "command",
+        "event-receiver",
+    ]
     for name, part in parts:
         part = part.rstrip() + "\n"
         assert f"```python\n{part}```" in doc, f"docs/plugins.md does not quote the example's {name} as it is"

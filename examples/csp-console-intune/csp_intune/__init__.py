@@ -3,7 +3,10 @@
 - a queue column: the device a ticket is about;
 - an account section: the customer's plans that include Intune;
 - ticket actions: sync the device (on the queue's row too), wipe it (dangerous: the agent types the ticket number);
-- intake fields for Intune tickets: the device's name (checked) and its platform (a list).
+- intake fields for Intune tickets: the device's name (checked) and its platform (a list);
+- its settings, the ``[plugins.intune]`` section of the config file (a Teams webhook, a secret Graph token);
+- a command, ``csp-console intune-plans [CUSTOMER]``;
+- an event receiver: a resolved Intune ticket is posted to the desk's Teams channel (its incoming webhook).
 
 The actions stand in for Microsoft Graph's ``syncDevice`` and ``wipe`` calls (a real plugin makes them, with its
 credentials from its ``[plugins.intune]`` settings); everything else is as a real plugin writes it. Each part
@@ -12,15 +15,27 @@ between ``# docs:`` markers is quoted in docs/plugins.md, and tests/test_plugin_
 
 from __future__ import annotations
 
+import argparse
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
 from console.plugin_api import (
     AccountSection,
     ActionContext,
     ActionResult,
     ActionScope,
     CheckContext,
+    Command,
+    CommandContext,
+    Event,
+    EventKind,
+    EventReceiver,
     IntakeField,
     QueueColumn,
     Service,
+    Setting,
     TicketAction,
     TicketView,
     hookimpl,
@@ -131,6 +146,71 @@ def csp_intake_fields() -> list[IntakeField]:
             choices=("Windows", "iOS/iPadOS", "Android", "macOS"),
         ),
     ]
+
+
+# /docs
+
+
+# docs: settings
+@hookimpl
+def csp_settings() -> list[Setting]:
+    return [
+        Setting(name="teams_webhook", kind=str, default="", help="a Teams channel's incoming webhook (empty: none)"),
+        Setting(name="graph_token", kind=str, default="", secret=True, help="a Microsoft Graph token"),
+        Setting(name="stale_days", kind=int, default=30, help="a device not seen for this many days is stale"),
+    ]
+
+
+SETTINGS: dict[str, Any] = {}
+
+
+@hookimpl
+def csp_configure(settings: Mapping[str, Any]) -> None:
+    SETTINGS.clear()
+    SETTINGS.update(settings)  # checked against csp_settings, defaults filled in
+
+
+# /docs
+
+
+# docs: command
+def plan_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("customer", nargs="?", help="a customer id (default: every customer)")
+
+
+def plans(ctx: CommandContext) -> int:
+    """Each customer's plans that include Intune, as the account section shows them."""
+    for customer_id in [ctx.args.customer] if ctx.args.customer else ctx.customer_ids():
+        try:
+            account = ctx.account(customer_id)
+        except LookupError:
+            ctx.echo(f"no customer {customer_id}")
+            return 1
+        for line in intune_plans(account):
+            ctx.echo(f"{account.customer.company_name}: {line}")
+    return 0
+
+
+@hookimpl
+def csp_commands() -> list[Command]:
+    return [Command(name="intune-plans", help="plans that include Intune", run=plans, arguments=plan_arguments)]
+
+
+# /docs
+
+
+# docs: event-receiver
+def post_to_teams(event: Event, settings: Mapping[str, Any]) -> None:
+    """A resolved Intune ticket, told to the desk's Teams channel; raising means "try again later"."""
+    if not settings["teams_webhook"] or event.ticket.service != "intune":
+        return
+    text = f"{event.ticket.id} resolved ({event.details['resolutionCode']}): {event.ticket.title}"
+    httpx.post(settings["teams_webhook"], json={"id": event.id, "text": text}, timeout=5).raise_for_status()
+
+
+@hookimpl
+def csp_event_receivers() -> list[EventReceiver]:
+    return [EventReceiver(id="intune.teams", kinds=(EventKind.RESOLVED,), deliver=post_to_teams)]
 
 
 # /docs

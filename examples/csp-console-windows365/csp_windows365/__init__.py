@@ -1,27 +1,36 @@
 """Windows 365 for CSP Triage Console: a complete third-party service plugin.
 
 Checks: the Windows 365 Business 300-seat cap, Cloud PCs without the Microsoft Entra ID / Intune licence
-they need (Enterprise), and the NCE window; escalation through the standard vehicles.
+they need (Enterprise), and the NCE window; escalation through the standard vehicles. On the console's screens
+(the plugin API's reach): an account section with the customer's Cloud PC seats and the Business cap's
+headroom, a queue column with the ticket's Cloud PC plan family, and ``csp-console windows365-seats``.
 """
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Iterator
 
 from console.plugin_api import (
+    AccountSection,
     Check,
     CheckContext,
+    Command,
+    CommandContext,
     EscalationHandler,
     Family,
     Finding,
     Level,
+    QueueColumn,
     Service,
+    TicketView,
     hookimpl,
     nce_window_findings,
     standard_handlers,
 )
 
-__version__ = "1.0.0"
+__version__ = "1.1.0"
+csp_console_api = "1.0"
 
 SERVICE = Service(
     id="windows365",
@@ -110,3 +119,49 @@ def csp_escalation_handlers() -> list[EscalationHandler]:
             "technical": "Windows 365 / Cloud PC provisioning and connectivity",
         },
     )
+
+
+def seat_lines(ctx: CheckContext) -> list[str]:
+    """The customer's Cloud PC seats, plan by plan, and what is left under the Business cap."""
+    subs = ctx.subscriptions_of(SERVICE.id)
+    lines = [f"{s.offer_name}: {s.quantity} seats ({s.status})" for s in subs]
+    business = sum(s.quantity for s in subs if "business" in s.offer_name.casefold())
+    if business:
+        lines.append(f"Business seats: {business} of {BUSINESS_CAP} ({max(0, BUSINESS_CAP - business)} left)")
+    return lines or ["No Windows 365 subscription."]
+
+
+def plan_family(ticket: TicketView) -> str:
+    """Business or Enterprise, from the ticket's words: quick, as a queue column must be."""
+    text = ticket.title.casefold()
+    return "Business" if "business" in text else "Enterprise" if "enterprise" in text else ""
+
+
+@hookimpl
+def csp_account_sections() -> list[AccountSection]:
+    return [AccountSection(id="windows365.seats", title="Cloud PCs", lines=seat_lines, services=(SERVICE.id,))]
+
+
+@hookimpl
+def csp_queue_columns() -> list[QueueColumn]:
+    return [QueueColumn(id="windows365.plan", title="W365", width=10, value=plan_family, services=(SERVICE.id,))]
+
+
+def _seat_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("customer", help="a customer id")
+
+
+def seats(ctx: CommandContext) -> int:
+    try:
+        account = ctx.account(ctx.args.customer)
+    except LookupError:
+        ctx.echo(f"no customer {ctx.args.customer}")
+        return 1
+    for line in seat_lines(account):
+        ctx.echo(line)
+    return 0
+
+
+@hookimpl
+def csp_commands() -> list[Command]:
+    return [Command(name="windows365-seats", help="a customer's Cloud PC seats", run=seats, arguments=_seat_arguments)]

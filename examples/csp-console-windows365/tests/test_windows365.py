@@ -28,3 +28,25 @@ def test_checks_do_not_run_for_other_services(csp_build, csp_run) -> None:
     sub = csp_build.subscription(service="windows365", offer_name="Windows 365 Business", quantity=999)
     findings, _ = csp_run(csp_build.context(ticket=csp_build.ticket(service="azure"), subscriptions=[sub]))
     assert findings == []
+
+
+def test_the_seats_section_shows_the_business_headroom(csp_build) -> None:
+    import csp_windows365
+
+    subs = [csp_build.subscription(service="windows365", offer_name="Windows 365 Business 2 vCPU", quantity=280)]
+    lines = csp_windows365.seat_lines(csp_build.context(subscriptions=subs))
+    assert lines == ["Windows 365 Business 2 vCPU: 280 seats (active)", "Business seats: 280 of 300 (20 left)"]
+    assert csp_windows365.seat_lines(csp_build.context()) == ["No Windows 365 subscription."]
+
+
+@pytest.mark.parametrize(("title", "family"), [("Cloud PC Business が起動しない", "Business"), ("Cloud PC", "")])
+def test_the_plan_column(csp_build, title: str, family: str) -> None:
+    import csp_windows365
+
+    assert csp_windows365.plan_family(csp_build.ticket(service="windows365", title=title)) == family
+
+
+def test_the_reach_is_registered(csp_host) -> None:
+    assert [c.item.name for c in csp_host.commands] == ["windows365-seats"]
+    assert [s.item.id for s in csp_host.sections] == ["windows365.seats"]
+    assert [c.item.id for c in csp_host.columns] == ["windows365.plan"]
