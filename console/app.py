@@ -156,8 +156,9 @@ class CspConsoleApp(OrderedKeys, Leaving, CommandMode, ThemedApp, App[None]):
         self._settled = True
         reach.attach(self)  # the plugins' actions checked (a refused key is the plugin's error), the queue's columns
         for name, errors in self.host.load_errors.items():
-            title, text = clean_line(f"Plugin {name} not loaded"), clean_line("; ".join(errors))
-            self.notify(text, title=title, severity="warning", markup=False)
+            part = name in self.host.plugins and bool(self.host.plugins[name].hooks)  # loaded, an item refused
+            title = clean_line(f"Plugin {name} " + ("in part refused" if part else "not loaded"))
+            self.notify(clean_line("; ".join(errors)), title=title, severity="warning", markup=False)
         try:
             desk = self.desk
         except ConfigError as exc:  # a broken collections policy: said as the CLI says it, with file and line

@@ -127,3 +127,13 @@ def test_a_command_named_as_a_console_command_is_refused(tmp_path: Path) -> None
     listed = console(site, "plugins", "--json")
     errors = next(p for p in json.loads(listed.stdout) if p["name"] == "intune")["errors"]
     assert any("command name" in e and "'audit'" in e for e in errors), errors
+
+
+def test_a_command_whose_settings_were_refused_is_not_run(site: Path, db: Path, tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("[plugins.intune]\ntenant = 3\n", encoding="utf-8")
+    run = console(site, "intune-devices", "--db", str(db), "--config", str(config), "--customer", "x", env=AGENT)
+    assert run.returncode == 1
+    assert (
+        f"plugin intune: command intune-devices not run: {config}:2: [plugins.intune] tenant must be text" in run.stderr
+    )

@@ -83,6 +83,7 @@ def test_every_problem_of_a_broken_plugin_is_listed(tmp_path: Path) -> None:
     problems = json.loads(run.stdout)["problems"]
     assert problems and all(p.startswith("plugin intune") for p in problems), problems
     assert any("csp_check" in p for p in problems)  # the misspelled hook: nothing else could run
+    assert not any("registered no hook" in p or "[plugins." in p for p in problems)  # no follow-on errors
     fixed = BROKEN.replace("@hookimpl\ndef csp_check():", "def csp_check():")
     site = install(tmp_path / "site2", "intune", fixed)
     run = console(site, "plugins", "check", "intune", "--json")
@@ -120,3 +121,12 @@ def test_a_plugin_that_cannot_be_imported_is_one_problem(tmp_path: Path) -> None
 def test_check_needs_a_plugin(tmp_path: Path) -> None:
     run = console(tmp_path, "plugins", "check")
     assert run.returncode == 1 and "needs a PLUGIN" in run.stderr
+
+
+def test_a_hook_not_marked_is_a_problem(tmp_path: Path) -> None:
+    source = BROKEN.replace("@hookimpl\ndef csp_check():", "def csp_check():")
+    source = source.replace("@hookimpl\ndef csp_account_sections", "def csp_account_sections")
+    run = console(install(tmp_path / "site", "intune", source), "plugins", "check", "intune")
+    assert (
+        "PROBLEM: plugin intune: csp_account_sections is not marked @hookimpl: the console never calls it" in run.stdout
+    )

@@ -78,7 +78,7 @@ def test_a_misspelled_hook_fails_the_test_naming_it(pytester: pytest.Pytester) -
 def test_a_plugin_without_hookimpl_fails_the_test(pytester: pytest.Pytester) -> None:
     result = _outcome(pytester, GOOD.replace("@hookimpl\n", ""))
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*plugin undertest registered no hook*@hookimpl*"])
+    result.stdout.fnmatch_lines(["*plugin undertest: csp_checks is not marked @hookimpl*"])
 
 
 def test_naming_no_plugin_fails_the_test(pytester: pytest.Pytester) -> None:

@@ -103,6 +103,12 @@ def _run(registered: Registered[Command], args: argparse.Namespace, db: Path, co
 
     command, plugin = registered.item, registered.plugin
     with desk_for(db, config, owner_if_empty=True) as desk:
+        if plugin not in desk.host.settings:  # its [plugins.NAME] section was refused: said, never half-run
+            why = (
+                "; ".join(e for e in desk.host.plugins[plugin].errors if "[plugins." in e)
+                or "its settings were refused"
+            )
+            return say("failed", f"plugin {plugin}: command {command.name} not run: {why}", FAILED)
         ctx = CommandContext(
             args=args,
             settings=dict(desk.host.settings.get(plugin, {})),

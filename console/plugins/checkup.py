@@ -53,7 +53,7 @@ def problems_of(host: PluginHost, names: Mapping[str, Any]) -> list[str]:
             problems.append(f"plugin {name} was not loaded")
             continue
         problems.extend(f"plugin {name}: {error}" for error in info.errors)
-        if not info.hooks:
+        if not info.hooks and not info.errors:  # a refused plugin's own error says why
             problems.append(
                 f"plugin {name} registered no hook: mark its functions with @hookimpl (from console.plugin_api)"
                 " and name them as the hooks are named (csp_checks, csp_services, ...)"
@@ -93,8 +93,8 @@ def check_plugin(target: str, *, name: str | None = None, settings: Mapping[str,
 
 
 def samples(host: PluginHost, plugin: str) -> list[tuple[str, CheckContext]]:
-    """(what, context) to try the plugin's items on: a ticket of each of its services (with a subscription of
-    it), and a ticket of a service not its own."""
+    """(what, context) to try the plugin's items on: a ticket of each of its services, of a customer with a
+    subscription of it and of one without."""
     from console import testing
 
     own = [sid for sid, owner in host.service_owner.items() if owner == plugin] or ["office365"]
@@ -106,6 +106,8 @@ def samples(host: PluginHost, plugin: str) -> list[tuple[str, CheckContext]]:
             services=tuple(host.services.values()),
         )
         out.append((f"a ticket of {service}", ctx))
+        bare = testing.context(ticket=testing.ticket(service=service), services=tuple(host.services.values()))
+        out.append((f"a ticket of {service} of a customer without a subscription", bare))
     return out
 
 

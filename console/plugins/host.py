@@ -190,6 +190,15 @@ def _api_honoured(info: PluginInfo, obj: object) -> bool:
     return refused is None
 
 
+def _unmarked(obj: object, marked: list[str]) -> list[str]:
+    """A function named as a hook but not marked ``@hookimpl``: pluggy never calls it, and nothing else would say."""
+    return [
+        f"{hook} is not marked @hookimpl: the console never calls it"
+        for hook in HOOKS
+        if hook not in marked and callable(getattr(obj, hook, None))
+    ]
+
+
 def _given(obj: object) -> object:
     """The loader of a plugin object passed in (``extra``): the object itself."""
     return obj
@@ -240,9 +249,8 @@ def load_plugins(
         except ValueError as exc:  # registered twice
             info.errors.append(str(exc))
             return
-        info.hooks = [
-            hook for hook in HOOKS if any(impl.plugin is obj for impl in getattr(pm.hook, hook).get_hookimpls())
-        ]
+        info.hooks = [hook for hook in HOOKS if any(i.plugin is obj for i in getattr(pm.hook, hook).get_hookimpls())]
+        info.errors.extend(_unmarked(obj, info.hooks))
 
     for name, module_path, loader, version in _candidates(installed):
         if _selected(name, env) and name not in (extra or {}):
@@ -277,7 +285,9 @@ def configure(host: PluginHost, sections: Mapping[str, Mapping[str, Any]], origi
     plugin that is not loaded is kept as it is (the plugin may be disabled on this host)."""
     from console.plugins.collect import SettingError, settings_for
 
-    for name in host.plugins:
+    for name, info in host.plugins.items():
+        if not info.hooks:  # not loaded: its section is not its problem now
+            continue
         try:
             host.settings[name] = settings_for(host, name, sections.get(name, {}))
         except SettingError as exc:
