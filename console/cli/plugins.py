@@ -42,6 +42,10 @@ def cmd_plugins(args: argparse.Namespace) -> int:
         out(f"  services: {', '.join(info.services) or '-'}")
         out(f"  checks:   {', '.join(info.checks) or '-'}")
         out(f"  vehicles: {', '.join(info.vehicles) or '-'}")
+        if info.import_seconds is not None:
+            out(f"  import:   {info.import_seconds:.3f} s")
+        for warning in info.warnings:
+            out(f"  WARNING:  {clean_line(warning)}")
         for error in info.errors:
             out(f"  ERROR:    {clean_line(error)}")
     return 0
