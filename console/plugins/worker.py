@@ -1,0 +1,226 @@
+"""Running checks in a process of their own, where one that never ends can be stopped.
+
+A :class:`ProcessWorker` forks one child (``multiprocessing``'s ``fork`` start method: the child already has
+the loaded plugins and their checks, nothing is imported again) and sends it requests: contexts and, for each,
+the ids of the checks to run, all pickled once (what the contexts share, an account's views, is pickled once).
+The child answers context by context: for each check its findings, pickled on their own (one that does not
+pickle is that check's failure, named), or the error it raised as ``"Type: message"``. Validation of the
+findings stays in the console (:mod:`console.plugins.validate`).
+
+The child notes in a shared page which check is running and since when; a check past its budget gets the
+child killed (SIGKILL: whatever it held, memory included, is returned at once) and the next request forks a new
+one. A check that ends the child itself (``os._exit``, a crash) is found the same way. The child's address space
+is limited (``RLIMIT_AS``: what it had when forked plus :data:`MEMORY_HEADROOM`), so a check that allocates
+without end gets ``MemoryError``, reported as its failure; it ignores SIGINT (a Ctrl-C is the console's).
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import mmap
+import multiprocessing
+import os
+import signal
+import struct
+import sys
+import time
+import weakref
+from collections.abc import Iterator, Mapping, Sequence
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+
+from console.plugins import wire
+from console.plugins.loading import describe
+from console.plugins.outcomes import Job, Outcome, Reply, Stop, run_check
+from console.plugins.views import Check
+
+log = logging.getLogger(__name__)
+#: How much more address space than it was forked with the check process may take (``RLIMIT_AS``).
+MEMORY_HEADROOM = 1 << 30
+#: The shared page: when the running check started (``time.monotonic``, one clock for both processes on
+#: Linux), the index of its context in the request and its index among the context's checks.
+STATE = struct.Struct("=dqq")
+
+
+class WorkerUnavailable(Exception):
+    """The check process cannot take this request: a context does not pickle, or (``lasting``) the process
+    cannot be forked here at all."""
+
+    def __init__(self, message: str, *, lasting: bool = False) -> None:
+        super().__init__(message)
+        self.lasting = lasting
+
+
+def can_fork() -> bool:
+    """Whether checks can run in a forked process here (Linux: ``fork`` and a shared clock)."""
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+
+
+class ProcessWorker:
+    """The check process of one :class:`~console.plugins.runner.CheckRunner`, forked on first use."""
+
+    def __init__(self, checks: Sequence[Check], memory_headroom: int = MEMORY_HEADROOM) -> None:
+        self._checks = {c.id: c for c in checks}
+        self._headroom = memory_headroom
+        self._state = mmap.mmap(-1, mmap.PAGESIZE)  # shared with every child forked from here
+        self._proc: BaseProcess | None = None
+        self._conn: Connection | None = None
+        self._stopper: weakref.finalize | None = None
+        self._sender = wire.Sender()
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    def close(self) -> None:
+        if self._stopper is not None:
+            self._stopper()  # kills the child and waits for it (its memory returned)
+        self._proc = self._conn = self._stopper = None
+        self._sender.forget()
+
+    def _start(self) -> None:
+        mp = multiprocessing.get_context("fork")
+        ours, theirs = mp.Pipe(duplex=True)
+        args = (theirs, ours, self._state, self._checks, self._headroom)
+        proc = mp.Process(target=serve, args=args, name="csp-check-worker", daemon=True)
+        try:
+            proc.start()
+        except Exception as exc:  # out of processes or memory; a daemonic process cannot have children
+            ours.close()
+            theirs.close()
+            message = f"the check process could not be started: {describe(exc)}"
+            raise WorkerUnavailable(message, lasting=True) from exc
+        theirs.close()
+        self._proc, self._conn = proc, ours
+        self._stopper = weakref.finalize(self, _stop, proc, ours, os.getpid())
+
+    def run(self, jobs: Sequence[Job], budget: float) -> Iterator[Reply]:
+        """Send ``jobs`` as one request; raises :class:`WorkerUnavailable` before anything is run."""
+        if any(c.id not in self._checks or self._checks[c.id] is not c for _, checks in jobs for c in checks):
+            self.close()  # checks the child was not forked with
+            self._checks.update((c.id, c) for _, checks in jobs for c in checks)
+        request = [(ctx, [c.id for c in checks]) for ctx, checks in jobs]
+        for attempt in (1, 2):
+            if self._conn is None:
+                self._start()
+            assert self._conn is not None
+            try:
+                payload = self._sender.request(request)
+            except Exception as exc:
+                raise WorkerUnavailable(f"a check context does not pickle: {describe(exc)}") from exc
+            STATE.pack_into(self._state, 0, time.monotonic(), 0, 0)
+            try:
+                self._conn.send_bytes(payload)
+                break
+            except OSError:  # the child is gone (killed from outside while idle): a new one, once
+                self.close()
+                if attempt == 2:
+                    raise WorkerUnavailable("the check process went away twice") from None
+        return self._replies(len(jobs), budget)
+
+    def _replies(self, count: int, budget: float) -> Iterator[Reply]:
+        done = False
+        reader = wire.ReplyReader()
+        try:
+            for pos in range(count):
+                got = self._await(budget, reader)
+                if isinstance(got, Stop):
+                    self.close()
+                    done = True
+                    yield pos, [], got
+                    return
+                yield pos, got, None
+            done = True
+        finally:
+            if not done:  # abandoned midway (the console interrupted): the child is busy, start afresh
+                self.close()
+
+    def _await(self, budget: float, reader: wire.ReplyReader) -> list[Outcome] | Stop:
+        """The next context's outcomes, or where and why the child stopped (killed here past a budget)."""
+        conn = self._conn
+        assert conn is not None
+        while True:
+            started, _, index = STATE.unpack_from(self._state)
+            if conn.poll(max(0.0, started + budget - time.monotonic()) + 0.001):
+                return self._receive(conn, reader)
+            again, _, index_again = STATE.unpack_from(self._state)
+            overdue = (again, index_again) == (started, index) and time.monotonic() - started >= budget
+            if overdue and not conn.poll(0):  # (not a reply sent just now, as the last check ended in time)
+                return Stop(index, "budget")
+
+    def _receive(self, conn: Connection, reader: wire.ReplyReader) -> list[Outcome] | Stop:
+        try:
+            data = conn.recv_bytes()
+        except (EOFError, OSError):
+            return Stop(STATE.unpack_from(self._state)[2], self._ended())
+        try:
+            return reader.reply(data)
+        except Exception as exc:  # not what the child writes: something else wrote on its end
+            log.warning("the check process sent what the console cannot read: %s", describe(exc))
+            return Stop(STATE.unpack_from(self._state)[2], "garbled answer")
+
+    def _ended(self) -> str:
+        """How the child ended (it closed its end: it has or is about to)."""
+        proc = self._proc
+        if proc is None:
+            return "ended"
+        proc.join(2)
+        code = proc.exitcode
+        if code is None:
+            return "stopped answering"
+        if code < 0:
+            return f"signal {signal.Signals(-code).name}"
+        return f"exit status {code}"
+
+
+def _stop(proc: BaseProcess, conn: Connection, owner: int) -> None:
+    if os.getpid() != owner:  # a copy of this object in a child: not its process to stop
+        return
+    conn.close()
+    if proc.exitcode is None:
+        proc.kill()
+        proc.join(5)
+    if proc.exitcode is not None:
+        proc.close()
+
+
+# The child ------------------------------------------------------------------------------------------------
+
+
+def serve(conn: Connection, other: Connection, state: mmap.mmap, checks: Mapping[str, Check], headroom: int) -> None:
+    """The check process: run requests until the console closes its end."""
+    other.close()
+    gc.freeze()  # what was forked stays out of the collector's way (a full collection would copy every page)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    limit_memory(headroom)
+    receiver = wire.Receiver()
+    while True:
+        try:
+            request = receiver.request(conn.recv_bytes())
+        except EOFError:
+            return
+        writer = wire.ReplyWriter()
+        for pos, (ctx, ids) in enumerate(request):
+            outcomes = []
+            for index, ident in enumerate(ids):
+                STATE.pack_into(state, 0, time.monotonic(), pos, index)
+                outcomes.append(wire.outcome(*run_check(checks[ident], ctx)))  # encoded within its budget
+            conn.send_bytes(writer.reply(outcomes))
+
+
+def limit_memory(headroom: int) -> None:
+    """Limit this process's address space to what it has now plus ``headroom`` (never above a limit set)."""
+    try:
+        import resource
+
+        with open("/proc/self/status", encoding="ascii") as status:
+            size = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize:"))
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = size + headroom
+        for given in (soft, hard):
+            if given != resource.RLIM_INFINITY:
+                limit = min(limit, given)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ImportError, OSError, ValueError, StopIteration) as exc:
+        log.warning("the check process runs without a memory limit: %s", describe(exc))
