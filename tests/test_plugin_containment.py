@@ -5,19 +5,25 @@ nothing of ours mocked)."""
 from __future__ import annotations
 
 import os
+import pickle
 import signal
 import subprocess
 import sys
 import textwrap
 import time
 import types
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from console.plugin_api import Check, Family, Finding, Level, Service, hookimpl
+from console import testing
+from console.plugin_api import Check, CheckContext, Family, Finding, Level, Service, hookimpl
 from console.plugins import loading
 from console.plugins.host import load_plugins
+from console.plugins.runner import MAX_FINDINGS_PER_CHECK, CheckRun, CheckRunner
+from console.plugins.worker import can_fork
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -185,3 +191,220 @@ def test_the_import_budget_comes_from_the_environment() -> None:
     assert loading.import_budget({"CSP_CONSOLE_PLUGIN_IMPORT_BUDGET": "2.5"}) == 2.5
     for wrong in ("soon", "0", "-1", "inf", "nan"):
         assert loading.import_budget({"CSP_CONSOLE_PLUGIN_IMPORT_BUDGET": wrong}) == 10
+
+
+# 3. Checks in a process of their own: stopped past their budget, capped, limited in memory ----------------
+
+
+def rss_kib(pid: int | str = "self") -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def runner_with(*checks: Check, budget: float = 2.0, **options: object) -> CheckRunner:
+    module = plugin("p", csp_checks=lambda: list(checks))
+    host = load_plugins(env={"CSP_CONSOLE_LOAD_PLUGINS": "p,good"}, extra={"p": module, "good": GOOD})
+    return CheckRunner(host, budget=budget, **options)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def runners() -> Iterator[list[CheckRunner]]:
+    made: list[CheckRunner] = []
+    yield made
+    for runner in made:
+        runner.close()
+
+
+def _p(name: str, run: object) -> Check:
+    return Check(id=f"p.{name}", family=Family.TECHNICAL, run=run)  # type: ignore[arg-type]
+
+
+def _titles(run: CheckRun) -> list[str]:
+    return [f.title for _, f in run.findings]
+
+
+needs_fork = pytest.mark.skipif(not can_fork(), reason="checks run in a process only where it can be forked")
+
+
+@needs_fork
+def test_a_busy_check_is_stopped_at_its_budget_and_its_process_is_gone(
+    tmp_path: Path, runners: list[CheckRunner]
+) -> None:
+    where = tmp_path / "pid"
+
+    def spin(ctx: object) -> list[Finding]:
+        where.write_text(str(os.getpid()))
+        while True:  # a busy loop: held 97 % of a core for as long as the console ran
+            pass
+
+    runner = runner_with(_p("spin", spin), budget=0.5)
+    runners.append(runner)
+    started = time.monotonic()
+    first = runner.run(testing.context(ticket=testing.ticket()))
+    assert time.monotonic() - started < 0.5 + 1
+    pid = int(where.read_text())
+    assert pid != os.getpid()  # it ran in the check process, not in the console
+    assert not Path(f"/proc/{pid}").exists()  # killed and reaped: no CPU, no memory held
+    (failure,) = first.failures
+    assert failure.message == "check p.spin ran past its 0.5 s budget and was stopped for this session"
+    assert "Good" in _titles(first)
+    second = runner.run(testing.context(ticket=testing.ticket(id="CSP-000002")))
+    assert "Good" in _titles(second) and second.failures == []  # the next ticket's checks run in a new process
+    assert runner.worker_pid not in (None, pid)
+
+
+@needs_fork
+def test_an_endless_generator_stops_at_fifty_findings_and_the_console_does_not_grow(
+    runners: list[CheckRunner],
+) -> None:
+    def endless(ctx: object) -> Iterator[Finding]:
+        n = 0
+        while True:  # grew the console from 0.3 to 3.2 GB in 40 s
+            n += 1
+            yield Finding(
+                check_id=f"p.endless{n}", family=Family.TECHNICAL, level=Level.INFO, title="again", explanation="x"
+            )
+
+    runner = runner_with(_p("endless", endless))
+    runners.append(runner)
+    baseline = rss_kib()
+    started = time.monotonic()
+    run = runner.run(testing.context(ticket=testing.ticket()))
+    assert time.monotonic() - started < 2  # at once, not at the budget
+    assert run.failures == []
+    assert _titles(run).count("again") == MAX_FINDINGS_PER_CHECK == 50 and "Good" in _titles(run)
+    time.sleep(1)
+    assert rss_kib() < 2 * baseline
+
+
+@needs_fork
+def test_a_check_that_allocates_without_end_fails_with_memory_error_and_the_console_keeps_its_memory(
+    runners: list[CheckRunner],
+) -> None:
+    def hog(ctx: object) -> list[Finding]:
+        held = [b"x" * (64 << 20) for _ in range(64)]  # 4 GiB, every page written
+        assert held
+        return []
+
+    runner = runner_with(_p("hog", hog), budget=30)
+    runners.append(runner)
+    baseline = rss_kib()
+    run = runner.run(testing.context(ticket=testing.ticket()))
+    (failure,) = run.failures
+    assert failure.check_id == "p.hog" and failure.message == "check p.hog raised MemoryError"
+    assert "Good" in _titles(run)
+    assert rss_kib() < baseline + 200 * 1024  # the 4 GiB (well, the 1 GiB it got) were the child's
+    again = runner.run(testing.context(ticket=testing.ticket()))
+    assert [f.check_id for f in again.failures] == ["p.hog"]  # the same process, still answering
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("sys.exit(3)", "check p.quits raised SystemExit(3)"),
+        ("raise KeyboardInterrupt", "check p.quits raised KeyboardInterrupt"),
+    ],
+)
+def test_an_exit_or_interrupt_in_a_check_is_that_checks_failure(
+    runners: list[CheckRunner], body: str, message: str
+) -> None:
+    namespace: dict[str, Any] = {"sys": sys}
+    exec(f"def quits(ctx):\n    {body}\n", namespace)
+    runner = runner_with(_p("quits", namespace["quits"]))
+    runners.append(runner)
+    run = runner.run(testing.context(ticket=testing.ticket()))
+    assert [f.message for f in run.failures] == [message]
+    assert "Good" in _titles(run)
+    assert "Good" in _titles(runner.run(testing.context(ticket=testing.ticket())))
+
+
+@needs_fork
+def test_a_check_that_ends_its_process_is_named_and_disabled(runners: list[CheckRunner]) -> None:
+    def leaves(ctx: object) -> list[Finding]:
+        os._exit(7)  # would end the console itself on a thread
+
+    runner = runner_with(_p("leaves", leaves))
+    runners.append(runner)
+    run = runner.run(testing.context(ticket=testing.ticket()))
+    assert [f.message for f in run.failures] == [
+        "check p.leaves ended the check process (exit status 7); it is disabled for this session"
+    ]
+    assert "Good" in _titles(run) and "p.leaves" in runner.disabled
+    again = runner.run(testing.context(ticket=testing.ticket()))
+    assert "Good" in _titles(again) and again.failures == []
+
+
+@needs_fork
+def test_findings_that_do_not_pickle_are_that_checks_failure_named(runners: list[CheckRunner]) -> None:
+    def odd(ctx: object) -> list[object]:
+        return [
+            Finding(check_id="p.odd", family=Family.TECHNICAL, level=Level.INFO, title="t", explanation="e"),
+            Finding(
+                check_id="p.odd",
+                family=Family.TECHNICAL,
+                level=Level.INFO,
+                title=lambda: "t",  # type: ignore[arg-type]
+                explanation="e",
+            ),
+        ]
+
+    runner = runner_with(_p("odd", odd))
+    runners.append(runner)
+    run = runner.run(testing.context(ticket=testing.ticket()))
+    (failure,) = run.failures
+    assert failure.check_id == "p.odd"
+    assert failure.message.startswith("check p.odd returned findings that do not pickle (")
+    assert "lambda" in failure.message
+    assert "Good" in _titles(run)
+
+
+def test_what_crosses_to_the_check_process_pickles() -> None:
+    sub = testing.subscription(details=types.MappingProxyType({"budget": 100}))
+    ticket = testing.ticket(fields=types.MappingProxyType({"p.field": "x"}))
+    ctx = testing.context(ticket=ticket, subscriptions=[sub], receivables=[testing.receivable()], offer=testing.offer())
+    again = pickle.loads(pickle.dumps(ctx))
+    assert again == ctx
+    assert isinstance(again.subscriptions[0].details, types.MappingProxyType)  # still read-only
+    assert again.ticket is not None and isinstance(again.ticket.fields, types.MappingProxyType)
+    finding = Finding(check_id="p.x", family=Family.BILLING, level=Level.CRITICAL, title="t", explanation="e")
+    assert pickle.loads(pickle.dumps(finding)) == finding
+
+
+@needs_fork
+def test_a_batch_of_contexts_goes_on_after_a_check_hangs_in_its_middle(runners: list[CheckRunner]) -> None:
+    def sometimes(ctx: CheckContext) -> list[Finding]:
+        assert ctx.ticket is not None
+        if ctx.ticket.id == "CSP-000002":
+            time.sleep(30)
+        return [Finding(check_id="p.sometimes", family=Family.TECHNICAL, level=Level.INFO, title="ran", explanation="")]
+
+    def first(ctx: object) -> list[Finding]:
+        return [Finding(check_id="p.first", family=Family.TECHNICAL, level=Level.INFO, title="first", explanation="")]
+
+    runner = runner_with(_p("first", first), _p("sometimes", sometimes), budget=0.5)
+    runners.append(runner)
+    contexts = [testing.context(ticket=testing.ticket(id=f"CSP-00000{i}")) for i in (1, 2, 3)]
+    started = time.monotonic()
+    runs = runner.run_many(contexts)
+    assert time.monotonic() - started < 0.5 + 2
+    assert _titles(runs[0]) == ["Good", "first", "ran"]
+    assert _titles(runs[1]) == ["Good", "first", "Plugin p: check p.sometimes failed"]  # in the checks' order
+    assert _titles(runs[2]) == ["Good", "first"] and runs[2].failures == []  # disabled from then on
+
+
+def test_on_a_thread_where_there_is_no_process_a_hung_check_is_abandoned_and_said_so(
+    runners: list[CheckRunner],
+) -> None:
+    def hang(ctx: object) -> list[Finding]:
+        time.sleep(5)
+        return []
+
+    runner = runner_with(_p("hang", hang), budget=0.3, isolation="thread")
+    runners.append(runner)
+    run = runner.run(testing.context(ticket=testing.ticket()))
+    assert runner.worker_pid is None
+    (failure,) = run.failures
+    assert "ran past its 0.3 s budget and was abandoned" in failure.message
+    assert "Good" in _titles(run)
