@@ -4,6 +4,7 @@ nothing of ours mocked)."""
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import signal
@@ -408,3 +409,50 @@ def test_on_a_thread_where_there_is_no_process_a_hung_check_is_abandoned_and_sai
     (failure,) = run.failures
     assert "ran past its 0.3 s budget and was abandoned" in failure.message
     assert "Good" in _titles(run)
+
+
+@needs_fork
+def test_what_a_check_prints_never_reaches_the_consoles_output(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    install(
+        site,
+        "noisy",
+        """
+        from console.plugin_api import Check, Family, Finding, Level, hookimpl
+
+        def shout(ctx):
+            print("noise from a check", flush=True)
+            return [Finding(check_id="noisy.shout", family=Family.TECHNICAL, level=Level.INFO, title="Shouted",
+                            explanation="")]
+
+        @hookimpl
+        def csp_checks():
+            return [Check(id="noisy.shout", family=Family.TECHNICAL, run=shout)]
+        """,
+    )
+    cid = "c-1"
+    (tmp_path / "customers.jsonl").write_text(
+        json.dumps({"id": cid, "domain": "d.example", "companyName": "Noisy Co"}) + "\n"
+    )
+    tickets = [
+        {
+            "id": f"CSP-00000{i}",
+            "customerId": cid,
+            "channel": "email",
+            "category": "technical",
+            "createdDate": "2026-11-20T00:00:00Z",
+            "title": f"Ticket {i}",
+        }
+        for i in (1, 2, 3)
+    ]
+    (tmp_path / "tickets.jsonl").write_text("".join(json.dumps(t) + "\n" for t in tickets))
+    db = str(tmp_path / "w.db")
+    files = [str(tmp_path / "customers.jsonl"), str(tmp_path / "tickets.jsonl")]
+    assert cli(site, tmp_path, "import", "--db", db, *files).returncode == 0
+    proc = cli(site, tmp_path, "triage", "--db", db, "--all", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert "noise" not in proc.stdout and "noise" not in proc.stderr
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    shouted = [r["ticket"] for r in lines if r["checkId"] == "noisy.shout"]
+    assert shouted == ["CSP-000001", "CSP-000002", "CSP-000003"]  # each once: nothing written twice

@@ -4,6 +4,10 @@ Built-in plugins are registered through the same ``csp_console`` entry-point gro
 ``CSP_CONSOLE_LOAD_PLUGINS`` (comma-separated allow-list; empty for none) and
 ``CSP_CONSOLE_DISABLE_PLUGINS`` (deny-list) choose which load; ``CSP_CONSOLE_TRACE_PLUGINS=1`` traces hook
 calls to stderr. Under pytest only this project's own plugins load unless a test asks for installed ones.
+
+A plugin's import and its hooks run through :mod:`console.plugins.loading`: whatever they raise
+(``SystemExit`` included) is the plugin's error, each import is timed and given up on past
+``CSP_CONSOLE_PLUGIN_IMPORT_BUDGET`` seconds.
 """
 
 from __future__ import annotations

@@ -189,17 +189,19 @@ def _stop(proc: BaseProcess, conn: Connection, owner: int) -> None:
 
 
 def serve(conn: Connection, other: Connection, state: mmap.mmap, checks: Mapping[str, Check], headroom: int) -> None:
-    """The check process: run requests until the console closes its end."""
+    """The check process: run requests until the console closes its end, then leave at once (``os._exit``:
+    nothing the console had buffered is written again, nothing of its is cleaned up from here)."""
     other.close()
     gc.freeze()  # what was forked stays out of the collector's way (a full collection would copy every page)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _quiet()
     limit_memory(headroom)
     receiver = wire.Receiver()
     while True:
         try:
             request = receiver.request(conn.recv_bytes())
         except EOFError:
-            return
+            os._exit(0)
         writer = wire.ReplyWriter()
         for pos, (ctx, ids) in enumerate(request):
             outcomes = []
@@ -207,6 +209,14 @@ def serve(conn: Connection, other: Connection, state: mmap.mmap, checks: Mapping
                 STATE.pack_into(state, 0, time.monotonic(), pos, index)
                 outcomes.append(wire.outcome(*run_check(checks[ident], ctx)))  # encoded within its budget
             conn.send_bytes(writer.reply(outcomes))
+
+
+def _quiet() -> None:
+    """What a check prints goes nowhere: never onto the console's screen (through Textual's capture, which
+    needs the console's event loop) or among its ``--json`` lines."""
+    null = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - the process's output until it ends
+    os.dup2(null.fileno(), 1)
+    sys.stdout = sys.stderr = null
 
 
 def limit_memory(headroom: int) -> None:
