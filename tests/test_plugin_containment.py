@@ -204,6 +204,14 @@ def rss_kib(pid: int | str = "self") -> int:
     raise AssertionError("no VmRSS")
 
 
+def running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (not gone, not a zombie waiting to be reaped)."""
+    try:
+        return "(zombie)" not in Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+
+
 def runner_with(*checks: Check, budget: float = 2.0, **options: object) -> CheckRunner:
     module = plugin("p", csp_checks=lambda: list(checks))
     host = load_plugins(env={"CSP_CONSOLE_LOAD_PLUGINS": "p,good"}, extra={"p": module, "good": GOOD})
@@ -248,6 +256,7 @@ def test_a_busy_check_is_stopped_at_its_budget_and_its_process_is_gone(
     pid = int(where.read_text())
     assert pid != os.getpid()  # it ran in the check process, not in the console
     assert not Path(f"/proc/{pid}").exists()  # killed and reaped: no CPU, no memory held
+    assert not running(pid)
     (failure,) = first.failures
     assert failure.message == "check p.spin ran past its 0.5 s budget and was stopped for this session"
     assert "Good" in _titles(first)
@@ -456,3 +465,20 @@ def test_what_a_check_prints_never_reaches_the_consoles_output(tmp_path: Path) -
     lines = [json.loads(line) for line in proc.stdout.splitlines()]
     shouted = [r["ticket"] for r in lines if r["checkId"] == "noisy.shout"]
     assert shouted == ["CSP-000001", "CSP-000002", "CSP-000003"]  # each once: nothing written twice
+
+
+@needs_fork
+def test_a_check_process_killed_from_outside_is_replaced(runners: list[CheckRunner]) -> None:
+    runner = runner_with()
+    runners.append(runner)
+    assert "Good" in _titles(runner.run(testing.context(ticket=testing.ticket())))
+    pid = runner.worker_pid
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)  # the OOM killer, say, while the process waits for the next ticket
+    deadline = time.monotonic() + 5
+    while running(pid):
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    again = runner.run(testing.context(ticket=testing.ticket()))
+    assert "Good" in _titles(again) and again.failures == []
+    assert runner.worker_pid not in (None, pid)
