@@ -440,25 +440,7 @@ def test_what_a_check_prints_never_reaches_the_consoles_output(tmp_path: Path) -
             return [Check(id="noisy.shout", family=Family.TECHNICAL, run=shout)]
         """,
     )
-    cid = "c-1"
-    (tmp_path / "customers.jsonl").write_text(
-        json.dumps({"id": cid, "domain": "d.example", "companyName": "Noisy Co"}) + "\n"
-    )
-    tickets = [
-        {
-            "id": f"CSP-00000{i}",
-            "customerId": cid,
-            "channel": "email",
-            "category": "technical",
-            "createdDate": "2026-11-20T00:00:00Z",
-            "title": f"Ticket {i}",
-        }
-        for i in (1, 2, 3)
-    ]
-    (tmp_path / "tickets.jsonl").write_text("".join(json.dumps(t) + "\n" for t in tickets))
-    db = str(tmp_path / "w.db")
-    files = [str(tmp_path / "customers.jsonl"), str(tmp_path / "tickets.jsonl")]
-    assert cli(site, tmp_path, "import", "--db", db, *files).returncode == 0
+    db = workspace(site, tmp_path)
     proc = cli(site, tmp_path, "triage", "--db", db, "--all", "--json")
     assert proc.returncode == 0, proc.stderr
     assert "noise" not in proc.stdout and "noise" not in proc.stderr
@@ -482,3 +464,64 @@ def test_a_check_process_killed_from_outside_is_replaced(runners: list[CheckRunn
     again = runner.run(testing.context(ticket=testing.ticket()))
     assert "Good" in _titles(again) and again.failures == []
     assert runner.worker_pid not in (None, pid)
+
+
+def workspace(site: Path, tmp_path: Path) -> str:
+    """A workspace of one customer and three open tickets, imported through the command line."""
+    cid = "c-1"
+    (tmp_path / "customers.jsonl").write_text(
+        json.dumps({"id": cid, "domain": "d.example", "companyName": "Noisy Co"}) + "\n"
+    )
+    tickets = [
+        {
+            "id": f"CSP-00000{i}",
+            "customerId": cid,
+            "channel": "email",
+            "category": "technical",
+            "createdDate": "2026-11-20T00:00:00Z",
+            "title": f"Ticket {i}",
+        }
+        for i in (1, 2, 3)
+    ]
+    (tmp_path / "tickets.jsonl").write_text("".join(json.dumps(t) + "\n" for t in tickets))
+    db = str(tmp_path / "w.db")
+    files = [str(tmp_path / "customers.jsonl"), str(tmp_path / "tickets.jsonl")]
+    proc = cli(site, tmp_path, "import", "--db", db, *files)
+    assert proc.returncode == 0, proc.stderr
+    return db
+
+
+# 4. A plugin's text is shown literally on the command line ---------------------------------------------------
+
+
+def test_markup_in_a_plugins_words_is_printed_literally(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    install(
+        site,
+        "marked",
+        """
+        from console.plugin_api import Check, Family, Finding, Level, hookimpl
+
+        def marked(ctx):
+            return [Finding(check_id="marked.x", family=Family.TECHNICAL, level=Level.INFO,
+                            title="[link=https://evil.example]Click[/link] [bold]now[/]",
+                            explanation="[red]red[/red]")]
+
+        @hookimpl
+        def csp_checks():
+            return [Check(id="marked.x", family=Family.TECHNICAL, run=marked)]
+
+        @hookimpl
+        def csp_commands():
+            raise ValueError("[bold red]boom[/]")
+        """,
+    )
+    listed = cli(site, tmp_path, "plugins")
+    assert listed.returncode == 0, listed.stderr
+    assert "csp_commands raised ValueError: [bold red]boom[/]" in listed.stdout
+    db = workspace(site, tmp_path)
+    proc = cli(site, tmp_path, "triage", "--db", db, "--ticket", "CSP-000001")
+    assert proc.returncode == 0, proc.stderr
+    assert "[link=https://evil.example]Click[/link] [bold]now[/]" in proc.stdout
+    assert "[red]red[/red]" in proc.stdout
