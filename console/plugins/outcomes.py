@@ -33,8 +33,9 @@ class Stop:
 
 
 Reply = tuple[int, list[Outcome], Stop | None]
-"""A context's outcomes (by its index in the request): all of them, or with a :class:`Stop` those of the checks
-before the one that stopped (the process's are lost with it: an empty list)."""
+"""A context's outcomes (by its index in the request): all of them; or, with a :class:`Stop`, those of the checks
+before the one that stopped (the thread's), or none (the process's, lost with it, as are those of the contexts
+it had not answered yet: the runner sends whatever has no outcome again)."""
 
 
 class Executor(Protocol):

@@ -113,7 +113,7 @@ class CheckRunner:
         return self._run([(ctx, self.checks_for(ctx, scope)) for ctx in contexts])
 
     def _run(self, plans: list[_Plan]) -> list[CheckRun]:
-        slots: list[dict[int, Outcome]] = [{} for _ in plans]
+        slots: list[dict[int, CheckRun]] = [{} for _ in plans]  # each check's findings, checked as they came
         pending: _Pending = [(p, list(range(len(checks)))) for p, (_, checks) in enumerate(plans) if checks]
         if self.host.tracing:
             for _, checks in plans:
@@ -122,23 +122,34 @@ class CheckRunner:
         with self._lock:
             while pending:
                 pending = self._round(plans, pending, slots)
-        return [self._collect(checks, slot) for (_, checks), slot in zip(plans, slots, strict=True)]
+        return [self._collect(slot) for slot in slots]
 
-    def _round(self, plans: list[_Plan], pending: _Pending, slots: list[dict[int, Outcome]]) -> _Pending:
-        """Send what is pending; after a check that stopped, what is left to send again (the check disabled)."""
+    def _round(self, plans: list[_Plan], pending: _Pending, slots: list[dict[int, CheckRun]]) -> _Pending:
+        """Send what is pending, checking the findings as they come back (while the process runs the next
+        checks); after a check that stopped, what is left to send again (the check disabled)."""
         request: list[Job] = [(plans[p][0], [plans[p][1][i].check for i in todo]) for p, todo in pending]
         for pos, outcomes, stop in self._send(request):
             p, todo = pending[pos]
-            slots[p].update(zip(todo, outcomes, strict=False))
+            for i, outcome in zip(todo, outcomes, strict=False):
+                slots[p][i] = self._taken(plans[p][1][i], outcome)
             if stop is not None:
                 stopped = todo[stop.check]
-                slots[p][stopped] = ("stopped", self._disable(plans[p][1][stopped], stop))
-                rest = [
-                    (q, [i for i in left if i not in slots[q] and plans[q][1][i].check.id not in self.disabled])
-                    for q, left in pending[pos:]
-                ]
-                return [(q, left) for q, left in rest if left]
+                rc = plans[p][1][stopped]
+                slots[p][stopped] = self._taken(rc, ("stopped", self._disable(rc, stop)))
+                return self._left(plans, pending, pos, slots)
         return []
+
+    def _left(self, plans: list[_Plan], pending: _Pending, stopped: int, slots: list[dict[int, CheckRun]]) -> _Pending:
+        """What has no outcome yet after a stop at ``pending[stopped]``: the contexts before it (answered, then
+        lost with the process) with every check they had, the others without the checks disabled since."""
+        rest: _Pending = []
+        for k, (q, todo) in enumerate(pending):
+            left = [i for i in todo if i not in slots[q]]
+            if k >= stopped:
+                left = [i for i in left if plans[q][1][i].check.id not in self.disabled]
+            if left:
+                rest.append((q, left))
+        return rest
 
     def _send(self, request: list[Job]) -> Iterator[Reply]:
         if self._worker is None:
@@ -170,18 +181,27 @@ class CheckRunner:
         self.disabled[rc.check.id] = message
         return message
 
-    def _collect(self, checks: list[RegisteredCheck], slot: dict[int, Outcome]) -> CheckRun:
+    @staticmethod
+    def _collect(slot: dict[int, CheckRun]) -> CheckRun:
+        """A context's result: its checks' findings and failures in the checks' order."""
         result = CheckRun()
         for index in sorted(slot):
-            rc, (status, value) = checks[index], slot[index]
-            if status == "ok":
-                result.findings.extend((rc.plugin, f) for f in self._validate(rc, value, result))
-            elif status == "raised":
-                self._fail(rc, f"check {rc.check.id} raised {value}", result)
-            elif status == "unsent":
-                self._fail(rc, f"check {rc.check.id} returned findings that do not pickle ({value})", result)
-            else:
-                self._fail(rc, str(value), result)
+            result.findings.extend(slot[index].findings)
+            result.failures.extend(slot[index].failures)
+        return result
+
+    def _taken(self, rc: RegisteredCheck, outcome: Outcome) -> CheckRun:
+        """One check's outcome as findings (each checked) and failures."""
+        result = CheckRun()
+        status, value = outcome
+        if status == "ok":
+            result.findings.extend((rc.plugin, f) for f in self._validate(rc, value, result))
+        elif status == "raised":
+            self._fail(rc, f"check {rc.check.id} raised {value}", result)
+        elif status == "unsent":
+            self._fail(rc, f"check {rc.check.id} returned findings that do not pickle ({value})", result)
+        else:
+            self._fail(rc, str(value), result)
         return result
 
     def _validate(self, rc: RegisteredCheck, value: Iterable[Any], result: CheckRun) -> list[Finding]:

@@ -3,8 +3,8 @@
 A :class:`ProcessWorker` forks one child (``multiprocessing``'s ``fork`` start method: the child already has
 the loaded plugins and their checks, nothing is imported again) and sends it requests: contexts and, for each,
 the ids of the checks to run, all pickled once (what the contexts share, an account's views, is pickled once).
-The child answers context by context: for each check its findings, pickled on their own (one that does not
-pickle is that check's failure, named), or the error it raised as ``"Type: message"``. Validation of the
+The child answers a few contexts at a time (:data:`ANSWER_GROUP`): for each check its findings (one that does
+not pickle is that check's failure, named), or the error it raised as ``"Type: message"``. Validation of the
 findings stays in the console (:mod:`console.plugins.validate`).
 
 The child notes in a shared page which check is running and since when; a check past its budget gets the
@@ -41,6 +41,11 @@ MEMORY_HEADROOM = 1 << 30
 #: The shared page: when the running check started (``time.monotonic``, one clock for both processes on
 #: Linux), the index of its context in the request and its index among the context's checks.
 STATE = struct.Struct("=dqq")
+#: The child answers a few contexts at a time: at most so many, or what it has after so long (a message and a
+#: wake-up of the console per context cost more than the pickling; what it had not sent when it is killed is
+#: lost with it, and those contexts are sent again to the next child).
+ANSWER_GROUP = 32
+ANSWER_EVERY = 0.02
 
 
 class WorkerUnavailable(Exception):
@@ -123,42 +128,48 @@ class ProcessWorker:
         done = False
         reader = wire.ReplyReader()
         try:
-            for pos in range(count):
+            expected = 0
+            while expected < count:
                 got = self._await(budget, reader)
-                if isinstance(got, Stop):
+                if isinstance(got, tuple):  # (context, Stop): what the child had not sent yet is lost with it
                     self.close()
                     done = True
-                    yield pos, [], got
+                    yield got[0], [], got[1]
                     return
-                yield pos, got, None
+                for outcomes in got:
+                    yield expected, outcomes, None
+                    expected += 1
             done = True
         finally:
             if not done:  # abandoned midway (the console interrupted): the child is busy, start afresh
                 self.close()
 
-    def _await(self, budget: float, reader: wire.ReplyReader) -> list[Outcome] | Stop:
-        """The next context's outcomes, or where and why the child stopped (killed here past a budget)."""
+    def _await(self, budget: float, reader: wire.ReplyReader) -> list[list[Outcome]] | tuple[int, Stop]:
+        """The next contexts' outcomes, or where and why the child stopped (killed here past a budget)."""
         conn = self._conn
         assert conn is not None
         while True:
-            started, _, index = STATE.unpack_from(self._state)
+            started, pos, index = STATE.unpack_from(self._state)
             if conn.poll(max(0.0, started + budget - time.monotonic()) + 0.001):
                 return self._receive(conn, reader)
             again, _, index_again = STATE.unpack_from(self._state)
             overdue = (again, index_again) == (started, index) and time.monotonic() - started >= budget
-            if overdue and not conn.poll(0):  # (not a reply sent just now, as the last check ended in time)
-                return Stop(index, "budget")
+            if overdue and not conn.poll(0):  # (not an answer sent just now, as the last check ended in time)
+                return pos, Stop(index, "budget")
 
-    def _receive(self, conn: Connection, reader: wire.ReplyReader) -> list[Outcome] | Stop:
+    def _receive(self, conn: Connection, reader: wire.ReplyReader) -> list[list[Outcome]] | tuple[int, Stop]:
         try:
             data = conn.recv_bytes()
         except (EOFError, OSError):
-            return Stop(STATE.unpack_from(self._state)[2], self._ended())
+            why = self._ended()
+            _, pos, index = STATE.unpack_from(self._state)
+            return pos, Stop(index, why)
         try:
             return reader.reply(data)
         except Exception as exc:  # not what the child writes: something else wrote on its end
             log.warning("the check process sent what the console cannot read: %s", describe(exc))
-            return Stop(STATE.unpack_from(self._state)[2], "garbled answer")
+            _, pos, index = STATE.unpack_from(self._state)
+            return pos, Stop(index, "garbled answer")
 
     def _ended(self) -> str:
         """How the child ended (it closed its end: it has or is about to)."""
@@ -203,12 +214,18 @@ def serve(conn: Connection, other: Connection, state: mmap.mmap, checks: Mapping
         except EOFError:
             os._exit(0)
         writer = wire.ReplyWriter()
+        held: list[list[Outcome]] = []
+        sent = time.monotonic()
         for pos, (ctx, ids) in enumerate(request):
             outcomes = []
             for index, ident in enumerate(ids):
                 STATE.pack_into(state, 0, time.monotonic(), pos, index)
                 outcomes.append(wire.outcome(*run_check(checks[ident], ctx)))  # encoded within its budget
-            conn.send_bytes(writer.reply(outcomes))
+            held.append(outcomes)
+            now = time.monotonic()
+            if len(held) >= ANSWER_GROUP or now - sent >= ANSWER_EVERY or pos == len(request) - 1:
+                conn.send_bytes(writer.reply(held))
+                held, sent = [], now
 
 
 def _quiet() -> None:
