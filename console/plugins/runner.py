@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,38 +105,69 @@ class CheckRunner:
         self, ctx: CheckContext, scope: str = "ticket", checks: Sequence[RegisteredCheck] | None = None
     ) -> CheckRun:
         """Run the checks that apply to ``ctx`` (every ticket-scope check for its service, or account ones)."""
-        return self._run([(ctx, list(checks if checks is not None else self.checks_for(ctx, scope)))])[0]
+        (result,) = self._results([(ctx, list(checks if checks is not None else self.checks_for(ctx, scope)))])
+        return result
 
     def run_many(self, contexts: Sequence[CheckContext], scope: str = "ticket") -> list[CheckRun]:
         """:meth:`run` for each of ``contexts``, in one request to the check process (one round trip, the
         contexts' shared views pickled once); a result per context, in order."""
-        return self._run([(ctx, self.checks_for(ctx, scope)) for ctx in contexts])
+        return list(self.run_each(contexts, scope))
 
-    def _run(self, plans: list[_Plan]) -> list[CheckRun]:
+    def run_each(self, contexts: Sequence[CheckContext], scope: str = "ticket") -> Iterator[CheckRun]:
+        """:meth:`run_many`, each result given as soon as it and those before it are done: what the caller does
+        with one runs while the process runs the next checks. The runner is busy until the last is taken."""
+        return self._results([(ctx, self.checks_for(ctx, scope)) for ctx in contexts])
+
+    def _results(self, plans: list[_Plan]) -> Iterator[CheckRun]:
         slots: list[dict[int, CheckRun]] = [{} for _ in plans]  # each check's findings, checked as they came
         pending: _Pending = [(p, list(range(len(checks)))) for p, (_, checks) in enumerate(plans) if checks]
+        todo = dict(pending)  # what each context still waits for (a context without checks waits for nothing)
         if self.host.tracing:
             for _, checks in plans:
                 for rc in checks:
                     self.host.trace(f"check {rc.check.id} of plugin {rc.plugin}")
+        given = 0
         with self._lock:
             while pending:
-                pending = self._round(plans, pending, slots)
-        return [self._collect(slot) for slot in slots]
+                rounds = self._round(plans, pending, slots)
+                try:
+                    while True:
+                        try:
+                            next(rounds)
+                        except StopIteration as end:
+                            pending = end.value
+                            break
+                        while given < len(plans) and all(i in slots[given] for i in todo.get(given, ())):
+                            yield self._collect(slots[given])
+                            given += 1
+                finally:
+                    rounds.close()
+                todo.update(pending)
+        for slot in slots[given:]:
+            yield self._collect(slot)
 
-    def _round(self, plans: list[_Plan], pending: _Pending, slots: list[dict[int, CheckRun]]) -> _Pending:
+    def _round(
+        self, plans: list[_Plan], pending: _Pending, slots: list[dict[int, CheckRun]]
+    ) -> Generator[None, None, _Pending]:
         """Send what is pending, checking the findings as they come back (while the process runs the next
-        checks); after a check that stopped, what is left to send again (the check disabled)."""
+        checks), a step each answer; after a check that stopped, what is left to send again (it disabled)."""
         request: list[Job] = [(plans[p][0], [plans[p][1][i].check for i in todo]) for p, todo in pending]
-        for pos, outcomes, stop in self._send(request):
-            p, todo = pending[pos]
-            for i, outcome in zip(todo, outcomes, strict=False):
-                slots[p][i] = self._taken(plans[p][1][i], outcome)
-            if stop is not None:
-                stopped = todo[stop.check]
-                rc = plans[p][1][stopped]
-                slots[p][stopped] = self._taken(rc, ("stopped", self._disable(rc, stop)))
-                return self._left(plans, pending, pos, slots)
+        replies = self._send(request)
+        try:
+            for pos, outcomes, stop in replies:
+                p, todo = pending[pos]
+                for i, outcome in zip(todo, outcomes, strict=False):
+                    slots[p][i] = self._taken(plans[p][1][i], outcome)
+                if stop is not None:
+                    stopped = todo[stop.check]
+                    rc = plans[p][1][stopped]
+                    slots[p][stopped] = self._taken(rc, ("stopped", self._disable(rc, stop)))
+                    return self._left(plans, pending, pos, slots)
+                yield
+        finally:
+            close = getattr(replies, "close", None)
+            if close is not None:  # left midway (the caller stopped taking results): the worker starts afresh
+                close()
         return []
 
     def _left(self, plans: list[_Plan], pending: _Pending, stopped: int, slots: list[dict[int, CheckRun]]) -> _Pending:

@@ -134,9 +134,9 @@ class Triage:
 
     def run_tickets(self, rows: Sequence[dict[str, Any]]) -> list[TriageResult]:
         """:meth:`run_ticket` for each of ``rows``, the checks of all of them in one request to the check
-        process (:meth:`console.plugins.runner.CheckRunner.run_many`)."""
-        runs = self.runner.run_many([self.context(row["customerId"], row) for row in rows], "ticket")
-        return [self._result(row, run) for row, run in zip(rows, runs, strict=True)]
+        process (:meth:`console.plugins.runner.CheckRunner.run_each`)."""
+        runs = self.runner.run_each([self.context(row["customerId"], row) for row in rows], "ticket")
+        return [self._result(row, run) for row, run in zip(rows, runs, strict=True)]  # ranked as the next run
 
     @staticmethod
     def _result(row: dict[str, Any], run: CheckRun) -> TriageResult:
