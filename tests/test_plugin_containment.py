@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import types
 from collections.abc import Iterator
@@ -526,3 +527,28 @@ def test_markup_in_a_plugins_words_is_printed_literally(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "[link=https://evil.example]Click[/link] [bold]now[/]" in proc.stdout
     assert "[red]red[/red]" in proc.stdout
+
+
+@needs_fork
+def test_closing_the_runner_under_a_long_run_blames_no_check(runners: list[CheckRunner]) -> None:
+    def slow(name: str) -> Check:
+        def run(ctx: object) -> list[Finding]:
+            time.sleep(0.3)  # each within the 0.5 s budget, ten of them well past what close() waits
+            ident = f"p.{name}"
+            return [Finding(check_id=ident, family=Family.TECHNICAL, level=Level.INFO, title=name, explanation="")]
+
+        return _p(name, run)
+
+    runner = runner_with(*(slow(f"s{i}") for i in range(10)), budget=0.5)
+    runners.append(runner)
+    got: list[CheckRun] = []
+    worker = threading.Thread(target=lambda: got.append(runner.run(testing.context(ticket=testing.ticket()))))
+    worker.start()
+    time.sleep(0.2)
+    started = time.monotonic()
+    runner.close()  # the console quitting while a ticket is triaged
+    assert time.monotonic() - started < 0.5 + 1 + 1
+    worker.join(5)
+    (run,) = got
+    assert run.failures == [] and runner.disabled == {}
+    assert len(run.findings) < 11  # what came back before the process was stopped (may be nothing)

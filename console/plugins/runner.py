@@ -77,6 +77,7 @@ class CheckRunner:
         self.disabled: dict[str, str] = {}
         self._worker: Executor | None = None
         self._lock = threading.Lock()
+        self._closing = threading.Event()
 
     @property
     def worker_pid(self) -> int | None:
@@ -84,9 +85,19 @@ class CheckRunner:
         return self._worker.pid if self._worker is not None else None
 
     def close(self) -> None:
-        if self._worker is not None:
-            self._worker.close()
-            self._worker = None
+        """Stop the check process (a later run starts a new one). A run in progress on another thread is
+        waited for, up to a budget; past that the process is stopped under it, and what it had not run yet is
+        left out of its results, blamed on no check."""
+        waited = self._lock.acquire(timeout=self.budget + 1)
+        try:
+            if not waited:
+                self._closing.set()
+            if self._worker is not None:
+                self._worker.close()
+                self._worker = None
+        finally:
+            if waited:
+                self._lock.release()
 
     def checks_for(self, ctx: CheckContext, scope: str) -> list[RegisteredCheck]:
         service = ctx.ticket.service if ctx.ticket is not None else None
@@ -128,6 +139,7 @@ class CheckRunner:
                     self.host.trace(f"check {rc.check.id} of plugin {rc.plugin}")
         given = 0
         with self._lock:
+            self._closing.clear()
             while pending:
                 rounds = self._round(plans, pending, slots)
                 try:
@@ -158,6 +170,9 @@ class CheckRunner:
                 p, todo = pending[pos]
                 for i, outcome in zip(todo, outcomes, strict=False):
                     slots[p][i] = self._taken(plans[p][1][i], outcome)
+                if stop is not None and self._closing.is_set():  # closed under this run: nobody's fault
+                    self._closing.clear()
+                    return []
                 if stop is not None:
                     stopped = todo[stop.check]
                     rc = plans[p][1][stopped]

@@ -150,7 +150,11 @@ class ProcessWorker:
         assert conn is not None
         while True:
             started, pos, index = STATE.unpack_from(self._state)
-            if conn.poll(max(0.0, started + budget - time.monotonic()) + 0.001):
+            try:
+                ready = conn.poll(max(0.0, started + budget - time.monotonic()) + 0.001)
+            except OSError:  # closed under this run (CheckRunner.close from another thread)
+                return pos, Stop(index, "closed")
+            if ready:
                 return self._receive(conn, reader)
             again, _, index_again = STATE.unpack_from(self._state)
             overdue = (again, index_again) == (started, index) and time.monotonic() - started >= budget
