@@ -158,7 +158,7 @@ def outcome(status: str, value: Any) -> tuple[str, Any]:
 def _plain(item: object) -> bool:
     kind = type(item)
     if kind is Finding:
-        return all(type(v) in _SAFE for v in item.__dict__.values())
+        return _SAFE.issuperset(map(type, item.__dict__.values()))
     return kind in _PLAIN
 
 
