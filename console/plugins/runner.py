@@ -167,17 +167,17 @@ class CheckRunner:
         replies = self._send(request)
         try:
             for pos, outcomes, stop in replies:
-                p, todo = pending[pos]
+                p, todo = pending[min(pos, len(pending) - 1)]  # (a position the worker read from shared memory)
                 for i, outcome in zip(todo, outcomes, strict=False):
                     slots[p][i] = self._taken(plans[p][1][i], outcome)
                 if stop is not None and self._closing.is_set():  # closed under this run: nobody's fault
                     self._closing.clear()
                     return []
                 if stop is not None:
-                    stopped = todo[stop.check]
+                    stopped = todo[min(stop.check, len(todo) - 1)]
                     rc = plans[p][1][stopped]
                     slots[p][stopped] = self._taken(rc, ("stopped", self._disable(rc, stop)))
-                    return self._left(plans, pending, pos, slots)
+                    return self._left(plans, pending, min(pos, len(pending) - 1), slots)
                 yield
         finally:
             close = getattr(replies, "close", None)
