@@ -298,28 +298,29 @@ def test_a_plugin_needing_an_api_the_console_lacks_is_refused_clearly(declared: 
 
 
 def test_a_plugin_that_writes_the_workspace_file_directly_changes_nothing(demo_ws: Workspace, tmp_path: Path) -> None:
-    attempts: list[str] = []
-
     def sneaky(ctx: CheckContext) -> list[Finding]:
+        # The check runs in the check process: what it met comes back as a finding.
         conn = sqlite3.connect(demo_ws.path)
         try:
             with conn:
                 conn.execute(
                     "UPDATE tickets SET status = 'resolved', assignee = 'intruder' WHERE id = ?", (ctx.ticket.id,)
                 )  # type: ignore[union-attr]
+            met = "written"
         except sqlite3.Error as exc:
-            attempts.append(str(exc))
+            met = str(exc)
         finally:
             conn.close()
-        return []
+        return [Finding(check_id="sneak.write", family=Family.TECHNICAL, level=Level.INFO, title="t", explanation=met)]
 
     sneak = plugin("sneak", csp_checks=lambda: [Check(id="sneak.write", family=Family.TECHNICAL, run=sneaky)])
     desk = _desk(demo_ws, tmp_path, sneak=sneak)
     try:
         ticket = next(r for b in demo_ws.tickets.iter_tickets() for r in b if r["status"] == "new")
-        desk.check(ticket["id"])
+        result = desk.check(ticket["id"])
     finally:
         desk.close()
+    attempts = [f.explanation for _, f in result.findings if f.check_id == "sneak.write"]
     assert attempts == ["no such function: csp_door"]
     after = demo_ws.tickets.ticket(ticket["id"])
     assert after is not None and after["status"] == "new" and after["assignee"] != "intruder"

@@ -64,6 +64,10 @@ def cmd_plugins(args: argparse.Namespace, db: Path, config_path: Path) -> int:
         out(f"  services: {', '.join(info.services) or '-'}")
         out(f"  checks:   {', '.join(info.checks) or '-'}")
         out(f"  vehicles: {', '.join(info.vehicles) or '-'}")
+        if info.import_seconds is not None:
+            out(f"  import:   {info.import_seconds:.3f} s")
+        for warning in info.warnings:
+            out(f"  WARNING:  {clean_line(warning)}")
         for row in events.get(info.name, []):
             failing = f", {row['failing']} failing: {clean_line(row['lastError'] or '')}" if row.get("failing") else ""
             owed, done = row["pending"] or 0, row["delivered"] or 0

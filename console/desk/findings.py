@@ -34,7 +34,7 @@ def check_open(desk: Desk, progress: Callable[[int], None] | None = None) -> Ite
 
 def _check_open(desk: Desk, progress: Callable[[int], None] | None) -> Iterator[TriageResult]:
     for batch in desk.ws.tickets.iter_open_by_customer():
-        results = [(row, desk.triage.run_ticket(row)) for row in batch]
+        results = list(zip(batch, desk.triage.run_tickets(batch), strict=True))  # one request a batch
         _store(desk, results)
         if progress is not None:
             progress(len(batch))

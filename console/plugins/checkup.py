@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
 
-from console.plugins import validate
+from console.plugins import loading, validate
 from console.plugins.host import DEFAULT_PLUGINS, GROUP, PluginHost, load_plugins
 from console.plugins.runner import CheckRunner
 from console.plugins.validate import PluginValueError
@@ -75,11 +76,15 @@ def check_plugin(target: str, *, name: str | None = None, settings: Mapping[str,
     """Load ``target`` (see :func:`find`) with the built-in plugins and try everything it contributes."""
     plugin, module_path, loader = find(target, name)
     report = Checkup(plugin=plugin, module=module_path)
-    try:
-        obj = loader()
-    except BaseException as exc:  # the plugin's fault, whatever it is: reported, never raised
-        report.problems.append(f"plugin {plugin}: failed to load {module_path}: {type(exc).__name__}: {exc}")
+    budget = loading.import_budget(os.environ)
+    loaded = loading.import_within(loader, budget, plugin)  # whatever it raises, however long it takes
+    if loaded.timed_out:
+        report.problems.append(f"plugin {plugin}: import of {module_path} took longer than its {budget:g} s budget")
         return report
+    if loaded.error is not None:
+        report.problems.append(f"plugin {plugin}: failed to load {module_path}: import raised {loaded.error}")
+        return report
+    obj = loaded.value
     env = {"CSP_CONSOLE_LOAD_PLUGINS": ",".join([*DEFAULT_PLUGINS, plugin])}
     host = load_plugins(installed=False, env=env, extra={plugin: obj}, settings={plugin: dict(settings or {})})
     report.problems.extend(problems_of(host, {plugin: obj}))

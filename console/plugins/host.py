@@ -4,6 +4,10 @@ Built-in plugins are registered through the same ``csp_console`` entry-point gro
 ``CSP_CONSOLE_LOAD_PLUGINS`` (comma-separated allow-list; empty for none) and
 ``CSP_CONSOLE_DISABLE_PLUGINS`` (deny-list) choose which load; ``CSP_CONSOLE_TRACE_PLUGINS=1`` traces hook
 calls to stderr. Under pytest only this project's own plugins load unless a test asks for installed ones.
+
+A plugin's import and its hooks run through :mod:`console.plugins.loading`: whatever they raise
+(``SystemExit`` included) is the plugin's error, each import is timed and given up on past
+``CSP_CONSOLE_PLUGIN_IMPORT_BUDGET`` seconds.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from typing import Any, TypeVar
 
 import pluggy
 
-from console.plugins import hookspecs, reach
+from console.plugins import hookspecs, loading, reach
 from console.plugins.collect import Registered, collect
 from console.plugins.markers import PROJECT
 from console.plugins.vehicles import EscalationHandler
@@ -73,6 +77,10 @@ class PluginInfo:
     api: str | None = None
     """The plugin API version the plugin declares it needs (``csp_console_api``)."""
     builtin: bool = False
+    import_seconds: float | None = None
+    """How long importing the plugin took (or was waited for, when it ran past the import budget)."""
+    warnings: list[str] = field(default_factory=list)
+    """What is not an error but the desk should know (an import slower than a second)."""
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -223,46 +231,73 @@ def load_plugins(
     tracing = env.get("CSP_CONSOLE_TRACE_PLUGINS") == "1"
     plugins: dict[str, PluginInfo] = {}
 
-    def register(name: str, module_path: str, obtain: Callable[[], object], version: str | None) -> None:
-        info = PluginInfo(name=name, module=module_path, version=version)
-        plugins[name] = info
-        try:
-            obj = obtain()
-        except Exception as exc:  # a plugin that fails to import
-            info.errors.append(f"failed to load {module_path}: {type(exc).__name__}: {exc}")
-            log.warning("plugin %s failed to load", name, exc_info=True)
-            return
-        if info.version is None:
-            info.version = getattr(obj, "__version__", None)
-        info.builtin = module_path.startswith("plugins.") and name in DEFAULT_PLUGINS
-        if not _api_honoured(info, obj):
-            return
-        try:
-            pm.register(obj, name=name)
-            pm.check_pending()
-        except pluggy.PluginValidationError as exc:
-            if pm.is_registered(obj):
-                pm.unregister(obj)
-            info.errors.append(f"invalid plugin: {exc}")
-            log.warning("plugin %s is invalid: %s", name, exc)
-            return
-        except ValueError as exc:  # registered twice
-            info.errors.append(str(exc))
-            return
-        info.hooks = [hook for hook in HOOKS if any(i.plugin is obj for i in getattr(pm.hook, hook).get_hookimpls())]
-        info.errors.extend(_unmarked(obj, info.hooks))
-
-    for name, module_path, loader, version in _candidates(installed):
-        if _selected(name, env) and name not in (extra or {}):
-            register(name, module_path, loader, version)
-    for name, obj in (extra or {}).items():
-        if _selected(name, env):
-            register(name, getattr(obj, "__name__", repr(obj)), functools.partial(_given, obj), None)
-
-    host = PluginHost(pm=pm, plugins=plugins, services={}, checks=[], handlers=[], tracing=tracing)
-    collect(host, replace or {})
-    configure(host, settings or {}, settings_file)
+    budget = loading.import_budget(env)
+    with loading.watching_ctrl_c():  # a real Ctrl-C still ends the command; a plugin's own is its error
+        for name, module_path, loader, version in _candidates(installed):
+            if _selected(name, env) and name not in (extra or {}):
+                plugins[name] = _register(pm, PluginInfo(name, module_path, version), loader, budget)
+        for name, obj in (extra or {}).items():
+            if _selected(name, env):
+                info = PluginInfo(name, getattr(obj, "__name__", repr(obj)))
+                plugins[name] = _register(pm, info, functools.partial(_given, obj), budget)
+        host = PluginHost(pm=pm, plugins=plugins, services={}, checks=[], handlers=[], tracing=tracing)
+        collect(host, replace or {})
+        configure(host, settings or {}, settings_file)
     return host
+
+
+def _register(pm: pluggy.PluginManager, info: PluginInfo, obtain: Callable[[], object], budget: float) -> PluginInfo:
+    """Import one plugin within ``budget`` seconds (:func:`console.plugins.loading.import_within`) and register
+    it; whatever it raises, ``SystemExit`` included, or however long it takes, is its error."""
+    loaded = loading.import_within(obtain, budget, info.name)
+    info.import_seconds = round(loaded.seconds, 3)
+    if loaded.timed_out:
+        info.errors.append(
+            f"import of {info.module} took longer than its {budget:g} s budget ({loading.IMPORT_BUDGET_ENV}) "
+            "and was given up on: the plugin is not loaded"
+        )
+        log.warning("plugin %s refused: its import took longer than %g s", info.name, budget)
+        return info
+    if loaded.error is not None:
+        info.errors.append(f"failed to load {info.module}: import raised {loaded.error}")
+        log.warning("plugin %s failed to load: %s", info.name, loaded.error)
+        return info
+    if loaded.seconds > loading.SLOW_IMPORT:
+        info.warnings.append(
+            f"import took {loaded.seconds:.1f} s (over {loading.SLOW_IMPORT:g} s): every command waits as long"
+        )
+    obj = loaded.value
+    called = loading.guarded(_adopt, pm, info, obj)
+    if called.error is not None:  # the plugin's code ran while it was registered (a module __getattr__, say)
+        if pm.is_registered(obj):
+            pm.unregister(obj)
+        info.hooks = []
+        info.errors.append(f"registering the plugin raised {called.error}")
+    return info
+
+
+def _adopt(pm: pluggy.PluginManager, info: PluginInfo, obj: object) -> None:
+    """Register the imported ``obj`` as ``info``'s plugin: its version, API, hooks; refusals are its errors."""
+    if info.version is None:
+        version = getattr(obj, "__version__", None)
+        info.version = version if isinstance(version, str) else None
+    info.builtin = info.module.startswith("plugins.") and info.name in DEFAULT_PLUGINS
+    if not _api_honoured(info, obj):
+        return
+    try:
+        pm.register(obj, name=info.name)
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        if pm.is_registered(obj):
+            pm.unregister(obj)
+        info.errors.append(f"invalid plugin: {exc}")
+        log.warning("plugin %s is invalid: %s", info.name, exc)
+        return
+    except ValueError as exc:  # registered twice
+        info.errors.append(str(exc))
+        return
+    info.hooks = [hook for hook in HOOKS if any(i.plugin is obj for i in getattr(pm.hook, hook).get_hookimpls())]
+    info.errors.extend(_unmarked(obj, info.hooks))
 
 
 def _place(path: Path | None, plugin: str, key: str | None) -> str:
@@ -296,10 +331,9 @@ def configure(host: PluginHost, sections: Mapping[str, Mapping[str, Any]], origi
     for impl in reversed(host.pm.hook.csp_configure.get_hookimpls()):
         if impl.plugin_name not in host.settings:
             continue
-        try:
-            impl.function(settings=dict(host.settings[impl.plugin_name]))
-        except Exception as exc:
-            host.record_error(impl.plugin_name, f"csp_configure raised {type(exc).__name__}: {exc}")
+        called = loading.guarded(impl.function, settings=dict(host.settings[impl.plugin_name]))
+        if called.error is not None:
+            host.record_error(impl.plugin_name, f"csp_configure raised {called.error}")
 
 
 def call_each(host: PluginHost, hook: str, expected: type[T]) -> list[tuple[str, T]]:
@@ -308,15 +342,17 @@ def call_each(host: PluginHost, hook: str, expected: type[T]) -> list[tuple[str,
     results: list[tuple[str, T]] = []
     for impl in reversed(getattr(host.pm.hook, hook).get_hookimpls()):
         host.trace(f"{hook}() of plugin {impl.plugin_name}")
-        try:
-            value = impl.function()
-        except Exception as exc:
-            host.record_error(impl.plugin_name, f"{hook} raised {type(exc).__name__}: {exc}")
-            continue
-        if not isinstance(value, (list, tuple)):
+        called = loading.guarded(impl.function)  # SystemExit and the plugin's own KeyboardInterrupt included
+        value = called.value
+        if called.error is None and not isinstance(value, (list, tuple)):
             host.record_error(impl.plugin_name, f"{hook} returned {type(value).__name__}, expected a list")
             continue
-        for item in value:
+        if called.error is None:
+            called = loading.guarded(list, value)  # a list of the plugin's own kind iterates its own way
+        if called.error is not None:
+            host.record_error(impl.plugin_name, f"{hook} raised {called.error}")
+            continue
+        for item in called.value:
             if isinstance(item, expected):
                 results.append((impl.plugin_name, item))
             else:

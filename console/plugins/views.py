@@ -48,8 +48,27 @@ def _dt(value: str | None) -> datetime | None:
     return parse_iso(value) if value else None
 
 
+class _Pickled:
+    """Pickling of a view whose mapping fields may be read-only proxies (which do not pickle): as plain dicts,
+    read-only again once unpickled. Checks run in their own process (:mod:`console.plugins.worker`), so every
+    view a :class:`CheckContext` holds pickles."""
+
+    _mappings: tuple[str, ...] = ()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        for name in self._mappings:
+            state[name] = dict(state[name])
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        for name in self._mappings:
+            self.__dict__[name] = MappingProxyType(dict(state[name]))
+
+
 @dataclass(frozen=True, kw_only=True)
-class TicketView:
+class TicketView(_Pickled):
     id: str
     customer_id: str
     channel: str
@@ -65,6 +84,7 @@ class TicketView:
     contact_name: str | None = None
     fields: Mapping[str, str] = field(default_factory=dict)
     """The values of plugins' intake fields (:class:`~console.plugins.reach.IntakeField`), by field id."""
+    _mappings = ("fields",)
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any], fields: Mapping[str, str] | None = None) -> TicketView:
@@ -108,7 +128,7 @@ class CustomerView:
 
 
 @dataclass(frozen=True, kw_only=True)
-class SubscriptionView:
+class SubscriptionView(_Pickled):
     """A subscription with Partner Center's fields; ``details`` holds service-specific data (for Azure:
     ``budget``, ``monthToDateCost``, ``partnerAdminAccess``, ``refundedThisYear``, ``price``)."""
 
@@ -132,6 +152,7 @@ class SubscriptionView:
     #: Seats that can still be reduced with a refund, and until when: Partner Center's
     #: ``refundableQuantity.details`` as ``(quantity, allowed until)``, earliest first.
     refundable: tuple[tuple[int, datetime], ...] = ()
+    _mappings = ("details",)
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> SubscriptionView:

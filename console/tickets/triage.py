@@ -6,7 +6,7 @@ console and the command line (``csp-console triage``, ``csp-console opportunitie
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -23,7 +23,7 @@ from console.plugin_api import (
     TicketView,
 )
 from console.plugins.host import PluginHost
-from console.plugins.runner import CheckRunner, PluginFailure
+from console.plugins.runner import CheckRun, CheckRunner, PluginFailure
 from console.settings.config import Partner
 from console.shared.clock import to_iso
 from console.store import Workspace
@@ -86,6 +86,7 @@ class Triage:
         self.partner = partner
         self.clock = clock
         self.runner = CheckRunner(host, budget=budget)
+        self._services = tuple(host.services.values())  # one tuple for every context: sent to the checks once
         self._accounts: OrderedDict[str, _Account] = OrderedDict()
 
     def close(self) -> None:
@@ -122,7 +123,7 @@ class Triage:
             partner=self.partner,
             now=self.clock(),
             ticket=self._ticket_view(ticket) if ticket is not None else None,
-            services=tuple(self.host.services.values()),
+            services=self._services,
             dunning_stages=self.dunning_stages,
         )
 
@@ -133,8 +134,16 @@ class Triage:
     def run_ticket(self, row: dict[str, Any]) -> TriageResult:
         """Run the ticket-scope checks for one ticket row (nothing stored); the findings most relevant to the
         ticket first (:mod:`console.tickets.relevance`)."""
-        ctx = self.context(row["customerId"], row)
-        run = self.runner.run(ctx, "ticket")
+        return self.run_tickets([row])[0]
+
+    def run_tickets(self, rows: Sequence[dict[str, Any]]) -> list[TriageResult]:
+        """:meth:`run_ticket` for each of ``rows``, the checks of all of them in one request to the check
+        process (:meth:`console.plugins.runner.CheckRunner.run_each`)."""
+        runs = self.runner.run_each([self.context(row["customerId"], row) for row in rows], "ticket")
+        return [self._result(row, run) for row, run in zip(rows, runs, strict=True)]  # ranked as the next run
+
+    @staticmethod
+    def _result(row: dict[str, Any], run: CheckRun) -> TriageResult:
         findings = by_relevance(row, [(p, f) for p, f in run.findings if f.audience == Audience.AGENT])
         return TriageResult(row["id"], findings, run.failures)
 
