@@ -115,7 +115,9 @@ def test_the_windows365_example_has_no_problems(tmp_path: Path) -> None:
 def test_a_plugin_that_cannot_be_imported_is_one_problem(tmp_path: Path) -> None:
     run = console(tmp_path, "plugins", "check", "no_such_module")
     assert run.returncode == 1
-    assert "PROBLEM: plugin no_such_module: failed to load no_such_module: ModuleNotFoundError" in run.stdout
+    assert (
+        "PROBLEM: plugin no_such_module: failed to load no_such_module: import raised ModuleNotFoundError" in run.stdout
+    )
 
 
 def test_check_needs_a_plugin(tmp_path: Path) -> None:
