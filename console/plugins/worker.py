@@ -12,6 +12,11 @@ child killed (SIGKILL: whatever it held, memory included, is returned at once) a
 one. A check that ends the child itself (``os._exit``, a crash) is found the same way. The child's address space
 is limited (``RLIMIT_AS``: what it had when forked plus :data:`MEMORY_HEADROOM`), so a check that allocates
 without end gets ``MemoryError``, reported as its failure; it ignores SIGINT (a Ctrl-C is the console's).
+
+The console has other threads when it forks (Textual's, the desk's workers); the child has only the one that
+forked. What it needs it has (Python resets its own locks, logging's included, in the child), and it never
+touches the workspace or the screen; a lock another thread held at the fork (a module's import lock, a C
+library's) stays held in the child, and a check that waits for it is stopped at its budget.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import signal
 import struct
 import sys
 import time
+import warnings
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from multiprocessing.connection import Connection
@@ -90,7 +96,9 @@ class ProcessWorker:
         args = (theirs, ours, self._state, self._checks, self._headroom)
         proc = mp.Process(target=serve, args=args, name="csp-check-worker", daemon=True)
         try:
-            proc.start()
+            with warnings.catch_warnings():  # Python 3.12+ warns of fork() with threads: see the module's note
+                warnings.filterwarnings("ignore", r".*fork\(\) may lead to deadlocks", DeprecationWarning)
+                proc.start()
         except Exception as exc:  # out of processes or memory; a daemonic process cannot have children
             ours.close()
             theirs.close()
