@@ -101,7 +101,7 @@ async def test_a_broken_plugin_is_reported_once_the_queue_is_up(demo_ws: Workspa
                 break
         await pilot.pause()
         notices = [(n.title, n.message) for n in app._notifications]
-        assert any(t == "Plugin bad not loaded" and "ZeroDivisionError" in m for t, m in notices), notices
+        assert any(t == "Plugin bad in part refused" and "ZeroDivisionError" in m for t, m in notices), notices
 
 
 async def test_a_view_too_slow_to_read_inline_is_read_by_a_worker(
