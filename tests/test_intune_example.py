@@ -142,3 +142,20 @@ def test_its_own_tests_pass_and_fail_when_it_is_broken(tmp_path: Path) -> None:
     failed = _own_tests(broken)
     assert failed.returncode != 0
     assert "plugin intune" in failed.stdout and "csp_setting" in failed.stdout
+
+
+def test_plugins_lists_what_it_adds_by_id(tmp_path: Path) -> None:
+    run = console(installed(tmp_path / "site"), "plugins")
+    assert run.returncode == 0, run.stderr
+    adds = next(line for line in run.stdout.splitlines() if line.startswith("  adds:") and "intune" in line)
+    for part in (
+        "command intune-plans",
+        "column intune.device",
+        "section intune.plans",
+        "action intune.sync (z)",
+        "action intune.wipe (W, dangerous)",
+        "intake field intune.device",
+        "receiver intune.teams",
+        "setting graph_token (secret)",
+    ):
+        assert part in adds, (part, adds)

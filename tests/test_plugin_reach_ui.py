@@ -637,3 +637,27 @@ def test_the_docs_quote_the_example_plugin_as_it_is() -> None:
     for name, part in parts:
         part = part.rstrip() + "\n"
         assert f"```python\n{part}```" in doc, f"docs/plugins.md does not quote the example's {name} as it is"
+
+
+async def test_a_tickets_intake_fields_are_shown_on_it_and_by_ticket_show(
+    demo_ws: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before, the values were kept but shown nowhere (a new plugin author's trial).
+    app = make_app(demo_ws, tmp_path, host=intune_host())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        ticket_id = intune_ticket(app.desk, DOMAIN, "受付[b]iPad", "iPad が登録できない")
+        screen = await _ticket(pilot, ticket_id)
+        header = screen.query_one("#ticket-header")
+        from tests.test_ui_ticket import shown
+
+        assert "Device name 受付[b]iPad" in shown(header)  # its label, the value literally
+    from console.cli.main import main
+
+    monkeypatch.setenv("CSP_CONSOLE_AGENT", "aiko.tanaka")
+    assert main(["ticket", "show", ticket_id, "--db", str(demo_ws.path), "--config", str(tmp_path / "none.toml")]) == 0
+    assert "  intune.device: 受付[b]iPad" in capsys.readouterr().out
+    assert (
+        main(["ticket", "show", ticket_id, "--json", "--db", str(demo_ws.path), "--config", str(tmp_path / "x")]) == 0
+    )
+    assert '"fields": {"intune.device": "受付[b]iPad"' in capsys.readouterr().out

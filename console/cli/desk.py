@@ -205,7 +205,12 @@ def _print_ticket(desk: Desk, ticket_id: str, as_json: bool) -> None:
     details = desk.details(ticket_id)
     if as_json:
         out_json(
-            {"ticket": details.ticket, "timeline": details.timeline, "findings": details.findings},
+            {
+                "ticket": details.ticket,
+                "fields": details.fields,
+                "timeline": details.timeline,
+                "findings": details.findings,
+            },
             default=str,
         )
         return
@@ -217,6 +222,8 @@ def _print_ticket(desk: Desk, ticket_id: str, as_json: bool) -> None:
         + (f" (claimed until {stamp(t['claimedUntil'], zone)})" if t.get("claimedUntil") else "")
     )
     out(f"  created {stamp(t['createdDate'], zone)}")
+    for field_id, value in details.fields.items():  # the plugins' intake fields, as the agent typed them
+        out(f"  {clean_line(field_id, 100)}: {clean_line(value)}")
     out(
         f"  first response due {stamp(t['firstResponseDueDate'], zone)}; "
         f"resolution due {stamp(t['resolutionDueDate'], zone)}"

@@ -54,9 +54,13 @@ def cmd_plugins(args: argparse.Namespace, db: Path, config_path: Path) -> int:
     if args.plugin:
         raise CommandError("'plugins list' takes no PLUGIN; 'plugins check PLUGIN' checks one")
     host = plugins_of(db, config_path)
-    events = _events_by_plugin(host, event_backlog(db))
+    events, adds = _events_by_plugin(host, event_backlog(db)), _contributions(host)
     if args.json:
-        out_json([{**info.as_dict(), "events": events.get(info.name, [])} for info in host.plugins.values()], indent=2)
+        listed = [
+            {**info.as_dict(), "adds": adds.get(info.name, []), "events": events.get(info.name, [])}
+            for info in host.plugins.values()
+        ]
+        out_json(listed, indent=2)
         return 0
     for info in host.plugins.values():
         out(f"{info.name} {info.version or ''}  ({info.module})")
@@ -64,6 +68,8 @@ def cmd_plugins(args: argparse.Namespace, db: Path, config_path: Path) -> int:
         out(f"  services: {', '.join(info.services) or '-'}")
         out(f"  checks:   {', '.join(info.checks) or '-'}")
         out(f"  vehicles: {', '.join(info.vehicles) or '-'}")
+        if adds.get(info.name):
+            out(f"  adds:     {clean_line(', '.join(adds[info.name]), 2000)}")
         if info.import_seconds is not None:
             out(f"  import:   {info.import_seconds:.3f} s")
         for warning in info.warnings:
@@ -75,6 +81,26 @@ def cmd_plugins(args: argparse.Namespace, db: Path, config_path: Path) -> int:
         for error in info.errors:
             out(f"  ERROR:    {clean_line(error)}")
     return 0
+
+
+def _contributions(host: PluginHost) -> dict[str, list[str]]:
+    """Per plugin, what it adds to the console, by id: commands, columns, sections, actions (with their keys),
+    intake fields, event receivers and settings (secret ones said so)."""
+    adds: dict[str, list[str]] = {}
+    kinds = (
+        ("command", host.commands, lambda i: i.name),
+        ("column", host.columns, lambda i: i.id),
+        ("section", host.sections, lambda i: i.id),
+        ("action", host.actions, lambda i: f"{i.id} ({i.key}{', dangerous' if i.dangerous else ''})"),
+        ("intake field", host.intake_fields, lambda i: i.id),
+        ("receiver", host.receivers, lambda i: i.id),
+    )
+    for kind, registered, name in kinds:
+        for r in registered:
+            adds.setdefault(r.plugin, []).append(f"{kind} {name(r.item)}")
+    for plugin, settings in host.settings_schema.items():
+        adds.setdefault(plugin, []).extend(f"setting {s.name}{' (secret)' if s.secret else ''}" for s in settings)
+    return adds
 
 
 def _events_by_plugin(host: PluginHost, backlog: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:

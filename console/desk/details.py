@@ -22,3 +22,4 @@ class TicketDetails:
     sla: TicketSla | None = None
     offer: OfferBalance | None = None
     time: list[dict[str, Any]] = field(default_factory=list)
+    fields: dict[str, str] = field(default_factory=dict)  # the plugins' intake fields: value by field id

@@ -244,6 +244,7 @@ class Desk(DeskParts):
             sla=self.clocks.state(self.ws, ticket),
             offer=self.billing.offer_balance(ticket["customerId"]),
             time=self.ws.billing.time_entries(ticket["seq"]),
+            fields=self.ws.tickets.fields_of(ticket["seq"]),
         )
 
     def account(self, customer_id: str) -> Account:

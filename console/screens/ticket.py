@@ -29,6 +29,7 @@ from console.widgets.render import (
     STATUS_TEXT,
     audit_block,
     escalations_block,
+    field_labels,
     findings_block,
     sla_block,
     ticket_header,
@@ -97,9 +98,9 @@ class TicketScreen(TicketPluginActions, TicketSteps, ConsoleScreen):
 
     def _show(self, details: TicketDetails) -> None:
         self.details = details
-        t = details.ticket
+        t, f = details.ticket, field_labels(details.fields, self.console.host)
         self.query_one("#ticket-header", Static).update(
-            ticket_header(t, self.console.clock(), self.console.service_names, details.sla, zone=self.zone)
+            ticket_header(t, self.console.clock(), self.console.service_names, details.sla, zone=self.zone, fields=f)
         )
         self.query_one("#sla", Static).update(sla_block(details.sla, details.offer, details.time, self.zone))
         if details.findings or self._checked:

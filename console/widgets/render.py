@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -90,8 +91,21 @@ def clocks_line(t: dict[str, Any], now: datetime, sla: Any = None, *, zone: str)
     return Text.assemble(first, "  ", resolution)
 
 
+def field_labels(fields: Mapping[str, str], host: Any) -> list[tuple[str, str]]:
+    """The plugins' intake fields of a ticket as ``(label, value)``: each field's label where its plugin is
+    loaded, else its id."""
+    labels = {r.item.id: r.item.label for r in getattr(host, "intake_fields", [])}
+    return [(labels.get(field_id, field_id), value) for field_id, value in fields.items()]
+
+
 def ticket_header(
-    t: dict[str, Any], now: datetime, service_names: dict[str, str], sla: Any = None, *, zone: str
+    t: dict[str, Any],
+    now: datetime,
+    service_names: dict[str, str],
+    sla: Any = None,
+    *,
+    zone: str,
+    fields: Sequence[tuple[str, str]] = (),
 ) -> RenderableType:
     """The ticket's header, its times in the desk's ``zone``; with ``sla`` (its
     :class:`~console.sla.clocks.TicketSla`) the clocks say the business time left, in the SLA section's words."""
@@ -123,10 +137,16 @@ def ticket_header(
         f"{stamp(t['createdDate'], zone)} ({humanize_delta(now - parse_iso(t['createdDate']))} ago)",
     )
     clocks = clocks_line(t, now, sla, zone=zone)
-    for line in (customer, contact, who, clocks):
+    lines = [customer, contact, who, clocks]
+    if fields:  # the plugins' intake fields (label, value), after the contact
+        parts: list[str | tuple[str, str]] = []
+        for label, value in fields:
+            parts += [(f"{'  ' if parts else ''}{clean_line(label, 60)} ", "dim"), clean_line(value)]
+        lines.insert(2, Text.assemble(*parts))
+    for line in lines:
         line.no_wrap = True
         line.overflow = "ellipsis"
-    return Group(line1, title, customer, contact, who, clocks)
+    return Group(line1, title, *lines)
 
 
 def findings_block(findings: list[dict[str, Any]], vehicle_names: dict[str, str]) -> RenderableType:
