@@ -548,7 +548,44 @@ def test_closing_the_runner_under_a_long_run_blames_no_check(runners: list[Check
     started = time.monotonic()
     runner.close()  # the console quitting while a ticket is triaged
     assert time.monotonic() - started < 0.5 + 1 + 1
-    worker.join(5)
+    worker.join(30)
+    assert not worker.is_alive()
     (run,) = got
     assert run.failures == [] and runner.disabled == {}
     assert len(run.findings) < 11  # what came back before the process was stopped (may be nothing)
+
+
+@needs_fork
+def test_the_check_process_closed_under_a_request_at_any_moment_ends_that_request_cleanly() -> None:
+    # A close() from another thread used to close the pipe and the process object under the thread reading the
+    # request: it raised "handle is closed" or "process object is closed" there instead of ending the request.
+    from console.plugins.worker import ProcessWorker
+
+    def slow(ctx: object) -> list[Finding]:
+        time.sleep(0.02)
+        return [Finding(check_id="p.slow", family=Family.TECHNICAL, level=Level.INFO, title="t", explanation="")]
+
+    check = _p("slow", slow)
+    ctx = testing.context(ticket=testing.ticket())
+    for delay in [0.0, 0.001, 0.005, 0.01, 0.02, 0.03, 0.05, 0.08, 0.12, 0.2]:
+        worker = ProcessWorker([check])
+        read: list[object] = []
+        errors: list[BaseException] = []
+
+        def reader(worker: ProcessWorker, read: list[object], errors: list[BaseException]) -> None:
+            try:
+                read.extend(worker.run([(ctx, [check] * 4)] * 3, budget=2.0))
+            except BaseException as exc:  # what the test is about
+                errors.append(exc)
+
+        thread = threading.Thread(target=reader, args=(worker, read, errors))
+        thread.start()
+        time.sleep(delay)
+        worker.close()
+        thread.join(30)
+        assert not thread.is_alive() and errors == [], (delay, errors)
+        stops = [reply[2] for reply in read if reply[2] is not None]  # type: ignore[index]
+        assert len(read) <= 3 and len(stops) <= 1, (delay, read)
+        assert stops or len(read) == 3, (delay, read)  # all three contexts answered, or a stop said where it ended
+        worker.close()
+        assert worker.pid is None

@@ -20,7 +20,6 @@ from console.cli import say
 from console.cli.output import out
 from console.plugins.collect import Registered
 from console.plugins.reach import Command, CommandContext
-from console.shared.safe_text import clean_block
 
 if TYPE_CHECKING:
     from console.plugins.host import PluginHost
@@ -83,7 +82,7 @@ def _arguments_of(command: Command, parser: argparse.ArgumentParser) -> str | No
 
 def echo(text: str) -> None:
     """A plugin command's line of output, shown literally (control characters and escapes made visible)."""
-    out(clean_block(str(text)))
+    out(str(text))  # out() makes it safe for a terminal
 
 
 def run(args: argparse.Namespace, db: Path, config: Path) -> int:

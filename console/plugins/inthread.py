@@ -76,10 +76,11 @@ class ThreadWorker:
                 return
 
     def _one(self, ctx: CheckContext, checks: Sequence[Check], budget: float) -> tuple[list[Outcome], int | None]:
-        if self._thread is None:
-            self._thread = _Thread()
+        thread = self._thread
+        if thread is None:
+            thread = self._thread = _Thread()
         batch = _Batch(checks, ctx)
-        self._thread.jobs.put(batch)
+        thread.jobs.put(batch)  # (a close() from another thread meanwhile ends the thread after this batch)
         hung: int | None = None
         while not batch.done.is_set():
             index, started = batch.current

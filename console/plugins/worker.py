@@ -29,6 +29,7 @@ import os
 import signal
 import struct
 import sys
+import threading
 import time
 import warnings
 import weakref
@@ -79,16 +80,42 @@ class ProcessWorker:
         self._conn: Connection | None = None
         self._stopper: weakref.finalize | None = None
         self._sender = wire.Sender()
+        # close() may come from another thread while a request is read (the console quitting): the reading
+        # thread owns the pipe and the process until its request ends, so close() then only kills the child
+        # (the reader sees it end) and leaves the rest to the reader.
+        self._guard = threading.RLock()
+        self._running = False
+        self._close_pending = False
 
     @property
     def pid(self) -> int | None:
         return self._proc.pid if self._proc is not None else None
 
     def close(self) -> None:
-        if self._stopper is not None:
-            self._stopper()  # kills the child and waits for it (its memory returned)
-        self._proc = self._conn = self._stopper = None
-        self._sender.forget()
+        """Stop the child. Under a request read on another thread the child is killed and the request ends
+        with what came back before (a stop the runner blames on no check); the reader closes the rest."""
+        with self._guard:
+            if not self._running:
+                self._close_now()
+                return
+            self._close_pending = True
+            if self._proc is not None:
+                self._proc.kill()  # a signal: the reader finds the pipe at its end and the process gone
+
+    def _close_now(self) -> None:
+        with self._guard:
+            if self._stopper is not None:
+                self._stopper()  # kills the child and waits for it (its memory returned)
+            self._proc = self._conn = self._stopper = None
+            self._sender.forget()
+
+    def _finish(self, *, failed: bool) -> None:
+        """The request has ended: the child is stopped if it failed midway or a close came meanwhile."""
+        with self._guard:
+            self._running = False
+            if failed or self._close_pending:
+                self._close_pending = False
+                self._close_now()
 
     def _start(self) -> None:
         mp = multiprocessing.get_context("fork")
@@ -109,9 +136,22 @@ class ProcessWorker:
         self._stopper = weakref.finalize(self, _stop, proc, ours, os.getpid())
 
     def run(self, jobs: Sequence[Job], budget: float) -> Iterator[Reply]:
-        """Send ``jobs`` as one request; raises :class:`WorkerUnavailable` before anything is run."""
+        """Send ``jobs`` as one request; raises :class:`WorkerUnavailable` before anything is run. One request
+        at a time: the replies are to be read to their end (or the iterator closed) before the next."""
+        with self._guard:
+            if self._running:
+                raise RuntimeError("the check process is still answering another request")
+            self._running, self._close_pending = True, False
+        try:
+            self._send(jobs)
+        except BaseException:
+            self._finish(failed=False)
+            raise
+        return self._replies(len(jobs), budget)
+
+    def _send(self, jobs: Sequence[Job]) -> None:
         if any(c.id not in self._checks or self._checks[c.id] is not c for _, checks in jobs for c in checks):
-            self.close()  # checks the child was not forked with
+            self._close_now()  # checks the child was not forked with
             self._checks.update((c.id, c) for _, checks in jobs for c in checks)
         request = [(ctx, [c.id for c in checks]) for ctx, checks in jobs]
         for attempt in (1, 2):
@@ -127,10 +167,9 @@ class ProcessWorker:
                 self._conn.send_bytes(payload)
                 break
             except OSError:  # the child is gone (killed from outside while idle): a new one, once
-                self.close()
+                self._close_now()
                 if attempt == 2:
                     raise WorkerUnavailable("the check process went away twice") from None
-        return self._replies(len(jobs), budget)
 
     def _replies(self, count: int, budget: float) -> Iterator[Reply]:
         done = False
@@ -140,7 +179,7 @@ class ProcessWorker:
             while expected < count:
                 got = self._await(budget, reader)
                 if isinstance(got, tuple):  # (context, Stop): what the child had not sent yet is lost with it
-                    self.close()
+                    self._close_now()
                     done = True
                     yield got[0], [], got[1]
                     return
@@ -148,9 +187,8 @@ class ProcessWorker:
                     yield expected, outcomes, None
                     expected += 1
             done = True
-        finally:
-            if not done:  # abandoned midway (the console interrupted): the child is busy, start afresh
-                self.close()
+        finally:  # abandoned midway (the console interrupted): the child is busy, start afresh
+            self._finish(failed=not done)
 
     def _await(self, budget: float, reader: wire.ReplyReader) -> list[list[Outcome]] | tuple[int, Stop]:
         """The next contexts' outcomes, or where and why the child stopped (killed here past a budget)."""
