@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # httpx is imported when Microsoft is first reached, the rest
     from console.background.leases import Lease
     from console.billing.account import Account
     from console.billing.desk import BillingDesk
+    from console.desk.mail import MailDesk
     from console.desk.policy import DeskPolicy
     from console.escalation import cases as escalation
     from console.escalation.courier import Courier, CourierReport
@@ -168,6 +169,13 @@ class Desk(DeskParts):
         from console.escalation import cases as escalation
 
         return escalation.send_message(self, escalation_id, text)
+
+    @cached_property
+    def mail(self) -> MailDesk:
+        """The desk's mail: the mailbox, replies by mail, unknown senders (:mod:`console.desk.mail`)."""
+        from console.desk.mail import MailDesk
+
+        return MailDesk(self)
 
     @cached_property
     def microsoft_lease(self) -> Lease:
