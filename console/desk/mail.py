@@ -263,6 +263,20 @@ class MailDesk:
         ticket = self.desk._fresh(ticket_id)
         return self.templates().render("reply", self.language(ticket), self.values(ticket, body))
 
+    def sends_to(self, ticket: dict[str, Any]) -> bool:
+        """Whether a reply on ``ticket`` goes out by mail: the desk sends mail and the contact has an address."""
+        return bool(self.settings.address and self.settings.smtp_host and ticket.get("contactEmail"))
+
+    def reply_draft(self, ticket: dict[str, Any]) -> str:
+        """The text a reply starts from: the reply template when it goes by mail, else nothing."""
+        return self.draft(str(ticket["id"])) if self.sends_to(ticket) else ""
+
+    def answer(self, ticket: dict[str, Any], text: str) -> dict[str, Any]:
+        """An agent's reply: by mail when :meth:`sends_to`, else logged as sent (``ticket.reply`` either way)."""
+        if self.sends_to(ticket):
+            return self.reply(str(ticket["id"]), text)
+        return self.desk.note(ticket, text, reply=True)
+
     def reply(self, ticket_id: str, text: str) -> dict[str, Any]:
         """Reply by mail (``ticket.reply``): on the timeline, the ticket moved, the mail owed to the server."""
         from console.mail import replying
