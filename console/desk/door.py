@@ -309,14 +309,16 @@ class Desk(DeskParts):
         from console.health.board import HealthBoard
 
         self.authorize("ticket.view")
-        return HealthBoard(self.ws, self.config.time_zone, self.policy.thresholds)
+        mail = self.mail.figures if self.mail.configured else None
+        return HealthBoard(self.ws, self.config.time_zone, self.policy.thresholds, mail)
 
     def sample_health(self, now: datetime) -> bool:
         """The trend's sample (the backlog and breaches, at most every 5 minutes), the console's background work:
         it shows the agent nothing, so it needs no role."""
         from console.health.board import HealthBoard
 
-        return HealthBoard(self.ws, self.config.time_zone, self.policy.thresholds).sample(now)
+        mail = self.mail.figures if self.mail.configured else None
+        return HealthBoard(self.ws, self.config.time_zone, self.policy.thresholds, mail).sample(now)
 
     def escalation(self, escalation_id: int) -> dict[str, Any] | None:
         self.authorize("ticket.view")
