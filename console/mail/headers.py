@@ -51,6 +51,11 @@ def message_ids(raw: str | None) -> tuple[str, ...]:
     return tuple(found)
 
 
+def references(raws: list[str]) -> tuple[str, ...]:
+    """The message ids of every References header (a message should have one; some mailers write several)."""
+    return message_ids(" ".join(raws))
+
+
 def message_id(raw: str | None, message: bytes) -> tuple[str, str | None]:
     """The Message-ID without its brackets and, when there was none to read, the one made from the message's
     SHA-256 with the problem said (``None`` when the header was simply missing, as it is for much mail)."""
