@@ -144,11 +144,11 @@ def test_a_stranger_cannot_write_into_another_customers_ticket_by_copying_its_ta
 
 def test_a_reply_to_a_resolved_ticket_reopens_it_and_to_a_closed_one_starts_a_new_ticket(desk: Desk) -> None:
     tid = take(desk, mail(), uid=1).ticket_id
-    desk.set_status(tid, "resolved", "resolved_by_partner")
+    desk.set_status(tid, "resolved", "answered")
     back = take(desk, mail(subject=f"Re: [{tid}]", message_id="<m2@s>", in_reply_to="<m1@sakura-shoji.co.jp>"))
     assert back.state == "joined" and back.reopened
     assert desk.ws.tickets.ticket(tid)["status"] == "in_progress"
-    desk.set_status(tid, "closed", "resolved_by_partner")
+    desk.set_status(tid, "closed", "answered")
     after = take(desk, mail(subject=f"Re: [{tid}]", message_id="<m3@s>", in_reply_to="<m2@s>"))
     assert after.state == "ticket" and after.ticket_id != tid
     assert f"Follows up {tid}" in desk.ws.tickets.ticket(after.ticket_id)["body"]
