@@ -98,14 +98,14 @@ class MailDesk:
         return Lease(self.desk.ws, MAIL_LEASE, timedelta(seconds=max(90, 3 * every)), agent=self.desk.agent)
 
     # -- how the servers are reached ---------------------------------------------------------------------
-    def _ca(self) -> str | None:
+    def _ca(self) -> Path | None:
         bundle = self.settings.ca_bundle
         if not bundle:
             return None
         path = Path(bundle).expanduser()
         if not path.is_absolute() and self.desk.config.path is not None:
             path = self.desk.config.path.parent / path
-        return str(path)
+        return path
 
     def token(self) -> Callable[[], str] | None:
         """Exchange Online's token for XOAUTH2 (``[mail] oauth``), from the Microsoft credentials."""
