@@ -66,7 +66,7 @@ def desk(demo_ws: Workspace, tmp_path: Path) -> Desk:
 
 
 def take(desk: Desk, raw: bytes, uid: int | None = None) -> Taken:
-    return desk.mail.intake().take(Arrival(raw, ARRIVED, "support@127.0.0.1/INBOX", 7, uid))
+    return desk.mail.acknowledging_intake().take(Arrival(raw, ARRIVED, "support@127.0.0.1/INBOX", 7, uid))
 
 
 def customer_of_domain(ws: Workspace, domain: str) -> str:
@@ -192,7 +192,7 @@ def test_a_reply_by_mail_is_owed_with_its_threading_headers_and_moves_the_ticket
     tid = take(desk, mail(), uid=1).ticket_id
     draft = desk.mail.draft(tid)
     assert draft.startswith("株式会社さくら商事\n山田様") and "いつもお世話になっております" in draft
-    fresh = desk.mail.answer(desk.ws.tickets.ticket(tid), draft.replace("\n\n\n", "\n\nご確認いたしました。\n\n"))
+    fresh = desk.mail.reply(tid, draft.replace("\n\n\n", "\n\nご確認いたしました。\n\n"))
     assert fresh["status"] == "waiting_customer" and fresh["firstResponseDate"] == "2026-11-23T03:00:00Z"
     (owed,) = desk.mail.outbox()
     assert owed["recipients"] == ["taro.yamada@sakura-shoji.co.jp"] and owed["state"] == "pending"

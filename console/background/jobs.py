@@ -238,17 +238,6 @@ def console_jobs(desk: Desk, clock: Clock, *, upgrade: ClockUpgrade | None = Non
     if upgrade is not None:
         jobs.append(Job("sla-upgrade", "SLA clock upgrade", lambda: 0.0, upgrade, first=0.0, repeat=False))
     jobs += _plugin_event_jobs(desk)
-    if desk.mail.configured:
-        # Read the mailbox and send the replies owed, by the one console holding the mail lease (another
-        # console's round returns None: nothing to say); a failed round is on the health board.
-        mail = desk.mail
-
-        def mail_round() -> object:
-            done = mail.run(keep=True)
-            return str(done) if mail.lease.held else None
-
-        every = float(desk.config.mail.poll_seconds)
-        jobs.append(Job("mail", "Mail intake and delivery", lambda: jittered(every), mail_round, mail.lease, True, 2.0))
     check = audit_chain.StartCheck(desk)
     jobs.append(Job("audit-chain", "Audit chain check", lambda: 0.0, check, first=0.0, repeat=False))
     return jobs

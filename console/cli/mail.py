@@ -2,9 +2,6 @@
 :class:`~console.desk.door.Desk` as the console.
 
 - ``check``: what waits and what failed (exit 1 when a reply failed or may have gone out: an agent must look);
-- ``fetch``: read the mailbox now (under the workspace's mail lease);
-- ``send-pending``: send the replies the outbox owes now;
-- ``test``: reach the IMAP and SMTP servers and log in (nothing read, nothing sent);
 - ``unmatched``: the mails waiting for an agent to say whose they are; ``assign EMAIL CUSTOMER`` says it;
 - ``outbox``: the replies owed, failed or uncertain; ``resend ID`` sends one again (``mail.resend``);
 - ``read FILE``: take one message from a file (a mail saved as ``.eml``) as if it had arrived now.
@@ -21,11 +18,13 @@ from console.cli.desk import APPLIED, FAILED, desk_for, outcome
 from console.cli.output import out, out_json
 from console.shared.safe_text import clean_line
 
-ACTIONS = ("check", "fetch", "send-pending", "test", "unmatched", "assign", "outbox", "resend", "read")
+ACTIONS = ("check", "unmatched", "assign", "outbox", "resend", "read")
 
 
 def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    mail = sub.add_parser("mail", parents=[common], help="the desk's mailbox: check, fetch, send-pending, test...")
+    mail = sub.add_parser(
+        "mail", parents=[common], help="the desk's mail: check, unmatched, assign, outbox, resend, read"
+    )
     mail.add_argument("action", choices=ACTIONS)
     mail.add_argument("value", nargs="?", help="assign: the sender's address; resend: the outbox id; read: a file")
     mail.add_argument("customer", nargs="?", help="assign: the customer (id or domain)")
@@ -61,50 +60,6 @@ def _check(desk: Any, args: argparse.Namespace) -> int:
         f"{figures['outboxFailed']} failed, {figures['outboxUncertain']} uncertain"
     )
     return FAILED if bad else APPLIED
-
-
-def _fetch(desk: Any, args: argparse.Namespace) -> int:
-    done = desk.mail.run(send=False)
-    return _said(args, {"fetched": str(done.fetched or ""), "elsewhere": done.elsewhere}, str(done))
-
-
-def _send(desk: Any, args: argparse.Namespace) -> int:
-    done = desk.mail.run(fetch=False)
-    sent = done.sent
-    code = FAILED if sent is not None and (sent.failed or sent.uncertain) else APPLIED
-    facts = {
-        "sent": sent.sent if sent else [],
-        "retrying": sent.retrying if sent else [],
-        "failed": sent.failed if sent else [],
-        "uncertain": sent.uncertain if sent else [],
-        "elsewhere": done.elsewhere,
-    }
-    _said(args, facts, str(done))
-    return code
-
-
-def _test(desk: Any, args: argparse.Namespace) -> int:
-    from console.mail import smtp
-
-    lines: dict[str, str] = {}
-    ok = True
-    if desk.mail.settings.imap_host:
-        try:
-            with desk.mail.open_mailbox() as box:
-                lines["imap"] = f"logged in to {desk.mail.mailbox_name}: {len(box.uids())} messages waiting"
-        except Exception as exc:
-            ok, lines["imap"] = False, f"IMAP: {exc}"
-    if desk.mail.settings.smtp_host:
-        try:
-            smtp.check(desk.mail.smtp_settings(), token=desk.mail.token())
-            lines["smtp"] = f"logged in to {desk.mail.settings.smtp_host}:{desk.mail.settings.smtp_port}"
-        except Exception as exc:
-            ok, lines["smtp"] = False, f"SMTP: {exc}"
-    if not lines:
-        lines["mail"] = "no IMAP or SMTP host in the [mail] table"
-        ok = False
-    _said(args, lines, "\n".join(lines.values()))
-    return APPLIED if ok else FAILED
 
 
 def _unmatched(desk: Any, args: argparse.Namespace) -> int:
@@ -189,9 +144,6 @@ def _brief(r: dict[str, Any]) -> dict[str, Any]:
 
 ACTION_RUNS = {
     "check": _check,
-    "fetch": _fetch,
-    "send-pending": _send,
-    "test": _test,
     "unmatched": _unmatched,
     "assign": _assign,
     "outbox": _outbox,

@@ -1,6 +1,7 @@
-"""The desk's mail, through the door: reading the mailbox and sending owed replies under the workspace's mail
-lease (one runner per workspace), an agent's reply by mail, placing an unknown sender, sending again a reply
-that may have gone out. Each action checks the agent's role first (``mail.run``, ``ticket.reply``,
+"""The desk's mail, through the door: taking a mail into the desk, an agent's reply by mail, placing an
+unknown sender, sending again a reply that may have gone out. (The runner that reads the mailbox over IMAP and
+sends the outbox over SMTP under the workspace's mail lease lands with the network clients.)
+Each action checks the agent's role first (``mail.run``, ``ticket.reply``,
 ``mail.assign``, ``mail.resend``)."""
 
 from __future__ import annotations
@@ -8,15 +9,13 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from console.mail.message import Address
+from console.mail.message import Address, ParsedMail
 from console.settings.shapes import MailSection
 from console.shared.clock import to_iso
 from console.shared.errors import UserError
@@ -24,10 +23,7 @@ from console.shared.errors import UserError
 if TYPE_CHECKING:
     from console.background.leases import Lease
     from console.desk.door import Desk
-    from console.mail import imap, smtp
-    from console.mail.fetching import FetchReport
     from console.mail.intake import Intake, Taken
-    from console.mail.sending import SendRound
     from console.mail.templates import Templates
 
 #: The workspace lease of the mail runner.
@@ -36,22 +32,6 @@ MAIL_LEASE = "mail"
 
 class MailNotConfigured(UserError):
     """The config file has no ``[mail]`` address (or not the half this action needs)."""
-
-
-@dataclass
-class MailRound:
-    """One run of the mail runner: what the fetch and the delivery did, or who else runs them."""
-
-    fetched: FetchReport | None = None
-    sent: SendRound | None = None
-    elsewhere: str | None = None
-    errors: list[str] = field(default_factory=list)
-
-    def __str__(self) -> str:
-        if self.elsewhere:
-            return self.elsewhere
-        parts = [f"mailbox: {self.fetched}" if self.fetched else "", f"outbox: {self.sent}" if self.sent else ""]
-        return "; ".join(p for p in [*parts, *self.errors] if p) or "nothing to do"
 
 
 def password_of(mail: MailSection, env: dict[str, str] | None = None) -> str | None:
@@ -115,52 +95,6 @@ class MailDesk:
 
         return credentials_for(self.desk.config.microsoft).source(EXCHANGE).get
 
-    def imap_settings(self) -> imap.ImapSettings:
-        from console.mail import imap
-
-        s = self.settings
-        if not (s.address and s.imap_host):
-            raise MailNotConfigured("no mailbox to read: set address and imap_host in the [mail] table of the config")
-        return imap.ImapSettings(
-            host=s.imap_host,
-            port=s.imap_port,
-            security=s.imap_security,
-            username=s.imap_username or s.address,
-            password=None if s.oauth else password_of(s),
-            folder=s.folder,
-            processed_folder=s.processed_folder,
-            timeout=float(s.timeout_seconds),
-            ca_file=self._ca(),
-        )
-
-    def smtp_settings(self) -> smtp.SmtpSettings:
-        from console.mail import smtp
-
-        s = self.settings
-        if not (s.address and s.smtp_host):
-            raise MailNotConfigured("no server to send through: set address and smtp_host in the [mail] table")
-        return smtp.SmtpSettings(
-            host=s.smtp_host,
-            port=s.smtp_port,
-            security=s.smtp_security,
-            username=s.smtp_username or s.imap_username or s.address,
-            password=None if s.oauth else password_of(s),
-            timeout=float(s.timeout_seconds),
-            ca_file=self._ca(),
-        )
-
-    @property
-    def mailbox_name(self) -> str:
-        s = self.settings
-        return f"{s.imap_username or s.address}@{s.imap_host}/{s.folder}"
-
-    @contextmanager
-    def open_mailbox(self) -> Iterator[imap.ImapMailbox]:
-        from console.mail import imap
-
-        with imap.ImapMailbox(self.imap_settings(), token=self.token()) as box:
-            yield box
-
     # -- the runner --------------------------------------------------------------------------------------
     def intake(self) -> Intake:
         from console.mail.intake import Intake, IntakeSettings
@@ -170,49 +104,15 @@ class MailDesk:
             max_attachment=self.settings.max_attachment_mb * 1024 * 1024,
             rate_limit=int(policy.value("mail.rate_limit")),
         )
-        acknowledge = self._acknowledge if policy.value("mail.acknowledge") and self.settings.smtp_host else None
-        return Intake(
-            self.desk.ws, self.desk.agent, self.desk.clock, self.desk.services, settings, on_new_ticket=acknowledge
-        )
+        return Intake(self.desk.ws, self.desk.agent, self.desk.clock, self.desk.services, settings)
 
-    def run(self, *, fetch: bool = True, send: bool = True, keep: bool = False) -> MailRound:
-        """Read the mailbox and send what the outbox owes, under the mail lease (``mail.run``). While another
-        live process holds it, nothing is done here: the round says who does it."""
-        self.desk.authorize("mail.run")
-        lease = self.lease
-        with lease.lock:
-            had = lease.held
-            if not lease.acquire():
-                state = lease.state
-                assert state is not None
-                return MailRound(elsewhere=f"{state.who} reads this workspace's mailbox (it holds the mail lease)")
-            done = MailRound()
-            try:
-                if fetch and self.settings.imap_host:
-                    done.fetched = self._fetch(lease)
-                if send and self.settings.smtp_host:
-                    done.sent = self.send_pending(lease.keep)
-            except Exception as exc:
-                lease.ran(f"failed: {type(exc).__name__}: {exc}"[:300])
-                raise
-            else:
-                lease.ran(str(done)[:300])
-            finally:
-                if not (keep or had):
-                    lease.release()
-        return done
-
-    def _fetch(self, lease: Lease) -> FetchReport:
-        from console.mail.fetching import fetch
-
-        return fetch(self.intake(), self.open_mailbox, self.mailbox_name, keep_alive=lease.keep)
-
-    def send_pending(self, keep_alive: Callable[[], bool] | None = None) -> SendRound:
-        from console.mail.sending import send_pending
-
-        return send_pending(
-            self.desk.ws, self.smtp_settings(), self.desk.clock, token=self.token(), keep_alive=keep_alive
-        )
+    def acknowledging_intake(self) -> Intake:
+        """:meth:`intake` that owes an acknowledgement of each new mail ticket (``mail.acknowledge``), for the
+        runner that sends the outbox."""
+        intake = self.intake()
+        if self.desk.desk_policy.value("mail.acknowledge") and self.settings.smtp_host:
+            intake.on_new_ticket = self._acknowledge
+        return intake
 
     # -- agents' actions ---------------------------------------------------------------------------------
     def templates(self) -> Templates:
@@ -263,20 +163,6 @@ class MailDesk:
         ticket = self.desk._fresh(ticket_id)
         return self.templates().render("reply", self.language(ticket), self.values(ticket, body))
 
-    def sends_to(self, ticket: dict[str, Any]) -> bool:
-        """Whether a reply on ``ticket`` goes out by mail: the desk sends mail and the contact has an address."""
-        return bool(self.settings.address and self.settings.smtp_host and ticket.get("contactEmail"))
-
-    def reply_draft(self, ticket: dict[str, Any]) -> str:
-        """The text a reply starts from: the reply template when it goes by mail, else nothing."""
-        return self.draft(str(ticket["id"])) if self.sends_to(ticket) else ""
-
-    def answer(self, ticket: dict[str, Any], text: str) -> dict[str, Any]:
-        """An agent's reply: by mail when :meth:`sends_to`, else logged as sent (``ticket.reply`` either way)."""
-        if self.sends_to(ticket):
-            return self.reply(str(ticket["id"]), text)
-        return self.desk.note(ticket, text, reply=True)
-
     def reply(self, ticket_id: str, text: str) -> dict[str, Any]:
         """Reply by mail (``ticket.reply``): on the timeline, the ticket moved, the mail owed to the server."""
         from console.mail import replying
@@ -297,7 +183,7 @@ class MailDesk:
         )
         return fresh
 
-    def _acknowledge(self, ticket_id: str, parsed: object, row: int) -> None:
+    def _acknowledge(self, ticket_id: str, parsed: ParsedMail, row: int) -> None:
         from console.mail import replying
 
         ticket = self.desk.ws.tickets.ticket(ticket_id)
