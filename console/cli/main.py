@@ -101,6 +101,7 @@ def build_parser(host: PluginHost | None = None) -> argparse.ArgumentParser:
         escalate,
         health,
         login,
+        mail,
         microsoft,
         offers,
         plugins,
@@ -109,7 +110,21 @@ def build_parser(host: PluginHost | None = None) -> argparse.ArgumentParser:
         sandbox,
     )
 
-    modules = (records, plugins, desk, microsoft, escalate, sandbox, login, billing, offers, health, deploy, policy)
+    modules = (
+        records,
+        plugins,
+        desk,
+        microsoft,
+        escalate,
+        sandbox,
+        login,
+        billing,
+        offers,
+        health,
+        deploy,
+        policy,
+        mail,
+    )
     for module in modules:
         module.add_parsers(sub, common)
     cfg = sub.add_parser("config", parents=[common], help="show the configuration")
@@ -275,6 +290,12 @@ def cmd_microsoft(args: argparse.Namespace) -> int:
     return cli_login.cmd_microsoft(args, _db(args), _config_path(args))
 
 
+def cmd_mail(args: argparse.Namespace) -> int:
+    from console.cli import mail as cli_mail
+
+    return cli_mail.cmd_mail(args, _db(args), _config_path(args))
+
+
 def cmd_gdap(args: argparse.Namespace) -> int:
     from console.cli import login as cli_login
 
@@ -316,6 +337,7 @@ COMMANDS = {
     "sandbox": cmd_sandbox,
     "microsoft": cmd_microsoft,
     "gdap": cmd_gdap,
+    "mail": cmd_mail,
     **{name: _billing_command(name) for name in BILLING_COMMANDS},
     "deploy": _deploy_command("deploy"),
     "ssh-command": _deploy_command("ssh_command"),

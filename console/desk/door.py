@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # httpx is imported when Microsoft is first reached, the rest
     from console.background.leases import Lease
     from console.billing.account import Account
     from console.billing.desk import BillingDesk
+    from console.desk.mail import MailDesk
     from console.desk.policy import DeskPolicy
     from console.escalation import cases as escalation
     from console.escalation.courier import Courier, CourierReport
@@ -170,6 +171,13 @@ class Desk(DeskParts):
         return escalation.send_message(self, escalation_id, text)
 
     @cached_property
+    def mail(self) -> MailDesk:
+        """The desk's mail: the mailbox, replies by mail, unknown senders (:mod:`console.desk.mail`)."""
+        from console.desk.mail import MailDesk
+
+        return MailDesk(self)
+
+    @cached_property
     def microsoft_lease(self) -> Lease:
         """The workspace's Microsoft lease as this desk holds it (or waits for it): one process talks to
         Microsoft at a time. It lives three poll intervals and is renewed each run; on the wall clock, not on
@@ -301,14 +309,16 @@ class Desk(DeskParts):
         from console.health.board import HealthBoard
 
         self.authorize("ticket.view")
-        return HealthBoard(self.ws, self.config.time_zone, self.policy.thresholds)
+        mail = self.mail.figures if self.mail.configured else None
+        return HealthBoard(self.ws, self.config.time_zone, self.policy.thresholds, mail)
 
     def sample_health(self, now: datetime) -> bool:
         """The trend's sample (the backlog and breaches, at most every 5 minutes), the console's background work:
         it shows the agent nothing, so it needs no role."""
         from console.health.board import HealthBoard
 
-        return HealthBoard(self.ws, self.config.time_zone, self.policy.thresholds).sample(now)
+        mail = self.mail.figures if self.mail.configured else None
+        return HealthBoard(self.ws, self.config.time_zone, self.policy.thresholds, mail).sample(now)
 
     def escalation(self, escalation_id: int) -> dict[str, Any] | None:
         self.authorize("ticket.view")

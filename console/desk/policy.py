@@ -83,6 +83,21 @@ def _replacements(key: str, text: str) -> dict[str, str]:
     return out
 
 
+def _rate(key: str, text: str) -> int:
+    value = _int(key, text)
+    if not 1 <= value <= 10_000:
+        raise PolicyError(f"{key} must be 1 to 10000, not {value}")
+    return value
+
+
+def _reply_status(key: str, text: str) -> str:
+    value = text.strip()
+    allowed = ("waiting_customer", "in_progress", "")
+    if value not in allowed:
+        raise PolicyError(f"{key} must be waiting_customer, in_progress or empty (no change), not {text!r}")
+    return value
+
+
 def _fractions(key: str, text: str) -> list[float]:
     try:
         return [float(part) for part in text.split(",") if part.strip()]
@@ -130,6 +145,11 @@ def _catalog() -> dict[str, Rule]:
     rules.append(
         Rule("microsoft.allow_http", False, _bool, "allow http:// to Microsoft's APIs beyond this host (127.0.0.1)")
     )
+    rules += [
+        Rule("mail.acknowledge", False, _bool, "acknowledge each new mail ticket by mail (its number and hours)"),
+        Rule("mail.reply_status", "waiting_customer", _reply_status, "where a reply by mail moves a ticket"),
+        Rule("mail.rate_limit", 20, _rate, "mails one sender may turn into tickets in an hour (1 to 10000)"),
+    ]
     rules.append(
         Rule(
             "plugins.replace",

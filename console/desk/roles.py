@@ -75,6 +75,12 @@ DEFAULT_ROLE_MAP: dict[str, tuple[Role, ...]] = {
     "records.import": (GA,),
     "records.export": (GA, BA),
     "records.overwrite": (GA,),
+    # Mail (console/mail): reading the desk's mailbox into tickets and sending the replies agents wrote decides
+    # nothing new (every agent's console may be the runner); saying whose an unknown sender is, whoever logs
+    # tickets; sending again a reply that may have gone out already, the leads.
+    "mail.run": ALL,
+    "mail.assign": (GA, UA, HD, BA, AA),
+    "mail.resend": (GA, HD, AA),
 }
 ACTIONS = tuple(DEFAULT_ROLE_MAP)
 

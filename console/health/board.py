@@ -5,7 +5,7 @@ the queue filter each figure jumps to. ``to_json`` is the stable shape of ``csp-
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -67,6 +67,8 @@ class Health:
     collections: dict[str, int]
     trend: dict[str, list[list[Any]]] = field(default_factory=dict)
     queries: dict[str, QueueQuery] = field(default_factory=dict)
+    #: The mail intake's figures (console.desk.mail.MailDesk.figures), where the desk has mail.
+    mail: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -82,6 +84,7 @@ class Health:
             "topCustomers": self.top_customers,
             "collections": self.collections,
             "trend": self.trend,
+            **({"mail": self.mail} if self.mail is not None else {}),
         }
 
 
@@ -138,6 +141,17 @@ def figures(
         "customers": [(f"customer.{c['customerId']}", c["name"], f"{c['open']:,}") for c in h.top_customers],
         "collections": [(f"collections.{k}", k.replace("_", " "), f"{v:,}") for k, v in h.collections.items()],
     }
+    if h.mail is not None:  # the mail intake: on the backlog, as mail is how much of it arrives
+        m = h.mail
+        out["backlog"] += [
+            ("mail.last", "Mailbox last read", stamp(m["lastRound"], zone) if m["lastRound"] else "never"),
+            ("mail.unmatched", "Unmatched mail", f"{m['unmatched']:,}"),
+            (
+                "mail.outbox",
+                "Replies owed · failed · uncertain",
+                f"{m['outboxPending']:,} · {m['outboxFailed']:,} · {m['outboxUncertain']:,}",
+            ),
+        ]
     esc = out["escalations"]
     oldest = h.escalations["oldestWaiting"]
     esc.append(("escalations.total", "Tickets waiting", f"{h.escalations['waiting']:,}"))
@@ -189,9 +203,14 @@ class HealthBoard:
     a small covering index (first-contact resolution reads counters the store keeps on each ticket)."""
 
     def __init__(
-        self, ws: Workspace, time_zone: str = "UTC", stages: tuple[tuple[int, str], ...] = DUNNING_STAGES
+        self,
+        ws: Workspace,
+        time_zone: str = "UTC",
+        stages: tuple[tuple[int, str], ...] = DUNNING_STAGES,
+        mail: Callable[[], dict[str, Any]] | None = None,
     ) -> None:
         self.ws = ws
+        self.mail = mail
         self.zone = ZoneInfo(time_zone)
         self.stages = stages
 
@@ -231,6 +250,8 @@ class HealthBoard:
             trend={"backlog": [[a, b] for a, b, _ in samples], "breached": [[a, c] for a, _, c in samples]},
         )
         health.queries = self._queries(health, now)
+        if self.mail is not None:
+            health.mail = self.mail()
         return health
 
     def _backlog(self) -> dict[str, Any]:

@@ -63,6 +63,13 @@ ARM = Audience(
 )
 GRAPH = Audience("Microsoft Graph", "https://graph.microsoft.com", "CSP_CONSOLE_GRAPH_TOKEN", "graph_token_command")
 AUDIENCES = (PARTNER_CENTER, ARM, GRAPH)
+#: Exchange Online's IMAP and SMTP (XOAUTH2) for the desk's mailbox (console/mail), in the partner's tenant:
+#: the delegated permissions IMAP.AccessAsUser.All and SMTP.Send of the resource https://outlook.office.com
+#: (learn.microsoft.com, "Authenticate an IMAP, POP or SMTP connection using OAuth"). Not among AUDIENCES:
+#: only a desk with ``[mail] oauth`` asks for it.
+EXCHANGE = Audience(
+    "Exchange Online", "https://outlook.office.com", "CSP_CONSOLE_MAIL_TOKEN", "mail_token_command"
+)
 
 #: A token is fetched again this many seconds before it expires.
 EXPIRY_MARGIN = 300.0
@@ -195,15 +202,17 @@ class CommandCredentials(Credentials):
         self, commands: Mapping[str, str], partner_tenant: str = "", env: Mapping[str, str] = os.environ
     ) -> None:
         super().__init__(partner_tenant)
-        self.commands = {a.resource: commands.get(a.config_key, "").strip() for a in AUDIENCES}
+        self.commands = {a.resource: commands.get(a.config_key, "").strip() for a in (*AUDIENCES, EXCHANGE)}
         self.env = env
 
     @property
     def available(self) -> bool:
-        return any(self.commands.values()) or any(self.env.get(a.env_var, "").strip() for a in AUDIENCES)
+        return any(self.commands[a.resource] for a in AUDIENCES) or any(
+            self.env.get(a.env_var, "").strip() for a in AUDIENCES
+        )
 
     def _make(self, audience: Audience, tenant: str | None) -> TokenSource:
-        command = self.commands[audience.resource]
+        command = self.commands.get(audience.resource, "")
         tenant_id, role = self._label(tenant)
         env_value = self.env.get(audience.env_var, "").strip() if tenant is None else ""
         how = self._how_to(audience, tenant)
@@ -277,7 +286,7 @@ def settings_commands(settings: Any, env: Mapping[str, str] = os.environ) -> dic
     ``CSP_CONSOLE_<KEY>`` (e.g. ``CSP_CONSOLE_AZURE_TOKEN_COMMAND``) wins, for development and tests."""
     return {
         a.config_key: env.get(f"CSP_CONSOLE_{a.config_key.upper()}") or getattr(settings, a.config_key, "") or ""
-        for a in AUDIENCES
+        for a in (*AUDIENCES, EXCHANGE)
     }
 
 
@@ -330,7 +339,7 @@ class LayeredCredentials(Credentials):
         return self.first.available or self.then.available
 
     def _make(self, audience: Audience, tenant: str | None) -> TokenSource:
-        overridden = bool(self.first.commands[audience.resource]) or (
+        overridden = bool(self.first.commands.get(audience.resource)) or (
             tenant is None and bool(self.first.env.get(audience.env_var, "").strip())
         )
         return (self.first if overridden else self.then).source(audience, tenant)

@@ -28,6 +28,7 @@ from console.settings.shapes import (
     Competency,
     ConfigFile,
     Contracts,
+    MailSection,
     Microsoft,
     Partner,
     Sla,
@@ -75,6 +76,7 @@ class Config:
     views: dict[str, tuple[str, ...]] = field(default_factory=dict)  # [views."NAME"] columns: view -> columns
     audit_syslog: str = ""  # [audit] syslog: mirror every audit row to this syslog socket ("" for none)
     plugins: dict[str, dict[str, Any]] = field(default_factory=dict)  # [plugins.NAME] sections, as written
+    mail: MailSection = field(default_factory=MailSection)
     path: Path | None = None
     loaded_from_file: bool = False
 
@@ -89,6 +91,8 @@ class Config:
             data["keys"] = dict(self.keys)
         if self.audit_syslog:
             data["audit"] = {"syslog": self.audit_syslog}
+        if self.mail.address:
+            data["mail"] = msgspec.to_builtins(self.mail)
         if self.views:
             data["views"] = {name: {"columns": list(columns)} for name, columns in self.views.items()}
         if self.plugins:
@@ -135,6 +139,7 @@ def load_config(path: Path) -> Config:
         views={name: view.columns for name, view in shape.views.items() if view.columns},
         audit_syslog=shape.audit.syslog,
         plugins={name: dict(section) for name, section in shape.plugins.items()},
+        mail=shape.mail,
         path=path,
         loaded_from_file=True,
     )

@@ -14,6 +14,7 @@ from console.settings.shapes import (
     THEMES,
     ConfigFile,
     ConsoleSection,
+    MailSection,
     Microsoft,
     Sla,
     ViewSection,
@@ -31,6 +32,7 @@ def check(shape: ConfigFile, given: Mapping[str, Any]) -> None:
     _check_console(shape.console)
     _check_microsoft(shape.microsoft, given.get("microsoft", {}))
     _check_views(shape.views, given.get("views", {}))
+    _check_mail(shape.mail)
     if shape.audit.syslog and not shape.audit.syslog.startswith("/"):
         raise ShapeError(
             ("audit", "syslog"), "audit.syslog must be the path of a syslog socket, such as /dev/log", whole=True
@@ -113,6 +115,33 @@ def _check_azure_contact(microsoft: Microsoft, given: Mapping[str, Any]) -> None
             f"microsoft.contact_country {microsoft.contact_country!r} is not an ISO 3166-1 alpha-3 country code "
             '(e.g. "JPN", "USA")',
             whole=True,
+        )
+
+
+_ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+
+
+def _check_mail(mail: MailSection) -> None:
+    """The desk's mailbox: an address, the hosts it needs, known security words, sane numbers."""
+    if not mail.address:
+        return
+    if not _ADDRESS.match(mail.address):
+        raise ShapeError(("mail", "address"), f"mail.address {mail.address!r} is not a mail address", whole=True)
+    for key, words in (
+        ("imap_security", ("imaps", "starttls", "plain")),
+        ("smtp_security", ("starttls", "smtps", "plain")),
+    ):
+        value = getattr(mail, key)
+        if value not in words:
+            raise ShapeError(("mail", key), f"mail.{key} {value!r} is not one of {', '.join(words)}", whole=True)
+    for key in ("imap_port", "smtp_port"):
+        check_range(("mail", key), getattr(mail, key), 1, 65535)
+    check_range(("mail", "poll_seconds"), mail.poll_seconds, 5, 86400)
+    check_range(("mail", "timeout_seconds"), mail.timeout_seconds, 1, 600)
+    check_range(("mail", "max_attachment_mb"), mail.max_attachment_mb, 1, 150)
+    if not mail.imap_host and not mail.smtp_host:
+        raise ShapeError(
+            ("mail", "address"), "mail.address is set but neither mail.imap_host nor mail.smtp_host is", whole=True
         )
 
 

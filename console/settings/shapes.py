@@ -51,6 +51,7 @@ class Microsoft(_Section, frozen=True):
     partner_center_token_command: str = ""
     azure_token_command: str = ""
     graph_token_command: str = ""
+    mail_token_command: str = ""  # Exchange Online's token for the desk's mailbox ([mail] oauth)
     # The Secure Application Model (console/microsoft/msal_credentials.py, docs/microsoft.md): the partner's app
     # registration's client id, the identity platform's authority, and where the refresh token of the one-time
     # consent (`csp-console microsoft login`) lives: a file only the desk's service account can read (mode 0600,
@@ -155,6 +156,35 @@ class ViewSection(_Section, frozen=True):
     columns: tuple[str, ...] = ()  # the queue's columns in this view, by name (console/tickets/columns.py)
 
 
+class MailSection(_Section, frozen=True):
+    """``[mail]``: the desk's mailbox (the desk's deployment, like ``[microsoft]``): read over IMAP into tickets,
+    replies sent over SMTP (console/mail). The password never sits here: it comes from the environment variable
+    named by ``password_env`` or from ``password_command``; with ``oauth`` the XOAUTH2 token is Exchange Online's,
+    from the Microsoft credentials (``[microsoft]``)."""
+
+    address: str = ""  # the desk's address: replies come from it; empty: no mail
+    display_name: str = ""  # the name beside it ("Sakura Cloud Partners サポート")
+    imap_host: str = ""
+    imap_port: int = 993
+    imap_security: str = "imaps"  # imaps | starttls | plain (plain: only to 127.0.0.1)
+    imap_username: str = ""  # empty: the address
+    folder: str = "INBOX"
+    processed_folder: str = "Processed"  # where a mail goes once it is stored (created when missing)
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_security: str = "starttls"  # starttls | smtps | plain (plain: only to 127.0.0.1)
+    smtp_username: str = ""  # empty: the IMAP username
+    password_env: str = "CSP_CONSOLE_MAIL_PASSWORD"
+    password_command: str = ""  # a command printing the password (a vault's CLI)
+    oauth: bool = False  # XOAUTH2 with an Exchange Online token instead of the password
+    ca_bundle: str = ""  # a PEM file of certificate authorities to trust (a test CA); empty: the system's
+    poll_seconds: int = 60  # how often the background runner reads the mailbox (IDLE wakes it sooner)
+    timeout_seconds: int = 30
+    max_attachment_mb: int = 25  # a larger attachment is listed, not kept
+    signature: str = ""  # added under every reply; empty: the partner's name, mail and phone
+    templates: str = ""  # a TOML file of reply templates (relative to this file); empty: the built-in ones
+
+
 class ConfigFile(_Section, frozen=True):
     """The whole file, table by table."""
 
@@ -165,4 +195,5 @@ class ConfigFile(_Section, frozen=True):
     collections: CollectionsSection = CollectionsSection()
     views: dict[str, ViewSection] = {}
     audit: AuditSection = AuditSection()
+    mail: MailSection = MailSection()
     plugins: dict[str, dict[str, Any]] = {}  # [plugins.NAME]: each plugin's own settings, checked by its schema

@@ -203,6 +203,7 @@ class TimelineKind(StrEnum):
     ASSIGNMENT = "assignment"
     ESCALATION = "escalation"
     MICROSOFT = "microsoft"  # a message from Microsoft on an escalated case
+    MAIL = "mail"  # a mail from the customer (console/mail), joined to the ticket
     CREATED = "created"
 
 

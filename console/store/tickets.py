@@ -171,7 +171,7 @@ class TicketRepo:
         ``audit`` is added to the audit row's detail (who else had a hand in it: a plugin's action).
         """
         now = self.db.now()
-        with self.db.transaction():
+        with self.db.writing():  # (or the caller's: the mail intake joins a reply and records the mail at once)
             current = self._current(ticket_id, expected_version)
             if precondition is not None:
                 precondition(current)
@@ -244,7 +244,7 @@ class TicketRepo:
     def create_ticket(self, record: dict[str, Any], agent: str, fields: Sequence[tuple[str, str, str]] = ()) -> str:
         """Store a new, validated ticket record (it gets the next number) with its plugins' intake ``fields``
         (``(plugin, field id, value)``, checked by the desk); return its readable id."""
-        with self.db.transaction():
+        with self.db.writing():  # (or the caller's: the mail intake records the mail with its ticket)
             self.upsert_tickets([{**record, "id": None}], agent)
             seq = self.db.conn.execute("SELECT max(seq) FROM tickets").fetchone()[0]
             ticket_id = f"CSP-{seq:06d}"
@@ -288,7 +288,8 @@ class TicketRepo:
             notes = " ".join(
                 r[0]
                 for r in conn.execute(
-                    "SELECT text FROM timeline WHERE ticketSeq = ? AND kind IN ('note', 'reply', 'microsoft')", (seq,)
+                    "SELECT text FROM timeline WHERE ticketSeq = ? AND kind IN ('note', 'reply', 'microsoft', 'mail')",
+                    (seq,),
                 )
                 if r[0]
             )

@@ -26,6 +26,7 @@ from console.store.escalations import EscalationRepo
 from console.store.gdap import GdapRepo
 from console.store.health import HealthRepo
 from console.store.leases import LeaseRepo
+from console.store.mail import MailRepo
 from console.store.microsoft_data import MicrosoftDataRepo
 from console.store.migrations import MIGRATIONS, current_version, migrate
 from console.store.notices import NoticeRepo
@@ -62,6 +63,7 @@ class Workspace(Base):
         self.leases = LeaseRepo(self)
         self.policy = PolicyRepo(self)
         self.plugin_events = PluginEventRepo(self)
+        self.mail = MailRepo(self)
 
     # -- lifecycle -----------------------------------------------------------------------------
     @classmethod

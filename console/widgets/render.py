@@ -179,6 +179,15 @@ def findings_block(findings: list[dict[str, Any]], vehicle_names: dict[str, str]
     return Group(*parts)
 
 
+#: The timeline's written entries: how each is headed and in which colour.
+_SAID = {
+    "note": ("internal note", WARN),
+    "reply": ("reply sent to the customer", OK),
+    "microsoft": ("from Microsoft", INFO),
+    "mail": ("mail from the customer", INFO),
+}
+
+
 def timeline_block(events: list[dict[str, Any]], zone: str) -> RenderableType:
     """What happened on the ticket, oldest first, each stamped in the desk's ``zone``."""
     if not events:
@@ -187,11 +196,8 @@ def timeline_block(events: list[dict[str, Any]], zone: str) -> RenderableType:
     for e in events:
         kind = e["kind"]
         head = Text.assemble((stamp(e["createdDate"], zone), "dim"), "  ", clean_line(e["author"] or "—"), "  ")
-        if kind in ("note", "reply", "microsoft"):
-            head.append(
-                {"note": "internal note", "reply": "reply sent to the customer", "microsoft": "from Microsoft"}[kind],
-                style={"note": WARN, "reply": OK, "microsoft": INFO}[kind],
-            )
+        if kind in _SAID:
+            head.append(_SAID[kind][0], style=_SAID[kind][1])
             parts.append(head)
             parts.append(Text(clean_block(e["text"]), style=""))
         elif kind == "escalation" and e["text"]:

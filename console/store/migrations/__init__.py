@@ -25,6 +25,7 @@ from console.store.migrations.health import (
     m030_resolved_by_agent,
 )
 from console.store.migrations.imports import m029_import_runs
+from console.store.migrations.mail import m034_mail
 from console.store.migrations.microsoft import (
     m009_microsoft,
     m014_azure_entitlements,
@@ -88,6 +89,7 @@ MIGRATIONS: list[Migration] = [
     m031_door_guard,
     m032_plugin_events,
     m033_plugin_fields,
+    m034_mail,
 ]
 
 
