@@ -103,6 +103,9 @@ DESK_CALLS: dict[str, DeskCall] = {
     "view.save": lambda d, f: d.reads.save_view(f"saved by {d.agent}", QueueQuery(categories=("billing",))),
     "microsoft.sync": lambda d, f: d.partner.gdap_sync(),
     "policy.set": lambda d, f: d.rules.set("claim_minutes", "31"),
+    "mail.run": lambda d, f: d.mail.take(b"From: a@b.example\r\nSubject: x\r\n\r\nbody\r\n"),
+    "mail.assign": lambda d, f: d.mail.assign_sender("new.sender@example.com", f["customer"]),
+    "mail.resend": lambda d, f: d.mail.resend(1),
 }
 
 #: The command line's twin of each action that has one: the arguments after the command's name.
@@ -132,6 +135,9 @@ CLI_CALLS: dict[str, Callable[[dict[str, Any]], list[str]]] = {
     "subscription.suspend": lambda f: ["billing", "plan", f["customer"]],
     "subscription.reactivate": lambda f: ["billing", "reactivate", f["customer"], "--yes"],
     "policy.set": lambda f: ["policy", "set", "claim_minutes", "31"],
+    "mail.run": lambda f: ["mail", "read", str(f["records"])],
+    "mail.assign": lambda f: ["mail", "assign", "new.sender@example.com", f["customer"]],
+    "mail.resend": lambda f: ["mail", "resend", "1"],
 }
 #: The actions the command line has no command for: the console's own (the intake form, the classify keys,
 #: the queue's saved views, the plugins' ticket actions).

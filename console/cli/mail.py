@@ -111,8 +111,6 @@ def _resend(desk: Any, args: argparse.Namespace) -> int:
 
 
 def _read(desk: Any, args: argparse.Namespace) -> int:
-    from console.mail.intake import Arrival
-
     if not args.value:
         return say("failed", "usage: csp-console mail read FILE.eml", FAILED)
     path = Path(args.value)
@@ -120,8 +118,7 @@ def _read(desk: Any, args: argparse.Namespace) -> int:
         raw = path.read_bytes()
     except OSError as exc:
         return say("failed", f"{path}: cannot read it ({exc.strerror or exc})", FAILED)
-    desk.authorize("mail.run")
-    taken = desk.mail.intake().take(Arrival(raw, desk.clock()))
+    taken = desk.mail.take(raw)
     text = (
         f"{path.name}: {taken.state}"
         + (f" {taken.ticket_id}" if taken.ticket_id else "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import os
 import shutil
@@ -110,22 +111,8 @@ def build_parser(host: PluginHost | None = None) -> argparse.ArgumentParser:
         sandbox,
     )
 
-    modules = (
-        records,
-        plugins,
-        desk,
-        microsoft,
-        escalate,
-        sandbox,
-        login,
-        billing,
-        offers,
-        health,
-        deploy,
-        policy,
-        mail,
-    )
-    for module in modules:
+    modules = (records, plugins, desk, microsoft, escalate, sandbox, login, billing, offers, health, deploy, policy)
+    for module in (*modules, mail):
         module.add_parsers(sub, common)
     cfg = sub.add_parser("config", parents=[common], help="show the configuration")
     cfg_sub = cfg.add_subparsers(dest="config_command", metavar="ACTION", required=True)
@@ -269,11 +256,10 @@ def cmd_escalations(args: argparse.Namespace) -> int:
     return cli_microsoft.cmd_escalations(args, _db(args), _config_path(args))
 
 
-def _deploy_command(name: str) -> Callable[[argparse.Namespace], int]:
+def _module_command(module: str, name: str) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
-        from console.cli import deploy as cli_deploy
-
-        return int(getattr(cli_deploy, f"cmd_{name}")(args, _db(args), _config_path(args)))
+        cli = importlib.import_module(f"console.cli.{module}")  # (imported only when its command runs)
+        return int(getattr(cli, f"cmd_{name}")(args, _db(args), _config_path(args)))
 
     return run
 
@@ -288,12 +274,6 @@ def cmd_microsoft(args: argparse.Namespace) -> int:
     from console.cli import login as cli_login
 
     return cli_login.cmd_microsoft(args, _db(args), _config_path(args))
-
-
-def cmd_mail(args: argparse.Namespace) -> int:
-    from console.cli import mail as cli_mail
-
-    return cli_mail.cmd_mail(args, _db(args), _config_path(args))
 
 
 def cmd_gdap(args: argparse.Namespace) -> int:
@@ -337,10 +317,10 @@ COMMANDS = {
     "sandbox": cmd_sandbox,
     "microsoft": cmd_microsoft,
     "gdap": cmd_gdap,
-    "mail": cmd_mail,
+    "mail": _module_command("mail", "mail"),
     **{name: _billing_command(name) for name in BILLING_COMMANDS},
-    "deploy": _deploy_command("deploy"),
-    "ssh-command": _deploy_command("ssh_command"),
+    "deploy": _module_command("deploy", "deploy"),
+    "ssh-command": _module_command("deploy", "ssh_command"),
 }
 
 

@@ -194,6 +194,13 @@ class MailDesk:
             self.desk.ws, ticket_id, text, agent=self.desk.agent, now=self.desk.clock(), desk=self.address, signature=""
         )
 
+    def take(self, raw: bytes) -> Taken:
+        """Take one mail (a file's bytes) into the desk as if it arrived now (``mail.run``)."""
+        from console.mail.intake import Arrival
+
+        self.desk.authorize("mail.run")
+        return self.intake().take(Arrival(raw, self.desk.clock()))
+
     def assign_sender(self, email: str, customer_id: str, name: str = "") -> list[Taken]:
         """``email`` is a contact of ``customer_id`` from now on; its unmatched mails become tickets
         (``mail.assign``, audited)."""

@@ -142,16 +142,7 @@ def figures(
         "collections": [(f"collections.{k}", k.replace("_", " "), f"{v:,}") for k, v in h.collections.items()],
     }
     if h.mail is not None:  # the mail intake: on the backlog, as mail is how much of it arrives
-        m = h.mail
-        out["backlog"] += [
-            ("mail.last", "Mailbox last read", stamp(m["lastRound"], zone) if m["lastRound"] else "never"),
-            ("mail.unmatched", "Unmatched mail", f"{m['unmatched']:,}"),
-            (
-                "mail.outbox",
-                "Replies owed · failed · uncertain",
-                f"{m['outboxPending']:,} · {m['outboxFailed']:,} · {m['outboxUncertain']:,}",
-            ),
-        ]
+        out["backlog"] += _mail_rows(h.mail, zone)
     esc = out["escalations"]
     oldest = h.escalations["oldestWaiting"]
     esc.append(("escalations.total", "Tickets waiting", f"{h.escalations['waiting']:,}"))
@@ -168,6 +159,15 @@ def figures(
                 (f"escalation.{vehicle}.{state}", f"{vehicle_names.get(vehicle, vehicle)}: {state}", f"{count:,}")
             )
     return out
+
+
+def _mail_rows(m: dict[str, Any], zone: str) -> list[tuple[str, str, str]]:
+    owed = f"{m['outboxPending']:,} · {m['outboxFailed']:,} · {m['outboxUncertain']:,}"
+    return [
+        ("mail.last", "Mailbox last read", stamp(m["lastRound"], zone) if m["lastRound"] else "never"),
+        ("mail.unmatched", "Unmatched mail", f"{m['unmatched']:,}"),
+        ("mail.outbox", "Replies owed · failed · uncertain", owed),
+    ]
 
 
 def job_notice(failures: Sequence[Failure], zone: str = "UTC") -> list[str]:

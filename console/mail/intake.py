@@ -24,7 +24,6 @@ processed folder only after that commit (:mod:`console.mail.fetching`).
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -165,7 +164,7 @@ class Intake:
                 )
                 if placement.state == stored.NEW_TICKET and self.on_new_ticket is not None and ticket_id:
                     self.on_new_ticket(ticket_id, parsed, row)
-        except sqlite3.IntegrityError:  # another runner stored it between our look and our insert
+        except stored.AlreadyStored:  # another runner stored it between our look and our insert
             return Taken("duplicate", why=f"message {parsed.message_id} was stored meanwhile")
         return Taken(placement.state, ticket_id, placement.why, reopened, row)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -51,6 +52,10 @@ _MESSAGE_COLUMNS = (
     "author",
 )
 _LIST_COLUMNS = ("toList", "ccList", "replyTo", "inReplyTo", "refs", "problems")
+
+
+class AlreadyStored(Exception):
+    """The message (its Message-ID, or its mailbox, UIDVALIDITY and UID) was stored meanwhile by another runner."""
 
 
 @dataclass(frozen=True)
@@ -141,7 +146,12 @@ class MailRepo:
         for column in _LIST_COLUMNS:
             values[column] = json.dumps(list(values.get(column) or ()), ensure_ascii=False)
         columns = [c for c in _MESSAGE_COLUMNS if c in values]
-        cursor = self.db.conn.execute(self.db.dialect.insert("mail_messages", columns), [values[c] for c in columns])
+        try:
+            cursor = self.db.conn.execute(
+                self.db.dialect.insert("mail_messages", columns), [values[c] for c in columns]
+            )
+        except sqlite3.IntegrityError as exc:
+            raise AlreadyStored(str(exc)) from None
         row_id = int(cursor.lastrowid or 0)
         for position, part in enumerate(attachments):
             digest = self._blob(part.data) if part.kept else None
