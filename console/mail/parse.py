@@ -22,14 +22,13 @@ from console.mail import headers, loops
 from console.mail.addresses import parse_addresses
 from console.mail.bodies import Bodies, walk
 from console.mail.history import fold
-from console.mail.html import html_text
+from console.mail.html_body import html_text
 from console.mail.message import Address, ParsedMail
 from console.mail.words import header_words
 
 #: The desk's default limit on one attachment's decoded size: larger ones are listed, their bytes not kept.
 MAX_ATTACHMENT = 25 * 1024 * 1024
 _PARSER = BytesParser(policy=policy.default)
-_HEADERS_ONLY = BytesParser(policy=policy.default)
 
 T = TypeVar("T")
 
@@ -49,7 +48,7 @@ def _message(raw: bytes, problems: list[str]) -> EmailMessage:
     except Exception as exc:  # deep nesting exhausts the parser's recursion, say
         problems.append(f"message: its MIME structure not readable ({type(exc).__name__}), read as headers and text")
         try:
-            message = _HEADERS_ONLY.parsebytes(raw, headersonly=True)
+            message = _PARSER.parsebytes(raw, headersonly=True)
         except Exception:
             message = EmailMessage()
     return message if isinstance(message, EmailMessage) else EmailMessage()
