@@ -29,6 +29,7 @@ from console.mail.words import header_words
 MAX_DEPTH = 40
 _BODY_TYPES = {"text/plain", "text/html"}
 _META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{1,40})""", re.IGNORECASE)
+_MIME_TYPE = re.compile(r"[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+")
 _NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/]")
 #: An attached message written out again as it came: its headers unfolded never, its 8-bit bytes kept.
 _AS_CAME = policy.default.clone(linesep="\r\n", refold_source="none", cte_type="8bit")
@@ -75,7 +76,7 @@ def _headers(part: Message, default_type: str, problems: list[str]) -> _Part:
             transfer = value.strip().lower()
     ctype = parse_mime_header(content_type, problems, "Content-Type")
     cdisp = parse_mime_header(disposition, problems, "Content-Disposition")
-    value = ctype.value if ctype.value.count("/") == 1 and " " not in ctype.value else default_type
+    value = ctype.value if _MIME_TYPE.fullmatch(ctype.value) else default_type  # RFC 2045 §5.2: else the default
     filename = cdisp.params.get("filename") or ctype.params.get("name") or None
     return _Part(value, ctype.params, cdisp.value, filename, transfer)
 

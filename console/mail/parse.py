@@ -29,6 +29,8 @@ from console.mail.words import header_words
 #: The desk's default limit on one attachment's decoded size: larger ones are listed, their bytes not kept.
 MAX_ATTACHMENT = 25 * 1024 * 1024
 _PARSER = BytesParser(policy=policy.default)
+_NO_IDS: tuple[str, ...] = ()
+_NO_ADDRESSES: tuple[Address, ...] = ()
 
 T = TypeVar("T")
 
@@ -113,21 +115,29 @@ def parse_message(raw: bytes, *, max_attachment: int = MAX_ATTACHMENT) -> Parsed
         problems.append(date_problem)
     text, html_only, found = _bodies(message, max_attachment, problems)
     shown, history = _guarded(problems, "history", (text, ""), lambda: fold(text))
+    in_reply_to = _guarded(problems, "In-Reply-To", _NO_IDS, lambda: headers.message_ids(fields.first("in-reply-to")))
+    references = _guarded(problems, "References", _NO_IDS, lambda: headers.references(fields.all("references")))
+    sender = _guarded(problems, "From", None, lambda: _sender(fields, problems))
+    reply_to = _guarded(problems, "Reply-To", _NO_ADDRESSES, lambda: _addresses(fields, "Reply-To", problems))
+    to = _guarded(problems, "To", _NO_ADDRESSES, lambda: _addresses(fields, "To", problems))
+    cc = _guarded(problems, "Cc", _NO_ADDRESSES, lambda: _addresses(fields, "Cc", problems))
+    subject = _guarded(problems, "Subject", "", lambda: _subject(fields, problems))
+    automatic = _guarded(problems, "automatic", None, lambda: loops.automatic(message))
     return ParsedMail(
         message_id=message_id,
-        in_reply_to=_guarded(problems, "In-Reply-To", (), lambda: headers.message_ids(fields.first("in-reply-to"))),
-        references=_guarded(problems, "References", (), lambda: headers.references(fields.all("references"))),
-        sender=_guarded(problems, "From", None, lambda: _sender(fields, problems)),
-        reply_to=_guarded(problems, "Reply-To", (), lambda: _addresses(fields, "Reply-To", problems)),
-        to=_guarded(problems, "To", (), lambda: _addresses(fields, "To", problems)),
-        cc=_guarded(problems, "Cc", (), lambda: _addresses(fields, "Cc", problems)),
-        subject=_guarded(problems, "Subject", "", lambda: _subject(fields, problems)),
+        in_reply_to=in_reply_to,
+        references=references,
+        sender=sender,
+        reply_to=reply_to,
+        to=to,
+        cc=cc,
+        subject=subject,
         date=date,
         text=shown,
         history=history,
         html_only=html_only,
         attachments=tuple(found.attachments),
-        automatic=_guarded(problems, "automatic", None, lambda: loops.automatic(message)),
+        automatic=automatic,
         problems=tuple(problems),
         size=len(raw),
     )
