@@ -10,6 +10,7 @@ an attached message (``message/rfc822``) is one attachment, its bytes as they ca
 
 from __future__ import annotations
 
+import binascii
 import io
 import re
 from collections.abc import Sequence
@@ -28,6 +29,8 @@ from console.mail.words import header_words
 MAX_DEPTH = 40
 _BODY_TYPES = {"text/plain", "text/html"}
 _META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{1,40})""", re.IGNORECASE)
+_MIME_TYPE = re.compile(r"[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+")
+_NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/]")
 #: An attached message written out again as it came: its headers unfolded never, its 8-bit bytes kept.
 _AS_CAME = policy.default.clone(linesep="\r\n", refold_source="none", cte_type="8bit")
 
@@ -40,6 +43,8 @@ class _Part:
     type_params: dict[str, str]
     disposition: str
     filename: str | None
+    #: Content-Transfer-Encoding, lower-cased (``""`` when missing).
+    transfer: str
 
     @property
     def maintype(self) -> str:
@@ -60,29 +65,47 @@ class Bodies:
 def _headers(part: Message, default_type: str, problems: list[str]) -> _Part:
     content_type: str | None = None
     disposition: str | None = None
+    transfer = ""
     for name, value in part.raw_items():
         lowered = name.lower()
         if lowered == "content-type" and content_type is None:
             content_type = value
         elif lowered == "content-disposition" and disposition is None:
             disposition = value
+        elif lowered == "content-transfer-encoding" and not transfer:
+            transfer = value.strip().lower()
     ctype = parse_mime_header(content_type, problems, "Content-Type")
     cdisp = parse_mime_header(disposition, problems, "Content-Disposition")
-    value = ctype.value if ctype.value.count("/") == 1 and " " not in ctype.value else default_type
+    value = ctype.value if _MIME_TYPE.fullmatch(ctype.value) else default_type  # RFC 2045 §5.2: else the default
     filename = cdisp.params.get("filename") or ctype.params.get("name") or None
-    return _Part(value, ctype.params, cdisp.value, filename)
+    return _Part(value, ctype.params, cdisp.value, filename, transfer)
 
 
-def _payload(part: Message, found: Bodies) -> bytes:
-    """A leaf part's content, its transfer encoding undone (tolerantly: damaged base64 read as far as it goes)."""
-    data = part.get_payload(decode=True)
-    if any("base64" in type(defect).__name__.lower() for defect in part.defects):
-        found.problems.append("a part's base64 is damaged, read as far as it goes")
-    return data if isinstance(data, bytes) else b""
+def _base64(encoded: bytes) -> tuple[bytes, bool]:
+    """Base64 decoded (line breaks and stray characters skipped) and whether it was whole: damaged base64
+    (padding lost, a character cut off) is read as far as it goes, where :mod:`email` would give it encoded."""
+    try:
+        return binascii.a2b_base64(encoded), True
+    except binascii.Error:
+        cleaned = _NOT_BASE64.sub(b"", encoded.partition(b"=")[0])
+        cleaned = cleaned[: len(cleaned) - 1] if len(cleaned) % 4 == 1 else cleaned
+        return binascii.a2b_base64(cleaned + b"=" * (-len(cleaned) % 4)), False
+
+
+def _payload(part: Message, info: _Part, found: Bodies) -> bytes:
+    """A leaf part's content, its transfer encoding undone."""
+    if info.transfer == "base64":
+        payload = part.get_payload()
+        data, whole = _base64(payload.encode("ascii", "ignore") if isinstance(payload, str) else b"")
+        if not whole:
+            found.problems.append("a part's base64 is damaged, read as far as it goes")
+        return data
+    decoded = part.get_payload(decode=True)  # quoted-printable (tolerant of bad escapes), uuencode, or as it is
+    return decoded if isinstance(decoded, bytes) else b""
 
 
 def _text(part: Message, info: _Part, found: Bodies) -> None:
-    data = _payload(part, found)
+    data = _payload(part, info, found)
     charset = info.type_params.get("charset") or None
     html = info.content_type == "text/html"
     if html and charset is None and (meta := _META_CHARSET.search(data[:4096])):
@@ -182,4 +205,4 @@ def _leaf(part: Message, info: _Part, found: Bodies, in_related: bool) -> None:
     if content_type in _BODY_TYPES and info.disposition != "attachment" and info.filename is None:
         _text(part, replace(info, content_type=content_type), found)
         return
-    _attach(found, info, _payload(part, found), info.filename, in_related)
+    _attach(found, info, _payload(part, info, found), info.filename, in_related)

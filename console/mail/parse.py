@@ -22,14 +22,15 @@ from console.mail import headers, loops
 from console.mail.addresses import parse_addresses
 from console.mail.bodies import Bodies, walk
 from console.mail.history import fold
-from console.mail.html import html_text
+from console.mail.html_body import html_text
 from console.mail.message import Address, ParsedMail
 from console.mail.words import header_words
 
 #: The desk's default limit on one attachment's decoded size: larger ones are listed, their bytes not kept.
 MAX_ATTACHMENT = 25 * 1024 * 1024
 _PARSER = BytesParser(policy=policy.default)
-_HEADERS_ONLY = BytesParser(policy=policy.default)
+_NO_IDS: tuple[str, ...] = ()
+_NO_ADDRESSES: tuple[Address, ...] = ()
 
 T = TypeVar("T")
 
@@ -49,7 +50,7 @@ def _message(raw: bytes, problems: list[str]) -> EmailMessage:
     except Exception as exc:  # deep nesting exhausts the parser's recursion, say
         problems.append(f"message: its MIME structure not readable ({type(exc).__name__}), read as headers and text")
         try:
-            message = _HEADERS_ONLY.parsebytes(raw, headersonly=True)
+            message = _PARSER.parsebytes(raw, headersonly=True)
         except Exception:
             message = EmailMessage()
     return message if isinstance(message, EmailMessage) else EmailMessage()
@@ -114,21 +115,29 @@ def parse_message(raw: bytes, *, max_attachment: int = MAX_ATTACHMENT) -> Parsed
         problems.append(date_problem)
     text, html_only, found = _bodies(message, max_attachment, problems)
     shown, history = _guarded(problems, "history", (text, ""), lambda: fold(text))
+    in_reply_to = _guarded(problems, "In-Reply-To", _NO_IDS, lambda: headers.message_ids(fields.first("in-reply-to")))
+    references = _guarded(problems, "References", _NO_IDS, lambda: headers.references(fields.all("references")))
+    sender = _guarded(problems, "From", None, lambda: _sender(fields, problems))
+    reply_to = _guarded(problems, "Reply-To", _NO_ADDRESSES, lambda: _addresses(fields, "Reply-To", problems))
+    to = _guarded(problems, "To", _NO_ADDRESSES, lambda: _addresses(fields, "To", problems))
+    cc = _guarded(problems, "Cc", _NO_ADDRESSES, lambda: _addresses(fields, "Cc", problems))
+    subject = _guarded(problems, "Subject", "", lambda: _subject(fields, problems))
+    automatic = _guarded(problems, "automatic", None, lambda: loops.automatic(message))
     return ParsedMail(
         message_id=message_id,
-        in_reply_to=_guarded(problems, "In-Reply-To", (), lambda: headers.message_ids(fields.first("in-reply-to"))),
-        references=_guarded(problems, "References", (), lambda: headers.references(fields.all("references"))),
-        sender=_guarded(problems, "From", None, lambda: _sender(fields, problems)),
-        reply_to=_guarded(problems, "Reply-To", (), lambda: _addresses(fields, "Reply-To", problems)),
-        to=_guarded(problems, "To", (), lambda: _addresses(fields, "To", problems)),
-        cc=_guarded(problems, "Cc", (), lambda: _addresses(fields, "Cc", problems)),
-        subject=_guarded(problems, "Subject", "", lambda: _subject(fields, problems)),
+        in_reply_to=in_reply_to,
+        references=references,
+        sender=sender,
+        reply_to=reply_to,
+        to=to,
+        cc=cc,
+        subject=subject,
         date=date,
         text=shown,
         history=history,
         html_only=html_only,
         attachments=tuple(found.attachments),
-        automatic=_guarded(problems, "automatic", None, lambda: loops.automatic(message)),
+        automatic=automatic,
         problems=tuple(problems),
         size=len(raw),
     )
