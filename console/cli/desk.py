@@ -272,8 +272,10 @@ def _apply(desk: Desk, ticket: dict[str, Any], action: str, value: str | None, *
     assert value is not None
     if action == "assign":
         return desk.assign(ticket, None if value == "-" else value)
-    if action in ("note", "reply"):
-        return desk.note(ticket, value, reply=action == "reply")
+    if action == "reply":
+        return desk.mail.answer(ticket, value)
+    if action == "note":
+        return desk.note(ticket, value)
     if action == "status":
         return desk.set_status(ticket, status_of(value))
     if value not in RESOLUTION_CODES:

@@ -163,7 +163,7 @@ class MailDesk:
         ticket = self.desk._fresh(ticket_id)
         return self.templates().render("reply", self.language(ticket), self.values(ticket, body))
 
-    def reply(self, ticket_id: str, text: str) -> dict[str, Any]:
+    def reply(self, ticket_id: dict[str, Any] | str, text: str) -> dict[str, Any]:
         """Reply by mail (``ticket.reply``): on the timeline, the ticket moved, the mail owed to the server."""
         from console.mail import replying
 
@@ -182,6 +182,25 @@ class MailDesk:
             reply_status=str(self.desk.desk_policy.value("mail.reply_status")),
         )
         return fresh
+
+    def sends_to(self, ticket_id: dict[str, Any] | str) -> list[str]:
+        """Who a reply on ``ticket_id`` goes to by mail (To, then Cc); empty when a reply is only logged: no
+        ``[mail]`` address and ``smtp_host``, or no address to write to on the ticket (``ticket.view``)."""
+        from console.mail.compose import recipients_of
+
+        self.desk.authorize("ticket.view")
+        if not (self.settings.address and self.settings.smtp_host):
+            return []
+        ticket = self.desk._fresh(ticket_id)
+        to, cc = recipients_of(self.desk.ws.mail.latest_incoming(ticket["seq"]), ticket, self.settings.address)
+        return [a.email for a in (*to, *cc)]
+
+    def answer(self, ticket_id: dict[str, Any] | str, text: str) -> dict[str, Any]:
+        """An agent's reply to the customer (``ticket.reply``): by mail where :meth:`sends_to` names someone,
+        else logged as sent by other means (the phone, another mail program)."""
+        if self.sends_to(ticket_id):
+            return self.reply(ticket_id, text)
+        return self.desk.note(ticket_id, text, reply=True)
 
     def _acknowledge(self, ticket_id: str, parsed: ParsedMail, row: int) -> None:
         from console.mail import replying
