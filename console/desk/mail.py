@@ -1,6 +1,6 @@
 """The desk's mail, through the door: taking a mail into the desk, an agent's reply by mail, placing an
-unknown sender, sending again a reply that may have gone out. (The runner that reads the mailbox over IMAP and
-sends the outbox over SMTP under the workspace's mail lease lands with the network clients.)
+unknown sender, sending again a reply that may have gone out. The runner's round (the mailbox read over IMAP,
+the outbox sent over SMTP, under the workspace's mail lease) is console/desk/mail_round.py.
 Each action checks the agent's role first (``mail.run``, ``ticket.reply``,
 ``mail.assign``, ``mail.resend``)."""
 
@@ -23,6 +23,7 @@ from console.shared.errors import UserError
 if TYPE_CHECKING:
     from console.background.leases import Lease
     from console.desk.door import Desk
+    from console.desk.mail_round import MailRound
     from console.mail.intake import Intake, Taken
     from console.mail.templates import Templates
 
@@ -78,7 +79,8 @@ class MailDesk:
         return Lease(self.desk.ws, MAIL_LEASE, timedelta(seconds=max(90, 3 * every)), agent=self.desk.agent)
 
     # -- how the servers are reached ---------------------------------------------------------------------
-    def _ca(self) -> Path | None:
+    def ca_file(self) -> Path | None:
+        """``[mail] ca_bundle`` as a path (relative to the config file); ``None``: the system's authorities."""
         bundle = self.settings.ca_bundle
         if not bundle:
             return None
@@ -113,6 +115,21 @@ class MailDesk:
         if self.desk.desk_policy.value("mail.acknowledge") and self.settings.smtp_host:
             intake.on_new_ticket = self._acknowledge
         return intake
+
+    def run(self, *, fetch: bool = True, send: bool = True, keep: bool = False) -> MailRound:
+        """Read the mailbox and send the outbox now, under the mail lease (``mail.run``):
+        :func:`console.desk.mail_round.run`."""
+        from console.desk import mail_round
+
+        self.desk.authorize("mail.run")
+        return mail_round.run(self, fetch=fetch, send=send, keep=keep)
+
+    def test(self) -> list[tuple[str, bool, str]]:
+        """Log in to each configured server and say what it answered (``mail.run``)."""
+        from console.desk import mail_round
+
+        self.desk.authorize("mail.run")
+        return mail_round.test(self)
 
     # -- agents' actions ---------------------------------------------------------------------------------
     def templates(self) -> Templates:
