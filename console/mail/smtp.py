@@ -11,9 +11,11 @@ Here the moment the final dot has gone out is known, and the failure says what h
   STARTTLS missing where it is required, authentication refused, ``plain`` to a host off loopback, a non-ASCII
   address to a server without SMTPUTF8.
 - :class:`SendUncertain`: the connection broke or timed out after the final dot was sent and before the server's
-  reply. RFC 5321 section 4.1.1.4 makes the server responsible for the message once it has replied 250, and
-  section 6.1 and 3.8 warn that a lost reply leaves the client unable to know whether it was accepted: the outbox
-  must not send it again without an agent's word.
+  reply. The server takes responsibility for a message with its 250 to the end of the data (RFC 5321 sections
+  4.1.1.4 and 6.1), so a lost reply leaves it unknown whether it did: RFC 1047 describes the duplicates that
+  retrying then causes. RFC 5321 section 3.8 would have the client treat such a failure like a 451 and retry;
+  the desk's outbox instead never sends it again without an agent's word. Section 4.5.3.2.6 gives the server
+  10 minutes for that reply: a shorter ``timeout`` makes this outcome likelier.
 
 Connections are TLS unless ``plain`` (allowed only to loopback, for a local test server): SMTPS with implicit TLS
 (RFC 8314 section 3.3) or STARTTLS (RFC 3207), always verified, with the host name checked, against ``ca_file`` or

@@ -157,7 +157,7 @@ def is_loopback(host: str) -> bool:
 
 def tls_context(settings: Settings, place: str) -> ssl.SSLContext:
     """A client context that verifies the server's certificate and name against ``ca_file`` or the system's
-    store, TLS 1.2 or later (RFC 8314 section 4.1)."""
+    store, TLS 1.2 or later (RFC 8314 section 4.1 deprecates TLS before 1.1, RFC 8996 TLS 1.0 and 1.1)."""
     try:
         context = ssl.create_default_context(cafile=str(settings.ca_file) if settings.ca_file else None)
     except OSError as error:
