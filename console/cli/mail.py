@@ -7,6 +7,8 @@
 - ``read FILE``: take one message from a file (a mail saved as ``.eml``) as if it had arrived now;
 - ``fetch``: read the mailbox into tickets now; ``send-pending``: send what the outbox owes now (each under the
   workspace's mail lease: while a console's runner holds it, nothing is done and the holder is named);
+- ``watch``: round after round (a poll interval apart, sooner when IMAP IDLE says a mail came), for a
+  service manager on a desk where no console runs all day; ``--rounds N`` stops after N;
 - ``test``: log in to the IMAP and SMTP servers and say what they answered (exit 1 when one failed).
 """
 
@@ -21,17 +23,18 @@ from console.cli.desk import APPLIED, FAILED, desk_for, outcome
 from console.cli.output import out, out_json
 from console.shared.safe_text import clean_line
 
-ACTIONS = ("check", "fetch", "send-pending", "test", "unmatched", "assign", "outbox", "resend", "read")
+ACTIONS = ("check", "fetch", "send-pending", "watch", "test", "unmatched", "assign", "outbox", "resend", "read")
 
 
 def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     mail = sub.add_parser(
-        "mail", parents=[common], help="the desk's mail: check, fetch, send-pending, test, unmatched, assign, outbox, resend, read"
+        "mail", parents=[common], help="the desk's mail: check, fetch, send-pending, watch, test, unmatched, ..."
     )
     mail.add_argument("action", choices=ACTIONS)
     mail.add_argument("value", nargs="?", help="assign: the sender's address; resend: the outbox id; read: a file")
     mail.add_argument("customer", nargs="?", help="assign: the customer (id or domain)")
     mail.add_argument("--json", action="store_true")
+    mail.add_argument("--rounds", type=int, default=0, help="watch: stop after this many rounds (0: never)")
 
 
 def cmd_mail(args: argparse.Namespace, db: Path, config: Path) -> int:
@@ -171,6 +174,15 @@ def _send_pending(desk: Any, args: argparse.Namespace) -> int:
     return _round(desk, args, fetch=False, send=True)
 
 
+def _watch(desk: Any, args: argparse.Namespace) -> int:
+    if not (desk.mail.settings.imap_host or desk.mail.settings.smtp_host):
+        return say("failed", "no mail server: set address, imap_host and smtp_host in the [mail] table", FAILED)
+    if args.rounds < 0:
+        return say("failed", "--rounds must be 0 (never stop) or more", FAILED)
+    failed = desk.mail.watch(lambda line: out(clean_line(line, 2000)), rounds=args.rounds)
+    return FAILED if failed and args.rounds else APPLIED
+
+
 def _test(desk: Any, args: argparse.Namespace) -> int:
     lines = desk.mail.test()
     if args.json:
@@ -197,6 +209,7 @@ ACTION_RUNS = {
     "check": _check,
     "fetch": _fetch,
     "send-pending": _send_pending,
+    "watch": _watch,
     "test": _test,
     "unmatched": _unmatched,
     "assign": _assign,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
@@ -123,6 +123,15 @@ class MailDesk:
 
         self.desk.authorize("mail.run")
         return mail_round.run(self, fetch=fetch, send=send, keep=keep)
+
+    def watch(self, say: Callable[[str], None], *, rounds: int = 0) -> int:
+        """Round after round until stopped (``mail.run``): :func:`console.desk.mail_round.watch`."""
+        import time
+
+        from console.desk import mail_round
+
+        self.desk.authorize("mail.run")
+        return mail_round.watch(self, say, rounds=rounds, sleep=time.sleep)
 
     def test(self) -> list[tuple[str, bool, str]]:
         """Log in to each configured server and say what it answered (``mail.run``)."""
@@ -264,9 +273,10 @@ class MailDesk:
         parts = self.desk.ws.mail.attachments([m["id"] for m in messages])
         return [{**m, "attachments": parts.get(m["id"], [])} for m in messages]
 
-    def outbox(self) -> list[dict[str, Any]]:
+    def outbox(self, states: Sequence[str] = ("pending", "failed", "uncertain")) -> list[dict[str, Any]]:
+        """The outbox's replies in ``states`` (by default those owed or needing an agent), oldest first."""
         self.desk.authorize("ticket.view")
-        return self.desk.ws.mail.outbox()
+        return self.desk.ws.mail.outbox(states)
 
     def figures(self) -> dict[str, Any]:
         """For ``mail check`` and the health board: the last round, what waits, what failed."""

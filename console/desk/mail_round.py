@@ -10,9 +10,8 @@ XOAUTH2 (:meth:`console.desk.mail.MailDesk.token`).
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from console.desk.mail import MailNotConfigured, password_of
@@ -21,8 +20,8 @@ from console.shared.safe_text import clean_line
 
 if TYPE_CHECKING:
     from console.desk.mail import MailDesk
-    from console.mail.fetching import FetchReport, Mailbox
-    from console.mail.imap import ImapSettings
+    from console.mail.fetching import FetchReport
+    from console.mail.imap import ImapMailbox, ImapSettings
     from console.mail.sending import Send, SendRound
     from console.mail.smtp import SendReport, SmtpSettings
 
@@ -63,7 +62,7 @@ def imap_settings(mail: MailDesk) -> ImapSettings:
         host=s.imap_host,
         port=s.imap_port,
         username=s.imap_username or s.address,
-        security=cast(Any, s.imap_security)  # one of the words rules.py checked,
+        security=cast(Any, s.imap_security),  # one of the words rules.py checked
         password=None if s.oauth else password_of(s),
         folder=s.folder,
         processed_folder=s.processed_folder,
@@ -96,7 +95,7 @@ def mailbox_name(mail: MailDesk) -> str:
     return f"{s.imap_username or s.address}@{s.imap_host}/{s.folder}"
 
 
-def open_mailbox(mail: MailDesk) -> AbstractContextManager[Mailbox]:
+def open_mailbox(mail: MailDesk) -> ImapMailbox:
     from console.mail.imap import ImapMailbox
 
     return ImapMailbox(imap_settings(mail), mail.token())
@@ -184,3 +183,41 @@ def test(mail: MailDesk) -> list[tuple[str, bool, str]]:
     else:
         lines.append(("smtp", False, "no smtp_host in the [mail] table"))
     return lines
+
+
+def watch(mail: MailDesk, say: Callable[[str], None], *, rounds: int = 0, sleep: Callable[[float], Any]) -> int:
+    """The runner without a console (``csp-console mail watch``, for a service manager): a round, then a wait of
+    a poll interval, woken early by IMAP IDLE (RFC 2177) when the server has it; ``rounds`` (0: for ever)
+    bounds it. The lease is given back when it ends, however it ends. Returns the rounds that failed."""
+    from console.background.leases import jittered
+
+    failed = 0
+    done_rounds = 0
+    try:
+        while not rounds or done_rounds < rounds:
+            done = run(mail, keep=True)
+            done_rounds += 1
+            failed += int(done.failed)
+            say(str(done))
+            if rounds and done_rounds >= rounds:
+                break
+            _wait(mail, jittered(mail.settings.poll_seconds), sleep)
+    finally:
+        if mail.lease.held:
+            mail.lease.release()
+    return failed
+
+
+def _wait(mail: MailDesk, seconds: float, sleep: Callable[[float], Any]) -> None:
+    """Wait ``seconds`` for the next round, or less when the mailbox says a message came (IDLE)."""
+    from console.mail.imap import MailboxError
+
+    if mail.settings.imap_host and mail.lease.held:
+        try:
+            with open_mailbox(mail) as box:
+                if "IDLE" in box.capabilities:
+                    box.wait_for_new(seconds)
+                    return
+        except (MailboxError, MailNotConfigured):
+            pass  # the next round says what failed
+    sleep(seconds)
