@@ -32,7 +32,7 @@ __all__ = ["Fetched", "ImapMailbox", "ImapSettings", "MailboxError"]
 
 Security = Literal["imaps", "starttls", "plain"]
 #: Messages per UID FETCH: a round trip each, and at most this many bodies in memory at once.
-FETCH_BATCH = 20
+FETCH_BATCH = 10
 #: Response codes (RFC 5530) saying the server, not the request, is at fault now: the next round may do better.
 _TRANSIENT_CODES = ("UNAVAILABLE", "INUSE", "SERVERBUG", "LIMIT")
 
