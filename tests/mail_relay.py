@@ -16,15 +16,16 @@ HOST = "127.0.0.1"
 
 
 class Relay:
-    """Listens on :attr:`port`; each connection goes to ``(HOST, target)``."""
+    """Listens on ``(listen, port)`` (another loopback address than the server's: a name its certificate does
+    not have); each connection goes to ``(HOST, target)``."""
 
-    def __init__(self, target: int) -> None:
+    def __init__(self, target: int, listen: str = HOST) -> None:
         self.target = target
         self.cut_after: int | None = None
         self.stall_after: int | None = None
         #: Bytes the server sent, per connection, as far as the relay passed them.
         self.passed: list[int] = []
-        self._listener = socket.create_server((HOST, 0))
+        self._listener = socket.create_server((listen, 0))
         self.port = int(self._listener.getsockname()[1])
         self._sockets: list[socket.socket] = []
         self._closed = threading.Event()
@@ -84,8 +85,8 @@ class Relay:
 
 
 @contextmanager
-def relay(target: int) -> Iterator[Relay]:
-    r = Relay(target)
+def relay(target: int, listen: str = HOST) -> Iterator[Relay]:
+    r = Relay(target, listen)
     try:
         yield r
     finally:

@@ -33,6 +33,14 @@ from tests.mail_relay import relay
 Dovecot = Callable[[str], Imapd]
 
 
+def server_of(request: pytest.FixtureRequest, name: str) -> Imapd:
+    """pymap, or a Dovecot variant (started, or the test skipped, only when a test asks for one)."""
+    if name == "pymap":
+        return request.getfixturevalue("pymapd")  # type: ignore[no-any-return]
+    dovecot: Dovecot = request.getfixturevalue("dovecot")
+    return dovecot(name)
+
+
 def crlf(text: str) -> bytes:
     return text.replace("\n", "\r\n").encode()
 
@@ -79,6 +87,15 @@ def test_a_certificate_not_from_a_trusted_ca_is_not_transient(pymapd: Imapd, sec
     assert caught.value.transient is False
 
 
+def test_a_certificate_for_another_host_name_is_not_transient(pymapd: Imapd) -> None:
+    """The CA is trusted, but the certificate names 127.0.0.1 and localhost, not 127.0.0.2 (the relay's)."""
+    with relay(pymapd.imaps, listen="127.0.0.2") as r:
+        settings = pymapd.settings(host="127.0.0.2", port=r.port)
+        with pytest.raises(MailboxError, match="certificate is not trusted: IP address mismatch") as caught:
+            ImapMailbox(settings).open()
+        assert caught.value.transient is False
+
+
 def test_a_missing_folder_is_not_transient_and_names_the_folder(pymapd: Imapd) -> None:
     with pytest.raises(MailboxError, match="folder No such folder: the folder is missing") as caught:
         ImapMailbox(pymapd.settings(folder="No such folder")).open()
@@ -114,9 +131,9 @@ def eight_bit() -> bytes:
     return head + b"".join(bytes(range(128 + k, 256)) + b' \t{}()"\\*%\r\n' for k in range(0, 120, 8))
 
 
-@pytest.mark.parametrize("name", ["pymap", "dovecot"])
-def test_fetch_gives_each_message_byte_for_byte_with_date_and_size(pymapd: Imapd, dovecot: Dovecot, name: str) -> None:
-    server = pymapd if name == "pymap" else dovecot("full")
+@pytest.mark.parametrize("name", ["pymap", "full"])
+def test_fetch_gives_each_message_byte_for_byte_with_date_and_size(request: pytest.FixtureRequest, name: str) -> None:
+    server = server_of(request, name)
     inbox, _ = folders()
     messages = [
         mail_corpus.japanese_iso2022jp(),
@@ -145,9 +162,9 @@ def test_a_ten_megabyte_message_arrives_whole(pymapd: Imapd) -> None:
     assert got[0].raw == big and got[0].size == len(big) > 10 * 1024 * 1024
 
 
-@pytest.mark.parametrize("name", ["pymap", "dovecot"])
-def test_a_uid_removed_by_another_client_meanwhile_is_skipped(pymapd: Imapd, dovecot: Dovecot, name: str) -> None:
-    server = pymapd if name == "pymap" else dovecot("full")
+@pytest.mark.parametrize("name", ["pymap", "full"])
+def test_a_uid_removed_by_another_client_meanwhile_is_skipped(request: pytest.FixtureRequest, name: str) -> None:
+    server = server_of(request, name)
     inbox, _ = folders()
     server.put(inbox, *(simple(n) for n in range(12)))
     with ImapMailbox(server.settings(folder=inbox)) as box:
@@ -161,10 +178,10 @@ def test_a_uid_removed_by_another_client_meanwhile_is_skipped(pymapd: Imapd, dov
 # -- moving ------------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("variant", ["pymap", "no-move", "imap4rev1"])
 def test_moved_messages_end_in_the_processed_folder_created_when_missing(
-    pymapd: Imapd, dovecot: Dovecot, variant: str
+    request: pytest.FixtureRequest, variant: str
 ) -> None:
     """pymap: UID MOVE; Dovecot without MOVE: COPY, STORE, UID EXPUNGE; without UIDPLUS: COPY and STORE."""
-    server = pymapd if variant == "pymap" else dovecot(variant)
+    server = server_of(request, variant)
     inbox, done = folders()
     messages = [simple(n) for n in range(5)]
     server.put(inbox, *messages)
@@ -203,10 +220,10 @@ def append_later(server: Imapd, folder: str, delay: float) -> threading.Thread:
 
 @pytest.mark.parametrize("variant", ["pymap", "full", "imap4rev1"])
 def test_wait_for_new_wakes_on_a_message_from_another_client_and_times_out_otherwise(
-    pymapd: Imapd, dovecot: Dovecot, variant: str
+    request: pytest.FixtureRequest, variant: str
 ) -> None:
     """IDLE on pymap and Dovecot; NOOP after the wait where the server does not say IDLE."""
-    server = pymapd if variant == "pymap" else dovecot(variant)
+    server = server_of(request, variant)
     inbox, _ = folders()
     server.put(inbox, simple(1))
     with ImapMailbox(server.settings(folder=inbox)) as box:

@@ -320,6 +320,7 @@ class ImapMailbox:
         except MailboxError:
             raise
         except ssl.SSLCertVerificationError as e:
+            self._broken = True
             reason = e.verify_message or e.reason
             raise MailboxError(
                 f"{self.where}: {doing}: the certificate is not trusted: {clip(reason)}", transient=False
