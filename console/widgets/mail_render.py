@@ -50,15 +50,19 @@ def addresses(pairs: Sequence[Any] | None) -> str:
 
 
 def unmatched_line(row: dict[str, Any], width: int, zone: str) -> Text:
-    """One unmatched mail in ``width`` columns: when it arrived (the desk's zone), who sent it, its subject;
-    the columns line up whatever the width of the characters (Japanese names and subjects)."""
+    """One unmatched mail in ``width`` columns: when it arrived (the desk's zone), who sent it (the address, then
+    the name), its subject; the columns line up whatever the width of the characters (Japanese names and subjects)."""
     rest = max(20, width - STAMP_WIDTH - 4)
     who_width = max(12, min(36, rest * 2 // 5))
     subject_width = max(8, rest - who_width)
     line = Text(no_wrap=True, overflow="ellipsis")
     line.append(fit(stamp(row.get("receivedDate"), zone), STAMP_WIDTH), style="dim")
     line.append("  ")
-    line.append(fit(sender(row), who_width), style="bold")
+    email, name = clean_line(row.get("fromEmail") or "(no sender)"), clean_line(row.get("fromName") or "")
+    line.append(fit(email, who_width) if not name or cell_len(email) >= who_width - 2 else "", style="bold")
+    if name and cell_len(email) < who_width - 2:  # the address first: it is what is assigned
+        line.append(email, style="bold")
+        line.append(fit(f"  {name}", who_width - cell_len(email)), style="dim")
     line.append("  ")
     line.append(fit(row.get("subject") or "(no subject)", subject_width))
     return line
