@@ -93,7 +93,7 @@ async def test_unmatched_mail_is_listed_and_read_literally(demo_ws: Workspace, t
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, MailScreen)
-        shown = plain(app.screen.query_one("#mail-text", Static).content)
+        shown = plain(app.screen.query_one("#read-text", Static).content)
         assert "本文 [red]not red[/red] ␛[31mescape␛[0m [@click=app.quit]x[/]" in shown
         assert "\x1b" not in shown
         await pilot.press("escape")

@@ -115,7 +115,7 @@ class UnmatchedScreen(ConsoleScreen):
             options.highlighted = ids.index(keep) if keep in ids else 0
         title = Text("Unmatched mail", style="bold")
         count = f"{len(rows)}{'+' if len(rows) >= LISTED else ''} waiting"
-        title.append(f"  ·  {count} · enter reads · a assigns the sender to a customer", style="dim")
+        title.append(f"  ·  {count} · a: whose is it (assign the sender)", style="dim")
         title.no_wrap, title.overflow = True, "ellipsis"
         self.query_one("#unmatched-title", Static).update(title)
 
@@ -168,8 +168,8 @@ class MailScreen(Screen[bool]):
     """One mail read in full, read-only and literal; ``a`` assigns its sender (back on the list)."""
 
     DEFAULT_CSS = """
-    MailScreen #mail-title { height: 1; background: $panel; padding: 0 1; }
-    MailScreen #mail-body { height: 1fr; padding: 0 1; }
+    MailScreen #read-title { height: 1; background: $panel; padding: 0 1; }
+    MailScreen #read-body { height: 1fr; padding: 0 1; }
     """
     BINDINGS = [
         Binding("escape,q", "back", "Back", id="mail.back"),
@@ -184,16 +184,16 @@ class MailScreen(Screen[bool]):
 
     def compose(self) -> ComposeResult:
         title = Text("Mail from an unknown sender (read-only)", style="bold", no_wrap=True, overflow="ellipsis")
-        yield Static(title, id="mail-title")
-        with VerticalScroll(id="mail-body"):
-            yield Static(mail_text(self.row, self.zone_name), id="mail-text")
+        yield Static(title, id="read-title")
+        with VerticalScroll(id="read-body"):
+            yield Static(mail_text(self.row, self.zone_name), id="read-text")
         yield KeyBar()
 
     def on_mount(self) -> None:
-        self.query_one("#mail-body").focus()
+        self.query_one("#read-body").focus()
 
     def action_scroll(self, lines: int) -> None:
-        self.query_one("#mail-body", VerticalScroll).scroll_relative(y=lines, animate=False)
+        self.query_one("#read-body", VerticalScroll).scroll_relative(y=lines, animate=False)
 
     def action_back(self) -> None:
         self.dismiss(False)

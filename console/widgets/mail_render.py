@@ -99,6 +99,8 @@ def attachment_line(part: Any) -> Text:
     line.append(name)
     line.append(f"  {size_text(part.size)}  ", style="dim")
     line.append(clean_line(part.content_type, 100), style="dim")
+    if part.inline:
+        line.append("  (inline)", style="dim")
     if not part.kept:
         line.append("  (not kept: over the size limit)", style="dim")
     return line
