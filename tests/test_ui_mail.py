@@ -31,13 +31,15 @@ DESK = "Sakura Cloud Partners サポート <support@sakura-cloud.example>"
 
 
 def mail_app(ws: Workspace, tmp_path: Path, *, smtp: bool = True) -> CspConsoleApp:
-    """The console on ``ws`` with a desk mailbox (``[mail]``; with an SMTP server: replies go by mail)."""
+    """The console on ``ws`` with a desk mailbox (``[mail]``; with an SMTP server: replies go by mail). No
+    ``imap_host``: the console's mail round (2 s after start) then only sends what the outbox owes, and these
+    tests owe nothing before they end (tests/test_mail_runner.py has the round against real servers)."""
     path = tmp_path / "config.toml"
     write_demo_config(path, NOW.date())
     with path.open("a", encoding="utf-8") as file:
         file.write(
             '\n[mail]\naddress = "support@sakura-cloud.example"\ndisplay_name = "Sakura Cloud Partners サポート"\n'
-            'imap_host = "127.0.0.1"\n' + ('smtp_host = "127.0.0.1"\n' if smtp else "")
+            + ('smtp_host = "127.0.0.1"\n' if smtp else 'imap_host = "127.0.0.1"\n')
         )
     demo_desk_rules(ws)
     return CspConsoleApp(ws, load_config(path), clock=lambda: NOW, agent=AGENT, cursor_blink=False)

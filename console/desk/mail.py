@@ -211,14 +211,18 @@ class MailDesk:
 
     def sends_to(self, ticket_id: dict[str, Any] | str) -> list[str]:
         """Who a reply on ``ticket_id`` goes to by mail (To, then Cc); empty when a reply is only logged: no
-        ``[mail]`` address and ``smtp_host``, or no address to write to on the ticket (``ticket.view``)."""
+        ``[mail]`` address and ``smtp_host``, or a ticket that no mail came in on (a phone call's ticket is
+        answered as it came, and the reply logged) (``ticket.view``)."""
         from console.mail.compose import recipients_of
 
         self.desk.authorize("ticket.view")
         if not (self.settings.address and self.settings.smtp_host):
             return []
         ticket = self.desk._fresh(ticket_id)
-        to, cc = recipients_of(self.desk.ws.mail.latest_incoming(ticket["seq"]), ticket, self.settings.address)
+        answering = self.desk.ws.mail.latest_incoming(ticket["seq"])
+        if answering is None:
+            return []
+        to, cc = recipients_of(answering, ticket, self.settings.address)
         return [a.email for a in (*to, *cc)]
 
     def answer(self, ticket_id: dict[str, Any] | str, text: str) -> dict[str, Any]:
