@@ -199,6 +199,25 @@ class SmtpServer:
         return SmtpSettings(**values)
 
 
+def _controller(handler: Handler, security: str, context: ssl.SSLContext, *, smtputf8: bool = True) -> Controller:
+    return _Controller(
+        handler,
+        hostname="127.0.0.1",
+        port=0,
+        ssl_context=context if security == "smtps" else None,
+        server_hostname=SERVER_NAME,
+        tls_context=context if security == "starttls" else None,
+        require_starttls=security == "starttls",
+        # aiosmtpd counts only STARTTLS as TLS for AUTH: under SMTPS it must not require TLS to offer AUTH,
+        # and it then warns when AUTH is required, so the SMTPS server takes mail without AUTH too.
+        auth_required=security == "starttls",
+        auth_require_tls=security == "starttls",
+        authenticator=_authenticator,
+        enable_SMTPUTF8=smtputf8,
+        timeout=10,
+    )
+
+
 @pytest.fixture(scope="session")
 def smtp_ca() -> trustme.CA:
     return trustme.CA()
@@ -225,22 +244,7 @@ def smtp_server(smtp_server_context: ssl.SSLContext, smtp_ca_file: Path) -> Iter
 
     def start(security: str = "plain", *, smtputf8: bool = True) -> SmtpServer:
         handler = Handler()
-        controller = _Controller(
-            handler,
-            hostname="127.0.0.1",
-            port=0,
-            ssl_context=smtp_server_context if security == "smtps" else None,
-            server_hostname=SERVER_NAME,
-            tls_context=smtp_server_context if security == "starttls" else None,
-            require_starttls=security == "starttls",
-            # aiosmtpd counts only STARTTLS as TLS for AUTH: under SMTPS it must not require TLS to offer AUTH,
-            # and it then warns when AUTH is required, so the SMTPS server takes mail without AUTH too.
-            auth_required=security == "starttls",
-            auth_require_tls=security == "starttls",
-            authenticator=_authenticator,
-            enable_SMTPUTF8=smtputf8,
-            timeout=10,
-        )
+        controller = _controller(handler, security, smtp_server_context, smtputf8=smtputf8)
         controller.start()
         started.append(controller)
         return SmtpServer(security, controller.port, smtp_ca_file, handler)
@@ -248,3 +252,29 @@ def smtp_server(smtp_server_context: ssl.SSLContext, smtp_ca_file: Path) -> Iter
     yield start
     for controller in started:
         controller.stop()
+
+
+class Served:
+    """A server started outside a test (tests/mail_sandbox.py): where it listens, what it received, ``stop``."""
+
+    def __init__(self, controller: Controller, handler: Handler) -> None:
+        self.controller = controller
+        self.handler = handler
+        self.port: int = controller.port
+
+    @property
+    def received(self) -> list[Received]:
+        return self.handler.received
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+
+def serve(security: str, ca: trustme.CA) -> Served:
+    """A server like the ``smtp_server`` fixture's, with a certificate from ``ca``, until :meth:`Served.stop`."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+    handler = Handler()
+    controller = _controller(handler, security, context)
+    controller.start()
+    return Served(controller, handler)

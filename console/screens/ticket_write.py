@@ -1,8 +1,9 @@
 """The ticket screen's writing: an internal note (``n``), a reply to the customer (``r``), and the ticket's mails.
 
 A reply goes through ``desk.mail.answer``: by mail when ``desk.mail.sends_to`` names someone (the desk has
-``[mail]`` with an SMTP server and the ticket someone to write to), the form then titled with the recipients
-and its text started from the reply template in the customer's language (``desk.mail.draft``); otherwise it is
+``[mail]`` with an SMTP server and a mail came in on the ticket), the form then titled with the recipients and
+its text started from the reply template in the customer's language (``desk.mail.draft``), the cursor where the
+template's ``{body}`` goes; otherwise it is
 logged as sent by other means (the phone, another mail program), as before. Either way ctrl+o edits it in
 ``$EDITOR``, and a failed save (a full disk, a busy workspace) opens the form again with the text kept.
 """
@@ -20,6 +21,19 @@ from console.widgets.mail_render import ticket_mail_block
 
 if TYPE_CHECKING:
     from console.screens.ticket import TicketScreen
+
+#: Put where the template's ``{body}`` goes, to find where the agent's typing starts (a private-use character:
+#: no template or field has it).
+BODY_MARK = "\ue000"
+
+
+def typing_place(draft: str) -> tuple[str, tuple[int, int] | None]:
+    """``draft`` without :data:`BODY_MARK`, and the (row, column) where it was: the reply's text goes there."""
+    at = draft.find(BODY_MARK)
+    if at < 0:
+        return draft, None
+    before = draft[:at]
+    return draft.replace(BODY_MARK, ""), (before.count("\n"), len(before) - (before.rfind("\n") + 1))
 
 
 class TicketWriting:
@@ -39,13 +53,20 @@ class TicketWriting:
             return
         mail = screen.console.desk.mail
 
-        def ask() -> tuple[list[str], str]:
+        def ask() -> tuple[list[str], str, tuple[int, int] | None]:
             to = mail.sends_to(t["id"])
-            return to, mail.draft(t["id"]) if to else ""
+            if not to:
+                return to, "", None
+            draft, cursor = typing_place(mail.draft(t["id"], BODY_MARK))
+            return to, draft, cursor
 
-        screen.call_core(ask, lambda found: self._write(reply=True, draft=found[1], to=found[0]), group="reply")
+        screen.call_core(
+            ask, lambda found: self._write(reply=True, draft=found[1], to=found[0], cursor=found[2]), group="reply"
+        )
 
-    def _write(self, reply: bool, draft: str = "", to: list[str] | None = None) -> None:
+    def _write(
+        self, reply: bool, draft: str = "", to: list[str] | None = None, cursor: tuple[int, int] | None = None
+    ) -> None:
         screen = self.screen_
         t = screen.ticket
         if t is None:
@@ -73,7 +94,7 @@ class TicketWriting:
                 write = lambda: desk.note(t, text, reply=False)  # noqa: E731
             screen.call_core(write, self._written(reply, to), on_stale=screen.load, on_error=kept)
 
-        screen.console.push_screen(TextPrompt(title, multiline=True, value=draft), save)
+        screen.console.push_screen(TextPrompt(title, multiline=True, value=draft, cursor=cursor), save)
 
     def _written(self, reply: bool, to: list[str] | None) -> Any:
         screen = self.screen_
