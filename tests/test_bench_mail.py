@@ -42,6 +42,7 @@ def test_the_section_replaces_only_itself_in_the_results_file(tmp_path: Path) ->
     raw: dict[str, Any] = {
         "date": "2026-12-03 13:00 UTC (1 minutes)",
         "machine": "x86_64",
+        "load": [1.0, 2.5],
         "messages": 10,
         "bytes": 10_000,
         "figures": figures,
@@ -57,6 +58,7 @@ def test_the_section_replaces_only_itself_in_the_results_file(tmp_path: Path) ->
     first = target.read_text()
     assert first.index("## Scaling") < first.index(mail.HEADING) < first.index("## What was measured")
     assert "| intake | 200.0 msgs/s | 1,000.0 msgs/s | 0.20 | >= 0.3x | **missed** |" in first
+    assert "- machine: x86_64; load average 1.0 and 2.5 at the start" in first
     assert "3.00x its floor (**not all within target**)" in first
     assert "with no intake beside it instead, the worst is down at 3.75x" in first
     figures["key.down"] = fx.Figure("keystroke down", 60.0, 50.0, "ms", mail.KEY_TARGET).__dict__
