@@ -113,7 +113,7 @@ def test_a_server_not_listening_is_transient(pymapd: Imapd) -> None:
 def test_xoauth2_with_a_good_token_logs_in_and_a_bad_one_is_refused(
     dovecot: Dovecot, token_endpoint: TokenEndpoint
 ) -> None:
-    server = dovecot("full")
+    server = dovecot("oauth")
     server.put("INBOX", simple(1))
     with ImapMailbox(server.settings(password=None), token=lambda: GOOD_TOKEN) as box:
         assert len(box.uids()) >= 1  # logged in: the folder reads
