@@ -124,6 +124,12 @@ def test_xoauth2_with_a_good_token_logs_in_and_a_bad_one_is_refused(
     assert token_endpoint.asked[-1] == "expired-token"
 
 
+def test_a_token_for_a_server_without_xoauth2_is_not_transient(pymapd: Imapd) -> None:
+    with pytest.raises(MailboxError, match="does not offer XOAUTH2") as caught:
+        ImapMailbox(pymapd.settings(password=None), token=lambda: GOOD_TOKEN).open()
+    assert caught.value.transient is False
+
+
 # -- reading -----------------------------------------------------------------------------------------------------
 def eight_bit() -> bytes:
     head = crlf("From: b@contoso.example\nSubject: bytes\nMIME-Version: 1.0\n")

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from console.mail.imap import is_loopback, uid_set
+from console.mail.imap import ImapSettings, is_loopback, uid_set
 from console.mail.imapwire import fetched, parse
 
 BODY = b'Subject: a\r\n\r\n(not a list) "not a string" {3}\r\n'
@@ -47,3 +47,14 @@ def test_uid_sets_and_loopback_hosts() -> None:
     assert uid_set([7, 1, 2, 3, 9, 10, 2]) == "1:3,7,9:10"
     assert [is_loopback(h) for h in ("127.0.0.1", "127.8.0.1", "::1", "[::1]", "localhost", "LOCALHOST.")] == [True] * 6
     assert [is_loopback(h) for h in ("10.0.0.1", "imap.example", "localhost.example", "")] == [False] * 4
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [({"security": "ssl"}, "IMAP security 'ssl'"), ({"port": 0}, "IMAP port 0"), ({"timeout": 0}, "IMAP timeout")],
+)
+def test_settings_refuse_what_would_connect_wrongly(changes: dict[str, object], message: str) -> None:
+    """A mistyped security must not become a connection without TLS."""
+    given: dict[str, object] = {"host": "imap.example", "port": 993, "username": "desk", "security": "imaps"}
+    with pytest.raises(ValueError, match=message):
+        ImapSettings(**(given | changes))  # type: ignore[arg-type]
