@@ -113,7 +113,7 @@ def test_a_server_not_listening_is_transient(pymapd: Imapd) -> None:
 def test_xoauth2_with_a_good_token_logs_in_and_a_bad_one_is_refused(
     dovecot: Dovecot, token_endpoint: TokenEndpoint
 ) -> None:
-    server = dovecot("full")
+    server = dovecot("oauth")
     server.put("INBOX", simple(1))
     with ImapMailbox(server.settings(password=None), token=lambda: GOOD_TOKEN) as box:
         assert len(box.uids()) >= 1  # logged in: the folder reads
@@ -122,6 +122,12 @@ def test_xoauth2_with_a_good_token_logs_in_and_a_bad_one_is_refused(
         ImapMailbox(server.settings(password=None), token=lambda: "expired-token").open()
     assert caught.value.transient is False
     assert token_endpoint.asked[-1] == "expired-token"
+
+
+def test_a_token_for_a_server_without_xoauth2_is_not_transient(pymapd: Imapd) -> None:
+    with pytest.raises(MailboxError, match="does not offer XOAUTH2") as caught:
+        ImapMailbox(pymapd.settings(password=None), token=lambda: GOOD_TOKEN).open()
+    assert caught.value.transient is False
 
 
 # -- reading -----------------------------------------------------------------------------------------------------

@@ -13,7 +13,6 @@ whether the next round may do better (the network, the server's state) or an age
 
 from __future__ import annotations
 
-import base64
 import imaplib
 import ipaddress
 import ssl
@@ -26,13 +25,15 @@ from types import TracebackType
 from typing import Literal
 
 from console.mail.imapidle import IdleRefused, idle
-from console.mail.imapwire import Fetched, clip, fetched, has_code
+from console.mail.imapwire import Fetched, clip, fetched, folder_name, has_code, uid_set
 
-__all__ = ["Fetched", "ImapMailbox", "ImapSettings", "MailboxError"]
+__all__ = ["Fetched", "ImapMailbox", "ImapSettings", "MailboxError", "folder_name", "is_loopback", "uid_set"]
 
 Security = Literal["imaps", "starttls", "plain"]
 #: Messages per UID FETCH: a round trip each, and at most this many bodies in memory at once.
 FETCH_BATCH = 10
+#: The longest IDLE: RFC 2177 section 3 has clients end and restart it at least every 29 minutes.
+IDLE_MAX = 29 * 60.0
 #: Response codes (RFC 5530) saying the server, not the request, is at fault now: the next round may do better.
 _TRANSIENT_CODES = ("UNAVAILABLE", "INUSE", "SERVERBUG", "LIMIT")
 
@@ -53,6 +54,15 @@ class ImapSettings:
     timeout: float = 30.0
     ca_file: Path | None = None
 
+    def __post_init__(self) -> None:
+        # A mistyped security must never fall through to a connection without TLS.
+        if self.security not in ("imaps", "starttls", "plain"):
+            raise ValueError(f"IMAP security {clip(self.security)!r}: use imaps, starttls or plain")
+        if not 0 < self.port < 65536:
+            raise ValueError(f"IMAP port {self.port}: not a TCP port")
+        if self.timeout <= 0:
+            raise ValueError(f"IMAP timeout {self.timeout}: must be above 0 seconds")
+
 
 class MailboxError(Exception):
     """The mailbox could not be read or changed. ``transient``: a network drop, a timeout or an unavailable
@@ -71,42 +81,6 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
-
-
-def folder_name(name: str) -> str:
-    """A folder name as a command argument: modified UTF-7 for what is not printable ASCII (RFC 3501 section
-    5.1.3: ``&`` shifts to modified BASE64 of UTF-16, ``,`` for ``/``; ``&`` itself is ``&-``), quoted."""
-    out, pending = [], ""
-
-    def shift() -> None:
-        if pending:
-            coded = base64.b64encode(pending.encode("utf-16-be")).decode("ascii").rstrip("=")
-            out.append("&" + coded.replace("/", ",") + "-")
-
-    for char in name:
-        if " " <= char <= "~":
-            shift()
-            pending = ""
-            out.append("&-" if char == "&" else char)
-        else:
-            pending += char
-    shift()
-    return '"' + "".join(out).replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def uid_set(uids: Sequence[int]) -> str:
-    """UIDs as an IMAP sequence set (RFC 3501 section 9), runs written ``first:last``: ``1:3,7``."""
-    ordered = sorted(set(uids))
-    runs: list[str] = []
-    start = prev = ordered[0]
-    for uid in [*ordered[1:], None]:
-        if uid is not None and uid == prev + 1:
-            prev = uid
-            continue
-        runs.append(str(start) if start == prev else f"{start}:{prev}")
-        if uid is not None:
-            start = prev = uid
-    return ",".join(runs)
 
 
 def _xoauth2(user: str, token: str) -> Callable[[bytes], bytes]:
@@ -152,12 +126,14 @@ class ImapMailbox:
 
     # -- opening -------------------------------------------------------------------------------------------
     def open(self) -> None:
-        """Connect, authenticate, SELECT the folder and read its UIDVALIDITY (RFC 3501 section 6.3.1)."""
+        """Connect, authenticate, SELECT the folder and read its UIDVALIDITY (RFC 3501 section 6.3.1). The token
+        is asked for first; what the token's source raises goes up as it is (it is not the mailbox's failure)."""
+        token = self._token() if self._token is not None else None
         try:
             with self._failing("connecting"):
                 imap = self._connect()
             with self._failing("logging in"):
-                self._authenticate(imap)
+                self._authenticate(imap, token)
             with self._failing("selecting the folder"):
                 self._select(imap)
         except BaseException:
@@ -189,12 +165,12 @@ class ImapMailbox:
             imap.starttls(self._tls())
         return imap
 
-    def _authenticate(self, imap: imaplib.IMAP4) -> None:
+    def _authenticate(self, imap: imaplib.IMAP4, token: str | None) -> None:
         s = self.settings
-        if self._token is not None:
+        if token is not None:
             if "AUTH=XOAUTH2" not in imap.capabilities:
                 raise MailboxError(f"{self.where}: the server does not offer XOAUTH2", transient=False)
-            imap.authenticate("XOAUTH2", _xoauth2(s.username, self._token()))
+            imap.authenticate("XOAUTH2", _xoauth2(s.username, token))
         elif s.password is None:
             raise MailboxError(f"{self.where}: no password and no OAuth2 token for {clip(s.username)}", transient=False)
         else:
@@ -282,11 +258,12 @@ class ImapMailbox:
 
     def wait_for_new(self, seconds: float) -> bool:
         """Whether the server says a message arrived (EXISTS) within ``seconds``: by IDLE (RFC 2177) where the
-        server has it, else by NOOP after ``seconds`` (RFC 3501 section 6.1.2)."""
+        server has it, else by NOOP after ``seconds`` (RFC 3501 section 6.1.2). An IDLE lasts at most
+        :data:`IDLE_MAX` (RFC 2177: servers may end idle clients after 30 minutes)."""
         with self._failing("waiting for new mail"):
             imap = self._open()
             if "IDLE" in self.capabilities:
-                return idle(imap, seconds, self.settings.timeout)
+                return idle(imap, min(seconds, IDLE_MAX), self.settings.timeout)
             time.sleep(seconds)
             self._ok("NOOP", *imap.noop())
             return bool(imap.untagged_responses.pop("EXISTS", None))

@@ -1,5 +1,5 @@
-"""IMAP response text as :mod:`imaplib` hands it over, read into values: the FETCH responses of a UID FETCH, and
-the text of a server's refusal.
+"""IMAP on the wire: response text as :mod:`imaplib` hands it over, read into values (the FETCH responses of a
+UID FETCH, the text of a server's refusal), and the arguments we write (folder names, UID sets).
 
 imaplib returns a command's untagged data as a list in which a response with literals (RFC 3501 section 4.3,
 ``{n}`` then ``n`` bytes) is split: a ``(text before the literal, literal)`` tuple per literal, then the bytes
@@ -10,6 +10,7 @@ FETCH response come in any order (RFC 3501 section 7.4.2) and the server may add
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -157,3 +158,39 @@ def has_code(text: str, *codes: str) -> bool:
     """Whether a server's response text carries one of the response codes (``[UNAVAILABLE]``, RFC 5530)."""
     upper = text.upper()
     return any(f"[{code}" in upper for code in codes)
+
+
+def folder_name(name: str) -> str:
+    """A folder name as a command argument: modified UTF-7 for what is not printable ASCII (RFC 3501 section
+    5.1.3: ``&`` shifts to modified BASE64 of UTF-16, ``,`` for ``/``; ``&`` itself is ``&-``), quoted."""
+    out, pending = [], ""
+
+    def shift() -> None:
+        if pending:
+            coded = base64.b64encode(pending.encode("utf-16-be")).decode("ascii").rstrip("=")
+            out.append("&" + coded.replace("/", ",") + "-")
+
+    for char in name:
+        if " " <= char <= "~":
+            shift()
+            pending = ""
+            out.append("&-" if char == "&" else char)
+        else:
+            pending += char
+    shift()
+    return '"' + "".join(out).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def uid_set(uids: Sequence[int]) -> str:
+    """UIDs as an IMAP sequence set (RFC 3501 section 9), runs written ``first:last``: ``1:3,7``."""
+    ordered = sorted(set(uids))
+    runs: list[str] = []
+    start = prev = ordered[0]
+    for uid in [*ordered[1:], None]:
+        if uid is not None and uid == prev + 1:
+            prev = uid
+            continue
+        runs.append(str(start) if start == prev else f"{start}:{prev}")
+        if uid is not None:
+            start = prev = uid
+    return ",".join(runs)
