@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from email import message_from_bytes
 from email.policy import default
 from pathlib import Path
@@ -23,9 +24,9 @@ from console.settings.config import load_config
 from console.store import Workspace
 from tests import mail_corpus as corpus
 from tests.conftest import NOW, set_policy
+from tests.mail_imapd import GOOD_TOKEN, Imapd, folders
 from tests.mail_imapd import PASSWORD as IMAP_PASSWORD
 from tests.mail_imapd import USER as IMAP_USER
-from tests.mail_imapd import Imapd, folders
 from tests.mail_smtpd import USER as SMTP_USER
 from tests.mail_smtpd import SmtpServer
 
@@ -190,3 +191,34 @@ def test_mail_test_names_the_server_that_refused_and_exits_1(
     lines = tested.stdout.splitlines()
     assert lines[0].startswith("imap: FAILED") and f"127.0.0.1:{imapd.imaps}" in lines[0]
     assert lines[1].startswith("smtp: FAILED") and f"127.0.0.1:{smtp.port}" in lines[1]
+
+
+def test_with_oauth_the_desk_logs_in_to_both_servers_with_exchange_onlines_token(
+    demo_ws: Workspace,
+    tmp_path: Path,
+    dovecot: Callable[[str], Imapd],
+    smtp_server: Callable[..., SmtpServer],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``[mail] oauth``: XOAUTH2 on IMAP and SMTP with the one token of the Exchange Online audience
+    (``CSP_CONSOLE_MAIL_TOKEN`` here; MSAL's in a deployment), no password anywhere (Dovecot's oauth2 passdb
+    checks the token against the test's introspection endpoint)."""
+    import tests.mail_smtpd as smtpd
+
+    imapd, smtp = dovecot("oauth"), smtp_server("starttls")
+    monkeypatch.setattr(smtpd, "TOKEN", GOOD_TOKEN)
+    monkeypatch.setenv("CSP_CONSOLE_MAIL_TOKEN", GOOD_TOKEN)
+    monkeypatch.delenv("CSP_CONSOLE_MAIL_PASSWORD", raising=False)
+    inbox, processed = folders()
+    config = write_config(tmp_path, imapd, smtp, inbox, processed)
+    config.write_text(config.read_text(encoding="utf-8") + "oauth = true\n", encoding="utf-8")
+    desk = Desk(demo_ws, load_config(config), load_plugins(), AGENT, lambda: NOW)
+    imapd.put(inbox, japanese_mail_with_attachment())
+    lines = desk.mail.test()
+    assert [ok for _, ok, _ in lines] == [True, True], lines
+    assert "XOAUTH2" in lines[1][2]
+    done = desk.mail.run()
+    assert not done.failed and done.fetched is not None and done.fetched.states["ticket"] == 1, str(done)
+    monkeypatch.setenv("CSP_CONSOLE_MAIL_TOKEN", "an-expired-token")
+    refused = desk.mail.test()
+    assert [ok for _, ok, _ in refused] == [False, False], refused
