@@ -30,7 +30,7 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     mail = sub.add_parser(
         "mail", parents=[common], help="the desk's mail: check, fetch, send-pending, watch, test, unmatched, ..."
     )
-    mail.add_argument("action", choices=ACTIONS)
+    mail.add_argument("action", choices=ACTIONS, metavar="ACTION", help=", ".join(ACTIONS))
     mail.add_argument("value", nargs="?", help="assign: the sender's address; resend: the outbox id; read: a file")
     mail.add_argument("customer", nargs="?", help="assign: the customer (id or domain)")
     mail.add_argument("--json", action="store_true")
