@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # console's timers) rather than computes, so more workers than this machine's 2 cores finish sooner.
 PYTEST_WORKERS ?= 4
 
-.PHONY: run test lint imports typecheck snapshot-update clean bench bench-quick sandbox
+.PHONY: run test lint imports typecheck snapshot-update clean bench bench-quick sandbox mail-sandbox
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ run: $(STAMP)
 
 sandbox: $(STAMP)
 	$(BIN)/csp-console sandbox $(ARGS)
+
+# A local IMAP and SMTP server (the tests' pymap and aiosmtpd, on 127.0.0.1), a demo workspace and a config file
+# reaching them, under mail-sandbox/ (README: "Try the mail on your machine").
+mail-sandbox: $(STAMP)
+	$(BIN)/python -m tests.mail_sandbox $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check console plugins tests examples bench

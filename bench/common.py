@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import platform
+import sqlite3
 import statistics
 import sys
 import time
@@ -37,3 +39,13 @@ def env(tmp: Path) -> dict[str, str]:
         "TERM": "xterm-256color",
         "PYTHONPATH": str(ROOT),
     }
+
+
+def machine() -> str:
+    """The machine and the versions a result was measured with, as the results files name them."""
+    import textual
+
+    return (
+        f"{platform.machine()}, {platform.processor() or 'cpu'}, {os.cpu_count() or 1} cores, "
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, Textual {textual.__version__}"
+    )

@@ -1,4 +1,5 @@
-"""Run the benchmarks and rewrite bench/RESULTS.md: ``python -m bench.run [--quick]``.
+"""Run the benchmarks and rewrite bench/RESULTS.md: ``python -m bench.run [--quick]``; ``python -m bench.run
+mail [--quick]`` runs only the mail intake's (:mod:`bench.mail`) and writes only its section.
 
 Every figure is a ratio against a floor measured in the same run, because these machines are shared and
 noisy. The full run uses 1,000,000 tickets and writes ``bench/RESULTS.md``; ``--quick`` uses 100,000 (the
@@ -11,7 +12,6 @@ import argparse
 import compileall
 import json
 import os
-import platform
 import tempfile
 import time
 from collections.abc import Callable
@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bench import figures as fx
-from bench.common import ROOT, median, p95
+from bench.common import ROOT, machine, median, p95
 
 RESULTS = ROOT / "bench" / "RESULTS.md"
 RESULTS_QUICK = ROOT / "bench" / "RESULTS-quick.md"
@@ -287,9 +287,15 @@ def measure(size: int, plan: Plan, tmp: Path, report: Callable[[str, fx.Figure],
 
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("bench", nargs="?", choices=["mail"], help="only this bench, its section of the results")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--render", action="store_true", help="rewrite the results file from the last run's figures")
     args = parser.parse_args()
+    if args.bench == "mail":
+        from bench import mail
+
+        mail.main(args.quick)
+        return
     if args.render:
         render(args.quick)
         return
@@ -356,16 +362,14 @@ def scaling_lines(plan: Plan, results: dict[int, dict[str, fx.Figure]]) -> list[
 def write_results(
     target: Path, plan: Plan, results: dict[int, dict[str, fx.Figure]], notes: list[str], stamp: str
 ) -> None:
-    import textual
+    from bench.mail import section
 
     largest = plan.sizes[-1]
     lines = [
         "# Benchmark results",
         "",
         f"- date: {stamp}",
-        f"- machine: {platform.machine()}, {platform.processor() or 'cpu'}, {_cores()} cores, "
-        f"Python {platform.python_version()}, SQLite {__import__('sqlite3').sqlite_version}, "
-        f"Textual {textual.__version__}",
+        f"- machine: {machine()}",
         f"- workspaces: {', '.join(f'{s:,}' for s in plan.sizes)} tickets "
         "(`make bench` 10,000, 100,000 and 1,000,000; `make bench-quick` 10,000 and 100,000)",
         "",
@@ -383,15 +387,10 @@ def write_results(
         )
     lines += ["", "## Scaling: the cost of one operation as the workspace grows", ""]
     lines += scaling_lines(plan, results)
-    lines += ["", "## What was measured and changed", "", *[f"- {n}" for n in notes], ""]
+    lines += ["", *section(target == RESULTS_QUICK)]  # the mail intake's, from its own run (bench.mail)
+    lines += ["## What was measured and changed", "", *[f"- {n}" for n in notes], ""]
     target.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {target}")
-
-
-def _cores() -> int:
-    import os
-
-    return os.cpu_count() or 1
 
 
 if __name__ == "__main__":

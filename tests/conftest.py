@@ -16,6 +16,8 @@ from console.sandbox import Sandbox, tokens
 from console.sandbox.seed import state_from_workspace
 from console.store import Workspace
 
+pytest_plugins = ["tests.mail_imapd", "tests.mail_smtpd"]
+
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
 
 #: A token command for every API: ``{resource}`` and ``{tenant}`` filled in, a token the sandbox accepts.

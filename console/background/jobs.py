@@ -189,8 +189,9 @@ def lease_for(desk: Desk, name: str, seconds: float) -> Lease:
 def console_jobs(desk: Desk, clock: Clock, *, upgrade: ClockUpgrade | None = None) -> list[Job]:
     """The console's jobs: the log checkpoint and claim expiry (every console), the breach
     sweep and the health samples (once per workspace), the Microsoft round (under the Microsoft lease, when
-    Microsoft is configured), the SLA clock upgrade (once, when a workspace was upgraded to it) and the audit
-    chain's check (once, at start: :func:`console.desk.audit_chain.start_check`)."""
+    Microsoft is configured), the mail round (under the mail lease, when ``[mail]`` names a server), the SLA
+    clock upgrade (once, when a workspace was upgraded to it) and the audit chain's check (once, at start:
+    :func:`console.desk.audit_chain.start_check`)."""
     from console.desk import audit_chain
     from console.health.board import SAMPLE_MINUTES
 
@@ -235,12 +236,35 @@ def console_jobs(desk: Desk, clock: Clock, *, upgrade: ClockUpgrade | None = Non
         jobs.append(
             Job("microsoft", "Microsoft delivery and polling", lambda: jittered(poll), microsoft, lease, True, 0.0)
         )
+    jobs += _mail_jobs(desk)
     if upgrade is not None:
         jobs.append(Job("sla-upgrade", "SLA clock upgrade", lambda: 0.0, upgrade, first=0.0, repeat=False))
     jobs += _plugin_event_jobs(desk)
     check = audit_chain.StartCheck(desk)
     jobs.append(Job("audit-chain", "Audit chain check", lambda: 0.0, check, first=0.0, repeat=False))
     return jobs
+
+
+class MailRoundFailed(RuntimeError):
+    """A mail round that could not read the mailbox or send (the health board lists the job as failing)."""
+
+
+def _mail_jobs(desk: Desk) -> list[Job]:
+    """With a ``[mail]`` mailbox or SMTP server: read the mailbox and send the outbox under the mail lease, soon
+    after start, then a poll interval (moved at random by up to a fifth) after each round ended."""
+    mail = desk.mail
+    if not (mail.configured and (mail.settings.imap_host or mail.settings.smtp_host)):
+        return []
+    lease = mail.lease
+
+    def mail_round() -> object:
+        done = mail.run(keep=True)
+        if done.failed:
+            raise MailRoundFailed(str(done))
+        return str(done) if lease.held else None
+
+    every = mail.settings.poll_seconds
+    return [Job("mail", "Mail intake and replies", lambda: jittered(every), mail_round, lease, True, 2.0)]
 
 
 def _plugin_event_jobs(desk: Desk) -> list[Job]:

@@ -4,7 +4,12 @@
 - ``check``: what waits and what failed (exit 1 when a reply failed or may have gone out: an agent must look);
 - ``unmatched``: the mails waiting for an agent to say whose they are; ``assign EMAIL CUSTOMER`` says it;
 - ``outbox``: the replies owed, failed or uncertain; ``resend ID`` sends one again (``mail.resend``);
-- ``read FILE``: take one message from a file (a mail saved as ``.eml``) as if it had arrived now.
+- ``read FILE``: take one message from a file (a mail saved as ``.eml``) as if it had arrived now;
+- ``fetch``: read the mailbox into tickets now; ``send-pending``: send what the outbox owes now (each under the
+  workspace's mail lease: while a console's runner holds it, nothing is done and the holder is named);
+- ``watch``: round after round (a poll interval apart, sooner when IMAP IDLE says a mail came), for a
+  service manager on a desk where no console runs all day; ``--rounds N`` stops after N;
+- ``test``: log in to the IMAP and SMTP servers and say what they answered (exit 1 when one failed).
 """
 
 from __future__ import annotations
@@ -18,17 +23,18 @@ from console.cli.desk import APPLIED, FAILED, desk_for, outcome
 from console.cli.output import out, out_json
 from console.shared.safe_text import clean_line
 
-ACTIONS = ("check", "unmatched", "assign", "outbox", "resend", "read")
+ACTIONS = ("check", "fetch", "send-pending", "watch", "test", "unmatched", "assign", "outbox", "resend", "read")
 
 
 def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     mail = sub.add_parser(
-        "mail", parents=[common], help="the desk's mail: check, unmatched, assign, outbox, resend, read"
+        "mail", parents=[common], help="the desk's mail: check, fetch, send-pending, watch, test, unmatched, ..."
     )
-    mail.add_argument("action", choices=ACTIONS)
+    mail.add_argument("action", choices=ACTIONS, metavar="ACTION", help=", ".join(ACTIONS))
     mail.add_argument("value", nargs="?", help="assign: the sender's address; resend: the outbox id; read: a file")
     mail.add_argument("customer", nargs="?", help="assign: the customer (id or domain)")
     mail.add_argument("--json", action="store_true")
+    mail.add_argument("--rounds", type=int, default=0, help="watch: stop after this many rounds (0: never)")
 
 
 def cmd_mail(args: argparse.Namespace, db: Path, config: Path) -> int:
@@ -120,11 +126,71 @@ def _read(desk: Any, args: argparse.Namespace) -> int:
         return say("failed", f"{path}: cannot read it ({exc.strerror or exc})", FAILED)
     taken = desk.mail.take(raw)
     text = (
-        f"{path.name}: {taken.state}"
+        f"{clean_line(path.name)}: {taken.state}"
         + (f" {taken.ticket_id}" if taken.ticket_id else "")
         + (f" ({taken.why})" if taken.why else "")
     )
     return _said(args, {"state": taken.state, "ticket": taken.ticket_id, "why": taken.why}, text)
+
+
+def _round(desk: Any, args: argparse.Namespace, *, fetch: bool, send: bool) -> int:
+    done = desk.mail.run(fetch=fetch, send=send)
+    if args.json:
+        out_json(
+            {
+                "fetched": _fetch_facts(done.fetched),
+                "sent": None if done.sent is None else {k: v for k, v in vars(done.sent).items() if k != "errors"},
+                "errors": done.errors,
+                "elsewhere": done.elsewhere or None,
+            }
+        )
+    else:
+        out(clean_line(str(done), 2000))
+    return FAILED if done.failed else APPLIED
+
+
+def _fetch_facts(report: Any) -> dict[str, Any] | None:
+    if report is None:
+        return None
+    return {
+        "mailbox": report.mailbox,
+        "found": report.found,
+        "states": dict(report.states),
+        "reopened": report.reopened,
+        "moved": report.moved,
+        "left": report.left,
+    }
+
+
+def _fetch(desk: Any, args: argparse.Namespace) -> int:
+    if not desk.mail.settings.imap_host:
+        return say("failed", "no mailbox to read: set address and imap_host in the [mail] table", FAILED)
+    return _round(desk, args, fetch=True, send=False)
+
+
+def _send_pending(desk: Any, args: argparse.Namespace) -> int:
+    if not desk.mail.settings.smtp_host:
+        return say("failed", "no server to send with: set address and smtp_host in the [mail] table", FAILED)
+    return _round(desk, args, fetch=False, send=True)
+
+
+def _watch(desk: Any, args: argparse.Namespace) -> int:
+    if not (desk.mail.settings.imap_host or desk.mail.settings.smtp_host):
+        return say("failed", "no mail server: set address, imap_host and smtp_host in the [mail] table", FAILED)
+    if args.rounds < 0:
+        return say("failed", "--rounds must be 0 (never stop) or more", FAILED)
+    failed = desk.mail.watch(lambda line: out(clean_line(line, 2000)), rounds=args.rounds)
+    return FAILED if failed and args.rounds else APPLIED
+
+
+def _test(desk: Any, args: argparse.Namespace) -> int:
+    lines = desk.mail.test()
+    if args.json:
+        out_json([{"server": name, "ok": ok, "said": said} for name, ok, said in lines])
+    else:
+        for name, ok, said in lines:
+            out(f"{name}: {'ok' if ok else 'FAILED'}  {clean_line(said, 300)}")
+    return APPLIED if all(ok for _, ok, _ in lines) else FAILED
 
 
 def _said(args: argparse.Namespace, facts: dict[str, Any], text: str) -> int:
@@ -141,6 +207,10 @@ def _brief(r: dict[str, Any]) -> dict[str, Any]:
 
 ACTION_RUNS = {
     "check": _check,
+    "fetch": _fetch,
+    "send-pending": _send_pending,
+    "watch": _watch,
+    "test": _test,
     "unmatched": _unmatched,
     "assign": _assign,
     "outbox": _outbox,

@@ -1,6 +1,6 @@
 """The desk's mail, through the door: taking a mail into the desk, an agent's reply by mail, placing an
-unknown sender, sending again a reply that may have gone out. (The runner that reads the mailbox over IMAP and
-sends the outbox over SMTP under the workspace's mail lease lands with the network clients.)
+unknown sender, sending again a reply that may have gone out. The runner's round (the mailbox read over IMAP,
+the outbox sent over SMTP, under the workspace's mail lease) is console/desk/mail_round.py.
 Each action checks the agent's role first (``mail.run``, ``ticket.reply``,
 ``mail.assign``, ``mail.resend``)."""
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
@@ -23,6 +23,7 @@ from console.shared.errors import UserError
 if TYPE_CHECKING:
     from console.background.leases import Lease
     from console.desk.door import Desk
+    from console.desk.mail_round import MailRound
     from console.mail.intake import Intake, Taken
     from console.mail.templates import Templates
 
@@ -78,7 +79,8 @@ class MailDesk:
         return Lease(self.desk.ws, MAIL_LEASE, timedelta(seconds=max(90, 3 * every)), agent=self.desk.agent)
 
     # -- how the servers are reached ---------------------------------------------------------------------
-    def _ca(self) -> Path | None:
+    def ca_file(self) -> Path | None:
+        """``[mail] ca_bundle`` as a path (relative to the config file); ``None``: the system's authorities."""
         bundle = self.settings.ca_bundle
         if not bundle:
             return None
@@ -113,6 +115,30 @@ class MailDesk:
         if self.desk.desk_policy.value("mail.acknowledge") and self.settings.smtp_host:
             intake.on_new_ticket = self._acknowledge
         return intake
+
+    def run(self, *, fetch: bool = True, send: bool = True, keep: bool = False) -> MailRound:
+        """Read the mailbox and send the outbox now, under the mail lease (``mail.run``):
+        :func:`console.desk.mail_round.run`."""
+        from console.desk import mail_round
+
+        self.desk.authorize("mail.run")
+        return mail_round.run(self, fetch=fetch, send=send, keep=keep)
+
+    def watch(self, say: Callable[[str], None], *, rounds: int = 0) -> int:
+        """Round after round until stopped (``mail.run``): :func:`console.desk.mail_round.watch`."""
+        import time
+
+        from console.desk import mail_round
+
+        self.desk.authorize("mail.run")
+        return mail_round.watch(self, say, rounds=rounds, sleep=time.sleep)
+
+    def test(self) -> list[tuple[str, bool, str]]:
+        """Log in to each configured server and say what it answered (``mail.run``)."""
+        from console.desk import mail_round
+
+        self.desk.authorize("mail.run")
+        return mail_round.test(self)
 
     # -- agents' actions ---------------------------------------------------------------------------------
     def templates(self) -> Templates:
@@ -185,14 +211,18 @@ class MailDesk:
 
     def sends_to(self, ticket_id: dict[str, Any] | str) -> list[str]:
         """Who a reply on ``ticket_id`` goes to by mail (To, then Cc); empty when a reply is only logged: no
-        ``[mail]`` address and ``smtp_host``, or no address to write to on the ticket (``ticket.view``)."""
+        ``[mail]`` address and ``smtp_host``, or a ticket that no mail came in on (a phone call's ticket is
+        answered as it came, and the reply logged) (``ticket.view``)."""
         from console.mail.compose import recipients_of
 
         self.desk.authorize("ticket.view")
         if not (self.settings.address and self.settings.smtp_host):
             return []
         ticket = self.desk._fresh(ticket_id)
-        to, cc = recipients_of(self.desk.ws.mail.latest_incoming(ticket["seq"]), ticket, self.settings.address)
+        answering = self.desk.ws.mail.latest_incoming(ticket["seq"])
+        if answering is None:
+            return []
+        to, cc = recipients_of(answering, ticket, self.settings.address)
         return [a.email for a in (*to, *cc)]
 
     def answer(self, ticket_id: dict[str, Any] | str, text: str) -> dict[str, Any]:
@@ -247,9 +277,10 @@ class MailDesk:
         parts = self.desk.ws.mail.attachments([m["id"] for m in messages])
         return [{**m, "attachments": parts.get(m["id"], [])} for m in messages]
 
-    def outbox(self) -> list[dict[str, Any]]:
+    def outbox(self, states: Sequence[str] = ("pending", "failed", "uncertain")) -> list[dict[str, Any]]:
+        """The outbox's replies in ``states`` (by default those owed or needing an agent), oldest first."""
         self.desk.authorize("ticket.view")
-        return self.desk.ws.mail.outbox()
+        return self.desk.ws.mail.outbox(states)
 
     def figures(self) -> dict[str, Any]:
         """For ``mail check`` and the health board: the last round, what waits, what failed."""

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from email import policy
 from email.generator import BytesGenerator
-from email.message import EmailMessage, Message
+from email.message import Message
 
 from console.mail.charsets import decode
 from console.mail.message import Attachment
@@ -126,10 +126,10 @@ def _attach(found: Bodies, info: _Part, data: bytes, name: str | None, in_relate
     found.attachments.append(Attachment(filename, info.content_type, len(data), data if kept else b"", kept, inline))
 
 
-def _inner(part: Message) -> list[EmailMessage]:
+def _inner(part: Message) -> list[Message]:
     """The messages a ``message/*`` part holds (one for ``rfc822``, a block each for ``delivery-status``)."""
     payload = part.get_payload()
-    return [inner for inner in payload if isinstance(inner, EmailMessage)] if isinstance(payload, list) else []
+    return [inner for inner in payload if isinstance(inner, Message)] if isinstance(payload, list) else []
 
 
 def _message_bytes(part: Message, found: Bodies) -> bytes:
@@ -138,7 +138,7 @@ def _message_bytes(part: Message, found: Bodies) -> bytes:
     try:
         generator = BytesGenerator(out, mangle_from_=False, policy=_AS_CAME)
         for inner in _inner(part):
-            generator.flatten(inner)
+            generator.flatten(inner)  # type: ignore[arg-type]  # typeshed says EmailMessage; any Message flattens
     except Exception as exc:  # the generator on a damaged message: its name is kept, not its bytes
         found.problems.append(f"an attached message could not be written out ({type(exc).__name__})")
         return b""

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from email.message import EmailMessage, Message
+from email.message import Message
 
 from console.mail.addresses import parse_addresses
 from console.mail.params import parse_mime_header
@@ -175,7 +175,7 @@ def _list(fields: dict[str, str], msg: Message) -> str | None:
 RULES: tuple[Rule, ...] = (_report, _auto_submitted, _suppress, _autoresponders, _precedence, _null_sender, _list)
 
 
-def automatic(msg: EmailMessage) -> str | None:
+def automatic(msg: Message) -> str | None:
     """Why ``msg`` is automatic mail that must never become a ticket nor be answered, naming the header that
     says so (``"auto-reply (Auto-Submitted: auto-replied)"``); ``None`` for a person's mail."""
     fields: dict[str, str] = {}

@@ -1,9 +1,11 @@
 """Raw RFC 5322 bytes, as the desk's mailbox holds them, read into a :class:`~console.mail.message.ParsedMail`.
 
-The message is parsed by :mod:`email` with its modern policy (:data:`email.policy.default`); its fields are read
-by this package's own small readers (:mod:`~console.mail.headers`, :mod:`~console.mail.addresses`,
-:mod:`~console.mail.words`, :mod:`~console.mail.bodies`), which read Japanese as Windows writes it and are
-faster than the policy's header registry. Whatever the bytes, :func:`parse_message` returns a ``ParsedMail``:
+The message's structure is parsed by :mod:`email` (its feed parser with the ``compat32`` policy, which keeps each
+header's raw text and builds no header objects: under the modern policy the header registry parsed each part's
+Content-Type again at every look, more than half of a message's parse); its fields are read by this package's
+own small readers (:mod:`~console.mail.headers`, :mod:`~console.mail.addresses`, :mod:`~console.mail.words`,
+:mod:`~console.mail.bodies`), which read Japanese as Windows writes it. Whatever the bytes, :func:`parse_message`
+returns a ``ParsedMail``:
 what could not be read is said in its ``problems``, never raised. The sender's text is kept as it came
 (markup, escape sequences and bidi controls included): the console makes it safe where it shows it. Nothing in
 a message is run, fetched or rendered.
@@ -14,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from email import policy
-from email.message import EmailMessage
+from email.message import Message
 from email.parser import BytesParser
 from typing import TypeVar
 
@@ -28,7 +30,7 @@ from console.mail.words import header_words
 
 #: The desk's default limit on one attachment's decoded size: larger ones are listed, their bytes not kept.
 MAX_ATTACHMENT = 25 * 1024 * 1024
-_PARSER = BytesParser(policy=policy.default)
+_PARSER = BytesParser(policy=policy.compat32)
 _NO_IDS: tuple[str, ...] = ()
 _NO_ADDRESSES: tuple[Address, ...] = ()
 
@@ -44,7 +46,7 @@ def _guarded(problems: list[str], what: str, default: T, read: Callable[[], T]) 
         return default
 
 
-def _message(raw: bytes, problems: list[str]) -> EmailMessage:
+def _message(raw: bytes, problems: list[str]) -> Message:
     try:
         message = _PARSER.parsebytes(raw)
     except Exception as exc:  # deep nesting exhausts the parser's recursion, say
@@ -52,8 +54,8 @@ def _message(raw: bytes, problems: list[str]) -> EmailMessage:
         try:
             message = _PARSER.parsebytes(raw, headersonly=True)
         except Exception:
-            message = EmailMessage()
-    return message if isinstance(message, EmailMessage) else EmailMessage()
+            message = Message()
+    return message
 
 
 def _addresses(fields: headers.Fields, name: str, problems: list[str]) -> tuple[Address, ...]:
@@ -82,7 +84,7 @@ def _subject(fields: headers.Fields, problems: list[str]) -> str:
     return header_words(fields.first("subject") or "", problems, "Subject")
 
 
-def _bodies(message: EmailMessage, max_attachment: int, problems: list[str]) -> tuple[str, bool, Bodies]:
+def _bodies(message: Message, max_attachment: int, problems: list[str]) -> tuple[str, bool, Bodies]:
     found = Bodies(max_attachment)
     try:
         walk(message, found)

@@ -28,8 +28,17 @@ class TextPrompt(UnsavedInput, ModalScreen[str | None]):
         Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
     ]
 
-    def __init__(self, title: str, *, multiline: bool = False, value: str = "", hint: str = "") -> None:
+    def __init__(
+        self,
+        title: str,
+        *,
+        multiline: bool = False,
+        value: str = "",
+        hint: str = "",
+        cursor: tuple[int, int] | None = None,
+    ) -> None:
         super().__init__()
+        self.cursor = cursor  # where the typing starts in a multi-line text (row, column); None: its start
         self.title_text = title
         self.multiline = multiline
         self.initial = value
@@ -59,7 +68,13 @@ class TextPrompt(UnsavedInput, ModalScreen[str | None]):
         yield KeyBar()
 
     def on_mount(self) -> None:
-        self.query_one("#text").focus()
+        widget = self.query_one("#text")
+        widget.focus()
+        if self.cursor is not None and self.multiline:
+            from textual.widgets import TextArea
+
+            if isinstance(widget, TextArea):
+                widget.move_cursor(self.cursor)
 
     def on_input_submitted(self) -> None:
         self.action_save()

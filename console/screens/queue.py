@@ -15,6 +15,7 @@ from console.screens.bulk import BulkFlow
 from console.screens.dialogs import ChoicePrompt, Confirm, TextPrompt
 from console.screens.filters import FilterDialog
 from console.screens.reach import QueuePluginActions
+from console.screens.unmatched import QueueMailKeys
 from console.shared.safe_text import clean_line
 from console.tickets import views as view_defs
 from console.tickets.queue_query import SORT_KEYS, QueueQuery
@@ -27,7 +28,7 @@ BULK_KEYS = ("x", " resolve ", "A", " assign ", "S", " status ", "I", " note")  
 COUNT_REFRESH_SECONDS = 60.0  # counts follow every change at once (the poll); this moves only "Breaching soon"
 
 
-class QueueScreen(QueuePluginActions, ConsoleScreen):
+class QueueScreen(QueueMailKeys, QueuePluginActions, ConsoleScreen):
     """Open tickets, most urgent SLA first; views, filters, search and sort."""
 
     BINDINGS = [
@@ -44,6 +45,7 @@ class QueueScreen(QueuePluginActions, ConsoleScreen):
         Binding("a", "account", "Account", show=False, id="queue.account"),
         Binding("u", "this_customer", "This customer only", show=False, id="queue.customer"),
         Binding("C", "app.open_directory", "Customers and callers", show=False, id="queue.directory"),
+        Binding("e", "unmatched_mail", "Unmatched mail", show=False, id="queue.unmatched_mail"),
         Binding("y", "yank", "Copy id", show=False, id="queue.yank"),
         Binding("v", "choose_view", "Views", show=False, id="queue.views"),
         Binding("w", "save_view", "Save view", show=False, id="queue.save_view"),
@@ -114,8 +116,7 @@ class QueueScreen(QueuePluginActions, ConsoleScreen):
         self.call_core(lambda: reads.views(now), self._views_loaded, group="views")
 
     def _views_loaded(self, views: list[View]) -> None:
-        self.views = views
-        self.counts = [None] * len(views)
+        self.views, self.counts = views, [None] * len(views)
         self._refresh_counts()
 
     def _refresh_counts(self) -> None:
@@ -304,8 +305,7 @@ class QueueScreen(QueuePluginActions, ConsoleScreen):
         search = self.search_box
         if search is None or not search.display:
             return False
-        search.value = ""
-        search.display = False
+        search.value, search.display = "", False
         return True
 
     def on_input_changed(self, event: Input.Changed) -> None:

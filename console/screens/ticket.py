@@ -12,7 +12,7 @@ from textual.widgets import Static
 
 from console.desk.details import TicketDetails
 from console.screens.assign import ask_assignee
-from console.screens.base import ConsoleScreen, show_fault
+from console.screens.base import ConsoleScreen
 from console.screens.billing_dialogs import TimeDialog, TimeInput
 from console.screens.delivery import report_delivery
 from console.screens.dialogs import ChoicePrompt, Confirm, TextPrompt
@@ -20,6 +20,7 @@ from console.screens.escalate import EscalationForm, VehiclePicker
 from console.screens.reach import TicketPluginActions
 from console.screens.ticket_seen import SeenMarker
 from console.screens.ticket_steps import TicketSteps
+from console.screens.ticket_write import TicketWriting
 from console.shared import model
 from console.shared.safe_text import clean_block, clean_line
 from console.tickets.triage import TriageResult
@@ -37,7 +38,7 @@ from console.widgets.render import (
 )
 
 
-class TicketScreen(TicketPluginActions, TicketSteps, ConsoleScreen):
+class TicketScreen(TicketWriting, TicketPluginActions, TicketSteps, ConsoleScreen):
     BINDINGS = [
         Binding("escape,backspace,q", "back", "Back", id="ticket.back"),
         Binding("c", "claim", "Claim", id="ticket.claim"),
@@ -81,6 +82,8 @@ class TicketScreen(TicketPluginActions, TicketSteps, ConsoleScreen):
             yield Static(id="cases")
             yield Static(styled("Description", HEADING), classes="section")
             yield Static(id="description")
+            yield Static(styled("Mail", HEADING), classes="section", id="mail-title")
+            yield Static(id="mail")
             yield Static(styled("Timeline", HEADING), classes="section")
             yield Static(id="timeline")
             yield Static(styled("Audit trail", HEADING), classes="section")
@@ -95,6 +98,7 @@ class TicketScreen(TicketPluginActions, TicketSteps, ConsoleScreen):
     def load(self, *_: object) -> None:
         desk, ticket_id = self.console.desk, self.ticket_id
         self.call_core(lambda: desk.details(ticket_id), self._show, group="ticket", exclusive=True)
+        self.load_mail()
 
     def _show(self, details: TicketDetails) -> None:
         self.details = details
@@ -340,31 +344,6 @@ class TicketScreen(TicketPluginActions, TicketSteps, ConsoleScreen):
             ChoicePrompt("Change", [("service", "Service"), ("category", "Category"), ("severity", "Severity")]),
             pick_value,
         )
-
-    def _write(self, reply: bool, draft: str = "") -> None:
-        t = self.ticket
-        if t is None:
-            return
-        desk = self.console.desk
-        title = f"Reply logged as sent to the customer ({t['id']})" if reply else f"Internal note on {t['id']}"
-
-        def save(text: str | None) -> None:
-            def kept(error: BaseException) -> bool:  # a full disk, a busy workspace: the text back, to save again
-                if not show_fault(self.console, error, "Not saved: the text is kept"):
-                    return False
-                self._write(reply, text or "")
-                return True
-
-            if text is not None:
-                self.call_core(lambda: desk.note(t, text, reply=reply), self.load, on_stale=self.load, on_error=kept)
-
-        self.app.push_screen(TextPrompt(title, multiline=True, value=draft), save)
-
-    def action_note(self) -> None:
-        self._write(reply=False)
-
-    def action_reply(self) -> None:
-        self._write(reply=True)
 
     def action_status(self) -> None:
         t = self.ticket

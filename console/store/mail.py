@@ -324,6 +324,19 @@ class MailRepo:
             ).rowcount
         return bool(changed)
 
+    def interrupted(self) -> list[int]:
+        """Replies left ``sending`` by a runner that stopped in the middle (killed, its host gone), now marked
+        uncertain: the server may have them, so they wait for an agent's word (:meth:`release`). Called by the
+        holder of the mail lease before it sends, when no live runner can be sending them."""
+        with self.db.transaction() as conn:
+            ids = [int(r[0]) for r in conn.execute("SELECT id FROM mail_outbox WHERE state = 'sending'")]
+            if ids:
+                conn.execute(
+                    f"UPDATE mail_outbox SET state = ?, lastError = ? WHERE id IN ({self.db.dialect.marks(len(ids))})",
+                    (UNCERTAIN, "the sending runner stopped before the server's answer: it may have gone out", *ids),
+                )
+        return ids
+
     def finish(self, outbox_id: int, state: str, error: str | None = None, next_attempt: str | None = None) -> None:
         """Where a reply's delivery ended: sent, owed again at ``next_attempt`` (pending), failed or uncertain."""
         sent = self.db.now() if state == SENT else None

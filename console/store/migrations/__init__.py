@@ -25,7 +25,7 @@ from console.store.migrations.health import (
     m030_resolved_by_agent,
 )
 from console.store.migrations.imports import m029_import_runs
-from console.store.migrations.mail import m034_mail
+from console.store.migrations.mail import m034_mail, m035_mail_sender_lookup
 from console.store.migrations.microsoft import (
     m009_microsoft,
     m014_azure_entitlements,
@@ -90,6 +90,7 @@ MIGRATIONS: list[Migration] = [
     m032_plugin_events,
     m033_plugin_fields,
     m034_mail,
+    m035_mail_sender_lookup,
 ]
 
 

@@ -84,3 +84,9 @@ def m034_mail(db: Database) -> None:
     for table in TABLES:
         for statement in guard_statements(table):
             db.execute(statement)
+
+
+def m035_mail_sender_lookup(db: Database) -> None:
+    """The intake finds a sender's customer by the directory's addresses, case-folded, at every mail: an index
+    on ``lower(email)`` serves it (without it each mail read the whole directory)."""
+    db.execute("CREATE INDEX IF NOT EXISTS idx_directory_email ON directory (lower(email))")
