@@ -153,3 +153,29 @@ def test_send_pending_killed_at_random_moments_sends_no_reply_twice(
         else:
             assert received[message_id] <= 1  # killed in its conversation: it may have gone out, once at most
     assert by_state["uncertain"] <= KILLS  # at most one reply in flight per kill
+
+
+def test_two_runners_at_once_store_each_mail_once(
+    demo_ws: Workspace, tmp_path: Path, servers: tuple[Imapd, SmtpServer]
+) -> None:
+    """Two ``mail fetch`` started together (two hosts' consoles, a cron job beside a console): one holds the mail
+    lease and reads, the other says who does; every mail is stored once."""
+    imapd, smtp = servers
+    inbox, processed = folders()
+    config = write_config(tmp_path, imapd, smtp, inbox, processed)
+    imapd.put(
+        inbox,
+        *(
+            corpus.japanese_iso2022jp(
+                from_=f"担当{n} <user{n}@{CUSTOMER_DOMAIN}>", to=DESK_ADDRESS, message_id=f"<two{n}@x.example>"
+            )
+            for n in range(30)
+        ),
+    )
+    first, second = (start(config, tmp_path / "demo.db", "fetch") for _ in range(2))
+    outputs = [p.communicate(timeout=120)[0] for p in (first, second)]
+    assert sum("reads this workspace's mail (it holds the mail lease" in out for out in outputs) <= 1
+    run_to_the_end(config, tmp_path / "demo.db", "fetch")
+    stored = Counter(r[0] for r in demo_ws.conn.execute("SELECT messageId FROM mail_messages WHERE direction = 'in'"))
+    assert len(stored) == 30 and set(stored.values()) == {1}
+    assert imapd.listing(inbox) == {}
