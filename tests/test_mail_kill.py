@@ -37,6 +37,8 @@ from tests.test_mail_runner import AGENT, CUSTOMER_DOMAIN, DESK_ADDRESS, write_c
 KILLS = 6
 #: Replies owed: at a quarter of a second each, more than the kills leave time to send.
 REPLIES = 40
+#: Mails in the inbox: a round reads them in a few seconds, longer than most delays.
+MAILS = 240
 
 
 def start(config: Path, db: Path, action: str) -> subprocess.Popen[str]:
@@ -56,7 +58,7 @@ def kill_at_random(config: Path, db: Path, action: str, rng: random.Random) -> l
     delays = []
     for _ in range(KILLS):
         proc = start(config, db, action)
-        delay = rng.uniform(0.4, 2.5)  # the start-up takes about half a second; a round a few seconds
+        delay = rng.uniform(0.4, 2.0)  # the start-up takes about half a second; a round of MAILS a few seconds
         try:
             proc.wait(timeout=delay)
         except subprocess.TimeoutExpired:
@@ -90,7 +92,7 @@ def test_fetch_killed_at_random_moments_stores_each_mail_once_and_loses_none(
     inbox, processed = folders()
     config = write_config(tmp_path, imapd, smtp, inbox, processed)
     mails = []
-    for n in range(60):
+    for n in range(MAILS):
         sender = f"担当{n} <user{n}@{CUSTOMER_DOMAIN}>" if n % 4 else f"Stranger {n} <s{n}@unknown-{n}.example>"
         mails.append(
             corpus.japanese_iso2022jp(
@@ -107,16 +109,16 @@ def test_fetch_killed_at_random_moments_stores_each_mail_once_and_loses_none(
         if not imapd.listing(inbox):
             break
     stored = Counter(r[0] for r in demo_ws.conn.execute("SELECT messageId FROM mail_messages WHERE direction = 'in'"))
-    assert sorted(stored) == sorted(f"k{n}@x.example" for n in range(60)), f"lost or extra (kills at {delays})"
+    assert sorted(stored) == sorted(f"k{n}@x.example" for n in range(MAILS)), f"lost or extra (kills at {delays})"
     assert set(stored.values()) == {1}
-    assert partly < 60 or len(delays) < KILLS, "the kills never stopped a round before its end"
+    assert partly < MAILS or len(delays) < KILLS, "the kills never stopped a round before its end"
     states = Counter(r[0] for r in demo_ws.conn.execute("SELECT state FROM mail_messages WHERE direction = 'in'"))
-    assert states == {"ticket": 45, "unmatched": 15}, f"kills at {delays}"
+    assert states == {"ticket": MAILS * 3 // 4, "unmatched": MAILS // 4}, f"kills at {delays}"
     tickets = demo_ws.conn.execute(
         "SELECT count(*), count(DISTINCT title) FROM tickets WHERE title LIKE 'お問い合わせ %'"
     ).fetchone()
-    assert tuple(tickets) == (45, 45), f"a duplicate ticket (kills at {delays})"
-    assert imapd.listing(inbox) == {} and len(imapd.listing(processed)) == 60
+    assert tuple(tickets) == (MAILS * 3 // 4,) * 2, f"a duplicate ticket (kills at {delays})"
+    assert imapd.listing(inbox) == {} and len(imapd.listing(processed)) == MAILS
 
 
 def test_send_pending_killed_at_random_moments_sends_no_reply_twice(
@@ -153,3 +155,29 @@ def test_send_pending_killed_at_random_moments_sends_no_reply_twice(
         else:
             assert received[message_id] <= 1  # killed in its conversation: it may have gone out, once at most
     assert by_state["uncertain"] <= KILLS  # at most one reply in flight per kill
+
+
+def test_two_runners_at_once_store_each_mail_once(
+    demo_ws: Workspace, tmp_path: Path, servers: tuple[Imapd, SmtpServer]
+) -> None:
+    """Two ``mail fetch`` started together (two hosts' consoles, a cron job beside a console): one holds the mail
+    lease and reads, the other says who does; every mail is stored once."""
+    imapd, smtp = servers
+    inbox, processed = folders()
+    config = write_config(tmp_path, imapd, smtp, inbox, processed)
+    imapd.put(
+        inbox,
+        *(
+            corpus.japanese_iso2022jp(
+                from_=f"担当{n} <user{n}@{CUSTOMER_DOMAIN}>", to=DESK_ADDRESS, message_id=f"<two{n}@x.example>"
+            )
+            for n in range(30)
+        ),
+    )
+    first, second = (start(config, tmp_path / "demo.db", "fetch") for _ in range(2))
+    outputs = [p.communicate(timeout=120)[0] for p in (first, second)]
+    assert sum("reads this workspace's mail (it holds the mail lease" in out for out in outputs) <= 1
+    run_to_the_end(config, tmp_path / "demo.db", "fetch")
+    stored = Counter(r[0] for r in demo_ws.conn.execute("SELECT messageId FROM mail_messages WHERE direction = 'in'"))
+    assert len(stored) == 30 and set(stored.values()) == {1}
+    assert imapd.listing(inbox) == {}

@@ -9,6 +9,8 @@ does nothing. Then the same through ``csp-console mail fetch|send-pending|check|
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -150,7 +152,7 @@ def csp(config: Path, db: Path, *args: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         timeout=120,
-        env={**__import__("os").environ, "CSP_CONSOLE_AGENT": AGENT},
+        env={**os.environ, "CSP_CONSOLE_AGENT": AGENT},
     )
 
 
@@ -222,3 +224,20 @@ def test_with_oauth_the_desk_logs_in_to_both_servers_with_exchange_onlines_token
     monkeypatch.setenv("CSP_CONSOLE_MAIL_TOKEN", "an-expired-token")
     refused = desk.mail.test()
     assert [ok for _, ok, _ in refused] == [False, False], refused
+
+
+def test_the_health_board_says_which_process_reads_the_mail_and_what_waits(
+    setup: tuple[Desk, Imapd, SmtpServer, str, str, Path], tmp_path: Path
+) -> None:
+    desk, imapd, _, inbox, _, config = setup
+    imapd.put(inbox, corpus.utf8_plain(from_="Jane <jane@unknown-reseller.example>", to=DESK_ADDRESS))
+    desk.mail.run(keep=True)  # as the console's background job: the lease stays with this process
+    board = csp(config, tmp_path / "demo.db", "health")
+    assert board.returncode == 0, board.stderr
+    [runner] = [line for line in board.stdout.splitlines() if "Mail read and sent by" in line]
+    assert f"{AGENT}'s process {os.getpid()} on" in runner
+    [unmatched] = [line for line in board.stdout.splitlines() if "Unmatched mail" in line]
+    assert unmatched.split()[-1] == "1"
+    desk.mail.lease.release()
+    figures = json.loads(csp(config, tmp_path / "demo.db", "health", "--json").stdout)["mail"]
+    assert figures["runner"] is None and figures["unmatched"] == 1 and figures["lastRound"]

@@ -225,3 +225,29 @@ async def test_r_without_smtp_logs_the_reply_of_a_mail_ticket(demo_ws: Workspace
         await pilot.press(*"Answered by phone", "ctrl+s")
         await settle(pilot)
         assert app.desk.mail.outbox() == []
+
+
+async def test_a_reply_left_with_escape_is_kept_and_r_brings_it_back(demo_ws: Workspace, tmp_path: Path) -> None:
+    app = mail_app(demo_ws, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        taken = app.desk.mail.take(mail_corpus.utf8_plain(from_=CUSTOMER_MAIL, to=DESK, subject="請求書について"))
+        app.open_ticket(taken.ticket_id)
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        await pilot.press(*"half a reply", "escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, TextPrompt)
+        assert app.desk.mail.outbox() == []  # left, not sent
+        assert any("is kept, not sent: r brings it back" in str(n.message) for n in app._notifications)
+        await pilot.press("r")
+        await settle(pilot)
+        area = app.screen.query_one("#text", TextArea)
+        assert "でございます。\n\nhalf a reply\n\n" in area.text  # the template and what was typed, as left
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert len(app.desk.mail.outbox()) == 1
+        await pilot.press("r")
+        await settle(pilot)
+        assert "half a reply" not in app.screen.query_one("#text", TextArea).text  # sent: nothing kept any more

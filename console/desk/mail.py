@@ -286,8 +286,10 @@ class MailDesk:
         """For ``mail check`` and the health board: the last round, what waits, what failed."""
         state = self.lease.read()
         counts = self.desk.ws.mail.counts()
+        live = state is not None and state.live(self.desk.clock())
         return {
             "configured": self.configured,
+            "runner": state.who if live and state is not None else None,
             "lastRound": to_iso(state.last_run) if state is not None and state.last_run else None,
             "lastNote": state.last_note if state is not None else None,
             "lastReceived": self.desk.ws.mail.last_received(),

@@ -164,6 +164,7 @@ def figures(
 def _mail_rows(m: dict[str, Any], zone: str) -> list[tuple[str, str, str]]:
     owed = f"{m['outboxPending']:,} · {m['outboxFailed']:,} · {m['outboxUncertain']:,}"
     return [
+        ("mail.runner", "Mail read and sent by", clean_line(m.get("runner") or "no runner now", 60)),
         ("mail.last", "Mailbox last read", stamp(m["lastRound"], zone) if m["lastRound"] else "never"),
         ("mail.unmatched", "Unmatched mail", f"{m['unmatched']:,}"),
         ("mail.outbox", "Replies owed · failed · uncertain", owed),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
@@ -36,8 +37,10 @@ class TextPrompt(UnsavedInput, ModalScreen[str | None]):
         value: str = "",
         hint: str = "",
         cursor: tuple[int, int] | None = None,
+        on_leave: Callable[[str], None] | None = None,
     ) -> None:
         super().__init__()
+        self.on_leave = on_leave  # given the text when escape leaves a text changed from ``value``
         self.cursor = cursor  # where the typing starts in a multi-line text (row, column); None: its start
         self.title_text = title
         self.multiline = multiline
@@ -93,6 +96,10 @@ class TextPrompt(UnsavedInput, ModalScreen[str | None]):
         self.dismiss(value)
 
     def action_cancel(self) -> None:
+        widget = self.query_one("#text")
+        text = widget.value if isinstance(widget, Input) else widget.text  # type: ignore[attr-defined]
+        if self.on_leave is not None and text.strip() and text != self.initial:
+            self.on_leave(text)
         self.dismiss(None)
 
 

@@ -14,6 +14,7 @@ from console.screens.base import ConsoleScreen
 from console.screens.bulk import BulkFlow
 from console.screens.dialogs import ChoicePrompt, Confirm, TextPrompt
 from console.screens.filters import FilterDialog
+from console.screens.queue_live import QueueLive
 from console.screens.reach import QueuePluginActions
 from console.screens.unmatched import QueueMailKeys
 from console.shared.safe_text import clean_line
@@ -28,7 +29,7 @@ BULK_KEYS = ("x", " resolve ", "A", " assign ", "S", " status ", "I", " note")  
 COUNT_REFRESH_SECONDS = 60.0  # counts follow every change at once (the poll); this moves only "Breaching soon"
 
 
-class QueueScreen(QueueMailKeys, QueuePluginActions, ConsoleScreen):
+class QueueScreen(QueueLive, QueueMailKeys, QueuePluginActions, ConsoleScreen):
     """Open tickets, most urgent SLA first; views, filters, search and sort."""
 
     BINDINGS = [
@@ -393,8 +394,3 @@ class QueueScreen(QueueMailKeys, QueuePluginActions, ConsoleScreen):
 
         claim = partial(self.console.desk.claim, ticket_id, takeover=takeover)  # a fault: `c` again retries
         self.call_core(claim, done, on_stale=lambda _: self.action_refresh(), title=f"{ticket_id} not claimed")
-
-    def on_workspace_changed(self) -> None:
-        """Another session changed something: show it (the cursor stays)."""
-        self.table.reload(keep_cursor=True)
-        self._refresh_counts()

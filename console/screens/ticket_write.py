@@ -5,12 +5,14 @@ A reply goes through ``desk.mail.answer``: by mail when ``desk.mail.sends_to`` n
 its text started from the reply template in the customer's language (``desk.mail.draft``), the cursor where the
 template's ``{body}`` goes; otherwise it is
 logged as sent by other means (the phone, another mail program), as before. Either way ctrl+o edits it in
-``$EDITOR``, and a failed save (a full disk, a busy workspace) opens the form again with the text kept.
+``$EDITOR``, and a failed save (a full disk, a busy workspace) opens the form again with the text kept; a text
+left with escape is kept too, and the next ``r`` (or ``n``) on that ticket brings it back.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast
+from weakref import WeakKeyDictionary
 
 from textual.widgets import Static
 
@@ -21,6 +23,14 @@ from console.widgets.mail_render import ticket_mail_block
 
 if TYPE_CHECKING:
     from console.screens.ticket import TicketScreen
+
+_KEPT: WeakKeyDictionary[Any, dict[tuple[str, bool], str]] = WeakKeyDictionary()
+
+
+def kept_texts(app: Any) -> dict[tuple[str, bool], str]:
+    """The notes and replies left with escape in ``app``'s session, by (ticket, is a reply)."""
+    return _KEPT.setdefault(app, {})
+
 
 #: Put where the template's ``{body}`` goes, to find where the agent's typing starts (a private-use character:
 #: no template or field has it).
@@ -72,6 +82,10 @@ class TicketWriting:
         if t is None:
             return
         desk = screen.console.desk
+        unsent = kept_texts(screen.console)
+        key = (t["id"], reply)
+        if key in unsent:  # a text left with escape comes back as it was left, not the template again
+            draft, cursor = unsent.pop(key), None
         if not reply:
             title = f"Internal note on {t['id']}"
         elif to:
@@ -94,7 +108,15 @@ class TicketWriting:
                 write = lambda: desk.note(t, text, reply=False)  # noqa: E731
             screen.call_core(write, self._written(reply, to), on_stale=screen.load, on_error=kept)
 
-        screen.console.push_screen(TextPrompt(title, multiline=True, value=draft, cursor=cursor), save)
+        def left(text: str) -> None:  # escape on a text the agent wrote: kept for this console's session
+            unsent[key] = text
+            what = "reply" if reply else "note"
+            screen.console.notify(
+                f"Your {what} on {t['id']} is kept, not sent: {'r' if reply else 'n'} brings it back.", markup=False
+            )
+
+        prompt = TextPrompt(title, multiline=True, value=draft, cursor=cursor, on_leave=left)
+        screen.console.push_screen(prompt, save)
 
     def _written(self, reply: bool, to: list[str] | None) -> Any:
         screen = self.screen_

@@ -146,8 +146,8 @@ class UnmatchedScreen(ConsoleScreen):
         if not email:
             self.app.notify("This mail names no sender to assign.", severity="warning", markup=False)
             return
-        title = f"Whose is {clean_line(email)}? The customer it is a contact of"
-        self.app.push_screen(CustomerPicker(title, email), lambda hit: self._assign(row, hit))
+        title = f"{clean_line(email)} writes for which customer? (name, domain or a contact's address)"
+        self.app.push_screen(CustomerPicker(title), lambda hit: self._assign(row, hit))
 
     def _assign(self, row: dict[str, Any], hit: CustomerHit | None) -> None:
         if hit is None:

@@ -1,0 +1,52 @@
+"""The queue's live updates while changes stream in (console/screens/queue_live.py): a change made by another
+session while the agent presses keys is shown once the keys are quiet, and never later than LONGEST_WAIT even
+while they keep coming; the views bar's counts follow at most every COUNTS_EVERY seconds."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+from console.screens import queue_live
+from console.store import Workspace
+from console.tickets import ops as ticket_ops
+from tests.conftest import NOW
+from tests.ui import make_app, settle, table
+
+
+async def test_a_change_waits_for_the_keys_and_never_longer_than_the_longest_wait(
+    demo_ws: Workspace, tmp_path: Path
+) -> None:
+    app = make_app(demo_ws, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("2")  # unassigned: a claim elsewhere takes a ticket out of it
+        await settle(pilot)
+        before = table(pilot).count
+        other = Workspace.open(demo_ws.path)
+        loop = asyncio.get_running_loop()
+        ticket_ops.claim(
+            other, other.tickets.ticket(table(pilot).current_row.id), "kenji.sato", NOW, timedelta(minutes=30)
+        )
+        started = loop.time()
+        shown_at = None
+        while loop.time() - started < queue_live.LONGEST_WAIT + 2.5:  # keys every 0.15 s, never quiet
+            await pilot.press("j" if int((loop.time() - started) / 0.6) % 2 == 0 else "k")
+            await pilot.pause(0.15)
+            if shown_at is None and table(pilot).count == before - 1:
+                shown_at = loop.time() - started
+        assert shown_at is not None, "a change never reached a console whose keys kept coming"
+        assert shown_at >= queue_live.LONGEST_WAIT - 0.5  # it waited for the keys (the old queue: at once)...
+        assert shown_at < queue_live.LONGEST_WAIT + 2.0  # ...but not for ever (a busy machine's margin)
+        # Keys quiet: the next change is shown within the poll and the quiet time.
+        now_before = table(pilot).count
+        ticket_ops.claim(
+            other, other.tickets.ticket(table(pilot).current_row.id), "kenji.sato", NOW, timedelta(minutes=30)
+        )
+        started = loop.time()
+        while table(pilot).count != now_before - 1 and loop.time() - started < 4:
+            await pilot.pause(0.05)
+        assert table(pilot).count == now_before - 1
+        assert loop.time() - started < 0.5 + queue_live.QUIET + 1.5
+        other.close()
