@@ -46,7 +46,13 @@ def _rss_mib() -> float:
 
 
 class Bare(App[None]):
-    """The floor: a bare app showing a 60-row DataTable."""
+    """The floor: a bare app showing a 60-row DataTable; ``5`` and ``6`` refill it (the console's view keys, so
+    that a filter's floor is a key press, timed as the console's is)."""
+
+    BINDINGS = [("5", "refill('1')", "Refill"), ("6", "refill('')", "Refill")]
+
+    def action_refill(self, needle: str) -> None:
+        self.fill(needle)
 
     def compose(self) -> ComposeResult:
         yield DataTable()
@@ -89,14 +95,10 @@ async def run(which: str, db: str) -> dict[str, Any]:
         app: App[Any] = Bare()
         async with app.run_test(size=(80, 24)) as pilot:
             await pilot.pause()
-            result = await _press_all(pilot, {k: v for k, v in keys.items() if k != "filter"})
-            times = []
-            for i in range(KEYS["filter"]):  # the floor for a filter change: refill the table
-                start = time.perf_counter()
-                app.fill("" if i % 2 else "1")
-                await pilot.pause(0)
-                times.append((time.perf_counter() - start) * 1000)
-            result["filter"] = {"median_ms": median(times), "p95_ms": p95(times)}
+            # The floor of a filter change is the table refilled by a key press, pressed and waited for as the
+            # console's view keys are (until 2026-12-03 it was fill() without a key press: a floor without the
+            # key's own round trip, which every other key's floor has).
+            result = await _press_all(pilot, keys)
             times = []
             for _ in "number 1"[: KEYS["search"]]:  # and for a search character: filter the rows
                 start = time.perf_counter()
