@@ -14,7 +14,6 @@ whether the next round may do better (the network, the server's state) or an age
 from __future__ import annotations
 
 import imaplib
-import ipaddress
 import ssl
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -26,6 +25,7 @@ from typing import Literal
 
 from console.mail.imapidle import IdleRefused, idle
 from console.mail.imapwire import Fetched, clip, fetched, folder_name, has_code, uid_set
+from console.shared.hosts import is_loopback
 
 __all__ = ["Fetched", "ImapMailbox", "ImapSettings", "MailboxError", "folder_name", "is_loopback", "uid_set"]
 
@@ -71,16 +71,6 @@ class MailboxError(Exception):
     def __init__(self, message: str, *, transient: bool) -> None:
         super().__init__(message)
         self.transient = transient
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` is a loopback address (127.0.0.0/8, ::1) or ``localhost`` (RFC 6761 section 6.3)."""
-    if host.lower().rstrip(".") == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _xoauth2(user: str, token: str) -> Callable[[bytes], bytes]:

@@ -7,7 +7,6 @@ The settings are read by attribute (``host``, ``port``, ``security`` ...), so th
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import smtplib
 import ssl
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from console.shared.hosts import is_loopback
 from console.shared.safe_text import clean_line
 
 
@@ -143,16 +143,6 @@ def dot_stuffed(raw: bytes) -> bytes:
     if not data.endswith(b"\r\n"):
         data += b"\r\n"
     return data + b".\r\n"
-
-
-def is_loopback(host: str) -> bool:
-    """``localhost`` (RFC 6761 section 6.3) or a loopback address literal; no name is looked up."""
-    if host.lower().rstrip(".") == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def tls_context(settings: Settings, place: str) -> ssl.SSLContext:

@@ -8,7 +8,6 @@ rule ``microsoft.allow_http`` (:mod:`console.desk.policy`)."""
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from console.microsoft.http import RetryPolicy
 from console.microsoft.msal_credentials import ca_bundle_of
 from console.microsoft.partner_center import PartnerCenter
 from console.settings.config import ConfigError, Microsoft
+from console.shared.hosts import is_loopback
 
 URL_ENV = {
     "partner_center": "CSP_CONSOLE_PARTNER_CENTER_URL",
@@ -89,17 +89,6 @@ def graph_url(settings: Microsoft, env: Mapping[str, str] = os.environ) -> str:
 def _origin(api: str, key: str, env: Mapping[str, str]) -> str:
     """Where an API's URL came from, as the refusal names it."""
     return URL_ENV[api] if env.get(URL_ENV[api]) else f"[microsoft] {key}"
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` is this machine: ``localhost``, 127.0.0.0/8 or ::1 (RFC 6761 section 6.3, RFC 5735, RFC
-    4291 section 2.5.3)."""
-    if host.lower().rstrip(".") == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def refuse_clear_http(sources: Mapping[str, str], allow_http: bool) -> None:
