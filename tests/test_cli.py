@@ -145,7 +145,7 @@ def test_the_sandboxs_next_steps_followed_literally_sync_the_workspace_it_serves
     """`csp-console sandbox --db PATH` prints what to run in another terminal; run as printed there (another
     directory, no --db), `csp-console sync` fills the sandbox's workspace, not the default one. README's
     sandbox paragraph says the same."""
-    db = demo_ws.path
+    db = demo_ws.locator
     box = subprocess.Popen(
         [sys.executable, "-m", "console.cli", "sandbox", "--db", str(db), "--port", "0"],
         stdout=subprocess.PIPE,

@@ -302,7 +302,7 @@ def test_signature_incidents_are_counted_for_non_cloud_competencies(
 def base(demo_ws: Workspace, config_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The workspace and config options of a command run as the demo's agent."""
     monkeypatch.setenv("CSP_CONSOLE_AGENT", AGENT)
-    return ["--db", str(demo_ws.path), "--config", str(config_path)]
+    return ["--db", str(demo_ws.locator), "--config", str(config_path)]
 
 
 def test_escalate_command_azure_and_json(
@@ -380,7 +380,7 @@ def test_killed_mid_delivery_then_delivered_exactly_once(
             "--vehicle",
             "advanced",
             "--db",
-            str(demo_ws.path),
+            str(demo_ws.locator),
             "--config",
             str(config_path),
         ],
@@ -396,7 +396,7 @@ def test_killed_mid_delivery_then_delivered_exactly_once(
     proc.wait()
     (item,) = demo_ws.outbox.outbox_items()
     assert item["state"] == "pending"  # written before the delivery, still owed
-    assert main(["escalations", "sync", "--db", str(demo_ws.path), "--config", str(config_path)]) == 0
+    assert main(["escalations", "sync", "--db", str(demo_ws.locator), "--config", str(config_path)]) == 0
     time.sleep(3.5)  # let the killed request's slow handler finish too
     assert len(sandbox.state.tickets) == 1
     (esc,) = demo_ws.escalations.escalations()

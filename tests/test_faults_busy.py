@@ -46,7 +46,7 @@ class Holder:
 
 @pytest.fixture
 def hold(demo_ws: Workspace) -> Iterator[Holder]:
-    holder = Holder(demo_ws.path)
+    holder = Holder(demo_ws.locator)
     yield holder
     holder.release()
 
@@ -61,19 +61,19 @@ def test_ticket_claim_on_a_busy_workspace_says_so_and_works_when_retried(
 ) -> None:
     monkeypatch.setenv("CSP_CONSOLE_AGENT", "aiko.tanaka")
     ticket_id = free_ticket(demo_ws)
-    assert main(["ticket", "claim", ticket_id, "--db", str(demo_ws.path)]) == 75
+    assert main(["ticket", "claim", ticket_id, "--db", str(demo_ws.locator)]) == 75
     err = capsys.readouterr().err
     assert err == (
         "csp-console: the workspace is busy: another agent is importing or writing; try again in a moment "
         "(nothing was changed)\n"
     )
-    assert main(["ticket", "claim", ticket_id, "--db", str(demo_ws.path), "--json"]) == 75
+    assert main(["ticket", "claim", ticket_id, "--db", str(demo_ws.locator), "--json"]) == 75
     answer = json.loads(capsys.readouterr().err)
     assert (answer["status"], answer["exit"]) == ("busy", 75)
-    assert assignee(demo_ws.path, ticket_id) is None
+    assert assignee(demo_ws.locator, ticket_id) is None
     hold.release()
-    assert main(["ticket", "claim", ticket_id, "--db", str(demo_ws.path)]) == 0
-    assert assignee(demo_ws.path, ticket_id) == "aiko.tanaka"
+    assert main(["ticket", "claim", ticket_id, "--db", str(demo_ws.locator)]) == 0
+    assert assignee(demo_ws.locator, ticket_id) == "aiko.tanaka"
 
 
 @pytest.mark.usefixtures("short_patience")
@@ -84,7 +84,7 @@ async def test_c_on_a_busy_workspace_says_so_and_works_when_pressed_again(demo_w
         await pilot.press("2")  # unassigned
         await settle(pilot)
         ticket_id = table(pilot).current_row.id
-        holder = Holder(demo_ws.path)
+        holder = Holder(demo_ws.locator)
         try:
             app._notifications.clear()
             await pilot.press("c")
@@ -97,12 +97,12 @@ async def test_c_on_a_busy_workspace_says_so_and_works_when_pressed_again(demo_w
                     "(nothing was changed).",
                 )
             ]
-            assert assignee(demo_ws.path, ticket_id) is None
+            assert assignee(demo_ws.locator, ticket_id) is None
         finally:
             holder.release()
         await pilot.press("c")
         await settle(pilot)
-        assert assignee(demo_ws.path, ticket_id) == "aiko.tanaka"
+        assert assignee(demo_ws.locator, ticket_id) == "aiko.tanaka"
 
 
 @pytest.mark.usefixtures("short_patience")
@@ -119,7 +119,7 @@ async def test_a_note_on_a_busy_workspace_comes_back_to_be_saved_again(demo_ws: 
         app.open_ticket(ticket_id)
         await settle(pilot)
         await pilot.press("n", *"call back at 3pm")
-        holder = Holder(demo_ws.path)
+        holder = Holder(demo_ws.locator)
         try:
             await pilot.press("ctrl+s")
             await settle(pilot)

@@ -248,7 +248,7 @@ def test_json_shape_is_stable(
     demo_ws: Workspace, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CSP_CONSOLE_AGENT", "kenji.sato")  # the board is read as an agent (ticket.view)
-    assert main(["health", "--db", str(demo_ws.path), "--json"]) == 0
+    assert main(["health", "--db", str(demo_ws.locator), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["schema"] == SCHEMA
     assert set(data) == {
@@ -268,17 +268,17 @@ def test_health_command_text_and_errors(
     demo_ws: Workspace, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CSP_CONSOLE_AGENT", "kenji.sato")
-    assert main(["health", "--db", str(demo_ws.path)]) == 0
+    assert main(["health", "--db", str(demo_ws.locator)]) == 0
     out = capsys.readouterr().out
     assert "Open backlog" in out and "Breached now" in out
     assert main(["health", "--db", str(tmp_path / "none.db")]) == 1
     assert "no workspace" in capsys.readouterr().err
-    assert main(["health", "--db", str(demo_ws.path), "--watch", "0"]) == 1
+    assert main(["health", "--db", str(demo_ws.locator), "--watch", "0"]) == 1
 
 
 def test_watch_prints_json_lines(demo_ws: Workspace) -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "console.cli", "health", "--db", str(demo_ws.path), "--json", "--watch", "0.5"],
+        [sys.executable, "-m", "console.cli", "health", "--db", str(demo_ws.locator), "--json", "--watch", "0.5"],
         stdout=subprocess.PIPE,
         text=True,
         env={**os.environ, "CSP_CONSOLE_AGENT": "kenji.sato"},
@@ -312,7 +312,7 @@ async def test_a_running_board_sees_another_process_change_within_a_second(demo_
         assert board.refreshes == refreshes  # nothing changed: nothing recomputed
         ticket = demo_ws.conn.execute("SELECT id FROM tickets WHERE isOpen = 1 ORDER BY seq LIMIT 1").fetchone()[0]
         code = (
-            f"from console.store import Workspace; ws = Workspace.open({str(demo_ws.path)!r}); "
+            f"from console.store import Workspace; ws = Workspace.open({str(demo_ws.locator)!r}); "
             f"ws.tickets.update_ticket({ticket!r}, expected_version=None, changes={{'status': 'resolved', "
             "'resolvedDate': '2026-11-23T02:59:00Z', 'resolutionCode': 'fixed'}, events=[], agent='kenji.sato', "
             "action='ticket.status')"

@@ -151,7 +151,7 @@ def test_a_failure_is_reported_once_until_the_job_works_again(
 def test_a_once_per_workspace_job_runs_in_the_process_holding_its_lease(empty_ws: Workspace) -> None:
     """Two consoles' runners on one workspace file (two handles: two connections, two holders): the first
     takes the lease and runs; the second does nothing while the lease is held, and records nothing."""
-    other = Workspace.open(empty_ws.path)
+    other = Workspace.open(empty_ws.locator)
     try:
         ran: list[str] = []
         first = Lease(empty_ws, "breach-sweep", timedelta(minutes=3), agent="aiko.tanaka")

@@ -105,7 +105,7 @@ def test_login_with_a_device_code_end_to_end(
     authority: Sandbox, tmp_path: Path, demo_ws: Workspace, capsys: pytest.CaptureFixture[str]
 ) -> None:
     approver = approve_when_shown(authority)
-    assert main(["microsoft", "login", "--db", str(demo_ws.path), "--config", str(tmp_path / "none.toml")]) == 0
+    assert main(["microsoft", "login", "--db", str(demo_ws.locator), "--config", str(tmp_path / "none.toml")]) == 0
     approver.join(5)
     out = capsys.readouterr().out
     assert f"{authority.url}/devicelogin" in out and "enter the code" in out
@@ -116,7 +116,7 @@ def test_login_with_a_device_code_end_to_end(
     assert saved in authority.authority.grants  # the refresh token the authority issued for the device code
     # Never in the workspace, the log or what was printed.
     demo_ws.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    for place in [demo_ws.path, *demo_ws.path.parent.glob("*.db-wal")]:
+    for place in [demo_ws.locator, *demo_ws.path.parent.glob("*.db-wal")]:
         assert saved.encode() not in place.read_bytes()
     if log_path().exists():
         assert saved not in log_path().read_text()

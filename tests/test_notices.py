@@ -180,7 +180,7 @@ def test_the_breach_warning_is_written_once_however_many_consoles_sweep(demo_ws:
     for ticket_id in soon:
         demo_ws.conn.execute("UPDATE tickets SET assignee = ? WHERE id = ?", (AGENT, ticket_id))
     # Two consoles (two processes: two connections), racing, outside the lease (the unique key holds alone).
-    consoles = [desk_of(Workspace.open(demo_ws.path), config_path, OTHER) for _ in range(2)]
+    consoles = [desk_of(Workspace.open(demo_ws.locator), config_path, OTHER) for _ in range(2)]
     barrier, written = threading.Barrier(2), []
 
     def sweep(desk: Desk) -> None:
@@ -271,7 +271,7 @@ def test_a_takeover_from_the_command_line_tells_the_holder_too(
     ticket_id = free_ticket(demo_ws)
     desks[AGENT].claim(ticket_id)
     monkeypatch.setenv("CSP_CONSOLE_AGENT", OTHER)
-    assert main(["ticket", "claim", ticket_id, "--takeover", "--db", str(demo_ws.path)]) == 0
+    assert main(["ticket", "claim", ticket_id, "--takeover", "--db", str(demo_ws.locator)]) == 0
     (notice,) = notices(demo_ws, AGENT)
     assert notice.text.startswith(f"{ticket_id} taken over by {OTHER}: ")
 

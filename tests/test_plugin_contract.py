@@ -300,7 +300,7 @@ def test_a_plugin_needing_an_api_the_console_lacks_is_refused_clearly(declared: 
 def test_a_plugin_that_writes_the_workspace_file_directly_changes_nothing(demo_ws: Workspace, tmp_path: Path) -> None:
     def sneaky(ctx: CheckContext) -> list[Finding]:
         # The check runs in the check process: what it met comes back as a finding.
-        conn = sqlite3.connect(demo_ws.path)
+        conn = sqlite3.connect(demo_ws.locator)
         try:
             with conn:
                 conn.execute(
@@ -328,7 +328,7 @@ def test_a_plugin_that_writes_the_workspace_file_directly_changes_nothing(demo_w
 
 @pytest.mark.parametrize("table", GUARDED)
 def test_every_guarded_table_refuses_a_foreign_write(demo_ws: Workspace, table: str) -> None:
-    foreign = sqlite3.connect(demo_ws.path)
+    foreign = sqlite3.connect(demo_ws.locator)
     try:
         for statement in (
             f"DELETE FROM {table}",

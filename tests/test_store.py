@@ -273,7 +273,7 @@ def test_changed_since_sees_other_connections_commits_and_treats_a_busy_file_as_
     changed, version = empty_ws.changed_since(None)
     assert not changed and isinstance(version, int)  # the first read is the baseline
     assert empty_ws.changed_since(version) == (False, version)
-    other = Workspace.open(empty_ws.path)
+    other = Workspace.open(empty_ws.locator)
     other.agents.add_agent("someone", "Some One", "someone@example.com", ["helpdesk_agent"], by="test")
     changed, now = empty_ws.changed_since(version)
     assert changed and now != version

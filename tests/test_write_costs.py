@@ -78,7 +78,7 @@ def test_a_claim_of_a_held_ticket_is_refused_without_the_write_lock(demo_ws: Wor
     ticket = _unassigned_new(demo_ws)
     ticket_ops.claim(demo_ws, ticket, "kenji.sato", NOW, timedelta(minutes=30))
     desk = Desk(demo_ws, Config(), load_plugins(installed=False), "aiko.tanaka", lambda: NOW)
-    other = sqlite3.connect(demo_ws.path, isolation_level=None)
+    other = sqlite3.connect(demo_ws.locator, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
     try:
         start = time.perf_counter()
@@ -118,21 +118,21 @@ def _tickets_file(tmp_path: Path, count: int, first: int = 200001) -> Path:
 
 
 def test_an_import_into_an_empty_workspace_builds_every_index_again(empty_ws: Workspace, tmp_path: Path) -> None:
-    expected = _indexes(empty_ws.path)
+    expected = _indexes(empty_ws.locator)
     tickets = _tickets_file(tmp_path, 40)
     result = import_files(empty_ws, [EXAMPLES / "customers.jsonl", tickets], BUILTIN_SERVICES)
     assert result.inserted["tickets"] == 40
-    assert _indexes(empty_ws.path) == expected
+    assert _indexes(empty_ws.locator) == expected
     assert empty_ws.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert int(empty_ws.conn.execute("PRAGMA cache_size").fetchone()[0]) == -2000  # the bulk load's cache is gone
 
 
 def test_a_failed_bulk_load_leaves_every_index_in_place(empty_ws: Workspace) -> None:
-    expected = _indexes(empty_ws.path)
+    expected = _indexes(empty_ws.locator)
     with pytest.raises(RuntimeError), empty_ws.bulk_load():
-        assert _indexes(empty_ws.path) == expected  # another connection still sees them (not committed)
+        assert _indexes(empty_ws.locator) == expected  # another connection still sees them (not committed)
         raise RuntimeError("the disk is gone")
-    assert _indexes(empty_ws.path) == expected
+    assert _indexes(empty_ws.locator) == expected
 
 
 def test_imported_tickets_are_found_with_their_customer(empty_ws: Workspace, tmp_path: Path) -> None:

@@ -91,6 +91,15 @@ class SqliteDialect:
         conn.execute("PRAGMA synchronous = OFF")
         return conn
 
+    def schema(self, conn: sqlite3.Connection, statement: str) -> None:
+        """Run a schema statement written in SQLite's spelling (a trigger, a table) on ``conn``."""
+        conn.execute(statement)
+
+    @staticmethod
+    def fts_arg(expression: str) -> str:
+        """The parameter of :meth:`fts_match` / :meth:`fts_rowids` for an FTS5 match expression."""
+        return expression
+
     def begin(self, conn: sqlite3.Connection, *, immediate: bool = True) -> None:
         """Start a write transaction: ``BEGIN IMMEDIATE`` takes the write lock at once, so writers queue on the
         busy timeout instead of failing midway."""
