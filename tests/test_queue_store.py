@@ -221,6 +221,7 @@ _STATS_AT_1M = {
 }
 
 
+@pytest.mark.sqlite_only("SQLite's planner statistics (sqlite_stat1) and its query plan")
 def test_a_common_word_walks_the_sort_index_and_a_rare_one_drives(
     demo_ws: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -243,6 +244,7 @@ def test_a_common_word_walks_the_sort_index_and_a_rare_one_drives(
         assert f"USING INDEX {index}" in walk and "TEMP B-TREE FOR ORDER BY" not in walk, walk
 
 
+@pytest.mark.sqlite_only("an FTS5 MATCH written out as the truth")
 def test_the_count_of_an_all_open_search_is_read_from_the_index_alone(demo_ws: Workspace) -> None:
     q = QueueQuery(search="invoice")
     truth = demo_ws.conn.execute(
@@ -269,6 +271,7 @@ def test_a_read_within_a_time_budget_is_stopped_when_slower(demo_ws: Workspace) 
     assert demo_ws.within(5.0, lambda: demo_ws.conn.execute("SELECT * FROM nowhere").fetchall()) is None
 
 
+@pytest.mark.sqlite_only("the statements seen through sqlite3's trace callback")
 def test_pages_after_the_first_reuse_the_search_plan_and_counts_stay_fresh(demo_ws: Workspace) -> None:
     q = QueueQuery(search="invoice")
     first = demo_ws.queue.queue_page(q, limit=5)

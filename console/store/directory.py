@@ -139,7 +139,7 @@ class DirectoryRepo:
         clauses, args = [], []
         if query.match:
             clauses.append(f"d.id IN ({self.db.dialect.fts_rowids('directory_search')})")
-            args.append(query.match)
+            args.append(self.db.dialect.fts_arg(query.match))
         for like in query.likes:
             escaped = like.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             clauses.append(f"d.id IN (SELECT rowid FROM directory_search WHERE {self.db.dialect.like_escaped('form')})")

@@ -202,9 +202,11 @@ class Connection:
         return bool(self.raw.closed)
 
 
-def _params(params: Sequence[Any] | dict[str, Any], tr: Translated) -> Sequence[Any] | None:
+def _params(params: Sequence[Any] | dict[str, Any], tr: Translated) -> Any:
     if isinstance(params, dict):
-        raise TypeError("named parameters are not used by the store")
+        if not tr.named:
+            raise sqlite3.ProgrammingError("named parameters given to a statement with ? marks")
+        return params
     values = list(params)
     if not tr.marks and not values:
         return None

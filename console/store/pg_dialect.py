@@ -198,6 +198,8 @@ class PostgresDialect:
         self, table: str, columns: Sequence[str], key: str, *, update: Sequence[str] | None = None, also: str = ""
     ) -> str:
         chosen = [c for c in columns if c != key] if update is None else update
+        # (``version = version + 1``: PostgreSQL wants the row's own column named by its table)
+        also = re.sub(r"=\s*([A-Za-z_]\w*)\b(?!\s*\()", rf"= {table}.\1", also) if also else ""
         updates = ", ".join([*(f"{c} = excluded.{c}" for c in chosen), *([also] if also else [])])
         return f"{self.insert(table, columns)} {self.upsert_set(key, updates)}"
 

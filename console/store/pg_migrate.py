@@ -61,7 +61,7 @@ class PgDatabase:
         if dropped is not None:
             return dropped
         if re.match(r"^\s*(CREATE\s+TABLE|ALTER\s+TABLE)", sql, re.I):
-            return [pg_ddl.types(sql)]
+            return [pg_ddl.types(sql), *_counter(sql)]
         return [pg_ddl.expressions(sql, self.primary_key)]
 
     def _record(self, sql: str) -> None:
@@ -146,6 +146,26 @@ class PgTable:
         name = index_name or f"idx_{self.name}_{'_'.join(columns)}"
         verb = "CREATE UNIQUE INDEX" if unique else "CREATE INDEX"
         self.db.execute(f"{verb} {name} ON {self.name} ({', '.join(columns)})")
+
+
+_AUTOINCREMENT = re.compile(r"^\s*CREATE\s+TABLE\s+(\w+)\s*\(\s*(\w+)\s+INTEGER\s+PRIMARY\s+KEY\s+AUTOINCREMENT", re.I)
+
+
+def _counter(sql: str) -> list[str]:
+    """For a table ``... INTEGER PRIMARY KEY AUTOINCREMENT``: SQLite's ``sqlite_sequence`` row (the highest id ever
+    given out, kept when the last rows go), as ``csp_sequence`` (pg_sql reads one as the other), kept by a
+    trigger."""
+    found = _AUTOINCREMENT.match(sql)
+    if not found:
+        return []
+    table, key = found.group(1), found.group(2)
+    return [
+        "CREATE TABLE IF NOT EXISTS csp_sequence (name TEXT PRIMARY KEY, seq BIGINT)",
+        f"CREATE OR REPLACE FUNCTION {table}_counter_fn() RETURNS trigger LANGUAGE plpgsql AS $c$ BEGIN "
+        f"INSERT INTO csp_sequence (name, seq) VALUES (TG_TABLE_NAME, NEW.{key}) ON CONFLICT (name) DO UPDATE "
+        "SET seq = greatest(csp_sequence.seq, EXCLUDED.seq); RETURN NULL; END $c$",
+        f"CREATE TRIGGER {table}_counter AFTER INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION {table}_counter_fn()",
+    ]
 
 
 def _literal(value: Any) -> str:

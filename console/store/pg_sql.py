@@ -1,12 +1,13 @@
 """The repositories' SQL, as PostgreSQL takes it: the few spellings of SQLite's that the store keeps writing
 on both engines, turned into PostgreSQL's by one small scanner (cached per statement).
 
-- ``?`` parameter marks become ``%s`` (and a literal ``%`` outside strings ``%%``), as psycopg takes them;
+- ``?`` parameter marks become ``%s``, ``:name`` ``%(name)s`` (and a literal ``%`` outside strings ``%%``), as psycopg takes them;
 - ``INSERT OR IGNORE INTO t ...`` becomes ``INSERT INTO t ... ON CONFLICT DO NOTHING``;
 - ``INSERT OR REPLACE INTO t (a, b) ...`` becomes an upsert on ``t``'s primary key that sets every other column
   given (what SQLite's REPLACE leaves in the row: the new values);
 - the scalar ``max(a, b)`` / ``min(a, b)`` (two or more arguments) become ``greatest`` / ``least``;
-- ``instr(a, b)`` becomes ``strpos(a, b)``.
+- ``instr(a, b)`` becomes ``strpos(a, b)``;
+- ``sqlite_sequence`` (the AUTOINCREMENT counters) is ``csp_sequence``, kept alike by triggers.
 
 Everything else the repositories write is SQL both engines read alike; what differs beyond this is asked of
 the dialect (:class:`console.store.pg_dialect.PostgresDialect`). Text inside quotes is never touched.
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 #: A token of SQL: a quoted string or identifier, a word, a parameter mark, or any other character.
-_TOKEN = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|[A-Za-z_][A-Za-z0-9_]*|\?|%|\s+|.", re.S)
+_TOKEN = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|[A-Za-z_][A-Za-z0-9_]*|::|:[A-Za-z_]\w*|\?|%|\s+|.", re.S)
 _INSERT_OR = re.compile(
     r"^\s*INSERT\s+OR\s+(IGNORE|REPLACE)\s+INTO\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(([^)]*)\)", re.I | re.S
 )
@@ -35,6 +36,8 @@ class Translated:
     marks: int
     #: The table a plain single-row ``INSERT`` writes (its generated key is read back as ``lastrowid``).
     inserts_into: str | None
+    #: Whether its parameters are named (``:name``, given as a mapping).
+    named: bool = False
 
 
 def translate(sql: str, primary_key: Callable[[str], str | None]) -> Translated:
@@ -46,18 +49,23 @@ def translate(sql: str, primary_key: Callable[[str], str | None]) -> Translated:
 def _translate(sql: str, primary_key: Callable[[str], str | None]) -> Translated:
     text, conflict = _insert_or(sql, primary_key)
     out: list[str] = []
-    marks = 0
+    marks, named = 0, False
     tokens = _TOKEN.findall(text)
     for i, token in enumerate(tokens):
         if token == "?":
             out.append("%s")
             marks += 1
+        elif token.startswith(":") and token != "::":
+            out.append(f"%({token[1:]})s")
+            named = True
         elif token == "%":
             out.append("%%")
         elif token.lower() in ("max", "min") and _scalar_call(tokens, i):
             out.append("greatest" if token.lower() == "max" else "least")
         elif token.lower() == "instr" and _next_word(tokens, i) == "(":
             out.append("strpos")
+        elif token.lower() == "sqlite_sequence":
+            out.append("csp_sequence")  # (kept as SQLite keeps it: console.store.pg_migrate)
         else:
             out.append(token)
     body = "".join(out)
@@ -66,7 +74,7 @@ def _translate(sql: str, primary_key: Callable[[str], str | None]) -> Translated
         body = f"{body[: found.start()]}{conflict} {body[found.start() :]}" if found else f"{body.rstrip()} {conflict}"
     inserts = re.match(r"\s*INSERT\s+INTO\s+([A-Za-z_][A-Za-z0-9_]*)", body, re.I)
     single = inserts is not None and not _RETURNING.search(body) and not re.search(r"\bSELECT\b", body, re.I)
-    return Translated(body, marks, inserts.group(1) if single and inserts else None)
+    return Translated(body, marks, inserts.group(1) if single and inserts else None, named)
 
 
 def _insert_or(sql: str, primary_key: Callable[[str], str | None]) -> tuple[str, str]:
