@@ -88,6 +88,10 @@ def verdict(ws: Workspace, report: ChainReport) -> Verdict:
     return Verdict(report, [b for b in report.breaks if b.key not in done], acked)
 
 
+#: Where the child finds the workspace it walks (a path, or a database URL that may hold a password).
+CHILD_ENV = "CSP_CONSOLE_AUDIT_WORKSPACE"
+
+
 def check(
     ws: Workspace, *, child_above: int | None = None, started: Callable[[subprocess.Popen[str]], None] | None = None
 ) -> Verdict:
@@ -95,8 +99,11 @@ def check(
     a larger one (see the module's doc); ``started`` is given the child, to stop it (:class:`StartCheck`)."""
     if chain.size(ws.conn) <= (CHILD_ABOVE if child_above is None else child_above):
         return verdict(ws, chain.verify(ws.conn))
+    # A database's URL goes by the environment, not the command line: another account's `ps` sees arguments.
+    env = {**os.environ, CHILD_ENV: str(ws.locator)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "console.desk.audit_chain", str(ws.path)],
+        [sys.executable, "-m", "console.desk.audit_chain", "-"],
+        env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -182,12 +189,13 @@ def main(argv: Sequence[str]) -> int:
     from console.store import Workspace, WorkspaceError
 
     parser = argparse.ArgumentParser(prog="python -m console.desk.audit_chain", description="walk the audit chain")
-    parser.add_argument("workspace", type=Path)
+    parser.add_argument("workspace", help=f"the workspace file, or - for ${CHILD_ENV}")
     args = parser.parse_args(argv)
+    where: Path | str = os.environ.get(CHILD_ENV, "") if args.workspace == "-" else Path(args.workspace)
     if hasattr(os, "nice"):
         os.nice(10)  # the agents' consoles come first
     try:
-        ws = Workspace.open(args.workspace, create=False)
+        ws = Workspace.open(where, create=False)
     except WorkspaceError as exc:
         sys.stderr.write(f"error: {clean_block(str(exc))}\n")  # a path: shown, never run
         return 1

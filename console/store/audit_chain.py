@@ -21,6 +21,8 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from console.store.base import dialect_of
+
 #: The triggers that make the audit log append-only, exactly as the console creates them (migrations 8 and 28).
 TRIGGERS = {
     "audit_log_no_update": (
@@ -189,7 +191,7 @@ _COUNTER_LOST = "sqlite_sequence lost its audit_log row: rows removed at the end
 
 
 def _check_triggers(conn: sqlite3.Connection, report: ChainReport) -> None:
-    found = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log'"))
+    found: dict[str, str | None] = dict(dialect_of(conn).triggers_on(conn, "audit_log"))
     for name, sql in TRIGGERS.items():
         have = found.pop(name, None)
         if have is None:
@@ -197,7 +199,8 @@ def _check_triggers(conn: sqlite3.Connection, report: ChainReport) -> None:
         elif have != sql:
             what = f"trigger {name} was changed: {_shown(have)}"
             report.add(Break("trigger", 0, 0, None, what, f"trigger:{name}:{_short(str(have))}"))
-    for name, sql in sorted(found.items()):
+    for name, other in sorted(found.items()):
+        sql = other or ""
         what = f"trigger {_shown(name)} on audit_log is not the console's: {_shown(sql)}"
         report.add(Break("trigger", 0, 0, None, what, f"trigger:{_short(str(name))}:{_short(str(sql))}"))
 
@@ -205,14 +208,14 @@ def _check_triggers(conn: sqlite3.Connection, report: ChainReport) -> None:
 def restore_triggers(conn: sqlite3.Connection) -> list[str]:
     """Inside the caller's write transaction: drop every trigger on ``audit_log`` that is not one of
     :data:`TRIGGERS` word for word, and create those missing; the names of the triggers created."""
-    found = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log'"))
+    found: dict[str, str | None] = dict(dialect_of(conn).triggers_on(conn, "audit_log"))
     created = []
     for name, sql in found.items():
         if TRIGGERS.get(name) != sql:
-            conn.execute(f'DROP TRIGGER "{name.replace(chr(34), chr(34) * 2)}"')
+            dialect_of(conn).drop_trigger(conn, name, "audit_log")
     for name, sql in TRIGGERS.items():
         if found.get(name) != sql:
-            conn.execute(sql)
+            dialect_of(conn).schema(conn, sql)
             created.append(name)
     return created
 

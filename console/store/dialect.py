@@ -100,6 +100,14 @@ class SqliteDialect:
         """The parameter of :meth:`fts_match` / :meth:`fts_rowids` for an FTS5 match expression."""
         return expression
 
+    def triggers_on(self, conn: sqlite3.Connection, table: str) -> dict[str, str]:
+        """The triggers on ``table``: name -> the statement that made it."""
+        rows = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", (table,))
+        return {str(name): str(sql) for name, sql in rows}
+
+    def drop_trigger(self, conn: sqlite3.Connection, name: str, table: str) -> None:
+        conn.execute(f'DROP TRIGGER "{name.replace(chr(34), chr(34) * 2)}"')
+
     def begin(self, conn: sqlite3.Connection, *, immediate: bool = True) -> None:
         """Start a write transaction: ``BEGIN IMMEDIATE`` takes the write lock at once, so writers queue on the
         busy timeout instead of failing midway."""

@@ -104,6 +104,28 @@ class PostgresDialect:
 
         PgDatabase(conn).execute(statement)
 
+    def triggers_on(self, conn: Connection, table: str) -> dict[str, str]:
+        """The triggers on ``table``, each as the SQLite text it was made from (its comment) while its function
+        is still what that text makes; else PostgreSQL's own definition (a trigger changed or not the console's)."""
+        from console.store.pg_migrate import ENGINE_TRIGGER, trigger_source
+
+        rows = conn.execute(
+            "SELECT t.tgname, obj_description(t.oid, 'pg_trigger'), p.prosrc, pg_get_triggerdef(t.oid) "
+            "FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_proc p ON p.oid = t.tgfoid "
+            "WHERE NOT t.tgisinternal AND c.relname = ? AND c.relnamespace = current_schema()::regnamespace",
+            (table.lower(),),
+        ).fetchall()
+        found = {}
+        for name, said, source, definition in rows:
+            if said == ENGINE_TRIGGER:
+                continue
+            same = said is not None and _normal(trigger_source(said)) == _normal(source)
+            found[name] = said if same else f"{definition} -- {source.strip()}"
+        return found
+
+    def drop_trigger(self, conn: Connection, name: str, table: str) -> None:
+        conn.execute(f'DROP TRIGGER IF EXISTS "{name}" ON {table}')
+
     def begin(self, conn: Connection, *, immediate: bool = True) -> None:
         conn.execute("BEGIN")
         if immediate:
@@ -265,6 +287,10 @@ def tsquery(expression: str) -> str:
 
 def _lexeme(word: str) -> str:
     return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _normal(source: str) -> str:
+    return " ".join(source.split()).lower()
 
 
 def _milliseconds(setting: str) -> int:

@@ -21,6 +21,8 @@ DOOR_CHECK = (
     "RAISE EXCEPTION 'the workspace takes writes only through the console (csp_door)' USING ERRCODE = '42501'; "
     "END IF; RETURN 1; END $door$"
 )
+#: The comment of a trigger that is the engine's own (the AUTOINCREMENT counter), not one the SQLite schema has.
+ENGINE_TRIGGER = "csp:engine"
 CATALOG_TABLE = "CREATE TABLE IF NOT EXISTS csp_columns (name TEXT PRIMARY KEY)"
 
 
@@ -56,7 +58,7 @@ class PgDatabase:
                 return made
         made = pg_ddl.trigger(sql, self.primary_key)
         if made is not None:
-            return made
+            return [*made, *_remembered(sql)]
         dropped = pg_ddl.drop_trigger(sql, self.trigger_table)
         if dropped is not None:
             return dropped
@@ -165,7 +167,27 @@ def _counter(sql: str) -> list[str]:
         f"INSERT INTO csp_sequence (name, seq) VALUES (TG_TABLE_NAME, NEW.{key}) ON CONFLICT (name) DO UPDATE "
         "SET seq = greatest(csp_sequence.seq, EXCLUDED.seq); RETURN NULL; END $c$",
         f"CREATE TRIGGER {table}_counter AFTER INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION {table}_counter_fn()",
+        f"COMMENT ON TRIGGER {table}_counter ON {table} IS '{ENGINE_TRIGGER}'",
     ]
+
+
+_TRIGGER_NAME = re.compile(r"^\s*CREATE\s+TRIGGER\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)\b.*?\bON\s+(\w+)\b", re.I | re.S)
+
+
+def _remembered(sql: str) -> list[str]:
+    """The trigger's SQLite text kept as its comment: what :meth:`PostgresDialect.triggers_on` says it is (after
+    checking its function is still what that text makes), as SQLite keeps it in ``sqlite_master``."""
+    found = _TRIGGER_NAME.match(sql)
+    if not found:
+        return []
+    return [f"COMMENT ON TRIGGER {found.group(1)} ON {found.group(2)} IS {_literal(sql)}"]
+
+
+def trigger_source(sql: str) -> str:
+    """The PL/pgSQL source the SQLite trigger ``sql`` is made into (to check a trigger against its comment)."""
+    made = pg_ddl.trigger(sql, lambda table: "?") or ["", ""]
+    found = re.search(r"\$body\$(.*)\$body\$", made[1], re.S)
+    return found.group(1) if found else ""
 
 
 def _literal(value: Any) -> str:

@@ -1,7 +1,8 @@
 """The repositories' SQL, as PostgreSQL takes it: the few spellings of SQLite's that the store keeps writing
 on both engines, turned into PostgreSQL's by one small scanner (cached per statement).
 
-- ``?`` parameter marks become ``%s``, ``:name`` ``%(name)s`` (and a literal ``%`` outside strings ``%%``), as psycopg takes them;
+- ``?`` parameter marks become ``%s``, ``:name`` ``%(name)s`` (and a literal ``%`` outside strings ``%%``), as
+  psycopg takes them;
 - ``INSERT OR IGNORE INTO t ...`` becomes ``INSERT INTO t ... ON CONFLICT DO NOTHING``;
 - ``INSERT OR REPLACE INTO t (a, b) ...`` becomes an upsert on ``t``'s primary key that sets every other column
   given (what SQLite's REPLACE leaves in the row: the new values);
