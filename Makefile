@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # console's timers) rather than computes, so more workers than this machine's 2 cores finish sooner.
 PYTEST_WORKERS ?= 4
 
-.PHONY: run test lint imports typecheck snapshot-update clean bench bench-quick sandbox mail-sandbox
+.PHONY: run run-postgresql stop-postgresql test lint imports typecheck snapshot-update clean bench bench-quick sandbox mail-sandbox
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,13 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 run: $(STAMP)
 	$(BIN)/csp-console $(ARGS)
+
+# `make run` on a local PostgreSQL: a cluster under .pg/ (Debian's postgresql package), the demo in csp_demo.
+run-postgresql: $(STAMP)
+	sh tests/pg_local.sh run $(ARGS)
+
+stop-postgresql:
+	sh tests/pg_local.sh stop
 
 sandbox: $(STAMP)
 	$(BIN)/csp-console sandbox $(ARGS)

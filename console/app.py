@@ -86,9 +86,9 @@ class CspConsoleApp(OrderedKeys, Leaving, CommandMode, ThemedApp, App[None]):
         self.config = self.policy_watch.config
         self.clock = clock
         self.notice = notice
-        self.agent = agent or current_agent(workspace.path)
+        self.agent = agent or current_agent(workspace)
         if workspace.agents.agent(self.agent) is None:
-            raise UnknownAgent(self.agent, workspace.path)
+            raise UnknownAgent(self.agent, workspace.location)
         self._host = host
         self.start_screen = start_screen
         self.agents: list[str] = []

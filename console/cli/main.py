@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from console import __version__
 from console.cli import ANSWER_IN_JSON, CommandError, say
 from console.cli.output import out
+from console.settings import paths
 from console.settings.config import ConfigError, load_config
-from console.settings.paths import default_config_path, default_db_path, log_path
 
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
@@ -70,9 +70,9 @@ def _common() -> Parser:
     parent = Parser(prog="csp-console", add_help=False)
     parent.add_argument(
         "--db",
-        type=Path,
+        type=paths.workspace_at,
         default=argparse.SUPPRESS,
-        help="workspace file (default: $CSP_CONSOLE_DB or the user data dir)",
+        help="workspace file or postgresql://URL (default: $CSP_CONSOLE_DB or the user data dir)",
     )
     parent.add_argument(
         "--config",
@@ -125,8 +125,8 @@ def build_parser(host: PluginHost | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def _db(args: argparse.Namespace) -> Path:
-    return getattr(args, "db", None) or default_db_path()
+def _db(args: argparse.Namespace) -> paths.WorkspaceAt:
+    return getattr(args, "db", None) or paths.default_db_path()
 
 
 def _personal_db(args: argparse.Namespace) -> bool:
@@ -136,14 +136,14 @@ def _personal_db(args: argparse.Namespace) -> bool:
 
 
 def _config_path(args: argparse.Namespace) -> Path:
-    return getattr(args, "config", None) or default_config_path()
+    return getattr(args, "config", None) or paths.default_config_path()
 
 
 def setup_logging() -> Path:
     """Diagnostics go to the log file (0600, rotated, tokens redacted), never to the terminal."""
     from console.shared.log_file import open_log
 
-    path = log_path()
+    path = paths.log_path()
     open_log(path, os.environ.get("CSP_CONSOLE_LOG_LEVEL", "INFO"))
     return path
 
@@ -382,7 +382,9 @@ def _said_fault(exc: Exception, args: argparse.Namespace) -> int | None:
     in the log; ``None`` for anything else."""
     from console.shared.faults import fault_sentence, is_busy
 
-    sentence = fault_sentence(exc, _db(args))
+    sentence = fault_sentence(exc, None if isinstance(db := _db(args), str) else db)  # (a URL may hold a password)
+    if sentence is None and type(exc).__module__.startswith("psycopg"):  # the server refused (a role's rights)
+        sentence = f"{paths.workspace_shown(db)}: the database refused ({(str(exc).strip().splitlines() or ['?'])[0]})"
     if sentence is None:
         return None
     log.warning("workspace fault: %s", sentence, exc_info=exc)

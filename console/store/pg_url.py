@@ -7,17 +7,12 @@ client certificate; see the README)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
+from console.shared.db_url import SCHEMES, hide_password, is_database_url
 from console.shared.errors import WorkspaceError
 
-SCHEMES = ("postgresql", "postgres")
-
-
-def is_database_url(location: str | Path) -> bool:
-    """Whether ``location`` names a PostgreSQL database rather than a SQLite file."""
-    return isinstance(location, str) and location.split("://", 1)[0].lower() in SCHEMES and "://" in location
+__all__ = ["SCHEMES", "WorkspaceUrl", "is_database_url"]
 
 
 @dataclass(frozen=True)
@@ -36,22 +31,12 @@ class WorkspaceUrl:
             parts = urlsplit(text)
             _ = parts.port  # (a port that is not a number fails here, naming it)
         except ValueError as exc:
-            raise WorkspaceError(f"{_hide(text)}: not a usable PostgreSQL URL ({exc})") from None
+            raise WorkspaceError(f"{hide_password(text)}: not a usable PostgreSQL URL ({exc})") from None
         database = parts.path.lstrip("/")
         if not database:
-            raise WorkspaceError(f"{_hide(text)}: the URL names no database (postgresql://host/DBNAME)")
-        return cls(text, _hide(text), database)
+            raise WorkspaceError(f"{hide_password(text)}: the URL names no database (postgresql://host/DBNAME)")
+        return cls(text, hide_password(text), database)
 
     def __str__(self) -> str:
         return self.shown
 
-
-def _hide(text: str) -> str:
-    try:
-        parts = urlsplit(text)
-    except ValueError:
-        return text.split("@")[-1] if "@" in text else text
-    if parts.password is None:
-        return text
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
