@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # console's timers) rather than computes, so more workers than this machine's 2 cores finish sooner.
 PYTEST_WORKERS ?= 4
 
-.PHONY: run run-postgresql stop-postgresql test lint imports typecheck snapshot-update clean bench bench-quick sandbox mail-sandbox
+.PHONY: run run-postgresql stop-postgresql test test-postgresql lint imports typecheck snapshot-update clean bench bench-quick sandbox mail-sandbox
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,12 @@ test: $(STAMP)
 	$(BIN)/lint-imports --no-logo
 	$(BIN)/mypy console plugins
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+
+# The second engine's job: the tests of tests/postgresql_suite.txt on PostgreSQL (a throw-away cluster per pytest
+# worker, tests/pg_engine.py; Debian's postgresql package). The list grows as the suite is made engine-neutral.
+test-postgresql: $(STAMP)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --engine postgresql \
+		$$(grep -v '^#' tests/postgresql_suite.txt) $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
