@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from console import __version__
-from console.cli import ANSWER_IN_JSON, CommandError, say
+from console.cli import ANSWER_IN_JSON, CommandError, run_app, say
 from console.cli.output import out
 from console.settings import paths
 from console.settings.config import ConfigError, load_config
@@ -97,6 +97,7 @@ def build_parser(host: PluginHost | None = None) -> argparse.ArgumentParser:
 
     from console.cli import (
         billing,
+        board,
         deploy,
         desk,
         escalate,
@@ -112,7 +113,7 @@ def build_parser(host: PluginHost | None = None) -> argparse.ArgumentParser:
     )
 
     modules = (records, plugins, desk, microsoft, escalate, sandbox, login, billing, offers, health, deploy, policy)
-    for module in (*modules, mail):
+    for module in (*modules, mail, board):
         module.add_parsers(sub, common)
     cfg = sub.add_parser("config", parents=[common], help="show the configuration")
     cfg_sub = cfg.add_subparsers(dest="config_command", metavar="ACTION", required=True)
@@ -156,20 +157,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if opened.notice:
         config = load_config(_config_path(args))
     from console.app import CspConsoleApp  # Textual is imported only for the console itself
-    from console.desk.identity import UnknownAgent
 
-    try:
-        app = CspConsoleApp(
-            opened.workspace, config, notice=opened.notice, start_screen=getattr(args, "start_screen", "queue")
-        )
-    except UnknownAgent as exc:
-        opened.workspace.close()
-        raise CommandError(str(exc)) from None
-    try:
-        app.run()
-    finally:
-        opened.workspace.close()
-    return app.return_code or 0
+    start = getattr(args, "start_screen", "queue")
+    return run_app(opened, lambda: CspConsoleApp(opened.workspace, config, notice=opened.notice, start_screen=start))
 
 
 def _records_command(name: str) -> Callable[[argparse.Namespace], int]:
@@ -312,6 +302,7 @@ COMMANDS = {
     "audit": cmd_audit,
     "sync": cmd_sync,
     "health": cmd_health,
+    "board": _module_command("board", "board"),
     "escalate": cmd_escalate,
     "escalations": cmd_escalations,
     "sandbox": cmd_sandbox,
