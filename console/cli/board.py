@@ -64,7 +64,7 @@ def _served(args: argparse.Namespace, db: Path, config_path: Path) -> int:
         out(f"Serving the health board read-only on {url} as {agent} (each browser its own board); Ctrl-C stops.")
         out("It has no login of its own: reach it through an SSH tunnel or an authenticating proxy.", flush=True)
 
-    command = board_command(db.absolute(), config_path.absolute())
+    command = board_command(db if isinstance(db, str) else db.absolute(), config_path.absolute())
     try:
         serve(args.serve, command, public_url=args.public_url, title="CSP Triage Console: queue health", said=said)
     except ServeError as exc:

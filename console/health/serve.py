@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import errno
 import ipaddress
+import os
 import re
 import shlex
 import signal
@@ -103,9 +104,12 @@ def bind(address: Address) -> socket.socket:
     return sock
 
 
-def board_command(db: Path, config_path: Path) -> str:
-    """The shell command each browser connection runs: the board in a terminal, on the same files."""
-    argv = [sys.executable, "-m", "console.cli", "board", "--db", str(db), "--config", str(config_path)]
+def board_command(db: Path | str, config_path: Path) -> str:
+    """The shell command each browser connection runs: the board in a terminal, on the same workspace (given by
+    the environment the children inherit, ``CSP_CONSOLE_DB``: a database's URL may hold a password, which
+    another account's ``ps`` would see on a command line)."""
+    os.environ["CSP_CONSOLE_DB"] = str(db)
+    argv = [sys.executable, "-m", "console.cli", "board", "--config", str(config_path)]
     return "exec " + shlex.join(argv)  # (exec: the shell gives way to the board, which gets the signals itself)
 
 
