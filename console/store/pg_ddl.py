@@ -7,6 +7,7 @@
   function and a row trigger running it; ``SELECT RAISE(ABORT, 'm')`` raises ``m``; ``SELECT csp_door()``
   performs the door check;
 - ``ON CONFLICT DO UPDATE`` names the table's key (PostgreSQL wants it said); ``julianday(x)`` is computed;
+  ``json_object(k, v, ...)`` is ``json_build_object`` (the same object, keys in the order given);
 - full-text tables (``CREATE VIRTUAL TABLE t USING fts5(a, b)``) become tables keyed by ``rowid`` with a
   ``tsvector`` of their columns (``simple`` configuration: the project's own search form, no stemming) and a GIN
   index over it;
@@ -37,6 +38,7 @@ _CONFLICT_UPDATE = re.compile(r"\bON\s+CONFLICT\s*(\([^()]*\))?\s*DO\s+UPDATE\b"
 _SET = re.compile(r"\s+SET\s+", re.I)
 _INTO = re.compile(r"\bINSERT\s+INTO\s+(\w+)", re.I)
 _JULIANDAY = re.compile(r"\bjulianday\(([^()]*)\)", re.I)
+_JSON_OBJECT = re.compile(r"\bjson_object\s*\(", re.I)
 _RAISE = re.compile(r"SELECT\s+RAISE\s*\(\s*ABORT\s*,\s*('(?:[^']|'')*')\s*\)", re.I)
 _DOOR = re.compile(r"SELECT\s+csp_door\s*\(\s*\)", re.I)
 
@@ -88,6 +90,7 @@ def types(statement: str) -> str:
 def expressions(sql: str, primary_key: Callable[[str], str | None]) -> str:
     """An expression or statement's SQLite-only spellings as PostgreSQL's."""
     out = _JULIANDAY.sub(r"(extract(epoch from (\1)::timestamptz) / 86400.0 + 2440587.5)", sql)
+    out = _JSON_OBJECT.sub("json_build_object(", out)
     found = _CONFLICT_UPDATE.search(out)
     into = _INTO.search(out)
     if found and found.group(1) is None:
