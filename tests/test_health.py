@@ -412,7 +412,8 @@ def test_rollups_stay_equal_to_a_recount_whatever_the_writes(demo_ws: Workspace)
         assert (got["resolved"], got["met"], got["first_contact"]) == tuple(resolved[:3])
         assert got["hours"] == pytest.approx(resolved[3])
         first = demo_ws.conn.execute(
-            f"SELECT count(*), sum({flag('firstResponseDueDate IS NULL OR firstResponseDate <= firstResponseDueDate')}) "
+            "SELECT count(*), "
+            f"sum({flag('firstResponseDueDate IS NULL OR firstResponseDate <= firstResponseDueDate')}) "
             "FROM tickets WHERE firstResponseDate >= ?",
             (since,),
         ).fetchone()

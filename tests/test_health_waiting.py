@@ -138,7 +138,8 @@ def test_the_waiting_rollup_equals_the_direct_count_whatever_the_writes(demo_ws:
 
 def _ticket_columns(ws: Workspace) -> list[str]:
     """The tickets table's columns but its keys (the names a row gives, on either engine)."""
-    return [c for c in ws.conn.execute("SELECT * FROM tickets LIMIT 1").fetchone().keys() if c not in ("seq", "id")]
+    names: list[str] = ws.conn.execute("SELECT * FROM tickets LIMIT 1").fetchone().keys()  # (a row's names)
+    return [c for c in names if c not in ("seq", "id")]
 
 
 def _steps(ws: Workspace) -> int:

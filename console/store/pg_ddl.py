@@ -93,13 +93,14 @@ def expressions(sql: str, primary_key: Callable[[str], str | None]) -> str:
     out = _JSON_OBJECT.sub("json_build_object(", out)
     found = _CONFLICT_UPDATE.search(out)
     into = _INTO.search(out)
+    table = into.group(1) if into else None
     if found and found.group(1) is None:
-        key = primary_key(into.group(1)) if into else None
-        if key is None:
+        key = primary_key(table) if table else None
+        if table is None or key is None:
             raise ValueError(f"ON CONFLICT DO UPDATE: no key known for the table in {sql[:80]!r}")
-        out = f"{out[: found.start()]}ON CONFLICT ({key}) DO UPDATE{_qualified(out[found.end() :], into.group(1))}"
-    elif found and into:
-        out = f"{out[: found.end()]}{_qualified(out[found.end() :], into.group(1))}"
+        out = f"{out[: found.start()]}ON CONFLICT ({key}) DO UPDATE{_qualified(out[found.end() :], table)}"
+    elif found and table:
+        out = f"{out[: found.end()]}{_qualified(out[found.end() :], table)}"
     return out
 
 
