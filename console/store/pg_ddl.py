@@ -115,7 +115,8 @@ def _qualified(rest: str, table: str) -> str:
         column, eq, value = part.partition("=")
         name = column.strip()
         if eq and re.fullmatch(r"\w+", name):
-            value = re.sub(rf"(?<![.\w]){name}\b(?!\s*\()", f"{table}.{name}", value, flags=re.I)
+            bare = rf"'(?:[^']|'')*'|(?<![.\w]){name}\b(?!\s*\()"  # (a quoted string is left as it is)
+            value = re.sub(bare, lambda m: m[0] if m[0].startswith("'") else f"{table}.{m[0]}", value, flags=re.I)
         parts.append(f"{column}{eq}{value}")
     return f"{found.group(0)}{','.join(parts)}"
 
