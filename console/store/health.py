@@ -212,11 +212,17 @@ class HealthRepo:
 
     # -- samples for the trends ------------------------------------------------------------------
     def record_health_sample(self, at: str, backlog: int, breached: int, not_since: str) -> bool:
-        """Record a sample unless one was taken since ``not_since`` (any session may sample; one wins)."""
+        """Record a sample unless one was taken since ``not_since`` (any session may sample; one wins).
+
+        A read first: most refreshes find a recent sample and write nothing, so they open no write transaction
+        (on PostgreSQL every commit is a change notice to every console, which would refresh its board again)."""
+        recent = "SELECT 1 FROM health_samples WHERE at > ?"
+        if self.db.conn.execute(recent, (not_since,)).fetchone() is not None:
+            return False
         with self.db.transaction():
             cursor = self.db.conn.execute(
                 f"{self.db.dialect.insert_or_ignore} INTO health_samples (at, backlog, breached) SELECT ?, ?, ? "
-                "WHERE NOT EXISTS (SELECT 1 FROM health_samples WHERE at > ?)",
+                f"WHERE NOT EXISTS ({recent})",
                 (at, backlog, breached, not_since),
             )
         return cursor.rowcount > 0

@@ -7,6 +7,7 @@
   function and a row trigger running it; ``SELECT RAISE(ABORT, 'm')`` raises ``m``; ``SELECT csp_door()``
   performs the door check;
 - ``ON CONFLICT DO UPDATE`` names the table's key (PostgreSQL wants it said); ``julianday(x)`` is computed;
+  ``json_object(k, v, ...)`` is ``json_build_object`` (the same object, keys in the order given);
 - full-text tables (``CREATE VIRTUAL TABLE t USING fts5(a, b)``) become tables keyed by ``rowid`` with a
   ``tsvector`` of their columns (``simple`` configuration: the project's own search form, no stemming) and a GIN
   index over it;
@@ -33,9 +34,11 @@ _CREATE_TABLE = re.compile(r"^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)
 _ADD_COLUMN = re.compile(r"^\s*ALTER\s+TABLE\s+(\w+)\s+ADD\s+COLUMN\s+(\w+)", re.I)
 _CONSTRAINT = re.compile(r"^(PRIMARY|UNIQUE|FOREIGN|CHECK|CONSTRAINT)\b", re.I)
 _INTEGER_PK = re.compile(r"\bINTEGER\s+PRIMARY\s+KEY(\s+AUTOINCREMENT)?\b", re.I)
-_CONFLICT_UPDATE = re.compile(r"\bON\s+CONFLICT\s+DO\s+UPDATE\b", re.I)
+_CONFLICT_UPDATE = re.compile(r"\bON\s+CONFLICT\s*(\([^()]*\))?\s*DO\s+UPDATE\b", re.I)
+_SET = re.compile(r"\s+SET\s+", re.I)
 _INTO = re.compile(r"\bINSERT\s+INTO\s+(\w+)", re.I)
 _JULIANDAY = re.compile(r"\bjulianday\(([^()]*)\)", re.I)
+_JSON_OBJECT = re.compile(r"\bjson_object\s*\(", re.I)
 _RAISE = re.compile(r"SELECT\s+RAISE\s*\(\s*ABORT\s*,\s*('(?:[^']|'')*')\s*\)", re.I)
 _DOOR = re.compile(r"SELECT\s+csp_door\s*\(\s*\)", re.I)
 
@@ -87,14 +90,35 @@ def types(statement: str) -> str:
 def expressions(sql: str, primary_key: Callable[[str], str | None]) -> str:
     """An expression or statement's SQLite-only spellings as PostgreSQL's."""
     out = _JULIANDAY.sub(r"(extract(epoch from (\1)::timestamptz) / 86400.0 + 2440587.5)", sql)
+    out = _JSON_OBJECT.sub("json_build_object(", out)
     found = _CONFLICT_UPDATE.search(out)
-    if found:
-        into = _INTO.search(out)
-        key = primary_key(into.group(1)) if into else None
-        if key is None:
+    into = _INTO.search(out)
+    table = into.group(1) if into else None
+    if found and found.group(1) is None:
+        key = primary_key(table) if table else None
+        if table is None or key is None:
             raise ValueError(f"ON CONFLICT DO UPDATE: no key known for the table in {sql[:80]!r}")
-        out = f"{out[: found.start()]}ON CONFLICT ({key}) DO UPDATE{out[found.end() :]}"
+        out = f"{out[: found.start()]}ON CONFLICT ({key}) DO UPDATE{_qualified(out[found.end() :], table)}"
+    elif found and table:
+        out = f"{out[: found.end()]}{_qualified(out[found.end() :], table)}"
     return out
+
+
+def _qualified(rest: str, table: str) -> str:
+    """``SET a = a + excluded.a, ...`` with the assigned columns read on the right named by their ``table``
+    (PostgreSQL finds a bare ``a`` there ambiguous between the row and ``excluded``; SQLite reads it as the row's)."""
+    found = _SET.match(rest)
+    if not found:
+        return rest
+    parts = []
+    for part in split_top(rest[found.end() :]):
+        column, eq, value = part.partition("=")
+        name = column.strip()
+        if eq and re.fullmatch(r"\w+", name):
+            bare = rf"'(?:[^']|'')*'|(?<![.\w]){name}\b(?!\s*\()"  # (a quoted string is left as it is)
+            value = re.sub(bare, lambda m: m[0] if m[0].startswith("'") else f"{table}.{m[0]}", value, flags=re.I)
+        parts.append(f"{column}{eq}{value}")
+    return f"{found.group(0)}{','.join(parts)}"
 
 
 def fts_table(statement: str) -> list[str] | None:

@@ -103,7 +103,7 @@ class PluginEventRepo:
         """Every delivery (of ``receiver``), oldest first, with its event's kind and ticket id."""
         rows = self.db.conn.execute(
             "SELECT d.*, e.kind, t.id AS ticketId FROM plugin_deliveries d JOIN plugin_events e ON e.seq = d.eventSeq "
-            "JOIN tickets t ON t.seq = e.ticketSeq WHERE ? IS NULL OR d.receiver = ? ORDER BY d.eventSeq",
+            "JOIN tickets t ON t.seq = e.ticketSeq WHERE CAST(? AS TEXT) IS NULL OR d.receiver = ? ORDER BY d.eventSeq",
             (receiver, receiver),
         )
         return [dict(r) for r in rows]
