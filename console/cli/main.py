@@ -113,7 +113,7 @@ def build_parser(host: PluginHost | None = None) -> argparse.ArgumentParser:
     )
 
     modules = (records, plugins, desk, microsoft, escalate, sandbox, login, billing, offers, health, deploy, policy)
-    for module in (*modules, mail, board):
+    for module in (*modules, mail, board, importlib.import_module("console.cli.pg_grants")):
         module.add_parsers(sub, common)
     cfg = sub.add_parser("config", parents=[common], help="show the configuration")
     cfg_sub = cfg.add_subparsers(dest="config_command", metavar="ACTION", required=True)
@@ -308,7 +308,7 @@ COMMANDS = {
     "sandbox": cmd_sandbox,
     "microsoft": cmd_microsoft,
     "gdap": cmd_gdap,
-    "mail": _module_command("mail", "mail"),
+    **{name: _module_command(module, name) for name, module in (("mail", "mail"), ("workspace", "pg_grants"))},
     **{name: _billing_command(name) for name in BILLING_COMMANDS},
     "deploy": _module_command("deploy", "deploy"),
     "ssh-command": _module_command("deploy", "ssh_command"),

@@ -95,6 +95,8 @@ MIGRATIONS: list[Migration] = [
 
 
 def _ensure_table(conn: sqlite3.Connection) -> None:
+    if dialect_of(conn).name == "postgresql" and conn.execute("SELECT to_regclass('schema_migrations')").fetchone()[0]:
+        return  # (CREATE ... IF NOT EXISTS wants CREATE on the schema, which an agent's own role has not)
     conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
         "version INTEGER PRIMARY KEY, name TEXT NOT NULL, appliedAt TEXT NOT NULL)"
