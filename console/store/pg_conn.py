@@ -207,9 +207,7 @@ def _params(params: Sequence[Any] | dict[str, Any], tr: Translated) -> Any:
         if not tr.named:
             raise sqlite3.ProgrammingError("named parameters given to a statement with ? marks")
         return params
-    values = list(params)
-    if not tr.marks and not values:
-        return None
+    values = list(params)  # (always a sequence, even empty: psycopg then reads the text's %% as %)
     if len(values) != tr.marks:
         raise sqlite3.ProgrammingError(
             f"Incorrect number of bindings supplied. The current statement uses {tr.marks}, and there are "

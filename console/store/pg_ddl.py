@@ -146,7 +146,8 @@ def trigger(statement: str, primary_key: Callable[[str], str | None]) -> list[st
     statements = [s.strip() for s in split_top(body, ";") if s.strip()]
     lines = []
     for s in statements:
-        s = _RAISE.sub(lambda m: f"RAISE EXCEPTION {m.group(1)}", s)
+        # (SQLite's RAISE(ABORT) is a constraint failure: an IntegrityError on both engines)
+        s = _RAISE.sub(lambda m: f"RAISE EXCEPTION {m.group(1)} USING ERRCODE = 'integrity_constraint_violation'", s)
         s = _DOOR.sub("PERFORM csp_door()", s)
         lines.append(expressions(s, primary_key) + ";")
     returns = (

@@ -136,7 +136,9 @@ class PostgresDialect:
                 raise
 
     def commit(self, conn: Connection) -> None:
-        conn.execute(f"SELECT pg_notify('{CHANNEL}', '')")
+        # A notice only for a transaction that wrote (as SQLite's data_version moves only for one): a write
+        # transaction that found nothing to do (a sample not due, a lease still held) wakes nobody.
+        conn.execute(f"SELECT pg_notify('{CHANNEL}', '') WHERE pg_current_xact_id_if_assigned() IS NOT NULL")
         conn.execute("COMMIT")
 
     def rollback(self, conn: Connection) -> None:
