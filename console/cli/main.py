@@ -109,10 +109,11 @@ def build_parser(host: PluginHost | None = None) -> argparse.ArgumentParser:
         policy,
         records,
         sandbox,
+        workspace_copy,
     )
 
     modules = (records, plugins, desk, microsoft, escalate, sandbox, login, billing, offers, health, deploy, policy)
-    for module in (*modules, mail):
+    for module in (*modules, mail, workspace_copy):
         module.add_parsers(sub, common)
     cfg = sub.add_parser("config", parents=[common], help="show the configuration")
     cfg_sub = cfg.add_subparsers(dest="config_command", metavar="ACTION", required=True)
@@ -298,6 +299,7 @@ def _billing_command(name: str) -> Callable[[argparse.Namespace], int]:
 
 OFFER_COMMANDS = ("offer", "holidays", "time", "sla")
 BILLING_COMMANDS = ("collections", "billing", "payment", "invoices", *OFFER_COMMANDS)
+MODULE_COMMANDS = {"mail": "mail", "deploy": "deploy", "ssh-command": "deploy", "workspace": "workspace_copy"}
 
 COMMANDS = {
     "run": cmd_run,
@@ -317,10 +319,8 @@ COMMANDS = {
     "sandbox": cmd_sandbox,
     "microsoft": cmd_microsoft,
     "gdap": cmd_gdap,
-    "mail": _module_command("mail", "mail"),
     **{name: _billing_command(name) for name in BILLING_COMMANDS},
-    "deploy": _module_command("deploy", "deploy"),
-    "ssh-command": _module_command("deploy", "ssh_command"),
+    **{name: _module_command(module, name.replace("-", "_")) for name, module in MODULE_COMMANDS.items()},
 }
 
 
