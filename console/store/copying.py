@@ -197,14 +197,14 @@ def copy_into(source: Base, target: Base, *, agent: str) -> CopyReport:
             conn.execute(statement)
         for statement in triggers:
             target.dialect.schema(conn, statement)
-        if target.engine == "postgresql":
-            _restart_identities(conn)
         report.tables = _read_back(target, {**theirs, cs.SEQUENCE.name: cs.SEQUENCE}, copied)
         if not report.digests_ok:
             differ = [t.name for t in report.tables if not t.same]
             raise CopyFailed(f"{target.location}: the copy differs from the source in {', '.join(differ)}")
         detail = {"from": source.location, "fromEngine": source.engine, "tables": len(shapes), "rows": report.rows}
         target.audit(agent, "workspace.copy", "workspace", target.location, detail)
+        if target.engine == "postgresql":  # (after the copy's own audit row too)
+            _restart_identities(conn)
         report.chain = audit_chain.verify(conn)
         if not report.chain_ok:
             raise CopyFailed(
@@ -242,12 +242,21 @@ def _drop_triggers(target: Base, shapes: dict[str, cs.Shape]) -> list[str]:
 
 
 def _copy_table(source: Base, target: Base, shape: cs.Shape) -> cs.Digest:
-    """Every row of ``shape`` from the source into the target, in key order; the source's digest of them."""
+    """Every row of ``shape`` from the source into the target, in key order; the source's digest of them. A row
+    the target refuses (a text PostgreSQL cannot hold, a broken foreign key) is :class:`CopyFailed`, naming it."""
     digest = cs.Digest()
     insert = target.dialect.insert(shape.name, shape.columns)
     for batch in cs.batches(source, shape):
+        try:
+            target.conn.executemany(insert, batch)
+        except sqlite3.Error as exc:
+            said = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            first = digest.rows + 1
+            raise CopyFailed(
+                f"{target.location}: the copy stopped at {shape.name} (rows {first} to {first + len(batch) - 1} "
+                f"of the source's: {said}); nothing was kept"
+            ) from exc
         digest.add(batch)
-        target.conn.executemany(insert, batch)
     return digest
 
 
