@@ -54,6 +54,7 @@ def _copy(source: WorkspaceAt, target: WorkspaceAt, config: Path, as_json: bool)
     out(f"  {len(report.tables)} tables, {report.rows:,} rows, schema version {report.schema_version}")
     out(f"  digests: {'all equal' if report.digests_ok else 'DIFFER'} (rows and SHA-256 per table, read back)")
     chain = report.chain
-    out(f"  audit chain: {'intact' if report.chain_ok else 'BROKEN'} ({chain.rows:,} rows, last id {chain.last_id})")
+    rows = f"{chain.rows:,} row{'' if chain.rows == 1 else 's'}"
+    out(f"  audit chain: {'intact' if report.chain_ok else 'BROKEN'} ({rows}, last id {chain.last_id})")
     out(f"  took {report.seconds:.2f} s")
     return 0

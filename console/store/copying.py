@@ -161,10 +161,11 @@ def copy_to(source: Base, target_at: Path | str, *, agent: str) -> CopyReport:
     made = None if is_database_url(target_at) else Path(target_at)
     if made is not None and made.exists():
         made = None  # (not ours to remove: refused below, or not a workspace at all)
+    started = time.perf_counter()
     try:
         target = Workspace.open(target_at)
         try:
-            return copy_into(source, target, agent=agent)
+            report = copy_into(source, target, agent=agent)
         finally:
             target.close()
     except BaseException:
@@ -173,6 +174,8 @@ def copy_to(source: Base, target_at: Path | str, *, agent: str) -> CopyReport:
                 with suppress(OSError):
                     Path(f"{made}{suffix}").unlink(missing_ok=True)
         raise
+    report.seconds = time.perf_counter() - started  # (the target's creation and migrations included)
+    return report
 
 
 def copy_into(source: Base, target: Base, *, agent: str) -> CopyReport:
