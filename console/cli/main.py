@@ -110,10 +110,11 @@ def build_parser(host: PluginHost | None = None) -> argparse.ArgumentParser:
         policy,
         records,
         sandbox,
+        workspace,
     )
 
     modules = (records, plugins, desk, microsoft, escalate, sandbox, login, billing, offers, health, deploy, policy)
-    for module in (*modules, mail, board, importlib.import_module("console.cli.pg_grants")):
+    for module in (*modules, mail, board, workspace):
         module.add_parsers(sub, common)
     cfg = sub.add_parser("config", parents=[common], help="show the configuration")
     cfg_sub = cfg.add_subparsers(dest="config_command", metavar="ACTION", required=True)
@@ -288,6 +289,7 @@ def _billing_command(name: str) -> Callable[[argparse.Namespace], int]:
 
 OFFER_COMMANDS = ("offer", "holidays", "time", "sla")
 BILLING_COMMANDS = ("collections", "billing", "payment", "invoices", *OFFER_COMMANDS)
+MODULE_COMMANDS = {"mail": "mail", "deploy": "deploy", "ssh-command": "deploy", "workspace": "workspace"}
 
 COMMANDS = {
     "run": cmd_run,
@@ -308,10 +310,8 @@ COMMANDS = {
     "sandbox": cmd_sandbox,
     "microsoft": cmd_microsoft,
     "gdap": cmd_gdap,
-    **{name: _module_command(module, name) for name, module in (("mail", "mail"), ("workspace", "pg_grants"))},
     **{name: _billing_command(name) for name in BILLING_COMMANDS},
-    "deploy": _module_command("deploy", "deploy"),
-    "ssh-command": _module_command("deploy", "ssh_command"),
+    **{name: _module_command(module, name.replace("-", "_")) for name, module in MODULE_COMMANDS.items()},
 }
 
 

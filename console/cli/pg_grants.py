@@ -21,25 +21,25 @@ from console.shared.safe_text import clean_line
 NOT_POSTGRES = 2
 
 
-def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    workspace = sub.add_parser(
-        "workspace",
+def add_grants_parser(actions: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """``workspace grants`` (console/cli/workspace.py owns the ``workspace`` command)."""
+    workspace = actions.add_parser(
+        "grants",
         parents=[common],
-        help="the workspace database itself (PostgreSQL): its grants to agents' own roles",
+        help="PostgreSQL: grant the desk's agents, each with its own database role, what the console needs",
         description=(
             "grants: the database's owner gives the desk's agents, each connecting with its own PostgreSQL role, "
             "the rights the console needs and no more (audit rows INSERT-only; billing rows only for the roles "
             "the role map allows billing.view)."
         ),
     )
-    workspace.add_argument("action", choices=("grants",))
     workspace.add_argument("--create-logins", action="store_true", help="create a missing agent's LOGIN role")
     workspace.add_argument("--dry-run", action="store_true", help="say what would be done; change nothing")
     workspace.add_argument("--show-sql", action="store_true", help="print the SQL statements too")
     workspace.add_argument("--json", action="store_true")
 
 
-def cmd_workspace(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
+def cmd_grants(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     if isinstance(db, Path):
         return say("usage", "workspace grants applies to PostgreSQL workspaces only (--db postgresql://...)", 2)
     return outcome(lambda: _grants(args, db, config))

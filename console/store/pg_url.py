@@ -39,4 +39,3 @@ class WorkspaceUrl:
 
     def __str__(self) -> str:
         return self.shown
-
