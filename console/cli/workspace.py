@@ -1,4 +1,6 @@
-"""``csp-console workspace copy|grants``: the workspace itself. ``copy FROM TO``: a whole desk moved into a new workspace, a SQLite file into a PostgreSQL
+"""``csp-console workspace copy|grants``: the workspace itself (grants: console/cli/pg_grants.py).
+
+``copy FROM TO``: a whole desk moved into a new workspace, a SQLite file into a PostgreSQL
 database and back (issue 22; README, "Moving a desk to PostgreSQL and back"). The agent needs ``records.import``
 on the source desk. Exit status: 0 copied and verified, 1 failed or refused with the target left as it was
 (a new file removed), 3 the agent may not."""
