@@ -205,14 +205,6 @@ def top_of(ws: Workspace, table: str, column: str) -> int:
     return int(ws.conn.execute(f"SELECT max({column}) FROM {table}").fetchone()[0])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=sqlite3.OperationalError,
-    reason="branch pg: a new ticket (or a claim, a note) on any PostgreSQL workspace, the demo's too, fails in the "
-    "rollups' triggers: "
-    "'ON CONFLICT ... DO UPDATE SET responded = responded + ...' is ambiguous in PostgreSQL (console/store/pg_ddl.py "
-    "qualifies no column in a trigger's upsert)",
-)
 def test_a_new_ticket_on_the_postgresql_copy(source: Path, pg_cluster: Cluster, tmp_path: Path) -> None:
     url = pg_cluster.new_database()
     assert csp(tmp_path, "workspace", "copy", str(source), url).returncode == 0
