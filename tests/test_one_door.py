@@ -202,7 +202,7 @@ def test_the_command_line_allows_exactly_what_the_role_map_says(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     _grant_prerequisite(door["ws"], action)
-    base = ["--db", str(door["ws"].path), "--config", str(door["config"])]
+    base = ["--db", str(door["ws"].locator), "--config", str(door["config"])]
     for role in Role:
         monkeypatch.setenv("CSP_CONSOLE_AGENT", LOGIN[role.value])
         code = main([*command(door), *base])
@@ -248,7 +248,7 @@ def test_sla_show_needs_ticket_view(
     print the ticket's clocks)."""
     set_policy(door["ws"], {"roles.ticket.view": ["helpdesk_agent"]})
     ticket = _open_ticket(door["ws"])
-    base = ["--db", str(door["ws"].path), "--config", str(door["config"])]
+    base = ["--db", str(door["ws"].locator), "--config", str(door["config"])]
     monkeypatch.setenv("CSP_CONSOLE_AGENT", "priya.nair")
     assert main(["sla", "show", ticket, *base]) == 3
     out, err = capsys.readouterr()
@@ -263,7 +263,7 @@ def test_export_needs_an_agent_and_records_export(
 ) -> None:
     """A login that is no agent, and an agent without ``records.export``, export nothing (both used to get
     every customer); a billing admin's export is audited."""
-    base = ["--db", str(door["ws"].path), "--config", str(door["config"])]
+    base = ["--db", str(door["ws"].locator), "--config", str(door["config"])]
     monkeypatch.setenv("CSP_CONSOLE_AGENT", "stranger")
     assert main(["export", "--kind", "customers", "-o", "-", *base]) == 3
     out, err = capsys.readouterr()
@@ -281,7 +281,7 @@ def test_export_needs_an_agent_and_records_export(
 
 def _export_tickets(door: dict[str, Any], target: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("CSP_CONSOLE_AGENT", "kenji.sato")
-    base = ["--db", str(door["ws"].path), "--config", str(door["config"])]
+    base = ["--db", str(door["ws"].locator), "--config", str(door["config"])]
     assert main(["export", "--kind", "tickets", "-o", str(target), *base]) == 0
     return target / "tickets.jsonl"
 
@@ -587,7 +587,7 @@ def test_triage_of_one_ticket_needs_ticket_view_too(
     ``triage --ticket``: it prints the ticket's findings (it used to, checking ``ticket.triage`` only)."""
     set_policy(door["ws"], {"roles.ticket.view": ["helpdesk_agent"]})
     ticket = _open_ticket(door["ws"])
-    base = ["--db", str(door["ws"].path), "--config", str(door["config"])]
+    base = ["--db", str(door["ws"].locator), "--config", str(door["config"])]
     monkeypatch.setenv("CSP_CONSOLE_AGENT", "tom.becker")
     for command in (["triage", "--ticket", ticket], ["triage", "--all"]):
         assert main([*command, *base]) == 3, command

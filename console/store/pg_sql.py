@@ -1,8 +1,8 @@
 """The repositories' SQL, as PostgreSQL takes it: the few spellings of SQLite's that the store keeps writing
 on both engines, turned into PostgreSQL's by one small scanner (cached per statement).
 
-- ``?`` parameter marks become ``%s``, ``:name`` ``%(name)s`` (and a literal ``%`` outside strings ``%%``), as
-  psycopg takes them;
+- ``?`` parameter marks become ``%s``, ``:name`` ``%(name)s`` (and every literal ``%``, in strings too, ``%%``),
+  as psycopg takes them;
 - ``INSERT OR IGNORE INTO t ...`` becomes ``INSERT INTO t ... ON CONFLICT DO NOTHING``;
 - ``INSERT OR REPLACE INTO t (a, b) ...`` becomes an upsert on ``t``'s primary key that sets every other column
   given (what SQLite's REPLACE leaves in the row: the new values);
@@ -11,7 +11,7 @@ on both engines, turned into PostgreSQL's by one small scanner (cached per state
 - ``sqlite_sequence`` (the AUTOINCREMENT counters) is ``csp_sequence``, kept alike by triggers.
 
 Everything else the repositories write is SQL both engines read alike; what differs beyond this is asked of
-the dialect (:class:`console.store.pg_dialect.PostgresDialect`). Text inside quotes is never touched.
+the dialect (:class:`console.store.pg_dialect.PostgresDialect`). Text inside quotes is never changed.
 """
 
 from __future__ import annotations
@@ -61,6 +61,8 @@ def _translate(sql: str, primary_key: Callable[[str], str | None]) -> Translated
             named = True
         elif token == "%":
             out.append("%%")
+        elif token.startswith("'"):
+            out.append(token.replace("%", "%%"))  # (psycopg reads every % of the text, in strings too)
         elif token.lower() in ("max", "min") and _scalar_call(tokens, i):
             out.append("greatest" if token.lower() == "max" else "least")
         elif token.lower() == "instr" and _next_word(tokens, i) == "(":
