@@ -227,7 +227,7 @@ class CspConsoleApp(OrderedKeys, Leaving, CommandMode, ThemedApp, App[None]):
         from console.sla.clocks import recompute_pending
 
         if recompute_pending(self.workspace):  # upgraded from wall-clock due times: once, in a child process
-            self._upgrade = ClockUpgrade(self.workspace.path, self.config.path, self.clock)
+            self._upgrade = ClockUpgrade(self.workspace.locator, self.config.path, self.clock)
         self._jobs = console_jobs(desk, self.clock, upgrade=self._upgrade)
         for job in self._jobs:
             delay = job.first_delay()

@@ -38,10 +38,29 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "sqlite_only(why): the test is about the SQLite file itself")
 
 
+#: Tests known to fail on PostgreSQL still, each with why (one ``node id  # why`` a line): expected to fail there,
+#: strictly (one that passes is reported, to be taken off the list). The list is the work left of issue 22.
+GAPS = Path(__file__).parent / "postgresql_gaps.txt"
+
+
+def _gaps() -> dict[str, str]:
+    if not GAPS.exists():
+        return {}
+    found = {}
+    for line in GAPS.read_text(encoding="utf-8").splitlines():
+        node, _, why = line.partition("#")
+        if node.strip():
+            found[node.strip()] = why.strip() or "a known PostgreSQL gap"
+    return found
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if config.getoption("--engine") != "postgresql":
         return
+    gaps = _gaps()
     for item in items:
+        if item.nodeid in gaps:
+            item.add_marker(pytest.mark.xfail(strict=True, reason=f"PostgreSQL gap: {gaps[item.nodeid]}"))
         marker = item.get_closest_marker("sqlite_only")
         if marker is not None:
             why = marker.args[0] if marker.args else "about the SQLite file itself"

@@ -105,6 +105,31 @@ def test_audit_rows_are_insert_only_for_agents(desk: Desk) -> None:
         assert owner.execute("SELECT count(*) FROM audit_log WHERE action = 'test'").fetchone() == (0,)
 
 
+def test_the_engines_own_tables_and_the_schema_are_the_owners(desk: Desk) -> None:
+    """An agent's own session may not change what every console reads before anything else (the migrations'
+    record, the columns' spellings, the audit counter) nor make objects in the desk's schema; its audit row still
+    moves the counter (the counter's trigger runs as the owner)."""
+    with desk.connect("maria.garcia") as conn:
+        for statement in (
+            "INSERT INTO schema_migrations (version, name, appliedAt) VALUES (999, 'x', 'x')",
+            "DELETE FROM csp_columns",
+            "UPDATE csp_sequence SET seq = seq + 5",
+            "CREATE TABLE mine (x int)",
+            "CREATE FUNCTION csp_door() RETURNS integer LANGUAGE sql AS 'SELECT 1'",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(statement)
+            conn.rollback()
+        before = conn.execute("SELECT seq FROM csp_sequence WHERE name = 'audit_log'").fetchone()
+        conn.execute(
+            "INSERT INTO audit_log (id, at, agent, action, entity, entityId, detail, hash) SELECT max(id) + 1, "
+            "'2026-11-23T03:00:00Z', current_user, 'test', 'x', 'x', '{}', 'x' FROM audit_log"
+        )
+        after = conn.execute("SELECT seq FROM csp_sequence WHERE name = 'audit_log'").fetchone()
+        conn.rollback()
+        assert before is not None and after is not None and after[0] == before[0] + 1
+
+
 def test_billing_rows_only_for_the_roles_the_role_map_allows(desk: Desk) -> None:
     with psycopg.connect(desk.url) as owner:
         total = _count(owner, "receivables")

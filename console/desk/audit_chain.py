@@ -20,10 +20,10 @@ import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from console.notices.kinds import Kind
+from console.settings.paths import CHILD_WORKSPACE_ENV, child_env, child_workspace
 from console.shared.safe_text import clean_block
 from console.store import audit_chain as chain
 from console.store.audit_chain import ACKNOWLEDGE, Break, ChainReport
@@ -88,10 +88,6 @@ def verdict(ws: Workspace, report: ChainReport) -> Verdict:
     return Verdict(report, [b for b in report.breaks if b.key not in done], acked)
 
 
-#: Where the child finds the workspace it walks (a path, or a database URL that may hold a password).
-CHILD_ENV = "CSP_CONSOLE_AUDIT_WORKSPACE"
-
-
 def check(
     ws: Workspace, *, child_above: int | None = None, started: Callable[[subprocess.Popen[str]], None] | None = None
 ) -> Verdict:
@@ -99,11 +95,9 @@ def check(
     a larger one (see the module's doc); ``started`` is given the child, to stop it (:class:`StartCheck`)."""
     if chain.size(ws.conn) <= (CHILD_ABOVE if child_above is None else child_above):
         return verdict(ws, chain.verify(ws.conn))
-    # A database's URL goes by the environment, not the command line: another account's `ps` sees arguments.
-    env = {**os.environ, CHILD_ENV: str(ws.locator)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "console.desk.audit_chain", "-"],
-        env=env,
+        env=child_env(ws.locator),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -189,9 +183,9 @@ def main(argv: Sequence[str]) -> int:
     from console.store import Workspace, WorkspaceError
 
     parser = argparse.ArgumentParser(prog="python -m console.desk.audit_chain", description="walk the audit chain")
-    parser.add_argument("workspace", help=f"the workspace file, or - for ${CHILD_ENV}")
+    parser.add_argument("workspace", help=f"the workspace file, or - for ${CHILD_WORKSPACE_ENV}")
     args = parser.parse_args(argv)
-    where: Path | str = os.environ.get(CHILD_ENV, "") if args.workspace == "-" else Path(args.workspace)
+    where = child_workspace(args.workspace)
     if hasattr(os, "nice"):
         os.nice(10)  # the agents' consoles come first
     try:

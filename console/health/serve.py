@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from console.shared.hosts import is_loopback
 
@@ -33,6 +34,22 @@ _HOST_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([
 ADDRESS_FORM = "HOST:PORT (e.g. 127.0.0.1:8000, [::1]:8000)"
 #: Seconds a stopping server gives its open connections before it closes them (their boards then quit).
 SHUTDOWN_SECONDS = 1.0
+#: Boards served at once (each a process with its own workspace connections): a page that opens sockets in a loop
+#: gets a refusal, not a fork bomb.
+MAX_BOARDS = 16
+
+
+def allowed_origins(address: Address, public_url: str | None) -> set[str]:
+    """The page origins whose websockets the server takes: its own address (and its loopback aliases on the same
+    port), and ``--public-url``'s. A browser sends the page's origin with every websocket, so another site's page
+    (or a DNS-rebound name) that the team lead has open cannot open the board: loopback alone does not stop it."""
+    origins = {address.url}
+    if address.host in ("127.0.0.1", "::1", "localhost"):
+        origins |= {f"http://{h}:{address.port}" for h in ("127.0.0.1", "[::1]", "localhost")}
+    if public_url:
+        found = urlsplit(public_url)
+        origins.add(f"{'https' if found.scheme in ('https', 'wss') else 'http'}://{found.netloc}")
+    return {o.lower() for o in origins}
 
 
 class ServeError(Exception):
@@ -144,9 +161,24 @@ def _server_class() -> type[Any]:
             super().__init__(command, host=address.host, port=address.port, title=title, public_url=url)
             self.sock = sock
             self.said = said
+            self.origins = allowed_origins(address, public_url)
+            self.live = 0
 
         async def on_startup(self, app: web.Application) -> None:
             self.said(self.public_url)
+
+        async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+            """textual-serve's websocket, for the board's own page only, and at most :data:`MAX_BOARDS` at once."""
+            origin = request.headers.get("Origin", "").rstrip("/").lower()
+            if origin not in self.origins:
+                raise web.HTTPForbidden(text="the board takes connections from its own page only\n")
+            if self.live >= MAX_BOARDS:
+                raise web.HTTPServiceUnavailable(text=f"at most {MAX_BOARDS} boards at once; try again later\n")
+            self.live += 1
+            try:
+                return await super().handle_websocket(request)
+            finally:
+                self.live -= 1
 
         def serve(self, debug: bool = False) -> None:
             """As ``Server.serve``, on :attr:`sock`, without its logging set-up (ours: the log file)."""

@@ -47,3 +47,19 @@ def default_config_path() -> Path:
 
 def log_path() -> Path:
     return Path(platformdirs.user_log_dir(APP)) / "console.log"
+
+
+#: Where a child process of the console (the audit chain's walk, the SLA clock upgrade) finds its workspace: by the
+#: environment, not the command line, since a database's URL may hold a password that another account's ``ps``
+#: would see in the arguments. The child is given ``-`` for it.
+CHILD_WORKSPACE_ENV = "CSP_CONSOLE_CHILD_WORKSPACE"
+
+
+def child_env(locator: WorkspaceAt) -> dict[str, str]:
+    """The environment of a child process working on the workspace at ``locator``."""
+    return {**os.environ, CHILD_WORKSPACE_ENV: str(locator)}
+
+
+def child_workspace(argument: str) -> WorkspaceAt:
+    """The workspace a child was given: ``-`` for the one in :data:`CHILD_WORKSPACE_ENV`, else the argument."""
+    return workspace_at(os.environ.get(CHILD_WORKSPACE_ENV, "") if argument == "-" else argument)

@@ -72,6 +72,8 @@ class Base:
     @property
     def conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
+        if conn is not None and getattr(conn, "closed", False):  # (a PostgreSQL session lost: a new one)
+            conn = None
         if conn is None:
             conn = self.dialect.connect(self.url or self.path)
             self._local.conn = conn

@@ -152,6 +152,35 @@ def _refuse_other_schema(source: dict[str, cs.Shape], target: dict[str, cs.Shape
         raise CopyRefused(f"{where}: the schema differs from the source's ({', '.join(differ[:5])})")
 
 
+def _refuse_used(target_at: Path | str) -> None:
+    """Refuse, before it is opened as a workspace (which would migrate whatever is there), a target that holds
+    anything but this console's own empty schema: another desk at an older schema version, another application's
+    tables, a file that is not a workspace. (An empty workspace at this version is checked for rows later.)"""
+    if not is_database_url(target_at):
+        path = Path(target_at)
+        if not path.exists() or (path.is_file() and path.stat().st_size == 0):
+            return
+        if not path.is_file():
+            raise CopyRefused(f"{path}: not a file; a copy goes into a new file or an empty database")
+    probe = Base(target_at)
+    try:
+        version = _version(probe.conn)
+        tables = _tables(probe)
+    finally:
+        probe.close()
+    if tables and version != len(MIGRATIONS):
+        what = f"a workspace at schema version {version}" if version else f"{tables} tables of something else"
+        raise CopyRefused(f"{probe.location}: holds {what}; a copy goes into a new file or an empty database")
+
+
+def _tables(probe: Base) -> int:
+    if probe.engine == "postgresql":
+        sql = "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()"
+    else:
+        sql = "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+    return int(probe.conn.execute(sql).fetchone()[0])
+
+
 # -- the copy --------------------------------------------------------------------------------------
 def copy_to(source: Base, target_at: Path | str, *, agent: str) -> CopyReport:
     """Copy the workspace ``source`` into a new one at ``target_at`` (created and migrated here), as ``agent``;
@@ -162,6 +191,7 @@ def copy_to(source: Base, target_at: Path | str, *, agent: str) -> CopyReport:
     if made is not None and made.exists():
         made = None  # (not ours to remove: refused below, or not a workspace at all)
     started = time.perf_counter()
+    _refuse_used(target_at)  # (before opening it as a workspace, which would migrate whatever is there)
     try:
         target = Workspace.open(target_at)
         try:

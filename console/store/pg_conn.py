@@ -199,7 +199,8 @@ class Connection:
 
     @property
     def closed(self) -> bool:
-        return bool(self.raw.closed)
+        """Closed, or lost (the server restarted, a failover, the network): the store opens a new session."""
+        return bool(self.raw.closed or self.raw.broken)
 
 
 def _params(params: Sequence[Any] | dict[str, Any], tr: Translated) -> Any:

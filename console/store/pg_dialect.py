@@ -18,6 +18,7 @@ and the SQL fragments that differ.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -27,7 +28,9 @@ from typing import Any, TypeVar
 
 import psycopg
 from psycopg.adapt import Loader
+from psycopg.pq import TransactionStatus
 
+from console.shared.db_url import scrub
 from console.shared.errors import WorkspaceError
 from console.store.dialect import BUSY_TIMEOUT_MS
 from console.store.pg_conn import Catalog, Connection
@@ -52,8 +55,9 @@ class _NumberLoader(Loader):
 class Watch:
     """The listening session and the count of change notices it has seen."""
 
-    def __init__(self, raw: psycopg.Connection[Any]) -> None:
+    def __init__(self, raw: psycopg.Connection[Any], url: WorkspaceUrl) -> None:
         self.raw = raw
+        self.url = url
         self.seen = 0
 
     def close(self) -> None:
@@ -75,7 +79,7 @@ class PostgresDialect:
         try:
             raw = psycopg.connect(url.conninfo, autocommit=True, connect_timeout=10)
         except psycopg.Error as exc:
-            raise WorkspaceError(f"{url}: cannot connect ({_first_line(exc)})") from exc
+            raise WorkspaceError(f"{url}: cannot connect ({scrub(_first_line(exc), url.conninfo)})") from None
         raw.adapters.register_loader("numeric", _NumberLoader)
         raw.execute(f"SET lock_timeout = {BUSY_TIMEOUT_MS}")
         raw.execute("SET csp.door = 'on'")  # the door guard's triggers ask for it (migration 31)
@@ -124,7 +128,8 @@ class PostgresDialect:
         return found
 
     def drop_trigger(self, conn: Connection, name: str, table: str) -> None:
-        conn.execute(f'DROP TRIGGER IF EXISTS "{name}" ON {table}')
+        quoted = name.replace('"', '""')
+        conn.execute(f'DROP TRIGGER IF EXISTS "{quoted}" ON {table}')
 
     def begin(self, conn: Connection, *, immediate: bool = True) -> None:
         conn.execute("BEGIN")
@@ -132,7 +137,8 @@ class PostgresDialect:
             try:
                 conn.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
             except BaseException:
-                conn.raw.execute("ROLLBACK")
+                with contextlib.suppress(psycopg.Error):
+                    conn.raw.execute("ROLLBACK")
                 raise
 
     def commit(self, conn: Connection) -> None:
@@ -150,7 +156,7 @@ class PostgresDialect:
         try:
             yield
         finally:
-            conn.execute(f"SET lock_timeout = {BUSY_TIMEOUT_MS}")
+            _reset(conn, f"SET lock_timeout = {BUSY_TIMEOUT_MS}")
 
     def is_busy(self, error: BaseException | None) -> bool:
         from console.shared.faults import is_busy
@@ -166,11 +172,23 @@ class PostgresDialect:
         url = WorkspaceUrl.parse(str(url)) if not isinstance(url, WorkspaceUrl) else url
         raw = self._raw(url)
         raw.execute(f"LISTEN {CHANNEL}")
-        return Watch(raw)
+        return Watch(raw, url)
 
     def data_version(self, watch: Watch) -> int:
-        for _ in watch.raw.notifies(timeout=0):
+        """The notices seen so far. A session lost (the server restarted, a failover) is said as a store error
+        (the caller treats it as "no news" and asks again); the next ask listens on a new session, and counts the
+        loss as a change, since notices may have gone by meanwhile."""
+        if watch.raw.closed or watch.raw.broken:
+            watch.raw = self._raw(watch.url)
+            watch.raw.execute(f"LISTEN {CHANNEL}")
             watch.seen += 1
+        try:
+            for _ in watch.raw.notifies(timeout=0):
+                watch.seen += 1
+        except psycopg.Error as exc:
+            with contextlib.suppress(psycopg.Error):
+                watch.raw.close()
+            raise sqlite3.OperationalError(f"the change notices' session was lost ({_first_line(exc)})") from None
         return watch.seen
 
     @contextmanager
@@ -202,13 +220,14 @@ class PostgresDialect:
         return getattr(error, "sqlstate", None) == "57014"
 
     def within(self, conn: Connection, seconds: float, read: Callable[[], T]) -> T | None:
+        before = conn.execute("SELECT current_setting('statement_timeout')").fetchone()
         conn.execute(f"SET statement_timeout = {max(1, int(seconds * 1000))}")
         try:
             return read()
         except sqlite3.Error:
             return None
         finally:
-            conn.execute("SET statement_timeout = 0")
+            _reset(conn, "SELECT set_config('statement_timeout', ?, false)", (str(before[0]) if before else "0",))
 
     # -- SQL fragments -----------------------------------------------------------------------------
     @staticmethod
@@ -289,6 +308,14 @@ def tsquery(expression: str) -> str:
 
 def _lexeme(word: str) -> str:
     return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _reset(conn: Connection, statement: str, params: Sequence[Any] = ()) -> None:
+    """Put a session setting back, unless the transaction it was changed in failed: its rollback puts it back
+    itself (a SET is transactional), and a statement now would hide the error the caller is to hear."""
+    if conn.raw.info.transaction_status == TransactionStatus.INERROR:
+        return
+    conn.execute(statement, params)
 
 
 def _normal(source: str) -> str:

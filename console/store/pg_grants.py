@@ -172,6 +172,10 @@ def _function(schema: str) -> list[sql.Composable]:
     ]
 
 
+#: Tables of the engine, not the desk: the migrations' record, the columns' spellings, the AUTOINCREMENT counter.
+ENGINE_TABLES = ("schema_migrations", "csp_columns", "csp_sequence")
+
+
 def _privileges(database: str, schema: str, group: str) -> list[sql.Composable]:
     g, s = sql.Identifier(group), sql.Identifier(schema)
     return [
@@ -180,6 +184,14 @@ def _privileges(database: str, schema: str, group: str) -> list[sql.Composable]:
         sql.SQL("REVOKE ALL ON ALL TABLES IN SCHEMA {} FROM {}").format(s, g),
         sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {} TO {}").format(s, g),
         sql.SQL("REVOKE UPDATE, DELETE, TRUNCATE ON TABLE {} FROM {}").format(sql.Identifier(AUDIT_TABLE), g),
+        # The engine's own tables: read only (a row changed there would stop every console opening the workspace,
+        # or fake a break of the audit chain); the audit counter is kept by its trigger, as the owner.
+        *(
+            sql.SQL("REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON TABLE {} FROM {}").format(sql.Identifier(t), g)
+            for t in ENGINE_TABLES
+        ),
+        # No one but the owner makes objects in the desk's schema (PostgreSQL 13 and 14 let PUBLIC).
+        sql.SQL("REVOKE CREATE ON SCHEMA {} FROM PUBLIC").format(s),
         sql.SQL("REVOKE ALL ON ALL SEQUENCES IN SCHEMA {} FROM {}").format(s, g),
         sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {} TO {}").format(s, g),
         sql.SQL("GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA {} TO {}").format(s, g),

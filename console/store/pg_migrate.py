@@ -163,7 +163,9 @@ def _counter(sql: str) -> list[str]:
     table, key = found.group(1), found.group(2)
     return [
         "CREATE TABLE IF NOT EXISTS csp_sequence (name TEXT PRIMARY KEY, seq BIGINT)",
-        f"CREATE OR REPLACE FUNCTION {table}_counter_fn() RETURNS trigger LANGUAGE plpgsql AS $c$ BEGIN "
+        # (as the owner: agents' own roles may not write csp_sequence, console.store.pg_grants)
+        f"CREATE OR REPLACE FUNCTION {table}_counter_fn() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER "
+        "SET search_path FROM CURRENT AS $c$ BEGIN "
         f"INSERT INTO csp_sequence (name, seq) VALUES (TG_TABLE_NAME, NEW.{key}) ON CONFLICT (name) DO UPDATE "
         "SET seq = greatest(csp_sequence.seq, EXCLUDED.seq); RETURN NULL; END $c$",
         f"CREATE TRIGGER {table}_counter AFTER INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION {table}_counter_fn()",

@@ -22,7 +22,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 #: A token of SQL: a quoted string or identifier, a word, a parameter mark, or any other character.
-_TOKEN = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|[A-Za-z_][A-Za-z0-9_]*|::|:[A-Za-z_]\w*|\?|%|\s+|.", re.S)
+_TOKEN = re.compile(
+    r"--[^\n]*|/\*.*?\*/|(\$[A-Za-z_]*\$).*?\1|'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|[A-Za-z_][A-Za-z0-9_]*|::|"
+    r":[A-Za-z_]\w*|\?|%|\s+|.",
+    re.S,
+)
 _INSERT_OR = re.compile(
     r"^\s*INSERT\s+OR\s+(IGNORE|REPLACE)\s+INTO\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(([^)]*)\)", re.I | re.S
 )
@@ -51,7 +55,7 @@ def _translate(sql: str, primary_key: Callable[[str], str | None]) -> Translated
     text, conflict = _insert_or(sql, primary_key)
     out: list[str] = []
     marks, named = 0, False
-    tokens = _TOKEN.findall(text)
+    tokens = [m.group(0) for m in _TOKEN.finditer(text)]
     for i, token in enumerate(tokens):
         if token == "?":
             out.append("%s")
@@ -61,8 +65,9 @@ def _translate(sql: str, primary_key: Callable[[str], str | None]) -> Translated
             named = True
         elif token == "%":
             out.append("%%")
-        elif token.startswith("'"):
-            out.append(token.replace("%", "%%"))  # (psycopg reads every % of the text, in strings too)
+        elif token.startswith(("'", '"', "--", "/*", "$")) and len(token) > 1:
+            # (strings, quoted names, comments and $$ bodies are text: no marks in them; but psycopg reads every %)
+            out.append(token.replace("%", "%%"))
         elif token.lower() in ("max", "min") and _scalar_call(tokens, i):
             out.append("greatest" if token.lower() == "max" else "least")
         elif token.lower() == "instr" and _next_word(tokens, i) == "(":
