@@ -1,5 +1,6 @@
 """Run the benchmarks and rewrite bench/RESULTS.md: ``python -m bench.run [--quick]``; ``python -m bench.run
-mail [--quick]`` runs only the mail intake's (:mod:`bench.mail`) and writes only its section.
+mail [--quick]`` runs only the mail intake's (:mod:`bench.mail`) and writes only its section; ``python -m
+bench.run postgresql [--quick] [--sizes N ...]`` PostgreSQL's figures beside SQLite's (:mod:`bench.postgresql`).
 
 Every figure is a ratio against a floor measured in the same run, because these machines are shared and
 noisy. The full run uses 1,000,000 tickets and writes ``bench/RESULTS.md``; ``--quick`` uses 100,000 (the
@@ -286,6 +287,13 @@ def measure(size: int, plan: Plan, tmp: Path, report: Callable[[str, fx.Figure],
 
 
 def main() -> None:
+    import sys
+
+    if sys.argv[1:2] == ["postgresql"]:  # its own options (bench.postgresql.main)
+        from bench import postgresql
+
+        postgresql.main(sys.argv[2:])
+        return
     parser = argparse.ArgumentParser()
     parser.add_argument("bench", nargs="?", choices=["mail"], help="only this bench, its section of the results")
     parser.add_argument("--quick", action="store_true")
