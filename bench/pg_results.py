@@ -8,6 +8,16 @@ from typing import Any
 
 from bench import figures as fx
 
+#: The paragraph of bench/RESULTS.md (bench.run writes it) that says where these results are.
+LINK = [
+    "## PostgreSQL (issue 22)",
+    "",
+    "The same figures on a PostgreSQL workspace, beside SQLite's measured in the same run (start-up, keystrokes, "
+    "the queue's search, claims from 4 and 8 processes, the change notice between processes, the live update and "
+    "the health refresh), each against its own floor (the same statements by bare psycopg or sqlite3, a bare "
+    "Textual app, a plain table): [RESULTS-postgresql.md](RESULTS-postgresql.md), written by `python -m bench.run "
+    "postgresql` (`--quick`: [RESULTS-postgresql-quick.md](RESULTS-postgresql-quick.md)).",
+]
 #: Why a figure missed its target, by figure key: what the recorded run's plans and profiles showed.
 NOTES: dict[str, str] = {}
 #: What every run measures and how (shown above the tables).
