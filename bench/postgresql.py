@@ -42,8 +42,8 @@ class Plan:
     processes: tuple[int, ...] = (4, 8)
 
 
-FULL = Plan(sizes=(10_000, 100_000, 1_000_000), startups=5, runs=9, claims=400, notices=30)
-QUICK = Plan(sizes=(10_000, 100_000), startups=3, runs=7, claims=200, notices=20)
+FULL = Plan(sizes=(10_000, 100_000, 1_000_000), startups=5, runs=21, claims=400, notices=30)
+QUICK = Plan(sizes=(10_000, 100_000), startups=3, runs=15, claims=200, notices=20)
 SMOKE = Plan(sizes=(2_000,), startups=1, runs=2, claims=12, notices=3, processes=(2,))
 
 Report = Callable[[str, str, fx.Figure], None]
