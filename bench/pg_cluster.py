@@ -67,29 +67,31 @@ def server_version(c: Cluster) -> str:
     return str(row[0]) if row else "?"
 
 
-def demo(c: Cluster, folder: Path, size: int) -> tuple[str, Path, dict[str, float | None]]:
+def demo(c: Cluster, folder: Path, size: int) -> tuple[str, Path, dict[str, float], list[str]]:
     """The PostgreSQL URL and the SQLite file of the demo of ``size`` tickets (generated, or reused when kept),
-    and the generation rates (rows/s; ``None`` for a reused one)."""
+    the generation rates (rows/s, of a reused one as its run measured it), and the engines whose was reused."""
     from console.store import Workspace
 
     name = f"demo_{size}"
     url, db = c.url(name), folder / f"demo-{size}.db"
     rates_file = folder / f"demo-{size}.json"
-    rates: dict[str, float | None] = {"postgresql": None, "sqlite": None}
     kept = json.loads(rates_file.read_text()) if rates_file.exists() else {}
+    reused = [e for e in ("postgresql", "sqlite") if kept.get(e)]
     if name not in databases(c) or not kept.get("postgresql"):
         c.sql(f"DROP DATABASE IF EXISTS {name}")
         c.sql(f"CREATE DATABASE {name}")
-        rates["postgresql"] = kept["postgresql"] = _generate(url, size)
+        reused = [r for r in reused if r != "postgresql"]
+        kept["postgresql"] = _generate(url, size)
         rates_file.write_text(json.dumps(kept))
     if not db.exists() or not kept.get("sqlite"):
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
-        rates["sqlite"] = kept["sqlite"] = _generate(str(db), size)
+        reused = [r for r in reused if r != "sqlite"]
+        kept["sqlite"] = _generate(str(db), size)
         with Workspace.open(db) as ws:
             ws.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         rates_file.write_text(json.dumps(kept))
-    return url, db, rates
+    return url, db, kept, reused
 
 
 def _generate(where: str, size: int) -> float:

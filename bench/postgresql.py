@@ -97,8 +97,8 @@ def run(plan: Plan, keep: Path | None, out: Path) -> dict[str, Any]:
     with pg_cluster.cluster(keep) as (cluster, folder), tempfile.TemporaryDirectory() as tmp_name:
         results["postgresql"] = pg_cluster.server_version(cluster)
         for size in plan.sizes:
-            url, db, rates = pg_cluster.demo(cluster, folder, size)
-            at_size: dict[str, Any] = {"demo": rates, "figures": {e: {} for e in ENGINES}}
+            url, db, rates, reused = pg_cluster.demo(cluster, folder, size)
+            at_size: dict[str, Any] = {"demo": rates, "reused": reused, "figures": {e: {} for e in ENGINES}}
             results["sizes"][str(size)] = at_size
 
             def report(engine: str, key: str, f: fx.Figure, size: int = size, at: dict[str, Any] = at_size) -> None:
