@@ -28,9 +28,10 @@ NOTES: dict[str, str] = {
     "BY id DESC LIMIT 1`, `SELECT seq FROM csp_sequence`, the audit INSERT, `pg_notify`, COMMIT) and a read "
     "after. The writers therefore take turns, each holding the lock for 8 round trips; the floor's 3 round trips "
     "(BEGIN, UPDATE, COMMIT) take only the row's lock and run in parallel. A profile of 30 claims in one process "
-    "(10,000 tickets) spent ~70 % of its time sending to and waiting for the server (psycopg's send and wait). Proposed (store, not made "
-    "here): send the statements after the lock in one round trip (psycopg's pipeline mode, or one server-side "
-    "function for the claim), and read the audit chain's head and its sequence in one statement.",
+    "(10,000 tickets) spent ~70 % of its time sending to and waiting for the server (psycopg's send and "
+    "wait). Proposed (store, not made here): send the statements after the lock in one round trip (psycopg's "
+    "pipeline mode, or one server-side function for the claim), and read the audit chain's head and its "
+    "sequence in one statement.",
     "health (PostgreSQL)": "one refresh is 41 statements, each a round trip: their execution on the server is "
     "~2 ms in all (EXPLAIN ANALYZE of each at 10,000 tickets, the slowest 0.26 ms: the range read of "
     "health_first_response_hourly by its key), the rest the round trips and psycopg's rows. At 10,000 and "
