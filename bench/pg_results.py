@@ -47,12 +47,20 @@ NOTES: dict[str, str] = {
     "the view's count taken from the page's plan of the same press.",
     "search (SQLite, small workspaces)": "sub-millisecond figures (0.6-0.8 ms against 0.25-0.4 ms): building "
     "the 60 QueueRow objects from sqlite3 rows (queue.py's list comprehension) is most of the difference.",
-    "change notice": "figures of 0.1-5 ms on a two-core machine with a load average of 5-11: the difference is "
+    "change notice": "figures of 0.1-5 ms on a two-core machine with a load average of 5-12: the difference is "
     "the scheduling of the writer (the console's claim still runs after its commit: it reads the ticket back) "
     "against the watcher's 0.2 ms poll; a running console looks every 0.5 s (the live update, met on both).",
-    "start-up and the keystrokes": "where one misses it is by a little and not in every run: p95 of 30 presses "
-    "or the median of 3-5 start-ups on a machine shared with another engineer's test run (see the load average "
-    "above); the medians in the figure names stay close to the floors.",
+    "start-up": "both engines at 1.5-1.7x in this run (bench/RESULTS.md: 1.35x against a bare app that runs no "
+    "statement). On PostgreSQL at 1,000,000 tickets `Workspace.open` takes 10-20 ms (a psycopg connect is "
+    "4-10 ms of it; the catalog and the migrations check the rest) and the first page 7-15 ms (profiled after "
+    "the run): the rest of the difference is the console's own start, as on SQLite. A start on PostgreSQL is "
+    "~0.6 s longer than on SQLite, the floor ~0.4 s (importing psycopg, connecting over TCP).",
+    "keystrokes": "met at 1,000,000 on both, but the PostgreSQL search keystroke's p95 is 1.17 s (median "
+    "0.22 s; SQLite 0.23 s): the queue's statements of each press (pages and counts, captured) run again by "
+    "bare psycopg take 0.39 s at p95, each count of a prefix's matches visiting every match's heap page (the "
+    "search note above). Where down missed at 10,000 and 100,000 (2.06x, 2.23x) it is by a little and "
+    "not in the quick run: a p95 of 30 presses on a machine at a load average of 10-12 (another engineer's "
+    "tests).",
 }
 #: What every run measures and how (shown above the tables).
 METHOD = [
