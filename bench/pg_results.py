@@ -58,9 +58,9 @@ NOTES: dict[str, str] = {
     "keystrokes": "met at 1,000,000 on both, but the PostgreSQL search keystroke's p95 is 1.17 s (median "
     "0.22 s; SQLite 0.23 s): the queue's statements of each press (pages and counts, captured) run again by "
     "bare psycopg take 0.39 s at p95, each count of a prefix's matches visiting every match's heap page (the "
-    "search note above). Where down missed at 10,000 and 100,000 (2.06x, 2.23x) it is by a little and "
-    "not in the quick run: a p95 of 30 presses on a machine at a load average of 10-12 (another engineer's "
-    "tests).",
+    "search note above). Where down or end missed at 10,000 and 100,000 (2.1-2.7x, in the full or the "
+    "quick run, not in both) the medians stay at 66-97 ms: a p95 of 6-30 presses on a machine at a load "
+    "average of 9-12 (another engineer's tests) is its slowest one or two.",
 }
 #: What every run measures and how (shown above the tables).
 METHOD = [
