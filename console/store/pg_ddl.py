@@ -89,7 +89,9 @@ def types(statement: str) -> str:
 
 def expressions(sql: str, primary_key: Callable[[str], str | None]) -> str:
     """An expression or statement's SQLite-only spellings as PostgreSQL's."""
-    out = _JULIANDAY.sub(r"(extract(epoch from (\1)::timestamptz) / 86400.0 + 2440587.5)", sql)
+    from console.store.pg_sql import spelled
+
+    out = _JULIANDAY.sub(r"(extract(epoch from (\1)::timestamptz) / 86400.0 + 2440587.5)", spelled(sql))
     out = _JSON_OBJECT.sub("json_build_object(", out)
     found = _CONFLICT_UPDATE.search(out)
     into = _INTO.search(out)

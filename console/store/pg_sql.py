@@ -85,6 +85,24 @@ def _translate(sql: str, primary_key: Callable[[str], str | None]) -> Translated
     return Translated(body, marks, inserts.group(1) if single and inserts else None, named)
 
 
+def spelled(sql: str) -> str:
+    """The function names of ``sql`` in PostgreSQL's spelling (``max(a, b)`` -> ``greatest``, ``instr`` ->
+    ``strpos``, ``sqlite_sequence``), nothing else: for a trigger's body, which runs inside a ``$$`` string."""
+    tokens = [m.group(0) for m in _TOKEN.finditer(sql)]
+    out = []
+    for i, token in enumerate(tokens):
+        low = token.lower()
+        if low in ("max", "min") and _scalar_call(tokens, i):
+            out.append("greatest" if low == "max" else "least")
+        elif low == "instr" and _next_word(tokens, i) == "(":
+            out.append("strpos")
+        elif low == "sqlite_sequence":
+            out.append("csp_sequence")
+        else:
+            out.append(token)
+    return "".join(out)
+
+
 def _insert_or(sql: str, primary_key: Callable[[str], str | None]) -> tuple[str, str]:
     """``INSERT OR IGNORE|REPLACE INTO t (cols)``: the plain ``INSERT`` and the ``ON CONFLICT`` clause it needs."""
     found = _INSERT_OR.match(sql)
