@@ -9,8 +9,8 @@
 - ``ON CONFLICT DO UPDATE`` names the table's key (PostgreSQL wants it said); ``julianday(x)`` is computed;
   ``json_object(k, v, ...)`` is ``json_build_object`` (the same object, keys in the order given);
 - full-text tables (``CREATE VIRTUAL TABLE t USING fts5(a, b)``) become tables keyed by ``rowid`` with a
-  ``tsvector`` of their columns (``simple`` configuration: the project's own search form, no stemming) and a GIN
-  index over it;
+  ``tsvector`` of their columns (``simple`` configuration: the project's own search form, no stemming, ASCII
+  punctuation a separator as in FTS5) and a GIN index over it;
 - SQLite's own statements (``PRAGMA``, ``ANALYZE`` of statistics) are left out or kept as PostgreSQL's.
 
 Every column a migration makes is recorded with its spelling in ``csp_columns`` (:class:`console.store.pg_conn.
@@ -123,6 +123,13 @@ def _qualified(rest: str, table: str) -> str:
     return f"{found.group(0)}{','.join(parts)}"
 
 
+#: ASCII punctuation, a word's end in FTS5's ``unicode61`` tokenizer as in the queries (``\w+``): blanked before
+#: PostgreSQL's parser reads the document, which would keep ``sakura-shoji.co.jp`` or ``a@b.jp`` as one token
+#: (a host, an email) that the query's words ``sakura`` and ``shoji`` never meet. (Explicit ranges: the
+#: meaning of ``[[:punct:]]`` depends on the database's locale.)
+_PUNCTUATION = "[!-/:-@[-`{-~]+"
+
+
 def fts_table(statement: str) -> list[str] | None:
     """The PostgreSQL tables standing for an FTS5 table (``None`` when ``statement`` is not one)."""
     found = _VIRTUAL.match(statement)
@@ -131,6 +138,7 @@ def fts_table(statement: str) -> list[str] | None:
     name = found.group(1)
     columns = [c.strip() for c in split_top(found.group(2)) if "=" not in c]
     doc = " || ' ' || ".join(f"coalesce({c}, '')" for c in columns)
+    doc = f"regexp_replace({doc}, '{_PUNCTUATION}', ' ', 'g')"
     return [
         f"CREATE TABLE IF NOT EXISTS {name} (rowid BIGINT PRIMARY KEY, {', '.join(f'{c} TEXT' for c in columns)}, "
         f"doc tsvector GENERATED ALWAYS AS (to_tsvector('simple', {doc})) STORED)",
