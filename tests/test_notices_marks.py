@@ -18,7 +18,7 @@ from console.notices.kinds import Kind, Notice
 from console.plugins.host import load_plugins
 from console.settings.config import Config, load_config, write_demo_config
 from console.store import Workspace
-from console.store.connection import connect
+from console.store.connection import connect, transaction
 from tests.conftest import NOW
 
 AGENT = "aiko.tanaka"
@@ -26,15 +26,14 @@ OTHER = "li.wei"
 
 
 @contextmanager
-def write_lock(path: Path) -> Iterator[sqlite3.Connection]:
-    """Another process's long write (a bulk import) holding the workspace's write lock, committed at the end."""
-    other = connect(path)  # a console's connection: the door guard (migration 31) lets only those write
-    other.execute("BEGIN IMMEDIATE")
-    other.execute("UPDATE customers SET culture = culture")
+def write_lock(locator: Path | str) -> Iterator[sqlite3.Connection]:
+    """Another process's long write (a bulk import) holding the workspace's write lock, committed at the end
+    having changed nothing (no console is woken by it: SQLite's data version and PostgreSQL's notices stay)."""
+    other = connect(locator)  # a console's connection: the door guard (migration 31) lets only those write
     try:
-        yield other
+        with transaction(other):  # the write lock at once (SQLite's BEGIN IMMEDIATE, PostgreSQL's advisory lock)
+            yield other
     finally:
-        other.execute("COMMIT")
         other.close()
 
 
