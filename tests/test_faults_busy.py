@@ -4,7 +4,7 @@ sentence: exit status 75 (EX_TEMPFAIL, sysexits.h: "try again later"; README, "T
 the console; nothing is claimed, nothing lost, and the same claim succeeds once the lock is released.
 
 The busy timeout is shortened here (0.4 s, the retries' pauses too) so the test does not wait 15 s; the lock is
-held by a real second process on the real file."""
+held by a real second process on the real workspace (a SQLite file, or a PostgreSQL database)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from console.cli.main import main
-from console.store import Workspace, base, dialect
+from console.store import Workspace, base, dialect, pg_dialect
 from tests.faults import HOLD_THE_LOCK, assignee
 from tests.ui import make_app, settle, table
 
@@ -25,13 +25,15 @@ from tests.ui import make_app, settle, table
 @pytest.fixture
 def short_patience(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(dialect, "BUSY_TIMEOUT_MS", 400)
+    monkeypatch.setattr(pg_dialect, "BUSY_TIMEOUT_MS", 400)  # (PostgreSQL's lock_timeout: the same 5 s)
     monkeypatch.setattr(base, "BUSY_BACKOFF", (0.05, 0.1), raising=False)
 
 
 class Holder:
-    """A second process holding ``BEGIN IMMEDIATE`` on the workspace until :meth:`release`."""
+    """A second process holding the workspace's write lock (SQLite's ``BEGIN IMMEDIATE``, PostgreSQL's advisory
+    lock) until :meth:`release`."""
 
-    def __init__(self, db: Path) -> None:
+    def __init__(self, db: Path | str) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-c", HOLD_THE_LOCK, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
         )
