@@ -72,7 +72,7 @@ def board_env(agent: str) -> dict[str, str]:
     return {**os.environ, "CSP_CONSOLE_AGENT": agent}
 
 
-def csp(db: Path, *args: str, agent: str = "kenji.sato", timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def csp(db: Path | str, *args: str, agent: str = "kenji.sato", timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """One ``csp-console`` command, a process of its own."""
     argv = [sys.executable, "-m", "console.cli", *args, "--db", str(db)]
     return subprocess.run(argv, capture_output=True, text=True, env=board_env(agent), timeout=timeout, check=False)
@@ -81,7 +81,7 @@ def csp(db: Path, *args: str, agent: str = "kenji.sato", timeout: float = 60) ->
 class Served:
     """``csp-console board --serve 127.0.0.1:PORT`` running; :meth:`stop` is Ctrl-C."""
 
-    def __init__(self, db: Path, agent: str) -> None:
+    def __init__(self, db: Path | str, agent: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         argv = [sys.executable, "-m", "console.cli", "board", "--db", str(db), "--serve", f"127.0.0.1:{self.port}"]
@@ -113,7 +113,7 @@ class Served:
 
 
 @contextlib.contextmanager
-def served(db: Path, agent: str = "kenji.sato") -> Iterator[Served]:
+def served(db: Path | str, agent: str = "kenji.sato") -> Iterator[Served]:
     server = Served(db, agent)
     try:
         yield server

@@ -19,6 +19,7 @@ from console.desk.read_only import ReadOnly
 from console.screens.board import BoardScreen, ReadOnlyBoard
 from console.settings.config import Config
 from console.store import Workspace
+from console.store.pg_dialect import CHANNEL
 from tests.board_browser import board_page, csp, figure, need_chromium, served
 from tests.conftest import NOW, set_policy
 from tests.ui import settle
@@ -36,33 +37,49 @@ def _unclaimed(ws: Workspace) -> str:
     return str(row.fetchone()[0])
 
 
-def _commits_seen(db: Path) -> sqlite3.Connection:
-    """A connection whose ``PRAGMA data_version`` moves when any other connection commits to ``db`` (SQLite,
-    "PRAGMA data_version"): a board that wrote anything at all would move it."""
-    conn = sqlite3.connect(db)
-    conn.execute("SELECT count(*) FROM tickets").fetchone()
-    return conn
+class _Commits:
+    """Commits to the workspace, seen on a connection of its own: on a SQLite file ``PRAGMA data_version``, which
+    moves when any other connection commits to it (SQLite, "PRAGMA data_version"): a board that wrote anything
+    at all would move it; on PostgreSQL the workspace's change notices (``LISTEN csp_changes``: every write
+    transaction of the store sends one at its commit, console.store.pg_dialect), counted."""
 
+    def __init__(self, ws: Workspace) -> None:
+        self.seen = 0
+        if ws.engine == "sqlite":
+            self.sqlite: sqlite3.Connection | None = sqlite3.connect(ws.path, check_same_thread=False)
+            self.sqlite.execute("SELECT count(*) FROM tickets").fetchone()
+        else:
+            import psycopg
 
-def _data_version(conn: sqlite3.Connection) -> int:
-    return int(conn.execute("PRAGMA data_version").fetchone()[0])
+            self.sqlite = None
+            self.pg = psycopg.connect(str(ws.locator), autocommit=True)
+            self.pg.execute(f"LISTEN {CHANNEL}")
+
+    def version(self) -> int:
+        if self.sqlite is not None:
+            return int(self.sqlite.execute("PRAGMA data_version").fetchone()[0])
+        self.seen += sum(1 for _ in self.pg.notifies(timeout=0))
+        return self.seen
+
+    def close(self) -> None:
+        (self.sqlite or self.pg).close()
 
 
 @contextlib.contextmanager
-def _first_commit(db: Path) -> Iterator[Callable[[], float]]:
-    """While the block runs, ``db``'s data_version is read every 2 ms on a connection of its own; the callable
-    yielded gives the monotonic time the first commit of another connection was seen."""
+def _first_commit(ws: Workspace) -> Iterator[Callable[[], float]]:
+    """While the block runs, commits to ``ws`` are looked for every 2 ms on a connection of its own
+    (:class:`_Commits`); the callable yielded gives the monotonic time the first commit of another connection
+    was seen."""
     seen: list[float] = []
     stop = threading.Event()
+    commits = _Commits(ws)  # (listening before the block starts: its first commit is not missed)
 
     def watch() -> None:
-        conn = _commits_seen(db)
-        start = _data_version(conn)
+        start = commits.version()
         while not stop.is_set() and not seen:
-            if _data_version(conn) != start:
+            if commits.version() != start:
                 seen.append(time.monotonic())
             time.sleep(0.002)
-        conn.close()
 
     watcher = threading.Thread(target=watch)
     watcher.start()
@@ -76,6 +93,7 @@ def _first_commit(db: Path) -> Iterator[Callable[[], float]]:
     finally:
         stop.set()
         watcher.join()
+        commits.close()
 
 
 def _gone(pid: int, within: float = 10) -> bool:
@@ -92,14 +110,14 @@ def _gone(pid: int, within: float = 10) -> bool:
 def test_a_change_made_in_the_console_shows_in_the_browser_within_2_s(demo_ws: Workspace, tmp_path: Path) -> None:
     need_chromium()
     ticket = _unclaimed(demo_ws)
-    with served(demo_ws.path) as server, board_page(server.url, tmp_path / "profile") as board:
+    with served(demo_ws.locator) as server, board_page(server.url, tmp_path / "profile") as board:
         text = board.text()
         open_before, resolved_before = figure(text, "All open"), figure(text, "Resolved today")
         board.screenshot("board-served.png", tmp_path)
         # Another agent resolves a ticket in their own console's process (the command line's desk); the clock
         # starts at its first commit to the workspace, seen from here.
-        with _first_commit(demo_ws.path) as committed:
-            done = csp(demo_ws.path, "ticket", "resolve", ticket, "fixed_by_partner", agent="maria.garcia")
+        with _first_commit(demo_ws) as committed:
+            done = csp(demo_ws.locator, "ticket", "resolve", ticket, "fixed_by_partner", agent="maria.garcia")
         assert done.returncode == 0, done.stderr
         changed_at = committed()
 
@@ -124,10 +142,10 @@ def test_a_change_made_in_the_console_shows_in_the_browser_within_2_s(demo_ws: W
 @pytest.mark.xdist_group("browser")
 def test_the_board_in_the_browser_is_read_only(demo_ws: Workspace, tmp_path: Path) -> None:
     need_chromium()
-    seen = _commits_seen(demo_ws.path)
-    before = _data_version(seen)
+    seen = _Commits(demo_ws)
+    before = seen.version()
     keys = ("Enter", ":", "1", "5", "Enter", "c", "x", "n", "a", "Shift+A", "h", "b", "Shift+C", "Escape", "Control+p")
-    with served(demo_ws.path) as server, board_page(server.url, tmp_path / "profile") as board:
+    with served(demo_ws.locator) as server, board_page(server.url, tmp_path / "profile") as board:
         open_before = figure(board.text(), "All open")
         board.press(*keys)
         text = board.wait_for(lambda t: "Read-only board" in t, 5, "a read-only notice")
@@ -137,14 +155,14 @@ def test_the_board_in_the_browser_is_read_only(demo_ws: Workspace, tmp_path: Pat
         [child] = server.children()
         board.press("q")  # quitting ends this browser's board, and nothing else
         assert _gone(child)
-    assert _data_version(seen) == before  # nothing was written to the workspace by anyone
+    assert seen.version() == before  # nothing was written to the workspace by anyone
     seen.close()
 
 
 async def test_the_read_only_board_refuses_every_action_and_writes_nothing(demo_ws: Workspace) -> None:
     """In process: the keys that act elsewhere, the console's ways to other screens, and the desk's actions."""
-    seen = _commits_seen(demo_ws.path)
-    before = _data_version(seen)
+    seen = _Commits(demo_ws)
+    before = seen.version()
     ticket = _unclaimed(demo_ws)
     customer = str(demo_ws.tickets.ticket(ticket)["customerId"])  # type: ignore[index]
     app = ReadOnlyBoard(demo_ws, Config(), clock=lambda: NOW, agent="kenji.sato", cursor_blink=False)  # every role
@@ -180,19 +198,19 @@ async def test_the_read_only_board_refuses_every_action_and_writes_nothing(demo_
         assert len(app.screen_stack) == 2
         await pilot.press("escape")
         await pilot.press("q")
-    assert _data_version(seen) == before
+    assert seen.version() == before
     assert demo_ws.tickets.ticket(ticket)["status"] != "resolved"  # type: ignore[index]
     seen.close()
 
 
 def test_a_non_loopback_address_is_refused_unless_public(demo_ws: Workspace) -> None:
     for address in ("0.0.0.0:8765", "192.0.2.10:8765", "[2001:db8::1]:8765", "board.example.com:8765"):
-        done = csp(demo_ws.path, "board", "--serve", address)
+        done = csp(demo_ws.locator, "board", "--serve", address)
         assert done.returncode == 3, done.stderr
         [line] = done.stderr.splitlines()
         assert address in line and "not a loopback address" in line and "--public" in line
     # --public lets it past the check: 192.0.2.10 (TEST-NET-1, RFC 5737) is no address of this machine
-    done = csp(demo_ws.path, "board", "--serve", "192.0.2.10:8765", "--public")
+    done = csp(demo_ws.locator, "board", "--serve", "192.0.2.10:8765", "--public")
     assert done.returncode == 1
     assert done.stderr.startswith("csp-console: error: cannot serve on 192.0.2.10:8765: ")
 
@@ -200,7 +218,7 @@ def test_a_non_loopback_address_is_refused_unless_public(demo_ws: Workspace) -> 
 @pytest.mark.parametrize("address", ["localhost", "127.0.0.1", "127.0.0.1:", "127.0.0.1:0", ":8000", "::1:8000",
                                      "127.0.0.1:99999", "127.0.0.1:http", "[::1:8000", "bad_host:8000"])  # fmt: skip
 def test_a_bad_address_names_the_option(demo_ws: Workspace, address: str) -> None:
-    done = csp(demo_ws.path, "board", "--serve", address)
+    done = csp(demo_ws.locator, "board", "--serve", address)
     assert done.returncode == 2
     assert f"argument --serve: expected HOST:PORT (e.g. 127.0.0.1:8000, [::1]:8000), got {address!r}" in done.stderr
 
@@ -210,7 +228,7 @@ def test_a_port_in_use_is_said(demo_ws: Workspace) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        done = csp(demo_ws.path, "board", "--serve", f"127.0.0.1:{port}")
+        done = csp(demo_ws.locator, "board", "--serve", f"127.0.0.1:{port}")
     assert done.returncode == 1
     assert (
         done.stderr == f"csp-console: error: cannot serve on 127.0.0.1:{port}: the port is in use (another server?)\n"
@@ -218,10 +236,10 @@ def test_a_port_in_use_is_said(demo_ws: Workspace) -> None:
 
 
 def test_the_server_is_the_agent_who_starts_it_checked_as_the_board_is(demo_ws: Workspace) -> None:
-    done = csp(demo_ws.path, "board", "--serve", "127.0.0.1:8765", agent="nobody")
+    done = csp(demo_ws.locator, "board", "--serve", "127.0.0.1:8765", agent="nobody")
     assert done.returncode == 3 and "'nobody' is not an agent of the workspace" in done.stderr
     set_policy(demo_ws, {"roles.ticket.view": ["global_admin"]})  # the desk's role map: only admins see tickets
-    done = csp(demo_ws.path, "board", "--serve", "127.0.0.1:8765", agent="maria.garcia")
+    done = csp(demo_ws.locator, "board", "--serve", "127.0.0.1:8765", agent="maria.garcia")
     assert done.returncode == 3 and "may not ticket.view" in done.stderr
-    done = csp(demo_ws.path, "board", "--public")
+    done = csp(demo_ws.locator, "board", "--public")
     assert done.returncode == 2 and "go with --serve" in done.stderr
