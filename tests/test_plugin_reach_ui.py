@@ -608,12 +608,15 @@ def test_the_desk_checks_every_rule_of_a_field_and_a_check_that_raises_is_named(
 def test_the_plugin_fields_table_refuses_a_foreign_write(demo_ws: Workspace) -> None:
     import sqlite3
 
-    foreign = sqlite3.connect(demo_ws.locator)
+    from tests.foreign_conn import foreign_connection
+
+    foreign = foreign_connection(demo_ws)
     try:
         with pytest.raises(sqlite3.OperationalError, match="no such function: csp_door"):
             foreign.execute("INSERT INTO ticket_fields (ticketSeq, plugin, fieldId, value) VALUES (1, 'x', 'x.y', 'z')")
     finally:
         foreign.close()
+    assert demo_ws.conn.execute("SELECT count(*) FROM ticket_fields WHERE plugin = 'x'").fetchone()[0] == 0
 
 
 # -- the docs quote the example that runs here -----------------------------------------------------------------

@@ -5,7 +5,7 @@
   row's own number (an identity column);
 - a trigger (``CREATE TRIGGER name BEFORE|AFTER event ON table [WHEN cond] BEGIN ...; END``) becomes a PL/pgSQL
   function and a row trigger running it; ``SELECT RAISE(ABORT, 'm')`` raises ``m``; ``SELECT csp_door()``
-  performs the door check;
+  performs the door check (a trigger that does only that checks each statement: :func:`_door_trigger`);
 - ``ON CONFLICT DO UPDATE`` names the table's key (PostgreSQL wants it said); ``julianday(x)`` is computed;
   ``json_object(k, v, ...)`` is ``json_build_object`` (the same object, keys in the order given);
 - full-text tables (``CREATE VIRTUAL TABLE t USING fts5(a, b)``) become tables keyed by ``rowid`` with a
@@ -154,6 +154,8 @@ def trigger(statement: str, primary_key: Callable[[str], str | None]) -> list[st
     name, timing, event, table, when, body = found.groups()
     event = re.sub(r"\s+", " ", event.strip())
     statements = [s.strip() for s in split_top(body, ";") if s.strip()]
+    if not when and len(statements) == 1 and _DOOR.fullmatch(statements[0]):
+        return _door_trigger(name, timing, event, table)
     lines = []
     for s in statements:
         # (SQLite's RAISE(ABORT) is a constraint failure: an IntegrityError on both engines)
@@ -176,6 +178,20 @@ def trigger(statement: str, primary_key: Callable[[str], str | None]) -> list[st
         f"CREATE TRIGGER {name} {timing.upper()} {event.upper()} ON {table} FOR EACH ROW{condition} "
         f"EXECUTE FUNCTION {name}_fn()"
     )
+    return [f"DROP TRIGGER IF EXISTS {name} ON {table}", function, create]
+
+
+def _door_trigger(name: str, timing: str, event: str, table: str) -> list[str]:
+    """A door guard (migration 31) as a statement trigger: SQLite refuses the statement as it is prepared, rows
+    or none (the function is missing), so PostgreSQL checks each statement, not each row (a ``DELETE`` of no rows
+    is refused too); its ``DELETE`` guard covers ``TRUNCATE`` (PostgreSQL's way of deleting every row)."""
+    event = "DELETE OR TRUNCATE" if event.upper() == "DELETE" else event.upper()
+    function = (
+        f"CREATE OR REPLACE FUNCTION {name}_fn() RETURNS trigger LANGUAGE plpgsql AS $body$ BEGIN "
+        "PERFORM csp_door(); RETURN NULL; END $body$"
+    )
+    create = f"CREATE TRIGGER {name} {timing.upper()} {event} ON {table} FOR EACH STATEMENT "
+    create += f"EXECUTE FUNCTION {name}_fn()"
     return [f"DROP TRIGGER IF EXISTS {name} ON {table}", function, create]
 
 

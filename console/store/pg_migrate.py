@@ -18,7 +18,8 @@ _SKIPPED = re.compile(r"^\s*(PRAGMA\b|ANALYZE\s+\w|VACUUM\b)", re.I)
 DOOR_CHECK = (
     "CREATE OR REPLACE FUNCTION csp_door() RETURNS integer LANGUAGE plpgsql AS $door$ BEGIN "
     "IF current_setting('csp.door', true) IS DISTINCT FROM 'on' THEN "
-    "RAISE EXCEPTION 'the workspace takes writes only through the console (csp_door)' USING ERRCODE = '42501'; "
+    "RAISE EXCEPTION 'no such function: csp_door' USING ERRCODE = 'insufficient_privilege', "
+    "HINT = 'the workspace takes writes only through the console (its sessions set csp.door)'; "
     "END IF; RETURN 1; END $door$"
 )
 #: The comment of a trigger that is the engine's own (the AUTOINCREMENT counter), not one the SQLite schema has.
