@@ -275,7 +275,12 @@ def test_changed_since_sees_other_connections_commits_and_treats_a_busy_file_as_
     assert empty_ws.changed_since(version) == (False, version)
     other = Workspace.open(empty_ws.locator)
     other.agents.add_agent("someone", "Some One", "someone@example.com", ["helpdesk_agent"], by="test")
+    # (SQLite's counter moves at the commit; PostgreSQL's notice reaches the listening session a moment after it)
+    deadline = time.monotonic() + 1.0
     changed, now = empty_ws.changed_since(version)
+    while not changed and time.monotonic() < deadline:
+        time.sleep(0.01)
+        changed, now = empty_ws.changed_since(version)
     assert changed and now != version
     assert empty_ws.changed_since(now) == (False, now)
 
