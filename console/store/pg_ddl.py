@@ -9,8 +9,8 @@
 - ``ON CONFLICT DO UPDATE`` names the table's key (PostgreSQL wants it said); ``julianday(x)`` is computed;
   ``json_object(k, v, ...)`` is ``json_build_object`` (the same object, keys in the order given);
 - full-text tables (``CREATE VIRTUAL TABLE t USING fts5(a, b)``) become tables keyed by ``rowid`` with a
-  ``tsvector`` of their columns (``simple`` configuration: the project's own search form, no stemming) and a GIN
-  index over it;
+  ``tsvector`` of their columns (``simple`` configuration: the project's own search form, no stemming; ASCII
+  punctuation breaks words, as in FTS5's ``unicode61``) and a GIN index over it;
 - SQLite's own statements (``PRAGMA``, ``ANALYZE`` of statistics) are left out or kept as PostgreSQL's.
 
 Every column a migration makes is recorded with its spelling in ``csp_columns`` (:class:`console.store.pg_conn.
@@ -41,6 +41,9 @@ _JULIANDAY = re.compile(r"\bjulianday\(([^()]*)\)", re.I)
 _JSON_OBJECT = re.compile(r"\bjson_object\s*\(", re.I)
 _RAISE = re.compile(r"SELECT\s+RAISE\s*\(\s*ABORT\s*,\s*('(?:[^']|'')*')\s*\)", re.I)
 _DOOR = re.compile(r"SELECT\s+csp_door\s*\(\s*\)", re.I)
+#: ASCII punctuation, each run a word break in a full-text document as FTS5's ``unicode61`` tokenizer breaks
+#: words there (PostgreSQL's parser would keep ``litwarelabs.io``, an email or ``a-b`` as one host/email/word).
+_SEPARATORS = "[!-/:-@[-`{-~]+"
 
 
 def columns_of(statement: str) -> list[str]:
@@ -131,7 +134,8 @@ def fts_table(statement: str) -> list[str] | None:
     doc = " || ' ' || ".join(f"coalesce({c}, '')" for c in columns)
     return [
         f"CREATE TABLE IF NOT EXISTS {name} (rowid BIGINT PRIMARY KEY, {', '.join(f'{c} TEXT' for c in columns)}, "
-        f"doc tsvector GENERATED ALWAYS AS (to_tsvector('simple', {doc})) STORED)",
+        f"doc tsvector GENERATED ALWAYS AS (to_tsvector('simple', regexp_replace({doc}, '{_SEPARATORS}', ' ', 'g'))) "
+        "STORED)",
         f"CREATE INDEX IF NOT EXISTS {name}_doc ON {name} USING gin (doc)",
     ]
 
