@@ -177,17 +177,16 @@ def _check_end(conn: sqlite3.Connection, report: ChainReport, last_id: int, last
     given = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'").fetchone()
     seq = int(given[0]) if given and given[0] is not None else None
     last_at = None if last_at is None else _shown(last_at)
+    counters = dialect_of(conn).counters
     if seq is None:
         if last_id:
-            report.add(Break("counter", last_id, last_id, last_at, _COUNTER_LOST, "counter:lost"))
+            what = f"{counters} lost its audit_log row: rows removed at the end can no longer be ruled out"
+            report.add(Break("counter", last_id, last_id, last_at, what, "counter:lost"))
     elif seq > last_id:
         report.add(_missing(last_id + 1, seq, last_at, at_end=True))
     elif seq < last_id:
-        what = f"sqlite_sequence was moved back to {seq}, below the last row's id {last_id}"
+        what = f"{counters} was moved back to {seq}, below the last row's id {last_id}"
         report.add(Break("counter", seq, last_id, last_at, what, f"counter:{seq}:{last_id}"))
-
-
-_COUNTER_LOST = "sqlite_sequence lost its audit_log row: rows removed at the end can no longer be ruled out"
 
 
 def _check_triggers(conn: sqlite3.Connection, report: ChainReport) -> None:

@@ -50,6 +50,8 @@ class SqliteDialect:
     insert_or_ignore = "INSERT OR IGNORE"
     #: ``INSERT`` that replaces a row whose key is already there.
     insert_or_replace = "INSERT OR REPLACE"
+    #: The table of the ``AUTOINCREMENT`` counters (the highest id given out per table), as people are told of it.
+    counters = "sqlite_sequence"
 
     # -- connections -----------------------------------------------------------------------------
     def connect(self, path: Path | str) -> sqlite3.Connection:

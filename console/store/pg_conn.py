@@ -14,7 +14,7 @@ import contextlib
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -152,15 +152,23 @@ class Connection:
         self.raw = raw
         self.catalog = catalog
         self.row_factory: object = None  # (as a sqlite3 connection has it; rows are always Row here)
+        self._trace: Callable[[str], object] | None = None
 
     # -- statements -------------------------------------------------------------------------------
     def _translated(self, sql: str) -> Translated:
         return translate(sql, self.catalog.primary_key)
 
+    def set_trace_callback(self, trace: Callable[[str], object] | None) -> None:
+        """``trace(sql)`` with each statement sent to the server from now on (``None``: no more), as
+        :meth:`sqlite3.Connection.set_trace_callback` calls it."""
+        self._trace = trace
+
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Cursor:
         tr = self._translated(sql)
         key = self.catalog.generated.get(tr.inserts_into.lower()) if tr.inserts_into else None
         text = f"{tr.sql} RETURNING {key}" if key else tr.sql
+        if self._trace is not None:
+            self._trace(text)
         cur = self.raw.cursor()
         with _as_dbapi_errors():
             cur.execute(text, _params(params, tr))
@@ -179,6 +187,8 @@ class Connection:
 
     def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> Cursor:
         tr = self._translated(sql)
+        if self._trace is not None:
+            self._trace(tr.sql)
         cur = self.raw.cursor()
         with _as_dbapi_errors():
             cur.executemany(tr.sql, [_params(p, tr) or () for p in seq])

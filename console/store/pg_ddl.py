@@ -41,6 +41,9 @@ _JULIANDAY = re.compile(r"\bjulianday\(([^()]*)\)", re.I)
 _JSON_OBJECT = re.compile(r"\bjson_object\s*\(", re.I)
 _RAISE = re.compile(r"SELECT\s+RAISE\s*\(\s*ABORT\s*,\s*('(?:[^']|'')*')\s*\)", re.I)
 _DOOR = re.compile(r"SELECT\s+csp_door\s*\(\s*\)", re.I)
+#: ASCII punctuation, each run a word break in a full-text document as FTS5's ``unicode61`` tokenizer breaks
+#: words there (PostgreSQL's parser would keep ``litwarelabs.io``, an email or ``a-b`` as one host/email/word).
+_SEPARATORS = "[!-/:-@[-`{-~]+"
 
 
 def columns_of(statement: str) -> list[str]:
@@ -123,13 +126,6 @@ def _qualified(rest: str, table: str) -> str:
     return f"{found.group(0)}{','.join(parts)}"
 
 
-#: ASCII punctuation, a word's end in FTS5's ``unicode61`` tokenizer as in the queries (``\w+``): blanked before
-#: PostgreSQL's parser reads the document, which would keep ``sakura-shoji.co.jp`` or ``a@b.jp`` as one token
-#: (a host, an email) that the query's words ``sakura`` and ``shoji`` never meet. (Explicit ranges: the
-#: meaning of ``[[:punct:]]`` depends on the database's locale.)
-_PUNCTUATION = "[!-/:-@[-`{-~]+"
-
-
 def fts_table(statement: str) -> list[str] | None:
     """The PostgreSQL tables standing for an FTS5 table (``None`` when ``statement`` is not one)."""
     found = _VIRTUAL.match(statement)
@@ -138,10 +134,10 @@ def fts_table(statement: str) -> list[str] | None:
     name = found.group(1)
     columns = [c.strip() for c in split_top(found.group(2)) if "=" not in c]
     doc = " || ' ' || ".join(f"coalesce({c}, '')" for c in columns)
-    doc = f"regexp_replace({doc}, '{_PUNCTUATION}', ' ', 'g')"
     return [
         f"CREATE TABLE IF NOT EXISTS {name} (rowid BIGINT PRIMARY KEY, {', '.join(f'{c} TEXT' for c in columns)}, "
-        f"doc tsvector GENERATED ALWAYS AS (to_tsvector('simple', {doc})) STORED)",
+        f"doc tsvector GENERATED ALWAYS AS (to_tsvector('simple', regexp_replace({doc}, '{_SEPARATORS}', ' ', 'g'))) "
+        "STORED)",
         f"CREATE INDEX IF NOT EXISTS {name}_doc ON {name} USING gin (doc)",
     ]
 

@@ -70,6 +70,7 @@ class PostgresDialect:
     name = "postgresql"
     insert_or_ignore = "INSERT OR IGNORE"  # (turned into ON CONFLICT DO NOTHING by console.store.pg_sql)
     insert_or_replace = "INSERT OR REPLACE"
+    counters = "csp_sequence"  # (console.store.pg_migrate keeps it; console.store.pg_sql reads sqlite_sequence so)
 
     def __init__(self) -> None:
         self.catalogs: dict[str, Catalog] = {}
@@ -109,22 +110,24 @@ class PostgresDialect:
         PgDatabase(conn).execute(statement)
 
     def triggers_on(self, conn: Connection, table: str) -> dict[str, str]:
-        """The triggers on ``table``, each as the SQLite text it was made from (its comment) while its function
-        is still what that text makes; else PostgreSQL's own definition (a trigger changed or not the console's)."""
-        from console.store.pg_migrate import ENGINE_TRIGGER, trigger_source
+        """The triggers on ``table``, each as the SQLite text it was made from (its comment) while it is still
+        what that text makes (its function, timing, events and columns) and enabled; else PostgreSQL's own
+        definition (a trigger changed, disabled, or not the console's). The engine's own counters are left out."""
+        from console.store.pg_migrate import is_counter, made_from
 
         rows = conn.execute(
-            "SELECT t.tgname, obj_description(t.oid, 'pg_trigger'), p.prosrc, pg_get_triggerdef(t.oid) "
+            "SELECT t.tgname, obj_description(t.oid, 'pg_trigger'), p.prosrc, pg_get_triggerdef(t.oid), t.tgenabled "
             "FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_proc p ON p.oid = t.tgfoid "
             "WHERE NOT t.tgisinternal AND c.relname = ? AND c.relnamespace = current_schema()::regnamespace",
             (table.lower(),),
         ).fetchall()
-        found = {}
-        for name, said, source, definition in rows:
-            if said == ENGINE_TRIGGER:
+        found, keys = {}, conn.catalog.primary_key
+        for name, said, source, definition, enabled in rows:
+            if is_counter(said, source):
                 continue
-            same = said is not None and _normal(trigger_source(said)) == _normal(source)
-            found[name] = said if same else f"{definition} -- {source.strip()}"
+            same = said is not None and enabled != "D" and made_from(said, source, definition, keys)
+            disabled = " (disabled: ALTER TABLE ... DISABLE TRIGGER)" if enabled == "D" else ""
+            found[name] = said if same else f"{definition}{disabled} -- {source.strip()}"
         return found
 
     def drop_trigger(self, conn: Connection, name: str, table: str) -> None:
@@ -316,10 +319,6 @@ def _reset(conn: Connection, statement: str, params: Sequence[Any] = ()) -> None
     if conn.raw.info.transaction_status == TransactionStatus.INERROR:
         return
     conn.execute(statement, params)
-
-
-def _normal(source: str) -> str:
-    return " ".join(source.split()).lower()
 
 
 def _milliseconds(setting: str) -> int:

@@ -6,11 +6,12 @@ object where on SQLite it gets a :class:`sqlite_utils.Database`: the same few ca
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from console.store import pg_ddl
 from console.store.pg_conn import Connection, Cursor
+from console.store.pg_sql import translate
 
 _TYPES = {int: "BIGINT", str: "TEXT", float: "DOUBLE PRECISION", bytes: "BYTEA", bool: "BIGINT", dict: "TEXT"}
 _SKIPPED = re.compile(r"^\s*(PRAGMA\b|ANALYZE\s+\w|VACUUM\b)", re.I)
@@ -179,18 +180,47 @@ _TRIGGER_NAME = re.compile(r"^\s*CREATE\s+TRIGGER\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w
 
 def _remembered(sql: str) -> list[str]:
     """The trigger's SQLite text kept as its comment: what :meth:`PostgresDialect.triggers_on` says it is (after
-    checking its function is still what that text makes), as SQLite keeps it in ``sqlite_master``."""
+    checking the trigger is still what that text makes, :func:`made_from`), as SQLite keeps it in
+    ``sqlite_master``."""
     found = _TRIGGER_NAME.match(sql)
     if not found:
         return []
     return [f"COMMENT ON TRIGGER {found.group(1)} ON {found.group(2)} IS {_literal(sql)}"]
 
 
-def trigger_source(sql: str) -> str:
-    """The PL/pgSQL source the SQLite trigger ``sql`` is made into (to check a trigger against its comment)."""
-    made = pg_ddl.trigger(sql, lambda table: "?") or ["", ""]
-    found = re.search(r"\$body\$(.*)\$body\$", made[1], re.S)
-    return found.group(1) if found else ""
+def made_from(sql: str, source: str, definition: str, primary_key: Callable[[str], str | None]) -> bool:
+    """Whether a trigger (its function's ``source``, ``pg_get_triggerdef``'s ``definition``) is what the SQLite
+    trigger ``sql`` makes (``primary_key``: a table's key, as the migration found it): the same function body as
+    the server was given it (:mod:`console.store.pg_sql`'s spelling), and the same timing, events, columns and
+    table, with a ``WHEN`` exactly when ``sql`` makes one (PostgreSQL says a condition its own way: its text is
+    not compared)."""
+    made = pg_ddl.trigger(sql, primary_key) or ["", "", ""]
+    sent = translate(made[1], primary_key).sql.replace("%%", "%")  # (psycopg read the doubled % as one)
+    found = re.search(r"\$body\$(.*)\$body\$", sent, re.S)
+    body = found.group(1) if found else ""
+    return _normal(body) == _normal(source) and _shape(made[2]) == _shape(definition)
+
+
+def _shape(definition: str) -> str:
+    text = re.sub(r"\s+WHEN\s+\(.*\)\s+EXECUTE\s+FUNCTION\s", " WHEN EXECUTE FUNCTION ", definition, flags=re.I | re.S)
+    text = re.sub(r"\bON\s+(?:\w+\.)?(\w+)\s+FOR\b", r"ON \1 FOR", text, flags=re.I)
+    return _normal(text)
+
+
+_COUNTER_BODY = re.compile(
+    r"begin insert into csp_sequence \(name, seq\) values \(tg_table_name, new\.\w+\) on conflict \(name\) do "
+    r"update set seq = greatest\(csp_sequence\.seq, excluded\.seq\); return null; end"
+)
+
+
+def is_counter(said: str | None, source: str) -> bool:
+    """Whether a trigger is the engine's own AUTOINCREMENT counter (:func:`_counter`): its comment says so and its
+    function does only that (a stranger's trigger commented so is still a stranger)."""
+    return said == ENGINE_TRIGGER and _COUNTER_BODY.fullmatch(_normal(source)) is not None
+
+
+def _normal(source: str) -> str:
+    return " ".join(source.split()).lower()
 
 
 def _literal(value: Any) -> str:
