@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # console's timers) rather than computes, so more workers than this machine's 2 cores finish sooner.
 PYTEST_WORKERS ?= 4
 
-.PHONY: run test lint imports typecheck snapshot-update clean bench bench-quick sandbox mail-sandbox
+.PHONY: run run-postgresql stop-postgresql test test-postgresql lint imports typecheck snapshot-update clean bench bench-quick sandbox mail-sandbox
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,13 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 run: $(STAMP)
 	$(BIN)/csp-console $(ARGS)
+
+# `make run` on a local PostgreSQL: a cluster under .pg/ (Debian's postgresql package), the demo in csp_demo.
+run-postgresql: $(STAMP)
+	sh tests/pg_local.sh run $(ARGS)
+
+stop-postgresql:
+	sh tests/pg_local.sh stop
 
 sandbox: $(STAMP)
 	$(BIN)/csp-console sandbox $(ARGS)
@@ -43,6 +50,12 @@ test: $(STAMP)
 	$(BIN)/lint-imports --no-logo
 	$(BIN)/mypy console plugins
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+
+# The second engine's job: the whole suite again with every workspace of the fixtures on PostgreSQL (a throw-away
+# cluster per pytest worker, tests/pg_engine.py; Debian's postgresql package); tests about the SQLite file itself
+# are marked sqlite_only and skipped, saying why.
+test-postgresql: $(STAMP)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --engine postgresql $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run

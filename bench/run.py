@@ -1,5 +1,5 @@
 """Run the benchmarks and rewrite bench/RESULTS.md: ``python -m bench.run [--quick]``; ``python -m bench.run
-mail [--quick]`` runs only the mail intake's (:mod:`bench.mail`) and writes only its section.
+mail [--quick]`` only the mail intake's (:mod:`bench.mail`), ``postgresql`` PostgreSQL's (:mod:`bench.postgresql`).
 
 Every figure is a ratio against a floor measured in the same run, because these machines are shared and
 noisy. The full run uses 1,000,000 tickets and writes ``bench/RESULTS.md``; ``--quick`` uses 100,000 (the
@@ -12,6 +12,7 @@ import argparse
 import compileall
 import json
 import os
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bench import figures as fx
+from bench import mail, postgresql
 from bench.common import ROOT, machine, median, p95
 
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -286,14 +288,14 @@ def measure(size: int, plan: Plan, tmp: Path, report: Callable[[str, fx.Figure],
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["postgresql"]:  # its own options
+        return postgresql.main(sys.argv[2:])
     parser = argparse.ArgumentParser()
     parser.add_argument("bench", nargs="?", choices=["mail"], help="only this bench, its section of the results")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--render", action="store_true", help="rewrite the results file from the last run's figures")
     args = parser.parse_args()
     if args.bench == "mail":
-        from bench import mail
-
         mail.main(args.quick)
         return
     if args.render:
@@ -362,8 +364,6 @@ def scaling_lines(plan: Plan, results: dict[int, dict[str, fx.Figure]]) -> list[
 def write_results(
     target: Path, plan: Plan, results: dict[int, dict[str, fx.Figure]], notes: list[str], stamp: str
 ) -> None:
-    from bench.mail import section
-
     largest = plan.sizes[-1]
     lines = [
         "# Benchmark results",
@@ -387,7 +387,8 @@ def write_results(
         )
     lines += ["", "## Scaling: the cost of one operation as the workspace grows", ""]
     lines += scaling_lines(plan, results)
-    lines += ["", *section(target == RESULTS_QUICK)]  # the mail intake's, from its own run (bench.mail)
+    # The mail intake's, from its own run (bench.mail), and where PostgreSQL's are (bench.postgresql).
+    lines += ["", *mail.section(target == RESULTS_QUICK), *postgresql.LINK, ""]
     lines += ["## What was measured and changed", "", *[f"- {n}" for n in notes], ""]
     target.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {target}")

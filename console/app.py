@@ -86,9 +86,9 @@ class CspConsoleApp(OrderedKeys, Leaving, CommandMode, ThemedApp, App[None]):
         self.config = self.policy_watch.config
         self.clock = clock
         self.notice = notice
-        self.agent = agent or current_agent(workspace.path)
+        self.agent = agent or current_agent(workspace)
         if workspace.agents.agent(self.agent) is None:
-            raise UnknownAgent(self.agent, workspace.path)
+            raise UnknownAgent(self.agent, workspace.location)
         self._host = host
         self.start_screen = start_screen
         self.agents: list[str] = []
@@ -227,7 +227,7 @@ class CspConsoleApp(OrderedKeys, Leaving, CommandMode, ThemedApp, App[None]):
         from console.sla.clocks import recompute_pending
 
         if recompute_pending(self.workspace):  # upgraded from wall-clock due times: once, in a child process
-            self._upgrade = ClockUpgrade(self.workspace.path, self.config.path, self.clock)
+            self._upgrade = ClockUpgrade(self.workspace.locator, self.config.path, self.clock)
         self._jobs = console_jobs(desk, self.clock, upgrade=self._upgrade)
         for job in self._jobs:
             delay = job.first_delay()

@@ -16,7 +16,7 @@ from console.sandbox import Sandbox, tokens
 from console.sandbox.seed import state_from_workspace
 from console.store import Workspace
 
-pytest_plugins = ["tests.mail_imapd", "tests.mail_smtpd"]
+pytest_plugins = ["tests.mail_imapd", "tests.mail_smtpd", "tests.pg_engine"]
 
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
 
@@ -90,8 +90,13 @@ def sandbox(demo_ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> Iterator[San
 
 
 @pytest.fixture
-def empty_ws(tmp_path: Path) -> Iterator[Workspace]:
-    ws = Workspace.open(tmp_path / "empty.db")
+def empty_ws(tmp_path: Path, engine: str, request: pytest.FixtureRequest) -> Iterator[Workspace]:
+    """A new workspace with nothing in it: a SQLite file, or a new PostgreSQL database (``--engine``)."""
+    if engine == "postgresql":
+        location: Path | str = request.getfixturevalue("pg_cluster").new_database()
+    else:
+        location = tmp_path / "empty.db"
+    ws = Workspace.open(location)
     yield ws
     ws.close()
 
@@ -107,10 +112,29 @@ def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def demo_template(engine: str, request: pytest.FixtureRequest) -> str | None:
+    """On PostgreSQL: the 400-ticket demo's database, built once per worker, that each test's is copied from."""
+    if engine != "postgresql":
+        return None
+    cluster = request.getfixturevalue("pg_cluster")
+    url = cluster.new_database()
+    ws = Workspace.open(url)
+    generate(ws, tickets=400, seed=7, now=NOW)
+    ws.close()
+    return str(url.rsplit("/", 1)[1])
+
+
 @pytest.fixture
-def demo_ws(demo_file: Path, tmp_path: Path) -> Iterator[Workspace]:
-    target = tmp_path / "demo.db"
-    target.write_bytes(demo_file.read_bytes())
-    ws = Workspace.open(target)
+def demo_ws(tmp_path: Path, engine: str, request: pytest.FixtureRequest) -> Iterator[Workspace]:
+    """A copy of the 400-ticket demo workspace (a SQLite file, or a PostgreSQL database: ``--engine``)."""
+    if engine == "postgresql":
+        template = request.getfixturevalue("demo_template")
+        location: Path | str = request.getfixturevalue("pg_cluster").new_database(template)
+    else:
+        target = tmp_path / "demo.db"
+        target.write_bytes(request.getfixturevalue("demo_file").read_bytes())
+        location = target
+    ws = Workspace.open(location)
     yield ws
     ws.close()

@@ -15,16 +15,27 @@ from pathlib import Path
 
 import pytest
 
+from console.shared.db_url import is_database_url
+
 ROOT = Path(__file__).resolve().parent.parent
 AGENT = "aiko.tanaka"
 NOBODY = 65534  # the unprivileged user the read-only tests run the command line as (root ignores file modes)
 
-#: A process that takes the workspace's write lock (``BEGIN IMMEDIATE``), says so, and holds it until its
-#: standard input closes: another agent's long write or import.
+#: A process that takes the workspace's write lock, says so, and holds it until its standard input closes:
+#: another agent's long write or import. On a SQLite file ``BEGIN IMMEDIATE``; on a PostgreSQL database (a URL)
+#: the writers' advisory lock in an open transaction (console.store.pg_dialect: every write transaction takes it).
 HOLD_THE_LOCK = """
-import sqlite3, sys
-conn = sqlite3.connect(sys.argv[1], isolation_level=None)
-conn.execute("BEGIN IMMEDIATE")
+import sys
+from console.shared.db_url import is_database_url
+if is_database_url(sys.argv[1]):
+    import psycopg
+    from console.store.pg_dialect import WRITE_LOCK
+    conn = psycopg.connect(sys.argv[1])  # (not autocommit: the transaction stays open until the commit)
+    conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+else:
+    import sqlite3
+    conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+    conn.execute("BEGIN IMMEDIATE")
 print("held", flush=True)
 sys.stdin.read()
 conn.execute("COMMIT")
@@ -119,7 +130,14 @@ def notes_saying(db: Path, text: str) -> int:
         conn.close()
 
 
-def assignee(db: Path, ticket_id: str) -> str | None:
+def assignee(db: Path | str, ticket_id: str) -> str | None:
+    """The ticket's assignee, read on a connection of its own (read-only on a SQLite file)."""
+    if is_database_url(db):
+        import psycopg
+
+        with psycopg.connect(str(db), autocommit=True) as session:
+            found = session.execute("SELECT assignee FROM tickets WHERE id = %s", (ticket_id,)).fetchone()
+        return None if found is None else found[0]
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         row = conn.execute("SELECT assignee FROM tickets WHERE id = ?", (ticket_id,)).fetchone()

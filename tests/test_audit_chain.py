@@ -2,8 +2,9 @@
 by ``csp-console audit verify`` and by every console start, a break shown on the health board and to the Global
 admins until acknowledged (``audit acknowledge``, itself audited).
 
-Every tampering here is what an agent with write access to the file would do: a connection of their own
-(Python's sqlite3 module, as the ``sqlite3`` shell would), the triggers dropped, rows changed or deleted."""
+Every tampering here is what an agent with write access to the database would do: a connection of their own
+(Python's sqlite3 module on the file, as the ``sqlite3`` shell would; psycopg on PostgreSQL, as psql would:
+tests/raw_db.py), the triggers dropped, rows changed or deleted."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from console.settings.config import Config
 from console.store import Workspace
 from console.store.audit_chain import TRIGGERS, row_hash
 from console.store.migrations import MIGRATIONS, migrate
+from tests.audit_tamper import STRANGE_TAIL, STRANGE_TRIGGERS, cli, counters, restore_triggers, tamper
 from tests.conftest import NOW
 from tests.ui import make_app, settle
 
@@ -46,33 +48,6 @@ def ws(demo_ws: Workspace) -> Workspace:
     return demo_ws
 
 
-def tamper(path: Path, *sql: str) -> None:
-    """What an agent with write access to the file does: the triggers dropped first, then ``sql``."""
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("DROP TRIGGER IF EXISTS audit_log_no_update")
-    conn.execute("DROP TRIGGER IF EXISTS audit_log_no_delete")
-    for statement in sql:
-        conn.execute(statement)
-    conn.close()
-
-
-def restore_triggers(path: Path) -> None:
-    """A careful attacker puts the triggers back as they were."""
-    conn = sqlite3.connect(path, isolation_level=None)
-    for sql in TRIGGERS.values():
-        conn.execute(sql)
-    conn.close()
-
-
-def cli(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, agent: str, db: Path, *args: str
-) -> tuple[int, str]:
-    monkeypatch.setenv("CSP_CONSOLE_AGENT", agent)
-    code = main(["audit", *args, "--db", str(db)])
-    out = capsys.readouterr()
-    return code, out.out + out.err
-
-
 def desk(ws: Workspace, agent: str) -> Desk:
     return Desk(ws, Config(), load_plugins(), agent, lambda: NOW)
 
@@ -87,16 +62,16 @@ def test_every_row_the_console_writes_is_chained_and_verifies(
         assert row[7] == row_hash(tuple(row[:7]), previous)  # the documented algorithm, recomputed here
         previous = row[7]
     assert [r[0] for r in rows] == list(range(1, len(rows) + 1))
-    code, out = cli(capsys, monkeypatch, ADMIN, ws.path, "verify")
+    code, out = cli(capsys, monkeypatch, ADMIN, ws.locator, "verify")
     assert (code, out) == (0, f"audit chain intact: {len(rows)} rows\n")
-    code, out = cli(capsys, monkeypatch, ADMIN, ws.path, "verify", "--json")
+    code, out = cli(capsys, monkeypatch, ADMIN, ws.locator, "verify", "--json")
     assert code == 0 and json.loads(out)["intact"] is True and json.loads(out)["rows"] == len(rows)
     # The database still refuses updates and deletes.
     for sql in ("UPDATE audit_log SET agent = 'nobody'", "DELETE FROM audit_log"):
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
             ws.conn.execute(sql)
     # `audit` itself works as before.
-    code, out = cli(capsys, monkeypatch, ADMIN, ws.path, "--ticket", "CSP-000003")
+    code, out = cli(capsys, monkeypatch, ADMIN, ws.locator, "--ticket", "CSP-000003")
     assert code == 0 and "note 3" in out
 
 
@@ -104,15 +79,15 @@ def test_a_changed_row_is_named_even_with_the_triggers_put_back(
     ws: Workspace, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     at = ws.conn.execute("SELECT at FROM audit_log WHERE id = 4").fetchone()[0]
-    tamper(ws.path, """UPDATE audit_log SET detail = '{"after": {"note": "nothing to see"}}' WHERE id = 4""")
-    restore_triggers(ws.path)
-    code, out = cli(capsys, monkeypatch, ADMIN, ws.path, "verify")
+    tamper(ws, """UPDATE audit_log SET detail = '{"after": {"note": "nothing to see"}}' WHERE id = 4""")
+    restore_triggers(ws)
+    code, out = cli(capsys, monkeypatch, ADMIN, ws.locator, "verify")
     assert code == 1
     assert out.splitlines()[0] == (
         f"audit chain broken at row 4 ({at}): row 4 was changed after it was written "
         "(its hash does not match its content)"
     )
-    code, out = cli(capsys, monkeypatch, ADMIN, ws.path, "verify", "--json")
+    code, out = cli(capsys, monkeypatch, ADMIN, ws.locator, "verify", "--json")
     found = json.loads(out)
     assert code == 1 and [(b["kind"], b["first"]) for b in found["open"]] == [("changed", 4)]
 
@@ -120,9 +95,9 @@ def test_a_changed_row_is_named_even_with_the_triggers_put_back(
 def test_a_row_deleted_in_the_middle_is_named(
     ws: Workspace, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    tamper(ws.path, "DELETE FROM audit_log WHERE id IN (5, 6)")
-    restore_triggers(ws.path)
-    code, out = cli(capsys, monkeypatch, ADMIN, ws.path, "verify")
+    tamper(ws, "DELETE FROM audit_log WHERE id IN (5, 6)")
+    restore_triggers(ws)
+    code, out = cli(capsys, monkeypatch, ADMIN, ws.locator, "verify")
     at = ws.conn.execute("SELECT at FROM audit_log WHERE id = 4").fetchone()[0]
     assert code == 1
     assert out.splitlines()[0] == f"audit chain broken at rows 5 to 6 were removed (after row 4, {at})"
@@ -132,82 +107,76 @@ def test_rows_deleted_at_the_end_are_detected_and_stay_one_break_after_the_next_
     ws: Workspace, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     last = ws.conn.execute("SELECT max(id) FROM audit_log").fetchone()[0]
-    tamper(ws.path, f"DELETE FROM audit_log WHERE id > {last - 2}")
-    restore_triggers(ws.path)
-    code, out = cli(capsys, monkeypatch, ADMIN, ws.path, "verify")
+    tamper(ws, f"DELETE FROM audit_log WHERE id > {last - 2}")
+    restore_triggers(ws)
+    code, out = cli(capsys, monkeypatch, ADMIN, ws.locator, "verify")
     assert code == 1
     assert f"rows {last - 1} to {last} were removed at the end of the log" in out.splitlines()[0]
     # The console's next row does not reuse their ids: the gap stays, the same break (acknowledged once).
-    code, out = cli(capsys, monkeypatch, ADMIN, ws.path, "acknowledge")
+    code, out = cli(capsys, monkeypatch, ADMIN, ws.locator, "acknowledge")
     assert code == 0 and f"acknowledged: rows {last - 1} to {last} were removed" in out
     ids = [r[0] for r in ws.conn.execute("SELECT id FROM audit_log ORDER BY id DESC LIMIT 1")]
     assert ids == [last + 1]  # the acknowledgement, after the gap
-    code, out = cli(capsys, monkeypatch, ADMIN, ws.path, "verify")
+    code, out = cli(capsys, monkeypatch, ADMIN, ws.locator, "verify")
     assert code == 0 and "every break acknowledged (1)" in out
     # Wiping the id counter as well (so the end looks clean) is itself reported.
-    tamper(ws.path, "DELETE FROM audit_log WHERE id > 8", "DELETE FROM sqlite_sequence WHERE name = 'audit_log'")
-    restore_triggers(ws.path)
-    code, out = cli(capsys, monkeypatch, ADMIN, ws.path, "verify")
-    assert code == 1 and "sqlite_sequence lost its audit_log row" in out
+    tamper(ws, "DELETE FROM audit_log WHERE id > 8", f"DELETE FROM {counters(ws)} WHERE name = 'audit_log'")
+    restore_triggers(ws)
+    code, out = cli(capsys, monkeypatch, ADMIN, ws.locator, "verify")
+    assert code == 1 and f"{counters(ws)} lost its audit_log row" in out
 
 
 def test_triggers_missing_changed_or_added_are_reported(
     ws: Workspace, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    tamper(
-        ws.path,
-        "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log WHEN OLD.agent <> 'kenji.sato' "
-        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
-        "CREATE TRIGGER audit_log_quiet AFTER INSERT ON audit_log BEGIN SELECT '\x1b]0;pwned\x07\u202e'; END",
-    )
-    code, out = cli(capsys, monkeypatch, ADMIN, ws.path, "verify", "--json")
+    tamper(ws, *STRANGE_TRIGGERS[ws.engine])
+    code, out = cli(capsys, monkeypatch, ADMIN, ws.locator, "verify", "--json")
     what = [b["what"] for b in json.loads(out)["open"]]
     assert code == 1
     assert what[0] == "trigger audit_log_no_update is missing"
     assert what[1].startswith("trigger audit_log_no_delete was changed: CREATE TRIGGER audit_log_no_delete")
     assert what[2].startswith("trigger audit_log_quiet on audit_log is not the console's")
-    assert what[2].endswith("SELECT '\\u001b]0;pwned\\u0007\\u202e'; END")  # the file's text, never run
-    code, out = cli(capsys, monkeypatch, ADMIN, ws.path, "verify")
+    assert what[2].endswith(STRANGE_TAIL[ws.engine])  # the database's text, never run
+    code, out = cli(capsys, monkeypatch, ADMIN, ws.locator, "verify")
     assert code == 1 and "\x1b" not in out and "\x07" not in out and "\u202e" not in out
     # Acknowledging puts the console's triggers back (and drops the stranger): updates are refused again.
-    assert cli(capsys, monkeypatch, ADMIN, ws.path, "acknowledge")[0] == 0
-    triggers = dict(
-        ws.conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log'")
-    )
-    assert triggers == TRIGGERS
+    assert cli(capsys, monkeypatch, ADMIN, ws.locator, "acknowledge")[0] == 0
+    assert ws.dialect.triggers_on(ws.conn, "audit_log") == TRIGGERS  # (SQLite: sqlite_master's text)
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         ws.conn.execute("DELETE FROM audit_log WHERE agent = 'aiko.tanaka'")
     rows = ws.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
-    assert cli(capsys, monkeypatch, ADMIN, ws.path, "verify") == (0, f"audit chain intact: {rows} rows\n")
+    assert cli(capsys, monkeypatch, ADMIN, ws.locator, "verify") == (0, f"audit chain intact: {rows} rows\n")
 
 
 def test_acknowledgement_is_a_global_admins_audited_and_a_new_break_shows_again(
     ws: Workspace, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    tamper(ws.path, "UPDATE audit_log SET agent = 'li.wei' WHERE id = 2")
-    restore_triggers(ws.path)
-    code, out = cli(capsys, monkeypatch, HELPDESK, ws.path, "acknowledge")
+    tamper(ws, "UPDATE audit_log SET agent = 'li.wei' WHERE id = 2")
+    restore_triggers(ws)
+    code, out = cli(capsys, monkeypatch, HELPDESK, ws.locator, "acknowledge")
     assert code == 3 and "may not audit.acknowledge: it needs global_admin" in out
     assert ws.conn.execute("SELECT count(*) FROM audit_log WHERE action = 'audit.acknowledge'").fetchone()[0] == 0
-    code, out = cli(capsys, monkeypatch, ADMIN, ws.path, "acknowledge", "--json")
+    code, out = cli(capsys, monkeypatch, ADMIN, ws.locator, "acknowledge", "--json")
     assert code == 0 and [b["first"] for b in json.loads(out)["acknowledged"]] == [2]
     row = ws.conn.execute(
         "SELECT agent, entity, entityId, detail FROM audit_log WHERE action = 'audit.acknowledge'"
     ).fetchone()
     assert (row[0], row[1]) == (ADMIN, "audit") and row[2].startswith("changed:2:")
     assert json.loads(row[3])["break"].startswith("row 2 (")  # names the break it acknowledges
-    code, out = cli(capsys, monkeypatch, ADMIN, ws.path, "verify")
+    code, out = cli(capsys, monkeypatch, ADMIN, ws.locator, "verify")
     assert code == 0 and "every break acknowledged (1)" in out and f"acknowledged by {ADMIN}" in out
-    assert cli(capsys, monkeypatch, ADMIN, ws.path, "acknowledge") == (
+    assert cli(capsys, monkeypatch, ADMIN, ws.locator, "acknowledge") == (
         0,
         "nothing to acknowledge: no open break in the audit chain\n",
     )
     # The same row changed again, and another one: both are new breaks.
     tamper(
-        ws.path, "UPDATE audit_log SET agent = 'nobody' WHERE id = 2", "UPDATE audit_log SET action = 'x' WHERE id = 7"
+        ws,
+        "UPDATE audit_log SET agent = 'nobody' WHERE id = 2",
+        "UPDATE audit_log SET action = 'x' WHERE id = 7",
     )
-    restore_triggers(ws.path)
-    code, out = cli(capsys, monkeypatch, ADMIN, ws.path, "verify", "--json")
+    restore_triggers(ws)
+    code, out = cli(capsys, monkeypatch, ADMIN, ws.locator, "verify", "--json")
     assert code == 1 and [b["first"] for b in json.loads(out)["open"]] == [2, 7]
 
 
@@ -247,7 +216,7 @@ def audit_chain_migration() -> object:
 
 
 def test_the_child_process_walk_finds_what_the_thread_finds(ws: Workspace) -> None:
-    tamper(ws.path, "DELETE FROM audit_log WHERE id = 3")
+    tamper(ws, "DELETE FROM audit_log WHERE id = 3")
     here, child = audit_chain.check(ws), audit_chain.check(ws, child_above=0)  # a real `python -m` child
     assert child.report == here.report and next(b.what for b in child.open) == "row 3 was removed"
 
@@ -256,8 +225,8 @@ async def test_a_large_log_is_walked_in_a_child_process_at_start(
     ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(audit_chain, "CHILD_ABOVE", 0)  # every log is "large": the real `python -m` child
-    tamper(ws.path, "DELETE FROM audit_log WHERE id = 3")
-    restore_triggers(ws.path)
+    tamper(ws, "DELETE FROM audit_log WHERE id = 3")
+    restore_triggers(ws)
     app = make_app(ws, tmp_path, agent=HELPDESK, start_screen="health")
     async with app.run_test(size=(140, 45)) as pilot:
         app.settle()
@@ -269,7 +238,7 @@ async def test_a_large_log_is_walked_in_a_child_process_at_start(
 
 async def test_the_next_start_shows_the_break_to_global_admins_and_on_the_board(ws: Workspace, tmp_path: Path) -> None:
     at = ws.conn.execute("SELECT at FROM audit_log WHERE id = 4").fetchone()[0]
-    tamper(ws.path, """UPDATE audit_log SET detail = '{}' WHERE id = 4""")
+    tamper(ws, """UPDATE audit_log SET detail = '{}' WHERE id = 4""")
     named = f"row 4 ({at}): row 4 was changed after it was written"
     # A helpdesk agent's console: the board shows it, no toast.
     app = make_app(ws, tmp_path, agent=HELPDESK, start_screen="health")
@@ -325,7 +294,7 @@ def test_the_syslog_mirror_copies_each_committed_row_outside_the_workspace(
     config.write_text(f'[audit]\nsyslog = "{address}"\n', encoding="utf-8")
     monkeypatch.setenv("CSP_CONSOLE_AGENT", HELPDESK)
     ticket = ws.conn.execute("SELECT id FROM tickets WHERE isOpen = 1 ORDER BY seq LIMIT 1").fetchone()[0]
-    args = ["ticket", "note", ticket, "checked", "--db", str(ws.path), "--config", str(config)]
+    args = ["ticket", "note", ticket, "checked", "--db", str(ws.locator), "--config", str(config)]
     assert main(args) == 0
     message = server.recv(65536).decode("ascii")  # ASCII: no control character reaches the log
     server.close()
@@ -367,7 +336,7 @@ def test_agents_appending_at_once_keep_one_unbroken_chain(ws: Workspace) -> None
     row chains to the one before it."""
     before = ws.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
     procs = [
-        subprocess.Popen([sys.executable, "-c", APPENDER, str(ws.path), f"agent{n}", "60"], stderr=subprocess.PIPE)
+        subprocess.Popen([sys.executable, "-c", APPENDER, str(ws.locator), f"agent{n}", "60"], stderr=subprocess.PIPE)
         for n in range(4)
     ]
     for proc in procs:

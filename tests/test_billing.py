@@ -178,7 +178,7 @@ def test_collections_command_dry_run_records_nothing(
     demo_ws: Workspace, config_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CSP_CONSOLE_AGENT", BILLING_ADMIN)
-    args = ["--db", str(demo_ws.path), "--config", str(config_path)]
+    args = ["--db", str(demo_ws.locator), "--config", str(config_path)]
     assert main(["collections", *args, "--dry-run", "--json", "--today", TODAY.isoformat()]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["recorded"] == 0 and out["dryRun"] and set(out["aging"]) >= {"JPY", "USD"}
@@ -370,7 +370,7 @@ def test_billing_commands_plan_confirm_suspend_and_pay(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("CSP_CONSOLE_AGENT", BILLING_ADMIN)
-    args = ["--db", str(demo_ws.path), "--config", str(config_path)]
+    args = ["--db", str(demo_ws.locator), "--config", str(config_path)]
     assert main(["billing", "suspend", "litwarelabs.io", *args]) == 3  # without --yes: the plan, nothing sent
     out = capsys.readouterr()
     assert "keeps billing the partner" in out.out and "Re-run with --yes" in out.err
@@ -596,7 +596,7 @@ def test_a_broken_policy_file_stops_the_commands_with_its_line(
 ) -> None:
     monkeypatch.setenv("CSP_CONSOLE_AGENT", BILLING_ADMIN)
     (config_path.parent / "collections.toml").write_text('[[stage]]\ndays = "ten"\n', encoding="utf-8")
-    assert main(["collections", "--db", str(demo_ws.path), "--config", str(config_path)]) == 1
+    assert main(["collections", "--db", str(demo_ws.locator), "--config", str(config_path)]) == 1
     assert "collections.toml:2: stage 1.days: expected int, got str" in capsys.readouterr().err
 
 

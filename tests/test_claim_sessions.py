@@ -34,7 +34,7 @@ def holder(ws: Workspace, ticket_id: str) -> tuple[str | None, str | None]:
 
 
 def test_leaving_one_session_keeps_the_agents_claims_in_another(demo_ws: Workspace) -> None:
-    main_console, second_window = session_desk(demo_ws.path, "A"), session_desk(demo_ws.path, "B")
+    main_console, second_window = session_desk(demo_ws.locator, "A"), session_desk(demo_ws.locator, "B")
     kept, freed = free_tickets(demo_ws, 2)
     main_console.claim(kept)
     second_window.claim(freed)
@@ -52,7 +52,7 @@ def test_leaving_one_session_keeps_the_agents_claims_in_another(demo_ws: Workspa
 
 
 def test_claiming_again_moves_the_claim_to_the_session_that_claimed(demo_ws: Workspace) -> None:
-    a, b = session_desk(demo_ws.path, "A"), session_desk(demo_ws.path, "B")
+    a, b = session_desk(demo_ws.locator, "A"), session_desk(demo_ws.locator, "B")
     (ticket_id,) = free_tickets(demo_ws, 1)
     a.claim(ticket_id)
     b.claim(ticket_id)  # the agent took it again in the other window: it is that window's now
@@ -61,7 +61,7 @@ def test_claiming_again_moves_the_claim_to_the_session_that_claimed(demo_ws: Wor
 
 
 def test_a_command_line_claim_belongs_to_no_console(demo_ws: Workspace) -> None:
-    cli, console = session_desk(demo_ws.path, None), session_desk(demo_ws.path, "A")
+    cli, console = session_desk(demo_ws.locator, None), session_desk(demo_ws.locator, "A")
     (ticket_id,) = free_tickets(demo_ws, 1)
     cli.claim(ticket_id)
     assert holder(demo_ws, ticket_id) == (AGENT, None)
@@ -73,10 +73,10 @@ def test_a_command_line_claim_belongs_to_no_console(demo_ws: Workspace) -> None:
 
 
 def test_a_crashed_sessions_claims_still_expire_by_their_lease(demo_ws: Workspace) -> None:
-    crashed = session_desk(demo_ws.path, "A")  # never leaves: killed, or its SSH link dropped
+    crashed = session_desk(demo_ws.locator, "A")  # never leaves: killed, or its SSH link dropped
     (ticket_id,) = free_tickets(demo_ws, 1)
     crashed.claim(ticket_id)
-    later = session_desk(demo_ws.path, "B", at=timedelta(minutes=31))
+    later = session_desk(demo_ws.locator, "B", at=timedelta(minutes=31))
     assert ticket_id in later.expire_claims()
     assert holder(demo_ws, ticket_id) == (None, None)
 
@@ -91,7 +91,7 @@ async def test_quitting_a_second_console_keeps_the_first_consoles_claim(demo_ws:
         await pilot.press("c")
         await settle(pilot)
         assert demo_ws.tickets.ticket(ticket_id)["assignee"] == AGENT
-        other = Workspace.open(demo_ws.path)  # the second window: its own process, its own connection
+        other = Workspace.open(demo_ws.locator)  # the second window: its own process, its own connection
         second = make_app(other, tmp_path, start_screen="health")
         async with second.run_test(size=(80, 24)) as second_pilot:
             await settle(second_pilot)
@@ -111,7 +111,7 @@ async def test_quitting_a_console_keeps_a_command_line_claim(
 ) -> None:
     (ticket_id,) = free_tickets(demo_ws, 1)
     monkeypatch.setenv("CSP_CONSOLE_AGENT", AGENT)
-    assert main(["ticket", "claim", ticket_id, "--db", str(demo_ws.path)]) == 0
+    assert main(["ticket", "claim", ticket_id, "--db", str(demo_ws.locator)]) == 0
     until = demo_ws.tickets.ticket(ticket_id)["claimedUntil"]
     from console.settings.local_time import stamp
 
@@ -134,7 +134,7 @@ def test_the_claim_commands_help_says_how_long_a_claim_lasts(capsys: pytest.Capt
 
 
 def test_a_claim_handed_to_another_agent_is_no_longer_the_consoles(demo_ws: Workspace) -> None:
-    console = session_desk(demo_ws.path, "A")
+    console = session_desk(demo_ws.locator, "A")
     (ticket_id,) = free_tickets(demo_ws, 1)
     console.claim(ticket_id)
     console.assign(ticket_id, "li.wei")

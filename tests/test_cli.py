@@ -145,7 +145,7 @@ def test_the_sandboxs_next_steps_followed_literally_sync_the_workspace_it_serves
     """`csp-console sandbox --db PATH` prints what to run in another terminal; run as printed there (another
     directory, no --db), `csp-console sync` fills the sandbox's workspace, not the default one. README's
     sandbox paragraph says the same."""
-    db = demo_ws.path
+    db = demo_ws.locator
     box = subprocess.Popen(
         [sys.executable, "-m", "console.cli", "sandbox", "--db", str(db), "--port", "0"],
         stdout=subprocess.PIPE,
@@ -160,7 +160,8 @@ def test_the_sandboxs_next_steps_followed_literally_sync_the_workspace_it_serves
             assert line, box.stderr.read() if box.stderr else "the sandbox ended"
             printed.append(line)
         exports = [line.strip() for line in printed if line.strip().startswith("export ")]
-        assert exports[0] == f"export CSP_CONSOLE_DB={db.resolve()}"
+        shown = Path(db).resolve() if demo_ws.engine == "sqlite" else demo_ws.location  # (a URL: without its password)
+        assert exports[0] == f"export CSP_CONSOLE_DB={shown}"
         steps = [line.split("#")[0].strip() for line in printed if line.strip().startswith("csp-console ")]
         assert steps == ["csp-console sync"]
         elsewhere = tmp_path / "another-terminal"

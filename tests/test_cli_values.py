@@ -22,7 +22,7 @@ def base(demo_ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     config = tmp_path / "config.toml"
     write_demo_config(config)  # the demo's desk is in Asia/Tokyo
     monkeypatch.setenv("CSP_CONSOLE_AGENT", ADMIN)
-    return ["--db", str(demo_ws.path), "--config", str(config)]
+    return ["--db", str(demo_ws.locator), "--config", str(config)]
 
 
 def usage(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:

@@ -40,7 +40,7 @@ def config_path(tmp_path: Path, demo_ws: Workspace) -> Path:
 @pytest.fixture
 def args(demo_ws: Workspace, config_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     monkeypatch.setenv("CSP_CONSOLE_AGENT", "kenji.sato")
-    return ["--db", str(demo_ws.path), "--config", str(config_path)]
+    return ["--db", str(demo_ws.locator), "--config", str(config_path)]
 
 
 @pytest.fixture
@@ -93,7 +93,7 @@ def test_the_azure_plan_blocked_reason_is_said_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("CSP_CONSOLE_AGENT", BILLING_ADMIN)
-    args = ["--db", str(demo_ws.path), "--config", str(config_path)]
+    args = ["--db", str(demo_ws.locator), "--config", str(config_path)]
     assert main(["billing", "suspend", CUSTOMER, "--yes", *args]) == 0
     suspend = capsys.readouterr().out
     assert main(["billing", "status", CUSTOMER, *args]) == 0

@@ -229,7 +229,7 @@ def test_a_desk_built_before_a_change_follows_it(demo_ws: Workspace) -> None:
     watch = PolicyWatch(demo_ws, Config())
     helpdesk = Desk(demo_ws, Config(), load_plugins(), HELPDESK, lambda: NOW)
     assert helpdesk.may("ticket.claim") and watch.follow(helpdesk).roles == {}  # nothing changed yet
-    other = Workspace.open(demo_ws.path)  # another agent's process
+    other = Workspace.open(demo_ws.locator)  # another agent's process
     Desk(other, Config(), load_plugins(), ADMIN, lambda: NOW).rules.set("roles.ticket.claim", "global_admin")
     other.close()
     assert watch.follow(helpdesk).roles == {"ticket.claim": ["global_admin"]}

@@ -29,6 +29,7 @@ from console.store import StaleVersion, Workspace
 from console.tickets.ops import TicketInputError
 from console.tickets.queue_query import QueueQuery
 from tests.conftest import NOW
+from tests.raw_db import stored_bytes
 
 AGENT = "aiko.tanaka"
 
@@ -302,7 +303,7 @@ def test_signature_incidents_are_counted_for_non_cloud_competencies(
 def base(demo_ws: Workspace, config_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The workspace and config options of a command run as the demo's agent."""
     monkeypatch.setenv("CSP_CONSOLE_AGENT", AGENT)
-    return ["--db", str(demo_ws.path), "--config", str(config_path)]
+    return ["--db", str(demo_ws.locator), "--config", str(config_path)]
 
 
 def test_escalate_command_azure_and_json(
@@ -380,7 +381,7 @@ def test_killed_mid_delivery_then_delivered_exactly_once(
             "--vehicle",
             "advanced",
             "--db",
-            str(demo_ws.path),
+            str(demo_ws.locator),
             "--config",
             str(config_path),
         ],
@@ -396,7 +397,7 @@ def test_killed_mid_delivery_then_delivered_exactly_once(
     proc.wait()
     (item,) = demo_ws.outbox.outbox_items()
     assert item["state"] == "pending"  # written before the delivery, still owed
-    assert main(["escalations", "sync", "--db", str(demo_ws.path), "--config", str(config_path)]) == 0
+    assert main(["escalations", "sync", "--db", str(demo_ws.locator), "--config", str(config_path)]) == 0
     time.sleep(3.5)  # let the killed request's slow handler finish too
     assert len(sandbox.state.tickets) == 1
     (esc,) = demo_ws.escalations.escalations()
@@ -437,10 +438,9 @@ def test_tokens_never_reach_the_workspace_or_the_log(
         monkeypatch.setenv(f"CSP_CONSOLE_{var}_TOKEN_COMMAND", f"{sys.executable} {script} {{resource}} {{tenant}}")
     assert main(["sync", *base]) == 0
     assert main(["escalate", pick(demo_ws, "azure", "technical"), "--vehicle", "advanced", *base]) == 0
-    demo_ws.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     secrets = issued.read_text(encoding="utf-8").split()
     assert len(secrets) >= 3  # Partner Center, the customer's ARM token and the partner's auxiliary one
-    stored, log = demo_ws.path.read_bytes(), log_path().read_text(encoding="utf-8")
+    stored, log = stored_bytes(demo_ws), log_path().read_text(encoding="utf-8")
     for secret in secrets:
         signature_free = secret.split(".")[1]  # the claims part is what makes each token unique
         assert signature_free.encode() not in stored and signature_free not in log
@@ -532,7 +532,6 @@ def test_the_subscription_must_be_one_of_the_customers_known_ones(
     args = ["escalate", ticket_id, "--vehicle", "advanced", "--subscription", "not-a-known-one", *base]
     assert main(args) == 1 and "is not one of the customer's Azure subscriptions" in capsys.readouterr().err
     desk.ws.conn.execute("DELETE FROM azure_entitlements WHERE customerId = ?", (draft.customer_id,))
-    desk.ws.conn.commit()
     none = desk.escalation_draft(ticket_id, "advanced")
     assert none.no_subscription_known and none.azure_subscription_id is None
     with pytest.raises(TicketInputError, match="no Azure subscription of this customer is known: run csp-console sync"):
@@ -608,7 +607,6 @@ def test_contact_country_is_alpha3_from_the_customers_country_never_a_guess(
         sent = json.loads(item["payload"])["contactDetails"]["country"]
         assert len(country) == 2 and sent == {"JP": "JPN", "US": "USA"}[country]
         demo_ws.conn.execute("UPDATE customers SET country = 'XX' WHERE id = ?", (draft.customer_id,))
-        demo_ws.conn.commit()
         again = desk.escalation_draft(draft.ticket_id, "signature")
         again.another_reason = "a second outage"  # past the one-case-per-problem refusal, which comes first
         with pytest.raises(TicketInputError, match="ISO 3166-1 alpha-3"):
@@ -642,7 +640,6 @@ def test_a_note_to_azure_needs_the_agents_email(sandbox: Sandbox, desk: Desk) ->
     stored = desk.escalate(desk.escalation_draft(pick(desk.ws, "azure", "technical"), "advanced"))
     desk.microsoft_sync(poll=False)
     desk.ws.conn.execute("UPDATE agents SET email = '' WHERE login = ?", (AGENT,))
-    desk.ws.conn.commit()
     with pytest.raises(TicketInputError, match=f"agent {AGENT} has none on record"):
         desk.message_microsoft(stored["id"], "More logs.")
 
@@ -678,7 +675,6 @@ def test_the_catalogue_is_read_again_when_a_day_old(sandbox: Sandbox, desk: Desk
     desk.escalation_services()
     assert reads() == before  # fresh: from the workspace
     desk.ws.conn.execute("UPDATE support_catalog SET fetchedDate = '2000-01-01T00:00:00Z'")
-    desk.ws.conn.commit()
     desk.escalation_services()
     assert reads() == before + 1
 
@@ -838,7 +834,6 @@ def test_a_day_old_catalogue_still_queues_a_case_while_microsoft_is_away(sandbox
     ticket_id = pick(desk.ws, "azure", "technical")
     desk.escalation_draft(ticket_id, "advanced")  # the lists are read and kept
     desk.ws.conn.execute("UPDATE support_catalog SET fetchedDate = '2000-01-01T00:00:00Z'")
-    desk.ws.conn.commit()
     sandbox.fault("/providers/Microsoft.Support/services", "drop", times=1000)
     draft = desk.escalation_draft(ticket_id, "advanced")
     assert draft.catalog_error == "" and draft.service_id and draft.problem_classification_id

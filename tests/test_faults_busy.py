@@ -4,7 +4,7 @@ sentence: exit status 75 (EX_TEMPFAIL, sysexits.h: "try again later"; README, "T
 the console; nothing is claimed, nothing lost, and the same claim succeeds once the lock is released.
 
 The busy timeout is shortened here (0.4 s, the retries' pauses too) so the test does not wait 15 s; the lock is
-held by a real second process on the real file."""
+held by a real second process on the real workspace (a SQLite file, or a PostgreSQL database)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from console.cli.main import main
-from console.store import Workspace, base, dialect
+from console.store import Workspace, base, dialect, pg_dialect
 from tests.faults import HOLD_THE_LOCK, assignee
 from tests.ui import make_app, settle, table
 
@@ -25,13 +25,15 @@ from tests.ui import make_app, settle, table
 @pytest.fixture
 def short_patience(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(dialect, "BUSY_TIMEOUT_MS", 400)
+    monkeypatch.setattr(pg_dialect, "BUSY_TIMEOUT_MS", 400)  # (PostgreSQL's lock_timeout: the same 5 s)
     monkeypatch.setattr(base, "BUSY_BACKOFF", (0.05, 0.1), raising=False)
 
 
 class Holder:
-    """A second process holding ``BEGIN IMMEDIATE`` on the workspace until :meth:`release`."""
+    """A second process holding the workspace's write lock (SQLite's ``BEGIN IMMEDIATE``, PostgreSQL's advisory
+    lock) until :meth:`release`."""
 
-    def __init__(self, db: Path) -> None:
+    def __init__(self, db: Path | str) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-c", HOLD_THE_LOCK, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
         )
@@ -46,7 +48,7 @@ class Holder:
 
 @pytest.fixture
 def hold(demo_ws: Workspace) -> Iterator[Holder]:
-    holder = Holder(demo_ws.path)
+    holder = Holder(demo_ws.locator)
     yield holder
     holder.release()
 
@@ -61,19 +63,19 @@ def test_ticket_claim_on_a_busy_workspace_says_so_and_works_when_retried(
 ) -> None:
     monkeypatch.setenv("CSP_CONSOLE_AGENT", "aiko.tanaka")
     ticket_id = free_ticket(demo_ws)
-    assert main(["ticket", "claim", ticket_id, "--db", str(demo_ws.path)]) == 75
+    assert main(["ticket", "claim", ticket_id, "--db", str(demo_ws.locator)]) == 75
     err = capsys.readouterr().err
     assert err == (
         "csp-console: the workspace is busy: another agent is importing or writing; try again in a moment "
         "(nothing was changed)\n"
     )
-    assert main(["ticket", "claim", ticket_id, "--db", str(demo_ws.path), "--json"]) == 75
+    assert main(["ticket", "claim", ticket_id, "--db", str(demo_ws.locator), "--json"]) == 75
     answer = json.loads(capsys.readouterr().err)
     assert (answer["status"], answer["exit"]) == ("busy", 75)
-    assert assignee(demo_ws.path, ticket_id) is None
+    assert assignee(demo_ws.locator, ticket_id) is None
     hold.release()
-    assert main(["ticket", "claim", ticket_id, "--db", str(demo_ws.path)]) == 0
-    assert assignee(demo_ws.path, ticket_id) == "aiko.tanaka"
+    assert main(["ticket", "claim", ticket_id, "--db", str(demo_ws.locator)]) == 0
+    assert assignee(demo_ws.locator, ticket_id) == "aiko.tanaka"
 
 
 @pytest.mark.usefixtures("short_patience")
@@ -84,7 +86,7 @@ async def test_c_on_a_busy_workspace_says_so_and_works_when_pressed_again(demo_w
         await pilot.press("2")  # unassigned
         await settle(pilot)
         ticket_id = table(pilot).current_row.id
-        holder = Holder(demo_ws.path)
+        holder = Holder(demo_ws.locator)
         try:
             app._notifications.clear()
             await pilot.press("c")
@@ -97,12 +99,12 @@ async def test_c_on_a_busy_workspace_says_so_and_works_when_pressed_again(demo_w
                     "(nothing was changed).",
                 )
             ]
-            assert assignee(demo_ws.path, ticket_id) is None
+            assert assignee(demo_ws.locator, ticket_id) is None
         finally:
             holder.release()
         await pilot.press("c")
         await settle(pilot)
-        assert assignee(demo_ws.path, ticket_id) == "aiko.tanaka"
+        assert assignee(demo_ws.locator, ticket_id) == "aiko.tanaka"
 
 
 @pytest.mark.usefixtures("short_patience")
@@ -119,7 +121,7 @@ async def test_a_note_on_a_busy_workspace_comes_back_to_be_saved_again(demo_ws: 
         app.open_ticket(ticket_id)
         await settle(pilot)
         await pilot.press("n", *"call back at 3pm")
-        holder = Holder(demo_ws.path)
+        holder = Holder(demo_ws.locator)
         try:
             await pilot.press("ctrl+s")
             await settle(pilot)

@@ -85,14 +85,14 @@ async def test_a_claim_in_the_console_on_a_full_disk_is_said_and_can_be_retried(
             said = [n for n in app._notifications if n.severity == "error"]
             assert [n.title for n in said] == [f"{ticket_id} not claimed"]
             assert said[0].message.startswith(f"The disk holding {disk} is full: nothing was saved")
-            assert assignee(ws.path, ticket_id) is None
+            assert assignee(ws.locator, ticket_id) is None
             ballast.unlink()
             await pilot.press("c")  # the same key again, once there is room
             await settle(pilot)
-            assert assignee(ws.path, ticket_id) == "aiko.tanaka"
+            assert assignee(ws.locator, ticket_id) == "aiko.tanaka"
     finally:
         ws.close()
-    intact(ws.path)
+    intact(ws.locator)
 
 
 def test_a_read_only_file_system_is_named(small_demo: Path, disk: Path, tmp_path: Path) -> None:

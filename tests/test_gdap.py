@@ -133,15 +133,15 @@ def test_cli_gdap_sync_warns_and_check_exits(
     # Exp" ended on 2026-12-03 and this test failed from that day on).
     monkeypatch.setattr("console.cli.desk.utcnow", lambda: NOW)
     config = str(tmp_path / "none.toml")
-    assert main(["gdap", "sync", "--db", str(demo_ws.path), "--config", config]) == 0
+    assert main(["gdap", "sync", "--db", str(demo_ws.locator), "--config", config]) == 0
     out = capsys.readouterr().out
     assert "warning: GDAP relationship Support Exp ends" in out
     assert (
-        main(["gdap", "check", customer_id(graph_box, 2), "escalate", "--db", str(demo_ws.path), "--config", config])
+        main(["gdap", "check", customer_id(graph_box, 2), "escalate", "--db", str(demo_ws.locator), "--config", config])
         == 3
     )
     assert (
-        main(["gdap", "check", customer_id(graph_box, 0), "diagnose", "--db", str(demo_ws.path), "--config", config])
+        main(["gdap", "check", customer_id(graph_box, 0), "diagnose", "--db", str(demo_ws.locator), "--config", config])
         == 0
     )
 
@@ -200,7 +200,7 @@ def test_sync_reads_gdap_and_escalating_without_a_relationship_warns_first(
 
     config = tmp_path / "config.toml"
     write_demo_config(config)
-    args = ["--db", str(demo_ws.path), "--config", str(config)]
+    args = ["--db", str(demo_ws.locator), "--config", str(config)]
     monkeypatch.setenv("CSP_CONSOLE_AGENT", "aiko.tanaka")
     ticket_id = pick(demo_ws, "azure", "technical")
     ticket = demo_ws.tickets.ticket(ticket_id)

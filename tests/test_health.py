@@ -20,6 +20,7 @@ from console.records.kinds import CUSTOMERS, RECEIVABLES, TICKETS, validate
 from console.screens.health import HealthScreen
 from console.shared.clock import to_iso
 from console.store import Workspace
+from console.store.portable import flag
 from console.tickets.queue_query import QueueQuery
 from tests.conftest import NOW
 from tests.ui import make_app, settle, table
@@ -248,7 +249,7 @@ def test_json_shape_is_stable(
     demo_ws: Workspace, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CSP_CONSOLE_AGENT", "kenji.sato")  # the board is read as an agent (ticket.view)
-    assert main(["health", "--db", str(demo_ws.path), "--json"]) == 0
+    assert main(["health", "--db", str(demo_ws.locator), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["schema"] == SCHEMA
     assert set(data) == {
@@ -268,17 +269,17 @@ def test_health_command_text_and_errors(
     demo_ws: Workspace, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CSP_CONSOLE_AGENT", "kenji.sato")
-    assert main(["health", "--db", str(demo_ws.path)]) == 0
+    assert main(["health", "--db", str(demo_ws.locator)]) == 0
     out = capsys.readouterr().out
     assert "Open backlog" in out and "Breached now" in out
     assert main(["health", "--db", str(tmp_path / "none.db")]) == 1
     assert "no workspace" in capsys.readouterr().err
-    assert main(["health", "--db", str(demo_ws.path), "--watch", "0"]) == 1
+    assert main(["health", "--db", str(demo_ws.locator), "--watch", "0"]) == 1
 
 
 def test_watch_prints_json_lines(demo_ws: Workspace) -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "console.cli", "health", "--db", str(demo_ws.path), "--json", "--watch", "0.5"],
+        [sys.executable, "-m", "console.cli", "health", "--db", str(demo_ws.locator), "--json", "--watch", "0.5"],
         stdout=subprocess.PIPE,
         text=True,
         env={**os.environ, "CSP_CONSOLE_AGENT": "kenji.sato"},
@@ -312,7 +313,7 @@ async def test_a_running_board_sees_another_process_change_within_a_second(demo_
         assert board.refreshes == refreshes  # nothing changed: nothing recomputed
         ticket = demo_ws.conn.execute("SELECT id FROM tickets WHERE isOpen = 1 ORDER BY seq LIMIT 1").fetchone()[0]
         code = (
-            f"from console.store import Workspace; ws = Workspace.open({str(demo_ws.path)!r}); "
+            f"from console.store import Workspace; ws = Workspace.open({str(demo_ws.locator)!r}); "
             f"ws.tickets.update_ticket({ticket!r}, expected_version=None, changes={{'status': 'resolved', "
             "'resolvedDate': '2026-11-23T02:59:00Z', 'resolutionCode': 'fixed'}, events=[], agent='kenji.sato', "
             "action='ticket.status')"
@@ -401,8 +402,9 @@ def test_rollups_stay_equal_to_a_recount_whatever_the_writes(demo_ws: Workspace)
     assert [c["open"] for c in demo_ws.health.health_top_customers(3)] == [n for _, n in top]
     for since in (at(-7 * 24 * H), at(-3.5 * H), "2026-11-22T15:00:00Z"):
         resolved = demo_ws.conn.execute(
-            "SELECT count(*), sum(resolutionDueDate IS NULL OR resolvedDate <= resolutionDueDate), "
-            "sum(replyCount <= 1 AND NOT detoured), sum((julianday(resolvedDate) - julianday(createdDate)) * 24) "
+            f"SELECT count(*), sum({flag('resolutionDueDate IS NULL OR resolvedDate <= resolutionDueDate')}), "
+            f"sum({flag('replyCount <= 1 AND detoured = 0')}), "
+            f"sum({demo_ws.dialect.hours_between('createdDate', 'resolvedDate')}) "
             "FROM tickets WHERE resolvedDate >= ?",
             (since,),
         ).fetchone()
@@ -410,7 +412,8 @@ def test_rollups_stay_equal_to_a_recount_whatever_the_writes(demo_ws: Workspace)
         assert (got["resolved"], got["met"], got["first_contact"]) == tuple(resolved[:3])
         assert got["hours"] == pytest.approx(resolved[3])
         first = demo_ws.conn.execute(
-            "SELECT count(*), sum(firstResponseDueDate IS NULL OR firstResponseDate <= firstResponseDueDate) "
+            "SELECT count(*), "
+            f"sum({flag('firstResponseDueDate IS NULL OR firstResponseDate <= firstResponseDueDate')}) "
             "FROM tickets WHERE firstResponseDate >= ?",
             (since,),
         ).fetchone()
@@ -476,15 +479,20 @@ def test_a_bulk_load_leaves_the_rollups_as_the_triggers_would(small_ws: Workspac
     as when every row fires its triggers, and the triggers are back afterwards."""
     before = HealthBoard(small_ws).compute(NOW).to_json()
     with small_ws.bulk_load():
-        names = {r[0] for r in small_ws.conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+        names = _triggers(small_ws)
         assert "health_open_insert" not in names
     after = HealthBoard(small_ws).compute(NOW).to_json()
     assert before == after
-    names = {r[0] for r in small_ws.conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    names = _triggers(small_ws)
     assert {"health_open_insert", "health_customer_due_update", "timeline_first_contact"} <= names
     with pytest.raises(RuntimeError), small_ws.bulk_load():
         raise RuntimeError("midway")
-    assert "health_open_insert" in {r[0] for r in small_ws.conn.execute("SELECT name FROM sqlite_master")}
+    assert "health_open_insert" in _triggers(small_ws)
+
+
+def _triggers(ws: Workspace) -> set[str]:
+    """The names of the triggers on the tables the rollups follow (from the engine's catalog, by the dialect)."""
+    return {name for table in ("tickets", "receivables", "timeline") for name in ws.dialect.triggers_on(ws.conn, table)}
 
 
 def test_the_demo_loads_in_bulk_with_the_same_figures(demo_ws: Workspace) -> None:

@@ -182,7 +182,7 @@ def test_a_ticket_an_agent_changes_during_the_import_keeps_the_change(demo_ws: W
         del r["version"], r["lastModifiedDate"]  # an edited file: every ticket an update
     files["tickets"].write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8")
     last = records[-1]["id"]
-    agent = Workspace.open(demo_ws.path)  # another agent's connection
+    agent = Workspace.open(demo_ws.locator)  # another agent's connection
 
     changed: list[bool] = []
 

@@ -1,8 +1,8 @@
 """Background jobs (console/background/jobs.py): a failure is reported once (log with traceback, the health board's
 notice) until the job works again; a once-per-workspace job runs in one process only; runs never overlap.
 
-The failures are real ones: a trigger in the SQLite file refuses the write the job makes, as a damaged or
-locked-down workspace would."""
+The failures are real ones: a trigger in the workspace (on either engine) refuses the write the job makes, as a
+damaged or locked-down workspace would."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ async def test_a_failing_job_shows_on_the_health_board_and_logs_its_traceback_on
     demo_ws: Workspace, tmp_path: Path, log_file: Path
 ) -> None:
     ticket_id = stale_claim(demo_ws)
-    demo_ws.conn.execute(REFUSE_RELEASES)
+    demo_ws.dialect.schema(demo_ws.conn, REFUSE_RELEASES)
     app = make_app(demo_ws, tmp_path, start_screen="health")
     async with app.run_test(size=(140, 45)) as pilot:
         app.settle()
@@ -81,14 +81,14 @@ async def test_a_failing_job_shows_on_the_health_board_and_logs_its_traceback_on
         assert len([n for n in app._notifications if "background job failed" in (n.title or "")]) == 1
         assert "Claim expiry failing since" in board.jobs_text()
         # The workspace is repaired: the next run works, the notice goes, the log says so.
-        demo_ws.conn.execute("DROP TRIGGER refuse_releases")
+        demo_ws.dialect.drop_trigger(demo_ws.conn, "refuse_releases", "tickets")
         assert app.run_job_now("claim-expiry")
         await settle(pilot)
         assert board.jobs_text() == ""
         assert demo_ws.tickets.ticket(ticket_id)["claimedUntil"] is None  # type: ignore[index]
         assert "background job claim-expiry works again" in log_path().read_text(encoding="utf-8")
         # A board opened after a failure shows it from the start.
-        demo_ws.conn.execute(REFUSE_RELEASES)
+        demo_ws.dialect.schema(demo_ws.conn, REFUSE_RELEASES)
         stale_claim(demo_ws)
         assert app.run_job_now("claim-expiry")
         await settle(pilot)
@@ -151,7 +151,7 @@ def test_a_failure_is_reported_once_until_the_job_works_again(
 def test_a_once_per_workspace_job_runs_in_the_process_holding_its_lease(empty_ws: Workspace) -> None:
     """Two consoles' runners on one workspace file (two handles: two connections, two holders): the first
     takes the lease and runs; the second does nothing while the lease is held, and records nothing."""
-    other = Workspace.open(empty_ws.path)
+    other = Workspace.open(empty_ws.locator)
     try:
         ran: list[str] = []
         first = Lease(empty_ws, "breach-sweep", timedelta(minutes=3), agent="aiko.tanaka")

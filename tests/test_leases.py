@@ -292,7 +292,7 @@ def test_a_second_desk_waits_while_another_holds_and_a_command_refuses(
     monkeypatch.setenv("CSP_CONSOLE_AGENT", "kenji.sato")
     config = load_config(config_path)
     console = Desk(demo_ws, config, load_plugins(), AGENT, lambda: NOW)
-    other_ws = Workspace.open(demo_ws.path)
+    other_ws = Workspace.open(demo_ws.locator)
     other = Desk(other_ws, config, load_plugins(), "kenji.sato", lambda: NOW)
     try:
         open_azure_cases(console, 2)
@@ -305,7 +305,7 @@ def test_a_second_desk_waits_while_another_holds_and_a_command_refuses(
         (line,) = report.pending
         assert f"{AGENT}'s process {os.getpid()}" in line and "holds the Microsoft lease until" in line
         # A person's `escalations sync` meanwhile: refused, with who holds it and until when; exit 4.
-        base = ["--db", str(demo_ws.path), "--config", str(config_path)]
+        base = ["--db", str(demo_ws.locator), "--config", str(config_path)]
         assert main(["escalations", "sync", *base]) == 4
         err = capsys.readouterr().err
         assert f"the microsoft lease is held by {AGENT}'s process {os.getpid()}" in err and "until 20" in err
@@ -359,7 +359,7 @@ def test_three_consoles_make_the_calls_of_one_poller(sandbox: Sandbox, demo_ws: 
     agents = [AGENT, "kenji.sato", "maria.garcia"]
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", ROUND, str(demo_ws.path), str(config_path), agent],
+            [sys.executable, "-c", ROUND, str(demo_ws.locator), str(config_path), agent],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -408,7 +408,7 @@ def test_three_consoles_make_the_calls_of_one_poller(sandbox: Sandbox, demo_ws: 
 async def test_a_console_without_the_lease_calls_nobody_and_shows_the_holders_results_live(
     sandbox: Sandbox, demo_ws: Workspace, config_path: Path, tmp_path: Path
 ) -> None:
-    other_ws = Workspace.open(demo_ws.path)
+    other_ws = Workspace.open(demo_ws.locator)
     holder = Desk(other_ws, load_config(config_path), load_plugins(), "kenji.sato", lambda: NOW)
     try:
         (case,) = open_azure_cases(holder, 1)

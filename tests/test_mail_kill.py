@@ -41,7 +41,7 @@ REPLIES = 40
 MAILS = 240
 
 
-def start(config: Path, db: Path, action: str) -> subprocess.Popen[str]:
+def start(config: Path, db: Path | str, action: str) -> subprocess.Popen[str]:
     env = {**os.environ, "CSP_CONSOLE_AGENT": AGENT, "CSP_CONSOLE_MAIL_PASSWORD": PASSWORD}
     return subprocess.Popen(
         [sys.executable, "-m", "console.cli", "--db", str(db), "--config", str(config), "mail", action],
@@ -52,7 +52,7 @@ def start(config: Path, db: Path, action: str) -> subprocess.Popen[str]:
     )
 
 
-def kill_at_random(config: Path, db: Path, action: str, rng: random.Random) -> list[float]:
+def kill_at_random(config: Path, db: Path | str, action: str, rng: random.Random) -> list[float]:
     """Start ``mail ACTION`` and SIGKILL it after a random delay, :data:`KILLS` times; the delays of the kills
     that struck a running round (a round that ended first is not counted)."""
     delays = []
@@ -69,7 +69,7 @@ def kill_at_random(config: Path, db: Path, action: str, rng: random.Random) -> l
     return delays
 
 
-def run_to_the_end(config: Path, db: Path, action: str) -> str:
+def run_to_the_end(config: Path, db: Path | str, action: str) -> str:
     done = start(config, db, action)
     out, err = done.communicate(timeout=180)
     assert done.returncode in (0, 1), err
@@ -101,11 +101,11 @@ def test_fetch_killed_at_random_moments_stores_each_mail_once_and_loses_none(
         )
     imapd.put(inbox, *mails)
     rng = random.Random(int(os.environ.get("MAIL_KILL_SEED", time.time_ns() % 10_000)))
-    delays = kill_at_random(config, tmp_path / "demo.db", "fetch", rng)
+    delays = kill_at_random(config, demo_ws.locator, "fetch", rng)
     assert delays, "no kill struck a running round"
     partly = demo_ws.conn.execute("SELECT count(*) FROM mail_messages WHERE direction = 'in'").fetchone()[0]
     for _ in range(5):  # a round reads at most its limit; the last round finds nothing left
-        run_to_the_end(config, tmp_path / "demo.db", "fetch")
+        run_to_the_end(config, demo_ws.locator, "fetch")
         if not imapd.listing(inbox):
             break
     stored = Counter(r[0] for r in demo_ws.conn.execute("SELECT messageId FROM mail_messages WHERE direction = 'in'"))
@@ -137,10 +137,10 @@ def test_send_pending_killed_at_random_moments_sends_no_reply_twice(
         desk.mail.answer(taken.ticket_id, f"確認いたします ({n})。")
     smtp.faults.slow_reply = 0.25  # each reply's 250 comes late: kills land inside SMTP conversations
     rng = random.Random(int(os.environ.get("MAIL_KILL_SEED", time.time_ns() % 10_000)))
-    delays = kill_at_random(config, tmp_path / "demo.db", "send-pending", rng)
+    delays = kill_at_random(config, demo_ws.locator, "send-pending", rng)
     assert len(delays) >= KILLS // 2, "the kills did not strike running rounds"
     smtp.faults.slow_reply = 0.0
-    run_to_the_end(config, tmp_path / "demo.db", "send-pending")
+    run_to_the_end(config, demo_ws.locator, "send-pending")
     received = Counter(str(message_from_bytes(r.raw, policy=default)["Message-ID"]).strip("<>") for r in smtp.received)
     assert max(received.values()) == 1, f"a reply sent twice (kills at {delays})"
     rows = demo_ws.conn.execute(
@@ -174,10 +174,10 @@ def test_two_runners_at_once_store_each_mail_once(
             for n in range(30)
         ),
     )
-    first, second = (start(config, tmp_path / "demo.db", "fetch") for _ in range(2))
+    first, second = (start(config, demo_ws.locator, "fetch") for _ in range(2))
     outputs = [p.communicate(timeout=120)[0] for p in (first, second)]
     assert sum("reads this workspace's mail (it holds the mail lease" in out for out in outputs) <= 1
-    run_to_the_end(config, tmp_path / "demo.db", "fetch")
+    run_to_the_end(config, demo_ws.locator, "fetch")
     stored = Counter(r[0] for r in demo_ws.conn.execute("SELECT messageId FROM mail_messages WHERE direction = 'in'"))
     assert len(stored) == 30 and set(stored.values()) == {1}
     assert imapd.listing(inbox) == {}

@@ -146,7 +146,7 @@ def test_the_walk_through(setup: tuple[Desk, Imapd, SmtpServer, str, str, Path])
     assert imapd.listing(inbox) == {} and len(imapd.listing(processed)) == 3
 
 
-def csp(config: Path, db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def csp(config: Path, db: Path | str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "console.cli", "--db", str(db), "--config", str(config), *args],
         capture_output=True,
@@ -157,10 +157,10 @@ def csp(config: Path, db: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_commands_read_the_mailbox_send_the_outbox_and_say_what_they_did(
-    setup: tuple[Desk, Imapd, SmtpServer, str, str, Path], tmp_path: Path
+    setup: tuple[Desk, Imapd, SmtpServer, str, str, Path],
 ) -> None:
     desk, imapd, smtp, inbox, _, config = setup
-    db = tmp_path / "demo.db"
+    db = desk.ws.locator
     imapd.put(inbox, japanese_mail_with_attachment(), corpus.auto_reply(from_=CUSTOMER, to=DESK_ADDRESS))
     tested = csp(config, db, "mail", "test")
     assert tested.returncode == 0, tested.stdout + tested.stderr
@@ -184,11 +184,11 @@ def test_the_commands_read_the_mailbox_send_the_outbox_and_say_what_they_did(
 
 
 def test_mail_test_names_the_server_that_refused_and_exits_1(
-    setup: tuple[Desk, Imapd, SmtpServer, str, str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    setup: tuple[Desk, Imapd, SmtpServer, str, str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _, imapd, smtp, _, _, config = setup
+    desk, imapd, smtp, _, _, config = setup
     monkeypatch.setenv("CSP_CONSOLE_MAIL_PASSWORD", "wrong")
-    tested = csp(config, tmp_path / "demo.db", "mail", "test")
+    tested = csp(config, desk.ws.locator, "mail", "test")
     assert tested.returncode == 1
     lines = tested.stdout.splitlines()
     assert lines[0].startswith("imap: FAILED") and f"127.0.0.1:{imapd.imaps}" in lines[0]
@@ -227,17 +227,17 @@ def test_with_oauth_the_desk_logs_in_to_both_servers_with_exchange_onlines_token
 
 
 def test_the_health_board_says_which_process_reads_the_mail_and_what_waits(
-    setup: tuple[Desk, Imapd, SmtpServer, str, str, Path], tmp_path: Path
+    setup: tuple[Desk, Imapd, SmtpServer, str, str, Path],
 ) -> None:
     desk, imapd, _, inbox, _, config = setup
     imapd.put(inbox, corpus.utf8_plain(from_="Jane <jane@unknown-reseller.example>", to=DESK_ADDRESS))
     desk.mail.run(keep=True)  # as the console's background job: the lease stays with this process
-    board = csp(config, tmp_path / "demo.db", "health")
+    board = csp(config, desk.ws.locator, "health")
     assert board.returncode == 0, board.stderr
     [runner] = [line for line in board.stdout.splitlines() if "Mail read and sent by" in line]
     assert f"{AGENT}'s process {os.getpid()} on" in runner
     [unmatched] = [line for line in board.stdout.splitlines() if "Unmatched mail" in line]
     assert unmatched.split()[-1] == "1"
     desk.mail.lease.release()
-    figures = json.loads(csp(config, tmp_path / "demo.db", "health", "--json").stdout)["mail"]
+    figures = json.loads(csp(config, desk.ws.locator, "health", "--json").stdout)["mail"]
     assert figures["runner"] is None and figures["unmatched"] == 1 and figures["lastRound"]

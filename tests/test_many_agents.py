@@ -150,13 +150,22 @@ print(won)
 """
 
 
-def test_four_processes_claiming_the_same_tickets(demo_file: Path, tmp_path: Path) -> None:
-    db = tmp_path / "w.db"
-    db.write_bytes(demo_file.read_bytes())
-    ws = Workspace.open(db)
+#: The claiming agents, one per process (two consoles of one agent would share its claims): the demo's, then more.
+CLAIMERS = ["aiko.tanaka", "li.wei", "maria.garcia", "kenji.sato", "tom.becker", "desk.six", "desk.seven", "desk.eight"]
+
+
+@pytest.mark.parametrize("processes", [4, 8])
+def test_processes_claiming_the_same_tickets(demo_ws: Workspace, processes: int) -> None:
+    """Of several processes (each its own connections and caches: on PostgreSQL, as on separate hosts) claiming the
+    same tickets at once, exactly one wins each; nobody's note is lost."""
+    ws = demo_ws
+    db = ws.locator
     ids = [r["id"] for b in ws.tickets.iter_tickets() for r in b if r["assignee"] is None][:60]
+    agents = CLAIMERS[:processes]
+    known = {a["login"] for a in ws.agents.agents()}
+    for login in set(agents) - known:
+        ws.agents.add_agent(login, login, f"{login}@example.com", ["helpdesk_agent"], by="test")
     ws.close()
-    agents = ["aiko.tanaka", "li.wei", "maria.garcia", "kenji.sato"]
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", CLAIMER, str(db), a, ",".join(ids)], stdout=subprocess.PIPE, text=True, cwd=ROOT

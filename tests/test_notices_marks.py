@@ -18,7 +18,7 @@ from console.notices.kinds import Kind, Notice
 from console.plugins.host import load_plugins
 from console.settings.config import Config, load_config, write_demo_config
 from console.store import Workspace
-from console.store.connection import connect
+from console.store.connection import connect, transaction
 from tests.conftest import NOW
 
 AGENT = "aiko.tanaka"
@@ -26,15 +26,14 @@ OTHER = "li.wei"
 
 
 @contextmanager
-def write_lock(path: Path) -> Iterator[sqlite3.Connection]:
-    """Another process's long write (a bulk import) holding the workspace's write lock, committed at the end."""
-    other = connect(path)  # a console's connection: the door guard (migration 31) lets only those write
-    other.execute("BEGIN IMMEDIATE")
-    other.execute("UPDATE customers SET culture = culture")
+def write_lock(locator: Path | str) -> Iterator[sqlite3.Connection]:
+    """Another process's long write (a bulk import) holding the workspace's write lock, committed at the end
+    having changed nothing (no console is woken by it: SQLite's data version and PostgreSQL's notices stay)."""
+    other = connect(locator)  # a console's connection: the door guard (migration 31) lets only those write
     try:
-        yield other
+        with transaction(other):  # the write lock at once (SQLite's BEGIN IMMEDIATE, PostgreSQL's advisory lock)
+            yield other
     finally:
-        other.execute("COMMIT")
         other.close()
 
 
@@ -64,7 +63,7 @@ def a_ticket(ws: Workspace) -> str:
 def test_details_read_while_another_writer_holds_the_lock(desk: Desk, demo_ws: Workspace) -> None:
     ticket_id = a_ticket(demo_ws)
     version = demo_ws.data_version()
-    with write_lock(demo_ws.path):
+    with write_lock(demo_ws.locator):
         started = time.perf_counter()
         details = desk.details(ticket_id)
         took = time.perf_counter() - started
@@ -78,7 +77,7 @@ def test_details_read_while_another_writer_holds_the_lock(desk: Desk, demo_ws: W
 
 def test_the_seen_marker_gives_way_to_a_writer_and_is_written_once_it_is_gone(desk: Desk, demo_ws: Workspace) -> None:
     ticket_id = a_ticket(demo_ws)
-    with write_lock(demo_ws.path):
+    with write_lock(demo_ws.locator):
         started = time.perf_counter()
         assert desk.notices.see_ticket(ticket_id) is None  # locked: gave way, no error
         assert time.perf_counter() - started < 1.5
@@ -111,8 +110,8 @@ def test_ticket_show_on_the_command_line_reads_while_locked_and_records_nothing(
 
     ticket_id = a_ticket(demo_ws)
     monkeypatch.setenv("CSP_CONSOLE_AGENT", AGENT)
-    with write_lock(demo_ws.path):
-        assert main(["ticket", "show", ticket_id, "--db", str(demo_ws.path)]) == 0
+    with write_lock(demo_ws.locator):
+        assert main(["ticket", "show", ticket_id, "--db", str(demo_ws.locator)]) == 0
     out = capsys.readouterr().out
     assert out.startswith(ticket_id) and "Traceback" not in out
     assert seen_rows(demo_ws) == []
@@ -130,7 +129,7 @@ def test_ticket_show_prints_authors_and_the_assignee_literally(
         demo_ws.tickets.add_event(row["seq"], "microsoft", "\x1b]0;PWNED\x07Engineer", "Hello", demo_ws.now())
         demo_ws.conn.execute("UPDATE tickets SET assignee = ? WHERE id = ?", ("\x1b[2Jmallory", ticket_id))
     monkeypatch.setenv("CSP_CONSOLE_AGENT", AGENT)
-    assert main(["ticket", "show", ticket_id, "--db", str(demo_ws.path)]) == 0
+    assert main(["ticket", "show", ticket_id, "--db", str(demo_ws.locator)]) == 0
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\x07" not in out
     assert "Engineer microsoft: Hello" in out and "mallory" in out

@@ -202,7 +202,7 @@ def test_the_command_line_allows_exactly_what_the_role_map_says(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     _grant_prerequisite(door["ws"], action)
-    base = ["--db", str(door["ws"].path), "--config", str(door["config"])]
+    base = ["--db", str(door["ws"].locator), "--config", str(door["config"])]
     for role in Role:
         monkeypatch.setenv("CSP_CONSOLE_AGENT", LOGIN[role.value])
         code = main([*command(door), *base])
@@ -233,7 +233,7 @@ def test_escalations_retry_needs_ticket_escalate(
     desk.close()
     requests = len(sandbox.state.requests)
     monkeypatch.setenv("CSP_CONSOLE_AGENT", "tom.becker")  # billing_admin
-    base = ["--db", str(ws.path), "--config", str(door["config"])]
+    base = ["--db", str(ws.locator), "--config", str(door["config"])]
     assert main(["escalations", "retry", str(stored["id"]), *base]) == 3
     assert "may not ticket.escalate" in capsys.readouterr().err
     assert ws.escalations.escalation(stored["id"])["state"] == "failed"  # type: ignore[index]
@@ -248,7 +248,7 @@ def test_sla_show_needs_ticket_view(
     print the ticket's clocks)."""
     set_policy(door["ws"], {"roles.ticket.view": ["helpdesk_agent"]})
     ticket = _open_ticket(door["ws"])
-    base = ["--db", str(door["ws"].path), "--config", str(door["config"])]
+    base = ["--db", str(door["ws"].locator), "--config", str(door["config"])]
     monkeypatch.setenv("CSP_CONSOLE_AGENT", "priya.nair")
     assert main(["sla", "show", ticket, *base]) == 3
     out, err = capsys.readouterr()
@@ -263,7 +263,7 @@ def test_export_needs_an_agent_and_records_export(
 ) -> None:
     """A login that is no agent, and an agent without ``records.export``, export nothing (both used to get
     every customer); a billing admin's export is audited."""
-    base = ["--db", str(door["ws"].path), "--config", str(door["config"])]
+    base = ["--db", str(door["ws"].locator), "--config", str(door["config"])]
     monkeypatch.setenv("CSP_CONSOLE_AGENT", "stranger")
     assert main(["export", "--kind", "customers", "-o", "-", *base]) == 3
     out, err = capsys.readouterr()
@@ -281,7 +281,7 @@ def test_export_needs_an_agent_and_records_export(
 
 def _export_tickets(door: dict[str, Any], target: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("CSP_CONSOLE_AGENT", "kenji.sato")
-    base = ["--db", str(door["ws"].path), "--config", str(door["config"])]
+    base = ["--db", str(door["ws"].locator), "--config", str(door["config"])]
     assert main(["export", "--kind", "tickets", "-o", str(target), *base]) == 0
     return target / "tickets.jsonl"
 
@@ -294,7 +294,7 @@ def test_a_sales_agent_may_not_import(
     exported = _export_tickets(door, tmp_path / "old", monkeypatch)
     before = ws.conn.execute("SELECT sum(version) FROM tickets").fetchone()[0]
     monkeypatch.setenv("CSP_CONSOLE_AGENT", "priya.nair")
-    base = ["--db", str(ws.path), "--config", str(door["config"])]
+    base = ["--db", str(ws.locator), "--config", str(door["config"])]
     assert main(["import", str(exported), *base]) == 3
     assert "may not records.import: it needs global_admin" in capsys.readouterr().err
     assert ws.conn.execute("SELECT sum(version) FROM tickets").fetchone()[0] == before
@@ -316,7 +316,7 @@ def test_an_old_export_does_not_revert_newer_changes(
     changed = ws.tickets.ticket(ticket)
     assert changed is not None
     audit_rows = len(ws.agents.audit_entries())
-    base = ["--db", str(ws.path), "--config", str(door["config"])]
+    base = ["--db", str(ws.locator), "--config", str(door["config"])]
     capsys.readouterr()
     assert main(["import", str(exported), *base]) == 1
     err = capsys.readouterr().err
@@ -353,7 +353,7 @@ def test_an_import_does_not_overwrite_another_agents_claim(
     one = tmp_path / "one" / "tickets.jsonl"
     one.parent.mkdir()
     one.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
-    base = ["--db", str(ws.path), "--config", str(door["config"])]
+    base = ["--db", str(ws.locator), "--config", str(door["config"])]
     assert main(["import", str(one), *base]) == 1
     assert f"{one}:1: ticket {held} is claimed by {HOLDER}" in capsys.readouterr().err
     assert ws.tickets.ticket(held)["title"] != "renamed by the import"  # type: ignore[index]
@@ -431,7 +431,7 @@ def test_a_login_that_is_no_agent_gets_nothing_from_the_command_line(
     findings = ws.conn.execute("SELECT count(*) FROM findings").fetchone()[0]
     audit = len(ws.agents.audit_entries())
     monkeypatch.setenv("CSP_CONSOLE_AGENT", "stranger")
-    base = ["--db", str(ws.path), "--config", str(door["config"])]
+    base = ["--db", str(ws.locator), "--config", str(door["config"])]
     assert main([*STRANGER_COMMANDS[command](door), *base]) == 3
     out, err = capsys.readouterr()
     assert out == "" and "'stranger' is not an agent" in err
@@ -449,7 +449,7 @@ def test_a_sales_agent_may_not_store_findings(
     seq = ws.tickets.ticket(ticket)["seq"]  # type: ignore[index]
     with ws.transaction():
         ws.tickets.replace_findings(seq, [])
-    base = ["--db", str(ws.path), "--config", str(door["config"])]
+    base = ["--db", str(ws.locator), "--config", str(door["config"])]
     monkeypatch.setenv("CSP_CONSOLE_AGENT", "priya.nair")
     assert main(["triage", "--ticket", ticket, *base]) == 3
     assert "may not ticket.triage: it needs" in capsys.readouterr().err
@@ -587,7 +587,7 @@ def test_triage_of_one_ticket_needs_ticket_view_too(
     ``triage --ticket``: it prints the ticket's findings (it used to, checking ``ticket.triage`` only)."""
     set_policy(door["ws"], {"roles.ticket.view": ["helpdesk_agent"]})
     ticket = _open_ticket(door["ws"])
-    base = ["--db", str(door["ws"].path), "--config", str(door["config"])]
+    base = ["--db", str(door["ws"].locator), "--config", str(door["config"])]
     monkeypatch.setenv("CSP_CONSOLE_AGENT", "tom.becker")
     for command in (["triage", "--ticket", ticket], ["triage", "--all"]):
         assert main([*command, *base]) == 3, command

@@ -302,7 +302,7 @@ def test_a_paid_microsoft_invoice_shows_paid_on_the_command_line(
     config = tmp_path / "config.toml"
     write_demo_config(config, NOW.date())
     monkeypatch.setenv("CSP_CONSOLE_AGENT", "tom.becker")
-    args = ["--db", str(demo_ws.path), "--config", str(config)]
+    args = ["--db", str(demo_ws.locator), "--config", str(config)]
     assert main(["invoices", *args, "--json"]) == 0
     shown = {i["id"]: i for i in map(json.loads, capsys.readouterr().out.splitlines())}
     assert shown["D030001PAID"]["level"] == "paid" and Decimal(shown["D030001PAID"]["unpaid"]) == 0

@@ -35,6 +35,7 @@ from console.settings.config import load_config, write_demo_config
 from console.store import Workspace
 from console.store.migrations.door_guard import GUARDED
 from tests.conftest import NOW
+from tests.foreign_conn import foreign_connection
 
 
 def plugin(name: str, *, tryfirst: bool = False, trylast: bool = False, **hooks: object) -> types.ModuleType:
@@ -299,13 +300,12 @@ def test_a_plugin_needing_an_api_the_console_lacks_is_refused_clearly(declared: 
 
 def test_a_plugin_that_writes_the_workspace_file_directly_changes_nothing(demo_ws: Workspace, tmp_path: Path) -> None:
     def sneaky(ctx: CheckContext) -> list[Finding]:
-        # The check runs in the check process: what it met comes back as a finding.
-        conn = sqlite3.connect(demo_ws.path)
+        # The check runs in the check process: what it met comes back as a finding. (The connection commits each
+        # statement: a write the door let through would stay.)
+        ticket_id = ctx.ticket.id  # type: ignore[union-attr]
+        conn = foreign_connection(demo_ws)
         try:
-            with conn:
-                conn.execute(
-                    "UPDATE tickets SET status = 'resolved', assignee = 'intruder' WHERE id = ?", (ctx.ticket.id,)
-                )  # type: ignore[union-attr]
+            conn.execute("UPDATE tickets SET status = 'resolved', assignee = 'intruder' WHERE id = ?", (ticket_id,))
             met = "written"
         except sqlite3.Error as exc:
             met = str(exc)
@@ -328,17 +328,22 @@ def test_a_plugin_that_writes_the_workspace_file_directly_changes_nothing(demo_w
 
 @pytest.mark.parametrize("table", GUARDED)
 def test_every_guarded_table_refuses_a_foreign_write(demo_ws: Workspace, table: str) -> None:
-    foreign = sqlite3.connect(demo_ws.path)
+    column = demo_ws.conn.execute(f"SELECT * FROM {table} LIMIT 0").description[0][0]
+    rows = demo_ws.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    foreign = foreign_connection(demo_ws)
     try:
         for statement in (
             f"DELETE FROM {table}",
-            f"UPDATE {table} SET rowid = rowid",
+            f"DELETE FROM {table} WHERE 1 = 0",  # (no row at all: refused as a statement, not row by row)
+            f"UPDATE {table} SET {column} = {column}",
             f"INSERT INTO {table} DEFAULT VALUES",
+            *([f"TRUNCATE {table} CASCADE"] if demo_ws.engine == "postgresql" else []),  # (PostgreSQL's own)
         ):
             with pytest.raises(sqlite3.OperationalError, match="no such function: csp_door"):
                 foreign.execute(statement)
     finally:
         foreign.close()
+    assert demo_ws.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == rows
     # The console's own connection writes as before.
-    with demo_ws.conn:
-        demo_ws.conn.execute(f"UPDATE {table} SET rowid = rowid")
+    with demo_ws.transaction() as conn:
+        assert conn.execute(f"UPDATE {table} SET {column} = {column}").rowcount == rows

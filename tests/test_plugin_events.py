@@ -233,7 +233,7 @@ def test_a_console_killed_mid_delivery_loses_nothing(demo_ws: Workspace, config_
     marker = tmp_path / "delivering"
     script = tmp_path / "kill.py"
     script.write_text(KILLED, encoding="utf-8")
-    proc = subprocess.Popen([sys.executable, str(script), str(demo_ws.path), str(config_path), str(marker)])
+    proc = subprocess.Popen([sys.executable, str(script), str(demo_ws.locator), str(config_path), str(marker)])
     deadline = time.monotonic() + 60
     while not marker.exists() and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)

@@ -608,12 +608,15 @@ def test_the_desk_checks_every_rule_of_a_field_and_a_check_that_raises_is_named(
 def test_the_plugin_fields_table_refuses_a_foreign_write(demo_ws: Workspace) -> None:
     import sqlite3
 
-    foreign = sqlite3.connect(demo_ws.path)
+    from tests.foreign_conn import foreign_connection
+
+    foreign = foreign_connection(demo_ws)
     try:
         with pytest.raises(sqlite3.OperationalError, match="no such function: csp_door"):
             foreign.execute("INSERT INTO ticket_fields (ticketSeq, plugin, fieldId, value) VALUES (1, 'x', 'x.y', 'z')")
     finally:
         foreign.close()
+    assert demo_ws.conn.execute("SELECT count(*) FROM ticket_fields WHERE plugin = 'x'").fetchone()[0] == 0
 
 
 # -- the docs quote the example that runs here -----------------------------------------------------------------
@@ -655,9 +658,12 @@ async def test_a_tickets_intake_fields_are_shown_on_it_and_by_ticket_show(
     from console.cli.main import main
 
     monkeypatch.setenv("CSP_CONSOLE_AGENT", "aiko.tanaka")
-    assert main(["ticket", "show", ticket_id, "--db", str(demo_ws.path), "--config", str(tmp_path / "none.toml")]) == 0
+    assert (
+        main(["ticket", "show", ticket_id, "--db", str(demo_ws.locator), "--config", str(tmp_path / "none.toml")]) == 0
+    )
     assert "  intune.device: 受付[b]iPad" in capsys.readouterr().out
     assert (
-        main(["ticket", "show", ticket_id, "--json", "--db", str(demo_ws.path), "--config", str(tmp_path / "x")]) == 0
+        main(["ticket", "show", ticket_id, "--json", "--db", str(demo_ws.locator), "--config", str(tmp_path / "x")])
+        == 0
     )
     assert '"fields": {"intune.device": "受付[b]iPad"' in capsys.readouterr().out

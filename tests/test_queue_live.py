@@ -24,7 +24,7 @@ async def test_a_change_waits_for_the_keys_and_never_longer_than_the_longest_wai
         await pilot.press("2")  # unassigned: a claim elsewhere takes a ticket out of it
         await settle(pilot)
         before = table(pilot).count
-        other = Workspace.open(demo_ws.path)
+        other = Workspace.open(demo_ws.locator)
         loop = asyncio.get_running_loop()
         ticket_ops.claim(
             other, other.tickets.ticket(table(pilot).current_row.id), "kenji.sato", NOW, timedelta(minutes=30)

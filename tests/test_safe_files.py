@@ -171,7 +171,7 @@ def test_no_token_reaches_the_log_at_debug(demo_ws: Workspace, monkeypatch: pyte
     with Sandbox(state_from_workspace(demo_ws)) as box:
         for var in ("CSP_CONSOLE_PARTNER_CENTER_URL", "CSP_CONSOLE_AZURE_MANAGEMENT_URL", "CSP_CONSOLE_GRAPH_URL"):
             monkeypatch.setenv(var, box.url)
-        assert main(["sync", "--db", str(demo_ws.path)]) == 0
+        assert main(["sync", "--db", str(demo_ws.locator)]) == 0
     http_log = logging.getLogger("httpx")
     http_log.debug("request headers %s", [(b"Authorization", f"Bearer {token}".encode())])
     http_log.debug("headers: %s", {"authorization": f"Bearer {token}", "x-ms-client": "a"})

@@ -20,7 +20,7 @@ import argparse
 import dataclasses
 import shutil
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,8 +42,17 @@ PAYLOAD = (
 ADMIN = "kenji.sato"  # the demo's Global admin: the commands act as this agent
 
 
-def hostile(label: str) -> str:
-    return f"{label}{PAYLOAD}end"
+#: The payload as a PostgreSQL workspace can hold it: its text takes every character but NUL (PostgreSQL's manual,
+#: "Character Types": "The character with the code zero (sometimes called NUL) cannot be stored.").
+PG_PAYLOAD = PAYLOAD.replace("\x00", "")
+
+
+def hostile_with(payload: str) -> Callable[[str], str]:
+    """The hostile value of a label: the label, ``payload``, then ``end``."""
+    return lambda label: f"{label}{payload}end"
+
+
+hostile = hostile_with(PAYLOAD)
 
 
 EVIL_LOGIN = hostile("evil.agent")
@@ -62,15 +71,16 @@ class Fixture:
 
 
 # -- the hostile workspace ---------------------------------------------------------------------------------------
-def _inject(ws: Workspace) -> dict[str, str]:
+def _inject(ws: Workspace, payload: str = PAYLOAD) -> dict[str, str]:
     """Hostile strings in every field a command prints, written through the store where it has a method."""
-    conn = ws.conn
+    hostile = hostile_with(payload)
+    conn, login = ws.conn, hostile("evil.agent")
     seq, ticket, customer = conn.execute(
         "SELECT seq, id, customerId FROM tickets WHERE isOpen = 1 AND customerId IN "
         "(SELECT customerId FROM receivables) ORDER BY seq LIMIT 1"
     ).fetchone()
     invoice = conn.execute("SELECT id FROM receivables WHERE customerId = ? LIMIT 1", (customer,)).fetchone()[0]
-    ws.agents.add_agent(EVIL_LOGIN, hostile("Evil Name"), hostile("evil@x.example"), ["helpdesk_agent"], by=EVIL_LOGIN)
+    ws.agents.add_agent(login, hostile("Evil Name"), hostile("evil@x.example"), ["helpdesk_agent"], by=login)
     now = ws.now()
     with ws.transaction():
         conn.execute(
@@ -87,12 +97,12 @@ def _inject(ws: Workspace) -> dict[str, str]:
                 hostile("c@x"),
                 hostile("+81"),
                 hostile("Evil Corp"),
-                EVIL_LOGIN,
+                login,
                 customer,
             ),
         )
-        ws.tickets.add_event(seq, "note", EVIL_LOGIN, hostile("Note"), now)
-        ws.audit(EVIL_LOGIN, hostile("ticket.note"), "ticket", hostile(ticket), {"text": hostile("detail")})
+        ws.tickets.add_event(seq, "note", login, hostile("Note"), now)
+        ws.audit(login, hostile("ticket.note"), "ticket", hostile(ticket), {"text": hostile("detail")})
         conn.execute("UPDATE holidays SET name = ? WHERE id = (SELECT min(id) FROM holidays)", (hostile("Holiday"),))
         conn.execute("UPDATE directory SET name = ? || id WHERE customerId = ?", (hostile("Directory"), customer))
         conn.execute("UPDATE partner_invoices SET id = id || ?, invoiceType = ?", ("-x", hostile("Type")))
@@ -100,13 +110,13 @@ def _inject(ws: Workspace) -> dict[str, str]:
             "INSERT INTO escalations (ticketSeq, vehicle, state, title, description, severity, createdBy, "
             "createdDate, lastModifiedDate, customerId, service, delivery, lastError) "
             "VALUES (?, 'commercial', 'awaiting_case_number', ?, ?, 'moderate', ?, ?, ?, ?, 'azure', 'handoff', ?)",
-            (seq, hostile("Case title"), hostile("Case text"), EVIL_LOGIN, now, now, customer, hostile("Error")),
+            (seq, hostile("Case title"), hostile("Case text"), login, now, now, customer, hostile("Error")),
         )
         escalation = int(cursor.lastrowid or 0)
         conn.execute(
             "INSERT INTO time_entries (ticketSeq, customerId, agent, minutes, note, workDate, createdDate) "
             "VALUES (?, ?, ?, 15, ?, ?, ?)",
-            (seq, customer, EVIL_LOGIN, hostile("Time note"), now[:10], now),
+            (seq, customer, login, hostile("Time note"), now[:10], now),
         )
         conn.execute(
             "INSERT INTO findings (ticketSeq, plugin, checkId, family, severity, title, explanation, "
@@ -118,13 +128,13 @@ def _inject(ws: Workspace) -> dict[str, str]:
             "SELECT ?, tenantId, ?, ?, 'active', ? FROM customers WHERE id = ?",
             (hostile("gdap-id"), hostile("Gdap customer"), hostile("Gdap name"), now, customer),
         )
-    ws.escalations.record_case_number(escalation, EVIL_CASE, EVIL_LOGIN)
+    ws.escalations.record_case_number(escalation, hostile("2611230040000"), login)
     ws.escalations.record_microsoft_update(
         escalation,
         microsoft_state=hostile("Researching"),
         closed=False,
         messages=[{"key": "m1", "author": hostile("MS Engineer"), "text": hostile("MS note"), "createdDate": now}],
-        agent=EVIL_LOGIN,
+        agent=login,
     )
     return {"ticket": ticket, "customer": customer, "invoice": invoice, "escalation": str(escalation)}
 
@@ -133,9 +143,6 @@ HOSTILE_CONFIG = """
 [partner]
 name = "Evil Partner \\u001b]0;pwned\\u0007 \\u009b31m \\u202e"
 support_email = "support\\u001b[2J@x.example"
-
-[console]
-time_zone = "Asia/Tokyo"
 """
 
 
@@ -159,6 +166,8 @@ def hostile_files(demo_file: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 NOT_RUN = {
     ("run",): "opens the Textual console (its screens render through clean_line: tests/test_ui_*.py)",
     ("sandbox",): "serves the sandbox until Ctrl-C; its lines are the console's own (URLs and ports)",
+    ("board",): "opens the Textual health board (--serve: serves it until Ctrl-C); its screen renders untrusted text "
+    "through clean_line as the console's do",
 }
 
 
@@ -301,13 +310,44 @@ def _run(argv: list[str], capfd: pytest.CaptureFixture[bytes]) -> tuple[int, byt
     return code, captured.out, captured.err
 
 
+#: Commands for a PostgreSQL workspace alone, with what they say on a SQLite one (refused with the usage status,
+#: 2). With ``--engine postgresql`` they run on a hostile workspace there (:func:`hostile_pg`).
+POSTGRES_ONLY = {("workspace", "grants"): b"workspace grants applies to PostgreSQL workspaces only"}
+
+
+@pytest.fixture(scope="module")
+def hostile_pg(engine: str, request: pytest.FixtureRequest) -> str | None:
+    """With ``--engine postgresql``: the name of a database holding the hostile workspace there (the demo with the
+    same strings, but NUL: :data:`PG_PAYLOAD`), each run's database made from it."""
+    if engine != "postgresql":
+        return None
+    cluster = request.getfixturevalue("pg_cluster")
+    url = str(cluster.new_database(request.getfixturevalue("demo_template")))
+    with Workspace.open(url, create=False) as ws:
+        _inject(ws, PG_PAYLOAD)
+    return url.rsplit("/", 1)[1]
+
+
 @pytest.mark.parametrize(("case", "as_json"), RUNS, ids=[f"{c.id}-{'json' if j else 'text'}" for c, j in RUNS])
 def test_every_command_prints_no_raw_control(
-    case: Case, as_json: bool, workspace_copy: Fixture, capfdbinary: pytest.CaptureFixture[bytes]
+    case: Case,
+    as_json: bool,
+    workspace_copy: Fixture,
+    capfdbinary: pytest.CaptureFixture[bytes],
+    request: pytest.FixtureRequest,
 ) -> None:
     argv = argv_for(case, workspace_copy, as_json)
+    refusal = POSTGRES_ONLY.get(case.words)
+    template = request.getfixturevalue("hostile_pg") if refusal else None
+    if template is not None:
+        argv[argv.index("--db") + 1] = request.getfixturevalue("pg_cluster").new_database(template)
     code, out, err = _run(argv, capfdbinary)
-    assert code != 2, f"{argv}: the test's arguments are wrong: {err.decode(errors='replace')}"
+    if refusal and template is None:
+        assert code == 2 and refusal in err, (argv, code, out, err)
+    else:
+        assert code != 2, f"{argv}: the test's arguments are wrong: {err.decode(errors='replace')}"
+    if template is not None:
+        assert code == 0 and b"evil.agent" in out, (argv, code, out, err)  # (the hostile login is printed)
     assert raw_controls(out) == [], f"stdout of {argv}"
     assert raw_controls(err) == [], f"stderr of {argv}"
     assert b"Traceback" not in err

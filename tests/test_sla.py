@@ -148,7 +148,7 @@ def test_sla_commands_show_and_recompute(
     demo_ws: Workspace, config_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CSP_CONSOLE_AGENT", "kenji.sato")
-    args = ["--db", str(demo_ws.path), "--config", str(config_path)]
+    args = ["--db", str(demo_ws.locator), "--config", str(config_path)]
     assert main(["sla", "show", "CSP-000001", *args]) == 0
     out = capsys.readouterr().out
     assert out.startswith("CSP-000001: ") and "first response:" in out and "resolution:" in out
@@ -176,7 +176,7 @@ def test_imported_tickets_get_clocks_in_their_customers_hours(
         "createdDate": "2026-11-20T08:30:00Z",
     }
     path.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
-    assert main(["import", str(path), "--db", str(demo_ws.path), "--config", str(config_path)]) == 0
+    assert main(["import", str(path), "--db", str(demo_ws.locator), "--config", str(config_path)]) == 0
     row = demo_ws.conn.execute("SELECT * FROM tickets ORDER BY seq DESC LIMIT 1").fetchone()
     # Friday 17:30 in Tokyo: half an hour that day, then the weekend and Monday's holiday; Tuesday 10:30.
     assert row["firstResponseDueDate"] == "2026-11-24T01:30:00Z"

@@ -320,7 +320,7 @@ def _other_desk(pilot: Pilot[None], agent: str = "li.wei") -> object:
     from console.plugins.host import load_plugins
     from console.settings.config import Config
 
-    ws = Workspace.open(pilot.app.workspace.path, clock=lambda: NOW)  # type: ignore[attr-defined]
+    ws = Workspace.open(pilot.app.workspace.locator, clock=lambda: NOW)  # type: ignore[attr-defined]
     return Desk(ws, Config(), load_plugins(), agent, lambda: NOW)
 
 

@@ -273,9 +273,15 @@ def test_changed_since_sees_other_connections_commits_and_treats_a_busy_file_as_
     changed, version = empty_ws.changed_since(None)
     assert not changed and isinstance(version, int)  # the first read is the baseline
     assert empty_ws.changed_since(version) == (False, version)
-    other = Workspace.open(empty_ws.path)
+    other = Workspace.open(empty_ws.locator)
     other.agents.add_agent("someone", "Some One", "someone@example.com", ["helpdesk_agent"], by="test")
     changed, now = empty_ws.changed_since(version)
+    # (SQLite's data_version moves at the commit; PostgreSQL's notice reaches the listening session just after
+    # it: "delivered ... between transactions", PostgreSQL's documentation of NOTIFY. At most 5 s here.)
+    deadline = time.monotonic() + 5
+    while not changed and time.monotonic() < deadline:
+        time.sleep(0.01)
+        changed, now = empty_ws.changed_since(version)
     assert changed and now != version
     assert empty_ws.changed_since(now) == (False, now)
 

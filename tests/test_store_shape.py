@@ -9,7 +9,20 @@ from pathlib import Path
 
 STORE = Path(__file__).parent.parent / "console" / "store"
 #: Where SQLite's syntax may be spelled out: the dialect, and the schema (migrations, rollups' triggers, FTS).
-SCHEMA = ("dialect.py", "migrations/", "health_rollups.py", "open_search.py")
+SCHEMA = (
+    "dialect.py",
+    "migrations/",
+    "health_rollups.py",
+    "open_search.py",
+    # PostgreSQL's dialect: it reads SQLite's spelling to say it as PostgreSQL does (the one place that does).
+    "pg_conn.py",
+    "pg_ddl.py",
+    "pg_dialect.py",
+    "pg_grants.py",  # (PostgreSQL's roles and grants: PostgreSQL's own SQL, ON CONFLICT its spelling)
+    "pg_migrate.py",
+    "pg_sql.py",
+    "pg_url.py",
+)
 
 
 def _modules() -> list[tuple[str, str]]:

@@ -146,9 +146,9 @@ def test_killed_eight_times_the_fraud_suspension_stays_and_auto_renew_is_as_part
     for _ in range(40):
         if kills == 8:
             break
-        kills += run_killed(sandbox, demo_ws, demo_ws.path, config_path, "suspend", cid, order, rng)
+        kills += run_killed(sandbox, demo_ws, demo_ws.locator, config_path, "suspend", cid, order, rng)
     assert kills == 8
-    args = ["--db", str(demo_ws.path), "--config", str(config_path)]
+    args = ["--db", str(demo_ws.locator), "--config", str(config_path)]
     os.environ["CSP_CONSOLE_AGENT"] = BILLING_ADMIN
     try:
         assert main(["billing", "suspend", CUSTOMER, "--yes", *args]) == 0
@@ -167,7 +167,7 @@ def test_killed_eight_times_the_fraud_suspension_stays_and_auto_renew_is_as_part
         for _ in range(20):
             if rkills == 3:
                 break
-            rkills += run_killed(sandbox, demo_ws, demo_ws.path, config_path, "reactivate", cid, order[::-1], rng)
+            rkills += run_killed(sandbox, demo_ws, demo_ws.locator, config_path, "reactivate", cid, order[::-1], rng)
         assert rkills == 3
         assert main(["billing", "reactivate", CUSTOMER, *args]) == 0
     finally:

@@ -90,7 +90,7 @@ async def test_marks_survive_a_live_refresh_and_a_change_of_view_and_say_how_man
         await pilot.press("space", "space", "space")
         marked = list(t.marks.ids)
         # Another session changes the first marked ticket (it moves down the queue): the marks stay by id.
-        other = Workspace.open(demo_ws.path, clock=lambda: NOW)
+        other = Workspace.open(demo_ws.locator, clock=lambda: NOW)
         other.tickets.update_ticket(
             marked[0],
             expected_version=None,

@@ -173,7 +173,6 @@ async def test_the_form_says_when_no_azure_subscription_is_known(
     ticket_id = pick(demo_ws, "azure", "technical")
     customer = demo_ws.tickets.ticket(ticket_id)["customerId"]  # type: ignore[index]
     demo_ws.conn.execute("DELETE FROM azure_entitlements WHERE customerId = ?", (customer,))
-    demo_ws.conn.commit()
     app = make_app(demo_ws, tmp_path)
     async with app.run_test(size=(100, 40)) as pilot:
         await open_form(pilot, ticket_id)

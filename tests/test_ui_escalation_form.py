@@ -28,7 +28,6 @@ def retitle(ws: Workspace, title: str, body: str) -> str:
     """An open Azure technical ticket, its title and body replaced (as a customer wrote them)."""
     ticket_id = pick(ws, "azure", "technical")
     ws.conn.execute("UPDATE tickets SET title = ?, body = ? WHERE id = ?", (title, body, ticket_id))
-    ws.conn.commit()
     return ticket_id
 
 

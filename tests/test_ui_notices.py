@@ -59,13 +59,13 @@ async def test_a_takeover_is_a_toast_in_every_console_of_the_agent_within_a_poll
         first.settle()
         ticket_id = table(pilot).current_row.id  # type: ignore[union-attr]
         first.desk.claim(ticket_id, takeover=True)
-        other_ws = Workspace.open(demo_ws.path)  # the same agent's second console
+        other_ws = Workspace.open(demo_ws.locator)  # the same agent's second console
         second = make_app(other_ws, tmp_path)
         async with second.run_test(size=(80, 24)) as second_pilot:
             await settle(second_pilot)
             second.settle()
             await settle(second_pilot)
-            taker = other_desk(demo_ws.path)
+            taker = other_desk(demo_ws.locator)
             taker.claim(ticket_id, takeover=True)
             said = f"{ticket_id} taken over by {OTHER}"
             await wait_for(pilot, lambda: any(said in t for t in toasts(first, "Taken over")))
@@ -84,7 +84,7 @@ async def test_the_list_opens_the_ticket_and_marks_the_notice_seen(demo_ws: Work
         app.settle()
         ticket_id = table(pilot).current_row.id  # type: ignore[union-attr]
         app.desk.claim(ticket_id, takeover=True)
-        taker = other_desk(demo_ws.path)
+        taker = other_desk(demo_ws.locator)
         taker.claim(ticket_id, takeover=True)
         await wait_for(pilot, lambda: toasts(app, "Taken over"))
         await pilot.press("N")
@@ -120,7 +120,7 @@ async def test_the_changed_marker_follows_another_agents_note_and_goes_when_open
         await pilot.press("escape")
         await settle(pilot)
         assert CHANGED_MARK not in row_of(pilot, ticket_id)
-        other = other_desk(demo_ws.path)
+        other = other_desk(demo_ws.locator)
         other.note(ticket_id, "Customer called: still down.")
         await wait_for(pilot, lambda: CHANGED_MARK in row_of(pilot, ticket_id))
         await pilot.press("enter")
@@ -137,7 +137,7 @@ async def test_a_console_started_later_counts_the_unseen_and_toasts_only_what_is
 ) -> None:
     first, second = free_tickets(demo_ws, 2)
     mine = Desk(demo_ws, Config(), load_plugins(), "aiko.tanaka", lambda: NOW)
-    taker = other_desk(demo_ws.path)
+    taker = other_desk(demo_ws.locator)
     for ticket_id in (first, second):
         mine.claim(ticket_id)
         taker.claim(ticket_id, takeover=True)  # two notices while aiko had no console open
@@ -177,7 +177,7 @@ async def test_a_notice_about_the_ticket_in_front_still_toasts_and_counts_as_see
         app.desk.claim(ticket_id)
         app.open_ticket(ticket_id)
         await settle(pilot)
-        taker = other_desk(demo_ws.path)
+        taker = other_desk(demo_ws.locator)
         taker.claim(ticket_id, takeover=True)
         await wait_for(pilot, lambda: any(ticket_id in t for t in toasts(app, "Taken over")))
         await wait_for(pilot, lambda: app.desk.notices.unseen_count() == 0)  # the agent is looking at it

@@ -46,11 +46,11 @@ async def test_the_ticket_opens_while_another_writer_holds_the_lock_and_is_marke
         await settle(pilot)
         ticket_id = a_ticket(demo_ws)
         app.desk.notices.see_ticket(ticket_id)
-        other = other_desk(demo_ws.path)
+        other = other_desk(demo_ws.locator)
         other.note(ticket_id, "Customer called: still down.")
         assert app.desk.notices.changed([ticket_id]) == {ticket_id}
         await settle(pilot)
-        with write_lock(demo_ws.path):
+        with write_lock(demo_ws.locator):
             app.open_ticket(ticket_id)
             screen = app.screen
             assert isinstance(screen, TicketScreen)
@@ -71,7 +71,7 @@ def listed(pilot: Pilot[None]) -> str:
 
 async def test_a_breach_swept_in_utc_is_said_in_this_desks_zone(demo_ws: Workspace, tmp_path: Path) -> None:
     ticket_id, due = breach_for(demo_ws, AGENT)
-    sweeper = other_desk(demo_ws.path)
+    sweeper = other_desk(demo_ws.locator)
     assert sweeper.notices.warn_breaching() == 1  # a console on UTC swept first
     app = make_app(demo_ws, tmp_path)  # the demo desk: Asia/Tokyo
     async with app.run_test(size=(80, 24)) as pilot:

@@ -25,7 +25,7 @@ async def test_a_running_console_acts_under_a_policy_set_elsewhere(
         desk = app.desk
         assert desk.may("ticket.claim") and app.config.claim_minutes == 30
         monkeypatch.setenv("CSP_CONSOLE_AGENT", ADMIN)
-        db = ["--db", str(demo_ws.path)]
+        db = ["--db", str(demo_ws.locator)]
         assert main(["policy", "set", "roles.ticket.claim", "global_admin", *db]) == 0  # another process would do
         assert main(["policy", "set", "claim_minutes", "50", *db]) == 0
         assert main(["policy", "set", "roles.ticket.view", "global_admin,helpdesk_agent", *db]) == 0

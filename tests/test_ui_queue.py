@@ -292,7 +292,7 @@ async def test_another_sessions_change_reaches_the_open_console(demo_ws: Workspa
         await pilot.press("2")
         await settle(pilot)
         before = table(pilot).count
-        other = Workspace.open(demo_ws.path)  # another agent's session: its own connection
+        other = Workspace.open(demo_ws.locator)  # another agent's session: its own connection
         first = other.tickets.ticket(table(pilot).current_row.id)
         ticket_ops.claim(other, first, "kenji.sato", NOW, timedelta(minutes=30))
         started = asyncio.get_running_loop().time()

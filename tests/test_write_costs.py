@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,16 +25,10 @@ from console.shared.model import BUILTIN_SERVICES
 from console.store import Workspace
 from console.tickets import ops as ticket_ops
 from console.tickets.queue_query import QueueQuery
+from tests.raw_db import indexes
 
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
 EXAMPLES = Path(__file__).parent.parent / "examples" / "import"
-
-
-def _indexes(path: Path) -> dict[str, str]:
-    conn = sqlite3.connect(path)
-    rows = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").fetchall()
-    conn.close()
-    return dict(rows)
 
 
 def _unassigned_new(ws: Workspace) -> dict[str, object]:
@@ -51,10 +44,9 @@ def test_a_claim_names_only_the_columns_it_changes(demo_ws: Workspace) -> None:
     """
     demo_ws.conn.execute("CREATE TABLE probe (col TEXT)")
     for col in ("severityRank", "isOpen", "slaDueDate", "severity", "customerId"):
-        demo_ws.conn.execute(
-            f"CREATE TEMP TRIGGER probe_{col} AFTER UPDATE OF {col} ON tickets BEGIN "
-            f"INSERT INTO probe VALUES ('{col}'); END"
-        )
+        insert = f"INSERT INTO probe VALUES ('{col}')"
+        trigger = f"CREATE TRIGGER probe_{col} AFTER UPDATE OF {col} ON tickets BEGIN {insert}; END"
+        demo_ws.dialect.schema(demo_ws.conn, trigger)  # (PostgreSQL too fires it for the columns SET names)
     ticket = _unassigned_new(demo_ws)
     after = ticket_ops.claim(demo_ws, ticket, "aiko.tanaka", NOW, timedelta(minutes=30))
     assert after["assignee"] == "aiko.tanaka" and after["status"] == "triaged"
@@ -78,15 +70,15 @@ def test_a_claim_of_a_held_ticket_is_refused_without_the_write_lock(demo_ws: Wor
     ticket = _unassigned_new(demo_ws)
     ticket_ops.claim(demo_ws, ticket, "kenji.sato", NOW, timedelta(minutes=30))
     desk = Desk(demo_ws, Config(), load_plugins(installed=False), "aiko.tanaka", lambda: NOW)
-    other = sqlite3.connect(demo_ws.path, isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")
+    other = demo_ws.dialect.connect(demo_ws.locator)  # another console's connection, holding the write lock
+    demo_ws.dialect.begin(other)
     try:
         start = time.perf_counter()
         with pytest.raises(ticket_ops.ClaimedByOther) as refused:
             desk.claim(str(ticket["id"]))
         assert time.perf_counter() - start < 1.0
     finally:
-        other.execute("ROLLBACK")
+        demo_ws.dialect.rollback(other)
         other.close()
     assert refused.value.holder == "kenji.sato"
 
@@ -118,21 +110,37 @@ def _tickets_file(tmp_path: Path, count: int, first: int = 200001) -> Path:
 
 
 def test_an_import_into_an_empty_workspace_builds_every_index_again(empty_ws: Workspace, tmp_path: Path) -> None:
-    expected = _indexes(empty_ws.path)
+    expected = indexes(empty_ws)
     tickets = _tickets_file(tmp_path, 40)
     result = import_files(empty_ws, [EXAMPLES / "customers.jsonl", tickets], BUILTIN_SERVICES)
     assert result.inserted["tickets"] == 40
-    assert _indexes(empty_ws.path) == expected
-    assert empty_ws.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    assert int(empty_ws.conn.execute("PRAGMA cache_size").fetchone()[0]) == -2000  # the bulk load's cache is gone
+    assert indexes(empty_ws) == expected
+    assert _bulk_memory(empty_ws) == {"sqlite": "-2000", "postgresql": "64MB"}[empty_ws.engine]  # the defaults
+    if empty_ws.engine == "sqlite":
+        assert empty_ws.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    else:  # (amcheck: PostgreSQL's contrib module that checks a B-tree index against its table)
+        empty_ws.conn.execute("CREATE EXTENSION IF NOT EXISTS amcheck")
+        checked = empty_ws.conn.execute(
+            "SELECT count(bt_index_check(c.oid, true)) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "JOIN pg_am a ON a.oid = c.relam WHERE a.amname = 'btree' "
+            "AND c.relnamespace = current_schema()::regnamespace"
+        ).fetchone()[0]
+        assert checked >= len(expected)
+
+
+def _bulk_memory(ws: Workspace) -> str:
+    """The memory a bulk load raises on the workspace's connection (SQLite's page cache, PostgreSQL's
+    maintenance_work_mem), as it stands now."""
+    sql = {"sqlite": "PRAGMA cache_size", "postgresql": "SHOW maintenance_work_mem"}[ws.engine]
+    return str(ws.conn.execute(sql).fetchone()[0])
 
 
 def test_a_failed_bulk_load_leaves_every_index_in_place(empty_ws: Workspace) -> None:
-    expected = _indexes(empty_ws.path)
+    expected = indexes(empty_ws)
     with pytest.raises(RuntimeError), empty_ws.bulk_load():
-        assert _indexes(empty_ws.path) == expected  # another connection still sees them (not committed)
+        assert indexes(empty_ws) == expected  # another connection still sees them (not committed)
         raise RuntimeError("the disk is gone")
-    assert _indexes(empty_ws.path) == expected
+    assert indexes(empty_ws) == expected
 
 
 def test_imported_tickets_are_found_with_their_customer(empty_ws: Workspace, tmp_path: Path) -> None:
@@ -152,6 +160,7 @@ def test_imported_tickets_are_found_with_their_customer(empty_ws: Workspace, tmp
         assert name == names[customer]
 
 
+@pytest.mark.sqlite_only("the write-ahead log's checkpoint is SQLite's: PostgreSQL's checkpointer runs on its own")
 def test_the_console_checkpoints_so_that_no_commit_has_to(demo_ws: Workspace, tmp_path: Path) -> None:
     """Agents' commits leave the write-ahead log to the console's checkpoint job (SQLite's default made every
     ~50th claim copy ~1,000 scattered pages back and wait for the disk); the job copies it all back."""

@@ -156,7 +156,7 @@ class ClockUpgrade:
     at a million tickets, which in a thread would slow every keystroke); :meth:`stop` ends it on exit (the next
     start runs it again)."""
 
-    def __init__(self, workspace: Path, config: Path | None, now: Clock) -> None:
+    def __init__(self, workspace: Path | str, config: Path | None, now: Clock) -> None:
         self.workspace = workspace
         self.config = config
         self.now = now

@@ -7,7 +7,12 @@ A failure is said on standard error in one line, or, under ``--json``, as one JS
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextvars import ContextVar
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from console.demo.first_run import Opened
 
 #: Whether this command answers in JSON (its ``--json``); :func:`say` reads it.
 ANSWER_IN_JSON: ContextVar[bool] = ContextVar("csp_console_json", default=False)
@@ -32,3 +37,29 @@ def say(status: str, message: str, code: int, *, prefix: str | None = None) -> i
         start = _PREFIX.get(status, "csp-console: ") if prefix is None else prefix
         out(f"{start}{message}", err=True)
     return code
+
+
+class Runnable(Protocol):
+    """A Textual app, as :func:`run_app` runs it (the command line imports Textual only to start one)."""
+
+    @property
+    def return_code(self) -> int | None: ...
+
+    def run(self) -> object: ...
+
+
+def run_app(opened: Opened, build: Callable[[], Runnable]) -> int:
+    """Run the app ``build()`` makes on the workspace ``opened``, closed afterwards: the console's or the board's.
+    An unknown agent is said as every command says it."""
+    from console.desk.identity import UnknownAgent
+
+    try:
+        app = build()
+    except UnknownAgent as exc:
+        opened.workspace.close()
+        raise CommandError(str(exc)) from None
+    try:
+        app.run()
+    finally:
+        opened.workspace.close()
+    return app.return_code or 0

@@ -19,6 +19,7 @@ from console.cli.desk import APPLIED, FAILED, REFUSED, desk_for, outcome
 from console.cli.options import day
 from console.cli.output import out, out_json
 from console.settings.local_time import stamp
+from console.settings.paths import WorkspaceAt
 from console.shared.money import money
 from console.shared.safe_text import clean_line
 
@@ -55,11 +56,11 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
 # -- collections ---------------------------------------------------------------------------------------------
 
 
-def cmd_collections(args: argparse.Namespace, db: Path, config: Path) -> int:
+def cmd_collections(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     return outcome(lambda: _collections(args, db, config))
 
 
-def _collections(args: argparse.Namespace, db: Path, config: Path) -> int:
+def _collections(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     with desk_for(db, config) as desk:
         report = desk.billing.collections(args.today)
         recorded = 0
@@ -101,11 +102,11 @@ def _action_text(a: Any) -> str:
 # -- suspension ----------------------------------------------------------------------------------------------
 
 
-def cmd_billing(args: argparse.Namespace, db: Path, config: Path) -> int:
+def cmd_billing(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     return outcome(lambda: _billing(args, db, config))
 
 
-def _billing(args: argparse.Namespace, db: Path, config: Path) -> int:
+def _billing(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     from console.billing.suspension import SuspensionError
 
     with desk_for(db, config) as desk:
@@ -228,11 +229,11 @@ def _status_text(live: dict[str, Any] | None, zone: str) -> str:
 # -- payments and invoices -----------------------------------------------------------------------------------
 
 
-def cmd_payment(args: argparse.Namespace, db: Path, config: Path) -> int:
+def cmd_payment(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     return outcome(lambda: _payment(args, db, config))
 
 
-def _payment(args: argparse.Namespace, db: Path, config: Path) -> int:
+def _payment(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     from console.billing.suspension import SuspensionError
     from console.microsoft.credentials import credentials_available
 
@@ -257,11 +258,11 @@ def _payment(args: argparse.Namespace, db: Path, config: Path) -> int:
         return APPLIED
 
 
-def cmd_invoices(args: argparse.Namespace, db: Path, config: Path) -> int:
+def cmd_invoices(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     return outcome(lambda: _invoices(args, db, config))
 
 
-def _invoices(args: argparse.Namespace, db: Path, config: Path) -> int:
+def _invoices(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     with desk_for(db, config) as desk:
         invoices = desk.billing.partner_invoices()
         if args.unpaid:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from console.cli import CommandError
 from console.cli.output import out, out_json
+from console.settings.paths import WorkspaceAt, workspace_shown
 
 #: Commands not offered over SSH: they write files or start servers where the agent chooses.
 NOT_OVER_SSH = ("demo", "sandbox")
@@ -35,9 +36,14 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     )
 
 
-def cmd_deploy(args: argparse.Namespace, db: Path, config: Path) -> int:
+def cmd_deploy(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     from console.deploy.check import check_host
 
+    if isinstance(db, str):
+        raise CommandError(
+            f"deploy check judges a SQLite workspace's files and accounts; {workspace_shown(db)} is a PostgreSQL "
+            "database, whose roles and access the database server decides."
+        )
     found = check_host(db, config, args.sshd_config, args.sudoers)
     if args.json:
         out_json({"safe": not found, "findings": [f.to_json() for f in found]})
@@ -67,7 +73,7 @@ def ssh_words(command: str) -> list[str]:
     return words
 
 
-def cmd_ssh_command(args: argparse.Namespace, db: Path, config: Path) -> int:
+def cmd_ssh_command(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     from console.cli import main
 
     words = ssh_words(os.environ.get("SSH_ORIGINAL_COMMAND", ""))

@@ -19,13 +19,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from console.cli import say
+from console.cli import CommandError, say
 from console.cli.options import moment, one_of
 from console.cli.output import out, out_json
 from console.desk.identity import UnknownAgent, current_agent
 from console.desk.roles import RoleDenied
 from console.settings.config import Config, load_config
 from console.settings.local_time import stamp
+from console.settings.paths import WorkspaceAt, workspace_exists
 from console.shared.clock import to_iso, utcnow
 from console.shared.errors import StaleVersion
 from console.shared.model import RESOLUTION_CODES, Role, TicketStatus
@@ -96,7 +97,9 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
 
 
 @contextmanager
-def desk_for(db: Path, config_path: Path, *, create: bool = False, owner_if_empty: bool = False) -> Iterator[Desk]:
+def desk_for(
+    db: WorkspaceAt, config_path: Path, *, create: bool = False, owner_if_empty: bool = False
+) -> Iterator[Desk]:
     """The current agent's desk on the workspace, closed afterwards. ``create``: a missing workspace is created
     (import); ``owner_if_empty``: in a workspace with no agent yet its owner acts as a Global admin (see
     :class:`~console.desk.door.Desk`)."""
@@ -106,7 +109,7 @@ def desk_for(db: Path, config_path: Path, *, create: bool = False, owner_if_empt
         from console.desk.plugin_host import desk_plugins
 
         config = load_config(config_path)
-        desk = Desk(ws, config, desk_plugins(ws, config), current_agent(db), utcnow, owner_if_empty=owner_if_empty)
+        desk = Desk(ws, config, desk_plugins(ws, config), current_agent(ws), utcnow, owner_if_empty=owner_if_empty)
         try:
             yield desk
         finally:
@@ -115,32 +118,33 @@ def desk_for(db: Path, config_path: Path, *, create: bool = False, owner_if_empt
         ws.close()
 
 
-def plugins_of(db: Path, config_path: Path) -> PluginHost:
+def plugins_of(db: WorkspaceAt, config_path: Path) -> PluginHost:
     """The plugins as a desk on ``db`` loads them (with the desk policy's ``plugins.replace`` when the workspace
     exists) and the config's ``[plugins.NAME]`` sections."""
     from console.desk.plugin_host import desk_plugins
 
     config = load_config(config_path)
-    if not db.exists():
+    if not workspace_exists(db):
         return desk_plugins(None, config)
     with Workspace.open(db, create=False) as ws:
         return desk_plugins(ws, config)
 
 
-def event_backlog(db: Path) -> list[dict[str, Any]]:
+def event_backlog(db: WorkspaceAt) -> list[dict[str, Any]]:
     """Per event receiver: what the workspace still owes it and what it delivered (none without a workspace)."""
-    if not db.exists():
+    if not workspace_exists(db):
         return []
     with Workspace.open(db, create=False) as ws:
         return ws.plugin_events.backlog()
 
 
 def write_demo(
-    path: Path, tickets: int, seed: int, now: datetime, config: Config, progress: Callable[[int], None]
+    path: WorkspaceAt, tickets: int, seed: int, now: datetime, config: Config, progress: Callable[[int], None]
 ) -> dict[str, int]:
-    """A new demo workspace at ``path`` (``csp-console demo``), with the demo's agents and the current login as
-    a Global admin, and the demo desk's rules (:data:`~console.settings.config.DEMO_POLICY`); on any failure the
-    half-written file is removed."""
+    """A new demo workspace at ``path`` (``csp-console demo``): a new file, or an empty PostgreSQL database;
+    with the demo's agents and the current agent as a Global admin, and the demo desk's rules
+    (:data:`~console.settings.config.DEMO_POLICY`). On any failure a half-written file is removed (a database
+    keeps only its empty tables: the demo is written in transactions)."""
     from console.demo.workspace import generate
     from console.settings.config import DEMO_POLICY
 
@@ -152,20 +156,23 @@ def write_demo(
             seed=seed,
             now=now,
             progress=progress,
-            extra_admins=(current_agent(path),),
+            extra_admins=(current_agent(ws),),
             config=config,
             policy=DEMO_POLICY,
         )
-    except BaseException:
+    except BaseException as exc:
         ws.close()
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        if isinstance(path, Path):
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        if isinstance(exc, ValueError):  # (not empty: a database holding a workspace already)
+            raise CommandError(f"{exc}; the demo writes a new workspace (choose another --db)") from None
         raise
     ws.close()
     return counts
 
 
-def sandbox_seed(db: Path) -> Any:
+def sandbox_seed(db: WorkspaceAt) -> Any:
     """The sandbox's Partner Center, Azure and Graph state, seeded from a workspace's accounts (read only)."""
     from console.sandbox.seed import state_from_workspace
 
@@ -234,11 +241,11 @@ def _print_ticket(desk: Desk, ticket_id: str, as_json: bool) -> None:
         out(f"  {stamp(event['createdDate'], zone)} {who} {kind}: {what}")
 
 
-def cmd_ticket(args: argparse.Namespace, db: Path, config: Path) -> int:
+def cmd_ticket(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     return outcome(lambda: _ticket(args, db, config))
 
 
-def _ticket(args: argparse.Namespace, db: Path, config: Path) -> int:
+def _ticket(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     with desk_for(db, config) as desk:
         ticket = desk.ticket(args.ticket, args.version)
         value, action = args.value, args.action
@@ -283,11 +290,11 @@ def _apply(desk: Desk, ticket: dict[str, Any], action: str, value: str | None, *
     return desk.set_status(ticket, "resolved", value)
 
 
-def cmd_agents(args: argparse.Namespace, db: Path, config: Path) -> int:
+def cmd_agents(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     return outcome(lambda: _agents(args, db, config))
 
 
-def _agents(args: argparse.Namespace, db: Path, config: Path) -> int:
+def _agents(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     if args.action == "list":
         with desk_for(db, config, owner_if_empty=True) as desk:
             agents = desk.agents.listing()
@@ -323,11 +330,11 @@ def _agents(args: argparse.Namespace, db: Path, config: Path) -> int:
         return APPLIED
 
 
-def cmd_audit(args: argparse.Namespace, db: Path, config: Path) -> int:
+def cmd_audit(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     return outcome(lambda: _audit(args, db, config))
 
 
-def _audit(args: argparse.Namespace, db: Path, config: Path) -> int:
+def _audit(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     with desk_for(db, config) as desk:
         if args.check:
             from console.cli import audit

@@ -15,6 +15,7 @@ from console.cli import say
 from console.cli.desk import APPLIED, FAILED, desk_for, outcome
 from console.cli.microsoft import QUEUED, choices, deliver_after_saving, pick, print_escalation
 from console.cli.output import out, out_json
+from console.settings.paths import WorkspaceAt
 from console.shared.model import AZURE_SEVERITIES, Vehicle
 from console.shared.safe_text import clean_block, clean_line
 from console.tickets.ops import TicketInputError
@@ -76,11 +77,11 @@ def _choose_error(desk: Any, draft: Any, exc: TicketInputError) -> ValueError:
     )
 
 
-def cmd_escalate(args: argparse.Namespace, db: Path, config: Path) -> int:
+def cmd_escalate(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     return outcome(lambda: _escalate(args, db, config))
 
 
-def _escalate(args: argparse.Namespace, db: Path, config: Path) -> int:
+def _escalate(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     from console.escalation.cases import refuse_second_case
 
     with desk_for(db, config) as desk:

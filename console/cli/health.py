@@ -10,6 +10,7 @@ from console.cli import say
 from console.cli.desk import desk_for, outcome
 from console.cli.output import out, out_json
 from console.health.board import text_report
+from console.settings.paths import WorkspaceAt
 from console.shared.clock import utcnow
 from console.shared.model import VEHICLE_NAMES
 
@@ -21,13 +22,13 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     health.add_argument("--tui", action="store_true", help="open the console on the live health board")
 
 
-def cmd_health(args: argparse.Namespace, db: Path, config_path: Path) -> int:
+def cmd_health(args: argparse.Namespace, db: WorkspaceAt, config_path: Path) -> int:
     if args.watch is not None and not 0.5 <= args.watch <= 86400:
         return say("failed", "--watch must be 0.5 to 86400 seconds", 1)
     return outcome(lambda: _health(args, db, config_path))
 
 
-def _health(args: argparse.Namespace, db: Path, config_path: Path) -> int:
+def _health(args: argparse.Namespace, db: WorkspaceAt, config_path: Path) -> int:
     # As the current agent, through the desk (ticket.view); an empty workspace's owner may look too.
     with desk_for(db, config_path, owner_if_empty=True) as desk:
         board = desk.health_board()

@@ -14,6 +14,7 @@ from console.cli.desk import APPLIED, FAILED
 from console.cli.output import out
 from console.microsoft.credentials import AUDIENCES, MissingToken
 from console.settings.config import load_config
+from console.settings.paths import WorkspaceAt
 from console.shared.safe_text import clean_line
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ def _say(line: str, err: bool = False) -> None:
     out(clean_line(line, 2000), err=err, flush=True)
 
 
-def cmd_microsoft(args: argparse.Namespace, db: Path, config: Path) -> int:
+def cmd_microsoft(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     from console.microsoft.msal_credentials import msal_credentials_for
 
     settings = load_config(config).microsoft
@@ -104,13 +105,13 @@ def _status(creds: object, tenants: list[str]) -> int:
     return FAILED if failed else APPLIED
 
 
-def cmd_gdap(args: argparse.Namespace, db: Path, config: Path) -> int:
+def cmd_gdap(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     from console.cli.desk import outcome
 
     return outcome(lambda: _gdap(args, db, config))
 
 
-def _gdap(args: argparse.Namespace, db: Path, config: Path) -> int:
+def _gdap(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     from console.cli.desk import desk_for
 
     with desk_for(db, config, owner_if_empty=True) as desk:

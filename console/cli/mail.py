@@ -21,6 +21,7 @@ from typing import Any
 from console.cli import say
 from console.cli.desk import APPLIED, FAILED, desk_for, outcome
 from console.cli.output import out, out_json
+from console.settings.paths import WorkspaceAt
 from console.shared.safe_text import clean_line
 
 ACTIONS = ("check", "fetch", "send-pending", "watch", "test", "unmatched", "assign", "outbox", "resend", "read")
@@ -37,11 +38,11 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     mail.add_argument("--rounds", type=int, default=0, help="watch: stop after this many rounds (0: never)")
 
 
-def cmd_mail(args: argparse.Namespace, db: Path, config: Path) -> int:
+def cmd_mail(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     return outcome(lambda: _mail(args, db, config))
 
 
-def _mail(args: argparse.Namespace, db: Path, config: Path) -> int:
+def _mail(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     from console.desk.mail import MailNotConfigured
 
     with desk_for(db, config) as desk:

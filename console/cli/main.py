@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from console import __version__
-from console.cli import ANSWER_IN_JSON, CommandError, say
+from console.cli import ANSWER_IN_JSON, CommandError, run_app, say
 from console.cli.output import out
+from console.settings import paths
 from console.settings.config import ConfigError, load_config
-from console.settings.paths import default_config_path, default_db_path, log_path
 
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
@@ -70,9 +70,9 @@ def _common() -> Parser:
     parent = Parser(prog="csp-console", add_help=False)
     parent.add_argument(
         "--db",
-        type=Path,
+        type=paths.workspace_at,
         default=argparse.SUPPRESS,
-        help="workspace file (default: $CSP_CONSOLE_DB or the user data dir)",
+        help="workspace file or postgresql://URL (default: $CSP_CONSOLE_DB or the user data dir)",
     )
     parent.add_argument(
         "--config",
@@ -97,6 +97,7 @@ def build_parser(host: PluginHost | None = None) -> argparse.ArgumentParser:
 
     from console.cli import (
         billing,
+        board,
         deploy,
         desk,
         escalate,
@@ -109,10 +110,11 @@ def build_parser(host: PluginHost | None = None) -> argparse.ArgumentParser:
         policy,
         records,
         sandbox,
+        workspace,
     )
 
     modules = (records, plugins, desk, microsoft, escalate, sandbox, login, billing, offers, health, deploy, policy)
-    for module in (*modules, mail):
+    for module in (*modules, mail, board, workspace):
         module.add_parsers(sub, common)
     cfg = sub.add_parser("config", parents=[common], help="show the configuration")
     cfg_sub = cfg.add_subparsers(dest="config_command", metavar="ACTION", required=True)
@@ -125,8 +127,8 @@ def build_parser(host: PluginHost | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def _db(args: argparse.Namespace) -> Path:
-    return getattr(args, "db", None) or default_db_path()
+def _db(args: argparse.Namespace) -> paths.WorkspaceAt:
+    return getattr(args, "db", None) or paths.default_db_path()
 
 
 def _personal_db(args: argparse.Namespace) -> bool:
@@ -136,14 +138,14 @@ def _personal_db(args: argparse.Namespace) -> bool:
 
 
 def _config_path(args: argparse.Namespace) -> Path:
-    return getattr(args, "config", None) or default_config_path()
+    return getattr(args, "config", None) or paths.default_config_path()
 
 
 def setup_logging() -> Path:
     """Diagnostics go to the log file (0600, rotated, tokens redacted), never to the terminal."""
     from console.shared.log_file import open_log
 
-    path = log_path()
+    path = paths.log_path()
     open_log(path, os.environ.get("CSP_CONSOLE_LOG_LEVEL", "INFO"))
     return path
 
@@ -156,20 +158,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if opened.notice:
         config = load_config(_config_path(args))
     from console.app import CspConsoleApp  # Textual is imported only for the console itself
-    from console.desk.identity import UnknownAgent
 
-    try:
-        app = CspConsoleApp(
-            opened.workspace, config, notice=opened.notice, start_screen=getattr(args, "start_screen", "queue")
-        )
-    except UnknownAgent as exc:
-        opened.workspace.close()
-        raise CommandError(str(exc)) from None
-    try:
-        app.run()
-    finally:
-        opened.workspace.close()
-    return app.return_code or 0
+    start = getattr(args, "start_screen", "queue")
+    return run_app(opened, lambda: CspConsoleApp(opened.workspace, config, notice=opened.notice, start_screen=start))
 
 
 def _records_command(name: str) -> Callable[[argparse.Namespace], int]:
@@ -298,6 +289,7 @@ def _billing_command(name: str) -> Callable[[argparse.Namespace], int]:
 
 OFFER_COMMANDS = ("offer", "holidays", "time", "sla")
 BILLING_COMMANDS = ("collections", "billing", "payment", "invoices", *OFFER_COMMANDS)
+MODULE_COMMANDS = {"mail": "mail", "deploy": "deploy", "ssh-command": "deploy", "workspace": "workspace"}
 
 COMMANDS = {
     "run": cmd_run,
@@ -312,15 +304,14 @@ COMMANDS = {
     "audit": cmd_audit,
     "sync": cmd_sync,
     "health": cmd_health,
+    "board": _module_command("board", "board"),
     "escalate": cmd_escalate,
     "escalations": cmd_escalations,
     "sandbox": cmd_sandbox,
     "microsoft": cmd_microsoft,
     "gdap": cmd_gdap,
-    "mail": _module_command("mail", "mail"),
     **{name: _billing_command(name) for name in BILLING_COMMANDS},
-    "deploy": _module_command("deploy", "deploy"),
-    "ssh-command": _module_command("deploy", "ssh_command"),
+    **{name: _module_command(module, name.replace("-", "_")) for name, module in MODULE_COMMANDS.items()},
 }
 
 
@@ -382,7 +373,9 @@ def _said_fault(exc: Exception, args: argparse.Namespace) -> int | None:
     in the log; ``None`` for anything else."""
     from console.shared.faults import fault_sentence, is_busy
 
-    sentence = fault_sentence(exc, _db(args))
+    sentence = fault_sentence(exc, None if isinstance(db := _db(args), str) else db)  # (a URL may hold a password)
+    if sentence is None and type(exc).__module__.startswith("psycopg"):  # the server refused (a role's rights)
+        sentence = f"{paths.workspace_shown(db)}: the database refused ({(str(exc).strip().splitlines() or ['?'])[0]})"
     if sentence is None:
         return None
     log.warning("workspace fault: %s", sentence, exc_info=exc)

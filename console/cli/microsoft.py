@@ -17,6 +17,7 @@ from console.cli.desk import APPLIED, FAILED, desk_for, outcome
 from console.cli.options import positive_int, some_of
 from console.cli.output import out, out_json
 from console.microsoft.credentials import MissingToken
+from console.settings.paths import WorkspaceAt
 from console.shared.model import ESCALATION_STATES
 from console.shared.safe_text import clean_line
 
@@ -54,11 +55,11 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     escs.add_argument("--json", action="store_true")
 
 
-def cmd_sync(args: argparse.Namespace, db: Path, config: Path) -> int:
+def cmd_sync(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     return outcome(lambda: _sync(args, db, config))
 
 
-def _sync(args: argparse.Namespace, db: Path, config: Path) -> int:
+def _sync(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     from console.microsoft.sync import SyncFailed
     from console.shared.progress import Progress
 
@@ -158,11 +159,11 @@ def print_escalation(e: dict[str, Any]) -> None:
         out(f"  last error: {clean_line(e['lastError'], 400)}")
 
 
-def cmd_escalations(args: argparse.Namespace, db: Path, config: Path) -> int:
+def cmd_escalations(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     return outcome(lambda: _escalations(args, db, config))
 
 
-def _escalations(args: argparse.Namespace, db: Path, config: Path) -> int:
+def _escalations(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     with desk_for(db, config) as desk:
         if args.action == "list":
             rows = desk.escalations(states=args.state)

@@ -12,6 +12,7 @@ from pathlib import Path
 from console.cli.desk import APPLIED, desk_for, outcome
 from console.cli.options import day, positive_int
 from console.cli.output import out, out_json
+from console.settings.paths import WorkspaceAt
 from console.shared.money import money
 from console.shared.private_files import write_file
 from console.shared.safe_text import clean_line
@@ -47,11 +48,11 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
 # -- offers, holidays, time, SLA -----------------------------------------------------------------------------
 
 
-def cmd_offer(args: argparse.Namespace, db: Path, config: Path) -> int:
+def cmd_offer(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     return outcome(lambda: _offer(args, db, config))
 
 
-def _offer(args: argparse.Namespace, db: Path, config: Path) -> int:
+def _offer(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     with desk_for(db, config) as desk:
         cid = desk.find_customer(args.customer)
         if args.action == "statement":
@@ -82,11 +83,11 @@ def _offer(args: argparse.Namespace, db: Path, config: Path) -> int:
         return APPLIED
 
 
-def cmd_holidays(args: argparse.Namespace, db: Path, config: Path) -> int:
+def cmd_holidays(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     return outcome(lambda: _holidays(args, db, config))
 
 
-def _holidays(args: argparse.Namespace, db: Path, config: Path) -> int:
+def _holidays(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     with desk_for(db, config) as desk:
         known = sorted({h["calendar"] for h in desk.offers.holidays()})
         new = args.action == "add" and args.new_calendar
@@ -115,11 +116,11 @@ def _holidays(args: argparse.Namespace, db: Path, config: Path) -> int:
         return APPLIED
 
 
-def cmd_time(args: argparse.Namespace, db: Path, config: Path) -> int:
+def cmd_time(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     return outcome(lambda: _time(args, db, config))
 
 
-def _time(args: argparse.Namespace, db: Path, config: Path) -> int:
+def _time(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     with desk_for(db, config) as desk:
         ticket = desk.ticket(args.ticket)
         if args.action == "list":
@@ -139,11 +140,11 @@ def _time(args: argparse.Namespace, db: Path, config: Path) -> int:
         return APPLIED
 
 
-def cmd_sla(args: argparse.Namespace, db: Path, config: Path) -> int:
+def cmd_sla(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     return outcome(lambda: _sla(args, db, config))
 
 
-def _sla(args: argparse.Namespace, db: Path, config: Path) -> int:
+def _sla(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     from console.sla import clocks as sla
     from console.tickets.queue_query import QueueQuery
 

@@ -20,6 +20,7 @@ from console.cli import say
 from console.cli.output import out
 from console.plugins.collect import Registered
 from console.plugins.reach import Command, CommandContext
+from console.settings.paths import WorkspaceAt
 
 if TYPE_CHECKING:
     from console.plugins.host import PluginHost
@@ -85,7 +86,7 @@ def echo(text: str) -> None:
     out(str(text))  # out() makes it safe for a terminal
 
 
-def run(args: argparse.Namespace, db: Path, config: Path) -> int:
+def run(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     """Run the plugin command ``args`` names, as the current agent."""
     from console.cli.desk import outcome
 
@@ -95,7 +96,7 @@ def run(args: argparse.Namespace, db: Path, config: Path) -> int:
     return outcome(lambda: _run(registered, args, db, config))
 
 
-def _run(registered: Registered[Command], args: argparse.Namespace, db: Path, config: Path) -> int:
+def _run(registered: Registered[Command], args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     from console.cli.desk import desk_for
     from console.desk import plugin_reads
     from console.desk.roles import RoleDenied

@@ -10,6 +10,7 @@ from console.cli import CommandError, say
 from console.cli.desk import desk_for, outcome
 from console.cli.output import out, out_json
 from console.plugin_api import Boundary, Finding
+from console.settings.paths import WorkspaceAt
 from console.shared import model
 from console.shared.progress import Progress
 from console.shared.safe_text import clean_line
@@ -46,7 +47,7 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     opp.add_argument("--json", action="store_true", help="print JSON Lines")
 
 
-def cmd_plugins(args: argparse.Namespace, db: Path, config_path: Path) -> int:
+def cmd_plugins(args: argparse.Namespace, db: WorkspaceAt, config_path: Path) -> int:
     from console.cli.desk import event_backlog, plugins_of
 
     if args.action == "check":
@@ -143,11 +144,11 @@ def _print_finding(plugin: str, finding: Finding) -> None:
         out(f"      action: {clean_line(finding.action)}  ({plugin})")
 
 
-def cmd_triage(args: argparse.Namespace, db: Path, config: Path) -> int:
+def cmd_triage(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     return outcome(lambda: _triage(args, db, config))
 
 
-def _triage(args: argparse.Namespace, db: Path, config: Path) -> int:
+def _triage(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     # As the current agent, through the desk: ticket.triage, each ticket's changed findings audited.
     with desk_for(db, config, owner_if_empty=True) as desk:
         if args.ticket:
@@ -175,11 +176,11 @@ def _triage(args: argparse.Namespace, db: Path, config: Path) -> int:
     return 0
 
 
-def cmd_opportunities(args: argparse.Namespace, db: Path, config: Path) -> int:
+def cmd_opportunities(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     return outcome(lambda: _opportunities(args, db, config))
 
 
-def _opportunities(args: argparse.Namespace, db: Path, config: Path) -> int:
+def _opportunities(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     with desk_for(db, config, owner_if_empty=True) as desk:
         try:
             found = desk.opportunities(args.customer)

@@ -11,6 +11,7 @@ from typing import Any
 from console.cli import say
 from console.cli.desk import APPLIED, REFUSED, desk_for, outcome
 from console.cli.output import out, out_json
+from console.settings.paths import WorkspaceAt
 from console.shared.safe_text import clean_line
 
 
@@ -32,7 +33,7 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     policy.add_argument("--json", action="store_true")
 
 
-def cmd_policy(args: argparse.Namespace, db: Path, config: Path) -> int:
+def cmd_policy(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     return outcome(lambda: _policy(args, db, config))
 
 
@@ -54,7 +55,7 @@ def _show(rows: list[dict[str, Any]], as_json: bool) -> None:
         out(f"{r['key']:{width}}  {_text(r['value'])}{default}")
 
 
-def _policy(args: argparse.Namespace, db: Path, config: Path) -> int:
+def _policy(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     from console.desk.policy_changes import LockOut
 
     if args.action != "show" and not args.key:

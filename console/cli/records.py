@@ -16,6 +16,7 @@ from console.cli.options import count, moment
 from console.cli.output import out
 from console.records.kinds import KINDS
 from console.settings.config import DEMO_POLICY, Config, load_config, write_demo_config
+from console.settings.paths import WorkspaceAt, workspace_shown
 from console.shared.clock import utcnow
 from console.shared.progress import Progress
 
@@ -52,8 +53,8 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     exp.add_argument("--output", "-o", default=".", help="directory to write into, or - for standard output")
 
 
-def cmd_demo(args: argparse.Namespace, path: Path, config_path: Path) -> int:
-    if path.exists() and path.stat().st_size > 0:
+def cmd_demo(args: argparse.Namespace, path: WorkspaceAt, config_path: Path) -> int:
+    if isinstance(path, Path) and path.exists() and path.stat().st_size > 0:
         raise CommandError(f"{path} already exists; the demo writes a new workspace (choose another --db)")
     wrote = write_demo_config(config_path)
     config = load_config(config_path)
@@ -61,22 +62,22 @@ def cmd_demo(args: argparse.Namespace, path: Path, config_path: Path) -> int:
     _demo(path, args.tickets, args.seed, now, config)
     if wrote:
         out(f"Wrote the demo partner profile to {config_path}")
-    out(f"Demo workspace written to {path}")
+    out(f"Demo workspace written to {workspace_shown(path)}")
     return 0
 
 
-def _demo(path: Path, tickets: int, seed: int, now: datetime, config: Config) -> None:
+def _demo(path: WorkspaceAt, tickets: int, seed: int, now: datetime, config: Config) -> None:
     with Progress("Writing demo tickets", tickets) as progress:
         counts = write_demo(path, tickets, seed, now, config, progress.advance)
-    log.info("demo written to %s: %s", path, counts)
+    log.info("demo written to %s: %s", workspace_shown(path), counts)
     out(", ".join(f"{v:,} {k}" for k, v in counts.items()))
 
 
-def cmd_import(args: argparse.Namespace, db: Path, config: Path) -> int:
+def cmd_import(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     return outcome(lambda: _import(args, db, config))
 
 
-def _import(args: argparse.Namespace, db: Path, config: Path) -> int:
+def _import(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     from console.records.importer import ImportFailure, ImportInterrupted
 
     # As the current agent, through the desk: records.import (records.overwrite with --force), audited.
@@ -105,11 +106,11 @@ def _count_lines(path: Path) -> int:
         return 0
 
 
-def cmd_export(args: argparse.Namespace, db: Path, config: Path) -> int:
+def cmd_export(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     return outcome(lambda: _export(args, db, config))
 
 
-def _export(args: argparse.Namespace, db: Path, config: Path) -> int:
+def _export(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
     if args.output == "-" and (not args.kind or len(args.kind) != 1):
         raise CommandError("--output - writes one kind to standard output: add exactly one --kind")
     if args.output == "-" and args.format == "csv" and sys.stdout.isatty():

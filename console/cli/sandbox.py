@@ -12,6 +12,7 @@ from pathlib import Path
 from console.cli.desk import APPLIED, sandbox_seed
 from console.cli.output import out
 from console.microsoft.credentials import AUDIENCES
+from console.settings.paths import WorkspaceAt, workspace_shown
 
 
 def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -28,7 +29,7 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     )
 
 
-def cmd_sandbox(args: argparse.Namespace, db: Path) -> int:
+def cmd_sandbox(args: argparse.Namespace, db: WorkspaceAt) -> int:
     from console.microsoft.connect import URL_ENV
     from console.sandbox import Sandbox
     from console.sandbox.authority import SANDBOX_CLIENT_ID
@@ -42,7 +43,8 @@ def cmd_sandbox(args: argparse.Namespace, db: Path) -> int:
     out("In another terminal:\n")
     # The commands below act on the workspace this sandbox serves, wherever that terminal is (its cwd, its own
     # CSP_CONSOLE_DB): without it, `csp-console sync` would fill the default workspace instead.
-    workspace = f"CSP_CONSOLE_DB={shlex.quote(str(db.resolve()))}"
+    where = workspace_shown(db) if isinstance(db, str) else str(db.resolve())  # (a URL without its password)
+    workspace = f"CSP_CONSOLE_DB={shlex.quote(where)}"
     config = getattr(args, "config", None)
     if config is not None:
         workspace += f" CSP_CONSOLE_CONFIG={shlex.quote(str(Path(config).resolve()))}"

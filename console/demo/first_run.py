@@ -8,6 +8,7 @@ from pathlib import Path
 
 from console.desk.identity import current_agent
 from console.settings.config import DEMO_POLICY, load_config, write_demo_config
+from console.settings.paths import WorkspaceAt
 from console.shared.clock import utcnow
 from console.shared.errors import WorkspaceError
 from console.store import Workspace
@@ -29,6 +30,14 @@ def notice_path(path: Path, width: int = NOTICE_WIDTH) -> str:
     return f"{head}{sep}\n  {name}" if head else text
 
 
+def _open_database(url: str) -> Workspace:
+    ws = Workspace.open(url, create=False)
+    if ws.tickets.empty() and ws.agents.agent_count() == 0:
+        ws.close()
+        raise WorkspaceError(missing_sentence(ws.location, empty=True))
+    return ws
+
+
 def first_run_notice(tickets: int, db_path: Path, config_path: Path | None) -> str:
     """What the console says on a first run, readable in a toast at 80x24: short lines, each path on its own."""
     lines = [f"No workspace yet: created a demo one with {tickets:,} tickets.", "Workspace:", notice_path(db_path)]
@@ -43,8 +52,12 @@ class Opened:
     notice: str | None  # said on screen when the demo was created
 
 
-def missing_sentence(db_path: Path, *, empty: bool) -> str:
-    what = f"the workspace {db_path} is empty (0 bytes)" if empty else f"no workspace at {db_path}"
+def missing_sentence(db_path: Path | str, *, empty: bool) -> str:
+    """``db_path``: a file's path, or a database's URL as shown (without its password)."""
+    if isinstance(db_path, str):
+        what = f"the database {db_path} holds no workspace yet"
+    else:
+        what = f"the workspace {db_path} is empty (0 bytes)" if empty else f"no workspace at {db_path}"
     return (
         f"{what}: create one with `csp-console import --db {db_path} FILE...` (or restore a backup), "
         f"or write a demo there with `csp-console demo --db {db_path}`"
@@ -52,12 +65,15 @@ def missing_sentence(db_path: Path, *, empty: bool) -> str:
 
 
 def open_or_create(
-    db_path: Path, config_path: Path, tickets: int = FIRST_RUN_TICKETS, *, personal: bool = True
+    db_path: WorkspaceAt, config_path: Path, tickets: int = FIRST_RUN_TICKETS, *, personal: bool = True
 ) -> Opened:
     """Open the workspace at ``db_path``. Where none exists (or the file is empty) on a personal first run (the
     default path in the user's own data dir: ``personal``), create the demo workspace there first; at a path
     given with ``--db`` or ``CSP_CONSOLE_DB`` (a desk's workspace) refuse, with :class:`WorkspaceError`: a
-    deployed workspace gone missing must never become a demo whose first login is a Global admin."""
+    deployed workspace gone missing must never become a demo whose first login is a Global admin. A PostgreSQL
+    database (a URL) is never a personal first run: one holding no workspace yet is refused the same way."""
+    if isinstance(db_path, str):
+        return Opened(_open_database(db_path), None)
     present = db_path.exists()
     if present and (db_path.is_dir() or db_path.stat().st_size > 0):
         return Opened(Workspace.open(db_path, create=False), None)
@@ -68,6 +84,6 @@ def open_or_create(
     config = load_config(config_path)
     from console.demo.workspace import generate  # only on a first run
 
-    now, admins = utcnow(), (current_agent(db_path),)
+    now, admins = utcnow(), (current_agent(ws),)
     generate(ws, tickets=tickets, seed=1, now=now, extra_admins=admins, config=config, policy=DEMO_POLICY)
     return Opened(ws, first_run_notice(tickets, db_path, config_path if wrote_config else None))

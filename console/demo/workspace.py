@@ -55,7 +55,7 @@ def generate(
     from console.desk.policy import applied, read_policy, seed_policy
 
     if ws.records.counts()["customers"]:
-        raise ValueError(f"{ws.path}: the workspace is not empty; the demo needs a new file")
+        raise ValueError(f"{ws.location}: the workspace is not empty")
     if policy:
         seed_policy(ws, policy, "demo")
     config = applied(config or Config(), read_policy(ws))

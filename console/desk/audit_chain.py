@@ -20,10 +20,10 @@ import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from console.notices.kinds import Kind
+from console.settings.paths import CHILD_WORKSPACE_ENV, child_env, child_workspace
 from console.shared.safe_text import clean_block
 from console.store import audit_chain as chain
 from console.store.audit_chain import ACKNOWLEDGE, Break, ChainReport
@@ -96,7 +96,8 @@ def check(
     if chain.size(ws.conn) <= (CHILD_ABOVE if child_above is None else child_above):
         return verdict(ws, chain.verify(ws.conn))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "console.desk.audit_chain", str(ws.path)],
+        [sys.executable, "-m", "console.desk.audit_chain", "-"],
+        env=child_env(ws.locator),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -182,12 +183,13 @@ def main(argv: Sequence[str]) -> int:
     from console.store import Workspace, WorkspaceError
 
     parser = argparse.ArgumentParser(prog="python -m console.desk.audit_chain", description="walk the audit chain")
-    parser.add_argument("workspace", type=Path)
+    parser.add_argument("workspace", help=f"the workspace file, or - for ${CHILD_WORKSPACE_ENV}")
     args = parser.parse_args(argv)
+    where = child_workspace(args.workspace)
     if hasattr(os, "nice"):
         os.nice(10)  # the agents' consoles come first
     try:
-        ws = Workspace.open(args.workspace, create=False)
+        ws = Workspace.open(where, create=False)
     except WorkspaceError as exc:
         sys.stderr.write(f"error: {clean_block(str(exc))}\n")  # a path: shown, never run
         return 1

@@ -70,7 +70,7 @@ class Desk(DeskParts):
         self.clock = clock
         self.clocks = keep_clocks(workspace, config, clock)
         self.door = Door.for_agent(
-            workspace.agents, config.roles, agent, path=workspace.path, owner_if_empty=owner_if_empty
+            workspace.agents, config.roles, agent, path=workspace.location, owner_if_empty=owner_if_empty
         )
         self.roles = self.door.roles
         self.role_map = self.door.role_map

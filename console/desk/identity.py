@@ -11,6 +11,10 @@ The agent is never read from ``LOGNAME`` or ``USER`` (anyone can set those). It 
 ``CSP_CONSOLE_AGENT`` names the agent only where the workspace's owner allows it: the real uid owns the workspace
 file (or will create it) and the process was not started through sudo by another user (development, tests, a
 single-user workspace). Set anywhere else it is refused, with one sentence saying why.
+
+On PostgreSQL the database tells who it is: the agent is the session's role (``current_user``: the role the
+server authenticated), and ``CSP_CONSOLE_AGENT`` is honoured only when that role owns the database, as the file's
+owner on SQLite.
 """
 
 from __future__ import annotations
@@ -21,6 +25,10 @@ import secrets
 import socket
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from console.store.base import Base
 
 AGENT_ENV = "CSP_CONSOLE_AGENT"
 
@@ -69,9 +77,14 @@ def _sudo_invoker(env: Mapping[str, str], uid: int) -> int | None:
     return None if int(raw) == uid else int(raw)
 
 
-def current_agent(workspace: Path, env: Mapping[str, str] | None = None) -> str:
-    """The login acting on ``workspace`` (the module's docstring says from what)."""
+def current_agent(workspace: Path | Base, env: Mapping[str, str] | None = None) -> str:
+    """The login acting on ``workspace``, a SQLite file or an open workspace (the module's docstring says from
+    what)."""
     env = os.environ if env is None else env
+    if not isinstance(workspace, Path):
+        if workspace.engine == "postgresql":
+            return _database_agent(workspace, env)
+        workspace = workspace.path
     uid = os.getuid()
     owns = _owner_uid(workspace) == uid
     invoker = _sudo_invoker(env, uid)
@@ -96,6 +109,20 @@ def current_agent(workspace: Path, env: Mapping[str, str] | None = None) -> str:
             )
         return env[AGENT_ENV]
     return _login_of(uid)
+
+
+def _database_agent(ws: Base, env: Mapping[str, str]) -> str:
+    from console.store.db_identity import session_role
+
+    role, owns = session_role(ws)
+    if env.get(AGENT_ENV):
+        if not owns:
+            raise IdentityRefused(
+                f"{AGENT_ENV} is honoured only for the owner of the database {ws.location}: you act as the role "
+                f"{role}; unset {AGENT_ENV}."
+            )
+        return env[AGENT_ENV]
+    return role
 
 
 def new_session() -> str:

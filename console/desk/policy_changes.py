@@ -63,6 +63,7 @@ class PolicyDesk:
             policy = policy_of(changed)
             if key.startswith("roles."):
                 self._refuse_lock_out(policy)
+                self._refresh_database(policy)
             if value is None:
                 ws.policy.remove(key)
             else:
@@ -90,6 +91,14 @@ class PolicyDesk:
                     f"roles.{action} = {','.join(roles)} would leave no agent of this workspace able to {action} "
                     "(a lock-out); give one of these roles to an agent first, or keep global_admin in it"
                 )
+
+    def _refresh_database(self, policy: DeskPolicy) -> None:
+        """A PostgreSQL workspace set up for agents' own roles (``workspace grants``) keeps the role map in the
+        database for its row-level security: made the new one in this change's transaction."""
+        from console.desk.db_grants import refresh_after_policy
+        from console.desk.roles import RoleMap
+
+        refresh_after_policy(self.desk.ws, RoleMap(policy.roles).map)
 
     def _recompute_clocks(self) -> int:
         """The open tickets' clocks under the new SLA defaults (as after a change of offers)."""

@@ -19,6 +19,7 @@ transaction instead (:meth:`Workspace.bulk_load`), all or nothing.
 from __future__ import annotations
 
 import hashlib
+import tempfile
 import time
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
@@ -108,7 +109,9 @@ def import_files(
     checks = check.Checks(agent, force, now or to_iso(utcnow()))
     plan = _plan(paths, kind)
     result = ImportResult()
-    stage = Stage(ws.path.parent)
+    # The staging file sits by the workspace file (the same disk, the same owner); for a PostgreSQL workspace in
+    # the system's temporary folder (mkstemp makes it 0600, this account's alone).
+    stage = Stage(ws.path.parent if ws.engine == "sqlite" else Path(tempfile.gettempdir()))
     try:
         for k, path in plan:
             _stage_file(ws, stage, k, path, services, checks, result, progress)

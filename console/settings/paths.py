@@ -7,13 +7,37 @@ from pathlib import Path
 
 import platformdirs
 
+from console.shared.db_url import hide_password, is_database_url
+
 APP = "csp-console"
 
+#: Where a workspace is: a SQLite file's :class:`Path`, or a PostgreSQL database's URL as a ``str``
+#: (``postgresql://...``, as :meth:`console.store.Workspace.open` takes either).
+WorkspaceAt = Path | str
 
-def default_db_path() -> Path:
-    """``--db`` or else ``CSP_CONSOLE_DB`` or else ``workspace.db`` in the user data dir."""
+
+def workspace_at(text: str | Path) -> WorkspaceAt:
+    """``--db``'s and ``CSP_CONSOLE_DB``'s value: a URL kept as written (a ``Path`` would fold its ``//``), any
+    other text a file's path."""
+    return text if isinstance(text, str) and is_database_url(text) else Path(text)
+
+
+def workspace_exists(at: WorkspaceAt) -> bool:
+    """Whether there is a workspace to open at ``at``: a file there (even empty), or any database URL (a database
+    is not missing the way a file is: opening it connects, or says why it cannot)."""
+    return isinstance(at, str) or at.exists()
+
+
+def workspace_shown(at: WorkspaceAt) -> str:
+    """``at`` as people are told it: a path, or the URL with any password replaced by ``***``."""
+    return hide_password(at) if isinstance(at, str) else str(at)
+
+
+def default_db_path() -> WorkspaceAt:
+    """``--db`` or else ``CSP_CONSOLE_DB`` (a path or a PostgreSQL URL) or else ``workspace.db`` in the user
+    data dir."""
     env = os.environ.get("CSP_CONSOLE_DB")
-    return Path(env) if env else Path(platformdirs.user_data_dir(APP)) / "workspace.db"
+    return workspace_at(env) if env else Path(platformdirs.user_data_dir(APP)) / "workspace.db"
 
 
 def default_config_path() -> Path:
@@ -23,3 +47,19 @@ def default_config_path() -> Path:
 
 def log_path() -> Path:
     return Path(platformdirs.user_log_dir(APP)) / "console.log"
+
+
+#: Where a child process of the console (the audit chain's walk, the SLA clock upgrade) finds its workspace: by the
+#: environment, not the command line, since a database's URL may hold a password that another account's ``ps``
+#: would see in the arguments. The child is given ``-`` for it.
+CHILD_WORKSPACE_ENV = "CSP_CONSOLE_CHILD_WORKSPACE"
+
+
+def child_env(locator: WorkspaceAt) -> dict[str, str]:
+    """The environment of a child process working on the workspace at ``locator``."""
+    return {**os.environ, CHILD_WORKSPACE_ENV: str(locator)}
+
+
+def child_workspace(argument: str) -> WorkspaceAt:
+    """The workspace a child was given: ``-`` for the one in :data:`CHILD_WORKSPACE_ENV`, else the argument."""
+    return workspace_at(os.environ.get(CHILD_WORKSPACE_ENV, "") if argument == "-" else argument)

@@ -15,15 +15,17 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+from console.settings.paths import WorkspaceAt, child_env, child_workspace
 from console.shared.safe_text import clean_block
 
 
-def start(workspace: Path, config: Path | None, now: datetime) -> subprocess.Popen[str]:
+def start(workspace: WorkspaceAt, config: Path | None, now: datetime) -> subprocess.Popen[str]:
     """Start the recompute of ``workspace``'s open clocks as of ``now``; its output and errors are read when it
-    ends (see :func:`finish`)."""
-    args = [str(workspace), *([str(config)] if config is not None else []), "--now", now.isoformat()]
+    ends (see :func:`finish`). The child finds the workspace by its environment (a URL may hold a password)."""
+    args = ["-", *([str(config)] if config is not None else []), "--now", now.isoformat()]
     return subprocess.Popen(
         [sys.executable, "-m", "console.sla.upgrade", *args],
+        env=child_env(workspace),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -47,14 +49,14 @@ def main(argv: Sequence[str]) -> int:
     from console.store import Workspace, WorkspaceError
 
     parser = argparse.ArgumentParser(prog="python -m console.sla.upgrade", description=__doc__.splitlines()[0])
-    parser.add_argument("workspace", type=Path)
+    parser.add_argument("workspace", help="the workspace file, or - for the one the console names (its environment)")
     parser.add_argument("config", type=Path, nargs="?")
     parser.add_argument("--now", type=parse_iso, help="the clock, ISO 8601 (default: now)")
     args = parser.parse_args(argv)
     now: datetime | None = args.now
     try:
         config = load_config(args.config) if args.config is not None else Config()
-        ws = Workspace.open(args.workspace, create=False)
+        ws = Workspace.open(child_workspace(args.workspace), create=False)
     except (ConfigError, WorkspaceError) as exc:
         sys.stderr.write(f"error: {clean_block(str(exc))}\n")  # a path or a config value: shown, never run
         return 1

@@ -21,6 +21,8 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from console.store.base import dialect_of
+
 #: The triggers that make the audit log append-only, exactly as the console creates them (migrations 8 and 28).
 TRIGGERS = {
     "audit_log_no_update": (
@@ -175,21 +177,20 @@ def _check_end(conn: sqlite3.Connection, report: ChainReport, last_id: int, last
     given = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'").fetchone()
     seq = int(given[0]) if given and given[0] is not None else None
     last_at = None if last_at is None else _shown(last_at)
+    counters = dialect_of(conn).counters
     if seq is None:
         if last_id:
-            report.add(Break("counter", last_id, last_id, last_at, _COUNTER_LOST, "counter:lost"))
+            what = f"{counters} lost its audit_log row: rows removed at the end can no longer be ruled out"
+            report.add(Break("counter", last_id, last_id, last_at, what, "counter:lost"))
     elif seq > last_id:
         report.add(_missing(last_id + 1, seq, last_at, at_end=True))
     elif seq < last_id:
-        what = f"sqlite_sequence was moved back to {seq}, below the last row's id {last_id}"
+        what = f"{counters} was moved back to {seq}, below the last row's id {last_id}"
         report.add(Break("counter", seq, last_id, last_at, what, f"counter:{seq}:{last_id}"))
 
 
-_COUNTER_LOST = "sqlite_sequence lost its audit_log row: rows removed at the end can no longer be ruled out"
-
-
 def _check_triggers(conn: sqlite3.Connection, report: ChainReport) -> None:
-    found = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log'"))
+    found: dict[str, str | None] = dict(dialect_of(conn).triggers_on(conn, "audit_log"))
     for name, sql in TRIGGERS.items():
         have = found.pop(name, None)
         if have is None:
@@ -197,7 +198,8 @@ def _check_triggers(conn: sqlite3.Connection, report: ChainReport) -> None:
         elif have != sql:
             what = f"trigger {name} was changed: {_shown(have)}"
             report.add(Break("trigger", 0, 0, None, what, f"trigger:{name}:{_short(str(have))}"))
-    for name, sql in sorted(found.items()):
+    for name, other in sorted(found.items()):
+        sql = other or ""
         what = f"trigger {_shown(name)} on audit_log is not the console's: {_shown(sql)}"
         report.add(Break("trigger", 0, 0, None, what, f"trigger:{_short(str(name))}:{_short(str(sql))}"))
 
@@ -205,14 +207,14 @@ def _check_triggers(conn: sqlite3.Connection, report: ChainReport) -> None:
 def restore_triggers(conn: sqlite3.Connection) -> list[str]:
     """Inside the caller's write transaction: drop every trigger on ``audit_log`` that is not one of
     :data:`TRIGGERS` word for word, and create those missing; the names of the triggers created."""
-    found = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log'"))
+    found: dict[str, str | None] = dict(dialect_of(conn).triggers_on(conn, "audit_log"))
     created = []
     for name, sql in found.items():
         if TRIGGERS.get(name) != sql:
-            conn.execute(f'DROP TRIGGER "{name.replace(chr(34), chr(34) * 2)}"')
+            dialect_of(conn).drop_trigger(conn, name, "audit_log")
     for name, sql in TRIGGERS.items():
         if found.get(name) != sql:
-            conn.execute(sql)
+            dialect_of(conn).schema(conn, sql)
             created.append(name)
     return created
 

@@ -12,11 +12,12 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 from console.shared.clock import to_iso, utcnow
 from console.shared.faults import WorkspaceBusy
 from console.store.dialect import SQLITE, SqliteDialect
+from console.store.pg_url import is_database_url
 
 T = TypeVar("T")
 
@@ -31,12 +32,25 @@ class Base:
     """A handle on the workspace file. Each thread gets its own connection."""
 
     def __init__(
-        self, path: Path | str, *, clock: Callable[[], datetime] = utcnow, dialect: SqliteDialect = SQLITE
+        self, path: Path | str, *, clock: Callable[[], datetime] = utcnow, dialect: SqliteDialect | None = None
     ) -> None:
-        self.path = Path(path)
+        #: Where the workspace is: a SQLite file, or a PostgreSQL database (``postgresql://...``, console.store.pg_url).
+        self.url: Any = None
+        if is_database_url(path):
+            from console.store.pg_dialect import POSTGRES
+            from console.store.pg_url import WorkspaceUrl
+
+            self.url = WorkspaceUrl.parse(str(path))
+            dialect = cast(SqliteDialect, POSTGRES)  # (PostgresDialect: the same methods, its own connections)
+        #: The SQLite file (for PostgreSQL, a name standing for the database in messages and the audit).
+        self.path = Path(path) if self.url is None else Path(f"postgresql-{self.url.database}")
+        #: What the workspace was opened with (a path, or the URL with any password: for code, never shown).
+        self.locator: Path | str = self.url.conninfo if self.url is not None else self.path
+        #: How the workspace is named to people: the file's path, or the URL without its password.
+        self.location = str(self.path) if self.url is None else str(self.url)
         #: The store's one source of time: every stamp it writes (audit rows, changes, deliveries) reads it.
         self.clock = clock
-        self.dialect = dialect
+        self.dialect: SqliteDialect = dialect or SQLITE
         self._local = threading.local()
         self._all: list[tuple[threading.Thread, sqlite3.Connection]] = []
         self._lock = threading.Lock()
@@ -44,6 +58,11 @@ class Base:
         self._left_running: list[sqlite3.Connection] = []  # see close()
         #: Told every audit row once its transaction committed (the syslog mirror, console.desk.audit_mirror).
         self.mirror: Callable[[dict[str, Any]], None] | None = None
+
+    @property
+    def engine(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.dialect.name
 
     def now(self) -> str:
         """The clock's time in the stored form (``2026-11-23T03:09:44Z``)."""
@@ -53,8 +72,10 @@ class Base:
     @property
     def conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
+        if conn is not None and getattr(conn, "closed", False):  # (a PostgreSQL session lost: a new one)
+            conn = None
         if conn is None:
-            conn = self.dialect.connect(self.path)
+            conn = self.dialect.connect(self.url or self.path)
             self._local.conn = conn
             with self._lock:
                 # Worker threads come and go: close the connections of threads that have ended.
@@ -135,7 +156,7 @@ class Base:
         with self._lock:
             watch = self._watch
             if watch is None:
-                watch = self._watch = self.dialect.watcher(self.path)
+                watch = self._watch = self.dialect.watcher(self.url or self.path)
             return self.dialect.data_version(watch)
 
     def changed_since(self, version: int | None) -> tuple[bool, int | None]:
@@ -148,9 +169,19 @@ class Base:
         return version is not None and now != version, now
 
 
+def dialect_of(conn: Any) -> SqliteDialect:
+    """The dialect of a bare connection: PostgreSQL's for a :class:`console.store.pg_conn.Connection`."""
+    if type(conn).__module__ == "console.store.pg_conn":
+        from console.store.pg_dialect import POSTGRES
+
+        return cast(SqliteDialect, POSTGRES)
+    return SQLITE
+
+
 @contextmanager
-def transaction(conn: sqlite3.Connection, dialect: SqliteDialect = SQLITE) -> Iterator[sqlite3.Connection]:
+def transaction(conn: sqlite3.Connection, dialect: SqliteDialect | None = None) -> Iterator[sqlite3.Connection]:
     """A write transaction on ``conn``: committed on success, rolled back on any exception."""
+    dialect = dialect or dialect_of(conn)
     begin_patiently(conn, dialect)
     try:
         yield conn

@@ -5,15 +5,22 @@ from __future__ import annotations
 
 from pathlib import Path
 from sqlite3 import Connection
+from typing import cast
 
 from console.shared.errors import WorkspaceError
 from console.store.base import Interruptible, transaction
 from console.store.dialect import BUSY_TIMEOUT_MS, SQLITE
+from console.store.pg_url import is_database_url
 
 
 def connect(path: Path | str) -> Connection:
-    """Open (creating if needed) the SQLite file at ``path`` with the workspace's pragmas, in autocommit mode;
-    writes go through :func:`transaction`."""
+    """Open the workspace at ``path`` (a workspace's ``locator``): the SQLite file (created if needed) with the
+    workspace's pragmas, or the PostgreSQL database of a URL (sqlite3's face, console.store.pg_conn), in
+    autocommit mode; writes go through :func:`transaction`."""
+    if is_database_url(path):
+        from console.store.pg_dialect import POSTGRES
+
+        return cast(Connection, POSTGRES.connect(str(path)))
     return SQLITE.connect(path)
 
 

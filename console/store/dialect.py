@@ -50,6 +50,8 @@ class SqliteDialect:
     insert_or_ignore = "INSERT OR IGNORE"
     #: ``INSERT`` that replaces a row whose key is already there.
     insert_or_replace = "INSERT OR REPLACE"
+    #: The table of the ``AUTOINCREMENT`` counters (the highest id given out per table), as people are told of it.
+    counters = "sqlite_sequence"
 
     # -- connections -----------------------------------------------------------------------------
     def connect(self, path: Path | str) -> sqlite3.Connection:
@@ -90,6 +92,23 @@ class SqliteDialect:
         conn.execute("PRAGMA journal_mode = MEMORY")
         conn.execute("PRAGMA synchronous = OFF")
         return conn
+
+    def schema(self, conn: sqlite3.Connection, statement: str) -> None:
+        """Run a schema statement written in SQLite's spelling (a trigger, a table) on ``conn``."""
+        conn.execute(statement)
+
+    @staticmethod
+    def fts_arg(expression: str) -> str:
+        """The parameter of :meth:`fts_match` / :meth:`fts_rowids` for an FTS5 match expression."""
+        return expression
+
+    def triggers_on(self, conn: sqlite3.Connection, table: str) -> dict[str, str]:
+        """The triggers on ``table``: name -> the statement that made it."""
+        rows = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", (table,))
+        return {str(name): str(sql) for name, sql in rows}
+
+    def drop_trigger(self, conn: sqlite3.Connection, name: str, table: str) -> None:
+        conn.execute(f'DROP TRIGGER "{name.replace(chr(34), chr(34) * 2)}"')
 
     def begin(self, conn: sqlite3.Connection, *, immediate: bool = True) -> None:
         """Start a write transaction: ``BEGIN IMMEDIATE`` takes the write lock at once, so writers queue on the

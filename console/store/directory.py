@@ -139,7 +139,7 @@ class DirectoryRepo:
         clauses, args = [], []
         if query.match:
             clauses.append(f"d.id IN ({self.db.dialect.fts_rowids('directory_search')})")
-            args.append(query.match)
+            args.append(self.db.dialect.fts_arg(query.match))
         for like in query.likes:
             escaped = like.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             clauses.append(f"d.id IN (SELECT rowid FROM directory_search WHERE {self.db.dialect.like_escaped('form')})")
@@ -230,19 +230,23 @@ def _callers(conn: sqlite3.Connection) -> dict[tuple[str, ...], str | None]:
 
 def refill(conn: sqlite3.Connection) -> None:
     """Every row of the directory again, from the customers and the tickets, on ``conn`` (inside its
-    transaction): new rows of distinct entries, so they are written in batches."""
+    transaction): new rows of distinct entries, so they are written in batches. The ids are the engine's (on
+    PostgreSQL an identity column's sequence gives them: ids written here would leave it behind), read back by
+    the primary key for the search rows."""
     conn.execute("DELETE FROM directory")
     conn.execute("DELETE FROM directory_search")
     entries: list[tuple[tuple[str, ...], str | None]] = [
         (e, None) for e in _customer_entries(conn.execute(f"SELECT {_CUSTOMER} FROM customers"))
     ]
     entries += list(_callers(conn).items())
-    insert = SQLITE.insert("directory", _COLUMNS)
+    insert = SQLITE.insert("directory", _COLUMNS[1:])
+    last = 0
     for start in range(0, len(entries), 5000):
-        batch = [(e, last) for e, last in entries[start : start + 5000] if any(e[2:])]
-        rows = [(start + n + 1, *e, stored_phone_key(e[4]), last) for n, (e, last) in enumerate(batch)]
-        conn.executemany(insert, rows)
+        batch = [(e, seen) for e, seen in entries[start : start + 5000] if any(e[2:])]
+        conn.executemany(insert, [(*e, stored_phone_key(e[4]), seen) for e, seen in batch])
+        written = conn.execute("SELECT id, name, email FROM directory WHERE id > ? ORDER BY id", (last,)).fetchall()
         conn.executemany(
             "INSERT INTO directory_search (rowid, form) VALUES (?, ?)",
-            [(r[0], search_form(f"{r[3]} {r[4]}")) for r in rows],
+            [(r[0], search_form(f"{r[1]} {r[2]}")) for r in written],
         )
+        last = int(written[-1][0]) if written else last

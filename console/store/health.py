@@ -8,11 +8,19 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from console.store.base import Base
+from console.store.portable import count_if
 
 
 def _after(moment: str) -> str:
     """The smallest ISO timestamp after ``moment`` in the stored form (for "at or before" as "before")."""
     return moment + "\x01"
+
+
+#: A ticket past a target at moment ``m.at`` (its resolution, or a first response not given by then).
+_BREACHED_AT = (
+    "t.resolutionDueDate < m.at OR (t.firstResponseDueDate < m.at "
+    "AND (t.firstResponseDate IS NULL OR t.firstResponseDate > m.at))"
+)
 
 
 def _next_hour(moment: str) -> str:
@@ -89,8 +97,8 @@ class HealthRepo:
         d = self.db.dialect
         hour = _next_hour(since)
         head = self.db.conn.execute(
-            "SELECT count(*), coalesce(sum(resolutionDueDate IS NULL OR resolvedDate <= resolutionDueDate), 0), "
-            "coalesce(sum(replyCount <= 1 AND NOT detoured), 0), "
+            f"SELECT count(*), {count_if('resolutionDueDate IS NULL OR resolvedDate <= resolutionDueDate')}, "
+            f"{count_if('replyCount <= 1 AND detoured = 0')}, "
             f"coalesce(sum({d.hours_between('createdDate', 'resolvedDate')}), 0) "
             f"FROM tickets{d.indexed_by('idx_health_resolved')} "
             "WHERE resolvedDate IS NOT NULL AND resolvedDate >= ? AND resolvedDate < ?",
@@ -109,7 +117,7 @@ class HealthRepo:
         hour = _next_hour(since)
         head = self.db.conn.execute(
             "SELECT count(*), "
-            "coalesce(sum(firstResponseDueDate IS NULL OR firstResponseDate <= firstResponseDueDate), 0) "
+            f"{count_if('firstResponseDueDate IS NULL OR firstResponseDate <= firstResponseDueDate')} "
             f"FROM tickets{self.db.dialect.indexed_by('idx_health_first_response')} "
             "WHERE firstResponseDate IS NOT NULL AND firstResponseDate >= ? AND firstResponseDate < ?",
             (since, f"{hour}:00:00Z"),
@@ -204,11 +212,17 @@ class HealthRepo:
 
     # -- samples for the trends ------------------------------------------------------------------
     def record_health_sample(self, at: str, backlog: int, breached: int, not_since: str) -> bool:
-        """Record a sample unless one was taken since ``not_since`` (any session may sample; one wins)."""
+        """Record a sample unless one was taken since ``not_since`` (any session may sample; one wins).
+
+        A read first: most refreshes find a recent sample and write nothing, so they open no write transaction
+        (on PostgreSQL every commit is a change notice to every console, which would refresh its board again)."""
+        recent = "SELECT 1 FROM health_samples WHERE at > ?"
+        if self.db.conn.execute(recent, (not_since,)).fetchone() is not None:
+            return False
         with self.db.transaction():
             cursor = self.db.conn.execute(
                 f"{self.db.dialect.insert_or_ignore} INTO health_samples (at, backlog, breached) SELECT ?, ?, ? "
-                "WHERE NOT EXISTS (SELECT 1 FROM health_samples WHERE at > ?)",
+                f"WHERE NOT EXISTS ({recent})",
                 (at, backlog, breached, not_since),
             )
         return cursor.rowcount > 0
@@ -235,8 +249,7 @@ class HealthRepo:
         values = ", ".join("(?)" for _ in moments)
         rows = self.db.conn.execute(
             f"WITH m(at) AS (VALUES {values}) "
-            "SELECT m.at, count(*), coalesce(sum(t.resolutionDueDate < m.at OR (t.firstResponseDueDate < m.at "
-            "AND (t.firstResponseDate IS NULL OR t.firstResponseDate > m.at))), 0) "
+            f"SELECT m.at, count(*), {count_if(_BREACHED_AT)} "
             "FROM (SELECT createdDate, resolvedDate, resolutionDueDate, firstResponseDueDate, firstResponseDate "
             "      FROM tickets WHERE resolvedDate IS NULL OR resolvedDate > ?) AS t CROSS JOIN m "
             "WHERE t.createdDate <= m.at AND (t.resolvedDate IS NULL OR t.resolvedDate > m.at) GROUP BY m.at",

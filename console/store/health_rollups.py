@@ -9,6 +9,8 @@ trigger firing for each of a million rows.
 
 from __future__ import annotations
 
+from console.store.portable import flag
+
 #: Open tickets counted by class, by assignee and by customer, kept up to date by triggers on the tickets
 #: table (so every writer keeps them right), so the board never counts the 100,000s of open tickets.
 _ROLLUP_KEYS: dict[str, tuple[tuple[tuple[str, str], ...], str]] = {
@@ -19,6 +21,9 @@ _ROLLUP_KEYS: dict[str, tuple[tuple[tuple[str, str], ...], str]] = {
     "health_open_assignee": ((("assignee", "{t}.assignee"),), " AND {t}.assignee IS NOT NULL"),
     "health_open_customer": ((("customerId", "{t}.customerId"),), ""),
 }
+
+
+_IN_PROGRESS = "{t}.status = 'in_progress'"
 
 
 def _rollup_statements() -> list[str]:
@@ -39,18 +44,20 @@ def _rollup_statements() -> list[str]:
             return ", ".join(e.format(t=t) for _, e in keys)
 
         add.append(
-            f"INSERT INTO {table} ({columns}, n, inProgress) SELECT {values('NEW')}, 1, NEW.status = 'in_progress' "
+            f"INSERT INTO {table} ({columns}, n, inProgress) SELECT {values('NEW')}, 1, "
+            f"{flag(_IN_PROGRESS.format(t='NEW'))} "
             f"WHERE NEW.isOpen = 1{extra.format(t='NEW')} "
             "ON CONFLICT DO UPDATE SET n = n + 1, inProgress = inProgress + excluded.inProgress;"
         )
         match = " AND ".join(f"{c} = {e.format(t='OLD')}" for c, e in keys)
         remove.append(
-            f"UPDATE {table} SET n = n - 1, inProgress = inProgress - (OLD.status = 'in_progress') "
+            f"UPDATE {table} SET n = n - 1, inProgress = inProgress - {flag(_IN_PROGRESS.format(t='OLD'))} "
             f"WHERE OLD.isOpen = 1 AND {match};"
         )
         out.append(
             f"INSERT INTO {table} ({columns}, n, inProgress) SELECT {values('tickets')}, count(*), "
-            f"sum(tickets.status = 'in_progress') FROM tickets WHERE tickets.isOpen = 1{extra.format(t='tickets')} "
+            f"sum({flag(_IN_PROGRESS.format(t='tickets'))}) FROM tickets "
+            f"WHERE tickets.isOpen = 1{extra.format(t='tickets')} "
             f"GROUP BY {values('tickets')}"
         )
     out.append(f"CREATE TRIGGER health_open_insert AFTER INSERT ON tickets BEGIN {' '.join(add)} END")
@@ -71,8 +78,13 @@ _HOURLY_KEYS: dict[str, tuple[str, tuple[tuple[str, str, str], ...], tuple[str, 
         "resolvedDate",
         (
             ("resolved", "INTEGER", "1"),
-            ("met", "INTEGER", "({t}.resolutionDueDate IS NULL OR {t}.resolvedDate <= {t}.resolutionDueDate)"),
-            ("firstContact", "INTEGER", "({t}.replyCount <= 1 AND NOT {t}.detoured)"),
+            (
+                "met",
+                "INTEGER",
+                "(CASE WHEN {t}.resolutionDueDate IS NULL OR {t}.resolvedDate <= {t}.resolutionDueDate "
+                "THEN 1 ELSE 0 END)",
+            ),
+            ("firstContact", "INTEGER", "(CASE WHEN {t}.replyCount <= 1 AND {t}.detoured = 0 THEN 1 ELSE 0 END)"),
             ("hours", "REAL", "(julianday({t}.resolvedDate) - julianday({t}.createdDate)) * 24"),
         ),
         ("resolvedDate", "resolutionDueDate", "createdDate", "replyCount", "detoured"),
@@ -85,7 +97,8 @@ _HOURLY_KEYS: dict[str, tuple[str, tuple[tuple[str, str, str], ...], tuple[str, 
             (
                 "met",
                 "INTEGER",
-                "({t}.firstResponseDueDate IS NULL OR {t}.firstResponseDate <= {t}.firstResponseDueDate)",
+                "(CASE WHEN {t}.firstResponseDueDate IS NULL OR {t}.firstResponseDate <= {t}.firstResponseDueDate "
+                "THEN 1 ELSE 0 END)",
             ),
         ),
         ("firstResponseDate", "firstResponseDueDate"),

@@ -9,6 +9,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from console.store.base import Base
+from console.store.portable import count_if
+
+_PENDING = "state = 'pending'"
+_DELIVERED = "state = 'delivered'"
 
 CREATED = "ticket.created"
 
@@ -89,8 +93,8 @@ class PluginEventRepo:
     def backlog(self) -> list[dict[str, Any]]:
         """Per receiver: deliveries pending, how many of them failed at least once, the last error, delivered."""
         rows = self.db.conn.execute(
-            "SELECT receiver, sum(state = 'pending') AS pending, sum(state = 'pending' AND attempts > 0) AS failing,"
-            " sum(state = 'delivered') AS delivered, max(CASE WHEN state = 'pending' THEN lastError END) AS lastError"
+            f"SELECT receiver, {count_if(_PENDING)} AS pending, {count_if(_PENDING + ' AND attempts > 0')} AS failing,"
+            f" {count_if(_DELIVERED)} AS delivered, max(CASE WHEN {_PENDING} THEN lastError END) AS lastError"
             " FROM plugin_deliveries GROUP BY receiver ORDER BY receiver"
         )
         return [dict(r) for r in rows]
@@ -99,7 +103,7 @@ class PluginEventRepo:
         """Every delivery (of ``receiver``), oldest first, with its event's kind and ticket id."""
         rows = self.db.conn.execute(
             "SELECT d.*, e.kind, t.id AS ticketId FROM plugin_deliveries d JOIN plugin_events e ON e.seq = d.eventSeq "
-            "JOIN tickets t ON t.seq = e.ticketSeq WHERE ? IS NULL OR d.receiver = ? ORDER BY d.eventSeq",
+            "JOIN tickets t ON t.seq = e.ticketSeq WHERE CAST(? AS TEXT) IS NULL OR d.receiver = ? ORDER BY d.eventSeq",
             (receiver, receiver),
         )
         return [dict(r) for r in rows]

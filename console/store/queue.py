@@ -55,7 +55,7 @@ class _Where:
 
     @property
     def sql(self) -> str:
-        return " AND ".join(self.clauses) or "1"
+        return " AND ".join(self.clauses) or "1 = 1"
 
 
 class QueueRepo:
@@ -101,7 +101,7 @@ class QueueRepo:
         if known is not None:
             return known
         sql = f"SELECT count(*) FROM {index} WHERE {self.db.dialect.fts_match(index)}"
-        count = self.db.conn.execute(sql, (match,)).fetchone()[0]
+        count = self.db.conn.execute(sql, (self.db.dialect.fts_arg(match),)).fetchone()[0]
         if len(self._match_counts) >= 64:
             self._match_counts.clear()
         self._match_counts[key] = count
@@ -132,10 +132,10 @@ class QueueRepo:
                 w.index_count = matches
             if also_seq is not None:
                 w.clauses.append(f"(t.seq = ? OR {seq_column} IN ({dialect.fts_rowids(index)}))")
-                w.args += [also_seq, sq.match]
+                w.args += [also_seq, dialect.fts_arg(sq.match)]
             else:
                 w.clauses.append(f"{seq_column} IN ({dialect.fts_rowids(index)})")
-                w.args.append(sq.match)
+                w.args.append(dialect.fts_arg(sq.match))
         elif also_seq is not None:
             w.clauses.append("t.seq = ?")
             w.args.append(also_seq)

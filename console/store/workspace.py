@@ -31,6 +31,7 @@ from console.store.microsoft_data import MicrosoftDataRepo
 from console.store.migrations import MIGRATIONS, current_version, migrate
 from console.store.notices import NoticeRepo
 from console.store.outbox import OutboxRepo
+from console.store.pg_url import is_database_url
 from console.store.plugin_events import PluginEventRepo
 from console.store.policy import PolicyRepo
 from console.store.queue import QueueRepo
@@ -69,18 +70,17 @@ class Workspace(Base):
     @classmethod
     def open(cls, path: Path | str, *, create: bool = True, clock: Callable[[], datetime] = utcnow) -> Workspace:
         """Open the workspace at ``path``, applying any pending migrations."""
-        path = Path(path)
-        if not create and not path.exists():
+        if not create and not is_database_url(path) and not Path(path).exists():
             raise WorkspaceError(f"{path}: no workspace here (run 'csp-console demo' to create one)")
         ws = cls(path, clock=clock)
         try:
             migrate(ws.conn, clock=clock)
         except sqlite3.DatabaseError as exc:
             ws.close()
-            raise WorkspaceError(fault_sentence(exc, path) or f"{path}: not a usable SQLite workspace ({exc})") from exc
+            raise WorkspaceError(fault_sentence(exc, path) or f"{ws.location}: not a usable workspace ({exc})") from exc
         except RuntimeError as exc:
             ws.close()
-            raise WorkspaceError(f"{path}: {exc}") from exc
+            raise WorkspaceError(f"{ws.location}: {exc}") from exc
         return ws
 
     def __enter__(self) -> Workspace:
@@ -101,7 +101,7 @@ class Workspace(Base):
         the page cache were most of a million-ticket load, and grew with it (issue 23)."""
         with self.transaction() as conn, self.dialect.bulk_memory(conn):
             for name in [*rollups.TRIGGERS, *open_search.TRIGGERS]:
-                conn.execute(f"DROP TRIGGER IF EXISTS {name}")
+                self.dialect.schema(conn, f"DROP TRIGGER IF EXISTS {name}")
             rebuild = self.dialect.drop_indexes(conn, "tickets") if self.tickets.empty() else []
             self.directory.deferred = self.tickets.bulk = True
             try:
@@ -112,9 +112,9 @@ class Workspace(Base):
                 conn.execute(statement)
             self.directory.refill()
             for statement in rollups.CLEARS + rollups.FILLS + list(rollups.TRIGGERS.values()):
-                conn.execute(statement)
+                self.dialect.schema(conn, statement)
             for statement in [*open_search.REFILL, *open_search.TRIGGERS.values()]:
-                conn.execute(statement)
+                self.dialect.schema(conn, statement)
 
     def checkpoint(self) -> tuple[int, int]:
         """Copy the write-ahead log back into the workspace file, as far as no reader needs it:

@@ -42,6 +42,25 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
+def fold_latin(text: str) -> str:
+    """Latin letters without their accents (``Café Müller`` -> ``Cafe Muller``), as FTS5's ``unicode61
+    remove_diacritics 2`` folds them: in the search form itself, so that both engines' indexes (SQLite's FTS5,
+    PostgreSQL's ``simple`` tsvector, which folds nothing) hold the same words. Only marks on Latin letters go:
+    Japanese voiced marks (が = か + ゙ decomposed) and other scripts' marks stay."""
+    if text.isascii():
+        return text
+    out: list[str] = []
+    latin = False
+    for ch in unicodedata.normalize("NFD", text):
+        if unicodedata.combining(ch):
+            if not latin:
+                out.append(ch)
+            continue
+        latin = ch.isascii() or unicodedata.name(ch, "").startswith("LATIN")
+        out.append(ch)
+    return unicodedata.normalize("NFC", "".join(out))
+
+
 def _bigrams(run: str) -> str:
     if len(run) < 2:
         return run
@@ -50,7 +69,7 @@ def _bigrams(run: str) -> str:
 
 def search_form(text: str) -> str:
     """The form of ``text`` stored in the full-text index."""
-    return _patterns()[0].sub(lambda m: f" {_bigrams(m.group(0))} ", normalize(text))
+    return _patterns()[0].sub(lambda m: f" {_bigrams(m.group(0))} ", fold_latin(normalize(text)))
 
 
 @dataclass(frozen=True)
@@ -83,7 +102,7 @@ def build_query(user_text: str) -> SearchQuery:
     parts: list[str] = []
     likes: list[str] = []
     cjk_run, any_token = _patterns()
-    for token in any_token.findall(normalize(user_text)):
+    for token in any_token.findall(fold_latin(normalize(user_text))):
         if cjk_run.fullmatch(token):
             if len(token) == 1:
                 likes.append(token)

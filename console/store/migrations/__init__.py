@@ -9,10 +9,10 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from console.shared.clock import to_iso, utcnow
-from console.store.base import transaction
+from console.store.base import dialect_of, transaction
 from console.store.migrations.accounts import m001_accounts, m002_people, m025_directory
 from console.store.migrations.audit import m028_audit_chain
 from console.store.migrations.billing import m012_billing, m016_suspension_intents
@@ -95,6 +95,8 @@ MIGRATIONS: list[Migration] = [
 
 
 def _ensure_table(conn: sqlite3.Connection) -> None:
+    if dialect_of(conn).name == "postgresql" and conn.execute("SELECT to_regclass('schema_migrations')").fetchone()[0]:
+        return  # (CREATE ... IF NOT EXISTS wants CREATE on the schema, which an agent's own role has not)
     conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
         "version INTEGER PRIMARY KEY, name TEXT NOT NULL, appliedAt TEXT NOT NULL)"
@@ -126,9 +128,7 @@ def migrate(
     _refuse_foreign(conn)
     if version >= target:
         return applied
-    from sqlite_utils import Database  # only when there is something to migrate (its import takes 0.1 s)
-
-    db = Database(conn)
+    db = _database(conn)
     while True:
         with transaction(conn):
             version = _locked_version(conn)
@@ -142,6 +142,28 @@ def migrate(
                 (version + 1, migration.__name__, to_iso(clock())),
             )
         applied.append(migration.__name__)
+        _schema_changed(conn)
+
+
+def _database(conn: sqlite3.Connection) -> Any:
+    """What the migrations are given: sqlite-utils' Database on SQLite, its PostgreSQL twin on PostgreSQL."""
+    if dialect_of(conn).name == "postgresql":
+        from console.store.pg_migrate import PgDatabase
+
+        db = PgDatabase(cast(Any, conn))
+        db.prepare()
+        return db
+    from sqlite_utils import Database  # only when there is something to migrate (its import takes 0.1 s)
+
+    return Database(conn)
+
+
+def _schema_changed(conn: sqlite3.Connection) -> None:
+    """PostgreSQL's catalog of the schema's spellings and keys, read again after a migration."""
+    if dialect_of(conn).name == "postgresql":
+        from console.store.pg_dialect import POSTGRES
+
+        POSTGRES.reload_catalog(cast(Any, conn))
 
 
 def _locked_version(conn: sqlite3.Connection) -> int:

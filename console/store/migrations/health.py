@@ -28,7 +28,8 @@ def m010_queue_health(db: Database) -> None:
         f"""
         UPDATE tickets SET
             replyCount = (SELECT count(*) FROM timeline r WHERE r.ticketSeq = tickets.seq AND r.kind = 'reply'),
-            detoured = EXISTS (SELECT 1 FROM timeline d WHERE d.ticketSeq = tickets.seq AND {_DETOUR.format(row="d")})
+            detoured = CASE WHEN EXISTS (SELECT 1 FROM timeline d WHERE d.ticketSeq = tickets.seq
+                AND {_DETOUR.format(row="d")}) THEN 1 ELSE 0 END
         WHERE seq IN (SELECT DISTINCT ticketSeq FROM timeline)
         """
     )
@@ -37,8 +38,8 @@ def m010_queue_health(db: Database) -> None:
         CREATE TRIGGER timeline_first_contact AFTER INSERT ON timeline
         WHEN NEW.kind IN ('reply', 'escalation', 'status_change')
         BEGIN
-            UPDATE tickets SET replyCount = replyCount + (NEW.kind = 'reply'),
-                detoured = detoured OR ({_DETOUR.format(row="NEW")})
+            UPDATE tickets SET replyCount = replyCount + CASE WHEN NEW.kind = 'reply' THEN 1 ELSE 0 END,
+                detoured = CASE WHEN detoured = 1 OR ({_DETOUR.format(row="NEW")}) THEN 1 ELSE 0 END
             WHERE seq = NEW.ticketSeq;
         END
         """

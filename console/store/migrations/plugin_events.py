@@ -65,9 +65,7 @@ TRIGGERS = {
 def m032_plugin_events(db: Database) -> None:
     """The tables of the plugins' event outbox, the triggers that record events, and the door's guard on all
     three tables."""
-    db.execute(
-        "CREATE TABLE plugin_event_wants (receiver TEXT PRIMARY KEY, kinds TEXT NOT NULL, since TEXT NOT NULL)"
-    )
+    db.execute("CREATE TABLE plugin_event_wants (receiver TEXT PRIMARY KEY, kinds TEXT NOT NULL, since TEXT NOT NULL)")
     db.execute(
         "CREATE TABLE plugin_events (seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, ticketSeq INTEGER NOT NULL, "
         "at TEXT NOT NULL, details TEXT NOT NULL DEFAULT '{}')"

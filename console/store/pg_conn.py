@@ -1,0 +1,257 @@
+"""A PostgreSQL connection (psycopg 3) with the face the repositories know from :mod:`sqlite3`: ``execute`` and
+``executemany`` with ``?`` marks, cursors with ``fetchone``/``fetchall``/``rowcount``/``lastrowid``, rows read by
+position or by column name, ``in_transaction`` and ``interrupt()``, and the DB-API errors as ``sqlite3`` names
+them (``IntegrityError``, ``OperationalError``...), so one repository serves both engines.
+
+PostgreSQL folds unquoted names to lower case; a row gives its columns back under the names the statement
+wrote (``createdDate``), else under the schema's own spelling (:data:`CATALOG`, recorded by the migrations),
+and looks names up regardless of case, as :class:`sqlite3.Row` does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import lru_cache
+from typing import Any
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg.pq import TransactionStatus
+
+from console.store.pg_sql import Translated, translate
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class Catalog:
+    """What the store needs to know of the schema on the PostgreSQL side: the spelling of every column the
+    migrations made (PostgreSQL keeps them lower-cased) and each table's key (for ``INSERT OR REPLACE`` and
+    ``lastrowid``). Loaded once per workspace from the ``csp_columns`` table the migrations fill."""
+
+    def __init__(self) -> None:
+        self.spelling: dict[str, str] = {}
+        self.keys: dict[str, str] = {}
+        self.generated: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def load(self, conn: psycopg.Connection[Any]) -> None:
+        with self._lock:
+            self.spelling, self.keys, self.generated = _read_catalog(conn)
+
+    def primary_key(self, table: str) -> str | None:
+        return self.keys.get(table.lower())
+
+
+def _read_catalog(conn: psycopg.Connection[Any]) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    spelling: dict[str, str] = {}
+    keys: dict[str, str] = {}
+    generated: dict[str, str] = {}
+    with conn.cursor() as cur:
+        cur.execute("SELECT to_regclass('csp_columns') IS NOT NULL")
+        row = cur.fetchone()
+        if row and row[0]:
+            cur.execute("SELECT name FROM csp_columns")
+            spelling = {name.lower(): name for (name,) in cur.fetchall()}
+        cur.execute(
+            "SELECT c.relname, string_agg(a.attname, ', ' ORDER BY array_position(i.indkey, a.attnum)), "
+            "bool_or(a.attidentity <> '') FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = current_schema() "
+            "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY(i.indkey) WHERE i.indisprimary "
+            "GROUP BY c.relname"
+        )
+        for table, key, identity in cur.fetchall():
+            keys[table] = key
+            if identity:
+                generated[table] = key
+    if not conn.autocommit:
+        conn.rollback()
+    return spelling, keys, generated
+
+
+@lru_cache(maxsize=4096)
+def _names(sql: str, columns: tuple[str, ...], spelling_id: int) -> tuple[str, ...]:
+    del spelling_id  # (part of the cache's key: a catalog loaded again gives new names)
+    written = {w.lower(): w for w in reversed(_WORD.findall(sql))}
+    return tuple(written.get(c, c) for c in columns)
+
+
+class Row(tuple[Any, ...]):
+    """A result row: by position, by column name (any case), ``keys()``; ``dict(row)`` as with sqlite3.Row."""
+
+    _index: dict[str, int]
+    _keys: tuple[str, ...]
+
+    def __new__(cls, values: Sequence[Any], names: tuple[str, ...], index: dict[str, int]) -> Row:
+        row = super().__new__(cls, values)
+        row._keys = names
+        row._index = index
+        return row
+
+    def get(self, key: str) -> Any:
+        return self[key]
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            try:
+                return tuple.__getitem__(self, self._index[key.lower()])
+            except KeyError:
+                raise IndexError(f"No item with that key: {key}") from None
+        return tuple.__getitem__(self, key)
+
+    def keys(self) -> list[str]:
+        return list(self._keys)
+
+
+class Cursor:
+    """The result of one statement, read as a sqlite3 cursor is."""
+
+    def __init__(self, cur: psycopg.Cursor[Any], names: tuple[str, ...] | None, lastrowid: int | None) -> None:
+        self._cur = cur
+        self.rowcount = cur.rowcount
+        self.lastrowid = lastrowid
+        self._names = names
+        self._index = {n.lower(): i for i, n in enumerate(names)} if names else {}
+        self.description = [(n, None, None, None, None, None, None) for n in names] if names else None
+
+    def _row(self, values: Sequence[Any] | None) -> Row | None:
+        if values is None or self._names is None:
+            return None
+        return Row(values, self._names, self._index)
+
+    def fetchone(self) -> Row | None:
+        if self._names is None:
+            return None
+        return self._row(self._cur.fetchone())
+
+    def fetchall(self) -> list[Row]:
+        if self._names is None:
+            return []
+        names, index = self._names, self._index
+        return [Row(values, names, index) for values in self._cur.fetchall()]
+
+    def fetchmany(self, size: int = 1) -> list[Row]:
+        if self._names is None:
+            return []
+        return [Row(values, self._names, self._index) for values in self._cur.fetchmany(size)]
+
+    def __iter__(self) -> Iterator[Row]:
+        return iter(self.fetchall())
+
+    def close(self) -> None:
+        self._cur.close()
+
+
+class Connection:
+    """One PostgreSQL session in autocommit mode; the dialect opens and ends its transactions."""
+
+    def __init__(self, raw: psycopg.Connection[Any], catalog: Catalog) -> None:
+        self.raw = raw
+        self.catalog = catalog
+        self.row_factory: object = None  # (as a sqlite3 connection has it; rows are always Row here)
+        self._trace: Callable[[str], object] | None = None
+
+    # -- statements -------------------------------------------------------------------------------
+    def _translated(self, sql: str) -> Translated:
+        return translate(sql, self.catalog.primary_key)
+
+    def set_trace_callback(self, trace: Callable[[str], object] | None) -> None:
+        """``trace(sql)`` with each statement sent to the server from now on (``None``: no more), as
+        :meth:`sqlite3.Connection.set_trace_callback` calls it."""
+        self._trace = trace
+
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Cursor:
+        tr = self._translated(sql)
+        key = self.catalog.generated.get(tr.inserts_into.lower()) if tr.inserts_into else None
+        text = f"{tr.sql} RETURNING {key}" if key else tr.sql
+        if self._trace is not None:
+            self._trace(text)
+        cur = self.raw.cursor()
+        with _as_dbapi_errors():
+            cur.execute(text, _params(params, tr))
+        lastrowid = None
+        if key:
+            row = cur.fetchone()
+            lastrowid = int(row[0]) if row else None
+            return Cursor(cur, None, lastrowid)
+        names = None
+        if cur.description is not None:
+            columns = tuple(c.name for c in cur.description)
+            spelled = _names(sql, columns, id(self.catalog.spelling))
+            spelling = self.catalog.spelling
+            names = tuple(spelling.get(n, n) if n == c else n for n, c in zip(spelled, columns, strict=True))
+        return Cursor(cur, names, lastrowid)
+
+    def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> Cursor:
+        tr = self._translated(sql)
+        if self._trace is not None:
+            self._trace(tr.sql)
+        cur = self.raw.cursor()
+        with _as_dbapi_errors():
+            cur.executemany(tr.sql, [_params(p, tr) or () for p in seq])
+        return Cursor(cur, None, None)
+
+    # -- state ------------------------------------------------------------------------------------
+    @property
+    def in_transaction(self) -> bool:
+        return self.raw.info.transaction_status != TransactionStatus.IDLE
+
+    def interrupt(self) -> None:
+        """Stop the statement running on this connection (from another thread)."""
+        with contextlib.suppress(psycopg.Error, OSError):
+            self.raw.cancel_safe(timeout=2)
+
+    def close(self) -> None:
+        self.raw.close()
+
+    @property
+    def closed(self) -> bool:
+        """Closed, or lost (the server restarted, a failover, the network): the store opens a new session."""
+        return bool(self.raw.closed or self.raw.broken)
+
+
+def _params(params: Sequence[Any] | dict[str, Any], tr: Translated) -> Any:
+    if isinstance(params, dict):
+        if not tr.named:
+            raise sqlite3.ProgrammingError("named parameters given to a statement with ? marks")
+        return params
+    values = list(params)  # (always a sequence, even empty: psycopg then reads the text's %% as %)
+    if len(values) != tr.marks:
+        raise sqlite3.ProgrammingError(
+            f"Incorrect number of bindings supplied. The current statement uses {tr.marks}, and there are "
+            f"{len(values)} supplied."
+        )
+    return values
+
+
+@contextlib.contextmanager
+def _as_dbapi_errors() -> Iterator[None]:
+    """psycopg's errors raised as the sqlite3 module's DB-API classes (the store's ``except`` clauses), each
+    keeping PostgreSQL's own as its cause and its SQLSTATE as ``sqlstate``."""
+    try:
+        yield
+    except psycopg.Error as exc:
+        raise dbapi_error(exc) from exc
+
+
+def dbapi_error(exc: psycopg.Error) -> sqlite3.Error:
+    kind: type[sqlite3.Error]
+    if isinstance(exc, psycopg.IntegrityError):
+        kind = sqlite3.IntegrityError
+    elif isinstance(exc, (psycopg.OperationalError, pg_errors.LockNotAvailable, pg_errors.QueryCanceled)):
+        kind = sqlite3.OperationalError
+    elif isinstance(exc, psycopg.ProgrammingError):
+        kind = sqlite3.OperationalError  # (sqlite3 says "no such table/column" as an OperationalError)
+    elif isinstance(exc, psycopg.DataError):
+        kind = sqlite3.DataError
+    elif isinstance(exc, psycopg.InterfaceError):
+        kind = sqlite3.InterfaceError
+    else:
+        kind = sqlite3.DatabaseError
+    said = (exc.diag.message_primary or str(exc)).strip() if hasattr(exc, "diag") else str(exc)
+    error = kind(said)
+    setattr(error, "sqlstate", exc.sqlstate)  # noqa: B010 (sqlite3's errors have no such attribute of their own)
+    return error
