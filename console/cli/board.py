@@ -9,7 +9,7 @@ from pathlib import Path
 from console.cli import run_app, say
 from console.cli.desk import REFUSED, desk_for, outcome
 from console.cli.output import out
-from console.health.serve import ADDRESS_FORM, ServeError, board_command, check_public, listen_address, serve
+from console.health.serve import ADDRESS_FORM, ServeError, board_command, check_public, listen_address
 from console.settings.config import load_config
 
 USAGE = 2
@@ -66,6 +66,8 @@ def _served(args: argparse.Namespace, db: Path, config_path: Path) -> int:
 
     command = board_command(db if isinstance(db, str) else db.absolute(), config_path.absolute())
     try:
+        from console.screens.board_server import serve  # (textual-serve, aiohttp: only when serving)
+
         serve(args.serve, command, public_url=args.public_url, title="CSP Triage Console: queue health", said=said)
     except ServeError as exc:
         return say("failed", str(exc), 1)

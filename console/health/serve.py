@@ -13,30 +13,21 @@ authenticating reverse proxy (README, "The board in a browser")."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 import errno
 import ipaddress
 import os
 import re
 import shlex
-import signal
 import socket
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 from console.shared.hosts import is_loopback
 
 _HOST_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*")
 ADDRESS_FORM = "HOST:PORT (e.g. 127.0.0.1:8000, [::1]:8000)"
-#: Seconds a stopping server gives its open connections before it closes them (their boards then quit).
-SHUTDOWN_SECONDS = 1.0
-#: Boards served at once (each a process with its own workspace connections): a page that opens sockets in a loop
-#: gets a refusal, not a fork bomb.
-MAX_BOARDS = 16
 
 
 def allowed_origins(address: Address, public_url: str | None) -> set[str]:
@@ -128,73 +119,3 @@ def board_command(db: Path | str, config_path: Path) -> str:
     os.environ["CSP_CONSOLE_DB"] = str(db)
     argv = [sys.executable, "-m", "console.cli", "board", "--config", str(config_path)]
     return "exec " + shlex.join(argv)  # (exec: the shell gives way to the board, which gets the signals itself)
-
-
-def serve(address: Address, command: str, *, public_url: str | None, title: str, said: Callable[[str], None]) -> None:
-    """Serve ``command`` on ``address`` until SIGINT or SIGTERM (Ctrl-C); ``said`` tells where, once listening."""
-    sock = bind(address)
-    server = _server_class()(command, sock, address, public_url=public_url, title=title, said=said)
-    try:
-        server.serve()
-    finally:
-        sock.close()
-
-
-def _server_class() -> type[Any]:
-    """textual-serve's ``Server`` on an already bound socket, closing its connections promptly when stopped
-    (imported only when serving: aiohttp and jinja2 are no part of any other command's start-up)."""
-    from aiohttp import web
-    from textual_serve.server import Server
-
-    class BoardServer(Server):
-        def __init__(
-            self,
-            command: str,
-            sock: socket.socket,
-            address: Address,
-            *,
-            public_url: str | None,
-            title: str,
-            said: Callable[[str], None],
-        ) -> None:
-            url = public_url or address.url  # (textual-serve's own would leave an IPv6 host unbracketed)
-            super().__init__(command, host=address.host, port=address.port, title=title, public_url=url)
-            self.sock = sock
-            self.said = said
-            self.origins = allowed_origins(address, public_url)
-            self.live = 0
-
-        async def on_startup(self, app: web.Application) -> None:
-            self.said(self.public_url)
-
-        async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
-            """textual-serve's websocket, for the board's own page only, and at most :data:`MAX_BOARDS` at once."""
-            origin = request.headers.get("Origin", "").rstrip("/").lower()
-            if origin not in self.origins:
-                raise web.HTTPForbidden(text="the board takes connections from its own page only\n")
-            if self.live >= MAX_BOARDS:
-                raise web.HTTPServiceUnavailable(text=f"at most {MAX_BOARDS} boards at once; try again later\n")
-            self.live += 1
-            try:
-                return await super().handle_websocket(request)
-            finally:
-                self.live -= 1
-
-        def serve(self, debug: bool = False) -> None:
-            """As ``Server.serve``, on :attr:`sock`, without its logging set-up (ours: the log file)."""
-            loop = asyncio.new_event_loop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, self.request_exit)
-            try:
-                web.run_app(
-                    self._make_app(),
-                    sock=self.sock,
-                    handle_signals=False,
-                    loop=loop,
-                    print=None,
-                    shutdown_timeout=SHUTDOWN_SECONDS,
-                )
-            finally:
-                loop.close()
-
-    return BoardServer

@@ -42,7 +42,44 @@ def _door_open() -> int:
     return 1
 
 
-class SqliteDialect:
+class Fragments:
+    """The SQL fragments both engines spell alike (the parameter marks are ``?`` on both: PostgreSQL's are made by
+    console.store.pg_sql); each dialect adds its own (full-text matches, planner hints, date arithmetic)."""
+
+    @staticmethod
+    def marks(count: int) -> str:
+        """``count`` parameter marks, comma-separated (for ``IN (...)`` and ``VALUES (...)``)."""
+        return ",".join("?" * count)
+
+    def insert(self, table: str, columns: Sequence[str], verb: str = "INSERT") -> str:
+        return f"{verb} INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+    def upsert(
+        self, table: str, columns: Sequence[str], key: str, *, update: Sequence[str] | None = None, also: str = ""
+    ) -> str:
+        """Insert ``columns`` or, when the row with this ``key`` exists, update the ``update`` columns (every
+        other column by default) and run ``also`` (a further assignment such as ``version = version + 1``)."""
+        chosen = [c for c in columns if c != key] if update is None else update
+        also = self.own_columns(table, also) if also else ""
+        updates = ", ".join([*(f"{c} = excluded.{c}" for c in chosen), *([also] if also else [])])
+        return f"{self.insert(table, columns)} {self.upsert_set(key, updates)}"
+
+    def upsert_set(self, key: str, assignments: str) -> str:
+        """The clause after an ``INSERT``: on a row with this ``key`` already, ``assignments`` (``excluded.c``
+        is the value offered)."""
+        return f"ON CONFLICT({key}) DO UPDATE SET {assignments}"
+
+    def own_columns(self, table: str, assignments: str) -> str:
+        """``assignments`` of an upsert's update as the engine reads them (SQLite: as written)."""
+        return assignments
+
+    @staticmethod
+    def values_list(rows: Iterable[object]) -> str:
+        """``(?), (?), ...``: one single-column row per item, for a ``WITH m(x) AS (VALUES ...)``."""
+        return ", ".join("(?)" for _ in rows)
+
+
+class SqliteDialect(Fragments):
     """SQLite 3 (the workspace file)."""
 
     name = "sqlite"
@@ -203,28 +240,6 @@ class SqliteDialect:
 
     # -- SQL fragments -----------------------------------------------------------------------------
     @staticmethod
-    def marks(count: int) -> str:
-        """``count`` parameter marks, comma-separated (for ``IN (...)`` and ``VALUES (...)``)."""
-        return ",".join("?" * count)
-
-    def insert(self, table: str, columns: Sequence[str], verb: str = "INSERT") -> str:
-        return f"{verb} INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-
-    def upsert(
-        self, table: str, columns: Sequence[str], key: str, *, update: Sequence[str] | None = None, also: str = ""
-    ) -> str:
-        """Insert ``columns`` or, when the row with this ``key`` exists, update the ``update`` columns (every
-        other column by default) and run ``also`` (a further assignment such as ``version = version + 1``)."""
-        chosen = [c for c in columns if c != key] if update is None else update
-        updates = ", ".join([*(f"{c} = excluded.{c}" for c in chosen), *([also] if also else [])])
-        return f"{self.insert(table, columns)} {self.upsert_set(key, updates)}"
-
-    def upsert_set(self, key: str, assignments: str) -> str:
-        """The clause after an ``INSERT``: on a row with this ``key`` already, ``assignments`` (``excluded.c``
-        is the value offered)."""
-        return f"ON CONFLICT({key}) DO UPDATE SET {assignments}"
-
-    @staticmethod
     def greatest(a: str, b: str) -> str:
         """The larger of two SQL values."""
         return f"max({a}, {b})"
@@ -258,11 +273,6 @@ class SqliteDialect:
     def like_escaped(column: str) -> str:
         """``column`` contains the parameter, with ``\\`` escaping ``%`` and ``_``."""
         return f"{column} LIKE ? ESCAPE '\\'"
-
-    @staticmethod
-    def values_list(rows: Iterable[object]) -> str:
-        """``(?), (?), ...``: one single-column row per item, for a ``WITH m(x) AS (VALUES ...)``."""
-        return ", ".join("(?)" for _ in rows)
 
 
 SQLITE = SqliteDialect()

@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import re
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -32,7 +32,7 @@ from psycopg.pq import TransactionStatus
 
 from console.shared.db_url import scrub
 from console.shared.errors import WorkspaceError
-from console.store.dialect import BUSY_TIMEOUT_MS
+from console.store.dialect import BUSY_TIMEOUT_MS, Fragments
 from console.store.pg_conn import Catalog, Connection
 from console.store.pg_url import WorkspaceUrl
 
@@ -64,7 +64,7 @@ class Watch:
         self.raw.close()
 
 
-class PostgresDialect:
+class PostgresDialect(Fragments):
     """PostgreSQL 13 or newer (the workspace database)."""
 
     name = "postgresql"
@@ -233,24 +233,9 @@ class PostgresDialect:
             _reset(conn, "SELECT set_config('statement_timeout', ?, false)", (str(before[0]) if before else "0",))
 
     # -- SQL fragments -----------------------------------------------------------------------------
-    @staticmethod
-    def marks(count: int) -> str:
-        return ",".join("?" * count)
-
-    def insert(self, table: str, columns: Sequence[str], verb: str = "INSERT") -> str:
-        return f"{verb} INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-
-    def upsert(
-        self, table: str, columns: Sequence[str], key: str, *, update: Sequence[str] | None = None, also: str = ""
-    ) -> str:
-        chosen = [c for c in columns if c != key] if update is None else update
-        # (``version = version + 1``: PostgreSQL wants the row's own column named by its table)
-        also = re.sub(r"=\s*([A-Za-z_]\w*)\b(?!\s*\()", rf"= {table}.\1", also) if also else ""
-        updates = ", ".join([*(f"{c} = excluded.{c}" for c in chosen), *([also] if also else [])])
-        return f"{self.insert(table, columns)} {self.upsert_set(key, updates)}"
-
-    def upsert_set(self, key: str, assignments: str) -> str:
-        return f"ON CONFLICT({key}) DO UPDATE SET {assignments}"
+    def own_columns(self, table: str, assignments: str) -> str:
+        """``version = version + 1``: PostgreSQL wants the row's own column named by its table."""
+        return re.sub(r"=\s*([A-Za-z_]\w*)\b(?!\s*\()", rf"= {table}.\1", assignments)
 
     @staticmethod
     def greatest(a: str, b: str) -> str:
@@ -283,10 +268,6 @@ class PostgresDialect:
     @staticmethod
     def like_escaped(column: str) -> str:
         return f"{column} ILIKE ? ESCAPE '\\'"
-
-    @staticmethod
-    def values_list(rows: Iterable[object]) -> str:
-        return ", ".join("(?)" for _ in rows)
 
 
 _TERM = re.compile(r'"((?:[^"]|"")*)"(\*?)')
