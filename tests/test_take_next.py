@@ -185,3 +185,22 @@ async def test_t_on_the_queue_takes_the_views_next_ticket_and_opens_it(demo_ws: 
         said = [n.message for n in app._notifications]
         assert "Nothing to take: no open, unassigned ticket in this view." in said
         assert not isinstance(app.screen, TicketScreen)
+
+
+def test_a_claim_on_postgresql_costs_few_round_trips(demo_ws: Workspace, engine: str) -> None:
+    """Under the one write lock every round trip of a claim is time no other agent can write (the bench's claims
+    figure, bench/RESULTS-postgresql.md): the transaction's start goes with its lock, the change notice with the
+    commit, several timeline rows in one pipeline, the audit chain's head with the last id given out."""
+    if engine != "postgresql":
+        pytest.skip("round trips to a server: PostgreSQL's (--engine postgresql)")
+    d = desk(demo_ws)
+    first, second = unassigned_in_order(demo_ws, QueueQuery(statuses=("new",)))[:2]
+    d.claim(first)  # (the desk's first write reads what it caches)
+    sent: list[str] = []
+    demo_ws.conn.set_trace_callback(sent.append)
+    d.claim(second)  # a new ticket: claiming it writes two timeline rows (assignment, new -> triaged)
+    demo_ws.conn.set_trace_callback(None)
+    assert "BEGIN; SELECT pg_advisory_xact_lock(" in sent[sent.index(next(s for s in sent if "BEGIN" in s))]
+    assert any(s.endswith("; COMMIT") and "pg_notify" in s for s in sent)
+    assert sum("INSERT INTO timeline" in s for s in sent) == 1
+    assert len(sent) <= 13, "\n".join(sent)

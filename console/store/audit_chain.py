@@ -55,17 +55,23 @@ def as_stored(value: Any) -> Any:
     return value if value is None or isinstance(value, str) else str(value)
 
 
+#: The chain's head (the last row's id and hash) and the last id given out, in one read.
+HEAD = (
+    "SELECT (SELECT id FROM audit_log ORDER BY id DESC LIMIT 1), (SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1),"
+    " (SELECT seq FROM sqlite_sequence WHERE name = 'audit_log')"
+)
+
+
 def append(
     conn: sqlite3.Connection, at: str, agent: str, action: str, entity: str, entity_id: str, detail: str
 ) -> tuple[int, str]:
     """Append one chained row inside the caller's write transaction (which holds the write lock from its start:
     appends are serial); its id and hash. The previous row is read by the primary key (one step of the index),
     and the id is the one after the last given out, so a gap left by removed rows stays a gap."""
-    last = conn.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
-    given = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'").fetchone()
-    row_id = max(int(last[0]) if last else 0, int(given[0]) if given and given[0] is not None else 0) + 1
+    last_id, last_hash, given = conn.execute(HEAD).fetchone()  # one read (on PostgreSQL one round trip)
+    row_id = max(int(last_id or 0), int(given or 0)) + 1
     values = (row_id, at, *(as_stored(v) for v in (agent, action, entity, entity_id)), detail)
-    digest = row_hash(values, str(last[1] or "") if last else "")
+    digest = row_hash(values, str(last_hash or ""))
     conn.execute(
         "INSERT INTO audit_log (id, at, agent, action, entity, entityId, detail, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (*values, digest),

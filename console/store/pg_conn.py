@@ -194,6 +194,14 @@ class Connection:
             cur.executemany(tr.sql, [_params(p, tr) or () for p in seq])
         return Cursor(cur, None, None)
 
+    def script(self, sql: str) -> None:
+        """Statements without parameters sent together in one round trip (the simple query protocol): the
+        store's own fixed text only (a transaction's start with its lock, a commit with its notice)."""
+        if self._trace is not None:
+            self._trace(sql)
+        with _as_dbapi_errors():
+            self.raw.execute(sql.encode())
+
     # -- state ------------------------------------------------------------------------------------
     @property
     def in_transaction(self) -> bool:

@@ -135,20 +135,21 @@ class PostgresDialect(Fragments):
         conn.execute(f'DROP TRIGGER IF EXISTS "{quoted}" ON {table}')
 
     def begin(self, conn: Connection, *, immediate: bool = True) -> None:
-        conn.execute("BEGIN")
-        if immediate:
-            try:
-                conn.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
-            except BaseException:
-                with contextlib.suppress(psycopg.Error):
-                    conn.raw.execute("ROLLBACK")
-                raise
+        if not immediate:
+            conn.execute("BEGIN")
+            return
+        try:  # the transaction and its lock in one round trip
+            conn.script(f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+        except BaseException:
+            with contextlib.suppress(psycopg.Error):
+                conn.raw.execute("ROLLBACK")
+            raise
 
     def commit(self, conn: Connection) -> None:
         # A notice only for a transaction that wrote (as SQLite's data_version moves only for one): a write
-        # transaction that found nothing to do (a sample not due, a lease still held) wakes nobody.
-        conn.execute(f"SELECT pg_notify('{CHANNEL}', '') WHERE pg_current_xact_id_if_assigned() IS NOT NULL")
-        conn.execute("COMMIT")
+        # transaction that found nothing to do (a sample not due, a lease still held) wakes nobody. The notice
+        # and the commit go in one round trip.
+        conn.script(f"SELECT pg_notify('{CHANNEL}', '') WHERE pg_current_xact_id_if_assigned() IS NOT NULL; COMMIT")
 
     def rollback(self, conn: Connection) -> None:
         conn.execute("ROLLBACK")
