@@ -91,6 +91,10 @@ class SqliteDialect(Fragments):
     counters = "sqlite_sequence"
 
     # -- connections -----------------------------------------------------------------------------
+    def read_only(self, conn: sqlite3.Connection) -> None:
+        """Make the session refuse every write ("attempt to write a readonly database")."""
+        conn.execute("PRAGMA query_only = ON")
+
     def connect(self, path: Path | str) -> sqlite3.Connection:
         """Open (creating if needed, mode 0600) the SQLite file at ``path`` with the workspace's pragmas.
 

@@ -95,6 +95,10 @@ class PostgresDialect(Fragments):
             catalog.load(raw)
         return Connection(raw, catalog)
 
+    def read_only(self, conn: Connection) -> None:
+        """Make the session's transactions read-only (SQLSTATE 25006 on a write)."""
+        conn.execute("SET default_transaction_read_only = on")
+
     def reload_catalog(self, conn: Connection) -> None:
         conn.catalog.load(conn.raw)
 
