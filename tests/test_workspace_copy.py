@@ -315,3 +315,25 @@ def test_only_an_agent_who_may_import_copies(source: Path, tmp_path: Path) -> No
     assert refused.returncode == 3, said(refused)
     assert "records.import" in refused.stderr or "Global admin" in refused.stderr
     assert not (tmp_path / "new.db").exists()
+
+
+def test_a_copy_reads_each_table_through_a_server_side_cursor(
+    demo_ws: Workspace, engine: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The copy's source is read BATCH rows at a time: on PostgreSQL from a server-side cursor inside the copy's
+    snapshot (``pg_cursors`` lists it while the rows come), so a table of millions is never held whole in the
+    client's memory; SQLite steps through its rows as they are fetched."""
+    monkeypatch.setattr(cs, "BATCH", 100)  # (the demo's 450 timeline rows: several batches)
+    shape = cs.shapes(demo_ws)["timeline"]
+    total = demo_ws.conn.execute("SELECT count(*) FROM timeline").fetchone()[0]
+    assert total > cs.BATCH  # more than one batch
+    with demo_ws.transaction():
+        stream = cs.batches(demo_ws, shape)
+        first = next(stream)
+        assert len(first) == cs.BATCH
+        if engine == "postgresql":
+            open_cursors = demo_ws.conn.execute("SELECT name FROM pg_cursors").fetchall()
+            assert [r[0] for r in open_cursors if str(r[0]).startswith("csp_stream_")]
+        rest = sum(len(b) for b in stream)
+    assert len(first) + rest == total
+    assert cs.table_digest(demo_ws, shape).rows == total  # outside a transaction too (the result comes whole)

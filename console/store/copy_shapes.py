@@ -164,9 +164,7 @@ def select(db: Base, shape: Shape, *, upto: int | None = None) -> tuple[str, tup
 def batches(db: Base, shape: Shape, *, upto: int | None = None) -> Iterator[list[tuple[Any, ...]]]:
     """``shape``'s rows in key order, :data:`BATCH` at a time."""
     sql, params = select(db, shape, upto=upto)
-    cursor = db.conn.execute(sql, params)
-    while batch := cursor.fetchmany(BATCH):
-        yield [tuple(row) for row in batch]
+    yield from db.dialect.batches(db.conn, sql, params, BATCH)
 
 
 def has_rows(db: Base, shape: Shape) -> bool:

@@ -11,6 +11,7 @@ and looks names up regardless of case, as :class:`sqlite3.Row` does.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import re
 import sqlite3
 import threading
@@ -202,6 +203,19 @@ class Connection:
         with _as_dbapi_errors():
             self.raw.execute(sql.encode())
 
+    def stream(self, sql: str, params: Sequence[Any] = (), size: int = 1000) -> Iterator[list[tuple[Any, ...]]]:
+        """The rows of a query ``size`` at a time from a server-side cursor (inside the caller's transaction):
+        a table of millions is never held in memory whole, as a client-side result would be. Outside a
+        transaction (where a server-side cursor cannot live) the result comes whole."""
+        tr = self._translated(sql)
+        if self._trace is not None:
+            self._trace(tr.sql)
+        name = f"csp_stream_{next(_STREAMS)}" if self.in_transaction else None
+        with _as_dbapi_errors(), (self.raw.cursor(name=name) if name else self.raw.cursor()) as cur:
+            cur.execute(tr.sql, _params(params, tr))
+            while rows := cur.fetchmany(size):
+                yield [tuple(r) for r in rows]
+
     # -- state ------------------------------------------------------------------------------------
     @property
     def in_transaction(self) -> bool:
@@ -219,6 +233,9 @@ class Connection:
     def closed(self) -> bool:
         """Closed, or lost (the server restarted, a failover, the network): the store opens a new session."""
         return bool(self.raw.closed or self.raw.broken)
+
+
+_STREAMS = itertools.count(1)
 
 
 def _params(params: Sequence[Any] | dict[str, Any], tr: Translated) -> Any:

@@ -95,6 +95,10 @@ class PostgresDialect(Fragments):
             catalog.load(raw)
         return Connection(raw, catalog)
 
+    def batches(self, conn: Connection, sql: str, params: Sequence[Any], size: int) -> Iterator[list[Any]]:
+        """A query's rows ``size`` at a time, from a server-side cursor (inside the caller's transaction)."""
+        return conn.stream(sql, params, size)
+
     def read_only(self, conn: Connection) -> None:
         """Make the session's transactions read-only (SQLSTATE 25006 on a write)."""
         conn.execute("SET default_transaction_read_only = on")
