@@ -338,6 +338,7 @@ class TicketRepo:
             rows = self.db.conn.execute(
                 "SELECT id, assignee FROM tickets WHERE claimedUntil IS NOT NULL AND claimedUntil < ?", (now,)
             ).fetchall()
+            system = _system_agent(self.db) if rows else "system"
             for ticket_id, assignee in rows:
                 self.db.conn.execute(
                     "UPDATE tickets SET assignee = NULL, claimedUntil = NULL, claimSession = NULL, "
@@ -345,7 +346,7 @@ class TicketRepo:
                     (self.db.now(), ticket_id),
                 )
                 self.db.audit(
-                    "system",
+                    system,
                     "ticket.claim_expired",
                     "ticket",
                     ticket_id,
@@ -362,3 +363,11 @@ class TicketRepo:
     def findings(self, seq: int) -> list[dict[str, Any]]:
         rows = self.db.conn.execute("SELECT * FROM findings WHERE ticketSeq = ? ORDER BY id", (seq,))
         return [dict(r) for r in rows]
+
+
+def _system_agent(db: Base) -> str:
+    """Whom the console's own releases of expired claims name: ``system``, or the agent's own database role where
+    the audit log takes no other name (console.store.pg_policies)."""
+    from console.store.pg_policies import acting_as
+
+    return acting_as(db, "system")
