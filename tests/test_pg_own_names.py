@@ -302,3 +302,15 @@ def test_the_audit_chain_is_whole_under_the_policies(desk: Desk) -> None:
     agents' own roles wrote it (run after the other tests of this module on the same desk, or alone)."""
     done = csp(desk.home, "audit", "verify", "--db", desk.url_as("kenji.sato"))
     assert done.returncode == 0 and "intact" in done.stdout, said(done)
+
+
+def test_set_role_does_not_change_who_the_console_says_the_agent_is(desk: Desk) -> None:
+    """The console's agent is the login the server authenticated (session_user), as the policies check: a
+    session that switched to the desk's group role (SET ROLE, PostgreSQL's "Session Information Functions":
+    it changes current_user only) is still its login, not the group and not the database's owner."""
+    from console.store.db_identity import session_role
+
+    with Workspace.open(desk.url_as("maria.garcia")) as ws:
+        assert session_role(ws) == ("maria.garcia", False)
+        ws.conn.execute(f'SET ROLE "csp_agents_{desk.database}"')
+        assert session_role(ws) == ("maria.garcia", False)

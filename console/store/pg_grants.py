@@ -139,7 +139,7 @@ def _role(ws: Base, name: str) -> tuple[bool, bool] | None:
 
 def _may(actions: Iterable[str]) -> sql.Composable:
     """The policy expression: the session's role holds a role allowed one of ``actions``."""
-    return pg_policies.may(actions, sql.SQL("current_user::text"))
+    return pg_policies.may(actions)  # (session_user: what the server authenticated, whatever SET ROLE says)
 
 
 def _table_policies(table: str, read: str | None, writers: tuple[str, ...]) -> list[sql.Composable]:
