@@ -68,7 +68,7 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
             "gets another ticket."
         ),
     )
-    ticket.add_argument("action", choices=TICKET_ACTIONS)
+    ticket.add_argument("action", choices=TICKET_ACTIONS, metavar="ACTION", help=", ".join(TICKET_ACTIONS))
     ticket.add_argument("ticket", metavar="TICKET", nargs="?", help="e.g. CSP-000123 (not with next)")
     ticket.add_argument("value", nargs="?", help="assign: LOGIN or -; note/reply: TEXT; status: STATUS; resolve: CODE")
     ticket.add_argument("--takeover", action="store_true", help="claim: take over another agent's ticket")
