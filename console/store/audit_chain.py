@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from console.store.base import dialect_of
+from console.store.pg_sql import NUL_HELD
 
 #: The triggers that make the audit log append-only, exactly as the console creates them (migrations 8 and 28).
 TRIGGERS = {
@@ -51,8 +52,11 @@ def row_hash(values: tuple[Any, ...], previous: str) -> str:
 
 
 def as_stored(value: Any) -> Any:
-    """A value as a TEXT column gives it back (the hash covers what is stored, not what was bound)."""
-    return value if value is None or isinstance(value, str) else str(value)
+    """A value as a TEXT column gives it back (the hash covers what is stored, not what was bound); a NUL as both
+    engines store it in the audit (:data:`~console.store.pg_sql.NUL_HELD`: PostgreSQL's text holds none)."""
+    if value is None:
+        return value
+    return (value if isinstance(value, str) else str(value)).replace("\x00", NUL_HELD)
 
 
 #: The chain's head (the last row's id and hash) and the last id given out, in one read.

@@ -23,7 +23,7 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg.pq import TransactionStatus
 
-from console.store.pg_sql import Translated, translate
+from console.store.pg_sql import NUL_HELD, Translated, translate
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -211,7 +211,7 @@ class Connection:
         if self._trace is not None:
             self._trace(tr.sql)
         name = f"csp_stream_{next(_STREAMS)}" if self.in_transaction else None
-        with _as_dbapi_errors(), (self.raw.cursor(name=name) if name else self.raw.cursor()) as cur:
+        with _as_dbapi_errors(), self.raw.cursor(name=name) if name else self.raw.cursor() as cur:
             cur.execute(tr.sql, _params(params, tr))
             while rows := cur.fetchmany(size):
                 yield [tuple(r) for r in rows]
@@ -238,12 +238,19 @@ class Connection:
 _STREAMS = itertools.count(1)
 
 
+def _held(value: Any) -> Any:
+    """A value as PostgreSQL can hold it: text has no NUL there ("PostgreSQL text fields cannot contain NUL (0x00)
+    bytes"), so a NUL in text (a hostile mail, a pasted note) is stored as U+2400, the symbol the console shows
+    for it on either engine (console.shared.safe_text)."""
+    return value.replace("\x00", NUL_HELD) if isinstance(value, str) and "\x00" in value else value
+
+
 def _params(params: Sequence[Any] | dict[str, Any], tr: Translated) -> Any:
     if isinstance(params, dict):
         if not tr.named:
             raise sqlite3.ProgrammingError("named parameters given to a statement with ? marks")
-        return params
-    values = list(params)  # (always a sequence, even empty: psycopg then reads the text's %% as %)
+        return {k: _held(v) for k, v in params.items()}
+    values = [_held(v) for v in params]  # (always a sequence, even empty: psycopg then reads %% as %)
     if len(values) != tr.marks:
         raise sqlite3.ProgrammingError(
             f"Incorrect number of bindings supplied. The current statement uses {tr.marks}, and there are "
