@@ -167,6 +167,23 @@ def test_the_outboxes_written_behind_the_console_are_refused(desk: Desk) -> None
         )
         requeued = billing.execute("UPDATE outbox SET state = 'pending' WHERE state = 'failed'")
         assert requeued.rowcount == 0  # (a failed delivery is put back only with ticket.escalate)
+        # The Microsoft round on a Billing admin's console cancels the pending update of a case Microsoft closed
+        # (console/store/escalations.py): allowed, as the courier's other outcomes are.
+        with psycopg.connect(desk.url, autocommit=True) as owner:  # (a pending update, as a reclassify queues it)
+            owner.execute("SET csp.door = 'on'")
+            owner.execute(
+                "INSERT INTO outbox (escalationId, kind, name, requestId, payload, createdBy, createdDate, state) "
+                "VALUES (%s, 'update', 'u1', 'ru1', '{}', 'kenji.sato', '2026-11-23', 'pending')",
+                (esc,),
+            )
+        cancelled = billing.execute(
+            "UPDATE outbox SET state = 'cancelled' WHERE escalationId = %s AND kind = 'update' AND state = 'pending'",
+            (esc,),
+        )
+        assert cancelled.rowcount == 1
+        with psycopg.connect(desk.url, autocommit=True) as owner:
+            owner.execute("SET csp.door = 'on'")
+            owner.execute("DELETE FROM outbox WHERE requestId = 'ru1'")
     assert _rows(desk) == before
 
 

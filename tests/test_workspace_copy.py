@@ -358,3 +358,27 @@ def test_a_copy_reads_each_table_through_a_server_side_cursor(
         rest = sum(len(b) for b in stream)
     assert len(first) + rest == total
     assert cs.table_digest(demo_ws, shape).rows == total  # outside a transaction too (the result comes whole)
+
+
+def test_a_stream_let_go_after_its_transaction_leaves_the_next_one_alone(
+    demo_ws: Workspace, engine: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stream of rows kept alive past its transaction (a traceback holding the copy's generator) and let go while
+    the session is in another transaction: nothing it does then may abort that transaction (a CLOSE of a cursor
+    the first transaction took with it fails with SQLSTATE 34000 and would)."""
+    monkeypatch.setattr(cs, "BATCH", 100)
+    shape = cs.shapes(demo_ws)["timeline"]
+    demo_ws.conn.execute("BEGIN")
+    stream = cs.batches(demo_ws, shape)
+    assert len(next(stream)) == 100
+    demo_ws.conn.execute("ROLLBACK")
+    with demo_ws.transaction():
+        stream.close()  # let go inside the next transaction
+        demo_ws.audit("kenji.sato", "ticket.note", "ticket", "CSP-000001", {"after": {"note": "still fine"}})
+    assert demo_ws.conn.execute("SELECT count(*) FROM audit_log WHERE detail LIKE '%still fine%'").fetchone()[0] == 1
+    if engine == "postgresql":
+        with demo_ws.transaction():  # and one let go in its own transaction is closed there
+            stream = cs.batches(demo_ws, shape)
+            next(stream)
+            stream.close()
+            assert not demo_ws.conn.execute("SELECT name FROM pg_cursors WHERE name LIKE 'csp_stream_%'").fetchall()

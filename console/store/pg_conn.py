@@ -206,15 +206,46 @@ class Connection:
     def stream(self, sql: str, params: Sequence[Any] = (), size: int = 1000) -> Iterator[list[tuple[Any, ...]]]:
         """The rows of a query ``size`` at a time from a server-side cursor (inside the caller's transaction):
         a table of millions is never held in memory whole, as a client-side result would be. Outside a
-        transaction (where a server-side cursor cannot live) the result comes whole."""
+        transaction (where a server-side cursor cannot live) the result comes whole.
+
+        The cursor is closed when the rows end or the caller lets go of them, but only inside the transaction
+        that declared it: a stream dropped later (kept alive by a traceback) must not send a ``CLOSE`` that
+        fails and aborts whatever transaction the session is in by then."""
         tr = self._translated(sql)
         if self._trace is not None:
             self._trace(tr.sql)
-        name = f"csp_stream_{next(_STREAMS)}" if self.in_transaction else None
-        with _as_dbapi_errors(), self.raw.cursor(name=name) if name else self.raw.cursor() as cur:
-            cur.execute(tr.sql, _params(params, tr))
+        cur = self.raw.cursor()
+        if not self.in_transaction:
+            with _as_dbapi_errors():
+                cur.execute(tr.sql, _params(params, tr))
             while rows := cur.fetchmany(size):
                 yield [tuple(r) for r in rows]
+            return
+        name = f"csp_stream_{next(_STREAMS)}"
+        with _as_dbapi_errors():
+            cur.execute(f"DECLARE {name} NO SCROLL CURSOR FOR {tr.sql}", _params(params, tr))
+            declared_in = self._transaction_id(cur)
+        try:
+            while True:
+                with _as_dbapi_errors():
+                    rows = cur.execute(f"FETCH FORWARD {int(size)} FROM {name}").fetchall()
+                if not rows:
+                    return
+                yield [tuple(r) for r in rows]
+        finally:
+            with contextlib.suppress(psycopg.Error):
+                if self.raw.info.transaction_status == TransactionStatus.INTRANS and (
+                    self._transaction_id(cur) == declared_in
+                ):
+                    cur.execute(f"CLOSE {name}")
+
+    @staticmethod
+    def _transaction_id(cur: psycopg.Cursor[Any]) -> Any:
+        """The session's transaction, by its backend's virtual transaction id (the same until it ends)."""
+        row = cur.execute(
+            "SELECT virtualtransaction FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'virtualxid'"
+        ).fetchone()
+        return row[0] if row else None
 
     # -- state ------------------------------------------------------------------------------------
     @property
