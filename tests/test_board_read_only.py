@@ -63,3 +63,41 @@ async def test_the_board_on_read_only_sessions_reads_and_follows_changes(demo_ws
                 break
         assert app.screen.health.backlog["total"] == before - 1
         assert not [n for n in app._notifications if n.severity == "error"]  # nothing it did was refused
+
+
+def test_the_board_command_makes_its_sessions_read_only(
+    demo_ws: Workspace, tmp_path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``csp-console board`` (each browser's board process too) opens the workspace read-only before the board
+    runs: what run_app is handed refuses writes."""
+    import console.cli.board as board_cli
+
+    seen: list[bool] = []
+
+    def run_app(opened: object, make: object) -> int:
+        ws = opened.workspace  # type: ignore[attr-defined]
+        seen.append(ws.read_only)
+        with pytest.raises(sqlite3.Error):
+            ws.conn.execute("UPDATE tickets SET title = 'x' WHERE seq = 1")
+        return 0
+
+    monkeypatch.setattr(board_cli, "run_app", run_app)
+    monkeypatch.setenv("CSP_CONSOLE_AGENT", "kenji.sato")
+    assert board_cli.cmd_board(board_cli_args(), demo_ws.locator, demo_ws_config(tmp_path)) == 0
+    assert seen == [True]
+
+
+def board_cli_args() -> object:
+    import argparse
+
+    return argparse.Namespace(serve=None, public=False, public_url=None)
+
+
+def demo_ws_config(tmp_path: object) -> object:
+    from pathlib import Path
+
+    from console.settings.config import write_demo_config
+
+    path = Path(str(tmp_path)) / "config.toml"
+    write_demo_config(path)
+    return path

@@ -1,5 +1,5 @@
 """Taking the next ticket: the first open, unassigned ticket of a view, in the view's order, picked and claimed
-in one write (console.tickets.ops.claim_next): from the queue (``t``), from the command line (``ticket next``),
+in one write (console.tickets.ops.claim_next): from the queue (``t``), from the command line (``csp-console next``),
 and by many processes at once (each gets another ticket; none is refused because another was quicker). Run on
 both engines (``--engine postgresql``: the processes are separate PostgreSQL sessions, as on separate hosts)."""
 
@@ -141,26 +141,29 @@ def test_processes_taking_next_at_once_each_get_another_ticket(demo_ws: Workspac
     assert chain.intact, chain.breaks
 
 
-def test_ticket_next_on_the_command_line(
+def test_next_on_the_command_line(
     demo_ws: Workspace, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CSP_CONSOLE_AGENT", AGENT)
     db = str(demo_ws.locator)
     billing = unassigned_in_order(demo_ws, QueueQuery(categories=("billing",)))
-    assert main(["--db", db, "ticket", "next", "--view", "billing"]) == 0  # a view by its name, any case
+    assert main(["--db", db, "next", "--view", "billing"]) == 0  # a view by its name, any case
     said = capsys.readouterr().out
     assert said.startswith(f"{billing[0]}: claimed (next of Billing;") and "held until" in said
-    assert main(["--db", db, "ticket", "next", "--view", "Billing", "--json"]) == 0
+    assert main(["--db", db, "next", "--json", "--view", "Billing"]) == 0
     assert json.loads(capsys.readouterr().out)["id"] == billing[1]
-    assert main(["--db", db, "ticket", "next", "--view", "My queue"]) == 3  # nothing unassigned in it
-    assert capsys.readouterr().out.strip() == "nothing to take: no open, unassigned ticket in My queue"
-    assert main(["--db", db, "ticket", "next", "--view", "\x1b[31mNope"]) == 1
-    err = capsys.readouterr().err
-    assert "no view '␛[31mNope'" in err and "the views: My queue, Unassigned" in err and "\x1b" not in err
-    assert main(["--db", db, "ticket", "next", "CSP-000001"]) == 1
-    assert "takes no TICKET" in capsys.readouterr().err
-    assert main(["--db", db, "ticket", "claim"]) == 1
-    assert "'ticket claim' needs a TICKET" in capsys.readouterr().err
+    assert main(["--db", db, "next", "--view", "My queue"]) == 3  # nothing unassigned in it: said on stderr
+    seen = capsys.readouterr()
+    assert seen.out == "" and "nothing to take: no open, unassigned ticket in My queue" in seen.err
+    assert main(["--db", db, "next", "--view", "My queue", "--json"]) == 3
+    assert json.loads(capsys.readouterr().err)["status"] == "nothing"
+    for wrong in ("\x1b[31mNope", ""):
+        assert main(["--db", db, "next", "--view", wrong]) == 1
+        err = capsys.readouterr().err
+        assert "no view '" in err and "the views: My queue, Unassigned" in err and "\x1b" not in err
+    assert "␛[31mNope" not in err
+    assert main(["--db", db, "ticket", "show", "--json", billing[0]]) == 0  # options before the ticket, as before
+    assert json.loads(capsys.readouterr().out)["ticket"]["id"] == billing[0]
 
 
 async def test_t_on_the_queue_takes_the_views_next_ticket_and_opens_it(demo_ws: Workspace, tmp_path: Path) -> None:

@@ -50,7 +50,7 @@ __all__ = [
 APPLIED, FAILED, REFUSED = 0, 1, 3
 
 
-TICKET_ACTIONS = ("show", "claim", "next", "release", "assign", "note", "reply", "status", "resolve")
+TICKET_ACTIONS = ("show", "claim", "release", "assign", "note", "reply", "status", "resolve")
 
 
 def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -63,18 +63,29 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
             "(30 by default: csp-console policy show); a claim from the command line belongs to no console, so "
             "quitting a console leaves it held: it is kept until its lease ends (opening the ticket in a console "
             "renews it) or until 'ticket release'. A claim taken in a console is that console's: quitting it "
-            "releases it. next: claim the next open, unassigned ticket of a view (--view; All open by default) in "
-            "its order, most urgent SLA first (exit status 3 when none is left); of agents taking next at once each "
-            "gets another ticket."
+            "releases it."
         ),
     )
-    ticket.add_argument("action", choices=TICKET_ACTIONS, metavar="ACTION", help=", ".join(TICKET_ACTIONS))
-    ticket.add_argument("ticket", metavar="TICKET", nargs="?", help="e.g. CSP-000123 (not with next)")
+    ticket.add_argument("action", choices=TICKET_ACTIONS)
+    ticket.add_argument("ticket", metavar="TICKET", help="e.g. CSP-000123")
     ticket.add_argument("value", nargs="?", help="assign: LOGIN or -; note/reply: TEXT; status: STATUS; resolve: CODE")
     ticket.add_argument("--takeover", action="store_true", help="claim: take over another agent's ticket")
-    ticket.add_argument("--view", metavar="NAME", help="next: a view of the console's views bar, or one you saved")
     ticket.add_argument("--version", type=int, help="refuse the change unless the ticket is at this version")
     ticket.add_argument("--json", action="store_true")
+
+    take = sub.add_parser(
+        "next",
+        parents=[common],
+        help="claim the next open, unassigned ticket of a view",
+        description=(
+            "Claim the next open, unassigned ticket of a view in the view's order (All open by default: most urgent "
+            "SLA first), as 't' on the console's queue. Agents taking the next ticket at the same moment each get "
+            "a different one. Exit status 0 claimed (its id first on the line), 3 when the view has none left or "
+            "the role may not claim, 1 failed."
+        ),
+    )
+    take.add_argument("--view", metavar="NAME", default="All open", help="a view of the views bar, or one you saved")
+    take.add_argument("--json", action="store_true")
 
     agents = sub.add_parser("agents", parents=[common], help="the workspace's agents and their roles")
     agents.add_argument("action", choices=("list", "add", "grant", "revoke"))
@@ -249,10 +260,6 @@ def cmd_ticket(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
 
 
 def _ticket(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
-    if args.action == "next":
-        return _take_next(args, db, config)
-    if not args.ticket:
-        raise ValueError(f"'ticket {args.action}' needs a TICKET (e.g. CSP-000123)")
     with desk_for(db, config) as desk:
         ticket = desk.ticket(args.ticket, args.version)
         value, action = args.value, args.action
@@ -278,20 +285,23 @@ def _ticket(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
         return APPLIED
 
 
+def cmd_next(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
+    return outcome(lambda: _take_next(args, db, config))
+
+
 def _take_next(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
-    if args.ticket or args.value:
-        raise ValueError("'ticket next' takes no TICKET: it claims the next one of a view (--view NAME)")
     with desk_for(db, config) as desk:
         views = desk.reads.views(desk.clock())
-        wanted = args.view or "All open"
+        wanted = args.view.strip()
         view = next((v for v in views if v.name.casefold() == wanted.casefold()), None)
         if view is None:
             known = ", ".join(clean_line(v.name, 40) for v in views)
             raise ValueError(f"no view '{clean_line(wanted, 60)}'; the views: {known}")
         result = desk.claim_next(view.query)
         if result is None:
-            out(f"nothing to take: no open, unassigned ticket in {clean_line(view.name, 60)}")
-            return REFUSED
+            return say(
+                "nothing", f"nothing to take: no open, unassigned ticket in {clean_line(view.name, 60)}", REFUSED
+            )
         if args.json:
             out_json(result, default=str)
         else:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import sys
 import threading
 from functools import partial
 from types import FrameType
@@ -28,8 +29,8 @@ from console.shared.hangup import GRACE_SECONDS, HangupWatch, TerminalOutput, te
 if TYPE_CHECKING:
     from textual.app import App
 
-#: The signals that make the console leave.
-SIGNALS = (signal.SIGHUP, signal.SIGTERM)
+#: The signals that make the console leave (SIGHUP where the platform has it).
+SIGNALS = tuple(getattr(signal, name) for name in ("SIGHUP", "SIGTERM") if hasattr(signal, name))
 
 #: One console lets go at a time (the main thread leaving, or the watch's last resort): each, once.
 _LETTING_GO = threading.Lock()
@@ -52,7 +53,10 @@ class HangUp:
 
     def get_driver_class(self) -> type[Driver]:
         driver: type[Driver] = super().get_driver_class()  # type: ignore[misc]
-        return HangupDriver if driver is LinuxDriver else driver  # (not headless tests', nor TEXTUAL_DRIVER's)
+        # Linux only: how a hung-up tty reads, writes and polls is Linux's (console/shared/hangup.py); elsewhere
+        # (macOS runs Textual's LinuxDriver too) the loop's signal handlers, as before. Not headless tests'.
+        linux = sys.platform.startswith("linux")
+        return HangupDriver if driver is LinuxDriver and linux else driver
 
     def watch_terminal(self) -> None:
         """On a real terminal (:class:`HangupDriver`): leave when it hangs up, or on SIGHUP or SIGTERM."""

@@ -25,7 +25,7 @@ from typing import Final, TextIO
 
 #: The exit status of a console whose terminal hung up: 128 + SIGHUP, as POSIX shells report a command that
 #: signal ended (POSIX, Shell Command Language 2.8.2 "Exit Status for Commands").
-HANGUP_STATUS: Final = 128 + signal.SIGHUP
+HANGUP_STATUS: Final = 128 + int(getattr(signal, "SIGHUP", 1))
 
 #: Seconds a console has to leave on its own after its terminal went (or a signal asked it to) before the watch
 #: lets go of its claims itself and ends the process.

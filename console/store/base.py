@@ -78,10 +78,10 @@ class Base:
             conn = None
         if conn is None:
             conn = self.dialect.connect(self.url or self.path)
-            if self.read_only:
-                self.dialect.read_only(conn)
             self._local.conn = conn
             with self._lock:
+                if self.read_only:  # (under the lock: a make_read_only meanwhile reaches it either way)
+                    self.dialect.read_only(conn)
                 # Worker threads come and go: close the connections of threads that have ended.
                 for thread, old in self._all:
                     if not thread.is_alive():
