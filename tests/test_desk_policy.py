@@ -136,6 +136,7 @@ def test_claim_minutes_and_sla_targets_from_the_policy_hold_on_the_desk(demo_ws:
     ticket = next(r for b in demo_ws.tickets.iter_tickets() for r in b if r["status"] == "new" and not r["assignee"])
     assert helpdesk.claim(ticket["id"])["claimedUntil"] == "2026-11-23T03:45:00Z"
     assert helpdesk.lease == timedelta(minutes=45)
+
     def critical_dues() -> dict[str, str]:
         rows = [r for b in demo_ws.tickets.iter_tickets() for r in b]
         return {r["id"]: r["firstResponseDueDate"] for r in rows if r["severity"] == "critical" and r["isOpen"]}

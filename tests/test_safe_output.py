@@ -43,9 +43,10 @@ PAYLOAD = (
 ADMIN = "kenji.sato"  # the demo's Global admin: the commands act as this agent
 
 
-#: The payload as a PostgreSQL workspace can hold it: its text takes every character but NUL (PostgreSQL's manual,
-#: "Character Types": "The character with the code zero (sometimes called NUL) cannot be stored.").
-PG_PAYLOAD = PAYLOAD.replace("\x00", "")
+#: The payload on PostgreSQL: the same, NUL included. Its text holds no NUL (PostgreSQL's manual, "Character
+#: Types": "The character with the code zero (sometimes called NUL) cannot be stored."), so the store keeps it as
+#: U+2400, the symbol every output shows for a NUL anyway (console.store.pg_sql.NUL_HELD).
+PG_PAYLOAD = PAYLOAD
 
 
 def hostile_with(payload: str) -> Callable[[str], str]:

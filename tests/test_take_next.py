@@ -193,7 +193,8 @@ async def test_t_on_the_queue_takes_the_views_next_ticket_and_opens_it(demo_ws: 
 def test_a_claim_on_postgresql_costs_few_round_trips(demo_ws: Workspace, engine: str) -> None:
     """Under the one write lock every round trip of a claim is time no other agent can write (the bench's claims
     figure, bench/RESULTS-postgresql.md): the transaction's start goes with its lock, the change notice with the
-    commit, several timeline rows in one pipeline, the audit chain's head with the last id given out."""
+    commit, several timeline rows in one executemany (psycopg pipelines it), the audit chain's head with the last
+    id given out (statements counted as the trace callback sees them)."""
     if engine != "postgresql":
         pytest.skip("round trips to a server: PostgreSQL's (--engine postgresql)")
     d = desk(demo_ws)
