@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-import signal
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import cached_property, partial
@@ -24,6 +22,7 @@ from console.desk.identity import UnknownAgent, current_agent, new_session
 from console.desk.policy import PolicyWatch
 from console.screens import reach
 from console.screens.commands import CommandMode
+from console.screens.hangup import HangUp
 from console.screens.leaving import Leaving
 from console.screens.queue import QueueScreen
 from console.settings.config import Config, ConfigError
@@ -52,7 +51,7 @@ SETTLE_AT_LATEST = 2.0
 log = logging.getLogger(__name__)
 
 
-class CspConsoleApp(OrderedKeys, Leaving, CommandMode, ThemedApp, App[None]):
+class CspConsoleApp(OrderedKeys, HangUp, Leaving, CommandMode, ThemedApp, App[None]):
     """CSP Triage Console."""
 
     TITLE = "CSP Triage Console"
@@ -143,10 +142,7 @@ class CspConsoleApp(OrderedKeys, Leaving, CommandMode, ThemedApp, App[None]):
             self.notify(self.notice, title="First run", timeout=15, markup=False)
         self.set_interval(self.poll_seconds, self._poll)
         self.set_timer(SETTLE_AT_LATEST, self.settle)
-        # SIGHUP (a dropped SSH session) and SIGTERM (`kill`, a shutdown): leave cleanly, as on quitting.
-        for sig in {getattr(signal, "SIGHUP", signal.SIGTERM), signal.SIGTERM}:
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                asyncio.get_running_loop().add_signal_handler(sig, self.exit)
+        self.watch_terminal()  # SIGHUP, SIGTERM, the terminal gone: leave, as on quitting (console/screens/hangup.py)
 
     def settle(self) -> None:
         """The set-up the first painted queue does not wait for (plugins, the desk, the timers); run once, when
@@ -177,6 +173,10 @@ class CspConsoleApp(OrderedKeys, Leaving, CommandMode, ThemedApp, App[None]):
         self.call_from_thread(setattr, self, "agents", sorted({*agents, self.agent}))
 
     def on_unmount(self) -> None:
+        self.let_go()
+
+    def release_held(self) -> None:
+        """Let go of what this console holds (once: :meth:`let_go`, on unmount or as a hang-up's last resort)."""
         if self._upgrade is not None:  # the next start runs it again
             self._upgrade.stop()
         desk = self.__dict__.get("desk")

@@ -4,22 +4,23 @@ file."""
 
 from __future__ import annotations
 
-import shutil
+from collections.abc import Callable
 from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
 from bench import figures as fx
 from bench import mail
+from tests.engine_ws import Where
+from tests.engine_ws import demo_copy_fixture as demo_copy_fixture
 
 
-def test_the_messages_parse_and_go_where_each_kind_should_once(demo_file: Path, tmp_path: Path) -> None:
-    raws = mail.build(demo_file, 40)
+def test_the_messages_parse_and_go_where_each_kind_should_once(demo_copy: Callable[..., Where]) -> None:
+    db = demo_copy("intake")
+    raws = mail.build(db, 40)
     assert len(set(raws)) == 40
     charsets = {message_from_bytes(r, policy=policy.default).get_content_charset() for r in raws}
     assert {"iso-2022-jp", "shift_jis", "euc-jp", "utf-8"} <= charsets
-    db = tmp_path / "intake.db"
-    shutil.copyfile(demo_file, db)
     result = mail.intake(db, raws, block=15)  # the floor and the intake in turn, the last block short
     # Per cycle of ten: seven new tickets, a reply joined by References, an unknown sender, an auto-reply.
     assert result["states"] == {"ticket": 28, "joined": 4, "unmatched": 4, "ignored": 4}

@@ -5,7 +5,7 @@ allows more. Nothing here opens a connection: the refusal comes before any reque
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
@@ -16,6 +16,8 @@ from console.plugins.host import load_plugins
 from console.settings.config import Config, ConfigError, Microsoft
 from console.store import Workspace
 from tests.conftest import NOW
+from tests.engine_ws import Where
+from tests.engine_ws import demo_copy_fixture as demo_copy_fixture
 
 ADMIN = "kenji.sato"
 
@@ -88,10 +90,9 @@ def test_the_desk_refuses_http_until_a_global_admin_allows_it(
 
 
 def test_sync_says_the_refusal(
-    demo_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    demo_copy: Callable[..., Where], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    db = tmp_path / "w.db"
-    db.write_bytes(demo_file.read_bytes())
+    db = demo_copy("w")
     monkeypatch.setenv("CSP_CONSOLE_AGENT", ADMIN)
     monkeypatch.setenv("CSP_CONSOLE_AZURE_MANAGEMENT_URL", "http://azure.example")
     assert main(["sync", "--db", str(db)]) == 1

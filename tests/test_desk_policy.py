@@ -5,6 +5,7 @@ console act under the change, and a role map that would lock everybody out is re
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,34 +19,35 @@ from console.plugins.host import load_plugins
 from console.settings.config import DEMO_POLICY, Config, load_config
 from console.store import Workspace
 from tests.conftest import NOW, set_policy
+from tests.engine_ws import Where
+from tests.engine_ws import demo_copy_fixture as demo_copy_fixture
+from tests.engine_ws import new_ws_fixture as new_ws_fixture
 
 HELPDESK, ADMIN, SALES = "maria.garcia", "kenji.sato", "priya.nair"  # the demo's agents
 
 
 @pytest.fixture
-def db(demo_file: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "w.db"
-    path.write_bytes(demo_file.read_bytes())
-    return path
+def db(demo_copy: Callable[..., Where]) -> Where:
+    return demo_copy("w")
 
 
-def run(db: Path, agent: str, monkeypatch: pytest.MonkeyPatch, *argv: str) -> int:
+def run(db: Where, agent: str, monkeypatch: pytest.MonkeyPatch, *argv: str) -> int:
     monkeypatch.setenv("CSP_CONSOLE_AGENT", agent)
     return main([*argv, "--db", str(db)])
 
 
-def audit_rows(db: Path) -> list[dict]:
+def audit_rows(db: Where) -> list[dict]:
     with Workspace.open(db, create=False) as ws:
         return list(ws.agents.audit_since(None))
 
 
-def an_open_ticket(db: Path) -> str:
+def an_open_ticket(db: Where) -> str:
     with Workspace.open(db, create=False) as ws:
         return next(r["id"] for b in ws.tickets.iter_tickets() for r in b if r["status"] == "new" and not r["assignee"])
 
 
 def test_a_helpdesk_agents_own_roles_table_is_refused_and_makes_nobody_an_admin(
-    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    db: Where, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The incident: ``[roles] "agents.manage" = ["helpdesk_agent"]`` in a helpdesk agent's own file made them a
     Global admin (before, ``agents add`` below succeeded)."""
@@ -64,7 +66,7 @@ def test_a_helpdesk_agents_own_roles_table_is_refused_and_makes_nobody_an_admin(
 
 
 def test_policy_set_by_a_helpdesk_agent_is_refused_and_changes_nothing(
-    db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    db: Where, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     before = audit_rows(db)
     assert run(db, HELPDESK, monkeypatch, "policy", "set", "roles.agents.manage", "helpdesk_agent") == 3
@@ -76,7 +78,7 @@ def test_policy_set_by_a_helpdesk_agent_is_refused_and_changes_nothing(
 
 
 def test_any_agent_reads_the_policy(
-    db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    db: Where, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     set_policy(db, {"claim_minutes": 45})
     assert run(db, SALES, monkeypatch, "policy", "show", "--json") == 0
@@ -96,7 +98,7 @@ def test_any_agent_reads_the_policy(
 
 
 def test_a_global_admins_change_is_audited_and_the_next_command_honours_it(
-    db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    db: Where, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     ticket = an_open_ticket(db)
     code = run(db, ADMIN, monkeypatch, "policy", "set", "roles.ticket.assign", "global_admin,admin_agent", "--json")
@@ -134,6 +136,7 @@ def test_claim_minutes_and_sla_targets_from_the_policy_hold_on_the_desk(demo_ws:
     ticket = next(r for b in demo_ws.tickets.iter_tickets() for r in b if r["status"] == "new" and not r["assignee"])
     assert helpdesk.claim(ticket["id"])["claimedUntil"] == "2026-11-23T03:45:00Z"
     assert helpdesk.lease == timedelta(minutes=45)
+
     def critical_dues() -> dict[str, str]:
         rows = [r for b in demo_ws.tickets.iter_tickets() for r in b]
         return {r["id"]: r["firstResponseDueDate"] for r in rows if r["severity"] == "critical" and r["isOpen"]}
@@ -145,7 +148,7 @@ def test_claim_minutes_and_sla_targets_from_the_policy_hold_on_the_desk(demo_ws:
     assert any(after[t] != due for t, due in before.items())  # the open clocks were recomputed under the rule
 
 
-def test_a_lock_out_is_refused(db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_lock_out_is_refused(db: Where, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     before = audit_rows(db)
     assert run(db, ADMIN, monkeypatch, "policy", "set", "roles.agents.manage", "") == 3
     assert "roles.agents.manage may not be empty: nobody could agents.manage any more" in capsys.readouterr().err
@@ -153,8 +156,8 @@ def test_a_lock_out_is_refused(db: Path, monkeypatch: pytest.MonkeyPatch, capsys
     assert audit_rows(db) == before
 
 
-def test_a_role_map_no_agent_of_the_workspace_could_use_is_refused(tmp_path: Path) -> None:
-    ws = Workspace.open(tmp_path / "w.db")
+def test_a_role_map_no_agent_of_the_workspace_could_use_is_refused(new_ws: Callable[..., Where]) -> None:
+    ws = Workspace.open(new_ws("w"))
     ws.agents.add_agent("root", "Root", "", ["global_admin"], "root")
     desk = Desk(ws, Config(), load_plugins(), "root", lambda: NOW)
     with pytest.raises(PolicyError, match=r"roles\.policy\.set = helpdesk_agent would leave no agent .* lock-out"):
@@ -181,7 +184,7 @@ def test_a_role_map_no_agent_of_the_workspace_could_use_is_refused(tmp_path: Pat
     ],
 )
 def test_a_bad_value_is_one_sentence_naming_the_key(
-    db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], key: str, value: str, message: str
+    db: Where, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], key: str, value: str, message: str
 ) -> None:
     assert run(db, ADMIN, monkeypatch, "policy", "set", key, value) == 1
     err = capsys.readouterr().err
@@ -191,9 +194,9 @@ def test_a_bad_value_is_one_sentence_naming_the_key(
 
 
 def test_config_show_shows_the_file_and_policy_show_the_rules(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    new_ws: Callable[..., Where], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config, db = tmp_path / "config.toml", tmp_path / "demo.db"
+    config, db = tmp_path / "config.toml", new_ws("demo")
     monkeypatch.setenv("CSP_CONSOLE_AGENT", ADMIN)
     assert main(["demo", "--tickets", "200", "--db", str(db), "--config", str(config)]) == 0
     capsys.readouterr()
@@ -207,6 +210,7 @@ def test_config_show_shows_the_file_and_policy_show_the_rules(
     assert {k: rules[k] for k in DEMO_POLICY} == DEMO_POLICY  # the demo desk: Tokyo, Japanese business hours
 
 
+@pytest.mark.sqlite_only("the first run makes its demo at a file's path only: a database (a URL) is never a first run")
 def test_the_first_run_demo_desk_has_the_demo_rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from console.demo.first_run import open_or_create
 

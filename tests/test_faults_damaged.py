@@ -34,6 +34,7 @@ def damaged_copy(demo_file: Path, tmp_path: Path) -> Path:
     return db
 
 
+@pytest.mark.sqlite_only("it overwrites pages of the SQLite file and reads the file's path and sqlite3's check back")
 def test_damaged_pages_are_said_with_how_to_restore(
     demo_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -47,6 +48,7 @@ def test_damaged_pages_are_said_with_how_to_restore(
     assert len(err.splitlines()) == 1
 
 
+@pytest.mark.sqlite_only("it overwrites the SQLite file's header")
 def test_a_file_that_is_no_database_is_said_as_damaged(
     demo_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -60,6 +62,7 @@ def test_a_file_that_is_no_database_is_said_as_damaged(
     assert len(err.splitlines()) == 1
 
 
+@pytest.mark.sqlite_only("it overwrites pages of the SQLite file")
 async def test_the_console_says_a_damaged_workspace_plainly(demo_file: Path, tmp_path: Path) -> None:
     db = damaged_copy(demo_file, tmp_path)
     ws = Workspace.open(db)

@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from console.plugins.host import load_plugins
+from tests.engine_ws import Where
+from tests.engine_ws import demo_copy_fixture as demo_copy_fixture
 from tests.plugin_site import ROOT, install
 from tests.test_ui_ticket import shown
 from tests.ui import make_app, settle
@@ -105,13 +107,11 @@ def run(site: Path | None, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture
-def db(demo_file: Path, tmp_path: Path) -> Path:
-    target = tmp_path / "ws.db"
-    shutil.copy(demo_file, target)
-    return target
+def db(demo_copy: Callable[..., Where]) -> Where:
+    return demo_copy("ws")
 
 
-def test_every_culprit_is_named_and_commands_go_on(site: Path, db: Path) -> None:
+def test_every_culprit_is_named_and_commands_go_on(site: Path, db: Where) -> None:
     started = time.monotonic()
     listed = run(site, "plugins", "--json", "--db", str(db))
     assert listed.returncode == 0, listed.stderr
@@ -126,7 +126,7 @@ def test_every_culprit_is_named_and_commands_go_on(site: Path, db: Path) -> None
     assert "office365:advanced" in plugins["office365"]["vehicles"]
 
 
-def test_triage_of_every_ticket_finishes_naming_the_stopped_check(site: Path, db: Path) -> None:
+def test_triage_of_every_ticket_finishes_naming_the_stopped_check(site: Path, db: Where) -> None:
     clean = run(None, "triage", "--all", "--json", "--db", str(db))
     assert clean.returncode == 0, clean.stderr
     triaged = {json.loads(line)["ticket"] for line in clean.stdout.splitlines()}
@@ -152,7 +152,7 @@ print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 """
 
 
-def _peak_kib(site: Path | None, db: Path) -> int:
+def _peak_kib(site: Path | None, db: Where) -> int:
     env = {**os.environ, **ENV, "PYTHONPATH": str(site) if site else ""}
     env.pop("CSP_CONSOLE_LOAD_PLUGINS", None)
     command = [sys.executable, "-c", PEAK, sys.executable, "-m", "console.cli", "triage", "--all", "--db", str(db)]
@@ -160,7 +160,7 @@ def _peak_kib(site: Path | None, db: Path) -> int:
     return int(proc.stdout.strip())
 
 
-def test_memory_stays_under_twice_the_console_without_them(site: Path, db: Path) -> None:
+def test_memory_stays_under_twice_the_console_without_them(site: Path, db: Where) -> None:
     # (The endless findings are short: `triage --all` keeps every finding of the run to print them in ticket
     # order, so 50 long ones a ticket would measure that, not the generator, which the cap stops.)
     # The largest resident set of the console or its check process, over a whole `triage --all`, measured

@@ -6,16 +6,20 @@ from __future__ import annotations
 
 import os
 import pwd
-import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from console.desk.identity import IdentityRefused, current_agent
+from tests.engine_ws import Where
+from tests.engine_ws import demo_copy_fixture as demo_copy_fixture
 
 ME = pwd.getpwuid(os.getuid()).pw_name
+#: On PostgreSQL the agent is the session's role instead (tests/test_cli_postgresql.py).
+by_file_owner = pytest.mark.sqlite_only("the agent follows who owns the SQLite file (or the sudo that reached it)")
 root_only = pytest.mark.skipif(os.getuid() != 0, reason="giving a file another owner needs root")
 
 
@@ -35,16 +39,19 @@ def others(tmp_path: Path) -> Path:
     return path
 
 
+@by_file_owner
 def test_logname_and_user_name_nobody(own: Path) -> None:
     assert current_agent(own, {"LOGNAME": "kenji.sato", "USER": "kenji.sato"}) == ME
 
 
+@by_file_owner
 def test_the_owner_may_name_the_agent(own: Path, tmp_path: Path) -> None:
     assert current_agent(own, {"CSP_CONSOLE_AGENT": "aiko.tanaka"}) == "aiko.tanaka"
     # a workspace not created yet will be this process's own
     assert current_agent(tmp_path / "new.db", {"CSP_CONSOLE_AGENT": "aiko.tanaka"}) == "aiko.tanaka"
 
 
+@by_file_owner
 @root_only
 def test_csp_console_agent_is_refused_on_anothers_workspace(others: Path) -> None:
     with pytest.raises(
@@ -54,12 +61,14 @@ def test_csp_console_agent_is_refused_on_anothers_workspace(others: Path) -> Non
     assert current_agent(others, {}) == ME
 
 
+@by_file_owner
 @root_only
 def test_faked_sudo_variables_count_for_nothing_on_anothers_workspace(others: Path) -> None:
     nobody = pwd.getpwnam("nobody")
     assert current_agent(others, {"SUDO_UID": str(nobody.pw_uid), "SUDO_USER": "nobody"}) == ME
 
 
+@by_file_owner
 def test_sudo_to_the_owner_names_who_ran_sudo(own: Path) -> None:
     nobody = pwd.getpwnam("nobody")
     sudo = {"SUDO_UID": str(nobody.pw_uid), "SUDO_USER": "nobody", "LOGNAME": ME, "USER": ME}
@@ -76,10 +85,12 @@ def test_sudo_to_the_owner_names_who_ran_sudo(own: Path) -> None:
     )
 
 
-def test_logname_does_not_impersonate_on_the_command_line(demo_file: Path, tmp_path: Path) -> None:
+def test_logname_does_not_impersonate_on_the_command_line(
+    demo_copy: Callable[..., Where], engine: str, request: pytest.FixtureRequest
+) -> None:
     """The issue's report: ``LOGNAME=kenji.sato csp-console agents grant maria.garcia global_admin`` worked."""
-    db = tmp_path / "ws.db"
-    shutil.copy(demo_file, db)
+    db = demo_copy("ws")
+    me = request.getfixturevalue("pg_cluster").user if engine == "postgresql" else ME  # the session's role there
     env = {k: v for k, v in os.environ.items() if k != "CSP_CONSOLE_AGENT"}
     env.update(LOGNAME="kenji.sato", USER="kenji.sato")
     done = subprocess.run(
@@ -87,9 +98,10 @@ def test_logname_does_not_impersonate_on_the_command_line(demo_file: Path, tmp_p
         capture_output=True, text=True, env=env, timeout=60, check=False,
     )  # fmt: skip
     assert done.returncode == 3, done.stderr
-    assert f"'{ME}' is not an agent of the workspace" in done.stderr
+    assert f"'{me}' is not an agent of the workspace" in done.stderr
 
 
+@by_file_owner
 def test_a_refused_identity_is_one_sentence(tmp_path: Path) -> None:
     nobody = pwd.getpwnam("nobody")
     env = {**os.environ, "SUDO_UID": str(nobody.pw_uid), "SUDO_USER": "kenji.sato"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ from console.records.exporter import export_dir
 from console.records.importer import ImportFailure, import_files
 from console.shared.model import BUILTIN_SERVICES
 from console.store import Workspace
+from tests.engine_ws import Where
+from tests.engine_ws import new_ws_fixture as new_ws_fixture
 
 EXAMPLES = Path(__file__).parent.parent / "examples" / "import"
 CID = "0f8c2a4e-1111-4c1e-9a51-000000000001"
@@ -77,9 +80,9 @@ def test_ticket_severity_accepts_integers_and_derives_columns(empty_ws: Workspac
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv"])
-def test_round_trip_demo(demo_ws: Workspace, tmp_path: Path, fmt: str) -> None:
+def test_round_trip_demo(new_ws: Callable[..., Where], demo_ws: Workspace, tmp_path: Path, fmt: str) -> None:
     first = export_dir(demo_ws, tmp_path / "one", fmt)
-    fresh = Workspace.open(tmp_path / "fresh.db")
+    fresh = Workspace.open(new_ws("fresh"))
     run_import(fresh, *first.values())
     second = export_dir(fresh, tmp_path / "two", fmt)
     for kind in first:

@@ -5,6 +5,7 @@ the file, the line and the field; nothing is written."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,8 @@ from console.records.exporter import export_dir
 from console.records.importer import ImportFailure, import_files
 from console.shared.model import BUILTIN_SERVICES
 from console.store import Workspace
+from tests.engine_ws import Where
+from tests.engine_ws import new_ws_fixture as new_ws_fixture
 
 EXAMPLES = Path(__file__).parent.parent / "examples" / "import"
 
@@ -37,13 +40,13 @@ def exported(demo_ws: Workspace, tmp_path: Path) -> dict[str, Path]:
 
 
 def test_a_ticket_twice_more_than_a_chunk_apart_is_refused_with_both_lines(
-    exported: dict[str, Path], tmp_path: Path
+    new_ws: Callable[..., Where], exported: dict[str, Path], tmp_path: Path
 ) -> None:
     """The check was per chunk of 2,000 records: a repeat 2,500 lines later was taken for an update."""
     template = lines_of(exported["tickets"])[0]
     records = [{**template, "id": f"CSP-9{i:05d}"} for i in range(2500)]
     records.append({**records[0], "title": "the same id again"})
-    fresh = Workspace.open(tmp_path / "fresh.db")
+    fresh = Workspace.open(new_ws("fresh"))
     with pytest.raises(ImportFailure) as raised:
         run_import(fresh, exported["customers"], write_lines(tmp_path / "tickets.jsonl", records))
     assert str(raised.value).endswith(
@@ -54,13 +57,15 @@ def test_a_ticket_twice_more_than_a_chunk_apart_is_refused_with_both_lines(
 
 
 @pytest.mark.parametrize("kind", ["customers", "subscriptions", "receivables", "receivable_lines"])
-def test_any_record_twice_in_a_file_is_refused(exported: dict[str, Path], tmp_path: Path, kind: str) -> None:
+def test_any_record_twice_in_a_file_is_refused(
+    new_ws: Callable[..., Where], exported: dict[str, Path], tmp_path: Path, kind: str
+) -> None:
     """Customers, subscriptions and receivables were upserted twice, the second silently winning (and counted
     as two new records)."""
     records = lines_of(exported[kind])
     records.append({**records[0]})
     files = [p for k, p in exported.items() if k != kind] + [write_lines(tmp_path / f"{kind}.jsonl", records)]
-    fresh = Workspace.open(tmp_path / "fresh.db")
+    fresh = Workspace.open(new_ws("fresh"))
     with pytest.raises(ImportFailure) as raised:
         run_import(fresh, *files)
     label = kind[:-1].replace("_", " ")
@@ -71,11 +76,13 @@ def test_any_record_twice_in_a_file_is_refused(exported: dict[str, Path], tmp_pa
     fresh.close()
 
 
-def test_a_record_in_two_files_of_one_kind_names_the_other_file(exported: dict[str, Path], tmp_path: Path) -> None:
+def test_a_record_in_two_files_of_one_kind_names_the_other_file(
+    new_ws: Callable[..., Where], exported: dict[str, Path], tmp_path: Path
+) -> None:
     customers = lines_of(exported["customers"])
     first = write_lines(tmp_path / "a-customers.jsonl", customers[:5])
     second = write_lines(tmp_path / "b-customers.jsonl", customers[4:])
-    fresh = Workspace.open(tmp_path / "fresh.db")
+    fresh = Workspace.open(new_ws("fresh"))
     with pytest.raises(ImportFailure) as raised:
         run_import(fresh, first, second)
     assert str(raised.value) == (
@@ -84,7 +91,9 @@ def test_a_record_in_two_files_of_one_kind_names_the_other_file(exported: dict[s
     fresh.close()
 
 
-def test_line_separators_inside_strings_import_and_round_trip(demo_ws: Workspace, tmp_path: Path) -> None:
+def test_line_separators_inside_strings_import_and_round_trip(
+    new_ws: Callable[..., Where], demo_ws: Workspace, tmp_path: Path
+) -> None:
     """``str.splitlines`` cut a JSON Lines record at U+2028, U+2029 and U+0085, which JSON allows unescaped in
     strings (RFC 8259, section 7); the export writes them escaped in JSON Lines, as they are in CSV."""
     text = "一行目\u2028二行目\u0085三行目\u2029end"
@@ -99,7 +108,7 @@ def test_line_separators_inside_strings_import_and_round_trip(demo_ws: Workspace
             raw = written.replace("\\u2028", "\u2028").replace("\\u2029", "\u2029").replace("\\u0085", "\u0085")
             files["tickets"].write_text(raw, encoding="utf-8")
         assert "\u2028" in files["tickets"].read_text(encoding="utf-8")
-        fresh = Workspace.open(tmp_path / f"{fmt}.db")
+        fresh = Workspace.open(new_ws(f"{fmt}"))
         run_import(fresh, *files.values())
         assert fresh.tickets.ticket(ticket)["body"] == text, fmt
         fresh.close()
@@ -116,14 +125,14 @@ def test_line_separators_inside_strings_import_and_round_trip(demo_ws: Workspace
     ids=["deep", "5000-digits", "NaN", "-Infinity"],
 )
 def test_json_a_record_cannot_hold_is_refused_with_its_line(
-    exported: dict[str, Path], tmp_path: Path, value: str, field: str | None, words: str
+    new_ws: Callable[..., Where], exported: dict[str, Path], tmp_path: Path, value: str, field: str | None, words: str
 ) -> None:
     record = lines_of(exported["customers"])[0]
     good = json.dumps(record, ensure_ascii=False)
     bad = good[:-1] + f', "notes": {value}}}'
     path = tmp_path / "customers.jsonl"
     path.write_text(good + "\n" + bad + "\n", encoding="utf-8")
-    fresh = Workspace.open(tmp_path / "fresh.db")
+    fresh = Workspace.open(new_ws("fresh"))
     with pytest.raises(ImportFailure) as raised:
         run_import(fresh, path)
     assert str(raised.value).startswith(f"{path}:2: ") and words in str(raised.value)
@@ -143,7 +152,13 @@ def test_json_a_record_cannot_hold_is_refused_with_its_line(
     ],
 )
 def test_numbers_beyond_what_a_field_holds_are_refused(
-    exported: dict[str, Path], tmp_path: Path, kind: str, field: str, value: object, words: str
+    new_ws: Callable[..., Where],
+    exported: dict[str, Path],
+    tmp_path: Path,
+    kind: str,
+    field: str,
+    value: object,
+    words: str,
 ) -> None:
     """A 20-digit version crashed the import with ``OverflowError`` (SQLite's INTEGER is 64-bit); ``1e400`` as
     text was stored as an amount of 10^400."""
@@ -153,7 +168,7 @@ def test_numbers_beyond_what_a_field_holds_are_refused(
     if value == 1e400:  # the number as the file has it, not json.dumps' "Infinity" (which JSON does not allow)
         path.write_text(path.read_text(encoding="utf-8").replace("Infinity", "1e400"), encoding="utf-8")
     files = [p for k, p in exported.items() if k != kind] + [path]
-    fresh = Workspace.open(tmp_path / "fresh.db")
+    fresh = Workspace.open(new_ws("fresh"))
     with pytest.raises(ImportFailure) as raised:
         run_import(fresh, *files)
     assert f"{kind}.jsonl:2: {words}" in str(raised.value)

@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,12 @@ import pytest
 
 from console.records.exporter import export_dir
 from console.records.importer import BATCH, import_files
+from console.settings.paths import child_env
 from console.shared.model import BUILTIN_SERVICES
 from console.store import Workspace
+from tests.engine_ws import Where
+from tests.engine_ws import demo_copy_fixture as demo_copy_fixture
+from tests.raw_db import raw
 
 ROOT = Path(__file__).parent.parent
 
@@ -33,8 +38,9 @@ from console.desk.door import Desk
 from console.plugins.host import load_plugins
 from console.store import Workspace
 from console.shared.clock import utcnow
+from console.settings.paths import child_workspace
 db, agent, ids, stop = sys.argv[1], sys.argv[2], sys.argv[3].split(","), sys.argv[4]
-ws = Workspace.open(db)
+ws = Workspace.open(child_workspace(db))
 d = Desk(ws, Config(), load_plugins(installed=False), agent, utcnow)
 done, failed, slowest = 0, [], 0.0
 while not os.path.exists(stop):
@@ -79,7 +85,7 @@ def _tickets_file(ws: Workspace, tmp_path: Path, count: int, *, with_ids: bool) 
     return path
 
 
-def _import_command(db: Path, path: Path) -> list[str]:
+def _import_command(db: Where, path: Path) -> list[str]:
     return [sys.executable, "-m", "console.cli", "import", "--db", str(db), str(path)]
 
 
@@ -87,12 +93,14 @@ def _env(agent: str) -> dict[str, str]:
     return {**os.environ, "CSP_CONSOLE_AGENT": agent}
 
 
-def test_four_agents_lose_nothing_while_60000_tickets_are_imported(demo_file: Path, tmp_path: Path) -> None:
+def test_four_agents_lose_nothing_while_60000_tickets_are_imported(
+    demo_copy: Callable[..., Where], tmp_path: Path
+) -> None:
     """Before, the import held the write lock for its whole length (about 15 s here): every agent's claim
     waited its 5 s busy timeout and failed with "database is locked"."""
-    db = tmp_path / "w.db"
-    db.write_bytes(demo_file.read_bytes())
+    db = demo_copy("w")
     ws = Workspace.open(db)
+    locator = ws.locator
     open_ids = [r["id"] for b in ws.tickets.iter_tickets() for r in b if r["assignee"] is None and r["isOpen"]]
     source = _tickets_file(ws, tmp_path, 60_000, with_ids=False)
     before = ws.records.counts()["tickets"]
@@ -100,7 +108,8 @@ def test_four_agents_lose_nothing_while_60000_tickets_are_imported(demo_file: Pa
     stop = tmp_path / "stop"
     agents = [
         subprocess.Popen(
-            [sys.executable, "-c", AGENT, str(db), agent, ",".join(open_ids[i * 5 : i * 5 + 5]), str(stop)],
+            [sys.executable, "-c", AGENT, "-", agent, ",".join(open_ids[i * 5 : i * 5 + 5]), str(stop)],
+            env=child_env(locator),  # the workspace by the environment (a URL's password never on argv)
             stdout=subprocess.PIPE,
             text=True,
             cwd=ROOT,
@@ -127,26 +136,24 @@ def test_four_agents_lose_nothing_while_60000_tickets_are_imported(demo_file: Pa
     ws.close()
 
 
-def _applied(db: Path) -> int:
-    conn = sqlite3.connect(db, timeout=5)
-    try:
-        row = conn.execute("SELECT applied FROM import_runs WHERE finishedAt IS NULL").fetchone()
-    except sqlite3.OperationalError:
-        return 0
-    finally:
-        conn.close()
+def _applied(db: Where) -> int:
+    """How far the running import got, read from outside the console (tests/raw_db.py)."""
+    with raw(Workspace(db)) as conn:
+        try:
+            row = conn.execute("SELECT applied FROM import_runs WHERE finishedAt IS NULL").fetchone()
+        except sqlite3.OperationalError:  # (SQLite: busy past its timeout)
+            return 0
     return sum(json.loads(row[0]).values()) if row else 0
 
 
 @pytest.mark.parametrize("with_ids", [False, True], ids=["new-ids", "exported"])
 def test_an_import_killed_half_way_is_finished_by_running_it_again(
-    demo_file: Path, tmp_path: Path, with_ids: bool
+    demo_copy: Callable[..., Where], tmp_path: Path, with_ids: bool
 ) -> None:
     """Tickets without an id get a new one when written: without the journal, running a stopped import again
     would write the first half twice. Exported tickets already written are identical the second time (nothing
     to write): the journal counts them all the same, so the rest is not skipped."""
-    db = tmp_path / "w.db"
-    db.write_bytes(demo_file.read_bytes())
+    db = demo_copy("w")
     ws = Workspace.open(db)
     source = _tickets_file(ws, tmp_path, 6_000, with_ids=with_ids)
     before = ws.records.counts()["tickets"]
@@ -203,6 +210,7 @@ def test_a_ticket_an_agent_changes_during_the_import_keeps_the_change(demo_ws: W
     agent.close()
 
 
+@pytest.mark.sqlite_only("a real full disk under the SQLite file (a small tmpfs holding it)")
 def test_an_import_stopped_by_a_full_disk_says_so_and_finishes_when_run_again(tmp_path: Path) -> None:
     """A real full disk (a tmpfs, tests/faults.py) part-way through the writing: the import names the cause in
     the faults' own sentence and how far it got; the first batches stay written (whole, audited), and the same

@@ -10,7 +10,7 @@ import shutil
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,8 @@ from console.settings.config import load_config
 from console.store import Workspace
 from console.tickets.ops import NewTicket
 from tests.conftest import NOW
+from tests.engine_ws import Where
+from tests.engine_ws import demo_copy_fixture as demo_copy_fixture
 from tests.plugin_site import ROOT, console
 from tests.reach_plugins import load_intune
 
@@ -48,9 +50,8 @@ def test_plugins_check_finds_no_problem(tmp_path: Path) -> None:
     assert run.stdout.rstrip().endswith("no problems found")
 
 
-def test_the_command_runs_on_a_workspace(tmp_path: Path, demo_file: Path) -> None:
-    db = tmp_path / "ws.db"
-    shutil.copy(demo_file, db)
+def test_the_command_runs_on_a_workspace(tmp_path: Path, demo_copy: Callable[..., Where]) -> None:
+    db = demo_copy("ws")
     run = console(
         installed(tmp_path / "site"), "intune-plans", "--db", str(db), env={"CSP_CONSOLE_AGENT": "kenji.sato"}
     )

@@ -1,4 +1,4 @@
-"""The workspace's job leases (console/background/leases.py over console/store/leases.py), on real SQLite files and real
+"""The workspace's job leases (console/background/leases.py over console/store/leases.py), on real workspaces and real
 processes: exactly one holder, renewal, release, takeover after expiry and after the holder is SIGKILLed; and
 the Microsoft lease in use: with three consoles' rounds on one workspace, one round makes the calls of one
 poller, against the local Azure Support API (console/sandbox)."""
@@ -13,7 +13,7 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -26,9 +26,12 @@ from console.escalation.courier import retry_delay
 from console.plugins.host import load_plugins
 from console.sandbox import Sandbox
 from console.settings.config import load_config, write_demo_config
+from console.settings.paths import child_env
 from console.shared.clock import to_iso
 from console.store import Workspace
 from tests.conftest import NOW
+from tests.engine_ws import Where
+from tests.engine_ws import new_ws_fixture as new_ws_fixture
 from tests.test_escalation import AGENT, pick
 from tests.ui import make_app, settle
 
@@ -55,9 +58,9 @@ def config_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def two(tmp_path: Path) -> Iterator[tuple[Workspace, Workspace]]:
-    """Two handles (two connections, as two processes would have) on one workspace file."""
-    path = tmp_path / "ws.db"
+def two(new_ws: Callable[..., Where]) -> Iterator[tuple[Workspace, Workspace]]:
+    """Two handles (two connections, as two processes would have) on one workspace."""
+    path = new_ws("ws")
     first, second = Workspace.open(path), Workspace.open(path)
     yield first, second
     first.close()
@@ -128,12 +131,12 @@ def test_leases_of_different_jobs_are_independent(two: tuple[Workspace, Workspac
     assert [r["name"] for r in two[0].leases.lease_rows()] == ["breaches", "microsoft"]
 
 
-def test_waiting_for_a_held_lease_writes_nothing(two: tuple[Workspace, Workspace], tmp_path: Path) -> None:
+def test_waiting_for_a_held_lease_writes_nothing(two: tuple[Workspace, Workspace]) -> None:
     """A console that only looks whether the lease is still held must not wake the other consoles' live
     updates (their screens reload on every change of SQLite's data_version)."""
     clock = Clock()
     assert Lease(two[0], "job", TTL, holder=FAR_A, clock=clock).acquire()
-    watcher = Workspace.open(tmp_path / "ws.db")
+    watcher = Workspace.open(two[0].locator)
     try:
         before = watcher.data_version()
         waiter = Lease(two[1], "job", TTL, holder=FAR_B, clock=clock)
@@ -158,9 +161,10 @@ CONTENDER = textwrap.dedent(
     import sys
     from datetime import timedelta
     from console.background.leases import Lease
+    from console.settings.paths import child_workspace
     from console.store import Workspace
 
-    ws = Workspace.open(sys.argv[1])
+    ws = Workspace.open(child_workspace(sys.argv[1]))
     lease = Lease(ws, "job", timedelta(seconds=600), agent=sys.argv[2])
     print("ready", flush=True)
     for line in sys.stdin:
@@ -173,10 +177,11 @@ CONTENDER = textwrap.dedent(
 )
 
 
-def start_contenders(path: Path, count: int) -> list[subprocess.Popen[str]]:
+def start_contenders(locator: Where, count: int) -> list[subprocess.Popen[str]]:
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", CONTENDER, str(path), f"agent{i}"],
+            [sys.executable, "-c", CONTENDER, "-", f"agent{i}"],
+            env=child_env(locator),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -209,10 +214,11 @@ def stop(procs: list[subprocess.Popen[str]]) -> None:
             proc.wait(timeout=30)
 
 
-def test_processes_contend_one_holds_and_a_sigkilled_holder_is_replaced(tmp_path: Path) -> None:
-    path = tmp_path / "ws.db"
-    Workspace.open(path).close()
-    procs = start_contenders(path, 4)
+def test_processes_contend_one_holds_and_a_sigkilled_holder_is_replaced(new_ws: Callable[..., Where]) -> None:
+    path = new_ws("ws")
+    with Workspace.open(path) as made:
+        locator = made.locator
+    procs = start_contenders(locator, 4)
     try:
         first = ask(procs, "acquire")
         assert sorted(first) == ["held", "refused", "refused", "refused"]
@@ -332,9 +338,10 @@ ROUND = textwrap.dedent(
     from console.settings.config import load_config, write_demo_config
     from console.desk.door import Desk
     from console.plugins.host import load_plugins
+    from console.settings.paths import child_workspace
     from console.store import Workspace
 
-    ws = Workspace.open(sys.argv[1])
+    ws = Workspace.open(child_workspace(sys.argv[1]))
     desk = Desk(ws, load_config(Path(sys.argv[2])), load_plugins(), sys.argv[3], utcnow)
     print("ready", flush=True)
     for line in sys.stdin:
@@ -359,7 +366,8 @@ def test_three_consoles_make_the_calls_of_one_poller(sandbox: Sandbox, demo_ws: 
     agents = [AGENT, "kenji.sato", "maria.garcia"]
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", ROUND, str(demo_ws.locator), str(config_path), agent],
+            [sys.executable, "-c", ROUND, "-", str(config_path), agent],
+            env=child_env(demo_ws.locator),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,

@@ -6,6 +6,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,10 +18,14 @@ from console.desk.identity import UnknownAgent
 from console.desk.roles import DEFAULT_ROLE_MAP, RoleDenied, RoleMap
 from console.plugins.host import load_plugins
 from console.settings.config import Config
+from console.settings.paths import child_env
 from console.shared.model import Role
 from console.store import Workspace
 from console.tickets import ops as ticket_ops
 from tests.conftest import NOW
+from tests.engine_ws import Where
+from tests.engine_ws import demo_copy_fixture as demo_copy_fixture
+from tests.engine_ws import new_ws_fixture as new_ws_fixture
 
 ROOT = Path(__file__).parent.parent
 
@@ -137,7 +142,8 @@ from console.plugins.host import load_plugins
 from console.store import Workspace
 from console.tickets.ops import ClaimedByOther
 from console.shared.clock import utcnow
-ws = Workspace.open(sys.argv[1]); agent = sys.argv[2]
+from console.settings.paths import child_workspace
+ws = Workspace.open(child_workspace(sys.argv[1])); agent = sys.argv[2]
 d = Desk(ws, Config(), load_plugins(installed=False), agent, utcnow)
 won = 0
 for ticket_id in sys.argv[3].split(","):
@@ -168,7 +174,11 @@ def test_processes_claiming_the_same_tickets(demo_ws: Workspace, processes: int)
     ws.close()
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", CLAIMER, str(db), a, ",".join(ids)], stdout=subprocess.PIPE, text=True, cwd=ROOT
+            [sys.executable, "-c", CLAIMER, "-", a, ",".join(ids)],
+            env=child_env(db),
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
         )
         for a in agents
     ]
@@ -195,10 +205,9 @@ def test_processes_claiming_the_same_tickets(demo_ws: Workspace, processes: int)
 
 
 def test_ticket_commands_and_exit_codes(
-    demo_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    demo_copy: Callable[..., Where], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    db = tmp_path / "w.db"
-    db.write_bytes(demo_file.read_bytes())
+    db = demo_copy("w")
     ws = Workspace.open(db)
     ticket_id = an_open(ws, assignee=None)["id"]
     ws.close()
@@ -225,10 +234,9 @@ def test_ticket_commands_and_exit_codes(
 
 
 def test_agents_and_audit_commands(
-    demo_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    demo_copy: Callable[..., Where], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    db = tmp_path / "w.db"
-    db.write_bytes(demo_file.read_bytes())
+    db = demo_copy("w")
     monkeypatch.setenv("CSP_CONSOLE_AGENT", "aiko.tanaka")  # not a global admin
     assert main(["agents", "add", "bob", "--role", "helpdesk_agent", "--db", str(db)]) == 3
     monkeypatch.setenv("CSP_CONSOLE_AGENT", "kenji.sato")  # global admin
@@ -250,8 +258,10 @@ def test_agents_and_audit_commands(
     assert main(["audit", "--db", str(db)]) == 3
 
 
-def test_bootstrap_first_agent_of_an_empty_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    db = tmp_path / "w.db"
+def test_bootstrap_first_agent_of_an_empty_workspace(
+    new_ws: Callable[..., Where], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = new_ws("w")
     Workspace.open(db).close()
     monkeypatch.setenv("CSP_CONSOLE_AGENT", "root-admin")
     assert main(["agents", "add", "root-admin", "--role", "global_admin", "--db", str(db)]) == 0

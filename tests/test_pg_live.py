@@ -65,9 +65,7 @@ def test_another_hosts_change_is_seen_within_a_second(pg_cluster: Cluster) -> No
     ws = Workspace.open(url)
     try:
         _, version = ws.changed_since(None)
-        proc = subprocess.Popen(
-            [sys.executable, "-c", WRITER, url, "5"], stdout=subprocess.PIPE, text=True, cwd=ROOT
-        )
+        proc = subprocess.Popen([sys.executable, "-c", WRITER, url, "5"], stdout=subprocess.PIPE, text=True, cwd=ROOT)
         assert proc.stdout is not None
         lags = []
         for line in proc.stdout:

@@ -4,11 +4,13 @@ its entry point, in a subprocess, on a real workspace."""
 from __future__ import annotations
 
 import json
-import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from tests.engine_ws import Where
+from tests.engine_ws import demo_copy_fixture as demo_copy_fixture
 from tests.plugin_site import console, install
 
 INTUNE = """
@@ -55,23 +57,21 @@ def site(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def db(demo_file: Path, tmp_path: Path) -> Path:
-    target = tmp_path / "ws.db"
-    shutil.copy(demo_file, target)
-    return target
+def db(demo_copy: Callable[..., Where]) -> Where:
+    return demo_copy("ws")
 
 
 AGENT = {"CSP_CONSOLE_AGENT": "kenji.sato"}
 
 
-def _customer(db: Path) -> str:
+def _customer(db: Where) -> str:
     from console.store import Workspace
 
     with Workspace.open(db, create=False) as ws:
         return ws.accounts.customer_ids()[0]
 
 
-def test_a_plugin_command_runs_as_the_agent_and_prints_literally(site: Path, db: Path) -> None:
+def test_a_plugin_command_runs_as_the_agent_and_prints_literally(site: Path, db: Where) -> None:
     customer = _customer(db)
     run = console(site, "intune-devices", "--db", str(db), "--customer", customer, env=AGENT)
     assert run.returncode == 0, run.stderr
@@ -82,7 +82,7 @@ def test_a_plugin_command_runs_as_the_agent_and_prints_literally(site: Path, db:
     assert "\x1b" not in run.stdout
 
 
-def test_the_help_lists_plugin_commands_and_console_commands_do_not_import_plugins(site: Path, db: Path) -> None:
+def test_the_help_lists_plugin_commands_and_console_commands_do_not_import_plugins(site: Path, db: Where) -> None:
     marker = site / "csp_intune.py.imported"
     assert console(site, "config", "path").returncode == 0
     assert not marker.exists()  # a console command never waits for the plugins
@@ -99,14 +99,14 @@ def test_the_help_lists_plugin_commands_and_console_commands_do_not_import_plugi
         ("none", 1, "plugin intune: command intune-devices returned None, not an exit status"),
     ],
 )
-def test_a_failing_command_is_said_naming_the_plugin(site: Path, db: Path, fail: str, status: int, words: str) -> None:
+def test_a_failing_command_is_said_naming_the_plugin(site: Path, db: Where, fail: str, status: int, words: str) -> None:
     run = console(site, "intune-devices", "--db", str(db), "--customer", "x", "--fail", fail, env=AGENT)
     assert run.returncode == status
     assert words in run.stderr
     assert "Traceback" not in run.stderr
 
 
-def test_an_unknown_customer_and_an_unknown_agent_are_refused(site: Path, db: Path) -> None:
+def test_an_unknown_customer_and_an_unknown_agent_are_refused(site: Path, db: Where) -> None:
     run = console(site, "intune-devices", "--db", str(db), "--customer", "nobody", env=AGENT)
     assert run.returncode == 1 and "raised LookupError" in run.stderr and "nobody" in run.stderr
     stranger = console(site, "intune-devices", "--db", str(db), "--customer", "x", env={"CSP_CONSOLE_AGENT": "ghost"})
@@ -129,7 +129,7 @@ def test_a_command_named_as_a_console_command_is_refused(tmp_path: Path) -> None
     assert any("command name" in e and "'audit'" in e for e in errors), errors
 
 
-def test_a_command_whose_settings_were_refused_is_not_run(site: Path, db: Path, tmp_path: Path) -> None:
+def test_a_command_whose_settings_were_refused_is_not_run(site: Path, db: Where, tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text("[plugins.intune]\ntenant = 3\n", encoding="utf-8")
     run = console(site, "intune-devices", "--db", str(db), "--config", str(config), "--customer", "x", env=AGENT)

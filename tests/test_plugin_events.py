@@ -29,9 +29,12 @@ from console.plugin_api import Event, EventKind, EventReceiver, Setting, hookimp
 from console.plugins.host import load_plugins
 from console.sandbox import Sandbox
 from console.settings.config import load_config, write_demo_config
+from console.settings.paths import child_env
 from console.store import Workspace
 from console.tickets.ops import NewTicket
 from tests.conftest import NOW
+from tests.engine_ws import Where
+from tests.engine_ws import demo_copy_fixture as demo_copy_fixture
 
 AGENT = "aiko.tanaka"
 
@@ -205,6 +208,7 @@ KILLED = textwrap.dedent(
     from console.plugin_api import EventKind, EventReceiver, hookimpl
     from console.plugins.host import load_plugins
     from console.settings.config import load_config
+    from console.settings.paths import child_workspace
     from console.shared.clock import utcnow
     from console.store import Workspace
 
@@ -217,7 +221,7 @@ KILLED = textwrap.dedent(
 
     receiver = EventReceiver(id="teams.channel", kinds=(EventKind.CREATED,), deliver=hang)
     module.csp_event_receivers = hookimpl(lambda: [receiver])
-    ws = Workspace.open(sys.argv[1], create=False)
+    ws = Workspace.open(child_workspace(sys.argv[1]), create=False)
     host = load_plugins(installed=False, extra={"teams": module})
     desk = Desk(ws, load_config(Path(sys.argv[2])), host, "aiko.tanaka", utcnow)
     plugin_events.deliver_events(desk, budget=600)
@@ -233,7 +237,9 @@ def test_a_console_killed_mid_delivery_loses_nothing(demo_ws: Workspace, config_
     marker = tmp_path / "delivering"
     script = tmp_path / "kill.py"
     script.write_text(KILLED, encoding="utf-8")
-    proc = subprocess.Popen([sys.executable, str(script), str(demo_ws.locator), str(config_path), str(marker)])
+    proc = subprocess.Popen(
+        [sys.executable, str(script), "-", str(config_path), str(marker)], env=child_env(demo_ws.locator)
+    )
     deadline = time.monotonic() + 60
     while not marker.exists() and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)
@@ -265,9 +271,7 @@ def test_escalated_and_microsoft_replied_are_events(sandbox: Sandbox, demo_ws: W
     assert "Please send the [bold]query plan[/bold]." in replies[-1].details["text"]  # as written: never rendered
 
 
-def test_plugins_lists_what_each_receiver_is_owed(tmp_path: Path, demo_file: Path) -> None:
-    import shutil
-
+def test_plugins_lists_what_each_receiver_is_owed(tmp_path: Path, demo_copy: Callable[..., Where]) -> None:
     from tests.plugin_site import console, install
 
     source = """
@@ -281,8 +285,7 @@ def test_plugins_lists_what_each_receiver_is_owed(tmp_path: Path, demo_file: Pat
         return [EventReceiver(id="teams.channel", kinds=(EventKind.CREATED,), deliver=fail)]
     """
     site = install(tmp_path / "site", "teams", source)
-    db = tmp_path / "ws.db"
-    shutil.copy(demo_file, db)
+    db = demo_copy("ws")
     with Workspace.open(db) as ws:
         ws.plugin_events.set_wants({"teams.channel": ["ticket.created"]})
         desk = make_desk(ws, tmp_path / "none.toml", None, Clock())

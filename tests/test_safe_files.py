@@ -10,7 +10,7 @@ import logging
 import os
 import stat
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -26,6 +26,8 @@ from console.shared import log_file
 from console.shared.model import BUILTIN_SERVICES
 from console.shared.safe_text import FORMAT_CHARS, json_text
 from console.store import Workspace
+from tests.engine_ws import Where
+from tests.engine_ws import new_ws_fixture as new_ws_fixture
 
 #: The four payloads of the issue (OWASP's examples): DDE command, hyperlink exfiltration, @SUM, -formula.
 FORMULAS = [
@@ -48,7 +50,9 @@ def mode(path: Path) -> int:
 
 
 # -- CSV -----------------------------------------------------------------------------------------------------------
-def test_the_four_formula_payloads_are_defused_and_import_back_identical(demo_ws: Workspace, tmp_path: Path) -> None:
+def test_the_four_formula_payloads_are_defused_and_import_back_identical(
+    demo_ws: Workspace, new_ws: Callable[..., Where], tmp_path: Path
+) -> None:
     customer = demo_ws.conn.execute("SELECT id FROM customers ORDER BY id LIMIT 1").fetchone()[0]
     seqs = [r[0] for r in demo_ws.conn.execute("SELECT seq FROM tickets ORDER BY seq LIMIT 6")]
     values = [*FORMULAS, "\tTab first", "\rCR first"]
@@ -64,7 +68,7 @@ def test_the_four_formula_payloads_are_defused_and_import_back_identical(demo_ws
     assert titles == ["'" + v for v in values[: len(seqs)]]
     with files["customers"].open(encoding="utf-8", newline="") as fh:
         assert {r["companyName"] for r in csv.DictReader(fh) if r["id"] == customer} == {"'" + FORMULAS[0]}
-    fresh = Workspace.open(tmp_path / "fresh.db")
+    fresh = Workspace.open(new_ws("fresh"))
     import_files(fresh, list(files.values()), BUILTIN_SERVICES)
     for seq, value in zip(seqs, values, strict=False):
         ticket = fresh.tickets.ticket(f"CSP-{seq:06d}")
@@ -116,16 +120,19 @@ def test_export_never_writes_through_a_planted_symlink(demo_ws: Workspace, tmp_p
     assert sorted(p.name for p in out.iterdir()) == ["customers.csv", "customers.csv.part", "tickets.csv"]
 
 
-def test_the_command_lines_files_are_private_under_umask_022(tmp_path: Path, umask_022: None) -> None:
-    db = tmp_path / "new" / "workspace.db"
+def test_the_command_lines_files_are_private_under_umask_022(
+    new_ws: Callable[..., Where], tmp_path: Path, umask_022: None
+) -> None:
+    db = new_ws("new/workspace")
     config = tmp_path / "cfg" / "config.toml"
     assert main(["demo", "--db", str(db), "--config", str(config), "--tickets", "20"]) == 0
-    assert mode(db) == 0o600 and mode(db.parent) == 0o700
-    ws = Workspace.open(db)  # while open, SQLite's -wal and -shm take the database file's mode
-    ws.conn.execute("SELECT count(*) FROM tickets").fetchone()
-    for suffix in ("-wal", "-shm"):
-        assert mode(Path(f"{db}{suffix}")) == 0o600, suffix
-    ws.close()
+    if isinstance(db, Path):  # the SQLite file and its folder (a PostgreSQL database is the server's)
+        assert mode(db) == 0o600 and mode(db.parent) == 0o700
+        ws = Workspace.open(db)  # while open, SQLite's -wal and -shm take the database file's mode
+        ws.conn.execute("SELECT count(*) FROM tickets").fetchone()
+        for suffix in ("-wal", "-shm"):
+            assert mode(Path(f"{db}{suffix}")) == 0o600, suffix
+        ws.close()
     assert mode(config) == 0o600 and mode(config.parent) == 0o700
     assert mode(log_path()) == 0o600 and mode(log_path().parent) == 0o700
     os.environ["CSP_CONSOLE_AGENT"] = "kenji.sato"

@@ -32,6 +32,7 @@ from console.sandbox import Sandbox
 from console.sandbox.seed import state_from_workspace
 from console.store import Workspace
 from tests.conftest import SANDBOX_ENV
+from tests.engine_ws import Where
 
 #: The sequences a hostile value carries: ESC/CSI clear screen, OSC 0 window title, OSC 52 clipboard write,
 #: C1 CSI and OSC (8-bit forms), right-to-left override, left-to-right isolate, NUL, BEL, backspace, CR, DEL.
@@ -42,9 +43,10 @@ PAYLOAD = (
 ADMIN = "kenji.sato"  # the demo's Global admin: the commands act as this agent
 
 
-#: The payload as a PostgreSQL workspace can hold it: its text takes every character but NUL (PostgreSQL's manual,
-#: "Character Types": "The character with the code zero (sometimes called NUL) cannot be stored.").
-PG_PAYLOAD = PAYLOAD.replace("\x00", "")
+#: The payload on PostgreSQL: the same, NUL included. Its text holds no NUL (PostgreSQL's manual, "Character
+#: Types": "The character with the code zero (sometimes called NUL) cannot be stored."), so the store keeps it as
+#: U+2400, the symbol every output shows for a NUL anyway (console.store.pg_sql.NUL_HELD).
+PG_PAYLOAD = PAYLOAD
 
 
 def hostile_with(payload: str) -> Callable[[str], str]:
@@ -55,19 +57,17 @@ def hostile_with(payload: str) -> Callable[[str], str]:
 hostile = hostile_with(PAYLOAD)
 
 
-EVIL_LOGIN = hostile("evil.agent")
-EVIL_CASE = hostile("2611230040000")
-
-
 @dataclass(frozen=True)
 class Fixture:
-    db: Path
+    db: Where  # a SQLite file, or a PostgreSQL database's URL
     config: Path
     ticket: str
     customer: str
     invoice: str
     escalation: str
     export: Path
+    payload: str  # what the workspace's hostile values carry (PG_PAYLOAD on PostgreSQL)
+    out: Path  # where an export goes
 
 
 # -- the hostile workspace ---------------------------------------------------------------------------------------
@@ -147,18 +147,26 @@ support_email = "support\\u001b[2J@x.example"
 
 
 @pytest.fixture(scope="module")
-def hostile_files(demo_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Fixture:
+def hostile_files(engine: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Fixture:
+    """The hostile workspace, built once: a SQLite file, or on PostgreSQL a database each run's is made from
+    (the same strings but NUL: :data:`PG_PAYLOAD`)."""
     base = tmp_path_factory.mktemp("hostile")
-    db = base / "hostile.db"
-    shutil.copy(demo_file, db)
+    payload = PG_PAYLOAD if engine == "postgresql" else PAYLOAD
+    db: Where = base / "hostile.db"
+    if engine == "postgresql":
+        db = str(request.getfixturevalue("pg_cluster").new_database(request.getfixturevalue("demo_template")))
+    else:
+        shutil.copy(request.getfixturevalue("demo_file"), db)
     ws = Workspace.open(db)
-    ids = _inject(ws)
+    ids = _inject(ws, payload)
     export = export_dir(ws, base / "export", "jsonl", ["tickets"])["tickets"]
-    ws.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    if ws.engine == "sqlite":
+        ws.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     ws.close()
     config = base / "config.toml"
     config.write_text(HOSTILE_CONFIG, encoding="utf-8")
-    return Fixture(db, config, ids["ticket"], ids["customer"], ids["invoice"], ids["escalation"], export)
+    found = [ids[k] for k in ("ticket", "customer", "invoice", "escalation")]
+    return Fixture(db, config, *found, export, payload, base / "out")
 
 
 # -- the command tree --------------------------------------------------------------------------------------------
@@ -212,13 +220,14 @@ def test_the_command_tree_is_read_whole() -> None:
 def _value(case: Case, action: argparse.Action, files: Fixture) -> list[str]:
     """A valid value for one argument of ``case`` from the hostile workspace; unknown ones get hostile text."""
     name, verb = action.dest, case.words[-1]
+    evil_login, evil_case = hostile_with(files.payload)("evil.agent"), hostile_with(files.payload)("2611230040000")
     known: dict[str, str] = {
         "ticket": files.ticket,
         "customer": files.customer,
         "invoice": files.invoice,
         "amount": "1.00",
         "files": str(files.export),
-        "login": EVIL_LOGIN if verb != "add" else hostile("new.agent"),
+        "login": evil_login if verb != "add" else hostile("new.agent"),
         "calendar": "jp",
         "date": "2026-12-31",
         "minutes": "15",
@@ -228,7 +237,7 @@ def _value(case: Case, action: argparse.Action, files: Fixture) -> list[str]:
     if name == "id":
         return [files.escalation if case.words[0] == "escalations" and verb != "services" else "azure"]
     if name == "value":
-        by_verb = {"assign": EVIL_LOGIN, "status": "in_progress", "record": EVIL_CASE, "resolve": "fixed"}
+        by_verb = {"assign": evil_login, "status": "in_progress", "record": evil_case, "resolve": "fixed"}
         return [by_verb.get(verb, hostile("Value"))]
     if action.choices:
         return [str(next(iter(action.choices)))]
@@ -252,7 +261,7 @@ def argv_for(case: Case, files: Fixture, as_json: bool) -> list[str]:
             takes = action.nargs != 0
             options += [action.option_strings[0], *(_value(case, action, files) if takes else [])]
     if case.words[0] == "export":
-        options += ["--output", str(files.db.parent / "out")]
+        options += ["--output", str(files.out)]
     return [*case.words, *positionals, *options, *(["--json"] if as_json else [])]
 
 
@@ -280,11 +289,16 @@ def raw_controls(data: bytes) -> list[str]:
 
 
 @pytest.fixture
-def workspace_copy(hostile_files: Fixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fixture]:
+def workspace_copy(
+    hostile_files: Fixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Iterator[Fixture]:
     """A fresh copy of the hostile workspace for one command, acting as the demo's Global admin, with the
     sandbox (serving the same hostile data) as Microsoft."""
-    db = tmp_path / "hostile.db"
-    shutil.copy(hostile_files.db, db)
+    db: Where = tmp_path / "hostile.db"
+    if isinstance(hostile_files.db, Path):
+        shutil.copy(hostile_files.db, db)
+    else:  # a new database made from the hostile one
+        db = str(request.getfixturevalue("pg_cluster").new_database(hostile_files.db.rsplit("/", 1)[1]))
     ws = Workspace.open(db)
     state = state_from_workspace(ws)
     ws.close()
@@ -298,7 +312,7 @@ def workspace_copy(hostile_files: Fixture, tmp_path: Path, monkeypatch: pytest.M
             monkeypatch.setenv(var, box.url)
         for var, value in SANDBOX_ENV.items():
             monkeypatch.setenv(var, value)
-        yield dataclasses.replace(hostile_files, db=db)
+        yield dataclasses.replace(hostile_files, db=db, out=tmp_path / "out")
 
 
 def _run(argv: list[str], capfd: pytest.CaptureFixture[bytes]) -> tuple[int, bytes, bytes]:
@@ -311,21 +325,8 @@ def _run(argv: list[str], capfd: pytest.CaptureFixture[bytes]) -> tuple[int, byt
 
 
 #: Commands for a PostgreSQL workspace alone, with what they say on a SQLite one (refused with the usage status,
-#: 2). With ``--engine postgresql`` they run on a hostile workspace there (:func:`hostile_pg`).
+#: 2). With ``--engine postgresql`` they run on the hostile workspace there.
 POSTGRES_ONLY = {("workspace", "grants"): b"workspace grants applies to PostgreSQL workspaces only"}
-
-
-@pytest.fixture(scope="module")
-def hostile_pg(engine: str, request: pytest.FixtureRequest) -> str | None:
-    """With ``--engine postgresql``: the name of a database holding the hostile workspace there (the demo with the
-    same strings, but NUL: :data:`PG_PAYLOAD`), each run's database made from it."""
-    if engine != "postgresql":
-        return None
-    cluster = request.getfixturevalue("pg_cluster")
-    url = str(cluster.new_database(request.getfixturevalue("demo_template")))
-    with Workspace.open(url, create=False) as ws:
-        _inject(ws, PG_PAYLOAD)
-    return url.rsplit("/", 1)[1]
 
 
 @pytest.mark.parametrize(("case", "as_json"), RUNS, ids=[f"{c.id}-{'json' if j else 'text'}" for c, j in RUNS])
@@ -334,19 +335,16 @@ def test_every_command_prints_no_raw_control(
     as_json: bool,
     workspace_copy: Fixture,
     capfdbinary: pytest.CaptureFixture[bytes],
-    request: pytest.FixtureRequest,
+    engine: str,
 ) -> None:
     argv = argv_for(case, workspace_copy, as_json)
     refusal = POSTGRES_ONLY.get(case.words)
-    template = request.getfixturevalue("hostile_pg") if refusal else None
-    if template is not None:
-        argv[argv.index("--db") + 1] = request.getfixturevalue("pg_cluster").new_database(template)
     code, out, err = _run(argv, capfdbinary)
-    if refusal and template is None:
+    if refusal and engine == "sqlite":
         assert code == 2 and refusal in err, (argv, code, out, err)
     else:
         assert code != 2, f"{argv}: the test's arguments are wrong: {err.decode(errors='replace')}"
-    if template is not None:
+    if refusal and engine == "postgresql":
         assert code == 0 and b"evil.agent" in out, (argv, code, out, err)  # (the hostile login is printed)
     assert raw_controls(out) == [], f"stdout of {argv}"
     assert raw_controls(err) == [], f"stderr of {argv}"

@@ -13,6 +13,8 @@ from console.sandbox import catalog
 from console.store import Workspace
 from console.tickets.queue_query import QueueQuery
 from tests.conftest import NOW
+from tests.engine_ws import Where
+from tests.engine_ws import demo_copy_fixture as demo_copy_fixture
 from tests.ui import make_app, settle, table
 
 SIZES = [(80, 24), (160, 48)]
@@ -441,7 +443,7 @@ def _case_id(case: tuple[str, tuple[int, int], str]) -> str:
 @pytest.mark.parametrize("case", CASES, ids=[_case_id(c) for c in CASES])
 def test_snapshot(
     snap_compare: object,
-    demo_file: Path,
+    demo_copy: Callable[..., Where],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     case: tuple[str, tuple[int, int], str],
@@ -449,8 +451,7 @@ def test_snapshot(
     name, size, look = case
     if look == "nocolor":
         monkeypatch.setenv("NO_COLOR", "1")  # read by the app when it is made
-    target = tmp_path / "snap.db"
-    target.write_bytes(demo_file.read_bytes())
+    target = demo_copy("snap")
     agent = "tom.becker" if name in BILLING_ADMIN_SCREENS else "aiko.tanaka"
     # What the steps write (escalations, timeline, audit) carries the frozen time, not the wall clock.
     ws = Workspace.open(target, clock=lambda: NOW)

@@ -13,6 +13,8 @@ from textual.pilot import Pilot
 from console.store import Workspace
 from tests import mail_corpus
 from tests.conftest import NOW
+from tests.engine_ws import Where
+from tests.engine_ws import demo_copy_fixture as demo_copy_fixture
 from tests.test_ui_mail import CUSTOMER_MAIL, HOSTILE_SUBJECT, mail_app
 from tests.ui import settle
 
@@ -54,8 +56,9 @@ CASES = [(name, size) for name in SCREENS for size in SIZES]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{n}-{w}x{h}" for n, (w, h) in CASES])
-def test_snapshot(snap_compare: object, demo_file: Path, tmp_path: Path, case: tuple[str, tuple[int, int]]) -> None:
+def test_snapshot(
+    snap_compare: object, demo_copy: Callable[..., Where], tmp_path: Path, case: tuple[str, tuple[int, int]]
+) -> None:
     """Each screen on its own copy of the demo (the mails taken in it), the time frozen in what is written."""
-    (tmp_path / "snap.db").write_bytes(demo_file.read_bytes())
-    app = mail_app(Workspace.open(tmp_path / "snap.db", clock=lambda: NOW), tmp_path)
+    app = mail_app(Workspace.open(demo_copy("snap"), clock=lambda: NOW), tmp_path)
     assert snap_compare(app, terminal_size=case[1], run_before=SCREENS[case[0]])  # type: ignore[operator]

@@ -16,6 +16,8 @@ from console.plugins.host import load_plugins
 from console.store import Workspace
 from console.tickets.queue_query import QueueQuery
 from tests.conftest import NOW
+from tests.engine_ws import Where
+from tests.engine_ws import demo_copy_fixture as demo_copy_fixture
 from tests.reach_plugins import intune_ticket, load_intune, plugin
 from tests.ui import make_app, settle
 
@@ -128,11 +130,11 @@ CASES = [(name, size) for name in SCREENS for size in SIZES]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{n}-{w}x{h}" for n, (w, h) in CASES])
-def test_snapshot(snap_compare: object, demo_file: Path, tmp_path: Path, case: tuple[str, tuple[int, int]]) -> None:
+def test_snapshot(
+    snap_compare: object, demo_copy: Callable[..., Where], tmp_path: Path, case: tuple[str, tuple[int, int]]
+) -> None:
     name, size = case
-    target = tmp_path / "snap.db"
-    target.write_bytes(demo_file.read_bytes())
-    ws = Workspace.open(target, clock=lambda: NOW)
+    ws = Workspace.open(demo_copy("snap"), clock=lambda: NOW)
     host = load_plugins(extra={"intune": load_intune(), "acme": ACME})
     app = make_app(ws, tmp_path, host=host)
     assert snap_compare(app, terminal_size=size, run_before=SCREENS[name])  # type: ignore[operator]

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from console.settings.paths import child_env
 from console.store import Workspace
+from tests.engine_ws import Where
+from tests.engine_ws import demo_copy_fixture as demo_copy_fixture
 from tests.ui import make_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,15 +38,19 @@ DEFERRED = (
 )
 
 
-def test_the_console_path_imports_nothing_the_first_queue_does_without(demo_file: Path) -> None:
-    script = (
-        "import sys; from console.cli.main import parse_args; parse_args(['--db', sys.argv[1]]); "
+def test_the_console_path_imports_nothing_the_first_queue_does_without(demo_copy: Callable[..., Where]) -> None:
+    script = (  # the workspace from the environment (console.settings.paths.CHILD_WORKSPACE_ENV), as a child's is
+        "import os, sys; db = os.environ['CSP_CONSOLE_CHILD_WORKSPACE']; "
+        "from console.cli.main import parse_args; parse_args(['--db', db]); "
         "from console.app import CspConsoleApp; from console.demo.first_run import open_or_create; "
-        "from console.store import Workspace; Workspace.open(sys.argv[1]).close(); "
-        "print(','.join(m for m in sys.argv[2].split(',') if m in sys.modules))"
+        "from console.store import Workspace; Workspace.open(db).close(); "
+        "print(','.join(m for m in sys.argv[1].split(',') if m in sys.modules))"
     )
+    with Workspace.open(demo_copy("demo")) as ws:
+        locator = ws.locator
     out = subprocess.run(
-        [sys.executable, "-c", script, str(demo_file), ",".join(DEFERRED)],
+        [sys.executable, "-c", script, ",".join(DEFERRED)],
+        env=child_env(locator),
         capture_output=True,
         text=True,
         check=True,

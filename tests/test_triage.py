@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,8 @@ from console.settings.config import load_config, write_demo_config
 from console.store import Workspace
 from console.tickets.triage import Triage
 from tests.conftest import NOW
+from tests.engine_ws import Where
+from tests.engine_ws import demo_copy_fixture as demo_copy_fixture
 
 
 @pytest.fixture
@@ -69,11 +71,10 @@ def test_opportunities_only_for_sales(triage: Triage) -> None:
 
 
 def test_cli_triage_and_opportunities(
-    demo_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    demo_copy: Callable[..., Where], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CSP_CONSOLE_AGENT", "maria.garcia")  # the findings are stored as an agent (ticket.triage)
-    db = tmp_path / "w.db"
-    db.write_bytes(demo_file.read_bytes())
+    db = demo_copy("w")
     assert main(["triage", "--db", str(db), "--ticket", "CSP-000003"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("CSP-000003: ")
@@ -109,11 +110,10 @@ def test_triage_of_every_open_ticket_reads_each_account_once(
 
 
 def test_triage_all_prints_in_ticket_order(
-    demo_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    demo_copy: Callable[..., Where], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CSP_CONSOLE_AGENT", "maria.garcia")
-    db = tmp_path / "w.db"
-    db.write_bytes(demo_file.read_bytes())
+    db = demo_copy("w")
     assert main(["triage", "--db", str(db), "--all", "--json"]) == 0
     tickets = [json.loads(x)["ticket"] for x in capsys.readouterr().out.splitlines()]
     assert len(set(tickets)) > 2 and tickets == sorted(tickets)

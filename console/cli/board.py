@@ -48,6 +48,7 @@ def _in_terminal(db: Path, config_path: Path) -> int:
 
     config = load_config(config_path)
     opened = open_or_create(db, config_path, personal=False)  # a board never creates a workspace
+    opened.workspace.make_read_only()  # (after the migrations): its sessions refuse writes at the database
     return run_app(opened, lambda: ReadOnlyBoard(opened.workspace, config))
 
 

@@ -73,6 +73,20 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     ticket.add_argument("--version", type=int, help="refuse the change unless the ticket is at this version")
     ticket.add_argument("--json", action="store_true")
 
+    take = sub.add_parser(
+        "next",
+        parents=[common],
+        help="claim the next open, unassigned ticket of a view",
+        description=(
+            "Claim the next open, unassigned ticket of a view in the view's order (All open by default: most urgent "
+            "SLA first), as 't' on the console's queue. Agents taking the next ticket at the same moment each get "
+            "a different one. Exit status 0 claimed (its id first on the line), 3 when the view has none left or "
+            "the role may not claim, 1 failed."
+        ),
+    )
+    take.add_argument("--view", metavar="NAME", default="All open", help="a view of the views bar, or one you saved")
+    take.add_argument("--json", action="store_true")
+
     agents = sub.add_parser("agents", parents=[common], help="the workspace's agents and their roles")
     agents.add_argument("action", choices=("list", "add", "grant", "revoke"))
     agents.add_argument("login", nargs="?")
@@ -267,6 +281,35 @@ def _ticket(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
             out(
                 f"{result['id']}: {action} applied (now version {result['version']}, "
                 f"status {result['status']}, assignee {result['assignee'] or '-'}){held}"
+            )
+        return APPLIED
+
+
+def cmd_next(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
+    return outcome(lambda: _take_next(args, db, config))
+
+
+def _take_next(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
+    with desk_for(db, config) as desk:
+        views = desk.reads.views(desk.clock())
+        wanted = args.view.strip()
+        view = next((v for v in views if v.name.casefold() == wanted.casefold()), None)
+        if view is None:
+            known = ", ".join(clean_line(v.name, 40) for v in views)
+            raise ValueError(f"no view '{clean_line(wanted, 60)}'; the views: {known}")
+        result = desk.claim_next(view.query)
+        if result is None:
+            return say(
+                "nothing", f"nothing to take: no open, unassigned ticket in {clean_line(view.name, 60)}", REFUSED
+            )
+        if args.json:
+            out_json(result, default=str)
+        else:
+            until = stamp(result["claimedUntil"], desk.config.time_zone)
+            out(
+                f"{result['id']}: claimed (next of {clean_line(view.name, 60)}; severity {result['severity']}, "
+                f"status {result['status']}): {clean_line(result['title'], 80)}; held until {until} or "
+                "'ticket release'"
             )
         return APPLIED
 

@@ -208,6 +208,12 @@ def cmd_ticket(args: argparse.Namespace) -> int:
     return cli_desk.cmd_ticket(args, _db(args), _config_path(args))
 
 
+def cmd_next(args: argparse.Namespace) -> int:
+    from console.cli import desk as cli_desk
+
+    return cli_desk.cmd_next(args, _db(args), _config_path(args))
+
+
 def cmd_agents(args: argparse.Namespace) -> int:
     from console.cli import desk as cli_desk
 
@@ -300,6 +306,7 @@ COMMANDS = {
     "triage": cmd_triage,
     "opportunities": cmd_opportunities,
     "ticket": cmd_ticket,
+    "next": cmd_next,
     "agents": cmd_agents,
     "audit": cmd_audit,
     "sync": cmd_sync,

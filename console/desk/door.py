@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # httpx is imported when Microsoft is first reached, the rest
     from console.settings.config import Config
     from console.sla.clocks import TicketSla
     from console.store import Workspace
+    from console.tickets.queue_query import QueueQuery
     from console.tickets.triage import TriageResult
 
 
@@ -367,6 +368,10 @@ class Desk(DeskParts):
         return ticket_ops.claim(
             self.ws, row, self.agent, self.clock(), self.lease, takeover=takeover, session=self.session
         )
+
+    def claim_next(self, view: QueueQuery) -> dict[str, Any] | None:
+        self.authorize("ticket.claim")  # the next open, unassigned ticket of the view (None: none left in it)
+        return ticket_ops.claim_next(self.ws, view, self.agent, self.clock(), self.lease, session=self.session)
 
     def release(self, ticket: dict[str, Any] | str) -> dict[str, Any]:
         self.authorize("ticket.release")

@@ -12,7 +12,7 @@ The agent is never read from ``LOGNAME`` or ``USER`` (anyone can set those). It 
 file (or will create it) and the process was not started through sudo by another user (development, tests, a
 single-user workspace). Set anywhere else it is refused, with one sentence saying why.
 
-On PostgreSQL the database tells who it is: the agent is the session's role (``current_user``: the role the
+On PostgreSQL the database tells who it is: the agent is the session's role (``session_user``: the role the
 server authenticated), and ``CSP_CONSOLE_AGENT`` is honoured only when that role owns the database, as the file's
 owner on SQLite.
 """

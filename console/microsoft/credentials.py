@@ -67,9 +67,7 @@ AUDIENCES = (PARTNER_CENTER, ARM, GRAPH)
 #: the delegated permissions IMAP.AccessAsUser.All and SMTP.Send of the resource https://outlook.office.com
 #: (learn.microsoft.com, "Authenticate an IMAP, POP or SMTP connection using OAuth"). Not among AUDIENCES:
 #: only a desk with ``[mail] oauth`` asks for it.
-EXCHANGE = Audience(
-    "Exchange Online", "https://outlook.office.com", "CSP_CONSOLE_MAIL_TOKEN", "mail_token_command"
-)
+EXCHANGE = Audience("Exchange Online", "https://outlook.office.com", "CSP_CONSOLE_MAIL_TOKEN", "mail_token_command")
 
 #: A token is fetched again this many seconds before it expires.
 EXPIRY_MARGIN = 300.0

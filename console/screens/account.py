@@ -152,9 +152,7 @@ class AccountScreen(ConsoleScreen):
         title = styled("Support offer", HEADING)
         o = a.offer
         if o is None:
-            return Group(
-                title, styled("No support offer recorded: the partner must state one to each customer.", WARN)
-            )
+            return Group(title, styled("No support offer recorded: the partner must state one to each customer.", WARN))
         cost = money(o.price, o.currency) if o.price is not None else None
         if o.pricing_model == "prepaid_hours":
             # The desk reads the balance with the offer; without it, the offer's hours (NULL reads as 0 hours, as in

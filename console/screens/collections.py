@@ -85,9 +85,7 @@ class CollectionsScreen(ConsoleScreen):
         yield Static(Text("Collections · loading…"), id="collections-title")
         with VerticalScroll(id="collections-body"):
             yield Static(id="aging")
-            yield Static(
-                styled("Customers (enter account · a send notices · s suspend · p payment)", HEADING)
-            )
+            yield Static(styled("Customers (enter account · a send notices · s suspend · p payment)", HEADING))
             yield OptionList(id="standings")
             yield Static(id="standing-detail")
             yield Static(id="microsoft-invoices")

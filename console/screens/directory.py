@@ -80,9 +80,7 @@ class DirectoryScreen(ConsoleScreen):
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Customers and callers", style="bold"), id="directory-title")
-        yield FindBox(
-            self.initial, placeholder=PLACEHOLDER, id="directory-find", compact=True, select_on_focus=False
-        )
+        yield FindBox(self.initial, placeholder=PLACEHOLDER, id="directory-find", compact=True, select_on_focus=False)
         yield OptionList(id="directory-list")
         yield Static(id="directory-people")
         yield KeyBar()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cached_property, partial
+from functools import cached_property
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -14,6 +14,7 @@ from console.screens.base import ConsoleScreen
 from console.screens.bulk import BulkFlow
 from console.screens.dialogs import ChoicePrompt, Confirm, TextPrompt
 from console.screens.filters import FilterDialog
+from console.screens.queue_claims import QueueClaims
 from console.screens.queue_live import QueueLive
 from console.screens.reach import QueuePluginActions
 from console.screens.unmatched import QueueMailKeys
@@ -29,7 +30,7 @@ BULK_KEYS = ("x", " resolve ", "A", " assign ", "S", " status ", "I", " note")  
 COUNT_REFRESH_SECONDS = 60.0  # counts follow every change at once (the poll); this moves only "Breaching soon"
 
 
-class QueueScreen(QueueLive, QueueMailKeys, QueuePluginActions, ConsoleScreen):
+class QueueScreen(QueueClaims, QueueLive, QueueMailKeys, QueuePluginActions, ConsoleScreen):
     """Open tickets, most urgent SLA first; views, filters, search and sort."""
 
     BINDINGS = [
@@ -43,6 +44,7 @@ class QueueScreen(QueueLive, QueueMailKeys, QueuePluginActions, ConsoleScreen):
         Binding("N", "notices", "Notices", id="queue.notices"),
         Binding("b", "collections", "Collections (billing)", show=False, id="queue.collections"),
         Binding("c", "claim", "Claim", id="queue.claim"),
+        Binding("t", "take_next", "Take the next unassigned", show=False, id="queue.take_next"),
         Binding("a", "account", "Account", show=False, id="queue.account"),
         Binding("u", "this_customer", "This customer only", show=False, id="queue.customer"),
         Binding("C", "app.open_directory", "Customers and callers", show=False, id="queue.directory"),
@@ -295,7 +297,8 @@ class QueueScreen(QueueLive, QueueMailKeys, QueuePluginActions, ConsoleScreen):
         if search is None:
             search = Input(
                 placeholder="search title, body, notes or a ticket number (enter: to the list · escape: clear)",
-                id="search", select_on_focus=False,  # back to the search: one key does not replace the words
+                id="search",
+                select_on_focus=False,  # back to the search: one key does not replace the words
             )
             await self.mount(search)
         search.display = True
@@ -376,21 +379,3 @@ class QueueScreen(QueueLive, QueueMailKeys, QueuePluginActions, ConsoleScreen):
 
     def action_new_ticket(self) -> None:
         self.console.open_intake()
-
-    def action_claim(self) -> None:
-        row = self.table.current_row
-        if row is None:
-            return
-        if row.assignee and row.assignee != self.console.agent:
-            question = f"{row.id} is held by {row.assignee}. Take it over?"
-            self.app.push_screen(Confirm(question), lambda yes: self._claim(row.id, takeover=True) if yes else None)
-        else:
-            self._claim(row.id)
-
-    def _claim(self, ticket_id: str, *, takeover: bool = False) -> None:
-        def done(ticket: dict[str, object]) -> None:
-            self.app.notify(f"{ticket['id']} is yours.", markup=False)
-            self.action_refresh()
-
-        claim = partial(self.console.desk.claim, ticket_id, takeover=takeover)  # a fault: `c` again retries
-        self.call_core(claim, done, on_stale=lambda _: self.action_refresh(), title=f"{ticket_id} not claimed")

@@ -64,5 +64,3 @@ class QueueLive:
     def _counts_later(self) -> None:
         self._counts_due = False
         self._live_counts()
-
-

@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from console.store.base import dialect_of
+from console.store.pg_sql import NUL_HELD
 
 #: The triggers that make the audit log append-only, exactly as the console creates them (migrations 8 and 28).
 TRIGGERS = {
@@ -51,8 +52,18 @@ def row_hash(values: tuple[Any, ...], previous: str) -> str:
 
 
 def as_stored(value: Any) -> Any:
-    """A value as a TEXT column gives it back (the hash covers what is stored, not what was bound)."""
-    return value if value is None or isinstance(value, str) else str(value)
+    """A value as a TEXT column gives it back (the hash covers what is stored, not what was bound); a NUL as both
+    engines store it in the audit (:data:`~console.store.pg_sql.NUL_HELD`: PostgreSQL's text holds none)."""
+    if value is None:
+        return value
+    return (value if isinstance(value, str) else str(value)).replace("\x00", NUL_HELD)
+
+
+#: The chain's head (the last row's id and hash) and the last id given out, in one read.
+HEAD = (
+    "SELECT (SELECT id FROM audit_log ORDER BY id DESC LIMIT 1), (SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1),"
+    " (SELECT seq FROM sqlite_sequence WHERE name = 'audit_log')"
+)
 
 
 def append(
@@ -61,11 +72,10 @@ def append(
     """Append one chained row inside the caller's write transaction (which holds the write lock from its start:
     appends are serial); its id and hash. The previous row is read by the primary key (one step of the index),
     and the id is the one after the last given out, so a gap left by removed rows stays a gap."""
-    last = conn.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
-    given = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'").fetchone()
-    row_id = max(int(last[0]) if last else 0, int(given[0]) if given and given[0] is not None else 0) + 1
+    last_id, last_hash, given = conn.execute(HEAD).fetchone()  # one read (on PostgreSQL one round trip)
+    row_id = max(int(last_id or 0), int(given or 0)) + 1
     values = (row_id, at, *(as_stored(v) for v in (agent, action, entity, entity_id)), detail)
-    digest = row_hash(values, str(last[1] or "") if last else "")
+    digest = row_hash(values, str(last_hash or ""))
     conn.execute(
         "INSERT INTO audit_log (id, at, agent, action, entity, entityId, detail, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (*values, digest),

@@ -58,6 +58,8 @@ class Base:
         self._left_running: list[sqlite3.Connection] = []  # see close()
         #: Told every audit row once its transaction committed (the syslog mirror, console.desk.audit_mirror).
         self.mirror: Callable[[dict[str, Any]], None] | None = None
+        #: Sessions refuse writes (:meth:`make_read_only`).
+        self.read_only = False
 
     @property
     def engine(self) -> str:
@@ -78,6 +80,8 @@ class Base:
             conn = self.dialect.connect(self.url or self.path)
             self._local.conn = conn
             with self._lock:
+                if self.read_only:  # (under the lock: a make_read_only meanwhile reaches it either way)
+                    self.dialect.read_only(conn)
                 # Worker threads come and go: close the connections of threads that have ended.
                 for thread, old in self._all:
                     if not thread.is_alive():
@@ -85,6 +89,15 @@ class Base:
                 self._all = [item for item in self._all if item[0].is_alive()]
                 self._all.append((threading.current_thread(), conn))
         return conn
+
+    def make_read_only(self) -> None:
+        """From now on every session of this workspace object refuses writes at the database (SQLite's
+        ``query_only``; PostgreSQL's ``default_transaction_read_only``): the served board's, whatever its code
+        does. Its change-notice session only listens."""
+        with self._lock:
+            self.read_only = True
+            for _, conn in self._all:
+                self.dialect.read_only(conn)
 
     @property
     def open_connections(self) -> int:

@@ -25,8 +25,15 @@ def connect(path: Path | str) -> Connection:
 
 
 def is_interrupted(error: BaseException | None) -> bool:
-    """Whether ``error`` is a query stopped by :meth:`Interruptible.interrupt`."""
-    return SQLITE.is_interrupted(error)
+    """Whether ``error`` is a query stopped by :meth:`Interruptible.interrupt` (SQLite's "interrupted", or
+    PostgreSQL's cancel, SQLSTATE 57014)."""
+    if SQLITE.is_interrupted(error):
+        return True
+    if getattr(error, "sqlstate", None) is None:
+        return False
+    from console.store.pg_dialect import POSTGRES
+
+    return POSTGRES.is_interrupted(error)
 
 
 __all__ = ["BUSY_TIMEOUT_MS", "Interruptible", "WorkspaceError", "connect", "is_interrupted", "transaction"]

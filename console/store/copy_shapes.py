@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from console.store.base import Base
+from console.store.pg_sql import NUL_HELD
 
 #: The tables FTS5 keeps an FTS5 table in (``NAME_data``...), left to FTS5: the copy inserts the rows themselves.
 SHADOW = ("_config", "_content", "_data", "_docsize", "_idx")
@@ -164,9 +165,7 @@ def select(db: Base, shape: Shape, *, upto: int | None = None) -> tuple[str, tup
 def batches(db: Base, shape: Shape, *, upto: int | None = None) -> Iterator[list[tuple[Any, ...]]]:
     """``shape``'s rows in key order, :data:`BATCH` at a time."""
     sql, params = select(db, shape, upto=upto)
-    cursor = db.conn.execute(sql, params)
-    while batch := cursor.fetchmany(BATCH):
-        yield [tuple(row) for row in batch]
+    yield from db.dialect.batches(db.conn, sql, params, BATCH)
 
 
 def has_rows(db: Base, shape: Shape) -> bool:
@@ -176,9 +175,12 @@ def has_rows(db: Base, shape: Shape) -> bool:
 # -- digests ---------------------------------------------------------------------------------------
 def as_text(value: Any) -> str | None:
     """A stored value as text, the same on both engines: NULL stays ``None``; a number in its shortest form (a
-    whole float as an integer: ``2.0`` -> ``2``); bytes as ``\\x`` and hex."""
-    if value is None or isinstance(value, str):
+    whole float as an integer: ``2.0`` -> ``2``); bytes as ``\\x`` and hex; a NUL in text as PostgreSQL holds it
+    (:data:`~console.store.pg_sql.NUL_HELD`), so a copy between the engines compares equal."""
+    if value is None:
         return value
+    if isinstance(value, str):
+        return value.replace("\x00", NUL_HELD)
     if isinstance(value, bool):
         return str(int(value))
     if isinstance(value, int):

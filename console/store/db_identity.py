@@ -7,9 +7,11 @@ from console.store.base import Base
 
 
 def session_role(ws: Base) -> tuple[str, bool]:
-    """``(current_user, whether current_user owns the workspace's database)`` (PostgreSQL only)."""
+    """``(session_user, whether it owns the workspace's database)`` (PostgreSQL only): the role the server
+    authenticated, which ``SET ROLE`` does not change (the row-level security of ``workspace grants`` checks the
+    same, console.store.pg_policies)."""
     row = ws.conn.execute(
-        "SELECT current_user, pg_get_userbyid(datdba) = current_user FROM pg_database"
+        "SELECT session_user, pg_get_userbyid(datdba) = session_user FROM pg_database"
         " WHERE datname = current_database()"
     ).fetchone()
     return str(row[0]), bool(row[1])

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from console.shared.errors import WorkspaceError
 from console.shared.faults import fault_sentence, is_busy
@@ -91,6 +91,16 @@ class SqliteDialect(Fragments):
     counters = "sqlite_sequence"
 
     # -- connections -----------------------------------------------------------------------------
+    def batches(self, conn: sqlite3.Connection, sql: str, params: Sequence[Any], size: int) -> Iterator[list[Any]]:
+        """A query's rows ``size`` at a time (SQLite steps through them as they are fetched)."""
+        cursor = conn.execute(sql, params)
+        while batch := cursor.fetchmany(size):
+            yield [tuple(row) for row in batch]
+
+    def read_only(self, conn: sqlite3.Connection) -> None:
+        """Make the session refuse every write ("attempt to write a readonly database")."""
+        conn.execute("PRAGMA query_only = ON")
+
     def connect(self, path: Path | str) -> sqlite3.Connection:
         """Open (creating if needed, mode 0600) the SQLite file at ``path`` with the workspace's pragmas.
 

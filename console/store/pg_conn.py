@@ -11,6 +11,7 @@ and looks names up regardless of case, as :class:`sqlite3.Row` does.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import re
 import sqlite3
 import threading
@@ -22,7 +23,7 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg.pq import TransactionStatus
 
-from console.store.pg_sql import Translated, translate
+from console.store.pg_sql import NUL_HELD, Translated, translate
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -194,6 +195,58 @@ class Connection:
             cur.executemany(tr.sql, [_params(p, tr) or () for p in seq])
         return Cursor(cur, None, None)
 
+    def script(self, sql: str) -> None:
+        """Statements without parameters sent together in one round trip (the simple query protocol): the
+        store's own fixed text only (a transaction's start with its lock, a commit with its notice)."""
+        if self._trace is not None:
+            self._trace(sql)
+        with _as_dbapi_errors():
+            self.raw.execute(sql.encode())
+
+    def stream(self, sql: str, params: Sequence[Any] = (), size: int = 1000) -> Iterator[list[tuple[Any, ...]]]:
+        """The rows of a query ``size`` at a time from a server-side cursor (inside the caller's transaction):
+        a table of millions is never held in memory whole, as a client-side result would be. Outside a
+        transaction (where a server-side cursor cannot live) the result comes whole.
+
+        The cursor is closed when the rows end or the caller lets go of them, but only inside the transaction
+        that declared it: a stream dropped later (kept alive by a traceback) must not send a ``CLOSE`` that
+        fails and aborts whatever transaction the session is in by then."""
+        tr = self._translated(sql)
+        if self._trace is not None:
+            self._trace(tr.sql)
+        cur = self.raw.cursor()
+        if not self.in_transaction:
+            with _as_dbapi_errors():
+                cur.execute(tr.sql, _params(params, tr))
+            while rows := cur.fetchmany(size):
+                yield [tuple(r) for r in rows]
+            return
+        name = f"csp_stream_{next(_STREAMS)}"
+        with _as_dbapi_errors():
+            cur.execute(f"DECLARE {name} NO SCROLL CURSOR FOR {tr.sql}", _params(params, tr))
+            declared_in = self._transaction_id(cur)
+        try:
+            while True:
+                with _as_dbapi_errors():
+                    rows = cur.execute(f"FETCH FORWARD {int(size)} FROM {name}").fetchall()
+                if not rows:
+                    return
+                yield [tuple(r) for r in rows]
+        finally:
+            with contextlib.suppress(psycopg.Error):
+                if self.raw.info.transaction_status == TransactionStatus.INTRANS and (
+                    self._transaction_id(cur) == declared_in
+                ):
+                    cur.execute(f"CLOSE {name}")
+
+    @staticmethod
+    def _transaction_id(cur: psycopg.Cursor[Any]) -> Any:
+        """The session's transaction, by its backend's virtual transaction id (the same until it ends)."""
+        row = cur.execute(
+            "SELECT virtualtransaction FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'virtualxid'"
+        ).fetchone()
+        return row[0] if row else None
+
     # -- state ------------------------------------------------------------------------------------
     @property
     def in_transaction(self) -> bool:
@@ -213,12 +266,22 @@ class Connection:
         return bool(self.raw.closed or self.raw.broken)
 
 
+_STREAMS = itertools.count(1)
+
+
+def _held(value: Any) -> Any:
+    """A value as PostgreSQL can hold it: text has no NUL there ("PostgreSQL text fields cannot contain NUL (0x00)
+    bytes"), so a NUL in text (a hostile mail, a pasted note) is stored as U+2400, the symbol the console shows
+    for it on either engine (console.shared.safe_text)."""
+    return value.replace("\x00", NUL_HELD) if isinstance(value, str) and "\x00" in value else value
+
+
 def _params(params: Sequence[Any] | dict[str, Any], tr: Translated) -> Any:
     if isinstance(params, dict):
         if not tr.named:
             raise sqlite3.ProgrammingError("named parameters given to a statement with ? marks")
-        return params
-    values = list(params)  # (always a sequence, even empty: psycopg then reads the text's %% as %)
+        return {k: _held(v) for k, v in params.items()}
+    values = [_held(v) for v in params]  # (always a sequence, even empty: psycopg then reads %% as %)
     if len(values) != tr.marks:
         raise sqlite3.ProgrammingError(
             f"Incorrect number of bindings supplied. The current statement uses {tr.marks}, and there are "

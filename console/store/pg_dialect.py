@@ -95,6 +95,14 @@ class PostgresDialect(Fragments):
             catalog.load(raw)
         return Connection(raw, catalog)
 
+    def batches(self, conn: Connection, sql: str, params: Sequence[Any], size: int) -> Iterator[list[Any]]:
+        """A query's rows ``size`` at a time, from a server-side cursor (inside the caller's transaction)."""
+        return conn.stream(sql, params, size)
+
+    def read_only(self, conn: Connection) -> None:
+        """Make the session's transactions read-only (SQLSTATE 25006 on a write)."""
+        conn.execute("SET default_transaction_read_only = on")
+
     def reload_catalog(self, conn: Connection) -> None:
         conn.catalog.load(conn.raw)
 
@@ -135,20 +143,21 @@ class PostgresDialect(Fragments):
         conn.execute(f'DROP TRIGGER IF EXISTS "{quoted}" ON {table}')
 
     def begin(self, conn: Connection, *, immediate: bool = True) -> None:
-        conn.execute("BEGIN")
-        if immediate:
-            try:
-                conn.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
-            except BaseException:
-                with contextlib.suppress(psycopg.Error):
-                    conn.raw.execute("ROLLBACK")
-                raise
+        if not immediate:
+            conn.execute("BEGIN")
+            return
+        try:  # the transaction and its lock in one round trip
+            conn.script(f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+        except BaseException:
+            with contextlib.suppress(psycopg.Error):
+                conn.raw.execute("ROLLBACK")
+            raise
 
     def commit(self, conn: Connection) -> None:
         # A notice only for a transaction that wrote (as SQLite's data_version moves only for one): a write
-        # transaction that found nothing to do (a sample not due, a lease still held) wakes nobody.
-        conn.execute(f"SELECT pg_notify('{CHANNEL}', '') WHERE pg_current_xact_id_if_assigned() IS NOT NULL")
-        conn.execute("COMMIT")
+        # transaction that found nothing to do (a sample not due, a lease still held) wakes nobody. The notice
+        # and the commit go in one round trip.
+        conn.script(f"SELECT pg_notify('{CHANNEL}', '') WHERE pg_current_xact_id_if_assigned() IS NOT NULL; COMMIT")
 
     def rollback(self, conn: Connection) -> None:
         conn.execute("ROLLBACK")

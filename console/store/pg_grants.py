@@ -18,6 +18,9 @@ values by :class:`~psycopg.sql.Literal`): the logins come from the workspace and
   table's rows are visible only to an agent allowed ``billing.view``; written only by one allowed an action that
   writes it in the console (:data:`WRITERS`). ``agents``/``agent_roles`` are written only with ``agents.manage``,
   ``desk_policy`` and ``csp_role_grants`` only with ``policy.set`` (else an agent could grant itself a role).
+- Each agent writes in its own name only (:mod:`console.store.pg_policies`): the audit log, the escalations and
+  their outbox, the mail outbox and its messages, under row-level security that checks the row's agent, creator
+  or author against ``session_user``, and column grants that fix what the console never changes.
 """
 
 from __future__ import annotations
@@ -28,11 +31,12 @@ from typing import Any
 
 from psycopg import sql
 
+from console.store import pg_policies
 from console.store.base import Base
 
 AUDIT_TABLE = "audit_log"
 GRANTS_TABLE = "csp_role_grants"
-MAY_FUNCTION = "csp_may"
+MAY_FUNCTION = pg_policies.MAY_FUNCTION
 READ_ACTION = "billing.view"
 #: Per protected table: who may read it (an action; ``None``: every agent) and the actions whose holders may
 #: write it (the console's own writers of that table: payments and dunning ``billing.manage``, time on a ticket
@@ -82,7 +86,7 @@ def is_postgresql(ws: Base) -> bool:
 
 
 def _raw(ws: Base) -> Any:
-    return getattr(ws.conn, "raw")  # noqa: B009 (the psycopg connection under the store's PostgreSQL face)
+    return pg_policies.raw_of(ws)
 
 
 def _one(ws: Base, query: sql.Composable, params: tuple[Any, ...] = ()) -> Any:
@@ -135,8 +139,7 @@ def _role(ws: Base, name: str) -> tuple[bool, bool] | None:
 
 def _may(actions: Iterable[str]) -> sql.Composable:
     """The policy expression: the session's role holds a role allowed one of ``actions``."""
-    wanted = sql.SQL(", ").join(sql.Literal(a) for a in actions)
-    return sql.SQL("{}(current_user::text, ARRAY[{}])").format(sql.Identifier(MAY_FUNCTION), wanted)
+    return pg_policies.may(actions)  # (session_user: what the server authenticated, whatever SET ROLE says)
 
 
 def _table_policies(table: str, read: str | None, writers: tuple[str, ...]) -> list[sql.Composable]:
@@ -272,6 +275,9 @@ def plan_grants(ws: Base, logins: Iterable[str], *, create_logins: bool = False)
         if table == GRANTS_TABLE or _one(ws, sql.SQL("SELECT to_regclass({}) IS NOT NULL").format(table)):
             statements += _table_policies(table, read, writers)
             plan.protected.append(table)
+    own_names, tables = pg_policies.statements(ws, plan.group)  # (after the privileges: it narrows some)
+    statements += own_names
+    plan.protected += tables
     raw = _raw(ws)
     plan.statements = [s.as_string(raw) for s in statements]
     return plan

@@ -21,6 +21,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
+#: How a NUL in text is stored where text can hold none (PostgreSQL) and hashed and compared on both engines:
+#: U+2400, the control picture the console shows for a NUL (console.shared.safe_text).
+NUL_HELD = "\u2400"
+
 #: A token of SQL: a quoted string or identifier, a word, a parameter mark, or any other character.
 _TOKEN = re.compile(
     r"--[^\n]*|/\*.*?\*/|(\$[A-Za-z_]*\$).*?\1|'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|[A-Za-z_][A-Za-z0-9_]*|::|"

@@ -140,6 +140,11 @@ class TicketRepo:
         if self.clock_keeper is None:
             return None
         row = dict(self.db.conn.execute("SELECT * FROM tickets WHERE seq = ?", (seq,)).fetchone())
+        return self._keep_clock(seq, row)
+
+    def _keep_clock(self, seq: int, row: dict[str, Any]) -> dict[str, Any]:
+        """Store the SLA fields the clock keeper computes for ``row`` (as read in this transaction); them."""
+        assert self.clock_keeper is not None
         fields = self.clock_keeper(row)
         moved = changed_columns(row, fields)
         if moved:
@@ -214,26 +219,21 @@ class TicketRepo:
         wall-clock due date the ticket never had)."""
         if self.clock_keeper is None or not CLOCK_FIELDS & set(changes):
             return dict(changes)
-        self.refresh_clock(seq)
-        stored = self.db.conn.execute("SELECT * FROM tickets WHERE seq = ?", (seq,)).fetchone()
+        row = dict(self.db.conn.execute("SELECT * FROM tickets WHERE seq = ?", (seq,)).fetchone())
+        stored = {**row, **self._keep_clock(seq, row)}
         return {k: stored[k] for k in changes}
 
     def add_events(self, seq: int, events: Iterable[dict[str, Any]], author: str, now: str) -> None:
         """Append timeline ``events`` (``kind``, and optionally ``text``, ``fromValue``, ``toValue``,
         ``createdDate``) to ticket ``seq`` (inside the caller's transaction)."""
-        for event in events:
-            self.db.conn.execute(
-                _INSERT_EVENT,
-                (
-                    seq,
-                    event["kind"],
-                    author,
-                    event.get("createdDate", now),
-                    event.get("text"),
-                    event.get("fromValue"),
-                    event.get("toValue"),
-                ),
-            )
+        rows = [
+            (seq, e["kind"], author, e.get("createdDate", now), e.get("text"), e.get("fromValue"), e.get("toValue"))
+            for e in events
+        ]
+        if len(rows) == 1:
+            self.db.conn.execute(_INSERT_EVENT, rows[0])
+        elif rows:  # (on PostgreSQL in one pipeline: one round trip for them all)
+            self.db.conn.executemany(_INSERT_EVENT, rows)
 
     def add_event(
         self, seq: int, kind: str, author: str, text: str, when: str, from_v: str | None = None, to_v: str | None = None
@@ -338,6 +338,7 @@ class TicketRepo:
             rows = self.db.conn.execute(
                 "SELECT id, assignee FROM tickets WHERE claimedUntil IS NOT NULL AND claimedUntil < ?", (now,)
             ).fetchall()
+            system = _system_agent(self.db) if rows else "system"
             for ticket_id, assignee in rows:
                 self.db.conn.execute(
                     "UPDATE tickets SET assignee = NULL, claimedUntil = NULL, claimSession = NULL, "
@@ -345,7 +346,7 @@ class TicketRepo:
                     (self.db.now(), ticket_id),
                 )
                 self.db.audit(
-                    "system",
+                    system,
                     "ticket.claim_expired",
                     "ticket",
                     ticket_id,
@@ -362,3 +363,11 @@ class TicketRepo:
     def findings(self, seq: int) -> list[dict[str, Any]]:
         rows = self.db.conn.execute("SELECT * FROM findings WHERE ticketSeq = ? ORDER BY id", (seq,))
         return [dict(r) for r in rows]
+
+
+def _system_agent(db: Base) -> str:
+    """Whom the console's own releases of expired claims name: ``system``, or the agent's own database role where
+    the audit log takes no other name (console.store.pg_policies)."""
+    from console.store.pg_policies import acting_as
+
+    return acting_as(db, "system")

@@ -16,6 +16,7 @@ from console.records.kinds import TICKETS, RecordError, validate
 from console.shared import model
 from console.shared.clock import parse_iso, to_iso
 from console.store import Workspace
+from console.tickets.queue_query import QueueQuery
 
 MAX_NOTE = 20_000
 
@@ -128,6 +129,7 @@ def claim(
     *,
     takeover: bool = False,
     session: str | None = None,
+    picked: str | None = None,
 ) -> dict[str, Any]:
     """Claim the ticket for ``lease``: atomic, so of several agents claiming at once exactly one wins.
 
@@ -163,7 +165,23 @@ def claim(
         action=action,
         precondition=nobody_else,
         also=lambda current: tell.taken_over(ws, current, agent, agent),  # the holder it was taken from hears
+        audit={"picked": picked} if picked else None,  # "next": the desk chose it, not the agent
     )
+
+
+def claim_next(
+    ws: Workspace, q: QueueQuery, agent: str, now: datetime, lease: timedelta, *, session: str | None = None
+) -> dict[str, Any] | None:
+    """Claim the first open, unassigned ticket of the view ``q`` in its order ("next"); ``None`` when the view
+    has none. The pick and the claim are one write transaction: two agents taking "next" at the same moment
+    get two tickets, never the same one (and neither is refused because the other was quicker)."""
+    with ws.transaction():
+        ticket_id = ws.queue.next_unassigned(q)
+        if ticket_id is None:
+            return None
+        ticket = ws.tickets.ticket(ticket_id)
+        assert ticket is not None
+        return claim(ws, ticket, agent, now, lease, session=session, picked="next")
 
 
 def release(ws: Workspace, ticket: dict[str, Any], agent: str, *, session: str | None = None) -> dict[str, Any]:
