@@ -9,6 +9,7 @@ costs a ``CREATE DATABASE`` rather than a demo."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import shutil
@@ -150,10 +151,10 @@ def engine(request: pytest.FixtureRequest) -> str:
     return str(request.config.getoption("--engine"))
 
 
-@pytest.fixture(scope="session")
-def pg_cluster() -> Iterator[Cluster]:
-    """A throw-away PostgreSQL cluster for this worker (started on first use), in a folder of its own under the
-    system's temporary folder (pytest's are the test account's alone; the server's account must reach it)."""
+@contextlib.contextmanager
+def throwaway_cluster() -> Iterator[Cluster]:
+    """A throw-away PostgreSQL cluster, in a folder of its own under the system's temporary folder (pytest's are
+    the test account's alone; the server's account must reach it); stopped and removed afterwards."""
     folder = Path(tempfile.mkdtemp(prefix="csp-pg-"))
     folder.chmod(0o755)
     cluster = start_cluster(folder)
@@ -162,3 +163,10 @@ def pg_cluster() -> Iterator[Cluster]:
     finally:
         stop_cluster(cluster)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    """A throw-away PostgreSQL cluster for this worker (started on first use)."""
+    with throwaway_cluster() as cluster:
+        yield cluster

@@ -27,6 +27,7 @@ from console.settings.config import load_config, write_demo_config
 from console.store import Workspace
 from tests.conftest import NOW, SANDBOX_ENV, set_policy
 from tests.mail_smtpd import PASSWORD, USER, SmtpServer
+from tests.pg_engine import throwaway_cluster
 from tests.test_cli_postgresql import csp, said
 from tests.test_mail_intake import mail
 from tests.test_mail_sending import Clock
@@ -39,6 +40,15 @@ AUDIT = (
     "INSERT INTO audit_log (id, at, agent, action, entity, entityId, detail, hash) SELECT max(id) + 1, "
     "'2026-11-23T03:00:00Z', {}, 'test', 'x', 'x', '{{}}', 'x' FROM audit_log"
 )
+
+
+@pytest.fixture(scope="module")
+def pg_cluster() -> Iterator[Any]:
+    """A cluster of this module's own: the LOGIN roles ``--create-logins`` makes for every demo agent are the
+    whole cluster's, and tests/test_pg_grants.py counts a desk's members among the cluster's roles (on the
+    worker's shared cluster its set-up then saw aiko.tanaka and li.wei too, depending on the order of modules)."""
+    with throwaway_cluster() as cluster:
+        yield cluster
 
 
 @pytest.fixture(scope="module")

@@ -35,7 +35,7 @@ from console.microsoft.sync_records import (
 from console.plugins.host import PluginHost
 from console.records.kinds import CUSTOMERS, SUBSCRIPTIONS, RecordError, validate
 from console.store import Workspace
-from console.store.pg_policies import acting_as
+from console.store.db_identity import acting_as
 
 STATE = "partner_center"
 AGENT = "microsoft-sync"

@@ -15,3 +15,17 @@ def session_role(ws: Base) -> tuple[str, bool]:
         " WHERE datname = current_database()"
     ).fetchone()
     return str(row[0]), bool(row[1])
+
+
+def acting_as(ws: Base, name: str) -> str:
+    """The agent an audit row of the console's own doing (an expired claim, a Partner Center sync) names:
+    ``name`` (``system``, ``microsoft-sync``), unless the session is under the audit log's row-level security (an
+    agent's own database role, console.store.pg_policies), which takes rows naming that role only: then the role
+    (``session_user``)."""
+    if ws.engine != "postgresql":
+        return name
+    row = ws.conn.execute(
+        "SELECT session_user, CASE WHEN to_regclass('audit_log') IS NULL THEN false "
+        "ELSE row_security_active('audit_log') END"
+    ).fetchone()
+    return str(row[0]) if row and row[1] else name

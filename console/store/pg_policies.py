@@ -176,20 +176,3 @@ def statements(ws: Base, group: str) -> tuple[list[sql.Composable], list[str]]:
             out += table_statements(table, group, rules)
             tables.append(table)
     return out, tables
-
-
-def acting_as(ws: Base, name: str) -> str:
-    """The agent an audit row of the console's own doing (an expired claim, a Partner Center sync) names:
-    ``name`` (``system``, ``microsoft-sync``), unless the session is under the audit log's row-level security (an
-    agent's own database role), which takes rows naming that role only: then the role (``session_user``)."""
-    if ws.engine != "postgresql":
-        return name
-    row = (
-        raw_of(ws)
-        .execute(
-            "SELECT session_user, CASE WHEN to_regclass('audit_log') IS NULL THEN false "
-            "ELSE row_security_active('audit_log') END"
-        )
-        .fetchone()
-    )
-    return str(row[0]) if row and row[1] else name

@@ -10,6 +10,7 @@ from console.shared import model
 from console.shared.errors import StaleVersion
 from console.store import plugin_events, ticket_upserts
 from console.store.base import Base
+from console.store.db_identity import acting_as
 from console.store.directory import DirectoryRepo
 from console.store.ticket_columns import changed_columns, ticket_columns
 from console.tickets.search_text import search_form
@@ -338,7 +339,7 @@ class TicketRepo:
             rows = self.db.conn.execute(
                 "SELECT id, assignee FROM tickets WHERE claimedUntil IS NOT NULL AND claimedUntil < ?", (now,)
             ).fetchall()
-            system = _system_agent(self.db) if rows else "system"
+            system = acting_as(self.db, "system") if rows else "system"  # (an agent's own role: its name)
             for ticket_id, assignee in rows:
                 self.db.conn.execute(
                     "UPDATE tickets SET assignee = NULL, claimedUntil = NULL, claimSession = NULL, "
@@ -363,11 +364,3 @@ class TicketRepo:
     def findings(self, seq: int) -> list[dict[str, Any]]:
         rows = self.db.conn.execute("SELECT * FROM findings WHERE ticketSeq = ? ORDER BY id", (seq,))
         return [dict(r) for r in rows]
-
-
-def _system_agent(db: Base) -> str:
-    """Whom the console's own releases of expired claims name: ``system``, or the agent's own database role where
-    the audit log takes no other name (console.store.pg_policies)."""
-    from console.store.pg_policies import acting_as
-
-    return acting_as(db, "system")
