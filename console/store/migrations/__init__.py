@@ -128,13 +128,16 @@ def migrate(
     _refuse_foreign(conn)
     if version >= target:
         return applied
-    db = _database(conn)
+    db, prepare = _database(conn)
     while True:
         with transaction(conn):
             version = _locked_version(conn)
             _refuse_newer(version)
             if version >= target:
                 return applied
+            if prepare is not None:  # under the write lock: two sessions replacing one function at once fail
+                prepare()  # ("tuple concurrently updated", PostgreSQL)
+                prepare = None
             migration = MIGRATIONS[version]
             migration(db)
             conn.execute(
@@ -145,17 +148,17 @@ def migrate(
         _schema_changed(conn)
 
 
-def _database(conn: sqlite3.Connection) -> Any:
-    """What the migrations are given: sqlite-utils' Database on SQLite, its PostgreSQL twin on PostgreSQL."""
+def _database(conn: sqlite3.Connection) -> tuple[Any, Callable[[], None] | None]:
+    """What the migrations are given (sqlite-utils' Database on SQLite, its PostgreSQL twin on PostgreSQL), and
+    what must run once before the first of them, inside its transaction (PostgreSQL's door check)."""
     if dialect_of(conn).name == "postgresql":
         from console.store.pg_migrate import PgDatabase
 
         db = PgDatabase(cast(Any, conn))
-        db.prepare()
-        return db
+        return db, db.prepare
     from sqlite_utils import Database  # only when there is something to migrate (its import takes 0.1 s)
 
-    return Database(conn)
+    return Database(conn), None
 
 
 def _schema_changed(conn: sqlite3.Connection) -> None:
