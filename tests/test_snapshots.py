@@ -455,5 +455,8 @@ def test_snapshot(
     agent = "tom.becker" if name in BILLING_ADMIN_SCREENS else "aiko.tanaka"
     # What the steps write (escalations, timeline, audit) carries the frozen time, not the wall clock.
     ws = Workspace.open(target, clock=lambda: NOW)
-    app = make_app(ws, tmp_path, agent=agent, theme="textual-light" if look == "light" else None)
-    assert snap_compare(app, terminal_size=size, run_before=SCREENS[name])  # type: ignore[operator]
+    try:
+        app = make_app(ws, tmp_path, agent=agent, theme="textual-light" if look == "light" else None)
+        assert snap_compare(app, terminal_size=size, run_before=SCREENS[name])  # type: ignore[operator]
+    finally:  # (the app, and with it the workspace, may outlive the test: the snapshot plugin keeps it for its report)
+        ws.close()
