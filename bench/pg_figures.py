@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -139,6 +140,45 @@ def alternating(measured: Callable[[], object], bare: Callable[[], object], runs
         times[0].append(timed(measured) * 1000)
         times[1].append(timed(bare) * 1000)
     return median(times[0]), median(times[1])
+
+
+#: A worker's first query (a ticket by its key), as the store and as each bare driver writes it.
+WORKER_QUERY = "SELECT title FROM tickets WHERE seq = ?"
+
+
+def _in_a_thread(work: Callable[[], object]) -> None:
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+
+
+def worker_query(where: str, runs: int) -> tuple[float, float]:
+    """Median ms of a worker thread's life, from its start to its first query's row: through the store (on
+    PostgreSQL a session borrowed from the workspace's pool, console/store/pg_pool.py; on SQLite a connection
+    of its own), against the bare driver opening a session for it (psycopg.connect, sqlite3.connect), querying
+    and closing it."""
+    from console.store import Workspace
+
+    bare_sql = WORKER_QUERY.replace("?", "%s") if is_pg(where) else WORKER_QUERY
+
+    def bare() -> None:
+        conn = raw(where)
+        try:
+            conn.execute(bare_sql, (1,)).fetchone()
+        finally:
+            conn.close()
+
+    ws = Workspace.open(where)
+    try:
+        ws.conn.execute(WORKER_QUERY, (1,)).fetchone()  # (this thread's own session: the workers' come after)
+        _in_a_thread(lambda: ws.conn.execute(WORKER_QUERY, (1,)).fetchone())  # the first one made
+        return alternating(
+            lambda: _in_a_thread(lambda: ws.conn.execute(WORKER_QUERY, (1,)).fetchone()),
+            lambda: _in_a_thread(bare),
+            runs,
+        )
+    finally:
+        ws.close()
 
 
 HEALTH_FLOOR = "SELECT status, count(*) FROM tickets{hint} GROUP BY status"

@@ -76,11 +76,14 @@ METHOD = [
     "LISTEN (PostgreSQL) or a bare INSERT seen by a data_version poll (SQLite), both polled every 0.2 ms; the "
     "console's live update (bench/keys.py's, a commit until the queue repaints) against the 1 s bench/RESULTS.md "
     "allows; one full health-board refresh against a bare count(*) GROUP BY status over the whole tickets "
-    "table (a table scan: NOT INDEXED, or PostgreSQL's index scans off).",
+    "table (a table scan: NOT INDEXED, or PostgreSQL's index scans off); a worker thread's first query (a "
+    "ticket by its key, from the thread's start to its row: on PostgreSQL a session borrowed from the console's "
+    "pool, console/store/pg_pool.py) against the bare driver opening a session for it, querying and closing it.",
     "The PostgreSQL cluster is a throw-away one (tests/pg_engine.py: initdb, fsync and synchronous_commit off, "
     "on 127.0.0.1 over TCP); SQLite's is the workspace file (WAL). Targets are bench/RESULTS.md's where it has "
     "the figure (start-up 1.5x, keystrokes 2x, claims 0.5x, health 0.1x, live 1x); the searches and the "
-    "change notice, which it has not, take the keystrokes' 2x.",
+    "change notice, which it has not, take the keystrokes' 2x; a worker's first query 1x (no dearer than "
+    "opening a session).",
 ]
 
 

@@ -65,6 +65,9 @@ def measure(engine: str, where: str, cluster: Any, plan: Plan, tmp: Path, report
         store, floor, rows = pf.search(where, word, plan.runs)
         name = f"search '{word}': the queue's first page ({rows} rows)"
         report(engine, f"search.{word}", fx.Figure(name, store, floor, "ms", KEY_TARGET))
+    pooled, opened = pf.worker_query(where, plan.runs)
+    name = "a worker thread's first query (floor: the bare driver opening a session for it)"
+    report(engine, "worker", fx.Figure(name, pooled, opened, "ms", "<= 1x"))
     board, scan = pf.health(where, plan.runs)
     name = "health board: one full refresh of every figure (floor: count(*) GROUP BY status, table scan)"
     report(engine, "health", fx.Figure(name, board, scan, "ms", "<= 0.1x"))

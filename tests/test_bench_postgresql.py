@@ -14,7 +14,7 @@ from tests.pg_engine import postgres_bin
 
 FIGURES = {
     "startup", "key.down", "key.pagedown", "key.end", "key.filter", "key.search", "search.invoice", "search.金額",
-    "health", "claims.2", "notice", "live",
+    "health", "worker", "claims.2", "notice", "live",
 }  # fmt: skip
 
 

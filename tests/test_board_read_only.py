@@ -101,3 +101,34 @@ def demo_ws_config(tmp_path: object) -> object:
     path = Path(str(tmp_path)) / "config.toml"
     write_demo_config(path)
     return path
+
+
+async def test_the_boards_help_lists_only_the_keys_that_work_on_it(demo_ws: Workspace) -> None:
+    """``?`` over the board lists the board's keys and nothing the board refuses: no other screen's keys (the
+    queue, a ticket), no plugin action, no command prompt; and every key it lists works (none is refused)."""
+    from console.screens.help import HelpScreen
+
+    app = ReadOnlyBoard(demo_ws, Config(), clock=lambda: NOW, agent="kenji.sato", cursor_blink=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        shown = app.screen
+        assert isinstance(shown, HelpScreen)
+        assert [heading for heading, rows in shown.groups if rows] == [
+            "Health board, read-only (this screen)",
+            "Everywhere",
+        ]
+        listed = {row[2] for row in shown.rows}
+        assert listed.isdisjoint(ReadOnlyBoard.REFUSED_BINDINGS)
+        assert {"board.quit", "health.pause", "health.refresh", "health.down", "app.help"} <= listed
+        await pilot.press("escape")
+        await settle(pilot)
+        for key in ("p", "p", "ctrl+r", "j", "k"):  # what the list offers, pressed: nothing is refused
+            await pilot.press(key)
+            await settle(pilot)
+        assert app.refusals == 0
+        for key in ("enter", "escape", "colon"):  # what it leaves out: each only says it is refused
+            await pilot.press(key)
+            await settle(pilot)
+        assert app.refusals == 3 and isinstance(app.screen, BoardScreen)

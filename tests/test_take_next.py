@@ -181,6 +181,9 @@ async def test_t_on_the_queue_takes_the_views_next_ticket_and_opens_it(demo_ws: 
         assert ticket["claimSession"] == app.desk.session  # the console's claim: leaving it releases it
         await pilot.press("escape")
         await settle(pilot)
+        table = app.screen.table
+        assert table.current_row is not None and table.current_row.id == expected  # back on the ticket taken
+        assert table.cursor > 0  # (not the view's first row: the cursor moved to it)
         await pilot.press("1")  # My queue: all of it assigned
         await settle(pilot)
         await pilot.press("t")

@@ -53,6 +53,9 @@ class ReadOnlyBoard(CspConsoleApp):
     """The console reduced to the health board, read-only (the module docstring says how)."""
 
     TITLE = "CSP Triage Console: queue health (read-only)"
+    #: The keys that only say they are refused here: left out of ``?`` (console.screens.help), which lists the
+    #: board's keys alone.
+    REFUSED_BINDINGS = frozenset({"board.back", "board.open", "app.command"})
     CSS_PATH = str(Path(console_app.__file__).with_name("app.tcss"))  # the console's (a relative path is this file's)
     ENABLE_COMMAND_PALETTE = False
 

@@ -24,7 +24,12 @@ Row = tuple[str, str, str]
 REMAPPED = "*"
 
 
-TITLES = {"IntakeScreen": "New ticket", "HealthScreen": "Health board", "CollectionsScreen": "Collections (billing)"}
+TITLES = {
+    "IntakeScreen": "New ticket",
+    "HealthScreen": "Health board",
+    "BoardScreen": "Health board, read-only",
+    "CollectionsScreen": "Collections (billing)",
+}
 _NUMBERED = re.compile(r"^(?P<stem>.*?)(?P<n>\d+)$")
 
 
@@ -130,14 +135,19 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         mine, everywhere = self._front()
+        # An app that refuses some keys (the read-only board) lists only what works in it: no refused key, no
+        # other screen, no plugin action.
+        refused = frozenset(getattr(self.app, "REFUSED_BINDINGS", ()))
+        mine, everywhere = ([row for row in rows if row[2] not in refused] for rows in (mine, everywhere))
         self.rows = mine + everywhere
         front = screen_title(self.target)
         self.groups = [(f"{front} (this screen)", mine), ("Everywhere", everywhere)]
-        plugin_rows = help_rows(self.app, [row[2] for row in self.rows])  # type: ignore[arg-type]
-        self.groups.append(("The plugins' actions", plugin_rows))  # those of other screens (the front's: above)
-        for cls in _main_screens():
-            if not isinstance(self.target, cls):
-                self.groups.append((screen_title(cls), self._screen_rows(cls)))
+        if not refused:
+            plugin_rows = help_rows(self.app, [row[2] for row in self.rows])  # type: ignore[arg-type]
+            self.groups.append(("The plugins' actions", plugin_rows))  # other screens' (the front's: above)
+            for cls in _main_screens():
+                if not isinstance(self.target, cls):
+                    self.groups.append((screen_title(cls), self._screen_rows(cls)))
         parts: list[Text | Table] = []
         for heading, rows in self.groups:
             if not rows:

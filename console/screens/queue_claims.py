@@ -1,7 +1,7 @@
 """The queue's claims: ``c`` claims the ticket under the cursor (asking first when another agent holds it);
 ``t`` takes the next one: the first open, unassigned ticket of the view on screen, in its order, claimed and
-opened at once. Of two agents pressing ``t`` together each gets another ticket (the desk picks and claims it
-in one write: :func:`console.tickets.ops.claim_next`)."""
+opened at once, with the queue's cursor put on it for the way back. Of two agents pressing ``t`` together each
+gets another ticket (the desk picks and claims it in one write: :func:`console.tickets.ops.claim_next`)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from console.screens.dialogs import Confirm
+from console.screens.ticket_steps import loaded_index
 from console.shared.safe_text import clean_line
 
 
@@ -49,6 +50,9 @@ class QueueClaims:
                 self.app.notify("Nothing to take: no open, unassigned ticket in this view.", markup=False)
                 return
             self.app.notify(f"{ticket['id']} is yours: {clean_line(str(ticket['title']), 60)}", markup=False)
+            at = loaded_index(self.table, str(ticket["id"]))
+            if at is not None:  # back from it, the cursor is on it (or, when the view lets it go, where it was)
+                self.table.cursor = at
             self.action_refresh()
             self.console.open_ticket(str(ticket["id"]))
 

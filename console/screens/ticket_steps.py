@@ -84,6 +84,11 @@ def _loaded_row(table: QueueTable, ticket: str) -> QueueRow | None:
     return next((r for r, _ in _loaded(table) if r.id == ticket), None)
 
 
+def loaded_index(table: QueueTable, ticket: str) -> int | None:
+    """Where ``ticket`` is on the queue's loaded pages (``None``: not on them)."""
+    return next((i for r, i in _loaded(table) if r.id == ticket), None)
+
+
 def _loaded(table: QueueTable) -> list[tuple[QueueRow, int]]:
     out = []
     for index in range(min(table.count or 0, 60 * _PAGES_SEARCHED)):

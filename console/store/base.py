@@ -12,12 +12,15 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from console.shared.clock import to_iso, utcnow
 from console.shared.faults import WorkspaceBusy
 from console.store.dialect import SQLITE, SqliteDialect
 from console.store.pg_url import is_database_url
+
+if TYPE_CHECKING:
+    from console.store.pg_pool import SessionPool
 
 T = TypeVar("T")
 
@@ -56,6 +59,8 @@ class Base:
         self._lock = threading.Lock()
         self._watch: sqlite3.Connection | None = None
         self._left_running: list[sqlite3.Connection] = []  # see close()
+        self._pool: SessionPool | None = None  # PostgreSQL: the worker threads' sessions (see _open)
+        self._opened_first = False
         #: Told every audit row once its transaction committed (the syslog mirror, console.desk.audit_mirror).
         self.mirror: Callable[[dict[str, Any]], None] | None = None
         #: Sessions refuse writes (:meth:`make_read_only`).
@@ -75,20 +80,53 @@ class Base:
     def conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is not None and getattr(conn, "closed", False):  # (a PostgreSQL session lost: a new one)
+            with self._lock:
+                self._all = [item for item in self._all if item[1] is not conn]
+                self._let_go(conn)
             conn = None
         if conn is None:
-            conn = self.dialect.connect(self.url or self.path)
+            with self._lock:  # worker threads come and go: what ended threads held is let go first, to reuse
+                for thread, old in self._all:
+                    if not thread.is_alive():
+                        self._let_go(old)
+                self._all = [item for item in self._all if item[0].is_alive()]
+            conn = self._open()
             self._local.conn = conn
             with self._lock:
                 if self.read_only:  # (under the lock: a make_read_only meanwhile reaches it either way)
                     self.dialect.read_only(conn)
-                # Worker threads come and go: close the connections of threads that have ended.
-                for thread, old in self._all:
-                    if not thread.is_alive():
-                        old.close()
-                self._all = [item for item in self._all if item[0].is_alive()]
                 self._all.append((threading.current_thread(), conn))
         return conn
+
+    def _open(self) -> sqlite3.Connection:
+        """A new connection for this thread. On PostgreSQL the first thread's (the one that opened the workspace:
+        a bad address or a refusal is said at once) is its own session; every other thread borrows one from the
+        workspace's pool (:mod:`console.store.pg_pool`), given back when the thread has ended."""
+        if self.url is None:
+            return self.dialect.connect(self.path)
+        from console.store.pg_dialect import POSTGRES
+
+        with self._lock:
+            first, self._opened_first = not self._opened_first, True
+            if not first and self._pool is None:
+                self._pool = POSTGRES.sessions(self.url)
+            pool = self._pool
+        if pool is None:
+            try:
+                return cast(sqlite3.Connection, POSTGRES.connect(self.url))
+            except BaseException:
+                with self._lock:
+                    self._opened_first = False
+                raise
+        return cast(sqlite3.Connection, POSTGRES.wrap(pool.borrow(), self.url))
+
+    def _let_go(self, conn: Any) -> None:
+        """Close a connection, or give a borrowed session back to the pool (under the lock)."""
+        raw = getattr(conn, "raw", None)
+        if self._pool is not None and raw is not None and self._pool.owns(raw):
+            self._pool.give_back(raw)
+        else:
+            conn.close()
 
     def make_read_only(self) -> None:
         """From now on every session of this workspace object refuses writes at the database (SQLite's
@@ -113,7 +151,7 @@ class Base:
         with self._lock:
             for thread, conn in self._all:
                 if thread is me or not thread.is_alive():
-                    conn.close()
+                    self._let_go(conn)
                 else:
                     conn.interrupt()
                     self._left_running.append(conn)
@@ -121,6 +159,10 @@ class Base:
             if self._watch is not None:  # only ever used under the lock
                 self._watch.close()
                 self._watch = None
+            if self._pool is not None:  # (a session still out, left running, is closed when the process ends)
+                self._pool.close()
+                self._pool = None
+            self._opened_first = False
         self._local = threading.local()
 
     def within(self, seconds: float, read: Callable[[], T]) -> T | None:

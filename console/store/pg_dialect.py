@@ -34,6 +34,7 @@ from console.shared.db_url import scrub
 from console.shared.errors import WorkspaceError
 from console.store.dialect import BUSY_TIMEOUT_MS, Fragments
 from console.store.pg_conn import Catalog, Connection
+from console.store.pg_pool import SessionPool
 from console.store.pg_url import WorkspaceUrl
 
 T = TypeVar("T")
@@ -76,24 +77,36 @@ class PostgresDialect(Fragments):
         self.catalogs: dict[str, Catalog] = {}
 
     # -- connections -----------------------------------------------------------------------------
+    @staticmethod
+    def configure(raw: psycopg.Connection[Any]) -> None:
+        """The console's settings on a new session, or on one given back to the pool (console.store.pg_pool)."""
+        raw.adapters.register_loader("numeric", _NumberLoader)
+        # One round trip; the door guard's triggers ask for csp.door (migration 31).
+        raw.execute(f"SET lock_timeout = {BUSY_TIMEOUT_MS}; SET csp.door = 'on'".encode())
+
     def _raw(self, url: WorkspaceUrl) -> psycopg.Connection[Any]:
         try:
             raw = psycopg.connect(url.conninfo, autocommit=True, connect_timeout=10)
         except psycopg.Error as exc:
             raise WorkspaceError(f"{url}: cannot connect ({scrub(_first_line(exc), url.conninfo)})") from None
-        raw.adapters.register_loader("numeric", _NumberLoader)
-        raw.execute(f"SET lock_timeout = {BUSY_TIMEOUT_MS}")
-        raw.execute("SET csp.door = 'on'")  # the door guard's triggers ask for it (migration 31)
+        self.configure(raw)
         return raw
 
     def connect(self, url: WorkspaceUrl | str) -> Connection:
         url = WorkspaceUrl.parse(str(url)) if not isinstance(url, WorkspaceUrl) else url
-        raw = self._raw(url)
+        return self.wrap(self._raw(url), url)
+
+    def wrap(self, raw: psycopg.Connection[Any], url: WorkspaceUrl) -> Connection:
+        """A session as the repositories use it (the workspace's catalog, read once per workspace)."""
         catalog = self.catalogs.get(url.conninfo)
         if catalog is None:
             catalog = self.catalogs[url.conninfo] = Catalog()
             catalog.load(raw)
         return Connection(raw, catalog)
+
+    def sessions(self, url: WorkspaceUrl) -> SessionPool:
+        """The pool the workspace's worker threads borrow their sessions from."""
+        return SessionPool(url, self.configure)
 
     def batches(self, conn: Connection, sql: str, params: Sequence[Any], size: int) -> Iterator[list[Any]]:
         """A query's rows ``size`` at a time, from a server-side cursor (inside the caller's transaction)."""

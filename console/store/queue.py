@@ -67,7 +67,7 @@ class QueueRepo:
         #: first plans as the first did instead of counting again.
         self._match_counts: dict[tuple[str, str], int] = {}
 
-    def _queue_where(self, q: QueueQuery, *, fresh: bool = True) -> _Where:
+    def _queue_where(self, q: QueueQuery, *, fresh: bool = True, exact: bool = False) -> _Where:
         w = _Where()
         all_open = bool(q.statuses) and set(q.statuses) == _OPEN_VALUES
         if q.statuses:
@@ -92,22 +92,30 @@ class QueueRepo:
             w.clauses.append("t.slaDueDate <= ?")
             w.args.append(q.due_before)
         if q.search.strip():
-            self._search_where(q, w, fresh)
+            self._search_where(q, w, fresh, exact)
         return w
 
-    def _matches(self, index: str, match: str, fresh: bool) -> int:
+    def _matches(self, index: str, match: str, fresh: bool, exact: bool) -> int:
+        """How many tickets of ``index`` match: to plan, counted only up to one past
+        :data:`SEARCH_DRIVES_UP_TO` (all a plan needs, and a common word's full count is the slow part on
+        PostgreSQL's index); ``exact`` for the view's count."""
         key = (index, match)
-        known = None if fresh else self._match_counts.get(key)
+        known = None if fresh or exact else self._match_counts.get(key)
         if known is not None:
             return known
-        sql = f"SELECT count(*) FROM {index} WHERE {self.db.dialect.fts_match(index)}"
-        count = self.db.conn.execute(sql, (self.db.dialect.fts_arg(match),)).fetchone()[0]
+        matching = f"FROM {index} WHERE {self.db.dialect.fts_match(index)}"
+        sql = (
+            f"SELECT count(*) {matching}"
+            if exact
+            else f"SELECT count(*) FROM (SELECT 1 {matching} LIMIT {SEARCH_DRIVES_UP_TO + 1}) m"
+        )
+        count = int(self.db.conn.execute(sql, (self.db.dialect.fts_arg(match),)).fetchone()[0])
         if len(self._match_counts) >= 64:
             self._match_counts.clear()
         self._match_counts[key] = count
-        return int(count)
+        return count
 
-    def _search_where(self, q: QueueQuery, w: _Where, fresh: bool) -> None:
+    def _search_where(self, q: QueueQuery, w: _Where, fresh: bool, exact: bool) -> None:
         number = q.ticket_number
         if number is not None and not number[1]:  # a ticket's id: that ticket
             w.clauses.append("t.seq = ?")
@@ -115,20 +123,23 @@ class QueueRepo:
             return
         sq = build_query(q.search)
         if number is not None:  # a bare number: that ticket, or the tickets that mention it
-            self._text_where(q, sq, w, fresh, also_seq=number[0])
+            self._text_where(q, sq, w, fresh, exact, also_seq=number[0])
         else:
-            self._text_where(q, sq, w, fresh)
+            self._text_where(q, sq, w, fresh, exact)
 
-    def _text_where(self, q: QueueQuery, sq: SearchQuery, w: _Where, fresh: bool, also_seq: int | None = None) -> None:
+    def _text_where(
+        self, q: QueueQuery, sq: SearchQuery, w: _Where, fresh: bool, exact: bool, also_seq: int | None = None
+    ) -> None:
         dialect = self.db.dialect
         # Only open tickets wanted: the open-only index is an eighth of the size at scale.
         open_only = bool(q.statuses) and set(q.statuses) <= _OPEN_VALUES
         index = "open_search" if open_only else "ticket_search"
         if sq.match:
-            matches = self._matches(index, sq.match, fresh)
+            index_only = not sq.likes and also_seq is None and w.clauses == (["t.isOpen = 1"] if open_only else [])
+            matches = self._matches(index, sq.match, fresh, exact and index_only)
             # Many matches: the planner must not drive the query by them; it walks the sort order instead.
             seq_column = "t.seq" if matches <= SEARCH_DRIVES_UP_TO else dialect.not_driving("t.seq")
-            if fresh and not sq.likes and also_seq is None and w.clauses == (["t.isOpen = 1"] if open_only else []):
+            if index_only and (exact or (fresh and matches <= SEARCH_DRIVES_UP_TO)):
                 w.index_count = matches
             if also_seq is not None:
                 w.clauses.append(f"(t.seq = ? OR {seq_column} IN ({dialect.fts_rowids(index)}))")
@@ -146,7 +157,9 @@ class QueueRepo:
             w.args += [f"%{escaped}%"] * 3
 
     def queue_count(self, q: QueueQuery) -> int:
-        w = self._queue_where(q)
+        """The view's count, never a remembered one: the search's matches counted in full when they are the view,
+        else its rows (planned by the matches the first page counted)."""
+        w = self._queue_where(q, fresh=False, exact=True)
         if w.index_count is not None:
             return w.index_count
         return self.db.conn.execute(f"SELECT count(*) FROM tickets t WHERE {w.sql}", w.args).fetchone()[0]
