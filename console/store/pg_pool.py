@@ -103,11 +103,6 @@ class SessionPool:
             return f"{self.url}: cannot connect ({scrub(reason, self.url.conninfo)})"
         return f"{self.url}: no database session free within {WAIT_S:g} s (this console holds {MOST} at most, all busy)"
 
-    @property
-    def stats(self) -> dict[str, int]:
-        """The pool's counters (``pool_size``, ``pool_available``, ``connections_num``...)."""
-        return dict(self._pool.get_stats())
-
     def close(self) -> None:
         """Close every session in the pool; one still out is closed when it is given back."""
         self._pool.close()
