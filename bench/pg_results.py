@@ -13,10 +13,11 @@ LINK = [
     "## PostgreSQL (issue 22)",
     "",
     "The same figures on a PostgreSQL workspace, beside SQLite's measured in the same run (start-up, keystrokes, "
-    "the queue's search, claims from 4 and 8 processes, the change notice between processes, the live update and "
-    "the health refresh), each against its own floor (the same statements by bare psycopg or sqlite3, a bare "
-    "Textual app, a plain table): [RESULTS-postgresql.md](RESULTS-postgresql.md), written by `python -m bench.run "
-    "postgresql` (`--quick`: [RESULTS-postgresql-quick.md](RESULTS-postgresql-quick.md)).",
+    "the queue's search, claims from 4 and 8 processes, the change notice between processes, the live update, "
+    "the health refresh and a worker thread's first query), each against its own floor (the same statements by "
+    "bare psycopg or sqlite3, a bare Textual app, a plain table): [RESULTS-postgresql.md](RESULTS-postgresql.md), "
+    "written by `python -m bench.run postgresql` (`--quick`: "
+    "[RESULTS-postgresql-quick.md](RESULTS-postgresql-quick.md)).",
 ]
 #: Why a figure missed its target, by figure key: what the recorded run's plans and profiles showed.
 NOTES: dict[str, str] = {
@@ -35,32 +36,40 @@ NOTES: dict[str, str] = {
     "health (PostgreSQL)": "one refresh is 41 statements, each a round trip: their execution on the server is "
     "~2 ms in all (EXPLAIN ANALYZE of each at 10,000 tickets, the slowest 0.26 ms: the range read of "
     "health_first_response_hourly by its key), the rest the round trips and psycopg's rows. At 10,000 and "
-    "100,000 tickets the floor's table scan is short (15-55 ms), so the ratio misses; the board's cost does not "
-    "grow with the tickets. Proposed: the board's rollup reads as one statement (UNION ALL) or one pipeline.",
-    "search, and the search keystroke (PostgreSQL)": "a search's first page counts its matches to plan "
-    "(console/store/queue.py `_matches`, fresh on a first page) and the view's count counts them again on the "
-    "same key press; a GIN count must visit the heap page of every match to recheck it (at 1,000,000 tickets "
-    "'金額': Bitmap Heap Scan, 14,573 rows on 9,196 heap blocks, 14.8 ms, each time; the prefix 'in:*' 31-34 ms), "
-    "where SQLite's FTS5 counts from the index. The page itself walks idx_tickets_open_sla and stops after 60 "
-    "rows (1-3.5 ms). Proposed: the plan needs only whether the matches are at most SEARCH_DRIVES_UP_TO: "
-    "`SELECT count(*) FROM (SELECT 1 FROM open_search WHERE doc @@ to_tsquery('simple', $1) LIMIT 1501) s`; and "
-    "the view's count taken from the page's plan of the same press.",
+    "100,000 tickets the floor's table scan is short (6-55 ms), so the ratio misses; the board's cost does not "
+    "grow with the tickets (met at 1,000,000: 9.4 ms against a 263 ms scan). SQLite at 10,000 misses alike "
+    "(0.7 ms against a 2.8 ms scan). Proposed: the board's rollup reads as one statement (UNION ALL) or one "
+    "pipeline.",
+    "search, and the search keystroke (PostgreSQL)": "until 2026-12-04 a search's first page counted all its "
+    "matches to plan and the view's count counted them again on the same key press; a GIN count visits the heap "
+    "page of every match to recheck it (at 1,000,000 tickets '金額': Bitmap Heap Scan, 14,573 rows on 9,196 heap "
+    "blocks, 14.8 ms, each time; the prefix 'in:*' 31-34 ms), where SQLite's FTS5 counts from the index. Since "
+    "2026-12-05 the plan counts at most 1,501 matches (all it needs to choose) and the view's count is the one "
+    "full count of a press (console/store/queue.py, tests/test_search_counts.py): in this run the search "
+    "keystroke's p95 at 1,000,000 tickets is 171 ms (1.17x; 1.17 s on 2026-12-04) and both searches' first "
+    "pages are met at every size.",
     "search (SQLite, small workspaces)": "sub-millisecond figures (0.6-0.8 ms against 0.25-0.4 ms): building "
     "the 60 QueueRow objects from sqlite3 rows (queue.py's list comprehension) is most of the difference.",
-    "change notice": "figures of 0.1-5 ms on a two-core machine with a load average of 5-12: the difference is "
+    "change notice": "met in this run (p95 0.25-0.43 ms, 0.9-1.8x, at a load average of 1.4-3.7); on "
+    "2026-12-04 it missed at 100,000 (3.0x and 13.4x) with figures of 0.1-5 ms at a load of 5-12: the difference is "
     "the scheduling of the writer (the console's claim still runs after its commit: it reads the ticket back) "
     "against the watcher's 0.2 ms poll; a running console looks every 0.5 s (the live update, met on both).",
     "start-up": "both engines at 1.5-1.7x in this run (bench/RESULTS.md: 1.35x against a bare app that runs no "
     "statement). On PostgreSQL at 1,000,000 tickets `Workspace.open` takes 10-20 ms (a psycopg connect is "
     "4-10 ms of it; the catalog and the migrations check the rest) and the first page 7-15 ms (profiled after "
-    "the run): the rest of the difference is the console's own start, as on SQLite. A start on PostgreSQL is "
-    "~0.6 s longer than on SQLite, the floor ~0.4 s (importing psycopg, connecting over TCP).",
-    "keystrokes": "met at 1,000,000 on both, but the PostgreSQL search keystroke's p95 is 1.17 s (median "
-    "0.22 s; SQLite 0.23 s): the queue's statements of each press (pages and counts, captured) run again by "
-    "bare psycopg take 0.39 s at p95, each count of a prefix's matches visiting every match's heap page (the "
-    "search note above). Where down or end missed at 10,000 and 100,000 (2.1-2.7x, in the full or the "
-    "quick run, not in both) the medians stay at 66-97 ms: a p95 of 6-30 presses on a machine at a load "
-    "average of 9-12 (another engineer's tests) is its slowest one or two.",
+    "the run): the rest of the difference is the console's own start, as on SQLite. A start on PostgreSQL was "
+    "~0.6 s longer than on SQLite on 2026-12-04, the floor ~0.4 s (importing psycopg, connecting over TCP); in "
+    "this run, on a quieter machine, 0.03-0.14 s and 0.03-0.07 s.",
+    "keystrokes": "met on both engines at every size in this run (p95 83-171 ms on PostgreSQL, 64-116 ms on "
+    "SQLite). Where down or end missed at 10,000 and 100,000 in earlier runs (2.1-2.7x, in the full or the quick "
+    "run, not in both) the medians stayed at 66-97 ms: a p95 of 6-30 presses on a machine at a load average of "
+    "9-12 (another engineer's tests) is its slowest one or two.",
+    "worker (SQLite)": "a worker thread's first query on SQLite is 1.15-1.20x the bare connect (1.6-1.9 ms "
+    "against 1.4-1.6 ms): each thread opens its own connection with the workspace's settings (the door "
+    "function, busy timeout, WAL, synchronous, foreign keys, autocheckpoint: console/store/dialect.py), which "
+    "the bare sqlite3.connect skips; a file has no session to keep and reuse. On PostgreSQL the session borrowed "
+    "from the console's pool (console/store/pg_pool.py) is 0.18-0.24x of opening one (0.9-1.7 ms against "
+    "3.8-7.2 ms).",
 }
 #: What every run measures and how (shown above the tables).
 METHOD = [
@@ -157,7 +166,8 @@ def write(target: Path, results: dict[str, Any]) -> None:
     gone = missed(results)
     lines += ["## Missed, and why", ""]
     lines += [f"- {m}" for m in gone] or ["- nothing"]
-    lines += ["", "What the plans and profiles showed (2026-12-04):", ""]
+    dated = "What the plans and profiles showed (2026-12-04; the search, keystroke and worker notes 2026-12-05):"
+    lines += ["", dated, ""]
     lines += [*[f"- {key}: {why}" for key, why in NOTES.items()], ""]
     target.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {target}")
