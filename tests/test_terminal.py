@@ -246,7 +246,8 @@ def test_console_leaves_when_its_terminal_is_gone(demo_file: Path, tmp_path: Pat
             for key in b"12" * 20:  # the views in turn: forty repaints of the whole queue, none of it read
                 os.write(leader, bytes([key]))
                 time.sleep(0.05)
-            terminal.wait_for(lambda: _unread(leader) >= 4000 and _waits_on_a_lock(proc.pid), seconds=10)
+            # (30 s: at the end of a loaded PostgreSQL job 10 were once not enough)
+            terminal.wait_for(lambda: _unread(leader) >= 4000 and _waits_on_a_lock(proc.pid), seconds=30)
             # The terminal's buffer is full (Linux's n_tty holds 4096 bytes: N_TTY_BUF_SIZE, drivers/tty/n_tty.c)
             assert _unread(leader) >= 4000, "the console's writes never filled the terminal"
             assert _waits_on_a_lock(proc.pid), "the console's main thread is not blocked on its writer's queue"

@@ -171,17 +171,41 @@ class Base:
 
     # -- transactions ------------------------------------------------------------------------------
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self, *, rows: bool = False) -> Iterator[sqlite3.Connection]:
         """A write transaction on this thread's connection (the write lock at once), committed on success and
-        rolled back on any exception."""
+        rolled back on any exception. ``rows``: one that writes only rows it locks (a claim); on PostgreSQL
+        such transactions run side by side (:mod:`console.store.pg_dialect`), prefer :meth:`row_writes`."""
         try:
-            with transaction(self.conn, self.dialect) as conn:
+            with transaction(self.conn, self.dialect, rows=rows) as conn:
                 yield conn
         finally:  # committed or rolled back: the audit rows it wrote are mirrored, or forgotten
             written, self._local.mirrored = getattr(self._local, "mirrored", []), []
         if self.mirror is not None:
             for row in written:
                 self.mirror(row)
+
+    def row_writes(self, work: Callable[[], T]) -> T:
+        """``work()`` in a transaction that writes only rows it locks first (``transaction(rows=True)``: a
+        claim; inside a transaction already, ``work()`` joins it). Its locks after the start (the row, then
+        the writes' turn) wait the busy timeout each; refused past it, or by PostgreSQL to break a deadlock
+        (none is foreseen: :mod:`console.store.pg_dialect`), nothing of it was written and it is run again
+        after each of :data:`BUSY_BACKOFF`, then said busy (:class:`WorkspaceBusy`) or raised."""
+        if self.conn.in_transaction:
+            return work()
+        for pause in (*BUSY_BACKOFF, None):
+            try:
+                with self.transaction(rows=True):
+                    return work()
+            except sqlite3.Error as exc:
+                busy = self.dialect.is_busy(exc) and not self.dialect.giving_way(self.conn)
+                if not (busy or self.dialect.is_deadlock(exc)):
+                    raise
+                if pause is None:
+                    if busy:
+                        raise WorkspaceBusy() from exc
+                    raise
+                time.sleep(pause)
+        raise AssertionError("unreachable")
 
     def writing(self) -> AbstractContextManager[Any]:
         """A transaction of its own, or the caller's when one is open (a bulk load, an import)."""
@@ -198,6 +222,7 @@ class Base:
         from console.store import audit_chain
 
         with self.writing():
+            self.dialect.one_at_a_time(self.conn)  # (the chain's appends are serial)
             at, detail_text = self.now(), json.dumps(detail, ensure_ascii=False)
             row_id, digest = audit_chain.append(self.conn, at, agent, action, entity, entity_id, detail_text)
         if self.mirror is not None:  # told when the transaction commits (a rolled-back row never happened)
@@ -234,10 +259,12 @@ def dialect_of(conn: Any) -> SqliteDialect:
 
 
 @contextmanager
-def transaction(conn: sqlite3.Connection, dialect: SqliteDialect | None = None) -> Iterator[sqlite3.Connection]:
+def transaction(
+    conn: sqlite3.Connection, dialect: SqliteDialect | None = None, *, rows: bool = False
+) -> Iterator[sqlite3.Connection]:
     """A write transaction on ``conn``: committed on success, rolled back on any exception."""
     dialect = dialect or dialect_of(conn)
-    begin_patiently(conn, dialect)
+    begin_patiently(conn, dialect, rows=rows)
     try:
         yield conn
     except BaseException:
@@ -263,13 +290,13 @@ def transaction(conn: sqlite3.Connection, dialect: SqliteDialect | None = None) 
 BUSY_BACKOFF = (0.25, 1.0)
 
 
-def begin_patiently(conn: sqlite3.Connection, dialect: SqliteDialect = SQLITE) -> None:
+def begin_patiently(conn: sqlite3.Connection, dialect: SqliteDialect = SQLITE, *, rows: bool = False) -> None:
     """Take the write lock, trying again after each of :data:`BUSY_BACKOFF` while another connection holds it;
     then :class:`WorkspaceBusy` (nothing was done). Under :meth:`SqliteDialect.patience` (a write that gives
     way) the first refusal is final, and SQLite's own."""
     for pause in (*BUSY_BACKOFF, None):
         try:
-            dialect.begin(conn)
+            dialect.begin(conn, rows=rows)
             return
         except sqlite3.OperationalError as exc:
             if not dialect.is_busy(exc) or dialect.giving_way(conn):

@@ -89,6 +89,12 @@ class SqliteDialect(Fragments):
     insert_or_replace = "INSERT OR REPLACE"
     #: The table of the ``AUTOINCREMENT`` counters (the highest id given out per table), as people are told of it.
     counters = "sqlite_sequence"
+    #: After a read in a write transaction: lock the rows read for the rest of it (SQLite's one writer holds
+    #: the whole file already).
+    for_update = ""
+    #: After the pick of "next" (the first unassigned ticket of a view): lock it, passing over rows other
+    #: transactions have locked (nothing on SQLite: the pick runs under the one write lock).
+    skip_locked = ""
 
     # -- connections -----------------------------------------------------------------------------
     def batches(self, conn: sqlite3.Connection, sql: str, params: Sequence[Any], size: int) -> Iterator[list[Any]]:
@@ -157,10 +163,19 @@ class SqliteDialect(Fragments):
     def drop_trigger(self, conn: sqlite3.Connection, name: str, table: str) -> None:
         conn.execute(f'DROP TRIGGER "{name.replace(chr(34), chr(34) * 2)}"')
 
-    def begin(self, conn: sqlite3.Connection, *, immediate: bool = True) -> None:
+    def begin(self, conn: sqlite3.Connection, *, immediate: bool = True, rows: bool = False) -> None:
         """Start a write transaction: ``BEGIN IMMEDIATE`` takes the write lock at once, so writers queue on the
-        busy timeout instead of failing midway."""
+        busy timeout instead of failing midway. ``rows`` (a claim, which locks the ticket it writes) is
+        PostgreSQL's: SQLite has one writer at a time whatever the transaction."""
         conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    def one_at_a_time(self, conn: sqlite3.Connection) -> None:
+        """Before a transaction's first write: from here to its commit it writes alone (a claim's reads and pick
+        may run beside others' on PostgreSQL; on SQLite the write lock has made every write transaction so)."""
+
+    def is_deadlock(self, error: BaseException | None) -> bool:
+        """Whether the engine broke a deadlock by refusing this transaction (SQLite's one writer meets none)."""
+        return False
 
     def commit(self, conn: sqlite3.Connection) -> None:
         conn.execute("COMMIT")

@@ -154,6 +154,8 @@ class Connection:
         self.catalog = catalog
         self.row_factory: object = None  # (as a sqlite3 connection has it; rows are always Row here)
         self._trace: Callable[[str], object] | None = None
+        #: In a transaction holding the write lock shared (a claim): its writes' lock not taken yet.
+        self.serial_pending = False
 
     # -- statements -------------------------------------------------------------------------------
     def _translated(self, sql: str) -> Translated:

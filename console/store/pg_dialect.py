@@ -8,6 +8,13 @@ and the SQL fragments that differ.
   advisory lock (``pg_advisory_xact_lock``) for the workspace first: the same one writer at a time, across every
   host, released by the commit or the rollback (or the session's end, if a host dies), waiting at most
   ``lock_timeout`` (the busy timeout's 5 s) and then said busy as SQLite's is. Reads never wait for it.
+- **Claims lock rows.** A claim (and "take next") takes that lock *shared* instead (``rows=True``): claims run
+  side by side while they read and pick, each holding the ticket it claims by its row lock (``SELECT ... FOR
+  UPDATE``; "next" picks with ``FOR UPDATE SKIP LOCKED``, so agents taking "next" at once get other tickets
+  without waiting for each other), while every other writer still has the workspace to itself. Their writes
+  are one at a time again (:meth:`PostgresDialect.one_at_a_time`, a second advisory lock, :data:`SERIAL_LOCK`,
+  from the first write to the commit): they all count in the same health rollup rows, which taken in changing
+  orders would deadlock, and their audit rows are one chain.
 - **Change notices.** Every write transaction sends ``NOTIFY csp_changes`` (delivered at its commit, to every
   console on every host listening); :meth:`data_version` counts the notices that reached the watching session
   (read from its socket without a round trip: nothing is polled while nothing changes).
@@ -41,6 +48,8 @@ T = TypeVar("T")
 
 #: The advisory lock of a workspace's writers (one per database: the key names the purpose, not the row).
 WRITE_LOCK = 0x0C5F_0001
+#: The lock of the writes of the transactions holding :data:`WRITE_LOCK` shared (claims): one at a time.
+SERIAL_LOCK = 0x0C5F_0002
 CHANNEL = "csp_changes"
 
 
@@ -72,6 +81,8 @@ class PostgresDialect(Fragments):
     insert_or_ignore = "INSERT OR IGNORE"  # (turned into ON CONFLICT DO NOTHING by console.store.pg_sql)
     insert_or_replace = "INSERT OR REPLACE"
     counters = "csp_sequence"  # (console.store.pg_migrate keeps it; console.store.pg_sql reads sqlite_sequence so)
+    for_update = " FOR UPDATE"
+    skip_locked = " FOR UPDATE OF t SKIP LOCKED"  # (the pick's table is ``tickets t``: console.store.queue)
 
     def __init__(self) -> None:
         self.catalogs: dict[str, Catalog] = {}
@@ -155,16 +166,27 @@ class PostgresDialect(Fragments):
         quoted = name.replace('"', '""')
         conn.execute(f'DROP TRIGGER IF EXISTS "{quoted}" ON {table}')
 
-    def begin(self, conn: Connection, *, immediate: bool = True) -> None:
+    def begin(self, conn: Connection, *, immediate: bool = True, rows: bool = False) -> None:
+        conn.serial_pending = False
         if not immediate:
             conn.execute("BEGIN")
             return
+        take = "pg_advisory_xact_lock_shared" if rows else "pg_advisory_xact_lock"
         try:  # the transaction and its lock in one round trip
-            conn.script(f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+            conn.script(f"BEGIN; SELECT {take}({WRITE_LOCK})")
+            conn.serial_pending = rows
         except BaseException:
             with contextlib.suppress(psycopg.Error):
                 conn.raw.execute("ROLLBACK")
             raise
+
+    def one_at_a_time(self, conn: Connection) -> None:
+        if conn.serial_pending:  # (a transaction with the write lock to itself writes alone already)
+            conn.script(f"SELECT pg_advisory_xact_lock({SERIAL_LOCK})")
+            conn.serial_pending = False
+
+    def is_deadlock(self, error: BaseException | None) -> bool:
+        return getattr(error, "sqlstate", None) == "40P01"
 
     def commit(self, conn: Connection) -> None:
         # A notice only for a transaction that wrote (as SQLite's data_version moves only for one): a write

@@ -205,13 +205,14 @@ class QueueRepo:
     def next_unassigned(self, q: QueueQuery) -> str | None:
         """The first open, unassigned ticket of ``q``'s view in its order (``None``: there is none). Run inside
         the claim's write transaction (:func:`console.tickets.ops.claim_next`), so the ticket it names is still
-        unassigned when it is claimed: of agents taking "next" at once, each gets another ticket."""
+        unassigned when it is claimed: of agents taking "next" at once, each gets another ticket (on PostgreSQL
+        the pick locks it, passing over tickets other claims hold: ``FOR UPDATE SKIP LOCKED``)."""
         self.db.require_transaction("next_unassigned")
         w = self._queue_where(q)
         expr, direction = SORT_SQL[q.sort], "DESC" if q.descending else "ASC"
         row = self.db.conn.execute(
             f"SELECT t.id FROM tickets t WHERE {w.sql} AND t.isOpen = 1 AND t.assignee IS NULL "
-            f"ORDER BY {expr} {direction}, t.seq {direction} LIMIT 1",
+            f"ORDER BY {expr} {direction}, t.seq {direction} LIMIT 1{self.db.dialect.skip_locked}",
             w.args,
         ).fetchone()
         return None if row is None else str(row[0])

@@ -182,6 +182,7 @@ class TicketRepo:
             if precondition is not None:
                 precondition(current)
             values = changed_columns(current, {**changes, **ticket_columns({**current, **changes}, now)})
+            self.db.dialect.one_at_a_time(self.db.conn)  # (a claim's writes: after its reads, before its first)
             assignments = "".join(f"{column} = :{column}, " for column in values)
             self.db.conn.execute(
                 f"UPDATE tickets SET {assignments}version = version + 1 WHERE seq = :seq",
@@ -205,7 +206,9 @@ class TicketRepo:
 
     def _current(self, ticket_id: str, expected_version: int | None) -> dict[str, Any]:
         """The ticket as stored, refused (:class:`StaleVersion`) when it is not at ``expected_version``."""
-        row = self.db.conn.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
+        # (locked until the commit on PostgreSQL, where claims run side by side holding their tickets' rows)
+        row = self.db.conn.execute(f"SELECT * FROM tickets WHERE id = ?{self.db.dialect.for_update}", (ticket_id,))
+        row = row.fetchone()
         if row is None:
             raise LookupError(f"no ticket {ticket_id}")
         current = dict(row)

@@ -156,16 +156,18 @@ def claim(
     if ticket["status"] == "new":
         changes["status"] = "triaged"
         events.append({"kind": "status_change", "fromValue": "new", "toValue": "triaged"})
-    return ws.tickets.update_ticket(
-        ticket["id"],
-        expected_version=None,
-        changes=changes,
-        events=events,
-        agent=agent,
-        action=action,
-        precondition=nobody_else,
-        also=lambda current: tell.taken_over(ws, current, agent, agent),  # the holder it was taken from hears
-        audit={"picked": picked} if picked else None,  # "next": the desk chose it, not the agent
+    return ws.row_writes(  # (the ticket's row locked: on PostgreSQL claims of other tickets run beside it)
+        lambda: ws.tickets.update_ticket(
+            ticket["id"],
+            expected_version=None,
+            changes=changes,
+            events=events,
+            agent=agent,
+            action=action,
+            precondition=nobody_else,
+            also=lambda current: tell.taken_over(ws, current, agent, agent),  # the holder it was taken from hears
+            audit={"picked": picked} if picked else None,  # "next": the desk chose it, not the agent
+        )
     )
 
 
@@ -174,14 +176,18 @@ def claim_next(
 ) -> dict[str, Any] | None:
     """Claim the first open, unassigned ticket of the view ``q`` in its order ("next"); ``None`` when the view
     has none. The pick and the claim are one write transaction: two agents taking "next" at the same moment
-    get two tickets, never the same one (and neither is refused because the other was quicker)."""
-    with ws.transaction():
+    get two tickets, never the same one (and neither is refused because the other was quicker, nor waits for
+    it on PostgreSQL: the pick passes over the tickets other claims have locked)."""
+
+    def pick_and_claim() -> dict[str, Any] | None:
         ticket_id = ws.queue.next_unassigned(q)
         if ticket_id is None:
             return None
         ticket = ws.tickets.ticket(ticket_id)
         assert ticket is not None
         return claim(ws, ticket, agent, now, lease, session=session, picked="next")
+
+    return ws.row_writes(pick_and_claim)
 
 
 def release(ws: Workspace, ticket: dict[str, Any], agent: str, *, session: str | None = None) -> dict[str, Any]:
