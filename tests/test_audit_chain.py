@@ -363,3 +363,30 @@ def test_a_rolled_back_row_is_not_mirrored(ws: Workspace, tmp_path: Path) -> Non
     assert '"detail":{"n":"kept"}' in server.recv(65536).decode("ascii")
     server.close()
     assert audit_chain.check(ws).report.intact
+
+
+def test_an_append_committed_during_the_walk_is_no_break(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The walk and the counter's check read one snapshot: an agent's append committed between them (claims
+    append side by side with a verify on PostgreSQL) is neither seen as a row nor as one removed at the end. (On
+    PostgreSQL the walk once ran at read committed, each statement its own snapshot: the counter, read after
+    the append, was past the walk's last row, said as rows removed at the end.)"""
+    from console.store import audit_chain as store_chain
+
+    other = Workspace.open(ws.locator)
+    check_end = store_chain._check_end
+
+    def append_then_check(conn: sqlite3.Connection, *args: object) -> None:
+        other.audit(HELPDESK, "ticket.note", "ticket", "CSP-000001", {"n": "during the walk"})
+        check_end(conn, *args)  # type: ignore[arg-type]
+
+    before = ws.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+    monkeypatch.setattr(store_chain, "_check_end", append_then_check)
+    try:
+        report = store_chain.verify(ws.conn)
+        assert report.intact, report.breaks
+        assert report.rows == before  # (not the row appended meanwhile)
+        monkeypatch.setattr(store_chain, "_check_end", check_end)
+        after = store_chain.verify(ws.conn)
+        assert after.intact and after.rows == report.rows + 1
+    finally:
+        other.close()

@@ -127,6 +127,20 @@ def test_stale_version_is_refused(demo_ws: Workspace) -> None:
     assert demo_ws.tickets.ticket(seen["id"])["status"] == "in_progress"
 
 
+def test_a_claim_from_an_older_copy_keeps_what_changed_since(demo_ws: Workspace) -> None:
+    """The queue's copy of a new ticket, read before a lead moved it on (unclaimed) to in progress: claiming from
+    that copy takes the ticket as stored, so the lead's status stays and no "new -> triaged" is made up (before:
+    the claim's changes came from the copy, and the status went back to triaged)."""
+    seen = an_open(demo_ws, status="new", assignee=None)
+    desk(demo_ws, "kenji.sato").set_status(seen, "in_progress")
+    claimed = desk(demo_ws, "aiko.tanaka").claim(seen)  # (the older copy: status new)
+    assert claimed["assignee"] == "aiko.tanaka" and claimed["status"] == "in_progress"
+    changes = [
+        (e["fromValue"], e["toValue"]) for e in demo_ws.tickets.timeline(seen["seq"]) if e["kind"] == "status_change"
+    ]
+    assert changes == [("new", "in_progress")]
+
+
 def test_audit_log_is_append_only(demo_ws: Workspace) -> None:
     desk(demo_ws, "aiko.tanaka").note(an_open(demo_ws)["id"], "audited")
     for sql in ("UPDATE audit_log SET agent = 'nobody'", "DELETE FROM audit_log"):

@@ -21,7 +21,6 @@ import pytest
 ROOT = Path(__file__).parent.parent
 SCRIPT = ROOT / "tests" / "pg_local.sh"
 pytestmark = [
-    pytest.mark.xdist_group("pg_cli"),
     pytest.mark.skipif(not list(Path("/usr/lib/postgresql").glob("*/bin/initdb")), reason="no PostgreSQL server"),
 ]
 

@@ -151,7 +151,7 @@ def verify(conn: sqlite3.Connection) -> ChainReport:
     report = ChainReport()
     own = not conn.in_transaction
     if own:
-        conn.execute("BEGIN")  # a read snapshot (WAL: writers go on)
+        conn.execute(dialect_of(conn).read_snapshot)  # one snapshot for the walk and the counter; writers go on
     try:
         previous_id, previous_at = _walk(conn, report)
         _check_end(conn, report, previous_id, previous_at)

@@ -251,10 +251,7 @@ def copy_into(source: Base, target: Base, *, agent: str) -> CopyReport:
 def _snapshot(source: Base) -> Iterator[None]:
     """The source read in one snapshot (writers on it go on; the copy sees none of their changes)."""
     conn = source.conn
-    if source.engine == "postgresql":  # (read committed, PostgreSQL's default, would see each statement's own)
-        conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-    else:
-        conn.execute("BEGIN")  # (WAL: the snapshot of the first read, kept until the end)
+    conn.execute(source.dialect.read_snapshot)
     try:
         yield
     finally:

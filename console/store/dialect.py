@@ -95,6 +95,9 @@ class SqliteDialect(Fragments):
     #: After the pick of "next" (the first unassigned ticket of a view): lock it, passing over rows other
     #: transactions have locked (nothing on SQLite: the pick runs under the one write lock).
     skip_locked = ""
+    #: A read-only transaction that sees one snapshot throughout (WAL: the snapshot of its first read, writers
+    #: going on): a walk of the audit chain, the source of a copy.
+    read_snapshot = "BEGIN"
 
     # -- connections -----------------------------------------------------------------------------
     def batches(self, conn: sqlite3.Connection, sql: str, params: Sequence[Any], size: int) -> Iterator[list[Any]]:

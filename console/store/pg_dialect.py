@@ -83,6 +83,8 @@ class PostgresDialect(Fragments):
     counters = "csp_sequence"  # (console.store.pg_migrate keeps it; console.store.pg_sql reads sqlite_sequence so)
     for_update = " FOR UPDATE"
     skip_locked = " FOR UPDATE OF t SKIP LOCKED"  # (the pick's table is ``tickets t``: console.store.queue)
+    # (read committed, PostgreSQL's default, would give each statement a snapshot of its own)
+    read_snapshot = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 
     def __init__(self) -> None:
         self.catalogs: dict[str, Catalog] = {}
@@ -189,12 +191,14 @@ class PostgresDialect(Fragments):
         return getattr(error, "sqlstate", None) == "40P01"
 
     def commit(self, conn: Connection) -> None:
+        conn.serial_pending = False
         # A notice only for a transaction that wrote (as SQLite's data_version moves only for one): a write
         # transaction that found nothing to do (a sample not due, a lease still held) wakes nobody. The notice
         # and the commit go in one round trip.
         conn.script(f"SELECT pg_notify('{CHANNEL}', '') WHERE pg_current_xact_id_if_assigned() IS NOT NULL; COMMIT")
 
     def rollback(self, conn: Connection) -> None:
+        conn.serial_pending = False
         conn.execute("ROLLBACK")
 
     @contextmanager

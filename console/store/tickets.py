@@ -204,6 +204,12 @@ class TicketRepo:
         assert fresh is not None
         return fresh
 
+    def locked(self, ticket_id: str) -> dict[str, Any]:
+        """The ticket as stored, inside the caller's write transaction, locked until its end on PostgreSQL
+        (:class:`LookupError` when there is none)."""
+        self.db.require_transaction("locked")
+        return self._current(ticket_id, None)
+
     def _current(self, ticket_id: str, expected_version: int | None) -> dict[str, Any]:
         """The ticket as stored, refused (:class:`StaleVersion`) when it is not at ``expected_version``."""
         # (locked until the commit on PostgreSQL, where claims run side by side holding their tickets' rows)

@@ -147,17 +147,22 @@ def claim(
         held = ws.tickets.holder(ticket["id"])
         if held is not None:
             nobody_else({"id": ticket["id"], **held})
-    previous = ticket["assignee"]
-    action = "ticket.takeover" if takeover and previous not in (None, agent) else "ticket.claim"
-    changes: dict[str, Any] = {"assignee": agent, "claimedUntil": until, "claimSession": session}
-    events: list[dict[str, Any]] = []
-    if previous != agent:
-        events.append({"kind": "assignment", "fromValue": previous, "toValue": agent})
-    if ticket["status"] == "new":
-        changes["status"] = "triaged"
-        events.append({"kind": "status_change", "fromValue": "new", "toValue": "triaged"})
-    return ws.row_writes(  # (the ticket's row locked: on PostgreSQL claims of other tickets run beside it)
-        lambda: ws.tickets.update_ticket(
+
+    def claim_it() -> dict[str, Any]:
+        # What the claim changes is read from the ticket as stored, locked (not the caller's copy, which may be
+        # older: a status set meanwhile stays, and its events say what really changed).
+        current = ws.tickets.locked(ticket["id"])
+        nobody_else(current)
+        previous = current["assignee"]
+        action = "ticket.takeover" if takeover and previous not in (None, agent) else "ticket.claim"
+        changes: dict[str, Any] = {"assignee": agent, "claimedUntil": until, "claimSession": session}
+        events: list[dict[str, Any]] = []
+        if previous != agent:
+            events.append({"kind": "assignment", "fromValue": previous, "toValue": agent})
+        if current["status"] == "new":
+            changes["status"] = "triaged"
+            events.append({"kind": "status_change", "fromValue": "new", "toValue": "triaged"})
+        return ws.tickets.update_ticket(
             ticket["id"],
             expected_version=None,
             changes=changes,
@@ -168,7 +173,8 @@ def claim(
             also=lambda current: tell.taken_over(ws, current, agent, agent),  # the holder it was taken from hears
             audit={"picked": picked} if picked else None,  # "next": the desk chose it, not the agent
         )
-    )
+
+    return ws.row_writes(claim_it)  # (its row locked: on PostgreSQL claims of other tickets run beside it)
 
 
 def claim_next(
