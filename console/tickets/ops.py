@@ -143,7 +143,8 @@ def claim(
         if current["assignee"] not in (None, agent) and not takeover:
             raise ClaimedByOther(current["id"], current["assignee"], current["claimedUntil"])
 
-    if not takeover:  # held by another: refused from a read, without queueing for the write lock
+    if not takeover and picked is None:  # held by another: refused from a read, without queueing for the lock
+        # ("next" picked it unassigned, and holds it locked: nothing to read again)
         held = ws.tickets.holder(ticket["id"])
         if held is not None:
             nobody_else({"id": ticket["id"], **held})
@@ -188,10 +189,8 @@ def claim_next(
     def pick_and_claim() -> dict[str, Any] | None:
         ticket_id = ws.queue.next_unassigned(q)
         if ticket_id is None:
-            return None
-        ticket = ws.tickets.ticket(ticket_id)
-        assert ticket is not None
-        return claim(ws, ticket, agent, now, lease, session=session, picked="next")
+            return None  # (the claim reads the ticket it picked as stored, locked: its id is all it needs)
+        return claim(ws, {"id": ticket_id}, agent, now, lease, session=session, picked="next")
 
     return ws.row_writes(pick_and_claim)
 
