@@ -5,6 +5,7 @@ while they keep coming; the views bar's counts follow at most every COUNTS_EVERY
 from __future__ import annotations
 
 import asyncio
+import itertools
 from datetime import timedelta
 from pathlib import Path
 
@@ -30,14 +31,19 @@ async def test_a_change_waits_for_the_keys_and_never_longer_than_the_longest_wai
             other, other.tickets.ticket(table(pilot).current_row.id), "kenji.sato", NOW, timedelta(minutes=30)
         )
         started = loop.time()
-        shown_at = None
+        shown_at, pressed = None, [0.0]
         while loop.time() - started < queue_live.LONGEST_WAIT + 2.5:  # keys every 0.15 s, never quiet
             await pilot.press("j" if int((loop.time() - started) / 0.6) % 2 == 0 else "k")
+            pressed.append(loop.time() - started)
             await pilot.pause(0.15)
             if shown_at is None and table(pilot).count == before - 1:
                 shown_at = loop.time() - started
         assert shown_at is not None, "a change never reached a console whose keys kept coming"
-        assert shown_at >= queue_live.LONGEST_WAIT - 0.5  # it waited for the keys (the old queue: at once)...
+        # A loaded machine may leave a gap between two keys as long as the quiet time: then the console rightly
+        # showed the change in it (seen once at the end of a loaded CI job: shown after 1.35 s).
+        gaps = [b - a for a, b in itertools.pairwise(pressed) if b <= shown_at + 0.15]
+        quiet_once = max(gaps, default=0.0) >= queue_live.QUIET
+        assert quiet_once or shown_at >= queue_live.LONGEST_WAIT - 0.5, (shown_at, gaps)  # it waited for the keys
         assert shown_at < queue_live.LONGEST_WAIT + 2.0  # ...but not for ever (a busy machine's margin)
         # Keys quiet: the next change is shown within the poll and the quiet time.
         now_before = table(pilot).count

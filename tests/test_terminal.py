@@ -214,6 +214,21 @@ def _waits_on_a_lock(pid: int) -> bool:
     return "futex" in Path(f"/proc/{pid}/wchan").read_text()
 
 
+def _switch_views_until_blocked(leader: int, pid: int, seconds: float) -> None:
+    """The views in turn (each a repaint of the whole queue, none of it read) until the terminal's buffer is full
+    and the console's main thread waits on its writer's full queue, or ``seconds`` pass. Keys keep coming until
+    then: the writer's queue holds 30 writes (textual/drivers/_writer_thread.py, MAX_QUEUED_WRITES) and a loaded
+    console may take several keys between two refreshes and paint once for them, so a fixed forty keys (the old
+    test) were twice not enough at the end of a loaded PostgreSQL job."""
+    deadline = time.monotonic() + seconds
+    keys = 0
+    while time.monotonic() < deadline and not (_unread(leader) >= 4000 and _waits_on_a_lock(pid)):
+        if keys < 2000:  # the terminal's input buffer holds 4096 bytes (N_TTY_BUF_SIZE): never fill it
+            os.write(leader, b"12"[keys % 2 : keys % 2 + 1])
+            keys += 1
+        time.sleep(0.05)
+
+
 #: How the terminal goes: (what the test does, whether the console's writes are blocked first, the exit status).
 #: 129 is a hang-up's (128 + SIGHUP, as POSIX shells report a command a signal ended); a SIGTERM the console
 #: could not act on (its writes blocked on a terminal nobody reads) ends it with 143 (128 + SIGTERM).
@@ -243,14 +258,13 @@ def test_console_leaves_when_its_terminal_is_gone(demo_file: Path, tmp_path: Pat
         ticket_id, session = _claim_one(terminal, db)
         terminal.stop()  # nothing reads the terminal any more
         if blocked:
-            for key in b"12" * 20:  # the views in turn: forty repaints of the whole queue, none of it read
-                os.write(leader, bytes([key]))
-                time.sleep(0.05)
-            # (30 s: at the end of a loaded PostgreSQL job 10 were once not enough)
-            terminal.wait_for(lambda: _unread(leader) >= 4000 and _waits_on_a_lock(proc.pid), seconds=30)
+            _switch_views_until_blocked(leader, proc.pid, seconds=30)
             # The terminal's buffer is full (Linux's n_tty holds 4096 bytes: N_TTY_BUF_SIZE, drivers/tty/n_tty.c)
             assert _unread(leader) >= 4000, "the console's writes never filled the terminal"
-            assert _waits_on_a_lock(proc.pid), "the console's main thread is not blocked on its writer's queue"
+            wchan = Path(f"/proc/{proc.pid}/wchan").read_text()
+            assert _waits_on_a_lock(proc.pid), (
+                f"the console's main thread is not blocked on its writer's queue: {wchan}"
+            )
         cpu_before = _cpu_seconds(proc.pid)
         if action == "SIGTERM":
             proc.send_signal(signal.SIGTERM)
