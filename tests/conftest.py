@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
@@ -19,6 +20,15 @@ from console.store import Workspace
 pytest_plugins = ["tests.mail_imapd", "tests.mail_smtpd", "tests.pg_engine"]
 
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A suite started in the background by a shell without job control (``make test &`` in a script) inherits
+    SIGINT ignored, and so would every process the tests start (an ignored signal stays ignored across exec,
+    signal(7)): the tests of ctrl+c then see none. Python's own handler here makes the tests' processes start
+    with the default again (exec resets a caught signal to it); found when such a run failed four such tests."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 #: A token command for every API: ``{resource}`` and ``{tenant}`` filled in, a token the sandbox accepts.
 TOKEN_COMMAND = f"{sys.executable} -m console.sandbox.tokens {{resource}} {{tenant}}"
