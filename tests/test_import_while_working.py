@@ -5,6 +5,7 @@ while the import runs keeps the agent's change."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -164,8 +165,10 @@ def test_an_import_killed_half_way_is_finished_by_running_it_again(
     deadline = time.monotonic() + 120
     while _applied(db) < 1000 and time.monotonic() < deadline and first.poll() is None:
         time.sleep(0.02)
+    staged = _stage_files_of(first.pid)
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=30)
+    assert staged and all(p.exists() for p in staged)  # what the kill left
     ws = Workspace.open(db)
     half = ws.records.counts()["tickets"] - before
     ws.close()
@@ -181,6 +184,16 @@ def test_an_import_killed_half_way_is_finished_by_running_it_again(
     assert titles.fetchone()[0] == 6_000
     assert ws.conn.execute("SELECT count(*) FROM import_runs WHERE finishedAt IS NULL").fetchone()[0] == 0
     ws.close()
+    assert not any(p.exists() for p in staged), "the killed import's staging file is still there"
+
+
+def _stage_files_of(pid: int) -> list[Path]:
+    """The staging files a running import holds open (/proc/PID/fd, proc(5))."""
+    names = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):  # (closed meanwhile)
+            names.add(os.readlink(fd))
+    return sorted(Path(n) for n in names if Path(n).name.startswith(".import-") and n.endswith(".stage.db"))
 
 
 def test_a_ticket_an_agent_changes_during_the_import_keeps_the_change(demo_ws: Workspace, tmp_path: Path) -> None:
