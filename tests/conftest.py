@@ -30,6 +30,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
+
 #: A token command for every API: ``{resource}`` and ``{tenant}`` filled in, a token the sandbox accepts.
 TOKEN_COMMAND = f"{sys.executable} -m console.sandbox.tokens {{resource}} {{tenant}}"
 SANDBOX_ENV = {

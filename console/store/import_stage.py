@@ -2,14 +2,16 @@
 of the store: all SQL lives in this package).
 
 An import first reads, validates and checks every record of every file into a private SQLite file beside the
-workspace (mode 0600, removed afterwards), holding no lock on the workspace; only then does it write the
-records into the workspace, in short transactions, so that the desk keeps working while a long import runs.
+workspace (mode 0600, removed afterwards, or by the next import when this one was killed), holding no lock on
+the workspace; only then does it write the records into the workspace, in short transactions, so that the desk
+keeps working while a long import runs.
 The staging file also finds a record that appears twice in an import however far apart (in one file or in two
 files of one kind) and names both lines, without holding every key in memory.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import sqlite3
@@ -43,10 +45,16 @@ class Stage:
     """Validated records of one import, in the order read, per kind."""
 
     def __init__(self, directory: Path) -> None:
-        fd, name = tempfile.mkstemp(prefix=".import-", suffix=".stage.db", dir=directory)
-        os.close(fd)  # mkstemp made it 0600, ours alone; SQLite opens the empty file as a new database
-        self.path = Path(name)
-        self.conn = SQLITE.scratch(name)
+        remove_left_behind(directory)
+        # Made under another name and locked (flock(2)) before it gets its own: a staging file is only ever
+        # seen unlocked when its import is gone, as the lock goes with the process however it ends.
+        fd, name = tempfile.mkstemp(prefix=".importing-", suffix=".tmp", dir=directory)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        made = Path(name)
+        self.path = made.with_name(".import-" + made.name[len(".importing-") : -len(".tmp")] + STAGE_SUFFIX)
+        os.rename(made, self.path)
+        self._held = fd  # mkstemp made it 0600, ours alone; SQLite opens the empty file as a new database
+        self.conn = SQLITE.scratch(str(self.path))
         for statement in _SCHEMA:
             self.conn.execute(statement)
         self.conn.execute("BEGIN")
@@ -144,5 +152,34 @@ class Stage:
 
     def close(self) -> None:
         self.conn.close()
-        for suffix in ("", "-journal", "-wal", "-shm"):
-            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        _remove(self.path)
+        os.close(self._held)
+
+
+STAGE_SUFFIX = ".stage.db"
+
+
+def remove_left_behind(directory: Path) -> list[Path]:
+    """Remove the staging files in ``directory`` that no running import holds (an import killed, or its host
+    restarted, leaves its file: a million tickets staged are a gigabyte); those this account may open. The ones
+    removed."""
+    removed = []
+    for path in sorted(directory.glob(f".import-*{STAGE_SUFFIX}")):
+        try:
+            fd = os.open(path, os.O_RDWR)
+        except OSError:  # another account's (0600), or gone meanwhile
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # a running import's
+            os.close(fd)
+            continue
+        _remove(path)
+        os.close(fd)
+        removed.append(path)
+    return removed
+
+
+def _remove(path: Path) -> None:
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)

@@ -4,7 +4,7 @@ their search entries and their findings (part of the store: all SQL lives in thi
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, Concatenate, ParamSpec
 
 from console.shared import model
 from console.shared.errors import StaleVersion
@@ -40,6 +40,24 @@ _INSERT_EVENT = (
 )
 #: What the SLA clocks of a stored ticket row are recomputed by (``console.sla.clocks.keep_clocks`` sets it).
 ClockKeeper = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+P = ParamSpec("P")
+
+
+def _read_back(
+    write: Callable[Concatenate[TicketRepo, str, P], None],
+) -> Callable[Concatenate[TicketRepo, str, P], dict[str, Any]]:
+    """``write``, then the ticket as it is after it (:meth:`TicketRepo.update_ticket`)."""
+
+    def update_ticket(repo: TicketRepo, ticket_id: str, /, *args: P.args, **kwargs: P.kwargs) -> dict[str, Any]:
+        write(repo, ticket_id, *args, **kwargs)
+        fresh = repo.ticket(ticket_id)
+        assert fresh is not None
+        return fresh
+
+    update_ticket.__doc__ = f":meth:`write_update`, then the ticket as it is after it.\n\n{write.__doc__}"
+    return update_ticket
 
 
 class TicketRepo:
@@ -153,7 +171,7 @@ class TicketRepo:
             self.db.conn.execute(f"UPDATE tickets SET {assignments} WHERE seq = :seq", {**moved, "seq": seq})
         return fields
 
-    def update_ticket(
+    def write_update(
         self,
         ticket_id: str,
         *,
@@ -165,8 +183,9 @@ class TicketRepo:
         precondition: Callable[[dict[str, Any]], None] | None = None,
         also: Callable[[dict[str, Any]], object] | None = None,
         audit: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        """Apply ``changes`` to a ticket and append timeline ``events``, in one transaction.
+    ) -> None:
+        """Apply ``changes`` to a ticket and append timeline ``events``, in one transaction (the caller's, when
+        one is open: a claim reads the ticket back after its commit, not in its turn to write).
 
         ``precondition(current)`` runs inside the transaction, after the read: raising there refuses the
         change atomically (a claim checks that nobody else holds the ticket).
@@ -200,9 +219,8 @@ class TicketRepo:
             self.db.audit(agent, action, "ticket", ticket_id, detail)
             if also is not None:
                 also(current)
-        fresh = self.ticket(ticket_id)
-        assert fresh is not None
-        return fresh
+
+    update_ticket = _read_back(write_update)
 
     def locked(self, ticket_id: str) -> dict[str, Any]:
         """The ticket as stored, inside the caller's write transaction, locked until its end on PostgreSQL

@@ -129,7 +129,6 @@ def claim(
     *,
     takeover: bool = False,
     session: str | None = None,
-    picked: str | None = None,
 ) -> dict[str, Any]:
     """Claim the ticket for ``lease``: atomic, so of several agents claiming at once exactly one wins.
 
@@ -138,44 +137,55 @@ def claim(
     no console's); claiming a ticket one already holds moves it to the session that claimed it last.
     """
     until = to_iso(now + lease)
-
-    def nobody_else(current: dict[str, Any]) -> None:
-        if current["assignee"] not in (None, agent) and not takeover:
-            raise ClaimedByOther(current["id"], current["assignee"], current["claimedUntil"])
-
-    if not takeover and picked is None:  # held by another: refused from a read, without queueing for the lock
-        # ("next" picked it unassigned, and holds it locked: nothing to read again)
+    if not takeover:  # held by another: refused from a read, without queueing for the lock
         held = ws.tickets.holder(ticket["id"])
         if held is not None:
-            nobody_else({"id": ticket["id"], **held})
+            _nobody_else({"id": ticket["id"], **held}, agent, takeover)
+    # (its row locked: on PostgreSQL claims of other tickets run beside it; read back after the commit, so that
+    # the claim's turn to write ends with it)
+    ws.row_writes(lambda: _claim_locked(ws, ticket["id"], agent, until, takeover, session, None))
+    return _as_stored(ws, ticket["id"])
 
-    def claim_it() -> dict[str, Any]:
-        # What the claim changes is read from the ticket as stored, locked (not the caller's copy, which may be
-        # older: a status set meanwhile stays, and its events say what really changed).
-        current = ws.tickets.locked(ticket["id"])
-        nobody_else(current)
-        previous = current["assignee"]
-        action = "ticket.takeover" if takeover and previous not in (None, agent) else "ticket.claim"
-        changes: dict[str, Any] = {"assignee": agent, "claimedUntil": until, "claimSession": session}
-        events: list[dict[str, Any]] = []
-        if previous != agent:
-            events.append({"kind": "assignment", "fromValue": previous, "toValue": agent})
-        if current["status"] == "new":
-            changes["status"] = "triaged"
-            events.append({"kind": "status_change", "fromValue": "new", "toValue": "triaged"})
-        return ws.tickets.update_ticket(
-            ticket["id"],
-            expected_version=None,
-            changes=changes,
-            events=events,
-            agent=agent,
-            action=action,
-            precondition=nobody_else,
-            also=lambda current: tell.taken_over(ws, current, agent, agent),  # the holder it was taken from hears
-            audit={"picked": picked} if picked else None,  # "next": the desk chose it, not the agent
-        )
 
-    return ws.row_writes(claim_it)  # (its row locked: on PostgreSQL claims of other tickets run beside it)
+def _nobody_else(current: dict[str, Any], agent: str, takeover: bool) -> None:
+    if current["assignee"] not in (None, agent) and not takeover:
+        raise ClaimedByOther(current["id"], current["assignee"], current["claimedUntil"])
+
+
+def _claim_locked(
+    ws: Workspace, ticket_id: str, agent: str, until: str, takeover: bool, session: str | None, picked: str | None
+) -> None:
+    """The claim's writes, inside its transaction. What the claim changes is read from the ticket as stored,
+    locked (not the caller's copy, which may be older: a status set meanwhile stays, and its events say what
+    really changed)."""
+    current = ws.tickets.locked(ticket_id)
+    _nobody_else(current, agent, takeover)
+    previous = current["assignee"]
+    action = "ticket.takeover" if takeover and previous not in (None, agent) else "ticket.claim"
+    changes: dict[str, Any] = {"assignee": agent, "claimedUntil": until, "claimSession": session}
+    events: list[dict[str, Any]] = []
+    if previous != agent:
+        events.append({"kind": "assignment", "fromValue": previous, "toValue": agent})
+    if current["status"] == "new":
+        changes["status"] = "triaged"
+        events.append({"kind": "status_change", "fromValue": "new", "toValue": "triaged"})
+    ws.tickets.write_update(
+        ticket_id,
+        expected_version=None,
+        changes=changes,
+        events=events,
+        agent=agent,
+        action=action,
+        precondition=lambda stored: _nobody_else(stored, agent, takeover),
+        also=lambda current: tell.taken_over(ws, current, agent, agent),  # the holder it was taken from hears
+        audit={"picked": picked} if picked else None,  # "next": the desk chose it, not the agent
+    )
+
+
+def _as_stored(ws: Workspace, ticket_id: str) -> dict[str, Any]:
+    fresh = ws.tickets.ticket(ticket_id)
+    assert fresh is not None
+    return fresh
 
 
 def claim_next(
@@ -185,14 +195,16 @@ def claim_next(
     has none. The pick and the claim are one write transaction: two agents taking "next" at the same moment
     get two tickets, never the same one (and neither is refused because the other was quicker, nor waits for
     it on PostgreSQL: the pick passes over the tickets other claims have locked)."""
+    until = to_iso(now + lease)
 
-    def pick_and_claim() -> dict[str, Any] | None:
+    def pick_and_claim() -> str | None:
         ticket_id = ws.queue.next_unassigned(q)
-        if ticket_id is None:
-            return None  # (the claim reads the ticket it picked as stored, locked: its id is all it needs)
-        return claim(ws, {"id": ticket_id}, agent, now, lease, session=session, picked="next")
+        if ticket_id is not None:  # (the claim reads the ticket it picked as stored, locked: its id is all it needs)
+            _claim_locked(ws, ticket_id, agent, until, False, session, "next")
+        return ticket_id
 
-    return ws.row_writes(pick_and_claim)
+    taken = ws.row_writes(pick_and_claim)
+    return None if taken is None else _as_stored(ws, taken)
 
 
 def release(ws: Workspace, ticket: dict[str, Any], agent: str, *, session: str | None = None) -> dict[str, Any]:
