@@ -18,6 +18,7 @@ FIGURES = {
 }  # fmt: skip
 
 
+@pytest.mark.postgresql_own
 @pytest.mark.skipif(postgres_bin() is None, reason="PostgreSQL's server is not installed")
 def test_the_bench_runs_on_both_engines_and_writes_every_figure_with_its_floor(tmp_path: Path) -> None:
     out = tmp_path / "RESULTS-postgresql.md"

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from console.records.kinds import KINDS
@@ -59,7 +60,7 @@ def test_a_killed_imports_file_goes_with_the_next_import_and_a_running_ones_stay
         assert killed_file.exists() and running_file.exists()  # what a kill leaves
         (tmp_path / "notes.txt").write_text("not an import's", encoding="utf-8")
         stage = Stage(tmp_path)  # the next import
-        assert not killed_file.exists() and not Path(f"{killed_file}-journal").exists()
+        assert not killed_file.exists()
         assert running_file.exists(), "a running import's staging file was removed"
         assert (tmp_path / "notes.txt").exists()
         stage.close()
@@ -71,14 +72,27 @@ def test_a_killed_imports_file_goes_with_the_next_import_and_a_running_ones_stay
     assert _files(tmp_path) == ["notes.txt"]
 
 
-def test_what_the_account_cannot_open_is_left_alone(tmp_path: Path) -> None:
-    """Another agent's staging file on a shared host (0600, theirs) cannot be opened: not this account's to
-    remove. (As root every file opens: a directory of that name stands in for what cannot be.)"""
-    other = tmp_path / ".import-someone.stage.db"
-    other.write_bytes(b"")
-    os.chmod(other, 0)
+def test_only_this_accounts_own_regular_unheld_files_are_removed(tmp_path: Path) -> None:
+    """The system's temporary folder (a PostgreSQL workspace's imports stage there) is shared: another account's
+    file, one another account can open, a link, a directory of that name stay; so does a name being made this
+    moment (``.importing-*``), while one left long ago by a kill goes."""
+    target = tmp_path / "precious.txt"
+    target.write_text("keep", encoding="utf-8")
+    (tmp_path / ".import-link.stage.db").symlink_to(target)
+    (tmp_path / ".import-dir.stage.db").mkdir()
+    making = tmp_path / ".importing-now.tmp"
+    making.write_bytes(b"")
+    old = tmp_path / ".importing-old.tmp"
+    old.write_bytes(b"")
+    os.utime(old, (time.time() - 3600, time.time() - 3600))
+    theirs = tmp_path / ".import-theirs.stage.db"
+    theirs.write_bytes(b"")
+    theirs.chmod(0o666)  # (open to all: only its owner is to remove it all the same)
     if os.geteuid() == 0:
-        other.unlink()
-        other.mkdir()
-    assert remove_left_behind(tmp_path) == []
-    assert other.exists()
+        os.chown(theirs, 65534, 65534)  # nobody's
+    else:
+        theirs.unlink()
+    assert remove_left_behind(tmp_path) == [old]
+    assert target.read_text(encoding="utf-8") == "keep" and making.exists()
+    assert (tmp_path / ".import-link.stage.db").is_symlink() and (tmp_path / ".import-dir.stage.db").is_dir()
+    assert theirs.exists() or os.geteuid() != 0

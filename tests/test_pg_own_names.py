@@ -33,7 +33,7 @@ from tests.test_mail_intake import mail
 from tests.test_mail_sending import Clock
 from tests.test_pg_grants import ROLES, Desk, _role
 
-pytestmark = pytest.mark.xdist_group("pg_grants")
+pytestmark = [pytest.mark.xdist_group("pg_grants"), pytest.mark.postgresql_own]
 
 REFUSED = "new row violates row-level security policy"
 AUDIT = (

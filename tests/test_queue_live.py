@@ -31,17 +31,17 @@ async def test_a_change_waits_for_the_keys_and_never_longer_than_the_longest_wai
             other, other.tickets.ticket(table(pilot).current_row.id), "kenji.sato", NOW, timedelta(minutes=30)
         )
         started = loop.time()
-        shown_at, pressed = None, [0.0]
+        shown_at, pressed = None, []  # (when each key was sent)
         while loop.time() - started < queue_live.LONGEST_WAIT + 2.5:  # keys every 0.15 s, never quiet
-            await pilot.press("j" if int((loop.time() - started) / 0.6) % 2 == 0 else "k")
             pressed.append(loop.time() - started)
+            await pilot.press("j" if int((loop.time() - started) / 0.6) % 2 == 0 else "k")
             await pilot.pause(0.15)
             if shown_at is None and table(pilot).count == before - 1:
                 shown_at = loop.time() - started
         assert shown_at is not None, "a change never reached a console whose keys kept coming"
         # A loaded machine may leave a gap between two keys as long as the quiet time: then the console rightly
         # showed the change in it (seen once at the end of a loaded CI job: shown after 1.35 s).
-        gaps = [b - a for a, b in itertools.pairwise(pressed) if b <= shown_at + 0.15]
+        gaps = [b - a for a, b in itertools.pairwise(pressed) if b <= shown_at]
         quiet_once = max(gaps, default=0.0) >= queue_live.QUIET
         assert quiet_once or shown_at >= queue_live.LONGEST_WAIT - 0.5, (shown_at, gaps)  # it waited for the keys
         assert shown_at < queue_live.LONGEST_WAIT + 2.0  # ...but not for ever (a busy machine's margin)

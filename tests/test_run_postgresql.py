@@ -22,6 +22,7 @@ ROOT = Path(__file__).parent.parent
 SCRIPT = ROOT / "tests" / "pg_local.sh"
 pytestmark = [
     pytest.mark.skipif(not list(Path("/usr/lib/postgresql").glob("*/bin/initdb")), reason="no PostgreSQL server"),
+    pytest.mark.postgresql_own,
 ]
 
 

@@ -217,3 +217,11 @@ def test_a_claim_on_postgresql_costs_few_round_trips(demo_ws: Workspace, engine:
     assert [s.split()[:2] for s in sent[commit + 1 :]] == [["SELECT", "t.*,"]]  # read back after it, not in the turn
     assert sum("INSERT INTO timeline" in s for s in sent) == 1
     assert len(sent) <= 15 and commit - turn[0] <= 8, "\n".join(sent)  # (the row read twice: both before)
+    sent.clear()  # and "next": its pick the first statement after the start, the read-back after the commit
+    demo_ws.conn.set_trace_callback(sent.append)
+    taken = d.claim_next(QueueQuery(statuses=("new",)))
+    demo_ws.conn.set_trace_callback(None)
+    assert taken is not None and taken["assignee"] == d.agent
+    commit = next(i for i, s in enumerate(sent) if s.endswith("; COMMIT"))
+    assert [s.split()[:2] for s in sent[commit + 1 :]] == [["SELECT", "t.*,"]], "\n".join(sent)
+    assert sum("SKIP LOCKED" in s for s in sent[:commit]) == 1

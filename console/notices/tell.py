@@ -1,4 +1,4 @@
-"""Notices written by the desk's own ticket actions, inside the action's transaction (``update_ticket``'s
+"""Notices written by the desk's own ticket actions, inside the action's transaction (``write_update``'s
 ``also``): the holder of a ticket taken from them hears of it."""
 
 from __future__ import annotations

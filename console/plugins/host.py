@@ -161,7 +161,7 @@ def _candidates(installed: bool) -> list[tuple[str, str, Callable[[], ModuleType
     found: list[tuple[str, str, Callable[[], ModuleType], str | None]] = []
     seen: set[str] = set()
     # Each distribution's name and version read once: its METADATA is parsed anew on every look (four looks an
-    # entry point before 2026-12-07: 70 ms of the console's start-up, on the built-ins alone).
+    # entry point before 2026-12-07: 34 ms of the console's start-up with the four built-ins, now 12).
     described: dict[str, tuple[str | None, str | None]] = {}
     points = [(ep, *_described(ep, described)) for ep in metadata.entry_points(group=GROUP)]
     # The built-ins first, then third-party plugins by name: registration order decides nothing of who owns

@@ -12,11 +12,14 @@ files of one kind) and names both lines, without holding every key in memory.
 from __future__ import annotations
 
 import fcntl
+import functools
 import json
 import os
 import sqlite3
+import stat
 import tempfile
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,19 +48,16 @@ class Stage:
     """Validated records of one import, in the order read, per kind."""
 
     def __init__(self, directory: Path) -> None:
-        remove_left_behind(directory)
-        # Made under another name and locked (flock(2)) before it gets its own: a staging file is only ever
-        # seen unlocked when its import is gone, as the lock goes with the process however it ends.
-        fd, name = tempfile.mkstemp(prefix=".importing-", suffix=".tmp", dir=directory)
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        made = Path(name)
-        self.path = made.with_name(".import-" + made.name[len(".importing-") : -len(".tmp")] + STAGE_SUFFIX)
-        os.rename(made, self.path)
-        self._held = fd  # mkstemp made it 0600, ours alone; SQLite opens the empty file as a new database
-        self.conn = SQLITE.scratch(str(self.path))
-        for statement in _SCHEMA:
-            self.conn.execute(statement)
-        self.conn.execute("BEGIN")
+        self._held, self.path = _made_and_locked(directory)
+        try:
+            self.conn = SQLITE.scratch(str(self.path))
+            for statement in _SCHEMA:
+                self.conn.execute(statement)
+            self.conn.execute("BEGIN")
+        except BaseException:
+            _remove(self.path)
+            os.close(self._held)
+            raise
         self._seq: dict[str, int] = {}
 
     def add(self, kind: Kind, path: Path, records: list[tuple[int, dict[str, Any] | None]]) -> None:
@@ -157,27 +157,72 @@ class Stage:
 
 
 STAGE_SUFFIX = ".stage.db"
+#: A name's file made but not yet locked and named lives a moment; one older than this was left by a kill then.
+MAKING_FOR = 60.0
+
+
+def _made_and_locked(directory: Path) -> tuple[int, Path]:
+    """A new staging file (0600: mkstemp's) and its lock held; the files no import holds removed first.
+
+    Made under another name and locked (flock(2)) before it gets its own, so that a staging file is only ever
+    seen unlocked when its import is gone: the lock goes with the process however it ends. Where locks do not
+    work (flock refused: ENOLCK on some network file systems) nothing is removed, as nothing held can be told
+    from what was left."""
+    fd, name = tempfile.mkstemp(prefix=".importing-", suffix=".tmp", dir=directory)
+    made = Path(name)
+    try:
+        locked = _try(functools.partial(fcntl.flock, fd, fcntl.LOCK_EX))
+        while True:  # (its own name: os.link refuses one taken, where a rename would replace that file)
+            path = directory / f".import-{os.urandom(6).hex()}{STAGE_SUFFIX}"
+            try:
+                os.link(made, path)
+                break
+            except FileExistsError:
+                continue
+        made.unlink()
+    except BaseException:
+        made.unlink(missing_ok=True)
+        os.close(fd)
+        raise
+    if locked:
+        remove_left_behind(directory)
+    return fd, path
 
 
 def remove_left_behind(directory: Path) -> list[Path]:
     """Remove the staging files in ``directory`` that no running import holds (an import killed, or its host
-    restarted, leaves its file: a million tickets staged are a gigabyte); those this account may open. The ones
-    removed."""
+    restarted, leaves its file: most of a gigabyte for a million tickets): this account's own regular files
+    only, never through a symbolic link, each as best it can (the system's shared temporary folder holds
+    others'). The ones removed."""
     removed = []
-    for path in sorted(directory.glob(f".import-*{STAGE_SUFFIX}")):
+    found = [*directory.glob(f".import-*{STAGE_SUFFIX}"), *directory.glob(".importing-*.tmp")]
+    for path in sorted(found):
         try:
-            fd = os.open(path, os.O_RDWR)
-        except OSError:  # another account's (0600), or gone meanwhile
+            fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:  # another account's (0600), a link, or gone meanwhile
             continue
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:  # a running import's
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid():
+                continue
+            if path.suffix == ".tmp" and time.time() - info.st_mtime < MAKING_FOR:
+                continue  # (being made this moment)
+            if not _try(functools.partial(fcntl.flock, fd, fcntl.LOCK_EX | fcntl.LOCK_NB)):
+                continue  # a running import's
+            if _try(functools.partial(_remove, path)):
+                removed.append(path)
+        finally:
             os.close(fd)
-            continue
-        _remove(path)
-        os.close(fd)
-        removed.append(path)
     return removed
+
+
+def _try(act: Callable[[], object]) -> bool:
+    """Whether ``act()`` went without an OSError."""
+    try:
+        act()
+    except OSError:
+        return False
+    return True
 
 
 def _remove(path: Path) -> None:
