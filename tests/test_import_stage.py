@@ -68,7 +68,7 @@ def test_a_killed_imports_file_goes_with_the_next_import_and_a_running_ones_stay
     finally:
         running.kill()
         running.wait(timeout=10)
-    assert remove_left_behind(tmp_path) == [running_file]  # once it is gone too
+    assert remove_left_behind(tmp_path, time.time()) == [running_file]  # once it is gone too
     assert _files(tmp_path) == ["notes.txt"]
 
 
@@ -92,7 +92,7 @@ def test_only_this_accounts_own_regular_unheld_files_are_removed(tmp_path: Path)
         os.chown(theirs, 65534, 65534)  # nobody's
     else:
         theirs.unlink()
-    assert remove_left_behind(tmp_path) == [old]
+    assert remove_left_behind(tmp_path, time.time()) == [old]
     assert target.read_text(encoding="utf-8") == "keep" and making.exists()
     assert (tmp_path / ".import-link.stage.db").is_symlink() and (tmp_path / ".import-dir.stage.db").is_dir()
     assert theirs.exists() or os.geteuid() != 0

@@ -18,7 +18,6 @@ import os
 import sqlite3
 import stat
 import tempfile
-import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -184,12 +183,12 @@ def _made_and_locked(directory: Path) -> tuple[int, Path]:
         made.unlink(missing_ok=True)
         os.close(fd)
         raise
-    if locked:
-        remove_left_behind(directory)
+    if locked:  # (now by the file system's clock: the time the new file was made)
+        remove_left_behind(directory, os.fstat(fd).st_mtime)
     return fd, path
 
 
-def remove_left_behind(directory: Path) -> list[Path]:
+def remove_left_behind(directory: Path, now: float) -> list[Path]:
     """Remove the staging files in ``directory`` that no running import holds (an import killed, or its host
     restarted, leaves its file: most of a gigabyte for a million tickets): this account's own regular files
     only, never through a symbolic link, each as best it can (the system's shared temporary folder holds
@@ -205,7 +204,7 @@ def remove_left_behind(directory: Path) -> list[Path]:
             info = os.fstat(fd)
             if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid():
                 continue
-            if path.suffix == ".tmp" and time.time() - info.st_mtime < MAKING_FOR:
+            if path.suffix == ".tmp" and now - info.st_mtime < MAKING_FOR:
                 continue  # (being made this moment)
             if not _try(functools.partial(fcntl.flock, fd, fcntl.LOCK_EX | fcntl.LOCK_NB)):
                 continue  # a running import's
