@@ -6,7 +6,7 @@ saw (a change based on a stale version is refused by the store), and records the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -129,12 +129,15 @@ def claim(
     *,
     takeover: bool = False,
     session: str | None = None,
+    authorize: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Claim the ticket for ``lease``: atomic, so of several agents claiming at once exactly one wins.
 
     A ticket held by someone else is refused (:class:`ClaimedByOther`) unless ``takeover``, which is
-    recorded as such. The claim belongs to the console ``session`` that took it (``None``: the command line,
-    no console's); claiming a ticket one already holds moves it to the session that claimed it last.
+    recorded as such and, when the ticket as stored and locked is another's, first asks ``authorize("ticket.takeover")``
+    (the desk's role check: raising refuses it, nothing written), whatever the caller's copy said. The claim
+    belongs to the console ``session`` that took it (``None``: the command line, no console's); claiming a
+    ticket one already holds moves it to the session that claimed it last.
     """
     until = to_iso(now + lease)
     if not takeover:  # held by another: refused from a read, without queueing for the lock
@@ -143,7 +146,7 @@ def claim(
             _nobody_else({"id": ticket["id"], **held}, agent, takeover)
     # (its row locked: on PostgreSQL claims of other tickets run beside it; read back after the commit, so that
     # the claim's turn to write ends with it)
-    ws.row_writes(lambda: _claim_locked(ws, ticket["id"], agent, until, takeover, session, None))
+    ws.row_writes(lambda: _claim_locked(ws, ticket["id"], agent, until, takeover, session, None, authorize))
     return _as_stored(ws, ticket["id"])
 
 
@@ -153,15 +156,24 @@ def _nobody_else(current: dict[str, Any], agent: str, takeover: bool) -> None:
 
 
 def _claim_locked(
-    ws: Workspace, ticket_id: str, agent: str, until: str, takeover: bool, session: str | None, picked: str | None
+    ws: Workspace,
+    ticket_id: str,
+    agent: str,
+    until: str,
+    takeover: bool,
+    session: str | None,
+    picked: str | None,
+    authorize: Callable[[str], None] | None = None,
 ) -> None:
     """The claim's writes, inside its transaction. What the claim changes is read from the ticket as stored,
     locked (not the caller's copy, which may be older: a status set meanwhile stays, and its events say what
-    really changed)."""
+    really changed; a ticket another agent claimed meanwhile is a takeover, authorized as one)."""
     current = ws.tickets.locked(ticket_id)
     _nobody_else(current, agent, takeover)
     previous = current["assignee"]
     action = "ticket.takeover" if takeover and previous not in (None, agent) else "ticket.claim"
+    if action == "ticket.takeover" and authorize is not None:
+        authorize(action)
     changes: dict[str, Any] = {"assignee": agent, "claimedUntil": until, "claimSession": session}
     events: list[dict[str, Any]] = []
     if previous != agent:
