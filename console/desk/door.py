@@ -363,10 +363,9 @@ class Desk(DeskParts):
         return ticket_ops.log_ticket(self.ws, new, self.agent, self.clock(), self.services, fields)
 
     def claim(self, ticket: dict[str, Any] | str, *, takeover: bool = False) -> dict[str, Any]:
-        row = self._fresh(ticket)  # (refused at once from this read; authorized again from the row as locked)
-        self.authorize("ticket.takeover" if takeover and row["assignee"] not in (None, self.agent) else "ticket.claim")
+        # (authorized from a read, and again from the row as locked should it be another's by then)
         claim = partial(ticket_ops.claim, takeover=takeover, session=self.session, authorize=self.authorize)
-        return claim(self.ws, row, self.agent, self.clock(), self.lease)
+        return claim(self.ws, ticket, self.agent, self.clock(), self.lease)
 
     def claim_next(self, view: QueueQuery) -> dict[str, Any] | None:
         self.authorize("ticket.claim")  # the next open, unassigned ticket of the view (None: none left in it)

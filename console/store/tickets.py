@@ -175,6 +175,7 @@ class TicketRepo:
         precondition: Callable[[dict[str, Any]], None] | None = None,
         also: Callable[[dict[str, Any]], object] | None = None,
         audit: dict[str, Any] | None = None,
+        locked: dict[str, Any] | None = None,
     ) -> None:
         """Apply ``changes`` to a ticket and append timeline ``events``, in one transaction (the caller's, when
         one is open: a claim reads the ticket back after its commit, not in its turn to write).
@@ -185,11 +186,12 @@ class TicketRepo:
         With ``expected_version`` the change is refused (:class:`StaleVersion`) when the ticket moved on
         since the agent read it. Derived columns (open flag, next SLA due, severity rank) are recomputed.
         ``also(current)`` runs last inside the same transaction: writes that must land with the change.
-        ``audit`` is added to the audit row's detail (who else had a hand in it: a plugin's action).
+        ``audit`` is added to the audit row's detail (who else had a hand in it: a plugin's action). ``locked``:
+        the ticket as the caller's transaction read it with :meth:`locked` (not read again).
         """
         now = self.db.now()
         with self.db.writing():  # (or the caller's: the mail intake joins a reply and records the mail at once)
-            current = self._current(ticket_id, expected_version)
+            current = locked if locked is not None else self._current(ticket_id, expected_version)
             if precondition is not None:
                 precondition(current)
             stored = as_changed(current, changes, events, now, self.clock_keeper)
