@@ -22,22 +22,22 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/csp-console $(ARGS)
+	@$(BIN)/csp-console $(ARGS)
 
 # `make run` on a local PostgreSQL: a cluster under .pg/ (Debian's postgresql package), the demo in csp_demo.
 run-postgresql: $(STAMP)
-	sh tests/pg_local.sh run $(ARGS)
+	@sh tests/pg_local.sh run $(ARGS)
 
 stop-postgresql:
 	sh tests/pg_local.sh stop
 
 sandbox: $(STAMP)
-	$(BIN)/csp-console sandbox $(ARGS)
+	@$(BIN)/csp-console sandbox $(ARGS)
 
 # A local IMAP and SMTP server (the tests' pymap and aiosmtpd, on 127.0.0.1), a demo workspace and a config file
 # reaching them, under mail-sandbox/ (README: "Try the mail on your machine").
 mail-sandbox: $(STAMP)
-	$(BIN)/python -m tests.mail_sandbox $(ARGS)
+	@$(BIN)/python -m tests.mail_sandbox $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check console plugins tests examples bench

@@ -125,8 +125,10 @@ def served(db: Path | str, agent: str = "kenji.sato") -> Iterator[Served]:
 class BoardPage:
     """The served board open in a Chromium page: its screen's text, keys typed into it, screenshots."""
 
-    def __init__(self, page: Any) -> None:
+    def __init__(self, page: Any, elsewhere: list[str]) -> None:
         self.page = page
+        #: What the page asked of any other host (refused): nothing, the board's page loads only its own files.
+        self.elsewhere = elsewhere
 
     def text(self) -> str:
         return str(self.page.evaluate(SCREEN_TEXT))
@@ -160,7 +162,8 @@ class BoardPage:
 @contextlib.contextmanager
 def board_page(url: str, profile: Path) -> Iterator[BoardPage]:
     """Chromium on a fresh profile, the page at ``url``, once xterm.js holds the board's first screen. Requests
-    anywhere but ``url`` (the page's web font) are refused: nothing leaves this machine."""
+    anywhere but ``url`` are refused, so nothing leaves this machine, and recorded: the board's own page asks
+    for none (textual-serve's page fetched a web font from fonts.googleapis.com)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -170,14 +173,24 @@ def board_page(url: str, profile: Path) -> Iterator[BoardPage]:
         )  # fmt: skip
         try:
             page = context.new_page()
-            page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(url) else route.abort())
+            elsewhere: list[str] = []
+
+            def route(route: Any) -> None:
+                if route.request.url.startswith(url):
+                    route.continue_()
+                else:
+                    elsewhere.append(route.request.url)
+                    route.abort()
+
+            page.route("**/*", route)
             page.add_init_script(KEEP_TERMINAL)
             page.goto(url)
             page.wait_for_function("() => window.__cspTerminal !== undefined", timeout=30_000)
-            board = BoardPage(page)
+            board = BoardPage(page, elsewhere)
             figures = ("Queue health", "All open", "Resolved today", "Most open tickets")  # its panels, painted
             board.wait_for(lambda text: all(f in text for f in figures), 30, "the board")
             page.focus(".xterm-helper-textarea")  # where xterm.js takes the keyboard
+            assert not elsewhere, f"the board's page asked other hosts for {elsewhere}"
             yield board
         finally:
             context.close()

@@ -6,6 +6,7 @@ real server process and aiohttp's websocket client (textual-serve's own dependen
 from __future__ import annotations
 
 import asyncio
+import re
 
 import aiohttp
 import pytest
@@ -24,6 +25,26 @@ async def _open(url: str, origin: str | None) -> int:
                 return 101
         except aiohttp.WSServerHandshakeError as exc:
             return exc.status
+
+
+async def _page(url: str) -> tuple[int, str]:
+    async with aiohttp.ClientSession() as session, session.get(f"{url}/", timeout=10) as answer:
+        return answer.status, await answer.text()
+
+
+def test_the_boards_page_loads_nothing_from_another_host(demo_ws: Workspace) -> None:
+    """The page the server gives a browser names only the server's own files (its scripts, styles and font):
+    a wall screen behind the desk's firewall asks no other host for anything (textual-serve's own page linked a
+    web font at fonts.googleapis.com). The title is escaped as HTML."""
+    with served(demo_ws.locator) as server:  # type: ignore[arg-type]
+        status, page = asyncio.run(_page(server.url))
+    assert status == 200
+    links = re.findall(r"""(?:src|href)=["']([^"']+)|url\(["']?([^"')]+)""", page)
+    assert links, page
+    for link in (a or b for a, b in links):
+        assert link.startswith(f"{server.url}/"), link
+    assert f'data-session-websocket-url="ws://127.0.0.1:{server.port}/ws"' in page
+    assert "googleapis" not in page and "<title>CSP Triage Console: queue health</title>" in page
 
 
 def test_only_the_boards_own_page_may_open_it(demo_ws: Workspace) -> None:

@@ -139,6 +139,23 @@ def test_readme_starts_with_the_two_commands_and_its_picture_exists() -> None:
         assert (root / unquote(target)).exists(), target
 
 
+def test_make_run_with_a_password_in_its_args_never_prints_it(tmp_path: Path) -> None:
+    """`make run ARGS='--db postgresql://user:secret@…'` (the README's form): make echoes a recipe's command
+    line unless told not to, so the password was printed before the console, which hides it, even started
+    (found by a new user's walk-through, 2026-12-07; `make run-postgresql` is kept quiet the same way,
+    tests/test_run_postgresql.py). The install is not redone (``-o`` its stamp)."""
+    root = Path(__file__).parent.parent
+    env = {**os.environ, "HOME": str(tmp_path)}
+    proc = subprocess.run(
+        ["make", "--no-print-directory", "-o", ".venv/.installed", "run",
+         "ARGS=--db postgresql://user:secret@127.0.0.1:1/x"],
+        cwd=root, capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+    said = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "cannot connect" in said, said
+    assert "secret" not in said and "user:***@127.0.0.1:1/x" in said, said
+
+
 def test_the_sandboxs_next_steps_followed_literally_sync_the_workspace_it_serves(
     demo_ws: Workspace, tmp_path: Path
 ) -> None:

@@ -99,6 +99,24 @@ def test_claim_is_exclusive_and_takeover_is_audited(demo_ws: Workspace) -> None:
     assert entry["before"]["assignee"] == "aiko.tanaka" and entry["after"]["assignee"] == "li.wei"
 
 
+def test_a_takeover_from_a_stale_copy_is_authorized_as_one(demo_ws: Workspace) -> None:
+    """The console's copy says nobody holds the ticket; meanwhile a colleague claimed it. Claiming with
+    ``takeover`` from that copy is a takeover of the ticket as stored, so it needs the takeover role: a Billing
+    admin (who may claim, not take over) is refused inside the claim's transaction and nothing is written."""
+    holder, billing = desk(demo_ws, "aiko.tanaka"), desk(demo_ws, "tom.becker")
+    stale = an_open(demo_ws, assignee=None)  # as the Billing admin's console read it
+    holder.claim(stale["id"])
+    audit_before = len(demo_ws.agents.audit_since(entity="ticket", entity_id=stale["id"]))
+    with pytest.raises(RoleDenied, match=r"ticket\.takeover: it needs"):
+        billing.claim(stale, takeover=True)
+    held = demo_ws.tickets.ticket(stale["id"])
+    assert held["assignee"] == "aiko.tanaka"
+    assert len(demo_ws.agents.audit_since(entity="ticket", entity_id=stale["id"])) == audit_before
+    helpdesk = desk(demo_ws, "li.wei")  # a Helpdesk agent may: audited as the takeover it is
+    helpdesk.claim(stale, takeover=True)
+    assert demo_ws.agents.audit_since(entity="ticket", entity_id=stale["id"])[-1]["action"] == "ticket.takeover"
+
+
 def test_lease_expires_back_to_the_pool_and_exit_releases(demo_ws: Workspace) -> None:
     a = desk(demo_ws, "aiko.tanaka")
     first, second = [r for b in demo_ws.tickets.iter_tickets() for r in b if r["assignee"] is None][:2]

@@ -28,7 +28,7 @@ from console.desk.door import Desk
 from console.plugins.host import load_plugins
 from console.settings.config import Config
 from console.store import Workspace, audit_chain
-from console.store.pg_dialect import WRITE_LOCK
+from console.store.pg_dialect import SERIAL_LOCK, WRITE_LOCK
 from console.tickets.queue_query import QueueQuery
 from tests.conftest import NOW
 from tests.pg_engine import Cluster
@@ -103,6 +103,28 @@ def test_an_ordinary_write_waits_for_a_claim_in_progress(ws: Workspace, url: str
     notes = [e["text"] for e in ws.tickets.timeline(ws.tickets.ticket(theirs)["seq"]) if e["kind"] == "note"]
     assert "after the claim" in notes and "waits for the claim" not in notes
     assert ws.tickets.ticket(mine)["assignee"] is None
+    assert audit_chain.verify(ws.conn).intact
+
+
+def test_a_claim_whose_turn_to_write_never_comes_writes_nothing(ws: Workspace, url: str) -> None:
+    """A claim's turn to write is taken with its first write, in one round trip (the turn's lock and the UPDATE
+    in one pipeline): while another host's claim holds the turn past this claim's patience, the lock's refusal
+    stops the UPDATE sent behind it. The claim is said busy with nothing written (the ticket free, no timeline
+    row, no audit row), and the same session claims it once the turn is free."""
+    ticket = first_unassigned(ws, 1)[0]
+    seq = ws.tickets.ticket(ticket)["seq"]
+    audit_rows = len(ws.agents.audit_since(entity="ticket", entity_id=ticket))
+    events = len(ws.tickets.timeline(seq))
+    with psycopg.connect(url) as other:  # another host's claim, in its turn to write
+        other.execute(f"SELECT pg_advisory_xact_lock_shared({WRITE_LOCK})")
+        other.execute(f"SELECT pg_advisory_xact_lock({SERIAL_LOCK})")
+        with ws.dialect.patience(ws.conn, 0.5), pytest.raises(sqlite3.OperationalError) as waited:
+            desk(ws).claim(ticket)
+        assert ws.dialect.is_busy(waited.value), waited.value
+        assert ws.tickets.ticket(ticket)["assignee"] is None
+        assert len(ws.tickets.timeline(seq)) == events
+        assert len(ws.agents.audit_since(entity="ticket", entity_id=ticket)) == audit_rows
+    assert desk(ws).claim(ticket)["assignee"] == AGENT
     assert audit_chain.verify(ws.conn).intact
 
 

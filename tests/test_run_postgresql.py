@@ -72,7 +72,7 @@ def stopped() -> Iterator[list[tuple[Path, Path, int]]]:
 
 def test_the_makefile_runs_this_script() -> None:
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
-    assert re.search(r"^run-postgresql: \$\(STAMP\)\n\tsh tests/pg_local\.sh run \$\(ARGS\)$", makefile, re.M)
+    assert re.search(r"^run-postgresql: \$\(STAMP\)\n\t@sh tests/pg_local\.sh run \$\(ARGS\)$", makefile, re.M)
     assert re.search(r"^stop-postgresql:\n\tsh tests/pg_local\.sh stop$", makefile, re.M)
 
 

@@ -101,12 +101,16 @@ async def test_search_as_you_type_and_clear(demo_ws: Workspace, tmp_path: Path) 
         assert table(pilot).count == demo_ws.queue.queue_count(QueueQuery(search="金額"))
         await pilot.press("enter")  # back to the list, search kept
         assert app.focused is table(pilot)
+        screen = app.screen
+        assert isinstance(screen, QueueScreen) and screen.view_index is None  # a search: a view of one's own
+        assert "Custom view" in str(screen.query_one("#queue-title").render())
         await pilot.press("slash", "escape")
         await settle(pilot)
         assert table(pilot).count == before
-        screen = app.screen
-        assert isinstance(screen, QueueScreen) and screen.search_box is not None
+        assert screen.search_box is not None
         assert not screen.search_box.display and screen.search_box.value == ""
+        # cleared: the view it was typed in, by name again (it said "Custom view": a new user's walk-through)
+        assert screen.view_index == 5 and "All open" in str(screen.query_one("#queue-title").render())
         # The box is mounted once, on the first "/", and reused; a view key closes it and drops the search.
         await pilot.press("slash", *"in")
         await settle(pilot)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
-from functools import cached_property
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
 from console.desk.details import TicketDetails
@@ -363,11 +363,9 @@ class Desk(DeskParts):
         return ticket_ops.log_ticket(self.ws, new, self.agent, self.clock(), self.services, fields)
 
     def claim(self, ticket: dict[str, Any] | str, *, takeover: bool = False) -> dict[str, Any]:
-        row = self._fresh(ticket)
-        self.authorize("ticket.takeover" if takeover and row["assignee"] not in (None, self.agent) else "ticket.claim")
-        return ticket_ops.claim(
-            self.ws, row, self.agent, self.clock(), self.lease, takeover=takeover, session=self.session
-        )
+        # (authorized from a read, and again from the row as locked should it be another's by then)
+        claim = partial(ticket_ops.claim, takeover=takeover, session=self.session, authorize=self.authorize)
+        return claim(self.ws, ticket, self.agent, self.clock(), self.lease)
 
     def claim_next(self, view: QueueQuery) -> dict[str, Any] | None:
         self.authorize("ticket.claim")  # the next open, unassigned ticket of the view (None: none left in it)

@@ -9,10 +9,14 @@ import asyncio
 import signal
 import socket
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from console.health.serve import Address, allowed_origins, bind
 
+#: The board's own page (its template, for textual-serve's jinja2): only this server's files, no web font from
+#: another host as textual-serve's page has.
+PAGE = Path(__file__).with_name("board_page")
 #: Seconds a stopping server gives its open connections before it closes them (their boards then quit).
 SHUTDOWN_SECONDS = 1.0
 #: Boards served at once (each a process with its own workspace connections): a page that opens sockets in a loop
@@ -48,7 +52,9 @@ def _server_class() -> type[Any]:
             said: Callable[[str], None],
         ) -> None:
             url = public_url or address.url  # (textual-serve's own would leave an IPv6 host unbracketed)
-            super().__init__(command, host=address.host, port=address.port, title=title, public_url=url)
+            super().__init__(
+                command, host=address.host, port=address.port, title=title, public_url=url, templates_path=PAGE
+            )
             self.sock = sock
             self.said = said
             self.origins = allowed_origins(address, public_url)

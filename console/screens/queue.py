@@ -67,6 +67,7 @@ class QueueScreen(QueueClaims, QueueLive, QueueMailKeys, QueuePluginActions, Con
         self.views: list[View] = []
         self.counts: list[int | None] = []
         self.view_index: int | None = 5  # All open
+        self._searched_in: int | None = None  # the view a search was typed in: its name again once cleared
         self._resumed_before = False
         self._shown: dict[str, Text] = {}  # what each one-line Static shows now
         self.bulk = BulkFlow(self)
@@ -226,7 +227,7 @@ class QueueScreen(QueueClaims, QueueLive, QueueMailKeys, QueuePluginActions, Con
 
     def show_query(self, query: QueueQuery, view_index: int | None = None) -> None:
         """Show ``query`` (the view at ``view_index``, or a filter of the agent's own)."""
-        self.view_index = view_index
+        self.view_index, self._searched_in = view_index, None
         named = self.views[view_index].name if view_index is not None and view_index < len(self.views) else None
         self.table.configured = self.console.config.views.get(named) if named else None
         self.table.set_query(query)
@@ -314,7 +315,13 @@ class QueueScreen(QueueClaims, QueueLive, QueueMailKeys, QueuePluginActions, Con
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "search":
-            self.view_index = None if event.value else self.view_index
+            if event.value:
+                self._searched_in = self.view_index if self.view_index is not None else self._searched_in
+                self.view_index = None
+            elif self._searched_in is not None and self._searched_in < len(self.views):
+                if not self.views[self._searched_in].query.search:
+                    self.view_index = self._searched_in  # cleared: that view's query again, and its name
+                self._searched_in = None
             self.table.set_query(self.table.query_.with_(search=event.value))
             self._show_title()
 

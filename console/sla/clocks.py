@@ -200,19 +200,30 @@ class ClockKeeper:
         calendar = offer["holidayCalendar"] if offer else self.config.sla.holiday_calendar
         return policy_for(offer, ws.accounts.holidays(calendar), self.config)
 
-    def state(self, ws: Any, row: Mapping[str, Any], now: datetime | None = None) -> TicketSla:
-        return ticket_sla(
-            row, ws.sla.status_history(row["seq"]), self.policy(ws, row["customerId"]), now or self.clock()
-        )
+    def state(
+        self,
+        ws: Any,
+        row: Mapping[str, Any],
+        now: datetime | None = None,
+        pending: Sequence[tuple[str, str, str | None]] = (),
+    ) -> TicketSla:
+        """The clocks of ``row``; ``pending``: status changes ``(when, to, from)`` its change has not stored yet
+        (after the stored ones of the same moment, as their ids will be)."""
+        history = ws.sla.status_history(row["seq"])
+        if pending:
+            history = sorted([*history, *pending], key=lambda h: h[0])
+        return ticket_sla(row, history, self.policy(ws, row["customerId"]), now or self.clock())
 
-    def __call__(self, ws: Any, row: Mapping[str, Any]) -> dict[str, str | None]:
-        return self.state(ws, row).fields()
+    def __call__(
+        self, ws: Any, row: Mapping[str, Any], pending: Sequence[tuple[str, str, str | None]] = ()
+    ) -> dict[str, str | None]:
+        return self.state(ws, row, pending=pending).fields()
 
 
 def keep_clocks(ws: Any, config: Config, clock: Any = None) -> ClockKeeper:
     """Have ``ws`` keep every ticket's SLA clock in its customer's business hours; return the keeper."""
     keeper = ClockKeeper(config, clock)
-    ws.tickets.clock_keeper = lambda row: keeper(ws, row)
+    ws.tickets.clock_keeper = lambda row, pending: keeper(ws, row, pending)
     return keeper
 
 

@@ -156,6 +156,8 @@ class Connection:
         self._trace: Callable[[str], object] | None = None
         #: In a transaction holding the write lock shared (a claim): its writes' lock not taken yet.
         self.serial_pending = False
+        #: A statement without parameters to send ahead of the next one, in its round trip (:meth:`carry`).
+        self._carried: str | None = None
 
     # -- statements -------------------------------------------------------------------------------
     def _translated(self, sql: str) -> Translated:
@@ -170,19 +172,17 @@ class Connection:
         tr = self._translated(sql)
         key = self.catalog.generated.get(tr.inserts_into.lower()) if tr.inserts_into else None
         text = f"{tr.sql} RETURNING {key}" if key else tr.sql
-        if self._trace is not None:
-            self._trace(text)
         cur = self.raw.cursor()
-        with _as_dbapi_errors():
-            cur.execute(text, _params(params, tr))
+        self._send(text, lambda: cur.execute(text, _params(params, tr)))
         lastrowid = None
         if key:
             row = cur.fetchone()
             lastrowid = int(row[0]) if row else None
             return Cursor(cur, None, lastrowid)
         names = None
-        if cur.description is not None:
-            columns = tuple(c.name for c in cur.description)
+        result = cur.pgresult  # (its names read from libpq's result: psycopg's description builds a Column each)
+        if result is not None and result.nfields:
+            columns = tuple((result.fname(i) or b"").decode() for i in range(result.nfields))
             spelled = _names(sql, columns, id(self.catalog.spelling))
             spelling = self.catalog.spelling
             names = tuple(spelling.get(n, n) if n == c else n for n, c in zip(spelled, columns, strict=True))
@@ -190,16 +190,39 @@ class Connection:
 
     def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> Cursor:
         tr = self._translated(sql)
-        if self._trace is not None:
-            self._trace(tr.sql)
         cur = self.raw.cursor()
-        with _as_dbapi_errors():
-            cur.executemany(tr.sql, [_params(p, tr) or () for p in seq])
+        rows = [_params(p, tr) or () for p in seq]
+        self._send(tr.sql, lambda: cur.executemany(tr.sql, rows))
         return Cursor(cur, None, None)
+
+    def carry(self, sql: str) -> None:
+        """Send ``sql`` (one statement without parameters: the store's own fixed text) ahead of the next
+        statement, in the same round trip (libpq's pipeline mode; a script's text goes before it): a claim's
+        turn to write is taken with its first write, not by a round trip of its own. Dropped at the end of the
+        transaction if no statement followed (nothing was written, so nothing needed it)."""
+        self._carried = sql
+
+    def drop_carried(self) -> None:
+        self._carried = None
+
+    def _send(self, text: str, send: Callable[[], object]) -> None:
+        carried, self._carried = self._carried, None
+        if self._trace is not None:
+            self._trace(text if carried is None else f"{carried}; {text}")
+        with _as_dbapi_errors():
+            if carried is None:
+                send()
+                return
+            with self.raw.pipeline():  # (both sent, then one sync: the first one's error stops the second)
+                self.raw.execute(carried)
+                send()
 
     def script(self, sql: str) -> None:
         """Statements without parameters sent together in one round trip (the simple query protocol): the
         store's own fixed text only (a transaction's start with its lock, a commit with its notice)."""
+        carried, self._carried = self._carried, None
+        if carried is not None:
+            sql = f"{carried}; {sql}"
         if self._trace is not None:
             self._trace(sql)
         with _as_dbapi_errors():

@@ -170,6 +170,7 @@ class PostgresDialect(Fragments):
 
     def begin(self, conn: Connection, *, immediate: bool = True, rows: bool = False) -> None:
         conn.serial_pending = False
+        conn.drop_carried()
         if not immediate:
             conn.execute("BEGIN")
             return
@@ -184,7 +185,7 @@ class PostgresDialect(Fragments):
 
     def one_at_a_time(self, conn: Connection) -> None:
         if conn.serial_pending:  # (a transaction with the write lock to itself writes alone already)
-            conn.script(f"SELECT pg_advisory_xact_lock({SERIAL_LOCK})")
+            conn.carry(f"SELECT pg_advisory_xact_lock({SERIAL_LOCK})")  # (sent with the first write)
             conn.serial_pending = False
 
     def is_deadlock(self, error: BaseException | None) -> bool:
@@ -192,6 +193,7 @@ class PostgresDialect(Fragments):
 
     def commit(self, conn: Connection) -> None:
         conn.serial_pending = False
+        conn.drop_carried()
         # A notice only for a transaction that wrote (as SQLite's data_version moves only for one): a write
         # transaction that found nothing to do (a sample not due, a lease still held) wakes nobody. The notice
         # and the commit go in one round trip.
@@ -199,6 +201,7 @@ class PostgresDialect(Fragments):
 
     def rollback(self, conn: Connection) -> None:
         conn.serial_pending = False
+        conn.drop_carried()
         conn.execute("ROLLBACK")
 
     @contextmanager

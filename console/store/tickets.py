@@ -12,11 +12,9 @@ from console.store import plugin_events, ticket_upserts
 from console.store.base import Base
 from console.store.db_identity import acting_as
 from console.store.directory import DirectoryRepo
-from console.store.ticket_columns import changed_columns, ticket_columns
+from console.store.ticket_columns import ClockKeeper, as_changed, changed_columns
 from console.tickets.search_text import search_form
 
-#: A change to any of these moves a ticket's SLA clocks.
-CLOCK_FIELDS = frozenset({"status", "severity", "firstResponseDate", "resolvedDate", "createdDate", "customerId"})
 FINDING_COLUMNS = (
     "ticketSeq",
     "plugin",
@@ -38,8 +36,6 @@ _INSERT_FINDING = (
 _INSERT_EVENT = (
     "INSERT INTO timeline (ticketSeq, kind, author, createdDate, text, fromValue, toValue) VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
-#: What the SLA clocks of a stored ticket row are recomputed by (``console.sla.clocks.keep_clocks`` sets it).
-ClockKeeper = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 P = ParamSpec("P")
@@ -159,12 +155,8 @@ class TicketRepo:
         if self.clock_keeper is None:
             return None
         row = dict(self.db.conn.execute("SELECT * FROM tickets WHERE seq = ?", (seq,)).fetchone())
-        return self._keep_clock(seq, row)
-
-    def _keep_clock(self, seq: int, row: dict[str, Any]) -> dict[str, Any]:
-        """Store the SLA fields the clock keeper computes for ``row`` (as read in this transaction); them."""
         assert self.clock_keeper is not None
-        fields = self.clock_keeper(row)
+        fields = self.clock_keeper(row, ())
         moved = changed_columns(row, fields)
         if moved:
             assignments = ", ".join(f"{column} = :{column}" for column in moved)
@@ -183,6 +175,7 @@ class TicketRepo:
         precondition: Callable[[dict[str, Any]], None] | None = None,
         also: Callable[[dict[str, Any]], object] | None = None,
         audit: dict[str, Any] | None = None,
+        locked: dict[str, Any] | None = None,
     ) -> None:
         """Apply ``changes`` to a ticket and append timeline ``events``, in one transaction (the caller's, when
         one is open: a claim reads the ticket back after its commit, not in its turn to write).
@@ -193,14 +186,16 @@ class TicketRepo:
         With ``expected_version`` the change is refused (:class:`StaleVersion`) when the ticket moved on
         since the agent read it. Derived columns (open flag, next SLA due, severity rank) are recomputed.
         ``also(current)`` runs last inside the same transaction: writes that must land with the change.
-        ``audit`` is added to the audit row's detail (who else had a hand in it: a plugin's action).
+        ``audit`` is added to the audit row's detail (who else had a hand in it: a plugin's action). ``locked``:
+        the ticket as the caller's transaction read it with :meth:`locked` (not read again).
         """
         now = self.db.now()
         with self.db.writing():  # (or the caller's: the mail intake joins a reply and records the mail at once)
-            current = self._current(ticket_id, expected_version)
+            current = locked if locked is not None else self._current(ticket_id, expected_version)
             if precondition is not None:
                 precondition(current)
-            values = changed_columns(current, {**changes, **ticket_columns({**current, **changes}, now)})
+            stored = as_changed(current, changes, events, now, self.clock_keeper)
+            values = changed_columns(current, stored)
             self.db.dialect.one_at_a_time(self.db.conn)  # (a claim's writes: after its reads, before its first)
             assignments = "".join(f"{column} = :{column}, " for column in values)
             self.db.conn.execute(
@@ -211,8 +206,11 @@ class TicketRepo:
             if any(e["kind"] in ("note", "reply") for e in events) or {"title", "body"} & set(changes):
                 self.reindex_tickets([current["seq"]])
             detail = {
+                # what the change stored: after the clock keeper ran, its due times in business hours, not the
+                # defaults the change was built with (found trying the console: a severity change audited a
+                # wall-clock due date the ticket never had)
                 "before": {k: current.get(k) for k in changes},
-                "after": self._stored_after(current["seq"], changes),
+                "after": {k: stored[k] for k in changes},
                 "events": [e["kind"] for e in events],
                 **(audit or {}),
             }
@@ -240,16 +238,6 @@ class TicketRepo:
             current["lastModifiedBy"] = self.ticket_editor(ticket_id)
             raise StaleVersion(current, expected_version)
         return current
-
-    def _stored_after(self, seq: int, changes: dict[str, Any]) -> dict[str, Any]:
-        """What the audit says a change stored: after the clock keeper ran, its due times in business hours,
-        not the defaults the change was built with (found trying the console: a severity change audited a
-        wall-clock due date the ticket never had)."""
-        if self.clock_keeper is None or not CLOCK_FIELDS & set(changes):
-            return dict(changes)
-        row = dict(self.db.conn.execute("SELECT * FROM tickets WHERE seq = ?", (seq,)).fetchone())
-        stored = {**row, **self._keep_clock(seq, row)}
-        return {k: stored[k] for k in changes}
 
     def add_events(self, seq: int, events: Iterable[dict[str, Any]], author: str, now: str) -> None:
         """Append timeline ``events`` (``kind``, and optionally ``text``, ``fromValue``, ``toValue``,

@@ -6,7 +6,7 @@ saw (a change based on a stale version is refused by the store), and records the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -122,29 +122,38 @@ def log_ticket(
 
 def claim(
     ws: Workspace,
-    ticket: dict[str, Any],
+    ticket: dict[str, Any] | str,
     agent: str,
     now: datetime,
     lease: timedelta,
     *,
     takeover: bool = False,
     session: str | None = None,
+    authorize: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """Claim the ticket for ``lease``: atomic, so of several agents claiming at once exactly one wins.
+    """Claim the ticket (a copy the caller read, or its id) for ``lease``: atomic, so of several agents
+    claiming at once exactly one wins.
 
     A ticket held by someone else is refused (:class:`ClaimedByOther`) unless ``takeover``, which is
-    recorded as such. The claim belongs to the console ``session`` that took it (``None``: the command line,
-    no console's); claiming a ticket one already holds moves it to the session that claimed it last.
+    recorded as such. With ``authorize`` (the desk's role check: raising refuses, nothing written) a claim
+    asks it for ``ticket.claim``, or ``ticket.takeover`` for a ticket another holds: first from a read (the
+    caller's copy for a takeover), then, should the ticket as stored and locked be another's, for the takeover
+    it really is. The claim belongs to the console ``session`` that took it (``None``: the command line, no
+    console's); claiming a ticket one already holds moves it to the session that claimed it last.
     """
     until = to_iso(now + lease)
-    if not takeover:  # held by another: refused from a read, without queueing for the lock
-        held = ws.tickets.holder(ticket["id"])
-        if held is not None:
-            _nobody_else({"id": ticket["id"], **held}, agent, takeover)
+    ticket_id = ticket["id"] if isinstance(ticket, dict) else ticket.strip().upper()
+    # held by another: refused from a read, without queueing for the lock
+    held = ticket if takeover and isinstance(ticket, dict) else ws.tickets.holder(ticket_id)
+    if held is None:
+        raise LookupError(f"no ticket {ticket}")
+    if authorize is not None:
+        authorize("ticket.takeover" if takeover and held["assignee"] not in (None, agent) else "ticket.claim")
+    _nobody_else({**held, "id": ticket_id}, agent, takeover)
     # (its row locked: on PostgreSQL claims of other tickets run beside it; read back after the commit, so that
     # the claim's turn to write ends with it)
-    ws.row_writes(lambda: _claim_locked(ws, ticket["id"], agent, until, takeover, session, None))
-    return _as_stored(ws, ticket["id"])
+    ws.row_writes(lambda: _claim_locked(ws, ticket_id, agent, until, takeover, session, None, authorize))
+    return _as_stored(ws, ticket_id)
 
 
 def _nobody_else(current: dict[str, Any], agent: str, takeover: bool) -> None:
@@ -153,15 +162,24 @@ def _nobody_else(current: dict[str, Any], agent: str, takeover: bool) -> None:
 
 
 def _claim_locked(
-    ws: Workspace, ticket_id: str, agent: str, until: str, takeover: bool, session: str | None, picked: str | None
+    ws: Workspace,
+    ticket_id: str,
+    agent: str,
+    until: str,
+    takeover: bool,
+    session: str | None,
+    picked: str | None,
+    authorize: Callable[[str], None] | None = None,
 ) -> None:
     """The claim's writes, inside its transaction. What the claim changes is read from the ticket as stored,
     locked (not the caller's copy, which may be older: a status set meanwhile stays, and its events say what
-    really changed)."""
+    really changed; a ticket another agent claimed meanwhile is a takeover, authorized as one)."""
     current = ws.tickets.locked(ticket_id)
     _nobody_else(current, agent, takeover)
     previous = current["assignee"]
     action = "ticket.takeover" if takeover and previous not in (None, agent) else "ticket.claim"
+    if action == "ticket.takeover" and authorize is not None:
+        authorize(action)
     changes: dict[str, Any] = {"assignee": agent, "claimedUntil": until, "claimSession": session}
     events: list[dict[str, Any]] = []
     if previous != agent:
@@ -179,6 +197,7 @@ def _claim_locked(
         precondition=lambda stored: _nobody_else(stored, agent, takeover),
         also=lambda current: tell.taken_over(ws, current, agent, agent),  # the holder it was taken from hears
         audit={"picked": picked} if picked else None,  # "next": the desk chose it, not the agent
+        locked=current,
     )
 
 

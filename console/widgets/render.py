@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from rich.console import Group, RenderableType
+from rich.padding import Padding
+from rich.table import Table
 from rich.text import Text
 
 from console.settings import local_time
@@ -163,19 +165,22 @@ def findings_block(findings: list[dict[str, Any]], vehicle_names: dict[str, str]
         parts.append(Text(f"{heading} ({len(group)})", style="bold underline"))
         for f in group:
             level = f["severity"]
-            parts.append(
-                Text.assemble((f"{level.upper():8}", LEVEL_STYLE.get(level, "")), " ", clean_line(f["title"], 300))
-            )
+            # (a line that wraps goes on under its own start, not at the screen's edge: 80 columns wrap most)
+            head = Table.grid()
+            head.add_column(width=9, no_wrap=True)
+            head.add_column(ratio=1)
+            head.add_row(Text(f"{level.upper():8}", LEVEL_STYLE.get(level, "")), Text(clean_line(f["title"], 300)))
+            parts.append(head)
             if f["boundary"] == "escalate":
                 vehicle = vehicle_names.get(f["vehicle"] or "", "no eligible vehicle")
-                where = styled(f"  → escalate to Microsoft: {vehicle}", ESCALATE)
+                where = styled(f"→ escalate to Microsoft: {vehicle}", ESCALATE)
             else:
-                where = Text("  inside the partner's support boundary", style="dim")
+                where = Text("inside the partner's support boundary", style="dim")
             where.append(f" · {clean_line(f['checkId'])}", style="dim")
-            parts.append(where)
-            parts.append(Text("  " + clean_line(f["explanation"], 2000)))
+            lines = [where, Text(clean_line(f["explanation"], 2000))]
             if f["suggestedAction"]:
-                parts.append(styled("  Action: " + clean_line(f["suggestedAction"], 1000), OK))
+                lines.append(styled("Action: " + clean_line(f["suggestedAction"], 1000), OK))
+            parts += [Padding(line, (0, 0, 0, 2)) for line in lines]
     return Group(*parts)
 
 
