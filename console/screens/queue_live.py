@@ -49,6 +49,8 @@ class QueueLive:
             self.set_timer(QUIET - quiet_for, self._after_keys)  # type: ignore[attr-defined]
             return
         self._waiting_since = None
+        if not self.query("QueueTable"):  # type: ignore[attr-defined]
+            return  # (the console shutting down took the screen's widgets first: nothing to show it in)
         self.table.reload(keep_cursor=True)  # type: ignore[attr-defined]
         self._live_counts()
 
