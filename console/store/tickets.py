@@ -155,7 +155,6 @@ class TicketRepo:
         if self.clock_keeper is None:
             return None
         row = dict(self.db.conn.execute("SELECT * FROM tickets WHERE seq = ?", (seq,)).fetchone())
-        assert self.clock_keeper is not None
         fields = self.clock_keeper(row, ())
         moved = changed_columns(row, fields)
         if moved:

@@ -146,7 +146,7 @@ def claim(
     # held by another: refused from a read, without queueing for the lock
     held = ticket if takeover and isinstance(ticket, dict) else ws.tickets.holder(ticket_id)
     if held is None:
-        raise LookupError(f"no ticket {ticket}")
+        raise LookupError(f"no ticket {ticket_id}")
     if authorize is not None:
         authorize("ticket.takeover" if takeover and held["assignee"] not in (None, agent) else "ticket.claim")
     _nobody_else({**held, "id": ticket_id}, agent, takeover)
