@@ -31,7 +31,7 @@ from typing import Any
 
 from psycopg import sql
 
-from console.store import pg_policies
+from console.store import pg_audited, pg_policies
 from console.store.base import Base
 
 AUDIT_TABLE = "audit_log"
@@ -73,6 +73,7 @@ class GrantPlan:
     created: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)  # login -> why it is not a member
     protected: list[str] = field(default_factory=list)  # the tables under row-level security
+    audited: list[str] = field(default_factory=list)  # the tables changed only with an audit row (pg_audited)
     statements: list[str] = field(default_factory=list)
 
 
@@ -279,6 +280,9 @@ def plan_grants(ws: Base, logins: Iterable[str], *, create_logins: bool = False)
     statements += own_names
     plan.protected += tables
     raw = _raw(ws)
+    audited = [t for t in pg_audited.RECORDS if _one(ws, sql.SQL("SELECT to_regclass({}) IS NOT NULL").format(t))]
+    statements += pg_audited.statements(raw, schema, plan.group, audited)
+    plan.audited = audited
     plan.statements = [s.as_string(raw) for s in statements]
     return plan
 
