@@ -138,6 +138,18 @@ async def test_a_saved_views_own_search_survives_the_search_box_it_closes(demo_w
         assert "請求の確認" in str(screen.query_one("#queue-title").render())
 
 
+async def test_the_palette_offers_only_keys_a_terminal_sends(demo_ws: Workspace, tmp_path: Path) -> None:
+    """The command palette lists the screen's actions with their keys; Textual's own "Copy selected text" is left
+    out: its ctrl+c is the console's quit, and super+c never comes over SSH (a new user's walk-through)."""
+    app = make_app(demo_ws, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        offered = {c.title: c.help for c in app.get_system_commands(app.screen)}
+        assert offered["Claim"] == "key: c"
+        assert "Copy selected text" not in offered
+        assert not [h for h in offered.values() if "super" in str(h)], offered
+
+
 async def test_the_search_box_is_mounted_only_when_asked_for(demo_ws: Workspace, tmp_path: Path) -> None:
     app = make_app(demo_ws, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
