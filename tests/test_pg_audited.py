@@ -9,6 +9,7 @@ console's own work as that role still passes. Real roles in a throw-away cluster
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,12 @@ CHEATS = (
     ("customers", "UPDATE customers SET companyName = 'someone else' WHERE id = (SELECT min(id) FROM customers)"),
     ("subscriptions", "DELETE FROM subscriptions WHERE id = (SELECT min(id) FROM subscriptions)"),
     ("support_offers", "UPDATE support_offers SET price = '0'"),
+    ("holidays", "INSERT INTO holidays (id, calendar, date, name) VALUES ('jp/2026-12-24', 'jp', '2026-12-24', 'x')"),
+    (
+        "mail_contacts",
+        "INSERT INTO mail_contacts (email, customerId, name, addedDate, addedBy) "
+        "SELECT 'boss@rival.example', min(id), 'x', '2026-11-23T03:00:00Z', 'kenji.sato' FROM customers",
+    ),
 )
 TABLES = sorted({table for table, _ in CHEATS})
 
@@ -75,7 +82,12 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
         made = Desk(cluster, url.rsplit("/", 1)[1], tmp_path_factory.mktemp("audited"))
         code, text = made.grants()
         assert code == 0, text
-        tables = "tickets, timeline, findings, ticket_fields, time_entries, support_offers, customers, subscriptions"
+        code, text = made.grants()  # (run again, as after adding agents: nothing it took away comes back)
+        assert code == 0, text
+        tables = (
+            "tickets, timeline, findings, ticket_fields, time_entries, support_offers, customers, subscriptions, "
+            "holidays, mail_contacts"
+        )
         assert f"changed only with an audit row of the agent's own: {tables}" in text, text
         yield made
 
@@ -163,7 +175,8 @@ def test_the_sla_clock_and_a_claims_renewal_change_without_an_audit_row(desk: De
     """The columns the console keeps without an audit row of their own (the SLA clock, recomputed from the ticket's
     history by every console; a live claim's renewal) are left out of the check; the owner is never checked."""
     with _door(desk, "maria.garcia") as conn:
-        assert conn.execute("UPDATE tickets SET slaDueDate = slaDueDate, claimedUntil = claimedUntil").rowcount > 0
+        renewed = "UPDATE tickets SET slaDueDate = slaDueDate, claimedUntil = claimedUntil WHERE isOpen = 1"
+        assert conn.execute(renewed + " AND (assignee = session_user OR claimedUntil IS NULL)").rowcount > 0
     with psycopg.connect(desk.url, autocommit=True) as owner:
         owner.execute("SET csp.door = 'on'")
         assert owner.execute("UPDATE tickets SET title = title WHERE seq = (SELECT min(seq) FROM tickets)").rowcount
@@ -197,6 +210,9 @@ def test_the_console_works_a_ticket_through_as_the_agents_own_role(desk: Desk, t
     admin = ConsoleDesk(admin_ws, load_config(config), load_plugins(), current_agent(admin_ws, env={}), lambda: NOW)
     try:
         admin.offers.update(customer, {"price": "12000"})
+        admin.offers.add_holiday("jp", date(2026, 12, 31), "大晦日")
+        admin.offers.remove_holiday("jp", date(2026, 12, 31))
+        admin.mail.intake().assign_sender("keiri@sakura-shoji.co.jp", customer, "経理部")
     finally:
         admin.close()
         admin_ws.close()
@@ -212,6 +228,12 @@ def test_the_console_works_a_ticket_through_as_the_agents_own_role(desk: Desk, t
     with psycopg.connect(desk.url) as owner:
         offer = owner.execute("SELECT price FROM support_offers WHERE customerId = %s", (customer,)).fetchone()
     assert offer == ("12000",), offer
+    with psycopg.connect(desk.url) as owner:
+        contact = owner.execute(
+            "SELECT customerId, addedBy FROM mail_contacts WHERE email = 'keiri@sakura-shoji.co.jp'"
+        )
+        assert contact.fetchone() == (customer, "kenji.sato")
+        assert owner.execute("SELECT count(*) FROM holidays WHERE id = 'jp/2026-12-31'").fetchone() == (0,)
     assert {"ticket.create", "ticket.claim", "ticket.note", "ticket.status", "ticket.classify"} <= set(actions), actions
 
 
@@ -258,3 +280,105 @@ def test_the_audit_chain_names_the_note_when_it_was_changed(desk: Desk) -> None:
         assert code == 0, text
     done = csp(desk.home, "audit", "verify", "--db", desk.url_as("kenji.sato"))
     assert done.returncode == 0 and "intact" in done.stdout, said(done)
+
+
+def test_an_agent_has_no_table_of_its_own_to_run_the_owners_functions_on(desk: Desk) -> None:
+    """The way round the audit row a review found: a temporary table of the agent's own named like the desk's
+    (PostgreSQL searches pg_temp first where a search_path does not name it), with the owner's trigger functions
+    hung on it, ran the agent's code as the owner. Now an agent has no TEMP on the database, calls no trigger
+    function, and every SECURITY DEFINER function searches the schema, then pg_temp."""
+    with _door(desk, "maria.garcia") as conn:
+        for statement in (
+            "CREATE TEMP TABLE csp_sequence (name text PRIMARY KEY, seq bigint)",
+            "CREATE TEMP TABLE audit_log (id bigint)",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(statement)  # type: ignore[arg-type]
+        functions = conn.execute(
+            "SELECT p.proname, p.prorettype = 'trigger'::regtype, has_function_privilege(p.oid, 'EXECUTE') "
+            "FROM pg_proc p WHERE p.pronamespace = current_schema()::regnamespace"
+        ).fetchall()
+    callable_ = {name for name, _, may in functions if may}
+    assert {"csp_may", "csp_door"} <= callable_
+    assert not [name for name, trigger, may in functions if trigger and may]
+    assert {"csp_note_audit", "csp_require_audit", "audit_log_chained_counter_fn"} <= {n for n, t, _ in functions if t}
+    with psycopg.connect(desk.url) as owner:
+        pinned = owner.execute(
+            "SELECT proname, proconfig FROM pg_proc WHERE pronamespace = current_schema()::regnamespace AND prosecdef"
+        ).fetchall()
+    assert pinned and all(c == ["search_path=public, pg_temp"] for _, c in pinned), pinned
+    with psycopg.connect(desk.url) as owner, owner.transaction(force_rollback=True):
+        owner.execute("CREATE TABLE bait (action text)")  # (the owner's own: its trigger functions check their table)
+        owner.execute("CREATE TRIGGER n AFTER INSERT ON bait FOR EACH ROW EXECUTE FUNCTION csp_note_audit('x')")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="runs only on the audit log's new rows"):
+            owner.execute("INSERT INTO bait VALUES ('ticket.note')")
+    fresh = desk.cluster.new_database()  # (a desk never set up for agents: the migrations pin the counters too)
+    Workspace.open(fresh).close()
+    with psycopg.connect(fresh) as owner:
+        made = owner.execute("SELECT proconfig FROM pg_proc WHERE proname = 'audit_log_chained_counter_fn'").fetchone()
+    assert made == (["search_path=public, pg_temp"],), made
+
+
+def test_a_member_through_another_role_is_an_agent_too(desk: Desk) -> None:
+    with psycopg.connect(desk.cluster.url("postgres"), autocommit=True) as su:
+        su.execute("CREATE ROLE team_tokyo NOLOGIN")
+        su.execute("CREATE ROLE eve LOGIN")
+        su.execute(f'GRANT "csp_agents_{desk.database}" TO team_tokyo')
+        su.execute("GRANT team_tokyo TO eve")
+    with _door(desk, "eve") as conn, pytest.raises(psycopg.errors.InsufficientPrivilege, match=f"by eve {UNAUDITED}"):
+        conn.execute(CHEATS[0][1])  # type: ignore[arg-type]
+
+
+def test_an_action_spelled_otherwise_or_allowed_to_no_one_is_refused(desk: Desk) -> None:
+    """A look-alike of an action (its case, a space) is no action of the console's; an action the role map allows no
+    one (``roles.ticket.takeover`` set to none: only its row without a role stays) is still the role map's."""
+    with _door(desk, "priya.nair", autocommit=False) as sales:
+        for spelled in ("Ticket.Takeover", "ticket.takeover ", "ticket..claim"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege, match="not an action the console names"):
+                sales.execute(AUDIT, (spelled,))
+            sales.rollback()
+    try:
+        with psycopg.connect(desk.url, autocommit=True) as owner:
+            owner.execute("DELETE FROM csp_role_grants WHERE action = 'ticket.takeover' AND role <> ''")
+        with _door(desk, "maria.garcia", autocommit=False) as helpdesk:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege, match="role map does not allow it"):
+                helpdesk.execute(AUDIT, ("ticket.takeover",))
+            helpdesk.rollback()
+    finally:
+        code, text = desk.grants()  # (the role map written again)
+        assert code == 0, text
+
+
+def test_a_closed_tickets_clock_and_another_agents_claim_need_their_audit_row(desk: Desk) -> None:
+    """The columns left out of the check are those the console keeps without an audit row: an open ticket's clock
+    and one's own claim. A closed ticket's breach (no console recomputes it) and another's claim are not."""
+    with _door(desk, "maria.garcia") as conn:
+        for statement in (
+            "UPDATE tickets SET resolutionBreachedDate = NULL, firstResponseBreachedDate = NULL WHERE isOpen = 0",
+            "UPDATE tickets SET claimedUntil = '2026-01-01T00:00:00Z' WHERE assignee IS DISTINCT FROM session_user",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege, match=UNAUDITED):
+                conn.execute(statement)  # type: ignore[arg-type]
+        assert conn.execute("UPDATE tickets SET slaDueDate = slaDueDate WHERE isOpen = 1").rowcount > 0
+        conn.execute("UPDATE tickets SET claimedUntil = claimedUntil WHERE assignee = session_user AND isOpen = 1")
+
+
+def test_a_column_a_migration_adds_is_watched_too(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A later migration's new column joins the watched ones in the migration's own transaction (the triggers list
+    the columns when they are made). A desk of its own: it ends at a version no console has."""
+    from console.store import migrations
+
+    url = desk.cluster.new_database()
+    with Workspace.open(url) as ws:
+        generate(ws, tickets=5, seed=3, now=NOW)
+    other = Desk(desk.cluster, url.rsplit("/", 1)[1], desk.home)
+    code, text = other.grants()
+    assert code == 0, text
+
+    def m999_ticket_colour(db: Any) -> None:
+        db.execute("ALTER TABLE tickets ADD COLUMN colour TEXT")
+
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, m999_ticket_colour])
+    Workspace.open(url).close()  # (the owner's console applies it)
+    with _door(other, "maria.garcia") as conn, pytest.raises(psycopg.errors.InsufficientPrivilege, match=UNAUDITED):
+        conn.execute("UPDATE tickets SET colour = 'red'")

@@ -1,9 +1,10 @@
 """No change to the desk's records without its audit row (issue 22): what ``workspace grants`` adds so that an
 agent's own PostgreSQL role, in a SQL session of its own, cannot change a ticket, its timeline, findings, fields
-or time, a support offer, a customer or a subscription without writing, in the same transaction, an audit row in
-its own name (which :mod:`console.store.pg_policies` already holds to ``session_user``) for an action the role
-map allows it. The console writes both in one transaction, always; a session that writes only the record is
-refused at its commit, and nothing of it stays.
+or time, a support offer, a customer, a subscription, a holiday or a mail contact without writing, in the same
+transaction, an audit row in its own name (which :mod:`console.store.pg_policies` already holds to
+``session_user``) for an action spelled as the console spells its own and, if the role map names it, allowed to
+it. The console writes both in one transaction, always; a session that writes only the record is refused at its
+commit, and nothing of it stays.
 
 How (every statement composed with :mod:`psycopg.sql`; every function ``SECURITY DEFINER`` with its
 ``search_path`` pinned, as PostgreSQL's CREATE FUNCTION page advises, owned by the database's owner):
@@ -18,11 +19,15 @@ How (every statement composed with :mod:`psycopg.sql`; every function ``SECURITY
   audit row the console writes last): a member's insert, delete or update is refused (SQLSTATE 42501) unless its
   transaction is noted. ``SET CONSTRAINTS … IMMEDIATE`` only runs it sooner; turning it off needs the table's
   owner (``ALTER TABLE … DISABLE TRIGGER``) or a superuser (``session_replication_role``).
-- The columns the console keeps without an audit row (:data:`UNAUDITED`: a ticket's SLA clock, recomputed from
-  its history, and a live claim's renewal) are left out of the update trigger's column list.
+- The columns the console keeps without an audit row (:data:`UNAUDITED`: an open ticket's SLA clock, recomputed
+  from its history, and one's own claim's renewal) are left out of the update trigger's column list; a second
+  trigger wants the audit row for them on a closed ticket or another's claim (:data:`KEPT_WHEN`).
+- Each migration makes the triggers again (:func:`follow_schema`): the column lists are the table's as it is.
 
-The database's owner, superusers and roles outside the group are not subject (their writes are the migrations,
-the demo and the console on a desk that does not give agents their own roles).
+A member is the group's directly or through another role; the database's owner, superusers and roles outside
+the group are not subject (their writes are the migrations, the demo and the console on a desk that does not
+give agents their own roles). That no agent runs code as the owner is :func:`console.store.pg_grants._functions`
+(no TEMP on the database, no EXECUTE on trigger functions, every definer's ``search_path`` pinned).
 """
 
 from __future__ import annotations
@@ -48,6 +53,8 @@ RECORDS = (
     "support_offers",
     "customers",
     "subscriptions",
+    "holidays",
+    "mail_contacts",
 )
 #: Per table: the columns the console changes with no audit row of their own (derived, or a claim's heartbeat).
 UNAUDITED: dict[str, tuple[str, ...]] = {"tickets": (*CLOCK_COLUMNS, "claimedUntil")}
@@ -64,14 +71,25 @@ def _function(name: str, body: str, schema: str) -> list[sql.Composable]:
     ]
 
 
-#: Whether the session's login is a member of the group named by the trigger's argument (not a superuser).
+#: Whether the session's login is an agent of the desk: a member of the group named by the trigger's argument,
+#: directly or through another role, and neither a superuser nor the database's owner.
 _MEMBER = (
-    "EXISTS (SELECT 1 FROM pg_auth_members a JOIN pg_roles m ON m.oid = a.member "
-    "WHERE a.roleid = TG_ARGV[0]::regrole AND m.rolname = session_user AND NOT m.rolsuper)"
+    "EXISTS (SELECT 1 FROM pg_roles m, pg_database d WHERE m.rolname = session_user AND NOT m.rolsuper "
+    "AND d.datname = current_database() AND m.oid <> d.datdba AND pg_has_role(m.oid, TG_ARGV[0]::regrole, 'MEMBER'))"
 )
+#: An action as the console spells its own (``ticket.claim``, ``import``): a look-alike (``Ticket.Claim``,
+#: ``ticket.claim ``) would pass for one the role map does not name.
+ACTION = "^[a-z][a-z_]*(\\.[a-z_]+)*$"
 _NOTE = f"""DECLARE fresh integer;
 BEGIN
+  IF TG_RELID <> 'audit_log'::regclass OR TG_OP <> 'INSERT' OR TG_LEVEL <> 'ROW' THEN
+    RAISE EXCEPTION 'csp_note_audit runs only on the audit log''s new rows' USING ERRCODE = 'insufficient_privilege';
+  END IF;
   IF NOT {_MEMBER} THEN RETURN NULL; END IF;
+  IF NEW.action !~ '{ACTION}' THEN
+    RAISE EXCEPTION 'an audit row of % for %, not an action the console names', session_user, NEW.action
+      USING ERRCODE = 'insufficient_privilege';
+  END IF;
   IF EXISTS (SELECT 1 FROM csp_role_grants WHERE action = NEW.action)
      AND NOT csp_may(session_user::text, ARRAY[NEW.action]) THEN
     RAISE EXCEPTION 'an audit row of % for %, which the desk''s role map does not allow it', session_user, NEW.action
@@ -94,6 +112,14 @@ _REQUIRE = f"""BEGIN
   END IF;
   RETURN NULL;
 END"""
+#: When a change of a ticket's unaudited columns still needs its audit row: on a closed ticket (no console
+#: recomputes its clock: the breach sweep and the recomputation take open tickets only), and a claim's expiry
+#: changed on a ticket the session's login does not hold (the console renews its own claims only).
+KEPT_WHEN = (
+    "(OLD.isopen = 0 AND NEW.isopen = 0) "
+    "OR (OLD.claimeduntil IS DISTINCT FROM NEW.claimeduntil AND OLD.assignee IS DISTINCT FROM session_user::text)"
+)
+KEPT_TRIGGER = "csp_audited_kept"
 
 
 def _columns(raw: Any, table: str) -> list[str]:
@@ -120,17 +146,58 @@ def statements(raw: Any, schema: str, group: str, tables: list[str]) -> list[sql
         ),
     ]
     for table in tables:
-        free = {c.lower() for c in UNAUDITED.get(table, ())}
-        watched = sql.SQL(", ").join(sql.Identifier(c) for c in _columns(raw, table) if c not in free)
-        name = sql.Identifier(table)
-        out += [
-            sql.SQL("DROP TRIGGER IF EXISTS {} ON {}").format(sql.Identifier(TRIGGER), name),
-            sql.SQL(
-                "CREATE CONSTRAINT TRIGGER {} AFTER INSERT OR DELETE OR UPDATE OF {} ON {} "
-                "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION {}({})"
-            ).format(sql.Identifier(TRIGGER), watched, name, sql.Identifier(REQUIRE_FUNCTION), arg),
-        ]
+        out += triggers(raw, table, group)
     return out
+
+
+def triggers(raw: Any, table: str, group: str) -> list[sql.Composable]:
+    """The constraint triggers of one record table (made again: a migration's new column is watched too)."""
+    free = {c.lower() for c in UNAUDITED.get(table, ())}
+    columns = _columns(raw, table)
+    name, arg, fn = sql.Identifier(table), sql.Literal(group), sql.Identifier(REQUIRE_FUNCTION)
+    watched = sql.SQL(", ").join(sql.Identifier(c) for c in columns if c not in free)
+    out: list[sql.Composable] = [
+        sql.SQL("DROP TRIGGER IF EXISTS {} ON {}").format(sql.Identifier(t), name) for t in (TRIGGER, KEPT_TRIGGER)
+    ]
+    out.append(
+        sql.SQL(
+            "CREATE CONSTRAINT TRIGGER {} AFTER INSERT OR DELETE OR UPDATE OF {} ON {} "
+            "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION {}({})"
+        ).format(sql.Identifier(TRIGGER), watched, name, fn, arg)
+    )
+    kept = [c for c in columns if c in free]
+    if table == "tickets" and kept:
+        out.append(
+            sql.SQL(
+                "CREATE CONSTRAINT TRIGGER {} AFTER UPDATE OF {} ON {} DEFERRABLE INITIALLY DEFERRED "
+                "FOR EACH ROW WHEN ({}) EXECUTE FUNCTION {}({})"
+            ).format(
+                sql.Identifier(KEPT_TRIGGER),
+                sql.SQL(", ").join(sql.Identifier(c) for c in kept),
+                name,
+                sql.SQL(KEPT_WHEN),
+                fn,
+                arg,
+            )
+        )
+    return out
+
+
+def follow_schema(raw: Any) -> None:
+    """After a migration, as the owner, inside its transaction: a workspace set up for agents' own roles has the
+    record tables' triggers made again, so that a column the migration added is watched as the others are."""
+    row = raw.execute(
+        "SELECT t.tgargs FROM pg_trigger t WHERE t.tgname = %s AND t.tgrelid = to_regclass('tickets') LIMIT 1",
+        (TRIGGER,),
+    ).fetchone()
+    if row is None:
+        return
+    group = bytes(row[0]).split(b"\x00")[0].decode()
+    for table in RECORDS:
+        found = raw.execute("SELECT to_regclass(%s) IS NOT NULL", (table,)).fetchone()
+        if found and found[0]:
+            for statement in triggers(raw, table, group):
+                raw.execute(statement)
 
 
 _NOTE_TRIGGER = re.compile(
@@ -144,7 +211,7 @@ def is_note(name: str, source: str, definition: str, enabled: str) -> bool:
     is :data:`_NOTE` and it does nothing else (the audit chain's check names any other trigger there)."""
     return (
         name == NOTE_FUNCTION
-        and enabled != "D"
+        and enabled == "O"
         and " ".join(source.split()) == " ".join(_NOTE.split())
         and _NOTE_TRIGGER.fullmatch(definition) is not None
     )

@@ -8,8 +8,9 @@ values by :class:`~psycopg.sql.Literal`): the logins come from the workspace and
 - The group (``NOLOGIN``) gets ``CONNECT`` on the database, ``USAGE`` on the schema, ``SELECT`` on every table,
   ``INSERT, UPDATE, DELETE`` on every table but ``audit_log``, where it gets ``SELECT, INSERT`` only (no
   ``UPDATE``, ``DELETE`` or ``TRUNCATE``: PostgreSQL's GRANT page), ``USAGE, SELECT`` on the sequences (not
-  ``UPDATE``: no ``setval``) and ``EXECUTE`` on the schema's functions. No ``CREATE`` on the schema, so an agent
-  changes no table, trigger or policy (those need the owner).
+  ``UPDATE``: no ``setval``) and ``EXECUTE`` on the schema's functions but its trigger functions. No ``CREATE`` on
+  the schema and no ``TEMP`` on the database, so an agent changes no table, trigger or policy (those need the
+  owner) and has no table of its own to hang the owner's functions on (:func:`_functions`).
 - ``csp_role_grants(action, role)``: the effective role map (the defaults under the desk policy's ``roles.*``),
   which the policies read through ``csp_may(login, actions)``: a ``SECURITY DEFINER`` function (its
   ``search_path`` pinned, as PostgreSQL's CREATE FUNCTION page advises), so a policy on ``agent_roles`` that
@@ -95,8 +96,14 @@ def _one(ws: Base, query: sql.Composable, params: tuple[Any, ...] = ()) -> Any:
     return row[0] if row else None
 
 
+#: The role of the row each action of the role map has beside its roles: no agent holds it, so ``csp_may`` is
+#: unchanged, while an action no role is allowed is still one the role map knows (console.store.pg_audited).
+NO_ROLE = ""
+
+
 def effective_map_rows(role_map: Mapping[str, Iterable[str]]) -> list[tuple[str, str]]:
-    return sorted((action, role) for action, roles in role_map.items() for role in roles)
+    rows = {(action, role) for action, roles in role_map.items() for role in roles}
+    return sorted(rows | {(action, NO_ROLE) for action in role_map})
 
 
 def refresh_role_grants(ws: Base, role_map: Mapping[str, Iterable[str]]) -> bool:
@@ -161,7 +168,7 @@ def _table_policies(table: str, read: str | None, writers: tuple[str, ...]) -> l
     ]
 
 
-def _function(schema: str) -> list[sql.Composable]:
+def _function(schema: str, group: str) -> list[sql.Composable]:
     body = (
         "SELECT EXISTS (SELECT 1 FROM agent_roles r JOIN csp_role_grants g ON g.role = r.role "
         "WHERE r.login = who AND g.action = ANY (wanted))"
@@ -173,6 +180,7 @@ def _function(schema: str) -> list[sql.Composable]:
             "SECURITY DEFINER SET search_path = {}, pg_temp AS {}"
         ).format(fn, sql.Identifier(schema), sql.Literal(body)),
         sql.SQL("REVOKE ALL ON FUNCTION {}(text, text[]) FROM PUBLIC").format(fn),
+        sql.SQL("GRANT EXECUTE ON FUNCTION {}(text, text[]) TO {}").format(fn, sql.Identifier(group)),
     ]
 
 
@@ -180,7 +188,7 @@ def _function(schema: str) -> list[sql.Composable]:
 ENGINE_TABLES = ("schema_migrations", "csp_columns", "csp_sequence")
 
 
-def _privileges(database: str, schema: str, group: str) -> list[sql.Composable]:
+def _privileges(ws: Base, database: str, schema: str, group: str) -> list[sql.Composable]:
     g, s = sql.Identifier(group), sql.Identifier(schema)
     return [
         sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(database), g),
@@ -198,8 +206,39 @@ def _privileges(database: str, schema: str, group: str) -> list[sql.Composable]:
         sql.SQL("REVOKE CREATE ON SCHEMA {} FROM PUBLIC").format(s),
         sql.SQL("REVOKE ALL ON ALL SEQUENCES IN SCHEMA {} FROM {}").format(s, g),
         sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {} TO {}").format(s, g),
-        sql.SQL("GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA {} TO {}").format(s, g),
+        *_functions(ws, database, schema, group),
     ]
+
+
+def _functions(ws: Base, database: str, schema: str, group: str) -> list[sql.Composable]:
+    """Who may call the schema's functions, and as whom they run. Not an agent's temporary table: without TEMP
+    on the database (PUBLIC has it by default) an agent has no table of its own to hang the owner's trigger
+    functions on. Not the trigger functions: no one but the owner calls them (a trigger fires its function
+    whoever may call it, PostgreSQL's CREATE TRIGGER page), so none is the group's to run against a table of its
+    choosing; the others (the door's check, the policies' ``csp_may``) the group calls. New functions of the
+    owner's are no one's to call until this runs again. Every ``SECURITY DEFINER`` function searches the schema,
+    then ``pg_temp`` (named last: else it is searched first, PostgreSQL's CREATE FUNCTION page)."""
+    g, s = sql.Identifier(group), sql.Identifier(schema)
+    out: list[sql.Composable] = [
+        sql.SQL("REVOKE TEMPORARY ON DATABASE {} FROM PUBLIC").format(sql.Identifier(database)),
+        sql.SQL("REVOKE ALL ON ALL FUNCTIONS IN SCHEMA {} FROM PUBLIC").format(s),
+        sql.SQL("REVOKE ALL ON ALL FUNCTIONS IN SCHEMA {} FROM {}").format(s, g),
+        sql.SQL("ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC"),
+    ]
+    rows = (
+        _raw(ws)
+        .execute(
+            "SELECT p.oid::regprocedure::text, p.prorettype = 'trigger'::regtype, p.prosecdef FROM pg_proc p "
+            "WHERE p.pronamespace = current_schema()::regnamespace ORDER BY 1"
+        )
+        .fetchall()
+    )
+    for signature, is_trigger, definer in rows:  # (signatures as PostgreSQL quotes them: the owner's own names)
+        if not is_trigger:
+            out.append(sql.SQL("GRANT EXECUTE ON FUNCTION {} TO {}").format(sql.SQL(signature), g))
+        if definer:
+            out.append(sql.SQL("ALTER FUNCTION {} SET search_path = {}, pg_temp").format(sql.SQL(signature), s))
+    return out
 
 
 def _memberships(ws: Base, plan: GrantPlan, logins: Iterable[str], owner: str, create: bool) -> list[sql.Composable]:
@@ -270,8 +309,8 @@ def plan_grants(ws: Base, logins: Iterable[str], *, create_logins: bool = False)
             "CREATE TABLE IF NOT EXISTS {} (action TEXT NOT NULL, role TEXT NOT NULL, PRIMARY KEY (action, role))"
         ).format(sql.Identifier(GRANTS_TABLE))
     )
-    statements += _function(schema)
-    statements += _privileges(database, schema, plan.group)
+    statements += _function(schema, plan.group)
+    statements += _privileges(ws, database, schema, plan.group)
     for table, (read, writers) in WRITERS.items():
         if table == GRANTS_TABLE or _one(ws, sql.SQL("SELECT to_regclass({}) IS NOT NULL").format(table)):
             statements += _table_policies(table, read, writers)
