@@ -154,21 +154,33 @@ def test_the_refusal_waits_for_the_commit_and_cannot_be_put_off(desk: Desk) -> N
             conn.rollback()
 
 
-def test_with_an_audit_row_of_its_own_and_its_role_the_change_is_let_through(desk: Desk) -> None:
-    """What the console does (the change and its audit row in one transaction) passes; an audit row of an action the
-    role map does not allow the role (a Sales agent's claim) is refused at once. Rolled back: a raw audit row
-    breaks the chain (test_pg_own_names checks the chain)."""
-    with _door(desk, "maria.garcia", autocommit=False) as conn:
-        conn.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        conn.execute(AUDIT, ("ticket.claim",))
-        assert conn.execute(CHEATS[0][1]).rowcount == 1  # type: ignore[arg-type]
+def test_with_an_audit_row_of_its_own_the_change_is_let_through(desk: Desk) -> None:
+    """What the console does (the change and its audit row in one transaction) passes, whatever the row says (the
+    database does not tie the row to the change: the README says so). Rolled back: a raw audit row breaks the
+    chain (test_pg_own_names checks the chain)."""
+    for login in ("maria.garcia", "priya.nair"):  # (a Sales agent too: its console's background work audits)
+        with _door(desk, login, autocommit=False) as conn:
+            conn.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            conn.execute(AUDIT, ("ticket.note",))
+            assert conn.execute(CHEATS[0][1]).rowcount == 1  # type: ignore[arg-type]
+            conn.rollback()
+
+
+def test_an_audit_row_out_of_the_chains_order_is_refused(desk: Desk) -> None:
+    """An audit row numbered at the end of bigint stopped every console's audit (the next id is out of range), and
+    one numbered past a gap feigns removed rows: a member's row must be the chain's next (a review's finding)."""
+    forged = (
+        "INSERT INTO audit_log (id, at, agent, action, entity, entityId, detail, hash) VALUES "
+        "(%s, '2026-11-23T03:00:00Z', session_user, 'ticket.note', 'ticket', 'x', '{}', 'x')"
+    )
+    with _door(desk, "priya.nair", autocommit=False) as conn:
+        last = conn.execute("SELECT max(id) FROM audit_log").fetchone()[0]  # type: ignore[index]
+        for number in (9223372036854775807, last + 5, last):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege, match="not the next one of the chain"):
+                conn.execute(forged, (number,))
+            conn.rollback()
+        conn.execute(forged, (last + 1,))  # (the next: passes, then undone)
         conn.rollback()
-    with _door(desk, "priya.nair", autocommit=False) as sales:
-        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="role map does not allow it"):
-            sales.execute(AUDIT, ("ticket.claim",))
-        sales.rollback()
-        sales.execute(AUDIT, ("ticket.note",))  # (a Sales agent notes: its audit row passes)
-        sales.rollback()
 
 
 def test_the_sla_clock_and_a_claims_renewal_change_without_an_audit_row(desk: Desk) -> None:
@@ -200,6 +212,7 @@ def test_the_console_works_a_ticket_through_as_the_agents_own_role(desk: Desk, t
         console.classify(ticket_id, severity="moderate")
         console.billing.log_time(ticket_id, 15, "電話")
         console.check(ticket_id)
+        console.check(ticket_id)  # (again, the same checks: written again, audited once for the batch)
         console.release(ticket_id)
         console.set_status(ticket_id, "resolved", "answered")
         console.renew([ticket_id])
@@ -310,7 +323,7 @@ def test_an_agent_has_no_table_of_its_own_to_run_the_owners_functions_on(desk: D
     with psycopg.connect(desk.url) as owner, owner.transaction(force_rollback=True):
         owner.execute("CREATE TABLE bait (action text)")  # (the owner's own: its trigger functions check their table)
         owner.execute("CREATE TRIGGER n AFTER INSERT ON bait FOR EACH ROW EXECUTE FUNCTION csp_note_audit('x')")
-        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="runs only on the audit log's new rows"):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="runs only before the audit log's new rows"):
             owner.execute("INSERT INTO bait VALUES ('ticket.note')")
     fresh = desk.cluster.new_database()  # (a desk never set up for agents: the migrations pin the counters too)
     Workspace.open(fresh).close()
@@ -327,26 +340,6 @@ def test_a_member_through_another_role_is_an_agent_too(desk: Desk) -> None:
         su.execute("GRANT team_tokyo TO eve")
     with _door(desk, "eve") as conn, pytest.raises(psycopg.errors.InsufficientPrivilege, match=f"by eve {UNAUDITED}"):
         conn.execute(CHEATS[0][1])  # type: ignore[arg-type]
-
-
-def test_an_action_spelled_otherwise_or_allowed_to_no_one_is_refused(desk: Desk) -> None:
-    """A look-alike of an action (its case, a space) is no action of the console's; an action the role map allows no
-    one (``roles.ticket.takeover`` set to none: only its row without a role stays) is still the role map's."""
-    with _door(desk, "priya.nair", autocommit=False) as sales:
-        for spelled in ("Ticket.Takeover", "ticket.takeover ", "ticket..claim"):
-            with pytest.raises(psycopg.errors.InsufficientPrivilege, match="not an action the console names"):
-                sales.execute(AUDIT, (spelled,))
-            sales.rollback()
-    try:
-        with psycopg.connect(desk.url, autocommit=True) as owner:
-            owner.execute("DELETE FROM csp_role_grants WHERE action = 'ticket.takeover' AND role <> ''")
-        with _door(desk, "maria.garcia", autocommit=False) as helpdesk:
-            with pytest.raises(psycopg.errors.InsufficientPrivilege, match="role map does not allow it"):
-                helpdesk.execute(AUDIT, ("ticket.takeover",))
-            helpdesk.rollback()
-    finally:
-        code, text = desk.grants()  # (the role map written again)
-        assert code == 0, text
 
 
 def test_a_closed_tickets_clock_and_another_agents_claim_need_their_audit_row(desk: Desk) -> None:

@@ -277,7 +277,10 @@ def test_the_partner_center_sync_as_the_agents_own_role(desk: Desk, sandbox: San
         console.ws.close()
     assert report.customers > 0
     assert _audit_agents(desk, last, ("customer.update",)) == {"kenji.sato"}
-    assert _audit_agents(desk, last, ("subscription.add",)) == {"kenji.sato"}
+    assert _audit_agents(desk, last, ("subscription.sync", "customer.sync")) == {"kenji.sato"}
+    with psycopg.connect(desk.url) as owner:
+        pages = owner.execute("SELECT detail FROM audit_log WHERE id > %s AND action = 'subscription.sync'", (last,))
+        assert any(subscription in str(d) for (d,) in pages)  # (the page that added it back names it)
     assert _count(desk, "SELECT count(*) FROM subscriptions WHERE id = %s", subscription) == 1
 
 

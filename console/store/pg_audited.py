@@ -2,9 +2,8 @@
 agent's own PostgreSQL role, in a SQL session of its own, cannot change a ticket, its timeline, findings, fields
 or time, a support offer, a customer, a subscription, a holiday or a mail contact without writing, in the same
 transaction, an audit row in its own name (which :mod:`console.store.pg_policies` already holds to
-``session_user``) for an action spelled as the console spells its own and, if the role map names it, allowed to
-it. The console writes both in one transaction, always; a session that writes only the record is refused at its
-commit, and nothing of it stays.
+``session_user``), numbered as the chain's next. The console writes both in one transaction, always; a session
+that writes only the record is refused at its commit, and nothing of it stays.
 
 How (every statement composed with :mod:`psycopg.sql`; every function ``SECURITY DEFINER`` with its
 ``search_path`` pinned, as PostgreSQL's CREATE FUNCTION page advises, owned by the database's owner):
@@ -13,8 +12,10 @@ How (every statement composed with :mod:`psycopg.sql`; every function ``SECURITY
   Information Functions") in which an agent's role wrote an audit row. The group has no right on it: only the
   audit log's trigger writes it. Rows of transactions that have ended (older than the oldest running one,
   ``pg_snapshot_xmin``) are pruned as new ones come, without waiting on a row another session prunes.
-- On ``audit_log``, a row trigger: for a member of the desk's group, an action the role map knows must be one the
-  role map allows it (a Sales agent does not audit a claim), then its transaction is noted.
+- On ``audit_log``, a row trigger before each new row: for a member of the desk's group, the row must be the
+  chain's next (its id one past the last given out, as :func:`console.store.audit_chain.append` numbers it: a row
+  numbered at the end of ``bigint`` would stop every console's audit), then its transaction is noted. What the
+  row says is the agent's to say: the database does not tie it to the change (the README says so).
 - On each record table, a constraint trigger (``DEFERRABLE INITIALLY DEFERRED``: run at the commit, after the
   audit row the console writes last): a member's insert, delete or update is refused (SQLSTATE 42501) unless its
   transaction is noted. ``SET CONSTRAINTS … IMMEDIATE`` only runs it sooner; turning it off needs the table's
@@ -77,22 +78,16 @@ _MEMBER = (
     "EXISTS (SELECT 1 FROM pg_roles m, pg_database d WHERE m.rolname = session_user AND NOT m.rolsuper "
     "AND d.datname = current_database() AND m.oid <> d.datdba AND pg_has_role(m.oid, TG_ARGV[0]::regrole, 'MEMBER'))"
 )
-#: An action as the console spells its own (``ticket.claim``, ``import``): a look-alike (``Ticket.Claim``,
-#: ``ticket.claim ``) would pass for one the role map does not name.
-ACTION = "^[a-z][a-z_]*(\\.[a-z_]+)*$"
 _NOTE = f"""DECLARE fresh integer;
 BEGIN
-  IF TG_RELID <> 'audit_log'::regclass OR TG_OP <> 'INSERT' OR TG_LEVEL <> 'ROW' THEN
-    RAISE EXCEPTION 'csp_note_audit runs only on the audit log''s new rows' USING ERRCODE = 'insufficient_privilege';
-  END IF;
-  IF NOT {_MEMBER} THEN RETURN NULL; END IF;
-  IF NEW.action !~ '{ACTION}' THEN
-    RAISE EXCEPTION 'an audit row of % for %, not an action the console names', session_user, NEW.action
+  IF TG_RELID <> 'audit_log'::regclass OR TG_OP <> 'INSERT' OR TG_LEVEL <> 'ROW' OR TG_WHEN <> 'BEFORE' THEN
+    RAISE EXCEPTION 'csp_note_audit runs only before the audit log''s new rows'
       USING ERRCODE = 'insufficient_privilege';
   END IF;
-  IF EXISTS (SELECT 1 FROM csp_role_grants WHERE action = NEW.action)
-     AND NOT csp_may(session_user::text, ARRAY[NEW.action]) THEN
-    RAISE EXCEPTION 'an audit row of % for %, which the desk''s role map does not allow it', session_user, NEW.action
+  IF NOT {_MEMBER} THEN RETURN NEW; END IF;
+  IF NEW.id IS DISTINCT FROM greatest((SELECT coalesce(max(id), 0) FROM audit_log),
+      (SELECT coalesce(max(seq), 0) FROM csp_sequence WHERE name = 'audit_log')) + 1 THEN
+    RAISE EXCEPTION 'an audit row of % numbered %, not the next one of the chain', session_user, NEW.id
       USING ERRCODE = 'insufficient_privilege';
   END IF;
   INSERT INTO {NOTED} (tx) VALUES (pg_current_xact_id()) ON CONFLICT DO NOTHING;
@@ -101,7 +96,7 @@ BEGIN
     DELETE FROM {NOTED} WHERE tx IN (SELECT tx FROM {NOTED} WHERE tx < pg_snapshot_xmin(pg_current_snapshot())
       FOR UPDATE SKIP LOCKED);
   END IF;
-  RETURN NULL;
+  RETURN NEW;
 END"""
 _REQUIRE = f"""BEGIN
   IF {_MEMBER} AND NOT EXISTS (SELECT 1 FROM {NOTED} WHERE tx = pg_current_xact_id()) THEN
@@ -141,7 +136,9 @@ def statements(raw: Any, schema: str, group: str, tables: list[str]) -> list[sql
         sql.SQL("REVOKE ALL ON TABLE {} FROM PUBLIC").format(noted),
         *_function(NOTE_FUNCTION, _NOTE, schema),
         *_function(REQUIRE_FUNCTION, _REQUIRE, schema),
-        sql.SQL("CREATE OR REPLACE TRIGGER {} AFTER INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION {}({})").format(
+        # (dropped and made again: CREATE OR REPLACE TRIGGER is PostgreSQL 14's, the console runs on 13 too)
+        sql.SQL("DROP TRIGGER IF EXISTS {} ON audit_log").format(sql.Identifier(NOTE_FUNCTION)),
+        sql.SQL("CREATE TRIGGER {} BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION {}({})").format(
             sql.Identifier(NOTE_FUNCTION), sql.Identifier(NOTE_FUNCTION), arg
         ),
     ]
@@ -201,7 +198,7 @@ def follow_schema(raw: Any) -> None:
 
 
 _NOTE_TRIGGER = re.compile(
-    rf"CREATE TRIGGER {NOTE_FUNCTION} AFTER INSERT ON \S+ FOR EACH ROW "
+    rf"CREATE TRIGGER {NOTE_FUNCTION} BEFORE INSERT ON \S+ FOR EACH ROW "
     rf"EXECUTE FUNCTION {NOTE_FUNCTION}\('(?:[^']|'')*'\)"
 )
 

@@ -96,14 +96,8 @@ def _one(ws: Base, query: sql.Composable, params: tuple[Any, ...] = ()) -> Any:
     return row[0] if row else None
 
 
-#: The role of the row each action of the role map has beside its roles: no agent holds it, so ``csp_may`` is
-#: unchanged, while an action no role is allowed is still one the role map knows (console.store.pg_audited).
-NO_ROLE = ""
-
-
 def effective_map_rows(role_map: Mapping[str, Iterable[str]]) -> list[tuple[str, str]]:
-    rows = {(action, role) for action, roles in role_map.items() for role in roles}
-    return sorted(rows | {(action, NO_ROLE) for action in role_map})
+    return sorted((action, role) for action, roles in role_map.items() for role in roles)
 
 
 def refresh_role_grants(ws: Base, role_map: Mapping[str, Iterable[str]]) -> bool:

@@ -58,13 +58,14 @@ class RecordRepo:
             yield dict(row)
 
     def upsert(
-        self, kind: Kind, records: Sequence[dict[str, Any]], agent: str = "import", *, audit_added: bool = False
+        self, kind: Kind, records: Sequence[dict[str, Any]], agent: str = "import", *, audit_page: bool = False
     ) -> tuple[int, int]:
         """Insert or update validated records of ``kind`` (by id) inside the caller's transaction.
 
         Returns ``(inserted, updated)``. Tickets get their derived columns, a version bump on update and
-        their search index entry. Each update is audited; with ``audit_added`` the new records too, in one row
-        (``customer.add``: the Partner Center sync, whose transactions audit what they change).
+        their search index entry. Each update is audited; with ``audit_page`` the call too, in one row naming the new
+        records (``customer.sync``: a page of the Partner Center sync, written again even where nothing changed,
+        has its audit row like every change of the desk's records, console/store/pg_audited.py).
         """
         self.db.require_transaction("upsert()")
         if not records:
@@ -74,8 +75,9 @@ class RecordRepo:
         existing = existing_keys(self.db, kind, [r["id"] for r in records])
         audit_updates(self.db, kind, [r for r in records if r["id"] in existing], agent)
         added = [r["id"] for r in records if r["id"] not in existing]
-        if audit_added and added:
-            self.db.audit(agent, f"{ENTITY[kind.name]}.add", ENTITY[kind.name], added[0], {"added": added})
+        if audit_page:
+            detail = {"records": len(records), "added": added}
+            self.db.audit(agent, f"{ENTITY[kind.name]}.sync", ENTITY[kind.name], records[0]["id"], detail)
         cols = kind.field_names
         self.db.conn.executemany(
             self.db.dialect.upsert(kind.table, cols, "id"), ([r[c] for c in cols] for r in records)
