@@ -387,13 +387,13 @@ class CspConsoleApp(OrderedKeys, HangUp, Leaving, CommandMode, ThemedApp, App[No
         seen: set[str] = set()
         for active in screen.active_bindings.values():
             binding = active.binding
-            if not binding.description or binding.action in seen or binding.action.startswith("view("):
+            skip = not binding.description or binding.action in seen or binding.action.startswith("view(")
+            if skip or "super+" in binding.key:  # (no terminal over SSH sends super: Textual's copy, ctrl+c our quit)
                 continue
             seen.add(binding.action)
             key = self.get_key_display(binding)
-            target = active.node
 
-            def run(action: str = binding.action, node: object = target) -> None:
+            def run(action: str = binding.action, node: object = active.node) -> None:
                 self.call_later(node.run_action, action)  # type: ignore[attr-defined]
 
             yield SystemCommand(escape(binding.description), escape(f"key: {key}"), run)  # a plugin's words: shown

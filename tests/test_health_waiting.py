@@ -38,6 +38,9 @@ def test_the_panel_counts_the_tickets_the_backlog_counts(small_ws: Workspace) ->
     shown = {f[0]: f[2] for f in figures(h, {}, {})["escalations"]}
     assert shown["escalations.total"] == "1" and shown["escalation.advanced.open"] == "1"
     assert "escalation.signature.closed" not in shown
+    said = {f[0]: f[1] for f in figures(h, {}, {})["backlog"]}  # (in the console's words, not the stored value)
+    assert said["status.waiting_microsoft"] == "  waiting on Microsoft"
+    assert said["status.waiting_customer"] == "  waiting on customer" and said["status.in_progress"] == "  in progress"
 
 
 def test_a_ticket_set_waiting_by_hand_is_counted_with_no_case(small_ws: Workspace) -> None:  # noqa: F811

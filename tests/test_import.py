@@ -44,7 +44,12 @@ def test_examples_import_and_reimport_updates(empty_ws: Workspace) -> None:
     assert after is not None and after["version"] == 2
     assert after["companyName"] == "北斗電機株式会社"
     audit = empty_ws.agents.audit_entries("workspace")
-    assert [a["action"] for a in audit] == ["import", "import"]
+    # The first import, into an empty desk, is one transaction; the second commits a batch per kind here, each
+    # audited with its records' lines (an import stopped half-way leaves no batch unaudited), then the whole.
+    assert [a["action"] for a in audit] == ["import", "import.batch", "import.batch", "import.batch", "import"]
+    batches = [json.loads(a["detail"]) for a in audit if a["action"] == "import.batch"]
+    assert sorted(b["kind"] for b in batches) == ["customers", "offers", "tickets"]
+    assert all(b["records"] == 2 and b["lines"].endswith(":1-2") for b in batches), batches
 
 
 def test_upsert_changes_fields(empty_ws: Workspace, tmp_path: Path) -> None:

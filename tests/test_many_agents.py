@@ -22,7 +22,7 @@ from console.settings.paths import child_env
 from console.shared.model import Role
 from console.store import Workspace
 from console.tickets import ops as ticket_ops
-from tests.conftest import NOW
+from tests.conftest import NOW, set_policy
 from tests.engine_ws import Where
 from tests.engine_ws import demo_copy_fixture as demo_copy_fixture
 from tests.engine_ws import new_ws_fixture as new_ws_fixture
@@ -115,6 +115,24 @@ def test_a_takeover_from_a_stale_copy_is_authorized_as_one(demo_ws: Workspace) -
     helpdesk = desk(demo_ws, "li.wei")  # a Helpdesk agent may: audited as the takeover it is
     helpdesk.claim(stale, takeover=True)
     assert demo_ws.agents.audit_since(entity="ticket", entity_id=stale["id"])[-1]["action"] == "ticket.takeover"
+
+
+def test_a_takeover_that_turns_out_a_plain_claim_is_authorized_as_one(demo_ws: Workspace) -> None:
+    """The other way round: the console's copy says a colleague holds the ticket, who let it go meanwhile. Under a
+    role map that lets Billing admins take over but not claim, confirming the takeover from that copy is a plain
+    claim of the ticket as stored, so it needs ``ticket.claim``: refused inside the claim's transaction, nothing
+    written (it claimed the ticket before: the review's low point)."""
+    helpdesk = ("global_admin", "helpdesk_agent", "admin_agent")
+    set_policy(demo_ws, {"roles.ticket.claim": list(helpdesk), "roles.ticket.takeover": [*helpdesk, "billing_admin"]})
+    holder, billing = desk(demo_ws, "aiko.tanaka"), desk(demo_ws, "tom.becker")
+    ticket = an_open(demo_ws, assignee=None)
+    stale = holder.claim(ticket["id"])  # as the Billing admin's console read it: aiko.tanaka holds it
+    holder.release(stale["id"])
+    audit_before = len(demo_ws.agents.audit_since(entity="ticket", entity_id=stale["id"]))
+    with pytest.raises(RoleDenied, match=r"ticket\.claim: it needs"):
+        billing.claim(stale, takeover=True)
+    assert demo_ws.tickets.ticket(stale["id"])["assignee"] is None
+    assert len(demo_ws.agents.audit_since(entity="ticket", entity_id=stale["id"])) == audit_before
 
 
 def test_lease_expires_back_to_the_pool_and_exit_releases(demo_ws: Workspace) -> None:

@@ -266,6 +266,8 @@ def test_the_partner_center_sync_as_the_agents_own_role(desk: Desk, sandbox: San
     with psycopg.connect(desk.url, autocommit=True) as owner:
         owner.execute("SET csp.door = 'on'")
         owner.execute("UPDATE customers SET companyName = companyName || ' (old)'")  # (the sync puts it back)
+        gone = owner.execute("DELETE FROM subscriptions WHERE id = (SELECT min(id) FROM subscriptions) RETURNING id")
+        subscription = gone.fetchone()[0]  # type: ignore[index]  # (the sync adds it again: audited, pg_audited)
     last = _count(desk, "SELECT max(id) FROM audit_log")
     console = _console(desk, "kenji.sato", config)
     try:
@@ -275,6 +277,11 @@ def test_the_partner_center_sync_as_the_agents_own_role(desk: Desk, sandbox: San
         console.ws.close()
     assert report.customers > 0
     assert _audit_agents(desk, last, ("customer.update",)) == {"kenji.sato"}
+    assert _audit_agents(desk, last, ("subscription.sync", "customer.sync")) == {"kenji.sato"}
+    with psycopg.connect(desk.url) as owner:
+        pages = owner.execute("SELECT detail FROM audit_log WHERE id > %s AND action = 'subscription.sync'", (last,))
+        assert any(subscription in str(d) for (d,) in pages)  # (the page that added it back names it)
+    assert _count(desk, "SELECT count(*) FROM subscriptions WHERE id = %s", subscription) == 1
 
 
 def _mail_config(path: Path, server: SmtpServer) -> Path:

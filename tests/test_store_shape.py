@@ -18,6 +18,7 @@ SCHEMA = (
     "pg_conn.py",
     "pg_ddl.py",
     "pg_dialect.py",
+    "pg_audited.py",  # (the grants' triggers: PostgreSQL's own SQL)
     "pg_grants.py",  # (PostgreSQL's roles and grants: PostgreSQL's own SQL, ON CONFLICT its spelling)
     "pg_migrate.py",
     "pg_sql.py",

@@ -121,6 +121,35 @@ async def test_search_as_you_type_and_clear(demo_ws: Workspace, tmp_path: Path) 
         assert screen.view_index == 1
 
 
+async def test_a_saved_views_own_search_survives_the_search_box_it_closes(demo_ws: Workspace, tmp_path: Path) -> None:
+    """A view key pressed while the search box holds words closes the box; the view chosen keeps its own search
+    (the box's clearing arrived after the view and emptied it: the older bug the review named)."""
+    demo_ws.queue.save_view(AGENT, "請求の確認", QueueQuery(search="確認").to_json())
+    app = make_app(demo_ws, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"金額", "enter", "7")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, QueueScreen) and screen.search_box is not None
+        assert not screen.search_box.display and screen.view_index == 6
+        assert table(pilot).query_.search == "確認"
+        assert table(pilot).count == demo_ws.queue.queue_count(QueueQuery(search="確認"))
+        assert "請求の確認" in str(screen.query_one("#queue-title").render())
+
+
+async def test_the_palette_offers_only_keys_a_terminal_sends(demo_ws: Workspace, tmp_path: Path) -> None:
+    """The command palette lists the screen's actions with their keys; Textual's own "Copy selected text" is left
+    out: its ctrl+c is the console's quit, and super+c never comes over SSH (a new user's walk-through)."""
+    app = make_app(demo_ws, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        offered = {c.title: c.help for c in app.get_system_commands(app.screen)}
+        assert offered["Claim"] == "key: c"
+        assert "Copy selected text" not in offered
+        assert not [h for h in offered.values() if "super" in str(h)], offered
+
+
 async def test_the_search_box_is_mounted_only_when_asked_for(demo_ws: Workspace, tmp_path: Path) -> None:
     app = make_app(demo_ws, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:

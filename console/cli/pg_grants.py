@@ -71,6 +71,7 @@ def _say(done: dict[str, Any], show_sql: bool) -> None:
     for login, why in sorted(done["skipped"].items()):
         out(f"  not a member: {clean_line(login, 80)}: {why}")
     out(f"  row-level security on: {', '.join(done['protected'])}")
+    out(f"  changed only with an audit row of the agent's own: {', '.join(done['audited']) or '(none)'}")
     if show_sql:
         for statement in done["statements"]:
             out(f"{clean_line(statement, 2000)};")

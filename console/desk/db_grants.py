@@ -34,6 +34,7 @@ def set_up_agents(desk: Desk, *, create_logins: bool = False, dry_run: bool = Fa
     role_map = {action: sorted(roles) for action, roles in desk.role_map.map.items()}
     if not dry_run:
         detail = {"group": plan.group, "members": plan.members, "created": plan.created, "tables": plan.protected}
+        detail["audited"] = plan.audited
         apply_grants(
             ws, plan, role_map, audit=lambda: ws.audit(desk.agent, "database.grants", "database", plan.database, detail)
         )

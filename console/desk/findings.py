@@ -45,10 +45,18 @@ def _check_open(desk: Desk, progress: Callable[[int], None] | None) -> Iterator[
 def _store(desk: Desk, results: list[tuple[dict[str, Any], TriageResult]]) -> None:
     ws, now = desk.ws, desk.clock()
     with ws.transaction():
+        rechecked: list[str] = []  # (written again with the same checks: one row for them all, below)
         for row, result in results:
-            before = ", ".join(f["checkId"] for f in ws.tickets.findings(row["seq"]))
+            stored = ws.tickets.findings(row["seq"])
+            before = ", ".join(f["checkId"] for f in stored)
             after = ", ".join(f.check_id for _, f in result.findings)
+            if not stored and not result.findings:
+                continue  # (nothing to write)
             ws.tickets.replace_findings(row["seq"], [finding_row(p, f, now) for p, f in result.findings])
             if before != after:
                 detail = {"before": {"checks": before}, "after": {"checks": after}}
                 ws.audit(desk.agent, "ticket.triage", "findings", row["id"], detail)
+            else:
+                rechecked.append(row["id"])
+        if rechecked:  # every change of the desk's records has its audit row (console/store/pg_audited.py)
+            ws.audit(desk.agent, "findings.recheck", "findings", rechecked[0], {"tickets": rechecked})

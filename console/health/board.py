@@ -16,7 +16,7 @@ from rich.cells import cell_len
 from console.plugin_api import DUNNING_STAGES
 from console.settings.local_time import stamp
 from console.shared.clock import to_iso
-from console.shared.model import OPEN_STATUSES, Severity
+from console.shared.model import OPEN_STATUSES, STATUS_TEXT, Severity
 from console.shared.safe_text import clean_line
 from console.store import Workspace
 from console.tickets.queue_query import QueueQuery
@@ -111,7 +111,7 @@ def figures(
     b, s = h.backlog, h.sla
     out: dict[str, list[tuple[str, str, str]]] = {
         "backlog": [("backlog.total", "All open", f"{b['total']:,}")]
-        + [(f"status.{k}", f"  {k.replace('_', ' ')}", f"{v:,}") for k, v in b["byStatus"].items()]
+        + [(f"status.{k}", f"  {STATUS_TEXT.get(k, k.replace('_', ' '))}", f"{v:,}") for k, v in b["byStatus"].items()]
         + [(f"service.{k}", f"  {service_names.get(k, k)}", f"{v:,}") for k, v in b["byService"].items()]
         + [(f"severity.{k}", f"  severity {k}", f"{v:,}") for k, v in b["bySeverity"].items() if v],
         "sla": [

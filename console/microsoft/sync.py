@@ -171,7 +171,7 @@ class _Sync:
                 index=0,
             )
             with self.ws.transaction():
-                self.ws.records.upsert(CUSTOMERS, records, agent=acting_as(self.ws, AGENT))
+                self.ws.records.upsert(CUSTOMERS, records, agent=acting_as(self.ws, AGENT), audit_page=True)
                 self.ws.microsoft.save_sync_state(STATE, cursor=self.cursor, counts=_counts(report))
             self._tell("customers", report.customers, page.total)
 
@@ -216,7 +216,7 @@ class _Sync:
         report.service_requests += len(srs)
         report.azure_entitlements += sum(len(v) for v in entitlements.values())
         with self.ws.transaction():
-            self.ws.records.upsert(SUBSCRIPTIONS, records, agent=acting_as(self.ws, AGENT))
+            self.ws.records.upsert(SUBSCRIPTIONS, records, agent=acting_as(self.ws, AGENT), audit_page=True)
             for plan_id, rows in entitlements.items():
                 self.ws.microsoft.save_azure_entitlements(customer_id, plan_id, rows)
             self.ws.microsoft.upsert_service_requests(srs)

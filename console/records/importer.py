@@ -255,6 +255,7 @@ def _write_in_batches(w: _Writing, digest: str) -> None:
         for last, batch in stage.batches(k, BATCH, after=done.get(k.name, 0)):
             with _interrupted(written, total, ws.path), ws.transaction():
                 _write_batch(ws, k, batch, w.result, w.agent)
+                _audit_batch(ws, w.agent, k, batch)
                 ws.records.runs.advance(run, {**done, k.name: last})
             done[k.name] = last
             written += len(batch)
@@ -296,6 +297,19 @@ def _still_as_staged(ws: Workspace, batch: list[Staged], result: ImportResult) -
             continue
         out.append(record)
     return out
+
+
+def _audit_batch(ws: Workspace, agent: str, kind: Kind, batch: list[Staged]) -> None:
+    """A batch committed on its own is audited on its own: an import stopped half-way leaves no change of the
+    desk's records without its audit row (the whole import's row comes last; on PostgreSQL an agent's own role
+    changes no record without one in the same transaction, console/store/pg_audited.py)."""
+    (first_path, first_line, _), (last_path, last_line, _) = batch[0], batch[-1]
+    where = f"{first_path}:{first_line}" + (
+        f"-{last_line}" if last_path == first_path else f" to {last_path}:{last_line}"
+    )
+    ws.audit(
+        agent, "import.batch", "workspace", str(ws.path), {"kind": kind.name, "records": len(batch), "lines": where}
+    )
 
 
 def _audit(ws: Workspace, agent: str, plan: list[tuple[Kind, Path]], result: ImportResult) -> None:

@@ -68,6 +68,7 @@ class QueueScreen(QueueClaims, QueueLive, QueueMailKeys, QueuePluginActions, Con
         self.counts: list[int | None] = []
         self.view_index: int | None = 5  # All open
         self._searched_in: int | None = None  # the view a search was typed in: its name again once cleared
+        self._clearing = False  # the search box emptied by the screen, its Input.Changed still to come
         self._resumed_before = False
         self._shown: dict[str, Text] = {}  # what each one-line Static shows now
         self.bulk = BulkFlow(self)
@@ -239,7 +240,7 @@ class QueueScreen(QueueClaims, QueueLive, QueueMailKeys, QueuePluginActions, Con
             if not self.views[index].saved:  # built-in views move with the clock ("breaching soon")
                 fresh = view_defs.builtin_views(self.console.agent, self.console.clock())
                 query = fresh[index].query
-            self._close_search()
+            self._close_search(for_view=True)
             self.show_query(query, index)
 
     def action_choose_view(self) -> None:
@@ -305,16 +306,24 @@ class QueueScreen(QueueClaims, QueueLive, QueueMailKeys, QueuePluginActions, Con
         search.display = True
         search.focus()
 
-    def _close_search(self) -> bool:
-        """Clear and hide the search line; whether it was open."""
+    def _close_search(self, *, for_view: bool = False) -> bool:
+        """Clear and hide the search line; whether it was open. ``for_view``: a view is being chosen, whose query
+        (with its own search, if any) replaces the search's."""
         search = self.search_box
         if search is None or not search.display:
             return False
+        # The box says it was emptied later, after the view a key chose meanwhile: that message is not the
+        # agent's, and must not take the chosen view's own search away (on_input_changed).
+        self._clearing = for_view and bool(search.value)
         search.value, search.display = "", False
         return True
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "search":
+            if self._clearing:
+                self._clearing = False
+                if not event.value:
+                    return
             if event.value:
                 self._searched_in = self.view_index if self.view_index is not None else self._searched_in
                 self.view_index = None

@@ -73,6 +73,17 @@ class TicketStatus(StrEnum):
     CLOSED = "closed"
 
 
+#: A status as the console, the board and the command line say it.
+STATUS_TEXT = {
+    "new": "new",
+    "triaged": "triaged",
+    "in_progress": "in progress",
+    "waiting_customer": "waiting on customer",
+    "waiting_microsoft": "waiting on Microsoft",
+    "resolved": "resolved",
+    "closed": "closed",
+}
+
 OPEN_STATUSES = (
     TicketStatus.NEW,
     TicketStatus.TRIAGED,

@@ -29,7 +29,7 @@ from console.store.pg_sql import NUL_HELD
 #: The tables FTS5 keeps an FTS5 table in (``NAME_data``...), left to FTS5: the copy inserts the rows themselves.
 SHADOW = ("_config", "_content", "_data", "_docsize", "_idx")
 #: PostgreSQL's engine tables: the spellings of the columns and the AUTOINCREMENT counters (as :data:`SEQUENCE`).
-ENGINE_TABLES = frozenset({"csp_columns", "csp_sequence"})
+ENGINE_TABLES = frozenset({"csp_columns", "csp_sequence", "csp_audited_tx"})
 #: The schema's record of its migrations (the target has it from its own migrations; the copy replaces it).
 MIGRATIONS_TABLE = "schema_migrations"
 BATCH = 2_000

@@ -355,6 +355,9 @@ class EscalationRepo:
         if added:
             conn.execute("UPDATE escalations SET lastModifiedDate = ? WHERE id = ?", (now, escalation_id))
             self.tickets.reindex_tickets([seq])
+            # (what the round copied onto the ticket is audited like every other change of it: pg_audited)
+            detail = {"messages": len(fresh), "microsoftState": microsoft_state, "state": new_state, "case": case}
+            self.db.audit(agent, "escalation.microsoft_update", "escalation", str(escalation_id), detail)
         return added
 
     def mark_messages_seen(self, escalation_id: int, keys: Sequence[str]) -> None:

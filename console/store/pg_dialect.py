@@ -147,6 +147,7 @@ class PostgresDialect(Fragments):
         """The triggers on ``table``, each as the SQLite text it was made from (its comment) while it is still
         what that text makes (its function, timing, events and columns) and enabled; else PostgreSQL's own
         definition (a trigger changed, disabled, or not the console's). The engine's own counters are left out."""
+        from console.store.pg_audited import is_note
         from console.store.pg_migrate import is_counter, made_from
 
         rows = conn.execute(
@@ -157,8 +158,8 @@ class PostgresDialect(Fragments):
         ).fetchall()
         found, keys = {}, conn.catalog.primary_key
         for name, said, source, definition, enabled in rows:
-            if is_counter(said, source):
-                continue
+            if is_counter(said, source) or is_note(name, source, definition, enabled):
+                continue  # (the engine's counter; the grants' note of audited transactions, console.store.pg_audited)
             same = said is not None and enabled != "D" and made_from(said, source, definition, keys)
             disabled = " (disabled: ALTER TABLE ... DISABLE TRIGGER)" if enabled == "D" else ""
             found[name] = said if same else f"{definition}{disabled} -- {source.strip()}"

@@ -8,8 +8,9 @@ values by :class:`~psycopg.sql.Literal`): the logins come from the workspace and
 - The group (``NOLOGIN``) gets ``CONNECT`` on the database, ``USAGE`` on the schema, ``SELECT`` on every table,
   ``INSERT, UPDATE, DELETE`` on every table but ``audit_log``, where it gets ``SELECT, INSERT`` only (no
   ``UPDATE``, ``DELETE`` or ``TRUNCATE``: PostgreSQL's GRANT page), ``USAGE, SELECT`` on the sequences (not
-  ``UPDATE``: no ``setval``) and ``EXECUTE`` on the schema's functions. No ``CREATE`` on the schema, so an agent
-  changes no table, trigger or policy (those need the owner).
+  ``UPDATE``: no ``setval``) and ``EXECUTE`` on the schema's functions but its trigger functions. No ``CREATE`` on
+  the schema and no ``TEMP`` on the database, so an agent changes no table, trigger or policy (those need the
+  owner) and has no table of its own to hang the owner's functions on (:func:`_functions`).
 - ``csp_role_grants(action, role)``: the effective role map (the defaults under the desk policy's ``roles.*``),
   which the policies read through ``csp_may(login, actions)``: a ``SECURITY DEFINER`` function (its
   ``search_path`` pinned, as PostgreSQL's CREATE FUNCTION page advises), so a policy on ``agent_roles`` that
@@ -31,7 +32,7 @@ from typing import Any
 
 from psycopg import sql
 
-from console.store import pg_policies
+from console.store import pg_audited, pg_policies
 from console.store.base import Base
 
 AUDIT_TABLE = "audit_log"
@@ -73,6 +74,7 @@ class GrantPlan:
     created: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)  # login -> why it is not a member
     protected: list[str] = field(default_factory=list)  # the tables under row-level security
+    audited: list[str] = field(default_factory=list)  # the tables changed only with an audit row (pg_audited)
     statements: list[str] = field(default_factory=list)
 
 
@@ -179,7 +181,7 @@ def _function(schema: str) -> list[sql.Composable]:
 ENGINE_TABLES = ("schema_migrations", "csp_columns", "csp_sequence")
 
 
-def _privileges(database: str, schema: str, group: str) -> list[sql.Composable]:
+def _privileges(ws: Base, database: str, schema: str, group: str) -> list[sql.Composable]:
     g, s = sql.Identifier(group), sql.Identifier(schema)
     return [
         sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(database), g),
@@ -197,8 +199,41 @@ def _privileges(database: str, schema: str, group: str) -> list[sql.Composable]:
         sql.SQL("REVOKE CREATE ON SCHEMA {} FROM PUBLIC").format(s),
         sql.SQL("REVOKE ALL ON ALL SEQUENCES IN SCHEMA {} FROM {}").format(s, g),
         sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {} TO {}").format(s, g),
-        sql.SQL("GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA {} TO {}").format(s, g),
+        *_functions(ws, database, schema, group),
     ]
+
+
+def _functions(ws: Base, database: str, schema: str, group: str) -> list[sql.Composable]:
+    """Who may call the schema's functions, and as whom they run. Not an agent's temporary table: without TEMP
+    on the database (PUBLIC has it by default) an agent has no table of its own to hang the owner's trigger
+    functions on. Not the trigger functions: no one but the owner calls them (a trigger fires its function
+    whoever may call it, PostgreSQL's CREATE TRIGGER page), so none is the group's to run against a table of its
+    choosing; the others (the door's check, the policies' ``csp_may``) the group calls. New functions of the
+    owner's are no one's to call until this runs again. Every ``SECURITY DEFINER`` function searches the schema,
+    then ``pg_temp`` (named last: else it is searched first, PostgreSQL's CREATE FUNCTION page)."""
+    g, s = sql.Identifier(group), sql.Identifier(schema)
+    out: list[sql.Composable] = [
+        sql.SQL("REVOKE TEMPORARY ON DATABASE {} FROM PUBLIC").format(sql.Identifier(database)),
+        sql.SQL("REVOKE ALL ON ALL FUNCTIONS IN SCHEMA {} FROM PUBLIC").format(s),
+        sql.SQL("REVOKE ALL ON ALL FUNCTIONS IN SCHEMA {} FROM {}").format(s, g),
+        sql.SQL("ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC"),
+    ]
+    rows = (
+        _raw(ws)
+        .execute(
+            "SELECT p.oid::regprocedure::text, p.prorettype = 'trigger'::regtype, p.prosecdef FROM pg_proc p "
+            "WHERE p.pronamespace = current_schema()::regnamespace ORDER BY 1"
+        )
+        .fetchall()
+    )
+    for signature, is_trigger, definer in rows:  # (signatures as PostgreSQL quotes them: the owner's own names)
+        if not is_trigger:
+            out.append(sql.SQL("GRANT EXECUTE ON FUNCTION {} TO {}").format(sql.SQL(signature), g))
+        if definer:
+            out.append(sql.SQL("ALTER FUNCTION {} SET search_path = {}, pg_temp").format(sql.SQL(signature), s))
+    # (the policies' own, made by this plan: on its first run the catalog above has it not yet)
+    out.append(sql.SQL("GRANT EXECUTE ON FUNCTION {}(text, text[]) TO {}").format(sql.Identifier(MAY_FUNCTION), g))
+    return out
 
 
 def _memberships(ws: Base, plan: GrantPlan, logins: Iterable[str], owner: str, create: bool) -> list[sql.Composable]:
@@ -270,7 +305,7 @@ def plan_grants(ws: Base, logins: Iterable[str], *, create_logins: bool = False)
         ).format(sql.Identifier(GRANTS_TABLE))
     )
     statements += _function(schema)
-    statements += _privileges(database, schema, plan.group)
+    statements += _privileges(ws, database, schema, plan.group)
     for table, (read, writers) in WRITERS.items():
         if table == GRANTS_TABLE or _one(ws, sql.SQL("SELECT to_regclass({}) IS NOT NULL").format(table)):
             statements += _table_policies(table, read, writers)
@@ -279,6 +314,9 @@ def plan_grants(ws: Base, logins: Iterable[str], *, create_logins: bool = False)
     statements += own_names
     plan.protected += tables
     raw = _raw(ws)
+    audited = [t for t in pg_audited.RECORDS if _one(ws, sql.SQL("SELECT to_regclass({}) IS NOT NULL").format(t))]
+    statements += pg_audited.statements(raw, schema, plan.group, audited)
+    plan.audited = audited
     plan.statements = [s.as_string(raw) for s in statements]
     return plan
 

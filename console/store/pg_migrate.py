@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
+from functools import cached_property
 from typing import Any
 
 from console.store import pg_ddl
@@ -34,6 +35,14 @@ class PgDatabase:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
         self.conn = self  # (migrations that hold the connection itself get the translating one too)
+
+    @cached_property
+    def schema(self) -> str:
+        """The schema the migrations make the workspace in (the session's first on its search path)."""
+        row = self._conn.execute("SELECT current_schema()").fetchone()
+        if row is None or row[0] is None:
+            raise RuntimeError("the session has no schema to make the workspace in (its search_path is empty)")
+        return str(row[0])
 
     def prepare(self) -> None:
         """What PostgreSQL needs before the first migration: the door check the guarded tables' triggers call
@@ -65,7 +74,7 @@ class PgDatabase:
         if dropped is not None:
             return dropped
         if re.match(r"^\s*(CREATE\s+TABLE|ALTER\s+TABLE)", sql, re.I):
-            return [pg_ddl.types(sql), *_counter(sql)]
+            return [pg_ddl.types(sql), *_counter(sql, self.schema)]
         return [pg_ddl.expressions(sql, self.primary_key)]
 
     def _record(self, sql: str) -> None:
@@ -155,10 +164,13 @@ class PgTable:
 _AUTOINCREMENT = re.compile(r"^\s*CREATE\s+TABLE\s+(\w+)\s*\(\s*(\w+)\s+INTEGER\s+PRIMARY\s+KEY\s+AUTOINCREMENT", re.I)
 
 
-def _counter(sql: str) -> list[str]:
+def _counter(sql: str, schema: str) -> list[str]:
     """For a table ``... INTEGER PRIMARY KEY AUTOINCREMENT``: SQLite's ``sqlite_sequence`` row (the highest id ever
     given out, kept when the last rows go), as ``csp_sequence`` (pg_sql reads one as the other), kept by a
-    trigger."""
+    trigger. Its function runs as the owner, so its ``search_path`` is the schema, then ``pg_temp`` (named last:
+    else PostgreSQL searches it first, and an agent's temporary ``csp_sequence`` would stand in for the real one,
+    its triggers run as the owner; PostgreSQL's CREATE FUNCTION page, "Writing SECURITY DEFINER Functions
+    Safely")."""
     found = _AUTOINCREMENT.match(sql)
     if not found:
         return []
@@ -167,7 +179,7 @@ def _counter(sql: str) -> list[str]:
         "CREATE TABLE IF NOT EXISTS csp_sequence (name TEXT PRIMARY KEY, seq BIGINT)",
         # (as the owner: agents' own roles may not write csp_sequence, console.store.pg_grants)
         f"CREATE OR REPLACE FUNCTION {table}_counter_fn() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER "
-        "SET search_path FROM CURRENT AS $c$ BEGIN "
+        f"SET search_path = {_identifier(schema)}, pg_temp AS $c$ BEGIN "
         f"INSERT INTO csp_sequence (name, seq) VALUES (TG_TABLE_NAME, NEW.{key}) ON CONFLICT (name) DO UPDATE "
         "SET seq = greatest(csp_sequence.seq, EXCLUDED.seq); RETURN NULL; END $c$",
         f"CREATE TRIGGER {table}_counter AFTER INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION {table}_counter_fn()",
@@ -221,6 +233,10 @@ def is_counter(said: str | None, source: str) -> bool:
 
 def _normal(source: str) -> str:
     return " ".join(source.split()).lower()
+
+
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _literal(value: Any) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 from console.records.kinds import KINDS, TICKETS, Kind
 from console.store.base import Base
 from console.store.import_runs import ImportRuns
-from console.store.rows import audit_updates, existing_keys
+from console.store.rows import ENTITY, audit_updates, existing_keys
 from console.store.tickets import TicketRepo
 
 #: The tables the demo generator may fill with plain inserts.
@@ -57,11 +57,15 @@ class RecordRepo:
         for row in self.db.conn.execute(f"SELECT {cols} FROM {kind.table} ORDER BY {order}"):
             yield dict(row)
 
-    def upsert(self, kind: Kind, records: Sequence[dict[str, Any]], agent: str = "import") -> tuple[int, int]:
+    def upsert(
+        self, kind: Kind, records: Sequence[dict[str, Any]], agent: str = "import", *, audit_page: bool = False
+    ) -> tuple[int, int]:
         """Insert or update validated records of ``kind`` (by id) inside the caller's transaction.
 
         Returns ``(inserted, updated)``. Tickets get their derived columns, a version bump on update and
-        their search index entry.
+        their search index entry. Each update is audited; with ``audit_page`` the call too, in one row naming the new
+        records (``customer.sync``: a page of the Partner Center sync, written again even where nothing changed,
+        has its audit row like every change of the desk's records, console/store/pg_audited.py).
         """
         self.db.require_transaction("upsert()")
         if not records:
@@ -70,6 +74,10 @@ class RecordRepo:
             return self.tickets.upsert_tickets(records, agent)
         existing = existing_keys(self.db, kind, [r["id"] for r in records])
         audit_updates(self.db, kind, [r for r in records if r["id"] in existing], agent)
+        added = [r["id"] for r in records if r["id"] not in existing]
+        if audit_page:
+            detail = {"records": len(records), "added": added}
+            self.db.audit(agent, f"{ENTITY[kind.name]}.sync", ENTITY[kind.name], records[0]["id"], detail)
         cols = kind.field_names
         self.db.conn.executemany(
             self.db.dialect.upsert(kind.table, cols, "id"), ([r[c] for c in cols] for r in records)

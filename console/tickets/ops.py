@@ -137,9 +137,10 @@ def claim(
     A ticket held by someone else is refused (:class:`ClaimedByOther`) unless ``takeover``, which is
     recorded as such. With ``authorize`` (the desk's role check: raising refuses, nothing written) a claim
     asks it for ``ticket.claim``, or ``ticket.takeover`` for a ticket another holds: first from a read (the
-    caller's copy for a takeover), then, should the ticket as stored and locked be another's, for the takeover
-    it really is. The claim belongs to the console ``session`` that took it (``None``: the command line, no
-    console's); claiming a ticket one already holds moves it to the session that claimed it last.
+    caller's copy for a takeover), then again for what the ticket as stored and locked makes of it (a takeover,
+    or a plain claim of a ticket its holder let go meanwhile). The claim belongs to the console ``session`` that
+    took it (``None``: the command line, no console's); claiming a ticket one already holds moves it to the
+    session that claimed it last.
     """
     until = to_iso(now + lease)
     ticket_id = ticket["id"] if isinstance(ticket, dict) else ticket.strip().upper()
@@ -178,7 +179,7 @@ def _claim_locked(
     _nobody_else(current, agent, takeover)
     previous = current["assignee"]
     action = "ticket.takeover" if takeover and previous not in (None, agent) else "ticket.claim"
-    if action == "ticket.takeover" and authorize is not None:
+    if authorize is not None:  # (in memory: what the row as locked makes of it, a takeover or a plain claim)
         authorize(action)
     changes: dict[str, Any] = {"assignee": agent, "claimedUntil": until, "claimSession": session}
     events: list[dict[str, Any]] = []

@@ -20,15 +20,7 @@ from console.widgets.palette import ALARM, BAD, BADGE, ESCALATE, INFO, OK, WARN,
 
 LEVEL_STYLE = {"critical": BAD, "warning": WARN, "info": INFO}
 FAMILY_TITLES = {"billing": "Billing", "subscription": "Subscription management", "technical": "Technical"}
-STATUS_TEXT = {
-    "new": "new",
-    "triaged": "triaged",
-    "in_progress": "in progress",
-    "waiting_customer": "waiting on customer",
-    "waiting_microsoft": "waiting on Microsoft",
-    "resolved": "resolved",
-    "closed": "closed",
-}
+STATUS_TEXT = model.STATUS_TEXT
 
 
 def stamp(value: str | None, zone: str) -> str:

@@ -144,6 +144,7 @@ def migrate(
                 "INSERT INTO schema_migrations (version, name, appliedAt) VALUES (?, ?, ?)",
                 (version + 1, migration.__name__, to_iso(clock())),
             )
+            _audited_follow(conn)
         applied.append(migration.__name__)
         _schema_changed(conn)
 
@@ -159,6 +160,14 @@ def _database(conn: sqlite3.Connection) -> tuple[Any, Callable[[], None] | None]
     from sqlite_utils import Database  # only when there is something to migrate (its import takes 0.1 s)
 
     return Database(conn), None
+
+
+def _audited_follow(conn: sqlite3.Connection) -> None:
+    """On PostgreSQL, in the migration's transaction: the audited tables' triggers follow its new columns."""
+    if dialect_of(conn).name == "postgresql":
+        from console.store.pg_audited import follow_schema
+
+        follow_schema(cast(Any, conn).raw)
 
 
 def _schema_changed(conn: sqlite3.Connection) -> None:
