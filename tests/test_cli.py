@@ -80,6 +80,20 @@ def test_export_of_missing_workspace(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "no workspace here" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("url", ["postgresq://root@127.0.0.1:5432/desk", "mysql://x:secret@y/z"])
+def test_a_url_of_another_scheme_is_refused_not_taken_for_a_path(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A mistyped scheme was a file's path: the error lost a slash and ``demo --db`` made folders ``mysql:/x@y/``
+    (a new user's walk-through). Refused by the argument, naming the scheme, no password shown, nothing made."""
+    monkeypatch.chdir(tmp_path)
+    for argv in (["demo", "--db", url], ["ticket", "show", "CSP-000001", "--db", url]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert f"unknown scheme '{url.split(':', 1)[0]}'" in err and "secret" not in err, err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_config_show(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["config", "show"]) == 0
     out = capsys.readouterr().out

@@ -216,6 +216,15 @@ def test_only_the_owner_sets_the_database_up(desk: Desk) -> None:
     assert f'GRANT "csp_agents_{desk.database}" TO {quoted};' in text, text
 
 
+def test_a_role_outside_the_group_is_told_who_gives_it_rights(desk: Desk) -> None:
+    """A new hire's role, added as an agent but not yet given the desk's rights, met "permission denied for table
+    csp_columns" and nothing more (a new user's walk-through): the sentence now says who gives them."""
+    _role(desk.cluster, "new.hire")
+    done = csp(desk.home, "ticket", "show", "CSP-000001", "--db", desk.url_as("new.hire"))
+    assert done.returncode == 1, said(done)
+    assert "permission denied for table" in done.stderr and "'csp-console workspace grants'" in done.stderr, said(done)
+
+
 def test_a_sqlite_workspace_is_said_in_one_line(tmp_path: Path) -> None:
     done = csp(tmp_path, "workspace", "grants", "--db", str(tmp_path / "desk.db"))
     assert done.returncode == 2

@@ -70,7 +70,7 @@ def _common() -> Parser:
     parent = Parser(prog="csp-console", add_help=False)
     parent.add_argument(
         "--db",
-        type=paths.workspace_at,
+        type=paths.db_argument,
         default=argparse.SUPPRESS,
         help="workspace file or postgresql://URL (default: $CSP_CONSOLE_DB or the user data dir)",
     )
@@ -383,6 +383,8 @@ def _said_fault(exc: Exception, args: argparse.Namespace) -> int | None:
     sentence = fault_sentence(exc, None if isinstance(db := _db(args), str) else db)  # (a URL may hold a password)
     if sentence is None and type(exc).__module__.startswith("psycopg"):  # the server refused (a role's rights)
         sentence = f"{paths.workspace_shown(db)}: the database refused ({(str(exc).strip().splitlines() or ['?'])[0]})"
+        if str(exc).startswith("permission denied for table"):  # (a role with no rights on the desk's tables)
+            sentence += "; the database's owner gives agents theirs with 'csp-console workspace grants'"
     if sentence is None:
         return None
     log.warning("workspace fault: %s", sentence, exc_info=exc)

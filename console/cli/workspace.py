@@ -13,7 +13,7 @@ from pathlib import Path
 from console.cli import CommandError
 from console.cli.desk import desk_for, outcome
 from console.cli.output import out, out_json
-from console.settings.paths import WorkspaceAt, workspace_at, workspace_shown
+from console.settings.paths import WorkspaceAt, db_argument, workspace_shown
 from console.shared.safe_text import clean_line
 
 
@@ -36,8 +36,8 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
             "records.import on FROM's desk."
         ),
     )
-    copy.add_argument("source", type=workspace_at, metavar="FROM", help="a workspace file or postgresql://URL")
-    copy.add_argument("target", type=workspace_at, metavar="TO", help="a new file or an empty database's URL")
+    copy.add_argument("source", type=db_argument, metavar="FROM", help="a workspace file or postgresql://URL")
+    copy.add_argument("target", type=db_argument, metavar="TO", help="a new file or an empty database's URL")
     copy.add_argument("--json", action="store_true")
 
 

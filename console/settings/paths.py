@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import os
+import re
 from pathlib import Path
 
 import platformdirs
@@ -20,6 +22,21 @@ def workspace_at(text: str | Path) -> WorkspaceAt:
     """``--db``'s and ``CSP_CONSOLE_DB``'s value: a URL kept as written (a ``Path`` would fold its ``//``), any
     other text a file's path."""
     return text if isinstance(text, str) and is_database_url(text) else Path(text)
+
+
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+def db_argument(text: str) -> WorkspaceAt:
+    """``--db`` as the command line reads it: a URL of another scheme than PostgreSQL's (``postgresq://``,
+    ``mysql://``) is refused, naming it, not taken for a file's path (``demo`` made folders ``mysql:/x@y/``)."""
+    found = _SCHEME.match(text)
+    if found and not is_database_url(text):
+        raise argparse.ArgumentTypeError(
+            f"{hide_password(text)}: unknown scheme {found.group(1)!r}; a workspace is a file's path or "
+            "postgresql://[user@]host[:port]/dbname"
+        )
+    return workspace_at(text)
 
 
 def workspace_exists(at: WorkspaceAt) -> bool:
