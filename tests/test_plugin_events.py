@@ -216,7 +216,9 @@ KILLED = textwrap.dedent(
     module = types.ModuleType("csp_teams")
 
     def hang(event, settings):
-        marker.write_text(event.id)
+        partial = marker.with_name(marker.name + ".part")
+        partial.write_text(event.id)
+        partial.replace(marker)  # whole or not at all: the test reads it the moment it appears
         time.sleep(600)
 
     receiver = EventReceiver(id="teams.channel", kinds=(EventKind.CREATED,), deliver=hang)
