@@ -77,7 +77,21 @@ def test_import_failure_exits_non_zero_and_writes_nothing(tmp_path: Path, capsys
 
 def test_export_of_missing_workspace(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["export", "--db", str(tmp_path / "nope.db"), "-o", str(tmp_path)]) == 1
-    assert "no workspace here" in capsys.readouterr().err
+    assert f"no workspace at {tmp_path / 'nope.db'}: create one" in capsys.readouterr().err
+
+
+@pytest.mark.sqlite_only("a file (an empty database: tests/test_cli_postgresql.py)")
+@pytest.mark.parametrize("command", [["ticket", "show", "CSP-000001"], ["audit", "verify"], ["agents", "list"]])
+def test_a_read_command_on_an_empty_file_says_so_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    db = tmp_path / "empty.db"
+    db.touch()
+    assert main([*command, "--db", str(db)]) == 1
+    err = capsys.readouterr().err
+    assert f"the workspace {db} is empty (0 bytes): create one with `csp-console import --db {db}" in err
+    assert "Global admin" not in err  # (it said to ask one, in a workspace that has none)
+    assert db.stat().st_size == 0 and sorted(tmp_path.iterdir()) == [db]
 
 
 @pytest.mark.parametrize("url", ["postgresq://root@127.0.0.1:5432/desk", "mysql://x:secret@y/z"])
