@@ -94,8 +94,10 @@ def _import_command(db: Where, path: Path) -> list[str]:
     return [sys.executable, "-m", "console.cli", "import", "--db", str(db), str(path)]
 
 
-def _env(agent: str) -> dict[str, str]:
-    return {**os.environ, "CSP_CONSOLE_AGENT": agent}
+def _env(agent: str, tmp: Path | None = None) -> dict[str, str]:
+    """``tmp``: the temporary folder of its own (on PostgreSQL an import stages there, and another test's import
+    in the shared /tmp would clear a killed import's staging file before this test looked for it)."""
+    return {**os.environ, "CSP_CONSOLE_AGENT": agent, **({"TMPDIR": str(tmp)} if tmp else {})}
 
 
 def test_four_agents_lose_nothing_while_20000_tickets_are_imported(
@@ -164,7 +166,9 @@ def test_an_import_killed_half_way_is_finished_by_running_it_again(
     source = _tickets_file(ws, tmp_path, 6_000, with_ids=with_ids)
     before = ws.records.counts()["tickets"]
     ws.close()
-    first = subprocess.Popen(_import_command(db, source), env=_env(IMPORTER), cwd=ROOT, stderr=subprocess.PIPE)
+    own_tmp = tmp_path / "tmp"
+    own_tmp.mkdir()
+    first = subprocess.Popen(_import_command(db, source), env=_env(IMPORTER, own_tmp), cwd=ROOT, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     while _applied(db) < 1000 and time.monotonic() < deadline and first.poll() is None:
         time.sleep(0.02)
@@ -177,7 +181,9 @@ def test_an_import_killed_half_way_is_finished_by_running_it_again(
     ws.close()
     assert 0 < half < 6_000  # stopped part-way, with whole batches written
     assert half % BATCH == 0
-    again = subprocess.run(_import_command(db, source), env=_env(IMPORTER), capture_output=True, text=True, cwd=ROOT)
+    again = subprocess.run(
+        _import_command(db, source), env=_env(IMPORTER, own_tmp), capture_output=True, text=True, cwd=ROOT
+    )
     assert again.returncode == 0, again.stderr
     assert again.stdout.startswith("resumed a stopped import: ")
     assert f"tickets: {6_000 - half} new" in again.stdout

