@@ -118,6 +118,30 @@ def test_config_show(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert f"{bad}:2: partner.name" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("named_by", ["--config", "$CSP_CONSOLE_CONFIG"])
+def test_a_named_config_file_that_is_not_there_is_refused(
+    demo_ws: Workspace,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    named_by: str,
+) -> None:
+    """A mistyped --config (or a desk's file gone) was read as no settings at all: the partner's contracts,
+    keys and mail left out without a word."""
+    typo = tmp_path / "confg.toml"
+    option = ["--config", str(typo)] if named_by == "--config" else []
+    if named_by != "--config":
+        monkeypatch.setenv("CSP_CONSOLE_CONFIG", str(typo))
+    assert main(["policy", "show", "--db", str(demo_ws.locator), *option]) == 1
+    assert capsys.readouterr().err == (
+        f"csp-console: error: {typo}: no config file here (named by {named_by}): give the path of an existing "
+        "file, or name none for the default\n"
+    )
+    assert main(["config", "path", *option]) == 0  # (where it is read from: said, there or not)
+    assert capsys.readouterr().out == f"{typo}\n"
+    assert not typo.exists()
+
+
 def test_env_var_chooses_workspace_and_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CSP_CONSOLE_DB", str(tmp_path / "env.db"))
     monkeypatch.setenv("CSP_CONSOLE_CONFIG", str(tmp_path / "env.toml"))
