@@ -223,3 +223,23 @@ def test_demo_now_takes_a_plain_date_and_says_the_form(tmp_path: Path, capsys: p
     assert "--now" in err and "YYYY-MM-DD" in err and "day is out of range" not in err
     assert not (tmp_path / "a.db").exists()
     assert main(["demo", "--db", str(tmp_path / "b.db"), "--tickets", "5", "--now", "2026-11-23"]) == 0
+
+
+def test_a_ticket_is_named_as_the_console_names_it(
+    demo_ws: Workspace, base: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The console's search box opens ``1509``, ``#1509`` or ``１５０９``; the commands wanted ``CSP-001509``
+    (a new user's walk-through: ``ticket show 1509`` said "no ticket 1509")."""
+    ticket = str(open_ticket(demo_ws)["id"])
+    number = int(ticket.removeprefix("CSP-"))
+    wide = str(number).translate({ord(d): 0xFF10 + int(d) for d in "0123456789"})
+    for name in (ticket, str(number), f"#{number}", f"csp-{number}", wide):
+        assert main(["ticket", "show", name, "--json", *base]) == 0, name
+        assert json.loads(capsys.readouterr().out)["ticket"]["id"] == ticket
+    assert main(["ticket", "claim", str(number), *base]) == 0
+    assert capsys.readouterr().out.startswith(f"{ticket}: claim applied")
+    assert main(["audit", "--ticket", str(number), "--json", *base]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["action"], r["entityId"]) for r in rows][-1:] == [("ticket.claim", ticket)]
+    assert main(["ticket", "show", "ライセンス", *base]) == 1  # not a number: as typed, and said so
+    assert capsys.readouterr().err == "csp-console: error: no ticket ライセンス\n"

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from console.cli import CommandError, say
-from console.cli.options import moment, one_of
+from console.cli.options import moment, one_of, ticket_argument
 from console.cli.output import out, out_json
 from console.desk.identity import UnknownAgent, current_agent
 from console.desk.roles import RoleDenied
@@ -67,7 +67,7 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
         ),
     )
     ticket.add_argument("action", choices=TICKET_ACTIONS)
-    ticket.add_argument("ticket", metavar="TICKET", help="e.g. CSP-000123")
+    ticket.add_argument("ticket", metavar="TICKET", help="e.g. CSP-000123, or 123", type=ticket_argument)
     ticket.add_argument("value", nargs="?", help="assign: LOGIN or -; note/reply: TEXT; status: STATUS; resolve: CODE")
     ticket.add_argument("--takeover", action="store_true", help="claim: take over another agent's ticket")
     ticket.add_argument("--version", type=int, help="refuse the change unless the ticket is at this version")
@@ -106,7 +106,7 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     audit.add_argument(
         "--since", type=moment, help="a date or an ISO 8601 time (without an offset: the desk's time zone)"
     )
-    audit.add_argument("--ticket", help="only this ticket")
+    audit.add_argument("--ticket", help="only this ticket", type=ticket_argument)
     audit.add_argument("--json", action="store_true")
 
 
