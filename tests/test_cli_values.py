@@ -243,3 +243,16 @@ def test_a_ticket_is_named_as_the_console_names_it(
     assert [(r["action"], r["entityId"]) for r in rows][-1:] == [("ticket.claim", ticket)]
     assert main(["ticket", "show", "ライセンス", *base]) == 1  # not a number: as typed, and said so
     assert capsys.readouterr().err == "csp-console: error: no ticket ライセンス\n"
+
+
+@pytest.mark.parametrize(
+    "command", [[], ["run"], ["agents", "list"], ["export", "--kind", "customers", "-o", "-"], ["health"], ["board"]]
+)
+def test_a_login_that_is_no_agent_is_refused_alike_by_the_console_and_the_commands(
+    demo_ws: Workspace, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    """Exit status 3, "refused", from every door: the console said it as a failure (1) where commands said 3."""
+    monkeypatch.setenv("CSP_CONSOLE_AGENT", "stranger")
+    assert main([*command, "--db", str(demo_ws.locator)]) == 3
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("csp-console: refused: 'stranger' is not an agent of the workspace ")

@@ -31,10 +31,19 @@ def said_fault(exc: Exception, db: paths.WorkspaceAt) -> int | None:
     return say("busy", sentence, BUSY) if is_busy(exc) else say("failed", sentence, 1)
 
 
-def said_errors() -> tuple[type[Exception], ...]:
-    """The failures said in one line with exit status 1: the store's (an unusable workspace) is imported only
-    when one happened, through the command line's one door to the store."""
-    from console.desk.identity import IdentityRefused
+REFUSED = 3  # the command is not this agent's to run (README, "The command line"; console.cli.desk.outcome)
+
+
+def said_error(exc: Exception) -> int | None:
+    """A failure a person acts on, said in one line: an agent the workspace does not know (or cannot tell) is
+    refused, exit 3, as every command refuses it; a bad config, workspace or command fails, exit 1; ``None`` for
+    anything else. The store's errors are imported only when one happened, through the command line's one door
+    to the store."""
+    from console.desk.identity import UnknownAgent
     from console.shared.errors import WorkspaceError
 
-    return (CommandError, ConfigError, WorkspaceError, IdentityRefused)
+    if isinstance(exc, UnknownAgent):
+        return say("refused", str(exc), REFUSED)
+    if isinstance(exc, (CommandError, ConfigError, WorkspaceError)):
+        return say("failed", str(exc), 1)
+    return None

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from console import __version__
 from console.cli import ANSWER_IN_JSON, run_app, say
-from console.cli.failures import said_errors, said_fault
+from console.cli.failures import said_error, said_fault
 from console.cli.output import out
 from console.settings import paths
 from console.settings.config import load_config, named_config
@@ -379,8 +379,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     except Exception as exc:
-        if (code := said_fault(exc, _db(args))) is not None:
-            return code
-        if not isinstance(exc, said_errors()):
+        if (code := said_fault(exc, _db(args))) is None and (code := said_error(exc)) is None:
             raise
-        return say("failed", str(exc), 1)
+        return code
