@@ -119,7 +119,8 @@ def test_breaches_are_recorded_with_the_time_they_happened(desk: Desk, clock: Cl
     text = sla.clock_text(
         desk.clocks.state(desk.ws, t).first_response, desk.clocks.policy(desk.ws, t["customerId"]), "Asia/Tokyo"
     )
-    assert "met 11-24 14:00 JST" in text and "late: target passed 11-24 11:00 JST" in text
+    # A clock stopped after its target is not "met" (the line read "met ..., late: target passed ...").
+    assert text == "first response: done late 11-24 14:00 JST after 5h of 2h (BREACHED 11-24 11:00 JST)"
 
 
 def test_time_while_resolved_does_not_count_after_a_reopen(desk: Desk, clock: Clock) -> None:
