@@ -144,10 +144,19 @@ async def test_the_palette_offers_only_keys_a_terminal_sends(demo_ws: Workspace,
     app = make_app(demo_ws, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        offered = {c.title: c.help for c in app.get_system_commands(app.screen)}
+        commands = list(app.get_system_commands(app.screen))
+        offered = {c.title: c.help for c in commands}
         assert offered["Claim"] == "key: c"
         assert "Copy selected text" not in offered
         assert not [h for h in offered.values() if "super" in str(h)], offered
+        # One entry per action with all its keys; Textual's widgets' moving keys (ctrl+PgUp/PgDn, which some
+        # terminals keep for their tabs) and its Screenshot (customers' names to a file in the working folder)
+        # and second Quit (which asked nothing) are not offered; its Theme and Keys are.
+        assert len(commands) == len(offered) and offered["Quit"] == "keys: ^c, q"
+        assert offered["Page down"] == "keys: pgdn, ^f"
+        assert not {"Page Left", "Page Right", "Scroll Left", "Focus Next", "Screenshot", "palette"} & set(offered)
+        assert not [h for h in offered.values() if "^pgup" in str(h) or "^pgdn" in str(h)], offered
+        assert {"Theme", "Keys"} <= set(offered)
 
 
 async def test_the_search_box_is_mounted_only_when_asked_for(demo_ws: Workspace, tmp_path: Path) -> None:
