@@ -256,3 +256,24 @@ def test_a_login_that_is_no_agent_is_refused_alike_by_the_console_and_the_comman
     assert main([*command, "--db", str(demo_ws.locator)]) == 3
     out, err = capsys.readouterr()
     assert out == "" and err.startswith("csp-console: refused: 'stranger' is not an agent of the workspace ")
+
+
+@pytest.mark.parametrize("login", [" root", "a b", "evil\x1b[2Jagent", "", "a;b", ".hidden", "x" * 64, "ｋｅｎｊｉ"])
+def test_agents_add_takes_only_a_login_an_account_can_have(
+    demo_ws: Workspace, base: list[str], capsys: pytest.CaptureFixture[str], login: str
+) -> None:
+    """``agents add`` took " root", "a b" and a login with an ESC in it (a new user's walk-through): agents no
+    account could ever be, shown in every listing."""
+    before = demo_ws.agents.agents()
+    assert main(["agents", "add", login, "--role", "helpdesk_agent", *base]) == 1
+    err = capsys.readouterr().err
+    assert "is not a login" in err or "needs a LOGIN" in err, err
+    assert "\x1b" not in err and demo_ws.agents.agents() == before
+
+
+@pytest.mark.parametrize("login", ["maria.garcia2", "maria@corp.example", "svc_desk-01", "MACHINE$"])
+def test_agents_add_takes_the_logins_hosts_and_databases_give(
+    demo_ws: Workspace, base: list[str], capsys: pytest.CaptureFixture[str], login: str
+) -> None:
+    assert main(["agents", "add", login, "--role", "helpdesk_agent", *base]) == 0
+    assert capsys.readouterr().out == f"added {login}: helpdesk_agent\n"

@@ -33,6 +33,8 @@ def ticket_argument(text: str) -> str:
     from console.shared.model import ticket_id
     from console.tickets.search_text import ticket_number
 
+    if not text.strip():
+        raise argparse.ArgumentTypeError("'' is not a ticket: give its id (CSP-001509) or its number (1509)")
     number = ticket_number(text)
     return ticket_id(number) if number is not None else text
 
