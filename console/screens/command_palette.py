@@ -3,9 +3,11 @@ every key that does it, and of Textual's commands those an agent at a desk wants
 
 Left out: the keys Textual's widgets bind for moving about (arrows, ctrl+PgUp/PgDn, which some terminals keep
 for their own tabs, Focus Next/Previous): they are keys, not commands, and filled half the list; any key a
-terminal over SSH never sends (super+c); and of Textual's commands "Quit" (the console's own, which asks
-before it loses a form or releases claims, is listed) and "Screenshot" (it writes the screen, customers' names
-and all, to a file in the folder the console was started in: on a shared host, nobody's to keep)."""
+terminal over SSH never sends (super+c); and of Textual's commands all but "Theme": "Quit" (the console's own,
+which asks before it loses a form or releases claims, is listed), "Screenshot" (it writes the screen, customers'
+names and all, to a file in the folder the console was started in: on a shared host, nobody's to keep), "Keys"
+(its panel lists the very widget keys left out here, and escape does not close it: ``?`` is the console's help)
+and "Maximize"/"Minimize" (it hides the key bar, and nothing then says how to come back)."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from textual.app import App, SystemCommand
 from textual.markup import escape
 from textual.screen import Screen
 
-TEXTUAL_COMMANDS_LEFT_OUT = frozenset({"Quit", "Screenshot"})
+TEXTUAL_COMMANDS_LEFT_OUT = frozenset({"Quit", "Screenshot", "Keys", "Maximize", "Minimize"})
 
 
 def palette_commands(app: App[Any], screen: Screen[object]) -> Iterable[SystemCommand]:
