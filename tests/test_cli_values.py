@@ -277,3 +277,8 @@ def test_agents_add_takes_the_logins_hosts_and_databases_give(
 ) -> None:
     assert main(["agents", "add", login, "--role", "helpdesk_agent", *base]) == 0
     assert capsys.readouterr().out == f"added {login}: helpdesk_agent\n"
+
+
+def test_an_empty_ticket_is_refused_naming_the_forms(base: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    err = usage(capsys, ["ticket", "show", "", *base])  # (it said "no ticket ", naming nothing)
+    assert "argument TICKET: '' is not a ticket: give its id (CSP-001509) or its number (1509)" in err
