@@ -282,3 +282,20 @@ def test_agents_add_takes_the_logins_hosts_and_databases_give(
 def test_an_empty_ticket_is_refused_naming_the_forms(base: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     err = usage(capsys, ["ticket", "show", "", *base])  # (it said "no ticket ", naming nothing)
     assert "argument TICKET: '' is not a ticket: give its id (CSP-001509) or its number (1509)" in err
+
+
+@pytest.mark.parametrize(
+    ("action", "needs"),
+    [("resolve", "a resolution code: answered, fixed_by_partner"), ("status", "a status: new, triaged"),
+     ("note", "the note's text"), ("assign", "the login of the agent")],
+)  # fmt: skip
+def test_a_ticket_action_without_its_value_is_a_usage_error_naming_what_it_takes(
+    demo_ws: Workspace, base: list[str], capsys: pytest.CaptureFixture[str], action: str, needs: str
+) -> None:
+    """It failed (exit 1) with "needs a value", naming none: the README's table says 2 for a command line that is
+    wrong, and ``ticket resolve`` takes one of a list."""
+    ticket = str(open_ticket(demo_ws)["id"])
+    before = demo_ws.tickets.ticket(ticket)
+    assert main(["ticket", action, ticket, *base]) == 2
+    assert capsys.readouterr().err.startswith(f"csp-console: error: 'ticket {action} {ticket}' needs {needs}")
+    assert demo_ws.tickets.ticket(ticket) == before
