@@ -13,7 +13,6 @@ from rich.text import Text
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.markup import escape
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
@@ -21,6 +20,7 @@ from textual.worker import Worker, WorkerState
 from console.desk.identity import UnknownAgent, current_agent, new_session
 from console.desk.policy import PolicyWatch
 from console.screens import reach
+from console.screens.command_palette import TEXTUAL_COMMANDS_LEFT_OUT, palette_commands
 from console.screens.commands import CommandMode
 from console.screens.hangup import HangUp
 from console.screens.leaving import Leaving
@@ -384,17 +384,5 @@ class CspConsoleApp(OrderedKeys, HangUp, Leaving, CommandMode, ThemedApp, App[No
 
     # -- command palette: the actions of the screen in front -----------------------------------
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        seen: set[str] = set()
-        for active in screen.active_bindings.values():
-            binding = active.binding
-            skip = not binding.description or binding.action in seen or binding.action.startswith("view(")
-            if skip or "super+" in binding.key:  # (no terminal over SSH sends super: Textual's copy, ctrl+c our quit)
-                continue
-            seen.add(binding.action)
-            key = self.get_key_display(binding)
-
-            def run(action: str = binding.action, node: object = active.node) -> None:
-                self.call_later(node.run_action, action)  # type: ignore[attr-defined]
-
-            yield SystemCommand(escape(binding.description), escape(f"key: {key}"), run)  # a plugin's words: shown
-        yield from super().get_system_commands(screen)
+        yield from palette_commands(self, screen)
+        yield from (c for c in super().get_system_commands(screen) if c.title not in TEXTUAL_COMMANDS_LEFT_OUT)

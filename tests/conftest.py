@@ -62,6 +62,14 @@ def demo_desk_rules(ws: Workspace) -> None:
         set_policy(ws, DEMO_POLICY)
 
 
+def empty_config(folder: Path) -> Path:
+    """A config file with no settings in it, for a command given ``--config`` (which must name a file that is
+    there)."""
+    path = folder / "none.toml"
+    path.touch()
+    return path
+
+
 @pytest.fixture(autouse=True)
 def isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path_factory.mktemp("home")

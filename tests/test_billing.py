@@ -105,6 +105,9 @@ def test_a_policy_file_is_read_and_its_mistakes_named(tmp_path: Path) -> None:
     path.write_text('[[stage]]\ndays = 7\nname = "a"\naction = "email"\n', encoding="utf-8")
     with pytest.raises(coll.PolicyError, match=r":4: stage 1\.action: unknown action 'email'"):
         coll.load_policy(path)
+    path.write_text('[[stage]]\ndays = 7\nname = "a\naction = "notice"\n', encoding="utf-8")
+    with pytest.raises(coll.PolicyError, match=r"collections\.toml:3: malformed TOML: .*\(at line 3, column 10\)"):
+        coll.load_policy(path)  # (it said the file and tomllib's words, not the line first as every other error)
     path.write_text('[[hold]]\ncustomer = "x"\nreason = "r"\nuntil = "soon"\n', encoding="utf-8")
     with pytest.raises(coll.PolicyError, match=r":4: hold 1\.until: expected a date"):
         coll.load_policy(path)

@@ -77,7 +77,21 @@ def test_import_failure_exits_non_zero_and_writes_nothing(tmp_path: Path, capsys
 
 def test_export_of_missing_workspace(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["export", "--db", str(tmp_path / "nope.db"), "-o", str(tmp_path)]) == 1
-    assert "no workspace here" in capsys.readouterr().err
+    assert f"no workspace at {tmp_path / 'nope.db'}: create one" in capsys.readouterr().err
+
+
+@pytest.mark.sqlite_only("a file (an empty database: tests/test_cli_postgresql.py)")
+@pytest.mark.parametrize("command", [["ticket", "show", "CSP-000001"], ["audit", "verify"], ["agents", "list"]])
+def test_a_read_command_on_an_empty_file_says_so_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    db = tmp_path / "empty.db"
+    db.touch()
+    assert main([*command, "--db", str(db)]) == 1
+    err = capsys.readouterr().err
+    assert f"the workspace {db} is empty (0 bytes): create one with `csp-console import --db {db}" in err
+    assert "Global admin" not in err  # (it said to ask one, in a workspace that has none)
+    assert db.stat().st_size == 0 and sorted(tmp_path.iterdir()) == [db]
 
 
 @pytest.mark.parametrize("url", ["postgresq://root@127.0.0.1:5432/desk", "mysql://x:secret@y/z"])
@@ -102,6 +116,30 @@ def test_config_show(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     bad.write_text("[partner]\nname = 1\n", encoding="utf-8")
     assert main(["config", "show", "--config", str(bad)]) == 1
     assert f"{bad}:2: partner.name" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("named_by", ["--config", "$CSP_CONSOLE_CONFIG"])
+def test_a_named_config_file_that_is_not_there_is_refused(
+    demo_ws: Workspace,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    named_by: str,
+) -> None:
+    """A mistyped --config (or a desk's file gone) was read as no settings at all: the partner's contracts,
+    keys and mail left out without a word."""
+    typo = tmp_path / "confg.toml"
+    option = ["--config", str(typo)] if named_by == "--config" else []
+    if named_by != "--config":
+        monkeypatch.setenv("CSP_CONSOLE_CONFIG", str(typo))
+    assert main(["policy", "show", "--db", str(demo_ws.locator), *option]) == 1
+    assert capsys.readouterr().err == (
+        f"csp-console: error: {typo}: no config file here (named by {named_by}): give the path of an existing "
+        "file, or name none for the default\n"
+    )
+    assert main(["config", "path", *option]) == 0  # (where it is read from: said, there or not)
+    assert capsys.readouterr().out == f"{typo}\n"
+    assert not typo.exists()
 
 
 def test_env_var_chooses_workspace_and_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

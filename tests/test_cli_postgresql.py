@@ -52,6 +52,20 @@ def test_demo_into_a_new_database_then_read_commands(pg_cluster: Cluster, tmp_pa
     assert not list(tmp_path.glob("postgresql-*"))  # nothing took the database for a file in the working folder
 
 
+def test_a_read_command_on_an_empty_database_says_so_and_makes_no_table(pg_cluster: Cluster, tmp_path: Path) -> None:
+    url = pg_cluster.new_database()
+    for command in (["ticket", "show", "CSP-000001"], ["audit", "verify"], ["workspace", "grants"]):
+        result = csp(tmp_path, *command, "--db", url)
+        assert result.returncode == 1, said(result)
+        assert f"the database {url} holds no workspace yet: create one with" in result.stderr
+        assert "Global admin" not in result.stderr and "Traceback" not in said(result)
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        made = conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()").fetchone()
+    assert made == (0,)  # (each command used to make the workspace's tables first)
+
+
 def test_the_console_refuses_a_database_without_a_workspace(pg_cluster: Cluster, tmp_path: Path) -> None:
     url = pg_cluster.new_database()
     result = csp(tmp_path, "--db", url)

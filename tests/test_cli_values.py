@@ -223,3 +223,79 @@ def test_demo_now_takes_a_plain_date_and_says_the_form(tmp_path: Path, capsys: p
     assert "--now" in err and "YYYY-MM-DD" in err and "day is out of range" not in err
     assert not (tmp_path / "a.db").exists()
     assert main(["demo", "--db", str(tmp_path / "b.db"), "--tickets", "5", "--now", "2026-11-23"]) == 0
+
+
+def test_a_ticket_is_named_as_the_console_names_it(
+    demo_ws: Workspace, base: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The console's search box opens ``1509``, ``#1509`` or ``１５０９``; the commands wanted ``CSP-001509``
+    (a new user's walk-through: ``ticket show 1509`` said "no ticket 1509")."""
+    ticket = str(open_ticket(demo_ws)["id"])
+    number = int(ticket.removeprefix("CSP-"))
+    wide = str(number).translate({ord(d): 0xFF10 + int(d) for d in "0123456789"})
+    for name in (ticket, str(number), f"#{number}", f"csp-{number}", wide):
+        assert main(["ticket", "show", name, "--json", *base]) == 0, name
+        assert json.loads(capsys.readouterr().out)["ticket"]["id"] == ticket
+    assert main(["ticket", "claim", str(number), *base]) == 0
+    assert capsys.readouterr().out.startswith(f"{ticket}: claim applied")
+    assert main(["audit", "--ticket", str(number), "--json", *base]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["action"], r["entityId"]) for r in rows][-1:] == [("ticket.claim", ticket)]
+    assert main(["ticket", "show", "ライセンス", *base]) == 1  # not a number: as typed, and said so
+    assert capsys.readouterr().err == "csp-console: error: no ticket ライセンス\n"
+
+
+@pytest.mark.parametrize(
+    "command", [[], ["run"], ["agents", "list"], ["export", "--kind", "customers", "-o", "-"], ["health"], ["board"]]
+)
+def test_a_login_that_is_no_agent_is_refused_alike_by_the_console_and_the_commands(
+    demo_ws: Workspace, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    """Exit status 3, "refused", from every door: the console said it as a failure (1) where commands said 3."""
+    monkeypatch.setenv("CSP_CONSOLE_AGENT", "stranger")
+    assert main([*command, "--db", str(demo_ws.locator)]) == 3
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("csp-console: refused: 'stranger' is not an agent of the workspace ")
+
+
+@pytest.mark.parametrize("login", [" root", "a b", "evil\x1b[2Jagent", "", "a;b", ".hidden", "x" * 64, "ｋｅｎｊｉ"])
+def test_agents_add_takes_only_a_login_an_account_can_have(
+    demo_ws: Workspace, base: list[str], capsys: pytest.CaptureFixture[str], login: str
+) -> None:
+    """``agents add`` took " root", "a b" and a login with an ESC in it (a new user's walk-through): agents no
+    account could ever be, shown in every listing."""
+    before = demo_ws.agents.agents()
+    assert main(["agents", "add", login, "--role", "helpdesk_agent", *base]) == 1
+    err = capsys.readouterr().err
+    assert "is not a login" in err or "needs a LOGIN" in err, err
+    assert "\x1b" not in err and demo_ws.agents.agents() == before
+
+
+@pytest.mark.parametrize("login", ["maria.garcia2", "maria@corp.example", "svc_desk-01", "MACHINE$"])
+def test_agents_add_takes_the_logins_hosts_and_databases_give(
+    demo_ws: Workspace, base: list[str], capsys: pytest.CaptureFixture[str], login: str
+) -> None:
+    assert main(["agents", "add", login, "--role", "helpdesk_agent", *base]) == 0
+    assert capsys.readouterr().out == f"added {login}: helpdesk_agent\n"
+
+
+def test_an_empty_ticket_is_refused_naming_the_forms(base: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    err = usage(capsys, ["ticket", "show", "", *base])  # (it said "no ticket ", naming nothing)
+    assert "argument TICKET: '' is not a ticket: give its id (CSP-001509) or its number (1509)" in err
+
+
+@pytest.mark.parametrize(
+    ("action", "needs"),
+    [("resolve", "a resolution code: answered, fixed_by_partner"), ("status", "a status: new, triaged"),
+     ("note", "the note's text"), ("assign", "the login of the agent")],
+)  # fmt: skip
+def test_a_ticket_action_without_its_value_is_a_usage_error_naming_what_it_takes(
+    demo_ws: Workspace, base: list[str], capsys: pytest.CaptureFixture[str], action: str, needs: str
+) -> None:
+    """It failed (exit 1) with "needs a value", naming none: the README's table says 2 for a command line that is
+    wrong, and ``ticket resolve`` takes one of a list."""
+    ticket = str(open_ticket(demo_ws)["id"])
+    before = demo_ws.tickets.ticket(ticket)
+    assert main(["ticket", action, ticket, *base]) == 2
+    assert capsys.readouterr().err.startswith(f"csp-console: error: 'ticket {action} {ticket}' needs {needs}")
+    assert demo_ws.tickets.ticket(ticket) == before

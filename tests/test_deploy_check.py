@@ -191,3 +191,24 @@ def test_an_ssh_command_keeps_the_forcecommands_workspace_and_config(command: st
 def test_an_ssh_command_is_the_console_words() -> None:
     assert ssh_words("csp-console agents grant li.wei 'global_admin'") == ["agents", "grant", "li.wei", "global_admin"]
     assert ssh_words("") == []
+
+
+@pytest.mark.parametrize("written", [False, True])
+def test_an_ssh_command_runs_with_the_desks_config_or_none_written(
+    demo_ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    written: bool,
+) -> None:  # fmt: skip
+    """The ForceCommand passed the config it was given on to the command: where none was written (the default
+    path), that named a file that was not there, which a named config may not be."""
+    monkeypatch.setenv("SSH_ORIGINAL_COMMAND", "agents list")
+    monkeypatch.setenv("CSP_CONSOLE_AGENT", "kenji.sato")
+    config = tmp_path / "desk.toml"
+    if written:
+        config.write_text('[partner]\nname = "Contoso Japan"\n', encoding="utf-8")
+        monkeypatch.setenv("CSP_CONSOLE_CONFIG", str(config))
+    assert main(["ssh-command", "--db", str(demo_ws.locator)]) == 0
+    assert "kenji.sato" in capsys.readouterr().out
+    config.unlink(missing_ok=True)  # the desk's config gone: said, not read as no settings
+    if written:
+        assert main(["ssh-command", "--db", str(demo_ws.locator)]) == 1
+        assert "no config file here (named by $CSP_CONSOLE_CONFIG)" in capsys.readouterr().err

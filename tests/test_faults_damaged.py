@@ -58,8 +58,14 @@ def test_a_file_that_is_no_database_is_said_as_damaged(
         f.write(b"this is no SQLite file, just bytes")  # the header's magic string
     assert main(["ticket", "note", "CSP-000001", "hello", "--db", str(db)]) == 1
     err = capsys.readouterr().err
-    assert err.startswith(f"csp-console: error: the workspace file {db} is damaged"), err
-    assert len(err.splitlines()) == 1
+    assert err.startswith(f"csp-console: error: the workspace file {db} is damaged or no workspace at all"), err
+    assert "give --db the workspace's file, or restore the last backup" in err and len(err.splitlines()) == 1
+    text = tmp_path / "notes.db"
+    text.write_text("hello\n", encoding="utf-8")  # (--db given a text file was said "corrupted pages")
+    assert main(["ticket", "show", "1", "--db", str(text)]) == 1
+    err = capsys.readouterr().err
+    assert "damaged or no workspace at all" in err and "corrupted pages" not in err
+    assert text.read_text(encoding="utf-8") == "hello\n"
 
 
 @pytest.mark.sqlite_only("it overwrites pages of the SQLite file")

@@ -26,7 +26,7 @@ from console.sandbox.graph import DIRECTORY_READERS, GLOBAL_READER, SERVICE_SUPP
 from console.screens.account import AccountScreen
 from console.settings.config import Microsoft
 from console.store import Workspace
-from tests.conftest import NOW
+from tests.conftest import NOW, empty_config
 from tests.ui import make_app, settle
 
 
@@ -132,7 +132,7 @@ def test_cli_gdap_sync_warns_and_check_exits(
     # The commands' clock at the fixture's NOW: the relationships are dated from it (on the real clock, "Support
     # Exp" ended on 2026-12-03 and this test failed from that day on).
     monkeypatch.setattr("console.cli.desk.utcnow", lambda: NOW)
-    config = str(tmp_path / "none.toml")
+    config = str(empty_config(tmp_path))
     assert main(["gdap", "sync", "--db", str(demo_ws.locator), "--config", config]) == 0
     out = capsys.readouterr().out
     assert "warning: GDAP relationship Support Exp ends" in out

@@ -23,7 +23,7 @@ from console.store import Workspace
 from console.store.portable import flag
 from console.tickets.queue_query import QueueQuery
 from tests.conftest import NOW
-from tests.ui import make_app, settle, table
+from tests.ui import make_app, settle, table, until
 
 H = timedelta(hours=1)
 SERVICES = {"azure", "office365", "dynamics365"}
@@ -300,17 +300,22 @@ async def open_board(pilot: Pilot[None]) -> HealthScreen:
     return pilot.app.screen
 
 
-async def test_a_running_board_sees_another_process_change_within_a_second(demo_ws: Workspace, tmp_path: Path) -> None:
+async def test_a_running_board_sees_another_process_change_and_is_quiet_otherwise(
+    demo_ws: Workspace, tmp_path: Path
+) -> None:
     app = make_app(demo_ws, tmp_path)
     async with app.run_test(size=(160, 48)) as pilot:
         board = await open_board(pilot)
-        # Opening the board wrote its first trend sample: a change the next poll sees (one more refresh).
-        await pilot.pause(1.2)
-        await settle(pilot)
-        before = board.health.backlog["total"]  # type: ignore[union-attr]
-        refreshes = board.refreshes
-        await pilot.pause(1.2)
+        # Opening the board wrote its first trend sample: a change a later poll sees (one more refresh). Then
+        # a poll's time with nothing changed recomputes nothing (a loaded machine may see the sample late).
+        for _ in range(10):
+            await settle(pilot)
+            refreshes = board.refreshes
+            await pilot.pause(1.2)
+            if board.refreshes == refreshes:
+                break
         assert board.refreshes == refreshes  # nothing changed: nothing recomputed
+        before = board.health.backlog["total"]  # type: ignore[union-attr]
         ticket = demo_ws.conn.execute("SELECT id FROM tickets WHERE isOpen = 1 ORDER BY seq LIMIT 1").fetchone()[0]
         code = (
             f"from console.store import Workspace; ws = Workspace.open({str(demo_ws.locator)!r}); "
@@ -319,11 +324,7 @@ async def test_a_running_board_sees_another_process_change_within_a_second(demo_
             "action='ticket.status')"
         )
         subprocess.run([sys.executable, "-c", code], check=True)
-        for _ in range(20):
-            await pilot.pause(0.1)
-            if board.health.backlog["total"] == before - 1:  # type: ignore[union-attr]
-                break
-        assert board.health.backlog["total"] == before - 1  # type: ignore[union-attr]
+        await until(pilot, lambda: board.health.backlog["total"] == before - 1, "the board's new total")  # type: ignore[union-attr]
         assert board.figure_text()["backlog.total"] == f"All open={before - 1:,}"
         repaints = board.repaints
         board.refresh_figures()

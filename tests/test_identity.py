@@ -110,7 +110,7 @@ def test_a_refused_identity_is_one_sentence(tmp_path: Path) -> None:
         [sys.executable, "-m", "console.cli", "demo", "--tickets", "5", "--db", str(db)],
         capture_output=True, text=True, env=env, timeout=60, check=False,
     )  # fmt: skip
-    assert done.returncode == 1
-    assert done.stderr.startswith("csp-console: error: SUDO_USER ('kenji.sato') is not the login of SUDO_UID")
+    assert done.returncode == 3  # refused, as an unknown agent is (README, "The command line")
+    assert done.stderr.startswith("csp-console: refused: SUDO_USER ('kenji.sato') is not the login of SUDO_UID")
     assert "Traceback" not in done.stderr
     assert not db.exists()

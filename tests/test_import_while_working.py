@@ -41,7 +41,7 @@ from console.store import Workspace
 from console.shared.clock import utcnow
 from console.settings.paths import child_workspace
 from console.store import base, dialect, pg_dialect
-dialect.BUSY_TIMEOUT_MS = pg_dialect.BUSY_TIMEOUT_MS = 2000  # an agent with 2 s of patience, not 15
+dialect.BUSY_TIMEOUT_MS = pg_dialect.BUSY_TIMEOUT_MS = 5000  # an agent with 5 s of patience, not 15
 base.BUSY_BACKOFF = ()
 db, agent, ids, stop = sys.argv[1], sys.argv[2], sys.argv[3].split(","), sys.argv[4]
 ws = Workspace.open(child_workspace(db))
@@ -94,16 +94,19 @@ def _import_command(db: Where, path: Path) -> list[str]:
     return [sys.executable, "-m", "console.cli", "import", "--db", str(db), str(path)]
 
 
-def _env(agent: str) -> dict[str, str]:
-    return {**os.environ, "CSP_CONSOLE_AGENT": agent}
+def _env(agent: str, tmp: Path | None = None) -> dict[str, str]:
+    """``tmp``: the temporary folder of its own (on PostgreSQL an import stages there, and another test's import
+    in the shared /tmp would clear a killed import's staging file before this test looked for it)."""
+    return {**os.environ, "CSP_CONSOLE_AGENT": agent, **({"TMPDIR": str(tmp)} if tmp else {})}
 
 
 def test_four_agents_lose_nothing_while_20000_tickets_are_imported(
     demo_copy: Callable[..., Where], tmp_path: Path
 ) -> None:
     """Before, the import held the write lock for its whole length: every agent's claim waited out its patience
-    and failed with "database is locked". The agents here have 2 s of it, not the 15 s of tries an agent has
-    (so 20,000 tickets suffice: imported in one transaction, they fail it; 2026-12-07)."""
+    and failed with "database is locked". The agents here have 5 s of it, not the 15 s of tries an agent has
+    (so 20,000 tickets suffice: their import takes 17 s on the 2-core machine, in one transaction the agents
+    fail it; with 2 s, a batch's wait on a machine loaded by the whole suite failed CI once, 2026-12-07)."""
     db = demo_copy("w")
     ws = Workspace.open(db)
     locator = ws.locator
@@ -164,7 +167,9 @@ def test_an_import_killed_half_way_is_finished_by_running_it_again(
     source = _tickets_file(ws, tmp_path, 6_000, with_ids=with_ids)
     before = ws.records.counts()["tickets"]
     ws.close()
-    first = subprocess.Popen(_import_command(db, source), env=_env(IMPORTER), cwd=ROOT, stderr=subprocess.PIPE)
+    own_tmp = tmp_path / "tmp"
+    own_tmp.mkdir()
+    first = subprocess.Popen(_import_command(db, source), env=_env(IMPORTER, own_tmp), cwd=ROOT, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     while _applied(db) < 1000 and time.monotonic() < deadline and first.poll() is None:
         time.sleep(0.02)
@@ -177,7 +182,9 @@ def test_an_import_killed_half_way_is_finished_by_running_it_again(
     ws.close()
     assert 0 < half < 6_000  # stopped part-way, with whole batches written
     assert half % BATCH == 0
-    again = subprocess.run(_import_command(db, source), env=_env(IMPORTER), capture_output=True, text=True, cwd=ROOT)
+    again = subprocess.run(
+        _import_command(db, source), env=_env(IMPORTER, own_tmp), capture_output=True, text=True, cwd=ROOT
+    )
     assert again.returncode == 0, again.stderr
     assert again.stdout.startswith("resumed a stopped import: ")
     assert f"tickets: {6_000 - half} new" in again.stdout

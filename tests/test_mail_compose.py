@@ -107,13 +107,17 @@ def test_a_desks_template_file_is_checked_naming_the_template_and_the_field(tmp_
     good.write_text('[reply]\nen = "Hello {contact.name},\\n{body}"\n', encoding="utf-8")
     assert load_templates(good).render("reply", "en", {"contact.name": "Ann", "body": "B"}) == "Hello Ann,\nB"
     bad = tmp_path / "bad.toml"
-    bad.write_text('[reply]\nja = "{contact.nmae}様"\n', encoding="utf-8")
-    with pytest.raises(TemplateError, match=r"bad.toml: reply.ja: unknown field \{contact.nmae\}"):
+    bad.write_text('[reply]\nen = "Hello"\nja = "{contact.nmae}様"\n', encoding="utf-8")
+    with pytest.raises(TemplateError, match=r"bad\.toml:3: reply\.ja: unknown field \{contact\.nmae\}"):
         load_templates(bad)
     unknown = tmp_path / "u.toml"
-    unknown.write_text('[greeting]\nen = "x"\n', encoding="utf-8")
-    with pytest.raises(TemplateError, match=r"\[greeting\] is not a template"):
+    unknown.write_text('# the desk\'s\n[greeting]\nen = "x"\n', encoding="utf-8")
+    with pytest.raises(TemplateError, match=r"u\.toml:2: \[greeting\] is not a template"):
         load_templates(unknown)
+    broken = tmp_path / "broken.toml"
+    broken.write_text('[reply]\nen = "Hello\n', encoding="utf-8")
+    with pytest.raises(TemplateError, match=r"broken\.toml:2: malformed TOML: .*\(at line 2, column 12\)"):
+        load_templates(broken)
 
 
 def test_the_mail_config_is_checked_with_its_line(tmp_path: Path) -> None:

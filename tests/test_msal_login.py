@@ -27,7 +27,7 @@ from console.sandbox.authority import SANDBOX_CLIENT_ID, Grant
 from console.sandbox.seed import state_from_workspace
 from console.settings.paths import log_path
 from console.store import Workspace
-from tests.conftest import SANDBOX_ENV
+from tests.conftest import SANDBOX_ENV, empty_config
 from tests.foreign_conn import stored_bytes
 
 
@@ -106,7 +106,7 @@ def test_login_with_a_device_code_end_to_end(
     authority: Sandbox, tmp_path: Path, demo_ws: Workspace, capsys: pytest.CaptureFixture[str]
 ) -> None:
     approver = approve_when_shown(authority)
-    assert main(["microsoft", "login", "--db", str(demo_ws.locator), "--config", str(tmp_path / "none.toml")]) == 0
+    assert main(["microsoft", "login", "--db", str(demo_ws.locator), "--config", str(empty_config(tmp_path))]) == 0
     approver.join(5)
     out = capsys.readouterr().out
     assert f"{authority.url}/devicelogin" in out and "enter the code" in out
@@ -123,7 +123,7 @@ def test_login_with_a_device_code_end_to_end(
         assert saved not in log_path().read_text()
     assert saved not in out
     # The status: a token for each API in the partner's tenant, none printed.
-    assert main(["microsoft", "status", "--config", str(tmp_path / "none.toml")]) == 0
+    assert main(["microsoft", "status", "--config", str(empty_config(tmp_path))]) == 0
     status = capsys.readouterr().out
     assert status.count(": ok") == 3 and "eyJ" not in status and saved not in status
 
@@ -236,9 +236,9 @@ def test_credentials_for_picks_msal_when_configured(authority: Sandbox, tmp_path
 
 def test_logout_removes_the_refresh_token(authority: Sandbox, tmp_path: Path) -> None:
     path = consented(authority, tmp_path)
-    assert main(["microsoft", "logout", "--config", str(tmp_path / "none.toml")]) == 0
+    assert main(["microsoft", "logout", "--config", str(empty_config(tmp_path))]) == 0
     assert not path.exists()
-    assert main(["microsoft", "status", "--config", str(tmp_path / "none.toml")]) == 1
+    assert main(["microsoft", "status", "--config", str(empty_config(tmp_path))]) == 1
 
 
 WRONG_TENANT = "3f2a9c1e-5b7d-4e8f-9a0b-1c2d3e4f5a6b"  # a well-formed GUID that is no tenant at the authority
@@ -257,6 +257,7 @@ def test_a_wrong_partner_tenant_names_the_setting_it_came_from(
         config.write_text(f'[microsoft]\npartner_tenant_id = "{WRONG_TENANT}"\n', encoding="utf-8")
         origin = f"partner_tenant_id in the [microsoft] table of {config}"
     else:
+        config.write_text("", encoding="utf-8")
         monkeypatch.setenv("CSP_CONSOLE_PARTNER_TENANT_ID", WRONG_TENANT)
         origin = "the environment variable CSP_CONSOLE_PARTNER_TENANT_ID"
     assert main(["microsoft", "login", "--config", str(config)]) == 1
@@ -274,7 +275,7 @@ def test_status_says_which_partner_tenant_it_used_and_from_where(
     authority: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     consented(authority, tmp_path)
-    assert main(["microsoft", "status", "--config", str(tmp_path / "none.toml")]) == 0
+    assert main(["microsoft", "status", "--config", str(empty_config(tmp_path))]) == 0
     out = capsys.readouterr().out
     tenant = authority.state.partner_tenant
     assert f"Partner tenant {tenant}, from the environment variable CSP_CONSOLE_PARTNER_TENANT_ID." in out

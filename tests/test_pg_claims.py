@@ -162,6 +162,7 @@ def test_a_claim_refused_to_break_a_deadlock_is_run_again(ws: Workspace, url: st
 
     out: list[Any] = []
     with psycopg.connect(url) as bare:
+        bare.execute("SET deadlock_timeout = '30s'")  # the console's session is the one its own check picks
         bare.execute("SELECT id FROM tickets WHERE id = %s FOR UPDATE", (second,))
         worker = threading.Thread(target=lambda: out.append(ws.row_writes(work)))
         worker.start()

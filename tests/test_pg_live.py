@@ -101,8 +101,10 @@ def test_a_transaction_that_writes_nothing_wakes_nobody(pg_cluster: Cluster) -> 
         time.sleep(0.2)
         assert ws.changed_since(version)[0] is False
         other.agents.add_agent("x.y", "X", "x@example.com", ["helpdesk_agent"], by="t")
-        time.sleep(0.2)
-        assert ws.changed_since(version)[0] is True
+        deadline = time.monotonic() + 10  # (its notice reaches this session after the commit, not at once)
+        while not ws.changed_since(version)[0]:
+            assert time.monotonic() < deadline, "a change that wrote something woke nobody"
+            time.sleep(0.02)
     finally:
         ws.close()
         other.close()

@@ -42,7 +42,7 @@ from console.store import Workspace
 from console.tickets.ops import NewTicket
 from console.tickets.queue_query import QueueQuery
 from console.widgets.cells import fit
-from tests.conftest import NOW, set_policy
+from tests.conftest import NOW, empty_config, set_policy
 from tests.reach_plugins import ROOT, intune_ticket, load_intune, plugin
 from tests.ui import make_app, settle, table
 
@@ -659,11 +659,22 @@ async def test_a_tickets_intake_fields_are_shown_on_it_and_by_ticket_show(
 
     monkeypatch.setenv("CSP_CONSOLE_AGENT", "aiko.tanaka")
     assert (
-        main(["ticket", "show", ticket_id, "--db", str(demo_ws.locator), "--config", str(tmp_path / "none.toml")]) == 0
+        main(["ticket", "show", ticket_id, "--db", str(demo_ws.locator), "--config", str(empty_config(tmp_path))]) == 0
     )
     assert "  intune.device: 受付[b]iPad" in capsys.readouterr().out
     assert (
-        main(["ticket", "show", ticket_id, "--json", "--db", str(demo_ws.locator), "--config", str(tmp_path / "x")])
+        main(
+            [
+                "ticket",
+                "show",
+                ticket_id,
+                "--json",
+                "--db",
+                str(demo_ws.locator),
+                "--config",
+                str(empty_config(tmp_path)),
+            ]
+        )
         == 0
     )
     assert '"fields": {"intune.device": "受付[b]iPad"' in capsys.readouterr().out

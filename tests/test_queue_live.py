@@ -45,17 +45,17 @@ async def test_a_change_waits_for_the_keys_and_never_longer_than_the_longest_wai
         gaps = [b - a for a, b in itertools.pairwise([*sent, shown_at])]
         quiet_once = max(gaps, default=0.0) >= queue_live.QUIET
         assert quiet_once or shown_at >= queue_live.LONGEST_WAIT - 0.5, (shown_at, gaps)  # it waited for the keys
-        assert shown_at < queue_live.LONGEST_WAIT + 2.0  # ...but not for ever (a busy machine's margin)
+        assert shown_at < queue_live.LONGEST_WAIT + 5.0  # ...but not for ever (a busy machine's margin)
         # Keys quiet: the next change is shown within the poll and the quiet time.
         now_before = table(pilot).count
         ticket_ops.claim(
             other, other.tickets.ticket(table(pilot).current_row.id), "kenji.sato", NOW, timedelta(minutes=30)
         )
         started = loop.time()
-        while table(pilot).count != now_before - 1 and loop.time() - started < 4:
+        while table(pilot).count != now_before - 1 and loop.time() - started < 15:
             await pilot.pause(0.05)
         assert table(pilot).count == now_before - 1
-        assert loop.time() - started < 0.5 + queue_live.QUIET + 1.5
+        assert loop.time() - started < 0.5 + queue_live.QUIET + 5  # not held for the longest wait: keys are quiet
         other.close()
 
 

@@ -13,7 +13,7 @@ from console.settings.paths import child_env
 from console.store import Workspace
 from tests.engine_ws import Where
 from tests.engine_ws import demo_copy_fixture as demo_copy_fixture
-from tests.ui import make_app
+from tests.ui import make_app, until
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -86,14 +86,9 @@ async def test_the_rest_of_the_set_up_runs_once_the_first_page_is_shown(demo_ws:
     app = make_app(demo_ws, tmp_path)
     assert "desk" not in app.__dict__ and "host" not in app.__dict__  # nothing of it built before the queue
     async with app.run_test(size=(80, 24)) as pilot:
-        for _ in range(200):
-            await pilot.pause(0.01)
-            if app._settled:
-                break
-        assert app._settled
-        assert "desk" in app.__dict__  # built by the deferred set-up, not at start
         table = app.screen.query_one("QueueTable")
-        assert table.count and table.row_at(0) is not None
+        await until(pilot, lambda: app._settled and table.count and table.row_at(0) is not None, "the first page")
+        assert "desk" in app.__dict__  # built by the deferred set-up, not at start
 
 
 async def test_a_broken_plugin_is_reported_once_the_queue_is_up(demo_ws: Workspace, tmp_path: Path) -> None:
@@ -103,13 +98,12 @@ async def test_a_broken_plugin_is_reported_once_the_queue_is_up(demo_ws: Workspa
     bad = plugin("bad", csp_checks=lambda: 1 / 0)
     app = make_app(demo_ws, tmp_path, host=load_plugins(extra={"bad": bad}))
     async with app.run_test(size=(80, 24)) as pilot:
-        for _ in range(200):
-            await pilot.pause(0.01)
-            if app._settled:
-                break
-        await pilot.pause()
-        notices = [(n.title, n.message) for n in app._notifications]
-        assert any(t == "Plugin bad in part refused" and "ZeroDivisionError" in m for t, m in notices), notices
+
+        def reported() -> bool:
+            notices = [(n.title, n.message) for n in app._notifications]
+            return any(t == "Plugin bad in part refused" and "ZeroDivisionError" in m for t, m in notices)
+
+        await until(pilot, reported, "the broken plugin's notice")
 
 
 async def test_a_view_too_slow_to_read_inline_is_read_by_a_worker(
@@ -126,17 +120,15 @@ async def test_a_view_too_slow_to_read_inline_is_read_by_a_worker(
     app = make_app(demo_ws, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         table = app.screen.query_one(queue_table.QueueTable)
-        for _ in range(200):
-            await pilot.pause(0.01)
-            if table.count_exact and table.row_at(0) is not None:
-                break
+        await until(pilot, lambda: table.count_exact and table.row_at(0) is not None, "the first page, by workers")
         assert table.count == demo_ws.queue.queue_count(table.query_)
         assert [r.id for r in demo_ws.queue.queue_page(table.query_, limit=3)] == [table.row_at(i).id for i in range(3)]
         await pilot.press("5")  # another view: read by workers too
-        for _ in range(200):
-            await pilot.pause(0.01)
-            if table.count_exact and table.row_at(0) is not None and table.query_.categories:
-                break
+        await until(
+            pilot,
+            lambda: table.count_exact and table.row_at(0) is not None and table.query_.categories,
+            "view 5's first page, by workers",
+        )
         assert table.count == demo_ws.queue.queue_count(table.query_) and table.row_at(0).category == "billing"
     assert ran.count(0) == 2 and ran.count(None) == 2  # page 0 and the count, for each view
 

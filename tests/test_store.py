@@ -165,8 +165,39 @@ def test_not_a_database_names_the_file(tmp_path: Path) -> None:
 
 @pytest.mark.sqlite_only("a missing file (an empty database: tests/test_cli_postgresql.py)")
 def test_open_without_create_names_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(WorkspaceError, match="no workspace here"):
+    with pytest.raises(WorkspaceError, match=r"no workspace at .*missing\.db: create one with `csp-console import"):
         Workspace.open(tmp_path / "missing.db", create=False)
+    assert not (tmp_path / "missing.db").exists()
+
+
+@pytest.mark.sqlite_only("a file (an empty database: tests/test_cli_postgresql.py)")
+def test_an_empty_file_opened_without_create_stays_empty(tmp_path: Path) -> None:
+    """A zero-byte file given to a command that reads (``ticket show``, ``audit``) became an 840 kB workspace
+    with no agent in it, and the command then said to ask a Global admin, whom it could not have."""
+    path = tmp_path / "empty.db"
+    path.touch()
+    with pytest.raises(WorkspaceError, match=r"the workspace .*empty\.db is empty \(0 bytes\): create one"):
+        Workspace.open(path, create=False)
+    assert path.stat().st_size == 0 and sorted(tmp_path.iterdir()) == [path]
+    Workspace.open(path).close()  # where a workspace is to be made (import, the demo), an empty file takes one
+
+
+@pytest.mark.sqlite_only("a SQLite file of another program's")
+@pytest.mark.parametrize("create", [False, True])
+def test_another_programs_sqlite_database_is_refused_and_left_as_it_was(tmp_path: Path, create: bool) -> None:
+    """Opened as a workspace (``--db`` pointing at the wrong ``.db``), another program's database got all our
+    tables, and its journal mode was turned to WAL."""
+    import sqlite3
+
+    path = tmp_path / "inventory.db"
+    other = sqlite3.connect(path)
+    other.execute("CREATE TABLE parts (sku TEXT)")
+    other.commit()
+    other.close()
+    before = path.read_bytes()
+    with pytest.raises(WorkspaceError, match=r"inventory\.db is a SQLite database of something else, not a work"):
+        Workspace.open(path, create=create)
+    assert path.read_bytes() == before and sorted(tmp_path.iterdir()) == [path]
 
 
 def test_transaction_rolls_back_on_error(empty_ws: Workspace) -> None:

@@ -4,6 +4,7 @@ and the "changed since you looked" marker on the queue's rows."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from textual.pilot import Pilot
@@ -31,13 +32,13 @@ def toasts(app: CspConsoleApp, title: str) -> list[str]:
     return [str(n.message) for n in app._notifications if n.title == title]
 
 
-async def wait_for(pilot: Pilot[None], check: object, seconds: float = 3.0) -> None:
-    """Until ``check()`` holds: within a few polls (the app polls every half second)."""
-    for _ in range(int(seconds / 0.05)):
-        if check():  # type: ignore[operator]
-            return
+async def wait_for(pilot: Pilot[None], check: object, seconds: float = 15.0) -> None:
+    """Until ``check()`` holds: a few polls (the app polls every half second), by the clock on a loaded machine."""
+    deadline = time.monotonic() + seconds
+    while not check():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise AssertionError("not within a few polls")
         await pilot.pause(0.05)
-    raise AssertionError("not within a few polls")
 
 
 def row_of(pilot: Pilot[None], ticket_id: str) -> str:

@@ -144,10 +144,21 @@ async def test_the_palette_offers_only_keys_a_terminal_sends(demo_ws: Workspace,
     app = make_app(demo_ws, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        offered = {c.title: c.help for c in app.get_system_commands(app.screen)}
+        commands = list(app.get_system_commands(app.screen))
+        offered = {c.title: c.help for c in commands}
         assert offered["Claim"] == "key: c"
         assert "Copy selected text" not in offered
         assert not [h for h in offered.values() if "super" in str(h)], offered
+        # One entry per action with all its keys; Textual's widgets' moving keys (ctrl+PgUp/PgDn, which some
+        # terminals keep for their tabs) and its Screenshot (customers' names to a file in the working folder)
+        # and second Quit, its Keys panel (the same moving keys again, escape not closing it) and its Maximize
+        # (the key bar gone, nothing saying how to come back) are not offered; its Theme is.
+        assert len(commands) == len(offered) and offered["Quit"] == "keys: ^c, q"
+        assert offered["Page down"] == "keys: pgdn, ^f"
+        left_out = {"Page Left", "Page Right", "Scroll Left", "Focus Next", "Screenshot", "palette", "Keys", "Maximize"}
+        assert not left_out & set(offered)
+        assert not [h for h in offered.values() if "^pgup" in str(h) or "^pgdn" in str(h)], offered
+        assert "Theme" in offered and "Command (:1511, :c name, :q, :help)" in offered
 
 
 async def test_the_search_box_is_mounted_only_when_asked_for(demo_ws: Workspace, tmp_path: Path) -> None:
@@ -329,10 +340,9 @@ async def test_another_sessions_change_reaches_the_open_console(demo_ws: Workspa
         first = other.tickets.ticket(table(pilot).current_row.id)
         ticket_ops.claim(other, first, "kenji.sato", NOW, timedelta(minutes=30))
         started = asyncio.get_running_loop().time()
-        while table(pilot).count != before - 1 and asyncio.get_running_loop().time() - started < 3:
+        while table(pilot).count != before - 1 and asyncio.get_running_loop().time() - started < 15:
             await pilot.pause(0.05)
-        assert table(pilot).count == before - 1  # without a key press
-        assert asyncio.get_running_loop().time() - started < 2  # 1 s target; the suite runs on a busy machine
+        assert table(pilot).count == before - 1  # without a key press (how soon: bench's "live update", p95 0.5 s)
         await settle(pilot)
         # An open ticket follows too.
         second = other.tickets.ticket(table(pilot).current_row.id)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from textual.pilot import Pilot
@@ -47,6 +49,16 @@ def make_app(
         cursor_blink=False,
         start_screen=start_screen,
     )
+
+
+async def until(pilot: Pilot[None], done: Callable[[], object], what: str, seconds: float = 15.0) -> None:
+    """Wait until ``done()`` is true, by the clock (a loaded machine's pauses last longer than asked): the
+    condition itself, never a number of pauses."""
+    deadline = time.monotonic() + seconds
+    while not done():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {seconds} s")
+        await pilot.pause(0.02)
 
 
 async def settle(pilot: Pilot[None]) -> None:

@@ -15,7 +15,7 @@ import msgspec
 
 from console.plugin_api import DUNNING_STAGES
 from console.settings.config import ConfigError
-from console.settings.toml_lines import line_near
+from console.settings.toml_lines import line_near, malformed
 from console.shared.errors import UserError
 from console.shared.safe_text import clean_line
 from console.shared.shapes import ShapeError, convert
@@ -95,7 +95,7 @@ def load_policy(path: Path | None) -> Policy:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise PolicyError(f"{path}: {exc}") from None
+        raise PolicyError(malformed(path, exc)) from None
     try:
         shape = convert(data, PolicyFile)
         policy = Policy(

@@ -57,7 +57,7 @@ def run_app(opened: Opened, build: Callable[[], Runnable]) -> int:
         app = build()
     except UnknownAgent as exc:
         opened.workspace.close()
-        raise CommandError(str(exc)) from None
+        return say("refused", str(exc), 3)  # (as every command refuses it: console.cli.failures.REFUSED)
     try:
         app.run()
     finally:

@@ -77,4 +77,5 @@ def cmd_ssh_command(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> 
     from console.cli import main
 
     words = ssh_words(os.environ.get("SSH_ORIGINAL_COMMAND", ""))
-    return main.main(["--db", str(db), "--config", str(config), *words])
+    pinned = ["--config", str(config)] if config.exists() else []  # (a default config not written: none named)
+    return main.main(["--db", str(db), *pinned, *words])

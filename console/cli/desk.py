@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from console.cli import CommandError, say
-from console.cli.options import moment, one_of
+from console.cli.options import moment, ticket_argument
 from console.cli.output import out, out_json
+from console.cli.ticket_values import NEEDS_VALUE, status_of
 from console.desk.identity import UnknownAgent, current_agent
 from console.desk.roles import RoleDenied
 from console.settings.config import Config, load_config
@@ -29,7 +30,7 @@ from console.settings.local_time import stamp
 from console.settings.paths import WorkspaceAt, workspace_exists
 from console.shared.clock import to_iso, utcnow
 from console.shared.errors import StaleVersion
-from console.shared.model import RESOLUTION_CODES, Role, TicketStatus
+from console.shared.model import RESOLUTION_CODES, Role
 from console.shared.safe_text import clean_block, clean_line
 from console.store import Workspace
 from console.tickets.ops import ClaimedByOther, TicketInputError
@@ -47,7 +48,7 @@ __all__ = [
     "write_demo",
 ]
 
-APPLIED, FAILED, REFUSED = 0, 1, 3
+APPLIED, FAILED, USAGE, REFUSED = 0, 1, 2, 3
 
 
 TICKET_ACTIONS = ("show", "claim", "release", "assign", "note", "reply", "status", "resolve")
@@ -67,7 +68,7 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
         ),
     )
     ticket.add_argument("action", choices=TICKET_ACTIONS)
-    ticket.add_argument("ticket", metavar="TICKET", help="e.g. CSP-000123")
+    ticket.add_argument("ticket", metavar="TICKET", help="e.g. CSP-000123, or 123", type=ticket_argument)
     ticket.add_argument("value", nargs="?", help="assign: LOGIN or -; note/reply: TEXT; status: STATUS; resolve: CODE")
     ticket.add_argument("--takeover", action="store_true", help="claim: take over another agent's ticket")
     ticket.add_argument("--version", type=int, help="refuse the change unless the ticket is at this version")
@@ -106,7 +107,7 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     audit.add_argument(
         "--since", type=moment, help="a date or an ISO 8601 time (without an offset: the desk's time zone)"
     )
-    audit.add_argument("--ticket", help="only this ticket")
+    audit.add_argument("--ticket", help="only this ticket", type=ticket_argument)
     audit.add_argument("--json", action="store_true")
 
 
@@ -194,17 +195,6 @@ def sandbox_seed(db: WorkspaceAt) -> Any:
         return state_from_workspace(ws)
 
 
-#: The statuses as the console shows them (the queue's column and the ticket screen), also accepted.
-STATUS_WORDS = {
-    "waiting on customer": "waiting_customer",
-    "wait cust": "waiting_customer",
-    "waiting on Microsoft": "waiting_microsoft",
-    "wait MS": "waiting_microsoft",
-    "working": "in_progress",
-}
-status_of = one_of([s.value for s in TicketStatus], "status", plural="statuses", aliases=STATUS_WORDS)
-
-
 def outcome(command: Callable[[], int]) -> int:
     """Run a command; refusals (role, stale version, held, unknown agent) exit 3, bad input or lookups 1;
     each said with what to run next (as JSON under ``--json``: :func:`console.cli.say`)."""
@@ -260,14 +250,19 @@ def cmd_ticket(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
 
 
 def _ticket(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
+    value, action = args.value, args.action
+    if action in NEEDS_VALUE and not value:
+        return say(
+            "usage",
+            f"'ticket {action} {args.ticket}' needs {NEEDS_VALUE[action]}",
+            USAGE,
+            prefix="csp-console: error: ",
+        )
     with desk_for(db, config) as desk:
         ticket = desk.ticket(args.ticket, args.version)
-        value, action = args.value, args.action
         if action == "show":
             _print_ticket(desk, ticket["id"], args.json)
             return APPLIED
-        if action in ("assign", "note", "reply", "status", "resolve") and not value:
-            raise ValueError(f"'ticket {action}' needs a value")
         try:
             result = _apply(desk, ticket, action, value, takeover=args.takeover)
         except ClaimedByOther as exc:  # said with the claim's end in the desk's time

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from console.cli import say
 from console.cli.desk import APPLIED, FAILED, desk_for, outcome
 from console.cli.microsoft import QUEUED, choices, deliver_after_saving, pick, print_escalation
+from console.cli.options import ticket_argument
 from console.cli.output import out, out_json
 from console.settings.paths import WorkspaceAt
 from console.shared.model import AZURE_SEVERITIES, Vehicle
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 
 def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     esc = sub.add_parser("escalate", parents=[common], help="escalate a ticket to Microsoft")
-    esc.add_argument("ticket", metavar="TICKET")
+    esc.add_argument("ticket", metavar="TICKET", type=ticket_argument)
     esc.add_argument("--vehicle", required=True, choices=[v.value for v in Vehicle])
     esc.add_argument("--case-number", help="hand-off: the case number Microsoft gave in the admin centre")
     esc.add_argument("--title")

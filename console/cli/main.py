@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from console import __version__
-from console.cli import ANSWER_IN_JSON, CommandError, run_app, say
+from console.cli import ANSWER_IN_JSON, run_app, say
+from console.cli.failures import said_error, said_fault
 from console.cli.output import out
 from console.settings import paths
-from console.settings.config import ConfigError, load_config
+from console.settings.config import load_config, named_config
 
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("csp_console")
 
 USAGE = 2  # the command line itself is wrong: an unknown command or option, a value of the wrong form
-BUSY = 75  # another agent held the write lock past the retries; nothing changed: run it again (EX_TEMPFAIL, sysexits.h)
 
 
 class UsageError(Exception):
@@ -138,6 +138,18 @@ def _personal_db(args: argparse.Namespace) -> bool:
 
 
 def _config_path(args: argparse.Namespace) -> Path:
+    """The config file. One named (``--config``, ``$CSP_CONSOLE_CONFIG``) must be there, unless the command says
+    where it is (``config path``, ``deploy check``) or writes it (``demo``, a first run's demo)."""
+    path = _config_at(args)
+    first_run = (
+        args.command in (None, "run") and _personal_db(args) and not paths.workspace_exists(paths.default_db_path())
+    )
+    says = args.command == "deploy" or getattr(args, "config_command", None) == "path"  # (a host's check says it)
+    wanted = not first_run and args.command != "demo" and not says
+    return named_config(path, "--config" if getattr(args, "config", None) else None) if wanted else path
+
+
+def _config_at(args: argparse.Namespace) -> Path:
     return getattr(args, "config", None) or paths.default_config_path()
 
 
@@ -334,7 +346,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
     if not plugin_commands.wanted(rest, list(COMMANDS)):
         return build_parser().parse_args(argv)
-    parser = build_parser(plugin_commands.host_for(_config_path(opened)))
+    parser = build_parser(plugin_commands.host_for(_config_at(opened)))
     args, extra = parser.parse_known_args(argv)
     if extra and not getattr(args, "plugin_broken", None):  # a broken command says why, whatever it was given
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
@@ -368,33 +380,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     except Exception as exc:
-        if (code := _said_fault(exc, args)) is not None:
-            return code
-        if not isinstance(exc, _said_errors()):
+        if (code := said_fault(exc, _db(args))) is None and (code := said_error(exc)) is None:
             raise
-        return say("failed", str(exc), 1)
-
-
-def _said_fault(exc: Exception, args: argparse.Namespace) -> int | None:
-    """A fault of the workspace (disk full, read-only, damaged, busy) said in one sentence, the traceback only
-    in the log; ``None`` for anything else."""
-    from console.shared.faults import fault_sentence, is_busy
-
-    sentence = fault_sentence(exc, None if isinstance(db := _db(args), str) else db)  # (a URL may hold a password)
-    if sentence is None and type(exc).__module__.startswith("psycopg"):  # the server refused (a role's rights)
-        sentence = f"{paths.workspace_shown(db)}: the database refused ({(str(exc).strip().splitlines() or ['?'])[0]})"
-        if str(exc).startswith("permission denied for table"):  # (a role with no rights on the desk's tables)
-            sentence += "; the database's owner gives agents theirs with 'csp-console workspace grants'"
-    if sentence is None:
-        return None
-    log.warning("workspace fault: %s", sentence, exc_info=exc)
-    return say("busy", sentence, BUSY) if is_busy(exc) else say("failed", sentence, 1)
-
-
-def _said_errors() -> tuple[type[Exception], ...]:
-    """The failures said in one line with exit status 1: the store's (an unusable workspace) is imported only
-    when one happened, through the command line's one door to the store."""
-    from console.desk.identity import IdentityRefused
-    from console.shared.errors import WorkspaceError
-
-    return (CommandError, ConfigError, WorkspaceError, IdentityRefused)
+        return code

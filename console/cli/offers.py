@@ -10,7 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from console.cli.desk import APPLIED, desk_for, outcome
-from console.cli.options import day, positive_int
+from console.cli.options import day, positive_int, ticket_argument
 from console.cli.output import out, out_json
 from console.settings.paths import WorkspaceAt
 from console.shared.money import money
@@ -35,14 +35,14 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
 
     tim = sub.add_parser("time", parents=[common], help="log time on a ticket (charged to the support offer)")
     tim.add_argument("action", choices=("log", "list"))
-    tim.add_argument("ticket", metavar="TICKET")
+    tim.add_argument("ticket", metavar="TICKET", type=ticket_argument)
     tim.add_argument("minutes", nargs="?", type=positive_int, metavar="MINUTES")
     tim.add_argument("--note", default="")
     tim.add_argument("--date", type=day, help="the day worked, YYYY-MM-DD (default: today)")
 
     sla = sub.add_parser("sla", parents=[common], help="SLA clocks: recompute after changing offers or holidays")
     sla.add_argument("action", choices=("recompute", "show"))
-    sla.add_argument("ticket", nargs="?", metavar="TICKET")
+    sla.add_argument("ticket", nargs="?", metavar="TICKET", type=ticket_argument)
 
 
 # -- offers, holidays, time, SLA -----------------------------------------------------------------------------

@@ -26,6 +26,19 @@ def _shown(text: str) -> str:
     return repr(clean_line(text, 80))
 
 
+def ticket_argument(text: str) -> str:
+    """A ticket as the console's search box takes it: ``CSP-001509``, ``csp-1509``, ``#1509``, ``1509`` or
+    full-width ``１５０９`` are ``CSP-001509``; other text is kept as typed (the desk then says there is no such
+    ticket, naming it)."""
+    from console.shared.model import ticket_id
+    from console.tickets.search_text import ticket_number
+
+    if not text.strip():
+        raise argparse.ArgumentTypeError("'' is not a ticket: give its id (CSP-001509) or its number (1509)")
+    number = ticket_number(text)
+    return ticket_id(number) if number is not None else text
+
+
 def positive_int(text: str) -> int:
     """A whole number of 1 or more (a page size, minutes)."""
     try:

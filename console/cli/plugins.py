@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from console.cli import CommandError, say
 from console.cli.desk import desk_for, outcome
+from console.cli.options import ticket_argument
 from console.cli.output import out, out_json
 from console.plugin_api import Boundary, Finding
 from console.settings.paths import WorkspaceAt
@@ -38,7 +39,7 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
 
     tri = sub.add_parser("triage", parents=[common], help="run the plugins' checks and store the findings")
     which = tri.add_mutually_exclusive_group(required=True)
-    which.add_argument("--ticket", metavar="ID", help="one ticket, e.g. CSP-000123")
+    which.add_argument("--ticket", metavar="ID", help="one ticket, e.g. CSP-000123", type=ticket_argument)
     which.add_argument("--all", action="store_true", help="every open ticket")
     tri.add_argument("--json", action="store_true", help="print JSON Lines, one finding a line")
 

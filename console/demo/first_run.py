@@ -11,6 +11,7 @@ from console.settings.config import DEMO_POLICY, load_config, write_demo_config
 from console.settings.paths import WorkspaceAt
 from console.shared.clock import utcnow
 from console.shared.errors import WorkspaceError
+from console.shared.no_workspace import missing_sentence
 from console.store import Workspace
 
 FIRST_RUN_TICKETS = 2000
@@ -50,18 +51,6 @@ def first_run_notice(tickets: int, db_path: Path, config_path: Path | None) -> s
 class Opened:
     workspace: Workspace
     notice: str | None  # said on screen when the demo was created
-
-
-def missing_sentence(db_path: Path | str, *, empty: bool) -> str:
-    """``db_path``: a file's path, or a database's URL as shown (without its password)."""
-    if isinstance(db_path, str):
-        what = f"the database {db_path} holds no workspace yet"
-    else:
-        what = f"the workspace {db_path} is empty (0 bytes)" if empty else f"no workspace at {db_path}"
-    return (
-        f"{what}: create one with `csp-console import --db {db_path} FILE...` (or restore a backup), "
-        f"or write a demo there with `csp-console demo --db {db_path}`"
-    )
 
 
 def open_or_create(

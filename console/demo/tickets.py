@@ -170,11 +170,23 @@ def _record(
     }
 
 
+def _history(record: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """The ticket's status changes ``(when, to, from)``: answered at its first response; a closed one worked on
+    from then and closed at its resolution (one change straight to "resolved" at the first response left the
+    resolution clock stopped there, while the ticket said it was resolved a day later)."""
+    status, answered, resolved = record["status"], record["firstResponseDate"], record["resolvedDate"]
+    if status == "new":
+        return []
+    if resolved is None or resolved == answered:
+        return [(answered, status, "new")]
+    return [(answered, "in_progress", "new"), (resolved, status, "in_progress")]
+
+
 def _rows(rng: random.Random, seq: int, customer: Customer, spread: Spread, record: dict[str, Any]) -> TicketRows:
     """The ticket's rows, with its SLA clocks, a live claim for some, and a note for some."""
     status, now = record["status"], spread.now
     responded = status != "new"
-    history = [(record["firstResponseDate"], status, "new")] if responded else []
+    history = _history(record)
     clocks = sla.ticket_sla(record, history, spread.policies[customer.id], now).fields()
     record["firstResponseDueDate"] = clocks["firstResponseDueDate"]
     record["resolutionDueDate"] = clocks["resolutionDueDate"]
@@ -202,7 +214,7 @@ def _rows(rng: random.Random, seq: int, customer: Customer, spread: Spread, reco
     if rng.random() < 0.2 and responded:
         notes = rng.choice(ticket_text.NOTES_JA if customer.japanese else ticket_text.NOTES_EN)
         timeline.append((seq, "note", author, record["firstResponseDate"], notes, None, None))
-    if responded:
-        timeline.append((seq, "status_change", author, record["firstResponseDate"], None, "new", status))
+    for when, to, frm in history:
+        timeline.append((seq, "status_change", author, when, None, frm, to))
     index = (seq, search_form(record["title"]), search_form(record["body"]), search_form(notes))
     return TicketRows(row, timeline, index)

@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
+
+from console.shared.safe_text import clean_line
 
 if TYPE_CHECKING:
     from console.desk.audit_chain import Break, Verdict
@@ -12,6 +15,24 @@ if TYPE_CHECKING:
 
 #: What an assignee must be allowed to do: work the ticket (claim it).
 WORK_ACTION = "ticket.claim"
+
+#: A login an agent can have: the name of an account on the host (``kenji.sato``, ``maria@corp.example`` through
+#: SSSD) or of a PostgreSQL role, up to PostgreSQL's 63 bytes. No space, control or other character: ``agents add``
+#: took ``" root"``, ``"a b"`` and a name with an ESC in it, agents nobody could ever be.
+LOGIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._@$-]{0,62}")
+
+
+class LoginError(ValueError):
+    """A login no account can have."""
+
+
+def check_login(login: str) -> str:
+    if not LOGIN.fullmatch(login):
+        raise LoginError(
+            f"{clean_line(login, 80)!r} is not a login: a login is the name of an account on this host or of a "
+            "database role, of letters, digits and . _ - @ $ (at most 63), starting with a letter, digit or _"
+        )
+    return login
 
 
 class AgentsDesk:
@@ -36,6 +57,7 @@ class AgentsDesk:
 
     def add(self, login: str, roles: list[str], name: str = "", email: str = "") -> None:
         self.desk.authorize("agents.manage")
+        check_login(login)
         self.desk.ws.agents.add_agent(login, name or login, email, roles, self.desk.agent)
 
     def roles_of(self, login: str) -> list[str]:

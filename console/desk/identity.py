@@ -37,6 +37,11 @@ class UnknownAgent(LookupError):
     """The login is not an agent of this workspace."""
 
     def __init__(self, login: str, path: object) -> None:
+        from console.desk.agents import LOGIN
+
+        if not LOGIN.fullmatch(login):  # (its hint would be a command that fails: no agent can have it)
+            super().__init__(f"{login!r} is not an agent of the workspace {path}, nor a login an agent can have")
+            return
         super().__init__(
             f"'{login}' is not an agent of the workspace {path}. Ask a Global admin to run: "
             f"csp-console agents add {login} --role helpdesk_agent."

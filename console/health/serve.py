@@ -117,5 +117,6 @@ def board_command(db: Path | str, config_path: Path) -> str:
     the environment the children inherit, ``CSP_CONSOLE_DB``: a database's URL may hold a password, which
     another account's ``ps`` would see on a command line)."""
     os.environ["CSP_CONSOLE_DB"] = str(db)
-    argv = [sys.executable, "-m", "console.cli", "board", "--config", str(config_path)]
+    named = ["--config", str(config_path)] if config_path.exists() else []  # (none written: the same default)
+    argv = [sys.executable, "-m", "console.cli", "board", *named]
     return "exec " + shlex.join(argv)  # (exec: the shell gives way to the board, which gets the signals itself)

@@ -21,6 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from console.settings.toml_lines import line_of, malformed
+
 FIELDS = (
     "customer.name",
     "contact.name",
@@ -87,28 +89,35 @@ def fields_of(text: str) -> list[str]:
 
 
 def load_templates(path: Path | None) -> Templates:
-    """The built-in templates, with those of the desk's file over them."""
+    """The built-in templates, with those of the desk's file over them. A fault names the file and its line."""
     if path is None:
         return Templates(BUILT_IN)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        source = path.read_text(encoding="utf-8")
+        data = tomllib.loads(source)
+    except tomllib.TOMLDecodeError as exc:
+        raise TemplateError(malformed(path, exc)) from None
+    except (OSError, UnicodeDecodeError) as exc:
         raise TemplateError(f"{path}: cannot read the mail templates ({exc})") from None
+
+    def at(dotted: str) -> str:
+        line = line_of(source, dotted)
+        return f"{path}:{line}" if line else str(path)
+
     texts: dict[str, dict[str, str]] = {kind: dict(langs) for kind, langs in BUILT_IN.items()}
     for kind, langs in data.items():
         if kind not in KINDS or not isinstance(langs, dict):
-            raise TemplateError(f"{path}: [{kind}] is not a template (expected {', '.join(KINDS)})")
+            raise TemplateError(f"{at(kind)}: [{kind}] is not a template (expected {', '.join(KINDS)})")
         for lang, text in langs.items():
+            where = f"{at(f'{kind}.{lang}')}: {kind}.{lang}"
             if lang not in LANGUAGES or not isinstance(text, str):
-                raise TemplateError(f"{path}: {kind}.{lang}: expected a string for ja or en")
+                raise TemplateError(f"{where}: expected a string for ja or en")
             try:
                 unknown = [name for name in fields_of(text) if name not in FIELDS]
             except ValueError as exc:
-                raise TemplateError(f"{path}: {kind}.{lang}: {exc} (write a literal brace as {{{{ or }}}})") from None
+                raise TemplateError(f"{where}: {exc} (write a literal brace as {{{{ or }}}})") from None
             if unknown:
-                raise TemplateError(
-                    f"{path}: {kind}.{lang}: unknown field {{{unknown[0]}}} (fields: {', '.join(FIELDS)})"
-                )
+                raise TemplateError(f"{where}: unknown field {{{unknown[0]}}} (fields: {', '.join(FIELDS)})")
             texts[kind][lang] = text
     return Templates(texts)
 

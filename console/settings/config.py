@@ -10,6 +10,7 @@ in :mod:`console.settings.shapes`; the rules on its values are in :mod:`console.
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -33,7 +34,7 @@ from console.settings.shapes import (
     Partner,
     Sla,
 )
-from console.settings.toml_lines import line_of
+from console.settings.toml_lines import line_of, malformed
 from console.shared.shapes import ShapeError, convert, dotted, label
 
 __all__ = [
@@ -105,6 +106,18 @@ class Config:
         return tomli_w.dumps(data)
 
 
+def named_config(path: Path, named_by: str | None) -> Path:
+    """``path``, where a person named it (``named_by``: the option; else ``$CSP_CONSOLE_CONFIG`` if set) and it is
+    there: a mistyped name, or a desk's file gone, is refused rather than read as no settings at all."""
+    named_by = named_by or ("$CSP_CONSOLE_CONFIG" if os.environ.get("CSP_CONSOLE_CONFIG") else None)
+    if named_by is not None and not path.exists():
+        raise ConfigError(
+            f"{path}: no config file here (named by {named_by}): give the path of an existing file, or name none "
+            "for the default"
+        )
+    return path
+
+
 def load_config(path: Path) -> Config:
     """Read the config file at ``path``; defaults when it does not exist."""
     if not path.exists():
@@ -116,9 +129,7 @@ def load_config(path: Path) -> Config:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
-        where = f"{path}:{m.group(1)}" if m else str(path)
-        raise ConfigError(f"{where}: malformed TOML: {exc}") from None
+        raise ConfigError(malformed(path, exc)) from None
     _refuse_desk_rules(path, text, data)
     try:
         shape = convert(data, ConfigFile)

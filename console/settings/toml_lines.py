@@ -8,6 +8,13 @@ import re
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
 
 
+def malformed(path: object, exc: ValueError) -> str:
+    """A TOML file that does not parse, said as ``FILE:LINE: malformed TOML: ...`` (tomllib's own words end with
+    ``(at line N, column M)``)."""
+    found = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+    return f"{path}:{found.group(1)}: malformed TOML: {exc}" if found else f"{path}: malformed TOML: {exc}"
+
+
 def line_of(text: str, dotted: str) -> int | None:
     """The line where ``dotted`` is set, best effort: ``partner.contracts.premier_support`` (a key in a table),
     ``stage.2.days`` (a key in the third ``[[stage]]``), ``stage.2`` (that table's header), or a dotted name

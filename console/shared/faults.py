@@ -26,7 +26,8 @@ BUSY_SENTENCE = (
 # SQLITE_* constants, which only the store imports).
 _FULL = {13}  # SQLITE_FULL
 _READONLY = {8, 3, 14, 23}  # SQLITE_READONLY, SQLITE_PERM, SQLITE_CANTOPEN, SQLITE_AUTH
-_CORRUPT = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
+_NOTADB = 26  # SQLITE_NOTADB
+_CORRUPT = {11, _NOTADB}  # SQLITE_CORRUPT, SQLITE_NOTADB
 _BUSY = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED
 _IOERR = {10}  # SQLITE_IOERR
 _NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
@@ -75,7 +76,7 @@ def fault_sentence(error: BaseException, path: Path | str | None) -> str | None:
     if code in _FULL or number in _NO_SPACE or (code in _IOERR and _no_space(where)):
         return full_sentence(where)
     if code in _CORRUPT:
-        return damaged_sentence(where)
+        return damaged_sentence(where, header=code == _NOTADB)
     if code in _BUSY:
         return BUSY_SENTENCE
     if code in _READONLY or number in _NO_WRITE:
@@ -132,8 +133,16 @@ def full_sentence(where: Path | None) -> str:
     return f"the disk{folder} is full: nothing was saved; free some space on it{check} and try again"
 
 
-def damaged_sentence(where: Path | None) -> str:
+def damaged_sentence(where: Path | None, *, header: bool = False) -> str:
+    """``header``: SQLite did not find its own first bytes (SQLITE_NOTADB): a workspace damaged from its first
+    page, or a file that never was one (``--db`` given a text file: it was said "corrupted pages")."""
     name = str(where) if where is not None else "workspace.db"
+    if header:
+        return (
+            f"the workspace file {name} is damaged or no workspace at all (it does not begin as a SQLite database "
+            f"does): nothing was written; give --db the workspace's file, or restore the last backup (README, \"When "
+            f'something goes wrong")'
+        )
     return (
         f"the workspace file {name} is damaged (SQLite found corrupted pages): nothing more was written; restore "
         f'the last backup (README, "When something goes wrong") and check it with '

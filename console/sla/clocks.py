@@ -284,9 +284,11 @@ def clock_text(clock: ClockState, policy: SlaPolicy, zone: str) -> str:
         return short(moment, zone, label=True)
 
     target = business_duration(clock.target)
+    if clock.met is not None and clock.breached_at is not None:  # done, but after its target: not "met"
+        used = business_duration(clock.used)
+        return f"{clock.name}: done late {at(clock.met)} after {used} of {target} (BREACHED {at(clock.breached_at)})"
     if clock.met is not None:
-        late = f", late: target passed {at(clock.breached_at)}" if clock.breached_at else ""
-        return f"{clock.name}: met {at(clock.met)} after {business_duration(clock.used)} of {target}{late}"
+        return f"{clock.name}: met {at(clock.met)} after {business_duration(clock.used)} of {target}"
     if clock.breached_at is not None:
         return f"{clock.name}: BREACHED {at(clock.breached_at)} ({business_duration(clock.used)} of {target} used)"
     used = f"{round(clock.fraction * 100)} % of {target} used, {time_left(clock)}"

@@ -15,6 +15,7 @@ from pathlib import Path
 from console.shared.clock import utcnow
 from console.shared.errors import WorkspaceError
 from console.shared.faults import fault_sentence
+from console.shared.no_workspace import missing_sentence
 from console.store import health_rollups as rollups
 from console.store import open_search
 from console.store.accounts import AccountRepo
@@ -28,7 +29,7 @@ from console.store.health import HealthRepo
 from console.store.leases import LeaseRepo
 from console.store.mail import MailRepo
 from console.store.microsoft_data import MicrosoftDataRepo
-from console.store.migrations import MIGRATIONS, current_version, migrate
+from console.store.migrations import MIGRATIONS, current_version, holds_workspace, migrate
 from console.store.notices import NoticeRepo
 from console.store.outbox import OutboxRepo
 from console.store.pg_url import is_database_url
@@ -70,10 +71,11 @@ class Workspace(Base):
     @classmethod
     def open(cls, path: Path | str, *, create: bool = True, clock: Callable[[], datetime] = utcnow) -> Workspace:
         """Open the workspace at ``path``, applying any pending migrations."""
-        if not create and not is_database_url(path) and not Path(path).exists():
-            raise WorkspaceError(f"{path}: no workspace here (run 'csp-console demo' to create one)")
+        _refuse_no_file(path, create=create)
         ws = cls(path, clock=clock)
         try:
+            if not create and not holds_workspace(ws.conn):  # (an empty database: nothing is made in it)
+                raise WorkspaceError(missing_sentence(ws.location))
             migrate(ws.conn, clock=clock)
         except sqlite3.DatabaseError as exc:
             ws.close()
@@ -81,6 +83,9 @@ class Workspace(Base):
         except RuntimeError as exc:
             ws.close()
             raise WorkspaceError(f"{ws.location}: {exc}") from exc
+        except WorkspaceError:
+            ws.close()
+            raise
         return ws
 
     def __enter__(self) -> Workspace:
@@ -132,3 +137,30 @@ class Workspace(Base):
     @staticmethod
     def latest_schema_version() -> int:
         return len(MIGRATIONS)
+
+
+def _refuse_no_file(path: Path | str, *, create: bool) -> None:
+    """A file that is no workspace, refused before anything opens it: unless ``create``, a missing or empty one (no
+    workspace is made where one was expected); always a SQLite database of another program's, without our
+    ``schema_migrations`` (no table or journal mode of ours is put in it). A file SQLite cannot read is left to the
+    open, which names its fault."""
+    if is_database_url(path):
+        return
+    file = Path(path)
+    empty = not file.exists() or (file.is_file() and file.stat().st_size == 0)
+    if empty and not create:
+        raise WorkspaceError(missing_sentence(file, empty=file.exists()))
+    if empty:
+        return
+    try:
+        peek = sqlite3.connect(f"{file.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return
+    try:
+        foreign = not holds_workspace(peek)
+    except sqlite3.DatabaseError:
+        return
+    finally:
+        peek.close()
+    if foreign:
+        raise WorkspaceError(missing_sentence(file, foreign=True))

@@ -103,6 +103,14 @@ def _ensure_table(conn: sqlite3.Connection) -> None:
     )
 
 
+def holds_workspace(conn: sqlite3.Connection) -> bool:
+    """Whether the database holds a workspace (its ``schema_migrations``), read without making anything."""
+    if dialect_of(conn).name == "postgresql":
+        return conn.execute("SELECT to_regclass('schema_migrations')").fetchone()[0] is not None
+    found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
+    return found.fetchone() is not None
+
+
 def current_version(conn: sqlite3.Connection) -> int:
     """The highest migration applied to this workspace (0 for an empty file)."""
     _ensure_table(conn)
