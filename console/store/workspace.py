@@ -161,17 +161,22 @@ def _refuse_no_file(path: Path | str, *, create: bool) -> None:
 
 def _peek(file: Path) -> str:
     """What the SQLite file holds, read only: ``ours`` (or unreadable: the open says why), ``no tables`` or
-    ``foreign``. Without a ``-wal`` file beside it the file is all there is, read as immutable: a read of a WAL
-    database would make its ``-wal`` and ``-shm`` (another program's database is left as it was, and nothing is
-    ever removed: a process opening it meanwhile may have made them)."""
-    immutable = "" if Path(f"{file}-wal").exists() else "&immutable=1"
+    ``foreign``. The ``-wal`` and ``-shm`` files a read of a WAL database makes are removed again where they were
+    not there before (another program's database is left as it was)."""
+    beside = [Path(f"{file}{suffix}") for suffix in ("-wal", "-shm")]
+    there = [p.exists() for p in beside]
     try:
-        peek = sqlite3.connect(f"{file.resolve().as_uri()}?mode=ro{immutable}", uri=True)
+        peek = sqlite3.connect(f"{file.resolve().as_uri()}?mode=ro", uri=True)
     except sqlite3.Error:
         return "ours"
     try:
-        return "ours" if holds_workspace(peek) else ("foreign" if holds_tables(peek) else "no tables")
+        kind = "ours" if holds_workspace(peek) else ("foreign" if holds_tables(peek) else "no tables")
     except sqlite3.DatabaseError:
-        return "ours"
+        kind = "ours"
     finally:
         peek.close()
+    if kind != "ours":
+        for made, was in zip(beside, there, strict=True):
+            if not was:
+                made.unlink(missing_ok=True)
+    return kind
