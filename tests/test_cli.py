@@ -13,7 +13,6 @@ import pytest
 
 from console.cli.main import main
 from console.demo.first_run import open_or_create
-from console.settings.config import ConfigError
 from console.settings.paths import default_config_path, default_db_path, log_path
 from console.shared.errors import WorkspaceError
 from console.store import Workspace
@@ -311,21 +310,3 @@ def test_the_demo_at_a_configured_path_only_when_asked_for(tmp_path: Path, monke
     opened = open_or_create(db, tmp_path / "c.toml", personal=False)
     assert opened.notice is None and opened.workspace.records.counts()["tickets"] == 20
     opened.workspace.close()
-
-
-def test_a_first_run_on_an_empty_personal_file_writes_the_named_config(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A personal first run writes the demo's config where $CSP_CONSOLE_CONFIG names it, be the default workspace
-    file missing or 0 bytes (the console writes the demo in either): with a 0-byte one it was refused as a named
-    config that is not there."""
-    from console.cli.main import _config_path, parse_args
-
-    db = default_db_path()
-    assert isinstance(db, Path)
-    db.parent.mkdir(parents=True, exist_ok=True)
-    db.touch()
-    monkeypatch.setenv("CSP_CONSOLE_CONFIG", str(tmp_path / "new.toml"))
-    assert _config_path(parse_args([])) == tmp_path / "new.toml"  # (not refused: the first run writes it)
-    with pytest.raises(ConfigError, match="no config file here"):
-        _config_path(parse_args(["agents", "list"]))

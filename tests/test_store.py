@@ -200,52 +200,6 @@ def test_another_programs_sqlite_database_is_refused_and_left_as_it_was(tmp_path
     assert path.read_bytes() == before and sorted(tmp_path.iterdir()) == [path]
 
 
-@pytest.mark.sqlite_only("a SQLite file of another program's")
-@pytest.mark.parametrize(
-    "schema",
-    [
-        "PRAGMA journal_mode = WAL; CREATE TABLE parts (sku TEXT)",  # (the peek made its -wal and -shm)
-        # Rails' and golang-migrate's own tables of that name (it took them for ours: WAL, then a traceback).
-        "CREATE TABLE schema_migrations (version varchar NOT NULL PRIMARY KEY); INSERT INTO schema_migrations "
-        "VALUES ('20240101000000')",
-        "CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL); "
-        "INSERT INTO schema_migrations VALUES (3, 0)",
-    ],
-)
-def test_another_programs_database_in_wal_or_with_its_own_migrations_table_is_left_as_it_was(
-    tmp_path: Path, schema: str
-) -> None:
-    import sqlite3
-
-    path = tmp_path / "app.db"
-    other = sqlite3.connect(path)
-    other.executescript(schema)
-    other.commit()
-    other.close()
-    before = path.read_bytes()
-    for create in (False, True):
-        with pytest.raises(WorkspaceError, match=r"app\.db is a SQLite database of something else"):
-            Workspace.open(path, create=create)
-    assert path.read_bytes() == before and sorted(tmp_path.iterdir()) == [path]
-
-
-@pytest.mark.sqlite_only("a SQLite file with no tables")
-def test_a_sqlite_file_with_no_tables_is_as_good_as_an_empty_one(tmp_path: Path) -> None:
-    """A first open killed before its first table leaves a WAL header and no table: it was refused as another
-    program's, by import and the demo too (and a personal first run was stuck on it)."""
-    import sqlite3
-
-    path = tmp_path / "workspace.db"
-    bare = sqlite3.connect(path)
-    bare.execute("PRAGMA journal_mode = WAL")
-    bare.close()
-    with pytest.raises(WorkspaceError, match=r"workspace\.db is empty \(a SQLite file with no tables\): create"):
-        Workspace.open(path, create=False)
-    with Workspace.open(path) as ws:  # where a workspace is to be made, it is made there
-        assert ws.records.counts()["tickets"] == 0
-    Workspace.open(path, create=False).close()
-
-
 def test_transaction_rolls_back_on_error(empty_ws: Workspace) -> None:
     with pytest.raises(RuntimeError), transaction(empty_ws.conn):
         empty_ws.conn.execute(

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from console.cli import CommandError, say
-from console.cli.options import login_argument, moment, ticket_argument
+from console.cli.options import moment, ticket_argument
 from console.cli.output import out, out_json
 from console.cli.ticket_values import NEEDS_VALUE, status_of
 from console.desk.identity import UnknownAgent, current_agent
@@ -90,7 +90,7 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
 
     agents = sub.add_parser("agents", parents=[common], help="the workspace's agents and their roles")
     agents.add_argument("action", choices=("list", "add", "grant", "revoke"))
-    agents.add_argument("login", nargs="?", type=login_argument)
+    agents.add_argument("login", nargs="?")
     roles = [r.value for r in Role]
     agents.add_argument("role", nargs="?", choices=roles, metavar="ROLE", help=f"one of {', '.join(roles)}")
     agents.add_argument(
@@ -341,15 +341,14 @@ def _agents(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
         for a in [] if args.json else agents:
             out(f"{a['login']:20} {', '.join(a['roles']) or '-':40} {clean_line(a['displayName'] or '')}")
         return APPLIED
-    wrong = "csp-console: error: "  # (the command line is: exit 2, as argparse says it)
     if not args.login:
-        return say("usage", f"'agents {args.action}' needs a LOGIN", USAGE, prefix=wrong)
+        return say("failed", f"'agents {args.action}' needs a LOGIN", FAILED)
     # Only a Global admin manages agents (agents.manage); the very first agent of an empty workspace bootstraps it.
     with desk_for(db, config, owner_if_empty=True) as desk:
         if args.action == "add":
             roles = args.roles or ([args.role] if args.role else [])
             if not roles:
-                return say("usage", f"'agents add {args.login}' needs a ROLE (or --role ROLE)", USAGE, prefix=wrong)
+                return say("failed", "give at least one --role", FAILED)
             desk.agents.add(args.login, roles, args.name, args.email)
             if args.json:
                 out_json({"login": args.login, "roles": sorted(roles)})
@@ -359,7 +358,7 @@ def _agents(args: argparse.Namespace, db: WorkspaceAt, config: Path) -> int:
         held = set(desk.agents.roles_of(args.login))  # LookupError: "no agent 'LOGIN'", exit 1
         role = args.role or (args.roles[0] if args.roles else None)
         if not role:
-            return say("usage", f"'agents {args.action} {args.login}' needs a ROLE", USAGE, prefix=wrong)
+            return say("failed", f"'agents {args.action}' needs a ROLE", FAILED)
         roles = held | {role} if args.action == "grant" else held - {role}
         result = desk.agents.set_roles(args.login, sorted(roles), f"agent.{args.action}")
         if args.json:

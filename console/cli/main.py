@@ -141,7 +141,9 @@ def _config_path(args: argparse.Namespace) -> Path:
     """The config file. One named (``--config``, ``$CSP_CONSOLE_CONFIG``) must be there, unless the command says
     where it is (``config path``, ``deploy check``) or writes it (``demo``, a first run's demo)."""
     path = _config_at(args)
-    first_run = args.command in (None, "run") and _personal_db(args) and not paths.holds_data(paths.default_db_path())
+    first_run = (
+        args.command in (None, "run") and _personal_db(args) and not paths.workspace_exists(paths.default_db_path())
+    )
     says = args.command == "deploy" or getattr(args, "config_command", None) == "path"  # (a host's check says it)
     wanted = not first_run and args.command != "demo" and not says
     return named_config(path, "--config" if getattr(args, "config", None) else None) if wanted else path

@@ -26,16 +26,6 @@ def _shown(text: str) -> str:
     return repr(clean_line(text, 80))
 
 
-def login_argument(text: str) -> str:
-    """An agent's login as an account can have it (console.desk.agents.LOGIN): refused before anything runs."""
-    from console.desk.agents import LoginError, check_login
-
-    try:
-        return check_login(text)
-    except LoginError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
 def ticket_argument(text: str) -> str:
     """A ticket as the console's search box takes it: ``CSP-001509``, ``csp-1509``, ``#1509``, ``1509`` or
     full-width ``１５０９`` are ``CSP-001509``; other text is kept as typed (the desk then says there is no such

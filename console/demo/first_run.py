@@ -8,7 +8,7 @@ from pathlib import Path
 
 from console.desk.identity import current_agent
 from console.settings.config import DEMO_POLICY, load_config, write_demo_config
-from console.settings.paths import WorkspaceAt, holds_data
+from console.settings.paths import WorkspaceAt
 from console.shared.clock import utcnow
 from console.shared.errors import WorkspaceError
 from console.shared.no_workspace import missing_sentence
@@ -64,7 +64,7 @@ def open_or_create(
     if isinstance(db_path, str):
         return Opened(_open_database(db_path), None)
     present = db_path.exists()
-    if holds_data(db_path):  # (the command line's first run is the same: console.cli.main._config_path)
+    if present and (db_path.is_dir() or db_path.stat().st_size > 0):
         return Opened(Workspace.open(db_path, create=False), None)
     if not personal:
         raise WorkspaceError(missing_sentence(db_path, empty=present))

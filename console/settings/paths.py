@@ -45,12 +45,6 @@ def workspace_exists(at: WorkspaceAt) -> bool:
     return isinstance(at, str) or at.exists()
 
 
-def holds_data(at: WorkspaceAt) -> bool:
-    """Whether a workspace file at ``at`` has anything in it (a missing or 0-byte one is where a personal first
-    run writes the demo, console.demo.first_run); any database URL is taken to."""
-    return isinstance(at, str) or (at.exists() and (not at.is_file() or at.stat().st_size > 0))
-
-
 def workspace_shown(at: WorkspaceAt) -> str:
     """``at`` as people are told it: a path, or the URL with any password replaced by ``***``."""
     return hide_password(at) if isinstance(at, str) else str(at)

@@ -6,15 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def missing_sentence(db_path: Path | str, *, empty: bool | str = False, foreign: bool = False) -> str:
+def missing_sentence(db_path: Path | str, *, empty: bool = False, foreign: bool = False) -> str:
     """``db_path``: a file's path, or a database's URL as shown (without its password). ``empty``: the file is
-    there with 0 bytes (or, as text, what else it holds: no tables); ``foreign``: a SQLite database of something
-    else (nothing of it was changed)."""
-    detail = empty if isinstance(empty, str) else "0 bytes"
+    there with 0 bytes; ``foreign``: a SQLite database of something else (nothing of it was changed)."""
     if isinstance(db_path, str):
         what = f"the database {db_path} holds no workspace yet"
     else:
-        what = f"the workspace {db_path} is empty ({detail})" if empty else f"no workspace at {db_path}"
+        what = f"the workspace {db_path} is empty (0 bytes)" if empty else f"no workspace at {db_path}"
     if foreign:
         return (
             f"{db_path} is a SQLite database of something else, not a workspace (nothing in it was changed): give "

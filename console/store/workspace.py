@@ -29,7 +29,7 @@ from console.store.health import HealthRepo
 from console.store.leases import LeaseRepo
 from console.store.mail import MailRepo
 from console.store.microsoft_data import MicrosoftDataRepo
-from console.store.migrations import MIGRATIONS, current_version, holds_tables, holds_workspace, migrate
+from console.store.migrations import MIGRATIONS, current_version, holds_workspace, migrate
 from console.store.notices import NoticeRepo
 from console.store.outbox import OutboxRepo
 from console.store.pg_url import is_database_url
@@ -147,36 +147,20 @@ def _refuse_no_file(path: Path | str, *, create: bool) -> None:
     if is_database_url(path):
         return
     file = Path(path)
-    empty: bool | str = file.exists()
-    if file.exists() and not (file.is_file() and file.stat().st_size == 0):
-        kind = _peek(file)
-        if kind == "ours":
-            return
-        if kind == "foreign":
-            raise WorkspaceError(missing_sentence(file, foreign=True))
-        empty = "a SQLite file with no tables"
-    if not create:
-        raise WorkspaceError(missing_sentence(file, empty=empty))
-
-
-def _peek(file: Path) -> str:
-    """What the SQLite file holds, read only: ``ours`` (or unreadable: the open says why), ``no tables`` or
-    ``foreign``. The ``-wal`` and ``-shm`` files a read of a WAL database makes are removed again where they were
-    not there before (another program's database is left as it was)."""
-    beside = [Path(f"{file}{suffix}") for suffix in ("-wal", "-shm")]
-    there = [p.exists() for p in beside]
+    empty = not file.exists() or (file.is_file() and file.stat().st_size == 0)
+    if empty and not create:
+        raise WorkspaceError(missing_sentence(file, empty=file.exists()))
+    if empty:
+        return
     try:
         peek = sqlite3.connect(f"{file.resolve().as_uri()}?mode=ro", uri=True)
     except sqlite3.Error:
-        return "ours"
+        return
     try:
-        kind = "ours" if holds_workspace(peek) else ("foreign" if holds_tables(peek) else "no tables")
+        foreign = not holds_workspace(peek)
     except sqlite3.DatabaseError:
-        kind = "ours"
+        return
     finally:
         peek.close()
-    if kind != "ours":
-        for made, was in zip(beside, there, strict=True):
-            if not was:
-                made.unlink(missing_ok=True)
-    return kind
+    if foreign:
+        raise WorkspaceError(missing_sentence(file, foreign=True))

@@ -104,18 +104,11 @@ def _ensure_table(conn: sqlite3.Connection) -> None:
 
 
 def holds_workspace(conn: sqlite3.Connection) -> bool:
-    """Whether the database holds a workspace (its ``schema_migrations``), read without making anything. On
-    SQLite the table's shape is ours too: Rails, golang-migrate and dbmate make a table of that name."""
+    """Whether the database holds a workspace (its ``schema_migrations``), read without making anything."""
     if dialect_of(conn).name == "postgresql":
         return conn.execute("SELECT to_regclass('schema_migrations')").fetchone()[0] is not None
-    columns = {row[1] for row in conn.execute("PRAGMA table_info(schema_migrations)")}
-    return {"version", "name", "appliedAt"} <= columns
-
-
-def holds_tables(conn: sqlite3.Connection) -> bool:
-    """Whether a SQLite database has any table at all (one with none, as a first open killed before its first
-    table leaves it, is as good as an empty file)."""
-    return conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
+    found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
+    return found.fetchone() is not None
 
 
 def current_version(conn: sqlite3.Connection) -> int:
